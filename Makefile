@@ -1,0 +1,120 @@
+# acdc-optics -- build, test, install.
+#
+#   make            library (static + shared) and build/acdc
+#   make check      build and run every test (tests/run.sh prints "N passed, N failed")
+#   make bench      benchmarks, comparisons printed side by side
+#   make demo       the end-to-end story on the embedded data
+#   make deps       install the Debian packages the project needs (as root)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Override anything: CC, CFLAGS, PREFIX, DESTDIR, SANITIZE=address,undefined, WERROR=1.
+
+VERSION   = 0.1.0
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+PKG_CONFIG ?= pkg-config
+
+OPT      ?= -O2 -g
+CFLAGS   ?= $(OPT)
+WARN      = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
+ifneq ($(SANITIZE),)
+SANFLAGS  = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+endif
+
+DEPS_PC   = hdf5 fftw3 gsl zlib inih
+PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) 2>/dev/null)
+PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null)
+ALL_CFLAGS = $(WARN) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I. $(PC_CFLAGS) \
+             -fopenmp -fPIC -DACDC_VERSION='"$(VERSION)"' $(SANFLAGS) $(CFLAGS)
+LIBS      = $(PC_LIBS) -lfftw3_threads -lfftw3 -lpthread -fopenmp -lm
+LDFLAGS  ?=
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+LIB_DIRS  = util models optics compiler sim
+LIB_SRC   = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_HDR   = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
+CLI_SRC   = $(wildcard cli/*.c)
+CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC  = $(wildcard tests/test_*.c)
+TEST_BIN  = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+EX_SRC    = $(wildcard examples/*.c)
+EX_BIN    = $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
+
+STATIC    = $(BUILD)/libacdc-optics.a
+SHARED    = $(BUILD)/libacdc-optics.so
+PROG      = $(BUILD)/acdc
+
+.PHONY: all check bench demo deps install uninstall clean examples
+all: $(STATIC) $(SHARED) $(PROG)
+
+$(BUILD)/obj/%.o: %.c $(LIB_HDR) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	$(CC) -shared $(ALL_LDFLAGS) -Wl,-soname,libacdc-optics.so.0 -o $@ $^ $(LIBS)
+
+$(PROG): $(CLI_OBJ) $(STATIC)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(STATIC) $(LIB_HDR) tests/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(LIBS) -lcmocka
+
+$(BUILD)/bench/%: bench/%.c $(STATIC) $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(LIBS) -lopenblas
+
+$(BUILD)/examples/%: examples/%.c $(STATIC) $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(LIBS)
+
+examples: $(EX_BIN)
+
+check: all $(TEST_BIN) $(EX_BIN)
+	@BUILD=$(BUILD) bash tests/run.sh $(TEST_BIN)
+
+bench: all $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do $$b || exit 1; done
+
+demo: all $(EX_BIN)
+	@BUILD=$(BUILD) bash examples/demo.sh
+
+deps:
+	apt-get install -y --no-install-recommends build-essential pkg-config \
+	  libfftw3-dev libhdf5-dev libgsl-dev zlib1g-dev libinih-dev libcmocka-dev \
+	  libopenblas-dev gnuplot-nox hdf5-tools python3-h5py python3-numpy python3-scipy \
+	  valgrind dataset-fashion-mnist
+
+$(BUILD)/acdc-optics.pc: Makefile
+	@mkdir -p $(dir $@)
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include/acdc-optics\n\nName: acdc-optics\nDescription: compile ACDC layers into optical hardware and simulate the light\nVersion: %s\nRequires.private: hdf5 fftw3 gsl zlib inih\nLibs: -L$${libdir} -lacdc-optics\nLibs.private: -lfftw3_threads -lpthread -fopenmp -lm\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
+
+install: all $(BUILD)/acdc-optics.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/bin/acdc
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libacdc-optics.so.0
+	ln -sf libacdc-optics.so.0 $(DESTDIR)$(PREFIX)/lib/libacdc-optics.so
+	install -m 644 $(BUILD)/acdc-optics.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	for h in $(LIB_HDR); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/acdc-optics/$$h; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/acdc $(DESTDIR)$(PREFIX)/lib/libacdc-optics.* \
+	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/acdc-optics.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/acdc-optics
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,48 @@
+/* tests/testutil.h -- shared helpers for the cmocka suites. */
+#ifndef TESTS_TESTUTIL_H
+#define TESTS_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+/* Asserts |got - want| <= tol, printing both on failure. */
+#define assert_close(got, want, tol)                                                 \
+    do {                                                                             \
+        double g_ = (got), w_ = (want), t_ = (tol);                                  \
+        if (!(fabs(g_ - w_) <= t_))                                                  \
+            fail_msg("%s = %.17g, want %.17g (tol %.3g, diff %.3g)", #got, g_, w_,  \
+                     t_, fabs(g_ - w_));                                             \
+    } while (0)
+
+/* A fresh scratch directory for this test binary: build/tests/tmp/<name>. */
+static inline const char *test_tmpdir(void)
+{
+    static char dir[512];
+    if (!dir[0]) {
+        const char *b = getenv("BUILD");
+        snprintf(dir, sizeof dir, "%s/tests/tmp/%ld", b ? b : "build", (long)getpid());
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+        if (system(cmd) != 0)
+            return "/tmp";
+    }
+    return dir;
+}
+
+/* A path inside test_tmpdir(); the result lives until the next call with the same slot. */
+static inline const char *test_path(int slot, const char *name)
+{
+    static char buf[8][600];
+    snprintf(buf[slot & 7], sizeof buf[0], "%s/%s", test_tmpdir(), name);
+    return buf[slot & 7];
+}
+
+#endif

@@ -1,0 +1,508 @@
+/* util/h5.c -- see h5.h. */
+#include "util/h5.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* HDF5 prints its own error stack by default; our messages replace it. */
+static void quiet(void)
+{
+    static int done;
+    if (!done) {
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        done = 1;
+    }
+}
+
+int util_h5_open(const char *path, hid_t *fid)
+{
+    struct stat st;
+    quiet();
+    *fid = H5I_INVALID_HID;
+    if (stat(path, &st) != 0)
+        return util_error(UTIL_EIO, "cannot open '%s': %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return util_error(UTIL_EDATA, "cannot open '%s': is a directory", path);
+    if (st.st_size == 0)
+        return util_error(UTIL_EDATA, "cannot open '%s': file is empty", path);
+    if (access(path, R_OK) != 0)
+        return util_error(UTIL_EIO, "cannot open '%s': %s", path, strerror(errno));
+    htri_t is = H5Fis_hdf5(path);
+    if (is <= 0)
+        return util_error(UTIL_EDATA, "cannot open '%s': not an HDF5 file (or truncated)",
+                          path);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return util_error(UTIL_EDATA, "cannot open '%s': HDF5 refused it (truncated or "
+                          "damaged file)", path);
+    *fid = f;
+    return UTIL_OK;
+}
+
+int util_h5_create(const char *path, util_h5_out *out)
+{
+    quiet();
+    memset(out, 0, sizeof *out);
+    out->fid = H5I_INVALID_HID;
+    size_t len = strlen(path);
+    if (len == 0)
+        return util_error(UTIL_EUSAGE, "empty output file name");
+    out->path = strdup(path);
+    out->tmp = malloc(len + 32);
+    if (!out->path || !out->tmp) {
+        util_h5_abort(out);
+        return util_error(UTIL_ENOMEM, "out of memory");
+    }
+    /* Same folder as the destination, so that rename() is atomic. */
+    snprintf(out->tmp, len + 32, "%s.tmp%ld", path, (long)getpid());
+    out->fid = H5Fcreate(out->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (out->fid < 0) {
+        int e = errno;
+        int rc = util_error(UTIL_EIO, "cannot create '%s': %s", path,
+                            e ? strerror(e) : "HDF5 refused");
+        util_h5_abort(out);
+        return rc;
+    }
+    return UTIL_OK;
+}
+
+int util_h5_commit(util_h5_out *out)
+{
+    int rc = UTIL_OK;
+    if (H5Fflush(out->fid, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(out->fid) < 0)
+        rc = util_error(UTIL_EIO, "cannot write '%s': HDF5 failed to flush", out->path);
+    out->fid = H5I_INVALID_HID;
+    if (rc == UTIL_OK) {
+        int fd = open(out->tmp, O_RDONLY);
+        if (fd >= 0) {
+            fsync(fd);
+            close(fd);
+        }
+        if (rename(out->tmp, out->path) != 0)
+            rc = util_error(UTIL_EIO, "cannot rename '%s' to '%s': %s", out->tmp,
+                            out->path, strerror(errno));
+    }
+    if (rc != UTIL_OK)
+        unlink(out->tmp);
+    free(out->tmp);
+    free(out->path);
+    out->tmp = out->path = NULL;
+    return rc;
+}
+
+void util_h5_abort(util_h5_out *out)
+{
+    if (out->fid >= 0)
+        H5Fclose(out->fid);
+    out->fid = H5I_INVALID_HID;
+    if (out->tmp)
+        unlink(out->tmp);
+    free(out->tmp);
+    free(out->path);
+    out->tmp = out->path = NULL;
+}
+
+int util_h5_exists(hid_t loc, const char *name)
+{
+    char buf[512];
+    quiet();
+    if (strcmp(name, ".") == 0 || strcmp(name, "/") == 0)
+        return 1;
+    if (strlen(name) >= sizeof buf)
+        return 0;
+    strcpy(buf, name);
+    /* H5Lexists fails (rather than says no) when an intermediate link is missing. */
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (H5Lexists(loc, buf, H5P_DEFAULT) <= 0)
+                return 0;
+            *p = '/';
+        }
+    }
+    return H5Lexists(loc, buf, H5P_DEFAULT) > 0;
+}
+
+/* Opens dataset name and checks its class and rank; fills dims, checking demanded ones. */
+static int open_checked(hid_t loc, const char *file, const char *name, H5T_class_t cls,
+                        int rank, hsize_t *dims, hid_t *dset, hid_t *space)
+{
+    static const char *const clsname[] = {[H5T_INTEGER] = "integer",
+                                          [H5T_FLOAT] = "float64"};
+    quiet();
+    if (!util_h5_exists(loc, name))
+        return util_error(UTIL_EDATA, "missing dataset '%s' in '%s'", name, file);
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
+        info.type != H5O_TYPE_DATASET)
+        return util_error(UTIL_EDATA, "'%s' in '%s' is not a dataset", name, file);
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0)
+        return util_error(UTIL_EDATA, "cannot open dataset '%s' in '%s'", name, file);
+    hid_t t = H5Dget_type(d);
+    H5T_class_t c = H5Tget_class(t);
+    size_t size = H5Tget_size(t);
+    H5Tclose(t);
+    if (c != cls || (cls == H5T_FLOAT && size != 8)) {
+        H5Dclose(d);
+        if (c == H5T_FLOAT)
+            return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected %s, found "
+                              "float%zu", name, file, clsname[cls], size * 8);
+        if (c == H5T_INTEGER)
+            return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected %s, found "
+                              "int%zu", name, file, clsname[cls], size * 8);
+        return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected %s, found a "
+                          "non-numeric type", name, file, clsname[cls]);
+    }
+    hid_t s = H5Dget_space(d);
+    int r = H5Sget_simple_extent_ndims(s);
+    if (r != rank) {
+        H5Sclose(s);
+        H5Dclose(d);
+        return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected rank %d, found "
+                          "rank %d", name, file, rank, r);
+    }
+    hsize_t got[8];
+    H5Sget_simple_extent_dims(s, got, NULL);
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] && got[i] != dims[i]) {
+            H5Sclose(s);
+            H5Dclose(d);
+            if (rank == 1)
+                return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected %llu "
+                                  "values, found %llu", name, file,
+                                  (unsigned long long)dims[i], (unsigned long long)got[i]);
+            return util_error(UTIL_EDATA, "cannot read '%s' in '%s': dimension %d is "
+                              "%llu, expected %llu", name, file, i,
+                              (unsigned long long)got[i], (unsigned long long)dims[i]);
+        }
+        dims[i] = got[i];
+    }
+    *dset = d;
+    *space = s;
+    return UTIL_OK;
+}
+
+static size_t count_of(int rank, const hsize_t *dims)
+{
+    size_t n = 1;
+    for (int i = 0; i < rank; i++)
+        n *= (size_t)dims[i];
+    return n;
+}
+
+int util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
+                     hsize_t *dims, double **data)
+{
+    hid_t d, s;
+    *data = NULL;
+    if (rank < 1 || rank > 8)
+        return util_error(UTIL_EUSAGE, "rank %d not supported", rank);
+    int rc = open_checked(loc, file, name, H5T_FLOAT, rank, dims, &d, &s);
+    if (rc)
+        return rc;
+    size_t n = count_of(rank, dims);
+    double *buf = malloc((n ? n : 1) * sizeof *buf);
+    if (!buf) {
+        H5Sclose(s);
+        H5Dclose(d);
+        return util_error(UTIL_ENOMEM, "cannot read '%s' in '%s': out of memory for %zu "
+                          "values", name, file, n);
+    }
+    herr_t e = n ? H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
+    H5Sclose(s);
+    H5Dclose(d);
+    if (e < 0) {
+        free(buf);
+        return util_error(UTIL_EDATA, "cannot read '%s' in '%s': HDF5 read failed "
+                          "(truncated file?)", name, file);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(buf[i])) {
+            free(buf);
+            return util_error(UTIL_EDATA, "cannot read '%s' in '%s': value %zu is %s",
+                              name, file, i, isnan(buf[i]) ? "NaN" : "infinite");
+        }
+    }
+    *data = buf;
+    return UTIL_OK;
+}
+
+int util_h5_read_i64(hid_t loc, const char *file, const char *name, int rank,
+                     hsize_t *dims, int64_t **data)
+{
+    hid_t d, s;
+    *data = NULL;
+    if (rank < 1 || rank > 8)
+        return util_error(UTIL_EUSAGE, "rank %d not supported", rank);
+    int rc = open_checked(loc, file, name, H5T_INTEGER, rank, dims, &d, &s);
+    if (rc)
+        return rc;
+    size_t n = count_of(rank, dims);
+    int64_t *buf = malloc((n ? n : 1) * sizeof *buf);
+    if (!buf) {
+        H5Sclose(s);
+        H5Dclose(d);
+        return util_error(UTIL_ENOMEM, "cannot read '%s' in '%s': out of memory", name,
+                          file);
+    }
+    herr_t e = n ? H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
+    H5Sclose(s);
+    H5Dclose(d);
+    if (e < 0) {
+        free(buf);
+        return util_error(UTIL_EDATA, "cannot read '%s' in '%s': HDF5 read failed "
+                          "(out-of-range integers or truncated file)", name, file);
+    }
+    *data = buf;
+    return UTIL_OK;
+}
+
+int util_h5_group(hid_t loc, const char *name)
+{
+    char buf[512];
+    quiet();
+    if (strlen(name) >= sizeof buf)
+        return util_error(UTIL_EUSAGE, "group name too long");
+    strcpy(buf, name);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (!util_h5_exists(loc, buf)) {
+                hid_t g = H5Gcreate2(loc, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+                if (g < 0)
+                    return util_error(UTIL_EIO, "cannot create group '%s'", buf);
+                H5Gclose(g);
+            }
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    return UTIL_OK;
+}
+
+/* Creates the parent groups of a dataset path "a/b/name". */
+static int parents(hid_t loc, const char *name)
+{
+    const char *slash = strrchr(name, '/');
+    if (!slash || slash == name)
+        return UTIL_OK;
+    char buf[512];
+    size_t len = (size_t)(slash - name);
+    if (len >= sizeof buf)
+        return util_error(UTIL_EUSAGE, "dataset name too long");
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    return util_h5_group(loc, buf);
+}
+
+static int write_any(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                     hid_t filetype, hid_t memtype, const void *data)
+{
+    int rc = parents(loc, name);
+    if (rc)
+        return rc;
+    hid_t s = H5Screate_simple(rank, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    /* Large arrays are chunked and compressed; small ones stay contiguous. */
+    size_t n = count_of(rank, dims);
+    if (n >= 4096 && rank <= 8) {
+        hsize_t chunk[8];
+        size_t c = 1;
+        for (int i = rank - 1; i >= 0; i--) {
+            chunk[i] = dims[i] ? dims[i] : 1;
+            if (c * chunk[i] > 65536)
+                chunk[i] = 65536 / c ? 65536 / c : 1;
+            c *= chunk[i];
+        }
+        H5Pset_chunk(dcpl, rank, chunk);
+        H5Pset_deflate(dcpl, 4);
+    }
+    hid_t d = H5Dcreate2(loc, name, filetype, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    herr_t e = -1;
+    if (d >= 0) {
+        e = n ? H5Dwrite(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) : 0;
+        H5Dclose(d);
+    }
+    H5Pclose(dcpl);
+    H5Sclose(s);
+    if (e < 0)
+        return util_error(UTIL_EIO, "cannot write dataset '%s'", name);
+    return UTIL_OK;
+}
+
+int util_h5_write_f64(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                      const double *data)
+{
+    return write_any(loc, name, rank, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, data);
+}
+
+int util_h5_write_i64(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                      const int64_t *data)
+{
+    return write_any(loc, name, rank, dims, H5T_STD_I64LE, H5T_NATIVE_INT64, data);
+}
+
+int util_h5_attr_exists(hid_t loc, const char *obj, const char *name)
+{
+    quiet();
+    if (!util_h5_exists(loc, obj))
+        return 0;
+    return H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) > 0;
+}
+
+static int attr_open(hid_t loc, const char *file, const char *obj, const char *name,
+                     hid_t *a)
+{
+    if (!util_h5_attr_exists(loc, obj, name))
+        return util_error(UTIL_EDATA, "missing attribute '%s' on '%s' in '%s'", name,
+                          obj, file);
+    *a = H5Aopen_by_name(loc, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+    if (*a < 0)
+        return util_error(UTIL_EDATA, "cannot open attribute '%s' on '%s' in '%s'", name,
+                          obj, file);
+    hid_t s = H5Aget_space(*a);
+    hssize_t npts = H5Sget_simple_extent_npoints(s);
+    H5Sclose(s);
+    if (npts != 1) {
+        H5Aclose(*a);
+        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected a single "
+                          "value, found %lld", name, obj, file, (long long)npts);
+    }
+    return UTIL_OK;
+}
+
+int util_h5_attr_str(hid_t loc, const char *file, const char *obj, const char *name,
+                     char *buf, size_t size)
+{
+    hid_t a;
+    int rc = attr_open(loc, file, obj, name, &a);
+    if (rc)
+        return rc;
+    hid_t t = H5Aget_type(a);
+    if (H5Tget_class(t) != H5T_STRING) {
+        H5Tclose(t);
+        H5Aclose(a);
+        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected a string",
+                          name, obj, file);
+    }
+    herr_t e;
+    if (H5Tis_variable_str(t) > 0) {
+        char *s = NULL;
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(t));
+        e = H5Aread(a, mt, &s);
+        if (e >= 0 && s) {
+            snprintf(buf, size, "%s", s);
+            H5free_memory(s);
+        } else if (e >= 0) {
+            buf[0] = '\0';
+        }
+        H5Tclose(mt);
+    } else {
+        size_t len = H5Tget_size(t);
+        char *tmp = calloc(len + 1, 1);
+        hid_t mt = H5Tcopy(t);
+        e = tmp ? H5Aread(a, mt, tmp) : -1;
+        if (e >= 0)
+            snprintf(buf, size, "%s", tmp);
+        free(tmp);
+        H5Tclose(mt);
+    }
+    H5Tclose(t);
+    H5Aclose(a);
+    if (e < 0)
+        return util_error(UTIL_EDATA, "cannot read attribute '%s' on '%s' in '%s'", name,
+                          obj, file);
+    return UTIL_OK;
+}
+
+static int attr_num(hid_t loc, const char *file, const char *obj, const char *name,
+                    H5T_class_t want, hid_t memtype, void *v)
+{
+    hid_t a;
+    int rc = attr_open(loc, file, obj, name, &a);
+    if (rc)
+        return rc;
+    hid_t t = H5Aget_type(a);
+    H5T_class_t c = H5Tget_class(t);
+    H5Tclose(t);
+    if (c != want && !(want == H5T_FLOAT && c == H5T_INTEGER)) {
+        H5Aclose(a);
+        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected %s", name,
+                          obj, file, want == H5T_INTEGER ? "an integer" : "a number");
+    }
+    herr_t e = H5Aread(a, memtype, v);
+    H5Aclose(a);
+    if (e < 0)
+        return util_error(UTIL_EDATA, "cannot read attribute '%s' on '%s' in '%s'", name,
+                          obj, file);
+    return UTIL_OK;
+}
+
+int util_h5_attr_i64(hid_t loc, const char *file, const char *obj, const char *name,
+                     int64_t *v)
+{
+    return attr_num(loc, file, obj, name, H5T_INTEGER, H5T_NATIVE_INT64, v);
+}
+
+int util_h5_attr_f64(hid_t loc, const char *file, const char *obj, const char *name,
+                     double *v)
+{
+    int rc = attr_num(loc, file, obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, v);
+    if (rc == UTIL_OK && !isfinite(*v))
+        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s' is not finite",
+                          name, obj, file);
+    return rc;
+}
+
+static int set_attr(hid_t loc, const char *obj, const char *name, hid_t ftype,
+                    hid_t mtype, const void *v)
+{
+    quiet();
+    if (H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) > 0)
+        H5Adelete_by_name(loc, obj, name, H5P_DEFAULT);
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate_by_name(loc, obj, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT,
+                                H5P_DEFAULT);
+    herr_t e = -1;
+    if (a >= 0) {
+        e = H5Awrite(a, mtype, v);
+        H5Aclose(a);
+    }
+    H5Sclose(s);
+    if (e < 0)
+        return util_error(UTIL_EIO, "cannot write attribute '%s' on '%s'", name, obj);
+    return UTIL_OK;
+}
+
+int util_h5_set_attr_str(hid_t loc, const char *obj, const char *name, const char *v)
+{
+    /* Variable-length UTF-8: what h5py writes for a Python str, so both read alike. */
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    int rc = set_attr(loc, obj, name, t, t, &v);
+    H5Tclose(t);
+    return rc;
+}
+
+int util_h5_set_attr_i64(hid_t loc, const char *obj, const char *name, int64_t v)
+{
+    return set_attr(loc, obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v);
+}
+
+int util_h5_set_attr_f64(hid_t loc, const char *obj, const char *name, double v)
+{
+    return set_attr(loc, obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+}

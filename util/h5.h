@@ -1,0 +1,68 @@
+/* util/h5.h -- checked HDF5 reading and atomic HDF5 writing.
+ *
+ * Every reader checks type class, width, rank, dimensions and finiteness and reports
+ * through util_error() naming the file and the object:
+ *   cannot read '/layers/3/d' in 'model.h5': expected 784 values, found 783
+ * Writers never leave a half-written file: util_h5_create() opens a temporary file in
+ * the destination's folder and util_h5_commit() renames it into place.
+ */
+#ifndef UTIL_H5_H
+#define UTIL_H5_H
+
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Opens an existing HDF5 file read-only.  Errors: missing, unreadable, not HDF5. */
+int util_h5_open(const char *path, hid_t *fid);
+
+/* An output file being written: a temporary beside the destination. */
+typedef struct util_h5_out {
+    hid_t fid;
+    char *path;  /* destination */
+    char *tmp;   /* temporary name, renamed to path by util_h5_commit() */
+} util_h5_out;
+
+/* Creates the temporary file for path.  Errors: folder not writable. */
+int util_h5_create(const char *path, util_h5_out *out);
+/* Flushes, closes, fsyncs and renames the temporary into place; frees out's strings. */
+int util_h5_commit(util_h5_out *out);
+/* Closes and removes the temporary; the destination is untouched.  Safe to call twice. */
+void util_h5_abort(util_h5_out *out);
+
+/* 1 if loc has a link called name (paths with '/' allowed, each level checked). */
+int util_h5_exists(hid_t loc, const char *name);
+
+/* Reads float64 dataset name of the given rank.  On entry, dims[i] > 0 demands that
+ * extent; dims[i] == 0 accepts any.  On return dims holds the extents and *data a
+ * malloc'ed array (caller frees).  Rejects other classes or widths, NaN and infinity.
+ * file is used in messages only. */
+int util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
+                     hsize_t *dims, double **data);
+/* Like util_h5_read_f64 for any integer dataset, converted to int64. */
+int util_h5_read_i64(hid_t loc, const char *file, const char *name, int rank,
+                     hsize_t *dims, int64_t **data);
+
+/* Writes a float64 / int64 dataset (intermediate groups created as needed). */
+int util_h5_write_f64(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                      const double *data);
+int util_h5_write_i64(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                      const int64_t *data);
+
+/* Attributes on an object (obj is a path relative to loc, "." for loc itself).
+ * The getters return UTIL_EDATA with a message if missing or of the wrong kind. */
+int util_h5_attr_str(hid_t loc, const char *file, const char *obj, const char *name,
+                     char *buf, size_t size);
+int util_h5_attr_i64(hid_t loc, const char *file, const char *obj, const char *name,
+                     int64_t *v);
+int util_h5_attr_f64(hid_t loc, const char *file, const char *obj, const char *name,
+                     double *v);
+int util_h5_attr_exists(hid_t loc, const char *obj, const char *name);
+int util_h5_set_attr_str(hid_t loc, const char *obj, const char *name, const char *v);
+int util_h5_set_attr_i64(hid_t loc, const char *obj, const char *name, int64_t v);
+int util_h5_set_attr_f64(hid_t loc, const char *obj, const char *name, double v);
+
+/* Creates group name (and its parents) if missing. */
+int util_h5_group(hid_t loc, const char *name);
+
+#endif
