@@ -226,9 +226,10 @@ int util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
     }
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(buf[i])) {
+            const char *what = isnan(buf[i]) ? "NaN" : "infinite";
             free(buf);
             return util_error(UTIL_EDATA, "cannot read '%s' in '%s': value %zu is %s",
-                              name, file, i, isnan(buf[i]) ? "NaN" : "infinite");
+                              name, file, i, what);
         }
     }
     *data = buf;
