@@ -23,13 +23,21 @@ const char *util_errmsg(void)
 
 void util_error_prefix(const char *fmt, ...)
 {
-    char head[512], old[sizeof msg];
+    char head[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
-    memcpy(old, msg, sizeof old);
-    snprintf(msg, sizeof msg, "%s: %s", head, old);
+    size_t h = strlen(head), m = strlen(msg);
+    if (h + 2 >= sizeof msg)
+        h = sizeof msg - 3;
+    if (h + 2 + m >= sizeof msg)
+        m = sizeof msg - 1 - h - 2;
+    memmove(msg + h + 2, msg, m);
+    memcpy(msg, head, h);
+    msg[h] = ':';
+    msg[h + 1] = ' ';
+    msg[h + 2 + m] = '\0';
 }
 
 void util_error_clear(void)

@@ -1,0 +1,52 @@
+/* models/dct.h -- the orthonormal DCT pair of the ACDC layer, on FFTW's r2r transforms.
+ *
+ * C is the orthonormal DCT-II, C[k][j] = sqrt(2/n)·e_k·cos(π(2j+1)k/(2n)), e_0 = 1/√2,
+ * e_k = 1 otherwise; Cᵀ = C⁻¹ is the orthonormal DCT-III.  FFTW's REDFT10 computes
+ * 2·Σ x_j cos(...) and REDFT01 computes X_0 + 2·Σ_{k≥1} X_k cos(...), so
+ *   C x  = s ⊙ REDFT10(x),   s_0 = 1/(2√n), s_k = 1/√(2n)
+ *   Cᵀ y = REDFT01(c ⊙ y),   c_0 = 1/√n,    c_k = 1/√(2n).
+ * Any n ≥ 1 works (FFTW handles every size; primes and 784 = 2⁴·7² included).
+ *
+ * A plan is made once per n and reused for every batch.  Vectors are processed row by
+ * row in a per-thread aligned buffer, so that the element-wise work of a layer fuses
+ * with the transform while the row is in cache.  Rows run in parallel over the plan's
+ * threads (OpenMP); do not call these from inside another parallel region.
+ */
+#ifndef MODELS_DCT_H
+#define MODELS_DCT_H
+
+#include <stddef.h>
+
+typedef struct acdc_plan acdc_plan;
+
+/* Plans transforms of length n for up to `threads` concurrent OpenMP threads (0 or 1 =
+ * single-threaded).  flags are FFTW planner flags (FFTW_ESTIMATE, FFTW_MEASURE, ...);
+ * 0 means FFTW_MEASURE.  Returns NULL with a message if n == 0 or memory runs out.
+ * Caller frees with acdc_plan_free(). */
+acdc_plan *acdc_plan_alloc(size_t n, int threads, unsigned flags);
+void acdc_plan_free(acdc_plan *p);
+
+size_t acdc_plan_n(const acdc_plan *p);
+int acdc_plan_threads(const acdc_plan *p);
+
+/* The scale vectors s (DCT-II) and c (DCT-III) above, length n, owned by the plan. */
+const double *acdc_plan_scale2(const acdc_plan *p);
+const double *acdc_plan_scale3(const acdc_plan *p);
+
+/* Row buffer of thread t (0 <= t < threads), n doubles, SIMD-aligned. */
+double *acdc_plan_row(const acdc_plan *p, int t);
+
+/* A scratch area of at least `count` doubles owned by the plan, grown (never shrunk) as
+ * needed, so that repeated calls with the same batch allocate nothing.  Not shared
+ * between threads.  Returns NULL with a message if memory runs out. */
+double *acdc_plan_scratch(acdc_plan *p, size_t count);
+
+/* In-place unnormalised transforms on an aligned row buffer from acdc_plan_row(). */
+void acdc_plan_redft10(const acdc_plan *p, double *row);
+void acdc_plan_redft01(const acdc_plan *p, double *row);
+
+/* y = C·x (dct2) and y = Cᵀ·x (dct3) for `batch` contiguous rows of n; y may equal x. */
+void acdc_dct2(const acdc_plan *p, size_t batch, const double *x, double *y);
+void acdc_dct3(const acdc_plan *p, size_t batch, const double *x, double *y);
+
+#endif

@@ -1,0 +1,46 @@
+/* models/layer.h -- one ACDC layer: forward and backward over a batch.
+ *
+ *   h1 = a ⊙ x + a_bias;  h2 = C·h1;  h3 = d ⊙ h2 + d_bias;  z = Cᵀ·h3
+ *
+ * (Moczulski et al., ICLR 2016, eq. 1 with both bias vectors.)  ReLU and the permutation
+ * that may follow a layer belong to the cascade (models/model.h).
+ */
+#ifndef MODELS_LAYER_H
+#define MODELS_LAYER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/dct.h"
+
+typedef struct acdc_layer {
+    size_t n;
+    double *a, *d;             /* diagonals, length n */
+    double *a_bias, *d_bias;   /* length n, or NULL for none */
+    int64_t *perm;             /* y[i] = u[perm[i]], length n, or NULL for identity */
+    int relu;                  /* 1: u = max(z, 0); 0: u = z */
+} acdc_layer;
+
+/* Gradient accumulators of one layer, length n each; NULL members are skipped. */
+typedef struct acdc_grad {
+    double *a, *d, *a_bias, *d_bias;
+} acdc_grad;
+
+/* z = Cᵀ(d ⊙ C(a ⊙ x + a_bias) + d_bias) for `batch` rows of n = acdc_plan_n(p).
+ * If h2 is not NULL it receives C·h1 (batch × n), which acdc_layer_backward() needs.
+ * x and z may not overlap h2; z may equal x. */
+void acdc_layer_forward(const acdc_layer *L, const acdc_plan *p, size_t batch,
+                        const double *x, double *z, double *h2);
+
+/* Given dz = dL/dz (batch × n), adds the batch-summed gradients to g:
+ *   t = C·dz;  g.d += Σ h2 ⊙ t;  g.d_bias += Σ t;
+ *   s = Cᵀ(d ⊙ t);  g.a += Σ x ⊙ s;  g.a_bias += Σ s;   dx = a ⊙ s (if dx != NULL).
+ * x and h2 are what acdc_layer_forward() saw and produced.  The sums are taken over
+ * fixed blocks of rows in a fixed order, so the result does not depend on the thread
+ * count.  dx may equal dz.  Uses the plan's scratch (4·n per 16 rows); returns
+ * UTIL_ENOMEM if that cannot grow, else 0. */
+int acdc_layer_backward(const acdc_layer *L, acdc_plan *p, size_t batch,
+                         const double *x, const double *h2, const double *dz, double *dx,
+                         acdc_grad *g);
+
+#endif

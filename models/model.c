@@ -1,0 +1,442 @@
+/* models/model.c -- see model.h. */
+#include "models/model.h"
+#include "util/error.h"
+
+#include <fftw3.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double *vec(size_t n, double fill)
+{
+    double *v = malloc(n * sizeof *v);
+    if (v)
+        for (size_t i = 0; i < n; i++)
+            v[i] = fill;
+    return v;
+}
+
+acdc_model *acdc_model_alloc(size_t n, size_t n_in, size_t n_out, size_t n_layers,
+                             unsigned opts)
+{
+    if (n == 0 || n > ((size_t)1 << 28)) {
+        util_error(UTIL_EUSAGE, "layer size n = %zu is out of range 1..%zu", n,
+                   (size_t)1 << 28);
+        return NULL;
+    }
+    if (n_in == 0 || n_in > n) {
+        util_error(UTIL_EUSAGE, "n_in = %zu must be between 1 and n = %zu", n_in, n);
+        return NULL;
+    }
+    if (n_out == 0 || n_out > n) {
+        util_error(UTIL_EUSAGE, "n_out = %zu must be between 1 and n = %zu", n_out, n);
+        return NULL;
+    }
+    if (n_layers == 0 || n_layers > 100000) {
+        util_error(UTIL_EUSAGE, "number of layers %zu is out of range 1..100000",
+                   n_layers);
+        return NULL;
+    }
+    acdc_model *m = calloc(1, sizeof *m);
+    if (!m)
+        goto nomem;
+    m->n = n;
+    m->n_in = n_in;
+    m->n_out = n_out;
+    m->n_layers = n_layers;
+    m->layers = calloc(n_layers, sizeof *m->layers);
+    if (!m->layers)
+        goto nomem;
+    for (size_t l = 0; l < n_layers; l++) {
+        acdc_layer *L = &m->layers[l];
+        L->n = n;
+        L->a = vec(n, 1.0);
+        L->d = vec(n, 1.0);
+        if (!L->a || !L->d)
+            goto nomem;
+        if ((opts & ACDC_A_BIAS) && !(L->a_bias = vec(n, 0.0)))
+            goto nomem;
+        if ((opts & ACDC_D_BIAS) && !(L->d_bias = vec(n, 0.0)))
+            goto nomem;
+        if (opts & ACDC_PERM) {
+            if (!(L->perm = malloc(n * sizeof *L->perm)))
+                goto nomem;
+            for (size_t i = 0; i < n; i++)
+                L->perm[i] = (int64_t)i;
+        }
+        L->relu = (opts & ACDC_RELU) && l + 1 < n_layers;
+    }
+    if (opts & ACDC_STANDARDISE) {
+        m->in_mean = vec(n_in, 0.0);
+        m->in_scale = vec(n_in, 1.0);
+        if (!m->in_mean || !m->in_scale)
+            goto nomem;
+    }
+    return m;
+nomem:
+    acdc_model_free(m);
+    util_error(UTIL_ENOMEM, "out of memory for a model of %zu layers of %zu", n_layers, n);
+    return NULL;
+}
+
+void acdc_model_free(acdc_model *m)
+{
+    if (!m)
+        return;
+    if (m->layers)
+        for (size_t l = 0; l < m->n_layers; l++) {
+            acdc_layer *L = &m->layers[l];
+            free(L->a);
+            free(L->d);
+            free(L->a_bias);
+            free(L->d_bias);
+            free(L->perm);
+        }
+    free(m->layers);
+    free(m->in_mean);
+    free(m->in_scale);
+    free(m);
+}
+
+static unsigned opts_of(const acdc_model *m)
+{
+    unsigned o = 0;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        o |= m->layers[l].a_bias ? ACDC_A_BIAS : 0;
+        o |= m->layers[l].d_bias ? ACDC_D_BIAS : 0;
+        o |= m->layers[l].perm ? ACDC_PERM : 0;
+    }
+    return o | (m->in_mean ? ACDC_STANDARDISE : 0);
+}
+
+/* Allocates the same optional arrays as m, layer by layer, and copies (or zeroes). */
+static acdc_model *clone(const acdc_model *m, int zero)
+{
+    acdc_model *c = acdc_model_alloc(m->n, m->n_in, m->n_out, m->n_layers, opts_of(m));
+    if (!c)
+        return NULL;
+    size_t n = m->n, sz = n * sizeof(double);
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const acdc_layer *L = &m->layers[l];
+        acdc_layer *K = &c->layers[l];
+        K->relu = L->relu;
+        if (!L->a_bias) { free(K->a_bias); K->a_bias = NULL; }
+        if (!L->d_bias) { free(K->d_bias); K->d_bias = NULL; }
+        if (!L->perm) { free(K->perm); K->perm = NULL; }
+        else memcpy(K->perm, L->perm, n * sizeof *K->perm);
+        if (zero) {
+            memset(K->a, 0, sz);
+            memset(K->d, 0, sz);
+            if (K->a_bias) memset(K->a_bias, 0, sz);
+            if (K->d_bias) memset(K->d_bias, 0, sz);
+        } else {
+            memcpy(K->a, L->a, sz);
+            memcpy(K->d, L->d, sz);
+            if (K->a_bias) memcpy(K->a_bias, L->a_bias, sz);
+            if (K->d_bias) memcpy(K->d_bias, L->d_bias, sz);
+        }
+    }
+    if (m->in_mean) {
+        memcpy(c->in_mean, m->in_mean, m->n_in * sizeof(double));
+        memcpy(c->in_scale, m->in_scale, m->n_in * sizeof(double));
+    }
+    return c;
+}
+
+acdc_model *acdc_model_alloc_like(const acdc_model *m) { return clone(m, 1); }
+acdc_model *acdc_model_copy(const acdc_model *m) { return clone(m, 0); }
+
+int acdc_model_init_normal(acdc_model *m, double sigma, uint64_t seed)
+{
+    if (!(sigma >= 0) || !isfinite(sigma))
+        return util_error(UTIL_EUSAGE, "sigma = %g must be finite and non-negative", sigma);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!r)
+        return util_error(UTIL_ENOMEM, "out of memory");
+    gsl_rng_set(r, (unsigned long)seed);
+    for (size_t l = 0; l < m->n_layers; l++) {
+        acdc_layer *L = &m->layers[l];
+        for (size_t i = 0; i < m->n; i++)
+            L->a[i] = 1.0 + gsl_ran_gaussian_ziggurat(r, sigma);
+        for (size_t i = 0; i < m->n; i++)
+            L->d[i] = 1.0 + gsl_ran_gaussian_ziggurat(r, sigma);
+    }
+    gsl_rng_free(r);
+    return UTIL_OK;
+}
+
+int acdc_model_init_perms(acdc_model *m, uint64_t seed)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!r)
+        return util_error(UTIL_ENOMEM, "out of memory");
+    gsl_rng_set(r, (unsigned long)(seed ^ 0x9e3779b97f4a7c15ull));
+    for (size_t l = 0; l < m->n_layers; l++) {
+        int64_t *p = m->layers[l].perm;
+        if (!p)
+            continue;
+        for (size_t i = 0; i < m->n; i++)
+            p[i] = (int64_t)i;
+        gsl_ran_shuffle(r, p, m->n, sizeof *p);
+    }
+    gsl_rng_free(r);
+    return UTIL_OK;
+}
+
+size_t acdc_model_param_count(const acdc_model *m)
+{
+    size_t c = 0;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const acdc_layer *L = &m->layers[l];
+        c += 2 * m->n + (L->a_bias ? m->n : 0) + (L->d_bias ? m->n : 0);
+    }
+    return c;
+}
+
+static int check_vec(const double *v, size_t n, size_t l, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return util_error(UTIL_EDATA, "layer %zu: '%s'[%zu] is not finite", l, name, i);
+    return UTIL_OK;
+}
+
+int acdc_model_check(const acdc_model *m)
+{
+    if (!m || !m->layers || m->n == 0 || m->n_layers == 0)
+        return util_error(UTIL_EDATA, "empty model");
+    if (m->n_in == 0 || m->n_in > m->n || m->n_out == 0 || m->n_out > m->n)
+        return util_error(UTIL_EDATA, "n_in = %zu and n_out = %zu must be in 1..n = %zu",
+                          m->n_in, m->n_out, m->n);
+    int rc;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const acdc_layer *L = &m->layers[l];
+        if (L->n != m->n)
+            return util_error(UTIL_EDATA, "layer %zu has size %zu, model has %zu", l, L->n,
+                              m->n);
+        if ((rc = check_vec(L->a, m->n, l, "a")) || (rc = check_vec(L->d, m->n, l, "d")))
+            return rc;
+        if (L->a_bias && (rc = check_vec(L->a_bias, m->n, l, "a_bias")))
+            return rc;
+        if (L->d_bias && (rc = check_vec(L->d_bias, m->n, l, "d_bias")))
+            return rc;
+        if (L->perm) {
+            unsigned char *seen = calloc(m->n, 1);
+            if (!seen)
+                return util_error(UTIL_ENOMEM, "out of memory");
+            for (size_t i = 0; i < m->n; i++) {
+                int64_t v = L->perm[i];
+                if (v < 0 || (uint64_t)v >= m->n || seen[v]) {
+                    free(seen);
+                    if (v < 0 || (uint64_t)v >= m->n)
+                        return util_error(UTIL_EDATA, "layer %zu: 'perm'[%zu] = %lld is "
+                                          "outside 0..%zu", l, i, (long long)v, m->n - 1);
+                    return util_error(UTIL_EDATA, "layer %zu: 'perm' is not a permutation "
+                                      "(%lld appears twice)", l, (long long)v);
+                }
+                seen[v] = 1;
+            }
+            free(seen);
+        }
+    }
+    if ((m->in_mean == NULL) != (m->in_scale == NULL))
+        return util_error(UTIL_EDATA, "input standardisation needs both mean and scale");
+    if (m->in_mean) {
+        for (size_t i = 0; i < m->n_in; i++)
+            if (!isfinite(m->in_mean[i]) || !isfinite(m->in_scale[i]) ||
+                !(m->in_scale[i] > 0))
+                return util_error(UTIL_EDATA, "input standardisation %zu: mean %g, scale %g "
+                                  "(scale must be positive and finite)", i, m->in_mean[i],
+                                  m->in_scale[i]);
+    }
+    return UTIL_OK;
+}
+
+struct acdc_work {
+    acdc_plan *plan;
+    size_t batch, n_layers;
+    int keep;
+    double *v;    /* keep: (K+1) × batch × n layer inputs; else 2 × batch × n */
+    double *h2;   /* keep: K × batch × n */
+    double *z;    /* keep: K × batch × n pre-activations; else batch × n */
+    double *g;    /* 2 × batch × n, backward */
+};
+
+acdc_work *acdc_work_alloc(const acdc_model *m, size_t batch, int keep, int threads,
+                           unsigned flags)
+{
+    if (batch == 0) {
+        util_error(UTIL_EUSAGE, "batch size must be at least 1");
+        return NULL;
+    }
+    acdc_work *w = calloc(1, sizeof *w);
+    if (!w)
+        goto nomem;
+    w->batch = batch;
+    w->keep = keep;
+    w->n_layers = m->n_layers;
+    size_t bn = batch * m->n, K = m->n_layers;
+    if (bn / batch != m->n)
+        goto nomem;
+    w->plan = acdc_plan_alloc(m->n, threads, flags);
+    if (!w->plan) {
+        acdc_work_free(w);
+        return NULL;
+    }
+    w->v = malloc((keep ? K + 1 : 2) * bn * sizeof *w->v);
+    w->z = malloc((keep ? K : 1) * bn * sizeof *w->z);
+    if (!w->v || !w->z)
+        goto nomem;
+    if (keep) {
+        w->h2 = malloc(K * bn * sizeof *w->h2);
+        w->g = malloc(2 * bn * sizeof *w->g);
+        if (!w->h2 || !w->g)
+            goto nomem;
+    }
+    return w;
+nomem:
+    acdc_work_free(w);
+    util_error(UTIL_ENOMEM, "out of memory for a workspace of batch %zu, n = %zu, %zu "
+               "layers", batch, m->n, m->n_layers);
+    return NULL;
+}
+
+void acdc_work_free(acdc_work *w)
+{
+    if (!w)
+        return;
+    acdc_plan_free(w->plan);
+    free(w->v);
+    free(w->h2);
+    free(w->z);
+    free(w->g);
+    free(w);
+}
+
+static int fits(const acdc_model *m, const acdc_work *w, size_t batch)
+{
+    if (batch > w->batch)
+        return util_error(UTIL_EUSAGE, "batch %zu exceeds the workspace's %zu", batch,
+                          w->batch);
+    if (acdc_plan_n(w->plan) != m->n || w->n_layers != m->n_layers)
+        return util_error(UTIL_EUSAGE, "workspace was made for another model shape");
+    return UTIL_OK;
+}
+
+int acdc_model_forward(const acdc_model *m, acdc_work *w, size_t batch, const double *x,
+                       double *y)
+{
+    int rc = fits(m, w, batch);
+    if (rc)
+        return rc;
+    const size_t n = m->n, bn = batch * n, K = m->n_layers;
+    double *v = w->v;
+    for (size_t b = 0; b < batch; b++) {
+        double *row = v + b * n;
+        const double *xr = x + b * m->n_in;
+        if (m->in_mean)
+            for (size_t i = 0; i < m->n_in; i++)
+                row[i] = (xr[i] - m->in_mean[i]) / m->in_scale[i];
+        else
+            memcpy(row, xr, m->n_in * sizeof *row);
+        memset(row + m->n_in, 0, (n - m->n_in) * sizeof *row);
+    }
+    for (size_t l = 0; l < K; l++) {
+        const acdc_layer *L = &m->layers[l];
+        double *in = w->keep ? w->v + l * bn : w->v + (l & 1) * bn;
+        double *out = w->keep ? w->v + (l + 1) * bn : w->v + ((l + 1) & 1) * bn;
+        double *z = w->keep ? w->z + l * bn : w->z;
+        acdc_layer_forward(L, w->plan, batch, in, z, w->keep ? w->h2 + l * bn : NULL);
+        for (size_t b = 0; b < batch; b++) {
+            const double *zr = z + b * n;
+            double *o = out + b * n;
+            if (L->perm) {
+                if (L->relu)
+                    for (size_t i = 0; i < n; i++) {
+                        double u = zr[L->perm[i]];
+                        o[i] = u > 0 ? u : 0;
+                    }
+                else
+                    for (size_t i = 0; i < n; i++)
+                        o[i] = zr[L->perm[i]];
+            } else if (L->relu) {
+                for (size_t i = 0; i < n; i++)
+                    o[i] = zr[i] > 0 ? zr[i] : 0;
+            } else {
+                memcpy(o, zr, n * sizeof *o);
+            }
+        }
+    }
+    const double *last = w->keep ? w->v + K * bn : w->v + (K & 1) * bn;
+    for (size_t b = 0; b < batch; b++)
+        memcpy(y + b * m->n_out, last + b * n, m->n_out * sizeof *y);
+    return UTIL_OK;
+}
+
+int acdc_model_backward(const acdc_model *m, acdc_work *w, size_t batch, const double *dy,
+                        acdc_model *grad, double *dx)
+{
+    int rc = fits(m, w, batch);
+    if (rc)
+        return rc;
+    if (!w->keep)
+        return util_error(UTIL_EUSAGE, "workspace was made without keeping intermediates");
+    if (grad && (grad->n != m->n || grad->n_layers != m->n_layers))
+        return util_error(UTIL_EUSAGE, "gradient model has another shape");
+    const size_t n = m->n, bn = batch * n, K = m->n_layers;
+    double *gv = w->g, *du = w->g + w->batch * n;
+    for (size_t b = 0; b < batch; b++) {
+        memcpy(gv + b * n, dy + b * m->n_out, m->n_out * sizeof *gv);
+        memset(gv + b * n + m->n_out, 0, (n - m->n_out) * sizeof *gv);
+    }
+    for (size_t l = K; l-- > 0;) {
+        const acdc_layer *L = &m->layers[l];
+        const double *z = w->z + l * bn;
+        /* Undo the permutation (a scatter) and the ReLU (a mask on the pre-activation). */
+        for (size_t b = 0; b < batch; b++) {
+            const double *g = gv + b * n, *zr = z + b * n;
+            double *d = du + b * n;
+            if (L->perm)
+                for (size_t i = 0; i < n; i++)
+                    d[L->perm[i]] = g[i];
+            else
+                memcpy(d, g, n * sizeof *d);
+            if (L->relu)
+                for (size_t i = 0; i < n; i++)
+                    if (!(zr[i] > 0))
+                        d[i] = 0;
+        }
+        acdc_grad g = {0};
+        if (grad) {
+            acdc_layer *G = &grad->layers[l];
+            g = (acdc_grad){G->a, G->d, G->a_bias, G->d_bias};
+            if (!L->a_bias) g.a_bias = NULL;
+            if (!L->d_bias) g.d_bias = NULL;
+        }
+        rc = acdc_layer_backward(L, w->plan, batch, w->v + l * bn, w->h2 + l * bn, du,
+                                 (l > 0 || dx) ? gv : NULL, grad ? &g : NULL);
+        if (rc)
+            return rc;
+    }
+    if (dx)
+        for (size_t b = 0; b < batch; b++)
+            memcpy(dx + b * m->n_in, gv + b * n, m->n_in * sizeof *dx);
+    return UTIL_OK;
+}
+
+void acdc_model_foreach_param(acdc_model *m,
+                              void (*fn)(double *v, size_t len, int group, void *user),
+                              void *user)
+{
+    for (size_t l = 0; l < m->n_layers; l++) {
+        acdc_layer *L = &m->layers[l];
+        fn(L->a, m->n, 0, user);
+        fn(L->d, m->n, 1, user);
+        if (L->a_bias)
+            fn(L->a_bias, m->n, 2, user);
+        if (L->d_bias)
+            fn(L->d_bias, m->n, 2, user);
+    }
+}

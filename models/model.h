@@ -1,0 +1,85 @@
+/* models/model.h -- ACDC cascades: K layers, ReLU and fixed permutations between them.
+ *
+ * Inputs of length n_in <= n are standardised (if the model carries statistics),
+ * zero-padded to n, sent through the layers, and the first n_out outputs returned:
+ *   x' = (x − mean) / scale;  v_0 = (x', 0 … 0);  v_{l+1} = layer_l(v_l);  y = v_K[0:n_out]
+ * Each layer is described in models/layer.h; layer l's output, after its activation,
+ * is permuted: v_{l+1}[i] = u_l[perm_l[i]].
+ */
+#ifndef MODELS_MODEL_H
+#define MODELS_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/layer.h"
+
+typedef struct acdc_model {
+    size_t n, n_in, n_out, n_layers;
+    acdc_layer *layers;
+    double *in_mean, *in_scale;   /* length n_in each, or both NULL: no standardisation */
+} acdc_model;
+
+/* Options of acdc_model_alloc(). */
+enum {
+    ACDC_A_BIAS = 1u << 0,  /* allocate a_bias (zeros) in every layer */
+    ACDC_D_BIAS = 1u << 1,  /* allocate d_bias (zeros) in every layer */
+    ACDC_PERM = 1u << 2,    /* allocate perm (identity) in every layer */
+    ACDC_RELU = 1u << 3,    /* ReLU after every layer but the last */
+    ACDC_STANDARDISE = 1u << 4  /* allocate in_mean = 0, in_scale = 1 */
+};
+
+/* A new cascade with identity diagonals (a = d = 1).  Returns NULL with a message for
+ * n == 0, n_in or n_out outside 1..n, n_layers == 0, or no memory.  Caller frees with
+ * acdc_model_free(). */
+acdc_model *acdc_model_alloc(size_t n, size_t n_in, size_t n_out, size_t n_layers,
+                             unsigned opts);
+void acdc_model_free(acdc_model *m);
+
+/* A new model of the same shape with every parameter zero (perm copied): the layout of a
+ * gradient.  Caller frees with acdc_model_free(). */
+acdc_model *acdc_model_alloc_like(const acdc_model *m);
+/* A deep copy. */
+acdc_model *acdc_model_copy(const acdc_model *m);
+
+/* Draws every a and d entry from N(1, sigma) (the paper's near-identity scheme; sigma 0
+ * gives the identity) with GSL's mt19937 seeded with seed.  Biases are left alone. */
+int acdc_model_init_normal(acdc_model *m, double sigma, uint64_t seed);
+/* Fills every allocated perm with an independent uniform random permutation. */
+int acdc_model_init_perms(acdc_model *m, uint64_t seed);
+
+/* Number of trainable values (a, d and the biases present). */
+size_t acdc_model_param_count(const acdc_model *m);
+
+/* Checks sizes, finiteness and that every perm is a permutation of 0..n−1.  Returns
+ * UTIL_EDATA with a message naming the layer and the field, else 0. */
+int acdc_model_check(const acdc_model *m);
+
+/* Workspace for forward and backward passes of up to `batch` rows. */
+typedef struct acdc_work acdc_work;
+
+/* Plans the DCTs (FFTW flags, 0 = FFTW_MEASURE) for `threads` threads and allocates the
+ * intermediates of every layer if keep is non-zero (needed by acdc_model_backward()).
+ * Caller frees with acdc_work_free(). */
+acdc_work *acdc_work_alloc(const acdc_model *m, size_t batch, int keep, int threads,
+                           unsigned flags);
+void acdc_work_free(acdc_work *w);
+
+/* y (batch × n_out) = cascade(x (batch × n_in)).  batch <= the workspace's. */
+int acdc_model_forward(const acdc_model *m, acdc_work *w, size_t batch, const double *x,
+                       double *y);
+
+/* After acdc_model_forward() on a workspace with keep: adds dL/dθ for the loss whose
+ * gradient with respect to y is dy (batch × n_out) to grad (from acdc_model_alloc_like,
+ * summed over the batch), and if dx is not NULL writes dL/dx (batch × n_in, with respect
+ * to the standardised input). */
+int acdc_model_backward(const acdc_model *m, acdc_work *w, size_t batch, const double *dy,
+                        acdc_model *grad, double *dx);
+
+/* Calls fn(values, length, group, user) for every trainable array: group 0 for a, 1 for
+ * d, 2 for biases; the order is fixed (layer by layer: a, d, a_bias, d_bias). */
+void acdc_model_foreach_param(acdc_model *m,
+                              void (*fn)(double *v, size_t len, int group, void *user),
+                              void *user);
+
+#endif
