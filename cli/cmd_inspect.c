@@ -1,0 +1,184 @@
+/* cli/cmd_inspect.c -- `acdc inspect`: a readable summary of any file the project writes. */
+#include "cli/cli.h"
+#include "models/io.h"
+#include "util/error.h"
+#include "util/h5.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+    "usage: acdc inspect FILE.h5\n"
+    "\n"
+    "Summarise an HDF5 file.  A model (format 'acdc-model') is shown layer by layer with\n"
+    "its parameter count, the compression against a dense layer of the same size and the\n"
+    "ranges of its values; any other file is listed dataset by dataset with shape, type\n"
+    "and value range.\n"
+    "\n"
+    "options:\n"
+    "  -h, --help   this text\n";
+
+static void range(const double *v, size_t n, double *lo, double *hi)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        *lo = fmin(*lo, v[i]);
+        *hi = fmax(*hi, v[i]);
+    }
+}
+
+static int inspect_model(const char *path)
+{
+    acdc_model *m;
+    int rc = acdc_model_read(path, &m);
+    if (rc)
+        return rc;
+    size_t params = acdc_model_param_count(m);
+    double dense = (double)m->n_in * (double)m->n_out + (double)m->n_out;
+    printf("%s: ACDC model, format version 1\n", path);
+    printf("  size n = %zu, inputs n_in = %zu, outputs n_out = %zu, %zu layers\n", m->n,
+           m->n_in, m->n_out, m->n_layers);
+    printf("  parameters: %zu (a dense %zu x %zu layer with bias has %.0f: %.1fx "
+           "compression)\n", params, m->n_out, m->n_in, dense, dense / (double)params);
+    printf("  input standardisation: %s\n", m->in_mean ? "stored (/input)" : "none");
+    printf("\n  %5s  %-10s %-5s %-21s %-21s %s\n", "layer", "activation", "perm",
+           "a range", "d range", "biases");
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const acdc_layer *L = &m->layers[l];
+        double alo, ahi, dlo, dhi;
+        char ar[32], dr[32], bias[64] = "";
+        range(L->a, m->n, &alo, &ahi);
+        range(L->d, m->n, &dlo, &dhi);
+        snprintf(ar, sizeof ar, "[%.4g, %.4g]", alo, ahi);
+        snprintf(dr, sizeof dr, "[%.4g, %.4g]", dlo, dhi);
+        if (L->a_bias) {
+            double lo, hi;
+            range(L->a_bias, m->n, &lo, &hi);
+            snprintf(bias, sizeof bias, "a_bias [%.3g, %.3g] ", lo, hi);
+        }
+        if (L->d_bias) {
+            double lo, hi;
+            range(L->d_bias, m->n, &lo, &hi);
+            snprintf(bias + strlen(bias), sizeof bias - strlen(bias), "d_bias [%.3g, %.3g]",
+                     lo, hi);
+        }
+        printf("  %5zu  %-10s %-5s %-21s %-21s %s\n", l, L->relu ? "relu" : "none",
+               L->perm ? "yes" : "no", ar, dr, bias[0] ? bias : "none");
+    }
+    acdc_model_free(m);
+    return UTIL_OK;
+}
+
+/* Generic listing: every dataset with shape, type and (numeric) range. */
+static herr_t visit(hid_t obj, const char *name, const H5O_info_t *info, void *op)
+{
+    (void)op;
+    if (info->type == H5O_TYPE_GROUP) {
+        if (strcmp(name, "."))
+            printf("  /%s/\n", name);
+        return 0;
+    }
+    if (info->type != H5O_TYPE_DATASET)
+        return 0;
+    hid_t d = H5Dopen2(obj, name, H5P_DEFAULT);
+    if (d < 0)
+        return 0;
+    hid_t s = H5Dget_space(d), t = H5Dget_type(d);
+    int rank = H5Sget_simple_extent_ndims(s);
+    hsize_t dims[16] = {0};
+    if (rank > 0 && rank <= 16)
+        H5Sget_simple_extent_dims(s, dims, NULL);
+    char shape[128] = "";
+    for (int i = 0; i < rank && i < 16; i++)
+        snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%llu",
+                 i ? " x " : "", (unsigned long long)dims[i]);
+    if (rank == 0)
+        snprintf(shape, sizeof shape, "scalar");
+    H5T_class_t cls = H5Tget_class(t);
+    size_t size = H5Tget_size(t);
+    const char *kind = cls == H5T_FLOAT ? "float" : cls == H5T_INTEGER ? "int"
+                       : cls == H5T_STRING ? "string" : cls == H5T_COMPOUND ? "compound"
+                                                                            : "other";
+    printf("  /%-30s %-18s %s%zu", name, shape, kind, size * 8);
+    hssize_t np = H5Sget_simple_extent_npoints(s);
+    if ((cls == H5T_FLOAT || cls == H5T_INTEGER) && np > 0 && np <= (1 << 26)) {
+        double *v = malloc((size_t)np * sizeof *v);
+        if (v && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0) {
+            double lo = INFINITY, hi = -INFINITY, sum = 0;
+            size_t bad = 0;
+            for (hssize_t i = 0; i < np; i++) {
+                if (!isfinite(v[i])) {
+                    bad++;
+                    continue;
+                }
+                lo = fmin(lo, v[i]);
+                hi = fmax(hi, v[i]);
+                sum += v[i];
+            }
+            if ((size_t)np > bad)
+                printf("  range [%.4g, %.4g], mean %.4g", lo, hi, sum / (double)(np - bad));
+            if (bad)
+                printf("  (%zu non-finite)", bad);
+        }
+        free(v);
+    }
+    printf("\n");
+    H5Tclose(t);
+    H5Sclose(s);
+    H5Dclose(d);
+    return 0;
+}
+
+static int inspect_generic(const char *path, const char *kind)
+{
+    hid_t f;
+    int rc = util_h5_open(path, &f);
+    if (rc)
+        return rc;
+    printf("%s: %s\n", path, kind[0] ? kind : "HDF5 file");
+    H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_INC, visit, NULL, H5O_INFO_BASIC);
+    H5Fclose(f);
+    return UTIL_OK;
+}
+
+/* File kinds with a dedicated summary, by the root attribute `format`. */
+static const struct {
+    const char *format;
+    int (*show)(const char *path);
+} kinds[] = {
+    {"acdc-model", inspect_model},
+};
+
+int cmd_inspect(int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(help, stdout);
+            return cli_finish("inspect");
+        }
+        return cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
+    }
+    if (argc - optind != 1)
+        return cli_usage_error("inspect", "expected one file, got %d", argc - optind);
+    const char *path = argv[optind];
+    char kind[64];
+    int rc = acdc_file_kind(path, kind, sizeof kind);
+    if (rc)
+        return cli_fail("inspect", rc);
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (!strcmp(kind, kinds[i].format)) {
+            if ((rc = kinds[i].show(path)))
+                return cli_fail("inspect", rc);
+            return cli_finish("inspect");
+        }
+    if ((rc = inspect_generic(path, kind)))
+        return cli_fail("inspect", rc);
+    return cli_finish("inspect");
+}

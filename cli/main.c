@@ -1,0 +1,78 @@
+/* cli/main.c -- `acdc`: dispatch to the subcommand table. */
+#include "cli/cli.h"
+#include "util/error.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sorted by name; `acdc --help` lists them in this order. */
+static const struct cli_command commands[] = {
+    {"infer", cmd_infer, "run the numeric ACDC model on a data file"},
+    {"init", cmd_init, "write a new ACDC cascade (identity or near-identity)"},
+    {"inspect", cmd_inspect, "summarise any HDF5 file this project writes"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: acdc [--help] [--version] COMMAND [ARGS]\n\n"
+               "Compile ACDC neural-network layers into optical 4f systems and simulate "
+               "the light.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'acdc COMMAND --help' describes one command.\n"
+               "exit codes: 0 success, 1 data or runtime error, 2 usage error, "
+               "3 interrupted\n");
+}
+
+int cli_fail(const char *cmd, int status)
+{
+    fprintf(stderr, "acdc %s: error: %s\n", cmd, util_errmsg());
+    if (status == UTIL_EUSAGE)
+        return EXIT_USAGE;
+    if (status == UTIL_EINTR)
+        return EXIT_INTERRUPTED;
+    return EXIT_DATA;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "acdc %s: error: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'acdc %s --help')\n", cmd);
+    return EXIT_USAGE;
+}
+
+int cli_finish(const char *cmd)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "acdc %s: error: cannot write to standard output\n", cmd);
+        return EXIT_DATA;
+    }
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *c = argv[1];
+    if (!strcmp(c, "--help") || !strcmp(c, "-h") || !strcmp(c, "help")) {
+        usage(stdout);
+        return cli_finish("help");
+    }
+    if (!strcmp(c, "--version")) {
+        printf("acdc %s\n", ACDC_VERSION);
+        return cli_finish("version");
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(c, commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "acdc: error: '%s' is not a command (see 'acdc --help')\n", c);
+    return EXIT_USAGE;
+}

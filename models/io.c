@@ -1,0 +1,461 @@
+/* models/io.c -- see io.h and FORMAT.md. */
+#include "models/io.h"
+#include "util/error.h"
+#include "util/h5.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LAYERS 100000
+
+/* Joins group and name into buf ("/" + "x" = "/x", "/sys/model" + "n" = "/sys/model/n"). */
+static const char *join(char *buf, size_t size, const char *group, const char *name)
+{
+    size_t g = strlen(group);
+    if (g && group[g - 1] == '/')
+        snprintf(buf, size, "%s%s", group, name);
+    else
+        snprintf(buf, size, "%s/%s", group, name);
+    return buf;
+}
+
+/* Reads an optional integer root attribute, with default. */
+static int attr_size(hid_t loc, const char *file, const char *grp, const char *name,
+                     int64_t dflt, int64_t lo, int64_t hi, int64_t *v)
+{
+    if (!util_h5_attr_exists(loc, grp, name)) {
+        if (dflt < 0)
+            return util_error(UTIL_EDATA, "missing attribute '%s' on '%s' in '%s'", name,
+                              grp, file);
+        *v = dflt;
+        return UTIL_OK;
+    }
+    int rc = util_h5_attr_i64(loc, file, grp, name, v);
+    if (rc)
+        return rc;
+    if (*v < lo || *v > hi)
+        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s' is %lld, expected "
+                          "%lld..%lld", name, grp, file, (long long)*v, (long long)lo,
+                          (long long)hi);
+    return UTIL_OK;
+}
+
+struct names {
+    size_t count, cap;
+    char **v;
+    int oom;
+};
+
+static herr_t collect(hid_t g, const char *name, const H5L_info_t *info, void *op)
+{
+    (void)g;
+    (void)info;
+    struct names *nm = op;
+    if (nm->count == nm->cap) {
+        size_t cap = nm->cap ? 2 * nm->cap : 16;
+        char **v = realloc(nm->v, cap * sizeof *v);
+        if (!v) {
+            nm->oom = 1;
+            return -1;
+        }
+        nm->v = v;
+        nm->cap = cap;
+    }
+    if (!(nm->v[nm->count] = strdup(name))) {
+        nm->oom = 1;
+        return -1;
+    }
+    nm->count++;
+    return nm->count > MAX_LAYERS + 1 ? 1 : 0;
+}
+
+static void names_free(struct names *nm)
+{
+    for (size_t i = 0; i < nm->count; i++)
+        free(nm->v[i]);
+    free(nm->v);
+}
+
+/* Lists the members of a group. */
+static int list_group(hid_t loc, const char *file, const char *path, struct names *nm)
+{
+    memset(nm, 0, sizeof *nm);
+    H5O_info_t info;
+    if (!util_h5_exists(loc, path))
+        return util_error(UTIL_EDATA, "missing group '%s' in '%s'", path, file);
+    if (H5Oget_info_by_name2(loc, path, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
+        info.type != H5O_TYPE_GROUP)
+        return util_error(UTIL_EDATA, "'%s' in '%s' is not a group", path, file);
+    hid_t g = H5Gopen2(loc, path, H5P_DEFAULT);
+    if (g < 0)
+        return util_error(UTIL_EDATA, "cannot open group '%s' in '%s'", path, file);
+    hsize_t idx = 0;
+    herr_t e = H5Literate(g, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, collect, nm);
+    H5Gclose(g);
+    if (nm->oom) {
+        names_free(nm);
+        return util_error(UTIL_ENOMEM, "out of memory listing '%s' in '%s'", path, file);
+    }
+    if (e < 0) {
+        names_free(nm);
+        return util_error(UTIL_EDATA, "cannot list group '%s' in '%s'", path, file);
+    }
+    return UTIL_OK;
+}
+
+/* Parses a layer group name: decimal, no sign, no leading zero (except "0"). */
+static int layer_index(const char *s, size_t *out)
+{
+    if (!*s || (s[0] == '0' && s[1]) || strlen(s) > 9)
+        return -1;
+    size_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        v = v * 10 + (size_t)(*p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int read_vec(hid_t loc, const char *file, const char *path, size_t n, double *dst)
+{
+    hsize_t dims[1] = {n};
+    double *v;
+    int rc = util_h5_read_f64(loc, file, path, 1, dims, &v);
+    if (rc)
+        return rc;
+    memcpy(dst, v, n * sizeof *v);
+    free(v);
+    return UTIL_OK;
+}
+
+static int read_layer(hid_t loc, const char *file, const char *lg, acdc_layer *L,
+                      size_t n)
+{
+    static const char *const known[] = {"a", "d", "a_bias", "d_bias", "perm"};
+    char p[600];
+    struct names nm;
+    int rc = list_group(loc, file, lg, &nm);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < nm.count; i++) {
+        size_t k = 0;
+        while (k < 5 && strcmp(nm.v[i], known[k]))
+            k++;
+        if (k == 5) {
+            rc = util_error(UTIL_EDATA, "unexpected object '%s' in '%s' in '%s' (a layer "
+                            "holds a, d, a_bias, d_bias, perm)", nm.v[i], lg, file);
+            names_free(&nm);
+            return rc;
+        }
+    }
+    names_free(&nm);
+    if ((rc = read_vec(loc, file, join(p, sizeof p, lg, "a"), n, L->a)) ||
+        (rc = read_vec(loc, file, join(p, sizeof p, lg, "d"), n, L->d)))
+        return rc;
+    if (util_h5_exists(loc, join(p, sizeof p, lg, "a_bias"))) {
+        if (!(L->a_bias = malloc(n * sizeof *L->a_bias)))
+            return util_error(UTIL_ENOMEM, "out of memory");
+        if ((rc = read_vec(loc, file, p, n, L->a_bias)))
+            return rc;
+    }
+    if (util_h5_exists(loc, join(p, sizeof p, lg, "d_bias"))) {
+        if (!(L->d_bias = malloc(n * sizeof *L->d_bias)))
+            return util_error(UTIL_ENOMEM, "out of memory");
+        if ((rc = read_vec(loc, file, p, n, L->d_bias)))
+            return rc;
+    }
+    if (util_h5_exists(loc, join(p, sizeof p, lg, "perm"))) {
+        hsize_t dims[1] = {n};
+        if ((rc = util_h5_read_i64(loc, file, p, 1, dims, &L->perm)))
+            return rc;
+        unsigned char *seen = calloc(n, 1);
+        if (!seen)
+            return util_error(UTIL_ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            int64_t v = L->perm[i];
+            if (v < 0 || (uint64_t)v >= n) {
+                free(seen);
+                return util_error(UTIL_EDATA, "'%s' in '%s' is not a permutation: value "
+                                  "%lld at %zu is outside 0..%zu", p, file, (long long)v, i,
+                                  n - 1);
+            }
+            if (seen[v]++) {
+                free(seen);
+                return util_error(UTIL_EDATA, "'%s' in '%s' is not a permutation: %lld "
+                                  "appears twice", p, file, (long long)v);
+            }
+        }
+        free(seen);
+    }
+    L->relu = 0;
+    if (util_h5_attr_exists(loc, lg, "activation")) {
+        char act[64];
+        if ((rc = util_h5_attr_str(loc, file, lg, "activation", act, sizeof act)))
+            return rc;
+        if (!strcmp(act, "relu"))
+            L->relu = 1;
+        else if (strcmp(act, "none"))
+            return util_error(UTIL_EDATA, "attribute 'activation' on '%s' in '%s' is '%s', "
+                              "expected 'none' or 'relu'", lg, file, act);
+    }
+    return UTIL_OK;
+}
+
+int acdc_model_read_h5(hid_t loc, const char *file, const char *group, acdc_model **out)
+{
+    char fmt[64], p[600], lg[640];
+    int64_t version, n, n_in, n_out;
+    int rc;
+    *out = NULL;
+    if (!util_h5_exists(loc, group))
+        return util_error(UTIL_EDATA, "missing group '%s' in '%s'", group, file);
+    if ((rc = util_h5_attr_str(loc, file, group, "format", fmt, sizeof fmt)))
+        return rc;
+    if (strcmp(fmt, "acdc-model"))
+        return util_error(UTIL_EDATA, "'%s' is not an ACDC model: attribute 'format' is "
+                          "'%s', expected 'acdc-model'", file, fmt);
+    if ((rc = util_h5_attr_i64(loc, file, group, "version", &version)))
+        return rc;
+    if (version != 1)
+        return util_error(UTIL_EDATA, "'%s' has model format version %lld; this program "
+                          "reads version 1", file, (long long)version);
+    if ((rc = attr_size(loc, file, group, "n", -1, 1, (int64_t)1 << 28, &n)) ||
+        (rc = attr_size(loc, file, group, "n_in", n, 1, n, &n_in)) ||
+        (rc = attr_size(loc, file, group, "n_out", n, 1, n, &n_out)))
+        return rc;
+
+    struct names nm;
+    join(p, sizeof p, group, "layers");
+    if ((rc = list_group(loc, file, p, &nm)))
+        return rc;
+    size_t K = nm.count;
+    if (K == 0) {
+        names_free(&nm);
+        return util_error(UTIL_EDATA, "group '%s' in '%s' holds no layers", p, file);
+    }
+    if (K > MAX_LAYERS) {
+        names_free(&nm);
+        return util_error(UTIL_EDATA, "group '%s' in '%s' holds more than %d layers", p,
+                          file, MAX_LAYERS);
+    }
+    /* Names must be exactly "0" … "K-1"; order is numeric, whatever HDF5's order. */
+    unsigned char *seen = calloc(K, 1);
+    if (!seen) {
+        names_free(&nm);
+        return util_error(UTIL_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < K && rc == UTIL_OK; i++) {
+        size_t idx;
+        if (layer_index(nm.v[i], &idx) || idx >= K || seen[idx])
+            rc = util_error(UTIL_EDATA, "unexpected member '%s' of '%s' in '%s': layers "
+                            "are named 0 to %zu", nm.v[i], p, file, K - 1);
+        else
+            seen[idx] = 1;
+    }
+    free(seen);
+    names_free(&nm);
+    if (rc)
+        return rc;
+
+    /* Check layer 0's a before allocating n × K values on the word of an attribute. */
+    snprintf(lg, sizeof lg, "%s/0/a", p);
+    {
+        hsize_t dims[1] = {(hsize_t)n};
+        double *a0;
+        if ((rc = util_h5_read_f64(loc, file, lg, 1, dims, &a0)))
+            return rc;
+        free(a0);
+    }
+    acdc_model *m = acdc_model_alloc((size_t)n, (size_t)n_in, (size_t)n_out, K, 0);
+    if (!m)
+        return UTIL_ENOMEM;
+    for (size_t l = 0; l < K; l++) {
+        snprintf(lg, sizeof lg, "%s/%zu", p, l);
+        if ((rc = read_layer(loc, file, lg, &m->layers[l], (size_t)n))) {
+            acdc_model_free(m);
+            return rc;
+        }
+    }
+    join(p, sizeof p, group, "input");
+    if (util_h5_exists(loc, p)) {
+        char q[600];
+        m->in_mean = malloc((size_t)n_in * sizeof *m->in_mean);
+        m->in_scale = malloc((size_t)n_in * sizeof *m->in_scale);
+        if (!m->in_mean || !m->in_scale)
+            rc = util_error(UTIL_ENOMEM, "out of memory");
+        if (!rc)
+            rc = read_vec(loc, file, join(q, sizeof q, p, "mean"), (size_t)n_in,
+                          m->in_mean);
+        if (!rc)
+            rc = read_vec(loc, file, join(q, sizeof q, p, "scale"), (size_t)n_in,
+                          m->in_scale);
+        for (int64_t i = 0; !rc && i < n_in; i++)
+            if (!(m->in_scale[i] > 0))
+                rc = util_error(UTIL_EDATA, "'%s' in '%s': value %lld is %g, expected a "
+                                "positive scale", q, file, (long long)i, m->in_scale[i]);
+        if (rc) {
+            acdc_model_free(m);
+            return rc;
+        }
+    }
+    *out = m;
+    return UTIL_OK;
+}
+
+int acdc_model_read(const char *path, acdc_model **out)
+{
+    hid_t f;
+    *out = NULL;
+    int rc = util_h5_open(path, &f);
+    if (rc)
+        return rc;
+    rc = acdc_model_read_h5(f, path, "/", out);
+    H5Fclose(f);
+    return rc;
+}
+
+int acdc_model_write_h5(hid_t loc, const char *group, const acdc_model *m)
+{
+    char p[600], q[700];
+    int rc = acdc_model_check(m);
+    if (rc)
+        return rc;
+    if ((rc = util_h5_group(loc, group)) ||
+        (rc = util_h5_set_attr_str(loc, group, "format", "acdc-model")) ||
+        (rc = util_h5_set_attr_i64(loc, group, "version", 1)) ||
+        (rc = util_h5_set_attr_i64(loc, group, "n", (int64_t)m->n)) ||
+        (rc = util_h5_set_attr_i64(loc, group, "n_in", (int64_t)m->n_in)) ||
+        (rc = util_h5_set_attr_i64(loc, group, "n_out", (int64_t)m->n_out)))
+        return rc;
+    hsize_t dims[1] = {m->n};
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const acdc_layer *L = &m->layers[l];
+        snprintf(p, sizeof p, "%s%slayers/%zu", group,
+                 group[strlen(group) - 1] == '/' ? "" : "/", l);
+        if ((rc = util_h5_group(loc, p)) ||
+            (rc = util_h5_write_f64(loc, join(q, sizeof q, p, "a"), 1, dims, L->a)) ||
+            (rc = util_h5_write_f64(loc, join(q, sizeof q, p, "d"), 1, dims, L->d)))
+            return rc;
+        if (L->a_bias &&
+            (rc = util_h5_write_f64(loc, join(q, sizeof q, p, "a_bias"), 1, dims,
+                                    L->a_bias)))
+            return rc;
+        if (L->d_bias &&
+            (rc = util_h5_write_f64(loc, join(q, sizeof q, p, "d_bias"), 1, dims,
+                                    L->d_bias)))
+            return rc;
+        if (L->perm &&
+            (rc = util_h5_write_i64(loc, join(q, sizeof q, p, "perm"), 1, dims, L->perm)))
+            return rc;
+        if ((rc = util_h5_set_attr_str(loc, p, "activation", L->relu ? "relu" : "none")))
+            return rc;
+    }
+    if (m->in_mean) {
+        hsize_t di[1] = {m->n_in};
+        join(p, sizeof p, group, "input");
+        if ((rc = util_h5_write_f64(loc, join(q, sizeof q, p, "mean"), 1, di, m->in_mean)) ||
+            (rc = util_h5_write_f64(loc, join(q, sizeof q, p, "scale"), 1, di,
+                                    m->in_scale)))
+            return rc;
+    }
+    return UTIL_OK;
+}
+
+int acdc_model_write(const acdc_model *m, const char *path)
+{
+    util_h5_out o;
+    int rc = acdc_model_check(m);
+    if (rc)
+        return rc;
+    if ((rc = util_h5_create(path, &o)))
+        return rc;
+    if ((rc = acdc_model_write_h5(o.fid, "/", m))) {
+        util_h5_abort(&o);
+        return rc;
+    }
+    return util_h5_commit(&o);
+}
+
+void acdc_data_free(acdc_data *d)
+{
+    if (!d)
+        return;
+    free(d->x);
+    free(d->labels);
+    free(d);
+}
+
+int acdc_data_read(const char *path, size_t dim, acdc_data **out)
+{
+    hid_t f;
+    *out = NULL;
+    int rc = util_h5_open(path, &f);
+    if (rc)
+        return rc;
+    acdc_data *d = calloc(1, sizeof *d);
+    if (!d) {
+        H5Fclose(f);
+        return util_error(UTIL_ENOMEM, "out of memory");
+    }
+    hsize_t dims[2] = {0, dim};
+    rc = util_h5_read_f64(f, path, "/x", 2, dims, &d->x);
+    if (!rc && dims[0] == 0)
+        rc = util_error(UTIL_EDATA, "'/x' in '%s' holds no rows", path);
+    if (!rc) {
+        d->batch = (size_t)dims[0];
+        d->dim = (size_t)dims[1];
+        if (util_h5_exists(f, "/labels")) {
+            hsize_t ld[1] = {dims[0]};
+            rc = util_h5_read_i64(f, path, "/labels", 1, ld, &d->labels);
+            for (size_t i = 0; !rc && i < d->batch; i++)
+                if (d->labels[i] < 0)
+                    rc = util_error(UTIL_EDATA, "'/labels' in '%s': label %zu is %lld, "
+                                    "expected a class index >= 0", path, i,
+                                    (long long)d->labels[i]);
+        }
+    }
+    H5Fclose(f);
+    if (rc) {
+        acdc_data_free(d);
+        return rc;
+    }
+    *out = d;
+    return UTIL_OK;
+}
+
+int acdc_output_write(const char *path, size_t batch, size_t dim, const double *y,
+                      const int64_t *labels)
+{
+    util_h5_out o;
+    int rc = util_h5_create(path, &o);
+    if (rc)
+        return rc;
+    hsize_t dims[2] = {batch, dim};
+    rc = util_h5_set_attr_str(o.fid, "/", "format", "acdc-output");
+    if (!rc)
+        rc = util_h5_write_f64(o.fid, "/y", 2, dims, y);
+    if (!rc && labels)
+        rc = util_h5_write_i64(o.fid, "/labels", 1, dims, labels);
+    if (rc) {
+        util_h5_abort(&o);
+        return rc;
+    }
+    return util_h5_commit(&o);
+}
+
+int acdc_file_kind(const char *path, char *buf, size_t size)
+{
+    hid_t f;
+    buf[0] = '\0';
+    int rc = util_h5_open(path, &f);
+    if (rc)
+        return rc;
+    if (util_h5_attr_exists(f, "/", "format"))
+        rc = util_h5_attr_str(f, path, "/", "format", buf, size);
+    H5Fclose(f);
+    return rc;
+}

@@ -1,0 +1,285 @@
+/* tests/test_models_layer.c -- the DCT pair and one ACDC layer, against brute force. */
+#include "tests/testutil.h"
+
+#include <fftw3.h>
+
+#include "models/dct.h"
+#include "models/layer.h"
+
+static const size_t sizes[] = {1, 2, 3, 7, 64, 784, 1000, 1031};
+
+/* Brute-force orthonormal DCT-II matrix entry, straight from the definition. */
+static double cmat(size_t k, size_t j, size_t n)
+{
+    double e = k == 0 ? 1.0 / sqrt(2.0) : 1.0;
+    return sqrt(2.0 / (double)n) * e * cos(M_PI * (2.0 * (double)j + 1) * (double)k /
+                                           (2.0 * (double)n));
+}
+
+/* Deterministic "high-entropy" values. */
+static void fill(double *v, size_t n, double seed)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = sin(2.385 * (double)i + seed) + 0.37 * cos(0.913 * (double)i * seed);
+}
+
+static void test_dct_matches_definition(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        acdc_plan *p = acdc_plan_alloc(n, 1, FFTW_ESTIMATE);
+        assert_non_null(p);
+        double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+        fill(x, n, 0.71);
+        acdc_dct2(p, 1, x, y);
+        double err = 0, scale = 0;
+        for (size_t k = 0; k < n; k++) {
+            long double ref = 0;
+            for (size_t j = 0; j < n; j++)
+                ref += (long double)cmat(k, j, n) * x[j];
+            err = fmax(err, fabs(y[k] - (double)ref));
+            scale = fmax(scale, fabs((double)ref));
+        }
+        if (err > 1e-13 * (scale + 1))
+            fail_msg("n = %zu: DCT-II differs from its definition by %g", n, err);
+        free(x);
+        free(y);
+        acdc_plan_free(p);
+    }
+}
+
+static void test_dct_orthonormal_round_trip(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s], batch = 3;
+        acdc_plan *p = acdc_plan_alloc(n, 2, FFTW_ESTIMATE);
+        assert_non_null(p);
+        double *x = malloc(batch * n * sizeof *x), *y = malloc(batch * n * sizeof *y);
+        double *z = malloc(batch * n * sizeof *z);
+        fill(x, batch * n, 1.3);
+        acdc_dct2(p, batch, x, y);
+        acdc_dct3(p, batch, y, z);
+        double rt = 0, ex = 0, ey = 0;
+        for (size_t i = 0; i < batch * n; i++) {
+            rt = fmax(rt, fabs(z[i] - x[i]));
+            ex += x[i] * x[i];
+            ey += y[i] * y[i];
+        }
+        if (rt > 1e-13)
+            fail_msg("n = %zu: C^T C x differs from x by %g", n, rt);
+        if (fabs(ex - ey) > 1e-12 * ex)
+            fail_msg("n = %zu: |Cx|^2 = %.17g but |x|^2 = %.17g", n, ey, ex);
+        /* Columns of C are orthonormal: C e_j has unit norm and is orthogonal to C e_i. */
+        if (n <= 64) {
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < n; j++) {
+                    double dot = 0;
+                    for (size_t k = 0; k < n; k++)
+                        dot += cmat(k, i, n) * cmat(k, j, n);
+                    assert_close(dot, i == j ? 1.0 : 0.0, 1e-13);
+                }
+        }
+        free(x);
+        free(y);
+        free(z);
+        acdc_plan_free(p);
+    }
+}
+
+/* Dense reference: M = Cᵀ diag(d) C diag(a); z = M x + Cᵀ(d ⊙ C a_bias + d_bias). */
+static void dense_layer(const acdc_layer *L, const double *x, double *z)
+{
+    size_t n = L->n;
+    double *h1 = malloc(n * sizeof *h1), *h3 = malloc(n * sizeof *h3);
+    for (size_t j = 0; j < n; j++)
+        h1[j] = L->a[j] * x[j] + (L->a_bias ? L->a_bias[j] : 0);
+    for (size_t k = 0; k < n; k++) {
+        double s = 0;
+        for (size_t j = 0; j < n; j++)
+            s += cmat(k, j, n) * h1[j];
+        h3[k] = L->d[k] * s + (L->d_bias ? L->d_bias[k] : 0);
+    }
+    for (size_t j = 0; j < n; j++) {
+        double s = 0;
+        for (size_t k = 0; k < n; k++)
+            s += cmat(k, j, n) * h3[k];
+        z[j] = s;
+    }
+    free(h1);
+    free(h3);
+}
+
+static acdc_layer make_layer(size_t n, int biases)
+{
+    acdc_layer L = {.n = n};
+    L.a = malloc(n * sizeof(double));
+    L.d = malloc(n * sizeof(double));
+    fill(L.a, n, 0.2);
+    fill(L.d, n, 2.9);
+    if (biases) {
+        L.a_bias = malloc(n * sizeof(double));
+        L.d_bias = malloc(n * sizeof(double));
+        fill(L.a_bias, n, 4.1);
+        fill(L.d_bias, n, 5.3);
+    }
+    return L;
+}
+
+static void free_layer(acdc_layer *L)
+{
+    free(L->a);
+    free(L->d);
+    free(L->a_bias);
+    free(L->d_bias);
+}
+
+static void test_layer_matches_dense(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s], batch = 5;
+        for (int biases = 0; biases < 2; biases++) {
+            acdc_layer L = make_layer(n, biases);
+            acdc_plan *p = acdc_plan_alloc(n, 2, FFTW_ESTIMATE);
+            double *x = malloc(batch * n * sizeof *x), *z = malloc(batch * n * sizeof *z);
+            double *ref = malloc(n * sizeof *ref);
+            fill(x, batch * n, 0.55);
+            acdc_layer_forward(&L, p, batch, x, z, NULL);
+            double err = 0, mag = 0;
+            for (size_t b = 0; b < batch; b++) {
+                dense_layer(&L, x + b * n, ref);
+                for (size_t j = 0; j < n; j++) {
+                    err = fmax(err, fabs(z[b * n + j] - ref[j]));
+                    mag = fmax(mag, fabs(ref[j]));
+                }
+            }
+            if (err > 1e-12 * (mag + 1))
+                fail_msg("n = %zu biases %d: layer differs from dense by %g (max %g)", n,
+                         biases, err, mag);
+            free(x);
+            free(z);
+            free(ref);
+            free_layer(&L);
+            acdc_plan_free(p);
+        }
+    }
+}
+
+/* Loss = Σ w ⊙ z for fixed weights w, so dL/dz = w. */
+static double loss(const acdc_layer *L, const acdc_plan *p, size_t batch, const double *x,
+                   const double *w)
+{
+    size_t n = L->n;
+    double *z = malloc(batch * n * sizeof *z);
+    acdc_layer_forward(L, p, batch, x, z, NULL);
+    double s = 0;
+    for (size_t i = 0; i < batch * n; i++)
+        s += w[i] * z[i];
+    free(z);
+    return s;
+}
+
+static void check_fd(const char *what, double *param, const double *grad, size_t n,
+                     const acdc_layer *L, const acdc_plan *p, size_t batch, const double *x,
+                     const double *w)
+{
+    const double h = 1e-6;
+    for (size_t i = 0; i < n; i++) {
+        double keep = param[i];
+        param[i] = keep + h;
+        double up = loss(L, p, batch, x, w);
+        param[i] = keep - h;
+        double dn = loss(L, p, batch, x, w);
+        param[i] = keep;
+        double fd = (up - dn) / (2 * h);
+        if (fabs(fd - grad[i]) > 1e-6 * (1 + fabs(fd)))
+            fail_msg("d%s[%zu]: analytic %.12g, finite difference %.12g", what, i, grad[i],
+                     fd);
+    }
+}
+
+static void test_layer_gradients(void **state)
+{
+    (void)state;
+    const size_t ns[] = {1, 2, 7, 16, 31};
+    for (size_t s = 0; s < sizeof ns / sizeof *ns; s++) {
+        size_t n = ns[s], batch = 37; /* > one block of 16 rows, not a multiple */
+        acdc_layer L = make_layer(n, 1);
+        acdc_plan *p = acdc_plan_alloc(n, 2, FFTW_ESTIMATE);
+        double *x = malloc(batch * n * sizeof *x), *w = malloc(batch * n * sizeof *w);
+        double *z = malloc(batch * n * sizeof *z), *h2 = malloc(batch * n * sizeof *h2);
+        double *dx = malloc(batch * n * sizeof *dx);
+        double *g[4];
+        for (int i = 0; i < 4; i++)
+            g[i] = calloc(n, sizeof(double));
+        fill(x, batch * n, 0.31);
+        fill(w, batch * n, 7.7);
+        acdc_layer_forward(&L, p, batch, x, z, h2);
+        acdc_grad gr = {g[0], g[1], g[2], g[3]};
+        assert_int_equal(acdc_layer_backward(&L, p, batch, x, h2, w, dx, &gr), 0);
+        check_fd("a", L.a, g[0], n, &L, p, batch, x, w);
+        check_fd("d", L.d, g[1], n, &L, p, batch, x, w);
+        check_fd("a_bias", L.a_bias, g[2], n, &L, p, batch, x, w);
+        check_fd("d_bias", L.d_bias, g[3], n, &L, p, batch, x, w);
+        /* dL/dx for row 3 only: perturb x there. */
+        check_fd("x", x + 3 * n, dx + 3 * n, n, &L, p, batch, x, w);
+        for (int i = 0; i < 4; i++)
+            free(g[i]);
+        free(x);
+        free(w);
+        free(z);
+        free(h2);
+        free(dx);
+        free_layer(&L);
+        acdc_plan_free(p);
+    }
+}
+
+static void test_backward_thread_independent(void **state)
+{
+    (void)state;
+    size_t n = 64, batch = 100;
+    acdc_layer L = make_layer(n, 1);
+    double *x = malloc(batch * n * sizeof *x), *w = malloc(batch * n * sizeof *w);
+    double *h2 = malloc(batch * n * sizeof *h2), *z = malloc(batch * n * sizeof *z);
+    double *ga[2];
+    for (int t = 0; t < 2; t++) {
+        acdc_plan *p = acdc_plan_alloc(n, t + 1, FFTW_ESTIMATE);
+        ga[t] = calloc(n, sizeof(double));
+        fill(x, batch * n, 0.9);
+        fill(w, batch * n, 3.3);
+        acdc_layer_forward(&L, p, batch, x, z, h2);
+        acdc_grad g = {ga[t], NULL, NULL, NULL};
+        assert_int_equal(acdc_layer_backward(&L, p, batch, x, h2, w, NULL, &g), 0);
+        acdc_plan_free(p);
+    }
+    assert_memory_equal(ga[0], ga[1], n * sizeof(double));
+    free(ga[0]);
+    free(ga[1]);
+    free(x);
+    free(w);
+    free(h2);
+    free(z);
+    free_layer(&L);
+}
+
+static void test_plan_rejects_zero(void **state)
+{
+    (void)state;
+    assert_null(acdc_plan_alloc(0, 1, FFTW_ESTIMATE));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dct_matches_definition),
+        cmocka_unit_test(test_dct_orthonormal_round_trip),
+        cmocka_unit_test(test_layer_matches_dense),
+        cmocka_unit_test(test_layer_gradients),
+        cmocka_unit_test(test_backward_thread_independent),
+        cmocka_unit_test(test_plan_rejects_zero),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
