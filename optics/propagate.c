@@ -1,0 +1,916 @@
+/* optics/propagate.c -- see propagate.h.
+ *
+ * All transforms are built from single-threaded in-place FFTW plans of one row (length
+ * nx, unit stride) or one block of COLB columns (length ny, stride nx), executed with
+ * fftw_execute_dft() on any row or block: complex doubles are always 16-byte aligned,
+ * which is all FFTW's alignment check (fftw_alignment_of) looks at.  OpenMP distributes
+ * rows and blocks; a row's arithmetic never depends on which thread ran it.
+ */
+#include "optics/propagate.h"
+
+#include "util/error.h"
+
+#include <fftw3.h>
+#include <limits.h>
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COLB 8   /* columns per block: 128 bytes of every row, two cache lines */
+
+/* ---------------------------------------------------------------- FFTW planning */
+
+static pthread_once_t fftw_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned fft_flags = FFTW_ESTIMATE;
+
+static void fftw_setup(void)
+{
+    fftw_init_threads();
+    fftw_make_planner_thread_safe();
+}
+
+void optics_set_fft_effort(int measure)
+{
+    pthread_mutex_lock(&plan_lock);
+    fft_flags = measure ? FFTW_MEASURE : FFTW_ESTIMATE;
+    pthread_mutex_unlock(&plan_lock);
+}
+
+/* howmany transforms of length n, element stride `stride`, transform distance `dist`,
+ * in place.  Planned single-threaded on a scratch array of the right size and
+ * alignment (untouched under FFTW_ESTIMATE, so the pages are never even mapped). */
+static fftw_plan plan_many(size_t n, size_t howmany, size_t stride, size_t dist, int sign)
+{
+    pthread_once(&fftw_once, fftw_setup);
+    size_t span = (n - 1) * stride + (howmany - 1) * dist + 1;
+    fftw_complex *buf = fftw_malloc(span * sizeof *buf);
+    if (!buf)
+        return NULL;
+    pthread_mutex_lock(&plan_lock);
+    int saved = fftw_planner_nthreads();
+    fftw_plan_with_nthreads(1);
+    int nn = (int)n;
+    fftw_plan p = fftw_plan_many_dft(1, &nn, (int)howmany, buf, NULL, (int)stride,
+                                     (int)dist, buf, NULL, (int)stride, (int)dist, sign,
+                                     fft_flags);
+    fftw_plan_with_nthreads(saved);
+    pthread_mutex_unlock(&plan_lock);
+    fftw_free(buf);
+    return p;
+}
+
+static void destroy(fftw_plan p)
+{
+    if (p)
+        fftw_destroy_plan(p);
+}
+
+static void run(fftw_plan p, double complex *a)
+{
+    fftw_execute_dft(p, (fftw_complex *)a, (fftw_complex *)a);
+}
+
+/* Forward/backward in-place transforms of the rows (length nx) and column blocks
+ * (length ny, stride sx) of an ny x sx array. */
+typedef struct fft2 {
+    size_t ny, nx, sx;
+    fftw_plan row[2], col[2], colr[2];   /* [0] = forward (-1), [1] = backward (+1) */
+} fft2;
+
+static int fft2_init(fft2 *t, size_t ny, size_t nx, size_t sx, int need_cols)
+{
+    memset(t, 0, sizeof *t);
+    t->ny = ny;
+    t->nx = nx;
+    t->sx = sx;
+    if (nx > (size_t)INT_MAX || ny > (size_t)INT_MAX || sx > (size_t)INT_MAX)
+        return util_error(UTIL_ENOMEM, "grid %zu x %zu is too large for FFTW", nx, ny);
+    for (int d = 0; d < 2; d++) {
+        int sign = d ? FFTW_BACKWARD : FFTW_FORWARD;
+        if (!(t->row[d] = plan_many(nx, 1, 1, nx, sign)))
+            return util_error(UTIL_ENOMEM, "cannot plan an FFT of %zu samples", nx);
+        if (!need_cols)
+            continue;
+        size_t b = sx < COLB ? sx : COLB;
+        if (!(t->col[d] = plan_many(ny, b, sx, 1, sign)))
+            return util_error(UTIL_ENOMEM, "cannot plan column FFTs of %zu samples", ny);
+        if (sx % COLB && sx > COLB && !(t->colr[d] = plan_many(ny, sx % COLB, sx, 1, sign)))
+            return util_error(UTIL_ENOMEM, "cannot plan column FFTs of %zu samples", ny);
+    }
+    return UTIL_OK;
+}
+
+static void fft2_free(fft2 *t)
+{
+    for (int d = 0; d < 2; d++) {
+        destroy(t->row[d]);
+        destroy(t->col[d]);
+        destroy(t->colr[d]);
+    }
+}
+
+/* Applies fn to each block of columns [x0, x0 + nb) of a (all ny rows), in parallel. */
+typedef void col_fn(const void *ctx, double complex *a, size_t x0, size_t nb);
+
+static void fft2_col_blocks(const fft2 *t, double complex *a, size_t ncols, col_fn *fn,
+                            const void *ctx)
+{
+    long nblk = (long)((ncols + COLB - 1) / COLB);
+#pragma omp parallel for schedule(static)
+    for (long ib = 0; ib < nblk; ib++) {
+        size_t x0 = (size_t)ib * COLB;
+        size_t nb = ncols - x0 < COLB ? ncols - x0 : COLB;
+        fn(ctx, a, x0, nb);
+    }
+}
+
+/* One block of columns through plan `which` (0 fwd, 1 bwd); the remainder block of a
+ * width that is not a multiple of COLB uses its own plan. */
+static void fft2_col(const fft2 *t, double complex *a, size_t x0, size_t nb, int which)
+{
+    size_t full = t->sx < COLB ? t->sx : COLB;
+    run(nb == full ? t->col[which] : t->colr[which], a + x0);
+}
+
+/* Reduced phase exp(i 2 pi num / den) for integers, exact argument reduction. */
+static double complex cis_frac(long long num, long long den)
+{
+    long long r = num % den;
+    if (r < 0)
+        r += den;
+    double a = 2 * M_PI * (double)r / (double)den;
+    return cos(a) + I * sin(a);
+}
+
+/* exp(i 2 pi t) for a real t of any size, reduced first. */
+static double complex cis_turns(double t)
+{
+    double a = 2 * M_PI * (t - floor(t));
+    return cos(a) + I * sin(a);
+}
+
+static int check_batch(const optics_grid *want, const optics_field *f, const char *what)
+{
+    if (!f)
+        return util_error(UTIL_EUSAGE, "%s field is NULL", what);
+    if (!optics_grid_same(want, &f->g))
+        return util_error(UTIL_EUSAGE, "%s field is %zu x %zu at %g m pitch, %g m "
+                          "wavelength; the plan wants %zu x %zu at %g m, %g m", what,
+                          f->g.nx, f->g.ny, f->g.pitch_m, f->g.wavelength_m, want->nx,
+                          want->ny, want->pitch_m, want->wavelength_m);
+    return UTIL_OK;
+}
+
+/* ---------------------------------------------------------------- Fourier lens */
+
+struct optics_lens_plan {
+    optics_grid gin, gout;
+    double focal_m;
+    fft2 t;
+    /* forward centred DFT:  out[k] = scale * post[k] * DFT(in[j] * mod[j])[k];
+     * per axis, mod[j] = e^{+i2pi c j/M}, post[k] = e^{-i2pi c^2/M} e^{+i2pi c k/M}.
+     * The inverse uses the conjugates with scale_b. */
+    double complex *modx, *postx, *mody, *posty;
+    double complex scale_f, scale_b;
+};
+
+static int phase_tables(size_t m, double complex **mod, double complex **post)
+{
+    *mod = malloc(m * sizeof **mod);
+    *post = malloc(m * sizeof **post);
+    if (!*mod || !*post)
+        return util_error(UTIL_ENOMEM, "cannot allocate phase tables of %zu", m);
+    long long c = (long long)(m / 2), mm = (long long)m;
+    double complex q = cis_frac(-(c * c) % mm, mm);
+    for (size_t j = 0; j < m; j++) {
+        (*mod)[j] = cis_frac(c * (long long)j, mm);
+        (*post)[j] = q * (*mod)[j];
+    }
+    return UTIL_OK;
+}
+
+int optics_lens_plan_alloc(optics_lens_plan **out, const optics_grid *in, double focal_m)
+{
+    if (!out)
+        return util_error(UTIL_EUSAGE, "output pointer is NULL");
+    *out = NULL;
+    int rc = optics_grid_check(in);
+    if (rc)
+        return rc;
+    if (!(isfinite(focal_m) && focal_m > 0))
+        return util_error(UTIL_EUSAGE, "focal length %g m is not positive and finite",
+                          focal_m);
+    if (in->rank == 2 && in->nx != in->ny)
+        return util_error(UTIL_EUSAGE, "lens on a %zu x %zu grid: rank-2 lenses need a "
+                          "square grid (equal output pitch along x and y)", in->nx, in->ny);
+    optics_lens_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return util_error(UTIL_ENOMEM, "cannot allocate a lens plan");
+    p->gin = *in;
+    p->gout = *in;
+    p->focal_m = focal_m;
+    double lf = in->wavelength_m * focal_m;
+    p->gout.pitch_m = lf / ((double)in->nx * in->pitch_m);
+    double complex sq = csqrt(I * lf);   /* principal root, e^{i pi/4} sqrt(lambda f) */
+    if (in->rank == 1) {
+        p->scale_f = in->pitch_m / sq;
+        p->scale_b = p->gout.pitch_m / conj(sq);
+    } else {
+        p->scale_f = in->pitch_m * in->pitch_m / (I * lf);
+        p->scale_b = p->gout.pitch_m * p->gout.pitch_m / (-I * lf);
+    }
+    rc = fft2_init(&p->t, in->ny, in->nx, in->nx, in->rank == 2);
+    if (!rc)
+        rc = phase_tables(in->nx, &p->modx, &p->postx);
+    if (!rc && in->rank == 2)
+        rc = phase_tables(in->ny, &p->mody, &p->posty);
+    if (rc) {
+        optics_lens_plan_free(p);
+        return rc;
+    }
+    *out = p;
+    return UTIL_OK;
+}
+
+void optics_lens_plan_free(optics_lens_plan *p)
+{
+    if (!p)
+        return;
+    fft2_free(&p->t);
+    free(p->modx);
+    free(p->postx);
+    free(p->mody);
+    free(p->posty);
+    free(p);
+}
+
+const optics_grid *optics_lens_plan_input(const optics_lens_plan *p)
+{
+    return p ? &p->gin : NULL;
+}
+
+const optics_grid *optics_lens_plan_output(const optics_lens_plan *p)
+{
+    return p ? &p->gout : NULL;
+}
+
+/* One row of a rank-1 lens: dst = scale * post .* DFT(mod .* src) (dir 0), or the
+ * conjugate-table inverse (dir 1).  dst may equal src; mask (may be NULL) multiplies
+ * the result. */
+static void lens_row(const optics_lens_plan *p, const double complex *src,
+                     double complex *dst, int dir, const double complex *mask)
+{
+    size_t n = p->gin.nx;
+    const double complex *mod = p->modx, *post = p->postx;
+    if (dir == 0) {
+        for (size_t j = 0; j < n; j++)
+            dst[j] = src[j] * mod[j];
+    } else {
+        for (size_t j = 0; j < n; j++)
+            dst[j] = src[j] * conj(mod[j]);
+    }
+    run(p->t.row[dir], dst);
+    double complex s = dir == 0 ? p->scale_f : p->scale_b;
+    if (dir == 0) {
+        if (mask)
+            for (size_t k = 0; k < n; k++)
+                dst[k] *= s * post[k] * mask[k];
+        else
+            for (size_t k = 0; k < n; k++)
+                dst[k] *= s * post[k];
+    } else {
+        for (size_t k = 0; k < n; k++)
+            dst[k] *= s * conj(post[k]);
+    }
+}
+
+typedef struct lens_col_ctx {
+    const optics_lens_plan *p;
+    int dir;
+    const double complex *mask;
+} lens_col_ctx;
+
+static void lens_col(const void *vctx, double complex *a, size_t x0, size_t nb)
+{
+    const lens_col_ctx *c = vctx;
+    const optics_lens_plan *p = c->p;
+    size_t nx = p->gin.nx, ny = p->gin.ny;
+    fft2_col(&p->t, a, x0, nb, c->dir);
+    double complex s = c->dir == 0 ? p->scale_f : p->scale_b;
+    for (size_t y = 0; y < ny; y++) {
+        double complex sy = s * (c->dir == 0 ? p->posty[y] : conj(p->posty[y]));
+        double complex *r = a + y * nx;
+        for (size_t x = x0; x < x0 + nb; x++) {
+            double complex v = sy * (c->dir == 0 ? p->postx[x] : conj(p->postx[x]));
+            if (c->mask)
+                v *= c->mask[y * nx + x];
+            r[x] *= v;
+        }
+    }
+}
+
+/* A whole rank-2 field: rows modulated and transformed, then columns transformed and
+ * post-multiplied (and masked) block by block while in cache. */
+static void lens_2d(const optics_lens_plan *p, const double complex *src,
+                    double complex *dst, int dir, const double complex *mask)
+{
+    size_t nx = p->gin.nx, ny = p->gin.ny;
+#pragma omp parallel for schedule(static)
+    for (long y = 0; y < (long)ny; y++) {
+        double complex my = dir == 0 ? p->mody[y] : conj(p->mody[y]);
+        const double complex *s = src + (size_t)y * nx;
+        double complex *d = dst + (size_t)y * nx;
+        for (size_t x = 0; x < nx; x++)
+            d[x] = s[x] * my * (dir == 0 ? p->modx[x] : conj(p->modx[x]));
+        run(p->t.row[dir], d);
+    }
+    lens_col_ctx c = {p, dir, mask};
+    fft2_col_blocks(&p->t, dst, nx, lens_col, &c);
+}
+
+static int lens_apply(const optics_lens_plan *p, const optics_field *in, optics_field *out,
+                      int dir)
+{
+    if (!p)
+        return util_error(UTIL_EUSAGE, "lens plan is NULL");
+    const optics_grid *gi = dir == 0 ? &p->gin : &p->gout;
+    const optics_grid *go = dir == 0 ? &p->gout : &p->gin;
+    int rc = check_batch(gi, in, "input");
+    if (rc)
+        return rc;
+    if (out != in) {
+        if ((rc = check_batch(go, out, "output")))
+            return rc;
+        if (out->nb != in->nb)
+            return util_error(UTIL_EUSAGE, "batch of %zu fields into a batch of %zu",
+                              in->nb, out->nb);
+    }
+    size_t n = optics_grid_size(gi);
+    if (p->gin.rank == 1) {
+#pragma omp parallel for schedule(static)
+        for (long b = 0; b < (long)in->nb; b++)
+            lens_row(p, in->data + (size_t)b * n, out->data + (size_t)b * n, dir, NULL);
+    } else {
+        for (size_t b = 0; b < in->nb; b++)
+            lens_2d(p, in->data + b * n, out->data + b * n, dir, NULL);
+    }
+    out->g = *go;
+    return UTIL_OK;
+}
+
+int optics_lens_forward(const optics_lens_plan *p, const optics_field *in,
+                        optics_field *out)
+{
+    return lens_apply(p, in, out, 0);
+}
+
+int optics_lens_adjoint(const optics_lens_plan *p, const optics_field *in,
+                        optics_field *out)
+{
+    return lens_apply(p, in, out, 1);
+}
+
+int optics_4f_apply(const optics_lens_plan *l1, const double complex *mask,
+                    const optics_lens_plan *l2, const optics_field *in, optics_field *out)
+{
+    if (!l1 || !l2)
+        return util_error(UTIL_EUSAGE, "lens plan is NULL");
+    if (!optics_grid_same(&l1->gout, &l2->gin))
+        return util_error(UTIL_EUSAGE, "4f system: the first lens images at %g m pitch, "
+                          "the second wants %g m", l1->gout.pitch_m, l2->gin.pitch_m);
+    int rc = check_batch(&l1->gin, in, "input");
+    if (rc)
+        return rc;
+    if (out != in) {
+        if ((rc = check_batch(&l2->gout, out, "output")))
+            return rc;
+        if (out->nb != in->nb)
+            return util_error(UTIL_EUSAGE, "batch of %zu fields into a batch of %zu",
+                              in->nb, out->nb);
+    }
+    size_t n = optics_grid_size(&l1->gin);
+    if (l1->gin.rank == 1) {
+#pragma omp parallel for schedule(static)
+        for (long b = 0; b < (long)in->nb; b++) {
+            double complex *d = out->data + (size_t)b * n;
+            lens_row(l1, in->data + (size_t)b * n, d, 0, mask);
+            lens_row(l2, d, d, 0, NULL);
+        }
+    } else {
+        for (size_t b = 0; b < in->nb; b++) {
+            lens_2d(l1, in->data + b * n, out->data + b * n, 0, mask);
+            lens_2d(l2, out->data + b * n, out->data + b * n, 0, NULL);
+        }
+    }
+    out->g = l2->gout;
+    return UTIL_OK;
+}
+
+/* ---------------------------------------------------------------- free space */
+
+struct optics_prop {
+    optics_grid g;
+    double z_m;
+    enum optics_method method;
+    char why[1024];
+    size_t px, py;          /* transform sizes: nx, ny or 2nx, 2ny (asm-bl) */
+    fft2 t;
+    /* Transfer function of the transform grid.  fresnel-tf and fresnel-ir are
+     * separable: H = hconst * hx[kx] * hy[ky].  asm-bl depends on |fx|, |fy| only and
+     * is stored for the quarter 0 <= kx <= px/2, 0 <= ky <= py/2 (hq, (py/2+1) rows of
+     * px/2+1), with the normalisation 1/(px py) of the inverse FFT folded in. */
+    double complex hconst, *hx, *hy, *hq;
+    size_t hqw;
+    double complex *work;   /* asm-bl rank 2: py x px padded field */
+    double complex **rowbuf;/* asm-bl rank 1: one padded row per thread */
+    int nthreads;
+};
+
+const char *optics_method_name(enum optics_method m)
+{
+    switch (m) {
+    case OPTICS_AUTO: return "auto";
+    case OPTICS_FRESNEL_TF: return "fresnel-tf";
+    case OPTICS_FRESNEL_IR: return "fresnel-ir";
+    case OPTICS_ASM_BL: return "asm-bl";
+    }
+    return "?";
+}
+
+/* Appends printf output to buf at *len, never overflowing. */
+static void say(char *buf, size_t size, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void say(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+    if (!buf || *len + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *len, size - *len, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        *len = *len + (size_t)k < size ? *len + (size_t)k : size - 1;
+}
+
+/* Length with a readable unit: 3.1 um, 12.4 mm, 0.21 m. */
+static const char *len_str(char *s, double m)
+{
+    double a = fabs(m);
+    if (a == 0)
+        snprintf(s, 32, "0 m");
+    else if (a < 1e-6)
+        snprintf(s, 32, "%.3g nm", m * 1e9);
+    else if (a < 1e-3)
+        snprintf(s, 32, "%.3g um", m * 1e6);
+    else if (a < 1)
+        snprintf(s, 32, "%.3g mm", m * 1e3);
+    else
+        snprintf(s, 32, "%.4g m", m);
+    return s;
+}
+
+int optics_prop_advise(const optics_grid *g, double z_m, enum optics_method requested,
+                       enum optics_method *chosen, int *nwarn, char *buf, size_t size)
+{
+    int rc = optics_grid_check(g);
+    if (rc)
+        return rc;
+    if (!isfinite(z_m))
+        return util_error(UTIL_EUSAGE, "propagation distance %g m is not finite", z_m);
+    if (requested < OPTICS_AUTO || requested > OPTICS_ASM_BL)
+        return util_error(UTIL_EUSAGE, "propagation method %d is unknown", (int)requested);
+    if (requested == OPTICS_FRESNEL_IR && z_m == 0)
+        return util_error(UTIL_EUSAGE, "fresnel-ir cannot propagate over z = 0 m (its "
+                          "impulse response is a delta)");
+    size_t len = 0;
+    if (buf && size)
+        buf[0] = '\0';
+    char s1[32], s2[32], s3[32];
+    double lam = g->wavelength_m, dx = g->pitch_m, z = fabs(z_m);
+    size_t nmin = g->rank == 2 && g->ny < g->nx ? g->ny : g->nx;
+    size_t nmax = g->rank == 2 && g->ny > g->nx ? g->ny : g->nx;
+    double lmin = (double)nmin * dx, lmax = (double)nmax * dx;
+    double crit_tf = lam * z / lmin, crit_ir = lam * z / lmax;   /* compare with dx */
+    /* Fresnel (paraxial) error: the next term of the expansion of k sqrt(z^2 + r^2)
+     * is k r^4 / (8 z^3); r = the window's diagonal bounds the distances that matter. */
+    double r = (g->rank == 2 ? sqrt(2.0) : 1.0) * lmax;
+    double par = z > 0 ? 2 * M_PI / lam * pow(r, 4) / (8 * z * z * z) : INFINITY;
+    /* the band limit of asm-bl on the padded grid (Matsushima & Shimobaba eq. 13) */
+    double df = 1 / (2 * lmin);
+    double flim = 1 / (lam * sqrt(pow(2 * df * z, 2) + 1)), fnyq = 1 / (2 * dx);
+    enum optics_method m = requested;
+    int warn = 0;
+    if (m == OPTICS_AUTO) {
+        if (z <= 2 * dx * lmin / lam) {
+            m = OPTICS_ASM_BL;
+            say(buf, size, &len, "chose asm-bl: z = %s <= 2 dx L / lambda = %s, so the "
+                "band limit %.3g /mm keeps every frequency up to Nyquist %.3g /mm; "
+                "exact scalar diffraction with 2x padding, no wrap-around\n",
+                len_str(s1, z_m), len_str(s2, 2 * dx * lmin / lam), flim * 1e-3,
+                fnyq * 1e-3);
+        } else if (par <= 0.1) {
+            m = OPTICS_FRESNEL_IR;
+            say(buf, size, &len, "chose fresnel-ir: dx = %s <= lambda z / L = %s (far "
+                "from the source the impulse response is well sampled) and the paraxial "
+                "phase error k r^4/(8 z^3) = %.2g rad is below 0.1\n", len_str(s1, dx),
+                len_str(s2, crit_ir), par);
+        } else {
+            m = OPTICS_ASM_BL;
+            say(buf, size, &len, "chose asm-bl: z = %s > 2 dx L / lambda = %s but the "
+                "Fresnel approximation would err by %.2g rad, so exact scalar "
+                "diffraction is kept\n", len_str(s1, z_m),
+                len_str(s2, 2 * dx * lmin / lam), par);
+        }
+    }
+    switch (m) {
+    case OPTICS_FRESNEL_TF:
+        if (dx >= crit_tf) {
+            say(buf, size, &len, "fresnel-tf: dx = %s >= lambda z / L = %s: transfer "
+                "function accurate\n", len_str(s1, dx), len_str(s2, crit_tf));
+        } else {
+            warn++;
+            say(buf, size, &len, "warning: fresnel-tf: dx = %s < lambda z / L = %s: the "
+                "transfer-function chirp is undersampled and will alias; use fresnel-ir "
+                "or asm-bl\n", len_str(s1, dx), len_str(s2, crit_tf));
+        }
+        break;
+    case OPTICS_FRESNEL_IR:
+        if (dx <= crit_ir) {
+            say(buf, size, &len, "fresnel-ir: dx = %s <= lambda z / L = %s: impulse "
+                "response accurate\n", len_str(s1, dx), len_str(s2, crit_ir));
+        } else {
+            warn++;
+            say(buf, size, &len, "warning: fresnel-ir: dx = %s > lambda z / L = %s: the "
+                "impulse-response chirp is undersampled and will alias; use fresnel-tf "
+                "or asm-bl\n", len_str(s1, dx), len_str(s2, crit_ir));
+        }
+        break;
+    case OPTICS_ASM_BL:
+        if (flim >= fnyq) {
+            say(buf, size, &len, "asm-bl: band limit %.3g /mm >= Nyquist %.3g /mm: every "
+                "sampled frequency propagates exactly\n", flim * 1e-3, fnyq * 1e-3);
+        } else {
+            warn++;
+            say(buf, size, &len, "warning: asm-bl: band limit %.3g /mm < Nyquist %.3g "
+                "/mm: frequencies above it are discarded (they would alias on the padded "
+                "window), so detail finer than %s is lost; a larger window or fresnel-ir "
+                "keeps it\n", flim * 1e-3, fnyq * 1e-3, len_str(s1, 1 / (2 * flim)));
+        }
+        break;
+    default:
+        break;
+    }
+    if (m == OPTICS_FRESNEL_TF || m == OPTICS_FRESNEL_IR) {
+        /* tf: the quartic term of kz at the grid's steepest angle, k z sin^4 / 8;
+         * ir: the quartic term of the distance across the window */
+        double th = fmin(1.0, lam * fnyq);
+        double perr = m == OPTICS_FRESNEL_TF ? 2 * M_PI * z / lam * pow(th, 4) / 8 : par;
+        if (perr > 0.1) {
+            warn++;
+            say(buf, size, &len, "warning: %s: the Fresnel (paraxial) approximation errs "
+                "by up to %.2g rad on this grid; asm-bl is exact\n",
+                optics_method_name(m), perr);
+        }
+    }
+    if (m != OPTICS_ASM_BL)
+        say(buf, size, &len, "note: %s treats the window (%s) as periodic: light that "
+            "walks off one edge (up to lambda |z| / (2 dx) = %s at Nyquist) re-enters at "
+            "the other; optics_prop_check_field() checks a given field\n",
+            optics_method_name(m), len_str(s3, lmax), len_str(s1, lam * z / (2 * dx)));
+    if (chosen)
+        *chosen = m;
+    if (nwarn)
+        *nwarn = warn;
+    return UTIL_OK;
+}
+
+static int prop_tables(optics_prop *p)
+{
+    const optics_grid *g = &p->g;
+    double lam = g->wavelength_m, dx = g->pitch_m, z = p->z_m;
+    double complex ekz = cis_turns(z / lam);   /* e^{ikz}, reduced exactly */
+    if (p->method == OPTICS_ASM_BL) {
+        size_t qw = p->px / 2 + 1, qh = g->rank == 2 ? p->py / 2 + 1 : 1;
+        p->hqw = qw;
+        p->hq = malloc(qw * qh * sizeof *p->hq);
+        if (!p->hq)
+            return util_error(UTIL_ENOMEM, "cannot allocate the transfer function");
+        double dfx = 1 / ((double)p->px * dx), dfy = 1 / ((double)p->py * dx);
+        double limx = 1 / (lam * sqrt(pow(2 * dfx * z, 2) + 1));
+        double limy = 1 / (lam * sqrt(pow(2 * dfy * z, 2) + 1));
+        double norm = 1.0 / ((double)p->px * (double)p->py), il = 1 / lam;
+        for (size_t ky = 0; ky < qh; ky++) {
+            double fy = (double)ky * dfy;
+            for (size_t kx = 0; kx < qw; kx++) {
+                double fx = (double)kx * dfx, f2 = fx * fx + fy * fy;
+                double complex h = 0;
+                if (fx <= limx && fy <= limy && f2 < il * il) {
+                    /* kz - k = -f^2 / (1/lambda + sqrt(1/lambda^2 - f^2)), without the
+                     * cancellation of subtracting two nearly equal numbers */
+                    double dk = -f2 / (il + sqrt(il * il - f2));
+                    h = ekz * cis_turns(z * dk) * norm;
+                }
+                p->hq[ky * qw + kx] = h;
+            }
+        }
+        return UTIL_OK;
+    }
+    p->hx = malloc(p->px * sizeof *p->hx);
+    p->hy = malloc(p->py * sizeof *p->hy);
+    if (!p->hx || !p->hy)
+        return util_error(UTIL_ENOMEM, "cannot allocate the transfer function");
+    double norm = 1.0 / ((double)p->px * (double)p->py);
+    for (int axis = 0; axis < g->rank; axis++) {
+        size_t n = axis == 0 ? p->px : p->py;
+        double complex *h = axis == 0 ? p->hx : p->hy;
+        size_t c = n / 2;
+        for (size_t k = 0; k < n; k++) {
+            /* FFT order: index k holds offset k for k < n - c, else k - n */
+            double s = k < n - c ? (double)k : (double)k - (double)n;
+            if (p->method == OPTICS_FRESNEL_TF) {
+                double f = s / ((double)n * dx);
+                h[k] = cis_turns(-0.5 * lam * z * f * f);
+            } else {
+                double x = s * dx;
+                h[k] = cis_turns(0.5 * x * x / (lam * z));
+            }
+        }
+        if (p->method == OPTICS_FRESNEL_IR) {
+            /* H = dx * FFT(h), computed once */
+            fftw_plan fp = plan_many(n, 1, 1, n, FFTW_FORWARD);
+            if (!fp)
+                return util_error(UTIL_ENOMEM, "cannot plan an FFT of %zu samples", n);
+            run(fp, h);
+            fftw_destroy_plan(fp);
+            for (size_t k = 0; k < n; k++)
+                h[k] *= dx;
+        }
+    }
+    if (g->rank == 1)
+        p->hy[0] = 1;
+    if (p->method == OPTICS_FRESNEL_TF)
+        p->hconst = ekz * norm;
+    else if (g->rank == 1)
+        p->hconst = ekz / csqrt(I * lam * z) * norm;
+    else
+        p->hconst = ekz / (I * lam * z) * norm;
+    return UTIL_OK;
+}
+
+int optics_prop_alloc(optics_prop **out, const optics_grid *g, double z_m,
+                      enum optics_method method)
+{
+    if (!out)
+        return util_error(UTIL_EUSAGE, "output pointer is NULL");
+    *out = NULL;
+    enum optics_method m;
+    char why[1024];
+    int rc = optics_prop_advise(g, z_m, method, &m, NULL, why, sizeof why);
+    if (rc)
+        return rc;
+    optics_prop *p = calloc(1, sizeof *p);
+    if (!p)
+        return util_error(UTIL_ENOMEM, "cannot allocate a propagation plan");
+    p->g = *g;
+    p->z_m = z_m;
+    p->method = m;
+    memcpy(p->why, why, sizeof why);
+    int pad = m == OPTICS_ASM_BL ? 2 : 1;
+    p->px = pad * g->nx;
+    p->py = g->rank == 2 ? pad * g->ny : 1;
+    rc = fft2_init(&p->t, p->py, p->px, p->px, g->rank == 2);
+    if (!rc)
+        rc = prop_tables(p);
+    if (!rc && m == OPTICS_ASM_BL && g->rank == 2) {
+        if (p->px > SIZE_MAX / p->py / sizeof *p->work ||
+            !(p->work = fftw_malloc(p->px * p->py * sizeof *p->work)))
+            rc = util_error(UTIL_ENOMEM, "cannot allocate the padded %zu x %zu window",
+                            p->px, p->py);
+    }
+    if (!rc && m == OPTICS_ASM_BL && g->rank == 1) {
+        p->nthreads = omp_get_max_threads();
+        p->rowbuf = calloc((size_t)p->nthreads, sizeof *p->rowbuf);
+        if (!p->rowbuf)
+            rc = util_error(UTIL_ENOMEM, "cannot allocate row buffers");
+        for (int i = 0; !rc && i < p->nthreads; i++)
+            if (!(p->rowbuf[i] = fftw_malloc(p->px * sizeof **p->rowbuf)))
+                rc = util_error(UTIL_ENOMEM, "cannot allocate row buffers");
+    }
+    if (rc) {
+        optics_prop_free(p);
+        return rc;
+    }
+    *out = p;
+    return UTIL_OK;
+}
+
+void optics_prop_free(optics_prop *p)
+{
+    if (!p)
+        return;
+    fft2_free(&p->t);
+    free(p->hx);
+    free(p->hy);
+    free(p->hq);
+    fftw_free(p->work);
+    if (p->rowbuf)
+        for (int i = 0; i < p->nthreads; i++)
+            fftw_free(p->rowbuf[i]);
+    free(p->rowbuf);
+    free(p);
+}
+
+enum optics_method optics_prop_method(const optics_prop *p)
+{
+    return p ? p->method : OPTICS_AUTO;
+}
+
+const char *optics_prop_explanation(const optics_prop *p)
+{
+    return p ? p->why : "";
+}
+
+/* Transfer function at FFT indices (ky, kx), conjugated for the adjoint. */
+static inline double complex prop_h(const optics_prop *p, size_t ky, size_t kx, int adj)
+{
+    double complex h;
+    if (p->hq) {
+        size_t ax = kx <= p->px / 2 ? kx : p->px - kx;
+        size_t ay = ky <= p->py / 2 ? ky : p->py - ky;
+        h = p->hq[ay * p->hqw + ax];
+    } else {
+        h = p->hconst * p->hx[kx] * p->hy[ky];
+    }
+    return adj ? conj(h) : h;
+}
+
+typedef struct prop_col_ctx {
+    const optics_prop *p;
+    int adj;
+} prop_col_ctx;
+
+/* Columns: forward FFT, multiply by H, backward FFT, while the block is in cache. */
+static void prop_col(const void *vctx, double complex *a, size_t x0, size_t nb)
+{
+    const prop_col_ctx *c = vctx;
+    const optics_prop *p = c->p;
+    fft2_col(&p->t, a, x0, nb, 0);
+    for (size_t y = 0; y < p->py; y++) {
+        double complex *r = a + y * p->px;
+        for (size_t x = x0; x < x0 + nb; x++)
+            r[x] *= prop_h(p, y, x, c->adj);
+    }
+    fft2_col(&p->t, a, x0, nb, 1);
+}
+
+/* One rank-1 row (length nx) from src into dst; buf is a padded row for asm-bl or dst
+ * itself. */
+static void prop_row(const optics_prop *p, const double complex *src, double complex *dst,
+                     double complex *buf, int adj)
+{
+    size_t nx = p->g.nx;
+    if (buf != dst) {
+        memcpy(buf, src, nx * sizeof *buf);
+        memset(buf + nx, 0, (p->px - nx) * sizeof *buf);
+    } else if (src != dst) {
+        memcpy(dst, src, nx * sizeof *dst);
+    }
+    run(p->t.row[0], buf);
+    for (size_t k = 0; k < p->px; k++)
+        buf[k] *= prop_h(p, 0, k, adj);
+    run(p->t.row[1], buf);
+    if (buf != dst)
+        memcpy(dst, buf, nx * sizeof *dst);
+}
+
+static void prop_2d(const optics_prop *p, const double complex *src, double complex *dst,
+                    int adj)
+{
+    size_t nx = p->g.nx, ny = p->g.ny, px = p->px;
+    double complex *w = p->work ? p->work : dst;
+    /* rows holding data: copy (zero-padded) and transform; the padding rows are zero
+     * and stay zero under the row transform, so they are only cleared */
+#pragma omp parallel for schedule(static)
+    for (long y = 0; y < (long)p->py; y++) {
+        double complex *r = w + (size_t)y * px;
+        if ((size_t)y >= ny) {
+            memset(r, 0, px * sizeof *r);
+            continue;
+        }
+        if (r != src + (size_t)y * nx)
+            memcpy(r, src + (size_t)y * nx, nx * sizeof *r);
+        if (px > nx)
+            memset(r + nx, 0, (px - nx) * sizeof *r);
+        run(p->t.row[0], r);
+    }
+    prop_col_ctx c = {p, adj};
+    fft2_col_blocks(&p->t, w, px, prop_col, &c);
+    /* only the rows inside the window are needed back */
+#pragma omp parallel for schedule(static)
+    for (long y = 0; y < (long)ny; y++) {
+        double complex *r = w + (size_t)y * px;
+        run(p->t.row[1], r);
+        if (w != dst)
+            memcpy(dst + (size_t)y * nx, r, nx * sizeof *r);
+    }
+}
+
+static int prop_run(const optics_prop *p, const optics_field *in, optics_field *out,
+                    int adj)
+{
+    if (!p)
+        return util_error(UTIL_EUSAGE, "propagation plan is NULL");
+    int rc = check_batch(&p->g, in, "input");
+    if (!rc && out != in)
+        rc = check_batch(&p->g, out, "output");
+    if (rc)
+        return rc;
+    if (out->nb != in->nb)
+        return util_error(UTIL_EUSAGE, "batch of %zu fields into a batch of %zu", in->nb,
+                          out->nb);
+    size_t n = optics_grid_size(&p->g);
+    if (p->g.rank == 1) {
+        int nt = p->rowbuf ? p->nthreads : omp_get_max_threads();
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (long b = 0; b < (long)in->nb; b++) {
+            double complex *d = out->data + (size_t)b * n;
+            double complex *buf = p->rowbuf ? p->rowbuf[omp_get_thread_num()] : d;
+            prop_row(p, in->data + (size_t)b * n, d, buf, adj);
+        }
+    } else {
+        for (size_t b = 0; b < in->nb; b++)
+            prop_2d(p, in->data + b * n, out->data + b * n, adj);
+    }
+    return UTIL_OK;
+}
+
+int optics_prop_apply(const optics_prop *p, const optics_field *in, optics_field *out)
+{
+    return prop_run(p, in, out, 0);
+}
+
+int optics_prop_adjoint(const optics_prop *p, const optics_field *in, optics_field *out)
+{
+    return prop_run(p, in, out, 1);
+}
+
+int optics_prop_check_field(const optics_prop *p, const optics_field *f, char *buf,
+                            size_t size)
+{
+    if (!p)
+        return -util_error(UTIL_EUSAGE, "propagation plan is NULL");
+    int rc = check_batch(&p->g, f, "checked");
+    if (rc)
+        return -rc;
+    size_t len = 0;
+    if (buf && size)
+        buf[0] = '\0';
+    const optics_grid *g = &p->g;
+    size_t n = optics_grid_size(g);
+    double peak = 0;
+    for (size_t i = 0; i < f->nb * n; i++)
+        peak = fmax(peak, creal(f->data[i] * conj(f->data[i])));
+    if (peak == 0)
+        return 0;
+    /* half-extent of the lit region about the axis, per axis */
+    double ext[2] = {0, 0};
+    for (size_t i = 0; i < f->nb * n; i++) {
+        if (creal(f->data[i] * conj(f->data[i])) <= 1e-6 * peak)
+            continue;
+        size_t x = i % g->nx, y = (i % n) / g->nx;
+        ext[0] = fmax(ext[0], fabs(optics_coord_m(x, g->nx, g->pitch_m)));
+        if (g->rank == 2)
+            ext[1] = fmax(ext[1], fabs(optics_coord_m(y, g->ny, g->pitch_m)));
+    }
+    double lam = g->wavelength_m, z = fabs(p->z_m), dx = g->pitch_m;
+    double sinmax = fmin(1.0, lam / (2 * dx));
+    int warn = 0;
+    char s1[32], s2[32], s3[32];
+    for (int a = 0; a < g->rank; a++) {
+        size_t m = a == 0 ? g->nx : g->ny;
+        double L = (double)m * dx;
+        double s = sinmax;
+        double room = L / 2;   /* periodic window: wraps past the far edge */
+        if (p->method == OPTICS_ASM_BL) {
+            double df = 1 / (2 * L);
+            s = fmin(s, 1 / sqrt(pow(2 * df * z, 2) + 1));
+            room = 1.5 * L;    /* padded to 2L: light must travel beyond 3L/2 to
+                                  re-enter the kept window */
+        }
+        double walk = s < 1 ? z * s / sqrt(1 - s * s) : INFINITY;
+        if (ext[a] + walk > room) {
+            warn++;
+            say(buf, size, &len, "warning: %s along %c: light reaches %s from the axis "
+                "and may walk off by up to %s, beyond the %s the window allows: it may "
+                "wrap around\n", optics_method_name(p->method), a ? 'y' : 'x',
+                len_str(s1, ext[a]), len_str(s2, walk), len_str(s3, room));
+        }
+    }
+    return warn;
+}
