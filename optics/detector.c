@@ -1,0 +1,255 @@
+/* optics/detector.c -- see detector.h. */
+#include "optics/detector.h"
+
+#include "util/error.h"
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int optics_intensity(const optics_field *f, double *irr)
+{
+    if (!f || !irr)
+        return util_error(UTIL_EUSAGE, "field or output is NULL");
+    size_t n = f->nb * optics_grid_size(&f->g);
+    for (size_t i = 0; i < n; i++)
+        irr[i] = creal(f->data[i]) * creal(f->data[i]) + cimag(f->data[i]) * cimag(f->data[i]);
+    return UTIL_OK;
+}
+
+int optics_homodyne(const optics_field *f, const optics_field *ref, double *plus,
+                    double *minus, double *diff)
+{
+    if (!f || !ref)
+        return util_error(UTIL_EUSAGE, "field or reference is NULL");
+    if (!optics_grid_same(&f->g, &ref->g))
+        return util_error(UTIL_EUSAGE, "reference beam is %zu x %zu at %g m pitch, the "
+                          "signal %zu x %zu at %g m", ref->g.nx, ref->g.ny, ref->g.pitch_m,
+                          f->g.nx, f->g.ny, f->g.pitch_m);
+    if (ref->nb != 1 && ref->nb != f->nb)
+        return util_error(UTIL_EUSAGE, "reference batch of %zu for a signal batch of %zu",
+                          ref->nb, f->nb);
+    size_t n = optics_grid_size(&f->g);
+    for (size_t b = 0; b < f->nb; b++) {
+        const double complex *e = f->data + b * n;
+        const double complex *r = ref->data + (ref->nb == 1 ? 0 : b * n);
+        for (size_t i = 0; i < n; i++) {
+            double complex p = e[i] + r[i], m = e[i] - r[i];
+            double ip = creal(p * conj(p)), im = creal(m * conj(m));
+            if (plus)
+                plus[b * n + i] = ip;
+            if (minus)
+                minus[b * n + i] = im;
+            /* the difference formed directly, not as ip - im, so that a weak signal
+             * on a strong reference keeps its digits */
+            if (diff)
+                diff[b * n + i] = 4 * creal(e[i] * conj(r[i]));
+        }
+    }
+    return UTIL_OK;
+}
+
+/* Overlap length of [a0, a1) with [b0, b1). */
+static double overlap(double a0, double a1, double b0, double b1)
+{
+    double lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
+    return hi > lo ? hi - lo : 0;
+}
+
+/* For each pixel along one axis: the first sample it touches and the overlap of its
+ * active area with each of up to `span` sample cells. */
+static int axis_weights(size_t nsamp, double dx, const optics_pixels *px, size_t npix,
+                        size_t *first, size_t *count, double **w)
+{
+    double aw = px->fill * px->pitch_m;
+    size_t span = (size_t)ceil(aw / dx) + 2;
+    *w = calloc(npix * span, sizeof **w);
+    if (!*w)
+        return util_error(UTIL_ENOMEM, "cannot allocate pixel weights");
+    for (size_t i = 0; i < npix; i++) {
+        double c = optics_coord_m(i, npix, px->pitch_m), p0 = c - aw / 2, p1 = c + aw / 2;
+        /* sample j covers [(j - s - 1/2) dx, (j - s + 1/2) dx), s = floor(nsamp/2) */
+        double s = (double)(nsamp / 2);
+        double j0 = floor(p0 / dx + s + 0.5), j1 = ceil(p1 / dx + s - 0.5);
+        if (j0 < 0)
+            j0 = 0;
+        if (j1 > (double)nsamp - 1)
+            j1 = (double)nsamp - 1;
+        first[i] = 0;
+        count[i] = 0;
+        if (j1 < j0)
+            continue;
+        first[i] = (size_t)j0;
+        for (size_t j = (size_t)j0; j <= (size_t)j1 && count[i] < span; j++) {
+            double x = optics_coord_m(j, nsamp, dx);
+            (*w)[i * span + count[i]++] = overlap(x - dx / 2, x + dx / 2, p0, p1);
+        }
+    }
+    return UTIL_OK;
+}
+
+int optics_pixels_integrate(const optics_grid *g, size_t nb, const double *irr,
+                            const optics_pixels *px, double *power_w)
+{
+    int rc = optics_grid_check(g);
+    if (rc)
+        return rc;
+    if (!irr || !px || !power_w)
+        return util_error(UTIL_EUSAGE, "irradiance, pixels or output is NULL");
+    if (px->npx == 0 || px->npy == 0)
+        return util_error(UTIL_EUSAGE, "detector of %zu x %zu pixels has no pixels",
+                          px->npx, px->npy);
+    if (!(isfinite(px->pitch_m) && px->pitch_m > 0))
+        return util_error(UTIL_EUSAGE, "pixel pitch %g m is not positive and finite",
+                          px->pitch_m);
+    if (!(px->fill > 0 && px->fill <= 1))
+        return util_error(UTIL_EUSAGE, "pixel fill factor %g is not in (0, 1]", px->fill);
+    if (g->rank == 1 && px->npy != 1)
+        return util_error(UTIL_EUSAGE, "rank-1 field on a detector with %zu rows, want 1",
+                          px->npy);
+    size_t *fx = malloc(px->npx * sizeof *fx), *cx = malloc(px->npx * sizeof *cx);
+    size_t *fy = malloc(px->npy * sizeof *fy), *cy = malloc(px->npy * sizeof *cy);
+    double *wx = NULL, *wy = NULL;
+    if (!fx || !cx || !fy || !cy) {
+        rc = util_error(UTIL_ENOMEM, "cannot allocate pixel weights");
+        goto out;
+    }
+    size_t spanx = (size_t)ceil(px->fill * px->pitch_m / g->pitch_m) + 2;
+    size_t spany = spanx;
+    if ((rc = axis_weights(g->nx, g->pitch_m, px, px->npx, fx, cx, &wx)))
+        goto out;
+    if (g->rank == 2) {
+        if ((rc = axis_weights(g->ny, g->pitch_m, px, px->npy, fy, cy, &wy)))
+            goto out;
+    }
+    size_t n = optics_grid_size(g), np = px->npx * px->npy;
+#pragma omp parallel for schedule(static)
+    for (long b = 0; b < (long)nb; b++) {
+        const double *im = irr + (size_t)b * n;
+        for (size_t j = 0; j < px->npy; j++) {
+            for (size_t i = 0; i < px->npx; i++) {
+                double s = 0;
+                if (g->rank == 1) {
+                    for (size_t q = 0; q < cx[i]; q++)
+                        s += wx[i * spanx + q] * im[fx[i] + q];
+                } else {
+                    for (size_t r = 0; r < cy[j]; r++) {
+                        const double *row = im + (fy[j] + r) * g->nx + fx[i];
+                        double sr = 0;
+                        for (size_t q = 0; q < cx[i]; q++)
+                            sr += wx[i * spanx + q] * row[q];
+                        s += wy[j * spany + r] * sr;
+                    }
+                }
+                power_w[(size_t)b * np + j * px->npx + i] = s;
+            }
+        }
+    }
+out:
+    free(fx);
+    free(cx);
+    free(fy);
+    free(cy);
+    free(wx);
+    free(wy);
+    return rc;
+}
+
+static int check_camera(const optics_camera *c)
+{
+    if (!c)
+        return util_error(UTIL_EUSAGE, "camera is NULL");
+    if (!(isfinite(c->wavelength_m) && c->wavelength_m > 0))
+        return util_error(UTIL_EUSAGE, "wavelength %g m is not positive and finite",
+                          c->wavelength_m);
+    if (!(isfinite(c->exposure_s) && c->exposure_s > 0))
+        return util_error(UTIL_EUSAGE, "exposure %g s is not positive and finite",
+                          c->exposure_s);
+    if (!(c->qe > 0 && c->qe <= 1))
+        return util_error(UTIL_EUSAGE, "quantum efficiency %g is not in (0, 1]", c->qe);
+    if (!(isfinite(c->dark_e_per_s) && c->dark_e_per_s >= 0))
+        return util_error(UTIL_EUSAGE, "dark current %g e/s is negative or not finite",
+                          c->dark_e_per_s);
+    if (!(isfinite(c->read_noise_e) && c->read_noise_e >= 0))
+        return util_error(UTIL_EUSAGE, "read noise %g e is negative or not finite",
+                          c->read_noise_e);
+    if (!(isfinite(c->full_well_e) && c->full_well_e > 0))
+        return util_error(UTIL_EUSAGE, "full well %g e is not positive and finite",
+                          c->full_well_e);
+    if (c->adc_bits < 1 || c->adc_bits > 32)
+        return util_error(UTIL_EUSAGE, "ADC of %d bits is outside 1..32", c->adc_bits);
+    return UTIL_OK;
+}
+
+int optics_photoelectrons(const optics_camera *c, double power_w, double *electrons)
+{
+    int rc = check_camera(c);
+    if (rc)
+        return rc;
+    if (!(isfinite(power_w) && power_w >= 0))
+        return util_error(UTIL_EUSAGE, "optical power %g W is negative or not finite",
+                          power_w);
+    if (!electrons)
+        return util_error(UTIL_EUSAGE, "output is NULL");
+    *electrons = c->qe * power_w * c->exposure_s * c->wavelength_m /
+                 (OPTICS_PLANCK * OPTICS_C);
+    return UTIL_OK;
+}
+
+uint64_t optics_field_seed(uint64_t seed, uint64_t b)
+{
+    /* splitmix64 (Steele, Lea & Flood 2014) of seed + golden-ratio multiple of b */
+    uint64_t z = seed + 0x9e3779b97f4a7c15ull * (b + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+int optics_detect(const optics_camera *c, size_t nb, size_t npix, const double *power_w,
+                  double *electrons, uint32_t *codes)
+{
+    int rc = check_camera(c);
+    if (rc)
+        return rc;
+    if (!power_w)
+        return util_error(UTIL_EUSAGE, "pixel powers are NULL");
+    for (size_t i = 0; i < nb * npix; i++)
+        if (!(isfinite(power_w[i]) && power_w[i] >= 0))
+            return util_error(UTIL_EUSAGE, "pixel %zu of field %zu receives %g W: "
+                              "negative or not finite", i % npix, i / npix, power_w[i]);
+    double per_w = c->qe * c->exposure_s * c->wavelength_m / (OPTICS_PLANCK * OPTICS_C);
+    double dark = c->dark_e_per_s * c->exposure_s;
+    double top = ldexp(1, c->adc_bits) - 1;
+    int fail = 0;
+#pragma omp parallel for schedule(static) reduction(| : fail)
+    for (long b = 0; b < (long)nb; b++) {
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        if (!r) {
+            fail = 1;
+            continue;
+        }
+        /* mt19937 takes an unsigned long seed; fold the 64-bit mix into it */
+        uint64_t s = optics_field_seed(c->seed, (uint64_t)b);
+        gsl_rng_set(r, (unsigned long)(s ^ (s >> 32)));
+        for (size_t i = 0; i < npix; i++) {
+            size_t k = (size_t)b * npix + i;
+            double mean = per_w * power_w[k] + dark;
+            double e = c->shot_noise ? (double)gsl_ran_poisson(r, mean) : mean;
+            if (c->read_noise_e > 0)
+                e += gsl_ran_gaussian_ziggurat(r, c->read_noise_e);
+            e = e < 0 ? 0 : e > c->full_well_e ? c->full_well_e : e;
+            if (electrons)
+                electrons[k] = e;
+            if (codes) {
+                double q = round(e * top / c->full_well_e);
+                codes[k] = (uint32_t)(q < 0 ? 0 : q > top ? top : q);
+            }
+        }
+        gsl_rng_free(r);
+    }
+    if (fail)
+        return util_error(UTIL_ENOMEM, "cannot allocate a random number generator");
+    return UTIL_OK;
+}

@@ -1,0 +1,81 @@
+/* optics/detector.h -- turning light into numbers: intensity, homodyne, pixels, noise.
+ *
+ * The chain a camera applies, each step its own function so any can be skipped:
+ *   field --optics_intensity / optics_homodyne--> irradiance per sample (W/m^2; W/m
+ *   for rank 1) --optics_pixels_integrate--> power per detector pixel (W)
+ *   --optics_detect--> photo-electrons (shot, dark, read noise, full well) and ADC codes.
+ * Random numbers come from GSL's gsl_rng_mt19937.  Field b of a batch draws from its
+ * own generator seeded from (seed, b) by a fixed hash, so results are reproducible and
+ * independent of the number of threads and of how the batch is split.
+ */
+#ifndef OPTICS_DETECTOR_H
+#define OPTICS_DETECTOR_H
+
+#include "optics/field.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Planck constant (J s) and speed of light (m/s), exact SI values. */
+#define OPTICS_PLANCK 6.62607015e-34
+#define OPTICS_C 299792458.0
+
+/* Irradiance |E|^2 of every sample of every field (nb * ny * nx values, W/m^2 for
+ * rank 2, W/m for rank 1) into irr.  Errors: UTIL_EUSAGE (NULL). */
+int optics_intensity(const optics_field *f, double *irr);
+
+/* Balanced homodyne detection against the reference field ref (same grid; ref->nb is
+ * 1, shared by every field, or f->nb): the two output ports see I+ = |E + R|^2 and
+ * I- = |E - R|^2, and diff = I+ - I- = 4 Re(E conj(R)), signed (W/m^2 or W/m).  plus
+ * and minus may be NULL when only the difference is wanted; diff may be NULL too.
+ * Errors: UTIL_EUSAGE (NULL field, grid or batch mismatch). */
+int optics_homodyne(const optics_field *f, const optics_field *ref, double *plus,
+                    double *minus, double *diff);
+
+/* A detector's pixel geometry: npx x npy pixels (npy = 1 for a line sensor on rank-1
+ * fields) at pitch_m, centred like field samples (pixel i at (i - floor(npx/2)) pitch),
+ * each with a square active area of side fill * pitch. */
+typedef struct optics_pixels {
+    size_t npx, npy;
+    double pitch_m;
+    double fill;     /* 0 < fill <= 1 */
+} optics_pixels;
+
+/* Integrates irradiance irr (nb fields on grid g, as from optics_intensity) over each
+ * pixel's active area, with exact overlap of every sample cell (pitch x pitch, the
+ * irradiance taken constant over it) with the pixel: power_w receives nb * npy * npx
+ * values in watts (signed if irr is a homodyne difference).  Errors: UTIL_EUSAGE (bad
+ * grid or geometry, NULL; rank-1 grids need npy == 1). */
+int optics_pixels_integrate(const optics_grid *g, size_t nb, const double *irr,
+                            const optics_pixels *px, double *power_w);
+
+/* Camera parameters (SI units; electrons written e). */
+typedef struct optics_camera {
+    double wavelength_m;    /* for the photon energy h c / lambda */
+    double exposure_s;      /* > 0 */
+    double qe;              /* quantum efficiency, 0 < qe <= 1 */
+    double dark_e_per_s;    /* mean dark electrons per pixel per second, >= 0 */
+    double read_noise_e;    /* Gaussian read noise, electrons rms, >= 0 */
+    double full_well_e;     /* saturation, electrons, > 0 */
+    int adc_bits;           /* 1..32: codes 0 .. 2^bits - 1 span 0 .. full well */
+    int shot_noise;         /* 1: Poisson photo- and dark electrons; 0: their means */
+    uint64_t seed;
+} optics_camera;
+
+/* Mean photo-electrons for optical power power_w over the exposure:
+ * qe * P * tau * lambda / (h c).  Errors: UTIL_EUSAGE (bad camera or power). */
+int optics_photoelectrons(const optics_camera *c, double power_w, double *electrons);
+
+/* Detects nb fields of npix pixel powers each (W, >= 0): electrons (may be NULL)
+ * receives the electrons after shot noise, dark current, read noise and clipping to
+ * [0, full well]; codes (may be NULL) the ADC output round(e (2^bits - 1) / full well)
+ * clipped to the code range.  Field b uses a generator seeded from (c->seed, b).
+ * Errors: UTIL_EUSAGE (bad camera, NULL, negative or non-finite power),
+ * UTIL_ENOMEM. */
+int optics_detect(const optics_camera *c, size_t nb, size_t npix, const double *power_w,
+                  double *electrons, uint32_t *codes);
+
+/* The seed used for field b: a fixed 64-bit mix (splitmix64) of seed and b. */
+uint64_t optics_field_seed(uint64_t seed, uint64_t b);
+
+#endif

@@ -1,0 +1,370 @@
+/* optics/element.c -- see element.h. */
+#include "optics/element.h"
+
+#include "optics/propagate.h"
+#include "util/error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind { LENS, RECT, CIRC, MASK };
+
+struct optics_element {
+    enum kind kind;
+    double focal_m, aperture_m;     /* LENS */
+    double wx_m, wy_m;              /* RECT */
+    double d_m;                     /* CIRC */
+    size_t npx, npy;                /* MASK */
+    double pitch_m, fill;
+    double complex *t, dead;
+    double sx_m, sy_m, sz_m;        /* offsets */
+    optics_prop *fwd;               /* cached +dz propagation for grid pg */
+    optics_grid pg;
+};
+
+static int new_element(optics_element **out, enum kind k)
+{
+    if (!out)
+        return util_error(UTIL_EUSAGE, "output pointer is NULL");
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return util_error(UTIL_ENOMEM, "cannot allocate an element");
+    (*out)->kind = k;
+    return UTIL_OK;
+}
+
+int optics_thin_lens_alloc(optics_element **out, double focal_m, double aperture_m)
+{
+    if (out)
+        *out = NULL;
+    if (!(isfinite(focal_m) && focal_m != 0))
+        return util_error(UTIL_EUSAGE, "focal length %g m is zero or not finite", focal_m);
+    if (!(isfinite(aperture_m) && aperture_m >= 0))
+        return util_error(UTIL_EUSAGE, "lens aperture %g m is negative or not finite",
+                          aperture_m);
+    int rc = new_element(out, LENS);
+    if (rc)
+        return rc;
+    (*out)->focal_m = focal_m;
+    (*out)->aperture_m = aperture_m;
+    return UTIL_OK;
+}
+
+int optics_aperture_rect_alloc(optics_element **out, double width_x_m, double width_y_m)
+{
+    if (out)
+        *out = NULL;
+    if (!(isfinite(width_x_m) && width_x_m > 0 && isfinite(width_y_m) && width_y_m > 0))
+        return util_error(UTIL_EUSAGE, "aperture %g m x %g m is not positive and finite",
+                          width_x_m, width_y_m);
+    int rc = new_element(out, RECT);
+    if (rc)
+        return rc;
+    (*out)->wx_m = width_x_m;
+    (*out)->wy_m = width_y_m;
+    return UTIL_OK;
+}
+
+int optics_aperture_circ_alloc(optics_element **out, double diameter_m)
+{
+    if (out)
+        *out = NULL;
+    if (!(isfinite(diameter_m) && diameter_m > 0))
+        return util_error(UTIL_EUSAGE, "aperture diameter %g m is not positive and finite",
+                          diameter_m);
+    int rc = new_element(out, CIRC);
+    if (rc)
+        return rc;
+    (*out)->d_m = diameter_m;
+    return UTIL_OK;
+}
+
+static int check_mask_geometry(size_t npx, size_t npy, double pitch_m, double fill)
+{
+    if (npx == 0 || npy == 0)
+        return util_error(UTIL_EUSAGE, "mask of %zu x %zu pixels has no pixels", npx, npy);
+    if (npx > ((size_t)-1) / npy / sizeof(double complex))
+        return util_error(UTIL_ENOMEM, "mask of %zu x %zu pixels is too large", npx, npy);
+    if (!(isfinite(pitch_m) && pitch_m > 0))
+        return util_error(UTIL_EUSAGE, "mask pitch %g m is not positive and finite",
+                          pitch_m);
+    if (!(fill > 0 && fill <= 1))
+        return util_error(UTIL_EUSAGE, "fill factor %g is not in (0, 1]", fill);
+    return UTIL_OK;
+}
+
+int optics_mask_alloc(optics_element **out, size_t npx, size_t npy, double pitch_m,
+                      double fill, const double complex *t, double complex dead)
+{
+    if (out)
+        *out = NULL;
+    int rc = check_mask_geometry(npx, npy, pitch_m, fill);
+    if (rc)
+        return rc;
+    if (!t)
+        return util_error(UTIL_EUSAGE, "mask values are NULL");
+    if (!(isfinite(creal(dead)) && isfinite(cimag(dead)) && cabs(dead) <= 1 + 1e-12))
+        return util_error(UTIL_EUSAGE, "dead-space transmittance %g%+gi is not finite "
+                          "with modulus <= 1", creal(dead), cimag(dead));
+    for (size_t i = 0; i < npx * npy; i++)
+        if (!(isfinite(creal(t[i])) && isfinite(cimag(t[i])) && cabs(t[i]) <= 1 + 1e-12))
+            return util_error(UTIL_EUSAGE, "mask pixel (%zu, %zu) transmits %g%+gi: not "
+                              "finite or |t| > 1 (a passive device cannot amplify)",
+                              i % npx, i / npx, creal(t[i]), cimag(t[i]));
+    if ((rc = new_element(out, MASK)))
+        return rc;
+    optics_element *e = *out;
+    e->npx = npx;
+    e->npy = npy;
+    e->pitch_m = pitch_m;
+    e->fill = fill;
+    e->dead = dead;
+    e->t = malloc(npx * npy * sizeof *e->t);
+    if (!e->t) {
+        free(e);
+        *out = NULL;
+        return util_error(UTIL_ENOMEM, "cannot allocate a mask of %zu x %zu", npx, npy);
+    }
+    memcpy(e->t, t, npx * npy * sizeof *t);
+    return UTIL_OK;
+}
+
+static int check_bits(int bits, int allow_zero)
+{
+    if (bits < (allow_zero ? 0 : 1) || bits > 24)
+        return util_error(UTIL_EUSAGE, "%d bits is outside %d..24", bits, allow_zero ? 0 : 1);
+    return UTIL_OK;
+}
+
+int optics_quantise_phase(double *phase_rad, size_t n, int bits)
+{
+    int rc = check_bits(bits, 0);
+    if (rc)
+        return rc;
+    if (bits == 0)
+        return util_error(UTIL_EUSAGE, "0 bits is outside 1..24");
+    if (!phase_rad && n)
+        return util_error(UTIL_EUSAGE, "phases are NULL");
+    double levels = ldexp(1, bits), step = 2 * M_PI / levels;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(phase_rad[i]))
+            return util_error(UTIL_EUSAGE, "phase %zu is %g, not finite", i, phase_rad[i]);
+    for (size_t i = 0; i < n; i++) {
+        double m = fmod(round(phase_rad[i] / step), levels);
+        if (m < 0)
+            m += levels;
+        phase_rad[i] = m * step;
+    }
+    return UTIL_OK;
+}
+
+int optics_quantise_amplitude(double *a, size_t n, int bits)
+{
+    int rc = check_bits(bits, 0);
+    if (rc)
+        return rc;
+    if (bits == 0)
+        return util_error(UTIL_EUSAGE, "0 bits is outside 1..24");
+    if (!a && n)
+        return util_error(UTIL_EUSAGE, "amplitudes are NULL");
+    for (size_t i = 0; i < n; i++)
+        if (!(a[i] >= 0 && a[i] <= 1))
+            return util_error(UTIL_EUSAGE, "amplitude %zu is %g, outside [0, 1]", i, a[i]);
+    double top = ldexp(1, bits) - 1;
+    for (size_t i = 0; i < n; i++)
+        a[i] = round(a[i] * top) / top;
+    return UTIL_OK;
+}
+
+static int mask_from_real(optics_element **out, size_t npx, size_t npy, double pitch_m,
+                          double fill, const double *v, int bits, double complex dead,
+                          int phase)
+{
+    if (out)
+        *out = NULL;
+    int rc = check_mask_geometry(npx, npy, pitch_m, fill);
+    if (!rc)
+        rc = check_bits(bits, 1);
+    if (rc)
+        return rc;
+    if (!v)
+        return util_error(UTIL_EUSAGE, "mask values are NULL");
+    size_t n = npx * npy;
+    double *q = malloc(n * sizeof *q);
+    double complex *t = malloc(n * sizeof *t);
+    if (!q || !t) {
+        free(q);
+        free(t);
+        return util_error(UTIL_ENOMEM, "cannot allocate a mask of %zu x %zu", npx, npy);
+    }
+    memcpy(q, v, n * sizeof *q);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (!isfinite(q[i]) || (!phase && !(q[i] >= 0 && q[i] <= 1)))
+            rc = util_error(UTIL_EUSAGE, "mask pixel (%zu, %zu) is %g: %s", i % npx,
+                            i / npx, q[i], phase ? "not finite" : "outside [0, 1]");
+    if (!rc && bits > 0)
+        rc = phase ? optics_quantise_phase(q, n, bits) : optics_quantise_amplitude(q, n, bits);
+    if (!rc) {
+        for (size_t i = 0; i < n; i++)
+            t[i] = phase ? cos(q[i]) + I * sin(q[i]) : q[i];
+        rc = optics_mask_alloc(out, npx, npy, pitch_m, fill, t, dead);
+    }
+    free(q);
+    free(t);
+    return rc;
+}
+
+int optics_mask_amplitude_alloc(optics_element **out, size_t npx, size_t npy,
+                                double pitch_m, double fill, const double *a, int bits,
+                                double complex dead)
+{
+    return mask_from_real(out, npx, npy, pitch_m, fill, a, bits, dead, 0);
+}
+
+int optics_mask_phase_alloc(optics_element **out, size_t npx, size_t npy, double pitch_m,
+                            double fill, const double *phase_rad, int bits,
+                            double complex dead)
+{
+    return mask_from_real(out, npx, npy, pitch_m, fill, phase_rad, bits, dead, 1);
+}
+
+void optics_element_free(optics_element *e)
+{
+    if (!e)
+        return;
+    free(e->t);
+    optics_prop_free(e->fwd);
+    free(e);
+}
+
+int optics_element_set_offset(optics_element *e, double dx_m, double dy_m, double dz_m)
+{
+    if (!e)
+        return util_error(UTIL_EUSAGE, "element is NULL");
+    if (!(isfinite(dx_m) && isfinite(dy_m) && isfinite(dz_m)))
+        return util_error(UTIL_EUSAGE, "offset (%g, %g, %g) m is not finite", dx_m, dy_m,
+                          dz_m);
+    e->sx_m = dx_m;
+    e->sy_m = dy_m;
+    if (e->sz_m != dz_m) {
+        optics_prop_free(e->fwd);
+        e->fwd = NULL;
+    }
+    e->sz_m = dz_m;
+    return UTIL_OK;
+}
+
+/* Transmittance at a point in the element's own frame. */
+static double complex t_at(const optics_element *e, double x, double y, int rank,
+                           double k)
+{
+    switch (e->kind) {
+    case LENS: {
+        double r2 = x * x + y * y;
+        if (e->aperture_m > 0 && 4 * r2 > e->aperture_m * e->aperture_m)
+            return 0;
+        double ph = -k * r2 / (2 * e->focal_m);
+        return cos(ph) + I * sin(ph);
+    }
+    case RECT:
+        return fabs(x) <= e->wx_m / 2 && (rank == 1 || fabs(y) <= e->wy_m / 2) ? 1 : 0;
+    case CIRC:
+        return 4 * (x * x + y * y) <= e->d_m * e->d_m ? 1 : 0;
+    case MASK: {
+        /* pixel i covers [(i - c - 1/2) p, (i - c + 1/2) p) */
+        double u = x / e->pitch_m + (double)(e->npx / 2) + 0.5;
+        double v = rank == 1 ? 0.5 : y / e->pitch_m + (double)(e->npy / 2) + 0.5;
+        if (!(u >= 0 && u < (double)e->npx && v >= 0 && v < (double)e->npy))
+            return e->dead;
+        double fu = u - floor(u) - 0.5, fv = v - floor(v) - 0.5;   /* in [-1/2, 1/2) */
+        double h = e->fill / 2;
+        if (fabs(fu) > h || (rank == 2 && fabs(fv) > h))
+            return e->dead;
+        return e->t[(size_t)v * e->npx + (size_t)u];
+    }
+    }
+    return 0;
+}
+
+int optics_element_sample(const optics_element *e, const optics_grid *g, int oversample,
+                          double complex *t)
+{
+    if (!e || !t)
+        return util_error(UTIL_EUSAGE, "element or output is NULL");
+    int rc = optics_grid_check(g);
+    if (rc)
+        return rc;
+    if (oversample < 1 || oversample > 1024)
+        return util_error(UTIL_EUSAGE, "oversampling %d is outside 1..1024", oversample);
+    double p = g->pitch_m, k = 2 * M_PI / g->wavelength_m;
+    int os = oversample, osy = g->rank == 2 ? os : 1;
+    double w = 1.0 / ((double)os * osy);
+#pragma omp parallel for schedule(static)
+    for (long iy = 0; iy < (long)g->ny; iy++) {
+        double y0 = g->rank == 2 ? optics_coord_m((size_t)iy, g->ny, p) : 0;
+        for (size_t ix = 0; ix < g->nx; ix++) {
+            double x0 = optics_coord_m(ix, g->nx, p);
+            double complex s = 0;
+            for (int sy = 0; sy < osy; sy++) {
+                double y = g->rank == 2 ? y0 + ((sy + 0.5) / os - 0.5) * p : 0;
+                for (int sx = 0; sx < os; sx++) {
+                    double x = x0 + ((sx + 0.5) / os - 0.5) * p;
+                    s += t_at(e, x - e->sx_m, y - e->sy_m, g->rank, k);
+                }
+            }
+            t[(size_t)iy * g->nx + ix] = s * w;
+        }
+    }
+    return UTIL_OK;
+}
+
+int optics_field_multiply(optics_field *f, const double complex *t)
+{
+    if (!f || !t)
+        return util_error(UTIL_EUSAGE, "field or transmittance is NULL");
+    size_t n = optics_grid_size(&f->g);
+#pragma omp parallel for schedule(static)
+    for (long b = 0; b < (long)f->nb; b++) {
+        double complex *d = f->data + (size_t)b * n;
+        for (size_t i = 0; i < n; i++)
+            d[i] *= t[i];
+    }
+    return UTIL_OK;
+}
+
+int optics_element_apply(optics_element *e, optics_field *f, int oversample)
+{
+    if (!e || !f)
+        return util_error(UTIL_EUSAGE, "element or field is NULL");
+    int rc = optics_grid_check(&f->g);
+    if (rc)
+        return rc;
+    double complex *t = malloc(optics_grid_size(&f->g) * sizeof *t);
+    if (!t)
+        return util_error(UTIL_ENOMEM, "cannot allocate a transmittance of %zu samples",
+                          optics_grid_size(&f->g));
+    rc = optics_element_sample(e, &f->g, oversample, t);
+    if (!rc && e->sz_m != 0) {
+        if (e->fwd && !optics_grid_same(&e->pg, &f->g)) {
+            optics_prop_free(e->fwd);
+            e->fwd = NULL;
+        }
+        if (!e->fwd) {
+            rc = optics_prop_alloc(&e->fwd, &f->g, e->sz_m, OPTICS_ASM_BL);
+            e->pg = f->g;
+        }
+        if (!rc)
+            rc = optics_prop_apply(e->fwd, f, f);
+        if (!rc)
+            rc = optics_field_multiply(f, t);
+        /* back by -dz: the adjoint of the band-limited +dz propagation is the
+         * band-limited -dz propagation (conjugate transfer function) */
+        if (!rc)
+            rc = optics_prop_adjoint(e->fwd, f, f);
+    } else if (!rc) {
+        rc = optics_field_multiply(f, t);
+    }
+    free(t);
+    return rc;
+}
