@@ -34,5 +34,7 @@ int cli_finish(const char *cmd);
 int cmd_infer(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

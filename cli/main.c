@@ -8,9 +8,11 @@
 
 /* Sorted by name; `acdc --help` lists them in this order. */
 static const struct cli_command commands[] = {
+    {"eval", cmd_eval, "loss, accuracy and confusion matrix of a model on labelled data"},
     {"infer", cmd_infer, "run the numeric ACDC model on a data file"},
     {"init", cmd_init, "write a new ACDC cascade (identity or near-identity)"},
     {"inspect", cmd_inspect, "summarise any HDF5 file this project writes"},
+    {"train", cmd_train, "train an ACDC cascade (operator fit or classifier)"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,187 @@
+/* models/train.h -- training ACDC cascades: losses, optimisers, schedules, checkpoints.
+ *
+ * Two tasks share one trainer:
+ *   operator  fit y ≈ W·x + b (a dense target) by mean squared error;
+ *   classify  softmax cross-entropy on the model's n_out outputs (the logits are the
+ *             first n_out = C outputs of the last layer).
+ * Optimisers: Adam (Kingma & Ba 2015, with decoupled weight decay as in AdamW,
+ * Loshchilov & Hutter 2019) and SGD with momentum, each with its own learning rate for
+ * the a diagonals, the d diagonals and the biases (Moczulski et al. 2016 tuned these
+ * separately).  The rate is scaled per step by a schedule (constant, cosine or step).
+ *
+ * Determinism: rows are shuffled with GSL's mt19937, sums run in a fixed order, and the
+ * DCTs are planned with FFTW_ESTIMATE (FFTW_MEASURE may pick other algorithms from run
+ * to run); so the same seed, data and options give bitwise the same model, whatever the
+ * thread count.  A checkpoint holds everything the next epoch depends on (model,
+ * optimiser moments, step and epoch counters, the RNG state), so training resumed from
+ * it ends bitwise where an uninterrupted run ends.
+ */
+#ifndef MODELS_TRAIN_H
+#define MODELS_TRAIN_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/model.h"
+#include "util/progress.h"
+
+enum acdc_loss { ACDC_LOSS_MSE = 0, ACDC_LOSS_XENT = 1 };
+enum acdc_optimiser { ACDC_OPT_ADAM = 0, ACDC_OPT_SGD = 1 };
+enum acdc_schedule { ACDC_SCHED_CONSTANT = 0, ACDC_SCHED_COSINE = 1, ACDC_SCHED_STEP = 2 };
+
+typedef struct acdc_train_opts {
+    int loss;              /* enum acdc_loss */
+    int optimiser;         /* enum acdc_optimiser */
+    double lr[3];          /* learning rates of the groups a, d, biases */
+    double momentum;       /* SGD momentum (0.9) */
+    double beta1, beta2;   /* Adam moment decays (0.9, 0.999) */
+    double eps;            /* Adam denominator guard (1e-8) */
+    double weight_decay;   /* decoupled: θ ← θ − lr·wd·θ each step (0 = none) */
+    int schedule;          /* enum acdc_schedule */
+    double lr_final;       /* cosine: the rate falls to lr·lr_final at the end (0) */
+    double warmup;         /* epochs of linear warm-up from 0 (may be fractional; 0) */
+    double step_gamma;     /* step: multiply by this every step_epochs (0.1) */
+    size_t step_epochs;    /* step: the period (10) */
+    size_t epochs;         /* total epochs */
+    size_t batch;          /* rows per minibatch (the last one may be shorter) */
+    double val_frac;       /* fraction of the rows held out for validation, [0, 0.9] */
+    uint64_t seed;         /* shuffling and the validation split */
+    int threads;           /* OpenMP threads of the forward and backward passes */
+} acdc_train_opts;
+
+/* The defaults above: Adam, rates 1e-3 for all groups, cosine schedule, 10 epochs,
+ * batch 64, 10% validation, seed 1, 1 thread, loss given. */
+void acdc_train_opts_default(acdc_train_opts *o, int loss);
+
+/* Rows to learn from: x is rows × dim; classify uses labels (rows, each in 0..n_out−1),
+ * operator uses y (rows × n_out). */
+typedef struct acdc_train_data {
+    size_t rows, dim;
+    const double *x;
+    const double *y;
+    const int64_t *labels;
+} acdc_train_data;
+
+/* ---- losses ------------------------------------------------------------------------ */
+
+/* Softmax cross-entropy of `batch` rows of C logits (row stride C) against labels.
+ * Writes dL/dlogits (scale/1 per row, i.e. multiplied by `scale`) to dy if not NULL, and
+ * returns the summed loss (natural log); *correct (if not NULL) counts the rows whose
+ * arg-max equals the label (ties go to the lower class).  The log-sum-exp is shifted by
+ * the row maximum, so large logits do not overflow. */
+double acdc_loss_xent(size_t batch, size_t C, const double *logits, const int64_t *labels,
+                      double scale, double *dy, size_t *correct);
+
+/* Squared error Σ (y − t)² over batch × k values, summed; dy (if not NULL) receives
+ * scale·2(y − t). */
+double acdc_loss_mse(size_t batch, size_t k, const double *y, const double *t,
+                     double scale, double *dy);
+
+/* ---- optimiser --------------------------------------------------------------------- */
+
+/* An optimiser over `count` parameter arrays: v[i] (length len[i], learning-rate group
+ * group[i] in 0..2) updated from gradients g[i].  The arrays are referenced, not
+ * copied; the caller keeps them alive.  Returns NULL with a message if memory runs out.
+ * Caller frees with acdc_optim_free(). */
+typedef struct acdc_optim acdc_optim;
+acdc_optim *acdc_optim_alloc(const acdc_train_opts *o, size_t count, double *const *v,
+                             double *const *g, const size_t *len, const int *group);
+void acdc_optim_free(acdc_optim *opt);
+
+/* One step with every rate multiplied by lr_scale (the schedule's factor). */
+void acdc_optim_step(acdc_optim *opt, double lr_scale);
+
+/* The optimiser's state for checkpoints: the two moment vectors (Adam: m and v; SGD:
+ * the velocity and an unused vector), each of the total length, and the step count. */
+size_t acdc_optim_size(const acdc_optim *opt);
+double *acdc_optim_moment(acdc_optim *opt, int which);
+uint64_t *acdc_optim_steps(acdc_optim *opt);
+
+/* The schedule's factor after `step` of `total` steps, with steps_per_epoch for warm-up
+ * and step decay. */
+double acdc_schedule_factor(const acdc_train_opts *o, uint64_t step, uint64_t total,
+                            uint64_t steps_per_epoch);
+
+/* ---- the trainer ------------------------------------------------------------------- */
+
+typedef struct acdc_trainer acdc_trainer;
+
+/* Per-epoch figures.  Accuracy is NaN for the operator task; validation figures are NaN
+ * without a validation split. */
+typedef struct acdc_epoch_stats {
+    size_t epoch;          /* 1-based number of the epoch just finished */
+    double loss, acc;      /* running means over the epoch's minibatches */
+    double val_loss, val_acc;
+    double seconds;        /* wall time of the epoch */
+    double lr_scale;       /* schedule factor at the epoch's last step */
+} acdc_epoch_stats;
+
+/* A trainer for model m (which it takes over: freed by acdc_trainer_free()) on a data
+ * set of `rows` rows.  Splits off round(val_frac·rows) validation rows at random (seed)
+ * and plans the passes.  Errors: bad options (UTIL_EUSAGE), no memory. */
+int acdc_trainer_alloc(acdc_model *m, const acdc_train_opts *o, size_t rows,
+                       acdc_trainer **out);
+void acdc_trainer_free(acdc_trainer *t);
+
+acdc_model *acdc_trainer_model(acdc_trainer *t);
+const acdc_train_opts *acdc_trainer_opts(const acdc_trainer *t);
+size_t acdc_trainer_epoch_count(const acdc_trainer *t);   /* epochs done */
+/* Changes the thread count (not stored in checkpoints; results do not depend on it). */
+int acdc_trainer_set_threads(acdc_trainer *t, int threads);
+/* Changes the total epoch count (e.g. to extend a resumed run); the schedule follows. */
+void acdc_trainer_set_epochs(acdc_trainer *t, size_t epochs);
+
+/* Sets the model's input standardisation from the training rows (validation rows are
+ * left out): per input the mean, and as scale either the per-input standard deviation
+ * (per_input != 0; floored at floor_frac times the mean standard deviation, so constant
+ * pixels do not explode) or one standard deviation over all inputs.  The model must have
+ * been allocated with ACDC_STANDARDISE. */
+int acdc_trainer_standardise(acdc_trainer *t, const acdc_train_data *d, int per_input,
+                             double floor_frac);
+
+/* Runs one epoch over d (which must have the rows given at allocation).  bar (may be
+ * NULL) is reset and updated.  If *stop becomes non-zero (a signal handler sets it) the
+ * epoch is abandoned, the trainer is left unusable for further epochs and UTIL_EINTR is
+ * returned; the last checkpoint on disk is the state to resume from. */
+int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
+                       const volatile sig_atomic_t *stop, util_progress *bar,
+                       acdc_epoch_stats *st);
+
+/* Writes the model (at the root, so every model reader accepts the file) plus a /train
+ * group with the options, counters, optimiser state, RNG state and per-epoch history,
+ * atomically (temporary file renamed into place). */
+int acdc_trainer_save(const acdc_trainer *t, const char *path);
+
+/* Restores a trainer from a checkpoint written by acdc_trainer_save() for a data set of
+ * `rows` rows (checked against the checkpoint).  threads as acdc_trainer_set_threads(). */
+int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer **out);
+
+/* ---- evaluation -------------------------------------------------------------------- */
+
+typedef struct acdc_eval {
+    size_t rows, classes;
+    double loss;          /* mean cross-entropy per row, or mean squared error per value */
+    double acc;           /* classify: fraction correct; operator: NaN */
+    int64_t *confusion;   /* classify: classes × classes, [true][predicted]; else NULL */
+} acdc_eval;
+
+/* Evaluates m on all rows of d with the given loss; *out's confusion matrix is
+ * malloc'ed (free with acdc_eval_clear()).  Labels ≥ n_out are an error (UTIL_EDATA). */
+int acdc_evaluate(const acdc_model *m, int loss, const acdc_train_data *d, int threads,
+                  acdc_eval *out);
+void acdc_eval_clear(acdc_eval *e);
+
+/* ---- the operator task ------------------------------------------------------------- */
+
+/* The paper's operator-approximation data: a dense target W (n × n, entries N(0, 1/n))
+ * and bias b (N(0, 0.1²)), inputs x ~ U[0, 1]^n and targets y = W·x + b + N(0, noise²),
+ * all from mt19937 seeded with seed.  *x and *y are new rows × n arrays (caller frees). */
+int acdc_operator_data(size_t n, size_t rows, double noise, uint64_t seed, double **x,
+                       double **y);
+
+/* Draws every a and d entry from N(mean, sigma) (mean 1: the paper's near-identity
+ * scheme; mean 0, sigma 1: a standard Gaussian init) with mt19937 seeded with seed. */
+int acdc_train_init_diagonals(acdc_model *m, double mean, double sigma, uint64_t seed);
+
+#endif
