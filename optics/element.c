@@ -4,6 +4,7 @@
 #include "optics/propagate.h"
 #include "util/error.h"
 
+#include <gsl/gsl_sf_expint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,9 +296,41 @@ int optics_element_sample(const optics_element *e, const optics_grid *g, int ove
     int rc = optics_grid_check(g);
     if (rc)
         return rc;
-    if (oversample < 1 || oversample > 1024)
-        return util_error(UTIL_EUSAGE, "oversampling %d is outside 1..1024", oversample);
+    if (oversample < 0 || oversample > 1024)
+        return util_error(UTIL_EUSAGE, "oversampling %d is outside 0..1024", oversample);
     double p = g->pitch_m, k = 2 * M_PI / g->wavelength_m;
+    if (oversample == 0) {
+        /* band-limited sampling: the aperture convolved with the ideal low-pass of the
+         * grid, sinc(x/p)/p, so that the samples' DFT is the aperture's spectrum cut at
+         * Nyquist rather than that spectrum aliased.  For a slit of width a:
+         * t(x) = [Si(pi (x + a/2)/p) - Si(pi (x - a/2)/p)] / pi. */
+        int slit = e->kind == CIRC && g->rank == 1;
+        if (e->kind != RECT && !slit)
+            return util_error(UTIL_EUSAGE, "band-limited sampling (oversample 0) is "
+                              "available for rectangular apertures and rank-1 slits only");
+        double ax = slit ? e->d_m : e->wx_m, ay = e->wy_m;
+        double *tx = malloc(g->nx * sizeof *tx), *ty = malloc(g->ny * sizeof *ty);
+        if (!tx || !ty) {
+            free(tx);
+            free(ty);
+            return util_error(UTIL_ENOMEM, "cannot allocate aperture profiles");
+        }
+        for (size_t i = 0; i < g->nx; i++) {
+            double x = optics_coord_m(i, g->nx, p) - e->sx_m;
+            tx[i] = (gsl_sf_Si(M_PI * (x + ax / 2) / p) - gsl_sf_Si(M_PI * (x - ax / 2) / p)) / M_PI;
+        }
+        for (size_t i = 0; i < g->ny; i++) {
+            double y = optics_coord_m(i, g->ny, p) - e->sy_m;
+            ty[i] = g->rank == 1 ? 1 :
+                (gsl_sf_Si(M_PI * (y + ay / 2) / p) - gsl_sf_Si(M_PI * (y - ay / 2) / p)) / M_PI;
+        }
+        for (size_t iy = 0; iy < g->ny; iy++)
+            for (size_t ix = 0; ix < g->nx; ix++)
+                t[iy * g->nx + ix] = tx[ix] * ty[iy];
+        free(tx);
+        free(ty);
+        return UTIL_OK;
+    }
     int os = oversample, osy = g->rank == 2 ? os : 1;
     double w = 1.0 / ((double)os * osy);
 #pragma omp parallel for schedule(static)

@@ -6,6 +6,10 @@
  * of t over its pitch x pitch cell, estimated at oversample x oversample sub-points
  * (oversample per axis, 1 = value at the sample centre).  So the dead space between
  * modulator pixels and the grey edge of an aperture are simulated, not assumed.
+ * oversample = 0 asks for band-limited sampling instead (rectangular apertures and
+ * rank-1 slits only): t convolved with the grid's ideal low-pass filter, whose samples
+ * carry the aperture's exact spectrum up to Nyquist and nothing aliased from beyond.
+ * Use it when comparing with continuous diffraction theory in the near field.
  * Rank-1 fields see t(x, 0).
  *
  * Every element can be displaced: laterally by (dx, dy) metres, t(x - dx, y - dy), and
@@ -72,7 +76,8 @@ void optics_element_free(optics_element *e);
 int optics_element_set_offset(optics_element *e, double dx_m, double dy_m, double dz_m);
 
 /* Samples the transmittance (lateral offset included, axial offset not) onto grid g:
- * t receives ny * nx values.  Errors: UTIL_EUSAGE (NULL, bad grid, oversample < 1). */
+ * t receives ny * nx values.  Errors: UTIL_EUSAGE (NULL, bad grid, oversample outside
+ * 0..1024, 0 for an element other than a rectangle or slit). */
 int optics_element_sample(const optics_element *e, const optics_grid *g, int oversample,
                           double complex *t);
 

@@ -155,6 +155,26 @@ static double complex cis_turns(double t)
     return cos(a) + I * sin(a);
 }
 
+/* The output of a lens: same sizes, rank, wavelength and batch as wanted; its pitch is
+ * overwritten with the output pitch. */
+static int check_batch(const optics_grid *want, const optics_field *f, const char *what);
+static int check_lens_out(const optics_grid *want, const optics_field *in,
+                          const optics_field *out)
+{
+    if (!out)
+        return util_error(UTIL_EUSAGE, "output field is NULL");
+    if (out->g.rank != want->rank || out->g.nx != want->nx || out->g.ny != want->ny ||
+        fabs(out->g.wavelength_m - want->wavelength_m) > 1e-12 * want->wavelength_m)
+        return util_error(UTIL_EUSAGE, "output field is rank %d, %zu x %zu at %g m "
+                          "wavelength; the lens makes rank %d, %zu x %zu at %g m",
+                          out->g.rank, out->g.nx, out->g.ny, out->g.wavelength_m,
+                          want->rank, want->nx, want->ny, want->wavelength_m);
+    if (out->nb != in->nb)
+        return util_error(UTIL_EUSAGE, "batch of %zu fields into a batch of %zu", in->nb,
+                          out->nb);
+    return UTIL_OK;
+}
+
 static int check_batch(const optics_grid *want, const optics_field *f, const char *what)
 {
     if (!f)
@@ -344,13 +364,8 @@ static int lens_apply(const optics_lens_plan *p, const optics_field *in, optics_
     int rc = check_batch(gi, in, "input");
     if (rc)
         return rc;
-    if (out != in) {
-        if ((rc = check_batch(go, out, "output")))
-            return rc;
-        if (out->nb != in->nb)
-            return util_error(UTIL_EUSAGE, "batch of %zu fields into a batch of %zu",
-                              in->nb, out->nb);
-    }
+    if ((rc = check_lens_out(go, in, out)))
+        return rc;
     size_t n = optics_grid_size(gi);
     if (p->gin.rank == 1) {
 #pragma omp parallel for schedule(static)
@@ -387,13 +402,8 @@ int optics_4f_apply(const optics_lens_plan *l1, const double complex *mask,
     int rc = check_batch(&l1->gin, in, "input");
     if (rc)
         return rc;
-    if (out != in) {
-        if ((rc = check_batch(&l2->gout, out, "output")))
-            return rc;
-        if (out->nb != in->nb)
-            return util_error(UTIL_EUSAGE, "batch of %zu fields into a batch of %zu",
-                              in->nb, out->nb);
-    }
+    if ((rc = check_lens_out(&l2->gout, in, out)))
+        return rc;
     size_t n = optics_grid_size(&l1->gin);
     if (l1->gin.rank == 1) {
 #pragma omp parallel for schedule(static)
@@ -496,7 +506,8 @@ int optics_prop_advise(const optics_grid *g, double z_m, enum optics_method requ
     size_t nmin = g->rank == 2 && g->ny < g->nx ? g->ny : g->nx;
     size_t nmax = g->rank == 2 && g->ny > g->nx ? g->ny : g->nx;
     double lmin = (double)nmin * dx, lmax = (double)nmax * dx;
-    double crit_tf = lam * z / lmin, crit_ir = lam * z / lmax;   /* compare with dx */
+    /* compare with dx: tf on the window L, ir on its 2L padded window */
+    double crit_tf = lam * z / lmin, crit_ir = lam * z / (2 * lmax);
     /* Fresnel (paraxial) error: the next term of the expansion of k sqrt(z^2 + r^2)
      * is k r^4 / (8 z^3); r = the window's diagonal bounds the distances that matter. */
     double r = (g->rank == 2 ? sqrt(2.0) : 1.0) * lmax;
@@ -514,18 +525,19 @@ int optics_prop_advise(const optics_grid *g, double z_m, enum optics_method requ
                 "exact scalar diffraction with 2x padding, no wrap-around\n",
                 len_str(s1, z_m), len_str(s2, 2 * dx * lmin / lam), flim * 1e-3,
                 fnyq * 1e-3);
-        } else if (par <= 0.1) {
+        } else if (dx <= crit_ir && par <= 0.1) {
             m = OPTICS_FRESNEL_IR;
-            say(buf, size, &len, "chose fresnel-ir: dx = %s <= lambda z / L = %s (far "
-                "from the source the impulse response is well sampled) and the paraxial "
-                "phase error k r^4/(8 z^3) = %.2g rad is below 0.1\n", len_str(s1, dx),
-                len_str(s2, crit_ir), par);
+            say(buf, size, &len, "chose fresnel-ir: dx = %s <= lambda z / (2L) = %s (far "
+                "from the source the impulse response is well sampled on the padded "
+                "window) and the paraxial phase error k r^4/(8 z^3) = %.2g rad is below "
+                "0.1\n", len_str(s1, dx), len_str(s2, crit_ir), par);
         } else {
             m = OPTICS_ASM_BL;
-            say(buf, size, &len, "chose asm-bl: z = %s > 2 dx L / lambda = %s but the "
-                "Fresnel approximation would err by %.2g rad, so exact scalar "
-                "diffraction is kept\n", len_str(s1, z_m),
-                len_str(s2, 2 * dx * lmin / lam), par);
+            say(buf, size, &len, "chose asm-bl: z = %s > 2 dx L / lambda = %s but %s, so "
+                "exact scalar diffraction is kept\n", len_str(s1, z_m),
+                len_str(s2, 2 * dx * lmin / lam), dx > crit_ir ?
+                "the impulse response would be undersampled along the longer axis" :
+                "the Fresnel approximation would err by more than 0.1 rad");
         }
     }
     switch (m) {
@@ -542,13 +554,15 @@ int optics_prop_advise(const optics_grid *g, double z_m, enum optics_method requ
         break;
     case OPTICS_FRESNEL_IR:
         if (dx <= crit_ir) {
-            say(buf, size, &len, "fresnel-ir: dx = %s <= lambda z / L = %s: impulse "
-                "response accurate\n", len_str(s1, dx), len_str(s2, crit_ir));
+            say(buf, size, &len, "fresnel-ir: dx = %s <= lambda z / (2L) = %s: impulse "
+                "response accurate over the 2x padded window\n", len_str(s1, dx),
+                len_str(s2, crit_ir));
         } else {
             warn++;
-            say(buf, size, &len, "warning: fresnel-ir: dx = %s > lambda z / L = %s: the "
-                "impulse-response chirp is undersampled and will alias; use fresnel-tf "
-                "or asm-bl\n", len_str(s1, dx), len_str(s2, crit_ir));
+            say(buf, size, &len, "warning: fresnel-ir: dx = %s > lambda z / (2L) = %s: "
+                "the impulse-response chirp is undersampled on the padded window and "
+                "will alias; use fresnel-tf or asm-bl\n", len_str(s1, dx),
+                len_str(s2, crit_ir));
         }
         break;
     case OPTICS_ASM_BL:
@@ -578,7 +592,7 @@ int optics_prop_advise(const optics_grid *g, double z_m, enum optics_method requ
                 optics_method_name(m), perr);
         }
     }
-    if (m != OPTICS_ASM_BL)
+    if (m == OPTICS_FRESNEL_TF)
         say(buf, size, &len, "note: %s treats the window (%s) as periodic: light that "
             "walks off one edge (up to lambda |z| / (2 dx) = %s at Nyquist) re-enters at "
             "the other; optics_prop_check_field() checks a given field\n",
@@ -681,19 +695,21 @@ int optics_prop_alloc(optics_prop **out, const optics_grid *g, double z_m,
     p->z_m = z_m;
     p->method = m;
     memcpy(p->why, why, sizeof why);
-    int pad = m == OPTICS_ASM_BL ? 2 : 1;
+    /* asm-bl and fresnel-ir run on a 2x zero-padded window: linear, not circular,
+     * convolution, so nothing wraps into the kept window */
+    int pad = m == OPTICS_FRESNEL_TF ? 1 : 2;
     p->px = pad * g->nx;
     p->py = g->rank == 2 ? pad * g->ny : 1;
     rc = fft2_init(&p->t, p->py, p->px, p->px, g->rank == 2);
     if (!rc)
         rc = prop_tables(p);
-    if (!rc && m == OPTICS_ASM_BL && g->rank == 2) {
+    if (!rc && pad == 2 && g->rank == 2) {
         if (p->px > SIZE_MAX / p->py / sizeof *p->work ||
             !(p->work = fftw_malloc(p->px * p->py * sizeof *p->work)))
             rc = util_error(UTIL_ENOMEM, "cannot allocate the padded %zu x %zu window",
                             p->px, p->py);
     }
-    if (!rc && m == OPTICS_ASM_BL && g->rank == 1) {
+    if (!rc && pad == 2 && g->rank == 1) {
         p->nthreads = omp_get_max_threads();
         p->rowbuf = calloc((size_t)p->nthreads, sizeof *p->rowbuf);
         if (!p->rowbuf)
@@ -892,7 +908,9 @@ int optics_prop_check_field(const optics_prop *p, const optics_field *f, char *b
     double sinmax = fmin(1.0, lam / (2 * dx));
     int warn = 0;
     char s1[32], s2[32], s3[32];
-    for (int a = 0; a < g->rank; a++) {
+    /* fresnel-ir: the kernel is cut at +-L on the 2L padded window, so light from the
+     * kept window lands at most 3L/2 from the axis and cannot re-enter it */
+    for (int a = 0; a < g->rank && p->method != OPTICS_FRESNEL_IR; a++) {
         size_t m = a == 0 ? g->nx : g->ny;
         double L = (double)m * dx;
         double s = sinmax;

@@ -63,21 +63,21 @@ void optics_lens_plan_free(optics_lens_plan *p);
 const optics_grid *optics_lens_plan_input(const optics_lens_plan *p);
 const optics_grid *optics_lens_plan_output(const optics_lens_plan *p);
 
-/* Applies the lens: in on the input grid, out on the output grid, same batch size.
- * out may be in itself: then its grid is changed to the output grid.
+/* Applies the lens: in on the input grid; out (which may be in itself) of the same
+ * rank, sizes, wavelength and batch size, whose pitch is set to the output pitch.
  * Errors: UTIL_EUSAGE (NULL, grid or batch mismatch). */
 int optics_lens_forward(const optics_lens_plan *p, const optics_field *in,
                         optics_field *out);
 
-/* Applies the adjoint (= inverse) lens: in on the output grid, out on the input grid.
- * out may be in itself (its grid becomes the input grid).  Errors as forward. */
+/* Applies the adjoint (= inverse) lens: in on the output grid, out (may be in) gets
+ * the input grid.  Errors as forward. */
 int optics_lens_adjoint(const optics_lens_plan *p, const optics_field *in,
                         optics_field *out);
 
 /* A 4f pass fused row by row (the fields stay in cache between the steps): lens l1,
  * then multiplication by the transmission mask (ny*nx complex values on l1's output
  * grid, shared by every field of the batch; NULL for none), then lens l2, whose input
- * grid must equal l1's output grid.  out is on l2's output grid; out may be in.
+ * grid must equal l1's output grid.  out (may be in) gets l2's output grid.
  * Errors: UTIL_EUSAGE (NULL plans, grid or batch mismatch). */
 int optics_4f_apply(const optics_lens_plan *l1, const double complex *mask,
                     const optics_lens_plan *l2, const optics_field *in, optics_field *out);
@@ -90,8 +90,10 @@ enum optics_method {
     OPTICS_FRESNEL_TF,     /* Fresnel transfer function H = e^{ikz} exp(-i pi lambda z f^2);
                               2 FFTs, periodic window; accurate for dx >= lambda z / L */
     OPTICS_FRESNEL_IR,     /* Fresnel impulse response h = e^{ikz}/(i lambda z)
-                              exp(i pi r^2/(lambda z)), its FFT taken once at plan time
-                              (2 FFTs per field); accurate for dx <= lambda z / L */
+                              exp(i pi r^2/(lambda z)) (1/sqrt(i lambda z) in 1D),
+                              sampled on a 2x zero-padded window and transformed once
+                              at plan time (2 FFTs per field): linear convolution, no
+                              wrap-around; accurate for dx <= lambda z / (2L) */
     OPTICS_ASM_BL          /* band-limited angular spectrum, exact scalar diffraction,
                               2x zero padding per axis, no wrap-around (Matsushima &
                               Shimobaba, Opt. Express 17, 19662 (2009), eq. 13) */
@@ -104,9 +106,10 @@ const char *optics_method_name(enum optics_method m);
  * OPTICS_AUTO picks a method:
  *   |z| <= 2 dx L / lambda   -> asm-bl (exact scalar; the band limit keeps every
  *                               frequency up to Nyquist; no wrap-around)
- *   |z| >  2 dx L / lambda   -> fresnel-ir if the paraxial phase error over the
- *                               window is below 0.1 rad, else asm-bl (with a warning
- *                               that the band limit discards frequencies)
+ *   |z| >  2 dx L / lambda   -> fresnel-ir if its kernel is sampled (dx <= lambda z
+ *                               / (2L) on every axis) and the paraxial phase error
+ *                               over the window is below 0.1 rad, else asm-bl (with a
+ *                               warning that the band limit discards frequencies)
  * with L = (samples) * dx the window width (smallest axis for the upper bound of the
  * transfer-function regime, largest for the impulse-response regime).  Otherwise
  * checks the requested method.  Writes the chosen method to *chosen (may be NULL), the
@@ -145,8 +148,9 @@ int optics_prop_adjoint(const optics_prop *p, const optics_field *in, optics_fie
 /* Warns about wrap-around for this particular input before running: measures the
  * extent of the light in f (samples above 1e-6 of the peak intensity), adds the
  * largest lateral walk-off the method allows (lambda |z| / (2 dx) at the Nyquist
- * frequency, capped by the band limit for asm-bl) and compares with the window (L for
- * the periodic methods, 2L padded for asm-bl).  Returns the number of warnings (0 or
+ * frequency, capped by the band limit for asm-bl) and compares with the room the
+ * window leaves (L/2 beyond the axis for periodic fresnel-tf, 3L/2 for padded asm-bl;
+ * padded fresnel-ir cannot wrap).  Returns the number of warnings (0 or
  * 1 per axis) and describes them in buf; a negative util status on bad arguments. */
 int optics_prop_check_field(const optics_prop *p, const optics_field *f, char *buf,
                             size_t size);
