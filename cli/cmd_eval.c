@@ -65,7 +65,7 @@ int cmd_eval(int argc, char **argv)
     int c, rc;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         rc = UTIL_OK;
         switch (c) {
         case 'o': out = optarg; break;

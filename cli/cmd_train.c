@@ -148,7 +148,7 @@ int cmd_train(int argc, char **argv)
     int c, rc;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+d:K:n:e:b:s:o:qh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:K:n:e:b:s:o:qh", lo, NULL)) != -1) {
         rc = UTIL_OK;
         switch (c) {
         case O_TASK:

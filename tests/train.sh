@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# tests/train.sh -- command-line tests of `acdc train` and `acdc eval` (TAP).
+# Uses the embedded data set (examples/data/fashion-*.h5).  CLI_WRAPPER (e.g. valgrind)
+# prefixes each run of the short cases.
+set -u
+BUILD=${BUILD:-build}
+ACDC=$BUILD/acdc
+T=$BUILD/tests/train-tmp
+TR=examples/data/fashion-train.h5
+TE=examples/data/fashion-test.h5
+rm -rf "$T" && mkdir -p "$T"
+i=0
+ok() { i=$((i + 1)); echo "ok $i - $1"; }
+notok() { i=$((i + 1)); echo "not ok $i - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+# case EXIT TEXT ARGS...: runs acdc ARGS, expects the exit code and TEXT in the output.
+case_() {
+    local code=$1 text=$2; shift 2
+    local out rc
+    out=$(${CLI_WRAPPER:-} "$ACDC" "$@" 2>&1 </dev/null); rc=$?
+    if [ "$rc" != "$code" ]; then
+        notok "acdc $*: exit $rc, expected $code" "$(head -3 <<<"$out")"
+    elif [ "$text" != "-" ] && [[ "$out" != *"$text"* ]]; then
+        notok "acdc $*: output lacks '$text'" "$(head -3 <<<"$out")"
+    else
+        ok "acdc $*"
+    fi
+}
+
+case_ 0 "usage: acdc train" train --help
+case_ 0 "usage: acdc eval" eval --help
+case_ 2 "no task" train -o "$T/m.h5"
+case_ 2 "--task: 'regress'" train --task regress -o "$T/m.h5"
+case_ 2 "needs --data" train --task classify -o "$T/m.h5"
+case_ 2 "no output file" train --task classify --data "$TR"
+case_ 2 "--lr: 'fast' is not a number" train --task classify --data "$TR" --lr fast -o "$T/m.h5"
+case_ 2 "--layers: 0 is outside" train --task classify --data "$TR" -K 0 -o "$T/m.h5"
+case_ 2 "--val: 0.95 is outside" train --task classify --data "$TR" --val 0.95 -o "$T/m.h5"
+case_ 2 "--optimiser: 'lbfgs'" train --task classify --data "$TR" --optimiser lbfgs -o "$T/m.h5"
+case_ 2 "unknown option" train --task classify --data "$TR" --frob -o "$T/m.h5"
+case_ 2 "different files" train --task classify --data "$TR" -o "$T/m.h5" --checkpoint "$T/m.h5"
+case_ 2 "draws its own data" train --task operator --data "$TR" -o "$T/m.h5"
+case_ 2 "smaller than the 784 inputs" train --task classify --data "$TR" -n 100 -o "$T/m.h5"
+case_ 1 "cannot open '$T/none'" train --task classify --data "$T/none" -o "$T/m.h5"
+case_ 1 "cannot find 'train-images-idx3-ubyte'" train --task classify --data "$T" -o "$T/m.h5"
+case_ 1 "no labels" train --task classify --data "$T/../cli-tmp/nolabels.h5" -o "$T/m.h5"
+case_ 1 "has label 9 but --classes is 5" train --task classify --data "$TR" --classes 5 -o "$T/m.h5"
+case_ 1 "cannot open '$T/nockpt.h5'" train --task classify --data "$TR" --resume --checkpoint "$T/nockpt.h5" -o "$T/m.h5"
+
+# A short real run: model, checkpoint, test accuracy; then eval and infer on it.
+case_ 0 "test '$TE': 1000 rows" train --task classify --data "$TR" --test "$TE" -K 2 -e 2 \
+    --lr 0.01 --threads 2 -o "$T/small.h5"
+[ -s "$T/small.ckpt.h5" ] && ok "checkpoint written beside the output" ||
+    notok "checkpoint written beside the output"
+case_ 1 "not a checkpoint" train --task classify --data "$TR" --resume --checkpoint "$T/small.h5" -o "$T/m.h5"
+case_ 0 "accuracy" eval "$T/small.h5" "$TE" -o "$T/eval.h5"
+case_ 0 "/confusion" inspect "$T/eval.h5"
+h5ls "$T/eval.h5" 2>/dev/null | grep -q 'confusion.*{10, 10}' && ok "eval file holds a 10 x 10 confusion matrix" ||
+    notok "eval file holds a 10 x 10 confusion matrix"
+case_ 0 "1000 rows x 10 outputs" infer "$T/small.ckpt.h5" "$TE" -o "$T/y.h5"
+case_ 1 "has 8 columns but model" eval "$T/small.h5" "$T/../cli-tmp/data.h5"
+case_ 2 "expected MODEL.h5 and DATA" eval "$T/small.h5"
+case_ 2 "--split: 'dev'" eval "$T/small.h5" "$TE" --split dev
+# The eval accuracy is the one train printed for the same test data.
+a1=$("$ACDC" train --task classify --data "$TR" --test "$TE" -K 2 -e 2 --lr 0.01 -q -o "$T/small2.h5" | sed -n 's/.*accuracy \([0-9.]*\).*/\1/p')
+a2=$("$ACDC" eval "$T/small2.h5" "$TE" | sed -n 's/^accuracy *//p')
+[ -n "$a1" ] && [ "$a1" = "$a2" ] && ok "train's test accuracy ($a1) equals eval's ($a2)" ||
+    notok "train's test accuracy ($a1) equals eval's ($a2)"
+# Same seed and options twice: the same model, value for value (h5diff compares exactly).
+h5diff -q "$T/small.h5" "$T/small2.h5" >/dev/null 2>&1 && ok "same seed gives the same model" ||
+    notok "same seed gives the same model"
+
+# Operator task.
+case_ 0 "val_mse" train --task operator --size 16 --rows 1024 -K 2 --perm -e 2 -o "$T/op.h5"
+
+# Interrupt and resume: SIGINT after the first checkpoint exits 3 and keeps it; --resume
+# ends at exactly the model of an uninterrupted run.
+args=(train --task classify --data "$TR" -K 6 -e 6 --lr 0.01 --threads 1 -q)
+"$ACDC" "${args[@]}" -o "$T/full.h5" >/dev/null 2>&1
+"$ACDC" "${args[@]}" -o "$T/int.h5" >/dev/null 2>"$T/int.err" &
+pid=$!
+for _ in $(seq 200); do [ -e "$T/int.ckpt.h5" ] && break; sleep 0.05; done
+kill -INT $pid
+wait $pid; rc=$?
+[ $rc = 3 ] && ok "SIGINT exits 3" || notok "SIGINT exits 3 (got $rc)" "$(cat "$T/int.err")"
+grep -q "interrupted" "$T/int.err" && ok "interruption is reported" || notok "interruption is reported"
+[ ! -e "$T/int.h5" ] && ok "no output after an interrupted run" || notok "no output after an interrupted run"
+case_ 0 "ACDC model" inspect "$T/int.ckpt.h5"
+case_ 0 "-" "${args[@]}" -o "$T/int.h5" --resume
+h5diff -q -c "$T/full.h5" "$T/int.h5" >/dev/null 2>&1 && ok "resumed model equals the uninterrupted one" ||
+    notok "resumed model equals the uninterrupted one" "$(h5diff -c "$T/full.h5" "$T/int.h5" 2>&1 | head -3)"
+case_ 1 "checkpoint '$T/int.ckpt.h5' was made for 5000 rows" train --task classify --data "$TE" \
+    -o "$T/int.h5" --resume
