@@ -12,6 +12,7 @@ struct acdc_plan {
     size_t n;
     int threads;
     fftw_plan p10, p01;   /* in place on an aligned row */
+    fftw_plan o10, o01;   /* out of place, any alignment (rows of user arrays) */
     double *s2, *s3;      /* orthonormal scale vectors */
     double **rows;        /* one aligned row buffer per thread */
     double *scratch;      /* acdc_plan_scratch() */
@@ -62,7 +63,18 @@ acdc_plan *acdc_plan_alloc(size_t n, int threads, unsigned flags)
         /* FFTW_MEASURE overwrites the arrays while planning: plan on the scratch row. */
         p->p10 = fftw_plan_r2r_1d((int)n, p->rows[0], p->rows[0], FFTW_REDFT10, flags);
         p->p01 = fftw_plan_r2r_1d((int)n, p->rows[0], p->rows[0], FFTW_REDFT01, flags);
-        failed = !p->p10 || !p->p01;
+        /* Reading or writing user rows directly saves a copy each way; those rows may
+         * have any alignment, hence FFTW_UNALIGNED.  Out-of-place r2r plans keep their
+         * input intact by default. */
+        double *tmp = fftw_alloc_real(n);
+        if (tmp) {
+            p->o10 = fftw_plan_r2r_1d((int)n, tmp, p->rows[0], FFTW_REDFT10,
+                                      flags | FFTW_UNALIGNED);
+            p->o01 = fftw_plan_r2r_1d((int)n, p->rows[0], tmp, FFTW_REDFT01,
+                                      flags | FFTW_UNALIGNED);
+            fftw_free(tmp);
+        }
+        failed = !p->p10 || !p->p01 || !p->o10 || !p->o01;
     }
     if (failed) {
         acdc_plan_free(p);
@@ -86,6 +98,10 @@ void acdc_plan_free(acdc_plan *p)
             fftw_destroy_plan(p->p10);
         if (p->p01)
             fftw_destroy_plan(p->p01);
+        if (p->o10)
+            fftw_destroy_plan(p->o10);
+        if (p->o01)
+            fftw_destroy_plan(p->o01);
     }
     if (p->rows)
         for (int t = 0; t < p->threads; t++)
@@ -125,6 +141,16 @@ void acdc_plan_redft10(const acdc_plan *p, double *row)
 void acdc_plan_redft01(const acdc_plan *p, double *row)
 {
     fftw_execute_r2r(p->p01, row, row);
+}
+
+void acdc_plan_redft10_from(const acdc_plan *p, const double *in, double *row)
+{
+    fftw_execute_r2r(p->o10, (double *)in, row);
+}
+
+void acdc_plan_redft01_to(const acdc_plan *p, double *row, double *out)
+{
+    fftw_execute_r2r(p->o01, row, out);
 }
 
 void acdc_dct2(const acdc_plan *p, size_t batch, const double *x, double *y)

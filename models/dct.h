@@ -45,6 +45,11 @@ double *acdc_plan_scratch(acdc_plan *p, size_t count);
 void acdc_plan_redft10(const acdc_plan *p, double *row);
 void acdc_plan_redft01(const acdc_plan *p, double *row);
 
+/* Out-of-place variants between an aligned row buffer and a row of any alignment:
+ * row = REDFT10(in) (in is left intact) and out = REDFT01(row) (row is overwritten). */
+void acdc_plan_redft10_from(const acdc_plan *p, const double *in, double *row);
+void acdc_plan_redft01_to(const acdc_plan *p, double *row, double *out);
+
 /* y = C·x (dct2) and y = Cᵀ·x (dct3) for `batch` contiguous rows of n; y may equal x. */
 void acdc_dct2(const acdc_plan *p, size_t batch, const double *x, double *y);
 void acdc_dct3(const acdc_plan *p, size_t batch, const double *x, double *y);

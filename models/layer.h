@@ -28,16 +28,17 @@ typedef struct acdc_grad {
 
 /* z = Cᵀ(d ⊙ C(a ⊙ x + a_bias) + d_bias) for `batch` rows of n = acdc_plan_n(p).
  * If h2 is not NULL it receives C·h1 (batch × n), which acdc_layer_backward() needs.
- * x and z may not overlap h2; z may equal x. */
-void acdc_layer_forward(const acdc_layer *L, const acdc_plan *p, size_t batch,
-                        const double *x, double *z, double *h2);
+ * x and z may not overlap h2; z may equal x.  Uses 2·n doubles of the plan's scratch;
+ * returns UTIL_ENOMEM if that cannot be had, else 0. */
+int acdc_layer_forward(const acdc_layer *L, acdc_plan *p, size_t batch, const double *x,
+                       double *z, double *h2);
 
 /* Given dz = dL/dz (batch × n), adds the batch-summed gradients to g:
  *   t = C·dz;  g.d += Σ h2 ⊙ t;  g.d_bias += Σ t;
  *   s = Cᵀ(d ⊙ t);  g.a += Σ x ⊙ s;  g.a_bias += Σ s;   dx = a ⊙ s (if dx != NULL).
  * x and h2 are what acdc_layer_forward() saw and produced.  The sums are taken over
  * fixed blocks of rows in a fixed order, so the result does not depend on the thread
- * count.  dx may equal dz.  Uses the plan's scratch (4·n per 16 rows); returns
+ * count.  dx may equal dz.  Uses the plan's scratch (2·n + 4·n per 16 rows); returns
  * UTIL_ENOMEM if that cannot grow, else 0. */
 int acdc_layer_backward(const acdc_layer *L, acdc_plan *p, size_t batch,
                          const double *x, const double *h2, const double *dz, double *dx,

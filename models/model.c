@@ -348,7 +348,9 @@ int acdc_model_forward(const acdc_model *m, acdc_work *w, size_t batch, const do
         double *in = w->keep ? w->v + l * bn : w->v + (l & 1) * bn;
         double *out = w->keep ? w->v + (l + 1) * bn : w->v + ((l + 1) & 1) * bn;
         double *z = w->keep ? w->z + l * bn : w->z;
-        acdc_layer_forward(L, w->plan, batch, in, z, w->keep ? w->h2 + l * bn : NULL);
+        rc = acdc_layer_forward(L, w->plan, batch, in, z, w->keep ? w->h2 + l * bn : NULL);
+        if (rc)
+            return rc;
         for (size_t b = 0; b < batch; b++) {
             const double *zr = z + b * n;
             double *o = out + b * n;

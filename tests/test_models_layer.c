@@ -168,7 +168,7 @@ static void test_layer_matches_dense(void **state)
 }
 
 /* Loss = Σ w ⊙ z for fixed weights w, so dL/dz = w. */
-static double loss(const acdc_layer *L, const acdc_plan *p, size_t batch, const double *x,
+static double loss(const acdc_layer *L, acdc_plan *p, size_t batch, const double *x,
                    const double *w)
 {
     size_t n = L->n;
@@ -182,7 +182,7 @@ static double loss(const acdc_layer *L, const acdc_plan *p, size_t batch, const 
 }
 
 static void check_fd(const char *what, double *param, const double *grad, size_t n,
-                     const acdc_layer *L, const acdc_plan *p, size_t batch, const double *x,
+                     const acdc_layer *L, acdc_plan *p, size_t batch, const double *x,
                      const double *w)
 {
     const double h = 1e-6;
