@@ -93,6 +93,7 @@ demo: all $(EX_BIN)
 	@BUILD=$(BUILD) bash examples/demo.sh
 
 deps:
+	apt-get update
 	apt-get install -y --no-install-recommends build-essential pkg-config \
 	  libfftw3-dev libhdf5-dev libgsl-dev zlib1g-dev libinih-dev libcmocka-dev \
 	  libopenblas-dev gnuplot-nox hdf5-tools python3-h5py python3-numpy python3-scipy \

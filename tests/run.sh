@@ -2,7 +2,7 @@
 # tests/run.sh -- run every test of acdc-optics and end with "N passed, N failed".
 #
 # Arguments: the cmocka test binaries.  Also runs the command-line tests (tests/cli.sh)
-# and the cross-checks written in Python (tests/*.py, need python3-h5py / scipy).
+# and the cross-checks written in Python (tests/test_*.py, need python3-h5py / scipy).
 set -u
 BUILD=${BUILD:-build}
 export BUILD
@@ -33,7 +33,7 @@ for s in tests/*.sh; do
     count "$(basename "$s")" <<<"$out"
 done
 PY=/usr/bin/python3
-for p in tests/*.py; do
+for p in tests/test_*.py; do
     [ -e "$p" ] || continue
     echo "== $(basename "$p")"
     out=$("$PY" "$p" 2>&1)

@@ -1,4 +1,4 @@
-"""tests/crosscheck_h5py.py -- `acdc infer` on models written by h5py, against SciPy.
+"""tests/test_h5py_crosscheck.py -- `acdc infer` on models written by h5py, against SciPy.
 
 For each N, writes a cascade (biases, ReLU, permutations, n_in < n, n_out < n) with
 h5py, runs build/acdc infer on it, and compares /y with an independent implementation
