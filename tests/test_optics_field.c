@@ -72,7 +72,9 @@ static void test_alloc_copy(void **state)
     assert_true(c->data[29] == 0);
     assert_int_equal(optics_field_copy(c, f), 0);
     assert_true(c->data[29] == f->data[29]);
+    optics_field_free(c);
     assert_int_equal(optics_field_clone(&c, NULL), UTIL_EUSAGE);
+    assert_null(c);
     optics_field_free(NULL);
     /* copy between different grids */
     optics_grid h = g;
