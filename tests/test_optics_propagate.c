@@ -600,9 +600,11 @@ static void test_talbot(void **state)
 }
 
 /* Where two methods are both valid they must agree.  A Gaussian beam (w0 = 60 um,
- * well inside a 256-sample window of 8 um) at the critical distance z = dx L / lambda,
- * where both Fresnel methods are exactly at their sampling limit, and asm-bl against
- * fresnel-tf at z = 0.5 dx L / lambda (the difference is then the paraxial error). */
+ * well inside a 256-sample window of 8 um, its spectrum far below Nyquist) at the
+ * critical distance z = dx L / lambda: fresnel-tf is at its sampling limit; the padded
+ * fresnel-ir is formally undersampled beyond |x| = L/2 of its kernel, where this beam
+ * sends no light, so both are exact Fresnel here and must agree to rounding.  asm-bl
+ * against fresnel-tf differs by the paraxial error of the beam, k z theta^4 / 8. */
 static void test_methods_agree(void **state)
 {
     (void)state;
