@@ -1,0 +1,431 @@
+/* compiler/compile.c -- see compile.h and compiler/README.md. */
+#include "compiler/compile.h"
+#include "models/dct.h"
+#include "optics/field.h"
+#include "optics/propagate.h"
+#include "util/error.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t compiler_group(const acdc_model *m, size_t *first, size_t *count)
+{
+    size_t c = 0;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        if (l == 0 || m->layers[l - 1].relu || m->layers[l - 1].perm) {
+            first[c] = l;
+            count[c] = 0;
+            c++;
+        }
+        count[c - 1]++;
+    }
+    return c;
+}
+
+size_t compiler_layout(size_t n, int q, size_t j, int side)
+{
+    size_t m = 2 * n;
+    if (side)
+        return (n + (size_t)q + j) % m;
+    return (n - 1 + (size_t)q + m - j) % m;
+}
+
+void compiler_fourier_values(const double *d, size_t n, double *out)
+{
+    size_t m = 2 * n;
+    for (size_t k = 0; k < m; k++) {
+        size_t kappa = (k + m - n) % m;
+        out[k] = kappa < n ? d[kappa] : kappa > n ? d[m - kappa] : 0.0;
+    }
+}
+
+int compiler_fold_biases(const acdc_model *m, size_t first, size_t count, double *bias)
+{
+    /* The chain is affine: optics computes its linear part, so the constant is the
+     * chain's value at zero input (the first layer's a_bias is in the encoded input). */
+    const size_t n = m->n;
+    acdc_plan *p = acdc_plan_alloc(n, 1, FFTW_ESTIMATE);
+    double *v = calloc(n, sizeof *v);
+    if (!p || !v) {
+        acdc_plan_free(p);
+        free(v);
+        return util_error(UTIL_ENOMEM, "out of memory folding biases");
+    }
+    for (size_t l = first; l < first + count; l++) {
+        acdc_layer L = m->layers[l];
+        if (l == first)
+            L.a_bias = NULL;
+        int rc = acdc_layer_forward(&L, p, 1, v, v, NULL);
+        if (rc) {
+            acdc_plan_free(p);
+            free(v);
+            return rc;
+        }
+    }
+    memcpy(bias, v, n * sizeof *bias);
+    acdc_plan_free(p);
+    free(v);
+    return UTIL_OK;
+}
+
+static double wrap_2pi(double phi)
+{
+    phi = fmod(phi, 2 * M_PI);
+    return phi < 0 ? phi + 2 * M_PI : phi;
+}
+
+/* Level index of x in [0, 1] on 2^bits levels, and back. */
+static int32_t amp_code(double a, int bits)
+{
+    double L = ldexp(1.0, bits) - 1;
+    return (int32_t)lround(fmin(fmax(a, 0.0), 1.0) * L);
+}
+
+static int32_t phase_code(double phi, int bits)
+{
+    double L = ldexp(1.0, bits);
+    return (int32_t)((long)lround(wrap_2pi(phi) / (2 * M_PI) * L) % (long)L);
+}
+
+int compiler_realise(compiler_mask *mask, const compiler_modulator *dev, int ideal,
+                     const char *what)
+{
+    const size_t m = mask->m;
+    mask->realised = malloc(m * sizeof *mask->realised);
+    mask->ncodes = ideal ? 0 : dev->modulation == COMPILER_MOD_AMPLITUDE ? 1 : 2;
+    mask->codes = malloc((m * (size_t)mask->ncodes + 1) * sizeof *mask->codes);
+    if (!mask->realised || !mask->codes)
+        return util_error(UTIL_ENOMEM, "out of memory for %s", what);
+    const int ab = dev->amplitude_bits, pb = dev->phase_bits;
+    for (size_t k = 0; k < m; k++) {
+        const double t = mask->ideal[k];
+        if (ideal) {
+            mask->realised[k] = t;
+            continue;
+        }
+        switch (dev->modulation) {
+        case COMPILER_MOD_AMPLITUDE: {
+            if (t < 0) {
+                size_t neg = 0;
+                for (size_t i = 0; i < m; i++)
+                    neg += mask->ideal[i] < 0;
+                return util_error(UTIL_EDATA, "%s: amplitude-only device '%s' cannot show "
+                                  "negative values (%zu of %zu samples are negative); use "
+                                  "a complex or phase device", what, dev->name, neg, m);
+            }
+            double a = t;
+            int32_t c = ab ? amp_code(a, ab) : 0;
+            if (ab)
+                a = c / (ldexp(1.0, ab) - 1);
+            mask->codes[k] = c;
+            mask->realised[k] = a;
+            break;
+        }
+        case COMPILER_MOD_COMPLEX: {
+            double a = fabs(t), phi = t < 0 ? M_PI : 0;
+            int32_t ca = ab ? amp_code(a, ab) : 0, cp = pb ? phase_code(phi, pb) : 0;
+            if (ab)
+                a = ca / (ldexp(1.0, ab) - 1);
+            if (pb)
+                phi = 2 * M_PI * cp / ldexp(1.0, pb);
+            mask->codes[2 * k] = ca;
+            mask->codes[2 * k + 1] = cp;
+            mask->realised[k] = a * cexp(I * phi);
+            break;
+        }
+        case COMPILER_MOD_PHASE: {
+            /* Double-phase: A e^{iφ} = ½(e^{i(φ+θ)} + e^{i(φ−θ)}), θ = arccos A
+             * (Hsueh & Sawchuk 1978); the pair sits on two sub-pixels of one sample. */
+            double phi = t < 0 ? M_PI : 0, th = acos(fmin(fabs(t), 1.0));
+            double t1 = phi + th, t2 = phi - th;
+            int32_t c1 = pb ? phase_code(t1, pb) : 0, c2 = pb ? phase_code(t2, pb) : 0;
+            if (pb) {
+                t1 = 2 * M_PI * c1 / ldexp(1.0, pb);
+                t2 = 2 * M_PI * c2 / ldexp(1.0, pb);
+            }
+            mask->codes[2 * k] = c1;
+            mask->codes[2 * k + 1] = c2;
+            mask->realised[k] = 0.5 * (cexp(I * t1) + cexp(I * t2));
+            break;
+        }
+        default:
+            return util_error(UTIL_EDATA, "%s: device '%s' has an unknown modulation",
+                              what, dev->name);
+        }
+    }
+    return UTIL_OK;
+}
+
+int compiler_measure_4f(const compiler_system *s, double complex *g)
+{
+    optics_grid gr;
+    optics_lens_plan *l1 = NULL, *l2 = NULL;
+    optics_field *f = NULL;
+    int rc = optics_grid_init(&gr, 1, s->m, 1, s->pitch_m, s->wavelength_m);
+    if (!rc)
+        rc = optics_lens_plan_alloc(&l1, &gr, s->focal_m);
+    if (!rc)
+        rc = optics_lens_plan_alloc(&l2, optics_lens_plan_output(l1), s->focal_m);
+    if (!rc)
+        rc = optics_field_alloc(&f, &gr, 1);
+    if (!rc) {
+        size_t c = optics_axis_index(s->m);
+        f->data[c] = 1;
+        rc = optics_4f_apply(l1, NULL, l2, f, f);
+        if (!rc)
+            *g = f->data[c];
+    }
+    optics_field_free(f);
+    optics_lens_plan_free(l1);
+    optics_lens_plan_free(l2);
+    return rc;
+}
+
+static size_t device_pixels_needed(const compiler_modulator *dev, size_t m, int ideal)
+{
+    return !ideal && dev->modulation == COMPILER_MOD_PHASE ? 2 * m : m;
+}
+
+static void warn(compiler_system *s, const char *msg)
+{
+    size_t len = strlen(s->warnings);
+    snprintf(s->warnings + len, sizeof s->warnings - len, "%s\n", msg);
+}
+
+int compiler_check_rules(compiler_system *s)
+{
+    const compiler_profile *p = &s->profile;
+    const struct {
+        const char *role;
+        const compiler_modulator *dev;
+        int used;
+    } mods[] = {{"input modulator", &p->input, 1},
+                {"Fourier-plane mask", &p->fourier, 1},
+                {"image-plane mask", &p->image, 0}};
+    int used_image = 0;
+    for (size_t c = 0; c < s->n_chains; c++)
+        used_image |= s->chains[c].count > 1;
+    for (int i = 0; i < 3; i++) {
+        if (i == 2 && !used_image)
+            continue;
+        size_t need = device_pixels_needed(mods[i].dev, s->m, p->ideal);
+        if (need > mods[i].dev->pixels)
+            return util_error(UTIL_EDATA, "%s '%s' has %zu pixels; the system needs %zu "
+                              "(2n = %zu samples%s)", mods[i].role, mods[i].dev->name,
+                              mods[i].dev->pixels, need, s->m,
+                              need > s->m ? ", two sub-pixels each for double-phase" : "");
+    }
+    if (!p->ideal && p->input.modulation == COMPILER_MOD_AMPLITUDE)
+        return util_error(UTIL_EDATA, "input modulator '%s' is amplitude-only and cannot "
+                          "encode signed inputs; use a complex or phase device",
+                          p->input.name);
+    if (p->camera.pixels < s->m)
+        return util_error(UTIL_EDATA, "camera '%s' has %zu pixels; the image plane spans "
+                          "%zu samples", p->camera.name, p->camera.pixels, s->m);
+    if (s->focal_m > p->max_focal_m)
+        return util_error(UTIL_EDATA, "lens focal length %.4g m exceeds the practical "
+                          "limit %.4g m (f = 2n·pitch·Fourier pitch/λ with 2n = %zu; use a "
+                          "smaller pitch or a longer wavelength)", s->focal_m,
+                          p->max_focal_m, s->m);
+    double na = 0.5 * s->aperture_m / s->focal_m;
+    if (na > p->max_na)
+        return util_error(UTIL_EDATA, "lens numerical aperture %.3g exceeds the paraxial "
+                          "limit %.3g (aperture %.4g mm, focal length %.4g mm)", na,
+                          p->max_na, 1e3 * s->aperture_m, 1e3 * s->focal_m);
+    for (size_t c = 0; c < s->n_chains; c++)
+        if (s->chains[c].length_m > p->max_length_m)
+            return util_error(UTIL_EDATA, "optical chain %zu (layers %zu..%zu) is %.4g m "
+                              "long, over the limit of %.4g m", c, s->chains[c].first,
+                              s->chains[c].first + s->chains[c].count - 1,
+                              s->chains[c].length_m, p->max_length_m);
+    char msg[256];
+    if (fabs(p->camera.pitch_m - s->pitch_m) > 1e-9 * s->pitch_m) {
+        snprintf(msg, sizeof msg, "camera pitch %.4g um differs from the image-plane "
+                 "sample pitch %.4g um: pixels integrate over neighbouring samples",
+                 1e6 * p->camera.pitch_m, 1e6 * s->pitch_m);
+        warn(s, msg);
+    }
+    if (used_image && fabs(p->image.pitch_m - s->pitch_m) > 1e-9 * s->pitch_m) {
+        snprintf(msg, sizeof msg, "image-plane mask pitch %.4g um differs from the sample "
+                 "pitch %.4g um", 1e6 * p->image.pitch_m, 1e6 * s->pitch_m);
+        warn(s, msg);
+    }
+    return UTIL_OK;
+}
+
+static double max_abs(const double *v, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(v[i]));
+    return m;
+}
+
+/* Fills a mask's ideal values from `values` (m of them), scaling by max|value|. */
+static int mask_from(compiler_mask *mask, const double *values, size_t m)
+{
+    mask->m = m;
+    mask->ideal = malloc(m * sizeof *mask->ideal);
+    if (!mask->ideal)
+        return util_error(UTIL_ENOMEM, "out of memory");
+    mask->gain = max_abs(values, m);
+    if (mask->gain == 0)
+        mask->gain = 1;   /* an all-zero mask blocks the light; nothing to scale */
+    for (size_t k = 0; k < m; k++)
+        mask->ideal[k] = values[k] / mask->gain;
+    return UTIL_OK;
+}
+
+static double mean_power(const compiler_mask *mask)
+{
+    double s = 0;
+    for (size_t k = 0; k < mask->m; k++)
+        s += creal(mask->realised[k] * conj(mask->realised[k]));
+    return s / (double)mask->m;
+}
+
+static double *dup(const double *v, size_t n, double fill)
+{
+    double *c = malloc(n * sizeof *c);
+    if (c)
+        for (size_t i = 0; i < n; i++)
+            c[i] = v ? v[i] : fill;
+    return c;
+}
+
+int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_system **out)
+{
+    int rc;
+    *out = NULL;
+    if ((rc = acdc_model_check(m)) || (rc = compiler_profile_check(p)))
+        return rc;
+    compiler_system *s = calloc(1, sizeof *s);
+    size_t *first = malloc(m->n_layers * sizeof *first);
+    size_t *count = malloc(m->n_layers * sizeof *count);
+    double *vals = malloc(2 * m->n * sizeof *vals);
+    if (!s || !first || !count || !vals) {
+        rc = util_error(UTIL_ENOMEM, "out of memory");
+        goto done;
+    }
+    const size_t n = m->n, M = 2 * n;
+    s->n = n;
+    s->n_in = m->n_in;
+    s->n_out = m->n_out;
+    s->m = M;
+    s->profile = *p;
+    s->wavelength_m = p->wavelength_m;
+    s->pitch_m = p->input.pitch_m;
+    s->fourier_pitch_m = p->fourier.pitch_m;
+    /* Equal sampling in the Fourier plane and on the mask: du = λf/(MΔx) = Fourier pitch. */
+    s->focal_m = (double)M * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
+    s->aperture_m = (double)M * fmax(s->pitch_m, s->fourier_pitch_m);
+    s->field_amplitude = sqrt(p->laser_power_w / ((double)M * s->pitch_m));
+    if (!(s->model = acdc_model_copy(m))) {
+        rc = UTIL_ENOMEM;
+        goto done;
+    }
+    if (m->in_mean) {
+        s->in_mean = dup(m->in_mean, m->n_in, 0);
+        s->in_scale = dup(m->in_scale, m->n_in, 0);
+        if (!s->in_mean || !s->in_scale) {
+            rc = util_error(UTIL_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+
+    /* Pass 1: grouping. */
+    s->n_chains = compiler_group(m, first, count);
+    s->chains = calloc(s->n_chains, sizeof *s->chains);
+    if (!s->chains) {
+        rc = util_error(UTIL_ENOMEM, "out of memory");
+        goto done;
+    }
+    double complex g4f;
+    if ((rc = compiler_measure_4f(s, &g4f)))
+        goto done;
+    for (size_t c = 0; c < s->n_chains; c++) {
+        compiler_chain *ch = &s->chains[c];
+        const acdc_layer *L0 = &m->layers[first[c]];
+        const acdc_layer *Lk = &m->layers[first[c] + count[c] - 1];
+        ch->first = first[c];
+        ch->count = count[c];
+        ch->stages = calloc(count[c], sizeof *ch->stages);
+        ch->bias = malloc(n * sizeof *ch->bias);
+        ch->pixel = malloc(n * sizeof *ch->pixel);
+        ch->enc_a = dup(L0->a, n, 0);
+        ch->enc_bias = dup(L0->a_bias, n, 0);
+        if (!ch->stages || !ch->bias || !ch->pixel || !ch->enc_a || !ch->enc_bias) {
+            rc = util_error(UTIL_ENOMEM, "out of memory");
+            goto done;
+        }
+        ch->relu = Lk->relu;
+        if (Lk->perm) {
+            if (!(ch->perm = malloc(n * sizeof *ch->perm))) {
+                rc = util_error(UTIL_ENOMEM, "out of memory");
+                goto done;
+            }
+            memcpy(ch->perm, Lk->perm, n * sizeof *ch->perm);
+        }
+        /* Pass 2: bias folding. */
+        if ((rc = compiler_fold_biases(m, first[c], count[c], ch->bias)))
+            goto done;
+        /* Passes 3-5: masks with gains, flips (layout parity), quantisation. */
+        double gains = 1, eff = 1;
+        int q = 0;
+        for (size_t k = 0; k < count[c]; k++) {
+            compiler_stage *st = &ch->stages[k];
+            const acdc_layer *L = &m->layers[first[c] + k];
+            char what[96];
+            st->layer = first[c] + k;
+            st->parity_in = q;
+            st->z_m = 4.0 * s->focal_m * (double)k;
+            if (k > 0) {
+                if (!(st->image = calloc(1, sizeof *st->image))) {
+                    rc = util_error(UTIL_ENOMEM, "out of memory");
+                    goto done;
+                }
+                for (size_t j = 0; j < n; j++) {
+                    vals[compiler_layout(n, q, j, 0)] = L->a[j];
+                    vals[compiler_layout(n, q, j, 1)] = L->a[j];
+                }
+                snprintf(what, sizeof what, "image-plane mask of layer %zu", st->layer);
+                if ((rc = mask_from(st->image, vals, M)) ||
+                    (rc = compiler_realise(st->image, &p->image, p->ideal, what)))
+                    goto done;
+                gains *= st->image->gain;
+                eff *= mean_power(st->image);
+            }
+            compiler_fourier_values(L->d, n, vals);
+            snprintf(what, sizeof what, "Fourier-plane mask of layer %zu", st->layer);
+            if ((rc = mask_from(&st->fourier, vals, M)) ||
+                (rc = compiler_realise(&st->fourier, &p->fourier, p->ideal, what)))
+                goto done;
+            gains *= st->fourier.gain;
+            eff *= mean_power(&st->fourier);
+            q ^= 1;
+        }
+        for (size_t j = 0; j < n; j++)
+            ch->pixel[j] = (int64_t)compiler_layout(n, q, j, 0);
+        /* Pass 6: signed detection: a reference beam as strong as the input field,
+         * phased to the chain's constant; the gain undoes every scale on the way. */
+        ch->g = cpow(g4f, (double)count[c]);
+        ch->ref_amplitude = s->field_amplitude;
+        ch->gain = gains / (4.0 * cabs(ch->g) * s->field_amplitude * ch->ref_amplitude);
+        ch->efficiency = eff;
+        ch->length_m = 4.0 * s->focal_m * (double)count[c];
+    }
+    /* Pass 7: design rules. */
+    rc = compiler_check_rules(s);
+done:
+    free(first);
+    free(count);
+    free(vals);
+    if (rc) {
+        compiler_system_free(s);
+        return rc;
+    }
+    *out = s;
+    return UTIL_OK;
+}

@@ -1,0 +1,105 @@
+/* compiler/system.h -- a compiled optical system: what `acdc compile` builds and the
+ * simulator runs.  The file format is compiler/FORMAT.md.
+ *
+ * The model's layers are grouped into CHAINS: maximal runs of layers with no ReLU and no
+ * permutation between them.  A chain is computed all-optically, one 4f STAGE per layer;
+ * between chains sit opto-electronic stages (detect, add biases, ReLU, permute,
+ * re-encode).  All optics is one-dimensional (cylindrical lenses) on M = 2n samples.
+ *
+ * One stage (PHYSICS.md §2): its input plane carries the half-sample-symmetric extension
+ * of the layer's input u, each component on two samples; lens 1 (focal f) takes it to
+ * the Fourier plane, where the mask D_ext (real: amplitude |d|, phase 0 or π) multiplies
+ * it; lens 2 takes it to the image plane, which carries g·ext(Cᵀ d C u), g the 4f
+ * constant (−i for ideal lenses), mirrored.  The mirror moves the symmetric extension
+ * by one sample; the LAYOUT PARITY q says where component j of a plane sits:
+ *     samples (n + q + j) mod M and (n − 1 + q − j) mod M,     M = 2n,
+ * q = 0 at a chain's input, and every stage toggles it.  The camera reads component j
+ * of a chain's last image plane on sample n − 1 + q − j (never wrapping).
+ *
+ * Electronics before a chain: u = a_0 ⊙ pad(standardise(x)) + a_bias_0, scaled by
+ * s = max|u| (per input vector) so the input modulator uses its full range, then
+ * encoded.  Electronics after: y_j = s·gain·ΔI[pixel_j] + bias_j, ReLU, permutation,
+ * where ΔI = I+ − I− is the balanced homodyne difference (W/m per sample) against a
+ * reference beam whose phase matches the chain's constant g^stages, and bias holds
+ * every bias of the chain folded through the linear optics.
+ */
+#ifndef COMPILER_SYSTEM_H
+#define COMPILER_SYSTEM_H
+
+#include <complex.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "compiler/profile.h"
+#include "models/model.h"
+
+/* A mask as compiled for a device: the ideal transmittance (real, |t| <= 1), the
+ * transmittance the device realises after quantisation, and the device codes. */
+typedef struct compiler_mask {
+    size_t m;                  /* samples (= M) */
+    double *ideal;             /* m values in [-1, 1] */
+    double complex *realised;  /* m values, |t| <= 1 */
+    int32_t *codes;            /* m × ncodes device codes */
+    int ncodes;                /* 1 (amplitude or phase level), 2 (double-phase: θ1, θ2;
+                                  complex: amplitude level, phase level) */
+    double gain;               /* the factor taken out to make |t| <= 1 (max |value|) */
+} compiler_mask;
+
+typedef struct compiler_stage {
+    size_t layer;              /* model layer this stage computes */
+    int parity_in;             /* layout parity of the input plane */
+    double z_m;                /* axial position of the input plane (from chain start) */
+    compiler_mask *image;      /* a-mask in the input plane; NULL for a chain's first
+                                  stage (a is applied by the electronics) */
+    compiler_mask fourier;     /* d-mask in the Fourier plane */
+} compiler_stage;
+
+typedef struct compiler_chain {
+    size_t first, count;       /* model layers first .. first + count − 1 */
+    compiler_stage *stages;
+    double *enc_a, *enc_bias;  /* electronics before: u = enc_a ⊙ v + enc_bias (n each) */
+    double complex g;          /* the chain's optical constant: product of the stages'
+                                  4f constants (measured at compile time) */
+    double ref_amplitude;      /* |E_ref| of the homodyne reference, W^½/m^½ */
+    double gain;               /* electronics: y = s·gain·ΔI + bias */
+    double *bias;              /* n folded biases */
+    int64_t *pixel;            /* n camera samples: component j is read on pixel[j] */
+    int relu;                  /* ReLU after the chain */
+    int64_t *perm;             /* permutation after the chain, or NULL */
+    double efficiency;         /* fraction of input power reaching the camera for an
+                                  input with a flat spectrum */
+    double length_m;           /* 4 f × stages */
+} compiler_chain;
+
+typedef struct compiler_system {
+    size_t n, n_in, n_out, m;  /* m = 2n samples of every optical plane */
+    double wavelength_m;
+    double pitch_m;            /* sample pitch in input and image planes */
+    double fourier_pitch_m;    /* sample pitch in Fourier planes */
+    double focal_m;            /* every lens: f = m·pitch·fourier_pitch/λ */
+    double aperture_m;         /* every lens: clear aperture needed (m·max pitch) */
+    double field_amplitude;    /* input field E0 for |t| = 1, W^½/m^½: the laser power
+                                  spread over the m samples, E0 = sqrt(P / (m·pitch)) */
+    double *in_mean, *in_scale;   /* input standardisation (n_in each) or both NULL */
+    size_t n_chains;
+    compiler_chain *chains;
+    compiler_profile profile;
+    acdc_model *model;         /* copy of the source model (the ideal reference) */
+    char warnings[2048];       /* design-rule warnings, one per line */
+} compiler_system;
+
+/* Frees a system; NULL is a no-op. */
+void compiler_system_free(compiler_system *s);
+
+/* Writes the system file atomically / reads it back with full checks.  On read,
+ * *out is a new system (caller frees).  Errors: UTIL_EIO, UTIL_EDATA naming the file
+ * and the object at fault. */
+int compiler_system_write(const compiler_system *s, const char *path);
+int compiler_system_read(const char *path, compiler_system **out);
+
+/* Prints the optical train (element, z, focal length, aperture, pixels, pitch, lengths
+ * in millimetres) and a bill of materials. */
+void compiler_system_print(const compiler_system *s, const char *name, FILE *f);
+
+#endif

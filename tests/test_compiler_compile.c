@@ -1,0 +1,325 @@
+/* tests/test_compiler_compile.c -- the compiler's passes, and compiled systems evaluated
+ * through the optics library against the numeric model. */
+#include "tests/testutil.h"
+
+#include <complex.h>
+#include <fftw3.h>
+
+#include "compiler/compile.h"
+#include "compiler/system.h"
+#include "models/model.h"
+#include "sim/run.h"
+#include "util/error.h"
+
+static void fill(double *v, size_t n, double seed)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = sin(2.385 * (double)i + seed) + 0.37 * cos(0.913 * (double)i * seed);
+}
+
+/* K layers of n; relu/perm pattern given per layer by strings like "rp-" etc. */
+static acdc_model *model(size_t n, size_t n_in, size_t n_out, const char *pattern,
+                         int biases)
+{
+    size_t K = strlen(pattern);
+    acdc_model *m = acdc_model_alloc(n, n_in, n_out, K,
+                                     ACDC_PERM | (biases ? ACDC_A_BIAS | ACDC_D_BIAS : 0) |
+                                         ACDC_STANDARDISE);
+    assert_non_null(m);
+    assert_int_equal(acdc_model_init_normal(m, 0.4, 11), 0);
+    assert_int_equal(acdc_model_init_perms(m, 3), 0);
+    for (size_t l = 0; l < K; l++) {
+        m->layers[l].relu = pattern[l] == 'r' || pattern[l] == 'b';
+        if (!(pattern[l] == 'p' || pattern[l] == 'b')) {
+            free(m->layers[l].perm);
+            m->layers[l].perm = NULL;
+        }
+        if (biases) {
+            fill(m->layers[l].a_bias, n, 0.3 + (double)l);
+            fill(m->layers[l].d_bias, n, 1.9 + (double)l);
+        }
+        m->layers[l].d[n / 2] *= -1; /* make sure signs occur */
+    }
+    fill(m->in_mean, n_in, 0.8);
+    for (size_t i = 0; i < n_in; i++)
+        m->in_scale[i] = 0.7 + 0.02 * (double)i;
+    return m;
+}
+
+static compiler_profile ideal(void)
+{
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin("ideal", &p), 0);
+    return p;
+}
+
+/* The compiled system, run through the optics library, against the model. */
+static double optical_error(const acdc_model *m, const compiler_profile *p, double *gout)
+{
+    compiler_system *s;
+    int rc = compiler_compile(m, p, &s);
+    if (rc)
+        fail_msg("compile: %s", util_errmsg());
+    size_t batch = 6;
+    double *x = malloc(batch * m->n_in * sizeof *x);
+    double *yo = malloc(batch * m->n_out * sizeof *yo), *yr = malloc(batch * m->n_out * sizeof *yr);
+    fill(x, batch * m->n_in, 2.2);
+    x[0] = 0; /* an all-zero row too: output = folded biases */
+    sim *sm;
+    assert_int_equal(sim_alloc(&sm, s, batch, 2), 0);
+    for (size_t i = 0; i < m->n_in; i++)
+        x[i] = m->in_mean ? m->in_mean[i] : 0;
+    assert_int_equal(sim_run(sm, batch, x, yo), 0);
+    assert_int_equal(sim_reference(s, batch, x, yr), 0);
+    double err = 0, mag = 0;
+    for (size_t i = 0; i < batch * m->n_out; i++) {
+        err = fmax(err, fabs(yo[i] - yr[i]));
+        mag = fmax(mag, fabs(yr[i]));
+    }
+    if (gout)
+        *gout = cabs(s->chains[0].g);
+    sim_free(sm);
+    compiler_system_free(s);
+    free(x);
+    free(yo);
+    free(yr);
+    return err / (mag > 0 ? mag : 1);
+}
+
+static void test_grouping(void **state)
+{
+    (void)state;
+    acdc_model *m = model(8, 8, 8, "--r-p--", 0);
+    size_t first[7], count[7];
+    size_t c = compiler_group(m, first, count);
+    assert_int_equal(c, 3);
+    assert_int_equal(first[0], 0);
+    assert_int_equal(count[0], 3);  /* layers 0,1,2 (ReLU after 2) */
+    assert_int_equal(first[1], 3);
+    assert_int_equal(count[1], 2);  /* layers 3,4 (perm after 4) */
+    assert_int_equal(first[2], 5);
+    assert_int_equal(count[2], 2);
+    acdc_model_free(m);
+}
+
+static void test_layout_is_a_symmetric_extension(void **state)
+{
+    (void)state;
+    const size_t ns[] = {1, 2, 7, 8};
+    for (size_t t = 0; t < 4; t++) {
+        size_t n = ns[t], M = 2 * n;
+        for (int q = 0; q < 2; q++) {
+            unsigned char *hit = calloc(M, 1);
+            for (size_t j = 0; j < n; j++) {
+                size_t l = compiler_layout(n, q, j, 0), r = compiler_layout(n, q, j, 1);
+                hit[l]++;
+                hit[r]++;
+                /* mirror images about n − 1/2 + q on the periodic grid */
+                assert_int_equal((l + r) % M, (2 * n - 1 + 2 * (size_t)q) % M);
+            }
+            for (size_t k = 0; k < M; k++)
+                assert_int_equal(hit[k], 1);
+            free(hit);
+        }
+    }
+}
+
+static void test_fourier_values(void **state)
+{
+    (void)state;
+    double d[4] = {1.5, -2.0, 0.25, 3.0}, v[8];
+    compiler_fourier_values(d, 4, v);
+    /* centred: sample k is frequency (k − 4) mod 8 */
+    const double want[8] = {0, 3.0, 0.25, -2.0, 1.5, -2.0, 0.25, 3.0};
+    for (int k = 0; k < 8; k++)
+        assert_close(v[k], want[k], 0);
+}
+
+static void test_fold_biases_is_the_chain_at_zero(void **state)
+{
+    (void)state;
+    acdc_model *m = model(7, 7, 7, "--", 1);
+    free(m->in_mean);
+    free(m->in_scale);
+    m->in_mean = m->in_scale = NULL;
+    double b[7], y[7], x[7] = {0};
+    assert_int_equal(compiler_fold_biases(m, 0, 2, b), 0);
+    /* The chain at zero input is the model at an input whose a-stage gives 0: with the
+     * first a_bias removed, x = 0 gives exactly the folded constant. */
+    memset(m->layers[0].a_bias, 0, sizeof(double) * 7);
+    acdc_work *w = acdc_work_alloc(m, 1, 0, 1, FFTW_ESTIMATE);
+    assert_int_equal(acdc_model_forward(m, w, 1, x, y), 0);
+    for (int i = 0; i < 7; i++)
+        assert_close(b[i], y[i], 1e-14);
+    acdc_work_free(w);
+    acdc_model_free(m);
+}
+
+static void test_4f_constant(void **state)
+{
+    (void)state;
+    acdc_model *m = model(8, 8, 8, "-", 0);
+    compiler_profile p = ideal();
+    compiler_system *s;
+    assert_int_equal(compiler_compile(m, &p, &s), 0);
+    double complex g = s->chains[0].g;
+    assert_close(creal(g), 0.0, 1e-12);
+    assert_close(cimag(g), -1.0, 1e-12);  /* ideal lenses: −i per 4f (rank 1) */
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+static void test_ideal_system_reproduces_model(void **state)
+{
+    (void)state;
+    const struct {
+        size_t n, n_in, n_out;
+        const char *pattern;
+    } cases[] = {
+        {1, 1, 1, "--"},   {2, 2, 1, "r-"},     {7, 5, 3, "b-p-"},
+        {8, 8, 8, "---"},  {16, 12, 4, "rr-p-"}, {784, 784, 10, "bb-"},
+    };
+    for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+        acdc_model *m = model(cases[t].n, cases[t].n_in, cases[t].n_out, cases[t].pattern, 1);
+        compiler_profile p = ideal();
+        double err = optical_error(m, &p, NULL);
+        print_message("# n = %zu layers '%s': optical vs numeric relative error %.2e\n",
+                      cases[t].n, cases[t].pattern, err);
+        if (err > 1e-9)
+            fail_msg("n = %zu '%s': relative error %g > 1e-9", cases[t].n, cases[t].pattern,
+                     err);
+        acdc_model_free(m);
+    }
+}
+
+static void test_system_file_round_trip(void **state)
+{
+    (void)state;
+    acdc_model *m = model(7, 6, 4, "b--p", 1);
+    compiler_profile p = ideal();
+    compiler_system *s, *r;
+    assert_int_equal(compiler_compile(m, &p, &s), 0);
+    const char *path = test_path(0, "system.h5");
+    assert_int_equal(compiler_system_write(s, path), 0);
+    if (compiler_system_read(path, &r))
+        fail_msg("read back: %s", util_errmsg());
+    assert_int_equal(r->n_chains, s->n_chains);
+    assert_close(r->focal_m, s->focal_m, 0);
+    for (size_t c = 0; c < s->n_chains; c++) {
+        assert_int_equal(r->chains[c].count, s->chains[c].count);
+        assert_memory_equal(r->chains[c].bias, s->chains[c].bias, 7 * sizeof(double));
+        assert_memory_equal(r->chains[c].pixel, s->chains[c].pixel, 7 * sizeof(int64_t));
+        for (size_t k = 0; k < s->chains[c].count; k++)
+            assert_memory_equal(r->chains[c].stages[k].fourier.realised,
+                                s->chains[c].stages[k].fourier.realised,
+                                14 * sizeof(double complex));
+    }
+    /* Same output from the file as from memory. */
+    double x[6] = {0.3, -1.2, 2.0, 0.7, -0.1, 0.9}, y1[4], y2[4];
+    sim *a, *b;
+    assert_int_equal(sim_alloc(&a, s, 1, 1), 0);
+    assert_int_equal(sim_alloc(&b, r, 1, 1), 0);
+    assert_int_equal(sim_run(a, 1, x, y1), 0);
+    assert_int_equal(sim_run(b, 1, x, y2), 0);
+    assert_memory_equal(y1, y2, sizeof y1);
+    sim_free(a);
+    sim_free(b);
+    FILE *f = fopen(test_path(1, "inspect.txt"), "w");
+    compiler_system_print(r, path, f);
+    fclose(f);
+    compiler_system_free(s);
+    compiler_system_free(r);
+    acdc_model_free(m);
+}
+
+static void test_quantised_masks(void **state)
+{
+    (void)state;
+    compiler_modulator dev = {.name = "test", .modulation = COMPILER_MOD_COMPLEX,
+                              .pitch_m = 8e-6, .fill = 1, .pixels = 64,
+                              .amplitude_bits = 3, .phase_bits = 2};
+    double ideal_v[6] = {1.0, -1.0, 0.5, -0.3, 0.0, 0.71};
+    compiler_mask k = {.m = 6, .ideal = ideal_v};
+    assert_int_equal(compiler_realise(&k, &dev, 0, "mask"), 0);
+    /* 3 amplitude bits: levels i/7; 2 phase bits: 0, π/2, π, 3π/2 */
+    assert_close(creal(k.realised[0]), 1.0, 1e-15);
+    assert_close(creal(k.realised[1]), -1.0, 1e-15);
+    assert_close(creal(k.realised[2]), 4.0 / 7, 1e-15);  /* 0.5 → 3.5 → rounds to 4 */
+    assert_close(creal(k.realised[3]), -2.0 / 7, 1e-15);
+    assert_int_equal(k.codes[2 * 1 + 1], 2);               /* phase π is code 2 of 4 */
+    free(k.realised);
+    free(k.codes);
+    /* Double-phase on a continuous phase device is exact. */
+    dev.modulation = COMPILER_MOD_PHASE;
+    dev.phase_bits = 0;
+    assert_int_equal(compiler_realise(&k, &dev, 0, "mask"), 0);
+    for (int i = 0; i < 6; i++)
+        assert_close(cabs(k.realised[i] - ideal_v[i]), 0, 1e-15);
+    assert_int_equal(k.ncodes, 2);
+    free(k.realised);
+    free(k.codes);
+    /* An amplitude-only device cannot show negative values. */
+    dev.modulation = COMPILER_MOD_AMPLITUDE;
+    assert_int_equal(compiler_realise(&k, &dev, 0, "Fourier-plane mask of layer 3"),
+                     UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "layer 3"));
+    assert_non_null(strstr(util_errmsg(), "2 of 6 samples are negative"));
+    free(k.realised);
+    free(k.codes);
+}
+
+static void test_design_rules(void **state)
+{
+    (void)state;
+    acdc_model *m = model(784, 784, 10, "b-", 0);
+    compiler_system *s;
+    compiler_profile p = ideal();
+    p.input.pixels = 1000;
+    assert_int_equal(compiler_compile(m, &p, &s), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "input modulator"));
+    assert_non_null(strstr(util_errmsg(), "needs 1568"));
+    p = ideal();
+    p.max_focal_m = 0.01;
+    assert_int_equal(compiler_compile(m, &p, &s), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "focal length"));
+    p = ideal();
+    p.max_na = 0.001;
+    assert_int_equal(compiler_compile(m, &p, &s), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "numerical aperture"));
+    p = ideal();
+    p.max_length_m = 0.1;
+    assert_int_equal(compiler_compile(m, &p, &s), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "long, over the limit"));
+    p = ideal();
+    p.camera.pixels = 100;
+    assert_int_equal(compiler_compile(m, &p, &s), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "camera"));
+    p = ideal();
+    p.ideal = 0;
+    p.fourier.modulation = COMPILER_MOD_PHASE;
+    p.fourier.pixels = 2000;
+    assert_int_equal(compiler_compile(m, &p, &s), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "double-phase"));
+    p = ideal();
+    p.ideal = 0;
+    p.input.modulation = COMPILER_MOD_AMPLITUDE;
+    assert_int_equal(compiler_compile(m, &p, &s), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "signed inputs"));
+    acdc_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grouping),
+        cmocka_unit_test(test_layout_is_a_symmetric_extension),
+        cmocka_unit_test(test_fourier_values),
+        cmocka_unit_test(test_fold_biases_is_the_chain_at_zero),
+        cmocka_unit_test(test_4f_constant),
+        cmocka_unit_test(test_ideal_system_reproduces_model),
+        cmocka_unit_test(test_system_file_round_trip),
+        cmocka_unit_test(test_quantised_masks),
+        cmocka_unit_test(test_design_rules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
