@@ -1,0 +1,976 @@
+/* compiler/profile.c -- device profiles: built-in library, INI files, checks, overrides.
+ *
+ * One table (keys[]) describes every setting: its section, key, kind (unit), the field
+ * it fills and its range.  The file reader, compiler_profile_set(), the range check and
+ * the INI writer all walk that table, so the four can never disagree about a key.
+ * The format is documented in compiler/PROFILES.md.
+ */
+#include "compiler/profile.h"
+#include "util/error.h"
+#include "util/parse.h"
+
+#include <ini.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------------------------- */
+/* Built-in devices.                                                                    */
+/*                                                                                      */
+/* Values are written as the product the parser computes ("632.8 nm" is 632.8 * 1e-9), */
+/* so that a built-in written as INI reads back to the same double and prints nicely.  */
+
+#define NM(x) ((x) * 1e-9)
+#define UM(x) ((x) * 1e-6)
+#define MM(x) ((x) * 1e-3)
+#define US(x) ((x) * 1e-6)
+#define MS(x) ((x) * 1e-3)
+#define NW(x) ((x) * 1e-9)
+#define MW(x) ((x) * 1e-3)
+
+struct laser_device {
+    const char *key;
+    double wavelength_m, power_w;
+};
+
+/* Power is the optical power that reaches the input modulator (compiler/profile.h), not
+ * the laser's rated output: a lab attenuates a mW-class laser with neutral-density
+ * filters so that the camera is not saturated.  Photon budget (PHYSICS.md §5):
+ * 200 nW x 100 us at 632.8 nm is 6.4e7 photons, 5.1e7 e- at QE 0.8, i.e. ~3.3e4 e- per
+ * pixel spread over 1568 pixels (n = 784) before the system's optical efficiency --
+ * about one sCMOS full well. */
+static const struct laser_device lasers[] = {
+    /* ideal: a round 633 nm, 1 mW (noise is off, the power only sets the scale) */
+    {"ideal", NM(633), MW(1)},
+    /* HeNe-class: 632.8 nm; rated output 0.5-35 mW (5 mW typical); attenuated */
+    {"hene", NM(632.8), NW(200)},
+    /* frequency-doubled Nd:YAG / DPSS class: 532 nm, 10-100 mW rated; attenuated */
+    {"dpss532", NM(532), NW(150)},
+};
+
+struct modulator_device {
+    const char *key;
+    compiler_modulator m;
+};
+
+static const struct modulator_device modulators[] = {
+    /* no pixels to speak of: continuous complex transmittance, pitch only sets scale */
+    {"ideal", {"ideal complex modulator", COMPILER_MOD_COMPLEX, UM(8), 1, 4096, 0, 0, 0}},
+    /* 4K reflective LCoS phase SLM (Holoeye GAEA-2 / Santec SLM-300 class): 3.74 um
+     * pitch, ~90 % fill, 4160 x 2464 pixels, 8-bit drive over 2 pi, phase flicker of
+     * order 1 % of 2 pi (~0.03 rad rms).  4K rather than 1080p because double-phase
+     * encoding needs 2 x 2n = 3136 pixels for n = 784 (Fashion-MNIST). */
+    {"lcos-phase8",
+     {"4K LCoS phase SLM, 8 bit", COMPILER_MOD_PHASE, UM(3.74), 0.9, 4160, 0, 8, 0.03}},
+    /* DLP6500-class DMD: 7.56 um micromirrors, ~92 % fill, 1920 x 1080; binary mirrors,
+     * 8-bit grey by pulse-width modulation integrated over the camera exposure */
+    {"dmd-amplitude8",
+     {"DMD amplitude modulator, 8 bit PWM", COMPILER_MOD_AMPLITUDE, UM(7.56), 0.92, 1920, 8,
+      0, 0}},
+    /* fabricated 16-level (4-bit) phase element in fused silica, e-beam or multi-mask
+     * photolithography: 4 um pixels, fill 1, etch-depth errors of ~10 nm give
+     * 2 pi (n-1) dd / lambda ~ 0.05 rad rms at 633 nm.  4 um rather than 1 um keeps the
+     * lens NA = lambda / (2 pitch) ~ 0.08 inside the 0.1 paraxial rule; 4096 pixels are
+     * 16.4 mm, inside a 1-inch substrate. */
+    {"doe-phase4",
+     {"fabricated 16-level phase DOE", COMPILER_MOD_PHASE, UM(4), 1, 4096, 0, 4, 0.05}},
+};
+
+struct camera_device {
+    const char *key;
+    compiler_camera c;
+};
+
+static const struct camera_device cameras[] = {
+    /* ideal: unit QE, no noise, no ADC; the full well only bounds the scale */
+    {"ideal", {"ideal detector", UM(8), 1, 4096, 1, 1e9, 0, 0, 0, MS(1)}},
+    /* scientific CMOS (Hamamatsu ORCA-Flash4.0 / Andor Zyla 4.2 class): 6.5 um pixels
+     * with microlenses, 2048 x 2048, peak QE ~0.8 (0.82 near 560 nm, ~0.7 at 633 nm),
+     * full well ~30000 e-, read noise ~1.5 e- rms (median), dark current ~0.5 e-/s/px
+     * for an air-cooled sensor (0.06 at -30 C), 16-bit output, 100 us exposure */
+    {"scmos", {"sCMOS camera, 16 bit", UM(6.5), 1, 2048, 0.8, 30000, 1.5, 0.5, 16, US(100)}},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof *(a))
+
+struct builtin {
+    const char *name;
+    int ideal;
+    const char *laser, *input, *fourier, *image, *camera;
+    double max_focal_m, max_na, max_length_m;
+};
+
+/* Design rules for real devices: focal lengths beyond ~2 m are impractical on a table,
+ * NA 0.1 keeps the paraxial (Fresnel) error small (sin vs tan differ by < 0.5 %),
+ * 10 m bounds a folded optical train.  The ideal profile keeps generous limits. */
+static const struct builtin builtins[] = {
+    {"ideal", 1, "ideal", "ideal", "ideal", "ideal", "ideal", 100, 0.5, 1000},
+    {"slm8", 0, "hene", "lcos-phase8", "lcos-phase8", "lcos-phase8", "scmos", 2, 0.1, 10},
+    /* the input stays a phase SLM: an amplitude-only encoder cannot show signed inputs */
+    {"amplitude-slm", 0, "dpss532", "lcos-phase8", "dmd-amplitude8", "dmd-amplitude8",
+     "scmos", 2, 0.1, 10},
+    /* a fabricated element cannot change: the input is encoded on a phase SLM */
+    {"doe", 0, "hene", "lcos-phase8", "doe-phase4", "doe-phase4", "scmos", 2, 0.1, 10},
+};
+
+static const char *const builtin_names[] = {"ideal", "slm8", "amplitude-slm", "doe", NULL};
+
+const char *const *compiler_profile_names(void)
+{
+    return builtin_names;
+}
+
+static const struct laser_device *find_laser(const char *k)
+{
+    for (size_t i = 0; i < COUNT(lasers); i++)
+        if (!strcmp(lasers[i].key, k))
+            return &lasers[i];
+    return NULL;
+}
+
+static const compiler_modulator *find_modulator(const char *k)
+{
+    for (size_t i = 0; i < COUNT(modulators); i++)
+        if (!strcmp(modulators[i].key, k))
+            return &modulators[i].m;
+    return NULL;
+}
+
+static const compiler_camera *find_camera(const char *k)
+{
+    for (size_t i = 0; i < COUNT(cameras); i++)
+        if (!strcmp(cameras[i].key, k))
+            return &cameras[i].c;
+    return NULL;
+}
+
+int compiler_profile_builtin(const char *name, compiler_profile *p)
+{
+    if (!name || !p)
+        return util_error(UTIL_EUSAGE, "compiler_profile_builtin: missing argument");
+    for (size_t i = 0; i < COUNT(builtins); i++) {
+        const struct builtin *b = &builtins[i];
+        if (strcmp(b->name, name))
+            continue;
+        const struct laser_device *l = find_laser(b->laser);
+        memset(p, 0, sizeof *p);
+        snprintf(p->name, sizeof p->name, "%s", b->name);
+        p->ideal = b->ideal;
+        p->wavelength_m = l->wavelength_m;
+        p->laser_power_w = l->power_w;
+        p->input = *find_modulator(b->input);
+        p->fourier = *find_modulator(b->fourier);
+        p->image = *find_modulator(b->image);
+        p->camera = *find_camera(b->camera);
+        p->max_focal_m = b->max_focal_m;
+        p->max_na = b->max_na;
+        p->max_length_m = b->max_length_m;
+        return UTIL_OK;
+    }
+    return util_error(UTIL_EUSAGE,
+                      "unknown device profile '%s' (built-in: ideal, slm8, amplitude-slm, doe)",
+                      name);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* The key table.                                                                       */
+
+enum kind {
+    K_BASE,       /* [profile] base: a built-in profile name */
+    K_DEVICE,     /* a built-in device for the section */
+    K_NAME,       /* char[64] */
+    K_BOOL,       /* int 0/1: yes/no/true/false */
+    K_MODULATION, /* complex|amplitude|phase */
+    K_LENGTH,     /* double, unit required, m */
+    K_TIME,       /* double, unit required, s */
+    K_POWER,      /* double, unit required, W */
+    K_ANGLE,      /* double, unit required, rad */
+    K_PLAIN,      /* double, no unit */
+    K_ELECTRONS,  /* double, optional unit "e-" */
+    K_RATE,       /* double, optional unit "e-/s" */
+    K_COUNT,      /* size_t */
+    K_BITS        /* int */
+};
+
+struct key {
+    const char *section, *key;
+    enum kind kind;
+    size_t off;        /* offset of the field in compiler_profile */
+    double lo, hi;     /* range; lo excluded when lo_open */
+    int lo_open;
+    int optional;      /* may be left out of a file without base */
+};
+
+#define F(member) offsetof(compiler_profile, member)
+#define MODULATOR_KEYS(s, m)                                                              \
+    {s, "device", K_DEVICE, F(m), 0, 0, 0, 1},                                            \
+    {s, "name", K_NAME, F(m.name), 0, 0, 0, 1},                                           \
+    {s, "modulation", K_MODULATION, F(m.modulation), 0, 2, 0, 0},                         \
+    {s, "pitch", K_LENGTH, F(m.pitch_m), 0, 1e-2, 1, 0},                                  \
+    {s, "fill", K_PLAIN, F(m.fill), 0, 1, 1, 0},                                          \
+    {s, "pixels", K_COUNT, F(m.pixels), 1, 16777216, 0, 0},                               \
+    {s, "amplitude_bits", K_BITS, F(m.amplitude_bits), 0, 16, 0, 0},                      \
+    {s, "phase_bits", K_BITS, F(m.phase_bits), 0, 16, 0, 0},                              \
+    {s, "phase_error", K_ANGLE, F(m.phase_error_rad), 0, M_PI, 0, 0}
+
+static const struct key keys[] = {
+    {"profile", "base", K_BASE, 0, 0, 0, 0, 1},
+    {"profile", "name", K_NAME, F(name), 0, 0, 0, 0},
+    {"profile", "ideal", K_BOOL, F(ideal), 0, 1, 0, 0},
+    {"laser", "device", K_DEVICE, 0, 0, 0, 0, 1},
+    {"laser", "wavelength", K_LENGTH, F(wavelength_m), 100e-9, 20e-6, 0, 0},
+    {"laser", "power", K_POWER, F(laser_power_w), 0, 1000, 1, 0},
+    MODULATOR_KEYS("input", input),
+    MODULATOR_KEYS("fourier", fourier),
+    MODULATOR_KEYS("image", image),
+    {"camera", "device", K_DEVICE, F(camera), 0, 0, 0, 1},
+    {"camera", "name", K_NAME, F(camera.name), 0, 0, 0, 1},
+    {"camera", "pitch", K_LENGTH, F(camera.pitch_m), 0, 1e-2, 1, 0},
+    {"camera", "fill", K_PLAIN, F(camera.fill), 0, 1, 1, 0},
+    {"camera", "pixels", K_COUNT, F(camera.pixels), 1, 16777216, 0, 0},
+    {"camera", "quantum_efficiency", K_PLAIN, F(camera.quantum_efficiency), 0, 1, 1, 0},
+    {"camera", "full_well", K_ELECTRONS, F(camera.full_well_e), 0, 1e12, 1, 0},
+    {"camera", "read_noise", K_ELECTRONS, F(camera.read_noise_e), 0, 1e6, 0, 0},
+    {"camera", "dark_current", K_RATE, F(camera.dark_current_e_per_s), 0, 1e9, 0, 0},
+    {"camera", "adc_bits", K_BITS, F(camera.adc_bits), 0, 16, 0, 0},
+    {"camera", "exposure", K_TIME, F(camera.exposure_s), 0, 3600, 1, 0},
+    {"rules", "max_focal", K_LENGTH, F(max_focal_m), 0, 100, 1, 0},
+    {"rules", "max_na", K_PLAIN, F(max_na), 0, 1, 1, 0},
+    {"rules", "max_length", K_LENGTH, F(max_length_m), 0, 1000, 1, 0},
+};
+#undef F
+#undef MODULATOR_KEYS
+
+#define NKEYS COUNT(keys)
+
+static const char *const sections[] = {"profile", "input",  "fourier", "image",
+                                       "laser",   "camera", "rules"};
+
+static int known_section(const char *s, size_t len)
+{
+    for (size_t i = 0; i < COUNT(sections); i++)
+        if (strlen(sections[i]) == len && !memcmp(sections[i], s, len))
+            return 1;
+    return 0;
+}
+
+static const struct key *find_key(const char *section, const char *key)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (!strcmp(keys[i].section, section) && !strcmp(keys[i].key, key))
+            return &keys[i];
+    return NULL;
+}
+
+static double *dfield(compiler_profile *p, const struct key *k)
+{
+    return (double *)((char *)p + k->off);
+}
+
+static double dget(const compiler_profile *p, const struct key *k)
+{
+    return *(const double *)((const char *)p + k->off);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Values: parsing one key, checking one range, formatting one key.                     */
+
+static const char *base_unit(enum kind kind)
+{
+    switch (kind) {
+    case K_LENGTH: return "m";
+    case K_TIME: return "s";
+    case K_POWER: return "W";
+    case K_ANGLE: return "rad";
+    default: return "";
+    }
+}
+
+/* The range of a double key, as a message: "'fourier.fill' = 1.2 is outside (0, 1]". */
+static int check_range(const struct key *k, double v, const char *what, const char *shown)
+{
+    int bad = !(v >= k->lo && v <= k->hi) || (k->lo_open && v == k->lo);
+    if (!bad)
+        return UTIL_OK;
+    const char *u = base_unit(k->kind);
+    return util_error(UTIL_EDATA, "%s: %s is outside %c%g, %g]%s%s", what, shown,
+                      k->lo_open ? '(' : '[', k->lo, k->hi, *u ? " " : "", u);
+}
+
+/* A name must survive the INI round trip: inih strips blanks at both ends, ';' after a
+ * blank starts a comment, control characters end or split lines. */
+static int check_name(const char *s, size_t cap, int required, const char *what)
+{
+    const char *end = memchr(s, '\0', cap);
+    if (!end)
+        return util_error(UTIL_EDATA, "%s: name is not terminated", what);
+    size_t n = (size_t)(end - s);
+    if (!n)
+        return required ? util_error(UTIL_EDATA, "%s: name is empty", what) : UTIL_OK;
+    if (s[0] == ' ' || s[n - 1] == ' ')
+        return util_error(UTIL_EDATA, "%s: name '%s' starts or ends with a blank", what, s);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return util_error(UTIL_EDATA, "%s: name contains a control character", what);
+        if (c == ';')
+            return util_error(UTIL_EDATA, "%s: name '%s' contains ';' (a comment)", what, s);
+    }
+    return UTIL_OK;
+}
+
+/* Splits "633 nm" / "633nm" / "30000 e-" into the text of the number and the unit after
+ * it (blanks skipped).  The number itself is validated later by util/parse. */
+static const char *unit_of(const char *s)
+{
+    const char *d = s + (*s == '+' || *s == '-');
+    if (!(isdigit((unsigned char)*d) || *d == '.') || (d[0] == '0' && (d[1] == 'x' || d[1] == 'X')))
+        return NULL; /* not a decimal number: util/parse says so */
+    char *end;
+    errno = 0;
+    (void)strtod(s, &end);
+    if (end == s)
+        return NULL;
+    while (*end == ' ' || *end == '\t')
+        end++;
+    return end;
+}
+
+/* Parses s (the value of key k) into *p.  Messages start with what ("'laser.power'").
+ * Statuses from util/parse (UTIL_EUSAGE) are passed through; callers restate them. */
+static int parse_value(const struct key *k, const char *s, const char *what,
+                       compiler_profile *p)
+{
+    char num[128];
+    double v;
+    int64_t iv;
+    int rc;
+    switch (k->kind) {
+    case K_BASE: {
+        compiler_profile b;
+        if (compiler_profile_builtin(s, &b))
+            return util_error(UTIL_EDATA, "%s: unknown built-in profile '%s' (known: ideal, "
+                              "slm8, amplitude-slm, doe)", what, s);
+        *p = b;
+        return UTIL_OK;
+    }
+    case K_DEVICE:
+        if (!strcmp(k->section, "laser")) {
+            const struct laser_device *l = find_laser(s);
+            if (!l)
+                return util_error(UTIL_EDATA, "%s: unknown laser '%s' (known: ideal, hene, "
+                                  "dpss532)", what, s);
+            p->wavelength_m = l->wavelength_m;
+            p->laser_power_w = l->power_w;
+        } else if (!strcmp(k->section, "camera")) {
+            const compiler_camera *c = find_camera(s);
+            if (!c)
+                return util_error(UTIL_EDATA, "%s: unknown camera '%s' (known: ideal, scmos)",
+                                  what, s);
+            p->camera = *c;
+        } else {
+            const compiler_modulator *m = find_modulator(s);
+            if (!m)
+                return util_error(UTIL_EDATA, "%s: unknown modulator '%s' (known: ideal, "
+                                  "lcos-phase8, dmd-amplitude8, doe-phase4)", what, s);
+            *(compiler_modulator *)((char *)p + k->off) = *m;
+        }
+        return UTIL_OK;
+    case K_NAME: {
+        char *dst = (char *)p + k->off;
+        size_t n = strlen(s);
+        if (n >= sizeof p->name)
+            return util_error(UTIL_EDATA, "%s: name is longer than %zu bytes", what,
+                              sizeof p->name - 1);
+        if ((rc = check_name(s, n + 1, !strcmp(k->section, "profile"), what)))
+            return rc;
+        memset(dst, 0, sizeof p->name);
+        memcpy(dst, s, n);
+        return UTIL_OK;
+    }
+    case K_BOOL: {
+        int *dst = (int *)((char *)p + k->off);
+        if (!strcmp(s, "yes") || !strcmp(s, "true"))
+            *dst = 1;
+        else if (!strcmp(s, "no") || !strcmp(s, "false"))
+            *dst = 0;
+        else
+            return util_error(UTIL_EDATA, "%s: '%s' is not yes or no", what, s);
+        return UTIL_OK;
+    }
+    case K_MODULATION: {
+        enum compiler_modulation *dst = (enum compiler_modulation *)((char *)p + k->off);
+        if (!strcmp(s, "complex"))
+            *dst = COMPILER_MOD_COMPLEX;
+        else if (!strcmp(s, "amplitude"))
+            *dst = COMPILER_MOD_AMPLITUDE;
+        else if (!strcmp(s, "phase"))
+            *dst = COMPILER_MOD_PHASE;
+        else
+            return util_error(UTIL_EDATA, "%s: '%s' is not complex, amplitude or phase",
+                              what, s);
+        return UTIL_OK;
+    }
+    case K_LENGTH:
+    case K_TIME:
+    case K_POWER:
+    case K_ANGLE: {
+        const char *u = unit_of(s);
+        if (u && !*u)
+            return util_error(UTIL_EDATA, "%s: '%s' needs a unit of %s (e.g. '%s')", what, s,
+                              base_unit(k->kind),
+                              k->kind == K_LENGTH ? "8 um" : k->kind == K_TIME ? "1 ms"
+                              : k->kind == K_POWER ? "1 mW" : "0.05 rad");
+        if ((rc = util_parse_quantity(s, what, base_unit(k->kind), -DBL_MAX, DBL_MAX, &v)))
+            return rc;
+        if ((rc = check_range(k, v, what, s)))
+            return rc;
+        *dfield(p, k) = v;
+        return UTIL_OK;
+    }
+    case K_PLAIN:
+    case K_ELECTRONS:
+    case K_RATE: {
+        const char *u = unit_of(s);
+        const char *allowed = k->kind == K_ELECTRONS ? "e-" : k->kind == K_RATE ? "e-/s" : "";
+        if (u && *u && strcmp(u, allowed)) {
+            if (!*allowed)
+                return util_error(UTIL_EDATA, "%s: '%s' takes a plain number, without a unit",
+                                  what, s);
+            return util_error(UTIL_EDATA, "%s: unit '%s' in '%s' is not '%s'", what, u, s,
+                              allowed);
+        }
+        size_t n = u ? (size_t)(u - s) : strlen(s);
+        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        if (n >= sizeof num)
+            return util_error(UTIL_EDATA, "%s: '%.40s...' is too long for a number", what, s);
+        memcpy(num, s, n);
+        num[n] = '\0';
+        if ((rc = util_parse_double(num, what, -DBL_MAX, DBL_MAX, &v)))
+            return rc;
+        if ((rc = check_range(k, v, what, s)))
+            return rc;
+        *dfield(p, k) = v;
+        return UTIL_OK;
+    }
+    case K_COUNT:
+        if ((rc = util_parse_int(s, what, (int64_t)k->lo, (int64_t)k->hi, &iv)))
+            return rc;
+        *(size_t *)((char *)p + k->off) = (size_t)iv;
+        return UTIL_OK;
+    case K_BITS:
+        if ((rc = util_parse_int(s, what, (int64_t)k->lo, (int64_t)k->hi, &iv)))
+            return rc;
+        *(int *)((char *)p + k->off) = (int)iv;
+        return UTIL_OK;
+    }
+    return util_error(UTIL_EDATA, "%s: unknown kind of value", what);
+}
+
+/* Shortest %g spelling of v in unit factor f that the parser maps back to v exactly
+ * (it computes strtod(text) * f).  Returns 0 if none of 15..17 digits does. */
+static int spell(char *buf, size_t n, double v, double f)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, n, "%.*g", digits, v / f);
+        if (strtod(buf, NULL) * f == v)
+            return 1;
+    }
+    return 0;
+}
+
+struct unit_choice {
+    const char *name;
+    double factor;
+};
+
+/* Formats a quantity for the INI writer: the most readable unit that round-trips. */
+static void format_quantity(char *buf, size_t n, double v, enum kind kind)
+{
+    static const struct unit_choice len[] = {{"nm", 1e-9}, {"um", 1e-6}, {"mm", 1e-3},
+                                             {"m", 1}, {NULL, 0}};
+    static const struct unit_choice tim[] = {{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3},
+                                             {"s", 1}, {NULL, 0}};
+    static const struct unit_choice pow_[] = {{"nW", 1e-9}, {"uW", 1e-6}, {"mW", 1e-3},
+                                              {"W", 1}, {NULL, 0}};
+    static const struct unit_choice ang[] = {{"mrad", 1e-3}, {"rad", 1}, {NULL, 0}};
+    const struct unit_choice *u = kind == K_LENGTH ? len : kind == K_TIME ? tim
+                                  : kind == K_POWER ? pow_ : ang;
+    char num[64];
+    /* prefer the largest unit in which the number is >= 1, then any that is exact */
+    int best = 0;
+    for (int i = 0; u[i].name; i++)
+        if (fabs(v) >= u[i].factor)
+            best = i;
+    if (spell(num, sizeof num, v, u[best].factor)) {
+        snprintf(buf, n, "%s %s", num, u[best].name);
+        return;
+    }
+    for (int i = 0; u[i].name; i++)
+        if (spell(num, sizeof num, v, u[i].factor)) {
+            snprintf(buf, n, "%s %s", num, u[i].name);
+            return;
+        }
+    snprintf(buf, n, "%.17g %s", v, base_unit(kind)); /* factor 1: always exact */
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* compiler_profile_check                                                               */
+
+int compiler_profile_check(const compiler_profile *p)
+{
+    if (!p)
+        return util_error(UTIL_EUSAGE, "compiler_profile_check: missing profile");
+    char what[80];
+    int rc;
+    if ((rc = check_name(p->name, sizeof p->name, 1, "'profile.name'")))
+        return rc;
+    const char *pn = p->name;
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct key *k = &keys[i];
+        const char *base = (const char *)p + k->off;
+        char shown[64];
+        snprintf(what, sizeof what, "profile '%s': '%s.%s'", pn, k->section, k->key);
+        switch (k->kind) {
+        case K_BASE:
+        case K_DEVICE:
+            break;
+        case K_NAME:
+            if ((rc = check_name(base, sizeof p->name, 0, what)))
+                return rc;
+            break;
+        case K_BOOL:
+            if (*(const int *)base != 0 && *(const int *)base != 1)
+                return util_error(UTIL_EDATA, "%s: %d is not 0 or 1", what, *(const int *)base);
+            break;
+        case K_MODULATION: {
+            int m = (int)*(const enum compiler_modulation *)base;
+            if (m < COMPILER_MOD_COMPLEX || m > COMPILER_MOD_PHASE)
+                return util_error(UTIL_EDATA, "%s: %d is not a modulation", what, m);
+            break;
+        }
+        case K_COUNT: {
+            size_t v = *(const size_t *)base;
+            if (v < (size_t)k->lo || v > (size_t)k->hi)
+                return util_error(UTIL_EDATA, "%s: %zu is outside %.0f..%.0f", what, v, k->lo,
+                                  k->hi);
+            break;
+        }
+        case K_BITS: {
+            int v = *(const int *)base;
+            if (v < (int)k->lo || v > (int)k->hi)
+                return util_error(UTIL_EDATA, "%s: %d is outside %.0f..%.0f", what, v, k->lo,
+                                  k->hi);
+            break;
+        }
+        default:
+            snprintf(shown, sizeof shown, "%g", dget(p, k));
+            if ((rc = check_range(k, dget(p, k), what, shown)))
+                return rc;
+        }
+    }
+    return UTIL_OK;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* compiler_profile_set                                                                 */
+
+static void trim(const char **s, size_t *n)
+{
+    while (*n && isspace((unsigned char)**s))
+        (*s)++, (*n)--;
+    while (*n && isspace((unsigned char)(*s)[*n - 1]))
+        (*n)--;
+}
+
+int compiler_profile_set(compiler_profile *p, const char *assignment)
+{
+    if (!p || !assignment)
+        return util_error(UTIL_EUSAGE, "compiler_profile_set: missing argument");
+    const char *eq = strchr(assignment, '=');
+    const char *dot = eq ? memchr(assignment, '.', (size_t)(eq - assignment)) : NULL;
+    if (!eq || !dot)
+        return util_error(UTIL_EUSAGE, "'%.80s': expected 'section.key=value' (e.g. "
+                          "'fourier.phase_bits=6')", assignment);
+    const char *sec = assignment, *key = dot + 1, *val = eq + 1;
+    size_t ns = (size_t)(dot - sec), nk = (size_t)(eq - key), nv = strlen(val);
+    trim(&sec, &ns);
+    trim(&key, &nk);
+    trim(&val, &nv);
+    char s[32], k[32], v[256], what[80];
+    if (ns >= sizeof s || nk >= sizeof k || !known_section(sec, ns))
+        return util_error(UTIL_EUSAGE, "'%.80s': unknown section '%.*s' (known: profile, "
+                          "laser, input, fourier, image, camera, rules)", assignment,
+                          (int)(ns < 32 ? ns : 32), sec);
+    memcpy(s, sec, ns);
+    s[ns] = '\0';
+    memcpy(k, key, nk);
+    k[nk] = '\0';
+    const struct key *kk = find_key(s, k);
+    if (!kk)
+        return util_error(UTIL_EUSAGE, "'%.80s': unknown key '%s' in [%s]", assignment, k, s);
+    if (nv >= sizeof v)
+        return util_error(UTIL_EUSAGE, "'%s.%s': value is longer than %zu characters", s, k,
+                          sizeof v - 1);
+    memcpy(v, val, nv);
+    v[nv] = '\0';
+    snprintf(what, sizeof what, "'%s.%s'", s, k);
+    compiler_profile q = *p;
+    int rc = parse_value(kk, v, what, &q);
+    if (rc)
+        return UTIL_EUSAGE;
+    *p = q;
+    return UTIL_OK;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* compiler_profile_read                                                                */
+
+#define VALUE_MAX 256
+
+struct reader {
+    FILE *f;
+    const char *path;
+    int line;          /* lines handed to inih so far */
+    int status;        /* first error, already recorded through util_error */
+    int err_line;
+    int any;           /* a key was seen */
+    struct {
+        int line;      /* 0 = not given */
+        char value[VALUE_MAX];
+    } given[NKEYS];
+};
+
+static int fail(struct reader *r, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Records the first error of a file as "'FILE':LINE: message". */
+static int fail(struct reader *r, const char *fmt, ...)
+{
+    if (r->status)
+        return r->status;
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    r->status = util_error(UTIL_EDATA, "'%s':%d: %s", r->path, r->line, msg);
+    r->err_line = r->line;
+    return r->status;
+}
+
+/* Restates the message just recorded (e.g. by util/parse) for the current line. */
+static int fail_recorded(struct reader *r)
+{
+    char msg[768];
+    snprintf(msg, sizeof msg, "%s", util_errmsg());
+    return fail(r, "%s", msg);
+}
+
+/* inih's fgets-style reader.  Reading the lines ourselves lets us count them (the
+ * Debian build of inih passes no line numbers to the handler), reject NUL bytes and
+ * over-long lines instead of letting fgets split them, strip leading blanks (inih would
+ * take an indented line for the continuation of the previous value) and name unknown or
+ * malformed section headers even when the section is empty. */
+static char *read_line(char *str, int num, void *stream)
+{
+    struct reader *r = stream;
+    if (r->status || num < 8)
+        return NULL;
+    const size_t cap = (size_t)num - 2; /* room for '\n' and '\0' */
+    size_t n = 0;
+    int ch, any = 0, lead = 1, comment = 0, nul = 0, overflow = 0;
+    while ((ch = getc(r->f)) != EOF) {
+        any = 1;
+        if (ch == '\n')
+            break;
+        if (ch == '\0')
+            nul = 1;
+        if (lead && ch != '\r' && isspace(ch))
+            continue;
+        if (lead) {
+            lead = 0;
+            comment = ch == ';' || ch == '#';
+        }
+        if (n < cap)
+            str[n++] = (char)ch;
+        else
+            overflow = 1;
+    }
+    if (ferror(r->f)) {
+        r->line++;
+        fail(r, "cannot read: %s", strerror(errno));
+        return NULL;
+    }
+    if (!any)
+        return NULL;
+    r->line++;
+    if (nul) {
+        fail(r, "line contains a NUL byte (not a text file)");
+        return NULL;
+    }
+    if (overflow && !comment) {
+        fail(r, "line is longer than %zu characters", cap);
+        return NULL;
+    }
+    str[n] = '\0';
+    /* the shape of the line, with precise messages (inih only says "error on line") */
+    char *t = str;
+    if (r->line == 1 && !memcmp(t, "\xef\xbb\xbf", 3))
+        t += 3;
+    while (*t == ' ' || *t == '\t')
+        t++;
+    if (*t == '[') {
+        char *close = strchr(t, ']');
+        if (!close) {
+            fail(r, "section header '%.40s' has no closing ']'", t);
+            return NULL;
+        }
+        if (!known_section(t + 1, (size_t)(close - t - 1))) {
+            fail(r, "unknown section '%.*s' (known: profile, laser, input, "
+                 "fourier, image, camera, rules)", (int)(close - t < 40 ? close - t + 1 : 40),
+                 t);
+            return NULL;
+        }
+        for (char *c = close + 1; *c && *c != ';' && *c != '#'; c++)
+            if (!isspace((unsigned char)*c)) {
+                fail(r, "text after section header '%.*s'",
+                     (int)(close - t < 40 ? close - t + 1 : 40), t);
+                return NULL;
+            }
+    } else if (*t && *t != ';' && *t != '#' && *t != '\r' && !strpbrk(t, "=:")) {
+        fail(r, "expected 'key = value', '[section]' or a comment, not '%.40s'",
+             t);
+        return NULL;
+    }
+    str[n++] = '\n';
+    str[n] = '\0';
+    return str;
+}
+
+static int on_value(void *user, const char *section, const char *name, const char *value)
+{
+    struct reader *r = user;
+    if (r->status)
+        return 0;
+    r->any = 1;
+    if (!*section) {
+        fail(r, "key '%.60s' comes before any [section]", name);
+        return 0;
+    }
+    const struct key *k = find_key(section, name);
+    if (!k) {
+        fail(r, "unknown key '%.60s' in [%s]", name, section);
+        return 0;
+    }
+    size_t i = (size_t)(k - keys);
+    if (r->given[i].line) {
+        fail(r, "duplicate key '%s.%s' (first given on line %d)", section, name,
+             r->given[i].line);
+        return 0;
+    }
+    size_t n = strlen(value);
+    if (n >= VALUE_MAX) {
+        fail(r, "'%s.%s': value is too long", section, name);
+        return 0;
+    }
+    /* validate now, so that the first bad line is the one reported */
+    char what[80];
+    snprintf(what, sizeof what, "'%s.%s'", section, name);
+    compiler_profile scratch;
+    memset(&scratch, 0, sizeof scratch);
+    if (parse_value(k, value, what, &scratch)) {
+        fail_recorded(r);
+        return 0;
+    }
+    r->given[i].line = r->line;
+    memcpy(r->given[i].value, value, n + 1);
+    return 1;
+}
+
+int compiler_profile_read(const char *path, compiler_profile *p)
+{
+    if (!path || !p)
+        return util_error(UTIL_EUSAGE, "compiler_profile_read: missing argument");
+    struct reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return util_error(UTIL_ENOMEM, "out of memory reading '%s'", path);
+    r->path = path;
+    r->f = fopen(path, "rb");
+    if (!r->f) {
+        int e = errno;
+        free(r);
+        return util_error(UTIL_EDATA, "cannot open profile '%s': %s", path, strerror(e));
+    }
+    int rc = ini_parse_stream(read_line, r, on_value, r);
+    fclose(r->f);
+    if (!r->status && rc > 0) {
+        r->line = rc;
+        fail(r, "syntax error (expected 'key = value', '[section]' or a comment)");
+    } else if (!r->status && rc < 0) {
+        fail(r, "inih could not parse the file (status %d)", rc);
+    }
+    if (r->status)
+        goto out;
+    if (!r->any) {
+        r->line = r->line ? r->line : 1;
+        fail(r, "empty profile: no settings (a profile needs at least [profile] "
+             "name and base)");
+        goto out;
+    }
+    const size_t i_base = 0, i_name = 1;
+    if (!r->given[i_name].line) {
+        fail(r, "[profile] has no 'name'");
+        goto out;
+    }
+    compiler_profile q;
+    memset(&q, 0, sizeof q);
+    if (!r->given[i_base].line) {
+        /* a complete profile: every value must be given, except device names and keys
+         * of sections filled by `device = NAME` */
+        const char *section_device = NULL;
+        for (size_t i = 0; i < NKEYS; i++) {
+            const struct key *k = &keys[i];
+            if (k->kind == K_DEVICE && r->given[i].line)
+                section_device = k->section;
+            if (k->optional || r->given[i].line ||
+                (section_device && !strcmp(section_device, k->section)))
+                continue;
+            fail(r, "no 'base' in [profile], so '%s.%s' must be given (or start "
+                 "from a built-in with 'base = slm8')", k->section, k->key);
+            goto out;
+        }
+    }
+    /* the table order applies base first, then each section's device, then its keys */
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (!r->given[i].line)
+            continue;
+        char what[80];
+        snprintf(what, sizeof what, "'%s.%s'", keys[i].section, keys[i].key);
+        if (parse_value(&keys[i], r->given[i].value, what, &q)) {
+            r->line = r->given[i].line;
+            fail_recorded(r);
+            goto out;
+        }
+    }
+    if (compiler_profile_check(&q)) {
+        char msg[768];
+        snprintf(msg, sizeof msg, "%s", util_errmsg());
+        r->status = util_error(UTIL_EDATA, "'%s': %s", path, msg);
+        goto out;
+    }
+    *p = q;
+out:
+    rc = r->status;
+    free(r);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* compiler_profile_write_ini                                                           */
+
+static const char *modulation_name(enum compiler_modulation m)
+{
+    return m == COMPILER_MOD_AMPLITUDE ? "amplitude" : m == COMPILER_MOD_PHASE ? "phase"
+                                                                               : "complex";
+}
+
+static void format_value(const compiler_profile *p, const struct key *k, char *buf, size_t n)
+{
+    const char *base = (const char *)p + k->off;
+    char num[64];
+    switch (k->kind) {
+    case K_NAME: snprintf(buf, n, "%s", base); break;
+    case K_BOOL: snprintf(buf, n, "%s", *(const int *)base ? "yes" : "no"); break;
+    case K_MODULATION:
+        snprintf(buf, n, "%s", modulation_name(*(const enum compiler_modulation *)base));
+        break;
+    case K_LENGTH:
+    case K_TIME:
+    case K_POWER:
+    case K_ANGLE: format_quantity(buf, n, dget(p, k), k->kind); break;
+    case K_PLAIN:
+    case K_ELECTRONS:
+    case K_RATE:
+        spell(num, sizeof num, dget(p, k), 1);
+        snprintf(buf, n, "%s%s", num,
+                 k->kind == K_ELECTRONS ? " e-" : k->kind == K_RATE ? " e-/s" : "");
+        break;
+    case K_COUNT: snprintf(buf, n, "%zu", *(const size_t *)base); break;
+    case K_BITS: snprintf(buf, n, "%d", *(const int *)base); break;
+    default: buf[0] = '\0';
+    }
+}
+
+int compiler_profile_write_ini(const compiler_profile *p, const char *path)
+{
+    if (!p || !path)
+        return util_error(UTIL_EUSAGE, "compiler_profile_write_ini: missing argument");
+    int rc = compiler_profile_check(p);
+    if (rc)
+        return rc; /* never write a file that would not read back */
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 16);
+    if (!tmp)
+        return util_error(UTIL_ENOMEM, "out of memory writing '%s'", path);
+    snprintf(tmp, len + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = util_error(UTIL_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    (void)fchmod(fd, 0644);
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        rc = util_error(UTIL_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return rc;
+    }
+    fprintf(f, "; acdc-optics device profile '%s' (format: compiler/PROFILES.md)\n", p->name);
+    const char *section = "";
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct key *k = &keys[i];
+        if (k->kind == K_BASE || k->kind == K_DEVICE)
+            continue; /* written out in full instead */
+        if (strcmp(section, k->section)) {
+            fprintf(f, "%s[%s]\n", *section ? "\n" : "", k->section);
+            section = k->section;
+        }
+        char buf[128];
+        format_value(p, k, buf, sizeof buf);
+        fprintf(f, "%s = %s\n", k->key, buf);
+    }
+    int werr = ferror(f) || fflush(f) || fsync(fileno(f));
+    int e = errno;
+    if (fclose(f) || werr) {
+        rc = util_error(UTIL_EIO, "cannot write '%s': %s", tmp, strerror(werr ? e : errno));
+        unlink(tmp);
+        free(tmp);
+        return rc;
+    }
+    if (rename(tmp, path)) {
+        rc = util_error(UTIL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
+                        strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return rc;
+    }
+    free(tmp);
+    return UTIL_OK;
+}
