@@ -313,9 +313,10 @@ int acdc_trainer_alloc(acdc_model *m, const acdc_train_opts *o, size_t rows,
     t->n_val = (size_t)floor(o->val_frac * (double)rows + 0.5);
     t->n_train = rows - t->n_val;
     if (t->n_train == 0) {
+        size_t held = t->n_val;
         acdc_trainer_free(t);
         return util_error(UTIL_EUSAGE, "no training rows: %zu rows, %zu held out", rows,
-                          t->n_val);
+                          held);
     }
     size_t n = m->n, B = o->batch > EVAL_CHUNK ? o->batch : EVAL_CHUNK;
     t->grad = acdc_model_alloc_like(m);
