@@ -31,6 +31,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* Flushes stdout and returns EXIT_DATA if writing it failed (e.g. a full disk). */
 int cli_finish(const char *cmd);
 
+int cmd_compile(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

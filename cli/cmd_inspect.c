@@ -1,5 +1,6 @@
 /* cli/cmd_inspect.c -- `acdc inspect`: a readable summary of any file the project writes. */
 #include "cli/cli.h"
+#include "compiler/system.h"
 #include "models/io.h"
 #include "util/error.h"
 #include "util/h5.h"
@@ -12,7 +13,8 @@
 static const char help[] =
     "usage: acdc inspect FILE.h5\n"
     "\n"
-    "Summarise an HDF5 file.  A model (format 'acdc-model') is shown layer by layer with\n"
+    "Summarise an HDF5 file.  A compiled system ('acdc-system') is shown as its optical\n"
+    "train with a bill of materials.  A model ('acdc-model') is shown layer by layer with\n"
     "its parameter count, the compression against a dense layer of the same size and the\n"
     "ranges of its values; any other file is listed dataset by dataset with shape, type\n"
     "and value range.\n"
@@ -144,12 +146,24 @@ static int inspect_generic(const char *path, const char *kind)
     return UTIL_OK;
 }
 
+static int inspect_system(const char *path)
+{
+    compiler_system *s;
+    int rc = compiler_system_read(path, &s);
+    if (rc)
+        return rc;
+    compiler_system_print(s, path, stdout);
+    compiler_system_free(s);
+    return UTIL_OK;
+}
+
 /* File kinds with a dedicated summary, by the root attribute `format`. */
 static const struct {
     const char *format;
     int (*show)(const char *path);
 } kinds[] = {
     {"acdc-model", inspect_model},
+    {"acdc-system", inspect_system},
 };
 
 int cmd_inspect(int argc, char **argv)

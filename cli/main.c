@@ -8,6 +8,7 @@
 
 /* Sorted by name; `acdc --help` lists them in this order. */
 static const struct cli_command commands[] = {
+    {"compile", cmd_compile, "compile a model into an optical system for a device profile"},
     {"eval", cmd_eval, "loss, accuracy and confusion matrix of a model on labelled data"},
     {"infer", cmd_infer, "run the numeric ACDC model on a data file"},
     {"init", cmd_init, "write a new ACDC cascade (identity or near-identity)"},

@@ -8,30 +8,75 @@
 #include "util/error.h"
 
 #include <fftw3.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct sim {
     const compiler_system *s;
+    sim_options o;
     size_t batch;
-    int threads;
+    int noise;
     optics_grid grid;
-    optics_lens_plan *l1, *l2;
+    optics_lens_plan *l1, *l2;        /* ideal lenses */
+    optics_prop *free_f;              /* fresnel/asm: free space over f */
+    double complex *lens_t;           /* fresnel/asm: thin-lens transmittance */
+    double complex **fourier, **image;/* per stage (flattened over chains): masks with
+                                         the device's phase errors */
     optics_field *field, *ref;
-    double *diff;    /* batch × m homodyne differences */
-    double *v, *u;   /* batch × n electronic vectors */
-    double *scale;   /* batch input scales */
+    optics_camera cam;
+    optics_pixels px;
+    double *plus, *minus, *pp, *pm, *ep, *em;
+    double *diff;
+    double *v, *u, *scale;
+    double w_per_e;                   /* watts on a pixel per photo-electron per second */
+    double power_w;                   /* laser power in use (noise model) */
+    double complex g4f;               /* the simulated 4f's constant, calibrated */
+    size_t saturated;
 };
+
+sim_options sim_options_default(void)
+{
+    sim_options o = {.propagation = SIM_PROP_IDEAL, .noise = 1, .phase_error_rad = -1,
+                     .photons = 0, .seed = 1, .threads = 1};
+    return o;
+}
+
+static size_t n_stages(const compiler_system *s)
+{
+    size_t k = 0;
+    for (size_t c = 0; c < s->n_chains; c++)
+        k += s->chains[c].count;
+    return k;
+}
 
 void sim_free(sim *m)
 {
     if (!m)
         return;
+    size_t K = n_stages(m->s);
+    for (size_t k = 0; k < K; k++) {
+        if (m->fourier)
+            free(m->fourier[k]);
+        if (m->image)
+            free(m->image[k]);
+    }
+    free(m->fourier);
+    free(m->image);
     optics_lens_plan_free(m->l1);
     optics_lens_plan_free(m->l2);
+    optics_prop_free(m->free_f);
+    free(m->lens_t);
     optics_field_free(m->field);
     optics_field_free(m->ref);
+    free(m->plus);
+    free(m->minus);
+    free(m->pp);
+    free(m->pm);
+    free(m->ep);
+    free(m->em);
     free(m->diff);
     free(m->v);
     free(m->u);
@@ -39,33 +84,152 @@ void sim_free(sim *m)
     free(m);
 }
 
-int sim_alloc(sim **out, const compiler_system *s, size_t batch, int threads)
+/* A copy of a realised mask with a fixed random phase error per pixel. */
+static double complex *with_errors(const compiler_mask *k, double sigma, gsl_rng *r)
+{
+    double complex *t = malloc(k->m * sizeof *t);
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < k->m; i++)
+        t[i] = sigma > 0 ? k->realised[i] * cexp(I * gsl_ran_gaussian_ziggurat(r, sigma))
+                         : k->realised[i];
+    return t;
+}
+
+static int free_space_4f(sim *m, const double complex *mask);
+
+/* Calibration, as in the lab: a point source on the axis through one 4f stage with a
+ * clear mask; the constant on the axis of the image sets the homodyne reference's phase
+ * and the electronics' gain for the propagation model in use. */
+static int calibrate(sim *m)
+{
+    const size_t M = m->s->m, c = optics_axis_index(M);
+    double complex *clear = malloc(M * sizeof *clear);
+    if (!clear)
+        return util_error(UTIL_ENOMEM, "out of memory");
+    for (size_t k = 0; k < M; k++)
+        clear[k] = 1;
+    size_t nb = m->field->nb;
+    m->field->nb = 1;
+    optics_field_zero(m->field);
+    m->field->data[c] = 1;
+    int rc = m->l1 ? optics_4f_apply(m->l1, clear, m->l2, m->field, m->field)
+                   : free_space_4f(m, clear);
+    if (!rc)
+        m->g4f = m->field->data[c];
+    m->field->nb = nb;
+    m->field->g = m->grid;
+    free(clear);
+    if (!rc && !(cabs(m->g4f) > 0))
+        rc = util_error(UTIL_EDATA, "calibration failed: no light on the axis");
+    return rc;
+}
+
+int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_options *o)
 {
     *out = NULL;
     if (batch == 0)
         return util_error(UTIL_EUSAGE, "batch size must be at least 1");
+    if (o->photons < 0 || !isfinite(o->photons))
+        return util_error(UTIL_EUSAGE, "photon budget %g is not a non-negative number",
+                          o->photons);
+    if (!isfinite(o->phase_error_rad) || o->phase_error_rad > 10)
+        return util_error(UTIL_EUSAGE, "phase error %g rad is out of range",
+                          o->phase_error_rad);
+    if (o->propagation != SIM_PROP_IDEAL &&
+        fabs(s->fourier_pitch_m - s->pitch_m) > 1e-12 * s->pitch_m)
+        return util_error(UTIL_EUSAGE, "free-space propagation keeps one grid: the Fourier "
+                          "pitch %g um must equal the sample pitch %g um (use --propagation "
+                          "ideal)", 1e6 * s->fourier_pitch_m, 1e6 * s->pitch_m);
     sim *m = calloc(1, sizeof *m);
     if (!m)
         return util_error(UTIL_ENOMEM, "out of memory");
+    const compiler_profile *p = &s->profile;
+    const size_t M = s->m, n = s->n;
     m->s = s;
+    m->o = *o;
     m->batch = batch;
-    m->threads = threads < 1 ? 1 : threads;
-    int rc = optics_grid_init(&m->grid, 1, s->m, 1, s->pitch_m, s->wavelength_m);
-    if (!rc)
+    m->noise = o->noise && !p->ideal;
+    int rc = optics_grid_init(&m->grid, 1, M, 1, s->pitch_m, s->wavelength_m);
+    if (!rc && o->propagation == SIM_PROP_IDEAL) {
         rc = optics_lens_plan_alloc(&m->l1, &m->grid, s->focal_m);
-    if (!rc)
-        rc = optics_lens_plan_alloc(&m->l2, optics_lens_plan_output(m->l1), s->focal_m);
+        if (!rc)
+            rc = optics_lens_plan_alloc(&m->l2, optics_lens_plan_output(m->l1), s->focal_m);
+    } else if (!rc) {
+        optics_element *lens = NULL;
+        rc = optics_prop_alloc(&m->free_f, &m->grid, s->focal_m,
+                               o->propagation == SIM_PROP_FRESNEL ? OPTICS_FRESNEL_TF
+                                                                  : OPTICS_ASM_BL);
+        if (!rc)
+            rc = optics_thin_lens_alloc(&lens, s->focal_m, 0);
+        if (!rc && !(m->lens_t = malloc(M * sizeof *m->lens_t)))
+            rc = util_error(UTIL_ENOMEM, "out of memory");
+        if (!rc)
+            rc = optics_element_sample(lens, &m->grid, 1, m->lens_t);
+        optics_element_free(lens);
+    }
     if (!rc)
         rc = optics_field_alloc(&m->field, &m->grid, batch);
     if (!rc)
         rc = optics_field_alloc(&m->ref, &m->grid, 1);
+    if (!rc)
+        rc = calibrate(m);
+    /* Masks with the device's fixed phase errors, from the seed. */
+    size_t K = n_stages(s);
     if (!rc) {
-        m->diff = malloc(batch * s->m * sizeof *m->diff);
-        m->v = malloc(batch * s->n * sizeof *m->v);
-        m->u = malloc(batch * s->n * sizeof *m->u);
+        m->fourier = calloc(K, sizeof *m->fourier);
+        m->image = calloc(K, sizeof *m->image);
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        if (!m->fourier || !m->image || !r)
+            rc = util_error(UTIL_ENOMEM, "out of memory");
+        else
+            gsl_rng_set(r, (unsigned long)optics_field_seed(o->seed, UINT64_MAX));
+        double sf = p->ideal ? 0 : o->phase_error_rad >= 0 ? o->phase_error_rad
+                                                            : p->fourier.phase_error_rad;
+        double si = p->ideal ? 0 : o->phase_error_rad >= 0 ? o->phase_error_rad
+                                                            : p->image.phase_error_rad;
+        size_t k = 0;
+        for (size_t c = 0; !rc && c < s->n_chains; c++)
+            for (size_t j = 0; !rc && j < s->chains[c].count; j++, k++) {
+                const compiler_stage *st = &s->chains[c].stages[j];
+                if (!(m->fourier[k] = with_errors(&st->fourier, sf, r)) ||
+                    (st->image && !(m->image[k] = with_errors(st->image, si, r))))
+                    rc = util_error(UTIL_ENOMEM, "out of memory");
+            }
+        gsl_rng_free(r);
+    }
+    if (!rc) {
+        m->diff = malloc(batch * M * sizeof *m->diff);
+        m->v = malloc(batch * n * sizeof *m->v);
+        m->u = malloc(batch * n * sizeof *m->u);
         m->scale = malloc(batch * sizeof *m->scale);
         if (!m->diff || !m->v || !m->u || !m->scale)
             rc = util_error(UTIL_ENOMEM, "out of memory for a batch of %zu", batch);
+    }
+    if (!rc && m->noise) {
+        /* Camera: pixels centred like samples; the exposure and QE of the profile. */
+        const compiler_camera *c = &p->camera;
+        double power = p->laser_power_w;
+        if (o->photons > 0)
+            power = o->photons * OPTICS_PLANCK * OPTICS_C /
+                    (s->wavelength_m * c->exposure_s);
+        m->cam = (optics_camera){.wavelength_m = s->wavelength_m, .exposure_s = c->exposure_s,
+                                 .qe = c->quantum_efficiency, .dark_e_per_s = c->dark_current_e_per_s,
+                                 .read_noise_e = c->read_noise_e, .full_well_e = c->full_well_e,
+                                 .adc_bits = c->adc_bits, .shot_noise = 1, .seed = o->seed};
+        m->px = (optics_pixels){.npx = c->pixels, .npy = 1, .pitch_m = c->pitch_m,
+                                .fill = c->fill};
+        m->w_per_e = OPTICS_PLANCK * OPTICS_C /
+                     (s->wavelength_m * c->exposure_s * c->quantum_efficiency);
+        m->plus = malloc(batch * M * sizeof *m->plus);
+        m->minus = malloc(batch * M * sizeof *m->minus);
+        m->pp = malloc(batch * c->pixels * sizeof *m->pp);
+        m->pm = malloc(batch * c->pixels * sizeof *m->pm);
+        m->ep = malloc(batch * c->pixels * sizeof *m->ep);
+        m->em = malloc(batch * c->pixels * sizeof *m->em);
+        if (!m->plus || !m->minus || !m->pp || !m->pm || !m->ep || !m->em)
+            rc = util_error(UTIL_ENOMEM, "out of memory for the camera");
+        m->power_w = power;
     }
     if (rc) {
         sim_free(m);
@@ -75,7 +239,78 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, int threads)
     return UTIL_OK;
 }
 
-int sim_run(sim *m, size_t batch, const double *x, double *y)
+size_t sim_saturated(const sim *m) { return m->saturated; }
+
+/* One 4f stage by free-space propagation: f, thin lens, f, mask, f, thin lens, f. */
+static int free_space_4f(sim *m, const double complex *mask)
+{
+    int rc;
+    if ((rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
+        (rc = optics_field_multiply(m->field, m->lens_t)) ||
+        (rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
+        (rc = optics_field_multiply(m->field, mask)) ||
+        (rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
+        (rc = optics_field_multiply(m->field, m->lens_t)) ||
+        (rc = optics_prop_apply(m->free_f, m->field, m->field)))
+        return rc;
+    return UTIL_OK;
+}
+
+/* Camera: both homodyne ports integrated over pixels, detected with noise, and the
+ * difference converted back to W/m per sample on the chain's read-out samples. */
+static int detect(sim *m, size_t batch, size_t first, size_t chain)
+{
+    const compiler_system *s = m->s;
+    const size_t M = s->m, P = m->px.npx;
+    int rc = optics_homodyne(m->field, m->ref, m->plus, m->minus, NULL);
+    if (rc)
+        return rc;
+    if ((rc = optics_pixels_integrate(&m->field->g, batch, m->plus, &m->px, m->pp)) ||
+        (rc = optics_pixels_integrate(&m->field->g, batch, m->minus, &m->px, m->pm)))
+        return rc;
+    /* Each row, port and chain draws its own noise: seed from (seed, row, chain, port). */
+    for (size_t b = 0; b < batch; b++) {
+        for (int port = 0; port < 2; port++) {
+            optics_camera c = m->cam;
+            c.seed = optics_field_seed(optics_field_seed(m->o.seed, first + b),
+                                       2 * chain + (size_t)port);
+            double *pw = (port ? m->pm : m->pp) + b * P, *e = (port ? m->em : m->ep) + b * P;
+            for (size_t i = 0; i < P; i++)
+                pw[i] = pw[i] > 0 ? pw[i] : 0;
+            uint32_t *codes = NULL;
+            if (c.adc_bits > 0 && !(codes = malloc(P * sizeof *codes)))
+                return util_error(UTIL_ENOMEM, "out of memory");
+            if ((rc = optics_detect(&c, 1, P, pw, e, codes))) {
+                free(codes);
+                return rc;
+            }
+            for (size_t i = 0; i < P; i++) {
+                if (e[i] >= c.full_well_e)
+                    m->saturated++;
+                if (codes)
+                    e[i] = codes[i] * c.full_well_e / (ldexp(1.0, c.adc_bits) - 1);
+                /* Subtract the mean dark signal, as a calibrated camera does. */
+                e[i] -= c.dark_e_per_s * c.exposure_s;
+            }
+            free(codes);
+        }
+        /* Back to W/m per sample: electrons → watts on the pixel → per pixel width. */
+        const double width = m->px.pitch_m * m->px.fill;
+        for (size_t j = 0; j < M; j++) {
+            double x = optics_coord_m(j, M, s->pitch_m);
+            long i = lround(x / m->px.pitch_m) + (long)optics_axis_index(P);
+            double d = 0;
+            if (i >= 0 && (size_t)i < P)
+                d = (m->ep[b * P + (size_t)i] - m->em[b * P + (size_t)i]) * m->w_per_e /
+                    (width > 0 ? width : 1);
+            m->diff[b * M + j] = d;
+        }
+    }
+    return UTIL_OK;
+}
+
+int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
+            double *chain_in, double *chain_out)
 {
     const compiler_system *s = m->s;
     const size_t n = s->n, M = s->m;
@@ -84,6 +319,10 @@ int sim_run(sim *m, size_t batch, const double *x, double *y)
         return util_error(UTIL_EUSAGE, "batch %zu exceeds the simulation's %zu", batch,
                           m->batch);
     m->field->nb = batch;
+    /* The input field for a full-scale pixel: the laser power spread over M samples. */
+    double e0 = s->field_amplitude;
+    if (m->noise)
+        e0 = sqrt(m->power_w / ((double)M * s->pitch_m));
     /* Input electronics: standardise and zero-pad. */
     for (size_t b = 0; b < batch; b++) {
         double *v = m->v + b * n;
@@ -93,12 +332,15 @@ int sim_run(sim *m, size_t batch, const double *x, double *y)
         }
         memset(v + s->n_in, 0, (n - s->n_in) * sizeof *v);
     }
+    size_t kk = 0;
     for (size_t c = 0; c < s->n_chains; c++) {
         const compiler_chain *ch = &s->chains[c];
+        if (chain_in)
+            memcpy(chain_in + c * batch * n, m->v, batch * n * sizeof *m->v);
         /* Encode: u = a ⊙ v + a_bias, scaled to the modulator's range, each component
          * on its two samples of the symmetric extension (layout parity 0). */
-        optics_field_zero(m->field);
         m->field->g = m->grid;
+        optics_field_zero(m->field);
         for (size_t b = 0; b < batch; b++) {
             double *u = m->u + b * n, smax = 0;
             for (size_t j = 0; j < n; j++) {
@@ -109,38 +351,50 @@ int sim_run(sim *m, size_t batch, const double *x, double *y)
             double complex *e = optics_field_slice(m->field, b);
             if (smax > 0)
                 for (size_t j = 0; j < n; j++) {
-                    double t = s->field_amplitude * u[j] / smax;
+                    double t = e0 * u[j] / smax;
                     e[compiler_layout(n, 0, j, 0)] = t;
                     e[compiler_layout(n, 0, j, 1)] = t;
                 }
         }
-        /* The optics: per stage, the image-plane mask then lens, Fourier mask, lens. */
-        for (size_t k = 0; k < ch->count; k++) {
-            const compiler_stage *st = &ch->stages[k];
-            if (st->image && (rc = optics_field_multiply(m->field, st->image->realised)))
+        /* The optics, stage by stage: image-plane mask, then the 4f pass. */
+        for (size_t k = 0; k < ch->count; k++, kk++) {
+            if (m->image[kk] && (rc = optics_field_multiply(m->field, m->image[kk])))
                 return rc;
-            if ((rc = optics_4f_apply(m->l1, st->fourier.realised, m->l2, m->field,
-                                      m->field)))
+            rc = m->l1 ? optics_4f_apply(m->l1, m->fourier[kk], m->l2, m->field, m->field)
+                       : free_space_4f(m, m->fourier[kk]);
+            if (rc)
                 return rc;
         }
-        /* Balanced homodyne against a reference phased to the chain's constant. */
-        double complex r = ch->ref_amplitude * cexp(I * carg(ch->g));
+        /* Balanced homodyne against a reference phased to the chain's constant, as
+         * strong as a full-scale input pixel. */
+        double complex gc = cpow(m->g4f, (double)ch->count);
+        double ramp = ch->ref_amplitude * e0 / s->field_amplitude;
+        double complex r = ramp * cexp(I * carg(gc));
         for (size_t k = 0; k < M; k++)
             m->ref->data[k] = r;
         m->ref->g = m->field->g;
-        if ((rc = optics_homodyne(m->field, m->ref, NULL, NULL, m->diff)))
+        if (m->noise)
+            rc = detect(m, batch, first, c);
+        else
+            rc = optics_homodyne(m->field, m->ref, NULL, NULL, m->diff);
+        if (rc)
             return rc;
-        /* Electronics after: gain, folded bias, ReLU, permutation. */
+        /* Electronics after: gain (for the light level in use), folded bias, ReLU,
+         * permutation. */
+        double gain = ch->gain * (s->field_amplitude / e0) * (s->field_amplitude / e0) *
+                      cabs(ch->g) / cabs(gc);
         for (size_t b = 0; b < batch; b++) {
             double *u = m->u + b * n, *v = m->v + b * n;
             const double *d = m->diff + b * M;
             for (size_t j = 0; j < n; j++) {
-                double val = m->scale[b] * ch->gain * d[ch->pixel[j]] + ch->bias[j];
+                double val = m->scale[b] * gain * d[ch->pixel[j]] + ch->bias[j];
                 u[j] = ch->relu && val < 0 ? 0 : val;
             }
             for (size_t j = 0; j < n; j++)
                 v[j] = ch->perm ? u[ch->perm[j]] : u[j];
         }
+        if (chain_out)
+            memcpy(chain_out + c * batch * n, m->v, batch * n * sizeof *m->v);
     }
     for (size_t b = 0; b < batch; b++)
         memcpy(y + b * s->n_out, m->v + b * n, s->n_out * sizeof *y);
@@ -153,6 +407,21 @@ int sim_reference(const compiler_system *s, size_t batch, const double *x, doubl
     if (!w)
         return UTIL_ENOMEM;
     int rc = acdc_model_forward(s->model, w, batch, x, y);
+    acdc_work_free(w);
+    return rc;
+}
+
+int sim_reference_chain(const compiler_system *s, size_t c, size_t batch, const double *v,
+                        double *y)
+{
+    const compiler_chain *ch = &s->chains[c];
+    /* A view of the model's layers first .. first+count−1 as a model of its own. */
+    acdc_model view = {.n = s->n, .n_in = s->n, .n_out = s->n, .n_layers = ch->count,
+                       .layers = s->model->layers + ch->first};
+    acdc_work *w = acdc_work_alloc(&view, batch, 0, 1, FFTW_ESTIMATE);
+    if (!w)
+        return UTIL_ENOMEM;
+    int rc = acdc_model_forward(&view, w, batch, v, y);
     acdc_work_free(w);
     return rc;
 }

@@ -1,32 +1,71 @@
 /* sim/run.h -- running light through a compiled system.
  *
  * The honesty rule: the optical output is produced by the optics library alone —
- * fields on the input modulator, Fourier-transform lenses, masks, homodyne detection —
- * plus the electronics the compiler specified (encode, gain, bias, ReLU, permutation).
- * Nothing here calls the numeric ACDC path or a DCT; the model copy in the system is
- * only ever used as the reference (sim_reference()).
+ * fields on the input modulator, lenses, free space, masks, homodyne detection on a
+ * camera — plus the electronics the compiler specified (encode, gain, bias, ReLU,
+ * permutation).  Nothing here calls the numeric ACDC path or a DCT to produce it; the
+ * model copy in the system is used only by sim_reference() and sim_reference_chain(),
+ * the ideal against which the light is compared.
  */
 #ifndef SIM_RUN_H
 #define SIM_RUN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "compiler/system.h"
 
+/* How light gets from one plane to the next. */
+enum sim_propagation {
+    SIM_PROP_IDEAL = 0,  /* ideal Fourier-transform lenses (optics_lens_*) */
+    SIM_PROP_FRESNEL,    /* free space f (Fresnel transfer function), thin lens, free
+                            space f: needs equal pitches in every plane */
+    SIM_PROP_ASM         /* as fresnel, with the band-limited angular spectrum (exact
+                            scalar diffraction, 2x padding) */
+};
+
+typedef struct sim_options {
+    enum sim_propagation propagation;
+    int noise;                 /* 1: camera noise (shot, dark, read, full well, ADC) as the
+                                  profile says; 0: noise-free detection.  An ideal profile
+                                  never adds noise. */
+    double phase_error_rad;    /* rms phase error of every mask pixel, drawn once per
+                                  simulation (a fixed device); < 0: the profile's value */
+    double photons;            /* photons per inference on the input modulator at full
+                                  scale (sets the laser power); 0: the profile's power */
+    uint64_t seed;             /* for phase errors and noise; results depend on the seed
+                                  and the input's index only, not on threads or batching */
+    int threads;
+} sim_options;
+
+/* Default options: ideal lenses, noise on, profile values, seed 1, one thread. */
+sim_options sim_options_default(void);
+
 typedef struct sim sim;
 
-/* Prepares a simulation of system s (lens plans, masks sampled, buffers) for batches of
- * up to `batch` inputs with `threads` threads.  The system must outlive the simulation.
- * *out receives a new simulation; caller frees with sim_free().
- * Errors: UTIL_EUSAGE, UTIL_ENOMEM. */
-int sim_alloc(sim **out, const compiler_system *s, size_t batch, int threads);
+/* Prepares a simulation of system s (plans, masks with errors, buffers) for batches of
+ * up to `batch` inputs.  The system must outlive the simulation.  *out receives a new
+ * simulation; caller frees with sim_free().  Errors: UTIL_EUSAGE (bad options; fresnel
+ * or asm with unequal pitches), UTIL_ENOMEM. */
+int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_options *o);
 void sim_free(sim *m);
 
-/* y (batch × n_out) = the optical system applied to x (batch × n_in), with ideal
- * Fourier-transform lenses and the realised (quantised) masks, noise-free detection. */
-int sim_run(sim *m, size_t batch, const double *x, double *y);
+/* y (batch × n_out) = the optical system applied to x (batch × n_in).  first is the
+ * index of x's first row in the whole data set (it seeds the noise of each row).
+ * If chain_out is not NULL it receives each chain's output (n_chains × batch × n) and
+ * chain_in each chain's electronic input (same shape), for per-stage fidelity. */
+int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
+            double *chain_in, double *chain_out);
+
+/* Counts of saturated camera pixels since sim_alloc (a sign the exposure is too long). */
+size_t sim_saturated(const sim *m);
 
 /* y = the numeric reference: the model copy in the system, through models/. */
 int sim_reference(const compiler_system *s, size_t batch, const double *x, double *y);
+
+/* The numeric reference of chain c alone, from its electronic input v (batch × n) to its
+ * output after ReLU and permutation (batch × n). */
+int sim_reference_chain(const compiler_system *s, size_t c, size_t batch, const double *v,
+                        double *y);
 
 #endif

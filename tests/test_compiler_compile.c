@@ -54,7 +54,8 @@ static compiler_profile ideal(void)
 }
 
 /* The compiled system, run through the optics library, against the model. */
-static double optical_error(const acdc_model *m, const compiler_profile *p, double *gout)
+static double optical_error_prop(const acdc_model *m, const compiler_profile *p,
+                                 double *gout, enum sim_propagation prop)
 {
     compiler_system *s;
     int rc = compiler_compile(m, p, &s);
@@ -66,10 +67,12 @@ static double optical_error(const acdc_model *m, const compiler_profile *p, doub
     fill(x, batch * m->n_in, 2.2);
     x[0] = 0; /* an all-zero row too: output = folded biases */
     sim *sm;
-    assert_int_equal(sim_alloc(&sm, s, batch, 2), 0);
+    sim_options o = sim_options_default();
+    o.propagation = prop;
+    assert_int_equal(sim_alloc(&sm, s, batch, &o), 0);
     for (size_t i = 0; i < m->n_in; i++)
         x[i] = m->in_mean ? m->in_mean[i] : 0;
-    assert_int_equal(sim_run(sm, batch, x, yo), 0);
+    assert_int_equal(sim_run(sm, batch, 0, x, yo, NULL, NULL), 0);
     assert_int_equal(sim_reference(s, batch, x, yr), 0);
     double err = 0, mag = 0;
     for (size_t i = 0; i < batch * m->n_out; i++) {
@@ -84,6 +87,11 @@ static double optical_error(const acdc_model *m, const compiler_profile *p, doub
     free(yo);
     free(yr);
     return err / (mag > 0 ? mag : 1);
+}
+
+static double optical_error(const acdc_model *m, const compiler_profile *p, double *gout)
+{
+    return optical_error_prop(m, p, gout, SIM_PROP_IDEAL);
 }
 
 static void test_grouping(void **state)
@@ -188,6 +196,13 @@ static void test_ideal_system_reproduces_model(void **state)
         if (err > 1e-9)
             fail_msg("n = %zu '%s': relative error %g > 1e-9", cases[t].n, cases[t].pattern,
                      err);
+        /* The same through free space and thin lenses (Fresnel transfer function). */
+        err = optical_error_prop(m, &p, NULL, SIM_PROP_FRESNEL);
+        print_message("# n = %zu layers '%s': fresnel + thin lenses, relative error %.2e\n",
+                      cases[t].n, cases[t].pattern, err);
+        if (err > 1e-9)
+            fail_msg("n = %zu '%s' fresnel: relative error %g > 1e-9", cases[t].n,
+                     cases[t].pattern, err);
         acdc_model_free(m);
     }
 }
@@ -217,10 +232,11 @@ static void test_system_file_round_trip(void **state)
     /* Same output from the file as from memory. */
     double x[6] = {0.3, -1.2, 2.0, 0.7, -0.1, 0.9}, y1[4], y2[4];
     sim *a, *b;
-    assert_int_equal(sim_alloc(&a, s, 1, 1), 0);
-    assert_int_equal(sim_alloc(&b, r, 1, 1), 0);
-    assert_int_equal(sim_run(a, 1, x, y1), 0);
-    assert_int_equal(sim_run(b, 1, x, y2), 0);
+    sim_options o = sim_options_default();
+    assert_int_equal(sim_alloc(&a, s, 1, &o), 0);
+    assert_int_equal(sim_alloc(&b, r, 1, &o), 0);
+    assert_int_equal(sim_run(a, 1, 0, x, y1, NULL, NULL), 0);
+    assert_int_equal(sim_run(b, 1, 0, x, y2, NULL, NULL), 0);
     assert_memory_equal(y1, y2, sizeof y1);
     sim_free(a);
     sim_free(b);
