@@ -510,7 +510,7 @@ static void format_quantity(char *buf, size_t n, double v, enum kind kind)
     /* prefer the largest unit in which the number is >= 1, then any that is exact */
     int best = 0;
     for (int i = 0; u[i].name; i++)
-        if (fabs(v) >= u[i].factor)
+        if (fabs(v) >= u[i].factor || (v == 0 && u[i].factor == 1))
             best = i;
     if (spell(num, sizeof num, v, u[best].factor)) {
         snprintf(buf, n, "%s %s", num, u[best].name);

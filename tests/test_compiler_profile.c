@@ -1,0 +1,651 @@
+/* tests/test_compiler_profile.c -- device profiles: built-ins, INI round trip, base and
+ * overrides, range checks, every parser error path, robustness against garbage. */
+#include "tests/testutil.h"
+
+#include "compiler/profile.h"
+#include "util/error.h"
+
+#include <dirent.h>
+#include <float.h>
+
+/* Writes text (len bytes) to a scratch file and returns its path (slot 0). */
+static const char *scratch(const char *name, const char *text, size_t len)
+{
+    const char *path = test_path(0, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+static const char *scratch_text(const char *name, const char *text)
+{
+    return scratch(name, text, strlen(text));
+}
+
+static void modulator_equal(const compiler_modulator *a, const compiler_modulator *b)
+{
+    assert_string_equal(a->name, b->name);
+    assert_int_equal(a->modulation, b->modulation);
+    assert_true(a->pitch_m == b->pitch_m);
+    assert_true(a->fill == b->fill);
+    assert_int_equal(a->pixels, b->pixels);
+    assert_int_equal(a->amplitude_bits, b->amplitude_bits);
+    assert_int_equal(a->phase_bits, b->phase_bits);
+    assert_true(a->phase_error_rad == b->phase_error_rad);
+}
+
+/* Exact equality of every field (doubles compared with ==: the round trip is exact). */
+static void profile_equal(const compiler_profile *a, const compiler_profile *b)
+{
+    assert_string_equal(a->name, b->name);
+    assert_int_equal(a->ideal, b->ideal);
+    assert_true(a->wavelength_m == b->wavelength_m);
+    assert_true(a->laser_power_w == b->laser_power_w);
+    modulator_equal(&a->input, &b->input);
+    modulator_equal(&a->fourier, &b->fourier);
+    modulator_equal(&a->image, &b->image);
+    const compiler_camera *c = &a->camera, *d = &b->camera;
+    assert_string_equal(c->name, d->name);
+    assert_true(c->pitch_m == d->pitch_m);
+    assert_true(c->fill == d->fill);
+    assert_int_equal(c->pixels, d->pixels);
+    assert_true(c->quantum_efficiency == d->quantum_efficiency);
+    assert_true(c->full_well_e == d->full_well_e);
+    assert_true(c->read_noise_e == d->read_noise_e);
+    assert_true(c->dark_current_e_per_s == d->dark_current_e_per_s);
+    assert_int_equal(c->adc_bits, d->adc_bits);
+    assert_true(c->exposure_s == d->exposure_s);
+    assert_true(a->max_focal_m == b->max_focal_m);
+    assert_true(a->max_na == b->max_na);
+    assert_true(a->max_length_m == b->max_length_m);
+}
+
+/* Asserts that msg starts with "'path':line: " and contains every needle. */
+static void assert_message(const char *msg, const char *path, int line, const char *needle)
+{
+    char head[700];
+    snprintf(head, sizeof head, "'%s':%d: ", path, line);
+    if (strncmp(msg, head, strlen(head)))
+        fail_msg("message '%s' does not start with '%s'", msg, head);
+    if (needle && !strstr(msg, needle))
+        fail_msg("message '%s' does not name '%s'", msg, needle);
+}
+
+/* ---------------------------------------------------------------------------------- */
+
+static void test_builtins_check(void **state)
+{
+    (void)state;
+    int n = 0;
+    for (const char *const *name = compiler_profile_names(); *name; name++, n++) {
+        compiler_profile p;
+        memset(&p, 0xa5, sizeof p);
+        assert_int_equal(compiler_profile_builtin(*name, &p), 0);
+        assert_string_equal(p.name, *name);
+        if (compiler_profile_check(&p))
+            fail_msg("built-in '%s' fails its check: %s", *name, util_errmsg());
+        assert_int_equal(p.ideal, !strcmp(*name, "ideal"));
+        /* the design rules of real devices */
+        if (!p.ideal) {
+            assert_close(p.max_focal_m, 2, 0);
+            assert_close(p.max_na, 0.1, 0);
+            assert_close(p.max_length_m, 10, 0);
+            /* lens NA for the Fourier pitch, lambda / (2 pitch), inside the rule */
+            assert_true(p.wavelength_m / (2 * p.fourier.pitch_m) <= p.max_na);
+        }
+    }
+    assert_true(n >= 4);
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin("slm9", &p), UTIL_EUSAGE);
+    assert_non_null(strstr(util_errmsg(), "'slm9'"));
+    assert_non_null(strstr(util_errmsg(), "amplitude-slm"));
+    assert_int_equal(compiler_profile_builtin(NULL, &p), UTIL_EUSAGE);
+}
+
+static void test_builtin_values(void **state)
+{
+    (void)state;
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin("ideal", &p), 0);
+    assert_int_equal(p.fourier.modulation, COMPILER_MOD_COMPLEX);
+    assert_int_equal(p.fourier.phase_bits, 0);
+    assert_int_equal(p.fourier.amplitude_bits, 0);
+    assert_close(p.fourier.phase_error_rad, 0, 0);
+    assert_close(p.camera.read_noise_e, 0, 0);
+    assert_close(p.camera.dark_current_e_per_s, 0, 0);
+    assert_int_equal(p.camera.adc_bits, 0);
+    assert_close(p.wavelength_m, 633e-9, 1e-21);
+    assert_close(p.laser_power_w, 1e-3, 1e-18);
+
+    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    assert_int_equal(p.fourier.modulation, COMPILER_MOD_PHASE);
+    assert_int_equal(p.fourier.phase_bits, 8);
+    assert_true(p.fourier.phase_error_rad > 0 && p.fourier.phase_error_rad < 0.1);
+    /* double-phase encoding of a Fashion-MNIST layer needs 2 x 2 x 784 pixels */
+    assert_true(p.fourier.pixels >= 2 * 2 * 784);
+    assert_close(p.camera.quantum_efficiency, 0.8, 1e-12);
+    assert_close(p.camera.full_well_e, 30000, 0);
+    assert_close(p.camera.read_noise_e, 1.5, 0);
+    assert_close(p.camera.dark_current_e_per_s, 0.5, 0);
+    assert_true(p.camera.adc_bits >= 12 && p.camera.adc_bits <= 16);
+
+    assert_int_equal(compiler_profile_builtin("amplitude-slm", &p), 0);
+    assert_int_equal(p.fourier.modulation, COMPILER_MOD_AMPLITUDE);
+    assert_int_equal(p.image.modulation, COMPILER_MOD_AMPLITUDE);
+    assert_int_equal(p.fourier.amplitude_bits, 8);
+    assert_int_equal(p.input.modulation, COMPILER_MOD_PHASE);
+
+    assert_int_equal(compiler_profile_builtin("doe", &p), 0);
+    assert_int_equal(p.fourier.modulation, COMPILER_MOD_PHASE);
+    assert_int_equal(p.fourier.phase_bits, 4);
+    assert_close(p.fourier.fill, 1, 0);
+    assert_close(p.fourier.phase_error_rad, 0.05, 1e-15);
+}
+
+/* write -> read gives every field back exactly, for the built-ins and awkward values */
+static void test_round_trip(void **state)
+{
+    (void)state;
+    const char *path = test_path(1, "round.ini");
+    for (const char *const *name = compiler_profile_names(); *name; name++) {
+        compiler_profile p, q;
+        assert_int_equal(compiler_profile_builtin(*name, &p), 0);
+        if (compiler_profile_write_ini(&p, path))
+            fail_msg("%s", util_errmsg());
+        memset(&q, 0, sizeof q);
+        if (compiler_profile_read(path, &q))
+            fail_msg("%s", util_errmsg());
+        profile_equal(&p, &q);
+    }
+    /* values that print badly in any unit: the writer must still be exact */
+    compiler_profile p, q;
+    assert_int_equal(compiler_profile_builtin("doe", &p), 0);
+    snprintf(p.name, sizeof p.name, "lab bench 3 (µ-optics, rev. 2.385)");
+    snprintf(p.camera.name, sizeof p.camera.name, "%s", "");
+    p.wavelength_m = 632.991e-9 / 3;
+    p.laser_power_w = nextafter(2.385e-7, 1);
+    p.input.pitch_m = 1.0 / 3 * 1e-5;
+    p.fourier.fill = 0.1 + 0.2;
+    p.fourier.phase_error_rad = M_PI / 7;
+    p.image.modulation = COMPILER_MOD_COMPLEX;
+    p.image.pixels = 16777216;
+    p.image.amplitude_bits = 16;
+    p.camera.exposure_s = 1.0 / 7;
+    p.camera.full_well_e = 12345.678901234567;
+    p.camera.dark_current_e_per_s = 2.385e-3;
+    p.camera.read_noise_e = 0;
+    p.max_na = 0.1 + 1e-16;
+    p.max_length_m = DBL_MIN * 1e10;
+    assert_int_equal(compiler_profile_check(&p), 0);
+    assert_int_equal(compiler_profile_write_ini(&p, path), 0);
+    memset(&q, 0, sizeof q);
+    if (compiler_profile_read(path, &q))
+        fail_msg("%s", util_errmsg());
+    profile_equal(&p, &q);
+    /* and again: the written file is a fixed point */
+    compiler_profile r;
+    assert_int_equal(compiler_profile_write_ini(&q, path), 0);
+    assert_int_equal(compiler_profile_read(path, &r), 0);
+    profile_equal(&p, &r);
+}
+
+/* The writer replaces the file by rename: no temporary files remain, an invalid profile
+ * writes nothing, an unwritable place is an I/O error naming the path. */
+static void test_write_atomic(void **state)
+{
+    (void)state;
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    const char *path = test_path(1, "atomic.ini");
+    const char *dirpath = test_path(2, "");
+    scratch_text("atomic.ini", "old contents\n");
+    assert_int_equal(compiler_profile_write_ini(&p, path), 0);
+    compiler_profile q;
+    assert_int_equal(compiler_profile_read(path, &q), 0);
+    profile_equal(&p, &q);
+    DIR *d = opendir(dirpath);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".tmp."))
+            fail_msg("temporary file '%s' left behind", e->d_name);
+    closedir(d);
+
+    p.fourier.fill = 1.5;
+    const char *bad = test_path(1, "never.ini");
+    unlink(bad);
+    assert_int_equal(compiler_profile_write_ini(&p, bad), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "'fourier.fill'"));
+    assert_int_equal(access(bad, F_OK), -1);
+
+    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    assert_int_equal(compiler_profile_write_ini(&p, "/nonexistent-dir/x.ini"), UTIL_EIO);
+    assert_non_null(strstr(util_errmsg(), "/nonexistent-dir/x.ini"));
+}
+
+/* base = slm8 with single overrides, in any order, with devices per section */
+static void test_base_and_override(void **state)
+{
+    (void)state;
+    const char *path = scratch_text("base.ini",
+                                    "; overrides come before the base on purpose\n"
+                                    "[fourier]\n"
+                                    "phase_bits = 6\n"
+                                    "pitch = 8um\n"
+                                    "[profile]\n"
+                                    "name = bench\n"
+                                    "base = slm8\n"
+                                    "[camera]\n"
+                                    "  exposure = 2 ms   ; indented, with a comment\n"
+                                    "  full_well = 20000 e-\n"
+                                    "dark_current = 0.06 e-/s\n"
+                                    "read_noise = 1.1\n"
+                                    "[laser]\n"
+                                    "wavelength: 0.532 µm\n"
+                                    "[image]\n"
+                                    "device = doe-phase4\n"
+                                    "phase_bits = 3\n"
+                                    "[rules]\n"
+                                    "max_na = 0.05\n");
+    compiler_profile want, got;
+    assert_int_equal(compiler_profile_builtin("slm8", &want), 0);
+    snprintf(want.name, sizeof want.name, "bench");
+    want.fourier.phase_bits = 6;
+    want.fourier.pitch_m = 8 * 1e-6;
+    want.camera.exposure_s = 2 * 1e-3;
+    want.camera.full_well_e = 20000;
+    want.camera.dark_current_e_per_s = 0.06;
+    want.camera.read_noise_e = 1.1;
+    want.wavelength_m = 0.532 * 1e-6;
+    compiler_profile doe;
+    assert_int_equal(compiler_profile_builtin("doe", &doe), 0);
+    want.image = doe.fourier;
+    want.image.phase_bits = 3;
+    want.max_na = 0.05;
+    if (compiler_profile_read(path, &got))
+        fail_msg("%s", util_errmsg());
+    profile_equal(&want, &got);
+
+    /* the shipped example reads and differs from its base */
+    compiler_profile lab, slm8;
+    if (compiler_profile_read("examples/profiles/lab-slm.ini", &lab))
+        fail_msg("%s", util_errmsg());
+    assert_int_equal(compiler_profile_builtin("slm8", &slm8), 0);
+    assert_string_not_equal(lab.name, "slm8");
+    assert_true(lab.camera.exposure_s != slm8.camera.exposure_s ||
+                lab.fourier.phase_bits != slm8.fourier.phase_bits);
+}
+
+/* A file without base must give every value, except those its device keys fill */
+static void test_complete_without_base(void **state)
+{
+    (void)state;
+    compiler_profile p, q;
+    assert_int_equal(compiler_profile_builtin("amplitude-slm", &p), 0);
+    const char *path = test_path(1, "complete.ini");
+    assert_int_equal(compiler_profile_write_ini(&p, path), 0);
+    /* drop the exposure line: now the file is incomplete */
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char text[8192] = "", line[256];
+    int lines = 0;
+    while (fgets(line, sizeof line, f)) {
+        lines++;
+        if (strncmp(line, "exposure", 8))
+            strcat(text, line);
+    }
+    fclose(f);
+    const char *cut = scratch_text("incomplete.ini", text);
+    assert_int_equal(compiler_profile_read(cut, &q), UTIL_EDATA);
+    assert_message(util_errmsg(), cut, lines - 1, "'camera.exposure'");
+
+    /* a device key stands for its whole section */
+    const char *dev = scratch_text("devices.ini",
+                                   "[profile]\nname = made of parts\nideal = no\n"
+                                   "[laser]\ndevice = dpss532\n"
+                                   "[input]\ndevice = lcos-phase8\n"
+                                   "[fourier]\ndevice = dmd-amplitude8\n"
+                                   "[image]\ndevice = dmd-amplitude8\n"
+                                   "[camera]\ndevice = scmos\n"
+                                   "[rules]\nmax_focal = 2 m\nmax_na = 0.1\nmax_length = 10 m\n");
+    if (compiler_profile_read(dev, &q))
+        fail_msg("%s", util_errmsg());
+    snprintf(p.name, sizeof p.name, "made of parts");
+    profile_equal(&p, &q);
+}
+
+static void test_set(void **state)
+{
+    (void)state;
+    compiler_profile p, want;
+    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    want = p;
+    assert_int_equal(compiler_profile_set(&p, "fourier.phase_bits=6"), 0);
+    assert_int_equal(compiler_profile_set(&p, "camera.exposure=2 ms"), 0);
+    assert_int_equal(compiler_profile_set(&p, "  laser.wavelength =  532nm "), 0);
+    assert_int_equal(compiler_profile_set(&p, "profile.ideal=yes"), 0);
+    assert_int_equal(compiler_profile_set(&p, "image.modulation=amplitude"), 0);
+    assert_int_equal(compiler_profile_set(&p, "camera.full_well=2.385e4 e-"), 0);
+    assert_int_equal(compiler_profile_set(&p, "input.phase_error=1 deg"), 0);
+    assert_int_equal(compiler_profile_set(&p, "profile.name=bench 2"), 0);
+    want.fourier.phase_bits = 6;
+    want.camera.exposure_s = 2 * 1e-3;
+    want.wavelength_m = 532 * 1e-9;
+    want.ideal = 1;
+    want.image.modulation = COMPILER_MOD_AMPLITUDE;
+    want.camera.full_well_e = 2.385e4;
+    want.input.phase_error_rad = M_PI / 180;
+    snprintf(want.name, sizeof want.name, "bench 2");
+    profile_equal(&p, &want);
+    assert_int_equal(compiler_profile_check(&p), 0);
+
+    /* errors leave the profile untouched and name the key */
+    static const struct {
+        const char *assignment, *needle;
+    } bad[] = {
+        {"fourier.phase_bits", "section.key=value"},
+        {"phase_bits=6", "section.key=value"},
+        {"lens.focal=1 m", "'lens'"},
+        {"fourier.pich=8 um", "'pich'"},
+        {"fourier.phase_bits=17", "'fourier.phase_bits'"},
+        {"camera.exposure=2", "'camera.exposure'"},
+        {"camera.exposure=2 m", "'camera.exposure'"},
+        {"camera.exposure=nan ms", "'camera.exposure'"},
+        {"fourier.fill=1.0001", "'fourier.fill'"},
+        {"profile.name=", "'profile.name'"},
+        {"profile.base=slm9", "'profile.base'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        if (compiler_profile_set(&p, bad[i].assignment) != UTIL_EUSAGE)
+            fail_msg("'%s' was accepted", bad[i].assignment);
+        if (!strstr(util_errmsg(), bad[i].needle))
+            fail_msg("'%s': message '%s' lacks '%s'", bad[i].assignment, util_errmsg(),
+                     bad[i].needle);
+        profile_equal(&p, &want);
+    }
+
+    /* base through set resets to the built-in */
+    assert_int_equal(compiler_profile_set(&p, "profile.base=doe"), 0);
+    assert_int_equal(compiler_profile_builtin("doe", &want), 0);
+    profile_equal(&p, &want);
+}
+
+/* compiler_profile_check names the value at fault */
+static void test_check(void **state)
+{
+    (void)state;
+    compiler_profile p0, p;
+    assert_int_equal(compiler_profile_builtin("slm8", &p0), 0);
+#define BAD(stmt, needle)                                                                  \
+    do {                                                                                   \
+        p = p0;                                                                            \
+        stmt;                                                                              \
+        assert_int_equal(compiler_profile_check(&p), UTIL_EDATA);                          \
+        if (!strstr(util_errmsg(), needle))                                                \
+            fail_msg("%s: message '%s' lacks '%s'", #stmt, util_errmsg(), needle);         \
+    } while (0)
+    BAD(p.wavelength_m = NAN, "'laser.wavelength'");
+    BAD(p.wavelength_m = 0, "'laser.wavelength'");
+    BAD(p.laser_power_w = -1e-3, "'laser.power'");
+    BAD(p.laser_power_w = INFINITY, "'laser.power'");
+    BAD(p.fourier.fill = 0, "'fourier.fill'");
+    BAD(p.image.fill = 1.01, "'image.fill'");
+    BAD(p.input.pitch_m = 0, "'input.pitch'");
+    BAD(p.input.pixels = 0, "'input.pixels'");
+    BAD(p.fourier.phase_bits = 17, "'fourier.phase_bits'");
+    BAD(p.fourier.amplitude_bits = -1, "'fourier.amplitude_bits'");
+    BAD(p.fourier.modulation = (enum compiler_modulation)7, "'fourier.modulation'");
+    BAD(p.fourier.phase_error_rad = -0.1, "'fourier.phase_error'");
+    BAD(p.ideal = 2, "'profile.ideal'");
+    BAD(p.camera.quantum_efficiency = 0, "'camera.quantum_efficiency'");
+    BAD(p.camera.full_well_e = 0, "'camera.full_well'");
+    BAD(p.camera.read_noise_e = -1, "'camera.read_noise'");
+    BAD(p.camera.dark_current_e_per_s = NAN, "'camera.dark_current'");
+    BAD(p.camera.adc_bits = 17, "'camera.adc_bits'");
+    BAD(p.camera.exposure_s = 0, "'camera.exposure'");
+    BAD(p.max_focal_m = 0, "'rules.max_focal'");
+    BAD(p.max_na = 1.5, "'rules.max_na'");
+    BAD(p.max_length_m = -1, "'rules.max_length'");
+    BAD(p.name[0] = '\0', "'profile.name'");
+    BAD(snprintf(p.name, sizeof p.name, "a;b"), "'profile.name'");
+    BAD(snprintf(p.camera.name, sizeof p.camera.name, " padded"), "'camera.name'");
+    BAD(p.input.name[3] = '\n', "'input.name'");
+    BAD(memset(p.fourier.name, 'x', sizeof p.fourier.name), "'fourier.name'");
+#undef BAD
+    assert_int_equal(compiler_profile_check(NULL), UTIL_EUSAGE);
+}
+
+/* Every parser error: UTIL_EDATA, "'FILE':LINE: ...", naming the key or section. */
+static void test_file_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int line;
+        const char *needle;
+    } cases[] = {
+        {"[profile]\nname = x\nbase = slm8\n[lenses]\nfocal = 1 m\n", 4, "'[lenses]'"},
+        {"[profile]\nname = x\nbase = slm8\n[ laser ]\n", 4, "'[ laser ]'"},
+        {"[profile]\nname = x\nbase = slm8\n[fourier]\npich = 8 um\n", 5, "'pich'"},
+        {"[profile]\nname = x\nbase = slm8\n[laser]\nwavelength = 633\n", 5,
+         "'laser.wavelength'"},
+        {"[profile]\nname = x\nbase = slm8\n[laser]\nwavelength = 633 ms\n", 5,
+         "'laser.wavelength'"},
+        {"[profile]\nname = x\nbase = slm8\n[laser]\nwavelength = 633 furlongs\n", 5,
+         "'laser.wavelength'"},
+        {"[profile]\nname = x\nbase = slm8\n[laser]\npower = 1 kg\n", 5, "'laser.power'"},
+        {"[profile]\nname = x\nbase = slm8\n[image]\nfill = nan\n", 5, "'image.fill'"},
+        {"[profile]\nname = x\nbase = slm8\n[laser]\npower = inf mW\n", 5, "'laser.power'"},
+        {"[profile]\nname = x\nbase = slm8\n[laser]\npower = NaN W\n", 5, "'laser.power'"},
+        {"[profile]\nname = x\nbase = slm8\n[input]\npitch = -8 um\n", 5, "'input.pitch'"},
+        {"[profile]\nname = x\nbase = slm8\n[input]\npitch = 0 um\n", 5, "'input.pitch'"},
+        {"[profile]\nname = x\nbase = slm8\n[input]\npitch = 0x10 um\n", 5, "'input.pitch'"},
+        {"[profile]\nname = x\nbase = slm8\n[camera]\nexposure = -1 ms\n", 5,
+         "'camera.exposure'"},
+        {"[profile]\nname = x\nbase = slm8\n[fourier]\nphase_bits = 17\n", 5,
+         "'fourier.phase_bits'"},
+        {"[profile]\nname = x\nbase = slm8\n[fourier]\namplitude_bits = -1\n", 5,
+         "'fourier.amplitude_bits'"},
+        {"[profile]\nname = x\nbase = slm8\n[fourier]\nphase_bits = 8.5\n", 5,
+         "'fourier.phase_bits'"},
+        {"[profile]\nname = x\nbase = slm8\n[camera]\nadc_bits = 99\n", 5, "'camera.adc_bits'"},
+        {"[profile]\nname = x\nbase = slm8\n[fourier]\nfill = 1.2\n", 5, "'fourier.fill'"},
+        {"[profile]\nname = x\nbase = slm8\n[fourier]\nfill = 0.9 um\n", 5, "'fourier.fill'"},
+        {"[profile]\nname = x\nbase = slm8\n[camera]\nquantum_efficiency = 0\n", 5,
+         "'camera.quantum_efficiency'"},
+        {"[profile]\nname = x\nbase = slm8\n[camera]\nread_noise = 1.5 mW\n", 5,
+         "'camera.read_noise'"},
+        {"[profile]\nname = x\nbase = slm8\n[camera]\ndark_current = 0.5 e-\n", 5,
+         "'camera.dark_current'"},
+        {"[profile]\nname = x\nbase = slm8\n[camera]\nfull_well = -3 e-\n", 5,
+         "'camera.full_well'"},
+        {"[profile]\nname = x\nbase = slm8\n[camera]\npixels = 99999999999999999999999\n", 5,
+         "'camera.pixels'"},
+        {"[profile]\nname = x\nbase = slm8\n[camera]\npixels = 0\n", 5, "'camera.pixels'"},
+        {"[profile]\nname = x\nbase = slm8\n[laser]\nwavelength = 1e400 nm\n", 5,
+         "'laser.wavelength'"},
+        {"[profile]\nname = x\nbase = slm8\n[laser]\nwavelength = 1e300 m\n", 5,
+         "'laser.wavelength'"},
+        {"[profile]\nname = x\nbase = slm8\n[rules]\nmax_na = 2\n", 5, "'rules.max_na'"},
+        {"[profile]\nname = x\nbase = slm8\n[rules]\nmax_focal = 2\n", 5, "'rules.max_focal'"},
+        {"[profile]\nname = x\nbase = slm8\n[image]\nmodulation = both\n", 5,
+         "'image.modulation'"},
+        {"[profile]\nname = x\nbase = slm8\nideal = maybe\n", 4, "'profile.ideal'"},
+        {"[profile]\nname = x\nbase = slm9\n", 3, "'profile.base'"},
+        {"[profile]\nname = x\nbase = slm8\n[camera]\ndevice = webcam\n", 5,
+         "'camera.device'"},
+        {"[profile]\nname = x\nbase = slm8\n[laser]\ndevice = ruby\n", 5, "'laser.device'"},
+        {"[profile]\nname = x\nbase = slm8\n[image]\ndevice = lcd\n", 5, "'image.device'"},
+        {"[profile]\nname = xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+         2, "'profile.name'"},
+        {"[profile]\nname = a ; b\nbase = slm8\n[camera]\nname = bad\tname\n", 5,
+         "'camera.name'"},
+        {"[profile]\nname = x\nbase = slm8\n[laser]\npower = 1 mW\npower = 2 mW\n", 6,
+         "'laser.power'"},
+        {"[laser]\npower = 1 mW\n[profile]\nname = x\nbase = slm8\n[laser]\npower = 2 mW\n", 7,
+         "'laser.power'"},
+        {"wavelength = 633 nm\n[profile]\nname = x\n", 1, "'wavelength'"},
+        {"[profile]\nname = x\nbase = slm8\n[laser\n", 4, "'[laser'"},
+        {"[profile] extra\nname = x\nbase = slm8\n", 1, "'[profile]'"},
+        {"[profile]\nname = x\nbase = slm8\nhello world\n", 4, "'hello world'"},
+        {"[profile]\nbase = slm8\n\n; no name\n", 4, "'name'"},
+        {"[profile]\nname = x\n[laser]\nwavelength = 633 nm\n", 4, "'profile.ideal'"},
+        {"[profile]\r\nname = x\r\nbase = slm8\r\n[fourier]\r\npitch = 8 parsecs\r\n", 5,
+         "'fourier.pitch'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "error-%02zu.ini", i);
+        const char *path = scratch_text(name, cases[i].text);
+        compiler_profile p;
+        assert_int_equal(compiler_profile_builtin("ideal", &p), 0);
+        const compiler_profile before = p;
+        int rc = compiler_profile_read(path, &p);
+        if (rc != UTIL_EDATA)
+            fail_msg("case %zu: status %d, message '%s'", i, rc, util_errmsg());
+        assert_message(util_errmsg(), path, cases[i].line, cases[i].needle);
+        profile_equal(&p, &before); /* untouched on error */
+    }
+}
+
+/* Empty, comment-only, binary, over-long and missing files. */
+static void test_file_garbage(void **state)
+{
+    (void)state;
+    compiler_profile p;
+    const char *path = scratch("empty.ini", "", 0);
+    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
+    assert_message(util_errmsg(), path, 1, "empty profile");
+
+    path = scratch_text("comments.ini", "; nothing\n# here\n\n");
+    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
+    assert_message(util_errmsg(), path, 3, "empty profile");
+
+    path = scratch_text("sections.ini", "[profile]\n[laser]\n");
+    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
+    assert_message(util_errmsg(), path, 2, "empty profile");
+
+    static const char bin[] = "[profile]\nname = x\x00\x01\x02\xff\nbase = slm8\n";
+    path = scratch("binary.ini", bin, sizeof bin - 1);
+    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
+    assert_message(util_errmsg(), path, 2, "NUL");
+
+    /* a 5000-character value: rejected, not split into pieces */
+    char *big = malloc(6000);
+    assert_non_null(big);
+    strcpy(big, "[profile]\nname = x\nbase = slm8\n[camera]\nname = ");
+    size_t n = strlen(big);
+    memset(big + n, 'a', 5000);
+    strcpy(big + n + 5000, "\npixels = 7\n");
+    path = scratch_text("long.ini", big);
+    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
+    assert_message(util_errmsg(), path, 5, "longer than");
+
+    /* a long comment is harmless */
+    strcpy(big, "[profile]\nname = x\nbase = slm8\n; ");
+    n = strlen(big);
+    memset(big + n, 'c', 5000);
+    strcpy(big + n + 5000, "\n[camera]\npixels = 7\n");
+    path = scratch_text("longcomment.ini", big);
+    if (compiler_profile_read(path, &p))
+        fail_msg("%s", util_errmsg());
+    assert_int_equal(p.camera.pixels, 7);
+    free(big);
+
+    /* a BOM, CRLF, tabs and ':' separators are accepted */
+    path = scratch_text("bom.ini", "\xef\xbb\xbf[profile]\r\n\tname : tabbed\r\nbase=ideal\r\n"
+                                   "[fourier]\r\n\t\tphase_bits = 5 ; five\r\n");
+    if (compiler_profile_read(path, &p))
+        fail_msg("%s", util_errmsg());
+    assert_string_equal(p.name, "tabbed");
+    assert_int_equal(p.fourier.phase_bits, 5);
+
+    path = test_path(0, "does-not-exist.ini");
+    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), path));
+    assert_non_null(strstr(util_errmsg(), "cannot open"));
+
+    /* a directory opens but cannot be read */
+    path = test_path(0, "");
+    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), path));
+
+    assert_int_equal(compiler_profile_read(NULL, &p), UTIL_EUSAGE);
+}
+
+/* Random bytes and random mutations of a valid file: never a crash (run under ASan),
+ * always 0 or UTIL_EDATA, and any profile accepted passes its check. */
+static void test_fuzz(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "[profile]\n", "[laser]\n", "[fourier]\n", "[camera]\n", "[rules]\n", "[bogus]\n",
+        "name = fz\n", "base = slm8\n", "base = doe\n", "ideal = yes\n", "pitch = 8 um\n",
+        "pitch = 8\n", "fill = 0.5\n", "fill = 2\n", "phase_bits = 6\n", "pixels = 12\n",
+        "wavelength = 532 nm\n", "exposure = 3 ms\n", "max_na = 0.05\n", "device = scmos\n",
+        "  indented = 1\n", "; comment\n", "[", "]", "=", ":", "\n", "\r\n", "\t", " ",
+        "\xff\xfe", "1e999", "nan", "-0", "\xc2\xb5m", "e-/s",
+    };
+    const size_t np = sizeof pieces / sizeof *pieces;
+    unsigned long seed = 2385;
+    char *buf = malloc(1 << 16);
+    assert_non_null(buf);
+    int accepted = 0;
+    for (int iter = 0; iter < 600; iter++) {
+        size_t len = 0;
+        int parts = 1 + (int)((seed = seed * 6364136223846793005UL + 1442695040888963407UL) >>
+                              33) % 40;
+        for (int k = 0; k < parts; k++) {
+            seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+            unsigned r = (unsigned)(seed >> 33);
+            if (iter % 3 == 0) { /* raw bytes, any value including NUL */
+                size_t m = r % 300;
+                for (size_t j = 0; j < m && len < 60000; j++) {
+                    seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+                    buf[len++] = (char)(seed >> 56);
+                }
+            } else {
+                const char *s = pieces[r % np];
+                size_t m = strlen(s);
+                if (len + m < 60000) {
+                    memcpy(buf + len, s, m);
+                    len += m;
+                }
+            }
+        }
+        const char *path = scratch("fuzz.ini", buf, len);
+        compiler_profile p;
+        int rc = compiler_profile_read(path, &p);
+        if (rc != 0 && rc != UTIL_EDATA)
+            fail_msg("iteration %d: status %d (%s)", iter, rc, util_errmsg());
+        if (rc == UTIL_EDATA && strncmp(util_errmsg(), "'", 1))
+            fail_msg("iteration %d: message '%s'", iter, util_errmsg());
+        if (rc == 0) {
+            accepted++;
+            assert_int_equal(compiler_profile_check(&p), 0);
+        }
+    }
+    free(buf);
+    /* the generator is not so hostile that nothing valid ever comes out */
+    print_message("# fuzz: %d of 600 accepted\n", accepted);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_builtins_check),
+        cmocka_unit_test(test_builtin_values),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_write_atomic),
+        cmocka_unit_test(test_base_and_override),
+        cmocka_unit_test(test_complete_without_base),
+        cmocka_unit_test(test_set),
+        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_file_garbage),
+        cmocka_unit_test(test_fuzz),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
