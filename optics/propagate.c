@@ -65,6 +65,25 @@ static fftw_plan plan_many(size_t n, size_t howmany, size_t stride, size_t dist,
     return p;
 }
 
+/* One transform of n, out of place, input preserved. */
+static fftw_plan plan_oop(size_t n, int sign)
+{
+    pthread_once(&fftw_once, fftw_setup);
+    fftw_complex *a = fftw_malloc(n * sizeof *a), *b = fftw_malloc(n * sizeof *b);
+    fftw_plan p = NULL;
+    if (a && b) {
+        pthread_mutex_lock(&plan_lock);
+        int saved = fftw_planner_nthreads();
+        fftw_plan_with_nthreads(1);
+        p = fftw_plan_dft_1d((int)n, a, b, sign, fft_flags | FFTW_PRESERVE_INPUT);
+        fftw_plan_with_nthreads(saved);
+        pthread_mutex_unlock(&plan_lock);
+    }
+    fftw_free(a);
+    fftw_free(b);
+    return p;
+}
+
 static void destroy(fftw_plan p)
 {
     if (p)
@@ -81,6 +100,7 @@ static void run(fftw_plan p, double complex *a)
 typedef struct fft2 {
     size_t ny, nx, sx;
     fftw_plan row[2], col[2], colr[2];   /* [0] = forward (-1), [1] = backward (+1) */
+    fftw_plan row_oop[2];                /* one row out of place, input preserved */
 } fft2;
 
 static int fft2_init(fft2 *t, size_t ny, size_t nx, size_t sx, int need_cols)
@@ -95,12 +115,14 @@ static int fft2_init(fft2 *t, size_t ny, size_t nx, size_t sx, int need_cols)
         int sign = d ? FFTW_BACKWARD : FFTW_FORWARD;
         if (!(t->row[d] = plan_many(nx, 1, 1, nx, sign)))
             return util_error(UTIL_ENOMEM, "cannot plan an FFT of %zu samples", nx);
+        if (!(t->row_oop[d] = plan_oop(nx, sign)))
+            return util_error(UTIL_ENOMEM, "cannot plan an FFT of %zu samples", nx);
         if (!need_cols)
             continue;
-        size_t b = sx < COLB ? sx : COLB;
+        size_t b = nx < COLB ? nx : COLB;
         if (!(t->col[d] = plan_many(ny, b, sx, 1, sign)))
             return util_error(UTIL_ENOMEM, "cannot plan column FFTs of %zu samples", ny);
-        if (sx % COLB && sx > COLB && !(t->colr[d] = plan_many(ny, sx % COLB, sx, 1, sign)))
+        if (nx % COLB && nx > COLB && !(t->colr[d] = plan_many(ny, nx % COLB, sx, 1, sign)))
             return util_error(UTIL_ENOMEM, "cannot plan column FFTs of %zu samples", ny);
     }
     return UTIL_OK;
@@ -110,6 +132,7 @@ static void fft2_free(fft2 *t)
 {
     for (int d = 0; d < 2; d++) {
         destroy(t->row[d]);
+        destroy(t->row_oop[d]);
         destroy(t->col[d]);
         destroy(t->colr[d]);
     }
@@ -134,7 +157,7 @@ static void fft2_col_blocks(const fft2 *t, double complex *a, size_t ncols, col_
  * width that is not a multiple of COLB uses its own plan. */
 static void fft2_col(const fft2 *t, double complex *a, size_t x0, size_t nb, int which)
 {
-    size_t full = t->sx < COLB ? t->sx : COLB;
+    size_t full = t->nx < COLB ? t->nx : COLB;
     run(nb == full ? t->col[which] : t->colr[which], a + x0);
 }
 
@@ -299,6 +322,24 @@ static void lens_row(const optics_lens_plan *p, const double complex *src,
 {
     size_t n = p->gin.nx;
     const double complex *mod = p->modx, *post = p->postx;
+    if (n % 2 == 0 && !post_in) {
+        /* even M, c = M/2: the input phase (-1)^j is a shift of the spectrum by M/2,
+         * so transform unmodulated and swap the halves while applying scale * post */
+        if (src != dst)
+            fftw_execute_dft(p->t.row_oop[dir], (fftw_complex *)src, (fftw_complex *)dst);
+        else
+            run(p->t.row[dir], dst);
+        double complex s = dir == 0 ? p->scale_f : p->scale_b;
+        size_t c = n / 2;
+        for (size_t k = 0; k < c; k++) {
+            double complex a = dst[k], b = dst[k + c];
+            double complex pk = dir == 0 ? post[k] : conj(post[k]);
+            double complex pc = dir == 0 ? post[k + c] : conj(post[k + c]);
+            dst[k] = cmul(b, cmul(s, pk));
+            dst[k + c] = cmul(a, cmul(s, pc));
+        }
+        return;
+    }
     if (dir == 0) {
         for (size_t j = 0; j < n; j++)
             dst[j] = cmul(src[j], mod[j]);
@@ -417,7 +458,34 @@ int optics_4f_apply(const optics_lens_plan *l1, const double complex *mask,
     if ((rc = check_lens_out(&l2->gout, in, out)))
         return rc;
     size_t n = optics_grid_size(&l1->gin);
-    if (l1->gin.rank == 1) {
+    if (l1->gin.rank == 1 && n % 2 == 0) {
+        /* even M, c = M/2: with A = FFT(in), the whole pass is out = FFT(A .* w),
+         * w[j] = s1 q1 s2 q2 mask[(j + c) mod M], q = e^{-i 2pi c^2/M} (derivation: the
+         * (-1)^j phases of the two lenses cancel pairwise, the remaining (-1)^k of the
+         * second lens is a shift by M/2, moved onto the mask).  Two FFTs, one sweep. */
+        double complex *w = malloc(n * sizeof *w);
+        if (!w)
+            return util_error(UTIL_ENOMEM, "cannot allocate %zu phase factors", n);
+        size_t c = n / 2;
+        /* postx[0] = q (the k = 0 entry of q e^{i2pi c k/M}) */
+        double complex g = cmul(cmul(l1->scale_f, l1->postx[0]),
+                                cmul(l2->scale_f, l2->postx[0]));
+        for (size_t j = 0; j < n; j++)
+            w[j] = mask ? cmul(g, mask[(j + c) % n]) : g;
+#pragma omp parallel for schedule(static)
+        for (long b = 0; b < (long)in->nb; b++) {
+            double complex *d = out->data + (size_t)b * n;
+            const double complex *sr = in->data + (size_t)b * n;
+            if (sr != d)
+                fftw_execute_dft(l1->t.row_oop[0], (fftw_complex *)sr, (fftw_complex *)d);
+            else
+                run(l1->t.row[0], d);
+            for (size_t k = 0; k < n; k++)
+                d[k] = cmul(d[k], w[k]);
+            run(l2->t.row[0], d);
+        }
+        free(w);
+    } else if (l1->gin.rank == 1) {
         /* between the two transforms: scale1 post1 mask, then l2's input phase; the
          * latter is folded in by running l2's transform on the product below */
         double complex *mid = malloc(n * sizeof *mid);
@@ -456,7 +524,10 @@ struct optics_prop {
     double z_m;
     enum optics_method method;
     char why[1024];
-    size_t px, py;          /* transform sizes: nx, ny or 2nx, 2ny (asm-bl) */
+    size_t px, py;          /* transform sizes: nx, ny or 2nx, 2ny (padded methods) */
+    size_t sx;              /* row stride of the work array: px, or px + 8 when padded,
+                               so that columns do not stride by a power of two (which
+                               maps a block of columns onto a few cache sets) */
     fft2 t;
     /* Transfer function of the transform grid.  fresnel-tf and fresnel-ir are
      * separable: H = hconst * hx[kx] * hy[ky].  asm-bl depends on |fx|, |fy| only and
@@ -727,12 +798,13 @@ int optics_prop_alloc(optics_prop **out, const optics_grid *g, double z_m,
     int pad = m == OPTICS_FRESNEL_TF ? 1 : 2;
     p->px = pad * g->nx;
     p->py = g->rank == 2 ? pad * g->ny : 1;
-    rc = fft2_init(&p->t, p->py, p->px, p->px, g->rank == 2);
+    p->sx = pad == 2 && g->rank == 2 ? p->px + 8 : p->px;
+    rc = fft2_init(&p->t, p->py, p->px, p->sx, g->rank == 2);
     if (!rc)
         rc = prop_tables(p);
     if (!rc && pad == 2 && g->rank == 2) {
-        if (p->px > SIZE_MAX / p->py / sizeof *p->work ||
-            !(p->work = fftw_malloc(p->px * p->py * sizeof *p->work)))
+        if (p->sx > SIZE_MAX / p->py / sizeof *p->work ||
+            !(p->work = fftw_malloc(p->sx * p->py * sizeof *p->work)))
             rc = util_error(UTIL_ENOMEM, "cannot allocate the padded %zu x %zu window",
                             p->px, p->py);
     }
@@ -805,7 +877,7 @@ static void prop_col(const void *vctx, double complex *a, size_t x0, size_t nb)
     const optics_prop *p = c->p;
     fft2_col(&p->t, a, x0, nb, 0);
     for (size_t y = 0; y < p->py; y++) {
-        double complex *r = a + y * p->px;
+        double complex *r = a + y * p->sx;
         for (size_t x = x0; x < x0 + nb; x++)
             r[x] = cmul(r[x], prop_h(p, y, x, c->adj));
     }
@@ -835,13 +907,13 @@ static void prop_row(const optics_prop *p, const double complex *src, double com
 static void prop_2d(const optics_prop *p, const double complex *src, double complex *dst,
                     int adj)
 {
-    size_t nx = p->g.nx, ny = p->g.ny, px = p->px;
+    size_t nx = p->g.nx, ny = p->g.ny, px = p->px, sx = p->sx;
     double complex *w = p->work ? p->work : dst;
     /* rows holding data: copy (zero-padded) and transform; the padding rows are zero
      * and stay zero under the row transform, so they are only cleared */
 #pragma omp parallel for schedule(static)
     for (long y = 0; y < (long)p->py; y++) {
-        double complex *r = w + (size_t)y * px;
+        double complex *r = w + (size_t)y * sx;
         if ((size_t)y >= ny) {
             memset(r, 0, px * sizeof *r);
             continue;
@@ -857,7 +929,7 @@ static void prop_2d(const optics_prop *p, const double complex *src, double comp
     /* only the rows inside the window are needed back */
 #pragma omp parallel for schedule(static)
     for (long y = 0; y < (long)ny; y++) {
-        double complex *r = w + (size_t)y * px;
+        double complex *r = w + (size_t)y * sx;
         run(p->t.row[1], r);
         if (w != dst)
             memcpy(dst + (size_t)y * nx, r, nx * sizeof *r);
