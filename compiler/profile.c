@@ -426,10 +426,11 @@ static int parse_value(const struct key *k, const char *s, const char *what,
     case K_ANGLE: {
         const char *u = unit_of(s);
         if (u && !*u)
-            return util_error(UTIL_EDATA, "%s: '%s' needs a unit of %s (e.g. '%s')", what, s,
-                              base_unit(k->kind),
-                              k->kind == K_LENGTH ? "8 um" : k->kind == K_TIME ? "1 ms"
-                              : k->kind == K_POWER ? "1 mW" : "0.05 rad");
+            return util_error(UTIL_EDATA, "%s: '%s' needs a unit of %s", what, s,
+                              k->kind == K_LENGTH ? "length (nm, um, mm, m)"
+                              : k->kind == K_TIME ? "time (ns, us, ms, s)"
+                              : k->kind == K_POWER ? "power (nW, uW, mW, W)"
+                              : "angle (mrad, rad, deg)");
         if ((rc = util_parse_quantity(s, what, base_unit(k->kind), -DBL_MAX, DBL_MAX, &v)))
             return rc;
         if ((rc = check_range(k, v, what, s)))
