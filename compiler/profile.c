@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -718,6 +719,10 @@ static char *read_line(char *str, int num, void *stream)
     }
     if (!any)
         return NULL;
+    if (r->line == INT_MAX) {
+        fail(r, "too many lines");
+        return NULL;
+    }
     r->line++;
     if (nul) {
         fail(r, "line contains a NUL byte (not a text file)");
