@@ -13,6 +13,7 @@ static const struct cli_command commands[] = {
     {"infer", cmd_infer, "run the numeric ACDC model on a data file"},
     {"init", cmd_init, "write a new ACDC cascade (identity or near-identity)"},
     {"inspect", cmd_inspect, "summarise any HDF5 file this project writes"},
+    {"simulate", cmd_simulate, "send data through a compiled optical system, measure fidelity"},
     {"train", cmd_train, "train an ACDC cascade (operator fit or classifier)"},
 };
 

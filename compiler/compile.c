@@ -241,12 +241,6 @@ int compiler_check_rules(compiler_system *s)
                               s->chains[c].first + s->chains[c].count - 1,
                               s->chains[c].length_m, p->max_length_m);
     char msg[256];
-    if (fabs(p->camera.pitch_m - s->pitch_m) > 1e-9 * s->pitch_m) {
-        snprintf(msg, sizeof msg, "camera pitch %.4g um differs from the image-plane "
-                 "sample pitch %.4g um: pixels integrate over neighbouring samples",
-                 1e6 * p->camera.pitch_m, 1e6 * s->pitch_m);
-        warn(s, msg);
-    }
     if (used_image && fabs(p->image.pitch_m - s->pitch_m) > 1e-9 * s->pitch_m) {
         snprintf(msg, sizeof msg, "image-plane mask pitch %.4g um differs from the sample "
                  "pitch %.4g um", 1e6 * p->image.pitch_m, 1e6 * s->pitch_m);
@@ -322,6 +316,8 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
     s->focal_m = (double)M * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
     s->aperture_m = (double)M * fmax(s->pitch_m, s->fourier_pitch_m);
     s->field_amplitude = sqrt(p->laser_power_w / ((double)M * s->pitch_m));
+    /* A relay images the last image plane onto the camera, one sample per pixel. */
+    s->relay_magnification = p->camera.pitch_m / s->pitch_m;
     if (!(s->model = acdc_model_copy(m))) {
         rc = UTIL_ENOMEM;
         goto done;

@@ -184,6 +184,7 @@ static int write_all(hid_t f, const compiler_system *s)
         (rc = util_h5_set_attr_f64(f, "/", "focal_m", s->focal_m)) ||
         (rc = util_h5_set_attr_f64(f, "/", "aperture_m", s->aperture_m)) ||
         (rc = util_h5_set_attr_f64(f, "/", "field_amplitude", s->field_amplitude)) ||
+        (rc = util_h5_set_attr_f64(f, "/", "relay_magnification", s->relay_magnification)) ||
         (rc = util_h5_set_attr_str(f, "/", "warnings", s->warnings)) ||
         (rc = write_profile(f, &s->profile)) ||
         (rc = acdc_model_write_h5(f, "/model", s->model)) || (rc = write_elements(f, s)))
@@ -444,6 +445,7 @@ static int rd_all(struct rd *r, compiler_system *s)
         (rc = rd_f64(r, "/", "focal_m", 1e-9, 1e9, &s->focal_m)) ||
         (rc = rd_f64(r, "/", "aperture_m", 0, 1e9, &s->aperture_m)) ||
         (rc = rd_f64(r, "/", "field_amplitude", 0, 1e30, &s->field_amplitude)) ||
+        (rc = rd_f64(r, "/", "relay_magnification", 1e-6, 1e6, &s->relay_magnification)) ||
         (rc = rd_profile(r, &s->profile)))
         return rc;
     s->n = (size_t)n;
@@ -614,6 +616,9 @@ void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
             masks_f++;
             lenses += 2;
         }
+        if (fabs(s->relay_magnification - 1) > 1e-9)
+            fprintf(f, "    %-26s %10.2f %10s %10s %7s %9s\n", "relay to camera", 1e3 * ch->length_m,
+                    "-", "-", "-", "-");
         fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "homodyne camera",
                 1e3 * ch->length_m, "-", "-", p->camera.pixels, 1e6 * p->camera.pitch_m);
         double bmax = 0;
@@ -638,6 +643,10 @@ void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
             1e3 * s->focal_m, 1e3 * s->aperture_m);
     fprintf(f, "    %3zu x balanced homodyne detector: camera '%s' pair + reference beam "
             "splitter\n", s->n_chains, p->camera.name);
+    if (fabs(s->relay_magnification - 1) > 1e-9)
+        fprintf(f, "    %3zu x relay lens pair, magnification %.4g (sample pitch %.3f um -> "
+                "camera pitch %.3f um)\n", s->n_chains, s->relay_magnification,
+                1e6 * s->pitch_m, 1e6 * p->camera.pitch_m);
     fprintf(f, "    %3zu x opto-electronic stage (detect, bias, ReLU, permute, encode)\n",
             s->n_chains);
     fprintf(f, "  total optical path %.1f mm\n", 1e3 * total);

@@ -79,6 +79,8 @@ typedef struct compiler_system {
     double fourier_pitch_m;    /* sample pitch in Fourier planes */
     double focal_m;            /* every lens: f = m·pitch·fourier_pitch/λ */
     double aperture_m;         /* every lens: clear aperture needed (m·max pitch) */
+    double relay_magnification;  /* camera pitch / sample pitch: a relay lens pair in
+                                    front of each camera maps one sample onto one pixel */
     double field_amplitude;    /* input field E0 for |t| = 1, W^½/m^½: the laser power
                                   spread over the m samples, E0 = sqrt(P / (m·pitch)) */
     double *in_mean, *in_scale;   /* input standardisation (n_in each) or both NULL */

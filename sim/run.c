@@ -31,10 +31,10 @@ struct sim {
     double *plus, *minus, *pp, *pm, *ep, *em;
     double *diff;
     double *v, *u, *scale;
-    double w_per_e;                   /* watts on a pixel per photo-electron per second */
+    uint32_t *codes;                  /* ADC codes of one port of one row */
     double power_w;                   /* laser power in use (noise model) */
     double complex g4f;               /* the simulated 4f's constant, calibrated */
-    size_t saturated;
+    size_t saturated;                 /* rows whose exposure was shortened */
 };
 
 sim_options sim_options_default(void)
@@ -77,6 +77,7 @@ void sim_free(sim *m)
     free(m->pm);
     free(m->ep);
     free(m->em);
+    free(m->codes);
     free(m->diff);
     free(m->v);
     free(m->u);
@@ -217,17 +218,18 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
                                  .qe = c->quantum_efficiency, .dark_e_per_s = c->dark_current_e_per_s,
                                  .read_noise_e = c->read_noise_e, .full_well_e = c->full_well_e,
                                  .adc_bits = c->adc_bits, .shot_noise = 1, .seed = o->seed};
-        m->px = (optics_pixels){.npx = c->pixels, .npy = 1, .pitch_m = c->pitch_m,
+        /* Seen from the image plane through the relay, a camera pixel is one sample
+         * wide (system.h); the relay conserves power. */
+        m->px = (optics_pixels){.npx = c->pixels, .npy = 1, .pitch_m = s->pitch_m,
                                 .fill = c->fill};
-        m->w_per_e = OPTICS_PLANCK * OPTICS_C /
-                     (s->wavelength_m * c->exposure_s * c->quantum_efficiency);
+        m->codes = malloc(c->pixels * sizeof *m->codes);
         m->plus = malloc(batch * M * sizeof *m->plus);
         m->minus = malloc(batch * M * sizeof *m->minus);
         m->pp = malloc(batch * c->pixels * sizeof *m->pp);
         m->pm = malloc(batch * c->pixels * sizeof *m->pm);
         m->ep = malloc(batch * c->pixels * sizeof *m->ep);
         m->em = malloc(batch * c->pixels * sizeof *m->em);
-        if (!m->plus || !m->minus || !m->pp || !m->pm || !m->ep || !m->em)
+        if (!m->plus || !m->minus || !m->pp || !m->pm || !m->ep || !m->em || !m->codes)
             rc = util_error(UTIL_ENOMEM, "out of memory for the camera");
         m->power_w = power;
     }
@@ -270,30 +272,37 @@ static int detect(sim *m, size_t batch, size_t first, size_t chain)
         return rc;
     /* Each row, port and chain draws its own noise: seed from (seed, row, chain, port). */
     for (size_t b = 0; b < batch; b++) {
+        /* Auto-exposure, as a camera's electronics do: the profile's exposure, shortened
+         * for this input if its brightest pixel would pass 80% of the full well. */
+        optics_camera c = m->cam;
+        double pmax = 0;
+        for (size_t i = 0; i < P; i++)
+            pmax = fmax(pmax, fmax(m->pp[b * P + i], m->pm[b * P + i]));
+        double emax;
+        if ((rc = optics_photoelectrons(&c, pmax, &emax)))
+            return rc;
+        if (emax > 0.8 * c.full_well_e) {
+            c.exposure_s *= 0.8 * c.full_well_e / emax;
+            m->saturated++;
+        }
         for (int port = 0; port < 2; port++) {
-            optics_camera c = m->cam;
             c.seed = optics_field_seed(optics_field_seed(m->o.seed, first + b),
                                        2 * chain + (size_t)port);
             double *pw = (port ? m->pm : m->pp) + b * P, *e = (port ? m->em : m->ep) + b * P;
             for (size_t i = 0; i < P; i++)
                 pw[i] = pw[i] > 0 ? pw[i] : 0;
-            uint32_t *codes = NULL;
-            if (c.adc_bits > 0 && !(codes = malloc(P * sizeof *codes)))
-                return util_error(UTIL_ENOMEM, "out of memory");
-            if ((rc = optics_detect(&c, 1, P, pw, e, codes))) {
-                free(codes);
+            uint32_t *codes = c.adc_bits > 0 ? m->codes : NULL;
+            if ((rc = optics_detect(&c, 1, P, pw, e, codes)))
                 return rc;
-            }
             for (size_t i = 0; i < P; i++) {
-                if (e[i] >= c.full_well_e)
-                    m->saturated++;
                 if (codes)
                     e[i] = codes[i] * c.full_well_e / (ldexp(1.0, c.adc_bits) - 1);
                 /* Subtract the mean dark signal, as a calibrated camera does. */
                 e[i] -= c.dark_e_per_s * c.exposure_s;
             }
-            free(codes);
         }
+        const double w_per_e = OPTICS_PLANCK * OPTICS_C /
+                               (s->wavelength_m * c.exposure_s * c.qe);
         /* Back to W/m per sample: electrons → watts on the pixel → per pixel width. */
         const double width = m->px.pitch_m * m->px.fill;
         for (size_t j = 0; j < M; j++) {
@@ -301,7 +310,7 @@ static int detect(sim *m, size_t batch, size_t first, size_t chain)
             long i = lround(x / m->px.pitch_m) + (long)optics_axis_index(P);
             double d = 0;
             if (i >= 0 && (size_t)i < P)
-                d = (m->ep[b * P + (size_t)i] - m->em[b * P + (size_t)i]) * m->w_per_e /
+                d = (m->ep[b * P + (size_t)i] - m->em[b * P + (size_t)i]) * w_per_e /
                     (width > 0 ? width : 1);
             m->diff[b * M + j] = d;
         }

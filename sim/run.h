@@ -57,7 +57,9 @@ void sim_free(sim *m);
 int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             double *chain_in, double *chain_out);
 
-/* Counts of saturated camera pixels since sim_alloc (a sign the exposure is too long). */
+/* How many times (row × chain) since sim_alloc the camera shortened its exposure to
+ * stay below 80% of the full well: the light was brighter than the profile's exposure
+ * allows, and fewer photons than budgeted were detected. */
 size_t sim_saturated(const sim *m);
 
 /* y = the numeric reference: the model copy in the system, through models/. */

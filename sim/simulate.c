@@ -1,0 +1,137 @@
+/* sim/simulate.c -- see simulate.h. */
+#include "sim/simulate.h"
+#include "compiler/compile.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int sim_system_override(const compiler_system *s, char *const *sets, size_t nsets,
+                        compiler_system **out)
+{
+    compiler_profile p = s->profile;
+    int rc;
+    *out = NULL;
+    for (size_t i = 0; i < nsets; i++)
+        if ((rc = compiler_profile_set(&p, sets[i])))
+            return rc;
+    if ((rc = compiler_profile_check(&p)))
+        return rc;
+    return compiler_compile(s->model, &p, out);
+}
+
+void sim_result_free(sim_result *r)
+{
+    if (!r)
+        return;
+    free(r->y_optical);
+    free(r->y_ideal);
+    free(r->end);
+    free(r->stage);
+    memset(r, 0, sizeof *r);
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int sim_execute(const sim_job *job, sim_result *r, volatile int *stop)
+{
+    const compiler_system *s = job->system;
+    const acdc_data *d = job->data;
+    const size_t n = s->n, C = s->n_chains, T = job->trials ? job->trials : 1;
+    const size_t B = job->batch ? job->batch : 64;
+    int rc = UTIL_OK;
+    memset(r, 0, sizeof *r);
+    if (d->dim != s->n_in)
+        return util_error(UTIL_EDATA, "the data have %zu columns but the system takes "
+                          "n_in = %zu inputs", d->dim, s->n_in);
+    r->rows = d->batch;
+    r->n_out = s->n_out;
+    r->n = n;
+    r->n_chains = C;
+    r->trials = T;
+    r->y_optical = malloc(d->batch * s->n_out * sizeof *r->y_optical);
+    r->y_ideal = malloc(d->batch * s->n_out * sizeof *r->y_ideal);
+    r->end = calloc(T, sizeof *r->end);
+    r->stage = calloc(T * C, sizeof *r->stage);
+    size_t bb = B < d->batch ? B : d->batch;
+    double *cin = malloc(C * bb * n * sizeof *cin), *cout = malloc(C * bb * n * sizeof *cout);
+    /* Per-chain outputs of the whole data set, optical and numeric (same input). */
+    double *so = malloc(C * d->batch * n * sizeof *so), *si = malloc(C * d->batch * n * sizeof *si);
+    double *ref = malloc(bb * n * sizeof *ref);
+    if (!r->y_optical || !r->y_ideal || !r->end || !r->stage || !cin || !cout || !so || !si ||
+        !ref) {
+        rc = util_error(UTIL_ENOMEM, "out of memory for %zu rows x %zu chains", d->batch, C);
+        goto done;
+    }
+    if ((rc = sim_reference(s, d->batch, d->x, r->y_ideal)))
+        goto done;
+    util_progress *bar = job->progress ? util_progress_alloc("simulate", T * d->batch, "in")
+                                       : NULL;
+    double t0 = now();
+    for (size_t t = 0; t < T && !rc; t++) {
+        sim_options o = job->options;
+        o.seed = job->options.seed + t;
+        sim *m;
+        if ((rc = sim_alloc(&m, s, bb, &o)))
+            break;
+        for (size_t row = 0; row < d->batch && !rc; row += bb) {
+            size_t k = d->batch - row < bb ? d->batch - row : bb;
+            if (stop && *stop) {
+                rc = util_error(UTIL_EINTR, "interrupted");
+                break;
+            }
+            rc = sim_run(m, k, row, d->x + row * s->n_in, r->y_optical + row * s->n_out,
+                         cin, cout);
+            for (size_t c = 0; c < C && !rc; c++) {
+                rc = sim_reference_chain(s, c, k, cin + c * k * n, ref);
+                memcpy(so + (c * d->batch + row) * n, cout + c * k * n, k * n * sizeof *so);
+                memcpy(si + (c * d->batch + row) * n, ref, k * n * sizeof *si);
+            }
+            util_progress_update(bar, t * d->batch + row + k, "trial %zu/%zu", t + 1, T);
+        }
+        r->saturated += rc ? 0 : sim_saturated(m);
+        sim_free(m);
+        if (rc)
+            break;
+        sim_metrics_compute(d->batch, s->n_out, r->y_optical, r->y_ideal, d->labels,
+                            &r->end[t]);
+        for (size_t c = 0; c < C; c++)
+            sim_metrics_compute(d->batch, n, so + c * d->batch * n, si + c * d->batch * n,
+                                NULL, &r->stage[t * C + c]);
+    }
+    r->seconds = now() - t0;
+    util_progress_free(bar);
+done:
+    free(cin);
+    free(cout);
+    free(so);
+    free(si);
+    free(ref);
+    if (rc)
+        sim_result_free(r);
+    return rc;
+}
+
+void sim_result_stats(const sim_result *r, int stage, int i, double *mean, double *sd)
+{
+    double s = 0, ss = 0;
+    for (size_t t = 0; t < r->trials; t++) {
+        const sim_metrics *m = stage < 0 ? &r->end[t] : &r->stage[t * r->n_chains + (size_t)stage];
+        s += sim_metric_get(m, i);
+    }
+    *mean = s / (double)r->trials;
+    for (size_t t = 0; t < r->trials; t++) {
+        const sim_metrics *m = stage < 0 ? &r->end[t] : &r->stage[t * r->n_chains + (size_t)stage];
+        double e = sim_metric_get(m, i) - *mean;
+        ss += e * e;
+    }
+    *sd = r->trials > 1 ? sqrt(ss / (double)(r->trials - 1)) : 0;
+}
