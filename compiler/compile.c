@@ -89,6 +89,54 @@ static int32_t phase_code(double phi, int bits)
     return (int32_t)((long)lround(wrap_2pi(phi) / (2 * M_PI) * L) % (long)L);
 }
 
+double complex compiler_realise_value(double t, const compiler_modulator *dev,
+                                      int32_t *code0, int32_t *code1)
+{
+    const int ab = dev->amplitude_bits, pb = dev->phase_bits;
+    int32_t c0 = 0, c1 = 0;
+    double complex v;
+    switch (dev->modulation) {
+    case COMPILER_MOD_AMPLITUDE: {
+        double a = t > 0 ? t : 0;
+        c0 = ab ? amp_code(a, ab) : 0;
+        if (ab)
+            a = c0 / (ldexp(1.0, ab) - 1);
+        v = a;
+        break;
+    }
+    case COMPILER_MOD_COMPLEX: {
+        double a = fabs(t), phi = t < 0 ? M_PI : 0;
+        c0 = ab ? amp_code(a, ab) : 0;
+        c1 = pb ? phase_code(phi, pb) : 0;
+        if (ab)
+            a = c0 / (ldexp(1.0, ab) - 1);
+        if (pb)
+            phi = 2 * M_PI * c1 / ldexp(1.0, pb);
+        v = a * cexp(I * phi);
+        break;
+    }
+    default: {
+        /* Double-phase: A e^{iφ} = ½(e^{i(φ+θ)} + e^{i(φ−θ)}), θ = arccos A
+         * (Hsueh & Sawchuk 1978); the pair sits on two sub-pixels of one sample. */
+        double phi = t < 0 ? M_PI : 0, th = acos(fmin(fabs(t), 1.0));
+        double t1 = phi + th, t2 = phi - th;
+        c0 = pb ? phase_code(t1, pb) : 0;
+        c1 = pb ? phase_code(t2, pb) : 0;
+        if (pb) {
+            t1 = 2 * M_PI * c0 / ldexp(1.0, pb);
+            t2 = 2 * M_PI * c1 / ldexp(1.0, pb);
+        }
+        v = 0.5 * (cexp(I * t1) + cexp(I * t2));
+        break;
+    }
+    }
+    if (code0)
+        *code0 = c0;
+    if (code1)
+        *code1 = c1;
+    return v;
+}
+
 int compiler_realise(compiler_mask *mask, const compiler_modulator *dev, int ideal,
                      const char *what)
 {
@@ -98,62 +146,29 @@ int compiler_realise(compiler_mask *mask, const compiler_modulator *dev, int ide
     mask->codes = malloc((m * (size_t)mask->ncodes + 1) * sizeof *mask->codes);
     if (!mask->realised || !mask->codes)
         return util_error(UTIL_ENOMEM, "out of memory for %s", what);
-    const int ab = dev->amplitude_bits, pb = dev->phase_bits;
+    if (dev->modulation != COMPILER_MOD_COMPLEX && dev->modulation != COMPILER_MOD_PHASE &&
+        dev->modulation != COMPILER_MOD_AMPLITUDE)
+        return util_error(UTIL_EDATA, "%s: device '%s' has an unknown modulation", what,
+                          dev->name);
     for (size_t k = 0; k < m; k++) {
         const double t = mask->ideal[k];
         if (ideal) {
             mask->realised[k] = t;
             continue;
         }
-        switch (dev->modulation) {
-        case COMPILER_MOD_AMPLITUDE: {
-            if (t < 0) {
-                size_t neg = 0;
-                for (size_t i = 0; i < m; i++)
-                    neg += mask->ideal[i] < 0;
-                return util_error(UTIL_EDATA, "%s: amplitude-only device '%s' cannot show "
-                                  "negative values (%zu of %zu samples are negative); use "
-                                  "a complex or phase device", what, dev->name, neg, m);
-            }
-            double a = t;
-            int32_t c = ab ? amp_code(a, ab) : 0;
-            if (ab)
-                a = c / (ldexp(1.0, ab) - 1);
-            mask->codes[k] = c;
-            mask->realised[k] = a;
-            break;
+        if (dev->modulation == COMPILER_MOD_AMPLITUDE && t < 0) {
+            size_t neg = 0;
+            for (size_t i = 0; i < m; i++)
+                neg += mask->ideal[i] < 0;
+            return util_error(UTIL_EDATA, "%s: amplitude-only device '%s' cannot show "
+                              "negative values (%zu of %zu samples are negative); use "
+                              "a complex or phase device", what, dev->name, neg, m);
         }
-        case COMPILER_MOD_COMPLEX: {
-            double a = fabs(t), phi = t < 0 ? M_PI : 0;
-            int32_t ca = ab ? amp_code(a, ab) : 0, cp = pb ? phase_code(phi, pb) : 0;
-            if (ab)
-                a = ca / (ldexp(1.0, ab) - 1);
-            if (pb)
-                phi = 2 * M_PI * cp / ldexp(1.0, pb);
-            mask->codes[2 * k] = ca;
-            mask->codes[2 * k + 1] = cp;
-            mask->realised[k] = a * cexp(I * phi);
-            break;
-        }
-        case COMPILER_MOD_PHASE: {
-            /* Double-phase: A e^{iφ} = ½(e^{i(φ+θ)} + e^{i(φ−θ)}), θ = arccos A
-             * (Hsueh & Sawchuk 1978); the pair sits on two sub-pixels of one sample. */
-            double phi = t < 0 ? M_PI : 0, th = acos(fmin(fabs(t), 1.0));
-            double t1 = phi + th, t2 = phi - th;
-            int32_t c1 = pb ? phase_code(t1, pb) : 0, c2 = pb ? phase_code(t2, pb) : 0;
-            if (pb) {
-                t1 = 2 * M_PI * c1 / ldexp(1.0, pb);
-                t2 = 2 * M_PI * c2 / ldexp(1.0, pb);
-            }
-            mask->codes[2 * k] = c1;
-            mask->codes[2 * k + 1] = c2;
-            mask->realised[k] = 0.5 * (cexp(I * t1) + cexp(I * t2));
-            break;
-        }
-        default:
-            return util_error(UTIL_EDATA, "%s: device '%s' has an unknown modulation",
-                              what, dev->name);
-        }
+        int32_t c0, c1;
+        mask->realised[k] = compiler_realise_value(t, dev, &c0, &c1);
+        mask->codes[(size_t)mask->ncodes * k] = c0;
+        if (mask->ncodes == 2)
+            mask->codes[2 * k + 1] = c1;
     }
     return UTIL_OK;
 }

@@ -6,7 +6,9 @@
 #ifndef COMPILER_COMPILE_H
 #define COMPILER_COMPILE_H
 
+#include <complex.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "compiler/profile.h"
 #include "compiler/system.h"
@@ -39,6 +41,12 @@ int compiler_fold_biases(const acdc_model *m, size_t first, size_t count, double
  * allocates realised and codes.  Errors: UTIL_EDATA (a value the device cannot show). */
 int compiler_realise(compiler_mask *mask, const compiler_modulator *dev, int ideal,
                      const char *what);
+
+/* One value t in [−1, 1] as modulator dev shows it (quantised; double-phase for phase
+ * devices, a negative value shown as 0 on an amplitude device), with its device codes
+ * (code1 unused for amplitude devices; either pointer may be NULL). */
+double complex compiler_realise_value(double t, const compiler_modulator *dev,
+                                      int32_t *code0, int32_t *code1);
 
 /* Gain bookkeeping: measures the 4f constant g (output on the axis for a unit impulse on
  * the axis, unit mask) with the optics library's ideal lenses for system s's sampling. */

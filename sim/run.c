@@ -358,11 +358,16 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             }
             m->scale[b] = smax;
             double complex *e = optics_field_slice(m->field, b);
+            /* The input modulator shows u/smax with its own levels. */
+            const compiler_modulator *dev = &s->profile.input;
             if (smax > 0)
                 for (size_t j = 0; j < n; j++) {
-                    double t = e0 * u[j] / smax;
-                    e[compiler_layout(n, 0, j, 0)] = t;
-                    e[compiler_layout(n, 0, j, 1)] = t;
+                    double complex t = s->profile.ideal
+                                           ? u[j] / smax
+                                           : compiler_realise_value(u[j] / smax, dev, NULL,
+                                                                    NULL);
+                    e[compiler_layout(n, 0, j, 0)] = e0 * t;
+                    e[compiler_layout(n, 0, j, 1)] = e0 * t;
                 }
         }
         /* The optics, stage by stage: image-plane mask, then the 4f pass. */
