@@ -32,6 +32,7 @@ struct sim {
     double *diff;
     double *v, *u, *scale;
     uint32_t *codes;                  /* ADC codes of one port of one row */
+    int adc;                          /* the camera digitises (profile adc_bits > 0) */
     double power_w;                   /* laser power in use (noise model) */
     double complex g4f;               /* the simulated 4f's constant, calibrated */
     size_t saturated;                 /* rows whose exposure was shortened */
@@ -217,7 +218,9 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
         m->cam = (optics_camera){.wavelength_m = s->wavelength_m, .exposure_s = c->exposure_s,
                                  .qe = c->quantum_efficiency, .dark_e_per_s = c->dark_current_e_per_s,
                                  .read_noise_e = c->read_noise_e, .full_well_e = c->full_well_e,
-                                 .adc_bits = c->adc_bits, .shot_noise = 1, .seed = o->seed};
+                                 .adc_bits = c->adc_bits ? c->adc_bits : 16,
+                                 .shot_noise = 1, .seed = o->seed};
+        m->adc = c->adc_bits > 0;
         /* Seen from the image plane through the relay, a camera pixel is one sample
          * wide (system.h); the relay conserves power. */
         m->px = (optics_pixels){.npx = c->pixels, .npy = 1, .pitch_m = s->pitch_m,
@@ -291,7 +294,7 @@ static int detect(sim *m, size_t batch, size_t first, size_t chain)
             double *pw = (port ? m->pm : m->pp) + b * P, *e = (port ? m->em : m->ep) + b * P;
             for (size_t i = 0; i < P; i++)
                 pw[i] = pw[i] > 0 ? pw[i] : 0;
-            uint32_t *codes = c.adc_bits > 0 ? m->codes : NULL;
+            uint32_t *codes = m->adc ? m->codes : NULL;  /* 0 bits: no ADC */
             if ((rc = optics_detect(&c, 1, P, pw, e, codes)))
                 return rc;
             for (size_t i = 0; i < P; i++) {

@@ -1,0 +1,290 @@
+/* tests/test_sim.c -- optical inference: fidelity, honesty, noise and quantisation laws,
+ * determinism. */
+#include "tests/testutil.h"
+
+#include <complex.h>
+#include <fftw3.h>
+#include <omp.h>
+
+#include "compiler/compile.h"
+#include "compiler/profile.h"
+#include "models/io.h"
+#include "sim/simulate.h"
+#include "util/error.h"
+
+static void fill(double *v, size_t n, double seed)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = sin(2.385 * (double)i + seed) + 0.37 * cos(0.913 * (double)i * seed);
+}
+
+/* A cascade with biases, ReLU after the first layers and permutations. */
+static acdc_model *model(size_t n, size_t K, size_t n_out)
+{
+    acdc_model *m = acdc_model_alloc(n, n, n_out, K,
+                                     ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU);
+    assert_non_null(m);
+    assert_int_equal(acdc_model_init_normal(m, 0.3, 5), 0);
+    assert_int_equal(acdc_model_init_perms(m, 9), 0);
+    for (size_t l = 0; l < K; l++) {
+        fill(m->layers[l].a_bias, n, 0.1 * (double)l);
+        fill(m->layers[l].d_bias, n, 1.0 + (double)l);
+        for (size_t i = 0; i < n; i++)
+            m->layers[l].d_bias[i] *= 0.1;
+    }
+    /* the middle layer chains optically into the last: no ReLU, no perm */
+    if (K > 2) {
+        m->layers[K - 2].relu = 0;
+        free(m->layers[K - 2].perm);
+        m->layers[K - 2].perm = NULL;
+    }
+    return m;
+}
+
+static acdc_data *data(size_t rows, size_t dim)
+{
+    acdc_data *d = calloc(1, sizeof *d);
+    d->batch = rows;
+    d->dim = dim;
+    d->x = malloc(rows * dim * sizeof *d->x);
+    d->labels = malloc(rows * sizeof *d->labels);
+    fill(d->x, rows * dim, 0.61);
+    for (size_t r = 0; r < rows; r++)
+        d->labels[r] = (int64_t)(r % 3);
+    return d;
+}
+
+static compiler_system *compile(const acdc_model *m, const char *profile, const char **sets,
+                                size_t nsets)
+{
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin(profile, &p), 0);
+    for (size_t i = 0; i < nsets; i++)
+        if (compiler_profile_set(&p, sets[i]))
+            fail_msg("%s: %s", sets[i], util_errmsg());
+    compiler_system *s;
+    if (compiler_compile(m, &p, &s))
+        fail_msg("compile: %s", util_errmsg());
+    return s;
+}
+
+static void run(const compiler_system *s, const acdc_data *d, sim_options o, size_t trials,
+                sim_result *r)
+{
+    sim_job job = {.system = s, .data = d, .options = o, .trials = trials, .batch = 16};
+    if (sim_execute(&job, r, NULL))
+        fail_msg("simulate: %s", util_errmsg());
+}
+
+/* The ideal profile through a file, against acdc infer's path (models/), n = 7, 784, 1024,
+ * with ideal lenses and with free space + thin lenses. */
+static void test_ideal_profile_equals_infer(void **state)
+{
+    (void)state;
+    const size_t ns[] = {7, 784, 1024};
+    for (size_t t = 0; t < 3; t++) {
+        size_t n = ns[t], rows = 5;
+        acdc_model *m = model(n, 3, n < 10 ? n : 10);
+        compiler_system *s0 = compile(m, "ideal", NULL, 0), *s;
+        const char *path = test_path(0, "ideal-system.h5");
+        assert_int_equal(compiler_system_write(s0, path), 0);
+        assert_int_equal(compiler_system_read(path, &s), 0);
+        acdc_data *d = data(rows, n);
+        double *y = malloc(rows * m->n_out * sizeof *y);
+        acdc_work *w = acdc_work_alloc(m, rows, 0, 1, FFTW_ESTIMATE);
+        assert_int_equal(acdc_model_forward(m, w, rows, d->x, y), 0);
+        for (int prop = 0; prop < 2; prop++) {
+            sim_options o = sim_options_default();
+            o.propagation = prop ? SIM_PROP_FRESNEL : SIM_PROP_IDEAL;
+            sim_result r;
+            run(s, d, o, 1, &r);
+            double err = 0, mag = 0;
+            for (size_t i = 0; i < rows * m->n_out; i++) {
+                err = fmax(err, fabs(r.y_optical[i] - y[i]));
+                mag = fmax(mag, fabs(y[i]));
+            }
+            print_message("# n = %zu %s: optical vs infer relative error %.2e\n", n,
+                          prop ? "fresnel" : "ideal", err / mag);
+            if (err > 1e-9 * mag)
+                fail_msg("n = %zu prop %d: relative error %g", n, prop, err / mag);
+            sim_result_free(&r);
+        }
+        free(y);
+        acdc_work_free(w);
+        acdc_data_free(d);
+        compiler_system_free(s);
+        compiler_system_free(s0);
+        acdc_model_free(m);
+    }
+}
+
+/* Changing the model copy changes the reference and never the light. */
+static void test_honesty(void **state)
+{
+    (void)state;
+    acdc_model *m = model(16, 3, 4);
+    compiler_system *s = compile(m, "slm8", NULL, 0);
+    acdc_data *d = data(8, 16);
+    sim_options o = sim_options_default();
+    sim_result a, b;
+    run(s, d, o, 1, &a);
+    for (size_t l = 0; l < s->model->n_layers; l++)
+        for (size_t i = 0; i < 16; i++) {
+            s->model->layers[l].d[i] *= -2.5;
+            s->model->layers[l].a[i] += 1.0;
+        }
+    run(s, d, o, 1, &b);
+    assert_memory_equal(a.y_optical, b.y_optical, 8 * 4 * sizeof(double));
+    int differs = 0;
+    for (size_t i = 0; i < 8 * 4; i++)
+        differs |= a.y_ideal[i] != b.y_ideal[i];
+    assert_true(differs);
+    sim_result_free(&a);
+    sim_result_free(&b);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* Shot noise alone: the error falls as 1/sqrt(photons). */
+static void test_shot_noise_law(void **state)
+{
+    (void)state;
+    acdc_model *m = model(32, 2, 32);
+    const char *sets[] = {"fourier.phase_bits=0", "image.phase_bits=0", "input.phase_bits=0",
+                          "fourier.phase_error=0 rad", "image.phase_error=0 rad",
+                          "camera.read_noise=0", "camera.dark_current=0",
+                          "camera.adc_bits=0", "camera.full_well=1e12"};
+    compiler_system *s = compile(m, "slm8", sets, sizeof sets / sizeof *sets);
+    acdc_data *d = data(40, 32);
+    double err[2];
+    const double photons[2] = {1e8, 1e10};
+    for (int k = 0; k < 2; k++) {
+        sim_options o = sim_options_default();
+        o.photons = photons[k];
+        sim_result r;
+        run(s, d, o, 3, &r);
+        double sd;
+        sim_result_stats(&r, 0, 0, &err[k], &sd);   /* chain 0: one noisy detection */
+        sim_result_free(&r);
+    }
+    double ratio = err[0] / err[1];
+    print_message("# shot noise: rel RMS %.3e at 1e8 photons, %.3e at 1e10: ratio %.2f "
+                  "(1/sqrt law: 10)\n", err[0], err[1], ratio);
+    assert_true(ratio > 8.5 && ratio < 11.5);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* Noise-free: the error falls as the masks get more phase levels. */
+static void test_quantisation_law(void **state)
+{
+    (void)state;
+    acdc_model *m = model(64, 2, 64);
+    acdc_data *d = data(20, 64);
+    double prev = INFINITY;
+    for (int bits = 2; bits <= 10; bits += 2) {
+        char b1[64], b2[64], b3[64];
+        snprintf(b1, sizeof b1, "fourier.phase_bits=%d", bits);
+        snprintf(b2, sizeof b2, "image.phase_bits=%d", bits);
+        snprintf(b3, sizeof b3, "input.phase_bits=%d", bits);
+        const char *sets[] = {b1, b2, b3, "fourier.phase_error=0 rad",
+                              "image.phase_error=0 rad"};
+        compiler_system *s = compile(m, "slm8", sets, 5);
+        sim_options o = sim_options_default();
+        o.noise = 0;
+        sim_result r;
+        run(s, d, o, 1, &r);
+        double e = r.end[0].rel_rms;
+        print_message("# %2d phase bits: rel RMS %.3e\n", bits, e);
+        if (!(e < prev))
+            fail_msg("%d bits: error %g did not fall below %g", bits, e, prev);
+        prev = e;
+        sim_result_free(&r);
+        compiler_system_free(s);
+    }
+    assert_true(prev < 1e-2);
+    acdc_data_free(d);
+    acdc_model_free(m);
+}
+
+/* Same seed, any thread count or batch size: bit-identical results. */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    acdc_model *m = model(16, 3, 16);
+    compiler_system *s = compile(m, "slm8", NULL, 0);
+    acdc_data *d = data(33, 16);
+    double *y[3];
+    for (int k = 0; k < 3; k++) {
+        omp_set_num_threads(k == 1 ? 2 : 1);
+        sim_options o = sim_options_default();
+        o.seed = 77;
+        o.threads = k == 1 ? 2 : 1;
+        sim_job job = {.system = s, .data = d, .options = o, .trials = 1,
+                       .batch = k == 2 ? 5 : 16};
+        sim_result r;
+        assert_int_equal(sim_execute(&job, &r, NULL), 0);
+        y[k] = malloc(33 * 16 * sizeof(double));
+        memcpy(y[k], r.y_optical, 33 * 16 * sizeof(double));
+        sim_result_free(&r);
+    }
+    assert_memory_equal(y[0], y[1], 33 * 16 * sizeof(double));
+    assert_memory_equal(y[0], y[2], 33 * 16 * sizeof(double));
+    /* A different seed gives different noise. */
+    sim_options o = sim_options_default();
+    o.seed = 78;
+    sim_result r;
+    run(s, d, o, 1, &r);
+    assert_true(memcmp(y[0], r.y_optical, 33 * 16 * sizeof(double)) != 0);
+    sim_result_free(&r);
+    for (int k = 0; k < 3; k++)
+        free(y[k]);
+    omp_set_num_threads(1);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    acdc_model *m = model(8, 2, 8);
+    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_data *d = data(4, 7);
+    sim_job job = {.system = s, .data = d, .options = sim_options_default(), .trials = 1};
+    sim_result r;
+    assert_int_equal(sim_execute(&job, &r, NULL), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "7 columns"));
+    sim *sm;
+    sim_options o = sim_options_default();
+    o.photons = -1;
+    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
+    o = sim_options_default();
+    o.phase_error_rad = NAN;
+    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
+    assert_int_equal(sim_alloc(&sm, s, 0, &o), UTIL_EUSAGE);
+    volatile int stop = 1;
+    d->dim = 8;
+    free(d->x);
+    d->x = calloc(4 * 8, sizeof(double));
+    job.options = sim_options_default();
+    assert_int_equal(sim_execute(&job, &r, &stop), UTIL_EINTR);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ideal_profile_equals_infer),
+        cmocka_unit_test(test_honesty),
+        cmocka_unit_test(test_shot_noise_law),
+        cmocka_unit_test(test_quantisation_law),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
