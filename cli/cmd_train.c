@@ -57,7 +57,7 @@ static const char help[] =
     "      --std-floor F     pixel scales floored at F x the mean scale (default 0.1)\n"
     "optimiser:\n"
     "      --optimiser O     adam|sgd (default adam)\n"
-    "      --lr X            learning rate of every group (default 1e-3)\n"
+    "      --lr X            learning rate of every group (default 1e-2)\n"
     "      --lr-a X, --lr-d X, --lr-bias X    per-group rates (after --lr)\n"
     "      --momentum M      SGD momentum (default 0.9)\n"
     "      --weight-decay W  decoupled weight decay (default 0)\n"
@@ -142,7 +142,7 @@ int cmd_train(int argc, char **argv)
     const char *ckpt = NULL;
     int64_t classes = 0, size = 32, rows = 8192, dseed = 7, K = 4, n = 0, epochs = 10,
             batch = 64, seed = 1, threads = 1, sep = 10;
-    double noise = 0.01, imean = 1, sigma = 0.06, stdfloor = 0.1, lr = 1e-3, val = 0.1;
+    double noise = 0.01, imean = 1, sigma = 0.06, stdfloor = 0.1, lr = 1e-2, val = 0.1;
     double lra = -1, lrd = -1, lrb = -1, mom = 0.9, wd = 0, lrf = 0, warm = 0, sgamma = 0.1;
     int optim = 0, sched = 1;
     int c, rc;

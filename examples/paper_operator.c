@@ -7,7 +7,7 @@
  * 16, 32}, with and without a fixed random permutation after every layer, from the
  * near-identity initialisation (diagonals N(1, 0.06), the paper's scheme) and from a
  * standard one (diagonals N(0, 1)).  Every run: 8192 examples (10% held out), Adam with
- * rate 3e-3 on every group, cosine schedule, batch 32, 40 epochs, seed 1.
+ * rate 1e-2 on every group, cosine schedule, batch 32, 40 epochs, seed 1.
  *
  * Writes OUT_DIR/operator.h5 (/K, /mse: 4 × 6 held-out MSE per output, rows in the
  * order of the attribute 'configs'), OUT_DIR/operator.dat (the same as text) and
@@ -48,7 +48,7 @@ static int run(size_t K, int perm, int ident, const double *x, const double *y, 
     }
     acdc_train_opts o;
     acdc_train_opts_default(&o, ACDC_LOSS_MSE);
-    o.lr[0] = o.lr[1] = o.lr[2] = 3e-3;
+    o.lr[0] = o.lr[1] = o.lr[2] = 1e-2;
     o.epochs = EPOCHS;
     o.batch = 32;
     o.threads = 1;   /* n = 32: a thread team costs more than it saves */

@@ -27,7 +27,7 @@ void acdc_train_opts_default(acdc_train_opts *o, int loss)
     memset(o, 0, sizeof *o);
     o->loss = loss;
     o->optimiser = ACDC_OPT_ADAM;
-    o->lr[0] = o->lr[1] = o->lr[2] = 1e-3;
+    o->lr[0] = o->lr[1] = o->lr[2] = 1e-2;
     o->momentum = 0.9;
     o->beta1 = 0.9;
     o->beta2 = 0.999;

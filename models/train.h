@@ -50,7 +50,7 @@ typedef struct acdc_train_opts {
     int threads;           /* OpenMP threads of the forward and backward passes */
 } acdc_train_opts;
 
-/* The defaults above: Adam, rates 1e-3 for all groups, cosine schedule, 10 epochs,
+/* The defaults above: Adam, rates 1e-2 for all groups, cosine schedule, 10 epochs,
  * batch 64, 10% validation, seed 1, 1 thread, loss given. */
 void acdc_train_opts_default(acdc_train_opts *o, int loss);
 
