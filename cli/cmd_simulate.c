@@ -38,6 +38,8 @@ static const char help[] =
     "      --seed S             random seed (default 1)\n"
     "      --batch B            rows per optical pass (default 64)\n"
     "      --threads T          threads (default 1); results do not depend on it\n"
+    "      --save-planes K      keep the field at every plane (each stage's input and\n"
+    "                           Fourier planes, the camera) for the first K inputs\n"
     "  -h, --help               this text\n";
 
 static volatile int stop;
@@ -96,6 +98,26 @@ static int write_result(const char *path, const sim_result *r, const acdc_data *
             if (!rc) rc = util_h5_set_attr_f64(f, g, name, sd);
         }
     }
+    if (!rc && r->planes) {
+        size_t P = r->n_planes, M = r->m, K = r->planes_rows;
+        hsize_t dp[4] = {K, P, M, 2}, dq[1] = {P};
+        double *pitch = malloc(P * sizeof *pitch);
+        char *names = calloc(P, 64);
+        if (!pitch || !names)
+            rc = util_error(UTIL_ENOMEM, "out of memory");
+        for (size_t i = 0; !rc && i < P; i++) {
+            char nm[64];
+            sim_plane_info(s, i, nm, sizeof nm, &pitch[i]);
+            size_t len = strlen(names);
+            snprintf(names + len, (size_t)P * 64 - len, "%s%s", i ? ";" : "", nm);
+        }
+        /* double complex is two doubles, real then imaginary (C11 6.2.5p13). */
+        if (!rc) rc = util_h5_write_f64(f, "/planes/field", 4, dp, (const double *)r->planes);
+        if (!rc) rc = util_h5_write_f64(f, "/planes/pitch_m", 1, dq, pitch);
+        if (!rc) rc = util_h5_set_attr_str(f, "/planes", "names", names);
+        free(pitch);
+        free(names);
+    }
     if (rc) {
         util_h5_abort(&o);
         return rc;
@@ -152,6 +174,7 @@ int cmd_simulate(int argc, char **argv)
         {"amplitude-bits", required_argument, 0, 'a'}, {"set", required_argument, 0, 's'},
         {"trials", required_argument, 0, 't'},      {"seed", required_argument, 0, 'S'},
         {"batch", required_argument, 0, 'B'},       {"threads", required_argument, 0, 'T'},
+        {"save-planes", required_argument, 0, 'K'},
         {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
     const char *out = NULL;
     sim_job job = {.options = sim_options_default(), .trials = 1, .batch = 64, .progress = 1};
@@ -214,6 +237,10 @@ int cmd_simulate(int argc, char **argv)
         case 'T':
             if (!(rc = util_parse_int(optarg, "--threads", 1, 256, &iv)))
                 job.options.threads = (int)iv;
+            break;
+        case 'K':
+            if (!(rc = util_parse_int(optarg, "--save-planes", 0, 1000, &iv)))
+                job.save_planes = (size_t)iv;
             break;
         case 'h':
             free(sets);

@@ -36,6 +36,8 @@ struct sim {
     double power_w;                   /* laser power in use (noise model) */
     double complex g4f;               /* the simulated 4f's constant, calibrated */
     size_t saturated;                 /* rows whose exposure was shortened */
+    size_t keep_rows;                 /* sim_keep_planes() */
+    double complex *keep;
 };
 
 sim_options sim_options_default(void)
@@ -246,6 +248,51 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
 
 size_t sim_saturated(const sim *m) { return m->saturated; }
 
+size_t sim_plane_count(const compiler_system *s)
+{
+    size_t p = 0;
+    for (size_t c = 0; c < s->n_chains; c++)
+        p += 2 * s->chains[c].count + 1;
+    return p;
+}
+
+void sim_plane_info(const compiler_system *s, size_t i, char *name, size_t size,
+                    double *pitch_m)
+{
+    for (size_t c = 0; c < s->n_chains; c++) {
+        size_t np = 2 * s->chains[c].count + 1;
+        if (i < np) {
+            if (i == np - 1) {
+                snprintf(name, size, "chain %zu camera", c);
+                *pitch_m = s->pitch_m;
+            } else {
+                snprintf(name, size, "chain %zu stage %zu %s", c, i / 2,
+                         i % 2 ? "Fourier" : "input");
+                *pitch_m = i % 2 ? s->fourier_pitch_m : s->pitch_m;
+            }
+            return;
+        }
+        i -= np;
+    }
+    snprintf(name, size, "?");
+    *pitch_m = 0;
+}
+
+void sim_keep_planes(sim *m, size_t rows, double complex *buf)
+{
+    m->keep_rows = buf ? rows : 0;
+    m->keep = buf;
+}
+
+/* Stores the current field of the kept rows as plane `plane`. */
+static void keep(sim *m, size_t batch, size_t first, size_t plane)
+{
+    const size_t M = m->s->m, P = sim_plane_count(m->s);
+    for (size_t b = 0; b < batch && first + b < m->keep_rows; b++)
+        memcpy(m->keep + ((first + b) * P + plane) * M, optics_field_slice(m->field, b),
+               M * sizeof(double complex));
+}
+
 /* One 4f stage by free-space propagation: f, thin lens, f, mask, f, thin lens, f. */
 static int free_space_4f(sim *m, const double complex *mask)
 {
@@ -344,7 +391,7 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
         }
         memset(v + s->n_in, 0, (n - s->n_in) * sizeof *v);
     }
-    size_t kk = 0;
+    size_t kk = 0, plane = 0;
     for (size_t c = 0; c < s->n_chains; c++) {
         const compiler_chain *ch = &s->chains[c];
         if (chain_in)
@@ -374,14 +421,40 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
                 }
         }
         /* The optics, stage by stage: image-plane mask, then the 4f pass. */
+        const int keeping = first < m->keep_rows;
         for (size_t k = 0; k < ch->count; k++, kk++) {
             if (m->image[kk] && (rc = optics_field_multiply(m->field, m->image[kk])))
                 return rc;
-            rc = m->l1 ? optics_4f_apply(m->l1, m->fourier[kk], m->l2, m->field, m->field)
-                       : free_space_4f(m, m->fourier[kk]);
+            if (keeping) {
+                /* Step by step, to look at the Fourier plane. */
+                keep(m, batch, first, plane++);
+                if (m->l1) {
+                    if ((rc = optics_lens_forward(m->l1, m->field, m->field)) ||
+                        (rc = optics_field_multiply(m->field, m->fourier[kk])))
+                        return rc;
+                    keep(m, batch, first, plane++);
+                    rc = optics_lens_forward(m->l2, m->field, m->field);
+                } else {
+                    if ((rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
+                        (rc = optics_field_multiply(m->field, m->lens_t)) ||
+                        (rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
+                        (rc = optics_field_multiply(m->field, m->fourier[kk])))
+                        return rc;
+                    keep(m, batch, first, plane++);
+                    if ((rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
+                        (rc = optics_field_multiply(m->field, m->lens_t)))
+                        return rc;
+                    rc = optics_prop_apply(m->free_f, m->field, m->field);
+                }
+            } else {
+                rc = m->l1 ? optics_4f_apply(m->l1, m->fourier[kk], m->l2, m->field, m->field)
+                           : free_space_4f(m, m->fourier[kk]);
+            }
             if (rc)
                 return rc;
         }
+        if (keeping)
+            keep(m, batch, first, plane++);
         /* Balanced homodyne against a reference phased to the chain's constant, as
          * strong as a full-scale input pixel. */
         double complex gc = cpow(m->g4f, (double)ch->count);

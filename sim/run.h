@@ -57,6 +57,17 @@ void sim_free(sim *m);
 int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             double *chain_in, double *chain_out);
 
+/* Planes kept for plotting.  Per chain c: for each stage k its input plane (after the
+ * image-plane mask) and its Fourier plane (after the mask), then the camera plane:
+ * sim_plane_count() planes of m samples in all.  After sim_keep_planes(m, rows, buf),
+ * every sim_run() stores the fields of data rows first .. rows−1 into
+ * buf[(row · planes + plane) · m + sample] (rows × planes × m values, caller-owned). */
+size_t sim_plane_count(const compiler_system *s);
+/* Name (e.g. "chain 0 stage 1 Fourier") and sample pitch (m) of plane i. */
+void sim_plane_info(const compiler_system *s, size_t i, char *name, size_t size,
+                    double *pitch_m);
+void sim_keep_planes(sim *m, size_t rows, double complex *buf);
+
 /* How many times (row × chain) since sim_alloc the camera shortened its exposure to
  * stay below 80% of the full well: the light was brighter than the profile's exposure
  * allows, and fewer photons than budgeted were detected. */

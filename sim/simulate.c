@@ -31,6 +31,7 @@ void sim_result_free(sim_result *r)
     free(r->y_ideal);
     free(r->end);
     free(r->stage);
+    free(r->planes);
     memset(r, 0, sizeof *r);
 }
 
@@ -82,6 +83,19 @@ int sim_execute(const sim_job *job, sim_result *r, volatile int *stop)
         sim *m;
         if ((rc = sim_alloc(&m, s, bb, &o)))
             break;
+        if (t == 0 && job->save_planes) {
+            r->planes_rows = job->save_planes < d->batch ? job->save_planes : d->batch;
+            r->n_planes = sim_plane_count(s);
+            r->m = s->m;
+            r->planes = malloc(r->planes_rows * r->n_planes * s->m * sizeof *r->planes);
+            if (!r->planes) {
+                sim_free(m);
+                rc = util_error(UTIL_ENOMEM, "out of memory for %zu saved planes",
+                                r->planes_rows * r->n_planes);
+                break;
+            }
+            sim_keep_planes(m, r->planes_rows, r->planes);
+        }
         for (size_t row = 0; row < d->batch && !rc; row += bb) {
             size_t k = d->batch - row < bb ? d->batch - row : bb;
             if (stop && *stop) {

@@ -3,6 +3,7 @@
 #ifndef SIM_SIMULATE_H
 #define SIM_SIMULATE_H
 
+#include <complex.h>
 #include <stddef.h>
 
 #include "compiler/system.h"
@@ -24,6 +25,7 @@ typedef struct sim_job {
     size_t trials;        /* >= 1; trial t uses seed options.seed + t */
     size_t batch;         /* rows per optical pass */
     int progress;         /* 1: progress bar on a terminal */
+    size_t save_planes;   /* keep every plane's field for the first rows (first trial) */
 } sim_job;
 
 typedef struct sim_result {
@@ -33,7 +35,9 @@ typedef struct sim_result {
     sim_metrics *end;     /* trials: end-to-end metrics of each trial */
     sim_metrics *stage;   /* trials × n_chains: each chain against the numeric chain fed
                              the same (optical) input */
-    size_t saturated;     /* saturated camera pixels, all trials */
+    double complex *planes;  /* planes_rows × n_planes × m fields (sim_plane_info) */
+    size_t planes_rows, n_planes, m;
+    size_t saturated;     /* exposure shortenings, all trials (sim_saturated) */
     double seconds;       /* wall time of the optical passes */
 } sim_result;
 
