@@ -34,6 +34,8 @@ int cli_finish(const char *cmd);
 int cmd_compile(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_train(int argc, char **argv);

@@ -13,7 +13,9 @@ static const struct cli_command commands[] = {
     {"infer", cmd_infer, "run the numeric ACDC model on a data file"},
     {"init", cmd_init, "write a new ACDC cascade (identity or near-identity)"},
     {"inspect", cmd_inspect, "summarise any HDF5 file this project writes"},
+    {"plot", cmd_plot, "plot a sweep or a simulation result with gnuplot (PNG or SVG)"},
     {"simulate", cmd_simulate, "send data through a compiled optical system, measure fidelity"},
+    {"sweep", cmd_sweep, "Monte Carlo fidelity over one or two imperfections (resumable)"},
     {"train", cmd_train, "train an ACDC cascade (operator fit or classifier)"},
 };
 
