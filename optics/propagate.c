@@ -101,6 +101,10 @@ typedef struct fft2 {
     size_t ny, nx, sx;
     fftw_plan row[2], col[2], colr[2];   /* [0] = forward (-1), [1] = backward (+1) */
     fftw_plan row_oop[2];                /* one row out of place, input preserved */
+    double complex **buf;                /* per thread: a block of COLB columns, packed
+                                            (ny x COLB): a column FFT strided by a whole
+                                            row would miss the TLB at every stage */
+    int nbuf;
 } fft2;
 
 static int fft2_init(fft2 *t, size_t ny, size_t nx, size_t sx, int need_cols)
@@ -120,10 +124,18 @@ static int fft2_init(fft2 *t, size_t ny, size_t nx, size_t sx, int need_cols)
         if (!need_cols)
             continue;
         size_t b = nx < COLB ? nx : COLB;
-        if (!(t->col[d] = plan_many(ny, b, sx, 1, sign)))
+        if (!(t->col[d] = plan_many(ny, b, COLB, 1, sign)))
             return util_error(UTIL_ENOMEM, "cannot plan column FFTs of %zu samples", ny);
-        if (nx % COLB && nx > COLB && !(t->colr[d] = plan_many(ny, nx % COLB, sx, 1, sign)))
+        if (nx % COLB && nx > COLB && !(t->colr[d] = plan_many(ny, nx % COLB, COLB, 1, sign)))
             return util_error(UTIL_ENOMEM, "cannot plan column FFTs of %zu samples", ny);
+    }
+    if (need_cols) {
+        t->nbuf = omp_get_max_threads();
+        if (!(t->buf = calloc((size_t)t->nbuf, sizeof *t->buf)))
+            return util_error(UTIL_ENOMEM, "cannot allocate column buffers");
+        for (int i = 0; i < t->nbuf; i++)
+            if (!(t->buf[i] = fftw_malloc(ny * COLB * sizeof **t->buf)))
+                return util_error(UTIL_ENOMEM, "cannot allocate column buffers");
     }
     return UTIL_OK;
 }
@@ -136,29 +148,44 @@ static void fft2_free(fft2 *t)
         destroy(t->col[d]);
         destroy(t->colr[d]);
     }
+    if (t->buf)
+        for (int i = 0; i < t->nbuf; i++)
+            fftw_free(t->buf[i]);
+    free(t->buf);
 }
 
-/* Applies fn to each block of columns [x0, x0 + nb) of a (all ny rows), in parallel. */
-typedef void col_fn(const void *ctx, double complex *a, size_t x0, size_t nb);
+/* Applies fn to each block of columns [x0, x0 + nb) of a (ny rows of stride sx), in
+ * parallel: the block is packed into the thread's buffer (row y at buf + y COLB,
+ * column j is column x0 + j), handed to fn, and unpacked. */
+typedef void col_fn(const void *ctx, double complex *buf, size_t x0, size_t nb);
 
 static void fft2_col_blocks(const fft2 *t, double complex *a, size_t ncols, col_fn *fn,
                             const void *ctx)
 {
     long nblk = (long)((ncols + COLB - 1) / COLB);
-#pragma omp parallel for schedule(static)
-    for (long ib = 0; ib < nblk; ib++) {
-        size_t x0 = (size_t)ib * COLB;
-        size_t nb = ncols - x0 < COLB ? ncols - x0 : COLB;
-        fn(ctx, a, x0, nb);
+    int nt = omp_get_max_threads() < t->nbuf ? omp_get_max_threads() : t->nbuf;
+#pragma omp parallel num_threads(nt)
+    {
+        double complex *buf = t->buf[omp_get_thread_num()];
+#pragma omp for schedule(static)
+        for (long ib = 0; ib < nblk; ib++) {
+            size_t x0 = (size_t)ib * COLB;
+            size_t nb = ncols - x0 < COLB ? ncols - x0 : COLB;
+            for (size_t y = 0; y < t->ny; y++)
+                memcpy(buf + y * COLB, a + y * t->sx + x0, nb * sizeof *buf);
+            fn(ctx, buf, x0, nb);
+            for (size_t y = 0; y < t->ny; y++)
+                memcpy(a + y * t->sx + x0, buf + y * COLB, nb * sizeof *buf);
+        }
     }
 }
 
-/* One block of columns through plan `which` (0 fwd, 1 bwd); the remainder block of a
- * width that is not a multiple of COLB uses its own plan. */
-static void fft2_col(const fft2 *t, double complex *a, size_t x0, size_t nb, int which)
+/* One packed block of nb columns through plan `which` (0 fwd, 1 bwd); the remainder
+ * block of a width that is not a multiple of COLB uses its own plan. */
+static void fft2_col(const fft2 *t, double complex *buf, size_t nb, int which)
 {
     size_t full = t->nx < COLB ? t->nx : COLB;
-    run(nb == full ? t->col[which] : t->colr[which], a + x0);
+    run(nb == full ? t->col[which] : t->colr[which], buf);
 }
 
 /* Complex product without the C99 NaN/infinity recovery of the '*' operator (a call
@@ -374,11 +401,11 @@ static void lens_col(const void *vctx, double complex *a, size_t x0, size_t nb)
     const lens_col_ctx *c = vctx;
     const optics_lens_plan *p = c->p;
     size_t nx = p->gin.nx, ny = p->gin.ny;
-    fft2_col(&p->t, a, x0, nb, c->dir);
+    fft2_col(&p->t, a, nb, c->dir);
     double complex s = c->dir == 0 ? p->scale_f : p->scale_b;
     for (size_t y = 0; y < ny; y++) {
         double complex sy = cmul(s, c->dir == 0 ? p->posty[y] : conj(p->posty[y]));
-        double complex *r = a + y * nx;
+        double complex *r = a + y * COLB - x0;   /* r[x], x0 <= x < x0 + nb */
         for (size_t x = x0; x < x0 + nb; x++) {
             double complex v = cmul(sy, c->dir == 0 ? p->postx[x] : conj(p->postx[x]));
             if (c->mask)
@@ -875,13 +902,13 @@ static void prop_col(const void *vctx, double complex *a, size_t x0, size_t nb)
 {
     const prop_col_ctx *c = vctx;
     const optics_prop *p = c->p;
-    fft2_col(&p->t, a, x0, nb, 0);
+    fft2_col(&p->t, a, nb, 0);
     for (size_t y = 0; y < p->py; y++) {
-        double complex *r = a + y * p->sx;
-        for (size_t x = x0; x < x0 + nb; x++)
-            r[x] = cmul(r[x], prop_h(p, y, x, c->adj));
+        double complex *r = a + y * COLB;
+        for (size_t j = 0; j < nb; j++)
+            r[j] = cmul(r[j], prop_h(p, y, x0 + j, c->adj));
     }
-    fft2_col(&p->t, a, x0, nb, 1);
+    fft2_col(&p->t, a, nb, 1);
 }
 
 /* One rank-1 row (length nx) from src into dst; buf is a padded row for asm-bl or dst
@@ -951,7 +978,9 @@ static int prop_run(const optics_prop *p, const optics_field *in, optics_field *
                           out->nb);
     size_t n = optics_grid_size(&p->g);
     if (p->g.rank == 1) {
-        int nt = p->rowbuf ? p->nthreads : omp_get_max_threads();
+        int nt = omp_get_max_threads();
+        if (p->rowbuf && p->nthreads < nt)
+            nt = p->nthreads;   /* one padded row buffer per thread */
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (long b = 0; b < (long)in->nb; b++) {
             double complex *d = out->data + (size_t)b * n;
