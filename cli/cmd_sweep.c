@@ -277,8 +277,11 @@ static int resolve(struct param *p, int all_log, int all_lin, const compiler_pro
         if (p->kind == P_PROFILE) {
             compiler_profile t = *prof;
             profile_assign(p, v, a, sizeof a);
-            if ((rc = compiler_profile_set(&t, a)) || (rc = compiler_profile_check(&t)))
-                return util_error(UTIL_EUSAGE, "%s: %s", what, util_errmsg());
+            if ((rc = compiler_profile_set(&t, a)) || (rc = compiler_profile_check(&t))) {
+                char msg[256];   /* util_error() must not read the buffer it writes */
+                snprintf(msg, sizeof msg, "%s", util_errmsg());
+                return util_error(UTIL_EUSAGE, "%s: %s", what, msg);
+            }
         }
     }
     return UTIL_OK;
