@@ -38,6 +38,8 @@ static const char help[] =
     "  a result (acdc simulate):\n"
     "      --what scatter      optical against ideal output, every row and output (default)\n"
     "      --what confusion    confusion matrix of the optical predictions (labelled data)\n"
+    "      --what planes       intensity and phase at every plane saved by simulate\n"
+    "                          --save-planes, for input --row R (default 0)\n"
     "\n"
     "options:\n"
     "  -o, --output FILE       OUT.png or OUT.svg\n"
@@ -45,6 +47,7 @@ static const char help[] =
     "      --stage C           see above\n"
     "      --title T           replace the first line of the title\n"
     "      --size WxH          pixels per panel (default 720x480)\n"
+    "      --row R             the input whose planes are drawn (--what planes)\n"
     "  -h, --help              this text\n"
     "\n"
     "exit codes: 0 written, 1 data error (not a sweep or result, no labels, gnuplot\n"
@@ -479,8 +482,8 @@ static int plot_result(hid_t f, const char *file, struct figure *fig, const char
     char profile[64] = "?", head[200], sub[200];
     int rc, confusion = what && !strcmp(what, "confusion");
     if (what && !confusion && strcmp(what, "scatter"))
-        return util_error(UTIL_EUSAGE, "--what: '%s' is not scatter or confusion for a "
-                          "result file", what);
+        return util_error(UTIL_EUSAGE, "--what: '%s' is not scatter, confusion or planes "
+                          "for a result file", what);
     util_h5_attr_str(f, file, "/", "profile", profile, sizeof profile);
     util_error_clear();
     if ((rc = util_h5_read_f64(f, file, "/y_optical", 2, dy, &yo)))
@@ -599,15 +602,92 @@ out:
     return rc;
 }
 
+/* Intensity and phase at every saved plane (simulate --save-planes) for one input. */
+static int plot_planes(hid_t f, const char *file, struct figure *fig, size_t row,
+                       const char *title)
+{
+    hsize_t dp[4] = {0, 0, 0, 2}, dq[1];
+    double *field = NULL, *pitch = NULL;
+    char *names = NULL, profile[64] = "?";
+    int rc;
+    if (!util_h5_exists(f, "/planes/field"))
+        return util_error(UTIL_EDATA, "--what planes: '%s' has no saved planes (run acdc "
+                          "simulate with --save-planes K)", file);
+    util_h5_attr_str(f, file, "/", "profile", profile, sizeof profile);
+    util_error_clear();
+    if ((rc = util_h5_read_f64(f, file, "/planes/field", 4, dp, &field)))
+        return rc;
+    size_t K = (size_t)dp[0], P = (size_t)dp[1], M = (size_t)dp[2];
+    dq[0] = P;
+    if ((rc = util_h5_read_f64(f, file, "/planes/pitch_m", 1, dq, &pitch)))
+        goto out;
+    if (row >= K) {
+        rc = util_error(UTIL_EUSAGE, "--row %zu: '%s' holds the planes of %zu input%s", row,
+                        file, K, K == 1 ? "" : "s");
+        goto out;
+    }
+    names = calloc(P * 64 + 64, 1);
+    if (!names) {
+        rc = util_error(UTIL_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (util_h5_attr_str(f, file, "/planes", "names", names, P * 64 + 64))
+        names[0] = '\0';
+    util_error_clear();
+    fig->height = fig->height * 3 / 5;
+    if ((rc = figure_open(fig, 2, (int)P)))
+        goto out;
+    FILE *g = fig->g;
+    char *save = NULL, *name = strtok_r(names, ";", &save);
+    fprintf(g, "set multiplot layout %zu,2\nunset key\nset format x '%%g'\n", P);
+    for (size_t p = 0; p < P; p++, name = name ? strtok_r(NULL, ";", &save) : NULL) {
+        const double *e = field + ((row * P + p) * M) * 2;
+        char head[200];
+        fprintf(g, "$p%zu << EOD\n", p);
+        for (size_t j = 0; j < M; j++) {
+            double re = e[2 * j], im = e[2 * j + 1];
+            fprintf(g, "%.9g %.9g %.9g\n", ((double)j - (double)(M / 2)) * pitch[p] * 1e3,
+                    re * re + im * im, atan2(im, re));
+        }
+        fputs("EOD\n", g);
+        for (int k = 0; k < 2; k++) {
+            snprintf(head, sizeof head, "%s%s%s: %s", p == 0 && title ? title : "",
+                     p == 0 && title ? " -- " : "", name ? name : "plane",
+                     k ? "phase" : "intensity");
+            fputs("set title ", g);
+            gp_str(g, head);
+            fputs("\nset xlabel 'position x (mm)'\nset ylabel ", g);
+            gp_str(g, k ? "phase (rad)" : "intensity |E|^2 (W/m)");
+            fputs("\n", g);
+            if (k)
+                fputs("set yrange [-3.3:3.3]\nset ytics ('-pi' -pi, '-pi/2' -pi/2, '0' 0, "
+                      "'pi/2' pi/2, 'pi' pi)\n", g);
+            else
+                fputs("set autoscale y\nset ytics auto\n", g);
+            fprintf(g, "plot $p%zu using 1:%d with %s lc rgb '%s'\n", p, k ? 3 : 2,
+                    k ? "points pt 7 ps 0.4" : "lines lw 1", k ? "#d62728" : "#1f77b4");
+        }
+    }
+    fputs("unset multiplot\n", g);
+    rc = figure_close(fig, UTIL_OK);
+out:
+    free(field);
+    free(pitch);
+    free(names);
+    return rc;
+}
+
 int cmd_plot(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"what", required_argument, 0, 'w'},
         {"stage", required_argument, 0, 'c'},  {"title", required_argument, 0, 't'},
-        {"size", required_argument, 0, 'z'},   {"help", no_argument, 0, 'h'},
+        {"size", required_argument, 0, 'z'},   {"row", required_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *out = NULL, *what = NULL, *title = NULL;
     int stage = -1, c, rc = UTIL_OK;
+    size_t row = 0;
     int64_t iv;
     struct figure fig = {.width = 720, .height = 480};
     optind = 0;
@@ -620,6 +700,10 @@ int cmd_plot(int argc, char **argv)
         case 'c':
             if (!(rc = util_parse_int(optarg, "--stage", 0, 1000, &iv)))
                 stage = (int)iv;
+            break;
+        case 'r':
+            if (!(rc = util_parse_int(optarg, "--row", 0, 1000000, &iv)))
+                row = (size_t)iv;
             break;
         case 'z': {
             int w, h;
@@ -682,7 +766,8 @@ int cmd_plot(int argc, char **argv)
         rc = plot_sweep(f, file, &fig, what, stage, title);
     } else if (!strcmp(fmt, "acdc-result")) {
         rc = stage >= 0 ? util_error(UTIL_EUSAGE, "--stage is for sweep files")
-                        : plot_result(f, file, &fig, what, title);
+             : what && !strcmp(what, "planes") ? plot_planes(f, file, &fig, row, title)
+                                               : plot_result(f, file, &fig, what, title);
     } else {
         rc = util_error(UTIL_EDATA, "'%s' is neither a sweep (acdc-sweep) nor a simulation "
                         "result (acdc-result): its format is '%s'", file, fmt);

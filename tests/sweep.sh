@@ -125,6 +125,11 @@ check "scatter plot is a PNG; a quote and \$(...) in the name stay a name" \
     eval 'is_png "$Q" && [ ! -e pwned ] && [ ! -e "$T/pwned" ]'
 case_ 0 "wrote" plot "$T/res.h5" -o "$T/cm.png" --what confusion
 check "confusion plot is a PNG" is_png "$T/cm.png"
+"$ACDC" simulate "$S" "$D" -o "$T/planes.h5" --save-planes 2 >/dev/null 2>&1
+case_ 0 "wrote" plot "$T/planes.h5" -o "$T/planes.png" --what planes --row 1
+check "planes plot is a PNG" is_png "$T/planes.png"
+case_ 2 "--row 2: " plot "$T/planes.h5" -o "$T/x.png" --what planes --row 2
+case_ 1 "no saved planes" plot "$T/res.h5" -o "$T/x.png" --what planes
 case_ 1 "has no /labels" plot "$T/resnl.h5" -o "$T/x.png" --what confusion
 case_ 1 "neither a sweep" plot "$T/model.h5" -o "$T/x.png"
 case_ 2 "not a sweep metric" plot "$T/ph.h5" -o "$T/x.png" --what colour
