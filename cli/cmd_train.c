@@ -73,7 +73,9 @@ static const char help[] =
     "run:\n"
     "  -o, --output FILE     the trained model (HDF5)\n"
     "      --checkpoint FILE (default OUTPUT with '.ckpt' before '.h5')\n"
-    "      --resume          continue from the checkpoint\n"
+    "      --resume          continue from the checkpoint, with the options stored in\n"
+    "                        it (model, optimiser, schedule, epochs, batch, seed); give\n"
+    "                        the same data; --threads, --test and -o still apply\n"
     "  -q, --quiet           no per-epoch lines on stdout\n"
     "  -h, --help            this text\n"
     "\n"
@@ -384,13 +386,14 @@ int cmd_train(int argc, char **argv)
         if ((rc = acdc_trainer_save(tr, ckpt)))
             goto fail;
         if (!quiet) {
+            printf("epoch %zu/%zu  %s %.6g", st.epoch, E, xent ? "loss" : "mse", st.loss);
             if (xent)
-                printf("epoch %zu/%zu  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  "
-                       "%.1f s  %.0f ex/s\n", st.epoch, E, st.loss, st.acc, st.val_loss,
-                       st.val_acc, st.seconds, (double)td_train.rows / st.seconds);
-            else
-                printf("epoch %zu/%zu  mse %.6g  val_mse %.6g  %.1f s\n", st.epoch, E,
-                       st.loss, st.val_loss, st.seconds);
+                printf("  acc %.4f", st.acc);
+            if (!isnan(st.val_loss))
+                printf("  %s %.6g", xent ? "val_loss" : "val_mse", st.val_loss);
+            if (xent && !isnan(st.val_acc))
+                printf("  val_acc %.4f", st.val_acc);
+            printf("  %.1f s  %.0f ex/s\n", st.seconds, (double)td_train.rows / st.seconds);
             fflush(stdout);
         }
         if (stop_flag) {
