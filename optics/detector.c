@@ -236,7 +236,17 @@ int optics_detect(const optics_camera *c, size_t nb, size_t npix, const double *
         for (size_t i = 0; i < npix; i++) {
             size_t k = (size_t)b * npix + i;
             double mean = per_w * power_w[k] + dark;
-            double e = c->shot_noise ? (double)gsl_ran_poisson(r, mean) : mean;
+            double e = mean;
+            if (c->shot_noise) {
+                /* Above OPTICS_POISSON_NORMAL mean electrons the Poisson law is drawn
+                 * through its normal approximation N(mean, mean) (skewness 1/sqrt(mean) below
+                 * 3%): GSL's exact sampler costs a tan, a log and an exp per draw
+                 * there and dominated whole simulations. */
+                if (mean > OPTICS_POISSON_NORMAL)
+                    e = fmax(0.0, round(mean + gsl_ran_gaussian_ziggurat(r, sqrt(mean))));
+                else
+                    e = (double)gsl_ran_poisson(r, mean);
+            }
             if (c->read_noise_e > 0)
                 e += gsl_ran_gaussian_ziggurat(r, c->read_noise_e);
             e = e < 0 ? 0 : e > c->full_well_e ? c->full_well_e : e;

@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Mean electron count above which shot noise is drawn from N(mean, mean). */
+#define OPTICS_POISSON_NORMAL 1.0e3
+
 /* Planck constant (J s) and speed of light (m/s), exact SI values. */
 #define OPTICS_PLANCK 6.62607015e-34
 #define OPTICS_C 299792458.0
@@ -58,7 +61,8 @@ typedef struct optics_camera {
     double read_noise_e;    /* Gaussian read noise, electrons rms, >= 0 */
     double full_well_e;     /* saturation, electrons, > 0 */
     int adc_bits;           /* 1..32: codes 0 .. 2^bits - 1 span 0 .. full well */
-    int shot_noise;         /* 1: Poisson photo- and dark electrons; 0: their means */
+    int shot_noise;         /* 1: Poisson photo- and dark electrons (normal approximation
+                               above OPTICS_POISSON_NORMAL mean electrons); 0: means */
     uint64_t seed;
 } optics_camera;
 
