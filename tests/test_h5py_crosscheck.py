@@ -37,7 +37,8 @@ def reference(f, x):
 
 def main():
     rng = np.random.default_rng(2385)
-    tmp = tempfile.mkdtemp(prefix="acdc-xcheck-")
+    holder = tempfile.TemporaryDirectory(prefix="acdc-xcheck-")
+    tmp = holder.name
     case = 0
     failed = 0
     for n in (1, 7, 784, 1024, 4099):
