@@ -173,6 +173,27 @@ static void test_noise_statistics(void **state)
                   "(tol %.3f)\n", mean, 5 * sqrt(lam / n), var, 5 * lam * sqrt(2.0 / n));
     assert_close(mean, lam, 5 * sqrt(lam / n));
     assert_close(var, lam, 5 * lam * sqrt(2.0 / n));
+    /* above OPTICS_POISSON_NORMAL the law is drawn as N(lambda, lambda), rounded:
+     * mean and variance must still be lambda */
+    double big = 5 * OPTICS_POISSON_NORMAL;
+    for (size_t i = 0; i < n; i++)
+        pw[i] = big / e1;
+    assert_int_equal(optics_detect(&c, 4, n / 4, pw, el, NULL), 0);
+    s = s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        s += el[i];
+        s2 += el[i] * el[i];
+        assert_true(el[i] == floor(el[i]));
+    }
+    mean = s / n;
+    var = s2 / n - mean * mean;
+    print_message("# measured shot noise lambda = %g (normal approximation): mean %.2f "
+                  "(tol %.2f), variance %.1f (tol %.1f)\n", big, mean, 5 * sqrt(big / n), var,
+                  5 * big * sqrt(2.0 / n));
+    assert_close(mean, big, 5 * sqrt(big / n));
+    assert_close(var, big, 5 * big * sqrt(2.0 / n));
+    for (size_t i = 0; i < n; i++)
+        pw[i] = lam / e1;
     /* dark current 5000 e/s over 1 ms adds 5 e of mean and of variance */
     c.dark_e_per_s = 5000;
     assert_int_equal(optics_detect(&c, 4, n / 4, pw, el, NULL), 0);
