@@ -558,10 +558,11 @@ struct optics_prop {
     fft2 t;
     /* Transfer function of the transform grid.  fresnel-tf and fresnel-ir are
      * separable: H = hconst * hx[kx] * hy[ky].  asm-bl depends on |fx|, |fy| only and
-     * is stored for the quarter 0 <= kx <= px/2, 0 <= ky <= py/2 (hq, (py/2+1) rows of
-     * px/2+1), with the normalisation 1/(px py) of the inverse FFT folded in. */
+     * is stored for the quarter 0 <= kx <= px/2, 0 <= ky <= py/2, column by column
+     * (hq[kx * hqh + ky], so that a block of columns reads it sequentially), with the
+     * normalisation 1/(px py) of the inverse FFT folded in. */
     double complex hconst, *hx, *hy, *hq;
-    size_t hqw;
+    size_t hqh;
     double complex *work;   /* asm-bl rank 2: py x px padded field */
     double complex **rowbuf;/* asm-bl rank 1: one padded row per thread */
     int nthreads;
@@ -736,7 +737,7 @@ static int prop_tables(optics_prop *p)
     double complex ekz = cis_turns(z / lam);   /* e^{ikz}, reduced exactly */
     if (p->method == OPTICS_ASM_BL) {
         size_t qw = p->px / 2 + 1, qh = g->rank == 2 ? p->py / 2 + 1 : 1;
-        p->hqw = qw;
+        p->hqh = qh;
         p->hq = malloc(qw * qh * sizeof *p->hq);
         if (!p->hq)
             return util_error(UTIL_ENOMEM, "cannot allocate the transfer function");
@@ -755,7 +756,7 @@ static int prop_tables(optics_prop *p)
                     double dk = -f2 / (il + sqrt(il * il - f2));
                     h = ekz * cis_turns(z * dk) * norm;
                 }
-                p->hq[ky * qw + kx] = h;
+                p->hq[kx * qh + ky] = h;
             }
         }
         return UTIL_OK;
@@ -885,7 +886,7 @@ static inline double complex prop_h(const optics_prop *p, size_t ky, size_t kx, 
     if (p->hq) {
         size_t ax = kx <= p->px / 2 ? kx : p->px - kx;
         size_t ay = ky <= p->py / 2 ? ky : p->py - ky;
-        h = p->hq[ay * p->hqw + ax];
+        h = p->hq[ax * p->hqh + ay];
     } else {
         h = cmul(cmul(p->hconst, p->hy[ky]), p->hx[kx]);
     }
