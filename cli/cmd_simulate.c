@@ -1,6 +1,7 @@
 /* cli/cmd_simulate.c -- `acdc simulate`: data through a compiled optical system. */
 #include "cli/cli.h"
 #include "compiler/system.h"
+#include "optics/propagate.h"
 #include "models/io.h"
 #include "sim/simulate.h"
 #include "util/error.h"
@@ -40,6 +41,8 @@ static const char help[] =
     "      --threads T          threads (default 1); results do not depend on it\n"
     "      --save-planes K      keep the field at every plane (each stage's input and\n"
     "                           Fourier planes, the camera) for the first K inputs\n"
+    "  -v, --verbose            explain the sampling and the propagator chosen, and warn\n"
+    "                           about aliasing or wrap-around before running\n"
     "  -h, --help               this text\n";
 
 static volatile int stop;
@@ -165,6 +168,33 @@ static void print_summary(const sim_result *r, int labelled)
                "its full well\n", r->saturated);
 }
 
+/* --verbose: the sampling of the planes and, for free space, the propagator's own
+ * explanation (optics_prop_advise) of why it is accurate or where it is not. */
+static void explain(const compiler_system *s, enum sim_propagation prop)
+{
+    printf("sampling: %zu samples at %.4g um (window %.4g mm), Fourier planes at %.4g um; "
+           "f = 2n * pitch * Fourier pitch / lambda = %.4g mm\n", s->m, 1e6 * s->pitch_m,
+           1e3 * (double)s->m * s->pitch_m, 1e6 * s->fourier_pitch_m, 1e3 * s->focal_m);
+    if (prop == SIM_PROP_IDEAL) {
+        printf("propagation: ideal Fourier-transform lenses (a centred DFT per lens, exact "
+               "for band-limited fields; no free space is simulated)\n");
+        return;
+    }
+    optics_grid g;
+    char buf[2048];
+    int nwarn = 0;
+    enum optics_method chosen;
+    if (optics_grid_init(&g, 1, s->m, 1, s->pitch_m, s->wavelength_m) ||
+        optics_prop_advise(&g, s->focal_m, prop == SIM_PROP_FRESNEL ? OPTICS_FRESNEL_TF
+                                                                     : OPTICS_ASM_BL,
+                           &chosen, &nwarn, buf, sizeof buf))
+        return;
+    printf("propagation over f = %.4g mm (%s), %d warning%s:\n%s", 1e3 * s->focal_m,
+           optics_method_name(chosen), nwarn, nwarn == 1 ? "" : "s", buf);
+    if (buf[0] && buf[strlen(buf) - 1] != '\n')
+        printf("\n");
+}
+
 int cmd_simulate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -174,7 +204,7 @@ int cmd_simulate(int argc, char **argv)
         {"amplitude-bits", required_argument, 0, 'a'}, {"set", required_argument, 0, 's'},
         {"trials", required_argument, 0, 't'},      {"seed", required_argument, 0, 'S'},
         {"batch", required_argument, 0, 'B'},       {"threads", required_argument, 0, 'T'},
-        {"save-planes", required_argument, 0, 'K'},
+        {"save-planes", required_argument, 0, 'K'}, {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
     const char *out = NULL;
     sim_job job = {.options = sim_options_default(), .trials = 1, .batch = 64, .progress = 1};
@@ -190,7 +220,8 @@ int cmd_simulate(int argc, char **argv)
     }
     optind = 0;
     opterr = 0;
-    while (rc == UTIL_OK && (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    int verbose = 0;
+    while (rc == UTIL_OK && (c = getopt_long(argc, argv, "o:vh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'P':
@@ -238,6 +269,7 @@ int cmd_simulate(int argc, char **argv)
             if (!(rc = util_parse_int(optarg, "--threads", 1, 256, &iv)))
                 job.options.threads = (int)iv;
             break;
+        case 'v': verbose = 1; break;
         case 'K':
             if (!(rc = util_parse_int(optarg, "--save-planes", 0, 1000, &iv)))
                 job.save_planes = (size_t)iv;
@@ -277,6 +309,8 @@ int cmd_simulate(int argc, char **argv)
             rc = UTIL_EUSAGE;
         goto fail;
     }
+    if (verbose)
+        explain(over ? over : s, job.options.propagation);
     omp_set_num_threads(job.options.threads);
     job.system = over ? over : s;
     job.data = d;

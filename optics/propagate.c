@@ -633,7 +633,9 @@ int optics_prop_advise(const optics_grid *g, double z_m, enum optics_method requ
     size_t nmax = g->rank == 2 && g->ny > g->nx ? g->ny : g->nx;
     double lmin = (double)nmin * dx, lmax = (double)nmax * dx;
     /* compare with dx: tf on the window L, ir on its 2L padded window */
-    double crit_tf = lam * z / lmin, crit_ir = lam * z / (2 * lmax);
+    /* Critical sampling dx = lambda z / L is the design point of a 4f system; a relative
+     * slack of 1e-9 keeps rounding in z from calling it undersampled. */
+    double crit_tf = lam * z / lmin * (1 - 1e-9), crit_ir = lam * z / (2 * lmax) * (1 + 1e-9);
     /* Fresnel (paraxial) error: the next term of the expansion of k sqrt(z^2 + r^2)
      * is k r^4 / (8 z^3); r = the window's diagonal bounds the distances that matter. */
     double r = (g->rank == 2 ? sqrt(2.0) : 1.0) * lmax;
