@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 
+#include "sim/run.h"
+
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 3 };
 
 struct cli_command {
@@ -30,6 +32,30 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     ;
 /* Flushes stdout and returns EXIT_DATA if writing it failed (e.g. a full disk). */
 int cli_finish(const char *cmd);
+
+/* Profile assignments collected from the command line ("fourier.phase_bits=6"): v[0..n)
+ * point into argv or into owned[] (assignments that shortcut options build). */
+typedef struct cli_sets {
+    char **v;
+    char (*owned)[64];
+    size_t n;
+} cli_sets;
+int cli_sets_alloc(cli_sets *s, int argc);
+void cli_sets_free(cli_sets *s);
+
+/* The options `acdc simulate` and `acdc sweep` share, by getopt code:
+ *   P --propagation  N --no-noise  f --photons  e --phase-error  b --phase-bits
+ *   a --amplitude-bits  s --set  S --seed  T --threads
+ * Returns 1 and sets *rc (0 or a usage status) if c is one of them, else 0. */
+int cli_sim_option(int c, const char *arg, sim_options *o, cli_sets *sets, int *rc);
+
+/* Their long-option rows, for a `struct option` table. */
+#define CLI_SIM_OPTIONS                                                                  \
+    {"propagation", required_argument, 0, 'P'}, {"no-noise", no_argument, 0, 'N'},       \
+    {"photons", required_argument, 0, 'f'}, {"phase-error", required_argument, 0, 'e'},  \
+    {"phase-bits", required_argument, 0, 'b'},                                           \
+    {"amplitude-bits", required_argument, 0, 'a'}, {"set", required_argument, 0, 's'},   \
+    {"seed", required_argument, 0, 'S'}, {"threads", required_argument, 0, 'T'}
 
 int cmd_compile(int argc, char **argv);
 int cmd_infer(int argc, char **argv);

@@ -198,76 +198,31 @@ static void explain(const compiler_system *s, enum sim_propagation prop)
 int cmd_simulate(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"output", required_argument, 0, 'o'},      {"propagation", required_argument, 0, 'P'},
-        {"no-noise", no_argument, 0, 'N'},          {"photons", required_argument, 0, 'f'},
-        {"phase-error", required_argument, 0, 'e'}, {"phase-bits", required_argument, 0, 'b'},
-        {"amplitude-bits", required_argument, 0, 'a'}, {"set", required_argument, 0, 's'},
-        {"trials", required_argument, 0, 't'},      {"seed", required_argument, 0, 'S'},
-        {"batch", required_argument, 0, 'B'},       {"threads", required_argument, 0, 'T'},
-        {"save-planes", required_argument, 0, 'K'}, {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
+        {"output", required_argument, 0, 'o'},  {"trials", required_argument, 0, 't'},
+        {"batch", required_argument, 0, 'B'},   {"save-planes", required_argument, 0, 'K'},
+        {"verbose", no_argument, 0, 'v'},       {"help", no_argument, 0, 'h'},
+        CLI_SIM_OPTIONS,                        {0, 0, 0, 0}};
     const char *out = NULL;
     sim_job job = {.options = sim_options_default(), .trials = 1, .batch = 64, .progress = 1};
-    char **sets = calloc(2 * (size_t)argc + 1, sizeof *sets);
-    char (*owned)[64] = calloc(2 * (size_t)argc + 1, sizeof *owned);
-    size_t nsets = 0;
+    cli_sets sets;
     int64_t iv;
-    int c, rc = UTIL_OK;
-    if (!sets || !owned) {
-        free(sets);
-        free(owned);
-        return cli_fail("simulate", util_error(UTIL_ENOMEM, "out of memory"));
-    }
+    int c, verbose = 0, rc = cli_sets_alloc(&sets, argc);
+    if (rc)
+        return cli_fail("simulate", rc);
     optind = 0;
     opterr = 0;
-    int verbose = 0;
     while (rc == UTIL_OK && (c = getopt_long(argc, argv, "o:vh", opts, NULL)) != -1) {
+        if (cli_sim_option(c, optarg, &job.options, &sets, &rc))
+            continue;
         switch (c) {
         case 'o': out = optarg; break;
-        case 'P':
-            if (!strcmp(optarg, "ideal")) job.options.propagation = SIM_PROP_IDEAL;
-            else if (!strcmp(optarg, "fresnel")) job.options.propagation = SIM_PROP_FRESNEL;
-            else if (!strcmp(optarg, "asm")) job.options.propagation = SIM_PROP_ASM;
-            else rc = util_error(UTIL_EUSAGE, "--propagation: '%s' is not ideal, fresnel or "
-                                 "asm", optarg);
-            break;
-        case 'N': job.options.noise = 0; break;
-        case 'f':
-            rc = util_parse_double(optarg, "--photons", 1, 1e30, &job.options.photons);
-            break;
-        case 'e':
-            rc = util_parse_quantity(optarg, "--phase-error", "rad", 0, 10,
-                                     &job.options.phase_error_rad);
-            break;
-        case 'b':
-        case 'a':
-            if (!(rc = util_parse_int(optarg, c == 'b' ? "--phase-bits" : "--amplitude-bits", 0,
-                                      16, &iv))) {
-                const char *k = c == 'b' ? "phase_bits" : "amplitude_bits";
-                snprintf(owned[nsets], 64, "fourier.%s=%lld", k, (long long)iv);
-                sets[nsets] = owned[nsets];
-                nsets++;
-                snprintf(owned[nsets], 64, "image.%s=%lld", k, (long long)iv);
-                sets[nsets] = owned[nsets];
-                nsets++;
-            }
-            break;
-        case 's': sets[nsets++] = optarg; break;
         case 't':
             if (!(rc = util_parse_int(optarg, "--trials", 1, 100000, &iv)))
                 job.trials = (size_t)iv;
             break;
-        case 'S':
-            if (!(rc = util_parse_int(optarg, "--seed", 0, INT64_MAX / 2, &iv)))
-                job.options.seed = (uint64_t)iv;
-            break;
         case 'B':
             if (!(rc = util_parse_int(optarg, "--batch", 1, 1 << 16, &iv)))
                 job.batch = (size_t)iv;
-            break;
-        case 'T':
-            if (!(rc = util_parse_int(optarg, "--threads", 1, 256, &iv)))
-                job.options.threads = (int)iv;
             break;
         case 'v': verbose = 1; break;
         case 'K':
@@ -275,24 +230,20 @@ int cmd_simulate(int argc, char **argv)
                 job.save_planes = (size_t)iv;
             break;
         case 'h':
-            free(sets);
-            free(owned);
+            cli_sets_free(&sets);
             fputs(help, stdout);
             return cli_finish("simulate");
         default:
-            free(sets);
-            free(owned);
+            cli_sets_free(&sets);
             return cli_usage_error("simulate", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (rc) {
-        free(sets);
-        free(owned);
+        cli_sets_free(&sets);
         return cli_fail("simulate", rc);
     }
     if (argc - optind != 2 || !out) {
-        free(sets);
-        free(owned);
+        cli_sets_free(&sets);
         return out ? cli_usage_error("simulate", "expected SYSTEM.h5 and DATA.h5, got %d "
                                      "arguments", argc - optind)
                    : cli_usage_error("simulate", "no output file: give -o RESULT.h5");
@@ -304,7 +255,7 @@ int cmd_simulate(int argc, char **argv)
         goto fail;
     if ((rc = acdc_data_read(argv[optind + 1], s->n_in, &d)))
         goto fail;
-    if (nsets && (rc = sim_system_override(s, sets, nsets, &over))) {
+    if (sets.n && (rc = sim_system_override(s, sets.v, sets.n, &over))) {
         if (rc == UTIL_EDATA && strstr(util_errmsg(), "="))
             rc = UTIL_EUSAGE;
         goto fail;
@@ -332,15 +283,13 @@ int cmd_simulate(int argc, char **argv)
     compiler_system_free(over);
     compiler_system_free(s);
     acdc_data_free(d);
-    free(sets);
-    free(owned);
+    cli_sets_free(&sets);
     return cli_finish("simulate");
 fail:
     sim_result_free(&r);
     compiler_system_free(over);
     compiler_system_free(s);
     acdc_data_free(d);
-    free(sets);
-    free(owned);
+    cli_sets_free(&sets);
     return cli_fail("simulate", rc);
 }

@@ -556,32 +556,27 @@ int cmd_sweep(int argc, char **argv)
         {"trials", required_argument, 0, 't'},      {"log", no_argument, 0, 'L'},
         {"lin", no_argument, 0, 'l'},               {"rows", required_argument, 0, 'r'},
         {"resume", no_argument, 0, 'R'},            {"restart", no_argument, 0, 'X'},
-        {"quiet", no_argument, 0, 'q'},             {"propagation", required_argument, 0, 'P'},
-        {"no-noise", no_argument, 0, 'N'},          {"photons", required_argument, 0, 'f'},
-        {"phase-error", required_argument, 0, 'e'}, {"phase-bits", required_argument, 0, 'b'},
-        {"amplitude-bits", required_argument, 0, 'a'}, {"set", required_argument, 0, 's'},
-        {"seed", required_argument, 0, 'S'},        {"batch", required_argument, 0, 'B'},
-        {"threads", required_argument, 0, 'T'},     {"help", no_argument, 0, 'h'},
+        {"quiet", no_argument, 0, 'q'},             {"batch", required_argument, 0, 'B'},
+        {"help", no_argument, 0, 'h'},              CLI_SIM_OPTIONS,
         {0, 0, 0, 0}};
     const char *out = NULL;
     struct param p[2];
     int np = 0, all_log = 0, all_lin = 0, resume = 0, restart = 0, quiet = 0, c;
     size_t trials = 3, rows_limit = 0, batch = 64;
     sim_options base = sim_options_default();
-    char **sets = calloc(2 * (size_t)argc + 4, sizeof *sets);
-    char (*owned)[64] = calloc(2 * (size_t)argc + 1, sizeof *owned);
+    cli_sets cs;
+    char **sets = NULL;
     size_t nsets = 0;
     int64_t iv;
     int rc = UTIL_OK;
     memset(p, 0, sizeof p);
-    if (!sets || !owned) {
-        free(sets);
-        free(owned);
-        return cli_fail("sweep", util_error(UTIL_ENOMEM, "out of memory"));
-    }
+    if ((rc = cli_sets_alloc(&cs, argc)))
+        return cli_fail("sweep", rc);
     optind = 0;
     opterr = 0;
     while (rc == UTIL_OK && (c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        if (cli_sim_option(c, optarg, &base, &cs, &rc))
+            continue;
         switch (c) {
         case 'o': out = optarg; break;
         case 'v':
@@ -608,68 +603,31 @@ int cmd_sweep(int argc, char **argv)
         case 'R': resume = 1; break;
         case 'X': restart = 1; break;
         case 'q': quiet = 1; break;
-        case 'P':
-            if (!strcmp(optarg, "ideal")) base.propagation = SIM_PROP_IDEAL;
-            else if (!strcmp(optarg, "fresnel")) base.propagation = SIM_PROP_FRESNEL;
-            else if (!strcmp(optarg, "asm")) base.propagation = SIM_PROP_ASM;
-            else rc = util_error(UTIL_EUSAGE, "--propagation: '%s' is not ideal, fresnel or "
-                                 "asm", optarg);
-            break;
-        case 'N': base.noise = 0; break;
-        case 'f': rc = util_parse_double(optarg, "--photons", 1, 1e30, &base.photons); break;
-        case 'e':
-            rc = util_parse_quantity(optarg, "--phase-error", "rad", 0, 10,
-                                     &base.phase_error_rad);
-            break;
-        case 'b':
-        case 'a':
-            if (!(rc = util_parse_int(optarg, c == 'b' ? "--phase-bits" : "--amplitude-bits", 0,
-                                      16, &iv))) {
-                const char *k = c == 'b' ? "phase_bits" : "amplitude_bits";
-                snprintf(owned[nsets], 64, "fourier.%s=%lld", k, (long long)iv);
-                sets[nsets] = owned[nsets];
-                nsets++;
-                snprintf(owned[nsets], 64, "image.%s=%lld", k, (long long)iv);
-                sets[nsets] = owned[nsets];
-                nsets++;
-            }
-            break;
-        case 's': sets[nsets++] = optarg; break;
-        case 'S':
-            if (!(rc = util_parse_int(optarg, "--seed", 0, INT64_MAX / 2, &iv)))
-                base.seed = (uint64_t)iv;
-            break;
         case 'B':
             if (!(rc = util_parse_int(optarg, "--batch", 1, 1 << 16, &iv)))
                 batch = (size_t)iv;
             break;
-        case 'T':
-            if (!(rc = util_parse_int(optarg, "--threads", 1, 256, &iv)))
-                base.threads = (int)iv;
-            break;
         case 'h':
-            free(sets);
-            free(owned);
+            cli_sets_free(&cs);
             fputs(help, stdout);
             return cli_finish("sweep");
         default:
-            free(sets);
-            free(owned);
+            cli_sets_free(&cs);
             return cli_usage_error("sweep", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    sets = cs.v;
+    nsets = cs.n;
     if (!rc && all_log && all_lin)
         rc = util_error(UTIL_EUSAGE, "--log and --lin exclude each other");
     if (!rc && resume && restart)
         rc = util_error(UTIL_EUSAGE, "--resume and --restart exclude each other");
     if (rc) {
-        free(sets);
-        free(owned);
+        cli_sets_free(&cs);
         return cli_fail("sweep", rc);
     }
     if (argc - optind != 2 || !out || !np) {
-        free(sets);
-        free(owned);
+        cli_sets_free(&cs);
         if (!out)
             return cli_usage_error("sweep", "no output file: give -o SWEEP.h5");
         if (!np)
@@ -873,7 +831,6 @@ fail:
     free(pset);
     compiler_system_free(s);
     acdc_data_free(d);
-    free(sets);
-    free(owned);
+    cli_sets_free(&cs);
     return rc ? cli_fail("sweep", rc) : cli_finish("sweep");
 }

@@ -1,0 +1,87 @@
+/* cli/simopts.c -- the options `acdc simulate` and `acdc sweep` share. */
+#include "cli/cli.h"
+#include "util/error.h"
+#include "util/parse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_sets_alloc(cli_sets *s, int argc)
+{
+    /* Each shortcut option adds two assignments (Fourier and image masks). */
+    s->n = 0;
+    s->v = calloc(2 * (size_t)argc + 4, sizeof *s->v);
+    s->owned = calloc(2 * (size_t)argc + 4, sizeof *s->owned);
+    if (!s->v || !s->owned) {
+        cli_sets_free(s);
+        return util_error(UTIL_ENOMEM, "out of memory");
+    }
+    return UTIL_OK;
+}
+
+void cli_sets_free(cli_sets *s)
+{
+    free(s->v);
+    free(s->owned);
+    s->v = NULL;
+    s->owned = NULL;
+    s->n = 0;
+}
+
+static void add_owned(cli_sets *s, const char *fmt, const char *key, long long v)
+{
+    snprintf(s->owned[s->n], sizeof s->owned[0], fmt, key, v);
+    s->v[s->n] = s->owned[s->n];
+    s->n++;
+}
+
+int cli_sim_option(int c, const char *arg, sim_options *o, cli_sets *sets, int *rc)
+{
+    int64_t iv;
+    *rc = UTIL_OK;
+    switch (c) {
+    case 'P':
+        if (!strcmp(arg, "ideal"))
+            o->propagation = SIM_PROP_IDEAL;
+        else if (!strcmp(arg, "fresnel"))
+            o->propagation = SIM_PROP_FRESNEL;
+        else if (!strcmp(arg, "asm"))
+            o->propagation = SIM_PROP_ASM;
+        else
+            *rc = util_error(UTIL_EUSAGE, "--propagation: '%s' is not ideal, fresnel or asm",
+                             arg);
+        return 1;
+    case 'N':
+        o->noise = 0;
+        return 1;
+    case 'f':
+        *rc = util_parse_double(arg, "--photons", 1, 1e30, &o->photons);
+        return 1;
+    case 'e':
+        *rc = util_parse_quantity(arg, "--phase-error", "rad", 0, 10, &o->phase_error_rad);
+        return 1;
+    case 'b':
+    case 'a':
+        if (!(*rc = util_parse_int(arg, c == 'b' ? "--phase-bits" : "--amplitude-bits", 0,
+                                   16, &iv))) {
+            const char *k = c == 'b' ? "phase_bits" : "amplitude_bits";
+            add_owned(sets, "fourier.%s=%lld", k, (long long)iv);
+            add_owned(sets, "image.%s=%lld", k, (long long)iv);
+        }
+        return 1;
+    case 's':
+        sets->v[sets->n++] = (char *)arg;
+        return 1;
+    case 'S':
+        if (!(*rc = util_parse_int(arg, "--seed", 0, INT64_MAX / 2, &iv)))
+            o->seed = (uint64_t)iv;
+        return 1;
+    case 'T':
+        if (!(*rc = util_parse_int(arg, "--threads", 1, 256, &iv)))
+            o->threads = (int)iv;
+        return 1;
+    default:
+        return 0;
+    }
+}
