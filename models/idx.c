@@ -44,6 +44,44 @@ static int read_exact(gzFile g, const char *path, void *buf, size_t len, const c
     return UTIL_OK;
 }
 
+/* Reads the len data bytes into a new buffer (*out, caller frees).  The buffer grows
+ * as the data arrives rather than being sized from the header: a few bytes claiming
+ * gigabytes must not make us allocate gigabytes before finding the file truncated. */
+static int read_data(gzFile g, const char *path, size_t len, unsigned char **out)
+{
+    size_t cap = len < ((size_t)1 << 20) ? len : ((size_t)1 << 20), got = 0;
+    unsigned char *buf = malloc(cap), *grown;
+    int rc = UTIL_OK;
+    if (!buf)
+        return util_error(UTIL_ENOMEM, "out of memory for %zu bytes of '%s'", cap, path);
+    while (got < len) {
+        if (got == cap) {
+            cap = len - cap > cap ? 2 * cap : len;
+            if (!(grown = realloc(buf, cap))) {
+                rc = util_error(UTIL_ENOMEM, "out of memory for %zu bytes of '%s'", cap,
+                                path);
+                break;
+            }
+            buf = grown;
+        }
+        if ((rc = read_exact(g, path, buf + got, cap - got, "the data"))) {
+            if (!strstr(util_errmsg(), "is truncated"))
+                break;
+            /* restate the truncation against the whole data, not the chunk */
+            rc = util_error(UTIL_EDATA, "'%s' is truncated: the data needs %zu bytes, "
+                            "found fewer than %zu", path, len, cap);
+            break;
+        }
+        got = cap;
+    }
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    return UTIL_OK;
+}
+
 static uint32_t be32(const unsigned char *b)
 {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
@@ -105,12 +143,7 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
     }
     f->count = f->dims[0];
     f->width = total / f->count;
-    if (!(f->bytes = malloc((size_t)total))) {
-        rc = util_error(UTIL_ENOMEM, "out of memory for %llu bytes of '%s'",
-                        (unsigned long long)total, path);
-        goto out;
-    }
-    if ((rc = read_exact(g, path, f->bytes, (size_t)total, "the data")))
+    if ((rc = read_data(g, path, (size_t)total, &f->bytes)))
         goto out;
     unsigned char extra;
     int r = gzread(g, &extra, 1);
