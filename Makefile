@@ -119,3 +119,6 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+# libFuzzer targets (clang): make fuzz FUZZ_SECONDS=60
+include fuzz/fuzz.mk
