@@ -444,7 +444,7 @@ static int rd_all(struct rd *r, compiler_system *s)
         (rc = rd_f64(r, "/", "fourier_pitch_m", 1e-9, 1, &s->fourier_pitch_m)) ||
         (rc = rd_f64(r, "/", "focal_m", 1e-9, 1e9, &s->focal_m)) ||
         (rc = rd_f64(r, "/", "aperture_m", 0, 1e9, &s->aperture_m)) ||
-        (rc = rd_f64(r, "/", "field_amplitude", 0, 1e30, &s->field_amplitude)) ||
+        (rc = rd_f64(r, "/", "field_amplitude", 1e-150, 1e30, &s->field_amplitude)) ||
         (rc = rd_f64(r, "/", "relay_magnification", 1e-6, 1e6, &s->relay_magnification)) ||
         (rc = rd_profile(r, &s->profile)))
         return rc;
