@@ -167,11 +167,15 @@ int cmd_train(int argc, char **argv)
             split = optarg;
             break;
         case O_TEST: test = optarg; break;
-        case O_CLASSES: rc = util_parse_int(optarg, "--classes", 2, 1 << 20, &classes); break;
+        case O_CLASSES:
+            rc = util_parse_int(optarg, "--classes", 2, 1 << 20, &classes);
+            break;
         case O_SIZE: rc = util_parse_int(optarg, "--size", 1, 1 << 16, &size); break;
         case O_ROWS: rc = util_parse_int(optarg, "--rows", 1, 1 << 26, &rows); break;
         case O_NOISE: rc = util_parse_double(optarg, "--noise", 0, 1e6, &noise); break;
-        case O_DSEED: rc = util_parse_int(optarg, "--data-seed", 0, INT64_MAX, &dseed); break;
+        case O_DSEED:
+            rc = util_parse_int(optarg, "--data-seed", 0, INT64_MAX, &dseed);
+            break;
         case 'K': rc = util_parse_int(optarg, "--layers", 1, 100000, &K); break;
         case 'n': rc = util_parse_int(optarg, "--n", 1, 1 << 26, &n); break;
         case O_NOPERM: perm = 0; break;
@@ -182,7 +186,9 @@ int cmd_train(int argc, char **argv)
                 return cli_usage_error(cmd, "--bias: '%s' is not one of both, a, d, none",
                                        optarg);
             break;
-        case O_IMEAN: rc = util_parse_double(optarg, "--init-mean", -1e3, 1e3, &imean); break;
+        case O_IMEAN:
+            rc = util_parse_double(optarg, "--init-mean", -1e3, 1e3, &imean);
+            break;
         case O_SIGMA: rc = util_parse_double(optarg, "--sigma", 0, 1e3, &sigma); break;
         case O_STD:
             if ((stdz = pick(optarg, stds, 3)) < 0)
@@ -210,7 +216,9 @@ int cmd_train(int argc, char **argv)
             break;
         case O_LRF: rc = util_parse_double(optarg, "--lr-final", 0, 1, &lrf); break;
         case O_WARM: rc = util_parse_double(optarg, "--warmup", 0, 1e6, &warm); break;
-        case O_SGAMMA: rc = util_parse_double(optarg, "--step-gamma", 1e-12, 1, &sgamma); break;
+        case O_SGAMMA:
+            rc = util_parse_double(optarg, "--step-gamma", 1e-12, 1, &sgamma);
+            break;
         case O_SEP: rc = util_parse_int(optarg, "--step-epochs", 1, 1 << 30, &sep); break;
         case 'e': rc = util_parse_int(optarg, "--epochs", 1, 1 << 30, &epochs); break;
         case 'b': rc = util_parse_int(optarg, "--batch", 1, 1 << 20, &batch); break;

@@ -9,8 +9,9 @@
  * the loss can tell, a 784 → 10 softmax regression (the other 774 rows never reach the
  * logits), so that is what is trained: 7850 effective parameters of its nominal 615 440.
  * Everything shares the trainer's pieces: per-pixel standardisation (from the training
- * set), softmax cross-entropy, Adam at rate 1e-2 on every group with decoupled weight decay
- * 1e-2, cosine schedule, batch 64, E epochs (default 15), seed 1, every training row used (no validation split).
+ * set), softmax cross-entropy, Adam at rate 1e-2 on every group with decoupled weight
+ * decay 1e-2, cosine schedule, batch 64, E epochs (default 15), seed 1, every training
+ * row used (no validation split).
  *
  * Data: by default the embedded subset (examples/data/fashion-{train,test}.h5: the first
  * 5000 training and 1000 test images; about a minute); --full uses all of Fashion-MNIST
@@ -220,7 +221,8 @@ int main(int argc, char **argv)
     mkdir(dir, 0755);
     const char *fm = "/usr/share/datasets/fashion-mnist";
     acdc_data *tr = NULL, *te = NULL;
-    if (full ? (acdc_data_load(fm, "train", NULL, &tr) || acdc_data_load(fm, "test", NULL, &te))
+    if (full ? (acdc_data_load(fm, "train", NULL, &tr) ||
+                acdc_data_load(fm, "test", NULL, &te))
              : (acdc_data_load("examples/data/fashion-train.h5", NULL, NULL, &tr) ||
                 acdc_data_load("examples/data/fashion-test.h5", NULL, NULL, &te)))
         return fail();

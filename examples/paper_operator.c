@@ -155,10 +155,12 @@ int main(int argc, char **argv)
     }
     fprintf(g, "set terminal pngcairo size 900,600 noenhanced\n"
                "set output '%s'\n"
-               "set title 'ACDC cascade fitting a dense 32x32 operator (Moczulski et al. 2016)'\n"
+               "set title 'ACDC cascade fitting a dense 32x32 operator "
+               "(Moczulski et al. 2016)'\n"
                "set xlabel 'number of ACDC layers K'\nset ylabel 'held-out MSE per output "
                "(dimensionless)'\nset logscale xy\nset xtics (1,2,4,8,16,32)\n"
-               "set xrange [0.8:40]\nset yrange [5e-5:0.2]\nset grid\nset key outside right\n"
+               "set xrange [0.8:40]\nset yrange [5e-5:0.2]\nset grid\n"
+               "set key outside right\n"
                "plot '%s' u 1:2 w lp lw 2 t '%s', '' u 1:3 w lp lw 2 t '%s', "
                "'' u 1:4 w lp lw 2 t '%s', '' u 1:5 w lp lw 2 t '%s', "
                "1e-4 w l dt 2 t 'noise floor'\n",

@@ -105,8 +105,9 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
     if (rc)
         goto out;
     if (h[0] != 0 || h[1] != 0) {
-        rc = util_error(UTIL_EDATA, "'%s' is not an IDX file: magic number 0x%02x%02x%02x%02x "
-                        "does not start with two zero bytes", path, h[0], h[1], h[2], h[3]);
+        rc = util_error(UTIL_EDATA, "'%s' is not an IDX file: magic number "
+                        "0x%02x%02x%02x%02x does not start with two zero bytes", path,
+                        h[0], h[1], h[2], h[3]);
         goto out;
     }
     if (h[2] != 0x08) {
@@ -266,7 +267,8 @@ int acdc_data_load(const char *path, const char *split, const char *labels_path,
         return util_error(UTIL_EIO, "cannot open '%s': %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
         if (strcmp(split, "train") && strcmp(split, "test"))
-            return util_error(UTIL_EUSAGE, "split '%s' is neither 'train' nor 'test'", split);
+            return util_error(UTIL_EUSAGE, "split '%s' is neither 'train' nor 'test'",
+                              split);
         const char *stem = strcmp(split, "train") ? "t10k" : "train";
         char ib[4096], lbuf[4096], name[64];
         snprintf(name, sizeof name, "%s-images-idx3-ubyte", stem);

@@ -969,8 +969,8 @@ int acdc_operator_data(size_t n, size_t rows, double noise, uint64_t seed, doubl
 int acdc_train_init_diagonals(acdc_model *m, double mean, double sigma, uint64_t seed)
 {
     if (!(sigma >= 0) || !isfinite(sigma) || !isfinite(mean))
-        return util_error(UTIL_EUSAGE, "init mean %g and sigma %g must be finite, sigma >= 0",
-                          mean, sigma);
+        return util_error(UTIL_EUSAGE, "init mean %g and sigma %g must be finite, sigma "
+                          ">= 0", mean, sigma);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     if (!r)
         return util_error(UTIL_ENOMEM, "out of memory");
