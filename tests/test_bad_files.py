@@ -421,6 +421,7 @@ def main():
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(run_case, cases))
     failed = 0
+    gaps = []
     for i, (case, errs) in enumerate(zip(cases, results), 1):
         kind, label = case[0], case[1]
         if errs:
@@ -431,9 +432,11 @@ def main():
         else:
             print(f"ok {i} - {kind} file, {label}")
             if kind == "system" and any(g in label for g in KNOWN_GAPS):
-                print(f"# known gap: accepted where a check is missing: {label}")
+                gaps.append(label)
     runs = sum(len(commands(c[0], c[2], v, "o")) for c in cases)
     print(f"# {len(cases)} bad files, {runs} command runs, {failed} failed")
+    if gaps:
+        print(f"# {len(gaps)} system-file mistakes in KNOWN_GAPS, e.g. {gaps[0]!r}")
     leftovers = [x for x in os.listdir(os.path.join(T, "out"))]
     if leftovers:
         print(f"not ok {len(cases) + 1} - files left in the output folder: {leftovers[:5]}")

@@ -152,13 +152,11 @@ static void test_error_paths(void **state)
 /* Regression (found by fuzz/fuzz_idx.c): an 18-byte file whose header promises ~16 GiB
  * made the reader allocate the promise before finding the file truncated.  In a child
  * limited to 256 MiB of address space, the file must be refused as truncated, not as
- * out of memory.  (Skipped under AddressSanitizer, which reserves terabytes.) */
+ * out of memory.  (Under AddressSanitizer, which reserves terabytes of address space,
+ * the child runs without the limit and only the refusal is checked.) */
 static void test_huge_header_small_file(void **state)
 {
     (void)state;
-#if defined(__SANITIZE_ADDRESS__)
-    skip();
-#else
     const char *bad = test_path(2, "huge");
     uint32_t dh[3] = {65535, 65535, 4};
     for (int gz = 0; gz < 2; gz++) {
@@ -167,10 +165,12 @@ static void test_huge_header_small_file(void **state)
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-            struct rlimit rl = {(rlim_t)256 << 20, (rlim_t)256 << 20};
             acdc_data *d = NULL;
+#if !defined(__SANITIZE_ADDRESS__)
+            struct rlimit rl = {(rlim_t)256 << 20, (rlim_t)256 << 20};
             if (setrlimit(RLIMIT_AS, &rl))
                 _exit(3);
+#endif
             int rc = acdc_idx_read(bad, NULL, &d);
             _exit(rc == UTIL_EDATA && strstr(util_errmsg(), "truncated") ? 0 : 1);
         }
@@ -179,7 +179,6 @@ static void test_huge_header_small_file(void **state)
         assert_true(WIFEXITED(st));
         assert_int_equal(WEXITSTATUS(st), 0);
     }
-#endif
 }
 
 /* Data larger than the reader's first buffer (1 MiB) arrive whole and in order. */
