@@ -79,7 +79,10 @@ args=(train --task classify --data "$TR" -K 6 -e 6 --lr 0.01 --threads 1 -q)
 "$ACDC" "${args[@]}" -o "$T/full.h5" >/dev/null 2>&1
 "$ACDC" "${args[@]}" -o "$T/int.h5" >/dev/null 2>"$T/int.err" &
 pid=$!
-for _ in $(seq 200); do [ -e "$T/int.ckpt.h5" ] && break; sleep 0.05; done
+# Wait (up to 120 s on a slow, loaded or sanitized build) for the first checkpoint: a
+# background job of a script ignores SIGINT until the program installs its handler, so a
+# signal sent earlier would be lost and the run would finish normally.
+for _ in $(seq 2400); do [ -e "$T/int.ckpt.h5" ] && break; sleep 0.05; done
 kill -INT $pid
 wait $pid; rc=$?
 [ $rc = 3 ] && ok "SIGINT exits 3" || notok "SIGINT exits 3 (got $rc)" "$(cat "$T/int.err")"
