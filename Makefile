@@ -97,7 +97,7 @@ deps:
 	apt-get install -y --no-install-recommends build-essential pkg-config \
 	  libfftw3-dev libhdf5-dev libgsl-dev zlib1g-dev libinih-dev libcmocka-dev \
 	  libopenblas-dev gnuplot-nox hdf5-tools python3-h5py python3-numpy python3-scipy \
-	  valgrind dataset-fashion-mnist
+	  valgrind dataset-fashion-mnist clang libclang-rt-dev libomp-dev
 
 $(BUILD)/acdc-optics.pc: Makefile
 	@mkdir -p $(dir $@)
