@@ -1,5 +1,6 @@
 /* compiler/system.c -- the system file (compiler/FORMAT.md), freeing and printing. */
 #include "compiler/system.h"
+#include "compiler/compile.h"
 #include "models/io.h"
 #include "util/error.h"
 #include "util/h5.h"
@@ -395,8 +396,15 @@ static int rd_mask(struct rd *r, const char *g, size_t m, compiler_mask *k)
             free(c);
             return util_error(UTIL_ENOMEM, "out of memory");
         }
-        for (size_t i = 0; i < m * dc[1]; i++)
+        for (size_t i = 0; i < m * dc[1]; i++) {
+            if (c[i] < 0 || c[i] > (1 << 24)) {
+                int64_t bad = c[i];
+                free(c);
+                return util_error(UTIL_EDATA, "'%s' in '%s': code %lld at %zu is outside "
+                                  "0..2^24", p, r->file, (long long)bad, (size_t)(i / dc[1]));
+            }
             k->codes[i] = (int32_t)c[i];
+        }
         free(c);
     }
     return UTIL_OK;
@@ -422,6 +430,101 @@ static int rd_perm(struct rd *r, const char *path, size_t n, int64_t **v, int pe
     }
     free(seen);
     return UTIL_OK;
+}
+
+/* The parts of a system must agree with each other and with the embedded model: the
+ * grouping, the electronics after each chain, the layout parities and read-out samples,
+ * the positions, and the device codes. */
+static int consistent(struct rd *r, const compiler_system *s)
+{
+    const acdc_model *m = s->model;
+    size_t *first = malloc(m->n_layers * sizeof *first);
+    size_t *count = malloc(m->n_layers * sizeof *count);
+    if (!first || !count) {
+        free(first);
+        free(count);
+        return util_error(UTIL_ENOMEM, "out of memory");
+    }
+    size_t nc = compiler_group(m, first, count);
+    int rc = UTIL_OK;
+    if (nc != s->n_chains)
+        rc = util_error(UTIL_EDATA, "'%s' has %zu optical chains; its model groups into %zu",
+                        r->file, s->n_chains, nc);
+    int rc_profile = compiler_profile_check(&s->profile);
+    if (!rc && rc_profile) {
+        util_error_prefix("'%s': '/profile'", r->file);
+        rc = rc_profile;
+    }
+    if (!rc && !(s->aperture_m > 0))
+        rc = util_error(UTIL_EDATA, "'%s': lens aperture %g m is not positive", r->file,
+                        s->aperture_m);
+    for (size_t c = 0; !rc && c < nc; c++) {
+        const compiler_chain *ch = &s->chains[c];
+        const acdc_layer *L = &m->layers[first[c] + count[c] - 1];
+        const double len = 4.0 * s->focal_m * (double)ch->count;
+        if (ch->first != first[c] || ch->count != count[c])
+            rc = util_error(UTIL_EDATA, "'%s': chain %zu holds layers %zu..%zu; the model "
+                            "groups layers %zu..%zu", r->file, c, ch->first,
+                            ch->first + ch->count - 1, first[c], first[c] + count[c] - 1);
+        else if (ch->relu != L->relu || (ch->perm == NULL) != (L->perm == NULL) ||
+                 (ch->perm && memcmp(ch->perm, L->perm, s->n * sizeof *ch->perm)))
+            rc = util_error(UTIL_EDATA, "'%s': the ReLU or permutation after chain %zu "
+                            "differs from layer %zu of its model", r->file, c,
+                            ch->first + ch->count - 1);
+        else if (!(ch->gain > 0) || !(cabs(ch->g) > 0) || !(ch->efficiency > 0))
+            rc = util_error(UTIL_EDATA, "'%s': chain %zu: gain %g, optical constant |g| %g "
+                            "and efficiency %g must be positive", r->file, c, ch->gain,
+                            cabs(ch->g), ch->efficiency);
+        else if (fabs(ch->length_m - len) > 1e-9 * len)
+            rc = util_error(UTIL_EDATA, "'%s': chain %zu is %g m long; %zu stages of f = %g m "
+                            "make %g m", r->file, c, ch->length_m, ch->count, s->focal_m, len);
+        for (size_t j = 0; !rc && j < s->n; j++)
+            if ((size_t)ch->pixel[j] != compiler_layout(s->n, (int)(ch->count & 1), j, 0))
+                rc = util_error(UTIL_EDATA, "'%s': chain %zu reads component %zu on sample "
+                                "%lld; its layout puts it on %zu", r->file, c, j,
+                                (long long)ch->pixel[j],
+                                compiler_layout(s->n, (int)(ch->count & 1), j, 0));
+        for (size_t k = 0; !rc && k < ch->count; k++) {
+            const compiler_stage *st = &ch->stages[k];
+            const compiler_mask *mk[2] = {&st->fourier, st->image};
+            const compiler_modulator *dev[2] = {&s->profile.fourier, &s->profile.image};
+            double z = 4.0 * s->focal_m * (double)k;
+            if (st->parity_in != (int)(k & 1) || fabs(st->z_m - z) > 1e-9 * (z + s->focal_m))
+                rc = util_error(UTIL_EDATA, "'%s': stage %zu of chain %zu has parity %d at z "
+                                "= %g m; expected %d at %g m", r->file, k, c, st->parity_in,
+                                st->z_m, (int)(k & 1), z);
+            for (int i = 0; !rc && i < 2; i++) {
+                if (!mk[i])
+                    continue;
+                int want = s->profile.ideal ? 0
+                           : dev[i]->modulation == COMPILER_MOD_AMPLITUDE ? 1 : 2;
+                if (mk[i]->ncodes != want) {
+                    rc = util_error(UTIL_EDATA, "'%s': stage %zu of chain %zu: a %s mask "
+                                    "has %d columns of device codes; device '%s' needs %d",
+                                    r->file, k, c, i ? "image-plane" : "Fourier-plane",
+                                    mk[i]->ncodes, dev[i]->name, want);
+                    break;
+                }
+                /* amplitude devices: one amplitude level; complex: amplitude, phase;
+                 * phase (double-phase): two phase levels */
+                for (size_t q = 0; !rc && q < mk[i]->m * (size_t)mk[i]->ncodes; q++) {
+                    int col = (int)(q % (size_t)mk[i]->ncodes);
+                    int bits = dev[i]->modulation == COMPILER_MOD_PHASE ? dev[i]->phase_bits
+                               : col == 0 ? dev[i]->amplitude_bits : dev[i]->phase_bits;
+                    int64_t top = (int64_t)1 << bits;
+                    if (mk[i]->codes[q] < 0 || (bits > 0 && mk[i]->codes[q] >= top) ||
+                        (bits == 0 && mk[i]->codes[q] != 0))
+                        rc = util_error(UTIL_EDATA, "'%s': stage %zu of chain %zu: device "
+                                        "code %d at %zu is outside 0..%lld for %d bits",
+                                        r->file, k, c, mk[i]->codes[q], q / (size_t)mk[i]->ncodes,
+                                        (long long)(top - 1), bits);
+                }
+            }
+        }
+    }
+    free(first);
+    free(count);
+    return rc;
 }
 
 static int rd_all(struct rd *r, compiler_system *s)
@@ -541,7 +644,7 @@ static int rd_all(struct rd *r, compiler_system *s)
     if (next != s->model->n_layers)
         return util_error(UTIL_EDATA, "'%s': the chains cover %zu of the model's %zu layers",
                           r->file, next, s->model->n_layers);
-    return UTIL_OK;
+    return consistent(r, s);
 }
 
 int compiler_system_read(const char *path, compiler_system **out)
