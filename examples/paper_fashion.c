@@ -15,7 +15,7 @@
  *
  * Data: by default the embedded subset (examples/data/fashion-{train,test}.h5: the first
  * 5000 training and 1000 test images; about a minute); --full uses all of Fashion-MNIST
- * from /usr/share/datasets/fashion-mnist (60 000 / 10 000; about 15 minutes on 2 cores).
+ * from /usr/share/datasets/fashion-mnist (60 000 / 10 000; 6 minutes on 2 shared cores).
  *
  * Writes OUT_DIR/fashion.h5 (/K, /accuracy, /params, /seconds, and attributes
  * dense_accuracy, dense_params_effective, dense_params_nominal), OUT_DIR/fashion.dat and
