@@ -11,7 +11,7 @@
  *
  * Writes OUT_DIR/operator.h5 (/K, /mse: 4 × 6 held-out MSE per output, rows in the
  * order of the attribute 'configs'), OUT_DIR/operator.dat (the same as text) and
- * OUT_DIR/operator.png (MSE against K, log-log).  Takes a few minutes (one core).
+ * OUT_DIR/operator.png (MSE against K, log-log).  About 40 s on one core.
  */
 #include "models/model.h"
 #include "models/train.h"
