@@ -1,6 +1,7 @@
 /* cli/main.c -- `acdc`: dispatch to the subcommand table. */
 #include "cli/cli.h"
 #include "util/error.h"
+#include "util/mem.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -21,14 +22,16 @@ static const struct cli_command commands[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: acdc [--help] [--version] COMMAND [ARGS]\n\n"
+    fprintf(f, "usage: acdc [--help] [--version] [--force-memory] COMMAND [ARGS]\n\n"
                "Compile ACDC neural-network layers into optical 4f systems and simulate "
                "the light.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'acdc COMMAND --help' describes one command.\n"
                "exit codes: 0 success, 1 data or runtime error, 2 usage error, "
-               "3 interrupted\n");
+               "3 interrupted\n"
+               "--force-memory: run even where the memory estimate exceeds what is "
+               "available\n");
 }
 
 int cli_fail(const char *cmd, int status)
@@ -63,6 +66,16 @@ int cli_finish(const char *cmd)
 
 int main(int argc, char **argv)
 {
+    /* --force-memory, anywhere: skip the memory estimates (util/mem.h). */
+    int k = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--force-memory"))
+            util_mem_set_force(1);
+        else
+            argv[k++] = argv[i];
+    }
+    argc = k;
+    argv[argc] = NULL;
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -2,6 +2,7 @@
 #include "sim/simulate.h"
 #include "compiler/compile.h"
 #include "util/error.h"
+#include "util/mem.h"
 #include "util/progress.h"
 
 #include <math.h>
@@ -53,6 +54,12 @@ int sim_execute(const sim_job *job, sim_result *r, volatile int *stop)
     if (d->dim != s->n_in)
         return util_error(UTIL_EDATA, "the data have %zu columns but the system takes "
                           "n_in = %zu inputs", d->dim, s->n_in);
+    /* outputs (2 × rows × n_out), per-chain outputs (2 × chains × rows × n), planes */
+    double need = 8.0 * (2.0 * (double)d->batch * (double)s->n_out +
+                         2.0 * (double)C * (double)d->batch * (double)n) +
+                  16.0 * (double)job->save_planes * (double)sim_plane_count(s) * (double)s->m;
+    if ((rc = util_mem_check(need, "the simulation")))
+        return rc;
     r->rows = d->batch;
     r->n_out = s->n_out;
     r->n = n;

@@ -75,6 +75,12 @@ model(f"{d}/nod.h5", spoil=no_d)
 data(f"{d}/data.h5")
 data(f"{d}/data6.h5", dim=6)
 data(f"{d}/nolabels.h5", labels=False)
+# a data file that promises 10^9 rows but stores none (chunked, never written): tiny on
+# disk, 5.8 TiB to read
+with h5py.File(f"{d}/huge.h5", "w") as f:
+    f.create_dataset("x", shape=(10**9, 784), chunks=(1, 784), dtype="f8")
+with h5py.File(f"{d}/huge8.h5", "w") as f:   # 60 GiB promised, 8 columns
+    f.create_dataset("x", shape=(10**9, 8), chunks=(1, 8), dtype="f8")
 with open(f"{d}/text.h5", "w") as f:
     f.write("not hdf5\n")
 open(f"{d}/empty.h5", "w").close()

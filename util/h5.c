@@ -1,6 +1,7 @@
 /* util/h5.c -- see h5.h. */
 #include "util/h5.h"
 #include "util/error.h"
+#include "util/mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -209,6 +210,13 @@ int util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
     if (rc)
         return rc;
     size_t n = count_of(rank, dims);
+    char task[600];
+    snprintf(task, sizeof task, "reading '%s' in '%s'", name, file);
+    if ((rc = util_mem_check(8.0 * (double)n, task))) {
+        H5Sclose(s);
+        H5Dclose(d);
+        return rc;
+    }
     double *buf = malloc((n ? n : 1) * sizeof *buf);
     if (!buf) {
         H5Sclose(s);
@@ -247,6 +255,13 @@ int util_h5_read_i64(hid_t loc, const char *file, const char *name, int rank,
     if (rc)
         return rc;
     size_t n = count_of(rank, dims);
+    char task[600];
+    snprintf(task, sizeof task, "reading '%s' in '%s'", name, file);
+    if ((rc = util_mem_check(8.0 * (double)n, task))) {
+        H5Sclose(s);
+        H5Dclose(d);
+        return rc;
+    }
     int64_t *buf = malloc((n ? n : 1) * sizeof *buf);
     if (!buf) {
         H5Sclose(s);
