@@ -45,7 +45,7 @@ void cli_sets_free(cli_sets *s);
 
 /* The options `acdc simulate` and `acdc sweep` share, by getopt code:
  *   P --propagation  N --no-noise  f --photons  e --phase-error  b --phase-bits
- *   a --amplitude-bits  s --set  S --seed  T --threads
+ *   a --amplitude-bits  s --set  S --seed  T --threads  x --misalign-x
  * Returns 1 and sets *rc (0 or a usage status) if c is one of them, else 0. */
 int cli_sim_option(int c, const char *arg, sim_options *o, cli_sets *sets, int *rc);
 
@@ -55,7 +55,8 @@ int cli_sim_option(int c, const char *arg, sim_options *o, cli_sets *sets, int *
     {"photons", required_argument, 0, 'f'}, {"phase-error", required_argument, 0, 'e'},  \
     {"phase-bits", required_argument, 0, 'b'},                                           \
     {"amplitude-bits", required_argument, 0, 'a'}, {"set", required_argument, 0, 's'},   \
-    {"seed", required_argument, 0, 'S'}, {"threads", required_argument, 0, 'T'}
+    {"seed", required_argument, 0, 'S'}, {"threads", required_argument, 0, 'T'},         \
+    {"misalign-x", required_argument, 0, 'x'}
 
 int cmd_compile(int argc, char **argv);
 int cmd_infer(int argc, char **argv);

@@ -33,6 +33,7 @@ static const char help[] =
     "                           laser power for the profile's exposure)\n"
     "      --phase-error R      rms phase error of every mask pixel (rad, or 'mrad')\n"
     "      --phase-bits B       Fourier- and image-mask phase levels 2^B (recompiles)\n"
+    "      --misalign-x D       displace every mask laterally by D pixels (0.5px)\n"
     "      --amplitude-bits B   Fourier- and image-mask amplitude levels (recompiles)\n"
     "      --set SEC.KEY=VAL    any profile value (recompiles), e.g. camera.adc_bits=10\n"
     "      --trials T           Monte Carlo trials with seeds S, S+1, ... (default 1)\n"

@@ -67,7 +67,7 @@ static const char help[] =
     "  simulate's options, fixed for the whole sweep:\n"
     "      --propagation P, --no-noise, --photons N, --phase-error R, --phase-bits B,\n"
     "      --amplitude-bits B, --set SEC.KEY=VAL, --seed S (default 1), --batch B,\n"
-    "      --threads T (results do not depend on batch or threads)\n"
+    "      --threads T (results do not depend on batch or threads), --misalign-x D\n"
     "  -h, --help               this text\n"
     "\n"
     "exit codes: 0 done, 1 data or I/O error (also: -o holds another sweep), 2 usage\n"

@@ -81,6 +81,20 @@ int cli_sim_option(int c, const char *arg, sim_options *o, cli_sets *sets, int *
         if (!(*rc = util_parse_int(arg, "--threads", 1, 256, &iv)))
             o->threads = (int)iv;
         return 1;
+    case 'x': {
+        /* pixels, optionally written with the unit: "0.5px" */
+        char buf[64];
+        size_t len = strlen(arg);
+        if (len >= sizeof buf) {
+            *rc = util_error(UTIL_EUSAGE, "--misalign-x: '%s' is not a number", arg);
+            return 1;
+        }
+        memcpy(buf, arg, len + 1);
+        if (len > 2 && !strcmp(buf + len - 2, "px"))
+            buf[len - 2] = '\0';
+        *rc = util_parse_double(buf, "--misalign-x", -1e6, 1e6, &o->misalign_px);
+        return 1;
+    }
     default:
         return 0;
     }

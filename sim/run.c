@@ -88,6 +88,30 @@ void sim_free(sim *m)
     free(m);
 }
 
+/* A mask displaced laterally by delta pixels, t'(x) = t(x − delta).  Each field sample
+ * covers one pixel's width, so a sample sees the area-weighted mix of the two pixels it
+ * now overlaps (exact for a fill factor of 1); light falls on opaque surround where the
+ * device has moved away. */
+static int displace(double complex *t, size_t m, double delta)
+{
+    if (delta == 0)
+        return UTIL_OK;
+    double fl = floor(delta), w = delta - fl;
+    long sh = (long)fl;
+    double complex *c = malloc(m * sizeof *c);
+    if (!c)
+        return util_error(UTIL_ENOMEM, "out of memory");
+    memcpy(c, t, m * sizeof *c);
+    for (size_t k = 0; k < m; k++) {
+        long i0 = (long)k - sh, i1 = i0 - 1;
+        double complex a = i0 >= 0 && i0 < (long)m ? c[i0] : 0;
+        double complex b = i1 >= 0 && i1 < (long)m ? c[i1] : 0;
+        t[k] = (1 - w) * a + w * b;
+    }
+    free(c);
+    return UTIL_OK;
+}
+
 /* A copy of a realised mask with a fixed random phase error per pixel. */
 static double complex *with_errors(const compiler_mask *k, double sigma, gsl_rng *r)
 {
@@ -137,6 +161,9 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
     if (o->photons < 0 || !isfinite(o->photons))
         return util_error(UTIL_EUSAGE, "photon budget %g is not a non-negative number",
                           o->photons);
+    if (!isfinite(o->misalign_px) || fabs(o->misalign_px) > 1e6)
+        return util_error(UTIL_EUSAGE, "misalignment %g pixels is out of range",
+                          o->misalign_px);
     if (!isfinite(o->phase_error_rad) || o->phase_error_rad > 10)
         return util_error(UTIL_EUSAGE, "phase error %g rad is out of range",
                           o->phase_error_rad);
@@ -197,8 +224,13 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
             for (size_t j = 0; !rc && j < s->chains[c].count; j++, k++) {
                 const compiler_stage *st = &s->chains[c].stages[j];
                 if (!(m->fourier[k] = with_errors(&st->fourier, sf, r)) ||
-                    (st->image && !(m->image[k] = with_errors(st->image, si, r))))
+                    (st->image && !(m->image[k] = with_errors(st->image, si, r)))) {
                     rc = util_error(UTIL_ENOMEM, "out of memory");
+                    break;
+                }
+                if ((rc = displace(m->fourier[k], M, o->misalign_px)) ||
+                    (m->image[k] && (rc = displace(m->image[k], M, o->misalign_px))))
+                    break;
             }
         gsl_rng_free(r);
     }

@@ -33,6 +33,8 @@ typedef struct sim_options {
                                   simulation (a fixed device); < 0: the profile's value */
     double photons;            /* photons per inference on the input modulator at full
                                   scale (sets the laser power); 0: the profile's power */
+    double misalign_px;        /* lateral displacement of every mask (Fourier and image
+                               plane) in pixels, either sign; 0: aligned */
     uint64_t seed;             /* for phase errors and noise; results depend on the seed
                                   and the input's index only, not on threads or batching */
     int threads;

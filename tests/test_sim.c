@@ -247,6 +247,38 @@ static void test_deterministic(void **state)
     acdc_model_free(m);
 }
 
+/* Displaced masks: 0 changes nothing, and the error grows with the displacement. */
+static void test_misalignment(void **state)
+{
+    (void)state;
+    acdc_model *m = model(32, 3, 32);
+    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_data *d = data(10, 32);
+    double prev = -1;
+    const double shifts[] = {0, 0.05, 0.2, 0.5};
+    for (int i = 0; i < 4; i++) {
+        sim_options o = sim_options_default();
+        o.misalign_px = shifts[i];
+        sim_result r;
+        run(s, d, o, 1, &r);
+        double e = r.end[0].rel_rms;
+        print_message("# masks displaced by %.2f px: rel RMS %.3e\n", shifts[i], e);
+        if (i == 0)
+            assert_true(e < 1e-12);
+        else if (!(e > prev))
+            fail_msg("%.2f px: error %g did not grow beyond %g", shifts[i], e, prev);
+        prev = e;
+        sim_result_free(&r);
+    }
+    sim *sm;
+    sim_options o = sim_options_default();
+    o.misalign_px = NAN;
+    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -284,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_shot_noise_law),
         cmocka_unit_test(test_quantisation_law),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_misalignment),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
