@@ -458,6 +458,13 @@ static int consistent(struct rd *r, const compiler_system *s)
     if (!rc && !(s->aperture_m > 0))
         rc = util_error(UTIL_EDATA, "'%s': lens aperture %g m is not positive", r->file,
                         s->aperture_m);
+    if (!rc && (s->in_mean == NULL) != (m->in_mean == NULL))
+        rc = util_error(UTIL_EDATA, "'%s': the input standardisation ('/input') and the "
+                        "model copy's ('/model/input') disagree", r->file);
+    /* The 4f constant, measured again with the optics library, must be the recorded one. */
+    double complex g4f = 0;
+    if (!rc && (rc = compiler_measure_4f(s, &g4f)) == UTIL_OK && !(cabs(g4f) > 0))
+        rc = util_error(UTIL_EDATA, "'%s': no light through a clear 4f stage", r->file);
     for (size_t c = 0; !rc && c < nc; c++) {
         const compiler_chain *ch = &s->chains[c];
         const acdc_layer *L = &m->layers[first[c] + count[c] - 1];
@@ -478,6 +485,38 @@ static int consistent(struct rd *r, const compiler_system *s)
         else if (fabs(ch->length_m - len) > 1e-9 * len)
             rc = util_error(UTIL_EDATA, "'%s': chain %zu is %g m long; %zu stages of f = %g m "
                             "make %g m", r->file, c, ch->length_m, ch->count, s->focal_m, len);
+        else if (cabs(ch->g - cpow(g4f, (double)ch->count)) > 1e-9 * cabs(ch->g))
+            rc = util_error(UTIL_EDATA, "'%s': chain %zu records the optical constant %g%+gi; "
+                            "its %zu stages give %g%+gi", r->file, c, creal(ch->g),
+                            cimag(ch->g), ch->count, creal(cpow(g4f, (double)ch->count)),
+                            cimag(cpow(g4f, (double)ch->count)));
+        else if (fabs(ch->ref_amplitude - s->field_amplitude) > 1e-9 * s->field_amplitude)
+            rc = util_error(UTIL_EDATA, "'%s': chain %zu's reference amplitude %g differs "
+                            "from the input field's %g", r->file, c, ch->ref_amplitude,
+                            s->field_amplitude);
+        if (!rc) {
+            /* gain and efficiency follow from the masks (compiler/README.md) */
+            double gains = 1, eff = 1;
+            for (size_t k = 0; k < ch->count; k++) {
+                const compiler_mask *mk[2] = {&ch->stages[k].fourier, ch->stages[k].image};
+                for (int i = 0; i < 2; i++) {
+                    if (!mk[i])
+                        continue;
+                    double pw = 0;
+                    for (size_t q = 0; q < mk[i]->m; q++)
+                        pw += creal(mk[i]->realised[q] * conj(mk[i]->realised[q]));
+                    gains *= mk[i]->gain;
+                    eff *= pw / (double)mk[i]->m;
+                }
+            }
+            double gain = gains / (4.0 * cabs(ch->g) * s->field_amplitude * ch->ref_amplitude);
+            if (fabs(ch->gain - gain) > 1e-9 * gain)
+                rc = util_error(UTIL_EDATA, "'%s': chain %zu's electronic gain %g contradicts "
+                                "its masks' gains (%g)", r->file, c, ch->gain, gain);
+            else if (fabs(ch->efficiency - eff) > 1e-9 * eff + 1e-300)
+                rc = util_error(UTIL_EDATA, "'%s': chain %zu's efficiency %g contradicts its "
+                                "masks (%g)", r->file, c, ch->efficiency, eff);
+        }
         for (size_t j = 0; !rc && j < s->n; j++)
             if ((size_t)ch->pixel[j] != compiler_layout(s->n, (int)(ch->count & 1), j, 0))
                 rc = util_error(UTIL_EDATA, "'%s': chain %zu reads component %zu on sample "
@@ -518,6 +557,22 @@ static int consistent(struct rd *r, const compiler_system *s)
                                         "code %d at %zu is outside 0..%lld for %d bits",
                                         r->file, k, c, mk[i]->codes[q], q / (size_t)mk[i]->ncodes,
                                         (long long)(top - 1), bits);
+                }
+                /* ideal values, device codes and realised transmittance agree */
+                for (size_t q = 0; !rc && q < mk[i]->m; q++) {
+                    int32_t c0, c1;
+                    double complex t = s->profile.ideal
+                                           ? mk[i]->ideal[q]
+                                           : compiler_realise_value(mk[i]->ideal[q], dev[i],
+                                                                    &c0, &c1);
+                    int codes_ok = !mk[i]->ncodes ||
+                                   (mk[i]->codes[q * (size_t)mk[i]->ncodes] == c0 &&
+                                    (mk[i]->ncodes < 2 || mk[i]->codes[2 * q + 1] == c1));
+                    if (cabs(t - mk[i]->realised[q]) > 1e-9 || !codes_ok)
+                        rc = util_error(UTIL_EDATA, "'%s': stage %zu of chain %zu: sample %zu "
+                                        "of a %s mask: its ideal value, device codes and "
+                                        "realised transmittance disagree", r->file, k, c, q,
+                                        i ? "image-plane" : "Fourier-plane");
                 }
             }
         }
