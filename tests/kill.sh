@@ -17,9 +17,7 @@ T=$BUILD/tests/kill-tmp
 PY=/usr/bin/python3
 ROUNDS=${KILL_ROUNDS:-12}
 rm -rf "$T" && mkdir -p "$T"
-i=0
-ok() { i=$((i + 1)); echo "ok $i - $1"; }
-notok() { i=$((i + 1)); echo "not ok $i - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+. tests/tap.bash
 RANDOM=2385   # fixed seed: the same moments and signals every run
 now_ms() { date +%s%3N; }
 signals=(INT TERM KILL)

@@ -8,24 +8,8 @@ ACDC=$(cd "$(dirname "$BUILD/acdc")" && pwd)/acdc
 T=$BUILD/tests/sweep-tmp
 PY=/usr/bin/python3
 rm -rf "$T" && mkdir -p "$T"
-i=0
-ok() { i=$((i + 1)); echo "ok $i - $1"; }
-notok() { i=$((i + 1)); echo "not ok $i - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+. tests/tap.bash
 check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
-
-# case EXIT TEXT ARGS...: runs acdc ARGS, expects the exit code and TEXT in the output.
-case_() {
-    local code=$1 text=$2; shift 2
-    local out rc
-    out=$(${CLI_WRAPPER:-} "$ACDC" "$@" 2>&1 </dev/null); rc=$?
-    if [ "$rc" != "$code" ]; then
-        notok "acdc $*: exit $rc, expected $code" "$(head -3 <<<"$out")"
-    elif [ "$text" != "-" ] && [[ "$out" != *"$text"* ]]; then
-        notok "acdc $*: output lacks '$text'" "$(head -3 <<<"$out")"
-    else
-        ok "acdc $*"
-    fi
-}
 is_png() { [ "$(head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
 # h5 FILE EXPR: evaluates a Python expression with f = the open file, np = numpy.
 h5() { "$PY" -c "import sys, h5py, numpy as np

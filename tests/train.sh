@@ -9,23 +9,7 @@ T=$BUILD/tests/train-tmp
 TR=examples/data/fashion-train.h5
 TE=examples/data/fashion-test.h5
 rm -rf "$T" && mkdir -p "$T"
-i=0
-ok() { i=$((i + 1)); echo "ok $i - $1"; }
-notok() { i=$((i + 1)); echo "not ok $i - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-
-# case EXIT TEXT ARGS...: runs acdc ARGS, expects the exit code and TEXT in the output.
-case_() {
-    local code=$1 text=$2; shift 2
-    local out rc
-    out=$(${CLI_WRAPPER:-} "$ACDC" "$@" 2>&1 </dev/null); rc=$?
-    if [ "$rc" != "$code" ]; then
-        notok "acdc $*: exit $rc, expected $code" "$(head -3 <<<"$out")"
-    elif [ "$text" != "-" ] && [[ "$out" != *"$text"* ]]; then
-        notok "acdc $*: output lacks '$text'" "$(head -3 <<<"$out")"
-    else
-        ok "acdc $*"
-    fi
-}
+. tests/tap.bash
 
 case_ 0 "usage: acdc train" train --help
 case_ 0 "usage: acdc eval" eval --help
