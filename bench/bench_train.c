@@ -36,7 +36,7 @@ int main(void)
     for (int threads = 1; threads <= 2; threads++) {
         acdc_model *m = acdc_model_alloc(D, D, 10, K, ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM |
                                                           ACDC_RELU);
-        if (!m || acdc_train_init_diagonals(m, 1, 0.06, 1) || acdc_model_init_perms(m, 1))
+        if (!m || acdc_model_init_normal(m, 1, 0.06, 1) || acdc_model_init_perms(m, 1))
             return 1;
         acdc_train_opts o;
         acdc_train_opts_default(&o, ACDC_LOSS_XENT);

@@ -83,7 +83,7 @@ int cmd_init(int argc, char **argv)
                                      (size_t)(n_out ? n_out : n), (size_t)k, flags);
     if (!m)
         return cli_fail("init", UTIL_ENOMEM);
-    rc = acdc_model_init_normal(m, sigma, (uint64_t)seed);
+    rc = acdc_model_init_normal(m, 1, sigma, (uint64_t)seed);
     if (!rc)
         rc = acdc_model_init_perms(m, (uint64_t)seed);
     if (!rc)

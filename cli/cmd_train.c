@@ -343,7 +343,7 @@ int cmd_train(int argc, char **argv)
             rc = UTIL_EUSAGE;
             goto fail;
         }
-        if ((rc = acdc_train_init_diagonals(m, imean, sigma, (uint64_t)seed)) ||
+        if ((rc = acdc_model_init_normal(m, imean, sigma, (uint64_t)seed)) ||
             (rc = acdc_model_init_perms(m, (uint64_t)seed))) {
             acdc_model_free(m);
             goto fail;

@@ -67,7 +67,7 @@ static int run_acdc(size_t K, size_t epochs, const acdc_data *tr, const acdc_dat
                                                          ACDC_RELU | ACDC_STANDARDISE);
     if (!m)
         return UTIL_ENOMEM;
-    int rc = acdc_train_init_diagonals(m, 1, 0.06, 1);
+    int rc = acdc_model_init_normal(m, 1, 0.06, 1);
     if (!rc)
         rc = acdc_model_init_perms(m, 1);
     if (rc) {

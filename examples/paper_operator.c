@@ -39,7 +39,7 @@ static int run(size_t K, int perm, int ident, const double *x, const double *y, 
                                                      (perm ? ACDC_PERM : 0));
     if (!m)
         return UTIL_ENOMEM;
-    int rc = acdc_train_init_diagonals(m, ident ? 1.0 : 0.0, ident ? 0.06 : 1.0, 1);
+    int rc = acdc_model_init_normal(m, ident ? 1.0 : 0.0, ident ? 0.06 : 1.0, 1);
     if (!rc)
         rc = acdc_model_init_perms(m, 1);
     if (rc) {

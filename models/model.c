@@ -148,10 +148,11 @@ static acdc_model *clone(const acdc_model *m, int zero)
 acdc_model *acdc_model_alloc_like(const acdc_model *m) { return clone(m, 1); }
 acdc_model *acdc_model_copy(const acdc_model *m) { return clone(m, 0); }
 
-int acdc_model_init_normal(acdc_model *m, double sigma, uint64_t seed)
+int acdc_model_init_normal(acdc_model *m, double mean, double sigma, uint64_t seed)
 {
-    if (!(sigma >= 0) || !isfinite(sigma))
-        return util_error(UTIL_EUSAGE, "sigma = %g must be finite and non-negative", sigma);
+    if (!(sigma >= 0) || !isfinite(sigma) || !isfinite(mean))
+        return util_error(UTIL_EUSAGE, "init mean %g and sigma %g must be finite, sigma "
+                          ">= 0", mean, sigma);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     if (!r)
         return util_error(UTIL_ENOMEM, "out of memory");
@@ -159,9 +160,9 @@ int acdc_model_init_normal(acdc_model *m, double sigma, uint64_t seed)
     for (size_t l = 0; l < m->n_layers; l++) {
         acdc_layer *L = &m->layers[l];
         for (size_t i = 0; i < m->n; i++)
-            L->a[i] = 1.0 + gsl_ran_gaussian_ziggurat(r, sigma);
+            L->a[i] = mean + (sigma > 0 ? gsl_ran_gaussian_ziggurat(r, sigma) : 0);
         for (size_t i = 0; i < m->n; i++)
-            L->d[i] = 1.0 + gsl_ran_gaussian_ziggurat(r, sigma);
+            L->d[i] = mean + (sigma > 0 ? gsl_ran_gaussian_ziggurat(r, sigma) : 0);
     }
     gsl_rng_free(r);
     return UTIL_OK;

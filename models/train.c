@@ -966,22 +966,3 @@ int acdc_operator_data(size_t n, size_t rows, double noise, uint64_t seed, doubl
     return UTIL_OK;
 }
 
-int acdc_train_init_diagonals(acdc_model *m, double mean, double sigma, uint64_t seed)
-{
-    if (!(sigma >= 0) || !isfinite(sigma) || !isfinite(mean))
-        return util_error(UTIL_EUSAGE, "init mean %g and sigma %g must be finite, sigma "
-                          ">= 0", mean, sigma);
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!r)
-        return util_error(UTIL_ENOMEM, "out of memory");
-    gsl_rng_set(r, (unsigned long)seed);
-    for (size_t l = 0; l < m->n_layers; l++) {
-        acdc_layer *L = &m->layers[l];
-        for (size_t i = 0; i < m->n; i++)
-            L->a[i] = mean + (sigma > 0 ? gsl_ran_gaussian_ziggurat(r, sigma) : 0);
-        for (size_t i = 0; i < m->n; i++)
-            L->d[i] = mean + (sigma > 0 ? gsl_ran_gaussian_ziggurat(r, sigma) : 0);
-    }
-    gsl_rng_free(r);
-    return UTIL_OK;
-}

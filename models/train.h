@@ -179,9 +179,4 @@ void acdc_eval_clear(acdc_eval *e);
  * all from mt19937 seeded with seed.  *x and *y are new rows × n arrays (caller frees). */
 int acdc_operator_data(size_t n, size_t rows, double noise, uint64_t seed, double **x,
                        double **y);
-
-/* Draws every a and d entry from N(mean, sigma) (mean 1: the paper's near-identity
- * scheme; mean 0, sigma 1: a standard Gaussian init) with mt19937 seeded with seed. */
-int acdc_train_init_diagonals(acdc_model *m, double mean, double sigma, uint64_t seed);
-
 #endif

@@ -26,7 +26,7 @@ static acdc_model *model(size_t n, size_t n_in, size_t n_out, const char *patter
                                      ACDC_PERM | (biases ? ACDC_A_BIAS | ACDC_D_BIAS : 0) |
                                          ACDC_STANDARDISE);
     assert_non_null(m);
-    assert_int_equal(acdc_model_init_normal(m, 0.4, 11), 0);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0.4, 11), 0);
     assert_int_equal(acdc_model_init_perms(m, 3), 0);
     for (size_t l = 0; l < K; l++) {
         m->layers[l].relu = pattern[l] == 'r' || pattern[l] == 'b';

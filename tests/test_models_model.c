@@ -22,7 +22,7 @@ static acdc_model *make_model(size_t n, size_t n_in, size_t n_out)
                                      ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU |
                                          ACDC_STANDARDISE);
     assert_non_null(m);
-    assert_int_equal(acdc_model_init_normal(m, 0.3, 17), 0);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 17), 0);
     assert_int_equal(acdc_model_init_perms(m, 5), 0);
     for (size_t l = 0; l < 3; l++) {
         fill(m->layers[l].a_bias, n, 1.1 + (double)l);
@@ -107,7 +107,7 @@ static void test_alloc_rejects_bad_shapes(void **state)
     assert_null(acdc_model_alloc(4, 4, 0, 1, 0));
     assert_non_null(strstr(util_errmsg(), "n_out"));
     assert_null(acdc_model_alloc(4, 4, 4, 0, 0));
-    assert_int_equal(acdc_model_init_normal(NULL, NAN, 1), UTIL_EUSAGE);
+    assert_int_equal(acdc_model_init_normal(NULL, 1, NAN, 1), UTIL_EUSAGE);
 }
 
 static void test_model_file_round_trip(void **state)

@@ -169,7 +169,7 @@ static void check_cascade(unsigned opts, size_t n, size_t n_in, size_t n_out, si
     enum { B = 5 };
     acdc_model *m = acdc_model_alloc(n, n_in, n_out, K, opts);
     assert_non_null(m);
-    assert_int_equal(acdc_train_init_diagonals(m, 1, 0.35, 11), 0);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0.35, 11), 0);
     assert_int_equal(acdc_model_init_perms(m, 5), 0);
     for (size_t l = 0; l < K; l++) {
         if (m->layers[l].a_bias)
@@ -260,7 +260,7 @@ static acdc_trainer *classifier(size_t rows, size_t epochs, int threads, uint64_
     acdc_model *m = acdc_model_alloc(12, 10, 3, 3, ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM |
                                                        ACDC_RELU | ACDC_STANDARDISE);
     assert_non_null(m);
-    assert_int_equal(acdc_train_init_diagonals(m, 1, 0.06, seed), 0);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0.06, seed), 0);
     assert_int_equal(acdc_model_init_perms(m, seed), 0);
     acdc_train_opts o;
     acdc_train_opts_default(&o, ACDC_LOSS_XENT);
@@ -301,7 +301,7 @@ static void test_loss_decreases(void **state)
     double *ox, *oy;
     assert_int_equal(acdc_operator_data(8, 512, 0.01, 5, &ox, &oy), 0);
     acdc_model *m = acdc_model_alloc(8, 8, 8, 2, ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM);
-    assert_int_equal(acdc_train_init_diagonals(m, 1, 0.06, 1), 0);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0.06, 1), 0);
     assert_int_equal(acdc_model_init_perms(m, 1), 0);
     acdc_train_opts o;
     acdc_train_opts_default(&o, ACDC_LOSS_MSE);

@@ -24,7 +24,7 @@ static acdc_model *model(size_t n, size_t K, size_t n_out)
     acdc_model *m = acdc_model_alloc(n, n, n_out, K,
                                      ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU);
     assert_non_null(m);
-    assert_int_equal(acdc_model_init_normal(m, 0.3, 5), 0);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
     assert_int_equal(acdc_model_init_perms(m, 9), 0);
     for (size_t l = 0; l < K; l++) {
         fill(m->layers[l].a_bias, n, 0.1 * (double)l);
