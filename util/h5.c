@@ -199,39 +199,50 @@ static size_t count_of(int rank, const hsize_t *dims)
     return n;
 }
 
-int util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
-                     hsize_t *dims, double **data)
+/* Reads a dataset of class cls into a new array of 8-byte elements of memtype, after the
+ * shape checks of open_checked() and a memory estimate. */
+static int read_any(hid_t loc, const char *file, const char *name, int rank, hsize_t *dims,
+                    H5T_class_t cls, hid_t memtype, void **data, size_t *count)
 {
-    hid_t d, s;
+    hid_t d = H5I_INVALID_HID, s = H5I_INVALID_HID;
     *data = NULL;
     if (rank < 1 || rank > 8)
         return util_error(UTIL_EUSAGE, "rank %d not supported", rank);
-    int rc = open_checked(loc, file, name, H5T_FLOAT, rank, dims, &d, &s);
+    int rc = open_checked(loc, file, name, cls, rank, dims, &d, &s);
     if (rc)
         return rc;
     size_t n = count_of(rank, dims);
     char task[600];
     snprintf(task, sizeof task, "reading '%s' in '%s'", name, file);
-    if ((rc = util_mem_check(8.0 * (double)n, task))) {
-        H5Sclose(s);
-        H5Dclose(d);
-        return rc;
-    }
-    double *buf = malloc((n ? n : 1) * sizeof *buf);
-    if (!buf) {
-        H5Sclose(s);
-        H5Dclose(d);
-        return util_error(UTIL_ENOMEM, "cannot read '%s' in '%s': out of memory for %zu "
-                          "values", name, file, n);
-    }
-    herr_t e = n ? H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
+    void *buf = NULL;
+    if (!(rc = util_mem_check(8.0 * (double)n, task)) && !(buf = malloc((n ? n : 1) * 8)))
+        rc = util_error(UTIL_ENOMEM, "cannot read '%s' in '%s': out of memory for %zu "
+                        "values", name, file, n);
+    if (!rc && n && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+        rc = util_error(UTIL_EDATA, "cannot read '%s' in '%s': HDF5 read failed (%s)", name,
+                        file, cls == H5T_INTEGER ? "out-of-range integers or truncated file"
+                                                 : "truncated file?");
     H5Sclose(s);
     H5Dclose(d);
-    if (e < 0) {
+    if (rc) {
         free(buf);
-        return util_error(UTIL_EDATA, "cannot read '%s' in '%s': HDF5 read failed "
-                          "(truncated file?)", name, file);
+        return rc;
     }
+    *data = buf;
+    *count = n;
+    return UTIL_OK;
+}
+
+int util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
+                     hsize_t *dims, double **data)
+{
+    void *v;
+    size_t n;
+    *data = NULL;
+    int rc = read_any(loc, file, name, rank, dims, H5T_FLOAT, H5T_NATIVE_DOUBLE, &v, &n);
+    if (rc)
+        return rc;
+    double *buf = v;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(buf[i])) {
             const char *what = isnan(buf[i]) ? "NaN" : "infinite";
@@ -247,38 +258,13 @@ int util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
 int util_h5_read_i64(hid_t loc, const char *file, const char *name, int rank,
                      hsize_t *dims, int64_t **data)
 {
-    hid_t d, s;
+    void *v;
+    size_t n;
     *data = NULL;
-    if (rank < 1 || rank > 8)
-        return util_error(UTIL_EUSAGE, "rank %d not supported", rank);
-    int rc = open_checked(loc, file, name, H5T_INTEGER, rank, dims, &d, &s);
-    if (rc)
-        return rc;
-    size_t n = count_of(rank, dims);
-    char task[600];
-    snprintf(task, sizeof task, "reading '%s' in '%s'", name, file);
-    if ((rc = util_mem_check(8.0 * (double)n, task))) {
-        H5Sclose(s);
-        H5Dclose(d);
-        return rc;
-    }
-    int64_t *buf = malloc((n ? n : 1) * sizeof *buf);
-    if (!buf) {
-        H5Sclose(s);
-        H5Dclose(d);
-        return util_error(UTIL_ENOMEM, "cannot read '%s' in '%s': out of memory", name,
-                          file);
-    }
-    herr_t e = n ? H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
-    H5Sclose(s);
-    H5Dclose(d);
-    if (e < 0) {
-        free(buf);
-        return util_error(UTIL_EDATA, "cannot read '%s' in '%s': HDF5 read failed "
-                          "(out-of-range integers or truncated file)", name, file);
-    }
-    *data = buf;
-    return UTIL_OK;
+    int rc = read_any(loc, file, name, rank, dims, H5T_INTEGER, H5T_NATIVE_INT64, &v, &n);
+    if (!rc)
+        *data = v;
+    return rc;
 }
 
 int util_h5_group(hid_t loc, const char *name)
