@@ -89,19 +89,19 @@ static int32_t phase_code(double phi, int bits)
     return (int32_t)((long)lround(wrap_2pi(phi) / (2 * M_PI) * L) % (long)L);
 }
 
-double complex compiler_realise_value(double t, const compiler_modulator *dev,
-                                      int32_t *code0, int32_t *code1)
+int compiler_realise_pixels(double t, const compiler_modulator *dev, double complex px[2],
+                            int32_t *code0, int32_t *code1)
 {
     const int ab = dev->amplitude_bits, pb = dev->phase_bits;
     int32_t c0 = 0, c1 = 0;
-    double complex v;
+    int count = 1;
     switch (dev->modulation) {
     case COMPILER_MOD_AMPLITUDE: {
         double a = t > 0 ? t : 0;
         c0 = ab ? amp_code(a, ab) : 0;
         if (ab)
             a = c0 / (ldexp(1.0, ab) - 1);
-        v = a;
+        px[0] = a;
         break;
     }
     case COMPILER_MOD_COMPLEX: {
@@ -112,12 +112,12 @@ double complex compiler_realise_value(double t, const compiler_modulator *dev,
             a = c0 / (ldexp(1.0, ab) - 1);
         if (pb)
             phi = 2 * M_PI * c1 / ldexp(1.0, pb);
-        v = a * cexp(I * phi);
+        px[0] = a * cexp(I * phi);
         break;
     }
     default: {
         /* Double-phase: A e^{iφ} = ½(e^{i(φ+θ)} + e^{i(φ−θ)}), θ = arccos A
-         * (Hsueh & Sawchuk 1978); the pair sits on two sub-pixels of one sample. */
+         * (Hsueh & Sawchuk 1978); the pair sits on two pixels side by side. */
         double phi = t < 0 ? M_PI : 0, th = acos(fmin(fabs(t), 1.0));
         double t1 = phi + th, t2 = phi - th;
         c0 = pb ? phase_code(t1, pb) : 0;
@@ -126,7 +126,9 @@ double complex compiler_realise_value(double t, const compiler_modulator *dev,
             t1 = 2 * M_PI * c0 / ldexp(1.0, pb);
             t2 = 2 * M_PI * c1 / ldexp(1.0, pb);
         }
-        v = 0.5 * (cexp(I * t1) + cexp(I * t2));
+        px[0] = cexp(I * t1);
+        px[1] = cexp(I * t2);
+        count = 2;
         break;
     }
     }
@@ -134,7 +136,25 @@ double complex compiler_realise_value(double t, const compiler_modulator *dev,
         *code0 = c0;
     if (code1)
         *code1 = c1;
-    return v;
+    return count;
+}
+
+double complex compiler_realise_value(double t, const compiler_modulator *dev,
+                                      int32_t *code0, int32_t *code1)
+{
+    double complex px[2];
+    return compiler_realise_pixels(t, dev, px, code0, code1) == 2 ? 0.5 * (px[0] + px[1])
+                                                                  : px[0];
+}
+
+int compiler_pixels_per_sample(const compiler_modulator *dev, int ideal)
+{
+    return !ideal && dev->modulation == COMPILER_MOD_PHASE ? 2 : 1;
+}
+
+double compiler_sample_pitch(const compiler_modulator *dev, int ideal)
+{
+    return compiler_pixels_per_sample(dev, ideal) * dev->pitch_m;
 }
 
 int compiler_realise(compiler_mask *mask, const compiler_modulator *dev, int ideal,
@@ -200,7 +220,7 @@ int compiler_measure_4f(const compiler_system *s, double complex *g)
 
 static size_t device_pixels_needed(const compiler_modulator *dev, size_t m, int ideal)
 {
-    return !ideal && dev->modulation == COMPILER_MOD_PHASE ? 2 * m : m;
+    return (size_t)compiler_pixels_per_sample(dev, ideal) * m;
 }
 
 static void warn(compiler_system *s, const char *msg)
@@ -256,9 +276,10 @@ int compiler_check_rules(compiler_system *s)
                               s->chains[c].first + s->chains[c].count - 1,
                               s->chains[c].length_m, p->max_length_m);
     char msg[256];
-    if (used_image && fabs(p->image.pitch_m - s->pitch_m) > 1e-9 * s->pitch_m) {
-        snprintf(msg, sizeof msg, "image-plane mask pitch %.4g um differs from the sample "
-                 "pitch %.4g um", 1e6 * p->image.pitch_m, 1e6 * s->pitch_m);
+    double image_pitch = compiler_sample_pitch(&p->image, p->ideal);
+    if (used_image && fabs(image_pitch - s->pitch_m) > 1e-9 * s->pitch_m) {
+        snprintf(msg, sizeof msg, "image-plane mask sample pitch %.4g um differs from the "
+                 "input's %.4g um", 1e6 * image_pitch, 1e6 * s->pitch_m);
         warn(s, msg);
     }
     return UTIL_OK;
@@ -325,8 +346,9 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
     s->m = M;
     s->profile = *p;
     s->wavelength_m = p->wavelength_m;
-    s->pitch_m = p->input.pitch_m;
-    s->fourier_pitch_m = p->fourier.pitch_m;
+    /* One sample per pixel, or per pair of pixels where double-phase needs two. */
+    s->pitch_m = compiler_sample_pitch(&p->input, p->ideal);
+    s->fourier_pitch_m = compiler_sample_pitch(&p->fourier, p->ideal);
     /* Equal sampling in the Fourier plane and on the mask: du = λf/(MΔx) = Fourier pitch. */
     s->focal_m = (double)M * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
     s->aperture_m = (double)M * fmax(s->pitch_m, s->fourier_pitch_m);

@@ -42,11 +42,24 @@ int compiler_fold_biases(const acdc_model *m, size_t first, size_t count, double
 int compiler_realise(compiler_mask *mask, const compiler_modulator *dev, int ideal,
                      const char *what);
 
+/* One value t in [−1, 1] as the pixels of modulator dev show it: px receives the
+ * transmittance of each pixel and the count is returned — 1, or 2 for a phase-only
+ * device's double-phase pair (left pixel θ1 = φ + arccos|t|, right θ2 = φ − arccos|t|).
+ * Quantised to the device's levels; codes as compiler_realise_value(). */
+int compiler_realise_pixels(double t, const compiler_modulator *dev, double complex px[2],
+                            int32_t *code0, int32_t *code1);
+
 /* One value t in [−1, 1] as modulator dev shows it (quantised; double-phase for phase
  * devices, a negative value shown as 0 on an amplitude device), with its device codes
  * (code1 unused for amplitude devices; either pointer may be NULL). */
 double complex compiler_realise_value(double t, const compiler_modulator *dev,
                                       int32_t *code0, int32_t *code1);
+
+/* Device pixels per sample: 2 for a phase-only device (double-phase pairs, two pixels
+ * side by side along x), else 1; always 1 for an ideal profile.  The sample pitch of a
+ * plane is that many device pixel pitches. */
+int compiler_pixels_per_sample(const compiler_modulator *dev, int ideal);
+double compiler_sample_pitch(const compiler_modulator *dev, int ideal);
 
 /* Gain bookkeeping: measures the 4f constant g (output on the axis for a unit impulse on
  * the axis, unit mask) with the optics library's ideal lenses for system s's sampling. */

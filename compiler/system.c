@@ -149,16 +149,22 @@ static int write_elements(hid_t f, const compiler_system *s)
     if (rc)
         return rc;
     const double fl = s->focal_m;
+    /* Device pixels: two per sample where double-phase pairs need them. */
+    const size_t ppx_in = (size_t)compiler_pixels_per_sample(&p->input, p->ideal);
+    const size_t ppx_f = (size_t)compiler_pixels_per_sample(&p->fourier, p->ideal);
+    const size_t ppx_im = (size_t)compiler_pixels_per_sample(&p->image, p->ideal);
     for (size_t c = 0; c < s->n_chains; c++) {
         const compiler_chain *ch = &s->chains[c];
-        ELEMENT("input modulator", c, 0.0, 0.0, s->m, s->pitch_m, p->input.name);
+        ELEMENT("input modulator", c, 0.0, 0.0, s->m * ppx_in, p->input.pitch_m,
+                p->input.name);
         for (size_t k = 0; k < ch->count; k++) {
             double z = ch->stages[k].z_m;
             if (ch->stages[k].image)
-                ELEMENT("image-plane mask", c, z, 0.0, s->m, s->pitch_m, p->image.name);
+                ELEMENT("image-plane mask", c, z, 0.0, s->m * ppx_im, p->image.pitch_m,
+                        p->image.name);
             ELEMENT("cylindrical lens", c, z + fl, fl, 0, 0.0, "lens");
-            ELEMENT("Fourier-plane mask", c, z + 2 * fl, 0.0, s->m, s->fourier_pitch_m,
-                    p->fourier.name);
+            ELEMENT("Fourier-plane mask", c, z + 2 * fl, 0.0, s->m * ppx_f,
+                    p->fourier.pitch_m, p->fourier.name);
             ELEMENT("cylindrical lens", c, z + 3 * fl, fl, 0, 0.0, "lens");
         }
         ELEMENT("balanced homodyne camera", c, ch->length_m, 0.0, p->camera.pixels,
@@ -610,6 +616,21 @@ static int rd_all(struct rd *r, compiler_system *s)
     s->n_in = (size_t)n_in;
     s->n_out = (size_t)n_out;
     s->m = (size_t)m;
+    const struct {
+        const char *what;
+        double have;
+        const compiler_modulator *dev;
+    } pitches[] = {{"pitch_m", s->pitch_m, &s->profile.input},
+                   {"fourier_pitch_m", s->fourier_pitch_m, &s->profile.fourier}};
+    for (int i = 0; i < 2; i++) {
+        double dev = compiler_sample_pitch(pitches[i].dev, s->profile.ideal);
+        if (fabs(pitches[i].have - dev) > 1e-9 * dev)
+            return util_error(UTIL_EDATA, "'%s': %s %g m is not the sample pitch of device "
+                              "'%s' (%d pixel(s) of %g m)", r->file, pitches[i].what,
+                              pitches[i].have, pitches[i].dev->name,
+                              compiler_pixels_per_sample(pitches[i].dev, s->profile.ideal),
+                              pitches[i].dev->pitch_m);
+    }
     double want = (double)m * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
     if (fabs(s->focal_m - want) > 1e-9 * want)
         return util_error(UTIL_EDATA, "'%s': focal length %g m contradicts the sampling "
@@ -746,6 +767,12 @@ void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
     fprintf(f, "  profile '%s'; wavelength %.1f nm; %zu samples per plane at %.3f um "
             "(Fourier planes %.3f um)\n", p->name, 1e9 * s->wavelength_m, s->m,
             1e6 * s->pitch_m, 1e6 * s->fourier_pitch_m);
+    const size_t ppx_in = (size_t)compiler_pixels_per_sample(&p->input, p->ideal);
+    const size_t ppx_f = (size_t)compiler_pixels_per_sample(&p->fourier, p->ideal);
+    const size_t ppx_im = (size_t)compiler_pixels_per_sample(&p->image, p->ideal);
+    if (ppx_in > 1 || ppx_f > 1 || (s->n_chains < s->model->n_layers && ppx_im > 1))
+        fprintf(f, "  phase-only modulators show each sample as a double-phase pair of two "
+                "pixels side by side\n");
     fprintf(f, "  every lens: f = %.2f mm, clear aperture %.2f mm, NA %.4f\n",
             1e3 * s->focal_m, 1e3 * s->aperture_m, 0.5 * s->aperture_m / s->focal_m);
     for (size_t c = 0; c < s->n_chains; c++) {
@@ -756,19 +783,19 @@ void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
         fprintf(f, "    %-26s %10s %10s %10s %7s %9s\n", "element", "z (mm)", "f (mm)",
                 "aper (mm)", "pixels", "pitch(um)");
         fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "input modulator", 0.0, "-",
-                "-", s->m, 1e6 * s->pitch_m);
+                "-", s->m * ppx_in, 1e6 * p->input.pitch_m);
         for (size_t k = 0; k < ch->count; k++) {
             const compiler_stage *st = &ch->stages[k];
             double z = 1e3 * st->z_m, fl = 1e3 * s->focal_m, ap = 1e3 * s->aperture_m;
             if (st->image) {
                 fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "image mask (a)", z, "-",
-                        "-", s->m, 1e6 * s->pitch_m);
+                        "-", s->m * ppx_im, 1e6 * p->image.pitch_m);
                 masks_i++;
             }
             fprintf(f, "    %-26s %10.2f %10.2f %10.2f %7s %9s\n", "cylindrical lens", z + fl,
                     fl, ap, "-", "-");
             fprintf(f, "    %-20s%6zu %10.2f %10s %10s %7zu %9.3f\n", "Fourier mask (d) L",
-                    st->layer, z + 2 * fl, "-", "-", s->m, 1e6 * s->fourier_pitch_m);
+                    st->layer, z + 2 * fl, "-", "-", s->m * ppx_f, 1e6 * p->fourier.pitch_m);
             fprintf(f, "    %-26s %10.2f %10.2f %10.2f %7s %9s\n", "cylindrical lens",
                     z + 3 * fl, fl, ap, "-", "-");
             masks_f++;
