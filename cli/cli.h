@@ -56,7 +56,8 @@ int cli_sim_option(int c, const char *arg, sim_options *o, cli_sets *sets, int *
     {"phase-bits", required_argument, 0, 'b'},                                           \
     {"amplitude-bits", required_argument, 0, 'a'}, {"set", required_argument, 0, 's'},   \
     {"seed", required_argument, 0, 'S'}, {"threads", required_argument, 0, 'T'},         \
-    {"misalign-x", required_argument, 0, 'x'}
+    {"misalign-x", required_argument, 0, 'x'}, {"oversample", required_argument, 0, 'O'}, \
+    {"fill", required_argument, 0, 'F'}
 
 int cmd_compile(int argc, char **argv);
 int cmd_infer(int argc, char **argv);

@@ -33,7 +33,14 @@ static const char help[] =
     "                           laser power for the profile's exposure)\n"
     "      --phase-error R      rms phase error of every mask pixel (rad, or 'mrad')\n"
     "      --phase-bits B       Fourier- and image-mask phase levels 2^B (recompiles)\n"
-    "      --misalign-x D       displace every mask laterally by D pixels (0.5px)\n"
+    "      --misalign-x D       displace every mask laterally by D samples (0.5px; a\n"
+    "                           sample is a double-phase pair on phase-only devices)\n"
+    "      --oversample S       S sub-samples per sample in every plane (default 1): the\n"
+    "                           pixels are resolved -- fill factor, dead space, both\n"
+    "                           pixels of a double-phase pair, diffraction orders;\n"
+    "                           planes of 2n*S^2 samples, so S^2 x slower\n"
+    "      --fill F             fill factor of every modulator, 0 < F <= 1 (recompiles;\n"
+    "                           seen only with --oversample 2 or more)\n"
     "      --amplitude-bits B   Fourier- and image-mask amplitude levels (recompiles)\n"
     "      --set SEC.KEY=VAL    any profile value (recompiles), e.g. camera.adc_bits=10\n"
     "      --trials T           Monte Carlo trials with seeds S, S+1, ... (default 1)\n"
@@ -111,7 +118,7 @@ static int write_result(const char *path, const sim_result *r, const acdc_data *
             rc = util_error(UTIL_ENOMEM, "out of memory");
         for (size_t i = 0; !rc && i < P; i++) {
             char nm[64];
-            sim_plane_info(s, i, nm, sizeof nm, &pitch[i]);
+            sim_plane_info(s, job->options.oversample, i, nm, sizeof nm, &pitch[i]);
             size_t len = strlen(names);
             snprintf(names + len, (size_t)P * 64 - len, "%s%s", i ? ";" : "", nm);
         }

@@ -67,7 +67,8 @@ static const char help[] =
     "  simulate's options, fixed for the whole sweep:\n"
     "      --propagation P, --no-noise, --photons N, --phase-error R, --phase-bits B,\n"
     "      --amplitude-bits B, --set SEC.KEY=VAL, --seed S (default 1), --batch B,\n"
-    "      --threads T (results do not depend on batch or threads), --misalign-x D\n"
+    "      --threads T (results do not depend on batch or threads), --misalign-x D,\n"
+    "      --oversample S, --fill F\n"
     "  -h, --help               this text\n"
     "\n"
     "exit codes: 0 done, 1 data or I/O error (also: -o holds another sweep), 2 usage\n"
@@ -303,6 +304,11 @@ static char *settings_string(uint64_t hsys, uint64_t hdata, size_t rows, size_t 
                            (unsigned long long)hsys, (unsigned long long)hdata, rows, trials,
                            (unsigned long long)o->seed, (int)o->propagation, o->noise,
                            o->photons, o->phase_error_rad);
+    /* Named only when used, so that sweeps written before these options resume. */
+    if (o->misalign_px != 0)
+        len += (size_t)snprintf(s + len, cap - len, ";misalign=%.17g", o->misalign_px);
+    if (o->oversample > 1)
+        len += (size_t)snprintf(s + len, cap - len, ";oversample=%d", o->oversample);
     for (size_t i = 0; i < nsets; i++)
         len += (size_t)snprintf(s + len, cap - len, ";set=%.250s", sets[i]);
     for (int k = 0; k < np; k++)

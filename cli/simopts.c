@@ -9,10 +9,10 @@
 
 int cli_sets_alloc(cli_sets *s, int argc)
 {
-    /* Each shortcut option adds two assignments (Fourier and image masks). */
+    /* Each shortcut option adds up to three assignments (input, Fourier and image). */
     s->n = 0;
-    s->v = calloc(2 * (size_t)argc + 4, sizeof *s->v);
-    s->owned = calloc(2 * (size_t)argc + 4, sizeof *s->owned);
+    s->v = calloc(3 * (size_t)argc + 4, sizeof *s->v);
+    s->owned = calloc(3 * (size_t)argc + 4, sizeof *s->owned);
     if (!s->v || !s->owned) {
         cli_sets_free(s);
         return util_error(UTIL_ENOMEM, "out of memory");
@@ -73,6 +73,23 @@ int cli_sim_option(int c, const char *arg, sim_options *o, cli_sets *sets, int *
     case 's':
         sets->v[sets->n++] = (char *)arg;
         return 1;
+    case 'O':
+        if (!(*rc = util_parse_int(arg, "--oversample", 1, 64, &iv)))
+            o->oversample = (int)iv;
+        return 1;
+    case 'F': {
+        /* Every modulator's fill factor; checked like the profile's own value. */
+        double v;
+        if (!(*rc = util_parse_double(arg, "--fill", 1e-6, 1, &v)))
+            for (int i = 0; i < 3; i++) {
+                static const char *dev[3] = {"input", "fourier", "image"};
+                snprintf(sets->owned[sets->n], sizeof sets->owned[0], "%s.fill=%.17g",
+                         dev[i], v);
+                sets->v[sets->n] = sets->owned[sets->n];
+                sets->n++;
+            }
+        return 1;
+    }
     case 'S':
         if (!(*rc = util_parse_int(arg, "--seed", 0, INT64_MAX / 2, &iv)))
             o->seed = (uint64_t)iv;

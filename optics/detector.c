@@ -58,21 +58,25 @@ static double overlap(double a0, double a1, double b0, double b1)
     return hi > lo ? hi - lo : 0;
 }
 
-/* For each pixel along one axis: the first sample it touches and the overlap of its
- * active area with each of up to `span` sample cells. */
-static int axis_weights(size_t nsamp, double dx, const optics_pixels *px, size_t npix,
-                        size_t *first, size_t *count, double **w)
+int optics_pixel_overlap(size_t nsamp, double dx_m, const optics_pixels *px, size_t npix,
+                         double offset_m, size_t *first, size_t *count, double **w,
+                         size_t *span)
 {
+    *w = NULL;
+    if (!(isfinite(dx_m) && dx_m > 0 && isfinite(offset_m) && px && isfinite(px->pitch_m) &&
+          px->pitch_m > 0 && px->fill > 0 && px->fill <= 1 && nsamp > 0))
+        return util_error(UTIL_EUSAGE, "bad pixel geometry or sample pitch");
     double aw = px->fill * px->pitch_m;
-    size_t span = (size_t)ceil(aw / dx) + 2;
-    *w = calloc(npix * span, sizeof **w);
+    *span = (size_t)ceil(aw / dx_m) + 2;
+    *w = calloc(npix * *span, sizeof **w);
     if (!*w)
         return util_error(UTIL_ENOMEM, "cannot allocate pixel weights");
     for (size_t i = 0; i < npix; i++) {
-        double c = optics_coord_m(i, npix, px->pitch_m), p0 = c - aw / 2, p1 = c + aw / 2;
+        double c = optics_coord_m(i, npix, px->pitch_m) + offset_m;
+        double p0 = c - aw / 2, p1 = c + aw / 2;
         /* sample j covers [(j - s - 1/2) dx, (j - s + 1/2) dx), s = floor(nsamp/2) */
         double s = (double)(nsamp / 2);
-        double j0 = floor(p0 / dx + s + 0.5), j1 = ceil(p1 / dx + s - 0.5);
+        double j0 = floor(p0 / dx_m + s + 0.5), j1 = ceil(p1 / dx_m + s - 0.5);
         if (j0 < 0)
             j0 = 0;
         if (j1 > (double)nsamp - 1)
@@ -82,9 +86,9 @@ static int axis_weights(size_t nsamp, double dx, const optics_pixels *px, size_t
         if (j1 < j0)
             continue;
         first[i] = (size_t)j0;
-        for (size_t j = (size_t)j0; j <= (size_t)j1 && count[i] < span; j++) {
-            double x = optics_coord_m(j, nsamp, dx);
-            (*w)[i * span + count[i]++] = overlap(x - dx / 2, x + dx / 2, p0, p1);
+        for (size_t j = (size_t)j0; j <= (size_t)j1 && count[i] < *span; j++) {
+            double x = optics_coord_m(j, nsamp, dx_m);
+            (*w)[i * *span + count[i]++] = overlap(x - dx_m / 2, x + dx_m / 2, p0, p1);
         }
     }
     return UTIL_OK;
@@ -116,12 +120,12 @@ int optics_pixels_integrate(const optics_grid *g, size_t nb, const double *irr,
         rc = util_error(UTIL_ENOMEM, "cannot allocate pixel weights");
         goto out;
     }
-    size_t spanx = (size_t)ceil(px->fill * px->pitch_m / g->pitch_m) + 2;
-    size_t spany = spanx;
-    if ((rc = axis_weights(g->nx, g->pitch_m, px, px->npx, fx, cx, &wx)))
+    size_t spanx, spany;
+    if ((rc = optics_pixel_overlap(g->nx, g->pitch_m, px, px->npx, 0, fx, cx, &wx, &spanx)))
         goto out;
     if (g->rank == 2) {
-        if ((rc = axis_weights(g->ny, g->pitch_m, px, px->npy, fy, cy, &wy)))
+        if ((rc = optics_pixel_overlap(g->ny, g->pitch_m, px, px->npy, 0, fy, cy, &wy,
+                                       &spany)))
             goto out;
     }
     size_t n = optics_grid_size(g), np = px->npx * px->npy;

@@ -52,6 +52,18 @@ typedef struct optics_pixels {
 int optics_pixels_integrate(const optics_grid *g, size_t nb, const double *irr,
                             const optics_pixels *px, double *power_w);
 
+/* The exact overlap of a line of npix pixels of geometry px (along x: pitch and fill;
+ * npx and npy are not used), centred like field samples and displaced by offset_m,
+ * with the cells of an axis of nsamp samples at pitch dx_m: pixel i overlaps samples
+ * first[i] .. first[i] + count[i] - 1 by (*w)[i * *span + q] metres of its active area.
+ * first and count have room for npix entries; *w is a new array of npix * *span values
+ * (caller frees).  Serves detectors (integrating light over pixels) and modulators
+ * (spreading each pixel's transmittance over the samples it covers) alike.
+ * Errors: UTIL_EUSAGE (bad geometry or pitch), UTIL_ENOMEM. */
+int optics_pixel_overlap(size_t nsamp, double dx_m, const optics_pixels *px, size_t npix,
+                         double offset_m, size_t *first, size_t *count, double **w,
+                         size_t *span);
+
 /* Camera parameters (SI units; electrons written e). */
 typedef struct optics_camera {
     double wavelength_m;    /* for the photon energy h c / lambda */

@@ -6,6 +6,7 @@
 #include "optics/field.h"
 #include "optics/propagate.h"
 #include "util/error.h"
+#include "util/mem.h"
 
 #include <fftw3.h>
 #include <gsl/gsl_randist.h>
@@ -13,6 +14,15 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A modulator's pixels spread over the simulated samples (oversampling S >= 2): pixel
+ * i covers samples first[i] .. first[i] + count[i] − 1, weights w[i·span + q] being the
+ * fraction of each sample it covers with its active area (optics_pixel_overlap()). */
+typedef struct devmap {
+    size_t npix, ppx, span;
+    size_t *first, *count;
+    double *w;
+} devmap;
 
 struct sim {
     const compiler_system *s;
@@ -38,12 +48,18 @@ struct sim {
     size_t saturated;                 /* rows whose exposure was shortened */
     size_t keep_rows;                 /* sim_keep_planes() */
     double complex *keep;
+    int os;                           /* oversampling S: sub-samples per sample */
+    size_t L;                         /* samples per simulated plane, M·S² */
+    devmap in_map, f_map, im_map;     /* S >= 2: input, Fourier and image devices */
+    double complex *in_px;            /* S >= 2: input modulator pixels of one row */
+    double complex *gch;              /* S >= 2: each chain's calibrated constant */
+    double *fdiff;                    /* S >= 2: homodyne difference, batch × L */
 };
 
 sim_options sim_options_default(void)
 {
     sim_options o = {.propagation = SIM_PROP_IDEAL, .noise = 1, .phase_error_rad = -1,
-                     .photons = 0, .seed = 1, .threads = 1};
+                     .photons = 0, .oversample = 1, .seed = 1, .threads = 1};
     return o;
 }
 
@@ -53,6 +69,86 @@ static size_t n_stages(const compiler_system *s)
     for (size_t c = 0; c < s->n_chains; c++)
         k += s->chains[c].count;
     return k;
+}
+
+static void devmap_free(devmap *d)
+{
+    free(d->first);
+    free(d->count);
+    free(d->w);
+    memset(d, 0, sizeof *d);
+}
+
+/* The pixels of device dev (one sample = ppx pixels side by side, a double-phase pair
+ * centred on its sample) over L simulated samples at pitch h, displaced by shift
+ * samples.  Dead space and the surround of the device are opaque. */
+static int devmap_init(devmap *d, const compiler_system *s, const compiler_modulator *dev,
+                       double sample_pitch, size_t L, double h, double shift)
+{
+    const int ideal = s->profile.ideal;
+    d->ppx = (size_t)compiler_pixels_per_sample(dev, ideal);
+    d->npix = d->ppx * s->m;
+    const double pp = sample_pitch / (double)d->ppx;
+    optics_pixels px = {.npx = d->npix, .npy = 1, .pitch_m = pp,
+                        .fill = ideal ? 1.0 : dev->fill};
+    d->first = malloc(d->npix * sizeof *d->first);
+    d->count = malloc(d->npix * sizeof *d->count);
+    if (!d->first || !d->count)
+        return util_error(UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
+    /* optics_pixel_overlap() centres pixel ppx·j on sample j; a pair is centred on it. */
+    double off = -(double)(d->ppx - 1) * pp / 2 + shift * sample_pitch;
+    int rc = optics_pixel_overlap(L, h, &px, d->npix, off, d->first, d->count, &d->w,
+                                  &d->span);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < d->npix * d->span; i++)
+        d->w[i] /= h;
+    return UTIL_OK;
+}
+
+/* out (L samples) = the device showing pixel transmittances px. */
+static void devmap_apply(const devmap *d, const double complex *px, double complex *out,
+                         size_t L)
+{
+    memset(out, 0, L * sizeof *out);
+    for (size_t i = 0; i < d->npix; i++)
+        for (size_t q = 0; q < d->count[i]; q++)
+            out[d->first[i] + q] += d->w[i * d->span + q] * px[i];
+}
+
+/* The pixels (d->ppx per sample) that device dev shows for sample values t[0..m):
+ * ideal values as they are, else realised with the device's levels (a double-phase
+ * pair on a phase-only device), each pixel then with a fixed random phase error. */
+static void device_pixels(const devmap *d, const compiler_modulator *dev, int ideal,
+                          const double *t, size_t m, double sigma, gsl_rng *r,
+                          double complex *px)
+{
+    for (size_t j = 0; j < m; j++) {
+        double complex v[2] = {t[j], 0};
+        if (!ideal)
+            compiler_realise_pixels(t[j], dev, v, NULL, NULL);
+        for (size_t q = 0; q < d->ppx; q++)
+            px[j * d->ppx + q] = sigma > 0 && r
+                                     ? v[q] * cexp(I * gsl_ran_gaussian_ziggurat(r, sigma))
+                                     : v[q];
+    }
+}
+
+/* A mask as the device shows it on the simulated samples (S >= 2). */
+static double complex *fine_mask(const sim *m, const devmap *d, const compiler_modulator *dev,
+                                 const double *t, double sigma, gsl_rng *r)
+{
+    double complex *px = malloc(d->npix * sizeof *px);
+    double complex *out = malloc(m->L * sizeof *out);
+    if (!px || !out) {
+        free(px);
+        free(out);
+        return NULL;
+    }
+    device_pixels(d, dev, m->s->profile.ideal, t, m->s->m, sigma, r, px);
+    devmap_apply(d, px, out, m->L);
+    free(px);
+    return out;
 }
 
 void sim_free(sim *m)
@@ -85,6 +181,12 @@ void sim_free(sim *m)
     free(m->v);
     free(m->u);
     free(m->scale);
+    devmap_free(&m->in_map);
+    devmap_free(&m->f_map);
+    devmap_free(&m->im_map);
+    free(m->in_px);
+    free(m->gch);
+    free(m->fdiff);
     free(m);
 }
 
@@ -153,6 +255,65 @@ static int calibrate(sim *m)
     return rc;
 }
 
+/* Calibration with resolved pixels (S >= 2), as in the lab: every device shows a clear
+ * 1, a flat input of unit amplitude goes through each chain, and the field averaged over
+ * the camera pixel on the axis is the chain's constant, the pixels' losses (fill factor,
+ * light diffracted outside the devices) included. */
+static int calibrate_chains(sim *m)
+{
+    const compiler_system *s = m->s;
+    const compiler_profile *p = &s->profile;
+    const size_t M = s->m, L = m->L;
+    double *ones = malloc(M * sizeof *ones), *re = malloc(2 * L * sizeof *re);
+    double complex *flat = NULL, *cf = NULL, *ci = NULL;
+    m->gch = malloc(s->n_chains * sizeof *m->gch);
+    int rc = UTIL_OK;
+    if (ones)
+        for (size_t k = 0; k < M; k++)
+            ones[k] = 1;
+    if (!ones || !re || !m->gch || !(flat = fine_mask(m, &m->in_map, &p->input, ones, 0, NULL)) ||
+        !(cf = fine_mask(m, &m->f_map, &p->fourier, ones, 0, NULL)) ||
+        !(ci = fine_mask(m, &m->im_map, &p->image, ones, 0, NULL)))
+        rc = util_error(UTIL_ENOMEM, "out of memory");
+    /* One camera pixel, on the axis. */
+    const optics_pixels axis = {.npx = 1, .npy = 1, .pitch_m = m->px.pitch_m,
+                                .fill = m->px.fill};
+    const size_t nb = m->field->nb;
+    m->field->nb = 1;
+    for (size_t c = 0; !rc && c < s->n_chains; c++) {
+        m->field->g = m->grid;
+        memcpy(m->field->data, flat, L * sizeof *flat);
+        for (size_t k = 0; !rc && k < s->chains[c].count; k++) {
+            if (k > 0)
+                rc = optics_field_multiply(m->field, ci);
+            if (!rc)
+                rc = m->l1 ? optics_4f_apply(m->l1, cf, m->l2, m->field, m->field)
+                           : free_space_4f(m, cf);
+        }
+        double pr = 0, pi = 0;
+        for (size_t i = 0; i < L; i++) {
+            re[i] = creal(m->field->data[i]);
+            re[L + i] = cimag(m->field->data[i]);
+        }
+        if (!rc)
+            rc = optics_pixels_integrate(&m->field->g, 1, re, &axis, &pr);
+        if (!rc)
+            rc = optics_pixels_integrate(&m->field->g, 1, re + L, &axis, &pi);
+        m->gch[c] = (pr + I * pi) / (axis.pitch_m * axis.fill);
+        if (!rc && !(cabs(m->gch[c]) > 0))
+            rc = util_error(UTIL_EDATA, "calibration failed: no light on the axis of chain "
+                            "%zu", c);
+    }
+    m->field->nb = nb;
+    m->field->g = m->grid;
+    free(ones);
+    free(re);
+    free(flat);
+    free(cf);
+    free(ci);
+    return rc;
+}
+
 int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_options *o)
 {
     *out = NULL;
@@ -164,6 +325,8 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
     if (!isfinite(o->misalign_px) || fabs(o->misalign_px) > 1e6)
         return util_error(UTIL_EUSAGE, "misalignment %g pixels is out of range",
                           o->misalign_px);
+    if (o->oversample < 0 || o->oversample > 64)
+        return util_error(UTIL_EUSAGE, "oversampling %d is outside 1..64", o->oversample);
     if (!isfinite(o->phase_error_rad) || o->phase_error_rad > 10)
         return util_error(UTIL_EUSAGE, "phase error %g rad is out of range",
                           o->phase_error_rad);
@@ -181,7 +344,19 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
     m->o = *o;
     m->batch = batch;
     m->noise = o->noise && !p->ideal;
-    int rc = optics_grid_init(&m->grid, 1, M, 1, s->pitch_m, s->wavelength_m);
+    m->os = o->oversample > 1 ? o->oversample : 1;
+    m->L = sim_plane_samples(s, m->os);
+    const size_t L = m->L;
+    /* The batch's fields and detector buffers, and one mask per stage. */
+    int rc = util_mem_check((double)L * (16.0 * (double)batch * 1.5 + 40.0 * (double)batch +
+                                         32.0 * (double)n_stages(s) + 64.0),
+                            "the simulation's planes");
+    if (rc) {
+        free(m);
+        return rc;
+    }
+    const double h = s->pitch_m / m->os;
+    rc = optics_grid_init(&m->grid, 1, L, 1, h, s->wavelength_m);
     if (!rc && o->propagation == SIM_PROP_IDEAL) {
         rc = optics_lens_plan_alloc(&m->l1, &m->grid, s->focal_m);
         if (!rc)
@@ -193,7 +368,7 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
                                                                   : OPTICS_ASM_BL);
         if (!rc)
             rc = optics_thin_lens_alloc(&lens, s->focal_m, 0);
-        if (!rc && !(m->lens_t = malloc(M * sizeof *m->lens_t)))
+        if (!rc && !(m->lens_t = malloc(L * sizeof *m->lens_t)))
             rc = util_error(UTIL_ENOMEM, "out of memory");
         if (!rc)
             rc = optics_element_sample(lens, &m->grid, 1, m->lens_t);
@@ -203,8 +378,28 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
         rc = optics_field_alloc(&m->field, &m->grid, batch);
     if (!rc)
         rc = optics_field_alloc(&m->ref, &m->grid, 1);
+    /* Seen from the image plane through the relay, a camera pixel is one sample wide
+     * (system.h); the relay conserves power. */
+    m->px = (optics_pixels){.npx = p->camera.pixels, .npy = 1, .pitch_m = s->pitch_m,
+                            .fill = p->ideal ? 1.0 : p->camera.fill};
+    if (!rc && m->os > 1) {
+        /* The Fourier plane's simulated pitch is the lens's: λf/(L·h) = Fourier pitch/S. */
+        const double hf = m->l1 ? optics_lens_plan_output(m->l1)->pitch_m : h;
+        if (fabs(hf * m->os - s->fourier_pitch_m) > 1e-9 * s->fourier_pitch_m)
+            rc = util_error(UTIL_EDATA, "the simulated Fourier pitch %g um is not the "
+                            "system's %g um / %d", 1e6 * hf, 1e6 * s->fourier_pitch_m, m->os);
+        if (!rc)
+            rc = devmap_init(&m->in_map, s, &p->input, s->pitch_m, L, h, 0);
+        if (!rc)
+            rc = devmap_init(&m->f_map, s, &p->fourier, s->fourier_pitch_m, L, hf,
+                             o->misalign_px);
+        if (!rc)
+            rc = devmap_init(&m->im_map, s, &p->image, s->pitch_m, L, h, o->misalign_px);
+        if (!rc && !(m->in_px = malloc(m->in_map.npix * sizeof *m->in_px)))
+            rc = util_error(UTIL_ENOMEM, "out of memory");
+    }
     if (!rc)
-        rc = calibrate(m);
+        rc = m->os > 1 ? calibrate_chains(m) : calibrate(m);
     /* Masks with the device's fixed phase errors, from the seed. */
     size_t K = n_stages(s);
     if (!rc) {
@@ -223,6 +418,16 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
         for (size_t c = 0; !rc && c < s->n_chains; c++)
             for (size_t j = 0; !rc && j < s->chains[c].count; j++, k++) {
                 const compiler_stage *st = &s->chains[c].stages[j];
+                if (m->os > 1) {
+                    /* Resolved pixels: each its own phase error; misalignment in the
+                     * device maps. */
+                    if (!(m->fourier[k] = fine_mask(m, &m->f_map, &p->fourier,
+                                                    st->fourier.ideal, sf, r)) ||
+                        (st->image && !(m->image[k] = fine_mask(m, &m->im_map, &p->image,
+                                                                st->image->ideal, si, r))))
+                        rc = util_error(UTIL_ENOMEM, "out of memory");
+                    continue;
+                }
                 if (!(m->fourier[k] = with_errors(&st->fourier, sf, r)) ||
                     (st->image && !(m->image[k] = with_errors(st->image, si, r)))) {
                     rc = util_error(UTIL_ENOMEM, "out of memory");
@@ -236,6 +441,8 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
     }
     if (!rc) {
         m->diff = malloc(batch * M * sizeof *m->diff);
+        if (m->os > 1 && !(m->fdiff = malloc(batch * L * sizeof *m->fdiff)))
+            rc = util_error(UTIL_ENOMEM, "out of memory for a batch of %zu", batch);
         m->v = malloc(batch * n * sizeof *m->v);
         m->u = malloc(batch * n * sizeof *m->u);
         m->scale = malloc(batch * sizeof *m->scale);
@@ -255,13 +462,9 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
                                  .adc_bits = c->adc_bits ? c->adc_bits : 16,
                                  .shot_noise = 1, .seed = o->seed};
         m->adc = c->adc_bits > 0;
-        /* Seen from the image plane through the relay, a camera pixel is one sample
-         * wide (system.h); the relay conserves power. */
-        m->px = (optics_pixels){.npx = c->pixels, .npy = 1, .pitch_m = s->pitch_m,
-                                .fill = c->fill};
         m->codes = malloc(c->pixels * sizeof *m->codes);
-        m->plus = malloc(batch * M * sizeof *m->plus);
-        m->minus = malloc(batch * M * sizeof *m->minus);
+        m->plus = malloc(batch * L * sizeof *m->plus);
+        m->minus = malloc(batch * L * sizeof *m->minus);
         m->pp = malloc(batch * c->pixels * sizeof *m->pp);
         m->pm = malloc(batch * c->pixels * sizeof *m->pm);
         m->ep = malloc(batch * c->pixels * sizeof *m->ep);
@@ -270,6 +473,10 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
             rc = util_error(UTIL_ENOMEM, "out of memory for the camera");
         m->power_w = power;
     }
+    /* Resolved pixels, noise-free: the camera still integrates over its pixels. */
+    if (!rc && m->os > 1 && !m->pp &&
+        !(m->pp = malloc(batch * m->px.npx * sizeof *m->pp)))
+        rc = util_error(UTIL_ENOMEM, "out of memory for the camera");
     if (rc) {
         sim_free(m);
         return rc;
@@ -280,6 +487,12 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
 
 size_t sim_saturated(const sim *m) { return m->saturated; }
 
+size_t sim_plane_samples(const compiler_system *s, int oversample)
+{
+    size_t S = oversample > 1 ? (size_t)oversample : 1;
+    return s->m * S * S;
+}
+
 size_t sim_plane_count(const compiler_system *s)
 {
     size_t p = 0;
@@ -288,19 +501,20 @@ size_t sim_plane_count(const compiler_system *s)
     return p;
 }
 
-void sim_plane_info(const compiler_system *s, size_t i, char *name, size_t size,
-                    double *pitch_m)
+void sim_plane_info(const compiler_system *s, int oversample, size_t i, char *name,
+                    size_t size, double *pitch_m)
 {
+    const double S = oversample > 1 ? oversample : 1;
     for (size_t c = 0; c < s->n_chains; c++) {
         size_t np = 2 * s->chains[c].count + 1;
         if (i < np) {
             if (i == np - 1) {
                 snprintf(name, size, "chain %zu camera", c);
-                *pitch_m = s->pitch_m;
+                *pitch_m = s->pitch_m / S;
             } else {
                 snprintf(name, size, "chain %zu stage %zu %s", c, i / 2,
                          i % 2 ? "Fourier" : "input");
-                *pitch_m = i % 2 ? s->fourier_pitch_m : s->pitch_m;
+                *pitch_m = (i % 2 ? s->fourier_pitch_m : s->pitch_m) / S;
             }
             return;
         }
@@ -319,10 +533,10 @@ void sim_keep_planes(sim *m, size_t rows, double complex *buf)
 /* Stores the current field of the kept rows as plane `plane`. */
 static void keep(sim *m, size_t batch, size_t first, size_t plane)
 {
-    const size_t M = m->s->m, P = sim_plane_count(m->s);
+    const size_t L = m->L, P = sim_plane_count(m->s);
     for (size_t b = 0; b < batch && first + b < m->keep_rows; b++)
-        memcpy(m->keep + ((first + b) * P + plane) * M, optics_field_slice(m->field, b),
-               M * sizeof(double complex));
+        memcpy(m->keep + ((first + b) * P + plane) * L, optics_field_slice(m->field, b),
+               L * sizeof(double complex));
 }
 
 /* One 4f stage by free-space propagation: f, thin lens, f, mask, f, thin lens, f. */
@@ -338,6 +552,19 @@ static int free_space_4f(sim *m, const double complex *mask)
         (rc = optics_prop_apply(m->free_f, m->field, m->field)))
         return rc;
     return UTIL_OK;
+}
+
+/* diff (M samples, W/m) from the signed power on each camera pixel (W): the value of the
+ * pixel each sample is relayed onto, per active pixel width. */
+static void to_samples(const sim *m, const double *pw, double *diff)
+{
+    const size_t M = m->s->m, P = m->px.npx;
+    const double width = m->px.pitch_m * m->px.fill;
+    for (size_t j = 0; j < M; j++) {
+        double x = optics_coord_m(j, M, m->s->pitch_m);
+        long i = lround(x / m->px.pitch_m) + (long)optics_axis_index(P);
+        diff[j] = i >= 0 && (size_t)i < P ? pw[i] / (width > 0 ? width : 1) : 0;
+    }
 }
 
 /* Camera: both homodyne ports integrated over pixels, detected with noise, and the
@@ -385,17 +612,10 @@ static int detect(sim *m, size_t batch, size_t first, size_t chain)
         }
         const double w_per_e = OPTICS_PLANCK * OPTICS_C /
                                (s->wavelength_m * c.exposure_s * c.qe);
-        /* Back to W/m per sample: electrons → watts on the pixel → per pixel width. */
-        const double width = m->px.pitch_m * m->px.fill;
-        for (size_t j = 0; j < M; j++) {
-            double x = optics_coord_m(j, M, s->pitch_m);
-            long i = lround(x / m->px.pitch_m) + (long)optics_axis_index(P);
-            double d = 0;
-            if (i >= 0 && (size_t)i < P)
-                d = (m->ep[b * P + (size_t)i] - m->em[b * P + (size_t)i]) * w_per_e /
-                    (width > 0 ? width : 1);
-            m->diff[b * M + j] = d;
-        }
+        /* Electrons → watts on the pixel. */
+        for (size_t i = 0; i < P; i++)
+            m->ep[b * P + i] = (m->ep[b * P + i] - m->em[b * P + i]) * w_per_e;
+        to_samples(m, m->ep + b * P, m->diff + b * M);
     }
     return UTIL_OK;
 }
@@ -442,7 +662,22 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             double complex *e = optics_field_slice(m->field, b);
             /* The input modulator shows u/smax with its own levels. */
             const compiler_modulator *dev = &s->profile.input;
-            if (smax > 0)
+            if (m->os > 1) {
+                /* Resolved pixels: each sample's pixels (a double-phase pair on a
+                 * phase-only device) spread over the sub-samples they cover. */
+                const devmap *dm = &m->in_map;
+                memset(m->in_px, 0, dm->npix * sizeof *m->in_px);
+                for (size_t j = 0; smax > 0 && j < n; j++) {
+                    double complex px[2] = {u[j] / smax, 0};
+                    if (!s->profile.ideal)
+                        compiler_realise_pixels(u[j] / smax, dev, px, NULL, NULL);
+                    for (int side = 0; side < 2; side++)
+                        for (size_t q = 0; q < dm->ppx; q++)
+                            m->in_px[compiler_layout(n, 0, j, side) * dm->ppx + q] =
+                                e0 * px[q];
+                }
+                devmap_apply(dm, m->in_px, e, m->L);
+            } else if (smax > 0)
                 for (size_t j = 0; j < n; j++) {
                     double complex t = s->profile.ideal
                                            ? u[j] / smax
@@ -489,16 +724,25 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             keep(m, batch, first, plane++);
         /* Balanced homodyne against a reference phased to the chain's constant, as
          * strong as a full-scale input pixel. */
-        double complex gc = cpow(m->g4f, (double)ch->count);
+        double complex gc = m->os > 1 ? m->gch[c] : cpow(m->g4f, (double)ch->count);
         double ramp = ch->ref_amplitude * e0 / s->field_amplitude;
         double complex r = ramp * cexp(I * carg(gc));
-        for (size_t k = 0; k < M; k++)
+        for (size_t k = 0; k < m->L; k++)
             m->ref->data[k] = r;
         m->ref->g = m->field->g;
-        if (m->noise)
+        if (m->noise) {
             rc = detect(m, batch, first, c);
-        else
+        } else if (m->os > 1) {
+            /* Noise-free, but the camera still integrates over its pixels. */
+            const size_t P = m->px.npx;
+            rc = optics_homodyne(m->field, m->ref, NULL, NULL, m->fdiff);
+            if (!rc)
+                rc = optics_pixels_integrate(&m->field->g, batch, m->fdiff, &m->px, m->pp);
+            for (size_t b = 0; !rc && b < batch; b++)
+                to_samples(m, m->pp + b * P, m->diff + b * M);
+        } else {
             rc = optics_homodyne(m->field, m->ref, NULL, NULL, m->diff);
+        }
         if (rc)
             return rc;
         /* Electronics after: gain (for the light level in use), folded bias, ReLU,

@@ -35,6 +35,12 @@ typedef struct sim_options {
                                   scale (sets the laser power); 0: the profile's power */
     double misalign_px;        /* lateral displacement of every mask (Fourier and image
                                plane) in pixels, either sign; 0: aligned */
+    int oversample;            /* sub-samples per sample along x in every plane (0 or 1:
+                                  one per sample, the compiler's model).  S >= 2 resolves
+                                  the devices' pixels: fill factor and opaque dead space,
+                                  the two pixels of a double-phase pair, the pixel's own
+                                  diffraction, the diffraction orders beyond each device
+                                  (planes of m·S² samples, S times wider windows) */
     uint64_t seed;             /* for phase errors and noise; results depend on the seed
                                   and the input's index only, not on threads or batching */
     int threads;
@@ -59,15 +65,20 @@ void sim_free(sim *m);
 int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             double *chain_in, double *chain_out);
 
+/* Samples of every simulated plane: m · S² for oversampling S (m for S <= 1). */
+size_t sim_plane_samples(const compiler_system *s, int oversample);
+
 /* Planes kept for plotting.  Per chain c: for each stage k its input plane (after the
  * image-plane mask) and its Fourier plane (after the mask), then the camera plane:
- * sim_plane_count() planes of m samples in all.  After sim_keep_planes(m, rows, buf),
- * every sim_run() stores the fields of data rows first .. rows−1 into
- * buf[(row · planes + plane) · m + sample] (rows × planes × m values, caller-owned). */
+ * sim_plane_count() planes of L = sim_plane_samples() samples in all.  After
+ * sim_keep_planes(m, rows, buf), every sim_run() stores the fields of data rows
+ * first .. rows−1 into buf[(row · planes + plane) · L + sample] (rows × planes × L
+ * values, caller-owned). */
 size_t sim_plane_count(const compiler_system *s);
-/* Name (e.g. "chain 0 stage 1 Fourier") and sample pitch (m) of plane i. */
-void sim_plane_info(const compiler_system *s, size_t i, char *name, size_t size,
-                    double *pitch_m);
+/* Name (e.g. "chain 0 stage 1 Fourier") and simulated sample pitch (m) of plane i for
+ * oversampling S (the device sample pitch / S). */
+void sim_plane_info(const compiler_system *s, int oversample, size_t i, char *name,
+                    size_t size, double *pitch_m);
 void sim_keep_planes(sim *m, size_t rows, double complex *buf);
 
 /* How many times (row × chain) since sim_alloc the camera shortened its exposure to

@@ -57,7 +57,8 @@ int sim_execute(const sim_job *job, sim_result *r, volatile int *stop)
     /* outputs (2 × rows × n_out), per-chain outputs (2 × chains × rows × n), planes */
     double need = 8.0 * (2.0 * (double)d->batch * (double)s->n_out +
                          2.0 * (double)C * (double)d->batch * (double)n) +
-                  16.0 * (double)job->save_planes * (double)sim_plane_count(s) * (double)s->m;
+                  16.0 * (double)job->save_planes * (double)sim_plane_count(s) *
+                      (double)sim_plane_samples(s, job->options.oversample);
     if ((rc = util_mem_check(need, "the simulation")))
         return rc;
     r->rows = d->batch;
@@ -93,8 +94,8 @@ int sim_execute(const sim_job *job, sim_result *r, volatile int *stop)
         if (t == 0 && job->save_planes) {
             r->planes_rows = job->save_planes < d->batch ? job->save_planes : d->batch;
             r->n_planes = sim_plane_count(s);
-            r->m = s->m;
-            r->planes = malloc(r->planes_rows * r->n_planes * s->m * sizeof *r->planes);
+            r->m = sim_plane_samples(s, job->options.oversample);
+            r->planes = malloc(r->planes_rows * r->n_planes * r->m * sizeof *r->planes);
             if (!r->planes) {
                 sim_free(m);
                 rc = util_error(UTIL_ENOMEM, "out of memory for %zu saved planes",
