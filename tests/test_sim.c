@@ -4,6 +4,7 @@
 
 #include <complex.h>
 #include <fftw3.h>
+#include <gsl/gsl_integration.h>
 #include <omp.h>
 
 #include "compiler/compile.h"
@@ -279,6 +280,148 @@ static void test_misalignment(void **state)
     acdc_model_free(m);
 }
 
+/* ∫_lo^hi sinc²(t)·cos(2π t s) dt (part 0) or ·sin(2π t s) dt (part 1), sinc(t) =
+ * sin(πt)/(πt): the frequency response of a 4f imaging system between a pixel of one
+ * sample on the input modulator and one on the camera (each pixel's transform is a
+ * sinc; t in cycles per sample). */
+struct kern {
+    double s;
+    int part;
+};
+
+static double kern_f(double t, void *p)
+{
+    const struct kern *k = p;
+    double sc = t == 0 ? 1 : sin(M_PI * t) / (M_PI * t);
+    double ph = 2 * M_PI * t * k->s;
+    return sc * sc * (k->part ? sin(ph) : cos(ph));
+}
+
+static double kern_integral(double lo, double hi, double s, int part)
+{
+    gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+    struct kern k = {s, part};
+    gsl_function f = {kern_f, &k};
+    double r, err;
+    assert_int_equal(gsl_integration_qag(&f, lo, hi, 1e-13, 1e-11, 1000,
+                                         GSL_INTEG_GAUSS61, w, &r, &err), 0);
+    gsl_integration_workspace_free(w);
+    return r;
+}
+
+/* Resolved pixels against the continuous theory of pixelated optics.  An identity layer
+ * (a = d = 1) on the ideal profile is a 4f imaging system whose Fourier mask passes
+ * frequencies |t| < 1/2 − 1/(2M) (the sample at κ = n is dark).  Rect pixels of one
+ * sample on the input modulator and on the camera make its response to a displacement of
+ * s samples H(s) = ∫ sinc²(t) cos(2πts) dt over that band; the flat-field calibration
+ * divides by Σ_k H_clear(k − n) (the clear device passes [−1/2 − 1/(2M), 1/2 − 1/(2M)]).
+ * So component i of the output is Σ_k ext(u)_k H(k − n − i) / |Σ_k H_clear(k − n)|.
+ * The simulation converges to it as 1/S² (16× less error from S = 2 to S = 8), and with
+ * S = 1 (point samples) it is the identity. */
+static void test_oversampled_pixels_match_theory(void **state)
+{
+    (void)state;
+    const size_t n = 16, M = 2 * n, rows = 3;
+    acdc_model *m = acdc_model_alloc(n, n, n, 1, 0);
+    assert_non_null(m);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0, 1), 0);
+    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_data *d = data(rows, n);
+    /* The theory. */
+    double H[4 * 32], gcal_re = 0, gcal_im = 0, b = 0.5 - 0.5 / (double)M;
+    for (long k = 0; k < (long)(4 * M); k++)
+        H[k] = kern_integral(-b, b, (double)(k - 2 * (long)M), 0);
+    for (size_t k = 0; k < M; k++) {
+        double sk = (double)k - (double)n;
+        gcal_re += kern_integral(-0.5 - 0.5 / (double)M, b, sk, 0);
+        gcal_im += kern_integral(-0.5 - 0.5 / (double)M, b, sk, 1);
+    }
+    const double gcal = hypot(gcal_re, gcal_im);
+    double *want = malloc(rows * n * sizeof *want);
+    for (size_t r = 0; r < rows; r++) {
+        const double *u = d->x + r * n;
+        for (size_t i = 0; i < n; i++) {
+            double acc = 0;
+            for (size_t j = 0; j < n; j++) {
+                /* component j on samples n + j and n − 1 − j */
+                acc += u[j] * H[(long)j - (long)i + 2 * (long)M];
+                acc += u[j] * H[-1 - (long)j - (long)i + 2 * (long)M];
+            }
+            want[r * n + i] = acc / gcal;
+        }
+    }
+    const int Ss[] = {1, 2, 4, 8};
+    double errs[4];
+    for (int t = 0; t < 4; t++) {
+        sim_options o = sim_options_default();
+        o.oversample = Ss[t];
+        sim_result r;
+        run(s, d, o, 1, &r);
+        double e2 = 0, w2 = 0, i2 = 0;
+        for (size_t i = 0; i < rows * n; i++) {
+            e2 += (r.y_optical[i] - want[i]) * (r.y_optical[i] - want[i]);
+            w2 += want[i] * want[i];
+            i2 += (r.y_optical[i] - d->x[i]) * (r.y_optical[i] - d->x[i]);
+        }
+        errs[t] = sqrt(e2 / w2);
+        print_message("# S = %d: rel. error against pixel theory %.3e, against the identity "
+                      "%.3e\n", Ss[t], errs[t], sqrt(i2 / w2));
+        if (Ss[t] == 1 && !(sqrt(i2 / w2) < 1e-12))
+            fail_msg("S = 1 is not the identity: %g", sqrt(i2 / w2));
+        sim_result_free(&r);
+    }
+    assert_true(errs[3] < 1.5e-2);
+    assert_true(errs[2] < errs[1] / 3 && errs[3] < errs[2] / 3);
+    free(want);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* Resolved pixels of a realistic device: results repeat exactly whatever the threads and
+ * the batch; fill factors and the double-phase pairs change the light. */
+static void test_oversampled_devices(void **state)
+{
+    (void)state;
+    acdc_model *m = model(16, 3, 16);
+    compiler_system *s = compile(m, "slm8", NULL, 0);
+    const char *half[] = {"input.fill=0.5", "fourier.fill=0.5", "image.fill=0.5"};
+    compiler_system *sh = compile(m, "slm8", half, 3);
+    acdc_data *d = data(9, 16);
+    double *y[4];
+    for (int k = 0; k < 4; k++) {
+        omp_set_num_threads(k == 1 ? 2 : 1);
+        sim_options o = sim_options_default();
+        o.noise = 0;
+        o.oversample = 4;
+        o.threads = k == 1 ? 2 : 1;
+        sim_job job = {.system = k == 3 ? sh : s, .data = d, .options = o, .trials = 1,
+                       .batch = k == 2 ? 4 : 16};
+        sim_result r;
+        assert_int_equal(sim_execute(&job, &r, NULL), 0);
+        y[k] = malloc(9 * 16 * sizeof(double));
+        memcpy(y[k], r.y_optical, 9 * 16 * sizeof(double));
+        print_message("# slm8, S = 4%s: rel RMS %.3e\n", k == 3 ? ", fill 0.5" : "",
+                      r.end[0].rel_rms);
+        assert_true(isfinite(r.end[0].rel_rms));
+        sim_result_free(&r);
+    }
+    omp_set_num_threads(1);
+    assert_memory_equal(y[0], y[1], 9 * 16 * sizeof(double));
+    assert_memory_equal(y[0], y[2], 9 * 16 * sizeof(double));
+    assert_true(memcmp(y[0], y[3], 9 * 16 * sizeof(double)) != 0);
+    sim *sm;
+    sim_options o = sim_options_default();
+    o.oversample = 65;
+    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
+    for (int k = 0; k < 4; k++)
+        free(y[k]);
+    acdc_data_free(d);
+    compiler_system_free(sh);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -317,6 +460,8 @@ int main(void)
         cmocka_unit_test(test_quantisation_law),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_misalignment),
+        cmocka_unit_test(test_oversampled_pixels_match_theory),
+        cmocka_unit_test(test_oversampled_devices),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
