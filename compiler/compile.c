@@ -24,6 +24,18 @@ size_t compiler_group(const acdc_model *m, size_t *first, size_t *count)
     return c;
 }
 
+size_t compiler_group_for(const acdc_model *m, const compiler_profile *p, size_t *first,
+                          size_t *count)
+{
+    if (p->fourier_oversample < 1)
+        return compiler_group(m, first, count);
+    for (size_t l = 0; l < m->n_layers; l++) {
+        first[l] = l;
+        count[l] = 1;
+    }
+    return m->n_layers;
+}
+
 size_t compiler_layout(size_t n, int q, size_t j, int side)
 {
     size_t m = 2 * n;
@@ -39,6 +51,86 @@ void compiler_fourier_values(const double *d, size_t n, double *out)
         size_t kappa = (k + m - n) % m;
         out[k] = kappa < n ? d[kappa] : kappa > n ? d[m - kappa] : 0.0;
     }
+}
+
+static double sinc(double x)
+{
+    return x == 0 ? 1 : sin(M_PI * x) / (M_PI * x);
+}
+
+double compiler_sample_transfer(const compiler_modulator *dev, int ideal, double t)
+{
+    if (ideal)
+        return sinc(t);
+    if (compiler_pixels_per_sample(dev, ideal) == 2)
+        return sinc(dev->fill * t / 2) * cos(M_PI * t / 2);
+    return sinc(dev->fill * t);
+}
+
+double compiler_camera_transfer(const compiler_camera *cam, int ideal, double t)
+{
+    return sinc(ideal ? t : cam->fill * t);
+}
+
+int compiler_fourier_design(const compiler_profile *p, const double *d, size_t n, int first,
+                            int last, double *out)
+{
+    const size_t M = 2 * n, R = p->fourier_oversample > 1 ? (size_t)p->fourier_oversample : 1;
+    const size_t N = R * M, c = N / 2;
+    const int ideal = p->ideal;
+    double *vals = malloc(M * sizeof *vals);
+    fftw_complex *h = fftw_alloc_complex(M), *w = fftw_alloc_complex(N);
+    int rc = UTIL_OK;
+    if (!vals || !h || !w) {
+        rc = util_error(UTIL_ENOMEM, "out of memory for a Fourier mask design");
+        goto done;
+    }
+    /* h(s) = (1/M) Σ_k vals_k e^{i2π(k − n)s/M} = ((−1)^s/M) · IDFT(vals)(s mod M) */
+    compiler_fourier_values(d, n, vals);
+    for (size_t k = 0; k < M; k++)
+        h[k] = vals[k];
+    fftw_plan ph, pw;
+#pragma omp critical(acdc_fftw_planner)
+    {
+        ph = fftw_plan_dft_1d((int)M, h, h, FFTW_BACKWARD, FFTW_ESTIMATE);
+        pw = fftw_plan_dft_1d((int)N, w, w, FFTW_FORWARD, FFTW_ESTIMATE);
+    }
+    if (!ph || !pw) {
+        rc = util_error(UTIL_ENOMEM, "FFTW could not plan a Fourier mask design");
+    } else {
+        fftw_execute(ph);
+        /* target_q = h(s)/P_F(s/N), s = q − c; then W_p = Σ_q target_q e^{−i2π(q−c)(p−c)/N}
+         * = (−1)^{c+p} DFT((−1)^q target)(p), N even. */
+        for (size_t q = 0; q < N; q++) {
+            long s = (long)q - (long)c;
+            size_t sm = (size_t)(((s % (long)M) + (long)M) % (long)M);
+            double hs = creal(h[sm]) * (s % 2 ? -1.0 : 1.0) / (double)M;
+            double target = hs / compiler_sample_transfer(&p->fourier, ideal,
+                                                          (double)s / (double)N);
+            w[q] = q % 2 ? -target : target;
+        }
+        fftw_execute(pw);
+        for (size_t k = 0; k < N; k++) {
+            double t = ((double)k - (double)c) / (double)N;
+            double A = (first ? compiler_sample_transfer(&p->input, ideal, t)
+                              : compiler_sample_transfer(&p->image, ideal, t)) *
+                       (last ? compiler_camera_transfer(&p->camera, ideal, t) : 1.0);
+            double W = creal(w[k]) * ((c + k) % 2 ? -1.0 : 1.0);
+            out[k] = W / A;
+        }
+    }
+#pragma omp critical(acdc_fftw_planner)
+    {
+        if (ph)
+            fftw_destroy_plan(ph);
+        if (pw)
+            fftw_destroy_plan(pw);
+    }
+done:
+    free(vals);
+    fftw_free(h);
+    fftw_free(w);
+    return rc;
 }
 
 int compiler_fold_biases(const acdc_model *m, size_t first, size_t count, double *bias)
@@ -235,22 +327,23 @@ int compiler_check_rules(compiler_system *s)
     const struct {
         const char *role;
         const compiler_modulator *dev;
-        int used;
-    } mods[] = {{"input modulator", &p->input, 1},
-                {"Fourier-plane mask", &p->fourier, 1},
-                {"image-plane mask", &p->image, 0}};
+        size_t samples;
+    } mods[] = {{"input modulator", &p->input, s->m},
+                {"Fourier-plane mask", &p->fourier, s->fm},
+                {"image-plane mask", &p->image, s->m}};
     int used_image = 0;
     for (size_t c = 0; c < s->n_chains; c++)
         used_image |= s->chains[c].count > 1;
     for (int i = 0; i < 3; i++) {
         if (i == 2 && !used_image)
             continue;
-        size_t need = device_pixels_needed(mods[i].dev, s->m, p->ideal);
+        size_t need = device_pixels_needed(mods[i].dev, mods[i].samples, p->ideal);
         if (need > mods[i].dev->pixels)
             return util_error(UTIL_EDATA, "%s '%s' has %zu pixels; the system needs %zu "
-                              "(2n = %zu samples%s)", mods[i].role, mods[i].dev->name,
-                              mods[i].dev->pixels, need, s->m,
-                              need > s->m ? ", two sub-pixels each for double-phase" : "");
+                              "(%zu samples%s)", mods[i].role, mods[i].dev->name,
+                              mods[i].dev->pixels, need, mods[i].samples,
+                              need > mods[i].samples ? ", two sub-pixels each for double-phase"
+                                                     : "");
     }
     if (!p->ideal && p->input.modulation == COMPILER_MOD_AMPLITUDE)
         return util_error(UTIL_EDATA, "input modulator '%s' is amplitude-only and cannot "
@@ -261,9 +354,8 @@ int compiler_check_rules(compiler_system *s)
                           "%zu samples", p->camera.name, p->camera.pixels, s->m);
     if (s->focal_m > p->max_focal_m)
         return util_error(UTIL_EDATA, "lens focal length %.4g m exceeds the practical "
-                          "limit %.4g m (f = 2n·pitch·Fourier pitch/λ with 2n = %zu; use a "
-                          "smaller pitch or a longer wavelength)", s->focal_m,
-                          p->max_focal_m, s->m);
+                          "limit %.4g m (f = %zu·pitch·Fourier pitch/λ; use a smaller pitch "
+                          "or a longer wavelength)", s->focal_m, p->max_focal_m, s->fm);
     double na = 0.5 * s->aperture_m / s->focal_m;
     if (na > p->max_na)
         return util_error(UTIL_EDATA, "lens numerical aperture %.3g exceeds the paraxial "
@@ -334,7 +426,8 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
     compiler_system *s = calloc(1, sizeof *s);
     size_t *first = malloc(m->n_layers * sizeof *first);
     size_t *count = malloc(m->n_layers * sizeof *count);
-    double *vals = malloc(2 * m->n * sizeof *vals);
+    const size_t R = p->fourier_oversample > 1 ? (size_t)p->fourier_oversample : 1;
+    double *vals = malloc(2 * R * m->n * sizeof *vals);
     if (!s || !first || !count || !vals) {
         rc = util_error(UTIL_ENOMEM, "out of memory");
         goto done;
@@ -344,14 +437,15 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
     s->n_in = m->n_in;
     s->n_out = m->n_out;
     s->m = M;
+    s->fm = R * M;
     s->profile = *p;
     s->wavelength_m = p->wavelength_m;
     /* One sample per pixel, or per pair of pixels where double-phase needs two. */
     s->pitch_m = compiler_sample_pitch(&p->input, p->ideal);
     s->fourier_pitch_m = compiler_sample_pitch(&p->fourier, p->ideal);
-    /* Equal sampling in the Fourier plane and on the mask: du = λf/(MΔx) = Fourier pitch. */
-    s->focal_m = (double)M * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
-    s->aperture_m = (double)M * fmax(s->pitch_m, s->fourier_pitch_m);
+    /* The frequency step λf/(MΔx) is R Fourier samples (R = 1 for point samples). */
+    s->focal_m = (double)s->fm * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
+    s->aperture_m = fmax((double)M * s->pitch_m, (double)s->fm * s->fourier_pitch_m);
     s->field_amplitude = sqrt(p->laser_power_w / ((double)M * s->pitch_m));
     /* A relay images the last image plane onto the camera, one sample per pixel. */
     s->relay_magnification = p->camera.pitch_m / s->pitch_m;
@@ -369,7 +463,7 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
     }
 
     /* Pass 1: grouping. */
-    s->n_chains = compiler_group(m, first, count);
+    s->n_chains = compiler_group_for(m, p, first, count);
     s->chains = calloc(s->n_chains, sizeof *s->chains);
     if (!s->chains) {
         rc = util_error(UTIL_ENOMEM, "out of memory");
@@ -430,9 +524,12 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
                 gains *= st->image->gain;
                 eff *= mean_power(st->image);
             }
-            compiler_fourier_values(L->d, n, vals);
+            if (p->fourier_oversample > 0)
+                rc = compiler_fourier_design(p, L->d, n, k == 0, k + 1 == count[c], vals);
+            else
+                compiler_fourier_values(L->d, n, vals);
             snprintf(what, sizeof what, "Fourier-plane mask of layer %zu", st->layer);
-            if ((rc = mask_from(&st->fourier, vals, M)) ||
+            if (rc || (rc = mask_from(&st->fourier, vals, s->fm)) ||
                 (rc = compiler_realise(&st->fourier, &p->fourier, p->ideal, what)))
                 goto done;
             gains *= st->fourier.gain;

@@ -20,6 +20,14 @@
  * n_layers entries) and returns the number of chains. */
 size_t compiler_group(const acdc_model *m, size_t *first, size_t *count);
 
+/* The grouping compiler_compile() uses for profile p: compiler_group(), except that a
+ * pixel-aware design (rules.fourier_oversample >= 1) puts every layer in a chain of its
+ * own — an image-plane mask of finite pixels between two stages acts on a continuous
+ * field that no Fourier mask can compensate (compiler/README.md), so the a of every
+ * layer is applied by the electronics instead. */
+size_t compiler_group_for(const acdc_model *m, const compiler_profile *p, size_t *first,
+                          size_t *count);
+
 /* Layout: the sample of an m = 2n plane that carries component j on its left (side 0)
  * or right (side 1) copy, for layout parity q (see system.h). */
 size_t compiler_layout(size_t n, int q, size_t j, int side);
@@ -27,6 +35,31 @@ size_t compiler_layout(size_t n, int q, size_t j, int side);
 /* The Fourier-plane mask of d (length n) on m = 2n centred samples, real: sample k holds
  * D_ext at frequency (k − n) mod m, D_ext,κ = d_κ (κ < n), d_{m−κ} (κ > n), 0 at κ = n. */
 void compiler_fourier_values(const double *d, size_t n, double *out);
+
+/* The normalised transform (1 at t = 0) of one sample of device dev at spatial
+ * frequency t in cycles per sample: sinc(fill·t) for a pixel, sinc(fill·t/2)·cos(πt/2)
+ * for the wanted (sum) term of a double-phase pair of pixels at ±¼ sample; sinc(t) for
+ * an ideal profile (pixels of fill 1).  sinc(x) = sin(πx)/(πx). */
+double compiler_sample_transfer(const compiler_modulator *dev, int ideal, double t);
+
+/* The same for a camera pixel (one sample through the relay): sinc(fill·t). */
+double compiler_camera_transfer(const compiler_camera *cam, int ideal, double t);
+
+/* Pixel-aware Fourier mask (profile rules.fourier_oversample = R >= 1): fm = R·2n real
+ * values on Fourier samples of 1/(R·2n) cycles per sample each, such that a stage with
+ * pixels of finite width computes the layer as exactly as point samples would.  The
+ * continuous 4f kernel of a mask w is, for a displacement of s samples,
+ *   T(s) = P_F(s/fm) · (1/fm) Σ_p w_p A(t_p) e^{i2π s t_p},  t_p = (p − fm/2)/fm,
+ * with A(t) = P_prev(t)·P_next(t) the transforms of the pixels before and after the
+ * stage (input modulator or image mask; camera on a chain's last stage) and P_F that of
+ * a Fourier sample, which apodises the kernel.  Asking T(s) = h(s), the point design's
+ * periodic kernel (1/2n) Σ_κ D_ext,κ e^{i2πκs/2n}, for |s| <= fm/2 gives
+ *   w_p = Σ_s h(s)/P_F(s/fm) · e^{−i2π s t_p} / A(t_p)
+ * (one FFTW transform each way).  With R = 1 and point pixels it is
+ * compiler_fourier_values().  first/last: the stage opens/closes its chain.
+ * Errors: UTIL_ENOMEM. */
+int compiler_fourier_design(const compiler_profile *p, const double *d, size_t n, int first,
+                            int last, double *out);
 
 /* Bias folding: the constant a chain adds to its optical output — every a_bias (but the
  * first layer's, which the input electronics add) and d_bias of the chain's layers,

@@ -247,6 +247,7 @@ static const struct key keys[] = {
     {"rules", "max_focal", K_LENGTH, F(max_focal_m), 0, 100, 1, 0},
     {"rules", "max_na", K_PLAIN, F(max_na), 0, 1, 1, 0},
     {"rules", "max_length", K_LENGTH, F(max_length_m), 0, 1000, 1, 0},
+    {"rules", "fourier_oversample", K_BITS, F(fourier_oversample), 0, 8, 0, 1},
 };
 #undef F
 #undef MODULATOR_KEYS

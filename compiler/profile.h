@@ -54,6 +54,9 @@ typedef struct compiler_profile {
     double max_focal_m;             /* design rule: longest practical focal length */
     double max_na;                  /* design rule: paraxial validity, e.g. 0.1 */
     double max_length_m;            /* design rule: longest optical train */
+    int fourier_oversample;         /* 0: design for point samples (the discrete model);
+                                       R >= 1: pixel-aware design with R Fourier-plane
+                                       samples per frequency step (compiler/README.md) */
 } compiler_profile;
 
 /* Fills *p with built-in profile `name`.  Errors: UTIL_EUSAGE listing the names. */

@@ -77,6 +77,7 @@ static int write_profile(hid_t f, const compiler_profile *p)
         (rc = util_h5_set_attr_f64(f, g, "max_focal_m", p->max_focal_m)) ||
         (rc = util_h5_set_attr_f64(f, g, "max_na", p->max_na)) ||
         (rc = util_h5_set_attr_f64(f, g, "max_length_m", p->max_length_m)) ||
+        (rc = util_h5_set_attr_i64(f, g, "fourier_oversample", p->fourier_oversample)) ||
         (rc = write_modulator(f, "/profile/input", &p->input)) ||
         (rc = write_modulator(f, "/profile/fourier", &p->fourier)) ||
         (rc = write_modulator(f, "/profile/image", &p->image)) ||
@@ -163,7 +164,7 @@ static int write_elements(hid_t f, const compiler_system *s)
                 ELEMENT("image-plane mask", c, z, 0.0, s->m * ppx_im, p->image.pitch_m,
                         p->image.name);
             ELEMENT("cylindrical lens", c, z + fl, fl, 0, 0.0, "lens");
-            ELEMENT("Fourier-plane mask", c, z + 2 * fl, 0.0, s->m * ppx_f,
+            ELEMENT("Fourier-plane mask", c, z + 2 * fl, 0.0, s->fm * ppx_f,
                     p->fourier.pitch_m, p->fourier.name);
             ELEMENT("cylindrical lens", c, z + 3 * fl, fl, 0, 0.0, "lens");
         }
@@ -341,6 +342,12 @@ static int rd_profile(struct rd *r, compiler_profile *p)
         (rc = rd_i64(r, c, "adc_bits", 0, 32, &adc)) ||
         (rc = rd_f64(r, c, "exposure_s", 1e-15, 1e6, &p->camera.exposure_s)))
         return rc;
+    /* Absent in systems compiled before pixel-aware designs: the point design. */
+    int64_t fo = 0;
+    if (util_h5_attr_exists(r->f, g, "fourier_oversample") &&
+        (rc = rd_i64(r, g, "fourier_oversample", 0, 8, &fo)))
+        return rc;
+    p->fourier_oversample = (int)fo;
     p->ideal = (int)ideal;
     p->camera.pixels = (size_t)px;
     p->camera.adc_bits = (int)adc;
@@ -451,7 +458,7 @@ static int consistent(struct rd *r, const compiler_system *s)
         free(count);
         return util_error(UTIL_ENOMEM, "out of memory");
     }
-    size_t nc = compiler_group(m, first, count);
+    size_t nc = compiler_group_for(m, &s->profile, first, count);
     int rc = UTIL_OK;
     if (nc != s->n_chains)
         rc = util_error(UTIL_EDATA, "'%s' has %zu optical chains; its model groups into %zu",
@@ -616,6 +623,7 @@ static int rd_all(struct rd *r, compiler_system *s)
     s->n_in = (size_t)n_in;
     s->n_out = (size_t)n_out;
     s->m = (size_t)m;
+    s->fm = s->m * (size_t)(s->profile.fourier_oversample > 1 ? s->profile.fourier_oversample : 1);
     const struct {
         const char *what;
         double have;
@@ -631,10 +639,11 @@ static int rd_all(struct rd *r, compiler_system *s)
                               compiler_pixels_per_sample(pitches[i].dev, s->profile.ideal),
                               pitches[i].dev->pitch_m);
     }
-    double want = (double)m * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
+    double want = (double)s->fm * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
     if (fabs(s->focal_m - want) > 1e-9 * want)
         return util_error(UTIL_EDATA, "'%s': focal length %g m contradicts the sampling "
-                          "(2n·pitch·Fourier pitch/λ = %g m)", r->file, s->focal_m, want);
+                          "(%zu·pitch·Fourier pitch/λ = %g m)", r->file, s->focal_m, s->fm,
+                          want);
     if (util_h5_attr_exists(r->f, "/", "warnings"))
         util_h5_attr_str(r->f, r->file, "/", "warnings", s->warnings, sizeof s->warnings);
     if ((rc = acdc_model_read_h5(r->f, r->file, "/model", &s->model)))
@@ -698,7 +707,7 @@ static int rd_all(struct rd *r, compiler_system *s)
             if ((rc = rd_i64(r, sg, "layer", first + (int64_t)k, first + (int64_t)k, &layer)) ||
                 (rc = rd_i64(r, sg, "parity_in", 0, 1, &par)) ||
                 (rc = rd_f64(r, sg, "z_m", 0, 1e12, &st->z_m)) ||
-                (rc = rd_mask(r, (snprintf(p, sizeof p, "%s/fourier", sg), p), s->m,
+                (rc = rd_mask(r, (snprintf(p, sizeof p, "%s/fourier", sg), p), s->fm,
                               &st->fourier)))
                 return rc;
             st->layer = (size_t)layer;
@@ -765,8 +774,11 @@ void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
     fprintf(f, "%s: compiled optical system for an ACDC cascade (n = %zu, %zu layers)\n",
             name, s->n, s->model->n_layers);
     fprintf(f, "  profile '%s'; wavelength %.1f nm; %zu samples per plane at %.3f um "
-            "(Fourier planes %.3f um)\n", p->name, 1e9 * s->wavelength_m, s->m,
-            1e6 * s->pitch_m, 1e6 * s->fourier_pitch_m);
+            "(Fourier planes: %zu at %.3f um)\n", p->name, 1e9 * s->wavelength_m, s->m,
+            1e6 * s->pitch_m, s->fm, 1e6 * s->fourier_pitch_m);
+    if (p->fourier_oversample > 0)
+        fprintf(f, "  pixel-aware design: Fourier masks compensate the pixels' transforms, "
+                "%d Fourier samples per frequency step\n", p->fourier_oversample);
     const size_t ppx_in = (size_t)compiler_pixels_per_sample(&p->input, p->ideal);
     const size_t ppx_f = (size_t)compiler_pixels_per_sample(&p->fourier, p->ideal);
     const size_t ppx_im = (size_t)compiler_pixels_per_sample(&p->image, p->ideal);
@@ -795,7 +807,7 @@ void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
             fprintf(f, "    %-26s %10.2f %10.2f %10.2f %7s %9s\n", "cylindrical lens", z + fl,
                     fl, ap, "-", "-");
             fprintf(f, "    %-20s%6zu %10.2f %10s %10s %7zu %9.3f\n", "Fourier mask (d) L",
-                    st->layer, z + 2 * fl, "-", "-", s->m * ppx_f, 1e6 * p->fourier.pitch_m);
+                    st->layer, z + 2 * fl, "-", "-", s->fm * ppx_f, 1e6 * p->fourier.pitch_m);
             fprintf(f, "    %-26s %10.2f %10.2f %10.2f %7s %9s\n", "cylindrical lens",
                     z + 3 * fl, fl, ap, "-", "-");
             masks_f++;
@@ -818,12 +830,12 @@ void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
     fprintf(f, "    %3zu x laser, %.1f nm, %.3g mW\n", (size_t)1, 1e9 * s->wavelength_m,
             1e3 * p->laser_power_w);
     fprintf(f, "    %3zu x input modulator '%s' (%s), %zu px used\n", s->n_chains,
-            p->input.name, modulation_text(&p->input, p->ideal), s->m);
+            p->input.name, modulation_text(&p->input, p->ideal), s->m * ppx_in);
     fprintf(f, "    %3zu x Fourier-plane mask '%s' (%s), %zu px used\n", masks_f,
-            p->fourier.name, modulation_text(&p->fourier, p->ideal), s->m);
+            p->fourier.name, modulation_text(&p->fourier, p->ideal), s->fm * ppx_f);
     if (masks_i)
         fprintf(f, "    %3zu x image-plane mask '%s' (%s), %zu px used\n", masks_i,
-                p->image.name, modulation_text(&p->image, p->ideal), s->m);
+                p->image.name, modulation_text(&p->image, p->ideal), s->m * ppx_im);
     fprintf(f, "    %3zu x cylindrical lens, f = %.2f mm, aperture %.2f mm\n", lenses,
             1e3 * s->focal_m, 1e3 * s->aperture_m);
     fprintf(f, "    %3zu x balanced homodyne detector: camera '%s' pair + reference beam "

@@ -73,7 +73,9 @@ typedef struct compiler_chain {
 } compiler_chain;
 
 typedef struct compiler_system {
-    size_t n, n_in, n_out, m;  /* m = 2n samples of every optical plane */
+    size_t n, n_in, n_out, m;  /* m = 2n samples of every input and image plane */
+    size_t fm;                 /* samples of every Fourier plane: m, or R·m for a
+                                  pixel-aware design (profile rules.fourier_oversample R) */
     double wavelength_m;
     double pitch_m;            /* sample pitch in input and image planes */
     double fourier_pitch_m;    /* sample pitch in Fourier planes */

@@ -49,6 +49,8 @@ struct sim {
     size_t keep_rows;                 /* sim_keep_planes() */
     double complex *keep;
     int os;                           /* oversampling S: sub-samples per sample */
+    int fine;                         /* devices as pixels (S >= 2 or a pixel-aware
+                                         design), not one point per sample */
     size_t L;                         /* samples per simulated plane, M·S² */
     devmap in_map, f_map, im_map;     /* S >= 2: input, Fourier and image devices */
     double complex *in_px;            /* S >= 2: input modulator pixels of one row */
@@ -83,11 +85,11 @@ static void devmap_free(devmap *d)
  * centred on its sample) over L simulated samples at pitch h, displaced by shift
  * samples.  Dead space and the surround of the device are opaque. */
 static int devmap_init(devmap *d, const compiler_system *s, const compiler_modulator *dev,
-                       double sample_pitch, size_t L, double h, double shift)
+                       size_t samples, double sample_pitch, size_t L, double h, double shift)
 {
     const int ideal = s->profile.ideal;
     d->ppx = (size_t)compiler_pixels_per_sample(dev, ideal);
-    d->npix = d->ppx * s->m;
+    d->npix = d->ppx * samples;
     const double pp = sample_pitch / (double)d->ppx;
     optics_pixels px = {.npx = d->npix, .npy = 1, .pitch_m = pp,
                         .fill = ideal ? 1.0 : dev->fill};
@@ -145,7 +147,7 @@ static double complex *fine_mask(const sim *m, const devmap *d, const compiler_m
         free(out);
         return NULL;
     }
-    device_pixels(d, dev, m->s->profile.ideal, t, m->s->m, sigma, r, px);
+    device_pixels(d, dev, m->s->profile.ideal, t, d->npix / d->ppx, sigma, r, px);
     devmap_apply(d, px, out, m->L);
     free(px);
     return out;
@@ -263,7 +265,7 @@ static int calibrate_chains(sim *m)
 {
     const compiler_system *s = m->s;
     const compiler_profile *p = &s->profile;
-    const size_t M = s->m, L = m->L;
+    const size_t M = s->fm > s->m ? s->fm : s->m, L = m->L;
     double *ones = malloc(M * sizeof *ones), *re = malloc(2 * L * sizeof *re);
     double complex *flat = NULL, *cf = NULL, *ci = NULL;
     m->gch = malloc(s->n_chains * sizeof *m->gch);
@@ -345,6 +347,7 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
     m->batch = batch;
     m->noise = o->noise && !p->ideal;
     m->os = o->oversample > 1 ? o->oversample : 1;
+    m->fine = m->os > 1 || p->fourier_oversample > 0;
     m->L = sim_plane_samples(s, m->os);
     const size_t L = m->L;
     /* The batch's fields and detector buffers, and one mask per stage. */
@@ -382,24 +385,25 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
      * (system.h); the relay conserves power. */
     m->px = (optics_pixels){.npx = p->camera.pixels, .npy = 1, .pitch_m = s->pitch_m,
                             .fill = p->ideal ? 1.0 : p->camera.fill};
-    if (!rc && m->os > 1) {
+    if (!rc && m->fine) {
         /* The Fourier plane's simulated pitch is the lens's: λf/(L·h) = Fourier pitch/S. */
         const double hf = m->l1 ? optics_lens_plan_output(m->l1)->pitch_m : h;
         if (fabs(hf * m->os - s->fourier_pitch_m) > 1e-9 * s->fourier_pitch_m)
             rc = util_error(UTIL_EDATA, "the simulated Fourier pitch %g um is not the "
                             "system's %g um / %d", 1e6 * hf, 1e6 * s->fourier_pitch_m, m->os);
         if (!rc)
-            rc = devmap_init(&m->in_map, s, &p->input, s->pitch_m, L, h, 0);
+            rc = devmap_init(&m->in_map, s, &p->input, s->m, s->pitch_m, L, h, 0);
         if (!rc)
-            rc = devmap_init(&m->f_map, s, &p->fourier, s->fourier_pitch_m, L, hf,
+            rc = devmap_init(&m->f_map, s, &p->fourier, s->fm, s->fourier_pitch_m, L, hf,
                              o->misalign_px);
         if (!rc)
-            rc = devmap_init(&m->im_map, s, &p->image, s->pitch_m, L, h, o->misalign_px);
+            rc = devmap_init(&m->im_map, s, &p->image, s->m, s->pitch_m, L, h,
+                             o->misalign_px);
         if (!rc && !(m->in_px = malloc(m->in_map.npix * sizeof *m->in_px)))
             rc = util_error(UTIL_ENOMEM, "out of memory");
     }
     if (!rc)
-        rc = m->os > 1 ? calibrate_chains(m) : calibrate(m);
+        rc = m->fine ? calibrate_chains(m) : calibrate(m);
     /* Masks with the device's fixed phase errors, from the seed. */
     size_t K = n_stages(s);
     if (!rc) {
@@ -418,7 +422,7 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
         for (size_t c = 0; !rc && c < s->n_chains; c++)
             for (size_t j = 0; !rc && j < s->chains[c].count; j++, k++) {
                 const compiler_stage *st = &s->chains[c].stages[j];
-                if (m->os > 1) {
+                if (m->fine) {
                     /* Resolved pixels: each its own phase error; misalignment in the
                      * device maps. */
                     if (!(m->fourier[k] = fine_mask(m, &m->f_map, &p->fourier,
@@ -441,7 +445,7 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
     }
     if (!rc) {
         m->diff = malloc(batch * M * sizeof *m->diff);
-        if (m->os > 1 && !(m->fdiff = malloc(batch * L * sizeof *m->fdiff)))
+        if (m->fine && !(m->fdiff = malloc(batch * L * sizeof *m->fdiff)))
             rc = util_error(UTIL_ENOMEM, "out of memory for a batch of %zu", batch);
         m->v = malloc(batch * n * sizeof *m->v);
         m->u = malloc(batch * n * sizeof *m->u);
@@ -474,7 +478,7 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
         m->power_w = power;
     }
     /* Resolved pixels, noise-free: the camera still integrates over its pixels. */
-    if (!rc && m->os > 1 && !m->pp &&
+    if (!rc && m->fine && !m->pp &&
         !(m->pp = malloc(batch * m->px.npx * sizeof *m->pp)))
         rc = util_error(UTIL_ENOMEM, "out of memory for the camera");
     if (rc) {
@@ -490,7 +494,7 @@ size_t sim_saturated(const sim *m) { return m->saturated; }
 size_t sim_plane_samples(const compiler_system *s, int oversample)
 {
     size_t S = oversample > 1 ? (size_t)oversample : 1;
-    return s->m * S * S;
+    return s->fm * S * S;
 }
 
 size_t sim_plane_count(const compiler_system *s)
@@ -662,7 +666,7 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             double complex *e = optics_field_slice(m->field, b);
             /* The input modulator shows u/smax with its own levels. */
             const compiler_modulator *dev = &s->profile.input;
-            if (m->os > 1) {
+            if (m->fine) {
                 /* Resolved pixels: each sample's pixels (a double-phase pair on a
                  * phase-only device) spread over the sub-samples they cover. */
                 const devmap *dm = &m->in_map;
@@ -724,7 +728,7 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             keep(m, batch, first, plane++);
         /* Balanced homodyne against a reference phased to the chain's constant, as
          * strong as a full-scale input pixel. */
-        double complex gc = m->os > 1 ? m->gch[c] : cpow(m->g4f, (double)ch->count);
+        double complex gc = m->fine ? m->gch[c] : cpow(m->g4f, (double)ch->count);
         double ramp = ch->ref_amplitude * e0 / s->field_amplitude;
         double complex r = ramp * cexp(I * carg(gc));
         for (size_t k = 0; k < m->L; k++)
@@ -732,7 +736,7 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
         m->ref->g = m->field->g;
         if (m->noise) {
             rc = detect(m, batch, first, c);
-        } else if (m->os > 1) {
+        } else if (m->fine) {
             /* Noise-free, but the camera still integrates over its pixels. */
             const size_t P = m->px.npx;
             rc = optics_homodyne(m->field, m->ref, NULL, NULL, m->fdiff);

@@ -422,6 +422,65 @@ static void test_oversampled_devices(void **state)
     acdc_model_free(m);
 }
 
+/* Pixel-aware design (rules.fourier_oversample = 2): the Fourier masks compensate the
+ * pixels' transforms and the Fourier pixels' apodisation, so with resolved pixels the
+ * light converges to the model itself as 1/S² — an identity layer and a cascade with
+ * biases, ReLU, permutations and a chain of two optical stages, ideal devices. */
+static void test_pixel_aware_design(void **state)
+{
+    (void)state;
+    const char *sets[] = {"rules.fourier_oversample=2"};
+    for (int t = 0; t < 2; t++) {
+        const size_t n = 16, rows = 6;
+        acdc_model *m;
+        if (t == 0) {
+            m = acdc_model_alloc(n, n, n, 1, 0);
+            assert_int_equal(acdc_model_init_normal(m, 1, 0, 1), 0);
+        } else {
+            m = model(n, 3, n);
+        }
+        compiler_system *s = compile(m, "ideal", sets, 1);
+        assert_int_equal(s->fm, 2 * s->m);
+        /* the file keeps the design */
+        compiler_system *s2;
+        const char *path = test_path(0, "pixel-aware.h5");
+        assert_int_equal(compiler_system_write(s, path), 0);
+        assert_int_equal(compiler_system_read(path, &s2), 0);
+        assert_int_equal(s2->fm, s->fm);
+        assert_int_equal(s2->profile.fourier_oversample, 2);
+        assert_int_equal(s2->chains[0].stages[0].fourier.m, s->fm);
+        acdc_data *d = data(rows, n);
+        double *y = malloc(rows * n * sizeof *y);
+        acdc_work *w = acdc_work_alloc(m, rows, 0, 1, FFTW_ESTIMATE);
+        assert_int_equal(acdc_model_forward(m, w, rows, d->x, y), 0);
+        double e[3];
+        const int Ss[3] = {2, 4, 8};
+        for (int i = 0; i < 3; i++) {
+            sim_options o = sim_options_default();
+            o.oversample = Ss[i];
+            sim_result r;
+            run(s2, d, o, 1, &r);
+            double e2 = 0, y2 = 0;
+            for (size_t k = 0; k < rows * n; k++) {
+                e2 += (r.y_optical[k] - y[k]) * (r.y_optical[k] - y[k]);
+                y2 += y[k] * y[k];
+            }
+            e[i] = sqrt(e2 / y2);
+            print_message("# pixel-aware %s, S = %d: relative error against the model "
+                          "%.3e\n", t ? "cascade" : "identity", Ss[i], e[i]);
+            sim_result_free(&r);
+        }
+        assert_true(e[2] < (t ? 5e-2 : 2e-2));
+        assert_true(e[1] < e[0] / 3 && e[2] < e[1] / 3);
+        free(y);
+        acdc_work_free(w);
+        acdc_data_free(d);
+        compiler_system_free(s2);
+        compiler_system_free(s);
+        acdc_model_free(m);
+    }
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -462,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_misalignment),
         cmocka_unit_test(test_oversampled_pixels_match_theory),
         cmocka_unit_test(test_oversampled_devices),
+        cmocka_unit_test(test_pixel_aware_design),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
