@@ -35,10 +35,10 @@ static const char help[] =
     "      --phase-bits B       Fourier- and image-mask phase levels 2^B (recompiles)\n"
     "      --misalign-x D       displace every mask laterally by D samples (0.5px; a\n"
     "                           sample is a double-phase pair on phase-only devices)\n"
-    "      --oversample S       S sub-samples per sample in every plane (default 1): the\n"
-    "                           pixels are resolved -- fill factor, dead space, both\n"
-    "                           pixels of a double-phase pair, diffraction orders;\n"
-    "                           planes of 2n*S^2 samples, so S^2 x slower\n"
+    "      --oversample S       S sub-samples per sample in every plane (default 1, or 4\n"
+    "                           for a pixel-aware system): the pixels are resolved --\n"
+    "                           fill factor, dead space, both pixels of a double-phase\n"
+    "                           pair, diffraction orders; S^2 times the work\n"
     "      --fill F             fill factor of every modulator, 0 < F <= 1 (recompiles;\n"
     "                           seen only with --oversample 2 or more)\n"
     "      --amplitude-bits B   Fourier- and image-mask amplitude levels (recompiles)\n"
@@ -85,6 +85,8 @@ static int write_result(const char *path, const sim_result *r, const acdc_data *
                                                                                    : "asm");
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "trials", (int64_t)r->trials);
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "seed", (int64_t)job->options.seed);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "oversample",
+                                       sim_oversample(s, job->options.oversample));
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "exposure_shortened", (int64_t)r->saturated);
     if (!rc) rc = util_h5_set_attr_f64(f, "/", "seconds", r->seconds);
     if (!rc) rc = util_h5_write_f64(f, "/y_optical", 2, dy, r->y_optical);
@@ -285,6 +287,10 @@ int cmd_simulate(int argc, char **argv)
         goto fail;
     if ((rc = write_result(out, &r, d, job.system, &job)))
         goto fail;
+    int S = sim_oversample(job.system, job.options.oversample);
+    if (S > 1)
+        printf("resolved pixels: %d sub-samples per sample, planes of %zu samples\n", S,
+               sim_plane_samples(job.system, S));
     print_summary(&r, d->labels != NULL);
     printf("wrote '%s'\n", out);
     sim_result_free(&r);

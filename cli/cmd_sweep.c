@@ -290,8 +290,8 @@ static int resolve(struct param *p, int all_log, int all_lin, const compiler_pro
 
 /* The canonical settings string (see the top of this file). */
 static char *settings_string(uint64_t hsys, uint64_t hdata, size_t rows, size_t trials,
-                             const sim_options *o, char **sets, size_t nsets,
-                             const struct param *p, int np)
+                             const sim_options *o, int oversample, char **sets,
+                             size_t nsets, const struct param *p, int np)
 {
     size_t cap = 1024 + nsets * 300 + (size_t)np * 300, len;
     char *s = malloc(cap);
@@ -307,8 +307,8 @@ static char *settings_string(uint64_t hsys, uint64_t hdata, size_t rows, size_t 
     /* Named only when used, so that sweeps written before these options resume. */
     if (o->misalign_px != 0)
         len += (size_t)snprintf(s + len, cap - len, ";misalign=%.17g", o->misalign_px);
-    if (o->oversample > 1)
-        len += (size_t)snprintf(s + len, cap - len, ";oversample=%d", o->oversample);
+    if (oversample > 1)
+        len += (size_t)snprintf(s + len, cap - len, ";oversample=%d", oversample);
     for (size_t i = 0; i < nsets; i++)
         len += (size_t)snprintf(s + len, cap - len, ";set=%.250s", sets[i]);
     for (int k = 0; k < np; k++)
@@ -688,7 +688,8 @@ int cmd_sweep(int argc, char **argv)
     w.mean = malloc(w.groups * 7 * w.points * sizeof *w.mean);
     w.sd = malloc(w.groups * 7 * w.points * sizeof *w.sd);
     pset = calloc(nsets + 4, sizeof *pset);
-    settings = settings_string(hsys, hdata, d->batch, trials, &base, sets, nsets, p, np);
+    settings = settings_string(hsys, hdata, d->batch, trials, &base,
+                               sim_oversample(s, base.oversample), sets, nsets, p, np);
     if (!w.done || !w.saturated || !w.seconds || !w.mean || !w.sd || !pset || !settings) {
         rc = util_error(UTIL_ENOMEM, "out of memory for %zu points", w.points);
         goto fail;

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A modulator's pixels spread over the simulated samples (oversampling S >= 2): pixel
+/* A modulator's pixels spread over the simulated samples (resolved pixels): pixel
  * i covers samples first[i] .. first[i] + count[i] − 1, weights w[i·span + q] being the
  * fraction of each sample it covers with its active area (optics_pixel_overlap()). */
 typedef struct devmap {
@@ -52,16 +52,16 @@ struct sim {
     int fine;                         /* devices as pixels (S >= 2 or a pixel-aware
                                          design), not one point per sample */
     size_t L;                         /* samples per simulated plane, M·S² */
-    devmap in_map, f_map, im_map;     /* S >= 2: input, Fourier and image devices */
-    double complex *in_px;            /* S >= 2: input modulator pixels of one row */
-    double complex *gch;              /* S >= 2: each chain's calibrated constant */
-    double *fdiff;                    /* S >= 2: homodyne difference, batch × L */
+    devmap in_map, f_map, im_map;     /* resolved pixels: input, Fourier, image */
+    double complex *in_px;            /* resolved pixels: input pixels of one row */
+    double complex *gch;              /* resolved pixels: each chain's constant */
+    double *fdiff;                    /* resolved pixels: homodyne diff, batch × L */
 };
 
 sim_options sim_options_default(void)
 {
     sim_options o = {.propagation = SIM_PROP_IDEAL, .noise = 1, .phase_error_rad = -1,
-                     .photons = 0, .oversample = 1, .seed = 1, .threads = 1};
+                     .photons = 0, .oversample = 0, .seed = 1, .threads = 1};
     return o;
 }
 
@@ -136,7 +136,7 @@ static void device_pixels(const devmap *d, const compiler_modulator *dev, int id
     }
 }
 
-/* A mask as the device shows it on the simulated samples (S >= 2). */
+/* A mask as the device shows it on the simulated samples (resolved pixels). */
 static double complex *fine_mask(const sim *m, const devmap *d, const compiler_modulator *dev,
                                  const double *t, double sigma, gsl_rng *r)
 {
@@ -257,7 +257,7 @@ static int calibrate(sim *m)
     return rc;
 }
 
-/* Calibration with resolved pixels (S >= 2), as in the lab: every device shows a clear
+/* Calibration with resolved pixels, as in the lab: every device shows a clear
  * 1, a flat input of unit amplitude goes through each chain, and the field averaged over
  * the camera pixel on the axis is the chain's constant, the pixels' losses (fill factor,
  * light diffracted outside the devices) included. */
@@ -346,7 +346,7 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
     m->o = *o;
     m->batch = batch;
     m->noise = o->noise && !p->ideal;
-    m->os = o->oversample > 1 ? o->oversample : 1;
+    m->os = sim_oversample(s, o->oversample);
     m->fine = m->os > 1 || p->fourier_oversample > 0;
     m->L = sim_plane_samples(s, m->os);
     const size_t L = m->L;
@@ -491,9 +491,16 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
 
 size_t sim_saturated(const sim *m) { return m->saturated; }
 
+int sim_oversample(const compiler_system *s, int requested)
+{
+    if (requested >= 1)
+        return requested;
+    return s->profile.fourier_oversample > 0 ? 4 : 1;
+}
+
 size_t sim_plane_samples(const compiler_system *s, int oversample)
 {
-    size_t S = oversample > 1 ? (size_t)oversample : 1;
+    size_t S = (size_t)sim_oversample(s, oversample);
     return s->fm * S * S;
 }
 
@@ -508,7 +515,7 @@ size_t sim_plane_count(const compiler_system *s)
 void sim_plane_info(const compiler_system *s, int oversample, size_t i, char *name,
                     size_t size, double *pitch_m)
 {
-    const double S = oversample > 1 ? oversample : 1;
+    const double S = sim_oversample(s, oversample);
     for (size_t c = 0; c < s->n_chains; c++) {
         size_t np = 2 * s->chains[c].count + 1;
         if (i < np) {

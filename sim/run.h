@@ -35,8 +35,9 @@ typedef struct sim_options {
                                   scale (sets the laser power); 0: the profile's power */
     double misalign_px;        /* lateral displacement of every mask (Fourier and image
                                plane) in pixels, either sign; 0: aligned */
-    int oversample;            /* sub-samples per sample along x in every plane (0 or 1:
-                                  one per sample, the compiler's model).  S >= 2 resolves
+    int oversample;            /* sub-samples per sample along x in every plane; 0: auto
+                                  (sim_oversample()); 1: one per sample, the point
+                                  design's own model.  S >= 2 resolves
                                   the devices' pixels: fill factor and opaque dead space,
                                   the two pixels of a double-phase pair, the pixel's own
                                   diffraction, the diffraction orders beyond each device
@@ -65,7 +66,13 @@ void sim_free(sim *m);
 int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             double *chain_in, double *chain_out);
 
-/* Samples of every simulated plane: m · S² for oversampling S (m for S <= 1). */
+/* The oversampling a simulation of s uses when asked for `requested`: requested if it
+ * is at least 1, else (auto) 1 for a point design and 4 for a pixel-aware one, whose
+ * masks assume pixels of finite width (compiler/README.md). */
+int sim_oversample(const compiler_system *s, int requested);
+
+/* Samples of every simulated plane: fm · S² for oversampling S = sim_oversample(s,
+ * oversample) (fm: the Fourier planes' samples, system.h). */
 size_t sim_plane_samples(const compiler_system *s, int oversample);
 
 /* Planes kept for plotting.  Per chain c: for each stage k its input plane (after the
