@@ -143,6 +143,63 @@ static void test_fourier_values(void **state)
         assert_close(v[k], want[k], 0);
 }
 
+/* The pixel-aware design's defining equation, evaluated directly: the kernel the mask
+ * makes with the pixels' transforms, T(s) = P_F(s/fm)·(1/fm)·Σ_p w_p A(t_p) e^{i2π s t_p},
+ * equals the point design's periodic kernel h(s) = (1/2n) Σ_κ D_ext,κ e^{i2πκs/2n} for
+ * every |s| < fm/2 — for R = 2 and 3, an ideal device and a double-phase one with fill
+ * factors (first and last stage of a chain, so A = input pixel × camera pixel). */
+static void test_fourier_design(void **state)
+{
+    (void)state;
+    const size_t n = 6, M = 2 * n;
+    const double d[6] = {1.5, -2.0, 0.25, 3.0, -0.7, 1.1};
+    double vals[12];
+    compiler_fourier_values(d, n, vals);
+    for (int t = 0; t < 3; t++) {
+        compiler_profile p;
+        assert_int_equal(compiler_profile_builtin(t == 2 ? "slm8" : "ideal", &p), 0);
+        p.fourier_oversample = t == 1 ? 3 : 2;
+        p.input.fill = 0.87;
+        p.fourier.fill = 0.91;
+        p.camera.fill = 0.8;
+        const size_t fm = M * (size_t)p.fourier_oversample, c = fm / 2;
+        double *w = malloc(fm * sizeof *w);
+        assert_int_equal(compiler_fourier_design(&p, d, n, 1, 1, w), 0);
+        double worst = 0, scale = 0;
+        for (long s = -(long)c + 1; s < (long)c; s++) {
+            double complex h = 0, T = 0;
+            for (size_t k = 0; k < M; k++)
+                h += vals[k] * cexp(2 * M_PI * I * ((double)k - (double)n) * (double)s /
+                                    (double)M);
+            h /= (double)M;
+            for (size_t q = 0; q < fm; q++) {
+                double tp = ((double)q - (double)c) / (double)fm;
+                double A = compiler_sample_transfer(&p.input, p.ideal, tp) *
+                           compiler_camera_transfer(&p.camera, p.ideal, tp);
+                T += w[q] * A * cexp(2 * M_PI * I * (double)s * tp);
+            }
+            T *= compiler_sample_transfer(&p.fourier, p.ideal, (double)s / (double)fm) /
+                 (double)fm;
+            worst = fmax(worst, cabs(T - h));
+            scale = fmax(scale, cabs(h));
+        }
+        print_message("# design %d (R = %d): max |T - h| / max |h| = %.2e\n", t,
+                      p.fourier_oversample, worst / scale);
+        assert_true(worst < 1e-12 * scale);
+        free(w);
+    }
+    /* the transfer functions: 1 at t = 0, sinc(fill t) and the pair's sum term */
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    assert_close(compiler_sample_transfer(&p.input, 0, 0), 1, 1e-15);
+    double f = p.input.fill, t = 0.37;
+    assert_close(compiler_sample_transfer(&p.input, 0, t),
+                 sin(M_PI * f * t / 2) / (M_PI * f * t / 2) * cos(M_PI * t / 2), 1e-15);
+    assert_close(compiler_sample_transfer(&p.input, 1, t), sin(M_PI * t) / (M_PI * t), 1e-15);
+    assert_close(compiler_camera_transfer(&p.camera, 0, t),
+                 sin(M_PI * p.camera.fill * t) / (M_PI * p.camera.fill * t), 1e-15);
+}
+
 static void test_fold_biases_is_the_chain_at_zero(void **state)
 {
     (void)state;
@@ -330,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_grouping),
         cmocka_unit_test(test_layout_is_a_symmetric_extension),
         cmocka_unit_test(test_fourier_values),
+        cmocka_unit_test(test_fourier_design),
         cmocka_unit_test(test_fold_biases_is_the_chain_at_zero),
         cmocka_unit_test(test_4f_constant),
         cmocka_unit_test(test_ideal_system_reproduces_model),

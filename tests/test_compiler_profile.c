@@ -60,6 +60,7 @@ static void profile_equal(const compiler_profile *a, const compiler_profile *b)
     assert_true(a->max_focal_m == b->max_focal_m);
     assert_true(a->max_na == b->max_na);
     assert_true(a->max_length_m == b->max_length_m);
+    assert_int_equal(a->fourier_oversample, b->fourier_oversample);
 }
 
 /* Asserts that msg starts with "'path':line: " and contains every needle. */
@@ -330,6 +331,8 @@ static void test_set(void **state)
     assert_int_equal(compiler_profile_set(&p, "camera.full_well=2.385e4 e-"), 0);
     assert_int_equal(compiler_profile_set(&p, "input.phase_error=1 deg"), 0);
     assert_int_equal(compiler_profile_set(&p, "profile.name=bench 2"), 0);
+    assert_int_equal(compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
+    want.fourier_oversample = 2;
     want.fourier.phase_bits = 6;
     want.camera.exposure_s = 2 * 1e-3;
     want.wavelength_m = 532 * 1e-9;
@@ -356,6 +359,8 @@ static void test_set(void **state)
         {"fourier.fill=1.0001", "'fourier.fill'"},
         {"profile.name=", "'profile.name'"},
         {"profile.base=slm9", "'profile.base'"},
+        {"rules.fourier_oversample=9", "'rules.fourier_oversample'"},
+        {"rules.fourier_oversample=1.5", "'rules.fourier_oversample'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         if (compiler_profile_set(&p, bad[i].assignment) != UTIL_EUSAGE)
