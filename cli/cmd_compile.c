@@ -26,6 +26,9 @@ static const char help[] =
     "      --pitch P           pixel pitch of every modulator and the camera (8um)\n"
     "      --set SEC.KEY=VAL   override one profile value (repeatable), e.g.\n"
     "                          --set fourier.phase_bits=6 --set camera.exposure=2ms\n"
+    "                          --set rules.fourier_oversample=2 designs for real pixels\n"
+    "                          (masks compensate the pixels' transforms; see\n"
+    "                          compiler/README.md, 'Pixel-aware design')\n"
     "  -q, --quiet             do not print the optical train\n"
     "  -h, --help              this text\n";
 
