@@ -210,6 +210,26 @@ static void test_quantisation_law(void **state)
     acdc_model_free(m);
 }
 
+/* The optical output of s for d with `threads` threads and batches of `batch` rows, as
+ * a new array (caller frees); *rel_rms receives the end-to-end error if not NULL. */
+static double *optical(const compiler_system *s, const acdc_data *d, sim_options o,
+                       int threads, size_t batch, double *rel_rms)
+{
+    omp_set_num_threads(threads);
+    o.threads = threads;
+    sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = batch};
+    sim_result r;
+    assert_int_equal(sim_execute(&job, &r, NULL), 0);
+    omp_set_num_threads(1);
+    size_t bytes = d->batch * s->n_out * sizeof(double);
+    double *y = malloc(bytes);
+    memcpy(y, r.y_optical, bytes);
+    if (rel_rms)
+        *rel_rms = r.end[0].rel_rms;
+    sim_result_free(&r);
+    return y;
+}
+
 /* Same seed, any thread count or batch size: bit-identical results. */
 static void test_deterministic(void **state)
 {
@@ -218,23 +238,13 @@ static void test_deterministic(void **state)
     compiler_system *s = compile(m, "slm8", NULL, 0);
     acdc_data *d = data(33, 16);
     double *y[3];
-    for (int k = 0; k < 3; k++) {
-        omp_set_num_threads(k == 1 ? 2 : 1);
-        sim_options o = sim_options_default();
-        o.seed = 77;
-        o.threads = k == 1 ? 2 : 1;
-        sim_job job = {.system = s, .data = d, .options = o, .trials = 1,
-                       .batch = k == 2 ? 5 : 16};
-        sim_result r;
-        assert_int_equal(sim_execute(&job, &r, NULL), 0);
-        y[k] = malloc(33 * 16 * sizeof(double));
-        memcpy(y[k], r.y_optical, 33 * 16 * sizeof(double));
-        sim_result_free(&r);
-    }
+    sim_options o = sim_options_default();
+    o.seed = 77;
+    for (int k = 0; k < 3; k++)
+        y[k] = optical(s, d, o, k == 1 ? 2 : 1, k == 2 ? 5 : 16, NULL);
     assert_memory_equal(y[0], y[1], 33 * 16 * sizeof(double));
     assert_memory_equal(y[0], y[2], 33 * 16 * sizeof(double));
     /* A different seed gives different noise. */
-    sim_options o = sim_options_default();
     o.seed = 78;
     sim_result r;
     run(s, d, o, 1, &r);
@@ -389,29 +399,19 @@ static void test_oversampled_devices(void **state)
     compiler_system *sh = compile(m, "slm8", half, 3);
     acdc_data *d = data(9, 16);
     double *y[4];
+    sim_options o = sim_options_default();
+    o.noise = 0;
+    o.oversample = 4;
     for (int k = 0; k < 4; k++) {
-        omp_set_num_threads(k == 1 ? 2 : 1);
-        sim_options o = sim_options_default();
-        o.noise = 0;
-        o.oversample = 4;
-        o.threads = k == 1 ? 2 : 1;
-        sim_job job = {.system = k == 3 ? sh : s, .data = d, .options = o, .trials = 1,
-                       .batch = k == 2 ? 4 : 16};
-        sim_result r;
-        assert_int_equal(sim_execute(&job, &r, NULL), 0);
-        y[k] = malloc(9 * 16 * sizeof(double));
-        memcpy(y[k], r.y_optical, 9 * 16 * sizeof(double));
-        print_message("# slm8, S = 4%s: rel RMS %.3e\n", k == 3 ? ", fill 0.5" : "",
-                      r.end[0].rel_rms);
-        assert_true(isfinite(r.end[0].rel_rms));
-        sim_result_free(&r);
+        double e;
+        y[k] = optical(k == 3 ? sh : s, d, o, k == 1 ? 2 : 1, k == 2 ? 4 : 16, &e);
+        print_message("# slm8, S = 4%s: rel RMS %.3e\n", k == 3 ? ", fill 0.5" : "", e);
+        assert_true(isfinite(e));
     }
-    omp_set_num_threads(1);
     assert_memory_equal(y[0], y[1], 9 * 16 * sizeof(double));
     assert_memory_equal(y[0], y[2], 9 * 16 * sizeof(double));
     assert_true(memcmp(y[0], y[3], 9 * 16 * sizeof(double)) != 0);
     sim *sm;
-    sim_options o = sim_options_default();
     o.oversample = 65;
     assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
     for (int k = 0; k < 4; k++)
