@@ -26,18 +26,28 @@ for t in "$@"; do
         fail=$((fail + 1)); failed+=("$name: exited $rc"); echo "$out" | tail -20
     fi
 done
+# A script that exits non-zero without a failing test, or reports no test at all, has
+# failed itself (a missing program, a crashed fixture): count it, show its tail.
+script_result() {   # $1 = name, $2 = exit code, $3 = output
+    count "$1" <<<"$3"
+    if ! grep -q '^\(not \)\?ok ' <<<"$3" ||
+            { [ "$2" -ne 0 ] && ! grep -q '^not ok' <<<"$3"; }; then
+        fail=$((fail + 1)); failed+=("$1: exited $2 after $(grep -c '^ok ' <<<"$3") tests")
+        echo "$3" | tail -20
+    fi
+}
 for s in tests/*.sh; do
     [ "$(basename "$s")" = run.sh ] && continue
     echo "== $(basename "$s")"
-    out=$(bash "$s" 2>&1)
-    count "$(basename "$s")" <<<"$out"
+    out=$(bash "$s" 2>&1); rc=$?
+    script_result "$(basename "$s")" $rc "$out"
 done
 PY=/usr/bin/python3
 for p in tests/test_*.py; do
     [ -e "$p" ] || continue
     echo "== $(basename "$p")"
-    out=$("$PY" "$p" 2>&1)
-    count "$(basename "$p")" <<<"$out"
+    out=$("$PY" "$p" 2>&1); rc=$?
+    script_result "$(basename "$p")" $rc "$out"
 done
 if [ ${#failed[@]} -gt 0 ]; then
     echo "failures:"; printf '  %s\n' "${failed[@]}"
