@@ -209,9 +209,10 @@ int compiler_realise_pixels(double t, const compiler_modulator *dev, double comp
     }
     default: {
         /* Double-phase: A e^{iφ} = ½(e^{i(φ+θ)} + e^{i(φ−θ)}), θ = arccos A
-         * (Hsueh & Sawchuk 1978); the pair sits on two pixels side by side. */
+         * (Hsueh & Sawchuk 1978); the pair sits on two pixels side by side, ordered so
+         * that the difference term is i·sin θ whatever the sign (compile.h). */
         double phi = t < 0 ? M_PI : 0, th = acos(fmin(fabs(t), 1.0));
-        double t1 = phi + th, t2 = phi - th;
+        double t1 = t < 0 ? phi - th : phi + th, t2 = t < 0 ? phi + th : phi - th;
         c0 = pb ? phase_code(t1, pb) : 0;
         c1 = pb ? phase_code(t2, pb) : 0;
         if (pb) {

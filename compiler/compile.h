@@ -77,7 +77,11 @@ int compiler_realise(compiler_mask *mask, const compiler_modulator *dev, int ide
 
 /* One value t in [−1, 1] as the pixels of modulator dev show it: px receives the
  * transmittance of each pixel and the count is returned — 1, or 2 for a phase-only
- * device's double-phase pair (left pixel θ1 = φ + arccos|t|, right θ2 = φ − arccos|t|).
+ * device's double-phase pair: left pixel θ1 = φ + s·arccos|t|, right θ2 = φ − s·arccos|t|,
+ * s = sign(t) (+1 for t = 0), so that the pair's difference term ½(e^{iθ1} − e^{iθ2}) =
+ * i·sqrt(1 − t²) never changes sign with the data: it stays near zero spatial frequency,
+ * where a pair's own transform weights it by sin(πu/2) ≈ 0 (u in cycles per sample),
+ * instead of leaking into the band wherever the data change sign (compiler/README.md).
  * Quantised to the device's levels; codes as compiler_realise_value(). */
 int compiler_realise_pixels(double t, const compiler_modulator *dev, double complex px[2],
                             int32_t *code0, int32_t *code1);

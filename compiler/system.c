@@ -181,7 +181,7 @@ static int write_all(hid_t f, const compiler_system *s)
     char g[96], p[160];
     hsize_t dn[1] = {s->n}, din[1] = {s->n_in};
     if ((rc = util_h5_set_attr_str(f, "/", "format", "acdc-system")) ||
-        (rc = util_h5_set_attr_i64(f, "/", "version", 1)) ||
+        (rc = util_h5_set_attr_i64(f, "/", "version", 2)) ||
         (rc = util_h5_set_attr_i64(f, "/", "n", (int64_t)s->n)) ||
         (rc = util_h5_set_attr_i64(f, "/", "n_in", (int64_t)s->n_in)) ||
         (rc = util_h5_set_attr_i64(f, "/", "n_out", (int64_t)s->n_out)) ||
@@ -605,7 +605,14 @@ static int rd_all(struct rd *r, compiler_system *s)
     if (strcmp(fmt, "acdc-system"))
         return util_error(UTIL_EDATA, "'%s' is not a compiled system: attribute 'format' is "
                           "'%s', expected 'acdc-system'", r->file, fmt);
-    if ((rc = rd_i64(r, "/", "version", 1, 1, &version)) ||
+    /* Version 1 ordered the double-phase pairs of negative values the other way round:
+     * its device codes are not what this version shows. */
+    if (util_h5_attr_exists(r->f, "/", "version") &&
+        !util_h5_attr_i64(r->f, r->file, "/", "version", &version) && version == 1)
+        return util_error(UTIL_EDATA, "'%s' was written by an earlier acdc-optics (system "
+                          "format 1, other double-phase codes): compile it again from its "
+                          "model", r->file);
+    if ((rc = rd_i64(r, "/", "version", 2, 2, &version)) ||
         (rc = rd_i64(r, "/", "n", 1, (int64_t)1 << 28, &n)) ||
         (rc = rd_i64(r, "/", "n_in", 1, n, &n_in)) ||
         (rc = rd_i64(r, "/", "n_out", 1, n, &n_out)) ||
