@@ -10,6 +10,7 @@
 #include "models/model.h"
 #include "sim/run.h"
 #include "util/error.h"
+#include "util/h5.h"
 
 static void fill(double *v, size_t n, double seed)
 {
@@ -300,8 +301,15 @@ static void test_system_file_round_trip(void **state)
     FILE *f = fopen(test_path(1, "inspect.txt"), "w");
     compiler_system_print(r, path, f);
     fclose(f);
-    compiler_system_free(s);
     compiler_system_free(r);
+    /* A file of format version 1 (other double-phase codes) asks to be compiled again. */
+    hid_t h = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(h >= 0);
+    assert_int_equal(util_h5_set_attr_i64(h, "/", "version", 1), 0);
+    H5Fclose(h);
+    assert_int_equal(compiler_system_read(path, &r), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "compile it again"));
+    compiler_system_free(s);
     acdc_model_free(m);
 }
 
