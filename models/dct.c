@@ -14,7 +14,9 @@ struct acdc_plan {
     fftw_plan p10, p01;   /* in place on an aligned row */
     fftw_plan o10, o01;   /* out of place, any alignment (rows of user arrays) */
     double *s2, *s3;      /* orthonormal scale vectors */
-    double **rows;        /* one aligned row buffer per thread */
+    size_t block_rows;    /* rows in each thread's block */
+    size_t stride;        /* doubles from one row of a block to the next */
+    double **rows;        /* one aligned block of rows per thread */
     double *scratch;      /* acdc_plan_scratch() */
     size_t scratch_cap;
 };
@@ -44,11 +46,21 @@ acdc_plan *acdc_plan_alloc(size_t n, int threads, unsigned flags)
     p->rows = calloc((size_t)threads, sizeof *p->rows);
     if (!p->s2 || !p->s3 || !p->rows)
         goto nomem;
+    /* Rows start on cache lines, so every row of a block has the alignment the in-place
+     * plans were made for, and one line apart from a multiple of the row length, so
+     * that the same element of different rows does not fall in the same cache set when
+     * n is a power of two.  A block of about 64 KiB leaves L2 to the transform's own
+     * working set and to the user rows being fetched for the next pass. */
+    p->stride = (n + 7) / 8 * 8 + 8;
+    p->block_rows = 1;
+    while (p->block_rows < ACDC_BLOCK_MAX &&
+           2 * p->block_rows * n * sizeof(double) <= (size_t)64 << 10)
+        p->block_rows *= 2;
     for (int t = 0; t < threads; t++) {
-        p->rows[t] = fftw_alloc_real(n);
+        p->rows[t] = fftw_alloc_real(p->block_rows * p->stride);
         if (!p->rows[t])
             goto nomem;
-        memset(p->rows[t], 0, n * sizeof(double));
+        memset(p->rows[t], 0, p->block_rows * p->stride * sizeof(double));
     }
     for (size_t k = 0; k < n; k++) {
         p->s2[k] = 1.0 / sqrt(2.0 * (double)n);
@@ -118,6 +130,8 @@ int acdc_plan_threads(const acdc_plan *p) { return p->threads; }
 const double *acdc_plan_scale2(const acdc_plan *p) { return p->s2; }
 const double *acdc_plan_scale3(const acdc_plan *p) { return p->s3; }
 double *acdc_plan_row(const acdc_plan *p, int t) { return p->rows[t]; }
+size_t acdc_plan_block_rows(const acdc_plan *p) { return p->block_rows; }
+size_t acdc_plan_stride(const acdc_plan *p) { return p->stride; }
 
 double *acdc_plan_scratch(acdc_plan *p, size_t count)
 {

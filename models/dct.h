@@ -7,9 +7,9 @@
  *   Cᵀ y = REDFT01(c ⊙ y),   c_0 = 1/√n,    c_k = 1/√(2n).
  * Any n ≥ 1 works (FFTW handles every size; primes and 784 = 2⁴·7² included).
  *
- * A plan is made once per n and reused for every batch.  Vectors are processed row by
- * row in a per-thread aligned buffer, so that the element-wise work of a layer fuses
- * with the transform while the row is in cache.  Rows run in parallel over the plan's
+ * A plan is made once per n and reused for every batch.  Vectors are processed a few
+ * rows at a time in a per-thread block of aligned rows, so that the element-wise work of
+ * a layer happens while the rows are in cache.  Rows run in parallel over the plan's
  * threads (OpenMP); do not call these from inside another parallel region.
  */
 #ifndef MODELS_DCT_H
@@ -33,19 +33,28 @@ int acdc_plan_threads(const acdc_plan *p);
 const double *acdc_plan_scale2(const acdc_plan *p);
 const double *acdc_plan_scale3(const acdc_plan *p);
 
-/* Row buffer of thread t (0 <= t < threads), n doubles, SIMD-aligned. */
+/* Most rows in a thread's block. */
+#define ACDC_BLOCK_MAX 16
+
+/* Block of thread t (0 <= t < threads): acdc_plan_block_rows(p) rows of n doubles,
+ * acdc_plan_stride(p) >= n doubles apart, each aligned for the in-place transforms.  The
+ * rows fit in about 64 KiB (at least 1, at most ACDC_BLOCK_MAX, a power of two), so that
+ * a layer can take a few rows at a time through the caches; the count depends on n only.
+ * The stride is n rounded up to a cache line, plus one line. */
 double *acdc_plan_row(const acdc_plan *p, int t);
+size_t acdc_plan_block_rows(const acdc_plan *p);
+size_t acdc_plan_stride(const acdc_plan *p);
 
 /* A scratch area of at least `count` doubles owned by the plan, grown (never shrunk) as
  * needed, so that repeated calls with the same batch allocate nothing.  Not shared
  * between threads.  Returns NULL with a message if memory runs out. */
 double *acdc_plan_scratch(acdc_plan *p, size_t count);
 
-/* In-place unnormalised transforms on an aligned row buffer from acdc_plan_row(). */
+/* In-place unnormalised transforms on an aligned row of a block from acdc_plan_row(). */
 void acdc_plan_redft10(const acdc_plan *p, double *row);
 void acdc_plan_redft01(const acdc_plan *p, double *row);
 
-/* Out-of-place variants between an aligned row buffer and a row of any alignment:
+/* Out-of-place variants between an aligned block row and a row of any alignment:
  * row = REDFT10(in) (in is left intact) and out = REDFT01(row) (row is overwritten). */
 void acdc_plan_redft10_from(const acdc_plan *p, const double *in, double *row);
 void acdc_plan_redft01_to(const acdc_plan *p, double *row, double *out);

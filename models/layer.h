@@ -28,18 +28,22 @@ typedef struct acdc_grad {
 
 /* z = Cᵀ(d ⊙ C(a ⊙ x + a_bias) + d_bias) for `batch` rows of n = acdc_plan_n(p).
  * If h2 is not NULL it receives C·h1 (batch × n), which acdc_layer_backward() needs.
- * x and z may not overlap h2; z may equal x.  Uses 2·n doubles of the plan's scratch;
- * returns UTIL_ENOMEM if that cannot be had, else 0. */
+ * x and z may not overlap h2; z may equal x.  Uses 2·q doubles of the plan's scratch
+ * (q = acdc_plan_stride(p), n rounded up to 8 plus 8); returns UTIL_ENOMEM if that
+ * cannot be had, else 0.  Large z and h2 (1 MiB or more, 16-byte aligned rows) are
+ * written past the caches. */
 int acdc_layer_forward(const acdc_layer *L, acdc_plan *p, size_t batch, const double *x,
                        double *z, double *h2);
 
 /* Given dz = dL/dz (batch × n), adds the batch-summed gradients to g:
  *   t = C·dz;  g.d += Σ h2 ⊙ t;  g.d_bias += Σ t;
  *   s = Cᵀ(d ⊙ t);  g.a += Σ x ⊙ s;  g.a_bias += Σ s;   dx = a ⊙ s (if dx != NULL).
+ * g.a_bias is computed as Cᵀ(d ⊙ Σ t), which is the same sum by linearity.
  * x and h2 are what acdc_layer_forward() saw and produced.  The sums are taken over
  * fixed blocks of rows in a fixed order, so the result does not depend on the thread
- * count.  dx may equal dz.  Uses the plan's scratch (2·n + 4·n per 16 rows); returns
- * UTIL_ENOMEM if that cannot grow, else 0. */
+ * count.  dx may equal dz.  Uses the plan's scratch (2·q + 3·q per 16 rows, q as for
+ * acdc_layer_forward()); returns UTIL_ENOMEM if that cannot grow, else 0.  A large dx
+ * is written past the caches, as z is there. */
 int acdc_layer_backward(const acdc_layer *L, acdc_plan *p, size_t batch,
                          const double *x, const double *h2, const double *dz, double *dx,
                          acdc_grad *g);
