@@ -180,11 +180,22 @@ static void print_summary(const sim_result *r, int labelled)
 
 /* --verbose: the sampling of the planes and, for free space, the propagator's own
  * explanation (optics_prop_advise) of why it is accurate or where it is not. */
-static void explain(const compiler_system *s, enum sim_propagation prop)
+static void explain(const compiler_system *s, enum sim_propagation prop, int oversample)
 {
-    printf("sampling: %zu samples at %.4g um (window %.4g mm), Fourier planes at %.4g um; "
-           "f = 2n * pitch * Fourier pitch / lambda = %.4g mm\n", s->m, 1e6 * s->pitch_m,
-           1e3 * (double)s->m * s->pitch_m, 1e6 * s->fourier_pitch_m, 1e3 * s->focal_m);
+    const int S = sim_oversample(s, oversample);
+    const size_t L = sim_plane_samples(s, oversample);
+    printf("devices: %zu samples at %.4g um (window %.4g mm), Fourier planes %zu samples at "
+           "%.4g um; f = %zu * pitch * Fourier pitch / lambda = %.4g mm\n", s->m,
+           1e6 * s->pitch_m, 1e3 * (double)s->m * s->pitch_m, s->fm,
+           1e6 * s->fourier_pitch_m, s->fm, 1e3 * s->focal_m);
+    if (S > 1)
+        printf("sampling: pixels resolved, %d sub-samples per sample: planes of %zu samples "
+               "at %.4g um (window %.4g mm), Fourier planes at %.4g um\n", S, L,
+               1e6 * s->pitch_m / S, 1e3 * (double)L * s->pitch_m / S,
+               1e6 * s->fourier_pitch_m / S);
+    else
+        printf("sampling: one point per sample (the point design's model): planes of %zu "
+               "samples\n", L);
     if (prop == SIM_PROP_IDEAL) {
         printf("propagation: ideal Fourier-transform lenses (a centred DFT per lens, exact "
                "for band-limited fields; no free space is simulated)\n");
@@ -194,7 +205,7 @@ static void explain(const compiler_system *s, enum sim_propagation prop)
     char buf[2048];
     int nwarn = 0;
     enum optics_method chosen;
-    if (optics_grid_init(&g, 1, s->m, 1, s->pitch_m, s->wavelength_m) ||
+    if (optics_grid_init(&g, 1, L, 1, s->pitch_m / S, s->wavelength_m) ||
         optics_prop_advise(&g, s->focal_m, prop == SIM_PROP_FRESNEL ? OPTICS_FRESNEL_TF
                                                                      : OPTICS_ASM_BL,
                            &chosen, &nwarn, buf, sizeof buf))
@@ -271,7 +282,7 @@ int cmd_simulate(int argc, char **argv)
         goto fail;
     }
     if (verbose)
-        explain(over ? over : s, job.options.propagation);
+        explain(over ? over : s, job.options.propagation, job.options.oversample);
     omp_set_num_threads(job.options.threads);
     job.system = over ? over : s;
     job.data = d;
