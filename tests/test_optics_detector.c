@@ -124,6 +124,47 @@ static void test_pixels(void **state)
 }
 
 /* photons = eta P tau lambda / (h c): 1 nW for 1 ms at 633 nm, eta = 0.8. */
+/* optics_pixel_overlap: 3 pixels of pitch 4 um, fill 0.75 (3 um active), displaced by
+ * 1.25 um over 1 um samples: each pixel covers exactly 3 um of samples, starting where
+ * its displaced active area starts; an offset that pushes pixels off the axis clips them;
+ * bad geometry is refused. */
+static void test_pixel_overlap(void **state)
+{
+    (void)state;
+    const double um = 1e-6;
+    optics_pixels px = {.npx = 3, .npy = 1, .pitch_m = 4 * um, .fill = 0.75};
+    size_t first[3], count[3], span;
+    double *w;
+    assert_int_equal(optics_pixel_overlap(32, 1 * um, &px, 3, 1.25 * um, first, count, &w,
+                                          &span), 0);
+    for (size_t i = 0; i < 3; i++) {
+        double sum = 0;
+        for (size_t q = 0; q < count[i]; q++)
+            sum += w[i * span + q];
+        assert_true(fabs(sum - 3 * um) < 1e-18);
+        /* active area of pixel i: centre (i - 1)·4 um + 1.25 um, ±1.5 um; sample j covers
+         * [(j - 16) - 1/2, (j - 16) + 1/2) um */
+        double lo = ((double)i - 1) * 4 + 1.25 - 1.5;
+        assert_int_equal(first[i], (size_t)floor(lo + 16 + 0.5));
+        assert_true(fabs(w[i * span] - ((double)first[i] - 16 + 0.5 - lo) * um) < 1e-18);
+    }
+    free(w);
+    /* pushed past the end of a short axis: the last pixel is cut */
+    assert_int_equal(optics_pixel_overlap(8, 1 * um, &px, 3, 1.25 * um, first, count, &w,
+                                          &span), 0);
+    double sum = 0;
+    for (size_t q = 0; q < count[2]; q++)
+        sum += w[2 * span + q];
+    assert_true(sum < 3 * um - 1e-9);
+    free(w);
+    px.fill = 0;
+    assert_int_equal(optics_pixel_overlap(8, 1 * um, &px, 3, 0, first, count, &w, &span),
+                     UTIL_EUSAGE);
+    px.fill = 1;
+    assert_int_equal(optics_pixel_overlap(8, 1 * um, &px, 3, NAN, first, count, &w, &span),
+                     UTIL_EUSAGE);
+}
+
 static void test_photon_budget(void **state)
 {
     (void)state;
@@ -333,6 +374,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_intensity_homodyne),
         cmocka_unit_test(test_pixels),
+        cmocka_unit_test(test_pixel_overlap),
         cmocka_unit_test(test_photon_budget),
         cmocka_unit_test(test_noise_statistics),
         cmocka_unit_test(test_adc),
