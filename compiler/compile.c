@@ -53,6 +53,11 @@ void compiler_fourier_values(const double *d, size_t n, double *out)
     }
 }
 
+size_t compiler_fourier_samples(const compiler_profile *p, size_t m)
+{
+    return m * (size_t)(p->fourier_oversample > 1 ? p->fourier_oversample : 1);
+}
+
 static double sinc(double x)
 {
     return x == 0 ? 1 : sin(M_PI * x) / (M_PI * x);
@@ -60,11 +65,10 @@ static double sinc(double x)
 
 double compiler_sample_transfer(const compiler_modulator *dev, int ideal, double t)
 {
-    if (ideal)
-        return sinc(t);
+    /* an ideal profile's pixels fill their sample, one per sample */
     if (compiler_pixels_per_sample(dev, ideal) == 2)
         return sinc(dev->fill * t / 2) * cos(M_PI * t / 2);
-    return sinc(dev->fill * t);
+    return sinc((ideal ? 1 : dev->fill) * t);
 }
 
 double compiler_camera_transfer(const compiler_camera *cam, int ideal, double t)
@@ -75,8 +79,7 @@ double compiler_camera_transfer(const compiler_camera *cam, int ideal, double t)
 int compiler_fourier_design(const compiler_profile *p, const double *d, size_t n, int first,
                             int last, double *out)
 {
-    const size_t M = 2 * n, R = p->fourier_oversample > 1 ? (size_t)p->fourier_oversample : 1;
-    const size_t N = R * M, c = N / 2;
+    const size_t M = 2 * n, N = compiler_fourier_samples(p, M), c = N / 2;
     const int ideal = p->ideal;
     double *vals = malloc(M * sizeof *vals);
     fftw_complex *h = fftw_alloc_complex(M), *w = fftw_alloc_complex(N);
@@ -427,8 +430,7 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
     compiler_system *s = calloc(1, sizeof *s);
     size_t *first = malloc(m->n_layers * sizeof *first);
     size_t *count = malloc(m->n_layers * sizeof *count);
-    const size_t R = p->fourier_oversample > 1 ? (size_t)p->fourier_oversample : 1;
-    double *vals = malloc(2 * R * m->n * sizeof *vals);
+    double *vals = malloc(compiler_fourier_samples(p, 2 * m->n) * sizeof *vals);
     if (!s || !first || !count || !vals) {
         rc = util_error(UTIL_ENOMEM, "out of memory");
         goto done;
@@ -438,7 +440,7 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
     s->n_in = m->n_in;
     s->n_out = m->n_out;
     s->m = M;
-    s->fm = R * M;
+    s->fm = compiler_fourier_samples(p, M);
     s->profile = *p;
     s->wavelength_m = p->wavelength_m;
     /* One sample per pixel, or per pair of pixels where double-phase needs two. */

@@ -36,6 +36,10 @@ size_t compiler_layout(size_t n, int q, size_t j, int side);
  * D_ext at frequency (k − n) mod m, D_ext,κ = d_κ (κ < n), d_{m−κ} (κ > n), 0 at κ = n. */
 void compiler_fourier_values(const double *d, size_t n, double *out);
 
+/* Samples of every Fourier plane for m-sample image planes under profile p: m for the
+ * point design (rules.fourier_oversample 0), R·m for a pixel-aware one (R >= 1). */
+size_t compiler_fourier_samples(const compiler_profile *p, size_t m);
+
 /* The normalised transform (1 at t = 0) of one sample of device dev at spatial
  * frequency t in cycles per sample: sinc(fill·t) for a pixel, sinc(fill·t/2)·cos(πt/2)
  * for the wanted (sum) term of a double-phase pair of pixels at ±¼ sample; sinc(t) for

@@ -607,13 +607,13 @@ static int rd_all(struct rd *r, compiler_system *s)
                           "'%s', expected 'acdc-system'", r->file, fmt);
     /* Version 1 ordered the double-phase pairs of negative values the other way round:
      * its device codes are not what this version shows. */
-    if (util_h5_attr_exists(r->f, "/", "version") &&
-        !util_h5_attr_i64(r->f, r->file, "/", "version", &version) && version == 1)
+    if ((rc = rd_i64(r, "/", "version", 1, 2, &version)))
+        return rc;
+    if (version == 1)
         return util_error(UTIL_EDATA, "'%s' was written by an earlier acdc-optics (system "
                           "format 1, other double-phase codes): compile it again from its "
                           "model", r->file);
-    if ((rc = rd_i64(r, "/", "version", 2, 2, &version)) ||
-        (rc = rd_i64(r, "/", "n", 1, (int64_t)1 << 28, &n)) ||
+    if ((rc = rd_i64(r, "/", "n", 1, (int64_t)1 << 28, &n)) ||
         (rc = rd_i64(r, "/", "n_in", 1, n, &n_in)) ||
         (rc = rd_i64(r, "/", "n_out", 1, n, &n_out)) ||
         (rc = rd_i64(r, "/", "m", 2 * n, 2 * n, &m)) ||
@@ -630,7 +630,7 @@ static int rd_all(struct rd *r, compiler_system *s)
     s->n_in = (size_t)n_in;
     s->n_out = (size_t)n_out;
     s->m = (size_t)m;
-    s->fm = s->m * (size_t)(s->profile.fourier_oversample > 1 ? s->profile.fourier_oversample : 1);
+    s->fm = compiler_fourier_samples(&s->profile, s->m);
     const struct {
         const char *what;
         double have;

@@ -53,6 +53,7 @@ struct sim {
                                          design), not one point per sample */
     size_t L;                         /* samples per simulated plane, M·S² */
     devmap in_map, f_map, im_map;     /* resolved pixels: input, Fourier, image */
+    double *in_val;                   /* resolved pixels: input samples of one row */
     double complex *in_px;            /* resolved pixels: input pixels of one row */
     double complex *gch;              /* resolved pixels: each chain's constant */
     double *fdiff;                    /* resolved pixels: homodyne diff, batch × L */
@@ -186,6 +187,7 @@ void sim_free(sim *m)
     devmap_free(&m->in_map);
     devmap_free(&m->f_map);
     devmap_free(&m->im_map);
+    free(m->in_val);
     free(m->in_px);
     free(m->gch);
     free(m->fdiff);
@@ -328,7 +330,8 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
         return util_error(UTIL_EUSAGE, "misalignment %g pixels is out of range",
                           o->misalign_px);
     if (o->oversample < 0 || o->oversample > 64)
-        return util_error(UTIL_EUSAGE, "oversampling %d is outside 1..64", o->oversample);
+        return util_error(UTIL_EUSAGE, "oversampling %d is not 0 (auto) or 1..64",
+                          o->oversample);
     if (!isfinite(o->phase_error_rad) || o->phase_error_rad > 10)
         return util_error(UTIL_EUSAGE, "phase error %g rad is out of range",
                           o->phase_error_rad);
@@ -399,7 +402,8 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
         if (!rc)
             rc = devmap_init(&m->im_map, s, &p->image, s->m, s->pitch_m, L, h,
                              o->misalign_px);
-        if (!rc && !(m->in_px = malloc(m->in_map.npix * sizeof *m->in_px)))
+        if (!rc && (!(m->in_px = malloc(m->in_map.npix * sizeof *m->in_px)) ||
+                    !(m->in_val = malloc(M * sizeof *m->in_val))))
             rc = util_error(UTIL_ENOMEM, "out of memory");
     }
     if (!rc)
@@ -677,17 +681,18 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
                 /* Resolved pixels: each sample's pixels (a double-phase pair on a
                  * phase-only device) spread over the sub-samples they cover. */
                 const devmap *dm = &m->in_map;
-                memset(m->in_px, 0, dm->npix * sizeof *m->in_px);
                 for (size_t j = 0; smax > 0 && j < n; j++) {
-                    double complex px[2] = {u[j] / smax, 0};
-                    if (!s->profile.ideal)
-                        compiler_realise_pixels(u[j] / smax, dev, px, NULL, NULL);
-                    for (int side = 0; side < 2; side++)
-                        for (size_t q = 0; q < dm->ppx; q++)
-                            m->in_px[compiler_layout(n, 0, j, side) * dm->ppx + q] =
-                                e0 * px[q];
+                    m->in_val[compiler_layout(n, 0, j, 0)] = u[j] / smax;
+                    m->in_val[compiler_layout(n, 0, j, 1)] = u[j] / smax;
                 }
-                devmap_apply(dm, m->in_px, e, m->L);
+                /* an all-zero input leaves the field dark, as without resolved pixels */
+                if (smax > 0) {
+                    device_pixels(dm, dev, s->profile.ideal, m->in_val, M, 0, NULL,
+                                  m->in_px);
+                    for (size_t i = 0; i < dm->npix; i++)
+                        m->in_px[i] *= e0;
+                    devmap_apply(dm, m->in_px, e, m->L);
+                }
             } else if (smax > 0)
                 for (size_t j = 0; j < n; j++) {
                     double complex t = s->profile.ideal

@@ -34,7 +34,8 @@ typedef struct sim_options {
     double photons;            /* photons per inference on the input modulator at full
                                   scale (sets the laser power); 0: the profile's power */
     double misalign_px;        /* lateral displacement of every mask (Fourier and image
-                               plane) in pixels, either sign; 0: aligned */
+                                  plane) in samples (a sample is one pixel, or a
+                                  double-phase pair), either sign; 0: aligned */
     int oversample;            /* sub-samples per sample along x in every plane; 0: auto
                                   (sim_oversample()); 1: one per sample, the point
                                   design's own model.  S >= 2 resolves
