@@ -382,6 +382,25 @@ static void test_oversampled_pixels_match_theory(void **state)
     }
     assert_true(errs[3] < 1.5e-2);
     assert_true(errs[2] < errs[1] / 3 && errs[3] < errs[2] / 3);
+    /* Free space and thin lenses sample the same planes critically at every S: the same
+     * light as the ideal lenses, to rounding. */
+    for (int S = 2; S <= 4; S += 2) {
+        sim_options o = sim_options_default();
+        o.oversample = S;
+        double *yl = optical(s, d, o, 1, 16, NULL);
+        o.propagation = SIM_PROP_FRESNEL;
+        double *yf = optical(s, d, o, 1, 16, NULL);
+        double e2 = 0, y2 = 0;
+        for (size_t i = 0; i < rows * n; i++) {
+            e2 += (yf[i] - yl[i]) * (yf[i] - yl[i]);
+            y2 += yl[i] * yl[i];
+        }
+        print_message("# S = %d: fresnel + thin lenses against ideal lenses %.2e\n", S,
+                      sqrt(e2 / y2));
+        assert_true(sqrt(e2 / y2) < 1e-9);
+        free(yl);
+        free(yf);
+    }
     free(want);
     acdc_data_free(d);
     compiler_system_free(s);
