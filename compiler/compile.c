@@ -6,6 +6,7 @@
 #include "util/error.h"
 
 #include <fftw3.h>
+#include <gsl/gsl_sf_trig.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,22 +59,17 @@ size_t compiler_fourier_samples(const compiler_profile *p, size_t m)
     return m * (size_t)(p->fourier_oversample > 1 ? p->fourier_oversample : 1);
 }
 
-static double sinc(double x)
-{
-    return x == 0 ? 1 : sin(M_PI * x) / (M_PI * x);
-}
-
 double compiler_sample_transfer(const compiler_modulator *dev, int ideal, double t)
 {
     /* an ideal profile's pixels fill their sample, one per sample */
     if (compiler_pixels_per_sample(dev, ideal) == 2)
-        return sinc(dev->fill * t / 2) * cos(M_PI * t / 2);
-    return sinc((ideal ? 1 : dev->fill) * t);
+        return gsl_sf_sinc(dev->fill * t / 2) * cos(M_PI * t / 2);
+    return gsl_sf_sinc((ideal ? 1 : dev->fill) * t);
 }
 
 double compiler_camera_transfer(const compiler_camera *cam, int ideal, double t)
 {
-    return sinc(ideal ? t : cam->fill * t);
+    return gsl_sf_sinc(ideal ? t : cam->fill * t);
 }
 
 int compiler_fourier_design(const compiler_profile *p, const double *d, size_t n, int first,

@@ -5,6 +5,7 @@
 #include <complex.h>
 #include <fftw3.h>
 #include <gsl/gsl_integration.h>
+#include <gsl/gsl_sf_trig.h>
 #include <omp.h>
 
 #include "compiler/compile.h"
@@ -304,7 +305,7 @@ struct kern {
 static double kern_f(double t, void *p)
 {
     const struct kern *k = p;
-    double sc = t == 0 ? 1 : sin(M_PI * t) / (M_PI * t);
+    double sc = gsl_sf_sinc(t);
     double ph = 2 * M_PI * t * k->s;
     return sc * sc * (k->part ? sin(ph) : cos(ph));
 }
