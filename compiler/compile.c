@@ -6,7 +6,6 @@
 #include "util/error.h"
 
 #include <fftw3.h>
-#include <gsl/gsl_sf_trig.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +36,6 @@ size_t compiler_group_for(const acdc_model *m, const compiler_profile *p, size_t
     return m->n_layers;
 }
 
-size_t compiler_layout(size_t n, int q, size_t j, int side)
-{
-    size_t m = 2 * n;
-    if (side)
-        return (n + (size_t)q + j) % m;
-    return (n - 1 + (size_t)q + m - j) % m;
-}
-
 void compiler_fourier_values(const double *d, size_t n, double *out)
 {
     size_t m = 2 * n;
@@ -59,24 +50,12 @@ size_t compiler_fourier_samples(const compiler_profile *p, size_t m)
     return m * (size_t)(p->fourier_oversample > 1 ? p->fourier_oversample : 1);
 }
 
-double compiler_sample_transfer(const compiler_modulator *dev, int ideal, double t)
-{
-    /* an ideal profile's pixels fill their sample, one per sample */
-    if (compiler_pixels_per_sample(dev, ideal) == 2)
-        return gsl_sf_sinc(dev->fill * t / 2) * cos(M_PI * t / 2);
-    return gsl_sf_sinc((ideal ? 1 : dev->fill) * t);
-}
-
-double compiler_camera_transfer(const compiler_camera *cam, int ideal, double t)
-{
-    return gsl_sf_sinc(ideal ? t : cam->fill * t);
-}
-
 int compiler_fourier_design(const compiler_profile *p, const double *d, size_t n, int first,
                             int last, double *out)
 {
     const size_t M = 2 * n, N = compiler_fourier_samples(p, M), c = N / 2;
-    const int ideal = p->ideal;
+    compiler_profile e;
+    compiler_profile_effective(p, &e);
     double *vals = malloc(M * sizeof *vals);
     fftw_complex *h = fftw_alloc_complex(M), *w = fftw_alloc_complex(N);
     int rc = UTIL_OK;
@@ -104,16 +83,14 @@ int compiler_fourier_design(const compiler_profile *p, const double *d, size_t n
             long s = (long)q - (long)c;
             size_t sm = (size_t)(((s % (long)M) + (long)M) % (long)M);
             double hs = creal(h[sm]) * (s % 2 ? -1.0 : 1.0) / (double)M;
-            double target = hs / compiler_sample_transfer(&p->fourier, ideal,
-                                                          (double)s / (double)N);
+            double target = hs / optics_modulator_transfer(&e.fourier, (double)s / (double)N);
             w[q] = q % 2 ? -target : target;
         }
         fftw_execute(pw);
         for (size_t k = 0; k < N; k++) {
             double t = ((double)k - (double)c) / (double)N;
-            double A = (first ? compiler_sample_transfer(&p->input, ideal, t)
-                              : compiler_sample_transfer(&p->image, ideal, t)) *
-                       (last ? compiler_camera_transfer(&p->camera, ideal, t) : 1.0);
+            double A = optics_modulator_transfer(first ? &e.input : &e.image, t) *
+                       (last ? optics_camera_transfer(&e.camera, t) : 1.0);
             double W = creal(w[k]) * ((c + k) % 2 ? -1.0 : 1.0);
             out[k] = W / A;
         }
@@ -161,105 +138,17 @@ int compiler_fold_biases(const acdc_model *m, size_t first, size_t count, double
     return UTIL_OK;
 }
 
-static double wrap_2pi(double phi)
-{
-    phi = fmod(phi, 2 * M_PI);
-    return phi < 0 ? phi + 2 * M_PI : phi;
-}
-
-/* Level index of x in [0, 1] on 2^bits levels, and back. */
-static int32_t amp_code(double a, int bits)
-{
-    double L = ldexp(1.0, bits) - 1;
-    return (int32_t)lround(fmin(fmax(a, 0.0), 1.0) * L);
-}
-
-static int32_t phase_code(double phi, int bits)
-{
-    double L = ldexp(1.0, bits);
-    return (int32_t)((long)lround(wrap_2pi(phi) / (2 * M_PI) * L) % (long)L);
-}
-
-int compiler_realise_pixels(double t, const compiler_modulator *dev, double complex px[2],
-                            int32_t *code0, int32_t *code1)
-{
-    const int ab = dev->amplitude_bits, pb = dev->phase_bits;
-    int32_t c0 = 0, c1 = 0;
-    int count = 1;
-    switch (dev->modulation) {
-    case COMPILER_MOD_AMPLITUDE: {
-        double a = t > 0 ? t : 0;
-        c0 = ab ? amp_code(a, ab) : 0;
-        if (ab)
-            a = c0 / (ldexp(1.0, ab) - 1);
-        px[0] = a;
-        break;
-    }
-    case COMPILER_MOD_COMPLEX: {
-        double a = fabs(t), phi = t < 0 ? M_PI : 0;
-        c0 = ab ? amp_code(a, ab) : 0;
-        c1 = pb ? phase_code(phi, pb) : 0;
-        if (ab)
-            a = c0 / (ldexp(1.0, ab) - 1);
-        if (pb)
-            phi = 2 * M_PI * c1 / ldexp(1.0, pb);
-        px[0] = a * cexp(I * phi);
-        break;
-    }
-    default: {
-        /* Double-phase: A e^{iφ} = ½(e^{i(φ+θ)} + e^{i(φ−θ)}), θ = arccos A
-         * (Hsueh & Sawchuk 1978); the pair sits on two pixels side by side, ordered so
-         * that the difference term is i·sin θ whatever the sign (compile.h). */
-        double phi = t < 0 ? M_PI : 0, th = acos(fmin(fabs(t), 1.0));
-        double t1 = t < 0 ? phi - th : phi + th, t2 = t < 0 ? phi + th : phi - th;
-        c0 = pb ? phase_code(t1, pb) : 0;
-        c1 = pb ? phase_code(t2, pb) : 0;
-        if (pb) {
-            t1 = 2 * M_PI * c0 / ldexp(1.0, pb);
-            t2 = 2 * M_PI * c1 / ldexp(1.0, pb);
-        }
-        px[0] = cexp(I * t1);
-        px[1] = cexp(I * t2);
-        count = 2;
-        break;
-    }
-    }
-    if (code0)
-        *code0 = c0;
-    if (code1)
-        *code1 = c1;
-    return count;
-}
-
-double complex compiler_realise_value(double t, const compiler_modulator *dev,
-                                      int32_t *code0, int32_t *code1)
-{
-    double complex px[2];
-    return compiler_realise_pixels(t, dev, px, code0, code1) == 2 ? 0.5 * (px[0] + px[1])
-                                                                  : px[0];
-}
-
-int compiler_pixels_per_sample(const compiler_modulator *dev, int ideal)
-{
-    return !ideal && dev->modulation == COMPILER_MOD_PHASE ? 2 : 1;
-}
-
-double compiler_sample_pitch(const compiler_modulator *dev, int ideal)
-{
-    return compiler_pixels_per_sample(dev, ideal) * dev->pitch_m;
-}
-
-int compiler_realise(compiler_mask *mask, const compiler_modulator *dev, int ideal,
+int compiler_realise(compiler_mask *mask, const optics_modulator *dev, int ideal,
                      const char *what)
 {
     const size_t m = mask->m;
     mask->realised = malloc(m * sizeof *mask->realised);
-    mask->ncodes = ideal ? 0 : dev->modulation == COMPILER_MOD_AMPLITUDE ? 1 : 2;
+    mask->ncodes = ideal ? 0 : optics_modulator_codes(dev);
     mask->codes = malloc((m * (size_t)mask->ncodes + 1) * sizeof *mask->codes);
     if (!mask->realised || !mask->codes)
         return util_error(UTIL_ENOMEM, "out of memory for %s", what);
-    if (dev->modulation != COMPILER_MOD_COMPLEX && dev->modulation != COMPILER_MOD_PHASE &&
-        dev->modulation != COMPILER_MOD_AMPLITUDE)
+    if (dev->modulation != OPTICS_MOD_COMPLEX && dev->modulation != OPTICS_MOD_PHASE &&
+        dev->modulation != OPTICS_MOD_AMPLITUDE)
         return util_error(UTIL_EDATA, "%s: device '%s' has an unknown modulation", what,
                           dev->name);
     for (size_t k = 0; k < m; k++) {
@@ -268,7 +157,7 @@ int compiler_realise(compiler_mask *mask, const compiler_modulator *dev, int ide
             mask->realised[k] = t;
             continue;
         }
-        if (dev->modulation == COMPILER_MOD_AMPLITUDE && t < 0) {
+        if (dev->modulation == OPTICS_MOD_AMPLITUDE && t < 0) {
             size_t neg = 0;
             for (size_t i = 0; i < m; i++)
                 neg += mask->ideal[i] < 0;
@@ -276,11 +165,10 @@ int compiler_realise(compiler_mask *mask, const compiler_modulator *dev, int ide
                               "negative values (%zu of %zu samples are negative); use "
                               "a complex or phase device", what, dev->name, neg, m);
         }
-        int32_t c0, c1;
-        mask->realised[k] = compiler_realise_value(t, dev, &c0, &c1);
-        mask->codes[(size_t)mask->ncodes * k] = c0;
-        if (mask->ncodes == 2)
-            mask->codes[2 * k + 1] = c1;
+        int32_t c[2];
+        mask->realised[k] = optics_modulator_value(dev, t, c);
+        for (int q = 0; q < mask->ncodes; q++)
+            mask->codes[(size_t)mask->ncodes * k + (size_t)q] = c[q];
     }
     return UTIL_OK;
 }
@@ -310,11 +198,6 @@ int compiler_measure_4f(const compiler_system *s, double complex *g)
     return rc;
 }
 
-static size_t device_pixels_needed(const compiler_modulator *dev, size_t m, int ideal)
-{
-    return (size_t)compiler_pixels_per_sample(dev, ideal) * m;
-}
-
 static void warn(compiler_system *s, const char *msg)
 {
     size_t len = strlen(s->warnings);
@@ -324,20 +207,22 @@ static void warn(compiler_system *s, const char *msg)
 int compiler_check_rules(compiler_system *s)
 {
     const compiler_profile *p = &s->profile;
+    compiler_profile e;
+    compiler_profile_effective(p, &e);
     const struct {
         const char *role;
-        const compiler_modulator *dev;
+        const optics_modulator *dev;
         size_t samples;
-    } mods[] = {{"input modulator", &p->input, s->m},
-                {"Fourier-plane mask", &p->fourier, s->fm},
-                {"image-plane mask", &p->image, s->m}};
+    } mods[] = {{"input modulator", &e.input, s->m},
+                {"Fourier-plane mask", &e.fourier, s->fm},
+                {"image-plane mask", &e.image, s->m}};
     int used_image = 0;
     for (size_t c = 0; c < s->n_chains; c++)
         used_image |= s->chains[c].count > 1;
     for (int i = 0; i < 3; i++) {
         if (i == 2 && !used_image)
             continue;
-        size_t need = device_pixels_needed(mods[i].dev, mods[i].samples, p->ideal);
+        size_t need = (size_t)optics_modulator_pixels_per_sample(mods[i].dev) * mods[i].samples;
         if (need > mods[i].dev->pixels)
             return util_error(UTIL_EDATA, "%s '%s' has %zu pixels; the system needs %zu "
                               "(%zu samples%s)", mods[i].role, mods[i].dev->name,
@@ -345,7 +230,7 @@ int compiler_check_rules(compiler_system *s)
                               need > mods[i].samples ? ", two sub-pixels each for double-phase"
                                                      : "");
     }
-    if (!p->ideal && p->input.modulation == COMPILER_MOD_AMPLITUDE)
+    if (!p->ideal && p->input.modulation == OPTICS_MOD_AMPLITUDE)
         return util_error(UTIL_EDATA, "input modulator '%s' is amplitude-only and cannot "
                           "encode signed inputs; use a complex or phase device",
                           p->input.name);
@@ -368,7 +253,7 @@ int compiler_check_rules(compiler_system *s)
                               s->chains[c].first + s->chains[c].count - 1,
                               s->chains[c].length_m, p->max_length_m);
     char msg[256];
-    double image_pitch = compiler_sample_pitch(&p->image, p->ideal);
+    double image_pitch = optics_modulator_sample_pitch(&e.image);
     if (used_image && fabs(image_pitch - s->pitch_m) > 1e-9 * s->pitch_m) {
         snprintf(msg, sizeof msg, "image-plane mask sample pitch %.4g um differs from the "
                  "input's %.4g um", 1e6 * image_pitch, 1e6 * s->pitch_m);
@@ -440,8 +325,10 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
     s->profile = *p;
     s->wavelength_m = p->wavelength_m;
     /* One sample per pixel, or per pair of pixels where double-phase needs two. */
-    s->pitch_m = compiler_sample_pitch(&p->input, p->ideal);
-    s->fourier_pitch_m = compiler_sample_pitch(&p->fourier, p->ideal);
+    compiler_profile e;
+    compiler_profile_effective(p, &e);
+    s->pitch_m = optics_modulator_sample_pitch(&e.input);
+    s->fourier_pitch_m = optics_modulator_sample_pitch(&e.fourier);
     /* The frequency step λf/(MΔx) is R Fourier samples (R = 1 for point samples). */
     s->focal_m = (double)s->fm * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
     s->aperture_m = fmax((double)M * s->pitch_m, (double)s->fm * s->fourier_pitch_m);

@@ -28,10 +28,6 @@ size_t compiler_group(const acdc_model *m, size_t *first, size_t *count);
 size_t compiler_group_for(const acdc_model *m, const compiler_profile *p, size_t *first,
                           size_t *count);
 
-/* Layout: the sample of an m = 2n plane that carries component j on its left (side 0)
- * or right (side 1) copy, for layout parity q (see system.h). */
-size_t compiler_layout(size_t n, int q, size_t j, int side);
-
 /* The Fourier-plane mask of d (length n) on m = 2n centred samples, real: sample k holds
  * D_ext at frequency (k − n) mod m, D_ext,κ = d_κ (κ < n), d_{m−κ} (κ > n), 0 at κ = n. */
 void compiler_fourier_values(const double *d, size_t n, double *out);
@@ -39,15 +35,6 @@ void compiler_fourier_values(const double *d, size_t n, double *out);
 /* Samples of every Fourier plane for m-sample image planes under profile p: m for the
  * point design (rules.fourier_oversample 0), R·m for a pixel-aware one (R >= 1). */
 size_t compiler_fourier_samples(const compiler_profile *p, size_t m);
-
-/* The normalised transform (1 at t = 0) of one sample of device dev at spatial
- * frequency t in cycles per sample: sinc(fill·t) for a pixel, sinc(fill·t/2)·cos(πt/2)
- * for the wanted (sum) term of a double-phase pair of pixels at ±¼ sample; sinc(t) for
- * an ideal profile (pixels of fill 1).  sinc(x) = sin(πx)/(πx). */
-double compiler_sample_transfer(const compiler_modulator *dev, int ideal, double t);
-
-/* The same for a camera pixel (one sample through the relay): sinc(fill·t). */
-double compiler_camera_transfer(const compiler_camera *cam, int ideal, double t);
 
 /* Pixel-aware Fourier mask (profile rules.fourier_oversample = R >= 1): fm = R·2n real
  * values on Fourier samples of 1/(R·2n) cycles per sample each, such that a stage with
@@ -71,36 +58,14 @@ int compiler_fourier_design(const compiler_profile *p, const double *d, size_t n
  * UTIL_ENOMEM. */
 int compiler_fold_biases(const acdc_model *m, size_t first, size_t count, double *bias);
 
-/* Quantisation: realises ideal transmittances (m values in [−1, 1]) on modulator dev:
- * complex (amplitude and phase levels), amplitude (levels; negative values refused),
- * phase (double-phase pairs θ = φ ± arccos|t|).  ideal != 0 keeps them exact.  what
+/* Quantisation: realises ideal transmittances (m values in [−1, 1]) on modulator dev
+ * (optics_modulator_value(): complex, amplitude -- negative values refused here --, or
+ * phase with double-phase pairs), keeping the device codes.  ideal != 0 keeps them
+ * exact, without codes.  what
  * names the mask in messages.  Fills mask (whose ideal[] and m must be set) and
  * allocates realised and codes.  Errors: UTIL_EDATA (a value the device cannot show). */
-int compiler_realise(compiler_mask *mask, const compiler_modulator *dev, int ideal,
+int compiler_realise(compiler_mask *mask, const optics_modulator *dev, int ideal,
                      const char *what);
-
-/* One value t in [−1, 1] as the pixels of modulator dev show it: px receives the
- * transmittance of each pixel and the count is returned — 1, or 2 for a phase-only
- * device's double-phase pair: left pixel θ1 = φ + s·arccos|t|, right θ2 = φ − s·arccos|t|,
- * s = sign(t) (+1 for t = 0), so that the pair's difference term ½(e^{iθ1} − e^{iθ2}) =
- * i·sqrt(1 − t²) never changes sign with the data: it stays near zero spatial frequency,
- * where a pair's own transform weights it by sin(πu/2) ≈ 0 (u in cycles per sample),
- * instead of leaking into the band wherever the data change sign (compiler/README.md).
- * Quantised to the device's levels; codes as compiler_realise_value(). */
-int compiler_realise_pixels(double t, const compiler_modulator *dev, double complex px[2],
-                            int32_t *code0, int32_t *code1);
-
-/* One value t in [−1, 1] as modulator dev shows it (quantised; double-phase for phase
- * devices, a negative value shown as 0 on an amplitude device), with its device codes
- * (code1 unused for amplitude devices; either pointer may be NULL). */
-double complex compiler_realise_value(double t, const compiler_modulator *dev,
-                                      int32_t *code0, int32_t *code1);
-
-/* Device pixels per sample: 2 for a phase-only device (double-phase pairs, two pixels
- * side by side along x), else 1; always 1 for an ideal profile.  The sample pitch of a
- * plane is that many device pixel pitches. */
-int compiler_pixels_per_sample(const compiler_modulator *dev, int ideal);
-double compiler_sample_pitch(const compiler_modulator *dev, int ideal);
 
 /* Gain bookkeeping: measures the 4f constant g (output on the axis for a unit impulse on
  * the axis, unit mask) with the optics library's ideal lenses for system s's sampling. */

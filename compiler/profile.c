@@ -60,22 +60,22 @@ static const struct laser_device lasers[] = {
 
 struct modulator_device {
     const char *key;
-    compiler_modulator m;
+    optics_modulator m;
 };
 
 static const struct modulator_device modulators[] = {
     /* no pixels to speak of: continuous complex transmittance, pitch only sets scale */
-    {"ideal", {"ideal complex modulator", COMPILER_MOD_COMPLEX, UM(8), 1, 4096, 0, 0, 0}},
+    {"ideal", {"ideal complex modulator", OPTICS_MOD_COMPLEX, UM(8), 1, 4096, 0, 0, 0}},
     /* 4K reflective LCoS phase SLM (Holoeye GAEA-2 / Santec SLM-300 class): 3.74 um
      * pitch, ~90 % fill, 4160 x 2464 pixels, 8-bit drive over 2 pi, phase flicker of
      * order 1 % of 2 pi (~0.03 rad rms).  4K rather than 1080p because double-phase
      * encoding needs 2 x 2n = 3136 pixels for n = 784 (Fashion-MNIST). */
     {"lcos-phase8",
-     {"4K LCoS phase SLM, 8 bit", COMPILER_MOD_PHASE, UM(3.74), 0.9, 4160, 0, 8, 0.03}},
+     {"4K LCoS phase SLM, 8 bit", OPTICS_MOD_PHASE, UM(3.74), 0.9, 4160, 0, 8, 0.03}},
     /* DLP6500-class DMD: 7.56 um micromirrors, ~92 % fill, 1920 x 1080; binary mirrors,
      * 8-bit grey by pulse-width modulation integrated over the camera exposure */
     {"dmd-amplitude8",
-     {"DMD amplitude modulator, 8 bit PWM", COMPILER_MOD_AMPLITUDE, UM(7.56), 0.92, 1920, 8,
+     {"DMD amplitude modulator, 8 bit PWM", OPTICS_MOD_AMPLITUDE, UM(7.56), 0.92, 1920, 8,
       0, 0}},
     /* fabricated 16-level (4-bit) phase element in fused silica, e-beam or multi-mask
      * photolithography: 4 um pixels, fill 1, etch-depth errors of ~10 nm give
@@ -83,22 +83,22 @@ static const struct modulator_device modulators[] = {
      * lens NA = lambda / (2 pitch) ~ 0.08 inside the 0.1 paraxial rule; 4096 pixels are
      * 16.4 mm, inside a 1-inch substrate. */
     {"doe-phase4",
-     {"fabricated 16-level phase DOE", COMPILER_MOD_PHASE, UM(4), 1, 4096, 0, 4, 0.05}},
+     {"fabricated 16-level phase DOE", OPTICS_MOD_PHASE, UM(4), 1, 4096, 0, 4, 0.05}},
 };
 
 struct camera_device {
     const char *key;
-    compiler_camera c;
+    optics_camera c;
 };
 
 static const struct camera_device cameras[] = {
     /* ideal: unit QE, no noise, no ADC; the full well only bounds the scale */
-    {"ideal", {"ideal detector", UM(8), 1, 4096, 1, 1e9, 0, 0, 0, MS(1)}},
+    {"ideal", {"ideal detector", UM(8), 1, 4096, 1, 1e9, 0, 0, 0, MS(1), 0, 0, 0}},
     /* scientific CMOS (Hamamatsu ORCA-Flash4.0 / Andor Zyla 4.2 class): 6.5 um pixels
      * with microlenses, 2048 x 2048, peak QE ~0.8 (0.82 near 560 nm, ~0.7 at 633 nm),
      * full well ~30000 e-, read noise ~1.5 e- rms (median), dark current ~0.5 e-/s/px
      * for an air-cooled sensor (0.06 at -30 C), 16-bit output, 100 us exposure */
-    {"scmos", {"sCMOS camera, 16 bit", UM(6.5), 1, 2048, 0.8, 30000, 1.5, 0.5, 16, US(100)}},
+    {"scmos", {"sCMOS camera, 16 bit", UM(6.5), 1, 2048, 0.8, 30000, 1.5, 0.5, 16, US(100), 0, 0, 0}},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
@@ -138,7 +138,7 @@ static const struct laser_device *find_laser(const char *k)
     return NULL;
 }
 
-static const compiler_modulator *find_modulator(const char *k)
+static const optics_modulator *find_modulator(const char *k)
 {
     for (size_t i = 0; i < COUNT(modulators); i++)
         if (!strcmp(modulators[i].key, k))
@@ -146,12 +146,23 @@ static const compiler_modulator *find_modulator(const char *k)
     return NULL;
 }
 
-static const compiler_camera *find_camera(const char *k)
+static const optics_camera *find_camera(const char *k)
 {
     for (size_t i = 0; i < COUNT(cameras); i++)
         if (!strcmp(cameras[i].key, k))
             return &cameras[i].c;
     return NULL;
+}
+
+void compiler_profile_effective(const compiler_profile *p, compiler_profile *out)
+{
+    *out = *p;
+    if (!p->ideal)
+        return;
+    out->input = optics_modulator_ideal(&p->input);
+    out->fourier = optics_modulator_ideal(&p->fourier);
+    out->image = optics_modulator_ideal(&p->image);
+    out->camera.fill = 1;
 }
 
 int compiler_profile_builtin(const char *name, compiler_profile *p)
@@ -238,10 +249,10 @@ static const struct key keys[] = {
     {"camera", "pitch", K_LENGTH, F(camera.pitch_m), 0, 1e-2, 1, 0},
     {"camera", "fill", K_PLAIN, F(camera.fill), 0, 1, 1, 0},
     {"camera", "pixels", K_COUNT, F(camera.pixels), 1, 16777216, 0, 0},
-    {"camera", "quantum_efficiency", K_PLAIN, F(camera.quantum_efficiency), 0, 1, 1, 0},
+    {"camera", "quantum_efficiency", K_PLAIN, F(camera.qe), 0, 1, 1, 0},
     {"camera", "full_well", K_ELECTRONS, F(camera.full_well_e), 0, 1e12, 1, 0},
     {"camera", "read_noise", K_ELECTRONS, F(camera.read_noise_e), 0, 1e6, 0, 0},
-    {"camera", "dark_current", K_RATE, F(camera.dark_current_e_per_s), 0, 1e9, 0, 0},
+    {"camera", "dark_current", K_RATE, F(camera.dark_e_per_s), 0, 1e9, 0, 0},
     {"camera", "adc_bits", K_BITS, F(camera.adc_bits), 0, 16, 0, 0},
     {"camera", "exposure", K_TIME, F(camera.exposure_s), 0, 3600, 1, 0},
     {"rules", "max_focal", K_LENGTH, F(max_focal_m), 0, 100, 1, 0},
@@ -374,17 +385,17 @@ static int parse_value(const struct key *k, const char *s, const char *what,
             p->wavelength_m = l->wavelength_m;
             p->laser_power_w = l->power_w;
         } else if (!strcmp(k->section, "camera")) {
-            const compiler_camera *c = find_camera(s);
+            const optics_camera *c = find_camera(s);
             if (!c)
                 return util_error(UTIL_EDATA, "%s: unknown camera '%s' (known: ideal, scmos)",
                                   what, s);
             p->camera = *c;
         } else {
-            const compiler_modulator *m = find_modulator(s);
+            const optics_modulator *m = find_modulator(s);
             if (!m)
                 return util_error(UTIL_EDATA, "%s: unknown modulator '%s' (known: ideal, "
                                   "lcos-phase8, dmd-amplitude8, doe-phase4)", what, s);
-            *(compiler_modulator *)((char *)p + k->off) = *m;
+            *(optics_modulator *)((char *)p + k->off) = *m;
         }
         return UTIL_OK;
     case K_NAME: {
@@ -410,13 +421,13 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         return UTIL_OK;
     }
     case K_MODULATION: {
-        enum compiler_modulation *dst = (enum compiler_modulation *)((char *)p + k->off);
+        enum optics_modulation *dst = (enum optics_modulation *)((char *)p + k->off);
         if (!strcmp(s, "complex"))
-            *dst = COMPILER_MOD_COMPLEX;
+            *dst = OPTICS_MOD_COMPLEX;
         else if (!strcmp(s, "amplitude"))
-            *dst = COMPILER_MOD_AMPLITUDE;
+            *dst = OPTICS_MOD_AMPLITUDE;
         else if (!strcmp(s, "phase"))
-            *dst = COMPILER_MOD_PHASE;
+            *dst = OPTICS_MOD_PHASE;
         else
             return util_error(UTIL_EDATA, "%s: '%s' is not complex, amplitude or phase",
                               what, s);
@@ -557,8 +568,8 @@ int compiler_profile_check(const compiler_profile *p)
                 return util_error(UTIL_EDATA, "%s: %d is not 0 or 1", what, *(const int *)base);
             break;
         case K_MODULATION: {
-            int m = (int)*(const enum compiler_modulation *)base;
-            if (m < COMPILER_MOD_COMPLEX || m > COMPILER_MOD_PHASE)
+            int m = (int)*(const enum optics_modulation *)base;
+            if (m < OPTICS_MOD_COMPLEX || m > OPTICS_MOD_PHASE)
                 return util_error(UTIL_EDATA, "%s: %d is not a modulation", what, m);
             break;
         }
@@ -889,9 +900,9 @@ out:
 /* ---------------------------------------------------------------------------------- */
 /* compiler_profile_write_ini                                                           */
 
-static const char *modulation_name(enum compiler_modulation m)
+static const char *modulation_name(enum optics_modulation m)
 {
-    return m == COMPILER_MOD_AMPLITUDE ? "amplitude" : m == COMPILER_MOD_PHASE ? "phase"
+    return m == OPTICS_MOD_AMPLITUDE ? "amplitude" : m == OPTICS_MOD_PHASE ? "phase"
                                                                                : "complex";
 }
 
@@ -903,7 +914,7 @@ static void format_value(const compiler_profile *p, const struct key *k, char *b
     case K_NAME: snprintf(buf, n, "%s", base); break;
     case K_BOOL: snprintf(buf, n, "%s", *(const int *)base ? "yes" : "no"); break;
     case K_MODULATION:
-        snprintf(buf, n, "%s", modulation_name(*(const enum compiler_modulation *)base));
+        snprintf(buf, n, "%s", modulation_name(*(const enum optics_modulation *)base));
         break;
     case K_LENGTH:
     case K_TIME:

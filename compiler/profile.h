@@ -10,47 +10,21 @@
 
 #include <stddef.h>
 
-/* What a modulator can show in one pixel. */
-enum compiler_modulation {
-    COMPILER_MOD_COMPLEX = 0,  /* amplitude 0..1 and phase: any |t| <= 1 */
-    COMPILER_MOD_AMPLITUDE,    /* amplitude 0..1 only: t >= 0 */
-    COMPILER_MOD_PHASE         /* phase only, |t| = 1; real values by double-phase
-                                  encoding (Hsueh & Sawchuk 1978) */
-};
+#include "optics/detector.h"
+#include "optics/device.h"
 
-typedef struct compiler_modulator {
-    char name[64];                  /* e.g. "Holoeye-class 8-bit phase SLM" */
-    enum compiler_modulation modulation;
-    double pitch_m;                 /* pixel pitch, > 0 */
-    double fill;                    /* fill factor, (0, 1] */
-    size_t pixels;                  /* pixels along x available, >= 1 */
-    int amplitude_bits;             /* levels 2^bits of amplitude; 0 = continuous */
-    int phase_bits;                 /* levels 2^bits of phase over 2π; 0 = continuous */
-    double phase_error_rad;         /* rms phase error (fabrication, drive jitter), >= 0 */
-} compiler_modulator;
-
-typedef struct compiler_camera {
-    char name[64];
-    double pitch_m;                 /* pixel pitch, > 0 */
-    double fill;                    /* (0, 1] */
-    size_t pixels;                  /* along x */
-    double quantum_efficiency;      /* (0, 1] */
-    double full_well_e;             /* electrons, > 0 */
-    double read_noise_e;            /* electrons rms, >= 0 */
-    double dark_current_e_per_s;    /* electrons per second per pixel, >= 0 */
-    int adc_bits;                   /* 0 = no quantisation */
-    double exposure_s;              /* > 0 */
-} compiler_camera;
-
+/* The devices are optics/device.h's modulators and optics/detector.h's camera; a
+ * profile names them, with the laser and the design rules. */
 typedef struct compiler_profile {
     char name[64];                  /* "ideal", "slm8", ... or the file's [profile] name */
     int ideal;                      /* 1: no quantisation, no noise, no limits */
     double wavelength_m;            /* laser vacuum wavelength, > 0 */
     double laser_power_w;           /* optical power on the input modulator, > 0 */
-    compiler_modulator input;       /* encodes the input vector */
-    compiler_modulator fourier;     /* Fourier-plane masks (d) */
-    compiler_modulator image;       /* image-plane masks (a of chained layers) */
-    compiler_camera camera;
+    optics_modulator input;       /* encodes the input vector */
+    optics_modulator fourier;     /* Fourier-plane masks (d) */
+    optics_modulator image;       /* image-plane masks (a of chained layers) */
+    optics_camera camera;           /* its operating conditions (wavelength, shot_noise,
+                                       seed) are not part of a profile */
     double max_focal_m;             /* design rule: longest practical focal length */
     double max_na;                  /* design rule: paraxial validity, e.g. 0.1 */
     double max_length_m;            /* design rule: longest optical train */
@@ -58,6 +32,12 @@ typedef struct compiler_profile {
                                        R >= 1: pixel-aware design with R Fourier-plane
                                        samples per frequency step (compiler/README.md) */
 } compiler_profile;
+
+/* The profile as a design and a simulation see it: p itself, except that an ideal
+ * profile's modulators are ideal (optics_modulator_ideal(): continuous complex values,
+ * fill 1, no phase error, one pixel per sample) and its camera's pixels fill their
+ * pitch. */
+void compiler_profile_effective(const compiler_profile *p, compiler_profile *out);
 
 /* Fills *p with built-in profile `name`.  Errors: UTIL_EUSAGE listing the names. */
 int compiler_profile_builtin(const char *name, compiler_profile *p);

@@ -18,6 +18,14 @@ static void mask_free(compiler_mask *k)
     free(k->codes);
 }
 
+size_t compiler_layout(size_t n, int q, size_t j, int side)
+{
+    size_t m = 2 * n;
+    if (side)
+        return (n + (size_t)q + j) % m;
+    return (n - 1 + (size_t)q + m - j) % m;
+}
+
 void compiler_system_free(compiler_system *s)
 {
     if (!s)
@@ -45,13 +53,13 @@ void compiler_system_free(compiler_system *s)
 
 /* ---- writing ---- */
 
-static const char *mod_name(enum compiler_modulation m)
+static const char *mod_name(enum optics_modulation m)
 {
-    return m == COMPILER_MOD_COMPLEX ? "complex" : m == COMPILER_MOD_AMPLITUDE ? "amplitude"
+    return m == OPTICS_MOD_COMPLEX ? "complex" : m == OPTICS_MOD_AMPLITUDE ? "amplitude"
                                                                                 : "phase";
 }
 
-static int write_modulator(hid_t f, const char *grp, const compiler_modulator *d)
+static int write_modulator(hid_t f, const char *grp, const optics_modulator *d)
 {
     int rc;
     if ((rc = util_h5_group(f, grp)) || (rc = util_h5_set_attr_str(f, grp, "name", d->name)) ||
@@ -85,10 +93,10 @@ static int write_profile(hid_t f, const compiler_profile *p)
         (rc = util_h5_set_attr_f64(f, c, "pitch_m", p->camera.pitch_m)) ||
         (rc = util_h5_set_attr_f64(f, c, "fill", p->camera.fill)) ||
         (rc = util_h5_set_attr_i64(f, c, "pixels", (int64_t)p->camera.pixels)) ||
-        (rc = util_h5_set_attr_f64(f, c, "quantum_efficiency", p->camera.quantum_efficiency)) ||
+        (rc = util_h5_set_attr_f64(f, c, "quantum_efficiency", p->camera.qe)) ||
         (rc = util_h5_set_attr_f64(f, c, "full_well_e", p->camera.full_well_e)) ||
         (rc = util_h5_set_attr_f64(f, c, "read_noise_e", p->camera.read_noise_e)) ||
-        (rc = util_h5_set_attr_f64(f, c, "dark_current_e_per_s", p->camera.dark_current_e_per_s)) ||
+        (rc = util_h5_set_attr_f64(f, c, "dark_current_e_per_s", p->camera.dark_e_per_s)) ||
         (rc = util_h5_set_attr_i64(f, c, "adc_bits", p->camera.adc_bits)) ||
         (rc = util_h5_set_attr_f64(f, c, "exposure_s", p->camera.exposure_s)))
         return rc;
@@ -151,9 +159,11 @@ static int write_elements(hid_t f, const compiler_system *s)
         return rc;
     const double fl = s->focal_m;
     /* Device pixels: two per sample where double-phase pairs need them. */
-    const size_t ppx_in = (size_t)compiler_pixels_per_sample(&p->input, p->ideal);
-    const size_t ppx_f = (size_t)compiler_pixels_per_sample(&p->fourier, p->ideal);
-    const size_t ppx_im = (size_t)compiler_pixels_per_sample(&p->image, p->ideal);
+    compiler_profile e;
+    compiler_profile_effective(p, &e);
+    const size_t ppx_in = (size_t)optics_modulator_pixels_per_sample(&e.input);
+    const size_t ppx_f = (size_t)optics_modulator_pixels_per_sample(&e.fourier);
+    const size_t ppx_im = (size_t)optics_modulator_pixels_per_sample(&e.image);
     for (size_t c = 0; c < s->n_chains; c++) {
         const compiler_chain *ch = &s->chains[c];
         ELEMENT("input modulator", c, 0.0, 0.0, s->m * ppx_in, p->input.pitch_m,
@@ -285,7 +295,7 @@ static int rd_i64(struct rd *r, const char *obj, const char *name, int64_t lo, i
     return rc;
 }
 
-static int rd_modulator(struct rd *r, const char *g, compiler_modulator *d)
+static int rd_modulator(struct rd *r, const char *g, optics_modulator *d)
 {
     char mod[32];
     int64_t px, ab, pb;
@@ -300,11 +310,11 @@ static int rd_modulator(struct rd *r, const char *g, compiler_modulator *d)
         (rc = rd_f64(r, g, "phase_error_rad", 0, 10, &d->phase_error_rad)))
         return rc;
     if (!strcmp(mod, "complex"))
-        d->modulation = COMPILER_MOD_COMPLEX;
+        d->modulation = OPTICS_MOD_COMPLEX;
     else if (!strcmp(mod, "amplitude"))
-        d->modulation = COMPILER_MOD_AMPLITUDE;
+        d->modulation = OPTICS_MOD_AMPLITUDE;
     else if (!strcmp(mod, "phase"))
-        d->modulation = COMPILER_MOD_PHASE;
+        d->modulation = OPTICS_MOD_PHASE;
     else
         return util_error(UTIL_EDATA, "attribute 'modulation' on '%s' in '%s' is '%s', "
                           "expected complex, amplitude or phase", g, r->file, mod);
@@ -335,10 +345,10 @@ static int rd_profile(struct rd *r, compiler_profile *p)
         (rc = rd_f64(r, c, "pitch_m", 1e-9, 1, &p->camera.pitch_m)) ||
         (rc = rd_f64(r, c, "fill", 1e-6, 1, &p->camera.fill)) ||
         (rc = rd_i64(r, c, "pixels", 1, (int64_t)1 << 30, &px)) ||
-        (rc = rd_f64(r, c, "quantum_efficiency", 1e-6, 1, &p->camera.quantum_efficiency)) ||
+        (rc = rd_f64(r, c, "quantum_efficiency", 1e-6, 1, &p->camera.qe)) ||
         (rc = rd_f64(r, c, "full_well_e", 1, 1e12, &p->camera.full_well_e)) ||
         (rc = rd_f64(r, c, "read_noise_e", 0, 1e9, &p->camera.read_noise_e)) ||
-        (rc = rd_f64(r, c, "dark_current_e_per_s", 0, 1e12, &p->camera.dark_current_e_per_s)) ||
+        (rc = rd_f64(r, c, "dark_current_e_per_s", 0, 1e12, &p->camera.dark_e_per_s)) ||
         (rc = rd_i64(r, c, "adc_bits", 0, 32, &adc)) ||
         (rc = rd_f64(r, c, "exposure_s", 1e-15, 1e6, &p->camera.exposure_s)))
         return rc;
@@ -539,7 +549,7 @@ static int consistent(struct rd *r, const compiler_system *s)
         for (size_t k = 0; !rc && k < ch->count; k++) {
             const compiler_stage *st = &ch->stages[k];
             const compiler_mask *mk[2] = {&st->fourier, st->image};
-            const compiler_modulator *dev[2] = {&s->profile.fourier, &s->profile.image};
+            const optics_modulator *dev[2] = {&s->profile.fourier, &s->profile.image};
             double z = 4.0 * s->focal_m * (double)k;
             if (st->parity_in != (int)(k & 1) || fabs(st->z_m - z) > 1e-9 * (z + s->focal_m))
                 rc = util_error(UTIL_EDATA, "'%s': stage %zu of chain %zu has parity %d at z "
@@ -548,8 +558,7 @@ static int consistent(struct rd *r, const compiler_system *s)
             for (int i = 0; !rc && i < 2; i++) {
                 if (!mk[i])
                     continue;
-                int want = s->profile.ideal ? 0
-                           : dev[i]->modulation == COMPILER_MOD_AMPLITUDE ? 1 : 2;
+                int want = s->profile.ideal ? 0 : optics_modulator_codes(dev[i]);
                 if (mk[i]->ncodes != want) {
                     rc = util_error(UTIL_EDATA, "'%s': stage %zu of chain %zu: a %s mask "
                                     "has %d columns of device codes; device '%s' needs %d",
@@ -561,7 +570,7 @@ static int consistent(struct rd *r, const compiler_system *s)
                  * phase (double-phase): two phase levels */
                 for (size_t q = 0; !rc && q < mk[i]->m * (size_t)mk[i]->ncodes; q++) {
                     int col = (int)(q % (size_t)mk[i]->ncodes);
-                    int bits = dev[i]->modulation == COMPILER_MOD_PHASE ? dev[i]->phase_bits
+                    int bits = dev[i]->modulation == OPTICS_MOD_PHASE ? dev[i]->phase_bits
                                : col == 0 ? dev[i]->amplitude_bits : dev[i]->phase_bits;
                     int64_t top = (int64_t)1 << bits;
                     if (mk[i]->codes[q] < 0 || (bits > 0 && mk[i]->codes[q] >= top) ||
@@ -573,14 +582,13 @@ static int consistent(struct rd *r, const compiler_system *s)
                 }
                 /* ideal values, device codes and realised transmittance agree */
                 for (size_t q = 0; !rc && q < mk[i]->m; q++) {
-                    int32_t c0, c1;
+                    int32_t code[2] = {0, 0};
                     double complex t = s->profile.ideal
                                            ? mk[i]->ideal[q]
-                                           : compiler_realise_value(mk[i]->ideal[q], dev[i],
-                                                                    &c0, &c1);
+                                           : optics_modulator_value(dev[i], mk[i]->ideal[q], code);
                     int codes_ok = !mk[i]->ncodes ||
-                                   (mk[i]->codes[q * (size_t)mk[i]->ncodes] == c0 &&
-                                    (mk[i]->ncodes < 2 || mk[i]->codes[2 * q + 1] == c1));
+                                   (mk[i]->codes[q * (size_t)mk[i]->ncodes] == code[0] &&
+                                    (mk[i]->ncodes < 2 || mk[i]->codes[2 * q + 1] == code[1]));
                     if (cabs(t - mk[i]->realised[q]) > 1e-9 || !codes_ok)
                         rc = util_error(UTIL_EDATA, "'%s': stage %zu of chain %zu: sample %zu "
                                         "of a %s mask: its ideal value, device codes and "
@@ -631,19 +639,21 @@ static int rd_all(struct rd *r, compiler_system *s)
     s->n_out = (size_t)n_out;
     s->m = (size_t)m;
     s->fm = compiler_fourier_samples(&s->profile, s->m);
+    compiler_profile e;
+    compiler_profile_effective(&s->profile, &e);
     const struct {
         const char *what;
         double have;
-        const compiler_modulator *dev;
-    } pitches[] = {{"pitch_m", s->pitch_m, &s->profile.input},
-                   {"fourier_pitch_m", s->fourier_pitch_m, &s->profile.fourier}};
+        const optics_modulator *dev;
+    } pitches[] = {{"pitch_m", s->pitch_m, &e.input},
+                   {"fourier_pitch_m", s->fourier_pitch_m, &e.fourier}};
     for (int i = 0; i < 2; i++) {
-        double dev = compiler_sample_pitch(pitches[i].dev, s->profile.ideal);
+        double dev = optics_modulator_sample_pitch(pitches[i].dev);
         if (fabs(pitches[i].have - dev) > 1e-9 * dev)
             return util_error(UTIL_EDATA, "'%s': %s %g m is not the sample pitch of device "
                               "'%s' (%d pixel(s) of %g m)", r->file, pitches[i].what,
                               pitches[i].have, pitches[i].dev->name,
-                              compiler_pixels_per_sample(pitches[i].dev, s->profile.ideal),
+                              optics_modulator_pixels_per_sample(pitches[i].dev),
                               pitches[i].dev->pitch_m);
     }
     double want = (double)s->fm * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
@@ -764,12 +774,12 @@ int compiler_system_read(const char *path, compiler_system **out)
 
 /* ---- printing ---- */
 
-static const char *modulation_text(const compiler_modulator *d, int ideal)
+static const char *modulation_text(const optics_modulator *d, int ideal)
 {
     if (ideal)
         return "ideal (continuous)";
-    return d->modulation == COMPILER_MOD_COMPLEX ? "amplitude + phase"
-           : d->modulation == COMPILER_MOD_AMPLITUDE ? "amplitude only"
+    return d->modulation == OPTICS_MOD_COMPLEX ? "amplitude + phase"
+           : d->modulation == OPTICS_MOD_AMPLITUDE ? "amplitude only"
                                                      : "phase only (double-phase)";
 }
 
@@ -786,9 +796,11 @@ void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
     if (p->fourier_oversample > 0)
         fprintf(f, "  pixel-aware design: Fourier masks compensate the pixels' transforms, "
                 "%d Fourier samples per frequency step\n", p->fourier_oversample);
-    const size_t ppx_in = (size_t)compiler_pixels_per_sample(&p->input, p->ideal);
-    const size_t ppx_f = (size_t)compiler_pixels_per_sample(&p->fourier, p->ideal);
-    const size_t ppx_im = (size_t)compiler_pixels_per_sample(&p->image, p->ideal);
+    compiler_profile eff;
+    compiler_profile_effective(p, &eff);
+    const size_t ppx_in = (size_t)optics_modulator_pixels_per_sample(&eff.input);
+    const size_t ppx_f = (size_t)optics_modulator_pixels_per_sample(&eff.fourier);
+    const size_t ppx_im = (size_t)optics_modulator_pixels_per_sample(&eff.image);
     if (ppx_in > 1 || ppx_f > 1 || (s->n_chains < s->model->n_layers && ppx_im > 1))
         fprintf(f, "  phase-only modulators show each sample as a double-phase pair of two "
                 "pixels side by side\n");

@@ -93,6 +93,10 @@ typedef struct compiler_system {
     char warnings[2048];       /* design-rule warnings, one per line */
 } compiler_system;
 
+/* Layout: the sample of an m = 2n plane that carries component j on its left (side 0)
+ * or right (side 1) copy, for layout parity q (see system.h). */
+size_t compiler_layout(size_t n, int q, size_t j, int side);
+
 /* Frees a system; NULL is a no-op. */
 void compiler_system_free(compiler_system *s);
 

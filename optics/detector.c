@@ -5,6 +5,7 @@
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sf_trig.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,17 +67,20 @@ int optics_pixel_overlap(size_t nsamp, double dx_m, const optics_pixels *px, siz
     if (!(isfinite(dx_m) && dx_m > 0 && isfinite(offset_m) && px && isfinite(px->pitch_m) &&
           px->pitch_m > 0 && px->fill > 0 && px->fill <= 1 && nsamp > 0))
         return util_error(UTIL_EUSAGE, "bad pixel geometry or sample pitch");
-    double aw = px->fill * px->pitch_m;
-    *span = (size_t)ceil(aw / dx_m) + 2;
+    /* Positions in units of the sample pitch, relative to the axis: for pixels as wide
+     * as the samples and aligned with them every overlap is then exactly 0 or 1, and
+     * elsewhere the rounding does not grow with the distance from the axis. */
+    const double r = px->pitch_m / dx_m, aw = px->fill * r, off = offset_m / dx_m;
+    *span = (size_t)ceil(aw) + 2;
     *w = calloc(npix * *span, sizeof **w);
     if (!*w)
         return util_error(UTIL_ENOMEM, "cannot allocate pixel weights");
+    const double s = (double)(nsamp / 2);
     for (size_t i = 0; i < npix; i++) {
-        double c = optics_coord_m(i, npix, px->pitch_m) + offset_m;
+        double c = ((double)i - (double)(npix / 2)) * r + off;
         double p0 = c - aw / 2, p1 = c + aw / 2;
-        /* sample j covers [(j - s - 1/2) dx, (j - s + 1/2) dx), s = floor(nsamp/2) */
-        double s = (double)(nsamp / 2);
-        double j0 = floor(p0 / dx_m + s + 0.5), j1 = ceil(p1 / dx_m + s - 0.5);
+        /* sample j covers [j - s - 1/2, j - s + 1/2) */
+        double j0 = floor(p0 + s + 0.5), j1 = ceil(p1 + s - 0.5);
         if (j0 < 0)
             j0 = 0;
         if (j1 > (double)nsamp - 1)
@@ -87,8 +91,8 @@ int optics_pixel_overlap(size_t nsamp, double dx_m, const optics_pixels *px, siz
             continue;
         first[i] = (size_t)j0;
         for (size_t j = (size_t)j0; j <= (size_t)j1 && count[i] < *span; j++) {
-            double x = optics_coord_m(j, nsamp, dx_m);
-            (*w)[i * *span + count[i]++] = overlap(x - dx_m / 2, x + dx_m / 2, p0, p1);
+            double x = (double)j - s;
+            (*w)[i * *span + count[i]++] = overlap(x - 0.5, x + 0.5, p0, p1) * dx_m;
         }
     }
     return UTIL_OK;
@@ -182,8 +186,8 @@ static int check_camera(const optics_camera *c)
     if (!(isfinite(c->full_well_e) && c->full_well_e > 0))
         return util_error(UTIL_EUSAGE, "full well %g e is not positive and finite",
                           c->full_well_e);
-    if (c->adc_bits < 1 || c->adc_bits > 32)
-        return util_error(UTIL_EUSAGE, "ADC of %d bits is outside 1..32", c->adc_bits);
+    if (c->adc_bits < 0 || c->adc_bits > 32)
+        return util_error(UTIL_EUSAGE, "ADC of %d bits is outside 0..32", c->adc_bits);
     return UTIL_OK;
 }
 
@@ -200,6 +204,11 @@ int optics_photoelectrons(const optics_camera *c, double power_w, double *electr
     *electrons = c->qe * power_w * c->exposure_s * c->wavelength_m /
                  (OPTICS_PLANCK * OPTICS_C);
     return UTIL_OK;
+}
+
+double optics_camera_transfer(const optics_camera *c, double t)
+{
+    return gsl_sf_sinc(c->fill * t);
 }
 
 uint64_t optics_field_seed(uint64_t seed, uint64_t b)
@@ -256,7 +265,7 @@ int optics_detect(const optics_camera *c, size_t nb, size_t npix, const double *
             e = e < 0 ? 0 : e > c->full_well_e ? c->full_well_e : e;
             if (electrons)
                 electrons[k] = e;
-            if (codes) {
+            if (codes && c->adc_bits) {
                 double q = round(e * top / c->full_well_e);
                 codes[k] = (uint32_t)(q < 0 ? 0 : q > top ? top : q);
             }

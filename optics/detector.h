@@ -64,19 +64,30 @@ int optics_pixel_overlap(size_t nsamp, double dx_m, const optics_pixels *px, siz
                          double offset_m, size_t *first, size_t *count, double **w,
                          size_t *span);
 
-/* Camera parameters (SI units; electrons written e). */
+/* A camera (SI units; electrons written e): the device -- what a profile names -- and,
+ * last, the conditions it is operated in, which the user of the camera sets. */
 typedef struct optics_camera {
-    double wavelength_m;    /* for the photon energy h c / lambda */
-    double exposure_s;      /* > 0 */
+    char name[64];          /* e.g. "sCMOS camera, 16 bit" */
+    double pitch_m;         /* pixel pitch, > 0 */
+    double fill;            /* fill factor, (0, 1] */
+    size_t pixels;          /* pixels along x */
     double qe;              /* quantum efficiency, 0 < qe <= 1 */
-    double dark_e_per_s;    /* mean dark electrons per pixel per second, >= 0 */
-    double read_noise_e;    /* Gaussian read noise, electrons rms, >= 0 */
     double full_well_e;     /* saturation, electrons, > 0 */
-    int adc_bits;           /* 1..32: codes 0 .. 2^bits - 1 span 0 .. full well */
+    double read_noise_e;    /* Gaussian read noise, electrons rms, >= 0 */
+    double dark_e_per_s;    /* mean dark electrons per pixel per second, >= 0 */
+    int adc_bits;           /* 1..32: codes 0 .. 2^bits - 1 span 0 .. full well;
+                               0: no ADC (no codes are written) */
+    double exposure_s;      /* > 0 */
+    /* operating conditions */
+    double wavelength_m;    /* for the photon energy h c / lambda */
     int shot_noise;         /* 1: Poisson photo- and dark electrons (normal approximation
                                above OPTICS_POISSON_NORMAL mean electrons); 0: means */
     uint64_t seed;
 } optics_camera;
+
+/* The normalised transform (1 at t = 0) of one camera pixel at spatial frequency t in
+ * cycles per pixel: sinc(fill t). */
+double optics_camera_transfer(const optics_camera *c, double t);
 
 /* Mean photo-electrons for optical power power_w over the exposure:
  * qe * P * tau * lambda / (h c).  Errors: UTIL_EUSAGE (bad camera or power). */
@@ -85,7 +96,7 @@ int optics_photoelectrons(const optics_camera *c, double power_w, double *electr
 /* Detects nb fields of npix pixel powers each (W, >= 0): electrons (may be NULL)
  * receives the electrons after shot noise, dark current, read noise and clipping to
  * [0, full well]; codes (may be NULL) the ADC output round(e (2^bits - 1) / full well)
- * clipped to the code range.  Field b uses a generator seeded from (c->seed, b).
+ * clipped to the code range (not written when the camera has no ADC).  Field b uses a generator seeded from (c->seed, b).
  * Errors: UTIL_EUSAGE (bad camera, NULL, negative or non-finite power),
  * UTIL_ENOMEM. */
 int optics_detect(const optics_camera *c, size_t nb, size_t npix, const double *power_w,

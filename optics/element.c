@@ -1,6 +1,7 @@
 /* optics/element.c -- see element.h. */
 #include "optics/element.h"
 
+#include "optics/device.h"
 #include "optics/propagate.h"
 #include "util/error.h"
 
@@ -147,16 +148,11 @@ int optics_quantise_phase(double *phase_rad, size_t n, int bits)
         return util_error(UTIL_EUSAGE, "0 bits is outside 1..24");
     if (!phase_rad && n)
         return util_error(UTIL_EUSAGE, "phases are NULL");
-    double levels = ldexp(1, bits), step = 2 * M_PI / levels;
     for (size_t i = 0; i < n; i++)
         if (!isfinite(phase_rad[i]))
             return util_error(UTIL_EUSAGE, "phase %zu is %g, not finite", i, phase_rad[i]);
-    for (size_t i = 0; i < n; i++) {
-        double m = fmod(round(phase_rad[i] / step), levels);
-        if (m < 0)
-            m += levels;
-        phase_rad[i] = m * step;
-    }
+    for (size_t i = 0; i < n; i++)
+        phase_rad[i] = optics_phase_of_level(optics_phase_level(phase_rad[i], bits), bits);
     return UTIL_OK;
 }
 
@@ -172,9 +168,8 @@ int optics_quantise_amplitude(double *a, size_t n, int bits)
     for (size_t i = 0; i < n; i++)
         if (!(a[i] >= 0 && a[i] <= 1))
             return util_error(UTIL_EUSAGE, "amplitude %zu is %g, outside [0, 1]", i, a[i]);
-    double top = ldexp(1, bits) - 1;
     for (size_t i = 0; i < n; i++)
-        a[i] = round(a[i] * top) / top;
+        a[i] = optics_amplitude_of_level(optics_amplitude_level(a[i], bits), bits);
     return UTIL_OK;
 }
 

@@ -92,10 +92,11 @@ int optics_element_apply(optics_element *e, optics_field *f, int oversample);
 int optics_field_multiply(optics_field *f, const double complex *t);
 
 /* Quantises phases in place to 2^bits levels 2 pi m / 2^bits, m = 0 .. 2^bits - 1
- * (result in [0, 2 pi)).  Errors: UTIL_EUSAGE (bits outside 1..24, NaN). */
+ * (result in [0, 2 pi)), with optics_phase_level() (device.h).  Errors: UTIL_EUSAGE (bits outside 1..24, NaN). */
 int optics_quantise_phase(double *phase_rad, size_t n, int bits);
 
-/* Quantises amplitudes in [0, 1] in place to 2^bits levels m / (2^bits - 1).
+/* Quantises amplitudes in [0, 1] in place to 2^bits levels m / (2^bits - 1), with
+ * optics_amplitude_level() (device.h).
  * Errors: UTIL_EUSAGE (bits outside 1..24, a value outside [0, 1] or NaN). */
 int optics_quantise_amplitude(double *a, size_t n, int bits);
 

@@ -1,7 +1,12 @@
-/* sim/run.c -- see run.h. */
+/* sim/run.c -- see run.h.
+ *
+ * One path for every oversampling S: the devices are shown on the simulated samples
+ * through optics/device.h's maps (at S = 1 each device sample is one point, the
+ * compiler's own model; from S = 2 the pixels are resolved), light goes through the
+ * 4f stages, and the camera integrates both homodyne ports over its pixels. */
 #include "sim/run.h"
-#include "compiler/compile.h"
 #include "optics/detector.h"
+#include "optics/device.h"
 #include "optics/element.h"
 #include "optics/field.h"
 #include "optics/propagate.h"
@@ -9,54 +14,42 @@
 #include "util/mem.h"
 
 #include <fftw3.h>
-#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A modulator's pixels spread over the simulated samples (resolved pixels): pixel
- * i covers samples first[i] .. first[i] + count[i] − 1, weights w[i·span + q] being the
- * fraction of each sample it covers with its active area (optics_pixel_overlap()). */
-typedef struct devmap {
-    size_t npix, ppx, span;
-    size_t *first, *count;
-    double *w;
-} devmap;
-
 struct sim {
     const compiler_system *s;
+    compiler_profile dev;             /* the profile as the simulation sees it
+                                         (compiler_profile_effective()) */
     sim_options o;
     size_t batch;
     int noise;
+    int os;                           /* oversampling S: sub-samples per sample */
+    size_t L;                         /* samples per simulated plane, fm·S² */
     optics_grid grid;
     optics_lens_plan *l1, *l2;        /* ideal lenses */
     optics_prop *free_f;              /* fresnel/asm: free space over f */
     double complex *lens_t;           /* fresnel/asm: thin-lens transmittance */
-    double complex **fourier, **image;/* per stage (flattened over chains): masks with
-                                         the device's phase errors */
+    optics_devmap *in_map, *f_map, *im_map;  /* the devices on the simulated samples */
+    double complex **fourier, **image;/* per stage (flattened over chains): the masks as
+                                         the devices show them, phase errors included */
+    double complex *gch;              /* each chain's constant, calibrated */
     optics_field *field, *ref;
-    optics_camera cam;
-    optics_pixels px;
-    double *plus, *minus, *pp, *pm, *ep, *em;
-    double *diff;
-    double *v, *u, *scale;
+    optics_camera cam;                /* the profile's camera, operated at o's seed */
+    optics_pixels px;                 /* its pixels as seen from the image plane */
+    double *plus, *minus;             /* homodyne ports (noise) or difference: batch × L */
+    double *pp, *pm, *ep, *em;        /* per camera pixel: powers, electrons */
+    double *diff;                     /* the difference on the image samples, batch × M */
     uint32_t *codes;                  /* ADC codes of one port of one row */
-    int adc;                          /* the camera digitises (profile adc_bits > 0) */
-    double power_w;                   /* laser power in use (noise model) */
-    double complex g4f;               /* the simulated 4f's constant, calibrated */
+    double *v, *u, *scale;            /* electronics: batch × n, batch × n, batch */
+    double *in_val;                   /* input modulator: its M sample values */
+    double complex *in_work;          /* input modulator: its pixels */
+    double power_w;                   /* laser power in use */
     size_t saturated;                 /* rows whose exposure was shortened */
     size_t keep_rows;                 /* sim_keep_planes() */
     double complex *keep;
-    int os;                           /* oversampling S: sub-samples per sample */
-    int fine;                         /* devices as pixels (S >= 2 or a pixel-aware
-                                         design), not one point per sample */
-    size_t L;                         /* samples per simulated plane, M·S² */
-    devmap in_map, f_map, im_map;     /* resolved pixels: input, Fourier, image */
-    double *in_val;                   /* resolved pixels: input samples of one row */
-    double complex *in_px;            /* resolved pixels: input pixels of one row */
-    double complex *gch;              /* resolved pixels: each chain's constant */
-    double *fdiff;                    /* resolved pixels: homodyne diff, batch × L */
 };
 
 sim_options sim_options_default(void)
@@ -72,86 +65,6 @@ static size_t n_stages(const compiler_system *s)
     for (size_t c = 0; c < s->n_chains; c++)
         k += s->chains[c].count;
     return k;
-}
-
-static void devmap_free(devmap *d)
-{
-    free(d->first);
-    free(d->count);
-    free(d->w);
-    memset(d, 0, sizeof *d);
-}
-
-/* The pixels of device dev (one sample = ppx pixels side by side, a double-phase pair
- * centred on its sample) over L simulated samples at pitch h, displaced by shift
- * samples.  Dead space and the surround of the device are opaque. */
-static int devmap_init(devmap *d, const compiler_system *s, const compiler_modulator *dev,
-                       size_t samples, double sample_pitch, size_t L, double h, double shift)
-{
-    const int ideal = s->profile.ideal;
-    d->ppx = (size_t)compiler_pixels_per_sample(dev, ideal);
-    d->npix = d->ppx * samples;
-    const double pp = sample_pitch / (double)d->ppx;
-    optics_pixels px = {.npx = d->npix, .npy = 1, .pitch_m = pp,
-                        .fill = ideal ? 1.0 : dev->fill};
-    d->first = malloc(d->npix * sizeof *d->first);
-    d->count = malloc(d->npix * sizeof *d->count);
-    if (!d->first || !d->count)
-        return util_error(UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
-    /* optics_pixel_overlap() centres pixel ppx·j on sample j; a pair is centred on it. */
-    double off = -(double)(d->ppx - 1) * pp / 2 + shift * sample_pitch;
-    int rc = optics_pixel_overlap(L, h, &px, d->npix, off, d->first, d->count, &d->w,
-                                  &d->span);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < d->npix * d->span; i++)
-        d->w[i] /= h;
-    return UTIL_OK;
-}
-
-/* out (L samples) = the device showing pixel transmittances px. */
-static void devmap_apply(const devmap *d, const double complex *px, double complex *out,
-                         size_t L)
-{
-    memset(out, 0, L * sizeof *out);
-    for (size_t i = 0; i < d->npix; i++)
-        for (size_t q = 0; q < d->count[i]; q++)
-            out[d->first[i] + q] += d->w[i * d->span + q] * px[i];
-}
-
-/* The pixels (d->ppx per sample) that device dev shows for sample values t[0..m):
- * ideal values as they are, else realised with the device's levels (a double-phase
- * pair on a phase-only device), each pixel then with a fixed random phase error. */
-static void device_pixels(const devmap *d, const compiler_modulator *dev, int ideal,
-                          const double *t, size_t m, double sigma, gsl_rng *r,
-                          double complex *px)
-{
-    for (size_t j = 0; j < m; j++) {
-        double complex v[2] = {t[j], 0};
-        if (!ideal)
-            compiler_realise_pixels(t[j], dev, v, NULL, NULL);
-        for (size_t q = 0; q < d->ppx; q++)
-            px[j * d->ppx + q] = sigma > 0 && r
-                                     ? v[q] * cexp(I * gsl_ran_gaussian_ziggurat(r, sigma))
-                                     : v[q];
-    }
-}
-
-/* A mask as the device shows it on the simulated samples (resolved pixels). */
-static double complex *fine_mask(const sim *m, const devmap *d, const compiler_modulator *dev,
-                                 const double *t, double sigma, gsl_rng *r)
-{
-    double complex *px = malloc(d->npix * sizeof *px);
-    double complex *out = malloc(m->L * sizeof *out);
-    if (!px || !out) {
-        free(px);
-        free(out);
-        return NULL;
-    }
-    device_pixels(d, dev, m->s->profile.ideal, t, d->npix / d->ppx, sigma, r, px);
-    devmap_apply(d, px, out, m->L);
-    free(px);
-    return out;
 }
 
 void sim_free(sim *m)
@@ -171,6 +84,10 @@ void sim_free(sim *m)
     optics_lens_plan_free(m->l2);
     optics_prop_free(m->free_f);
     free(m->lens_t);
+    optics_devmap_free(m->in_map);
+    optics_devmap_free(m->f_map);
+    optics_devmap_free(m->im_map);
+    free(m->gch);
     optics_field_free(m->field);
     optics_field_free(m->ref);
     free(m->plus);
@@ -179,107 +96,99 @@ void sim_free(sim *m)
     free(m->pm);
     free(m->ep);
     free(m->em);
-    free(m->codes);
     free(m->diff);
+    free(m->codes);
     free(m->v);
     free(m->u);
     free(m->scale);
-    devmap_free(&m->in_map);
-    devmap_free(&m->f_map);
-    devmap_free(&m->im_map);
     free(m->in_val);
-    free(m->in_px);
-    free(m->gch);
-    free(m->fdiff);
+    free(m->in_work);
     free(m);
 }
 
-/* A mask displaced laterally by delta pixels, t'(x) = t(x − delta).  Each field sample
- * covers one pixel's width, so a sample sees the area-weighted mix of the two pixels it
- * now overlaps (exact for a fill factor of 1); light falls on opaque surround where the
- * device has moved away. */
-static int displace(double complex *t, size_t m, double delta)
+/* A mask as device map d shows it (ideal values t), with phase errors of rms sigma
+ * drawn from r: a new array of L samples, or NULL when out of memory. */
+static double complex *show_mask(const sim *m, const optics_devmap *d, const double *t,
+                                 double sigma, gsl_rng *r)
 {
-    if (delta == 0)
-        return UTIL_OK;
-    double fl = floor(delta), w = delta - fl;
-    long sh = (long)fl;
-    double complex *c = malloc(m * sizeof *c);
-    if (!c)
-        return util_error(UTIL_ENOMEM, "out of memory");
-    memcpy(c, t, m * sizeof *c);
-    for (size_t k = 0; k < m; k++) {
-        long i0 = (long)k - sh, i1 = i0 - 1;
-        double complex a = i0 >= 0 && i0 < (long)m ? c[i0] : 0;
-        double complex b = i1 >= 0 && i1 < (long)m ? c[i1] : 0;
-        t[k] = (1 - w) * a + w * b;
-    }
-    free(c);
-    return UTIL_OK;
-}
-
-/* A copy of a realised mask with a fixed random phase error per pixel. */
-static double complex *with_errors(const compiler_mask *k, double sigma, gsl_rng *r)
-{
-    double complex *t = malloc(k->m * sizeof *t);
-    if (!t)
+    double complex *work = malloc(optics_devmap_pixels(d) * sizeof *work);
+    double complex *out = malloc(m->L * sizeof *out);
+    if (!work || !out) {
+        free(work);
+        free(out);
         return NULL;
-    for (size_t i = 0; i < k->m; i++)
-        t[i] = sigma > 0 ? k->realised[i] * cexp(I * gsl_ran_gaussian_ziggurat(r, sigma))
-                         : k->realised[i];
-    return t;
+    }
+    optics_devmap_show(d, t, sigma, r, 1, work, out);
+    free(work);
+    return out;
 }
 
-static int free_space_4f(sim *m, const double complex *mask);
+/* Stores the current field of the kept rows as plane `plane`. */
+static void keep(sim *m, size_t batch, size_t first, size_t plane)
+{
+    const size_t L = m->L, P = sim_plane_count(m->s);
+    for (size_t b = 0; b < batch && first + b < m->keep_rows; b++)
+        memcpy(m->keep + ((first + b) * P + plane) * L, optics_field_slice(m->field, b),
+               L * sizeof(double complex));
+}
 
-/* Calibration, as in the lab: a point source on the axis through one 4f stage with a
- * clear mask; the constant on the axis of the image sets the homodyne reference's phase
- * and the electronics' gain for the propagation model in use. */
+/* Half a 4f stage: the field in a lens's front focal plane to its back focal plane
+ * (lens plan l for ideal lenses; free space f, thin lens, free space f otherwise). */
+static int lens_pass(sim *m, const optics_lens_plan *l)
+{
+    int rc;
+    if (m->l1)
+        return optics_lens_forward(l, m->field, m->field);
+    if ((rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
+        (rc = optics_field_multiply(m->field, m->lens_t)))
+        return rc;
+    return optics_prop_apply(m->free_f, m->field, m->field);
+}
+
+/* One 4f stage with Fourier mask `mask`; the Fourier plane is stored as plane *plane
+ * (then counted) when kept_plane is not NULL.  Without planes to keep, ideal lenses run
+ * the stage as one fused pass (optics_4f_apply(), the same light in fewer sweeps). */
+static int stage_4f(sim *m, const double complex *mask, size_t batch, size_t first,
+                    size_t *kept_plane)
+{
+    int rc;
+    if (!kept_plane && m->l1)
+        return optics_4f_apply(m->l1, mask, m->l2, m->field, m->field);
+    if ((rc = lens_pass(m, m->l1)) || (rc = optics_field_multiply(m->field, mask)))
+        return rc;
+    if (kept_plane)
+        keep(m, batch, first, (*kept_plane)++);
+    return lens_pass(m, m->l2);
+}
+
+/* Calibration, as in the lab: every device shows a clear 1, a flat input of unit
+ * amplitude goes through each chain, and the field averaged over the camera pixel on
+ * the axis is the chain's constant -- the lenses' constant, and with resolved pixels
+ * the pixels' losses (fill factor, light diffracted outside the devices).  It sets the
+ * homodyne reference's phase and the electronics' gain.  The system is calibrated
+ * aligned: a misalignment (sim_options.misalign_px) happens after calibration, as a
+ * drift would. */
 static int calibrate(sim *m)
 {
-    const size_t M = m->s->m, c = optics_axis_index(M);
-    double complex *clear = malloc(M * sizeof *clear);
-    if (!clear)
-        return util_error(UTIL_ENOMEM, "out of memory");
-    for (size_t k = 0; k < M; k++)
-        clear[k] = 1;
-    size_t nb = m->field->nb;
-    m->field->nb = 1;
-    optics_field_zero(m->field);
-    m->field->data[c] = 1;
-    int rc = m->l1 ? optics_4f_apply(m->l1, clear, m->l2, m->field, m->field)
-                   : free_space_4f(m, clear);
-    if (!rc)
-        m->g4f = m->field->data[c];
-    m->field->nb = nb;
-    m->field->g = m->grid;
-    free(clear);
-    if (!rc && !(cabs(m->g4f) > 0))
-        rc = util_error(UTIL_EDATA, "calibration failed: no light on the axis");
-    return rc;
-}
-
-/* Calibration with resolved pixels, as in the lab: every device shows a clear
- * 1, a flat input of unit amplitude goes through each chain, and the field averaged over
- * the camera pixel on the axis is the chain's constant, the pixels' losses (fill factor,
- * light diffracted outside the devices) included. */
-static int calibrate_chains(sim *m)
-{
     const compiler_system *s = m->s;
-    const compiler_profile *p = &s->profile;
+    const compiler_profile *p = &m->dev;
     const size_t M = s->fm > s->m ? s->fm : s->m, L = m->L;
     double *ones = malloc(M * sizeof *ones), *re = malloc(2 * L * sizeof *re);
     double complex *flat = NULL, *cf = NULL, *ci = NULL;
-    m->gch = malloc(s->n_chains * sizeof *m->gch);
+    optics_devmap *fmap = NULL, *imap = NULL;
     int rc = UTIL_OK;
     if (ones)
         for (size_t k = 0; k < M; k++)
             ones[k] = 1;
-    if (!ones || !re || !m->gch || !(flat = fine_mask(m, &m->in_map, &p->input, ones, 0, NULL)) ||
-        !(cf = fine_mask(m, &m->f_map, &p->fourier, ones, 0, NULL)) ||
-        !(ci = fine_mask(m, &m->im_map, &p->image, ones, 0, NULL)))
+    if (!ones || !re)
         rc = util_error(UTIL_ENOMEM, "out of memory");
-    /* One camera pixel, on the axis. */
+    if (!rc && !(rc = optics_devmap_alloc(&fmap, &p->fourier, s->fm, m->os, L, 0)) &&
+        !(rc = optics_devmap_alloc(&imap, &p->image, s->m, m->os, L, 0)) &&
+        (!(flat = show_mask(m, m->in_map, ones, 0, NULL)) ||
+         !(cf = show_mask(m, fmap, ones, 0, NULL)) || !(ci = show_mask(m, imap, ones, 0, NULL))))
+        rc = util_error(UTIL_ENOMEM, "out of memory");
+    optics_devmap_free(fmap);
+    optics_devmap_free(imap);
     const optics_pixels axis = {.npx = 1, .npy = 1, .pitch_m = m->px.pitch_m,
                                 .fill = m->px.fill};
     const size_t nb = m->field->nb;
@@ -291,8 +200,7 @@ static int calibrate_chains(sim *m)
             if (k > 0)
                 rc = optics_field_multiply(m->field, ci);
             if (!rc)
-                rc = m->l1 ? optics_4f_apply(m->l1, cf, m->l2, m->field, m->field)
-                           : free_space_4f(m, cf);
+                rc = stage_4f(m, cf, 1, 0, NULL);
         }
         double pr = 0, pi = 0;
         for (size_t i = 0; i < L; i++) {
@@ -318,9 +226,8 @@ static int calibrate_chains(sim *m)
     return rc;
 }
 
-int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_options *o)
+static int check_options(const compiler_system *s, size_t batch, const sim_options *o)
 {
-    *out = NULL;
     if (batch == 0)
         return util_error(UTIL_EUSAGE, "batch size must be at least 1");
     if (o->photons < 0 || !isfinite(o->photons))
@@ -340,151 +247,158 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
         return util_error(UTIL_EUSAGE, "free-space propagation keeps one grid: the Fourier "
                           "pitch %g um must equal the sample pitch %g um (use --propagation "
                           "ideal)", 1e6 * s->fourier_pitch_m, 1e6 * s->pitch_m);
-    sim *m = calloc(1, sizeof *m);
-    if (!m)
-        return util_error(UTIL_ENOMEM, "out of memory");
-    const compiler_profile *p = &s->profile;
-    const size_t M = s->m, n = s->n;
-    m->s = s;
-    m->o = *o;
-    m->batch = batch;
-    m->noise = o->noise && !p->ideal;
-    m->os = sim_oversample(s, o->oversample);
-    m->fine = m->os > 1 || p->fourier_oversample > 0;
-    m->L = sim_plane_samples(s, m->os);
-    const size_t L = m->L;
-    /* The batch's fields and detector buffers, and one mask per stage. */
-    int rc = util_mem_check((double)L * (16.0 * (double)batch * 1.5 + 40.0 * (double)batch +
-                                         32.0 * (double)n_stages(s) + 64.0),
-                            "the simulation's planes");
-    if (rc) {
-        free(m);
-        return rc;
-    }
+    return UTIL_OK;
+}
+
+/* The grid, the lenses or free space, the fields. */
+static int setup_optics(sim *m)
+{
+    const compiler_system *s = m->s;
     const double h = s->pitch_m / m->os;
-    rc = optics_grid_init(&m->grid, 1, L, 1, h, s->wavelength_m);
-    if (!rc && o->propagation == SIM_PROP_IDEAL) {
+    int rc = optics_grid_init(&m->grid, 1, m->L, 1, h, s->wavelength_m);
+    if (!rc && m->o.propagation == SIM_PROP_IDEAL) {
         rc = optics_lens_plan_alloc(&m->l1, &m->grid, s->focal_m);
         if (!rc)
             rc = optics_lens_plan_alloc(&m->l2, optics_lens_plan_output(m->l1), s->focal_m);
     } else if (!rc) {
         optics_element *lens = NULL;
         rc = optics_prop_alloc(&m->free_f, &m->grid, s->focal_m,
-                               o->propagation == SIM_PROP_FRESNEL ? OPTICS_FRESNEL_TF
-                                                                  : OPTICS_ASM_BL);
+                               m->o.propagation == SIM_PROP_FRESNEL ? OPTICS_FRESNEL_TF
+                                                                    : OPTICS_ASM_BL);
         if (!rc)
             rc = optics_thin_lens_alloc(&lens, s->focal_m, 0);
-        if (!rc && !(m->lens_t = malloc(L * sizeof *m->lens_t)))
+        if (!rc && !(m->lens_t = malloc(m->L * sizeof *m->lens_t)))
             rc = util_error(UTIL_ENOMEM, "out of memory");
         if (!rc)
             rc = optics_element_sample(lens, &m->grid, 1, m->lens_t);
         optics_element_free(lens);
     }
     if (!rc)
-        rc = optics_field_alloc(&m->field, &m->grid, batch);
+        rc = optics_field_alloc(&m->field, &m->grid, m->batch);
     if (!rc)
         rc = optics_field_alloc(&m->ref, &m->grid, 1);
+    return rc;
+}
+
+/* The devices on the simulated samples, and the masks they show with their fixed
+ * phase errors (from the seed: the same device for every trial of a seed). */
+static int setup_devices(sim *m)
+{
+    const compiler_system *s = m->s;
+    const compiler_profile *p = &m->dev;
+    const double h = s->pitch_m / m->os;
+    /* The Fourier plane's simulated pitch is the lens's: λf/(L·h) = Fourier pitch/S. */
+    const double hf = m->l1 ? optics_lens_plan_output(m->l1)->pitch_m : h;
+    if (fabs(hf * m->os - s->fourier_pitch_m) > 1e-9 * s->fourier_pitch_m)
+        return util_error(UTIL_EDATA, "the simulated Fourier pitch %g um is not the "
+                          "system's %g um / %d", 1e6 * hf, 1e6 * s->fourier_pitch_m, m->os);
+    int rc;
+    if ((rc = optics_devmap_alloc(&m->in_map, &p->input, s->m, m->os, m->L, 0)) ||
+        (rc = optics_devmap_alloc(&m->f_map, &p->fourier, s->fm, m->os, m->L,
+                                  m->o.misalign_px)) ||
+        (rc = optics_devmap_alloc(&m->im_map, &p->image, s->m, m->os, m->L,
+                                  m->o.misalign_px)))
+        return rc;
+    const size_t K = n_stages(s);
+    m->in_work = malloc(optics_devmap_pixels(m->in_map) * sizeof *m->in_work);
+    m->in_val = malloc(s->m * sizeof *m->in_val);
+    m->fourier = calloc(K, sizeof *m->fourier);
+    m->image = calloc(K, sizeof *m->image);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!m->in_work || !m->in_val || !m->fourier || !m->image || !r) {
+        gsl_rng_free(r);
+        return util_error(UTIL_ENOMEM, "out of memory");
+    }
+    gsl_rng_set(r, (unsigned long)optics_field_seed(m->o.seed, UINT64_MAX));
+    const double sf = p->ideal ? 0 : m->o.phase_error_rad >= 0 ? m->o.phase_error_rad
+                                                               : p->fourier.phase_error_rad;
+    const double si = p->ideal ? 0 : m->o.phase_error_rad >= 0 ? m->o.phase_error_rad
+                                                               : p->image.phase_error_rad;
+    size_t k = 0;
+    for (size_t c = 0; !rc && c < s->n_chains; c++)
+        for (size_t j = 0; !rc && j < s->chains[c].count; j++, k++) {
+            const compiler_stage *st = &s->chains[c].stages[j];
+            if (!(m->fourier[k] = show_mask(m, m->f_map, st->fourier.ideal, sf, r)) ||
+                (st->image && !(m->image[k] = show_mask(m, m->im_map, st->image->ideal, si, r))))
+                rc = util_error(UTIL_ENOMEM, "out of memory");
+        }
+    gsl_rng_free(r);
+    return rc;
+}
+
+/* The camera, its pixels seen from the image plane, the light level and the detection
+ * buffers. */
+static int setup_camera(sim *m)
+{
+    const compiler_system *s = m->s;
+    const compiler_profile *p = &m->dev;
+    const size_t B = m->batch, P = p->camera.pixels;
     /* Seen from the image plane through the relay, a camera pixel is one sample wide
      * (system.h); the relay conserves power. */
-    m->px = (optics_pixels){.npx = p->camera.pixels, .npy = 1, .pitch_m = s->pitch_m,
-                            .fill = p->ideal ? 1.0 : p->camera.fill};
-    if (!rc && m->fine) {
-        /* The Fourier plane's simulated pitch is the lens's: λf/(L·h) = Fourier pitch/S. */
-        const double hf = m->l1 ? optics_lens_plan_output(m->l1)->pitch_m : h;
-        if (fabs(hf * m->os - s->fourier_pitch_m) > 1e-9 * s->fourier_pitch_m)
-            rc = util_error(UTIL_EDATA, "the simulated Fourier pitch %g um is not the "
-                            "system's %g um / %d", 1e6 * hf, 1e6 * s->fourier_pitch_m, m->os);
-        if (!rc)
-            rc = devmap_init(&m->in_map, s, &p->input, s->m, s->pitch_m, L, h, 0);
-        if (!rc)
-            rc = devmap_init(&m->f_map, s, &p->fourier, s->fm, s->fourier_pitch_m, L, hf,
-                             o->misalign_px);
-        if (!rc)
-            rc = devmap_init(&m->im_map, s, &p->image, s->m, s->pitch_m, L, h,
-                             o->misalign_px);
-        if (!rc && (!(m->in_px = malloc(m->in_map.npix * sizeof *m->in_px)) ||
-                    !(m->in_val = malloc(M * sizeof *m->in_val))))
-            rc = util_error(UTIL_ENOMEM, "out of memory");
-    }
+    m->px = (optics_pixels){.npx = P, .npy = 1, .pitch_m = s->pitch_m,
+                            .fill = p->camera.fill};
+    m->cam = p->camera;
+    m->cam.wavelength_m = s->wavelength_m;
+    m->cam.shot_noise = 1;
+    m->cam.seed = m->o.seed;
+    m->power_w = p->laser_power_w;
+    if (m->o.photons > 0)
+        m->power_w = m->o.photons * OPTICS_PLANCK * OPTICS_C /
+                     (s->wavelength_m * p->camera.exposure_s);
+    m->plus = malloc(B * m->L * sizeof *m->plus);
+    m->pp = malloc(B * P * sizeof *m->pp);
+    m->diff = malloc(B * s->m * sizeof *m->diff);
+    if (!m->plus || !m->pp || !m->diff)
+        return util_error(UTIL_ENOMEM, "out of memory for the camera");
+    if (!m->noise)
+        return UTIL_OK;
+    m->minus = malloc(B * m->L * sizeof *m->minus);
+    m->pm = malloc(B * P * sizeof *m->pm);
+    m->ep = malloc(B * P * sizeof *m->ep);
+    m->em = malloc(B * P * sizeof *m->em);
+    m->codes = malloc(P * sizeof *m->codes);
+    if (!m->minus || !m->pm || !m->ep || !m->em || !m->codes)
+        return util_error(UTIL_ENOMEM, "out of memory for the camera");
+    return UTIL_OK;
+}
+
+int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_options *o)
+{
+    *out = NULL;
+    int rc = check_options(s, batch, o);
+    if (rc)
+        return rc;
+    const int os = sim_oversample(s, o->oversample);
+    const size_t L = sim_plane_samples(s, os);
+    /* The batch's fields and detector buffers, and one mask per stage. */
+    if ((rc = util_mem_check((double)L * (16.0 * (double)batch * 1.5 + 40.0 * (double)batch +
+                                          32.0 * (double)n_stages(s) + 64.0),
+                             "the simulation's planes")))
+        return rc;
+    sim *m = calloc(1, sizeof *m);
+    if (!m)
+        return util_error(UTIL_ENOMEM, "out of memory");
+    m->s = s;
+    compiler_profile_effective(&s->profile, &m->dev);
+    m->o = *o;
+    m->batch = batch;
+    m->noise = o->noise && !s->profile.ideal;
+    m->os = os;
+    m->L = L;
+    m->gch = malloc(s->n_chains * sizeof *m->gch);
+    m->v = malloc(batch * s->n * sizeof *m->v);
+    m->u = malloc(batch * s->n * sizeof *m->u);
+    m->scale = malloc(batch * sizeof *m->scale);
+    if (!m->gch || !m->v || !m->u || !m->scale)
+        rc = util_error(UTIL_ENOMEM, "out of memory for a batch of %zu", batch);
     if (!rc)
-        rc = m->fine ? calibrate_chains(m) : calibrate(m);
-    /* Masks with the device's fixed phase errors, from the seed. */
-    size_t K = n_stages(s);
-    if (!rc) {
-        m->fourier = calloc(K, sizeof *m->fourier);
-        m->image = calloc(K, sizeof *m->image);
-        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-        if (!m->fourier || !m->image || !r)
-            rc = util_error(UTIL_ENOMEM, "out of memory");
-        else
-            gsl_rng_set(r, (unsigned long)optics_field_seed(o->seed, UINT64_MAX));
-        double sf = p->ideal ? 0 : o->phase_error_rad >= 0 ? o->phase_error_rad
-                                                            : p->fourier.phase_error_rad;
-        double si = p->ideal ? 0 : o->phase_error_rad >= 0 ? o->phase_error_rad
-                                                            : p->image.phase_error_rad;
-        size_t k = 0;
-        for (size_t c = 0; !rc && c < s->n_chains; c++)
-            for (size_t j = 0; !rc && j < s->chains[c].count; j++, k++) {
-                const compiler_stage *st = &s->chains[c].stages[j];
-                if (m->fine) {
-                    /* Resolved pixels: each its own phase error; misalignment in the
-                     * device maps. */
-                    if (!(m->fourier[k] = fine_mask(m, &m->f_map, &p->fourier,
-                                                    st->fourier.ideal, sf, r)) ||
-                        (st->image && !(m->image[k] = fine_mask(m, &m->im_map, &p->image,
-                                                                st->image->ideal, si, r))))
-                        rc = util_error(UTIL_ENOMEM, "out of memory");
-                    continue;
-                }
-                if (!(m->fourier[k] = with_errors(&st->fourier, sf, r)) ||
-                    (st->image && !(m->image[k] = with_errors(st->image, si, r)))) {
-                    rc = util_error(UTIL_ENOMEM, "out of memory");
-                    break;
-                }
-                if ((rc = displace(m->fourier[k], M, o->misalign_px)) ||
-                    (m->image[k] && (rc = displace(m->image[k], M, o->misalign_px))))
-                    break;
-            }
-        gsl_rng_free(r);
-    }
-    if (!rc) {
-        m->diff = malloc(batch * M * sizeof *m->diff);
-        if (m->fine && !(m->fdiff = malloc(batch * L * sizeof *m->fdiff)))
-            rc = util_error(UTIL_ENOMEM, "out of memory for a batch of %zu", batch);
-        m->v = malloc(batch * n * sizeof *m->v);
-        m->u = malloc(batch * n * sizeof *m->u);
-        m->scale = malloc(batch * sizeof *m->scale);
-        if (!m->diff || !m->v || !m->u || !m->scale)
-            rc = util_error(UTIL_ENOMEM, "out of memory for a batch of %zu", batch);
-    }
-    if (!rc && m->noise) {
-        /* Camera: pixels centred like samples; the exposure and QE of the profile. */
-        const compiler_camera *c = &p->camera;
-        double power = p->laser_power_w;
-        if (o->photons > 0)
-            power = o->photons * OPTICS_PLANCK * OPTICS_C /
-                    (s->wavelength_m * c->exposure_s);
-        m->cam = (optics_camera){.wavelength_m = s->wavelength_m, .exposure_s = c->exposure_s,
-                                 .qe = c->quantum_efficiency, .dark_e_per_s = c->dark_current_e_per_s,
-                                 .read_noise_e = c->read_noise_e, .full_well_e = c->full_well_e,
-                                 .adc_bits = c->adc_bits ? c->adc_bits : 16,
-                                 .shot_noise = 1, .seed = o->seed};
-        m->adc = c->adc_bits > 0;
-        m->codes = malloc(c->pixels * sizeof *m->codes);
-        m->plus = malloc(batch * L * sizeof *m->plus);
-        m->minus = malloc(batch * L * sizeof *m->minus);
-        m->pp = malloc(batch * c->pixels * sizeof *m->pp);
-        m->pm = malloc(batch * c->pixels * sizeof *m->pm);
-        m->ep = malloc(batch * c->pixels * sizeof *m->ep);
-        m->em = malloc(batch * c->pixels * sizeof *m->em);
-        if (!m->plus || !m->minus || !m->pp || !m->pm || !m->ep || !m->em || !m->codes)
-            rc = util_error(UTIL_ENOMEM, "out of memory for the camera");
-        m->power_w = power;
-    }
-    /* Resolved pixels, noise-free: the camera still integrates over its pixels. */
-    if (!rc && m->fine && !m->pp &&
-        !(m->pp = malloc(batch * m->px.npx * sizeof *m->pp)))
-        rc = util_error(UTIL_ENOMEM, "out of memory for the camera");
+        rc = setup_optics(m);
+    if (!rc)
+        rc = setup_devices(m);
+    if (!rc)
+        rc = setup_camera(m);
+    if (!rc)
+        rc = calibrate(m);
     if (rc) {
         sim_free(m);
         return rc;
@@ -545,30 +459,6 @@ void sim_keep_planes(sim *m, size_t rows, double complex *buf)
     m->keep = buf;
 }
 
-/* Stores the current field of the kept rows as plane `plane`. */
-static void keep(sim *m, size_t batch, size_t first, size_t plane)
-{
-    const size_t L = m->L, P = sim_plane_count(m->s);
-    for (size_t b = 0; b < batch && first + b < m->keep_rows; b++)
-        memcpy(m->keep + ((first + b) * P + plane) * L, optics_field_slice(m->field, b),
-               L * sizeof(double complex));
-}
-
-/* One 4f stage by free-space propagation: f, thin lens, f, mask, f, thin lens, f. */
-static int free_space_4f(sim *m, const double complex *mask)
-{
-    int rc;
-    if ((rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
-        (rc = optics_field_multiply(m->field, m->lens_t)) ||
-        (rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
-        (rc = optics_field_multiply(m->field, mask)) ||
-        (rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
-        (rc = optics_field_multiply(m->field, m->lens_t)) ||
-        (rc = optics_prop_apply(m->free_f, m->field, m->field)))
-        return rc;
-    return UTIL_OK;
-}
-
 /* diff (M samples, W/m) from the signed power on each camera pixel (W): the value of the
  * pixel each sample is relayed onto, per active pixel width. */
 static void to_samples(const sim *m, const double *pw, double *diff)
@@ -582,64 +472,126 @@ static void to_samples(const sim *m, const double *pw, double *diff)
     }
 }
 
-/* Camera: both homodyne ports integrated over pixels, detected with noise, and the
- * difference converted back to W/m per sample on the chain's read-out samples. */
-static int detect(sim *m, size_t batch, size_t first, size_t chain)
+/* Noise on one row's two ports (powers pp, pm on P pixels, W): electrons with the
+ * camera's noise, its ADC and dark-signal subtraction, and their difference back in
+ * watts in pp.  Auto-exposure, as a camera's electronics do: the profile's exposure,
+ * shortened for this input if its brightest pixel would pass 80% of the full well. */
+static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, double *ep,
+                      double *em)
 {
-    const compiler_system *s = m->s;
-    const size_t M = s->m, P = m->px.npx;
-    int rc = optics_homodyne(m->field, m->ref, m->plus, m->minus, NULL);
+    const size_t P = m->px.npx;
+    optics_camera c = m->cam;
+    double pmax = 0, emax;
+    for (size_t i = 0; i < P; i++)
+        pmax = fmax(pmax, fmax(pp[i], pm[i]));
+    int rc = optics_photoelectrons(&c, pmax, &emax);
     if (rc)
         return rc;
-    if ((rc = optics_pixels_integrate(&m->field->g, batch, m->plus, &m->px, m->pp)) ||
+    if (emax > 0.8 * c.full_well_e) {
+        c.exposure_s *= 0.8 * c.full_well_e / emax;
+        m->saturated++;
+    }
+    /* A camera without an ADC gives its electrons as they are. */
+    const int adc = c.adc_bits > 0;
+    for (int port = 0; port < 2; port++) {
+        /* Each row, port and chain draws its own noise: seed from (seed, row, chain,
+         * port). */
+        c.seed = optics_field_seed(optics_field_seed(m->o.seed, row), 2 * chain + (size_t)port);
+        double *pw = port ? pm : pp, *e = port ? em : ep;
+        for (size_t i = 0; i < P; i++)
+            pw[i] = pw[i] > 0 ? pw[i] : 0;
+        if ((rc = optics_detect(&c, 1, P, pw, e, adc ? m->codes : NULL)))
+            return rc;
+        for (size_t i = 0; i < P; i++) {
+            if (adc)
+                e[i] = m->codes[i] * c.full_well_e / (ldexp(1.0, c.adc_bits) - 1);
+            /* Subtract the mean dark signal, as a calibrated camera does. */
+            e[i] -= c.dark_e_per_s * c.exposure_s;
+        }
+    }
+    /* Electrons → watts on the pixel. */
+    const double w_per_e = OPTICS_PLANCK * OPTICS_C / (m->s->wavelength_m * c.exposure_s * c.qe);
+    for (size_t i = 0; i < P; i++)
+        pp[i] = (ep[i] - em[i]) * w_per_e;
+    return UTIL_OK;
+}
+
+/* The camera behind chain `chain`: balanced homodyne against m->ref, both ports (or,
+ * without noise, their difference) integrated over the camera's pixels, and the signed
+ * power per pixel converted back to W/m on the image samples (m->diff). */
+static int detect(sim *m, size_t batch, size_t first, size_t chain)
+{
+    const size_t M = m->s->m, P = m->px.npx;
+    int rc;
+    if (!m->noise) {
+        if ((rc = optics_homodyne(m->field, m->ref, NULL, NULL, m->plus)) ||
+            (rc = optics_pixels_integrate(&m->field->g, batch, m->plus, &m->px, m->pp)))
+            return rc;
+        for (size_t b = 0; b < batch; b++)
+            to_samples(m, m->pp + b * P, m->diff + b * M);
+        return UTIL_OK;
+    }
+    if ((rc = optics_homodyne(m->field, m->ref, m->plus, m->minus, NULL)) ||
+        (rc = optics_pixels_integrate(&m->field->g, batch, m->plus, &m->px, m->pp)) ||
         (rc = optics_pixels_integrate(&m->field->g, batch, m->minus, &m->px, m->pm)))
         return rc;
-    /* Each row, port and chain draws its own noise: seed from (seed, row, chain, port). */
     for (size_t b = 0; b < batch; b++) {
-        /* Auto-exposure, as a camera's electronics do: the profile's exposure, shortened
-         * for this input if its brightest pixel would pass 80% of the full well. */
-        optics_camera c = m->cam;
-        double pmax = 0;
-        for (size_t i = 0; i < P; i++)
-            pmax = fmax(pmax, fmax(m->pp[b * P + i], m->pm[b * P + i]));
-        double emax;
-        if ((rc = optics_photoelectrons(&c, pmax, &emax)))
+        if ((rc = detect_row(m, first + b, chain, m->pp + b * P, m->pm + b * P,
+                             m->ep + b * P, m->em + b * P)))
             return rc;
-        if (emax > 0.8 * c.full_well_e) {
-            c.exposure_s *= 0.8 * c.full_well_e / emax;
-            m->saturated++;
-        }
-        for (int port = 0; port < 2; port++) {
-            c.seed = optics_field_seed(optics_field_seed(m->o.seed, first + b),
-                                       2 * chain + (size_t)port);
-            double *pw = (port ? m->pm : m->pp) + b * P, *e = (port ? m->em : m->ep) + b * P;
-            for (size_t i = 0; i < P; i++)
-                pw[i] = pw[i] > 0 ? pw[i] : 0;
-            uint32_t *codes = m->adc ? m->codes : NULL;  /* 0 bits: no ADC */
-            if ((rc = optics_detect(&c, 1, P, pw, e, codes)))
-                return rc;
-            for (size_t i = 0; i < P; i++) {
-                if (codes)
-                    e[i] = codes[i] * c.full_well_e / (ldexp(1.0, c.adc_bits) - 1);
-                /* Subtract the mean dark signal, as a calibrated camera does. */
-                e[i] -= c.dark_e_per_s * c.exposure_s;
-            }
-        }
-        const double w_per_e = OPTICS_PLANCK * OPTICS_C /
-                               (s->wavelength_m * c.exposure_s * c.qe);
-        /* Electrons → watts on the pixel. */
-        for (size_t i = 0; i < P; i++)
-            m->ep[b * P + i] = (m->ep[b * P + i] - m->em[b * P + i]) * w_per_e;
-        to_samples(m, m->ep + b * P, m->diff + b * M);
+        to_samples(m, m->pp + b * P, m->diff + b * M);
     }
     return UTIL_OK;
+}
+
+/* Input electronics and modulator for chain ch: u = a ⊙ v + a_bias, scaled by
+ * s = max|u| to the modulator's range, each component on its two samples of the
+ * symmetric extension (layout parity 0), shown by the input device at field amplitude
+ * e0.  An all-zero input leaves the field dark. */
+static void encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
+{
+    const size_t n = m->s->n;
+    m->field->g = m->grid;
+    optics_field_zero(m->field);
+    for (size_t b = 0; b < batch; b++) {
+        double *u = m->u + b * n, smax = 0;
+        for (size_t j = 0; j < n; j++) {
+            u[j] = ch->enc_a[j] * m->v[b * n + j] + ch->enc_bias[j];
+            smax = fmax(smax, fabs(u[j]));
+        }
+        m->scale[b] = smax;
+        if (!(smax > 0))
+            continue;
+        for (size_t j = 0; j < n; j++) {
+            m->in_val[compiler_layout(n, 0, j, 0)] = u[j] / smax;
+            m->in_val[compiler_layout(n, 0, j, 1)] = u[j] / smax;
+        }
+        optics_devmap_show(m->in_map, m->in_val, 0, NULL, e0, m->in_work,
+                           optics_field_slice(m->field, b));
+    }
+}
+
+/* Electronics after chain ch: y = s·gain·ΔI + folded bias, ReLU, permutation. */
+static void electronics(sim *m, const compiler_chain *ch, size_t batch, double gain)
+{
+    const size_t n = m->s->n, M = m->s->m;
+    for (size_t b = 0; b < batch; b++) {
+        double *u = m->u + b * n, *v = m->v + b * n;
+        const double *d = m->diff + b * M;
+        for (size_t j = 0; j < n; j++) {
+            double val = m->scale[b] * gain * d[ch->pixel[j]] + ch->bias[j];
+            u[j] = ch->relu && val < 0 ? 0 : val;
+        }
+        for (size_t j = 0; j < n; j++)
+            v[j] = ch->perm ? u[ch->perm[j]] : u[j];
+    }
 }
 
 int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             double *chain_in, double *chain_out)
 {
     const compiler_system *s = m->s;
-    const size_t n = s->n, M = s->m;
+    const size_t n = s->n;
     int rc;
     if (batch > m->batch)
         return util_error(UTIL_EUSAGE, "batch %zu exceeds the simulation's %zu", batch,
@@ -648,7 +600,7 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
     /* The input field for a full-scale pixel: the laser power spread over M samples. */
     double e0 = s->field_amplitude;
     if (m->noise)
-        e0 = sqrt(m->power_w / ((double)M * s->pitch_m));
+        e0 = sqrt(m->power_w / ((double)s->m * s->pitch_m));
     /* Input electronics: standardise and zero-pad. */
     for (size_t b = 0; b < batch; b++) {
         double *v = m->v + b * n;
@@ -659,122 +611,35 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
         memset(v + s->n_in, 0, (n - s->n_in) * sizeof *v);
     }
     size_t kk = 0, plane = 0;
+    const int keeping = first < m->keep_rows;
     for (size_t c = 0; c < s->n_chains; c++) {
         const compiler_chain *ch = &s->chains[c];
         if (chain_in)
             memcpy(chain_in + c * batch * n, m->v, batch * n * sizeof *m->v);
-        /* Encode: u = a ⊙ v + a_bias, scaled to the modulator's range, each component
-         * on its two samples of the symmetric extension (layout parity 0). */
-        m->field->g = m->grid;
-        optics_field_zero(m->field);
-        for (size_t b = 0; b < batch; b++) {
-            double *u = m->u + b * n, smax = 0;
-            for (size_t j = 0; j < n; j++) {
-                u[j] = ch->enc_a[j] * m->v[b * n + j] + ch->enc_bias[j];
-                smax = fmax(smax, fabs(u[j]));
-            }
-            m->scale[b] = smax;
-            double complex *e = optics_field_slice(m->field, b);
-            /* The input modulator shows u/smax with its own levels. */
-            const compiler_modulator *dev = &s->profile.input;
-            if (m->fine) {
-                /* Resolved pixels: each sample's pixels (a double-phase pair on a
-                 * phase-only device) spread over the sub-samples they cover. */
-                const devmap *dm = &m->in_map;
-                for (size_t j = 0; smax > 0 && j < n; j++) {
-                    m->in_val[compiler_layout(n, 0, j, 0)] = u[j] / smax;
-                    m->in_val[compiler_layout(n, 0, j, 1)] = u[j] / smax;
-                }
-                /* an all-zero input leaves the field dark, as without resolved pixels */
-                if (smax > 0) {
-                    device_pixels(dm, dev, s->profile.ideal, m->in_val, M, 0, NULL,
-                                  m->in_px);
-                    for (size_t i = 0; i < dm->npix; i++)
-                        m->in_px[i] *= e0;
-                    devmap_apply(dm, m->in_px, e, m->L);
-                }
-            } else if (smax > 0)
-                for (size_t j = 0; j < n; j++) {
-                    double complex t = s->profile.ideal
-                                           ? u[j] / smax
-                                           : compiler_realise_value(u[j] / smax, dev, NULL,
-                                                                    NULL);
-                    e[compiler_layout(n, 0, j, 0)] = e0 * t;
-                    e[compiler_layout(n, 0, j, 1)] = e0 * t;
-                }
-        }
+        encode(m, ch, batch, e0);
         /* The optics, stage by stage: image-plane mask, then the 4f pass. */
-        const int keeping = first < m->keep_rows;
         for (size_t k = 0; k < ch->count; k++, kk++) {
             if (m->image[kk] && (rc = optics_field_multiply(m->field, m->image[kk])))
                 return rc;
-            if (keeping) {
-                /* Step by step, to look at the Fourier plane. */
+            if (keeping)
                 keep(m, batch, first, plane++);
-                if (m->l1) {
-                    if ((rc = optics_lens_forward(m->l1, m->field, m->field)) ||
-                        (rc = optics_field_multiply(m->field, m->fourier[kk])))
-                        return rc;
-                    keep(m, batch, first, plane++);
-                    rc = optics_lens_forward(m->l2, m->field, m->field);
-                } else {
-                    if ((rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
-                        (rc = optics_field_multiply(m->field, m->lens_t)) ||
-                        (rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
-                        (rc = optics_field_multiply(m->field, m->fourier[kk])))
-                        return rc;
-                    keep(m, batch, first, plane++);
-                    if ((rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
-                        (rc = optics_field_multiply(m->field, m->lens_t)))
-                        return rc;
-                    rc = optics_prop_apply(m->free_f, m->field, m->field);
-                }
-            } else {
-                rc = m->l1 ? optics_4f_apply(m->l1, m->fourier[kk], m->l2, m->field, m->field)
-                           : free_space_4f(m, m->fourier[kk]);
-            }
-            if (rc)
+            if ((rc = stage_4f(m, m->fourier[kk], batch, first, keeping ? &plane : NULL)))
                 return rc;
         }
         if (keeping)
             keep(m, batch, first, plane++);
         /* Balanced homodyne against a reference phased to the chain's constant, as
          * strong as a full-scale input pixel. */
-        double complex gc = m->fine ? m->gch[c] : cpow(m->g4f, (double)ch->count);
-        double ramp = ch->ref_amplitude * e0 / s->field_amplitude;
-        double complex r = ramp * cexp(I * carg(gc));
+        const double complex gc = m->gch[c];
+        double complex r = ch->ref_amplitude * e0 / s->field_amplitude * cexp(I * carg(gc));
         for (size_t k = 0; k < m->L; k++)
             m->ref->data[k] = r;
         m->ref->g = m->field->g;
-        if (m->noise) {
-            rc = detect(m, batch, first, c);
-        } else if (m->fine) {
-            /* Noise-free, but the camera still integrates over its pixels. */
-            const size_t P = m->px.npx;
-            rc = optics_homodyne(m->field, m->ref, NULL, NULL, m->fdiff);
-            if (!rc)
-                rc = optics_pixels_integrate(&m->field->g, batch, m->fdiff, &m->px, m->pp);
-            for (size_t b = 0; !rc && b < batch; b++)
-                to_samples(m, m->pp + b * P, m->diff + b * M);
-        } else {
-            rc = optics_homodyne(m->field, m->ref, NULL, NULL, m->diff);
-        }
-        if (rc)
+        if ((rc = detect(m, batch, first, c)))
             return rc;
-        /* Electronics after: gain (for the light level in use), folded bias, ReLU,
-         * permutation. */
-        double gain = ch->gain * (s->field_amplitude / e0) * (s->field_amplitude / e0) *
-                      cabs(ch->g) / cabs(gc);
-        for (size_t b = 0; b < batch; b++) {
-            double *u = m->u + b * n, *v = m->v + b * n;
-            const double *d = m->diff + b * M;
-            for (size_t j = 0; j < n; j++) {
-                double val = m->scale[b] * gain * d[ch->pixel[j]] + ch->bias[j];
-                u[j] = ch->relu && val < 0 ? 0 : val;
-            }
-            for (size_t j = 0; j < n; j++)
-                v[j] = ch->perm ? u[ch->perm[j]] : u[j];
-        }
+        /* The gain for the light level in use and the calibrated constant. */
+        electronics(m, ch, batch, ch->gain * (s->field_amplitude / e0) *
+                                      (s->field_amplitude / e0) * cabs(ch->g) / cabs(gc));
         if (chain_out)
             memcpy(chain_out + c * batch * n, m->v, batch * n * sizeof *m->v);
     }

@@ -24,7 +24,7 @@ static const char *scratch_text(const char *name, const char *text)
     return scratch(name, text, strlen(text));
 }
 
-static void modulator_equal(const compiler_modulator *a, const compiler_modulator *b)
+static void modulator_equal(const optics_modulator *a, const optics_modulator *b)
 {
     assert_string_equal(a->name, b->name);
     assert_int_equal(a->modulation, b->modulation);
@@ -46,15 +46,15 @@ static void profile_equal(const compiler_profile *a, const compiler_profile *b)
     modulator_equal(&a->input, &b->input);
     modulator_equal(&a->fourier, &b->fourier);
     modulator_equal(&a->image, &b->image);
-    const compiler_camera *c = &a->camera, *d = &b->camera;
+    const optics_camera *c = &a->camera, *d = &b->camera;
     assert_string_equal(c->name, d->name);
     assert_true(c->pitch_m == d->pitch_m);
     assert_true(c->fill == d->fill);
     assert_int_equal(c->pixels, d->pixels);
-    assert_true(c->quantum_efficiency == d->quantum_efficiency);
+    assert_true(c->qe == d->qe);
     assert_true(c->full_well_e == d->full_well_e);
     assert_true(c->read_noise_e == d->read_noise_e);
-    assert_true(c->dark_current_e_per_s == d->dark_current_e_per_s);
+    assert_true(c->dark_e_per_s == d->dark_e_per_s);
     assert_int_equal(c->adc_bits, d->adc_bits);
     assert_true(c->exposure_s == d->exposure_s);
     assert_true(a->max_focal_m == b->max_focal_m);
@@ -110,36 +110,36 @@ static void test_builtin_values(void **state)
     (void)state;
     compiler_profile p;
     assert_int_equal(compiler_profile_builtin("ideal", &p), 0);
-    assert_int_equal(p.fourier.modulation, COMPILER_MOD_COMPLEX);
+    assert_int_equal(p.fourier.modulation, OPTICS_MOD_COMPLEX);
     assert_int_equal(p.fourier.phase_bits, 0);
     assert_int_equal(p.fourier.amplitude_bits, 0);
     assert_close(p.fourier.phase_error_rad, 0, 0);
     assert_close(p.camera.read_noise_e, 0, 0);
-    assert_close(p.camera.dark_current_e_per_s, 0, 0);
+    assert_close(p.camera.dark_e_per_s, 0, 0);
     assert_int_equal(p.camera.adc_bits, 0);
     assert_close(p.wavelength_m, 633e-9, 1e-21);
     assert_close(p.laser_power_w, 1e-3, 1e-18);
 
     assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
-    assert_int_equal(p.fourier.modulation, COMPILER_MOD_PHASE);
+    assert_int_equal(p.fourier.modulation, OPTICS_MOD_PHASE);
     assert_int_equal(p.fourier.phase_bits, 8);
     assert_true(p.fourier.phase_error_rad > 0 && p.fourier.phase_error_rad < 0.1);
     /* double-phase encoding of a Fashion-MNIST layer needs 2 x 2 x 784 pixels */
     assert_true(p.fourier.pixels >= 2 * 2 * 784);
-    assert_close(p.camera.quantum_efficiency, 0.8, 1e-12);
+    assert_close(p.camera.qe, 0.8, 1e-12);
     assert_close(p.camera.full_well_e, 30000, 0);
     assert_close(p.camera.read_noise_e, 1.5, 0);
-    assert_close(p.camera.dark_current_e_per_s, 0.5, 0);
+    assert_close(p.camera.dark_e_per_s, 0.5, 0);
     assert_true(p.camera.adc_bits >= 12 && p.camera.adc_bits <= 16);
 
     assert_int_equal(compiler_profile_builtin("amplitude-slm", &p), 0);
-    assert_int_equal(p.fourier.modulation, COMPILER_MOD_AMPLITUDE);
-    assert_int_equal(p.image.modulation, COMPILER_MOD_AMPLITUDE);
+    assert_int_equal(p.fourier.modulation, OPTICS_MOD_AMPLITUDE);
+    assert_int_equal(p.image.modulation, OPTICS_MOD_AMPLITUDE);
     assert_int_equal(p.fourier.amplitude_bits, 8);
-    assert_int_equal(p.input.modulation, COMPILER_MOD_PHASE);
+    assert_int_equal(p.input.modulation, OPTICS_MOD_PHASE);
 
     assert_int_equal(compiler_profile_builtin("doe", &p), 0);
-    assert_int_equal(p.fourier.modulation, COMPILER_MOD_PHASE);
+    assert_int_equal(p.fourier.modulation, OPTICS_MOD_PHASE);
     assert_int_equal(p.fourier.phase_bits, 4);
     assert_close(p.fourier.fill, 1, 0);
     assert_close(p.fourier.phase_error_rad, 0.05, 1e-15);
@@ -170,12 +170,12 @@ static void test_round_trip(void **state)
     p.input.pitch_m = 1.0 / 3 * 1e-5;
     p.fourier.fill = 0.1 + 0.2;
     p.fourier.phase_error_rad = M_PI / 7;
-    p.image.modulation = COMPILER_MOD_COMPLEX;
+    p.image.modulation = OPTICS_MOD_COMPLEX;
     p.image.pixels = 16777216;
     p.image.amplitude_bits = 16;
     p.camera.exposure_s = 1.0 / 7;
     p.camera.full_well_e = 12345.678901234567;
-    p.camera.dark_current_e_per_s = 2.385e-3;
+    p.camera.dark_e_per_s = 2.385e-3;
     p.camera.read_noise_e = 0;
     p.max_na = 0.1 + 1e-16;
     p.max_length_m = DBL_MIN * 1e10;
@@ -257,7 +257,7 @@ static void test_base_and_override(void **state)
     want.fourier.pitch_m = 8 * 1e-6;
     want.camera.exposure_s = 2 * 1e-3;
     want.camera.full_well_e = 20000;
-    want.camera.dark_current_e_per_s = 0.06;
+    want.camera.dark_e_per_s = 0.06;
     want.camera.read_noise_e = 1.1;
     want.wavelength_m = 0.532 * 1e-6;
     compiler_profile doe;
@@ -337,7 +337,7 @@ static void test_set(void **state)
     want.camera.exposure_s = 2 * 1e-3;
     want.wavelength_m = 532 * 1e-9;
     want.ideal = 1;
-    want.image.modulation = COMPILER_MOD_AMPLITUDE;
+    want.image.modulation = OPTICS_MOD_AMPLITUDE;
     want.camera.full_well_e = 2.385e4;
     want.input.phase_error_rad = M_PI / 180;
     snprintf(want.name, sizeof want.name, "bench 2");
@@ -401,13 +401,13 @@ static void test_check(void **state)
     BAD(p.input.pixels = 0, "'input.pixels'");
     BAD(p.fourier.phase_bits = 17, "'fourier.phase_bits'");
     BAD(p.fourier.amplitude_bits = -1, "'fourier.amplitude_bits'");
-    BAD(p.fourier.modulation = (enum compiler_modulation)7, "'fourier.modulation'");
+    BAD(p.fourier.modulation = (enum optics_modulation)7, "'fourier.modulation'");
     BAD(p.fourier.phase_error_rad = -0.1, "'fourier.phase_error'");
     BAD(p.ideal = 2, "'profile.ideal'");
-    BAD(p.camera.quantum_efficiency = 0, "'camera.quantum_efficiency'");
+    BAD(p.camera.qe = 0, "'camera.quantum_efficiency'");
     BAD(p.camera.full_well_e = 0, "'camera.full_well'");
     BAD(p.camera.read_noise_e = -1, "'camera.read_noise'");
-    BAD(p.camera.dark_current_e_per_s = NAN, "'camera.dark_current'");
+    BAD(p.camera.dark_e_per_s = NAN, "'camera.dark_current'");
     BAD(p.camera.adc_bits = 17, "'camera.adc_bits'");
     BAD(p.camera.exposure_s = 0, "'camera.exposure'");
     BAD(p.max_focal_m = 0, "'rules.max_focal'");

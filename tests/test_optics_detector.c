@@ -355,7 +355,7 @@ static void test_camera_errors(void **state)
     assert_int_equal(optics_detect(&c, 1, 2, pw, el, NULL), UTIL_EUSAGE);
     c = camera(); c.full_well_e = 0;
     assert_int_equal(optics_detect(&c, 1, 2, pw, el, NULL), UTIL_EUSAGE);
-    c = camera(); c.adc_bits = 0;
+    c = camera(); c.adc_bits = -1;
     assert_int_equal(optics_detect(&c, 1, 2, pw, el, NULL), UTIL_EUSAGE);
     c = camera(); c.adc_bits = 33;
     assert_int_equal(optics_detect(&c, 1, 2, pw, el, NULL), UTIL_EUSAGE);

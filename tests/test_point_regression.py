@@ -8,14 +8,17 @@ slm8, ideal and doe; ideal lenses and fresnel (doe has unequal pitches: ideal on
 camera noise on, off, and noise with --misalign-x 0.1; seed 3, batches of 37.
 
 Today's build must reproduce every output to TOL relative to the output's largest
-magnitude.  Not bit-identity, and why (tests/data/README.md): the chain's reference
-phase and gain are now measured with a flat field through the whole chain, integrated
-over the camera pixel on the axis, instead of an impulse through one stage raised to
-the stage count; a double-phase pair's mean is now weighted 0.5 + 0.5 on the device map
-instead of 0.5·(t1 + t2).  Both change the last bits of a constant every output is
-multiplied with (measured: at most 2e-13 relative, with fresnel; see the README), and a
-Poisson or ADC draw whose mean moves by 1e-15 could in principle flip by one count, which
-no stored case does.  Prints TAP.
+magnitude.  Measured after the change: 30 of 30 within 6.9e-13 (noise-free cases within
+7e-15 but for slm8/ideal lenses, 6e-13).  Not bit-identity, and why: (1) a chain's
+reference phase and gain are now calibrated with a flat field through the whole chain,
+averaged over the camera pixel on the axis, not with an impulse through one stage
+raised to the stage count (the same constant, other rounding); (2) without noise the
+homodyne difference is integrated over each camera pixel and divided by its width,
+(x·h)/h; (3) with noise the camera subtracts the two ports, I+ − I−, which cancels the
+reference beam's power, so that a last-bit change of either port is multiplied by
+|E_ref|/|E| relative to the signal; and 7 chains with electronic gains carry each of
+these forward.  A Poisson or ADC draw whose mean moves by 1e-15 could flip by one count
+(then the case fails at ~1e-5): none of the stored cases does.  Prints TAP.
 """
 import os
 import subprocess

@@ -1,0 +1,117 @@
+/* optics/device.h -- spatial light modulators as devices: how a device shows a value.
+ *
+ * A modulator is a line of pixels (pitch, fill factor, count) that modulates amplitude,
+ * phase or both on discrete levels, each pixel with a fixed random phase error.  This
+ * module is the one place where a wanted transmittance t in [-1, 1] becomes what the
+ * device shows:
+ *   - quantisation to the device's levels (the project's one quantiser);
+ *   - double-phase pairs on phase-only devices (Hsueh & Sawchuk 1978): A e^{i phi} as
+ *     the mean of two pixels e^{i(phi +- theta)}, theta = arccos A, side by side;
+ *   - the SAMPLE: the pixels that carry one value (two for a double-phase pair, else
+ *     one), its pitch and its transform (the pixels' own diffraction);
+ *   - the device laid over a sampled axis (optics_devmap): fill factor, opaque dead
+ *     space and surround, lateral displacement, per-pixel phase errors.
+ * The compiler uses it to design masks, the simulator to show them; it knows nothing
+ * of ACDC.
+ */
+#ifndef OPTICS_DEVICE_H
+#define OPTICS_DEVICE_H
+
+#include <complex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+/* What a modulator can show in one pixel. */
+enum optics_modulation {
+    OPTICS_MOD_COMPLEX = 0,  /* amplitude 0..1 and phase: any |t| <= 1 */
+    OPTICS_MOD_AMPLITUDE,    /* amplitude 0..1 only: t >= 0 */
+    OPTICS_MOD_PHASE         /* phase only, |t| = 1; real values by double-phase pairs */
+};
+
+typedef struct optics_modulator {
+    char name[64];                  /* e.g. "4K LCoS phase SLM, 8 bit" */
+    enum optics_modulation modulation;
+    double pitch_m;                 /* pixel pitch, > 0 */
+    double fill;                    /* fill factor, (0, 1] */
+    size_t pixels;                  /* pixels along x available, >= 1 */
+    int amplitude_bits;             /* levels 2^bits of amplitude; 0 = continuous */
+    int phase_bits;                 /* levels 2^bits of phase over 2 pi; 0 = continuous */
+    double phase_error_rad;         /* rms phase error (fabrication, drive jitter), >= 0 */
+} optics_modulator;
+
+/* The ideal counterpart of dev: the same name, pitch and pixel count, complex
+ * modulation on continuous levels, fill factor 1, no phase error. */
+optics_modulator optics_modulator_ideal(const optics_modulator *dev);
+
+/* Pixels per sample: 2 for a phase-only device (a double-phase pair side by side along
+ * x), else 1.  The sample pitch is that many pixel pitches. */
+int optics_modulator_pixels_per_sample(const optics_modulator *dev);
+double optics_modulator_sample_pitch(const optics_modulator *dev);
+
+/* Device codes per value: 1 for an amplitude device (its level), 2 for a complex one
+ * (amplitude level, phase level) and for a phase-only one (the pair's two levels). */
+int optics_modulator_codes(const optics_modulator *dev);
+
+/* The normalised transform (1 at t = 0) of one sample of dev at spatial frequency t
+ * in cycles per sample: sinc(fill t) for a pixel; for the wanted (sum) term of a
+ * double-phase pair of pixels at +-1/4 sample, sinc(fill t / 2) cos(pi t / 2).
+ * sinc(x) = sin(pi x)/(pi x). */
+double optics_modulator_transfer(const optics_modulator *dev, double t);
+
+/* The one quantiser.  Phase level of phase_rad on 2^bits levels 2 pi m / 2^bits:
+ * m = round(wrap(phase) / 2 pi * 2^bits) mod 2^bits, wrap into [0, 2 pi); amplitude
+ * level of a (clipped to [0, 1]) on 2^bits levels m / (2^bits - 1): m = round(a (2^bits
+ * - 1)).  And the values of the levels.  bits in 1..24, phase finite. */
+int32_t optics_phase_level(double phase_rad, int bits);
+double optics_phase_of_level(int32_t level, int bits);
+int32_t optics_amplitude_level(double a, int bits);
+double optics_amplitude_of_level(int32_t level, int bits);
+
+/* One value t in [-1, 1] as the pixels of dev show it: px receives each pixel's
+ * transmittance and the count is returned -- 1, or 2 for a phase-only device's
+ * double-phase pair: left pixel theta1 = phi + s arccos|t|, right theta2 = phi - s
+ * arccos|t|, phi = 0 or pi for the sign, s = sign(t) (+1 for t = 0), so that the pair's
+ * difference term (e^{i theta1} - e^{i theta2})/2 = i sqrt(1 - t^2) never changes sign
+ * with the data: it stays near zero spatial frequency, where the pair's own transform
+ * weights it by sin(pi u / 2) ~ 0, instead of leaking into the band wherever the data
+ * change sign.  An amplitude device shows a negative value as 0; a complex one shows
+ * |t| at phase 0 or pi (exactly t when its phase is continuous).  Values are quantised
+ * to the device's levels; codes (may be NULL) receives optics_modulator_codes() codes. */
+int optics_modulator_pixels(const optics_modulator *dev, double t, double complex px[2],
+                            int32_t codes[2]);
+
+/* The same value as one point: the mean of its pixels (the pair's sum term). */
+double complex optics_modulator_value(const optics_modulator *dev, double t,
+                                      int32_t codes[2]);
+
+/* A modulator laid over the nsamp samples of a simulated axis at oversampling S: the
+ * device's samples are S simulated samples wide (simulated pitch = sample pitch / S),
+ * its centre on the axis's (field.h), displaced by offset_samples device samples.
+ *   S >= 2: each pixel is resolved -- its active area (fill x pitch) spread over the
+ *     simulated samples it covers by exact overlap, the dead space between pixels and
+ *     the surround of the device opaque, the two pixels of a double-phase pair apart,
+ *     one phase error per pixel;
+ *   S == 1: each device sample is one point, the compiler's own model: it shows the
+ *     mean of its pixels (a pair's sum term, none of its difference term), the fill
+ *     factor is not seen, one phase error per sample.  A displaced device mixes
+ *     neighbouring points by overlap, as a sample-wide pixel would.
+ * samples: device samples used (values shown per call).  *out receives a new map
+ * (caller frees with optics_devmap_free()).  Errors: UTIL_EUSAGE (bad geometry, S < 1,
+ * offset not finite), UTIL_ENOMEM. */
+typedef struct optics_devmap optics_devmap;
+int optics_devmap_alloc(optics_devmap **out, const optics_modulator *dev, size_t samples,
+                        int oversample, size_t nsamp, double offset_samples);
+void optics_devmap_free(optics_devmap *d);
+
+/* out (nsamp values) = scale x the device showing sample values t[0 .. samples), each
+ * pixel (S = 1: each point) multiplied by exp(i N(0, sigma)) drawn from r in pixel order
+ * (r may be NULL when sigma is 0).  work: room for optics_devmap_pixels() values. */
+void optics_devmap_show(const optics_devmap *d, const double *t, double sigma, gsl_rng *r,
+                        double complex scale, double complex *work, double complex *out);
+
+/* Pixels (S = 1: points) a map shows: samples x pixels per sample (S = 1: samples). */
+size_t optics_devmap_pixels(const optics_devmap *d);
+
+#endif

@@ -1,0 +1,217 @@
+/* tests/test_optics_device.c -- optics/device.h: levels, double-phase pairs, transfers,
+ * devices laid over sampled axes. */
+#include "optics/device.h"
+#include "optics/detector.h"
+#include "optics/element.h"
+#include "util/error.h"
+
+#include "tests/testutil.h"
+
+#include <complex.h>
+#include <gsl/gsl_rng.h>
+
+static optics_modulator slm(enum optics_modulation mod, int ab, int pb)
+{
+    optics_modulator d = {.name = "test SLM", .modulation = mod, .pitch_m = 3.74e-6,
+                          .fill = 0.9, .pixels = 4160, .amplitude_bits = ab,
+                          .phase_bits = pb, .phase_error_rad = 0.03};
+    return d;
+}
+
+/* The quantiser: levels are where they should be, round to the nearest, wrap, and the
+ * in-place array quantisers of element.h agree with it. */
+static void test_levels(void **state)
+{
+    (void)state;
+    assert_int_equal(optics_phase_level(0, 8), 0);
+    assert_int_equal(optics_phase_level(M_PI, 2), 2);
+    assert_int_equal(optics_phase_level(-M_PI / 2, 2), 3);       /* wraps to 3π/2 */
+    assert_int_equal(optics_phase_level(2 * M_PI - 1e-9, 4), 0); /* nearest is 2π ≡ 0 */
+    assert_close(optics_phase_of_level(3, 2), 1.5 * M_PI, 1e-15);
+    assert_int_equal(optics_amplitude_level(0.5, 3), 4);  /* 3.5 rounds away from zero */
+    assert_int_equal(optics_amplitude_level(-0.2, 3), 0);
+    assert_int_equal(optics_amplitude_level(1.7, 3), 7);
+    assert_close(optics_amplitude_of_level(4, 3), 4.0 / 7, 1e-15);
+    double ph[5] = {0.1, -2.385, 3.3, 7.0, -0.01}, a[4] = {0, 0.2385, 0.5, 1};
+    double ph2[5], a2[4];
+    memcpy(ph2, ph, sizeof ph);
+    memcpy(a2, a, sizeof a);
+    assert_int_equal(optics_quantise_phase(ph2, 5, 3), 0);
+    assert_int_equal(optics_quantise_amplitude(a2, 4, 5), 0);
+    for (int i = 0; i < 5; i++)
+        assert_true(ph2[i] == optics_phase_of_level(optics_phase_level(ph[i], 3), 3));
+    for (int i = 0; i < 4; i++)
+        assert_true(a2[i] == optics_amplitude_of_level(optics_amplitude_level(a[i], 5), 5));
+}
+
+/* Each kind shows a value: amplitude clips negatives, complex is exact when continuous,
+ * a double-phase pair's mean is the value and its difference term i·sqrt(1 − t²). */
+static void test_show_value(void **state)
+{
+    (void)state;
+    const double ts[] = {1, -1, 0.2385, -0.71, 0, -0.0};
+    for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) {
+        double t = ts[i];
+        optics_modulator c = slm(OPTICS_MOD_COMPLEX, 0, 0);
+        double complex px[2];
+        assert_int_equal(optics_modulator_pixels(&c, t, px, NULL), 1);
+        assert_true(px[0] == t);   /* exactly, imaginary part 0 */
+        optics_modulator a = slm(OPTICS_MOD_AMPLITUDE, 0, 0);
+        assert_true(optics_modulator_value(&a, t, NULL) == (t > 0 ? t : 0));
+        optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 0);
+        assert_int_equal(optics_modulator_pixels(&p, t, px, NULL), 2);
+        assert_close(cabs(px[0]), 1, 1e-15);
+        assert_close(cabs(px[1]), 1, 1e-15);
+        assert_close(cabs(0.5 * (px[0] + px[1]) - t), 0, 1e-15);
+        double complex d = 0.5 * (px[0] - px[1]);
+        assert_close(creal(d), 0, 1e-15);
+        assert_close(cimag(d), sqrt(1 - t * t), 1e-12);
+    }
+    /* quantised: codes and the value they give agree */
+    optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 8);
+    int32_t codes[2];
+    double complex v = optics_modulator_value(&p, -0.2385, codes);
+    double complex w = 0.5 * (cexp(I * optics_phase_of_level(codes[0], 8)) +
+                              cexp(I * optics_phase_of_level(codes[1], 8)));
+    assert_true(v == w);
+    assert_close(creal(v), -0.2385, 2 * M_PI / 256);
+    optics_modulator c = slm(OPTICS_MOD_COMPLEX, 3, 2);
+    v = optics_modulator_value(&c, -0.5, codes);
+    assert_int_equal(codes[0], 4);
+    assert_int_equal(codes[1], 2);
+    assert_close(creal(v), -4.0 / 7, 1e-15);
+    assert_int_equal(optics_modulator_codes(&c), 2);
+    assert_int_equal(optics_modulator_codes(&p), 2);
+    optics_modulator a = slm(OPTICS_MOD_AMPLITUDE, 8, 0);
+    assert_int_equal(optics_modulator_codes(&a), 1);
+}
+
+/* Transfers: 1 at t = 0, sinc(fill t) for a pixel, the pair's sum term, the ideal
+ * counterpart's sinc(t), the camera's sinc(fill t). */
+static void test_transfer(void **state)
+{
+    (void)state;
+    optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 8), c = slm(OPTICS_MOD_COMPLEX, 8, 8);
+    double f = p.fill, t = 0.37;
+    assert_close(optics_modulator_transfer(&p, 0), 1, 1e-15);
+    assert_close(optics_modulator_transfer(&p, t),
+                 sin(M_PI * f * t / 2) / (M_PI * f * t / 2) * cos(M_PI * t / 2), 1e-15);
+    assert_close(optics_modulator_transfer(&c, t), sin(M_PI * f * t) / (M_PI * f * t), 1e-15);
+    optics_modulator id = optics_modulator_ideal(&p);
+    assert_int_equal(optics_modulator_pixels_per_sample(&id), 1);
+    assert_true(optics_modulator_sample_pitch(&id) == p.pitch_m);
+    assert_true(optics_modulator_sample_pitch(&p) == 2 * p.pitch_m);
+    assert_close(optics_modulator_transfer(&id, t), sin(M_PI * t) / (M_PI * t), 1e-15);
+    optics_camera cam = {.fill = 0.8};
+    assert_close(optics_camera_transfer(&cam, t), sin(M_PI * 0.8 * t) / (M_PI * 0.8 * t),
+                 1e-15);
+}
+
+/* S = 1: one point per sample showing the pixels' mean, weight exactly 1, the fill not
+ * seen; a displacement mixes neighbours by overlap. */
+static void test_devmap_points(void **state)
+{
+    (void)state;
+    optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 8);
+    const size_t n = 6;
+    const double t[6] = {0.9, -0.2385, 0.5, -1, 0, 0.33};
+    double complex out[6], work[12];
+    optics_devmap *d;
+    assert_int_equal(optics_devmap_alloc(&d, &p, n, 1, n, 0), 0);
+    assert_int_equal(optics_devmap_pixels(d), n);
+    optics_devmap_show(d, t, 0, NULL, 1, work, out);
+    for (size_t j = 0; j < n; j++)
+        assert_true(out[j] == optics_modulator_value(&p, t[j], NULL));
+    optics_devmap_free(d);
+    assert_int_equal(optics_devmap_alloc(&d, &p, n, 1, n, 0.25), 0);
+    double complex shifted[6];
+    optics_devmap_show(d, t, 0, NULL, 1, work, shifted);
+    /* t'(x) = t(x − 0.25): sample k sees 3/4 of point k and 1/4 of point k − 1; the
+     * first sample a quarter of the opaque surround */
+    for (size_t k = 0; k < n; k++) {
+        double complex want = 0.75 * out[k] + (k ? 0.25 * out[k - 1] : 0);
+        assert_close(cabs(shifted[k] - want), 0, 1e-15);
+    }
+    optics_devmap_free(d);
+}
+
+/* S >= 2: a flat value on a device of fill f puts f of the amplitude into the covered
+ * samples on average; the pair's pixels are apart; one phase error per pixel. */
+static void test_devmap_resolved(void **state)
+{
+    (void)state;
+    const int S = 3;   /* odd: sample j covers sub-samples centre − 1 .. centre + 1 */
+    optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 0);
+    const size_t n = 8, L = n * S * 2;
+    double t[8];
+    for (size_t j = 0; j < n; j++)
+        t[j] = 0.2385 * (double)j - 0.7;
+    double complex out[48], work[16];
+    optics_devmap *d;
+    assert_int_equal(optics_devmap_alloc(&d, &p, n, S, L, 0), 0);
+    assert_int_equal(optics_devmap_pixels(d), 2 * n);
+    optics_devmap_show(d, t, 0, NULL, 1, work, out);
+    /* The sum over the S sub-samples of sample j, divided by S, is fill × the pair's
+     * mean (each pixel lies inside its sample's S sub-samples). */
+    for (size_t j = 0; j < n; j++) {
+        double complex sum = 0;
+        size_t c0 = L / 2 - (n / 2) * S + j * S - 1;
+        for (int q = 0; q < S; q++)
+            sum += out[c0 + (size_t)q];
+        assert_close(cabs(sum / S - p.fill * optics_modulator_value(&p, t[j], NULL)), 0,
+                     1e-14);
+    }
+    /* nothing outside the device */
+    for (size_t k = 0; k + 1 < L / 2 - (n / 2) * S; k++)
+        assert_true(out[k] == 0);
+    optics_devmap_free(d);
+    /* bad geometry */
+    p.fill = 0;
+    assert_int_equal(optics_devmap_alloc(&d, &p, n, S, L, 0), UTIL_EUSAGE);
+    p.fill = 0.9;
+    assert_int_equal(optics_devmap_alloc(&d, &p, n, 0, L, 0), UTIL_EUSAGE);
+    assert_int_equal(optics_devmap_alloc(&d, &p, n, S, L, NAN), UTIL_EUSAGE);
+    assert_null(d);
+}
+
+/* The same seed gives the same device; sigma 0 draws nothing. */
+static void test_devmap_errors(void **state)
+{
+    (void)state;
+    optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 8);
+    const size_t n = 16;
+    double t[16];
+    for (size_t j = 0; j < n; j++)
+        t[j] = sin(2.385 * (double)j);
+    double complex a[16], b[16], clean[16], work[16];
+    optics_devmap *d;
+    assert_int_equal(optics_devmap_alloc(&d, &p, n, 1, n, 0), 0);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 7);
+    optics_devmap_show(d, t, 0.03, r, 1, work, a);
+    gsl_rng_set(r, 7);
+    optics_devmap_show(d, t, 0.03, r, 1, work, b);
+    optics_devmap_show(d, t, 0, NULL, 1, work, clean);
+    double diff = 0;
+    for (size_t j = 0; j < n; j++) {
+        assert_true(a[j] == b[j]);
+        assert_close(cabs(a[j]), cabs(clean[j]), 1e-15);   /* a phase, not an amplitude */
+        diff = fmax(diff, cabs(a[j] - clean[j]));
+    }
+    assert_true(diff > 1e-3 && diff < 0.2);
+    gsl_rng_free(r);
+    optics_devmap_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_levels),
+        cmocka_unit_test(test_show_value),
+        cmocka_unit_test(test_transfer),
+        cmocka_unit_test(test_devmap_points),
+        cmocka_unit_test(test_devmap_resolved),
+        cmocka_unit_test(test_devmap_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
