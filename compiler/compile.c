@@ -1,40 +1,12 @@
 /* compiler/compile.c -- see compile.h and compiler/README.md. */
 #include "compiler/compile.h"
 #include "models/dct.h"
-#include "optics/field.h"
-#include "optics/propagate.h"
 #include "util/error.h"
 
 #include <fftw3.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-size_t compiler_group(const acdc_model *m, size_t *first, size_t *count)
-{
-    size_t c = 0;
-    for (size_t l = 0; l < m->n_layers; l++) {
-        if (l == 0 || m->layers[l - 1].relu || m->layers[l - 1].perm) {
-            first[c] = l;
-            count[c] = 0;
-            c++;
-        }
-        count[c - 1]++;
-    }
-    return c;
-}
-
-size_t compiler_group_for(const acdc_model *m, const compiler_profile *p, size_t *first,
-                          size_t *count)
-{
-    if (p->fourier_oversample < 1)
-        return compiler_group(m, first, count);
-    for (size_t l = 0; l < m->n_layers; l++) {
-        first[l] = l;
-        count[l] = 1;
-    }
-    return m->n_layers;
-}
 
 void compiler_fourier_values(const double *d, size_t n, double *out)
 {
@@ -43,11 +15,6 @@ void compiler_fourier_values(const double *d, size_t n, double *out)
         size_t kappa = (k + m - n) % m;
         out[k] = kappa < n ? d[kappa] : kappa > n ? d[m - kappa] : 0.0;
     }
-}
-
-size_t compiler_fourier_samples(const compiler_profile *p, size_t m)
-{
-    return m * (size_t)(p->fourier_oversample > 1 ? p->fourier_oversample : 1);
 }
 
 int compiler_fourier_design(const compiler_profile *p, const double *d, size_t n, int first,
@@ -173,31 +140,6 @@ int compiler_realise(compiler_mask *mask, const optics_modulator *dev, int ideal
     return UTIL_OK;
 }
 
-int compiler_measure_4f(const compiler_system *s, double complex *g)
-{
-    optics_grid gr;
-    optics_lens_plan *l1 = NULL, *l2 = NULL;
-    optics_field *f = NULL;
-    int rc = optics_grid_init(&gr, 1, s->m, 1, s->pitch_m, s->wavelength_m);
-    if (!rc)
-        rc = optics_lens_plan_alloc(&l1, &gr, s->focal_m);
-    if (!rc)
-        rc = optics_lens_plan_alloc(&l2, optics_lens_plan_output(l1), s->focal_m);
-    if (!rc)
-        rc = optics_field_alloc(&f, &gr, 1);
-    if (!rc) {
-        size_t c = optics_axis_index(s->m);
-        f->data[c] = 1;
-        rc = optics_4f_apply(l1, NULL, l2, f, f);
-        if (!rc)
-            *g = f->data[c];
-    }
-    optics_field_free(f);
-    optics_lens_plan_free(l1);
-    optics_lens_plan_free(l2);
-    return rc;
-}
-
 static void warn(compiler_system *s, const char *msg)
 {
     size_t len = strlen(s->warnings);
@@ -285,14 +227,6 @@ static int mask_from(compiler_mask *mask, const double *values, size_t m)
     return UTIL_OK;
 }
 
-static double mean_power(const compiler_mask *mask)
-{
-    double s = 0;
-    for (size_t k = 0; k < mask->m; k++)
-        s += creal(mask->realised[k] * conj(mask->realised[k]));
-    return s / (double)mask->m;
-}
-
 static double *dup(const double *v, size_t n, double fill)
 {
     double *c = malloc(n * sizeof *c);
@@ -300,6 +234,136 @@ static double *dup(const double *v, size_t n, double fill)
         for (size_t i = 0; i < n; i++)
             c[i] = v ? v[i] : fill;
     return c;
+}
+
+/* The sampling of s for model m and profile p: one sample per pixel, or per pair of
+ * pixels where double-phase needs two; f such that the frequency step λf/(M·pitch) is R
+ * Fourier samples (R = 1 for point samples); every lens as wide as the widest plane;
+ * E0 the laser spread over the input plane; a relay images the last image plane onto
+ * the camera, one sample per pixel. */
+static void set_sampling(compiler_system *s, const acdc_model *m, const compiler_profile *p)
+{
+    const size_t M = 2 * m->n;
+    compiler_profile e;
+    compiler_profile_effective(p, &e);
+    s->n = m->n;
+    s->n_in = m->n_in;
+    s->n_out = m->n_out;
+    s->m = M;
+    s->fm = compiler_fourier_samples(p, M);
+    s->profile = *p;
+    s->wavelength_m = p->wavelength_m;
+    s->pitch_m = optics_modulator_sample_pitch(&e.input);
+    s->fourier_pitch_m = optics_modulator_sample_pitch(&e.fourier);
+    s->focal_m = (double)s->fm * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
+    s->aperture_m = fmax((double)M * s->pitch_m, (double)s->fm * s->fourier_pitch_m);
+    s->field_amplitude = sqrt(p->laser_power_w / ((double)M * s->pitch_m));
+    s->relay_magnification = p->camera.pitch_m / s->pitch_m;
+}
+
+/* Stage k of chain ch (input-plane layout parity q): the image-plane mask of the
+ * layer's a (k > 0; the first layer's a is applied by the electronics) and its Fourier
+ * mask, each scaled to |t| <= 1 and realised on the profile's device.  vals: scratch
+ * room for s->fm values. */
+static int compile_stage(compiler_system *s, const acdc_model *m, compiler_chain *ch,
+                         size_t k, int q, double *vals)
+{
+    const compiler_profile *p = &s->profile;
+    compiler_stage *st = &ch->stages[k];
+    const acdc_layer *L = &m->layers[ch->first + k];
+    const size_t n = s->n;
+    char what[96];
+    int rc = UTIL_OK;
+    st->layer = ch->first + k;
+    st->parity_in = q;
+    st->z_m = 4.0 * s->focal_m * (double)k;
+    if (k > 0) {
+        if (!(st->image = calloc(1, sizeof *st->image)))
+            return util_error(UTIL_ENOMEM, "out of memory for layer %zu's masks", st->layer);
+        for (size_t j = 0; j < n; j++) {
+            vals[compiler_layout(n, q, j, 0)] = L->a[j];
+            vals[compiler_layout(n, q, j, 1)] = L->a[j];
+        }
+        snprintf(what, sizeof what, "image-plane mask of layer %zu", st->layer);
+        if ((rc = mask_from(st->image, vals, s->m)) ||
+            (rc = compiler_realise(st->image, &p->image, p->ideal, what)))
+            return rc;
+    }
+    if (p->fourier_oversample > 0)
+        rc = compiler_fourier_design(p, L->d, n, k == 0, k + 1 == ch->count, vals);
+    else
+        compiler_fourier_values(L->d, n, vals);
+    snprintf(what, sizeof what, "Fourier-plane mask of layer %zu", st->layer);
+    if (rc || (rc = mask_from(&st->fourier, vals, s->fm)) ||
+        (rc = compiler_realise(&st->fourier, &p->fourier, p->ideal, what)))
+        return rc;
+    return UTIL_OK;
+}
+
+/* The electronics around chain ch: u = a ⊙ v + a_bias of its first layer before it; the
+ * ReLU and permutation of its last layer after it. */
+static int compile_electronics(compiler_system *s, const acdc_model *m, compiler_chain *ch)
+{
+    const size_t n = s->n;
+    const acdc_layer *L0 = &m->layers[ch->first];
+    const acdc_layer *Lk = &m->layers[ch->first + ch->count - 1];
+    ch->stages = calloc(ch->count, sizeof *ch->stages);
+    ch->bias = malloc(n * sizeof *ch->bias);
+    ch->pixel = malloc(n * sizeof *ch->pixel);
+    ch->enc_a = dup(L0->a, n, 0);
+    ch->enc_bias = dup(L0->a_bias, n, 0);
+    ch->relu = Lk->relu;
+    if (Lk->perm && (ch->perm = malloc(n * sizeof *ch->perm)))
+        memcpy(ch->perm, Lk->perm, n * sizeof *ch->perm);
+    if (!ch->stages || !ch->bias || !ch->pixel || !ch->enc_a || !ch->enc_bias ||
+        (Lk->perm && !ch->perm))
+        return util_error(UTIL_ENOMEM, "out of memory for optical chain of layers "
+                          "%zu..%zu", ch->first, ch->first + ch->count - 1);
+    return UTIL_OK;
+}
+
+/* Chain ch (layers ch->first .. + ch->count − 1, 4f constant g4f per stage): its
+ * electronics, folded biases, stages (each toggles the layout parity), camera samples,
+ * and the signed detection: a reference beam as strong as the input field, phased to
+ * the chain's constant, and the gain that undoes every scale on the way. */
+static int compile_chain(compiler_system *s, const acdc_model *m, compiler_chain *ch,
+                         double complex g4f, double *vals)
+{
+    int rc, q = 0;
+    if ((rc = compile_electronics(s, m, ch)) ||
+        (rc = compiler_fold_biases(m, ch->first, ch->count, ch->bias)))
+        return rc;
+    for (size_t k = 0; k < ch->count; k++, q ^= 1)
+        if ((rc = compile_stage(s, m, ch, k, q, vals)))
+            return rc;
+    for (size_t j = 0; j < s->n; j++)
+        ch->pixel[j] = (int64_t)compiler_layout(s->n, q, j, 0);
+    ch->g = cpow(g4f, (double)ch->count);
+    ch->ref_amplitude = s->field_amplitude;
+    ch->gain = compiler_chain_gain(ch, s->field_amplitude);
+    ch->efficiency = compiler_chain_efficiency(ch);
+    ch->length_m = 4.0 * s->focal_m * (double)ch->count;
+    return UTIL_OK;
+}
+
+/* The passes after the sampling: grouping, the 4f constant, every chain, the rules. */
+static int compile_into(compiler_system *s, const acdc_model *m, size_t *first,
+                        size_t *count, double *vals)
+{
+    int rc;
+    double complex g4f;
+    s->n_chains = compiler_group_for(m, &s->profile, first, count);
+    if (!(s->chains = calloc(s->n_chains, sizeof *s->chains)))
+        return util_error(UTIL_ENOMEM, "out of memory for %zu optical chains", s->n_chains);
+    if ((rc = compiler_measure_4f(s, &g4f)))
+        return rc;
+    for (size_t c = 0; c < s->n_chains; c++) {
+        s->chains[c].first = first[c];
+        s->chains[c].count = count[c];
+        if ((rc = compile_chain(s, m, &s->chains[c], g4f, vals)))
+            return rc;
+    }
+    return compiler_check_rules(s);
 }
 
 int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_system **out)
@@ -313,127 +377,21 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
     size_t *count = malloc(m->n_layers * sizeof *count);
     double *vals = malloc(compiler_fourier_samples(p, 2 * m->n) * sizeof *vals);
     if (!s || !first || !count || !vals) {
-        rc = util_error(UTIL_ENOMEM, "out of memory");
+        rc = util_error(UTIL_ENOMEM, "out of memory compiling a model of %zu layers",
+                        m->n_layers);
         goto done;
     }
-    const size_t n = m->n, M = 2 * n;
-    s->n = n;
-    s->n_in = m->n_in;
-    s->n_out = m->n_out;
-    s->m = M;
-    s->fm = compiler_fourier_samples(p, M);
-    s->profile = *p;
-    s->wavelength_m = p->wavelength_m;
-    /* One sample per pixel, or per pair of pixels where double-phase needs two. */
-    compiler_profile e;
-    compiler_profile_effective(p, &e);
-    s->pitch_m = optics_modulator_sample_pitch(&e.input);
-    s->fourier_pitch_m = optics_modulator_sample_pitch(&e.fourier);
-    /* The frequency step λf/(MΔx) is R Fourier samples (R = 1 for point samples). */
-    s->focal_m = (double)s->fm * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
-    s->aperture_m = fmax((double)M * s->pitch_m, (double)s->fm * s->fourier_pitch_m);
-    s->field_amplitude = sqrt(p->laser_power_w / ((double)M * s->pitch_m));
-    /* A relay images the last image plane onto the camera, one sample per pixel. */
-    s->relay_magnification = p->camera.pitch_m / s->pitch_m;
+    set_sampling(s, m, p);
     if (!(s->model = acdc_model_copy(m))) {
-        rc = UTIL_ENOMEM;
+        rc = util_error(UTIL_ENOMEM, "out of memory copying the model");
         goto done;
     }
-    if (m->in_mean) {
-        s->in_mean = dup(m->in_mean, m->n_in, 0);
-        s->in_scale = dup(m->in_scale, m->n_in, 0);
-        if (!s->in_mean || !s->in_scale) {
-            rc = util_error(UTIL_ENOMEM, "out of memory");
-            goto done;
-        }
-    }
-
-    /* Pass 1: grouping. */
-    s->n_chains = compiler_group_for(m, p, first, count);
-    s->chains = calloc(s->n_chains, sizeof *s->chains);
-    if (!s->chains) {
-        rc = util_error(UTIL_ENOMEM, "out of memory");
+    if (m->in_mean && (!(s->in_mean = dup(m->in_mean, m->n_in, 0)) ||
+                       !(s->in_scale = dup(m->in_scale, m->n_in, 0)))) {
+        rc = util_error(UTIL_ENOMEM, "out of memory copying the input standardisation");
         goto done;
     }
-    double complex g4f;
-    if ((rc = compiler_measure_4f(s, &g4f)))
-        goto done;
-    for (size_t c = 0; c < s->n_chains; c++) {
-        compiler_chain *ch = &s->chains[c];
-        const acdc_layer *L0 = &m->layers[first[c]];
-        const acdc_layer *Lk = &m->layers[first[c] + count[c] - 1];
-        ch->first = first[c];
-        ch->count = count[c];
-        ch->stages = calloc(count[c], sizeof *ch->stages);
-        ch->bias = malloc(n * sizeof *ch->bias);
-        ch->pixel = malloc(n * sizeof *ch->pixel);
-        ch->enc_a = dup(L0->a, n, 0);
-        ch->enc_bias = dup(L0->a_bias, n, 0);
-        if (!ch->stages || !ch->bias || !ch->pixel || !ch->enc_a || !ch->enc_bias) {
-            rc = util_error(UTIL_ENOMEM, "out of memory");
-            goto done;
-        }
-        ch->relu = Lk->relu;
-        if (Lk->perm) {
-            if (!(ch->perm = malloc(n * sizeof *ch->perm))) {
-                rc = util_error(UTIL_ENOMEM, "out of memory");
-                goto done;
-            }
-            memcpy(ch->perm, Lk->perm, n * sizeof *ch->perm);
-        }
-        /* Pass 2: bias folding. */
-        if ((rc = compiler_fold_biases(m, first[c], count[c], ch->bias)))
-            goto done;
-        /* Passes 3-5: masks with gains, flips (layout parity), quantisation. */
-        double gains = 1, eff = 1;
-        int q = 0;
-        for (size_t k = 0; k < count[c]; k++) {
-            compiler_stage *st = &ch->stages[k];
-            const acdc_layer *L = &m->layers[first[c] + k];
-            char what[96];
-            st->layer = first[c] + k;
-            st->parity_in = q;
-            st->z_m = 4.0 * s->focal_m * (double)k;
-            if (k > 0) {
-                if (!(st->image = calloc(1, sizeof *st->image))) {
-                    rc = util_error(UTIL_ENOMEM, "out of memory");
-                    goto done;
-                }
-                for (size_t j = 0; j < n; j++) {
-                    vals[compiler_layout(n, q, j, 0)] = L->a[j];
-                    vals[compiler_layout(n, q, j, 1)] = L->a[j];
-                }
-                snprintf(what, sizeof what, "image-plane mask of layer %zu", st->layer);
-                if ((rc = mask_from(st->image, vals, M)) ||
-                    (rc = compiler_realise(st->image, &p->image, p->ideal, what)))
-                    goto done;
-                gains *= st->image->gain;
-                eff *= mean_power(st->image);
-            }
-            if (p->fourier_oversample > 0)
-                rc = compiler_fourier_design(p, L->d, n, k == 0, k + 1 == count[c], vals);
-            else
-                compiler_fourier_values(L->d, n, vals);
-            snprintf(what, sizeof what, "Fourier-plane mask of layer %zu", st->layer);
-            if (rc || (rc = mask_from(&st->fourier, vals, s->fm)) ||
-                (rc = compiler_realise(&st->fourier, &p->fourier, p->ideal, what)))
-                goto done;
-            gains *= st->fourier.gain;
-            eff *= mean_power(&st->fourier);
-            q ^= 1;
-        }
-        for (size_t j = 0; j < n; j++)
-            ch->pixel[j] = (int64_t)compiler_layout(n, q, j, 0);
-        /* Pass 6: signed detection: a reference beam as strong as the input field,
-         * phased to the chain's constant; the gain undoes every scale on the way. */
-        ch->g = cpow(g4f, (double)count[c]);
-        ch->ref_amplitude = s->field_amplitude;
-        ch->gain = gains / (4.0 * cabs(ch->g) * s->field_amplitude * ch->ref_amplitude);
-        ch->efficiency = eff;
-        ch->length_m = 4.0 * s->focal_m * (double)count[c];
-    }
-    /* Pass 7: design rules. */
-    rc = compiler_check_rules(s);
+    rc = compile_into(s, m, first, count, vals);
 done:
     free(first);
     free(count);

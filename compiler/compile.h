@@ -1,7 +1,10 @@
 /* compiler/compile.h -- model → optical system: the passes of `acdc compile`.
  *
  * Each pass is a function of its own, documented in compiler/README.md and tested on its
- * own (tests/test_compiler_compile.c).  compiler_compile() runs them in order.
+ * own (tests/test_compiler_compile.c).  compiler_compile() runs them in order.  The rules
+ * the compiler shares with the system file's checks -- layout, grouping, Fourier
+ * sampling, the 4f constant, the chain's gain -- are in compiler/system.h: the compiler
+ * uses the system, never the other way round.
  */
 #ifndef COMPILER_COMPILE_H
 #define COMPILER_COMPILE_H
@@ -14,27 +17,9 @@
 #include "compiler/system.h"
 #include "models/model.h"
 
-/* Grouping: splits the model's layers into chains of layers with no ReLU and no
- * permutation between them (a chain ends after a layer that has either).  Writes the
- * first layer of each chain to first[] and their lengths to count[] (each with room for
- * n_layers entries) and returns the number of chains. */
-size_t compiler_group(const acdc_model *m, size_t *first, size_t *count);
-
-/* The grouping compiler_compile() uses for profile p: compiler_group(), except that a
- * pixel-aware design (rules.fourier_oversample >= 1) puts every layer in a chain of its
- * own — an image-plane mask of finite pixels between two stages acts on a continuous
- * field that no Fourier mask can compensate (compiler/README.md), so the a of every
- * layer is applied by the electronics instead. */
-size_t compiler_group_for(const acdc_model *m, const compiler_profile *p, size_t *first,
-                          size_t *count);
-
 /* The Fourier-plane mask of d (length n) on m = 2n centred samples, real: sample k holds
  * D_ext at frequency (k − n) mod m, D_ext,κ = d_κ (κ < n), d_{m−κ} (κ > n), 0 at κ = n. */
 void compiler_fourier_values(const double *d, size_t n, double *out);
-
-/* Samples of every Fourier plane for m-sample image planes under profile p: m for the
- * point design (rules.fourier_oversample 0), R·m for a pixel-aware one (R >= 1). */
-size_t compiler_fourier_samples(const compiler_profile *p, size_t m);
 
 /* Pixel-aware Fourier mask (profile rules.fourier_oversample = R >= 1): fm = R·2n real
  * values on Fourier samples of 1/(R·2n) cycles per sample each, such that a stage with
@@ -66,10 +51,6 @@ int compiler_fold_biases(const acdc_model *m, size_t first, size_t count, double
  * allocates realised and codes.  Errors: UTIL_EDATA (a value the device cannot show). */
 int compiler_realise(compiler_mask *mask, const optics_modulator *dev, int ideal,
                      const char *what);
-
-/* Gain bookkeeping: measures the 4f constant g (output on the axis for a unit impulse on
- * the axis, unit mask) with the optics library's ideal lenses for system s's sampling. */
-int compiler_measure_4f(const compiler_system *s, double complex *g);
 
 /* Design rules: device pixel counts, focal length, numerical aperture, optical train
  * length.  Errors: UTIL_EDATA naming the element and the limit it breaks; warnings

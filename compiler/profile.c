@@ -7,6 +7,7 @@
  */
 #include "compiler/profile.h"
 #include "util/error.h"
+#include "util/h5.h"
 #include "util/parse.h"
 
 #include <ini.h>
@@ -220,45 +221,51 @@ struct key {
     double lo, hi;     /* range; lo excluded when lo_open */
     int lo_open;
     int optional;      /* may be left out of a file without base */
+    const char *h5;    /* attribute name in a system file's profile copy (compiler/
+                          FORMAT.md), SI unit in the name; NULL: not stored there */
+    int h5_optional;   /* may be absent from a system file (added later; reads as 0) */
 };
 
 #define F(member) offsetof(compiler_profile, member)
 #define MODULATOR_KEYS(s, m)                                                              \
-    {s, "device", K_DEVICE, F(m), 0, 0, 0, 1},                                            \
-    {s, "name", K_NAME, F(m.name), 0, 0, 0, 1},                                           \
-    {s, "modulation", K_MODULATION, F(m.modulation), 0, 2, 0, 0},                         \
-    {s, "pitch", K_LENGTH, F(m.pitch_m), 0, 1e-2, 1, 0},                                  \
-    {s, "fill", K_PLAIN, F(m.fill), 0, 1, 1, 0},                                          \
-    {s, "pixels", K_COUNT, F(m.pixels), 1, 16777216, 0, 0},                               \
-    {s, "amplitude_bits", K_BITS, F(m.amplitude_bits), 0, 16, 0, 0},                      \
-    {s, "phase_bits", K_BITS, F(m.phase_bits), 0, 16, 0, 0},                              \
-    {s, "phase_error", K_ANGLE, F(m.phase_error_rad), 0, M_PI, 0, 0}
+    {s, "device", K_DEVICE, F(m), 0, 0, 0, 1, NULL, 0},                                   \
+    {s, "name", K_NAME, F(m.name), 0, 0, 0, 1, "name", 0},                                \
+    {s, "modulation", K_MODULATION, F(m.modulation), 0, 2, 0, 0, "modulation", 0},        \
+    {s, "pitch", K_LENGTH, F(m.pitch_m), 0, 1e-2, 1, 0, "pitch_m", 0},                    \
+    {s, "fill", K_PLAIN, F(m.fill), 0, 1, 1, 0, "fill", 0},                               \
+    {s, "pixels", K_COUNT, F(m.pixels), 1, 16777216, 0, 0, "pixels", 0},                  \
+    {s, "amplitude_bits", K_BITS, F(m.amplitude_bits), 0, 16, 0, 0, "amplitude_bits", 0}, \
+    {s, "phase_bits", K_BITS, F(m.phase_bits), 0, 16, 0, 0, "phase_bits", 0},             \
+    {s, "phase_error", K_ANGLE, F(m.phase_error_rad), 0, M_PI, 0, 0, "phase_error_rad", 0}
 
 static const struct key keys[] = {
-    {"profile", "base", K_BASE, 0, 0, 0, 0, 1},
-    {"profile", "name", K_NAME, F(name), 0, 0, 0, 0},
-    {"profile", "ideal", K_BOOL, F(ideal), 0, 1, 0, 0},
-    {"laser", "device", K_DEVICE, 0, 0, 0, 0, 1},
-    {"laser", "wavelength", K_LENGTH, F(wavelength_m), 100e-9, 20e-6, 0, 0},
-    {"laser", "power", K_POWER, F(laser_power_w), 0, 1000, 1, 0},
+    {"profile", "base", K_BASE, 0, 0, 0, 0, 1, NULL, 0},
+    {"profile", "name", K_NAME, F(name), 0, 0, 0, 0, "name", 0},
+    {"profile", "ideal", K_BOOL, F(ideal), 0, 1, 0, 0, "ideal", 0},
+    {"laser", "device", K_DEVICE, 0, 0, 0, 0, 1, NULL, 0},
+    {"laser", "wavelength", K_LENGTH, F(wavelength_m), 100e-9, 20e-6, 0, 0, "wavelength_m", 0},
+    {"laser", "power", K_POWER, F(laser_power_w), 0, 1000, 1, 0, "laser_power_w", 0},
     MODULATOR_KEYS("input", input),
     MODULATOR_KEYS("fourier", fourier),
     MODULATOR_KEYS("image", image),
-    {"camera", "device", K_DEVICE, F(camera), 0, 0, 0, 1},
-    {"camera", "name", K_NAME, F(camera.name), 0, 0, 0, 1},
-    {"camera", "pitch", K_LENGTH, F(camera.pitch_m), 0, 1e-2, 1, 0},
-    {"camera", "fill", K_PLAIN, F(camera.fill), 0, 1, 1, 0},
-    {"camera", "pixels", K_COUNT, F(camera.pixels), 1, 16777216, 0, 0},
-    {"camera", "quantum_efficiency", K_PLAIN, F(camera.qe), 0, 1, 1, 0},
-    {"camera", "full_well", K_ELECTRONS, F(camera.full_well_e), 0, 1e12, 1, 0},
-    {"camera", "read_noise", K_ELECTRONS, F(camera.read_noise_e), 0, 1e6, 0, 0},
-    {"camera", "dark_current", K_RATE, F(camera.dark_e_per_s), 0, 1e9, 0, 0},
-    {"camera", "adc_bits", K_BITS, F(camera.adc_bits), 0, 16, 0, 0},
-    {"camera", "exposure", K_TIME, F(camera.exposure_s), 0, 3600, 1, 0},
-    {"rules", "max_focal", K_LENGTH, F(max_focal_m), 0, 100, 1, 0},
-    {"rules", "max_na", K_PLAIN, F(max_na), 0, 1, 1, 0},
-    {"rules", "max_length", K_LENGTH, F(max_length_m), 0, 1000, 1, 0},
-    {"rules", "fourier_oversample", K_BITS, F(fourier_oversample), 0, 8, 0, 1},
+    {"camera", "device", K_DEVICE, F(camera), 0, 0, 0, 1, NULL, 0},
+    {"camera", "name", K_NAME, F(camera.name), 0, 0, 0, 1, "name", 0},
+    {"camera", "pitch", K_LENGTH, F(camera.pitch_m), 0, 1e-2, 1, 0, "pitch_m", 0},
+    {"camera", "fill", K_PLAIN, F(camera.fill), 0, 1, 1, 0, "fill", 0},
+    {"camera", "pixels", K_COUNT, F(camera.pixels), 1, 16777216, 0, 0, "pixels", 0},
+    {"camera", "quantum_efficiency", K_PLAIN, F(camera.qe), 0, 1, 1, 0, "quantum_efficiency", 0},
+    {"camera", "full_well", K_ELECTRONS, F(camera.full_well_e), 0, 1e12, 1, 0, "full_well_e", 0},
+    {"camera", "read_noise", K_ELECTRONS, F(camera.read_noise_e), 0, 1e6, 0, 0, "read_noise_e", 0},
+    {"camera", "dark_current", K_RATE, F(camera.dark_e_per_s), 0, 1e9, 0, 0,
+     "dark_current_e_per_s", 0},
+    {"camera", "adc_bits", K_BITS, F(camera.adc_bits), 0, 16, 0, 0, "adc_bits", 0},
+    {"camera", "exposure", K_TIME, F(camera.exposure_s), 0, 3600, 1, 0, "exposure_s", 0},
+    {"rules", "max_focal", K_LENGTH, F(max_focal_m), 0, 100, 1, 0, "max_focal_m", 0},
+    {"rules", "max_na", K_PLAIN, F(max_na), 0, 1, 1, 0, "max_na", 0},
+    {"rules", "max_length", K_LENGTH, F(max_length_m), 0, 1000, 1, 0, "max_length_m", 0},
+    /* systems compiled before pixel-aware designs lack it: the point design */
+    {"rules", "fourier_oversample", K_BITS, F(fourier_oversample), 0, 8, 0, 1,
+     "fourier_oversample", 1},
 };
 #undef F
 #undef MODULATOR_KEYS
@@ -541,6 +548,47 @@ static void format_quantity(char *buf, size_t n, double v, enum kind kind)
 /* ---------------------------------------------------------------------------------- */
 /* compiler_profile_check                                                               */
 
+/* The range of one key of p; messages start with what. */
+static int check_key(const compiler_profile *p, const struct key *k, const char *what)
+{
+    const char *base = (const char *)p + k->off;
+    char shown[64];
+    switch (k->kind) {
+    case K_BASE:
+    case K_DEVICE:
+        return UTIL_OK;
+    case K_NAME:
+        return check_name(base, sizeof p->name, !strcmp(k->section, "profile"), what);
+    case K_BOOL:
+        if (*(const int *)base != 0 && *(const int *)base != 1)
+            return util_error(UTIL_EDATA, "%s: %d is not 0 or 1", what, *(const int *)base);
+        return UTIL_OK;
+    case K_MODULATION: {
+        int m = (int)*(const enum optics_modulation *)base;
+        if (m < OPTICS_MOD_COMPLEX || m > OPTICS_MOD_PHASE)
+            return util_error(UTIL_EDATA, "%s: %d is not a modulation", what, m);
+        return UTIL_OK;
+    }
+    case K_COUNT: {
+        size_t v = *(const size_t *)base;
+        if (v < (size_t)k->lo || v > (size_t)k->hi)
+            return util_error(UTIL_EDATA, "%s: %zu is outside %.0f..%.0f", what, v, k->lo,
+                              k->hi);
+        return UTIL_OK;
+    }
+    case K_BITS: {
+        int v = *(const int *)base;
+        if (v < (int)k->lo || v > (int)k->hi)
+            return util_error(UTIL_EDATA, "%s: %d is outside %.0f..%.0f", what, v, k->lo,
+                              k->hi);
+        return UTIL_OK;
+    }
+    default:
+        snprintf(shown, sizeof shown, "%g", dget(p, k));
+        return check_range(k, dget(p, k), what, shown);
+    }
+}
+
 int compiler_profile_check(const compiler_profile *p)
 {
     if (!p)
@@ -549,49 +597,11 @@ int compiler_profile_check(const compiler_profile *p)
     int rc;
     if ((rc = check_name(p->name, sizeof p->name, 1, "'profile.name'")))
         return rc;
-    const char *pn = p->name;
     for (size_t i = 0; i < NKEYS; i++) {
-        const struct key *k = &keys[i];
-        const char *base = (const char *)p + k->off;
-        char shown[64];
-        snprintf(what, sizeof what, "profile '%s': '%s.%s'", pn, k->section, k->key);
-        switch (k->kind) {
-        case K_BASE:
-        case K_DEVICE:
-            break;
-        case K_NAME:
-            if ((rc = check_name(base, sizeof p->name, 0, what)))
-                return rc;
-            break;
-        case K_BOOL:
-            if (*(const int *)base != 0 && *(const int *)base != 1)
-                return util_error(UTIL_EDATA, "%s: %d is not 0 or 1", what, *(const int *)base);
-            break;
-        case K_MODULATION: {
-            int m = (int)*(const enum optics_modulation *)base;
-            if (m < OPTICS_MOD_COMPLEX || m > OPTICS_MOD_PHASE)
-                return util_error(UTIL_EDATA, "%s: %d is not a modulation", what, m);
-            break;
-        }
-        case K_COUNT: {
-            size_t v = *(const size_t *)base;
-            if (v < (size_t)k->lo || v > (size_t)k->hi)
-                return util_error(UTIL_EDATA, "%s: %zu is outside %.0f..%.0f", what, v, k->lo,
-                                  k->hi);
-            break;
-        }
-        case K_BITS: {
-            int v = *(const int *)base;
-            if (v < (int)k->lo || v > (int)k->hi)
-                return util_error(UTIL_EDATA, "%s: %d is outside %.0f..%.0f", what, v, k->lo,
-                                  k->hi);
-            break;
-        }
-        default:
-            snprintf(shown, sizeof shown, "%g", dget(p, k));
-            if ((rc = check_range(k, dget(p, k), what, shown)))
-                return rc;
-        }
+        snprintf(what, sizeof what, "profile '%s': '%s.%s'", p->name, keys[i].section,
+                 keys[i].key);
+        if ((rc = check_key(p, &keys[i], what)))
+            return rc;
     }
     return UTIL_OK;
 }
@@ -990,5 +1000,123 @@ int compiler_profile_write_ini(const compiler_profile *p, const char *path)
         return rc;
     }
     free(tmp);
+    return UTIL_OK;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* The profile copy inside a system file (compiler/FORMAT.md): the same keys, kinds and */
+/* ranges as the INI file, under the attribute names of the table's h5 column.          */
+
+/* Where key k sits under the profile group g: the profile's own keys, the laser and the
+ * design rules on g itself; each device section in a subgroup of its own name. */
+static void h5_object(const char *g, const struct key *k, char *obj, size_t n)
+{
+    if (!strcmp(k->section, "profile") || !strcmp(k->section, "laser") ||
+        !strcmp(k->section, "rules"))
+        snprintf(obj, n, "%s", g);
+    else
+        snprintf(obj, n, "%s/%s", g, k->section);
+}
+
+static int h5_put(hid_t loc, const char *obj, const compiler_profile *p, const struct key *k)
+{
+    const char *base = (const char *)p + k->off;
+    switch (k->kind) {
+    case K_BASE:
+    case K_DEVICE:
+        return UTIL_OK;
+    case K_NAME:
+        return util_h5_set_attr_str(loc, obj, k->h5, base);
+    case K_MODULATION:
+        return util_h5_set_attr_str(loc, obj, k->h5,
+                                    modulation_name(*(const enum optics_modulation *)base));
+    case K_BOOL:
+    case K_BITS:
+        return util_h5_set_attr_i64(loc, obj, k->h5, *(const int *)base);
+    case K_COUNT:
+        return util_h5_set_attr_i64(loc, obj, k->h5, (int64_t)*(const size_t *)base);
+    default:
+        return util_h5_set_attr_f64(loc, obj, k->h5, dget(p, k));
+    }
+}
+
+int compiler_profile_write_h5(hid_t loc, const char *group, const compiler_profile *p)
+{
+    int rc = compiler_profile_check(p);
+    if (rc)
+        return rc; /* never write a copy that would not read back */
+    char obj[256];
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (!keys[i].h5)
+            continue;
+        h5_object(group, &keys[i], obj, sizeof obj);
+        if ((rc = util_h5_group(loc, obj)) || (rc = h5_put(loc, obj, p, &keys[i])))
+            return rc;
+    }
+    return UTIL_OK;
+}
+
+/* Reads key k from attribute k->h5 on obj into *q, with the table's range; messages
+ * start with what. */
+static int h5_get(hid_t loc, const char *file, const char *obj, const struct key *k,
+                  const char *what, compiler_profile *q)
+{
+    char text[256];
+    int64_t iv;
+    double v;
+    int rc;
+    switch (k->kind) {
+    case K_BASE:
+    case K_DEVICE:
+        return UTIL_OK;
+    case K_NAME:
+    case K_MODULATION:
+        if ((rc = util_h5_attr_str(loc, file, obj, k->h5, text, sizeof text)))
+            return rc;
+        return parse_value(k, text, what, q);
+    case K_BOOL:
+    case K_BITS:
+    case K_COUNT:
+        if ((rc = util_h5_attr_i64(loc, file, obj, k->h5, &iv)))
+            return rc;
+        if (iv < (int64_t)k->lo || iv > (int64_t)k->hi)
+            return util_error(UTIL_EDATA, "%s: %lld is outside %.0f..%.0f", what,
+                              (long long)iv, k->lo, k->hi);
+        if (k->kind == K_COUNT)
+            *(size_t *)((char *)q + k->off) = (size_t)iv;
+        else
+            *(int *)((char *)q + k->off) = (int)iv;
+        return UTIL_OK;
+    default:
+        if ((rc = util_h5_attr_f64(loc, file, obj, k->h5, &v)))
+            return rc;
+        snprintf(text, sizeof text, "%g", v);
+        if ((rc = check_range(k, v, what, text)))
+            return rc;
+        *dfield(q, k) = v;
+        return UTIL_OK;
+    }
+}
+
+int compiler_profile_read_h5(hid_t loc, const char *file, const char *group,
+                             compiler_profile *p)
+{
+    compiler_profile q;
+    memset(&q, 0, sizeof q);
+    char obj[256], what[600];
+    int rc;
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct key *k = &keys[i];
+        if (!k->h5)
+            continue;
+        h5_object(group, k, obj, sizeof obj);
+        if (k->h5_optional && !util_h5_attr_exists(loc, obj, k->h5))
+            continue; /* reads as 0 */
+        snprintf(what, sizeof what, "attribute '%s' on '%s' in '%s' ('%s.%s')", k->h5, obj,
+                 file, k->section, k->key);
+        if ((rc = h5_get(loc, file, obj, k, what, &q)))
+            return rc;
+    }
+    *p = q;
     return UTIL_OK;
 }

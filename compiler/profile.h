@@ -8,6 +8,7 @@
 #ifndef COMPILER_PROFILE_H
 #define COMPILER_PROFILE_H
 
+#include <hdf5.h>
 #include <stddef.h>
 
 #include "optics/detector.h"
@@ -60,5 +61,20 @@ int compiler_profile_set(compiler_profile *p, const char *assignment);
 
 /* Writes a profile as INI text that compiler_profile_read() reads back identically. */
 int compiler_profile_write_ini(const compiler_profile *p, const char *path);
+
+/* The profile copy inside a system file (compiler/FORMAT.md, `/profile`): every key of
+ * the INI format, as an attribute of group `group` (the profile's own keys, the laser
+ * and the rules) or of its subgroups `input`, `fourier`, `image`, `camera`, under the
+ * attribute name with its SI unit (`pitch_m`, `full_well_e`, ...).  Both walk the key
+ * table the INI reader and writer use, so the two formats cannot disagree.
+ * compiler_profile_write_h5 refuses a profile that fails compiler_profile_check()
+ * (UTIL_EDATA); HDF5 failures are UTIL_EIO.  compiler_profile_read_h5 fills *p only
+ * on success; a missing attribute, one of the wrong kind or a value outside the key's
+ * range is UTIL_EDATA naming the attribute, the group, file (used in messages only)
+ * and the key ('fourier.phase_bits').  `rules.fourier_oversample` may be absent
+ * (systems compiled before pixel-aware designs) and reads as 0. */
+int compiler_profile_write_h5(hid_t loc, const char *group, const compiler_profile *p);
+int compiler_profile_read_h5(hid_t loc, const char *file, const char *group,
+                             compiler_profile *p);
 
 #endif

@@ -93,21 +93,87 @@ typedef struct compiler_system {
     char warnings[2048];       /* design-rule warnings, one per line */
 } compiler_system;
 
+/* ---- The rules every part shares: the compiler builds a system by them, the reader
+ * (compiler/system_check.c) checks a system file against them.  Defined in
+ * compiler/system.c; nothing here calls the compiler (compiler/compile.h). ---- */
+
 /* Layout: the sample of an m = 2n plane that carries component j on its left (side 0)
- * or right (side 1) copy, for layout parity q (see system.h). */
+ * or right (side 1) copy, for layout parity q (see above). */
 size_t compiler_layout(size_t n, int q, size_t j, int side);
+
+/* Grouping: splits the model's layers into chains of layers with no ReLU and no
+ * permutation between them (a chain ends after a layer that has either).  Writes the
+ * first layer of each chain to first[] and their lengths to count[] (each with room for
+ * n_layers entries) and returns the number of chains. */
+size_t compiler_group(const acdc_model *m, size_t *first, size_t *count);
+
+/* The grouping for profile p: compiler_group(), except that a pixel-aware design
+ * (rules.fourier_oversample >= 1) puts every layer in a chain of its own -- an
+ * image-plane mask of finite pixels between two stages acts on a continuous field that
+ * no Fourier mask can compensate (compiler/README.md), so the a of every layer is
+ * applied by the electronics instead. */
+size_t compiler_group_for(const acdc_model *m, const compiler_profile *p, size_t *first,
+                          size_t *count);
+
+/* Samples of every Fourier plane for m-sample image planes under profile p: m for the
+ * point design (rules.fourier_oversample 0), R·m for a pixel-aware one (R >= 1). */
+size_t compiler_fourier_samples(const compiler_profile *p, size_t m);
+
+/* The 4f constant g of system s's sampling: the output on the axis for a unit impulse
+ * on the axis through a clear stage (unit mask), measured with the optics library's
+ * ideal lenses (-i for ideal cylindrical lenses: two 1/sqrt(iλf) prefactors and the
+ * pitch factors multiply to 1/i).  Errors: those of optics/propagate.h (UTIL_ENOMEM,
+ * UTIL_EUSAGE for a sampling it cannot plan). */
+int compiler_measure_4f(const compiler_system *s, double complex *g);
+
+/* The electronic gain of chain ch, so that y = s·gain·ΔI + bias reproduces the model:
+ *
+ *     gain = Π_masks mask.gain / (4 · |g| · E0 · |E_ref|)
+ *
+ * Every mask was divided by its largest magnitude (mask.gain) to be passive, |t| <= 1;
+ * the light picks up the chain's optical constant g (ch->g, the 4f constant to the
+ * power of the stages); balanced homodyne detection against a reference of amplitude
+ * |E_ref| (ch->ref_amplitude) phased to g gives ΔI = I+ − I− = 4 Re(E·E_ref*), and the
+ * input field is E0 (field_amplitude, W^½ m^-½) per unit of the encoded input.  The gain
+ * undoes all four.  Reads ch->count stages (their Fourier and, where present, image
+ * masks), ch->g and ch->ref_amplitude. */
+double compiler_chain_gain(const compiler_chain *ch, double field_amplitude);
+
+/* The optical efficiency of chain ch: the fraction of a flat-spectrum input's power that
+ * reaches the camera, Π over its masks of the mean |t|² of the realised transmittance. */
+double compiler_chain_efficiency(const compiler_chain *ch);
 
 /* Frees a system; NULL is a no-op. */
 void compiler_system_free(compiler_system *s);
 
-/* Writes the system file atomically / reads it back with full checks.  On read,
- * *out is a new system (caller frees).  Errors: UTIL_EIO, UTIL_EDATA naming the file
- * and the object at fault. */
+/* ---- The system file (compiler/system_file.c) ---- */
+
+/* Writes the system file atomically (a temporary renamed into place).  Errors:
+ * UTIL_EIO, UTIL_EDATA (a profile that fails compiler_profile_check()). */
 int compiler_system_write(const compiler_system *s, const char *path);
+
+/* Reads a system file with every check of compiler/FORMAT.md: each value's type and
+ * range (the profile copy's through the profile key table), then
+ * compiler_system_check().  On success *out is a new system (caller frees with
+ * compiler_system_free()); on failure *out is NULL.  Errors: UTIL_EIO (cannot open),
+ * UTIL_EDATA naming the file and the object at fault, UTIL_ENOMEM. */
 int compiler_system_read(const char *path, compiler_system **out);
 
+/* ---- Consistency (compiler/system_check.c) ---- */
+
+/* Checks that the parts of s agree with each other, with its profile and with its model
+ * copy, by the rules above: the sampling (pitches from the devices, the focal length
+ * from the sampling), the grouping, the electronics after each chain, the optical
+ * constant (measured again), the gain and efficiency (from the masks), the layout
+ * parities and read-out samples, the positions, and the device codes against the
+ * realised transmittance.  file names s in messages.  Errors: UTIL_EDATA naming file
+ * and the chain, stage or value at fault; UTIL_ENOMEM. */
+int compiler_system_check(const compiler_system *s, const char *file);
+
+/* ---- Printing (compiler/system_print.c) ---- */
+
 /* Prints the optical train (element, z, focal length, aperture, pixels, pitch, lengths
- * in millimetres) and a bill of materials. */
+ * in millimetres) and a bill of materials to f; name heads the report. */
 void compiler_system_print(const compiler_system *s, const char *name, FILE *f);
 
 #endif

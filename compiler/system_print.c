@@ -1,0 +1,109 @@
+/* compiler/system_print.c -- a system as people read it: the optical train and a bill
+ * of materials (`acdc inspect`, `acdc compile`). */
+#include "compiler/system.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *modulation_text(const optics_modulator *d, int ideal)
+{
+    if (ideal)
+        return "ideal (continuous)";
+    return d->modulation == OPTICS_MOD_COMPLEX ? "amplitude + phase"
+           : d->modulation == OPTICS_MOD_AMPLITUDE ? "amplitude only"
+                                                     : "phase only (double-phase)";
+}
+
+void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
+{
+    const compiler_profile *p = &s->profile;
+    size_t masks_f = 0, masks_i = 0, lenses = 0;
+    double total = 0;
+    fprintf(f, "%s: compiled optical system for an ACDC cascade (n = %zu, %zu layers)\n",
+            name, s->n, s->model->n_layers);
+    fprintf(f, "  profile '%s'; wavelength %.1f nm; %zu samples per plane at %.3f um "
+            "(Fourier planes: %zu at %.3f um)\n", p->name, 1e9 * s->wavelength_m, s->m,
+            1e6 * s->pitch_m, s->fm, 1e6 * s->fourier_pitch_m);
+    if (p->fourier_oversample > 0)
+        fprintf(f, "  pixel-aware design: Fourier masks compensate the pixels' transforms, "
+                "%d Fourier samples per frequency step\n", p->fourier_oversample);
+    compiler_profile eff;
+    compiler_profile_effective(p, &eff);
+    const size_t ppx_in = (size_t)optics_modulator_pixels_per_sample(&eff.input);
+    const size_t ppx_f = (size_t)optics_modulator_pixels_per_sample(&eff.fourier);
+    const size_t ppx_im = (size_t)optics_modulator_pixels_per_sample(&eff.image);
+    if (ppx_in > 1 || ppx_f > 1 || (s->n_chains < s->model->n_layers && ppx_im > 1))
+        fprintf(f, "  phase-only modulators show each sample as a double-phase pair of two "
+                "pixels side by side\n");
+    fprintf(f, "  every lens: f = %.2f mm, clear aperture %.2f mm, NA %.4f\n",
+            1e3 * s->focal_m, 1e3 * s->aperture_m, 0.5 * s->aperture_m / s->focal_m);
+    for (size_t c = 0; c < s->n_chains; c++) {
+        const compiler_chain *ch = &s->chains[c];
+        fprintf(f, "\n  optical chain %zu: layers %zu..%zu, %.1f mm long, optical "
+                "efficiency %.3g\n", c, ch->first, ch->first + ch->count - 1,
+                1e3 * ch->length_m, ch->efficiency);
+        fprintf(f, "    %-26s %10s %10s %10s %7s %9s\n", "element", "z (mm)", "f (mm)",
+                "aper (mm)", "pixels", "pitch(um)");
+        fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "input modulator", 0.0, "-",
+                "-", s->m * ppx_in, 1e6 * p->input.pitch_m);
+        for (size_t k = 0; k < ch->count; k++) {
+            const compiler_stage *st = &ch->stages[k];
+            double z = 1e3 * st->z_m, fl = 1e3 * s->focal_m, ap = 1e3 * s->aperture_m;
+            if (st->image) {
+                fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "image mask (a)", z, "-",
+                        "-", s->m * ppx_im, 1e6 * p->image.pitch_m);
+                masks_i++;
+            }
+            fprintf(f, "    %-26s %10.2f %10.2f %10.2f %7s %9s\n", "cylindrical lens", z + fl,
+                    fl, ap, "-", "-");
+            fprintf(f, "    %-20s%6zu %10.2f %10s %10s %7zu %9.3f\n", "Fourier mask (d) L",
+                    st->layer, z + 2 * fl, "-", "-", s->fm * ppx_f, 1e6 * p->fourier.pitch_m);
+            fprintf(f, "    %-26s %10.2f %10.2f %10.2f %7s %9s\n", "cylindrical lens",
+                    z + 3 * fl, fl, ap, "-", "-");
+            masks_f++;
+            lenses += 2;
+        }
+        if (fabs(s->relay_magnification - 1) > 1e-9)
+            fprintf(f, "    %-26s %10.2f %10s %10s %7s %9s\n", "relay to camera", 1e3 * ch->length_m,
+                    "-", "-", "-", "-");
+        fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "homodyne camera",
+                1e3 * ch->length_m, "-", "-", p->camera.pixels, 1e6 * p->camera.pitch_m);
+        double bmax = 0;
+        for (size_t j = 0; j < s->n; j++)
+            bmax = fmax(bmax, fabs(ch->bias[j]));
+        fprintf(f, "    electronics: gain %.4g, biases folded (max |b| = %.3g), %s%s\n",
+                ch->gain, bmax, ch->relu ? "ReLU" : "no ReLU",
+                ch->perm ? ", permutation" : "");
+        total += ch->length_m;
+    }
+    fprintf(f, "\n  bill of materials\n");
+    fprintf(f, "    %3zu x laser, %.1f nm, %.3g mW\n", (size_t)1, 1e9 * s->wavelength_m,
+            1e3 * p->laser_power_w);
+    fprintf(f, "    %3zu x input modulator '%s' (%s), %zu px used\n", s->n_chains,
+            p->input.name, modulation_text(&p->input, p->ideal), s->m * ppx_in);
+    fprintf(f, "    %3zu x Fourier-plane mask '%s' (%s), %zu px used\n", masks_f,
+            p->fourier.name, modulation_text(&p->fourier, p->ideal), s->fm * ppx_f);
+    if (masks_i)
+        fprintf(f, "    %3zu x image-plane mask '%s' (%s), %zu px used\n", masks_i,
+                p->image.name, modulation_text(&p->image, p->ideal), s->m * ppx_im);
+    fprintf(f, "    %3zu x cylindrical lens, f = %.2f mm, aperture %.2f mm\n", lenses,
+            1e3 * s->focal_m, 1e3 * s->aperture_m);
+    fprintf(f, "    %3zu x balanced homodyne detector: camera '%s' pair + reference beam "
+            "splitter\n", s->n_chains, p->camera.name);
+    if (fabs(s->relay_magnification - 1) > 1e-9)
+        fprintf(f, "    %3zu x relay lens pair, magnification %.4g (sample pitch %.3f um -> "
+                "camera pitch %.3f um)\n", s->n_chains, s->relay_magnification,
+                1e6 * s->pitch_m, 1e6 * p->camera.pitch_m);
+    fprintf(f, "    %3zu x opto-electronic stage (detect, bias, ReLU, permute, encode)\n",
+            s->n_chains);
+    fprintf(f, "  total optical path %.1f mm\n", 1e3 * total);
+    if (s->warnings[0]) {
+        fprintf(f, "\n  warnings:\n");
+        for (const char *w = s->warnings; *w;) {
+            const char *e = strchr(w, '\n');
+            size_t len = e ? (size_t)(e - w) : strlen(w);
+            fprintf(f, "    %.*s\n", (int)len, w);
+            w += len + (e != NULL);
+        }
+    }
+}
