@@ -39,6 +39,9 @@ LIB_DIRS  = util models optics compiler sim
 LIB_SRC   = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_HDR   = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
+# Headers of the library's own machinery, not its API: not installed.
+INTERNAL_HDR = util/h5.h util/mem.h util/parse.h util/signal.h util/gnuplot.h
+PUBLIC_HDR   = $(filter-out $(INTERNAL_HDR),$(LIB_HDR))
 CLI_SRC   = $(wildcard cli/*.c)
 CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC  = $(wildcard tests/test_*.c)
@@ -110,7 +113,7 @@ install: all $(BUILD)/acdc-optics.pc
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libacdc-optics.so.0
 	ln -sf libacdc-optics.so.0 $(DESTDIR)$(PREFIX)/lib/libacdc-optics.so
 	install -m 644 $(BUILD)/acdc-optics.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	for h in $(LIB_HDR); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/acdc-optics/$$h; done
+	for h in $(PUBLIC_HDR); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/acdc-optics/$$h; done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/acdc $(DESTDIR)$(PREFIX)/lib/libacdc-optics.* \

@@ -193,24 +193,35 @@ int optics_devmap_alloc(optics_devmap **out, const optics_modulator *dev, size_t
     return UTIL_OK;
 }
 
+size_t optics_devmap_pixels_per_sample(const optics_devmap *d) { return d->ppx; }
+
+void optics_devmap_sample(const optics_devmap *d, double t, double complex *px)
+{
+    if (d->ppx == 1)
+        px[0] = optics_modulator_value(&d->dev, t, NULL);
+    else
+        optics_modulator_pixels(&d->dev, t, px, NULL);
+}
+
+void optics_devmap_place(const optics_devmap *d, const double complex *px,
+                         double complex scale, double complex *out)
+{
+    memset(out, 0, d->nsamp * sizeof *out);
+    for (size_t i = 0; i < d->npix; i++) {
+        const double complex p = px[i] * scale;
+        for (size_t q = 0; q < d->count[i]; q++)
+            out[d->first[i] + q] += d->w[i * d->span + q] * p;
+    }
+}
+
 void optics_devmap_show(const optics_devmap *d, const double *t, double sigma, gsl_rng *r,
                         double complex scale, double complex *work, double complex *out)
 {
     for (size_t j = 0; j < d->samples; j++) {
-        double complex v[2];
-        if (d->ppx == 1)
-            v[0] = optics_modulator_value(&d->dev, t[j], NULL);
-        else
-            optics_modulator_pixels(&d->dev, t[j], v, NULL);
-        for (size_t q = 0; q < d->ppx; q++) {
-            double complex p = v[q];
-            if (sigma > 0 && r)
-                p *= cexp(I * gsl_ran_gaussian_ziggurat(r, sigma));
-            work[j * d->ppx + q] = p * scale;
-        }
+        double complex *px = work + j * d->ppx;
+        optics_devmap_sample(d, t[j], px);
+        for (size_t q = 0; sigma > 0 && r && q < d->ppx; q++)
+            px[q] *= cexp(I * gsl_ran_gaussian_ziggurat(r, sigma));
     }
-    memset(out, 0, d->nsamp * sizeof *out);
-    for (size_t i = 0; i < d->npix; i++)
-        for (size_t q = 0; q < d->count[i]; q++)
-            out[d->first[i] + q] += d->w[i * d->span + q] * work[i];
+    optics_devmap_place(d, work, scale, out);
 }

@@ -107,9 +107,19 @@ void optics_devmap_free(optics_devmap *d);
 
 /* out (nsamp values) = scale x the device showing sample values t[0 .. samples), each
  * pixel (S = 1: each point) multiplied by exp(i N(0, sigma)) drawn from r in pixel order
- * (r may be NULL when sigma is 0).  work: room for optics_devmap_pixels() values. */
+ * (r may be NULL when sigma is 0).  work: room for optics_devmap_pixels() values.
+ * The same as optics_devmap_sample() for every sample, then optics_devmap_place(). */
 void optics_devmap_show(const optics_devmap *d, const double *t, double sigma, gsl_rng *r,
                         double complex scale, double complex *work, double complex *out);
+
+/* The two steps of optics_devmap_show(), for callers that show one value on several
+ * samples: px (optics_devmap_pixels_per_sample() values) = the pixels (S = 1: the point)
+ * showing value t, without phase errors; out (nsamp values) = scale x the device whose
+ * pixels transmit px[0 .. optics_devmap_pixels()). */
+void optics_devmap_sample(const optics_devmap *d, double t, double complex *px);
+void optics_devmap_place(const optics_devmap *d, const double complex *px,
+                         double complex scale, double complex *out);
+size_t optics_devmap_pixels_per_sample(const optics_devmap *d);
 
 /* Pixels (S = 1: points) a map shows: samples x pixels per sample (S = 1: samples). */
 size_t optics_devmap_pixels(const optics_devmap *d);

@@ -42,9 +42,10 @@ struct sim {
     double *plus, *minus;             /* homodyne ports (noise) or difference: batch × L */
     double *pp, *pm, *ep, *em;        /* per camera pixel: powers, electrons */
     double *diff;                     /* the difference on the image samples, batch × M */
+    long *relay;                      /* the camera pixel image sample j is relayed onto,
+                                         or −1 beyond the camera (M values) */
     uint32_t *codes;                  /* ADC codes of one port of one row */
     double *v, *u, *scale;            /* electronics: batch × n, batch × n, batch */
-    double *in_val;                   /* input modulator: its M sample values */
     double complex *in_work;          /* input modulator: its pixels */
     double power_w;                   /* laser power in use */
     size_t saturated;                 /* rows whose exposure was shortened */
@@ -97,11 +98,11 @@ void sim_free(sim *m)
     free(m->ep);
     free(m->em);
     free(m->diff);
+    free(m->relay);
     free(m->codes);
     free(m->v);
     free(m->u);
     free(m->scale);
-    free(m->in_val);
     free(m->in_work);
     free(m);
 }
@@ -301,11 +302,10 @@ static int setup_devices(sim *m)
         return rc;
     const size_t K = n_stages(s);
     m->in_work = malloc(optics_devmap_pixels(m->in_map) * sizeof *m->in_work);
-    m->in_val = malloc(s->m * sizeof *m->in_val);
     m->fourier = calloc(K, sizeof *m->fourier);
     m->image = calloc(K, sizeof *m->image);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!m->in_work || !m->in_val || !m->fourier || !m->image || !r) {
+    if (!m->in_work || !m->fourier || !m->image || !r) {
         gsl_rng_free(r);
         return util_error(UTIL_ENOMEM, "out of memory");
     }
@@ -348,8 +348,14 @@ static int setup_camera(sim *m)
     m->plus = malloc(B * m->L * sizeof *m->plus);
     m->pp = malloc(B * P * sizeof *m->pp);
     m->diff = malloc(B * s->m * sizeof *m->diff);
-    if (!m->plus || !m->pp || !m->diff)
+    m->relay = malloc(s->m * sizeof *m->relay);
+    if (!m->plus || !m->pp || !m->diff || !m->relay)
         return util_error(UTIL_ENOMEM, "out of memory for the camera");
+    for (size_t j = 0; j < s->m; j++) {
+        long i = lround(optics_coord_m(j, s->m, s->pitch_m) / m->px.pitch_m) +
+                 (long)optics_axis_index(P);
+        m->relay[j] = i >= 0 && (size_t)i < P ? i : -1;
+    }
     if (!m->noise)
         return UTIL_OK;
     m->minus = malloc(B * m->L * sizeof *m->minus);
@@ -460,16 +466,12 @@ void sim_keep_planes(sim *m, size_t rows, double complex *buf)
 }
 
 /* diff (M samples, W/m) from the signed power on each camera pixel (W): the value of the
- * pixel each sample is relayed onto, per active pixel width. */
+ * pixel each sample is relayed onto (m->relay), per active pixel width. */
 static void to_samples(const sim *m, const double *pw, double *diff)
 {
-    const size_t M = m->s->m, P = m->px.npx;
     const double width = m->px.pitch_m * m->px.fill;
-    for (size_t j = 0; j < M; j++) {
-        double x = optics_coord_m(j, M, m->s->pitch_m);
-        long i = lround(x / m->px.pitch_m) + (long)optics_axis_index(P);
-        diff[j] = i >= 0 && (size_t)i < P ? pw[i] / (width > 0 ? width : 1) : 0;
-    }
+    for (size_t j = 0; j < m->s->m; j++)
+        diff[j] = m->relay[j] >= 0 ? pw[m->relay[j]] / (width > 0 ? width : 1) : 0;
 }
 
 /* Noise on one row's two ports (powers pp, pm on P pixels, W): electrons with the
@@ -562,12 +564,16 @@ static void encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
         m->scale[b] = smax;
         if (!(smax > 0))
             continue;
+        /* each component's pixels once, on both of its samples */
+        const size_t ppx = optics_devmap_pixels_per_sample(m->in_map);
+        double complex px[2];
         for (size_t j = 0; j < n; j++) {
-            m->in_val[compiler_layout(n, 0, j, 0)] = u[j] / smax;
-            m->in_val[compiler_layout(n, 0, j, 1)] = u[j] / smax;
+            optics_devmap_sample(m->in_map, u[j] / smax, px);
+            for (int side = 0; side < 2; side++)
+                memcpy(m->in_work + compiler_layout(n, 0, j, side) * ppx, px,
+                       ppx * sizeof *px);
         }
-        optics_devmap_show(m->in_map, m->in_val, 0, NULL, e0, m->in_work,
-                           optics_field_slice(m->field, b));
+        optics_devmap_place(m->in_map, m->in_work, e0, optics_field_slice(m->field, b));
     }
 }
 

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# tests/install.sh -- `make install` into a staging folder installs the public headers
+# only, each of them compiles on its own from the staged prefix, and a program links
+# against the installed library.  Prints TAP; exits 0 (tests/run.sh counts the lines).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+i=0
+ok() { i=$((i + 1)); echo "ok $i - $1"; }
+notok() { i=$((i + 1)); echo "not ok $i - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+if ! out=$(make -C "$top" -s BUILD="$BUILD" PREFIX=/usr DESTDIR="$stage" install 2>&1); then
+    notok "make install DESTDIR=$stage failed" "$(tail -3 <<<"$out")"
+    exit 0
+fi
+inc=$stage/usr/include/acdc-optics
+internal=$(make -C "$top" -s --no-print-directory -f - print-internal <<'EOF' 2>/dev/null
+include Makefile
+print-internal:
+	@echo $(INTERNAL_HDR)
+EOF
+)
+[ -n "$internal" ] || internal="util/h5.h util/mem.h util/parse.h"
+leaked=()
+for h in $internal; do [ -e "$inc/$h" ] && leaked+=("$h"); done
+if [ ${#leaked[@]} -eq 0 ]; then
+    ok "no internal header installed ($internal)"
+else
+    notok "internal headers installed: ${leaked[*]}"
+fi
+
+CC=${CC:-cc}
+flags=$(pkg-config --cflags hdf5 fftw3 gsl 2>/dev/null)
+bad=()
+n=0
+while IFS= read -r h; do
+    rel=${h#"$inc"/}
+    n=$((n + 1))
+    if ! err=$(printf '#include "%s"\nint main(void) { return 0; }\n' "$rel" |
+                   $CC -std=c11 -Wall -Wextra -Werror -I"$inc" $flags -x c -fsyntax-only - 2>&1); then
+        bad+=("$rel: $(head -1 <<<"$err")")
+    fi
+done < <(find "$inc" -name '*.h' | sort)
+if [ ${#bad[@]} -eq 0 ] && [ "$n" -gt 0 ]; then
+    ok "each of the $n installed headers compiles on its own from the staged prefix"
+else
+    notok "${#bad[@]} of $n installed headers do not compile on their own" "${bad[@]}"
+fi
+
+prog=$stage/prog
+if printf '#include "util/error.h"\n#include "optics/device.h"\nint main(void) {\n  optics_modulator m = {.modulation = OPTICS_MOD_PHASE, .pitch_m = 8e-6, .fill = 1};\n  return optics_modulator_pixels_per_sample(&m) == 2 && util_error(UTIL_EDATA, "x") == UTIL_EDATA ? 0 : 1;\n}\n' |
+       $CC -std=c11 -I"$inc" $flags -x c - -x none -o "$prog" "$stage/usr/lib/libacdc-optics.a" \
+           $(pkg-config --libs hdf5 fftw3 gsl zlib inih 2>/dev/null) -lfftw3_threads -lfftw3 \
+           -lpthread -fopenmp -lm 2>"$stage/link.err" && "$prog"; then
+    ok "a program built against the staged headers and static library runs"
+else
+    notok "a program against the staged install does not build or run" "$(head -3 "$stage/link.err")"
+fi
