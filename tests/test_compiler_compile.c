@@ -226,6 +226,97 @@ static void test_4f_constant(void **state)
     acdc_model_free(m);
 }
 
+/* compiler_chain_gain: Π mask gains / (4 |g| E0 |E_ref|), on a chain built by hand. */
+static void test_chain_gain_formula(void **state)
+{
+    (void)state;
+    compiler_mask image = {.gain = 0.731};
+    compiler_stage st[2] = {{.fourier = {.gain = 2.385}},
+                            {.image = &image, .fourier = {.gain = 1.6}}};
+    compiler_chain ch = {.count = 2, .stages = st, .g = cpow(0.3 - 0.4 * I, 2),
+                         .ref_amplitude = 0.9};
+    double want = 2.385 * 0.731 * 1.6 / (4.0 * 0.25 * 1.7 * 0.9);
+    assert_close(compiler_chain_gain(&ch, 1.7), want, 1e-15 * want);
+    /* each factor on its own: a stronger reference or input field, a larger |g|, one
+     * stage fewer */
+    ch.ref_amplitude = 1.8;
+    assert_close(compiler_chain_gain(&ch, 1.7), want / 2, 1e-15 * want);
+    ch.g *= 3;
+    assert_close(compiler_chain_gain(&ch, 3.4), want / 12, 1e-15 * want);
+    ch.count = 1;
+    ch.g = 1;
+    ch.ref_amplitude = 1;
+    assert_close(compiler_chain_gain(&ch, 1), 2.385 / 4, 1e-15);
+}
+
+/* The physics of the gain: a layer with a = 1 and a flat d = 2.385 computes y = 2.385·u.
+ * Its Fourier mask is d / 2.385 (gain 2.385, |t| = 1), so the camera plane carries
+ * E = E0·g·u/s for an input shown as u/s; homodyne detection against |E_ref| = E0
+ * phased to g gives ΔI = 4 E0² |g| u/s, and y = s·gain·ΔI = 2.385·u needs
+ * gain = 2.385 / (4 E0² |g|). */
+static void test_chain_gain_physics(void **state)
+{
+    (void)state;
+    acdc_model *m = model(8, 8, 8, "-", 0);
+    for (size_t j = 0; j < 8; j++) {
+        m->layers[0].a[j] = 1;
+        m->layers[0].d[j] = 2.385;
+    }
+    compiler_profile p = ideal();
+    compiler_system *s;
+    assert_int_equal(compiler_compile(m, &p, &s), 0);
+    const compiler_chain *ch = &s->chains[0];
+    const double E0 = s->field_amplitude;
+    assert_close(ch->stages[0].fourier.gain, 2.385, 1e-15);
+    assert_close(cabs(ch->g), 1, 1e-12);
+    assert_close(ch->gain, 2.385 / (4 * E0 * E0 * cabs(ch->g)), 1e-15 * ch->gain);
+    /* the light agrees: through the optics, the model's output comes back */
+    double x[8] = {0, 0, 0, 1, 0, 0, 0, 0}, y[8];
+    sim *a;
+    sim_options o = sim_options_default();
+    assert_int_equal(sim_alloc(&a, s, 1, &o), 0);
+    assert_int_equal(sim_run(a, 1, 0, x, y, NULL, NULL), 0);
+    double ref[8];
+    acdc_work *w = acdc_work_alloc(m, 1, 0, 1, FFTW_ESTIMATE);
+    assert_non_null(w);
+    assert_int_equal(acdc_model_forward(m, w, 1, x, ref), 0);
+    for (size_t j = 0; j < 8; j++)
+        assert_close(y[j], ref[j], 1e-12);
+    acdc_work_free(w);
+    sim_free(a);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* The compiler and the system file's checks use the one gain: every compiled chain's
+ * gain is compiler_chain_gain() exactly, and compiler_system_check() refuses a gain
+ * that is not. */
+static void test_chain_gain_is_shared(void **state)
+{
+    (void)state;
+    acdc_model *m = model(7, 6, 4, "-b--p", 1);
+    const char *names[] = {"ideal", "slm8"};
+    for (int i = 0; i < 2; i++) {
+        compiler_profile p;
+        assert_int_equal(compiler_profile_builtin(names[i], &p), 0);
+        compiler_system *s;
+        if (compiler_compile(m, &p, &s))
+            fail_msg("%s: %s", names[i], util_errmsg());
+        for (size_t c = 0; c < s->n_chains; c++) {
+            assert_true(s->chains[c].gain == compiler_chain_gain(&s->chains[c],
+                                                                 s->field_amplitude));
+            assert_true(s->chains[c].efficiency == compiler_chain_efficiency(&s->chains[c]));
+        }
+        if (compiler_system_check(s, "memory"))
+            fail_msg("%s: %s", names[i], util_errmsg());
+        s->chains[1].gain *= 1 + 1e-6;
+        assert_int_equal(compiler_system_check(s, "memory"), UTIL_EDATA);
+        assert_non_null(strstr(util_errmsg(), "chain 1's electronic gain"));
+        compiler_system_free(s);
+    }
+    acdc_model_free(m);
+}
+
 static void test_ideal_system_reproduces_model(void **state)
 {
     (void)state;
@@ -389,6 +480,9 @@ int main(void)
         cmocka_unit_test(test_fourier_design),
         cmocka_unit_test(test_fold_biases_is_the_chain_at_zero),
         cmocka_unit_test(test_4f_constant),
+        cmocka_unit_test(test_chain_gain_formula),
+        cmocka_unit_test(test_chain_gain_physics),
+        cmocka_unit_test(test_chain_gain_is_shared),
         cmocka_unit_test(test_ideal_system_reproduces_model),
         cmocka_unit_test(test_system_file_round_trip),
         cmocka_unit_test(test_quantised_masks),

@@ -4,6 +4,7 @@
 
 #include "compiler/profile.h"
 #include "util/error.h"
+#include "util/h5.h"
 
 #include <dirent.h>
 #include <float.h>
@@ -654,6 +655,161 @@ static void test_fuzz(void **state)
         fail_msg("only %d of 600 files read", accepted);
 }
 
+/* ---- the profile copy inside a system file (compiler_profile_write_h5 / _read_h5) ---- */
+
+static void h5_write_profile(const char *path, const compiler_profile *p)
+{
+    util_h5_out o;
+    assert_int_equal(util_h5_create(path, &o), 0);
+    if (compiler_profile_write_h5(o.fid, "/profile", p))
+        fail_msg("%s", util_errmsg());
+    assert_int_equal(util_h5_commit(&o), 0);
+}
+
+static int h5_read_profile(const char *path, compiler_profile *q)
+{
+    hid_t f;
+    assert_int_equal(util_h5_open(path, &f), 0);
+    int rc = compiler_profile_read_h5(f, path, "/profile", q);
+    H5Fclose(f);
+    return rc;
+}
+
+/* Every key survives write -> read exactly: the built-ins, awkward values, and every
+ * number at the edge of the key table's range (which the INI reader accepts too). */
+static void test_h5_round_trip(void **state)
+{
+    (void)state;
+    const char *path = test_path(1, "profile.h5");
+    compiler_profile p, q;
+    for (const char *const *name = compiler_profile_names(); *name; name++) {
+        assert_int_equal(compiler_profile_builtin(*name, &p), 0);
+        h5_write_profile(path, &p);
+        memset(&q, 0x5a, sizeof q);
+        if (h5_read_profile(path, &q))
+            fail_msg("%s: %s", *name, util_errmsg());
+        profile_equal(&p, &q);
+        assert_int_equal(q.fourier_oversample, p.fourier_oversample);
+    }
+    static const char *const edges[][2] = {
+        {"laser.wavelength=20 um", "fourier.phase_bits=16"},
+        {"laser.wavelength=100 nm", "fourier.phase_bits=0"},
+        {"input.pixels=16777216", "image.amplitude_bits=16"},
+        {"input.pixels=1", "camera.adc_bits=16"},
+        {"camera.full_well=1e12", "camera.exposure=3600 s"},
+        {"camera.read_noise=1e6", "camera.dark_current=1e9 e-/s"},
+        {"rules.max_focal=100 m", "rules.max_length=1000 m"},
+        {"rules.fourier_oversample=8", "fourier.phase_error=3.14159 rad"},
+        {"image.modulation=amplitude", "input.fill=1e-300"},
+        {"camera.name=x", "profile.ideal=yes"},
+    };
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+        assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+        for (int j = 0; j < 2; j++)
+            if (compiler_profile_set(&p, edges[i][j]))
+                fail_msg("%s: %s", edges[i][j], util_errmsg());
+        h5_write_profile(path, &p);
+        memset(&q, 0, sizeof q);
+        if (h5_read_profile(path, &q))
+            fail_msg("%s, %s: %s", edges[i][0], edges[i][1], util_errmsg());
+        profile_equal(&p, &q);
+        assert_int_equal(q.fourier_oversample, p.fourier_oversample);
+    }
+    /* an invalid profile is never written */
+    p.fourier.phase_bits = 17;
+    util_h5_out o;
+    assert_int_equal(util_h5_create(path, &o), 0);
+    assert_int_equal(compiler_profile_write_h5(o.fid, "/profile", &p), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "'fourier.phase_bits'"));
+    util_h5_abort(&o);
+}
+
+/* A value outside the key table's range in a system file is refused, naming the file,
+ * the attribute and the key; the profile passed in is left untouched. */
+static void test_h5_out_of_range(void **state)
+{
+    (void)state;
+    const char *path = test_path(1, "range.h5");
+    static const struct {
+        const char *obj, *attr;
+        char kind;           /* i: integer, f: float, s: string */
+        double v;
+        const char *text, *want;
+    } cases[] = {
+        {"/profile/fourier", "phase_bits", 'i', 17, NULL, "'fourier.phase_bits'): 17 is outside 0..16"},
+        {"/profile/camera", "adc_bits", 'i', 24, NULL, "'camera.adc_bits'): 24 is outside 0..16"},
+        {"/profile/input", "pixels", 'i', 16777217, NULL, "'input.pixels'): 16777217 is outside"},
+        {"/profile/image", "amplitude_bits", 'i', -1, NULL, "'image.amplitude_bits'): -1"},
+        {"/profile", "ideal", 'i', 2, NULL, "'profile.ideal'): 2 is outside 0..1"},
+        {"/profile", "fourier_oversample", 'i', 9, NULL, "'rules.fourier_oversample'): 9"},
+        {"/profile", "wavelength_m", 'f', 30e-6, NULL, "'laser.wavelength'): 3e-05 is outside"},
+        {"/profile", "laser_power_w", 'f', 0, NULL, "'laser.power'): 0 is outside (0, 1000]"},
+        {"/profile/image", "fill", 'f', 0, NULL, "'image.fill'): 0 is outside (0, 1]"},
+        {"/profile/input", "phase_error_rad", 'f', 4, NULL, "'input.phase_error'): 4 is outside"},
+        {"/profile/camera", "exposure_s", 'f', 3601, NULL, "'camera.exposure'): 3601"},
+        {"/profile/camera", "full_well_e", 'f', 2e12, NULL, "'camera.full_well'): 2e+12"},
+        {"/profile", "max_na", 'f', 1.5, NULL, "'rules.max_na'): 1.5 is outside (0, 1]"},
+        {"/profile/input", "modulation", 's', 0, "bogus", "'input.modulation'): 'bogus' is not"},
+        {"/profile", "name", 's', 0, "", "'profile.name'): name is empty"},
+        {"/profile/camera", "name", 's', 0, "a ;b", "'camera.name'): name 'a ;b' contains ';'"},
+        {"/profile/fourier", "phase_bits", 'f', 8, NULL, "'phase_bits' on '/profile/fourier'"},
+    };
+    compiler_profile p, q;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+        h5_write_profile(path, &p);
+        hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_true(f >= 0);
+        int rc = cases[i].kind == 'i'   ? util_h5_set_attr_i64(f, cases[i].obj, cases[i].attr,
+                                                               (int64_t)cases[i].v)
+                 : cases[i].kind == 'f' ? util_h5_set_attr_f64(f, cases[i].obj, cases[i].attr,
+                                                               cases[i].v)
+                                        : util_h5_set_attr_str(f, cases[i].obj, cases[i].attr,
+                                                               cases[i].text);
+        assert_int_equal(rc, 0);
+        H5Fclose(f);
+        memset(&q, 0x5a, sizeof q);
+        compiler_profile before = q;
+        assert_int_equal(h5_read_profile(path, &q), UTIL_EDATA);
+        const char *msg = util_errmsg();
+        if (!strstr(msg, cases[i].want) || !strstr(msg, path) || !strstr(msg, cases[i].attr))
+            fail_msg("case %zu: message '%s' lacks '%s', the file or the attribute", i, msg,
+                     cases[i].want);
+        assert_memory_equal(&q, &before, sizeof q);
+    }
+}
+
+/* fourier_oversample may be absent (systems older than pixel-aware designs): 0; any
+ * other attribute is required. */
+static void test_h5_missing(void **state)
+{
+    (void)state;
+    const char *path = test_path(1, "missing.h5");
+    compiler_profile p, q;
+    assert_int_equal(compiler_profile_builtin("doe", &p), 0);
+    assert_int_equal(compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
+    static const char *const gone[][2] = {{"/profile", "fourier_oversample"},
+                                          {"/profile/camera", "exposure_s"},
+                                          {"/profile/input", "name"},
+                                          {"/profile", "max_focal_m"}};
+    for (size_t i = 0; i < 4; i++) {
+        h5_write_profile(path, &p);
+        hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_true(f >= 0);
+        assert_true(H5Adelete_by_name(f, gone[i][0], gone[i][1], H5P_DEFAULT) >= 0);
+        H5Fclose(f);
+        int rc = h5_read_profile(path, &q);
+        if (i == 0) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(q.fourier_oversample, 0);
+        } else {
+            assert_int_equal(rc, UTIL_EDATA);
+            assert_non_null(strstr(util_errmsg(), gone[i][1]));
+            assert_non_null(strstr(util_errmsg(), path));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -668,6 +824,9 @@ int main(void)
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_file_garbage),
         cmocka_unit_test(test_fuzz),
+        cmocka_unit_test(test_h5_round_trip),
+        cmocka_unit_test(test_h5_out_of_range),
+        cmocka_unit_test(test_h5_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
