@@ -5,6 +5,17 @@
 #include <math.h>
 #include <string.h>
 
+/* Device pixels per sample of each modulator: two where double-phase pairs need them. */
+struct pixels {
+    size_t in, fourier, image;
+};
+
+/* What the bill of materials counts while the chains are printed. */
+struct tally {
+    size_t masks_f, masks_i, lenses;
+    double length_m;
+};
+
 static const char *modulation_text(const optics_modulator *d, int ideal)
 {
     if (ideal)
@@ -14,11 +25,10 @@ static const char *modulation_text(const optics_modulator *d, int ideal)
                                                      : "phase only (double-phase)";
 }
 
-void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
+static void print_header(const compiler_system *s, const char *name, const struct pixels *px,
+                         FILE *f)
 {
     const compiler_profile *p = &s->profile;
-    size_t masks_f = 0, masks_i = 0, lenses = 0;
-    double total = 0;
     fprintf(f, "%s: compiled optical system for an ACDC cascade (n = %zu, %zu layers)\n",
             name, s->n, s->model->n_layers);
     fprintf(f, "  profile '%s'; wavelength %.1f nm; %zu samples per plane at %.3f um "
@@ -27,66 +37,77 @@ void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
     if (p->fourier_oversample > 0)
         fprintf(f, "  pixel-aware design: Fourier masks compensate the pixels' transforms, "
                 "%d Fourier samples per frequency step\n", p->fourier_oversample);
-    compiler_profile eff;
-    compiler_profile_effective(p, &eff);
-    const size_t ppx_in = (size_t)optics_modulator_pixels_per_sample(&eff.input);
-    const size_t ppx_f = (size_t)optics_modulator_pixels_per_sample(&eff.fourier);
-    const size_t ppx_im = (size_t)optics_modulator_pixels_per_sample(&eff.image);
-    if (ppx_in > 1 || ppx_f > 1 || (s->n_chains < s->model->n_layers && ppx_im > 1))
+    if (px->in > 1 || px->fourier > 1 || (s->n_chains < s->model->n_layers && px->image > 1))
         fprintf(f, "  phase-only modulators show each sample as a double-phase pair of two "
                 "pixels side by side\n");
     fprintf(f, "  every lens: f = %.2f mm, clear aperture %.2f mm, NA %.4f\n",
             1e3 * s->focal_m, 1e3 * s->aperture_m, 0.5 * s->aperture_m / s->focal_m);
-    for (size_t c = 0; c < s->n_chains; c++) {
-        const compiler_chain *ch = &s->chains[c];
-        fprintf(f, "\n  optical chain %zu: layers %zu..%zu, %.1f mm long, optical "
-                "efficiency %.3g\n", c, ch->first, ch->first + ch->count - 1,
-                1e3 * ch->length_m, ch->efficiency);
-        fprintf(f, "    %-26s %10s %10s %10s %7s %9s\n", "element", "z (mm)", "f (mm)",
-                "aper (mm)", "pixels", "pitch(um)");
-        fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "input modulator", 0.0, "-",
-                "-", s->m * ppx_in, 1e6 * p->input.pitch_m);
-        for (size_t k = 0; k < ch->count; k++) {
-            const compiler_stage *st = &ch->stages[k];
-            double z = 1e3 * st->z_m, fl = 1e3 * s->focal_m, ap = 1e3 * s->aperture_m;
-            if (st->image) {
-                fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "image mask (a)", z, "-",
-                        "-", s->m * ppx_im, 1e6 * p->image.pitch_m);
-                masks_i++;
-            }
-            fprintf(f, "    %-26s %10.2f %10.2f %10.2f %7s %9s\n", "cylindrical lens", z + fl,
-                    fl, ap, "-", "-");
-            fprintf(f, "    %-20s%6zu %10.2f %10s %10s %7zu %9.3f\n", "Fourier mask (d) L",
-                    st->layer, z + 2 * fl, "-", "-", s->fm * ppx_f, 1e6 * p->fourier.pitch_m);
-            fprintf(f, "    %-26s %10.2f %10.2f %10.2f %7s %9s\n", "cylindrical lens",
-                    z + 3 * fl, fl, ap, "-", "-");
-            masks_f++;
-            lenses += 2;
-        }
-        if (fabs(s->relay_magnification - 1) > 1e-9)
-            fprintf(f, "    %-26s %10.2f %10s %10s %7s %9s\n", "relay to camera", 1e3 * ch->length_m,
-                    "-", "-", "-", "-");
-        fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "homodyne camera",
-                1e3 * ch->length_m, "-", "-", p->camera.pixels, 1e6 * p->camera.pitch_m);
-        double bmax = 0;
-        for (size_t j = 0; j < s->n; j++)
-            bmax = fmax(bmax, fabs(ch->bias[j]));
-        fprintf(f, "    electronics: gain %.4g, biases folded (max |b| = %.3g), %s%s\n",
-                ch->gain, bmax, ch->relu ? "ReLU" : "no ReLU",
-                ch->perm ? ", permutation" : "");
-        total += ch->length_m;
+}
+
+/* The elements of one stage: image mask (after a chain's first stage), lens, Fourier
+ * mask, lens. */
+static void print_stage(const compiler_system *s, const compiler_stage *st,
+                        const struct pixels *px, struct tally *t, FILE *f)
+{
+    const compiler_profile *p = &s->profile;
+    double z = 1e3 * st->z_m, fl = 1e3 * s->focal_m, ap = 1e3 * s->aperture_m;
+    if (st->image) {
+        fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "image mask (a)", z, "-", "-",
+                s->m * px->image, 1e6 * p->image.pitch_m);
+        t->masks_i++;
     }
+    fprintf(f, "    %-26s %10.2f %10.2f %10.2f %7s %9s\n", "cylindrical lens", z + fl, fl, ap,
+            "-", "-");
+    fprintf(f, "    %-20s%6zu %10.2f %10s %10s %7zu %9.3f\n", "Fourier mask (d) L", st->layer,
+            z + 2 * fl, "-", "-", s->fm * px->fourier, 1e6 * p->fourier.pitch_m);
+    fprintf(f, "    %-26s %10.2f %10.2f %10.2f %7s %9s\n", "cylindrical lens", z + 3 * fl, fl,
+            ap, "-", "-");
+    t->masks_f++;
+    t->lenses += 2;
+}
+
+static void print_chain(const compiler_system *s, size_t c, const struct pixels *px,
+                        struct tally *t, FILE *f)
+{
+    const compiler_profile *p = &s->profile;
+    const compiler_chain *ch = &s->chains[c];
+    fprintf(f, "\n  optical chain %zu: layers %zu..%zu, %.1f mm long, optical efficiency "
+            "%.3g\n", c, ch->first, ch->first + ch->count - 1, 1e3 * ch->length_m,
+            ch->efficiency);
+    fprintf(f, "    %-26s %10s %10s %10s %7s %9s\n", "element", "z (mm)", "f (mm)",
+            "aper (mm)", "pixels", "pitch(um)");
+    fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "input modulator", 0.0, "-", "-",
+            s->m * px->in, 1e6 * p->input.pitch_m);
+    for (size_t k = 0; k < ch->count; k++)
+        print_stage(s, &ch->stages[k], px, t, f);
+    if (fabs(s->relay_magnification - 1) > 1e-9)
+        fprintf(f, "    %-26s %10.2f %10s %10s %7s %9s\n", "relay to camera",
+                1e3 * ch->length_m, "-", "-", "-", "-");
+    fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "homodyne camera", 1e3 * ch->length_m,
+            "-", "-", p->camera.pixels, 1e6 * p->camera.pitch_m);
+    double bmax = 0;
+    for (size_t j = 0; j < s->n; j++)
+        bmax = fmax(bmax, fabs(ch->bias[j]));
+    fprintf(f, "    electronics: gain %.4g, biases folded (max |b| = %.3g), %s%s\n", ch->gain,
+            bmax, ch->relu ? "ReLU" : "no ReLU", ch->perm ? ", permutation" : "");
+    t->length_m += ch->length_m;
+}
+
+static void print_bill(const compiler_system *s, const struct pixels *px,
+                       const struct tally *t, FILE *f)
+{
+    const compiler_profile *p = &s->profile;
     fprintf(f, "\n  bill of materials\n");
     fprintf(f, "    %3zu x laser, %.1f nm, %.3g mW\n", (size_t)1, 1e9 * s->wavelength_m,
             1e3 * p->laser_power_w);
     fprintf(f, "    %3zu x input modulator '%s' (%s), %zu px used\n", s->n_chains,
-            p->input.name, modulation_text(&p->input, p->ideal), s->m * ppx_in);
-    fprintf(f, "    %3zu x Fourier-plane mask '%s' (%s), %zu px used\n", masks_f,
-            p->fourier.name, modulation_text(&p->fourier, p->ideal), s->fm * ppx_f);
-    if (masks_i)
-        fprintf(f, "    %3zu x image-plane mask '%s' (%s), %zu px used\n", masks_i,
-                p->image.name, modulation_text(&p->image, p->ideal), s->m * ppx_im);
-    fprintf(f, "    %3zu x cylindrical lens, f = %.2f mm, aperture %.2f mm\n", lenses,
+            p->input.name, modulation_text(&p->input, p->ideal), s->m * px->in);
+    fprintf(f, "    %3zu x Fourier-plane mask '%s' (%s), %zu px used\n", t->masks_f,
+            p->fourier.name, modulation_text(&p->fourier, p->ideal), s->fm * px->fourier);
+    if (t->masks_i)
+        fprintf(f, "    %3zu x image-plane mask '%s' (%s), %zu px used\n", t->masks_i,
+                p->image.name, modulation_text(&p->image, p->ideal), s->m * px->image);
+    fprintf(f, "    %3zu x cylindrical lens, f = %.2f mm, aperture %.2f mm\n", t->lenses,
             1e3 * s->focal_m, 1e3 * s->aperture_m);
     fprintf(f, "    %3zu x balanced homodyne detector: camera '%s' pair + reference beam "
             "splitter\n", s->n_chains, p->camera.name);
@@ -96,14 +117,33 @@ void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
                 1e6 * s->pitch_m, 1e6 * p->camera.pitch_m);
     fprintf(f, "    %3zu x opto-electronic stage (detect, bias, ReLU, permute, encode)\n",
             s->n_chains);
-    fprintf(f, "  total optical path %.1f mm\n", 1e3 * total);
-    if (s->warnings[0]) {
-        fprintf(f, "\n  warnings:\n");
-        for (const char *w = s->warnings; *w;) {
-            const char *e = strchr(w, '\n');
-            size_t len = e ? (size_t)(e - w) : strlen(w);
-            fprintf(f, "    %.*s\n", (int)len, w);
-            w += len + (e != NULL);
-        }
+    fprintf(f, "  total optical path %.1f mm\n", 1e3 * t->length_m);
+}
+
+static void print_warnings(const char *w, FILE *f)
+{
+    if (!*w)
+        return;
+    fprintf(f, "\n  warnings:\n");
+    while (*w) {
+        const char *e = strchr(w, '\n');
+        size_t len = e ? (size_t)(e - w) : strlen(w);
+        fprintf(f, "    %.*s\n", (int)len, w);
+        w += len + (e != NULL);
     }
+}
+
+void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
+{
+    compiler_profile e;
+    compiler_profile_effective(&s->profile, &e);
+    const struct pixels px = {(size_t)optics_modulator_pixels_per_sample(&e.input),
+                              (size_t)optics_modulator_pixels_per_sample(&e.fourier),
+                              (size_t)optics_modulator_pixels_per_sample(&e.image)};
+    struct tally t = {0, 0, 0, 0};
+    print_header(s, name, &px, f);
+    for (size_t c = 0; c < s->n_chains; c++)
+        print_chain(s, c, &px, &t, f);
+    print_bill(s, &px, &t, f);
+    print_warnings(s->warnings, f);
 }
