@@ -146,11 +146,12 @@ static void warn(compiler_system *s, const char *msg)
     snprintf(s->warnings + len, sizeof s->warnings - len, "%s\n", msg);
 }
 
-int compiler_check_rules(compiler_system *s)
+/* Every modulator the system uses has the pixels it needs: one per sample, two for a
+ * double-phase pair. */
+static int check_pixels(const compiler_system *s, int used_image)
 {
-    const compiler_profile *p = &s->profile;
     compiler_profile e;
-    compiler_profile_effective(p, &e);
+    compiler_profile_effective(&s->profile, &e);
     const struct {
         const char *role;
         const optics_modulator *dev;
@@ -158,9 +159,6 @@ int compiler_check_rules(compiler_system *s)
     } mods[] = {{"input modulator", &e.input, s->m},
                 {"Fourier-plane mask", &e.fourier, s->fm},
                 {"image-plane mask", &e.image, s->m}};
-    int used_image = 0;
-    for (size_t c = 0; c < s->n_chains; c++)
-        used_image |= s->chains[c].count > 1;
     for (int i = 0; i < 3; i++) {
         if (i == 2 && !used_image)
             continue;
@@ -172,6 +170,19 @@ int compiler_check_rules(compiler_system *s)
                               need > mods[i].samples ? ", two sub-pixels each for double-phase"
                                                      : "");
     }
+    return UTIL_OK;
+}
+
+int compiler_check_rules(compiler_system *s)
+{
+    const compiler_profile *p = &s->profile;
+    compiler_profile e;
+    compiler_profile_effective(p, &e);
+    int used_image = 0, rc;
+    for (size_t c = 0; c < s->n_chains; c++)
+        used_image |= s->chains[c].count > 1;
+    if ((rc = check_pixels(s, used_image)))
+        return rc;
     if (!p->ideal && p->input.modulation == OPTICS_MOD_AMPLITUDE)
         return util_error(UTIL_EDATA, "input modulator '%s' is amplitude-only and cannot "
                           "encode signed inputs; use a complex or phase device",
