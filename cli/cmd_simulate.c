@@ -5,13 +5,12 @@
 #include "models/io.h"
 #include "sim/simulate.h"
 #include "util/error.h"
-#include "util/h5.h"
 #include "util/parse.h"
+#include "util/signal.h"
 
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,94 +52,10 @@ static const char help[] =
     "                           about aliasing or wrap-around before running\n"
     "  -h, --help               this text\n";
 
-static volatile int stop;
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
-
-static int write_result(const char *path, const sim_result *r, const acdc_data *d,
-                        const compiler_system *s, const sim_job *job)
-{
-    util_h5_out o;
-    int rc = util_h5_create(path, &o);
-    if (rc)
-        return rc;
-    hid_t f = o.fid;
-    hsize_t dy[2] = {r->rows, r->n_out}, dt[2] = {r->trials, 7};
-    double *tr = malloc(r->trials * 7 * sizeof *tr);
-    if (!tr) {
-        util_h5_abort(&o);
-        return util_error(UTIL_ENOMEM, "out of memory");
-    }
-    for (size_t t = 0; t < r->trials; t++)
-        for (int i = 0; i < 7; i++)
-            tr[t * 7 + i] = sim_metric_get(&r->end[t], i);
-    rc = util_h5_set_attr_str(f, "/", "format", "acdc-result");
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "profile", s->profile.name);
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "propagation",
-                                       job->options.propagation == SIM_PROP_IDEAL ? "ideal"
-                                       : job->options.propagation == SIM_PROP_FRESNEL ? "fresnel"
-                                                                                   : "asm");
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "trials", (int64_t)r->trials);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "seed", (int64_t)job->options.seed);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "oversample",
-                                       sim_oversample(s, job->options.oversample));
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "exposure_shortened", (int64_t)r->saturated);
-    if (!rc) rc = util_h5_set_attr_f64(f, "/", "seconds", r->seconds);
-    if (!rc) rc = util_h5_write_f64(f, "/y_optical", 2, dy, r->y_optical);
-    if (!rc) rc = util_h5_write_f64(f, "/y_ideal", 2, dy, r->y_ideal);
-    if (!rc && d->labels) rc = util_h5_write_i64(f, "/labels", 1, dy, d->labels);
-    if (!rc) rc = util_h5_write_f64(f, "/trials/metrics", 2, dt, tr);
-    free(tr);
-    for (int i = 0; i < 7 && !rc; i++) {
-        double mean, sd;
-        char name[64];
-        sim_result_stats(r, -1, i, &mean, &sd);
-        if (!rc) rc = util_h5_group(f, "/metrics");
-        if (!rc) rc = util_h5_set_attr_f64(f, "/metrics", sim_metric_names[i], mean);
-        snprintf(name, sizeof name, "%s_sd", sim_metric_names[i]);
-        if (!rc) rc = util_h5_set_attr_f64(f, "/metrics", name, sd);
-        for (size_t c = 0; c < r->n_chains && !rc; c++) {
-            char g[64];
-            snprintf(g, sizeof g, "/stages/%zu", c);
-            sim_result_stats(r, (int)c, i, &mean, &sd);
-            if (!rc) rc = util_h5_group(f, g);
-            if (!rc) rc = util_h5_set_attr_f64(f, g, sim_metric_names[i], mean);
-            if (!rc) rc = util_h5_set_attr_f64(f, g, name, sd);
-        }
-    }
-    if (!rc && r->planes) {
-        size_t P = r->n_planes, M = r->m, K = r->planes_rows;
-        hsize_t dp[4] = {K, P, M, 2}, dq[1] = {P};
-        double *pitch = malloc(P * sizeof *pitch);
-        char *names = calloc(P, 64);
-        if (!pitch || !names)
-            rc = util_error(UTIL_ENOMEM, "out of memory");
-        for (size_t i = 0; !rc && i < P; i++) {
-            char nm[64];
-            sim_plane_info(s, job->options.oversample, i, nm, sizeof nm, &pitch[i]);
-            size_t len = strlen(names);
-            snprintf(names + len, (size_t)P * 64 - len, "%s%s", i ? ";" : "", nm);
-        }
-        /* double complex is two doubles, real then imaginary (C11 6.2.5p13). */
-        if (!rc) rc = util_h5_write_f64(f, "/planes/field", 4, dp, (const double *)r->planes);
-        if (!rc) rc = util_h5_write_f64(f, "/planes/pitch_m", 1, dq, pitch);
-        if (!rc) rc = util_h5_set_attr_str(f, "/planes", "names", names);
-        free(pitch);
-        free(names);
-    }
-    if (rc) {
-        util_h5_abort(&o);
-        return rc;
-    }
-    return util_h5_commit(&o);
-}
-
 static void print_summary(const sim_result *r, int labelled)
 {
-    static const int show[] = {0, 2, 3, 1};
+    static const int show[] = {SIM_METRIC_REL_RMS, SIM_METRIC_SNR_DB, SIM_METRIC_COSINE,
+                               SIM_METRIC_MAX_ABS};
     printf("%zu inputs, %zu trial%s, %.2f s of light (%.0f inputs/s)\n", r->rows, r->trials,
            r->trials == 1 ? "" : "s", r->seconds,
            r->seconds > 0 ? (double)(r->rows * r->trials) / r->seconds : 0.0);
@@ -153,7 +68,7 @@ static void print_summary(const sim_result *r, int labelled)
         else
             snprintf(name, sizeof name, "chain %d", st);
         printf("  %-14s", name);
-        for (int k = 0; k < 4; k++) {
+        for (size_t k = 0; k < sizeof show / sizeof *show; k++) {
             double mean, sd;
             sim_result_stats(r, st, show[k], &mean, &sd);
             printf(" %12.4g", mean);
@@ -162,16 +77,16 @@ static void print_summary(const sim_result *r, int labelled)
     }
     double m, sd;
     if (labelled) {
-        sim_result_stats(r, -1, 4, &m, &sd);
+        sim_result_stats(r, -1, SIM_METRIC_ACC_OPTICAL, &m, &sd);
         printf("  accuracy: optical %.4f", m);
         if (r->trials > 1)
             printf(" ± %.4f", sd);
-        sim_result_stats(r, -1, 5, &m, &sd);
+        sim_result_stats(r, -1, SIM_METRIC_ACC_IDEAL, &m, &sd);
         printf(", ideal %.4f", m);
     } else {
         printf(" ");
     }
-    sim_result_stats(r, -1, 6, &m, &sd);
+    sim_result_stats(r, -1, SIM_METRIC_AGREEMENT, &m, &sd);
     printf("%s prediction agreement %.4f\n", labelled ? "," : "", m);
     if (r->saturated)
         printf("  note: the camera shortened its exposure %zu times to stay below 80%% of "
@@ -276,27 +191,18 @@ int cmd_simulate(int argc, char **argv)
         goto fail;
     if ((rc = acdc_data_read(argv[optind + 1], s->n_in, &d)))
         goto fail;
-    if (sets.n && (rc = sim_system_override(s, sets.v, sets.n, &over))) {
-        if (rc == UTIL_EDATA && strstr(util_errmsg(), "="))
-            rc = UTIL_EUSAGE;
-        goto fail;
-    }
+    if (sets.n && (rc = sim_system_override(s, sets.v, sets.n, &over)))
+        goto fail;   /* a refused assignment is a usage error (UTIL_EUSAGE) */
     if (verbose)
         explain(over ? over : s, job.options.propagation, job.options.oversample);
     omp_set_num_threads(job.options.threads);
     job.system = over ? over : s;
     job.data = d;
-    struct sigaction sa = {0}, old_int, old_term;
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    rc = sim_execute(&job, &r, &stop);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    if (rc)
-        goto fail;
-    if ((rc = write_result(out, &r, d, job.system, &job)))
+    util_signal_saved sig = {0};
+    if (!(rc = util_signal_catch(&sig)))
+        rc = sim_execute(&job, &r, util_signal_flag());
+    util_signal_restore(&sig);
+    if (rc || (rc = sim_result_write(&r, out)))
         goto fail;
     int S = sim_oversample(job.system, job.options.oversample);
     if (S > 1)

@@ -6,6 +6,7 @@
 #include "util/error.h"
 #include "util/parse.h"
 #include "util/progress.h"
+#include "util/signal.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -80,13 +81,6 @@ static const char help[] =
     "  -h, --help            this text\n"
     "\n"
     "exit codes: 0 trained, 1 data or I/O error, 2 usage error, 3 interrupted\n";
-
-static volatile sig_atomic_t stop_flag;
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 enum {
     O_LABELS = 256, O_SPLIT, O_TEST, O_CLASSES, O_SIZE, O_ROWS, O_NOISE, O_DSEED, O_NOPERM,
@@ -266,8 +260,7 @@ int cmd_train(int argc, char **argv)
     util_progress *bar = NULL;
     acdc_eval ev = {0};
     acdc_train_data td_train = {0};
-    struct sigaction sa, old_int, old_term;
-    int have_sig = 0;
+    util_signal_saved sig = {0};
 
     /* ---- data ---- */
     if (task == 1) {
@@ -377,19 +370,14 @@ int cmd_train(int argc, char **argv)
     }
 
     /* ---- the loop ---- */
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    stop_flag = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    have_sig = 1;
+    if ((rc = util_signal_catch(&sig)))
+        goto fail;
     bar = util_progress_alloc("", 0, "ex");
     const size_t E = acdc_trainer_opts(tr)->epochs;
     const int xent = task == 1;
     while (acdc_trainer_epoch_count(tr) < E) {
         acdc_epoch_stats st;
-        if ((rc = acdc_trainer_epoch(tr, &td_train, &stop_flag, bar, &st)))
+        if ((rc = acdc_trainer_epoch(tr, &td_train, util_signal_flag(), bar, &st)))
             goto fail;
         if ((rc = acdc_trainer_save(tr, ckpt)))
             goto fail;
@@ -404,7 +392,7 @@ int cmd_train(int argc, char **argv)
             printf("  %.1f s  %.0f ex/s\n", st.seconds, (double)td_train.rows / st.seconds);
             fflush(stdout);
         }
-        if (stop_flag) {
+        if (util_signal_caught()) {
             rc = util_error(UTIL_EINTR, "interrupted after epoch %zu; checkpoint '%s' is "
                             "complete", st.epoch, ckpt);
             goto fail;
@@ -425,10 +413,7 @@ int cmd_train(int argc, char **argv)
     }
     rc = UTIL_OK;
 fail:
-    if (have_sig) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-    }
+    util_signal_restore(&sig);
     util_progress_free(bar);
     acdc_eval_clear(&ev);
     acdc_trainer_free(tr);

@@ -1,5 +1,6 @@
 /* cli/simopts.c -- the options `acdc simulate` and `acdc sweep` share. */
 #include "cli/cli.h"
+#include "sim/result.h"
 #include "util/error.h"
 #include "util/parse.h"
 
@@ -42,15 +43,8 @@ int cli_sim_option(int c, const char *arg, sim_options *o, cli_sets *sets, int *
     *rc = UTIL_OK;
     switch (c) {
     case 'P':
-        if (!strcmp(arg, "ideal"))
-            o->propagation = SIM_PROP_IDEAL;
-        else if (!strcmp(arg, "fresnel"))
-            o->propagation = SIM_PROP_FRESNEL;
-        else if (!strcmp(arg, "asm"))
-            o->propagation = SIM_PROP_ASM;
-        else
-            *rc = util_error(UTIL_EUSAGE, "--propagation: '%s' is not ideal, fresnel or asm",
-                             arg);
+        if ((*rc = sim_propagation_parse(arg, &o->propagation)))
+            util_error_prefix("--propagation");
         return 1;
     case 'N':
         o->noise = 0;

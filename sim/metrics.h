@@ -1,9 +1,27 @@
-/* sim/metrics.h -- how close the light came to the numbers. */
+/* sim/metrics.h -- how close the light came to the numbers: the one table of metrics.
+ *
+ * Every writer, reader and plot of metrics (the result file, the sweep file, `acdc
+ * plot`, the summaries) walks sim_metric_info(): the names are the dataset and attribute
+ * names of the files, in the order of enum sim_metric and of sim_metrics' fields.
+ */
 #ifndef SIM_METRICS_H
 #define SIM_METRICS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* The metrics, in table order.  SIM_METRIC_COUNT is their number (metrics.c checks at
+ * compile time that the table has exactly one row for each). */
+enum sim_metric {
+    SIM_METRIC_REL_RMS,
+    SIM_METRIC_MAX_ABS,
+    SIM_METRIC_SNR_DB,
+    SIM_METRIC_COSINE,
+    SIM_METRIC_ACC_OPTICAL,
+    SIM_METRIC_ACC_IDEAL,
+    SIM_METRIC_AGREEMENT,
+    SIM_METRIC_COUNT
+};
 
 typedef struct sim_metrics {
     double rel_rms;     /* ‖y_opt − y_ideal‖₂ / ‖y_ideal‖₂ over the whole batch */
@@ -15,12 +33,35 @@ typedef struct sim_metrics {
     double agreement;   /* fraction of rows whose argmax agree (labels or not) */
 } sim_metrics;
 
+/* One row of the table. */
+typedef struct sim_metric_desc {
+    const char *name;     /* dataset / attribute name in the files: "rel_rms" */
+    const char *unit;     /* "" (dimensionless), "dB", "output units", "fraction" */
+    int higher_better;    /* 1: higher is better (snr, cosine, accuracies), 0: lower */
+    int labels;           /* 1: needs labels, end to end only (the accuracies) */
+    const char *label;    /* plot axis label in words, with the unit as plotted */
+    double plot_scale;    /* plotted value = plot_scale × value (100: fraction in %) */
+    int plot_log;         /* 1: plotted on a log axis */
+    size_t offset;        /* offset of the field in sim_metrics */
+} sim_metric_desc;
+
+/* Row i of the table (0 <= i < SIM_METRIC_COUNT), or NULL. */
+const sim_metric_desc *sim_metric_info(int i);
+
+/* The metric called name ("snr_db"), or -1. */
+int sim_metric_find(const char *name);
+
+/* Metric i of m, or NaN for an i outside the table. */
+double sim_metric_get(const sim_metrics *m, int i);
+/* Sets metric i of m (ignored for an i outside the table). */
+void sim_metric_set(sim_metrics *m, int i, double v);
+
+/* Index of the largest of v[0..n) (the first of equals; 0 for n = 0): the prediction of
+ * a row of logits. */
+size_t sim_argmax(const double *v, size_t n);
+
 /* Computes the metrics of rows × dim outputs; labels may be NULL. */
 void sim_metrics_compute(size_t rows, size_t dim, const double *y_opt,
                          const double *y_ideal, const int64_t *labels, sim_metrics *m);
-
-/* Names of the metrics in the order of sim_metrics' fields, and access by index. */
-extern const char *const sim_metric_names[7];
-double sim_metric_get(const sim_metrics *m, int i);
 
 #endif

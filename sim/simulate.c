@@ -10,30 +10,33 @@
 #include <string.h>
 #include <time.h>
 
+int sim_profile_override(const compiler_profile *base, char *const *sets, size_t nsets,
+                         compiler_profile *out)
+{
+    int rc = UTIL_OK;
+    *out = *base;
+    for (size_t i = 0; i < nsets && !rc; i++)
+        rc = compiler_profile_set(out, sets[i]);
+    if (!rc)
+        rc = compiler_profile_check(out);
+    if (rc == UTIL_EDATA || rc == UTIL_EUSAGE) {
+        /* an assignment the user gave: a usage error whatever the profile's reason */
+        char msg[512];   /* util_error() must not read the buffer it writes */
+        snprintf(msg, sizeof msg, "%s", util_errmsg());
+        return util_error(UTIL_EUSAGE, "%s", msg);
+    }
+    return rc;
+}
+
 int sim_system_override(const compiler_system *s, char *const *sets, size_t nsets,
                         compiler_system **out)
 {
-    compiler_profile p = s->profile;
+    compiler_profile p;
     int rc;
     *out = NULL;
-    for (size_t i = 0; i < nsets; i++)
-        if ((rc = compiler_profile_set(&p, sets[i])))
-            return rc;
-    if ((rc = compiler_profile_check(&p)))
+    if ((rc = sim_profile_override(&s->profile, sets, nsets, &p)))
         return rc;
     return compiler_compile(s->model, &p, out);
-}
-
-void sim_result_free(sim_result *r)
-{
-    if (!r)
-        return;
-    free(r->y_optical);
-    free(r->y_ideal);
-    free(r->end);
-    free(r->stage);
-    free(r->planes);
-    memset(r, 0, sizeof *r);
 }
 
 static double now(void)
@@ -43,7 +46,7 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-int sim_execute(const sim_job *job, sim_result *r, volatile int *stop)
+int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *stop)
 {
     const compiler_system *s = job->system;
     const acdc_data *d = job->data;
@@ -66,6 +69,10 @@ int sim_execute(const sim_job *job, sim_result *r, volatile int *stop)
     r->n = n;
     r->n_chains = C;
     r->trials = T;
+    snprintf(r->profile, sizeof r->profile, "%s", s->profile.name);
+    r->propagation = job->options.propagation;
+    r->seed = job->options.seed;
+    r->oversample = sim_oversample(s, job->options.oversample);
     r->y_optical = malloc(d->batch * s->n_out * sizeof *r->y_optical);
     r->y_ideal = malloc(d->batch * s->n_out * sizeof *r->y_ideal);
     r->end = calloc(T, sizeof *r->end);
@@ -75,8 +82,10 @@ int sim_execute(const sim_job *job, sim_result *r, volatile int *stop)
     /* Per-chain outputs of the whole data set, optical and numeric (same input). */
     double *so = malloc(C * d->batch * n * sizeof *so), *si = malloc(C * d->batch * n * sizeof *si);
     double *ref = malloc(bb * n * sizeof *ref);
+    if (d->labels && (r->labels = malloc(d->batch * sizeof *r->labels)))
+        memcpy(r->labels, d->labels, d->batch * sizeof *r->labels);
     if (!r->y_optical || !r->y_ideal || !r->end || !r->stage || !cin || !cout || !so || !si ||
-        !ref) {
+        !ref || (d->labels && !r->labels)) {
         rc = util_error(UTIL_ENOMEM, "out of memory for %zu rows x %zu chains", d->batch, C);
         goto done;
     }
@@ -96,11 +105,21 @@ int sim_execute(const sim_job *job, sim_result *r, volatile int *stop)
             r->n_planes = sim_plane_count(s);
             r->m = sim_plane_samples(s, job->options.oversample);
             r->planes = malloc(r->planes_rows * r->n_planes * r->m * sizeof *r->planes);
-            if (!r->planes) {
+            r->plane_names = calloc(r->n_planes, 64);
+            r->plane_pitch_m = malloc(r->n_planes * sizeof *r->plane_pitch_m);
+            if (!r->planes || !r->plane_names || !r->plane_pitch_m) {
                 sim_free(m);
                 rc = util_error(UTIL_ENOMEM, "out of memory for %zu saved planes",
                                 r->planes_rows * r->n_planes);
                 break;
+            }
+            for (size_t i = 0; i < r->n_planes; i++) {
+                char nm[64];
+                size_t len = strlen(r->plane_names);
+                sim_plane_info(s, job->options.oversample, i, nm, sizeof nm,
+                               &r->plane_pitch_m[i]);
+                snprintf(r->plane_names + len, r->n_planes * 64 - len, "%s%s", i ? ";" : "",
+                         nm);
             }
             sim_keep_planes(m, r->planes_rows, r->planes);
         }
@@ -131,6 +150,8 @@ int sim_execute(const sim_job *job, sim_result *r, volatile int *stop)
     }
     r->seconds = now() - t0;
     util_progress_free(bar);
+    if (!rc)
+        rc = sim_result_summarise(r);
 done:
     free(cin);
     free(cout);
@@ -140,20 +161,4 @@ done:
     if (rc)
         sim_result_free(r);
     return rc;
-}
-
-void sim_result_stats(const sim_result *r, int stage, int i, double *mean, double *sd)
-{
-    double s = 0, ss = 0;
-    for (size_t t = 0; t < r->trials; t++) {
-        const sim_metrics *m = stage < 0 ? &r->end[t] : &r->stage[t * r->n_chains + (size_t)stage];
-        s += sim_metric_get(m, i);
-    }
-    *mean = s / (double)r->trials;
-    for (size_t t = 0; t < r->trials; t++) {
-        const sim_metrics *m = stage < 0 ? &r->end[t] : &r->stage[t * r->n_chains + (size_t)stage];
-        double e = sim_metric_get(m, i) - *mean;
-        ss += e * e;
-    }
-    *sd = r->trials > 1 ? sqrt(ss / (double)(r->trials - 1)) : 0;
 }

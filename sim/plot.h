@@ -1,0 +1,58 @@
+/* sim/plot.h -- figures of sweeps and simulation results, drawn by gnuplot.
+ *
+ * The script and the data go down one pipe (util/gnuplot.h): no file name reaches a
+ * shell, titles are gnuplot single-quoted strings, and the figure is renamed into place
+ * only when gnuplot succeeded.  The terminal is chosen by the figure's extension: .svg
+ * gives SVG, anything else PNG (pngcairo, or libgd png where gnuplot lacks cairo).
+ */
+#ifndef SIM_PLOT_H
+#define SIM_PLOT_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "sim/result.h"
+#include "sim/sweep.h"
+
+typedef struct sim_plot_options {
+    const char *what;     /* NULL: the default figure (see each function) */
+    int stage;            /* sweeps: optical chain C, or -1 for end to end */
+    size_t row;           /* planes: the input whose planes are drawn */
+    const char *title;    /* NULL: a title made from the data; else its first line */
+    int width, height;    /* pixels per panel */
+} sim_plot_options;
+
+/* The defaults: what NULL, stage -1, row 0, no title, 720 × 480 pixels. */
+sim_plot_options sim_plot_defaults(void);
+
+/* A sweep: what = up to 4 comma-separated metrics of sim/metrics.h, or "accuracy"
+ * (acc_optical with acc_ideal as a dashed line); default rel_rms, and accuracy with
+ * labels.  One parameter: mean ± sd against the parameter, one panel per metric; two: a
+ * heatmap of the mean per metric.  name (the sweep's file) is used in messages.
+ * Errors: UTIL_EUSAGE for an unknown metric or chain; UTIL_EDATA for accuracies without
+ * labels or per chain, a sweep with no finished point; those of util_gnuplot_open() and
+ * util_gnuplot_close(); UTIL_EINTR if *stop (may be NULL) was set (nothing written). */
+int sim_plot_sweep(const sim_sweep *w, const char *name, const char *figure,
+                   const sim_plot_options *o, const volatile sig_atomic_t *stop);
+
+/* A result: what = "scatter" (default: every optical output against its ideal value)
+ * or "confusion" (the optical predictions against the labels).  Errors: UTIL_EUSAGE for
+ * another what; UTIL_EDATA for confusion without labels or with a label out of range;
+ * those of gnuplot; UTIL_EINTR. */
+int sim_plot_result(const sim_result *r, const char *name, const char *figure,
+                    const sim_plot_options *o, const volatile sig_atomic_t *stop);
+
+/* Intensity and phase at every plane a result saved (simulate --save-planes) for input
+ * o->row.  Errors: UTIL_EDATA if no planes were saved; UTIL_EUSAGE for a row not saved;
+ * those of gnuplot; UTIL_EINTR. */
+int sim_plot_planes(const sim_result *r, const char *name, const char *figure,
+                    const sim_plot_options *o, const volatile sig_atomic_t *stop);
+
+/* Reads path -- a sweep (acdc-sweep) or a result (acdc-result), told by its format
+ * attribute -- and draws the figure above (o->what "planes" for the planes of a
+ * result).  Errors: those of reading and of the functions above; UTIL_EDATA for a file
+ * that is neither; UTIL_EUSAGE for --stage with a result. */
+int sim_plot_file(const char *path, const char *figure, const sim_plot_options *o,
+                  const volatile sig_atomic_t *stop);
+
+#endif

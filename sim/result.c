@@ -1,0 +1,338 @@
+/* sim/result.c -- see result.h. */
+#include "sim/result.h"
+#include "util/error.h"
+#include "util/h5.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { NM = SIM_METRIC_COUNT };
+
+void sim_result_free(sim_result *r)
+{
+    if (!r)
+        return;
+    free(r->y_optical);
+    free(r->y_ideal);
+    free(r->labels);
+    free(r->end);
+    free(r->stage);
+    free(r->mean);
+    free(r->sd);
+    free(r->planes);
+    free(r->plane_names);
+    free(r->plane_pitch_m);
+    memset(r, 0, sizeof *r);
+}
+
+const char *sim_propagation_name(enum sim_propagation p)
+{
+    return p == SIM_PROP_IDEAL ? "ideal" : p == SIM_PROP_FRESNEL ? "fresnel" : "asm";
+}
+
+int sim_propagation_parse(const char *name, enum sim_propagation *p)
+{
+    static const enum sim_propagation all[] = {SIM_PROP_IDEAL, SIM_PROP_FRESNEL,
+                                               SIM_PROP_ASM};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (!strcmp(name, sim_propagation_name(all[i]))) {
+            *p = all[i];
+            return UTIL_OK;
+        }
+    return util_error(UTIL_EUSAGE, "'%s' is not ideal, fresnel or asm", name);
+}
+
+int sim_result_summarise(sim_result *r)
+{
+    const size_t G = 1 + r->n_chains;
+    free(r->mean);
+    free(r->sd);
+    r->mean = malloc(G * NM * sizeof *r->mean);
+    r->sd = malloc(G * NM * sizeof *r->sd);
+    if (!r->mean || !r->sd)
+        return util_error(UTIL_ENOMEM, "out of memory for the metrics of %zu chains",
+                          r->n_chains);
+    for (size_t g = 0; g < G; g++)
+        for (int i = 0; i < NM; i++) {
+            double s = 0, ss = 0, mean;
+            for (size_t t = 0; t < r->trials; t++)
+                s += sim_metric_get(g ? &r->stage[t * r->n_chains + g - 1] : &r->end[t], i);
+            mean = s / (double)r->trials;
+            for (size_t t = 0; t < r->trials; t++) {
+                double e = sim_metric_get(g ? &r->stage[t * r->n_chains + g - 1] : &r->end[t],
+                                          i) - mean;
+                ss += e * e;
+            }
+            r->mean[g * NM + (size_t)i] = mean;
+            r->sd[g * NM + (size_t)i] = r->trials > 1 ? sqrt(ss / (double)(r->trials - 1)) : 0;
+        }
+    return UTIL_OK;
+}
+
+void sim_result_stats(const sim_result *r, int stage, int i, double *mean, double *sd)
+{
+    size_t g = stage < 0 ? 0 : 1 + (size_t)stage;
+    if (!r->mean || i < 0 || i >= NM || g > r->n_chains) {
+        *mean = *sd = NAN;
+        return;
+    }
+    *mean = r->mean[g * NM + (size_t)i];
+    *sd = r->sd[g * NM + (size_t)i];
+}
+
+/* ---- writing ---- */
+
+/* The metrics of group g (0: end to end, 1 + c: chain c) as attributes NAME, NAME_sd
+ * of object obj. */
+static int write_stats(hid_t f, const sim_result *r, size_t g, const char *obj)
+{
+    int rc = util_h5_group(f, obj);
+    for (int i = 0; i < NM && !rc; i++) {
+        const char *name = sim_metric_info(i)->name;
+        char sdname[64];
+        snprintf(sdname, sizeof sdname, "%s_sd", name);
+        rc = util_h5_set_attr_f64(f, obj, name, r->mean[g * NM + (size_t)i]);
+        if (!rc)
+            rc = util_h5_set_attr_f64(f, obj, sdname, r->sd[g * NM + (size_t)i]);
+    }
+    return rc;
+}
+
+int sim_result_write(const sim_result *r, const char *path)
+{
+    if (!r->mean || !r->sd)
+        return util_error(UTIL_EUSAGE, "cannot write '%s': the result is not summarised",
+                          path);
+    util_h5_out o;
+    int rc = util_h5_create(path, &o);
+    if (rc)
+        return rc;
+    hid_t f = o.fid;
+    hsize_t dy[2] = {r->rows, r->n_out}, dt[2] = {r->trials, NM};
+    double *tr = malloc((r->trials ? r->trials : 1) * NM * sizeof *tr);
+    if (!tr) {
+        util_h5_abort(&o);
+        return util_error(UTIL_ENOMEM, "out of memory");
+    }
+    for (size_t t = 0; t < r->trials; t++)
+        for (int i = 0; i < NM; i++)
+            tr[t * NM + (size_t)i] = sim_metric_get(&r->end[t], i);
+    rc = util_h5_set_attr_str(f, "/", "format", "acdc-result");
+    if (!rc) rc = util_h5_set_attr_str(f, "/", "profile", r->profile);
+    if (!rc) rc = util_h5_set_attr_str(f, "/", "propagation",
+                                       sim_propagation_name(r->propagation));
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "trials", (int64_t)r->trials);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "seed", (int64_t)r->seed);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "oversample", r->oversample);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "exposure_shortened", (int64_t)r->saturated);
+    if (!rc) rc = util_h5_set_attr_f64(f, "/", "seconds", r->seconds);
+    if (!rc) rc = util_h5_write_f64(f, "/y_optical", 2, dy, r->y_optical);
+    if (!rc) rc = util_h5_write_f64(f, "/y_ideal", 2, dy, r->y_ideal);
+    if (!rc && r->labels) rc = util_h5_write_i64(f, "/labels", 1, dy, r->labels);
+    if (!rc) rc = util_h5_write_f64(f, "/trials/metrics", 2, dt, tr);
+    free(tr);
+    if (!rc) rc = write_stats(f, r, 0, "/metrics");
+    for (size_t c = 0; c < r->n_chains && !rc; c++) {
+        char g[64];
+        snprintf(g, sizeof g, "/stages/%zu", c);
+        rc = write_stats(f, r, 1 + c, g);
+    }
+    if (!rc && r->planes) {
+        hsize_t dp[4] = {r->planes_rows, r->n_planes, r->m, 2}, dq[1] = {r->n_planes};
+        /* double complex is two doubles, real then imaginary (C11 6.2.5p13). */
+        rc = util_h5_write_f64(f, "/planes/field", 4, dp, (const double *)r->planes);
+        if (!rc) rc = util_h5_write_f64(f, "/planes/pitch_m", 1, dq, r->plane_pitch_m);
+        if (!rc) rc = util_h5_set_attr_str(f, "/planes", "names",
+                                           r->plane_names ? r->plane_names : "");
+    }
+    if (rc) {
+        util_h5_abort(&o);
+        return rc;
+    }
+    return util_h5_commit(&o);
+}
+
+/* ---- reading ---- */
+
+/* A float64 attribute that may be NaN (unlabelled accuracies). */
+static int attr_any(hid_t f, const char *file, const char *obj, const char *name, double *v)
+{
+    hid_t a = util_h5_attr_exists(f, obj, name) ? H5Aopen_by_name(f, obj, name, H5P_DEFAULT,
+                                                                  H5P_DEFAULT)
+                                                : -1;
+    herr_t e = a >= 0 ? H5Aread(a, H5T_NATIVE_DOUBLE, v) : -1;
+    if (a >= 0)
+        H5Aclose(a);
+    return e < 0 ? util_error(UTIL_EDATA, "cannot read attribute '%s' of '%s' in '%s'", name,
+                              obj, file)
+                 : UTIL_OK;
+}
+
+/* A float64 dataset of exactly rank × dims that may hold NaN; *out malloc'ed. */
+static int read_any(hid_t f, const char *file, const char *name, int rank,
+                    const hsize_t *dims, double **out)
+{
+    hsize_t got[4] = {0};
+    size_t n = 1;
+    for (int i = 0; i < rank; i++)
+        n *= (size_t)dims[i];
+    *out = NULL;
+    hid_t d = util_h5_exists(f, name) ? H5Dopen2(f, name, H5P_DEFAULT) : -1;
+    if (d < 0)
+        return util_error(UTIL_EDATA, "missing dataset '%s' in '%s'", name, file);
+    hid_t s = H5Dget_space(d);
+    int ok = s >= 0 && H5Sget_simple_extent_ndims(s) == rank &&
+             H5Sget_simple_extent_dims(s, got, NULL) == rank;
+    for (int i = 0; ok && i < rank; i++)
+        ok = got[i] == dims[i];
+    double *v = ok ? malloc((n ? n : 1) * sizeof *v) : NULL;
+    herr_t e = v ? H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : -1;
+    if (s >= 0)
+        H5Sclose(s);
+    H5Dclose(d);
+    if (e < 0) {
+        free(v);
+        return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected %zu values in %d "
+                          "dimension%s", name, file, n, rank, rank == 1 ? "" : "s");
+    }
+    *out = v;
+    return UTIL_OK;
+}
+
+static int read_stats(hid_t f, const char *file, sim_result *r, size_t g, const char *obj)
+{
+    int rc = UTIL_OK;
+    for (int i = 0; i < NM && !rc; i++) {
+        const char *name = sim_metric_info(i)->name;
+        char sdname[64];
+        snprintf(sdname, sizeof sdname, "%s_sd", name);
+        rc = attr_any(f, file, obj, name, &r->mean[g * NM + (size_t)i]);
+        if (!rc)
+            rc = attr_any(f, file, obj, sdname, &r->sd[g * NM + (size_t)i]);
+    }
+    return rc;
+}
+
+static int read_planes(hid_t f, const char *file, sim_result *r)
+{
+    hsize_t dp[4] = {0, 0, 0, 2}, dq[1];
+    double *field = NULL;
+    int rc = util_h5_read_f64(f, file, "/planes/field", 4, dp, &field);
+    if (rc)
+        return rc;
+    r->planes = (double complex *)field;
+    r->planes_rows = (size_t)dp[0];
+    r->n_planes = (size_t)dp[1];
+    r->m = (size_t)dp[2];
+    dq[0] = dp[1];
+    if ((rc = util_h5_read_f64(f, file, "/planes/pitch_m", 1, dq, &r->plane_pitch_m)))
+        return rc;
+    size_t cap = r->n_planes * 64 + 64;
+    if (!(r->plane_names = calloc(cap, 1)))
+        return util_error(UTIL_ENOMEM, "out of memory");
+    if (util_h5_attr_exists(f, "/planes", "names"))
+        rc = util_h5_attr_str(f, file, "/planes", "names", r->plane_names, cap);
+    return rc;
+}
+
+int sim_result_read(const char *path, sim_result *r)
+{
+    hid_t f;
+    char fmt[64] = "", prop[32];
+    int64_t trials, seed, oversample = 1, sat = 0;
+    hsize_t dy[2] = {0, 0}, dy2[2], dl[1], dt[2];
+    double *tr = NULL;
+    int rc;
+    memset(r, 0, sizeof *r);
+    if ((rc = util_h5_open(path, &f)))
+        return rc;
+    if (!util_h5_attr_exists(f, "/", "format") ||
+        util_h5_attr_str(f, path, "/", "format", fmt, sizeof fmt) ||
+        strcmp(fmt, "acdc-result")) {
+        rc = util_error(UTIL_EDATA, "'%s' is not a simulation result (format '%s', expected "
+                        "'acdc-result')", path, fmt);
+        goto out;
+    }
+    if ((rc = util_h5_attr_str(f, path, "/", "profile", r->profile, sizeof r->profile)) ||
+        (rc = util_h5_attr_str(f, path, "/", "propagation", prop, sizeof prop)) ||
+        (rc = util_h5_attr_i64(f, path, "/", "trials", &trials)) ||
+        (rc = util_h5_attr_i64(f, path, "/", "seed", &seed)))
+        goto out;
+    /* written since resolved pixels and exposure control; older results lack them */
+    if (util_h5_attr_exists(f, "/", "oversample") &&
+        (rc = util_h5_attr_i64(f, path, "/", "oversample", &oversample)))
+        goto out;
+    if (util_h5_attr_exists(f, "/", "exposure_shortened") &&
+        (rc = util_h5_attr_i64(f, path, "/", "exposure_shortened", &sat)))
+        goto out;
+    if (util_h5_attr_exists(f, "/", "seconds") &&
+        (rc = util_h5_attr_f64(f, path, "/", "seconds", &r->seconds)))
+        goto out;
+    if ((rc = sim_propagation_parse(prop, &r->propagation))) {
+        util_error_prefix("attribute 'propagation' in '%s'", path);
+        rc = UTIL_EDATA;
+        goto out;
+    }
+    if (trials < 1 || trials > 100000 || seed < 0 || oversample < 1 || sat < 0) {
+        rc = util_error(UTIL_EDATA, "'%s': trials %lld, seed %lld, oversample %lld or "
+                        "exposure_shortened %lld out of range", path, (long long)trials,
+                        (long long)seed, (long long)oversample, (long long)sat);
+        goto out;
+    }
+    r->trials = (size_t)trials;
+    r->seed = (uint64_t)seed;
+    r->oversample = (int)oversample;
+    r->saturated = (size_t)sat;
+    if ((rc = util_h5_read_f64(f, path, "/y_optical", 2, dy, &r->y_optical)))
+        goto out;
+    dy2[0] = dy[0];
+    dy2[1] = dy[1];
+    if ((rc = util_h5_read_f64(f, path, "/y_ideal", 2, dy2, &r->y_ideal)))
+        goto out;
+    r->rows = (size_t)dy[0];
+    r->n_out = (size_t)dy[1];
+    if (util_h5_exists(f, "/labels")) {
+        dl[0] = dy[0];
+        if ((rc = util_h5_read_i64(f, path, "/labels", 1, dl, &r->labels)))
+            goto out;
+    }
+    dt[0] = r->trials;
+    dt[1] = NM;
+    if ((rc = read_any(f, path, "/trials/metrics", 2, dt, &tr)))
+        goto out;
+    if (!(r->end = calloc(r->trials, sizeof *r->end))) {
+        rc = util_error(UTIL_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t t = 0; t < r->trials; t++)
+        for (int i = 0; i < NM; i++)
+            sim_metric_set(&r->end[t], i, tr[t * NM + (size_t)i]);
+    for (;;) {   /* the chains: /stages/0, /stages/1, ... */
+        char g[64];
+        snprintf(g, sizeof g, "/stages/%zu", r->n_chains);
+        if (!util_h5_exists(f, g))
+            break;
+        r->n_chains++;
+    }
+    r->mean = malloc((1 + r->n_chains) * NM * sizeof *r->mean);
+    r->sd = malloc((1 + r->n_chains) * NM * sizeof *r->sd);
+    if (!r->mean || !r->sd) {
+        rc = util_error(UTIL_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = read_stats(f, path, r, 0, "/metrics");
+    for (size_t c = 0; c < r->n_chains && !rc; c++) {
+        char g[64];
+        snprintf(g, sizeof g, "/stages/%zu", c);
+        rc = read_stats(f, path, r, 1 + c, g);
+    }
+    if (!rc && util_h5_exists(f, "/planes/field"))
+        rc = read_planes(f, path, r);
+out:
+    free(tr);
+    H5Fclose(f);
+    if (rc)
+        sim_result_free(r);
+    return rc;
+}

@@ -1,0 +1,81 @@
+/* sim/result.h -- the result of a simulation job, in memory and in its file.
+ *
+ * The file (format "acdc-result", README.md *File formats*, sim/README.md) is written
+ * and read here only:
+ *
+ *   /                 attributes format = "acdc-result", profile, propagation, trials,
+ *                     seed, oversample, exposure_shortened, seconds
+ *   /y_optical        rows × n_out, the optical outputs (last trial)
+ *   /y_ideal          rows × n_out, the numeric model's outputs
+ *   /labels           rows, int64 (only for labelled data)
+ *   /metrics          attributes NAME and NAME_sd for every metric of sim/metrics.h:
+ *                     mean and sample standard deviation over the trials, end to end
+ *   /stages/C         the same for optical chain C
+ *   /trials/metrics   trials × SIM_METRIC_COUNT, every trial's end-to-end metrics
+ *   /planes/field     K × planes × samples × 2 (real, imaginary) with --save-planes K;
+ *   /planes/pitch_m   planes; attribute /planes names = the plane names, ';'-separated
+ *
+ * Unlabelled data and per-chain rows give NaN accuracies; NaN is stored as NaN.
+ */
+#ifndef SIM_RESULT_H
+#define SIM_RESULT_H
+
+#include <complex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/metrics.h"
+#include "sim/run.h"
+
+typedef struct sim_result {
+    size_t rows, n_out, n, n_chains, trials;  /* n: the system's width (0 when read) */
+    double *y_optical;    /* rows × n_out, from the last trial */
+    double *y_ideal;      /* rows × n_out */
+    int64_t *labels;      /* rows labels of the data, or NULL */
+    sim_metrics *end;     /* trials: end-to-end metrics of each trial */
+    sim_metrics *stage;   /* trials × n_chains: each chain against the numeric chain fed
+                             the same (optical) input; NULL when read from a file (the
+                             file keeps their mean and sd only) */
+    double *mean, *sd;    /* (1 + n_chains) × SIM_METRIC_COUNT: over the trials, group 0
+                             end to end, group 1 + c chain c (sim_result_summarise) */
+    double complex *planes;  /* planes_rows × n_planes × m fields (sim_plane_info) */
+    size_t planes_rows, n_planes, m;
+    char *plane_names;    /* n_planes names, ';'-separated (with planes) */
+    double *plane_pitch_m;   /* n_planes sample pitches (with planes) */
+    char profile[64];     /* the device profile's name */
+    enum sim_propagation propagation;
+    uint64_t seed;        /* of the first trial */
+    int oversample;       /* sub-samples per sample actually simulated */
+    size_t saturated;     /* exposure shortenings, all trials (sim_saturated) */
+    double seconds;       /* wall time of the optical passes */
+} sim_result;
+
+/* Frees every array of r and zeroes it; NULL is a no-op. */
+void sim_result_free(sim_result *r);
+
+/* Fills r->mean and r->sd (allocating them) from the trials in r->end and r->stage.
+ * Errors: UTIL_ENOMEM. */
+int sim_result_summarise(sim_result *r);
+
+/* Mean and sample standard deviation over trials of metric i (enum sim_metric) end to
+ * end (stage < 0) or of chain `stage`, from r->mean and r->sd; NaN if out of range. */
+void sim_result_stats(const sim_result *r, int stage, int i, double *mean, double *sd);
+
+/* Writes r to path atomically (a temporary beside it, renamed into place) in the
+ * layout above.  r must be summarised.  Errors: UTIL_EIO (cannot create, write or
+ * rename), UTIL_ENOMEM; the previous file at path is then untouched. */
+int sim_result_write(const sim_result *r, const char *path);
+
+/* Reads a result file into *r (caller frees with sim_result_free(); zeroed on error).
+ * Everything above is read back; r->stage stays NULL and r->n 0.  Errors: UTIL_EIO
+ * (cannot open), UTIL_EDATA naming the file and the object at fault (not a result,
+ * a missing or misshapen dataset, an unknown propagation), UTIL_ENOMEM. */
+int sim_result_read(const char *path, sim_result *r);
+
+/* "ideal", "fresnel" or "asm". */
+const char *sim_propagation_name(enum sim_propagation p);
+/* The propagation called name.  Errors: UTIL_EUSAGE "'NAME' is not ideal, fresnel or
+ * asm" (the caller prefixes the option or attribute). */
+int sim_propagation_parse(const char *name, enum sim_propagation *p);
+
+#endif

@@ -1,0 +1,774 @@
+/* sim/sweep.c -- see sweep.h. */
+#include "sim/sweep.h"
+#include "compiler/profile.h"
+#include "compiler/system.h"
+#include "models/io.h"
+#include "sim/simulate.h"
+#include "util/error.h"
+#include "util/h5.h"
+#include "util/parse.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { NM = SIM_METRIC_COUNT };
+
+struct sim_sweep_state {
+    sim_sweep_config c;
+    const char *out;
+    compiler_system *system;
+    acdc_data *data;
+    char *settings;
+    char **pset;          /* room for the fixed and the point's assignments */
+};
+
+/* ---------------------------------------------------------------------------------- */
+/* the grid                                                                             */
+
+/* Splits "1.5 ms" into 1.5 and "ms". */
+static int split_number(const char *s, const char *what, double *v, char *unit, size_t cap)
+{
+    char *end;
+    *v = strtod(s, &end);
+    if (end == s || !isfinite(*v))
+        return util_error(UTIL_EUSAGE, "%s: '%s' is not a number", what, s);
+    while (*end == ' ')
+        end++;
+    if (strlen(end) >= cap)
+        return util_error(UTIL_EUSAGE, "%s: unit '%s' is too long", what, end);
+    strcpy(unit, end);
+    return UTIL_OK;
+}
+
+int sim_sweep_parse(const char *arg, sim_sweep_param *p)
+{
+    char buf[256], what[300], *f[5];
+    int nf = 0, rc;
+    int64_t iv;
+    memset(p, 0, sizeof *p);
+    p->spacing = -1;
+    snprintf(what, sizeof what, "--vary '%s'", arg);
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof p->name)
+        return util_error(UTIL_EUSAGE, "%s: expected NAME=FROM:TO[:STEPS]", what);
+    memcpy(p->name, arg, (size_t)(eq - arg));
+    if (strlen(eq + 1) >= sizeof buf)
+        return util_error(UTIL_EUSAGE, "%s: too long", what);
+    strcpy(buf, eq + 1);
+    for (char *s = buf;;) {
+        if (nf == 5)
+            return util_error(UTIL_EUSAGE, "%s: expected NAME=FROM:TO[:STEPS][:log|:lin]",
+                              what);
+        f[nf++] = s;
+        char *c = strchr(s, ':');
+        if (!c)
+            break;
+        *c = '\0';
+        s = c + 1;
+    }
+    if (nf >= 3 && (!strcmp(f[nf - 1], "log") || !strcmp(f[nf - 1], "lin"))) {
+        p->spacing = !strcmp(f[nf - 1], "log");
+        nf--;
+    }
+    if (nf < 2 || nf > 3 || !*f[0] || !*f[1])
+        return util_error(UTIL_EUSAGE, "%s: expected NAME=FROM:TO[:STEPS][:log|:lin]", what);
+    if (!strcmp(p->name, "photons")) {
+        p->kind = SIM_SWEEP_PHOTONS;
+        if ((rc = util_parse_double(f[0], what, 1, 1e30, &p->from)) ||
+            (rc = util_parse_double(f[1], what, 1, 1e30, &p->to)))
+            return UTIL_EUSAGE;
+    } else if (!strcmp(p->name, "phase-bits") || !strcmp(p->name, "amplitude-bits")) {
+        p->kind = p->name[0] == 'p' ? SIM_SWEEP_PHASE_BITS : SIM_SWEEP_AMPLITUDE_BITS;
+        p->integer = 1;
+        strcpy(p->unit, "bits");
+        if ((rc = util_parse_int(f[0], what, 0, 16, &iv)))
+            return UTIL_EUSAGE;
+        p->from = (double)iv;
+        if ((rc = util_parse_int(f[1], what, 0, 16, &iv)))
+            return UTIL_EUSAGE;
+        p->to = (double)iv;
+    } else if (!strcmp(p->name, "phase-error")) {
+        p->kind = SIM_SWEEP_PHASE_ERROR;
+        strcpy(p->unit, "rad");
+        if ((rc = util_parse_quantity(f[0], what, "rad", 0, 10, &p->from)) ||
+            (rc = util_parse_quantity(f[1], what, "rad", 0, 10, &p->to)))
+            return UTIL_EUSAGE;
+    } else if (strchr(p->name, '.')) {
+        char u0[16], u1[16];
+        p->kind = SIM_SWEEP_PROFILE;
+        if ((rc = split_number(f[0], what, &p->from, u0, sizeof u0)) ||
+            (rc = split_number(f[1], what, &p->to, u1, sizeof u1)))
+            return rc;
+        if (*u0 && strcmp(u0, u1))
+            return util_error(UTIL_EUSAGE, "%s: FROM and TO have different units ('%s', "
+                              "'%s')", what, u0, u1);
+        strcpy(p->unit, u1);
+    } else {
+        return util_error(UTIL_EUSAGE, "%s: unknown parameter '%s' (known: photons, "
+                          "phase-bits, amplitude-bits, phase-error, or a profile value "
+                          "SECTION.KEY)", what, p->name);
+    }
+    if (p->from > p->to)
+        return util_error(UTIL_EUSAGE, "%s: FROM %g is larger than TO %g", what, p->from,
+                          p->to);
+    if (nf == 3) {
+        if ((rc = util_parse_int(f[2], what, 1, 10000, &iv)))
+            return UTIL_EUSAGE;
+        p->steps = (size_t)iv;
+    }
+    return UTIL_OK;
+}
+
+/* Writes assignment "section.key=value" for point value v of a profile parameter. */
+static void profile_assign(const sim_sweep_param *p, double v, char *buf, size_t cap)
+{
+    if (p->integer)
+        snprintf(buf, cap, "%s=%.0f%s%s", p->name, v, *p->unit ? " " : "", p->unit);
+    else
+        snprintf(buf, cap, "%s=%.17g%s%s", p->name, v, *p->unit ? " " : "", p->unit);
+}
+
+/* Resolves spacing, steps and integer-ness, makes the values and checks every value
+ * against profile (a scratch copy) for profile keys. */
+static int resolve(sim_sweep_param *p, double **values, int all_log, int all_lin,
+                   const compiler_profile *prof)
+{
+    char what[96], a[160];
+    int rc;
+    snprintf(what, sizeof what, "--vary '%.63s'", p->name);
+    if (p->kind == SIM_SWEEP_PROFILE) {
+        compiler_profile t = *prof;
+        /* An integer key refuses 0.5 and takes 1; every real-valued key takes 0.5 (with
+         * the unit) -- the keys' ranges all contain it. */
+        snprintf(a, sizeof a, "%.63s=0.5%s%.15s", p->name, *p->unit ? " " : "", p->unit);
+        int half = compiler_profile_set(&t, a);
+        t = *prof;
+        snprintf(a, sizeof a, "%.63s=1%s%.15s", p->name, *p->unit ? " " : "", p->unit);
+        p->integer = half != UTIL_OK && compiler_profile_set(&t, a) == UTIL_OK;
+    }
+    if (all_log && p->spacing < 0)
+        p->spacing = 1;
+    if (all_lin && p->spacing < 0)
+        p->spacing = 0;
+    if (p->spacing < 0)
+        p->spacing = p->kind == SIM_SWEEP_PHOTONS;
+    if (p->spacing == 1 && !(p->from > 0))
+        return util_error(UTIL_EUSAGE, "%s: log spacing needs FROM > 0, not %g", what,
+                          p->from);
+    if (!p->steps) {
+        if (p->from == p->to)
+            p->steps = 1;
+        else if (p->spacing == 1)
+            p->steps = (size_t)fmax(2, fmin(50, floor(log10(p->to / p->from) + 0.5) + 1));
+        else if (p->integer)
+            p->steps = (size_t)(llround(p->to) - llround(p->from) + 1);
+        else
+            p->steps = 6;
+    }
+    double *v = *values = malloc(p->steps * sizeof *v);
+    if (!v)
+        return util_error(UTIL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < p->steps; i++) {
+        double f = p->steps > 1 ? (double)i / (double)(p->steps - 1) : 0;
+        double x = p->spacing == 1 ? p->from * pow(p->to / p->from, f)
+                                   : p->from + (p->to - p->from) * f;
+        if (i == p->steps - 1 && p->steps > 1)
+            x = p->to;
+        if (p->integer)
+            x = round(x);
+        if (i && !(x > v[i - 1]))
+            return util_error(UTIL_EUSAGE, "%s: %zu steps repeat values (%g twice); use "
+                              "fewer steps", what, p->steps, x);
+        v[i] = x;
+        if (p->kind == SIM_SWEEP_PROFILE) {
+            compiler_profile t = *prof;
+            profile_assign(p, x, a, sizeof a);
+            if ((rc = compiler_profile_set(&t, a)) || (rc = compiler_profile_check(&t))) {
+                char msg[256];   /* util_error() must not read the buffer it writes */
+                snprintf(msg, sizeof msg, "%s", util_errmsg());
+                return util_error(UTIL_EUSAGE, "%s: %s", what, msg);
+            }
+        }
+    }
+    return UTIL_OK;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* fingerprints and settings                                                            */
+
+#define FNV_OFFSET 1469598103934665603ULL
+
+/* FNV-1a, 64 bit: a fingerprint, not a cryptographic hash. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static int file_hash(const char *path, uint64_t *h)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char buf[65536];
+    size_t k;
+    if (!f)
+        return util_error(UTIL_EIO, "cannot open '%s'", path);
+    *h = FNV_OFFSET;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
+        *h = fnv(*h, buf, k);
+    int bad = ferror(f);
+    fclose(f);
+    return bad ? util_error(UTIL_EIO, "cannot read '%s'", path) : UTIL_OK;
+}
+
+/* The canonical settings string (see the top of sweep.h). */
+static char *settings_string(const sim_sweep *w, uint64_t hsys, uint64_t hdata, int oversample)
+{
+    const sim_sweep_config *c = &w->state->c;
+    const sim_options *o = &c->options;
+    size_t cap = 1024 + c->nsets * 300 + (size_t)w->n_params * 300, len;
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    len = (size_t)snprintf(s, cap,
+                           "version=1;system=%016llx;data=%016llx;rows=%zu;trials=%zu;"
+                           "seed=%llu;propagation=%d;noise=%d;photons=%.17g;"
+                           "phase_error=%.17g",
+                           (unsigned long long)hsys, (unsigned long long)hdata, w->rows,
+                           w->trials, (unsigned long long)o->seed, (int)o->propagation,
+                           o->noise, o->photons, o->phase_error_rad);
+    /* Named only when used, so that sweeps written before these options resume. */
+    if (o->misalign_px != 0)
+        len += (size_t)snprintf(s + len, cap - len, ";misalign=%.17g", o->misalign_px);
+    if (oversample > 1)
+        len += (size_t)snprintf(s + len, cap - len, ";oversample=%d", oversample);
+    for (size_t i = 0; i < c->nsets; i++)
+        len += (size_t)snprintf(s + len, cap - len, ";set=%.250s", c->sets[i]);
+    for (int k = 0; k < w->n_params; k++) {
+        const sim_sweep_param *p = &w->param[k];
+        len += (size_t)snprintf(s + len, cap - len, ";vary%d=%s:%.17g:%.17g:%zu:%s:%s", k,
+                                p->name, p->from, p->to, p->steps,
+                                p->spacing ? "log" : "lin", p->unit);
+    }
+    return s;
+}
+
+/* The first ';'-separated field in which a and b differ, for the mismatch message. */
+static void first_difference(const char *a, const char *b, char *out, size_t cap)
+{
+    for (;;) {
+        size_t la = strcspn(a, ";"), lb = strcspn(b, ";");
+        if (la != lb || strncmp(a, b, la)) {
+            snprintf(out, cap, "'%.*s' there, '%.*s' here", (int)(la > 120 ? 120 : la), a,
+                     (int)(lb > 120 ? 120 : lb), b);
+            return;
+        }
+        if (!a[la] || !b[lb]) {
+            snprintf(out, cap, "different number of settings");
+            return;
+        }
+        a += la + 1;
+        b += lb + 1;
+    }
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* the sweep in memory                                                                  */
+
+int sim_sweep_kept(const sim_sweep *w, size_t g, int m)
+{
+    if (sim_metric_info(m)->labels)
+        return g == 0 && w->labelled;
+    return 1;
+}
+
+size_t sim_sweep_at(const sim_sweep *w, int stage, int m)
+{
+    size_t g = stage < 0 ? 0 : 1 + (size_t)stage;
+    return (g * NM + (size_t)m) * w->points;
+}
+
+size_t sim_sweep_done(const sim_sweep *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->points; i++)
+        n += w->done[i] != 0;
+    return n;
+}
+
+void sim_sweep_describe(const sim_sweep *w, size_t pt, char *buf, size_t cap)
+{
+    size_t len = 0, ix[2] = {pt / w->dims[1], pt % w->dims[1]};
+    buf[0] = '\0';
+    for (int k = 0; k < w->n_params && len < cap; k++) {
+        const sim_sweep_param *p = &w->param[k];
+        int bits = !strcmp(p->unit, "bits");
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s=%g%s%s", k ? " " : "", p->name,
+                                w->values[k][ix[k]], *p->unit && !bits ? " " : "",
+                                bits ? "" : p->unit);
+    }
+}
+
+void sim_sweep_free(sim_sweep *w)
+{
+    if (!w)
+        return;
+    for (int k = 0; k < 2; k++)
+        free(w->values[k]);
+    free(w->done);
+    free(w->mean);
+    free(w->sd);
+    free(w->seconds);
+    free(w->saturated);
+    if (w->state) {
+        compiler_system_free(w->state->system);
+        acdc_data_free(w->state->data);
+        free(w->state->settings);
+        free(w->state->pset);
+        free(w->state);
+    }
+    free(w);
+}
+
+/* Allocates the per-point arrays for w->points points and n_chains chains, NaN / 0. */
+static int grid_alloc(sim_sweep *w)
+{
+    const size_t G = 1 + w->n_chains;
+    w->done = calloc(w->points, sizeof *w->done);
+    w->saturated = calloc(w->points, sizeof *w->saturated);
+    w->seconds = malloc(w->points * sizeof *w->seconds);
+    w->mean = malloc(G * NM * w->points * sizeof *w->mean);
+    w->sd = malloc(G * NM * w->points * sizeof *w->sd);
+    if (!w->done || !w->saturated || !w->seconds || !w->mean || !w->sd)
+        return util_error(UTIL_ENOMEM, "out of memory for %zu points", w->points);
+    for (size_t i = 0; i < w->points; i++)
+        w->seconds[i] = NAN;
+    for (size_t i = 0; i < G * NM * w->points; i++)
+        w->mean[i] = w->sd[i] = NAN;
+    return UTIL_OK;
+}
+
+int sim_sweep_alloc(sim_sweep **out, const sim_sweep_config *c)
+{
+    int rc;
+    uint64_t hsys, hdata = FNV_OFFSET;
+    *out = NULL;
+    if (c->n_params < 1 || c->n_params > 2 || c->trials < 1)
+        return util_error(UTIL_EUSAGE, "a sweep needs 1 or 2 parameters and 1 trial or more, "
+                          "not %d and %zu", c->n_params, c->trials);
+    sim_sweep *w = calloc(1, sizeof *w);
+    struct sim_sweep_state *st = w ? calloc(1, sizeof *st) : NULL;
+    if (!st) {
+        free(w);
+        return util_error(UTIL_ENOMEM, "out of memory");
+    }
+    w->state = st;
+    st->c = *c;
+    st->out = c->out;
+    if ((rc = compiler_system_read(c->system_path, &st->system)) ||
+        (rc = acdc_data_read(c->data_path, st->system->n_in, &st->data)) ||
+        (rc = file_hash(c->system_path, &hsys)))
+        goto fail;
+    acdc_data *d = st->data;
+    if (c->rows && c->rows < d->batch)
+        d->batch = c->rows;
+    hdata = fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
+    if (d->labels)
+        hdata = fnv(hdata, d->labels, d->batch * sizeof *d->labels);
+    if (c->nsets) {   /* check the fixed overrides once, before any work */
+        compiler_system *t = NULL;
+        rc = sim_system_override(st->system, c->sets, c->nsets, &t);
+        compiler_system_free(t);
+        if (rc)
+            goto fail;
+    }
+    w->n_params = c->n_params;
+    for (int k = 0; k < c->n_params; k++) {
+        w->param[k] = c->param[k];
+        if ((rc = resolve(&w->param[k], &w->values[k], c->all_log, c->all_lin,
+                          &st->system->profile)))
+            goto fail;
+    }
+    w->dims[0] = w->param[0].steps;
+    w->dims[1] = w->n_params == 2 ? w->param[1].steps : 1;
+    w->points = w->dims[0] * w->dims[1];
+    w->n_chains = st->system->n_chains;
+    w->rows = d->batch;
+    w->trials = c->trials;
+    w->labelled = d->labels != NULL;
+    snprintf(w->profile, sizeof w->profile, "%s", st->system->profile.name);
+    if ((rc = grid_alloc(w)))
+        goto fail;
+    st->pset = calloc(c->nsets + 4, sizeof *st->pset);
+    st->settings = settings_string(w, hsys, hdata,
+                                   sim_oversample(st->system, c->options.oversample));
+    if (!st->pset || !st->settings) {
+        rc = util_error(UTIL_ENOMEM, "out of memory for %zu points", w->points);
+        goto fail;
+    }
+    *out = w;
+    return UTIL_OK;
+fail:
+    sim_sweep_free(w);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* the file                                                                             */
+
+static int write_sweep(const sim_sweep *w)
+{
+    const struct sim_sweep_state *st = w->state;
+    const sim_sweep_config *c = &st->c;
+    util_h5_out o;
+    int rc = util_h5_create(st->out, &o);
+    if (rc)
+        return rc;
+    hid_t f = o.fid;
+    hsize_t dims[2] = {w->dims[0], w->dims[1]};
+    size_t setlen = 1;
+    for (size_t i = 0; i < c->nsets; i++)
+        setlen += strlen(c->sets[i]) + 1;
+    char *sets = calloc(setlen, 1);
+    if (!sets) {
+        util_h5_abort(&o);
+        return util_error(UTIL_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < c->nsets; i++) {
+        if (i)
+            strcat(sets, ",");
+        strcat(sets, c->sets[i]);
+    }
+    rc = util_h5_set_attr_str(f, "/", "format", "acdc-sweep");
+    if (!rc) rc = util_h5_set_attr_str(f, "/", "settings", st->settings);
+    if (!rc) rc = util_h5_set_attr_str(f, "/", "system", c->system_path);
+    if (!rc) rc = util_h5_set_attr_str(f, "/", "data", c->data_path);
+    if (!rc) rc = util_h5_set_attr_str(f, "/", "profile", w->profile);
+    if (!rc) rc = util_h5_set_attr_str(f, "/", "propagation",
+                                       sim_propagation_name(c->options.propagation));
+    if (!rc) rc = util_h5_set_attr_str(f, "/", "overrides", sets);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "rows", (int64_t)w->rows);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "trials", (int64_t)w->trials);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "seed", (int64_t)c->options.seed);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "noise", c->options.noise);
+    if (!rc) rc = util_h5_set_attr_f64(f, "/", "photons", c->options.photons);
+    if (!rc) rc = util_h5_set_attr_f64(f, "/", "phase_error_rad", c->options.phase_error_rad);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "labelled", w->labelled);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "n_params", w->n_params);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "n_chains", (int64_t)w->n_chains);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "points", (int64_t)w->points);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "points_done", (int64_t)sim_sweep_done(w));
+    free(sets);
+    for (int k = 0; k < w->n_params && !rc; k++) {
+        char g[32], v[48];
+        hsize_t n = w->param[k].steps;
+        snprintf(g, sizeof g, "/params/%d", k);
+        snprintf(v, sizeof v, "/params/%d/values", k);
+        rc = util_h5_write_f64(f, v, 1, &n, w->values[k]);
+        if (!rc) rc = util_h5_set_attr_str(f, g, "name", w->param[k].name);
+        if (!rc) rc = util_h5_set_attr_str(f, g, "unit", w->param[k].unit);
+        if (!rc) rc = util_h5_set_attr_i64(f, g, "log", w->param[k].spacing == 1);
+        if (!rc) rc = util_h5_set_attr_i64(f, g, "integer", w->param[k].integer);
+    }
+    if (!rc) rc = util_h5_write_i64(f, "/done", w->n_params, dims, w->done);
+    if (!rc) rc = util_h5_write_f64(f, "/seconds", w->n_params, dims, w->seconds);
+    if (!rc) rc = util_h5_write_i64(f, "/saturated", w->n_params, dims, w->saturated);
+    for (size_t g = 0; g <= w->n_chains && !rc; g++)
+        for (int i = 0; i < NM && !rc; i++) {
+            char name[96];
+            if (!sim_sweep_kept(w, g, i))
+                continue;
+            for (int k = 0; k < 2 && !rc; k++) {
+                if (g == 0)
+                    snprintf(name, sizeof name, "/metrics/%s/%s", sim_metric_info(i)->name,
+                             k ? "sd" : "mean");
+                else
+                    snprintf(name, sizeof name, "/stages/%zu/%s/%s", g - 1,
+                             sim_metric_info(i)->name, k ? "sd" : "mean");
+                rc = util_h5_write_f64(f, name, w->n_params, dims,
+                                       (k ? w->sd : w->mean) + (g * NM + (size_t)i) * w->points);
+            }
+        }
+    if (rc) {
+        util_h5_abort(&o);
+        return rc;
+    }
+    return util_h5_commit(&o);
+}
+
+/* Reads a float64 dataset of exactly n values, NaN allowed (unfinished points). */
+static int read_nan_ok(hid_t f, const char *file, const char *name, size_t n, double *dst)
+{
+    hid_t d = util_h5_exists(f, name) ? H5Dopen2(f, name, H5P_DEFAULT) : -1;
+    if (d < 0)
+        return util_error(UTIL_EDATA, "missing dataset '%s' in '%s'", name, file);
+    hid_t s = H5Dget_space(d);
+    hssize_t k = s < 0 ? -1 : H5Sget_simple_extent_npoints(s);
+    herr_t e = k == (hssize_t)n ? H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                          dst)
+                                : -1;
+    if (s >= 0)
+        H5Sclose(s);
+    H5Dclose(d);
+    if (e < 0)
+        return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected %zu values", name,
+                          file, n);
+    return UTIL_OK;
+}
+
+/* Reads /done, /seconds, /saturated and every kept metric of w's grid from f. */
+static int read_points(hid_t f, const char *path, sim_sweep *w)
+{
+    hsize_t dd[2] = {w->dims[0], w->dims[1]};
+    int64_t *v;
+    int rc;
+    if ((rc = util_h5_read_i64(f, path, "/done", w->n_params, dd, &v)))
+        return rc;
+    memcpy(w->done, v, w->points * sizeof *v);
+    free(v);
+    if ((rc = read_nan_ok(f, path, "/seconds", w->points, w->seconds)))
+        return rc;
+    if ((rc = util_h5_read_i64(f, path, "/saturated", w->n_params, dd, &v)))
+        return rc;
+    memcpy(w->saturated, v, w->points * sizeof *v);
+    free(v);
+    for (size_t g = 0; g <= w->n_chains && !rc; g++)
+        for (int i = 0; i < NM && !rc; i++) {
+            char name[96];
+            if (!sim_sweep_kept(w, g, i))
+                continue;
+            for (int k = 0; k < 2 && !rc; k++) {
+                if (g == 0)
+                    snprintf(name, sizeof name, "/metrics/%s/%s", sim_metric_info(i)->name,
+                             k ? "sd" : "mean");
+                else
+                    snprintf(name, sizeof name, "/stages/%zu/%s/%s", g - 1,
+                             sim_metric_info(i)->name, k ? "sd" : "mean");
+                rc = read_nan_ok(f, path, name, w->points,
+                                 (k ? w->sd : w->mean) + (g * NM + (size_t)i) * w->points);
+            }
+        }
+    return rc;
+}
+
+/* Opens path and checks that it is a sweep file; output: it is the -o of a new run. */
+static int open_sweep(const char *path, hid_t *f, int output)
+{
+    char fmt[32] = "";
+    int rc = util_h5_open(path, f);
+    if (rc)
+        return rc;
+    if (!util_h5_attr_exists(*f, "/", "format") ||
+        util_h5_attr_str(*f, path, "/", "format", fmt, sizeof fmt) ||
+        strcmp(fmt, "acdc-sweep")) {
+        H5Fclose(*f);
+        return output ? util_error(UTIL_EDATA, "'%s' exists and is not a sweep file: choose "
+                                   "another -o (or --restart to overwrite it)", path)
+                      : util_error(UTIL_EDATA, "'%s' is not a sweep file (format "
+                                   "'acdc-sweep')", path);
+    }
+    return UTIL_OK;
+}
+
+/* Loads the finished points of an existing sweep with identical settings. */
+static int load_previous(sim_sweep *w)
+{
+    const char *path = w->state->out, *settings = w->state->settings;
+    hid_t f;
+    int rc;
+    if ((rc = open_sweep(path, &f, 1)))
+        return rc;
+    size_t cap = strlen(settings) + 4096;
+    char *old = malloc(cap), diff[300];
+    if (!old) {
+        H5Fclose(f);
+        return util_error(UTIL_ENOMEM, "out of memory");
+    }
+    if ((rc = util_h5_attr_str(f, path, "/", "settings", old, cap)))
+        goto out;
+    if (strcmp(old, settings)) {
+        first_difference(old, settings, diff, sizeof diff);
+        rc = util_error(UTIL_EDATA, "'%s' holds a sweep with other settings (%s): use "
+                        "--restart to start over, or another -o", path, diff);
+        goto out;
+    }
+    rc = read_points(f, path, w);
+out:
+    free(old);
+    H5Fclose(f);
+    return rc;
+}
+
+int sim_sweep_open(sim_sweep *w, enum sim_sweep_mode mode, int *resumed)
+{
+    *resumed = 0;
+    if (!w->state)
+        return util_error(UTIL_EUSAGE, "sim_sweep_open: a sweep read from a file cannot run");
+    const char *out = w->state->out;
+    int exists = access(out, F_OK) == 0, rc;
+    if (mode == SIM_SWEEP_RESUME && !exists)
+        return util_error(UTIL_EDATA, "--resume: '%s' does not exist", out);
+    if (exists && mode != SIM_SWEEP_RESTART) {
+        if ((rc = load_previous(w)))
+            return rc;
+        *resumed = 1;
+        return UTIL_OK;
+    }
+    return write_sweep(w);   /* the empty grid on disk at once: settings and all */
+}
+
+int sim_sweep_run(sim_sweep *w, const volatile sig_atomic_t *stop, sim_sweep_report report,
+                  void *ctx)
+{
+    struct sim_sweep_state *st = w->state;
+    if (!st)
+        return util_error(UTIL_EUSAGE, "sim_sweep_run: a sweep read from a file cannot run");
+    const sim_sweep_config *c = &st->c;
+    int rc = UTIL_OK;
+    omp_set_num_threads(c->options.threads);
+    for (size_t pt = 0; pt < w->points; pt++) {
+        if (w->done[pt])
+            continue;
+        if (stop && *stop)
+            return util_error(UTIL_EINTR, "interrupted: '%s' holds %zu of %zu points; run "
+                              "the same command again to continue", st->out,
+                              sim_sweep_done(w), w->points);
+        size_t ix[2] = {pt / w->dims[1], pt % w->dims[1]}, nps = c->nsets;
+        sim_job job = {.options = c->options, .trials = c->trials, .batch = c->batch,
+                       .progress = 0, .data = st->data};
+        char assign[4][200], where[160];
+        memcpy(st->pset, c->sets, c->nsets * sizeof *st->pset);
+        for (int k = 0; k < w->n_params; k++) {
+            const sim_sweep_param *p = &w->param[k];
+            double v = w->values[k][ix[k]];
+            switch (p->kind) {
+            case SIM_SWEEP_PHOTONS: job.options.photons = v; break;
+            case SIM_SWEEP_PHASE_ERROR: job.options.phase_error_rad = v; break;
+            case SIM_SWEEP_PHASE_BITS:
+            case SIM_SWEEP_AMPLITUDE_BITS: {
+                const char *key = p->kind == SIM_SWEEP_PHASE_BITS ? "phase_bits"
+                                                                  : "amplitude_bits";
+                snprintf(assign[2 * k], sizeof assign[0], "fourier.%s=%.0f", key, v);
+                snprintf(assign[2 * k + 1], sizeof assign[0], "image.%s=%.0f", key, v);
+                st->pset[nps++] = assign[2 * k];
+                st->pset[nps++] = assign[2 * k + 1];
+                break;
+            }
+            case SIM_SWEEP_PROFILE:
+                profile_assign(p, v, assign[2 * k], sizeof assign[0]);
+                st->pset[nps++] = assign[2 * k];
+                break;
+            }
+        }
+        sim_sweep_describe(w, pt, where, sizeof where);
+        compiler_system *over = NULL;
+        if (nps && (rc = sim_system_override(st->system, st->pset, nps, &over))) {
+            util_error_prefix("at %s", where);
+            return rc;
+        }
+        job.system = over ? over : st->system;
+        if (report)
+            report(w, pt, 0, ctx);
+        sim_result r = {0};
+        rc = sim_execute(&job, &r, stop);
+        compiler_system_free(over);
+        if (rc == UTIL_EINTR)
+            return util_error(UTIL_EINTR, "interrupted: '%s' holds %zu of %zu points; run "
+                              "the same command again to continue", st->out,
+                              sim_sweep_done(w), w->points);
+        if (rc) {
+            util_error_prefix("at %s", where);
+            return rc;
+        }
+        for (size_t g = 0; g <= w->n_chains; g++)
+            for (int i = 0; i < NM; i++)
+                sim_result_stats(&r, (int)g - 1, i, &w->mean[(g * NM + (size_t)i) * w->points + pt],
+                                 &w->sd[(g * NM + (size_t)i) * w->points + pt]);
+        w->seconds[pt] = r.seconds;
+        w->saturated[pt] = (int64_t)r.saturated;
+        w->done[pt] = 1;
+        sim_result_free(&r);
+        if ((rc = write_sweep(w))) {
+            w->done[pt] = 0;
+            return rc;
+        }
+        if (report)
+            report(w, pt, 1, ctx);
+    }
+    return UTIL_OK;
+}
+
+int sim_sweep_read(const char *path, sim_sweep **out)
+{
+    hid_t f;
+    int64_t np = 0, labelled = 0, rows = 0, trials = 0, nch = 0;
+    int rc;
+    *out = NULL;
+    if ((rc = open_sweep(path, &f, 0)))
+        return rc;
+    sim_sweep *w = calloc(1, sizeof *w);
+    if (!w) {
+        H5Fclose(f);
+        return util_error(UTIL_ENOMEM, "out of memory");
+    }
+    if ((rc = util_h5_attr_i64(f, path, "/", "n_params", &np)) ||
+        (rc = util_h5_attr_i64(f, path, "/", "labelled", &labelled)) ||
+        (rc = util_h5_attr_i64(f, path, "/", "rows", &rows)) ||
+        (rc = util_h5_attr_i64(f, path, "/", "trials", &trials)) ||
+        (rc = util_h5_attr_i64(f, path, "/", "n_chains", &nch)))
+        goto out;
+    snprintf(w->profile, sizeof w->profile, "?");
+    if (util_h5_attr_exists(f, "/", "profile") &&
+        (rc = util_h5_attr_str(f, path, "/", "profile", w->profile, sizeof w->profile)))
+        goto out;
+    if (np < 1 || np > 2 || nch < 0 || nch > 100000 || rows < 0 || trials < 0) {
+        rc = util_error(UTIL_EDATA, "'%s': n_params %lld, n_chains %lld, rows %lld or trials "
+                        "%lld out of range (n_params is 1 or 2)", path, (long long)np,
+                        (long long)nch, (long long)rows, (long long)trials);
+        goto out;
+    }
+    w->n_params = (int)np;
+    w->n_chains = (size_t)nch;
+    w->rows = (size_t)rows;
+    w->trials = (size_t)trials;
+    w->labelled = labelled != 0;
+    w->dims[1] = 1;
+    for (int k = 0; k < w->n_params; k++) {
+        sim_sweep_param *p = &w->param[k];
+        char g[32], v[48];
+        int64_t lg = 0, integer = 0;
+        hsize_t n = 0;
+        snprintf(g, sizeof g, "/params/%d", k);
+        snprintf(v, sizeof v, "/params/%d/values", k);
+        if ((rc = util_h5_attr_str(f, path, g, "name", p->name, sizeof p->name)) ||
+            (rc = util_h5_attr_str(f, path, g, "unit", p->unit, sizeof p->unit)) ||
+            (rc = util_h5_attr_i64(f, path, g, "log", &lg)) ||
+            (util_h5_attr_exists(f, g, "integer") &&
+             (rc = util_h5_attr_i64(f, path, g, "integer", &integer))) ||
+            (rc = util_h5_read_f64(f, path, v, 1, &n, &w->values[k])))
+            goto out;
+        p->steps = w->dims[k] = (size_t)n;
+        p->spacing = lg != 0;
+        p->integer = integer != 0;
+        p->from = n ? w->values[k][0] : NAN;
+        p->to = n ? w->values[k][n - 1] : NAN;
+    }
+    w->points = w->dims[0] * w->dims[1];
+    if ((rc = grid_alloc(w)) || (rc = read_points(f, path, w)))
+        goto out;
+out:
+    H5Fclose(f);
+    if (rc) {
+        sim_sweep_free(w);
+        return rc;
+    }
+    *out = w;
+    return UTIL_OK;
+}

@@ -1,0 +1,152 @@
+/* sim/sweep.h -- Monte Carlo over one or two imperfections, and the sweep file.
+ *
+ * Every point of the grid is one simulation job (sim_execute) with `trials` seeds; its
+ * metrics are reduced to a mean and a sample standard deviation per metric, end to end
+ * and per optical chain.  After each finished point the whole file is rewritten
+ * atomically (temporary + rename), so an interruption leaves the last complete file and
+ * a /done mask saying which points it holds.
+ *
+ * Resuming: the file's "settings" attribute is a canonical string of everything the
+ * numbers depend on (FNV-1a fingerprints of the system file's bytes and of the data rows
+ * used, rows, trials, seed, propagation, noise, fixed overrides, the grid).  Threads and
+ * batch size are not in it: results do not depend on them.  An existing sweep with the
+ * same settings is continued; one with other settings is refused.
+ *
+ * The file (format "acdc-sweep"; every dataset shaped like the grid, (S0) or (S0, S1)):
+ *   /                 attributes format, settings, system, data, profile, propagation,
+ *                     overrides, rows, trials, seed, noise, photons, phase_error_rad,
+ *                     labelled, n_params, n_chains, points, points_done
+ *   /params/K/values  the values of parameter K (attributes name, unit, log, integer)
+ *   /done             int64, 1 where the point is finished
+ *   /metrics/NAME/mean, /metrics/NAME/sd      end to end, every metric of sim/metrics.h
+ *                     (the accuracies only with labels); NaN where not done
+ *   /stages/C/NAME/mean, .../sd               the same for optical chain C (no accuracies)
+ *   /seconds, /saturated                      wall time; exposure shortenings
+ */
+#ifndef SIM_SWEEP_H
+#define SIM_SWEEP_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/metrics.h"
+#include "sim/run.h"
+
+enum sim_sweep_kind {
+    SIM_SWEEP_PHOTONS,        /* photons per inference (sim_options.photons) */
+    SIM_SWEEP_PHASE_BITS,     /* fourier. and image.phase_bits (recompiled) */
+    SIM_SWEEP_AMPLITUDE_BITS, /* fourier. and image.amplitude_bits (recompiled) */
+    SIM_SWEEP_PHASE_ERROR,    /* sim_options.phase_error_rad */
+    SIM_SWEEP_PROFILE         /* any profile value SECTION.KEY (recompiled) */
+};
+
+/* One varied parameter, as parsed from NAME=FROM:TO[:STEPS][:log|:lin]. */
+typedef struct sim_sweep_param {
+    char name[64];        /* as given: "photons", "camera.exposure" */
+    enum sim_sweep_kind kind;
+    double from, to;      /* in `unit` */
+    size_t steps;         /* 0: the default, chosen when the grid is made */
+    int spacing;          /* -1 default, 0 linear, 1 log */
+    int integer;          /* values rounded to integers */
+    char unit[16];        /* "" plain, "bits", "rad", or a profile value's unit as given */
+} sim_sweep_param;
+
+/* Parses one --vary spec NAME=FROM:TO[:STEPS][:log|:lin] into *p.  Profile keys are
+ * checked against the profile later (sim_sweep_alloc).  Errors: UTIL_EUSAGE with a
+ * message starting "--vary 'SPEC': " (syntax, unknown name, a bad number, FROM > TO,
+ * STEPS outside 1..10000). */
+int sim_sweep_parse(const char *spec, sim_sweep_param *p);
+
+/* What sim_sweep_alloc() needs.  The strings must outlive the sweep. */
+typedef struct sim_sweep_config {
+    const char *system_path;  /* compiled system (read, and fingerprinted byte by byte) */
+    const char *data_path;    /* data file (its first `rows` rows fingerprinted) */
+    const char *out;          /* the sweep file */
+    sim_sweep_param param[2]; /* from sim_sweep_parse() */
+    int n_params;             /* 1 or 2 */
+    int all_log, all_lin;     /* --log / --lin: the default spacing of every parameter */
+    size_t trials;            /* >= 1 */
+    size_t rows;              /* the first rows of the data only; 0: all */
+    size_t batch;             /* rows per optical pass (no effect on the numbers) */
+    sim_options options;      /* fixed for the whole sweep */
+    char *const *sets;        /* fixed profile assignments ("fourier.fill=0.9") */
+    size_t nsets;
+} sim_sweep_config;
+
+struct sim_sweep_state;   /* what a run needs beyond the file: system, data, settings */
+
+/* A sweep: the content of a sweep file, and (when made by sim_sweep_alloc) what it
+ * takes to run the missing points.  Metric m of group g (0: end to end, 1 + c: chain c)
+ * at point p is mean[(g * SIM_METRIC_COUNT + m) * points + p], likewise sd. */
+typedef struct sim_sweep {
+    int n_params;
+    sim_sweep_param param[2];
+    double *values[2];        /* param[k].steps values each */
+    size_t dims[2];           /* steps of parameter 0 and 1 (1 for one parameter) */
+    size_t points, n_chains, rows, trials;
+    int labelled;             /* accuracies kept */
+    char profile[64];
+    int64_t *done;            /* points: 1 where finished */
+    double *mean, *sd;        /* (1 + n_chains) × SIM_METRIC_COUNT × points; NaN: not done */
+    double *seconds;          /* points */
+    int64_t *saturated;       /* points */
+    struct sim_sweep_state *state;   /* NULL for a sweep read from a file */
+} sim_sweep;
+
+/* Reads the system and the data, fingerprints them, checks the fixed overrides and
+ * makes the grid (spacing, steps, values; every value of a profile key checked against
+ * the profile).  No file is touched.  *out is a new sweep with no point done (free with
+ * sim_sweep_free()).  Errors: those of reading the files (UTIL_EIO, UTIL_EDATA);
+ * UTIL_EUSAGE for an override or a grid the profile refuses, steps that repeat a value,
+ * log spacing from 0; UTIL_ENOMEM. */
+int sim_sweep_alloc(sim_sweep **out, const sim_sweep_config *c);
+
+/* Frees a sweep; NULL is a no-op. */
+void sim_sweep_free(sim_sweep *w);
+
+enum sim_sweep_mode {
+    SIM_SWEEP_CONTINUE,  /* continue the sweep at `out` if there is one, else start */
+    SIM_SWEEP_RESUME,    /* demand one to continue */
+    SIM_SWEEP_RESTART    /* discard whatever is at `out` */
+};
+
+/* Prepares the file of a sweep made by sim_sweep_alloc(): loads the finished points of
+ * an existing sweep with the same settings (*resumed = 1), or writes the empty grid.
+ * Errors: UTIL_EDATA if `out` is not a sweep, holds a sweep with other settings (the
+ * message names the first setting that differs: "'trials=3' there, 'trials=4' here"),
+ * or is missing with SIM_SWEEP_RESUME; UTIL_EIO; UTIL_EUSAGE for a read sweep. */
+int sim_sweep_open(sim_sweep *w, enum sim_sweep_mode mode, int *resumed);
+
+/* Called before each point is run (done = 0) and after it is written (done = 1). */
+typedef void (*sim_sweep_report)(const sim_sweep *w, size_t point, int done, void *ctx);
+
+/* Runs every point not done yet, in order, rewriting the file atomically after each;
+ * report (may be NULL) is told of each point.  Threads: options.threads (OpenMP).
+ * Errors: UTIL_EINTR when *stop (may be NULL) became non-zero -- the file then holds
+ * every point finished before, and the message says how many; the errors of
+ * sim_execute() and of recompiling, prefixed with the point ("at photons=100: ...");
+ * UTIL_EIO writing the file. */
+int sim_sweep_run(sim_sweep *w, const volatile sig_atomic_t *stop, sim_sweep_report report,
+                  void *ctx);
+
+/* Reads a sweep file (finished or not).  *out is a new sweep without run state.
+ * Errors: UTIL_EIO (cannot open), UTIL_EDATA naming the file and the object at fault
+ * (not a sweep, a missing or misshapen dataset or attribute), UTIL_ENOMEM. */
+int sim_sweep_read(const char *path, sim_sweep **out);
+
+/* The number of finished points. */
+size_t sim_sweep_done(const sim_sweep *w);
+
+/* The index into mean/sd of metric m (enum sim_metric) at point 0, end to end (stage <
+ * 0) or for chain stage. */
+size_t sim_sweep_at(const sim_sweep *w, int stage, int m);
+
+/* "photons=1e+04 phase-error=0.02 rad": the parameter values of point p. */
+void sim_sweep_describe(const sim_sweep *w, size_t p, char *buf, size_t cap);
+
+/* 1 if the file keeps metric m for group g (0: end to end, 1 + c: chain c): the
+ * accuracies only end to end and with labels. */
+int sim_sweep_kept(const sim_sweep *w, size_t g, int m);
+
+#endif
