@@ -19,6 +19,7 @@
 #include "optics/field.h"
 #include "optics/propagate.h"
 #include "util/error.h"
+#include "util/gnuplot.h"
 #include "util/h5.h"
 
 #include <complex.h>
@@ -72,9 +73,8 @@ static int write_dat(const char *dir, const char *name, const double *v, double 
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "examples/out";
-    if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "optics_4f_imaging: gnuplot not found (install gnuplot-nox): "
-                "cannot draw the figure\n");
+    if (util_gnuplot_find() != UTIL_OK) {
+        fprintf(stderr, "optics_4f_imaging: %s: cannot draw the figure\n", util_errmsg());
         return 1;
     }
     mkdir(dir, 0755);
@@ -169,36 +169,42 @@ int main(int argc, char **argv)
         return fail("figure data");
     char png[1024];
     snprintf(png, sizeof png, "%s/optics_4f_imaging.png", dir);
-    FILE *gp = popen("gnuplot", "w");
-    if (!gp) {
-        fprintf(stderr, "optics_4f_imaging: cannot run gnuplot\n");
-        return 1;
+    /* the data files' names as gnuplot strings: a quote in DIR stays a quote */
+    char q[4][1200];
+    static const char *const dat[4] = {"object", "fourier", "open", "pupil"};
+    for (int i = 0; i < 4; i++) {
+        char name[1100];
+        snprintf(name, sizeof name, "%s/optics_4f_%s.dat", dir, dat[i]);
+        if ((rc = util_gnuplot_quote(name, q[i], sizeof q[i])))
+            return fail("figure");
     }
+    util_gnuplot *plot;
+    if ((rc = util_gnuplot_open(&plot, png)))
+        return fail("figure");
+    FILE *gp = util_gnuplot_file(plot);
+    fputs("set terminal pngcairo size 1100,1000 font ',10'\n", gp);
+    util_gnuplot_set_output(plot);
     fprintf(gp,
-            "set terminal pngcairo size 1100,1000 font ',10'\n"
-            "set output '%s'\n"
             "set multiplot layout 2,2 title '4f system, f = %.0f mm, {/Symbol l} = %.0f nm'\n"
             "set size ratio -1; set palette grey\n"
             "set xlabel 'x (mm)'; set ylabel 'y (mm)'; set cblabel 'irradiance (W/m^2)'\n"
             "set title 'object (front focal plane of lens 1)'\n"
-            "plot '%s/optics_4f_object.dat' with image notitle\n"
+            "plot %s with image notitle\n"
             "set xlabel 'u / ({/Symbol l} f) (1/mm)'; set ylabel 'v / ({/Symbol l} f) (1/mm)'\n"
             "set cblabel 'log_{10} I / I_{max}'; set cbrange [-6:0]\n"
             "set title 'Fourier plane (pupil radius %.0f /mm dashed)'\n"
             "set object 1 circle at 0,0 size %g front fillstyle empty border lc rgb 'red' dt 2\n"
-            "plot '%s/optics_4f_fourier.dat' with image notitle\n"
+            "plot %s with image notitle\n"
             "unset object 1; set cbrange [*:*]\n"
             "set xlabel 'x (mm)'; set ylabel 'y (mm)'; set cblabel 'irradiance (W/m^2)'\n"
             "set title 'image, open system (flipped)'\n"
-            "plot '%s/optics_4f_open.dat' with image notitle\n"
+            "plot %s with image notitle\n"
             "set title 'image through the pupil (coherent low-pass)'\n"
-            "plot '%s/optics_4f_pupil.dat' with image notitle\n"
+            "plot %s with image notitle\n"
             "unset multiplot\n",
-            png, fl * 1e3, lam * 1e9, dir, cutoff * 1e-3, cutoff * 1e-3, dir, dir, dir);
-    if (pclose(gp) != 0) {
-        fprintf(stderr, "optics_4f_imaging: gnuplot failed\n");
-        return 1;
-    }
+            fl * 1e3, lam * 1e9, q[0], cutoff * 1e-3, cutoff * 1e-3, q[1], q[2], q[3]);
+    if ((rc = util_gnuplot_close(plot)))
+        return fail("figure");
     printf("wrote %s\n", png);
     free(io);
     free(iff);

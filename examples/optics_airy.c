@@ -15,6 +15,7 @@
 #include "optics/field.h"
 #include "optics/propagate.h"
 #include "util/error.h"
+#include "util/gnuplot.h"
 #include "util/h5.h"
 
 #include <complex.h>
@@ -36,9 +37,8 @@ static int fail(const char *what)
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "examples/out";
-    if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "optics_airy: gnuplot not found (install gnuplot-nox): cannot "
-                "draw the figure\n");
+    if (util_gnuplot_find() != UTIL_OK) {
+        fprintf(stderr, "optics_airy: %s: cannot draw the figure\n", util_errmsg());
         return 1;
     }
     mkdir(dir, 0755);
@@ -133,32 +133,31 @@ int main(int argc, char **argv)
     }
     fclose(a);
     fclose(b);
-    FILE *gp = popen("gnuplot", "w");
-    if (!gp) {
-        fprintf(stderr, "optics_airy: cannot run gnuplot\n");
-        return 1;
-    }
+    char q1[2100], q2[2100];
+    util_gnuplot *plot;
+    if (util_gnuplot_quote(dat1, q1, sizeof q1) || util_gnuplot_quote(dat2, q2, sizeof q2) ||
+        util_gnuplot_open(&plot, png))
+        return fail("figure");
+    FILE *gp = util_gnuplot_file(plot);
+    fputs("set terminal pngcairo size 1200,520 font ',11'\n", gp);
+    util_gnuplot_set_output(plot);
     fprintf(gp,
-            "set terminal pngcairo size 1200,520 font ',11'\n"
-            "set output '%s'\n"
             "set multiplot layout 1,2 title 'Airy pattern: D = %.2f mm, f = %.0f mm, "
             "{/Symbol l} = %.0f nm'\n"
             "set xlabel 'x (um)'; set ylabel 'y (um)'; set size ratio -1\n"
             "set cblabel 'log_{10} I / I_0'; set cbrange [-6:0]\n"
             "set palette defined (0 'black', 1 'blue', 2 'yellow', 3 'white')\n"
-            "plot '%s' using 1:2:3 with image notitle\n"
+            "plot %s using 1:2:3 with image notitle\n"
             "set size noratio; unset cblabel\n"
             "set xlabel 'radius r (um)'; set ylabel 'I / I_0'; set logscale y\n"
             "set yrange [1e-6:2]; set key top right; set format y '10^{%%L}'\n"
-            "plot '%s' index 1 using 1:2 with lines lw 2 title '[2 J_1(v)/v]^2, "
+            "plot %s index 1 using 1:2 with lines lw 2 title '[2 J_1(v)/v]^2, "
             "v = {/Symbol p} D r / ({/Symbol l} f)', "
             "'' index 0 using 1:2 with points pt 7 ps 0.8 title 'simulated'\n"
             "unset multiplot\n",
-            png, d * 1e3, fl * 1e3, lam * 1e9, dat1, dat2);
-    if (pclose(gp) != 0) {
-        fprintf(stderr, "optics_airy: gnuplot failed\n");
-        return 1;
-    }
+            d * 1e3, fl * 1e3, lam * 1e9, q1, q2);
+    if (util_gnuplot_close(plot))
+        return fail("figure");
     printf("wrote %s\n", png);
     free(img);
     optics_lens_plan_free(lens);

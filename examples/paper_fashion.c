@@ -25,6 +25,7 @@
 #include "models/model.h"
 #include "models/train.h"
 #include "util/error.h"
+#include "util/gnuplot.h"
 #include "util/h5.h"
 #include "util/parse.h"
 
@@ -287,25 +288,27 @@ int main(int argc, char **argv)
         fprintf(f, "%zu %.0f %.6f %.2f\n", Ks[k], params[k], acc[k], secs[k]);
     fclose(f);
     snprintf(path, sizeof path, "%s/fashion.png", dir);
-    FILE *g = popen("gnuplot", "w");
-    if (!g)
-        return 1;
-    fprintf(g, "set terminal pngcairo size 900,600 noenhanced\nset output '%s'\n"
-               "set title 'Fashion-MNIST (%s, %zu test images): ACDC cascades vs a dense "
+    char qdat[8300];
+    util_gnuplot *plot;
+    if ((rc = util_gnuplot_quote(dat, qdat, sizeof qdat)) ||
+        (rc = util_gnuplot_open(&plot, path)))
+        return fail();
+    FILE *g = util_gnuplot_file(plot);
+    fputs("set terminal pngcairo size 900,600 noenhanced\n", g);
+    util_gnuplot_set_output(plot);
+    fprintf(g, "set title 'Fashion-MNIST (%s, %zu test images): ACDC cascades vs a dense "
                "layer'\n"
                "set xlabel 'trainable parameters (count, log scale)'\n"
                "set ylabel 'test accuracy (fraction correct)'\nset logscale x\nset grid\n"
                "set key bottom right\nset offsets graph 0.05, graph 0.15, graph 0.05, "
                "graph 0.05\n"
-               "plot '%s' u 2:3 w lp lw 2 pt 7 t 'ACDC cascade, K layers (labels: K)', "
+               "plot %s u 2:3 w lp lw 2 pt 7 t 'ACDC cascade, K layers (labels: K)', "
                "'' u 2:3:(sprintf('K=%%d',$1)) w labels offset 0,1 notitle, "
                "'-' u 1:2 w p pt 5 ps 2 t 'dense 784-wide linear layer (7850 effective "
                "params)'\n7850 %.6f\ne\n",
-            path, full ? "full" : "embedded subset", te->batch, dat, dacc);
-    if (pclose(g) != 0) {
-        fprintf(stderr, "paper_fashion: gnuplot failed\n");
-        return 1;
-    }
+            full ? "full" : "embedded subset", te->batch, qdat, dacc);
+    if ((rc = util_gnuplot_close(plot)))
+        return fail();
     printf("wrote '%s/fashion.h5', '%s', '%s'\n", dir, dat, path);
     acdc_data_free(tr);
     acdc_data_free(te);

@@ -16,6 +16,7 @@
 #include "models/model.h"
 #include "models/train.h"
 #include "util/error.h"
+#include "util/gnuplot.h"
 #include "util/h5.h"
 
 #include <math.h>
@@ -148,25 +149,27 @@ int main(int argc, char **argv)
     }
     fclose(f);
     snprintf(path, sizeof path, "%s/operator.png", dir);
-    FILE *g = popen("gnuplot", "w");
-    if (!g) {
-        fprintf(stderr, "paper_operator: cannot run gnuplot\n");
+    char qdat[8300];
+    util_gnuplot *plot;
+    if (util_gnuplot_quote(dat, qdat, sizeof qdat) || util_gnuplot_open(&plot, path)) {
+        fprintf(stderr, "paper_operator: error: %s\n", util_errmsg());
         return 1;
     }
-    fprintf(g, "set terminal pngcairo size 900,600 noenhanced\n"
-               "set output '%s'\n"
-               "set title 'ACDC cascade fitting a dense 32x32 operator "
+    FILE *g = util_gnuplot_file(plot);
+    fputs("set terminal pngcairo size 900,600 noenhanced\n", g);
+    util_gnuplot_set_output(plot);
+    fprintf(g, "set title 'ACDC cascade fitting a dense 32x32 operator "
                "(Moczulski et al. 2016)'\n"
                "set xlabel 'number of ACDC layers K'\nset ylabel 'held-out MSE per output "
                "(dimensionless)'\nset logscale xy\nset xtics (1,2,4,8,16,32)\n"
                "set xrange [0.8:40]\nset yrange [5e-5:0.2]\nset grid\n"
                "set key outside right\n"
-               "plot '%s' u 1:2 w lp lw 2 t '%s', '' u 1:3 w lp lw 2 t '%s', "
+               "plot %s u 1:2 w lp lw 2 t '%s', '' u 1:3 w lp lw 2 t '%s', "
                "'' u 1:4 w lp lw 2 t '%s', '' u 1:5 w lp lw 2 t '%s', "
                "1e-4 w l dt 2 t 'noise floor'\n",
-            path, dat, names[0], names[1], names[2], names[3]);
-    if (pclose(g) != 0) {
-        fprintf(stderr, "paper_operator: gnuplot failed\n");
+            qdat, names[0], names[1], names[2], names[3]);
+    if (util_gnuplot_close(plot)) {
+        fprintf(stderr, "paper_operator: error: %s\n", util_errmsg());
         return 1;
     }
     printf("wrote '%s', '%s'\n", dat, path);
