@@ -1,5 +1,6 @@
 /* cli/cmd_simulate.c -- `acdc simulate`: data through a compiled optical system. */
 #include "cli/cli.h"
+#include "compiler/compile.h"
 #include "compiler/system.h"
 #include "optics/propagate.h"
 #include "models/io.h"
@@ -191,7 +192,7 @@ int cmd_simulate(int argc, char **argv)
         goto fail;
     if ((rc = acdc_data_read(argv[optind + 1], s->n_in, &d)))
         goto fail;
-    if (sets.n && (rc = sim_system_override(s, sets.v, sets.n, &over)))
+    if (sets.n && (rc = sim_system_override(s, compiler_compile, sets.v, sets.n, &over)))
         goto fail;   /* a refused assignment is a usage error (UTIL_EUSAGE) */
     if (verbose)
         explain(over ? over : s, job.options.propagation, job.options.oversample);

@@ -5,6 +5,7 @@
  * follows the engine's status: 3 when a signal stopped it (UTIL_EINTR).
  */
 #include "cli/cli.h"
+#include "compiler/compile.h"
 #include "sim/sweep.h"
 #include "util/error.h"
 #include "util/parse.h"
@@ -107,7 +108,8 @@ int cmd_sweep(int argc, char **argv)
         {"quiet", no_argument, 0, 'q'},             {"batch", required_argument, 0, 'B'},
         {"help", no_argument, 0, 'h'},              CLI_SIM_OPTIONS,
         {0, 0, 0, 0}};
-    sim_sweep_config cfg = {.trials = 3, .batch = 64, .options = sim_options_default()};
+    sim_sweep_config cfg = {.trials = 3, .batch = 64, .options = sim_options_default(),
+                            .compile = compiler_compile};
     int resume = 0, restart = 0, quiet = 0, c;
     cli_sets cs;
     int64_t iv;

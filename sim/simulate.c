@@ -1,6 +1,5 @@
 /* sim/simulate.c -- see simulate.h. */
 #include "sim/simulate.h"
-#include "compiler/compile.h"
 #include "util/error.h"
 #include "util/mem.h"
 #include "util/progress.h"
@@ -28,15 +27,18 @@ int sim_profile_override(const compiler_profile *base, char *const *sets, size_t
     return rc;
 }
 
-int sim_system_override(const compiler_system *s, char *const *sets, size_t nsets,
-                        compiler_system **out)
+int sim_system_override(const compiler_system *s, sim_compile_fn compile, char *const *sets,
+                        size_t nsets, compiler_system **out)
 {
     compiler_profile p;
     int rc;
     *out = NULL;
     if ((rc = sim_profile_override(&s->profile, sets, nsets, &p)))
         return rc;
-    return compiler_compile(s->model, &p, out);
+    if (!compile)
+        return util_error(UTIL_EUSAGE, "a changed device needs a compiler to rebuild the "
+                          "system (sim_compile_fn)");
+    return compile(s->model, &p, out);
 }
 
 static double now(void)

@@ -20,12 +20,20 @@
 int sim_profile_override(const compiler_profile *base, char *const *sets, size_t nsets,
                          compiler_profile *out);
 
-/* A copy of system s recompiled from its model copy for s's profile changed by the
- * assignments sets[0..nsets): the hardware that the changed device would give.  *out is
- * a new system (caller frees).  Errors: those of sim_profile_override() (UTIL_EUSAGE),
- * then those of compiling (UTIL_EDATA for a design rule the changed device breaks). */
-int sim_system_override(const compiler_system *s, char *const *sets, size_t nsets,
-                        compiler_system **out);
+/* The compiler as the simulator sees it: a system built from model m for profile p
+ * (compiler_compile() has this shape).  sim runs compiled systems and does not compile
+ * (it does not include compiler/compile.h); a caller that wants a changed device hands
+ * the compiler in. */
+typedef int (*sim_compile_fn)(const acdc_model *m, const compiler_profile *p,
+                              compiler_system **out);
+
+/* A copy of system s recompiled by `compile` from its model copy for s's profile changed
+ * by the assignments sets[0..nsets): the hardware that the changed device would give.
+ * *out is a new system (caller frees).  Errors: those of sim_profile_override()
+ * (UTIL_EUSAGE), then those of compile (UTIL_EDATA for a design rule the changed device
+ * breaks); UTIL_EUSAGE if compile is NULL. */
+int sim_system_override(const compiler_system *s, sim_compile_fn compile, char *const *sets,
+                        size_t nsets, compiler_system **out);
 
 typedef struct sim_job {
     const compiler_system *system;

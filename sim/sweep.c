@@ -384,7 +384,7 @@ int sim_sweep_alloc(sim_sweep **out, const sim_sweep_config *c)
         hdata = fnv(hdata, d->labels, d->batch * sizeof *d->labels);
     if (c->nsets) {   /* check the fixed overrides once, before any work */
         compiler_system *t = NULL;
-        rc = sim_system_override(st->system, c->sets, c->nsets, &t);
+        rc = sim_system_override(st->system, c->compile, c->sets, c->nsets, &t);
         compiler_system_free(t);
         if (rc)
             goto fail;
@@ -669,7 +669,7 @@ int sim_sweep_run(sim_sweep *w, const volatile sig_atomic_t *stop, sim_sweep_rep
         }
         sim_sweep_describe(w, pt, where, sizeof where);
         compiler_system *over = NULL;
-        if (nps && (rc = sim_system_override(st->system, st->pset, nps, &over))) {
+        if (nps && (rc = sim_system_override(st->system, c->compile, st->pset, nps, &over))) {
             util_error_prefix("at %s", where);
             return rc;
         }

@@ -32,6 +32,7 @@
 
 #include "sim/metrics.h"
 #include "sim/run.h"
+#include "sim/simulate.h"
 
 enum sim_sweep_kind {
     SIM_SWEEP_PHOTONS,        /* photons per inference (sim_options.photons) */
@@ -72,6 +73,8 @@ typedef struct sim_sweep_config {
     sim_options options;      /* fixed for the whole sweep */
     char *const *sets;        /* fixed profile assignments ("fourier.fill=0.9") */
     size_t nsets;
+    sim_compile_fn compile;   /* rebuilds the system for a changed device (overrides,
+                                 bits, profile keys): compiler_compile */
 } sim_sweep_config;
 
 struct sim_sweep_state;   /* what a run needs beyond the file: system, data, settings */

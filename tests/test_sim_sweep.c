@@ -59,7 +59,7 @@ static sim_sweep_config config(const char *out)
 {
     sim_sweep_config c = {.system_path = sys_path, .data_path = data_path, .out = out,
                           .n_params = 1, .trials = 2, .batch = 7,
-                          .options = sim_options_default()};
+                          .options = sim_options_default(), .compile = compiler_compile};
     assert_int_equal(sim_sweep_parse("photons=1e2:1e4", &c.param[0]), 0);
     return c;
 }
@@ -160,6 +160,13 @@ static void test_grid(void **state)
     c.sets = sets;
     c.nsets = 1;
     assert_int_equal(sim_sweep_alloc(&w, &c), UTIL_EUSAGE);
+    /* a changed device without a compiler to rebuild it */
+    char *good[] = {"camera.adc_bits=10"};
+    c.sets = good;
+    c.compile = NULL;
+    assert_int_equal(sim_sweep_alloc(&w, &c), UTIL_EUSAGE);
+    assert_non_null(strstr(util_errmsg(), "needs a compiler"));
+    c.compile = compiler_compile;
     c.nsets = 0;
     c.system_path = test_path(2, "none.h5");
     assert_int_equal(sim_sweep_alloc(&w, &c), UTIL_EIO);
