@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "models/layer.h"
+#include "util/error.h"
 
 void openblas_set_num_threads(int);
 
@@ -70,7 +71,11 @@ int main(int argc, char **argv)
         fill(L.d, n);
         fill(L.a_bias, n);
         fill(L.d_bias, n);
-        acdc_plan *p = acdc_plan_alloc(n, 1, FFTW_MEASURE);
+        acdc_plan *p;
+        if (acdc_plan_alloc(&p, n, 1, FFTW_MEASURE)) {
+            fprintf(stderr, "bench_layer: %s\n", util_errmsg());
+            return 1;
+        }
         acdc_grad gr = {g, g + n, g + 2 * n, g + 3 * n};
         double t_layer, t_floor, t_dense = 0;
         acdc_layer_backward(&L, p, batch, x, h2, dz, dx, &gr);  /* warm the scratch */

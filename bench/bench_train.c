@@ -34,9 +34,10 @@ int main(void)
     printf("bench_train: n = 784, K = 7 (both biases, ReLU, permutations), batch 64, "
            "Adam\n");
     for (int threads = 1; threads <= 2; threads++) {
-        acdc_model *m = acdc_model_alloc(D, D, 10, K, ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM |
-                                                          ACDC_RELU);
-        if (!m || acdc_model_init_normal(m, 1, 0.06, 1) || acdc_model_init_perms(m, 1))
+        acdc_model *m;
+        if (acdc_model_alloc(&m, D, D, 10, K, ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM |
+                                                  ACDC_RELU) ||
+            acdc_model_init_normal(m, 1, 0.06, 1) || acdc_model_init_perms(m, 1))
             return 1;
         acdc_train_opts o;
         acdc_train_opts_default(&o, ACDC_LOSS_XENT);
@@ -44,7 +45,7 @@ int main(void)
         o.val_frac = 0;
         o.threads = threads;
         acdc_trainer *t;
-        if (acdc_trainer_alloc(m, &o, R, &t))
+        if (acdc_trainer_alloc(&t, m, &o, R))
             return 1;
         double best = 1e30;
         for (int e = 0; e < 3; e++) {

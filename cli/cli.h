@@ -40,8 +40,11 @@ typedef struct cli_sets {
     char (*owned)[64];
     size_t n;
 } cli_sets;
-int cli_sets_alloc(cli_sets *s, int argc);
-void cli_sets_free(cli_sets *s);
+/* Initialises the caller's *s with room for the assignments of argc arguments.  Errors:
+ * UTIL_ENOMEM, with *s left empty.  cli_sets_clear() frees what *s holds and empties it
+ * (it may be called again, and on an empty set). */
+int cli_sets_init(cli_sets *s, int argc);
+void cli_sets_clear(cli_sets *s);
 
 /* The options `acdc simulate` and `acdc sweep` share, by getopt code:
  *   P --propagation  N --no-noise  f --photons  e --phase-error  b --phase-bits

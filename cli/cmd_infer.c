@@ -65,10 +65,8 @@ int cmd_infer(int argc, char **argv)
         goto fail;
     }
     size_t b = d->batch < (size_t)chunk ? d->batch : (size_t)chunk;
-    if (!(w = acdc_work_alloc(m, b, 0, (int)threads, FFTW_ESTIMATE))) {
-        rc = UTIL_ENOMEM;
+    if ((rc = acdc_work_alloc(&w, m, b, 0, (int)threads, FFTW_ESTIMATE)))
         goto fail;
-    }
     if (!(y = malloc(d->batch * m->n_out * sizeof *y))) {
         rc = util_error(UTIL_ENOMEM, "out of memory for %zu outputs", d->batch * m->n_out);
         goto fail;

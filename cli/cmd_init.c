@@ -79,10 +79,10 @@ int cmd_init(int argc, char **argv)
     if (n_in > n || n_out > n)
         return cli_usage_error("init", "--n-in and --n-out must not exceed --n %lld",
                                (long long)n);
-    acdc_model *m = acdc_model_alloc((size_t)n, (size_t)(n_in ? n_in : n),
-                                     (size_t)(n_out ? n_out : n), (size_t)k, flags);
-    if (!m)
-        return cli_fail("init", UTIL_ENOMEM);
+    acdc_model *m;
+    if ((rc = acdc_model_alloc(&m, (size_t)n, (size_t)(n_in ? n_in : n),
+                               (size_t)(n_out ? n_out : n), (size_t)k, flags)))
+        return cli_fail("init", rc);
     rc = acdc_model_init_normal(m, 1, sigma, (uint64_t)seed);
     if (!rc)
         rc = acdc_model_init_perms(m, (uint64_t)seed);

@@ -143,7 +143,7 @@ int cmd_simulate(int argc, char **argv)
     sim_job job = {.options = sim_options_default(), .trials = 1, .batch = 64, .progress = 1};
     cli_sets sets;
     int64_t iv;
-    int c, verbose = 0, rc = cli_sets_alloc(&sets, argc);
+    int c, verbose = 0, rc = cli_sets_init(&sets, argc);
     if (rc)
         return cli_fail("simulate", rc);
     optind = 0;
@@ -167,20 +167,20 @@ int cmd_simulate(int argc, char **argv)
                 job.save_planes = (size_t)iv;
             break;
         case 'h':
-            cli_sets_free(&sets);
+            cli_sets_clear(&sets);
             fputs(help, stdout);
             return cli_finish("simulate");
         default:
-            cli_sets_free(&sets);
+            cli_sets_clear(&sets);
             return cli_usage_error("simulate", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (rc) {
-        cli_sets_free(&sets);
+        cli_sets_clear(&sets);
         return cli_fail("simulate", rc);
     }
     if (argc - optind != 2 || !out) {
-        cli_sets_free(&sets);
+        cli_sets_clear(&sets);
         return out ? cli_usage_error("simulate", "expected SYSTEM.h5 and DATA.h5, got %d "
                                      "arguments", argc - optind)
                    : cli_usage_error("simulate", "no output file: give -o RESULT.h5");
@@ -215,13 +215,13 @@ int cmd_simulate(int argc, char **argv)
     compiler_system_free(over);
     compiler_system_free(s);
     acdc_data_free(d);
-    cli_sets_free(&sets);
+    cli_sets_clear(&sets);
     return cli_finish("simulate");
 fail:
     sim_result_free(&r);
     compiler_system_free(over);
     compiler_system_free(s);
     acdc_data_free(d);
-    cli_sets_free(&sets);
+    cli_sets_clear(&sets);
     return cli_fail("simulate", rc);
 }

@@ -113,7 +113,7 @@ int cmd_sweep(int argc, char **argv)
     int resume = 0, restart = 0, quiet = 0, c;
     cli_sets cs;
     int64_t iv;
-    int rc = cli_sets_alloc(&cs, argc);
+    int rc = cli_sets_init(&cs, argc);
     if (rc)
         return cli_fail("sweep", rc);
     optind = 0;
@@ -152,11 +152,11 @@ int cmd_sweep(int argc, char **argv)
                 cfg.batch = (size_t)iv;
             break;
         case 'h':
-            cli_sets_free(&cs);
+            cli_sets_clear(&cs);
             fputs(help, stdout);
             return cli_finish("sweep");
         default:
-            cli_sets_free(&cs);
+            cli_sets_clear(&cs);
             return cli_usage_error("sweep", "unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -165,11 +165,11 @@ int cmd_sweep(int argc, char **argv)
     if (!rc && resume && restart)
         rc = util_error(UTIL_EUSAGE, "--resume and --restart exclude each other");
     if (rc) {
-        cli_sets_free(&cs);
+        cli_sets_clear(&cs);
         return cli_fail("sweep", rc);
     }
     if (argc - optind != 2 || !cfg.out || !cfg.n_params) {
-        cli_sets_free(&cs);
+        cli_sets_clear(&cs);
         if (!cfg.out)
             return cli_usage_error("sweep", "no output file: give -o SWEEP.h5");
         if (!cfg.n_params)
@@ -198,7 +198,10 @@ int cmd_sweep(int argc, char **argv)
                sim_sweep_done(w), w->points);
     if ((rc = util_signal_catch(&sig)))
         goto out;
-    rep.bar = util_progress_alloc("sweep", todo, "pt");
+    if ((rc = util_progress_alloc(&rep.bar, "sweep", todo, "pt"))) {
+        util_signal_restore(&sig);
+        goto out;
+    }
     if (!quiet && todo)
         printf("%zu point%s x %zu trial%s x %zu rows\n", todo, todo == 1 ? "" : "s",
                cfg.trials, cfg.trials == 1 ? "" : "s", w->rows);
@@ -210,6 +213,6 @@ int cmd_sweep(int argc, char **argv)
                w->points == 1 ? "" : "s", cfg.trials, cfg.trials == 1 ? "" : "s");
 out:
     sim_sweep_free(w);
-    cli_sets_free(&cs);
+    cli_sets_clear(&cs);
     return rc ? cli_fail("sweep", rc) : cli_finish("sweep");
 }

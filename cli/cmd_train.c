@@ -331,11 +331,9 @@ int cmd_train(int argc, char **argv)
         unsigned opts = (bias & 1 ? ACDC_A_BIAS : 0) | (bias & 2 ? ACDC_D_BIAS : 0) |
                         (perm ? ACDC_PERM : 0) | (task == 1 && relu ? ACDC_RELU : 0) |
                         (stdz ? ACDC_STANDARDISE : 0);
-        acdc_model *m = acdc_model_alloc(nn, nin, nout, (size_t)K, opts);
-        if (!m) {
-            rc = UTIL_EUSAGE;
+        acdc_model *m;
+        if ((rc = acdc_model_alloc(&m, nn, nin, nout, (size_t)K, opts)))
             goto fail;
-        }
         if ((rc = acdc_model_init_normal(m, imean, sigma, (uint64_t)seed)) ||
             (rc = acdc_model_init_perms(m, (uint64_t)seed))) {
             acdc_model_free(m);
@@ -359,7 +357,7 @@ int cmd_train(int argc, char **argv)
         o.val_frac = val;
         o.seed = (uint64_t)seed;
         o.threads = (int)threads;
-        if ((rc = acdc_trainer_alloc(m, &o, td_train.rows, &tr)))
+        if ((rc = acdc_trainer_alloc(&tr, m, &o, td_train.rows)))
             goto fail;
         if (stdz && (rc = acdc_trainer_standardise(tr, &td_train, stdz == 2, stdfloor)))
             goto fail;
@@ -372,7 +370,8 @@ int cmd_train(int argc, char **argv)
     /* ---- the loop ---- */
     if ((rc = util_signal_catch(&sig)))
         goto fail;
-    bar = util_progress_alloc("", 0, "ex");
+    if ((rc = util_progress_alloc(&bar, "", 0, "ex")))
+        goto fail;
     const size_t E = acdc_trainer_opts(tr)->epochs;
     const int xent = task == 1;
     while (acdc_trainer_epoch_count(tr) < E) {

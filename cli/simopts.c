@@ -8,20 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_sets_alloc(cli_sets *s, int argc)
+int cli_sets_init(cli_sets *s, int argc)
 {
     /* Each shortcut option adds up to three assignments (input, Fourier and image). */
     s->n = 0;
     s->v = calloc(3 * (size_t)argc + 4, sizeof *s->v);
     s->owned = calloc(3 * (size_t)argc + 4, sizeof *s->owned);
     if (!s->v || !s->owned) {
-        cli_sets_free(s);
-        return util_error(UTIL_ENOMEM, "out of memory");
+        cli_sets_clear(s);
+        return util_error(UTIL_ENOMEM, "out of memory for the profile assignments of %d "
+                          "arguments", argc);
     }
     return UTIL_OK;
 }
 
-void cli_sets_free(cli_sets *s)
+void cli_sets_clear(cli_sets *s)
 {
     free(s->v);
     free(s->owned);

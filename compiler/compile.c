@@ -81,19 +81,20 @@ int compiler_fold_biases(const acdc_model *m, size_t first, size_t count, double
     /* The chain is affine: optics computes its linear part, so the constant is the
      * chain's value at zero input (the first layer's a_bias is in the encoded input). */
     const size_t n = m->n;
-    acdc_plan *p = acdc_plan_alloc(n, 1, FFTW_ESTIMATE);
+    acdc_plan *p;
+    int rc = acdc_plan_alloc(&p, n, 1, FFTW_ESTIMATE);
+    if (rc)
+        return rc;
     double *v = calloc(n, sizeof *v);
-    if (!p || !v) {
+    if (!v) {
         acdc_plan_free(p);
-        free(v);
         return util_error(UTIL_ENOMEM, "out of memory folding biases");
     }
     for (size_t l = first; l < first + count; l++) {
         acdc_layer L = m->layers[l];
         if (l == first)
             L.a_bias = NULL;
-        int rc = acdc_layer_forward(&L, p, 1, v, v, NULL);
-        if (rc) {
+        if ((rc = acdc_layer_forward(&L, p, 1, v, v, NULL))) {
             acdc_plan_free(p);
             free(v);
             return rc;
@@ -393,10 +394,8 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
         goto done;
     }
     set_sampling(s, m, p);
-    if (!(s->model = acdc_model_copy(m))) {
-        rc = util_error(UTIL_ENOMEM, "out of memory copying the model");
+    if ((rc = acdc_model_clone(&s->model, m)))
         goto done;
-    }
     if (m->in_mean && (!(s->in_mean = dup(m->in_mean, m->n_in, 0)) ||
                        !(s->in_scale = dup(m->in_scale, m->n_in, 0)))) {
         rc = util_error(UTIL_ENOMEM, "out of memory copying the input standardisation");

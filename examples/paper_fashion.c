@@ -64,11 +64,12 @@ static void set_opts(acdc_train_opts *o, size_t epochs)
 static int run_acdc(size_t K, size_t epochs, const acdc_data *tr, const acdc_data *te,
                     double *acc, size_t *params, double *mean, double *scale)
 {
-    acdc_model *m = acdc_model_alloc(784, 784, C, K, ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM |
-                                                         ACDC_RELU | ACDC_STANDARDISE);
-    if (!m)
-        return UTIL_ENOMEM;
-    int rc = acdc_model_init_normal(m, 1, 0.06, 1);
+    acdc_model *m;
+    int rc = acdc_model_alloc(&m, 784, 784, C, K, ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM |
+                                                      ACDC_RELU | ACDC_STANDARDISE);
+    if (rc)
+        return rc;
+    rc = acdc_model_init_normal(m, 1, 0.06, 1);
     if (!rc)
         rc = acdc_model_init_perms(m, 1);
     if (rc) {
@@ -78,7 +79,7 @@ static int run_acdc(size_t K, size_t epochs, const acdc_data *tr, const acdc_dat
     acdc_train_opts o;
     set_opts(&o, epochs);
     acdc_trainer *t;
-    if ((rc = acdc_trainer_alloc(m, &o, tr->batch, &t)))
+    if ((rc = acdc_trainer_alloc(&t, m, &o, tr->batch)))
         return rc;
     acdc_train_data d = {tr->batch, tr->dim, tr->x, NULL, tr->labels};
     rc = acdc_trainer_standardise(t, &d, 1, 0.1);
@@ -124,10 +125,8 @@ static int run_dense(size_t epochs, const acdc_data *tr, const acdc_data *te,
     double *v[2] = {W, b}, *g[2] = {gW, gb};
     size_t len[2] = {C * D, C};
     int grp[2] = {0, 2};
-    if (!(opt = acdc_optim_alloc(&o, 2, v, g, len, grp))) {
-        rc = UTIL_ENOMEM;
+    if ((rc = acdc_optim_alloc(&opt, &o, 2, v, g, len, grp)))
         goto done;
-    }
     const uint64_t spe = (R + B - 1) / B;
     uint64_t step = 0;
     for (size_t e = 0; e < epochs; e++) {

@@ -36,11 +36,12 @@ static const char *const names[NC] = {"perm, near-identity", "perm, standard N(0
 
 static int run(size_t K, int perm, int ident, const double *x, const double *y, double *mse)
 {
-    acdc_model *m = acdc_model_alloc(N, N, N, K, ACDC_A_BIAS | ACDC_D_BIAS |
-                                                     (perm ? ACDC_PERM : 0));
-    if (!m)
-        return UTIL_ENOMEM;
-    int rc = acdc_model_init_normal(m, ident ? 1.0 : 0.0, ident ? 0.06 : 1.0, 1);
+    acdc_model *m;
+    int rc = acdc_model_alloc(&m, N, N, N, K, ACDC_A_BIAS | ACDC_D_BIAS |
+                                                  (perm ? ACDC_PERM : 0));
+    if (rc)
+        return rc;
+    rc = acdc_model_init_normal(m, ident ? 1.0 : 0.0, ident ? 0.06 : 1.0, 1);
     if (!rc)
         rc = acdc_model_init_perms(m, 1);
     if (rc) {
@@ -54,7 +55,7 @@ static int run(size_t K, int perm, int ident, const double *x, const double *y, 
     o.batch = 32;
     o.threads = 1;   /* n = 32: a thread team costs more than it saves */
     acdc_trainer *t;
-    if ((rc = acdc_trainer_alloc(m, &o, ROWS, &t)))
+    if ((rc = acdc_trainer_alloc(&t, m, &o, ROWS)))
         return rc;
     acdc_train_data d = {ROWS, N, x, y, NULL};
     acdc_epoch_stats st = {0};

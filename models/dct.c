@@ -22,16 +22,13 @@ struct acdc_plan {
 };
 
 
-acdc_plan *acdc_plan_alloc(size_t n, int threads, unsigned flags)
+int acdc_plan_alloc(acdc_plan **out, size_t n, int threads, unsigned flags)
 {
-    if (n == 0) {
-        util_error(UTIL_EUSAGE, "transform length must be at least 1");
-        return NULL;
-    }
-    if (n > (size_t)1 << 28) {
-        util_error(UTIL_EUSAGE, "transform length %zu is too large", n);
-        return NULL;
-    }
+    *out = NULL;
+    if (n == 0)
+        return util_error(UTIL_EUSAGE, "transform length must be at least 1");
+    if (n > (size_t)1 << 28)
+        return util_error(UTIL_EUSAGE, "transform length %zu is too large", n);
     if (threads < 1)
         threads = 1;
     if (!flags)
@@ -90,14 +87,13 @@ acdc_plan *acdc_plan_alloc(size_t n, int threads, unsigned flags)
     }
     if (failed) {
         acdc_plan_free(p);
-        util_error(UTIL_ENOMEM, "FFTW could not plan a DCT of length %zu", n);
-        return NULL;
+        return util_error(UTIL_ENOMEM, "FFTW could not plan a DCT of length %zu", n);
     }
-    return p;
+    *out = p;
+    return 0;
 nomem:
     acdc_plan_free(p);
-    util_error(UTIL_ENOMEM, "out of memory planning a DCT of length %zu", n);
-    return NULL;
+    return util_error(UTIL_ENOMEM, "out of memory planning a DCT of length %zu", n);
 }
 
 void acdc_plan_free(acdc_plan *p)

@@ -21,9 +21,10 @@ typedef struct acdc_plan acdc_plan;
 
 /* Plans transforms of length n for up to `threads` concurrent OpenMP threads (0 or 1 =
  * single-threaded).  flags are FFTW planner flags (FFTW_ESTIMATE, FFTW_MEASURE, ...);
- * 0 means FFTW_MEASURE.  Returns NULL with a message if n == 0 or memory runs out.
- * Caller frees with acdc_plan_free(). */
-acdc_plan *acdc_plan_alloc(size_t n, int threads, unsigned flags);
+ * 0 means FFTW_MEASURE.  Sets *out to a new plan, which the caller frees with
+ * acdc_plan_free() (a no-op on NULL).  Errors: UTIL_EUSAGE if n == 0 or n > 2^28,
+ * UTIL_ENOMEM if memory runs out or FFTW cannot plan; *out is then NULL. */
+int acdc_plan_alloc(acdc_plan **out, size_t n, int threads, unsigned flags);
 void acdc_plan_free(acdc_plan *p);
 
 size_t acdc_plan_n(const acdc_plan *p);

@@ -270,9 +270,9 @@ int acdc_model_read_h5(hid_t loc, const char *file, const char *group, acdc_mode
             return rc;
         free(a0);
     }
-    acdc_model *m = acdc_model_alloc((size_t)n, (size_t)n_in, (size_t)n_out, K, 0);
-    if (!m)
-        return UTIL_ENOMEM;
+    acdc_model *m;
+    if ((rc = acdc_model_alloc(&m, (size_t)n, (size_t)n_in, (size_t)n_out, K, 0)))
+        return rc;   /* the sizes were checked above: no memory, and the message says so */
     for (size_t l = 0; l < K; l++) {
         snprintf(lg, sizeof lg, "%s/%zu", p, l);
         if ((rc = read_layer(loc, file, lg, &m->layers[l], (size_t)n))) {

@@ -18,27 +18,22 @@ static double *vec(size_t n, double fill)
     return v;
 }
 
-acdc_model *acdc_model_alloc(size_t n, size_t n_in, size_t n_out, size_t n_layers,
-                             unsigned opts)
+int acdc_model_alloc(acdc_model **out, size_t n, size_t n_in, size_t n_out,
+                     size_t n_layers, unsigned opts)
 {
-    if (n == 0 || n > ((size_t)1 << 28)) {
-        util_error(UTIL_EUSAGE, "layer size n = %zu is out of range 1..%zu", n,
-                   (size_t)1 << 28);
-        return NULL;
-    }
-    if (n_in == 0 || n_in > n) {
-        util_error(UTIL_EUSAGE, "n_in = %zu must be between 1 and n = %zu", n_in, n);
-        return NULL;
-    }
-    if (n_out == 0 || n_out > n) {
-        util_error(UTIL_EUSAGE, "n_out = %zu must be between 1 and n = %zu", n_out, n);
-        return NULL;
-    }
-    if (n_layers == 0 || n_layers > 100000) {
-        util_error(UTIL_EUSAGE, "number of layers %zu is out of range 1..100000",
-                   n_layers);
-        return NULL;
-    }
+    *out = NULL;
+    if (n == 0 || n > ((size_t)1 << 28))
+        return util_error(UTIL_EUSAGE, "layer size n = %zu is out of range 1..%zu", n,
+                          (size_t)1 << 28);
+    if (n_in == 0 || n_in > n)
+        return util_error(UTIL_EUSAGE, "n_in = %zu must be between 1 and n = %zu", n_in,
+                          n);
+    if (n_out == 0 || n_out > n)
+        return util_error(UTIL_EUSAGE, "n_out = %zu must be between 1 and n = %zu", n_out,
+                          n);
+    if (n_layers == 0 || n_layers > 100000)
+        return util_error(UTIL_EUSAGE, "number of layers %zu is out of range 1..100000",
+                          n_layers);
     acdc_model *m = calloc(1, sizeof *m);
     if (!m)
         goto nomem;
@@ -74,11 +69,12 @@ acdc_model *acdc_model_alloc(size_t n, size_t n_in, size_t n_out, size_t n_layer
         if (!m->in_mean || !m->in_scale)
             goto nomem;
     }
-    return m;
+    *out = m;
+    return 0;
 nomem:
     acdc_model_free(m);
-    util_error(UTIL_ENOMEM, "out of memory for a model of %zu layers of %zu", n_layers, n);
-    return NULL;
+    return util_error(UTIL_ENOMEM, "out of memory for a model of %zu layers of %zu",
+                      n_layers, n);
 }
 
 void acdc_model_free(acdc_model *m)
@@ -112,11 +108,12 @@ static unsigned opts_of(const acdc_model *m)
 }
 
 /* Allocates the same optional arrays as m, layer by layer, and copies (or zeroes). */
-static acdc_model *clone(const acdc_model *m, int zero)
+static int clone(acdc_model **out, const acdc_model *m, int zero)
 {
-    acdc_model *c = acdc_model_alloc(m->n, m->n_in, m->n_out, m->n_layers, opts_of(m));
-    if (!c)
-        return NULL;
+    acdc_model *c;
+    int rc = acdc_model_alloc(&c, m->n, m->n_in, m->n_out, m->n_layers, opts_of(m));
+    if (rc)
+        return rc;   /* *out is NULL and the message recorded */
     size_t n = m->n, sz = n * sizeof(double);
     for (size_t l = 0; l < m->n_layers; l++) {
         const acdc_layer *L = &m->layers[l];
@@ -142,11 +139,12 @@ static acdc_model *clone(const acdc_model *m, int zero)
         memcpy(c->in_mean, m->in_mean, m->n_in * sizeof(double));
         memcpy(c->in_scale, m->in_scale, m->n_in * sizeof(double));
     }
-    return c;
+    *out = c;
+    return 0;
 }
 
-acdc_model *acdc_model_alloc_like(const acdc_model *m) { return clone(m, 1); }
-acdc_model *acdc_model_copy(const acdc_model *m) { return clone(m, 0); }
+int acdc_model_alloc_like(acdc_model **out, const acdc_model *m) { return clone(out, m, 1); }
+int acdc_model_clone(acdc_model **out, const acdc_model *m) { return clone(out, m, 0); }
 
 int acdc_model_init_normal(acdc_model *m, double mean, double sigma, uint64_t seed)
 {
@@ -265,13 +263,12 @@ struct acdc_work {
     double *g;    /* 2 × batch × n, backward */
 };
 
-acdc_work *acdc_work_alloc(const acdc_model *m, size_t batch, int keep, int threads,
-                           unsigned flags)
+int acdc_work_alloc(acdc_work **out, const acdc_model *m, size_t batch, int keep,
+                    int threads, unsigned flags)
 {
-    if (batch == 0) {
-        util_error(UTIL_EUSAGE, "batch size must be at least 1");
-        return NULL;
-    }
+    *out = NULL;
+    if (batch == 0)
+        return util_error(UTIL_EUSAGE, "batch size must be at least 1");
     acdc_work *w = calloc(1, sizeof *w);
     if (!w)
         goto nomem;
@@ -281,10 +278,10 @@ acdc_work *acdc_work_alloc(const acdc_model *m, size_t batch, int keep, int thre
     size_t bn = batch * m->n, K = m->n_layers;
     if (bn / batch != m->n)
         goto nomem;
-    w->plan = acdc_plan_alloc(m->n, threads, flags);
-    if (!w->plan) {
+    int rc = acdc_plan_alloc(&w->plan, m->n, threads, flags);
+    if (rc) {
         acdc_work_free(w);
-        return NULL;
+        return rc;   /* the plan recorded the message */
     }
     w->v = malloc((keep ? K + 1 : 2) * bn * sizeof *w->v);
     w->z = malloc((keep ? K : 1) * bn * sizeof *w->z);
@@ -296,12 +293,12 @@ acdc_work *acdc_work_alloc(const acdc_model *m, size_t batch, int keep, int thre
         if (!w->h2 || !w->g)
             goto nomem;
     }
-    return w;
+    *out = w;
+    return 0;
 nomem:
     acdc_work_free(w);
-    util_error(UTIL_ENOMEM, "out of memory for a workspace of batch %zu, n = %zu, %zu "
-               "layers", batch, m->n, m->n_layers);
-    return NULL;
+    return util_error(UTIL_ENOMEM, "out of memory for a workspace of batch %zu, n = %zu, "
+                      "%zu layers", batch, m->n, m->n_layers);
 }
 
 void acdc_work_free(acdc_work *w)

@@ -29,18 +29,21 @@ enum {
     ACDC_STANDARDISE = 1u << 4  /* allocate in_mean = 0, in_scale = 1 */
 };
 
-/* A new cascade with identity diagonals (a = d = 1).  Returns NULL with a message for
- * n == 0, n_in or n_out outside 1..n, n_layers == 0, or no memory.  Caller frees with
- * acdc_model_free(). */
-acdc_model *acdc_model_alloc(size_t n, size_t n_in, size_t n_out, size_t n_layers,
-                             unsigned opts);
+/* Sets *out to a new cascade with identity diagonals (a = d = 1); the caller frees it
+ * with acdc_model_free() (a no-op on NULL).  Errors: UTIL_EUSAGE for n outside 1..2^28,
+ * n_in or n_out outside 1..n, n_layers outside 1..100000; UTIL_ENOMEM; *out is then
+ * NULL. */
+int acdc_model_alloc(acdc_model **out, size_t n, size_t n_in, size_t n_out,
+                     size_t n_layers, unsigned opts);
 void acdc_model_free(acdc_model *m);
 
-/* A new model of the same shape with every parameter zero (perm copied): the layout of a
- * gradient.  Caller frees with acdc_model_free(). */
-acdc_model *acdc_model_alloc_like(const acdc_model *m);
-/* A deep copy. */
-acdc_model *acdc_model_copy(const acdc_model *m);
+/* Sets *out to a new model of m's shape with every parameter zero (perm copied): the
+ * layout of a gradient.  Caller frees with acdc_model_free().  Errors as
+ * acdc_model_alloc(); *out is then NULL. */
+int acdc_model_alloc_like(acdc_model **out, const acdc_model *m);
+/* Sets *out to a deep copy of m.  Caller frees with acdc_model_free().  Errors as
+ * acdc_model_alloc(); *out is then NULL. */
+int acdc_model_clone(acdc_model **out, const acdc_model *m);
 
 /* Draws every a and d entry from N(mean, sigma) with GSL's mt19937 seeded with seed:
  * mean 1 is the paper's near-identity scheme (sigma 0.061 in its ImageNet runs; sigma 0
@@ -59,11 +62,13 @@ int acdc_model_check(const acdc_model *m);
 /* Workspace for forward and backward passes of up to `batch` rows. */
 typedef struct acdc_work acdc_work;
 
-/* Plans the DCTs (FFTW flags, 0 = FFTW_MEASURE) for `threads` threads and allocates the
- * intermediates of every layer if keep is non-zero (needed by acdc_model_backward()).
- * Caller frees with acdc_work_free(). */
-acdc_work *acdc_work_alloc(const acdc_model *m, size_t batch, int keep, int threads,
-                           unsigned flags);
+/* Sets *out to a workspace for m: plans the DCTs (FFTW flags, 0 = FFTW_MEASURE) for
+ * `threads` threads and allocates the intermediates of every layer if keep is non-zero
+ * (needed by acdc_model_backward()).  Caller frees with acdc_work_free() (a no-op on
+ * NULL).  Errors: UTIL_EUSAGE for batch == 0, those of acdc_plan_alloc(), UTIL_ENOMEM;
+ * *out is then NULL. */
+int acdc_work_alloc(acdc_work **out, const acdc_model *m, size_t batch, int keep,
+                    int threads, unsigned flags);
 void acdc_work_free(acdc_work *w);
 
 /* y (batch × n_out) = cascade(x (batch × n_in)).  batch <= the workspace's. */

@@ -132,9 +132,11 @@ struct acdc_optim {
     uint64_t steps;
 };
 
-acdc_optim *acdc_optim_alloc(const acdc_train_opts *o, size_t count, double *const *v,
-                             double *const *g, const size_t *len, const int *group)
+int acdc_optim_alloc(acdc_optim **out, const acdc_train_opts *o, size_t count,
+                     double *const *v, double *const *g, const size_t *len,
+                     const int *group)
 {
+    *out = NULL;
     acdc_optim *p = calloc(1, sizeof *p);
     if (!p)
         goto nomem;
@@ -157,11 +159,11 @@ acdc_optim *acdc_optim_alloc(const acdc_train_opts *o, size_t count, double *con
     p->m2 = calloc(p->total ? p->total : 1, sizeof *p->m2);
     if (!p->m1 || !p->m2)
         goto nomem;
-    return p;
+    *out = p;
+    return 0;
 nomem:
     acdc_optim_free(p);
-    util_error(UTIL_ENOMEM, "out of memory for the optimiser state");
-    return NULL;
+    return util_error(UTIL_ENOMEM, "out of memory for the optimiser state");
 }
 
 void acdc_optim_free(acdc_optim *p)
@@ -285,12 +287,11 @@ static int plan(acdc_trainer *t)
     acdc_work_free(t->w);
     size_t b = t->o.batch > EVAL_CHUNK ? t->o.batch : EVAL_CHUNK;
     /* FFTW_ESTIMATE: the same plan every run, so the same rounding every run. */
-    t->w = acdc_work_alloc(t->m, b, 1, t->o.threads, FFTW_ESTIMATE);
-    return t->w ? UTIL_OK : UTIL_ENOMEM;
+    return acdc_work_alloc(&t->w, t->m, b, 1, t->o.threads, FFTW_ESTIMATE);
 }
 
-int acdc_trainer_alloc(acdc_model *m, const acdc_train_opts *o, size_t rows,
-                       acdc_trainer **out)
+int acdc_trainer_alloc(acdc_trainer **out, acdc_model *m, const acdc_train_opts *o,
+                       size_t rows)
 {
     *out = NULL;
     int rc = check_opts(o);
@@ -319,7 +320,10 @@ int acdc_trainer_alloc(acdc_model *m, const acdc_train_opts *o, size_t rows,
                           held);
     }
     size_t n = m->n, B = o->batch > EVAL_CHUNK ? o->batch : EVAL_CHUNK;
-    t->grad = acdc_model_alloc_like(m);
+    if ((rc = acdc_model_alloc_like(&t->grad, m))) {
+        acdc_trainer_free(t);
+        return rc;   /* the message is recorded */
+    }
     t->base = malloc(rows * sizeof *t->base);
     t->order = malloc(t->n_train * sizeof *t->order);
     t->xb = malloc(B * m->n_in * sizeof *t->xb);
@@ -327,7 +331,7 @@ int acdc_trainer_alloc(acdc_model *m, const acdc_train_opts *o, size_t rows,
     t->dy = malloc(B * m->n_out * sizeof *t->dy);
     t->lb = malloc(B * sizeof *t->lb);
     t->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!t->grad || !t->base || !t->order || !t->xb || !t->yb || !t->dy || !t->lb ||
+    if (!t->base || !t->order || !t->xb || !t->yb || !t->dy || !t->lb ||
         !t->rng)
         goto nomem;
     (void)n;
@@ -368,13 +372,10 @@ int acdc_trainer_alloc(acdc_model *m, const acdc_train_opts *o, size_t rows,
     acdc_model_foreach_param(t->grad, collect_param, &pl);
     free(gg);
     free(gl);
-    if (!(t->opt = acdc_optim_alloc(&t->o, t->np, t->pv, t->pg, t->plen, t->pgrp))) {
+    if ((rc = acdc_optim_alloc(&t->opt, &t->o, t->np, t->pv, t->pg, t->plen, t->pgrp)) ||
+        (rc = plan(t))) {
         acdc_trainer_free(t);
-        return UTIL_ENOMEM;
-    }
-    if ((rc = plan(t))) {
-        acdc_trainer_free(t);
-        return rc;
+        return rc;   /* the message is recorded */
     }
     *out = t;
     return UTIL_OK;
@@ -816,7 +817,7 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
     o.batch = (size_t)i_batch;
     o.seed = (uint64_t)i_seed;
     o.threads = threads;
-    if ((rc = acdc_trainer_alloc(m, &o, rows, &t))) {
+    if ((rc = acdc_trainer_alloc(&t, m, &o, rows))) {
         m = NULL;
         goto fail;
     }
@@ -884,13 +885,15 @@ int acdc_evaluate(const acdc_model *m, int loss, const acdc_train_data *d, int t
     if (d->rows == 0)
         return util_error(UTIL_EDATA, "no rows to evaluate");
     const size_t no = m->n_out, B = d->rows < EVAL_CHUNK ? d->rows : EVAL_CHUNK;
-    acdc_work *w = acdc_work_alloc(m, EVAL_CHUNK, 0, threads, FFTW_ESTIMATE);
+    acdc_work *w;
+    if ((rc = acdc_work_alloc(&w, m, EVAL_CHUNK, 0, threads, FFTW_ESTIMATE)))
+        return rc;
     double *xb = malloc(B * m->n_in * sizeof *xb), *yb = malloc(B * no * sizeof *yb);
     double *tb = malloc(B * no * sizeof *tb);
     int64_t *lb = malloc(B * sizeof *lb);
     int64_t *conf = loss == ACDC_LOSS_XENT ? calloc(no * no, sizeof *conf) : NULL;
-    if (!w || !xb || !yb || !tb || !lb || (loss == ACDC_LOSS_XENT && !conf)) {
-        rc = w ? util_error(UTIL_ENOMEM, "out of memory") : UTIL_ENOMEM;
+    if (!xb || !yb || !tb || !lb || (loss == ACDC_LOSS_XENT && !conf)) {
+        rc = util_error(UTIL_ENOMEM, "out of memory for evaluating %zu rows", d->rows);
         goto done;
     }
     double ls;

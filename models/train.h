@@ -80,13 +80,14 @@ double acdc_loss_mse(size_t batch, size_t k, const double *y, const double *t,
 
 /* ---- optimiser --------------------------------------------------------------------- */
 
-/* An optimiser over `count` parameter arrays: v[i] (length len[i], learning-rate group
- * group[i] in 0..2) updated from gradients g[i].  The arrays are referenced, not
- * copied; the caller keeps them alive.  Returns NULL with a message if memory runs out.
- * Caller frees with acdc_optim_free(). */
+/* Sets *out to an optimiser over `count` parameter arrays: v[i] (length len[i],
+ * learning-rate group group[i] in 0..2) updated from gradients g[i].  The arrays are
+ * referenced, not copied; the caller keeps them alive.  Caller frees with
+ * acdc_optim_free() (a no-op on NULL).  Errors: UTIL_ENOMEM; *out is then NULL. */
 typedef struct acdc_optim acdc_optim;
-acdc_optim *acdc_optim_alloc(const acdc_train_opts *o, size_t count, double *const *v,
-                             double *const *g, const size_t *len, const int *group);
+int acdc_optim_alloc(acdc_optim **out, const acdc_train_opts *o, size_t count,
+                     double *const *v, double *const *g, const size_t *len,
+                     const int *group);
 void acdc_optim_free(acdc_optim *opt);
 
 /* One step with every rate multiplied by lr_scale (the schedule's factor). */
@@ -117,11 +118,13 @@ typedef struct acdc_epoch_stats {
     double lr_scale;       /* schedule factor at the epoch's last step */
 } acdc_epoch_stats;
 
-/* A trainer for model m (which it takes over: freed by acdc_trainer_free()) on a data
- * set of `rows` rows.  Splits off round(val_frac·rows) validation rows at random (seed)
- * and plans the passes.  Errors: bad options (UTIL_EUSAGE), no memory. */
-int acdc_trainer_alloc(acdc_model *m, const acdc_train_opts *o, size_t rows,
-                       acdc_trainer **out);
+/* Sets *out to a trainer for model m (which it takes over, also on failure: freed by
+ * acdc_trainer_free()) on a data set of `rows` rows.  Splits off round(val_frac·rows)
+ * validation rows at random (seed) and plans the passes.  Caller frees with
+ * acdc_trainer_free() (a no-op on NULL).  Errors: bad options or no training rows
+ * (UTIL_EUSAGE), a bad model (UTIL_EDATA), no memory (UTIL_ENOMEM); *out is then NULL. */
+int acdc_trainer_alloc(acdc_trainer **out, acdc_model *m, const acdc_train_opts *o,
+                       size_t rows);
 void acdc_trainer_free(acdc_trainer *t);
 
 acdc_model *acdc_trainer_model(acdc_trainer *t);

@@ -656,10 +656,11 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
 
 int sim_reference(const compiler_system *s, size_t batch, const double *x, double *y)
 {
-    acdc_work *w = acdc_work_alloc(s->model, batch, 0, 1, FFTW_ESTIMATE);
-    if (!w)
-        return UTIL_ENOMEM;
-    int rc = acdc_model_forward(s->model, w, batch, x, y);
+    acdc_work *w;
+    int rc = acdc_work_alloc(&w, s->model, batch, 0, 1, FFTW_ESTIMATE);
+    if (rc)
+        return rc;
+    rc = acdc_model_forward(s->model, w, batch, x, y);
     acdc_work_free(w);
     return rc;
 }
@@ -671,10 +672,11 @@ int sim_reference_chain(const compiler_system *s, size_t c, size_t batch, const 
     /* A view of the model's layers first .. first+count−1 as a model of its own. */
     acdc_model view = {.n = s->n, .n_in = s->n, .n_out = s->n, .n_layers = ch->count,
                        .layers = s->model->layers + ch->first};
-    acdc_work *w = acdc_work_alloc(&view, batch, 0, 1, FFTW_ESTIMATE);
-    if (!w)
-        return UTIL_ENOMEM;
-    int rc = acdc_model_forward(&view, w, batch, v, y);
+    acdc_work *w;
+    int rc = acdc_work_alloc(&w, &view, batch, 0, 1, FFTW_ESTIMATE);
+    if (rc)
+        return rc;
+    rc = acdc_model_forward(&view, w, batch, v, y);
     acdc_work_free(w);
     return rc;
 }

@@ -93,8 +93,9 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
     }
     if ((rc = sim_reference(s, d->batch, d->x, r->y_ideal)))
         goto done;
-    util_progress *bar = job->progress ? util_progress_alloc("simulate", T * d->batch, "in")
-                                       : NULL;
+    util_progress *bar = NULL;
+    if (job->progress && (rc = util_progress_alloc(&bar, "simulate", T * d->batch, "in")))
+        goto done;
     double t0 = now();
     for (size_t t = 0; t < T && !rc; t++) {
         sim_options o = job->options;

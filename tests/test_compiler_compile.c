@@ -23,10 +23,11 @@ static acdc_model *model(size_t n, size_t n_in, size_t n_out, const char *patter
                          int biases)
 {
     size_t K = strlen(pattern);
-    acdc_model *m = acdc_model_alloc(n, n_in, n_out, K,
-                                     ACDC_PERM | (biases ? ACDC_A_BIAS | ACDC_D_BIAS : 0) |
-                                         ACDC_STANDARDISE);
-    assert_non_null(m);
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, n, n_in, n_out, K,
+                                      ACDC_PERM | (biases ? ACDC_A_BIAS | ACDC_D_BIAS : 0) |
+                                          ACDC_STANDARDISE),
+                     0);
     assert_int_equal(acdc_model_init_normal(m, 1, 0.4, 11), 0);
     assert_int_equal(acdc_model_init_perms(m, 3), 0);
     for (size_t l = 0; l < K; l++) {
@@ -204,7 +205,8 @@ static void test_fold_biases_is_the_chain_at_zero(void **state)
     /* The chain at zero input is the model at an input whose a-stage gives 0: with the
      * first a_bias removed, x = 0 gives exactly the folded constant. */
     memset(m->layers[0].a_bias, 0, sizeof(double) * 7);
-    acdc_work *w = acdc_work_alloc(m, 1, 0, 1, FFTW_ESTIMATE);
+    acdc_work *w;
+    assert_int_equal(acdc_work_alloc(&w, m, 1, 0, 1, FFTW_ESTIMATE), 0);
     assert_int_equal(acdc_model_forward(m, w, 1, x, y), 0);
     for (int i = 0; i < 7; i++)
         assert_close(b[i], y[i], 1e-14);
@@ -277,8 +279,8 @@ static void test_chain_gain_physics(void **state)
     assert_int_equal(sim_alloc(&a, s, 1, &o), 0);
     assert_int_equal(sim_run(a, 1, 0, x, y, NULL, NULL), 0);
     double ref[8];
-    acdc_work *w = acdc_work_alloc(m, 1, 0, 1, FFTW_ESTIMATE);
-    assert_non_null(w);
+    acdc_work *w;
+    assert_int_equal(acdc_work_alloc(&w, m, 1, 0, 1, FFTW_ESTIMATE), 0);
     assert_int_equal(acdc_model_forward(m, w, 1, x, ref), 0);
     for (size_t j = 0; j < 8; j++)
         assert_close(y[j], ref[j], 1e-12);

@@ -5,6 +5,7 @@
 
 #include "models/dct.h"
 #include "models/layer.h"
+#include "util/error.h"
 
 static const size_t sizes[] = {1, 2, 3, 7, 64, 784, 1000, 1031};
 
@@ -28,8 +29,8 @@ static void test_dct_matches_definition(void **state)
     (void)state;
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
         size_t n = sizes[s];
-        acdc_plan *p = acdc_plan_alloc(n, 1, FFTW_ESTIMATE);
-        assert_non_null(p);
+        acdc_plan *p;
+        assert_int_equal(acdc_plan_alloc(&p, n, 1, FFTW_ESTIMATE), 0);
         double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
         fill(x, n, 0.71);
         acdc_dct2(p, 1, x, y);
@@ -54,8 +55,8 @@ static void test_dct_orthonormal_round_trip(void **state)
     (void)state;
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
         size_t n = sizes[s], batch = 3;
-        acdc_plan *p = acdc_plan_alloc(n, 2, FFTW_ESTIMATE);
-        assert_non_null(p);
+        acdc_plan *p;
+        assert_int_equal(acdc_plan_alloc(&p, n, 2, FFTW_ESTIMATE), 0);
         double *x = malloc(batch * n * sizeof *x), *y = malloc(batch * n * sizeof *y);
         double *z = malloc(batch * n * sizeof *z);
         fill(x, batch * n, 1.3);
@@ -142,7 +143,8 @@ static void test_layer_matches_dense(void **state)
         size_t n = sizes[s], batch = 5;
         for (int biases = 0; biases < 2; biases++) {
             acdc_layer L = make_layer(n, biases);
-            acdc_plan *p = acdc_plan_alloc(n, 2, FFTW_ESTIMATE);
+            acdc_plan *p;
+            assert_int_equal(acdc_plan_alloc(&p, n, 2, FFTW_ESTIMATE), 0);
             double *x = malloc(batch * n * sizeof *x), *z = malloc(batch * n * sizeof *z);
             double *ref = malloc(n * sizeof *ref);
             fill(x, batch * n, 0.55);
@@ -207,7 +209,8 @@ static void test_layer_gradients(void **state)
     for (size_t s = 0; s < sizeof ns / sizeof *ns; s++) {
         size_t n = ns[s], batch = 37; /* > one block of 16 rows, not a multiple */
         acdc_layer L = make_layer(n, 1);
-        acdc_plan *p = acdc_plan_alloc(n, 2, FFTW_ESTIMATE);
+        acdc_plan *p;
+        assert_int_equal(acdc_plan_alloc(&p, n, 2, FFTW_ESTIMATE), 0);
         double *x = malloc(batch * n * sizeof *x), *w = malloc(batch * n * sizeof *w);
         double *z = malloc(batch * n * sizeof *z), *h2 = malloc(batch * n * sizeof *h2);
         double *dx = malloc(batch * n * sizeof *dx);
@@ -246,7 +249,8 @@ static void test_backward_thread_independent(void **state)
     double *h2 = malloc(batch * n * sizeof *h2), *z = malloc(batch * n * sizeof *z);
     double *ga[2];
     for (int t = 0; t < 2; t++) {
-        acdc_plan *p = acdc_plan_alloc(n, t + 1, FFTW_ESTIMATE);
+        acdc_plan *p;
+        assert_int_equal(acdc_plan_alloc(&p, n, t + 1, FFTW_ESTIMATE), 0);
         ga[t] = calloc(n, sizeof(double));
         fill(x, batch * n, 0.9);
         fill(w, batch * n, 3.3);
@@ -279,8 +283,8 @@ static void test_layer_thread_independent(void **state)
         fill(x, batch * n, 0.9);
         fill(w, batch * n, 3.3);
         for (int t = 0; t < 2; t++) {
-            acdc_plan *p = acdc_plan_alloc(n, t + 1, FFTW_ESTIMATE);
-            assert_non_null(p);
+            acdc_plan *p;
+            assert_int_equal(acdc_plan_alloc(&p, n, t + 1, FFTW_ESTIMATE), 0);
             h2[t] = malloc(batch * n * sizeof **h2);
             z[t] = malloc(batch * n * sizeof **z);
             dx[t] = malloc(batch * n * sizeof **dx);
@@ -377,8 +381,8 @@ static void test_layer_large_batches(void **state)
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         size_t n = cases[c].n, off = cases[c].off, bn = batch * n;
         acdc_layer L = make_layer(n, 1);
-        acdc_plan *p = acdc_plan_alloc(n, 2, FFTW_ESTIMATE);
-        assert_non_null(p);
+        acdc_plan *p;
+        assert_int_equal(acdc_plan_alloc(&p, n, 2, FFTW_ESTIMATE), 0);
         /* bn is even, so all five arrays share the alignment of x. */
         double *mem = fftw_alloc_real(5 * bn + off);
         double *x = mem + off, *dz = x + bn, *z = dz + bn, *h2 = z + bn, *dx = h2 + bn;
@@ -422,7 +426,13 @@ static void test_layer_large_batches(void **state)
 static void test_plan_rejects_zero(void **state)
 {
     (void)state;
-    assert_null(acdc_plan_alloc(0, 1, FFTW_ESTIMATE));
+    acdc_plan *p = (acdc_plan *)&p;   /* not NULL, so the test sees the reset */
+    assert_int_equal(acdc_plan_alloc(&p, 0, 1, FFTW_ESTIMATE), UTIL_EUSAGE);
+    assert_null(p);
+    p = (acdc_plan *)&p;
+    assert_int_equal(acdc_plan_alloc(&p, (size_t)1 << 29, 1, FFTW_ESTIMATE), UTIL_EUSAGE);
+    assert_null(p);
+    acdc_plan_free(NULL);
 }
 
 int main(void)

@@ -18,10 +18,11 @@ static void fill(double *v, size_t n, double seed)
 /* A 3-layer cascade with every feature on, deterministic values. */
 static acdc_model *make_model(size_t n, size_t n_in, size_t n_out)
 {
-    acdc_model *m = acdc_model_alloc(n, n_in, n_out, 3,
-                                     ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU |
-                                         ACDC_STANDARDISE);
-    assert_non_null(m);
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, n, n_in, n_out, 3,
+                                      ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU |
+                                          ACDC_STANDARDISE),
+                     0);
     assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 17), 0);
     assert_int_equal(acdc_model_init_perms(m, 5), 0);
     for (size_t l = 0; l < 3; l++) {
@@ -41,7 +42,8 @@ static void reference(const acdc_model *m, const double *x, double *y)
     double *v = calloc(n, sizeof *v), *z = malloc(n * sizeof *z);
     for (size_t i = 0; i < m->n_in; i++)
         v[i] = (x[i] - m->in_mean[i]) / m->in_scale[i];
-    acdc_plan *p = acdc_plan_alloc(n, 1, FFTW_ESTIMATE);
+    acdc_plan *p;
+    assert_int_equal(acdc_plan_alloc(&p, n, 1, FFTW_ESTIMATE), 0);
     for (size_t l = 0; l < m->n_layers; l++) {
         const acdc_layer *L = &m->layers[l];
         acdc_layer_forward(L, p, 1, v, z, NULL);
@@ -65,7 +67,8 @@ static void test_cascade_semantics(void **state)
         acdc_model *m = make_model(n, n_in, n_out);
         assert_false(m->layers[2].relu);  /* no ReLU after the last layer */
         assert_true(n == 1 || m->layers[0].relu);
-        acdc_work *w = acdc_work_alloc(m, batch, 0, 2, FFTW_ESTIMATE);
+        acdc_work *w;
+        assert_int_equal(acdc_work_alloc(&w, m, batch, 0, 2, FFTW_ESTIMATE), 0);
         double *x = malloc(batch * n_in * sizeof *x), *y = malloc(batch * n_out * sizeof *y);
         double *r = malloc(n_out * sizeof *r);
         fill(x, batch * n_in, 0.77);
@@ -86,8 +89,10 @@ static void test_cascade_semantics(void **state)
 static void test_identity_model_is_identity(void **state)
 {
     (void)state;
-    acdc_model *m = acdc_model_alloc(12, 12, 12, 4, 0);
-    acdc_work *w = acdc_work_alloc(m, 2, 0, 1, FFTW_ESTIMATE);
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, 12, 12, 12, 4, 0), 0);
+    acdc_work *w;
+    assert_int_equal(acdc_work_alloc(&w, m, 2, 0, 1, FFTW_ESTIMATE), 0);
     double x[24], y[24];
     fill(x, 24, 3.3);
     assert_int_equal(acdc_model_forward(m, w, 2, x, y), 0);
@@ -100,13 +105,23 @@ static void test_identity_model_is_identity(void **state)
 static void test_alloc_rejects_bad_shapes(void **state)
 {
     (void)state;
-    assert_null(acdc_model_alloc(0, 1, 1, 1, 0));
+    acdc_model *m = (acdc_model *)&m;   /* not NULL, so the test sees the reset */
+    assert_int_equal(acdc_model_alloc(&m, 0, 1, 1, 1, 0), UTIL_EUSAGE);
+    assert_null(m);
     assert_non_null(strstr(util_errmsg(), "n = 0"));
-    assert_null(acdc_model_alloc(4, 5, 4, 1, 0));
+    assert_int_equal(acdc_model_alloc(&m, 4, 5, 4, 1, 0), UTIL_EUSAGE);
     assert_non_null(strstr(util_errmsg(), "n_in"));
-    assert_null(acdc_model_alloc(4, 4, 0, 1, 0));
+    assert_int_equal(acdc_model_alloc(&m, 4, 4, 0, 1, 0), UTIL_EUSAGE);
     assert_non_null(strstr(util_errmsg(), "n_out"));
-    assert_null(acdc_model_alloc(4, 4, 4, 0, 0));
+    assert_int_equal(acdc_model_alloc(&m, 4, 4, 4, 0, 0), UTIL_EUSAGE);
+    assert_null(m);
+    acdc_model_free(NULL);
+    acdc_work *w = (acdc_work *)&w;
+    assert_int_equal(acdc_model_alloc(&m, 4, 4, 4, 1, 0), 0);
+    assert_int_equal(acdc_work_alloc(&w, m, 0, 0, 1, FFTW_ESTIMATE), UTIL_EUSAGE);
+    assert_null(w);
+    acdc_work_free(NULL);
+    acdc_model_free(m);
     assert_int_equal(acdc_model_init_normal(NULL, 1, NAN, 1), UTIL_EUSAGE);
 }
 

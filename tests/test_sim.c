@@ -23,9 +23,10 @@ static void fill(double *v, size_t n, double seed)
 /* A cascade with biases, ReLU after the first layers and permutations. */
 static acdc_model *model(size_t n, size_t K, size_t n_out)
 {
-    acdc_model *m = acdc_model_alloc(n, n, n_out, K,
-                                     ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU);
-    assert_non_null(m);
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, n, n, n_out, K,
+                                      ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU),
+                     0);
     assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
     assert_int_equal(acdc_model_init_perms(m, 9), 0);
     for (size_t l = 0; l < K; l++) {
@@ -93,7 +94,8 @@ static void test_ideal_profile_equals_infer(void **state)
         assert_int_equal(compiler_system_read(path, &s), 0);
         acdc_data *d = data(rows, n);
         double *y = malloc(rows * m->n_out * sizeof *y);
-        acdc_work *w = acdc_work_alloc(m, rows, 0, 1, FFTW_ESTIMATE);
+        acdc_work *w;
+        assert_int_equal(acdc_work_alloc(&w, m, rows, 0, 1, FFTW_ESTIMATE), 0);
         assert_int_equal(acdc_model_forward(m, w, rows, d->x, y), 0);
         for (int prop = 0; prop < 2; prop++) {
             sim_options o = sim_options_default();
@@ -335,8 +337,8 @@ static void test_oversampled_pixels_match_theory(void **state)
 {
     (void)state;
     const size_t n = 16, M = 2 * n, rows = 3;
-    acdc_model *m = acdc_model_alloc(n, n, n, 1, 0);
-    assert_non_null(m);
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, n, n, n, 1, 0), 0);
     assert_int_equal(acdc_model_init_normal(m, 1, 0, 1), 0);
     compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(rows, n);
@@ -455,7 +457,7 @@ static void test_pixel_aware_design(void **state)
         const size_t n = 16, rows = 6;
         acdc_model *m;
         if (t == 0) {
-            m = acdc_model_alloc(n, n, n, 1, 0);
+            assert_int_equal(acdc_model_alloc(&m, n, n, n, 1, 0), 0);
             assert_int_equal(acdc_model_init_normal(m, 1, 0, 1), 0);
         } else {
             m = model(n, 3, n);
@@ -472,7 +474,8 @@ static void test_pixel_aware_design(void **state)
         assert_int_equal(s2->chains[0].stages[0].fourier.m, s->fm);
         acdc_data *d = data(rows, n);
         double *y = malloc(rows * n * sizeof *y);
-        acdc_work *w = acdc_work_alloc(m, rows, 0, 1, FFTW_ESTIMATE);
+        acdc_work *w;
+        assert_int_equal(acdc_work_alloc(&w, m, rows, 0, 1, FFTW_ESTIMATE), 0);
         assert_int_equal(acdc_model_forward(m, w, rows, d->x, y), 0);
         double e[3];
         const int Ss[3] = {2, 4, 8};

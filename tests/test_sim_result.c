@@ -18,8 +18,8 @@ static void fill(double *v, size_t n, double seed)
 
 static compiler_system *small_system(void)
 {
-    acdc_model *m = acdc_model_alloc(8, 8, 4, 2, ACDC_D_BIAS | ACDC_PERM | ACDC_RELU);
-    assert_non_null(m);
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, 8, 8, 4, 2, ACDC_D_BIAS | ACDC_PERM | ACDC_RELU), 0);
     assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
     assert_int_equal(acdc_model_init_perms(m, 9), 0);
     compiler_profile p;

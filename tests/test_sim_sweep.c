@@ -35,8 +35,9 @@ static int setup(void **state)
     snprintf(sys_path, sizeof sys_path, "%s", test_path(0, "sys.h5"));
     snprintf(sys2_path, sizeof sys2_path, "%s", test_path(0, "sys2.h5"));
     snprintf(data_path, sizeof data_path, "%s", test_path(0, "data.h5"));
-    acdc_model *m = acdc_model_alloc(8, 8, 4, 2, ACDC_D_BIAS | ACDC_PERM | ACDC_RELU);
-    if (!m || acdc_model_init_normal(m, 1, 0.3, 5) || acdc_model_init_perms(m, 9))
+    acdc_model *m;
+    if (acdc_model_alloc(&m, 8, 8, 4, 2, ACDC_D_BIAS | ACDC_PERM | ACDC_RELU) ||
+        acdc_model_init_normal(m, 1, 0.3, 5) || acdc_model_init_perms(m, 9))
         return -1;
     write_system(m, "slm8", sys_path);
     write_system(m, "ideal", sys2_path);

@@ -1,5 +1,6 @@
 /* util/progress.c -- see progress.h. */
 #include "util/progress.h"
+#include "util/error.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,15 +23,17 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-util_progress *util_progress_alloc(const char *label, uint64_t total, const char *unit)
+int util_progress_alloc(util_progress **out, const char *label, uint64_t total,
+                        const char *unit)
 {
-    util_progress *p = calloc(1, sizeof *p);
+    util_progress *p = *out = calloc(1, sizeof *p);
     if (!p)
-        return NULL;
+        return util_error(UTIL_ENOMEM, "out of memory for the progress bar '%s'",
+                          label ? label : "");
     snprintf(p->unit, sizeof p->unit, "%s", unit ? unit : "");
     p->enabled = isatty(STDERR_FILENO);
     util_progress_reset(p, label, total);
-    return p;
+    return 0;
 }
 
 void util_progress_free(util_progress *p)

@@ -14,11 +14,13 @@
 
 typedef struct util_progress util_progress;
 
-/* A bar for `total` units (0 = unknown: no bar, no ETA) called `label` (copied), whose
- * rate is shown in `unit` per second ("ex" gives "12.3k ex/s").  Returns NULL only if
- * memory runs out; every function accepts NULL and then does nothing.  Caller frees with
- * util_progress_free(), which ends the line if one was drawn. */
-util_progress *util_progress_alloc(const char *label, uint64_t total, const char *unit);
+/* Sets *out to a bar for `total` units (0 = unknown: no bar, no ETA) called `label`
+ * (copied), whose rate is shown in `unit` per second ("ex" gives "12.3k ex/s").  Every
+ * function accepts a NULL bar and then does nothing.  Caller frees with
+ * util_progress_free(), which ends the line if one was drawn.  Errors: UTIL_ENOMEM;
+ * *out is then NULL. */
+int util_progress_alloc(util_progress **out, const char *label, uint64_t total,
+                        const char *unit);
 void util_progress_free(util_progress *p);
 
 /* Overrides the terminal test: 1 draws always, 0 never (for tests and --progress). */
