@@ -650,9 +650,13 @@ int compiler_profile_set(compiler_profile *p, const char *assignment)
     v[nv] = '\0';
     snprintf(what, sizeof what, "'%s.%s'", s, k);
     compiler_profile q = *p;
-    int rc = parse_value(kk, v, what, &q);
-    if (rc)
-        return UTIL_EUSAGE;
+    if (parse_value(kk, v, what, &q)) {
+        /* The value came from the caller, not from a file: restate parse_value's
+         * message (a data error for a file) as a usage error. */
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", util_errmsg());
+        return util_error(UTIL_EUSAGE, "%s", msg);
+    }
     *p = q;
     return UTIL_OK;
 }

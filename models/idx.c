@@ -21,9 +21,13 @@ typedef struct idx_file {
     unsigned char *bytes;
 } idx_file;
 
-/* Reads exactly len bytes or reports truncation / a decompression error. */
-static int read_exact(gzFile g, const char *path, void *buf, size_t len, const char *what)
+/* Reads exactly len bytes or reports truncation / a decompression error; *truncated (if
+ * not NULL) tells the caller which, so it never has to read the message. */
+static int read_exact(gzFile g, const char *path, void *buf, size_t len, const char *what,
+                      int *truncated)
 {
+    if (truncated)
+        *truncated = 0;
     unsigned char *p = buf;
     size_t got = 0;
     while (got < len) {
@@ -36,9 +40,12 @@ static int read_exact(gzFile g, const char *path, void *buf, size_t len, const c
                               "cannot read '%s': %s", path,
                               zerr == Z_ERRNO ? strerror(errno) : m);
         }
-        if (r == 0)
+        if (r == 0) {
+            if (truncated)
+                *truncated = 1;
             return util_error(UTIL_EDATA, "'%s' is truncated: %s needs %zu bytes, found "
                               "%zu", path, what, len, got);
+        }
         got += (size_t)r;
     }
     return UTIL_OK;
@@ -64,8 +71,9 @@ static int read_data(gzFile g, const char *path, size_t len, unsigned char **out
             }
             buf = grown;
         }
-        if ((rc = read_exact(g, path, buf + got, cap - got, "the data"))) {
-            if (!strstr(util_errmsg(), "is truncated"))
+        int truncated;
+        if ((rc = read_exact(g, path, buf + got, cap - got, "the data", &truncated))) {
+            if (!truncated)
                 break;
             /* restate the truncation against the whole data, not the chunk */
             rc = util_error(UTIL_EDATA, "'%s' is truncated: the data needs %zu bytes, "
@@ -101,7 +109,7 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
         return util_error(UTIL_EIO, "cannot open '%s': %s", path,
                           errno ? strerror(errno) : "out of memory");
     unsigned char h[4];
-    int rc = read_exact(g, path, h, 4, "the header");
+    int rc = read_exact(g, path, h, 4, "the header", NULL);
     if (rc)
         goto out;
     if (h[0] != 0 || h[1] != 0) {
@@ -126,7 +134,7 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
     }
     f->rank = h[3];
     unsigned char db[4 * IDX_MAX_RANK];
-    if ((rc = read_exact(g, path, db, 4 * f->rank, "the dimensions")))
+    if ((rc = read_exact(g, path, db, 4 * f->rank, "the dimensions", NULL)))
         goto out;
     uint64_t total = 1;
     for (size_t i = 0; i < f->rank; i++) {

@@ -79,7 +79,7 @@ static int products(const acdc_layer *L, acdc_plan *p, double **sd, double **sdb
     const double *s3 = acdc_plan_scale3(p);
     double *w = acdc_plan_scratch(p, 2 * q);
     if (!w)
-        return UTIL_ENOMEM;
+        return UTIL_ENOMEM;   /* acdc_plan_scratch() recorded the message */
     *sd = w;
     *sdb = w + q;
     for (size_t k = 0; k < n; k++) {
@@ -139,8 +139,9 @@ int acdc_layer_forward(const acdc_layer *L, acdc_plan *p, size_t batch, const do
     const double *restrict a = L->a;
     const double *restrict ab = L->a_bias;
     double *sd, *sdb;
-    if (products(L, p, &sd, &sdb))
-        return UTIL_ENOMEM;
+    int rc = products(L, p, &sd, &sdb);
+    if (rc)
+        return rc;
     if (!batch)
         return UTIL_OK;
     /* No sums here, so the rows may be split any way: small batches still use every
@@ -233,9 +234,9 @@ int acdc_layer_backward(const acdc_layer *L, acdc_plan *p, size_t batch, const d
      * each vector `stride` apart like the rows of a block (same cache-set argument). */
     double *w = acdc_plan_scratch(p, 2 * stride + (g ? nblk * 3 * stride : 0));
     if (!w)
-        return UTIL_ENOMEM;
+        return UTIL_ENOMEM;   /* acdc_plan_scratch() recorded the message */
     double *sd, *sdb;
-    products(L, p, &sd, &sdb);
+    (void)products(L, p, &sd, &sdb);   /* cannot fail: the scratch above already holds it */
     double *part = g ? w + 2 * stride : NULL;
     if (part)
         memset(part, 0, nblk * 3 * stride * sizeof *part);

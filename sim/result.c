@@ -269,9 +269,11 @@ int sim_result_read(const char *path, sim_result *r)
     if (util_h5_attr_exists(f, "/", "seconds") &&
         (rc = util_h5_attr_f64(f, path, "/", "seconds", &r->seconds)))
         goto out;
-    if ((rc = sim_propagation_parse(prop, &r->propagation))) {
-        util_error_prefix("attribute 'propagation' in '%s'", path);
-        rc = UTIL_EDATA;
+    if (sim_propagation_parse(prop, &r->propagation)) {
+        /* a bad name in a file is a data error, not the usage error the parser states */
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", util_errmsg());
+        rc = util_error(UTIL_EDATA, "attribute 'propagation' in '%s': %s", path, msg);
         goto out;
     }
     if (trials < 1 || trials > 100000 || seed < 0 || oversample < 1 || sat < 0) {
