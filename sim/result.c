@@ -169,37 +169,6 @@ static int attr_any(hid_t f, const char *file, const char *obj, const char *name
                  : UTIL_OK;
 }
 
-/* A float64 dataset of exactly rank × dims that may hold NaN; *out malloc'ed. */
-static int read_any(hid_t f, const char *file, const char *name, int rank,
-                    const hsize_t *dims, double **out)
-{
-    hsize_t got[4] = {0};
-    size_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= (size_t)dims[i];
-    *out = NULL;
-    hid_t d = util_h5_exists(f, name) ? H5Dopen2(f, name, H5P_DEFAULT) : -1;
-    if (d < 0)
-        return util_error(UTIL_EDATA, "missing dataset '%s' in '%s'", name, file);
-    hid_t s = H5Dget_space(d);
-    int ok = s >= 0 && H5Sget_simple_extent_ndims(s) == rank &&
-             H5Sget_simple_extent_dims(s, got, NULL) == rank;
-    for (int i = 0; ok && i < rank; i++)
-        ok = got[i] == dims[i];
-    double *v = ok ? malloc((n ? n : 1) * sizeof *v) : NULL;
-    herr_t e = v ? H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : -1;
-    if (s >= 0)
-        H5Sclose(s);
-    H5Dclose(d);
-    if (e < 0) {
-        free(v);
-        return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected %zu values in %d "
-                          "dimension%s", name, file, n, rank, rank == 1 ? "" : "s");
-    }
-    *out = v;
-    return UTIL_OK;
-}
-
 static int read_stats(hid_t f, const char *file, sim_result *r, size_t g, const char *obj)
 {
     int rc = UTIL_OK;
@@ -301,7 +270,7 @@ int sim_result_read(const char *path, sim_result *r)
     }
     dt[0] = r->trials;
     dt[1] = NM;
-    if ((rc = read_any(f, path, "/trials/metrics", 2, dt, &tr)))
+    if ((rc = util_h5_read_f64_nan_ok(f, path, "/trials/metrics", 2, dt, &tr)))
         goto out;
     if (!(r->end = calloc(r->trials, sizeof *r->end))) {
         rc = util_error(UTIL_ENOMEM, "out of memory");

@@ -233,8 +233,9 @@ static int read_any(hid_t loc, const char *file, const char *name, int rank, hsi
     return UTIL_OK;
 }
 
-int util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
-                     hsize_t *dims, double **data)
+/* util_h5_read_f64(), with NaN allowed if nan_ok. */
+static int read_f64(hid_t loc, const char *file, const char *name, int rank, hsize_t *dims,
+                    int nan_ok, double **data)
 {
     void *v;
     size_t n;
@@ -244,7 +245,7 @@ int util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
         return rc;
     double *buf = v;
     for (size_t i = 0; i < n; i++) {
-        if (!isfinite(buf[i])) {
+        if (!isfinite(buf[i]) && !(nan_ok && isnan(buf[i]))) {
             const char *what = isnan(buf[i]) ? "NaN" : "infinite";
             free(buf);
             return util_error(UTIL_EDATA, "cannot read '%s' in '%s': value %zu is %s",
@@ -253,6 +254,18 @@ int util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
     }
     *data = buf;
     return UTIL_OK;
+}
+
+int util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
+                     hsize_t *dims, double **data)
+{
+    return read_f64(loc, file, name, rank, dims, 0, data);
+}
+
+int util_h5_read_f64_nan_ok(hid_t loc, const char *file, const char *name, int rank,
+                            hsize_t *dims, double **data)
+{
+    return read_f64(loc, file, name, rank, dims, 1, data);
 }
 
 int util_h5_read_i64(hid_t loc, const char *file, const char *name, int rank,

@@ -39,6 +39,10 @@ int util_h5_exists(hid_t loc, const char *name);
  * file is used in messages only. */
 int util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
                      hsize_t *dims, double **data);
+/* Like util_h5_read_f64 but NaN is accepted (a value not measured: an unfinished sweep
+ * point, an accuracy without labels); infinity is still refused. */
+int util_h5_read_f64_nan_ok(hid_t loc, const char *file, const char *name, int rank,
+                            hsize_t *dims, double **data);
 /* Like util_h5_read_f64 for any integer dataset, converted to int64. */
 int util_h5_read_i64(hid_t loc, const char *file, const char *name, int rank,
                      hsize_t *dims, int64_t **data);

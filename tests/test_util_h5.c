@@ -1,0 +1,74 @@
+/* tests/test_util_h5.c -- util/h5's float64 readers: finite only, or NaN allowed. */
+#include "tests/testutil.h"
+
+#include <hdf5.h>
+
+#include "util/error.h"
+#include "util/h5.h"
+
+/* Writes /ok (finite), /nan (one NaN) and /inf (one infinity), 2 × 3 each. */
+static const char *write_file(void)
+{
+    const char *path = test_path(0, "values.h5");
+    util_h5_out o;
+    assert_int_equal(util_h5_create(path, &o), 0);
+    hsize_t d[2] = {2, 3};
+    double v[6] = {2.385, -0.75, 1e-3, 4.5, 0, 3.25};
+    assert_int_equal(util_h5_write_f64(o.fid, "/ok", 2, d, v), 0);
+    v[4] = NAN;
+    assert_int_equal(util_h5_write_f64(o.fid, "/nan", 2, d, v), 0);
+    v[4] = INFINITY;
+    assert_int_equal(util_h5_write_f64(o.fid, "/inf", 2, d, v), 0);
+    assert_int_equal(util_h5_commit(&o), 0);
+    return path;
+}
+
+static void test_nan_ok(void **state)
+{
+    (void)state;
+    const char *path = write_file();
+    hid_t f;
+    assert_int_equal(util_h5_open(path, &f), 0);
+    hsize_t d[2] = {2, 3};
+    double *v = (double *)&v;   /* not NULL, so the test sees the reset */
+
+    /* The strict reader refuses NaN, naming the dataset and the value. */
+    assert_int_equal(util_h5_read_f64(f, path, "/nan", 2, d, &v), UTIL_EDATA);
+    assert_null(v);
+    assert_non_null(strstr(util_errmsg(), "'/nan'"));
+    assert_non_null(strstr(util_errmsg(), "value 4 is NaN"));
+
+    /* The NaN-tolerant one keeps it, and every other value as written. */
+    assert_int_equal(util_h5_read_f64_nan_ok(f, path, "/nan", 2, d, &v), 0);
+    assert_true(isnan(v[4]));
+    assert_close(v[0], 2.385, 0);
+    assert_close(v[5], 3.25, 0);
+    free(v);
+
+    /* Infinity is refused by both. */
+    v = (double *)&v;
+    assert_int_equal(util_h5_read_f64_nan_ok(f, path, "/inf", 2, d, &v), UTIL_EDATA);
+    assert_null(v);
+    assert_non_null(strstr(util_errmsg(), "value 4 is infinite"));
+
+    /* Shape checks are the same as the strict reader's. */
+    hsize_t wrong[2] = {3, 2};
+    assert_int_equal(util_h5_read_f64_nan_ok(f, path, "/ok", 2, wrong, &v), UTIL_EDATA);
+    assert_null(v);
+    assert_int_equal(util_h5_read_f64_nan_ok(f, path, "/missing", 2, d, &v), UTIL_EDATA);
+    assert_null(v);
+    hsize_t any[2] = {0, 0};
+    assert_int_equal(util_h5_read_f64_nan_ok(f, path, "/ok", 2, any, &v), 0);
+    assert_int_equal(any[0], 2);
+    assert_int_equal(any[1], 3);
+    free(v);
+    H5Fclose(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nan_ok),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
