@@ -80,23 +80,23 @@ int sim_sweep_parse(const char *arg, sim_sweep_param *p)
         p->kind = SIM_SWEEP_PHOTONS;
         if ((rc = util_parse_double(f[0], what, 1, 1e30, &p->from)) ||
             (rc = util_parse_double(f[1], what, 1, 1e30, &p->to)))
-            return UTIL_EUSAGE;
+            return rc;   /* util/parse recorded a usage error */
     } else if (!strcmp(p->name, "phase-bits") || !strcmp(p->name, "amplitude-bits")) {
         p->kind = p->name[0] == 'p' ? SIM_SWEEP_PHASE_BITS : SIM_SWEEP_AMPLITUDE_BITS;
         p->integer = 1;
         strcpy(p->unit, "bits");
         if ((rc = util_parse_int(f[0], what, 0, 16, &iv)))
-            return UTIL_EUSAGE;
+            return rc;   /* util/parse recorded a usage error */
         p->from = (double)iv;
         if ((rc = util_parse_int(f[1], what, 0, 16, &iv)))
-            return UTIL_EUSAGE;
+            return rc;   /* util/parse recorded a usage error */
         p->to = (double)iv;
     } else if (!strcmp(p->name, "phase-error")) {
         p->kind = SIM_SWEEP_PHASE_ERROR;
         strcpy(p->unit, "rad");
         if ((rc = util_parse_quantity(f[0], what, "rad", 0, 10, &p->from)) ||
             (rc = util_parse_quantity(f[1], what, "rad", 0, 10, &p->to)))
-            return UTIL_EUSAGE;
+            return rc;   /* util/parse recorded a usage error */
     } else if (strchr(p->name, '.')) {
         char u0[16], u1[16];
         p->kind = SIM_SWEEP_PROFILE;
@@ -117,7 +117,7 @@ int sim_sweep_parse(const char *arg, sim_sweep_param *p)
                           p->to);
     if (nf == 3) {
         if ((rc = util_parse_int(f[2], what, 1, 10000, &iv)))
-            return UTIL_EUSAGE;
+            return rc;   /* util/parse recorded a usage error */
         p->steps = (size_t)iv;
     }
     return UTIL_OK;
@@ -503,23 +503,17 @@ static int write_sweep(const sim_sweep *w)
     return util_h5_commit(&o);
 }
 
-/* Reads a float64 dataset of exactly n values, NaN allowed (unfinished points). */
-static int read_nan_ok(hid_t f, const char *file, const char *name, size_t n, double *dst)
+/* Reads float64 dataset name of w's grid into dst, NaN allowed (unfinished points). */
+static int read_grid_f64(hid_t f, const char *file, const char *name, const sim_sweep *w,
+                         double *dst)
 {
-    hid_t d = util_h5_exists(f, name) ? H5Dopen2(f, name, H5P_DEFAULT) : -1;
-    if (d < 0)
-        return util_error(UTIL_EDATA, "missing dataset '%s' in '%s'", name, file);
-    hid_t s = H5Dget_space(d);
-    hssize_t k = s < 0 ? -1 : H5Sget_simple_extent_npoints(s);
-    herr_t e = k == (hssize_t)n ? H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                          dst)
-                                : -1;
-    if (s >= 0)
-        H5Sclose(s);
-    H5Dclose(d);
-    if (e < 0)
-        return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected %zu values", name,
-                          file, n);
+    hsize_t dd[2] = {w->dims[0], w->dims[1]};
+    double *v;
+    int rc = util_h5_read_f64_nan_ok(f, file, name, w->n_params, dd, &v);
+    if (rc)
+        return rc;
+    memcpy(dst, v, w->points * sizeof *v);
+    free(v);
     return UTIL_OK;
 }
 
@@ -533,7 +527,7 @@ static int read_points(hid_t f, const char *path, sim_sweep *w)
         return rc;
     memcpy(w->done, v, w->points * sizeof *v);
     free(v);
-    if ((rc = read_nan_ok(f, path, "/seconds", w->points, w->seconds)))
+    if ((rc = read_grid_f64(f, path, "/seconds", w, w->seconds)))
         return rc;
     if ((rc = util_h5_read_i64(f, path, "/saturated", w->n_params, dd, &v)))
         return rc;
@@ -551,8 +545,8 @@ static int read_points(hid_t f, const char *path, sim_sweep *w)
                 else
                     snprintf(name, sizeof name, "/stages/%zu/%s/%s", g - 1,
                              sim_metric_info(i)->name, k ? "sd" : "mean");
-                rc = read_nan_ok(f, path, name, w->points,
-                                 (k ? w->sd : w->mean) + (g * NM + (size_t)i) * w->points);
+                rc = read_grid_f64(f, path, name, w,
+                                   (k ? w->sd : w->mean) + (g * NM + (size_t)i) * w->points);
             }
         }
     return rc;
