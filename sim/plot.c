@@ -85,16 +85,22 @@ static void title2(FILE *g, const char *head, const char *sub)
 
 static void axis_label(const sim_sweep_param *a, char *buf, size_t cap)
 {
-    if (a->kind == SIM_SWEEP_PHOTONS || !strcmp(a->name, "photons"))
+    switch (a->kind) {
+    case SIM_SWEEP_PHOTONS:
         snprintf(buf, cap, "photon budget (photons per inference on the input modulator)");
-    else if (!strcmp(a->name, "phase-bits"))
+        break;
+    case SIM_SWEEP_PHASE_BITS:
         snprintf(buf, cap, "mask phase resolution (bits: 2^B levels over 2 pi)");
-    else if (!strcmp(a->name, "amplitude-bits"))
+        break;
+    case SIM_SWEEP_AMPLITUDE_BITS:
         snprintf(buf, cap, "mask amplitude resolution (bits: 2^B levels)");
-    else if (!strcmp(a->name, "phase-error"))
+        break;
+    case SIM_SWEEP_PHASE_ERROR:
         snprintf(buf, cap, "rms phase error per mask pixel (rad)");
-    else
+        break;
+    default:
         snprintf(buf, cap, "%s (%s)", a->name, *a->unit ? a->unit : "dimensionless");
+    }
 }
 
 static void tic_text(int logx, double v, char *buf, size_t cap)

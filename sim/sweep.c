@@ -44,6 +44,20 @@ static int split_number(const char *s, const char *what, double *v, char *unit, 
     return UTIL_OK;
 }
 
+/* The kind of a parameter by its name, or -1 for a name no kind has. */
+static int kind_of(const char *name)
+{
+    if (!strcmp(name, "photons"))
+        return SIM_SWEEP_PHOTONS;
+    if (!strcmp(name, "phase-bits"))
+        return SIM_SWEEP_PHASE_BITS;
+    if (!strcmp(name, "amplitude-bits"))
+        return SIM_SWEEP_AMPLITUDE_BITS;
+    if (!strcmp(name, "phase-error"))
+        return SIM_SWEEP_PHASE_ERROR;
+    return strchr(name, '.') ? SIM_SWEEP_PROFILE : -1;
+}
+
 int sim_sweep_parse(const char *arg, sim_sweep_param *p)
 {
     char buf[256], what[300], *f[5];
@@ -76,13 +90,17 @@ int sim_sweep_parse(const char *arg, sim_sweep_param *p)
     }
     if (nf < 2 || nf > 3 || !*f[0] || !*f[1])
         return util_error(UTIL_EUSAGE, "%s: expected NAME=FROM:TO[:STEPS][:log|:lin]", what);
-    if (!strcmp(p->name, "photons")) {
-        p->kind = SIM_SWEEP_PHOTONS;
+    const int kind = kind_of(p->name);
+    if (kind < 0)
+        return util_error(UTIL_EUSAGE, "%s: unknown parameter '%s' (known: photons, "
+                          "phase-bits, amplitude-bits, phase-error, or a profile value "
+                          "SECTION.KEY)", what, p->name);
+    p->kind = (enum sim_sweep_kind)kind;
+    if (p->kind == SIM_SWEEP_PHOTONS) {
         if ((rc = util_parse_double(f[0], what, 1, 1e30, &p->from)) ||
             (rc = util_parse_double(f[1], what, 1, 1e30, &p->to)))
             return rc;   /* util/parse recorded a usage error */
-    } else if (!strcmp(p->name, "phase-bits") || !strcmp(p->name, "amplitude-bits")) {
-        p->kind = p->name[0] == 'p' ? SIM_SWEEP_PHASE_BITS : SIM_SWEEP_AMPLITUDE_BITS;
+    } else if (p->kind == SIM_SWEEP_PHASE_BITS || p->kind == SIM_SWEEP_AMPLITUDE_BITS) {
         p->integer = 1;
         strcpy(p->unit, "bits");
         if ((rc = util_parse_int(f[0], what, 0, 16, &iv)))
@@ -91,15 +109,13 @@ int sim_sweep_parse(const char *arg, sim_sweep_param *p)
         if ((rc = util_parse_int(f[1], what, 0, 16, &iv)))
             return rc;   /* util/parse recorded a usage error */
         p->to = (double)iv;
-    } else if (!strcmp(p->name, "phase-error")) {
-        p->kind = SIM_SWEEP_PHASE_ERROR;
+    } else if (p->kind == SIM_SWEEP_PHASE_ERROR) {
         strcpy(p->unit, "rad");
         if ((rc = util_parse_quantity(f[0], what, "rad", 0, 10, &p->from)) ||
             (rc = util_parse_quantity(f[1], what, "rad", 0, 10, &p->to)))
             return rc;   /* util/parse recorded a usage error */
-    } else if (strchr(p->name, '.')) {
+    } else {
         char u0[16], u1[16];
-        p->kind = SIM_SWEEP_PROFILE;
         if ((rc = split_number(f[0], what, &p->from, u0, sizeof u0)) ||
             (rc = split_number(f[1], what, &p->to, u1, sizeof u1)))
             return rc;
@@ -107,10 +123,6 @@ int sim_sweep_parse(const char *arg, sim_sweep_param *p)
             return util_error(UTIL_EUSAGE, "%s: FROM and TO have different units ('%s', "
                               "'%s')", what, u0, u1);
         strcpy(p->unit, u1);
-    } else {
-        return util_error(UTIL_EUSAGE, "%s: unknown parameter '%s' (known: photons, "
-                          "phase-bits, amplitude-bits, phase-error, or a profile value "
-                          "SECTION.KEY)", what, p->name);
     }
     if (p->from > p->to)
         return util_error(UTIL_EUSAGE, "%s: FROM %g is larger than TO %g", what, p->from,
@@ -423,6 +435,54 @@ fail:
 /* ---------------------------------------------------------------------------------- */
 /* the file                                                                             */
 
+/* Calls fn(ctx, name, values) for every kept metric dataset of w, in file order:
+ * /metrics/<metric>/{mean,sd} end to end, then /stages/<chain>/<metric>/{mean,sd};
+ * values is the grid of that metric in w->mean or w->sd.  Stops at the first non-zero
+ * status and returns it. */
+static int each_metric_dataset(const sim_sweep *w, int (*fn)(void *, const char *, double *),
+                               void *ctx)
+{
+    int rc = UTIL_OK;
+    for (size_t g = 0; g <= w->n_chains && !rc; g++)
+        for (int i = 0; i < NM && !rc; i++) {
+            if (!sim_sweep_kept(w, g, i))
+                continue;
+            for (int k = 0; k < 2 && !rc; k++) {
+                char name[96];
+                if (g == 0)
+                    snprintf(name, sizeof name, "/metrics/%s/%s", sim_metric_info(i)->name,
+                             k ? "sd" : "mean");
+                else
+                    snprintf(name, sizeof name, "/stages/%zu/%s/%s", g - 1,
+                             sim_metric_info(i)->name, k ? "sd" : "mean");
+                rc = fn(ctx, name, (k ? w->sd : w->mean) + (g * NM + (size_t)i) * w->points);
+            }
+        }
+    return rc;
+}
+
+struct metric_io {
+    hid_t f;
+    const char *path;
+    const sim_sweep *w;
+    const hsize_t *dims;
+};
+
+static int write_metric(void *ctx, const char *name, double *values)
+{
+    struct metric_io *io = ctx;
+    return util_h5_write_f64(io->f, name, io->w->n_params, io->dims, values);
+}
+
+static int read_grid_f64(hid_t f, const char *path, const char *name, const sim_sweep *w,
+                         double *dst);
+
+static int read_metric(void *ctx, const char *name, double *values)
+{
+    struct metric_io *io = ctx;
+    return read_grid_f64(io->f, io->path, name, io->w, values);
+}
+
 static int write_sweep(const sim_sweep *w)
 {
     const struct sim_sweep_state *st = w->state;
@@ -480,22 +540,9 @@ static int write_sweep(const sim_sweep *w)
     if (!rc) rc = util_h5_write_i64(f, "/done", w->n_params, dims, w->done);
     if (!rc) rc = util_h5_write_f64(f, "/seconds", w->n_params, dims, w->seconds);
     if (!rc) rc = util_h5_write_i64(f, "/saturated", w->n_params, dims, w->saturated);
-    for (size_t g = 0; g <= w->n_chains && !rc; g++)
-        for (int i = 0; i < NM && !rc; i++) {
-            char name[96];
-            if (!sim_sweep_kept(w, g, i))
-                continue;
-            for (int k = 0; k < 2 && !rc; k++) {
-                if (g == 0)
-                    snprintf(name, sizeof name, "/metrics/%s/%s", sim_metric_info(i)->name,
-                             k ? "sd" : "mean");
-                else
-                    snprintf(name, sizeof name, "/stages/%zu/%s/%s", g - 1,
-                             sim_metric_info(i)->name, k ? "sd" : "mean");
-                rc = util_h5_write_f64(f, name, w->n_params, dims,
-                                       (k ? w->sd : w->mean) + (g * NM + (size_t)i) * w->points);
-            }
-        }
+    struct metric_io io = {.f = f, .w = w, .dims = dims};
+    if (!rc)
+        rc = each_metric_dataset(w, write_metric, &io);
     if (rc) {
         util_h5_abort(&o);
         return rc;
@@ -533,22 +580,9 @@ static int read_points(hid_t f, const char *path, sim_sweep *w)
         return rc;
     memcpy(w->saturated, v, w->points * sizeof *v);
     free(v);
-    for (size_t g = 0; g <= w->n_chains && !rc; g++)
-        for (int i = 0; i < NM && !rc; i++) {
-            char name[96];
-            if (!sim_sweep_kept(w, g, i))
-                continue;
-            for (int k = 0; k < 2 && !rc; k++) {
-                if (g == 0)
-                    snprintf(name, sizeof name, "/metrics/%s/%s", sim_metric_info(i)->name,
-                             k ? "sd" : "mean");
-                else
-                    snprintf(name, sizeof name, "/stages/%zu/%s/%s", g - 1,
-                             sim_metric_info(i)->name, k ? "sd" : "mean");
-                rc = read_grid_f64(f, path, name, w,
-                                   (k ? w->sd : w->mean) + (g * NM + (size_t)i) * w->points);
-            }
-        }
+    struct metric_io io = {.f = f, .path = path, .w = w};
+    if (!rc)
+        rc = each_metric_dataset(w, read_metric, &io);
     return rc;
 }
 
@@ -748,6 +782,13 @@ int sim_sweep_read(const char *path, sim_sweep **out)
              (rc = util_h5_attr_i64(f, path, g, "integer", &integer))) ||
             (rc = util_h5_read_f64(f, path, v, 1, &n, &w->values[k])))
             goto out;
+        const int kind = kind_of(p->name);
+        if (kind < 0) {
+            rc = util_error(UTIL_EDATA, "'%s': parameter %d is named '%s', which is no "
+                            "sweep parameter", path, k, p->name);
+            goto out;
+        }
+        p->kind = (enum sim_sweep_kind)kind;
         p->steps = w->dims[k] = (size_t)n;
         p->spacing = lg != 0;
         p->integer = integer != 0;

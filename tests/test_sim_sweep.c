@@ -259,6 +259,31 @@ static void stop_after(const sim_sweep *w, size_t point, int done, void *ctx)
         s->stop = 1;
 }
 
+/* A read sweep knows what each parameter is (the plot's axis labels depend on it), for
+ * every kind, in either axis of a grid. */
+static void test_read_kinds(void **state)
+{
+    (void)state;
+    const char *out = test_path(1, "kinds.h5");
+    sim_sweep_config c = config(out);
+    c.n_params = 2;
+    c.trials = 1;
+    assert_int_equal(sim_sweep_parse("phase-bits=7:8", &c.param[0]), 0);
+    assert_int_equal(sim_sweep_parse("phase-error=0:10mrad:2", &c.param[1]), 0);
+    sim_sweep *w;
+    int resumed;
+    if (sim_sweep_alloc(&w, &c) || sim_sweep_open(w, SIM_SWEEP_RESTART, &resumed) ||
+        sim_sweep_run(w, NULL, NULL, NULL))
+        fail_msg("%s: %s", out, util_errmsg());
+    sim_sweep_free(w);
+    sim_sweep *r;
+    assert_int_equal(sim_sweep_read(out, &r), 0);
+    assert_int_equal(r->param[0].kind, SIM_SWEEP_PHASE_BITS);
+    assert_int_equal(r->param[1].kind, SIM_SWEEP_PHASE_ERROR);
+    assert_true(r->param[0].integer);
+    sim_sweep_free(r);
+}
+
 static void test_interrupt_and_resume(void **state)
 {
     (void)state;
@@ -377,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_parse_bad),
         cmocka_unit_test(test_grid),
         cmocka_unit_test(test_run_and_read),
+        cmocka_unit_test(test_read_kinds),
         cmocka_unit_test(test_interrupt_and_resume),
         cmocka_unit_test(test_resume_refused),
     };
