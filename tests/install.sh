@@ -50,8 +50,16 @@ else
 fi
 
 prog=$stage/prog
+# A library built with SANITIZE=... needs the sanitizer runtimes when a program links it.
+syms=$(nm "$stage/usr/lib/libacdc-optics.a" 2>/dev/null)
+san=()
+grep -q '__asan_' <<<"$syms" && san+=(address)
+grep -q '__ubsan_' <<<"$syms" && san+=(undefined)
+sanflag=
+[ ${#san[@]} -gt 0 ] && sanflag=-fsanitize=$(IFS=,; echo "${san[*]}")
 if printf '#include "util/error.h"\n#include "optics/device.h"\nint main(void) {\n  optics_modulator m = {.modulation = OPTICS_MOD_PHASE, .pitch_m = 8e-6, .fill = 1};\n  return optics_modulator_pixels_per_sample(&m) == 2 && util_error(UTIL_EDATA, "x") == UTIL_EDATA ? 0 : 1;\n}\n' |
-       $CC -std=c11 -I"$inc" $flags -x c - -x none -o "$prog" "$stage/usr/lib/libacdc-optics.a" \
+       $CC -std=c11 $sanflag -I"$inc" $flags -x c - -x none -o "$prog" \
+           "$stage/usr/lib/libacdc-optics.a" \
            $(pkg-config --libs hdf5 fftw3 gsl zlib inih 2>/dev/null) -lfftw3_threads -lfftw3 \
            -lpthread -fopenmp -lm 2>"$stage/link.err" && "$prog"; then
     ok "a program built against the staged headers and static library runs"
