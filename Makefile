@@ -87,7 +87,7 @@ $(BUILD)/examples/%: examples/%.c $(STATIC) $(LIB_HDR)
 examples: $(EX_BIN)
 
 check: all $(TEST_BIN) $(EX_BIN)
-	@BUILD=$(BUILD) bash tests/run.sh $(TEST_BIN)
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) bash tests/run.sh $(TEST_BIN)
 
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
