@@ -7,6 +7,12 @@
  *   Cᵀ y = REDFT01(c ⊙ y),   c_0 = 1/√n,    c_k = 1/√(2n).
  * Any n ≥ 1 works (FFTW handles every size; primes and 784 = 2⁴·7² included).
  *
+ * 2D plans (acdc_plan_alloc2) transform an h × w grid stored row-major (component
+ * i·w + j) as one row of n = h·w doubles: C₂ = C_h ⊗ C_w, the separable orthonormal 2D
+ * DCT-II, through FFTW's rank-2 REDFT10 (both axes) and REDFT01; s and c are then the
+ * outer products s_h ⊗ s_w and c_h ⊗ c_w.  Everything below holds for both kinds of
+ * plan with n = h·w, so the layer code serves 1D and 2D layers alike.
+ *
  * A plan is made once per n and reused for every batch.  Vectors are processed a few
  * rows at a time in a per-thread block of aligned rows, so that the element-wise work of
  * a layer happens while the rows are in cache.  Rows run in parallel over the plan's
@@ -25,9 +31,20 @@ typedef struct acdc_plan acdc_plan;
  * acdc_plan_free() (a no-op on NULL).  Errors: UTIL_EUSAGE if n == 0 or n > 2^28,
  * UTIL_ENOMEM if memory runs out or FFTW cannot plan; *out is then NULL. */
 int acdc_plan_alloc(acdc_plan **out, size_t n, int threads, unsigned flags);
+
+/* Plans the 2D transforms of an h × w grid (n = h·w), threads and flags as
+ * acdc_plan_alloc().  Sets *out to a new plan (free with acdc_plan_free()).  Errors:
+ * UTIL_EUSAGE if h or w is 0 or h·w > 2^28, UTIL_ENOMEM as acdc_plan_alloc(); *out is
+ * then NULL.  A 2D plan of shape 1 × n computes what a 1D plan of n does (to rounding). */
+int acdc_plan_alloc2(acdc_plan **out, size_t h, size_t w, int threads, unsigned flags);
 void acdc_plan_free(acdc_plan *p);
 
+/* n = h·w; the grid is 1 × n for a 1D plan; acdc_plan_is_2d() is 1 for acdc_plan_alloc2
+ * plans. */
 size_t acdc_plan_n(const acdc_plan *p);
+size_t acdc_plan_h(const acdc_plan *p);
+size_t acdc_plan_w(const acdc_plan *p);
+int acdc_plan_is_2d(const acdc_plan *p);
 int acdc_plan_threads(const acdc_plan *p);
 
 /* The scale vectors s (DCT-II) and c (DCT-III) above, length n, owned by the plan. */

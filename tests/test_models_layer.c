@@ -376,13 +376,19 @@ static void test_layer_large_batches(void **state)
     const struct {
         size_t n, off;
         int in_place;
-    } cases[] = {{1024, 0, 0}, {1024, 1, 0}, {1031, 0, 0}, {1024, 0, 1}};
+        size_t h;   /* 0: a 1D plan; else a 2D plan of h x n/h */
+    } cases[] = {{1024, 0, 0, 0},  {1024, 1, 0, 0},  {1031, 0, 0, 0}, {1024, 0, 1, 0},
+                 {1024, 0, 0, 32}, {1024, 1, 0, 32}, {1147, 0, 0, 31}, {1024, 0, 1, 32}};
     const size_t batch = 130;
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         size_t n = cases[c].n, off = cases[c].off, bn = batch * n;
         acdc_layer L = make_layer(n, 1);
         acdc_plan *p;
-        assert_int_equal(acdc_plan_alloc(&p, n, 2, FFTW_ESTIMATE), 0);
+        if (cases[c].h)
+            assert_int_equal(acdc_plan_alloc2(&p, cases[c].h, n / cases[c].h, 2,
+                                              FFTW_ESTIMATE), 0);
+        else
+            assert_int_equal(acdc_plan_alloc(&p, n, 2, FFTW_ESTIMATE), 0);
         /* bn is even, so all five arrays share the alignment of x. */
         double *mem = fftw_alloc_real(5 * bn + off);
         double *x = mem + off, *dz = x + bn, *z = dz + bn, *h2 = z + bn, *dx = h2 + bn;
@@ -423,6 +429,285 @@ static void test_layer_large_batches(void **state)
     }
 }
 
+/* ---- 2D layers: C₂ = C_h ⊗ C_w on an h × w grid, component i·w + j ---- */
+
+static const size_t shapes2[][2] = {{1, 1}, {1, 7}, {7, 1}, {3, 5}, {28, 28}, {32, 32},
+                                    {31, 37}};
+
+/* The brute-force Kronecker matrix C₂[k][j] = C_h[k/w][j/w]·C_w[k%w][j%w], straight from
+ * the 1D definition, as a dense n × n table. */
+static double *kron_matrix(size_t h, size_t w)
+{
+    size_t n = h * w;
+    double *ch = malloc(h * h * sizeof *ch), *cw = malloc(w * w * sizeof *cw);
+    double *c = malloc(n * n * sizeof *c);
+    for (size_t k = 0; k < h; k++)
+        for (size_t j = 0; j < h; j++)
+            ch[k * h + j] = cmat(k, j, h);
+    for (size_t k = 0; k < w; k++)
+        for (size_t j = 0; j < w; j++)
+            cw[k * w + j] = cmat(k, j, w);
+    for (size_t k = 0; k < n; k++)
+        for (size_t j = 0; j < n; j++)
+            c[k * n + j] = ch[(k / w) * h + j / w] * cw[(k % w) * w + j % w];
+    free(ch);
+    free(cw);
+    return c;
+}
+
+/* z = C₂ᵀ(d ⊙ C₂(a ⊙ x + a_bias) + d_bias) through the dense matrix c (n × n). */
+static void dense_layer2(const acdc_layer *L, const double *c, const double *x, double *z)
+{
+    size_t n = L->n;
+    double *h1 = malloc(n * sizeof *h1), *h3 = malloc(n * sizeof *h3);
+    for (size_t j = 0; j < n; j++)
+        h1[j] = L->a[j] * x[j] + (L->a_bias ? L->a_bias[j] : 0);
+    for (size_t k = 0; k < n; k++) {
+        long double s = 0;
+        for (size_t j = 0; j < n; j++)
+            s += (long double)c[k * n + j] * h1[j];
+        h3[k] = L->d[k] * (double)s + (L->d_bias ? L->d_bias[k] : 0);
+    }
+    for (size_t j = 0; j < n; j++)
+        z[j] = 0;
+    for (size_t k = 0; k < n; k++)
+        for (size_t j = 0; j < n; j++)
+            z[j] += c[k * n + j] * h3[k];
+    free(h1);
+    free(h3);
+}
+
+static void test_dct2d_matches_kronecker(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < sizeof shapes2 / sizeof *shapes2; s++) {
+        size_t h = shapes2[s][0], w = shapes2[s][1], n = h * w, batch = 3;
+        acdc_plan *p;
+        assert_int_equal(acdc_plan_alloc2(&p, h, w, 2, FFTW_ESTIMATE), 0);
+        assert_int_equal(acdc_plan_n(p), n);
+        assert_int_equal(acdc_plan_h(p), h);
+        assert_int_equal(acdc_plan_w(p), w);
+        assert_int_equal(acdc_plan_is_2d(p), 1);
+        double *c = kron_matrix(h, w);
+        double *x = malloc(batch * n * sizeof *x), *y = malloc(batch * n * sizeof *y);
+        double *z = malloc(batch * n * sizeof *z);
+        fill(x, batch * n, 0.71);
+        acdc_dct2(p, batch, x, y);
+        acdc_dct3(p, batch, y, z);
+        double err = 0, scale = 0, rt = 0;
+        for (size_t b = 0; b < batch; b++)
+            for (size_t k = 0; k < n; k++) {
+                long double ref = 0;
+                for (size_t j = 0; j < n; j++)
+                    ref += (long double)c[k * n + j] * x[b * n + j];
+                err = fmax(err, fabs(y[b * n + k] - (double)ref));
+                scale = fmax(scale, fabs((double)ref));
+                rt = fmax(rt, fabs(z[b * n + k] - x[b * n + k]));
+            }
+        if (err > 1e-12 * scale)
+            fail_msg("%zux%zu: 2D DCT-II differs from C_h (x) C_w by %g (max %g)", h, w,
+                     err, scale);
+        if (rt > 1e-12 * (max_abs(x, batch * n) + 1))
+            fail_msg("%zux%zu: C2^T C2 x differs from x by %g", h, w, rt);
+        free(c);
+        free(x);
+        free(y);
+        free(z);
+        acdc_plan_free(p);
+    }
+}
+
+static void test_layer2d_matches_kronecker(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < sizeof shapes2 / sizeof *shapes2; s++) {
+        size_t h = shapes2[s][0], w = shapes2[s][1], n = h * w, batch = 3;
+        double *c = kron_matrix(h, w);
+        for (int biases = 0; biases < 2; biases++) {
+            acdc_layer L = make_layer(n, biases);
+            acdc_plan *p;
+            assert_int_equal(acdc_plan_alloc2(&p, h, w, 2, FFTW_ESTIMATE), 0);
+            double *x = malloc(batch * n * sizeof *x), *z = malloc(batch * n * sizeof *z);
+            double *ref = malloc(n * sizeof *ref);
+            fill(x, batch * n, 0.55);
+            assert_int_equal(acdc_layer_forward(&L, p, batch, x, z, NULL), 0);
+            double err = 0, mag = 0;
+            for (size_t b = 0; b < batch; b++) {
+                dense_layer2(&L, c, x + b * n, ref);
+                for (size_t j = 0; j < n; j++) {
+                    err = fmax(err, fabs(z[b * n + j] - ref[j]));
+                    mag = fmax(mag, fabs(ref[j]));
+                }
+            }
+            if (err > 1e-12 * mag)
+                fail_msg("%zux%zu biases %d: 2D layer differs from the Kronecker matrix "
+                         "by %g (max %g)", h, w, biases, err, mag);
+            free(x);
+            free(z);
+            free(ref);
+            free_layer(&L);
+            acdc_plan_free(p);
+        }
+        free(c);
+    }
+}
+
+/* As check_fd() on every `step`-th entry only (large grids).  The loss is linear in each
+ * single parameter, so the central difference has no truncation error and a larger step
+ * than check_fd()'s only shrinks the rounding of a sum over 37 × 784 terms (at h = 1e-6
+ * that rounding alone reached 1.4e-6 relative on 28x28). */
+static void check_fd_step(const char *what, double *param, const double *grad, size_t n,
+                          size_t step, const acdc_layer *L, acdc_plan *p, size_t batch,
+                          const double *x, const double *w)
+{
+    const double h = 1e-3;
+    for (size_t i = 0; i < n; i += step) {
+        double keep = param[i];
+        param[i] = keep + h;
+        double up = loss(L, p, batch, x, w);
+        param[i] = keep - h;
+        double dn = loss(L, p, batch, x, w);
+        param[i] = keep;
+        double fd = (up - dn) / (2 * h);
+        if (fabs(fd - grad[i]) > 1e-6 * (1 + fabs(fd)))
+            fail_msg("d%s[%zu]: analytic %.12g, finite difference %.12g", what, i, grad[i],
+                     fd);
+    }
+}
+
+/* The five gradients of a 2D layer against central differences: every entry on the
+ * small grids, every 13th (resp. 37th) on 28x28 and 31x37. */
+static void test_layer2d_gradients(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < sizeof shapes2 / sizeof *shapes2; s++) {
+        size_t h = shapes2[s][0], w = shapes2[s][1], n = h * w, batch = 37;
+        if (n == 1024)
+            continue;   /* 28x28 and 31x37 cover the large grids */
+        size_t step = n < 100 ? 1 : n < 1000 ? 13 : 37;
+        acdc_layer L = make_layer(n, 1);
+        acdc_plan *p;
+        assert_int_equal(acdc_plan_alloc2(&p, h, w, 2, FFTW_ESTIMATE), 0);
+        double *x = malloc(batch * n * sizeof *x), *wt = malloc(batch * n * sizeof *wt);
+        double *z = malloc(batch * n * sizeof *z), *h2 = malloc(batch * n * sizeof *h2);
+        double *dx = malloc(batch * n * sizeof *dx);
+        double *g[4];
+        for (int i = 0; i < 4; i++)
+            g[i] = calloc(n, sizeof(double));
+        fill(x, batch * n, 0.31);
+        fill(wt, batch * n, 7.7);
+        assert_int_equal(acdc_layer_forward(&L, p, batch, x, z, h2), 0);
+        acdc_grad gr = {g[0], g[1], g[2], g[3]};
+        assert_int_equal(acdc_layer_backward(&L, p, batch, x, h2, wt, dx, &gr), 0);
+        check_fd_step("a", L.a, g[0], n, step, &L, p, batch, x, wt);
+        check_fd_step("d", L.d, g[1], n, step, &L, p, batch, x, wt);
+        check_fd_step("a_bias", L.a_bias, g[2], n, step, &L, p, batch, x, wt);
+        check_fd_step("d_bias", L.d_bias, g[3], n, step, &L, p, batch, x, wt);
+        check_fd_step("x", x + 3 * n, dx + 3 * n, n, step, &L, p, batch, x, wt);
+        for (int i = 0; i < 4; i++)
+            free(g[i]);
+        free(x);
+        free(wt);
+        free(z);
+        free(h2);
+        free(dx);
+        free_layer(&L);
+        acdc_plan_free(p);
+    }
+}
+
+/* 2D forward and backward on 1 and 2 threads agree bit for bit (28x28: 4 rows per block
+ * and 37 rows end mid-block; 3x5: 16 rows per block). */
+static void test_layer2d_thread_independent(void **state)
+{
+    (void)state;
+    const size_t hs[] = {28, 3}, ws[] = {28, 5}, batches[] = {37, 100};
+    for (size_t s = 0; s < 2; s++) {
+        size_t h = hs[s], w = ws[s], n = h * w, batch = batches[s];
+        acdc_layer L = make_layer(n, 1);
+        double *x = malloc(batch * n * sizeof *x), *wt = malloc(batch * n * sizeof *wt);
+        double *h2[2], *z[2], *dx[2], *ga[2][4];
+        fill(x, batch * n, 0.9);
+        fill(wt, batch * n, 3.3);
+        for (int t = 0; t < 2; t++) {
+            acdc_plan *p;
+            assert_int_equal(acdc_plan_alloc2(&p, h, w, t + 1, FFTW_ESTIMATE), 0);
+            h2[t] = malloc(batch * n * sizeof **h2);
+            z[t] = malloc(batch * n * sizeof **z);
+            dx[t] = malloc(batch * n * sizeof **dx);
+            for (int i = 0; i < 4; i++)
+                ga[t][i] = calloc(n, sizeof(double));
+            assert_int_equal(acdc_layer_forward(&L, p, batch, x, z[t], h2[t]), 0);
+            acdc_grad g = {ga[t][0], ga[t][1], ga[t][2], ga[t][3]};
+            assert_int_equal(acdc_layer_backward(&L, p, batch, x, h2[t], wt, dx[t], &g),
+                             0);
+            acdc_plan_free(p);
+        }
+        assert_memory_equal(z[0], z[1], batch * n * sizeof(double));
+        assert_memory_equal(h2[0], h2[1], batch * n * sizeof(double));
+        assert_memory_equal(dx[0], dx[1], batch * n * sizeof(double));
+        for (int i = 0; i < 4; i++)
+            assert_memory_equal(ga[0][i], ga[1][i], n * sizeof(double));
+        for (int t = 0; t < 2; t++) {
+            free(h2[t]);
+            free(z[t]);
+            free(dx[t]);
+            for (int i = 0; i < 4; i++)
+                free(ga[t][i]);
+        }
+        free(x);
+        free(wt);
+        free_layer(&L);
+    }
+}
+
+/* A 2D plan of 1 x n and of n x 1 is the 1D transform (to rounding: FFTW may take
+ * another algorithm for the rank-2 problem). */
+static void test_plan2d_degenerate_is_1d(void **state)
+{
+    (void)state;
+    const size_t n = 60, batch = 2;
+    acdc_plan *p1, *pr, *pc;
+    assert_int_equal(acdc_plan_alloc(&p1, n, 1, FFTW_ESTIMATE), 0);
+    assert_int_equal(acdc_plan_alloc2(&pr, 1, n, 1, FFTW_ESTIMATE), 0);
+    assert_int_equal(acdc_plan_alloc2(&pc, n, 1, 1, FFTW_ESTIMATE), 0);
+    assert_int_equal(acdc_plan_is_2d(p1), 0);
+    assert_int_equal(acdc_plan_h(p1), 1);
+    assert_int_equal(acdc_plan_w(p1), n);
+    double x[120], y1[120], yr[120], yc[120];
+    fill(x, batch * n, 0.4);
+    acdc_dct2(p1, batch, x, y1);
+    acdc_dct2(pr, batch, x, yr);
+    acdc_dct2(pc, batch, x, yc);
+    for (size_t i = 0; i < batch * n; i++) {
+        assert_close(yr[i], y1[i], 1e-14);
+        assert_close(yc[i], y1[i], 1e-14);
+    }
+    acdc_plan_free(p1);
+    acdc_plan_free(pr);
+    acdc_plan_free(pc);
+}
+
+static void test_plan2d_rejects_bad_shapes(void **state)
+{
+    (void)state;
+    acdc_plan *p = (acdc_plan *)&p;
+    assert_int_equal(acdc_plan_alloc2(&p, 0, 5, 1, FFTW_ESTIMATE), UTIL_EUSAGE);
+    assert_null(p);
+    p = (acdc_plan *)&p;
+    assert_int_equal(acdc_plan_alloc2(&p, 5, 0, 1, FFTW_ESTIMATE), UTIL_EUSAGE);
+    assert_null(p);
+    p = (acdc_plan *)&p;
+    assert_int_equal(acdc_plan_alloc2(&p, (size_t)1 << 15, (size_t)1 << 14, 1,
+                                      FFTW_ESTIMATE), UTIL_EUSAGE);
+    assert_null(p);
+    assert_non_null(strstr(util_errmsg(), "32768x16384"));
+    p = (acdc_plan *)&p;
+    assert_int_equal(acdc_plan_alloc2(&p, (size_t)1 << 29, 1, 1, FFTW_ESTIMATE),
+                     UTIL_EUSAGE);
+    assert_null(p);
+}
+
 static void test_plan_rejects_zero(void **state)
 {
     (void)state;
@@ -446,6 +731,12 @@ int main(void)
         cmocka_unit_test(test_layer_thread_independent),
         cmocka_unit_test(test_layer_large_batches),
         cmocka_unit_test(test_plan_rejects_zero),
+        cmocka_unit_test(test_dct2d_matches_kronecker),
+        cmocka_unit_test(test_layer2d_matches_kronecker),
+        cmocka_unit_test(test_layer2d_gradients),
+        cmocka_unit_test(test_layer2d_thread_independent),
+        cmocka_unit_test(test_plan2d_degenerate_is_1d),
+        cmocka_unit_test(test_plan2d_rejects_bad_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
