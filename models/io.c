@@ -42,6 +42,106 @@ static int attr_size(hid_t loc, const char *file, const char *grp, const char *n
     return UTIL_OK;
 }
 
+/* Reads the attribute `name` on grp, which must be two positive integers (an h × w
+ * shape: int64 (2,) as FORMAT.md says; any integer type of that shape is taken). */
+static int attr_shape(hid_t loc, const char *file, const char *grp, const char *name,
+                      int64_t v[2])
+{
+    hid_t a = H5Aopen_by_name(loc, grp, name, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0)
+        return util_error(UTIL_EDATA, "cannot open attribute '%s' on '%s' in '%s'", name,
+                          grp, file);
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    int ok = t >= 0 && sp >= 0 && H5Tget_class(t) == H5T_INTEGER &&
+             H5Sget_simple_extent_ndims(sp) == 1 && H5Sget_simple_extent_npoints(sp) == 2;
+    if (t >= 0)
+        H5Tclose(t);
+    if (sp >= 0)
+        H5Sclose(sp);
+    herr_t e = ok ? H5Aread(a, H5T_NATIVE_INT64, v) : -1;
+    H5Aclose(a);
+    if (!ok)
+        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s' must be two "
+                          "integers (h, w)", name, grp, file);
+    if (e < 0)
+        return util_error(UTIL_EDATA, "cannot read attribute '%s' on '%s' in '%s'", name,
+                          grp, file);
+    if (v[0] < 1 || v[1] < 1 || v[0] > (int64_t)1 << 28 || v[1] > (int64_t)1 << 28)
+        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s' is (%lld, %lld), "
+                          "expected positive sides", name, grp, file, (long long)v[0],
+                          (long long)v[1]);
+    return UTIL_OK;
+}
+
+static int set_attr_shape(hid_t loc, const char *grp, const char *name, size_t h, size_t w)
+{
+    const int64_t v[2] = {(int64_t)h, (int64_t)w};
+    const hsize_t dims[1] = {2};
+    if (H5Aexists_by_name(loc, grp, name, H5P_DEFAULT) > 0)
+        H5Adelete_by_name(loc, grp, name, H5P_DEFAULT);
+    hid_t sp = H5Screate_simple(1, dims, NULL);
+    hid_t a = sp < 0 ? -1 : H5Acreate_by_name(loc, grp, name, H5T_STD_I64LE, sp,
+                                              H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT64, v);
+    if (a >= 0)
+        H5Aclose(a);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (e < 0)
+        return util_error(UTIL_EIO, "cannot write attribute '%s' on '%s'", name, grp);
+    return UTIL_OK;
+}
+
+/* The transform and the grids of the model under grp (FORMAT.md, "transform", "shape",
+ * "input_shape"), checked against n and n_in; the file's word, in one line naming the
+ * attribute, when they do not agree. */
+static int read_grid(hid_t loc, const char *file, const char *grp, int64_t n, int64_t n_in,
+                     int *transform, int64_t shape[2], int64_t in_shape[2])
+{
+    char name[64] = "dct";
+    int rc;
+    if (util_h5_attr_exists(loc, grp, "transform") &&
+        (rc = util_h5_attr_str(loc, file, grp, "transform", name, sizeof name)))
+        return rc;
+    if ((*transform = acdc_transform_parse(name)) < 0)
+        return util_error(UTIL_EDATA, "attribute 'transform' on '%s' in '%s' is '%s', "
+                          "expected 'dct' or 'dct2'", grp, file, name);
+    const int two = *transform == ACDC_TRANSFORM_DCT2;
+    int has = util_h5_attr_exists(loc, grp, "shape");
+    int has_in = util_h5_attr_exists(loc, grp, "input_shape");
+    shape[0] = 1, shape[1] = n, in_shape[0] = 1, in_shape[1] = n_in;
+    if (two && !has)
+        return util_error(UTIL_EDATA, "missing attribute 'shape' on '%s' in '%s' (a 'dct2' "
+                          "model needs its h x w)", grp, file);
+    if (has && (rc = attr_shape(loc, file, grp, "shape", shape)))
+        return rc;
+    if (two && shape[0] * shape[1] != n)
+        return util_error(UTIL_EDATA, "attribute 'shape' on '%s' in '%s' is (%lld, %lld), "
+                          "expected a grid holding n = %lld", grp, file, (long long)shape[0],
+                          (long long)shape[1], (long long)n);
+    if (!two && (shape[0] != 1 || shape[1] != n))
+        return util_error(UTIL_EDATA, "attribute 'shape' on '%s' in '%s' is (%lld, %lld), "
+                          "expected (1, %lld) for transform 'dct'", grp, file,
+                          (long long)shape[0], (long long)shape[1], (long long)n);
+    if (two) {
+        in_shape[0] = shape[0];
+        in_shape[1] = shape[1];
+    }
+    if (!has_in && two && n_in != n)
+        return util_error(UTIL_EDATA, "missing attribute 'input_shape' on '%s' in '%s' "
+                          "(n_in = %lld is less than n = %lld)", grp, file,
+                          (long long)n_in, (long long)n);
+    if (has_in && (rc = attr_shape(loc, file, grp, "input_shape", in_shape)))
+        return rc;
+    if (in_shape[0] * in_shape[1] != n_in || in_shape[0] > shape[0] ||
+        in_shape[1] > shape[1])
+        return util_error(UTIL_EDATA, "attribute 'input_shape' on '%s' in '%s' is (%lld, "
+                          "%lld), expected a grid of n_in = %lld inside (%lld, %lld)", grp,
+                          file, (long long)in_shape[0], (long long)in_shape[1],
+                          (long long)n_in, (long long)shape[0], (long long)shape[1]);
+    return UTIL_OK;
+}
+
 struct names {
     size_t count, cap;
     char **v;
@@ -227,6 +327,10 @@ int acdc_model_read_h5(hid_t loc, const char *file, const char *group, acdc_mode
         (rc = attr_size(loc, file, group, "n_in", n, 1, n, &n_in)) ||
         (rc = attr_size(loc, file, group, "n_out", n, 1, n, &n_out)))
         return rc;
+    int transform;
+    int64_t shape[2], in_shape[2];
+    if ((rc = read_grid(loc, file, group, n, n_in, &transform, shape, in_shape)))
+        return rc;
 
     struct names nm;
     join(p, sizeof p, group, "layers");
@@ -273,6 +377,12 @@ int acdc_model_read_h5(hid_t loc, const char *file, const char *group, acdc_mode
     acdc_model *m;
     if ((rc = acdc_model_alloc(&m, (size_t)n, (size_t)n_in, (size_t)n_out, K, 0)))
         return rc;   /* the sizes were checked above: no memory, and the message says so */
+    if ((rc = acdc_model_set_grid(m, (acdc_transform)transform, (size_t)shape[0],
+                                  (size_t)shape[1], (size_t)in_shape[0],
+                                  (size_t)in_shape[1]))) {
+        acdc_model_free(m);   /* cannot happen: read_grid() checked the same rules */
+        return rc;
+    }
     for (size_t l = 0; l < K; l++) {
         snprintf(lg, sizeof lg, "%s/%zu", p, l);
         if ((rc = read_layer(loc, file, lg, &m->layers[l], (size_t)n))) {
@@ -329,7 +439,13 @@ int acdc_model_write_h5(hid_t loc, const char *group, const acdc_model *m)
         (rc = util_h5_set_attr_i64(loc, group, "version", 1)) ||
         (rc = util_h5_set_attr_i64(loc, group, "n", (int64_t)m->n)) ||
         (rc = util_h5_set_attr_i64(loc, group, "n_in", (int64_t)m->n_in)) ||
-        (rc = util_h5_set_attr_i64(loc, group, "n_out", (int64_t)m->n_out)))
+        (rc = util_h5_set_attr_i64(loc, group, "n_out", (int64_t)m->n_out)) ||
+        (rc = util_h5_set_attr_str(loc, group, "transform",
+                                   acdc_transform_name(m->transform))))
+        return rc;
+    if (m->transform == ACDC_TRANSFORM_DCT2 &&
+        ((rc = set_attr_shape(loc, group, "shape", m->h, m->w)) ||
+         (rc = set_attr_shape(loc, group, "input_shape", m->in_h, m->in_w))))
         return rc;
     hsize_t dims[1] = {m->n};
     for (size_t l = 0; l < m->n_layers; l++) {

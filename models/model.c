@@ -1,6 +1,7 @@
 /* models/model.c -- see model.h. */
 #include "models/model.h"
 #include "util/error.h"
+#include "util/parse.h"
 
 #include <fftw3.h>
 #include <gsl/gsl_randist.h>
@@ -41,6 +42,11 @@ int acdc_model_alloc(acdc_model **out, size_t n, size_t n_in, size_t n_out,
     m->n_in = n_in;
     m->n_out = n_out;
     m->n_layers = n_layers;
+    m->transform = ACDC_TRANSFORM_DCT;
+    m->h = 1;
+    m->w = n;
+    m->in_h = 1;
+    m->in_w = n_in;
     m->layers = calloc(n_layers, sizeof *m->layers);
     if (!m->layers)
         goto nomem;
@@ -96,6 +102,108 @@ void acdc_model_free(acdc_model *m)
     free(m);
 }
 
+int acdc_shape_parse(const char *s, const char *what, size_t *h, size_t *w)
+{
+    const char *x = strpbrk(s, "xX");
+    char side[32];
+    int64_t v[2];
+    const int64_t max = (int64_t)1 << 28;
+    if (!x || (size_t)(x - s) >= sizeof side || strpbrk(x + 1, "xX"))
+        return util_error(UTIL_EUSAGE, "%s: '%s' is not a shape HxW (e.g. 28x28)", what, s);
+    memcpy(side, s, (size_t)(x - s));
+    side[x - s] = '\0';
+    if (util_parse_int(side, what, 1, max, &v[0]) ||
+        util_parse_int(x + 1, what, 1, max, &v[1]))
+        return util_error(UTIL_EUSAGE, "%s: '%s' is not a shape HxW of positive sides",
+                          what, s);
+    if (v[0] * v[1] > max)
+        return util_error(UTIL_EUSAGE, "%s: %s holds more than %lld values", what, s,
+                          (long long)max);
+    *h = (size_t)v[0];
+    *w = (size_t)v[1];
+    return UTIL_OK;
+}
+
+const char *acdc_transform_name(acdc_transform t)
+{
+    return t == ACDC_TRANSFORM_DCT ? "dct" : t == ACDC_TRANSFORM_DCT2 ? "dct2" : NULL;
+}
+
+int acdc_transform_parse(const char *name)
+{
+    if (!strcmp(name, "dct"))
+        return ACDC_TRANSFORM_DCT;
+    if (!strcmp(name, "dct2"))
+        return ACDC_TRANSFORM_DCT2;
+    return -1;
+}
+
+void acdc_model_grid(const acdc_model *m, size_t *h, size_t *w, size_t *in_h,
+                     size_t *in_w)
+{
+    const int two = m->transform == ACDC_TRANSFORM_DCT2;
+    if (h)
+        *h = two ? m->h : 1;
+    if (w)
+        *w = two ? m->w : m->n;
+    if (in_h)
+        *in_h = two ? m->in_h : 1;
+    if (in_w)
+        *in_w = two ? m->in_w : m->n_in;
+}
+
+/* Whether the grids fit n and n_in (UTIL_EUSAGE or UTIL_EDATA as `status`). */
+static int check_grid(size_t n, size_t n_in, acdc_transform t, size_t h, size_t w,
+                      size_t in_h, size_t in_w, int status)
+{
+    if (t == ACDC_TRANSFORM_DCT) {
+        if ((h || w) && (h != 1 || w != n))
+            return util_error(status, "a 'dct' model of n = %zu has the shape 1x%zu, not "
+                              "%zux%zu", n, n, h, w);
+        if ((in_h || in_w) && (in_h != 1 || in_w != n_in))
+            return util_error(status, "a 'dct' model of n_in = %zu has the input shape "
+                              "1x%zu, not %zux%zu", n_in, n_in, in_h, in_w);
+        return UTIL_OK;
+    }
+    if (t != ACDC_TRANSFORM_DCT2)
+        return util_error(status, "unknown transform %d", (int)t);
+    /* h, w <= n, so h·w cannot overflow where it matters. */
+    if (h == 0 || w == 0 || h > n || w > n || h * w != n)
+        return util_error(status, "shape %zux%zu does not hold n = %zu values", h, w, n);
+    if (in_h == 0 || in_w == 0 || in_h > h || in_w > w || in_h * in_w != n_in)
+        return util_error(status, "input shape %zux%zu must hold n_in = %zu values and "
+                          "fit the shape %zux%zu", in_h, in_w, n_in, h, w);
+    return UTIL_OK;
+}
+
+int acdc_model_set_grid(acdc_model *m, acdc_transform t, size_t h, size_t w, size_t in_h,
+                        size_t in_w)
+{
+    if (t == ACDC_TRANSFORM_DCT2 && in_h == 0 && in_w == 0) {
+        if (m->n_in != m->n)
+            return util_error(UTIL_EUSAGE, "n_in = %zu is less than n = %zu: give the "
+                              "input shape inside %zux%zu", m->n_in, m->n, h, w);
+        in_h = h;
+        in_w = w;
+    }
+    int rc = check_grid(m->n, m->n_in, t, h, w, in_h, in_w, UTIL_EUSAGE);
+    if (rc)
+        return rc;
+    m->transform = t;
+    if (t == ACDC_TRANSFORM_DCT) {
+        m->h = 1;
+        m->w = m->n;
+        m->in_h = 1;
+        m->in_w = m->n_in;
+    } else {
+        m->h = h;
+        m->w = w;
+        m->in_h = in_h;
+        m->in_w = in_w;
+    }
+    return UTIL_OK;
+}
+
 static unsigned opts_of(const acdc_model *m)
 {
     unsigned o = 0;
@@ -115,6 +223,11 @@ static int clone(acdc_model **out, const acdc_model *m, int zero)
     if (rc)
         return rc;   /* *out is NULL and the message recorded */
     size_t n = m->n, sz = n * sizeof(double);
+    c->transform = m->transform;
+    c->h = m->h;
+    c->w = m->w;
+    c->in_h = m->in_h;
+    c->in_w = m->in_w;
     for (size_t l = 0; l < m->n_layers; l++) {
         const acdc_layer *L = &m->layers[l];
         acdc_layer *K = &c->layers[l];
@@ -209,7 +322,14 @@ int acdc_model_check(const acdc_model *m)
     if (m->n_in == 0 || m->n_in > m->n || m->n_out == 0 || m->n_out > m->n)
         return util_error(UTIL_EDATA, "n_in = %zu and n_out = %zu must be in 1..n = %zu",
                           m->n_in, m->n_out, m->n);
-    int rc;
+    /* A 1D model's grid fields are not consulted (a view built field by field leaves
+     * them zero): only a 2D grid is checked. */
+    int rc = m->transform == ACDC_TRANSFORM_DCT
+                 ? UTIL_OK
+                 : check_grid(m->n, m->n_in, m->transform, m->h, m->w, m->in_h, m->in_w,
+                              UTIL_EDATA);
+    if (rc)
+        return rc;
     for (size_t l = 0; l < m->n_layers; l++) {
         const acdc_layer *L = &m->layers[l];
         if (L->n != m->n)
@@ -278,7 +398,9 @@ int acdc_work_alloc(acdc_work **out, const acdc_model *m, size_t batch, int keep
     size_t bn = batch * m->n, K = m->n_layers;
     if (bn / batch != m->n)
         goto nomem;
-    int rc = acdc_plan_alloc(&w->plan, m->n, threads, flags);
+    int rc = m->transform == ACDC_TRANSFORM_DCT2
+                 ? acdc_plan_alloc2(&w->plan, m->h, m->w, threads, flags)
+                 : acdc_plan_alloc(&w->plan, m->n, threads, flags);
     if (rc) {
         acdc_work_free(w);
         return rc;   /* the plan recorded the message */
@@ -318,7 +440,11 @@ static int fits(const acdc_model *m, const acdc_work *w, size_t batch)
     if (batch > w->batch)
         return util_error(UTIL_EUSAGE, "batch %zu exceeds the workspace's %zu", batch,
                           w->batch);
-    if (acdc_plan_n(w->plan) != m->n || w->n_layers != m->n_layers)
+    size_t h;
+    acdc_model_grid(m, &h, NULL, NULL, NULL);
+    if (acdc_plan_n(w->plan) != m->n || w->n_layers != m->n_layers ||
+        acdc_plan_is_2d(w->plan) != (m->transform == ACDC_TRANSFORM_DCT2) ||
+        acdc_plan_h(w->plan) != h)
         return util_error(UTIL_EUSAGE, "workspace was made for another model shape");
     return UTIL_OK;
 }
@@ -331,9 +457,22 @@ int acdc_model_forward(const acdc_model *m, acdc_work *w, size_t batch, const do
         return rc;
     const size_t n = m->n, bn = batch * n, K = m->n_layers;
     double *v = w->v;
+    size_t gw, in_h, in_w;
+    acdc_model_grid(m, NULL, &gw, &in_h, &in_w);
     for (size_t b = 0; b < batch; b++) {
         double *row = v + b * n;
         const double *xr = x + b * m->n_in;
+        if (in_w != gw) {
+            /* A 2D input narrower than the grid: input row i starts grid row i. */
+            memset(row, 0, n * sizeof *row);
+            for (size_t i = 0; i < in_h; i++)
+                for (size_t j = 0; j < in_w; j++) {
+                    size_t k = i * in_w + j;
+                    row[i * gw + j] = m->in_mean ? (xr[k] - m->in_mean[k]) / m->in_scale[k]
+                                                 : xr[k];
+                }
+            continue;
+        }
         if (m->in_mean)
             for (size_t i = 0; i < m->n_in; i++)
                 row[i] = (xr[i] - m->in_mean[i]) / m->in_scale[i];
@@ -420,7 +559,13 @@ int acdc_model_backward(const acdc_model *m, acdc_work *w, size_t batch, const d
         if (rc)
             return rc;
     }
-    if (dx)
+    size_t gw, in_h, in_w;
+    acdc_model_grid(m, NULL, &gw, &in_h, &in_w);
+    if (dx && in_w != gw)
+        for (size_t b = 0; b < batch; b++)
+            for (size_t i = 0; i < in_h; i++)
+                memcpy(dx + b * m->n_in + i * in_w, gv + b * n + i * gw, in_w * sizeof *dx);
+    else if (dx)
         for (size_t b = 0; b < batch; b++)
             memcpy(dx + b * m->n_in, gv + b * n, m->n_in * sizeof *dx);
     return UTIL_OK;

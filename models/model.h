@@ -5,6 +5,13 @@
  *   x' = (x − mean) / scale;  v_0 = (x', 0 … 0);  v_{l+1} = layer_l(v_l);  y = v_K[0:n_out]
  * Each layer is described in models/layer.h; layer l's output, after its activation,
  * is permuted: v_{l+1}[i] = u_l[perm_l[i]].
+ *
+ * The transform of every layer is the 1D DCT over n ("dct") or the separable 2D DCT of
+ * an h × w grid with h·w = n, row-major (component i·w + j) ("dct2", models/dct.h).  A
+ * 2D cascade reads an input grid of in_h × in_w = n_in values (in_h <= h, in_w <= w) and
+ * lays it into the top-left corner of the layer grid, row by row: input component
+ * i·in_w + j goes to v_0[i·w + j], the rest of v_0 is zero.  (For in_w = w that is the
+ * 1D rule of appending zeros.)  Permutations act on all n components alike.
  */
 #ifndef MODELS_MODEL_H
 #define MODELS_MODEL_H
@@ -14,10 +21,22 @@
 
 #include "models/layer.h"
 
+/* The layers' transform.  The zero value is the 1D DCT, so a model built field by field
+ * (e.g. a view of some layers) is a 1D model. */
+typedef enum acdc_transform {
+    ACDC_TRANSFORM_DCT = 0,   /* "dct": C over n; the grid is 1 × n */
+    ACDC_TRANSFORM_DCT2 = 1   /* "dct2": C₂ = C_h ⊗ C_w over h × w */
+} acdc_transform;
+
 typedef struct acdc_model {
     size_t n, n_in, n_out, n_layers;
     acdc_layer *layers;
     double *in_mean, *in_scale;   /* length n_in each, or both NULL: no standardisation */
+    acdc_transform transform;
+    /* dct2: the layer grid (h·w = n) and the input grid (in_h·in_w = n_in, in_h <= h,
+     * in_w <= w); set with acdc_model_set_grid().  dct: not consulted (read them with
+     * acdc_model_grid(), which gives 1 × n and 1 × n_in). */
+    size_t h, w, in_h, in_w;
 } acdc_model;
 
 /* Options of acdc_model_alloc(). */
@@ -29,13 +48,36 @@ enum {
     ACDC_STANDARDISE = 1u << 4  /* allocate in_mean = 0, in_scale = 1 */
 };
 
-/* Sets *out to a new cascade with identity diagonals (a = d = 1); the caller frees it
+/* Sets *out to a new cascade with identity diagonals (a = d = 1) and the 1D transform
+ * (acdc_model_set_grid() makes it 2D); the caller frees it
  * with acdc_model_free() (a no-op on NULL).  Errors: UTIL_EUSAGE for n outside 1..2^28,
  * n_in or n_out outside 1..n, n_layers outside 1..100000; UTIL_ENOMEM; *out is then
  * NULL. */
 int acdc_model_alloc(acdc_model **out, size_t n, size_t n_in, size_t n_out,
                      size_t n_layers, unsigned opts);
 void acdc_model_free(acdc_model *m);
+
+/* Makes m's layers 2D (t = ACDC_TRANSFORM_DCT2) on an h × w grid with the input grid
+ * in_h × in_w, or 1D (t = ACDC_TRANSFORM_DCT; then h = 1, w = n, in_h = 1, in_w = n_in or
+ * all four 0).  in_h = in_w = 0 means the whole grid, which needs n_in = n.  Errors:
+ * UTIL_EUSAGE with a message naming the shapes if h·w != n, in_h·in_w != n_in, the
+ * input grid does not fit the layer grid or t is unknown; m is then unchanged. */
+int acdc_model_set_grid(acdc_model *m, acdc_transform t, size_t h, size_t w, size_t in_h,
+                        size_t in_w);
+
+/* The layer grid h × w and the input grid in_h × in_w of m (1 × n and 1 × n_in for the
+ * 1D transform); any pointer may be NULL. */
+void acdc_model_grid(const acdc_model *m, size_t *h, size_t *w, size_t *in_h,
+                     size_t *in_w);
+
+/* Parses a grid "HxW" (decimal, each side 1 .. 2^28, product at most 2^28; 'X' too).
+ * what names the option in messages.  Errors: UTIL_EUSAGE, with a message naming what
+ * and s. */
+int acdc_shape_parse(const char *s, const char *what, size_t *h, size_t *w);
+
+/* "dct" or "dct2" (NULL for an unknown value), and the reverse (-1 if unknown). */
+const char *acdc_transform_name(acdc_transform t);
+int acdc_transform_parse(const char *name);
 
 /* Sets *out to a new model of m's shape with every parameter zero (perm copied): the
  * layout of a gradient.  Caller frees with acdc_model_free().  Errors as
@@ -55,14 +97,16 @@ int acdc_model_init_perms(acdc_model *m, uint64_t seed);
 /* Number of trainable values (a, d and the biases present). */
 size_t acdc_model_param_count(const acdc_model *m);
 
-/* Checks sizes, finiteness and that every perm is a permutation of 0..n−1.  Returns
+/* Checks sizes (the grids too: h·w = n and in_h·in_w = n_in for dct2), finiteness and
+ * that every perm is a permutation of 0..n−1.  Returns
  * UTIL_EDATA with a message naming the layer and the field, else 0. */
 int acdc_model_check(const acdc_model *m);
 
 /* Workspace for forward and backward passes of up to `batch` rows. */
 typedef struct acdc_work acdc_work;
 
-/* Sets *out to a workspace for m: plans the DCTs (FFTW flags, 0 = FFTW_MEASURE) for
+/* Sets *out to a workspace for m: plans the DCTs (1D over n, or 2D over h × w for a
+ * dct2 model; FFTW flags, 0 = FFTW_MEASURE) for
  * `threads` threads and allocates the intermediates of every layer if keep is non-zero
  * (needed by acdc_model_backward()).  Caller frees with acdc_work_free() (a no-op on
  * NULL).  Errors: UTIL_EUSAGE for batch == 0, those of acdc_plan_alloc(), UTIL_ENOMEM;
