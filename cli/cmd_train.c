@@ -48,6 +48,12 @@ static const char help[] =
     "model:\n"
     "  -K, --layers K        number of ACDC layers (default 4)\n"
     "  -n, --n N             layer size for classify (default: the input width)\n"
+    "      --transform T     dct (1D, default) or dct2: the 2D DCT of an H x W grid, what\n"
+    "                        a spherical-lens 4f system computes (needs --shape)\n"
+    "      --shape HxW       dct2: the layer grid, e.g. 28x28 (N = H*W; --n optional)\n"
+    "      --input-shape HxW dct2: the image's grid when it is smaller than --shape (e.g.\n"
+    "                        28x28 in 32x32): laid row by row into the top-left corner,\n"
+    "                        the rest zero (default: the whole grid)\n"
     "      --no-perm         no permutations between layers\n"
     "      --perm            permutations (default for classify; off for operator)\n"
     "      --no-relu         no ReLU between layers (classify)\n"
@@ -86,7 +92,7 @@ enum {
     O_LABELS = 256, O_SPLIT, O_TEST, O_CLASSES, O_SIZE, O_ROWS, O_NOISE, O_DSEED, O_NOPERM,
     O_PERM, O_NORELU, O_BIAS, O_IMEAN, O_SIGMA, O_STD, O_STDFLOOR, O_OPT, O_LR, O_LRA,
     O_LRD, O_LRB, O_MOM, O_WD, O_SCHED, O_LRF, O_WARM, O_SGAMMA, O_SEP, O_VAL, O_THREADS,
-    O_CKPT, O_RESUME, O_TASK
+    O_CKPT, O_RESUME, O_TASK, O_TRANSFORM, O_SHAPE, O_INSHAPE
 };
 
 static int pick(const char *v, const char *const *names, int count)
@@ -107,6 +113,9 @@ int cmd_train(int argc, char **argv)
         {"noise", required_argument, 0, O_NOISE},
         {"data-seed", required_argument, 0, O_DSEED},
         {"layers", required_argument, 0, 'K'}, {"n", required_argument, 0, 'n'},
+        {"transform", required_argument, 0, O_TRANSFORM},
+        {"shape", required_argument, 0, O_SHAPE},
+        {"input-shape", required_argument, 0, O_INSHAPE},
         {"no-perm", no_argument, 0, O_NOPERM}, {"perm", no_argument, 0, O_PERM},
         {"no-relu", no_argument, 0, O_NORELU}, {"bias", required_argument, 0, O_BIAS},
         {"init-mean", required_argument, 0, O_IMEAN},
@@ -140,7 +149,8 @@ int cmd_train(int argc, char **argv)
             batch = 64, seed = 1, threads = 1, sep = 10;
     double noise = 0.01, imean = 1, sigma = 0.06, stdfloor = 0.1, lr = 1e-2, val = 0.1;
     double lra = -1, lrd = -1, lrb = -1, mom = 0.9, wd = 0, lrf = 0, warm = 0, sgamma = 0.1;
-    int optim = 0, sched = 1;
+    int optim = 0, sched = 1, transform = -1;
+    size_t gh = 0, gw = 0, in_h = 0, in_w = 0;
     int c, rc;
     optind = 0;
     opterr = 0;
@@ -172,6 +182,13 @@ int cmd_train(int argc, char **argv)
             break;
         case 'K': rc = util_parse_int(optarg, "--layers", 1, 100000, &K); break;
         case 'n': rc = util_parse_int(optarg, "--n", 1, 1 << 26, &n); break;
+        case O_TRANSFORM:
+            if ((transform = acdc_transform_parse(optarg)) < 0)
+                return cli_usage_error(cmd, "--transform: '%s' is neither dct nor dct2",
+                                       optarg);
+            break;
+        case O_SHAPE: rc = acdc_shape_parse(optarg, "--shape", &gh, &gw); break;
+        case O_INSHAPE: rc = acdc_shape_parse(optarg, "--input-shape", &in_h, &in_w); break;
         case O_NOPERM: perm = 0; break;
         case O_PERM: perm = 1; break;
         case O_NORELU: relu = 0; break;
@@ -253,6 +270,18 @@ int cmd_train(int argc, char **argv)
     }
     if (!strcmp(ckpt, out))
         return cli_usage_error(cmd, "the checkpoint and the output must be different files");
+    if (transform < 0)
+        transform = gh ? ACDC_TRANSFORM_DCT2 : ACDC_TRANSFORM_DCT;
+    if (transform == ACDC_TRANSFORM_DCT2 && !gh)
+        return cli_usage_error(cmd, "--transform dct2 needs --shape HxW");
+    if (transform == ACDC_TRANSFORM_DCT && (in_h || (gh && gh != 1)))
+        return cli_usage_error(cmd, "--shape and --input-shape describe 2D grids: give "
+                               "--transform dct2");
+    if (gh && n && (size_t)n != gh * gw)
+        return cli_usage_error(cmd, "--shape %zux%zu holds %zu values, not --n %lld", gh, gw,
+                               gh * gw, (long long)n);
+    if (gh)
+        n = (int64_t)(gh * gw);
 
     acdc_data *d = NULL, *td = NULL;
     double *ox = NULL, *oy = NULL;
@@ -324,6 +353,19 @@ int cmd_train(int argc, char **argv)
                             "outputs", nn, nin, nout);
             goto fail;
         }
+        if (in_h && in_h * in_w != nin) {
+            rc = util_error(UTIL_EUSAGE, "--input-shape %zux%zu holds %zu values but the "
+                            "data have %zu columns", in_h, in_w, in_h * in_w, nin);
+            goto fail;
+        }
+        if (transform == ACDC_TRANSFORM_DCT2 && nin != nn && !in_h) {
+            /* Appending zeros would put the image's rows in the wrong places of the
+             * grid: the image's own shape says where they go. */
+            rc = util_error(UTIL_EUSAGE, "--shape %zux%zu holds %zu values but the data "
+                            "have %zu columns: give the image's grid with --input-shape "
+                            "HxW", gh, gw, nn, nin);
+            goto fail;
+        }
         if (perm < 0)
             perm = task == 1;
         if (stdz < 0)
@@ -334,7 +376,9 @@ int cmd_train(int argc, char **argv)
         acdc_model *m;
         if ((rc = acdc_model_alloc(&m, nn, nin, nout, (size_t)K, opts)))
             goto fail;
-        if ((rc = acdc_model_init_normal(m, imean, sigma, (uint64_t)seed)) ||
+        if ((transform == ACDC_TRANSFORM_DCT2 &&
+             (rc = acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, gh, gw, in_h, in_w))) ||
+            (rc = acdc_model_init_normal(m, imean, sigma, (uint64_t)seed)) ||
             (rc = acdc_model_init_perms(m, (uint64_t)seed))) {
             acdc_model_free(m);
             goto fail;
@@ -361,7 +405,11 @@ int cmd_train(int argc, char **argv)
             goto fail;
         if (stdz && (rc = acdc_trainer_standardise(tr, &td_train, stdz == 2, stdfloor)))
             goto fail;
-        if (!quiet)
+        if (!quiet && transform == ACDC_TRANSFORM_DCT2)
+            printf("training %zu 2D layers of %zux%zu (%zux%zu inputs, %zu outputs), %zu "
+                   "parameters, on %zu rows\n", (size_t)K, gh, gw, m->in_h, m->in_w, nout,
+                   acdc_model_param_count(m), td_train.rows);
+        else if (!quiet)
             printf("training %zu layers of n = %zu (%zu inputs, %zu outputs), %zu "
                    "parameters, on %zu rows\n", (size_t)K, nn, nin, nout,
                    acdc_model_param_count(m), td_train.rows);
