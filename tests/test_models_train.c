@@ -619,6 +619,67 @@ static void test_infer_applies_standardisation(void **state)
     acdc_trainer_free(t);
 }
 
+/* A 2D cascade trains and resumes like a 1D one: the checkpoint carries the transform and
+ * both grids (3x6 layers, 2x5 inputs laid into the top-left corner), and a resumed run
+ * ends bitwise where an uninterrupted one does. */
+static acdc_trainer *classifier2d(size_t rows, size_t epochs, int threads)
+{
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, 18, 10, 3, 3,
+                                      ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU |
+                                          ACDC_STANDARDISE),
+                     0);
+    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 3, 6, 2, 5), 0);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0.06, 5), 0);
+    assert_int_equal(acdc_model_init_perms(m, 5), 0);
+    acdc_train_opts o;
+    acdc_train_opts_default(&o, ACDC_LOSS_XENT);
+    o.epochs = epochs;
+    o.batch = 16;
+    o.val_frac = 0;
+    o.seed = 5;
+    o.threads = threads;
+    acdc_trainer *t;
+    assert_int_equal(acdc_trainer_alloc(&t, m, &o, rows), 0);
+    return t;
+}
+
+static void test_train2d_checkpoint(void **state)
+{
+    (void)state;
+    enum { R = 200, E = 3 };
+    static double x[R * 10];
+    static int64_t lab[R];
+    make_classes(R, x, lab);
+    acdc_train_data d = {R, 10, x, NULL, lab};
+    const char *ck = test_path(3, "train2d.ckpt.h5");
+    acdc_trainer *full = classifier2d(R, E, 2);
+    assert_int_equal(acdc_trainer_standardise(full, &d, 1, 0.1), 0);
+    acdc_epoch_stats first, last;
+    assert_int_equal(acdc_trainer_epoch(full, &d, NULL, NULL, &first), 0);
+    for (int e = 1; e < E; e++)
+        assert_int_equal(acdc_trainer_epoch(full, &d, NULL, NULL, &last), 0);
+    assert_true(last.loss < first.loss);
+    acdc_trainer *a = classifier2d(R, E, 1);
+    assert_int_equal(acdc_trainer_standardise(a, &d, 1, 0.1), 0);
+    assert_int_equal(acdc_trainer_epoch(a, &d, NULL, NULL, NULL), 0);
+    assert_int_equal(acdc_trainer_save(a, ck), 0);
+    acdc_trainer_free(a);
+    acdc_model *cm;
+    assert_int_equal(acdc_model_read(ck, &cm), 0);
+    assert_int_equal(cm->transform, ACDC_TRANSFORM_DCT2);
+    assert_true(cm->h == 3 && cm->w == 6 && cm->in_h == 2 && cm->in_w == 5);
+    acdc_model_free(cm);
+    acdc_trainer *b;
+    assert_int_equal(acdc_trainer_load(ck, R, 2, &b), 0);
+    assert_int_equal(acdc_trainer_model(b)->transform, ACDC_TRANSFORM_DCT2);
+    while (acdc_trainer_epoch_count(b) < E)
+        assert_int_equal(acdc_trainer_epoch(b, &d, NULL, NULL, NULL), 0);
+    assert_same_model(acdc_trainer_model(full), acdc_trainer_model(b));
+    acdc_trainer_free(b);
+    acdc_trainer_free(full);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_bad_options_and_data),
         cmocka_unit_test(test_evaluate_confusion),
         cmocka_unit_test(test_infer_applies_standardisation),
+        cmocka_unit_test(test_train2d_checkpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
