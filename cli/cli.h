@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 
+#include "cli/options.h"
 #include "sim/run.h"
 
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 3 };
@@ -46,21 +47,18 @@ typedef struct cli_sets {
 int cli_sets_init(cli_sets *s, int argc);
 void cli_sets_clear(cli_sets *s);
 
-/* The options `acdc simulate` and `acdc sweep` share, by getopt code:
- *   P --propagation  N --no-noise  f --photons  e --phase-error  b --phase-bits
- *   a --amplitude-bits  s --set  S --seed  T --threads  x --misalign-x
- * Returns 1 and sets *rc (0 or a usage status) if c is one of them, else 0. */
-int cli_sim_option(int c, const char *arg, sim_options *o, cli_sets *sets, int *rc);
-
-/* Their long-option rows, for a `struct option` table. */
-#define CLI_SIM_OPTIONS                                                                  \
-    {"propagation", required_argument, 0, 'P'}, {"no-noise", no_argument, 0, 'N'},       \
-    {"photons", required_argument, 0, 'f'}, {"phase-error", required_argument, 0, 'e'},  \
-    {"phase-bits", required_argument, 0, 'b'},                                           \
-    {"amplitude-bits", required_argument, 0, 'a'}, {"set", required_argument, 0, 's'},   \
-    {"seed", required_argument, 0, 'S'}, {"threads", required_argument, 0, 'T'},         \
-    {"misalign-x", required_argument, 0, 'x'}, {"oversample", required_argument, 0, 'O'}, \
-    {"fill", required_argument, 0, 'F'}
+/* The options `acdc simulate` and `acdc sweep` share: the rows of cli_sim_options, for
+ * CLI_OPT_INCLUDE(cli_sim_options) in both tables (their help text lives there), and
+ * their keys, above every character so that no command's own key can collide. */
+enum {
+    CLI_SIM_PROPAGATION = 0x100, CLI_SIM_NO_NOISE, CLI_SIM_PHOTONS, CLI_SIM_PHASE_ERROR,
+    CLI_SIM_PHASE_BITS, CLI_SIM_AMPLITUDE_BITS, CLI_SIM_MISALIGN_X, CLI_SIM_OVERSAMPLE,
+    CLI_SIM_FILL, CLI_SIM_SET, CLI_SIM_SEED, CLI_SIM_THREADS
+};
+extern const cli_option cli_sim_options[];
+/* Applies the shared option with key to *o or *sets.  Returns 1 and sets *rc (UTIL_OK or
+ * a usage status with its message) if key is one of them, else 0. */
+int cli_sim_option(int key, const char *arg, sim_options *o, cli_sets *sets, int *rc);
 
 int cmd_compile(int argc, char **argv);
 int cmd_infer(int argc, char **argv);

@@ -15,43 +15,63 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-    "usage: acdc simulate SYSTEM.h5 DATA.h5 -o RESULT.h5 [options]\n"
-    "\n"
+enum { OPT_OUTPUT = 'o', OPT_TRIALS = 't', OPT_BATCH = 'B', OPT_SAVE_PLANES = 'K',
+       OPT_VERBOSE = 'v' };
+
+static const cli_option options[] = {
+    CLI_OPT('o', "output", "FILE", OPT_OUTPUT, "result file (HDF5)"),
+    CLI_OPT_INCLUDE(cli_sim_options),
+    CLI_OPT(0, "trials", "T", OPT_TRIALS,
+            "Monte Carlo trials with seeds S, S+1, ... (default 1)"),
+    CLI_OPT(0, "batch", "B", OPT_BATCH, "rows per optical pass (default 64)"),
+    CLI_OPT(0, "save-planes", "K", OPT_SAVE_PLANES,
+            "keep the field at every plane (each stage's input and Fourier planes, the "
+            "camera) for the first K inputs"),
+    CLI_OPT('v', "verbose", NULL, OPT_VERBOSE,
+            "explain the sampling and the propagator chosen, and warn about aliasing or "
+            "wrap-around before running"),
+    CLI_OPT_END};
+
+static const cli_spec spec = {
+    "simulate", "SYSTEM.h5 DATA.h5 -o RESULT.h5 [options]",
     "Send every row of DATA.h5's /x through the compiled optical system -- light on the\n"
     "modulators, through lenses and masks, onto the homodyne camera -- and compare with\n"
     "the ideal ACDC computed from the model copy in the system file.  Writes /y_optical,\n"
-    "/y_ideal and the fidelity metrics (end to end and per optical chain).\n"
-    "\n"
-    "options:\n"
-    "  -o, --output FILE        result file (HDF5)\n"
-    "      --propagation P      ideal (Fourier-transform lenses, default), fresnel (free\n"
-    "                           space + thin lenses, Fresnel transfer function) or asm\n"
-    "                           (band-limited angular spectrum)\n"
-    "      --no-noise           noise-free camera (masks keep their quantisation)\n"
-    "      --photons N          photons per inference on the input modulator (sets the\n"
-    "                           laser power for the profile's exposure)\n"
-    "      --phase-error R      rms phase error of every mask pixel (rad, or 'mrad')\n"
-    "      --phase-bits B       Fourier- and image-mask phase levels 2^B (recompiles)\n"
-    "      --misalign-x D       displace every mask laterally by D samples (0.5px; a\n"
-    "                           sample is a double-phase pair on phase-only devices)\n"
-    "      --oversample S       S sub-samples per sample in every plane (default 1, or 4\n"
-    "                           for a pixel-aware system): the pixels are resolved --\n"
-    "                           fill factor, dead space, both pixels of a double-phase\n"
-    "                           pair, diffraction orders; S^2 times the work\n"
-    "      --fill F             fill factor of every modulator, 0 < F <= 1 (recompiles;\n"
-    "                           seen only with --oversample 2 or more)\n"
-    "      --amplitude-bits B   Fourier- and image-mask amplitude levels (recompiles)\n"
-    "      --set SEC.KEY=VAL    any profile value (recompiles), e.g. camera.adc_bits=10\n"
-    "      --trials T           Monte Carlo trials with seeds S, S+1, ... (default 1)\n"
-    "      --seed S             random seed (default 1)\n"
-    "      --batch B            rows per optical pass (default 64)\n"
-    "      --threads T          threads (default 1); results do not depend on it\n"
-    "      --save-planes K      keep the field at every plane (each stage's input and\n"
-    "                           Fourier planes, the camera) for the first K inputs\n"
-    "  -v, --verbose            explain the sampling and the propagator chosen, and warn\n"
-    "                           about aliasing or wrap-around before running\n"
-    "  -h, --help               this text\n";
+    "/y_ideal and the fidelity metrics (end to end and per optical chain).",
+    options, NULL};
+
+struct args {
+    const char *out;
+    sim_job job;
+    cli_sets sets;
+    int verbose;
+};
+
+static int on_option(void *ctx, int key, const char *arg)
+{
+    struct args *a = ctx;
+    int64_t iv;
+    int rc;
+    if (cli_sim_option(key, arg, &a->job.options, &a->sets, &rc))
+        return rc;
+    switch (key) {
+    case OPT_OUTPUT: a->out = arg; break;
+    case OPT_TRIALS:
+        if (!(rc = util_parse_int(arg, "--trials", 1, 100000, &iv)))
+            a->job.trials = (size_t)iv;
+        break;
+    case OPT_BATCH:
+        if (!(rc = util_parse_int(arg, "--batch", 1, 1 << 16, &iv)))
+            a->job.batch = (size_t)iv;
+        break;
+    case OPT_VERBOSE: a->verbose = 1; break;
+    case OPT_SAVE_PLANES:
+        if (!(rc = util_parse_int(arg, "--save-planes", 0, 1000, &iv)))
+            a->job.save_planes = (size_t)iv;
+        break;
+    }
+    return rc;
+}
 
 static void print_summary(const sim_result *r, int labelled)
 {
@@ -134,56 +154,20 @@ static void explain(const compiler_system *s, enum sim_propagation prop, int ove
 
 int cmd_simulate(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, 0, 'o'},  {"trials", required_argument, 0, 't'},
-        {"batch", required_argument, 0, 'B'},   {"save-planes", required_argument, 0, 'K'},
-        {"verbose", no_argument, 0, 'v'},       {"help", no_argument, 0, 'h'},
-        CLI_SIM_OPTIONS,                        {0, 0, 0, 0}};
-    const char *out = NULL;
-    sim_job job = {.options = sim_options_default(), .trials = 1, .batch = 64, .progress = 1};
-    cli_sets sets;
-    int64_t iv;
-    int c, verbose = 0, rc = cli_sets_init(&sets, argc);
+    struct args a = {
+        .job = {.options = sim_options_default(), .trials = 1, .batch = 64, .progress = 1}};
+    int rc = cli_sets_init(&a.sets, argc);
     if (rc)
         return cli_fail("simulate", rc);
-    optind = 0;
-    opterr = 0;
-    while (rc == UTIL_OK && (c = getopt_long(argc, argv, "o:vh", opts, NULL)) != -1) {
-        if (cli_sim_option(c, optarg, &job.options, &sets, &rc))
-            continue;
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 't':
-            if (!(rc = util_parse_int(optarg, "--trials", 1, 100000, &iv)))
-                job.trials = (size_t)iv;
-            break;
-        case 'B':
-            if (!(rc = util_parse_int(optarg, "--batch", 1, 1 << 16, &iv)))
-                job.batch = (size_t)iv;
-            break;
-        case 'v': verbose = 1; break;
-        case 'K':
-            if (!(rc = util_parse_int(optarg, "--save-planes", 0, 1000, &iv)))
-                job.save_planes = (size_t)iv;
-            break;
-        case 'h':
-            cli_sets_clear(&sets);
-            fputs(help, stdout);
-            return cli_finish("simulate");
-        default:
-            cli_sets_clear(&sets);
-            return cli_usage_error("simulate", "unknown option '%s'", argv[optind - 1]);
-        }
+    if ((rc = cli_parse(&spec, argc, argv, on_option, &a)) >= 0) {
+        cli_sets_clear(&a.sets);
+        return rc;
     }
-    if (rc) {
-        cli_sets_clear(&sets);
-        return cli_fail("simulate", rc);
-    }
-    if (argc - optind != 2 || !out) {
-        cli_sets_clear(&sets);
-        return out ? cli_usage_error("simulate", "expected SYSTEM.h5 and DATA.h5, got %d "
-                                     "arguments", argc - optind)
-                   : cli_usage_error("simulate", "no output file: give -o RESULT.h5");
+    if (argc - optind != 2 || !a.out) {
+        cli_sets_clear(&a.sets);
+        return a.out ? cli_usage_error("simulate", "expected SYSTEM.h5 and DATA.h5, got %d "
+                                       "arguments", argc - optind)
+                     : cli_usage_error("simulate", "no output file: give -o RESULT.h5");
     }
     compiler_system *s = NULL, *over = NULL;
     acdc_data *d = NULL;
@@ -192,36 +176,37 @@ int cmd_simulate(int argc, char **argv)
         goto fail;
     if ((rc = acdc_data_read(argv[optind + 1], s->n_in, &d)))
         goto fail;
-    if (sets.n && (rc = sim_system_override(s, compiler_compile, sets.v, sets.n, &over)))
+    if (a.sets.n &&
+        (rc = sim_system_override(s, compiler_compile, a.sets.v, a.sets.n, &over)))
         goto fail;   /* a refused assignment is a usage error (UTIL_EUSAGE) */
-    if (verbose)
-        explain(over ? over : s, job.options.propagation, job.options.oversample);
-    omp_set_num_threads(job.options.threads);
-    job.system = over ? over : s;
-    job.data = d;
+    if (a.verbose)
+        explain(over ? over : s, a.job.options.propagation, a.job.options.oversample);
+    omp_set_num_threads(a.job.options.threads);
+    a.job.system = over ? over : s;
+    a.job.data = d;
     util_signal_saved sig = {0};
     if (!(rc = util_signal_catch(&sig)))
-        rc = sim_execute(&job, &r, util_signal_flag());
+        rc = sim_execute(&a.job, &r, util_signal_flag());
     util_signal_restore(&sig);
-    if (rc || (rc = sim_result_write(&r, out)))
+    if (rc || (rc = sim_result_write(&r, a.out)))
         goto fail;
-    int S = sim_oversample(job.system, job.options.oversample);
+    int S = sim_oversample(a.job.system, a.job.options.oversample);
     if (S > 1)
         printf("resolved pixels: %d sub-samples per sample, planes of %zu samples\n", S,
-               sim_plane_samples(job.system, S));
+               sim_plane_samples(a.job.system, S));
     print_summary(&r, d->labels != NULL);
-    printf("wrote '%s'\n", out);
+    printf("wrote '%s'\n", a.out);
     sim_result_free(&r);
     compiler_system_free(over);
     compiler_system_free(s);
     acdc_data_free(d);
-    cli_sets_clear(&sets);
+    cli_sets_clear(&a.sets);
     return cli_finish("simulate");
 fail:
     sim_result_free(&r);
     compiler_system_free(over);
     compiler_system_free(s);
     acdc_data_free(d);
-    cli_sets_clear(&sets);
+    cli_sets_clear(&a.sets);
     return cli_fail("simulate", rc);
 }

@@ -18,9 +18,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-    "usage: acdc sweep SYSTEM.h5 DATA.h5 -o SWEEP.h5 --vary NAME=FROM:TO[:STEPS] [options]\n"
-    "\n"
+enum { OPT_OUTPUT = 'o', OPT_VARY = 'v', OPT_TRIALS = 't', OPT_LOG = 'L', OPT_LIN = 'l',
+       OPT_ROWS = 'r', OPT_RESUME = 'R', OPT_RESTART = 'X', OPT_QUIET = 'q',
+       OPT_BATCH = 'B' };
+
+static const cli_option options[] = {
+    CLI_OPT('o', "output", "FILE", OPT_OUTPUT, "sweep file (HDF5, format acdc-sweep)"),
+    CLI_OPT(0, "vary", "NAME=FROM:TO[:STEPS][:log|:lin]", OPT_VARY,
+            "once or twice (twice: a grid)"),
+    CLI_OPT(0, "trials", "T", OPT_TRIALS, "trials per point (default 3)"),
+    CLI_OPT(0, "log", NULL, OPT_LOG, "log spacing for every varied parameter"),
+    CLI_OPT(0, "lin", NULL, OPT_LIN,
+            "linear spacing for every varied parameter (photons too)"),
+    CLI_OPT(0, "rows", "N", OPT_ROWS,
+            "use the first N rows of DATA.h5 only (default: all)"),
+    CLI_OPT(0, "resume", NULL, OPT_RESUME,
+            "demand an existing sweep to continue (else: exit 1)"),
+    CLI_OPT(0, "restart", NULL, OPT_RESTART,
+            "discard an existing sweep file and start over"),
+    CLI_OPT('q', "quiet", NULL, OPT_QUIET, "no line per point on stdout"),
+    CLI_OPT(0, "batch", "B", OPT_BATCH, "rows per optical pass (default 64)"),
+    CLI_OPT_GROUP("  simulate's options, fixed for the whole sweep:"),
+    CLI_OPT_INCLUDE(cli_sim_options),
+    CLI_OPT_END};
+
+static const cli_spec spec = {
+    "sweep", "SYSTEM.h5 DATA.h5 -o SWEEP.h5 --vary NAME=FROM:TO[:STEPS] [options]",
     "Monte Carlo over one parameter, or a grid over two: at every point, run the data\n"
     "through the optical system --trials times (seeds S, S+1, ...) and keep the mean and\n"
     "the sample standard deviation of every fidelity metric, end to end and per optical\n"
@@ -37,27 +60,57 @@ static const char help[] =
     "                     is recompiled at each point; integer keys are rounded)\n"
     "  STEPS defaults to every integer for integer parameters, one per decade (plus\n"
     "  one) for log spacing, 6 otherwise.  Append ':log' or ':lin' to choose the\n"
-    "  spacing of one parameter: --vary phase-error=1mrad:1rad:7:log.\n"
-    "\n"
-    "options:\n"
-    "  -o, --output FILE        sweep file (HDF5, format acdc-sweep)\n"
-    "      --vary NAME=FROM:TO[:STEPS][:log|:lin]   once or twice (twice: a grid)\n"
-    "      --trials T           trials per point (default 3)\n"
-    "      --log                log spacing for every varied parameter\n"
-    "      --lin                linear spacing for every varied parameter (photons too)\n"
-    "      --rows N             use the first N rows of DATA.h5 only (default: all)\n"
-    "      --resume             demand an existing sweep to continue (else: exit 1)\n"
-    "      --restart            discard an existing sweep file and start over\n"
-    "  -q, --quiet              no line per point on stdout\n"
-    "  simulate's options, fixed for the whole sweep:\n"
-    "      --propagation P, --no-noise, --photons N, --phase-error R, --phase-bits B,\n"
-    "      --amplitude-bits B, --set SEC.KEY=VAL, --seed S (default 1), --batch B,\n"
-    "      --threads T (results do not depend on batch or threads), --misalign-x D,\n"
-    "      --oversample S, --fill F\n"
-    "  -h, --help               this text\n"
-    "\n"
+    "  spacing of one parameter: --vary phase-error=1mrad:1rad:7:log.",
+    options,
     "exit codes: 0 done, 1 data or I/O error (also: -o holds another sweep), 2 usage\n"
-    "error, 3 interrupted (the file holds every point finished before the signal)\n";
+    "error, 3 interrupted (the file holds every point finished before the signal)"};
+
+struct args {
+    sim_sweep_config cfg;
+    cli_sets sets;
+    int resume, restart, quiet;
+};
+
+static int on_option(void *ctx, int key, const char *arg)
+{
+    struct args *a = ctx;
+    sim_sweep_config *cfg = &a->cfg;
+    int64_t iv;
+    int rc;
+    if (cli_sim_option(key, arg, &cfg->options, &a->sets, &rc))
+        return rc;
+    switch (key) {
+    case OPT_OUTPUT: cfg->out = arg; break;
+    case OPT_VARY:
+        if (cfg->n_params == 2)
+            return util_error(UTIL_EUSAGE, "--vary: at most two parameters");
+        if (!(rc = sim_sweep_parse(arg, &cfg->param[cfg->n_params]))) {
+            if (cfg->n_params == 1 && !strcmp(cfg->param[0].name, cfg->param[1].name))
+                rc = util_error(UTIL_EUSAGE, "--vary: '%s' given twice",
+                                cfg->param[0].name);
+            cfg->n_params++;
+        }
+        break;
+    case OPT_TRIALS:
+        if (!(rc = util_parse_int(arg, "--trials", 1, 100000, &iv)))
+            cfg->trials = (size_t)iv;
+        break;
+    case OPT_LOG: cfg->all_log = 1; break;
+    case OPT_LIN: cfg->all_lin = 1; break;
+    case OPT_ROWS:
+        if (!(rc = util_parse_int(arg, "--rows", 1, INT64_MAX / 2, &iv)))
+            cfg->rows = (size_t)iv;
+        break;
+    case OPT_RESUME: a->resume = 1; break;
+    case OPT_RESTART: a->restart = 1; break;
+    case OPT_QUIET: a->quiet = 1; break;
+    case OPT_BATCH:
+        if (!(rc = util_parse_int(arg, "--batch", 1, 1 << 16, &iv)))
+            cfg->batch = (size_t)iv;
+        break;
+    }
+    return rc;
+}
 
 /* What the per-point report needs. */
 struct report {
@@ -100,101 +153,53 @@ static void report(const sim_sweep *w, size_t pt, int done, void *ctx)
 
 int cmd_sweep(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, 0, 'o'},      {"vary", required_argument, 0, 'v'},
-        {"trials", required_argument, 0, 't'},      {"log", no_argument, 0, 'L'},
-        {"lin", no_argument, 0, 'l'},               {"rows", required_argument, 0, 'r'},
-        {"resume", no_argument, 0, 'R'},            {"restart", no_argument, 0, 'X'},
-        {"quiet", no_argument, 0, 'q'},             {"batch", required_argument, 0, 'B'},
-        {"help", no_argument, 0, 'h'},              CLI_SIM_OPTIONS,
-        {0, 0, 0, 0}};
-    sim_sweep_config cfg = {.trials = 3, .batch = 64, .options = sim_options_default(),
-                            .compile = compiler_compile};
-    int resume = 0, restart = 0, quiet = 0, c;
-    cli_sets cs;
-    int64_t iv;
-    int rc = cli_sets_init(&cs, argc);
+    struct args a = {.cfg = {.trials = 3, .batch = 64, .options = sim_options_default(),
+                             .compile = compiler_compile}};
+    sim_sweep_config *cfg = &a.cfg;
+    int rc = cli_sets_init(&a.sets, argc);
     if (rc)
         return cli_fail("sweep", rc);
-    optind = 0;
-    opterr = 0;
-    while (rc == UTIL_OK && (c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
-        if (cli_sim_option(c, optarg, &cfg.options, &cs, &rc))
-            continue;
-        switch (c) {
-        case 'o': cfg.out = optarg; break;
-        case 'v':
-            if (cfg.n_params == 2) {
-                rc = util_error(UTIL_EUSAGE, "--vary: at most two parameters");
-                break;
-            }
-            if (!(rc = sim_sweep_parse(optarg, &cfg.param[cfg.n_params]))) {
-                if (cfg.n_params == 1 && !strcmp(cfg.param[0].name, cfg.param[1].name))
-                    rc = util_error(UTIL_EUSAGE, "--vary: '%s' given twice", cfg.param[0].name);
-                cfg.n_params++;
-            }
-            break;
-        case 't':
-            if (!(rc = util_parse_int(optarg, "--trials", 1, 100000, &iv)))
-                cfg.trials = (size_t)iv;
-            break;
-        case 'L': cfg.all_log = 1; break;
-        case 'l': cfg.all_lin = 1; break;
-        case 'r':
-            if (!(rc = util_parse_int(optarg, "--rows", 1, INT64_MAX / 2, &iv)))
-                cfg.rows = (size_t)iv;
-            break;
-        case 'R': resume = 1; break;
-        case 'X': restart = 1; break;
-        case 'q': quiet = 1; break;
-        case 'B':
-            if (!(rc = util_parse_int(optarg, "--batch", 1, 1 << 16, &iv)))
-                cfg.batch = (size_t)iv;
-            break;
-        case 'h':
-            cli_sets_clear(&cs);
-            fputs(help, stdout);
-            return cli_finish("sweep");
-        default:
-            cli_sets_clear(&cs);
-            return cli_usage_error("sweep", "unknown option '%s'", argv[optind - 1]);
-        }
+    if ((rc = cli_parse(&spec, argc, argv, on_option, &a)) >= 0) {
+        cli_sets_clear(&a.sets);
+        return rc;
     }
-    if (!rc && cfg.all_log && cfg.all_lin)
+    rc = UTIL_OK;
+    if (cfg->all_log && cfg->all_lin)
         rc = util_error(UTIL_EUSAGE, "--log and --lin exclude each other");
-    if (!rc && resume && restart)
+    if (!rc && a.resume && a.restart)
         rc = util_error(UTIL_EUSAGE, "--resume and --restart exclude each other");
     if (rc) {
-        cli_sets_clear(&cs);
+        cli_sets_clear(&a.sets);
         return cli_fail("sweep", rc);
     }
-    if (argc - optind != 2 || !cfg.out || !cfg.n_params) {
-        cli_sets_clear(&cs);
-        if (!cfg.out)
+    if (argc - optind != 2 || !cfg->out || !cfg->n_params) {
+        cli_sets_clear(&a.sets);
+        if (!cfg->out)
             return cli_usage_error("sweep", "no output file: give -o SWEEP.h5");
-        if (!cfg.n_params)
+        if (!cfg->n_params)
             return cli_usage_error("sweep", "nothing to vary: give --vary NAME=FROM:TO");
         return cli_usage_error("sweep", "expected SYSTEM.h5 and DATA.h5, got %d arguments",
                                argc - optind);
     }
-    cfg.system_path = argv[optind];
-    cfg.data_path = argv[optind + 1];
-    cfg.sets = cs.v;
-    cfg.nsets = cs.n;
+    cfg->system_path = argv[optind];
+    cfg->data_path = argv[optind + 1];
+    cfg->sets = a.sets.v;
+    cfg->nsets = a.sets.n;
 
     sim_sweep *w = NULL;
     util_signal_saved sig = {0};
     const char *hook = getenv("ACDC_SWEEP_INTERRUPT_AFTER");
-    struct report rep = {.quiet = quiet,
+    struct report rep = {.quiet = a.quiet,
                          .interrupt_after = hook && *hook ? strtol(hook, NULL, 10) : -1};
     int resumed;
-    if ((rc = sim_sweep_alloc(&w, &cfg)) ||
-        (rc = sim_sweep_open(w, restart ? SIM_SWEEP_RESTART
-                                : resume ? SIM_SWEEP_RESUME : SIM_SWEEP_CONTINUE, &resumed)))
+    if ((rc = sim_sweep_alloc(&w, cfg)) ||
+        (rc = sim_sweep_open(w, a.restart  ? SIM_SWEEP_RESTART
+                                : a.resume ? SIM_SWEEP_RESUME
+                                           : SIM_SWEEP_CONTINUE, &resumed)))
         goto out;
     size_t todo = w->points - sim_sweep_done(w);
     if (resumed)
-        printf("resuming '%s': %zu of %zu points already done\n", cfg.out,
+        printf("resuming '%s': %zu of %zu points already done\n", cfg->out,
                sim_sweep_done(w), w->points);
     if ((rc = util_signal_catch(&sig)))
         goto out;
@@ -202,17 +207,17 @@ int cmd_sweep(int argc, char **argv)
         util_signal_restore(&sig);
         goto out;
     }
-    if (!quiet && todo)
+    if (!a.quiet && todo)
         printf("%zu point%s x %zu trial%s x %zu rows\n", todo, todo == 1 ? "" : "s",
-               cfg.trials, cfg.trials == 1 ? "" : "s", w->rows);
+               cfg->trials, cfg->trials == 1 ? "" : "s", w->rows);
     rc = sim_sweep_run(w, util_signal_flag(), report, &rep);
     util_progress_free(rep.bar);
     util_signal_restore(&sig);
     if (!rc)
-        printf("wrote '%s': %zu point%s, %zu trial%s each\n", cfg.out, w->points,
-               w->points == 1 ? "" : "s", cfg.trials, cfg.trials == 1 ? "" : "s");
+        printf("wrote '%s': %zu point%s, %zu trial%s each\n", cfg->out, w->points,
+               w->points == 1 ? "" : "s", cfg->trials, cfg->trials == 1 ? "" : "s");
 out:
     sim_sweep_free(w);
-    cli_sets_clear(&cs);
+    cli_sets_clear(&a.sets);
     return rc ? cli_fail("sweep", rc) : cli_finish("sweep");
 }

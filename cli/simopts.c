@@ -31,6 +31,38 @@ void cli_sets_clear(cli_sets *s)
     s->n = 0;
 }
 
+const cli_option cli_sim_options[] = {
+    CLI_OPT(0, "propagation", "P", CLI_SIM_PROPAGATION,
+            "ideal (Fourier-transform lenses, default), fresnel (free space + thin lenses, "
+            "Fresnel transfer function) or asm (band-limited angular spectrum)"),
+    CLI_OPT(0, "no-noise", NULL, CLI_SIM_NO_NOISE,
+            "noise-free camera (masks keep their quantisation)"),
+    CLI_OPT(0, "photons", "N", CLI_SIM_PHOTONS,
+            "photons per inference on the input modulator (sets the laser power for the "
+            "profile's exposure)"),
+    CLI_OPT(0, "phase-error", "R", CLI_SIM_PHASE_ERROR,
+            "rms phase error of every mask pixel (rad, or 'mrad')"),
+    CLI_OPT(0, "phase-bits", "B", CLI_SIM_PHASE_BITS,
+            "Fourier- and image-mask phase levels 2^B (recompiles)"),
+    CLI_OPT(0, "amplitude-bits", "B", CLI_SIM_AMPLITUDE_BITS,
+            "Fourier- and image-mask amplitude levels (recompiles)"),
+    CLI_OPT(0, "misalign-x", "D", CLI_SIM_MISALIGN_X,
+            "displace every mask laterally by D samples (0.5px; a sample is a double-phase "
+            "pair on phase-only devices)"),
+    CLI_OPT(0, "oversample", "S", CLI_SIM_OVERSAMPLE,
+            "S sub-samples per sample in every plane (default 1, or 4 for a pixel-aware "
+            "system): the pixels are resolved -- fill factor, dead space, both pixels of a "
+            "double-phase pair, diffraction orders; S^2 times the work"),
+    CLI_OPT(0, "fill", "F", CLI_SIM_FILL,
+            "fill factor of every modulator, 0 < F <= 1 (recompiles; seen only with "
+            "--oversample 2 or more)"),
+    CLI_OPT(0, "set", "SEC.KEY=VAL", CLI_SIM_SET,
+            "any profile value (recompiles), e.g. camera.adc_bits=10"),
+    CLI_OPT(0, "seed", "S", CLI_SIM_SEED, "random seed (default 1)"),
+    CLI_OPT(0, "threads", "T", CLI_SIM_THREADS,
+            "threads (default 1); results do not depend on it"),
+    CLI_OPT_END};
+
 static void add_owned(cli_sets *s, const char *fmt, const char *key, long long v)
 {
     snprintf(s->owned[s->n], sizeof s->owned[0], fmt, key, v);
@@ -38,41 +70,43 @@ static void add_owned(cli_sets *s, const char *fmt, const char *key, long long v
     s->n++;
 }
 
-int cli_sim_option(int c, const char *arg, sim_options *o, cli_sets *sets, int *rc)
+int cli_sim_option(int key, const char *arg, sim_options *o, cli_sets *sets, int *rc)
 {
     int64_t iv;
     *rc = UTIL_OK;
-    switch (c) {
-    case 'P':
+    switch (key) {
+    case CLI_SIM_PROPAGATION:
         if ((*rc = sim_propagation_parse(arg, &o->propagation)))
             util_error_prefix("--propagation");
         return 1;
-    case 'N':
+    case CLI_SIM_NO_NOISE:
         o->noise = 0;
         return 1;
-    case 'f':
+    case CLI_SIM_PHOTONS:
         *rc = util_parse_double(arg, "--photons", 1, 1e30, &o->photons);
         return 1;
-    case 'e':
+    case CLI_SIM_PHASE_ERROR:
         *rc = util_parse_quantity(arg, "--phase-error", "rad", 0, 10, &o->phase_error_rad);
         return 1;
-    case 'b':
-    case 'a':
-        if (!(*rc = util_parse_int(arg, c == 'b' ? "--phase-bits" : "--amplitude-bits", 0,
-                                   16, &iv))) {
-            const char *k = c == 'b' ? "phase_bits" : "amplitude_bits";
+    case CLI_SIM_PHASE_BITS:
+    case CLI_SIM_AMPLITUDE_BITS: {
+        const int phase = key == CLI_SIM_PHASE_BITS;
+        if (!(*rc = util_parse_int(arg, phase ? "--phase-bits" : "--amplitude-bits", 0, 16,
+                                   &iv))) {
+            const char *k = phase ? "phase_bits" : "amplitude_bits";
             add_owned(sets, "fourier.%s=%lld", k, (long long)iv);
             add_owned(sets, "image.%s=%lld", k, (long long)iv);
         }
         return 1;
-    case 's':
+    }
+    case CLI_SIM_SET:
         sets->v[sets->n++] = (char *)arg;
         return 1;
-    case 'O':
+    case CLI_SIM_OVERSAMPLE:
         if (!(*rc = util_parse_int(arg, "--oversample", 1, 64, &iv)))
             o->oversample = (int)iv;
         return 1;
-    case 'F': {
+    case CLI_SIM_FILL: {
         /* Every modulator's fill factor; checked like the profile's own value. */
         double v;
         if (!(*rc = util_parse_double(arg, "--fill", 1e-6, 1, &v)))
@@ -85,15 +119,15 @@ int cli_sim_option(int c, const char *arg, sim_options *o, cli_sets *sets, int *
             }
         return 1;
     }
-    case 'S':
+    case CLI_SIM_SEED:
         if (!(*rc = util_parse_int(arg, "--seed", 0, INT64_MAX / 2, &iv)))
             o->seed = (uint64_t)iv;
         return 1;
-    case 'T':
+    case CLI_SIM_THREADS:
         if (!(*rc = util_parse_int(arg, "--threads", 1, 256, &iv)))
             o->threads = (int)iv;
         return 1;
-    case 'x': {
+    case CLI_SIM_MISALIGN_X: {
         /* pixels, optionally written with the unit: "0.5px" */
         char buf[64];
         size_t len = strlen(arg);
