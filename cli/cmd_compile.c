@@ -10,68 +10,70 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-    "usage: acdc compile MODEL.h5 -o SYSTEM.h5 [options]\n"
-    "\n"
+enum { OPT_OUTPUT = 'o', OPT_DEVICE = 'd', OPT_WAVELENGTH = 'w', OPT_PITCH = 'p',
+       OPT_SET = 's', OPT_QUIET = 'q' };
+
+static const cli_option options[] = {
+    CLI_OPT('o', "output", "FILE", OPT_OUTPUT,
+            "system file to write (HDF5, compiler/FORMAT.md)"),
+    CLI_OPT('d', "device", "PROFILE", OPT_DEVICE,
+            "built-in profile name or a profile file (.ini); default 'ideal'.  "
+            "--device list prints the built-in names"),
+    CLI_OPT(0, "wavelength", "L", OPT_WAVELENGTH,
+            "laser wavelength, with unit (633nm, 0.532um)"),
+    CLI_OPT(0, "pitch", "P", OPT_PITCH,
+            "pixel pitch of every modulator and the camera (8um)"),
+    CLI_OPT(0, "set", "SEC.KEY=VAL", OPT_SET,
+            "override one profile value (repeatable), e.g.\n"
+            "--set fourier.phase_bits=6 --set camera.exposure=2ms\n"
+            "--set rules.fourier_oversample=2 designs for real pixels (masks compensate "
+            "the pixels' transforms; see compiler/README.md, 'Pixel-aware design')"),
+    CLI_OPT('q', "quiet", NULL, OPT_QUIET, "do not print the optical train"),
+    CLI_OPT_END};
+
+static const cli_spec spec = {
+    "compile", "MODEL.h5 -o SYSTEM.h5 [options]",
     "Compile an ACDC cascade into an optical system: one 4f stage (two cylindrical\n"
     "lenses and a Fourier-plane mask) per layer, layers without ReLU or permutation\n"
     "between them chained all-optically, opto-electronic stages between chains, every\n"
-    "element in SI units for the devices of a profile.  See compiler/README.md.\n"
-    "\n"
-    "options:\n"
-    "  -o, --output FILE       system file to write (HDF5, compiler/FORMAT.md)\n"
-    "  -d, --device PROFILE    built-in profile name or a profile file (.ini); default\n"
-    "                          'ideal'.  --device list prints the built-in names\n"
-    "      --wavelength L      laser wavelength, with unit (633nm, 0.532um)\n"
-    "      --pitch P           pixel pitch of every modulator and the camera (8um)\n"
-    "      --set SEC.KEY=VAL   override one profile value (repeatable), e.g.\n"
-    "                          --set fourier.phase_bits=6 --set camera.exposure=2ms\n"
-    "                          --set rules.fourier_oversample=2 designs for real pixels\n"
-    "                          (masks compensate the pixels' transforms; see\n"
-    "                          compiler/README.md, 'Pixel-aware design')\n"
-    "  -q, --quiet             do not print the optical train\n"
-    "  -h, --help              this text\n";
+    "element in SI units for the devices of a profile.  See compiler/README.md.",
+    options, NULL};
+
+struct args {
+    const char *out, *device;
+    double wavelength, pitch;
+    int quiet;
+    char **sets;   /* argc + 1 slots, pointing into argv */
+    size_t nsets;
+};
+
+static int on_option(void *ctx, int key, const char *arg)
+{
+    struct args *a = ctx;
+    switch (key) {
+    case OPT_OUTPUT: a->out = arg; break;
+    case OPT_DEVICE: a->device = arg; break;
+    case OPT_WAVELENGTH:
+        return util_parse_quantity(arg, "--wavelength", "m", 1e-8, 1e-4, &a->wavelength);
+    case OPT_PITCH: return util_parse_quantity(arg, "--pitch", "m", 1e-8, 1e-2, &a->pitch);
+    case OPT_SET: a->sets[a->nsets++] = (char *)arg; break;
+    case OPT_QUIET: a->quiet = 1; break;
+    }
+    return UTIL_OK;
+}
 
 int cmd_compile(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, 0, 'o'}, {"device", required_argument, 0, 'd'},
-        {"wavelength", required_argument, 0, 'w'}, {"pitch", required_argument, 0, 'p'},
-        {"set", required_argument, 0, 's'},    {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *out = NULL, *device = "ideal";
-    double wavelength = 0, pitch = 0;
-    int quiet = 0, c, rc;
-    char **sets = calloc((size_t)argc + 1, sizeof *sets);
-    size_t nsets = 0;
-    if (!sets)
+    struct args a = {.device = "ideal", .sets = calloc((size_t)argc + 1, sizeof(char *))};
+    if (!a.sets)
         return cli_fail("compile", util_error(UTIL_ENOMEM, "out of memory"));
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:d:qh", opts, NULL)) != -1) {
-        rc = UTIL_OK;
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'd': device = optarg; break;
-        case 'w':
-            rc = util_parse_quantity(optarg, "--wavelength", "m", 1e-8, 1e-4, &wavelength);
-            break;
-        case 'p': rc = util_parse_quantity(optarg, "--pitch", "m", 1e-8, 1e-2, &pitch); break;
-        case 's': sets[nsets++] = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'h':
-            free(sets);
-            fputs(help, stdout);
-            return cli_finish("compile");
-        default:
-            free(sets);
-            return cli_usage_error("compile", "unknown option '%s'", argv[optind - 1]);
-        }
-        if (rc) {
-            free(sets);
-            return cli_fail("compile", rc);
-        }
+    int rc = cli_parse(&spec, argc, argv, on_option, &a);
+    if (rc >= 0) {
+        free(a.sets);
+        return rc;
     }
+    const char *out = a.out, *device = a.device;
+    char **sets = a.sets;
     if (!strcmp(device, "list")) {
         free(sets);
         for (const char *const *n = compiler_profile_names(); *n; n++)
@@ -99,12 +101,12 @@ int cmd_compile(int argc, char **argv)
         free(sets);
         return cli_fail("compile", rc);
     }
-    if (!rc && wavelength > 0)
-        prof.wavelength_m = wavelength;
-    if (!rc && pitch > 0)
+    if (!rc && a.wavelength > 0)
+        prof.wavelength_m = a.wavelength;
+    if (!rc && a.pitch > 0)
         prof.input.pitch_m = prof.fourier.pitch_m = prof.image.pitch_m =
-            prof.camera.pitch_m = pitch;
-    for (size_t i = 0; !rc && i < nsets; i++)
+            prof.camera.pitch_m = a.pitch;
+    for (size_t i = 0; !rc && i < a.nsets; i++)
         if ((rc = compiler_profile_set(&prof, sets[i]))) {
             free(sets);
             return cli_fail("compile", rc == UTIL_EDATA ? UTIL_EUSAGE : rc);
@@ -123,7 +125,7 @@ int cmd_compile(int argc, char **argv)
         acdc_model_free(m);
         return cli_fail("compile", rc);
     }
-    if (!quiet)
+    if (!a.quiet)
         compiler_system_print(s, out, stdout);
     if (s->warnings[0])
         fprintf(stderr, "acdc compile: warning: %s", s->warnings);

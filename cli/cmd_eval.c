@@ -11,24 +11,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-    "usage: acdc eval MODEL.h5 DATA [options]\n"
-    "\n"
+enum { OPT_OUTPUT = 'o', OPT_SPLIT = 's', OPT_LABELS = 'l', OPT_THREADS = 't' };
+
+static const cli_option options[] = {
+    CLI_OPT('o', "output", "FILE", OPT_OUTPUT,
+            "also write the figures to FILE (HDF5: attributes loss, accuracy, rows; "
+            "dataset /confusion, classes x classes)"),
+    CLI_OPT(0, "split", "S", OPT_SPLIT, "train|test, for a directory (default test)"),
+    CLI_OPT(0, "labels", "FILE", OPT_LABELS, "IDX label file for an IDX image file"),
+    CLI_OPT(0, "threads", "T", OPT_THREADS, "threads (default 1)"),
+    CLI_OPT_END};
+
+static const cli_spec spec = {
+    "eval", "MODEL.h5 DATA [options]",
     "Classify every row of DATA with the numeric cascade (logits = the model's n_out\n"
     "outputs, its stored input standardisation applied) and print the mean softmax\n"
     "cross-entropy, the accuracy and the confusion matrix (rows: true class, columns:\n"
     "predicted).  DATA is a directory of IDX files (Fashion-MNIST names), an IDX image\n"
-    "file with its labels beside it (or --labels), or an HDF5 data file (/x, /labels).\n"
-    "\n"
-    "options:\n"
-    "  -o, --output FILE   also write the figures to FILE (HDF5: attributes loss,\n"
-    "                      accuracy, rows; dataset /confusion, classes x classes)\n"
-    "      --split S       train|test, for a directory (default test)\n"
-    "      --labels FILE   IDX label file for an IDX image file\n"
-    "      --threads T     threads (default 1)\n"
-    "  -h, --help          this text\n"
-    "\n"
-    "exit codes: 0 done, 1 data or I/O error, 2 usage error\n";
+    "file with its labels beside it (or --labels), or an HDF5 data file (/x, /labels).",
+    options, "exit codes: 0 done, 1 data or I/O error, 2 usage error"};
+
+struct args {
+    const char *out, *split, *labels;
+    int64_t threads;
+};
+
+static int on_option(void *ctx, int key, const char *arg)
+{
+    struct args *a = ctx;
+    switch (key) {
+    case OPT_OUTPUT: a->out = arg; break;
+    case OPT_SPLIT: a->split = arg; break;   /* checked after the options: see below */
+    case OPT_LABELS: a->labels = arg; break;
+    case OPT_THREADS: return util_parse_int(arg, "--threads", 1, 256, &a->threads);
+    }
+    return UTIL_OK;
+}
 
 static int write_eval(const char *path, const char *model, const char *data,
                       const acdc_eval *ev)
@@ -54,37 +72,14 @@ static int write_eval(const char *path, const char *model, const char *data,
 
 int cmd_eval(int argc, char **argv)
 {
-    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                         {"split", required_argument, 0, 's'},
-                                         {"labels", required_argument, 0, 'l'},
-                                         {"threads", required_argument, 0, 't'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *cmd = "eval", *out = NULL, *split = "test", *labels = NULL;
-    int64_t threads = 1;
-    int c, rc;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        rc = UTIL_OK;
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 's':
-            if (strcmp(optarg, "train") && strcmp(optarg, "test"))
-                return cli_usage_error(cmd, "--split: '%s' is neither 'train' nor 'test'",
-                                       optarg);
-            split = optarg;
-            break;
-        case 'l': labels = optarg; break;
-        case 't': rc = util_parse_int(optarg, "--threads", 1, 256, &threads); break;
-        case 'h': fputs(help, stdout); return cli_finish(cmd);
-        default:
-            return cli_usage_error(cmd, "unknown option or missing value '%s'",
-                                   argv[optind - 1]);
-        }
-        if (rc)
-            return cli_fail(cmd, rc);
-    }
+    const char *cmd = "eval";
+    struct args a = {.split = "test", .threads = 1};
+    int rc = cli_parse(&spec, argc, argv, on_option, &a);
+    if (rc >= 0)
+        return rc;
+    /* Here rather than in on_option, for the usage error's pointer to --help. */
+    if (strcmp(a.split, "train") && strcmp(a.split, "test"))
+        return cli_usage_error(cmd, "--split: '%s' is neither 'train' nor 'test'", a.split);
     if (argc - optind != 2)
         return cli_usage_error(cmd, "expected MODEL.h5 and DATA, got %d arguments",
                                argc - optind);
@@ -92,7 +87,8 @@ int cmd_eval(int argc, char **argv)
     acdc_model *m = NULL;
     acdc_data *d = NULL;
     acdc_eval ev = {0};
-    if ((rc = acdc_model_read(mpath, &m)) || (rc = acdc_data_load(dpath, split, labels, &d)))
+    if ((rc = acdc_model_read(mpath, &m)) ||
+        (rc = acdc_data_load(dpath, a.split, a.labels, &d)))
         goto fail;
     if (!d->labels) {
         rc = util_error(UTIL_EDATA, "'%s' has no labels to evaluate against", dpath);
@@ -104,7 +100,7 @@ int cmd_eval(int argc, char **argv)
         goto fail;
     }
     acdc_train_data td = {d->batch, d->dim, d->x, NULL, d->labels};
-    if ((rc = acdc_evaluate(m, ACDC_LOSS_XENT, &td, (int)threads, &ev))) {
+    if ((rc = acdc_evaluate(m, ACDC_LOSS_XENT, &td, (int)a.threads, &ev))) {
         util_error_prefix("'%s' on '%s'", mpath, dpath);
         goto fail;
     }
@@ -125,10 +121,10 @@ int cmd_eval(int argc, char **argv)
         else
             printf("   -\n");
     }
-    if (out && (rc = write_eval(out, mpath, dpath, &ev)))
+    if (a.out && (rc = write_eval(a.out, mpath, dpath, &ev)))
         goto fail;
-    if (out)
-        printf("wrote '%s'\n", out);
+    if (a.out)
+        printf("wrote '%s'\n", a.out);
     acdc_eval_clear(&ev);
     acdc_data_free(d);
     acdc_model_free(m);

@@ -9,44 +9,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-    "usage: acdc infer MODEL.h5 DATA.h5 -o OUT.h5 [options]\n"
-    "\n"
+enum { OPT_OUTPUT = 'o', OPT_THREADS = 't', OPT_BATCH = 'b' };
+
+static const cli_option options[] = {
+    CLI_OPT('o', "output", "FILE", OPT_OUTPUT, "result file to write (HDF5)"),
+    CLI_OPT(0, "threads", "T", OPT_THREADS, "threads (default 1)"),
+    CLI_OPT(0, "batch", "B", OPT_BATCH, "rows per pass (default 256)"),
+    CLI_OPT_END};
+
+static const cli_spec spec = {
+    "infer", "MODEL.h5 DATA.h5 -o OUT.h5 [options]",
     "Run the numeric ACDC cascade on every row of DATA.h5's /x (batch x n_in) and write\n"
     "/y (batch x n_out); /labels is copied if present.  This is the reference that the\n"
-    "optical simulation is compared with.\n"
-    "\n"
-    "options:\n"
-    "  -o, --output FILE   result file to write (HDF5)\n"
-    "      --threads T     threads (default 1)\n"
-    "      --batch B       rows per pass (default 256)\n"
-    "  -h, --help          this text\n";
+    "optical simulation is compared with.",
+    options, NULL};
+
+struct args {
+    const char *out;
+    int64_t threads, chunk;
+};
+
+static int on_option(void *ctx, int key, const char *arg)
+{
+    struct args *a = ctx;
+    switch (key) {
+    case OPT_OUTPUT: a->out = arg; return UTIL_OK;
+    case OPT_THREADS: return util_parse_int(arg, "--threads", 1, 256, &a->threads);
+    case OPT_BATCH: return util_parse_int(arg, "--batch", 1, 1 << 20, &a->chunk);
+    }
+    return UTIL_OK;
+}
 
 int cmd_infer(int argc, char **argv)
 {
-    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                         {"threads", required_argument, 0, 't'},
-                                         {"batch", required_argument, 0, 'b'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *out = NULL;
-    int64_t threads = 1, chunk = 256;
-    int c, rc;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        rc = UTIL_OK;
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 't': rc = util_parse_int(optarg, "--threads", 1, 256, &threads); break;
-        case 'b': rc = util_parse_int(optarg, "--batch", 1, 1 << 20, &chunk); break;
-        case 'h': fputs(help, stdout); return cli_finish("infer");
-        default:
-            return cli_usage_error("infer", "unknown option '%s'", argv[optind - 1]);
-        }
-        if (rc)
-            return cli_fail("infer", rc);
-    }
+    struct args a = {NULL, 1, 256};
+    int rc = cli_parse(&spec, argc, argv, on_option, &a);
+    if (rc >= 0)
+        return rc;
+    const char *out = a.out;
     if (argc - optind != 2)
         return cli_usage_error("infer", "expected MODEL.h5 and DATA.h5, got %d arguments",
                                argc - optind);
@@ -64,8 +64,8 @@ int cmd_infer(int argc, char **argv)
                         "n_in = %zu inputs", dpath, d->dim, mpath, m->n_in);
         goto fail;
     }
-    size_t b = d->batch < (size_t)chunk ? d->batch : (size_t)chunk;
-    if ((rc = acdc_work_alloc(&w, m, b, 0, (int)threads, FFTW_ESTIMATE)))
+    size_t b = d->batch < (size_t)a.chunk ? d->batch : (size_t)a.chunk;
+    if ((rc = acdc_work_alloc(&w, m, b, 0, (int)a.threads, FFTW_ESTIMATE)))
         goto fail;
     if (!(y = malloc(d->batch * m->n_out * sizeof *y))) {
         rc = util_error(UTIL_ENOMEM, "out of memory for %zu outputs", d->batch * m->n_out);

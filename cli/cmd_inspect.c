@@ -10,17 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] =
-    "usage: acdc inspect FILE.h5\n"
-    "\n"
+static const cli_option options[] = {CLI_OPT_END};
+
+static const cli_spec spec = {
+    "inspect", "FILE.h5",
     "Summarise an HDF5 file.  A compiled system ('acdc-system') is shown as its optical\n"
     "train with a bill of materials.  A model ('acdc-model') is shown layer by layer with\n"
     "its parameter count, the compression against a dense layer of the same size and the\n"
     "ranges of its values; any other file is listed dataset by dataset with shape, type\n"
-    "and value range.\n"
-    "\n"
-    "options:\n"
-    "  -h, --help   this text\n";
+    "and value range.",
+    options, NULL};
 
 static void range(const double *v, size_t n, double *lo, double *hi)
 {
@@ -168,22 +167,14 @@ static const struct {
 
 int cmd_inspect(int argc, char **argv)
 {
-    static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(help, stdout);
-            return cli_finish("inspect");
-        }
-        return cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
-    }
+    int rc = cli_parse(&spec, argc, argv, NULL, NULL);
+    if (rc >= 0)
+        return rc;
     if (argc - optind != 1)
         return cli_usage_error("inspect", "expected one file, got %d", argc - optind);
     const char *path = argv[optind];
     char kind[64];
-    int rc = acdc_file_kind(path, kind, sizeof kind);
+    rc = acdc_file_kind(path, kind, sizeof kind);
     if (rc)
         return cli_fail("inspect", rc);
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)

@@ -16,9 +16,20 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char help[] =
-    "usage: acdc plot FILE.h5 -o OUT.png|OUT.svg [--what WHAT] [options]\n"
-    "\n"
+enum { OPT_OUTPUT = 'o', OPT_WHAT = 'w', OPT_STAGE = 'c', OPT_TITLE = 't', OPT_SIZE = 'z',
+       OPT_ROW = 'r' };
+
+static const cli_option options[] = {
+    CLI_OPT('o', "output", "FILE", OPT_OUTPUT, "OUT.png or OUT.svg"),
+    CLI_OPT(0, "what", "W", OPT_WHAT, "see above"),
+    CLI_OPT(0, "stage", "C", OPT_STAGE, "see above"),
+    CLI_OPT(0, "title", "T", OPT_TITLE, "replace the first line of the title"),
+    CLI_OPT(0, "size", "WxH", OPT_SIZE, "pixels per panel (default 720x480)"),
+    CLI_OPT(0, "row", "R", OPT_ROW, "the input whose planes are drawn (--what planes)"),
+    CLI_OPT_END};
+
+static const cli_spec spec = {
+    "plot", "FILE.h5 -o OUT.png|OUT.svg [--what WHAT] [options]",
     "Draw a figure with gnuplot (terminal pngcairo or svg, by OUT's extension).\n"
     "\n"
     "  a sweep (acdc sweep):   the chosen metrics against the swept parameter, mean with\n"
@@ -33,67 +44,56 @@ static const char help[] =
     "      --what scatter      optical against ideal output, every row and output (default)\n"
     "      --what confusion    confusion matrix of the optical predictions (labelled data)\n"
     "      --what planes       intensity and phase at every plane saved by simulate\n"
-    "                          --save-planes, for input --row R (default 0)\n"
-    "\n"
-    "options:\n"
-    "  -o, --output FILE       OUT.png or OUT.svg\n"
-    "      --what W            see above\n"
-    "      --stage C           see above\n"
-    "      --title T           replace the first line of the title\n"
-    "      --size WxH          pixels per panel (default 720x480)\n"
-    "      --row R             the input whose planes are drawn (--what planes)\n"
-    "  -h, --help              this text\n"
-    "\n"
+    "                          --save-planes, for input --row R (default 0)",
+    options,
     "exit codes: 0 written, 1 data error (not a sweep or result, no labels, gnuplot\n"
-    "missing or failing), 2 usage error, 3 interrupted\n";
+    "missing or failing), 2 usage error, 3 interrupted"};
+
+struct args {
+    const char *out;
+    sim_plot_options o;
+};
+
+static int on_option(void *ctx, int key, const char *arg)
+{
+    struct args *a = ctx;
+    int64_t iv;
+    int rc = UTIL_OK;
+    switch (key) {
+    case OPT_OUTPUT: a->out = arg; break;
+    case OPT_WHAT: a->o.what = arg; break;
+    case OPT_TITLE: a->o.title = arg; break;
+    case OPT_STAGE:
+        if (!(rc = util_parse_int(arg, "--stage", 0, 1000, &iv)))
+            a->o.stage = (int)iv;
+        break;
+    case OPT_ROW:
+        if (!(rc = util_parse_int(arg, "--row", 0, 1000000, &iv)))
+            a->o.row = (size_t)iv;
+        break;
+    case OPT_SIZE: {
+        int w, h;
+        char tail;
+        if (sscanf(arg, "%dx%d%c", &w, &h, &tail) != 2 || w < 100 || h < 100 || w > 10000 ||
+            h > 10000)
+            return util_error(UTIL_EUSAGE, "--size: '%s' is not WxH (100..10000 pixels)",
+                              arg);
+        a->o.width = w;
+        a->o.height = h;
+        break;
+    }
+    }
+    return rc;
+}
 
 int cmd_plot(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, 0, 'o'}, {"what", required_argument, 0, 'w'},
-        {"stage", required_argument, 0, 'c'},  {"title", required_argument, 0, 't'},
-        {"size", required_argument, 0, 'z'},   {"row", required_argument, 0, 'r'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    const char *out = NULL;
-    sim_plot_options o = sim_plot_defaults();
-    int c, rc = UTIL_OK;
-    int64_t iv;
-    optind = 0;
-    opterr = 0;
-    while (rc == UTIL_OK && (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'w': o.what = optarg; break;
-        case 't': o.title = optarg; break;
-        case 'c':
-            if (!(rc = util_parse_int(optarg, "--stage", 0, 1000, &iv)))
-                o.stage = (int)iv;
-            break;
-        case 'r':
-            if (!(rc = util_parse_int(optarg, "--row", 0, 1000000, &iv)))
-                o.row = (size_t)iv;
-            break;
-        case 'z': {
-            int w, h;
-            char tail;
-            if (sscanf(optarg, "%dx%d%c", &w, &h, &tail) != 2 || w < 100 || h < 100 ||
-                w > 10000 || h > 10000)
-                rc = util_error(UTIL_EUSAGE, "--size: '%s' is not WxH (100..10000 pixels)",
-                                optarg);
-            o.width = w;
-            o.height = h;
-            break;
-        }
-        case 'h':
-            fputs(help, stdout);
-            return cli_finish("plot");
-        default:
-            return cli_usage_error("plot", "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (rc)
-        return cli_fail("plot", rc);
+    struct args a = {.o = sim_plot_defaults()};
+    int rc = cli_parse(&spec, argc, argv, on_option, &a);
+    if (rc >= 0)
+        return rc;
+    const char *out = a.out;
+    const sim_plot_options o = a.o;
     if (!out)
         return cli_usage_error("plot", "no output file: give -o OUT.png or -o OUT.svg");
     if (argc - optind != 1)
