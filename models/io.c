@@ -439,12 +439,12 @@ int acdc_model_write_h5(hid_t loc, const char *group, const acdc_model *m)
         (rc = util_h5_set_attr_i64(loc, group, "version", 1)) ||
         (rc = util_h5_set_attr_i64(loc, group, "n", (int64_t)m->n)) ||
         (rc = util_h5_set_attr_i64(loc, group, "n_in", (int64_t)m->n_in)) ||
-        (rc = util_h5_set_attr_i64(loc, group, "n_out", (int64_t)m->n_out)) ||
-        (rc = util_h5_set_attr_str(loc, group, "transform",
-                                   acdc_transform_name(m->transform))))
+        (rc = util_h5_set_attr_i64(loc, group, "n_out", (int64_t)m->n_out)))
         return rc;
+    /* A 1D model is written exactly as before 2D models existed ("dct" is the default). */
     if (m->transform == ACDC_TRANSFORM_DCT2 &&
-        ((rc = set_attr_shape(loc, group, "shape", m->h, m->w)) ||
+        ((rc = util_h5_set_attr_str(loc, group, "transform", "dct2")) ||
+         (rc = set_attr_shape(loc, group, "shape", m->h, m->w)) ||
          (rc = set_attr_shape(loc, group, "input_shape", m->in_h, m->in_w))))
         return rc;
     hsize_t dims[1] = {m->n};
