@@ -76,6 +76,13 @@ $(BUILD)/tests/%: tests/%.c $(STATIC) $(LIB_HDR) tests/testutil.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(LIBS) -lcmocka
 
+# Tests of the command line's own modules link its objects, but not main.o (the test
+# brings its own cli_fail() and friends).
+CLI_TEST_OBJ = $(filter-out $(BUILD)/obj/cli/main.o $(BUILD)/obj/cli/cmd_%,$(CLI_OBJ))
+$(BUILD)/tests/test_cli_%: tests/test_cli_%.c $(CLI_TEST_OBJ) $(STATIC) $(LIB_HDR) tests/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CLI_TEST_OBJ) $(STATIC) $(LIBS) -lcmocka
+
 $(BUILD)/bench/%: bench/%.c $(STATIC) $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(LIBS) -lopenblas

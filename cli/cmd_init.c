@@ -1,91 +1,100 @@
 /* cli/cmd_init.c -- `acdc init`: write a new cascade. */
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "models/io.h"
 #include "util/error.h"
 #include "util/parse.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <string.h>
 
-static const char help[] =
-    "usage: acdc init -o MODEL.h5 (--n N | --transform dct2 --shape HxW) --layers K\n"
-    "                 [options]\n"
-    "\n"
+enum {
+    OPT_OUTPUT = 'o', OPT_N = 0x100, OPT_LAYERS, OPT_N_IN, OPT_N_OUT, OPT_RELU, OPT_PERM,
+    OPT_BIAS, OPT_SIGMA, OPT_SEED, OPT_TRANSFORM, OPT_SHAPE, OPT_INPUT_SHAPE
+};
+
+static const cli_option options[] = {
+    CLI_OPT('o', "output", "FILE", OPT_OUTPUT, "model file to write (HDF5, see models/FORMAT.md)"),
+    CLI_OPT(0, "n", "N", OPT_N, "layer size (1 .. 268435456)"),
+    CLI_OPT(0, "layers", "K", OPT_LAYERS, "number of layers (1 .. 100000)"),
+    CLI_OPT(0, "transform", "T", OPT_TRANSFORM, "dct (1D, default) or dct2 (2D; needs --shape)"),
+    CLI_OPT(0, "shape", "HxW", OPT_SHAPE, "the 2D grid, e.g. 28x28; --n is then optional (H*W)"),
+    CLI_OPT(0, "n-in", "N", OPT_N_IN, "input length, zero-padded to N (default N)"),
+    CLI_OPT(0, "input-shape", "HxW", OPT_INPUT_SHAPE,
+            "dct2: the input grid, placed row by row in the top-left corner of the --shape "
+            "grid (default the whole grid)"),
+    CLI_OPT(0, "n-out", "N", OPT_N_OUT, "output length, the first N outputs (default N)"),
+    CLI_OPT(0, "relu", NULL, OPT_RELU, "ReLU after every layer but the last"),
+    CLI_OPT(0, "perm", NULL, OPT_PERM, "a fixed random permutation after every layer"),
+    CLI_OPT(0, "bias", "WHICH", OPT_BIAS, "additive biases: none (default), a, d or both (zeros)"),
+    CLI_OPT(0, "sigma", "S", OPT_SIGMA,
+            "standard deviation of the diagonals around 1 (default 0.061)"),
+    CLI_OPT(0, "seed", "S", OPT_SEED, "random seed (default 1)"),
+    CLI_OPT_END};
+
+static const cli_spec spec = {
+    "init", "-o MODEL.h5 (--n N | --transform dct2 --shape HxW) --layers K\n                 [options]",
     "Write a new ACDC cascade of K layers of size N.  Every diagonal a, d is drawn from\n"
     "N(1, sigma) -- the near-identity initialisation of Moczulski et al. 2016 -- or is\n"
     "exactly the identity with --sigma 0.  With --transform dct2 every layer uses the 2D\n"
-    "DCT of an H x W grid (row-major, N = H*W), what a spherical-lens 4f system computes.\n"
-    "\n"
-    "options:\n"
-    "  -o, --output FILE   model file to write (HDF5, see models/FORMAT.md)\n"
-    "      --n N           layer size (1 .. 268435456)\n"
-    "      --layers K      number of layers (1 .. 100000)\n"
-    "      --transform T   dct (1D, default) or dct2 (2D; needs --shape)\n"
-    "      --shape HxW     the 2D grid, e.g. 28x28; --n is then optional (H*W)\n"
-    "      --n-in N        input length, zero-padded to N (default N)\n"
-    "      --input-shape HxW  dct2: the input grid, placed row by row in the top-left\n"
-    "                      corner of the --shape grid (default the whole grid)\n"
-    "      --n-out N       output length, the first N outputs (default N)\n"
-    "      --relu          ReLU after every layer but the last\n"
-    "      --perm          a fixed random permutation after every layer\n"
-    "      --bias WHICH    additive biases: none (default), a, d or both (zeros)\n"
-    "      --sigma S       standard deviation of the diagonals around 1 (default 0.061)\n"
-    "      --seed S        random seed (default 1)\n"
-    "  -h, --help          this text\n";
+    "DCT of an H x W grid (row-major, N = H*W), what a spherical-lens 4f system computes.",
+    options, NULL};
+
+struct args {
+    const char *out, *bias, *transform;
+    int64_t n, k, n_in, n_out, seed;
+    double sigma;
+    unsigned flags;
+    size_t h, w, in_h, in_w;
+};
+
+static int on_option(void *ctx, int key, const char *arg)
+{
+    struct args *a = ctx;
+    switch (key) {
+    case OPT_OUTPUT: a->out = arg; return UTIL_OK;
+    case OPT_N: return util_parse_int(arg, "--n", 1, (int64_t)1 << 28, &a->n);
+    case OPT_LAYERS: return util_parse_int(arg, "--layers", 1, 100000, &a->k);
+    case OPT_N_IN: return util_parse_int(arg, "--n-in", 1, (int64_t)1 << 28, &a->n_in);
+    case OPT_N_OUT: return util_parse_int(arg, "--n-out", 1, (int64_t)1 << 28, &a->n_out);
+    case OPT_RELU: a->flags |= ACDC_RELU; return UTIL_OK;
+    case OPT_PERM: a->flags |= ACDC_PERM; return UTIL_OK;
+    case OPT_BIAS: a->bias = arg; return UTIL_OK;
+    case OPT_SIGMA: return util_parse_double(arg, "--sigma", 0, 1e6, &a->sigma);
+    case OPT_SEED: return util_parse_int(arg, "--seed", 0, INT64_MAX, &a->seed);
+    case OPT_TRANSFORM: a->transform = arg; return UTIL_OK;
+    case OPT_SHAPE: return acdc_shape_parse(arg, "--shape", &a->h, &a->w);
+    case OPT_INPUT_SHAPE: return acdc_shape_parse(arg, "--input-shape", &a->in_h, &a->in_w);
+    }
+    return UTIL_OK;
+}
 
 int cmd_init(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, 0, 'o'}, {"n", required_argument, 0, 'n'},
-        {"layers", required_argument, 0, 'k'}, {"n-in", required_argument, 0, 'i'},
-        {"n-out", required_argument, 0, 'u'},  {"relu", no_argument, 0, 'r'},
-        {"perm", no_argument, 0, 'p'},         {"bias", required_argument, 0, 'b'},
-        {"sigma", required_argument, 0, 's'},  {"seed", required_argument, 0, 'S'},
-        {"transform", required_argument, 0, 't'},
-        {"shape", required_argument, 0, 'g'},  {"input-shape", required_argument, 0, 'G'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *out = NULL;
-    int64_t n = 0, k = 0, n_in = 0, n_out = 0, seed = 1;
-    double sigma = 0.061;
-    unsigned flags = 0;
-    int c, rc, transform = -1;
-    size_t h = 0, w = 0, in_h = 0, in_w = 0;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        rc = UTIL_OK;
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'n': rc = util_parse_int(optarg, "--n", 1, (int64_t)1 << 28, &n); break;
-        case 'k': rc = util_parse_int(optarg, "--layers", 1, 100000, &k); break;
-        case 'i': rc = util_parse_int(optarg, "--n-in", 1, (int64_t)1 << 28, &n_in); break;
-        case 'u': rc = util_parse_int(optarg, "--n-out", 1, (int64_t)1 << 28, &n_out); break;
-        case 'r': flags |= ACDC_RELU; break;
-        case 'p': flags |= ACDC_PERM; break;
-        case 'b':
-            if (!strcmp(optarg, "a")) flags |= ACDC_A_BIAS;
-            else if (!strcmp(optarg, "d")) flags |= ACDC_D_BIAS;
-            else if (!strcmp(optarg, "both")) flags |= ACDC_A_BIAS | ACDC_D_BIAS;
-            else if (strcmp(optarg, "none"))
-                return cli_usage_error("init", "--bias: '%s' is not none, a, d or both",
-                                       optarg);
-            break;
-        case 's': rc = util_parse_double(optarg, "--sigma", 0, 1e6, &sigma); break;
-        case 'S': rc = util_parse_int(optarg, "--seed", 0, INT64_MAX, &seed); break;
-        case 't':
-            if ((transform = acdc_transform_parse(optarg)) < 0)
-                return cli_usage_error("init", "--transform: '%s' is neither dct nor dct2",
-                                       optarg);
-            break;
-        case 'g': rc = acdc_shape_parse(optarg, "--shape", &h, &w); break;
-        case 'G': rc = acdc_shape_parse(optarg, "--input-shape", &in_h, &in_w); break;
-        case 'h': fputs(help, stdout); return cli_finish("init");
-        default:
-            return cli_usage_error("init", "unknown option '%s'", argv[optind - 1]);
-        }
-        if (rc)
-            return cli_fail("init", rc);
+    struct args a = {.sigma = 0.061, .seed = 1};
+    int rc = cli_parse(&spec, argc, argv, on_option, &a);
+    if (rc >= 0)
+        return rc;
+    /* values checked after parsing keep the usage error's --help hint */
+    if (a.bias) {
+        if (!strcmp(a.bias, "a"))
+            a.flags |= ACDC_A_BIAS;
+        else if (!strcmp(a.bias, "d"))
+            a.flags |= ACDC_D_BIAS;
+        else if (!strcmp(a.bias, "both"))
+            a.flags |= ACDC_A_BIAS | ACDC_D_BIAS;
+        else if (strcmp(a.bias, "none"))
+            return cli_usage_error("init", "--bias: '%s' is not none, a, d or both", a.bias);
     }
+    int transform = -1;
+    if (a.transform && (transform = acdc_transform_parse(a.transform)) < 0)
+        return cli_usage_error("init", "--transform: '%s' is neither dct nor dct2",
+                               a.transform);
+    const char *out = a.out;
+    int64_t n = a.n, k = a.k, n_in = a.n_in, n_out = a.n_out;
+    const size_t h = a.h, w = a.w, in_h = a.in_h, in_w = a.in_w;
+    const unsigned flags = a.flags;
     if (optind < argc)
         return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
     if (!out)
@@ -124,9 +133,9 @@ int cmd_init(int argc, char **argv)
         acdc_model_free(m);
         return cli_fail("init", rc);   /* a grid that does not fit: usage, exit 2 */
     }
-    rc = acdc_model_init_normal(m, 1, sigma, (uint64_t)seed);
+    rc = acdc_model_init_normal(m, 1, a.sigma, (uint64_t)a.seed);
     if (!rc)
-        rc = acdc_model_init_perms(m, (uint64_t)seed);
+        rc = acdc_model_init_perms(m, (uint64_t)a.seed);
     if (!rc)
         rc = acdc_model_write(m, out);
     if (rc) {

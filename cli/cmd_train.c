@@ -1,5 +1,6 @@
 /* cli/cmd_train.c -- `acdc train`: fit an ACDC cascade (operator or classify task). */
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "models/idx.h"
 #include "models/io.h"
 #include "models/train.h"
@@ -15,9 +16,83 @@
 #include <string.h>
 #include <time.h>
 
-static const char help[] =
-    "usage: acdc train --task operator|classify [options] -o MODEL.h5\n"
-    "\n"
+enum {
+    O_LABELS = 256, O_SPLIT, O_TEST, O_CLASSES, O_SIZE, O_ROWS, O_NOISE, O_DSEED, O_NOPERM,
+    O_PERM, O_NORELU, O_BIAS, O_IMEAN, O_SIGMA, O_STD, O_STDFLOOR, O_OPT, O_LR, O_LRA,
+    O_LRD, O_LRB, O_MOM, O_WD, O_SCHED, O_LRF, O_WARM, O_SGAMMA, O_SEP, O_VAL, O_THREADS,
+    O_CKPT, O_RESUME, O_TASK, O_TRANSFORM, O_SHAPE, O_INSHAPE
+};
+
+static const cli_option options[] = {
+    CLI_OPT_GROUP("data (classify):"),
+    CLI_OPT('d', "data", "PATH", 'd',
+            "directory of IDX files (Fashion-MNIST names), an IDX image file (labels beside "
+            "it or --labels), or an HDF5 data file"),
+    CLI_OPT(0, "labels", "FILE", O_LABELS, "IDX label file for an IDX image file"),
+    CLI_OPT(0, "split", "S", O_SPLIT, "train|test, for a directory (default train)"),
+    CLI_OPT(0, "test", "PATH", O_TEST,
+            "evaluate on these data at the end (a directory: its test split)"),
+    CLI_OPT(0, "classes", "C", O_CLASSES, "number of classes (default: largest label + 1)"),
+    CLI_OPT_GROUP("data (operator):"),
+    CLI_OPT(0, "size", "N", O_SIZE, "N (default 32)"),
+    CLI_OPT(0, "rows", "R", O_ROWS, "examples drawn (default 8192)"),
+    CLI_OPT(0, "noise", "S", O_NOISE, "standard deviation of the additive noise (default 0.01)"),
+    CLI_OPT(0, "data-seed", "S", O_DSEED, "seed of the target and the examples (default 7)"),
+    CLI_OPT_GROUP("model:"),
+    CLI_OPT(0, "task", "T", O_TASK, "operator or classify (required)"),
+    CLI_OPT('K', "layers", "K", 'K', "number of ACDC layers (default 4)"),
+    CLI_OPT('n', "n", "N", 'n', "layer size for classify (default: the input width)"),
+    CLI_OPT(0, "transform", "T", O_TRANSFORM,
+            "dct (1D, default) or dct2: the 2D DCT of an H x W grid, what a spherical-lens "
+            "4f system computes (needs --shape)"),
+    CLI_OPT(0, "shape", "HxW", O_SHAPE, "dct2: the layer grid, e.g. 28x28 (N = H*W; --n optional)"),
+    CLI_OPT(0, "input-shape", "HxW", O_INSHAPE,
+            "dct2: the image's grid when it is smaller than --shape (e.g. 28x28 in 32x32): "
+            "laid row by row into the top-left corner, the rest zero (default: the whole "
+            "grid)"),
+    CLI_OPT(0, "no-perm", NULL, O_NOPERM, "no permutations between layers"),
+    CLI_OPT(0, "perm", NULL, O_PERM, "permutations (default for classify; off for operator)"),
+    CLI_OPT(0, "no-relu", NULL, O_NORELU, "no ReLU between layers (classify)"),
+    CLI_OPT(0, "bias", "B", O_BIAS, "both|a|d|none: additive biases (default both)"),
+    CLI_OPT(0, "init-mean", "M", O_IMEAN,
+            "diagonals drawn from N(M, sigma) (default 1: near identity)"),
+    CLI_OPT(0, "sigma", "S", O_SIGMA, "their standard deviation (default 0.06)"),
+    CLI_OPT(0, "standardise", "S", O_STD,
+            "pixel|global|none (classify default pixel; operator none)"),
+    CLI_OPT(0, "std-floor", "F", O_STDFLOOR,
+            "pixel scales floored at F x the mean scale (default 0.1)"),
+    CLI_OPT_GROUP("optimiser:"),
+    CLI_OPT(0, "optimiser", "O", O_OPT, "adam|sgd (default adam)"),
+    CLI_OPT(0, "lr", "X", O_LR, "learning rate of every group (default 1e-2)"),
+    CLI_OPT(0, "lr-a", "X", O_LRA, "learning rate of the a diagonals (after --lr)"),
+    CLI_OPT(0, "lr-d", "X", O_LRD, "learning rate of the d diagonals (after --lr)"),
+    CLI_OPT(0, "lr-bias", "X", O_LRB, "learning rate of the biases (after --lr)"),
+    CLI_OPT(0, "momentum", "M", O_MOM, "SGD momentum (default 0.9)"),
+    CLI_OPT(0, "weight-decay", "W", O_WD, "decoupled weight decay (default 0)"),
+    CLI_OPT(0, "schedule", "S", O_SCHED, "constant|cosine|step (default cosine)"),
+    CLI_OPT(0, "lr-final", "F", O_LRF,
+            "cosine: final rate as a fraction of the first (default 0)"),
+    CLI_OPT(0, "warmup", "E", O_WARM, "epochs of linear warm-up (default 0)"),
+    CLI_OPT(0, "step-gamma", "G", O_SGAMMA, "step schedule: the factor the rate is multiplied by (default 0.1)"),
+    CLI_OPT(0, "step-epochs", "E", O_SEP, "step schedule: epochs between two multiplications (default 10)"),
+    CLI_OPT('e', "epochs", "E", 'e', "epochs (default 10)"),
+    CLI_OPT('b', "batch", "B", 'b', "minibatch rows (default 64)"),
+    CLI_OPT(0, "val", "F", O_VAL, "fraction held out for validation (default 0.1)"),
+    CLI_OPT('s', "seed", "S", 's',
+            "initialisation, permutations, split and shuffling (default 1)"),
+    CLI_OPT(0, "threads", "T", O_THREADS, "threads (default 1); results do not depend on T"),
+    CLI_OPT_GROUP("run:"),
+    CLI_OPT('o', "output", "FILE", 'o', "the trained model (HDF5)"),
+    CLI_OPT(0, "checkpoint", "FILE", O_CKPT, "(default OUTPUT with '.ckpt' before '.h5')"),
+    CLI_OPT(0, "resume", NULL, O_RESUME,
+            "continue from the checkpoint, with the options stored in it (model, optimiser, "
+            "schedule, epochs, batch, seed); give the same data; --threads, --test and -o "
+            "still apply"),
+    CLI_OPT('q', "quiet", NULL, 'q', "no per-epoch lines on stdout"),
+    CLI_OPT_END};
+
+static const cli_spec spec = {
+    "train", "--task operator|classify [options] -o MODEL.h5",
     "Train an ACDC cascade z = C^T diag(d) C diag(a) x (Moczulski et al. 2016).\n"
     "  operator  the paper's experiment: fit a random dense map y = W x + b (N x N, x in\n"
     "            U[0,1], small noise) with a K-layer cascade without ReLU, by mean\n"
@@ -30,70 +105,8 @@ static const char help[] =
     "A checkpoint (the model plus a /train group) is written atomically after every\n"
     "epoch; --resume continues from it to bitwise the result of an uninterrupted run\n"
     "(give the same data).  Ctrl-C or SIGTERM stops at the next minibatch, keeps the last\n"
-    "checkpoint and exits 3.  A progress bar is drawn when stderr is a terminal.\n"
-    "\n"
-    "data (classify):\n"
-    "  -d, --data PATH       directory of IDX files (Fashion-MNIST names), an IDX image\n"
-    "                        file (labels beside it or --labels), or an HDF5 data file\n"
-    "      --labels FILE     IDX label file for an IDX image file\n"
-    "      --split S         train|test, for a directory (default train)\n"
-    "      --test PATH       evaluate on these data at the end (a directory: its test\n"
-    "                        split)\n"
-    "      --classes C       number of classes (default: largest label + 1)\n"
-    "data (operator):\n"
-    "      --size N          N (default 32)\n"
-    "      --rows R          examples drawn (default 8192)\n"
-    "      --noise S         standard deviation of the additive noise (default 0.01)\n"
-    "      --data-seed S     seed of the target and the examples (default 7)\n"
-    "model:\n"
-    "  -K, --layers K        number of ACDC layers (default 4)\n"
-    "  -n, --n N             layer size for classify (default: the input width)\n"
-    "      --transform T     dct (1D, default) or dct2: the 2D DCT of an H x W grid, what\n"
-    "                        a spherical-lens 4f system computes (needs --shape)\n"
-    "      --shape HxW       dct2: the layer grid, e.g. 28x28 (N = H*W; --n optional)\n"
-    "      --input-shape HxW dct2: the image's grid when it is smaller than --shape (e.g.\n"
-    "                        28x28 in 32x32): laid row by row into the top-left corner,\n"
-    "                        the rest zero (default: the whole grid)\n"
-    "      --no-perm         no permutations between layers\n"
-    "      --perm            permutations (default for classify; off for operator)\n"
-    "      --no-relu         no ReLU between layers (classify)\n"
-    "      --bias B          both|a|d|none: additive biases (default both)\n"
-    "      --init-mean M     diagonals drawn from N(M, sigma) (default 1: near identity)\n"
-    "      --sigma S         (default 0.06)\n"
-    "      --standardise S   pixel|global|none (classify default pixel; operator none)\n"
-    "      --std-floor F     pixel scales floored at F x the mean scale (default 0.1)\n"
-    "optimiser:\n"
-    "      --optimiser O     adam|sgd (default adam)\n"
-    "      --lr X            learning rate of every group (default 1e-2)\n"
-    "      --lr-a X, --lr-d X, --lr-bias X    per-group rates (after --lr)\n"
-    "      --momentum M      SGD momentum (default 0.9)\n"
-    "      --weight-decay W  decoupled weight decay (default 0)\n"
-    "      --schedule S      constant|cosine|step (default cosine)\n"
-    "      --lr-final F      cosine: final rate as a fraction of the first (default 0)\n"
-    "      --warmup E        epochs of linear warm-up (default 0)\n"
-    "      --step-gamma G, --step-epochs E    step: multiply by G every E epochs\n"
-    "  -e, --epochs E        (default 10)\n"
-    "  -b, --batch B         minibatch rows (default 64)\n"
-    "      --val F           fraction held out for validation (default 0.1)\n"
-    "  -s, --seed S          initialisation, permutations, split and shuffling (default 1)\n"
-    "      --threads T       threads (default 1); results do not depend on T\n"
-    "run:\n"
-    "  -o, --output FILE     the trained model (HDF5)\n"
-    "      --checkpoint FILE (default OUTPUT with '.ckpt' before '.h5')\n"
-    "      --resume          continue from the checkpoint, with the options stored in\n"
-    "                        it (model, optimiser, schedule, epochs, batch, seed); give\n"
-    "                        the same data; --threads, --test and -o still apply\n"
-    "  -q, --quiet           no per-epoch lines on stdout\n"
-    "  -h, --help            this text\n"
-    "\n"
-    "exit codes: 0 trained, 1 data or I/O error, 2 usage error, 3 interrupted\n";
-
-enum {
-    O_LABELS = 256, O_SPLIT, O_TEST, O_CLASSES, O_SIZE, O_ROWS, O_NOISE, O_DSEED, O_NOPERM,
-    O_PERM, O_NORELU, O_BIAS, O_IMEAN, O_SIGMA, O_STD, O_STDFLOOR, O_OPT, O_LR, O_LRA,
-    O_LRD, O_LRB, O_MOM, O_WD, O_SCHED, O_LRF, O_WARM, O_SGAMMA, O_SEP, O_VAL, O_THREADS,
-    O_CKPT, O_RESUME, O_TASK, O_TRANSFORM, O_SHAPE, O_INSHAPE
-};
+    "checkpoint and exits 3.  A progress bar is drawn when stderr is a terminal.",
+    options, "exit codes: 0 trained, 1 data or I/O error, 2 usage error, 3 interrupted"};
 
 static int pick(const char *v, const char *const *names, int count)
 {
@@ -103,151 +116,117 @@ static int pick(const char *v, const char *const *names, int count)
     return -1;
 }
 
-int cmd_train(int argc, char **argv)
+struct args {
+    int task, perm, relu, bias, stdz, resume, quiet, optim, sched, transform;
+    const char *data, *labels, *split, *test, *out, *ckpt;
+    int64_t classes, size, rows, dseed, K, n, epochs, batch, seed, threads, sep;
+    double noise, imean, sigma, stdfloor, lr, val, lra, lrd, lrb, mom, wd, lrf, warm, sgamma;
+    size_t gh, gw, in_h, in_w;
+};
+
+/* A value that must be one of names[0 .. count): its index into *dst, or a usage error
+ * naming the option and the choices. */
+static int choose(const char *v, const char *opt, const char *const *names, int count,
+                  const char *choices, int *dst)
 {
-    static const struct option lo[] = {
-        {"task", required_argument, 0, O_TASK}, {"data", required_argument, 0, 'd'},
-        {"labels", required_argument, 0, O_LABELS}, {"split", required_argument, 0, O_SPLIT},
-        {"test", required_argument, 0, O_TEST}, {"classes", required_argument, 0, O_CLASSES},
-        {"size", required_argument, 0, O_SIZE}, {"rows", required_argument, 0, O_ROWS},
-        {"noise", required_argument, 0, O_NOISE},
-        {"data-seed", required_argument, 0, O_DSEED},
-        {"layers", required_argument, 0, 'K'}, {"n", required_argument, 0, 'n'},
-        {"transform", required_argument, 0, O_TRANSFORM},
-        {"shape", required_argument, 0, O_SHAPE},
-        {"input-shape", required_argument, 0, O_INSHAPE},
-        {"no-perm", no_argument, 0, O_NOPERM}, {"perm", no_argument, 0, O_PERM},
-        {"no-relu", no_argument, 0, O_NORELU}, {"bias", required_argument, 0, O_BIAS},
-        {"init-mean", required_argument, 0, O_IMEAN},
-        {"sigma", required_argument, 0, O_SIGMA},
-        {"standardise", required_argument, 0, O_STD},
-        {"std-floor", required_argument, 0, O_STDFLOOR},
-        {"optimiser", required_argument, 0, O_OPT}, {"lr", required_argument, 0, O_LR},
-        {"lr-a", required_argument, 0, O_LRA}, {"lr-d", required_argument, 0, O_LRD},
-        {"lr-bias", required_argument, 0, O_LRB}, {"momentum", required_argument, 0, O_MOM},
-        {"weight-decay", required_argument, 0, O_WD},
-        {"schedule", required_argument, 0, O_SCHED},
-        {"lr-final", required_argument, 0, O_LRF}, {"warmup", required_argument, 0, O_WARM},
-        {"step-gamma", required_argument, 0, O_SGAMMA},
-        {"step-epochs", required_argument, 0, O_SEP},
-        {"epochs", required_argument, 0, 'e'}, {"batch", required_argument, 0, 'b'},
-        {"val", required_argument, 0, O_VAL}, {"seed", required_argument, 0, 's'},
-        {"threads", required_argument, 0, O_THREADS},
-        {"output", required_argument, 0, 'o'}, {"checkpoint", required_argument, 0, O_CKPT},
-        {"resume", no_argument, 0, O_RESUME}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    if ((*dst = pick(v, names, count)) < 0)
+        return util_error(UTIL_EUSAGE, "%s: '%s' is not one of %s", opt, v, choices);
+    return UTIL_OK;
+}
+
+static int on_option(void *ctx, int key, const char *arg)
+{
     static const char *const tasks[] = {"operator", "classify"};
     static const char *const biases[] = {"none", "a", "d", "both"};
     static const char *const stds[] = {"none", "global", "pixel"};
     static const char *const optims[] = {"adam", "sgd"};
     static const char *const scheds[] = {"constant", "cosine", "step"};
-    const char *cmd = "train";
-    int task = -1, perm = -1, relu = 1, bias = 3, stdz = -1, resume = 0, quiet = 0;
-    const char *data = NULL, *labels = NULL, *split = "train", *test = NULL, *out = NULL;
-    const char *ckpt = NULL;
-    int64_t classes = 0, size = 32, rows = 8192, dseed = 7, K = 4, n = 0, epochs = 10,
-            batch = 64, seed = 1, threads = 1, sep = 10;
-    double noise = 0.01, imean = 1, sigma = 0.06, stdfloor = 0.1, lr = 1e-2, val = 0.1;
-    double lra = -1, lrd = -1, lrb = -1, mom = 0.9, wd = 0, lrf = 0, warm = 0, sgamma = 0.1;
-    int optim = 0, sched = 1, transform = -1;
-    size_t gh = 0, gw = 0, in_h = 0, in_w = 0;
-    int c, rc;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "d:K:n:e:b:s:o:qh", lo, NULL)) != -1) {
-        rc = UTIL_OK;
-        switch (c) {
-        case O_TASK:
-            if ((task = pick(optarg, tasks, 2)) < 0)
-                return cli_usage_error(cmd, "--task: '%s' is neither 'operator' nor "
-                                       "'classify'", optarg);
-            break;
-        case 'd': data = optarg; break;
-        case O_LABELS: labels = optarg; break;
-        case O_SPLIT:
-            if (strcmp(optarg, "train") && strcmp(optarg, "test"))
-                return cli_usage_error(cmd, "--split: '%s' is neither 'train' nor 'test'",
-                                       optarg);
-            split = optarg;
-            break;
-        case O_TEST: test = optarg; break;
-        case O_CLASSES:
-            rc = util_parse_int(optarg, "--classes", 2, 1 << 20, &classes);
-            break;
-        case O_SIZE: rc = util_parse_int(optarg, "--size", 1, 1 << 16, &size); break;
-        case O_ROWS: rc = util_parse_int(optarg, "--rows", 1, 1 << 26, &rows); break;
-        case O_NOISE: rc = util_parse_double(optarg, "--noise", 0, 1e6, &noise); break;
-        case O_DSEED:
-            rc = util_parse_int(optarg, "--data-seed", 0, INT64_MAX, &dseed);
-            break;
-        case 'K': rc = util_parse_int(optarg, "--layers", 1, 100000, &K); break;
-        case 'n': rc = util_parse_int(optarg, "--n", 1, 1 << 26, &n); break;
-        case O_TRANSFORM:
-            if ((transform = acdc_transform_parse(optarg)) < 0)
-                return cli_usage_error(cmd, "--transform: '%s' is neither dct nor dct2",
-                                       optarg);
-            break;
-        case O_SHAPE: rc = acdc_shape_parse(optarg, "--shape", &gh, &gw); break;
-        case O_INSHAPE: rc = acdc_shape_parse(optarg, "--input-shape", &in_h, &in_w); break;
-        case O_NOPERM: perm = 0; break;
-        case O_PERM: perm = 1; break;
-        case O_NORELU: relu = 0; break;
-        case O_BIAS:
-            if ((bias = pick(optarg, biases, 4)) < 0)
-                return cli_usage_error(cmd, "--bias: '%s' is not one of both, a, d, none",
-                                       optarg);
-            break;
-        case O_IMEAN:
-            rc = util_parse_double(optarg, "--init-mean", -1e3, 1e3, &imean);
-            break;
-        case O_SIGMA: rc = util_parse_double(optarg, "--sigma", 0, 1e3, &sigma); break;
-        case O_STD:
-            if ((stdz = pick(optarg, stds, 3)) < 0)
-                return cli_usage_error(cmd, "--standardise: '%s' is not one of pixel, "
-                                       "global, none", optarg);
-            break;
-        case O_STDFLOOR:
-            rc = util_parse_double(optarg, "--std-floor", 0, 1e3, &stdfloor);
-            break;
-        case O_OPT:
-            if ((optim = pick(optarg, optims, 2)) < 0)
-                return cli_usage_error(cmd, "--optimiser: '%s' is neither 'adam' nor 'sgd'",
-                                       optarg);
-            break;
-        case O_LR: rc = util_parse_double(optarg, "--lr", 0, 1e3, &lr); break;
-        case O_LRA: rc = util_parse_double(optarg, "--lr-a", 0, 1e3, &lra); break;
-        case O_LRD: rc = util_parse_double(optarg, "--lr-d", 0, 1e3, &lrd); break;
-        case O_LRB: rc = util_parse_double(optarg, "--lr-bias", 0, 1e3, &lrb); break;
-        case O_MOM: rc = util_parse_double(optarg, "--momentum", 0, 0.999999, &mom); break;
-        case O_WD: rc = util_parse_double(optarg, "--weight-decay", 0, 1e3, &wd); break;
-        case O_SCHED:
-            if ((sched = pick(optarg, scheds, 3)) < 0)
-                return cli_usage_error(cmd, "--schedule: '%s' is not one of constant, "
-                                       "cosine, step", optarg);
-            break;
-        case O_LRF: rc = util_parse_double(optarg, "--lr-final", 0, 1, &lrf); break;
-        case O_WARM: rc = util_parse_double(optarg, "--warmup", 0, 1e6, &warm); break;
-        case O_SGAMMA:
-            rc = util_parse_double(optarg, "--step-gamma", 1e-12, 1, &sgamma);
-            break;
-        case O_SEP: rc = util_parse_int(optarg, "--step-epochs", 1, 1 << 30, &sep); break;
-        case 'e': rc = util_parse_int(optarg, "--epochs", 1, 1 << 30, &epochs); break;
-        case 'b': rc = util_parse_int(optarg, "--batch", 1, 1 << 20, &batch); break;
-        case O_VAL: rc = util_parse_double(optarg, "--val", 0, 0.9, &val); break;
-        case 's': rc = util_parse_int(optarg, "--seed", 0, INT64_MAX, &seed); break;
-        case O_THREADS: rc = util_parse_int(optarg, "--threads", 1, 256, &threads); break;
-        case 'o': out = optarg; break;
-        case O_CKPT: ckpt = optarg; break;
-        case O_RESUME: resume = 1; break;
-        case 'q': quiet = 1; break;
-        case 'h': fputs(help, stdout); return cli_finish(cmd);
-        default:
-            return cli_usage_error(cmd, "unknown option or missing value '%s'",
-                                   argv[optind - 1]);
-        }
-        if (rc)
-            return cli_fail(cmd, rc);
+    static const char *const splits[] = {"train", "test"};
+    struct args *a = ctx;
+    int k;
+    switch (key) {
+    case O_TASK: return choose(arg, "--task", tasks, 2, "operator, classify", &a->task);
+    case 'd': a->data = arg; return UTIL_OK;
+    case O_LABELS: a->labels = arg; return UTIL_OK;
+    case O_SPLIT: {
+        int rc = choose(arg, "--split", splits, 2, "train, test", &k);
+        if (!rc)
+            a->split = splits[k];
+        return rc;
     }
+    case O_TEST: a->test = arg; return UTIL_OK;
+    case O_CLASSES: return util_parse_int(arg, "--classes", 2, 1 << 20, &a->classes);
+    case O_SIZE: return util_parse_int(arg, "--size", 1, 1 << 16, &a->size);
+    case O_ROWS: return util_parse_int(arg, "--rows", 1, 1 << 26, &a->rows);
+    case O_NOISE: return util_parse_double(arg, "--noise", 0, 1e6, &a->noise);
+    case O_DSEED: return util_parse_int(arg, "--data-seed", 0, INT64_MAX, &a->dseed);
+    case 'K': return util_parse_int(arg, "--layers", 1, 100000, &a->K);
+    case 'n': return util_parse_int(arg, "--n", 1, 1 << 26, &a->n);
+    case O_TRANSFORM:
+        if ((a->transform = acdc_transform_parse(arg)) < 0)
+            return util_error(UTIL_EUSAGE, "--transform: '%s' is neither dct nor dct2", arg);
+        return UTIL_OK;
+    case O_SHAPE: return acdc_shape_parse(arg, "--shape", &a->gh, &a->gw);
+    case O_INSHAPE: return acdc_shape_parse(arg, "--input-shape", &a->in_h, &a->in_w);
+    case O_NOPERM: a->perm = 0; return UTIL_OK;
+    case O_PERM: a->perm = 1; return UTIL_OK;
+    case O_NORELU: a->relu = 0; return UTIL_OK;
+    case O_BIAS: return choose(arg, "--bias", biases, 4, "both, a, d, none", &a->bias);
+    case O_IMEAN: return util_parse_double(arg, "--init-mean", -1e3, 1e3, &a->imean);
+    case O_SIGMA: return util_parse_double(arg, "--sigma", 0, 1e3, &a->sigma);
+    case O_STD:
+        return choose(arg, "--standardise", stds, 3, "pixel, global, none", &a->stdz);
+    case O_STDFLOOR: return util_parse_double(arg, "--std-floor", 0, 1e3, &a->stdfloor);
+    case O_OPT: return choose(arg, "--optimiser", optims, 2, "adam, sgd", &a->optim);
+    case O_LR: return util_parse_double(arg, "--lr", 0, 1e3, &a->lr);
+    case O_LRA: return util_parse_double(arg, "--lr-a", 0, 1e3, &a->lra);
+    case O_LRD: return util_parse_double(arg, "--lr-d", 0, 1e3, &a->lrd);
+    case O_LRB: return util_parse_double(arg, "--lr-bias", 0, 1e3, &a->lrb);
+    case O_MOM: return util_parse_double(arg, "--momentum", 0, 0.999999, &a->mom);
+    case O_WD: return util_parse_double(arg, "--weight-decay", 0, 1e3, &a->wd);
+    case O_SCHED:
+        return choose(arg, "--schedule", scheds, 3, "constant, cosine, step", &a->sched);
+    case O_LRF: return util_parse_double(arg, "--lr-final", 0, 1, &a->lrf);
+    case O_WARM: return util_parse_double(arg, "--warmup", 0, 1e6, &a->warm);
+    case O_SGAMMA: return util_parse_double(arg, "--step-gamma", 1e-12, 1, &a->sgamma);
+    case O_SEP: return util_parse_int(arg, "--step-epochs", 1, 1 << 30, &a->sep);
+    case 'e': return util_parse_int(arg, "--epochs", 1, 1 << 30, &a->epochs);
+    case 'b': return util_parse_int(arg, "--batch", 1, 1 << 20, &a->batch);
+    case O_VAL: return util_parse_double(arg, "--val", 0, 0.9, &a->val);
+    case 's': return util_parse_int(arg, "--seed", 0, INT64_MAX, &a->seed);
+    case O_THREADS: return util_parse_int(arg, "--threads", 1, 256, &a->threads);
+    case 'o': a->out = arg; return UTIL_OK;
+    case O_CKPT: a->ckpt = arg; return UTIL_OK;
+    case O_RESUME: a->resume = 1; return UTIL_OK;
+    case 'q': a->quiet = 1; return UTIL_OK;
+    }
+    return UTIL_OK;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    const char *cmd = "train";
+    struct args A = {.task = -1, .perm = -1, .relu = 1, .bias = 3, .stdz = -1, .sched = 1,
+                     .transform = -1, .split = "train", .size = 32, .rows = 8192,
+                     .dseed = 7, .K = 4, .epochs = 10, .batch = 64, .seed = 1, .threads = 1,
+                     .sep = 10, .noise = 0.01, .imean = 1, .sigma = 0.06, .stdfloor = 0.1,
+                     .lr = 1e-2, .val = 0.1, .lra = -1, .lrd = -1, .lrb = -1, .mom = 0.9,
+                     .sgamma = 0.1};
+    int rc = cli_parse(&spec, argc, argv, on_option, &A);
+    if (rc >= 0)
+        return rc;
+    int task = A.task, perm = A.perm, relu = A.relu, bias = A.bias, stdz = A.stdz,
+        resume = A.resume, quiet = A.quiet, optim = A.optim, sched = A.sched,
+        transform = A.transform;
+    const char *data = A.data, *labels = A.labels, *split = A.split, *test = A.test,
+               *out = A.out, *ckpt = A.ckpt;
+    int64_t classes = A.classes, size = A.size, rows = A.rows, dseed = A.dseed, K = A.K,
+            n = A.n, epochs = A.epochs, batch = A.batch, seed = A.seed, threads = A.threads,
+            sep = A.sep;
+    double noise = A.noise, imean = A.imean, sigma = A.sigma, stdfloor = A.stdfloor,
+           lr = A.lr, val = A.val, lra = A.lra, lrd = A.lrd, lrb = A.lrb, mom = A.mom,
+           wd = A.wd, lrf = A.lrf, warm = A.warm, sgamma = A.sgamma;
+    size_t gh = A.gh, gw = A.gw, in_h = A.in_h, in_w = A.in_w;
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (task < 0)

@@ -1,14 +1,16 @@
 /* tests/test_cli_options.c -- option tables (cli/options.h): the help made from a table,
  * the parse loop made from it, and the options simulate and sweep share (cli/simopts.c).
  *
- * The Makefile links tests against the library only, so the two command-line sources
- * are compiled into this test; cli_finish(), cli_fail() and cli_usage_error() (cli/main.c)
- * are replaced by recorders below.
+ * The Makefile links tests/test_cli_*.c with the command line's objects but cli/main.o;
+ * cli_finish(), cli_fail() and cli_usage_error() (cli/main.c) are replaced by recorders
+ * below.
  */
 #include "tests/testutil.h"
 
-#include "cli/options.c"
-#include "cli/simopts.c"
+#include "cli/cli.h"
+#include "cli/options.h"
+
+#include <stdarg.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -126,6 +128,18 @@ static void test_help_group_first(void **state)
     assert_string_equal(h, "usage: acdc e FILE.h5\n\nText.\n\noptions:\n"
                            "  -h, --help   this text\n");
     free(h);
+}
+
+/* The label a row must have in the help (cli/options.h): "-o, --output FILE", or
+ * "    --name VALUE" without a letter. */
+static void label(const cli_option *o, char *buf, size_t size)
+{
+    if (o->letter)
+        snprintf(buf, size, "-%c, --%s%s%s", o->letter, o->name, o->value ? " " : "",
+                 o->value ? o->value : "");
+    else
+        snprintf(buf, size, "    --%s%s%s", o->name, o->value ? " " : "",
+                 o->value ? o->value : "");
 }
 
 /* Every option row of the table, includes expanded, is in the help with its label. */
