@@ -17,9 +17,11 @@ static int range(const char *s, const char *what, double v, double lo, double hi
     return UTIL_OK;
 }
 
-/* strtod, but rejecting hexadecimal, "inf", "nan" and leading blanks. */
+/* strtod, but rejecting a missing value, hexadecimal, "inf", "nan" and leading blanks. */
 static int number(const char *s, const char *what, double *v, char **end)
 {
+    if (!s)
+        return util_error(UTIL_EUSAGE, "%s: missing value", what);
     const char *p = s;
     if (*p == '+' || *p == '-')
         p++;
@@ -38,8 +40,6 @@ int util_parse_double(const char *s, const char *what, double lo, double hi, dou
 {
     char *end;
     double v;
-    if (!s)
-        return util_error(UTIL_EUSAGE, "%s: missing value", what);
     int rc = number(s, what, &v, &end);
     if (rc)
         return rc;
@@ -96,8 +96,6 @@ int util_parse_quantity(const char *s, const char *what, const char *unit, doubl
 {
     char *end;
     double v;
-    if (!s)
-        return util_error(UTIL_EUSAGE, "%s: missing value", what);
     int rc = number(s, what, &v, &end);
     if (rc)
         return rc;
