@@ -384,6 +384,12 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
     *out = NULL;
     if ((rc = acdc_model_check(m)) || (rc = compiler_profile_check(p)))
         return rc;
+    /* A 2D (dct2) layer needs spherical lenses and 2D devices: the compiler builds
+     * cylindrical-lens (1D) systems only, so far (issue 12). */
+    if (m->transform != ACDC_TRANSFORM_DCT)
+        return util_error(UTIL_EDATA, "the model's layers use the 2D transform (%s, %zux%zu): "
+                          "the compiler builds 1D (cylindrical-lens) systems only so far",
+                          acdc_transform_name(m->transform), m->h, m->w);
     compiler_system *s = calloc(1, sizeof *s);
     size_t *first = malloc(m->n_layers * sizeof *first);
     size_t *count = malloc(m->n_layers * sizeof *count);

@@ -670,8 +670,10 @@ int sim_reference_chain(const compiler_system *s, size_t c, size_t batch, const 
 {
     const compiler_chain *ch = &s->chains[c];
     /* A view of the model's layers first .. first+count−1 as a model of its own. */
+    const acdc_model *md = s->model;
     acdc_model view = {.n = s->n, .n_in = s->n, .n_out = s->n, .n_layers = ch->count,
-                       .layers = s->model->layers + ch->first};
+                       .layers = md->layers + ch->first, .transform = md->transform,
+                       .h = md->h, .w = md->w, .in_h = md->h, .in_w = md->w};
     acdc_work *w;
     int rc = acdc_work_alloc(&w, &view, batch, 0, 1, FFTW_ESTIMATE);
     if (rc)

@@ -1,4 +1,5 @@
-/* tests/test_util_h5.c -- util/h5's float64 readers: finite only, or NaN allowed. */
+/* tests/test_util_h5.c -- util/h5's readers: float64 finite only or NaN allowed; one-value
+ * attributes. */
 #include "tests/testutil.h"
 
 #include <hdf5.h>
@@ -65,10 +66,43 @@ static void test_nan_ok(void **state)
     H5Fclose(f);
 }
 
+/* A numeric attribute is one value: an array of two is refused, not read past its
+ * destination (an int64 n stored as (2,) would otherwise write 16 bytes into 8). */
+static void test_attr_one_value(void **state)
+{
+    (void)state;
+    const char *path = test_path(0, "attrs.h5");
+    util_h5_out o;
+    assert_int_equal(util_h5_create(path, &o), 0);
+    assert_int_equal(util_h5_set_attr_i64(o.fid, "/", "n", 2385), 0);
+    hsize_t two = 2;
+    int64_t pair[2] = {7, 9};
+    hid_t sp = H5Screate_simple(1, &two, NULL);
+    hid_t a = H5Acreate2(o.fid, "pair", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(a >= 0 && H5Awrite(a, H5T_NATIVE_INT64, pair) >= 0);
+    H5Aclose(a);
+    H5Sclose(sp);
+    assert_int_equal(util_h5_commit(&o), 0);
+    hid_t f;
+    assert_int_equal(util_h5_open(path, &f), 0);
+    struct {
+        int64_t v, guard;
+    } got = {0, 2385};
+    assert_int_equal(util_h5_attr_i64(f, path, "/", "n", &got.v), 0);
+    assert_int_equal(got.v, 2385);
+    assert_int_equal(util_h5_attr_i64(f, path, "/", "pair", &got.v), UTIL_EDATA);
+    assert_int_equal(got.guard, 2385);
+    assert_non_null(strstr(util_errmsg(), "expected a single value, found 2"));
+    double d;
+    assert_int_equal(util_h5_attr_f64(f, path, "/", "pair", &d), UTIL_EDATA);
+    H5Fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nan_ok),
+        cmocka_unit_test(test_attr_one_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
