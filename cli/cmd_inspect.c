@@ -44,6 +44,12 @@ static int inspect_model(const char *path)
            m->n_in, m->n_out, m->n_layers);
     printf("  parameters: %zu (a dense %zu x %zu layer with bias has %.0f: %.1fx "
            "compression)\n", params, m->n_out, m->n_in, dense, dense / (double)params);
+    if (m->transform == ACDC_TRANSFORM_DCT)
+        printf("  transform: dct (1D DCT over n: a cylindrical-lens 4f system)\n");
+    else
+        printf("  transform: %s (2D DCT of a %zu x %zu grid, the input a %zu x %zu grid in "
+               "its top-left corner: a spherical-lens 4f system)\n",
+               acdc_transform_name(m->transform), m->h, m->w, m->in_h, m->in_w);
     printf("  input standardisation: %s\n", m->in_mean ? "stored (/input)" : "none");
     printf("\n  %5s  %-10s %-5s %-21s %-21s %s\n", "layer", "activation", "perm",
            "a range", "d range", "biases");
