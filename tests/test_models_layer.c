@@ -183,12 +183,12 @@ static double loss(const acdc_layer *L, acdc_plan *p, size_t batch, const double
     return s;
 }
 
-static void check_fd(const char *what, double *param, const double *grad, size_t n,
-                     const acdc_layer *L, acdc_plan *p, size_t batch, const double *x,
-                     const double *w)
+/* Every `step`-th entry of param against the central difference of step h. */
+static void check_fd_every(const char *what, double *param, const double *grad, size_t n,
+                           size_t step, double h, const acdc_layer *L, acdc_plan *p,
+                           size_t batch, const double *x, const double *w)
 {
-    const double h = 1e-6;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i += step) {
         double keep = param[i];
         param[i] = keep + h;
         double up = loss(L, p, batch, x, w);
@@ -200,6 +200,13 @@ static void check_fd(const char *what, double *param, const double *grad, size_t
             fail_msg("d%s[%zu]: analytic %.12g, finite difference %.12g", what, i, grad[i],
                      fd);
     }
+}
+
+static void check_fd(const char *what, double *param, const double *grad, size_t n,
+                     const acdc_layer *L, acdc_plan *p, size_t batch, const double *x,
+                     const double *w)
+{
+    check_fd_every(what, param, grad, n, 1, 1e-6, L, p, batch, x, w);
 }
 
 static void test_layer_gradients(void **state)
@@ -560,19 +567,7 @@ static void check_fd_step(const char *what, double *param, const double *grad, s
                           size_t step, const acdc_layer *L, acdc_plan *p, size_t batch,
                           const double *x, const double *w)
 {
-    const double h = 1e-3;
-    for (size_t i = 0; i < n; i += step) {
-        double keep = param[i];
-        param[i] = keep + h;
-        double up = loss(L, p, batch, x, w);
-        param[i] = keep - h;
-        double dn = loss(L, p, batch, x, w);
-        param[i] = keep;
-        double fd = (up - dn) / (2 * h);
-        if (fabs(fd - grad[i]) > 1e-6 * (1 + fabs(fd)))
-            fail_msg("d%s[%zu]: analytic %.12g, finite difference %.12g", what, i, grad[i],
-                     fd);
-    }
+    check_fd_every(what, param, grad, n, step, 1e-3, L, p, batch, x, w);
 }
 
 /* The five gradients of a 2D layer against central differences: every entry on the
