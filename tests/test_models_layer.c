@@ -276,48 +276,54 @@ static void test_backward_thread_independent(void **state)
     free_layer(&L);
 }
 
-/* Forward and backward on 1 and 2 threads agree bit for bit: every gradient and dx.
- * n = 2048 takes 4 rows per block and 37 rows end mid-block; n = 64 takes 16. */
+/* Forward and backward of an n-value layer on 1 and 2 threads agree bit for bit: z, h2,
+ * every gradient and dx.  h = 0: the 1D transform over n = w; else the 2D one of h x w. */
+static void assert_thread_independent(size_t h, size_t w, size_t batch)
+{
+    const size_t n = h ? h * w : w;
+    acdc_layer L = make_layer(n, 1);
+    double *x = malloc(batch * n * sizeof *x), *wt = malloc(batch * n * sizeof *wt);
+    double *h2[2], *z[2], *dx[2], *ga[2][4];
+    fill(x, batch * n, 0.9);
+    fill(wt, batch * n, 3.3);
+    for (int t = 0; t < 2; t++) {
+        acdc_plan *p;
+        assert_int_equal(h ? acdc_plan_alloc2(&p, h, w, t + 1, FFTW_ESTIMATE)
+                           : acdc_plan_alloc(&p, n, t + 1, FFTW_ESTIMATE),
+                         0);
+        h2[t] = malloc(batch * n * sizeof **h2);
+        z[t] = malloc(batch * n * sizeof **z);
+        dx[t] = malloc(batch * n * sizeof **dx);
+        for (int i = 0; i < 4; i++)
+            ga[t][i] = calloc(n, sizeof(double));
+        assert_int_equal(acdc_layer_forward(&L, p, batch, x, z[t], h2[t]), 0);
+        acdc_grad g = {ga[t][0], ga[t][1], ga[t][2], ga[t][3]};
+        assert_int_equal(acdc_layer_backward(&L, p, batch, x, h2[t], wt, dx[t], &g), 0);
+        acdc_plan_free(p);
+    }
+    assert_memory_equal(z[0], z[1], batch * n * sizeof(double));
+    assert_memory_equal(h2[0], h2[1], batch * n * sizeof(double));
+    assert_memory_equal(dx[0], dx[1], batch * n * sizeof(double));
+    for (int i = 0; i < 4; i++)
+        assert_memory_equal(ga[0][i], ga[1][i], n * sizeof(double));
+    for (int t = 0; t < 2; t++) {
+        free(h2[t]);
+        free(z[t]);
+        free(dx[t]);
+        for (int i = 0; i < 4; i++)
+            free(ga[t][i]);
+    }
+    free(x);
+    free(wt);
+    free_layer(&L);
+}
+
+/* n = 2048 takes 4 rows per block and 37 rows end mid-block; n = 64 takes 16. */
 static void test_layer_thread_independent(void **state)
 {
     (void)state;
-    const size_t ns[] = {64, 2048}, batches[] = {100, 37};
-    for (size_t s = 0; s < 2; s++) {
-        size_t n = ns[s], batch = batches[s];
-        acdc_layer L = make_layer(n, 1);
-        double *x = malloc(batch * n * sizeof *x), *w = malloc(batch * n * sizeof *w);
-        double *h2[2], *z[2], *dx[2], *ga[2][4];
-        fill(x, batch * n, 0.9);
-        fill(w, batch * n, 3.3);
-        for (int t = 0; t < 2; t++) {
-            acdc_plan *p;
-            assert_int_equal(acdc_plan_alloc(&p, n, t + 1, FFTW_ESTIMATE), 0);
-            h2[t] = malloc(batch * n * sizeof **h2);
-            z[t] = malloc(batch * n * sizeof **z);
-            dx[t] = malloc(batch * n * sizeof **dx);
-            for (int i = 0; i < 4; i++)
-                ga[t][i] = calloc(n, sizeof(double));
-            assert_int_equal(acdc_layer_forward(&L, p, batch, x, z[t], h2[t]), 0);
-            acdc_grad g = {ga[t][0], ga[t][1], ga[t][2], ga[t][3]};
-            assert_int_equal(acdc_layer_backward(&L, p, batch, x, h2[t], w, dx[t], &g), 0);
-            acdc_plan_free(p);
-        }
-        assert_memory_equal(z[0], z[1], batch * n * sizeof(double));
-        assert_memory_equal(h2[0], h2[1], batch * n * sizeof(double));
-        assert_memory_equal(dx[0], dx[1], batch * n * sizeof(double));
-        for (int i = 0; i < 4; i++)
-            assert_memory_equal(ga[0][i], ga[1][i], n * sizeof(double));
-        for (int t = 0; t < 2; t++) {
-            free(h2[t]);
-            free(z[t]);
-            free(dx[t]);
-            for (int i = 0; i < 4; i++)
-                free(ga[t][i]);
-        }
-        free(x);
-        free(w);
-        free_layer(&L);
-    }
+    assert_thread_independent(0, 64, 100);
+    assert_thread_independent(0, 2048, 37);
 }
 
 /* The layer row by row from acdc_dct2()/acdc_dct3(), which share none of its blocking,
@@ -611,49 +617,13 @@ static void test_layer2d_gradients(void **state)
     }
 }
 
-/* 2D forward and backward on 1 and 2 threads agree bit for bit (28x28: 4 rows per block
- * and 37 rows end mid-block; 3x5: 16 rows per block). */
+/* 2D, on 1 and 2 threads (28x28: 4 rows per block and 37 rows end mid-block; 3x5: 16
+ * rows per block). */
 static void test_layer2d_thread_independent(void **state)
 {
     (void)state;
-    const size_t hs[] = {28, 3}, ws[] = {28, 5}, batches[] = {37, 100};
-    for (size_t s = 0; s < 2; s++) {
-        size_t h = hs[s], w = ws[s], n = h * w, batch = batches[s];
-        acdc_layer L = make_layer(n, 1);
-        double *x = malloc(batch * n * sizeof *x), *wt = malloc(batch * n * sizeof *wt);
-        double *h2[2], *z[2], *dx[2], *ga[2][4];
-        fill(x, batch * n, 0.9);
-        fill(wt, batch * n, 3.3);
-        for (int t = 0; t < 2; t++) {
-            acdc_plan *p;
-            assert_int_equal(acdc_plan_alloc2(&p, h, w, t + 1, FFTW_ESTIMATE), 0);
-            h2[t] = malloc(batch * n * sizeof **h2);
-            z[t] = malloc(batch * n * sizeof **z);
-            dx[t] = malloc(batch * n * sizeof **dx);
-            for (int i = 0; i < 4; i++)
-                ga[t][i] = calloc(n, sizeof(double));
-            assert_int_equal(acdc_layer_forward(&L, p, batch, x, z[t], h2[t]), 0);
-            acdc_grad g = {ga[t][0], ga[t][1], ga[t][2], ga[t][3]};
-            assert_int_equal(acdc_layer_backward(&L, p, batch, x, h2[t], wt, dx[t], &g),
-                             0);
-            acdc_plan_free(p);
-        }
-        assert_memory_equal(z[0], z[1], batch * n * sizeof(double));
-        assert_memory_equal(h2[0], h2[1], batch * n * sizeof(double));
-        assert_memory_equal(dx[0], dx[1], batch * n * sizeof(double));
-        for (int i = 0; i < 4; i++)
-            assert_memory_equal(ga[0][i], ga[1][i], n * sizeof(double));
-        for (int t = 0; t < 2; t++) {
-            free(h2[t]);
-            free(z[t]);
-            free(dx[t]);
-            for (int i = 0; i < 4; i++)
-                free(ga[t][i]);
-        }
-        free(x);
-        free(wt);
-        free_layer(&L);
-    }
+    assert_thread_independent(28, 28, 37);
+    assert_thread_independent(3, 5, 100);
 }
 
 /* A 2D plan of 1 x n and of n x 1 is the 1D transform (to rounding: FFTW may take
