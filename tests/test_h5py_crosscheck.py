@@ -60,6 +60,18 @@ def reference2(f, x):
     return v[:, :n_out]
 
 
+def write_layers(f, rng, n):
+    """Three layers of n with both biases, permutations and ReLU but after the last."""
+    for l in range(3):
+        g = f.create_group(f"layers/{l}")
+        g["a"] = 1 + 0.2 * rng.standard_normal(n)
+        g["d"] = 1 + 0.2 * rng.standard_normal(n)
+        g["a_bias"] = 0.1 * rng.standard_normal(n)
+        g["d_bias"] = 0.1 * rng.standard_normal(n)
+        g["perm"] = rng.permutation(n).astype(np.int64)
+        g.attrs["activation"] = "relu" if l < 2 else "none"
+
+
 def run_infer(mpath, dpath, opath):
     r = subprocess.run([f"{BUILD}/acdc", "infer", mpath, dpath, "-o", opath],
                        capture_output=True, text=True)
@@ -83,14 +95,7 @@ def check2d(rng, tmp, case, h, w, ih, iw):
         f.attrs["shape"] = np.array([h, w], dtype=np.int64)
         if (ih, iw) != (h, w):
             f.attrs["input_shape"] = np.array([ih, iw], dtype=np.int64)
-        for l in range(3):
-            g = f.create_group(f"layers/{l}")
-            g["a"] = 1 + 0.2 * rng.standard_normal(n)
-            g["d"] = 1 + 0.2 * rng.standard_normal(n)
-            g["a_bias"] = 0.1 * rng.standard_normal(n)
-            g["d_bias"] = 0.1 * rng.standard_normal(n)
-            g["perm"] = rng.permutation(n).astype(np.int64)
-            g.attrs["activation"] = "relu" if l < 2 else "none"
+        write_layers(f, rng, n)
     x = rng.standard_normal((11, n_in))
     with h5py.File(dpath, "w") as f:
         f["x"] = x
@@ -150,14 +155,7 @@ def main():
             f.attrs["n"] = n
             f.attrs["n_in"] = n_in
             f.attrs["n_out"] = n_out
-            for l in range(3):
-                g = f.create_group(f"layers/{l}")
-                g["a"] = 1 + 0.2 * rng.standard_normal(n)
-                g["d"] = 1 + 0.2 * rng.standard_normal(n)
-                g["a_bias"] = 0.1 * rng.standard_normal(n)
-                g["d_bias"] = 0.1 * rng.standard_normal(n)
-                g["perm"] = rng.permutation(n).astype(np.int64)
-                g.attrs["activation"] = "relu" if l < 2 else "none"
+            write_layers(f, rng, n)
         x = rng.standard_normal((17, n_in))
         with h5py.File(dpath, "w") as f:
             f["x"] = x
