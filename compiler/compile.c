@@ -180,8 +180,16 @@ int compiler_check_rules(compiler_system *s)
     compiler_profile e;
     compiler_profile_effective(p, &e);
     int used_image = 0, rc;
-    for (size_t c = 0; c < s->n_chains; c++)
+    for (size_t c = 0; c < s->n_chains; c++) {
         used_image |= s->chains[c].count > 1;
+        /* an all-zero mask (a layer with d = 0) is a chain that passes no light: no
+         * detector can read it, and the system file would be refused */
+        if (!(s->chains[c].efficiency > 0))
+            return util_error(UTIL_EDATA, "optical chain %zu (layers %zu..%zu) passes no "
+                              "light: a mask of it is all zero (d = 0 or a = 0 in a layer)",
+                              c, s->chains[c].first,
+                              s->chains[c].first + s->chains[c].count - 1);
+    }
     if ((rc = check_pixels(s, used_image)))
         return rc;
     if (!p->ideal && p->input.modulation == OPTICS_MOD_AMPLITUDE)
@@ -382,14 +390,9 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
 {
     int rc;
     *out = NULL;
-    if ((rc = acdc_model_check(m)) || (rc = compiler_profile_check(p)))
+    if ((rc = acdc_model_check(m)) || (rc = compiler_model_supported(m, "the model")) ||
+        (rc = compiler_profile_check(p)))
         return rc;
-    /* A 2D (dct2) layer needs spherical lenses and 2D devices: the compiler builds
-     * cylindrical-lens (1D) systems only, so far (issue 12). */
-    if (m->transform != ACDC_TRANSFORM_DCT)
-        return util_error(UTIL_EDATA, "the model's layers use the 2D transform (%s, %zux%zu): "
-                          "the compiler builds 1D (cylindrical-lens) systems only so far",
-                          acdc_transform_name(m->transform), m->h, m->w);
     compiler_system *s = calloc(1, sizeof *s);
     size_t *first = malloc(m->n_layers * sizeof *first);
     size_t *count = malloc(m->n_layers * sizeof *count);

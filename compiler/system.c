@@ -46,6 +46,15 @@ size_t compiler_group_for(const acdc_model *m, const compiler_profile *p, size_t
     return m->n_layers;
 }
 
+int compiler_model_supported(const acdc_model *m, const char *where)
+{
+    if (m->transform != ACDC_TRANSFORM_DCT)
+        return util_error(UTIL_EDATA, "%s: the layers use the 2D transform (%s, %zux%zu); "
+                          "the compiler builds 1D (cylindrical-lens) systems only so far",
+                          where, acdc_transform_name(m->transform), m->h, m->w);
+    return UTIL_OK;
+}
+
 size_t compiler_fourier_samples(const compiler_profile *p, size_t m)
 {
     return m * (size_t)(p->fourier_oversample > 1 ? p->fourier_oversample : 1);

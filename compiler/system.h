@@ -115,6 +115,11 @@ size_t compiler_group(const acdc_model *m, size_t *first, size_t *count);
 size_t compiler_group_for(const acdc_model *m, const compiler_profile *p, size_t *first,
                           size_t *count);
 
+/* The model a system can carry: the compiler builds cylindrical-lens (1D) systems, so
+ * every layer must use the 1D DCT (a dct2 layer needs spherical lenses and 2D devices,
+ * issue 12).  where names the model in the message.  Errors: UTIL_EDATA. */
+int compiler_model_supported(const acdc_model *m, const char *where);
+
 /* Samples of every Fourier plane for m-sample image planes under profile p: m for the
  * point design (rules.fourier_oversample 0), R·m for a pixel-aware one (R >= 1). */
 size_t compiler_fourier_samples(const compiler_profile *p, size_t m);

@@ -30,9 +30,6 @@ static int check_sampling(const compiler_system *s, const char *file)
                               optics_modulator_pixels_per_sample(pitches[i].dev),
                               pitches[i].dev->pitch_m);
     }
-    if (s->fm != compiler_fourier_samples(&s->profile, s->m))
-        return util_error(UTIL_EDATA, "'%s': %zu Fourier samples; the profile's design "
-                          "needs %zu", file, s->fm, compiler_fourier_samples(&s->profile, s->m));
     double want = (double)s->fm * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
     if (fabs(s->focal_m - want) > 1e-9 * want)
         return util_error(UTIL_EDATA, "'%s': focal length %g m contradicts the sampling "
@@ -191,9 +188,13 @@ static int check_chains(const compiler_system *s, const char *file, const size_t
 int compiler_system_check(const compiler_system *s, const char *file)
 {
     const acdc_model *m = s->model;
+    char where[600];
+    snprintf(where, sizeof where, "the model copy in '%s'", file);
+    int rc = compiler_model_supported(m, where);
+    if (rc)
+        return rc;
     size_t *first = malloc(m->n_layers * sizeof *first);
     size_t *count = malloc(m->n_layers * sizeof *count);
-    int rc;
     if (!first || !count)
         rc = util_error(UTIL_ENOMEM, "out of memory checking '%s'", file);
     else

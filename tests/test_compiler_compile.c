@@ -433,6 +433,36 @@ static void test_quantised_masks(void **state)
     free(k.codes);
 }
 
+/* What no system can carry: a chain that passes no light (a layer with d = 0) is refused
+ * at compile time, naming the chain; a 2D (dct2) model is refused by the compiler and,
+ * smuggled into a system file's model copy, by the reader. */
+static void test_unsupported_models(void **state)
+{
+    (void)state;
+    compiler_system *s;
+    compiler_profile p = ideal();
+    acdc_model *m = model(16, 16, 16, "--", 0);
+    memset(m->layers[1].d, 0, 16 * sizeof(double));
+    assert_int_equal(compiler_compile(m, &p, &s), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "passes no light"));
+    acdc_model_free(m);
+    m = model(16, 16, 16, "--", 0);
+    assert_int_equal(compiler_compile(m, &p, &s), 0);
+    assert_int_equal(acdc_model_set_grid(s->model, ACDC_TRANSFORM_DCT2, 4, 4, 0, 0), 0);
+    const char *path = test_path(0, "smuggled2d.h5");
+    assert_int_equal(compiler_system_write(s, path), 0);
+    compiler_system *r = NULL;
+    assert_int_equal(compiler_system_read(path, &r), UTIL_EDATA);
+    assert_null(r);
+    assert_non_null(strstr(util_errmsg(), "2D transform"));
+    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 4, 4, 0, 0), 0);
+    compiler_system *t = NULL;
+    assert_int_equal(compiler_compile(m, &p, &t), UTIL_EDATA);
+    assert_null(t);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
 static void test_design_rules(void **state)
 {
     (void)state;
@@ -488,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_ideal_system_reproduces_model),
         cmocka_unit_test(test_system_file_round_trip),
         cmocka_unit_test(test_quantised_masks),
+        cmocka_unit_test(test_unsupported_models),
         cmocka_unit_test(test_design_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
