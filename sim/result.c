@@ -155,20 +155,6 @@ int sim_result_write(const sim_result *r, const char *path)
 
 /* ---- reading ---- */
 
-/* A float64 attribute that may be NaN (unlabelled accuracies). */
-static int attr_any(hid_t f, const char *file, const char *obj, const char *name, double *v)
-{
-    hid_t a = util_h5_attr_exists(f, obj, name) ? H5Aopen_by_name(f, obj, name, H5P_DEFAULT,
-                                                                  H5P_DEFAULT)
-                                                : -1;
-    herr_t e = a >= 0 ? H5Aread(a, H5T_NATIVE_DOUBLE, v) : -1;
-    if (a >= 0)
-        H5Aclose(a);
-    return e < 0 ? util_error(UTIL_EDATA, "cannot read attribute '%s' of '%s' in '%s'", name,
-                              obj, file)
-                 : UTIL_OK;
-}
-
 static int read_stats(hid_t f, const char *file, sim_result *r, size_t g, const char *obj)
 {
     int rc = UTIL_OK;
@@ -176,9 +162,9 @@ static int read_stats(hid_t f, const char *file, sim_result *r, size_t g, const 
         const char *name = sim_metric_info(i)->name;
         char sdname[64];
         snprintf(sdname, sizeof sdname, "%s_sd", name);
-        rc = attr_any(f, file, obj, name, &r->mean[g * NM + (size_t)i]);
+        rc = util_h5_attr_f64_nan_ok(f, file, obj, name, &r->mean[g * NM + (size_t)i]);
         if (!rc)
-            rc = attr_any(f, file, obj, sdname, &r->sd[g * NM + (size_t)i]);
+            rc = util_h5_attr_f64_nan_ok(f, file, obj, sdname, &r->sd[g * NM + (size_t)i]);
     }
     return rc;
 }

@@ -75,6 +75,7 @@ static void test_attr_one_value(void **state)
     util_h5_out o;
     assert_int_equal(util_h5_create(path, &o), 0);
     assert_int_equal(util_h5_set_attr_i64(o.fid, "/", "n", 2385), 0);
+    assert_int_equal(util_h5_set_attr_f64(o.fid, "/", "nan", NAN), 0);
     hsize_t two = 2;
     int64_t pair[2] = {7, 9};
     hid_t sp = H5Screate_simple(1, &two, NULL);
@@ -93,8 +94,15 @@ static void test_attr_one_value(void **state)
     assert_int_equal(util_h5_attr_i64(f, path, "/", "pair", &got.v), UTIL_EDATA);
     assert_int_equal(got.guard, 2385);
     assert_non_null(strstr(util_errmsg(), "expected a single value, found 2"));
-    double d;
-    assert_int_equal(util_h5_attr_f64(f, path, "/", "pair", &d), UTIL_EDATA);
+    /* the same for the NaN-tolerant reader (a result's metrics: an array there once wrote
+     * past the metric it was read into) */
+    double d[2] = {0, 2.385};
+    assert_int_equal(util_h5_attr_f64(f, path, "/", "pair", d), UTIL_EDATA);
+    assert_int_equal(util_h5_attr_f64_nan_ok(f, path, "/", "pair", d), UTIL_EDATA);
+    assert_true(d[1] == 2.385);
+    assert_int_equal(util_h5_attr_f64_nan_ok(f, path, "/", "nan", d), 0);
+    assert_true(isnan(d[0]));
+    assert_int_equal(util_h5_attr_f64(f, path, "/", "nan", d), UTIL_EDATA);
     H5Fclose(f);
 }
 

@@ -471,6 +471,16 @@ int util_h5_attr_i64(hid_t loc, const char *file, const char *obj, const char *n
     return attr_num(loc, file, obj, name, H5T_INTEGER, H5T_NATIVE_INT64, v);
 }
 
+int util_h5_attr_f64_nan_ok(hid_t loc, const char *file, const char *obj,
+                            const char *name, double *v)
+{
+    int rc = attr_num(loc, file, obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, v);
+    if (rc == UTIL_OK && isinf(*v))
+        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s' is infinite", name,
+                          obj, file);
+    return rc;
+}
+
 int util_h5_attr_f64(hid_t loc, const char *file, const char *obj, const char *name,
                      double *v)
 {

@@ -59,6 +59,10 @@ int util_h5_attr_str(hid_t loc, const char *file, const char *obj, const char *n
                      char *buf, size_t size);
 int util_h5_attr_i64(hid_t loc, const char *file, const char *obj, const char *name,
                      int64_t *v);
+/* As util_h5_attr_f64(), with NaN allowed (a value that is not defined, e.g. an accuracy
+ * without labels); infinity is still refused. */
+int util_h5_attr_f64_nan_ok(hid_t loc, const char *file, const char *obj,
+                            const char *name, double *v);
 int util_h5_attr_f64(hid_t loc, const char *file, const char *obj, const char *name,
                      double *v);
 int util_h5_attr_exists(hid_t loc, const char *obj, const char *name);
