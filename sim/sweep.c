@@ -176,9 +176,15 @@ static int resolve(sim_sweep_param *p, double **values, int all_log, int all_lin
             p->steps = 1;
         else if (p->spacing == 1)
             p->steps = (size_t)fmax(2, fmin(50, floor(log10(p->to / p->from) + 0.5) + 1));
-        else if (p->integer)
-            p->steps = (size_t)(llround(p->to) - llround(p->from) + 1);
-        else
+        else if (p->integer) {
+            /* every integer from FROM to TO, within the limit an explicit STEPS has */
+            double k = (double)llround(p->to) - (double)llround(p->from) + 1;
+            if (k > 10000)
+                return util_error(UTIL_EUSAGE, "--vary '%s': %.0f integer values from %g to "
+                                  "%g, more than 10000: give STEPS (NAME=FROM:TO:STEPS)",
+                                  p->name, k, p->from, p->to);
+            p->steps = (size_t)k;
+        } else
             p->steps = 6;
     }
     double *v = *values = malloc(p->steps * sizeof *v);

@@ -37,6 +37,7 @@ case_ 0 "usage: acdc plot" plot --help
 case_ 2 "expected NAME=FROM:TO" sweep "$S" "$D" -o "$T/u.h5" --vary photons
 case_ 2 "expected NAME=FROM:TO" sweep "$S" "$D" -o "$T/u.h5" --vary photons=1e3
 case_ 2 "expected NAME=FROM:TO" sweep "$S" "$D" -o "$T/u.h5" --vary photons=1e3:1e5:4:8:9
+case_ 2 "more than 10000: give STEPS" sweep "$S" "$D" -o "$T/u.h5" --vary camera.pixels=1:200000
 case_ 2 "'1e3x' is not a number" sweep "$S" "$D" -o "$T/u.h5" --vary photons=1e3x:1e5
 case_ 2 "unknown parameter 'colour'" sweep "$S" "$D" -o "$T/u.h5" --vary colour=1:2
 case_ 2 "FROM 1e+06 is larger than TO 1000" sweep "$S" "$D" -o "$T/u.h5" --vary photons=1e6:1e3
