@@ -665,20 +665,27 @@ int sim_reference(const compiler_system *s, size_t batch, const double *x, doubl
     return rc;
 }
 
-int sim_reference_chain(const compiler_system *s, size_t c, size_t batch, const double *v,
-                        double *y)
+/* A view of chain c's layers first .. first+count−1 as a model of its own. */
+static acdc_model chain_view(const compiler_system *s, size_t c)
 {
     const compiler_chain *ch = &s->chains[c];
-    /* A view of the model's layers first .. first+count−1 as a model of its own. */
     const acdc_model *md = s->model;
     acdc_model view = {.n = s->n, .n_in = s->n, .n_out = s->n, .n_layers = ch->count,
                        .layers = md->layers + ch->first, .transform = md->transform,
                        .h = md->h, .w = md->w, .in_h = md->h, .in_w = md->w};
-    acdc_work *w;
-    int rc = acdc_work_alloc(&w, &view, batch, 0, 1, FFTW_ESTIMATE);
-    if (rc)
-        return rc;
-    rc = acdc_model_forward(&view, w, batch, v, y);
-    acdc_work_free(w);
-    return rc;
+    return view;
+}
+
+int sim_reference_chain_work(acdc_work **out, const compiler_system *s, size_t c,
+                             size_t batch)
+{
+    acdc_model view = chain_view(s, c);
+    return acdc_work_alloc(out, &view, batch, 0, 1, FFTW_ESTIMATE);
+}
+
+int sim_reference_chain(const compiler_system *s, size_t c, acdc_work *w, size_t batch,
+                        const double *v, double *y)
+{
+    acdc_model view = chain_view(s, c);
+    return acdc_model_forward(&view, w, batch, v, y);
 }

@@ -98,8 +98,12 @@ size_t sim_saturated(const sim *m);
 int sim_reference(const compiler_system *s, size_t batch, const double *x, double *y);
 
 /* The numeric reference of chain c alone, from its electronic input v (batch × n) to its
- * output after ReLU and permutation (batch × n). */
-int sim_reference_chain(const compiler_system *s, size_t c, size_t batch, const double *v,
-                        double *y);
+ * output after ReLU and permutation (batch × n), on a workspace w made once for the chain
+ * by sim_reference_chain_work() (DCT plans included; caller frees with acdc_work_free())
+ * for batches of up to `batch`. */
+int sim_reference_chain_work(acdc_work **out, const compiler_system *s, size_t c,
+                             size_t batch);
+int sim_reference_chain(const compiler_system *s, size_t c, acdc_work *w, size_t batch,
+                        const double *v, double *y);
 
 #endif

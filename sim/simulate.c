@@ -84,6 +84,7 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
     /* Per-chain outputs of the whole data set, optical and numeric (same input). */
     double *so = malloc(C * d->batch * n * sizeof *so), *si = malloc(C * d->batch * n * sizeof *si);
     double *ref = malloc(bb * n * sizeof *ref);
+    acdc_work **cwork = NULL;   /* per chain: the numeric reference's workspace */
     if (d->labels && (r->labels = malloc(d->batch * sizeof *r->labels)))
         memcpy(r->labels, d->labels, d->batch * sizeof *r->labels);
     if (!r->y_optical || !r->y_ideal || !r->end || !r->stage || !cin || !cout || !so || !si ||
@@ -92,6 +93,15 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
         goto done;
     }
     if ((rc = sim_reference(s, d->batch, d->x, r->y_ideal)))
+        goto done;
+    /* each chain's numeric reference: planned once, for every batch of every trial */
+    if (!(cwork = calloc(C, sizeof *cwork))) {
+        rc = util_error(UTIL_ENOMEM, "out of memory for %zu chains", C);
+        goto done;
+    }
+    for (size_t c = 0; c < C && !rc; c++)
+        rc = sim_reference_chain_work(&cwork[c], s, c, bb);
+    if (rc)
         goto done;
     util_progress *bar = NULL;
     if (job->progress && (rc = util_progress_alloc(&bar, "simulate", T * d->batch, "in")))
@@ -135,7 +145,7 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
             rc = sim_run(m, k, row, d->x + row * s->n_in, r->y_optical + row * s->n_out,
                          cin, cout);
             for (size_t c = 0; c < C && !rc; c++) {
-                rc = sim_reference_chain(s, c, k, cin + c * k * n, ref);
+                rc = sim_reference_chain(s, c, cwork[c], k, cin + c * k * n, ref);
                 memcpy(so + (c * d->batch + row) * n, cout + c * k * n, k * n * sizeof *so);
                 memcpy(si + (c * d->batch + row) * n, ref, k * n * sizeof *si);
             }
@@ -156,6 +166,9 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
     if (!rc)
         rc = sim_result_summarise(r);
 done:
+    for (size_t c = 0; cwork && c < C; c++)
+        acdc_work_free(cwork[c]);
+    free(cwork);
     free(cin);
     free(cout);
     free(so);
