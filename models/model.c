@@ -459,26 +459,23 @@ int acdc_model_forward(const acdc_model *m, acdc_work *w, size_t batch, const do
     double *v = w->v;
     size_t gw, in_h, in_w;
     acdc_model_grid(m, NULL, &gw, &in_h, &in_w);
+    /* The input grid's row i starts the layer grid's row i (1D: one row of n_in of n),
+     * standardised, zeros elsewhere. */
+    const double *mean = m->in_mean, *scale = m->in_scale;
     for (size_t b = 0; b < batch; b++) {
         double *row = v + b * n;
         const double *xr = x + b * m->n_in;
-        if (in_w != gw) {
-            /* A 2D input narrower than the grid: input row i starts grid row i. */
+        if (m->n_in < n)
             memset(row, 0, n * sizeof *row);
-            for (size_t i = 0; i < in_h; i++)
-                for (size_t j = 0; j < in_w; j++) {
-                    size_t k = i * in_w + j;
-                    row[i * gw + j] = m->in_mean ? (xr[k] - m->in_mean[k]) / m->in_scale[k]
-                                                 : xr[k];
-                }
-            continue;
+        for (size_t i = 0; i < in_h; i++) {
+            double *dst = row + i * gw;
+            const double *src = xr + i * in_w;
+            if (mean)
+                for (size_t j = 0; j < in_w; j++)
+                    dst[j] = (src[j] - mean[i * in_w + j]) / scale[i * in_w + j];
+            else
+                memcpy(dst, src, in_w * sizeof *dst);
         }
-        if (m->in_mean)
-            for (size_t i = 0; i < m->n_in; i++)
-                row[i] = (xr[i] - m->in_mean[i]) / m->in_scale[i];
-        else
-            memcpy(row, xr, m->n_in * sizeof *row);
-        memset(row + m->n_in, 0, (n - m->n_in) * sizeof *row);
     }
     for (size_t l = 0; l < K; l++) {
         const acdc_layer *L = &m->layers[l];
@@ -561,13 +558,10 @@ int acdc_model_backward(const acdc_model *m, acdc_work *w, size_t batch, const d
     }
     size_t gw, in_h, in_w;
     acdc_model_grid(m, NULL, &gw, &in_h, &in_w);
-    if (dx && in_w != gw)
-        for (size_t b = 0; b < batch; b++)
-            for (size_t i = 0; i < in_h; i++)
-                memcpy(dx + b * m->n_in + i * in_w, gv + b * n + i * gw, in_w * sizeof *dx);
-    else if (dx)
-        for (size_t b = 0; b < batch; b++)
-            memcpy(dx + b * m->n_in, gv + b * n, m->n_in * sizeof *dx);
+    /* dx gathered from where the forward pass laid the input (1D: one row) */
+    for (size_t b = 0; dx && b < batch; b++)
+        for (size_t i = 0; i < in_h; i++)
+            memcpy(dx + b * m->n_in + i * in_w, gv + b * n + i * gw, in_w * sizeof *dx);
     return UTIL_OK;
 }
 
