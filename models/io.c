@@ -42,30 +42,14 @@ static int attr_size(hid_t loc, const char *file, const char *grp, const char *n
     return UTIL_OK;
 }
 
-/* Reads the attribute `name` on grp, which must be two positive integers (an h × w
- * shape: int64 (2,) as FORMAT.md says; any integer type of that shape is taken). */
+/* Reads the attribute `name` on grp: an h × w shape, two positive integers (int64 (2,)
+ * as FORMAT.md says; any integer type of that shape is taken). */
 static int attr_shape(hid_t loc, const char *file, const char *grp, const char *name,
                       int64_t v[2])
 {
-    hid_t a = H5Aopen_by_name(loc, grp, name, H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0)
-        return util_error(UTIL_EDATA, "cannot open attribute '%s' on '%s' in '%s'", name,
-                          grp, file);
-    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
-    int ok = t >= 0 && sp >= 0 && H5Tget_class(t) == H5T_INTEGER &&
-             H5Sget_simple_extent_ndims(sp) == 1 && H5Sget_simple_extent_npoints(sp) == 2;
-    if (t >= 0)
-        H5Tclose(t);
-    if (sp >= 0)
-        H5Sclose(sp);
-    herr_t e = ok ? H5Aread(a, H5T_NATIVE_INT64, v) : -1;
-    H5Aclose(a);
-    if (!ok)
-        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s' must be two "
-                          "integers (h, w)", name, grp, file);
-    if (e < 0)
-        return util_error(UTIL_EDATA, "cannot read attribute '%s' on '%s' in '%s'", name,
-                          grp, file);
+    int rc = util_h5_attr_i64_vec(loc, file, grp, name, 2, v);
+    if (rc)
+        return rc;
     if (v[0] < 1 || v[1] < 1 || v[0] > (int64_t)1 << 28 || v[1] > (int64_t)1 << 28)
         return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s' is (%lld, %lld), "
                           "expected positive sides", name, grp, file, (long long)v[0],
@@ -76,20 +60,7 @@ static int attr_shape(hid_t loc, const char *file, const char *grp, const char *
 static int set_attr_shape(hid_t loc, const char *grp, const char *name, size_t h, size_t w)
 {
     const int64_t v[2] = {(int64_t)h, (int64_t)w};
-    const hsize_t dims[1] = {2};
-    if (H5Aexists_by_name(loc, grp, name, H5P_DEFAULT) > 0)
-        H5Adelete_by_name(loc, grp, name, H5P_DEFAULT);
-    hid_t sp = H5Screate_simple(1, dims, NULL);
-    hid_t a = sp < 0 ? -1 : H5Acreate_by_name(loc, grp, name, H5T_STD_I64LE, sp,
-                                              H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT64, v);
-    if (a >= 0)
-        H5Aclose(a);
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (e < 0)
-        return util_error(UTIL_EIO, "cannot write attribute '%s' on '%s'", name, grp);
-    return UTIL_OK;
+    return util_h5_set_attr_i64_vec(loc, grp, name, 2, v);
 }
 
 /* The transform and the grids of the model under grp (FORMAT.md, "transform", "shape",

@@ -375,8 +375,9 @@ int util_h5_attr_exists(hid_t loc, const char *obj, const char *name)
     return H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) > 0;
 }
 
-static int attr_open(hid_t loc, const char *file, const char *obj, const char *name,
-                     hid_t *a)
+/* Opens attribute name on obj, which must hold exactly count values. */
+static int attr_open_n(hid_t loc, const char *file, const char *obj, const char *name,
+                       hssize_t count, hid_t *a)
 {
     if (!util_h5_attr_exists(loc, obj, name))
         return util_error(UTIL_EDATA, "missing attribute '%s' on '%s' in '%s'", name,
@@ -388,12 +389,22 @@ static int attr_open(hid_t loc, const char *file, const char *obj, const char *n
     hid_t s = H5Aget_space(*a);
     hssize_t npts = H5Sget_simple_extent_npoints(s);
     H5Sclose(s);
-    if (npts != 1) {
+    if (npts != count) {
         H5Aclose(*a);
-        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected a single "
-                          "value, found %lld", name, obj, file, (long long)npts);
+        if (count == 1)
+            return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected a "
+                              "single value, found %lld", name, obj, file, (long long)npts);
+        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected %lld "
+                          "values, found %lld", name, obj, file, (long long)count,
+                          (long long)npts);
     }
     return UTIL_OK;
+}
+
+static int attr_open(hid_t loc, const char *file, const char *obj, const char *name,
+                     hid_t *a)
+{
+    return attr_open_n(loc, file, obj, name, 1, a);
 }
 
 int util_h5_attr_str(hid_t loc, const char *file, const char *obj, const char *name,
@@ -442,11 +453,11 @@ int util_h5_attr_str(hid_t loc, const char *file, const char *obj, const char *n
     return UTIL_OK;
 }
 
-static int attr_num(hid_t loc, const char *file, const char *obj, const char *name,
-                    H5T_class_t want, hid_t memtype, void *v)
+static int attr_num_n(hid_t loc, const char *file, const char *obj, const char *name,
+                      H5T_class_t want, hid_t memtype, hssize_t count, void *v)
 {
     hid_t a;
-    int rc = attr_open(loc, file, obj, name, &a);
+    int rc = attr_open_n(loc, file, obj, name, count, &a);
     if (rc)
         return rc;
     hid_t t = H5Aget_type(a);
@@ -463,6 +474,19 @@ static int attr_num(hid_t loc, const char *file, const char *obj, const char *na
         return util_error(UTIL_EDATA, "cannot read attribute '%s' on '%s' in '%s'", name,
                           obj, file);
     return UTIL_OK;
+}
+
+static int attr_num(hid_t loc, const char *file, const char *obj, const char *name,
+                    H5T_class_t want, hid_t memtype, void *v)
+{
+    return attr_num_n(loc, file, obj, name, want, memtype, 1, v);
+}
+
+int util_h5_attr_i64_vec(hid_t loc, const char *file, const char *obj, const char *name,
+                         size_t count, int64_t *v)
+{
+    return attr_num_n(loc, file, obj, name, H5T_INTEGER, H5T_NATIVE_INT64, (hssize_t)count,
+                      v);
 }
 
 int util_h5_attr_i64(hid_t loc, const char *file, const char *obj, const char *name,
@@ -491,13 +515,15 @@ int util_h5_attr_f64(hid_t loc, const char *file, const char *obj, const char *n
     return rc;
 }
 
-static int set_attr(hid_t loc, const char *obj, const char *name, hid_t ftype,
-                    hid_t mtype, const void *v)
+/* Writes count values (1: a scalar attribute, else one dimension of count). */
+static int set_attr_n(hid_t loc, const char *obj, const char *name, hid_t ftype,
+                      hid_t mtype, hsize_t count, const void *v)
 {
     quiet();
-    if (H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) > 0)
-        H5Adelete_by_name(loc, obj, name, H5P_DEFAULT);
-    hid_t s = H5Screate(H5S_SCALAR);
+    if (H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) > 0 &&
+        H5Adelete_by_name(loc, obj, name, H5P_DEFAULT) < 0)
+        return util_error(UTIL_EIO, "cannot replace attribute '%s' on '%s'", name, obj);
+    hid_t s = count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &count, NULL);
     hid_t a = H5Acreate_by_name(loc, obj, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT,
                                 H5P_DEFAULT);
     herr_t e = -1;
@@ -509,6 +535,18 @@ static int set_attr(hid_t loc, const char *obj, const char *name, hid_t ftype,
     if (e < 0)
         return util_error(UTIL_EIO, "cannot write attribute '%s' on '%s'", name, obj);
     return UTIL_OK;
+}
+
+static int set_attr(hid_t loc, const char *obj, const char *name, hid_t ftype,
+                    hid_t mtype, const void *v)
+{
+    return set_attr_n(loc, obj, name, ftype, mtype, 1, v);
+}
+
+int util_h5_set_attr_i64_vec(hid_t loc, const char *obj, const char *name, size_t count,
+                             const int64_t *v)
+{
+    return set_attr_n(loc, obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, count, v);
 }
 
 int util_h5_set_attr_str(hid_t loc, const char *obj, const char *name, const char *v)

@@ -66,6 +66,12 @@ int util_h5_attr_f64_nan_ok(hid_t loc, const char *file, const char *obj,
 int util_h5_attr_f64(hid_t loc, const char *file, const char *obj, const char *name,
                      double *v);
 int util_h5_attr_exists(hid_t loc, const char *obj, const char *name);
+/* An integer attribute of exactly count values (int64 (count,), any integer type read). */
+int util_h5_attr_i64_vec(hid_t loc, const char *file, const char *obj, const char *name,
+                         size_t count, int64_t *v);
+/* Writes count int64 values as a one-dimensional attribute (count 1: a scalar). */
+int util_h5_set_attr_i64_vec(hid_t loc, const char *obj, const char *name, size_t count,
+                             const int64_t *v);
 int util_h5_set_attr_str(hid_t loc, const char *obj, const char *name, const char *v);
 int util_h5_set_attr_i64(hid_t loc, const char *obj, const char *name, int64_t v);
 int util_h5_set_attr_f64(hid_t loc, const char *obj, const char *name, double v);
