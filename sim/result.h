@@ -47,7 +47,8 @@ typedef struct sim_result {
     uint64_t seed;        /* of the first trial */
     int oversample;       /* sub-samples per sample actually simulated */
     size_t saturated;     /* exposure shortenings, all trials (sim_saturated) */
-    double seconds;       /* wall time of the optical passes */
+    double seconds;       /* wall time of the trials: the simulators' set-up, the optical
+                             passes, the per-chain numeric references and the metrics */
 } sim_result;
 
 /* Frees every array of r and zeroes it; NULL is a no-op. */

@@ -69,14 +69,15 @@ int util_gnuplot_quote(const char *s, char *buf, size_t cap)
 
 void util_gnuplot_str(FILE *f, const char *s)
 {
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputs("''", f);
-        else
-            fputc((unsigned char)*s < 32 || *s == 127 ? ' ' : *s, f);
-    }
-    fputc('\'', f);
+    /* util_gnuplot_quote() into a buffer that always suffices: at most two characters
+     * per character and the quotes */
+    size_t cap = 2 * strlen(s) + 3;
+    char *buf = malloc(cap);
+    if (buf && util_gnuplot_quote(s, buf, cap) == UTIL_OK)
+        fputs(buf, f);
+    else
+        fputs("''", f);   /* out of memory: an empty string keeps the script valid */
+    free(buf);
 }
 
 static void release(util_gnuplot *g)
