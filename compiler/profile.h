@@ -32,6 +32,10 @@ typedef struct compiler_profile {
     int fourier_oversample;         /* 0: design for point samples (the discrete model);
                                        R >= 1: pixel-aware design with R Fourier-plane
                                        samples per frequency step (compiler/README.md) */
+    int superpixel;                 /* 2D systems: k x k device pixels per sample on every
+                                       modulator (k even on phase-only devices: a
+                                       double-phase value needs two pixels); 0: chosen by
+                                       the compiler (compiler/README.md) */
 } compiler_profile;
 
 /* The profile as a design and a simulation see it: p itself, except that an ideal

@@ -83,6 +83,8 @@ typedef struct optics_camera {
     int shot_noise;         /* 1: Poisson photo- and dark electrons (normal approximation
                                above OPTICS_POISSON_NORMAL mean electrons); 0: means */
     uint64_t seed;
+    /* the device again (added with 2D systems; last so that older initialisers hold) */
+    size_t rows;            /* pixels along y, >= 1; 0 reads as 1 */
 } optics_camera;
 
 /* The normalised transform (1 at t = 0) of one camera pixel at spatial frequency t in

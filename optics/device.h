@@ -30,6 +30,17 @@ enum optics_modulation {
     OPTICS_MOD_PHASE         /* phase only, |t| = 1; real values by double-phase pairs */
 };
 
+/* Where a phase-only device puts the two phases theta1, theta2 of a double-phase value
+ * inside a k x k superpixel (2D systems; k even).  COLUMNS: pixel column ix shows
+ * theta1 for even ix, theta2 for odd (pairs along x, as in 1D): the pair's difference
+ * term is modulated at k/2 cycles per sample along x.  CHECKERBOARD: theta1 where
+ * ix + iy is even: the difference term sits at (k/2, k/2) cycles per sample, the corner
+ * of the spectrum. */
+enum optics_dp_layout {
+    OPTICS_DP_COLUMNS = 0,
+    OPTICS_DP_CHECKERBOARD
+};
+
 typedef struct optics_modulator {
     char name[64];                  /* e.g. "4K LCoS phase SLM, 8 bit" */
     enum optics_modulation modulation;
@@ -39,6 +50,9 @@ typedef struct optics_modulator {
     int amplitude_bits;             /* levels 2^bits of amplitude; 0 = continuous */
     int phase_bits;                 /* levels 2^bits of phase over 2 pi; 0 = continuous */
     double phase_error_rad;         /* rms phase error (fabrication, drive jitter), >= 0 */
+    size_t rows;                    /* pixels along y (2D systems), >= 1; 0 reads as 1 */
+    enum optics_dp_layout dp_layout;/* 2D systems, phase-only devices: where the two
+                                       pixels of a double-phase value sit in a superpixel */
 } optics_modulator;
 
 /* The ideal counterpart of dev: the same name, pitch and pixel count, complex
