@@ -17,60 +17,122 @@ void compiler_fourier_values(const double *d, size_t n, double *out)
     }
 }
 
+int compiler_fourier_values2(const double *d, size_t side, double *out)
+{
+    const size_t m = 2 * side;
+    size_t *kap = malloc(m * sizeof *kap);
+    if (!kap)
+        return util_error(UTIL_ENOMEM, "out of memory for a Fourier mask");
+    /* per axis: sample k holds frequency κ = (k − side) mod m, folded onto κ' < side,
+     * or none at κ = side */
+    for (size_t k = 0; k < m; k++) {
+        size_t kappa = (k + m - side) % m;
+        kap[k] = kappa < side ? kappa : kappa > side ? m - kappa : side;
+    }
+    for (size_t ky = 0; ky < m; ky++)
+        for (size_t kx = 0; kx < m; kx++)
+            out[ky * m + kx] = kap[ky] == side || kap[kx] == side
+                                   ? 0.0 : d[kap[ky] * side + kap[kx]];
+    free(kap);
+    return UTIL_OK;
+}
+
+/* The point design's periodic kernel h(s) of the Fourier values vals (m^rank of them):
+ * h[s] = (1/m^rank) Σ_k vals_k e^{+i2π(k − c)s/m} per axis, c = m/2, computed in place
+ * as ((−1)^s / m^rank)·IDFT(vals)(s): the IDFT is taken here, the sign and scale by the
+ * caller. */
+static fftw_plan plan_dft(int rank, size_t m, fftw_complex *a, int sign)
+{
+    fftw_plan pl;
+#pragma omp critical(acdc_fftw_planner)
+    pl = rank == 2 ? fftw_plan_dft_2d((int)m, (int)m, a, a, sign, FFTW_ESTIMATE)
+                   : fftw_plan_dft_1d((int)m, a, a, sign, FFTW_ESTIMATE);
+    return pl;
+}
+
+static void destroy_plan(fftw_plan pl)
+{
+    if (!pl)
+        return;
+#pragma omp critical(acdc_fftw_planner)
+    fftw_destroy_plan(pl);
+}
+
 int compiler_fourier_design(const compiler_profile *p, const double *d, size_t n, int first,
                             int last, double *out)
 {
-    const size_t M = 2 * n, N = compiler_fourier_samples(p, M), c = N / 2;
+    return compiler_fourier_design_k(p, 1, 1, d, n, first, last, out);
+}
+
+int compiler_fourier_design_k(const compiler_profile *p, int rank, int k, const double *d,
+                              size_t side, int first, int last, double *out)
+{
+    const size_t M = 2 * side, N = compiler_fourier_samples(p, M), c = N / 2;
+    const size_t MM = rank == 2 ? M * M : M, NN = rank == 2 ? N * N : N;
     compiler_profile e;
     compiler_profile_effective(p, &e);
-    double *vals = malloc(M * sizeof *vals);
-    fftw_complex *h = fftw_alloc_complex(M), *w = fftw_alloc_complex(N);
+    double *vals = malloc(MM * sizeof *vals), *PF = malloc(N * sizeof *PF);
+    double *A = malloc(N * sizeof *A);
+    fftw_complex *h = fftw_alloc_complex(MM), *w = fftw_alloc_complex(NN);
+    fftw_plan ph = NULL, pw = NULL;
     int rc = UTIL_OK;
-    if (!vals || !h || !w) {
+    if (!vals || !h || !w || !PF || !A) {
         rc = util_error(UTIL_ENOMEM, "out of memory for a Fourier mask design");
         goto done;
     }
-    /* h(s) = (1/M) Σ_k vals_k e^{i2π(k − n)s/M} = ((−1)^s/M) · IDFT(vals)(s mod M) */
-    compiler_fourier_values(d, n, vals);
-    for (size_t k = 0; k < M; k++)
-        h[k] = vals[k];
-    fftw_plan ph, pw;
-#pragma omp critical(acdc_fftw_planner)
-    {
-        ph = fftw_plan_dft_1d((int)M, h, h, FFTW_BACKWARD, FFTW_ESTIMATE);
-        pw = fftw_plan_dft_1d((int)N, w, w, FFTW_FORWARD, FFTW_ESTIMATE);
-    }
+    if (rank == 2 && (rc = compiler_fourier_values2(d, side, vals)))
+        goto done;
+    if (rank != 2)
+        compiler_fourier_values(d, side, vals);
+    for (size_t i = 0; i < MM; i++)
+        h[i] = vals[i];
+    ph = plan_dft(rank, M, h, FFTW_BACKWARD);
+    pw = plan_dft(rank, N, w, FFTW_FORWARD);
     if (!ph || !pw) {
         rc = util_error(UTIL_ENOMEM, "FFTW could not plan a Fourier mask design");
-    } else {
-        fftw_execute(ph);
-        /* target_q = h(s)/P_F(s/N), s = q − c; then W_p = Σ_q target_q e^{−i2π(q−c)(p−c)/N}
-         * = (−1)^{c+p} DFT((−1)^q target)(p), N even. */
-        for (size_t q = 0; q < N; q++) {
-            long s = (long)q - (long)c;
-            size_t sm = (size_t)(((s % (long)M) + (long)M) % (long)M);
-            double hs = creal(h[sm]) * (s % 2 ? -1.0 : 1.0) / (double)M;
-            double target = hs / optics_modulator_transfer(&e.fourier, (double)s / (double)N);
-            w[q] = q % 2 ? -target : target;
-        }
-        fftw_execute(pw);
-        for (size_t k = 0; k < N; k++) {
-            double t = ((double)k - (double)c) / (double)N;
-            double A = optics_modulator_transfer(first ? &e.input : &e.image, t) *
-                       (last ? optics_camera_transfer(&e.camera, t) : 1.0);
-            double W = creal(w[k]) * ((c + k) % 2 ? -1.0 : 1.0);
-            out[k] = W / A;
-        }
+        goto done;
     }
-#pragma omp critical(acdc_fftw_planner)
-    {
-        if (ph)
-            fftw_destroy_plan(ph);
-        if (pw)
-            fftw_destroy_plan(pw);
+    fftw_execute(ph);
+    /* Per axis (the transforms are separable): the Fourier sample's transform P_F at
+     * s/N, and A(t) = P_prev(t)·P_next(t) at t = (q − c)/N.  Rank 2 takes the product of
+     * the two axes' factors. */
+    for (size_t q = 0; q < N; q++) {
+        long s = (long)q - (long)c;
+        double t = ((double)q - (double)c) / (double)N;
+        const optics_modulator *prev = first ? &e.input : &e.image;
+        PF[q] = rank == 2 ? optics_modulator_transfer_k(&e.fourier, k, (double)s / (double)N)
+                          : optics_modulator_transfer(&e.fourier, (double)s / (double)N);
+        A[q] = (rank == 2 ? optics_modulator_transfer_k(prev, k, t)
+                          : optics_modulator_transfer(prev, t)) *
+               (last ? optics_camera_transfer(&e.camera, t) : 1.0);
     }
+    /* target_q = h(s)/P_F(s/N), s = q − c; then W_p = Σ_q target_q e^{−i2π(q−c)(p−c)/N}
+     * = (−1)^{c+p} DFT((−1)^q target)(p), N even; per axis. */
+    const size_t rows = rank == 2 ? N : 1;
+    const double scale = 1.0 / (double)MM;
+    for (size_t qy = 0; qy < rows; qy++)
+        for (size_t qx = 0; qx < N; qx++) {
+            long sx = (long)qx - (long)c, sy = rank == 2 ? (long)qy - (long)c : 0;
+            size_t mx = (size_t)(((sx % (long)M) + (long)M) % (long)M);
+            size_t my = (size_t)(((sy % (long)M) + (long)M) % (long)M);
+            double hs = creal(h[my * (rank == 2 ? M : 1) + mx]) *
+                        ((sx + sy) % 2 ? -1.0 : 1.0) * scale;
+            double target = hs / (PF[qx] * (rank == 2 ? PF[qy] : 1.0));
+            w[qy * N + qx] = (qx + qy) % 2 ? -target : target;
+        }
+    fftw_execute(pw);
+    for (size_t ky = 0; ky < rows; ky++)
+        for (size_t kx = 0; kx < N; kx++) {
+            double W = creal(w[ky * N + kx]) *
+                       ((c + kx + (rank == 2 ? c + ky : 0)) % 2 ? -1.0 : 1.0);
+            out[ky * N + kx] = W / (A[kx] * (rank == 2 ? A[ky] : 1.0));
+        }
 done:
+    destroy_plan(ph);
+    destroy_plan(pw);
     free(vals);
+    free(PF);
+    free(A);
     fftw_free(h);
     fftw_free(w);
     return rc;
@@ -82,7 +144,8 @@ int compiler_fold_biases(const acdc_model *m, size_t first, size_t count, double
      * chain's value at zero input (the first layer's a_bias is in the encoded input). */
     const size_t n = m->n;
     acdc_plan *p;
-    int rc = acdc_plan_alloc(&p, n, 1, FFTW_ESTIMATE);
+    int rc = m->transform == ACDC_TRANSFORM_DCT2 ? acdc_plan_alloc2(&p, m->h, m->w, 1, FFTW_ESTIMATE)
+                                                 : acdc_plan_alloc(&p, n, 1, FFTW_ESTIMATE);
     if (rc)
         return rc;
     double *v = calloc(n, sizeof *v);
@@ -148,7 +211,7 @@ static void warn(compiler_system *s, const char *msg)
 }
 
 /* Every modulator the system uses has the pixels it needs: one per sample, two for a
- * double-phase pair. */
+ * double-phase pair (rank 1); k x k per sample, columns and rows (rank 2). */
 static int check_pixels(const compiler_system *s, int used_image)
 {
     compiler_profile e;
@@ -160,14 +223,29 @@ static int check_pixels(const compiler_system *s, int used_image)
     } mods[] = {{"input modulator", &e.input, s->m},
                 {"Fourier-plane mask", &e.fourier, s->fm},
                 {"image-plane mask", &e.image, s->m}};
+    const int k = s->profile.superpixel;
     for (int i = 0; i < 3; i++) {
         if (i == 2 && !used_image)
             continue;
-        size_t need = (size_t)optics_modulator_pixels_per_sample(mods[i].dev) * mods[i].samples;
-        if (need > mods[i].dev->pixels)
+        const optics_modulator *d = mods[i].dev;
+        if (s->rank == 2) {
+            const size_t need = (size_t)k * mods[i].samples, rows = d->rows ? d->rows : 1;
+            if (d->modulation == OPTICS_MOD_PHASE && k % 2)
+                return util_error(UTIL_EDATA, "%s '%s' is phase-only: a double-phase value "
+                                  "needs an even superpixel, not %dx%d (rules.superpixel)",
+                                  mods[i].role, d->name, k, k);
+            if (need > d->pixels || need > rows)
+                return util_error(UTIL_EDATA, "%s '%s' has %zux%zu pixels; the system needs "
+                                  "%zux%zu (%zux%zu samples of %dx%d pixels)", mods[i].role,
+                                  d->name, d->pixels, rows, need, need, mods[i].samples,
+                                  mods[i].samples, k, k);
+            continue;
+        }
+        size_t need = (size_t)optics_modulator_pixels_per_sample(d) * mods[i].samples;
+        if (need > d->pixels)
             return util_error(UTIL_EDATA, "%s '%s' has %zu pixels; the system needs %zu "
-                              "(%zu samples%s)", mods[i].role, mods[i].dev->name,
-                              mods[i].dev->pixels, need, mods[i].samples,
+                              "(%zu samples%s)", mods[i].role, d->name, d->pixels, need,
+                              mods[i].samples,
                               need > mods[i].samples ? ", two sub-pixels each for double-phase"
                                                      : "");
     }
@@ -199,6 +277,10 @@ int compiler_check_rules(compiler_system *s)
     if (p->camera.pixels < s->m)
         return util_error(UTIL_EDATA, "camera '%s' has %zu pixels; the image plane spans "
                           "%zu samples", p->camera.name, p->camera.pixels, s->m);
+    if (s->rank == 2 && (p->camera.rows ? p->camera.rows : 1) < s->m)
+        return util_error(UTIL_EDATA, "camera '%s' has %zu rows of pixels; the image plane "
+                          "spans %zu x %zu samples", p->camera.name,
+                          p->camera.rows ? p->camera.rows : 1, s->m, s->m);
     if (s->focal_m > p->max_focal_m)
         return util_error(UTIL_EDATA, "lens focal length %.4g m exceeds the practical "
                           "limit %.4g m (f = %zu·pitch·Fourier pitch/λ; use a smaller pitch "
@@ -215,7 +297,7 @@ int compiler_check_rules(compiler_system *s)
                               s->chains[c].first + s->chains[c].count - 1,
                               s->chains[c].length_m, p->max_length_m);
     char msg[256];
-    double image_pitch = optics_modulator_sample_pitch(&e.image);
+    double image_pitch = compiler_sample_pitch(s, &e.image);
     if (used_image && fabs(image_pitch - s->pitch_m) > 1e-9 * s->pitch_m) {
         snprintf(msg, sizeof msg, "image-plane mask sample pitch %.4g um differs from the "
                  "input's %.4g um", 1e6 * image_pitch, 1e6 * s->pitch_m);
@@ -263,21 +345,28 @@ static double *dup(const double *v, size_t n, double fill)
  * the camera, one sample per pixel. */
 static void set_sampling(compiler_system *s, const acdc_model *m, const compiler_profile *p)
 {
-    const size_t M = 2 * m->n;
     compiler_profile e;
-    compiler_profile_effective(p, &e);
+    s->rank = m->transform == ACDC_TRANSFORM_DCT2 ? 2 : 1;
+    s->side = s->rank == 2 ? m->h : m->n;
+    const size_t M = 2 * s->side;
     s->n = m->n;
     s->n_in = m->n_in;
     s->n_out = m->n_out;
     s->m = M;
     s->fm = compiler_fourier_samples(p, M);
     s->profile = *p;
+    /* the system's copy of the profile holds the superpixel chosen */
+    s->profile.superpixel = s->rank == 2 ? compiler_superpixel(p, 2, M, s->fm) : p->superpixel;
+    compiler_profile_effective(&s->profile, &e);
     s->wavelength_m = p->wavelength_m;
-    s->pitch_m = optics_modulator_sample_pitch(&e.input);
-    s->fourier_pitch_m = optics_modulator_sample_pitch(&e.fourier);
+    s->pitch_m = compiler_sample_pitch(s, &e.input);
+    s->fourier_pitch_m = compiler_sample_pitch(s, &e.fourier);
     s->focal_m = (double)s->fm * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
-    s->aperture_m = fmax((double)M * s->pitch_m, (double)s->fm * s->fourier_pitch_m);
-    s->field_amplitude = sqrt(p->laser_power_w / ((double)M * s->pitch_m));
+    /* a spherical lens is round: its aperture covers the square plane's diagonal */
+    s->aperture_m = (s->rank == 2 ? M_SQRT2 : 1) *
+                    fmax((double)M * s->pitch_m, (double)s->fm * s->fourier_pitch_m);
+    s->field_amplitude = sqrt(p->laser_power_w / ((double)compiler_plane_size(s) *
+                                                  pow(s->pitch_m, s->rank)));
     s->relay_magnification = p->camera.pitch_m / s->pitch_m;
 }
 
@@ -300,21 +389,23 @@ static int compile_stage(compiler_system *s, const acdc_model *m, compiler_chain
     if (k > 0) {
         if (!(st->image = calloc(1, sizeof *st->image)))
             return util_error(UTIL_ENOMEM, "out of memory for layer %zu's masks", st->layer);
-        for (size_t j = 0; j < n; j++) {
-            vals[compiler_layout(n, q, j, 0)] = L->a[j];
-            vals[compiler_layout(n, q, j, 1)] = L->a[j];
-        }
+        for (size_t j = 0; j < n; j++)
+            for (int copy = 0; copy < compiler_copies(s); copy++)
+                vals[compiler_place(s, q, j, copy)] = L->a[j];
         snprintf(what, sizeof what, "image-plane mask of layer %zu", st->layer);
-        if ((rc = mask_from(st->image, vals, s->m)) ||
+        if ((rc = mask_from(st->image, vals, compiler_plane_size(s))) ||
             (rc = compiler_realise(st->image, &p->image, p->ideal, what)))
             return rc;
     }
     if (p->fourier_oversample > 0)
-        rc = compiler_fourier_design(p, L->d, n, k == 0, k + 1 == ch->count, vals);
+        rc = compiler_fourier_design_k(p, s->rank, p->superpixel, L->d, s->side, k == 0,
+                                       k + 1 == ch->count, vals);
+    else if (s->rank == 2)
+        rc = compiler_fourier_values2(L->d, s->side, vals);
     else
         compiler_fourier_values(L->d, n, vals);
     snprintf(what, sizeof what, "Fourier-plane mask of layer %zu", st->layer);
-    if (rc || (rc = mask_from(&st->fourier, vals, s->fm)) ||
+    if (rc || (rc = mask_from(&st->fourier, vals, compiler_fourier_size(s))) ||
         (rc = compiler_realise(&st->fourier, &p->fourier, p->ideal, what)))
         return rc;
     return UTIL_OK;
@@ -357,7 +448,7 @@ static int compile_chain(compiler_system *s, const acdc_model *m, compiler_chain
         if ((rc = compile_stage(s, m, ch, k, q, vals)))
             return rc;
     for (size_t j = 0; j < s->n; j++)
-        ch->pixel[j] = (int64_t)compiler_layout(s->n, q, j, 0);
+        ch->pixel[j] = (int64_t)compiler_place(s, q, j, 0);
     ch->g = cpow(g4f, (double)ch->count);
     ch->ref_amplitude = s->field_amplitude;
     ch->gain = compiler_chain_gain(ch, s->field_amplitude);
@@ -396,7 +487,8 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
     compiler_system *s = calloc(1, sizeof *s);
     size_t *first = malloc(m->n_layers * sizeof *first);
     size_t *count = malloc(m->n_layers * sizeof *count);
-    double *vals = malloc(compiler_fourier_samples(p, 2 * m->n) * sizeof *vals);
+    const size_t fs = compiler_fourier_samples(p, 2 * (m->transform == ACDC_TRANSFORM_DCT2 ? m->h : m->n));
+    double *vals = malloc(fs * (m->transform == ACDC_TRANSFORM_DCT2 ? fs : 1) * sizeof *vals);
     if (!s || !first || !count || !vals) {
         rc = util_error(UTIL_ENOMEM, "out of memory compiling a model of %zu layers",
                         m->n_layers);

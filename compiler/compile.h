@@ -21,6 +21,12 @@
  * D_ext at frequency (k − n) mod m, D_ext,κ = d_κ (κ < n), d_{m−κ} (κ > n), 0 at κ = n. */
 void compiler_fourier_values(const double *d, size_t n, double *out);
 
+/* The 2D Fourier-plane mask of d (side x side, row-major) on m x m centred samples,
+ * m = 2 side: compiler_fourier_values() along each axis, D_ext(κy, κx) = d(κy', κx')
+ * with κ' the folded frequency, 0 where either axis is at κ = side.  Errors:
+ * UTIL_ENOMEM. */
+int compiler_fourier_values2(const double *d, size_t side, double *out);
+
 /* Pixel-aware Fourier mask (profile rules.fourier_oversample = R >= 1): fm = R·2n real
  * values on Fourier samples of 1/(R·2n) cycles per sample each, such that a stage with
  * pixels of finite width computes the layer as exactly as point samples would.  The
@@ -36,6 +42,13 @@ void compiler_fourier_values(const double *d, size_t n, double *out);
  * Errors: UTIL_ENOMEM. */
 int compiler_fourier_design(const compiler_profile *p, const double *d, size_t n, int first,
                             int last, double *out);
+
+/* The same for a rank-1 or rank-2 system of superpixel k: rank 2 designs (R·2 side)²
+ * values, per axis as above -- the pixels' transforms are separable, P(tx)·P(ty), each
+ * optics_modulator_transfer_k() of a k x k superpixel -- with a 2D kernel h(sy, sx) and
+ * 2D FFTW transforms.  Rank 1 ignores k and is compiler_fourier_design(). */
+int compiler_fourier_design_k(const compiler_profile *p, int rank, int k, const double *d,
+                              size_t side, int first, int last, double *out);
 
 /* Bias folding: the constant a chain adds to its optical output — every a_bias (but the
  * first layer's, which the input electronics add) and d_bias of the chain's layers,

@@ -20,6 +20,70 @@ size_t compiler_layout(size_t n, int q, size_t j, int side)
     return (n - 1 + (size_t)q + m - j) % m;
 }
 
+size_t compiler_plane_size(const compiler_system *s)
+{
+    return s->rank == 2 ? s->m * s->m : s->m;
+}
+
+size_t compiler_fourier_size(const compiler_system *s)
+{
+    return s->rank == 2 ? s->fm * s->fm : s->fm;
+}
+
+double compiler_sample_pitch(const compiler_system *s, const optics_modulator *dev)
+{
+    return s->rank == 2 ? s->profile.superpixel * dev->pitch_m
+                        : optics_modulator_sample_pitch(dev);
+}
+
+int compiler_copies(const compiler_system *s) { return s->rank == 2 ? 4 : 2; }
+
+size_t compiler_place(const compiler_system *s, int q, size_t j, int copy)
+{
+    if (s->rank != 2)
+        return compiler_layout(s->n, q, j, copy);
+    const size_t side = s->side;
+    return compiler_layout(side, q, j / side, (copy >> 1) & 1) * s->m +
+           compiler_layout(side, q, j % side, copy & 1);
+}
+
+/* Does superpixel k fit profile p's devices (columns and rows), focal length and NA? */
+static int superpixel_fits(const compiler_profile *e, int k, size_t m, size_t fm)
+{
+    const struct {
+        const optics_modulator *dev;
+        size_t samples;
+    } mods[] = {{&e->input, m}, {&e->fourier, fm}, {&e->image, m}};
+    for (int i = 0; i < 3; i++) {
+        const size_t need = (size_t)k * mods[i].samples;
+        const size_t rows = mods[i].dev->rows ? mods[i].dev->rows : 1;
+        if ((mods[i].dev->modulation == OPTICS_MOD_PHASE && k % 2) ||
+            need > mods[i].dev->pixels || need > rows)
+            return 0;
+    }
+    const double p = k * e->input.pitch_m, pf = k * e->fourier.pitch_m;
+    const double f = (double)fm * p * pf / e->wavelength_m;
+    const double aperture = fmax((double)m * p, (double)fm * pf);
+    return f <= e->max_focal_m && 0.5 * aperture * M_SQRT2 / f <= e->max_na;
+}
+
+int compiler_superpixel(const compiler_profile *p, int rank, size_t m, size_t fm)
+{
+    if (rank != 2 || p->ideal)
+        return 1;   /* an ideal device has no pixels to group: one sample each */
+    if (p->superpixel > 0)
+        return p->superpixel;
+    compiler_profile e;
+    compiler_profile_effective(p, &e);
+    const int phase = e.input.modulation == OPTICS_MOD_PHASE ||
+                      e.fourier.modulation == OPTICS_MOD_PHASE ||
+                      e.image.modulation == OPTICS_MOD_PHASE;
+    for (int k = 4; k >= 1; k--)
+        if (superpixel_fits(&e, k, m, fm))
+            return k;
+    return phase ? 2 : 1;
+}
+
 size_t compiler_group(const acdc_model *m, size_t *first, size_t *count)
 {
     size_t c = 0;
@@ -48,10 +112,12 @@ size_t compiler_group_for(const acdc_model *m, const compiler_profile *p, size_t
 
 int compiler_model_supported(const acdc_model *m, const char *where)
 {
-    if (m->transform != ACDC_TRANSFORM_DCT)
-        return util_error(UTIL_EDATA, "%s: the layers use the 2D transform (%s, %zux%zu); "
-                          "the compiler builds 1D (cylindrical-lens) systems only so far",
-                          where, acdc_transform_name(m->transform), m->h, m->w);
+    if (m->transform == ACDC_TRANSFORM_DCT2 && m->h != m->w)
+        return util_error(UTIL_EDATA, "%s: the 2D layers' grid is %zux%zu; a spherical-lens "
+                          "system needs a square grid (one Fourier pitch along x and y): "
+                          "train on a %zux%zu grid with --input-shape %zux%zu", where, m->h,
+                          m->w, m->h > m->w ? m->h : m->w, m->h > m->w ? m->h : m->w,
+                          m->in_h, m->in_w);
     return UTIL_OK;
 }
 
@@ -65,7 +131,8 @@ int compiler_measure_4f(const compiler_system *s, double complex *g)
     optics_grid gr;
     optics_lens_plan *l1 = NULL, *l2 = NULL;
     optics_field *f = NULL;
-    int rc = optics_grid_init(&gr, 1, s->m, 1, s->pitch_m, s->wavelength_m);
+    int rc = optics_grid_init(&gr, s->rank, s->m, s->rank == 2 ? s->m : 1, s->pitch_m,
+                              s->wavelength_m);
     if (!rc)
         rc = optics_lens_plan_alloc(&l1, &gr, s->focal_m);
     if (!rc)
@@ -74,6 +141,8 @@ int compiler_measure_4f(const compiler_system *s, double complex *g)
         rc = optics_field_alloc(&f, &gr, 1);
     if (!rc) {
         size_t c = optics_axis_index(s->m);
+        if (s->rank == 2)
+            c += c * s->m;
         f->data[c] = 1;
         rc = optics_4f_apply(l1, NULL, l2, f, f);
         if (!rc)

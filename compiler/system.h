@@ -4,7 +4,13 @@
  * The model's layers are grouped into CHAINS: maximal runs of layers with no ReLU and no
  * permutation between them.  A chain is computed all-optically, one 4f STAGE per layer;
  * between chains sit opto-electronic stages (detect, add biases, ReLU, permute,
- * re-encode).  All optics is one-dimensional (cylindrical lenses) on M = 2n samples.
+ * re-encode).  A system is one-dimensional (rank 1: cylindrical lenses, the layers'
+ * 1D DCT, planes of M = 2n samples) or two-dimensional (rank 2: spherical lenses, the
+ * layers' 2D DCT on a side x side grid, n = side², planes of M x M samples, M = 2 side,
+ * stored row-major, x fastest).  Rank 2 is rank 1 applied per axis: the input plane
+ * carries the 2D half-sample-symmetric extension (each component on four samples), the
+ * Fourier mask is D_ext per axis, the lens pair flips x and y alike, so one layout
+ * parity serves both axes.
  *
  * One stage (PHYSICS.md §2): its input plane carries the half-sample-symmetric extension
  * of the layer's input u, each component on two samples; lens 1 (focal f) takes it to
@@ -73,9 +79,12 @@ typedef struct compiler_chain {
 } compiler_chain;
 
 typedef struct compiler_system {
-    size_t n, n_in, n_out, m;  /* m = 2n samples of every input and image plane */
-    size_t fm;                 /* samples of every Fourier plane: m, or R·m for a
-                                  pixel-aware design (profile rules.fourier_oversample R) */
+    int rank;                  /* 1 (cylindrical optics) or 2 (spherical) */
+    size_t side;               /* components per axis: n (rank 1), sqrt(n) (rank 2) */
+    size_t n, n_in, n_out, m;  /* m = 2·side samples per axis of every input and image
+                                  plane */
+    size_t fm;                 /* samples per axis of every Fourier plane: m, or R·m for
+                                  a pixel-aware design (profile rules.fourier_oversample R) */
     double wavelength_m;
     double pitch_m;            /* sample pitch in input and image planes */
     double fourier_pitch_m;    /* sample pitch in Fourier planes */
@@ -101,6 +110,30 @@ typedef struct compiler_system {
  * or right (side 1) copy, for layout parity q (see above). */
 size_t compiler_layout(size_t n, int q, size_t j, int side);
 
+/* Samples of one input or image plane (m^rank) and of one Fourier plane (fm^rank). */
+size_t compiler_plane_size(const compiler_system *s);
+size_t compiler_fourier_size(const compiler_system *s);
+
+/* The sample pitch of device dev in system s: optics_modulator_sample_pitch() (rank 1),
+ * superpixel x pitch (rank 2; the superpixel is s->profile.superpixel). */
+double compiler_sample_pitch(const compiler_system *s, const optics_modulator *dev);
+
+/* Copies of a component in a plane: 2 (rank 1) or 4 (rank 2). */
+int compiler_copies(const compiler_system *s);
+
+/* The sample (row-major index into a plane) that carries component j (rank 2: row
+ * j / side, column j % side) on copy `copy` (0 .. compiler_copies() − 1; rank 2: bit 0
+ * the side along x, bit 1 along y) for layout parity q.  Copy 0 is the one the camera
+ * reads. */
+size_t compiler_place(const compiler_system *s, int q, size_t j, int copy);
+
+/* The superpixel k (device pixels per sample per axis) of a rank-2 system compiled for
+ * profile p: p->superpixel if set, else the largest k <= 4 (even where a phase-only
+ * device needs double-phase pairs) for which every plane of m samples per axis (fm for
+ * Fourier planes) fits its device's columns and rows, the focal length and the NA rule;
+ * the smallest allowed k if none does (the rules then say what breaks).  1 for rank 1. */
+int compiler_superpixel(const compiler_profile *p, int rank, size_t m, size_t fm);
+
 /* Grouping: splits the model's layers into chains of layers with no ReLU and no
  * permutation between them (a chain ends after a layer that has either).  Writes the
  * first layer of each chain to first[] and their lengths to count[] (each with room for
@@ -115,9 +148,10 @@ size_t compiler_group(const acdc_model *m, size_t *first, size_t *count);
 size_t compiler_group_for(const acdc_model *m, const compiler_profile *p, size_t *first,
                           size_t *count);
 
-/* The model a system can carry: the compiler builds cylindrical-lens (1D) systems, so
- * every layer must use the 1D DCT (a dct2 layer needs spherical lenses and 2D devices,
- * issue 12).  where names the model in the message.  Errors: UTIL_EDATA. */
+/* The model a system can carry: 1D DCT layers (rank 1) or 2D DCT layers on a square
+ * grid (rank 2: the lenses' Fourier planes have one pitch along x and y, so h = w;
+ * train a non-square image on a square grid with --input-shape).  where names the
+ * model in the message.  Errors: UTIL_EDATA. */
 int compiler_model_supported(const acdc_model *m, const char *where);
 
 /* Samples of every Fourier plane for m-sample image planes under profile p: m for the

@@ -22,12 +22,13 @@ static int check_sampling(const compiler_system *s, const char *file)
     } pitches[] = {{"pitch_m", s->pitch_m, &e.input},
                    {"fourier_pitch_m", s->fourier_pitch_m, &e.fourier}};
     for (int i = 0; i < 2; i++) {
-        double dev = optics_modulator_sample_pitch(pitches[i].dev);
+        double dev = compiler_sample_pitch(s, pitches[i].dev);
         if (fabs(pitches[i].have - dev) > 1e-9 * dev)
             return util_error(UTIL_EDATA, "'%s': %s %g m is not the sample pitch of device "
                               "'%s' (%d pixel(s) of %g m)", file, pitches[i].what,
                               pitches[i].have, pitches[i].dev->name,
-                              optics_modulator_pixels_per_sample(pitches[i].dev),
+                              s->rank == 2 ? s->profile.superpixel
+                                           : optics_modulator_pixels_per_sample(pitches[i].dev),
                               pitches[i].dev->pitch_m);
     }
     double want = (double)s->fm * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
@@ -142,10 +143,10 @@ static int check_chain(const compiler_system *s, const char *file, size_t c, siz
                           "masks (%g)", file, c, ch->efficiency, eff);
     const int q = (int)(ch->count & 1);
     for (size_t j = 0; j < s->n; j++)
-        if ((size_t)ch->pixel[j] != compiler_layout(s->n, q, j, 0))
+        if ((size_t)ch->pixel[j] != compiler_place(s, q, j, 0))
             return util_error(UTIL_EDATA, "'%s': chain %zu reads component %zu on sample "
                               "%lld; its layout puts it on %zu", file, c, j,
-                              (long long)ch->pixel[j], compiler_layout(s->n, q, j, 0));
+                              (long long)ch->pixel[j], compiler_place(s, q, j, 0));
     int rc;
     for (size_t k = 0; k < ch->count; k++)
         if ((rc = check_stage(s, file, c, k)))
@@ -166,6 +167,10 @@ static int check_chains(const compiler_system *s, const char *file, const size_t
         util_error_prefix("'%s': '/profile'", file);
         return rc;
     }
+    if (s->rank == 2 && s->profile.superpixel < 1)
+        return util_error(UTIL_EDATA, "'%s': a 2D system's profile copy must record its "
+                          "superpixel (rules.superpixel >= 1), not %d", file,
+                          s->profile.superpixel);
     if ((rc = check_sampling(s, file)))
         return rc;
     if ((s->in_mean == NULL) != (s->model->in_mean == NULL))

@@ -58,7 +58,7 @@ struct element {
     const char *type;
     size_t chain;
     double z_m, focal_m;
-    size_t pixels;
+    size_t pixels, rows;
     double pitch_m;
     const char *device;
 };
@@ -75,6 +75,7 @@ static int write_element(hid_t f, const compiler_system *s, size_t idx,
         (rc = util_h5_set_attr_f64(f, g, "focal_m", e->focal_m)) ||
         (rc = util_h5_set_attr_f64(f, g, "aperture_m", s->aperture_m)) ||
         (rc = util_h5_set_attr_i64(f, g, "pixels", (int64_t)e->pixels)) ||
+        (rc = util_h5_set_attr_i64(f, g, "rows", (int64_t)e->rows)) ||
         (rc = util_h5_set_attr_f64(f, g, "pitch_m", e->pitch_m)) ||
         (rc = util_h5_set_attr_str(f, g, "device", e->device)))
         return rc;
@@ -87,31 +88,38 @@ static int write_elements(hid_t f, const compiler_system *s)
     const compiler_profile *p = &s->profile;
     compiler_profile e;
     compiler_profile_effective(p, &e);
-    /* Device pixels: two per sample where double-phase pairs need them. */
-    const size_t px_in = s->m * (size_t)optics_modulator_pixels_per_sample(&e.input);
-    const size_t px_f = s->fm * (size_t)optics_modulator_pixels_per_sample(&e.fourier);
-    const size_t px_im = s->m * (size_t)optics_modulator_pixels_per_sample(&e.image);
+    /* Device pixels: two per sample where double-phase pairs need them (rank 1); a
+     * superpixel of k x k per sample (rank 2).  Rows: 1 (rank 1) or the columns. */
+    const size_t sp = (size_t)s->profile.superpixel;
+    const size_t px_in = s->m * (s->rank == 2 ? sp : (size_t)optics_modulator_pixels_per_sample(&e.input));
+    const size_t px_f = s->fm * (s->rank == 2 ? sp : (size_t)optics_modulator_pixels_per_sample(&e.fourier));
+    const size_t px_im = s->m * (s->rank == 2 ? sp : (size_t)optics_modulator_pixels_per_sample(&e.image));
+    const size_t r_in = s->rank == 2 ? px_in : 1, r_f = s->rank == 2 ? px_f : 1;
+    const size_t r_im = s->rank == 2 ? px_im : 1, r_cam = s->rank == 2 ? s->m : 1;
+    const char *lens = s->rank == 2 ? "spherical lens" : "cylindrical lens";
     const double fl = s->focal_m;
     size_t idx = 0;
     int rc = util_h5_group(f, "/elements");
     for (size_t c = 0; !rc && c < s->n_chains; c++) {
         const compiler_chain *ch = &s->chains[c];
-        struct element in = {"input modulator", c, 0, 0, px_in, p->input.pitch_m,
+        struct element in = {"input modulator", c, 0, 0, px_in, r_in, p->input.pitch_m,
                              p->input.name};
         rc = write_element(f, s, idx++, &in);
         for (size_t k = 0; !rc && k < ch->count; k++) {
             double z = ch->stages[k].z_m;
             struct element row[] = {
-                {"image-plane mask", c, z, 0, px_im, p->image.pitch_m, p->image.name},
-                {"cylindrical lens", c, z + fl, fl, 0, 0, "lens"},
-                {"Fourier-plane mask", c, z + 2 * fl, 0, px_f, p->fourier.pitch_m,
+                {"image-plane mask", c, z, 0, px_im, r_im, p->image.pitch_m, p->image.name},
+                {lens, c, z + fl, fl, 0, 0, 0, "lens"},
+                {"Fourier-plane mask", c, z + 2 * fl, 0, px_f, r_f, p->fourier.pitch_m,
                  p->fourier.name},
-                {"cylindrical lens", c, z + 3 * fl, fl, 0, 0, "lens"}};
+                {lens, c, z + 3 * fl, fl, 0, 0, 0, "lens"}};
             for (size_t i = ch->stages[k].image ? 0 : 1; !rc && i < 4; i++)
                 rc = write_element(f, s, idx++, &row[i]);
         }
+        /* the camera pixels the image plane is relayed onto, one per sample */
         struct element cam = {"balanced homodyne camera", c, ch->length_m, 0,
-                              p->camera.pixels, p->camera.pitch_m, p->camera.name};
+                              s->rank == 2 ? s->m : p->camera.pixels, r_cam,
+                              p->camera.pitch_m, p->camera.name};
         if (!rc)
             rc = write_element(f, s, idx++, &cam);
     }
@@ -127,6 +135,7 @@ static int write_root(hid_t f, const compiler_system *s)
         (rc = util_h5_set_attr_i64(f, "/", "n_in", (int64_t)s->n_in)) ||
         (rc = util_h5_set_attr_i64(f, "/", "n_out", (int64_t)s->n_out)) ||
         (rc = util_h5_set_attr_i64(f, "/", "m", (int64_t)s->m)) ||
+        (rc = util_h5_set_attr_i64(f, "/", "rank", (int64_t)(s->rank == 2 ? 2 : 1))) ||
         (rc = util_h5_set_attr_f64(f, "/", "wavelength_m", s->wavelength_m)) ||
         (rc = util_h5_set_attr_f64(f, "/", "pitch_m", s->pitch_m)) ||
         (rc = util_h5_set_attr_f64(f, "/", "fourier_pitch_m", s->fourier_pitch_m)) ||
@@ -330,8 +339,9 @@ static int rd_mask(struct rd *r, const char *g, size_t m, compiler_mask *k)
     return UTIL_OK;
 }
 
-/* n sample indices: a permutation of 0..n-1 (perm) or samples of a 2n plane. */
-static int rd_index(struct rd *r, const char *path, size_t n, int64_t **v, int perm)
+/* n sample indices: a permutation of 0..n-1 (perm) or samples of a plane of `plane`. */
+static int rd_index(struct rd *r, const char *path, size_t n, size_t plane, int64_t **v,
+                    int perm)
 {
     hsize_t d[1] = {n};
     int rc = util_h5_read_i64(r->f, r->file, path, 1, d, v);
@@ -342,7 +352,7 @@ static int rd_index(struct rd *r, const char *path, size_t n, int64_t **v, int p
         return util_error(UTIL_ENOMEM, "out of memory reading '%s' in '%s'", path, r->file);
     for (size_t i = 0; !rc && i < n; i++) {
         int64_t x = (*v)[i];
-        if (x < 0 || (uint64_t)x >= (perm ? n : 2 * n) || (perm && seen[x]++))
+        if (x < 0 || (uint64_t)x >= (perm ? n : plane) || (perm && seen[x]++))
             rc = util_error(UTIL_EDATA, "'%s' in '%s': value %zu (%lld) is %s", path,
                             r->file, i, (long long)x,
                             perm ? "not part of a permutation" : "outside the plane");
@@ -355,7 +365,7 @@ static int rd_index(struct rd *r, const char *path, size_t n, int64_t **v, int p
 static int rd_root(struct rd *r, compiler_system *s)
 {
     char fmt[32];
-    int64_t n, n_in, n_out, m, version;
+    int64_t n, n_in, n_out, m, version, rank = 1;
     int rc;
     if ((rc = util_h5_attr_str(r->f, r->file, "/", "format", fmt, sizeof fmt)))
         return rc;
@@ -371,7 +381,9 @@ static int rd_root(struct rd *r, compiler_system *s)
     if ((rc = rd_i64(r, "/", "n", 1, (int64_t)1 << 28, &n)) ||
         (rc = rd_i64(r, "/", "n_in", 1, n, &n_in)) ||
         (rc = rd_i64(r, "/", "n_out", 1, n, &n_out)) ||
-        (rc = rd_i64(r, "/", "m", 2 * n, 2 * n, &m)) ||
+        /* 'rank' came with 2D systems: a file without it is 1D */
+        (util_h5_attr_exists(r->f, "/", "rank") && (rc = rd_i64(r, "/", "rank", 1, 2, &rank))) ||
+        (rc = rd_i64(r, "/", "m", 2, 2 * n, &m)) ||
         (rc = rd_f64(r, "/", "wavelength_m", 1e-8, 1e-4, &s->wavelength_m)) ||
         (rc = rd_f64(r, "/", "pitch_m", 1e-9, 1, &s->pitch_m)) ||
         (rc = rd_f64(r, "/", "fourier_pitch_m", 1e-9, 1, &s->fourier_pitch_m)) ||
@@ -380,7 +392,13 @@ static int rd_root(struct rd *r, compiler_system *s)
         (rc = rd_f64(r, "/", "field_amplitude", 1e-150, 1e30, &s->field_amplitude)) ||
         (rc = rd_f64(r, "/", "relay_magnification", 1e-6, 1e6, &s->relay_magnification)))
         return rc;
+    if (rank == 1 ? m != 2 * n : m * m != 4 * n)
+        return util_error(UTIL_EDATA, "attribute 'm' on '/' in '%s' is %lld; a rank-%lld "
+                          "system of n = %lld needs %s", r->file, (long long)m,
+                          (long long)rank, (long long)n, rank == 1 ? "2n" : "m² = 4n");
+    s->rank = (int)rank;
     s->n = (size_t)n;
+    s->side = rank == 2 ? (size_t)m / 2 : (size_t)n;
     s->n_in = (size_t)n_in;
     s->n_out = (size_t)n_out;
     s->m = (size_t)m;
@@ -395,7 +413,9 @@ static int rd_model(struct rd *r, compiler_system *s)
     int rc = acdc_model_read_h5(r->f, r->file, "/model", &s->model);
     if (rc)
         return rc;
-    if (s->model->n != s->n || s->model->n_in != s->n_in || s->model->n_out != s->n_out)
+    if (s->model->n != s->n || s->model->n_in != s->n_in || s->model->n_out != s->n_out ||
+        (s->model->transform == ACDC_TRANSFORM_DCT2) != (s->rank == 2) ||
+        (s->rank == 2 && s->model->h != s->side))
         return util_error(UTIL_EDATA, "'%s': the model copy's shape differs from the "
                           "system's", r->file);
     if (util_h5_exists(r->f, "/input") &&
@@ -418,7 +438,8 @@ static int rd_stage(struct rd *r, const compiler_system *s, const char *g, size_
     if ((rc = rd_i64(r, sg, "layer", want, want, &layer)) ||
         (rc = rd_i64(r, sg, "parity_in", 0, 1, &par)) ||
         (rc = rd_f64(r, sg, "z_m", 0, 1e12, &st->z_m)) ||
-        (rc = rd_mask(r, (snprintf(p, sizeof p, "%s/fourier", sg), p), s->fm, &st->fourier)))
+        (rc = rd_mask(r, (snprintf(p, sizeof p, "%s/fourier", sg), p), compiler_fourier_size(s),
+                      &st->fourier)))
         return rc;
     st->layer = (size_t)layer;
     st->parity_in = (int)par;
@@ -431,7 +452,7 @@ static int rd_stage(struct rd *r, const compiler_system *s, const char *g, size_
                           "cannot have an image-plane mask", r->file, p);
     if (!(st->image = calloc(1, sizeof *st->image)))
         return util_error(UTIL_ENOMEM, "out of memory reading '%s' in '%s'", p, r->file);
-    return rd_mask(r, p, s->m, st->image);
+    return rd_mask(r, p, compiler_plane_size(s), st->image);
 }
 
 /* The attributes of chain c; it must start at layer *next and stay inside the model. */
@@ -475,11 +496,12 @@ static int rd_chain(struct rd *r, const compiler_system *s, size_t c, size_t *ne
 #define RV(name, dst) rd_vec(r, (snprintf(p, sizeof p, "%s/" name, g), p), s->n, &dst)
     if ((rc = RV("enc_a", ch->enc_a)) || (rc = RV("enc_bias", ch->enc_bias)) ||
         (rc = RV("bias", ch->bias)) ||
-        (rc = rd_index(r, (snprintf(p, sizeof p, "%s/pixel", g), p), s->n, &ch->pixel, 0)))
+        (rc = rd_index(r, (snprintf(p, sizeof p, "%s/pixel", g), p), s->n,
+                       compiler_plane_size(s), &ch->pixel, 0)))
         return rc;
 #undef RV
     snprintf(p, sizeof p, "%s/perm", g);
-    if (util_h5_exists(r->f, p) && (rc = rd_index(r, p, s->n, &ch->perm, 1)))
+    if (util_h5_exists(r->f, p) && (rc = rd_index(r, p, s->n, s->n, &ch->perm, 1)))
         return rc;
     if (!(ch->stages = calloc(ch->count, sizeof *ch->stages)))
         return util_error(UTIL_ENOMEM, "out of memory reading '%s' in '%s'", g, r->file);

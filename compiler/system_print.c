@@ -5,7 +5,8 @@
 #include <math.h>
 #include <string.h>
 
-/* Device pixels per sample of each modulator: two where double-phase pairs need them. */
+/* Device pixels per sample of each modulator along x: two where double-phase pairs need
+ * them (rank 1), the superpixel k (rank 2, where a sample is k x k pixels). */
 struct pixels {
     size_t in, fourier, image;
 };
@@ -25,19 +26,75 @@ static const char *modulation_text(const optics_modulator *d, int ideal)
                                                      : "phase only (double-phase)";
 }
 
+/* "N" (rank 1) or "NxN" (rank 2): the pixels a plane of `samples` samples per axis uses
+ * at px pixels per sample. */
+static const char *px_text(const compiler_system *s, size_t samples, size_t px, char *buf,
+                           size_t size)
+{
+    if (s->rank == 2)
+        snprintf(buf, size, "%zux%zu", samples * px, samples * px);
+    else
+        snprintf(buf, size, "%zu", samples * px);
+    return buf;
+}
+
+static const char *lens_text(const compiler_system *s)
+{
+    return s->rank == 2 ? "spherical lens" : "cylindrical lens";
+}
+
+/* Planes of need x need pixels side by side on a device of cols x rows (rank 2), or 1
+ * (rank 1: a device holds one plane in a row). */
+static size_t planes_per_device(const compiler_system *s, size_t need, size_t cols,
+                                size_t rows)
+{
+    if (s->rank != 2 || need == 0)
+        return 1;
+    size_t q = (cols / need) * ((rows ? rows : 1) / need);
+    return q ? q : 1;
+}
+
+/* One line of the bill for `count` planes of a modulator role: the physical devices
+ * that hold them, side by side where several fit. */
+static void bill_modulator(const compiler_system *s, const char *role, size_t count,
+                           const optics_modulator *d, size_t samples, size_t px, FILE *f)
+{
+    char b[48];
+    const size_t per = planes_per_device(s, samples * px, d->pixels, d->rows);
+    const size_t on_one = count < per ? count : per;
+    fprintf(f, "    %3zu x %s '%s' (%s), %s px per plane", (count + per - 1) / per, role,
+            d->name, modulation_text(d, s->profile.ideal), px_text(s, samples, px, b, sizeof b));
+    if (s->rank == 2)
+        fprintf(f, ", %zu plane%s side by side on each of %zux%zu px", on_one,
+                on_one == 1 ? "" : "s", d->pixels, d->rows ? d->rows : 1);
+    fprintf(f, "\n");
+}
+
 static void print_header(const compiler_system *s, const char *name, const struct pixels *px,
                          FILE *f)
 {
     const compiler_profile *p = &s->profile;
     fprintf(f, "%s: compiled optical system for an ACDC cascade (n = %zu, %zu layers)\n",
             name, s->n, s->model->n_layers);
-    fprintf(f, "  profile '%s'; wavelength %.1f nm; %zu samples per plane at %.3f um "
-            "(Fourier planes: %zu at %.3f um)\n", p->name, 1e9 * s->wavelength_m, s->m,
-            1e6 * s->pitch_m, s->fm, 1e6 * s->fourier_pitch_m);
+    if (s->rank == 2)
+        fprintf(f, "  2D system (spherical lenses) on a %zux%zu grid; profile '%s'; wavelength "
+                "%.1f nm; %zux%zu samples per plane at %.3f um (Fourier planes: %zux%zu at "
+                "%.3f um)\n", s->side, s->side, p->name, 1e9 * s->wavelength_m, s->m, s->m,
+                1e6 * s->pitch_m, s->fm, s->fm, 1e6 * s->fourier_pitch_m);
+    else
+        fprintf(f, "  profile '%s'; wavelength %.1f nm; %zu samples per plane at %.3f um "
+                "(Fourier planes: %zu at %.3f um)\n", p->name, 1e9 * s->wavelength_m, s->m,
+                1e6 * s->pitch_m, s->fm, 1e6 * s->fourier_pitch_m);
     if (p->fourier_oversample > 0)
         fprintf(f, "  pixel-aware design: Fourier masks compensate the pixels' transforms, "
                 "%d Fourier samples per frequency step\n", p->fourier_oversample);
-    if (px->in > 1 || px->fourier > 1 || (s->n_chains < s->model->n_layers && px->image > 1))
+    if (s->rank == 2 && p->superpixel > 1)
+        fprintf(f, "  every sample is a superpixel of %dx%d device pixels%s\n", p->superpixel,
+                p->superpixel, p->input.modulation == OPTICS_MOD_PHASE || p->fourier.modulation ==
+                OPTICS_MOD_PHASE ? "; phase-only devices show a value as a double-phase pair "
+                "within it" : "");
+    else if (px->in > 1 || px->fourier > 1 ||
+             (s->n_chains < s->model->n_layers && px->image > 1))
         fprintf(f, "  phase-only modulators show each sample as a double-phase pair of two "
                 "pixels side by side\n");
     fprintf(f, "  every lens: f = %.2f mm, clear aperture %.2f mm, NA %.4f\n",
@@ -51,17 +108,19 @@ static void print_stage(const compiler_system *s, const compiler_stage *st,
 {
     const compiler_profile *p = &s->profile;
     double z = 1e3 * st->z_m, fl = 1e3 * s->focal_m, ap = 1e3 * s->aperture_m;
+    char b[48];
     if (st->image) {
-        fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "image mask (a)", z, "-", "-",
-                s->m * px->image, 1e6 * p->image.pitch_m);
+        fprintf(f, "    %-26s %10.2f %10s %10s %9s %9.3f\n", "image mask (a)", z, "-", "-",
+                px_text(s, s->m, px->image, b, sizeof b), 1e6 * p->image.pitch_m);
         t->masks_i++;
     }
-    fprintf(f, "    %-26s %10.2f %10.2f %10.2f %7s %9s\n", "cylindrical lens", z + fl, fl, ap,
+    fprintf(f, "    %-26s %10.2f %10.2f %10.2f %9s %9s\n", lens_text(s), z + fl, fl, ap, "-",
+            "-");
+    fprintf(f, "    %-20s%6zu %10.2f %10s %10s %9s %9.3f\n", "Fourier mask (d) L", st->layer,
+            z + 2 * fl, "-", "-", px_text(s, s->fm, px->fourier, b, sizeof b),
+            1e6 * p->fourier.pitch_m);
+    fprintf(f, "    %-26s %10.2f %10.2f %10.2f %9s %9s\n", lens_text(s), z + 3 * fl, fl, ap,
             "-", "-");
-    fprintf(f, "    %-20s%6zu %10.2f %10s %10s %7zu %9.3f\n", "Fourier mask (d) L", st->layer,
-            z + 2 * fl, "-", "-", s->fm * px->fourier, 1e6 * p->fourier.pitch_m);
-    fprintf(f, "    %-26s %10.2f %10.2f %10.2f %7s %9s\n", "cylindrical lens", z + 3 * fl, fl,
-            ap, "-", "-");
     t->masks_f++;
     t->lenses += 2;
 }
@@ -74,17 +133,23 @@ static void print_chain(const compiler_system *s, size_t c, const struct pixels 
     fprintf(f, "\n  optical chain %zu: layers %zu..%zu, %.1f mm long, optical efficiency "
             "%.3g\n", c, ch->first, ch->first + ch->count - 1, 1e3 * ch->length_m,
             ch->efficiency);
-    fprintf(f, "    %-26s %10s %10s %10s %7s %9s\n", "element", "z (mm)", "f (mm)",
+    char b[48];
+    fprintf(f, "    %-26s %10s %10s %10s %9s %9s\n", "element", "z (mm)", "f (mm)",
             "aper (mm)", "pixels", "pitch(um)");
-    fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "input modulator", 0.0, "-", "-",
-            s->m * px->in, 1e6 * p->input.pitch_m);
+    fprintf(f, "    %-26s %10.2f %10s %10s %9s %9.3f\n", "input modulator", 0.0, "-", "-",
+            px_text(s, s->m, px->in, b, sizeof b), 1e6 * p->input.pitch_m);
     for (size_t k = 0; k < ch->count; k++)
         print_stage(s, &ch->stages[k], px, t, f);
     if (fabs(s->relay_magnification - 1) > 1e-9)
-        fprintf(f, "    %-26s %10.2f %10s %10s %7s %9s\n", "relay to camera",
+        fprintf(f, "    %-26s %10.2f %10s %10s %9s %9s\n", "relay to camera",
                 1e3 * ch->length_m, "-", "-", "-", "-");
-    fprintf(f, "    %-26s %10.2f %10s %10s %7zu %9.3f\n", "homodyne camera", 1e3 * ch->length_m,
-            "-", "-", p->camera.pixels, 1e6 * p->camera.pitch_m);
+    if (s->rank == 2)
+        fprintf(f, "    %-26s %10.2f %10s %10s %9s %9.3f\n", "homodyne camera (ROI)",
+                1e3 * ch->length_m, "-", "-", px_text(s, s->m, 1, b, sizeof b),
+                1e6 * p->camera.pitch_m);
+    else
+        fprintf(f, "    %-26s %10.2f %10s %10s %9zu %9.3f\n", "homodyne camera",
+                1e3 * ch->length_m, "-", "-", p->camera.pixels, 1e6 * p->camera.pitch_m);
     double bmax = 0;
     for (size_t j = 0; j < s->n; j++)
         bmax = fmax(bmax, fabs(ch->bias[j]));
@@ -100,17 +165,21 @@ static void print_bill(const compiler_system *s, const struct pixels *px,
     fprintf(f, "\n  bill of materials\n");
     fprintf(f, "    %3zu x laser, %.1f nm, %.3g mW\n", (size_t)1, 1e9 * s->wavelength_m,
             1e3 * p->laser_power_w);
-    fprintf(f, "    %3zu x input modulator '%s' (%s), %zu px used\n", s->n_chains,
-            p->input.name, modulation_text(&p->input, p->ideal), s->m * px->in);
-    fprintf(f, "    %3zu x Fourier-plane mask '%s' (%s), %zu px used\n", t->masks_f,
-            p->fourier.name, modulation_text(&p->fourier, p->ideal), s->fm * px->fourier);
+    bill_modulator(s, "input modulator", s->n_chains, &p->input, s->m, px->in, f);
+    bill_modulator(s, "Fourier-plane mask", t->masks_f, &p->fourier, s->fm, px->fourier, f);
     if (t->masks_i)
-        fprintf(f, "    %3zu x image-plane mask '%s' (%s), %zu px used\n", t->masks_i,
-                p->image.name, modulation_text(&p->image, p->ideal), s->m * px->image);
-    fprintf(f, "    %3zu x cylindrical lens, f = %.2f mm, aperture %.2f mm\n", t->lenses,
+        bill_modulator(s, "image-plane mask", t->masks_i, &p->image, s->m, px->image, f);
+    fprintf(f, "    %3zu x %s, f = %.2f mm, aperture %.2f mm\n", t->lenses, lens_text(s),
             1e3 * s->focal_m, 1e3 * s->aperture_m);
+    const size_t per_cam = planes_per_device(s, s->m, p->camera.pixels, p->camera.rows);
+    const size_t cams = (s->n_chains + per_cam - 1) / per_cam;
     fprintf(f, "    %3zu x balanced homodyne detector: camera '%s' pair + reference beam "
-            "splitter\n", s->n_chains, p->camera.name);
+            "splitter", cams, p->camera.name);
+    if (s->rank == 2)
+        fprintf(f, ", %zux%zu px per chain, %zu chain%s side by side on each",
+                s->m, s->m, s->n_chains < per_cam ? s->n_chains : per_cam,
+                (s->n_chains < per_cam ? s->n_chains : per_cam) == 1 ? "" : "s");
+    fprintf(f, "\n");
     if (fabs(s->relay_magnification - 1) > 1e-9)
         fprintf(f, "    %3zu x relay lens pair, magnification %.4g (sample pitch %.3f um -> "
                 "camera pitch %.3f um)\n", s->n_chains, s->relay_magnification,
@@ -137,9 +206,11 @@ void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
 {
     compiler_profile e;
     compiler_profile_effective(&s->profile, &e);
-    const struct pixels px = {(size_t)optics_modulator_pixels_per_sample(&e.input),
-                              (size_t)optics_modulator_pixels_per_sample(&e.fourier),
-                              (size_t)optics_modulator_pixels_per_sample(&e.image)};
+    const size_t k = (size_t)s->profile.superpixel;
+    const struct pixels px = {
+        s->rank == 2 ? k : (size_t)optics_modulator_pixels_per_sample(&e.input),
+        s->rank == 2 ? k : (size_t)optics_modulator_pixels_per_sample(&e.fourier),
+        s->rank == 2 ? k : (size_t)optics_modulator_pixels_per_sample(&e.image)};
     struct tally t = {0, 0, 0, 0};
     print_header(s, name, &px, f);
     for (size_t c = 0; c < s->n_chains; c++)

@@ -225,3 +225,142 @@ void optics_devmap_show(const optics_devmap *d, const double *t, double sigma, g
     }
     optics_devmap_place(d, work, scale, out);
 }
+
+double optics_modulator_transfer_k(const optics_modulator *dev, int k, double t)
+{
+    double array = 1;
+    if (k > 1) {
+        double sk = sin(M_PI * t / k);
+        /* the array factor is 1 at every multiple of k cycles per sample: its limit */
+        array = fabs(sk) < 1e-300 ? (fmod(fabs(t) / k, 2.0) < 0.5 ? 1 : (k % 2 ? 1 : -1))
+                                  : sin(M_PI * t) / (k * sk);
+    }
+    return gsl_sf_sinc(dev->fill * t / k) * array;
+}
+
+/* Superpixels of k x k pixels over an nsamp-square plane: pixel column (and row) i
+ * covers simulated samples first[i] .. first[i] + count[i] - 1 with weights
+ * w[i * span + q], the same along both axes but for the offsets. */
+struct optics_devmap2 {
+    optics_modulator dev;
+    int k;                       /* pixels per sample per axis (1 for S = 1 points) */
+    size_t samples, side, nsamp; /* side = k * samples pixels per axis */
+    size_t *fx, *cx, *fy, *cy, span;
+    double *wx, *wy;
+};
+
+void optics_devmap2_free(optics_devmap2 *d)
+{
+    if (!d)
+        return;
+    free(d->fx);
+    free(d->cx);
+    free(d->fy);
+    free(d->cy);
+    free(d->wx);
+    free(d->wy);
+    free(d);
+}
+
+size_t optics_devmap2_pixels(const optics_devmap2 *d) { return d->side * d->side; }
+
+size_t optics_devmap2_work(const optics_devmap2 *d) { return d->side * d->side + d->nsamp; }
+
+int optics_devmap2_alloc(optics_devmap2 **out, const optics_modulator *dev, int k,
+                         size_t samples, int oversample, size_t nsamp, double offset_x,
+                         double offset_y)
+{
+    *out = NULL;
+    if (oversample < 1 || k < 1 || samples == 0 || nsamp == 0 || !isfinite(offset_x) ||
+        !isfinite(offset_y) || !(dev->pitch_m > 0) || !(dev->fill > 0 && dev->fill <= 1))
+        return util_error(UTIL_EUSAGE, "bad geometry for the pixels of '%s'", dev->name);
+    if (dev->modulation == OPTICS_MOD_PHASE && k % 2)
+        return util_error(UTIL_EUSAGE, "phase-only device '%s' needs an even superpixel "
+                          "for its double-phase values, not %d x %d", dev->name, k, k);
+    optics_devmap2 *d = calloc(1, sizeof *d);
+    if (!d)
+        return util_error(UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
+    const double sp = k * dev->pitch_m, h = sp / oversample;
+    d->dev = *dev;
+    d->k = oversample == 1 ? 1 : k;
+    d->samples = samples;
+    d->nsamp = nsamp;
+    d->side = (size_t)d->k * samples;
+    const double pp = sp / d->k;
+    optics_pixels px = {.npx = d->side, .npy = 1, .pitch_m = pp,
+                        .fill = oversample == 1 ? 1.0 : dev->fill};
+    d->fx = malloc(d->side * sizeof *d->fx);
+    d->cx = malloc(d->side * sizeof *d->cx);
+    d->fy = malloc(d->side * sizeof *d->fy);
+    d->cy = malloc(d->side * sizeof *d->cy);
+    int rc = UTIL_OK;
+    if (!d->fx || !d->cx || !d->fy || !d->cy)
+        rc = util_error(UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
+    /* pixel i of a row is centred at (i - side/2) pp by optics_pixel_overlap(); the k
+     * pixels of a superpixel are centred on its sample */
+    const double base = -(double)(d->k - 1) * pp / 2;
+    size_t span_y = 0;
+    if (!rc)
+        rc = optics_pixel_overlap(nsamp, h, &px, d->side, base + offset_x * sp, d->fx,
+                                  d->cx, &d->wx, &d->span);
+    if (!rc)
+        rc = optics_pixel_overlap(nsamp, h, &px, d->side, base + offset_y * sp, d->fy,
+                                  d->cy, &d->wy, &span_y);
+    if (rc) {
+        optics_devmap2_free(d);
+        return rc;
+    }
+    for (size_t i = 0; i < d->side * d->span; i++) {
+        d->wx[i] /= h;
+        d->wy[i] /= h;
+    }
+    *out = d;
+    return UTIL_OK;
+}
+
+void optics_devmap2_show(const optics_devmap2 *d, const double *t, double sigma,
+                         gsl_rng *r, double complex scale, double complex *work,
+                         double complex *out)
+{
+    const size_t k = (size_t)d->k, side = d->side, ns = d->nsamp;
+    double complex *pix = work, *row = work + side * side;
+    /* every sample's pixels: one value, or a double-phase value's two by the layout */
+    for (size_t sy = 0; sy < d->samples; sy++)
+        for (size_t sx = 0; sx < d->samples; sx++) {
+            const double v = t[sy * d->samples + sx];
+            double complex px[2];
+            if (k == 1) {
+                px[0] = optics_modulator_value(&d->dev, v, NULL);
+                px[1] = px[0];
+            } else if (optics_modulator_pixels(&d->dev, v, px, NULL) == 1) {
+                px[1] = px[0];
+            }
+            for (size_t iy = 0; iy < k; iy++)
+                for (size_t ix = 0; ix < k; ix++) {
+                    size_t odd = d->dev.dp_layout == OPTICS_DP_CHECKERBOARD ? (ix + iy) % 2
+                                                                           : ix % 2;
+                    pix[(sy * k + iy) * side + sx * k + ix] = px[odd];
+                }
+        }
+    for (size_t i = 0; sigma > 0 && r && i < side * side; i++)
+        pix[i] *= cexp(I * gsl_ran_gaussian_ziggurat(r, sigma));
+    /* separable placement: each pixel row along x, then spread over its rows */
+    memset(out, 0, ns * ns * sizeof *out);
+    const size_t x0 = d->fx[0], x1 = d->fx[side - 1] + d->cx[side - 1];
+    for (size_t py = 0; py < side; py++) {
+        if (!d->cy[py])
+            continue;
+        memset(row + x0, 0, (x1 > x0 ? x1 - x0 : 0) * sizeof *row);
+        for (size_t px = 0; px < side; px++) {
+            const double complex v = pix[py * side + px] * scale;
+            for (size_t q = 0; q < d->cx[px]; q++)
+                row[d->fx[px] + q] += d->wx[px * d->span + q] * v;
+        }
+        for (size_t q = 0; q < d->cy[py]; q++) {
+            const double wy = d->wy[py * d->span + q];
+            double complex *o = out + (d->fy[py] + q) * ns;
+            for (size_t x = x0; x < x1; x++)
+                o[x] += wy * row[x];
+        }
+    }
+}

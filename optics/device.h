@@ -138,4 +138,49 @@ size_t optics_devmap_pixels_per_sample(const optics_devmap *d);
 /* Pixels (S = 1: points) a map shows: samples x pixels per sample (S = 1: samples). */
 size_t optics_devmap_pixels(const optics_devmap *d);
 
+/* ---------------------------------------------------------------------------------
+ * 2D devices (spherical-lens systems).  A sample is a SUPERPIXEL of k x k device
+ * pixels (k >= 1; even on a phase-only device, whose double-phase value needs two
+ * pixels, placed by dev->dp_layout), so samples are square whatever the modulation.
+ * --------------------------------------------------------------------------------- */
+
+/* The normalised transform (1 at t = 0), along one axis, of a k x k superpixel of dev
+ * showing one value (a double-phase value's sum term), t in cycles per sample: the
+ * pixel's sinc(fill t / k) times the array factor of k pixels, sin(pi t) / (k sin(pi t /
+ * k)).  k = 1 is optics_modulator_transfer() of a one-pixel sample; for k = 2 along x it
+ * is the 1D double-phase pair's. */
+double optics_modulator_transfer_k(const optics_modulator *dev, int k, double t);
+
+/* A 2D modulator laid over an nsamp x nsamp simulated plane at oversampling S: its
+ * samples x samples superpixels of k x k pixels, each sample S x S simulated samples
+ * (simulated pitch k pitch / S), centred on the plane's axis (field.h), displaced by
+ * (offset_x, offset_y) device samples.  Rows and columns are laid exactly as
+ * optics_devmap lays a line: S >= 2 resolves every pixel (fill factor, opaque dead
+ * space and surround, the pixels of a double-phase value apart, one phase error per
+ * pixel); S == 1 shows each sample as one point (the mean of its pixels: a
+ * double-phase value's sum term; fill not seen; one phase error per sample).  The
+ * geometry is separable -- pixel (py, px) covers simulated sample (Y, X) by wy(Y) wx(X)
+ * -- so placing costs a pass over the pixel rows, not a 2D convolution.
+ * Errors: UTIL_EUSAGE (bad geometry, k < 1, k odd on a phase-only device, S < 1,
+ * offsets not finite), UTIL_ENOMEM. */
+typedef struct optics_devmap2 optics_devmap2;
+int optics_devmap2_alloc(optics_devmap2 **out, const optics_modulator *dev, int k,
+                         size_t samples, int oversample, size_t nsamp, double offset_x,
+                         double offset_y);
+void optics_devmap2_free(optics_devmap2 *d);
+
+/* Pixels (S = 1: points) a map shows, row-major: (k samples)^2 (S = 1: samples^2). */
+size_t optics_devmap2_pixels(const optics_devmap2 *d);
+
+/* Room, in values, for the work array of optics_devmap2_show(). */
+size_t optics_devmap2_work(const optics_devmap2 *d);
+
+/* out (nsamp x nsamp values, row-major) = scale x the device showing sample values
+ * t[sy * samples + sx] in [-1, 1], quantised to its levels, each pixel (S = 1: each
+ * point) multiplied by exp(i N(0, sigma)) drawn from r in row-major pixel order (r may
+ * be NULL when sigma is 0).  work: optics_devmap2_work(d) values. */
+void optics_devmap2_show(const optics_devmap2 *d, const double *t, double sigma,
+                         gsl_rng *r, double complex scale, double complex *work,
+                         double complex *out);
+
 #endif

@@ -19,6 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A device on the simulated samples: a line map (rank 1) or a plane map (rank 2). */
+struct dmap {
+    optics_devmap *d1;
+    optics_devmap2 *d2;
+};
+
+static void dmap_free(struct dmap d)
+{
+    optics_devmap_free(d.d1);
+    optics_devmap2_free(d.d2);
+}
+
 struct sim {
     const compiler_system *s;
     compiler_profile dev;             /* the profile as the simulation sees it
@@ -27,12 +39,14 @@ struct sim {
     size_t batch;
     int noise;
     int os;                           /* oversampling S: sub-samples per sample */
-    size_t L;                         /* samples per simulated plane, fm·S² */
+    size_t L;                         /* samples per simulated plane, (fm·S²)^rank */
+    size_t side;                      /* samples per axis of a simulated plane, fm·S² */
     optics_grid grid;
     optics_lens_plan *l1, *l2;        /* ideal lenses */
     optics_prop *free_f;              /* fresnel/asm: free space over f */
     double complex *lens_t;           /* fresnel/asm: thin-lens transmittance */
-    optics_devmap *in_map, *f_map, *im_map;  /* the devices on the simulated samples */
+    struct dmap in_map, f_map, im_map;/* the devices on the simulated samples */
+    double *in_t;                     /* rank 2: the input plane's values (m² of them) */
     double complex **fourier, **image;/* per stage (flattened over chains): the masks as
                                          the devices show them, phase errors included */
     double complex *gch;              /* each chain's constant, calibrated */
@@ -85,9 +99,10 @@ void sim_free(sim *m)
     optics_lens_plan_free(m->l2);
     optics_prop_free(m->free_f);
     free(m->lens_t);
-    optics_devmap_free(m->in_map);
-    optics_devmap_free(m->f_map);
-    optics_devmap_free(m->im_map);
+    dmap_free(m->in_map);
+    dmap_free(m->f_map);
+    dmap_free(m->im_map);
+    free(m->in_t);
     free(m->gch);
     optics_field_free(m->field);
     optics_field_free(m->ref);
@@ -107,20 +122,46 @@ void sim_free(sim *m)
     free(m);
 }
 
-/* A mask as device map d shows it (ideal values t), with phase errors of rms sigma
- * drawn from r: a new array of L samples, or NULL when out of memory. */
-static double complex *show_mask(const sim *m, const optics_devmap *d, const double *t,
-                                 double sigma, gsl_rng *r)
+/* The map of device dev showing `samples` samples per axis, displaced by offset
+ * samples along x (oversampling and plane from m). */
+static int dmap_alloc(const sim *m, const optics_modulator *dev, size_t samples,
+                      double offset, struct dmap *out)
 {
-    double complex *work = malloc(optics_devmap_pixels(d) * sizeof *work);
+    out->d1 = NULL;
+    out->d2 = NULL;
+    if (m->s->rank == 2)
+        return optics_devmap2_alloc(&out->d2, dev, m->s->profile.superpixel, samples, m->os,
+                                    m->side, offset, 0);
+    return optics_devmap_alloc(&out->d1, dev, samples, m->os, m->L, offset);
+}
+
+/* A mask as device map d shows it (ideal values t), with phase errors of rms sigma
+ * drawn from r, times scale, into out (m->L samples).  Errors: UTIL_ENOMEM. */
+static int dmap_show(const sim *m, struct dmap d, const double *t, double sigma, gsl_rng *r,
+                     double complex scale, double complex *out)
+{
+    const size_t nw = d.d2 ? optics_devmap2_work(d.d2) : optics_devmap_pixels(d.d1);
+    double complex *work = malloc(nw * sizeof *work);
+    if (!work)
+        return util_error(UTIL_ENOMEM, "out of memory");
+    if (d.d2)
+        optics_devmap2_show(d.d2, t, sigma, r, scale, work, out);
+    else
+        optics_devmap_show(d.d1, t, sigma, r, scale, work, out);
+    (void)m;
+    free(work);
+    return UTIL_OK;
+}
+
+/* A new array of m->L samples: the mask as map d shows it; NULL when out of memory. */
+static double complex *show_mask(const sim *m, struct dmap d, const double *t, double sigma,
+                                 gsl_rng *r)
+{
     double complex *out = malloc(m->L * sizeof *out);
-    if (!work || !out) {
-        free(work);
+    if (out && dmap_show(m, d, t, sigma, r, 1, out)) {
         free(out);
         return NULL;
     }
-    optics_devmap_show(d, t, sigma, r, 1, work, out);
-    free(work);
     return out;
 }
 
@@ -173,23 +214,24 @@ static int calibrate(sim *m)
 {
     const compiler_system *s = m->s;
     const compiler_profile *p = &m->dev;
-    const size_t M = s->fm > s->m ? s->fm : s->m, L = m->L;
+    const size_t M = s->rank == 2 ? compiler_fourier_size(s) : s->fm > s->m ? s->fm : s->m;
+    const size_t L = m->L;
     double *ones = malloc(M * sizeof *ones), *re = malloc(2 * L * sizeof *re);
     double complex *flat = NULL, *cf = NULL, *ci = NULL;
-    optics_devmap *fmap = NULL, *imap = NULL;
+    struct dmap fmap = {0}, imap = {0};
     int rc = UTIL_OK;
     if (ones)
         for (size_t k = 0; k < M; k++)
             ones[k] = 1;
     if (!ones || !re)
         rc = util_error(UTIL_ENOMEM, "out of memory");
-    if (!rc && !(rc = optics_devmap_alloc(&fmap, &p->fourier, s->fm, m->os, L, 0)) &&
-        !(rc = optics_devmap_alloc(&imap, &p->image, s->m, m->os, L, 0)) &&
+    if (!rc && !(rc = dmap_alloc(m, &p->fourier, s->fm, 0, &fmap)) &&
+        !(rc = dmap_alloc(m, &p->image, s->m, 0, &imap)) &&
         (!(flat = show_mask(m, m->in_map, ones, 0, NULL)) ||
          !(cf = show_mask(m, fmap, ones, 0, NULL)) || !(ci = show_mask(m, imap, ones, 0, NULL))))
         rc = util_error(UTIL_ENOMEM, "out of memory");
-    optics_devmap_free(fmap);
-    optics_devmap_free(imap);
+    dmap_free(fmap);
+    dmap_free(imap);
     const optics_pixels axis = {.npx = 1, .npy = 1, .pitch_m = m->px.pitch_m,
                                 .fill = m->px.fill};
     const size_t nb = m->field->nb;
@@ -212,7 +254,7 @@ static int calibrate(sim *m)
             rc = optics_pixels_integrate(&m->field->g, 1, re, &axis, &pr);
         if (!rc)
             rc = optics_pixels_integrate(&m->field->g, 1, re + L, &axis, &pi);
-        m->gch[c] = (pr + I * pi) / (axis.pitch_m * axis.fill);
+        m->gch[c] = (pr + I * pi) / pow(axis.pitch_m * axis.fill, s->rank == 2 ? 2 : 1);
         if (!rc && !(cabs(m->gch[c]) > 0))
             rc = util_error(UTIL_EDATA, "calibration failed: no light on the axis of chain "
                             "%zu", c);
@@ -256,7 +298,8 @@ static int setup_optics(sim *m)
 {
     const compiler_system *s = m->s;
     const double h = s->pitch_m / m->os;
-    int rc = optics_grid_init(&m->grid, 1, m->L, 1, h, s->wavelength_m);
+    int rc = s->rank == 2 ? optics_grid_init(&m->grid, 2, m->side, m->side, h, s->wavelength_m)
+                          : optics_grid_init(&m->grid, 1, m->L, 1, h, s->wavelength_m);
     if (!rc && m->o.propagation == SIM_PROP_IDEAL) {
         rc = optics_lens_plan_alloc(&m->l1, &m->grid, s->focal_m);
         if (!rc)
@@ -294,14 +337,16 @@ static int setup_devices(sim *m)
         return util_error(UTIL_EDATA, "the simulated Fourier pitch %g um is not the "
                           "system's %g um / %d", 1e6 * hf, 1e6 * s->fourier_pitch_m, m->os);
     int rc;
-    if ((rc = optics_devmap_alloc(&m->in_map, &p->input, s->m, m->os, m->L, 0)) ||
-        (rc = optics_devmap_alloc(&m->f_map, &p->fourier, s->fm, m->os, m->L,
-                                  m->o.misalign_px)) ||
-        (rc = optics_devmap_alloc(&m->im_map, &p->image, s->m, m->os, m->L,
-                                  m->o.misalign_px)))
+    if ((rc = dmap_alloc(m, &p->input, s->m, 0, &m->in_map)) ||
+        (rc = dmap_alloc(m, &p->fourier, s->fm, m->o.misalign_px, &m->f_map)) ||
+        (rc = dmap_alloc(m, &p->image, s->m, m->o.misalign_px, &m->im_map)))
         return rc;
     const size_t K = n_stages(s);
-    m->in_work = malloc(optics_devmap_pixels(m->in_map) * sizeof *m->in_work);
+    m->in_work = malloc((m->in_map.d2 ? optics_devmap2_work(m->in_map.d2)
+                                      : optics_devmap_pixels(m->in_map.d1)) *
+                        sizeof *m->in_work);
+    if (s->rank == 2 && !(m->in_t = malloc(compiler_plane_size(s) * sizeof *m->in_t)))
+        return util_error(UTIL_ENOMEM, "out of memory");
     m->fourier = calloc(K, sizeof *m->fourier);
     m->image = calloc(K, sizeof *m->image);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -332,11 +377,17 @@ static int setup_camera(sim *m)
 {
     const compiler_system *s = m->s;
     const compiler_profile *p = &m->dev;
-    const size_t B = m->batch, P = p->camera.pixels;
+    const size_t B = m->batch, M = compiler_plane_size(s);
     /* Seen from the image plane through the relay, a camera pixel is one sample wide
-     * (system.h); the relay conserves power. */
-    m->px = (optics_pixels){.npx = P, .npy = 1, .pitch_m = s->pitch_m,
-                            .fill = p->camera.fill};
+     * (system.h); the relay conserves power.  A 2D system reads the m x m pixels the
+     * image plane is relayed onto (a region of interest: the rest of the sensor sees
+     * only the light diffracted beyond the plane, which no pixel reads). */
+    const size_t rows = p->camera.rows ? p->camera.rows : 1;
+    m->px = (optics_pixels){.npx = s->rank == 2 ? (p->camera.pixels < s->m ? p->camera.pixels : s->m)
+                                                : p->camera.pixels,
+                            .npy = s->rank == 2 ? (rows < s->m ? rows : s->m) : 1,
+                            .pitch_m = s->pitch_m, .fill = p->camera.fill};
+    const size_t P = m->px.npx * m->px.npy;
     m->cam = p->camera;
     m->cam.wavelength_m = s->wavelength_m;
     m->cam.shot_noise = 1;
@@ -347,14 +398,19 @@ static int setup_camera(sim *m)
                      (s->wavelength_m * p->camera.exposure_s);
     m->plus = malloc(B * m->L * sizeof *m->plus);
     m->pp = malloc(B * P * sizeof *m->pp);
-    m->diff = malloc(B * s->m * sizeof *m->diff);
-    m->relay = malloc(s->m * sizeof *m->relay);
+    m->diff = malloc(B * M * sizeof *m->diff);
+    m->relay = malloc(M * sizeof *m->relay);
     if (!m->plus || !m->pp || !m->diff || !m->relay)
         return util_error(UTIL_ENOMEM, "out of memory for the camera");
-    for (size_t j = 0; j < s->m; j++) {
-        long i = lround(optics_coord_m(j, s->m, s->pitch_m) / m->px.pitch_m) +
-                 (long)optics_axis_index(P);
-        m->relay[j] = i >= 0 && (size_t)i < P ? i : -1;
+    for (size_t j = 0; j < M; j++) {
+        const size_t jx = s->rank == 2 ? j % s->m : j, jy = s->rank == 2 ? j / s->m : 0;
+        long ix = lround(optics_coord_m(jx, s->m, s->pitch_m) / m->px.pitch_m) +
+                  (long)optics_axis_index(m->px.npx);
+        long iy = s->rank == 2 ? lround(optics_coord_m(jy, s->m, s->pitch_m) / m->px.pitch_m) +
+                                     (long)optics_axis_index(m->px.npy)
+                               : 0;
+        m->relay[j] = ix >= 0 && (size_t)ix < m->px.npx && iy >= 0 && (size_t)iy < m->px.npy
+                          ? iy * (long)m->px.npx + ix : -1;
     }
     if (!m->noise)
         return UTIL_OK;
@@ -391,6 +447,7 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
     m->noise = o->noise && !s->profile.ideal;
     m->os = os;
     m->L = L;
+    m->side = s->fm * (size_t)os * (size_t)os;
     m->gch = malloc(s->n_chains * sizeof *m->gch);
     m->v = malloc(batch * s->n * sizeof *m->v);
     m->u = malloc(batch * s->n * sizeof *m->u);
@@ -424,8 +481,8 @@ int sim_oversample(const compiler_system *s, int requested)
 
 size_t sim_plane_samples(const compiler_system *s, int oversample)
 {
-    size_t S = (size_t)sim_oversample(s, oversample);
-    return s->fm * S * S;
+    size_t S = (size_t)sim_oversample(s, oversample), side = s->fm * S * S;
+    return s->rank == 2 ? side * side : side;
 }
 
 size_t sim_plane_count(const compiler_system *s)
@@ -465,12 +522,13 @@ void sim_keep_planes(sim *m, size_t rows, double complex *buf)
     m->keep = buf;
 }
 
-/* diff (M samples, W/m) from the signed power on each camera pixel (W): the value of the
- * pixel each sample is relayed onto (m->relay), per active pixel width. */
+/* diff (a plane's samples, W/m or W/m²) from the signed power on each camera pixel (W):
+ * the value of the pixel each sample is relayed onto (m->relay), per active pixel width
+ * (rank 1) or area (rank 2). */
 static void to_samples(const sim *m, const double *pw, double *diff)
 {
-    const double width = m->px.pitch_m * m->px.fill;
-    for (size_t j = 0; j < m->s->m; j++)
+    const double width = pow(m->px.pitch_m * m->px.fill, m->s->rank == 2 ? 2 : 1);
+    for (size_t j = 0; j < compiler_plane_size(m->s); j++)
         diff[j] = m->relay[j] >= 0 ? pw[m->relay[j]] / (width > 0 ? width : 1) : 0;
 }
 
@@ -481,7 +539,7 @@ static void to_samples(const sim *m, const double *pw, double *diff)
 static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, double *ep,
                       double *em)
 {
-    const size_t P = m->px.npx;
+    const size_t P = m->px.npx * m->px.npy;
     optics_camera c = m->cam;
     double pmax = 0, emax;
     for (size_t i = 0; i < P; i++)
@@ -523,7 +581,7 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
  * power per pixel converted back to W/m on the image samples (m->diff). */
 static int detect(sim *m, size_t batch, size_t first, size_t chain)
 {
-    const size_t M = m->s->m, P = m->px.npx;
+    const size_t M = compiler_plane_size(m->s), P = m->px.npx * m->px.npy;
     int rc;
     if (!m->noise) {
         if ((rc = optics_homodyne(m->field, m->ref, NULL, NULL, m->plus)) ||
@@ -564,23 +622,33 @@ static void encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
         m->scale[b] = smax;
         if (!(smax > 0))
             continue;
+        if (m->in_map.d2) {
+            /* rank 2: the plane's values, each component on its four samples */
+            memset(m->in_t, 0, compiler_plane_size(m->s) * sizeof *m->in_t);
+            for (size_t j = 0; j < n; j++)
+                for (int copy = 0; copy < 4; copy++)
+                    m->in_t[compiler_place(m->s, 0, j, copy)] = u[j] / smax;
+            optics_devmap2_show(m->in_map.d2, m->in_t, 0, NULL, e0, m->in_work,
+                                optics_field_slice(m->field, b));
+            continue;
+        }
         /* each component's pixels once, on both of its samples */
-        const size_t ppx = optics_devmap_pixels_per_sample(m->in_map);
+        const size_t ppx = optics_devmap_pixels_per_sample(m->in_map.d1);
         double complex px[2];
         for (size_t j = 0; j < n; j++) {
-            optics_devmap_sample(m->in_map, u[j] / smax, px);
+            optics_devmap_sample(m->in_map.d1, u[j] / smax, px);
             for (int side = 0; side < 2; side++)
                 memcpy(m->in_work + compiler_layout(n, 0, j, side) * ppx, px,
                        ppx * sizeof *px);
         }
-        optics_devmap_place(m->in_map, m->in_work, e0, optics_field_slice(m->field, b));
+        optics_devmap_place(m->in_map.d1, m->in_work, e0, optics_field_slice(m->field, b));
     }
 }
 
 /* Electronics after chain ch: y = s·gain·ΔI + folded bias, ReLU, permutation. */
 static void electronics(sim *m, const compiler_chain *ch, size_t batch, double gain)
 {
-    const size_t n = m->s->n, M = m->s->m;
+    const size_t n = m->s->n, M = compiler_plane_size(m->s);
     for (size_t b = 0; b < batch; b++) {
         double *u = m->u + b * n, *v = m->v + b * n;
         const double *d = m->diff + b * M;
@@ -606,15 +674,18 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
     /* The input field for a full-scale pixel: the laser power spread over M samples. */
     double e0 = s->field_amplitude;
     if (m->noise)
-        e0 = sqrt(m->power_w / ((double)s->m * s->pitch_m));
-    /* Input electronics: standardise and zero-pad. */
+        e0 = sqrt(m->power_w / ((double)compiler_plane_size(s) * pow(s->pitch_m, s->rank == 2 ? 2 : 1)));
+    /* Input electronics: standardise and zero-pad -- lay the input grid into the top-left
+     * corner of the layer grid, row by row (models/model.h; 1D: append zeros). */
+    size_t gw, in_w;
+    acdc_model_grid(s->model, NULL, &gw, NULL, &in_w);
     for (size_t b = 0; b < batch; b++) {
         double *v = m->v + b * n;
+        memset(v, 0, n * sizeof *v);
         for (size_t i = 0; i < s->n_in; i++) {
             double xi = x[b * s->n_in + i];
-            v[i] = s->in_mean ? (xi - s->in_mean[i]) / s->in_scale[i] : xi;
+            v[i / in_w * gw + i % in_w] = s->in_mean ? (xi - s->in_mean[i]) / s->in_scale[i] : xi;
         }
-        memset(v + s->n_in, 0, (n - s->n_in) * sizeof *v);
     }
     size_t kk = 0, plane = 0;
     const int keeping = first < m->keep_rows;

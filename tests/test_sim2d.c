@@ -1,0 +1,466 @@
+/* tests/test_sim2d.c -- 2D systems (spherical lenses, dct2 layers): the ideal profile
+ * against acdc infer, resolved pixels against the continuous theory, the pixel-aware
+ * design, double-phase superpixels, honesty and determinism. */
+#include "tests/testutil.h"
+
+#include <complex.h>
+#include <fftw3.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_sf_trig.h>
+#include <omp.h>
+
+#include "compiler/compile.h"
+#include "compiler/profile.h"
+#include "models/io.h"
+#include "sim/simulate.h"
+#include "util/error.h"
+
+static void fill(double *v, size_t n, double seed)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = sin(2.385 * (double)i + seed) + 0.37 * cos(0.913 * (double)i * seed);
+}
+
+/* A 2D cascade on a side x side grid reading an in_h x in_w input: biases, ReLU and
+ * permutations, the middle layer chained optically into the last. */
+static acdc_model *model2(size_t side, size_t in_h, size_t in_w, size_t K, size_t n_out)
+{
+    acdc_model *m;
+    const size_t n = side * side;
+    assert_int_equal(acdc_model_alloc(&m, n, in_h * in_w, n_out, K,
+                                      ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU),
+                     0);
+    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, side, side, in_h, in_w), 0);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
+    assert_int_equal(acdc_model_init_perms(m, 9), 0);
+    for (size_t l = 0; l < K; l++) {
+        fill(m->layers[l].a_bias, n, 0.1 * (double)l);
+        fill(m->layers[l].d_bias, n, 1.0 + (double)l);
+        for (size_t i = 0; i < n; i++)
+            m->layers[l].d_bias[i] *= 0.1;
+    }
+    if (K > 2) {
+        m->layers[K - 2].relu = 0;
+        free(m->layers[K - 2].perm);
+        m->layers[K - 2].perm = NULL;
+    }
+    return m;
+}
+
+/* An identity layer (a = d = 1, no biases) on a side x side grid. */
+static acdc_model *identity2(size_t side)
+{
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, side * side, side * side, side * side, 1, 0), 0);
+    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, side, side, 0, 0), 0);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0, 1), 0);
+    return m;
+}
+
+static acdc_data *data(size_t rows, size_t dim)
+{
+    acdc_data *d = calloc(1, sizeof *d);
+    d->batch = rows;
+    d->dim = dim;
+    d->x = malloc(rows * dim * sizeof *d->x);
+    d->labels = malloc(rows * sizeof *d->labels);
+    fill(d->x, rows * dim, 0.61);
+    for (size_t r = 0; r < rows; r++)
+        d->labels[r] = (int64_t)(r % 3);
+    return d;
+}
+
+static compiler_system *compile(const acdc_model *m, const char *profile, const char **sets,
+                                size_t nsets)
+{
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin(profile, &p), 0);
+    for (size_t i = 0; i < nsets; i++)
+        if (compiler_profile_set(&p, sets[i]))
+            fail_msg("%s: %s", sets[i], util_errmsg());
+    compiler_system *s;
+    if (compiler_compile(m, &p, &s))
+        fail_msg("compile: %s", util_errmsg());
+    return s;
+}
+
+/* The optical output for data d (a new array), its relative RMS error if asked. */
+static double *optical(const compiler_system *s, const acdc_data *d, sim_options o,
+                       int threads, size_t batch, double *rel_rms)
+{
+    omp_set_num_threads(threads);
+    o.threads = threads;
+    sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = batch};
+    sim_result r;
+    if (sim_execute(&job, &r, NULL))
+        fail_msg("simulate: %s", util_errmsg());
+    omp_set_num_threads(1);
+    size_t bytes = d->batch * s->n_out * sizeof(double);
+    double *y = malloc(bytes);
+    memcpy(y, r.y_optical, bytes);
+    if (rel_rms)
+        *rel_rms = r.end[0].rel_rms;
+    sim_result_free(&r);
+    return y;
+}
+
+static double rel_err(const double *a, const double *b, size_t n)
+{
+    double e2 = 0, b2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        e2 += (a[i] - b[i]) * (a[i] - b[i]);
+        b2 += b[i] * b[i];
+    }
+    return sqrt(e2 / b2);
+}
+
+static double *numeric(const acdc_model *m, const acdc_data *d)
+{
+    double *y = malloc(d->batch * m->n_out * sizeof *y);
+    acdc_work *w;
+    assert_int_equal(acdc_work_alloc(&w, m, d->batch, 0, 1, FFTW_ESTIMATE), 0);
+    assert_int_equal(acdc_model_forward(m, w, d->batch, d->x, y), 0);
+    acdc_work_free(w);
+    return y;
+}
+
+/* The compiler's rules in 2D: four copies of each component, a layout parity for both
+ * axes, the 2D Fourier mask D_ext per axis. */
+static void test_layout2(void **state)
+{
+    (void)state;
+    acdc_model *m = model2(3, 3, 3, 3, 9);
+    compiler_system *s = compile(m, "ideal", NULL, 0);
+    assert_int_equal(s->rank, 2);
+    assert_int_equal(s->side, 3);
+    assert_int_equal(s->m, 6);
+    assert_int_equal(compiler_plane_size(s), 36);
+    for (int q = 0; q < 2; q++) {
+        unsigned char seen[36] = {0};
+        for (size_t j = 0; j < 9; j++)
+            for (int c = 0; c < 4; c++) {
+                size_t at = compiler_place(s, q, j, c);
+                assert_true(at < 36);
+                assert_int_equal(seen[at]++, 0);
+                /* the row and column copies are the 1D layout's */
+                assert_int_equal(at / 6, compiler_layout(3, q, j / 3, (c >> 1) & 1));
+                assert_int_equal(at % 6, compiler_layout(3, q, j % 3, c & 1));
+            }
+    }
+    double d[9], out[36];
+    for (int i = 0; i < 9; i++)
+        d[i] = i + 1;
+    assert_int_equal(compiler_fourier_values2(d, 3, out), 0);
+    double row[6], col[6];
+    double e1[3] = {1, 2, 3}, e0[3] = {1, 4, 7};
+    compiler_fourier_values(e1, 3, row);   /* κx of row κy = 0 */
+    compiler_fourier_values(e0, 3, col);   /* κy of column κx = 0 */
+    for (size_t k = 0; k < 6; k++) {
+        assert_true(out[3 * 6 + k] == row[k]);   /* sample 3 is κ = 0 */
+        assert_true(out[k * 6 + 3] == col[k]);
+        assert_true(out[0 * 6 + k] == 0);        /* sample 0 is κ = side: dark */
+        assert_true(out[k * 6 + 0] == 0);
+    }
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* The ideal profile through a file, against acdc infer's path (models/), grids 1x1, 3x3
+ * (a 2x3 input), 8x8 and 28x28 (a 27x25 input), ideal lenses and free space + thin
+ * spherical lenses. */
+static void test_ideal2_equals_infer(void **state)
+{
+    (void)state;
+    const size_t sides[] = {1, 3, 8, 28}, ih[] = {1, 2, 8, 27}, iw[] = {1, 3, 8, 25};
+    for (size_t t = 0; t < 4; t++) {
+        const size_t rows = 4, n_in = ih[t] * iw[t];
+        acdc_model *m = model2(sides[t], ih[t], iw[t], 3, sides[t] * sides[t] < 10 ? sides[t] * sides[t] : 10);
+        compiler_system *s0 = compile(m, "ideal", NULL, 0), *s;
+        const char *path = test_path(0, "ideal2-system.h5");
+        assert_int_equal(compiler_system_write(s0, path), 0);
+        if (compiler_system_read(path, &s))
+            fail_msg("read: %s", util_errmsg());
+        assert_int_equal(s->rank, 2);
+        acdc_data *d = data(rows, n_in);
+        double *y = numeric(m, d);
+        for (int prop = 0; prop < 2; prop++) {
+            sim_options o = sim_options_default();
+            o.propagation = prop ? SIM_PROP_FRESNEL : SIM_PROP_IDEAL;
+            double *yo = optical(s, d, o, 1, 3, NULL);
+            double err = 0, mag = 0;
+            for (size_t i = 0; i < rows * m->n_out; i++) {
+                err = fmax(err, fabs(yo[i] - y[i]));
+                mag = fmax(mag, fabs(y[i]));
+            }
+            print_message("# %zux%zu %s: optical vs infer relative error %.2e\n", sides[t],
+                          sides[t], prop ? "fresnel" : "ideal", err / mag);
+            if (!(err <= 1e-9 * mag))
+                fail_msg("%zux%zu prop %d: relative error %g", sides[t], sides[t], prop,
+                         err / mag);
+            free(yo);
+        }
+        free(y);
+        acdc_data_free(d);
+        compiler_system_free(s);
+        compiler_system_free(s0);
+        acdc_model_free(m);
+    }
+}
+
+/* The continuous theory of one axis (tests/test_sim.c): a rect pixel of one sample on the
+ * input modulator and on the camera, band |t| < 1/2 − 1/(2M). */
+struct kern {
+    double s;
+    int part;
+};
+
+static double kern_f(double t, void *p)
+{
+    const struct kern *k = p;
+    double sc = gsl_sf_sinc(t);
+    double ph = 2 * M_PI * t * k->s;
+    return sc * sc * (k->part ? sin(ph) : cos(ph));
+}
+
+static double kern_integral(double lo, double hi, double s, int part)
+{
+    gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+    struct kern k = {s, part};
+    gsl_function f = {kern_f, &k};
+    double r, err;
+    assert_int_equal(gsl_integration_qag(&f, lo, hi, 1e-13, 1e-11, 1000,
+                                         GSL_INTEG_GAUSS61, w, &r, &err), 0);
+    gsl_integration_workspace_free(w);
+    return r;
+}
+
+/* Resolved 2D pixels against the continuous theory.  An identity layer on the ideal
+ * profile is a 4f imaging system whose Fourier mask is separable (dark on the row and
+ * the column at κ = side), with square pixels of one sample: the response is H(sy) H(sx)
+ * with the 1D H of tests/test_sim.c, and the calibration the square of the 1D one.  So
+ * the simulation converges to Σ ext2(u) H H / gcal² as 1/S², and S = 1 is the identity. */
+static void test_resolved2_match_theory(void **state)
+{
+    (void)state;
+    const size_t side = 4, M = 2 * side, n = side * side, rows = 2;
+    acdc_model *m = identity2(side);
+    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_data *d = data(rows, n);
+    double H[4 * 8], gre = 0, gim = 0, b = 0.5 - 0.5 / (double)M;
+    for (long k = 0; k < (long)(4 * M); k++)
+        H[k] = kern_integral(-b, b, (double)(k - 2 * (long)M), 0);
+    for (size_t k = 0; k < M; k++) {
+        double sk = (double)k - (double)side;
+        gre += kern_integral(-0.5 - 0.5 / (double)M, b, sk, 0);
+        gim += kern_integral(-0.5 - 0.5 / (double)M, b, sk, 1);
+    }
+    const double g2 = gre * gre + gim * gim;   /* |gcal|² of the 1D calibration */
+    double *want = malloc(rows * n * sizeof *want);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t i = 0; i < n; i++) {
+            const long iy = (long)(i / side), ix = (long)(i % side);
+            double acc = 0;
+            for (size_t j = 0; j < n; j++) {
+                const long jy = (long)(j / side), jx = (long)(j % side);
+                /* component j on rows side + jy, side − 1 − jy and the same columns */
+                double hy = H[jy - iy + 2 * (long)M] + H[-1 - jy - iy + 2 * (long)M];
+                double hx = H[jx - ix + 2 * (long)M] + H[-1 - jx - ix + 2 * (long)M];
+                acc += d->x[r * n + j] * hy * hx;
+            }
+            want[r * n + i] = acc / g2;
+        }
+    const int Ss[] = {1, 2, 4, 8};
+    double errs[4];
+    for (int t = 0; t < 4; t++) {
+        sim_options o = sim_options_default();
+        o.oversample = Ss[t];
+        double *y = optical(s, d, o, 1, rows, NULL);
+        errs[t] = rel_err(y, want, rows * n);
+        double id = rel_err(y, d->x, rows * n);
+        print_message("# 2D S = %d: rel. error against pixel theory %.3e, against the "
+                      "identity %.3e\n", Ss[t], errs[t], id);
+        if (Ss[t] == 1 && !(id < 1e-12))
+            fail_msg("S = 1 is not the identity: %g", id);
+        free(y);
+    }
+    assert_true(errs[3] < 2e-2);
+    assert_true(errs[2] < errs[1] / 3 && errs[3] < errs[2] / 3);
+    /* free space and thin spherical lenses: the same light as ideal lenses */
+    sim_options o = sim_options_default();
+    o.oversample = 2;
+    double *yl = optical(s, d, o, 1, rows, NULL);
+    o.propagation = SIM_PROP_FRESNEL;
+    double *yf = optical(s, d, o, 1, rows, NULL);
+    print_message("# 2D S = 2: fresnel + thin lenses against ideal lenses %.2e\n",
+                  rel_err(yf, yl, rows * n));
+    assert_true(rel_err(yf, yl, rows * n) < 1e-9);
+    free(yl);
+    free(yf);
+    free(want);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* The pixel-aware design per axis (rules.fourier_oversample = 2) on a 2D cascade: with
+ * resolved pixels the light converges to the model as 1/S². */
+static void test_pixel_aware2(void **state)
+{
+    (void)state;
+    const char *sets[] = {"rules.fourier_oversample=2"};
+    const size_t side = 4, rows = 3;
+    acdc_model *m = model2(side, side, side, 3, side * side);
+    compiler_system *s = compile(m, "ideal", sets, 1);
+    assert_int_equal(s->fm, 2 * s->m);
+    assert_int_equal(s->chains[0].stages[0].fourier.m, s->fm * s->fm);
+    acdc_data *d = data(rows, side * side);
+    double *y = numeric(m, d), e[3];
+    const int Ss[3] = {2, 4, 8};
+    for (int i = 0; i < 3; i++) {
+        sim_options o = sim_options_default();
+        o.oversample = Ss[i];
+        double *yo = optical(s, d, o, 1, rows, NULL);
+        e[i] = rel_err(yo, y, rows * side * side);
+        print_message("# 2D pixel-aware cascade, S = %d: relative error against the model "
+                      "%.3e\n", Ss[i], e[i]);
+        free(yo);
+    }
+    assert_true(e[2] < 5e-2);
+    assert_true(e[1] < e[0] / 3 && e[2] < e[1] / 3);
+    free(y);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* A real 2D device (the 1080p phase SLM): the compiler chooses a superpixel that fits,
+ * the masks are double-phase values in it; columns and checkerboard arrangements show
+ * different light once the pixels are resolved and the same with one point per sample;
+ * a superpixel the device cannot hold is refused. */
+static void test_superpixels(void **state)
+{
+    (void)state;
+    acdc_model *m = model2(6, 6, 6, 3, 36);
+    compiler_system *s = compile(m, "slm1080", NULL, 0);
+    assert_true(s->profile.superpixel >= 2 && s->profile.superpixel % 2 == 0);
+    assert_true(fabs(s->pitch_m - s->profile.superpixel * s->profile.input.pitch_m) < 1e-15);
+    const char *cb[] = {"input.double_phase=checkerboard", "fourier.double_phase=checkerboard",
+                        "image.double_phase=checkerboard"};
+    compiler_system *sc = compile(m, "slm1080", cb, 3);
+    acdc_data *d = data(5, 36);
+    sim_options o = sim_options_default();
+    o.noise = 0;
+    for (int S = 1; S <= 4; S += 3) {
+        o.oversample = S;
+        double e, ec;
+        double *y = optical(s, d, o, 1, 5, &e), *yc = optical(sc, d, o, 1, 5, &ec);
+        print_message("# slm1080 2D, S = %d: rel RMS columns %.3e, checkerboard %.3e\n", S, e,
+                      ec);
+        int same = !memcmp(y, yc, 5 * 36 * sizeof(double));
+        if (same != (S == 1))
+            fail_msg("S = %d: the double-phase arrangement %s the light", S,
+                     same ? "did not change" : "changed");
+        free(y);
+        free(yc);
+    }
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin("slm1080", &p), 0);
+    assert_int_equal(compiler_profile_set(&p, "rules.superpixel=3"), 0);
+    compiler_system *bad;
+    assert_int_equal(compiler_compile(m, &p, &bad), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "even superpixel"));
+    assert_int_equal(compiler_profile_set(&p, "rules.superpixel=16"), 0);
+    assert_int_equal(compiler_compile(m, &p, &bad), UTIL_EDATA);
+    acdc_data_free(d);
+    compiler_system_free(sc);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* Changing the model copy changes the reference and never the light (2D). */
+static void test_honesty2(void **state)
+{
+    (void)state;
+    acdc_model *m = model2(4, 4, 4, 3, 4);
+    compiler_system *s = compile(m, "slm1080", NULL, 0);
+    acdc_data *d = data(6, 16);
+    sim_options o = sim_options_default();
+    sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = 4};
+    sim_result a, b;
+    assert_int_equal(sim_execute(&job, &a, NULL), 0);
+    for (size_t l = 0; l < s->model->n_layers; l++)
+        for (size_t i = 0; i < 16; i++) {
+            s->model->layers[l].d[i] *= -2.5;
+            s->model->layers[l].a[i] += 1.0;
+        }
+    assert_int_equal(sim_execute(&job, &b, NULL), 0);
+    assert_memory_equal(a.y_optical, b.y_optical, 6 * 4 * sizeof(double));
+    int differs = 0;
+    for (size_t i = 0; i < 6 * 4; i++)
+        differs |= a.y_ideal[i] != b.y_ideal[i];
+    assert_true(differs);
+    sim_result_free(&a);
+    sim_result_free(&b);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* Same seed, any thread count or batch size: bit-identical 2D results, with one point per
+ * sample and with resolved pixels, noise on. */
+static void test_deterministic2(void **state)
+{
+    (void)state;
+    acdc_model *m = model2(4, 4, 4, 3, 16);
+    compiler_system *s = compile(m, "slm1080", NULL, 0);
+    acdc_data *d = data(11, 16);
+    for (int S = 1; S <= 2; S++) {
+        double *y[3];
+        sim_options o = sim_options_default();
+        o.seed = 77;
+        o.oversample = S;
+        for (int k = 0; k < 3; k++)
+            y[k] = optical(s, d, o, k == 1 ? 2 : 1, k == 2 ? 3 : 8, NULL);
+        assert_memory_equal(y[0], y[1], 11 * 16 * sizeof(double));
+        assert_memory_equal(y[0], y[2], 11 * 16 * sizeof(double));
+        o.seed = 78;
+        double *y2 = optical(s, d, o, 1, 8, NULL);
+        assert_true(memcmp(y[0], y2, 11 * 16 * sizeof(double)) != 0);
+        free(y2);
+        for (int k = 0; k < 3; k++)
+            free(y[k]);
+    }
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* A non-square grid cannot be compiled: one Fourier pitch serves both axes. */
+static void test_square_only(void **state)
+{
+    (void)state;
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, 12, 12, 12, 1, 0), 0);
+    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 3, 4, 0, 0), 0);
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin("ideal", &p), 0);
+    compiler_system *s;
+    assert_int_equal(compiler_compile(m, &p, &s), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "square grid"));
+    acdc_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_layout2),
+        cmocka_unit_test(test_ideal2_equals_infer),
+        cmocka_unit_test(test_resolved2_match_theory),
+        cmocka_unit_test(test_pixel_aware2),
+        cmocka_unit_test(test_superpixels),
+        cmocka_unit_test(test_honesty2),
+        cmocka_unit_test(test_deterministic2),
+        cmocka_unit_test(test_square_only),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
