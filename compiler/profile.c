@@ -64,27 +64,51 @@ struct modulator_device {
     optics_modulator m;
 };
 
+/* Rows (pixels along y) matter to 2D systems only; a 1D system uses one line of each
+ * device.  Where a figure is a class value rather than a datasheet's, the comment says so
+ * (compiler/PROFILES.md lists every figure with its source). */
 static const struct modulator_device modulators[] = {
-    /* no pixels to speak of: continuous complex transmittance, pitch only sets scale */
-    {"ideal", {"ideal complex modulator", OPTICS_MOD_COMPLEX, UM(8), 1, 4096, 0, 0, 0}},
+    /* no pixels to speak of: continuous complex transmittance, pitch only sets scale;
+     * 4096 x 4096 so that a 2D design is never limited by an ideal device */
+    {"ideal", {"ideal complex modulator", OPTICS_MOD_COMPLEX, UM(8), 1, 4096, 0, 0, 0, 4096,
+               OPTICS_DP_COLUMNS}},
     /* 4K reflective LCoS phase SLM (Holoeye GAEA-2 / Santec SLM-300 class): 3.74 um
-     * pitch, ~90 % fill, 4160 x 2464 pixels, 8-bit drive over 2 pi, phase flicker of
-     * order 1 % of 2 pi (~0.03 rad rms).  4K rather than 1080p because double-phase
-     * encoding needs 2 x 2n = 3136 pixels for n = 784 (Fashion-MNIST). */
+     * pitch, ~90 % fill, 4160 x 2464 pixels (GAEA-2), 8-bit drive over 2 pi, phase
+     * flicker of order 1 % of 2 pi (~0.03 rad rms; an estimate, not a datasheet figure).
+     * 4K rather than 1080p because 1D double-phase encoding needs 2 x 2n = 3136 pixels
+     * along x for n = 784 (Fashion-MNIST). */
     {"lcos-phase8",
-     {"4K LCoS phase SLM, 8 bit", OPTICS_MOD_PHASE, UM(3.74), 0.9, 4160, 0, 8, 0.03}},
+     {"4K LCoS phase SLM, 8 bit", OPTICS_MOD_PHASE, UM(3.74), 0.9, 4160, 0, 8, 0.03, 2464,
+      OPTICS_DP_COLUMNS}},
+    /* 1080p reflective LCoS phase SLM (Holoeye PLUTO-2.1 class): 1920 x 1080 pixels of
+     * 8 um, fill factor 93 %, 8-bit addressing (256 grey levels) calibrated to 2 pi (the
+     * VIS-016 panel reaches 5.2 pi at 633 nm, so 2 pi uses part of the drive range; the
+     * profile keeps 8 bits for the lookup table).  No phase-flicker figure was found: the
+     * 30 mrad rms of lcos-phase8 is assumed. */
+    {"lcos1080-phase8",
+     {"1080p LCoS phase SLM, 8 um, 8 bit", OPTICS_MOD_PHASE, UM(8), 0.93, 1920, 0, 8, 0.03,
+      1080, OPTICS_DP_COLUMNS}},
+    /* 1920 x 1152 analog LCoS phase SLM (Meadowlark HSP1920 class): 9.2 um pixels, fill
+     * factor 95.7 %; "less than 1 % phase ripple" (Meadowlark's 2016 announcement of the
+     * 1920 x 1152 SLM), i.e. < 63 mrad, of which 30 mrad rms is assumed; 8-bit images
+     * (the Blink SDK's 8-bit mode; a finer drive is not modelled). */
+    {"lcos1152-phase8",
+     {"1920x1152 LCoS phase SLM, 9.2 um, 8 bit", OPTICS_MOD_PHASE, UM(9.2), 0.957, 1920, 0,
+      8, 0.03, 1152, OPTICS_DP_COLUMNS}},
     /* DLP6500-class DMD: 7.56 um micromirrors, ~92 % fill, 1920 x 1080; binary mirrors,
      * 8-bit grey by pulse-width modulation integrated over the camera exposure */
     {"dmd-amplitude8",
      {"DMD amplitude modulator, 8 bit PWM", OPTICS_MOD_AMPLITUDE, UM(7.56), 0.92, 1920, 8,
-      0, 0}},
+      0, 0, 1080, OPTICS_DP_COLUMNS}},
     /* fabricated 16-level (4-bit) phase element in fused silica, e-beam or multi-mask
      * photolithography: 4 um pixels, fill 1, etch-depth errors of ~10 nm give
      * 2 pi (n-1) dd / lambda ~ 0.05 rad rms at 633 nm.  4 um rather than 1 um keeps the
-     * lens NA = lambda / (2 pitch) ~ 0.08 inside the 0.1 paraxial rule; 4096 pixels are
-     * 16.4 mm, inside a 1-inch substrate. */
+     * lens NA = lambda / (2 pitch) ~ 0.08 inside the 0.1 paraxial rule; 4096 x 4096
+     * pixels are 16.4 mm square, inside a 1-inch substrate.  A design value, not a
+     * product's datasheet. */
     {"doe-phase4",
-     {"fabricated 16-level phase DOE", OPTICS_MOD_PHASE, UM(4), 1, 4096, 0, 4, 0.05}},
+     {"fabricated 16-level phase DOE", OPTICS_MOD_PHASE, UM(4), 1, 4096, 0, 4, 0.05, 4096,
+      OPTICS_DP_COLUMNS}},
 };
 
 struct camera_device {
@@ -94,12 +118,14 @@ struct camera_device {
 
 static const struct camera_device cameras[] = {
     /* ideal: unit QE, no noise, no ADC; the full well only bounds the scale */
-    {"ideal", {"ideal detector", UM(8), 1, 4096, 1, 1e9, 0, 0, 0, MS(1), 0, 0, 0}},
-    /* scientific CMOS (Hamamatsu ORCA-Flash4.0 / Andor Zyla 4.2 class): 6.5 um pixels
-     * with microlenses, 2048 x 2048, peak QE ~0.8 (0.82 near 560 nm, ~0.7 at 633 nm),
-     * full well ~30000 e-, read noise ~1.5 e- rms (median), dark current ~0.5 e-/s/px
-     * for an air-cooled sensor (0.06 at -30 C), 16-bit output, 100 us exposure */
-    {"scmos", {"sCMOS camera, 16 bit", UM(6.5), 1, 2048, 0.8, 30000, 1.5, 0.5, 16, US(100), 0, 0, 0}},
+    {"ideal", {"ideal detector", UM(8), 1, 4096, 1, 1e9, 0, 0, 0, MS(1), 0, 0, 0, 4096}},
+    /* scientific CMOS (Hamamatsu ORCA-Flash4.0 V3 C13440-20CU / Andor Zyla 4.2 class):
+     * 6.5 um pixels with microlenses, 2048 x 2048, peak QE ~0.8 (0.82 near 560 nm; the
+     * value at 633 nm, ~0.7 read off the QE curve, is not tabulated), full well ~30000
+     * e-, read noise ~1.5 e- (the C13440-20CU lists 1.6 e- rms), dark current ~0.5
+     * e-/s/px for an air-cooled sensor (0.06 cooled), 16-bit output, 100 us exposure */
+    {"scmos", {"sCMOS camera, 16 bit", UM(6.5), 1, 2048, 0.8, 30000, 1.5, 0.5, 16, US(100), 0,
+               0, 0, 2048}},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
@@ -122,13 +148,38 @@ static const struct builtin builtins[] = {
      "scmos", 2, 0.1, 10},
     /* a fabricated element cannot change: the input is encoded on a phase SLM */
     {"doe", 0, "hene", "lcos-phase8", "doe-phase4", "doe-phase4", "scmos", 2, 0.1, 10},
+    /* 2D benches (spherical lenses, k x k superpixels) on the common 1080p and 1152p
+     * phase SLMs: the same laser, camera and rules as slm8.  In a 1D system their 1920
+     * pixels along x are too few for a double-phase layer of n = 784. */
+    {"slm1080", 0, "hene", "lcos1080-phase8", "lcos1080-phase8", "lcos1080-phase8", "scmos",
+     2, 0.1, 10},
+    {"slm1152", 0, "hene", "lcos1152-phase8", "lcos1152-phase8", "lcos1152-phase8", "scmos",
+     2, 0.1, 10},
 };
 
-static const char *const builtin_names[] = {"ideal", "slm8", "amplitude-slm", "doe", NULL};
+static const char *const builtin_names[] = {"ideal", "slm8", "amplitude-slm", "doe",
+                                            "slm1080", "slm1152", NULL};
+_Static_assert(COUNT(builtin_names) == COUNT(builtins) + 1,
+               "builtin_names lists every entry of builtins[]");
 
 const char *const *compiler_profile_names(void)
 {
     return builtin_names;
+}
+
+/* The keys of a table whose entries start with their `const char *` key (the device
+ * tables, builtins[]), as "a, b, c" for messages: the lists cannot drift from the tables. */
+#define KEYS_OF(buf, table) keys_of(buf, sizeof buf, table, COUNT(table), sizeof *(table))
+static const char *keys_of(char *buf, size_t n, const void *table, size_t count, size_t stride)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < count && used < n; i++) {
+        const char *k = *(const char *const *)((const char *)table + i * stride);
+        int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", k);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    return buf;
 }
 
 static const struct laser_device *find_laser(const char *k)
@@ -189,9 +240,9 @@ int compiler_profile_builtin(const char *name, compiler_profile *p)
         p->max_length_m = b->max_length_m;
         return UTIL_OK;
     }
-    return util_error(UTIL_EUSAGE,
-                      "unknown device profile '%s' (built-in: ideal, slm8, amplitude-slm, doe)",
-                      name);
+    char known[160];
+    return util_error(UTIL_EUSAGE, "unknown device profile '%s' (built-in: %s)", name,
+                      KEYS_OF(known, builtins));
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -203,6 +254,7 @@ enum kind {
     K_NAME,       /* char[64] */
     K_BOOL,       /* int 0/1: yes/no/true/false */
     K_MODULATION, /* complex|amplitude|phase */
+    K_DP_LAYOUT,  /* columns|checkerboard (enum optics_dp_layout) */
     K_LENGTH,     /* double, unit required, m */
     K_TIME,       /* double, unit required, s */
     K_POWER,      /* double, unit required, W */
@@ -220,12 +272,21 @@ struct key {
     size_t off;        /* offset of the field in compiler_profile */
     double lo, hi;     /* range; lo excluded when lo_open */
     int lo_open;
-    int optional;      /* may be left out of a file without base */
+    int optional;      /* may be left out of a file without base; a number then reads as
+                          the bottom of its range (absent_value()), a name as empty */
     const char *h5;    /* attribute name in a system file's profile copy (compiler/
                           FORMAT.md), SI unit in the name; NULL: not stored there */
-    int h5_optional;   /* may be absent from a system file (added later; reads as 0) */
+    int h5_optional;   /* may be absent from a system file (added later): reads as the
+                          bottom of its range, like an optional key of an INI file */
 };
 
+/* Keys added after files existed are optional, and an absent one reads as the bottom of
+ * its range -- the value that keeps the old meaning: rows 1 (one line of pixels, what
+ * every 1D system uses), double_phase columns (the 1D pairs along x), superpixel and
+ * fourier_oversample 0 (chosen by the compiler; the point design).  So `rows` keeps the
+ * range 1.. everywhere: a file written before it existed lacks the attribute and reads as
+ * 1 (no reader ever sees the 0 of a zeroed struct), and a stored 0, which no writer makes
+ * (compiler_profile_check refuses it), is refused like any value outside the range. */
 #define F(member) offsetof(compiler_profile, member)
 #define MODULATOR_KEYS(s, m)                                                              \
     {s, "device", K_DEVICE, F(m), 0, 0, 0, 1, NULL, 0},                                   \
@@ -234,9 +295,11 @@ struct key {
     {s, "pitch", K_LENGTH, F(m.pitch_m), 0, 1e-2, 1, 0, "pitch_m", 0},                    \
     {s, "fill", K_PLAIN, F(m.fill), 0, 1, 1, 0, "fill", 0},                               \
     {s, "pixels", K_COUNT, F(m.pixels), 1, 16777216, 0, 0, "pixels", 0},                  \
+    {s, "rows", K_COUNT, F(m.rows), 1, 16777216, 0, 1, "rows", 1},                        \
     {s, "amplitude_bits", K_BITS, F(m.amplitude_bits), 0, 16, 0, 0, "amplitude_bits", 0}, \
     {s, "phase_bits", K_BITS, F(m.phase_bits), 0, 16, 0, 0, "phase_bits", 0},             \
-    {s, "phase_error", K_ANGLE, F(m.phase_error_rad), 0, M_PI, 0, 0, "phase_error_rad", 0}
+    {s, "phase_error", K_ANGLE, F(m.phase_error_rad), 0, M_PI, 0, 0, "phase_error_rad", 0}, \
+    {s, "double_phase", K_DP_LAYOUT, F(m.dp_layout), 0, 1, 0, 1, "double_phase", 1}
 
 static const struct key keys[] = {
     {"profile", "base", K_BASE, 0, 0, 0, 0, 1, NULL, 0},
@@ -253,6 +316,7 @@ static const struct key keys[] = {
     {"camera", "pitch", K_LENGTH, F(camera.pitch_m), 0, 1e-2, 1, 0, "pitch_m", 0},
     {"camera", "fill", K_PLAIN, F(camera.fill), 0, 1, 1, 0, "fill", 0},
     {"camera", "pixels", K_COUNT, F(camera.pixels), 1, 16777216, 0, 0, "pixels", 0},
+    {"camera", "rows", K_COUNT, F(camera.rows), 1, 16777216, 0, 1, "rows", 1},
     {"camera", "quantum_efficiency", K_PLAIN, F(camera.qe), 0, 1, 1, 0, "quantum_efficiency", 0},
     {"camera", "full_well", K_ELECTRONS, F(camera.full_well_e), 0, 1e12, 1, 0, "full_well_e", 0},
     {"camera", "read_noise", K_ELECTRONS, F(camera.read_noise_e), 0, 1e6, 0, 0, "read_noise_e", 0},
@@ -266,6 +330,8 @@ static const struct key keys[] = {
     /* systems compiled before pixel-aware designs lack it: the point design */
     {"rules", "fourier_oversample", K_BITS, F(fourier_oversample), 0, 8, 0, 1,
      "fourier_oversample", 1},
+    /* profiles made before 2D systems lack it: chosen by the compiler */
+    {"rules", "superpixel", K_BITS, F(superpixel), 0, 16, 0, 1, "superpixel", 1},
 };
 #undef F
 #undef MODULATOR_KEYS
@@ -299,6 +365,19 @@ static double *dfield(compiler_profile *p, const struct key *k)
 static double dget(const compiler_profile *p, const struct key *k)
 {
     return *(const double *)((const char *)p + k->off);
+}
+
+/* Sets an optional key that a file leaves out: a number to the bottom of its range (see
+ * the key table); names and devices stay as they are (empty, or the section's device). */
+static void absent_value(const struct key *k, compiler_profile *p)
+{
+    char *field = (char *)p + k->off;
+    switch (k->kind) {
+    case K_COUNT: *(size_t *)field = (size_t)k->lo; break;
+    case K_BITS: *(int *)field = (int)k->lo; break;
+    case K_DP_LAYOUT: *(enum optics_dp_layout *)field = (enum optics_dp_layout)k->lo; break;
+    default: break;
+    }
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -370,7 +449,7 @@ static const char *unit_of(const char *s)
 static int parse_value(const struct key *k, const char *s, const char *what,
                        compiler_profile *p)
 {
-    char num[128];
+    char num[128], known[160];
     double v;
     int64_t iv;
     int rc;
@@ -378,8 +457,8 @@ static int parse_value(const struct key *k, const char *s, const char *what,
     case K_BASE: {
         compiler_profile b;
         if (compiler_profile_builtin(s, &b))
-            return util_error(UTIL_EDATA, "%s: unknown built-in profile '%s' (known: ideal, "
-                              "slm8, amplitude-slm, doe)", what, s);
+            return util_error(UTIL_EDATA, "%s: unknown built-in profile '%s' (known: %s)",
+                              what, s, KEYS_OF(known, builtins));
         *p = b;
         return UTIL_OK;
     }
@@ -387,21 +466,21 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         if (!strcmp(k->section, "laser")) {
             const struct laser_device *l = find_laser(s);
             if (!l)
-                return util_error(UTIL_EDATA, "%s: unknown laser '%s' (known: ideal, hene, "
-                                  "dpss532)", what, s);
+                return util_error(UTIL_EDATA, "%s: unknown laser '%s' (known: %s)", what, s,
+                                  KEYS_OF(known, lasers));
             p->wavelength_m = l->wavelength_m;
             p->laser_power_w = l->power_w;
         } else if (!strcmp(k->section, "camera")) {
             const optics_camera *c = find_camera(s);
             if (!c)
-                return util_error(UTIL_EDATA, "%s: unknown camera '%s' (known: ideal, scmos)",
-                                  what, s);
+                return util_error(UTIL_EDATA, "%s: unknown camera '%s' (known: %s)", what, s,
+                                  KEYS_OF(known, cameras));
             p->camera = *c;
         } else {
             const optics_modulator *m = find_modulator(s);
             if (!m)
-                return util_error(UTIL_EDATA, "%s: unknown modulator '%s' (known: ideal, "
-                                  "lcos-phase8, dmd-amplitude8, doe-phase4)", what, s);
+                return util_error(UTIL_EDATA, "%s: unknown modulator '%s' (known: %s)", what,
+                                  s, KEYS_OF(known, modulators));
             *(optics_modulator *)((char *)p + k->off) = *m;
         }
         return UTIL_OK;
@@ -438,6 +517,16 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         else
             return util_error(UTIL_EDATA, "%s: '%s' is not complex, amplitude or phase",
                               what, s);
+        return UTIL_OK;
+    }
+    case K_DP_LAYOUT: {
+        enum optics_dp_layout *dst = (enum optics_dp_layout *)((char *)p + k->off);
+        if (!strcmp(s, "columns"))
+            *dst = OPTICS_DP_COLUMNS;
+        else if (!strcmp(s, "checkerboard"))
+            *dst = OPTICS_DP_CHECKERBOARD;
+        else
+            return util_error(UTIL_EDATA, "%s: '%s' is not columns or checkerboard", what, s);
         return UTIL_OK;
     }
     case K_LENGTH:
@@ -569,6 +658,12 @@ static int check_key(const compiler_profile *p, const struct key *k, const char 
             return util_error(UTIL_EDATA, "%s: %d is not a modulation", what, m);
         return UTIL_OK;
     }
+    case K_DP_LAYOUT: {
+        int l = (int)*(const enum optics_dp_layout *)base;
+        if (l != OPTICS_DP_COLUMNS && l != OPTICS_DP_CHECKERBOARD)
+            return util_error(UTIL_EDATA, "%s: %d is not a double-phase layout", what, l);
+        return UTIL_OK;
+    }
     case K_COUNT: {
         size_t v = *(const size_t *)base;
         if (v < (size_t)k->lo || v > (size_t)k->hi)
@@ -603,6 +698,18 @@ int compiler_profile_check(const compiler_profile *p)
         if ((rc = check_key(p, &keys[i], what)))
             return rc;
     }
+    /* A double-phase value needs its pair of pixels: k x k superpixels on a phase-only
+     * device need k even (optics/device.h).  An ideal profile's devices are complex
+     * (compiler_profile_effective), so any k fits them. */
+    const struct {
+        const char *section;
+        const optics_modulator *m;
+    } mods[] = {{"input", &p->input}, {"fourier", &p->fourier}, {"image", &p->image}};
+    for (size_t i = 0; i < COUNT(mods) && p->superpixel % 2 && !p->ideal; i++)
+        if (mods[i].m->modulation == OPTICS_MOD_PHASE)
+            return util_error(UTIL_EDATA, "profile '%s': 'rules.superpixel': %d is odd, but "
+                              "the %s device is phase-only (a double-phase value needs an "
+                              "even k)", p->name, p->superpixel, mods[i].section);
     return UTIL_OK;
 }
 
@@ -885,6 +992,11 @@ int compiler_profile_read(const char *path, compiler_profile *p)
                  "from a built-in with 'base = slm8')", k->section, k->key);
             goto out;
         }
+        /* optional keys left out take their absent value before a section's device
+         * (applied below) or the key itself can set them */
+        for (size_t i = 0; i < NKEYS; i++)
+            if (keys[i].optional)
+                absent_value(&keys[i], &q);
     }
     /* the table order applies base first, then each section's device, then its keys */
     for (size_t i = 0; i < NKEYS; i++) {
@@ -920,6 +1032,11 @@ static const char *modulation_name(enum optics_modulation m)
                                                                                : "complex";
 }
 
+static const char *dp_layout_name(enum optics_dp_layout l)
+{
+    return l == OPTICS_DP_CHECKERBOARD ? "checkerboard" : "columns";
+}
+
 static void format_value(const compiler_profile *p, const struct key *k, char *buf, size_t n)
 {
     const char *base = (const char *)p + k->off;
@@ -929,6 +1046,9 @@ static void format_value(const compiler_profile *p, const struct key *k, char *b
     case K_BOOL: snprintf(buf, n, "%s", *(const int *)base ? "yes" : "no"); break;
     case K_MODULATION:
         snprintf(buf, n, "%s", modulation_name(*(const enum optics_modulation *)base));
+        break;
+    case K_DP_LAYOUT:
+        snprintf(buf, n, "%s", dp_layout_name(*(const enum optics_dp_layout *)base));
         break;
     case K_LENGTH:
     case K_TIME:
@@ -1034,6 +1154,9 @@ static int h5_put(hid_t loc, const char *obj, const compiler_profile *p, const s
     case K_MODULATION:
         return util_h5_set_attr_str(loc, obj, k->h5,
                                     modulation_name(*(const enum optics_modulation *)base));
+    case K_DP_LAYOUT:
+        return util_h5_set_attr_str(loc, obj, k->h5,
+                                    dp_layout_name(*(const enum optics_dp_layout *)base));
     case K_BOOL:
     case K_BITS:
         return util_h5_set_attr_i64(loc, obj, k->h5, *(const int *)base);
@@ -1075,6 +1198,7 @@ static int h5_get(hid_t loc, const char *file, const char *obj, const struct key
         return UTIL_OK;
     case K_NAME:
     case K_MODULATION:
+    case K_DP_LAYOUT:
         if ((rc = util_h5_attr_str(loc, file, obj, k->h5, text, sizeof text)))
             return rc;
         return parse_value(k, text, what, q);
@@ -1114,8 +1238,10 @@ int compiler_profile_read_h5(hid_t loc, const char *file, const char *group,
         if (!k->h5)
             continue;
         h5_object(group, k, obj, sizeof obj);
-        if (k->h5_optional && !util_h5_attr_exists(loc, obj, k->h5))
-            continue; /* reads as 0 */
+        if (k->h5_optional && !util_h5_attr_exists(loc, obj, k->h5)) {
+            absent_value(k, &q); /* written before the key existed */
+            continue;
+        }
         snprintf(what, sizeof what, "attribute '%s' on '%s' in '%s' ('%s.%s')", k->h5, obj,
                  file, k->section, k->key);
         if ((rc = h5_get(loc, file, obj, k, what, &q)))

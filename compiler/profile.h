@@ -53,10 +53,14 @@ const char *const *compiler_profile_names(void);
 /* Reads a profile file (INI; see compiler/PROFILES.md).  Unknown sections or keys,
  * values without a unit where one is needed, units of the wrong kind, out-of-range
  * numbers: UTIL_EDATA with "file:line: message".  A file may start from a built-in
- * profile with `base = NAME` in its [profile] section and override single values. */
+ * profile with `base = NAME` in its [profile] section and override single values; a
+ * file without base may leave out the keys added later (rows 1, double_phase columns,
+ * fourier_oversample and superpixel 0). */
 int compiler_profile_read(const char *path, compiler_profile *p);
 
-/* Checks every value's range.  Errors: UTIL_EDATA naming the value. */
+/* Checks every value's range, and that an odd superpixel (2D systems) is not asked of a
+ * phase-only device of a non-ideal profile (a double-phase pair needs k even).  Errors:
+ * UTIL_EDATA naming the value. */
 int compiler_profile_check(const compiler_profile *p);
 
 /* Overrides one value given as "section.key=value" (e.g. "fourier.phase_bits=6",
@@ -75,8 +79,10 @@ int compiler_profile_write_ini(const compiler_profile *p, const char *path);
  * (UTIL_EDATA); HDF5 failures are UTIL_EIO.  compiler_profile_read_h5 fills *p only
  * on success; a missing attribute, one of the wrong kind or a value outside the key's
  * range is UTIL_EDATA naming the attribute, the group, file (used in messages only)
- * and the key ('fourier.phase_bits').  `rules.fourier_oversample` may be absent
- * (systems compiled before pixel-aware designs) and reads as 0. */
+ * and the key ('fourier.phase_bits').  Keys added after system files existed may be
+ * absent and read as the value that keeps the old meaning: `rules.fourier_oversample`
+ * (before pixel-aware designs) and `rules.superpixel` 0, each device's `rows` 1 and
+ * `double_phase` columns (before 2D designs). */
 int compiler_profile_write_h5(hid_t loc, const char *group, const compiler_profile *p);
 int compiler_profile_read_h5(hid_t loc, const char *file, const char *group,
                              compiler_profile *p);

@@ -35,6 +35,8 @@ static void modulator_equal(const optics_modulator *a, const optics_modulator *b
     assert_int_equal(a->amplitude_bits, b->amplitude_bits);
     assert_int_equal(a->phase_bits, b->phase_bits);
     assert_true(a->phase_error_rad == b->phase_error_rad);
+    assert_int_equal(a->rows, b->rows);
+    assert_int_equal(a->dp_layout, b->dp_layout);
 }
 
 /* Exact equality of every field (doubles compared with ==: the round trip is exact). */
@@ -58,10 +60,12 @@ static void profile_equal(const compiler_profile *a, const compiler_profile *b)
     assert_true(c->dark_e_per_s == d->dark_e_per_s);
     assert_int_equal(c->adc_bits, d->adc_bits);
     assert_true(c->exposure_s == d->exposure_s);
+    assert_int_equal(c->rows, d->rows);
     assert_true(a->max_focal_m == b->max_focal_m);
     assert_true(a->max_na == b->max_na);
     assert_true(a->max_length_m == b->max_length_m);
     assert_int_equal(a->fourier_oversample, b->fourier_oversample);
+    assert_int_equal(a->superpixel, b->superpixel);
 }
 
 /* Asserts that msg starts with "'path':line: " and contains every needle. */
@@ -97,12 +101,29 @@ static void test_builtins_check(void **state)
             /* lens NA for the Fourier pitch, lambda / (2 pitch), inside the rule */
             assert_true(p.wavelength_m / (2 * p.fourier.pitch_m) <= p.max_na);
         }
+        /* every device has its rows (a 2D system reads them); superpixel is the
+         * compiler's choice and double-phase pairs lie along x, as in 1D */
+        const optics_modulator *m[] = {&p.input, &p.fourier, &p.image};
+        for (int j = 0; j < 3; j++) {
+            assert_true(m[j]->rows >= 1);
+            assert_int_equal(m[j]->dp_layout, OPTICS_DP_COLUMNS);
+        }
+        assert_true(p.camera.rows >= 1);
+        assert_int_equal(p.superpixel, 0);
     }
-    assert_true(n >= 4);
+    assert_true(n >= 6);
+    /* the 2D benches are listed and reachable by name */
+    int has1080 = 0, has1152 = 0;
+    for (const char *const *name = compiler_profile_names(); *name; name++) {
+        has1080 |= !strcmp(*name, "slm1080");
+        has1152 |= !strcmp(*name, "slm1152");
+    }
+    assert_true(has1080 && has1152);
     compiler_profile p;
     assert_int_equal(compiler_profile_builtin("slm9", &p), UTIL_EUSAGE);
     assert_non_null(strstr(util_errmsg(), "'slm9'"));
     assert_non_null(strstr(util_errmsg(), "amplitude-slm"));
+    assert_non_null(strstr(util_errmsg(), "slm1152")); /* the list follows the table */
     assert_int_equal(compiler_profile_builtin(NULL, &p), UTIL_EUSAGE);
 }
 
@@ -144,6 +165,51 @@ static void test_builtin_values(void **state)
     assert_int_equal(p.fourier.phase_bits, 4);
     assert_close(p.fourier.fill, 1, 0);
     assert_close(p.fourier.phase_error_rad, 0.05, 1e-15);
+    assert_int_equal(p.fourier.rows, p.fourier.pixels); /* a square substrate */
+
+    /* the devices' rows (datasheet pixel counts; compiler/PROFILES.md) */
+    assert_int_equal(compiler_profile_builtin("ideal", &p), 0);
+    assert_int_equal(p.fourier.rows, 4096);
+    assert_int_equal(p.camera.rows, 4096);
+    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    assert_int_equal(p.input.pixels, 4160); /* GAEA-2: 4160 x 2464 */
+    assert_int_equal(p.input.rows, 2464);
+    assert_int_equal(p.camera.pixels, 2048); /* sCMOS: 2048 x 2048 */
+    assert_int_equal(p.camera.rows, 2048);
+    assert_int_equal(compiler_profile_builtin("amplitude-slm", &p), 0);
+    assert_int_equal(p.fourier.pixels, 1920); /* DMD: 1920 x 1080 */
+    assert_int_equal(p.fourier.rows, 1080);
+
+    /* the 2D benches: slm8's laser, camera and rules with 1080p / 1152p phase SLMs */
+    compiler_profile slm8;
+    assert_int_equal(compiler_profile_builtin("slm8", &slm8), 0);
+    static const struct {
+        const char *name;
+        double pitch_m, fill;
+        size_t pixels, rows;
+    } bench[] = {{"slm1080", 8e-6, 0.93, 1920, 1080}, {"slm1152", 9.2e-6, 0.957, 1920, 1152}};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(compiler_profile_builtin(bench[i].name, &p), 0);
+        assert_int_equal(p.ideal, 0);
+        const optics_modulator *m[] = {&p.input, &p.fourier, &p.image};
+        for (int j = 0; j < 3; j++) {
+            assert_int_equal(m[j]->modulation, OPTICS_MOD_PHASE);
+            assert_close(m[j]->pitch_m, bench[i].pitch_m, 1e-18);
+            assert_close(m[j]->fill, bench[i].fill, 1e-15);
+            assert_int_equal(m[j]->pixels, bench[i].pixels);
+            assert_int_equal(m[j]->rows, bench[i].rows);
+            assert_int_equal(m[j]->phase_bits, 8);
+            assert_int_equal(m[j]->amplitude_bits, 0);
+        }
+        assert_true(p.wavelength_m == slm8.wavelength_m);
+        assert_true(p.laser_power_w == slm8.laser_power_w);
+        assert_string_equal(p.camera.name, slm8.camera.name);
+        assert_int_equal(p.camera.rows, 2048);
+        assert_close(p.max_focal_m, 2, 0);
+        assert_close(p.max_na, 0.1, 0);
+        assert_close(p.max_length_m, 10, 0);
+        assert_int_equal(p.superpixel, 0);
+    }
 }
 
 /* write -> read gives every field back exactly, for the built-ins and awkward values */
@@ -180,6 +246,11 @@ static void test_round_trip(void **state)
     p.camera.read_noise_e = 0;
     p.max_na = 0.1 + 1e-16;
     p.max_length_m = DBL_MIN * 1e10;
+    p.image.rows = 16777216;
+    p.fourier.rows = 1;
+    p.camera.rows = 3;
+    p.fourier.dp_layout = OPTICS_DP_CHECKERBOARD;
+    p.superpixel = 16;
     assert_int_equal(compiler_profile_check(&p), 0);
     assert_int_equal(compiler_profile_write_ini(&p, path), 0);
     memset(&q, 0, sizeof q);
@@ -333,6 +404,14 @@ static void test_set(void **state)
     assert_int_equal(compiler_profile_set(&p, "input.phase_error=1 deg"), 0);
     assert_int_equal(compiler_profile_set(&p, "profile.name=bench 2"), 0);
     assert_int_equal(compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
+    assert_int_equal(compiler_profile_set(&p, "input.rows = 1080"), 0);
+    assert_int_equal(compiler_profile_set(&p, "camera.rows=1"), 0);
+    assert_int_equal(compiler_profile_set(&p, "fourier.double_phase=checkerboard"), 0);
+    assert_int_equal(compiler_profile_set(&p, "rules.superpixel=6"), 0);
+    want.input.rows = 1080;
+    want.camera.rows = 1;
+    want.fourier.dp_layout = OPTICS_DP_CHECKERBOARD;
+    want.superpixel = 6;
     want.fourier_oversample = 2;
     want.fourier.phase_bits = 6;
     want.camera.exposure_s = 2 * 1e-3;
@@ -362,6 +441,15 @@ static void test_set(void **state)
         {"profile.base=slm9", "'profile.base'"},
         {"rules.fourier_oversample=9", "'rules.fourier_oversample'"},
         {"rules.fourier_oversample=1.5", "'rules.fourier_oversample'"},
+        {"input.rows=0", "'input.rows'"},
+        {"camera.rows=16777217", "'camera.rows'"},
+        {"image.rows=1080 px", "'image.rows'"},
+        {"image.rows=", "'image.rows'"},
+        {"fourier.double_phase=rows", "'fourier.double_phase'"},
+        {"fourier.double_phase=", "'fourier.double_phase'"},
+        {"rules.superpixel=17", "'rules.superpixel'"},
+        {"rules.superpixel=-2", "'rules.superpixel'"},
+        {"camera.double_phase=columns", "'double_phase'"}, /* not a camera key */
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         if (compiler_profile_set(&p, bad[i].assignment) != UTIL_EUSAGE)
@@ -419,8 +507,117 @@ static void test_check(void **state)
     BAD(snprintf(p.camera.name, sizeof p.camera.name, " padded"), "'camera.name'");
     BAD(p.input.name[3] = '\n', "'input.name'");
     BAD(memset(p.fourier.name, 'x', sizeof p.fourier.name), "'fourier.name'");
+    BAD(p.input.rows = 0, "'input.rows'");
+    BAD(p.image.rows = 16777217, "'image.rows'");
+    BAD(p.camera.rows = 0, "'camera.rows'");
+    BAD(p.fourier.dp_layout = (enum optics_dp_layout)2, "'fourier.double_phase'");
+    BAD(p.superpixel = 17, "'rules.superpixel'");
+    BAD(p.superpixel = -1, "'rules.superpixel'");
+    /* an odd superpixel cannot hold a double-phase pair: refused on phase-only devices */
+    BAD(p.superpixel = 3, "'rules.superpixel'");
+    BAD((p.input.modulation = OPTICS_MOD_COMPLEX, p.fourier.modulation = OPTICS_MOD_COMPLEX,
+         p.superpixel = 1),
+        "image device is phase-only");
 #undef BAD
+    /* ... but fits complex devices, and an ideal profile (its devices are complex) */
+    p = p0;
+    p.input.modulation = p.fourier.modulation = p.image.modulation = OPTICS_MOD_COMPLEX;
+    p.superpixel = 3;
+    assert_int_equal(compiler_profile_check(&p), 0);
+    p = p0;
+    p.ideal = 1;
+    p.superpixel = 5;
+    assert_int_equal(compiler_profile_check(&p), 0);
+    p = p0;
+    p.superpixel = 16;
+    assert_int_equal(compiler_profile_check(&p), 0);
     assert_int_equal(compiler_profile_check(NULL), UTIL_EUSAGE);
+}
+
+/* The keys of 2D systems in a file: given, they are read; left out of a complete file
+ * (one written before they existed), rows read as 1, double_phase as columns and
+ * superpixel as 0 -- unless a section's device supplies its rows. */
+static void test_2d_keys(void **state)
+{
+    (void)state;
+    const char *path = scratch_text("2d.ini",
+                                    "[profile]\nname = bench 2d\nbase = slm1080\n"
+                                    "[input]\nrows = 1200\ndouble_phase = checkerboard\n"
+                                    "[fourier]\ndouble_phase = columns\n"
+                                    "[image]\ndevice = lcos1152-phase8\n"
+                                    "[camera]\nrows: 7   ; a strip of the sensor\n"
+                                    "[rules]\nsuperpixel = 4\n");
+    compiler_profile want, got, b1152;
+    assert_int_equal(compiler_profile_builtin("slm1080", &want), 0);
+    assert_int_equal(compiler_profile_builtin("slm1152", &b1152), 0);
+    snprintf(want.name, sizeof want.name, "bench 2d");
+    want.input.rows = 1200;
+    want.input.dp_layout = OPTICS_DP_CHECKERBOARD;
+    want.image = b1152.image;
+    want.camera.rows = 7;
+    want.superpixel = 4;
+    if (compiler_profile_read(path, &got))
+        fail_msg("%s", util_errmsg());
+    profile_equal(&want, &got);
+    assert_int_equal(got.image.rows, 1152);
+
+    /* a complete file without the new keys: the file of a 1D bench */
+    compiler_profile p, q;
+    assert_int_equal(compiler_profile_builtin("slm1152", &p), 0);
+    p.fourier.dp_layout = OPTICS_DP_CHECKERBOARD;
+    p.superpixel = 2;
+    const char *full = test_path(1, "full2d.ini");
+    assert_int_equal(compiler_profile_write_ini(&p, full), 0);
+    FILE *f = fopen(full, "r");
+    assert_non_null(f);
+    char text[8192] = "", line[256];
+    int dropped = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "rows", 4) || !strncmp(line, "double_phase", 12) ||
+            !strncmp(line, "superpixel", 10))
+            dropped++;
+        else
+            strcat(text, line);
+    }
+    fclose(f);
+    assert_int_equal(dropped, 3 * 2 + 1 + 1); /* each modulator's two, the camera's, rules' */
+    const char *old = scratch_text("old1d.ini", text);
+    memset(&q, 0x5a, sizeof q);
+    if (compiler_profile_read(old, &q))
+        fail_msg("%s", util_errmsg());
+    want = p;
+    want.input.rows = want.fourier.rows = want.image.rows = want.camera.rows = 1;
+    want.fourier.dp_layout = OPTICS_DP_COLUMNS;
+    want.superpixel = 0;
+    profile_equal(&want, &q);
+    assert_int_equal(compiler_profile_check(&q), 0);
+
+    /* without base, a section's device supplies its rows; the key overrides the device */
+    const char *dev = scratch_text("devices2d.ini",
+                                   "[profile]\nname = parts\nideal = no\n"
+                                   "[laser]\ndevice = hene\n"
+                                   "[input]\ndevice = lcos1080-phase8\n"
+                                   "[fourier]\ndevice = lcos1152-phase8\nrows = 1000\n"
+                                   "[image]\ndevice = dmd-amplitude8\n"
+                                   "[camera]\ndevice = scmos\n"
+                                   "[rules]\nmax_focal = 2 m\nmax_na = 0.1\nmax_length = 10 m\n");
+    if (compiler_profile_read(dev, &q))
+        fail_msg("%s", util_errmsg());
+    assert_int_equal(q.input.rows, 1080);
+    assert_int_equal(q.fourier.rows, 1000);
+    assert_int_equal(q.image.rows, 1080);
+    assert_int_equal(q.camera.rows, 2048);
+    assert_int_equal(q.superpixel, 0);
+
+    /* an odd superpixel on phase-only devices: refused, naming the file and the key */
+    path = scratch_text("odd.ini", "[profile]\nname = x\nbase = slm1080\n"
+                                   "[rules]\nsuperpixel = 3\n");
+    assert_int_equal(compiler_profile_builtin("ideal", &q), 0);
+    const compiler_profile before = q;
+    assert_int_equal(compiler_profile_read(path, &q), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), path));
+    assert_non_null(strstr(util_errmsg(), "'rules.superpixel'"));
+    profile_equal(&q, &before);
 }
 
 /* Every parser error: UTIL_EDATA, "'FILE':LINE: ...", naming the key or section. */
@@ -501,6 +698,32 @@ static void test_file_errors(void **state)
         {"[profile]\r\nname = x\r\nbase = slm8\r\n[fourier]\r\npitch = 8 parsecs\r\n", 5,
          "'fourier.pitch'"},
         {"[profile]\nname = x\nbase = slm8\n[camera]\nexposure = 2\n", 5, "unit of time"},
+        /* the keys of 2D systems */
+        {"[profile]\nname = x\nbase = slm8\n[input]\nrows = 0\n", 5, "'input.rows'"},
+        {"[profile]\nname = x\nbase = slm8\n[fourier]\nrows = 16777217\n", 5,
+         "'fourier.rows'"},
+        {"[profile]\nname = x\nbase = slm8\n[image]\nrows = 1080 px\n", 5, "'image.rows'"},
+        {"[profile]\nname = x\nbase = slm8\n[image]\nrows = 10.5\n", 5, "'image.rows'"},
+        {"[profile]\nname = x\nbase = slm8\n[camera]\nrows = -2048\n", 5, "'camera.rows'"},
+        {"[profile]\nname = x\nbase = slm8\n[camera]\nrows =\n", 5, "'camera.rows'"},
+        {"[profile]\nname = x\nbase = slm8\n[fourier]\ndouble_phase = diagonal\n", 5,
+         "'fourier.double_phase'"},
+        {"[profile]\nname = x\nbase = slm8\n[input]\ndouble_phase = Columns\n", 5,
+         "'input.double_phase'"},
+        {"[profile]\nname = x\nbase = slm8\n[input]\ndouble_phase =\n", 5,
+         "'input.double_phase'"},
+        {"[profile]\nname = x\nbase = slm8\n[camera]\ndouble_phase = columns\n", 5,
+         "'double_phase' in [camera]"},
+        {"[profile]\nname = x\nbase = slm8\n[rules]\nsuperpixel = 17\n", 5,
+         "'rules.superpixel'"},
+        {"[profile]\nname = x\nbase = slm8\n[rules]\nsuperpixel = 4 px\n", 5,
+         "'rules.superpixel'"},
+        {"[profile]\nname = x\nbase = slm8\n[rules]\nsuperpixel = -1\n", 5,
+         "'rules.superpixel'"},
+        {"[profile]\nname = x\nbase = slm8\n[rules]\nsuperpixel = 2\nsuperpixel = 4\n", 6,
+         "'rules.superpixel'"},
+        {"[profile]\nname = x\nbase = slm8\n[profile]\nsuperpixel = 2\n", 5,
+         "'superpixel' in [profile]"},
         /* inih itself refuses this line (the ';' after a blank starts a comment) */
         {"[profile]\nname = x\nbase = slm8\nfoo ;= bar\n", 4, "syntax error"},
     };
@@ -595,7 +818,9 @@ static void test_fuzz(void **state)
         "pitch = 8\n", "fill = 0.5\n", "fill = 2\n", "phase_bits = 6\n", "pixels = 12\n",
         "wavelength = 532 nm\n", "exposure = 3 ms\n", "max_na = 0.05\n", "device = scmos\n",
         "  indented = 1\n", "; comment\n", "[", "]", "=", ":", "\n", "\r\n", "\t", " ",
-        "\xff\xfe", "1e999", "nan", "-0", "\xc2\xb5m", "e-/s",
+        "\xff\xfe", "1e999", "nan", "-0", "\xc2\xb5m", "e-/s", "[input]\n", "rows = 1080\n",
+        "rows = 0\n", "double_phase = checkerboard\n", "superpixel = 4\n", "superpixel = 3\n",
+        "base = slm1152\n", "device = lcos1080-phase8\n",
     };
     const size_t np = sizeof pieces / sizeof *pieces;
     unsigned long seed = 2385;
@@ -702,6 +927,9 @@ static void test_h5_round_trip(void **state)
         {"rules.fourier_oversample=8", "fourier.phase_error=3.14159 rad"},
         {"image.modulation=amplitude", "input.fill=1e-300"},
         {"camera.name=x", "profile.ideal=yes"},
+        {"input.rows=16777216", "rules.superpixel=16"},
+        {"camera.rows=1", "fourier.double_phase=checkerboard"},
+        {"image.rows=1", "camera.rows=16777216"},
     };
     for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
         assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
@@ -753,6 +981,15 @@ static void test_h5_out_of_range(void **state)
         {"/profile", "name", 's', 0, "", "'profile.name'): name is empty"},
         {"/profile/camera", "name", 's', 0, "a ;b", "'camera.name'): name 'a ;b' contains ';'"},
         {"/profile/fourier", "phase_bits", 'f', 8, NULL, "'phase_bits' on '/profile/fourier'"},
+        /* the keys of 2D systems: a stored 0 rows is refused (no writer makes it) */
+        {"/profile/input", "rows", 'i', 0, NULL, "'input.rows'): 0 is outside 1..16777216"},
+        {"/profile/camera", "rows", 'i', 16777217, NULL, "'camera.rows'): 16777217 is outside"},
+        {"/profile/image", "rows", 'f', 1080, NULL, "'rows' on '/profile/image'"},
+        {"/profile/fourier", "double_phase", 's', 0, "diagonal",
+         "'fourier.double_phase'): 'diagonal' is not columns or checkerboard"},
+        {"/profile/image", "double_phase", 'i', 1, NULL, "'double_phase' on '/profile/image'"},
+        {"/profile", "superpixel", 'i', 17, NULL, "'rules.superpixel'): 17 is outside 0..16"},
+        {"/profile", "superpixel", 'i', -4, NULL, "'rules.superpixel'): -4 is outside"},
     };
     compiler_profile p, q;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -779,8 +1016,9 @@ static void test_h5_out_of_range(void **state)
     }
 }
 
-/* fourier_oversample may be absent (systems older than pixel-aware designs): 0; any
- * other attribute is required. */
+/* fourier_oversample may be absent (systems older than pixel-aware designs): 0; the
+ * keys of 2D systems too (systems older than 2D designs): rows 1, double_phase columns,
+ * superpixel 0.  Any other attribute is required. */
 static void test_h5_missing(void **state)
 {
     (void)state;
@@ -788,26 +1026,74 @@ static void test_h5_missing(void **state)
     compiler_profile p, q;
     assert_int_equal(compiler_profile_builtin("doe", &p), 0);
     assert_int_equal(compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
-    static const char *const gone[][2] = {{"/profile", "fourier_oversample"},
-                                          {"/profile/camera", "exposure_s"},
-                                          {"/profile/input", "name"},
-                                          {"/profile", "max_focal_m"}};
-    for (size_t i = 0; i < 4; i++) {
+    /* values unlike the absent ones, so that reading the absent value is seen */
+    assert_int_equal(compiler_profile_set(&p, "fourier.double_phase=checkerboard"), 0);
+    assert_int_equal(compiler_profile_set(&p, "rules.superpixel=4"), 0);
+    static const struct {
+        const char *obj, *attr;
+        int optional;
+    } gone[] = {{"/profile", "fourier_oversample", 1},
+                {"/profile/input", "rows", 1},
+                {"/profile/camera", "rows", 1},
+                {"/profile/fourier", "double_phase", 1},
+                {"/profile", "superpixel", 1},
+                {"/profile/camera", "exposure_s", 0},
+                {"/profile/input", "name", 0},
+                {"/profile/image", "pixels", 0},
+                {"/profile", "max_focal_m", 0}};
+    for (size_t i = 0; i < sizeof gone / sizeof *gone; i++) {
         h5_write_profile(path, &p);
         hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
         assert_true(f >= 0);
-        assert_true(H5Adelete_by_name(f, gone[i][0], gone[i][1], H5P_DEFAULT) >= 0);
+        assert_true(H5Adelete_by_name(f, gone[i].obj, gone[i].attr, H5P_DEFAULT) >= 0);
         H5Fclose(f);
+        memset(&q, 0x5a, sizeof q);
         int rc = h5_read_profile(path, &q);
-        if (i == 0) {
-            assert_int_equal(rc, 0);
-            assert_int_equal(q.fourier_oversample, 0);
-        } else {
+        if (!gone[i].optional) {
             assert_int_equal(rc, UTIL_EDATA);
-            assert_non_null(strstr(util_errmsg(), gone[i][1]));
+            assert_non_null(strstr(util_errmsg(), gone[i].attr));
             assert_non_null(strstr(util_errmsg(), path));
+            continue;
         }
+        if (rc)
+            fail_msg("%s on %s: %s", gone[i].attr, gone[i].obj, util_errmsg());
+        compiler_profile want = p;
+        if (!strcmp(gone[i].attr, "fourier_oversample"))
+            want.fourier_oversample = 0;
+        else if (!strcmp(gone[i].obj, "/profile/input"))
+            want.input.rows = 1;
+        else if (!strcmp(gone[i].obj, "/profile/camera"))
+            want.camera.rows = 1;
+        else if (!strcmp(gone[i].attr, "double_phase"))
+            want.fourier.dp_layout = OPTICS_DP_COLUMNS;
+        else
+            want.superpixel = 0;
+        profile_equal(&want, &q);
     }
+
+    /* a profile copy from before 2D systems: none of their attributes; it reads as the
+     * line devices every 1D system used and passes the check */
+    h5_write_profile(path, &p);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    static const char *const dev[] = {"/profile/input", "/profile/fourier", "/profile/image"};
+    for (int j = 0; j < 3; j++) {
+        assert_true(H5Adelete_by_name(f, dev[j], "rows", H5P_DEFAULT) >= 0);
+        assert_true(H5Adelete_by_name(f, dev[j], "double_phase", H5P_DEFAULT) >= 0);
+    }
+    assert_true(H5Adelete_by_name(f, "/profile/camera", "rows", H5P_DEFAULT) >= 0);
+    assert_true(H5Adelete_by_name(f, "/profile", "superpixel", H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    memset(&q, 0x5a, sizeof q);
+    if (h5_read_profile(path, &q))
+        fail_msg("%s", util_errmsg());
+    compiler_profile want = p;
+    want.input.rows = want.fourier.rows = want.image.rows = want.camera.rows = 1;
+    want.fourier.dp_layout = OPTICS_DP_COLUMNS;
+    want.superpixel = 0;
+    profile_equal(&want, &q);
+    assert_int_equal(q.input.dp_layout, OPTICS_DP_COLUMNS);
+    assert_int_equal(compiler_profile_check(&q), 0);
 }
 
 int main(void)
@@ -821,6 +1107,7 @@ int main(void)
         cmocka_unit_test(test_complete_without_base),
         cmocka_unit_test(test_set),
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_2d_keys),
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_file_garbage),
         cmocka_unit_test(test_fuzz),
