@@ -267,6 +267,8 @@ def tolerated(kind, label):
                 (" rows: missing", " double_phase: missing", " superpixel: missing")):
             return ALL       # systems written before 2D designs: line devices, pairs
                              # along x, superpixel chosen by the compiler
+        if label == "attribute / rank: missing":
+            return ALL       # systems written before 2D designs are 1D
         if label.startswith("group /") and label.endswith("extra dataset"):
             return ALL       # only a model's layer groups are closed to extra members
         if any(g in label for g in KNOWN_GAPS) or profile_value_change(label):

@@ -434,8 +434,8 @@ static void test_quantised_masks(void **state)
 }
 
 /* What no system can carry: a chain that passes no light (a layer with d = 0) is refused
- * at compile time, naming the chain; a 2D (dct2) model is refused by the compiler and,
- * smuggled into a system file's model copy, by the reader. */
+ * at compile time, naming the chain; a 2D model smuggled into a 1D system file's model
+ * copy is refused by the reader; a non-square 2D grid by the compiler. */
 static void test_unsupported_models(void **state)
 {
     (void)state;
@@ -454,11 +454,13 @@ static void test_unsupported_models(void **state)
     compiler_system *r = NULL;
     assert_int_equal(compiler_system_read(path, &r), UTIL_EDATA);
     assert_null(r);
-    assert_non_null(strstr(util_errmsg(), "2D transform"));
-    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 4, 4, 0, 0), 0);
+    assert_non_null(strstr(util_errmsg(), "model copy's shape differs"));
+    /* a 2D grid must be square: one Fourier pitch serves x and y */
+    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 2, 8, 0, 0), 0);
     compiler_system *t = NULL;
     assert_int_equal(compiler_compile(m, &p, &t), UTIL_EDATA);
     assert_null(t);
+    assert_non_null(strstr(util_errmsg(), "square grid"));
     compiler_system_free(s);
     acdc_model_free(m);
 }
