@@ -44,7 +44,9 @@ static const cli_spec spec = {
     "      --what scatter      optical against ideal output, every row and output (default)\n"
     "      --what confusion    confusion matrix of the optical predictions (labelled data)\n"
     "      --what planes       intensity and phase at every plane saved by simulate\n"
-    "                          --save-planes, for input --row R (default 0)",
+    "                          --save-planes, for input --row R (default 0): against x\n"
+    "                          for a 1D system, as images (log intensity, masked\n"
+    "                          phase) for a 2D one",
     options,
     "exit codes: 0 written, 1 data error (not a sweep or result, no labels, gnuplot\n"
     "missing or failing), 2 usage error, 3 interrupted"};

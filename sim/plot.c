@@ -403,28 +403,206 @@ int sim_plot_result(const sim_result *r, const char *name, const char *figure,
     return plot_scatter(r, &fig, o->title);
 }
 
-int sim_plot_planes(const sim_result *r, const char *name, const char *figure,
-                    const sim_plot_options *o, const volatile sig_atomic_t *stop)
+/* ---------------------------------------------------------------------------------- */
+/* planes                                                                               */
+
+/* 2D planes wider than this are drawn as block means: a pixel of the figure cannot show
+ * more, and the data going down the pipe stays below about 1 MB per panel. */
+enum { PLANE_MAX_SIDE = 512 };
+
+/* Intensities more than PLANE_DECADES decades under the plane's peak are drawn at the
+ * floor of the log colour scale, and their phase (noise once the light is gone) is
+ * masked. */
+static const double PLANE_DECADES = 6;
+
+/* One 2D plane as the figure shows it: the samples ix0 .. ix0 + wx − 1, iy0 .. iy0 +
+ * wy − 1 of the plane, drawn as ox × oy pixels of b × b samples each (the last ones
+ * partial where b does not divide the window), row-major, x fastest. */
+struct plane_image {
+    size_t ix0, iy0, wx, wy, b, ox, oy;
+    float *in;     /* mean |E|² of the block, clamped to [lo, peak] for the log scale */
+    float *ph;     /* argument of the block's mean field; NaN (not drawn) where masked */
+    double peak, lo;
+};
+
+/* Fills im from the nx × ny field e.  The window is the square about the optical axis
+ * (sample ⌊nx/2⌋, ⌊ny/2⌋) that holds every sample within PLANE_DECADES of the peak, with
+ * a margin: an oversampled simulation's window is S times wider than its devices, and
+ * the dark rest would shrink the devices' planes to a corner of the panel.  Intensity is
+ * the block mean of |E|² (the power the block receives); phase the argument of the mean
+ * field (a mean of angles would break where they wrap at ±pi). */
+static void plane_image_fill(struct plane_image *im, const double complex *e, size_t nx,
+                             size_t ny)
 {
-    const size_t K = r->planes_rows, P = r->n_planes, M = r->m, row = o->row;
-    const char *title = o->title;
+    const size_t cx = nx / 2, cy = ny / 2;
+    double peak = 0;
+    for (size_t k = 0; k < nx * ny; k++)
+        peak = fmax(peak, creal(e[k]) * creal(e[k]) + cimag(e[k]) * cimag(e[k]));
+    const double lit = peak * pow(10, -PLANE_DECADES);
+    size_t h = 0;   /* the window's half-width in samples */
+    for (size_t iy = 0; iy < ny && peak > 0; iy++)
+        for (size_t ix = 0; ix < nx; ix++) {
+            double complex v = e[iy * nx + ix];
+            if (creal(v) * creal(v) + cimag(v) * cimag(v) >= lit) {
+                size_t dx = ix > cx ? ix - cx : cx - ix, dy = iy > cy ? iy - cy : cy - iy;
+                h = dx > h ? dx : h;
+                h = dy > h ? dy : h;
+            }
+        }
+    h = peak > 0 ? h + (h / 16 > 2 ? h / 16 : 2) : nx + ny;
+    im->ix0 = cx > h ? cx - h : 0;
+    im->iy0 = cy > h ? cy - h : 0;
+    im->wx = (cx + h < nx ? cx + h + 1 : nx) - im->ix0;
+    im->wy = (cy + h < ny ? cy + h + 1 : ny) - im->iy0;
+    const size_t w = im->wx > im->wy ? im->wx : im->wy, b = (w + PLANE_MAX_SIDE - 1) /
+                                                            PLANE_MAX_SIDE;
+    im->b = b;
+    im->ox = (im->wx + b - 1) / b;
+    im->oy = (im->wy + b - 1) / b;
+    im->peak = 0;
+    for (size_t py = 0; py < im->oy; py++)
+        for (size_t px = 0; px < im->ox; px++) {
+            const size_t x0 = im->ix0 + px * b, y0 = im->iy0 + py * b;
+            const size_t x1 = x0 + b < im->ix0 + im->wx ? x0 + b : im->ix0 + im->wx;
+            const size_t y1 = y0 + b < im->iy0 + im->wy ? y0 + b : im->iy0 + im->wy;
+            double in = 0;
+            double complex sum = 0;
+            for (size_t iy = y0; iy < y1; iy++)
+                for (size_t ix = x0; ix < x1; ix++) {
+                    double complex v = e[iy * nx + ix];
+                    in += creal(v) * creal(v) + cimag(v) * cimag(v);
+                    sum += v;
+                }
+            in /= (double)((x1 - x0) * (y1 - y0));
+            im->in[py * im->ox + px] = (float)in;
+            im->ph[py * im->ox + px] = (float)carg(sum);
+            im->peak = fmax(im->peak, in);
+        }
+    im->lo = im->peak * pow(10, -PLANE_DECADES);
+    for (size_t k = 0; k < im->ox * im->oy; k++) {
+        if (!(im->in[k] >= im->lo) || im->peak <= 0)
+            im->ph[k] = NAN;
+        im->in[k] = (float)fmax(im->in[k], im->lo);
+    }
+}
+
+/* A tic step of 1, 2 or 5 × 10^k giving about 4 to 6 tics over span: gnuplot's own
+ * choice does not know how narrow a panel is, and its labels would run together. */
+static double tic_step(double span)
+{
+    double raw = span / 5, p = pow(10, floor(log10(raw))), f = raw / p;
+    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
+}
+
+/* The palettes: viridis (perceptually uniform, readable in grey; van der Walt & Smith,
+ * matplotlib 1.5) sampled at 11 points, and a hue wheel at reduced saturation for the
+ * phase, cyclic so that -pi and pi are one colour, and never white (the mask). */
+static const char PALETTE_VIRIDIS[] =
+    "set palette model RGB defined (0 '#440154', 1 '#482475', 2 '#414487', 3 '#355f8d', "
+    "4 '#2a788e', 5 '#21918c', 6 '#22a884', 7 '#44bf70', 8 '#7ad151', 9 '#bddf26', "
+    "10 '#fde725')\n";
+static const char PALETTE_PHASE[] =
+    "set palette model HSV defined (0 0 0.75 0.9, 1 1 0.75 0.9)\n";
+
+/* Intensity and phase of every 2D plane of input row: one row of two image panels per
+ * plane. */
+static int plot_planes_2d(const sim_result *r, char *names, struct figure *fig,
+                          const sim_plot_options *o)
+{
+    const size_t P = r->n_planes, nx = r->plane_nx, ny = r->plane_ny;
+    /* no window is wider than the plane, none drawn with more than PLANE_MAX_SIDE pixels */
+    const size_t cap = (nx < PLANE_MAX_SIDE ? nx : PLANE_MAX_SIDE) *
+                       (ny < PLANE_MAX_SIDE ? ny : PLANE_MAX_SIDE);
+    struct plane_image im = {.in = malloc(cap * sizeof *im.in),
+                             .ph = malloc(cap * sizeof *im.ph)};
     int rc;
-    if (!r->planes)
-        return util_error(UTIL_EDATA, "--what planes: '%s' has no saved planes (run acdc "
-                          "simulate with --save-planes K)", name);
-    if (row >= K)
-        return util_error(UTIL_EUSAGE, "--row %zu: '%s' holds the planes of %zu input%s", row,
-                          name, K, K == 1 ? "" : "s");
-    char *names = strdup(r->plane_names ? r->plane_names : "");
-    if (!names)
-        return util_error(UTIL_ENOMEM, "out of memory");
-    struct figure fig = figure_make(figure, o, stop);
-    fig.height = fig.height * 3 / 5;
-    if ((rc = figure_open(&fig, 2, (int)P))) {
-        free(names);
+    if (!im.in || !im.ph) {
+        free(im.in);
+        free(im.ph);
+        return util_error(UTIL_ENOMEM, "out of memory for a %zu x %zu plane", nx, ny);
+    }
+    /* square images: panels of 5:4 (room beside the image for the colour box and its
+     * label), as large as --size allows */
+    fig->height = o->width * 4 / 5 < o->height ? o->width * 4 / 5 : o->height;
+    fig->width = fig->height * 5 / 4;
+    if ((rc = figure_open(fig, 2, (int)P))) {
+        free(im.in);
+        free(im.ph);
         return rc;
     }
-    FILE *g = fig.g;
+    FILE *g = fig->g;
+    char *save = NULL, *pname = strtok_r(names, ";", &save);
+    /* fixed side margins (characters) keep room for the y label on the left and the
+     * colour box, its tics and label on the right however wide the plane is */
+    fprintf(g, "set multiplot layout %zu,2", P);
+    if (o->title) {   /* over the whole figure: the panels' titles are long already */
+        fputs(" title ", g);
+        util_gnuplot_str(g, o->title);
+    }
+    fputs("\nunset key\nunset grid\nset size ratio -1\nset lmargin 9\nset rmargin 15\n"
+          "set format x '%g'\nset format y '%g'\nset tics out\n"
+          "set xlabel 'x (mm)'\nset ylabel 'y (mm)'\n", g);
+    for (size_t p = 0; p < P; p++, pname = pname ? strtok_r(NULL, ";", &save) : NULL) {
+        plane_image_fill(&im, r->planes + (o->row * P + p) * r->m, nx, ny);
+        const double pitch = r->plane_pitch_m[p] * 1e3, d = pitch * (double)im.b;
+        /* sample ix sits at (ix − ⌊nx/2⌋)·pitch; a block's centre at the mean of its
+         * samples' (a partial last block is drawn at the regular spacing) */
+        const double x0 = ((double)im.ix0 + (double)(im.b - 1) / 2 - (double)(nx / 2)) * pitch;
+        const double y0 = ((double)im.iy0 + (double)(im.b - 1) / 2 - (double)(ny / 2)) * pitch;
+        char head[200], sub[200], shown[80] = "", blocks[64] = "";
+        if (im.wx < nx || im.wy < ny)
+            snprintf(shown, sizeof shown, "central %zu x %zu of ", im.wx, im.wy);
+        if (im.b > 1)
+            snprintf(blocks, sizeof blocks, ", %zu x %zu block means", im.b, im.b);
+        snprintf(sub, sizeof sub, "%s%zu x %zu samples (%.3g um)%s", shown, nx, ny,
+                 r->plane_pitch_m[p] * 1e6, blocks);
+        fprintf(g, "set xrange [%.9g:%.9g]\nset yrange [%.9g:%.9g]\n"
+                   "set xtics %.9g\nset ytics %.9g\n", x0 - d / 2,
+                x0 + d * ((double)im.ox - 0.5), y0 - d / 2, y0 + d * ((double)im.oy - 0.5),
+                tic_step(d * (double)im.ox), tic_step(d * (double)im.oy));
+        for (int k = 0; k < 2; k++) {
+            snprintf(head, sizeof head, "%s: %s", pname ? pname : "plane",
+                     k ? "phase" : "intensity");
+            title2(g, head, sub);
+            if (k) {
+                fputs(PALETTE_PHASE, g);
+                fputs("unset logscale cb\nset cbrange [-pi:pi]\nset cbtics ('-pi' -pi, "
+                      "'-pi/2' -pi/2, '0' 0, 'pi/2' pi/2, 'pi' pi)\n", g);
+                fprintf(g, "set cblabel 'phase (rad); white: |E|^2 < 1e-%.0f of the peak' "
+                           "offset 0,0\n", PLANE_DECADES);
+            } else if (im.peak > 0) {
+                fputs(PALETTE_VIRIDIS, g);
+                fprintf(g, "set logscale cb\nset cbrange [%.9g:%.9g]\nset cbtics auto\n"
+                           "set format cb '1e%%T'\nset cblabel 'intensity |E|^2 (W/m^2), log "
+                           "scale, %.0f decades' offset 1.5,0\n", (double)(float)im.lo,
+                        (double)(float)im.peak, PLANE_DECADES);
+            } else {   /* no light at all: a log scale has no range */
+                fputs(PALETTE_VIRIDIS, g);
+                fputs("unset logscale cb\nset cbrange [0:1]\nset cbtics ('0' 0)\n"
+                      "set cblabel 'intensity |E|^2 (W/m^2): no light' offset 0,0\n", g);
+            }
+            fprintf(g, "plot '-' binary array=(%zu,%zu) dx=%.9g dy=%.9g origin=(%.9g,%.9g) "
+                       "format='%%float32' with image\n", im.ox, im.oy, d, d, x0, y0);
+            fwrite(k ? im.ph : im.in, sizeof(float), im.ox * im.oy, g);
+        }
+    }
+    fputs("unset multiplot\n", g);
+    free(im.in);
+    free(im.ph);
+    return figure_close(fig);
+}
+
+/* Intensity and phase of every 1D plane of input row against x, one row per plane. */
+static int plot_planes_1d(const sim_result *r, char *names, struct figure *fig,
+                          const sim_plot_options *o)
+{
+    const size_t P = r->n_planes, M = r->m, row = o->row;
+    const char *title = o->title;
+    int rc;
+    fig->height = fig->height * 3 / 5;
+    if ((rc = figure_open(fig, 2, (int)P)))
+        return rc;
+    FILE *g = fig->g;
     char *save = NULL, *pname = strtok_r(names, ";", &save);
     fprintf(g, "set multiplot layout %zu,2\nunset key\nset format x '%%g'\n", P);
     for (size_t p = 0; p < P; p++, pname = pname ? strtok_r(NULL, ";", &save) : NULL) {
@@ -457,8 +635,30 @@ int sim_plot_planes(const sim_result *r, const char *name, const char *figure,
         }
     }
     fputs("unset multiplot\n", g);
+    return figure_close(fig);
+}
+
+int sim_plot_planes(const sim_result *r, const char *name, const char *figure,
+                    const sim_plot_options *o, const volatile sig_atomic_t *stop)
+{
+    const size_t K = r->planes_rows, row = o->row;
+    if (!r->planes)
+        return util_error(UTIL_EDATA, "--what planes: '%s' has no saved planes (run acdc "
+                          "simulate with --save-planes K)", name);
+    if (row >= K)
+        return util_error(UTIL_EUSAGE, "--row %zu: '%s' holds the planes of %zu input%s", row,
+                          name, K, K == 1 ? "" : "s");
+    const int twod = r->plane_ny > 1;
+    if (twod && r->plane_nx * r->plane_ny != r->m)
+        return util_error(UTIL_EUSAGE, "--what planes: '%s': planes of %zu samples are not "
+                          "%zu x %zu", name, r->m, r->plane_nx, r->plane_ny);
+    char *names = strdup(r->plane_names ? r->plane_names : "");
+    if (!names)
+        return util_error(UTIL_ENOMEM, "out of memory");
+    struct figure fig = figure_make(figure, o, stop);
+    int rc = twod ? plot_planes_2d(r, names, &fig, o) : plot_planes_1d(r, names, &fig, o);
     free(names);
-    return figure_close(&fig);
+    return rc;
 }
 
 int sim_plot_file(const char *path, const char *figure, const sim_plot_options *o,

@@ -43,8 +43,15 @@ int sim_plot_result(const sim_result *r, const char *name, const char *figure,
                     const sim_plot_options *o, const volatile sig_atomic_t *stop);
 
 /* Intensity and phase at every plane a result saved (simulate --save-planes) for input
- * o->row.  Errors: UTIL_EDATA if no planes were saved; UTIL_EUSAGE for a row not saved;
- * those of gnuplot; UTIL_EINTR. */
+ * o->row, one row of two panels per plane.  1D planes (r->plane_ny <= 1): against x.
+ * 2D planes: images in mm with square pixels, panels of 5:4 as large as o->width ×
+ * o->height allows -- intensity |E|² (W/m²) on a log colour scale over 6 decades below
+ * the plane's peak, phase on a cyclic palette, masked where |E|² is below 1e-6 of the
+ * peak; each image cropped to the square about the axis that holds that light, and
+ * drawn as block means where it is wider than 512 samples (both said in the title).
+ * o->title, if given, heads the figure (2D) or the first row (1D).  Errors: UTIL_EDATA
+ * if no planes were saved; UTIL_EUSAGE for a row not saved, for 2D planes whose shape
+ * is not r->m samples; those of gnuplot; UTIL_EINTR. */
 int sim_plot_planes(const sim_result *r, const char *name, const char *figure,
                     const sim_plot_options *o, const volatile sig_atomic_t *stop);
 

@@ -104,6 +104,9 @@ int sim_result_write(const sim_result *r, const char *path)
     if (!r->mean || !r->sd)
         return util_error(UTIL_EUSAGE, "cannot write '%s': the result is not summarised",
                           path);
+    if (r->planes && r->plane_ny > 1 && r->plane_nx * r->plane_ny != r->m)
+        return util_error(UTIL_EUSAGE, "cannot write '%s': planes of %zu samples are not "
+                          "%zu x %zu", path, r->m, r->plane_nx, r->plane_ny);
     util_h5_out o;
     int rc = util_h5_create(path, &o);
     if (rc)
@@ -139,9 +142,18 @@ int sim_result_write(const sim_result *r, const char *path)
         rc = write_stats(f, r, 1 + c, g);
     }
     if (!rc && r->planes) {
-        hsize_t dp[4] = {r->planes_rows, r->n_planes, r->m, 2}, dq[1] = {r->n_planes};
+        /* 1D planes keep the rank-4 layout of old files; 2D ones split the samples into
+         * rows and columns (the memory order: x fastest) */
+        const int twod = r->plane_ny > 1;
+        hsize_t dp[5] = {r->planes_rows, r->n_planes, r->m, 2, 0}, dq[1] = {r->n_planes};
+        if (twod) {
+            dp[2] = r->plane_ny;
+            dp[3] = r->plane_nx;
+            dp[4] = 2;
+        }
         /* double complex is two doubles, real then imaginary (C11 6.2.5p13). */
-        rc = util_h5_write_f64(f, "/planes/field", 4, dp, (const double *)r->planes);
+        rc = util_h5_write_f64(f, "/planes/field", twod ? 5 : 4, dp,
+                               (const double *)r->planes);
         if (!rc) rc = util_h5_write_f64(f, "/planes/pitch_m", 1, dq, r->plane_pitch_m);
         if (!rc) rc = util_h5_set_attr_str(f, "/planes", "names",
                                            r->plane_names ? r->plane_names : "");
@@ -169,20 +181,42 @@ static int read_stats(hid_t f, const char *file, sim_result *r, size_t g, const 
     return rc;
 }
 
+/* /planes: the fields, 1D (rank 4) or 2D (rank 5), every extent checked, and the
+ * pitches. */
 static int read_planes(hid_t f, const char *file, sim_result *r)
 {
-    hsize_t dp[4] = {0, 0, 0, 2}, dq[1];
+    static const char *const what[] = {"inputs", "planes", "rows (y)", "columns (x)"};
+    const int rank = util_h5_rank(f, "/planes/field");
+    hsize_t dp[5] = {0, 0, 0, 0, 0}, dq[1];
     double *field = NULL;
-    int rc = util_h5_read_f64(f, file, "/planes/field", 4, dp, &field);
+    if (rank < 0)
+        return util_error(UTIL_EDATA, "'/planes/field' in '%s' is not a dataset", file);
+    if (rank != 4 && rank != 5)
+        return util_error(UTIL_EDATA, "cannot read '/planes/field' in '%s': expected rank 4 "
+                          "(inputs x planes x samples x 2) or 5 (inputs x planes x rows x "
+                          "columns x 2), found rank %d", file, rank);
+    dp[rank - 1] = 2;   /* real, imaginary */
+    int rc = util_h5_read_f64(f, file, "/planes/field", rank, dp, &field);
     if (rc)
         return rc;
     r->planes = (double complex *)field;
+    for (int i = 0; i < rank - 1; i++)
+        if (!dp[i])
+            return util_error(UTIL_EDATA, "cannot read '/planes/field' in '%s': no %s "
+                              "(dimension %d is 0)", file,
+                              rank == 4 && i == 2 ? "samples" : what[i], i);
     r->planes_rows = (size_t)dp[0];
     r->n_planes = (size_t)dp[1];
-    r->m = (size_t)dp[2];
+    r->plane_ny = rank == 5 ? (size_t)dp[2] : 1;
+    r->plane_nx = (size_t)dp[rank == 5 ? 3 : 2];
+    r->m = r->plane_nx * r->plane_ny;
     dq[0] = dp[1];
     if ((rc = util_h5_read_f64(f, file, "/planes/pitch_m", 1, dq, &r->plane_pitch_m)))
         return rc;
+    for (size_t i = 0; i < r->n_planes; i++)
+        if (!(r->plane_pitch_m[i] > 0))
+            return util_error(UTIL_EDATA, "cannot read '/planes/pitch_m' in '%s': value %zu "
+                              "is %g, expected a pitch > 0", file, i, r->plane_pitch_m[i]);
     size_t cap = r->n_planes * 64 + 64;
     if (!(r->plane_names = calloc(cap, 1)))
         return util_error(UTIL_ENOMEM, "out of memory");

@@ -12,8 +12,12 @@
  *                     mean and sample standard deviation over the trials, end to end
  *   /stages/C         the same for optical chain C
  *   /trials/metrics   trials × SIM_METRIC_COUNT, every trial's end-to-end metrics
- *   /planes/field     K × planes × samples × 2 (real, imaginary) with --save-planes K;
- *   /planes/pitch_m   planes; attribute /planes names = the plane names, ';'-separated
+ *   /planes/field     with --save-planes K, the fields (real, imaginary) of every plane:
+ *                     K × planes × samples × 2 for a 1D system (rank 1), K × planes ×
+ *                     ny × nx × 2 for a 2D one (rank 2: square planes, x fastest; sample
+ *                     (iy, ix) at x = (ix − ⌊nx/2⌋)·pitch, y = (iy − ⌊ny/2⌋)·pitch);
+ *                     the reader tells the two by the dataset's rank (4 or 5)
+ *   /planes/pitch_m   planes, > 0; attribute /planes names = the plane names, ';'-separated
  *
  * Unlabelled data and per-chain rows give NaN accuracies; NaN is stored as NaN.
  */
@@ -40,6 +44,9 @@ typedef struct sim_result {
                              end to end, group 1 + c chain c (sim_result_summarise) */
     double complex *planes;  /* planes_rows × n_planes × m fields (sim_plane_info) */
     size_t planes_rows, n_planes, m;
+    size_t plane_nx, plane_ny;  /* a plane's shape, x fastest: m × 1 for a 1D system
+                                   (plane_ny <= 1: 1D, whatever plane_nx), side × side
+                                   for a 2D one (plane_nx × plane_ny = m) */
     char *plane_names;    /* n_planes names, ';'-separated (with planes) */
     double *plane_pitch_m;   /* n_planes sample pitches (with planes) */
     char profile[64];     /* the device profile's name */
@@ -63,14 +70,18 @@ int sim_result_summarise(sim_result *r);
 void sim_result_stats(const sim_result *r, int stage, int i, double *mean, double *sd);
 
 /* Writes r to path atomically (a temporary beside it, renamed into place) in the
- * layout above.  r must be summarised.  Errors: UTIL_EIO (cannot create, write or
- * rename), UTIL_ENOMEM; the previous file at path is then untouched. */
+ * layout above: planes with plane_ny > 1 as the 2D (rank 5) /planes/field.  r must be
+ * summarised.  Errors: UTIL_EUSAGE (not summarised; 2D planes whose plane_nx ×
+ * plane_ny is not m), UTIL_EIO (cannot create, write or rename), UTIL_ENOMEM; the
+ * previous file at path is then untouched. */
 int sim_result_write(const sim_result *r, const char *path);
 
 /* Reads a result file into *r (caller frees with sim_result_free(); zeroed on error).
  * Everything above is read back; r->stage stays NULL and r->n 0.  Errors: UTIL_EIO
  * (cannot open), UTIL_EDATA naming the file and the object at fault (not a result,
- * a missing or misshapen dataset, an unknown propagation), UTIL_ENOMEM. */
+ * a missing or misshapen dataset -- /planes/field of rank other than 4 or 5, an empty
+ * extent, a last extent other than 2 --, a pitch <= 0, an unknown propagation),
+ * UTIL_ENOMEM. */
 int sim_result_read(const char *path, sim_result *r);
 
 /* "ideal", "fresnel" or "asm". */

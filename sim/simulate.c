@@ -117,6 +117,11 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
             r->planes_rows = job->save_planes < d->batch ? job->save_planes : d->batch;
             r->n_planes = sim_plane_count(s);
             r->m = sim_plane_samples(s, job->options.oversample);
+            /* a 2D system's planes are square, fm·S² samples a side (m, their number,
+             * comes from sim_plane_samples(); sim_result_write() checks the two agree) */
+            const size_t S = (size_t)sim_oversample(s, job->options.oversample);
+            r->plane_nx = s->fm * S * S;
+            r->plane_ny = s->rank == 2 ? r->plane_nx : 1;
             r->planes = malloc(r->planes_rows * r->n_planes * r->m * sizeof *r->planes);
             r->plane_names = calloc(r->n_planes, 64);
             r->plane_pitch_m = malloc(r->n_planes * sizeof *r->plane_pitch_m);

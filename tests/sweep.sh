@@ -114,6 +114,35 @@ check "confusion plot is a PNG" is_png "$T/cm.png"
 case_ 0 "wrote" plot "$T/planes.h5" -o "$T/planes.png" --what planes --row 1
 check "planes plot is a PNG" is_png "$T/planes.png"
 case_ 2 "--row 2: " plot "$T/planes.h5" -o "$T/x.png" --what planes --row 2
+check "1D planes keep the rank-4 layout (inputs x planes x samples x 2)" h5 "$T/planes.h5" \
+    "f['planes/field'].ndim == 4 and f['planes/field'].shape[0] == 2 and f['planes/field'].shape[3] == 2"
+# 2D planes (rank 5: inputs x planes x rows x columns x 2), made with h5py from a result:
+# a Gaussian beam with a phase ramp, its Fourier spot, a checkerboard aperture
+"$PY" - "$T" <<'EOF2' || notok "2D planes fixture"
+import sys, shutil, h5py, numpy as np
+t = sys.argv[1]
+for name, last in (("planes2d", 2), ("planes2d-bad", 3)):
+    shutil.copy(t + "/res.h5", t + "/" + name + ".h5")
+    with h5py.File(t + "/" + name + ".h5", "a") as f:
+        x = (np.arange(64) - 32) * 4e-3                       # mm
+        X, Y = np.meshgrid(x, x)                              # y rows, x columns
+        e = np.zeros((2, 3, 64, 64), complex)
+        e[:, 0] = np.exp(-(X**2 + Y**2) / 0.01 + 2.385j * X)
+        e[:, 1] = 30 * np.exp(-((X - 0.02)**2 + Y**2) / 1e-3)
+        e[:, 2] = np.where((abs(X) < 0.06) & (abs(Y) < 0.06),
+                           np.where((np.floor(X / 0.02) + np.floor(Y / 0.02)) % 2, -0.3, 1), 0)
+        field = np.zeros((2, 3, 64, 64, last))
+        field[..., 0], field[..., 1] = e.real, e.imag
+        f["planes/field"] = field
+        f["planes/pitch_m"] = [4e-6, 4e-6, 4e-6]
+        f["planes"].attrs["names"] = "beam;spot;aperture"
+EOF2
+case_ 0 "wrote" plot "$T/planes2d.h5" -o "$T/planes2d.png" --what planes --row 1
+png_width() { od -An -tu1 -j16 -N4 "$1" | awk '{print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4}'; }
+check "2D planes plot is a PNG of images, two 600-pixel panels wide" \
+    eval 'is_png "$T/planes2d.png" && [ "$(png_width "$T/planes2d.png")" = 1200 ] && [ "$(stat -c %s "$T/planes2d.png")" -gt 20000 ]'
+case_ 1 "cannot read '/planes/field' in '$T/planes2d-bad.h5': dimension 4 is 3, expected 2" \
+    plot "$T/planes2d-bad.h5" -o "$T/x.png" --what planes
 case_ 1 "no saved planes" plot "$T/res.h5" -o "$T/x.png" --what planes
 case_ 1 "has no /labels" plot "$T/resnl.h5" -o "$T/x.png" --what confusion
 case_ 1 "neither a sweep" plot "$T/model.h5" -o "$T/x.png"

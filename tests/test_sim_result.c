@@ -2,6 +2,8 @@
  * sim/result.h): a round trip of everything the file holds, and its errors. */
 #include "tests/testutil.h"
 
+#include <complex.h>
+
 #include "compiler/compile.h"
 #include "compiler/profile.h"
 #include "sim/metrics.h"
@@ -138,6 +140,15 @@ static void check_round_trip(int labelled, size_t planes)
         assert_int_equal(b.planes_rows, planes);
         assert_int_equal(b.n_planes, a.n_planes);
         assert_int_equal(b.m, a.m);
+        /* a 1D system's planes: one row, and the file keeps the rank-4 layout */
+        assert_int_equal(a.plane_nx, a.m);
+        assert_int_equal(a.plane_ny, 1);
+        assert_int_equal(b.plane_nx, a.m);
+        assert_int_equal(b.plane_ny, 1);
+        hid_t f;
+        assert_int_equal(util_h5_open(path, &f), 0);
+        assert_int_equal(util_h5_rank(f, "/planes/field"), 4);
+        H5Fclose(f);
         assert_memory_equal(a.planes, b.planes,
                             a.planes_rows * a.n_planes * a.m * sizeof *a.planes);
         assert_memory_equal(a.plane_pitch_m, b.plane_pitch_m, a.n_planes * sizeof(double));
@@ -173,6 +184,211 @@ static void test_round_trip_unlabelled(void **state)
 {
     (void)state;
     check_round_trip(0, 0);
+}
+
+/* A 2D system (spherical lenses, a 3 x 3 grid, ideal devices).  The built-in profiles
+ * of this branch give their devices no rows yet; they get as many rows as columns. */
+static compiler_system *small_system2(void)
+{
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, 9, 9, 4, 2, ACDC_D_BIAS | ACDC_RELU), 0);
+    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 3, 3, 3, 3), 0);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin("ideal", &p), 0);
+    optics_modulator *dev[] = {&p.input, &p.fourier, &p.image};
+    for (size_t i = 0; i < 3; i++)
+        if (!dev[i]->rows)
+            dev[i]->rows = dev[i]->pixels;
+    if (!p.camera.rows)
+        p.camera.rows = p.camera.pixels;
+    compiler_system *s;
+    if (compiler_compile(m, &p, &s))
+        fail_msg("compile: %s", util_errmsg());
+    acdc_model_free(m);
+    return s;
+}
+
+/* The planes of a 2D system: side x side with side = fm·S², written as the rank-5
+ * /planes/field (inputs x planes x rows x columns x 2) and read back unchanged. */
+static void test_round_trip_2d(void **state)
+{
+    (void)state;
+    compiler_system *s = small_system2();
+    assert_int_equal(s->rank, 2);
+    acdc_data *d = calloc(1, sizeof *d);
+    d->batch = 3;
+    d->dim = 9;
+    d->x = malloc(3 * 9 * sizeof *d->x);
+    fill(d->x, 3 * 9, 0.61);
+    sim_job job = {.system = s, .data = d, .options = sim_options_default(), .trials = 1,
+                   .save_planes = 2};
+    job.options.oversample = 2;
+    sim_result a, b;
+    if (sim_execute(&job, &a, NULL))
+        fail_msg("simulate: %s", util_errmsg());
+    const size_t side = s->fm * 2 * 2;
+    assert_int_equal(a.plane_nx, side);
+    assert_int_equal(a.plane_ny, side);
+    assert_int_equal(a.m, side * side);
+    assert_int_equal(a.m, sim_plane_samples(s, 2));
+    /* light off the first row: the planes are filled as 2D, not as one long line */
+    size_t lit_rows = 0;
+    for (size_t iy = 0; iy < side; iy++)
+        for (size_t ix = 0; ix < side; ix++)
+            if (cabs(a.planes[iy * side + ix]) > 0) {
+                lit_rows++;
+                break;
+            }
+    assert_true(lit_rows > 1);
+    const char *path = test_path(0, "r2d.h5");
+    if (sim_result_write(&a, path))
+        fail_msg("write: %s", util_errmsg());
+    hid_t f;
+    hsize_t dims[5] = {2, a.n_planes, side, side, 2};
+    double *v;
+    assert_int_equal(util_h5_open(path, &f), 0);
+    assert_int_equal(util_h5_rank(f, "/planes/field"), 5);
+    assert_int_equal(util_h5_read_f64(f, path, "/planes/field", 5, dims, &v), 0);
+    H5Fclose(f);
+    /* row-major, x fastest: sample (iy, ix) of plane p of input k */
+    const size_t k = 1, p = 1, iy = side / 2 + 1, ix = side / 2 - 1;
+    const double complex e = a.planes[(k * a.n_planes + p) * a.m + iy * side + ix];
+    const double *at = v + 2 * (((k * a.n_planes + p) * side + iy) * side + ix);
+    assert_true(at[0] == creal(e) && at[1] == cimag(e));
+    free(v);
+    if (sim_result_read(path, &b))
+        fail_msg("read: %s", util_errmsg());
+    assert_int_equal(b.planes_rows, 2);
+    assert_int_equal(b.n_planes, a.n_planes);
+    assert_int_equal(b.plane_nx, side);
+    assert_int_equal(b.plane_ny, side);
+    assert_int_equal(b.m, a.m);
+    assert_memory_equal(a.planes, b.planes, 2 * a.n_planes * a.m * sizeof *a.planes);
+    assert_memory_equal(a.plane_pitch_m, b.plane_pitch_m, a.n_planes * sizeof(double));
+    assert_string_equal(a.plane_names, b.plane_names);
+    /* what was read is written as it came */
+    const char *again = test_path(1, "r2d-again.h5");
+    assert_int_equal(sim_result_write(&b, again), 0);
+    assert_int_equal(util_h5_open(again, &f), 0);
+    assert_int_equal(util_h5_rank(f, "/planes/field"), 5);
+    H5Fclose(f);
+    /* a shape that is not the plane's samples is refused, and nothing written */
+    b.plane_ny = side - 1;
+    const char *bad = test_path(2, "r2d-bad.h5");
+    assert_int_equal(sim_result_write(&b, bad), UTIL_EUSAGE);
+    assert_non_null(strstr(util_errmsg(), "are not"));
+    assert_int_not_equal(access(bad, F_OK), 0);
+    sim_result_free(&a);
+    sim_result_free(&b);
+    acdc_data_free(d);
+    compiler_system_free(s);
+}
+
+/* base (a result without planes) copied to a new file slot with /planes/field of the
+ * given rank and extents (values 0.25) and `pitches` pitches of value pitch. */
+static const char *with_planes(const char *base, int slot, int rank, const hsize_t *dims,
+                               size_t pitches, double pitch)
+{
+    char name[32];
+    snprintf(name, sizeof name, "planes%d.h5", slot);
+    const char *path = test_path(slot, name);
+    size_t n = 1;
+    for (int i = 0; i < rank; i++)
+        n *= (size_t)dims[i];
+    double *v = malloc((n ? n : 1) * sizeof *v), *q = malloc(pitches * sizeof *q);
+    for (size_t i = 0; i < n; i++)
+        v[i] = 0.25;
+    for (size_t i = 0; i < pitches; i++)
+        q[i] = pitch;
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", base, path);
+    assert_int_equal(system(cmd), 0);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hsize_t dq[1] = {pitches};
+    assert_true(f >= 0);
+    assert_int_equal(util_h5_write_f64(f, "/planes/field", rank, dims, v), 0);
+    assert_int_equal(util_h5_write_f64(f, "/planes/pitch_m", 1, dq, q), 0);
+    H5Fclose(f);
+    free(v);
+    free(q);
+    return path;
+}
+
+/* /planes/field of a wrong rank or extent, or bad pitches: one UTIL_EDATA naming the
+ * file and the dataset, and nothing kept. */
+static void test_planes_shape_errors(void **state)
+{
+    (void)state;
+    compiler_system *s = small_system();
+    acdc_data *d = small_data(4, 1);
+    sim_job job = {.system = s, .data = d, .options = sim_options_default(), .trials = 1};
+    sim_result r;
+    assert_int_equal(sim_execute(&job, &r, NULL), 0);
+    char base[600];
+    snprintf(base, sizeof base, "%s", test_path(7, "base.h5"));
+    assert_int_equal(sim_result_write(&r, base), 0);
+    sim_result_free(&r);
+    static const struct {
+        int rank;
+        hsize_t dims[6];
+        size_t pitches;
+        double pitch;
+        const char *object, *message;
+    } bad[] = {
+        {3, {2, 3, 2}, 3, 2e-6, "/planes/field", "found rank 3"},
+        {6, {1, 1, 2, 2, 2, 2}, 1, 2e-6, "/planes/field", "found rank 6"},
+        {5, {1, 2, 4, 4, 3}, 2, 2e-6, "/planes/field", "dimension 4 is 3, expected 2"},
+        {4, {1, 2, 8, 1}, 2, 2e-6, "/planes/field", "dimension 3 is 1, expected 2"},
+        {5, {1, 2, 0, 4, 2}, 2, 2e-6, "/planes/field", "no rows (y) (dimension 2 is 0)"},
+        {5, {1, 2, 4, 0, 2}, 2, 2e-6, "/planes/field", "no columns (x)"},
+        {4, {0, 2, 8, 2}, 2, 2e-6, "/planes/field", "no inputs"},
+        {4, {1, 0, 8, 2}, 0, 2e-6, "/planes/field", "no planes"},
+        {4, {1, 2, 0, 2}, 2, 2e-6, "/planes/field", "no samples"},
+        {5, {1, 2, 4, 4, 2}, 3, 2e-6, "/planes/pitch_m", "expected 2 values, found 3"},
+        {5, {1, 2, 4, 4, 2}, 2, -2e-6, "/planes/pitch_m", "value 0 is -2e-06"},
+        {4, {1, 2, 8, 2}, 2, 0, "/planes/pitch_m", "expected a pitch > 0"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *path = with_planes(base, (int)(i % 6), bad[i].rank, bad[i].dims,
+                                       bad[i].pitches, bad[i].pitch);
+        if (sim_result_read(path, &r) != UTIL_EDATA)
+            fail_msg("case %zu (%s) was not refused", i, bad[i].message);
+        const char *msg = util_errmsg();
+        if (!strstr(msg, bad[i].message) || !strstr(msg, path) || !strstr(msg, bad[i].object)
+            || strchr(msg, '\n'))
+            fail_msg("case %zu: message '%s' lacks '%s', the file or '%s'", i, msg,
+                     bad[i].message, bad[i].object);
+        assert_null(r.planes);
+        assert_null(r.y_optical);
+    }
+    /* a group where the dataset should be */
+    char cmd[2048];
+    const char *grp = test_path(6, "group.h5");
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", base, grp);
+    assert_int_equal(system(cmd), 0);
+    hid_t f = H5Fopen(grp, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_int_equal(util_h5_group(f, "/planes/field"), 0);
+    H5Fclose(f);
+    assert_int_equal(sim_result_read(grp, &r), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "'/planes/field' in '"));
+    assert_non_null(strstr(util_errmsg(), "group.h5' is not a dataset"));
+    /* the same harness with the right shapes: read, 2D and 1D */
+    const hsize_t good5[5] = {1, 2, 3, 5, 2}, good4[4] = {2, 2, 7, 2};
+    assert_int_equal(sim_result_read(with_planes(base, 0, 5, good5, 2, 2e-6), &r), 0);
+    assert_int_equal(r.plane_nx, 5);
+    assert_int_equal(r.plane_ny, 3);
+    assert_int_equal(r.m, 15);
+    assert_true(creal(r.planes[29]) == 0.25 && cimag(r.planes[29]) == 0.25);
+    sim_result_free(&r);
+    assert_int_equal(sim_result_read(with_planes(base, 1, 4, good4, 2, 2e-6), &r), 0);
+    assert_int_equal(r.plane_nx, 7);
+    assert_int_equal(r.plane_ny, 1);
+    assert_int_equal(r.planes_rows, 2);
+    sim_result_free(&r);
+    acdc_data_free(d);
+    compiler_system_free(s);
 }
 
 static void test_errors(void **state)
@@ -233,6 +449,8 @@ int main(void)
         cmocka_unit_test(test_metric_table),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_round_trip_unlabelled),
+        cmocka_unit_test(test_round_trip_2d),
+        cmocka_unit_test(test_planes_shape_errors),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_propagation_names),
     };

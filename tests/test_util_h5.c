@@ -1,5 +1,5 @@
-/* tests/test_util_h5.c -- util/h5's readers: float64 finite only or NaN allowed; one-value
- * attributes. */
+/* tests/test_util_h5.c -- util/h5's readers: float64 finite only or NaN allowed; a
+ * dataset's rank; one-value attributes. */
 #include "tests/testutil.h"
 
 #include <hdf5.h>
@@ -66,6 +66,28 @@ static void test_nan_ok(void **state)
     H5Fclose(f);
 }
 
+/* util_h5_rank: a dataset's rank, -1 for a group or a missing name. */
+static void test_rank(void **state)
+{
+    (void)state;
+    const char *path = test_path(0, "rank.h5");
+    util_h5_out o;
+    assert_int_equal(util_h5_create(path, &o), 0);
+    hsize_t d[5] = {1, 2, 3, 4, 2};
+    double v[48] = {2.385};
+    assert_int_equal(util_h5_write_f64(o.fid, "/g/five", 5, d, v), 0);
+    assert_int_equal(util_h5_write_f64(o.fid, "/one", 1, d + 3, v), 0);
+    assert_int_equal(util_h5_commit(&o), 0);
+    hid_t f;
+    assert_int_equal(util_h5_open(path, &f), 0);
+    assert_int_equal(util_h5_rank(f, "/g/five"), 5);
+    assert_int_equal(util_h5_rank(f, "/one"), 1);
+    assert_int_equal(util_h5_rank(f, "/g"), -1);
+    assert_int_equal(util_h5_rank(f, "/g/missing"), -1);
+    assert_int_equal(util_h5_rank(f, "/no/such/path"), -1);
+    H5Fclose(f);
+}
+
 /* A numeric attribute is one value: an array of two is refused, not read past its
  * destination (an int64 n stored as (2,) would otherwise write 16 bytes into 8). */
 static void test_attr_one_value(void **state)
@@ -110,6 +132,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nan_ok),
+        cmocka_unit_test(test_rank),
         cmocka_unit_test(test_attr_one_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,6 +131,22 @@ int util_h5_exists(hid_t loc, const char *name)
     return H5Lexists(loc, buf, H5P_DEFAULT) > 0;
 }
 
+int util_h5_rank(hid_t loc, const char *name)
+{
+    H5O_info_t info;
+    if (!util_h5_exists(loc, name) ||
+        H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
+        info.type != H5O_TYPE_DATASET)
+        return -1;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT), s = d < 0 ? H5I_INVALID_HID : H5Dget_space(d);
+    int r = s < 0 ? -1 : H5Sget_simple_extent_ndims(s);
+    if (s >= 0)
+        H5Sclose(s);
+    if (d >= 0)
+        H5Dclose(d);
+    return r < 0 ? -1 : r;
+}
+
 /* Opens dataset name and checks its class and rank; fills dims, checking demanded ones. */
 static int open_checked(hid_t loc, const char *file, const char *name, H5T_class_t cls,
                         int rank, hsize_t *dims, hid_t *dset, hid_t *space)

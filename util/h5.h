@@ -33,6 +33,10 @@ void util_h5_abort(util_h5_out *out);
 /* 1 if loc has a link called name (paths with '/' allowed, each level checked). */
 int util_h5_exists(hid_t loc, const char *name);
 
+/* The rank (number of dimensions) of dataset name, for a reader that accepts several;
+ * -1 if loc has no dataset called name. */
+int util_h5_rank(hid_t loc, const char *name);
+
 /* Reads float64 dataset name of the given rank.  On entry, dims[i] > 0 demands that
  * extent; dims[i] == 0 accepts any.  On return dims holds the extents and *data a
  * malloc'ed array (caller frees).  Rejects other classes or widths, NaN and infinity.
