@@ -116,18 +116,25 @@ static void print_summary(const sim_result *r, int labelled)
 
 /* --verbose: the sampling of the planes and, for free space, the propagator's own
  * explanation (optics_prop_advise) of why it is accurate or where it is not. */
-static void explain(const compiler_system *s, enum sim_propagation prop, int oversample)
+static void explain(const compiler_system *s, const sim_options *o)
 {
-    const int S = sim_oversample(s, oversample);
-    const size_t L = sim_plane_samples(s, oversample);
+    const enum sim_propagation prop = o->propagation;
+    const int S = sim_oversample(s, o->oversample);
+    const size_t L = sim_plane_samples(s, o);
     printf("devices: %zu samples at %.4g um (window %.4g mm), Fourier planes %zu samples at "
            "%.4g um; f = %zu * pitch * Fourier pitch / lambda = %.4g mm\n", s->m,
            1e6 * s->pitch_m, 1e3 * (double)s->m * s->pitch_m, s->fm,
            1e6 * s->fourier_pitch_m, s->fm, 1e3 * s->focal_m);
-    if (S > 1)
+    if (S > 1 && sim_exact(s, o))
+        printf("sampling: pixels resolved by the pixel-exact Fourier method: the input "
+               "device's and the camera's pixels through their closed-form transforms, the "
+               "Fourier plane at %d x %d points per sample (planes of %zu x %zu samples, "
+               "Fourier planes at %.4g um)\n", S, S, sim_plane_side(s, o),
+               sim_plane_side(s, o), 1e6 * s->fourier_pitch_m / S);
+    else if (S > 1)
         printf("sampling: pixels resolved, %d sub-samples per sample: planes of %zu samples "
                "at %.4g um (window %.4g mm), Fourier planes at %.4g um\n", S, L,
-               1e6 * s->pitch_m / S, 1e3 * (double)L * s->pitch_m / S,
+               1e6 * s->pitch_m / S, 1e3 * (double)sim_plane_side(s, o) * s->pitch_m / S,
                1e6 * s->fourier_pitch_m / S);
     else
         printf("sampling: one point per sample (the point design's model): planes of %zu "
@@ -141,7 +148,9 @@ static void explain(const compiler_system *s, enum sim_propagation prop, int ove
     char buf[2048];
     int nwarn = 0;
     enum optics_method chosen;
-    if (optics_grid_init(&g, 1, L, 1, s->pitch_m / S, s->wavelength_m) ||
+    const size_t side = sim_plane_side(s, o);
+    if (optics_grid_init(&g, s->rank == 2 ? 2 : 1, side, s->rank == 2 ? side : 1,
+                         s->pitch_m / S, s->wavelength_m) ||
         optics_prop_advise(&g, s->focal_m, prop == SIM_PROP_FRESNEL ? OPTICS_FRESNEL_TF
                                                                      : OPTICS_ASM_BL,
                            &chosen, &nwarn, buf, sizeof buf))
@@ -180,7 +189,7 @@ int cmd_simulate(int argc, char **argv)
         (rc = sim_system_override(s, compiler_compile, a.sets.v, a.sets.n, &over)))
         goto fail;   /* a refused assignment is a usage error (UTIL_EUSAGE) */
     if (a.verbose)
-        explain(over ? over : s, a.job.options.propagation, a.job.options.oversample);
+        explain(over ? over : s, &a.job.options);
     omp_set_num_threads(a.job.options.threads);
     a.job.system = over ? over : s;
     a.job.data = d;
@@ -192,8 +201,9 @@ int cmd_simulate(int argc, char **argv)
         goto fail;
     int S = sim_oversample(a.job.system, a.job.options.oversample);
     if (S > 1)
-        printf("resolved pixels: %d sub-samples per sample, planes of %zu samples\n", S,
-               sim_plane_samples(a.job.system, S));
+        printf("resolved pixels: %d sub-samples per sample, planes of %zu samples%s\n", S,
+               sim_plane_samples(a.job.system, &a.job.options),
+               sim_exact(a.job.system, &a.job.options) ? " (pixel-exact Fourier method)" : "");
     print_summary(&r, d->labels != NULL);
     printf("wrote '%s'\n", a.out);
     sim_result_free(&r);

@@ -15,6 +15,7 @@
 
 #include <fftw3.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sf_trig.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,17 @@ struct sim {
     int noise;
     int os;                           /* oversampling S: sub-samples per sample */
     size_t L;                         /* samples per simulated plane, (fm·S²)^rank */
-    size_t side;                      /* samples per axis of a simulated plane, fm·S² */
+    size_t side;                      /* samples per axis of a simulated plane
+                                         (sim_plane_side()) */
+    int exact;                        /* the pixel-exact Fourier method (sim_exact()) */
+    optics_field *field2;             /* exact: the field of a double-phase value's
+                                         second pixels */
+    size_t ext;                       /* exact: h, the fold of the Fourier plane */
+    double *xp, *xc;                  /* exact, per extended Fourier point of an axis: the
+                                         input pixel's transform / pitch, the camera's */
+    double complex *xa[2];            /* exact: array factors of even, odd pixel columns */
+    optics_field *camf, *cam_ref;     /* exact: the camera's pixel means, M x M, and the
+                                         homodyne reference there */
     optics_grid grid;
     optics_lens_plan *l1, *l2;        /* ideal lenses */
     optics_prop *free_f;              /* fresnel/asm: free space over f */
@@ -106,6 +117,13 @@ void sim_free(sim *m)
     free(m->gch);
     optics_field_free(m->field);
     optics_field_free(m->ref);
+    optics_field_free(m->field2);
+    optics_field_free(m->camf);
+    optics_field_free(m->cam_ref);
+    free(m->xp);
+    free(m->xc);
+    free(m->xa[0]);
+    free(m->xa[1]);
     free(m->plus);
     free(m->minus);
     free(m->pp);
@@ -203,6 +221,11 @@ static int stage_4f(sim *m, const double complex *mask, size_t batch, size_t fir
     return lens_pass(m, m->l2);
 }
 
+static int stage_exact(sim *m, const double complex *mask, size_t batch, size_t first,
+                       size_t *kept_plane);
+static void encode_exact(sim *m, size_t b, const double *u, double smax, double e0);
+static double complex *exact_mask(const sim *m, const double *t, double sigma, gsl_rng *r);
+
 /* Calibration, as in the lab: every device shows a clear 1, a flat input of unit
  * amplitude goes through each chain, and the field averaged over the camera pixel on
  * the axis is the chain's constant -- the lenses' constant, and with resolved pixels
@@ -210,9 +233,44 @@ static int stage_4f(sim *m, const double complex *mask, size_t batch, size_t fir
  * homodyne reference's phase and the electronics' gain.  The system is calibrated
  * aligned: a misalignment (sim_options.misalign_px) happens after calibration, as a
  * drift would. */
+static int calibrate_exact(sim *m)
+{
+    const compiler_system *s = m->s;
+    const size_t F = compiler_fourier_size(s), M = s->m;
+    double *ones = malloc((F > s->n ? F : s->n) * sizeof *ones);
+    double complex *cf = NULL;
+    int rc = UTIL_OK;
+    if (ones)
+        for (size_t k = 0; k < (F > s->n ? F : s->n); k++)
+            ones[k] = 1;
+    if (!ones)
+        rc = util_error(UTIL_ENOMEM, "out of memory");
+    if (!rc && !(cf = exact_mask(m, ones, 0, NULL)))
+        rc = util_error(UTIL_ENOMEM, "out of memory");
+    const size_t nb = m->field->nb;
+    for (size_t c = 0; !rc && c < s->n_chains; c++) {
+        m->field->nb = 1;
+        m->field->g = m->grid;
+        encode_exact(m, 0, ones, 1, 1);
+        if (!(rc = stage_exact(m, cf, 1, 0, NULL))) {
+            m->gch[c] = m->camf->data[(M / 2) * M + M / 2];
+            if (!(cabs(m->gch[c]) > 0))
+                rc = util_error(UTIL_EDATA, "calibration failed: no light on the axis of "
+                                "chain %zu", c);
+        }
+    }
+    m->field->nb = nb;
+    m->field->g = m->grid;
+    free(ones);
+    free(cf);
+    return rc;
+}
+
 static int calibrate(sim *m)
 {
     const compiler_system *s = m->s;
+    if (m->exact)
+        return calibrate_exact(m);
     const compiler_profile *p = &m->dev;
     const size_t M = s->rank == 2 ? compiler_fourier_size(s) : s->fm > s->m ? s->fm : s->m;
     const size_t L = m->L;
@@ -293,11 +351,218 @@ static int check_options(const compiler_system *s, size_t batch, const sim_optio
     return UTIL_OK;
 }
 
+/* ---------------------------------------------------------------------------------
+ * The pixel-exact Fourier method (sim_exact(): rank 2, ideal lenses, S >= 2, chains of
+ * one stage).  An ideal lens is a Fourier transform, and the transform of a pixelated
+ * device is known in closed form: the pixel's transform times the array of its pixel
+ * positions.  So the field in the Fourier plane is computed exactly, without sampling
+ * the pixels: the sample values (one double-phase pattern at a time) on a grid of the
+ * sample pitch, zero-padded to L = fm·S samples a side, through the lens (the DTFT of
+ * the values at L points per period of the sample grid, i.e. S per Fourier sample), each
+ * multiplied by its pattern's transform T_b(u) = P(ux) P(uy) Σ_{pixels of b} e^{−i2πu·δ}.
+ * The Fourier device is shown on those S x S points per Fourier sample (fill factor,
+ * dead space, double-phase pixels resolved as in the window method).  The camera
+ * integrates the image field over each pixel's active area; for a field given by its
+ * spectrum G(u) that is the second lens applied to G(u) sinc(w ux) sinc(w uy), read at
+ * the pixel centres: exact too, up to the quadrature of the second lens over the
+ * Fourier plane's S x S points per sample.  The camera's pixel powers use the pixel's
+ * mean field (|mean E ± R|² x area: the field's variation inside one pixel is not in
+ * the shot noise).  What is left is the quadrature: it converges much faster with S
+ * than the window method, whose pixels are S-point sums (sim/README.md).
+ * --------------------------------------------------------------------------------- */
+
+int sim_exact(const compiler_system *s, const sim_options *o)
+{
+    if (s->rank != 2 || o->propagation != SIM_PROP_IDEAL || sim_oversample(s, o->oversample) < 2)
+        return 0;
+    for (size_t c = 0; c < s->n_chains; c++)
+        if (s->chains[c].count != 1)
+            return 0;
+    return 1;
+}
+
+size_t sim_plane_side(const compiler_system *s, const sim_options *o)
+{
+    const size_t S = (size_t)sim_oversample(s, o->oversample);
+    return sim_exact(s, o) ? s->fm * S : s->fm * S * S;
+}
+
+/* The exact method's Fourier plane.  The window holds one period of the input's sample
+ * grid's spectrum, L = fm·S points; the Fourier device, centred like every plane, spans
+ * it shifted by half a Fourier sample, so its lowest half sample lies below the window.
+ * The input's spectrum there is the window's top edge again (the sample values' DTFT is
+ * periodic), and at the camera's pixel centres (integer samples) the second lens cannot
+ * tell u from u − 1/pitch: those points are folded onto the top of the window with their
+ * own transforms.  So the device is shown on an extended axis of E = L + 2h points,
+ * h = ceil(S/2), and window point s takes extended points s + h and, in its top h, also
+ * s + h − L.  Per axis, for every extended point: the input pixel's transform over the
+ * sample pitch, the array factors of the even and odd pixel columns of a superpixel, and
+ * the camera pixel's normalised transform. */
+static int setup_exact(sim *m)
+{
+    const compiler_system *s = m->s;
+    const compiler_profile *p = &m->dev;
+    const optics_grid *gf = optics_lens_plan_output(m->l1);
+    const size_t E = m->side + 2 * m->ext, k = (size_t)s->profile.superpixel;
+    const double pp = s->pitch_m / (double)k, fill = p->input.fill;
+    const double wc = p->camera.fill * s->pitch_m;   /* a camera pixel, image-plane side */
+    m->xp = malloc(E * sizeof *m->xp);
+    m->xc = malloc(E * sizeof *m->xc);
+    m->xa[0] = malloc(E * sizeof *m->xa[0]);
+    m->xa[1] = malloc(E * sizeof *m->xa[1]);
+    if (!m->xp || !m->xc || !m->xa[0] || !m->xa[1])
+        return util_error(UTIL_ENOMEM, "out of memory for the pixel transforms");
+    for (size_t e = 0; e < E; e++) {
+        /* spatial frequency of extended point e: position / (λ f), cycles per metre */
+        const double u = optics_coord_m(e, E, gf->pitch_m) / (s->wavelength_m * s->focal_m);
+        m->xp[e] = fill * pp * gsl_sf_sinc(fill * pp * u) / s->pitch_m;
+        m->xc[e] = gsl_sf_sinc(wc * u);
+        m->xa[0][e] = m->xa[1][e] = 0;
+        for (size_t q = 0; q < k; q++)   /* pixel q of a row at (q − (k−1)/2)·pp */
+            m->xa[q % 2][e] += cexp(-2 * M_PI * I * u * ((double)q - 0.5 * (double)(k - 1)) * pp);
+    }
+    return UTIL_OK;
+}
+
+/* The exact method's kernel of one stage: K_b (b = 0, 1: a double-phase value's first and
+ * second pixels; 1 unused on other devices), L x L each, such that the field before the
+ * second lens is Σ_b lens(v_b)·K_b: the input pattern's transform, the Fourier device
+ * (ext: E x E, as shown), the camera pixel's transform, with the fold described above.
+ * A new array of 2 L² values, or NULL when out of memory. */
+static double complex *exact_kernel(const sim *m, const double complex *ext)
+{
+    const size_t L = m->side, h = m->ext, E = L + 2 * h;
+    const optics_modulator *in = &m->dev.input;
+    const int phase = in->modulation == OPTICS_MOD_PHASE;
+    const int checker = phase && in->dp_layout == OPTICS_DP_CHECKERBOARD;
+    double complex *K = malloc(2 * L * L * sizeof *K);
+    if (!K)
+        return NULL;
+    const double complex *a0 = m->xa[0], *a1 = m->xa[1];
+    for (size_t sy = 0; sy < L; sy++)
+        for (size_t sx = 0; sx < L; sx++) {
+            double complex k0 = 0, k1 = 0;
+            const size_t ey[2] = {sy + h, sy + h - L}, ex[2] = {sx + h, sx + h - L};
+            for (int wy = 0; wy < 1 + (sy + h >= L); wy++)
+                for (int wx = 0; wx < 1 + (sx + h >= L); wx++) {
+                    const size_t y = ey[wy], x = ex[wx];
+                    const double complex t = ext[y * E + x] * m->xp[y] * m->xp[x] *
+                                             m->xc[y] * m->xc[x];
+                    if (t == 0)
+                        continue;
+                    if (!phase) {
+                        k0 += t * (a0[x] + a1[x]) * (a0[y] + a1[y]);
+                    } else if (checker) {   /* theta1 where column + row is even */
+                        k0 += t * (a0[x] * a0[y] + a1[x] * a1[y]);
+                        k1 += t * (a1[x] * a0[y] + a0[x] * a1[y]);
+                    } else {
+                        k0 += t * a0[x] * (a0[y] + a1[y]);
+                        k1 += t * a1[x] * (a0[y] + a1[y]);
+                    }
+                }
+            K[sy * L + sx] = k0;
+            K[L * L + sy * L + sx] = k1;
+        }
+    return K;
+}
+
+/* A stage's kernel from the Fourier device's map showing ideal values t with phase
+ * errors of rms sigma (exact method): NULL when out of memory. */
+static double complex *exact_mask(const sim *m, const double *t, double sigma, gsl_rng *r)
+{
+    const size_t E = m->side + 2 * m->ext;
+    double complex *ext = malloc(E * E * sizeof *ext);
+    double complex *work = malloc(optics_devmap2_work(m->f_map.d2) * sizeof *work);
+    double complex *K = NULL;
+    if (ext && work) {
+        optics_devmap2_show(m->f_map.d2, t, sigma, r, 1, work, ext);
+        K = exact_kernel(m, ext);
+    }
+    free(ext);
+    free(work);
+    return K;
+}
+
+/* Index on the exact method's L x L grid of sample (y, x) of an M x M plane: the two
+ * are centred alike (field.h). */
+static size_t exact_index(const sim *m, size_t y, size_t x)
+{
+    const size_t M = m->s->m, L = m->side;
+    return (y + L / 2 - M / 2) * L + (x + L / 2 - M / 2);
+}
+
+/* One stage by the exact method: field (and field2, the second double-phase pixels)
+ * hold the input plane's sample values; afterwards m->camf holds the pixel means of the
+ * image field.  K: the stage's kernel (exact_kernel()).  The Fourier plane kept for
+ * plotting is the field before the second lens: the mask's light times the camera
+ * pixel's transform. */
+static int stage_exact(sim *m, const double complex *mask, size_t batch, size_t first,
+                       size_t *kept_plane)
+{
+    const size_t L = m->side, M = m->s->m, LL = L * L;
+    const int two = m->dev.input.modulation == OPTICS_MOD_PHASE;
+    const double complex *K = mask;
+    int rc;
+    if (kept_plane)
+        keep(m, batch, first, (*kept_plane)++);
+    m->field2->nb = batch;
+    m->field2->g = m->grid;
+    if ((rc = optics_lens_forward(m->l1, m->field, m->field)) ||
+        (two && (rc = optics_lens_forward(m->l1, m->field2, m->field2))))
+        return rc;
+#pragma omp parallel for schedule(static) if (batch > 1)
+    for (long b = 0; b < (long)batch; b++) {
+        double complex *f = optics_field_slice(m->field, (size_t)b);
+        const double complex *g = optics_field_slice(m->field2, (size_t)b);
+        for (size_t i = 0; i < LL; i++)
+            f[i] = f[i] * K[i] + (two ? g[i] * K[LL + i] : 0);
+    }
+    if (kept_plane)
+        keep(m, batch, first, (*kept_plane)++);
+    if ((rc = optics_lens_forward(m->l2, m->field, m->field)))
+        return rc;
+    m->camf->nb = batch;
+    for (size_t b = 0; b < batch; b++) {
+        const double complex *f = optics_field_slice(m->field, b);
+        double complex *c = optics_field_slice(m->camf, b);
+        for (size_t y = 0; y < M; y++)
+            for (size_t x = 0; x < M; x++)
+                c[y * M + x] = f[exact_index(m, y, x)];
+    }
+    return UTIL_OK;
+}
+
+/* The input device for the exact method: u/smax on the four samples of each component,
+ * each value's pixels (quantised; a double-phase value's two) at field amplitude e0,
+ * on field (first pixels) and field2 (second). */
+static void encode_exact(sim *m, size_t b, const double *u, double smax, double e0)
+{
+    const compiler_system *s = m->s;
+    double complex *f = m->field->data + b * m->L, *g = m->field2->data + b * m->L;
+    memset(f, 0, m->L * sizeof *f);
+    memset(g, 0, m->L * sizeof *g);
+    if (!(smax > 0))
+        return;
+    for (size_t j = 0; j < s->n; j++) {
+        double complex px[2];
+        if (optics_modulator_pixels(&m->dev.input, u[j] / smax, px, NULL) == 1)
+            px[1] = px[0];
+        for (int copy = 0; copy < 4; copy++) {
+            const size_t at = compiler_place(s, 0, j, copy);
+            const size_t i = exact_index(m, at / s->m, at % s->m);
+            f[i] = e0 * px[0];
+            g[i] = e0 * px[1];
+        }
+    }
+}
+
 /* The grid, the lenses or free space, the fields. */
 static int setup_optics(sim *m)
 {
     const compiler_system *s = m->s;
-    const double h = s->pitch_m / m->os;
+    /* the exact method samples the input and image planes at the sample pitch (the
+     * pixels enter through their transforms), the window method at pitch / S */
+    const double h = m->exact ? s->pitch_m : s->pitch_m / m->os;
     int rc = s->rank == 2 ? optics_grid_init(&m->grid, 2, m->side, m->side, h, s->wavelength_m)
                           : optics_grid_init(&m->grid, 1, m->L, 1, h, s->wavelength_m);
     if (!rc && m->o.propagation == SIM_PROP_IDEAL) {
@@ -321,6 +586,15 @@ static int setup_optics(sim *m)
         rc = optics_field_alloc(&m->field, &m->grid, m->batch);
     if (!rc)
         rc = optics_field_alloc(&m->ref, &m->grid, 1);
+    if (!rc && m->exact) {
+        optics_grid cg;
+        if (!(rc = optics_field_alloc(&m->field2, &m->grid, m->batch)) &&
+            !(rc = optics_grid_init(&cg, 2, s->m, s->m, s->pitch_m, s->wavelength_m)) &&
+            !(rc = optics_field_alloc(&m->camf, &cg, m->batch)))
+            rc = optics_field_alloc(&m->cam_ref, &cg, 1);
+        if (!rc)
+            rc = setup_exact(m);
+    }
     return rc;
 }
 
@@ -330,20 +604,24 @@ static int setup_devices(sim *m)
 {
     const compiler_system *s = m->s;
     const compiler_profile *p = &m->dev;
-    const double h = s->pitch_m / m->os;
+    const double h = m->exact ? s->pitch_m : s->pitch_m / m->os;
     /* The Fourier plane's simulated pitch is the lens's: λf/(L·h) = Fourier pitch/S. */
     const double hf = m->l1 ? optics_lens_plan_output(m->l1)->pitch_m : h;
     if (fabs(hf * m->os - s->fourier_pitch_m) > 1e-9 * s->fourier_pitch_m)
         return util_error(UTIL_EDATA, "the simulated Fourier pitch %g um is not the "
                           "system's %g um / %d", 1e6 * hf, 1e6 * s->fourier_pitch_m, m->os);
     int rc;
-    if ((rc = dmap_alloc(m, &p->input, s->m, 0, &m->in_map)) ||
-        (rc = dmap_alloc(m, &p->fourier, s->fm, m->o.misalign_px, &m->f_map)) ||
+    if (m->exact && (rc = optics_devmap2_alloc(&m->f_map.d2, &p->fourier,
+                                               s->profile.superpixel, s->fm, m->os,
+                                               m->side + 2 * m->ext, m->o.misalign_px, 0)))
+        return rc;
+    if ((!m->exact && (rc = dmap_alloc(m, &p->input, s->m, 0, &m->in_map))) ||
+        (!m->exact && (rc = dmap_alloc(m, &p->fourier, s->fm, m->o.misalign_px, &m->f_map))) ||
         (rc = dmap_alloc(m, &p->image, s->m, m->o.misalign_px, &m->im_map)))
         return rc;
     const size_t K = n_stages(s);
     m->in_work = malloc((m->in_map.d2 ? optics_devmap2_work(m->in_map.d2)
-                                      : optics_devmap_pixels(m->in_map.d1)) *
+                         : m->in_map.d1 ? optics_devmap_pixels(m->in_map.d1) : 1) *
                         sizeof *m->in_work);
     if (s->rank == 2 && !(m->in_t = malloc(compiler_plane_size(s) * sizeof *m->in_t)))
         return util_error(UTIL_ENOMEM, "out of memory");
@@ -363,7 +641,9 @@ static int setup_devices(sim *m)
     for (size_t c = 0; !rc && c < s->n_chains; c++)
         for (size_t j = 0; !rc && j < s->chains[c].count; j++, k++) {
             const compiler_stage *st = &s->chains[c].stages[j];
-            if (!(m->fourier[k] = show_mask(m, m->f_map, st->fourier.ideal, sf, r)) ||
+            m->fourier[k] = m->exact ? exact_mask(m, st->fourier.ideal, sf, r)
+                                     : show_mask(m, m->f_map, st->fourier.ideal, sf, r);
+            if (!m->fourier[k] ||
                 (st->image && !(m->image[k] = show_mask(m, m->im_map, st->image->ideal, si, r))))
                 rc = util_error(UTIL_ENOMEM, "out of memory");
         }
@@ -431,7 +711,7 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
     if (rc)
         return rc;
     const int os = sim_oversample(s, o->oversample);
-    const size_t L = sim_plane_samples(s, os);
+    const size_t L = sim_plane_samples(s, o);
     /* The batch's fields and detector buffers, and one mask per stage. */
     if ((rc = util_mem_check((double)L * (16.0 * (double)batch * 1.5 + 40.0 * (double)batch +
                                           32.0 * (double)n_stages(s) + 64.0),
@@ -447,7 +727,9 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
     m->noise = o->noise && !s->profile.ideal;
     m->os = os;
     m->L = L;
-    m->side = s->fm * (size_t)os * (size_t)os;
+    m->side = sim_plane_side(s, o);
+    m->exact = sim_exact(s, o);
+    m->ext = ((size_t)os + 1) / 2;
     m->gch = malloc(s->n_chains * sizeof *m->gch);
     m->v = malloc(batch * s->n * sizeof *m->v);
     m->u = malloc(batch * s->n * sizeof *m->u);
@@ -479,9 +761,9 @@ int sim_oversample(const compiler_system *s, int requested)
     return s->profile.fourier_oversample > 0 ? 4 : 1;
 }
 
-size_t sim_plane_samples(const compiler_system *s, int oversample)
+size_t sim_plane_samples(const compiler_system *s, const sim_options *o)
 {
-    size_t S = (size_t)sim_oversample(s, oversample), side = s->fm * S * S;
+    const size_t side = sim_plane_side(s, o);
     return s->rank == 2 ? side * side : side;
 }
 
@@ -493,20 +775,24 @@ size_t sim_plane_count(const compiler_system *s)
     return p;
 }
 
-void sim_plane_info(const compiler_system *s, int oversample, size_t i, char *name,
+void sim_plane_info(const compiler_system *s, const sim_options *o, size_t i, char *name,
                     size_t size, double *pitch_m)
 {
-    const double S = sim_oversample(s, oversample);
+    const double S = sim_oversample(s, o->oversample);
+    /* the exact method keeps the input's sample values and the camera's pixel means at
+     * the sample pitch */
+    const int ex = sim_exact(s, o);
+    const double Si = ex ? 1 : S;
     for (size_t c = 0; c < s->n_chains; c++) {
         size_t np = 2 * s->chains[c].count + 1;
         if (i < np) {
             if (i == np - 1) {
-                snprintf(name, size, "chain %zu camera", c);
-                *pitch_m = s->pitch_m / S;
+                snprintf(name, size, "chain %zu camera%s", c, ex ? " (pixel means)" : "");
+                *pitch_m = s->pitch_m / Si;
             } else {
                 snprintf(name, size, "chain %zu stage %zu %s", c, i / 2,
-                         i % 2 ? "Fourier" : "input");
-                *pitch_m = (i % 2 ? s->fourier_pitch_m : s->pitch_m) / S;
+                         i % 2 ? "Fourier" : ex ? "input (sample values)" : "input");
+                *pitch_m = i % 2 ? s->fourier_pitch_m / S : s->pitch_m / Si;
             }
             return;
         }
@@ -579,21 +865,22 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
 /* The camera behind chain `chain`: balanced homodyne against m->ref, both ports (or,
  * without noise, their difference) integrated over the camera's pixels, and the signed
  * power per pixel converted back to W/m on the image samples (m->diff). */
-static int detect(sim *m, size_t batch, size_t first, size_t chain)
+static int detect(sim *m, const optics_field *field, const optics_field *ref, size_t batch,
+                  size_t first, size_t chain)
 {
     const size_t M = compiler_plane_size(m->s), P = m->px.npx * m->px.npy;
     int rc;
     if (!m->noise) {
-        if ((rc = optics_homodyne(m->field, m->ref, NULL, NULL, m->plus)) ||
-            (rc = optics_pixels_integrate(&m->field->g, batch, m->plus, &m->px, m->pp)))
+        if ((rc = optics_homodyne(field, ref, NULL, NULL, m->plus)) ||
+            (rc = optics_pixels_integrate(&field->g, batch, m->plus, &m->px, m->pp)))
             return rc;
         for (size_t b = 0; b < batch; b++)
             to_samples(m, m->pp + b * P, m->diff + b * M);
         return UTIL_OK;
     }
-    if ((rc = optics_homodyne(m->field, m->ref, m->plus, m->minus, NULL)) ||
-        (rc = optics_pixels_integrate(&m->field->g, batch, m->plus, &m->px, m->pp)) ||
-        (rc = optics_pixels_integrate(&m->field->g, batch, m->minus, &m->px, m->pm)))
+    if ((rc = optics_homodyne(field, ref, m->plus, m->minus, NULL)) ||
+        (rc = optics_pixels_integrate(&field->g, batch, m->plus, &m->px, m->pp)) ||
+        (rc = optics_pixels_integrate(&field->g, batch, m->minus, &m->px, m->pm)))
         return rc;
     for (size_t b = 0; b < batch; b++) {
         if ((rc = detect_row(m, first + b, chain, m->pp + b * P, m->pm + b * P,
@@ -620,6 +907,10 @@ static void encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
             smax = fmax(smax, fabs(u[j]));
         }
         m->scale[b] = smax;
+        if (m->exact) {
+            encode_exact(m, b, u, smax, e0);
+            continue;
+        }
         if (!(smax > 0))
             continue;
         if (m->in_map.d2) {
@@ -695,7 +986,10 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             memcpy(chain_in + c * batch * n, m->v, batch * n * sizeof *m->v);
         encode(m, ch, batch, e0);
         /* The optics, stage by stage: image-plane mask, then the 4f pass. */
-        for (size_t k = 0; k < ch->count; k++, kk++) {
+        for (size_t k = 0; k < ch->count && m->exact; k++, kk++)
+            if ((rc = stage_exact(m, m->fourier[kk], batch, first, keeping ? &plane : NULL)))
+                return rc;
+        for (size_t k = 0; k < ch->count && !m->exact; k++, kk++) {
             if (m->image[kk] && (rc = optics_field_multiply(m->field, m->image[kk])))
                 return rc;
             if (keeping)
@@ -709,10 +1003,12 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
          * strong as a full-scale input pixel. */
         const double complex gc = m->gch[c];
         double complex r = ch->ref_amplitude * e0 / s->field_amplitude * cexp(I * carg(gc));
-        for (size_t k = 0; k < m->L; k++)
-            m->ref->data[k] = r;
-        m->ref->g = m->field->g;
-        if ((rc = detect(m, batch, first, c)))
+        optics_field *ref = m->exact ? m->cam_ref : m->ref;
+        for (size_t k = 0; k < optics_grid_size(&ref->g); k++)
+            ref->data[k] = r;
+        if (!m->exact)
+            ref->g = m->field->g;
+        if ((rc = detect(m, m->exact ? m->camf : m->field, ref, batch, first, c)))
             return rc;
         /* The gain for the light level in use and the calibrated constant. */
         electronics(m, ch, batch, ch->gain * (s->field_amplitude / e0) *

@@ -72,9 +72,19 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
  * masks assume pixels of finite width (compiler/README.md). */
 int sim_oversample(const compiler_system *s, int requested);
 
-/* Samples of every simulated plane: fm · S² for oversampling S = sim_oversample(s,
- * oversample) (fm: the Fourier planes' samples, system.h). */
-size_t sim_plane_samples(const compiler_system *s, int oversample);
+/* The pixel-exact Fourier method (sim/run.c, sim/README.md): 1 for a 2D system with ideal
+ * lenses, resolved pixels (S >= 2) and chains of one stage, where the input device's and
+ * the camera's pixels enter through their closed-form transforms and only the Fourier
+ * plane is sampled (S points per Fourier sample a side); 0 for the window method, which
+ * samples every plane at S points per sample in a window S times the devices' width. */
+int sim_exact(const compiler_system *s, const sim_options *o);
+
+/* Samples per axis of every simulated plane: fm·S for the exact method, fm·S² for the
+ * window method (fm: the Fourier planes' samples, system.h; S = sim_oversample()). */
+size_t sim_plane_side(const compiler_system *s, const sim_options *o);
+
+/* Samples of every simulated plane: sim_plane_side()^rank. */
+size_t sim_plane_samples(const compiler_system *s, const sim_options *o);
 
 /* Planes kept for plotting.  Per chain c: for each stage k its input plane (after the
  * image-plane mask) and its Fourier plane (after the mask), then the camera plane:
@@ -84,8 +94,9 @@ size_t sim_plane_samples(const compiler_system *s, int oversample);
  * values, caller-owned). */
 size_t sim_plane_count(const compiler_system *s);
 /* Name (e.g. "chain 0 stage 1 Fourier") and simulated sample pitch (m) of plane i for
- * oversampling S (the device sample pitch / S). */
-void sim_plane_info(const compiler_system *s, int oversample, size_t i, char *name,
+ * options o (the device sample pitch / S; the exact method keeps its input and camera
+ * planes at the sample pitch). */
+void sim_plane_info(const compiler_system *s, const sim_options *o, size_t i, char *name,
                     size_t size, double *pitch_m);
 void sim_keep_planes(sim *m, size_t rows, double complex *buf);
 

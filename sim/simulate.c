@@ -63,7 +63,7 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
     double need = 8.0 * (2.0 * (double)d->batch * (double)s->n_out +
                          2.0 * (double)C * (double)d->batch * (double)n) +
                   16.0 * (double)job->save_planes * (double)sim_plane_count(s) *
-                      (double)sim_plane_samples(s, job->options.oversample);
+                      (double)sim_plane_samples(s, &job->options);
     if ((rc = util_mem_check(need, "the simulation")))
         return rc;
     r->rows = d->batch;
@@ -116,11 +116,11 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
         if (t == 0 && job->save_planes) {
             r->planes_rows = job->save_planes < d->batch ? job->save_planes : d->batch;
             r->n_planes = sim_plane_count(s);
-            r->m = sim_plane_samples(s, job->options.oversample);
-            /* a 2D system's planes are square, fm·S² samples a side (m, their number,
-             * comes from sim_plane_samples(); sim_result_write() checks the two agree) */
-            const size_t S = (size_t)sim_oversample(s, job->options.oversample);
-            r->plane_nx = s->fm * S * S;
+            r->m = sim_plane_samples(s, &job->options);
+            /* a 2D system's planes are square, sim_plane_side() samples a side (m, their
+             * number, comes from sim_plane_samples(); sim_result_write() checks the two
+             * agree) */
+            r->plane_nx = sim_plane_side(s, &job->options);
             r->plane_ny = s->rank == 2 ? r->plane_nx : 1;
             r->planes = malloc(r->planes_rows * r->n_planes * r->m * sizeof *r->planes);
             r->plane_names = calloc(r->n_planes, 64);
@@ -134,7 +134,7 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
             for (size_t i = 0; i < r->n_planes; i++) {
                 char nm[64];
                 size_t len = strlen(r->plane_names);
-                sim_plane_info(s, job->options.oversample, i, nm, sizeof nm,
+                sim_plane_info(s, &job->options, i, nm, sizeof nm,
                                &r->plane_pitch_m[i]);
                 snprintf(r->plane_names + len, r->n_planes * 64 - len, "%s%s", i ? ";" : "",
                          nm);

@@ -209,7 +209,7 @@ static compiler_system *small_system2(void)
     return s;
 }
 
-/* The planes of a 2D system: side x side with side = fm·S², written as the rank-5
+/* The planes of a 2D system: side x side (sim_plane_side()), written as the rank-5
  * /planes/field (inputs x planes x rows x columns x 2) and read back unchanged. */
 static void test_round_trip_2d(void **state)
 {
@@ -227,11 +227,11 @@ static void test_round_trip_2d(void **state)
     sim_result a, b;
     if (sim_execute(&job, &a, NULL))
         fail_msg("simulate: %s", util_errmsg());
-    const size_t side = s->fm * 2 * 2;
+    const size_t side = sim_plane_side(s, &job.options);
     assert_int_equal(a.plane_nx, side);
     assert_int_equal(a.plane_ny, side);
     assert_int_equal(a.m, side * side);
-    assert_int_equal(a.m, sim_plane_samples(s, 2));
+    assert_int_equal(a.m, sim_plane_samples(s, &job.options));
     /* light off the first row: the planes are filled as 2D, not as one long line */
     size_t lit_rows = 0;
     for (size_t iy = 0; iy < side; iy++)
