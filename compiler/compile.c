@@ -435,8 +435,9 @@ static int compile_electronics(compiler_system *s, const acdc_model *m, compiler
 
 /* Chain ch (layers ch->first .. + ch->count − 1, 4f constant g4f per stage): its
  * electronics, folded biases, stages (each toggles the layout parity), camera samples,
- * and the signed detection: a reference beam as strong as the input field, phased to
- * the chain's constant, and the gain that undoes every scale on the way. */
+ * and the signed detection: a reference beam as strong as the chain's output
+ * (compiler_reference_amplitude()), phased to the chain's constant, and the gain that
+ * undoes every scale on the way. */
 static int compile_chain(compiler_system *s, const acdc_model *m, compiler_chain *ch,
                          double complex g4f, double *vals)
 {
@@ -450,9 +451,9 @@ static int compile_chain(compiler_system *s, const acdc_model *m, compiler_chain
     for (size_t j = 0; j < s->n; j++)
         ch->pixel[j] = (int64_t)compiler_place(s, q, j, 0);
     ch->g = cpow(g4f, (double)ch->count);
-    ch->ref_amplitude = s->field_amplitude;
-    ch->gain = compiler_chain_gain(ch, s->field_amplitude);
     ch->efficiency = compiler_chain_efficiency(ch);
+    ch->ref_amplitude = compiler_reference_amplitude(s, ch);
+    ch->gain = compiler_chain_gain(ch, s->field_amplitude);
     ch->length_m = 4.0 * s->focal_m * (double)ch->count;
     return UTIL_OK;
 }

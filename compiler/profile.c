@@ -37,6 +37,7 @@
 #define US(x) ((x) * 1e-6)
 #define MS(x) ((x) * 1e-3)
 #define NW(x) ((x) * 1e-9)
+#define UW(x) ((x) * 1e-6)
 #define MW(x) ((x) * 1e-3)
 
 struct laser_device {
@@ -57,6 +58,12 @@ static const struct laser_device lasers[] = {
     {"hene", NM(632.8), NW(200)},
     /* frequency-doubled Nd:YAG / DPSS class: 532 nm, 10-100 mW rated; attenuated */
     {"dpss532", NM(532), NW(150)},
+    /* the same HeNe attenuated less, for 2D systems: a 2D plane spreads the light over
+     * (2h)^2 samples (4096 for 32 x 32) instead of 2n, and a pixel-aware design's masks
+     * pass ~1 % of it; 30 uW x 100 us is 9.6e9 photons, 3e4 e- per pixel for a chain of
+     * 1 % efficiency -- about the sCMOS full well (sim/README.md measures the cost of
+     * less) */
+    {"hene-2d", NM(632.8), UW(30)},
 };
 
 struct modulator_device {
@@ -151,9 +158,9 @@ static const struct builtin builtins[] = {
     /* 2D benches (spherical lenses, k x k superpixels) on the common 1080p and 1152p
      * phase SLMs: the same laser, camera and rules as slm8.  In a 1D system their 1920
      * pixels along x are too few for a double-phase layer of n = 784. */
-    {"slm1080", 0, "hene", "lcos1080-phase8", "lcos1080-phase8", "lcos1080-phase8", "scmos",
+    {"slm1080", 0, "hene-2d", "lcos1080-phase8", "lcos1080-phase8", "lcos1080-phase8", "scmos",
      2, 0.1, 10},
-    {"slm1152", 0, "hene", "lcos1152-phase8", "lcos1152-phase8", "lcos1152-phase8", "scmos",
+    {"slm1152", 0, "hene-2d", "lcos1152-phase8", "lcos1152-phase8", "lcos1152-phase8", "scmos",
      2, 0.1, 10},
 };
 

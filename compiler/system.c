@@ -166,6 +166,11 @@ double compiler_chain_gain(const compiler_chain *ch, double field_amplitude)
     return gains / (4.0 * cabs(ch->g) * field_amplitude * ch->ref_amplitude);
 }
 
+double compiler_reference_amplitude(const compiler_system *s, const compiler_chain *ch)
+{
+    return s->field_amplitude * fmin(1.0, sqrt(ch->efficiency));
+}
+
 /* Mean |t|² of a mask's realised transmittance: the fraction of a flat spectrum it
  * passes. */
 static double mean_power(const compiler_mask *k)

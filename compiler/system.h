@@ -178,6 +178,16 @@ int compiler_measure_4f(const compiler_system *s, double complex *g);
  * masks), ch->g and ch->ref_amplitude. */
 double compiler_chain_gain(const compiler_chain *ch, double field_amplitude);
 
+/* The homodyne reference of chain ch: as strong as the light the chain delivers, E0 times
+ * the square root of its efficiency (the rms output field for a full-scale input with a
+ * flat spectrum), at most E0.  A reference far above the signal fills the camera's full
+ * well with its own light and shot noise: with masks that pass 1 % of the light (a
+ * pixel-aware 2D design) a reference of E0 leaves the signal ~1/10 of the reference's
+ * amplitude, and the exposure that keeps the reference below the full well detects ~1 %
+ * of the photons the signal could give.  Systems compiled before this rule have E0; the
+ * reader accepts any reference in (0, E0] whose gain agrees. */
+double compiler_reference_amplitude(const compiler_system *s, const compiler_chain *ch);
+
 /* The optical efficiency of chain ch: the fraction of a flat-spectrum input's power that
  * reaches the camera, Π over its masks of the mean |t|² of the realised transmittance. */
 double compiler_chain_efficiency(const compiler_chain *ch);

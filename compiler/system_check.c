@@ -129,9 +129,9 @@ static int check_chain(const compiler_system *s, const char *file, size_t c, siz
         return util_error(UTIL_EDATA, "'%s': chain %zu records the optical constant "
                           "%g%+gi; its %zu stages give %g%+gi", file, c, creal(ch->g),
                           cimag(ch->g), ch->count, creal(g), cimag(g));
-    if (fabs(ch->ref_amplitude - s->field_amplitude) > 1e-9 * s->field_amplitude)
-        return util_error(UTIL_EDATA, "'%s': chain %zu's reference amplitude %g differs "
-                          "from the input field's %g", file, c, ch->ref_amplitude,
+    if (!(ch->ref_amplitude > 0) || ch->ref_amplitude > s->field_amplitude * (1 + 1e-9))
+        return util_error(UTIL_EDATA, "'%s': chain %zu's reference amplitude %g is not in "
+                          "(0, %g], the input field's", file, c, ch->ref_amplitude,
                           s->field_amplitude);
     const double gain = compiler_chain_gain(ch, s->field_amplitude);
     const double eff = compiler_chain_efficiency(ch);

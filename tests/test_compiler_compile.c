@@ -253,9 +253,10 @@ static void test_chain_gain_formula(void **state)
 
 /* The physics of the gain: a layer with a = 1 and a flat d = 2.385 computes y = 2.385·u.
  * Its Fourier mask is d / 2.385 (gain 2.385, |t| = 1), so the camera plane carries
- * E = E0·g·u/s for an input shown as u/s; homodyne detection against |E_ref| = E0
- * phased to g gives ΔI = 4 E0² |g| u/s, and y = s·gain·ΔI = 2.385·u needs
- * gain = 2.385 / (4 E0² |g|). */
+ * E = E0·g·u/s for an input shown as u/s; homodyne detection against |E_ref| phased to
+ * g gives ΔI = 4 E0 |E_ref| |g| u/s, and y = s·gain·ΔI = 2.385·u needs
+ * gain = 2.385 / (4 E0 |E_ref| |g|).  The reference is as strong as the chain's output,
+ * E0·sqrt(efficiency): the mask is clear but for its dark sample at κ = n, 15/16. */
 static void test_chain_gain_physics(void **state)
 {
     (void)state;
@@ -271,7 +272,10 @@ static void test_chain_gain_physics(void **state)
     const double E0 = s->field_amplitude;
     assert_close(ch->stages[0].fourier.gain, 2.385, 1e-15);
     assert_close(cabs(ch->g), 1, 1e-12);
-    assert_close(ch->gain, 2.385 / (4 * E0 * E0 * cabs(ch->g)), 1e-15 * ch->gain);
+    assert_close(ch->efficiency, 15.0 / 16.0, 1e-15);
+    assert_close(ch->ref_amplitude, E0 * sqrt(15.0 / 16.0), 1e-15 * E0);
+    assert_close(ch->gain, 2.385 / (4 * E0 * ch->ref_amplitude * cabs(ch->g)),
+                 1e-15 * ch->gain);
     /* the light agrees: through the optics, the model's output comes back */
     double x[8] = {0, 0, 0, 1, 0, 0, 0, 0}, y[8];
     sim *a;
