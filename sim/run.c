@@ -502,9 +502,18 @@ static int stage_exact(sim *m, const double complex *mask, size_t batch, size_t 
     const size_t L = m->side, M = m->s->m, LL = L * L;
     const int two = m->dev.input.modulation == OPTICS_MOD_PHASE;
     const double complex *K = mask;
+    const size_t P = sim_plane_count(m->s);
     int rc;
+    /* the kept input plane: each sample's value, the mean of its pixels (a double-phase
+     * value's sum term) */
+    for (size_t b = 0; kept_plane && b < batch && first + b < m->keep_rows; b++) {
+        double complex *k = m->keep + ((first + b) * P + *kept_plane) * LL;
+        const double complex *f = m->field->data + b * LL, *g = m->field2->data + b * LL;
+        for (size_t i = 0; i < LL; i++)
+            k[i] = two ? 0.5 * (f[i] + g[i]) : f[i];
+    }
     if (kept_plane)
-        keep(m, batch, first, (*kept_plane)++);
+        (*kept_plane)++;
     m->field2->nb = batch;
     m->field2->g = m->grid;
     if ((rc = optics_lens_forward(m->l1, m->field, m->field)) ||
@@ -528,6 +537,17 @@ static int stage_exact(sim *m, const double complex *mask, size_t batch, size_t 
         for (size_t y = 0; y < M; y++)
             for (size_t x = 0; x < M; x++)
                 c[y * M + x] = f[exact_index(m, y, x)];
+    }
+    /* the camera plane kept after the stage: the pixel means the camera reads, and no
+     * light elsewhere (beyond the camera's pixels the method's image plane is not the
+     * light's: it holds the window's periodic copies) */
+    for (size_t b = 0; kept_plane && b < batch && first + b < m->keep_rows; b++) {
+        double complex *f = optics_field_slice(m->field, b);
+        const double complex *c = optics_field_slice(m->camf, b);
+        memset(f, 0, LL * sizeof *f);
+        for (size_t y = 0; y < M; y++)
+            for (size_t x = 0; x < M; x++)
+                f[exact_index(m, y, x)] = c[y * M + x];
     }
     return UTIL_OK;
 }
