@@ -203,6 +203,84 @@ static void test_devmap_errors(void **state)
     optics_devmap_free(d);
 }
 
+/* The superpixel's transform: k = 1 is a pixel's, k = 2 the 1D pair's, and its array
+ * factor is 1 at multiples of k cycles per sample (even k: ±1 alternating). */
+static void test_transfer_k(void **state)
+{
+    (void)state;
+    optics_modulator c = slm(OPTICS_MOD_COMPLEX, 8, 8), p = slm(OPTICS_MOD_PHASE, 0, 8);
+    for (double t = -1.3; t <= 1.3; t += 0.1) {
+        assert_close(optics_modulator_transfer_k(&c, 1, t), optics_modulator_transfer(&c, t),
+                     1e-15);
+        assert_close(optics_modulator_transfer_k(&p, 2, t), optics_modulator_transfer(&p, t),
+                     1e-15);
+    }
+    optics_modulator f1 = c;
+    f1.fill = 1;
+    /* fill 1: k pixels side by side are one pixel k times as wide, sinc(t) */
+    for (double t = 0.05; t < 3; t += 0.2)
+        assert_close(optics_modulator_transfer_k(&f1, 4, t), sin(M_PI * t) / (M_PI * t), 1e-14);
+    assert_close(optics_modulator_transfer_k(&f1, 4, 0), 1, 0);
+}
+
+/* A 2D device: at S = 1 each sample shows its value (a double-phase value's sum term) on
+ * one point, the device centred on the plane's axis; resolved (S = 4, k = 2) the plane's
+ * sub-samples sum to fill² S² times the sum of the values; columns and checkerboard
+ * differ pixel by pixel but not in the sum; an odd superpixel on a phase-only device is
+ * refused. */
+static void test_devmap2(void **state)
+{
+    (void)state;
+    optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 0);
+    p.phase_error_rad = 0;
+    const size_t ns = 4, N1 = 8;
+    double t[16];
+    for (size_t i = 0; i < 16; i++)
+        t[i] = cos(1.7 * (double)i) * 0.9;
+    optics_devmap2 *d;
+    assert_int_equal(optics_devmap2_alloc(&d, &p, 2, ns, 1, N1, 0, 0), 0);
+    double complex *w = malloc(optics_devmap2_work(d) * sizeof *w), out[64];
+    optics_devmap2_show(d, t, 0, NULL, 1, w, out);
+    for (size_t y = 0; y < N1; y++)
+        for (size_t x = 0; x < N1; x++) {
+            /* the device's 4 x 4 samples centred on the plane's axis (index 4) */
+            int in = y >= 2 && y < 6 && x >= 2 && x < 6;
+            double complex want = in ? optics_modulator_value(&p, t[(y - 2) * ns + x - 2], NULL)
+                                     : 0;
+            assert_true(cabs(out[y * N1 + x] - want) < 1e-15);
+        }
+    free(w);
+    optics_devmap2_free(d);
+    const int S = 4;
+    const size_t N = 4 * ns * (size_t)S;
+    double complex *o[2];
+    for (int layout = 0; layout < 2; layout++) {
+        p.dp_layout = layout ? OPTICS_DP_CHECKERBOARD : OPTICS_DP_COLUMNS;
+        assert_int_equal(optics_devmap2_alloc(&d, &p, 2, ns, S, N, 0, 0), 0);
+        w = malloc(optics_devmap2_work(d) * sizeof *w);
+        o[layout] = malloc(N * N * sizeof *o[layout]);
+        optics_devmap2_show(d, t, 0, NULL, 1, w, o[layout]);
+        /* every pixel's active area lands in full: the plane's light is the sum */
+        double complex tot = 0, want = 0;
+        for (size_t i = 0; i < N * N; i++)
+            tot += o[layout][i];
+        for (size_t i = 0; i < ns * ns; i++)
+            want += optics_modulator_value(&p, t[i], NULL);
+        want *= p.fill * p.fill * S * S;
+        assert_true(cabs(tot - want) < 1e-12 * cabs(want) + 1e-12);
+        free(w);
+        optics_devmap2_free(d);
+    }
+    int differs = 0;
+    for (size_t i = 0; i < N * N; i++)
+        differs |= cabs(o[0][i] - o[1][i]) > 1e-12;
+    assert_true(differs);
+    free(o[0]);
+    free(o[1]);
+    assert_int_equal(optics_devmap2_alloc(&d, &p, 3, ns, S, N, 0, 0), UTIL_EUSAGE);
+    assert_non_null(strstr(util_errmsg(), "even superpixel"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +290,8 @@ int main(void)
         cmocka_unit_test(test_devmap_points),
         cmocka_unit_test(test_devmap_resolved),
         cmocka_unit_test(test_devmap_errors),
+        cmocka_unit_test(test_transfer_k),
+        cmocka_unit_test(test_devmap2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
