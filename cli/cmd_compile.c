@@ -33,10 +33,12 @@ static const cli_option options[] = {
 
 static const cli_spec spec = {
     "compile", "MODEL.h5 -o SYSTEM.h5 [options]",
-    "Compile an ACDC cascade into an optical system: one 4f stage (two cylindrical\n"
-    "lenses and a Fourier-plane mask) per layer, layers without ReLU or permutation\n"
-    "between them chained all-optically, opto-electronic stages between chains, every\n"
-    "element in SI units for the devices of a profile.  See compiler/README.md.",
+    "Compile an ACDC cascade into an optical system: one 4f stage (two lenses and a\n"
+    "Fourier-plane mask) per layer -- cylindrical lenses for 1D (dct) layers, spherical\n"
+    "lenses on 2D devices (k x k-pixel superpixels) for 2D (dct2) layers -- layers\n"
+    "without ReLU or permutation between them chained all-optically, opto-electronic\n"
+    "stages between chains, every element in SI units for the devices of a profile.\n"
+    "See compiler/README.md.",
     options, NULL};
 
 struct args {
