@@ -102,11 +102,14 @@ static void test_builtins_check(void **state)
             assert_true(p.wavelength_m / (2 * p.fourier.pitch_m) <= p.max_na);
         }
         /* every device has its rows (a 2D system reads them); superpixel is the
-         * compiler's choice and double-phase pairs lie along x, as in 1D */
+         * compiler's choice; phase-only devices put a 2D system's double-phase values
+         * in a checkerboard (compiler/profile.c says why) */
         const optics_modulator *m[] = {&p.input, &p.fourier, &p.image};
         for (int j = 0; j < 3; j++) {
             assert_true(m[j]->rows >= 1);
-            assert_int_equal(m[j]->dp_layout, OPTICS_DP_COLUMNS);
+            assert_int_equal(m[j]->dp_layout, m[j]->modulation == OPTICS_MOD_PHASE
+                                                  ? OPTICS_DP_CHECKERBOARD
+                                                  : OPTICS_DP_COLUMNS);
         }
         assert_true(p.camera.rows >= 1);
         assert_int_equal(p.superpixel, 0);
@@ -553,6 +556,7 @@ static void test_2d_keys(void **state)
     snprintf(want.name, sizeof want.name, "bench 2d");
     want.input.rows = 1200;
     want.input.dp_layout = OPTICS_DP_CHECKERBOARD;
+    want.fourier.dp_layout = OPTICS_DP_COLUMNS;
     want.image = b1152.image;
     want.camera.rows = 7;
     want.superpixel = 4;
@@ -587,7 +591,7 @@ static void test_2d_keys(void **state)
         fail_msg("%s", util_errmsg());
     want = p;
     want.input.rows = want.fourier.rows = want.image.rows = want.camera.rows = 1;
-    want.fourier.dp_layout = OPTICS_DP_COLUMNS;
+    want.input.dp_layout = want.fourier.dp_layout = want.image.dp_layout = OPTICS_DP_COLUMNS;
     want.superpixel = 0;
     profile_equal(&want, &q);
     assert_int_equal(compiler_profile_check(&q), 0);
@@ -1089,7 +1093,7 @@ static void test_h5_missing(void **state)
         fail_msg("%s", util_errmsg());
     compiler_profile want = p;
     want.input.rows = want.fourier.rows = want.image.rows = want.camera.rows = 1;
-    want.fourier.dp_layout = OPTICS_DP_COLUMNS;
+    want.input.dp_layout = want.fourier.dp_layout = want.image.dp_layout = OPTICS_DP_COLUMNS;
     want.superpixel = 0;
     profile_equal(&want, &q);
     assert_int_equal(q.input.dp_layout, OPTICS_DP_COLUMNS);
