@@ -88,12 +88,18 @@ static void print_header(const compiler_system *s, const char *name, const struc
     if (p->fourier_oversample > 0)
         fprintf(f, "  pixel-aware design: Fourier masks compensate the pixels' transforms, "
                 "%d Fourier samples per frequency step\n", p->fourier_oversample);
-    if (s->rank == 2 && p->superpixel > 1)
-        fprintf(f, "  every sample is a superpixel of %dx%d device pixels%s\n", p->superpixel,
-                p->superpixel, p->input.modulation == OPTICS_MOD_PHASE || p->fourier.modulation ==
-                OPTICS_MOD_PHASE ? "; phase-only devices show a value as a double-phase pair "
-                "within it" : "");
-    else if (px->in > 1 || px->fourier > 1 ||
+    if (s->rank == 2 && p->superpixel > 1) {
+        const optics_modulator *ph = p->input.modulation == OPTICS_MOD_PHASE ? &p->input
+                                     : p->fourier.modulation == OPTICS_MOD_PHASE ? &p->fourier
+                                                                                 : NULL;
+        fprintf(f, "  every sample is a superpixel of %dx%d device pixels%s%s\n",
+                p->superpixel, p->superpixel,
+                ph && !p->ideal ? "; phase-only devices show a value as a double-phase pair "
+                                  "within it, in " : "",
+                ph && !p->ideal ? (ph->dp_layout == OPTICS_DP_CHECKERBOARD ? "a checkerboard"
+                                                                           : "columns")
+                                : "");
+    } else if (px->in > 1 || px->fourier > 1 ||
              (s->n_chains < s->model->n_layers && px->image > 1))
         fprintf(f, "  phase-only modulators show each sample as a double-phase pair of two "
                 "pixels side by side\n");
