@@ -1,24 +1,8 @@
 /* tests/test_sim.c -- optical inference: fidelity, honesty, noise and quantisation laws,
  * determinism. */
-#include "tests/testutil.h"
+#include "tests/simtest.h"
 
-#include <complex.h>
 #include <fftw3.h>
-#include <gsl/gsl_integration.h>
-#include <gsl/gsl_sf_trig.h>
-#include <omp.h>
-
-#include "compiler/compile.h"
-#include "compiler/profile.h"
-#include "models/io.h"
-#include "sim/simulate.h"
-#include "util/error.h"
-
-static void fill(double *v, size_t n, double seed)
-{
-    for (size_t i = 0; i < n; i++)
-        v[i] = sin(2.385 * (double)i + seed) + 0.37 * cos(0.913 * (double)i * seed);
-}
 
 /* A cascade with biases, ReLU after the first layers and permutations. */
 static acdc_model *model(size_t n, size_t K, size_t n_out)
@@ -42,33 +26,6 @@ static acdc_model *model(size_t n, size_t K, size_t n_out)
         m->layers[K - 2].perm = NULL;
     }
     return m;
-}
-
-static acdc_data *data(size_t rows, size_t dim)
-{
-    acdc_data *d = calloc(1, sizeof *d);
-    d->batch = rows;
-    d->dim = dim;
-    d->x = malloc(rows * dim * sizeof *d->x);
-    d->labels = malloc(rows * sizeof *d->labels);
-    fill(d->x, rows * dim, 0.61);
-    for (size_t r = 0; r < rows; r++)
-        d->labels[r] = (int64_t)(r % 3);
-    return d;
-}
-
-static compiler_system *compile(const acdc_model *m, const char *profile, const char **sets,
-                                size_t nsets)
-{
-    compiler_profile p;
-    assert_int_equal(compiler_profile_builtin(profile, &p), 0);
-    for (size_t i = 0; i < nsets; i++)
-        if (compiler_profile_set(&p, sets[i]))
-            fail_msg("%s: %s", sets[i], util_errmsg());
-    compiler_system *s;
-    if (compiler_compile(m, &p, &s))
-        fail_msg("compile: %s", util_errmsg());
-    return s;
 }
 
 static void run(const compiler_system *s, const acdc_data *d, sim_options o, size_t trials,
@@ -215,24 +172,6 @@ static void test_quantisation_law(void **state)
 
 /* The optical output of s for d with `threads` threads and batches of `batch` rows, as
  * a new array (caller frees); *rel_rms receives the end-to-end error if not NULL. */
-static double *optical(const compiler_system *s, const acdc_data *d, sim_options o,
-                       int threads, size_t batch, double *rel_rms)
-{
-    omp_set_num_threads(threads);
-    o.threads = threads;
-    sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = batch};
-    sim_result r;
-    assert_int_equal(sim_execute(&job, &r, NULL), 0);
-    omp_set_num_threads(1);
-    size_t bytes = d->batch * s->n_out * sizeof(double);
-    double *y = malloc(bytes);
-    memcpy(y, r.y_optical, bytes);
-    if (rel_rms)
-        *rel_rms = r.end[0].rel_rms;
-    sim_result_free(&r);
-    return y;
-}
-
 /* Same seed, any thread count or batch size: bit-identical results, with one point per
  * sample and with resolved pixels (S = 4). */
 static void test_deterministic(void **state)
@@ -293,35 +232,6 @@ static void test_misalignment(void **state)
     acdc_data_free(d);
     compiler_system_free(s);
     acdc_model_free(m);
-}
-
-/* ∫_lo^hi sinc²(t)·cos(2π t s) dt (part 0) or ·sin(2π t s) dt (part 1), sinc(t) =
- * sin(πt)/(πt): the frequency response of a 4f imaging system between a pixel of one
- * sample on the input modulator and one on the camera (each pixel's transform is a
- * sinc; t in cycles per sample). */
-struct kern {
-    double s;
-    int part;
-};
-
-static double kern_f(double t, void *p)
-{
-    const struct kern *k = p;
-    double sc = gsl_sf_sinc(t);
-    double ph = 2 * M_PI * t * k->s;
-    return sc * sc * (k->part ? sin(ph) : cos(ph));
-}
-
-static double kern_integral(double lo, double hi, double s, int part)
-{
-    gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
-    struct kern k = {s, part};
-    gsl_function f = {kern_f, &k};
-    double r, err;
-    assert_int_equal(gsl_integration_qag(&f, lo, hi, 1e-13, 1e-11, 1000,
-                                         GSL_INTEG_GAUSS61, w, &r, &err), 0);
-    gsl_integration_workspace_free(w);
-    return r;
 }
 
 /* Resolved pixels against the continuous theory of pixelated optics.  An identity layer

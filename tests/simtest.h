@@ -1,0 +1,107 @@
+/* tests/simtest.h -- helpers the simulator's suites share (tests/test_sim.c,
+ * tests/test_sim2d.c): inputs, compiling a built-in profile, running the light, and the
+ * continuous theory of a pixelated 4f imager. */
+#ifndef TESTS_SIMTEST_H
+#define TESTS_SIMTEST_H
+
+#include "tests/testutil.h"
+
+#include <complex.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_sf_trig.h>
+#include <omp.h>
+
+#include "compiler/compile.h"
+#include "compiler/profile.h"
+#include "models/io.h"
+#include "sim/simulate.h"
+#include "util/error.h"
+
+/* Deterministic values of both signs. */
+static void fill(double *v, size_t n, double seed)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = sin(2.385 * (double)i + seed) + 0.37 * cos(0.913 * (double)i * seed);
+}
+
+/* A data set of rows x dim values, labels 0, 1, 2, 0, ... */
+static acdc_data *data(size_t rows, size_t dim)
+{
+    acdc_data *d = calloc(1, sizeof *d);
+    d->batch = rows;
+    d->dim = dim;
+    d->x = malloc(rows * dim * sizeof *d->x);
+    d->labels = malloc(rows * sizeof *d->labels);
+    fill(d->x, rows * dim, 0.61);
+    for (size_t r = 0; r < rows; r++)
+        d->labels[r] = (int64_t)(r % 3);
+    return d;
+}
+
+/* Model m compiled for built-in profile `profile` with nsets "section.key=value"
+ * overrides. */
+static compiler_system *compile(const acdc_model *m, const char *profile, const char **sets,
+                                size_t nsets)
+{
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin(profile, &p), 0);
+    for (size_t i = 0; i < nsets; i++)
+        if (compiler_profile_set(&p, sets[i]))
+            fail_msg("%s: %s", sets[i], util_errmsg());
+    compiler_system *s;
+    if (compiler_compile(m, &p, &s))
+        fail_msg("compile: %s", util_errmsg());
+    return s;
+}
+
+/* The optical output for data d on `threads` threads in batches of `batch` (a new
+ * array), and its relative RMS error against the model if rel_rms is not NULL. */
+static double *optical(const compiler_system *s, const acdc_data *d, sim_options o,
+                       int threads, size_t batch, double *rel_rms)
+{
+    omp_set_num_threads(threads);
+    o.threads = threads;
+    sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = batch};
+    sim_result r;
+    if (sim_execute(&job, &r, NULL))
+        fail_msg("simulate: %s", util_errmsg());
+    omp_set_num_threads(1);
+    size_t bytes = d->batch * s->n_out * sizeof(double);
+    double *y = malloc(bytes);
+    memcpy(y, r.y_optical, bytes);
+    if (rel_rms)
+        *rel_rms = r.end[0].rel_rms;
+    sim_result_free(&r);
+    return y;
+}
+
+/* ∫_lo^hi sinc²(t)·cos(2π t s) dt (part 0) or ·sin(2π t s) dt (part 1), sinc(t) =
+ * sin(πt)/(πt): the frequency response of a 4f imaging system between a pixel of one
+ * sample on the input modulator and one on the camera (each pixel's transform is a
+ * sinc; t in cycles per sample), by GSL's adaptive quadrature. */
+struct kern {
+    double s;
+    int part;
+};
+
+static double kern_f(double t, void *p)
+{
+    const struct kern *k = p;
+    double sc = gsl_sf_sinc(t);
+    double ph = 2 * M_PI * t * k->s;
+    return sc * sc * (k->part ? sin(ph) : cos(ph));
+}
+
+static double kern_integral(double lo, double hi, double s, int part)
+{
+    gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+    struct kern k = {s, part};
+    gsl_function f = {kern_f, &k};
+    double r, err;
+    assert_int_equal(gsl_integration_qag(&f, lo, hi, 1e-13, 1e-11, 1000,
+                                         GSL_INTEG_GAUSS61, w, &r, &err), 0);
+    gsl_integration_workspace_free(w);
+    return r;
+}
+
+#endif
