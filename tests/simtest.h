@@ -24,6 +24,25 @@ static void fill(double *v, size_t n, double seed)
         v[i] = sin(2.385 * (double)i + seed) + 0.37 * cos(0.913 * (double)i * seed);
 }
 
+/* Biases of both kinds in every layer of m (allocated with ACDC_A_BIAS | ACDC_D_BIAS),
+ * and, with three layers or more, the middle layer chained optically into the last: no
+ * ReLU, no permutation after it. */
+static void biases_and_chain(acdc_model *m)
+{
+    const size_t K = m->n_layers, n = m->n;
+    for (size_t l = 0; l < K; l++) {
+        fill(m->layers[l].a_bias, n, 0.1 * (double)l);
+        fill(m->layers[l].d_bias, n, 1.0 + (double)l);
+        for (size_t i = 0; i < n; i++)
+            m->layers[l].d_bias[i] *= 0.1;
+    }
+    if (K > 2) {
+        m->layers[K - 2].relu = 0;
+        free(m->layers[K - 2].perm);
+        m->layers[K - 2].perm = NULL;
+    }
+}
+
 /* A data set of rows x dim values, labels 0, 1, 2, 0, ... */
 static acdc_data *data(size_t rows, size_t dim)
 {

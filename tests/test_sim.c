@@ -13,18 +13,7 @@ static acdc_model *model(size_t n, size_t K, size_t n_out)
                      0);
     assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
     assert_int_equal(acdc_model_init_perms(m, 9), 0);
-    for (size_t l = 0; l < K; l++) {
-        fill(m->layers[l].a_bias, n, 0.1 * (double)l);
-        fill(m->layers[l].d_bias, n, 1.0 + (double)l);
-        for (size_t i = 0; i < n; i++)
-            m->layers[l].d_bias[i] *= 0.1;
-    }
-    /* the middle layer chains optically into the last: no ReLU, no perm */
-    if (K > 2) {
-        m->layers[K - 2].relu = 0;
-        free(m->layers[K - 2].perm);
-        m->layers[K - 2].perm = NULL;
-    }
+    biases_and_chain(m);
     return m;
 }
 

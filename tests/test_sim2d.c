@@ -17,17 +17,7 @@ static acdc_model *model2(size_t side, size_t in_h, size_t in_w, size_t K, size_
     assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, side, side, in_h, in_w), 0);
     assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
     assert_int_equal(acdc_model_init_perms(m, 9), 0);
-    for (size_t l = 0; l < K; l++) {
-        fill(m->layers[l].a_bias, n, 0.1 * (double)l);
-        fill(m->layers[l].d_bias, n, 1.0 + (double)l);
-        for (size_t i = 0; i < n; i++)
-            m->layers[l].d_bias[i] *= 0.1;
-    }
-    if (K > 2) {
-        m->layers[K - 2].relu = 0;
-        free(m->layers[K - 2].perm);
-        m->layers[K - 2].perm = NULL;
-    }
+    biases_and_chain(m);
     return m;
 }
 
