@@ -421,7 +421,9 @@ static void lens_col(const void *vctx, double complex *a, size_t x0, size_t nb)
 }
 
 /* A whole rank-2 field: rows modulated and transformed, then columns transformed and
- * post-multiplied (and masked) block by block while in cache. */
+ * post-multiplied (and masked) block by block while in cache.  A row of zeros transforms
+ * to zeros: it is written as such without a transform (a zero-padded field -- a device
+ * in the middle of a wide window -- spends most of its rows there). */
 static void lens_2d(const optics_lens_plan *p, const double complex *src,
                     double complex *dst, int dir, const double complex *mask)
 {
@@ -431,6 +433,13 @@ static void lens_2d(const optics_lens_plan *p, const double complex *src,
         double complex my = dir == 0 ? p->mody[y] : conj(p->mody[y]);
         const double complex *s = src + (size_t)y * nx;
         double complex *d = dst + (size_t)y * nx;
+        size_t first = 0;
+        while (first < nx && s[first] == 0)
+            first++;
+        if (first == nx) {
+            memset(d, 0, nx * sizeof *d);
+            continue;
+        }
         for (size_t x = 0; x < nx; x++)
             d[x] = cmul(s[x], cmul(my, dir == 0 ? p->modx[x] : conj(p->modx[x])));
         run(p->t.row[dir], d);
