@@ -47,7 +47,7 @@ struct laser_device {
 
 /* Power is the optical power that reaches the input modulator (compiler/profile.h), not
  * the laser's rated output: a lab attenuates a mW-class laser with neutral-density
- * filters so that the camera is not saturated.  Photon budget (PHYSICS.md §5):
+ * filters so that the camera is not saturated.  Photon budget (compiler/PROFILES.md):
  * 200 nW x 100 us at 632.8 nm is 6.4e7 photons, 5.1e7 e- at QE 0.8, i.e. ~3.3e4 e- per
  * pixel spread over 1568 pixels (n = 784) before the system's optical efficiency --
  * about one sCMOS full well. */

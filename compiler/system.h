@@ -12,7 +12,7 @@
  * Fourier mask is D_ext per axis, the lens pair flips x and y alike, so one layout
  * parity serves both axes.
  *
- * One stage (PHYSICS.md §2): its input plane carries the half-sample-symmetric extension
+ * One stage (compiler/README.md): its input plane carries the half-sample-symmetric extension
  * of the layer's input u, each component on two samples; lens 1 (focal f) takes it to
  * the Fourier plane, where the mask D_ext (real: amplitude |d|, phase 0 or π) multiplies
  * it; lens 2 takes it to the image plane, which carries g·ext(Cᵀ d C u), g the 4f
