@@ -208,8 +208,8 @@ static void test_resolved2_match_theory(void **state)
 
 /* The pixel-aware design per axis on 8 x 8 grids: with resolved pixels (the exact
  * method) the light converges to the model up to the design's own residual, which a
- * finer Fourier plane shrinks -- an identity layer at R = 2 (0.86 % at S = 16) and R = 4
- * (0.20 %), and a cascade with biases, ReLU, permutations at R = 2. */
+ * finer Fourier plane shrinks -- an identity layer at R = 2 (7.4e-3 at S = 8) and R = 4
+ * (1.7e-3), and a cascade with biases, ReLU, permutations at R = 2. */
 static void test_pixel_aware2(void **state)
 {
     (void)state;
