@@ -155,7 +155,7 @@ static int dmap_alloc(const sim *m, const optics_modulator *dev, size_t samples,
 
 /* A mask as device map d shows it (ideal values t), with phase errors of rms sigma
  * drawn from r, times scale, into out (m->L samples).  Errors: UTIL_ENOMEM. */
-static int dmap_show(const sim *m, struct dmap d, const double *t, double sigma, gsl_rng *r,
+static int dmap_show(struct dmap d, const double *t, double sigma, gsl_rng *r,
                      double complex scale, double complex *out)
 {
     const size_t nw = d.d2 ? optics_devmap2_work(d.d2) : optics_devmap_pixels(d.d1);
@@ -166,7 +166,6 @@ static int dmap_show(const sim *m, struct dmap d, const double *t, double sigma,
         optics_devmap2_show(d.d2, t, sigma, r, scale, work, out);
     else
         optics_devmap_show(d.d1, t, sigma, r, scale, work, out);
-    (void)m;
     free(work);
     return UTIL_OK;
 }
@@ -176,7 +175,7 @@ static double complex *show_mask(const sim *m, struct dmap d, const double *t, d
                                  gsl_rng *r)
 {
     double complex *out = malloc(m->L * sizeof *out);
-    if (out && dmap_show(m, d, t, sigma, r, 1, out)) {
+    if (out && dmap_show(d, t, sigma, r, 1, out)) {
         free(out);
         return NULL;
     }

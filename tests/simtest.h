@@ -94,6 +94,25 @@ static double *optical(const compiler_system *s, const acdc_data *d, sim_options
     return y;
 }
 
+/* Determinism: with o's seed, 1 and 2 threads and batches of `batch` and `small` rows give
+ * bit-identical light; seed + 1 gives other light. */
+static void assert_deterministic(const compiler_system *s, const acdc_data *d, sim_options o,
+                                 size_t batch, size_t small)
+{
+    const size_t bytes = d->batch * s->n_out * sizeof(double);
+    double *y[3];
+    for (int k = 0; k < 3; k++)
+        y[k] = optical(s, d, o, k == 1 ? 2 : 1, k == 2 ? small : batch, NULL);
+    assert_memory_equal(y[0], y[1], bytes);
+    assert_memory_equal(y[0], y[2], bytes);
+    o.seed++;
+    double *y2 = optical(s, d, o, 1, batch, NULL);
+    assert_true(memcmp(y[0], y2, bytes) != 0);
+    free(y2);
+    for (int k = 0; k < 3; k++)
+        free(y[k]);
+}
+
 /* ∫_lo^hi sinc²(t)·cos(2π t s) dt (part 0) or ·sin(2π t s) dt (part 1), sinc(t) =
  * sin(πt)/(πt): the frequency response of a 4f imaging system between a pixel of one
  * sample on the input modulator and one on the camera (each pixel's transform is a
