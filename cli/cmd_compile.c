@@ -26,8 +26,10 @@ static const cli_option options[] = {
     CLI_OPT(0, "set", "SEC.KEY=VAL", OPT_SET,
             "override one profile value (repeatable), e.g.\n"
             "--set fourier.phase_bits=6 --set camera.exposure=2ms\n"
-            "--set rules.fourier_oversample=2 designs for real pixels (masks compensate "
-            "the pixels' transforms; see compiler/README.md, 'Pixel-aware design')"),
+            "--set rules.fourier_oversample=R: the Fourier masks' design -- real profiles "
+            "default to auto, the best pixel-aware design that fits (R = 2, else 1; masks "
+            "compensate the pixels' transforms), else the point design (0) with a warning; "
+            "see compiler/README.md, 'Pixel-aware design'"),
     CLI_OPT('q', "quiet", NULL, OPT_QUIET, "do not print the optical train"),
     CLI_OPT_END};
 
@@ -131,6 +133,7 @@ int cmd_compile(int argc, char **argv)
         compiler_system_print(s, out, stdout);
     if (s->warnings[0])
         fprintf(stderr, "acdc compile: warning: %s", s->warnings);
+    printf("design: %s\n", s->design);
     printf("wrote '%s': %zu optical chain%s, %zu layers\n", out, s->n_chains,
            s->n_chains == 1 ? "" : "s", m->n_layers);
     compiler_system_free(s);

@@ -478,6 +478,37 @@ static int compile_into(compiler_system *s, const acdc_model *m, size_t *first,
     return compiler_check_rules(s);
 }
 
+/* rules.fourier_oversample = auto: R = 2, else R = 1.  The point design is no fallback:
+ * it needs what R = 1 needs (m Fourier samples, the same lenses) and more (image-plane
+ * devices for chained layers, longer chains), so it never fits where R = 1 does not.  An
+ * ideal profile has no pixels to design for: the point design, which is exact there. */
+static int compile_auto(const acdc_model *m, const compiler_profile *p, compiler_system **out)
+{
+    compiler_profile q = *p;
+    char why[512] = "";
+    int rc;
+    if (p->ideal) {
+        q.fourier_oversample = 0;
+        if (!(rc = compiler_compile(m, &q, out)))
+            snprintf((*out)->design, sizeof (*out)->design,
+                     "point design (an ideal profile has no pixels to design for)");
+        return rc;
+    }
+    for (int R = 2; R >= 1; R--) {
+        q.fourier_oversample = R;
+        if (!(rc = compiler_compile(m, &q, out))) {
+            snprintf((*out)->design, sizeof (*out)->design, "pixel-aware design, R = %d "
+                     "Fourier samples per frequency step (rules.fourier_oversample = auto%s%s)",
+                     R, *why ? "; R = 2 does not fit: " : "", why);
+            return UTIL_OK;
+        }
+        if (rc != UTIL_EDATA)
+            return rc;
+        snprintf(why, sizeof why, "%s", util_errmsg());
+    }
+    return rc;
+}
+
 int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_system **out)
 {
     int rc;
@@ -485,6 +516,8 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
     if ((rc = acdc_model_check(m)) || (rc = compiler_model_supported(m, "the model")) ||
         (rc = compiler_profile_check(p)))
         return rc;
+    if (p->fourier_oversample == COMPILER_OVERSAMPLE_AUTO)
+        return compile_auto(m, p, out);
     compiler_system *s = calloc(1, sizeof *s);
     size_t *first = malloc(m->n_layers * sizeof *first);
     size_t *count = malloc(m->n_layers * sizeof *count);
@@ -504,6 +537,16 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
         goto done;
     }
     rc = compile_into(s, m, first, count, vals);
+    if (!rc)
+        snprintf(s->design, sizeof s->design, p->fourier_oversample > 0
+                 ? "pixel-aware design, R = %d Fourier samples per frequency step "
+                   "(rules.fourier_oversample)"
+                 : "point design (rules.fourier_oversample = %d)", p->fourier_oversample);
+    if (!rc && !p->ideal && p->fourier_oversample == 0)
+        warn(s, "the point design (rules.fourier_oversample = 0) ignores the devices' "
+             "pixels -- fill factor, dead space, double-phase pairs -- which cost accuracy on "
+             "real hardware; rules.fourier_oversample = auto designs for them "
+             "(compiler/README.md, 'Pixel-aware design')");
 done:
     free(first);
     free(count);

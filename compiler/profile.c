@@ -252,6 +252,8 @@ int compiler_profile_builtin(const char *name, compiler_profile *p)
         p->max_focal_m = b->max_focal_m;
         p->max_na = b->max_na;
         p->max_length_m = b->max_length_m;
+        /* real pixels: the best design that fits them (compiler/README.md) */
+        p->fourier_oversample = b->ideal ? 0 : COMPILER_OVERSAMPLE_AUTO;
         return UTIL_OK;
     }
     char known[160];
@@ -277,7 +279,9 @@ enum kind {
     K_ELECTRONS,  /* double, optional unit "e-" */
     K_RATE,       /* double, optional unit "e-/s" */
     K_COUNT,      /* size_t */
-    K_BITS        /* int */
+    K_BITS,       /* int */
+    K_OVERSAMPLE  /* int, or "auto": COMPILER_OVERSAMPLE_AUTO in a profile (a system
+                     file's copy holds the R chosen, in the range) */
 };
 
 struct key {
@@ -296,8 +300,9 @@ struct key {
 
 /* Keys added after files existed are optional, and an absent one reads as the bottom of
  * its range -- the value that keeps the old meaning: rows 1 (one line of pixels, what
- * every 1D system uses), double_phase columns (the 1D pairs along x), superpixel and
- * fourier_oversample 0 (chosen by the compiler; the point design).  So `rows` keeps the
+ * every 1D system uses), double_phase columns (the 1D pairs along x), superpixel 0
+ * (chosen by the compiler), fourier_oversample 0 in a system file (the point design; a
+ * profile file without it asks for auto, see absent_value()).  So `rows` keeps the
  * range 1.. everywhere: a file written before it existed lacks the attribute and reads as
  * 1 (no reader ever sees the 0 of a zeroed struct), and a stored 0, which no writer makes
  * (compiler_profile_check refuses it), is refused like any value outside the range. */
@@ -342,7 +347,7 @@ static const struct key keys[] = {
     {"rules", "max_na", K_PLAIN, F(max_na), 0, 1, 1, 0, "max_na", 0},
     {"rules", "max_length", K_LENGTH, F(max_length_m), 0, 1000, 1, 0, "max_length_m", 0},
     /* systems compiled before pixel-aware designs lack it: the point design */
-    {"rules", "fourier_oversample", K_BITS, F(fourier_oversample), 0, 8, 0, 1,
+    {"rules", "fourier_oversample", K_OVERSAMPLE, F(fourier_oversample), 0, 8, 0, 1,
      "fourier_oversample", 1},
     /* profiles made before 2D systems lack it: chosen by the compiler */
     {"rules", "superpixel", K_BITS, F(superpixel), 0, 16, 0, 1, "superpixel", 1},
@@ -382,13 +387,17 @@ static double dget(const compiler_profile *p, const struct key *k)
 }
 
 /* Sets an optional key that a file leaves out: a number to the bottom of its range (see
- * the key table); names and devices stay as they are (empty, or the section's device). */
-static void absent_value(const struct key *k, compiler_profile *p)
+ * the key table); names and devices stay as they are (empty, or the section's device).
+ * Except that a profile file (ini 1) without rules.fourier_oversample asks for the best
+ * design that fits (auto), while a system file written before the key existed holds a
+ * point design (0). */
+static void absent_value(const struct key *k, compiler_profile *p, int ini)
 {
     char *field = (char *)p + k->off;
     switch (k->kind) {
     case K_COUNT: *(size_t *)field = (size_t)k->lo; break;
     case K_BITS: *(int *)field = (int)k->lo; break;
+    case K_OVERSAMPLE: *(int *)field = ini ? COMPILER_OVERSAMPLE_AUTO : (int)k->lo; break;
     case K_DP_LAYOUT: *(enum optics_dp_layout *)field = (enum optics_dp_layout)k->lo; break;
     default: break;
     }
@@ -593,6 +602,11 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         *(size_t *)((char *)p + k->off) = (size_t)iv;
         return UTIL_OK;
     case K_BITS:
+    case K_OVERSAMPLE:
+        if (k->kind == K_OVERSAMPLE && !strcmp(s, "auto")) {
+            *(int *)((char *)p + k->off) = COMPILER_OVERSAMPLE_AUTO;
+            return UTIL_OK;
+        }
         if ((rc = util_parse_int(s, what, (int64_t)k->lo, (int64_t)k->hi, &iv)))
             return rc;
         *(int *)((char *)p + k->off) = (int)iv;
@@ -685,8 +699,11 @@ static int check_key(const compiler_profile *p, const struct key *k, const char 
                               k->hi);
         return UTIL_OK;
     }
-    case K_BITS: {
+    case K_BITS:
+    case K_OVERSAMPLE: {
         int v = *(const int *)base;
+        if (k->kind == K_OVERSAMPLE && v == COMPILER_OVERSAMPLE_AUTO)
+            return UTIL_OK;
         if (v < (int)k->lo || v > (int)k->hi)
             return util_error(UTIL_EDATA, "%s: %d is outside %.0f..%.0f", what, v, k->lo,
                               k->hi);
@@ -1010,7 +1027,7 @@ int compiler_profile_read(const char *path, compiler_profile *p)
          * (applied below) or the key itself can set them */
         for (size_t i = 0; i < NKEYS; i++)
             if (keys[i].optional)
-                absent_value(&keys[i], &q);
+                absent_value(&keys[i], &q, 1);
     }
     /* the table order applies base first, then each section's device, then its keys */
     for (size_t i = 0; i < NKEYS; i++) {
@@ -1076,7 +1093,13 @@ static void format_value(const compiler_profile *p, const struct key *k, char *b
                  k->kind == K_ELECTRONS ? " e-" : k->kind == K_RATE ? " e-/s" : "");
         break;
     case K_COUNT: snprintf(buf, n, "%zu", *(const size_t *)base); break;
-    case K_BITS: snprintf(buf, n, "%d", *(const int *)base); break;
+    case K_BITS:
+    case K_OVERSAMPLE:
+        if (k->kind == K_OVERSAMPLE && *(const int *)base == COMPILER_OVERSAMPLE_AUTO)
+            snprintf(buf, n, "auto");
+        else
+            snprintf(buf, n, "%d", *(const int *)base);
+        break;
     default: buf[0] = '\0';
     }
 }
@@ -1173,6 +1196,7 @@ static int h5_put(hid_t loc, const char *obj, const compiler_profile *p, const s
                                     dp_layout_name(*(const enum optics_dp_layout *)base));
     case K_BOOL:
     case K_BITS:
+    case K_OVERSAMPLE:
         return util_h5_set_attr_i64(loc, obj, k->h5, *(const int *)base);
     case K_COUNT:
         return util_h5_set_attr_i64(loc, obj, k->h5, (int64_t)*(const size_t *)base);
@@ -1186,6 +1210,9 @@ int compiler_profile_write_h5(hid_t loc, const char *group, const compiler_profi
     int rc = compiler_profile_check(p);
     if (rc)
         return rc; /* never write a copy that would not read back */
+    if (p->fourier_oversample == COMPILER_OVERSAMPLE_AUTO)
+        return util_error(UTIL_EDATA, "profile '%s': 'rules.fourier_oversample' is auto; a "
+                          "system file's copy holds the design the compiler chose", p->name);
     char obj[256];
     for (size_t i = 0; i < NKEYS; i++) {
         if (!keys[i].h5)
@@ -1218,6 +1245,7 @@ static int h5_get(hid_t loc, const char *file, const char *obj, const struct key
         return parse_value(k, text, what, q);
     case K_BOOL:
     case K_BITS:
+    case K_OVERSAMPLE:
     case K_COUNT:
         if ((rc = util_h5_attr_i64(loc, file, obj, k->h5, &iv)))
             return rc;
@@ -1253,7 +1281,7 @@ int compiler_profile_read_h5(hid_t loc, const char *file, const char *group,
             continue;
         h5_object(group, k, obj, sizeof obj);
         if (k->h5_optional && !util_h5_attr_exists(loc, obj, k->h5)) {
-            absent_value(k, &q); /* written before the key existed */
+            absent_value(k, &q, 0); /* written before the key existed */
             continue;
         }
         snprintf(what, sizeof what, "attribute '%s' on '%s' in '%s' ('%s.%s')", k->h5, obj,

@@ -14,6 +14,11 @@
 #include "optics/detector.h"
 #include "optics/device.h"
 
+/* rules.fourier_oversample = auto: the compiler tries R = 2, then 1, then the point
+ * design (0), and keeps the first whose devices and design rules hold.  The real
+ * built-in profiles have it; a system file's profile copy always holds the R chosen. */
+#define COMPILER_OVERSAMPLE_AUTO (-1)
+
 /* The devices are optics/device.h's modulators and optics/detector.h's camera; a
  * profile names them, with the laser and the design rules. */
 typedef struct compiler_profile {
@@ -31,7 +36,9 @@ typedef struct compiler_profile {
     double max_length_m;            /* design rule: longest optical train */
     int fourier_oversample;         /* 0: design for point samples (the discrete model);
                                        R >= 1: pixel-aware design with R Fourier-plane
-                                       samples per frequency step (compiler/README.md) */
+                                       samples per frequency step (compiler/README.md);
+                                       COMPILER_OVERSAMPLE_AUTO: the best design that fits
+                                       the devices, chosen by compiler_compile() */
     int superpixel;                 /* 2D systems: k x k device pixels per sample on every
                                        modulator (k even on phase-only devices: a
                                        double-phase value needs two pixels); 0: chosen by

@@ -100,6 +100,9 @@ typedef struct compiler_system {
     compiler_profile profile;
     acdc_model *model;         /* copy of the source model (the ideal reference) */
     char warnings[2048];       /* design-rule warnings, one per line */
+    char design[1024];         /* which Fourier-plane design the compiler chose and why
+                                  (compiler_compile(); not stored in the file: its
+                                  profile copy holds the R chosen) */
 } compiler_system;
 
 /* ---- The rules every part shares: the compiler builds a system by them, the reader

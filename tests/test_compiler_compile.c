@@ -509,6 +509,62 @@ static void test_design_rules(void **state)
     acdc_model_free(m);
 }
 
+/* rules.fourier_oversample = auto (the real built-ins): R = 2 where it fits, else R = 1,
+ * saying which and why; the system's profile copy holds the R chosen; the point design
+ * asked for on real pixels warns. */
+static void test_auto_design(void **state)
+{
+    (void)state;
+    compiler_profile p;
+    compiler_system *s;
+    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    assert_int_equal(p.fourier_oversample, COMPILER_OVERSAMPLE_AUTO);
+    /* n = 16: 64 Fourier samples of two pixels fit the 4160 columns */
+    acdc_model *small = model(16, 16, 16, "r--", 0);
+    if (compiler_compile(small, &p, &s))
+        fail_msg("%s", util_errmsg());
+    assert_int_equal(s->profile.fourier_oversample, 2);
+    assert_int_equal(s->fm, 2 * s->m);
+    assert_int_equal(s->n_chains, 3); /* every layer its own chain */
+    assert_non_null(strstr(s->design, "R = 2"));
+    assert_null(strstr(s->design, "does not fit"));
+    assert_null(strstr(s->warnings, "point design"));
+    compiler_system_free(s);
+    /* n = 1024: R = 2 needs 8192 pixels, R = 1 4096 */
+    acdc_model *big = model(1024, 1024, 10, "r", 0);
+    if (compiler_compile(big, &p, &s))
+        fail_msg("%s", util_errmsg());
+    assert_int_equal(s->profile.fourier_oversample, 1);
+    assert_int_equal(s->fm, s->m);
+    if (!strstr(s->design, "R = 1") || !strstr(s->design, "R = 2 does not fit") ||
+        !strstr(s->design, "8192"))
+        fail_msg("design note: %s", s->design);
+    compiler_system_free(s);
+    /* neither fits: R = 1's reason */
+    p.fourier.pixels = 2048;
+    assert_int_equal(compiler_compile(big, &p, &s), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "needs 4096"));
+    /* the point design on real pixels: chained layers, and a warning */
+    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    p.fourier_oversample = 0;
+    if (compiler_compile(small, &p, &s))
+        fail_msg("%s", util_errmsg());
+    assert_int_equal(s->n_chains, 2);
+    assert_non_null(strstr(s->design, "point design"));
+    assert_non_null(strstr(s->warnings, "ignores the devices' pixels"));
+    compiler_system_free(s);
+    /* an ideal profile: the point design, exact there, without a warning */
+    p = ideal();
+    p.fourier_oversample = COMPILER_OVERSAMPLE_AUTO;
+    if (compiler_compile(small, &p, &s))
+        fail_msg("%s", util_errmsg());
+    assert_int_equal(s->profile.fourier_oversample, 0);
+    assert_int_equal(s->warnings[0], '\0');
+    compiler_system_free(s);
+    acdc_model_free(small);
+    acdc_model_free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_quantised_masks),
         cmocka_unit_test(test_unsupported_models),
         cmocka_unit_test(test_design_rules),
+        cmocka_unit_test(test_auto_design),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

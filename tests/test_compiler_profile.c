@@ -426,6 +426,11 @@ static void test_set(void **state)
     snprintf(want.name, sizeof want.name, "bench 2");
     profile_equal(&p, &want);
     assert_int_equal(compiler_profile_check(&p), 0);
+    /* the compiler's choice of design, and back */
+    assert_int_equal(compiler_profile_set(&p, "rules.fourier_oversample = auto"), 0);
+    assert_int_equal(p.fourier_oversample, COMPILER_OVERSAMPLE_AUTO);
+    assert_int_equal(compiler_profile_check(&p), 0);
+    assert_int_equal(compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
 
     /* errors leave the profile untouched and name the key */
     static const struct {
@@ -436,6 +441,8 @@ static void test_set(void **state)
         {"lens.focal=1 m", "'lens'"},
         {"fourier.pich=8 um", "'pich'"},
         {"fourier.phase_bits=17", "'fourier.phase_bits'"},
+        {"rules.fourier_oversample=automatic", "'rules.fourier_oversample'"},
+        {"rules.fourier_oversample=-1", "'rules.fourier_oversample'"},
         {"camera.exposure=2", "'camera.exposure'"},
         {"camera.exposure=2 m", "'camera.exposure'"},
         {"camera.exposure=nan ms", "'camera.exposure'"},
@@ -913,6 +920,15 @@ static void test_h5_round_trip(void **state)
     compiler_profile p, q;
     for (const char *const *name = compiler_profile_names(); *name; name++) {
         assert_int_equal(compiler_profile_builtin(*name, &p), 0);
+        if (p.fourier_oversample == COMPILER_OVERSAMPLE_AUTO) {
+            /* a system file's copy holds the design chosen, never auto */
+            util_h5_out o;
+            assert_int_equal(util_h5_create(path, &o), 0);
+            assert_int_equal(compiler_profile_write_h5(o.fid, "/profile", &p), UTIL_EDATA);
+            assert_non_null(strstr(util_errmsg(), "'rules.fourier_oversample' is auto"));
+            util_h5_abort(&o);
+            p.fourier_oversample = 1;
+        }
         h5_write_profile(path, &p);
         memset(&q, 0x5a, sizeof q);
         if (h5_read_profile(path, &q))
@@ -937,6 +953,7 @@ static void test_h5_round_trip(void **state)
     };
     for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
         assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+        p.fourier_oversample = 2;
         for (int j = 0; j < 2; j++)
             if (compiler_profile_set(&p, edges[i][j]))
                 fail_msg("%s: %s", edges[i][j], util_errmsg());
@@ -998,6 +1015,7 @@ static void test_h5_out_of_range(void **state)
     compiler_profile p, q;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+        p.fourier_oversample = 1;
         h5_write_profile(path, &p);
         hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
         assert_true(f >= 0);

@@ -104,7 +104,8 @@ static void test_shot_noise_law(void **state)
     const char *sets[] = {"fourier.phase_bits=0", "image.phase_bits=0", "input.phase_bits=0",
                           "fourier.phase_error=0 rad", "image.phase_error=0 rad",
                           "camera.read_noise=0", "camera.dark_current=0",
-                          "camera.adc_bits=0", "camera.full_well=1e12"};
+                          "camera.adc_bits=0", "camera.full_well=1e12",
+                          "rules.fourier_oversample=0"};
     compiler_system *s = compile(m, "slm8", sets, sizeof sets / sizeof *sets);
     acdc_data *d = data(40, 32);
     double err[2];
@@ -140,8 +141,8 @@ static void test_quantisation_law(void **state)
         snprintf(b2, sizeof b2, "image.phase_bits=%d", bits);
         snprintf(b3, sizeof b3, "input.phase_bits=%d", bits);
         const char *sets[] = {b1, b2, b3, "fourier.phase_error=0 rad",
-                              "image.phase_error=0 rad"};
-        compiler_system *s = compile(m, "slm8", sets, 5);
+                              "image.phase_error=0 rad", "rules.fourier_oversample=0"};
+        compiler_system *s = compile(m, "slm8", sets, 6);
         sim_options o = sim_options_default();
         o.noise = 0;
         sim_result r;
@@ -306,9 +307,11 @@ static void test_oversampled_devices(void **state)
 {
     (void)state;
     acdc_model *m = model(16, 3, 16);
-    compiler_system *s = compile(m, "slm8", NULL, 0);
-    const char *half[] = {"input.fill=0.5", "fourier.fill=0.5", "image.fill=0.5"};
-    compiler_system *sh = compile(m, "slm8", half, 3);
+    const char *point[] = {"rules.fourier_oversample=0"};
+    compiler_system *s = compile(m, "slm8", point, 1);
+    const char *half[] = {"input.fill=0.5", "fourier.fill=0.5", "image.fill=0.5",
+                          "rules.fourier_oversample=0"};
+    compiler_system *sh = compile(m, "slm8", half, 4);
     acdc_data *d = data(9, 16);
     sim_options o = sim_options_default();
     o.noise = 0;
