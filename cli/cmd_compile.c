@@ -3,15 +3,19 @@
 #include "compiler/compile.h"
 #include "compiler/profile.h"
 #include "models/io.h"
+#include "sim/verify.h"
 #include "util/error.h"
 #include "util/parse.h"
+#include "util/signal.h"
 
 #include <getopt.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { OPT_OUTPUT = 'o', OPT_DEVICE = 'd', OPT_WAVELENGTH = 'w', OPT_PITCH = 'p',
-       OPT_SET = 's', OPT_QUIET = 'q' };
+       OPT_SET = 's', OPT_QUIET = 'q', OPT_VERIFY = 'V', OPT_VERIFY_ROWS = 'R',
+       OPT_THREADS = 't' };
 
 static const cli_option options[] = {
     CLI_OPT('o', "output", "FILE", OPT_OUTPUT,
@@ -30,6 +34,15 @@ static const cli_option options[] = {
             "default to auto, the best pixel-aware design that fits (R = 2, else 1; masks "
             "compensate the pixels' transforms), else the point design (0) with a warning; "
             "see compiler/README.md, 'Pixel-aware design'"),
+    CLI_OPT(0, "verify", "DATA", OPT_VERIFY,
+            "simulate the compiled system on the first rows of DATA (HDF5 /x, labels "
+            "optional) with resolved pixels and the profile's noise, print the expected "
+            "error and accuracy beside the numeric ones and an error budget of the effects "
+            "one at a time, and store this verdict in the system file (sim/README.md, "
+            "'Verdict')"),
+    CLI_OPT(0, "verify-rows", "N", OPT_VERIFY_ROWS, "rows of DATA --verify simulates "
+            "(default 200)"),
+    CLI_OPT(0, "threads", "T", OPT_THREADS, "threads for --verify (default 1)"),
     CLI_OPT('q', "quiet", NULL, OPT_QUIET, "do not print the optical train"),
     CLI_OPT_END};
 
@@ -44,7 +57,8 @@ static const cli_spec spec = {
     options, NULL};
 
 struct args {
-    const char *out, *device;
+    const char *out, *device, *verify;
+    int64_t verify_rows, threads;
     double wavelength, pitch;
     int quiet;
     char **sets;   /* argc + 1 slots, pointing into argv */
@@ -62,13 +76,45 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_PITCH: return util_parse_quantity(arg, "--pitch", "m", 1e-8, 1e-2, &a->pitch);
     case OPT_SET: a->sets[a->nsets++] = (char *)arg; break;
     case OPT_QUIET: a->quiet = 1; break;
+    case OPT_VERIFY: a->verify = arg; break;
+    case OPT_VERIFY_ROWS:
+        return util_parse_int(arg, "--verify-rows", 1, 1000000, &a->verify_rows);
+    case OPT_THREADS: return util_parse_int(arg, "--threads", 1, 256, &a->threads);
     }
     return UTIL_OK;
 }
 
+static void note(const char *what, size_t i, size_t n, void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "acdc compile: verify: run %zu of %zu: %s\n", i + 1, n, what);
+}
+
+/* The verdict on s for the first rows of the data file at path, into s->verdict. */
+static int verify(compiler_system *s, const char *path, size_t rows, int threads)
+{
+    acdc_data *d = NULL;
+    int rc = acdc_data_read(path, s->n_in, &d);
+    if (rc) {
+        util_error_prefix("--verify");
+        return rc;
+    }
+    omp_set_num_threads(threads);
+    util_signal_saved sig = {0};
+    if (!(rc = util_signal_catch(&sig)))
+        rc = sim_verify(s, compiler_compile, d, path, rows, threads, note, NULL,
+                        util_signal_flag(), &s->verdict);
+    util_signal_restore(&sig);
+    if (rc && rc != UTIL_EINTR)
+        util_error_prefix("--verify '%s'", path);
+    acdc_data_free(d);
+    return rc;
+}
+
 int cmd_compile(int argc, char **argv)
 {
-    struct args a = {.device = "ideal", .sets = calloc((size_t)argc + 1, sizeof(char *))};
+    struct args a = {.device = "ideal", .verify_rows = 200, .threads = 1,
+                     .sets = calloc((size_t)argc + 1, sizeof(char *))};
     if (!a.sets)
         return cli_fail("compile", util_error(UTIL_ENOMEM, "out of memory"));
     int rc = cli_parse(&spec, argc, argv, on_option, &a);
@@ -122,6 +168,8 @@ int cmd_compile(int argc, char **argv)
         rc = acdc_model_read(argv[optind], &m);
     if (!rc && (rc = compiler_compile(m, &prof, &s)))
         util_error_prefix("cannot compile '%s' for profile '%s'", argv[optind], prof.name);
+    if (!rc && a.verify)
+        rc = verify(s, a.verify, (size_t)a.verify_rows, (int)a.threads);
     if (!rc)
         rc = compiler_system_write(s, out);
     if (rc) {
@@ -133,6 +181,8 @@ int cmd_compile(int argc, char **argv)
         compiler_system_print(s, out, stdout);
     if (s->warnings[0])
         fprintf(stderr, "acdc compile: warning: %s", s->warnings);
+    if (s->verdict.rows)
+        sim_verdict_print(&s->verdict, stdout);
     printf("design: %s\n", s->design);
     printf("wrote '%s': %zu optical chain%s, %zu layers\n", out, s->n_chains,
            s->n_chains == 1 ? "" : "s", m->n_layers);

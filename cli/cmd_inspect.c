@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "compiler/system.h"
 #include "models/io.h"
+#include "sim/verify.h"
 #include "util/error.h"
 #include "util/h5.h"
 
@@ -158,6 +159,7 @@ static int inspect_system(const char *path)
     if (rc)
         return rc;
     compiler_system_print(s, path, stdout);
+    sim_verdict_print(&s->verdict, stdout);
     compiler_system_free(s);
     return UTIL_OK;
 }

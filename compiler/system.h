@@ -78,6 +78,34 @@ typedef struct compiler_chain {
     double length_m;           /* 4 f × stages */
 } compiler_chain;
 
+/* The verdict of `acdc compile --verify` (sim/verify.h): a short simulation of the
+ * system with resolved pixels, the profile's noise and lens model, and an error budget
+ * of the effects one at a time.  Stored in the system file as /verdict
+ * (compiler/FORMAT.md); rows 0: none. */
+#define COMPILER_VERDICT_MAX 12
+typedef struct compiler_verdict_effect {
+    char name[48];             /* e.g. "camera noise" */
+    double chain_rms;          /* with this effect alone: the relative RMS error of the
+                                  optical chains, each fed the numeric input of its own
+                                  (errors do not compound), averaged over the chains */
+    double accuracy;           /* classification accuracy then (NAN without labels) */
+    double share;              /* its part of the error: sqrt(chain_rms^2 - base^2), or
+                                  the error itself for the base */
+} compiler_verdict_effect;
+
+typedef struct compiler_verdict {
+    size_t rows;               /* inputs simulated; 0: no verdict */
+    int oversample;            /* S of every run */
+    char conditions[256];      /* propagation, lens model, noise, data: as simulated */
+    double numeric_accuracy;   /* the model's own (NAN without labels) */
+    double accuracy, rel_rms;  /* everything at once: the expected hardware figures,
+                                  rel_rms end to end (errors compound through layers) */
+    double chain_rms;          /* the same run's chain error (as an effect's) */
+    int64_t saturated;         /* camera exposures that saturated in that run */
+    size_t n;                  /* effects */
+    compiler_verdict_effect effect[COMPILER_VERDICT_MAX];
+} compiler_verdict;
+
 typedef struct compiler_system {
     int rank;                  /* 1 (cylindrical optics) or 2 (spherical) */
     size_t side;               /* components per axis: n (rank 1), sqrt(n) (rank 2) */
@@ -100,6 +128,7 @@ typedef struct compiler_system {
     compiler_profile profile;
     acdc_model *model;         /* copy of the source model (the ideal reference) */
     char warnings[2048];       /* design-rule warnings, one per line */
+    compiler_verdict verdict;  /* rows 0 until `acdc compile --verify` runs */
     char design[1024];         /* which Fourier-plane design the compiler chose and why
                                   (compiler_compile(); not stored in the file: its
                                   profile copy holds the R chosen) */

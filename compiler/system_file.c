@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "util/h5.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,11 +204,42 @@ static int write_chain(hid_t f, const compiler_system *s, size_t c)
     return UTIL_OK;
 }
 
+/* /verdict: attributes of the whole, one subgroup /verdict/K per effect. */
+static int write_verdict(hid_t f, const compiler_verdict *v)
+{
+    int rc;
+    if (!v->rows)
+        return UTIL_OK;
+    if ((rc = util_h5_group(f, "/verdict")) ||
+        (rc = util_h5_set_attr_i64(f, "/verdict", "rows", (int64_t)v->rows)) ||
+        (rc = util_h5_set_attr_i64(f, "/verdict", "oversample", v->oversample)) ||
+        (rc = util_h5_set_attr_str(f, "/verdict", "conditions", v->conditions)) ||
+        (rc = util_h5_set_attr_f64(f, "/verdict", "numeric_accuracy", v->numeric_accuracy)) ||
+        (rc = util_h5_set_attr_f64(f, "/verdict", "accuracy", v->accuracy)) ||
+        (rc = util_h5_set_attr_f64(f, "/verdict", "rel_rms", v->rel_rms)) ||
+        (rc = util_h5_set_attr_f64(f, "/verdict", "chain_rms", v->chain_rms)) ||
+        (rc = util_h5_set_attr_i64(f, "/verdict", "saturated", v->saturated)) ||
+        (rc = util_h5_set_attr_i64(f, "/verdict", "effects", (int64_t)v->n)))
+        return rc;
+    for (size_t k = 0; k < v->n; k++) {
+        char g[64];
+        snprintf(g, sizeof g, "/verdict/%zu", k);
+        if ((rc = util_h5_group(f, g)) ||
+            (rc = util_h5_set_attr_str(f, g, "name", v->effect[k].name)) ||
+            (rc = util_h5_set_attr_f64(f, g, "chain_rms", v->effect[k].chain_rms)) ||
+            (rc = util_h5_set_attr_f64(f, g, "accuracy", v->effect[k].accuracy)) ||
+            (rc = util_h5_set_attr_f64(f, g, "share", v->effect[k].share)))
+            return rc;
+    }
+    return UTIL_OK;
+}
+
 static int write_all(hid_t f, const compiler_system *s)
 {
     int rc;
     if ((rc = write_root(f, s)) || (rc = compiler_profile_write_h5(f, "/profile", &s->profile)) ||
-        (rc = acdc_model_write_h5(f, "/model", s->model)) || (rc = write_elements(f, s)))
+        (rc = acdc_model_write_h5(f, "/model", s->model)) || (rc = write_elements(f, s)) ||
+        (rc = write_verdict(f, &s->verdict)))
         return rc;
     for (size_t c = 0; c < s->n_chains; c++)
         if ((rc = write_chain(f, s, c)))
@@ -533,6 +565,52 @@ static int rd_chains(struct rd *r, compiler_system *s)
     return UTIL_OK;
 }
 
+/* An accuracy: a fraction in [0, 1], or NaN (data without labels). */
+static int rd_accuracy(struct rd *r, const char *obj, const char *name, double *v)
+{
+    int rc = util_h5_attr_f64_nan_ok(r->f, r->file, obj, name, v);
+    if (!rc && !isnan(*v) && !(*v >= 0 && *v <= 1))
+        rc = util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s' is %g, expected an "
+                        "accuracy in 0..1 or NaN", name, obj, r->file, *v);
+    return rc;
+}
+
+/* /verdict, if the system has one (written by `acdc compile --verify`). */
+static int rd_verdict(struct rd *r, compiler_verdict *v)
+{
+    int64_t rows, os, sat, n;
+    int rc;
+    memset(v, 0, sizeof *v);
+    if (!util_h5_exists(r->f, "/verdict"))
+        return UTIL_OK;
+    if ((rc = rd_i64(r, "/verdict", "rows", 1, INT64_MAX, &rows)) ||
+        (rc = rd_i64(r, "/verdict", "oversample", 1, 64, &os)) ||
+        (rc = util_h5_attr_str(r->f, r->file, "/verdict", "conditions", v->conditions,
+                               sizeof v->conditions)) ||
+        (rc = rd_accuracy(r, "/verdict", "numeric_accuracy", &v->numeric_accuracy)) ||
+        (rc = rd_accuracy(r, "/verdict", "accuracy", &v->accuracy)) ||
+        (rc = rd_f64(r, "/verdict", "rel_rms", 0, DBL_MAX, &v->rel_rms)) ||
+        (rc = rd_f64(r, "/verdict", "chain_rms", 0, DBL_MAX, &v->chain_rms)) ||
+        (rc = rd_i64(r, "/verdict", "saturated", 0, INT64_MAX, &sat)) ||
+        (rc = rd_i64(r, "/verdict", "effects", 0, COMPILER_VERDICT_MAX, &n)))
+        return rc;
+    v->rows = (size_t)rows;
+    v->oversample = (int)os;
+    v->saturated = sat;
+    v->n = (size_t)n;
+    for (size_t k = 0; k < v->n; k++) {
+        char g[64];
+        compiler_verdict_effect *e = &v->effect[k];
+        snprintf(g, sizeof g, "/verdict/%zu", k);
+        if ((rc = util_h5_attr_str(r->f, r->file, g, "name", e->name, sizeof e->name)) ||
+            (rc = rd_f64(r, g, "chain_rms", 0, DBL_MAX, &e->chain_rms)) ||
+            (rc = rd_accuracy(r, g, "accuracy", &e->accuracy)) ||
+            (rc = rd_f64(r, g, "share", 0, DBL_MAX, &e->share)))
+            return rc;
+    }
+    return UTIL_OK;
+}
+
 static int rd_all(struct rd *r, compiler_system *s)
 {
     int rc;
@@ -540,7 +618,7 @@ static int rd_all(struct rd *r, compiler_system *s)
         (rc = compiler_profile_read_h5(r->f, r->file, "/profile", &s->profile)))
         return rc;
     s->fm = compiler_fourier_samples(&s->profile, s->m);
-    if ((rc = rd_model(r, s)) || (rc = rd_chains(r, s)))
+    if ((rc = rd_model(r, s)) || (rc = rd_chains(r, s)) || (rc = rd_verdict(r, &s->verdict)))
         return rc;
     return compiler_system_check(s, r->file);
 }

@@ -18,7 +18,7 @@
 #include "util/error.h"
 
 /* Deterministic values of both signs. */
-static void fill(double *v, size_t n, double seed)
+static inline void fill(double *v, size_t n, double seed)
 {
     for (size_t i = 0; i < n; i++)
         v[i] = sin(2.385 * (double)i + seed) + 0.37 * cos(0.913 * (double)i * seed);
@@ -27,7 +27,7 @@ static void fill(double *v, size_t n, double seed)
 /* Biases of both kinds in every layer of m (allocated with ACDC_A_BIAS | ACDC_D_BIAS),
  * and, with three layers or more, the middle layer chained optically into the last: no
  * ReLU, no permutation after it. */
-static void biases_and_chain(acdc_model *m)
+static inline void biases_and_chain(acdc_model *m)
 {
     const size_t K = m->n_layers, n = m->n;
     for (size_t l = 0; l < K; l++) {
@@ -43,8 +43,21 @@ static void biases_and_chain(acdc_model *m)
     }
 }
 
+/* K layers of n with biases, ReLU and permutations (biases_and_chain()). */
+static inline acdc_model *model(size_t n, size_t K, size_t n_out)
+{
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, n, n, n_out, K,
+                                      ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU),
+                     0);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
+    assert_int_equal(acdc_model_init_perms(m, 9), 0);
+    biases_and_chain(m);
+    return m;
+}
+
 /* A data set of rows x dim values, labels 0, 1, 2, 0, ... */
-static acdc_data *data(size_t rows, size_t dim)
+static inline acdc_data *data(size_t rows, size_t dim)
 {
     acdc_data *d = calloc(1, sizeof *d);
     d->batch = rows;
@@ -59,8 +72,8 @@ static acdc_data *data(size_t rows, size_t dim)
 
 /* Model m compiled for built-in profile `profile` with nsets "section.key=value"
  * overrides. */
-static compiler_system *compile(const acdc_model *m, const char *profile, const char **sets,
-                                size_t nsets)
+static inline compiler_system *compile(const acdc_model *m, const char *profile,
+                                       const char **sets, size_t nsets)
 {
     compiler_profile p;
     assert_int_equal(compiler_profile_builtin(profile, &p), 0);
@@ -75,8 +88,8 @@ static compiler_system *compile(const acdc_model *m, const char *profile, const 
 
 /* The optical output for data d on `threads` threads in batches of `batch` (a new
  * array), and its relative RMS error against the model if rel_rms is not NULL. */
-static double *optical(const compiler_system *s, const acdc_data *d, sim_options o,
-                       int threads, size_t batch, double *rel_rms)
+static inline double *optical(const compiler_system *s, const acdc_data *d, sim_options o,
+                              int threads, size_t batch, double *rel_rms)
 {
     omp_set_num_threads(threads);
     o.threads = threads;
@@ -96,8 +109,8 @@ static double *optical(const compiler_system *s, const acdc_data *d, sim_options
 
 /* Determinism: with o's seed, 1 and 2 threads and batches of `batch` and `small` rows give
  * bit-identical light; seed + 1 gives other light. */
-static void assert_deterministic(const compiler_system *s, const acdc_data *d, sim_options o,
-                                 size_t batch, size_t small)
+static inline void assert_deterministic(const compiler_system *s, const acdc_data *d,
+                                        sim_options o, size_t batch, size_t small)
 {
     const size_t bytes = d->batch * s->n_out * sizeof(double);
     double *y[3];
@@ -122,7 +135,7 @@ struct kern {
     int part;
 };
 
-static double kern_f(double t, void *p)
+static inline double kern_f(double t, void *p)
 {
     const struct kern *k = p;
     double sc = gsl_sf_sinc(t);
@@ -130,7 +143,7 @@ static double kern_f(double t, void *p)
     return sc * sc * (k->part ? sin(ph) : cos(ph));
 }
 
-static double kern_integral(double lo, double hi, double s, int part)
+static inline double kern_integral(double lo, double hi, double s, int part)
 {
     gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
     struct kern k = {s, part};

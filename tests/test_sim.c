@@ -4,19 +4,6 @@
 
 #include <fftw3.h>
 
-/* A cascade with biases, ReLU after the first layers and permutations. */
-static acdc_model *model(size_t n, size_t K, size_t n_out)
-{
-    acdc_model *m;
-    assert_int_equal(acdc_model_alloc(&m, n, n, n_out, K,
-                                      ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU),
-                     0);
-    assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
-    assert_int_equal(acdc_model_init_perms(m, 9), 0);
-    biases_and_chain(m);
-    return m;
-}
-
 static void run(const compiler_system *s, const acdc_data *d, sim_options o, size_t trials,
                 sim_result *r)
 {

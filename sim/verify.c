@@ -1,0 +1,222 @@
+/* sim/verify.c -- see verify.h. */
+#include "sim/verify.h"
+#include "util/error.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const sections[3] = {"input", "fourier", "image"};
+
+static const optics_modulator *section_device(const compiler_profile *p, int i)
+{
+    return i == 0 ? &p->input : i == 1 ? &p->fourier : &p->image;
+}
+
+/* Assignments to a profile, built up one at a time. */
+struct sets {
+    char text[16][80];
+    char *v[16];
+    size_t n;
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void add(struct sets *s, const char *fmt, ...)
+{
+    if (s->n >= sizeof s->text / sizeof *s->text)
+        return;   /* never: at most 13 assignments are made */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->text[s->n], sizeof s->text[s->n], fmt, ap);
+    va_end(ap);
+    s->v[s->n] = s->text[s->n];
+    s->n++;
+}
+
+/* The base: continuous levels and no phase error on every modulator (what `keep` does
+ * not name: "levels" keeps the profile's levels, "phase" its phase errors). */
+static void base_sets(struct sets *s, const char *keep)
+{
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(keep, "levels")) {
+            add(s, "%s.phase_bits=0", sections[i]);
+            add(s, "%s.amplitude_bits=0", sections[i]);
+        }
+        if (strcmp(keep, "phase"))
+            add(s, "%s.phase_error=0 rad", sections[i]);
+    }
+}
+
+/* Can the geometry be shown without double-phase pairs -- each phase-only device
+ * replaced by a complex one of pixels a sample wide, the same sample pitch?  Rank 1:
+ * any phase-only device (a pair is two pixels along x).  Rank 2: only if every
+ * modulator is phase-only (the superpixel, shared by all, halves). */
+static int can_split(const compiler_system *s)
+{
+    if (s->profile.ideal)
+        return 0;
+    int phase = 0;
+    for (int i = 0; i < 3; i++)
+        phase += section_device(&s->profile, i)->modulation == OPTICS_MOD_PHASE;
+    return s->rank == 2 ? phase == 3 && s->profile.superpixel % 2 == 0 : phase > 0;
+}
+
+static void complex_sets(const compiler_system *s, struct sets *st)
+{
+    for (int i = 0; i < 3; i++) {
+        const optics_modulator *d = section_device(&s->profile, i);
+        if (d->modulation != OPTICS_MOD_PHASE)
+            continue;
+        add(st, "%s.modulation=complex", sections[i]);
+        add(st, "%s.pitch=%.17g m", sections[i], 2 * d->pitch_m);
+        add(st, "%s.pixels=%zu", sections[i], d->pixels / 2);
+        if (s->rank == 2)
+            add(st, "%s.rows=%zu", sections[i], (d->rows ? d->rows : 1) / 2);
+    }
+    if (s->rank == 2)
+        add(st, "rules.superpixel=%d", s->profile.superpixel / 2);
+}
+
+enum role {
+    FULL,     /* the system as compiled, every effect on: the expected figures */
+    PIXELS,   /* the base geometry on complex devices: no double-phase pairs */
+    BASE,     /* resolved pixels, nothing else */
+    EFFECT    /* the base and one effect */
+};
+
+struct run {
+    const char *name;
+    enum role role;
+    const char *keep;     /* "levels", "phase" or "" (see base_sets) */
+    int noise;
+};
+
+int sim_verify(const compiler_system *s, sim_compile_fn compile, const acdc_data *d,
+               const char *data_name, size_t rows, int threads, sim_verify_note note,
+               void *ctx, const volatile sig_atomic_t *stop, compiler_verdict *v)
+{
+    if (!s || !d || !v || !compile)
+        return util_error(UTIL_EUSAGE, "sim_verify: missing argument");
+    memset(v, 0, sizeof *v);
+    acdc_data head = *d;
+    if (rows && rows < head.batch)
+        head.batch = rows;
+    const int split = can_split(s);
+    const struct run runs[] = {
+        {"everything", FULL, "", 1},
+        {"pixels", PIXELS, "", 0},
+        {split ? "double-phase pairs" : "pixels", BASE, "", 0},
+        {"quantisation", EFFECT, "levels", 0},
+        {"phase error", EFFECT, "phase", 0},
+        {"camera noise", EFFECT, "", 1},
+    };
+    const size_t nruns = sizeof runs / sizeof *runs;
+    double base = 0, pixels = 0;
+    int rc = UTIL_OK;
+    for (size_t k = 0; k < nruns && !rc; k++) {
+        const struct run *r = &runs[k];
+        if (r->role == PIXELS && !split)
+            continue;
+        /* an ideal profile has no levels, phase errors or noise to add */
+        if (s->profile.ideal && r->role == EFFECT)
+            continue;
+        if (note)
+            note(r->name, k, nruns, ctx);
+        struct sets st = {.n = 0};
+        compiler_system *var = NULL;
+        if (r->role != FULL) {
+            base_sets(&st, r->keep);
+            if (r->role == PIXELS)
+                complex_sets(s, &st);
+            if ((rc = sim_system_override(s, compile, st.v, st.n, &var)))
+                break;
+        }
+        sim_job job = {.system = var ? var : s, .data = &head,
+                       .options = sim_options_default(), .trials = 1, .batch = 64};
+        job.options.oversample = SIM_VERIFY_OVERSAMPLE;
+        job.options.noise = r->noise;
+        job.options.threads = threads > 0 ? threads : 1;
+        sim_result res;
+        rc = sim_execute(&job, &res, stop);
+        compiler_system_free(var);
+        if (rc)
+            break;
+        double e = 0;
+        for (size_t c = 0; c < res.n_chains; c++)
+            e += res.stage[c].rel_rms / (double)res.n_chains;
+        const double acc = res.end[0].acc_optical;
+        if (r->role == FULL) {
+            v->rel_rms = res.end[0].rel_rms;
+            v->chain_rms = e;
+            v->accuracy = acc;
+            v->numeric_accuracy = res.end[0].acc_ideal;
+            v->saturated = (int64_t)res.saturated;
+        } else {
+            compiler_verdict_effect *x = &v->effect[v->n++];
+            snprintf(x->name, sizeof x->name, "%s", r->name);
+            x->chain_rms = e;
+            x->accuracy = acc;
+            if (r->role == PIXELS)
+                x->share = pixels = e;
+            else if (r->role == BASE)
+                x->share = sqrt(fmax(0, e * e - pixels * pixels)), base = e;
+            else
+                x->share = sqrt(fmax(0, e * e - base * base));
+        }
+        sim_result_free(&res);
+    }
+    if (rc) {
+        memset(v, 0, sizeof *v);
+        return rc;
+    }
+    v->rows = head.batch;
+    v->oversample = SIM_VERIFY_OVERSAMPLE;
+    snprintf(v->conditions, sizeof v->conditions,
+             "S = %d, ideal Fourier-transform lenses, %s camera noise, the first %zu rows "
+             "of '%s'", SIM_VERIFY_OVERSAMPLE, s->profile.ideal ? "no" : "the profile's",
+             head.batch, data_name ? data_name : "the data");
+    return UTIL_OK;
+}
+
+int sim_verdict_largest(const compiler_verdict *v)
+{
+    int best = -1;
+    for (size_t k = 0; k < v->n; k++)
+        if (best < 0 || v->effect[k].share > v->effect[best].share)
+            best = (int)k;
+    return best;
+}
+
+static void percent(char *buf, size_t n, double acc)
+{
+    if (isnan(acc))
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%.1f%%", 100 * acc);
+}
+
+void sim_verdict_print(const compiler_verdict *v, FILE *f)
+{
+    char a[16], b[16];
+    if (!v->rows) {
+        fprintf(f, "no verdict (acdc compile --verify DATA)\n");
+        return;
+    }
+    percent(a, sizeof a, v->accuracy);
+    percent(b, sizeof b, v->numeric_accuracy);
+    fprintf(f, "verdict (%s):\n", v->conditions);
+    fprintf(f, "  expected: accuracy %s (numeric %s), relative error %.4f end to end, %.4f "
+            "per chain\n", a, b, v->rel_rms, v->chain_rms);
+    if (v->saturated)
+        fprintf(f, "  the camera saturated on %lld exposures\n", (long long)v->saturated);
+    fprintf(f, "  error budget, one effect at a time    chain error   share  accuracy\n");
+    const int big = sim_verdict_largest(v);
+    for (size_t k = 0; k < v->n; k++) {
+        percent(a, sizeof a, v->effect[k].accuracy);
+        fprintf(f, "    %-34s %11.4f %7.4f %9s%s\n", v->effect[k].name, v->effect[k].chain_rms,
+                v->effect[k].share, a, (int)k == big ? "   <- largest" : "");
+    }
+}

@@ -1,0 +1,125 @@
+/* tests/test_sim_verify.c -- the verdict at compile time (sim/verify.h): the budget
+ * names the effect that was made large, the base adds up, and the verdict survives the
+ * system file. */
+#include "tests/simtest.h"
+
+#include "sim/verify.h"
+#include "util/h5.h"
+
+/* The verdict on s for d's rows, or the test fails. */
+static compiler_verdict verdict(const compiler_system *s, const acdc_data *d)
+{
+    compiler_verdict v;
+    if (sim_verify(s, compiler_compile, d, "test rows", 0, 1, NULL, NULL, NULL, &v))
+        fail_msg("verify: %s", util_errmsg());
+    return v;
+}
+
+static const compiler_verdict_effect *effect(const compiler_verdict *v, const char *name)
+{
+    for (size_t k = 0; k < v->n; k++)
+        if (!strcmp(v->effect[k].name, name))
+            return &v->effect[k];
+    fail_msg("no effect '%s' in the verdict", name);
+    return NULL;
+}
+
+/* An ideal profile: one run besides the full one, the base, and both agree (nothing to
+ * add: no levels, no phase errors, no noise). */
+static void test_ideal(void **state)
+{
+    (void)state;
+    acdc_model *m = model(16, 3, 16);
+    const char *aware[] = {"rules.fourier_oversample=2"};
+    compiler_system *s = compile(m, "ideal", aware, 1);
+    acdc_data *d = data(12, 16);
+    compiler_verdict v = verdict(s, d);
+    assert_int_equal(v.rows, 12);
+    assert_int_equal(v.oversample, SIM_VERIFY_OVERSAMPLE);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.effect[0].name, "pixels");
+    assert_true(v.effect[0].chain_rms == v.chain_rms);
+    assert_true(v.effect[0].share == v.effect[0].chain_rms);
+    assert_int_equal(v.saturated, 0);
+    assert_non_null(strstr(v.conditions, "the first 12 rows of 'test rows'"));
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* slm8: the budget names whichever effect was made large -- 2-bit phases, then a
+ * starved camera -- and the shares add up to the full run's error in quadrature. */
+static void test_largest(void **state)
+{
+    (void)state;
+    acdc_model *m = model(16, 2, 16);
+    acdc_data *d = data(24, 16);
+    const char *coarse[] = {"fourier.phase_bits=2", "input.phase_bits=2"};
+    const char *dark[] = {"laser.power=1e-14 W"};
+    const struct {
+        const char **sets;
+        const char *largest;
+    } cases[] = {{coarse, "quantisation"}, {dark, "camera noise"}};
+    for (size_t i = 0; i < 2; i++) {
+        compiler_system *s = compile(m, "slm8", cases[i].sets, i == 0 ? 2 : 1);
+        compiler_verdict v = verdict(s, d);
+        /* phase-only devices: the base split into pixels and double-phase pairs */
+        assert_int_equal(v.n, 5);
+        assert_true(effect(&v, "pixels")->chain_rms > 0);
+        (void)effect(&v, "double-phase pairs");
+        const int big = sim_verdict_largest(&v);
+        print_message("# case %zu: full %.4f, largest '%s' share %.4f\n", i, v.chain_rms,
+                      v.effect[big].name, v.effect[big].share);
+        assert_string_equal(v.effect[big].name, cases[i].largest);
+        double sum = 0;
+        for (size_t k = 0; k < v.n; k++)
+            sum += v.effect[k].share * v.effect[k].share;
+        if (!(sqrt(sum) > 0.7 * v.chain_rms && sqrt(sum) < 1.3 * v.chain_rms))
+            fail_msg("shares add to %g in quadrature, the full run's error is %g", sqrt(sum),
+                     v.chain_rms);
+        compiler_system_free(s);
+    }
+    acdc_data_free(d);
+    acdc_model_free(m);
+}
+
+/* The verdict is written with the system and read back; a stored accuracy outside
+ * 0..1 is refused with the attribute named. */
+static void test_file(void **state)
+{
+    (void)state;
+    acdc_model *m = model(16, 2, 16);
+    compiler_system *s = compile(m, "slm8", NULL, 0), *back;
+    acdc_data *d = data(8, 16);
+    s->verdict = verdict(s, d);
+    const char *path = test_path(1, "verdict.h5");
+    if (compiler_system_write(s, path) || compiler_system_read(path, &back))
+        fail_msg("%s", util_errmsg());
+    assert_memory_equal(&back->verdict, &s->verdict, sizeof s->verdict);
+    compiler_system_free(back);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_int_equal(util_h5_set_attr_f64(f, "/verdict/2", "accuracy", 1.5), 0);
+    H5Fclose(f);
+    assert_int_equal(compiler_system_read(path, &back), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "'accuracy' on '/verdict/2'"));
+    /* a system without a verdict reads with none */
+    s->verdict.rows = 0;
+    if (compiler_system_write(s, path) || compiler_system_read(path, &back))
+        fail_msg("%s", util_errmsg());
+    assert_int_equal(back->verdict.rows, 0);
+    compiler_system_free(back);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ideal),
+        cmocka_unit_test(test_largest),
+        cmocka_unit_test(test_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
