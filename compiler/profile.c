@@ -109,6 +109,17 @@ static const struct modulator_device modulators[] = {
     {"lcos1152-phase8",
      {"1920x1152 LCoS phase SLM, 9.2 um, 8 bit", OPTICS_MOD_PHASE, UM(9.2), 0.957, 1920, 0,
       8, 0.03, 1152, OPTICS_DP_CHECKERBOARD}},
+    /* Complex modulation from two one-parameter devices (Juday and Florence, "Full-complex
+     * modulation with two one-parameter SLMs", Proc. SPIE 1558, 1991): a 4K LCoS between
+     * polarisers as the amplitude SLM, imaged pixel onto pixel by a 1:1 relay onto a 4K
+     * LCoS phase SLM (lcos-phase8), each with 8-bit levels (uniform in amplitude: a
+     * calibrated lookup table; the amplitude SLM's finite contrast, its own flicker, the
+     * relay's losses and the registration of the two devices are not modelled).  One
+     * pixel per sample: no double-phase pairs, so nothing leaks, and a plane needs half
+     * the pixels of a double-phase one. */
+    {"lcos-complex8",
+     {"4K LCoS amplitude + phase SLM pair, 8 bit", OPTICS_MOD_COMPLEX, UM(3.74), 0.9, 4160, 8,
+      8, 0.03, 2464, OPTICS_DP_COLUMNS}},
     /* DLP6500-class DMD: 7.56 um micromirrors, ~92 % fill, 1920 x 1080; binary mirrors,
      * 8-bit grey by pulse-width modulation integrated over the camera exposure */
     {"dmd-amplitude8",
@@ -157,6 +168,9 @@ struct builtin {
 static const struct builtin builtins[] = {
     {"ideal", 1, "ideal", "ideal", "ideal", "ideal", "ideal", 100, 0.5, 1000},
     {"slm8", 0, "hene", "lcos-phase8", "lcos-phase8", "lcos-phase8", "scmos", 2, 0.1, 10},
+    /* slm8 with complex modulation on two devices per plane (lcos-complex8) */
+    {"slm8-complex", 0, "hene", "lcos-complex8", "lcos-complex8", "lcos-complex8", "scmos", 2,
+     0.1, 10},
     /* the input stays a phase SLM: an amplitude-only encoder cannot show signed inputs */
     {"amplitude-slm", 0, "dpss532", "lcos-phase8", "dmd-amplitude8", "dmd-amplitude8",
      "scmos", 2, 0.1, 10},
@@ -171,8 +185,8 @@ static const struct builtin builtins[] = {
      2, 0.1, 10},
 };
 
-static const char *const builtin_names[] = {"ideal", "slm8", "amplitude-slm", "doe",
-                                            "slm1080", "slm1152", NULL};
+static const char *const builtin_names[] = {"ideal", "slm8", "slm8-complex", "amplitude-slm",
+                                            "doe", "slm1080", "slm1152", NULL};
 _Static_assert(COUNT(builtin_names) == COUNT(builtins) + 1,
                "builtin_names lists every entry of builtins[]");
 

@@ -68,6 +68,13 @@ static void bill_modulator(const compiler_system *s, const char *role, size_t co
         fprintf(f, ", %zu plane%s side by side on each of %zux%zu px", on_one,
                 on_one == 1 ? "" : "s", d->pixels, d->rows ? d->rows : 1);
     fprintf(f, "\n");
+    /* No SLM sets amplitude and phase of a pixel independently: a real complex
+     * modulator is two one-parameter devices, an amplitude SLM imaged pixel onto pixel
+     * onto a phase SLM (compiler/PROFILES.md, 'Complex modulation'). */
+    if (d->modulation == OPTICS_MOD_COMPLEX && !s->profile.ideal)
+        fprintf(f, "          each an amplitude SLM imaged 1:1 onto a phase SLM: %zu devices "
+                "and %zu relay lens pairs\n", 2 * ((count + per - 1) / per),
+                (count + per - 1) / per);
 }
 
 static void print_header(const compiler_system *s, const char *name, const struct pixels *px,
