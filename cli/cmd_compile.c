@@ -11,7 +11,7 @@
 #include <string.h>
 
 enum { OPT_OUTPUT = 'o', OPT_DEVICE = 'd', OPT_WAVELENGTH = 'w', OPT_PITCH = 'p',
-       OPT_SET = 's', OPT_QUIET = 'q' };
+       OPT_SET = 's', OPT_QUIET = 'q', OPT_CALIBRATE = 'c' };
 
 static const cli_option options[] = {
     CLI_OPT('o', "output", "FILE", OPT_OUTPUT,
@@ -28,6 +28,11 @@ static const cli_option options[] = {
             "--set fourier.phase_bits=6 --set camera.exposure=2ms\n"
             "--set rules.fourier_oversample=2 designs for real pixels (masks compensate "
             "the pixels' transforms; see compiler/README.md, 'Pixel-aware design')"),
+    CLI_OPT(0, "calibrate", "DATA.h5", OPT_CALIBRATE,
+            "design each chain's detection (reference, exposure) for the signal the rows "
+            "of DATA.h5's /x put on its camera, measured through the numeric model; "
+            "without it the range is estimated from the masks (compiler/README.md, "
+            "'Detection')"),
     CLI_OPT('q', "quiet", NULL, OPT_QUIET, "do not print the optical train"),
     CLI_OPT_END};
 
@@ -42,7 +47,7 @@ static const cli_spec spec = {
     options, NULL};
 
 struct args {
-    const char *out, *device;
+    const char *out, *device, *calibrate;
     double wavelength, pitch;
     int quiet;
     char **sets;   /* argc + 1 slots, pointing into argv */
@@ -60,6 +65,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_PITCH: return util_parse_quantity(arg, "--pitch", "m", 1e-8, 1e-2, &a->pitch);
     case OPT_SET: a->sets[a->nsets++] = (char *)arg; break;
     case OPT_QUIET: a->quiet = 1; break;
+    case OPT_CALIBRATE: a->calibrate = arg; break;
     }
     return UTIL_OK;
 }
@@ -120,6 +126,13 @@ int cmd_compile(int argc, char **argv)
         rc = acdc_model_read(argv[optind], &m);
     if (!rc && (rc = compiler_compile(m, &prof, &s)))
         util_error_prefix("cannot compile '%s' for profile '%s'", argv[optind], prof.name);
+    if (!rc && a.calibrate) {
+        acdc_data *d = NULL;
+        if (!(rc = acdc_data_read(a.calibrate, m->n_in, &d)) &&
+            (rc = compiler_calibrate(s, d->x, d->batch)))
+            util_error_prefix("cannot calibrate on '%s'", a.calibrate);
+        acdc_data_free(d);
+    }
     if (!rc)
         rc = compiler_system_write(s, out);
     if (rc) {

@@ -96,7 +96,7 @@ static double *optical(const compiler_system *s, const acdc_data *d, sim_options
 
 /* Determinism: with o's seed, 1 and 2 threads and batches of `batch` and `small` rows give
  * bit-identical light; seed + 1 gives other light. */
-static void assert_deterministic(const compiler_system *s, const acdc_data *d, sim_options o,
+static inline void assert_deterministic(const compiler_system *s, const acdc_data *d, sim_options o,
                                  size_t batch, size_t small)
 {
     const size_t bytes = d->batch * s->n_out * sizeof(double);
@@ -130,7 +130,7 @@ static double kern_f(double t, void *p)
     return sc * sc * (k->part ? sin(ph) : cos(ph));
 }
 
-static double kern_integral(double lo, double hi, double s, int part)
+static inline double kern_integral(double lo, double hi, double s, int part)
 {
     gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
     struct kern k = {s, part};
