@@ -229,8 +229,8 @@ double compiler_detection_snr(const optics_camera *cam, double exposure_s, size_
 
 void compiler_signal_estimate(const compiler_chain *ch, double *peak, double *rms)
 {
-    *rms = cabs(ch->g) * sqrt(ch->efficiency);
-    *peak = COMPILER_CREST_FACTOR * *rms;
+    *peak = COMPILER_PEAK_FACTOR * cabs(ch->g) * sqrt(ch->efficiency);
+    *rms = *peak / COMPILER_CREST_FACTOR;
 }
 
 /* The design at exposure t: the largest reference the full well allows (at most E0) and

@@ -216,9 +216,12 @@ double compiler_chain_field_scale(const compiler_chain *ch);
  * the rest is room for shot noise and for inputs brighter than the signal range. */
 #define COMPILER_DETECT_MARGIN 0.8
 
-/* Without calibration data the signal's peak is taken as this many times its rms (the
- * crest factor of compiler_signal_estimate()). */
-#define COMPILER_CREST_FACTOR 4.0
+/* Without calibration data (compiler_signal_estimate()) the signal's peak is taken as
+ * COMPILER_PEAK_FACTOR times the rms field of a full-scale input with a flat spectrum,
+ * and its rms as the peak over COMPILER_CREST_FACTOR (compiler/README.md, "Detection",
+ * has the calibrated ranges these were chosen from). */
+#define COMPILER_PEAK_FACTOR 2.0
+#define COMPILER_CREST_FACTOR 8.0
 
 /* Mean photo-electrons on one camera pixel in one exposure of exposure_s for a field of
  * E0 (|E|/E0 = 1): qe · E0² · (pitch · fill)^rank · τ · λ / (h c), with the camera of the
@@ -243,9 +246,9 @@ double compiler_max_exposure(const compiler_profile *p);
 double compiler_detection_snr(const optics_camera *cam, double exposure_s, size_t frames,
                               double phi, double rho, double rms);
 
-/* The model-based signal range of chain ch, without data: rms = |g| · sqrt(efficiency)
- * (the output of a full-scale input with a flat spectrum) and peak =
- * COMPILER_CREST_FACTOR · rms, both in units of E0. */
+/* The model-based signal range of chain ch, without data, in units of E0: peak =
+ * COMPILER_PEAK_FACTOR · |g| · sqrt(efficiency) (|g| sqrt(efficiency) is the rms output
+ * of a full-scale input with a flat spectrum) and rms = peak / COMPILER_CREST_FACTOR. */
 void compiler_signal_estimate(const compiler_chain *ch, double *peak, double *rms);
 
 /* Designs chain ch's detection for a signal range (peak, rms in units of E0, peak >= rms

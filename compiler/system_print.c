@@ -145,7 +145,7 @@ static const char *signal_text(const compiler_system *s, char *buf, size_t size)
     if (s->signal == COMPILER_SIGNAL_CALIBRATED)
         snprintf(buf, size, "calibrated on %zu rows", s->calibration_rows);
     else if (s->signal == COMPILER_SIGNAL_ESTIMATED)
-        snprintf(buf, size, "estimated from the masks, crest factor %g", COMPILER_CREST_FACTOR);
+        snprintf(buf, size, "estimated from the masks; --calibrate measures it");
     else
         snprintf(buf, size, "compiled before designed detection: the profile's exposure, "
                  "its range estimated");

@@ -861,8 +861,8 @@ static void to_samples(const sim *m, const double *pw, double *diff)
  * chain's designed length, each with its own shot, dark and read noise, full-well
  * clipping and ADC, the mean dark signal subtracted as a calibrated camera does; their
  * differences averaged and turned back into watts in pp.  An exposure in which a pixel
- * of either port reaches the full well is counted (m->saturated): the camera is
- * protected, not re-exposed. */
+ * the chain reads reaches the full well on either port is counted (m->saturated): the
+ * camera is protected, not re-exposed. */
 static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, double *ep,
                       double *em)
 {
@@ -891,10 +891,16 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
                 return rc;
             for (size_t i = 0; i < P; i++) {
                 double x = adc ? m->codes[i] * c.full_well_e / top : m->frame_e[i];
-                clipped |= adc ? m->codes[i] >= top : x >= c.full_well_e;
                 /* Subtract the mean dark signal, as a calibrated camera does. */
                 x -= c.dark_e_per_s * c.exposure_s;
                 e[i] = fr ? e[i] + x : x;
+            }
+            /* saturation that matters: on the pixels the chain reads (a pixel at the
+             * full well elsewhere does not enter the result) */
+            for (size_t j = 0; j < m->s->n; j++) {
+                const long i = m->relay[ch->pixel[j]];
+                if (i >= 0)
+                    clipped |= adc ? m->codes[i] >= top : m->frame_e[i] >= c.full_well_e;
             }
         }
         m->saturated[chain] += clipped;

@@ -104,8 +104,9 @@ void sim_plane_info(const compiler_system *s, const sim_options *o, size_t i, ch
 void sim_keep_planes(sim *m, size_t rows, double complex *buf);
 
 /* The camera exposures of chain c since sim_alloc (rows × the chain's frames), and in
- * *saturated how many of them saturated: a pixel of either homodyne port reached the
- * full well and was clipped there (optics_detect()).  The designed exposure keeps the
+ * *saturated how many of them saturated: a pixel the chain reads reached the full well
+ * on either homodyne port and was clipped there (optics_detect(); light on pixels it
+ * does not read is clipped too, but does not enter the result and is not counted).  The designed exposure keeps the
  * signal range below the full well (compiler/README.md, "Detection"); light beyond it
  * (other data, a changed light level: sim_options.photons) saturates, and is counted,
  * not re-exposed.  Noise-free runs detect no electrons: 0 exposures. */
