@@ -26,6 +26,17 @@ static void run_job(const compiler_system *s, const acdc_data *d, sim_options o,
         fail_msg("simulate: %s", util_errmsg());
 }
 
+/* K layers of n with biases, ReLU and permutations, n_in inputs. */
+static acdc_model *cascade(size_t n, size_t n_in, size_t K)
+{
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, n, n_in, n, K,
+                                      ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU), 0);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
+    assert_int_equal(acdc_model_init_perms(m, 9), 0);
+    return m;
+}
+
 /* The camera of the Monte-Carlo: sCMOS-like, with dark current, read noise and ADC. */
 static optics_camera mc_camera(void)
 {
@@ -167,11 +178,7 @@ static void test_design(void **state)
 static void test_calibrated_range_is_the_light(void **state)
 {
     (void)state;
-    acdc_model *m;
-    assert_int_equal(acdc_model_alloc(&m, 24, 20, 24, 3,
-                                      ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU), 0);
-    assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
-    assert_int_equal(acdc_model_init_perms(m, 9), 0);
+    acdc_model *m = cascade(24, 20, 3);
     biases_and_chain(m);
     compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(30, 20);
@@ -331,11 +338,7 @@ static void test_older_file(void **state)
 static void test_simulated_saturation(void **state)
 {
     (void)state;
-    acdc_model *m;
-    assert_int_equal(acdc_model_alloc(&m, 32, 32, 32, 2,
-                                      ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU), 0);
-    assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
-    assert_int_equal(acdc_model_init_perms(m, 9), 0);
+    acdc_model *m = cascade(32, 32, 2);
     compiler_system *s = compile(m, "slm8", NULL, 0);
     acdc_data *d = data(50, 32);
     assert_int_equal(compiler_calibrate(s, d->x, d->batch), 0);
