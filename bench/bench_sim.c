@@ -81,7 +81,7 @@ int main(int argc, char **argv)
         }
         if (threads == 1)
             printf("         relative RMS error %.4f, SNR %.1f dB, prediction agreement "
-                   "%.4f, exposure shortened %zu times\n", r.end[0].rel_rms,
+                   "%.4f, %zu saturated exposures\n", r.end[0].rel_rms,
                    r.end[0].snr_db, r.end[0].agreement, r.saturated);
         sim_result_free(&r);
     }

@@ -105,7 +105,7 @@ int main(int argc, char **argv)
     printf("  %.0f DFTs of %zux%zu at %.3f ms each (%s); the rest is masks, pixel "
            "transforms, camera and electronics\n", count, L, L, 1e3 * per, fftw_version);
     printf("accuracy: numeric %.4f, optical %.4f (%+.2f pp); relative RMS error %.4f, "
-           "prediction agreement %.4f, exposure shortened %zu times\n", r.end[0].acc_ideal,
+           "prediction agreement %.4f, %zu saturated exposures\n", r.end[0].acc_ideal,
            r.end[0].acc_optical, 100 * (r.end[0].acc_optical - r.end[0].acc_ideal),
            r.end[0].rel_rms, r.end[0].agreement, r.saturated);
     sim_result_free(&r);

@@ -15,7 +15,7 @@
 
 enum { OPT_OUTPUT = 'o', OPT_DEVICE = 'd', OPT_WAVELENGTH = 'w', OPT_PITCH = 'p',
        OPT_SET = 's', OPT_QUIET = 'q', OPT_VERIFY = 'V', OPT_VERIFY_ROWS = 'R',
-       OPT_THREADS = 't' };
+       OPT_THREADS = 't', OPT_CALIBRATE = 'c' };
 
 static const cli_option options[] = {
     CLI_OPT('o', "output", "FILE", OPT_OUTPUT,
@@ -43,6 +43,11 @@ static const cli_option options[] = {
     CLI_OPT(0, "verify-rows", "N", OPT_VERIFY_ROWS, "rows of DATA --verify simulates "
             "(default 200)"),
     CLI_OPT(0, "threads", "T", OPT_THREADS, "threads for --verify (default 1)"),
+    CLI_OPT(0, "calibrate", "DATA.h5", OPT_CALIBRATE,
+            "design each chain's detection (reference, exposure) for the signal the rows "
+            "of DATA.h5's /x put on its camera, measured through the numeric model; "
+            "without it the range is estimated from the masks (compiler/README.md, "
+            "'Detection')"),
     CLI_OPT('q', "quiet", NULL, OPT_QUIET, "do not print the optical train"),
     CLI_OPT_END};
 
@@ -57,7 +62,7 @@ static const cli_spec spec = {
     options, NULL};
 
 struct args {
-    const char *out, *device, *verify;
+    const char *out, *device, *verify, *calibrate;
     int64_t verify_rows, threads;
     double wavelength, pitch;
     int quiet;
@@ -80,6 +85,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_VERIFY_ROWS:
         return util_parse_int(arg, "--verify-rows", 1, 1000000, &a->verify_rows);
     case OPT_THREADS: return util_parse_int(arg, "--threads", 1, 256, &a->threads);
+    case OPT_CALIBRATE: a->calibrate = arg; break;
     }
     return UTIL_OK;
 }
@@ -168,6 +174,13 @@ int cmd_compile(int argc, char **argv)
         rc = acdc_model_read(argv[optind], &m);
     if (!rc && (rc = compiler_compile(m, &prof, &s)))
         util_error_prefix("cannot compile '%s' for profile '%s'", argv[optind], prof.name);
+    if (!rc && a.calibrate) {
+        acdc_data *d = NULL;
+        if (!(rc = acdc_data_read(a.calibrate, m->n_in, &d)) &&
+            (rc = compiler_calibrate(s, d->x, d->batch)))
+            util_error_prefix("cannot calibrate on '%s'", a.calibrate);
+        acdc_data_free(d);
+    }
     if (!rc && a.verify)
         rc = verify(s, a.verify, (size_t)a.verify_rows, (int)a.threads);
     if (!rc)

@@ -109,9 +109,24 @@ static void print_summary(const sim_result *r, int labelled)
     }
     sim_result_stats(r, -1, SIM_METRIC_AGREEMENT, &m, &sd);
     printf("%s prediction agreement %.4f\n", labelled ? "," : "", m);
-    if (r->saturated)
-        printf("  note: the camera shortened its exposure %zu times to stay below 80%% of "
-               "its full well\n", r->saturated);
+    printf("  camera: %zu of %zu exposures saturated\n", r->saturated, r->exposures);
+}
+
+/* The light passed the detection design: say so once, on stderr, with the count and the
+ * chains it happened on. */
+static void warn_saturated(const sim_result *r)
+{
+    if (!r->saturated)
+        return;
+    char chains[512] = "";
+    size_t len = 0;
+    for (size_t c = 0; c < r->n_chains && len < sizeof chains; c++)
+        if (r->chain_saturated[c])
+            len += (size_t)snprintf(chains + len, sizeof chains - len, "%schain %zu: %zu",
+                                    len ? ", " : "", c, r->chain_saturated[c]);
+    fprintf(stderr, "acdc simulate: warning: camera saturated on %zu of %zu exposures (%s): "
+            "the light passed the detection design and was clipped at the full well\n",
+            r->saturated, r->exposures, chains);
 }
 
 /* --verbose: the sampling of the planes and, for free space, the propagator's own
@@ -205,6 +220,7 @@ int cmd_simulate(int argc, char **argv)
                sim_plane_samples(a.job.system, &a.job.options),
                sim_exact(a.job.system, &a.job.options) ? " (pixel-exact Fourier method)" : "");
     print_summary(&r, d->labels != NULL);
+    warn_saturated(&r);
     printf("wrote '%s'\n", a.out);
     sim_result_free(&r);
     compiler_system_free(over);

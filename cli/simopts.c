@@ -38,8 +38,9 @@ const cli_option cli_sim_options[] = {
     CLI_OPT(0, "no-noise", NULL, CLI_SIM_NO_NOISE,
             "noise-free camera (masks keep their quantisation)"),
     CLI_OPT(0, "photons", "N", CLI_SIM_PHOTONS,
-            "photons per inference on the input modulator (sets the laser power for the "
-            "profile's exposure)"),
+            "photons per inference on each chain's input modulator at full scale over its "
+            "designed exposures (sets the light level; the detection design stays as "
+            "compiled, so more light than designed saturates the camera)"),
     CLI_OPT(0, "phase-error", "R", CLI_SIM_PHASE_ERROR,
             "rms phase error of every mask pixel (rad, or 'mrad')"),
     CLI_OPT(0, "phase-bits", "B", CLI_SIM_PHASE_BITS,

@@ -435,9 +435,9 @@ static int compile_electronics(compiler_system *s, const acdc_model *m, compiler
 
 /* Chain ch (layers ch->first .. + ch->count − 1, 4f constant g4f per stage): its
  * electronics, folded biases, stages (each toggles the layout parity), camera samples,
- * and the signed detection: a reference beam as strong as the chain's output
- * (compiler_reference_amplitude()), phased to the chain's constant, and the gain that
- * undoes every scale on the way. */
+ * and the signed detection designed for the signal range the masks let one expect
+ * (compiler_signal_estimate(), compiler_detection_design()): a reference phased to the
+ * chain's constant, the exposure, and the gain that undoes every scale on the way. */
 static int compile_chain(compiler_system *s, const acdc_model *m, compiler_chain *ch,
                          double complex g4f, double *vals)
 {
@@ -452,10 +452,10 @@ static int compile_chain(compiler_system *s, const acdc_model *m, compiler_chain
         ch->pixel[j] = (int64_t)compiler_place(s, q, j, 0);
     ch->g = cpow(g4f, (double)ch->count);
     ch->efficiency = compiler_chain_efficiency(ch);
-    ch->ref_amplitude = compiler_reference_amplitude(s, ch);
-    ch->gain = compiler_chain_gain(ch, s->field_amplitude);
     ch->length_m = 4.0 * s->focal_m * (double)ch->count;
-    return UTIL_OK;
+    double peak, rms;
+    compiler_signal_estimate(ch, &peak, &rms);
+    return compiler_detection_design(s, ch, peak, rms);
 }
 
 /* The passes after the sampling: grouping, the 4f constant, every chain, the rules. */
@@ -469,6 +469,7 @@ static int compile_into(compiler_system *s, const acdc_model *m, size_t *first,
         return util_error(UTIL_ENOMEM, "out of memory for %zu optical chains", s->n_chains);
     if ((rc = compiler_measure_4f(s, &g4f)))
         return rc;
+    s->signal = COMPILER_SIGNAL_ESTIMATED;
     for (size_t c = 0; c < s->n_chains; c++) {
         s->chains[c].first = first[c];
         s->chains[c].count = count[c];
@@ -557,4 +558,81 @@ done:
     }
     *out = s;
     return UTIL_OK;
+}
+
+/* The signal at the camera of every chain, for `rows` rows of x through the numeric
+ * model: the electronics' input v of each chain (standardised, zero-padded, then each
+ * chain's output after ReLU and permutation), u = enc_a ⊙ v + enc_bias, s = max|u|, and
+ * the chain's linear output z − bias (its layers with every bias, less the folded ones:
+ * what the light carries) scaled to the camera by compiler_chain_field_scale() / s. */
+int compiler_calibrate(compiler_system *s, const double *x, size_t rows)
+{
+    const acdc_model *m = s->model;
+    const size_t n = s->n, B = rows < 256 ? rows : 256, C = s->n_chains;
+    if (rows == 0)
+        return util_error(UTIL_EUSAGE, "calibration needs at least one row of data");
+    acdc_plan *p = NULL;
+    int rc = m->transform == ACDC_TRANSFORM_DCT2
+                 ? acdc_plan_alloc2(&p, m->h, m->w, 1, FFTW_ESTIMATE)
+                 : acdc_plan_alloc(&p, n, 1, FFTW_ESTIMATE);
+    if (rc)
+        return rc;
+    double *v = malloc(B * n * sizeof *v), *z = malloc(B * n * sizeof *z);
+    double *sc = malloc(B * sizeof *sc), *peak = calloc(C, sizeof *peak);
+    double *sum2 = calloc(C, sizeof *sum2);
+    if (!v || !z || !sc || !peak || !sum2) {
+        rc = util_error(UTIL_ENOMEM, "out of memory calibrating on %zu rows", rows);
+        goto done;
+    }
+    size_t gw, in_w;
+    acdc_model_grid(m, NULL, &gw, NULL, &in_w);
+    for (size_t r0 = 0; r0 < rows && !rc; r0 += B) {
+        const size_t nb = rows - r0 < B ? rows - r0 : B;
+        memset(v, 0, nb * n * sizeof *v);
+        for (size_t b = 0; b < nb; b++)
+            for (size_t i = 0; i < s->n_in; i++) {
+                double xi = x[(r0 + b) * s->n_in + i];
+                v[b * n + i / in_w * gw + i % in_w] =
+                    s->in_mean ? (xi - s->in_mean[i]) / s->in_scale[i] : xi;
+            }
+        for (size_t c = 0; c < C && !rc; c++) {
+            const compiler_chain *ch = &s->chains[c];
+            for (size_t b = 0; b < nb; b++) {
+                double smax = 0;
+                for (size_t j = 0; j < n; j++)
+                    smax = fmax(smax, fabs(ch->enc_a[j] * v[b * n + j] + ch->enc_bias[j]));
+                sc[b] = smax;
+            }
+            for (size_t l = ch->first; l < ch->first + ch->count && !rc; l++)
+                rc = acdc_layer_forward(&m->layers[l], p, nb, l == ch->first ? v : z, z, NULL);
+            const double fs = compiler_chain_field_scale(ch);
+            for (size_t b = 0; b < nb && !rc; b++)
+                for (size_t j = 0; j < n; j++) {
+                    double e = sc[b] > 0 ? fs * (z[b * n + j] - ch->bias[j]) / sc[b] : 0;
+                    peak[c] = fmax(peak[c], fabs(e));
+                    sum2[c] += e * e;
+                }
+            /* the next chain's input: ReLU, then the permutation v_i = z[perm_i] */
+            for (size_t b = 0; b < nb && !rc; b++)
+                for (size_t j = 0; j < n; j++) {
+                    double y = z[b * n + (ch->perm ? (size_t)ch->perm[j] : j)];
+                    v[b * n + j] = ch->relu && y < 0 ? 0 : y;
+                }
+        }
+    }
+    for (size_t c = 0; c < C && !rc; c++)
+        rc = compiler_detection_design(s, &s->chains[c], peak[c],
+                                       fmin(peak[c], sqrt(sum2[c] / ((double)rows * (double)n))));
+    if (!rc) {
+        s->signal = COMPILER_SIGNAL_CALIBRATED;
+        s->calibration_rows = rows;
+    }
+done:
+    acdc_plan_free(p);
+    free(v);
+    free(z);
+    free(sc);
+    free(peak);
+    free(sum2);
+    return rc;
 }

@@ -70,6 +70,15 @@ int compiler_realise(compiler_mask *mask, const optics_modulator *dev, int ideal
  * (pitch mismatches) are appended to s->warnings. */
 int compiler_check_rules(compiler_system *s);
 
+/* Calibration (`acdc compile --calibrate DATA.h5`): runs `rows` rows of x (rows × n_in,
+ * the model's inputs as /x holds them) through the numeric model and measures, per
+ * chain, the field the light puts on the camera (units of E0): its largest magnitude and
+ * its rms over every component and row.  Then designs every chain's detection for that
+ * range (compiler_detection_design()) and marks s as calibrated.  The compiler may use
+ * the numeric model; the simulator never does.  Errors: UTIL_EUSAGE (no rows),
+ * UTIL_ENOMEM, those of compiler_detection_design(). */
+int compiler_calibrate(compiler_system *s, const double *x, size_t rows);
+
 /* The whole compiler: every pass in order.  *out receives a new system (caller frees
  * with compiler_system_free()).  Errors: UTIL_EDATA (a design rule or a device limit,
  * naming the element), UTIL_ENOMEM. */

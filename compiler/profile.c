@@ -39,6 +39,7 @@
 #define NW(x) ((x) * 1e-9)
 #define UW(x) ((x) * 1e-6)
 #define MW(x) ((x) * 1e-3)
+#define HZ(x) (x)
 
 struct laser_device {
     const char *key;
@@ -85,55 +86,61 @@ static const struct modulator_device modulators[] = {
     /* no pixels to speak of: continuous complex transmittance, pitch only sets scale;
      * 4096 x 4096 so that a 2D design is never limited by an ideal device */
     {"ideal", {"ideal complex modulator", OPTICS_MOD_COMPLEX, UM(8), 1, 4096, 0, 0, 0, 4096,
-               OPTICS_DP_COLUMNS}},
+               OPTICS_DP_COLUMNS, 0}},
     /* 4K reflective LCoS phase SLM (Holoeye GAEA-2 / Santec SLM-300 class): 3.74 um
      * pitch, ~90 % fill, 4160 x 2464 pixels (GAEA-2), 8-bit drive over 2 pi, phase
      * flicker of order 1 % of 2 pi (~0.03 rad rms; an estimate, not a datasheet figure).
      * 4K rather than 1080p because 1D double-phase encoding needs 2 x 2n = 3136 pixels
-     * along x for n = 784 (Fashion-MNIST). */
+     * along x for n = 784 (Fashion-MNIST).  60 Hz: the video rate of LCoS drivers (a
+     * class value, not confirmed against a datasheet). */
     {"lcos-phase8",
      {"4K LCoS phase SLM, 8 bit", OPTICS_MOD_PHASE, UM(3.74), 0.9, 4160, 0, 8, 0.03, 2464,
-      OPTICS_DP_CHECKERBOARD}},
+      OPTICS_DP_CHECKERBOARD, HZ(60)}},
     /* 1080p reflective LCoS phase SLM (Holoeye PLUTO-2.1 class): 1920 x 1080 pixels of
      * 8 um, fill factor 93 %, 8-bit addressing (256 grey levels) calibrated to 2 pi (the
      * VIS-016 panel reaches 5.2 pi at 633 nm, so 2 pi uses part of the drive range; the
      * profile keeps 8 bits for the lookup table).  No phase-flicker figure was found: the
-     * 30 mrad rms of lcos-phase8 is assumed. */
+     * 30 mrad rms of lcos-phase8 is assumed.  60 Hz video rate (class value, not
+     * confirmed). */
     {"lcos1080-phase8",
      {"1080p LCoS phase SLM, 8 um, 8 bit", OPTICS_MOD_PHASE, UM(8), 0.93, 1920, 0, 8, 0.03,
-      1080, OPTICS_DP_CHECKERBOARD}},
+      1080, OPTICS_DP_CHECKERBOARD, HZ(60)}},
     /* 1920 x 1152 analog LCoS phase SLM (Meadowlark HSP1920 class): 9.2 um pixels, fill
      * factor 95.7 %; "less than 1 % phase ripple" (Meadowlark's 2016 announcement of the
      * 1920 x 1152 SLM), i.e. < 63 mrad, of which 30 mrad rms is assumed; 8-bit images
-     * (the Blink SDK's 8-bit mode; a finer drive is not modelled). */
+     * (the Blink SDK's 8-bit mode; a finer drive is not modelled).  120 Hz: the low end of
+     * the 120-700 Hz that fast (overdriven) LCoS drivers of this class reach; not
+     * confirmed against a datasheet. */
     {"lcos1152-phase8",
      {"1920x1152 LCoS phase SLM, 9.2 um, 8 bit", OPTICS_MOD_PHASE, UM(9.2), 0.957, 1920, 0,
-      8, 0.03, 1152, OPTICS_DP_CHECKERBOARD}},
+      8, 0.03, 1152, OPTICS_DP_CHECKERBOARD, HZ(120)}},
     /* Complex modulation from two one-parameter devices (Juday and Florence, "Full-complex
      * modulation with two one-parameter SLMs", Proc. SPIE 1558, 1991): a 4K LCoS between
      * polarisers as the amplitude SLM, imaged pixel onto pixel by a 1:1 relay onto a 4K
      * LCoS phase SLM (lcos-phase8), each with 8-bit levels (uniform in amplitude: a
      * calibrated lookup table; the amplitude SLM's finite contrast, its own flicker, the
-     * relay's losses and the registration of the two devices are not modelled).  One
+     * relay's losses and the registration of the two devices are not modelled); 60 Hz,
+     * as lcos-phase8 (both devices are written at once).  One
      * pixel per sample: no double-phase pairs, so nothing leaks, and a plane needs half
      * the pixels of a double-phase one. */
     {"lcos-complex8",
      {"4K LCoS amplitude + phase SLM pair, 8 bit", OPTICS_MOD_COMPLEX, UM(3.74), 0.9, 4160, 8,
-      8, 0.03, 2464, OPTICS_DP_COLUMNS}},
+      8, 0.03, 2464, OPTICS_DP_COLUMNS, HZ(60)}},
     /* DLP6500-class DMD: 7.56 um micromirrors, ~92 % fill, 1920 x 1080; binary mirrors,
-     * 8-bit grey by pulse-width modulation integrated over the camera exposure */
+     * 8-bit grey by pulse-width modulation integrated over the camera exposure; an 8-bit
+     * pattern takes 4046 us on the DLPC900 controller, 247 patterns/s */
     {"dmd-amplitude8",
      {"DMD amplitude modulator, 8 bit PWM", OPTICS_MOD_AMPLITUDE, UM(7.56), 0.92, 1920, 8,
-      0, 0, 1080, OPTICS_DP_COLUMNS}},
+      0, 0, 1080, OPTICS_DP_COLUMNS, HZ(247)}},
     /* fabricated 16-level (4-bit) phase element in fused silica, e-beam or multi-mask
      * photolithography: 4 um pixels, fill 1, etch-depth errors of ~10 nm give
      * 2 pi (n-1) dd / lambda ~ 0.05 rad rms at 633 nm.  4 um rather than 1 um keeps the
      * lens NA = lambda / (2 pitch) ~ 0.08 inside the 0.1 paraxial rule; 4096 x 4096
      * pixels are 16.4 mm square, inside a 1-inch substrate.  A design value, not a
-     * product's datasheet. */
+     * product's datasheet.  Static: frame rate 0. */
     {"doe-phase4",
      {"fabricated 16-level phase DOE", OPTICS_MOD_PHASE, UM(4), 1, 4096, 0, 4, 0.05, 4096,
-      OPTICS_DP_CHECKERBOARD}},
+      OPTICS_DP_CHECKERBOARD, 0}},
 };
 
 struct camera_device {
@@ -143,14 +150,17 @@ struct camera_device {
 
 static const struct camera_device cameras[] = {
     /* ideal: unit QE, no noise, no ADC; the full well only bounds the scale */
-    {"ideal", {"ideal detector", UM(8), 1, 4096, 1, 1e9, 0, 0, 0, MS(1), 0, 0, 0, 4096}},
+    {"ideal", {"ideal detector", UM(8), 1, 4096, 1, 1e9, 0, 0, 0, MS(1), 0, 0, 0, 4096, 0}},
     /* scientific CMOS (Hamamatsu ORCA-Flash4.0 V3 C13440-20CU / Andor Zyla 4.2 class):
      * 6.5 um pixels with microlenses, 2048 x 2048, peak QE ~0.8 (0.82 near 560 nm; the
      * value at 633 nm, ~0.7 read off the QE curve, is not tabulated), full well ~30000
      * e-, read noise ~1.5 e- (the C13440-20CU lists 1.6 e- rms), dark current ~0.5
-     * e-/s/px for an air-cooled sensor (0.06 cooled), 16-bit output, 100 us exposure */
+     * e-/s/px for an air-cooled sensor (0.06 cooled), 16-bit output, 100 us longest
+     * exposure; 100 frames/s at the full 2048 x 2048 (Zyla 4.2 over CameraLink 10-tap,
+     * rolling shutter, 16 bit; a region of interest reads faster: 1578 frames/s at 128
+     * rows) */
     {"scmos", {"sCMOS camera, 16 bit", UM(6.5), 1, 2048, 0.8, 30000, 1.5, 0.5, 16, US(100), 0,
-               0, 0, 2048}},
+               0, 0, 2048, HZ(100)}},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
@@ -268,6 +278,7 @@ int compiler_profile_builtin(const char *name, compiler_profile *p)
         p->max_length_m = b->max_length_m;
         /* real pixels: the best design that fits them (compiler/README.md) */
         p->fourier_oversample = b->ideal ? 0 : COMPILER_OVERSAMPLE_AUTO;
+        p->frames = 1;
         return UTIL_OK;
     }
     char known[160];
@@ -292,6 +303,7 @@ enum kind {
     K_PLAIN,      /* double, no unit */
     K_ELECTRONS,  /* double, optional unit "e-" */
     K_RATE,       /* double, optional unit "e-/s" */
+    K_FREQ,       /* double, unit required, Hz */
     K_COUNT,      /* size_t */
     K_BITS,       /* int */
     K_OVERSAMPLE  /* int, or "auto": COMPILER_OVERSAMPLE_AUTO in a profile (a system
@@ -332,7 +344,8 @@ struct key {
     {s, "amplitude_bits", K_BITS, F(m.amplitude_bits), 0, 16, 0, 0, "amplitude_bits", 0}, \
     {s, "phase_bits", K_BITS, F(m.phase_bits), 0, 16, 0, 0, "phase_bits", 0},             \
     {s, "phase_error", K_ANGLE, F(m.phase_error_rad), 0, M_PI, 0, 0, "phase_error_rad", 0}, \
-    {s, "double_phase", K_DP_LAYOUT, F(m.dp_layout), 0, 1, 0, 1, "double_phase", 1}
+    {s, "double_phase", K_DP_LAYOUT, F(m.dp_layout), 0, 1, 0, 1, "double_phase", 1},   \
+    {s, "frame_rate", K_FREQ, F(m.frame_rate_hz), 0, 1e9, 0, 1, "frame_rate_hz", 1}
 
 static const struct key keys[] = {
     {"profile", "base", K_BASE, 0, 0, 0, 0, 1, NULL, 0},
@@ -357,6 +370,10 @@ static const struct key keys[] = {
      "dark_current_e_per_s", 0},
     {"camera", "adc_bits", K_BITS, F(camera.adc_bits), 0, 16, 0, 0, "adc_bits", 0},
     {"camera", "exposure", K_TIME, F(camera.exposure_s), 0, 3600, 1, 0, "exposure_s", 0},
+    /* profiles and systems made before designed detection lack these: frame rate 0 (not
+     * given), one frame per inference */
+    {"camera", "frame_rate", K_FREQ, F(camera.frame_rate_hz), 0, 1e9, 0, 1, "frame_rate_hz", 1},
+    {"camera", "frames", K_COUNT, F(frames), 1, 1e6, 0, 1, "frames", 1},
     {"rules", "max_focal", K_LENGTH, F(max_focal_m), 0, 100, 1, 0, "max_focal_m", 0},
     {"rules", "max_na", K_PLAIN, F(max_na), 0, 1, 1, 0, "max_na", 0},
     {"rules", "max_length", K_LENGTH, F(max_length_m), 0, 1000, 1, 0, "max_length_m", 0},
@@ -427,6 +444,7 @@ static const char *base_unit(enum kind kind)
     case K_TIME: return "s";
     case K_POWER: return "W";
     case K_ANGLE: return "rad";
+    case K_FREQ: return "Hz";
     default: return "";
     }
 }
@@ -569,13 +587,15 @@ static int parse_value(const struct key *k, const char *s, const char *what,
     case K_LENGTH:
     case K_TIME:
     case K_POWER:
-    case K_ANGLE: {
+    case K_ANGLE:
+    case K_FREQ: {
         const char *u = unit_of(s);
         if (u && !*u)
             return util_error(UTIL_EDATA, "%s: '%s' needs a unit of %s", what, s,
                               k->kind == K_LENGTH ? "length (nm, um, mm, m)"
                               : k->kind == K_TIME ? "time (ns, us, ms, s)"
                               : k->kind == K_POWER ? "power (nW, uW, mW, W)"
+                              : k->kind == K_FREQ ? "frequency (Hz, kHz, MHz)"
                               : "angle (mrad, rad, deg)");
         if ((rc = util_parse_quantity(s, what, base_unit(k->kind), -DBL_MAX, DBL_MAX, &v)))
             return rc;
@@ -656,8 +676,10 @@ static void format_quantity(char *buf, size_t n, double v, enum kind kind)
     static const struct unit_choice pow_[] = {{"nW", 1e-9}, {"uW", 1e-6}, {"mW", 1e-3},
                                               {"W", 1}, {NULL, 0}};
     static const struct unit_choice ang[] = {{"mrad", 1e-3}, {"rad", 1}, {NULL, 0}};
+    static const struct unit_choice fre[] = {{"Hz", 1}, {"kHz", 1e3}, {"MHz", 1e6},
+                                             {NULL, 0}};
     const struct unit_choice *u = kind == K_LENGTH ? len : kind == K_TIME ? tim
-                                  : kind == K_POWER ? pow_ : ang;
+                                  : kind == K_POWER ? pow_ : kind == K_FREQ ? fre : ang;
     char num[64];
     /* prefer the largest unit in which the number is >= 1, then any that is exact */
     int best = 0;
@@ -1098,7 +1120,8 @@ static void format_value(const compiler_profile *p, const struct key *k, char *b
     case K_LENGTH:
     case K_TIME:
     case K_POWER:
-    case K_ANGLE: format_quantity(buf, n, dget(p, k), k->kind); break;
+    case K_ANGLE:
+    case K_FREQ: format_quantity(buf, n, dget(p, k), k->kind); break;
     case K_PLAIN:
     case K_ELECTRONS:
     case K_RATE:

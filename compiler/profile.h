@@ -43,6 +43,8 @@ typedef struct compiler_profile {
                                        modulator (k even on phase-only devices: a
                                        double-phase value needs two pixels); 0: chosen by
                                        the compiler (compiler/README.md) */
+    size_t frames;                  /* camera exposures averaged per inference, >= 1
+                                       (camera.frames; compiler/README.md, Detection) */
 } compiler_profile;
 
 /* The profile as a design and a simulation see it: p itself, except that an ideal
@@ -62,7 +64,8 @@ const char *const *compiler_profile_names(void);
  * numbers: UTIL_EDATA with "file:line: message".  A file may start from a built-in
  * profile with `base = NAME` in its [profile] section and override single values; a
  * file without base may leave out the keys added later (rows 1, double_phase columns,
- * fourier_oversample and superpixel 0). */
+ * fourier_oversample and superpixel 0, frame_rate 0 -- not given --, camera.frames
+ * 1). */
 int compiler_profile_read(const char *path, compiler_profile *p);
 
 /* Checks every value's range, and that an odd superpixel (2D systems) is not asked of a
@@ -89,7 +92,8 @@ int compiler_profile_write_ini(const compiler_profile *p, const char *path);
  * and the key ('fourier.phase_bits').  Keys added after system files existed may be
  * absent and read as the value that keeps the old meaning: `rules.fourier_oversample`
  * (before pixel-aware designs) and `rules.superpixel` 0, each device's `rows` 1 and
- * `double_phase` columns (before 2D designs). */
+ * `double_phase` columns (before 2D designs), each device's `frame_rate` 0 (not given)
+ * and `camera.frames` 1 (before designed detection). */
 int compiler_profile_write_h5(hid_t loc, const char *group, const compiler_profile *p);
 int compiler_profile_read_h5(hid_t loc, const char *file, const char *group,
                              compiler_profile *p);

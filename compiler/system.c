@@ -5,6 +5,7 @@
  * (system_check.c) hold a file to them; this file calls neither.
  */
 #include "compiler/system.h"
+#include "optics/detector.h"
 #include "optics/field.h"
 #include "optics/propagate.h"
 #include "util/error.h"
@@ -154,7 +155,8 @@ int compiler_measure_4f(const compiler_system *s, double complex *g)
     return rc;
 }
 
-double compiler_chain_gain(const compiler_chain *ch, double field_amplitude)
+/* Π over the chain's masks of the factor each was divided by. */
+static double mask_gains(const compiler_chain *ch)
 {
     double gains = 1;
     for (size_t k = 0; k < ch->count; k++) {
@@ -162,13 +164,18 @@ double compiler_chain_gain(const compiler_chain *ch, double field_amplitude)
             gains *= ch->stages[k].image->gain;
         gains *= ch->stages[k].fourier.gain;
     }
-    /* ΔI = 4 Re(E·E_ref*) with E = E0 · |g| · (the model's output / the mask gains) */
-    return gains / (4.0 * cabs(ch->g) * field_amplitude * ch->ref_amplitude);
+    return gains;
 }
 
-double compiler_reference_amplitude(const compiler_system *s, const compiler_chain *ch)
+double compiler_chain_gain(const compiler_chain *ch, double field_amplitude)
 {
-    return s->field_amplitude * fmin(1.0, sqrt(ch->efficiency));
+    /* ΔI = 4 Re(E·E_ref*) with E = E0 · |g| · (the model's output / the mask gains) */
+    return mask_gains(ch) / (4.0 * cabs(ch->g) * field_amplitude * ch->ref_amplitude);
+}
+
+double compiler_chain_field_scale(const compiler_chain *ch)
+{
+    return cabs(ch->g) / mask_gains(ch);
 }
 
 /* Mean |t|² of a mask's realised transmittance: the fraction of a flat spectrum it
@@ -190,6 +197,142 @@ double compiler_chain_efficiency(const compiler_chain *ch)
         eff *= mean_power(&ch->stages[k].fourier);
     }
     return eff;
+}
+
+double compiler_detection_electrons(const compiler_system *s, double exposure_s)
+{
+    compiler_profile e;
+    compiler_profile_effective(&s->profile, &e);
+    /* the power on a pixel is |E|² times its active width (rank 1) or area (rank 2), as
+     * the camera sees the image plane through the relay: one sample per pixel */
+    const double area = pow(s->pitch_m * e.camera.fill, s->rank == 2 ? 2 : 1);
+    return e.camera.qe * s->field_amplitude * s->field_amplitude * area * exposure_s *
+           s->wavelength_m / (OPTICS_PLANCK * OPTICS_C);
+}
+
+double compiler_max_exposure(const compiler_profile *p)
+{
+    const double t = p->camera.exposure_s;
+    return p->camera.frame_rate_hz > 0 ? fmin(t, 1.0 / p->camera.frame_rate_hz) : t;
+}
+
+double compiler_detection_snr(const optics_camera *cam, double exposure_s, size_t frames,
+                              double phi, double rho, double rms)
+{
+    const double dark = cam->dark_e_per_s * exposure_s;
+    const double q = cam->adc_bits > 0 ? cam->full_well_e / (ldexp(1.0, cam->adc_bits) - 1) : 0;
+    const double var = 2 * phi * (rms * rms + rho * rho) + 2 * dark +
+                       2 * cam->read_noise_e * cam->read_noise_e + q * q / 6;
+    const double sig = 4 * phi * rho * rms;
+    return var > 0 ? (double)frames * sig * sig / var : 0;
+}
+
+void compiler_signal_estimate(const compiler_chain *ch, double *peak, double *rms)
+{
+    *peak = COMPILER_PEAK_FACTOR * cabs(ch->g) * sqrt(ch->efficiency);
+    *rms = *peak / COMPILER_CREST_FACTOR;
+}
+
+/* The design at exposure t: the largest reference the full well allows (at most E0) and
+ * the SNR it gives; 0 where the signal alone fills the margin. */
+struct design {
+    const compiler_system *s;
+    const optics_camera *cam;
+    double phi1, well, peak, rms;
+    size_t frames;
+};
+
+static double design_at(const struct design *d, double t, double *rho)
+{
+    const double phi = d->phi1 * t, room = d->well - d->cam->dark_e_per_s * t;
+    *rho = room > 0 ? fmin(1.0, sqrt(room / phi) - d->peak) : 0;
+    if (!(*rho > 0))
+        return 0;
+    /* a dark signal (rms 0) still gets a usable design: the SNR of a unit signal */
+    return compiler_detection_snr(d->cam, t, d->frames, phi, *rho, d->rms > 0 ? d->rms : 1);
+}
+
+int compiler_detection_design(compiler_system *s, compiler_chain *ch, double peak,
+                              double rms)
+{
+    if (!(isfinite(peak) && isfinite(rms) && rms >= 0 && peak >= rms))
+        return util_error(UTIL_EDATA, "optical chain of layers %zu..%zu: signal range peak "
+                          "%g, rms %g (units of E0) is not a range", ch->first,
+                          ch->first + ch->count - 1, peak, rms);
+    compiler_profile e;
+    compiler_profile_effective(&s->profile, &e);
+    const struct design d = {s, &e.camera, compiler_detection_electrons(s, 1.0),
+                             COMPILER_DETECT_MARGIN * e.camera.full_well_e, peak, rms,
+                             s->profile.frames};
+    /* exposures that leave room for a reference: φ τ peak² + D τ < well */
+    double hi = compiler_max_exposure(&s->profile);
+    const double rate = d.phi1 * peak * peak + e.camera.dark_e_per_s;
+    if (rate > 0)
+        hi = fmin(hi, d.well / rate);
+    /* SNR(τ) rises from 0 at τ → 0 and falls to 0 where ρ reaches 0: a grid over nine
+     * decades of log τ brackets its maximum, golden section refines it */
+    enum { GRID = 360 };
+    const double span = log(1e-9);
+    double best = -1, rho, lb = 0;
+    int ib = GRID;
+    for (int i = 0; i <= GRID; i++) {
+        double snr = design_at(&d, hi * exp(span * (double)(GRID - i) / GRID), &rho);
+        if (snr > best) {
+            best = snr;
+            ib = i;
+        }
+    }
+    double a = span * (double)(GRID - (ib > 0 ? ib - 1 : 0)) / GRID;
+    double b = span * (double)(GRID - (ib < GRID ? ib + 1 : GRID)) / GRID;
+    const double phi = (sqrt(5.0) - 1) / 2;
+    for (int it = 0; it < 80; it++) {
+        double x1 = b - phi * (b - a), x2 = a + phi * (b - a);
+        if (design_at(&d, hi * exp(x1), &rho) >= design_at(&d, hi * exp(x2), &rho))
+            b = x2;
+        else
+            a = x1;
+    }
+    lb = 0.5 * (a + b);
+    double t = hi * exp(lb);
+    if (!(design_at(&d, t, &rho) > 0)) {
+        /* the bracket's ends: keep the grid's best */
+        t = hi * exp(span * (double)(GRID - ib) / GRID);
+        design_at(&d, t, &rho);
+    }
+    if (!(rho > 0))
+        return util_error(UTIL_EDATA, "optical chain of layers %zu..%zu: no exposure keeps "
+                          "a signal of peak %g E0 below %g of the full well", ch->first,
+                          ch->first + ch->count - 1, peak, COMPILER_DETECT_MARGIN);
+    ch->exposure_s = t;
+    ch->frames = s->profile.frames;
+    ch->ref_amplitude = rho * s->field_amplitude;
+    ch->gain = compiler_chain_gain(ch, s->field_amplitude);
+    ch->signal_peak = peak;
+    ch->signal_rms = rms;
+    ch->snr = compiler_detection_snr(&e.camera, t, ch->frames,
+                                     compiler_detection_electrons(s, t), rho, rms);
+    return UTIL_OK;
+}
+
+int compiler_detection_carry(const compiler_system *from, compiler_system *to)
+{
+    if (from->signal != COMPILER_SIGNAL_CALIBRATED || from->n_chains != to->n_chains)
+        return UTIL_OK;
+    for (size_t c = 0; c < to->n_chains; c++)
+        if (from->chains[c].first != to->chains[c].first ||
+            from->chains[c].count != to->chains[c].count)
+            return UTIL_OK;
+    int rc;
+    for (size_t c = 0; c < to->n_chains; c++) {
+        const double k = compiler_chain_field_scale(&to->chains[c]) /
+                         compiler_chain_field_scale(&from->chains[c]);
+        if ((rc = compiler_detection_design(to, &to->chains[c], k * from->chains[c].signal_peak,
+                                            k * from->chains[c].signal_rms)))
+            return rc;
+    }
+    to->signal = COMPILER_SIGNAL_CALIBRATED;
+    to->calibration_rows = from->calibration_rows;
+    return UTIL_OK;
 }
 
 static void mask_free(compiler_mask *k)

@@ -28,6 +28,13 @@
  * where ΔI = I+ − I− is the balanced homodyne difference (W/m per sample) against a
  * reference beam whose phase matches the chain's constant g^stages, and bias holds
  * every bias of the chain folded through the linear optics.
+ *
+ * Detection is designed per chain (compiler/README.md, "Detection"): from the range of
+ * field magnitudes the data put on the camera -- estimated from the masks, or measured
+ * on calibration data -- the compiler chooses the reference's amplitude and the
+ * exposure that maximise the SNR of the homodyne difference while signal plus reference
+ * stay below a margin of the full well; the profile's camera.frames exposures are
+ * averaged per inference.
  */
 #ifndef COMPILER_SYSTEM_H
 #define COMPILER_SYSTEM_H
@@ -76,6 +83,14 @@ typedef struct compiler_chain {
     double efficiency;         /* fraction of input power reaching the camera for an
                                   input with a flat spectrum */
     double length_m;           /* 4 f × stages */
+    /* designed detection (compiler_detection_design()) */
+    double exposure_s;         /* exposure of one camera frame, s */
+    size_t frames;             /* exposures averaged per inference */
+    double signal_peak;        /* largest |E| at the camera over the signal range, in
+                                  units of E0 (field_amplitude) */
+    double signal_rms;         /* rms |E| at the camera over the signal range, units of E0 */
+    double snr;                /* expected SNR of the homodyne difference, a power ratio
+                                  (compiler_detection_snr()) */
 } compiler_chain;
 
 /* The verdict of `acdc compile --verify` (sim/verify.h): a short simulation of the
@@ -105,6 +120,15 @@ typedef struct compiler_verdict {
     size_t n;                  /* effects */
     compiler_verdict_effect effect[COMPILER_VERDICT_MAX];
 } compiler_verdict;
+/* Where the chains' signal range (signal_peak, signal_rms) comes from. */
+enum compiler_signal {
+    COMPILER_SIGNAL_NONE = 0,  /* a system file from before designed detection: the
+                                  profile's exposure, one frame and the stored reference;
+                                  the range is estimated when the file is read */
+    COMPILER_SIGNAL_ESTIMATED, /* from the masks (compiler_signal_estimate()) */
+    COMPILER_SIGNAL_CALIBRATED /* from calibration data through the numeric model
+                                  (compiler_calibrate(), compiler/compile.h) */
+};
 
 typedef struct compiler_system {
     int rank;                  /* 1 (cylindrical optics) or 2 (spherical) */
@@ -126,6 +150,8 @@ typedef struct compiler_system {
     size_t n_chains;
     compiler_chain *chains;
     compiler_profile profile;
+    enum compiler_signal signal;  /* where the detection design's signal range is from */
+    size_t calibration_rows;   /* rows of calibration data (COMPILER_SIGNAL_CALIBRATED) */
     acdc_model *model;         /* copy of the source model (the ideal reference) */
     char warnings[2048];       /* design-rule warnings, one per line */
     compiler_verdict verdict;  /* rows 0 until `acdc compile --verify` runs */
@@ -210,15 +236,73 @@ int compiler_measure_4f(const compiler_system *s, double complex *g);
  * masks), ch->g and ch->ref_amplitude. */
 double compiler_chain_gain(const compiler_chain *ch, double field_amplitude);
 
-/* The homodyne reference of chain ch: as strong as the light the chain delivers, E0 times
- * the square root of its efficiency (the rms output field for a full-scale input with a
- * flat spectrum), at most E0.  A reference far above the signal fills the camera's full
- * well with its own light and shot noise: with masks that pass 1 % of the light (a
- * pixel-aware 2D design) a reference of E0 leaves the signal ~1/10 of the reference's
- * amplitude, and the exposure that keeps the reference below the full well detects ~1 %
- * of the photons the signal could give.  Systems compiled before this rule have E0; the
- * reader accepts any reference in (0, E0] whose gain agrees. */
-double compiler_reference_amplitude(const compiler_system *s, const compiler_chain *ch);
+/* The field at chain ch's camera, in units of E0, per unit of the chain's linear output
+ * (the model's, before folded biases, ReLU and permutation) divided by the input scale
+ * s = max|u|: |g| / Π mask.gain.  (The inverse of the gain's bookkeeping above.) */
+double compiler_chain_field_scale(const compiler_chain *ch);
+
+/* ---- Designed detection (compiler/README.md, "Detection") ---- */
+
+/* Signal plus reference may fill this fraction of the full well at the signal's peak:
+ * the rest is room for shot noise and for inputs brighter than the signal range. */
+#define COMPILER_DETECT_MARGIN 0.8
+
+/* Without calibration data (compiler_signal_estimate()) the signal's peak is taken as
+ * COMPILER_PEAK_FACTOR times the rms field of a full-scale input with a flat spectrum,
+ * and its rms as the peak over COMPILER_CREST_FACTOR (compiler/README.md, "Detection",
+ * has the calibrated ranges these were chosen from). */
+#define COMPILER_PEAK_FACTOR 2.0
+#define COMPILER_CREST_FACTOR 8.0
+
+/* Mean photo-electrons on one camera pixel in one exposure of exposure_s for a field of
+ * E0 (|E|/E0 = 1): qe · E0² · (pitch · fill)^rank · τ · λ / (h c), with the camera of the
+ * profile as the design sees it (compiler_profile_effective()).  Multiply by |E/E0|². */
+double compiler_detection_electrons(const compiler_system *s, double exposure_s);
+
+/* The longest exposure the design may choose for profile p: camera.exposure, and no
+ * longer than one frame at camera.frame_rate where that is given. */
+double compiler_max_exposure(const compiler_profile *p);
+
+/* The SNR of the balanced homodyne difference ΔN = N+ − N− on one pixel, as the power
+ * ratio of the mean signal to the mean noise over a signal of rms amplitude `rms`
+ * (units of E0), reference `rho` (units of E0), phi = compiler_detection_electrons():
+ *
+ *   SNR = frames · (4 φ ρ rms)² / (2φ(rms² + ρ²) + 2 D + 2 σr² + q²/6)
+ *
+ * shot noise of both ports (Poisson: variance = mean electrons, φ|ε ± ρ|² + D each),
+ * dark electrons D = dark current × exposure (their mean is subtracted), read noise σr
+ * per port, ADC steps q = full well / (2^bits − 1) (uniform rounding, q²/12 per port; no
+ * ADC: 0), and `frames` independent exposures averaged.  Clipping at the full well is not
+ * in it: the design keeps the signal below (COMPILER_DETECT_MARGIN). */
+double compiler_detection_snr(const optics_camera *cam, double exposure_s, size_t frames,
+                              double phi, double rho, double rms);
+
+/* The model-based signal range of chain ch, without data, in units of E0: peak =
+ * COMPILER_PEAK_FACTOR · |g| · sqrt(efficiency) (|g| sqrt(efficiency) is the rms output
+ * of a full-scale input with a flat spectrum) and rms = peak / COMPILER_CREST_FACTOR. */
+void compiler_signal_estimate(const compiler_chain *ch, double *peak, double *rms);
+
+/* Designs chain ch's detection for a signal range (peak, rms in units of E0, peak >= rms
+ * >= 0): the exposure τ <= compiler_max_exposure() and the reference ρ <= 1 (units of E0:
+ * the reference is split from the light that feeds the input modulator) that maximise
+ * compiler_detection_snr() subject to
+ *
+ *   φ(τ) (peak + ρ)² + D(τ) <= COMPILER_DETECT_MARGIN · full well.
+ *
+ * For a given τ the SNR grows with ρ, so ρ is the largest the constraint allows; τ is
+ * then found by a search over log τ (grid, then golden section).  Sets ch->exposure_s,
+ * frames (the profile's camera.frames), ref_amplitude, gain (compiler_chain_gain()),
+ * signal_peak, signal_rms and snr.  Errors: UTIL_EDATA (a range that is not finite, or
+ * peak < rms). */
+int compiler_detection_design(compiler_system *s, compiler_chain *ch, double peak,
+                              double rms);
+
+/* Designs `to`'s detection for the calibrated signal range of `from`, another
+ * compilation of the same model (a changed profile value), chain by chain through the
+ * chains' field scales (compiler_chain_field_scale()): the range in the model's units
+ * does not depend on the devices.  Does nothing unless `from` is calibrated and both
+ * group the layers alike.  Errors: those of compiler_detection_design(). */
+int compiler_detection_carry(const compiler_system *from, compiler_system *to);
 
 /* The optical efficiency of chain ch: the fraction of a flat-spectrum input's power that
  * reaches the camera, Π over its masks of the mean |t|² of the realised transmittance. */

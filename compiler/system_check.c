@@ -100,6 +100,46 @@ static int check_stage(const compiler_system *s, const char *file, size_t c, siz
     return UTIL_OK;
 }
 
+/* The designed detection of chain c (compiler_detection_design()): an exposure the
+ * camera allows, the profile's frames, a signal range that signal plus reference keep
+ * below the full well's margin, and the SNR those give. */
+static int check_detection(const compiler_system *s, const char *file, size_t c)
+{
+    const compiler_chain *ch = &s->chains[c];
+    const double tmax = compiler_max_exposure(&s->profile);
+    if (!(ch->exposure_s > 0 && ch->exposure_s <= tmax * (1 + 1e-9)))
+        return util_error(UTIL_EDATA, "'%s': chain %zu's exposure ('exposure_s') %g s is "
+                          "outside (0, %g] s, the longest the camera allows (camera.exposure, "
+                          "one frame at camera.frame_rate)", file, c, ch->exposure_s, tmax);
+    if (ch->frames != s->profile.frames)
+        return util_error(UTIL_EDATA, "'%s': chain %zu averages %zu frames ('frames'); its "
+                          "profile's camera.frames is %zu", file, c, ch->frames,
+                          s->profile.frames);
+    if (!(ch->signal_rms <= ch->signal_peak))
+        return util_error(UTIL_EDATA, "'%s': chain %zu's signal rms %g exceeds its peak %g "
+                          "('signal_rms', 'signal_peak')", file, c, ch->signal_rms,
+                          ch->signal_peak);
+    compiler_profile e;
+    compiler_profile_effective(&s->profile, &e);
+    const double phi = compiler_detection_electrons(s, ch->exposure_s);
+    const double rho = ch->ref_amplitude / s->field_amplitude;
+    const double peak_e = phi * (ch->signal_peak + rho) * (ch->signal_peak + rho) +
+                          e.camera.dark_e_per_s * ch->exposure_s;
+    if (!(peak_e <= COMPILER_DETECT_MARGIN * e.camera.full_well_e * (1 + 1e-9)))
+        return util_error(UTIL_EDATA, "'%s': chain %zu's design puts %g e- on a pixel at the "
+                          "signal's peak ('signal_peak' %g, reference %g E0, 'exposure_s' %g "
+                          "s), over %g of the full well of %g e-", file, c, peak_e,
+                          ch->signal_peak, rho, ch->exposure_s, COMPILER_DETECT_MARGIN,
+                          e.camera.full_well_e);
+    const double snr = compiler_detection_snr(&e.camera, ch->exposure_s, ch->frames, phi, rho,
+                                              ch->signal_rms);
+    if (!(fabs(ch->snr - snr) <= 1e-9 * snr))
+        return util_error(UTIL_EDATA, "'%s': chain %zu records an SNR ('snr') of %g; its "
+                          "exposure, frames, reference and signal give %g", file, c,
+                          ch->snr, snr);
+    return UTIL_OK;
+}
+
 /* Chain c against the model's grouping (first, count) and layers, the measured 4f
  * constant g4f and the rules of compiler/system.h. */
 static int check_chain(const compiler_system *s, const char *file, size_t c, size_t first,
@@ -133,6 +173,9 @@ static int check_chain(const compiler_system *s, const char *file, size_t c, siz
         return util_error(UTIL_EDATA, "'%s': chain %zu's reference amplitude %g is not in "
                           "(0, %g], the input field's", file, c, ch->ref_amplitude,
                           s->field_amplitude);
+    int rc;
+    if (s->signal != COMPILER_SIGNAL_NONE && (rc = check_detection(s, file, c)))
+        return rc;
     const double gain = compiler_chain_gain(ch, s->field_amplitude);
     const double eff = compiler_chain_efficiency(ch);
     if (fabs(ch->gain - gain) > 1e-9 * gain)
@@ -147,7 +190,6 @@ static int check_chain(const compiler_system *s, const char *file, size_t c, siz
             return util_error(UTIL_EDATA, "'%s': chain %zu reads component %zu on sample "
                               "%lld; its layout puts it on %zu", file, c, j,
                               (long long)ch->pixel[j], compiler_place(s, q, j, 0));
-    int rc;
     for (size_t k = 0; k < ch->count; k++)
         if ((rc = check_stage(s, file, c, k)))
             return rc;

@@ -144,7 +144,11 @@ static int write_root(hid_t f, const compiler_system *s)
         (rc = util_h5_set_attr_f64(f, "/", "aperture_m", s->aperture_m)) ||
         (rc = util_h5_set_attr_f64(f, "/", "field_amplitude", s->field_amplitude)) ||
         (rc = util_h5_set_attr_f64(f, "/", "relay_magnification", s->relay_magnification)) ||
-        (rc = util_h5_set_attr_str(f, "/", "warnings", s->warnings)))
+        (rc = util_h5_set_attr_str(f, "/", "warnings", s->warnings)) ||
+        (rc = util_h5_set_attr_str(f, "/", "signal_range",
+                                   s->signal == COMPILER_SIGNAL_CALIBRATED ? "calibrated"
+                                                                           : "estimated")) ||
+        (rc = util_h5_set_attr_i64(f, "/", "calibration_rows", (int64_t)s->calibration_rows)))
         return rc;
     hsize_t din[1] = {s->n_in};
     if (s->in_mean &&
@@ -189,6 +193,11 @@ static int write_chain(hid_t f, const compiler_system *s, size_t c)
         (rc = util_h5_set_attr_f64(f, g, "gain", ch->gain)) ||
         (rc = util_h5_set_attr_f64(f, g, "efficiency", ch->efficiency)) ||
         (rc = util_h5_set_attr_f64(f, g, "length_m", ch->length_m)) ||
+        (rc = util_h5_set_attr_f64(f, g, "exposure_s", ch->exposure_s)) ||
+        (rc = util_h5_set_attr_i64(f, g, "frames", (int64_t)ch->frames)) ||
+        (rc = util_h5_set_attr_f64(f, g, "signal_peak", ch->signal_peak)) ||
+        (rc = util_h5_set_attr_f64(f, g, "signal_rms", ch->signal_rms)) ||
+        (rc = util_h5_set_attr_f64(f, g, "snr", ch->snr)) ||
         (rc = W("enc_a", ch->enc_a)) || (rc = W("enc_bias", ch->enc_bias)) ||
         (rc = W("bias", ch->bias)) ||
         (rc = util_h5_write_i64(f, (snprintf(p, sizeof p, "%s/pixel", g), p), 1, dn,
@@ -393,6 +402,31 @@ static int rd_index(struct rd *r, const char *path, size_t n, size_t plane, int6
     return rc;
 }
 
+/* Where the detection design's signal range came from: 'signal_range' ("estimated" or
+ * "calibrated", with 'calibration_rows'); files from before designed detection lack
+ * both (COMPILER_SIGNAL_NONE). */
+static int rd_signal(struct rd *r, compiler_system *s)
+{
+    char src[32];
+    int64_t rows = 0;
+    int rc;
+    s->signal = COMPILER_SIGNAL_NONE;
+    if (!util_h5_attr_exists(r->f, "/", "signal_range"))
+        return UTIL_OK;
+    if ((rc = util_h5_attr_str(r->f, r->file, "/", "signal_range", src, sizeof src)))
+        return rc;
+    if (strcmp(src, "estimated") && strcmp(src, "calibrated"))
+        return util_error(UTIL_EDATA, "attribute 'signal_range' on '/' in '%s' is '%s', "
+                          "expected 'estimated' or 'calibrated'", r->file, src);
+    s->signal = strcmp(src, "calibrated") ? COMPILER_SIGNAL_ESTIMATED
+                                          : COMPILER_SIGNAL_CALIBRATED;
+    if ((rc = rd_i64(r, "/", "calibration_rows", s->signal == COMPILER_SIGNAL_CALIBRATED,
+                     s->signal == COMPILER_SIGNAL_CALIBRATED ? (int64_t)1 << 40 : 0, &rows)))
+        return rc;
+    s->calibration_rows = (size_t)rows;
+    return UTIL_OK;
+}
+
 /* The root: format, version, sizes and sampling. */
 static int rd_root(struct rd *r, compiler_system *s)
 {
@@ -436,7 +470,7 @@ static int rd_root(struct rd *r, compiler_system *s)
     s->m = (size_t)m;
     if (util_h5_attr_exists(r->f, "/", "warnings"))
         util_h5_attr_str(r->f, r->file, "/", "warnings", s->warnings, sizeof s->warnings);
-    return UTIL_OK;
+    return rd_signal(r, s);
 }
 
 /* The model copy and the input standardisation. */
@@ -508,6 +542,16 @@ static int rd_chain_attrs(struct rd *r, const compiler_system *s, const char *g,
         return util_error(UTIL_EDATA, "'%s': chain %zu covers layers %lld..%lld, but the "
                           "next layer is %zu of %zu", r->file, c, (long long)first,
                           (long long)(first + count - 1), *next, s->model->n_layers);
+    if (s->signal != COMPILER_SIGNAL_NONE) {
+        int64_t frames;
+        if ((rc = rd_f64(r, g, "exposure_s", 1e-300, 3600, &ch->exposure_s)) ||
+            (rc = rd_i64(r, g, "frames", 1, 1000000, &frames)) ||
+            (rc = rd_f64(r, g, "signal_peak", 0, 1e12, &ch->signal_peak)) ||
+            (rc = rd_f64(r, g, "signal_rms", 0, 1e12, &ch->signal_rms)) ||
+            (rc = rd_f64(r, g, "snr", 0, 1e300, &ch->snr)))
+            return rc;
+        ch->frames = (size_t)frames;
+    }
     *next = (size_t)(first + count);
     ch->first = (size_t)first;
     ch->count = (size_t)count;
@@ -543,6 +587,25 @@ static int rd_chain(struct rd *r, const compiler_system *s, size_t c, size_t *ne
     return UTIL_OK;
 }
 
+/* A file from before designed detection means what it meant then: the profile's
+ * exposure, one frame, the stored reference.  Its signal range is the estimate from
+ * the masks, and the SNR that design gives (for the reports). */
+static void legacy_detection(compiler_system *s)
+{
+    compiler_profile e;
+    compiler_profile_effective(&s->profile, &e);
+    for (size_t c = 0; c < s->n_chains; c++) {
+        compiler_chain *ch = &s->chains[c];
+        ch->exposure_s = s->profile.camera.exposure_s;
+        ch->frames = 1;
+        compiler_signal_estimate(ch, &ch->signal_peak, &ch->signal_rms);
+        ch->snr = compiler_detection_snr(&e.camera, ch->exposure_s, 1,
+                                         compiler_detection_electrons(s, ch->exposure_s),
+                                         ch->ref_amplitude / s->field_amplitude,
+                                         ch->signal_rms);
+    }
+}
+
 /* /chains/0, /chains/1, ...: they must cover the model's layers in order. */
 static int rd_chains(struct rd *r, compiler_system *s)
 {
@@ -562,6 +625,8 @@ static int rd_chains(struct rd *r, compiler_system *s)
     if (next != s->model->n_layers)
         return util_error(UTIL_EDATA, "'%s': the chains cover %zu of the model's %zu layers",
                           r->file, next, s->model->n_layers);
+    if (s->signal == COMPILER_SIGNAL_NONE)
+        legacy_detection(s);
     return UTIL_OK;
 }
 

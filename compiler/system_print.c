@@ -1,6 +1,7 @@
 /* compiler/system_print.c -- a system as people read it: the optical train and a bill
  * of materials (`acdc inspect`, `acdc compile`). */
 #include "compiler/system.h"
+#include "optics/detector.h"
 
 #include <math.h>
 #include <string.h>
@@ -138,6 +139,48 @@ static void print_stage(const compiler_system *s, const compiler_stage *st,
     t->lenses += 2;
 }
 
+/* Photons that reach the input modulator of a chain in one inference at full scale:
+ * the laser's power over its exposure, frames times. */
+static double input_photons(const compiler_system *s, const compiler_chain *ch)
+{
+    return s->profile.laser_power_w * ch->exposure_s * (double)ch->frames * s->wavelength_m /
+           (OPTICS_PLANCK * OPTICS_C);
+}
+
+static const char *signal_text(const compiler_system *s, char *buf, size_t size)
+{
+    if (s->signal == COMPILER_SIGNAL_CALIBRATED)
+        snprintf(buf, size, "calibrated on %zu rows", s->calibration_rows);
+    else if (s->signal == COMPILER_SIGNAL_ESTIMATED)
+        snprintf(buf, size, "estimated from the masks; --calibrate measures it");
+    else
+        snprintf(buf, size, "compiled before designed detection: the profile's exposure, "
+                 "its range estimated");
+    return buf;
+}
+
+/* The designed detection of chain ch: reference, exposure, photon budget, electrons at
+ * the signal's peak and rms and of the reference, and the SNR they give. */
+static void print_detection(const compiler_system *s, const compiler_chain *ch, FILE *f)
+{
+    const double phi = compiler_detection_electrons(s, ch->exposure_s);
+    const double rho = ch->ref_amplitude / s->field_amplitude;
+    compiler_profile e;
+    compiler_profile_effective(&s->profile, &e);
+    char b[160];
+    fprintf(f, "    detection: reference %.3g E0, exposure %.4g us x %zu frame%s (signal range "
+            "%s)\n", rho, 1e6 * ch->exposure_s, ch->frames, ch->frames == 1 ? "" : "s",
+            signal_text(s, b, sizeof b));
+    fprintf(f, "      %.3g photons per inference on the input (full scale); per pixel and "
+            "exposure %.4g e- at the signal's peak, %.4g e- rms, %.4g e- of reference, ports "
+            "at most %.3g of the full well; expected SNR %.1f dB%s\n", input_photons(s, ch),
+            phi * ch->signal_peak * ch->signal_peak, phi * ch->signal_rms * ch->signal_rms,
+            phi * rho * rho, phi * (ch->signal_peak + rho) * (ch->signal_peak + rho) /
+                                 e.camera.full_well_e,
+            10 * log10(ch->snr), s->profile.ideal ? " (shot noise; an ideal profile is "
+                                                     "simulated without noise)" : "");
+}
+
 static void print_chain(const compiler_system *s, size_t c, const struct pixels *px,
                         struct tally *t, FILE *f)
 {
@@ -168,7 +211,39 @@ static void print_chain(const compiler_system *s, size_t c, const struct pixels 
         bmax = fmax(bmax, fabs(ch->bias[j]));
     fprintf(f, "    electronics: gain %.4g, biases folded (max |b| = %.3g), %s%s\n", ch->gain,
             bmax, ch->relu ? "ReLU" : "no ReLU", ch->perm ? ", permutation" : "");
+    print_detection(s, ch, f);
     t->length_m += ch->length_m;
+}
+
+/* Inferences per second: a chain takes one frame of its input modulator (the liquid
+ * crystal settles on the new input) and then `frames` camera frames, each as long as the
+ * exposure or the camera's frame period, whichever is longer. */
+static void print_rate(const compiler_system *s, FILE *f)
+{
+    const double fin = s->profile.input.frame_rate_hz, fcam = s->profile.camera.frame_rate_hz;
+    double photons = 0, slowest = 0, sum = 0;
+    for (size_t c = 0; c < s->n_chains; c++) {
+        const compiler_chain *ch = &s->chains[c];
+        const double t = (fin > 0 ? 1 / fin : 0) +
+                         (double)ch->frames * fmax(ch->exposure_s, fcam > 0 ? 1 / fcam : 0);
+        slowest = fmax(slowest, t);
+        sum += t;
+        photons += input_photons(s, &s->chains[c]);
+    }
+    fprintf(f, "  photon budget: %.3g photons per inference on the input modulators (full "
+            "scale, %zu chain%s)\n", photons, s->n_chains, s->n_chains == 1 ? "" : "s");
+    char fi[32] = "not given", fc[32] = "not given";
+    if (fin > 0)
+        snprintf(fi, sizeof fi, "%.4g Hz", fin);
+    if (fcam > 0)
+        snprintf(fc, sizeof fc, "%.4g frames/s", fcam);
+    fprintf(f, "  speed: input modulator %s, camera %s, %zu exposure%s per chain and "
+            "inference\n", fi, fc, s->profile.frames, s->profile.frames == 1 ? "" : "s");
+    fprintf(f, "    %.4g inferences/s pipelined (every chain has its own input modulator and "
+            "camera and works on another input: the slowest chain sets the rate); %.4g/s "
+            "one input at a time through the %zu chain%s%s\n", 1 / slowest, 1 / sum,
+            s->n_chains, s->n_chains == 1 ? "" : "s",
+            fin > 0 && fcam > 0 ? "" : " (frame rates not given count as instant)");
 }
 
 static void print_bill(const compiler_system *s, const struct pixels *px,
@@ -200,6 +275,7 @@ static void print_bill(const compiler_system *s, const struct pixels *px,
     fprintf(f, "    %3zu x opto-electronic stage (detect, bias, ReLU, permute, encode)\n",
             s->n_chains);
     fprintf(f, "  total optical path %.1f mm\n", 1e3 * t->length_m);
+    print_rate(s, f);
 }
 
 static void print_warnings(const char *w, FILE *f)

@@ -85,6 +85,8 @@ typedef struct optics_camera {
     uint64_t seed;
     /* the device again (added with 2D systems; last so that older initialisers hold) */
     size_t rows;            /* pixels along y, >= 1; 0 reads as 1 */
+    double frame_rate_hz;   /* frames per second it reads out, >= 0; 0: not given (added
+                               with designed detection) */
 } optics_camera;
 
 /* The normalised transform (1 at t = 0) of one camera pixel at spatial frequency t in

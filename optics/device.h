@@ -53,6 +53,9 @@ typedef struct optics_modulator {
     size_t rows;                    /* pixels along y (2D systems), >= 1; 0 reads as 1 */
     enum optics_dp_layout dp_layout;/* 2D systems, phase-only devices: where the two
                                        pixels of a double-phase value sit in a superpixel */
+    double frame_rate_hz;           /* new patterns per second it can show (a static
+                                       element: 0); 0: not given (added with designed
+                                       detection, last so that older initialisers hold) */
 } optics_modulator;
 
 /* The ideal counterpart of dev: the same name, pitch and pixel count, complex

@@ -23,6 +23,7 @@ void sim_result_free(sim_result *r)
     free(r->planes);
     free(r->plane_names);
     free(r->plane_pitch_m);
+    free(r->chain_saturated);
     memset(r, 0, sizeof *r);
 }
 
@@ -128,7 +129,8 @@ int sim_result_write(const sim_result *r, const char *path)
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "trials", (int64_t)r->trials);
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "seed", (int64_t)r->seed);
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "oversample", r->oversample);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "exposure_shortened", (int64_t)r->saturated);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "saturated_exposures", (int64_t)r->saturated);
+    if (!rc) rc = util_h5_set_attr_i64(f, "/", "exposures", (int64_t)r->exposures);
     if (!rc) rc = util_h5_set_attr_f64(f, "/", "seconds", r->seconds);
     if (!rc) rc = util_h5_write_f64(f, "/y_optical", 2, dy, r->y_optical);
     if (!rc) rc = util_h5_write_f64(f, "/y_ideal", 2, dy, r->y_ideal);
@@ -229,7 +231,7 @@ int sim_result_read(const char *path, sim_result *r)
 {
     hid_t f;
     char fmt[64] = "", prop[32];
-    int64_t trials, seed, oversample = 1, sat = 0;
+    int64_t trials, seed, oversample = 1, sat = 0, nexp = 0;
     hsize_t dy[2] = {0, 0}, dy2[2], dl[1], dt[2];
     double *tr = NULL;
     int rc;
@@ -252,8 +254,15 @@ int sim_result_read(const char *path, sim_result *r)
     if (util_h5_attr_exists(f, "/", "oversample") &&
         (rc = util_h5_attr_i64(f, path, "/", "oversample", &oversample)))
         goto out;
-    if (util_h5_attr_exists(f, "/", "exposure_shortened") &&
-        (rc = util_h5_attr_i64(f, path, "/", "exposure_shortened", &sat)))
+    /* saturated exposures since designed detection; before it, the exposures the
+     * simulator's auto-exposure shortened, read in their place (exposures unknown: 0) */
+    const char *satname = util_h5_attr_exists(f, "/", "saturated_exposures")
+                              ? "saturated_exposures" : "exposure_shortened";
+    if (util_h5_attr_exists(f, "/", satname) &&
+        (rc = util_h5_attr_i64(f, path, "/", satname, &sat)))
+        goto out;
+    if (util_h5_attr_exists(f, "/", "exposures") &&
+        (rc = util_h5_attr_i64(f, path, "/", "exposures", &nexp)))
         goto out;
     if (util_h5_attr_exists(f, "/", "seconds") &&
         (rc = util_h5_attr_f64(f, path, "/", "seconds", &r->seconds)))
@@ -265,16 +274,19 @@ int sim_result_read(const char *path, sim_result *r)
         rc = util_error(UTIL_EDATA, "attribute 'propagation' in '%s': %s", path, msg);
         goto out;
     }
-    if (trials < 1 || trials > 100000 || seed < 0 || oversample < 1 || sat < 0) {
-        rc = util_error(UTIL_EDATA, "'%s': trials %lld, seed %lld, oversample %lld or "
-                        "exposure_shortened %lld out of range", path, (long long)trials,
-                        (long long)seed, (long long)oversample, (long long)sat);
+    if (trials < 1 || trials > 100000 || seed < 0 || oversample < 1 || sat < 0 ||
+        nexp < 0 || (nexp > 0 && sat > nexp)) {
+        rc = util_error(UTIL_EDATA, "'%s': trials %lld, seed %lld, oversample %lld, "
+                        "%s %lld or exposures %lld out of range", path, (long long)trials,
+                        (long long)seed, (long long)oversample, satname, (long long)sat,
+                        (long long)nexp);
         goto out;
     }
     r->trials = (size_t)trials;
     r->seed = (uint64_t)seed;
     r->oversample = (int)oversample;
     r->saturated = (size_t)sat;
+    r->exposures = (size_t)nexp;
     if ((rc = util_h5_read_f64(f, path, "/y_optical", 2, dy, &r->y_optical)))
         goto out;
     dy2[0] = dy[0];

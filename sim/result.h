@@ -4,7 +4,10 @@
  * and read here only:
  *
  *   /                 attributes format = "acdc-result", profile, propagation, trials,
- *                     seed, oversample, exposure_shortened, seconds
+ *                     seed, oversample, saturated_exposures, exposures, seconds
+ *                     (results written before designed detection have
+ *                     exposure_shortened instead: the exposures the simulator's former
+ *                     auto-exposure shortened, read as saturated_exposures, exposures 0)
  *   /y_optical        rows × n_out, the optical outputs (last trial)
  *   /y_ideal          rows × n_out, the numeric model's outputs
  *   /labels           rows, int64 (only for labelled data)
@@ -53,7 +56,11 @@ typedef struct sim_result {
     enum sim_propagation propagation;
     uint64_t seed;        /* of the first trial */
     int oversample;       /* sub-samples per sample actually simulated */
-    size_t saturated;     /* exposure shortenings, all trials (sim_saturated) */
+    size_t saturated;     /* saturated camera exposures, all trials and chains
+                             (sim_exposures()) */
+    size_t exposures;     /* camera exposures, all trials and chains (0: not recorded) */
+    size_t *chain_saturated;  /* n_chains: saturated exposures per chain, all trials;
+                                 NULL when read from a file (not stored) */
     double seconds;       /* wall time of the trials: the simulators' set-up, the optical
                              passes, the per-chain numeric references and the metrics */
 } sim_result;

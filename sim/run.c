@@ -70,10 +70,11 @@ struct sim {
     long *relay;                      /* the camera pixel image sample j is relayed onto,
                                          or −1 beyond the camera (M values) */
     uint32_t *codes;                  /* ADC codes of one port of one row */
+    double *frame_e;                  /* electrons of one port of one exposure */
     double *v, *u, *scale;            /* electronics: batch × n, batch × n, batch */
     double complex *in_work;          /* input modulator: its pixels */
-    double power_w;                   /* laser power in use */
-    size_t saturated;                 /* rows whose exposure was shortened */
+    double *power_w;                  /* per chain: the laser power in use */
+    size_t *saturated, *exposures;    /* per chain: exposures, and those that saturated */
     size_t keep_rows;                 /* sim_keep_planes() */
     double complex *keep;
 };
@@ -133,10 +134,14 @@ void sim_free(sim *m)
     free(m->diff);
     free(m->relay);
     free(m->codes);
+    free(m->frame_e);
     free(m->v);
     free(m->u);
     free(m->scale);
     free(m->in_work);
+    free(m->power_w);
+    free(m->saturated);
+    free(m->exposures);
     free(m);
 }
 
@@ -691,10 +696,20 @@ static int setup_camera(sim *m)
     m->cam.wavelength_m = s->wavelength_m;
     m->cam.shot_noise = 1;
     m->cam.seed = m->o.seed;
-    m->power_w = p->laser_power_w;
-    if (m->o.photons > 0)
-        m->power_w = m->o.photons * OPTICS_PLANCK * OPTICS_C /
-                     (s->wavelength_m * p->camera.exposure_s);
+    m->power_w = malloc(s->n_chains * sizeof *m->power_w);
+    m->saturated = calloc(s->n_chains, sizeof *m->saturated);
+    m->exposures = calloc(s->n_chains, sizeof *m->exposures);
+    if (!m->power_w || !m->saturated || !m->exposures)
+        return util_error(UTIL_ENOMEM, "out of memory for the camera");
+    /* the laser's power, or the power that puts o.photons photons on each chain's input
+     * over its designed exposures; the design (reference, exposure) stays as compiled */
+    for (size_t c = 0; c < s->n_chains; c++) {
+        const compiler_chain *ch = &s->chains[c];
+        m->power_w[c] = m->o.photons > 0
+                            ? m->o.photons * OPTICS_PLANCK * OPTICS_C /
+                                  (s->wavelength_m * ch->exposure_s * (double)ch->frames)
+                            : p->laser_power_w;
+    }
     m->plus = malloc(B * m->L * sizeof *m->plus);
     m->pp = malloc(B * P * sizeof *m->pp);
     m->diff = malloc(B * M * sizeof *m->diff);
@@ -718,7 +733,8 @@ static int setup_camera(sim *m)
     m->ep = malloc(B * P * sizeof *m->ep);
     m->em = malloc(B * P * sizeof *m->em);
     m->codes = malloc(P * sizeof *m->codes);
-    if (!m->minus || !m->pm || !m->ep || !m->em || !m->codes)
+    m->frame_e = malloc(P * sizeof *m->frame_e);
+    if (!m->minus || !m->pm || !m->ep || !m->em || !m->codes || !m->frame_e)
         return util_error(UTIL_ENOMEM, "out of memory for the camera");
     return UTIL_OK;
 }
@@ -771,7 +787,11 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
     return UTIL_OK;
 }
 
-size_t sim_saturated(const sim *m) { return m->saturated; }
+size_t sim_exposures(const sim *m, size_t c, size_t *saturated)
+{
+    *saturated = m->saturated[c];
+    return m->exposures[c];
+}
 
 int sim_oversample(const compiler_system *s, int requested)
 {
@@ -837,45 +857,58 @@ static void to_samples(const sim *m, const double *pw, double *diff)
         diff[j] = m->relay[j] >= 0 ? pw[m->relay[j]] / (width > 0 ? width : 1) : 0;
 }
 
-/* Noise on one row's two ports (powers pp, pm on P pixels, W): electrons with the
- * camera's noise, its ADC and dark-signal subtraction, and their difference back in
- * watts in pp.  Auto-exposure, as a camera's electronics do: the profile's exposure,
- * shortened for this input if its brightest pixel would pass 80% of the full well. */
+/* Noise on one row's two ports (powers pp, pm on P pixels, W): `frames` exposures of the
+ * chain's designed length, each with its own shot, dark and read noise, full-well
+ * clipping and ADC, the mean dark signal subtracted as a calibrated camera does; their
+ * differences averaged and turned back into watts in pp.  An exposure in which a pixel
+ * the chain reads reaches the full well on either port is counted (m->saturated): the
+ * camera is protected, not re-exposed. */
 static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, double *ep,
                       double *em)
 {
     const size_t P = m->px.npx * m->px.npy;
+    const compiler_chain *ch = &m->s->chains[chain];
     optics_camera c = m->cam;
-    double pmax = 0, emax;
-    for (size_t i = 0; i < P; i++)
-        pmax = fmax(pmax, fmax(pp[i], pm[i]));
-    int rc = optics_photoelectrons(&c, pmax, &emax);
-    if (rc)
-        return rc;
-    if (emax > 0.8 * c.full_well_e) {
-        c.exposure_s *= 0.8 * c.full_well_e / emax;
-        m->saturated++;
-    }
+    c.exposure_s = ch->exposure_s;
     /* A camera without an ADC gives its electrons as they are. */
     const int adc = c.adc_bits > 0;
-    for (int port = 0; port < 2; port++) {
-        /* Each row, port and chain draws its own noise: seed from (seed, row, chain,
-         * port). */
-        c.seed = optics_field_seed(optics_field_seed(m->o.seed, row), 2 * chain + (size_t)port);
-        double *pw = port ? pm : pp, *e = port ? em : ep;
-        for (size_t i = 0; i < P; i++)
-            pw[i] = pw[i] > 0 ? pw[i] : 0;
-        if ((rc = optics_detect(&c, 1, P, pw, e, adc ? m->codes : NULL)))
-            return rc;
-        for (size_t i = 0; i < P; i++) {
-            if (adc)
-                e[i] = m->codes[i] * c.full_well_e / (ldexp(1.0, c.adc_bits) - 1);
-            /* Subtract the mean dark signal, as a calibrated camera does. */
-            e[i] -= c.dark_e_per_s * c.exposure_s;
-        }
+    const double top = ldexp(1.0, c.adc_bits) - 1;
+    int rc;
+    for (size_t i = 0; i < P; i++) {
+        pp[i] = pp[i] > 0 ? pp[i] : 0;
+        pm[i] = pm[i] > 0 ? pm[i] : 0;
     }
-    /* Electrons → watts on the pixel. */
-    const double w_per_e = OPTICS_PLANCK * OPTICS_C / (m->s->wavelength_m * c.exposure_s * c.qe);
+    for (size_t fr = 0; fr < ch->frames; fr++) {
+        int clipped = 0;
+        for (int port = 0; port < 2; port++) {
+            /* Each row, chain, port and frame draws its own noise: seed from (seed, row,
+             * chain, port), and for frames after the first from the frame too. */
+            const uint64_t seed =
+                optics_field_seed(optics_field_seed(m->o.seed, row), 2 * chain + (size_t)port);
+            c.seed = fr ? optics_field_seed(seed, fr) : seed;
+            double *pw = port ? pm : pp, *e = port ? em : ep;
+            if ((rc = optics_detect(&c, 1, P, pw, m->frame_e, adc ? m->codes : NULL)))
+                return rc;
+            for (size_t i = 0; i < P; i++) {
+                double x = adc ? m->codes[i] * c.full_well_e / top : m->frame_e[i];
+                /* Subtract the mean dark signal, as a calibrated camera does. */
+                x -= c.dark_e_per_s * c.exposure_s;
+                e[i] = fr ? e[i] + x : x;
+            }
+            /* saturation that matters: on the pixels the chain reads (a pixel at the
+             * full well elsewhere does not enter the result) */
+            for (size_t j = 0; j < m->s->n; j++) {
+                const long i = m->relay[ch->pixel[j]];
+                if (i >= 0)
+                    clipped |= adc ? m->codes[i] >= top : m->frame_e[i] >= c.full_well_e;
+            }
+        }
+        m->saturated[chain] += clipped;
+    }
+    m->exposures[chain] += ch->frames;
+    /* Electrons → watts on the pixel, the frames averaged. */
+    const double w_per_e = OPTICS_PLANCK * OPTICS_C /
+                           (m->s->wavelength_m * c.exposure_s * c.qe * (double)ch->frames);
     for (size_t i = 0; i < P; i++)
         pp[i] = (ep[i] - em[i]) * w_per_e;
     return UTIL_OK;
@@ -981,10 +1014,6 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
         return util_error(UTIL_EUSAGE, "batch %zu exceeds the simulation's %zu", batch,
                           m->batch);
     m->field->nb = batch;
-    /* The input field for a full-scale pixel: the laser power spread over M samples. */
-    double e0 = s->field_amplitude;
-    if (m->noise)
-        e0 = sqrt(m->power_w / ((double)compiler_plane_size(s) * pow(s->pitch_m, s->rank == 2 ? 2 : 1)));
     /* Input electronics: standardise and zero-pad -- lay the input grid into the top-left
      * corner of the layer grid, row by row (models/model.h; 1D: append zeros). */
     size_t gw, in_w;
@@ -1003,6 +1032,11 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
         const compiler_chain *ch = &s->chains[c];
         if (chain_in)
             memcpy(chain_in + c * batch * n, m->v, batch * n * sizeof *m->v);
+        /* The input field for a full-scale pixel: the laser power spread over M samples
+         * (without noise the scale does not matter: the compiled E0). */
+        const double e0 = m->noise ? sqrt(m->power_w[c] / ((double)compiler_plane_size(s) *
+                                                           pow(s->pitch_m, s->rank == 2 ? 2 : 1)))
+                                   : s->field_amplitude;
         encode(m, ch, batch, e0);
         /* The optics, stage by stage: image-plane mask, then the 4f pass. */
         for (size_t k = 0; k < ch->count && m->exact; k++, kk++)
@@ -1018,8 +1052,8 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
         }
         if (keeping)
             keep(m, batch, first, plane++);
-        /* Balanced homodyne against a reference phased to the chain's constant, as
-         * strong as a full-scale input pixel. */
+        /* Balanced homodyne against the designed reference, phased to the chain's
+         * constant; one beam feeds both arms, so it follows the light level in use. */
         const double complex gc = m->gch[c];
         double complex r = ch->ref_amplitude * e0 / s->field_amplitude * cexp(I * carg(gc));
         optics_field *ref = m->exact ? m->cam_ref : m->ref;

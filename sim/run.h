@@ -31,8 +31,11 @@ typedef struct sim_options {
                                   never adds noise. */
     double phase_error_rad;    /* rms phase error of every mask pixel, drawn once per
                                   simulation (a fixed device); < 0: the profile's value */
-    double photons;            /* photons per inference on the input modulator at full
-                                  scale (sets the laser power); 0: the profile's power */
+    double photons;            /* photons per inference on each chain's input modulator
+                                  at full scale over its designed exposures (sets the
+                                  light level; the detection design stays as compiled, so
+                                  more light than designed saturates); 0: the profile's
+                                  power */
     double misalign_px;        /* lateral displacement of every mask (Fourier and image
                                   plane) in samples (a sample is one pixel, or a
                                   double-phase pair), either sign; 0: aligned */
@@ -100,10 +103,14 @@ void sim_plane_info(const compiler_system *s, const sim_options *o, size_t i, ch
                     size_t size, double *pitch_m);
 void sim_keep_planes(sim *m, size_t rows, double complex *buf);
 
-/* How many times (row × chain) since sim_alloc the camera shortened its exposure to
- * stay below 80% of the full well: the light was brighter than the profile's exposure
- * allows, and fewer photons than budgeted were detected. */
-size_t sim_saturated(const sim *m);
+/* The camera exposures of chain c since sim_alloc (rows × the chain's frames), and in
+ * *saturated how many of them saturated: a pixel the chain reads reached the full well
+ * on either homodyne port and was clipped there (optics_detect(); light on pixels it
+ * does not read is clipped too, but does not enter the result and is not counted).  The designed exposure keeps the
+ * signal range below the full well (compiler/README.md, "Detection"); light beyond it
+ * (other data, a changed light level: sim_options.photons) saturates, and is counted,
+ * not re-exposed.  Noise-free runs detect no electrons: 0 exposures. */
+size_t sim_exposures(const sim *m, size_t c, size_t *saturated);
 
 /* y = the numeric reference: the model copy in the system, through models/. */
 int sim_reference(const compiler_system *s, size_t batch, const double *x, double *y);

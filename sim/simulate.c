@@ -38,7 +38,14 @@ int sim_system_override(const compiler_system *s, sim_compile_fn compile, char *
     if (!compile)
         return util_error(UTIL_EUSAGE, "a changed device needs a compiler to rebuild the "
                           "system (sim_compile_fn)");
-    return compile(s->model, &p, out);
+    if ((rc = compile(s->model, &p, out)))
+        return rc;
+    /* a calibrated signal range carries over to the new devices */
+    if ((rc = compiler_detection_carry(s, *out))) {
+        compiler_system_free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 static double now(void)
@@ -79,6 +86,7 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
     r->y_ideal = malloc(d->batch * s->n_out * sizeof *r->y_ideal);
     r->end = calloc(T, sizeof *r->end);
     r->stage = calloc(T * C, sizeof *r->stage);
+    r->chain_saturated = calloc(C, sizeof *r->chain_saturated);
     size_t bb = B < d->batch ? B : d->batch;
     double *cin = malloc(C * bb * n * sizeof *cin), *cout = malloc(C * bb * n * sizeof *cout);
     /* Per-chain outputs of the whole data set, optical and numeric (same input). */
@@ -87,7 +95,8 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
     acdc_work **cwork = NULL;   /* per chain: the numeric reference's workspace */
     if (d->labels && (r->labels = malloc(d->batch * sizeof *r->labels)))
         memcpy(r->labels, d->labels, d->batch * sizeof *r->labels);
-    if (!r->y_optical || !r->y_ideal || !r->end || !r->stage || !cin || !cout || !so || !si ||
+    if (!r->y_optical || !r->y_ideal || !r->end || !r->stage || !r->chain_saturated || !cin ||
+        !cout || !so || !si ||
         !ref || (d->labels && !r->labels)) {
         rc = util_error(UTIL_ENOMEM, "out of memory for %zu rows x %zu chains", d->batch, C);
         goto done;
@@ -156,7 +165,12 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
             }
             util_progress_update(bar, t * d->batch + row + k, "trial %zu/%zu", t + 1, T);
         }
-        r->saturated += rc ? 0 : sim_saturated(m);
+        for (size_t c = 0; c < C && !rc; c++) {
+            size_t sat;
+            r->exposures += sim_exposures(m, c, &sat);
+            r->saturated += sat;
+            r->chain_saturated[c] += sat;
+        }
         sim_free(m);
         if (rc)
             break;

@@ -29,7 +29,9 @@ typedef int (*sim_compile_fn)(const acdc_model *m, const compiler_profile *p,
 
 /* A copy of system s recompiled by `compile` from its model copy for s's profile changed
  * by the assignments sets[0..nsets): the hardware that the changed device would give.
- * *out is a new system (caller frees).  Errors: those of sim_profile_override()
+ * Its detection is designed anew for the changed devices, for s's calibrated signal
+ * range where s has one (compiler_detection_carry()).  *out is a new system (caller
+ * frees).  Errors: those of sim_profile_override()
  * (UTIL_EUSAGE), then those of compile (UTIL_EDATA for a design rule the changed device
  * breaks); UTIL_EUSAGE if compile is NULL. */
 int sim_system_override(const compiler_system *s, sim_compile_fn compile, char *const *sets,

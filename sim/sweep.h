@@ -21,7 +21,7 @@
  *   /metrics/NAME/mean, /metrics/NAME/sd      end to end, every metric of sim/metrics.h
  *                     (the accuracies only with labels); NaN where not done
  *   /stages/C/NAME/mean, .../sd               the same for optical chain C (no accuracies)
- *   /seconds, /saturated                      wall time; exposure shortenings
+ *   /seconds, /saturated                      wall time; saturated camera exposures
  */
 #ifndef SIM_SWEEP_H
 #define SIM_SWEEP_H

@@ -269,6 +269,13 @@ def tolerated(kind, label):
                              # along x, superpixel chosen by the compiler
         if label == "attribute / rank: missing":
             return ALL       # systems written before 2D designs are 1D
+        if label == "attribute / signal_range: missing":
+            return ALL       # systems written before designed detection: the profile's
+                             # exposure, one frame, the stored reference
+        if label.startswith("attribute /profile") and label.endswith(
+                (" frame_rate_hz: missing", " frames: missing")):
+            return ALL       # profiles from before designed detection: rates not
+                             # given, one frame
         if label.startswith("group /") and label.endswith("extra dataset"):
             return ALL       # only a model's layer groups are closed to extra members
         if any(g in label for g in KNOWN_GAPS) or profile_value_change(label):

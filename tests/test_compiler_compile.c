@@ -273,7 +273,8 @@ static void test_chain_gain_physics(void **state)
     assert_close(ch->stages[0].fourier.gain, 2.385, 1e-15);
     assert_close(cabs(ch->g), 1, 1e-12);
     assert_close(ch->efficiency, 15.0 / 16.0, 1e-15);
-    assert_close(ch->ref_amplitude, E0 * sqrt(15.0 / 16.0), 1e-15 * E0);
+    /* the designed reference (compiler_detection_design()): at most E0 */
+    assert_true(ch->ref_amplitude > 0 && ch->ref_amplitude <= E0);
     assert_close(ch->gain, 2.385 / (4 * E0 * ch->ref_amplitude * cabs(ch->g)),
                  1e-15 * ch->gain);
     /* the light agrees: through the optics, the model's output comes back */

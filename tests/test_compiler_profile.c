@@ -37,6 +37,7 @@ static void modulator_equal(const optics_modulator *a, const optics_modulator *b
     assert_true(a->phase_error_rad == b->phase_error_rad);
     assert_int_equal(a->rows, b->rows);
     assert_int_equal(a->dp_layout, b->dp_layout);
+    assert_true(a->frame_rate_hz == b->frame_rate_hz);
 }
 
 /* Exact equality of every field (doubles compared with ==: the round trip is exact). */
@@ -61,6 +62,8 @@ static void profile_equal(const compiler_profile *a, const compiler_profile *b)
     assert_int_equal(c->adc_bits, d->adc_bits);
     assert_true(c->exposure_s == d->exposure_s);
     assert_int_equal(c->rows, d->rows);
+    assert_true(c->frame_rate_hz == d->frame_rate_hz);
+    assert_int_equal(a->frames, b->frames);
     assert_true(a->max_focal_m == b->max_focal_m);
     assert_true(a->max_na == b->max_na);
     assert_true(a->max_length_m == b->max_length_m);
@@ -411,6 +414,12 @@ static void test_set(void **state)
     assert_int_equal(compiler_profile_set(&p, "camera.rows=1"), 0);
     assert_int_equal(compiler_profile_set(&p, "fourier.double_phase=checkerboard"), 0);
     assert_int_equal(compiler_profile_set(&p, "rules.superpixel=6"), 0);
+    assert_int_equal(compiler_profile_set(&p, "input.frame_rate=1.44 kHz"), 0);
+    assert_int_equal(compiler_profile_set(&p, "camera.frame_rate=23.85 Hz"), 0);
+    assert_int_equal(compiler_profile_set(&p, "camera.frames=7"), 0);
+    want.input.frame_rate_hz = 1.44 * 1e3;
+    want.camera.frame_rate_hz = 23.85;
+    want.frames = 7;
     want.input.rows = 1080;
     want.camera.rows = 1;
     want.fourier.dp_layout = OPTICS_DP_CHECKERBOARD;
@@ -452,6 +461,11 @@ static void test_set(void **state)
         {"rules.fourier_oversample=9", "'rules.fourier_oversample'"},
         {"rules.fourier_oversample=1.5", "'rules.fourier_oversample'"},
         {"input.rows=0", "'input.rows'"},
+        {"input.frame_rate=60", "frequency (Hz, kHz, MHz)"},
+        {"camera.frame_rate=-1 Hz", "'camera.frame_rate'"},
+        {"fourier.frame_rate=60 ms", "'fourier.frame_rate'"},
+        {"camera.frames=0", "'camera.frames'"},
+        {"camera.frames=2.5", "'camera.frames'"},
         {"camera.rows=16777217", "'camera.rows'"},
         {"image.rows=1080 px", "'image.rows'"},
         {"image.rows=", "'image.rows'"},
@@ -1051,6 +1065,7 @@ static void test_h5_missing(void **state)
     /* values unlike the absent ones, so that reading the absent value is seen */
     assert_int_equal(compiler_profile_set(&p, "fourier.double_phase=checkerboard"), 0);
     assert_int_equal(compiler_profile_set(&p, "rules.superpixel=4"), 0);
+    assert_int_equal(compiler_profile_set(&p, "camera.frames=3"), 0);
     static const struct {
         const char *obj, *attr;
         int optional;
@@ -1059,6 +1074,9 @@ static void test_h5_missing(void **state)
                 {"/profile/camera", "rows", 1},
                 {"/profile/fourier", "double_phase", 1},
                 {"/profile", "superpixel", 1},
+                {"/profile/camera", "frame_rate_hz", 1},
+                {"/profile/input", "frame_rate_hz", 1},
+                {"/profile/camera", "frames", 1},
                 {"/profile/camera", "exposure_s", 0},
                 {"/profile/input", "name", 0},
                 {"/profile/image", "pixels", 0},
@@ -1080,7 +1098,13 @@ static void test_h5_missing(void **state)
         if (rc)
             fail_msg("%s on %s: %s", gone[i].attr, gone[i].obj, util_errmsg());
         compiler_profile want = p;
-        if (!strcmp(gone[i].attr, "fourier_oversample"))
+        if (!strcmp(gone[i].attr, "frame_rate_hz") && !strcmp(gone[i].obj, "/profile/camera"))
+            want.camera.frame_rate_hz = 0;   /* not given */
+        else if (!strcmp(gone[i].attr, "frame_rate_hz"))
+            want.input.frame_rate_hz = 0;
+        else if (!strcmp(gone[i].attr, "frames"))
+            want.frames = 1;
+        else if (!strcmp(gone[i].attr, "fourier_oversample"))
             want.fourier_oversample = 0;
         else if (!strcmp(gone[i].obj, "/profile/input"))
             want.input.rows = 1;

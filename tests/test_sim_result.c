@@ -112,6 +112,8 @@ static void check_round_trip(int labelled, size_t planes)
     assert_int_equal(b.seed, 7);
     assert_int_equal(b.oversample, a.oversample);
     assert_int_equal(b.saturated, a.saturated);
+    assert_int_equal(b.exposures, a.exposures);
+    assert_int_equal(a.exposures, 2 * 12 * a.n_chains);   /* trials x rows x chains */
     same(a.seconds, b.seconds, "seconds");
     assert_memory_equal(a.y_optical, b.y_optical, a.rows * a.n_out * sizeof(double));
     assert_memory_equal(a.y_ideal, b.y_ideal, a.rows * a.n_out * sizeof(double));
@@ -156,6 +158,24 @@ static void check_round_trip(int labelled, size_t planes)
         assert_non_null(strchr(b.plane_names, ';'));
     } else {
         assert_null(b.planes);
+    }
+    /* a result written before designed detection counts shortened exposures in
+     * 'exposure_shortened', and no exposures: read in their place */
+    if (!planes) {
+        const char *old = test_path(2, "old.h5");
+        sim_result o;
+        assert_int_equal(sim_result_write(&a, old), 0);
+        hid_t f = H5Fopen(old, H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_true(f >= 0);
+        assert_true(H5Adelete_by_name(f, "/", "saturated_exposures", H5P_DEFAULT) >= 0);
+        assert_true(H5Adelete_by_name(f, "/", "exposures", H5P_DEFAULT) >= 0);
+        assert_int_equal(util_h5_set_attr_i64(f, "/", "exposure_shortened", 23), 0);
+        H5Fclose(f);
+        if (sim_result_read(old, &o))
+            fail_msg("read an older result: %s", util_errmsg());
+        assert_int_equal(o.saturated, 23);
+        assert_int_equal(o.exposures, 0);
+        sim_result_free(&o);
     }
     /* a second write of what was read gives the same file content back */
     const char *again = test_path(1, "again.h5");
