@@ -4,6 +4,8 @@
 #include "util/error.h"
 
 #include <fftw3.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,7 +478,9 @@ static int compile_into(compiler_system *s, const acdc_model *m, size_t *first,
         if ((rc = compile_chain(s, m, &s->chains[c], g4f, vals)))
             return rc;
     }
-    return compiler_check_rules(s);
+    if ((rc = compiler_check_rules(s)))
+        return rc;
+    return compiler_calibrate_synthetic(s, COMPILER_SYNTHETIC_ROWS);
 }
 
 /* rules.fourier_oversample = auto: R = 2, else R = 1.  The point design is no fallback:
@@ -565,7 +569,9 @@ done:
  * chain's output after ReLU and permutation), u = enc_a ⊙ v + enc_bias, s = max|u|, and
  * the chain's linear output z − bias (its layers with every bias, less the folded ones:
  * what the light carries) scaled to the camera by compiler_chain_field_scale() / s. */
-int compiler_calibrate(compiler_system *s, const double *x, size_t rows)
+/* compiler_calibrate(), the range marked as coming from `signal`. */
+static int calibrate_on(compiler_system *s, const double *x, size_t rows,
+                        enum compiler_signal signal)
 {
     const acdc_model *m = s->model;
     const size_t n = s->n, B = rows < 256 ? rows : 256, C = s->n_chains;
@@ -624,7 +630,7 @@ int compiler_calibrate(compiler_system *s, const double *x, size_t rows)
         rc = compiler_detection_design(s, &s->chains[c], peak[c],
                                        fmin(peak[c], sqrt(sum2[c] / ((double)rows * (double)n))));
     if (!rc) {
-        s->signal = COMPILER_SIGNAL_CALIBRATED;
+        s->signal = signal;
         s->calibration_rows = rows;
     }
 done:
@@ -634,5 +640,31 @@ done:
     free(sc);
     free(peak);
     free(sum2);
+    return rc;
+}
+
+int compiler_calibrate(compiler_system *s, const double *x, size_t rows)
+{
+    return calibrate_on(s, x, rows, COMPILER_SIGNAL_CALIBRATED);
+}
+
+int compiler_calibrate_synthetic(compiler_system *s, size_t rows)
+{
+    double *x = malloc(rows * s->n_in * sizeof *x);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    int rc = UTIL_OK;
+    if (!x || !r)
+        rc = util_error(UTIL_ENOMEM, "out of memory for %zu synthetic inputs", rows);
+    if (!rc) {
+        gsl_rng_set(r, 1);
+        for (size_t b = 0; b < rows; b++)
+            for (size_t i = 0; i < s->n_in; i++)
+                x[b * s->n_in + i] = (s->in_mean ? s->in_mean[i] : 0) +
+                                     (s->in_scale ? s->in_scale[i] : 1) *
+                                         gsl_ran_gaussian_ziggurat(r, 1);
+        rc = calibrate_on(s, x, rows, COMPILER_SIGNAL_SYNTHETIC);
+    }
+    gsl_rng_free(r);
+    free(x);
     return rc;
 }

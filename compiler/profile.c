@@ -278,7 +278,8 @@ int compiler_profile_builtin(const char *name, compiler_profile *p)
         p->max_length_m = b->max_length_m;
         /* real pixels: the best design that fits them (compiler/README.md) */
         p->fourier_oversample = b->ideal ? 0 : COMPILER_OVERSAMPLE_AUTO;
-        p->frames = 1;
+        /* real cameras: as many exposures as one input frame holds (system.h) */
+        p->frames = b->ideal ? 1 : COMPILER_FRAMES_AUTO;
         return UTIL_OK;
     }
     char known[160];
@@ -373,7 +374,7 @@ static const struct key keys[] = {
     /* profiles and systems made before designed detection lack these: frame rate 0 (not
      * given), one frame per inference */
     {"camera", "frame_rate", K_FREQ, F(camera.frame_rate_hz), 0, 1e9, 0, 1, "frame_rate_hz", 1},
-    {"camera", "frames", K_COUNT, F(frames), 1, 1e6, 0, 1, "frames", 1},
+    {"camera", "frames", K_COUNT, F(frames), 0, 1e6, 0, 1, "frames", 1},
     {"rules", "max_focal", K_LENGTH, F(max_focal_m), 0, 100, 1, 0, "max_focal_m", 0},
     {"rules", "max_na", K_PLAIN, F(max_na), 0, 1, 1, 0, "max_na", 0},
     {"rules", "max_length", K_LENGTH, F(max_length_m), 0, 1000, 1, 0, "max_length_m", 0},
@@ -426,7 +427,12 @@ static void absent_value(const struct key *k, compiler_profile *p, int ini)
 {
     char *field = (char *)p + k->off;
     switch (k->kind) {
-    case K_COUNT: *(size_t *)field = (size_t)k->lo; break;
+    case K_COUNT:
+        /* camera.frames: auto in a profile file, as the real built-ins; one exposure in a
+         * system file from before designed detection */
+        *(size_t *)field = k->off == offsetof(compiler_profile, frames)
+                               ? (ini ? COMPILER_FRAMES_AUTO : 1) : (size_t)k->lo;
+        break;
     case K_BITS: *(int *)field = (int)k->lo; break;
     case K_OVERSAMPLE: *(int *)field = ini ? COMPILER_OVERSAMPLE_AUTO : (int)k->lo; break;
     case K_DP_LAYOUT: *(enum optics_dp_layout *)field = (enum optics_dp_layout)k->lo; break;

@@ -19,6 +19,10 @@
  * built-in profiles have it; a system file's profile copy always holds the R chosen. */
 #define COMPILER_OVERSAMPLE_AUTO (-1)
 
+/* camera.frames = 0: the compiler averages as many exposures as one frame of the input
+ * modulator holds (compiler_frames(), compiler/system.h); the real built-ins have it. */
+#define COMPILER_FRAMES_AUTO 0
+
 /* The devices are optics/device.h's modulators and optics/detector.h's camera; a
  * profile names them, with the laser and the design rules. */
 typedef struct compiler_profile {
@@ -43,8 +47,10 @@ typedef struct compiler_profile {
                                        modulator (k even on phase-only devices: a
                                        double-phase value needs two pixels); 0: chosen by
                                        the compiler (compiler/README.md) */
-    size_t frames;                  /* camera exposures averaged per inference, >= 1
-                                       (camera.frames; compiler/README.md, Detection) */
+    size_t frames;                  /* camera exposures averaged per inference, >= 1, or
+                                       0: as many as one input frame holds, chosen by
+                                       the compiler (camera.frames = 0; compiler_frames(),
+                                       compiler/README.md, Detection) */
 } compiler_profile;
 
 /* The profile as a design and a simulation see it: p itself, except that an ideal

@@ -233,13 +233,26 @@ void compiler_signal_estimate(const compiler_chain *ch, double *peak, double *rm
     *rms = *peak / COMPILER_CREST_FACTOR;
 }
 
+size_t compiler_frames(const compiler_system *s, double exposure_s)
+{
+    const compiler_profile *p = &s->profile;
+    if (p->frames != COMPILER_FRAMES_AUTO)
+        return p->frames;
+    if (!(p->input.frame_rate_hz > 0))
+        return 1;
+    const double rows = s->rank == 2 ? (double)s->m : COMPILER_MIN_ROWS;
+    const double lines = p->camera.frame_rate_hz * (double)(p->camera.rows ? p->camera.rows : 1);
+    const double t = fmax(exposure_s, lines > 0 ? rows / lines : 0);
+    const double n = floor(1.0 / (p->input.frame_rate_hz * t) * (1 + 1e-12));
+    return n < 1 ? 1 : n > COMPILER_MAX_FRAMES ? COMPILER_MAX_FRAMES : (size_t)n;
+}
+
 /* The design at exposure t: the largest reference the full well allows (at most E0) and
  * the SNR it gives; 0 where the signal alone fills the margin. */
 struct design {
     const compiler_system *s;
     const optics_camera *cam;
     double phi1, well, peak, rms;
-    size_t frames;
 };
 
 static double design_at(const struct design *d, double t, double *rho)
@@ -249,7 +262,8 @@ static double design_at(const struct design *d, double t, double *rho)
     if (!(*rho > 0))
         return 0;
     /* a dark signal (rms 0) still gets a usable design: the SNR of a unit signal */
-    return compiler_detection_snr(d->cam, t, d->frames, phi, *rho, d->rms > 0 ? d->rms : 1);
+    return compiler_detection_snr(d->cam, t, compiler_frames(d->s, t), phi, *rho,
+                                  d->rms > 0 ? d->rms : 1);
 }
 
 int compiler_detection_design(compiler_system *s, compiler_chain *ch, double peak,
@@ -262,8 +276,7 @@ int compiler_detection_design(compiler_system *s, compiler_chain *ch, double pea
     compiler_profile e;
     compiler_profile_effective(&s->profile, &e);
     const struct design d = {s, &e.camera, compiler_detection_electrons(s, 1.0),
-                             COMPILER_DETECT_MARGIN * e.camera.full_well_e, peak, rms,
-                             s->profile.frames};
+                             COMPILER_DETECT_MARGIN * e.camera.full_well_e, peak, rms};
     /* exposures that leave room for a reference: φ τ peak² + D τ < well */
     double hi = compiler_max_exposure(&s->profile);
     const double rate = d.phi1 * peak * peak + e.camera.dark_e_per_s;
@@ -304,7 +317,7 @@ int compiler_detection_design(compiler_system *s, compiler_chain *ch, double pea
                           "a signal of peak %g E0 below %g of the full well", ch->first,
                           ch->first + ch->count - 1, peak, COMPILER_DETECT_MARGIN);
     ch->exposure_s = t;
-    ch->frames = s->profile.frames;
+    ch->frames = compiler_frames(s, t);
     ch->ref_amplitude = rho * s->field_amplitude;
     ch->gain = compiler_chain_gain(ch, s->field_amplitude);
     ch->signal_peak = peak;

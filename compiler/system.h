@@ -126,8 +126,11 @@ enum compiler_signal {
                                   profile's exposure, one frame and the stored reference;
                                   the range is estimated when the file is read */
     COMPILER_SIGNAL_ESTIMATED, /* from the masks (compiler_signal_estimate()) */
-    COMPILER_SIGNAL_CALIBRATED /* from calibration data through the numeric model
+    COMPILER_SIGNAL_CALIBRATED,/* from calibration data through the numeric model
                                   (compiler_calibrate(), compiler/compile.h) */
+    COMPILER_SIGNAL_SYNTHETIC  /* from synthetic inputs through the numeric model: what
+                                  compiler_compile() designs for without data
+                                  (compiler_calibrate_synthetic()) */
 };
 
 typedef struct compiler_system {
@@ -263,6 +266,19 @@ double compiler_detection_electrons(const compiler_system *s, double exposure_s)
  * longer than one frame at camera.frame_rate where that is given. */
 double compiler_max_exposure(const compiler_profile *p);
 
+/* camera.frames = 0 (the real built-ins): as many exposures as one frame of the input
+ * modulator holds -- while it shows an input, the camera takes exposure after exposure
+ * and the electronics average them, which costs no throughput.  N(τ) = floor(T / max(τ,
+ * t_read)), T = 1 / input.frame_rate, t_read the camera's read-out of the rows a chain
+ * uses (m for rank 2; COMPILER_MIN_ROWS for rank 1, the smallest region an sCMOS camera
+ * reads) at its line rate, camera.frame_rate × camera.rows lines/s; 1 where a rate is not
+ * given; at most COMPILER_MAX_FRAMES.  (The scmos device: 100 frames/s x 2048 rows =
+ * 204,800 lines/s, 8 rows in 39 us; that sCMOS cameras read regions of 8 rows at their
+ * line rate is assumed here, not confirmed against a datasheet.) */
+#define COMPILER_MIN_ROWS 8
+#define COMPILER_MAX_FRAMES 4096
+size_t compiler_frames(const compiler_system *s, double exposure_s);
+
 /* The SNR of the balanced homodyne difference ΔN = N+ − N− on one pixel, as the power
  * ratio of the mean signal to the mean noise over a signal of rms amplitude `rms`
  * (units of E0), reference `rho` (units of E0), phi = compiler_detection_electrons():
@@ -290,8 +306,8 @@ void compiler_signal_estimate(const compiler_chain *ch, double *peak, double *rm
  *   φ(τ) (peak + ρ)² + D(τ) <= COMPILER_DETECT_MARGIN · full well.
  *
  * For a given τ the SNR grows with ρ, so ρ is the largest the constraint allows; τ is
- * then found by a search over log τ (grid, then golden section).  Sets ch->exposure_s,
- * frames (the profile's camera.frames), ref_amplitude, gain (compiler_chain_gain()),
+ * then found by a search over log τ (grid, then golden section), with the frames
+ * compiler_frames() gives at each τ.  Sets ch->exposure_s, frames, ref_amplitude, gain (compiler_chain_gain()),
  * signal_peak, signal_rms and snr.  Errors: UTIL_EDATA (a range that is not finite, or
  * peak < rms). */
 int compiler_detection_design(compiler_system *s, compiler_chain *ch, double peak,

@@ -111,10 +111,11 @@ static int check_detection(const compiler_system *s, const char *file, size_t c)
         return util_error(UTIL_EDATA, "'%s': chain %zu's exposure ('exposure_s') %g s is "
                           "outside (0, %g] s, the longest the camera allows (camera.exposure, "
                           "one frame at camera.frame_rate)", file, c, ch->exposure_s, tmax);
-    if (ch->frames != s->profile.frames)
+    if (ch->frames != compiler_frames(s, ch->exposure_s))
         return util_error(UTIL_EDATA, "'%s': chain %zu averages %zu frames ('frames'); its "
-                          "profile's camera.frames is %zu", file, c, ch->frames,
-                          s->profile.frames);
+                          "profile's camera.frames (%zu, 0: auto) gives %zu at its exposure",
+                          file, c, ch->frames, s->profile.frames,
+                          compiler_frames(s, ch->exposure_s));
     if (!(ch->signal_rms <= ch->signal_peak))
         return util_error(UTIL_EDATA, "'%s': chain %zu's signal rms %g exceeds its peak %g "
                           "('signal_rms', 'signal_peak')", file, c, ch->signal_rms,

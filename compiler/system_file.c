@@ -146,8 +146,9 @@ static int write_root(hid_t f, const compiler_system *s)
         (rc = util_h5_set_attr_f64(f, "/", "relay_magnification", s->relay_magnification)) ||
         (rc = util_h5_set_attr_str(f, "/", "warnings", s->warnings)) ||
         (rc = util_h5_set_attr_str(f, "/", "signal_range",
-                                   s->signal == COMPILER_SIGNAL_CALIBRATED ? "calibrated"
-                                                                           : "estimated")) ||
+                                   s->signal == COMPILER_SIGNAL_CALIBRATED  ? "calibrated"
+                                   : s->signal == COMPILER_SIGNAL_SYNTHETIC ? "synthetic"
+                                                                            : "estimated")) ||
         (rc = util_h5_set_attr_i64(f, "/", "calibration_rows", (int64_t)s->calibration_rows)))
         return rc;
     hsize_t din[1] = {s->n_in};
@@ -415,13 +416,15 @@ static int rd_signal(struct rd *r, compiler_system *s)
         return UTIL_OK;
     if ((rc = util_h5_attr_str(r->f, r->file, "/", "signal_range", src, sizeof src)))
         return rc;
-    if (strcmp(src, "estimated") && strcmp(src, "calibrated"))
+    if (strcmp(src, "estimated") && strcmp(src, "calibrated") && strcmp(src, "synthetic"))
         return util_error(UTIL_EDATA, "attribute 'signal_range' on '/' in '%s' is '%s', "
-                          "expected 'estimated' or 'calibrated'", r->file, src);
-    s->signal = strcmp(src, "calibrated") ? COMPILER_SIGNAL_ESTIMATED
-                                          : COMPILER_SIGNAL_CALIBRATED;
-    if ((rc = rd_i64(r, "/", "calibration_rows", s->signal == COMPILER_SIGNAL_CALIBRATED,
-                     s->signal == COMPILER_SIGNAL_CALIBRATED ? (int64_t)1 << 40 : 0, &rows)))
+                          "expected 'estimated', 'calibrated' or 'synthetic'", r->file, src);
+    s->signal = !strcmp(src, "calibrated")  ? COMPILER_SIGNAL_CALIBRATED
+                : !strcmp(src, "synthetic") ? COMPILER_SIGNAL_SYNTHETIC
+                                            : COMPILER_SIGNAL_ESTIMATED;
+    const int measured = s->signal != COMPILER_SIGNAL_ESTIMATED;
+    if ((rc = rd_i64(r, "/", "calibration_rows", measured,
+                     measured ? (int64_t)1 << 40 : 0, &rows)))
         return rc;
     s->calibration_rows = (size_t)rows;
     return UTIL_OK;

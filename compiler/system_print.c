@@ -151,6 +151,9 @@ static const char *signal_text(const compiler_system *s, char *buf, size_t size)
 {
     if (s->signal == COMPILER_SIGNAL_CALIBRATED)
         snprintf(buf, size, "calibrated on %zu rows", s->calibration_rows);
+    else if (s->signal == COMPILER_SIGNAL_SYNTHETIC)
+        snprintf(buf, size, "from %zu synthetic inputs (the model's input mean and scale); "
+                 "--calibrate DATA measures it on real data", s->calibration_rows);
     else if (s->signal == COMPILER_SIGNAL_ESTIMATED)
         snprintf(buf, size, "estimated from the masks; --calibrate measures it");
     else

@@ -276,3 +276,59 @@ int optics_detect(const optics_camera *c, size_t nb, size_t npix, const double *
         return util_error(UTIL_ENOMEM, "cannot allocate a random number generator");
     return UTIL_OK;
 }
+
+int optics_detect_frames(const optics_camera *c, size_t nb, size_t npix,
+                         const double *power_w, size_t frames, double *sum,
+                         unsigned char *saturated)
+{
+    if (frames == 0)
+        return util_error(UTIL_EUSAGE, "no exposures to add");
+    int rc;
+    if ((rc = check_camera(c)))
+        return rc;
+    if (!power_w || !sum)
+        return util_error(UTIL_EUSAGE, "pixel powers or sums are NULL");
+    for (size_t i = 0; i < nb * npix; i++)
+        if (!(isfinite(power_w[i]) && power_w[i] >= 0))
+            return util_error(UTIL_EUSAGE, "pixel %zu of field %zu receives %g W: "
+                              "negative or not finite", i % npix, i / npix, power_w[i]);
+    const double per_w = c->qe * c->exposure_s * c->wavelength_m / (OPTICS_PLANCK * OPTICS_C);
+    const double dark = c->dark_e_per_s * c->exposure_s, N = (double)frames;
+    const double q = c->adc_bits ? c->full_well_e / (ldexp(1, c->adc_bits) - 1) : 0;
+    const double sd = sqrt(N * (c->read_noise_e * c->read_noise_e + q * q / 12));
+    int fail = 0;
+#pragma omp parallel for schedule(static) reduction(| : fail)
+    for (long b = 0; b < (long)nb; b++) {
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        if (!r) {
+            fail = 1;
+            continue;
+        }
+        uint64_t s = optics_field_seed(c->seed, (uint64_t)b);
+        gsl_rng_set(r, (unsigned long)(s ^ (s >> 32)));
+        for (size_t i = 0; i < npix; i++) {
+            const size_t k = (size_t)b * npix + i;
+            const double mean = per_w * power_w[k] + dark;
+            const int full = mean >= c->full_well_e;
+            double e = N * mean;
+            if (full)
+                e = N * c->full_well_e;
+            else {
+                if (c->shot_noise)
+                    e = e > OPTICS_POISSON_NORMAL
+                            ? fmax(0.0, round(e + gsl_ran_gaussian_ziggurat(r, sqrt(e))))
+                            : (double)gsl_ran_poisson(r, e);
+                if (sd > 0)
+                    e += gsl_ran_gaussian_ziggurat(r, sd);
+                e = e < 0 ? 0 : e > N * c->full_well_e ? N * c->full_well_e : e;
+            }
+            sum[k] = e;
+            if (saturated)
+                saturated[k] = (unsigned char)full;
+        }
+        gsl_rng_free(r);
+    }
+    if (fail)
+        return util_error(UTIL_ENOMEM, "cannot allocate a random number generator");
+    return UTIL_OK;
+}

@@ -106,6 +106,22 @@ int optics_photoelectrons(const optics_camera *c, double power_w, double *electr
 int optics_detect(const optics_camera *c, size_t nb, size_t npix, const double *power_w,
                   double *electrons, uint32_t *codes);
 
+/* The sum of `frames` exposures of the same light, as averaging electronics add them:
+ * sum (nb * npix values) receives, per pixel of mean electrons mu per exposure (photo
+ * and dark), Poisson(frames mu) (its normal approximation above OPTICS_POISSON_NORMAL)
+ * plus read noise N(0, frames sigma^2) plus, with an ADC, its rounding as N(0, frames
+ * q^2 / 12), q = full well / (2^bits - 1) electrons a step: exact in mean and variance,
+ * exact in law but for the rounding.  A pixel whose mean reaches the full well clips in
+ * every exposure: its sum is frames x full well and *saturated (may be NULL) receives 1
+ * for it (nb * npix flags), else 0; fluctuations that reach the full well from a mean
+ * below it are not modelled (compiler designs keep the mean at 0.8 of the well, 40
+ * standard deviations and more below it for the scmos device).  One exposure drawn so
+ * differs from optics_detect() only in that: its rounding is drawn, not done.  Field b
+ * draws from (c->seed, b) as there.  Errors: those of optics_detect(). */
+int optics_detect_frames(const optics_camera *c, size_t nb, size_t npix,
+                         const double *power_w, size_t frames, double *sum,
+                         unsigned char *saturated);
+
 /* The seed used for field b: a fixed 64-bit mix (splitmix64) of seed and b. */
 uint64_t optics_field_seed(uint64_t seed, uint64_t b);
 

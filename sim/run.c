@@ -71,6 +71,7 @@ struct sim {
                                          or −1 beyond the camera (M values) */
     uint32_t *codes;                  /* ADC codes of one port of one row */
     double *frame_e;                  /* electrons of one port of one exposure */
+    unsigned char *sat;               /* per camera pixel: saturated (many exposures) */
     double *v, *u, *scale;            /* electronics: batch × n, batch × n, batch */
     double complex *in_work;          /* input modulator: its pixels */
     double *power_w;                  /* per chain: the laser power in use */
@@ -135,6 +136,7 @@ void sim_free(sim *m)
     free(m->relay);
     free(m->codes);
     free(m->frame_e);
+    free(m->sat);
     free(m->v);
     free(m->u);
     free(m->scale);
@@ -734,7 +736,8 @@ static int setup_camera(sim *m)
     m->em = malloc(B * P * sizeof *m->em);
     m->codes = malloc(P * sizeof *m->codes);
     m->frame_e = malloc(P * sizeof *m->frame_e);
-    if (!m->minus || !m->pm || !m->ep || !m->em || !m->codes || !m->frame_e)
+    m->sat = malloc(P * sizeof *m->sat);
+    if (!m->minus || !m->pm || !m->ep || !m->em || !m->codes || !m->frame_e || !m->sat)
         return util_error(UTIL_ENOMEM, "out of memory for the camera");
     return UTIL_OK;
 }
@@ -858,9 +861,10 @@ static void to_samples(const sim *m, const double *pw, double *diff)
 }
 
 /* Noise on one row's two ports (powers pp, pm on P pixels, W): `frames` exposures of the
- * chain's designed length, each with its own shot, dark and read noise, full-well
- * clipping and ADC, the mean dark signal subtracted as a calibrated camera does; their
- * differences averaged and turned back into watts in pp.  An exposure in which a pixel
+ * chain's designed length -- one drawn as the camera makes it (shot, dark and read
+ * noise, full-well clipping, ADC codes), several as their sum (optics_detect_frames()) --
+ * the mean dark signal subtracted as a calibrated camera does; their differences
+ * averaged and turned back into watts in pp.  An exposure in which a pixel
  * the chain reads reaches the full well on either port is counted (m->saturated): the
  * camera is protected, not re-exposed. */
 static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, double *ep,
@@ -878,22 +882,38 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
         pp[i] = pp[i] > 0 ? pp[i] : 0;
         pm[i] = pm[i] > 0 ? pm[i] : 0;
     }
-    for (size_t fr = 0; fr < ch->frames; fr++) {
+    /* Many exposures: their sum drawn at once (optics_detect_frames(): exact in mean and
+     * variance); one: drawn as the camera makes it, codes and all. */
+    if (ch->frames > 1) {
         int clipped = 0;
         for (int port = 0; port < 2; port++) {
-            /* Each row, chain, port and frame draws its own noise: seed from (seed, row,
-             * chain, port), and for frames after the first from the frame too. */
-            const uint64_t seed =
-                optics_field_seed(optics_field_seed(m->o.seed, row), 2 * chain + (size_t)port);
-            c.seed = fr ? optics_field_seed(seed, fr) : seed;
+            c.seed = optics_field_seed(optics_field_seed(m->o.seed, row),
+                                       2 * chain + (size_t)port);
+            double *pw = port ? pm : pp, *e = port ? em : ep;
+            if ((rc = optics_detect_frames(&c, 1, P, pw, ch->frames, e, m->sat)))
+                return rc;
+            for (size_t i = 0; i < P; i++)
+                e[i] -= (double)ch->frames * c.dark_e_per_s * c.exposure_s;
+            for (size_t j = 0; j < m->s->n; j++) {
+                const long i = m->relay[ch->pixel[j]];
+                clipped |= i >= 0 && m->sat[i];
+            }
+        }
+        m->saturated[chain] += clipped ? ch->frames : 0;
+    } else {
+        int clipped = 0;
+        for (int port = 0; port < 2; port++) {
+            /* Each row, chain and port draws its own noise: seed from (seed, row, chain,
+             * port). */
+            c.seed = optics_field_seed(optics_field_seed(m->o.seed, row),
+                                       2 * chain + (size_t)port);
             double *pw = port ? pm : pp, *e = port ? em : ep;
             if ((rc = optics_detect(&c, 1, P, pw, m->frame_e, adc ? m->codes : NULL)))
                 return rc;
             for (size_t i = 0; i < P; i++) {
                 double x = adc ? m->codes[i] * c.full_well_e / top : m->frame_e[i];
                 /* Subtract the mean dark signal, as a calibrated camera does. */
-                x -= c.dark_e_per_s * c.exposure_s;
-                e[i] = fr ? e[i] + x : x;
+                e[i] = x - c.dark_e_per_s * c.exposure_s;
             }
             /* saturation that matters: on the pixels the chain reads (a pixel at the
              * full well elsewhere does not enter the result) */

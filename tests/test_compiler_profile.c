@@ -464,7 +464,7 @@ static void test_set(void **state)
         {"input.frame_rate=60", "frequency (Hz, kHz, MHz)"},
         {"camera.frame_rate=-1 Hz", "'camera.frame_rate'"},
         {"fourier.frame_rate=60 ms", "'fourier.frame_rate'"},
-        {"camera.frames=0", "'camera.frames'"},
+        {"camera.frames=1000001", "'camera.frames'"},
         {"camera.frames=2.5", "'camera.frames'"},
         {"camera.rows=16777217", "'camera.rows'"},
         {"image.rows=1080 px", "'image.rows'"},

@@ -25,7 +25,9 @@ chain's reference and exposure, and the simulator no longer shortens exposures r
 row.  So the noise-free cases are still held to c202398's outputs (the reference phase
 and the gain rule did not change: the reference's amplitude cancels to rounding), and the
 noisy ones (noise, misalign) to the outputs stored when designed detection came in,
-written by `python3 tests/test_point_regression.py --store-noisy` (tests/data/README.md).
+written by `python3 tests/test_point_regression.py --store-noisy` (tests/data/README.md),
+and stored again when designs without data became calibrated on synthetic inputs and the
+real cameras began to average as many exposures as an input frame holds.
 Prints TAP.
 """
 import os
