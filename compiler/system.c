@@ -233,6 +233,14 @@ void compiler_signal_estimate(const compiler_chain *ch, double *peak, double *rm
     *rms = *peak / COMPILER_CREST_FACTOR;
 }
 
+double compiler_frame_time(const compiler_system *s, double exposure_s)
+{
+    const compiler_profile *p = &s->profile;
+    const double rows = s->rank == 2 ? (double)s->m : COMPILER_MIN_ROWS;
+    const double lines = p->camera.frame_rate_hz * (double)(p->camera.rows ? p->camera.rows : 1);
+    return fmax(exposure_s, lines > 0 ? rows / lines : 0);
+}
+
 size_t compiler_frames(const compiler_system *s, double exposure_s)
 {
     const compiler_profile *p = &s->profile;
@@ -240,11 +248,15 @@ size_t compiler_frames(const compiler_system *s, double exposure_s)
         return p->frames;
     if (!(p->input.frame_rate_hz > 0))
         return 1;
-    const double rows = s->rank == 2 ? (double)s->m : COMPILER_MIN_ROWS;
-    const double lines = p->camera.frame_rate_hz * (double)(p->camera.rows ? p->camera.rows : 1);
-    const double t = fmax(exposure_s, lines > 0 ? rows / lines : 0);
-    const double n = floor(1.0 / (p->input.frame_rate_hz * t) * (1 + 1e-12));
+    const double n = floor(1.0 / (p->input.frame_rate_hz * compiler_frame_time(s, exposure_s)) *
+                           (1 + 1e-12));
     return n < 1 ? 1 : n > COMPILER_MAX_FRAMES ? COMPILER_MAX_FRAMES : (size_t)n;
+}
+
+double compiler_chain_time(const compiler_system *s, const compiler_chain *ch)
+{
+    const double fin = s->profile.input.frame_rate_hz;
+    return fmax(fin > 0 ? 1 / fin : 0, (double)ch->frames * compiler_frame_time(s, ch->exposure_s));
 }
 
 /* The design at exposure t: the largest reference the full well allows (at most E0) and

@@ -279,6 +279,14 @@ double compiler_max_exposure(const compiler_profile *p);
 #define COMPILER_MAX_FRAMES 4096
 size_t compiler_frames(const compiler_system *s, double exposure_s);
 
+/* One camera frame of exposure_s for a chain of s: max(τ, t_read) (above). */
+double compiler_frame_time(const compiler_system *s, double exposure_s);
+
+/* The time chain ch takes per inference: its frames, taken while the input modulator
+ * shows the input, and at least one frame of that modulator: max(1 / input.frame_rate,
+ * frames × compiler_frame_time()); a rate not given counts as instant. */
+double compiler_chain_time(const compiler_system *s, const compiler_chain *ch);
+
 /* The SNR of the balanced homodyne difference ΔN = N+ − N− on one pixel, as the power
  * ratio of the mean signal to the mean noise over a signal of rms amplitude `rms`
  * (units of E0), reference `rho` (units of E0), phi = compiler_detection_electrons():

@@ -226,9 +226,7 @@ static void print_rate(const compiler_system *s, FILE *f)
     const double fin = s->profile.input.frame_rate_hz, fcam = s->profile.camera.frame_rate_hz;
     double photons = 0, slowest = 0, sum = 0;
     for (size_t c = 0; c < s->n_chains; c++) {
-        const compiler_chain *ch = &s->chains[c];
-        const double t = (fin > 0 ? 1 / fin : 0) +
-                         (double)ch->frames * fmax(ch->exposure_s, fcam > 0 ? 1 / fcam : 0);
+        const double t = compiler_chain_time(s, &s->chains[c]);
         slowest = fmax(slowest, t);
         sum += t;
         photons += input_photons(s, &s->chains[c]);
@@ -240,8 +238,14 @@ static void print_rate(const compiler_system *s, FILE *f)
         snprintf(fi, sizeof fi, "%.4g Hz", fin);
     if (fcam > 0)
         snprintf(fc, sizeof fc, "%.4g frames/s", fcam);
-    fprintf(f, "  speed: input modulator %s, camera %s, %zu exposure%s per chain and "
-            "inference\n", fi, fc, s->profile.frames, s->profile.frames == 1 ? "" : "s");
+    char fr[48];
+    if (s->profile.frames == COMPILER_FRAMES_AUTO)
+        snprintf(fr, sizeof fr, "as many exposures as an input frame holds");
+    else
+        snprintf(fr, sizeof fr, "%zu exposure%s", s->profile.frames,
+                 s->profile.frames == 1 ? "" : "s");
+    fprintf(f, "  speed: input modulator %s, camera %s (full frame; the rows read go "
+            "faster), %s per chain and inference\n", fi, fc, fr);
     fprintf(f, "    %.4g inferences/s pipelined (every chain has its own input modulator and "
             "camera and works on another input: the slowest chain sets the rate); %.4g/s "
             "one input at a time through the %zu chain%s%s\n", 1 / slowest, 1 / sum,

@@ -406,6 +406,44 @@ static void test_frames_average_noise(void **state)
     acdc_model_free(m);
 }
 
+/* Without data the design is calibrated on synthetic inputs and says so in the file;
+ * camera.frames = 0 (the real built-ins) averages as many exposures as one input frame
+ * holds: floor(T / max(exposure, read-out)), T = 1 / input.frame_rate. */
+static void test_synthetic_and_auto_frames(void **state)
+{
+    (void)state;
+    acdc_model *m = cascade(32, 32, 2);
+    compiler_system *s = compile(m, "slm8", NULL, 0), *back;
+    assert_int_equal(s->profile.frames, COMPILER_FRAMES_AUTO);
+    assert_int_equal(s->signal, COMPILER_SIGNAL_SYNTHETIC);
+    assert_int_equal(s->calibration_rows, COMPILER_SYNTHETIC_ROWS);
+    const compiler_profile *p = &s->profile;
+    const double read = COMPILER_MIN_ROWS / (p->camera.frame_rate_hz * (double)p->camera.rows);
+    for (size_t c = 0; c < s->n_chains; c++) {
+        const compiler_chain *ch = &s->chains[c];
+        /* the best exposure fills the frame exactly (N t = T): floor with rounding room */
+        const size_t want = (size_t)floor(
+            1 / (p->input.frame_rate_hz * fmax(ch->exposure_s, read)) * (1 + 1e-12));
+        print_message("# chain %zu: %zu exposures of %.2f us in one %.3g ms input frame\n",
+                      c, ch->frames, 1e6 * ch->exposure_s, 1e3 / p->input.frame_rate_hz);
+        assert_int_equal(ch->frames, want);
+        assert_true(ch->frames > 1);
+    }
+    const char *path = test_path(1, "synthetic.h5");
+    if (compiler_system_write(s, path) || compiler_system_read(path, &back))
+        fail_msg("%s", util_errmsg());
+    assert_int_equal(back->signal, COMPILER_SIGNAL_SYNTHETIC);
+    assert_int_equal(back->chains[0].frames, s->chains[0].frames);
+    compiler_system_free(back);
+    compiler_system_free(s);
+    /* no input frame rate given: one exposure */
+    const char *no_rate[] = {"input.frame_rate=0 Hz"};
+    s = compile(m, "slm8", no_rate, 1);
+    assert_int_equal(s->chains[0].frames, 1);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_older_file),
         cmocka_unit_test(test_simulated_saturation),
         cmocka_unit_test(test_frames_average_noise),
+        cmocka_unit_test(test_synthetic_and_auto_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

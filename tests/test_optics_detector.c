@@ -335,6 +335,53 @@ static void test_reproducible(void **state)
     free(b);
 }
 
+/* The sum of N exposures drawn at once: mean N mu and variance N (mu + read^2 + q^2/12),
+ * in the Poisson regime and above OPTICS_POISSON_NORMAL; a mean at the full well clips
+ * every exposure and is flagged. */
+static void test_detect_frames(void **state)
+{
+    (void)state;
+    const size_t n = 100000, N = 37;
+    double *pw = malloc(n * sizeof *pw), *sum = malloc(n * sizeof *sum);
+    unsigned char *sat = malloc(n);
+    optics_camera c = camera();
+    c.shot_noise = 1;
+    c.read_noise_e = 2.5;
+    c.dark_e_per_s = 3000;   /* 3 e- per 1 ms exposure */
+    c.full_well_e = 3e4;
+    c.adc_bits = 8;          /* q = 117.6 e-: its rounding is seen */
+    double e1;
+    assert_int_equal(optics_photoelectrons(&c, 1, &e1), 0);
+    const double q = c.full_well_e / 255;
+    const double mus[] = {12.5, 4 * OPTICS_POISSON_NORMAL};
+    for (int k = 0; k < 2; k++) {
+        const double mu = mus[k] + 3;   /* photo and dark electrons */
+        for (size_t i = 0; i < n; i++)
+            pw[i] = mus[k] / e1;
+        assert_int_equal(optics_detect_frames(&c, 2, n / 2, pw, N, sum, sat), 0);
+        double s = 0, s2 = 0;
+        for (size_t i = 0; i < n; i++) {
+            s += sum[i];
+            s2 += sum[i] * sum[i];
+            assert_int_equal(sat[i], 0);
+        }
+        const double mean = s / n, var = s2 / n - mean * mean;
+        const double want = N * (mu + c.read_noise_e * c.read_noise_e + q * q / 12);
+        print_message("# %zu exposures of mean %.1f e-: sum mean %.2f (want %.2f), variance "
+                      "%.1f (want %.1f)\n", N, mu, mean, N * mu, var, want);
+        assert_close(mean, N * mu, 5 * sqrt(want / n));
+        assert_close(var, want, 5 * want * sqrt(2.0 / n));
+    }
+    pw[0] = 2 * c.full_well_e / e1;
+    assert_int_equal(optics_detect_frames(&c, 1, 1, pw, N, sum, sat), 0);
+    assert_true(sum[0] == N * c.full_well_e);
+    assert_int_equal(sat[0], 1);
+    assert_int_equal(optics_detect_frames(&c, 1, 1, pw, 0, sum, sat), UTIL_EUSAGE);
+    free(pw);
+    free(sum);
+    free(sat);
+}
+
 static void test_camera_errors(void **state)
 {
     (void)state;
@@ -379,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_noise_statistics),
         cmocka_unit_test(test_adc),
         cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_detect_frames),
         cmocka_unit_test(test_camera_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
