@@ -13,9 +13,11 @@
 
 #include "optics/detector.h"
 #include "optics/device.h"
+#include "optics/lens.h"
 
-/* The devices are optics/device.h's modulators and optics/detector.h's camera; a
- * profile names them, with the laser and the design rules. */
+/* The devices are optics/device.h's modulators, optics/lens.h's lens and
+ * optics/detector.h's camera; a profile names them, with the laser and the design
+ * rules. */
 typedef struct compiler_profile {
     char name[64];                  /* "ideal", "slm8", ... or the file's [profile] name */
     int ideal;                      /* 1: no quantisation, no noise, no limits */
@@ -24,6 +26,11 @@ typedef struct compiler_profile {
     optics_modulator input;       /* encodes the input vector */
     optics_modulator fourier;     /* Fourier-plane masks (d) */
     optics_modulator image;       /* image-plane masks (a of chained layers) */
+    optics_lens lens;               /* every lens of the system: its model and wavefront
+                                       error, which the simulator uses (the compiler
+                                       designs for ideal Fourier lenses whatever it
+                                       says); focal length and aperture are the design's,
+                                       not part of a profile (0 here) */
     optics_camera camera;           /* its operating conditions (wavelength, shot_noise,
                                        seed) are not part of a profile */
     double max_focal_m;             /* design rule: longest practical focal length */
@@ -55,7 +62,8 @@ const char *const *compiler_profile_names(void);
  * numbers: UTIL_EDATA with "file:line: message".  A file may start from a built-in
  * profile with `base = NAME` in its [profile] section and override single values; a
  * file without base may leave out the keys added later (rows 1, double_phase columns,
- * fourier_oversample and superpixel 0). */
+ * fourier_oversample and superpixel 0, the [lens] section: model fourier, no wavefront
+ * error). */
 int compiler_profile_read(const char *path, compiler_profile *p);
 
 /* Checks every value's range, and that an odd superpixel (2D systems) is not asked of a
@@ -72,8 +80,9 @@ int compiler_profile_write_ini(const compiler_profile *p, const char *path);
 
 /* The profile copy inside a system file (compiler/FORMAT.md, `/profile`): every key of
  * the INI format, as an attribute of group `group` (the profile's own keys, the laser
- * and the rules) or of its subgroups `input`, `fourier`, `image`, `camera`, under the
- * attribute name with its SI unit (`pitch_m`, `full_well_e`, ...).  Both walk the key
+ * and the rules) or of its subgroups `input`, `fourier`, `image`, `lens`, `camera`,
+ * under the attribute name with its SI unit (`pitch_m`, `full_well_e`,
+ * `wavefront_rms_waves`, ...).  Both walk the key
  * table the INI reader and writer use, so the two formats cannot disagree.
  * compiler_profile_write_h5 refuses a profile that fails compiler_profile_check()
  * (UTIL_EDATA); HDF5 failures are UTIL_EIO.  compiler_profile_read_h5 fills *p only
