@@ -137,6 +137,13 @@ double complex optics_lens_transmittance(const optics_lens *l, int rank, double 
     return cos(ph) + I * sin(ph);
 }
 
+double optics_fourier_lens_aperture(int rank, double input_m, double output_m)
+{
+    /* the ray leaving x0 at angle t reaches the lens at x0 + f t and, bent by -x/f,
+     * the back focal plane at u = f t */
+    return (rank == 2 ? M_SQRT2 : 1) * (input_m + output_m);
+}
+
 double optics_marechal_strehl(double rms_waves)
 {
     const double s = 2 * M_PI * rms_waves;

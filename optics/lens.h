@@ -122,6 +122,13 @@ int optics_lens_check(const optics_lens *l);
 double complex optics_lens_transmittance(const optics_lens *l, int rank, double k_per_m,
                                          double x_m, double y_m);
 
+/* The clear aperture (diameter, m) a Fourier lens needs -- a lens between its front
+ * focal plane, holding light over input_m, and its back focal plane, receiving it over
+ * output_m (widths of square fields, rank 2) --: by geometrical optics the ray from
+ * input point x0 to output point u crosses the lens at x0 + u, so the lens must span
+ * input_m + output_m, and in rank 2, round, the sum of the two diagonals. */
+double optics_fourier_lens_aperture(int rank, double input_m, double output_m);
+
 /* The Marechal approximation for a small wavefront error of sigma waves rms: the
  * Strehl ratio exp(-(2 pi sigma)^2), and its inverse, the rms that gives Strehl ratio
  * strehl (in (0, 1]): sqrt(-ln strehl) / (2 pi), 0.0752 waves for 0.8, the usual limit
