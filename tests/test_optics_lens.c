@@ -418,6 +418,57 @@ static void test_corrected_matches_fresnel(void **state)
     }
 }
 
+static double centroid(const optics_field *f)
+{
+    double s = 0, sx = 0;
+    for (size_t j = 0; j < f->g.nx; j++) {
+        const double i = pow(cabs(f->data[j]), 2);
+        s += i;
+        sx += i * optics_coord_m(j, f->g.nx, f->g.pitch_m);
+    }
+    return sx / s;
+}
+
+/* The clear aperture of a Fourier lens: a beam from x0 travelling to the output point u
+ * = f theta crosses the lens at x0 + u (propagated: the centroid of a tilted Gaussian in
+ * the lens plane and in the back focal plane, exact propagation, corrected lens), so the
+ * lens spans the input's width plus the output's; a round lens (rank 2) their diagonals. */
+static void test_fourier_lens_aperture(void **state)
+{
+    (void)state;
+    assert_close(optics_fourier_lens_aperture(1, 11.73e-3, 11.73e-3), 23.46e-3, 1e-15);
+    assert_close(optics_fourier_lens_aperture(2, 3e-3, 1e-3), 4e-3 * M_SQRT2, 1e-15);
+    const size_t m = 8192;
+    const double dx = 2e-6, f = 0.05, x0 = -2e-3, u = 3e-3, w0 = 100e-6;
+    optics_grid g;
+    optics_field *fl;
+    optics_prop *pr;
+    assert_int_equal(optics_grid_init(&g, 1, m, 1, dx, LAMBDA), 0);
+    assert_int_equal(optics_field_alloc(&fl, &g, 1), 0);
+    for (size_t j = 0; j < m; j++) {
+        const double x = optics_coord_m(j, m, dx);
+        /* sin theta = u / f: the angle the corrected lens maps onto u */
+        fl->data[j] = exp(-pow((x - x0) / w0, 2)) * cexp(2 * M_PI * I * (u / f) * x / LAMBDA);
+    }
+    assert_int_equal(optics_prop_alloc(&pr, &g, f, OPTICS_ASM_BL), 0);
+    assert_int_equal(optics_prop_apply(pr, fl, fl), 0);
+    const double at_lens = centroid(fl), want = x0 + f * tan(asin(u / f));
+    const optics_lens l = lens_of(OPTICS_LENS_CORRECTED, f, 0);
+    double complex *t = sampled(&l, &g, 0);
+    assert_int_equal(optics_field_multiply(fl, t), 0);
+    assert_int_equal(optics_prop_apply(pr, fl, fl), 0);
+    const double at_focus = centroid(fl);
+    print_message("# beam from x0 = %.1f mm to u = %.1f mm: crosses the lens at %.4f mm (x0 + "
+                  "f tan theta = %.4f mm), arrives at %.4f mm\n", 1e3 * x0, 1e3 * u,
+                  1e3 * at_lens, 1e3 * want, 1e3 * at_focus);
+    assert_close(at_lens, want, 0.01 * w0);
+    assert_close(at_lens, x0 + u, 0.01 * fabs(x0 + u) + 0.05 * w0);   /* paraxially x0 + u */
+    assert_close(at_focus, u, 0.05 * w0);
+    optics_prop_free(pr);
+    optics_field_free(fl);
+    free(t);
+}
+
 /* Every error path of optics_lens_check() and optics_lens_element_alloc(). */
 static void test_errors(void **state)
 {
@@ -472,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_defocus_is_focal_length),
         cmocka_unit_test(test_strehl_marechal),
         cmocka_unit_test(test_corrected_matches_fresnel),
+        cmocka_unit_test(test_fourier_lens_aperture),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
