@@ -217,36 +217,40 @@ static const char *keys_of(char *buf, size_t n, const void *table, size_t count,
     return buf;
 }
 
+/* The entry called k of a table whose entries start with their `const char *` key, or
+ * NULL: one search for every device table. */
+#define FIND(table, k) find_entry(table, COUNT(table), sizeof *(table), k)
+static const void *find_entry(const void *table, size_t count, size_t stride, const char *k)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *entry = (const char *)table + i * stride;
+        if (!strcmp(*(const char *const *)entry, k))
+            return entry;
+    }
+    return NULL;
+}
+
 static const struct laser_device *find_laser(const char *k)
 {
-    for (size_t i = 0; i < COUNT(lasers); i++)
-        if (!strcmp(lasers[i].key, k))
-            return &lasers[i];
-    return NULL;
+    return FIND(lasers, k);
 }
 
 static const optics_modulator *find_modulator(const char *k)
 {
-    for (size_t i = 0; i < COUNT(modulators); i++)
-        if (!strcmp(modulators[i].key, k))
-            return &modulators[i].m;
-    return NULL;
+    const struct modulator_device *d = FIND(modulators, k);
+    return d ? &d->m : NULL;
 }
 
 static const optics_lens *find_lens(const char *k)
 {
-    for (size_t i = 0; i < COUNT(lenses); i++)
-        if (!strcmp(lenses[i].key, k))
-            return &lenses[i].l;
-    return NULL;
+    const struct lens_device *d = FIND(lenses, k);
+    return d ? &d->l : NULL;
 }
 
 static const optics_camera *find_camera(const char *k)
 {
-    for (size_t i = 0; i < COUNT(cameras); i++)
-        if (!strcmp(cameras[i].key, k))
-            return &cameras[i].c;
-    return NULL;
+    const struct camera_device *d = FIND(cameras, k);
+    return d ? &d->c : NULL;
 }
 
 void compiler_profile_effective(const compiler_profile *p, compiler_profile *out)

@@ -36,6 +36,16 @@ static double complex *sampled(const optics_lens *l, const optics_grid *g, doubl
     return t;
 }
 
+/* A zeroed field of m samples at pitch dx on a rank-1 grid (caller frees). */
+static optics_field *line_field(size_t m, double dx)
+{
+    optics_grid g;
+    optics_field *fl;
+    assert_int_equal(optics_grid_init(&g, 1, m, 1, dx, LAMBDA), 0);
+    assert_int_equal(optics_field_alloc(&fl, &g, 1), 0);
+    return fl;
+}
+
 static void test_model_names(void **state)
 {
     (void)state;
@@ -348,11 +358,9 @@ static double complex *focal_line(double na, double dx, size_t m, enum optics_me
                                   enum optics_lens_model model, size_t *n)
 {
     const double f = (double)m * dx * dx / LAMBDA, a = na * f;   /* f: critical sampling */
-    optics_grid g;
-    optics_field *fl;
+    optics_field *fl = line_field(m, dx);
+    const optics_grid g = fl->g;
     optics_prop *pr;
-    assert_int_equal(optics_grid_init(&g, 1, m, 1, dx, LAMBDA), 0);
-    assert_int_equal(optics_field_alloc(&fl, &g, 1), 0);
     for (size_t j = 0; j < m; j++) {
         const double edge = fmin(fmax((a - fabs(optics_coord_m(j, m, dx))) / (0.1 * a), 0), 1);
         fl->data[j] = pow(sin(M_PI / 2 * edge), 2);
@@ -440,11 +448,9 @@ static void test_fourier_lens_aperture(void **state)
     assert_close(optics_fourier_lens_aperture(2, 3e-3, 1e-3), 4e-3 * M_SQRT2, 1e-15);
     const size_t m = 8192;
     const double dx = 2e-6, f = 0.05, x0 = -2e-3, u = 3e-3, w0 = 100e-6;
-    optics_grid g;
-    optics_field *fl;
+    optics_field *fl = line_field(m, dx);
+    const optics_grid g = fl->g;
     optics_prop *pr;
-    assert_int_equal(optics_grid_init(&g, 1, m, 1, dx, LAMBDA), 0);
-    assert_int_equal(optics_field_alloc(&fl, &g, 1), 0);
     for (size_t j = 0; j < m; j++) {
         const double x = optics_coord_m(j, m, dx);
         /* sin theta = u / f: the angle the corrected lens maps onto u */
