@@ -99,7 +99,8 @@ void sim_optics_of(const compiler_system *s, const sim_options *o, sim_optics *o
     }
     l.focal_m = s->focal_m;
     /* the clear aperture the stage's light needs, over which the wavefront error is
-     * specified (s->aperture_m, the Fourier plane's width, sets the NA but is half of it) */
+     * specified: both planes' widths together (s->aperture_m, the wider one, sets the
+     * NA) */
     l.aperture_m = optics_fourier_lens_aperture(s->rank, (double)s->m * s->pitch_m,
                                                 (double)s->fm * s->fourier_pitch_m);
     const char *model = optics_lens_model_name(l.model);
