@@ -129,11 +129,36 @@ static void warn_saturated(const sim_result *r)
             r->saturated, r->exposures, chains);
 }
 
+/* The propagation and lens that run (sim_optics_of), one line, and why when they are not
+ * the ones asked for: every result states its optics. */
+static void print_optics(const compiler_system *s, const sim_options *o)
+{
+    sim_optics op;
+    sim_optics_of(s, o, &op);
+    const optics_lens *l = &op.lens;
+    printf("optics: %s propagation, %s lens", sim_propagation_name(op.propagation),
+           optics_lens_model_name(l->model));
+    if (l->name[0])
+        printf(" '%s'", l->name);
+    /* NA: of the rays from any field point (the Fourier plane's half-width over f); the
+     * clear aperture passes every field point's rays */
+    printf(" (f = %.2f mm, clear aperture %.2f mm, NA %.4f", 1e3 * l->focal_m,
+           1e3 * l->aperture_m, 0.5 * s->aperture_m / s->focal_m);
+    if (op.propagation != SIM_PROP_IDEAL)
+        printf("; wavefront error %.4g waves rms over the clear aperture",
+               optics_lens_wavefront_rms(l, s->rank));
+    printf(")\n");
+    if (op.note[0])
+        printf("optics note: %s\n", op.note);
+}
+
 /* --verbose: the sampling of the planes and, for free space, the propagator's own
  * explanation (optics_prop_advise) of why it is accurate or where it is not. */
 static void explain(const compiler_system *s, const sim_options *o)
 {
-    const enum sim_propagation prop = o->propagation;
+    sim_optics op;
+    sim_optics_of(s, o, &op);
+    const enum sim_propagation prop = op.propagation;
     const int S = sim_oversample(s, o->oversample);
     const size_t L = sim_plane_samples(s, o);
     printf("devices: %zu samples at %.4g um (window %.4g mm), Fourier planes %zu samples at "
@@ -203,6 +228,7 @@ int cmd_simulate(int argc, char **argv)
     if (a.sets.n &&
         (rc = sim_system_override(s, compiler_compile, a.sets.v, a.sets.n, &over)))
         goto fail;   /* a refused assignment is a usage error (UTIL_EUSAGE) */
+    print_optics(over ? over : s, &a.job.options);
     if (a.verbose)
         explain(over ? over : s, &a.job.options);
     omp_set_num_threads(a.job.options.threads);

@@ -33,8 +33,14 @@ void cli_sets_clear(cli_sets *s)
 
 const cli_option cli_sim_options[] = {
     CLI_OPT(0, "propagation", "P", CLI_SIM_PROPAGATION,
-            "ideal (Fourier-transform lenses, default), fresnel (free space + thin lenses, "
-            "Fresnel transfer function) or asm (band-limited angular spectrum)"),
+            "profile (default: from the lens model -- fourier: ideal, paraxial: fresnel, "
+            "corrected: asm; 2D systems, unequal pitches and asm at S = 1 keep ideal), ideal "
+            "(Fourier-transform lenses), fresnel (free space + the lens in its paraxial form, "
+            "Fresnel transfer function) or asm (band-limited angular spectrum, the lens's "
+            "own model)"),
+    CLI_OPT(0, "lens", "L", CLI_SIM_LENS,
+            "profile (default: the profile's [lens], its model and wavefront error), or a "
+            "perfect lens of model fourier, paraxial or corrected in every position"),
     CLI_OPT(0, "no-noise", NULL, CLI_SIM_NO_NOISE,
             "noise-free camera (masks keep their quantisation)"),
     CLI_OPT(0, "photons", "N", CLI_SIM_PHOTONS,
@@ -80,6 +86,19 @@ int cli_sim_option(int key, const char *arg, sim_options *o, cli_sets *sets, int
         if ((*rc = sim_propagation_parse(arg, &o->propagation)))
             util_error_prefix("--propagation");
         return 1;
+    case CLI_SIM_LENS: {
+        enum optics_lens_model m;
+        if (!strcmp(arg, "profile"))
+            o->lens = SIM_LENS_PROFILE;
+        else if (!optics_lens_model_parse(arg, &m))
+            o->lens = m == OPTICS_LENS_FOURIER    ? SIM_LENS_FOURIER
+                      : m == OPTICS_LENS_PARAXIAL ? SIM_LENS_PARAXIAL
+                                                  : SIM_LENS_CORRECTED;
+        else
+            *rc = util_error(UTIL_EUSAGE, "--lens: '%s' is not profile, fourier, paraxial "
+                             "or corrected", arg);
+        return 1;
+    }
     case CLI_SIM_NO_NOISE:
         o->noise = 0;
         return 1;

@@ -163,12 +163,31 @@ static const struct camera_device cameras[] = {
                0, 0, 2048, HZ(100)}},
 };
 
+struct lens_device {
+    const char *key;
+    optics_lens l;
+};
+
+/* The lens every position of a system gets (compiler/PROFILES.md, "Lenses").  The
+ * compiler designs for ideal Fourier lenses whatever the profile names; the simulator
+ * runs the model named.  "achromat": a corrected (aberration-free) lens plus the
+ * transmitted wavefront error a catalogue doublet is sold with, 0.07 waves rms over its
+ * clear aperture (Thorlabs' air-spaced doublets ACA254-xxx-532/-1064: "Transmitted
+ * Wavefront Error <= 0.07 lambda (RMS)", 18 mm clear aperture, f = 50..200 mm, i.e. NA
+ * 0.045..0.18 -- the NA of the built-in designs, 0.04); realised as primary spherical
+ * aberration (optics/lens.h).  Off-axis aberrations over the design's field are not in
+ * it (assumed within the same budget). */
+static const struct lens_device lenses[] = {
+    {"ideal", {"ideal Fourier lens", OPTICS_LENS_FOURIER, 0, {0}, 0, 0}},
+    {"achromat", {"achromatic doublet, 0.07 waves rms", OPTICS_LENS_CORRECTED, 0.07, {0}, 0, 0}},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
 struct builtin {
     const char *name;
     int ideal;
-    const char *laser, *input, *fourier, *image, *camera;
+    const char *laser, *input, *fourier, *image, *lens, *camera;
     double max_focal_m, max_na, max_length_m;
 };
 
@@ -176,23 +195,25 @@ struct builtin {
  * NA 0.1 keeps the paraxial (Fresnel) error small (sin vs tan differ by < 0.5 %),
  * 10 m bounds a folded optical train.  The ideal profile keeps generous limits. */
 static const struct builtin builtins[] = {
-    {"ideal", 1, "ideal", "ideal", "ideal", "ideal", "ideal", 100, 0.5, 1000},
-    {"slm8", 0, "hene", "lcos-phase8", "lcos-phase8", "lcos-phase8", "scmos", 2, 0.1, 10},
-    /* slm8 with complex modulation on two devices per plane (lcos-complex8) */
-    {"slm8-complex", 0, "hene", "lcos-complex8", "lcos-complex8", "lcos-complex8", "scmos", 2,
+    {"ideal", 1, "ideal", "ideal", "ideal", "ideal", "ideal", "ideal", 100, 0.5, 1000},
+    {"slm8", 0, "hene", "lcos-phase8", "lcos-phase8", "lcos-phase8", "achromat", "scmos", 2,
      0.1, 10},
+    /* slm8 with complex modulation on two devices per plane (lcos-complex8) */
+    {"slm8-complex", 0, "hene", "lcos-complex8", "lcos-complex8", "lcos-complex8", "achromat",
+     "scmos", 2, 0.1, 10},
     /* the input stays a phase SLM: an amplitude-only encoder cannot show signed inputs */
     {"amplitude-slm", 0, "dpss532", "lcos-phase8", "dmd-amplitude8", "dmd-amplitude8",
-     "scmos", 2, 0.1, 10},
+     "achromat", "scmos", 2, 0.1, 10},
     /* a fabricated element cannot change: the input is encoded on a phase SLM */
-    {"doe", 0, "hene", "lcos-phase8", "doe-phase4", "doe-phase4", "scmos", 2, 0.1, 10},
+    {"doe", 0, "hene", "lcos-phase8", "doe-phase4", "doe-phase4", "achromat", "scmos", 2, 0.1,
+     10},
     /* 2D benches (spherical lenses, k x k superpixels) on the common 1080p and 1152p
      * phase SLMs: the same laser, camera and rules as slm8.  In a 1D system their 1920
      * pixels along x are too few for a double-phase layer of n = 784. */
-    {"slm1080", 0, "hene-2d", "lcos1080-phase8", "lcos1080-phase8", "lcos1080-phase8", "scmos",
-     2, 0.1, 10},
-    {"slm1152", 0, "hene-2d", "lcos1152-phase8", "lcos1152-phase8", "lcos1152-phase8", "scmos",
-     2, 0.1, 10},
+    {"slm1080", 0, "hene-2d", "lcos1080-phase8", "lcos1080-phase8", "lcos1080-phase8",
+     "achromat", "scmos", 2, 0.1, 10},
+    {"slm1152", 0, "hene-2d", "lcos1152-phase8", "lcos1152-phase8", "lcos1152-phase8",
+     "achromat", "scmos", 2, 0.1, 10},
 };
 
 static const char *const builtin_names[] = {"ideal", "slm8", "slm8-complex", "amplitude-slm",
@@ -220,28 +241,40 @@ static const char *keys_of(char *buf, size_t n, const void *table, size_t count,
     return buf;
 }
 
+/* The entry called k of a table whose entries start with their `const char *` key, or
+ * NULL: one search for every device table. */
+#define FIND(table, k) find_entry(table, COUNT(table), sizeof *(table), k)
+static const void *find_entry(const void *table, size_t count, size_t stride, const char *k)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *entry = (const char *)table + i * stride;
+        if (!strcmp(*(const char *const *)entry, k))
+            return entry;
+    }
+    return NULL;
+}
+
 static const struct laser_device *find_laser(const char *k)
 {
-    for (size_t i = 0; i < COUNT(lasers); i++)
-        if (!strcmp(lasers[i].key, k))
-            return &lasers[i];
-    return NULL;
+    return FIND(lasers, k);
 }
 
 static const optics_modulator *find_modulator(const char *k)
 {
-    for (size_t i = 0; i < COUNT(modulators); i++)
-        if (!strcmp(modulators[i].key, k))
-            return &modulators[i].m;
-    return NULL;
+    const struct modulator_device *d = FIND(modulators, k);
+    return d ? &d->m : NULL;
+}
+
+static const optics_lens *find_lens(const char *k)
+{
+    const struct lens_device *d = FIND(lenses, k);
+    return d ? &d->l : NULL;
 }
 
 static const optics_camera *find_camera(const char *k)
 {
-    for (size_t i = 0; i < COUNT(cameras); i++)
-        if (!strcmp(cameras[i].key, k))
-            return &cameras[i].c;
-    return NULL;
+    const struct camera_device *d = FIND(cameras, k);
+    return d ? &d->c : NULL;
 }
 
 void compiler_profile_effective(const compiler_profile *p, compiler_profile *out)
@@ -272,6 +305,7 @@ int compiler_profile_builtin(const char *name, compiler_profile *p)
         p->input = *find_modulator(b->input);
         p->fourier = *find_modulator(b->fourier);
         p->image = *find_modulator(b->image);
+        p->lens = *find_lens(b->lens);
         p->camera = *find_camera(b->camera);
         p->max_focal_m = b->max_focal_m;
         p->max_na = b->max_na;
@@ -297,6 +331,7 @@ enum kind {
     K_BOOL,       /* int 0/1: yes/no/true/false */
     K_MODULATION, /* complex|amplitude|phase */
     K_DP_LAYOUT,  /* columns|checkerboard (enum optics_dp_layout) */
+    K_LENS_MODEL, /* fourier|paraxial|corrected (enum optics_lens_model) */
     K_LENGTH,     /* double, unit required, m */
     K_TIME,       /* double, unit required, s */
     K_POWER,      /* double, unit required, W */
@@ -305,6 +340,7 @@ enum kind {
     K_ELECTRONS,  /* double, optional unit "e-" */
     K_RATE,       /* double, optional unit "e-/s" */
     K_FREQ,       /* double, unit required, Hz */
+    K_WAVES,      /* double, optional unit "waves" (of the laser's wavelength) */
     K_COUNT,      /* size_t */
     K_BITS,       /* int */
     K_OVERSAMPLE  /* int, or "auto": COMPILER_OVERSAMPLE_AUTO in a profile (a system
@@ -322,8 +358,12 @@ struct key {
     const char *h5;    /* attribute name in a system file's profile copy (compiler/
                           FORMAT.md), SI unit in the name; NULL: not stored there */
     int h5_optional;   /* may be absent from a system file (added later): reads as the
-                          bottom of its range, like an optional key of an INI file */
+                          bottom of its range, like an optional key of an INI file.
+                          H5_WITH_GROUP: added with its subgroup, so absent only with
+                          the whole subgroup; a subgroup that exists must hold it */
 };
+
+#define H5_WITH_GROUP 2
 
 /* Keys added after files existed are optional, and an absent one reads as the bottom of
  * its range -- the value that keeps the old meaning: rows 1 (one line of pixels, what
@@ -348,6 +388,12 @@ struct key {
     {s, "double_phase", K_DP_LAYOUT, F(m.dp_layout), 0, 1, 0, 1, "double_phase", 1},   \
     {s, "frame_rate", K_FREQ, F(m.frame_rate_hz), 0, 1e9, 0, 1, "frame_rate_hz", 1}
 
+/* Noll term j of the lens's wavefront error: key "zJ", attribute "zJ_waves", within a
+ * wave either way (optics/lens.h: a term's rms over the clear aperture). */
+#define ZERNIKE_KEY(j)                                                                    \
+    {"lens", "z" #j, K_WAVES, F(lens.zernike[(j) - 1]), -1, 1, 0, 1, "z" #j "_waves",       \
+     H5_WITH_GROUP}
+
 static const struct key keys[] = {
     {"profile", "base", K_BASE, 0, 0, 0, 0, 1, NULL, 0},
     {"profile", "name", K_NAME, F(name), 0, 0, 0, 0, "name", 0},
@@ -358,6 +404,16 @@ static const struct key keys[] = {
     MODULATOR_KEYS("input", input),
     MODULATOR_KEYS("fourier", fourier),
     MODULATOR_KEYS("image", image),
+    /* profiles and systems made before lens models lack the section: ideal Fourier
+     * lenses, as every simulation then ran by default (compiler/PROFILES.md) */
+    {"lens", "device", K_DEVICE, F(lens), 0, 0, 0, 1, NULL, 0},
+    {"lens", "name", K_NAME, F(lens.name), 0, 0, 0, 1, "name", H5_WITH_GROUP},
+    {"lens", "model", K_LENS_MODEL, F(lens.model), 0, 2, 0, 1, "model", H5_WITH_GROUP},
+    {"lens", "wavefront_rms", K_WAVES, F(lens.wavefront_rms), 0, 1, 0, 1,
+     "wavefront_rms_waves", H5_WITH_GROUP},
+    ZERNIKE_KEY(1), ZERNIKE_KEY(2), ZERNIKE_KEY(3), ZERNIKE_KEY(4), ZERNIKE_KEY(5),
+    ZERNIKE_KEY(6), ZERNIKE_KEY(7), ZERNIKE_KEY(8), ZERNIKE_KEY(9), ZERNIKE_KEY(10),
+    ZERNIKE_KEY(11),
     {"camera", "device", K_DEVICE, F(camera), 0, 0, 0, 1, NULL, 0},
     {"camera", "name", K_NAME, F(camera.name), 0, 0, 0, 1, "name", 0},
     {"camera", "pitch", K_LENGTH, F(camera.pitch_m), 0, 1e-2, 1, 0, "pitch_m", 0},
@@ -386,11 +442,12 @@ static const struct key keys[] = {
 };
 #undef F
 #undef MODULATOR_KEYS
+#undef ZERNIKE_KEY
 
 #define NKEYS COUNT(keys)
 
-static const char *const sections[] = {"profile", "input",  "fourier", "image",
-                                       "laser",   "camera", "rules"};
+static const char *const sections[] = {"profile", "laser", "input",  "fourier",
+                                       "image",   "lens",  "camera", "rules"};
 
 static int known_section(const char *s, size_t len)
 {
@@ -436,12 +493,20 @@ static void absent_value(const struct key *k, compiler_profile *p, int ini)
     case K_BITS: *(int *)field = (int)k->lo; break;
     case K_OVERSAMPLE: *(int *)field = ini ? COMPILER_OVERSAMPLE_AUTO : (int)k->lo; break;
     case K_DP_LAYOUT: *(enum optics_dp_layout *)field = (enum optics_dp_layout)k->lo; break;
+    case K_LENS_MODEL: *(enum optics_lens_model *)field = (enum optics_lens_model)k->lo; break;
     default: break;
     }
 }
 
 /* ---------------------------------------------------------------------------------- */
 /* Values: parsing one key, checking one range, formatting one key.                     */
+
+/* The unit a plain number may carry: "e-" for electrons, "e-/s" for a rate, "waves" for
+ * a wavefront error; "" for none. */
+static const char *optional_unit(enum kind kind)
+{
+    return kind == K_ELECTRONS ? "e-" : kind == K_RATE ? "e-/s" : kind == K_WAVES ? "waves" : "";
+}
 
 static const char *base_unit(enum kind kind)
 {
@@ -531,6 +596,12 @@ static int parse_value(const struct key *k, const char *s, const char *what,
                                   KEYS_OF(known, lasers));
             p->wavelength_m = l->wavelength_m;
             p->laser_power_w = l->power_w;
+        } else if (!strcmp(k->section, "lens")) {
+            const optics_lens *l = find_lens(s);
+            if (!l)
+                return util_error(UTIL_EDATA, "%s: unknown lens '%s' (known: %s)", what, s,
+                                  KEYS_OF(known, lenses));
+            p->lens = *l;
         } else if (!strcmp(k->section, "camera")) {
             const optics_camera *c = find_camera(s);
             if (!c)
@@ -590,6 +661,11 @@ static int parse_value(const struct key *k, const char *s, const char *what,
             return util_error(UTIL_EDATA, "%s: '%s' is not columns or checkerboard", what, s);
         return UTIL_OK;
     }
+    case K_LENS_MODEL:
+        if (optics_lens_model_parse(s, (enum optics_lens_model *)((char *)p + k->off)))
+            return util_error(UTIL_EDATA, "%s: '%s' is not fourier, paraxial or corrected",
+                              what, s);
+        return UTIL_OK;
     case K_LENGTH:
     case K_TIME:
     case K_POWER:
@@ -612,9 +688,10 @@ static int parse_value(const struct key *k, const char *s, const char *what,
     }
     case K_PLAIN:
     case K_ELECTRONS:
-    case K_RATE: {
+    case K_RATE:
+    case K_WAVES: {
         const char *u = unit_of(s);
-        const char *allowed = k->kind == K_ELECTRONS ? "e-" : k->kind == K_RATE ? "e-/s" : "";
+        const char *allowed = optional_unit(k->kind);
         if (u && *u && strcmp(u, allowed)) {
             if (!*allowed)
                 return util_error(UTIL_EDATA, "%s: '%s' takes a plain number, without a unit",
@@ -734,6 +811,12 @@ static int check_key(const compiler_profile *p, const struct key *k, const char 
             return util_error(UTIL_EDATA, "%s: %d is not a double-phase layout", what, l);
         return UTIL_OK;
     }
+    case K_LENS_MODEL: {
+        int l = (int)*(const enum optics_lens_model *)base;
+        if (l < OPTICS_LENS_FOURIER || l > OPTICS_LENS_CORRECTED)
+            return util_error(UTIL_EDATA, "%s: %d is not a lens model", what, l);
+        return UTIL_OK;
+    }
     case K_COUNT: {
         size_t v = *(const size_t *)base;
         if (v < (size_t)k->lo || v > (size_t)k->hi)
@@ -811,11 +894,11 @@ int compiler_profile_set(compiler_profile *p, const char *assignment)
     trim(&sec, &ns);
     trim(&key, &nk);
     trim(&val, &nv);
-    char s[32], k[32], v[256], what[80];
+    char s[32], k[32], v[256], what[80], known[160];
     if (ns >= sizeof s || nk >= sizeof k || !known_section(sec, ns))
-        return util_error(UTIL_EUSAGE, "'%.80s': unknown section '%.*s' (known: profile, "
-                          "laser, input, fourier, image, camera, rules)", assignment,
-                          (int)(ns < 32 ? ns : 32), sec);
+        return util_error(UTIL_EUSAGE, "'%.80s': unknown section '%.*s' (known: %s)",
+                          assignment, (int)(ns < 32 ? ns : 32), sec,
+                          KEYS_OF(known, sections));
     memcpy(s, sec, ns);
     s[ns] = '\0';
     memcpy(k, key, nk);
@@ -952,9 +1035,9 @@ static char *read_line(char *str, int num, void *stream)
             return NULL;
         }
         if (!known_section(t + 1, (size_t)(close - t - 1))) {
-            fail(r, "unknown section '%.*s' (known: profile, laser, input, "
-                 "fourier, image, camera, rules)", (int)(close - t < 40 ? close - t + 1 : 40),
-                 t);
+            char known[160];
+            fail(r, "unknown section '%.*s' (known: %s)",
+                 (int)(close - t < 40 ? close - t + 1 : 40), t, KEYS_OF(known, sections));
             return NULL;
         }
         for (char *c = close + 1; *c && *c != ';' && *c != '#'; c++)
@@ -1123,6 +1206,9 @@ static void format_value(const compiler_profile *p, const struct key *k, char *b
     case K_DP_LAYOUT:
         snprintf(buf, n, "%s", dp_layout_name(*(const enum optics_dp_layout *)base));
         break;
+    case K_LENS_MODEL:
+        snprintf(buf, n, "%s", optics_lens_model_name(*(const enum optics_lens_model *)base));
+        break;
     case K_LENGTH:
     case K_TIME:
     case K_POWER:
@@ -1131,9 +1217,10 @@ static void format_value(const compiler_profile *p, const struct key *k, char *b
     case K_PLAIN:
     case K_ELECTRONS:
     case K_RATE:
+    case K_WAVES:
         spell(num, sizeof num, dget(p, k), 1);
-        snprintf(buf, n, "%s%s", num,
-                 k->kind == K_ELECTRONS ? " e-" : k->kind == K_RATE ? " e-/s" : "");
+        snprintf(buf, n, "%s%s%s", num, *optional_unit(k->kind) ? " " : "",
+                 optional_unit(k->kind));
         break;
     case K_COUNT: snprintf(buf, n, "%zu", *(const size_t *)base); break;
     case K_BITS:
@@ -1237,6 +1324,9 @@ static int h5_put(hid_t loc, const char *obj, const compiler_profile *p, const s
     case K_DP_LAYOUT:
         return util_h5_set_attr_str(loc, obj, k->h5,
                                     dp_layout_name(*(const enum optics_dp_layout *)base));
+    case K_LENS_MODEL:
+        return util_h5_set_attr_str(loc, obj, k->h5,
+                                    optics_lens_model_name(*(const enum optics_lens_model *)base));
     case K_BOOL:
     case K_BITS:
     case K_OVERSAMPLE:
@@ -1283,6 +1373,7 @@ static int h5_get(hid_t loc, const char *file, const char *obj, const struct key
     case K_NAME:
     case K_MODULATION:
     case K_DP_LAYOUT:
+    case K_LENS_MODEL:
         if ((rc = util_h5_attr_str(loc, file, obj, k->h5, text, sizeof text)))
             return rc;
         return parse_value(k, text, what, q);
@@ -1323,7 +1414,8 @@ int compiler_profile_read_h5(hid_t loc, const char *file, const char *group,
         if (!k->h5)
             continue;
         h5_object(group, k, obj, sizeof obj);
-        if (k->h5_optional && !util_h5_attr_exists(loc, obj, k->h5)) {
+        if (k->h5_optional == H5_WITH_GROUP ? !util_h5_exists(loc, obj)
+            : k->h5_optional && !util_h5_attr_exists(loc, obj, k->h5)) {
             absent_value(k, &q, 0); /* written before the key existed */
             continue;
         }

@@ -13,6 +13,7 @@
 
 #include "optics/detector.h"
 #include "optics/device.h"
+#include "optics/lens.h"
 
 /* rules.fourier_oversample = auto: the compiler tries R = 2, then 1, then the point
  * design (0), and keeps the first whose devices and design rules hold.  The real
@@ -23,8 +24,9 @@
  * modulator holds (compiler_frames(), compiler/system.h); the real built-ins have it. */
 #define COMPILER_FRAMES_AUTO 0
 
-/* The devices are optics/device.h's modulators and optics/detector.h's camera; a
- * profile names them, with the laser and the design rules. */
+/* The devices are optics/device.h's modulators, optics/lens.h's lens and
+ * optics/detector.h's camera; a profile names them, with the laser and the design
+ * rules. */
 typedef struct compiler_profile {
     char name[64];                  /* "ideal", "slm8", ... or the file's [profile] name */
     int ideal;                      /* 1: no quantisation, no noise, no limits */
@@ -33,6 +35,11 @@ typedef struct compiler_profile {
     optics_modulator input;       /* encodes the input vector */
     optics_modulator fourier;     /* Fourier-plane masks (d) */
     optics_modulator image;       /* image-plane masks (a of chained layers) */
+    optics_lens lens;               /* every lens of the system: its model and wavefront
+                                       error, which the simulator uses (the compiler
+                                       designs for ideal Fourier lenses whatever it
+                                       says); focal length and aperture are the design's,
+                                       not part of a profile (0 here) */
     optics_camera camera;           /* its operating conditions (wavelength, shot_noise,
                                        seed) are not part of a profile */
     double max_focal_m;             /* design rule: longest practical focal length */
@@ -71,7 +78,7 @@ const char *const *compiler_profile_names(void);
  * profile with `base = NAME` in its [profile] section and override single values; a
  * file without base may leave out the keys added later (rows 1, double_phase columns,
  * fourier_oversample and superpixel 0, frame_rate 0 -- not given --, camera.frames
- * 1). */
+ * 1, the [lens] section: model fourier, no wavefront error). */
 int compiler_profile_read(const char *path, compiler_profile *p);
 
 /* Checks every value's range, and that an odd superpixel (2D systems) is not asked of a
@@ -88,8 +95,9 @@ int compiler_profile_write_ini(const compiler_profile *p, const char *path);
 
 /* The profile copy inside a system file (compiler/FORMAT.md, `/profile`): every key of
  * the INI format, as an attribute of group `group` (the profile's own keys, the laser
- * and the rules) or of its subgroups `input`, `fourier`, `image`, `camera`, under the
- * attribute name with its SI unit (`pitch_m`, `full_well_e`, ...).  Both walk the key
+ * and the rules) or of its subgroups `input`, `fourier`, `image`, `lens`, `camera`,
+ * under the attribute name with its SI unit (`pitch_m`, `full_well_e`,
+ * `wavefront_rms_waves`, ...).  Both walk the key
  * table the INI reader and writer use, so the two formats cannot disagree.
  * compiler_profile_write_h5 refuses a profile that fails compiler_profile_check()
  * (UTIL_EDATA); HDF5 failures are UTIL_EIO.  compiler_profile_read_h5 fills *p only

@@ -44,6 +44,24 @@ static const char *lens_text(const compiler_system *s)
     return s->rank == 2 ? "spherical lens" : "cylindrical lens";
 }
 
+/* What every lens position needs.  Its clear aperture: the ray from a point of the input
+ * plane to one of the Fourier plane crosses the lens at the sum of their positions
+ * (optics_fourier_lens_aperture()), so the lens spans the two planes' widths together
+ * (s->aperture_m, the wider of them, sets the NA of the rays from any point).  The
+ * wavefront error it tolerates: a lens should disturb the phase of the light no more
+ * than a Fourier-mask pixel does, sigma = phase error / (2 pi) waves -- to first order
+ * both move the field by their rms phase (the Marechal limit for imaging, 0.075 waves,
+ * is far too much for a computation read by homodyne detection: sim/README.md, "Lens
+ * models"). */
+static void lens_need(const compiler_system *s, double *aperture_m, double *tol_waves)
+{
+    compiler_profile e;
+    compiler_profile_effective(&s->profile, &e);
+    *aperture_m = optics_fourier_lens_aperture(s->rank, (double)s->m * s->pitch_m,
+                                               (double)s->fm * s->fourier_pitch_m);
+    *tol_waves = e.fourier.phase_error_rad / (2 * M_PI);
+}
+
 /* Planes of need x need pixels side by side on a device of cols x rows (rank 2), or 1
  * (rank 1: a device holds one plane in a row). */
 static size_t planes_per_device(const compiler_system *s, size_t need, size_t cols,
@@ -111,8 +129,10 @@ static void print_header(const compiler_system *s, const char *name, const struc
              (s->n_chains < s->model->n_layers && px->image > 1))
         fprintf(f, "  phase-only modulators show each sample as a double-phase pair of two "
                 "pixels side by side\n");
+    double aperture, tol;
+    lens_need(s, &aperture, &tol);
     fprintf(f, "  every lens: f = %.2f mm, clear aperture %.2f mm, NA %.4f\n",
-            1e3 * s->focal_m, 1e3 * s->aperture_m, 0.5 * s->aperture_m / s->focal_m);
+            1e3 * s->focal_m, 1e3 * aperture, 0.5 * s->aperture_m / s->focal_m);
 }
 
 /* The elements of one stage: image mask (after a chain's first stage), lens, Fourier
@@ -121,7 +141,9 @@ static void print_stage(const compiler_system *s, const compiler_stage *st,
                         const struct pixels *px, struct tally *t, FILE *f)
 {
     const compiler_profile *p = &s->profile;
-    double z = 1e3 * st->z_m, fl = 1e3 * s->focal_m, ap = 1e3 * s->aperture_m;
+    double aperture, tol;
+    lens_need(s, &aperture, &tol);
+    double z = 1e3 * st->z_m, fl = 1e3 * s->focal_m, ap = 1e3 * aperture;
     char b[48];
     if (st->image) {
         fprintf(f, "    %-26s %10.2f %10s %10s %9s %9.3f\n", "image mask (a)", z, "-", "-",
@@ -264,8 +286,23 @@ static void print_bill(const compiler_system *s, const struct pixels *px,
     bill_modulator(s, "Fourier-plane mask", t->masks_f, &p->fourier, s->fm, px->fourier, f);
     if (t->masks_i)
         bill_modulator(s, "image-plane mask", t->masks_i, &p->image, s->m, px->image, f);
-    fprintf(f, "    %3zu x %s, f = %.2f mm, aperture %.2f mm\n", t->lenses, lens_text(s),
-            1e3 * s->focal_m, 1e3 * s->aperture_m);
+    /* What each lens position needs (lens_need()), then the lens the profile names and
+     * whether its wavefront error is within what the design tolerates. */
+    double aperture, tol;
+    lens_need(s, &aperture, &tol);
+    const double have = optics_lens_wavefront_rms(&p->lens, s->rank);
+    fprintf(f, "    %3zu x %s, f = %.2f mm, clear aperture >= %.2f mm, NA %.4f, ", t->lenses,
+            lens_text(s), 1e3 * s->focal_m, 1e3 * aperture, 0.5 * s->aperture_m / s->focal_m);
+    if (p->ideal)
+        fprintf(f, "an ideal Fourier transform (ideal devices)\n");
+    else
+        fprintf(f, "wavefront error <= %.2g waves rms (the phase error of a Fourier-mask "
+                "pixel, %.3g mrad)\n", tol, 2e3 * M_PI * tol);
+    fprintf(f, "          profile's lens: '%s', model %s, %.3g waves rms%s\n", p->lens.name,
+            optics_lens_model_name(p->lens.model), have,
+            p->lens.model == OPTICS_LENS_FOURIER ? " (an ideal Fourier transform)"
+            : have <= tol                        ? " (within)"
+                                                 : " (exceeds it)");
     const size_t per_cam = planes_per_device(s, s->m, p->camera.pixels, p->camera.rows);
     const size_t cams = (s->n_chains + per_cam - 1) / per_cam;
     fprintf(f, "    %3zu x balanced homodyne detector: camera '%s' pair + reference beam "

@@ -14,7 +14,8 @@ enum kind { LENS, RECT, CIRC, MASK };
 
 struct optics_element {
     enum kind kind;
-    double focal_m, aperture_m;     /* LENS */
+    optics_lens lens;               /* LENS: the lens (optics/lens.h) */
+    double stop_m;                  /* LENS: diameter of its stop, 0 = none */
     double wx_m, wy_m;              /* RECT */
     double d_m;                     /* CIRC */
     size_t npx, npy;                /* MASK */
@@ -36,6 +37,22 @@ static int new_element(optics_element **out, enum kind k)
     return UTIL_OK;
 }
 
+int optics_lens_element_alloc(optics_element **out, const optics_lens *lens, double stop_m)
+{
+    if (out)
+        *out = NULL;
+    int rc = optics_lens_check(lens);
+    if (rc)
+        return rc;
+    if (!(isfinite(stop_m) && stop_m >= 0))
+        return util_error(UTIL_EUSAGE, "lens stop %g m is negative or not finite", stop_m);
+    if ((rc = new_element(out, LENS)))
+        return rc;
+    (*out)->lens = *lens;
+    (*out)->stop_m = stop_m;
+    return UTIL_OK;
+}
+
 int optics_thin_lens_alloc(optics_element **out, double focal_m, double aperture_m)
 {
     if (out)
@@ -45,12 +62,9 @@ int optics_thin_lens_alloc(optics_element **out, double focal_m, double aperture
     if (!(isfinite(aperture_m) && aperture_m >= 0))
         return util_error(UTIL_EUSAGE, "lens aperture %g m is negative or not finite",
                           aperture_m);
-    int rc = new_element(out, LENS);
-    if (rc)
-        return rc;
-    (*out)->focal_m = focal_m;
-    (*out)->aperture_m = aperture_m;
-    return UTIL_OK;
+    const optics_lens thin = {.name = "thin lens", .model = OPTICS_LENS_PARAXIAL,
+                              .focal_m = focal_m};
+    return optics_lens_element_alloc(out, &thin, aperture_m);
 }
 
 int optics_aperture_rect_alloc(optics_element **out, double width_x_m, double width_y_m)
@@ -256,13 +270,10 @@ static double complex t_at(const optics_element *e, double x, double y, int rank
                            double k)
 {
     switch (e->kind) {
-    case LENS: {
-        double r2 = x * x + y * y;
-        if (e->aperture_m > 0 && 4 * r2 > e->aperture_m * e->aperture_m)
+    case LENS:
+        if (e->stop_m > 0 && 4 * (x * x + y * y) > e->stop_m * e->stop_m)
             return 0;
-        double ph = -k * r2 / (2 * e->focal_m);
-        return cos(ph) + I * sin(ph);
-    }
+        return optics_lens_transmittance(&e->lens, rank, k, x, y);
     case RECT:
         return fabs(x) <= e->wx_m / 2 && (rank == 1 || fabs(y) <= e->wy_m / 2) ? 1 : 0;
     case CIRC:

@@ -21,18 +21,27 @@
 #define OPTICS_ELEMENT_H
 
 #include "optics/field.h"
+#include "optics/lens.h"
 
 #include <complex.h>
 #include <stddef.h>
 
 typedef struct optics_element optics_element;
 
+/* A lens of model paraxial or corrected with its wavefront error (optics/lens.h: the
+ * transmittance, the Zernike terms, rank 1 and 2) inside a circular stop of diameter
+ * stop_m (a slit of that width for rank-1 fields; 0 = none).  The lens is copied.
+ * *out receives a new element; caller frees with optics_element_free().  Errors:
+ * those of optics_lens_check() (UTIL_EUSAGE), UTIL_EUSAGE (stop negative or not
+ * finite), UTIL_ENOMEM. */
+int optics_lens_element_alloc(optics_element **out, const optics_lens *lens, double stop_m);
+
 /* Thin lens of focal length focal_m (m, nonzero; negative for a diverging lens):
  * t = exp(-i k (x^2 + y^2) / (2 f)) (Goodman eq. 5-10), k = 2 pi / lambda of the
  * field, inside a circular aperture of diameter aperture_m (a slit of that width for
- * rank-1 fields; 0 = unlimited).  *out receives a new element; caller frees with
- * optics_element_free().  Errors: UTIL_EUSAGE (f zero or not finite, aperture negative
- * or not finite), UTIL_ENOMEM. */
+ * rank-1 fields; 0 = unlimited): the paraxial lens without a wavefront error.  *out
+ * receives a new element; caller frees with optics_element_free().  Errors:
+ * UTIL_EUSAGE (f zero or not finite, aperture negative or not finite), UTIL_ENOMEM. */
 int optics_thin_lens_alloc(optics_element **out, double focal_m, double aperture_m);
 
 /* Rectangular aperture (t = 1 inside, 0 outside), widths in metres (> 0), centred on

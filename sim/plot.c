@@ -70,6 +70,15 @@ static int figure_close(struct figure *f)
     return util_gnuplot_close(gp);
 }
 
+/* "asm propagation, corrected lens": the optics a result ran, which every figure of it
+ * states. */
+static const char *optics_text(const sim_result *r, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s propagation, %s lens", sim_propagation_name(r->propagation),
+             optics_lens_model_name(r->lens.model));
+    return buf;
+}
+
 /* "set title 'HEAD' . "\n" . 'SUB'" */
 static void title2(FILE *g, const char *head, const char *sub)
 {
@@ -199,13 +208,14 @@ int sim_plot_sweep(const sim_sweep *w, const char *name, const char *figure,
     if ((rc = figure_open(&fig, nm, 1)))
         return rc;
     FILE *g = fig.g;
-    char xl[160], yl[160], sub[200], head[200], chain[32] = "";
+    char xl[160], yl[160], sub[320], head[200], chain[32] = "";
     axis_label(&w->param[0], xl, sizeof xl);
     if (stage >= 0)
         snprintf(chain, sizeof chain, ", optical chain %d", stage);
-    snprintf(sub, sizeof sub, "profile %s, %zu rows, %zu trial%s per point%s%s", w->profile,
-             w->rows, w->trials, w->trials == 1 ? "" : "s", chain,
-             ndone < points ? " (unfinished sweep)" : "");
+    snprintf(sub, sizeof sub, "profile %s, %s propagation, %s lens, %zu rows, %zu trial%s "
+             "per point%s%s", w->profile, sim_propagation_name(w->propagation),
+             optics_lens_model_name(w->lens_model), w->rows, w->trials,
+             w->trials == 1 ? "" : "s", chain, ndone < points ? " (unfinished sweep)" : "");
     /* data blocks: one per metric */
     for (int i = 0; i < nm; i++) {
         const double s = sim_metric_info(m[i].metric)->plot_scale;
@@ -296,7 +306,7 @@ static int plot_confusion(const sim_result *r, const char *name, struct figure *
                           const char *title)
 {
     const size_t rows = r->rows, nout = r->n_out;
-    char head[200], sub[200];
+    char head[200], sub[320];
     int rc;
     if (!r->labels)
         return util_error(UTIL_EDATA, "--what confusion: '%s' has no /labels", name);
@@ -337,8 +347,10 @@ static int plot_confusion(const sim_result *r, const char *name, struct figure *
     free(cm);
     snprintf(head, sizeof head, "%s", title ? title : "confusion matrix of the optical "
                                                       "predictions");
-    snprintf(sub, sizeof sub, "profile %s, %zu rows, optical accuracy %.2f%%", r->profile,
-             rows, rows ? 100.0 * (double)right / (double)rows : 0.0);
+    char op[96];
+    snprintf(sub, sizeof sub, "profile %s, %s, %zu rows, optical accuracy %.2f%%", r->profile,
+             optics_text(r, op, sizeof op), rows,
+             rows ? 100.0 * (double)right / (double)rows : 0.0);
     title2(g, head, sub);
     fputs("set xlabel 'predicted class (argmax of y_optical)'\n"
           "set ylabel 'true class (label)'\n"
@@ -356,7 +368,7 @@ static int plot_scatter(const sim_result *r, struct figure *fig, const char *tit
 {
     const size_t n = r->rows * r->n_out;
     const double *yo = r->y_optical, *yi = r->y_ideal;
-    char head[200], sub[200];
+    char head[200], sub[320];
     double rel, snr, sd;
     int rc;
     sim_result_stats(r, -1, SIM_METRIC_REL_RMS, &rel, &sd);
@@ -377,8 +389,10 @@ static int plot_scatter(const sim_result *r, struct figure *fig, const char *tit
         fprintf(g, "%.9g %.9g\n", yi[i], yo[i]);
     fputs("EOD\n", g);
     snprintf(head, sizeof head, "%s", title ? title : "optical versus ideal output");
-    snprintf(sub, sizeof sub, "profile %s, %zu rows x %zu outputs; rel. RMS error %.3g, "
-             "SNR %.1f dB", r->profile, r->rows, r->n_out, rel, snr);
+    char op[96];
+    snprintf(sub, sizeof sub, "profile %s, %s, %zu rows x %zu outputs; rel. RMS error %.3g, "
+             "SNR %.1f dB", r->profile, optics_text(r, op, sizeof op), r->rows, r->n_out, rel,
+             snr);
     title2(g, head, sub);
     fputs("set xlabel 'ideal output y_ideal (numeric ACDC model, output units)'\n"
           "set ylabel 'optical output y_optical (output units)'\n"
@@ -549,13 +563,14 @@ static int plot_planes_2d(const sim_result *r, char *names, struct figure *fig,
          * samples' (a partial last block is drawn at the regular spacing) */
         const double x0 = ((double)im.ix0 + (double)(im.b - 1) / 2 - (double)(nx / 2)) * pitch;
         const double y0 = ((double)im.iy0 + (double)(im.b - 1) / 2 - (double)(ny / 2)) * pitch;
-        char head[200], sub[200], shown[80] = "", blocks[64] = "";
+        char head[200], sub[320], shown[80] = "", blocks[64] = "";
         if (im.wx < nx || im.wy < ny)
             snprintf(shown, sizeof shown, "central %zu x %zu of ", im.wx, im.wy);
         if (im.b > 1)
             snprintf(blocks, sizeof blocks, ", %zu x %zu block means", im.b, im.b);
-        snprintf(sub, sizeof sub, "%s%zu x %zu samples (%.3g um)%s", shown, nx, ny,
-                 r->plane_pitch_m[p] * 1e6, blocks);
+        char op[96];
+        snprintf(sub, sizeof sub, "%s%zu x %zu samples (%.3g um)%s; %s", shown, nx, ny,
+                 r->plane_pitch_m[p] * 1e6, blocks, optics_text(r, op, sizeof op));
         fprintf(g, "set xrange [%.9g:%.9g]\nset yrange [%.9g:%.9g]\n"
                    "set xtics %.9g\nset ytics %.9g\n", x0 - d / 2,
                 x0 + d * ((double)im.ox - 0.5), y0 - d / 2, y0 + d * ((double)im.oy - 0.5),
@@ -607,7 +622,7 @@ static int plot_planes_1d(const sim_result *r, char *names, struct figure *fig,
     fprintf(g, "set multiplot layout %zu,2\nunset key\nset format x '%%g'\n", P);
     for (size_t p = 0; p < P; p++, pname = pname ? strtok_r(NULL, ";", &save) : NULL) {
         const double complex *e = r->planes + (row * P + p) * M;
-        char head[200];
+        char head[300], op[96];
         fprintf(g, "$p%zu << EOD\n", p);
         for (size_t j = 0; j < M; j++) {
             double re = creal(e[j]), im = cimag(e[j]);
@@ -617,9 +632,10 @@ static int plot_planes_1d(const sim_result *r, char *names, struct figure *fig,
         }
         fputs("EOD\n", g);
         for (int k = 0; k < 2; k++) {
-            snprintf(head, sizeof head, "%s%s%s: %s", p == 0 && title ? title : "",
+            snprintf(head, sizeof head, "%s%s%s: %s%s%s", p == 0 && title ? title : "",
                      p == 0 && title ? " -- " : "", pname ? pname : "plane",
-                     k ? "phase" : "intensity");
+                     k ? "phase" : "intensity", p == 0 ? " -- " : "",
+                     p == 0 ? optics_text(r, op, sizeof op) : "");
             fputs("set title ", g);
             util_gnuplot_str(g, head);
             fputs("\nset xlabel 'position x (mm)'\nset ylabel ", g);

@@ -29,19 +29,32 @@ void sim_result_free(sim_result *r)
 
 const char *sim_propagation_name(enum sim_propagation p)
 {
-    return p == SIM_PROP_IDEAL ? "ideal" : p == SIM_PROP_FRESNEL ? "fresnel" : "asm";
+    return p == SIM_PROP_IDEAL     ? "ideal"
+           : p == SIM_PROP_FRESNEL ? "fresnel"
+           : p == SIM_PROP_ASM     ? "asm"
+                                   : "profile";
 }
 
 int sim_propagation_parse(const char *name, enum sim_propagation *p)
 {
     static const enum sim_propagation all[] = {SIM_PROP_IDEAL, SIM_PROP_FRESNEL,
-                                               SIM_PROP_ASM};
+                                               SIM_PROP_ASM, SIM_PROP_PROFILE};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (!strcmp(name, sim_propagation_name(all[i]))) {
             *p = all[i];
             return UTIL_OK;
         }
-    return util_error(UTIL_EUSAGE, "'%s' is not ideal, fresnel or asm", name);
+    return util_error(UTIL_EUSAGE, "'%s' is not ideal, fresnel, asm or profile", name);
+}
+
+void sim_result_set_optics(sim_result *r, const sim_optics *op, int rank)
+{
+    r->propagation = op->propagation;
+    r->lens = op->lens;
+    optics_lens_coefficients(&op->lens, r->lens.zernike);
+    r->lens.wavefront_rms = 0;
+    r->lens_rms_waves = optics_lens_wavefront_rms(&op->lens, rank);
+    snprintf(r->lens_note, sizeof r->lens_note, "%s", op->note);
 }
 
 int sim_result_summarise(sim_result *r)
@@ -126,6 +139,13 @@ int sim_result_write(const sim_result *r, const char *path)
     if (!rc) rc = util_h5_set_attr_str(f, "/", "profile", r->profile);
     if (!rc) rc = util_h5_set_attr_str(f, "/", "propagation",
                                        sim_propagation_name(r->propagation));
+    if (!rc) rc = util_h5_set_attr_str(f, "/", "lens_model",
+                                       optics_lens_model_name(r->lens.model));
+    if (!rc) rc = util_h5_set_attr_str(f, "/", "lens_name", r->lens.name);
+    if (!rc) rc = util_h5_set_attr_f64(f, "/", "lens_wavefront_rms_waves", r->lens_rms_waves);
+    if (!rc) rc = util_h5_set_attr_f64_vec(f, "/", "lens_zernike_waves", OPTICS_ZERNIKE_TERMS,
+                                           r->lens.zernike);
+    if (!rc) rc = util_h5_set_attr_str(f, "/", "lens_note", r->lens_note);
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "trials", (int64_t)r->trials);
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "seed", (int64_t)r->seed);
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "oversample", r->oversample);
@@ -181,6 +201,33 @@ static int read_stats(hid_t f, const char *file, sim_result *r, size_t g, const 
             rc = util_h5_attr_f64_nan_ok(f, file, obj, sdname, &r->sd[g * NM + (size_t)i]);
     }
     return rc;
+}
+
+/* The lens that ran (r->propagation already read); results written before lens models
+ * lack it: the lens then used, Fourier under ideal propagation, else the thin lens. */
+static int read_lens(hid_t f, const char *file, sim_result *r)
+{
+    char model[32];
+    int rc;
+    if (!util_h5_attr_exists(f, "/", "lens_model")) {
+        r->lens.model = r->propagation == SIM_PROP_IDEAL ? OPTICS_LENS_FOURIER
+                                                         : OPTICS_LENS_PARAXIAL;
+        return UTIL_OK;
+    }
+    if ((rc = util_h5_attr_str(f, file, "/", "lens_model", model, sizeof model)) ||
+        (rc = util_h5_attr_str(f, file, "/", "lens_name", r->lens.name, sizeof r->lens.name)) ||
+        (rc = util_h5_attr_f64(f, file, "/", "lens_wavefront_rms_waves", &r->lens_rms_waves)) ||
+        (rc = util_h5_attr_f64_vec(f, file, "/", "lens_zernike_waves", OPTICS_ZERNIKE_TERMS,
+                                   r->lens.zernike)) ||
+        (rc = util_h5_attr_str(f, file, "/", "lens_note", r->lens_note, sizeof r->lens_note)))
+        return rc;
+    if (optics_lens_model_parse(model, &r->lens.model))
+        return util_error(UTIL_EDATA, "attribute 'lens_model' in '%s': '%s' is not fourier, "
+                          "paraxial or corrected", file, model);
+    if (!(r->lens_rms_waves >= 0))
+        return util_error(UTIL_EDATA, "attribute 'lens_wavefront_rms_waves' in '%s': %g is "
+                          "negative", file, r->lens_rms_waves);
+    return UTIL_OK;
 }
 
 /* /planes: the fields, 1D (rank 4) or 2D (rank 5), every extent checked, and the
@@ -267,13 +314,15 @@ int sim_result_read(const char *path, sim_result *r)
     if (util_h5_attr_exists(f, "/", "seconds") &&
         (rc = util_h5_attr_f64(f, path, "/", "seconds", &r->seconds)))
         goto out;
-    if (sim_propagation_parse(prop, &r->propagation)) {
-        /* a bad name in a file is a data error, not the usage error the parser states */
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", util_errmsg());
-        rc = util_error(UTIL_EDATA, "attribute 'propagation' in '%s': %s", path, msg);
+    if (sim_propagation_parse(prop, &r->propagation) || r->propagation == SIM_PROP_PROFILE) {
+        /* a bad name in a file is a data error, not the usage error the parser states; a
+         * result records the propagation that ran, never "profile" */
+        rc = util_error(UTIL_EDATA, "attribute 'propagation' in '%s': '%s' is not ideal, "
+                        "fresnel or asm", path, prop);
         goto out;
     }
+    if ((rc = read_lens(f, path, r)))
+        goto out;
     if (trials < 1 || trials > 100000 || seed < 0 || oversample < 1 || sat < 0 ||
         nexp < 0 || (nexp > 0 && sat > nexp)) {
         rc = util_error(UTIL_EDATA, "'%s': trials %lld, seed %lld, oversample %lld, "

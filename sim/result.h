@@ -7,7 +7,14 @@
  *                     seed, oversample, saturated_exposures, exposures, seconds
  *                     (results written before designed detection have
  *                     exposure_shortened instead: the exposures the simulator's former
- *                     auto-exposure shortened, read as saturated_exposures, exposures 0)
+ *                     auto-exposure shortened, read as saturated_exposures, exposures 0),
+ *                     and the lens that ran (sim_optics_of()): lens_model, lens_name,
+ *                     lens_wavefront_rms_waves (its rms over the clear aperture),
+ *                     lens_zernike_waves (11 Noll coefficients as realised, the single
+ *                     rms figure included), lens_note (why it is not the lens asked
+ *                     for, or "").  Results written before lens models lack the lens_
+ *                     attributes and read as the lens then used: model fourier under
+ *                     ideal propagation, paraxial otherwise, without a wavefront error
  *   /y_optical        rows × n_out, the optical outputs (last trial)
  *   /y_ideal          rows × n_out, the numeric model's outputs
  *   /labels           rows, int64 (only for labelled data)
@@ -53,7 +60,11 @@ typedef struct sim_result {
     char *plane_names;    /* n_planes names, ';'-separated (with planes) */
     double *plane_pitch_m;   /* n_planes sample pitches (with planes) */
     char profile[64];     /* the device profile's name */
-    enum sim_propagation propagation;
+    enum sim_propagation propagation;   /* that ran: ideal, fresnel or asm */
+    optics_lens lens;     /* that ran (sim_optics.lens); zernike[] holds the realised
+                             coefficients, wavefront_rms 0 */
+    double lens_rms_waves;   /* its wavefront error's rms over the clear aperture */
+    char lens_note[320];  /* sim_optics.note */
     uint64_t seed;        /* of the first trial */
     int oversample;       /* sub-samples per sample actually simulated */
     size_t saturated;     /* saturated camera exposures, all trials and chains
@@ -87,14 +98,18 @@ int sim_result_write(const sim_result *r, const char *path);
  * Everything above is read back; r->stage stays NULL and r->n 0.  Errors: UTIL_EIO
  * (cannot open), UTIL_EDATA naming the file and the object at fault (not a result,
  * a missing or misshapen dataset -- /planes/field of rank other than 4 or 5, an empty
- * extent, a last extent other than 2 --, a pitch <= 0, an unknown propagation),
- * UTIL_ENOMEM. */
+ * extent, a last extent other than 2 --, a pitch <= 0, an unknown propagation or lens
+ * model), UTIL_ENOMEM. */
 int sim_result_read(const char *path, sim_result *r);
 
-/* "ideal", "fresnel" or "asm". */
+/* "ideal", "fresnel", "asm" or "profile". */
 const char *sim_propagation_name(enum sim_propagation p);
-/* The propagation called name.  Errors: UTIL_EUSAGE "'NAME' is not ideal, fresnel or
- * asm" (the caller prefixes the option or attribute). */
+/* The propagation called name.  Errors: UTIL_EUSAGE "'NAME' is not ideal, fresnel, asm
+ * or profile" (the caller prefixes the option or attribute). */
 int sim_propagation_parse(const char *name, enum sim_propagation *p);
+
+/* Records in r the optics that ran a system of the given rank: the propagation, the
+ * lens with its realised coefficients and rms, the note. */
+void sim_result_set_optics(sim_result *r, const sim_optics *op, int rank);
 
 #endif

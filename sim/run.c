@@ -53,9 +53,10 @@ struct sim {
     optics_field *camf, *cam_ref;     /* exact: the camera's pixel means, M x M, and the
                                          homodyne reference there */
     optics_grid grid;
+    sim_optics optics;                /* the propagation and lens that run */
     optics_lens_plan *l1, *l2;        /* ideal lenses */
     optics_prop *free_f;              /* fresnel/asm: free space over f */
-    double complex *lens_t;           /* fresnel/asm: thin-lens transmittance */
+    double complex *lens_t;           /* fresnel/asm: the lens's transmittance */
     struct dmap in_map, f_map, im_map;/* the devices on the simulated samples */
     double *in_t;                     /* rank 2: the input plane's values (m² of them) */
     double complex **fourier, **image;/* per stage (flattened over chains): the masks as
@@ -82,9 +83,69 @@ struct sim {
 
 sim_options sim_options_default(void)
 {
-    sim_options o = {.propagation = SIM_PROP_IDEAL, .noise = 1, .phase_error_rad = -1,
-                     .photons = 0, .oversample = 0, .seed = 1, .threads = 1};
+    sim_options o = {.propagation = SIM_PROP_PROFILE, .lens = SIM_LENS_PROFILE, .noise = 1,
+                     .phase_error_rad = -1, .photons = 0, .oversample = 0, .seed = 1,
+                     .threads = 1};
     return o;
+}
+
+void sim_optics_of(const compiler_system *s, const sim_options *o, sim_optics *out)
+{
+    optics_lens l = s->profile.lens;
+    if (o->lens != SIM_LENS_PROFILE) {
+        memset(&l, 0, sizeof l);
+        l.model = o->lens == SIM_LENS_FOURIER    ? OPTICS_LENS_FOURIER
+                  : o->lens == SIM_LENS_PARAXIAL ? OPTICS_LENS_PARAXIAL
+                                                 : OPTICS_LENS_CORRECTED;
+        snprintf(l.name, sizeof l.name, "perfect %s lens", optics_lens_model_name(l.model));
+    }
+    l.focal_m = s->focal_m;
+    /* the clear aperture the stage's light needs, over which the wavefront error is
+     * specified: both planes' widths together (s->aperture_m, the wider one, sets the
+     * NA) */
+    l.aperture_m = optics_fourier_lens_aperture(s->rank, (double)s->m * s->pitch_m,
+                                                (double)s->fm * s->fourier_pitch_m);
+    const char *model = optics_lens_model_name(l.model);
+    enum sim_propagation p = o->propagation;
+    out->note[0] = '\0';
+    if (p == SIM_PROP_PROFILE) {
+        p = l.model == OPTICS_LENS_FOURIER    ? SIM_PROP_IDEAL
+            : l.model == OPTICS_LENS_PARAXIAL ? SIM_PROP_FRESNEL
+                                              : SIM_PROP_ASM;
+        const char *why =
+            p == SIM_PROP_IDEAL ? NULL
+            : fabs(s->fourier_pitch_m - s->pitch_m) > 1e-12 * s->pitch_m
+                ? "free space keeps one grid, and the Fourier pitch is not the sample pitch"
+            : s->rank == 2 ? "a 2D system keeps ideal lenses (the pixel-exact method needs "
+                             "them; free space costs (fm S^2)^2 samples a plane)"
+            : p == SIM_PROP_ASM && sim_oversample(s, o->oversample) < 2
+                ? "at S = 1 the window is as wide as the devices and asm would lose the "
+                  "light that walks off it (use --oversample 2 or more)"
+                : NULL;
+        if (why) {
+            snprintf(out->note, sizeof out->note, "the %s lens runs as an ideal Fourier lens, "
+                     "its wavefront error not simulated: %s", model, why);
+            p = SIM_PROP_IDEAL;
+        }
+    }
+    /* the lens as it runs under p */
+    if (p == SIM_PROP_IDEAL) {
+        if (!out->note[0] && (l.model != OPTICS_LENS_FOURIER || optics_lens_has_error(&l)))
+            snprintf(out->note, sizeof out->note, "ideal propagation: the %s lens runs as an "
+                     "ideal Fourier lens, its wavefront error not simulated", model);
+        l.model = OPTICS_LENS_FOURIER;
+        l.wavefront_rms = 0;
+        memset(l.zernike, 0, sizeof l.zernike);
+    } else if (l.model != OPTICS_LENS_PARAXIAL &&
+               (p == SIM_PROP_FRESNEL || l.model == OPTICS_LENS_FOURIER)) {
+        snprintf(out->note, sizeof out->note, "%s: the %s lens runs in its paraxial form, "
+                 "the thin lens's quadratic phase%s", optics_method_name(
+                     p == SIM_PROP_FRESNEL ? OPTICS_FRESNEL_TF : OPTICS_ASM_BL), model,
+                 optics_lens_has_error(&l) ? ", with its wavefront error" : "");
+        l.model = OPTICS_LENS_PARAXIAL;
+    }
+    out->propagation = p;
+    out->lens = l;
 }
 
 static size_t n_stages(const compiler_system *s)
@@ -335,6 +396,7 @@ static int calibrate(sim *m)
 
 static int check_options(const compiler_system *s, size_t batch, const sim_options *o)
 {
+    sim_optics op;
     if (batch == 0)
         return util_error(UTIL_EUSAGE, "batch size must be at least 1");
     if (o->photons < 0 || !isfinite(o->photons))
@@ -349,7 +411,14 @@ static int check_options(const compiler_system *s, size_t batch, const sim_optio
     if (!isfinite(o->phase_error_rad) || o->phase_error_rad > 10)
         return util_error(UTIL_EUSAGE, "phase error %g rad is out of range",
                           o->phase_error_rad);
-    if (o->propagation != SIM_PROP_IDEAL &&
+    if (o->propagation < SIM_PROP_IDEAL || o->propagation > SIM_PROP_PROFILE)
+        return util_error(UTIL_EUSAGE, "propagation %d is not ideal, fresnel, asm or profile",
+                          (int)o->propagation);
+    if (o->lens < SIM_LENS_PROFILE || o->lens > SIM_LENS_CORRECTED)
+        return util_error(UTIL_EUSAGE, "lens %d is not profile, fourier, paraxial or "
+                          "corrected", (int)o->lens);
+    sim_optics_of(s, o, &op);
+    if (op.propagation != SIM_PROP_IDEAL &&
         fabs(s->fourier_pitch_m - s->pitch_m) > 1e-12 * s->pitch_m)
         return util_error(UTIL_EUSAGE, "free-space propagation keeps one grid: the Fourier "
                           "pitch %g um must equal the sample pitch %g um (use --propagation "
@@ -379,7 +448,9 @@ static int check_options(const compiler_system *s, size_t batch, const sim_optio
 
 int sim_exact(const compiler_system *s, const sim_options *o)
 {
-    if (s->rank != 2 || o->propagation != SIM_PROP_IDEAL || sim_oversample(s, o->oversample) < 2)
+    sim_optics op;
+    sim_optics_of(s, o, &op);
+    if (s->rank != 2 || op.propagation != SIM_PROP_IDEAL || sim_oversample(s, o->oversample) < 2)
         return 0;
     for (size_t c = 0; c < s->n_chains; c++)
         if (s->chains[c].count != 1)
@@ -591,17 +662,19 @@ static int setup_optics(sim *m)
     const double h = m->exact ? s->pitch_m : s->pitch_m / m->os;
     int rc = s->rank == 2 ? optics_grid_init(&m->grid, 2, m->side, m->side, h, s->wavelength_m)
                           : optics_grid_init(&m->grid, 1, m->L, 1, h, s->wavelength_m);
-    if (!rc && m->o.propagation == SIM_PROP_IDEAL) {
+    if (!rc && m->optics.propagation == SIM_PROP_IDEAL) {
         rc = optics_lens_plan_alloc(&m->l1, &m->grid, s->focal_m);
         if (!rc)
             rc = optics_lens_plan_alloc(&m->l2, optics_lens_plan_output(m->l1), s->focal_m);
     } else if (!rc) {
+        /* the lens in its plane, without a stop (as the thin lens always was): it passes
+         * the whole simulated window */
         optics_element *lens = NULL;
         rc = optics_prop_alloc(&m->free_f, &m->grid, s->focal_m,
-                               m->o.propagation == SIM_PROP_FRESNEL ? OPTICS_FRESNEL_TF
-                                                                    : OPTICS_ASM_BL);
+                               m->optics.propagation == SIM_PROP_FRESNEL ? OPTICS_FRESNEL_TF
+                                                                         : OPTICS_ASM_BL);
         if (!rc)
-            rc = optics_thin_lens_alloc(&lens, s->focal_m, 0);
+            rc = optics_lens_element_alloc(&lens, &m->optics.lens, 0);
         if (!rc && !(m->lens_t = malloc(m->L * sizeof *m->lens_t)))
             rc = util_error(UTIL_ENOMEM, "out of memory");
         if (!rc)
@@ -761,6 +834,7 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
     m->s = s;
     compiler_profile_effective(&s->profile, &m->dev);
     m->o = *o;
+    sim_optics_of(s, o, &m->optics);
     m->batch = batch;
     m->noise = o->noise && !s->profile.ideal;
     m->os = os;

@@ -18,14 +18,26 @@
 /* How light gets from one plane to the next. */
 enum sim_propagation {
     SIM_PROP_IDEAL = 0,  /* ideal Fourier-transform lenses (optics_lens_*) */
-    SIM_PROP_FRESNEL,    /* free space f (Fresnel transfer function), thin lens, free
-                            space f: needs equal pitches in every plane */
-    SIM_PROP_ASM         /* as fresnel, with the band-limited angular spectrum (exact
-                            scalar diffraction, 2x padding) */
+    SIM_PROP_FRESNEL,    /* free space f (Fresnel transfer function), the lens in its
+                            plane, free space f: needs equal pitches in every plane.
+                            Fresnel optics is paraxial: every lens runs in its paraxial
+                            form, the quadratic phase, with its wavefront error */
+    SIM_PROP_ASM,        /* as fresnel, with the band-limited angular spectrum (exact
+                            scalar diffraction, 2x padding) and the lens's own model */
+    SIM_PROP_PROFILE     /* chosen from the lens the simulation uses (sim_optics_of()) */
+};
+
+/* Which lens fills every lens position. */
+enum sim_lens {
+    SIM_LENS_PROFILE = 0,  /* the profile's [lens]: its model and wavefront error */
+    SIM_LENS_FOURIER,      /* a perfect lens of the model named: no wavefront error */
+    SIM_LENS_PARAXIAL,
+    SIM_LENS_CORRECTED
 };
 
 typedef struct sim_options {
-    enum sim_propagation propagation;
+    enum sim_propagation propagation;   /* SIM_PROP_PROFILE: from the lens (sim_optics_of) */
+    enum sim_lens lens;
     int noise;                 /* 1: camera noise (shot, dark, read, full well, ADC) as the
                                   profile says; 0: noise-free detection.  An ideal profile
                                   never adds noise. */
@@ -51,15 +63,40 @@ typedef struct sim_options {
     int threads;
 } sim_options;
 
-/* Default options: ideal lenses, noise on, profile values, seed 1, one thread. */
+/* Default options: propagation and lens from the profile, noise on, profile values,
+ * seed 1, one thread. */
 sim_options sim_options_default(void);
+
+/* The optics a simulation of s with options o runs. */
+typedef struct sim_optics {
+    enum sim_propagation propagation;  /* ideal, fresnel or asm (never SIM_PROP_PROFILE) */
+    optics_lens lens;                  /* every lens as it runs, the system's focal length
+                                          and clear aperture filled in: model fourier
+                                          under ideal propagation (and no wavefront error:
+                                          a Fourier lens has no lens plane), paraxial under
+                                          fresnel, the lens's own model under asm (a
+                                          Fourier lens's free-space form being the
+                                          paraxial one) */
+    char note[320];                    /* one line when the lens asked for is not the one
+                                          that runs, saying why; "" otherwise */
+} sim_optics;
+
+/* The propagation and lens of a simulation: o->lens's (the profile's lens, or a perfect
+ * lens of the model named), and o->propagation, or from the lens's model when that is
+ * SIM_PROP_PROFILE -- fourier -> ideal, paraxial -> fresnel, corrected -> asm -- except
+ * where free space cannot run as the model needs, which then keeps ideal Fourier lenses
+ * and says why in out->note: a 2D system (the pixel-exact method needs ideal lenses, and
+ * free space at S >= 2 costs (fm S^2)^2 samples a plane), unequal sample and Fourier
+ * pitches (free space keeps one grid), and asm at S = 1 (a window as wide as the devices
+ * loses the light that walks off it; sim/README.md).  Explicit choices are not changed. */
+void sim_optics_of(const compiler_system *s, const sim_options *o, sim_optics *out);
 
 typedef struct sim sim;
 
 /* Prepares a simulation of system s (plans, masks with errors, buffers) for batches of
  * up to `batch` inputs.  The system must outlive the simulation.  *out receives a new
  * simulation; caller frees with sim_free().  Errors: UTIL_EUSAGE (bad options; fresnel
- * or asm with unequal pitches), UTIL_ENOMEM. */
+ * or asm with unequal pitches; a lens that cannot be sampled), UTIL_ENOMEM. */
 int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_options *o);
 void sim_free(sim *m);
 

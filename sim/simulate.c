@@ -79,7 +79,9 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
     r->n_chains = C;
     r->trials = T;
     snprintf(r->profile, sizeof r->profile, "%s", s->profile.name);
-    r->propagation = job->options.propagation;
+    sim_optics op;
+    sim_optics_of(s, &job->options, &op);
+    sim_result_set_optics(r, &op, s->rank);
     r->seed = job->options.seed;
     r->oversample = sim_oversample(s, job->options.oversample);
     r->y_optical = malloc(d->batch * s->n_out * sizeof *r->y_optical);

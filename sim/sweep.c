@@ -260,9 +260,13 @@ static char *settings_string(const sim_sweep *w, uint64_t hsys, uint64_t hdata, 
                            "seed=%llu;propagation=%d;noise=%d;photons=%.17g;"
                            "phase_error=%.17g",
                            (unsigned long long)hsys, (unsigned long long)hdata, w->rows,
-                           w->trials, (unsigned long long)o->seed, (int)o->propagation,
+                           w->trials, (unsigned long long)o->seed, (int)w->propagation,
                            o->noise, o->photons, o->phase_error_rad);
-    /* Named only when used, so that sweeps written before these options resume. */
+    /* Named only when used, so that sweeps written before these options resume.  (The
+     * propagation above is the one that runs: the default, chosen from the lens, gives
+     * the figure an explicit choice of the same gives.) */
+    if (o->lens != SIM_LENS_PROFILE)
+        len += (size_t)snprintf(s + len, cap - len, ";lens=%d", (int)o->lens);
     if (o->misalign_px != 0)
         len += (size_t)snprintf(s + len, cap - len, ";misalign=%.17g", o->misalign_px);
     if (oversample > 1)
@@ -400,13 +404,16 @@ int sim_sweep_alloc(sim_sweep **out, const sim_sweep_config *c)
     hdata = fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
     if (d->labels)
         hdata = fnv(hdata, d->labels, d->batch * sizeof *d->labels);
-    if (c->nsets) {   /* check the fixed overrides once, before any work */
-        compiler_system *t = NULL;
-        rc = sim_system_override(st->system, c->compile, c->sets, c->nsets, &t);
-        compiler_system_free(t);
-        if (rc)
-            goto fail;
-    }
+    /* check the fixed overrides once, before any work; the optics that run are those of
+     * the system they make */
+    compiler_system *t = NULL;
+    if (c->nsets && (rc = sim_system_override(st->system, c->compile, c->sets, c->nsets, &t)))
+        goto fail;
+    sim_optics op;
+    sim_optics_of(t ? t : st->system, &c->options, &op);
+    compiler_system_free(t);
+    w->propagation = op.propagation;
+    w->lens_model = op.lens.model;
     w->n_params = c->n_params;
     for (int k = 0; k < c->n_params; k++) {
         w->param[k] = c->param[k];
@@ -518,7 +525,9 @@ static int write_sweep(const sim_sweep *w)
     if (!rc) rc = util_h5_set_attr_str(f, "/", "data", c->data_path);
     if (!rc) rc = util_h5_set_attr_str(f, "/", "profile", w->profile);
     if (!rc) rc = util_h5_set_attr_str(f, "/", "propagation",
-                                       sim_propagation_name(c->options.propagation));
+                                       sim_propagation_name(w->propagation));
+    if (!rc) rc = util_h5_set_attr_str(f, "/", "lens_model",
+                                       optics_lens_model_name(w->lens_model));
     if (!rc) rc = util_h5_set_attr_str(f, "/", "overrides", sets);
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "rows", (int64_t)w->rows);
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "trials", (int64_t)w->trials);
@@ -739,6 +748,30 @@ int sim_sweep_run(sim_sweep *w, const volatile sig_atomic_t *stop, sim_sweep_rep
     return UTIL_OK;
 }
 
+/* The optics that ran: propagation and lens_model, each written since it existed; a
+ * sweep without lens_model ran the lens of its propagation then, the Fourier lens under
+ * ideal propagation and the thin lens otherwise. */
+static int read_optics(hid_t f, const char *path, sim_sweep *w)
+{
+    char name[32] = "ideal";
+    int rc;
+    if (util_h5_attr_exists(f, "/", "propagation") &&
+        (rc = util_h5_attr_str(f, path, "/", "propagation", name, sizeof name)))
+        return rc;
+    if (sim_propagation_parse(name, &w->propagation) || w->propagation == SIM_PROP_PROFILE)
+        return util_error(UTIL_EDATA, "attribute 'propagation' in '%s': '%s' is not ideal, "
+                          "fresnel or asm", path, name);
+    w->lens_model = w->propagation == SIM_PROP_IDEAL ? OPTICS_LENS_FOURIER : OPTICS_LENS_PARAXIAL;
+    if (!util_h5_attr_exists(f, "/", "lens_model"))
+        return UTIL_OK;
+    if ((rc = util_h5_attr_str(f, path, "/", "lens_model", name, sizeof name)))
+        return rc;
+    if (optics_lens_model_parse(name, &w->lens_model))
+        return util_error(UTIL_EDATA, "attribute 'lens_model' in '%s': '%s' is not fourier, "
+                          "paraxial or corrected", path, name);
+    return UTIL_OK;
+}
+
 int sim_sweep_read(const char *path, sim_sweep **out)
 {
     hid_t f;
@@ -761,6 +794,8 @@ int sim_sweep_read(const char *path, sim_sweep **out)
     snprintf(w->profile, sizeof w->profile, "?");
     if (util_h5_attr_exists(f, "/", "profile") &&
         (rc = util_h5_attr_str(f, path, "/", "profile", w->profile, sizeof w->profile)))
+        goto out;
+    if ((rc = read_optics(f, path, w)))
         goto out;
     if (np < 1 || np > 2 || nch < 0 || nch > 100000 || rows < 0 || trials < 0) {
         rc = util_error(UTIL_EDATA, "'%s': n_params %lld, n_chains %lld, rows %lld or trials "

@@ -13,7 +13,10 @@
  * same settings is continued; one with other settings is refused.
  *
  * The file (format "acdc-sweep"; every dataset shaped like the grid, (S0) or (S0, S1)):
- *   /                 attributes format, settings, system, data, profile, propagation,
+ *   /                 attributes format, settings, system, data, profile, propagation
+ *                     and lens_model (the optics that ran, sim_optics_of(), for the
+ *                     system with the fixed overrides; sweeps written before lens models
+ *                     lack lens_model: fourier under ideal propagation, else paraxial),
  *                     overrides, rows, trials, seed, noise, photons, phase_error_rad,
  *                     labelled, n_params, n_chains, points, points_done
  *   /params/K/values  the values of parameter K (attributes name, unit, log, integer)
@@ -90,6 +93,8 @@ typedef struct sim_sweep {
     size_t points, n_chains, rows, trials;
     int labelled;             /* accuracies kept */
     char profile[64];
+    enum sim_propagation propagation;   /* the optics that ran (see the file above) */
+    enum optics_lens_model lens_model;
     int64_t *done;            /* points: 1 where finished */
     double *mean, *sd;        /* (1 + n_chains) × SIM_METRIC_COUNT × points; NaN: not done */
     double *seconds;          /* points */

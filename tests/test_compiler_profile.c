@@ -40,6 +40,15 @@ static void modulator_equal(const optics_modulator *a, const optics_modulator *b
     assert_true(a->frame_rate_hz == b->frame_rate_hz);
 }
 
+static void lens_equal(const optics_lens *a, const optics_lens *b)
+{
+    assert_string_equal(a->name, b->name);
+    assert_int_equal(a->model, b->model);
+    assert_true(a->wavefront_rms == b->wavefront_rms);
+    for (int j = 0; j < OPTICS_ZERNIKE_TERMS; j++)
+        assert_true(a->zernike[j] == b->zernike[j]);
+}
+
 /* Exact equality of every field (doubles compared with ==: the round trip is exact). */
 static void profile_equal(const compiler_profile *a, const compiler_profile *b)
 {
@@ -50,6 +59,7 @@ static void profile_equal(const compiler_profile *a, const compiler_profile *b)
     modulator_equal(&a->input, &b->input);
     modulator_equal(&a->fourier, &b->fourier);
     modulator_equal(&a->image, &b->image);
+    lens_equal(&a->lens, &b->lens);
     const optics_camera *c = &a->camera, *d = &b->camera;
     assert_string_equal(c->name, d->name);
     assert_true(c->pitch_m == d->pitch_m);
@@ -116,6 +126,16 @@ static void test_builtins_check(void **state)
         }
         assert_true(p.camera.rows >= 1);
         assert_int_equal(p.superpixel, 0);
+        /* the ideal profile keeps the compiler's own lenses; the real ones a corrected
+         * lens with a catalogue doublet's wavefront error, diffraction limited (Strehl
+         * >= 0.8 by Marechal) */
+        assert_int_equal(p.lens.model, p.ideal ? OPTICS_LENS_FOURIER : OPTICS_LENS_CORRECTED);
+        if (!p.ideal) {
+            assert_close(p.lens.wavefront_rms, 0.07, 0);
+            assert_true(optics_lens_wavefront_rms(&p.lens, 2) <= optics_marechal_rms(0.8));
+        }
+        assert_close(p.lens.focal_m, 0, 0);
+        assert_close(p.lens.aperture_m, 0, 0);
     }
     assert_true(n >= 6);
     /* the 2D benches are listed and reachable by name */
@@ -387,6 +407,7 @@ static void test_complete_without_base(void **state)
                                    "[input]\ndevice = lcos-phase8\n"
                                    "[fourier]\ndevice = dmd-amplitude8\n"
                                    "[image]\ndevice = dmd-amplitude8\n"
+                                   "[lens]\ndevice = achromat\n"
                                    "[camera]\ndevice = scmos\n"
                                    "[rules]\nmax_focal = 2 m\nmax_na = 0.1\nmax_length = 10 m\n");
     if (compiler_profile_read(dev, &q))
@@ -447,7 +468,7 @@ static void test_set(void **state)
     } bad[] = {
         {"fourier.phase_bits", "section.key=value"},
         {"phase_bits=6", "section.key=value"},
-        {"lens.focal=1 m", "'lens'"},
+        {"lenses.focal=1 m", "'lenses'"},
         {"fourier.pich=8 um", "'pich'"},
         {"fourier.phase_bits=17", "'fourier.phase_bits'"},
         {"rules.fourier_oversample=automatic", "'rules.fourier_oversample'"},
@@ -643,6 +664,109 @@ static void test_2d_keys(void **state)
     assert_non_null(strstr(util_errmsg(), path));
     assert_non_null(strstr(util_errmsg(), "'rules.superpixel'"));
     profile_equal(&q, &before);
+}
+
+/* The [lens] section: keys read from a file over a base, a lens device, overrides with
+ * the optional unit "waves", each key's range; a complete file written before lens
+ * models (no [lens]) reads as ideal Fourier lenses without a wavefront error. */
+static void test_lens_keys(void **state)
+{
+    (void)state;
+    const char *path = scratch_text("lens.ini",
+                                    "[profile]\nname = lens bench\nbase = slm8\n"
+                                    "[lens]\nname = AC254-150\nmodel = paraxial\n"
+                                    "wavefront_rms = 0.02 waves\nz4 = -0.013\n"
+                                    "z8 = 0.004 waves\nz11 = 0.031\n");
+    compiler_profile want, got;
+    assert_int_equal(compiler_profile_builtin("slm8", &want), 0);
+    snprintf(want.name, sizeof want.name, "lens bench");
+    snprintf(want.lens.name, sizeof want.lens.name, "AC254-150");
+    want.lens.model = OPTICS_LENS_PARAXIAL;
+    want.lens.wavefront_rms = 0.02;
+    want.lens.zernike[3] = -0.013;
+    want.lens.zernike[7] = 0.004;
+    want.lens.zernike[10] = 0.031;
+    if (compiler_profile_read(path, &got))
+        fail_msg("%s", util_errmsg());
+    profile_equal(&want, &got);
+    /* round trip through INI and HDF5, the Zernike keys written with their unit */
+    const char *ini = test_path(1, "lens-rt.ini");
+    compiler_profile q;
+    assert_int_equal(compiler_profile_write_ini(&got, ini), 0);
+    assert_int_equal(compiler_profile_read(ini, &q), 0);
+    profile_equal(&got, &q);
+    FILE *f = fopen(ini, "r");
+    char text[8192] = "", line[256];
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f))
+        strcat(text, line);
+    fclose(f);
+    assert_non_null(strstr(text, "[lens]\nname = AC254-150\nmodel = paraxial\n"
+                                 "wavefront_rms = 0.02 waves\n"));
+    assert_non_null(strstr(text, "z11 = 0.031 waves\n"));
+
+    /* a lens device; the ideal profile's lens is the Fourier lens */
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin("ideal", &p), 0);
+    assert_int_equal(p.lens.model, OPTICS_LENS_FOURIER);
+    assert_int_equal(compiler_profile_set(&p, "lens.device=achromat"), 0);
+    assert_int_equal(p.lens.model, OPTICS_LENS_CORRECTED);
+    assert_close(p.lens.wavefront_rms, 0.07, 0);
+    assert_int_equal(compiler_profile_set(&p, "lens.model = fourier"), 0);
+    assert_int_equal(compiler_profile_set(&p, "lens.z1=-1 waves"), 0);
+    assert_close(p.lens.zernike[0], -1, 0);
+    static const struct {
+        const char *set, *want;
+    } bad[] = {
+        {"lens.model=ideal", "'lens.model': 'ideal' is not fourier, paraxial or corrected"},
+        {"lens.device=singlet", "'lens.device': unknown lens 'singlet' (known: ideal, achromat)"},
+        {"lens.wavefront_rms=-0.01", "'lens.wavefront_rms': -0.01 is outside [0, 1]"},
+        {"lens.wavefront_rms=1.5 waves", "'lens.wavefront_rms': 1.5 waves is outside [0, 1]"},
+        {"lens.z11=2", "'lens.z11': 2 is outside [-1, 1]"},
+        {"lens.z4=0.1 rad", "'lens.z4': unit 'rad' in '0.1 rad' is not 'waves'"},
+        {"lens.z12=0", "unknown key 'z12' in [lens]"},
+        {"lens.focal=150 mm", "unknown key 'focal' in [lens]"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        q = p;
+        assert_int_equal(compiler_profile_set(&q, bad[i].set), UTIL_EUSAGE);
+        if (!strstr(util_errmsg(), bad[i].want))
+            fail_msg("'%s': message '%s' lacks '%s'", bad[i].set, util_errmsg(), bad[i].want);
+        profile_equal(&q, &p);
+    }
+    /* compiler_profile_check holds a profile made in C to the same ranges */
+    q = p;
+    q.lens.model = (enum optics_lens_model)3;
+    assert_int_equal(compiler_profile_check(&q), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "'lens.model': 3 is not a lens model"));
+    q = p;
+    q.lens.zernike[6] = 1.01;
+    assert_int_equal(compiler_profile_check(&q), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "'lens.z7'"));
+
+    /* a complete file from before lens models: ideal Fourier lenses, no error */
+    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    const char *full = test_path(1, "full-lens.ini");
+    assert_int_equal(compiler_profile_write_ini(&p, full), 0);
+    f = fopen(full, "r");
+    assert_non_null(f);
+    text[0] = '\0';
+    int in_lens = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '[')
+            in_lens = !strncmp(line, "[lens]", 6);
+        if (!in_lens)
+            strcat(text, line);
+    }
+    fclose(f);
+    assert_null(strstr(text, "wavefront_rms"));
+    const char *old = scratch_text("old-lens.ini", text);
+    memset(&q, 0x5a, sizeof q);
+    if (compiler_profile_read(old, &q))
+        fail_msg("%s", util_errmsg());
+    want = p;
+    memset(&want.lens, 0, sizeof want.lens);
+    profile_equal(&want, &q);
 }
 
 /* Every parser error: UTIL_EDATA, "'FILE':LINE: ...", naming the key or section. */
@@ -1025,6 +1149,12 @@ static void test_h5_out_of_range(void **state)
         {"/profile/image", "double_phase", 'i', 1, NULL, "'double_phase' on '/profile/image'"},
         {"/profile", "superpixel", 'i', 17, NULL, "'rules.superpixel'): 17 is outside 0..16"},
         {"/profile", "superpixel", 'i', -4, NULL, "'rules.superpixel'): -4 is outside"},
+        /* the lens */
+        {"/profile/lens", "model", 's', 0, "thick", "'lens.model'): 'thick' is not fourier"},
+        {"/profile/lens", "wavefront_rms_waves", 'f', 1.2, NULL,
+         "'lens.wavefront_rms'): 1.2 is outside [0, 1]"},
+        {"/profile/lens", "z5_waves", 'f', -3, NULL, "'lens.z5'): -3 is outside [-1, 1]"},
+        {"/profile/lens", "z11_waves", 's', 0, "0.1", "'z11_waves' on '/profile/lens'"},
     };
     compiler_profile p, q;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -1066,6 +1196,7 @@ static void test_h5_missing(void **state)
     assert_int_equal(compiler_profile_set(&p, "fourier.double_phase=checkerboard"), 0);
     assert_int_equal(compiler_profile_set(&p, "rules.superpixel=4"), 0);
     assert_int_equal(compiler_profile_set(&p, "camera.frames=3"), 0);
+    assert_int_equal(compiler_profile_set(&p, "lens.z4=0.02"), 0);
     static const struct {
         const char *obj, *attr;
         int optional;
@@ -1077,6 +1208,10 @@ static void test_h5_missing(void **state)
                 {"/profile/camera", "frame_rate_hz", 1},
                 {"/profile/input", "frame_rate_hz", 1},
                 {"/profile/camera", "frames", 1},
+                /* the lens's attributes came with their subgroup: one missing from
+                 * it is refused (the whole subgroup may be absent, below) */
+                {"/profile/lens", "model", 0},
+                {"/profile/lens", "z4_waves", 0},
                 {"/profile/camera", "exposure_s", 0},
                 {"/profile/input", "name", 0},
                 {"/profile/image", "pixels", 0},
@@ -1140,6 +1275,34 @@ static void test_h5_missing(void **state)
     profile_equal(&want, &q);
     assert_int_equal(q.input.dp_layout, OPTICS_DP_COLUMNS);
     assert_int_equal(compiler_profile_check(&q), 0);
+
+    /* a profile copy from before lens models: no /profile/lens at all; it reads as the
+     * ideal Fourier lens every simulation then used by default.  (A dataset in its place
+     * is no subgroup and holds none of the attributes: refused.) */
+    h5_write_profile(path, &p);
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_true(H5Ldelete(f, "/profile/lens", H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    memset(&q, 0x5a, sizeof q);
+    if (h5_read_profile(path, &q))
+        fail_msg("%s", util_errmsg());
+    want = p;
+    memset(&want.lens, 0, sizeof want.lens);
+    profile_equal(&want, &q);
+    assert_int_equal(q.lens.model, OPTICS_LENS_FOURIER);
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    const hsize_t one = 1;
+    hid_t sp = H5Screate_simple(1, &one, NULL);
+    hid_t d = H5Dcreate2(f, "/profile/lens", H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT,
+                         H5P_DEFAULT);
+    assert_true(d >= 0);
+    H5Dclose(d);
+    H5Sclose(sp);
+    H5Fclose(f);
+    assert_int_equal(h5_read_profile(path, &q), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "'/profile/lens'"));
 }
 
 int main(void)
@@ -1154,6 +1317,7 @@ int main(void)
         cmocka_unit_test(test_set),
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_2d_keys),
+        cmocka_unit_test(test_lens_keys),
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_file_garbage),
         cmocka_unit_test(test_fuzz),

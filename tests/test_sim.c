@@ -438,6 +438,122 @@ static void test_complex_modulation(void **state)
                   err[1]);
     assert_true(err[1] < 0.6 * err[0]);
     acdc_data_free(d);
+/* Which propagation and lens run (sim_optics_of): from the profile's lens by default,
+ * ideal where free space cannot run as the model needs (S = 1 for asm, unequal pitches,
+ * 2D systems), each with a note; explicit choices kept, fresnel running every lens in
+ * its paraxial form; --lens a perfect lens of a model. */
+static void test_lens_optics(void **state)
+{
+    (void)state;
+    acdc_model *m = model(16, 3, 10);
+    compiler_system *s = compile(m, "slm8", NULL, 0), *doe = compile(m, "doe", NULL, 0);
+    sim_options o = sim_options_default();
+    sim_optics op;
+    assert_int_equal(o.propagation, SIM_PROP_PROFILE);
+    assert_int_equal(o.lens, SIM_LENS_PROFILE);
+    /* slm8's doublet, corrected with 0.07 waves: at S = 1 ideal, noted */
+    sim_optics_of(s, &o, &op);
+    assert_int_equal(op.propagation, SIM_PROP_IDEAL);
+    assert_int_equal(op.lens.model, OPTICS_LENS_FOURIER);
+    assert_false(optics_lens_has_error(&op.lens));
+    assert_non_null(strstr(op.note, "the corrected lens runs as an ideal Fourier lens"));
+    assert_non_null(strstr(op.note, "at S = 1"));
+    /* resolved pixels: asm through the corrected lens, with its error, no note */
+    o.oversample = 2;
+    sim_optics_of(s, &o, &op);
+    assert_int_equal(op.propagation, SIM_PROP_ASM);
+    assert_int_equal(op.lens.model, OPTICS_LENS_CORRECTED);
+    assert_close(optics_lens_wavefront_rms(&op.lens, 1), 0.07, 1e-15);
+    assert_close(op.lens.focal_m, s->focal_m, 0);
+    assert_close(op.lens.aperture_m, (double)s->m * s->pitch_m +
+                                         (double)s->fm * s->fourier_pitch_m, 1e-18);
+    assert_string_equal(op.note, "");
+    /* explicit fresnel: paraxial optics, the error kept */
+    o.propagation = SIM_PROP_FRESNEL;
+    sim_optics_of(s, &o, &op);
+    assert_int_equal(op.propagation, SIM_PROP_FRESNEL);
+    assert_int_equal(op.lens.model, OPTICS_LENS_PARAXIAL);
+    assert_close(optics_lens_wavefront_rms(&op.lens, 1), 0.07, 1e-15);
+    assert_non_null(strstr(op.note, "paraxial form"));
+    /* explicit ideal: the Fourier lens, the error not simulated */
+    o.propagation = SIM_PROP_IDEAL;
+    sim_optics_of(s, &o, &op);
+    assert_int_equal(op.lens.model, OPTICS_LENS_FOURIER);
+    assert_non_null(strstr(op.note, "ideal propagation"));
+    /* a perfect lens of a model, whatever the profile says */
+    o.propagation = SIM_PROP_PROFILE;
+    o.lens = SIM_LENS_PARAXIAL;
+    sim_optics_of(s, &o, &op);
+    assert_int_equal(op.propagation, SIM_PROP_FRESNEL);
+    assert_int_equal(op.lens.model, OPTICS_LENS_PARAXIAL);
+    assert_false(optics_lens_has_error(&op.lens));
+    assert_string_equal(op.lens.name, "perfect paraxial lens");
+    assert_string_equal(op.note, "");
+    o.lens = SIM_LENS_CORRECTED;
+    sim_optics_of(s, &o, &op);
+    assert_int_equal(op.propagation, SIM_PROP_ASM);
+    assert_false(optics_lens_has_error(&op.lens));
+    o.lens = SIM_LENS_FOURIER;
+    sim_optics_of(s, &o, &op);
+    assert_int_equal(op.propagation, SIM_PROP_IDEAL);
+    assert_string_equal(op.note, "");
+    /* unequal pitches (the doe's 4 um Fourier plane) and 2D systems keep ideal lenses */
+    o = sim_options_default();
+    o.oversample = 2;
+    sim_optics_of(doe, &o, &op);
+    assert_int_equal(op.propagation, SIM_PROP_IDEAL);
+    assert_non_null(strstr(op.note, "one grid"));
+    compiler_system flat = *s;   /* the rule reads the rank only */
+    flat.rank = 2;
+    sim_optics_of(&flat, &o, &op);
+    assert_int_equal(op.propagation, SIM_PROP_IDEAL);
+    assert_non_null(strstr(op.note, "2D system"));
+    /* the light: the corrected lens against the perfect one, and free space against the
+     * ideal lenses (resolved pixels, noise-free) */
+    acdc_data *d = data(6, 16);
+    o = sim_options_default();
+    o.oversample = 2;
+    o.noise = 0;
+    double e_err, e_perfect, e_fresnel;
+    double *y_err = optical(s, d, o, 1, 6, &e_err);
+    o.lens = SIM_LENS_CORRECTED;
+    double *y_perfect = optical(s, d, o, 1, 6, &e_perfect);
+    o.lens = SIM_LENS_PARAXIAL;
+    double *y_fresnel = optical(s, d, o, 1, 6, &e_fresnel);
+    double dw = 0, dp = 0, y2 = 0;
+    for (size_t i = 0; i < 6 * m->n_out; i++) {
+        dw += pow(y_err[i] - y_perfect[i], 2);
+        dp += pow(y_perfect[i] - y_fresnel[i], 2);
+        y2 += pow(y_fresnel[i], 2);
+    }
+    print_message("# n = 16, slm8, S = 2: rel. error asm + corrected 0.07 waves %.4g, perfect "
+                  "corrected %.4g, fresnel + paraxial %.4g; wavefront error moves the output "
+                  "by %.3g, non-paraxial (f = %.2f mm) by %.3g\n", e_err, e_perfect, e_fresnel,
+                  sqrt(dw / y2), 1e3 * s->focal_m, sqrt(dp / y2));
+    /* the error is simulated; and the perfect corrected lens differs from the Fresnel
+     * model by the non-paraxial phase of a 2f pass, k ((x + u)^4 - x^4 - u^4) / (8 f^3)
+     * for light from x to u (stationary phase), at most 14 k f NA^4 / 8 at the corners of
+     * the field and a few k f NA^4 / 8 in rms: bound 4 k f NA^4 / 8 */
+    const double na = s->aperture_m / (2 * s->focal_m);
+    const double kf = 2 * M_PI / s->wavelength_m * s->focal_m * pow(na, 4) / 8;
+    print_message("# k f NA^4 / 8 = %.3g (NA %.4f)\n", kf, na);
+    assert_true(sqrt(dw / y2) > 1e-4);
+    assert_true(sqrt(dp / y2) < 4 * kf);
+    free(y_err);
+    free(y_perfect);
+    free(y_fresnel);
+    /* options out of range */
+    sim *sm;
+    o = sim_options_default();
+    o.lens = (enum sim_lens)7;
+    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
+    assert_non_null(strstr(util_errmsg(), "lens 7 is not profile"));
+    o = sim_options_default();
+    o.propagation = (enum sim_propagation)9;
+    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    compiler_system_free(doe);
     acdc_model_free(m);
 }
 
@@ -454,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_oversampled_devices),
         cmocka_unit_test(test_complex_modulation),
         cmocka_unit_test(test_pixel_aware_design),
+        cmocka_unit_test(test_lens_optics),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

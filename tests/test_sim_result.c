@@ -110,6 +110,15 @@ static void check_round_trip(int labelled, size_t planes)
     assert_true(a.n_chains >= 1);
     assert_string_equal(b.profile, "slm8");
     assert_int_equal(b.propagation, a.propagation);
+    /* the lens that ran: slm8's doublet at S = 1 runs as an ideal Fourier lens, and the
+     * note says why */
+    assert_int_equal(a.propagation, SIM_PROP_IDEAL);
+    assert_int_equal(b.lens.model, OPTICS_LENS_FOURIER);
+    assert_string_equal(b.lens.name, a.lens.name);
+    assert_memory_equal(b.lens.zernike, a.lens.zernike, sizeof a.lens.zernike);
+    same(b.lens_rms_waves, a.lens_rms_waves, "lens rms");
+    assert_string_equal(b.lens_note, a.lens_note);
+    assert_non_null(strstr(b.lens_note, "at S = 1"));
     assert_int_equal(b.seed, 7);
     assert_int_equal(b.oversample, a.oversample);
     assert_int_equal(b.saturated, a.saturated);
@@ -461,7 +470,76 @@ static void test_propagation_names(void **state)
     assert_int_equal(sim_propagation_parse("fresnel", &p), 0);
     assert_int_equal(p, SIM_PROP_FRESNEL);
     assert_string_equal(sim_propagation_name(SIM_PROP_ASM), "asm");
+    assert_int_equal(sim_propagation_parse("profile", &p), 0);
+    assert_int_equal(p, SIM_PROP_PROFILE);
     assert_int_equal(sim_propagation_parse("Ideal", &p), UTIL_EUSAGE);
+}
+
+/* The lens a result records: asm with a corrected lens and its wavefront error as
+ * realised (the single rms figure folded into Noll 11) and its rms; a result written
+ * before lens models reads as the lens of its propagation then; "profile" is not a
+ * propagation that ran, and an unknown lens model is refused. */
+static void test_lens_record(void **state)
+{
+    (void)state;
+    compiler_system *s = small_system();
+    acdc_data *d = small_data(3, 1);
+    sim_job job = {.system = s, .data = d, .options = sim_options_default(), .trials = 1};
+    job.options.oversample = 2;
+    sim_result a, b;
+    if (sim_execute(&job, &a, NULL))
+        fail_msg("simulate: %s", util_errmsg());
+    assert_int_equal(a.propagation, SIM_PROP_ASM);
+    assert_int_equal(a.lens.model, OPTICS_LENS_CORRECTED);
+    assert_close(a.lens.zernike[10], 0.07, 1e-15);
+    assert_close(a.lens.wavefront_rms, 0, 0);
+    assert_close(a.lens_rms_waves, 0.07, 1e-15);
+    assert_string_equal(a.lens_note, "");
+    assert_close(a.lens.focal_m, s->focal_m, 0);
+    const char *path = test_path(0, "lens.h5");
+    assert_int_equal(sim_result_write(&a, path), 0);
+    assert_int_equal(sim_result_read(path, &b), 0);
+    assert_int_equal(b.propagation, SIM_PROP_ASM);
+    assert_int_equal(b.lens.model, OPTICS_LENS_CORRECTED);
+    assert_string_equal(b.lens.name, s->profile.lens.name);
+    assert_memory_equal(b.lens.zernike, a.lens.zernike, sizeof a.lens.zernike);
+    assert_close(b.lens_rms_waves, 0.07, 1e-15);
+    sim_result_free(&b);
+    static const char *const lens_attrs[] = {"lens_model", "lens_name",
+                                             "lens_wavefront_rms_waves",
+                                             "lens_zernike_waves", "lens_note"};
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    for (size_t i = 0; i < 5; i++)
+        assert_true(H5Adelete_by_name(f, "/", lens_attrs[i], H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    assert_int_equal(sim_result_read(path, &b), 0);
+    assert_int_equal(b.lens.model, OPTICS_LENS_PARAXIAL);   /* asm before lens models */
+    assert_close(b.lens_rms_waves, 0, 0);
+    sim_result_free(&b);
+    static const struct {
+        const char *attr, *value, *want;
+    } bad[] = {{"propagation", "profile", "'profile' is not ideal, fresnel or asm"},
+               {"lens_model", "thick", "'thick' is not fourier, paraxial or corrected"}};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(sim_result_write(&a, path), 0);
+        f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_int_equal(util_h5_set_attr_str(f, "/", bad[i].attr, bad[i].value), 0);
+        H5Fclose(f);
+        assert_int_equal(sim_result_read(path, &b), UTIL_EDATA);
+        assert_non_null(strstr(util_errmsg(), bad[i].want));
+        assert_non_null(strstr(util_errmsg(), path));
+    }
+    assert_int_equal(sim_result_write(&a, path), 0);
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    const double z[3] = {0, 0, 0};
+    assert_int_equal(util_h5_set_attr_f64_vec(f, "/", "lens_zernike_waves", 3, z), 0);
+    H5Fclose(f);
+    assert_int_equal(sim_result_read(path, &b), UTIL_EDATA);
+    assert_non_null(strstr(util_errmsg(), "expected 11 values, found 3"));
+    sim_result_free(&a);
+    acdc_data_free(d);
+    compiler_system_free(s);
 }
 
 int main(void)
@@ -474,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_planes_shape_errors),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_propagation_names),
+        cmocka_unit_test(test_lens_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

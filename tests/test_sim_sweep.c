@@ -395,6 +395,75 @@ static void test_resume_refused(void **state)
     assert_int_equal(sim_sweep_read(data_path, &w), UTIL_EDATA);
 }
 
+/* The optics that ran, in the file: from the system's lens and the options (slm8's
+ * doublet at S = 1 runs as an ideal Fourier lens; a perfect paraxial lens through
+ * fresnel; the doublet through asm at S = 2); a sweep from before lens models reads as
+ * the lens of its propagation; bad names are refused.  The default and the explicit
+ * choice of what it resolves to make the same settings: one resumes the other. */
+static void test_optics_recorded(void **state)
+{
+    (void)state;
+    const char *out = test_path(1, "optics.h5");
+    static const struct {
+        enum sim_propagation prop;
+        enum sim_lens lens;
+        int oversample;
+        enum sim_propagation want_prop;
+        enum optics_lens_model want_lens;
+    } cases[] = {
+        {SIM_PROP_PROFILE, SIM_LENS_PROFILE, 0, SIM_PROP_IDEAL, OPTICS_LENS_FOURIER},
+        {SIM_PROP_PROFILE, SIM_LENS_PARAXIAL, 0, SIM_PROP_FRESNEL, OPTICS_LENS_PARAXIAL},
+        {SIM_PROP_PROFILE, SIM_LENS_PROFILE, 2, SIM_PROP_ASM, OPTICS_LENS_CORRECTED},
+    };
+    sim_sweep *w;
+    int resumed;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sim_sweep_config c = config(out);
+        c.options.propagation = cases[i].prop;
+        c.options.lens = cases[i].lens;
+        c.options.oversample = cases[i].oversample;
+        if (sim_sweep_alloc(&w, &c) || sim_sweep_open(w, SIM_SWEEP_RESTART, &resumed))
+            fail_msg("%s: %s", out, util_errmsg());
+        sim_sweep_free(w);
+        assert_int_equal(sim_sweep_read(out, &w), 0);
+        assert_int_equal(w->propagation, cases[i].want_prop);
+        assert_int_equal(w->lens_model, cases[i].want_lens);
+        sim_sweep_free(w);
+    }
+    /* the default resolves to ideal here: an explicit ideal resumes its sweep */
+    sim_sweep_config c = config(out);
+    assert_int_equal(sim_sweep_alloc(&w, &c), 0);
+    assert_int_equal(sim_sweep_open(w, SIM_SWEEP_RESTART, &resumed), 0);
+    sim_sweep_free(w);
+    c.options.propagation = SIM_PROP_IDEAL;
+    assert_int_equal(sim_sweep_alloc(&w, &c), 0);
+    assert_int_equal(sim_sweep_open(w, SIM_SWEEP_RESUME, &resumed), 0);
+    assert_int_equal(resumed, 1);
+    sim_sweep_free(w);
+    /* before lens models: no lens_model; then bad names */
+    hid_t f = H5Fopen(out, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_true(H5Adelete_by_name(f, "/", "lens_model", H5P_DEFAULT) >= 0);
+    assert_int_equal(util_h5_set_attr_str(f, "/", "propagation", "asm"), 0);
+    H5Fclose(f);
+    assert_int_equal(sim_sweep_read(out, &w), 0);
+    assert_int_equal(w->lens_model, OPTICS_LENS_PARAXIAL);
+    sim_sweep_free(w);
+    static const struct {
+        const char *attr, *value, *want;
+    } bad[] = {{"propagation", "profile", "'profile' is not ideal, fresnel or asm"},
+               {"lens_model", "thick", "'thick' is not fourier, paraxial or corrected"}};
+    for (size_t i = 0; i < 2; i++) {
+        f = H5Fopen(out, H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_int_equal(util_h5_set_attr_str(f, "/", "propagation", "ideal"), 0);
+        assert_int_equal(util_h5_set_attr_str(f, "/", bad[i].attr, bad[i].value), 0);
+        H5Fclose(f);
+        assert_int_equal(sim_sweep_read(out, &w), UTIL_EDATA);
+        assert_non_null(strstr(util_errmsg(), bad[i].want));
+        assert_non_null(strstr(util_errmsg(), out));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_read_kinds),
         cmocka_unit_test(test_interrupt_and_resume),
         cmocka_unit_test(test_resume_refused),
+        cmocka_unit_test(test_optics_recorded),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -521,6 +521,18 @@ int util_h5_attr_f64_nan_ok(hid_t loc, const char *file, const char *obj,
     return rc;
 }
 
+int util_h5_attr_f64_vec(hid_t loc, const char *file, const char *obj, const char *name,
+                         size_t count, double *v)
+{
+    int rc = attr_num_n(loc, file, obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, (hssize_t)count,
+                        v);
+    for (size_t i = 0; rc == UTIL_OK && i < count; i++)
+        if (!isfinite(v[i]))
+            return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s': value %zu is not "
+                              "finite", name, obj, file, i);
+    return rc;
+}
+
 int util_h5_attr_f64(hid_t loc, const char *file, const char *obj, const char *name,
                      double *v)
 {
@@ -563,6 +575,12 @@ int util_h5_set_attr_i64_vec(hid_t loc, const char *obj, const char *name, size_
                              const int64_t *v)
 {
     return set_attr_n(loc, obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, count, v);
+}
+
+int util_h5_set_attr_f64_vec(hid_t loc, const char *obj, const char *name, size_t count,
+                             const double *v)
+{
+    return set_attr_n(loc, obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, count, v);
 }
 
 int util_h5_set_attr_str(hid_t loc, const char *obj, const char *name, const char *v)

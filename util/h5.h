@@ -76,6 +76,12 @@ int util_h5_attr_i64_vec(hid_t loc, const char *file, const char *obj, const cha
 /* Writes count int64 values as a one-dimensional attribute (count 1: a scalar). */
 int util_h5_set_attr_i64_vec(hid_t loc, const char *obj, const char *name, size_t count,
                              const int64_t *v);
+/* The same for finite float64 values (any numeric type read; a value that is not
+ * finite is UTIL_EDATA naming it). */
+int util_h5_attr_f64_vec(hid_t loc, const char *file, const char *obj, const char *name,
+                         size_t count, double *v);
+int util_h5_set_attr_f64_vec(hid_t loc, const char *obj, const char *name, size_t count,
+                             const double *v);
 int util_h5_set_attr_str(hid_t loc, const char *obj, const char *name, const char *v);
 int util_h5_set_attr_i64(hid_t loc, const char *obj, const char *name, int64_t v);
 int util_h5_set_attr_f64(hid_t loc, const char *obj, const char *name, double v);
