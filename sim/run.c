@@ -109,7 +109,11 @@ void sim_optics_of(const compiler_system *s, const sim_options *o, sim_optics *o
     enum sim_propagation p = o->propagation;
     out->note[0] = '\0';
     if (p == SIM_PROP_PROFILE) {
-        p = l.model == OPTICS_LENS_FOURIER    ? SIM_PROP_IDEAL
+        /* a Fourier lens with a wavefront error: the exact transform is the Fresnel
+         * model's (a paraxial thin lens between two Fresnel propagations over f), with
+         * the error in the lens plane */
+        p = l.model == OPTICS_LENS_FOURIER
+                ? (optics_lens_has_error(&l) ? SIM_PROP_FRESNEL : SIM_PROP_IDEAL)
             : l.model == OPTICS_LENS_PARAXIAL ? SIM_PROP_FRESNEL
                                               : SIM_PROP_ASM;
         const char *why =
@@ -136,6 +140,9 @@ void sim_optics_of(const compiler_system *s, const sim_options *o, sim_optics *o
         l.model = OPTICS_LENS_FOURIER;
         l.wavefront_rms = 0;
         memset(l.zernike, 0, sizeof l.zernike);
+    } else if (l.model == OPTICS_LENS_FOURIER && p == SIM_PROP_FRESNEL) {
+        /* no note: this is how a Fourier lens with an error runs (above) */
+        l.model = OPTICS_LENS_PARAXIAL;
     } else if (l.model != OPTICS_LENS_PARAXIAL &&
                (p == SIM_PROP_FRESNEL || l.model == OPTICS_LENS_FOURIER)) {
         snprintf(out->note, sizeof out->note, "%s: the %s lens runs in its paraxial form, "

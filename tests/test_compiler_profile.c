@@ -126,12 +126,12 @@ static void test_builtins_check(void **state)
         }
         assert_true(p.camera.rows >= 1);
         assert_int_equal(p.superpixel, 0);
-        /* the ideal profile keeps the compiler's own lenses; the real ones a corrected
-         * lens with a catalogue doublet's wavefront error, diffraction limited (Strehl
-         * >= 0.8 by Marechal) */
-        assert_int_equal(p.lens.model, p.ideal ? OPTICS_LENS_FOURIER : OPTICS_LENS_CORRECTED);
+        /* the ideal profile keeps the compiler's own lenses; the real ones a Fourier-
+         * transform objective with a residual wavefront error, diffraction limited
+         * (Strehl >= 0.8 by Marechal) */
+        assert_int_equal(p.lens.model, OPTICS_LENS_FOURIER);
         if (!p.ideal) {
-            assert_close(p.lens.wavefront_rms, 0.07, 0);
+            assert_close(p.lens.wavefront_rms, 0.02, 0);
             assert_true(optics_lens_wavefront_rms(&p.lens, 2) <= optics_marechal_rms(0.8));
         }
         assert_close(p.lens.focal_m, 0, 0);
@@ -407,7 +407,7 @@ static void test_complete_without_base(void **state)
                                    "[input]\ndevice = lcos-phase8\n"
                                    "[fourier]\ndevice = dmd-amplitude8\n"
                                    "[image]\ndevice = dmd-amplitude8\n"
-                                   "[lens]\ndevice = achromat\n"
+                                   "[lens]\ndevice = ft-objective\n"
                                    "[camera]\ndevice = scmos\n"
                                    "[rules]\nmax_focal = 2 m\nmax_na = 0.1\nmax_length = 10 m\n");
     if (compiler_profile_read(dev, &q))
@@ -719,7 +719,8 @@ static void test_lens_keys(void **state)
         const char *set, *want;
     } bad[] = {
         {"lens.model=ideal", "'lens.model': 'ideal' is not fourier, paraxial or corrected"},
-        {"lens.device=singlet", "'lens.device': unknown lens 'singlet' (known: ideal, achromat)"},
+        {"lens.device=singlet",
+         "'lens.device': unknown lens 'singlet' (known: ideal, ft-objective, achromat)"},
         {"lens.wavefront_rms=-0.01", "'lens.wavefront_rms': -0.01 is outside [0, 1]"},
         {"lens.wavefront_rms=1.5 waves", "'lens.wavefront_rms': 1.5 waves is outside [0, 1]"},
         {"lens.z11=2", "'lens.z11': 2 is outside [-1, 1]"},

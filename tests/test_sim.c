@@ -88,7 +88,8 @@ static void test_shot_noise_law(void **state)
 {
     (void)state;
     acdc_model *m = model(32, 2, 32);
-    const char *sets[] = {"fourier.phase_bits=0", "image.phase_bits=0", "input.phase_bits=0",
+    const char *sets[] = {"lens.device=ideal", "fourier.phase_bits=0", "image.phase_bits=0",
+                          "input.phase_bits=0",
                           "fourier.phase_error=0 rad", "image.phase_error=0 rad",
                           "camera.read_noise=0", "camera.dark_current=0",
                           "camera.adc_bits=0", "camera.full_well=1e12",
@@ -128,8 +129,9 @@ static void test_quantisation_law(void **state)
         snprintf(b2, sizeof b2, "image.phase_bits=%d", bits);
         snprintf(b3, sizeof b3, "input.phase_bits=%d", bits);
         const char *sets[] = {b1, b2, b3, "fourier.phase_error=0 rad",
-                              "image.phase_error=0 rad", "rules.fourier_oversample=0"};
-        compiler_system *s = compile(m, "slm8", sets, 6);
+                              "image.phase_error=0 rad", "rules.fourier_oversample=0",
+                              "lens.device=ideal"};
+        compiler_system *s = compile(m, "slm8", sets, 7);
         sim_options o = sim_options_default();
         o.noise = 0;
         sim_result r;
@@ -428,6 +430,7 @@ static void test_complex_modulation(void **state)
         sim_options o = sim_options_default();
         o.noise = 0;
         o.oversample = 4;
+        o.propagation = SIM_PROP_IDEAL;   /* the modulators, not the lenses */
         sim_result r;
         run(s, d, o, 1, &r);
         err[i] = r.stage[0].rel_rms;
@@ -438,6 +441,9 @@ static void test_complex_modulation(void **state)
                   err[1]);
     assert_true(err[1] < 0.6 * err[0]);
     acdc_data_free(d);
+    acdc_model_free(m);
+}
+
 /* Which propagation and lens run (sim_optics_of): from the profile's lens by default,
  * ideal where free space cannot run as the model needs (S = 1 for asm, unequal pitches,
  * 2D systems), each with a note; explicit choices kept, fresnel running every lens in
@@ -446,11 +452,21 @@ static void test_lens_optics(void **state)
 {
     (void)state;
     acdc_model *m = model(16, 3, 10);
-    compiler_system *s = compile(m, "slm8", NULL, 0), *doe = compile(m, "doe", NULL, 0);
+    const char *doublet[] = {"lens.device=achromat", "rules.fourier_oversample=0"};
+    compiler_system *s = compile(m, "slm8", doublet, 2), *doe = compile(m, "doe", doublet, 2);
+    compiler_system *ft = compile(m, "slm8", NULL, 0);
     sim_options o = sim_options_default();
     sim_optics op;
     assert_int_equal(o.propagation, SIM_PROP_PROFILE);
     assert_int_equal(o.lens, SIM_LENS_PROFILE);
+    /* slm8's own lens, a Fourier-transform objective with 0.02 waves: the Fresnel
+     * model's exact transform with the error in the lens plane, at any S, no note */
+    sim_optics_of(ft, &o, &op);
+    assert_int_equal(op.propagation, SIM_PROP_FRESNEL);
+    assert_int_equal(op.lens.model, OPTICS_LENS_PARAXIAL);
+    assert_close(optics_lens_wavefront_rms(&op.lens, 1), 0.02, 1e-15);
+    assert_string_equal(op.note, "");
+    compiler_system_free(ft);
     /* slm8's doublet, corrected with 0.07 waves: at S = 1 ideal, noted */
     sim_optics_of(s, &o, &op);
     assert_int_equal(op.propagation, SIM_PROP_IDEAL);
