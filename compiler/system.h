@@ -111,7 +111,7 @@ typedef struct compiler_verdict_effect {
 typedef struct compiler_verdict {
     size_t rows;               /* inputs simulated; 0: no verdict */
     int oversample;            /* S of every run */
-    char conditions[256];      /* propagation, lens model, noise, data: as simulated */
+    char conditions[512];      /* propagation, lens model, noise, data: as simulated */
     double numeric_accuracy;   /* the model's own (NAN without labels) */
     double accuracy, rel_rms;  /* everything at once: the expected hardware figures,
                                   rel_rms end to end (errors compound through layers) */

@@ -92,6 +92,7 @@ struct run {
     enum role role;
     const char *keep;     /* "levels", "phase" or "" (see base_sets) */
     int noise;
+    int lens;             /* the profile's lens and propagation (else ideal lenses) */
 };
 
 int sim_verify(const compiler_system *s, sim_compile_fn compile, const acdc_data *d,
@@ -106,12 +107,13 @@ int sim_verify(const compiler_system *s, sim_compile_fn compile, const acdc_data
         head.batch = rows;
     const int split = can_split(s);
     const struct run runs[] = {
-        {"everything", FULL, "", 1},
-        {"pixels", PIXELS, "", 0},
-        {split ? "double-phase pairs" : "pixels", BASE, "", 0},
-        {"quantisation", EFFECT, "levels", 0},
-        {"phase error", EFFECT, "phase", 0},
-        {"camera noise", EFFECT, "", 1},
+        {"everything", FULL, "", 1, 1},
+        {"pixels", PIXELS, "", 0, 0},
+        {split ? "double-phase pairs" : "pixels", BASE, "", 0, 0},
+        {"quantisation", EFFECT, "levels", 0, 0},
+        {"phase error", EFFECT, "phase", 0, 0},
+        {"camera noise", EFFECT, "", 1, 0},
+        {"lens", EFFECT, "", 0, 1},
     };
     const size_t nruns = sizeof runs / sizeof *runs;
     double base = 0, pixels = 0;
@@ -138,6 +140,17 @@ int sim_verify(const compiler_system *s, sim_compile_fn compile, const acdc_data
                        .options = sim_options_default(), .trials = 1, .batch = 64};
         job.options.oversample = SIM_VERIFY_OVERSAMPLE;
         job.options.noise = r->noise;
+        if (!r->lens)
+            job.options.propagation = SIM_PROP_IDEAL;
+        if (r->role == EFFECT && r->lens) {
+            /* a lens that runs as the ideal transform adds nothing to measure */
+            sim_optics op;
+            sim_optics_of(var, &job.options, &op);
+            if (op.propagation == SIM_PROP_IDEAL) {
+                compiler_system_free(var);
+                continue;
+            }
+        }
         job.options.threads = threads > 0 ? threads : 1;
         sim_result res;
         rc = sim_execute(&job, &res, stop);
@@ -174,10 +187,17 @@ int sim_verify(const compiler_system *s, sim_compile_fn compile, const acdc_data
     }
     v->rows = head.batch;
     v->oversample = SIM_VERIFY_OVERSAMPLE;
+    sim_options full = sim_options_default();
+    full.oversample = SIM_VERIFY_OVERSAMPLE;
+    sim_optics op;
+    sim_optics_of(s, &full, &op);
     snprintf(v->conditions, sizeof v->conditions,
-             "S = %d, ideal Fourier-transform lenses, %s camera noise, the first %zu rows "
-             "of '%s'", SIM_VERIFY_OVERSAMPLE, s->profile.ideal ? "no" : "the profile's",
-             head.batch, data_name ? data_name : "the data");
+             "S = %d, %s propagation, %s lens '%s' (%.3g waves rms), %s camera noise, the "
+             "first %zu rows of '%s'", SIM_VERIFY_OVERSAMPLE,
+             sim_propagation_name(op.propagation), optics_lens_model_name(op.lens.model),
+             op.lens.name, optics_lens_wavefront_rms(&op.lens, s->rank),
+             s->profile.ideal ? "no" : "the profile's", head.batch,
+             data_name ? data_name : "the data");
     return UTIL_OK;
 }
 
