@@ -80,13 +80,23 @@ static const char *optics_text(const sim_result *r, char *buf, size_t n)
 }
 
 /* "set title 'HEAD' . "\n" . 'SUB'" */
-static void title2(FILE *g, const char *head, const char *sub)
+/* A title of lines head, sub and, if not NULL, sub2. */
+static void title3(FILE *g, const char *head, const char *sub, const char *sub2)
 {
     fputs("set title ", g);
     util_gnuplot_str(g, head);
     fputs(" . \"\\n\" . ", g);
     util_gnuplot_str(g, sub);
+    if (sub2) {
+        fputs(" . \"\\n\" . ", g);
+        util_gnuplot_str(g, sub2);
+    }
     fputs("\n", g);
+}
+
+static void title2(FILE *g, const char *head, const char *sub)
+{
+    title3(g, head, sub, NULL);
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -389,11 +399,11 @@ static int plot_scatter(const sim_result *r, struct figure *fig, const char *tit
         fprintf(g, "%.9g %.9g\n", yi[i], yo[i]);
     fputs("EOD\n", g);
     snprintf(head, sizeof head, "%s", title ? title : "optical versus ideal output");
-    char op[96];
-    snprintf(sub, sizeof sub, "profile %s, %s, %zu rows x %zu outputs; rel. RMS error %.3g, "
-             "SNR %.1f dB", r->profile, optics_text(r, op, sizeof op), r->rows, r->n_out, rel,
-             snr);
-    title2(g, head, sub);
+    char op[96], sub2[128];
+    snprintf(sub, sizeof sub, "profile %s, %s", r->profile, optics_text(r, op, sizeof op));
+    snprintf(sub2, sizeof sub2, "%zu rows x %zu outputs; rel. RMS error %.3g, SNR %.1f dB",
+             r->rows, r->n_out, rel, snr);
+    title3(g, head, sub, sub2);
     fputs("set xlabel 'ideal output y_ideal (numeric ACDC model, output units)'\n"
           "set ylabel 'optical output y_optical (output units)'\n"
           "set key top left\nset size ratio -1\n", g);
@@ -569,8 +579,9 @@ static int plot_planes_2d(const sim_result *r, char *names, struct figure *fig,
         if (im.b > 1)
             snprintf(blocks, sizeof blocks, ", %zu x %zu block means", im.b, im.b);
         char op[96];
-        snprintf(sub, sizeof sub, "%s%zu x %zu samples (%.3g um)%s; %s", shown, nx, ny,
-                 r->plane_pitch_m[p] * 1e6, blocks, optics_text(r, op, sizeof op));
+        snprintf(sub, sizeof sub, "%s%zu x %zu samples (%.3g um)%s", shown, nx, ny,
+                 r->plane_pitch_m[p] * 1e6, blocks);
+        optics_text(r, op, sizeof op);
         fprintf(g, "set xrange [%.9g:%.9g]\nset yrange [%.9g:%.9g]\n"
                    "set xtics %.9g\nset ytics %.9g\n", x0 - d / 2,
                 x0 + d * ((double)im.ox - 0.5), y0 - d / 2, y0 + d * ((double)im.oy - 0.5),
@@ -578,7 +589,7 @@ static int plot_planes_2d(const sim_result *r, char *names, struct figure *fig,
         for (int k = 0; k < 2; k++) {
             snprintf(head, sizeof head, "%s: %s", pname ? pname : "plane",
                      k ? "phase" : "intensity");
-            title2(g, head, sub);
+            title3(g, head, sub, op);
             if (k) {
                 fputs(PALETTE_PHASE, g);
                 fputs("unset logscale cb\nset cbrange [-pi:pi]\nset cbtics ('-pi' -pi, "
