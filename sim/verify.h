@@ -6,13 +6,14 @@
  * sim_verify() answers with short simulations of the first rows of DATA (sim/README.md,
  * 'Verdict'):
  *
- *   full      everything at once: the expected figures;
+ *   full      everything at once, through the profile's lens: the expected figures;
  *   base      resolved pixels (S = SIM_VERIFY_OVERSAMPLE) with continuous levels, no
  *             phase error, a noise-free camera, ideal Fourier lenses: the design and
  *             the devices' geometry;
  *   effects   base plus one effect: quantisation (the profile's levels), phase error
  *             (the profile's), camera noise (shot, dark, read, ADC, full well at the
- *             designed detection);
+ *             designed detection), the lens (the profile's lens and propagation,
+ *             sim_optics_of(); skipped where that runs as the ideal transform);
  * and, on phase-only devices, the base split into the pixels (the same geometry shown
  * by complex modulators whose pixels are a whole sample wide: no double-phase pairs)
  * and the double-phase pairs' leakage.  An effect is measured by the chain error: the
