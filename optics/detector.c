@@ -220,46 +220,62 @@ uint64_t optics_field_seed(uint64_t seed, uint64_t b)
     return z ^ (z >> 31);
 }
 
-int optics_detect(const optics_camera *c, size_t nb, size_t npix, const double *power_w,
-                  double *electrons, uint32_t *codes)
+/* Every pixel power finite and >= 0. */
+static int check_powers(const double *power_w, size_t nb, size_t npix)
 {
-    int rc = check_camera(c);
-    if (rc)
-        return rc;
     if (!power_w)
         return util_error(UTIL_EUSAGE, "pixel powers are NULL");
     for (size_t i = 0; i < nb * npix; i++)
         if (!(isfinite(power_w[i]) && power_w[i] >= 0))
             return util_error(UTIL_EUSAGE, "pixel %zu of field %zu receives %g W: "
                               "negative or not finite", i % npix, i / npix, power_w[i]);
+    return UTIL_OK;
+}
+
+/* Field b's generator, seeded from (seed, b); NULL if out of memory. */
+static gsl_rng *field_rng(uint64_t seed, long b)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (r) {
+        /* mt19937 takes an unsigned long seed; fold the 64-bit mix into it */
+        uint64_t s = optics_field_seed(seed, (uint64_t)b);
+        gsl_rng_set(r, (unsigned long)(s ^ (s >> 32)));
+    }
+    return r;
+}
+
+/* Poisson electrons of `mean`: above OPTICS_POISSON_NORMAL through the normal
+ * approximation N(mean, mean), rounded (skewness 1/sqrt(mean) below 3%): GSL's exact
+ * sampler costs a tan, a log and an exp per draw there and dominated whole
+ * simulations. */
+static double shot(gsl_rng *r, double mean)
+{
+    if (mean > OPTICS_POISSON_NORMAL)
+        return fmax(0.0, round(mean + gsl_ran_gaussian_ziggurat(r, sqrt(mean))));
+    return (double)gsl_ran_poisson(r, mean);
+}
+
+int optics_detect(const optics_camera *c, size_t nb, size_t npix, const double *power_w,
+                  double *electrons, uint32_t *codes)
+{
+    int rc = check_camera(c);
+    if (rc || (rc = check_powers(power_w, nb, npix)))
+        return rc;
     double per_w = c->qe * c->exposure_s * c->wavelength_m / (OPTICS_PLANCK * OPTICS_C);
     double dark = c->dark_e_per_s * c->exposure_s;
     double top = ldexp(1, c->adc_bits) - 1;
     int fail = 0;
 #pragma omp parallel for schedule(static) reduction(| : fail)
     for (long b = 0; b < (long)nb; b++) {
-        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng *r = field_rng(c->seed, b);
         if (!r) {
             fail = 1;
             continue;
         }
-        /* mt19937 takes an unsigned long seed; fold the 64-bit mix into it */
-        uint64_t s = optics_field_seed(c->seed, (uint64_t)b);
-        gsl_rng_set(r, (unsigned long)(s ^ (s >> 32)));
         for (size_t i = 0; i < npix; i++) {
             size_t k = (size_t)b * npix + i;
             double mean = per_w * power_w[k] + dark;
-            double e = mean;
-            if (c->shot_noise) {
-                /* Above OPTICS_POISSON_NORMAL mean electrons the Poisson law is drawn
-                 * through its normal approximation N(mean, mean) (skewness 1/sqrt(mean) below
-                 * 3%): GSL's exact sampler costs a tan, a log and an exp per draw
-                 * there and dominated whole simulations. */
-                if (mean > OPTICS_POISSON_NORMAL)
-                    e = fmax(0.0, round(mean + gsl_ran_gaussian_ziggurat(r, sqrt(mean))));
-                else
-                    e = (double)gsl_ran_poisson(r, mean);
-            }
+            double e = c->shot_noise ? shot(r, mean) : mean;
             if (c->read_noise_e > 0)
                 e += gsl_ran_gaussian_ziggurat(r, c->read_noise_e);
             e = e < 0 ? 0 : e > c->full_well_e ? c->full_well_e : e;
@@ -284,14 +300,10 @@ int optics_detect_frames(const optics_camera *c, size_t nb, size_t npix,
     if (frames == 0)
         return util_error(UTIL_EUSAGE, "no exposures to add");
     int rc;
-    if ((rc = check_camera(c)))
+    if ((rc = check_camera(c)) || (rc = check_powers(power_w, nb, npix)))
         return rc;
-    if (!power_w || !sum)
-        return util_error(UTIL_EUSAGE, "pixel powers or sums are NULL");
-    for (size_t i = 0; i < nb * npix; i++)
-        if (!(isfinite(power_w[i]) && power_w[i] >= 0))
-            return util_error(UTIL_EUSAGE, "pixel %zu of field %zu receives %g W: "
-                              "negative or not finite", i % npix, i / npix, power_w[i]);
+    if (!sum)
+        return util_error(UTIL_EUSAGE, "pixel sums are NULL");
     const double per_w = c->qe * c->exposure_s * c->wavelength_m / (OPTICS_PLANCK * OPTICS_C);
     const double dark = c->dark_e_per_s * c->exposure_s, N = (double)frames;
     const double q = c->adc_bits ? c->full_well_e / (ldexp(1, c->adc_bits) - 1) : 0;
@@ -299,13 +311,11 @@ int optics_detect_frames(const optics_camera *c, size_t nb, size_t npix,
     int fail = 0;
 #pragma omp parallel for schedule(static) reduction(| : fail)
     for (long b = 0; b < (long)nb; b++) {
-        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng *r = field_rng(c->seed, b);
         if (!r) {
             fail = 1;
             continue;
         }
-        uint64_t s = optics_field_seed(c->seed, (uint64_t)b);
-        gsl_rng_set(r, (unsigned long)(s ^ (s >> 32)));
         for (size_t i = 0; i < npix; i++) {
             const size_t k = (size_t)b * npix + i;
             const double mean = per_w * power_w[k] + dark;
@@ -315,9 +325,7 @@ int optics_detect_frames(const optics_camera *c, size_t nb, size_t npix,
                 e = N * c->full_well_e;
             else {
                 if (c->shot_noise)
-                    e = e > OPTICS_POISSON_NORMAL
-                            ? fmax(0.0, round(e + gsl_ran_gaussian_ziggurat(r, sqrt(e))))
-                            : (double)gsl_ran_poisson(r, e);
+                    e = shot(r, e);
                 if (sd > 0)
                     e += gsl_ran_gaussian_ziggurat(r, sd);
                 e = e < 0 ? 0 : e > N * c->full_well_e ? N * c->full_well_e : e;
