@@ -63,10 +63,12 @@ static void test_largest(void **state)
     for (size_t i = 0; i < 2; i++) {
         compiler_system *s = compile(m, "slm8", cases[i].sets, i == 0 ? 2 : 1);
         compiler_verdict v = verdict(s, d);
-        /* phase-only devices: the base split into pixels and double-phase pairs */
-        assert_int_equal(v.n, 5);
+        /* phase-only devices: the base split into pixels and double-phase pairs; the
+         * Fourier-transform objective's wavefront error: a lens row */
+        assert_int_equal(v.n, 6);
         assert_true(effect(&v, "pixels")->chain_rms > 0);
         (void)effect(&v, "double-phase pairs");
+        assert_true(effect(&v, "lens")->share > 0);
         const int big = sim_verdict_largest(&v);
         print_message("# case %zu: full %.4f, largest '%s' share %.4f\n", i, v.chain_rms,
                       v.effect[big].name, v.effect[big].share);
