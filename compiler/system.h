@@ -144,7 +144,10 @@ typedef struct compiler_system {
     double pitch_m;            /* sample pitch in input and image planes */
     double fourier_pitch_m;    /* sample pitch in Fourier planes */
     double focal_m;            /* every lens: f = m·pitch·fourier_pitch/λ */
-    double aperture_m;         /* every lens: clear aperture needed (m·max pitch) */
+    double aperture_m;         /* every lens: the wider plane's width (m·max pitch, the
+                                  diagonal for rank 2), which sets the NA; the clear
+                                  aperture the stage's light crosses is both planes'
+                                  widths together (optics_fourier_lens_aperture()) */
     double relay_magnification;  /* camera pitch / sample pitch: a relay lens pair in
                                     front of each camera maps one sample onto one pixel */
     double field_amplitude;    /* input field E0 for |t| = 1, W^½/m^½: the laser power
