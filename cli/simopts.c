@@ -33,8 +33,9 @@ void cli_sets_clear(cli_sets *s)
 
 const cli_option cli_sim_options[] = {
     CLI_OPT(0, "propagation", "P", CLI_SIM_PROPAGATION,
-            "profile (default: from the lens model -- fourier: ideal, paraxial: fresnel, "
-            "corrected: asm; 2D systems, unequal pitches and asm at S = 1 keep ideal), ideal "
+            "profile (default: from the lens model -- fourier: ideal, or fresnel when it has a "
+            "wavefront error (the exact transform with the error in the lens plane); "
+            "paraxial: fresnel; corrected: asm; 2D systems, unequal pitches and asm at S = 1 keep ideal), ideal "
             "(Fourier-transform lenses), fresnel (free space + the lens in its paraxial form, "
             "Fresnel transfer function) or asm (band-limited angular spectrum, the lens's "
             "own model)"),

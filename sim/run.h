@@ -83,7 +83,9 @@ typedef struct sim_optics {
 
 /* The propagation and lens of a simulation: o->lens's (the profile's lens, or a perfect
  * lens of the model named), and o->propagation, or from the lens's model when that is
- * SIM_PROP_PROFILE -- fourier -> ideal, paraxial -> fresnel, corrected -> asm -- except
+ * SIM_PROP_PROFILE -- fourier -> ideal (fresnel when it has a wavefront error: the
+ * Fresnel model's transform, exact, with the error in the lens plane), paraxial ->
+ * fresnel, corrected -> asm -- except
  * where free space cannot run as the model needs, which then keeps ideal Fourier lenses
  * and says why in out->note: a 2D system (the pixel-exact method needs ideal lenses, and
  * free space at S >= 2 costs (fm S^2)^2 samples a plane), unequal sample and Fourier
