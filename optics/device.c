@@ -18,6 +18,7 @@ optics_modulator optics_modulator_ideal(const optics_modulator *dev)
     m.amplitude_bits = 0;
     m.phase_bits = 0;
     m.phase_error_rad = 0;
+    m.contrast = 0;
     return m;
 }
 
@@ -71,28 +72,33 @@ double optics_amplitude_of_level(int32_t level, int bits)
     return level / (ldexp(1.0, bits) - 1);
 }
 
+/* The amplitude dev shows for a in [0, 1] and its level (*code; 0 when continuous): the
+ * drive (a - a0)/(1 - a0) quantised, a0 = 1/sqrt(contrast) the darkest state's. */
+static double show_amplitude(const optics_modulator *dev, double a, int32_t *code)
+{
+    const double a0 = dev->contrast > 1 ? 1 / sqrt(dev->contrast) : 0;
+    double d = fmax(0.0, (fmin(a, 1.0) - a0) / (1 - a0));
+    if (dev->amplitude_bits) {
+        *code = optics_amplitude_level(d, dev->amplitude_bits);
+        d = optics_amplitude_of_level(*code, dev->amplitude_bits);
+    }
+    return a0 + (1 - a0) * d;
+}
+
 int optics_modulator_pixels(const optics_modulator *dev, double t, double complex px[2],
                             int32_t codes[2])
 {
-    const int ab = dev->amplitude_bits, pb = dev->phase_bits;
+    const int pb = dev->phase_bits;
     int32_t c0 = 0, c1 = 0;
     int count = 1;
     switch (dev->modulation) {
     case OPTICS_MOD_AMPLITUDE: {
-        double a = t > 0 ? t : 0;
-        if (ab) {
-            c0 = optics_amplitude_level(a, ab);
-            a = optics_amplitude_of_level(c0, ab);
-        }
+        double a = show_amplitude(dev, t > 0 ? t : 0, &c0);
         px[0] = a;
         break;
     }
     case OPTICS_MOD_COMPLEX: {
-        double a = fabs(t);
-        if (ab) {
-            c0 = optics_amplitude_level(a, ab);
-            a = optics_amplitude_of_level(c0, ab);
-        }
+        double a = show_amplitude(dev, fabs(t), &c0);
         if (pb) {
             c1 = optics_phase_level(t < 0 ? M_PI : 0, pb);
             px[0] = a * cexp(I * optics_phase_of_level(c1, pb));

@@ -56,10 +56,14 @@ typedef struct optics_modulator {
     double frame_rate_hz;           /* new patterns per second it can show (a static
                                        element: 0); 0: not given (added with designed
                                        detection, last so that older initialisers hold) */
+    double contrast;                /* amplitude modulation (complex and amplitude
+                                       devices): the intensity ratio of its brightest to
+                                       its darkest state; the amplitude cannot go below
+                                       1/sqrt(contrast).  0: perfect (no floor) */
 } optics_modulator;
 
 /* The ideal counterpart of dev: the same name, pitch and pixel count, complex
- * modulation on continuous levels, fill factor 1, no phase error. */
+ * modulation on continuous levels, fill factor 1, no phase error, perfect contrast. */
 optics_modulator optics_modulator_ideal(const optics_modulator *dev);
 
 /* Pixels per sample: 2 for a phase-only device (a double-phase pair side by side along
@@ -95,7 +99,10 @@ double optics_amplitude_of_level(int32_t level, int bits);
  * weights it by sin(pi u / 2) ~ 0, instead of leaking into the band wherever the data
  * change sign.  An amplitude device shows a negative value as 0; a complex one shows
  * |t| at phase 0 or pi (exactly t when its phase is continuous).  Values are quantised
- * to the device's levels; codes (may be NULL) receives optics_modulator_codes() codes. */
+ * to the device's levels; codes (may be NULL) receives optics_modulator_codes() codes.
+ * A device of finite contrast C (amplitude and complex) spreads its amplitude levels
+ * from a0 = 1/sqrt(C) to 1: the level of |t| is that of the drive (|t| - a0)/(1 - a0),
+ * and an amplitude below a0 shows as a0. */
 int optics_modulator_pixels(const optics_modulator *dev, double t, double complex px[2],
                             int32_t codes[2]);
 

@@ -86,6 +86,39 @@ static void test_show_value(void **state)
     assert_int_equal(optics_modulator_codes(&a), 1);
 }
 
+/* A device of finite contrast C cannot go darker than a0 = 1/sqrt(C): a complex or
+ * amplitude value below it shows as a0 with its sign, its levels run from a0 to 1 (the
+ * top level is 1, the bottom a0), and C = 0 or 1 means no floor. */
+static void test_contrast(void **state)
+{
+    (void)state;
+    const double a0 = 1 / sqrt(1000.0);
+    for (int bits = 0; bits <= 8; bits += 8) {
+        optics_modulator c = slm(OPTICS_MOD_COMPLEX, bits, 0), a = slm(OPTICS_MOD_AMPLITUDE,
+                                                                       bits, 0);
+        c.contrast = a.contrast = 1000;
+        int32_t code[2];
+        assert_close(creal(optics_modulator_value(&c, 0.001, code)), a0, 1e-15);
+        assert_close(creal(optics_modulator_value(&c, -0.001, NULL)), -a0, 1e-15);
+        assert_close(creal(optics_modulator_value(&a, 0, code)), a0, 1e-15);
+        assert_int_equal(code[0], 0);
+        assert_close(creal(optics_modulator_value(&c, 1, code)), 1, 1e-15);
+        if (bits) {
+            assert_int_equal(code[0], 255);
+            /* level 128 sits at a0 + (1 - a0) 128/255 */
+            const double mid = a0 + (1 - a0) * 128.0 / 255;
+            assert_close(creal(optics_modulator_value(&c, mid, code)), mid, 1e-15);
+            assert_int_equal(code[0], 128);
+        } else {
+            assert_close(creal(optics_modulator_value(&c, 0.5, NULL)), 0.5, 1e-15);
+        }
+        c.contrast = 0;
+        assert_close(creal(optics_modulator_value(&c, 0.001, NULL)), bits ? 0 : 0.001, 1e-15);
+        c.contrast = 1000;
+        assert_true(optics_modulator_ideal(&c).contrast == 0);
+    }
+}
+
 /* Transfers: 1 at t = 0, sinc(fill t) for a pixel, the pair's sum term, the ideal
  * counterpart's sinc(t), the camera's sinc(fill t). */
 static void test_transfer(void **state)
@@ -286,6 +319,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_show_value),
+        cmocka_unit_test(test_contrast),
         cmocka_unit_test(test_transfer),
         cmocka_unit_test(test_devmap_points),
         cmocka_unit_test(test_devmap_resolved),
