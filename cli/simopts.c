@@ -1,6 +1,7 @@
 /* cli/simopts.c -- the options `acdc simulate` and `acdc sweep` share. */
 #include "cli/cli.h"
 #include "sim/result.h"
+#include "sim/simulate.h"
 #include "util/error.h"
 #include "util/parse.h"
 
@@ -71,9 +72,9 @@ const cli_option cli_sim_options[] = {
             "threads (default 1); results do not depend on it"),
     CLI_OPT_END};
 
-static void add_owned(cli_sets *s, const char *fmt, const char *key, long long v)
+static void add_owned(cli_sets *s, const char *assignment)
 {
-    snprintf(s->owned[s->n], sizeof s->owned[0], fmt, key, v);
+    snprintf(s->owned[s->n], sizeof s->owned[0], "%s", assignment);
     s->v[s->n] = s->owned[s->n];
     s->n++;
 }
@@ -114,9 +115,10 @@ int cli_sim_option(int key, const char *arg, sim_options *o, cli_sets *sets, int
         const int phase = key == CLI_SIM_PHASE_BITS;
         if (!(*rc = util_parse_int(arg, phase ? "--phase-bits" : "--amplitude-bits", 0, 16,
                                    &iv))) {
-            const char *k = phase ? "phase_bits" : "amplitude_bits";
-            add_owned(sets, "fourier.%s=%lld", k, (long long)iv);
-            add_owned(sets, "image.%s=%lld", k, (long long)iv);
+            char two[2][64];
+            sim_mask_bits_sets(phase, (long long)iv, two);
+            add_owned(sets, two[0]);
+            add_owned(sets, two[1]);
         }
         return 1;
     }

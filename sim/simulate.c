@@ -48,6 +48,13 @@ int sim_system_override(const compiler_system *s, sim_compile_fn compile, char *
     return rc;
 }
 
+void sim_mask_bits_sets(int phase, long long bits, char out[2][64])
+{
+    const char *key = phase ? "phase_bits" : "amplitude_bits";
+    snprintf(out[0], 64, "fourier.%s=%lld", key, bits);
+    snprintf(out[1], 64, "image.%s=%lld", key, bits);
+}
+
 static double now(void)
 {
     struct timespec t;

@@ -37,6 +37,12 @@ typedef int (*sim_compile_fn)(const acdc_model *m, const compiler_profile *p,
 int sim_system_override(const compiler_system *s, sim_compile_fn compile, char *const *sets,
                         size_t nsets, compiler_system **out);
 
+/* What --phase-bits / --amplitude-bits B (and a sweep over them) change: the masks'
+ * levels, on the Fourier- and the image-plane devices (the input modulator keeps its
+ * own).  Writes the two assignments ("fourier.phase_bits=B", "image.phase_bits=B", or
+ * amplitude_bits) into out[0] and out[1], size bytes each. */
+void sim_mask_bits_sets(int phase, long long bits, char out[2][64]);
+
 typedef struct sim_job {
     const compiler_system *system;
     const acdc_data *data;

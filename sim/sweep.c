@@ -696,10 +696,10 @@ int sim_sweep_run(sim_sweep *w, const volatile sig_atomic_t *stop, sim_sweep_rep
             case SIM_SWEEP_PHASE_ERROR: job.options.phase_error_rad = v; break;
             case SIM_SWEEP_PHASE_BITS:
             case SIM_SWEEP_AMPLITUDE_BITS: {
-                const char *key = p->kind == SIM_SWEEP_PHASE_BITS ? "phase_bits"
-                                                                  : "amplitude_bits";
-                snprintf(assign[2 * k], sizeof assign[0], "fourier.%s=%.0f", key, v);
-                snprintf(assign[2 * k + 1], sizeof assign[0], "image.%s=%.0f", key, v);
+                char two[2][64];
+                sim_mask_bits_sets(p->kind == SIM_SWEEP_PHASE_BITS, llround(v), two);
+                snprintf(assign[2 * k], sizeof assign[0], "%s", two[0]);
+                snprintf(assign[2 * k + 1], sizeof assign[0], "%s", two[1]);
                 st->pset[nps++] = assign[2 * k];
                 st->pset[nps++] = assign[2 * k + 1];
                 break;
