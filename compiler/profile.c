@@ -86,7 +86,7 @@ static const struct modulator_device modulators[] = {
     /* no pixels to speak of: continuous complex transmittance, pitch only sets scale;
      * 4096 x 4096 so that a 2D design is never limited by an ideal device */
     {"ideal", {"ideal complex modulator", OPTICS_MOD_COMPLEX, UM(8), 1, 4096, 0, 0, 0, 4096,
-               OPTICS_DP_COLUMNS, 0, 0}},
+               OPTICS_DP_COLUMNS, 0, 0, 0}},
     /* 4K reflective LCoS phase SLM (Holoeye GAEA-2 / Santec SLM-300 class): 3.74 um
      * pitch, ~90 % fill, 4160 x 2464 pixels (GAEA-2), 8-bit drive over 2 pi, phase
      * flicker of order 1 % of 2 pi (~0.03 rad rms; an estimate, not a datasheet figure).
@@ -95,7 +95,7 @@ static const struct modulator_device modulators[] = {
      * class value, not confirmed against a datasheet). */
     {"lcos-phase8",
      {"4K LCoS phase SLM, 8 bit", OPTICS_MOD_PHASE, UM(3.74), 0.9, 4160, 0, 8, 0.03, 2464,
-      OPTICS_DP_CHECKERBOARD, HZ(60), 0}},
+      OPTICS_DP_CHECKERBOARD, HZ(60), 0, 0}},
     /* 1080p reflective LCoS phase SLM (Holoeye PLUTO-2.1 class): 1920 x 1080 pixels of
      * 8 um, fill factor 93 %, 8-bit addressing (256 grey levels) calibrated to 2 pi (the
      * VIS-016 panel reaches 5.2 pi at 633 nm, so 2 pi uses part of the drive range; the
@@ -104,7 +104,7 @@ static const struct modulator_device modulators[] = {
      * confirmed). */
     {"lcos1080-phase8",
      {"1080p LCoS phase SLM, 8 um, 8 bit", OPTICS_MOD_PHASE, UM(8), 0.93, 1920, 0, 8, 0.03,
-      1080, OPTICS_DP_CHECKERBOARD, HZ(60), 0}},
+      1080, OPTICS_DP_CHECKERBOARD, HZ(60), 0, 0}},
     /* 1920 x 1152 analog LCoS phase SLM (Meadowlark HSP1920 class): 9.2 um pixels, fill
      * factor 95.7 %; "less than 1 % phase ripple" (Meadowlark's 2016 announcement of the
      * 1920 x 1152 SLM), i.e. < 63 mrad, of which 30 mrad rms is assumed; 8-bit images
@@ -113,27 +113,29 @@ static const struct modulator_device modulators[] = {
      * confirmed against a datasheet. */
     {"lcos1152-phase8",
      {"1920x1152 LCoS phase SLM, 9.2 um, 8 bit", OPTICS_MOD_PHASE, UM(9.2), 0.957, 1920, 0,
-      8, 0.03, 1152, OPTICS_DP_CHECKERBOARD, HZ(120), 0}},
+      8, 0.03, 1152, OPTICS_DP_CHECKERBOARD, HZ(120), 0, 0}},
     /* Complex modulation from two one-parameter devices (Juday and Florence, "Full-complex
      * modulation with two one-parameter SLMs", Proc. SPIE 1558, 1991): a 4K LCoS between
      * polarisers as the amplitude SLM, imaged pixel onto pixel by a 1:1 relay onto a 4K
      * LCoS phase SLM (lcos-phase8), each with 8-bit levels (uniform in amplitude: a
      * calibrated lookup table), the amplitude SLM's contrast 1000:1 between its
      * brightest and darkest state (a class value for an LCoS between polarisers, not
-     * confirmed against a datasheet; its own flicker, the relay's losses and the
-     * registration of the two devices are not modelled); 60 Hz,
+     * confirmed against a datasheet), the amplitude device's image registered on the
+     * phase device to 0.1 pixel (0.37 um: an assumption for a relay aligned on a
+     * camera, no datasheet figure); its own flicker and the relay's losses are not
+     * modelled; 60 Hz,
      * as lcos-phase8 (both devices are written at once).  One
      * pixel per sample: no double-phase pairs, so nothing leaks, and a plane needs half
      * the pixels of a double-phase one. */
     {"lcos-complex8",
      {"4K LCoS amplitude + phase SLM pair, 8 bit", OPTICS_MOD_COMPLEX, UM(3.74), 0.9, 4160, 8,
-      8, 0.03, 2464, OPTICS_DP_COLUMNS, HZ(60), 1000}},
+      8, 0.03, 2464, OPTICS_DP_COLUMNS, HZ(60), 1000, 0.1}},
     /* DLP6500-class DMD: 7.56 um micromirrors, ~92 % fill, 1920 x 1080; binary mirrors,
      * 8-bit grey by pulse-width modulation integrated over the camera exposure; an 8-bit
      * pattern takes 4046 us on the DLPC900 controller, 247 patterns/s */
     {"dmd-amplitude8",
      {"DMD amplitude modulator, 8 bit PWM", OPTICS_MOD_AMPLITUDE, UM(7.56), 0.92, 1920, 8,
-      0, 0, 1080, OPTICS_DP_COLUMNS, HZ(247), 0}},
+      0, 0, 1080, OPTICS_DP_COLUMNS, HZ(247), 0, 0}},
     /* fabricated 16-level (4-bit) phase element in fused silica, e-beam or multi-mask
      * photolithography: 4 um pixels, fill 1, etch-depth errors of ~10 nm give
      * 2 pi (n-1) dd / lambda ~ 0.05 rad rms at 633 nm.  4 um rather than 1 um keeps the
@@ -142,7 +144,7 @@ static const struct modulator_device modulators[] = {
      * product's datasheet.  Static: frame rate 0. */
     {"doe-phase4",
      {"fabricated 16-level phase DOE", OPTICS_MOD_PHASE, UM(4), 1, 4096, 0, 4, 0.05, 4096,
-      OPTICS_DP_CHECKERBOARD, 0, 0}},
+      OPTICS_DP_CHECKERBOARD, 0, 0, 0}},
 };
 
 struct camera_device {
@@ -398,7 +400,8 @@ struct key {
     {s, "phase_error", K_ANGLE, F(m.phase_error_rad), 0, M_PI, 0, 0, "phase_error_rad", 0}, \
     {s, "double_phase", K_DP_LAYOUT, F(m.dp_layout), 0, 1, 0, 1, "double_phase", 1},   \
     {s, "frame_rate", K_FREQ, F(m.frame_rate_hz), 0, 1e9, 0, 1, "frame_rate_hz", 1},     \
-    {s, "contrast", K_PLAIN, F(m.contrast), 0, 1e12, 0, 1, "contrast", 1}
+    {s, "contrast", K_PLAIN, F(m.contrast), 0, 1e12, 0, 1, "contrast", 1},                \
+    {s, "registration", K_PLAIN, F(m.registration), -1, 1, 0, 1, "registration", 1}
 
 /* Noll term j of the lens's wavefront error: key "zJ", attribute "zJ_waves", within a
  * wave either way (optics/lens.h: a term's rms over the clear aperture). */

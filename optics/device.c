@@ -19,6 +19,7 @@ optics_modulator optics_modulator_ideal(const optics_modulator *dev)
     m.phase_bits = 0;
     m.phase_error_rad = 0;
     m.contrast = 0;
+    m.registration = 0;
     return m;
 }
 
@@ -145,6 +146,11 @@ struct optics_devmap {
     size_t samples, npix, ppx, span, nsamp;
     size_t *first, *count;
     double *w;
+    /* a registration error: the stretches where amplitude pixel amp[k] overlaps phase
+     * pixel ph[k], each over samples pfirst[k] .. + pcount[k] - 1 with weights
+     * pw[k * span + q]; npieces 0 when the device is one */
+    size_t npieces, *amp, *ph, *pfirst, *pcount;
+    double *pw;
 };
 
 void optics_devmap_free(optics_devmap *d)
@@ -154,10 +160,65 @@ void optics_devmap_free(optics_devmap *d)
     free(d->first);
     free(d->count);
     free(d->w);
+    free(d->amp);
+    free(d->ph);
+    free(d->pfirst);
+    free(d->pcount);
+    free(d->pw);
     free(d);
 }
 
 size_t optics_devmap_pixels(const optics_devmap *d) { return d->npix; }
+
+/* Length of [a0, a1) inside [b0, b1). */
+static double inside(double a0, double a1, double b0, double b1)
+{
+    const double lo = fmax(a0, b0), hi = fmin(a1, b1);
+    return hi > lo ? hi - lo : 0;
+}
+
+/* The stretches of a two-device complex map (struct optics_devmap): pixel i's active
+ * area is [c_i - aw/2, c_i + aw/2) in units of the simulated pitch, c_i = (i -
+ * floor(npix/2)) r + off; the amplitude device's is displaced by the registration. */
+static int registration_pieces(optics_devmap *d, double r, double off)
+{
+    const double aw = d->dev.fill * r, shift = d->dev.registration * r;
+    const double s = (double)(d->nsamp / 2);
+    const size_t cap = 3 * d->npix;
+    d->amp = malloc(cap * sizeof *d->amp);
+    d->ph = malloc(cap * sizeof *d->ph);
+    d->pfirst = malloc(cap * sizeof *d->pfirst);
+    d->pcount = malloc(cap * sizeof *d->pcount);
+    d->pw = calloc(cap * d->span, sizeof *d->pw);
+    if (!d->amp || !d->ph || !d->pfirst || !d->pcount || !d->pw)
+        return util_error(UTIL_ENOMEM, "out of memory for the pixels of '%s'", d->dev.name);
+    for (size_t j = 0; j < d->npix; j++)
+        for (long di = -1; di <= 1; di++) {
+            const long i = (long)j + di;
+            if (i < 0 || i >= (long)d->npix)
+                continue;
+            const double cp = ((double)j - (double)(d->npix / 2)) * r + off;
+            const double ca = ((double)i - (double)(d->npix / 2)) * r + off + shift;
+            const double lo = fmax(cp, ca) - aw / 2, hi = fmin(cp, ca) + aw / 2;
+            if (!(hi > lo))
+                continue;
+            const size_t k = d->npieces++;
+            d->amp[k] = (size_t)i;
+            d->ph[k] = j;
+            d->pfirst[k] = 0;
+            d->pcount[k] = 0;
+            const double q0 = fmax(0, floor(lo + s + 0.5));
+            const double q1 = fmin((double)d->nsamp - 1, ceil(hi + s - 0.5));
+            if (q1 < q0)
+                continue;
+            d->pfirst[k] = (size_t)q0;
+            for (size_t q = (size_t)q0; q <= (size_t)q1 && d->pcount[k] < d->span; q++) {
+                const double x = (double)q - s;
+                d->pw[k * d->span + d->pcount[k]++] = inside(x - 0.5, x + 0.5, lo, hi);
+            }
+        }
+    return UTIL_OK;
+}
 
 int optics_devmap_alloc(optics_devmap **out, const optics_modulator *dev, size_t samples,
                         int oversample, size_t nsamp, double offset_samples)
@@ -195,6 +256,11 @@ int optics_devmap_alloc(optics_devmap **out, const optics_modulator *dev, size_t
     }
     for (size_t i = 0; i < d->npix * d->span; i++)
         d->w[i] /= h;
+    if (oversample >= 2 && dev->modulation == OPTICS_MOD_COMPLEX && dev->registration != 0 &&
+        (rc = registration_pieces(d, pp / h, off / h))) {
+        optics_devmap_free(d);
+        return rc;
+    }
     *out = d;
     return UTIL_OK;
 }
@@ -213,7 +279,15 @@ void optics_devmap_place(const optics_devmap *d, const double complex *px,
                          double complex scale, double complex *out)
 {
     memset(out, 0, d->nsamp * sizeof *out);
-    for (size_t i = 0; i < d->npix; i++) {
+    for (size_t k = 0; k < d->npieces; k++) {
+        /* the amplitude pixel's |value| with the phase pixel's phase */
+        const double complex p = px[d->ph[k]];
+        const double a = cabs(px[d->amp[k]]), m = cabs(p);
+        const double complex v = (m > 0 ? a * p / m : a) * scale;
+        for (size_t q = 0; q < d->pcount[k]; q++)
+            out[d->pfirst[k] + q] += d->pw[k * d->span + q] * v;
+    }
+    for (size_t i = 0; d->npieces == 0 && i < d->npix; i++) {
         const double complex p = px[i] * scale;
         for (size_t q = 0; q < d->count[i]; q++)
             out[d->first[i] + q] += d->w[i * d->span + q] * p;

@@ -60,6 +60,11 @@ typedef struct optics_modulator {
                                        devices): the intensity ratio of its brightest to
                                        its darkest state; the amplitude cannot go below
                                        1/sqrt(contrast).  0: perfect (no floor) */
+    double registration;            /* complex modulation on two devices: the amplitude
+                                       device's image displaced along x on the phase
+                                       device, in pixels (|r| <= 1); seen with resolved
+                                       pixels of a line (optics_devmap, S >= 2; not in
+                                       2D maps).  0: registered */
 } optics_modulator;
 
 /* The ideal counterpart of dev: the same name, pitch and pixel count, complex
@@ -117,6 +122,9 @@ double complex optics_modulator_value(const optics_modulator *dev, double t,
  *     simulated samples it covers by exact overlap, the dead space between pixels and
  *     the surround of the device opaque, the two pixels of a double-phase pair apart,
  *     one phase error per pixel;
+ *     A complex device with a registration error (two devices: amplitude imaged onto
+ *     phase) shows, on each stretch where an amplitude pixel's active area overlaps a
+ *     phase pixel's, that amplitude pixel's |value| with that phase pixel's phase;
  *   S == 1: each device sample is one point, the compiler's own model: it shows the
  *     mean of its pixels (a pair's sum term, none of its difference term), the fill
  *     factor is not seen, one phase error per sample.  A displaced device mixes

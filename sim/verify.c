@@ -16,8 +16,8 @@ static const optics_modulator *section_device(const compiler_profile *p, int i)
 
 /* Assignments to a profile, built up one at a time. */
 struct sets {
-    char text[32][80];
-    char *v[32];
+    char text[40][80];
+    char *v[40];
     size_t n;
 };
 
@@ -27,7 +27,7 @@ __attribute__((format(printf, 2, 3)))
 static void add(struct sets *s, const char *fmt, ...)
 {
     if (s->n >= sizeof s->text / sizeof *s->text)
-        return;   /* never: at most 25 assignments are made */
+        return;   /* never: at most 28 assignments are made */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(s->text[s->n], sizeof s->text[s->n], fmt, ap);
@@ -44,6 +44,8 @@ static void base_sets(struct sets *s, const char *keep)
     for (int i = 0; i < 3; i++) {
         if (strcmp(keep, "contrast"))
             add(s, "%s.contrast=0", sections[i]);
+        if (strcmp(keep, "registration"))
+            add(s, "%s.registration=0", sections[i]);
         if (strcmp(keep, "levels")) {
             add(s, "%s.phase_bits=0", sections[i]);
             add(s, "%s.amplitude_bits=0", sections[i]);
@@ -90,12 +92,15 @@ enum role {
     EFFECT    /* the base and one effect */
 };
 
-/* Does a modulator that sets amplitudes have a finite contrast? */
-static int finite_contrast(const compiler_profile *p)
+/* Does a modulator that sets amplitudes have a finite contrast ("contrast"), or a
+ * complex one a registration error ("registration")? */
+static int two_devices(const compiler_profile *p, const char *what)
 {
     for (int i = 0; i < 3; i++) {
         const optics_modulator *d = section_device(p, i);
-        if (!p->ideal && d->modulation != OPTICS_MOD_PHASE && d->contrast > 1)
+        if (!p->ideal && (strcmp(what, "contrast")
+                              ? d->modulation == OPTICS_MOD_COMPLEX && d->registration != 0
+                              : d->modulation != OPTICS_MOD_PHASE && d->contrast > 1))
             return 1;
     }
     return 0;
@@ -129,6 +134,7 @@ int sim_verify(const compiler_system *s, sim_compile_fn compile, const acdc_data
         {"camera noise", EFFECT, "", 1, 0},
         {"lens", EFFECT, "", 0, 1},
         {"contrast", EFFECT, "contrast", 0, 0},
+        {"registration", EFFECT, "registration", 0, 0},
     };
     const size_t nruns = sizeof runs / sizeof *runs;
     double base = 0, pixels = 0;
@@ -137,7 +143,8 @@ int sim_verify(const compiler_system *s, sim_compile_fn compile, const acdc_data
         const struct run *r = &runs[k];
         if (r->role == PIXELS && !split)
             continue;
-        if (!strcmp(r->keep, "contrast") && !finite_contrast(&s->profile))
+        if ((!strcmp(r->keep, "contrast") || !strcmp(r->keep, "registration")) &&
+            !two_devices(&s->profile, r->keep))
             continue;
         /* an ideal profile has no levels, phase errors or noise to add */
         if (s->profile.ideal && r->role == EFFECT)

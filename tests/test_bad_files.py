@@ -281,8 +281,10 @@ def tolerated(kind, label):
         if label == "attribute / signal_range: missing":
             return ALL       # systems written before designed detection: the profile's
                              # exposure, one frame, the stored reference
-        if label.startswith("attribute /profile") and label.endswith(" contrast: missing"):
-            return ALL       # profiles from before finite contrast: perfect contrast
+        if label.startswith("attribute /profile") and label.endswith(
+                (" contrast: missing", " registration: missing")):
+            return ALL       # profiles from before two-device modulators: perfect
+                             # contrast, registered
         if label.startswith("attribute /profile") and label.endswith(
                 (" frame_rate_hz: missing", " frames: missing")):
             return ALL       # profiles from before designed detection: rates not

@@ -119,6 +119,48 @@ static void test_contrast(void **state)
     }
 }
 
+/* Two devices, amplitude imaged onto phase, displaced by a registration error of 0.25
+ * pixel: light passes only where both pixels' active areas overlap (fill 0.9: 0.65 of
+ * each pixel with its own amplitude, 0.15 with its neighbour's, none between), and
+ * each stretch shows its amplitude pixel's |value| with its phase pixel's phase; a
+ * registered pair is the one device it was. */
+static void test_registration(void **state)
+{
+    (void)state;
+    optics_modulator c = slm(OPTICS_MOD_COMPLEX, 0, 0);
+    c.phase_error_rad = 0;
+    const int S = 20;
+    const size_t n = 4, nsamp = 4 * S + 8 * S;
+    const double t[4] = {0.2, -0.7, 0.5, 1.0};
+    double complex one[240], two[240], work[8];
+    optics_devmap *d0, *d1;
+    assert_int_equal(optics_devmap_alloc(&d0, &c, n, S, nsamp, 0), 0);
+    c.registration = 0.25;
+    assert_int_equal(optics_devmap_alloc(&d1, &c, n, S, nsamp, 0), 0);
+    optics_devmap_show(d0, t, 0, NULL, 1, work, one);
+    optics_devmap_show(d1, t, 0, NULL, 1, work, two);
+    double s0 = 0, s1 = 0;
+    for (size_t q = 0; q < nsamp; q++) {
+        s0 += cabs(one[q]);
+        s1 += cabs(two[q]);
+    }
+    /* |t| summed over the pixels: 2.4 x 0.9 x S registered; displaced, pixel j keeps
+     * 0.65 of its own amplitude and 0.15 of its left neighbour's (the amplitude image
+     * moved right) */
+    assert_close(s0, 2.4 * 0.9 * S, 1e-9);
+    const double want = S * (0.65 * 2.4 + 0.15 * (0.2 + 0.7 + 0.5));
+    print_message("# registration 0.25 px: transmitted %.4f of %.4f (want %.4f)\n", s1, s0,
+                  want);
+    assert_close(s1, want, 1e-9);
+    /* inside pixel 1's phase pixel, left end: pixel 0's amplitude (0.2) with pixel 1's
+     * phase (pi); near its centre: its own (-0.7) */
+    const size_t base = nsamp / 2 - 2 * (size_t)S, p1 = base + (size_t)S;
+    assert_close(creal(two[p1 - S / 2 + 3]), -0.2, 1e-12);
+    assert_close(creal(two[p1 + 3]), -0.7, 1e-12);
+    optics_devmap_free(d0);
+    optics_devmap_free(d1);
+}
+
 /* Transfers: 1 at t = 0, sinc(fill t) for a pixel, the pair's sum term, the ideal
  * counterpart's sinc(t), the camera's sinc(fill t). */
 static void test_transfer(void **state)
@@ -320,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_show_value),
         cmocka_unit_test(test_contrast),
+        cmocka_unit_test(test_registration),
         cmocka_unit_test(test_transfer),
         cmocka_unit_test(test_devmap_points),
         cmocka_unit_test(test_devmap_resolved),
