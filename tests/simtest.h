@@ -107,6 +107,31 @@ static inline double *optical(const compiler_system *s, const acdc_data *d, sim_
     return y;
 }
 
+/* The honesty rule: changing the model copy inside s changes the reference the light is
+ * compared with and never the light (d's rows through s with options o). */
+static inline void assert_honest(compiler_system *s, const acdc_data *d, sim_options o)
+{
+    sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = 4};
+    sim_result a, b;
+    if (sim_execute(&job, &a, NULL))
+        fail_msg("simulate: %s", util_errmsg());
+    for (size_t l = 0; l < s->model->n_layers; l++)
+        for (size_t i = 0; i < s->n; i++) {
+            s->model->layers[l].d[i] *= -2.5;
+            s->model->layers[l].a[i] += 1.0;
+        }
+    if (sim_execute(&job, &b, NULL))
+        fail_msg("simulate: %s", util_errmsg());
+    const size_t k = d->batch * s->n_out;
+    assert_memory_equal(a.y_optical, b.y_optical, k * sizeof(double));
+    int differs = 0;
+    for (size_t i = 0; i < k; i++)
+        differs |= a.y_ideal[i] != b.y_ideal[i];
+    assert_true(differs);
+    sim_result_free(&a);
+    sim_result_free(&b);
+}
+
 /* Determinism: with o's seed, 1 and 2 threads and batches of `batch` and `small` rows give
  * bit-identical light; seed + 1 gives other light. */
 static inline void assert_deterministic(const compiler_system *s, const acdc_data *d,

@@ -298,30 +298,16 @@ static void test_superpixels(void **state)
 static void test_honesty2(void **state)
 {
     (void)state;
-    const char *aware[] = {"rules.fourier_oversample=2"};
+    const char *design[2][1] = {{"rules.fourier_oversample=0"}, {"rules.fourier_oversample=2"}};
     for (int t = 0; t < 2; t++) {
         acdc_model *m = model2(4, 4, 4, 3, 4);
-        compiler_system *s = compile(m, "slm1080", aware, (size_t)t);
+        compiler_system *s = compile(m, "slm1080", design[t], 1);
         acdc_data *d = data(6, 16);
         sim_options o = sim_options_default();
         o.oversample = t ? 2 : 1;
         assert_int_equal(sim_exact(s, &o), t);
-        sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = 4};
-        sim_result a, b;
-        assert_int_equal(sim_execute(&job, &a, NULL), 0);
-        for (size_t l = 0; l < s->model->n_layers; l++)
-            for (size_t i = 0; i < 16; i++) {
-                s->model->layers[l].d[i] *= -2.5;
-                s->model->layers[l].a[i] += 1.0;
-            }
-        assert_int_equal(sim_execute(&job, &b, NULL), 0);
-        assert_memory_equal(a.y_optical, b.y_optical, 6 * 4 * sizeof(double));
-        int differs = 0;
-        for (size_t i = 0; i < 6 * 4; i++)
-            differs |= a.y_ideal[i] != b.y_ideal[i];
-        assert_true(differs);
-        sim_result_free(&a);
-        sim_result_free(&b);
+        assert_true(t || s->n_chains < s->model->n_layers);   /* a chained system */
+        assert_honest(s, d, o);
         acdc_data_free(d);
         compiler_system_free(s);
         acdc_model_free(m);
