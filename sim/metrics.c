@@ -81,7 +81,8 @@ void sim_metrics_compute(size_t rows, size_t dim, const double *yo, const double
             double e = a[j] - b[j];
             se += e * e;
             si += b[j] * b[j];
-            mx = fmax(mx, fabs(e));
+            /* a NaN stays (fmax would drop it and report a finite maximum) */
+            mx = isnan(mx) || isnan(e) ? NAN : fmax(mx, fabs(e));
             dot += a[j] * b[j];
             na += a[j] * a[j];
             nb += b[j] * b[j];

@@ -208,6 +208,25 @@ static void check_round_trip(int labelled, size_t planes)
     compiler_system_free(s);
 }
 
+/* The metrics of known outputs, and a NaN in the light reported, not hidden. */
+static void test_metrics_values(void **state)
+{
+    (void)state;
+    const double yi[4] = {1, 0, 0, 2}, yo[4] = {1, 0.5, 0, 1};
+    const int64_t labels[2] = {0, 0};
+    sim_metrics m;
+    sim_metrics_compute(2, 2, yo, yi, labels, &m);
+    assert_close(m.rel_rms, sqrt(1.25 / 5), 1e-15);
+    assert_close(m.max_abs, 1, 0);
+    assert_close(m.acc_ideal, 0.5, 0);   /* row 1's argmax is 1, its label 0 */
+    assert_close(m.acc_optical, 0.5, 0);
+    assert_close(m.agreement, 1, 0);
+    const double bad[4] = {1, NAN, 0, 1};
+    sim_metrics_compute(2, 2, bad, yi, labels, &m);
+    assert_true(isnan(m.max_abs));
+    assert_true(isnan(m.rel_rms));
+}
+
 static void test_round_trip(void **state)
 {
     (void)state;
@@ -550,6 +569,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metric_table),
+        cmocka_unit_test(test_metrics_values),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_round_trip_unlabelled),
         cmocka_unit_test(test_round_trip_2d),
