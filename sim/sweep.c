@@ -667,15 +667,29 @@ int sim_sweep_open(sim_sweep *w, enum sim_sweep_mode mode, int *resumed)
     return write_sweep(w);   /* the empty grid on disk at once: settings and all */
 }
 
+static int run_points(sim_sweep *w, const volatile sig_atomic_t *stop,
+                      sim_sweep_report report, void *ctx);
+
 int sim_sweep_run(sim_sweep *w, const volatile sig_atomic_t *stop, sim_sweep_report report,
                   void *ctx)
 {
-    struct sim_sweep_state *st = w->state;
-    if (!st)
+    if (!w->state)
         return util_error(UTIL_EUSAGE, "sim_sweep_run: a sweep read from a file cannot run");
+    /* the sweep's threads for its points, and the caller's back after them */
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(w->state->c.options.threads);
+    const int rc = run_points(w, stop, report, ctx);
+    omp_set_num_threads(before);
+    return rc;
+}
+
+/* Every point not done yet, in order, each written to the file as it completes. */
+static int run_points(sim_sweep *w, const volatile sig_atomic_t *stop,
+                      sim_sweep_report report, void *ctx)
+{
+    struct sim_sweep_state *st = w->state;
     const sim_sweep_config *c = &st->c;
     int rc = UTIL_OK;
-    omp_set_num_threads(c->options.threads);
     for (size_t pt = 0; pt < w->points; pt++) {
         if (w->done[pt])
             continue;

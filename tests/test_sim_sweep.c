@@ -4,6 +4,8 @@
  * changed. */
 #include "tests/testutil.h"
 
+#include <omp.h>
+
 #include "compiler/compile.h"
 #include "compiler/profile.h"
 #include "sim/sweep.h"
@@ -314,7 +316,9 @@ static void test_interrupt_and_resume(void **state)
     assert_int_equal(sim_sweep_open(w, SIM_SWEEP_CONTINUE, &resumed), 0);
     assert_int_equal(resumed, 1);
     assert_int_equal(sim_sweep_done(w), 1);
+    omp_set_num_threads(1);
     assert_int_equal(sim_sweep_run(w, NULL, NULL, NULL), 0);
+    assert_int_equal(omp_get_max_threads(), 1);   /* the caller's threads are back */
     sim_sweep_free(w);
     sim_sweep *a, *b;
     assert_int_equal(sim_sweep_read(out, &a), 0);
