@@ -24,6 +24,9 @@ struct sim_sweep_state {
     acdc_data *data;
     char *settings;
     char **pset;          /* room for the fixed and the point's assignments */
+    compiler_system *fixed;  /* while running: the system with the fixed assignments
+                                alone, compiled once, where no parameter changes the
+                                devices (NULL: none fixed, or recompiled per point) */
 };
 
 /* ---------------------------------------------------------------------------------- */
@@ -675,11 +678,25 @@ int sim_sweep_run(sim_sweep *w, const volatile sig_atomic_t *stop, sim_sweep_rep
 {
     if (!w->state)
         return util_error(UTIL_EUSAGE, "sim_sweep_run: a sweep read from a file cannot run");
+    struct sim_sweep_state *st = w->state;
+    /* fixed assignments and no device parameter: one system for every point */
+    int devices = 0;
+    for (int k = 0; k < w->n_params; k++)
+        devices |= w->param[k].kind == SIM_SWEEP_PHASE_BITS ||
+                   w->param[k].kind == SIM_SWEEP_AMPLITUDE_BITS ||
+                   w->param[k].kind == SIM_SWEEP_PROFILE;
+    int rc;
+    if (st->c.nsets && !devices &&
+        (rc = sim_system_override(st->system, st->c.compile, st->c.sets, st->c.nsets,
+                                  &st->fixed)))
+        return rc;
     /* the sweep's threads for its points, and the caller's back after them */
     const int before = omp_get_max_threads();
-    omp_set_num_threads(w->state->c.options.threads);
-    const int rc = run_points(w, stop, report, ctx);
+    omp_set_num_threads(st->c.options.threads);
+    rc = run_points(w, stop, report, ctx);
     omp_set_num_threads(before);
+    compiler_system_free(st->fixed);
+    st->fixed = NULL;
     return rc;
 }
 
@@ -726,11 +743,12 @@ static int run_points(sim_sweep *w, const volatile sig_atomic_t *stop,
         }
         sim_sweep_describe(w, pt, where, sizeof where);
         compiler_system *over = NULL;
-        if (nps && (rc = sim_system_override(st->system, c->compile, st->pset, nps, &over))) {
+        if (nps && !st->fixed &&
+            (rc = sim_system_override(st->system, c->compile, st->pset, nps, &over))) {
             util_error_prefix("at %s", where);
             return rc;
         }
-        job.system = over ? over : st->system;
+        job.system = over ? over : st->fixed ? st->fixed : st->system;
         if (report)
             report(w, pt, 0, ctx);
         sim_result r = {0};

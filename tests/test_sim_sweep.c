@@ -193,6 +193,50 @@ static void run_to_end(const char *out, int *resumed)
     sim_sweep_free(w);
 }
 
+/* Fixed assignments over a sweep that changes no device: the system is compiled once
+ * with them, and each point is what a simulation of that system gives -- not what the
+ * unchanged system gives. */
+static void test_fixed_sets(void **state)
+{
+    (void)state;
+    char *sets[] = {"camera.adc_bits=4"};
+    const char *out = test_path(1, "fixed.h5");
+    sim_sweep_config c = config(out);
+    c.sets = sets;
+    c.nsets = 1;
+    c.trials = 1;
+    sim_sweep *w;
+    int resumed;
+    if (sim_sweep_alloc(&w, &c) || sim_sweep_open(w, SIM_SWEEP_RESTART, &resumed) ||
+        sim_sweep_run(w, NULL, NULL, NULL))
+        fail_msg("%s: %s", out, util_errmsg());
+    const double swept = w->mean[sim_sweep_at(w, -1, SIM_METRIC_REL_RMS) + 2];
+    sim_sweep_free(w);
+    compiler_system *s, *over;
+    acdc_data *d;
+    if (compiler_system_read(sys_path, &s) || acdc_data_read(data_path, 8, &d) ||
+        sim_system_override(s, compiler_compile, sets, 1, &over))
+        fail_msg("%s", util_errmsg());
+    double direct[2];
+    for (int k = 0; k < 2; k++) {
+        sim_job job = {.system = k ? s : over, .data = d, .options = c.options,
+                       .trials = 1, .batch = c.batch};
+        job.options.photons = 1e4;   /* the sweep's last point */
+        sim_result r;
+        if (sim_execute(&job, &r, NULL))
+            fail_msg("%s", util_errmsg());
+        direct[k] = r.end[0].rel_rms;
+        sim_result_free(&r);
+    }
+    print_message("# 1e4 photons, camera.adc_bits=4: swept %.6g, direct %.6g, without the "
+                  "set %.6g\n", swept, direct[0], direct[1]);
+    assert_true(swept == direct[0]);
+    assert_true(direct[1] != direct[0]);
+    compiler_system_free(over);
+    compiler_system_free(s);
+    acdc_data_free(d);
+}
+
 /* Every number of two sweep files agrees bitwise (NaN with NaN), seconds aside. */
 static void assert_same_sweep(const sim_sweep *a, const sim_sweep *b)
 {
@@ -481,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_run_and_read),
         cmocka_unit_test(test_read_kinds),
         cmocka_unit_test(test_interrupt_and_resume),
+        cmocka_unit_test(test_fixed_sets),
         cmocka_unit_test(test_resume_refused),
         cmocka_unit_test(test_optics_recorded),
     };
