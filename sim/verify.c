@@ -222,6 +222,10 @@ int sim_verify(const compiler_system *s, sim_compile_fn compile, const acdc_data
              op.lens.name, optics_lens_wavefront_rms(&op.lens, s->rank),
              s->profile.ideal ? "no" : "the profile's", head.batch,
              data_name ? data_name : "the data");
+    if (op.note[0]) {
+        const size_t len = strlen(v->conditions);
+        snprintf(v->conditions + len, sizeof v->conditions - len, "; %s", op.note);
+    }
     return UTIL_OK;
 }
 
