@@ -355,6 +355,8 @@ enum kind {
     K_FREQ,       /* double, unit required, Hz */
     K_WAVES,      /* double, optional unit "waves" (of the laser's wavelength) */
     K_COUNT,      /* size_t */
+    K_FRAMES,     /* size_t, or "auto": COMPILER_FRAMES_AUTO (0) in a profile; a system
+                     file's copy keeps it (its chains hold the frames chosen) */
     K_BITS,       /* int */
     K_OVERSAMPLE  /* int, or "auto": COMPILER_OVERSAMPLE_AUTO in a profile (a system
                      file's copy holds the R chosen, in the range) */
@@ -445,7 +447,7 @@ static const struct key keys[] = {
     /* profiles and systems made before designed detection lack these: frame rate 0 (not
      * given), one frame per inference */
     {"camera", "frame_rate", K_FREQ, F(camera.frame_rate_hz), 0, 1e9, 0, 1, "frame_rate_hz", 1},
-    {"camera", "frames", K_COUNT, F(frames), 0, 1e6, 0, 1, "frames", 1},
+    {"camera", "frames", K_FRAMES, F(frames), 0, 1e6, 0, 1, "frames", 1},
     {"rules", "max_focal", K_LENGTH, F(max_focal_m), 0, 100, 1, 0, "max_focal_m", 0},
     {"rules", "max_na", K_PLAIN, F(max_na), 0, 1, 1, 0, "max_na", 0},
     {"rules", "max_length", K_LENGTH, F(max_length_m), 0, 1000, 1, 0, "max_length_m", 0},
@@ -492,19 +494,16 @@ static double dget(const compiler_profile *p, const struct key *k)
 
 /* Sets an optional key that a file leaves out: a number to the bottom of its range (see
  * the key table); names and devices stay as they are (empty, or the section's device).
- * Except that a profile file (ini 1) without rules.fourier_oversample asks for the best
- * design that fits (auto), while a system file written before the key existed holds a
- * point design (0). */
+ * Except the two values the compiler may choose: a profile file (ini 1) without
+ * rules.fourier_oversample or camera.frames asks for auto, as the real built-ins do,
+ * while a system file written before the key existed holds a point design (0) and one
+ * exposure (1). */
 static void absent_value(const struct key *k, compiler_profile *p, int ini)
 {
     char *field = (char *)p + k->off;
     switch (k->kind) {
-    case K_COUNT:
-        /* camera.frames: auto in a profile file, as the real built-ins; one exposure in a
-         * system file from before designed detection */
-        *(size_t *)field = k->off == offsetof(compiler_profile, frames)
-                               ? (ini ? COMPILER_FRAMES_AUTO : 1) : (size_t)k->lo;
-        break;
+    case K_COUNT: *(size_t *)field = (size_t)k->lo; break;
+    case K_FRAMES: *(size_t *)field = ini ? COMPILER_FRAMES_AUTO : 1; break;
     case K_BITS: *(int *)field = (int)k->lo; break;
     case K_OVERSAMPLE: *(int *)field = ini ? COMPILER_OVERSAMPLE_AUTO : (int)k->lo; break;
     case K_DP_LAYOUT: *(enum optics_dp_layout *)field = (enum optics_dp_layout)k->lo; break;
@@ -729,6 +728,11 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         return UTIL_OK;
     }
     case K_COUNT:
+    case K_FRAMES:
+        if (k->kind == K_FRAMES && !strcmp(s, "auto")) {
+            *(size_t *)((char *)p + k->off) = COMPILER_FRAMES_AUTO;
+            return UTIL_OK;
+        }
         if ((rc = util_parse_int(s, what, (int64_t)k->lo, (int64_t)k->hi, &iv)))
             return rc;
         *(size_t *)((char *)p + k->off) = (size_t)iv;
@@ -832,7 +836,8 @@ static int check_key(const compiler_profile *p, const struct key *k, const char 
             return util_error(UTIL_EDATA, "%s: %d is not a lens model", what, l);
         return UTIL_OK;
     }
-    case K_COUNT: {
+    case K_COUNT:
+    case K_FRAMES: {
         size_t v = *(const size_t *)base;
         if (v < (size_t)k->lo || v > (size_t)k->hi)
             return util_error(UTIL_EDATA, "%s: %zu is outside %.0f..%.0f", what, v, k->lo,
@@ -1238,6 +1243,12 @@ static void format_value(const compiler_profile *p, const struct key *k, char *b
                  optional_unit(k->kind));
         break;
     case K_COUNT: snprintf(buf, n, "%zu", *(const size_t *)base); break;
+    case K_FRAMES:
+        if (*(const size_t *)base == COMPILER_FRAMES_AUTO)
+            snprintf(buf, n, "auto");
+        else
+            snprintf(buf, n, "%zu", *(const size_t *)base);
+        break;
     case K_BITS:
     case K_OVERSAMPLE:
         if (k->kind == K_OVERSAMPLE && *(const int *)base == COMPILER_OVERSAMPLE_AUTO)
@@ -1347,6 +1358,7 @@ static int h5_put(hid_t loc, const char *obj, const compiler_profile *p, const s
     case K_OVERSAMPLE:
         return util_h5_set_attr_i64(loc, obj, k->h5, *(const int *)base);
     case K_COUNT:
+    case K_FRAMES:
         return util_h5_set_attr_i64(loc, obj, k->h5, (int64_t)*(const size_t *)base);
     default:
         return util_h5_set_attr_f64(loc, obj, k->h5, dget(p, k));
@@ -1396,12 +1408,13 @@ static int h5_get(hid_t loc, const char *file, const char *obj, const struct key
     case K_BITS:
     case K_OVERSAMPLE:
     case K_COUNT:
+    case K_FRAMES:
         if ((rc = util_h5_attr_i64(loc, file, obj, k->h5, &iv)))
             return rc;
         if (iv < (int64_t)k->lo || iv > (int64_t)k->hi)
             return util_error(UTIL_EDATA, "%s: %lld is outside %.0f..%.0f", what,
                               (long long)iv, k->lo, k->hi);
-        if (k->kind == K_COUNT)
+        if (k->kind == K_COUNT || k->kind == K_FRAMES)
             *(size_t *)((char *)q + k->off) = (size_t)iv;
         else
             *(int *)((char *)q + k->off) = (int)iv;

@@ -461,6 +461,13 @@ static void test_set(void **state)
     assert_int_equal(p.fourier_oversample, COMPILER_OVERSAMPLE_AUTO);
     assert_int_equal(compiler_profile_check(&p), 0);
     assert_int_equal(compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
+    /* the frames the compiler chooses, spelled as it writes them */
+    assert_int_equal(compiler_profile_set(&p, "camera.frames=auto"), 0);
+    assert_int_equal(p.frames, COMPILER_FRAMES_AUTO);
+    compiler_profile q = p;
+    assert_int_equal(compiler_profile_set(&q, "camera.frames=0"), 0);
+    assert_int_equal(q.frames, COMPILER_FRAMES_AUTO);
+    assert_int_equal(compiler_profile_set(&p, "camera.frames=7"), 0);
 
     /* errors leave the profile untouched and name the key */
     static const struct {
@@ -487,6 +494,7 @@ static void test_set(void **state)
         {"fourier.frame_rate=60 ms", "'fourier.frame_rate'"},
         {"camera.frames=1000001", "'camera.frames'"},
         {"camera.frames=2.5", "'camera.frames'"},
+        {"camera.frames=automatic", "'camera.frames'"},
         {"camera.rows=16777217", "'camera.rows'"},
         {"image.rows=1080 px", "'image.rows'"},
         {"image.rows=", "'image.rows'"},
