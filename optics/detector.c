@@ -59,6 +59,25 @@ static double overlap(double a0, double a1, double b0, double b1)
     return hi > lo ? hi - lo : 0;
 }
 
+size_t optics_stretch_overlap(size_t nsamp, double lo, double hi, size_t span,
+                              size_t *first, double *w)
+{
+    const double s = (double)(nsamp / 2);
+    /* sample j covers [j - s - 1/2, j - s + 1/2) */
+    const double j0 = fmax(0, floor(lo + s + 0.5)), j1 = fmin((double)nsamp - 1,
+                                                             ceil(hi + s - 0.5));
+    size_t n = 0;
+    *first = 0;
+    if (!(hi > lo) || j1 < j0)
+        return 0;
+    *first = (size_t)j0;
+    for (size_t j = (size_t)j0; j <= (size_t)j1 && n < span; j++) {
+        const double x = (double)j - s;
+        w[n++] = overlap(x - 0.5, x + 0.5, lo, hi);
+    }
+    return n;
+}
+
 int optics_pixel_overlap(size_t nsamp, double dx_m, const optics_pixels *px, size_t npix,
                          double offset_m, size_t *first, size_t *count, double **w,
                          size_t *span)
@@ -75,25 +94,12 @@ int optics_pixel_overlap(size_t nsamp, double dx_m, const optics_pixels *px, siz
     *w = calloc(npix * *span, sizeof **w);
     if (!*w)
         return util_error(UTIL_ENOMEM, "cannot allocate pixel weights");
-    const double s = (double)(nsamp / 2);
     for (size_t i = 0; i < npix; i++) {
         double c = ((double)i - (double)(npix / 2)) * r + off;
-        double p0 = c - aw / 2, p1 = c + aw / 2;
-        /* sample j covers [j - s - 1/2, j - s + 1/2) */
-        double j0 = floor(p0 + s + 0.5), j1 = ceil(p1 + s - 0.5);
-        if (j0 < 0)
-            j0 = 0;
-        if (j1 > (double)nsamp - 1)
-            j1 = (double)nsamp - 1;
-        first[i] = 0;
-        count[i] = 0;
-        if (j1 < j0)
-            continue;
-        first[i] = (size_t)j0;
-        for (size_t j = (size_t)j0; j <= (size_t)j1 && count[i] < *span; j++) {
-            double x = (double)j - s;
-            (*w)[i * *span + count[i]++] = overlap(x - 0.5, x + 0.5, p0, p1) * dx_m;
-        }
+        count[i] = optics_stretch_overlap(nsamp, c - aw / 2, c + aw / 2, *span, &first[i],
+                                          *w + i * *span);
+        for (size_t q = 0; q < count[i]; q++)
+            (*w)[i * *span + q] *= dx_m;
     }
     return UTIL_OK;
 }

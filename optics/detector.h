@@ -52,6 +52,15 @@ typedef struct optics_pixels {
 int optics_pixels_integrate(const optics_grid *g, size_t nb, const double *irr,
                             const optics_pixels *px, double *power_w);
 
+/* The samples of an axis of nsamp samples (sample j covers [j - floor(nsamp/2) - 1/2,
+ * j - floor(nsamp/2) + 1/2), in units of the sample pitch, as field samples are centred)
+ * that the stretch [lo, hi) overlaps: *first receives the first, w[q] the overlap of
+ * sample *first + q in the same units, and the count is returned (at most span; 0 if
+ * the stretch misses the axis).  The one rule optics_pixel_overlap() and a two-device
+ * modulator's stretches (optics/device.h) lay pixels over samples by. */
+size_t optics_stretch_overlap(size_t nsamp, double lo, double hi, size_t span,
+                              size_t *first, double *w);
+
 /* The exact overlap of a line of npix pixels of geometry px (along x: pitch and fill;
  * npx and npy are not used), centred like field samples and displaced by offset_m,
  * with the cells of an axis of nsamp samples at pitch dx_m: pixel i overlaps samples

@@ -170,20 +170,12 @@ void optics_devmap_free(optics_devmap *d)
 
 size_t optics_devmap_pixels(const optics_devmap *d) { return d->npix; }
 
-/* Length of [a0, a1) inside [b0, b1). */
-static double inside(double a0, double a1, double b0, double b1)
-{
-    const double lo = fmax(a0, b0), hi = fmin(a1, b1);
-    return hi > lo ? hi - lo : 0;
-}
-
 /* The stretches of a two-device complex map (struct optics_devmap): pixel i's active
  * area is [c_i - aw/2, c_i + aw/2) in units of the simulated pitch, c_i = (i -
  * floor(npix/2)) r + off; the amplitude device's is displaced by the registration. */
 static int registration_pieces(optics_devmap *d, double r, double off)
 {
     const double aw = d->dev.fill * r, shift = d->dev.registration * r;
-    const double s = (double)(d->nsamp / 2);
     const size_t cap = 3 * d->npix;
     d->amp = malloc(cap * sizeof *d->amp);
     d->ph = malloc(cap * sizeof *d->ph);
@@ -205,17 +197,8 @@ static int registration_pieces(optics_devmap *d, double r, double off)
             const size_t k = d->npieces++;
             d->amp[k] = (size_t)i;
             d->ph[k] = j;
-            d->pfirst[k] = 0;
-            d->pcount[k] = 0;
-            const double q0 = fmax(0, floor(lo + s + 0.5));
-            const double q1 = fmin((double)d->nsamp - 1, ceil(hi + s - 0.5));
-            if (q1 < q0)
-                continue;
-            d->pfirst[k] = (size_t)q0;
-            for (size_t q = (size_t)q0; q <= (size_t)q1 && d->pcount[k] < d->span; q++) {
-                const double x = (double)q - s;
-                d->pw[k * d->span + d->pcount[k]++] = inside(x - 0.5, x + 0.5, lo, hi);
-            }
+            d->pcount[k] = optics_stretch_overlap(d->nsamp, lo, hi, d->span, &d->pfirst[k],
+                                                  d->pw + k * d->span);
         }
     return UTIL_OK;
 }
