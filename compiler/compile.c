@@ -437,9 +437,9 @@ static int compile_electronics(compiler_system *s, const acdc_model *m, compiler
 
 /* Chain ch (layers ch->first .. + ch->count − 1, 4f constant g4f per stage): its
  * electronics, folded biases, stages (each toggles the layout parity), camera samples,
- * and the signed detection designed for the signal range the masks let one expect
- * (compiler_signal_estimate(), compiler_detection_design()): a reference phased to the
- * chain's constant, the exposure, and the gain that undoes every scale on the way. */
+ * constant, efficiency and length.  Its detection (reference, exposure, frames, gain) is
+ * designed once the whole system stands, for the signal range the synthetic inputs put
+ * on its camera (compile_into()). */
 static int compile_chain(compiler_system *s, const acdc_model *m, compiler_chain *ch,
                          double complex g4f, double *vals)
 {
@@ -455,9 +455,7 @@ static int compile_chain(compiler_system *s, const acdc_model *m, compiler_chain
     ch->g = cpow(g4f, (double)ch->count);
     ch->efficiency = compiler_chain_efficiency(ch);
     ch->length_m = 4.0 * s->focal_m * (double)ch->count;
-    double peak, rms;
-    compiler_signal_estimate(ch, &peak, &rms);
-    return compiler_detection_design(s, ch, peak, rms);
+    return UTIL_OK;
 }
 
 /* The passes after the sampling: grouping, the 4f constant, every chain, the rules. */
@@ -471,7 +469,6 @@ static int compile_into(compiler_system *s, const acdc_model *m, size_t *first,
         return util_error(UTIL_ENOMEM, "out of memory for %zu optical chains", s->n_chains);
     if ((rc = compiler_measure_4f(s, &g4f)))
         return rc;
-    s->signal = COMPILER_SIGNAL_ESTIMATED;
     for (size_t c = 0; c < s->n_chains; c++) {
         s->chains[c].first = first[c];
         s->chains[c].count = count[c];
