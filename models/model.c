@@ -377,6 +377,8 @@ struct acdc_work {
     acdc_plan *plan;
     size_t batch, n_layers;
     int keep;
+    const acdc_layer_op *op;   /* NULL: the numeric layers */
+    uint64_t tick;
     double *v;    /* keep: (K+1) × batch × n layer inputs; else 2 × batch × n */
     double *h2;   /* keep: K × batch × n */
     double *z;    /* keep: K × batch × n pre-activations; else batch × n */
@@ -435,6 +437,9 @@ void acdc_work_free(acdc_work *w)
     free(w);
 }
 
+void acdc_work_set_op(acdc_work *w, const acdc_layer_op *op) { w->op = op; }
+void acdc_work_set_tick(acdc_work *w, uint64_t tick) { w->tick = tick; }
+
 static int fits(const acdc_model *m, const acdc_work *w, size_t batch)
 {
     if (batch > w->batch)
@@ -482,7 +487,8 @@ int acdc_model_forward(const acdc_model *m, acdc_work *w, size_t batch, const do
         double *in = w->keep ? w->v + l * bn : w->v + (l & 1) * bn;
         double *out = w->keep ? w->v + (l + 1) * bn : w->v + ((l + 1) & 1) * bn;
         double *z = w->keep ? w->z + l * bn : w->z;
-        rc = acdc_layer_forward(L, w->plan, batch, in, z, w->keep ? w->h2 + l * bn : NULL);
+        rc = w->op ? w->op->forward(w->op->ctx, m, l, w->tick, batch, in, z)
+                   : acdc_layer_forward(L, w->plan, batch, in, z, w->keep ? w->h2 + l * bn : NULL);
         if (rc)
             return rc;
         for (size_t b = 0; b < batch; b++) {
@@ -551,8 +557,10 @@ int acdc_model_backward(const acdc_model *m, acdc_work *w, size_t batch, const d
             if (!L->a_bias) g.a_bias = NULL;
             if (!L->d_bias) g.d_bias = NULL;
         }
-        rc = acdc_layer_backward(L, w->plan, batch, w->v + l * bn, w->h2 + l * bn, du,
-                                 (l > 0 || dx) ? gv : NULL, grad ? &g : NULL);
+        rc = w->op ? w->op->backward(w->op->ctx, m, l, batch, w->v + l * bn, du,
+                                     (l > 0 || dx) ? gv : NULL, grad ? &g : NULL)
+                   : acdc_layer_backward(L, w->plan, batch, w->v + l * bn, w->h2 + l * bn,
+                                         du, (l > 0 || dx) ? gv : NULL, grad ? &g : NULL);
         if (rc)
             return rc;
     }

@@ -126,6 +126,28 @@ int acdc_model_forward(const acdc_model *m, acdc_work *w, size_t batch, const do
 int acdc_model_backward(const acdc_model *m, acdc_work *w, size_t batch, const double *dy,
                         acdc_model *grad, double *dx);
 
+/* A LAYER OPERATOR computes layers in place of the numeric pass (acdc_layer_forward(),
+ * acdc_layer_backward()): a model of the hardware the layers are compiled to, for
+ * training through it (compiler/surrogate.h).  The model's ReLU and permutations stay
+ * here.  forward: z (batch × n, the layer's output before ReLU and permutation) for
+ * layer `layer`'s input x; `tick` numbers the call (the trainer's step) so that any
+ * noise the operator draws is reproducible.  The operator keeps what its backward pass
+ * needs.  backward: after forward on the same rows, adds the batch-summed gradients for
+ * dz = dL/dz to g (NULL members skipped) and writes dL/dx to dx if not NULL.  Both return
+ * 0 or an error code with the message recorded (util/error.h). */
+typedef struct acdc_layer_op {
+    void *ctx;
+    int (*forward)(void *ctx, const acdc_model *m, size_t layer, uint64_t tick,
+                   size_t batch, const double *x, double *z);
+    int (*backward)(void *ctx, const acdc_model *m, size_t layer, size_t batch,
+                    const double *x, const double *dz, double *dx, acdc_grad *g);
+} acdc_layer_op;
+
+/* Makes the workspace's passes use op (NULL: the numeric layers again); the operator is
+ * referenced, not copied.  tick: see above (acdc_work_set_tick()). */
+void acdc_work_set_op(acdc_work *w, const acdc_layer_op *op);
+void acdc_work_set_tick(acdc_work *w, uint64_t tick);
+
 /* Calls fn(values, length, group, user) for every trainable array: group 0 for a, 1 for
  * d, 2 for biases; the order is fixed (layer by layer: a, d, a_bias, d_bias). */
 void acdc_model_foreach_param(acdc_model *m,

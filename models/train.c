@@ -256,6 +256,7 @@ struct acdc_trainer {
     double **pv, **pg;
     size_t *plen;
     int *pgrp;
+    const acdc_layer_op *op;   /* layers computed by a hardware model, or NULL */
 };
 
 struct plist {
@@ -287,7 +288,16 @@ static int plan(acdc_trainer *t)
     acdc_work_free(t->w);
     size_t b = t->o.batch > EVAL_CHUNK ? t->o.batch : EVAL_CHUNK;
     /* FFTW_ESTIMATE: the same plan every run, so the same rounding every run. */
-    return acdc_work_alloc(&t->w, t->m, b, 1, t->o.threads, FFTW_ESTIMATE);
+    int rc = acdc_work_alloc(&t->w, t->m, b, 1, t->o.threads, FFTW_ESTIMATE);
+    if (!rc)
+        acdc_work_set_op(t->w, t->op);
+    return rc;
+}
+
+void acdc_trainer_set_op(acdc_trainer *t, const acdc_layer_op *op)
+{
+    t->op = op;
+    acdc_work_set_op(t->w, op);
 }
 
 int acdc_trainer_alloc(acdc_trainer **out, acdc_model *m, const acdc_train_opts *o,
@@ -604,6 +614,7 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
             if (xent)
                 t->lb[i] = d->labels[row];
         }
+        acdc_work_set_tick(t->w, t->step);
         if ((rc = acdc_model_forward(m, t->w, k, t->xb, t->yb)))
             return rc;
         if (xent) {
@@ -644,6 +655,8 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
     if (t->n_val) {
         double vl;
         size_t vc;
+        /* validation draws its own noise (ticks above every step's) */
+        acdc_work_set_tick(t->w, UINT64_C(1) << 62 | t->epoch);
         if ((rc = eval_rows(m, t->w, t->o.loss, d, t->base + t->n_train, t->n_val, t->xb,
                             t->yb, t->lb, t->dy, &vl, &vc, NULL)))
             return rc;

@@ -132,6 +132,12 @@ const acdc_train_opts *acdc_trainer_opts(const acdc_trainer *t);
 size_t acdc_trainer_epoch_count(const acdc_trainer *t);   /* epochs done */
 /* Changes the thread count (not stored in checkpoints; results do not depend on it). */
 int acdc_trainer_set_threads(acdc_trainer *t, int threads);
+/* Makes training and validation pass through a layer operator (models/model.h: a model
+ * of the hardware, compiler/surrogate.h) instead of the numeric layers; NULL restores
+ * them.  The operator is referenced, not copied, and is not stored in checkpoints (the
+ * caller attaches it again after acdc_trainer_load()).  Its noise is drawn per step, so
+ * a resumed run still ends bitwise where an uninterrupted one ends. */
+void acdc_trainer_set_op(acdc_trainer *t, const acdc_layer_op *op);
 /* Changes the total epoch count (e.g. to extend a resumed run); the schedule follows. */
 void acdc_trainer_set_epochs(acdc_trainer *t, size_t epochs);
 

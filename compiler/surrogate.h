@@ -1,0 +1,83 @@
+/* compiler/surrogate.h -- the compiler's differentiable model of the hardware it builds,
+ * for training a cascade through it (`acdc train --hardware`).
+ *
+ * The surrogate computes what one compiled layer does to its input -- the layer's own
+ * a, d and biases as they change during training, on the devices, sampling and
+ * detection of a compiled system -- and the adjoint of every step:
+ *
+ *   electronics  u = a ⊙ v + a_bias, s = max|u|, w = u / s;
+ *   input        each component on its two samples of the symmetric extension, shown
+ *                by the input device: its pixels (a double-phase pair on a phase-only
+ *                device), quantised to its levels;
+ *   Fourier mask W = D·d (the compiler's design, compiler_fourier_design(): linear in
+ *                d, so D is tabulated once), t = W / max|W|, shown by the Fourier device
+ *                the same way, with a random phase error per pixel drawn per step at the
+ *                profile's rms;
+ *   optics       ideal Fourier lenses: the camera pixel's mean field is
+ *                  E_j = K Σ_a Σ_c p_a τ_c B_c sinc(f_F (r − r0)/N) e^{−2πi (c − c0)(r − r0)/N}
+ *                with r = a + P_in·j, input pixels p_a (pitch δ_in), Fourier pixels τ_c
+ *                (pitch δ_F), N = λf/(δ_in δ_F), B_c the input pixel's and camera pixel's
+ *                transforms at Fourier pixel c and K = w_in w_F/(iλf) -- the exact
+ *                integral over every pixel's active area, with the input and camera
+ *                pixels' transforms taken as constant across one Fourier pixel
+ *                (compiler/README.md, "The surrogate"): a DFT of the Fourier pixels and a
+ *                correlation with the input pixels, both by FFTW;
+ *   camera       the balanced homodyne difference against the designed reference, each
+ *                port clipped at the full well, the frames' averaged noise at the
+ *                design's variance (shot, dark, read, ADC) drawn per step;
+ *   electronics  z = s · max|W| · ΔI / (4 φ ρ |g|) + Cᵀ d_bias  (g the surrogate's own
+ *                calibration constant, as the simulator calibrates).
+ *
+ * Quantisation uses the straight-through estimator (the backward pass differentiates
+ * the unquantised device); with `quantise` off the surrogate is smooth and its
+ * gradients are exact.  The surrogate is training code's model of the hardware: the
+ * simulator never calls it (the honesty rule), and its lenses are ideal -- the lens
+ * error a profile gives is for the simulator to judge.
+ *
+ * Supported: rank-1 systems whose every optical chain is one layer (the pixel-aware
+ * designs, rules.fourier_oversample >= 1, and point designs of cascades with a ReLU or
+ * permutation after every layer), on complex or phase-only input and Fourier devices.
+ * Rank-2 systems are refused (not yet built).
+ */
+#ifndef COMPILER_SURROGATE_H
+#define COMPILER_SURROGATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler/system.h"
+#include "models/model.h"
+
+typedef struct compiler_surrogate_opts {
+    int quantise;            /* 1: device levels (straight-through); 0: continuous */
+    int noise;               /* 1: camera noise at the design's variance */
+    int clip;                /* 1: each homodyne port clipped at the full well */
+    double phase_error_rad;  /* rms phase error per Fourier-mask pixel, drawn per step;
+                                < 0: the profile's */
+    uint64_t seed;           /* noise and phase errors: drawn from (seed, tick, layer) */
+    int threads;             /* OpenMP threads over rows; results do not depend on it */
+} compiler_surrogate_opts;
+
+/* quantise, noise and clip on, the profile's phase error, seed 1, one thread. */
+compiler_surrogate_opts compiler_surrogate_opts_default(void);
+
+typedef struct compiler_surrogate compiler_surrogate;
+
+/* Sets *out to a surrogate of system s for batches of up to `batch` rows.  s is read
+ * at allocation and not kept.  Errors: UTIL_EUSAGE (rank 2, a chain of several layers,
+ * an amplitude-only input device), UTIL_ENOMEM; *out is then NULL. */
+int compiler_surrogate_alloc(compiler_surrogate **out, const compiler_system *s,
+                             size_t batch, const compiler_surrogate_opts *o);
+void compiler_surrogate_free(compiler_surrogate *g);
+
+/* The layer operator (models/model.h) that computes every layer through the
+ * surrogate; valid while g lives.  The model it is used with must have the system's
+ * shape (n, layers) -- checked on every call (UTIL_EUSAGE). */
+const acdc_layer_op *compiler_surrogate_op(compiler_surrogate *g);
+
+/* The surrogate's calibration constant: the mean field on the camera pixel on the axis
+ * for a clear system and a flat input of unit amplitude (units of E0), as the
+ * simulator measures its own. */
+double complex compiler_surrogate_constant(const compiler_surrogate *g);
+
+#endif
