@@ -1,6 +1,10 @@
 /* cli/cmd_train.c -- `acdc train`: fit an ACDC cascade (operator or classify task). */
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "compiler/compile.h"
+#include "compiler/profile.h"
+#include "compiler/surrogate.h"
+#include "models/io.h"
 #include "models/idx.h"
 #include "models/io.h"
 #include "models/train.h"
@@ -20,7 +24,7 @@ enum {
     O_LABELS = 256, O_SPLIT, O_TEST, O_CLASSES, O_SIZE, O_ROWS, O_NOISE, O_DSEED, O_NOPERM,
     O_PERM, O_NORELU, O_BIAS, O_IMEAN, O_SIGMA, O_STD, O_STDFLOOR, O_OPT, O_LR, O_LRA,
     O_LRD, O_LRB, O_MOM, O_WD, O_SCHED, O_LRF, O_WARM, O_SGAMMA, O_SEP, O_VAL, O_THREADS,
-    O_CKPT, O_RESUME, O_TASK, O_TRANSFORM, O_SHAPE, O_INSHAPE
+    O_CKPT, O_RESUME, O_TASK, O_TRANSFORM, O_SHAPE, O_INSHAPE, O_INIT, O_HARDWARE
 };
 
 static const cli_option options[] = {
@@ -61,6 +65,17 @@ static const cli_option options[] = {
             "pixel|global|none (classify default pixel; operator none)"),
     CLI_OPT(0, "std-floor", "F", O_STDFLOOR,
             "pixel scales floored at F x the mean scale (default 0.1)"),
+    CLI_OPT(0, "init", "MODEL.h5",
+            O_INIT, "fine-tune this model (its layers, permutations and input "
+            "standardisation) instead of drawing a new one; the options above do not apply"),
+    CLI_OPT_GROUP("hardware-aware training:"),
+    CLI_OPT(0, "hardware", "PROFILE|SYSTEM.h5", O_HARDWARE,
+            "train through the compiler's differentiable model of the hardware "
+            "(compiler/surrogate.h): a built-in profile or profile file (the starting model "
+            "is compiled for it, detection designed as 'acdc compile' does) or a compiled "
+            "system; device levels, double-phase pairs, pixels, the camera's clip and noise "
+            "at the designed level, phase errors drawn per step.  1D systems of one layer "
+            "per optical chain (pixel-aware designs)"),
     CLI_OPT_GROUP("optimiser:"),
     CLI_OPT(0, "optimiser", "O", O_OPT, "adam|sgd (default adam)"),
     CLI_OPT(0, "lr", "X", O_LR, "learning rate of every group (default 1e-2)"),
@@ -118,7 +133,8 @@ static int pick(const char *v, const char *const *names, int count)
 
 struct args {
     int task, perm, relu, bias, stdz, resume, quiet, optim, sched, transform;
-    const char *data, *labels, *split, *test, *out, *ckpt;
+    const char *data, *labels, *split, *test, *out, *ckpt, *init, *hardware;
+    int model_opt;         /* a model option was given (refused with --init) */
     int64_t classes, size, rows, dseed, K, n, epochs, batch, seed, threads, sep;
     double noise, imean, sigma, stdfloor, lr, val, lra, lrd, lrb, mom, wd, lrf, warm, sgamma;
     size_t gh, gw, in_h, in_w;
@@ -160,6 +176,17 @@ static int on_option(void *ctx, int key, const char *arg)
     case O_ROWS: return util_parse_int(arg, "--rows", 1, 1 << 26, &a->rows);
     case O_NOISE: return util_parse_double(arg, "--noise", 0, 1e6, &a->noise);
     case O_DSEED: return util_parse_int(arg, "--data-seed", 0, INT64_MAX, &a->dseed);
+    case O_INIT: a->init = arg; return UTIL_OK;
+    case O_HARDWARE: a->hardware = arg; return UTIL_OK;
+    }
+    switch (key) {
+    case 'K': case 'n': case O_TRANSFORM: case O_SHAPE: case O_INSHAPE: case O_NOPERM:
+    case O_PERM: case O_NORELU: case O_BIAS: case O_IMEAN: case O_SIGMA: case O_STD:
+    case O_STDFLOOR:
+        a->model_opt = 1;
+        break;
+    }
+    switch (key) {
     case 'K': return util_parse_int(arg, "--layers", 1, 100000, &a->K);
     case 'n': return util_parse_int(arg, "--n", 1, 1 << 26, &a->n);
     case O_TRANSFORM:
@@ -203,6 +230,83 @@ static int on_option(void *ctx, int key, const char *arg)
     return UTIL_OK;
 }
 
+/* The hardware surrogate the trainer trains through: the starting model compiled for
+ * spec (a built-in profile or .ini file) or the compiled system spec (.h5).  The
+ * detection design (exposure, frames and reference of every chain) is stored with the
+ * trainer and restored from a checkpoint, so that a resumed run models exactly what the
+ * first run did. */
+static int attach_hardware(acdc_trainer *tr, const char *what, int threads, int quiet,
+                           compiler_surrogate **out)
+{
+    acdc_model *m = acdc_trainer_model(tr);
+    compiler_system *s = NULL;
+    const double *saved;
+    size_t hwlen, len = strlen(what);
+    const char *stored = acdc_trainer_hardware(tr, &saved, &hwlen);
+    int rc;
+    if (stored && strcmp(stored, what))
+        return util_error(UTIL_EUSAGE, "the checkpoint trains through '%s', not --hardware "
+                          "'%s'", stored, what);
+    if (len > 3 && !strcmp(what + len - 3, ".h5")) {
+        if (!(rc = compiler_system_read(what, &s)) &&
+            (s->n != m->n || s->n_chains != m->n_layers || s->n_in != m->n_in))
+            rc = util_error(UTIL_EDATA, "system '%s' carries %zu layers of n = %zu with %zu "
+                            "inputs; the model has %zu layers of n = %zu with %zu", what,
+                            s->n_chains, s->n, s->n_in, m->n_layers, m->n, m->n_in);
+    } else {
+        compiler_profile p;
+        rc = len > 4 && !strcmp(what + len - 4, ".ini") ? compiler_profile_read(what, &p)
+                                                         : compiler_profile_builtin(what, &p);
+        if (!rc)
+            rc = compiler_compile(m, &p, &s);
+    }
+    if (rc) {
+        compiler_system_free(s);
+        util_error_prefix("--hardware '%s'", what);
+        return rc;
+    }
+    double *design = malloc(3 * s->n_chains * sizeof *design);
+    if (!design) {
+        compiler_system_free(s);
+        return util_error(UTIL_ENOMEM, "out of memory");
+    }
+    if (stored && hwlen == 3 * s->n_chains) {
+        for (size_t c = 0; c < s->n_chains; c++) {
+            s->chains[c].exposure_s = saved[3 * c];
+            s->chains[c].frames = (size_t)saved[3 * c + 1];
+            s->chains[c].ref_amplitude = saved[3 * c + 2];
+        }
+    } else {
+        for (size_t c = 0; c < s->n_chains; c++) {
+            design[3 * c] = s->chains[c].exposure_s;
+            design[3 * c + 1] = (double)s->chains[c].frames;
+            design[3 * c + 2] = s->chains[c].ref_amplitude;
+        }
+        rc = acdc_trainer_set_hardware(tr, what, design, 3 * s->n_chains);
+    }
+    free(design);
+    compiler_surrogate_opts o = compiler_surrogate_opts_default();
+    o.seed = acdc_trainer_opts(tr)->seed;
+    o.threads = threads;
+    if (!rc)
+        rc = compiler_surrogate_alloc(out, s, acdc_trainer_work_rows(tr), &o);
+    if (rc) {
+        util_error_prefix("--hardware '%s'", what);
+    } else {
+        acdc_trainer_set_op(tr, compiler_surrogate_op(*out));
+        if (!quiet)
+            printf("through the hardware: %s, %zu optical chains, %s Fourier design "
+                   "(R = %d), %s levels, phase errors %.3g rad rms, camera noise and clip "
+                   "at the designed detection; ideal lenses\n", s->profile.name,
+                   s->n_chains, s->profile.fourier_oversample > 0 ? "pixel-aware" : "point",
+                   s->profile.fourier_oversample,
+                   s->profile.ideal ? "continuous" : "device", s->profile.ideal ? 0.0
+                   : s->profile.fourier.phase_error_rad);
+    }
+    compiler_system_free(s);
+    return rc;
+}
+
 int cmd_train(int argc, char **argv)
 {
     const char *cmd = "train";
@@ -219,7 +323,7 @@ int cmd_train(int argc, char **argv)
         resume = A.resume, quiet = A.quiet, optim = A.optim, sched = A.sched,
         transform = A.transform;
     const char *data = A.data, *labels = A.labels, *split = A.split, *test = A.test,
-               *out = A.out, *ckpt = A.ckpt;
+               *out = A.out, *ckpt = A.ckpt, *init = A.init, *hardware = A.hardware;
     int64_t classes = A.classes, size = A.size, rows = A.rows, dseed = A.dseed, K = A.K,
             n = A.n, epochs = A.epochs, batch = A.batch, seed = A.seed, threads = A.threads,
             sep = A.sep;
@@ -249,6 +353,16 @@ int cmd_train(int argc, char **argv)
     }
     if (!strcmp(ckpt, out))
         return cli_usage_error(cmd, "the checkpoint and the output must be different files");
+    if (init && A.model_opt)
+        return cli_usage_error(cmd, "--init fine-tunes the model given: the model options "
+                               "(--layers, --n, --transform, --shape, --bias, ...) do not "
+                               "apply");
+    if (init && resume)
+        return cli_usage_error(cmd, "--resume continues the checkpoint's model; --init "
+                               "starts from another");
+    if (init && (!strcmp(init, out) || !strcmp(init, ckpt)))
+        return cli_usage_error(cmd, "--init '%s' is also the output or the checkpoint: it "
+                               "would be overwritten", init);
     if (transform < 0)
         transform = gh ? ACDC_TRANSFORM_DCT2 : ACDC_TRANSFORM_DCT;
     if (transform == ACDC_TRANSFORM_DCT2 && !gh)
@@ -269,6 +383,8 @@ int cmd_train(int argc, char **argv)
     acdc_eval ev = {0};
     acdc_train_data td_train = {0};
     util_signal_saved sig = {0};
+    compiler_surrogate *sur = NULL;
+    acdc_model *im = NULL;
 
     /* ---- data ---- */
     if (task == 1) {
@@ -320,7 +436,25 @@ int cmd_train(int argc, char **argv)
         if (!quiet)
             printf("resuming '%s' after epoch %zu of %zu\n", ckpt,
                    acdc_trainer_epoch_count(tr), acdc_trainer_opts(tr)->epochs);
+        if (!hardware)
+            hardware = acdc_trainer_hardware(tr, NULL, NULL);
     } else {
+        if (init) {
+            if ((rc = acdc_model_read(init, &im)))
+                goto fail;
+            if (im->n_in != td_train.dim || (task == 1 && im->n_out != (size_t)classes &&
+                                             A.classes) ||
+                (task == 1 && im->n_out < (size_t)classes)) {
+                rc = util_error(UTIL_EDATA, "--init '%s' has %zu inputs and %zu outputs; the "
+                                "data have %zu columns and %lld classes", init, im->n_in,
+                                im->n_out, td_train.dim, (long long)classes);
+                goto fail;
+            }
+            if (task == 1)
+                classes = (int64_t)im->n_out;
+            K = (int64_t)im->n_layers;
+            n = (int64_t)im->n;
+        }
         size_t nin = td_train.dim, nout = task == 1 ? (size_t)classes : nin;
         size_t nn = n ? (size_t)n : nin;
         if (task == 0 && n && (size_t)n != nin) {
@@ -352,13 +486,16 @@ int cmd_train(int argc, char **argv)
         unsigned opts = (bias & 1 ? ACDC_A_BIAS : 0) | (bias & 2 ? ACDC_D_BIAS : 0) |
                         (perm ? ACDC_PERM : 0) | (task == 1 && relu ? ACDC_RELU : 0) |
                         (stdz ? ACDC_STANDARDISE : 0);
-        acdc_model *m;
-        if ((rc = acdc_model_alloc(&m, nn, nin, nout, (size_t)K, opts)))
+        acdc_model *m = im;
+        im = NULL;
+        if (m)
+            stdz = 0;   /* the model's own standardisation */
+        else if ((rc = acdc_model_alloc(&m, nn, nin, nout, (size_t)K, opts)))
             goto fail;
-        if ((transform == ACDC_TRANSFORM_DCT2 &&
-             (rc = acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, gh, gw, in_h, in_w))) ||
-            (rc = acdc_model_init_normal(m, imean, sigma, (uint64_t)seed)) ||
-            (rc = acdc_model_init_perms(m, (uint64_t)seed))) {
+        if (!init && ((transform == ACDC_TRANSFORM_DCT2 &&
+                       (rc = acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, gh, gw, in_h, in_w))) ||
+                      (rc = acdc_model_init_normal(m, imean, sigma, (uint64_t)seed)) ||
+                      (rc = acdc_model_init_perms(m, (uint64_t)seed)))) {
             acdc_model_free(m);
             goto fail;
         }
@@ -384,7 +521,10 @@ int cmd_train(int argc, char **argv)
             goto fail;
         if (stdz && (rc = acdc_trainer_standardise(tr, &td_train, stdz == 2, stdfloor)))
             goto fail;
-        if (!quiet && transform == ACDC_TRANSFORM_DCT2)
+        if (!quiet && init)
+            printf("fine-tuning '%s': %zu layers of n = %zu, %zu parameters, on %zu rows\n",
+                   init, m->n_layers, m->n, acdc_model_param_count(m), td_train.rows);
+        else if (!quiet && transform == ACDC_TRANSFORM_DCT2)
             printf("training %zu 2D layers of %zux%zu (%zux%zu inputs, %zu outputs), %zu "
                    "parameters, on %zu rows\n", (size_t)K, gh, gw, m->in_h, m->in_w, nout,
                    acdc_model_param_count(m), td_train.rows);
@@ -393,6 +533,9 @@ int cmd_train(int argc, char **argv)
                    "parameters, on %zu rows\n", (size_t)K, nn, nin, nout,
                    acdc_model_param_count(m), td_train.rows);
     }
+
+    if (hardware && (rc = attach_hardware(tr, hardware, (int)threads, quiet, &sur)))
+        goto fail;
 
     /* ---- the loop ---- */
     if ((rc = util_signal_catch(&sig)))
@@ -436,6 +579,14 @@ int cmd_train(int argc, char **argv)
             goto fail;
         printf("test '%s': %zu rows  loss %.4f  accuracy %.4f\n", test, ev.rows, ev.loss,
                ev.acc);
+        if (sur) {
+            acdc_eval_clear(&ev);
+            if ((rc = acdc_evaluate_op(m, ACDC_LOSS_XENT, &tt, (int)threads,
+                                       compiler_surrogate_op(sur), UINT64_C(3) << 61, &ev)))
+                goto fail;
+            printf("test '%s' through the hardware surrogate: accuracy %.4f (the simulator "
+                   "judges: acdc compile, acdc simulate)\n", test, ev.acc);
+        }
     }
     rc = UTIL_OK;
 fail:
@@ -443,6 +594,8 @@ fail:
     util_progress_free(bar);
     acdc_eval_clear(&ev);
     acdc_trainer_free(tr);
+    compiler_surrogate_free(sur);
+    acdc_model_free(im);
     acdc_data_free(d);
     acdc_data_free(td);
     free(ox);

@@ -257,6 +257,9 @@ struct acdc_trainer {
     size_t *plen;
     int *pgrp;
     const acdc_layer_op *op;   /* layers computed by a hardware model, or NULL */
+    char hardware[512];        /* what it models (stored in checkpoints), or "" */
+    double *hw;                /* numbers its maker stores with it */
+    size_t hw_len;
 };
 
 struct plist {
@@ -292,6 +295,38 @@ static int plan(acdc_trainer *t)
     if (!rc)
         acdc_work_set_op(t->w, t->op);
     return rc;
+}
+
+int acdc_trainer_set_hardware(acdc_trainer *t, const char *spec, const double *v,
+                              size_t len)
+{
+    if (spec && strlen(spec) >= sizeof t->hardware)
+        return util_error(UTIL_EUSAGE, "hardware name too long (%zu characters, at most "
+                          "%zu)", strlen(spec), sizeof t->hardware - 1);
+    double *c = NULL;
+    if (len && !(c = malloc(len * sizeof *c)))
+        return util_error(UTIL_ENOMEM, "out of memory");
+    if (len)
+        memcpy(c, v, len * sizeof *c);
+    free(t->hw);
+    t->hw = c;
+    t->hw_len = len;
+    snprintf(t->hardware, sizeof t->hardware, "%s", spec ? spec : "");
+    return UTIL_OK;
+}
+
+const char *acdc_trainer_hardware(const acdc_trainer *t, const double **v, size_t *len)
+{
+    if (v)
+        *v = t->hw;
+    if (len)
+        *len = t->hw_len;
+    return t->hardware[0] ? t->hardware : NULL;
+}
+
+size_t acdc_trainer_work_rows(const acdc_trainer *t)
+{
+    return t->o.batch > EVAL_CHUNK ? t->o.batch : EVAL_CHUNK;
 }
 
 void acdc_trainer_set_op(acdc_trainer *t, const acdc_layer_op *op)
@@ -398,6 +433,7 @@ void acdc_trainer_free(acdc_trainer *t)
 {
     if (!t)
         return;
+    free(t->hw);
     acdc_model_free(t->m);
     acdc_model_free(t->grad);
     acdc_work_free(t->w);
@@ -518,7 +554,8 @@ static int check_data(const acdc_model *m, int loss, const acdc_train_data *d)
 }
 
 /* Loss (summed) and correct count over rows idx[0..count) of d, in fixed chunks. */
-static int eval_rows(const acdc_model *m, acdc_work *w, int loss, const acdc_train_data *d,
+static int eval_rows(const acdc_model *m, acdc_work *w, uint64_t tick, int loss,
+                     const acdc_train_data *d,
                      const size_t *idx, size_t count, double *xb, double *yb, int64_t *lb,
                      double *tb, double *loss_sum, size_t *correct, int64_t *confusion)
 {
@@ -535,6 +572,8 @@ static int eval_rows(const acdc_model *m, acdc_work *w, int loss, const acdc_tra
             else
                 memcpy(tb + i * no, d->y + row * no, no * sizeof *tb);
         }
+        /* each chunk its own tick: an operator's noise differs from chunk to chunk */
+        acdc_work_set_tick(w, tick + (uint64_t)(r / EVAL_CHUNK) * (UINT64_C(1) << 40));
         int rc = acdc_model_forward(m, w, k, xb, yb);
         if (rc)
             return rc;
@@ -656,8 +695,8 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
         double vl;
         size_t vc;
         /* validation draws its own noise (ticks above every step's) */
-        acdc_work_set_tick(t->w, UINT64_C(1) << 62 | t->epoch);
-        if ((rc = eval_rows(m, t->w, t->o.loss, d, t->base + t->n_train, t->n_val, t->xb,
+        if ((rc = eval_rows(m, t->w, UINT64_C(1) << 62 | t->epoch, t->o.loss, d,
+                            t->base + t->n_train, t->n_val, t->xb,
                             t->yb, t->lb, t->dy, &vl, &vc, NULL)))
             return rc;
         e.val_loss = vl / (double)(xent ? t->n_val : t->n_val * no);
@@ -734,7 +773,10 @@ int acdc_trainer_save(const acdc_trainer *t, const char *path)
         (rc = util_h5_write_i64(f, "/train/rng_state", 1, dr, rs)) ||
         (rc = util_h5_write_f64(f, "/train/moment1", 1, dm, acdc_optim_moment(opt, 0))) ||
         (rc = util_h5_write_f64(f, "/train/moment2", 1, dm, acdc_optim_moment(opt, 1))) ||
-        (t->hist_rows && (rc = util_h5_write_f64(f, "/train/history", 2, dh, t->hist)))) {
+        (t->hist_rows && (rc = util_h5_write_f64(f, "/train/history", 2, dh, t->hist))) ||
+        (t->hardware[0] && (rc = util_h5_set_attr_str(f, g, "hardware", t->hardware))) ||
+        (t->hw_len && (rc = util_h5_write_f64(f, "/train/hardware", 1,
+                                              (hsize_t[1]){t->hw_len}, t->hw)))) {
         free(rs);
         util_h5_abort(&o);
         util_error_prefix("cannot write checkpoint '%s'", path);
@@ -867,6 +909,19 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
         if (rc)
             goto fail;
     }
+    if (util_h5_attr_exists(f, g, "hardware")) {
+        char spec[512];
+        double *hw = NULL;
+        hsize_t dw[1] = {0};
+        if ((rc = util_h5_attr_str(f, path, g, "hardware", spec, sizeof spec)) ||
+            (util_h5_exists(f, "/train/hardware") &&
+             (rc = util_h5_read_f64(f, path, "/train/hardware", 1, dw, &hw))) ||
+            (rc = acdc_trainer_set_hardware(t, spec, hw, (size_t)dw[0]))) {
+            free(hw);
+            goto fail;
+        }
+        free(hw);
+    }
     free(rs);
     free(m1);
     free(m2);
@@ -890,6 +945,12 @@ fail:
 int acdc_evaluate(const acdc_model *m, int loss, const acdc_train_data *d, int threads,
                   acdc_eval *out)
 {
+    return acdc_evaluate_op(m, loss, d, threads, NULL, 0, out);
+}
+
+int acdc_evaluate_op(const acdc_model *m, int loss, const acdc_train_data *d, int threads,
+                     const acdc_layer_op *op, uint64_t tick, acdc_eval *out)
+{
     memset(out, 0, sizeof *out);
     out->acc = NAN;
     int rc = check_data(m, loss, d);
@@ -901,6 +962,7 @@ int acdc_evaluate(const acdc_model *m, int loss, const acdc_train_data *d, int t
     acdc_work *w;
     if ((rc = acdc_work_alloc(&w, m, EVAL_CHUNK, 0, threads, FFTW_ESTIMATE)))
         return rc;
+    acdc_work_set_op(w, op);
     double *xb = malloc(B * m->n_in * sizeof *xb), *yb = malloc(B * no * sizeof *yb);
     double *tb = malloc(B * no * sizeof *tb);
     int64_t *lb = malloc(B * sizeof *lb);
@@ -911,7 +973,7 @@ int acdc_evaluate(const acdc_model *m, int loss, const acdc_train_data *d, int t
     }
     double ls;
     size_t ok;
-    if ((rc = eval_rows(m, w, loss, d, NULL, d->rows, xb, yb, lb, tb, &ls, &ok, conf)))
+    if ((rc = eval_rows(m, w, tick, loss, d, NULL, d->rows, xb, yb, lb, tb, &ls, &ok, conf)))
         goto done;
     out->rows = d->rows;
     out->classes = loss == ACDC_LOSS_XENT ? no : 0;

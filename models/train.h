@@ -138,6 +138,18 @@ int acdc_trainer_set_threads(acdc_trainer *t, int threads);
  * caller attaches it again after acdc_trainer_load()).  Its noise is drawn per step, so
  * a resumed run still ends bitwise where an uninterrupted one ends. */
 void acdc_trainer_set_op(acdc_trainer *t, const acdc_layer_op *op);
+/* What the operator models, stored in checkpoints so that a resumed run can attach the
+ * same again: a name (e.g. the profile) and len numbers its maker defines (NULL, 0 to
+ * clear).  Errors: UTIL_EUSAGE (a name of 512 characters or more), UTIL_ENOMEM. */
+int acdc_trainer_set_hardware(acdc_trainer *t, const char *spec, const double *v,
+                              size_t len);
+/* The name (NULL if none) and, if v and len are not NULL, the numbers. */
+const char *acdc_trainer_hardware(const acdc_trainer *t, const double **v, size_t *len);
+
+/* Rows of the trainer's workspace: the most an operator sees in one call
+ * (max(batch, the evaluation chunk)). */
+size_t acdc_trainer_work_rows(const acdc_trainer *t);
+
 /* Changes the total epoch count (e.g. to extend a resumed run); the schedule follows. */
 void acdc_trainer_set_epochs(acdc_trainer *t, size_t epochs);
 
@@ -180,6 +192,11 @@ typedef struct acdc_eval {
 int acdc_evaluate(const acdc_model *m, int loss, const acdc_train_data *d, int threads,
                   acdc_eval *out);
 void acdc_eval_clear(acdc_eval *e);
+
+/* The same through layer operator op (NULL: the numeric layers) with its noise drawn
+ * at tick (models/model.h), in chunks of at most acdc_trainer_work_rows() rows. */
+int acdc_evaluate_op(const acdc_model *m, int loss, const acdc_train_data *d, int threads,
+                     const acdc_layer_op *op, uint64_t tick, acdc_eval *out);
 
 /* ---- the operator task ------------------------------------------------------------- */
 

@@ -230,6 +230,86 @@ static void test_gradients_clip(void **state)
     gradcheck("slm8", 1);
 }
 
+/* Noise is drawn from (seed, tick, layer, row): the same tick gives bitwise the same
+ * output on any thread count, another tick other noise, of the size the design expects. */
+static void test_determinism_and_noise(void **state)
+{
+    (void)state;
+    acdc_model *m = relu_model(64, 2, 64, 0.3);
+    compiler_system *s = compile(m, "slm8", NULL, 0);
+    acdc_data *d = data(40, 64);
+    compiler_surrogate_opts o = compiler_surrogate_opts_default();
+    double *a = through(s, m, d->x, 40, o, 7);
+    o.threads = 2;
+    double *b = through(s, m, d->x, 40, o, 7);
+    assert_memory_equal(a, b, 40 * 64 * sizeof *a);
+    double *c = through(s, m, d->x, 40, o, 8);
+    o.noise = 0;
+    o.phase_error_rad = 0;
+    double *q = through(s, m, d->x, 40, o, 7);
+    /* the two draws differ from the noise-free output by about as much as each other
+     * (independent draws: their difference is sqrt(2) times either's) */
+    const double e_a = rel_rms(a, q, 40 * 64), e_c = rel_rms(c, q, 40 * 64);
+    double num = 0, den = 0;
+    for (size_t i = 0; i < 40 * 64; i++) {
+        num += (a[i] - c[i]) * (a[i] - c[i]);
+        den += q[i] * q[i];
+    }
+    const double e_ac = sqrt(num / den);
+    print_message("noise and phase errors: %.3e and %.3e from the noise-free output, %.3e "
+                  "between the draws\n", e_a, e_c, e_ac);
+    assert_true(e_a > 0 && e_c > 0);
+    assert_true(e_ac > 0.5 * e_a && e_ac < 3 * e_a);
+    free(a);
+    free(b);
+    free(c);
+    free(q);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* What the surrogate does not model is refused with a message, not approximated. */
+static void test_refusals(void **state)
+{
+    (void)state;
+    compiler_surrogate_opts o = compiler_surrogate_opts_default();
+    compiler_surrogate *g = NULL;
+    /* a point design chaining two layers optically */
+    acdc_model *m = model(16, 3, 16);
+    const char *point[] = {"rules.fourier_oversample=0"};
+    compiler_system *s = compile(m, "slm8", point, 1);
+    assert_int_equal(compiler_surrogate_alloc(&g, s, 4, &o), UTIL_EUSAGE);
+    assert_null(g);
+    assert_non_null(strstr(util_errmsg(), "holds 2 layers"));
+    compiler_system_free(s);
+    acdc_model_free(m);
+    /* a 2D system */
+    acdc_model *m2;
+    assert_int_equal(acdc_model_alloc(&m2, 64, 64, 10, 2, ACDC_PERM | ACDC_RELU), 0);
+    assert_int_equal(acdc_model_set_grid(m2, ACDC_TRANSFORM_DCT2, 8, 8, 8, 8), 0);
+    s = compile(m2, "slm1080", NULL, 0);
+    assert_int_equal(compiler_surrogate_alloc(&g, s, 4, &o), UTIL_EUSAGE);
+    assert_non_null(strstr(util_errmsg(), "2D"));
+    compiler_system_free(s);
+    acdc_model_free(m2);
+    /* a model of another shape than the system's */
+    m = relu_model(16, 2, 16, 0.3);
+    s = compile(m, "slm8", NULL, 0);
+    assert_int_equal(compiler_surrogate_alloc(&g, s, 4, &o), 0);
+    acdc_model *other = relu_model(32, 2, 32, 0.3);
+    acdc_work *w;
+    assert_int_equal(acdc_work_alloc(&w, other, 4, 1, 1, FFTW_ESTIMATE), 0);
+    acdc_work_set_op(w, compiler_surrogate_op(g));
+    double x[4 * 32] = {0}, y[4 * 32];
+    assert_int_equal(acdc_model_forward(other, w, 4, x, y), UTIL_EUSAGE);
+    acdc_work_free(w);
+    acdc_model_free(other);
+    compiler_surrogate_free(g);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +318,8 @@ int main(void)
         cmocka_unit_test(test_matches_simulator_complex),
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_gradients_clip),
+        cmocka_unit_test(test_determinism_and_noise),
+        cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
