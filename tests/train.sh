@@ -54,6 +54,43 @@ a2=$("$ACDC" eval "$T/small2.h5" "$TE" | sed -n 's/^accuracy *//p')
 h5diff -q "$T/small.h5" "$T/small2.h5" >/dev/null 2>&1 && ok "same seed gives the same model" ||
     notok "same seed gives the same model"
 
+# Hardware-aware fine-tuning (--init, --hardware): refusals, a short run through the slm8
+# surrogate, and a resume that ends where an uninterrupted run ends.
+case_ 2 "the model options" train --task classify --data "$TR" --init "$T/small.h5" -K 3 -o "$T/hw.h5"
+case_ 2 "--init fine-tunes" train --task classify --data "$TR" --init "$T/small.h5" -n 784 -o "$T/hw.h5"
+case_ 2 "--resume continues" train --task classify --data "$TR" --init "$T/small.h5" --resume -o "$T/hw.h5"
+case_ 2 "would be overwritten" train --task classify --data "$TR" --init "$T/small.h5" -o "$T/small.h5"
+case_ 1 "cannot open '$T/none.h5'" train --task classify --data "$TR" --init "$T/none.h5" -o "$T/hw.h5"
+case_ 2 "--hardware 'nosuch'" train --task classify --data "$TR" --init "$T/small.h5" --hardware nosuch -o "$T/hw.h5"
+case_ 1 "has 784 inputs and 10 outputs; the data have 8 columns" train --task classify \
+    --data "$T/../cli-tmp/data.h5" --init "$T/small.h5" -o "$T/hw.h5"
+hw=(train --task classify --data "$TR" --test "$TE" --init "$T/small.h5" --hardware slm8
+    --lr 1e-3 --val 0.5 --threads 2)
+${CLI_WRAPPER:-} "$ACDC" "${hw[@]}" -e 1 -o "$T/hw.h5" >"$T/hw.out" 2>&1 &&
+    grep -q "through the hardware: slm8, 2 optical chains, pixel-aware" "$T/hw.out" &&
+    grep -q "through the hardware surrogate: accuracy" "$T/hw.out" &&
+    ok "a run through the slm8 surrogate names the hardware and its test accuracy" ||
+    notok "a run through the slm8 surrogate names the hardware and its test accuracy" "$(cat "$T/hw.out")"
+h5dump -a /train/hardware "$T/hw.ckpt.h5" 2>/dev/null | grep -q '"slm8"' &&
+    ok "the checkpoint records the hardware" || notok "the checkpoint records the hardware"
+"$ACDC" "${hw[@]}" -e 2 -q -o "$T/hw2.h5" >/dev/null 2>&1
+"$ACDC" "${hw[@]}" -e 2 -q -o "$T/hw3.h5" >/dev/null 2>"$T/hw3.err" &
+pid=$!
+for _ in $(seq 2400); do [ -e "$T/hw3.ckpt.h5" ] && break; sleep 0.05; done
+kill -INT $pid
+wait $pid; rc=$?
+[ $rc = 3 ] && ok "SIGINT during hardware-aware training exits 3" ||
+    notok "SIGINT during hardware-aware training exits 3 (got $rc)" "$(cat "$T/hw3.err")"
+"$ACDC" train --task classify --data "$TR" --resume --threads 1 -o "$T/hw3.h5" >"$T/hw3.out" 2>&1 &&
+    grep -q "through the hardware: slm8" "$T/hw3.out" &&
+    ok "a resumed run attaches the stored hardware" ||
+    notok "a resumed run attaches the stored hardware" "$(cat "$T/hw3.out")"
+h5diff -q -c "$T/hw2.h5" "$T/hw3.h5" >/dev/null 2>&1 &&
+    ok "resumed hardware-aware run equals the uninterrupted one (1 and 2 threads)" ||
+    notok "resumed hardware-aware run equals the uninterrupted one" "$(h5diff -c "$T/hw2.h5" "$T/hw3.h5" 2>&1 | head -3)"
+case_ 2 "trains through 'slm8', not --hardware 'slm8-complex'" train --task classify --data "$TR" \
+    --resume --hardware slm8-complex -o "$T/hw3.h5"
+
 # Operator task.
 case_ 0 "val_mse" train --task operator --size 16 --rows 1024 -K 2 --perm -e 2 -o "$T/op.h5"
 
