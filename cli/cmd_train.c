@@ -297,11 +297,13 @@ static int attach_hardware(acdc_trainer *tr, const char *what, int threads, int 
         if (!quiet)
             printf("through the hardware: %s, %zu optical chains, %s Fourier design "
                    "(R = %d), %s levels, phase errors %.3g rad rms, camera noise and clip "
-                   "at the designed detection; ideal lenses\n", s->profile.name,
-                   s->n_chains, s->profile.fourier_oversample > 0 ? "pixel-aware" : "point",
-                   s->profile.fourier_oversample,
-                   s->profile.ideal ? "continuous" : "device", s->profile.ideal ? 0.0
-                   : s->profile.fourier.phase_error_rad);
+                   "at the designed detection; %s\n", s->profile.name, s->n_chains,
+                   s->profile.fourier_oversample > 0 ? "pixel-aware" : "point",
+                   s->profile.fourier_oversample, s->profile.ideal ? "continuous" : "device",
+                   s->profile.ideal ? 0.0 : s->profile.fourier.phase_error_rad,
+                   compiler_surrogate_lens_terms(*out) > 1
+                       ? "lenses with the profile's wavefront error"
+                       : "ideal lenses");
     }
     compiler_system_free(s);
     return rc;

@@ -13,7 +13,8 @@
  *                d, so D is tabulated once), t = W / max|W|, shown by the Fourier device
  *                the same way, with a random phase error per pixel drawn per step at the
  *                profile's rms;
- *   optics       ideal Fourier lenses: the camera pixel's mean field is
+ *   optics       Fourier lenses (their wavefront error below): the camera pixel's mean
+ *                field is
  *                  E_j = K Σ_a Σ_c p_a τ_c B_c sinc(f_F (r − r0)/N) e^{−2πi (c − c0)(r − r0)/N}
  *                with r = a + P_in·j, input pixels p_a (pitch δ_in), Fourier pixels τ_c
  *                (pitch δ_F), N = λf/(δ_in δ_F), B_c the input pixel's and camera pixel's
@@ -30,9 +31,11 @@
  *
  * Quantisation uses the straight-through estimator (the backward pass differentiates
  * the unquantised device); with `quantise` off the surrogate is smooth and its
- * gradients are exact.  The surrogate is training code's model of the hardware: the
- * simulator never calls it (the honesty rule), and its lenses are ideal -- the lens
- * error a profile gives is for the simulator to judge.
+ * gradients are exact.  A lens with a wavefront error W (the profile's [lens]) sends the
+ * light from input point x to Fourier point ξ through its plane at x + ξ: the kernel
+ * picks up e^{2πi W(x + ξ)} per lens, expanded to SURROGATE_LENS_TERMS powers of x/R
+ * (compiler/README.md, "The surrogate").  The surrogate is training code's model of the
+ * hardware: the simulator never calls it (the honesty rule).
  *
  * Supported: rank-1 systems whose every optical chain is one layer (the pixel-aware
  * designs, rules.fourier_oversample >= 1, and point designs of cascades with a ReLU or
@@ -52,6 +55,8 @@ typedef struct compiler_surrogate_opts {
     int quantise;            /* 1: device levels (straight-through); 0: continuous */
     int noise;               /* 1: camera noise at the design's variance */
     int clip;                /* 1: each homodyne port clipped at the full well */
+    int lens;                /* 1: the profile's lens wavefront error in the kernel;
+                                0: ideal lenses */
     double phase_error_rad;  /* rms phase error per Fourier-mask pixel, drawn per step;
                                 < 0: the profile's */
     uint64_t seed;           /* noise and phase errors: drawn from (seed, tick, layer) */
@@ -74,6 +79,10 @@ void compiler_surrogate_free(compiler_surrogate *g);
  * surrogate; valid while g lives.  The model it is used with must have the system's
  * shape (n, layers) -- checked on every call (UTIL_EUSAGE). */
 const acdc_layer_op *compiler_surrogate_op(compiler_surrogate *g);
+
+/* Terms of the lenses' wavefront error in its kernel: 1 for ideal lenses (no error, or
+ * opts.lens 0). */
+int compiler_surrogate_lens_terms(const compiler_surrogate *g);
 
 /* The surrogate's calibration constant: the mean field on the camera pixel on the axis
  * for a clear system and a flat input of unit amplitude (units of E0), as the
