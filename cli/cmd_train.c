@@ -24,7 +24,7 @@ enum {
     O_LABELS = 256, O_SPLIT, O_TEST, O_CLASSES, O_SIZE, O_ROWS, O_NOISE, O_DSEED, O_NOPERM,
     O_PERM, O_NORELU, O_BIAS, O_IMEAN, O_SIGMA, O_STD, O_STDFLOOR, O_OPT, O_LR, O_LRA,
     O_LRD, O_LRB, O_MOM, O_WD, O_SCHED, O_LRF, O_WARM, O_SGAMMA, O_SEP, O_VAL, O_THREADS,
-    O_CKPT, O_RESUME, O_TASK, O_TRANSFORM, O_SHAPE, O_INSHAPE, O_INIT, O_HARDWARE
+    O_CKPT, O_RESUME, O_TASK, O_TRANSFORM, O_SHAPE, O_INSHAPE, O_INIT, O_HARDWARE, O_HWLENS
 };
 
 static const cli_option options[] = {
@@ -76,6 +76,9 @@ static const cli_option options[] = {
             "system; device levels, double-phase pairs, pixels, the camera's clip and noise "
             "at the designed level, phase errors drawn per step.  1D systems of one layer "
             "per optical chain (pixel-aware designs)"),
+    CLI_OPT(0, "hardware-lens", "L", O_HWLENS,
+            "profile (default: the lenses with the profile's wavefront error) or ideal "
+            "(about 6x faster; for a first stage)"),
     CLI_OPT_GROUP("optimiser:"),
     CLI_OPT(0, "optimiser", "O", O_OPT, "adam|sgd (default adam)"),
     CLI_OPT(0, "lr", "X", O_LR, "learning rate of every group (default 1e-2)"),
@@ -135,6 +138,7 @@ struct args {
     int task, perm, relu, bias, stdz, resume, quiet, optim, sched, transform;
     const char *data, *labels, *split, *test, *out, *ckpt, *init, *hardware;
     int model_opt;         /* a model option was given (refused with --init) */
+    int hwlens;            /* --hardware-lens: 0 ideal, 1 the profile's */
     int64_t classes, size, rows, dseed, K, n, epochs, batch, seed, threads, sep;
     double noise, imean, sigma, stdfloor, lr, val, lra, lrd, lrb, mom, wd, lrf, warm, sgamma;
     size_t gh, gw, in_h, in_w;
@@ -178,6 +182,10 @@ static int on_option(void *ctx, int key, const char *arg)
     case O_DSEED: return util_parse_int(arg, "--data-seed", 0, INT64_MAX, &a->dseed);
     case O_INIT: a->init = arg; return UTIL_OK;
     case O_HARDWARE: a->hardware = arg; return UTIL_OK;
+    case O_HWLENS: {
+        static const char *const lenses[] = {"ideal", "profile"};
+        return choose(arg, "--hardware-lens", lenses, 2, "profile, ideal", &a->hwlens);
+    }
     }
     switch (key) {
     case 'K': case 'n': case O_TRANSFORM: case O_SHAPE: case O_INSHAPE: case O_NOPERM:
@@ -235,8 +243,8 @@ static int on_option(void *ctx, int key, const char *arg)
  * detection design (exposure, frames and reference of every chain) is stored with the
  * trainer and restored from a checkpoint, so that a resumed run models exactly what the
  * first run did. */
-static int attach_hardware(acdc_trainer *tr, const char *what, int threads, int quiet,
-                           compiler_surrogate **out)
+static int attach_hardware(acdc_trainer *tr, const char *what, int lens, int threads,
+                           int quiet, compiler_surrogate **out)
 {
     acdc_model *m = acdc_trainer_model(tr);
     compiler_system *s = NULL;
@@ -265,12 +273,13 @@ static int attach_hardware(acdc_trainer *tr, const char *what, int threads, int 
         util_error_prefix("--hardware '%s'", what);
         return rc;
     }
-    double *design = malloc(3 * s->n_chains * sizeof *design);
+    double *design = malloc((3 * s->n_chains + 1) * sizeof *design);
     if (!design) {
         compiler_system_free(s);
         return util_error(UTIL_ENOMEM, "out of memory");
     }
-    if (stored && hwlen == 3 * s->n_chains) {
+    if (stored && hwlen == 3 * s->n_chains + 1) {
+        lens = saved[3 * s->n_chains] != 0;   /* the stored choice wins, as on --resume */
         for (size_t c = 0; c < s->n_chains; c++) {
             s->chains[c].exposure_s = saved[3 * c];
             s->chains[c].frames = (size_t)saved[3 * c + 1];
@@ -282,12 +291,14 @@ static int attach_hardware(acdc_trainer *tr, const char *what, int threads, int 
             design[3 * c + 1] = (double)s->chains[c].frames;
             design[3 * c + 2] = s->chains[c].ref_amplitude;
         }
-        rc = acdc_trainer_set_hardware(tr, what, design, 3 * s->n_chains);
+        design[3 * s->n_chains] = lens;
+        rc = acdc_trainer_set_hardware(tr, what, design, 3 * s->n_chains + 1);
     }
     free(design);
     compiler_surrogate_opts o = compiler_surrogate_opts_default();
     o.seed = acdc_trainer_opts(tr)->seed;
     o.threads = threads;
+    o.lens = lens;
     if (!rc)
         rc = compiler_surrogate_alloc(out, s, acdc_trainer_work_rows(tr), &o);
     if (rc) {
@@ -317,7 +328,7 @@ int cmd_train(int argc, char **argv)
                      .dseed = 7, .K = 4, .epochs = 10, .batch = 64, .seed = 1, .threads = 1,
                      .sep = 10, .noise = 0.01, .imean = 1, .sigma = 0.06, .stdfloor = 0.1,
                      .lr = 1e-2, .val = 0.1, .lra = -1, .lrd = -1, .lrb = -1, .mom = 0.9,
-                     .sgamma = 0.1};
+                     .sgamma = 0.1, .hwlens = 1};
     int rc = cli_parse(&spec, argc, argv, on_option, &A);
     if (rc >= 0)
         return rc;
@@ -536,7 +547,7 @@ int cmd_train(int argc, char **argv)
                    acdc_model_param_count(m), td_train.rows);
     }
 
-    if (hardware && (rc = attach_hardware(tr, hardware, (int)threads, quiet, &sur)))
+    if (hardware && (rc = attach_hardware(tr, hardware, A.hwlens, (int)threads, quiet, &sur)))
         goto fail;
 
     /* ---- the loop ---- */

@@ -65,14 +65,17 @@ case_ 2 "--hardware 'nosuch'" train --task classify --data "$TR" --init "$T/smal
 case_ 1 "has 784 inputs and 10 outputs; the data have 8 columns" train --task classify \
     --data "$T/../cli-tmp/data.h5" --init "$T/small.h5" -o "$T/hw.h5"
 hw=(train --task classify --data "$TR" --test "$TE" --init "$T/small.h5" --hardware slm8
-    --lr 1e-3 --val 0.5 --threads 2)
-${CLI_WRAPPER:-} "$ACDC" "${hw[@]}" -e 1 -o "$T/hw.h5" >"$T/hw.out" 2>&1 &&
+    --lr 1e-3 --threads 2)
+${CLI_WRAPPER:-} "$ACDC" "${hw[@]}" --val 0.9 -e 1 -o "$T/hw.h5" >"$T/hw.out" 2>&1 &&
     grep -q "through the hardware: slm8, 2 optical chains, pixel-aware" "$T/hw.out" &&
+    grep -q "lenses with the profile's wavefront error" "$T/hw.out" &&
     grep -q "through the hardware surrogate: accuracy" "$T/hw.out" &&
     ok "a run through the slm8 surrogate names the hardware and its test accuracy" ||
     notok "a run through the slm8 surrogate names the hardware and its test accuracy" "$(cat "$T/hw.out")"
 h5dump -a /train/hardware "$T/hw.ckpt.h5" 2>/dev/null | grep -q '"slm8"' &&
     ok "the checkpoint records the hardware" || notok "the checkpoint records the hardware"
+# the resumed run must restore the first stage's ideal lenses from the checkpoint
+hw+=(--val 0.5 --hardware-lens ideal)
 "$ACDC" "${hw[@]}" -e 2 -q -o "$T/hw2.h5" >/dev/null 2>&1
 "$ACDC" "${hw[@]}" -e 2 -q -o "$T/hw3.h5" >/dev/null 2>"$T/hw3.err" &
 pid=$!
@@ -90,6 +93,8 @@ h5diff -q -c "$T/hw2.h5" "$T/hw3.h5" >/dev/null 2>&1 &&
     notok "resumed hardware-aware run equals the uninterrupted one" "$(h5diff -c "$T/hw2.h5" "$T/hw3.h5" 2>&1 | head -3)"
 case_ 2 "trains through 'slm8', not --hardware 'slm8-complex'" train --task classify --data "$TR" \
     --resume --hardware slm8-complex -o "$T/hw3.h5"
+case_ 2 "--hardware-lens: 'blurry'" train --task classify --data "$TR" --init "$T/small.h5" \
+    --hardware slm8 --hardware-lens blurry -o "$T/hw.h5"
 
 # Operator task.
 case_ 0 "val_mse" train --task operator --size 16 --rows 1024 -K 2 --perm -e 2 -o "$T/op.h5"
