@@ -66,8 +66,37 @@ int compiler_fourier_design(const compiler_profile *p, const double *d, size_t n
     return compiler_fourier_design_k(p, 1, 1, d, n, first, last, out);
 }
 
+/* compiler_fourier_design_k(); axis: a rank-1 design with the rank-2 pixels' transforms
+ * (optics_modulator_transfer_k() of superpixel k): one axis of a rank-2 design. */
+static int design_k(const compiler_profile *p, int rank, int k, int axis, const double *d,
+                    size_t side, int first, int last, double *out);
+
 int compiler_fourier_design_k(const compiler_profile *p, int rank, int k, const double *d,
                               size_t side, int first, int last, double *out)
+{
+    return design_k(p, rank, k, 0, d, side, first, last, out);
+}
+
+int compiler_fourier_design_axis(const compiler_profile *p, int k, size_t side, int first,
+                                 int last, double *out)
+{
+    const size_t N = compiler_fourier_samples(p, 2 * side);
+    double *d = calloc(side, sizeof *d), *col = malloc(N * sizeof *col);
+    int rc = d && col ? UTIL_OK : util_error(UTIL_ENOMEM, "out of memory for a design");
+    for (size_t j = 0; !rc && j < side; j++) {
+        d[j] = 1;
+        rc = design_k(p, 1, k, 1, d, side, first, last, col);
+        d[j] = 0;
+        for (size_t q = 0; !rc && q < N; q++)
+            out[q * side + j] = col[q];
+    }
+    free(d);
+    free(col);
+    return rc;
+}
+
+static int design_k(const compiler_profile *p, int rank, int k, int axis, const double *d,
+                    size_t side, int first, int last, double *out)
 {
     const size_t M = 2 * side, N = compiler_fourier_samples(p, M), c = N / 2;
     const size_t MM = rank == 2 ? M * M : M, NN = rank == 2 ? N * N : N;
@@ -102,10 +131,11 @@ int compiler_fourier_design_k(const compiler_profile *p, int rank, int k, const 
         long s = (long)q - (long)c;
         double t = ((double)q - (double)c) / (double)N;
         const optics_modulator *prev = first ? &e.input : &e.image;
-        PF[q] = rank == 2 ? optics_modulator_transfer_k(&e.fourier, k, (double)s / (double)N)
-                          : optics_modulator_transfer(&e.fourier, (double)s / (double)N);
-        A[q] = (rank == 2 ? optics_modulator_transfer_k(prev, k, t)
-                          : optics_modulator_transfer(prev, t)) *
+        PF[q] = rank == 2 || axis
+                    ? optics_modulator_transfer_k(&e.fourier, k, (double)s / (double)N)
+                    : optics_modulator_transfer(&e.fourier, (double)s / (double)N);
+        A[q] = (rank == 2 || axis ? optics_modulator_transfer_k(prev, k, t)
+                                  : optics_modulator_transfer(prev, t)) *
                (last ? optics_camera_transfer(&e.camera, t) : 1.0);
     }
     /* target_q = h(s)/P_F(s/N), s = q − c; then W_p = Σ_q target_q e^{−i2π(q−c)(p−c)/N}

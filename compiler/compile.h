@@ -50,6 +50,14 @@ int compiler_fourier_design(const compiler_profile *p, const double *d, size_t n
 int compiler_fourier_design_k(const compiler_profile *p, int rank, int k, const double *d,
                               size_t side, int first, int last, double *out);
 
+/* One axis of the rank-2 design as a matrix: out (R·2 side rows × side columns,
+ * row-major) maps a column of d to its Fourier samples with superpixel k's transforms.
+ * Every step of the rank-2 design is separable, so its mask is D d Dᵀ for d as a
+ * side × side grid -- the numbers compiler_fourier_design_k() computes with 2D
+ * transforms (tests/test_compiler_surrogate.c checks).  Errors: UTIL_ENOMEM. */
+int compiler_fourier_design_axis(const compiler_profile *p, int k, size_t side, int first,
+                                 int last, double *out);
+
 /* Bias folding: the constant a chain adds to its optical output — every a_bias (but the
  * first layer's, which the input electronics add) and d_bias of the chain's layers,
  * propagated through the chain's linear maps.  bias receives n values.  Errors:

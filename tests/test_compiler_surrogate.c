@@ -327,6 +327,41 @@ static void test_matches_simulator_lens(void **state)
     compare("slm8", NULL, 0, 16, 1, 0.02);
 }
 
+/* The rank-2 design is separable: D d Dᵀ with D one axis's matrix. */
+static void test_design_separable(void **state)
+{
+    (void)state;
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin("slm1080", &p), 0);
+    assert_int_equal(compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
+    const size_t side = 8, F = compiler_fourier_samples(&p, 2 * side);
+    double d[64], W[64 * 64], D[32 * 8], t[32 * 8];
+    fill(d, 64, 0.3);
+    assert_int_equal(F, 32);
+    for (int first = 0; first < 2; first++) {
+        assert_int_equal(compiler_fourier_design_k(&p, 2, 4, d, side, first, 1, W), 0);
+        assert_int_equal(compiler_fourier_design_axis(&p, 4, side, first, 1, D), 0);
+        double worst = 0, top = 0;
+        for (size_t q = 0; q < F; q++)          /* t = D d (F x side) */
+            for (size_t j = 0; j < side; j++) {
+                t[q * side + j] = 0;
+                for (size_t i = 0; i < side; i++)
+                    t[q * side + j] += D[q * side + i] * d[i * side + j];
+            }
+        for (size_t qy = 0; qy < F; qy++)
+            for (size_t qx = 0; qx < F; qx++) {
+                double v = 0;
+                for (size_t j = 0; j < side; j++)
+                    v += t[qy * side + j] * D[qx * side + j];
+                worst = fmax(worst, fabs(v - W[qy * F + qx]));
+                top = fmax(top, fabs(W[qy * F + qx]));
+            }
+        if (!(worst <= 1e-12 * top))
+            fail_msg("first %d: D d Dᵀ differs from the 2D design by %.3g (max %.3g)", first,
+                     worst, top);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_gradients_clip),
         cmocka_unit_test(test_determinism_and_noise),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_design_separable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
