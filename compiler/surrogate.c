@@ -82,12 +82,27 @@ struct compiler_surrogate {
     fftw_complex *bufN;
     fftw_complex *tbuf;        /* threads × tstride: (2T + 3) × Lc each */
     size_t tstride;
-    double complex *ebuf;      /* threads × M */
+    double complex *ebuf;      /* threads × plane */
+    size_t plane;              /* samples of an image plane: M (rank 1), M² (rank 2) */
     int nthreads;
     acdc_plan *dct;
     double *zero, *acc;        /* n each: scratch of the bias passes */
-    fftw_complex *gh;          /* blocks × T² × Lc: the backward pass's per-block sums */
+    fftw_complex *gh;          /* the backward pass's per-block sums: blocks × T² × Lc
+                                  (rank 1), blocks × nb × Ls² (rank 2) */
+    size_t gh_len;
     struct layer_state *ls;
+    /* rank 2 (spherical lenses; every sample a k x k superpixel): B and Q hold one axis
+     * (k fm and Lc values), D one axis of the design (fm × side), t and the pixels the
+     * plane row-major; the per-row correlation runs on samples (Ls = 2M per axis), each
+     * pixel pattern b of a superpixel with its own kernel G_b (Hf: nb × Ls²) */
+    int rank;
+    size_t side, k, Ls, Ns;    /* components per axis, superpixel, 2M, N/k */
+    int nb;                    /* pixel patterns of an input value: 2 (double-phase), 1 */
+    unsigned char *pat_in, *pat_f;  /* k × k: the pattern each pixel of a superpixel shows */
+    double complex *tw;        /* k × Lc: e^{−2πi i r/N} */
+    size_t *place;             /* n × 4: the input samples of component j */
+    fftw_plan ps_f, ps_b, pn2_f, pn2_b;
+    fftw_complex *xacc;        /* Lc²: kernel2 and its adjoint */
 };
 
 compiler_surrogate_opts compiler_surrogate_opts_default(void)
@@ -132,6 +147,10 @@ void compiler_surrogate_free(compiler_surrogate *g)
             fftw_destroy_plan(g->pl_f);
         if (g->pl_b)
             fftw_destroy_plan(g->pl_b);
+        fftw_plan extra[4] = {g->ps_f, g->ps_b, g->pn2_f, g->pn2_b};
+        for (int i = 0; i < 4; i++)
+            if (extra[i])
+                fftw_destroy_plan(extra[i]);
     }
     fftw_free(g->bufN);
     fftw_free(g->tbuf);
@@ -147,6 +166,11 @@ void compiler_surrogate_free(compiler_surrogate *g)
     free(g->xin);
     free(g->ycam);
     free(g->psi);
+    free(g->pat_in);
+    free(g->pat_f);
+    free(g->tw);
+    free(g->place);
+    fftw_free(g->xacc);
     free(g->phi);
     free(g->rho);
     free(g->frames);
@@ -258,6 +282,185 @@ static void optics(const compiler_surrogate *g, const fftw_complex *Hf, const ff
     }
 }
 
+/* ---- rank 2 ----------------------------------------------------------------------- */
+
+/* The mask of layer L on a rank-2 system: W = D d Dᵀ (d as a side × side grid), t, and
+ * the Fourier pixels of every k × k superpixel with this step's phase errors. */
+static void mask2(compiler_surrogate *g, const acdc_layer *L, size_t layer, uint64_t tick,
+                  struct layer_state *ls)
+{
+    const size_t side = g->side, fm = g->fm, k = g->k, w = k * fm;
+    double *tmp = ls->t + fm * fm;   /* fm × side scratch after the fm² values */
+    for (size_t q = 0; q < fm; q++)
+        for (size_t j = 0; j < side; j++) {
+            double v = 0;
+            for (size_t i = 0; i < side; i++)
+                v += g->D[q * side + i] * L->d[i * side + j];
+            tmp[q * side + j] = v;
+        }
+    double gm = 0;
+    size_t kmax = 0;
+    for (size_t qy = 0; qy < fm; qy++)
+        for (size_t qx = 0; qx < fm; qx++) {
+            double v = 0;
+            for (size_t j = 0; j < side; j++)
+                v += tmp[qy * side + j] * g->D[qx * side + j];
+            ls->t[qy * fm + qx] = v;
+            if (fabs(v) > gm) {
+                gm = fabs(v);
+                kmax = qy * fm + qx;
+            }
+        }
+    ls->gm = gm > 0 ? gm : 1;
+    ls->kmax = kmax;
+    for (size_t q = 0; q < fm * fm; q++)
+        ls->t[q] /= ls->gm;
+    gsl_rng *r = NULL;
+    if (g->sigma_f > 0 && (r = gsl_rng_alloc(gsl_rng_mt19937)))
+        gsl_rng_set(r, (unsigned long)optics_field_seed(optics_field_seed(g->o.seed, tick),
+                                                        2 * layer + 1));
+    for (size_t qy = 0; qy < fm; qy++)
+        for (size_t qx = 0; qx < fm; qx++) {
+            double complex px[2], d[2];
+            if (pixels(&g->f_dev, ls->t[qy * fm + qx], px, d) == 1) {
+                px[1] = px[0];
+                d[1] = d[0];
+            }
+            for (size_t iy = 0; iy < k; iy++)
+                for (size_t ix = 0; ix < k; ix++) {
+                    const size_t c = (qy * k + iy) * w + qx * k + ix, b = g->pat_f[iy * k + ix];
+                    double complex e = r ? cexp(I * gsl_ran_gaussian_ziggurat(r, g->sigma_f)) : 1;
+                    ls->tau[c] = px[b] * e;
+                    ls->dtau[c] = d[b] * e;
+                }
+        }
+    gsl_rng_free(r);
+}
+
+/* The rank-2 kernels for Fourier pixels tau: X̂(r) = Σ_c x_c e^{−2πi c·r/N} on r < Lc
+ * per axis, one DFT of Ns² per sub-pixel offset i (c = k q + i); H = Q ⊗ Q · X̂; and per
+ * input pattern b, G_b(m) = Σ_{i of pattern b} H(k m + i) on the Ls² samples, whose
+ * spectra go to Hf (nb × Ls²). */
+static void kernel2(compiler_surrogate *g, const double complex *tau, fftw_complex *Hf)
+{
+    const size_t k = g->k, fm = g->fm, Ns = g->Ns, Lc = g->Lc, Ls = g->Ls, w = k * fm;
+    fftw_complex *X = g->xacc;
+    memset(X, 0, Lc * Lc * sizeof *X);
+    for (size_t iy = 0; iy < k; iy++)
+        for (size_t ix = 0; ix < k; ix++) {
+            memset(g->bufN, 0, Ns * Ns * sizeof *g->bufN);
+            for (size_t qy = 0; qy < fm; qy++)
+                for (size_t qx = 0; qx < fm; qx++) {
+                    const size_t cy = qy * k + iy, cx = qx * k + ix;
+                    g->bufN[qy * Ns + qx] = tau[cy * w + cx] * g->B[cy] * g->B[cx];
+                }
+            fftw_execute(g->pn2_f);
+            const double complex *ty = g->tw + iy * Lc, *tx = g->tw + ix * Lc;
+            for (size_t ry = 0; ry < Lc; ry++) {
+                const fftw_complex *row = g->bufN + (ry % Ns) * Ns;
+                fftw_complex *xr = X + ry * Lc;
+                for (size_t rx = 0; rx < Lc; rx++)
+                    xr[rx] += ty[ry] * tx[rx] * row[rx % Ns];
+            }
+        }
+    for (int b = 0; b < g->nb; b++) {
+        fftw_complex *G = Hf + (size_t)b * Ls * Ls;
+        memset(G, 0, Ls * Ls * sizeof *G);
+        for (size_t my = 0; my < Ls; my++)
+            for (size_t iy = 0; iy < k; iy++)
+                for (size_t mx = 0; mx < Ls; mx++)
+                    for (size_t ix = 0; ix < k; ix++) {
+                        if (g->pat_in[iy * k + ix] != b)
+                            continue;
+                        const size_t ry = k * my + iy, rx = k * mx + ix;
+                        G[my * Ls + mx] += g->Q[ry] * g->Q[rx] * X[ry * Lc + rx];
+                    }
+        fftw_execute_dft(g->ps_f, G, G);
+    }
+}
+
+/* One row's input patterns: P (nb × Ls², zero beyond the M × M samples) from w; dp (if
+ * not NULL, n × 2) the pixels' derivatives of each component. */
+static void input2(const compiler_surrogate *g, const double *w, fftw_complex *P,
+                   double complex *dp)
+{
+    const size_t Ls = g->Ls;
+    memset(P, 0, (size_t)g->nb * Ls * Ls * sizeof *P);
+    for (size_t j = 0; j < g->n; j++) {
+        double complex px[2], d[2];
+        if (pixels(&g->in_dev, w[j], px, d) == 1) {
+            px[1] = px[0];
+            d[1] = d[0];
+        }
+        for (int copy = 0; copy < 4; copy++) {
+            const size_t smp = g->place[j * 4 + (size_t)copy];
+            const size_t sy = smp / g->M, sx = smp % g->M;
+            for (int b = 0; b < g->nb; b++)
+                P[(size_t)b * Ls * Ls + sy * Ls + sx] = px[b];
+        }
+        if (dp) {
+            dp[2 * j] = d[0];
+            dp[2 * j + 1] = d[1];
+        }
+    }
+}
+
+/* One row's camera field on the M × M samples, E(j) = Σ_b Σ_s P_b(s) G_b(s + j): P (nb ×
+ * Ls², overwritten) from input2(), acc (Ls²) scratch, e (M² values). */
+static void optics2(const compiler_surrogate *g, const fftw_complex *Hf, fftw_complex *P,
+                    fftw_complex *acc, double complex *e)
+{
+    const size_t Ls = g->Ls, L2 = Ls * Ls, M = g->M;
+    memset(acc, 0, L2 * sizeof *acc);
+    for (int b = 0; b < g->nb; b++) {
+        fftw_complex *pb = P + (size_t)b * L2;
+        const fftw_complex *G = Hf + (size_t)b * L2;
+        fftw_execute_dft(g->ps_b, pb, pb);
+        for (size_t i = 0; i < L2; i++)
+            acc[i] += G[i] * pb[i];
+    }
+    fftw_execute_dft(g->ps_b, acc, acc);
+    for (size_t jy = 0; jy < M; jy++)
+        for (size_t jx = 0; jx < M; jx++)
+            e[jy * M + jx] = acc[jy * Ls + jx] / (double)L2;
+}
+
+/* The adjoint of kernel2() for the summed ḡ of G_b (gG: nb × Ls², their spectra summed
+ * over the batch, overwritten): ḡ of the Fourier pixels into gtau ((k fm)² values). */
+static void kernel2_adjoint(compiler_surrogate *g, fftw_complex *gG, double complex *gtau)
+{
+    const size_t k = g->k, fm = g->fm, Ns = g->Ns, Lc = g->Lc, Ls = g->Ls, w = k * fm;
+    const size_t L2 = Ls * Ls;
+    fftw_complex *X = g->xacc;
+    /* ḡ_G = (1/L²) BWD(Σ FWD(conj P) FWD(ĝ)); ḡ_X̂(r) = conj(Q Q) ḡ_G_b(m), r = k m + i */
+    for (int b = 0; b < g->nb; b++)
+        fftw_execute_dft(g->ps_b, gG + (size_t)b * L2, gG + (size_t)b * L2);
+    for (size_t ry = 0; ry < Lc; ry++)
+        for (size_t rx = 0; rx < Lc; rx++) {
+            const size_t my = ry / k, mx = rx / k, iy = ry % k, ix = rx % k;
+            const int b = g->pat_in[iy * k + ix];
+            X[ry * Lc + rx] = conj(g->Q[ry] * g->Q[rx]) * gG[(size_t)b * L2 + my * Ls + mx] /
+                              (double)L2;
+        }
+    for (size_t iy = 0; iy < k; iy++)
+        for (size_t ix = 0; ix < k; ix++) {
+            memset(g->bufN, 0, Ns * Ns * sizeof *g->bufN);
+            const double complex *ty = g->tw + iy * Lc, *tx = g->tw + ix * Lc;
+            for (size_t ry = 0; ry < Lc; ry++) {
+                fftw_complex *row = g->bufN + (ry % Ns) * Ns;
+                const fftw_complex *xr = X + ry * Lc;
+                for (size_t rx = 0; rx < Lc; rx++)
+                    row[rx % Ns] += conj(ty[ry] * tx[rx]) * xr[rx];
+            }
+            fftw_execute(g->pn2_b);
+            for (size_t qy = 0; qy < fm; qy++)
+                for (size_t qx = 0; qx < fm; qx++) {
+                    const size_t cy = qy * k + iy, cx = qx * k + ix;
+                    gtau[cy * w + cx] = conj(g->B[cy] * g->B[cx]) * g->bufN[qy * Ns + qx];
+                }
+        }
+}
+
 /* ---- the layer operator -------------------------------------------------------------- */
 
 static int check_model(const compiler_surrogate *g, const acdc_model *m, size_t layer,
@@ -350,8 +553,13 @@ static int op_forward(void *ctx, const acdc_model *m, size_t layer, uint64_t tic
     const acdc_layer *L = &m->layers[layer];
     struct layer_state *ls = &g->ls[layer];
     const size_t n = g->n;
-    mask(g, L, layer, tick, ls);
-    kernel(g, ls->tau, ls->Hf);
+    if (g->rank == 2) {
+        mask2(g, L, layer, tick, ls);
+        kernel2(g, ls->tau, ls->Hf);
+    } else {
+        mask(g, L, layer, tick, ls);
+        kernel(g, ls->tau, ls->Hf);
+    }
     /* the folded bias Cᵀ d_bias: the layer at zero input without a_bias */
     acdc_layer lb = *L;
     lb.a_bias = NULL;
@@ -386,10 +594,15 @@ static int op_forward(void *ctx, const acdc_model *m, size_t layer, uint64_t tic
         }
         for (size_t j = 0; j < n; j++)
             w[j] /= smax;
-        double complex *e = ebuf + (size_t)omp_get_thread_num() * g->M;
-        fftw_complex *p = buf + (size_t)(g->T + 1) * g->Lc;
-        input_pixels(g, w, p, NULL);
-        optics(g, ls->Hf, p, buf, e);
+        double complex *e = ebuf + (size_t)omp_get_thread_num() * g->plane;
+        if (g->rank == 2) {
+            input2(g, w, buf, NULL);
+            optics2(g, ls->Hf, buf, buf + (size_t)g->nb * g->Ls * g->Ls, e);
+        } else {
+            fftw_complex *p = buf + (size_t)(g->T + 1) * g->Lc;
+            input_pixels(g, w, p, NULL);
+            optics(g, ls->Hf, p, buf, e);
+        }
         gsl_rng *r = NULL;
         if (g->o.noise && (r = gsl_rng_alloc(gsl_rng_mt19937)))
             gsl_rng_set(r, (unsigned long)optics_field_seed(
@@ -404,6 +617,149 @@ static int op_forward(void *ctx, const acdc_model *m, size_t layer, uint64_t tic
         }
         gsl_rng_free(r);
     }
+    return UTIL_OK;
+}
+
+/* The layer's electronics in the backward pass, for both ranks: ḡ of d_bias (the
+ * folded bias Cᵀ d_bias: C Σ dz, which the numeric layer's backward pass at zero input
+ * gives), of a and a_bias, and dx, from gu (batch × n: ḡ of u = a ⊙ x + a_bias). */
+static int backward_rest(compiler_surrogate *g, const acdc_layer *L, size_t batch,
+                         const double *x, const double *dz, double *dx, acdc_grad *gr,
+                         const double *gu)
+{
+    const size_t n = g->n;
+    int rc;
+    if (gr && gr->d_bias && L->d_bias) {
+        memset(g->acc, 0, n * sizeof *g->acc);
+        for (size_t b = 0; b < batch; b++)
+            for (size_t j = 0; j < n; j++)
+                g->acc[j] += dz[b * n + j];
+        acdc_grad gb = {NULL, NULL, NULL, gr->d_bias};
+        if ((rc = acdc_layer_backward(L, g->dct, 1, g->zero, g->zero, g->acc, NULL, &gb)))
+            return rc;
+    }
+    for (size_t b = 0; b < batch; b++) {
+        const double *gur = gu + b * n, *xr = x + b * n;
+        for (size_t j = 0; j < n; j++) {
+            if (gr && gr->a)
+                gr->a[j] += gur[j] * xr[j];
+            if (gr && gr->a_bias && L->a_bias)
+                gr->a_bias[j] += gur[j];
+        }
+        if (dx)
+            for (size_t j = 0; j < n; j++)
+                dx[b * n + j] = L->a[j] * gur[j];
+    }
+    return UTIL_OK;
+}
+
+/* Rank 2, one row: from the ḡ of the read fields (ge, n values) the ḡ of w (gw, n) and
+ * the row's part of Σ FWD(conj P_b) FWD(ĝ) into bacc (nb × Ls²).  buf: (2 nb + 3) Ls². */
+static void row_backward2(const compiler_surrogate *g, size_t layer,
+                          const double complex *ge, const double *w, double *gw,
+                          fftw_complex *buf, fftw_complex *bacc, double complex *dp)
+{
+    const size_t n = g->n, Ls = g->Ls, L2 = Ls * Ls, M = g->M;
+    const int nb = g->nb;
+    fftw_complex *P = buf, *gP = P + (size_t)nb * L2, *gb = gP + (size_t)nb * L2;
+    fftw_complex *G1 = gb + L2, *acc = G1 + L2;
+    const fftw_complex *Hf = g->ls[layer].Hf;
+    memset(gb, 0, L2 * sizeof *gb);
+    for (size_t j = 0; j < n; j++) {
+        const size_t jj = g->pix[layer * n + j];
+        gb[(jj / M) * Ls + jj % M] = ge[j];
+    }
+    for (size_t i = 0; i < L2; i++)
+        G1[i] = conj(gb[i]);
+    fftw_execute_dft(g->ps_b, G1, G1);
+    /* ḡ_P_b(s) = conj((1/L²) BWD(Ĝ_b ⊙ BWD(conj ĝ)))(s) */
+    for (int b = 0; b < nb; b++) {
+        const fftw_complex *G = Hf + (size_t)b * L2;
+        fftw_complex *gpb = gP + (size_t)b * L2;
+        for (size_t i = 0; i < L2; i++)
+            gpb[i] = G[i] * G1[i];
+        fftw_execute_dft(g->ps_b, gpb, gpb);
+    }
+    input2(g, w, P, dp);
+    for (size_t j = 0; j < n; j++) {
+        double v = 0;
+        for (int copy = 0; copy < 4; copy++) {
+            const size_t smp = g->place[j * 4 + (size_t)copy];
+            const size_t at = (smp / M) * Ls + smp % M;
+            for (int b = 0; b < nb; b++)
+                v += creal(conj(dp[2 * j + (size_t)b]) * conj(gP[(size_t)b * L2 + at])) /
+                     (double)L2;
+        }
+        gw[j] = v;
+    }
+    fftw_execute_dft(g->ps_f, gb, gb);
+    for (int b = 0; b < nb; b++) {
+        fftw_complex *pb = P + (size_t)b * L2, *ba = bacc + (size_t)b * L2;
+        for (size_t i = 0; i < L2; i++)
+            acc[i] = conj(pb[i]);
+        fftw_execute_dft(g->ps_f, acc, acc);
+        for (size_t i = 0; i < L2; i++)
+            ba[i] += acc[i] * gb[i];
+    }
+}
+
+/* Rank 2, the mask's part of the backward pass: the blocks' sums in order, the adjoint
+ * of the kernels, the pixels (straight-through), the normalisation by max|W| and the
+ * design: ḡ_d += Dᵀ ḡ_W D. */
+static int backward2_mask(compiler_surrogate *g, struct layer_state *ls, size_t nblk,
+                          size_t batch, const double *ggm, acdc_grad *gr)
+{
+    const size_t L2 = g->Ls * g->Ls, nbL = (size_t)g->nb * L2, fm = g->fm, k = g->k;
+    const size_t w = k * fm, side = g->side;
+    for (size_t blk = 1; blk < nblk; blk++)
+        for (size_t i = 0; i < nbL; i++)
+            g->gh[i] += g->gh[blk * nbL + i];
+    double complex *gtau = malloc(w * w * sizeof *gtau);
+    double *gt = malloc(fm * fm * sizeof *gt), *tmp = malloc(fm * side * sizeof *tmp);
+    if (!gtau || !gt || !tmp) {
+        free(gtau);
+        free(gt);
+        free(tmp);
+        return util_error(UTIL_ENOMEM, "out of memory for the surrogate's backward pass");
+    }
+    kernel2_adjoint(g, g->gh, gtau);
+    double gsum = 0, gtt = 0;
+    for (size_t b = 0; b < batch; b++)
+        gsum += ggm[b];
+    for (size_t qy = 0; qy < fm; qy++)
+        for (size_t qx = 0; qx < fm; qx++) {
+            double v = 0;
+            for (size_t iy = 0; iy < k; iy++)
+                for (size_t ix = 0; ix < k; ix++) {
+                    const size_t c = (qy * k + iy) * w + qx * k + ix;
+                    v += creal(conj(ls->dtau[c]) * gtau[c]);
+                }
+            gt[qy * fm + qx] = v;
+            gtt += v * ls->t[qy * fm + qx];
+        }
+    for (size_t q = 0; q < fm * fm; q++)
+        gt[q] /= ls->gm;
+    gt[ls->kmax] += (ls->t[ls->kmax] < 0 ? -1 : 1) * (gsum - gtt / ls->gm);
+    if (gr && gr->d) {
+        /* ḡ_d = Dᵀ ḡ_W D: tmp = ḡ_W D (fm × side), then Dᵀ tmp */
+        for (size_t qy = 0; qy < fm; qy++)
+            for (size_t j = 0; j < side; j++) {
+                double v = 0;
+                for (size_t qx = 0; qx < fm; qx++)
+                    v += gt[qy * fm + qx] * g->D[qx * side + j];
+                tmp[qy * side + j] = v;
+            }
+        for (size_t i = 0; i < side; i++)
+            for (size_t j = 0; j < side; j++) {
+                double v = 0;
+                for (size_t qy = 0; qy < fm; qy++)
+                    v += g->D[qy * side + i] * tmp[qy * side + j];
+                gr->d[i * side + j] += v;
+            }
+    }
+    free(gtau);
+    free(gt);
+    free(tmp);
     return UTIL_OK;
 }
 
@@ -426,14 +782,18 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
     /* per row: ḡ of u (gu), the explicit ḡ of gm (ggm); per thread: ḡ of the pixels */
     double *gu = malloc(batch * n * sizeof *gu), *ggm = calloc(batch, sizeof *ggm);
     double complex *dp = malloc((size_t)g->nthreads * n * pin * sizeof *dp);
-    if (!gu || !ggm || !dp) {
+    double complex *gvec = malloc((size_t)g->nthreads * 3 * n * sizeof *gvec);
+    double *gwr = malloc((size_t)g->nthreads * n * sizeof *gwr);
+    if (!gu || !ggm || !dp || !gvec || !gwr) {
         free(gu);
         free(ggm);
         free(dp);
+        free(gvec);
+        free(gwr);
         return util_error(UTIL_ENOMEM, "out of memory for the surrogate's backward pass");
     }
     const size_t T = (size_t)g->T, T2 = T * T;
-    memset(g->gh, 0, nblk * T2 * Lc * sizeof *g->gh);
+    memset(g->gh, 0, g->gh_len * sizeof *g->gh);
 #pragma omp parallel for num_threads(g->nthreads) schedule(static)
     for (size_t blk = 0; blk < nblk; blk++) {
         const size_t th = (size_t)omp_get_thread_num();
@@ -442,6 +802,9 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
         fftw_complex *acc = G2 + T * Lc, *gp = acc + Lc, *F = gp + Lc;
         fftw_complex *bacc = g->gh + blk * T2 * Lc;
         double complex *dpr = dp + th * n * pin;
+        /* rank 2: ḡ of the read fields, of w, the pixels' derivatives */
+        double complex *gev = gvec + th * 3 * n, *dp2 = gev + n;
+        double *gwv = gwr + th * n;
         for (size_t b = blk * BLOCK; b < batch && b < (blk + 1) * BLOCK; b++) {
             const double s = ls->s[b];
             double *gur = gu + b * n;
@@ -472,10 +835,25 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
                          (lv[1] ? 2 * phi * (e - rho * gh) * k : 0);
                 }
                 const size_t jj = g->pix[layer * n + j];
-                for (size_t m1 = 0; m1 < T; m1++)
-                    G2[m1 * Lc + pin * jj] = g->ycam[m1 * g->M + jj] * ge;
+                if (g->rank == 2)
+                    gev[j] = ge;
+                else
+                    for (size_t m1 = 0; m1 < T; m1++)
+                        G2[m1 * Lc + pin * jj] = g->ycam[m1 * g->M + jj] * ge;
             }
             ggm[b] = gg;
+            if (g->rank == 2) {
+                double gws2 = 0;
+                row_backward2(g, layer, gev, w, gwv, G1, g->gh + blk * g->nb * g->Ls * g->Ls,
+                              dp2);
+                for (size_t j = 0; j < n; j++) {
+                    gur[j] = gwv[j] / s;
+                    gws2 += gwv[j] * w[j];
+                }
+                const size_t jm2 = ls->jmax[b];
+                gur[jm2] += (w[jm2] < 0 ? -1 : 1) * (gs - gws2 / s);
+                continue;
+            }
             for (size_t m1 = 0; m1 < T; m1++) {
                 fftw_complex *g1 = G1 + m1 * Lc, *g2 = G2 + m1 * Lc;
                 for (size_t k = 0; k < Lc; k++)
@@ -530,6 +908,16 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
         }
     }
     free(dp);
+    free(gvec);
+    free(gwr);
+    if (g->rank == 2) {
+        rc = backward2_mask(g, ls, nblk, batch, ggm, gr);
+        if (!rc)
+            rc = backward_rest(g, L, batch, x, dz, dx, gr, gu);
+        free(gu);
+        free(ggm);
+        return rc;
+    }
     /* per pair: the blocks in order, ḡ_H = (1/Lc) BWD(Σ); H(r) = Q(r) X̂(r mod N) gives
      * ḡ_X̂(k) = Σ_{r ≡ k} conj(Q(r)) ḡ_H(r); ḡ_x = BWD_N(ḡ_X̂); x_c = τ_c B_c Ψ_c:
      * ḡ_τ_c = Σ_pairs conj(B_c Ψ_c) ḡ_x_c */
@@ -585,36 +973,10 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
                 gr->d[j] += row[j] * gt[k];
         }
     free(gt);
-    /* the folded bias Cᵀ d_bias: ḡ_{d_bias} = C Σ dz (the numeric layer's backward pass
-     * at zero input gives exactly that) */
-    if (gr && gr->d_bias && L->d_bias) {
-        memset(g->acc, 0, n * sizeof *g->acc);
-        for (size_t b = 0; b < batch; b++)
-            for (size_t j = 0; j < n; j++)
-                g->acc[j] += dz[b * n + j];
-        acdc_grad gb = {NULL, NULL, NULL, gr->d_bias};
-        if ((rc = acdc_layer_backward(L, g->dct, 1, g->zero, g->zero, g->acc, NULL, &gb))) {
-            free(gu);
-            free(ggm);
-            return rc;
-        }
-    }
-    /* u = a ⊙ x + a_bias */
-    for (size_t b = 0; b < batch; b++) {
-        const double *gur = gu + b * n, *xr = x + b * n;
-        for (size_t j = 0; j < n; j++) {
-            if (gr && gr->a)
-                gr->a[j] += gur[j] * xr[j];
-            if (gr && gr->a_bias && L->a_bias)
-                gr->a_bias[j] += gur[j];
-        }
-        if (dx)
-            for (size_t j = 0; j < n; j++)
-                dx[b * n + j] = L->a[j] * gur[j];
-    }
+    rc = backward_rest(g, L, batch, x, dz, dx, gr, gu);
     free(gu);
     free(ggm);
-    return UTIL_OK;
+    return rc;
 }
 
 /* ---- allocation -------------------------------------------------------------------- */
@@ -768,20 +1130,67 @@ static int lens_terms(compiler_surrogate *g, const compiler_system *s, int use)
     return UTIL_OK;
 }
 
+/* Rank 2: the superpixel patterns, sub-pixel twiddles, sample places and plans. */
+static int setup2(compiler_surrogate *g, const compiler_system *s)
+{
+    const size_t k = g->k, Lc = g->Lc, n = g->n;
+    g->pat_in = malloc(k * k);
+    g->pat_f = malloc(k * k);
+    g->tw = malloc(k * Lc * sizeof *g->tw);
+    g->place = malloc(4 * n * sizeof *g->place);
+    g->xacc = fftw_alloc_complex(Lc * Lc);
+    if (!g->pat_in || !g->pat_f || !g->tw || !g->place || !g->xacc)
+        return util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate");
+    for (size_t iy = 0; iy < k; iy++)
+        for (size_t ix = 0; ix < k; ix++) {
+            const optics_modulator *d[2] = {&g->in_dev, &g->f_dev};
+            unsigned char *pat[2] = {g->pat_in, g->pat_f};
+            for (int v = 0; v < 2; v++)
+                pat[v][iy * k + ix] =
+                    d[v]->modulation != OPTICS_MOD_PHASE ? 0
+                    : d[v]->dp_layout == OPTICS_DP_CHECKERBOARD ? (unsigned char)((ix + iy) % 2)
+                                                               : (unsigned char)(ix % 2);
+        }
+    for (size_t i = 0; i < k; i++)
+        for (size_t r = 0; r < Lc; r++)
+            g->tw[i * Lc + r] = cexp(-2 * M_PI * I * fmod((double)(i * r), (double)g->N) /
+                                     (double)g->N);
+    for (size_t j = 0; j < n; j++)
+        for (int copy = 0; copy < 4; copy++)
+            g->place[j * 4 + (size_t)copy] = compiler_place(s, 0, j, copy);
+    fftw_plan p[4];
+#pragma omp critical(acdc_fftw_planner)
+    {
+        p[0] = fftw_plan_dft_2d((int)g->Ls, (int)g->Ls, g->tbuf, g->tbuf, FFTW_FORWARD,
+                                FFTW_ESTIMATE);
+        p[1] = fftw_plan_dft_2d((int)g->Ls, (int)g->Ls, g->tbuf, g->tbuf, FFTW_BACKWARD,
+                                FFTW_ESTIMATE);
+        p[2] = fftw_plan_dft_2d((int)g->Ns, (int)g->Ns, g->bufN, g->bufN, FFTW_FORWARD,
+                                FFTW_ESTIMATE);
+        p[3] = fftw_plan_dft_2d((int)g->Ns, (int)g->Ns, g->bufN, g->bufN, FFTW_BACKWARD,
+                                FFTW_ESTIMATE);
+    }
+    g->ps_f = p[0];
+    g->ps_b = p[1];
+    g->pn2_f = p[2];
+    g->pn2_b = p[3];
+    if (!p[0] || !p[1] || !p[2] || !p[3])
+        return util_error(UTIL_ENOMEM, "FFTW could not plan the hardware surrogate");
+    return compiler_fourier_design_axis(&s->profile, (int)k, g->side, 1, 1, g->D);
+}
+
 int compiler_surrogate_alloc(compiler_surrogate **out, const compiler_system *s,
                              size_t batch, const compiler_surrogate_opts *o)
 {
     *out = NULL;
-    if (s->rank != 1)
-        return util_error(UTIL_EUSAGE, "the hardware surrogate models 1D (cylindrical-lens) "
-                          "systems; a 2D system's is not built yet");
     for (size_t c = 0; c < s->n_chains; c++)
         if (s->chains[c].count != 1)
             return util_error(UTIL_EUSAGE, "optical chain %zu holds %zu layers; the hardware "
                               "surrogate models one layer per chain (a pixel-aware design, "
                               "rules.fourier_oversample >= 1)", c, s->chains[c].count);
-    if (s->profile.fourier_oversample < 0)
-        return util_error(UTIL_EUSAGE, "the system's Fourier oversampling is not resolved");
+    if (s->profile.fourier_oversample < 0 || (s->rank == 2 && s->profile.fourier_oversample < 1))
+        return util_error(UTIL_EUSAGE, "the hardware surrogate of a 2D system models "
+                          "pixel-aware designs (rules.fourier_oversample >= 1)");
     if (batch == 0)
         return util_error(UTIL_EUSAGE, "batch size must be at least 1");
     compiler_profile e;
@@ -794,20 +1203,34 @@ int compiler_surrogate_alloc(compiler_surrogate **out, const compiler_system *s,
         return util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate");
     int rc = UTIL_OK;
     g->o = *o;
+    g->rank = s->rank;
     g->nthreads = o->threads > 0 ? o->threads : 1;
     g->n = s->n;
+    g->side = s->side;
     g->M = s->m;
     g->fm = s->fm;
     g->K = s->n_chains;
     g->batch = batch;
     g->in_dev = shown(&e.input, o->quantise);
     g->f_dev = shown(&e.fourier, o->quantise);
-    g->pin = optics_modulator_pixels_per_sample(&g->in_dev);
-    g->pf = optics_modulator_pixels_per_sample(&g->f_dev);
+    if (g->rank == 2) {
+        /* every sample a k x k superpixel along both axes; pin, pf: pixels per sample
+         * along one axis */
+        g->k = (size_t)(s->profile.superpixel > 0 ? s->profile.superpixel : 1);
+        g->pin = g->pf = (int)g->k;
+        g->nb = g->in_dev.modulation == OPTICS_MOD_PHASE ? 2 : 1;
+        g->plane = g->M * g->M;
+    } else {
+        g->pin = optics_modulator_pixels_per_sample(&g->in_dev);
+        g->pf = optics_modulator_pixels_per_sample(&g->f_dev);
+        g->plane = g->M;
+    }
     g->npx_in = (size_t)g->pin * g->M;
     g->npx_f = (size_t)g->pf * g->fm;
     g->N = g->fm * (size_t)g->pf * (size_t)g->pin;
     g->Lc = 2 * (size_t)g->pin * g->M;
+    g->Ls = 2 * g->M;
+    g->Ns = g->N / (size_t)g->pf;
     const double a0 = (double)(g->npx_in / 2) + (g->pin - 1) / 2.0;
     g->c0 = (double)(g->npx_f / 2) + (g->pf - 1) / 2.0;
     g->r0 = a0 + (double)g->pin * (double)(g->M / 2);
@@ -815,8 +1238,10 @@ int compiler_surrogate_alloc(compiler_surrogate **out, const compiler_system *s,
                                                        : e.fourier.phase_error_rad;
     const size_t n = g->n, K = g->K, Lc = g->Lc, N = g->N;
     const size_t nblk = (batch + BLOCK - 1) / BLOCK;
+    const int two = g->rank == 2;
+    const size_t L2 = g->Ls * g->Ls;
     g->op = (acdc_layer_op){g, op_forward, op_backward};
-    g->D = malloc(g->fm * n * sizeof *g->D);
+    g->D = malloc(g->fm * (two ? g->side : n) * sizeof *g->D);
     g->lay0 = malloc(n * sizeof *g->lay0);
     g->lay1 = malloc(n * sizeof *g->lay1);
     g->pix = malloc(K * n * sizeof *g->pix);
@@ -828,38 +1253,43 @@ int compiler_surrogate_alloc(compiler_surrogate **out, const compiler_system *s,
     g->dark = malloc(K * sizeof *g->dark);
     g->zero = calloc(n, sizeof *g->zero);
     g->acc = malloc(n * sizeof *g->acc);
-    g->bufN = fftw_alloc_complex(N);
-    if ((rc = lens_terms(g, s, o->lens)))
+    g->bufN = fftw_alloc_complex(two ? g->Ns * g->Ns : N);
+    /* 2D systems keep ideal lenses, as the simulator runs them */
+    if ((rc = lens_terms(g, s, o->lens && !two)))
         goto out;
     const size_t T2 = (size_t)g->T * (size_t)g->T;
-    g->tstride = (2 * (size_t)g->T + 3) * Lc;
+    g->tstride = two ? (2 * (size_t)g->nb + 3) * L2 : (2 * (size_t)g->T + 3) * Lc;
     g->tbuf = fftw_alloc_complex((size_t)g->nthreads * g->tstride);
-    g->ebuf = malloc((size_t)g->nthreads * g->M * sizeof *g->ebuf);
-    g->gh = fftw_alloc_complex(nblk * T2 * Lc);
+    g->ebuf = malloc((size_t)g->nthreads * g->plane * sizeof *g->ebuf);
+    g->gh_len = nblk * (two ? (size_t)g->nb * L2 : T2 * Lc);
+    g->gh = fftw_alloc_complex(g->gh_len);
     g->ls = calloc(K, sizeof *g->ls);
     if (!g->D || !g->lay0 || !g->lay1 || !g->pix || !g->B || !g->Q || !g->phi || !g->rho ||
         !g->frames || !g->dark || !g->zero || !g->acc || !g->bufN || !g->tbuf || !g->gh ||
-        !g->ebuf ||
-        !g->ls)
+        !g->ebuf || !g->ls)
         rc = util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate");
     for (size_t l = 0; !rc && l < K; l++)
-        if (!alloc_layer(&g->ls[l], n, g->fm, g->npx_f, Lc, T2, batch))
+        if (!(two ? alloc_layer(&g->ls[l], n, g->fm * g->fm + g->fm * g->side,
+                                g->npx_f * g->npx_f, L2, (size_t)g->nb, batch)
+                  : alloc_layer(&g->ls[l], n, g->fm, g->npx_f, Lc, T2, batch)))
             rc = util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate");
-    if (!rc && (!(g->pn = plan1(N, g->bufN, FFTW_FORWARD)) ||
-                !(g->pl_nb = plan1(N, g->bufN, FFTW_BACKWARD)) ||
-                !(g->pl_f = plan1(Lc, g->tbuf, FFTW_FORWARD)) ||
-                !(g->pl_b = plan1(Lc, g->tbuf, FFTW_BACKWARD))))
+    if (!rc && !two &&
+        (!(g->pn = plan1(N, g->bufN, FFTW_FORWARD)) ||
+         !(g->pl_nb = plan1(N, g->bufN, FFTW_BACKWARD)) ||
+         !(g->pl_f = plan1(Lc, g->tbuf, FFTW_FORWARD)) ||
+         !(g->pl_b = plan1(Lc, g->tbuf, FFTW_BACKWARD))))
         rc = util_error(UTIL_ENOMEM, "FFTW could not plan the hardware surrogate");
     if (!rc)
-        rc = acdc_plan_alloc(&g->dct, n, 1, FFTW_ESTIMATE);
+        rc = two ? acdc_plan_alloc2(&g->dct, g->side, g->side, 1, FFTW_ESTIMATE)
+                 : acdc_plan_alloc(&g->dct, n, 1, FFTW_ESTIMATE);
     if (!rc)
-        rc = design_matrix(g, s);
+        rc = two ? setup2(g, s) : design_matrix(g, s);
 out:
     if (rc) {
         compiler_surrogate_free(g);
         return rc;
     }
-    for (size_t j = 0; j < n; j++) {
+    for (size_t j = 0; j < n && !two; j++) {
         g->lay0[j] = compiler_layout(n, 0, j, 0);
         g->lay1[j] = compiler_layout(n, 0, j, 1);
     }
@@ -867,7 +1297,8 @@ out:
         for (size_t j = 0; j < n; j++)
             g->pix[l * n + j] = (size_t)s->chains[l].pixel[j];
     /* B_c: the input pixel's and camera pixel's transforms at Fourier pixel c (the input
-     * pixel's fill f_in carries the w_in δ_F/λf = f_in/N bookkeeping with K) */
+     * pixel's fill f_in carries the w_in δ_F/λf = f_in/N bookkeeping with K); rank 2:
+     * one axis of the separable B and Q */
     const double fin = g->in_dev.fill, fcam = e.camera.fill, ff = g->f_dev.fill;
     for (size_t c = 0; c < g->npx_f; c++) {
         const double v = ((double)c - g->c0) / (double)N;
@@ -882,15 +1313,31 @@ out:
     /* calibration: every device clear, a flat input of unit amplitude, the axis pixel */
     {
         struct layer_state *l0 = &g->ls[0];
-        for (size_t c = 0; c < g->npx_f; c++)
+        const size_t npf = two ? g->npx_f * g->npx_f : g->npx_f;
+        for (size_t c = 0; c < npf; c++)
             l0->tau[c] = 1;
-        kernel(g, l0->tau, l0->Hf);
-        fftw_complex *p = g->tbuf + (size_t)(g->T + 1) * Lc;
-        memset(p, 0, Lc * sizeof *p);
-        for (size_t a = 0; a < g->npx_in; a++)
-            p[a] = 1;
-        optics(g, l0->Hf, p, g->tbuf, g->ebuf);
-        g->gcal = g->ebuf[g->M / 2];
+        if (two) {
+            double *ones = malloc(n * sizeof *ones);
+            if (!ones) {
+                compiler_surrogate_free(g);
+                return util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate");
+            }
+            for (size_t j = 0; j < n; j++)
+                ones[j] = 1;
+            kernel2(g, l0->tau, l0->Hf);
+            input2(g, ones, g->tbuf, NULL);
+            optics2(g, l0->Hf, g->tbuf, g->tbuf + (size_t)g->nb * L2, g->ebuf);
+            free(ones);
+            g->gcal = g->ebuf[(g->M / 2) * g->M + g->M / 2];
+        } else {
+            kernel(g, l0->tau, l0->Hf);
+            fftw_complex *p = g->tbuf + (size_t)(g->T + 1) * Lc;
+            memset(p, 0, Lc * sizeof *p);
+            for (size_t a = 0; a < g->npx_in; a++)
+                p[a] = 1;
+            optics(g, l0->Hf, p, g->tbuf, g->ebuf);
+            g->gcal = g->ebuf[g->M / 2];
+        }
     }
     /* detection as designed, per chain */
     g->fw = e.camera.full_well_e;

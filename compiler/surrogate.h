@@ -37,10 +37,15 @@
  * (compiler/README.md, "The surrogate").  The surrogate is training code's model of the
  * hardware: the simulator never calls it (the honesty rule).
  *
- * Supported: rank-1 systems whose every optical chain is one layer (the pixel-aware
- * designs, rules.fourier_oversample >= 1, and point designs of cascades with a ReLU or
+ * Rank 2 (spherical lenses, 2D DCT layers): the same, separable per axis -- every
+ * sample a k x k superpixel, the mask D d Dᵀ (compiler_fourier_design_axis()), the
+ * Fourier pixels' DFT taken per sub-pixel offset, and the per-row correlation run on the
+ * samples with one kernel per pixel pattern of a superpixel (a double-phase value's two);
+ * its lenses are ideal, as the simulator runs 2D systems.
+ *
+ * Supported: systems whose every optical chain is one layer (the pixel-aware designs,
+ * rules.fourier_oversample >= 1, and, in 1D, point designs of cascades with a ReLU or
  * permutation after every layer), on complex or phase-only input and Fourier devices.
- * Rank-2 systems are refused (not yet built).
  */
 #ifndef COMPILER_SURROGATE_H
 #define COMPILER_SURROGATE_H
@@ -69,8 +74,8 @@ compiler_surrogate_opts compiler_surrogate_opts_default(void);
 typedef struct compiler_surrogate compiler_surrogate;
 
 /* Sets *out to a surrogate of system s for batches of up to `batch` rows.  s is read
- * at allocation and not kept.  Errors: UTIL_EUSAGE (rank 2, a chain of several layers,
- * an amplitude-only input device), UTIL_ENOMEM; *out is then NULL. */
+ * at allocation and not kept.  Errors: UTIL_EUSAGE (a chain of several layers, a 2D
+ * point design, an amplitude-only device), UTIL_ENOMEM; *out is then NULL. */
 int compiler_surrogate_alloc(compiler_surrogate **out, const compiler_system *s,
                              size_t batch, const compiler_surrogate_opts *o);
 void compiler_surrogate_free(compiler_surrogate *g);
