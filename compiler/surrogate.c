@@ -103,6 +103,7 @@ struct compiler_surrogate {
     size_t *place;             /* n × 4: the input samples of component j */
     fftw_plan ps_f, ps_b, pn2_f, pn2_b;
     fftw_complex *xacc;        /* Lc²: kernel2 and its adjoint */
+    fftw_complex *sub;         /* k² × Ns²: one DFT per sub-pixel offset */
 };
 
 compiler_surrogate_opts compiler_surrogate_opts_default(void)
@@ -171,6 +172,7 @@ void compiler_surrogate_free(compiler_surrogate *g)
     free(g->tw);
     free(g->place);
     fftw_free(g->xacc);
+    fftw_free(g->sub);
     free(g->phi);
     free(g->rho);
     free(g->frames);
@@ -344,37 +346,50 @@ static void mask2(compiler_surrogate *g, const acdc_layer *L, size_t layer, uint
 static void kernel2(compiler_surrogate *g, const double complex *tau, fftw_complex *Hf)
 {
     const size_t k = g->k, fm = g->fm, Ns = g->Ns, Lc = g->Lc, Ls = g->Ls, w = k * fm;
+    const size_t NN = Ns * Ns;
     fftw_complex *X = g->xacc;
-    memset(X, 0, Lc * Lc * sizeof *X);
-    for (size_t iy = 0; iy < k; iy++)
-        for (size_t ix = 0; ix < k; ix++) {
-            memset(g->bufN, 0, Ns * Ns * sizeof *g->bufN);
-            for (size_t qy = 0; qy < fm; qy++)
-                for (size_t qx = 0; qx < fm; qx++) {
-                    const size_t cy = qy * k + iy, cx = qx * k + ix;
-                    g->bufN[qy * Ns + qx] = tau[cy * w + cx] * g->B[cy] * g->B[cx];
-                }
-            fftw_execute(g->pn2_f);
-            const double complex *ty = g->tw + iy * Lc, *tx = g->tw + ix * Lc;
-            for (size_t ry = 0; ry < Lc; ry++) {
-                const fftw_complex *row = g->bufN + (ry % Ns) * Ns;
-                fftw_complex *xr = X + ry * Lc;
-                for (size_t rx = 0; rx < Lc; rx++)
-                    xr[rx] += ty[ry] * tx[rx] * row[rx % Ns];
+    /* one DFT per sub-pixel offset, each into its own buffer (in parallel) */
+#pragma omp parallel for num_threads(g->nthreads) schedule(static)
+    for (size_t sp = 0; sp < k * k; sp++) {
+        const size_t iy = sp / k, ix = sp % k;
+        fftw_complex *f = g->sub + sp * NN;
+        memset(f, 0, NN * sizeof *f);
+        for (size_t qy = 0; qy < fm; qy++)
+            for (size_t qx = 0; qx < fm; qx++) {
+                const size_t cy = qy * k + iy, cx = qx * k + ix;
+                f[qy * Ns + qx] = tau[cy * w + cx] * g->B[cy] * g->B[cx];
             }
+        fftw_execute_dft(g->pn2_f, f, f);
+    }
+    /* X̂(r) = Σ_i tw_i(r) F_i(r mod Ns): each row of r by one thread, the offsets in order */
+#pragma omp parallel for num_threads(g->nthreads) schedule(static)
+    for (size_t ry = 0; ry < Lc; ry++) {
+        fftw_complex *xr = X + ry * Lc;
+        memset(xr, 0, Lc * sizeof *xr);
+        for (size_t sp = 0; sp < k * k; sp++) {
+            const size_t iy = sp / k, ix = sp % k;
+            const double complex t = g->tw[iy * Lc + ry];
+            const double complex *tx = g->tw + ix * Lc;
+            const fftw_complex *row = g->sub + sp * NN + (ry % Ns) * Ns;
+            for (size_t rx = 0, m = 0; rx < Lc; rx++, m = m + 1 == Ns ? 0 : m + 1)
+                xr[rx] += t * tx[rx] * row[m];
         }
+    }
     for (int b = 0; b < g->nb; b++) {
         fftw_complex *G = Hf + (size_t)b * Ls * Ls;
-        memset(G, 0, Ls * Ls * sizeof *G);
+#pragma omp parallel for num_threads(g->nthreads) schedule(static)
         for (size_t my = 0; my < Ls; my++)
-            for (size_t iy = 0; iy < k; iy++)
-                for (size_t mx = 0; mx < Ls; mx++)
+            for (size_t mx = 0; mx < Ls; mx++) {
+                double complex v = 0;
+                for (size_t iy = 0; iy < k; iy++)
                     for (size_t ix = 0; ix < k; ix++) {
                         if (g->pat_in[iy * k + ix] != b)
                             continue;
                         const size_t ry = k * my + iy, rx = k * mx + ix;
-                        G[my * Ls + mx] += g->Q[ry] * g->Q[rx] * X[ry * Lc + rx];
+                        v += g->Q[ry] * g->Q[rx] * X[ry * Lc + rx];
                     }
+                G[my * Ls + mx] = v;
+            }
         fftw_execute_dft(g->ps_f, G, G);
     }
 }
@@ -430,11 +445,12 @@ static void optics2(const compiler_surrogate *g, const fftw_complex *Hf, fftw_co
 static void kernel2_adjoint(compiler_surrogate *g, fftw_complex *gG, double complex *gtau)
 {
     const size_t k = g->k, fm = g->fm, Ns = g->Ns, Lc = g->Lc, Ls = g->Ls, w = k * fm;
-    const size_t L2 = Ls * Ls;
+    const size_t L2 = Ls * Ls, NN = Ns * Ns;
     fftw_complex *X = g->xacc;
     /* ḡ_G = (1/L²) BWD(Σ FWD(conj P) FWD(ĝ)); ḡ_X̂(r) = conj(Q Q) ḡ_G_b(m), r = k m + i */
     for (int b = 0; b < g->nb; b++)
         fftw_execute_dft(g->ps_b, gG + (size_t)b * L2, gG + (size_t)b * L2);
+#pragma omp parallel for num_threads(g->nthreads) schedule(static)
     for (size_t ry = 0; ry < Lc; ry++)
         for (size_t rx = 0; rx < Lc; rx++) {
             const size_t my = ry / k, mx = rx / k, iy = ry % k, ix = rx % k;
@@ -442,23 +458,28 @@ static void kernel2_adjoint(compiler_surrogate *g, fftw_complex *gG, double comp
             X[ry * Lc + rx] = conj(g->Q[ry] * g->Q[rx]) * gG[(size_t)b * L2 + my * Ls + mx] /
                               (double)L2;
         }
-    for (size_t iy = 0; iy < k; iy++)
-        for (size_t ix = 0; ix < k; ix++) {
-            memset(g->bufN, 0, Ns * Ns * sizeof *g->bufN);
-            const double complex *ty = g->tw + iy * Lc, *tx = g->tw + ix * Lc;
-            for (size_t ry = 0; ry < Lc; ry++) {
-                fftw_complex *row = g->bufN + (ry % Ns) * Ns;
-                const fftw_complex *xr = X + ry * Lc;
-                for (size_t rx = 0; rx < Lc; rx++)
-                    row[rx % Ns] += conj(ty[ry] * tx[rx]) * xr[rx];
-            }
-            fftw_execute(g->pn2_b);
-            for (size_t qy = 0; qy < fm; qy++)
-                for (size_t qx = 0; qx < fm; qx++) {
-                    const size_t cy = qy * k + iy, cx = qx * k + ix;
-                    gtau[cy * w + cx] = conj(g->B[cy] * g->B[cx]) * g->bufN[qy * Ns + qx];
-                }
+    /* per sub-pixel offset (in parallel, each its own buffer and its own pixels):
+     * fold conj(tw) ḡ_X̂ modulo Ns, BWD, ḡ_τ = conj(B B) ḡ_x */
+#pragma omp parallel for num_threads(g->nthreads) schedule(static)
+    for (size_t sp = 0; sp < k * k; sp++) {
+        const size_t iy = sp / k, ix = sp % k;
+        fftw_complex *f = g->sub + sp * NN;
+        memset(f, 0, NN * sizeof *f);
+        const double complex *ty = g->tw + iy * Lc, *tx = g->tw + ix * Lc;
+        for (size_t ry = 0; ry < Lc; ry++) {
+            fftw_complex *row = f + (ry % Ns) * Ns;
+            const fftw_complex *xr = X + ry * Lc;
+            const double complex t = conj(ty[ry]);
+            for (size_t rx = 0, m = 0; rx < Lc; rx++, m = m + 1 == Ns ? 0 : m + 1)
+                row[m] += t * conj(tx[rx]) * xr[rx];
         }
+        fftw_execute_dft(g->pn2_b, f, f);
+        for (size_t qy = 0; qy < fm; qy++)
+            for (size_t qx = 0; qx < fm; qx++) {
+                const size_t cy = qy * k + iy, cx = qx * k + ix;
+                gtau[cy * w + cx] = conj(g->B[cy] * g->B[cx]) * f[qy * Ns + qx];
+            }
+    }
 }
 
 /* ---- the layer operator -------------------------------------------------------------- */
@@ -1139,7 +1160,8 @@ static int setup2(compiler_surrogate *g, const compiler_system *s)
     g->tw = malloc(k * Lc * sizeof *g->tw);
     g->place = malloc(4 * n * sizeof *g->place);
     g->xacc = fftw_alloc_complex(Lc * Lc);
-    if (!g->pat_in || !g->pat_f || !g->tw || !g->place || !g->xacc)
+    g->sub = fftw_alloc_complex(k * k * g->Ns * g->Ns);
+    if (!g->pat_in || !g->pat_f || !g->tw || !g->place || !g->xacc || !g->sub)
         return util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate");
     for (size_t iy = 0; iy < k; iy++)
         for (size_t ix = 0; ix < k; ix++) {

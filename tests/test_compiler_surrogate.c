@@ -327,6 +327,46 @@ static void test_determinism_and_noise(void **state)
     acdc_model_free(m);
 }
 
+/* 2D: bitwise the same output on one and two threads (the kernels' sums run in a fixed
+ * order), and gradients too. */
+static void test_determinism_2d(void **state)
+{
+    (void)state;
+    acdc_model *m = relu_model2(8, 2, 64, 0.3);
+    compiler_system *s = compile(m, "slm1080", NULL, 0);
+    acdc_data *d = data(20, 64);
+    compiler_surrogate_opts o = compiler_surrogate_opts_default();
+    double *y[2], *gd[2];
+    for (int t = 0; t < 2; t++) {
+        o.threads = t + 1;
+        compiler_surrogate *g;
+        assert_int_equal(compiler_surrogate_alloc(&g, s, 20, &o), 0);
+        acdc_work *w;
+        assert_int_equal(acdc_work_alloc(&w, m, 20, 1, 1, FFTW_ESTIMATE), 0);
+        acdc_work_set_op(w, compiler_surrogate_op(g));
+        acdc_work_set_tick(w, 5);
+        y[t] = malloc(20 * 64 * sizeof *y[t]);
+        assert_int_equal(acdc_model_forward(m, w, 20, d->x, y[t]), 0);
+        acdc_model *grad;
+        assert_int_equal(acdc_model_alloc_like(&grad, m), 0);
+        assert_int_equal(acdc_model_backward(m, w, 20, y[t], grad, NULL), 0);
+        gd[t] = malloc(64 * sizeof *gd[t]);
+        memcpy(gd[t], grad->layers[0].d, 64 * sizeof *gd[t]);
+        acdc_model_free(grad);
+        acdc_work_free(w);
+        compiler_surrogate_free(g);
+    }
+    assert_memory_equal(y[0], y[1], 20 * 64 * sizeof *y[0]);
+    assert_memory_equal(gd[0], gd[1], 64 * sizeof *gd[0]);
+    for (int t = 0; t < 2; t++) {
+        free(y[t]);
+        free(gd[t]);
+    }
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
 /* What the surrogate does not model is refused with a message, not approximated. */
 static void test_refusals(void **state)
 {
@@ -429,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_gradients_clip),
         cmocka_unit_test(test_determinism_and_noise),
+        cmocka_unit_test(test_determinism_2d),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_design_separable),
     };
