@@ -93,6 +93,15 @@ h5diff -q -c "$T/hw2.h5" "$T/hw3.h5" >/dev/null 2>&1 &&
     notok "resumed hardware-aware run equals the uninterrupted one" "$(h5diff -c "$T/hw2.h5" "$T/hw3.h5" 2>&1 | head -3)"
 case_ 2 "trains through 'slm8', not --hardware 'slm8-complex'" train --task classify --data "$TR" \
     --resume --hardware slm8-complex -o "$T/hw3.h5"
+# a compiled system file as the hardware, and the operator task trained from scratch
+"$ACDC" compile "$T/small.h5" --device slm8 -o "$T/small-slm8.h5" >/dev/null 2>&1
+case_ 0 "through the hardware: slm8, 2 optical chains" train --task classify --data "$TR" \
+    --init "$T/small.h5" --hardware "$T/small-slm8.h5" --hardware-lens ideal --val 0.9 -e 1 \
+    -o "$T/hwsys.h5"
+case_ 1 "carries 2 layers of n = 784 with 784 inputs; the model has 3 layers" train --task \
+    classify --data "$TR" -K 3 --hardware "$T/small-slm8.h5" -e 1 -o "$T/hwsys.h5"
+case_ 0 "val_mse" train --task operator --size 32 --rows 512 -K 2 -e 1 --hardware slm8 \
+    --hardware-lens ideal -o "$T/hwop.h5"
 case_ 2 "--hardware-lens: 'blurry'" train --task classify --data "$TR" --init "$T/small.h5" \
     --hardware slm8 --hardware-lens blurry -o "$T/hw.h5"
 
