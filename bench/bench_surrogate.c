@@ -84,7 +84,8 @@ static void run(const char *what, const char *profile, size_t side, int rank)
                 exit(1);
             }
             const double ts = pass(m, compiler_surrogate_op(g), threads, B, x);
-            printf("  surrogate%s %9.1f us/row (x%.0f)", rank == 1 ? (lens ? ", objective" : ", ideal lenses") : "",
+            printf("  surrogate%s %9.1f us/row (x%.0f)",
+                   rank == 1 ? (lens ? ", objective" : ", ideal lenses") : "",
                    1e6 * ts / (double)B, ts / tn);
             compiler_surrogate_free(g);
         }

@@ -33,10 +33,14 @@
 #include <string.h>
 
 #define BLOCK 16   /* rows per block of the backward pass's fixed-order sums */
-/* Terms of a lens's wavefront error in the 4f kernel (lens_terms()): the series of
- * Φ(ξ + x) in x/R, |x/R| <= 1/2, converges as (|x/R| |dφ/dX|)^n / n!; for the built-in
- * objective (0.02 waves of primary spherical, |dφ/dX| <= 2.1 rad at |X| <= 1) the
- * sixth term is below 1e-4. */
+/* Terms of a lens's wavefront error in the 4f kernel (lens_terms()): the Taylor series
+ * of Φ(ξ + x) in x/R.  For slm8's pixel-aware design (|x/R|, |ξ/R| <= 1/2) and its
+ * objective (0.02 waves of primary spherical) six terms leave an error of the lens
+ * factor of 1.5e-2 rms over the planes and 0.16 at their corners (measured with the
+ * same recurrence in numpy); a least-squares fit of six powers over the planes would
+ * leave 1.0e-3 rms and 1e-2 at the corners (not yet used: the fine-tuned figures in the
+ * README were trained with this series).  Against the simulator the whole surrogate is
+ * 1.1e-2 from the light with the objective (tests/test_compiler_surrogate.c). */
 #define SURROGATE_LENS_TERMS 6
 
 struct layer_state {
@@ -76,8 +80,9 @@ struct compiler_surrogate {
     double complex gcal;
     double sigma_f;
     /* detection, per layer (= chain) */
-    double *phi, *rho, *frames, *dark;
-    double read, qstep, fw;
+    double *phi, *rho, *frames, *dark, *tau;   /* tau: exposure, s */
+    optics_camera cam;
+    double fw;
     fftw_plan pn, pl_nb, pl_f, pl_b;
     fftw_complex *bufN;
     fftw_complex *tbuf;        /* threads × tstride: (2T + 3) × Lc each */
@@ -177,6 +182,7 @@ void compiler_surrogate_free(compiler_surrogate *g)
     free(g->rho);
     free(g->frames);
     free(g->dark);
+    free(g->tau);
     free(g->zero);
     free(g->acc);
     free(g);
@@ -196,7 +202,7 @@ static optics_modulator shown(const optics_modulator *d, int quantise)
 /* A value's pixels (1 or 2) and their derivative with respect to the value (the
  * unquantised device's, at the quantised pixels: the straight-through estimator).  A
  * double-phase pair's θ = arccos|t| has dθ/d|t| = −1/sqrt(1 − t²): at |t| = 1 the
- * X
+ * derivative is taken as 0 (the pair at full amplitude; the mask's largest value, which
  * is ±1 whatever the weights). */
 static int pixels(const optics_modulator *dev, double t, double complex px[2],
                   double complex dpx[2])
@@ -557,8 +563,8 @@ static double camera(const compiler_surrogate *g, size_t layer, double complex e
     }
     double dn = np - nm;
     if (g->o.noise && r) {
-        const double var = 2 * phi * (pow(cabs(eps), 2) + rho * rho) + 2 * g->dark[layer] +
-                           2 * g->read * g->read + g->qstep * g->qstep / 6;
+        const double var = compiler_detection_variance(&g->cam, g->tau[layer], phi, rho,
+                                                       cabs(eps));
         dn += gsl_ran_gaussian_ziggurat(r, sqrt(var / g->frames[layer]));
     }
     return dn / (4 * phi * rho * ag);
@@ -835,7 +841,7 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
             const double *w = ls->w + b * n, *dzr = dz + b * n;
             /* ḡ of the camera's mean field on each read pixel (ge), then of term m's
              * correlation at m' = P_in j: (y_j/R)^m ge */
-            for (size_t m1 = 0; m1 < T; m1++)
+            for (size_t m1 = 0; m1 < T && g->rank != 2; m1++)
                 memset(G2 + m1 * Lc, 0, Lc * sizeof *G2);
             double gs = 0, gg = 0;
             for (size_t j = 0; j < n; j++) {
@@ -1273,6 +1279,7 @@ int compiler_surrogate_alloc(compiler_surrogate **out, const compiler_system *s,
     g->rho = malloc(K * sizeof *g->rho);
     g->frames = malloc(K * sizeof *g->frames);
     g->dark = malloc(K * sizeof *g->dark);
+    g->tau = malloc(K * sizeof *g->tau);
     g->zero = calloc(n, sizeof *g->zero);
     g->acc = malloc(n * sizeof *g->acc);
     g->bufN = fftw_alloc_complex(two ? g->Ns * g->Ns : N);
@@ -1287,7 +1294,8 @@ int compiler_surrogate_alloc(compiler_surrogate **out, const compiler_system *s,
     g->gh = fftw_alloc_complex(g->gh_len);
     g->ls = calloc(K, sizeof *g->ls);
     if (!g->D || !g->lay0 || !g->lay1 || !g->pix || !g->B || !g->Q || !g->phi || !g->rho ||
-        !g->frames || !g->dark || !g->zero || !g->acc || !g->bufN || !g->tbuf || !g->gh ||
+        !g->frames || !g->dark || !g->tau || !g->zero || !g->acc || !g->bufN || !g->tbuf ||
+        !g->gh ||
         !g->ebuf || !g->ls)
         rc = util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate");
     for (size_t l = 0; !rc && l < K; l++)
@@ -1362,10 +1370,8 @@ out:
         }
     }
     /* detection as designed, per chain */
+    g->cam = e.camera;
     g->fw = e.camera.full_well_e;
-    g->read = e.camera.read_noise_e;
-    g->qstep = e.camera.adc_bits > 0 ? e.camera.full_well_e / (ldexp(1.0, e.camera.adc_bits) - 1)
-                                     : 0;
     for (size_t l = 0; l < K; l++) {
         const compiler_chain *ch = &s->chains[l];
         const double tau = ch->exposure_s > 0 ? ch->exposure_s : e.camera.exposure_s;
@@ -1373,6 +1379,7 @@ out:
         g->rho[l] = ch->ref_amplitude / s->field_amplitude;
         g->frames[l] = ch->frames ? (double)ch->frames : 1;
         g->dark[l] = e.camera.dark_e_per_s * tau;
+        g->tau[l] = tau;
         if ((o->noise || o->clip) && !(g->phi[l] > 0 && g->rho[l] > 0)) {
             compiler_surrogate_free(g);
             return util_error(UTIL_EUSAGE, "chain %zu has no designed detection (reference "

@@ -216,13 +216,19 @@ double compiler_max_exposure(const compiler_profile *p)
     return p->camera.frame_rate_hz > 0 ? fmin(t, 1.0 / p->camera.frame_rate_hz) : t;
 }
 
-double compiler_detection_snr(const optics_camera *cam, double exposure_s, size_t frames,
-                              double phi, double rho, double rms)
+double compiler_detection_variance(const optics_camera *cam, double exposure_s, double phi,
+                                   double rho, double amp)
 {
     const double dark = cam->dark_e_per_s * exposure_s;
     const double q = cam->adc_bits > 0 ? cam->full_well_e / (ldexp(1.0, cam->adc_bits) - 1) : 0;
-    const double var = 2 * phi * (rms * rms + rho * rho) + 2 * dark +
-                       2 * cam->read_noise_e * cam->read_noise_e + q * q / 6;
+    return 2 * phi * (amp * amp + rho * rho) + 2 * dark +
+           2 * cam->read_noise_e * cam->read_noise_e + q * q / 6;
+}
+
+double compiler_detection_snr(const optics_camera *cam, double exposure_s, size_t frames,
+                              double phi, double rho, double rms)
+{
+    const double var = compiler_detection_variance(cam, exposure_s, phi, rho, rms);
     const double sig = 4 * phi * rho * rms;
     return var > 0 ? (double)frames * sig * sig / var : 0;
 }

@@ -304,6 +304,12 @@ double compiler_chain_time(const compiler_system *s, const compiler_chain *ch);
 double compiler_detection_snr(const optics_camera *cam, double exposure_s, size_t frames,
                               double phi, double rho, double rms);
 
+/* The variance of ΔN in one exposure of exposure_s for a field of amplitude amp (units
+ * of E0) at that pixel: 2φ(amp² + ρ²) + 2D + 2σr² + q²/6, the denominator above (the
+ * hardware surrogate draws its noise with it, compiler/surrogate.h). */
+double compiler_detection_variance(const optics_camera *cam, double exposure_s, double phi,
+                                   double rho, double amp);
+
 /* The model-based signal range of chain ch, without data, in units of E0: peak =
  * COMPILER_PEAK_FACTOR · |g| · sqrt(efficiency) (|g| sqrt(efficiency) is the rms output
  * of a full-scale input with a flat spectrum) and rms = peak / COMPILER_CREST_FACTOR. */

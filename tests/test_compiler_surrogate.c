@@ -233,7 +233,8 @@ static void gradcheck(const char *profile, int clip)
         checked++;
     }
 #undef LOSS
-    print_message("%s, clip %d: %zu gradients, worst relative difference %.2e\n", profile, clip, checked,
+    print_message("%s, clip %d: %zu gradients, worst relative difference %.2e\n", profile,
+                  clip, checked,
                   worst);
     acdc_model_free(grad);
     acdc_work_free(w);
@@ -380,10 +381,10 @@ static void test_refusals(void **state)
  * spherical; the simulator runs it as Fresnel propagation and a thin lens with the
  * error): the surrogate's expansion of the error against the light.  Measured: 2.1e-2
  * at S = 8 and 1.1e-2 at S = 16 (6 terms; 9 terms: 1.9e-2, 8.3e-3), where ideal lenses
- * give 1.3e-2 and 1.9e-3 and the numeric model is 1.5e-1 from the light: the rest is
- * the lens plane's Fresnel blur of the error over sqrt(λf), which the surrogate
- * neglects (0.08 of the aperture's half-width in this small system, 0.025 in the
- * shipped model's). */
+ * give 1.3e-2 and 1.9e-3 and the numeric model is 1.5e-1 from the light.  More terms do
+ * not shrink the rest (4 to 9 terms: 8e-3 to 1.1e-2); the likely part is the lens
+ * plane's Fresnel blur of the error over sqrt(λf), which the surrogate neglects (not
+ * measured apart; compiler/README.md, "The surrogate"). */
 static void test_matches_simulator_lens(void **state)
 {
     (void)state;
