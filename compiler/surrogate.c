@@ -245,9 +245,14 @@ static void input_pixels(const compiler_surrogate *g, const double *w, fftw_comp
  * Hf[m T + m'] = FWD(Q · DFT_N(tau B Ψ_{m,m'})). */
 static void kernel(compiler_surrogate *g, const double complex *tau, fftw_complex *Hf)
 {
-    const size_t T2 = (size_t)g->T * (size_t)g->T;
+    const size_t T = (size_t)g->T, T2 = T * T;
     for (size_t mm = 0; mm < T2; mm++) {
         fftw_complex *h = Hf + mm * g->Lc;
+        /* Ψ_{m,m'} = c_m c_m' = Ψ_{m',m}: the lower triangle is the upper's copy */
+        if (mm / T > mm % T) {
+            memcpy(h, Hf + (mm % T * T + mm / T) * g->Lc, g->Lc * sizeof *h);
+            continue;
+        }
         const double complex *psi = g->psi + mm * g->npx_f;
         memset(g->bufN, 0, g->N * sizeof *g->bufN);
         for (size_t c = 0; c < g->npx_f; c++)

@@ -234,8 +234,7 @@ static void gradcheck(const char *profile, int clip)
     }
 #undef LOSS
     print_message("%s, clip %d: %zu gradients, worst relative difference %.2e\n", profile,
-                  clip, checked,
-                  worst);
+                  clip, checked, worst);
     acdc_model_free(grad);
     acdc_work_free(w);
     compiler_surrogate_free(g);
