@@ -26,7 +26,7 @@ ifneq ($(SANITIZE),)
 SANFLAGS  = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 endif
 
-DEPS_PC   = hdf5 fftw3 gsl zlib inih
+DEPS_PC   = hdf5 fftw3 gsl zlib inih libpng
 PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) 2>/dev/null)
 PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null)
 ALL_CFLAGS = $(WARN) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I. $(PC_CFLAGS) \
@@ -40,7 +40,8 @@ LIB_SRC   = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_HDR   = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
 # Headers of the library's own machinery, not its API: not installed.
-INTERNAL_HDR = util/h5.h util/mem.h util/parse.h util/signal.h util/gnuplot.h
+INTERNAL_HDR = util/h5.h util/mem.h util/parse.h util/signal.h util/gnuplot.h util/file.h \
+               util/png.h
 PUBLIC_HDR   = $(filter-out $(INTERNAL_HDR),$(LIB_HDR))
 CLI_SRC   = $(wildcard cli/*.c)
 CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -68,6 +69,13 @@ $(STATIC): $(LIB_OBJ)
 
 $(SHARED): $(LIB_OBJ)
 	$(CC) -shared $(ALL_LDFLAGS) -Wl,-soname,libacdc-optics.so.0 -o $@ $^ $(LIBS)
+
+# cli/gds.py, the GDSII writer `acdc export` runs, compiled in as a C string
+$(BUILD)/gen/gds_py.h: cli/gds.py Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+$(BUILD)/obj/cli/cmd_export.o: $(BUILD)/gen/gds_py.h
+$(BUILD)/obj/cli/cmd_export.o: ALL_CFLAGS += -I$(BUILD)/gen
 
 $(PROG): $(CLI_OBJ) $(STATIC)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LIBS)
@@ -107,11 +115,12 @@ deps:
 	apt-get install -y --no-install-recommends build-essential pkg-config \
 	  libfftw3-dev libhdf5-dev libgsl-dev zlib1g-dev libinih-dev libcmocka-dev \
 	  libopenblas-dev gnuplot-nox hdf5-tools python3-h5py python3-numpy python3-scipy \
-	  valgrind dataset-fashion-mnist clang libclang-rt-dev libomp-dev
+	  valgrind dataset-fashion-mnist clang libclang-rt-dev libomp-dev libpng-dev \
+	  python3-gdspy gdsiiconvert python3-pil
 
 $(BUILD)/acdc-optics.pc: Makefile
 	@mkdir -p $(dir $@)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include/acdc-optics\n\nName: acdc-optics\nDescription: compile ACDC layers into optical hardware and simulate the light\nVersion: %s\nRequires.private: hdf5 fftw3 gsl zlib inih\nLibs: -L$${libdir} -lacdc-optics\nLibs.private: -lfftw3_threads -lpthread -fopenmp -lm\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include/acdc-optics\n\nName: acdc-optics\nDescription: compile ACDC layers into optical hardware and simulate the light\nVersion: %s\nRequires.private: hdf5 fftw3 gsl zlib inih libpng\nLibs: -L$${libdir} -lacdc-optics\nLibs.private: -lfftw3_threads -lpthread -fopenmp -lm\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
 
 install: all $(BUILD)/acdc-optics.pc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig

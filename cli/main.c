@@ -11,6 +11,7 @@
 static const struct cli_command commands[] = {
     {"compile", cmd_compile, "compile a model into an optical system for a device profile"},
     {"eval", cmd_eval, "loss, accuracy and confusion matrix of a model on labelled data"},
+    {"export", cmd_export, "write SLM images, DOE layouts, camera map and a build sheet"},
     {"infer", cmd_infer, "run the numeric ACDC model on a data file"},
     {"init", cmd_init, "write a new ACDC cascade (identity or near-identity)"},
     {"inspect", cmd_inspect, "summarise any HDF5 file this project writes"},

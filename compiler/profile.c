@@ -86,7 +86,7 @@ static const struct modulator_device modulators[] = {
     /* no pixels to speak of: continuous complex transmittance, pitch only sets scale;
      * 4096 x 4096 so that a 2D design is never limited by an ideal device */
     {"ideal", {"ideal complex modulator", OPTICS_MOD_COMPLEX, UM(8), 1, 4096, 0, 0, 0, 4096,
-               OPTICS_DP_COLUMNS, 0, 0, 0}},
+               OPTICS_DP_COLUMNS, 0, 0, 0, 0, 0, ""}},
     /* 4K reflective LCoS phase SLM (Holoeye GAEA-2 / Santec SLM-300 class): 3.74 um
      * pitch, ~90 % fill, 4160 x 2464 pixels (GAEA-2), 8-bit drive over 2 pi, phase
      * flicker of order 1 % of 2 pi (~0.03 rad rms; an estimate, not a datasheet figure).
@@ -95,7 +95,7 @@ static const struct modulator_device modulators[] = {
      * class value, not confirmed against a datasheet). */
     {"lcos-phase8",
      {"4K LCoS phase SLM, 8 bit", OPTICS_MOD_PHASE, UM(3.74), 0.9, 4160, 0, 8, 0.03, 2464,
-      OPTICS_DP_CHECKERBOARD, HZ(60), 0, 0}},
+      OPTICS_DP_CHECKERBOARD, HZ(60), 0, 0, 1, 0, ""}},
     /* 1080p reflective LCoS phase SLM (Holoeye PLUTO-2.1 class): 1920 x 1080 pixels of
      * 8 um, fill factor 93 %, 8-bit addressing (256 grey levels) calibrated to 2 pi (the
      * VIS-016 panel reaches 5.2 pi at 633 nm, so 2 pi uses part of the drive range; the
@@ -104,7 +104,7 @@ static const struct modulator_device modulators[] = {
      * confirmed). */
     {"lcos1080-phase8",
      {"1080p LCoS phase SLM, 8 um, 8 bit", OPTICS_MOD_PHASE, UM(8), 0.93, 1920, 0, 8, 0.03,
-      1080, OPTICS_DP_CHECKERBOARD, HZ(60), 0, 0}},
+      1080, OPTICS_DP_CHECKERBOARD, HZ(60), 0, 0, 1, 0, ""}},
     /* 1920 x 1152 analog LCoS phase SLM (Meadowlark HSP1920 class): 9.2 um pixels, fill
      * factor 95.7 %; "less than 1 % phase ripple" (Meadowlark's 2016 announcement of the
      * 1920 x 1152 SLM), i.e. < 63 mrad, of which 30 mrad rms is assumed; 8-bit images
@@ -113,7 +113,7 @@ static const struct modulator_device modulators[] = {
      * confirmed against a datasheet. */
     {"lcos1152-phase8",
      {"1920x1152 LCoS phase SLM, 9.2 um, 8 bit", OPTICS_MOD_PHASE, UM(9.2), 0.957, 1920, 0,
-      8, 0.03, 1152, OPTICS_DP_CHECKERBOARD, HZ(120), 0, 0}},
+      8, 0.03, 1152, OPTICS_DP_CHECKERBOARD, HZ(120), 0, 0, 1, 0, ""}},
     /* Complex modulation from two one-parameter devices (Juday and Florence, "Full-complex
      * modulation with two one-parameter SLMs", Proc. SPIE 1558, 1991): a 4K LCoS between
      * polarisers as the amplitude SLM, imaged pixel onto pixel by a 1:1 relay onto a 4K
@@ -129,13 +129,13 @@ static const struct modulator_device modulators[] = {
      * the pixels of a double-phase one. */
     {"lcos-complex8",
      {"4K LCoS amplitude + phase SLM pair, 8 bit", OPTICS_MOD_COMPLEX, UM(3.74), 0.9, 4160, 8,
-      8, 0.03, 2464, OPTICS_DP_COLUMNS, HZ(60), 1000, 0.1}},
+      8, 0.03, 2464, OPTICS_DP_COLUMNS, HZ(60), 1000, 0.1, 1, 0, ""}},
     /* DLP6500-class DMD: 7.56 um micromirrors, ~92 % fill, 1920 x 1080; binary mirrors,
      * 8-bit grey by pulse-width modulation integrated over the camera exposure; an 8-bit
      * pattern takes 4046 us on the DLPC900 controller, 247 patterns/s */
     {"dmd-amplitude8",
      {"DMD amplitude modulator, 8 bit PWM", OPTICS_MOD_AMPLITUDE, UM(7.56), 0.92, 1920, 8,
-      0, 0, 1080, OPTICS_DP_COLUMNS, HZ(247), 0, 0}},
+      0, 0, 1080, OPTICS_DP_COLUMNS, HZ(247), 0, 0, 1, 0, ""}},
     /* fabricated 16-level (4-bit) phase element in fused silica, e-beam or multi-mask
      * photolithography: 4 um pixels, fill 1, etch-depth errors of ~10 nm give
      * 2 pi (n-1) dd / lambda ~ 0.05 rad rms at 633 nm.  4 um rather than 1 um keeps the
@@ -144,7 +144,7 @@ static const struct modulator_device modulators[] = {
      * product's datasheet.  Static: frame rate 0. */
     {"doe-phase4",
      {"fabricated 16-level phase DOE", OPTICS_MOD_PHASE, UM(4), 1, 4096, 0, 4, 0.05, 4096,
-      OPTICS_DP_CHECKERBOARD, 0, 0, 0}},
+      OPTICS_DP_CHECKERBOARD, 0, 0, 0, 0, 1.457, ""}},
 };
 
 struct camera_device {
@@ -341,6 +341,7 @@ enum kind {
     K_BASE,       /* [profile] base: a built-in profile name */
     K_DEVICE,     /* a built-in device for the section */
     K_NAME,       /* char[64] */
+    K_PATH,       /* char[OPTICS_LUT_PATH], may be empty */
     K_BOOL,       /* int 0/1: yes/no/true/false */
     K_MODULATION, /* complex|amplitude|phase */
     K_DP_LAYOUT,  /* columns|checkerboard (enum optics_dp_layout) */
@@ -403,7 +404,11 @@ struct key {
     {s, "double_phase", K_DP_LAYOUT, F(m.dp_layout), 0, 1, 0, 1, "double_phase", 1},   \
     {s, "frame_rate", K_FREQ, F(m.frame_rate_hz), 0, 1e9, 0, 1, "frame_rate_hz", 1},     \
     {s, "contrast", K_PLAIN, F(m.contrast), 0, 1e12, 0, 1, "contrast", 1},                \
-    {s, "registration", K_PLAIN, F(m.registration), -1, 1, 0, 1, "registration", 1}
+    {s, "registration", K_PLAIN, F(m.registration), -1, 1, 0, 1, "registration", 1},     \
+    {s, "reflective", K_BOOL, F(m.reflective), 0, 1, 0, 1, "reflective", 1},              \
+    {s, "refractive_index", K_PLAIN, F(m.refractive_index), 0, 5, 0, 1,                   \
+     "refractive_index", 1},                                                              \
+    {s, "lut", K_PATH, F(m.lut), 0, 0, 0, 1, "lut", 1}
 
 /* Noll term j of the lens's wavefront error: key "zJ", attribute "zJ_waves", within a
  * wave either way (optics/lens.h: a term's rms over the clear aperture). */
@@ -547,6 +552,12 @@ static int check_range(const struct key *k, double v, const char *what, const ch
 
 /* A name must survive the INI round trip: inih strips blanks at both ends, ';' after a
  * blank starts a comment, control characters end or split lines. */
+/* The room of a text key's field, terminator included. */
+static size_t text_cap(const struct key *k)
+{
+    return k->kind == K_PATH ? OPTICS_LUT_PATH : sizeof ((compiler_profile *)0)->name;
+}
+
 static int check_name(const char *s, size_t cap, int required, const char *what)
 {
     const char *end = memchr(s, '\0', cap);
@@ -630,15 +641,16 @@ static int parse_value(const struct key *k, const char *s, const char *what,
             *(optics_modulator *)((char *)p + k->off) = *m;
         }
         return UTIL_OK;
-    case K_NAME: {
+    case K_NAME:
+    case K_PATH: {
         char *dst = (char *)p + k->off;
-        size_t n = strlen(s);
-        if (n >= sizeof p->name)
-            return util_error(UTIL_EDATA, "%s: name is longer than %zu bytes", what,
-                              sizeof p->name - 1);
+        const size_t n = strlen(s), cap = text_cap(k);
+        if (n >= cap)
+            return util_error(UTIL_EDATA, "%s: '%s' is longer than %zu bytes", what, s,
+                              cap - 1);
         if ((rc = check_name(s, n + 1, !strcmp(k->section, "profile"), what)))
             return rc;
-        memset(dst, 0, sizeof p->name);
+        memset(dst, 0, cap);
         memcpy(dst, s, n);
         return UTIL_OK;
     }
@@ -813,7 +825,8 @@ static int check_key(const compiler_profile *p, const struct key *k, const char 
     case K_DEVICE:
         return UTIL_OK;
     case K_NAME:
-        return check_name(base, sizeof p->name, !strcmp(k->section, "profile"), what);
+    case K_PATH:
+        return check_name(base, text_cap(k), !strcmp(k->section, "profile"), what);
     case K_BOOL:
         if (*(const int *)base != 0 && *(const int *)base != 1)
             return util_error(UTIL_EDATA, "%s: %d is not 0 or 1", what, *(const int *)base);
@@ -1218,7 +1231,8 @@ static void format_value(const compiler_profile *p, const struct key *k, char *b
     const char *base = (const char *)p + k->off;
     char num[64];
     switch (k->kind) {
-    case K_NAME: snprintf(buf, n, "%s", base); break;
+    case K_NAME:
+    case K_PATH: snprintf(buf, n, "%s", base); break;
     case K_BOOL: snprintf(buf, n, "%s", *(const int *)base ? "yes" : "no"); break;
     case K_MODULATION:
         snprintf(buf, n, "%s", modulation_name(*(const enum optics_modulation *)base));
@@ -1343,6 +1357,7 @@ static int h5_put(hid_t loc, const char *obj, const compiler_profile *p, const s
     case K_DEVICE:
         return UTIL_OK;
     case K_NAME:
+    case K_PATH:
         return util_h5_set_attr_str(loc, obj, k->h5, base);
     case K_MODULATION:
         return util_h5_set_attr_str(loc, obj, k->h5,
@@ -1398,6 +1413,7 @@ static int h5_get(hid_t loc, const char *file, const char *obj, const struct key
     case K_DEVICE:
         return UTIL_OK;
     case K_NAME:
+    case K_PATH:
     case K_MODULATION:
     case K_DP_LAYOUT:
     case K_LENS_MODEL:

@@ -37,6 +37,24 @@ double compiler_sample_pitch(const compiler_system *s, const optics_modulator *d
                         : optics_modulator_sample_pitch(dev);
 }
 
+void compiler_lens_need(const compiler_system *s, double *aperture_m, double *tol_waves)
+{
+    compiler_profile e;
+    compiler_profile_effective(&s->profile, &e);
+    *aperture_m = optics_fourier_lens_aperture(s->rank, (double)s->m * s->pitch_m,
+                                               (double)s->fm * s->fourier_pitch_m);
+    *tol_waves = e.fourier.phase_error_rad / (2 * M_PI);
+}
+
+size_t compiler_planes_per_device(const compiler_system *s, size_t need, size_t cols,
+                                  size_t rows)
+{
+    if (s->rank != 2 || need == 0)
+        return 1;
+    size_t q = (cols / need) * ((rows ? rows : 1) / need);
+    return q ? q : 1;
+}
+
 int compiler_copies(const compiler_system *s) { return s->rank == 2 ? 4 : 2; }
 
 size_t compiler_place(const compiler_system *s, int q, size_t j, int copy)

@@ -198,6 +198,23 @@ size_t compiler_place(const compiler_system *s, int q, size_t j, int copy);
  * the smallest allowed k if none does (the rules then say what breaks).  1 for rank 1. */
 int compiler_superpixel(const compiler_profile *p, int rank, size_t m, size_t fm);
 
+/* What every lens position needs.  Its clear aperture: the ray from a point of the input
+ * plane to one of the Fourier plane crosses the lens at the sum of their positions
+ * (optics_fourier_lens_aperture()), so the lens spans the two planes' widths together
+ * (s->aperture_m, the wider of them, sets the NA of the rays from any point).  The
+ * wavefront error it tolerates, in waves rms: a lens should disturb the phase of the
+ * light no more than a Fourier-mask pixel does, phase error / (2 pi) -- to first order
+ * both move the field by their rms phase (the Marechal limit for imaging, 0.075 waves,
+ * is far too much for a computation read by homodyne detection: sim/README.md, "Lens
+ * models"). */
+void compiler_lens_need(const compiler_system *s, double *aperture_m, double *tol_waves);
+
+/* Planes of need x need pixels side by side on a device of cols x rows (rank 2: the
+ * planes of one role share a device in a grid, floor(cols / need) x floor(rows / need),
+ * at least 1), or 1 (rank 1: a device holds one plane). */
+size_t compiler_planes_per_device(const compiler_system *s, size_t need, size_t cols,
+                                  size_t rows);
+
 /* Grouping: splits the model's layers into chains of layers with no ReLU and no
  * permutation between them (a chain ends after a layer that has either).  Writes the
  * first layer of each chain to first[] and their lengths to count[] (each with room for

@@ -44,42 +44,13 @@ static const char *lens_text(const compiler_system *s)
     return s->rank == 2 ? "spherical lens" : "cylindrical lens";
 }
 
-/* What every lens position needs.  Its clear aperture: the ray from a point of the input
- * plane to one of the Fourier plane crosses the lens at the sum of their positions
- * (optics_fourier_lens_aperture()), so the lens spans the two planes' widths together
- * (s->aperture_m, the wider of them, sets the NA of the rays from any point).  The
- * wavefront error it tolerates: a lens should disturb the phase of the light no more
- * than a Fourier-mask pixel does, sigma = phase error / (2 pi) waves -- to first order
- * both move the field by their rms phase (the Marechal limit for imaging, 0.075 waves,
- * is far too much for a computation read by homodyne detection: sim/README.md, "Lens
- * models"). */
-static void lens_need(const compiler_system *s, double *aperture_m, double *tol_waves)
-{
-    compiler_profile e;
-    compiler_profile_effective(&s->profile, &e);
-    *aperture_m = optics_fourier_lens_aperture(s->rank, (double)s->m * s->pitch_m,
-                                               (double)s->fm * s->fourier_pitch_m);
-    *tol_waves = e.fourier.phase_error_rad / (2 * M_PI);
-}
-
-/* Planes of need x need pixels side by side on a device of cols x rows (rank 2), or 1
- * (rank 1: a device holds one plane in a row). */
-static size_t planes_per_device(const compiler_system *s, size_t need, size_t cols,
-                                size_t rows)
-{
-    if (s->rank != 2 || need == 0)
-        return 1;
-    size_t q = (cols / need) * ((rows ? rows : 1) / need);
-    return q ? q : 1;
-}
-
 /* One line of the bill for `count` planes of a modulator role: the physical devices
  * that hold them, side by side where several fit. */
 static void bill_modulator(const compiler_system *s, const char *role, size_t count,
                            const optics_modulator *d, size_t samples, size_t px, FILE *f)
 {
     char b[48];
-    const size_t per = planes_per_device(s, samples * px, d->pixels, d->rows);
+    const size_t per = compiler_planes_per_device(s, samples * px, d->pixels, d->rows);
     const size_t on_one = count < per ? count : per;
     fprintf(f, "    %3zu x %s '%s' (%s), %s px per plane", (count + per - 1) / per, role,
             d->name, modulation_text(d, s->profile.ideal), px_text(s, samples, px, b, sizeof b));
@@ -130,7 +101,7 @@ static void print_header(const compiler_system *s, const char *name, const struc
         fprintf(f, "  phase-only modulators show each sample as a double-phase pair of two "
                 "pixels side by side\n");
     double aperture, tol;
-    lens_need(s, &aperture, &tol);
+    compiler_lens_need(s, &aperture, &tol);
     fprintf(f, "  every lens: f = %.2f mm, clear aperture %.2f mm, NA %.4f\n",
             1e3 * s->focal_m, 1e3 * aperture, 0.5 * s->aperture_m / s->focal_m);
 }
@@ -142,7 +113,7 @@ static void print_stage(const compiler_system *s, const compiler_stage *st,
 {
     const compiler_profile *p = &s->profile;
     double aperture, tol;
-    lens_need(s, &aperture, &tol);
+    compiler_lens_need(s, &aperture, &tol);
     double z = 1e3 * st->z_m, fl = 1e3 * s->focal_m, ap = 1e3 * aperture;
     char b[48];
     if (st->image) {
@@ -286,10 +257,10 @@ static void print_bill(const compiler_system *s, const struct pixels *px,
     bill_modulator(s, "Fourier-plane mask", t->masks_f, &p->fourier, s->fm, px->fourier, f);
     if (t->masks_i)
         bill_modulator(s, "image-plane mask", t->masks_i, &p->image, s->m, px->image, f);
-    /* What each lens position needs (lens_need()), then the lens the profile names and
+    /* What each lens position needs (compiler_lens_need()), then the lens the profile names and
      * whether its wavefront error is within what the design tolerates. */
     double aperture, tol;
-    lens_need(s, &aperture, &tol);
+    compiler_lens_need(s, &aperture, &tol);
     const double have = optics_lens_wavefront_rms(&p->lens, s->rank);
     fprintf(f, "    %3zu x %s, f = %.2f mm, clear aperture >= %.2f mm, NA %.4f, ", t->lenses,
             lens_text(s), 1e3 * s->focal_m, 1e3 * aperture, 0.5 * s->aperture_m / s->focal_m);
@@ -303,7 +274,7 @@ static void print_bill(const compiler_system *s, const struct pixels *px,
             p->lens.model == OPTICS_LENS_FOURIER ? " (an ideal Fourier transform)"
             : have <= tol                        ? " (within)"
                                                  : " (exceeds it)");
-    const size_t per_cam = planes_per_device(s, s->m, p->camera.pixels, p->camera.rows);
+    const size_t per_cam = compiler_planes_per_device(s, s->m, p->camera.pixels, p->camera.rows);
     const size_t cams = (s->n_chains + per_cam - 1) / per_cam;
     fprintf(f, "    %3zu x balanced homodyne detector: camera '%s' pair + reference beam "
             "splitter", cams, p->camera.name);

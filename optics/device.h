@@ -41,6 +41,9 @@ enum optics_dp_layout {
     OPTICS_DP_CHECKERBOARD
 };
 
+/* Room for a lookup-table path, terminator included. */
+#define OPTICS_LUT_PATH 160
+
 typedef struct optics_modulator {
     char name[64];                  /* e.g. "4K LCoS phase SLM, 8 bit" */
     enum optics_modulation modulation;
@@ -65,6 +68,19 @@ typedef struct optics_modulator {
                                        device, in pixels (|r| <= 1); seen with resolved
                                        pixels of a line (optics_devmap, S >= 2; not in
                                        2D maps).  0: registered */
+    /* How the device is built and driven -- what a lab needs to load or make it
+     * (compiler/export.h); none of it changes the light in the unfolded optical train
+     * the simulator runs. */
+    int reflective;                 /* 1: a reflective device (LCoS, DMD), used in a
+                                       folded train, its image mirrored (compiler/
+                                       EXPORT.md); 0: transmissive */
+    double refractive_index;        /* a fabricated element's material at the laser
+                                       wavelength, which turns phase into etch depth;
+                                       0: not given (not a fabricated element) */
+    char lut[OPTICS_LUT_PATH];      /* file of the drive table from a level's value to
+                                       the device's grey level (compiler/EXPORT.md);
+                                       "": linear, 2 pi (or full amplitude) over the grey
+                                       range */
 } optics_modulator;
 
 /* The ideal counterpart of dev: the same name, pitch and pixel count, complex
