@@ -54,6 +54,8 @@ static const cli_spec spec = {
     "  manifest.tsv        every plane: its device, image file, region and optical axis\n"
     "  build-sheet.md      the optical train in order with distances, parts and settings",
     options,
+    "environment: ACDC_PYTHON, the python3 that runs gdspy (default: python3 on PATH)\n"
+    "\n"
     "exit codes: 0 written, 1 data or I/O error (nothing to export, a folder that cannot be\n"
     "written, gdspy missing), 2 usage error, 3 interrupted (files written so far are whole)"};
 
@@ -183,16 +185,19 @@ static int run_gds(const char *src, const char *dst, const char *cell)
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&fa, pipefd[1]);
-    char *argv[] = {"python3", "-c", (char *)gds_script, (char *)src, tmp, (char *)cell, NULL};
+    const char *py = getenv("ACDC_PYTHON");
+    if (!py || !*py)
+        py = "python3";
+    char *argv[] = {(char *)py, "-c", (char *)gds_script, (char *)src, tmp, (char *)cell, NULL};
     extern char **environ;
     pid_t pid;
-    const int e = posix_spawnp(&pid, "python3", &fa, NULL, argv, environ);
+    const int e = posix_spawnp(&pid, py, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(pipefd[1]);
     if (e != 0) {
         close(pipefd[0]);
         return util_error(UTIL_EDATA, "GDSII layouts need python3 with gdspy (Debian: "
-                          "python3-gdspy), or --no-gds: cannot run python3: %s", strerror(e));
+                          "python3-gdspy), or --no-gds: cannot run '%s': %s", py, strerror(e));
     }
     char buf[8192];
     size_t used = 0;
