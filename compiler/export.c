@@ -534,8 +534,11 @@ int compiler_build_sheet(const compiler_system *s, const compiler_plan *plan,
                 d->reflective ? "yes" : "no",
                 r == COMPILER_ROLE_INPUT ? "(the input of each inference)" : shown);
     }
+    const size_t per_cam = compiler_planes_per_device(s, s->m, p->camera.pixels,
+                                                      p->camera.rows);
     fprintf(f, "| camera pair | %zu | %s | %zux%zu | %.2f | balanced homodyne | - | "
-            "camera.tsv |\n\n", 2 * s->n_chains, p->camera.name, p->camera.pixels,
+            "camera.tsv |\n\n", 2 * ((s->n_chains + per_cam - 1) / per_cam), p->camera.name,
+            p->camera.pixels,
             p->camera.rows ? p->camera.rows : 1, 1e6 * p->camera.pitch_m);
     size_t elem = 0;
     for (size_t c = 0; c < s->n_chains; c++) {
