@@ -80,8 +80,10 @@ struct ctx {
     compiler_plan plan;
     const char *dir;
     int no_gds, quiet;
-    util_file manifest;
     size_t written;
+    const compiler_lut *lut;      /* the table fill_lut() writes */
+    const char *lut_device;
+    const char *system_path;      /* the build sheet's title */
 };
 
 static int path_of(char *buf, size_t n, const char *dir, const char *name)
@@ -115,23 +117,28 @@ static int make_dir(const char *dir)
     return UTIL_OK;
 }
 
-/* ---- drive tables and SLM images ---- */
-
-static int write_lut(struct ctx *x, const compiler_lut *lut, const char *device,
-                     const char *name)
+/* Writes DIR/name atomically with fill(x, f). */
+static int text_out(struct ctx *x, const char *name, int (*fill)(struct ctx *, FILE *))
 {
     char path[4096];
     util_file f;
     int rc = path_of(path, sizeof path, x->dir, name);
     if (rc || (rc = util_file_create(path, &f)))
         return rc;
-    if ((rc = compiler_lut_write(lut, device, f.f))) {
+    if ((rc = fill(x, f.f))) {
         util_file_abort(&f);
         return rc;
     }
     if (!(rc = util_file_commit(&f)))
         wrote(x, name);
     return rc;
+}
+
+/* ---- drive tables and SLM images ---- */
+
+static int fill_lut(struct ctx *x, FILE *f)
+{
+    return compiler_lut_write(x->lut, x->lut_device, f);
 }
 
 /* The images of role r's devices (part: 0 only/amplitude, 1 phase; suffix "" or
@@ -147,7 +154,9 @@ static int export_slm(struct ctx *x, enum compiler_role r, int part, int phase,
         return rc;
     char name[256];
     snprintf(name, sizeof name, "lut-%s%s.txt", compiler_role_name(r), suffix);
-    rc = write_lut(x, &lut, dev->name, name);
+    x->lut = &lut;
+    x->lut_device = dev->name;
+    rc = text_out(x, name, fill_lut);
     const size_t cols = x->plan.cols[r], rows = x->plan.rows[r];
     uint16_t *img = rc ? NULL : malloc(cols * rows * sizeof *img);
     if (!rc && !img)
@@ -305,15 +314,10 @@ static int export_doe(struct ctx *x, const compiler_slot *sl)
 
 /* ---- the camera, the manifest, the build sheet ---- */
 
-static int export_camera(struct ctx *x)
+static int fill_camera(struct ctx *x, FILE *f)
 {
     const compiler_system *s = x->s;
-    char path[4096];
-    util_file f;
-    int rc = path_of(path, sizeof path, x->dir, "camera.tsv");
-    if (rc || (rc = util_file_create(path, &f)))
-        return rc;
-    fprintf(f.f, "# chain\tcomponent\tsample\tcamera_x\tcamera_y\tminus_x\n"
+    fprintf(f, "# chain\tcomponent\tsample\tcamera_x\tcamera_y\tminus_x\n"
                  "# the component's image-plane sample (row-major y m + x for a 2D "
                  "system) and the camera pixel of port I+; port I- (the beam splitter's "
                  "reflection) sees x mirrored: minus_x\n");
@@ -322,12 +326,10 @@ static int export_camera(struct ctx *x)
         for (size_t j = 0; j < s->n; j++) {
             size_t cx, cy;
             compiler_camera_pixel(s, c, j, &cx, &cy);
-            fprintf(f.f, "%zu\t%zu\t%lld\t%zu\t%zu\t%zu\n", c, j,
+            fprintf(f, "%zu\t%zu\t%lld\t%zu\t%zu\t%zu\n", c, j,
                     (long long)s->chains[c].pixel[j], cx, cy, cols - 1 - cx);
         }
-    if (!(rc = util_file_commit(&f)))
-        wrote(x, "camera.tsv");
-    return rc;
+    return UTIL_OK;
 }
 
 static const char *image_file(const struct ctx *x, const compiler_slot *sl, char *buf,
@@ -347,35 +349,28 @@ static const char *image_file(const struct ctx *x, const compiler_slot *sl, char
     return buf;
 }
 
-static int export_manifest(struct ctx *x)
+static int fill_manifest(struct ctx *x, FILE *f)
 {
     const compiler_system *s = x->s;
-    char path[4096];
-    util_file f;
-    int rc = path_of(path, sizeof path, x->dir, "manifest.tsv");
-    if (rc || (rc = util_file_create(path, &f)))
-        return rc;
-    fprintf(f.f, "# acdc export of a rank-%d system: every plane on its device "
+    fprintf(f, "# acdc export of a rank-%d system: every plane on its device "
                  "(compiler/EXPORT.md)\n", s->rank);
-    fprintf(f.f, "# role\tchain\tstage\tdevice\tfile\tcols\trows\tmirrored\tsamples\tpx\tpy"
+    fprintf(f, "# role\tchain\tstage\tdevice\tfile\tcols\trows\tmirrored\tsamples\tpx\tpy"
                  "\tx0\ty0\twidth\theight\taxis_x\taxis_y\n");
     for (size_t i = 0; i < x->plan.nslots; i++) {
         const compiler_slot *sl = &x->plan.slots[i];
         const optics_modulator *dev = compiler_role_device(&s->profile, sl->role);
         char file[512];
-        fprintf(f.f, "%s\t%zu\t%zu\t%zu\t%s\t%zu\t%zu\t%d\t%zu\t%zu\t%zu\t%zu\t%zu\t%zu\t%zu\t"
+        fprintf(f, "%s\t%zu\t%zu\t%zu\t%s\t%zu\t%zu\t%d\t%zu\t%zu\t%zu\t%zu\t%zu\t%zu\t%zu\t"
                 "%.1f\t%.1f\n", compiler_role_name(sl->role), sl->chain, sl->stage,
                 sl->device, image_file(x, sl, file, sizeof file), x->plan.cols[sl->role],
                 x->plan.rows[sl->role], dev->reflective && dev->refractive_index == 0,
                 sl->samples, sl->px, sl->py, sl->x0, sl->y0, sl->width, sl->height,
                 sl->axis_x, sl->axis_y);
     }
-    if (!(rc = util_file_commit(&f)))
-        wrote(x, "manifest.tsv");
-    return rc;
+    return UTIL_OK;
 }
 
-static int export_sheet(struct ctx *x, const char *system_path)
+static int fill_sheet(struct ctx *x, FILE *f)
 {
     const compiler_system *s = x->s;
     char fmt[3][96];
@@ -389,18 +384,7 @@ static int export_sheet(struct ctx *x, const char *system_path)
             snprintf(fmt[r], sizeof fmt[r], "%s-%%zu.png", compiler_role_name((enum compiler_role)r));
         files[r] = fmt[r];
     }
-    char path[4096];
-    util_file f;
-    int rc = path_of(path, sizeof path, x->dir, "build-sheet.md");
-    if (rc || (rc = util_file_create(path, &f)))
-        return rc;
-    if ((rc = compiler_build_sheet(s, &x->plan, files, system_path, f.f))) {
-        util_file_abort(&f);
-        return rc;
-    }
-    if (!(rc = util_file_commit(&f)))
-        wrote(x, "build-sheet.md");
-    return rc;
+    return compiler_build_sheet(s, &x->plan, files, x->system_path, f);
 }
 
 static int export_all(struct ctx *x, const char *system_path)
@@ -430,11 +414,11 @@ static int export_all(struct ctx *x, const char *system_path)
         }
     }
     if (!rc && !(rc = check_signal()))
-        rc = export_camera(x);
+        rc = text_out(x, "camera.tsv", fill_camera);
     if (!rc)
-        rc = export_manifest(x);
+        rc = text_out(x, "manifest.tsv", fill_manifest);
     if (!rc)
-        rc = export_sheet(x, system_path);
+        rc = text_out(x, "build-sheet.md", fill_sheet);
     compiler_plan_free(&x->plan);
     return rc;
 }
@@ -454,7 +438,8 @@ int cmd_export(int argc, char **argv)
     compiler_system *s = NULL;
     if ((rc = compiler_system_read(in, &s)))
         return cli_fail("export", rc);
-    struct ctx x = {.s = s, .dir = a.out, .no_gds = a.no_gds, .quiet = a.quiet};
+    struct ctx x = {.s = s, .dir = a.out, .no_gds = a.no_gds, .quiet = a.quiet,
+                    .system_path = in};
     util_signal_saved sig = {0};
     if (!a.quiet)
         printf("exporting '%s' to '%s/':\n", in, a.out);

@@ -74,8 +74,8 @@ static const cli_option options[] = {
             "(compiler/surrogate.h): a built-in profile or profile file (the starting model "
             "is compiled for it, detection designed as 'acdc compile' does) or a compiled "
             "system; device levels, double-phase pairs, pixels, the camera's clip and noise "
-            "at the designed level, phase errors drawn per step.  1D systems of one layer "
-            "per optical chain (pixel-aware designs)"),
+            "at the designed level, phase errors drawn per step.  Systems of one layer per "
+            "optical chain (pixel-aware designs), 1D or 2D (2D: ideal lenses)"),
     CLI_OPT(0, "hardware-lens", "L", O_HWLENS,
             "profile (default: the lenses with the profile's wavefront error) or ideal "
             "(about 6x faster; for a first stage)"),

@@ -289,6 +289,12 @@ def tolerated(kind, label):
                 (" frame_rate_hz: missing", " frames: missing")):
             return ALL       # profiles from before designed detection: rates not
                              # given, one frame
+        if label.startswith("attribute /profile") and label.endswith(
+                (" reflective: missing", " refractive_index: missing", " lut: missing",
+                 " lut: unknown word", " lut: empty string")):
+            return ALL       # profiles from before `acdc export`: transmissive, not
+                             # fabricated, linear drive; a drive table's file is any
+                             # name (empty: linear), read only by `acdc export`
         if label == "group /profile/lens: missing":
             return ALL       # systems written before lens models: ideal Fourier lenses
         if label.startswith("group /") and label.endswith("extra dataset"):
