@@ -55,6 +55,13 @@ const cli_option cli_sim_options[] = {
             "Fourier- and image-mask phase levels 2^B (recompiles)"),
     CLI_OPT(0, "amplitude-bits", "B", CLI_SIM_AMPLITUDE_BITS,
             "Fourier- and image-mask amplitude levels (recompiles)"),
+    CLI_OPT(0, "perturb", "NAME=VALUE", CLI_SIM_PERTURB,
+            "perturb the built system, in SI units (repeatable; not recompiled: the masks, "
+            "detection and calibration stay as built, the bench drifts): ref-phase (rad), "
+            "ref-amplitude (relative), gain-rms (relative), waist (m; Gaussian "
+            "illumination), shift-input, shift-fourier, shift-image (m, lateral), "
+            "defocus-input, defocus-fourier, defocus-camera (m, axial) -- sim/README.md, "
+            "Perturbations"),
     CLI_OPT(0, "misalign-x", "D", CLI_SIM_MISALIGN_X,
             "displace every mask laterally by D samples (0.5px; a sample is a double-phase "
             "pair on phase-only devices)"),
@@ -149,6 +156,9 @@ int cli_sim_option(int key, const char *arg, sim_options *o, cli_sets *sets, int
     case CLI_SIM_THREADS:
         if (!(*rc = util_parse_int(arg, "--threads", 1, 256, &iv)))
             o->threads = (int)iv;
+        return 1;
+    case CLI_SIM_PERTURB:
+        *rc = sim_perturb_parse(arg, o->perturb);
         return 1;
     case CLI_SIM_MISALIGN_X: {
         /* pixels, optionally written with the unit: "0.5px" */

@@ -146,6 +146,7 @@ int sim_result_write(const sim_result *r, const char *path)
     if (!rc) rc = util_h5_set_attr_f64_vec(f, "/", "lens_zernike_waves", OPTICS_ZERNIKE_TERMS,
                                            r->lens.zernike);
     if (!rc) rc = util_h5_set_attr_str(f, "/", "lens_note", r->lens_note);
+    if (!rc) rc = util_h5_set_attr_str(f, "/", "perturbations", r->perturbations);
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "trials", (int64_t)r->trials);
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "seed", (int64_t)r->seed);
     if (!rc) rc = util_h5_set_attr_i64(f, "/", "oversample", r->oversample);
@@ -220,6 +221,11 @@ static int read_lens(hid_t f, const char *file, sim_result *r)
         (rc = util_h5_attr_f64_vec(f, file, "/", "lens_zernike_waves", OPTICS_ZERNIKE_TERMS,
                                    r->lens.zernike)) ||
         (rc = util_h5_attr_str(f, file, "/", "lens_note", r->lens_note, sizeof r->lens_note)))
+        return rc;
+    /* results written before perturbations lack it: none ran */
+    if (util_h5_attr_exists(f, "/", "perturbations") &&
+        (rc = util_h5_attr_str(f, file, "/", "perturbations", r->perturbations,
+                               sizeof r->perturbations)))
         return rc;
     if (optics_lens_model_parse(model, &r->lens.model))
         return util_error(UTIL_EDATA, "attribute 'lens_model' in '%s': '%s' is not fourier, "

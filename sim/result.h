@@ -65,6 +65,8 @@ typedef struct sim_result {
                              coefficients, wavefront_rms 0 */
     double lens_rms_waves;   /* its wavefront error's rms over the clear aperture */
     char lens_note[320];  /* sim_optics.note */
+    char perturbations[512];  /* the perturbations of the built system that ran,
+                                 "NAME=VALUE UNIT; ..." (sim/perturb.h); "" none */
     uint64_t seed;        /* of the first trial */
     int oversample;       /* sub-samples per sample actually simulated */
     size_t saturated;     /* saturated camera exposures, all trials and chains

@@ -14,6 +14,7 @@
 #include "util/mem.h"
 
 #include <fftw3.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_trig.h>
 #include <math.h>
@@ -77,6 +78,13 @@ struct sim {
     double complex *in_work;          /* input modulator: its pixels */
     double *power_w;                  /* per chain: the laser power in use */
     size_t *saturated, *exposures;    /* per chain: exposures, and those that saturated */
+    /* perturbations of the built system (sim/perturb.h), applied once calibrated */
+    int calibrated;                   /* 0 while calibrate() runs: the system as built */
+    double *gain_px;                  /* camera gain non-uniformity: per pixel, or NULL */
+    double *envelope;                 /* Gaussian illumination: per simulated input
+                                         sample (window method) or per input-plane sample
+                                         (exact method), or NULL */
+    optics_prop *def_in, *def_f_in, *def_f_out, *def_cam;  /* axial displacements */
     size_t keep_rows;                 /* sim_keep_planes() */
     double complex *keep;
 };
@@ -212,6 +220,12 @@ void sim_free(sim *m)
     free(m->power_w);
     free(m->saturated);
     free(m->exposures);
+    free(m->gain_px);
+    free(m->envelope);
+    optics_prop_free(m->def_in);
+    optics_prop_free(m->def_f_in);
+    optics_prop_free(m->def_f_out);
+    optics_prop_free(m->def_cam);
     free(m);
 }
 
@@ -279,6 +293,27 @@ static int lens_pass(sim *m, const optics_lens_plan *l)
     return optics_prop_apply(m->free_f, m->field, m->field);
 }
 
+/* Free space over the signed distance of perturbation id (the plan p is for its
+ * magnitude: the adjoint propagates backwards), on m->field; nothing for a NULL plan or
+ * before calibration (the system is calibrated as built). */
+static int displace(sim *m, const optics_prop *p, int id, double sign)
+{
+    if (!p || !m->calibrated)
+        return UTIL_OK;
+    const double dz = sign * m->o.perturb[id];
+    int rc = dz > 0 ? optics_prop_apply(p, m->field, m->field)
+                    : optics_prop_adjoint(p, m->field, m->field);
+    /* without the plane wave's phase e^{ik dz}: the light's path to the displaced
+     * element changes by as much as its path from it (the illumination to the input
+     * modulator, the reference arm to the camera; a Fourier mask's two passes cancel),
+     * so only the diffraction over dz is left */
+    const double complex piston = cexp(-I * 2 * M_PI / m->field->g.wavelength_m * dz);
+    const size_t count = m->field->nb * optics_grid_size(&m->field->g);
+    for (size_t i = 0; !rc && i < count; i++)
+        m->field->data[i] *= piston;
+    return rc;
+}
+
 /* One 4f stage with Fourier mask `mask`; the Fourier plane is stored as plane *plane
  * (then counted) when kept_plane is not NULL.  Without planes to keep, ideal lenses run
  * the stage as one fused pass (optics_4f_apply(), the same light in fewer sweeps). */
@@ -286,9 +321,15 @@ static int stage_4f(sim *m, const double complex *mask, size_t batch, size_t fir
                     size_t *kept_plane)
 {
     int rc;
-    if (!kept_plane && m->l1)
+    const int defocus = m->def_f_in && m->calibrated;
+    if (!kept_plane && m->l1 && !defocus)
         return optics_4f_apply(m->l1, mask, m->l2, m->field, m->field);
-    if ((rc = lens_pass(m, m->l1)) || (rc = optics_field_multiply(m->field, mask)))
+    /* a Fourier mask displaced by dz along the axis: the light reaches it dz past the
+     * focal plane and is taken back there for the second lens */
+    if ((rc = lens_pass(m, m->l1)) ||
+        (rc = displace(m, m->def_f_in, SIM_PERTURB_DEFOCUS_FOURIER, 1)) ||
+        (rc = optics_field_multiply(m->field, mask)) ||
+        (rc = displace(m, m->def_f_out, SIM_PERTURB_DEFOCUS_FOURIER, -1)))
         return rc;
     if (kept_plane)
         keep(m, batch, first, (*kept_plane)++);
@@ -424,6 +465,18 @@ static int check_options(const compiler_system *s, size_t batch, const sim_optio
     if (o->lens < SIM_LENS_PROFILE || o->lens > SIM_LENS_CORRECTED)
         return util_error(UTIL_EUSAGE, "lens %d is not profile, fourier, paraxial or "
                           "corrected", (int)o->lens);
+    const sim_perturb_info *pt = sim_perturb_table();
+    for (int i = 0; i < SIM_PERTURB_COUNT; i++) {
+        const double v = o->perturb[i];
+        if (!isfinite(v) || v < pt[i].lo || v > pt[i].hi)
+            return util_error(UTIL_EUSAGE, "perturbation %s = %g%s%s is outside %g..%g",
+                              pt[i].name, v, *pt[i].unit ? " " : "", pt[i].unit, pt[i].lo,
+                              pt[i].hi);
+        if (v != 0 && pt[i].window_only && sim_exact(s, o))
+            return util_error(UTIL_EUSAGE, "perturbation %s needs every plane sampled: the "
+                              "2D pixel-exact method (ideal lenses, resolved pixels) samples "
+                              "only the Fourier plane", pt[i].name);
+    }
     sim_optics_of(s, o, &op);
     if (op.propagation != SIM_PROP_IDEAL &&
         fabs(s->fourier_pitch_m - s->pitch_m) > 1e-12 * s->pitch_m)
@@ -654,8 +707,9 @@ static void encode_exact(sim *m, size_t b, const double *u, double smax, double 
         for (int copy = 0; copy < 4; copy++) {
             const size_t at = compiler_place(s, 0, j, copy);
             const size_t i = exact_index(m, at / s->m, at % s->m);
-            f[i] = e0 * px[0];
-            g[i] = e0 * px[1];
+            const double env = m->envelope ? m->envelope[at] : 1;
+            f[i] = e0 * env * px[0];
+            g[i] = e0 * env * px[1];
         }
     }
 }
@@ -717,13 +771,17 @@ static int setup_devices(sim *m)
         return util_error(UTIL_EDATA, "the simulated Fourier pitch %g um is not the "
                           "system's %g um / %d", 1e6 * hf, 1e6 * s->fourier_pitch_m, m->os);
     int rc;
+    /* masks displaced laterally: --misalign-x in samples, the perturbations in metres */
+    const double off_f = m->o.misalign_px + m->o.perturb[SIM_PERTURB_SHIFT_FOURIER] /
+                                                s->fourier_pitch_m;
+    const double off_i = m->o.misalign_px + m->o.perturb[SIM_PERTURB_SHIFT_IMAGE] / s->pitch_m;
     if (m->exact && (rc = optics_devmap2_alloc(&m->f_map.d2, &p->fourier,
                                                s->profile.superpixel, s->fm, m->os,
-                                               m->side + 2 * m->ext, m->o.misalign_px, 0)))
+                                               m->side + 2 * m->ext, off_f, 0)))
         return rc;
     if ((!m->exact && (rc = dmap_alloc(m, &p->input, s->m, 0, &m->in_map))) ||
-        (!m->exact && (rc = dmap_alloc(m, &p->fourier, s->fm, m->o.misalign_px, &m->f_map))) ||
-        (rc = dmap_alloc(m, &p->image, s->m, m->o.misalign_px, &m->im_map)))
+        (!m->exact && (rc = dmap_alloc(m, &p->fourier, s->fm, off_f, &m->f_map))) ||
+        (rc = dmap_alloc(m, &p->image, s->m, off_i, &m->im_map)))
         return rc;
     const size_t K = n_stages(s);
     m->in_work = malloc((m->in_map.d2 ? optics_devmap2_work(m->in_map.d2)
@@ -822,6 +880,63 @@ static int setup_camera(sim *m)
     return UTIL_OK;
 }
 
+/* What the bench does to the calibrated system (sim/perturb.h): the input modulator
+ * displaced, the illumination's envelope, each camera pixel's gain, free space for the
+ * axial displacements.  Lateral mask displacements are in the device maps (setup_devices:
+ * calibration uses maps of its own), the reference's error in sim_run(). */
+static int setup_perturb(sim *m)
+{
+    const compiler_system *s = m->s;
+    const double *pv = m->o.perturb;
+    int rc = UTIL_OK;
+    if (pv[SIM_PERTURB_SHIFT_INPUT] != 0) {
+        dmap_free(m->in_map);
+        memset(&m->in_map, 0, sizeof m->in_map);
+        if ((rc = dmap_alloc(m, &m->dev.input, s->m, pv[SIM_PERTURB_SHIFT_INPUT] / s->pitch_m,
+                             &m->in_map)))
+            return rc;
+    }
+    const double w = pv[SIM_PERTURB_WAIST];
+    if (w > 0) {
+        /* per simulated input sample (window method) or per sample of the m x m input
+         * plane (exact method, whose pixels enter by their transforms) */
+        const size_t n = m->exact ? compiler_plane_size(s) : m->L;
+        const size_t side = m->exact ? s->m : s->rank == 2 ? m->side : m->L;
+        const double h = m->exact ? s->pitch_m : m->grid.pitch_m;
+        if (!(m->envelope = malloc(n * sizeof *m->envelope)))
+            return util_error(UTIL_ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            const double x = optics_coord_m(i % side, side, h);
+            const double y = s->rank == 2 ? optics_coord_m(i / side, side, h) : 0;
+            m->envelope[i] = exp(-(x * x + y * y) / (w * w));
+        }
+    }
+    const double g = pv[SIM_PERTURB_GAIN_RMS];
+    if (g > 0) {
+        const size_t P = m->px.npx * m->px.npy;
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        if (!(m->gain_px = malloc(P * sizeof *m->gain_px)) || !r) {
+            gsl_rng_free(r);
+            return util_error(UTIL_ENOMEM, "out of memory");
+        }
+        gsl_rng_set(r, (unsigned long)optics_field_seed(m->o.seed, UINT64_MAX - 1));
+        for (size_t i = 0; i < P; i++)
+            m->gain_px[i] = fmax(0, 1 + g * gsl_ran_gaussian(r, 1));
+        gsl_rng_free(r);
+    }
+    const enum optics_method how = m->optics.propagation == SIM_PROP_ASM ? OPTICS_ASM_BL
+                                                                         : OPTICS_FRESNEL_TF;
+    const optics_grid *fg = m->l1 ? optics_lens_plan_output(m->l1) : &m->grid;
+    if (!rc && pv[SIM_PERTURB_DEFOCUS_INPUT] != 0)
+        rc = optics_prop_alloc(&m->def_in, &m->grid, fabs(pv[SIM_PERTURB_DEFOCUS_INPUT]), how);
+    if (!rc && pv[SIM_PERTURB_DEFOCUS_CAMERA] != 0)
+        rc = optics_prop_alloc(&m->def_cam, &m->grid, fabs(pv[SIM_PERTURB_DEFOCUS_CAMERA]), how);
+    if (!rc && pv[SIM_PERTURB_DEFOCUS_FOURIER] != 0 &&
+        !(rc = optics_prop_alloc(&m->def_f_in, fg, fabs(pv[SIM_PERTURB_DEFOCUS_FOURIER]), how)))
+        rc = optics_prop_alloc(&m->def_f_out, fg, fabs(pv[SIM_PERTURB_DEFOCUS_FOURIER]), how);
+    return rc;
+}
+
 int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_options *o)
 {
     *out = NULL;
@@ -863,10 +978,13 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
         rc = setup_camera(m);
     if (!rc)
         rc = calibrate(m);
+    if (!rc)
+        rc = setup_perturb(m);
     if (rc) {
         sim_free(m);
         return rc;
     }
+    m->calibrated = 1;
     *out = m;
     return UTIL_OK;
 }
@@ -1015,6 +1133,18 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
     return UTIL_OK;
 }
 
+/* Each camera pixel's response (the gain non-uniformity perturbation) on powers pw,
+ * batch x pixels. */
+static void apply_gain(const sim *m, size_t batch, double *pw)
+{
+    const size_t P = m->px.npx * m->px.npy;
+    if (!m->gain_px)
+        return;
+    for (size_t b = 0; b < batch; b++)
+        for (size_t i = 0; i < P; i++)
+            pw[b * P + i] *= m->gain_px[i];
+}
+
 /* The camera behind chain `chain`: balanced homodyne against m->ref, both ports (or,
  * without noise, their difference) integrated over the camera's pixels, and the signed
  * power per pixel converted back to W/m on the image samples (m->diff). */
@@ -1027,6 +1157,7 @@ static int detect(sim *m, const optics_field *field, const optics_field *ref, si
         if ((rc = optics_homodyne(field, ref, NULL, NULL, m->plus)) ||
             (rc = optics_pixels_integrate(&field->g, batch, m->plus, &m->px, m->pp)))
             return rc;
+        apply_gain(m, batch, m->pp);
         for (size_t b = 0; b < batch; b++)
             to_samples(m, m->pp + b * P, m->diff + b * M);
         return UTIL_OK;
@@ -1035,6 +1166,8 @@ static int detect(sim *m, const optics_field *field, const optics_field *ref, si
         (rc = optics_pixels_integrate(&field->g, batch, m->plus, &m->px, m->pp)) ||
         (rc = optics_pixels_integrate(&field->g, batch, m->minus, &m->px, m->pm)))
         return rc;
+    apply_gain(m, batch, m->pp);
+    apply_gain(m, batch, m->pm);
     for (size_t b = 0; b < batch; b++) {
         if ((rc = detect_row(m, first + b, chain, m->pp + b * P, m->pm + b * P,
                              m->ep + b * P, m->em + b * P)))
@@ -1042,6 +1175,15 @@ static int detect(sim *m, const optics_field *field, const optics_field *ref, si
         to_samples(m, m->pp + b * P, m->diff + b * M);
     }
     return UTIL_OK;
+}
+
+/* The illumination's envelope on one simulated input plane (window method). */
+static void illuminate(const sim *m, double complex *f)
+{
+    if (!m->envelope)
+        return;
+    for (size_t i = 0; i < m->L; i++)
+        f[i] *= m->envelope[i];
 }
 
 /* Input electronics and modulator for chain ch: u = a ⊙ v + a_bias, scaled by
@@ -1074,6 +1216,7 @@ static void encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
                     m->in_t[compiler_place(m->s, 0, j, copy)] = u[j] / smax;
             optics_devmap2_show(m->in_map.d2, m->in_t, 0, NULL, e0, m->in_work,
                                 optics_field_slice(m->field, b));
+            illuminate(m, optics_field_slice(m->field, b));
             continue;
         }
         /* each component's pixels once, on both of its samples */
@@ -1086,6 +1229,7 @@ static void encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
                        ppx * sizeof *px);
         }
         optics_devmap_place(m->in_map.d1, m->in_work, e0, optics_field_slice(m->field, b));
+        illuminate(m, optics_field_slice(m->field, b));
     }
 }
 
@@ -1139,6 +1283,8 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
                                                            pow(s->pitch_m, s->rank == 2 ? 2 : 1)))
                                    : s->field_amplitude;
         encode(m, ch, batch, e0);
+        if ((rc = displace(m, m->def_in, SIM_PERTURB_DEFOCUS_INPUT, -1)))
+            return rc;
         /* The optics, stage by stage: image-plane mask, then the 4f pass. */
         for (size_t k = 0; k < ch->count && m->exact; k++, kk++)
             if ((rc = stage_exact(m, m->fourier[kk], batch, first, keeping ? &plane : NULL)))
@@ -1151,12 +1297,18 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             if ((rc = stage_4f(m, m->fourier[kk], batch, first, keeping ? &plane : NULL)))
                 return rc;
         }
+        if ((rc = displace(m, m->def_cam, SIM_PERTURB_DEFOCUS_CAMERA, 1)))
+            return rc;
         if (keeping)
             keep(m, batch, first, plane++);
         /* Balanced homodyne against the designed reference, phased to the chain's
          * constant; one beam feeds both arms, so it follows the light level in use. */
         const double complex gc = m->gch[c];
         double complex r = ch->ref_amplitude * e0 / s->field_amplitude * cexp(I * carg(gc));
+        /* ... as the bench has it: drifted in phase, off in amplitude (sim/perturb.h) */
+        if (m->o.perturb[SIM_PERTURB_REF_PHASE] != 0 || m->o.perturb[SIM_PERTURB_REF_AMPLITUDE] != 0)
+            r *= (1 + m->o.perturb[SIM_PERTURB_REF_AMPLITUDE]) *
+                 cexp(I * m->o.perturb[SIM_PERTURB_REF_PHASE]);
         optics_field *ref = m->exact ? m->cam_ref : m->ref;
         for (size_t k = 0; k < optics_grid_size(&ref->g); k++)
             ref->data[k] = r;

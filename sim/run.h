@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "compiler/system.h"
+#include "sim/perturb.h"
 
 /* How light gets from one plane to the next. */
 enum sim_propagation {
@@ -58,6 +59,8 @@ typedef struct sim_options {
                                   the two pixels of a double-phase pair, the pixel's own
                                   diffraction, the diffraction orders beyond each device
                                   (planes of m·S² samples, S times wider windows) */
+    double perturb[SIM_PERTURB_COUNT];  /* perturbations of the built system, SI units,
+                                  0: none (sim/perturb.h); applied after calibration */
     uint64_t seed;             /* for phase errors and noise; results depend on the seed
                                   and the input's index only, not on threads or batching */
     int threads;

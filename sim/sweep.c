@@ -58,6 +58,8 @@ static int kind_of(const char *name)
         return SIM_SWEEP_AMPLITUDE_BITS;
     if (!strcmp(name, "phase-error"))
         return SIM_SWEEP_PHASE_ERROR;
+    if (sim_perturb_find(name) >= 0)
+        return SIM_SWEEP_PERTURB;
     return strchr(name, '.') ? SIM_SWEEP_PROFILE : -1;
 }
 
@@ -96,8 +98,9 @@ int sim_sweep_parse(const char *arg, sim_sweep_param *p)
     const int kind = kind_of(p->name);
     if (kind < 0)
         return util_error(UTIL_EUSAGE, "%s: unknown parameter '%s' (known: photons, "
-                          "phase-bits, amplitude-bits, phase-error, or a profile value "
-                          "SECTION.KEY)", what, p->name);
+                          "phase-bits, amplitude-bits, phase-error, a perturbation of the built "
+                          "system (%s), or a profile value SECTION.KEY, which recompiles)",
+                          what, p->name, sim_perturb_names());
     p->kind = (enum sim_sweep_kind)kind;
     if (p->kind == SIM_SWEEP_PHOTONS) {
         if ((rc = util_parse_double(f[0], what, 1, 1e30, &p->from)) ||
@@ -112,6 +115,12 @@ int sim_sweep_parse(const char *arg, sim_sweep_param *p)
         if ((rc = util_parse_int(f[1], what, 0, 16, &iv)))
             return rc;   /* util/parse recorded a usage error */
         p->to = (double)iv;
+    } else if (p->kind == SIM_SWEEP_PERTURB) {
+        const int id = sim_perturb_find(p->name);
+        snprintf(p->unit, sizeof p->unit, "%s", sim_perturb_table()[id].unit);
+        if ((rc = sim_perturb_value(id, f[0], what, &p->from)) ||
+            (rc = sim_perturb_value(id, f[1], what, &p->to)))
+            return rc;   /* recorded a usage error */
     } else if (p->kind == SIM_SWEEP_PHASE_ERROR) {
         strcpy(p->unit, "rad");
         if ((rc = util_parse_quantity(f[0], what, "rad", 0, 10, &p->from)) ||
@@ -254,7 +263,7 @@ static char *settings_string(const sim_sweep *w, uint64_t hsys, uint64_t hdata, 
 {
     const sim_sweep_config *c = &w->state->c;
     const sim_options *o = &c->options;
-    size_t cap = 1024 + c->nsets * 300 + (size_t)w->n_params * 300, len;
+    size_t cap = 1024 + c->nsets * 300 + (size_t)w->n_params * 300 + SIM_PERTURB_COUNT * 64, len;
     char *s = malloc(cap);
     if (!s)
         return NULL;
@@ -272,6 +281,10 @@ static char *settings_string(const sim_sweep *w, uint64_t hsys, uint64_t hdata, 
         len += (size_t)snprintf(s + len, cap - len, ";lens=%d", (int)o->lens);
     if (o->misalign_px != 0)
         len += (size_t)snprintf(s + len, cap - len, ";misalign=%.17g", o->misalign_px);
+    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+        if (o->perturb[i] != 0)
+            len += (size_t)snprintf(s + len, cap - len, ";perturb=%s:%.17g",
+                                    sim_perturb_table()[i].name, o->perturb[i]);
     if (oversample > 1)
         len += (size_t)snprintf(s + len, cap - len, ";oversample=%d", oversample);
     for (size_t i = 0; i < c->nsets; i++)
@@ -725,6 +738,7 @@ static int run_points(sim_sweep *w, const volatile sig_atomic_t *stop,
             switch (p->kind) {
             case SIM_SWEEP_PHOTONS: job.options.photons = v; break;
             case SIM_SWEEP_PHASE_ERROR: job.options.phase_error_rad = v; break;
+            case SIM_SWEEP_PERTURB: job.options.perturb[sim_perturb_find(p->name)] = v; break;
             case SIM_SWEEP_PHASE_BITS:
             case SIM_SWEEP_AMPLITUDE_BITS: {
                 char two[2][64];

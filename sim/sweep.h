@@ -42,7 +42,9 @@ enum sim_sweep_kind {
     SIM_SWEEP_PHASE_BITS,     /* fourier. and image.phase_bits (recompiled) */
     SIM_SWEEP_AMPLITUDE_BITS, /* fourier. and image.amplitude_bits (recompiled) */
     SIM_SWEEP_PHASE_ERROR,    /* sim_options.phase_error_rad */
-    SIM_SWEEP_PROFILE         /* any profile value SECTION.KEY (recompiled) */
+    SIM_SWEEP_PROFILE,        /* any profile value SECTION.KEY (recompiled) */
+    SIM_SWEEP_PERTURB         /* a perturbation of the built system (sim/perturb.h; not
+                                 recompiled) */
 };
 
 /* One varied parameter, as parsed from NAME=FROM:TO[:STEPS][:log|:lin]. */

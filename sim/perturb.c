@@ -1,0 +1,93 @@
+/* sim/perturb.c -- the table of perturbations of a fixed system (sim/perturb.h). */
+#include "sim/perturb.h"
+#include "util/error.h"
+#include "util/parse.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const sim_perturb_info table[SIM_PERTURB_COUNT] = {
+    {"ref-phase", "rad", -7, 7, 0, "phase drift of the homodyne reference (rad, mrad)", 0.01, 0},
+    {"ref-amplitude", "", -1, 10, 0, "relative amplitude error of the reference (0.01: 1 %)", 0.01, 0},
+    {"gain-rms", "", 0, 1, 0, "camera gain non-uniformity, rms of each pixel's relative "
+                              "response (drawn once per seed)", 0.01, 0},
+    {"waist", "m", 0, 10, 0, "Gaussian illumination of the input, amplitude exp(-r^2/w^2), "
+                             "waist w (0: flat)", 0.01, 1},
+    {"shift-input", "m", -0.1, 0.1, 1, "lateral (x) displacement of every input modulator", 1e-6, 0},
+    {"shift-fourier", "m", -0.1, 0.1, 0, "lateral (x) displacement of every Fourier-plane "
+                                         "mask", 1e-6, 0},
+    {"shift-image", "m", -0.1, 0.1, 1, "lateral (x) displacement of every image-plane mask", 1e-6, 0},
+    {"defocus-input", "m", -0.1, 0.1, 1, "axial displacement of every input modulator "
+                                         "(positive: downstream)", 1e-5, 0},
+    {"defocus-fourier", "m", -0.1, 0.1, 1, "axial displacement of every Fourier-plane mask", 1e-5, 0},
+    {"defocus-camera", "m", -0.1, 0.1, 1, "axial displacement of every camera", 1e-5, 0},
+};
+
+const sim_perturb_info *sim_perturb_table(void)
+{
+    return table;
+}
+
+int sim_perturb_find(const char *name)
+{
+    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+        if (!strcmp(table[i].name, name))
+            return i;
+    return -1;
+}
+
+const char *sim_perturb_names(void)
+{
+    static char buf[400];
+    if (!buf[0])
+        for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? ", " : "",
+                     table[i].name);
+    return buf;
+}
+
+int sim_perturb_value(int id, const char *text, const char *what, double *v)
+{
+    const sim_perturb_info *p = &table[id];
+    if (!*p->unit)
+        return util_parse_double(text, what, p->lo, p->hi, v);
+    return util_parse_quantity(text, what, p->unit, p->lo, p->hi, v);
+}
+
+int sim_perturb_parse(const char *a, double values[SIM_PERTURB_COUNT])
+{
+    const char *eq = strchr(a, '=');
+    char name[64], what[128];
+    if (!eq || eq == a || (size_t)(eq - a) >= sizeof name)
+        return util_error(UTIL_EUSAGE, "--perturb '%s': expected NAME=VALUE", a);
+    memcpy(name, a, (size_t)(eq - a));
+    name[eq - a] = '\0';
+    const int id = sim_perturb_find(name);
+    if (id < 0)
+        return util_error(UTIL_EUSAGE, "--perturb '%s': unknown perturbation '%s' (known: %s)",
+                          a, name, sim_perturb_names());
+    snprintf(what, sizeof what, "--perturb %s", name);
+    return sim_perturb_value(id, eq + 1, what, &values[id]);
+}
+
+int sim_perturb_any(const double values[SIM_PERTURB_COUNT])
+{
+    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+        if (values[i] != 0)
+            return 1;
+    return 0;
+}
+
+void sim_perturb_describe(const double values[SIM_PERTURB_COUNT], char *buf, size_t cap)
+{
+    size_t len = 0;
+    if (cap)
+        buf[0] = '\0';
+    for (int i = 0; i < SIM_PERTURB_COUNT && len < cap; i++)
+        if (values[i] != 0) {
+            int w = snprintf(buf + len, cap - len, "%s%s=%.6g%s%s", len ? "; " : "",
+                             table[i].name, values[i], *table[i].unit ? " " : "",
+                             table[i].unit);
+            len += w > 0 ? (size_t)w : 0;
+        }
+}

@@ -1,0 +1,373 @@
+/* tests/test_sim_perturb.c -- perturbations of a built system (sim/perturb.h): zero is
+ * the unperturbed system bit for bit; each perturbation against its closed form. */
+#include "tests/simtest.h"
+
+#include <fftw3.h>
+
+/* A linear cascade without biases, ReLU or permutations: the optics alone (one chain). */
+static acdc_model *linear(size_t n, size_t K, double sigma)
+{
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, n, n, n, K, 0), 0);
+    assert_int_equal(acdc_model_init_normal(m, 1, sigma, 5), 0);
+    return m;
+}
+
+static sim_result run(const compiler_system *s, const acdc_data *d, sim_options o,
+                      size_t save_planes)
+{
+    sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = 8,
+                   .save_planes = save_planes};
+    sim_result r;
+    if (sim_execute(&job, &r, NULL))
+        fail_msg("simulate: %s", util_errmsg());
+    return r;
+}
+
+/* Every perturbation set to zero (and to -0) gives the unperturbed output bit for bit,
+ * on a real profile with resolved pixels and noise (slm8, S = 4) and on the ideal one. */
+static void test_zero_is_unperturbed(void **state)
+{
+    (void)state;
+    acdc_model *m = model(32, 3, 10);
+    const char *profiles[] = {"slm8", "ideal"};
+    for (int p = 0; p < 2; p++) {
+        compiler_system *s = compile(m, profiles[p], NULL, 0);
+        acdc_data *d = data(6, 32);
+        sim_options o = sim_options_default();
+        sim_result r0 = run(s, d, o, 0);
+        for (int i = 0; i < SIM_PERTURB_COUNT; i++) {
+            sim_options q = o;
+            q.perturb[i] = -0.0;
+            sim_result r = run(s, d, q, 0);
+            if (memcmp(r.y_optical, r0.y_optical, 6 * 10 * sizeof(double)))
+                fail_msg("%s: %s = -0 changed the output", profiles[p],
+                         sim_perturb_table()[i].name);
+            sim_result_free(&r);
+        }
+        sim_result_free(&r0);
+        acdc_data_free(d);
+        compiler_system_free(s);
+    }
+    acdc_model_free(m);
+}
+
+/* The reference's phase drift phi and amplitude error a: balanced homodyne detection
+ * gives 4 Re(E R* e^{-i phi}) (1 + a); the ideal system's E R* is real, so the output of
+ * a linear cascade is (1 + a) cos(phi) times the unperturbed one. */
+static void test_reference(void **state)
+{
+    (void)state;
+    acdc_model *m = linear(24, 2, 0.3);
+    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_data *d = data(5, 24);
+    sim_options o = sim_options_default();
+    sim_result r0 = run(s, d, o, 0);
+    const double phis[] = {0.1, 1.0, -2.0}, amps[] = {0.05, -0.2, 0.5};
+    for (int t = 0; t < 3; t++) {
+        sim_options q = o;
+        q.perturb[SIM_PERTURB_REF_PHASE] = phis[t];
+        q.perturb[SIM_PERTURB_REF_AMPLITUDE] = amps[t];
+        sim_result r = run(s, d, q, 0);
+        const double k = (1 + amps[t]) * cos(phis[t]);
+        double err = 0, mag = 0;
+        for (size_t i = 0; i < 5 * 24; i++) {
+            err = fmax(err, fabs(r.y_optical[i] - k * r0.y_optical[i]));
+            mag = fmax(mag, fabs(r0.y_optical[i]));
+        }
+        print_message("# ref-phase %.2f rad, ref-amplitude %+.2f: output / unperturbed = "
+                      "%.4f as (1 + a) cos(phi), max deviation %.1e relative\n", phis[t],
+                      amps[t], k, err / mag);
+        if (err > 1e-10 * mag)
+            fail_msg("phase %g amplitude %g: deviation %g", phis[t], amps[t], err / mag);
+        sim_result_free(&r);
+    }
+    sim_result_free(&r0);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* Camera gain non-uniformity: component j's output is multiplied by the gain of the
+ * pixel that reads it, 1 + N(0, sigma) drawn once per seed -- so the ratio to the
+ * unperturbed output has mean 1 and standard deviation sigma over the components, the
+ * same draw for the same seed and another for another seed. */
+static void test_gain(void **state)
+{
+    (void)state;
+    const size_t n = 256;
+    acdc_model *m = linear(n, 1, 0.3);
+    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_data *d = data(1, n);
+    sim_options o = sim_options_default();
+    sim_result r0 = run(s, d, o, 0);
+    const double sigma = 0.05;
+    double ratio[2][256];
+    for (int seed = 0; seed < 2; seed++) {
+        sim_options q = o;
+        q.seed = 1 + (uint64_t)seed;
+        q.perturb[SIM_PERTURB_GAIN_RMS] = sigma;
+        sim_result r = run(s, d, q, 0);
+        double sum = 0, sq = 0;
+        for (size_t j = 0; j < n; j++) {
+            ratio[seed][j] = r.y_optical[j] / r0.y_optical[j];
+            sum += ratio[seed][j];
+        }
+        const double mean = sum / (double)n;
+        for (size_t j = 0; j < n; j++)
+            sq += (ratio[seed][j] - mean) * (ratio[seed][j] - mean);
+        const double sd = sqrt(sq / (double)(n - 1));
+        print_message("# gain-rms %.2f, seed %d: output ratio mean %.4f, sd %.4f over %zu "
+                      "pixels\n", sigma, seed + 1, mean, sd, n);
+        assert_true(fabs(mean - 1) < 4 * sigma / sqrt((double)n));
+        assert_true(fabs(sd - sigma) < 0.25 * sigma);
+        sim_result_free(&r);
+    }
+    size_t same = 0;
+    for (size_t j = 0; j < n; j++)
+        same += ratio[0][j] == ratio[1][j];
+    assert_true(same < n / 10);
+    sim_result_free(&r0);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* Gaussian illumination: the input plane's field is the unperturbed one times
+ * exp(-r^2 / w^2) at every simulated sample (kept planes, S = 2).  On an identity layer
+ * (a = d = 1, the ideal profile at S = 1, which images its input), component j is read
+ * where the image of its input sample n + j falls, j pitches from the axis: the output
+ * is exp(-(j p)^2 / w^2) times the unperturbed one, up to the one Fourier sample the
+ * design leaves dark (kappa = n), which the weighted copies -- no longer a symmetric
+ * extension -- now reach: measured 4e-4. */
+static void test_waist(void **state)
+{
+    (void)state;
+    const size_t n = 32;
+    acdc_model *m = linear(n, 1, 0);
+    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_data *d = data(2, n);
+    const double w = 12 * s->pitch_m;
+    sim_options o = sim_options_default();
+    o.oversample = 2;
+    sim_result p0 = run(s, d, o, 1);
+    o.perturb[SIM_PERTURB_WAIST] = w;
+    sim_result p1 = run(s, d, o, 1);
+    double dev = 0;
+    for (size_t k = 0; k < p0.m; k++) {
+        const double x = optics_coord_m(k, p0.m, p0.plane_pitch_m[0]);
+        dev = fmax(dev, cabs(p1.planes[k] - exp(-x * x / (w * w)) * p0.planes[k]));
+    }
+    print_message("# waist %.1f samples: input plane against exp(-r^2/w^2) x unperturbed, "
+                  "max deviation %.1e\n", w / s->pitch_m, dev);
+    assert_true(dev < 1e-12 * s->field_amplitude);
+    sim_result_free(&p0);
+    sim_result_free(&p1);
+    o = sim_options_default();
+    o.oversample = 1;
+    sim_result r0 = run(s, d, o, 0);
+    o.perturb[SIM_PERTURB_WAIST] = w;
+    sim_result r = run(s, d, o, 0);
+    double err = 0;
+    for (size_t b = 0; b < 2; b++)
+        for (size_t j = 0; j < n; j++) {
+            const double x = (double)j * s->pitch_m;
+            err = fmax(err, fabs(r.y_optical[b * n + j] -
+                                 exp(-x * x / (w * w)) * r0.y_optical[b * n + j]));
+        }
+    print_message("# identity layer: output against exp(-(j p / w)^2) x unperturbed, max "
+                  "deviation %.1e (the dark Fourier sample)\n", err);
+    assert_true(err < 1e-3);
+    sim_result_free(&r);
+    sim_result_free(&r0);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* A lateral shift of the Fourier masks by D metres is a misalignment of D / (Fourier
+ * sample pitch) samples (--misalign-x, which moves Fourier and image masks: one stage
+ * per chain has no image mask); a shift of the image masks alone, on a chained design,
+ * is one of D / (sample pitch); errors grow with the shift. */
+static void test_shift(void **state)
+{
+    (void)state;
+    acdc_model *m = model(32, 3, 10);
+    const char *point[] = {"rules.fourier_oversample=0"};
+    compiler_system *s = compile(m, "slm8", point, 1);
+    acdc_data *d = data(6, 32);
+    sim_options o = sim_options_default();
+    o.noise = 0;
+    o.oversample = 2;
+    o.misalign_px = 0.3;
+    sim_result a = run(s, d, o, 0);
+    o.misalign_px = 0;
+    o.perturb[SIM_PERTURB_SHIFT_FOURIER] = 0.3 * s->fourier_pitch_m;
+    o.perturb[SIM_PERTURB_SHIFT_IMAGE] = 0.3 * s->pitch_m;
+    sim_result b = run(s, d, o, 0);
+    double err = 0;
+    for (size_t i = 0; i < 6 * 10; i++)
+        err = fmax(err, fabs(a.y_optical[i] - b.y_optical[i]));
+    print_message("# shifts of 0.3 samples in metres against --misalign-x 0.3: max "
+                  "difference %.1e\n", err);
+    assert_true(err < 1e-9);
+    sim_result_free(&a);
+    sim_result_free(&b);
+    double prev = -1;
+    const double um[] = {0, 0.5, 2, 8};
+    for (int i = 0; i < 4; i++) {
+        sim_options q = sim_options_default();
+        q.noise = 0;
+        q.perturb[SIM_PERTURB_SHIFT_INPUT] = um[i] * 1e-6;
+        sim_result r = run(s, d, q, 0);
+        print_message("# shift-input %.1f um: rel RMS %.3e\n", um[i], r.end[0].rel_rms);
+        assert_true(r.end[0].rel_rms > prev);
+        prev = r.end[0].rel_rms;
+        sim_result_free(&r);
+    }
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* The camera displaced by dz along the axis sees the image plane's field propagated by
+ * dz: in the field's spectrum, the quadratic phase of the Fresnel transfer function,
+ * exp(-i pi lambda dz nu^2), without its plane-wave phase e^{ik dz} (the reference arm
+ * to the camera grows by dz too) -- computed here with FFTW from the unperturbed
+ * camera plane and compared with the perturbed one. */
+static void test_defocus_camera(void **state)
+{
+    (void)state;
+    const size_t n = 32;
+    acdc_model *m = linear(n, 1, 0.3);
+    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_data *d = data(1, n);
+    sim_options o = sim_options_default();
+    o.oversample = 2;
+    sim_result r0 = run(s, d, o, 1);
+    const double dz = 200e-6;
+    o.perturb[SIM_PERTURB_DEFOCUS_CAMERA] = dz;
+    sim_result r1 = run(s, d, o, 1);
+    const size_t L = r0.m, last = r0.n_planes - 1;
+    const double h = r0.plane_pitch_m[last], lam = s->wavelength_m;
+    fftw_complex *a = fftw_malloc(L * sizeof *a);
+    fftw_plan fw = fftw_plan_dft_1d((int)L, a, a, FFTW_FORWARD, FFTW_ESTIMATE);
+    fftw_plan bw = fftw_plan_dft_1d((int)L, a, a, FFTW_BACKWARD, FFTW_ESTIMATE);
+    const double complex *e0 = r0.planes + last * L, *e1 = r1.planes + last * L;
+    memcpy(a, e0, L * sizeof *a);
+    fftw_execute(fw);
+    for (size_t k = 0; k < L; k++) {
+        const double nu = ((double)k - (k >= L / 2 ? (double)L : 0)) / ((double)L * h);
+        const double complex H = cexp(-I * M_PI * lam * dz * nu * nu);
+        ((double complex *)a)[k] *= H / (double)L;
+    }
+    fftw_execute(bw);
+    double err = 0, mag = 0, moved = 0;
+    for (size_t k = 0; k < L; k++) {
+        err = fmax(err, cabs(((double complex *)a)[k] - e1[k]));
+        mag = fmax(mag, cabs(e0[k]));
+        moved = fmax(moved, cabs(e1[k] - e0[k]));
+    }
+    print_message("# camera defocused by %.0f um: field against the Fresnel transfer "
+                  "function's quadratic phase, max deviation %.1e relative (it moved by "
+                  "%.2f)\n", 1e6 * dz, err / mag, moved / mag);
+    assert_true(err < 1e-10 * mag);
+    assert_true(moved > 1e-3 * mag);
+    fftw_destroy_plan(fw);
+    fftw_destroy_plan(bw);
+    fftw_free(a);
+    sim_result_free(&r0);
+    sim_result_free(&r1);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* Axial displacements of the input and Fourier planes on the ideal profile (point
+ * samples, S = 1, where the unperturbed system is exact): errors grow with the
+ * distance. */
+static void test_defocus_grows(void **state)
+{
+    (void)state;
+    acdc_model *m = model(32, 2, 10);
+    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_data *d = data(6, 32);
+    const int ids[] = {SIM_PERTURB_DEFOCUS_INPUT, SIM_PERTURB_DEFOCUS_FOURIER};
+    for (int t = 0; t < 2; t++) {
+        double prev = -1;
+        const double um[] = {0, 20, 100, 500};
+        for (int i = 0; i < 4; i++) {
+            sim_options q = sim_options_default();
+            q.oversample = 1;
+            q.perturb[ids[t]] = um[i] * 1e-6;
+            sim_result r = run(s, d, q, 0);
+            print_message("# %s %.0f um: rel RMS %.3e\n", sim_perturb_table()[ids[t]].name,
+                          um[i], r.end[0].rel_rms);
+            assert_true(r.end[0].rel_rms > prev);
+            prev = r.end[0].rel_rms;
+            sim_result_free(&r);
+        }
+    }
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
+/* Refusals: a value outside its range or not finite; a perturbation that needs every
+ * plane sampled on the 2D pixel-exact method; parsing. */
+static void test_refusals(void **state)
+{
+    (void)state;
+    acdc_model *m = linear(16, 1, 0.3);
+    compiler_system *s = compile(m, "ideal", NULL, 0);
+    sim *sm = NULL;
+    sim_options o = sim_options_default();
+    o.perturb[SIM_PERTURB_GAIN_RMS] = NAN;
+    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
+    o.perturb[SIM_PERTURB_GAIN_RMS] = -0.1;
+    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
+    o.perturb[SIM_PERTURB_GAIN_RMS] = 0;
+    o.perturb[SIM_PERTURB_SHIFT_FOURIER] = 1;
+    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
+    compiler_system_free(s);
+    acdc_model_free(m);
+    acdc_model *m2;
+    assert_int_equal(acdc_model_alloc(&m2, 64, 64, 64, 1, 0), 0);
+    assert_int_equal(acdc_model_set_grid(m2, ACDC_TRANSFORM_DCT2, 8, 8, 0, 0), 0);
+    assert_int_equal(acdc_model_init_normal(m2, 1, 0.3, 5), 0);
+    compiler_system *s2 = compile(m2, "slm1080", NULL, 0);
+    sim_options q = sim_options_default();
+    q.perturb[SIM_PERTURB_DEFOCUS_CAMERA] = 1e-4;
+    assert_true(sim_exact(s2, &q));
+    assert_int_equal(sim_alloc(&sm, s2, 4, &q), UTIL_EUSAGE);
+    assert_non_null(strstr(util_errmsg(), "defocus-camera"));
+    q.perturb[SIM_PERTURB_DEFOCUS_CAMERA] = 0;
+    q.perturb[SIM_PERTURB_REF_PHASE] = 0.1;
+    assert_int_equal(sim_alloc(&sm, s2, 4, &q), UTIL_OK);
+    sim_free(sm);
+    compiler_system_free(s2);
+    acdc_model_free(m2);
+    double v[SIM_PERTURB_COUNT] = {0};
+    assert_int_equal(sim_perturb_parse("shift-fourier=2um", v), UTIL_OK);
+    assert_true(fabs(v[SIM_PERTURB_SHIFT_FOURIER] - 2e-6) < 1e-18);
+    assert_int_equal(sim_perturb_parse("ref-phase=5 mrad", v), UTIL_OK);
+    assert_true(fabs(v[SIM_PERTURB_REF_PHASE] - 5e-3) < 1e-15);
+    assert_int_equal(sim_perturb_parse("bogus=1", v), UTIL_EUSAGE);
+    assert_int_equal(sim_perturb_parse("waist=-1mm", v), UTIL_EUSAGE);
+    assert_int_equal(sim_perturb_parse("waist", v), UTIL_EUSAGE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_zero_is_unperturbed),
+        cmocka_unit_test(test_reference),
+        cmocka_unit_test(test_gain),
+        cmocka_unit_test(test_waist),
+        cmocka_unit_test(test_shift),
+        cmocka_unit_test(test_defocus_camera),
+        cmocka_unit_test(test_defocus_grows),
+        cmocka_unit_test(test_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
