@@ -151,7 +151,22 @@ struct optics_devmap {
      * pw[k * span + q]; npieces 0 when the device is one */
     size_t npieces, *amp, *ph, *pfirst, *pcount;
     double *pw;
+    double kappa;                /* retardance scale (optics_devmap_set_retardance()) */
 };
+
+/* A pixel's value at kappa times its retardance (optics_devmap_set_retardance()). */
+static double complex retard(double complex p, double kappa)
+{
+    if (kappa == 1)
+        return p;
+    const double phi = fmod(carg(p) + 2 * M_PI, 2 * M_PI);
+    return cabs(p) * cexp(I * kappa * phi);
+}
+
+void optics_devmap_set_retardance(optics_devmap *d, double kappa)
+{
+    d->kappa = kappa;
+}
 
 void optics_devmap_free(optics_devmap *d)
 {
@@ -213,6 +228,7 @@ int optics_devmap_alloc(optics_devmap **out, const optics_modulator *dev, size_t
     optics_devmap *d = calloc(1, sizeof *d);
     if (!d)
         return util_error(UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
+    d->kappa = 1;
     const double sp = optics_modulator_sample_pitch(dev), h = sp / oversample;
     d->dev = *dev;
     d->samples = samples;
@@ -256,6 +272,8 @@ void optics_devmap_sample(const optics_devmap *d, double t, double complex *px)
         px[0] = optics_modulator_value(&d->dev, t, NULL);
     else
         optics_modulator_pixels(&d->dev, t, px, NULL);
+    for (size_t q = 0; d->kappa != 1 && q < d->ppx; q++)
+        px[q] = retard(px[q], d->kappa);
 }
 
 void optics_devmap_place(const optics_devmap *d, const double complex *px,
@@ -306,11 +324,17 @@ double optics_modulator_transfer_k(const optics_modulator *dev, int k, double t)
  * w[i * span + q], the same along both axes but for the offsets. */
 struct optics_devmap2 {
     optics_modulator dev;
+    double kappa;                /* retardance scale (optics_devmap2_set_retardance()) */
     int k;                       /* pixels per sample per axis (1 for S = 1 points) */
     size_t samples, side, nsamp; /* side = k * samples pixels per axis */
     size_t *fx, *cx, *fy, *cy, span;
     double *wx, *wy;
 };
+
+void optics_devmap2_set_retardance(optics_devmap2 *d, double kappa)
+{
+    d->kappa = kappa;
+}
 
 void optics_devmap2_free(optics_devmap2 *d)
 {
@@ -343,6 +367,7 @@ int optics_devmap2_alloc(optics_devmap2 **out, const optics_modulator *dev, int 
     optics_devmap2 *d = calloc(1, sizeof *d);
     if (!d)
         return util_error(UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
+    d->kappa = 1;
     const double sp = k * dev->pitch_m, h = sp / oversample;
     d->dev = *dev;
     d->k = oversample == 1 ? 1 : k;
@@ -398,6 +423,8 @@ void optics_devmap2_show(const optics_devmap2 *d, const double *t, double sigma,
             } else if (optics_modulator_pixels(&d->dev, v, px, NULL) == 1) {
                 px[1] = px[0];
             }
+            px[0] = retard(px[0], d->kappa);
+            px[1] = retard(px[1], d->kappa);
             for (size_t iy = 0; iy < k; iy++)
                 for (size_t ix = 0; ix < k; ix++) {
                     size_t odd = d->dev.dp_layout == OPTICS_DP_CHECKERBOARD ? (ix + iy) % 2

@@ -203,6 +203,14 @@ int optics_devmap2_alloc(optics_devmap2 **out, const optics_modulator *dev, int 
                          double offset_y);
 void optics_devmap2_free(optics_devmap2 *d);
 
+/* The device used at a wavelength other than the one its levels were made for: every
+ * pixel's retardance -- the phase of its level taken in [0, 2 pi), which a liquid
+ * crystal or a relief holds fixed in length -- times kappa = design wavelength / the
+ * wavelength in use; amplitudes unchanged, dispersion not modelled.  kappa 1 (the
+ * default) leaves the map as it was, bitwise. */
+void optics_devmap_set_retardance(optics_devmap *d, double kappa);
+void optics_devmap2_set_retardance(optics_devmap2 *d, double kappa);
+
 /* Pixels (S = 1: points) a map shows, row-major: (k samples)^2 (S = 1: samples^2). */
 size_t optics_devmap2_pixels(const optics_devmap2 *d);
 

@@ -21,6 +21,10 @@ static const sim_perturb_info table[SIM_PERTURB_COUNT] = {
                                          "(positive: downstream)", 1e-5, 0},
     {"defocus-fourier", "m", -0.1, 0.1, 1, "axial displacement of every Fourier-plane mask", 1e-5, 0},
     {"defocus-camera", "m", -0.1, 0.1, 1, "axial displacement of every camera", 1e-5, 0},
+    {"focal", "", -0.5, 0.5, 2, "relative focal-length error of every lens (distances as "
+                                "built)", 1e-3, 0},
+    {"wavelength", "m", -100e-9, 100e-9, 2, "laser wavelength detuning (retardances and "
+                                            "diffraction at the new wavelength)", 1e-10, 0},
 };
 
 const sim_perturb_info *sim_perturb_table(void)

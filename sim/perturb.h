@@ -29,6 +29,11 @@ enum sim_perturb_id {
                                     positive downstream (toward the first lens) */
     SIM_PERTURB_DEFOCUS_FOURIER, /* ... of every Fourier-plane mask, m */
     SIM_PERTURB_DEFOCUS_CAMERA,  /* ... of every camera, m */
+    SIM_PERTURB_FOCAL,           /* every lens's focal length times 1 + e, the distances
+                                    as built (relative) */
+    SIM_PERTURB_WAVELENGTH,      /* the laser's wavelength detuned by this much, m: the
+                                    devices' retardances and the diffraction at the new
+                                    wavelength, the geometry as built */
     SIM_PERTURB_COUNT
 };
 
@@ -37,7 +42,8 @@ typedef struct sim_perturb_info {
     const char *unit;     /* util_parse_quantity's base unit: "rad", "m" or "" (a ratio) */
     double lo, hi;        /* the range accepted */
     int window_only;      /* 1: needs the window method (not the 2D pixel-exact one:
-                             sim_exact()), which samples every plane */
+                             sim_exact()), which samples every plane; 2: also free space
+                             between the lenses (fresnel or asm propagation) */
     const char *help;     /* one line */
     double scale;         /* a size a lab meets (in unit): where a search for the
                              tolerance starts */

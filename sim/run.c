@@ -466,6 +466,7 @@ static int check_options(const compiler_system *s, size_t batch, const sim_optio
         return util_error(UTIL_EUSAGE, "lens %d is not profile, fourier, paraxial or "
                           "corrected", (int)o->lens);
     const sim_perturb_info *pt = sim_perturb_table();
+    sim_optics_of(s, o, &op);
     for (int i = 0; i < SIM_PERTURB_COUNT; i++) {
         const double v = o->perturb[i];
         if (!isfinite(v) || v < pt[i].lo || v > pt[i].hi)
@@ -476,6 +477,11 @@ static int check_options(const compiler_system *s, size_t batch, const sim_optio
             return util_error(UTIL_EUSAGE, "perturbation %s needs every plane sampled: the "
                               "2D pixel-exact method (ideal lenses, resolved pixels) samples "
                               "only the Fourier plane", pt[i].name);
+        if (v != 0 && pt[i].window_only == 2 && op.propagation == SIM_PROP_IDEAL)
+            return util_error(UTIL_EUSAGE, "perturbation %s needs free space between the "
+                              "lenses (--propagation fresnel or asm): an ideal lens is an exact "
+                              "Fourier transform at the design's wavelength and focal length",
+                              pt[i].name);
     }
     sim_optics_of(s, o, &op);
     if (op.propagation != SIM_PROP_IDEAL &&
@@ -758,6 +764,8 @@ static int setup_optics(sim *m)
     return rc;
 }
 
+static int show_masks(sim *m);
+
 /* The devices on the simulated samples, and the masks they show with their fixed
  * phase errors (from the seed: the same device for every trial of a seed). */
 static int setup_devices(sim *m)
@@ -791,11 +799,21 @@ static int setup_devices(sim *m)
         return util_error(UTIL_ENOMEM, "out of memory");
     m->fourier = calloc(K, sizeof *m->fourier);
     m->image = calloc(K, sizeof *m->image);
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!m->in_work || !m->fourier || !m->image || !r) {
-        gsl_rng_free(r);
+    if (!m->in_work || !m->fourier || !m->image)
         return util_error(UTIL_ENOMEM, "out of memory");
-    }
+    return show_masks(m);
+}
+
+/* Every stage's masks as the devices show them, with phase errors drawn from the seed
+ * in stage order (again, the same draws, when a perturbation changes the devices). */
+static int show_masks(sim *m)
+{
+    const compiler_system *s = m->s;
+    const compiler_profile *p = &m->dev;
+    int rc = UTIL_OK;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!r)
+        return util_error(UTIL_ENOMEM, "out of memory");
     gsl_rng_set(r, (unsigned long)optics_field_seed(m->o.seed, UINT64_MAX));
     const double sf = p->ideal ? 0 : m->o.phase_error_rad >= 0 ? m->o.phase_error_rad
                                                                : p->fourier.phase_error_rad;
@@ -805,6 +823,9 @@ static int setup_devices(sim *m)
     for (size_t c = 0; !rc && c < s->n_chains; c++)
         for (size_t j = 0; !rc && j < s->chains[c].count; j++, k++) {
             const compiler_stage *st = &s->chains[c].stages[j];
+            free(m->fourier[k]);
+            free(m->image[k]);
+            m->image[k] = NULL;
             m->fourier[k] = m->exact ? exact_mask(m, st->fourier.ideal, sf, r)
                                      : show_mask(m, m->f_map, st->fourier.ideal, sf, r);
             if (!m->fourier[k] ||
@@ -926,6 +947,39 @@ static int setup_perturb(sim *m)
     }
     const enum optics_method how = m->optics.propagation == SIM_PROP_ASM ? OPTICS_ASM_BL
                                                                          : OPTICS_FRESNEL_TF;
+    /* another wavelength: the devices' retardances scaled (the masks shown again, the
+     * same phase errors drawn), the grid's diffraction and the lenses at the new
+     * wavelength; a focal-length error: the lenses' transmittance (free space only,
+     * check_options()) */
+    const double dl = pv[SIM_PERTURB_WAVELENGTH], ef = pv[SIM_PERTURB_FOCAL];
+    if (dl != 0) {
+        const double kappa = s->wavelength_m / (s->wavelength_m + dl);
+        struct dmap *maps[] = {&m->in_map, &m->f_map, &m->im_map};
+        for (int i = 0; i < 3; i++) {
+            if (maps[i]->d1)
+                optics_devmap_set_retardance(maps[i]->d1, kappa);
+            if (maps[i]->d2)
+                optics_devmap2_set_retardance(maps[i]->d2, kappa);
+        }
+        if ((rc = show_masks(m)))
+            return rc;
+        m->grid.wavelength_m = s->wavelength_m + dl;
+        m->cam.wavelength_m = m->grid.wavelength_m;
+        optics_prop_free(m->free_f);
+        m->free_f = NULL;
+        if ((rc = optics_prop_alloc(&m->free_f, &m->grid, s->focal_m, how)))
+            return rc;
+    }
+    if (dl != 0 || ef != 0) {
+        optics_lens lens = m->optics.lens;
+        lens.focal_m *= 1 + ef;
+        optics_element *e = NULL;
+        if (!(rc = optics_lens_element_alloc(&e, &lens, 0)))
+            rc = optics_element_sample(e, &m->grid, 1, m->lens_t);
+        optics_element_free(e);
+        if (rc)
+            return rc;
+    }
     const optics_grid *fg = m->l1 ? optics_lens_plan_output(m->l1) : &m->grid;
     if (!rc && pv[SIM_PERTURB_DEFOCUS_INPUT] != 0)
         rc = optics_prop_alloc(&m->def_in, &m->grid, fabs(pv[SIM_PERTURB_DEFOCUS_INPUT]), how);
@@ -1127,7 +1181,7 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
     m->exposures[chain] += ch->frames;
     /* Electrons → watts on the pixel, the frames averaged. */
     const double w_per_e = OPTICS_PLANCK * OPTICS_C /
-                           (m->s->wavelength_m * c.exposure_s * c.qe * (double)ch->frames);
+                           (c.wavelength_m * c.exposure_s * c.qe * (double)ch->frames);
     for (size_t i = 0; i < P; i++)
         pp[i] = (ep[i] - em[i]) * w_per_e;
     return UTIL_OK;
@@ -1309,6 +1363,12 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
         if (m->o.perturb[SIM_PERTURB_REF_PHASE] != 0 || m->o.perturb[SIM_PERTURB_REF_AMPLITUDE] != 0)
             r *= (1 + m->o.perturb[SIM_PERTURB_REF_AMPLITUDE]) *
                  cexp(I * m->o.perturb[SIM_PERTURB_REF_PHASE]);
+        /* at another wavelength the reference arm, its optical path matched to the
+         * chain's length, gains the plane-wave phase the light gains through free
+         * space: only the diffraction differs */
+        if (m->o.perturb[SIM_PERTURB_WAVELENGTH] != 0)
+            r *= cexp(I * 2 * M_PI * (1 / m->grid.wavelength_m - 1 / s->wavelength_m) *
+                      ch->length_m);
         optics_field *ref = m->exact ? m->cam_ref : m->ref;
         for (size_t k = 0; k < optics_grid_size(&ref->g); k++)
             ref->data[k] = r;

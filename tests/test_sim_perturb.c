@@ -313,6 +313,71 @@ static void test_defocus_grows(void **state)
     acdc_model_free(m);
 }
 
+/* A device used at another wavelength: each pixel's retardance, its level's phase in
+ * [0, 2 pi), times lambda / lambda' (optics_devmap_set_retardance()); amplitudes stay. */
+static void test_retardance(void **state)
+{
+    (void)state;
+    compiler_profile p;
+    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    optics_devmap *a, *b;
+    assert_int_equal(optics_devmap_alloc(&a, &p.fourier, 8, 2, 64, 0), 0);
+    assert_int_equal(optics_devmap_alloc(&b, &p.fourier, 8, 2, 64, 0), 0);
+    const double kappa = 632.8 / 640.0;
+    optics_devmap_set_retardance(b, kappa);
+    double err = 0;
+    for (int i = -10; i <= 10; i++) {
+        double complex pa[2], pb[2];
+        optics_devmap_sample(a, 0.1 * i, pa);
+        optics_devmap_sample(b, 0.1 * i, pb);
+        for (int q = 0; q < 2; q++) {
+            const double phi = fmod(carg(pa[q]) + 2 * M_PI, 2 * M_PI);
+            err = fmax(err, cabs(pb[q] - cabs(pa[q]) * cexp(I * kappa * phi)));
+        }
+    }
+    print_message("# retardance at 640 nm of a 632.8 nm device: max deviation %.1e\n", err);
+    assert_true(err < 1e-15);
+    optics_devmap_free(a);
+    optics_devmap_free(b);
+}
+
+/* A detuned laser and a focal-length error, under free space (Fresnel) on the ideal
+ * profile at S = 1, where the unperturbed system is exact: errors grow with the size;
+ * ideal lenses refuse them. */
+static void test_wavelength_focal(void **state)
+{
+    (void)state;
+    acdc_model *m = model(32, 2, 10);
+    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_data *d = data(6, 32);
+    const int ids[] = {SIM_PERTURB_WAVELENGTH, SIM_PERTURB_FOCAL};
+    const double sizes[2][4] = {{0, 0.05e-9, 0.5e-9, 5e-9}, {0, 1e-4, 1e-3, 1e-2}};
+    for (int t = 0; t < 2; t++) {
+        double prev = -1;
+        for (int i = 0; i < 4; i++) {
+            sim_options q = sim_options_default();
+            q.oversample = 1;
+            q.propagation = SIM_PROP_FRESNEL;
+            q.perturb[ids[t]] = sizes[t][i];
+            sim_result r = run(s, d, q, 0);
+            print_message("# %s %g: rel RMS %.3e\n", sim_perturb_table()[ids[t]].name,
+                          sizes[t][i], r.end[0].rel_rms);
+            assert_true(i == 0 ? r.end[0].rel_rms < 1e-9 : r.end[0].rel_rms > prev);
+            prev = r.end[0].rel_rms;
+            sim_result_free(&r);
+        }
+        sim *sm = NULL;
+        sim_options q = sim_options_default();
+        q.propagation = SIM_PROP_IDEAL;
+        q.perturb[ids[t]] = sizes[t][2];
+        assert_int_equal(sim_alloc(&sm, s, 4, &q), UTIL_EUSAGE);
+        assert_non_null(strstr(util_errmsg(), "free space"));
+    }
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
 /* Refusals: a value outside its range or not finite; a perturbation that needs every
  * plane sampled on the 2D pixel-exact method; parsing. */
 static void test_refusals(void **state)
@@ -367,6 +432,8 @@ int main(void)
         cmocka_unit_test(test_shift),
         cmocka_unit_test(test_defocus_camera),
         cmocka_unit_test(test_defocus_grows),
+        cmocka_unit_test(test_retardance),
+        cmocka_unit_test(test_wavelength_focal),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
