@@ -454,3 +454,66 @@ void optics_devmap2_show(const optics_devmap2 *d, const double *t, double sigma,
         }
     }
 }
+
+/* One axis of a separable Gaussian blur: out[i] = sum_q g[q] in[i + q - r] along the
+ * axis of length n with stride st, count lines of it, spaced by ls; samples beyond the
+ * ends count as 0. */
+static void blur_axis(const double *in, double *out, size_t n, size_t st, size_t count,
+                      size_t ls, const double *g, size_t r)
+{
+    for (size_t c = 0; c < count; c++)
+        for (size_t i = 0; i < n; i++) {
+            double acc = 0;
+            const size_t lo = i >= r ? i - r : 0, hi = i + r < n ? i + r : n - 1;
+            for (size_t j = lo; j <= hi; j++)
+                acc += g[j + r - i] * in[c * ls + j * st];
+            out[c * ls + i * st] = acc;
+        }
+}
+
+int optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, double sigma_m)
+{
+    if (!(sigma_m > 0) || !isfinite(sigma_m) || !(h_m > 0) || !isfinite(h_m) || !nx || !ny)
+        return util_error(UTIL_EUSAGE, "fringing: width %g m over samples of %g m", sigma_m,
+                          h_m);
+    const double sh = sigma_m / h_m;
+    const size_t r = (size_t)ceil(6 * sh), n = nx * ny;
+    double *g = malloc((2 * r + 1) * sizeof *g), *num = malloc(n * sizeof *num),
+           *den = malloc(n * sizeof *den), *tmp = malloc(n * sizeof *tmp);
+    if (!g || !num || !den || !tmp) {
+        free(g);
+        free(num);
+        free(den);
+        free(tmp);
+        return util_error(UTIL_ENOMEM, "out of memory for the fringing of %zu samples", n);
+    }
+    double sum = 0;
+    for (size_t q = 0; q <= 2 * r; q++) {
+        const double x = ((double)q - (double)r) / sh;
+        sum += g[q] = exp(-0.5 * x * x);
+    }
+    for (size_t q = 0; q <= 2 * r; q++)
+        g[q] /= sum;
+    /* normalised convolution: the retardance where the device transmits, and where */
+    for (size_t i = 0; i < n; i++) {
+        const int on = cabs(t[i]) > 0;
+        num[i] = on ? fmod(carg(t[i]) + 2 * M_PI, 2 * M_PI) : 0;
+        den[i] = on;
+    }
+    double *v[2] = {num, den};
+    for (int k = 0; k < 2; k++) {
+        blur_axis(v[k], tmp, nx, 1, ny, nx, g, r);
+        if (ny > 1)
+            blur_axis(tmp, v[k], ny, nx, nx, 1, g, r);
+        else
+            memcpy(v[k], tmp, n * sizeof *tmp);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (den[i] > 0 && cabs(t[i]) > 0)
+            t[i] = cabs(t[i]) * cexp(I * num[i] / den[i]);
+    free(g);
+    free(num);
+    free(den);
+    free(tmp);
+    return UTIL_OK;
+}

@@ -211,6 +211,18 @@ void optics_devmap2_free(optics_devmap2 *d);
 void optics_devmap_set_retardance(optics_devmap *d, double kappa);
 void optics_devmap2_set_retardance(optics_devmap2 *d, double kappa);
 
+/* The fringing field of a liquid-crystal device: the retardance does not jump at a
+ * pixel's edge but follows the electrodes' field, which spreads it over neighbouring
+ * pixels -- modelled as the retardance profile blurred by a Gaussian of rms width
+ * sigma_m.  t: nx x ny simulated samples (row-major, ny = 1 for a line) at pitch h_m,
+ * the device's transmittance as shown; each sample's retardance, its phase in [0, 2 pi),
+ * is replaced by the Gaussian average of its neighbours' (weighted by where the device
+ * transmits: samples with t = 0, the dead space and the surround, take their phase from
+ * the neighbours and keep their zero), amplitudes unchanged.  A phase grating of period
+ * P comes out attenuated by exp(-2 pi^2 sigma^2 / P^2).  The kernel is cut at 6 sigma.
+ * Errors: UTIL_EUSAGE (sigma or h not positive and finite), UTIL_ENOMEM. */
+int optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, double sigma_m);
+
 /* Pixels (S = 1: points) a map shows, row-major: (k samples)^2 (S = 1: samples^2). */
 size_t optics_devmap2_pixels(const optics_devmap2 *d);
 

@@ -25,6 +25,8 @@ static const sim_perturb_info table[SIM_PERTURB_COUNT] = {
                                 "built)", 1e-3, 0},
     {"wavelength", "m", -100e-9, 100e-9, 2, "laser wavelength detuning (retardances and "
                                             "diffraction at the new wavelength)", 1e-10, 0},
+    {"crosstalk", "m", 0, 1e-3, 1, "SLM pixel crosstalk: the retardance blurred over this "
+                                   "rms width (fringing field)", 1e-6, 0},
 };
 
 const sim_perturb_info *sim_perturb_table(void)

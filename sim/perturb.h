@@ -34,6 +34,9 @@ enum sim_perturb_id {
     SIM_PERTURB_WAVELENGTH,      /* the laser's wavelength detuned by this much, m: the
                                     devices' retardances and the diffraction at the new
                                     wavelength, the geometry as built */
+    SIM_PERTURB_CROSSTALK,       /* SLM pixel crosstalk: every liquid-crystal device's
+                                    retardance blurred over this rms width, m
+                                    (optics_fringing(); fabricated elements have none) */
     SIM_PERTURB_COUNT
 };
 

@@ -970,6 +970,19 @@ static int setup_perturb(sim *m)
         if ((rc = optics_prop_alloc(&m->free_f, &m->grid, s->focal_m, how)))
             return rc;
     }
+    /* crosstalk: every liquid-crystal mask's retardance blurred (the input modulator's in
+     * encode(), input by input) */
+    const double xt = pv[SIM_PERTURB_CROSSTALK];
+    const size_t nx = s->rank == 2 ? m->side : m->L, ny = s->rank == 2 ? m->side : 1;
+    const double hf = m->l1 ? optics_lens_plan_output(m->l1)->pitch_m : m->grid.pitch_m;
+    for (size_t k = 0; xt > 0 && k < n_stages(s); k++) {
+        if (m->dev.fourier.refractive_index == 0 &&
+            (rc = optics_fringing(m->fourier[k], nx, ny, hf, xt)))
+            return rc;
+        if (m->image[k] && m->dev.image.refractive_index == 0 &&
+            (rc = optics_fringing(m->image[k], nx, ny, m->grid.pitch_m, xt)))
+            return rc;
+    }
     if (dl != 0 || ef != 0) {
         optics_lens lens = m->optics.lens;
         lens.focal_m *= 1 + ef;
@@ -1244,8 +1257,12 @@ static void illuminate(const sim *m, double complex *f)
  * s = max|u| to the modulator's range, each component on its two samples of the
  * symmetric extension (layout parity 0), shown by the input device at field amplitude
  * e0.  An all-zero input leaves the field dark. */
-static void encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
+static int encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
 {
+    const double xt = m->calibrated && m->dev.input.refractive_index == 0
+                          ? m->o.perturb[SIM_PERTURB_CROSSTALK] : 0;
+    const size_t nx = m->s->rank == 2 ? m->side : m->L, ny = m->s->rank == 2 ? m->side : 1;
+    int rc;
     const size_t n = m->s->n;
     m->field->g = m->grid;
     optics_field_zero(m->field);
@@ -1270,6 +1287,9 @@ static void encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
                     m->in_t[compiler_place(m->s, 0, j, copy)] = u[j] / smax;
             optics_devmap2_show(m->in_map.d2, m->in_t, 0, NULL, e0, m->in_work,
                                 optics_field_slice(m->field, b));
+            if (xt > 0 && (rc = optics_fringing(optics_field_slice(m->field, b), nx, ny,
+                                                m->grid.pitch_m, xt)))
+                return rc;
             illuminate(m, optics_field_slice(m->field, b));
             continue;
         }
@@ -1283,8 +1303,12 @@ static void encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
                        ppx * sizeof *px);
         }
         optics_devmap_place(m->in_map.d1, m->in_work, e0, optics_field_slice(m->field, b));
+        if (xt > 0 && (rc = optics_fringing(optics_field_slice(m->field, b), nx, ny,
+                                            m->grid.pitch_m, xt)))
+            return rc;
         illuminate(m, optics_field_slice(m->field, b));
     }
+    return UTIL_OK;
 }
 
 /* Electronics after chain ch: y = s·gain·ΔI + folded bias, ReLU, permutation. */
@@ -1336,8 +1360,8 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
         const double e0 = m->noise ? sqrt(m->power_w[c] / ((double)compiler_plane_size(s) *
                                                            pow(s->pitch_m, s->rank == 2 ? 2 : 1)))
                                    : s->field_amplitude;
-        encode(m, ch, batch, e0);
-        if ((rc = displace(m, m->def_in, SIM_PERTURB_DEFOCUS_INPUT, -1)))
+        if ((rc = encode(m, ch, batch, e0)) ||
+            (rc = displace(m, m->def_in, SIM_PERTURB_DEFOCUS_INPUT, -1)))
             return rc;
         /* The optics, stage by stage: image-plane mask, then the 4f pass. */
         for (size_t k = 0; k < ch->count && m->exact; k++, kk++)

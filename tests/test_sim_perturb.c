@@ -378,6 +378,59 @@ static void test_wavelength_focal(void **state)
     acdc_model_free(m);
 }
 
+/* Fringing: a phase grating 1 + 0.5 cos(2 pi x / P) comes out of optics_fringing() as
+ * 1 + 0.5 exp(-2 pi^2 sigma^2 / P^2) cos(2 pi x / P) (the Gaussian's transform), away
+ * from the ends; in 2D along both axes. */
+static void test_fringing_lowpass(void **state)
+{
+    (void)state;
+    const size_t n = 1024;
+    const double P = 16, sigma = 2;
+    double complex *t = malloc(n * 64 * sizeof *t);
+    for (size_t i = 0; i < n; i++)
+        t[i] = cexp(I * (1 + 0.5 * cos(2 * M_PI * (double)i / P)));
+    assert_int_equal(optics_fringing(t, n, 1, 1e-6, sigma * 1e-6), UTIL_OK);
+    const double want = 0.5 * exp(-2 * M_PI * M_PI * sigma * sigma / (P * P));
+    double err = 0;
+    for (size_t i = 64; i < n - 64; i++)
+        err = fmax(err, fabs(carg(t[i]) - (1 + want * cos(2 * M_PI * (double)i / P))));
+    print_message("# fringing sigma %.0f over period %.0f: grating amplitude %.4f (exp(-2 "
+                  "pi^2 s^2/P^2) x 0.5), max deviation %.1e\n", sigma, P, want, err);
+    assert_true(err < 1e-7);
+    /* 2D: a grating along y, 64 x 64 */
+    for (size_t y = 0; y < 64; y++)
+        for (size_t x = 0; x < 64; x++)
+            t[y * 64 + x] = cexp(I * (1 + 0.5 * cos(2 * M_PI * (double)y / P)));
+    assert_int_equal(optics_fringing(t, 64, 64, 1e-6, sigma * 1e-6), UTIL_OK);
+    err = 0;
+    for (size_t y = 16; y < 48; y++)
+        for (size_t x = 16; x < 48; x++)
+            err = fmax(err, fabs(carg(t[y * 64 + x]) - (1 + want * cos(2 * M_PI * (double)y / P))));
+    print_message("# the same along y of a 64 x 64 plane: max deviation %.1e\n", err);
+    assert_true(err < 1e-7);
+    assert_int_equal(optics_fringing(t, 64, 64, 1e-6, 0), UTIL_EUSAGE);
+    free(t);
+    /* on a built system: errors grow with the width (slm8, S = 4, no noise) */
+    acdc_model *m = model(32, 2, 10);
+    compiler_system *s = compile(m, "slm8", NULL, 0);
+    acdc_data *d = data(6, 32);
+    double prev = -1;
+    const double um[] = {0, 0.5, 1, 2};
+    for (int i = 0; i < 4; i++) {
+        sim_options q = sim_options_default();
+        q.noise = 0;
+        q.perturb[SIM_PERTURB_CROSSTALK] = um[i] * 1e-6;
+        sim_result r = run(s, d, q, 0);
+        print_message("# crosstalk %.1f um: rel RMS %.3e\n", um[i], r.end[0].rel_rms);
+        assert_true(r.end[0].rel_rms > prev);
+        prev = r.end[0].rel_rms;
+        sim_result_free(&r);
+    }
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
 /* Refusals: a value outside its range or not finite; a perturbation that needs every
  * plane sampled on the 2D pixel-exact method; parsing. */
 static void test_refusals(void **state)
@@ -433,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_defocus_camera),
         cmocka_unit_test(test_defocus_grows),
         cmocka_unit_test(test_retardance),
+        cmocka_unit_test(test_fringing_lowpass),
         cmocka_unit_test(test_wavelength_focal),
         cmocka_unit_test(test_refusals),
     };
