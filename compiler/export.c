@@ -465,6 +465,12 @@ static void device_row(const compiler_system *s, const compiler_plan *plan,
     if (d->frame_rate_hz == 0 && d->refractive_index > 1)
         fprintf(f, "; fabricated (n = %.4g): relief and layout in the DOE files", d->refractive_index);
     fprintf(f, " |\n");
+    if (d->reflective)
+        fprintf(f, "| - | fold | %.3f | 0 | (the device itself; a plane mirror where the layout "
+                "turns the beam again) | the device is met at an angle of incidence as small as "
+                "the mounts allow (phase SLMs are specified near normal incidence) in the "
+                "horizontal (x-z) plane; every distance is measured along the folded axis |\n",
+                z_mm);
 }
 
 /* The stop around a plane on a device whose surround is not dark: the simulator's device
