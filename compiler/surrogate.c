@@ -33,14 +33,18 @@
 #include <string.h>
 
 #define BLOCK 16   /* rows per block of the backward pass's fixed-order sums */
-/* Terms of a lens's wavefront error in the 4f kernel (lens_terms()): the Taylor series
- * of Φ(ξ + x) in x/R.  For slm8's pixel-aware design (|x/R|, |ξ/R| <= 1/2) and its
- * objective (0.02 waves of primary spherical) six terms leave an error of the lens
- * factor of 1.5e-2 rms over the planes and 0.16 at their corners (measured with the
- * same recurrence in numpy); a least-squares fit of six powers over the planes would
- * leave 1.0e-3 rms and 1e-2 at the corners (not yet used: the fine-tuned figures in the
- * README were trained with this series).  Against the simulator the whole surrogate is
- * 1.1e-2 from the light with the objective (tests/test_compiler_surrogate.c). */
+/* Terms of a lens's wavefront error in the 4f kernel (lens_terms()): powers of x/R whose
+ * coefficients are the least-squares fit of e^{2πi W(ξ + x)} over the input pixels and
+ * camera samples, per Fourier pixel ξ.  Measured by compiler_surrogate_lens_error()
+ * (the series against the factor at every point the kernel uses; numpy's lstsq on the
+ * same points agrees to 3 digits), for slm8's objective (0.02 waves rms of primary
+ * spherical): in the shipped model's geometry (n = 784, R = 1: |x/R|, |ξ/R| <= 1/2) six
+ * fitted terms are 9.9e-4 rms and 1.0e-2 at worst (the planes' corners), where the
+ * Taylor series at x = 0 that they replace was 1.5e-2 and 0.16; in the test
+ * system (n = 64, R = 2: |x/R| <= 1/3, |ξ/R| <= 2/3) 1.7e-4 and 2.0e-3 (Taylor: 2.5e-3
+ * and 3.3e-2).  Eight terms would leave 5.8e-5 (n = 64, R = 1) without bringing the
+ * surrogate closer to the simulator, which the series no longer limits
+ * (tests/test_compiler_surrogate.c, test_matches_simulator_lens). */
 #define SURROGATE_LENS_TERMS 6
 
 struct layer_state {
@@ -77,6 +81,7 @@ struct compiler_surrogate {
     int T;
     double *xin, *ycam;        /* T × npx_in, T × M */
     double complex *psi;       /* T² × npx_F */
+    double lens_rms, lens_max; /* the series' error over the points it is fitted on */
     double complex gcal;
     double sigma_f;
     /* detection, per layer (= chain) */
@@ -120,6 +125,14 @@ compiler_surrogate_opts compiler_surrogate_opts_default(void)
 double complex compiler_surrogate_constant(const compiler_surrogate *g) { return g->gcal; }
 
 int compiler_surrogate_lens_terms(const compiler_surrogate *g) { return g->T; }
+
+void compiler_surrogate_lens_error(const compiler_surrogate *g, double *rms, double *max)
+{
+    if (rms)
+        *rms = g->lens_rms;
+    if (max)
+        *max = g->lens_max;
+}
 
 static void layer_free(struct layer_state *l)
 {
@@ -1068,16 +1081,25 @@ static int alloc_layer(struct layer_state *l, size_t n, size_t fm, size_t npx_f,
 /* The lenses' wavefront error W (waves) as terms of the 4f kernel.  A Fourier lens
  * with an error in its plane sends the light from input point x to Fourier point ξ
  * through the lens at x + ξ (optics_fourier_lens_aperture()), so the pass picks up
- * Φ(x + ξ) = e^{2πi W(x + ξ)}, and the second lens Φ(ξ + y).  Φ(ξ + x) is expanded in
- * powers of x/R (|x| <= R/2: the input plane is at most half the aperture):
- * Φ(ξ + x) = Σ_n c_n(ξ) (x/R)^n, c_n = e^{2πi W(ξ)} g_n, g the power series of
- * exp(2πi (W(ξ + x) − W(ξ))) (W is a polynomial of degree <= 4 in 1D: optics/lens.h),
- * so that the kernel becomes Σ_{m,m'} (y/R)^m (x/R)^m' Ψ_{m,m'}(ξ), Ψ = c_m c_m'.
+ * Φ(x + ξ) = e^{2πi W(x + ξ)}, and the second lens Φ(ξ + y).  Per Fourier pixel ξ,
+ * Φ(ξ + x) is written as T powers of x/R, Φ(ξ + x) ≈ Σ_n c_n(ξ) (x/R)^n, so that the
+ * kernel becomes Σ_{m,m'} (y/R)^m (x/R)^m' Ψ_{m,m'}(ξ), Ψ = c_m c_m'.  The c_n are the
+ * least-squares fit of the real and imaginary parts of Φ(ξ + x) over the points the
+ * kernel evaluates the series on -- every input pixel x_a and every camera sample y_j
+ * (one fit for both lenses, so that Ψ stays symmetric; the two sets span the same
+ * plane) -- by one QR factorisation of their Vandermonde matrix and two solves per
+ * Fourier pixel.  A fit over the points the series is used on is far closer there than
+ * the Taylor series at x = 0 (SURROGATE_LENS_TERMS); the c_n do not depend on the
+ * trained parameters, so the adjoint passes only read them.  T = SURROGATE_LENS_TERMS,
+ * at most the number of input pixels (distinct points: the Vandermonde matrix keeps
+ * its full rank).
  * Without an error (or with `use` 0): one term, Ψ = 1. */
 static int lens_terms(compiler_surrogate *g, const compiler_system *s, int use)
 {
     optics_lens l = s->profile.lens;
-    const int T = use && optics_lens_has_error(&l) ? SURROGATE_LENS_TERMS : 1;
+    const int T = !(use && optics_lens_has_error(&l)) ? 1
+                  : g->npx_in < SURROGATE_LENS_TERMS ? (int)g->npx_in
+                                                      : SURROGATE_LENS_TERMS;
     g->T = T;
     g->xin = malloc((size_t)T * g->npx_in * sizeof *g->xin);
     g->ycam = malloc((size_t)T * g->M * sizeof *g->ycam);
@@ -1097,12 +1119,14 @@ static int lens_terms(compiler_surrogate *g, const compiler_system *s, int use)
             g->ycam[(size_t)m * g->M + j] =
                 pow(((double)j - (double)(g->M / 2)) * s->pitch_m / R, m);
     }
+    g->lens_rms = g->lens_max = 0;
     if (T == 1) {
         for (size_t c = 0; c < g->npx_f; c++)
             g->psi[c] = 1;
         return UTIL_OK;
     }
-    /* W's coefficients in X = u / R from five samples, checked at three more */
+    /* W's coefficients in X = u / R from five samples, checked at three more: the fit
+     * evaluates W at every (ξ, x) pair, by Horner */
     double pc[5], A[25], Wv[5];
     const double X[5] = {-1, -0.5, 0, 0.5, 1};
     for (int i = 0; i < 5; i++) {
@@ -1129,37 +1153,67 @@ static int lens_terms(compiler_surrogate *g, const compiler_system *s, int use)
                               "polynomial of degree 4 along x; the surrogate cannot expand "
                               "it", l.name);
     }
-    static const double binom[5][5] = {{1, 0, 0, 0, 0}, {1, 1, 0, 0, 0}, {1, 2, 1, 0, 0},
-                                       {1, 3, 3, 1, 0}, {1, 4, 6, 4, 1}};
-    double complex cn[SURROGATE_LENS_TERMS];
+    /* the design matrix: row p = (1, X_p, ..., X_p^{T−1}) at the input pixels, then the
+     * camera samples */
+    const size_t P = g->npx_in + g->M, Tz = (size_t)T;
+    gsl_matrix *V = gsl_matrix_alloc(P, Tz);
+    gsl_vector *qt = gsl_vector_alloc(Tz), *cr = gsl_vector_alloc(Tz),
+               *ci = gsl_vector_alloc(Tz), *br = gsl_vector_alloc(P),
+               *bi = gsl_vector_alloc(P), *res = gsl_vector_alloc(P);
+    int rc = UTIL_OK;
+    if (!V || !qt || !cr || !ci || !br || !bi || !res) {
+        rc = util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate's lenses");
+        goto out;
+    }
+    for (size_t p = 0; p < P; p++)
+        for (size_t m = 0; m < Tz; m++)
+            gsl_matrix_set(V, p, m, p < g->npx_in ? g->xin[m * g->npx_in + p]
+                                                  : g->ycam[m * g->M + p - g->npx_in]);
+    gsl_linalg_QR_decomp(V, qt);
+    double e2 = 0;
     for (size_t c = 0; c < g->npx_f; c++) {
         const double X0 = ((double)c - g->c0) * df / R;
-        double complex h[5] = {0};
-        double w0 = 0;
-        for (int d = 4; d >= 0; d--)
-            w0 = w0 * X0 + pc[d];
-        for (int k = 1; k <= 4; k++) {
-            double wk = 0;
-            for (int d = k; d <= 4; d++)
-                wk += binom[d][k] * pc[d] * pow(X0, d - k);
-            h[k] = 2 * M_PI * I * wk;
+        for (size_t p = 0; p < P; p++) {
+            const double Xp = X0 + (p < g->npx_in ? g->xin[g->npx_in + p]
+                                                  : g->ycam[g->M + p - g->npx_in]);
+            double w = 0;
+            for (int d = 4; d >= 0; d--)
+                w = w * Xp + pc[d];
+            const double complex f = cexp(2 * M_PI * I * w);
+            gsl_vector_set(br, p, creal(f));
+            gsl_vector_set(bi, p, cimag(f));
         }
-        double complex gs[SURROGATE_LENS_TERMS];
-        gs[0] = 1;
-        for (int nn = 1; nn < T; nn++) {
+        gsl_linalg_QR_lssolve(V, qt, br, cr, res);
+        gsl_linalg_QR_lssolve(V, qt, bi, ci, res);
+        double complex cn[SURROGATE_LENS_TERMS];
+        for (size_t m = 0; m < Tz; m++)
+            cn[m] = gsl_vector_get(cr, m) + I * gsl_vector_get(ci, m);
+        /* the fit's error at every point, recomputed from the series (what the kernel
+         * will use), not taken from the solver's residual */
+        for (size_t p = 0; p < P; p++) {
+            const double Xp = p < g->npx_in ? g->xin[g->npx_in + p]
+                                            : g->ycam[g->M + p - g->npx_in];
             double complex v = 0;
-            for (int k = 1; k <= 4 && k <= nn; k++)
-                v += (double)k * h[k] * gs[nn - k];
-            gs[nn] = v / (double)nn;
+            for (size_t m = Tz; m-- > 0;)
+                v = v * Xp + cn[m];
+            const double e = cabs(v - (gsl_vector_get(br, p) + I * gsl_vector_get(bi, p)));
+            e2 += e * e;
+            g->lens_max = fmax(g->lens_max, e);
         }
-        const double complex ph = cexp(2 * M_PI * I * w0);
-        for (int nn = 0; nn < T; nn++)
-            cn[nn] = ph * gs[nn];
-        for (int m = 0; m < T; m++)
-            for (int m1 = 0; m1 < T; m1++)
-                g->psi[((size_t)m * (size_t)T + (size_t)m1) * g->npx_f + c] = cn[m] * cn[m1];
+        for (size_t m = 0; m < Tz; m++)
+            for (size_t m1 = 0; m1 < Tz; m1++)
+                g->psi[(m * Tz + m1) * g->npx_f + c] = cn[m] * cn[m1];
     }
-    return UTIL_OK;
+    g->lens_rms = sqrt(e2 / (double)(P * g->npx_f));
+out:
+    gsl_matrix_free(V);
+    gsl_vector_free(qt);
+    gsl_vector_free(cr);
+    gsl_vector_free(ci);
+    gsl_vector_free(br);
+    gsl_vector_free(bi);
+    gsl_vector_free(res);
+    return rc;
 }
 
 /* Rank 2: the superpixel patterns, sub-pixel twiddles, sample places and plans. */

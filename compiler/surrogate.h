@@ -33,9 +33,11 @@
  * the unquantised device); with `quantise` off the surrogate is smooth and its
  * gradients are exact.  A lens with a wavefront error W (the profile's [lens]) sends the
  * light from input point x to Fourier point ξ through its plane at x + ξ: the kernel
- * picks up e^{2πi W(x + ξ)} per lens, expanded to SURROGATE_LENS_TERMS powers of x/R
- * (compiler/README.md, "The surrogate").  The surrogate is training code's model of the
- * hardware: the simulator never calls it (the honesty rule).
+ * picks up e^{2πi W(x + ξ)} per lens, written as SURROGATE_LENS_TERMS powers of x/R
+ * with coefficients (per Fourier point ξ) fitted by least squares over the input pixels
+ * and camera samples once, at allocation (compiler/README.md, "The surrogate").  The
+ * surrogate is training code's model of the hardware: the simulator never calls it (the
+ * honesty rule).
  *
  * Rank 2 (spherical lenses, 2D DCT layers): the same, separable per axis -- every
  * sample a k x k superpixel, the mask D d Dᵀ (compiler_fourier_design_axis()), the
@@ -88,6 +90,13 @@ const acdc_layer_op *compiler_surrogate_op(compiler_surrogate *g);
 /* Terms of the lenses' wavefront error in its kernel: 1 for ideal lenses (no error, or
  * opts.lens 0). */
 int compiler_surrogate_lens_terms(const compiler_surrogate *g);
+
+/* How far the lens series is from the factor it stands for: the rms (*rms) and the
+ * largest (*max) |Σ_n c_n(ξ) (x/R)^n − e^{2πi W(ξ + x)}| over every Fourier pixel ξ and
+ * every input pixel and camera sample x -- the points the kernel evaluates the series
+ * on (compiler/README.md, "The surrogate").  0 for ideal lenses.  Either pointer may
+ * be NULL. */
+void compiler_surrogate_lens_error(const compiler_surrogate *g, double *rms, double *max);
 
 /* The surrogate's calibration constant: the mean field on the camera pixel on the axis
  * for a clear system and a flat input of unit amplitude (units of E0), as the
