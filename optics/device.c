@@ -517,3 +517,34 @@ int optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, double 
     free(tmp);
     return UTIL_OK;
 }
+
+int optics_plane_rotate(double complex *t, size_t side, double theta)
+{
+    if (!isfinite(theta))
+        return util_error(UTIL_EUSAGE, "rotation %g rad is not a number", theta);
+    if (theta == 0 || side == 0)
+        return UTIL_OK;
+    double complex *src = malloc(side * side * sizeof *src);
+    if (!src)
+        return util_error(UTIL_ENOMEM, "out of memory for a rotated plane of %zu^2", side);
+    memcpy(src, t, side * side * sizeof *src);
+    const double c = cos(theta), sn = sin(theta), a = (double)(side / 2);
+    for (size_t y = 0; y < side; y++)
+        for (size_t x = 0; x < side; x++) {
+            /* the unrotated point that lands on (x, y): rotate back by -theta */
+            const double dx = (double)x - a, dy = (double)y - a;
+            const double u = c * dx + sn * dy + a, v = -sn * dx + c * dy + a;
+            const double fu = floor(u), fv = floor(v), wu = u - fu, wv = v - fv;
+            double complex acc = 0;
+            for (int j = 0; j < 2; j++)
+                for (int i = 0; i < 2; i++) {
+                    const double px = fu + i, py = fv + j;
+                    const double w = (i ? wu : 1 - wu) * (j ? wv : 1 - wv);
+                    if (w != 0 && px >= 0 && py >= 0 && px < (double)side && py < (double)side)
+                        acc += w * src[(size_t)py * side + (size_t)px];
+                }
+            t[y * side + x] = acc;
+        }
+    free(src);
+    return UTIL_OK;
+}

@@ -223,6 +223,15 @@ void optics_devmap2_set_retardance(optics_devmap2 *d, double kappa);
  * Errors: UTIL_EUSAGE (sigma or h not positive and finite), UTIL_ENOMEM. */
 int optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, double sigma_m);
 
+/* A device rotated in its plane by theta (rad, counter-clockwise seen along the light):
+ * t (side x side simulated samples, row-major, the axis at sample (floor(side/2),
+ * floor(side/2)) as in optics/field.h) becomes the rotated transmittance, each sample
+ * the bilinear interpolation of the unrotated samples at the point that rotates onto it
+ * (0 beyond the plane) -- for the sub-sample displacements a small rotation makes, the
+ * overlap of the sample with the displaced device.  theta 0 leaves t as it was.
+ * Errors: UTIL_EUSAGE (theta not finite), UTIL_ENOMEM. */
+int optics_plane_rotate(double complex *t, size_t side, double theta);
+
 /* Pixels (S = 1: points) a map shows, row-major: (k samples)^2 (S = 1: samples^2). */
 size_t optics_devmap2_pixels(const optics_devmap2 *d);
 

@@ -27,6 +27,12 @@ static const sim_perturb_info table[SIM_PERTURB_COUNT] = {
                                             "diffraction at the new wavelength)", 1e-10, 0},
     {"crosstalk", "m", 0, 1e-3, 1, "SLM pixel crosstalk: the retardance blurred over this "
                                    "rms width (fringing field)", 1e-6, 0},
+    {"rotate-input", "rad", -0.5, 0.5, 3, "in-plane rotation of every input modulator (2D)",
+     1e-4, 0},
+    {"rotate-fourier", "rad", -0.5, 0.5, 3, "in-plane rotation of every Fourier-plane mask "
+                                            "(2D)", 1e-4, 0},
+    {"rotate-image", "rad", -0.5, 0.5, 3, "in-plane rotation of every image-plane mask (2D)",
+     1e-4, 0},
 };
 
 const sim_perturb_info *sim_perturb_table(void)

@@ -37,6 +37,10 @@ enum sim_perturb_id {
     SIM_PERTURB_CROSSTALK,       /* SLM pixel crosstalk: every liquid-crystal device's
                                     retardance blurred over this rms width, m
                                     (optics_fringing(); fabricated elements have none) */
+    SIM_PERTURB_ROTATE_INPUT,    /* in-plane rotation of every input modulator, rad (2D
+                                    systems) */
+    SIM_PERTURB_ROTATE_FOURIER,  /* ... of every Fourier-plane mask */
+    SIM_PERTURB_ROTATE_IMAGE,    /* ... of every image-plane mask */
     SIM_PERTURB_COUNT
 };
 
@@ -46,7 +50,8 @@ typedef struct sim_perturb_info {
     double lo, hi;        /* the range accepted */
     int window_only;      /* 1: needs the window method (not the 2D pixel-exact one:
                              sim_exact()), which samples every plane; 2: also free space
-                             between the lenses (fresnel or asm propagation) */
+                             between the lenses (fresnel or asm propagation); 3: the
+                             window method on a 2D system */
     const char *help;     /* one line */
     double scale;         /* a size a lab meets (in unit): where a search for the
                              tolerance starts */

@@ -477,6 +477,9 @@ static int check_options(const compiler_system *s, size_t batch, const sim_optio
             return util_error(UTIL_EUSAGE, "perturbation %s needs every plane sampled: the "
                               "2D pixel-exact method (ideal lenses, resolved pixels) samples "
                               "only the Fourier plane", pt[i].name);
+        if (v != 0 && pt[i].window_only == 3 && s->rank != 2)
+            return util_error(UTIL_EUSAGE, "perturbation %s rotates a plane: it needs a 2D "
+                              "system", pt[i].name);
         if (v != 0 && pt[i].window_only == 2 && op.propagation == SIM_PROP_IDEAL)
             return util_error(UTIL_EUSAGE, "perturbation %s needs free space between the "
                               "lenses (--propagation fresnel or asm): an ideal lens is an exact "
@@ -983,6 +986,13 @@ static int setup_perturb(sim *m)
             (rc = optics_fringing(m->image[k], nx, ny, m->grid.pitch_m, xt)))
             return rc;
     }
+    /* in-plane rotations of the masks (2D; the input's in encode()) */
+    for (size_t k = 0; s->rank == 2 && k < n_stages(s); k++) {
+        if ((rc = optics_plane_rotate(m->fourier[k], nx, pv[SIM_PERTURB_ROTATE_FOURIER])) ||
+            (m->image[k] &&
+             (rc = optics_plane_rotate(m->image[k], nx, pv[SIM_PERTURB_ROTATE_IMAGE]))))
+            return rc;
+    }
     if (dl != 0 || ef != 0) {
         optics_lens lens = m->optics.lens;
         lens.focal_m *= 1 + ef;
@@ -1289,6 +1299,10 @@ static int encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
                                 optics_field_slice(m->field, b));
             if (xt > 0 && (rc = optics_fringing(optics_field_slice(m->field, b), nx, ny,
                                                 m->grid.pitch_m, xt)))
+                return rc;
+            if (m->calibrated &&
+                (rc = optics_plane_rotate(optics_field_slice(m->field, b), nx,
+                                          m->o.perturb[SIM_PERTURB_ROTATE_INPUT])))
                 return rc;
             illuminate(m, optics_field_slice(m->field, b));
             continue;

@@ -431,6 +431,58 @@ static void test_fringing_lowpass(void **state)
     acdc_model_free(m);
 }
 
+/* In-plane rotation: a quarter turn maps sample (x, y) onto the one at (2a - y, x)
+ * about the axis a exactly (the bilinear weights are 0 and 1); on a 2D system (window
+ * method, S = 1) errors grow with the angle; a 1D system refuses it. */
+static void test_rotation(void **state)
+{
+    (void)state;
+    const size_t side = 9, a = side / 2;
+    double complex t[81], u[81];
+    for (size_t i = 0; i < side * side; i++)
+        t[i] = u[i] = (double)i + I * (double)(i % 7);
+    assert_int_equal(optics_plane_rotate(u, side, M_PI / 2), UTIL_OK);
+    double err = 0;
+    for (size_t y = 0; y < side; y++)
+        for (size_t x = 0; x < side; x++)
+            err = fmax(err, cabs(u[y * side + x] - t[(2 * a - x) * side + y]));
+    print_message("# a quarter turn of a 9 x 9 plane: max deviation %.1e\n", err);
+    assert_true(err < 1e-12);
+    acdc_model *m;
+    assert_int_equal(acdc_model_alloc(&m, 64, 64, 64, 2, ACDC_RELU | ACDC_PERM), 0);
+    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 8, 8, 0, 0), 0);
+    assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
+    assert_int_equal(acdc_model_init_perms(m, 9), 0);
+    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_data *d = data(4, 64);
+    double prev = -1;
+    const double th[] = {0, 1e-3, 1e-2, 5e-2};
+    for (int i = 0; i < 4; i++) {
+        sim_options q = sim_options_default();
+        q.oversample = 1;
+        q.perturb[SIM_PERTURB_ROTATE_FOURIER] = th[i];
+        q.perturb[SIM_PERTURB_ROTATE_INPUT] = th[i];
+        sim_result r = run(s, d, q, 0);
+        print_message("# rotate-input and rotate-fourier %.0e rad: rel RMS %.3e\n", th[i],
+                      r.end[0].rel_rms);
+        assert_true(i == 0 ? r.end[0].rel_rms < 1e-9 : r.end[0].rel_rms > prev);
+        prev = r.end[0].rel_rms;
+        sim_result_free(&r);
+    }
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+    acdc_model *m1 = linear(16, 1, 0.3);
+    compiler_system *s1 = compile(m1, "ideal", NULL, 0);
+    sim *sm = NULL;
+    sim_options q = sim_options_default();
+    q.perturb[SIM_PERTURB_ROTATE_FOURIER] = 1e-3;
+    assert_int_equal(sim_alloc(&sm, s1, 4, &q), UTIL_EUSAGE);
+    assert_non_null(strstr(util_errmsg(), "2D system"));
+    compiler_system_free(s1);
+    acdc_model_free(m1);
+}
+
 /* Refusals: a value outside its range or not finite; a perturbation that needs every
  * plane sampled on the 2D pixel-exact method; parsing. */
 static void test_refusals(void **state)
@@ -487,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_defocus_grows),
         cmocka_unit_test(test_retardance),
         cmocka_unit_test(test_fringing_lowpass),
+        cmocka_unit_test(test_rotation),
         cmocka_unit_test(test_wavelength_focal),
         cmocka_unit_test(test_refusals),
     };
