@@ -77,8 +77,8 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_OUTPUT: a->out = arg; break;
     case OPT_DEVICE: a->device = arg; break;
     case OPT_WAVELENGTH:
-        return util_parse_quantity(arg, "--wavelength", "m", 1e-8, 1e-4, &a->wavelength);
-    case OPT_PITCH: return util_parse_quantity(arg, "--pitch", "m", 1e-8, 1e-2, &a->pitch);
+        return util_parse_quantity_strict(arg, "--wavelength", "m", 1e-8, 1e-4, &a->wavelength);
+    case OPT_PITCH: return util_parse_quantity_strict(arg, "--pitch", "m", 1e-8, 1e-2, &a->pitch);
     case OPT_SET: a->sets[a->nsets++] = (char *)arg; break;
     case OPT_QUIET: a->quiet = 1; break;
     case OPT_VERIFY: a->verify = arg; break;

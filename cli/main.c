@@ -28,7 +28,7 @@ static void usage(FILE *f)
                "the light.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'acdc COMMAND --help' describes one command.\n"
+    fprintf(f, "\n'acdc COMMAND --help' (or 'acdc help COMMAND') describes one command.\n"
                "exit codes: 0 success, 1 data or runtime error, 2 usage error, "
                "3 interrupted\n"
                "--force-memory: run even where the memory estimate exceeds what is "
@@ -82,9 +82,25 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *c = argv[1];
-    if (!strcmp(c, "--help") || !strcmp(c, "-h") || !strcmp(c, "help")) {
+    /* 'acdc help CMD' is 'acdc CMD --help' */
+    if (!strcmp(c, "help") && argc == 3) {
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+            if (!strcmp(argv[2], commands[i].name)) {
+                char help[] = "--help";
+                char *args[] = {argv[2], help, NULL};
+                return commands[i].run(2, args);
+            }
+        fprintf(stderr, "acdc help: error: '%s' is not a command (see 'acdc --help')\n",
+                argv[2]);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(c, "--help") || !strcmp(c, "-h") || (!strcmp(c, "help") && argc == 2)) {
         usage(stdout);
         return cli_finish("help");
+    }
+    if (!strcmp(c, "help")) {
+        fprintf(stderr, "acdc help: error: expected one command, e.g. 'acdc help compile'\n");
+        return EXIT_USAGE;
     }
     if (!strcmp(c, "--version")) {
         printf("acdc %s\n", ACDC_VERSION);

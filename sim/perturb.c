@@ -63,7 +63,7 @@ int sim_perturb_value(int id, const char *text, const char *what, double *v)
     const sim_perturb_info *p = &table[id];
     if (!*p->unit)
         return util_parse_double(text, what, p->lo, p->hi, v);
-    return util_parse_quantity(text, what, p->unit, p->lo, p->hi, v);
+    return util_parse_quantity_strict(text, what, p->unit, p->lo, p->hi, v);
 }
 
 int sim_perturb_parse(const char *a, double values[SIM_PERTURB_COUNT])

@@ -118,3 +118,21 @@ int util_parse_quantity(const char *s, const char *what, const char *unit, doubl
     *out = v;
     return UTIL_OK;
 }
+
+int util_parse_quantity_strict(const char *s, const char *what, const char *unit, double lo,
+                               double hi, double *out)
+{
+    char *end;
+    double v;
+    int rc = number(s, what, &v, &end);
+    if (rc)
+        return rc;
+    while (*end == ' ')
+        end++;
+    const int dimensional = !strcmp(unit, "m") || !strcmp(unit, "s") || !strcmp(unit, "W");
+    if (dimensional && !*end && v != 0)
+        return util_error(UTIL_EUSAGE, "%s: '%s' needs a unit: give one, e.g. %s", what, s,
+                          !strcmp(unit, "m") ? "633nm, 8um, 2mm" : !strcmp(unit, "s") ? "100us, 2ms"
+                                                                                    : "1mW, 30uW");
+    return util_parse_quantity(s, what, unit, lo, hi, out);
+}

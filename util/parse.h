@@ -22,4 +22,10 @@ int util_parse_int(const char *s, const char *what, int64_t lo, int64_t hi, int6
 int util_parse_quantity(const char *s, const char *what, const char *unit, double lo,
                         double hi, double *out);
 
+/* The same, except that a length, time or power (unit "m", "s" or "W") must carry its
+ * unit: "633" is refused ("give a unit, e.g. 633nm"), lest it be read as 633 metres; a
+ * bare 0 is taken (zero in any unit).  For command-line options and perturbations. */
+int util_parse_quantity_strict(const char *s, const char *what, const char *unit, double lo,
+                               double hi, double *out);
+
 #endif
