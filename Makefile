@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # acdc-optics -- build, test, install.
 #
 #   make            library (static + shared) and build/acdc

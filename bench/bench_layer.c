@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench/bench_layer.c -- the ACDC layer against its floor and against a dense layer.
  *
  * For N in {256, 1024, 4096, 16384} at batch 256, single-threaded, best of several runs:

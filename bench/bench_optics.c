@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench/bench_optics.c -- the optics propagators against the bare FFTW transforms they
  * need, same planning effort for both (FFTW_ESTIMATE; --measure for FFTW_MEASURE), all
  * threads OpenMP gives (OMP_NUM_THREADS), best of several runs:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench/bench_sim.c -- optical inference of the whole Fashion-MNIST test set.
  *
  * The trained cascade (default examples/data/fashion-acdc.h5) compiled for the realistic

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench/bench_sim2d.c -- the 2D cascade through resolved pixels, all 10,000 test images.
  *
  * The 2D Fashion-MNIST cascade (default examples/data/fashion-acdc2d.h5: 10 layers on a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench/bench_surrogate.c -- what training through the hardware costs.
  *
  * One forward and backward pass over a batch of 64 rows of one layer, for the shipped

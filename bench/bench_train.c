@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench/bench_train.c -- training throughput of the headline Fashion-MNIST cascade.
  *
  * One epoch of acdc_trainer_epoch() (forward, softmax cross-entropy, backward, Adam

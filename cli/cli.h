@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cli.h -- the `acdc` command: one table of subcommands, one file each (cmd_*.c).
  *
  * Exit codes (documented in README.md):

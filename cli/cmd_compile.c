@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cmd_compile.c -- `acdc compile`: a model file → an optical system file. */
 #include "cli/cli.h"
 #include "compiler/compile.h"

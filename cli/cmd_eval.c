@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cmd_eval.c -- `acdc eval`: loss, accuracy and confusion matrix on labelled data. */
 #include "cli/cli.h"
 #include "models/idx.h"

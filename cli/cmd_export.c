@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cmd_export.c -- `acdc export`: what a lab builds from (compiler/export.h,
  * compiler/EXPORT.md): SLM images, drive tables, DOE reliefs and layouts, the camera's
  * map, a manifest and the build sheet, each file written atomically. */

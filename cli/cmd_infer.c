@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cmd_infer.c -- `acdc infer`: the numeric forward pass. */
 #include "cli/cli.h"
 #include "models/io.h"

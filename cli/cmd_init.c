@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cmd_init.c -- `acdc init`: write a new cascade. */
 #include "cli/cli.h"
 #include "cli/options.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cmd_inspect.c -- `acdc inspect`: a readable summary of any file the project writes. */
 #include "cli/cli.h"
 #include "compiler/system.h"

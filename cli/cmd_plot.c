@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cmd_plot.c -- `acdc plot`: figures of sweeps and simulation results via gnuplot.
  *
  * Parses the options and calls the plotting module (sim/plot.h), which draws through

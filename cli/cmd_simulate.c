@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cmd_simulate.c -- `acdc simulate`: data through a compiled optical system. */
 #include "cli/cli.h"
 #include "compiler/compile.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cmd_sweep.c -- `acdc sweep`: Monte Carlo over one or two imperfections.
  *
  * Parses the options and runs the sweep engine (sim/sweep.h: the grid, fingerprints and

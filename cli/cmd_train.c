@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cmd_train.c -- `acdc train`: fit an ACDC cascade (operator or classify task). */
 #include "cli/cli.h"
 #include "cli/options.h"

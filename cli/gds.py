@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # cli/gds.py -- the GDSII layout of a fabricated element's levels, through gdspy.
 # `acdc export` runs it as python3 -c with: LEVELS.h5 OUT.gds CELL.
 # LEVELS.h5 holds `level` (rows x columns of phase levels 0 .. 2^bits - 1, row 0 at the

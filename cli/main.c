@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/main.c -- `acdc`: dispatch to the subcommand table. */
 #include "cli/cli.h"
 #include "util/error.h"

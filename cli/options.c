@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/options.c -- getopt tables and help text made from one option table. */
 #include "cli/options.h"
 #include "cli/cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/options.h -- a command's options as one table (after git's parse-options).
  *
  * A row per option names it (long name, short letter), names its value for the help and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/simopts.c -- the options `acdc simulate` and `acdc sweep` share. */
 #include "cli/cli.h"
 #include "sim/result.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compiler/compile.c -- see compile.h and compiler/README.md. */
 #include "compiler/compile.h"
 #include "models/dct.h"

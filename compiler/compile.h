@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compiler/compile.h -- model → optical system: the passes of `acdc compile`.
  *
  * Each pass is a function of its own, documented in compiler/README.md and tested on its

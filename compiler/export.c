@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compiler/export.c -- what a lab builds from (compiler/export.h, compiler/EXPORT.md):
  * the planes on their devices, device images through drive tables, relief levels, the
  * camera's read-out map and the build sheet. */

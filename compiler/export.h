@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compiler/export.h -- what a lab builds from: where every plane sits on which physical
  * device, the images to load on the SLMs (grey levels through the device's lookup
  * table, mirrored for reflective devices), the relief of fabricated elements, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compiler/profile.c -- device profiles: built-in library, INI files, checks, overrides.
  *
  * One table (keys[]) describes every setting: its section, key, kind (unit), the field

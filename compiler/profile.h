@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compiler/profile.h -- device profiles: the hardware a model is compiled for.
  *
  * A profile names the laser, the modulators (input encoder, Fourier-plane masks,

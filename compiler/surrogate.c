@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compiler/surrogate.c -- see surrogate.h and compiler/README.md, "The surrogate".
  *
  * Notation (surrogate.h): input pixels a = 0 .. Pin·M − 1 at x_a = (a − a0) δ_in, Fourier

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compiler/surrogate.h -- the compiler's differentiable model of the hardware it builds,
  * for training a cascade through it (`acdc train --hardware`).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compiler/system.c -- the in-memory system: freeing, and the rules every part shares
  * (layout, grouping, Fourier sampling, the 4f constant, the chain's gain and efficiency).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compiler/system.h -- a compiled optical system: what `acdc compile` builds and the
  * simulator runs.  The file format is compiler/FORMAT.md.
  *

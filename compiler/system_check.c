@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compiler/system_check.c -- the parts of a system must agree with each other, with its
  * profile and with its model copy (compiler/FORMAT.md).  The system file's reader runs
  * these checks on every file; they use the rules of compiler/system.h, never the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compiler/system_file.c -- the system file (compiler/FORMAT.md): writing and reading.
  *
  * The profile copy goes through the profile's key table (compiler_profile_write_h5 /

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compiler/system_print.c -- a system as people read it: the optical train and a bill
  * of materials (`acdc inspect`, `acdc compile`). */
 #include "compiler/system.h"

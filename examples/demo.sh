@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # examples/demo.sh -- the end-to-end story on the embedded data (`make demo`).
 #
 #   train a small 2D ACDC cascade (2D DCT on the 28x28 image: spherical-lens 4f systems)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # examples/export.sh -- what a lab builds from: the shipped 2D cascade compiled for
 # 1080p LCoS phase SLMs (slm1080) and exported (compiler/EXPORT.md), and the README's
 # figures of it: the first Fourier-plane SLM's image as loaded, and a 48 x 48-pixel

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* examples/make_fashion_subset.c -- writes the embedded default data set.
  *
  *   build/examples/make_fashion_subset [IDX_DIR [OUT_DIR [N_TRAIN [N_TEST]]]]

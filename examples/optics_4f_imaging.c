@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* examples/optics_4f_imaging.c -- a 4f imaging system with a Fourier-plane pupil.
  *
  *   build/examples/optics_4f_imaging [OUT_DIR]          (default examples/out)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* examples/optics_airy.c -- the Airy pattern of a circular aperture in the back focal
  * plane of a lens, against the closed form I0 [2 J1(v)/v]^2, v = pi D r / (lambda f).
  *

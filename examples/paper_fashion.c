@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* examples/paper_fashion.c -- ACDC cascades on Fashion-MNIST: accuracy and size against K.
  *
  *   build/examples/paper_fashion [--full] [--epochs E] [OUT_DIR]   (default examples/out)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* examples/paper_operator.c -- Moczulski et al. (ICLR 2016), linear operator approximation.
  *
  *   build/examples/paper_operator [OUT_DIR]          (default examples/out)

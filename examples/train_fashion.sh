@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # examples/train_fashion.sh -- the README's headline: a pure ACDC cascade on Fashion-MNIST.
 #
 #   bash examples/train_fashion.sh [FASHION_DIR [OUT_DIR]]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # examples/train_fashion2d.sh -- the 2D ACDC cascade on Fashion-MNIST: every layer is
 # z = C2^T diag(d) C2 diag(a) x with C2 = C_h (x) C_w, the 2D DCT of the image grid, what a
 # spherical-lens 4f system computes (issue 12).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # examples/train_hardware.sh -- fine-tune the shipped cascades through the compiler's
 # model of their hardware, then let the simulator judge (README, "Training through the
 # hardware").

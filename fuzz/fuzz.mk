@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # fuzz/fuzz.mk -- libFuzzer targets for what acdc-optics parses itself (clang from
 # Debian: packages clang, libclang-rt-dev, libomp-dev).  Included by the Makefile.
 #

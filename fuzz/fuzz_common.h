@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz/fuzz_common.h -- helpers shared by the libFuzzer targets.
  *
  * The readers under test take a path, so each input is written to an anonymous

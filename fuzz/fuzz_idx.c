@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz/fuzz_idx.c -- IDX headers and data: acdc_idx_read() on the input as a file,
  * plain or gzip-compressed, with or without a label file.
  *

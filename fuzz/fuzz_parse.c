@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz/fuzz_parse.c -- strict number parsing: util_parse_double, util_parse_int and
  * util_parse_quantity with every unit kind, on the input as a string.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz/fuzz_profile.c -- device profiles: compiler_profile_read() on arbitrary bytes.
  *
  * Properties: no crash, no sanitizer report; a refused file gives UTIL_EDATA and one

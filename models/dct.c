@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* models/dct.c -- see dct.h. */
 #include "models/dct.h"
 #include "util/error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* models/dct.h -- the orthonormal DCT pair of the ACDC layer, on FFTW's r2r transforms.
  *
  * C is the orthonormal DCT-II, C[k][j] = sqrt(2/n)·e_k·cos(π(2j+1)k/(2n)), e_0 = 1/√2,

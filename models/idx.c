@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* models/idx.c -- see idx.h. */
 #include "models/idx.h"
 #include "util/error.h"

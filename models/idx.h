@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* models/idx.h -- IDX files (LeCun's MNIST format, also Fashion-MNIST) and a loader that
  * takes whatever the user names: an IDX directory, an IDX image file or an HDF5 data file.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* models/io.c -- see io.h and FORMAT.md. */
 #include "models/io.h"
 #include "util/error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* models/io.h -- the model file and data files (HDF5); the contract is models/FORMAT.md.
  *
  * Readers check everything (types, ranks, lengths, finite values, permutations, known

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* models/layer.c -- see layer.h.
  *
  * Where the time goes (N = 4096): the four transforms are bound by arithmetic and run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* models/layer.h -- one ACDC layer: forward and backward over a batch.
  *
  *   h1 = a ⊙ x + a_bias;  h2 = C·h1;  h3 = d ⊙ h2 + d_bias;  z = Cᵀ·h3

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* models/model.c -- see model.h. */
 #include "models/model.h"
 #include "util/error.h"

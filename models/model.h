@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* models/model.h -- ACDC cascades: K layers, ReLU and fixed permutations between them.
  *
  * Inputs of length n_in <= n are standardised (if the model carries statistics),

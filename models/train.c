@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* models/train.c -- see train.h. */
 #include "models/train.h"
 #include "models/io.h"

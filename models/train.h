@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* models/train.h -- training ACDC cascades: losses, optimisers, schedules, checkpoints.
  *
  * Two tasks share one trainer:

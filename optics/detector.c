@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* optics/detector.c -- see detector.h. */
 #include "optics/detector.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* optics/detector.h -- turning light into numbers: intensity, homodyne, pixels, noise.
  *
  * The chain a camera applies, each step its own function so any can be skipped:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* optics/device.c -- see device.h. */
 #include "optics/device.h"
 

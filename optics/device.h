@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* optics/device.h -- spatial light modulators as devices: how a device shows a value.
  *
  * A modulator is a line of pixels (pitch, fill factor, count) that modulates amplitude,

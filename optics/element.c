@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* optics/element.c -- see element.h. */
 #include "optics/element.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* optics/element.h -- thin optical elements: lenses, apertures, pixelated masks.
  *
  * An element is a transmittance t(x, y) that multiplies the field in one plane.  It is

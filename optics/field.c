@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* optics/field.c -- see field.h. */
 #include "optics/field.h"
 

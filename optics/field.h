@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* optics/field.h -- sampled complex scalar wavefields.
  *
  * A field is a batch of nb complex scalar fields E(x) (rank 1, cylindrical optics: the

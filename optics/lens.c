@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* optics/lens.c -- see lens.h. */
 #include "optics/lens.h"
 

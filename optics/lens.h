@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* optics/lens.h -- lens models: what a lens does to the light in its own plane.
  *
  * An ideal Fourier-transform lens (optics_lens_plan, optics/propagate.h) has no lens

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* optics/propagate.c -- see propagate.h.
  *
  * All transforms are built from single-threaded in-place FFTW plans of one row (length

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* optics/propagate.h -- planned Fourier-optics propagators.
  *
  * Every propagator is a plan: made once per grid (FFTW plans, transfer functions and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/metrics.c -- see metrics.h. */
 #include "sim/metrics.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/metrics.h -- how close the light came to the numbers: the one table of metrics.
  *
  * Every writer, reader and plot of metrics (the result file, the sweep file, `acdc

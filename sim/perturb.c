@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/perturb.c -- the table of perturbations of a fixed system (sim/perturb.h). */
 #include "sim/perturb.h"
 #include "util/error.h"

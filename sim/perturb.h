@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/perturb.h -- perturbations of a fixed, built system: what a lab's bench does to
  * the design after it is made (tolerance analysis, issue 15).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/plot.c -- see plot.h. */
 #include "sim/plot.h"
 #include "util/error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/plot.h -- figures of sweeps and simulation results, drawn by gnuplot.
  *
  * The script and the data go down one pipe (util/gnuplot.h): no file name reaches a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/result.c -- see result.h. */
 #include "sim/result.h"
 #include "util/error.h"

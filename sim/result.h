@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/result.h -- the result of a simulation job, in memory and in its file.
  *
  * The file (format "acdc-result", README.md *File formats*, sim/README.md) is written

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/run.c -- see run.h.
  *
  * One path for every oversampling S: the devices are shown on the simulated samples

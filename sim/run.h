@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/run.h -- running light through a compiled system.
  *
  * The honesty rule: the optical output is produced by the optics library alone —

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/simulate.c -- see simulate.h. */
 #include "sim/simulate.h"
 #include "util/error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/simulate.h -- a whole simulation job: a system, a data set, trials, metrics.
  * What `acdc simulate` runs, and each point of `acdc sweep`. */
 #ifndef SIM_SIMULATE_H

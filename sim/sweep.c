@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/sweep.c -- see sweep.h. */
 #include "sim/sweep.h"
 #include "compiler/profile.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/sweep.h -- Monte Carlo over one or two imperfections, and the sweep file.
  *
  * Every point of the grid is one simulation job (sim_execute) with `trials` seeds; its

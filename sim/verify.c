@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/verify.c -- see verify.h. */
 #include "sim/verify.h"
 #include "util/error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/verify.h -- the verdict at compile time: what the hardware will do, and why.
  *
  * `acdc compile --verify DATA` asks, before anyone builds anything: with the devices'

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/cli_options.sh -- every command's --help against its parser (TAP).
 #
 # For every command `acdc --help` lists, every option row of `acdc CMD --help` must be an

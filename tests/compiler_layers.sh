@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/compiler_layers.sh -- the arrows inside compiler/ point one way (compiler/README.md):
 #
 #   compile.c  ->  system*.c  ->  profile.c

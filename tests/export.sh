@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/export.sh -- `acdc export` (TAP): every mask rebuilt from the exported images,
 # drive tables and layouts alone equals the system file's device codes bit for bit
 # (tests/export_check.py, which reads PNGs with Pillow and GDSII with libGDSII's

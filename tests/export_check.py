@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """tests/export_check.py SYSTEM.h5 DIR -- rebuild every mask of a compiled system from
 what `acdc export` wrote, by the rules of compiler/EXPORT.md alone, and compare it with
 the system file's device codes bit for bit.

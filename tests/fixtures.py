@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """tests/fixtures.py -- writes the files the command-line tests read (needs h5py).
 
 Usage: python3 tests/fixtures.py DIR

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/install.sh -- `make install` into a staging folder installs the public headers
 # only, each of them compiles on its own from the staged prefix, and a program links
 # against the installed library.  Prints TAP; exits 0 (tests/run.sh counts the lines).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/kill.sh -- kills `acdc train` and `acdc sweep` at random moments (SIGINT,
 # SIGTERM, SIGKILL; the moments come from a fixed seed) and checks that no kill leaves
 # a corrupt output and that resuming ends at exactly the uninterrupted result (TAP).

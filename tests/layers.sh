@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/layers.sh -- the include arrows of acdc-optics, checked in every file.
 #
 #   cli -> sim -> compiler -> {models, optics} -> util

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/simtest.h -- helpers the simulator's suites share (tests/test_sim.c,
  * tests/test_sim2d.c): inputs, compiling a built-in profile, running the light, and the
  * continuous theory of a pixelated 4f imager. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/sweep.sh -- command-line tests of `acdc sweep` and `acdc plot` (TAP).
 # A tiny system (n = 8, 2 layers, slm8) and 24 labelled rows made with h5py keep every
 # run short.  CLI_WRAPPER (e.g. valgrind) prefixes each run of acdc.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """tests/test_bad_files.py -- hundreds of structurally bad HDF5 files, and every
 command that reads them.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_cli_options.c -- option tables (cli/options.h): the help made from a table,
  * the parse loop made from it, and the options simulate and sweep share (cli/simopts.c).
  *

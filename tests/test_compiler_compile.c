@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_compiler_compile.c -- the compiler's passes, and compiled systems evaluated
  * through the optics library against the numeric model. */
 #include "tests/testutil.h"

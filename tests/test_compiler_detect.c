@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_compiler_detect.c -- designed detection (compiler/README.md, "Detection"):
  * the SNR model against a Monte-Carlo of the camera, the design's optimum and limits,
  * the calibrated signal range against the light itself, frames, the system file's new

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_compiler_profile.c -- device profiles: built-ins, INI round trip, base and
  * overrides, range checks, every parser error path, robustness against garbage. */
 #include "tests/testutil.h"

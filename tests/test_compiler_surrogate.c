@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_compiler_surrogate.c -- the hardware surrogate (compiler/surrogate.h): its
  * forward pass against the simulator's light, its gradients against finite differences,
  * determinism and refusals. */

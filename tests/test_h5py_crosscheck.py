@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """tests/test_h5py_crosscheck.py -- `acdc infer` on models written by h5py, against SciPy.
 
 For each N, writes a cascade (biases, ReLU, permutations, n_in < n, n_out < n) with

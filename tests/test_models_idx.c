@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_models_idx.c -- IDX reader and the data loader: values, and every error. */
 #include "tests/testutil.h"
 

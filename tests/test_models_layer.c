@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_models_layer.c -- the DCT pair and one ACDC layer, against brute force. */
 #include "tests/testutil.h"
 

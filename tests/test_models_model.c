@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_models_model.c -- cascade semantics, the model file and its validation. */
 #include "tests/testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_models_train.c -- losses, optimisers, schedules, whole-cascade gradients,
  * the trainer (learning, determinism, checkpoints, resume) and `acdc infer` applying a
  * trained model's standardisation. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_optics_detector.c -- intensity, homodyne, pixels, photon budget, noise
  * statistics and ADC levels with fixed seeds. */
 #include "tests/testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_optics_device.c -- optics/device.h: levels, double-phase pairs, transfers,
  * devices laid over sampled axes. */
 #include "optics/device.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_optics_element.c -- lenses, apertures, pixelated masks, offsets,
  * quantisation. */
 #include "tests/testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_optics_field.c -- grids, the centring convention, power and energy. */
 #include "tests/testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_optics_lens.c -- lens models: the paraxial and corrected phases, the
  * Zernike (rank 2) and Legendre (rank 1) wavefront error, its rms, defocus as a change of
  * focal length, the Strehl ratio of a focused aberrated beam against the Marechal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_optics_propagate.c -- lenses and free-space propagators against closed
  * forms (sinc, Airy, Fresnel integrals, Gaussian beam, Talbot) and operator identities
  * (Parseval, round trip, adjoint, 4f flip, agreement between methods, thread count).

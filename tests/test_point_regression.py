@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """tests/test_point_regression.py -- the point-sample simulation, against stored outputs.
 
 tests/data/point-ref.h5 holds /y_optical of `acdc simulate` as built at c202398, before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_sim.c -- optical inference: fidelity, honesty, noise and quantisation laws,
  * determinism. */
 #include "tests/simtest.h"

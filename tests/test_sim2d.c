@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_sim2d.c -- 2D systems (spherical lenses, dct2 layers): the ideal profile
  * against acdc infer, resolved pixels against the continuous theory, the pixel-aware
  * design, double-phase superpixels, honesty and determinism. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_sim_perturb.c -- perturbations of a built system (sim/perturb.h): zero is
  * the unperturbed system bit for bit; each perturbation against its closed form. */
 #include "tests/simtest.h"

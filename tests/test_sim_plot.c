@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_sim_plot.c -- the planes figure (sim/plot.h, sim_plot_planes) from synthetic
  * results: 2D planes as images (one row of two panels per plane), 1D planes as before,
  * and the errors.  Needs gnuplot on PATH (skipped without it). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_sim_result.c -- the metric table and the result file (sim/metrics.h,
  * sim/result.h): a round trip of everything the file holds, and its errors. */
 #include "tests/testutil.h"

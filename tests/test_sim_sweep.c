@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_sim_sweep.c -- the sweep engine and its file (sim/sweep.h): the --vary
  * grammar, the grid, a sweep run to completion and read back, an interrupted sweep
  * resumed to the same numbers, and resumes refused when anything the numbers depend on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_sim_verify.c -- the verdict at compile time (sim/verify.h): the budget
  * names the effect that was made large, the base adds up, and the verdict survives the
  * system file. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_util_h5.c -- util/h5's readers: float64 finite only or NaN allowed; a
  * dataset's rank; one-value attributes. */
 #include "tests/testutil.h"

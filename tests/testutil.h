@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/testutil.h -- shared helpers for the cmocka suites. */
 #ifndef TESTS_TESTUTIL_H
 #define TESTS_TESTUTIL_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/train.sh -- command-line tests of `acdc train` and `acdc eval` (TAP).
 # Uses the embedded data set (examples/data/fashion-*.h5).  CLI_WRAPPER (e.g. valgrind)
 # prefixes each run of the short cases.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/error.c -- see error.h. */
 #include "util/error.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/error.h -- the one error channel of acdc-optics.
  *
  * Every function that can fail returns an int status from enum util_status and, before

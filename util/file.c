@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/file.c -- atomic file writing (util/file.h). */
 #include "util/file.h"
 #include "util/error.h"

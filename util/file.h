@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/file.h -- writing a file atomically: a temporary beside the destination, renamed
  * into place only when everything was written (the same rule util/h5.h follows for
  * HDF5), so a failed or interrupted write never leaves a half-written file. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/gnuplot.c -- see gnuplot.h. */
 #include "util/gnuplot.h"
 #include "util/error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/gnuplot.h -- one pipe to gnuplot, for `acdc plot` and the examples.
  *
  * gnuplot is started without a shell (posix_spawnp of the constant "gnuplot"), the

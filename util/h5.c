@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/h5.c -- see h5.h. */
 #include "util/h5.h"
 #include "util/error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/h5.h -- checked HDF5 reading and atomic HDF5 writing.
  *
  * Every reader checks type class, width, rank, dimensions and finiteness and reports

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/mem.c -- see mem.h. */
 #include "util/mem.h"
 #include "util/error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/mem.h -- refuse an allocation the machine cannot hold, before trying it.
  *
  * A file that promises 10^12 rows, or a simulation of a huge data set, should fail with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/parse.c -- see parse.h. */
 #include "util/parse.h"
 #include "util/error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/parse.h -- strict parsing of numbers given on the command line or in profiles.
  *
  * No atof: the whole string must be a number (optionally followed by a unit where the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/png.c -- grey-level PNG writing through libpng (util/png.h). */
 #include "util/png.h"
 #include "util/error.h"

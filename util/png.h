@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/png.h -- grey-level PNG images through libpng, written atomically (util/file.h). */
 #ifndef UTIL_PNG_H
 #define UTIL_PNG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/progress.c -- see progress.h. */
 #include "util/progress.h"
 #include "util/error.h"

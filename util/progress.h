@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/progress.h -- a one-line progress bar on standard error, for long runs.
  *
  *   epoch 3/20 [#########.........]  45%  loss 0.412  acc 0.861  12.3k ex/s  ETA 0:42

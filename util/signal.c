@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/signal.c -- see signal.h. */
 #include "util/signal.h"
 #include "util/error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/signal.h -- the one way acdc-optics stops on SIGINT and SIGTERM.
  *
  * A long command installs handlers that only set a flag, polls the flag between units
