@@ -28,8 +28,16 @@ SANFLAGS  = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 endif
 
 DEPS_PC   = hdf5 fftw3 gsl zlib inih libpng
-PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) 2>/dev/null)
-PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null)
+# Targets that need no libraries; any other stops at once, saying what pkg-config lacks.
+NO_LIB_GOALS = deps deps-ci clean uninstall
+ifneq ($(filter-out $(NO_LIB_GOALS),$(or $(MAKECMDGOALS),all)),)
+PC_MISSING := $(shell for p in $(DEPS_PC); do $(PKG_CONFIG) --exists $$p || echo $$p; done)
+ifneq ($(strip $(PC_MISSING)),)
+$(error pkg-config finds no $(strip $(PC_MISSING)): install the Debian packages with 'make deps' (as root))
+endif
+endif
+PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC))
+PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC))
 ALL_CFLAGS = $(WARN) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I. $(PC_CFLAGS) \
              -fopenmp -fPIC -DACDC_VERSION='"$(VERSION)"' $(SANFLAGS) $(CFLAGS)
 LIBS      = $(PC_LIBS) -lfftw3_threads -lfftw3 -lpthread -fopenmp -lm
@@ -57,12 +65,14 @@ STATIC    = $(BUILD)/libacdc-optics.a
 SHARED    = $(BUILD)/libacdc-optics.so
 PROG      = $(BUILD)/acdc
 
-.PHONY: all check bench demo deps install uninstall clean examples
+.PHONY: all check bench demo deps deps-ci install uninstall clean examples
 all: $(STATIC) $(SHARED) $(PROG)
 
-$(BUILD)/obj/%.o: %.c $(LIB_HDR) Makefile
+# Each object depends on the headers it includes (-MMD -MP writes them beside it).
+$(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 $(STATIC): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -111,15 +121,30 @@ bench: all $(BENCH_BIN)
 demo: all $(EX_BIN)
 	@BUILD=$(BUILD) bash examples/demo.sh
 
+# What a user needs to build, run the demo, the tests and the benchmarks, and export
+# layouts; deps-ci adds what only CI's reliability checks use (valgrind, clang with
+# libFuzzer and the sanitizers' runtimes).
+DEPS_DEB = build-essential pkg-config libfftw3-dev libhdf5-dev libgsl-dev zlib1g-dev \
+	  libinih-dev libpng-dev libcmocka-dev libopenblas-dev gnuplot-nox hdf5-tools \
+	  python3-h5py python3-numpy python3-scipy python3-pil python3-gdspy gdsiiconvert \
+	  dataset-fashion-mnist
+DEPS_CI_DEB = valgrind clang libclang-rt-dev libomp-dev
 deps:
 	apt-get update
-	apt-get install -y --no-install-recommends build-essential pkg-config \
-	  libfftw3-dev libhdf5-dev libgsl-dev zlib1g-dev libinih-dev libcmocka-dev \
-	  libopenblas-dev gnuplot-nox hdf5-tools python3-h5py python3-numpy python3-scipy \
-	  valgrind dataset-fashion-mnist clang libclang-rt-dev libomp-dev libpng-dev \
-	  python3-gdspy gdsiiconvert python3-pil
+	apt-get install -y --no-install-recommends $(DEPS_DEB)
 
-$(BUILD)/acdc-optics.pc: Makefile
+deps-ci:
+	apt-get update
+	apt-get install -y --no-install-recommends $(DEPS_DEB) $(DEPS_CI_DEB)
+
+# The prefix the .pc file names: the stamp changes whenever PREFIX does, so a second
+# `make install PREFIX=...` remakes the .pc for its own prefix.
+.PHONY: FORCE
+$(BUILD)/prefix.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+
+$(BUILD)/acdc-optics.pc: Makefile $(BUILD)/prefix.stamp
 	@mkdir -p $(dir $@)
 	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include/acdc-optics\n\nName: acdc-optics\nDescription: compile ACDC layers into optical hardware and simulate the light\nVersion: %s\nRequires.private: hdf5 fftw3 gsl zlib inih libpng\nLibs: -L$${libdir} -lacdc-optics\nLibs.private: -lfftw3_threads -lpthread -fopenmp -lm\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
 

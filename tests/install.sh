@@ -19,6 +19,17 @@ if ! out=$(make -C "$top" -s BUILD="$BUILD" SANITIZE="$SANITIZE" PREFIX=/usr DES
     notok "make install DESTDIR=$stage failed" "$(tail -3 <<<"$out")"
     exit 0
 fi
+# a second install with another prefix names its own prefix in the .pc
+stage2=$(mktemp -d)
+trap 'rm -rf "$stage" "$stage2"' EXIT
+if out=$(make -C "$top" -s BUILD="$BUILD" SANITIZE="$SANITIZE" PREFIX=/opt/acdc DESTDIR="$stage2" install 2>&1) &&
+        grep -qx 'prefix=/usr' "$stage/usr/lib/pkgconfig/acdc-optics.pc" &&
+        grep -qx 'prefix=/opt/acdc' "$stage2/opt/acdc/lib/pkgconfig/acdc-optics.pc"; then
+    ok "two installs, PREFIX=/usr then /opt/acdc: each .pc names its own prefix"
+else
+    notok "two installs, PREFIX=/usr then /opt/acdc: each .pc names its own prefix" \
+        "$(grep prefix= "$stage"/usr/lib/pkgconfig/acdc-optics.pc "$stage2"/opt/acdc/lib/pkgconfig/acdc-optics.pc 2>&1)" "$(tail -2 <<<"$out")"
+fi
 inc=$stage/usr/include/acdc-optics
 internal=$(make -C "$top" -s --no-print-directory -f - print-internal <<'EOF' 2>/dev/null
 include Makefile
