@@ -630,7 +630,6 @@ static const struct {
     {"missing a", b_missing, "missing dataset '/layers/1/a'"},
     {"NaN", b_nan, "is NaN"},
     {"infinity", b_inf, "is infinite"},
-    {"float32", b_float32, "found float32"},
     {"rank 2", b_rank2, "expected rank 1"},
     {"perm duplicate", b_perm_dup, "appears twice"},
     {"perm out of range", b_perm_range, "outside 0..3"},
@@ -687,6 +686,20 @@ static void test_model2d_validation(void **state)
             assert_true(m->in_h == 2 && m->in_w == 1 && m->h == 2 && m->w == 2);
         acdc_model_free(m);
     }
+}
+
+/* float32 (what tensor.numpy() gives) is read everywhere and converted exactly. */
+static void test_float32_read(void **state)
+{
+    (void)state;
+    const char *path = test_path(8, "float32.h5");
+    acdc_model *m;
+    write_model(path, b_float32);
+    if (acdc_model_read(path, &m))
+        fail_msg("a float32 diagonal refused: %s", util_errmsg());
+    for (size_t i = 0; i < 4; i++)
+        assert_true(m->layers[0].a[i] == (double)(i + 1));
+    acdc_model_free(m);
 }
 
 static void test_model_validation(void **state)
@@ -792,6 +805,7 @@ int main(void)
         cmocka_unit_test(test_alloc_rejects_bad_shapes),
         cmocka_unit_test(test_model_file_round_trip),
         cmocka_unit_test(test_model_validation),
+        cmocka_unit_test(test_float32_read),
         cmocka_unit_test(test_files_that_are_not_models),
         cmocka_unit_test(test_write_is_atomic),
         cmocka_unit_test(test_data_file),

@@ -153,7 +153,7 @@ static int open_checked(hid_t loc, const char *file, const char *name, H5T_class
                         int rank, hsize_t *dims, hid_t *dset, hid_t *space)
 {
     static const char *const clsname[] = {[H5T_INTEGER] = "integer",
-                                          [H5T_FLOAT] = "float64"};
+                                          [H5T_FLOAT] = "float64 or float32"};
     quiet();
     if (!util_h5_exists(loc, name))
         return util_error(UTIL_EDATA, "missing dataset '%s' in '%s'", name, file);
@@ -168,7 +168,8 @@ static int open_checked(hid_t loc, const char *file, const char *name, H5T_class
     H5T_class_t c = H5Tget_class(t);
     size_t size = H5Tget_size(t);
     H5Tclose(t);
-    if (c != cls || (cls == H5T_FLOAT && size != 8)) {
+    /* float32 (what tensor.numpy() gives) converts to double exactly */
+    if (c != cls || (cls == H5T_FLOAT && size != 8 && size != 4)) {
         H5Dclose(d);
         if (c == H5T_FLOAT)
             return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected %s, found "
