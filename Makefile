@@ -148,7 +148,19 @@ $(BUILD)/acdc-optics.pc: Makefile $(BUILD)/prefix.stamp
 	@mkdir -p $(dir $@)
 	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include/acdc-optics\n\nName: acdc-optics\nDescription: compile ACDC layers into optical hardware and simulate the light\nVersion: %s\nRequires.private: hdf5 fftw3 gsl zlib inih libpng\nLibs: -L$${libdir} -lacdc-optics\nLibs.private: -lfftw3_threads -lpthread -fopenmp -lm\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
 
-install: all $(BUILD)/acdc-optics.pc
+# The umbrella header: every public header, so that one #include <acdc-optics.h> with
+# `pkg-config --cflags acdc-optics` gives the whole API.
+$(BUILD)/acdc-optics.h: Makefile
+	@mkdir -p $(dir $@)
+	{ printf '/* acdc-optics.h -- the public API of acdc-optics %s, every header. */\n' '$(VERSION)'; \
+	  printf '#ifndef ACDC_OPTICS_H\n#define ACDC_OPTICS_H\n'; \
+	  for h in $(sort $(PUBLIC_HDR)); do printf '#include "%s"\n' $$h; done; \
+	  printf '#endif\n'; } > $@
+
+DOCS = README.md models/FORMAT.md compiler/FORMAT.md compiler/EXPORT.md \
+       compiler/PROFILES.md compiler/README.md sim/README.md LICENSE
+
+install: all $(BUILD)/acdc-optics.pc $(BUILD)/acdc-optics.h
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/bin/acdc
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
@@ -156,11 +168,13 @@ install: all $(BUILD)/acdc-optics.pc
 	ln -sf libacdc-optics.so.0 $(DESTDIR)$(PREFIX)/lib/libacdc-optics.so
 	install -m 644 $(BUILD)/acdc-optics.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	for h in $(PUBLIC_HDR); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/acdc-optics/$$h; done
+	install -m 644 $(BUILD)/acdc-optics.h $(DESTDIR)$(PREFIX)/include/acdc-optics/
+	for d in $(DOCS); do install -D -m 644 $$d $(DESTDIR)$(PREFIX)/share/doc/acdc-optics/$$d; done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/acdc $(DESTDIR)$(PREFIX)/lib/libacdc-optics.* \
 	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/acdc-optics.pc
-	rm -rf $(DESTDIR)$(PREFIX)/include/acdc-optics
+	rm -rf $(DESTDIR)$(PREFIX)/include/acdc-optics $(DESTDIR)$(PREFIX)/share/doc/acdc-optics
 
 clean:
 	rm -rf $(BUILD)

@@ -77,3 +77,45 @@ if printf '#include "util/error.h"\n#include "optics/device.h"\nint main(void) {
 else
     notok "a program against the staged install does not build or run" "$(head -3 "$stage/link.err")"
 fi
+
+# The umbrella header and pkg-config alone: a program against the whole API, built with
+# `pkg-config --cflags --libs acdc-optics` (the staged prefix as the sysroot) and run
+# against the staged shared library.
+cat > "$stage/umbrella.c" <<'PROG'
+#include <acdc-optics.h>
+#include <stdio.h>
+
+int main(void)
+{
+    compiler_profile p;
+    if (compiler_profile_builtin("slm8", &p))
+        return 1;
+    acdc_model *m;
+    if (acdc_model_alloc(&m, 16, 16, 16, 2, 0))
+        return 2;
+    compiler_system *s;
+    if (compiler_compile(m, &p, &s))
+        return 3;
+    const size_t chains = s->n_chains;
+    compiler_system_free(s);
+    acdc_model_free(m);
+    printf("%zu\n", chains);
+    return chains >= 1 ? 0 : 4;
+}
+PROG
+# (installed to a real prefix, PREFIX=$stage3 without DESTDIR, so that the .pc's paths
+# are where the files are)
+stage3=$(mktemp -d)
+trap 'rm -rf "$stage" "$stage2" "$stage3"' EXIT
+pc() { PKG_CONFIG_PATH="$stage3/lib/pkgconfig" pkg-config "$@"; }
+if make -C "$top" -s BUILD="$BUILD" SANITIZE="$SANITIZE" PREFIX="$stage3" install \
+        >"$stage/umbrella.err" 2>&1 &&
+        $CC -std=c11 $sanflag "$stage/umbrella.c" -o "$stage/umbrella" $(pc --cflags --libs acdc-optics) \
+        2>"$stage/umbrella.err" && LD_LIBRARY_PATH="$stage3/lib" "$stage/umbrella" >/dev/null; then
+    ok "a program using <acdc-optics.h> builds with pkg-config --cflags --libs acdc-optics alone and runs"
+else
+    notok "a program using <acdc-optics.h> with pkg-config alone" "$(head -3 "$stage/umbrella.err")"
+fi
+[ -s "$stage/usr/share/doc/acdc-optics/compiler/FORMAT.md" ] && [ -s "$stage/usr/share/doc/acdc-optics/LICENSE" ] &&
+    ok "the docs are installed under share/doc/acdc-optics" ||
+    notok "the docs are installed under share/doc/acdc-optics"
