@@ -81,13 +81,67 @@ static int inspect_model(const char *path)
     return UTIL_OK;
 }
 
-/* Generic listing: every dataset with shape, type and (numeric) range. */
+/* One attribute of a group: "name = value" for a scalar number or string, its shape
+ * otherwise. */
+static herr_t show_attr(hid_t loc, const char *name, const H5A_info_t *info, void *op)
+{
+    (void)info;
+    (void)op;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0)
+        return 0;
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    const hssize_t np = H5Sget_simple_extent_npoints(sp);
+    const H5T_class_t cls = H5Tget_class(t);
+    printf("      @%-28s ", name);
+    if ((cls == H5T_FLOAT || cls == H5T_INTEGER) && np == 1) {
+        double v;
+        if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0)
+            printf("%.6g\n", v);
+        else
+            printf("?\n");
+    } else if (cls == H5T_STRING && np == 1 && !H5Tis_variable_str(t)) {
+        char buf[256] = "";
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, sizeof buf);
+        if (H5Aread(a, mt, buf) < 0)
+            buf[0] = '\0';
+        H5Tclose(mt);
+        printf("'%.200s'\n", buf);
+    } else if (cls == H5T_STRING && np == 1) {
+        char *str = NULL;
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        if (H5Aread(a, mt, &str) >= 0 && str) {
+            printf("'%.200s'\n", str);
+            H5free_memory(str);
+        } else {
+            printf("?\n");
+        }
+        H5Tclose(mt);
+    } else {
+        printf("%lld values\n", (long long)np);
+    }
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Aclose(a);
+    return 0;
+}
+
+/* Generic listing: every group with its attributes, every dataset with shape, type and
+ * (numeric) range. */
 static herr_t visit(hid_t obj, const char *name, const H5O_info_t *info, void *op)
 {
     (void)op;
     if (info->type == H5O_TYPE_GROUP) {
         if (strcmp(name, "."))
             printf("  /%s/\n", name);
+        hid_t g = H5Gopen2(obj, name, H5P_DEFAULT);
+        if (g >= 0) {
+            hsize_t idx = 0;
+            H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, &idx, show_attr, NULL);
+            H5Gclose(g);
+        }
         return 0;
     }
     if (info->type != H5O_TYPE_DATASET)
