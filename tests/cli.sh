@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/cli.sh -- runs tests/cli.cases against build/acdc and prints TAP.
 # CLI_WRAPPER (e.g. "valgrind --error-exitcode=99 --leak-check=full") prefixes each run.
 set -u

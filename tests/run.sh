@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/run.sh -- run every test of acdc-optics and end with "N passed, N failed".
 #
 # Arguments: the cmocka test binaries.  Also runs the command-line tests (tests/cli.sh)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/tap.bash -- TAP helpers shared by the shell test scripts (sourced, not run).
 # Needs ACDC (the program under test); counts in i.
 i=0
