@@ -65,7 +65,7 @@ STATIC    = $(BUILD)/libacdc-optics.a
 SHARED    = $(BUILD)/libacdc-optics.so
 PROG      = $(BUILD)/acdc
 
-.PHONY: all check bench demo deps deps-ci install uninstall clean examples
+.PHONY: all check bench demo deps deps-ci install uninstall clean examples man
 all: $(STATIC) $(SHARED) $(PROG)
 
 # Each object depends on the headers it includes (-MMD -MP writes them beside it).
@@ -127,7 +127,7 @@ demo: all $(EX_BIN)
 DEPS_DEB = build-essential pkg-config libfftw3-dev libhdf5-dev libgsl-dev zlib1g-dev \
 	  libinih-dev libpng-dev libcmocka-dev libopenblas-dev gnuplot-nox hdf5-tools \
 	  python3-h5py python3-numpy python3-scipy python3-pil python3-gdspy gdsiiconvert \
-	  dataset-fashion-mnist
+	  help2man dataset-fashion-mnist
 DEPS_CI_DEB = valgrind clang libclang-rt-dev libomp-dev
 deps:
 	apt-get update
@@ -157,10 +157,26 @@ $(BUILD)/acdc-optics.h: Makefile
 	  for h in $(sort $(PUBLIC_HDR)); do printf '#include "%s"\n' $$h; done; \
 	  printf '#endif\n'; } > $@
 
+# Man pages from the --help texts (help2man): acdc(1) and acdc-COMMAND(1) for every
+# command `acdc --help` lists, so that they cannot drift from the program.
+MAN_DIR = $(BUILD)/man
+man: $(PROG)
+	@mkdir -p $(MAN_DIR)
+	help2man -N --no-discard-stderr --version-string=$(VERSION) \
+	  -n "compile ACDC layers into optical 4f systems and simulate the light" \
+	  -o $(MAN_DIR)/acdc.1 $(PROG)
+	@$(PROG) --help | sed -n '/^commands:/,/^$$/p' | grep '^  ' | while read -r cmd summary; do \
+	  printf '#!/bin/sh\nexec "%s" %s "$$@"\n' "$(abspath $(PROG))" "$$cmd" > $(MAN_DIR)/acdc-$$cmd; \
+	  chmod +x $(MAN_DIR)/acdc-$$cmd; \
+	  help2man -N --no-discard-stderr --version-string=$(VERSION) -n "$$summary" \
+	    -o $(MAN_DIR)/acdc-$$cmd.1 $(MAN_DIR)/acdc-$$cmd || exit 1; \
+	  rm -f $(MAN_DIR)/acdc-$$cmd; \
+	done
+
 DOCS = README.md models/FORMAT.md compiler/FORMAT.md compiler/EXPORT.md \
        compiler/PROFILES.md compiler/README.md sim/README.md LICENSE
 
-install: all $(BUILD)/acdc-optics.pc $(BUILD)/acdc-optics.h
+install: all man $(BUILD)/acdc-optics.pc $(BUILD)/acdc-optics.h
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/bin/acdc
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
@@ -170,11 +186,14 @@ install: all $(BUILD)/acdc-optics.pc $(BUILD)/acdc-optics.h
 	for h in $(PUBLIC_HDR); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/acdc-optics/$$h; done
 	install -m 644 $(BUILD)/acdc-optics.h $(DESTDIR)$(PREFIX)/include/acdc-optics/
 	for d in $(DOCS); do install -D -m 644 $$d $(DESTDIR)$(PREFIX)/share/doc/acdc-optics/$$d; done
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(MAN_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/acdc $(DESTDIR)$(PREFIX)/lib/libacdc-optics.* \
 	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/acdc-optics.pc
 	rm -rf $(DESTDIR)$(PREFIX)/include/acdc-optics $(DESTDIR)$(PREFIX)/share/doc/acdc-optics
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/acdc.1 $(DESTDIR)$(PREFIX)/share/man/man1/acdc-*.1
 
 clean:
 	rm -rf $(BUILD)
