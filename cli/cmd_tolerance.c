@@ -62,19 +62,21 @@ static const cli_option options[] = {
     CLI_OPT_INCLUDE(cli_sim_options),
     CLI_OPT_END};
 
-static const cli_spec spec = {
-    "tolerance", "SYSTEM.h5 DATA.h5 -o TOL.h5 [--only NAME,...] [--budget P | "
-                 "--budget-rel-rms X] [options]",
+/* The description, its list of perturbations made from the table (sim/perturb.h) when
+ * the command runs, so that a new perturbation is listed with its unit and scale. */
+static const char intro[] =
     "For every perturbation of the built system, the value at which it costs the budget:\n"
     "one point of optical accuracy by default (cost = unperturbed metric - perturbed\n"
     "metric, each trial against the unperturbed trial of the same seed, so most of the\n"
     "noise cancels).  From the perturbation's typical size the value grows (or shrinks)\n"
-    "x4 a step until the budget is bracketed, then Brent's method (GSL) finds it to\n"
-    "--rel-tol; its +- is the trials' standard error of the cost at the root over the\n"
-    "cost's slope there.  Signed perturbations are searched on their positive side; the\n"
-    "waist is searched from wide to narrow.  A perturbation whose cost stays below the\n"
-    "budget is reported as '> the farthest value tried' (the waist: '<'), one the\n"
-    "simulation cannot apply to this system as 'n/a' with the reason.  --perturb\n"
+    "x4 a step until the budget is bracketed, then Brent's method (GSL) narrows it to\n"
+    "--rel-tol.  Its +- is the trials' standard error of the cost over the cost's slope\n"
+    "there (across the narrowest bracket whose ends the noise does not blur); a search\n"
+    "the noise blurs throughout is marked noise-limited: more --rows or --trials.\n"
+    "Signed perturbations are searched on their positive side; one whose smaller values\n"
+    "are the worse (the waist) from large to small.  A perturbation whose cost stays\n"
+    "below the budget is reported as '> the farthest value tried' ('<' for the waist),\n"
+    "one the simulation cannot apply to this system as 'n/a' with the reason.  --perturb\n"
     "values of perturbations not searched stay fixed throughout (the baseline too).\n"
     "\n"
     "What is perturbed is the built system: the masks, the detection design and the\n"
@@ -82,26 +84,66 @@ static const cli_spec spec = {
     "(--set, --phase-bits, --amplitude-bits, --fill) instead recompile the system once,\n"
     "before the analysis: its tolerances are those of the system they give.\n"
     "\n"
-    "perturbations (SI units; in brackets the typical size a search starts from):\n"
-    "  ref-phase          phase drift of the homodyne reference, rad (10 mrad)\n"
-    "  ref-amplitude      relative amplitude error of the reference (1 %)\n"
-    "  gain-rms           camera gain non-uniformity, rms per pixel, relative (1 %)\n"
-    "  waist              Gaussian illumination exp(-r^2/w^2) of the input, w in m (1 cm)\n"
-    "  shift-input, shift-fourier, shift-image\n"
-    "                     lateral displacement of every input modulator, Fourier mask,\n"
-    "                     image-plane mask, m (1 um)\n"
-    "  defocus-input, defocus-fourier, defocus-camera\n"
-    "                     axial displacement of every input modulator, Fourier mask,\n"
-    "                     camera, m (10 um)\n"
+    "perturbations (their unit, and the typical size a search starts from):\n";
+static const char outro[] =
     "\n"
     "The file is rewritten atomically after each perturbation; run the same command\n"
     "again after an interruption and it continues.  --plot draws one bar per\n"
     "perturbation: its tolerance over its typical size on a log axis (below 1, a\n"
-    "typical lab error already costs more than the budget).",
-    options,
+    "typical lab error already costs more than the budget).";
+static char description[8192];
+
+static cli_spec spec = {
+    "tolerance", "SYSTEM.h5 DATA.h5 -o TOL.h5 [--only NAME,...] [--budget P | "
+                 "--budget-rel-rms X] [options]",
+    description, options,
     "exit codes: 0 done, 1 data or I/O error (also: -o holds an analysis with other\n"
     "settings, gnuplot missing or failing), 2 usage error, 3 interrupted (the file holds\n"
     "every perturbation finished before the signal)"};
+
+/* Appends "  NAME  help; in UNIT, from SCALE" for every perturbation, wrapped at 84
+ * columns with the text indented to column 21. */
+static void describe(void)
+{
+    enum { INDENT = 21, WIDTH = 84 };
+    size_t len = (size_t)snprintf(description, sizeof description, "%s", intro);
+    for (int i = 0; i < SIM_PERTURB_COUNT && len < sizeof description; i++) {
+        const sim_perturb_info *p = &sim_perturb_table()[i];
+        char text[400], scale[64];
+        sim_tolerance_format(i, p->scale, NAN, scale, sizeof scale);
+        for (char *c = scale; *c; c++)
+            if (*c == ' ')
+                *c = '\x1f';   /* kept on one line below */
+        snprintf(text, sizeof text, "%s; %s%s, from %s", p->help, *p->unit ? "in " : "a ",
+                 *p->unit ? p->unit : "ratio", scale);
+        int col = snprintf(description + len, sizeof description - len, "  %-*s",
+                           INDENT - 3, p->name);
+        len += (size_t)col;
+        if (col > INDENT - 1) {
+            len += (size_t)snprintf(description + len, sizeof description - len, "\n%*s",
+                                    INDENT - 1, "");
+            col = INDENT - 1;
+        }
+        for (char *save = NULL, *w = strtok_r(text, " ", &save); w && len < sizeof description;
+             w = strtok_r(NULL, " ", &save)) {
+            const int k = (int)strlen(w);
+            if (col > INDENT - 1 && col + 1 + k > WIDTH) {
+                len += (size_t)snprintf(description + len, sizeof description - len, "\n%*s",
+                                        INDENT - 1, "");
+                col = INDENT - 1;
+            }
+            len += (size_t)snprintf(description + len, sizeof description - len, " %s", w);
+            for (char *c = description + len - (size_t)k; *c; c++)
+                if (*c == '\x1f')
+                    *c = ' ';
+            col += 1 + k;
+        }
+        if (len < sizeof description)
+            len += (size_t)snprintf(description + len, sizeof description - len, "\n");
+    }
+    if (len < sizeof description)
+        snprintf(description + len, sizeof description - len, "%s", outro);
+}
 
 struct args {
     sim_tolerance_config cfg;
@@ -280,6 +322,7 @@ int cmd_tolerance(int argc, char **argv)
     struct args a = {.cfg = {.trials = 3, .batch = 64, .rel_tol = 0.03, .max_steps = 6,
                              .options = sim_options_default(), .compile = compiler_compile}};
     sim_tolerance_config *cfg = &a.cfg;
+    describe();
     int rc = cli_sets_init(&a.sets, argc);
     if (rc)
         return cli_fail("tolerance", rc);

@@ -1143,8 +1143,16 @@ int sim_tolerance_plot(const sim_tolerance *t, const char *name, const char *fig
         if (it->status == SIM_TOL_BEYOND)
             snprintf(x->label, sizeof x->label, "%s (%s)", v,
                      strstr(it->note, "no effect") ? "no effect seen" : "budget not reached");
-        else if (it->status == SIM_TOL_NA)
-            snprintf(x->label, sizeof x->label, "n/a on this system (see the file's note)");
+        else if (it->status == SIM_TOL_NA) {
+            /* the simulator's reason, without "perturbation NAME" */
+            const char *why = it->note;
+            char lead[96];
+            snprintf(lead, sizeof lead, "perturbation %s ", tab[id].name);
+            if (!strncmp(why, lead, strlen(lead)))
+                why += strlen(lead);
+            snprintf(x->label, sizeof x->label, "n/a: %.60s%s", why,
+                     strlen(why) > 60 ? "..." : "");
+        }
         else
             snprintf(x->label, sizeof x->label, "%s", v);
         x->s0 = x->s1 = NAN;
