@@ -19,6 +19,7 @@ static const struct cli_command commands[] = {
     {"plot", cmd_plot, "plot a sweep or a simulation result with gnuplot (PNG or SVG)"},
     {"simulate", cmd_simulate, "send data through a compiled optical system, measure fidelity"},
     {"sweep", cmd_sweep, "Monte Carlo fidelity over one or two imperfections (resumable)"},
+    {"tolerance", cmd_tolerance, "how far each perturbation of a built system may go (resumable)"},
     {"train", cmd_train, "train an ACDC cascade (operator fit or classifier)"},
 };
 
