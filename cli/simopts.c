@@ -61,8 +61,9 @@ const cli_option cli_sim_options[] = {
             "detection and calibration stay as built, the bench drifts): ref-phase (rad), "
             "ref-amplitude (relative), gain-rms (relative), waist (m; Gaussian "
             "illumination), shift-input, shift-fourier, shift-image (m, lateral), "
-            "defocus-input, defocus-fourier, defocus-camera (m, axial) -- sim/README.md, "
-            "Perturbations"),
+            "defocus-input, defocus-fourier, defocus-camera (m, axial), focal (relative), "
+            "wavelength (m, detuning), crosstalk (m, fringing width), rotate-input, "
+            "rotate-fourier, rotate-image (rad, 2D) -- sim/README.md, Perturbations"),
     CLI_OPT(0, "misalign-x", "D", CLI_SIM_MISALIGN_X,
             "displace every mask laterally by D samples (0.5px; a sample is a double-phase "
             "pair on phase-only devices)"),

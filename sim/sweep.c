@@ -6,6 +6,7 @@
 #include "models/io.h"
 #include "sim/simulate.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 #include "util/h5.h"
 #include "util/parse.h"
 
@@ -231,33 +232,6 @@ static int resolve(sim_sweep_param *p, double **values, int all_log, int all_lin
 /* ---------------------------------------------------------------------------------- */
 /* fingerprints and settings                                                            */
 
-#define FNV_OFFSET 1469598103934665603ULL
-
-/* FNV-1a, 64 bit: a fingerprint, not a cryptographic hash. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static int file_hash(const char *path, uint64_t *h)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char buf[65536];
-    size_t k;
-    if (!f)
-        return util_error(UTIL_EIO, "cannot open '%s'", path);
-    *h = FNV_OFFSET;
-    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
-        *h = fnv(*h, buf, k);
-    int bad = ferror(f);
-    fclose(f);
-    return bad ? util_error(UTIL_EIO, "cannot read '%s'", path) : UTIL_OK;
-}
 
 /* The canonical settings string (see the top of sweep.h). */
 static char *settings_string(const sim_sweep *w, uint64_t hsys, uint64_t hdata, int oversample)
@@ -397,7 +371,7 @@ static int grid_alloc(sim_sweep *w)
 int sim_sweep_alloc(sim_sweep **out, const sim_sweep_config *c)
 {
     int rc;
-    uint64_t hsys, hdata = FNV_OFFSET;
+    uint64_t hsys, hdata = UTIL_FNV_OFFSET;
     *out = NULL;
     if (c->n_params < 1 || c->n_params > 2 || c->trials < 1)
         return util_error(UTIL_EUSAGE, "a sweep needs 1 or 2 parameters and 1 trial or more, "
@@ -413,14 +387,14 @@ int sim_sweep_alloc(sim_sweep **out, const sim_sweep_config *c)
     st->out = c->out;
     if ((rc = compiler_system_read(c->system_path, &st->system)) ||
         (rc = acdc_data_read(c->data_path, st->system->n_in, &st->data)) ||
-        (rc = file_hash(c->system_path, &hsys)))
+        (rc = util_file_fingerprint(c->system_path, &hsys)))
         goto fail;
     acdc_data *d = st->data;
     if (c->rows && c->rows < d->batch)
         d->batch = c->rows;
-    hdata = fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
+    hdata = util_fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
     if (d->labels)
-        hdata = fnv(hdata, d->labels, d->batch * sizeof *d->labels);
+        hdata = util_fnv(hdata, d->labels, d->batch * sizeof *d->labels);
     /* check the fixed overrides once, before any work; the optics that run are those of
      * the system they make */
     compiler_system *t = NULL;

@@ -6,6 +6,7 @@
 #include "sim/metrics.h"
 #include "sim/result.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 #include "util/gnuplot.h"
 #include "util/h5.h"
 
@@ -165,33 +166,6 @@ size_t sim_tolerance_done(const sim_tolerance *t)
 /* ---------------------------------------------------------------------------------- */
 /* fingerprints and settings (the rules of sim/sweep.c)                                 */
 
-#define FNV_OFFSET 1469598103934665603ULL
-
-/* FNV-1a, 64 bit: a fingerprint, not a cryptographic hash. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static int file_hash(const char *path, uint64_t *h)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char buf[65536];
-    size_t k;
-    if (!f)
-        return util_error(UTIL_EIO, "cannot open '%s'", path);
-    *h = FNV_OFFSET;
-    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
-        *h = fnv(*h, buf, k);
-    int bad = ferror(f);
-    fclose(f);
-    return bad ? util_error(UTIL_EIO, "cannot read '%s'", path) : UTIL_OK;
-}
 
 /* The canonical settings string (see the top of tolerance.h). */
 static char *settings_string(const sim_tolerance *t, uint64_t hsys, uint64_t hdata)
@@ -284,7 +258,7 @@ void sim_tolerance_free(sim_tolerance *t)
 int sim_tolerance_alloc(sim_tolerance **out, const sim_tolerance_config *c)
 {
     int rc;
-    uint64_t hsys, hdata = FNV_OFFSET;
+    uint64_t hsys, hdata = UTIL_FNV_OFFSET;
     *out = NULL;
     if (c->metric != SIM_METRIC_ACC_OPTICAL && c->metric != SIM_METRIC_REL_RMS)
         return util_error(UTIL_EUSAGE, "a tolerance budget is on acc_optical or rel_rms, "
@@ -318,14 +292,14 @@ int sim_tolerance_alloc(sim_tolerance **out, const sim_tolerance_config *c)
         t->selected[i] = !any || c->only[i];
     if ((rc = compiler_system_read(c->system_path, &st->system)) ||
         (rc = acdc_data_read(c->data_path, st->system->n_in, &st->data)) ||
-        (rc = file_hash(c->system_path, &hsys)))
+        (rc = util_file_fingerprint(c->system_path, &hsys)))
         goto fail;
     acdc_data *d = st->data;
     if (c->rows && c->rows < d->batch)
         d->batch = c->rows;
-    hdata = fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
+    hdata = util_fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
     if (d->labels)
-        hdata = fnv(hdata, d->labels, d->batch * sizeof *d->labels);
+        hdata = util_fnv(hdata, d->labels, d->batch * sizeof *d->labels);
     if (c->metric == SIM_METRIC_ACC_OPTICAL && !d->labels) {
         rc = util_error(UTIL_EUSAGE, "'%s' has no labels, so no accuracy: give a budget of "
                         "the relative RMS error (--budget-rel-rms X)", c->data_path);

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* util/fingerprint.c -- FNV-1a fingerprints (util/fingerprint.h). */
+#include "util/fingerprint.h"
+#include "util/error.h"
+
+#include <stdio.h>
+
+uint64_t util_fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+int util_file_fingerprint(const char *path, uint64_t *h)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char buf[65536];
+    size_t k;
+    if (!f)
+        return util_error(UTIL_EIO, "cannot open '%s'", path);
+    *h = UTIL_FNV_OFFSET;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
+        *h = util_fnv(*h, buf, k);
+    const int bad = ferror(f);
+    fclose(f);
+    return bad ? util_error(UTIL_EIO, "cannot read '%s'", path) : UTIL_OK;
+}

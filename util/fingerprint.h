@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* util/fingerprint.h -- FNV-1a fingerprints of bytes and files: what a resumable run
+ * (sweeps, tolerance studies) records of its inputs, to refuse continuing on others.  A
+ * fingerprint, not a cryptographic hash. */
+#ifndef UTIL_FINGERPRINT_H
+#define UTIL_FINGERPRINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The starting value of a fingerprint. */
+#define UTIL_FNV_OFFSET 1469598103934665603ULL
+
+/* h continued over n bytes at p (FNV-1a, 64 bit). */
+uint64_t util_fnv(uint64_t h, const void *p, size_t n);
+
+/* *h = the fingerprint of the file's bytes.  Errors: UTIL_EIO naming path. */
+int util_file_fingerprint(const char *path, uint64_t *h);
+
+#endif
