@@ -4,8 +4,11 @@
  * map, a manifest and the build sheet, each file written atomically. */
 #include "cli/cli.h"
 #include "compiler/export.h"
+#include "sim/result.h"
+#include "sim/tolerance.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/fingerprint.h"
 #include "util/h5.h"
 #include "util/png.h"
 #include "util/signal.h"
@@ -28,12 +31,15 @@ static const char gds_script[] =
 #include "gds_py.h"
     ;
 
-enum { OPT_OUTPUT = 'o', OPT_NO_GDS = 0x100, OPT_QUIET = 'q' };
+enum { OPT_OUTPUT = 'o', OPT_NO_GDS = 0x100, OPT_QUIET = 'q', OPT_TOLERANCE = 0x101 };
 
 static const cli_option options[] = {
     CLI_OPT('o', "output", "DIR", OPT_OUTPUT, "the folder to write (made if missing)"),
     CLI_OPT(0, "no-gds", NULL, OPT_NO_GDS, "no GDSII layouts of fabricated elements (they "
             "need python3 with gdspy)"),
+    CLI_OPT(0, "tolerance", "TOL.h5", OPT_TOLERANCE, "quote the tolerances of `acdc "
+            "tolerance` on this system (as built: not recompiled with --set) in the build "
+            "sheet"),
     CLI_OPT('q', "quiet", NULL, OPT_QUIET, "no list of the files written"),
     CLI_OPT_END};
 
@@ -61,7 +67,7 @@ static const cli_spec spec = {
     "written, gdspy missing), 2 usage error, 3 interrupted (files written so far are whole)"};
 
 struct args {
-    const char *out;
+    const char *out, *tolerance;
     int no_gds, quiet;
 };
 
@@ -72,6 +78,7 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_OUTPUT: a->out = arg; break;
     case OPT_NO_GDS: a->no_gds = 1; break;
     case OPT_QUIET: a->quiet = 1; break;
+    case OPT_TOLERANCE: a->tolerance = arg; break;
     }
     return UTIL_OK;
 }
@@ -85,6 +92,7 @@ struct ctx {
     const compiler_lut *lut;      /* the table fill_lut() writes */
     const char *lut_device;
     const char *system_path;      /* the build sheet's title */
+    char *tolerances;             /* the build sheet's tolerance section, or NULL */
 };
 
 static int path_of(char *buf, size_t n, const char *dir, const char *name)
@@ -385,7 +393,7 @@ static int fill_sheet(struct ctx *x, FILE *f)
             snprintf(fmt[r], sizeof fmt[r], "%s-%%zu.png", compiler_role_name((enum compiler_role)r));
         files[r] = fmt[r];
     }
-    return compiler_build_sheet(s, &x->plan, files, x->system_path, f);
+    return compiler_build_sheet(s, &x->plan, files, x->system_path, x->tolerances, f);
 }
 
 static int export_all(struct ctx *x, const char *system_path)
@@ -424,6 +432,60 @@ static int export_all(struct ctx *x, const char *system_path)
     return rc;
 }
 
+/* The tolerance section of the build sheet from an `acdc tolerance` file computed on this
+ * very system (its fingerprint in the file's settings) as built (no --set). */
+static int tolerance_section(const char *tol, const char *system, char **out)
+{
+    *out = NULL;
+    uint64_t h;
+    hid_t f;
+    char settings[8192], want[64];
+    int rc = util_file_fingerprint(system, &h);
+    if (rc || (rc = util_h5_open(tol, &f)))
+        return rc;
+    rc = util_h5_attr_str(f, tol, "/", "settings", settings, sizeof settings);
+    H5Fclose(f);
+    if (rc)
+        return rc;
+    snprintf(want, sizeof want, "system=%016llx;", (unsigned long long)h);
+    if (!strstr(settings, want))
+        return util_error(UTIL_EDATA, "'%s' holds the tolerances of another system than '%s'",
+                          tol, system);
+    if (strstr(settings, ";set="))
+        return util_error(UTIL_EDATA, "'%s' holds the tolerances of '%s' recompiled with "
+                          "profile changes (--set), not of the system as built", tol, system);
+    sim_tolerance *t;
+    if ((rc = sim_tolerance_read(tol, &t)))
+        return rc;
+    size_t cap = 8192, len = 0;
+    char *s = malloc(cap), budget[256], v[128];
+    if (!s) {
+        sim_tolerance_free(t);
+        return util_error(UTIL_ENOMEM, "out of memory");
+    }
+    sim_tolerance_budget_text(t, budget, sizeof budget);
+    len += (size_t)snprintf(s + len, cap - len,
+                            "## Tolerances (from %s)\n\nHow far each error of the bench may "
+                            "go before it costs %s: `acdc tolerance` on %zu rows, %zu trials, "
+                            "S = %d, %s propagation, noise %s (sim/README.md, *Tolerance*). "
+                            "\"±\" is the Monte Carlo standard error.\n\n"
+                            "| perturbation | tolerance | note |\n|---|---|---|\n",
+                            tol, budget, t->rows, t->trials, t->oversample,
+                            sim_propagation_name(t->propagation), t->noise ? "on" : "off");
+    for (int i = 0; i < SIM_PERTURB_COUNT && len < cap; i++) {
+        if (!t->selected[i])
+            continue;
+        sim_tolerance_text(t, i, v, sizeof v);
+        len += (size_t)snprintf(s + len, cap - len, "| %s | %s | %s |\n",
+                                sim_perturb_table()[i].help, v, t->item[i].note);
+    }
+    if (len < cap)
+        snprintf(s + len, cap - len, "\n");
+    sim_tolerance_free(t);
+    *out = s;
+    return UTIL_OK;
+}
+
 int cmd_export(int argc, char **argv)
 {
     struct args a = {0};
@@ -441,6 +503,10 @@ int cmd_export(int argc, char **argv)
         return cli_fail("export", rc);
     struct ctx x = {.s = s, .dir = a.out, .no_gds = a.no_gds, .quiet = a.quiet,
                     .system_path = in};
+    if (a.tolerance && (rc = tolerance_section(a.tolerance, in, &x.tolerances))) {
+        compiler_system_free(s);
+        return cli_fail("export", rc);
+    }
     util_signal_saved sig = {0};
     if (!a.quiet)
         printf("exporting '%s' to '%s/':\n", in, a.out);
@@ -448,6 +514,7 @@ int cmd_export(int argc, char **argv)
         rc = export_all(&x, in);
     util_signal_restore(&sig);
     compiler_system_free(s);
+    free(x.tolerances);
     if (rc)
         return cli_fail("export", rc);
     printf("wrote %zu files to '%s'\n", x.written, a.out);

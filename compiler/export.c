@@ -500,7 +500,8 @@ static void stop_row(const compiler_system *s, const compiler_plan *plan,
 }
 
 int compiler_build_sheet(const compiler_system *s, const compiler_plan *plan,
-                         const char *const files[3], const char *name, FILE *f)
+                         const char *const files[3], const char *name, const char *extra,
+                         FILE *f)
 {
     const compiler_profile *p = &s->profile;
     double aperture, tol;
@@ -607,6 +608,8 @@ int compiler_build_sheet(const compiler_system *s, const compiler_plan *plan,
                 "next chain's input (u = enc_a v + enc_bias, scaled by s = max|u|).\n\n", c,
                 ch->relu ? "ReLU" : "no ReLU", ch->perm ? ", permute (/chains perm)" : "");
     }
+    if (extra)
+        fputs(extra, f);
     if (s->warnings[0])
         fprintf(f, "## Design warnings\n\n```\n%s\n```\n", s->warnings);
     return ferror(f) ? util_error(UTIL_EIO, "cannot write the build sheet") : UTIL_OK;

@@ -131,8 +131,10 @@ void compiler_camera_pixel(const compiler_system *s, size_t c, size_t j, size_t 
  * length, NA, clear aperture and wavefront error it needs, the relay, the homodyne
  * reference arm with its amplitude and phase and the camera pair -- distances in mm.
  * Every row of /elements is a row tagged `E<i>`.  files[r] (may be NULL) names the image
- * files of role r's devices, "%zu" the device. */
+ * files of role r's devices, "%zu" the device.  extra (may be NULL): Markdown appended
+ * before the design warnings (the tolerances, which the compiler does not compute). */
 int compiler_build_sheet(const compiler_system *s, const compiler_plan *plan,
-                         const char *const files[3], const char *name, FILE *f);
+                         const char *const files[3], const char *name, const char *extra,
+                         FILE *f);
 
 #endif

@@ -126,3 +126,15 @@ case_ 0 "relative RMS error +0.05" tolerance "$S" "$T/nolabels.h5" -o "$T/rel.h5
     --only ref-amplitude --budget-rel-rms 0.05 --trials 2
 check "rel_rms budget recorded" h5 "$T/rel.h5" \
     "f.attrs['metric'] == 'rel_rms' and f.attrs['budget'] == 0.05 and f['perturbations/ref-amplitude'].attrs['status'] == 'found'"
+
+# the build sheet quotes the tolerances of this very system, and refuses another's
+if [ -s "$T/tol.h5" ]; then
+    case_ 0 "wrote" export "$S" -o "$T/export" -q --no-gds --tolerance "$T/tol.h5"
+    check "the build sheet quotes the tolerances" grep -q "^## Tolerances (from $T/tol.h5)" \
+        "$T/export/build-sheet.md"
+    "$ACDC" compile "$T/model.h5" -o "$T/sys2.h5" --device slm8-complex >/dev/null
+    err=$("$ACDC" export "$T/sys2.h5" -o "$T/export2" -q --tolerance "$T/tol.h5" 2>&1); rc=$?
+    [ "$rc" = 1 ] && [[ "$err" == *"tolerances of another system"* ]] &&
+        ok "export --tolerance refuses another system's tolerances" ||
+        notok "export --tolerance refuses another system's tolerances: exit $rc" "$err"
+fi
