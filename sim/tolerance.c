@@ -195,24 +195,6 @@ static char *settings_string(const sim_tolerance *t, uint64_t hsys, uint64_t hda
     return s;
 }
 
-/* The first ';'-separated field in which a and b differ, for the mismatch message. */
-static void first_difference(const char *a, const char *b, char *out, size_t cap)
-{
-    for (;;) {
-        size_t la = strcspn(a, ";"), lb = strcspn(b, ";");
-        if (la != lb || strncmp(a, b, la)) {
-            snprintf(out, cap, "'%.*s' there, '%.*s' here", (int)(la > 120 ? 120 : la), a,
-                     (int)(lb > 120 ? 120 : lb), b);
-            return;
-        }
-        if (!a[la] || !b[lb]) {
-            snprintf(out, cap, "different number of settings");
-            return;
-        }
-        a += la + 1;
-        b += lb + 1;
-    }
-}
 
 /* ---------------------------------------------------------------------------------- */
 /* the analysis in memory                                                               */
@@ -536,7 +518,7 @@ static int load_previous(sim_tolerance *t)
     if ((rc = util_h5_attr_str(f, path, "/", "settings", old, cap)))
         goto out;
     if (strcmp(old, settings)) {
-        first_difference(old, settings, diff, sizeof diff);
+        util_settings_difference(old, settings, diff, sizeof diff);
         rc = util_error(UTIL_EDATA, "'%s' holds a tolerance analysis with other settings "
                         "(%s): use --restart to start over, or another -o", path, diff);
         goto out;

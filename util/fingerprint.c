@@ -4,6 +4,7 @@
 #include "util/error.h"
 
 #include <stdio.h>
+#include <string.h>
 
 uint64_t util_fnv(uint64_t h, const void *p, size_t n)
 {
@@ -28,4 +29,22 @@ int util_file_fingerprint(const char *path, uint64_t *h)
     const int bad = ferror(f);
     fclose(f);
     return bad ? util_error(UTIL_EIO, "cannot read '%s'", path) : UTIL_OK;
+}
+
+void util_settings_difference(const char *a, const char *b, char *out, size_t cap)
+{
+    for (;;) {
+        const size_t la = strcspn(a, ";"), lb = strcspn(b, ";");
+        if (la != lb || strncmp(a, b, la)) {
+            snprintf(out, cap, "'%.*s' there, '%.*s' here", (int)(la > 120 ? 120 : la), a,
+                     (int)(lb > 120 ? 120 : lb), b);
+            return;
+        }
+        if (!a[la] || !b[lb]) {
+            snprintf(out, cap, "different number of settings");
+            return;
+        }
+        a += la + 1;
+        b += lb + 1;
+    }
 }

@@ -17,4 +17,9 @@ uint64_t util_fnv(uint64_t h, const void *p, size_t n);
 /* *h = the fingerprint of the file's bytes.  Errors: UTIL_EIO naming path. */
 int util_file_fingerprint(const char *path, uint64_t *h);
 
+/* A resumable run's settings are "key=value" fields joined by ';'.  Writes the first
+ * field in which a (the file's) and b (this run's) differ into out, as "'trials=2' there,
+ * 'trials=3' here", for the message that refuses to continue. */
+void util_settings_difference(const char *a, const char *b, char *out, size_t cap);
+
 #endif
