@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "compiler/system.h"
 #include "models/io.h"
+#include "sim/tolerance.h"
 #include "sim/verify.h"
 #include "util/error.h"
 #include "util/h5.h"
@@ -219,6 +220,19 @@ static int inspect_system(const char *path)
     return UTIL_OK;
 }
 
+static int inspect_tolerance(const char *path)
+{
+    sim_tolerance *t;
+    int rc = sim_tolerance_read(path, &t);
+    if (rc)
+        return rc;
+    printf("%s: tolerance analysis (acdc tolerance), %zu of its perturbations finished\n",
+           path, sim_tolerance_done(t));
+    sim_tolerance_print(t, stdout);
+    sim_tolerance_free(t);
+    return UTIL_OK;
+}
+
 /* File kinds with a dedicated summary, by the root attribute `format`. */
 static const struct {
     const char *format;
@@ -226,6 +240,7 @@ static const struct {
 } kinds[] = {
     {"acdc-model", inspect_model},
     {"acdc-system", inspect_system},
+    {"acdc-tolerance", inspect_tolerance},
 };
 
 int cmd_inspect(int argc, char **argv)

@@ -245,16 +245,9 @@ static void header(struct report *r, const sim_tolerance *t)
 
 static void row(const sim_tolerance *t, int id, const char *mark)
 {
-    const sim_tolerance_item *it = &t->item[id];
-    char v[96];
-    sim_tolerance_text(t, id, v, sizeof v);
-    /* padded to 26 columns as shown: a UTF-8 sequence ("±") is one column */
-    int cols = 0;
-    for (const char *c = v; *c; c++)
-        cols += ((unsigned char)*c & 0xC0) != 0x80;
-    printf("  %-16s %s%*s %5zu %9.1f%s%s%s\n", sim_perturb_table()[id].name, v,
-           cols < 26 ? 26 - cols : 0, "", it->n_points, it->seconds,
-           *it->note || *mark ? "  " : "", it->note, mark);
+    char line[600];
+    sim_tolerance_row(t, id, line, sizeof line);
+    printf("%s%s%s\n", line, *mark && !*t->item[id].note ? "  " : "", mark);
     fflush(stdout);
 }
 

@@ -1251,3 +1251,36 @@ int sim_tolerance_plot(const sim_tolerance *t, const char *name, const char *fig
     }
     return util_gnuplot_close(gp);
 }
+
+void sim_tolerance_row(const sim_tolerance *t, int id, char *buf, size_t cap)
+{
+    const sim_tolerance_item *it = &t->item[id];
+    char v[96];
+    sim_tolerance_text(t, id, v, sizeof v);
+    /* padded to 26 columns as shown: a UTF-8 sequence ("±") is one column */
+    int cols = 0;
+    for (const char *c = v; *c; c++)
+        cols += ((unsigned char)*c & 0xC0) != 0x80;
+    snprintf(buf, cap, "  %-16s %s%*s %5zu %9.1f%s%s", sim_perturb_table()[id].name, v,
+             cols < 26 ? 26 - cols : 0, "", it->n_points, it->seconds, *it->note ? "  " : "",
+             it->note);
+}
+
+void sim_tolerance_print(const sim_tolerance *t, FILE *f)
+{
+    char budget[200], line[600];
+    sim_tolerance_budget_text(t, budget, sizeof budget);
+    fprintf(f, "tolerance of '%s': %zu rows of '%s' x %zu trial%s (seeds %llu..%llu)\n",
+            t->system, t->rows, t->data, t->trials, t->trials == 1 ? "" : "s",
+            (unsigned long long)t->seed, (unsigned long long)(t->seed + t->trials - 1));
+    fprintf(f, "  budget: %s\n", budget);
+    fprintf(f, "  optics: profile %s, %s propagation, %s lens, S = %d, noise %s\n", t->profile,
+            sim_propagation_name(t->propagation), optics_lens_model_name(t->lens_model),
+            t->oversample, t->noise ? "on" : "off");
+    fprintf(f, "  %-16s %-26s %5s %9s\n", "perturbation", "tolerance", "evals", "seconds");
+    for (int id = 0; id < SIM_PERTURB_COUNT; id++)
+        if (t->selected[id]) {
+            sim_tolerance_row(t, id, line, sizeof line);
+            fprintf(f, "%s\n", line);
+        }
+}

@@ -64,6 +64,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "sim/perturb.h"
@@ -207,6 +208,14 @@ void sim_tolerance_format(int id, double v, double sd, char *buf, size_t cap);
 /* The tolerance of item id as the table shows it: "12.3 ± 0.8 mrad", "> 2.6 rad",
  * "< 0.16 mm" (an inverse perturbation beyond its range), "n/a", "pending". */
 void sim_tolerance_text(const sim_tolerance *t, int id, char *buf, size_t cap);
+
+/* One line of the table: perturbation, tolerance (padded to 26 columns as shown),
+ * evaluations, seconds and the note, into buf (no newline). */
+void sim_tolerance_row(const sim_tolerance *t, int id, char *buf, size_t cap);
+
+/* The whole analysis as `acdc tolerance` and `acdc inspect` show it: the conditions, the
+ * budget and a row per selected perturbation, to f. */
+void sim_tolerance_print(const sim_tolerance *t, FILE *f);
 
 /* The budget in words: "1 point of optical accuracy (unperturbed 77.50%)". */
 void sim_tolerance_budget_text(const sim_tolerance *t, char *buf, size_t cap);

@@ -138,3 +138,6 @@ if [ -s "$T/tol.h5" ]; then
         ok "export --tolerance refuses another system's tolerances" ||
         notok "export --tolerance refuses another system's tolerances: exit $rc" "$err"
 fi
+if [ -s "$T/tol.h5" ]; then
+    case_ 0 "tolerance analysis (acdc tolerance), 3 of its perturbations finished" inspect "$T/tol.h5"
+fi
