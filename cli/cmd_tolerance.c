@@ -226,20 +226,11 @@ struct report {
 /* The lines above the table, once the baseline is known. */
 static void header(struct report *r, const sim_tolerance *t)
 {
-    char budget[200];
     if (r->headed || r->quiet || !t->baseline)
         return;
     r->headed = 1;
-    sim_tolerance_budget_text(t, budget, sizeof budget);
     util_progress_finish(r->bar);
-    printf("tolerance of '%s': %zu rows of '%s' x %zu trial%s (seeds %llu..%llu)\n",
-           t->system, t->rows, t->data, t->trials, t->trials == 1 ? "" : "s",
-           (unsigned long long)t->seed, (unsigned long long)(t->seed + t->trials - 1));
-    printf("  budget: %s\n", budget);
-    printf("  optics: profile %s, %s propagation, %s lens, S = %d, noise %s\n", t->profile,
-           sim_propagation_name(t->propagation), optics_lens_model_name(t->lens_model),
-           t->oversample, t->noise ? "on" : "off");
-    printf("  %-16s %-26s %5s %9s\n", "perturbation", "tolerance", "evals", "seconds");
+    sim_tolerance_print_head(t, stdout);
     fflush(stdout);
 }
 

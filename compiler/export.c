@@ -75,11 +75,7 @@ static int place(const compiler_system *s, compiler_plan *plan, compiler_slot *s
             return util_error(UTIL_EDATA, "the %s plane needs %zux%zu pixels; device '%s' "
                               "has %zux%zu", compiler_role_name(r), w, w, dev->name, cols,
                               rows);
-        const size_t nx = cols / w, ny = rows / w, per = nx * ny;
-        const size_t at = i % per;
-        slot->device = i / per;
-        slot->x0 = (cols - nx * w) / 2 + (at % nx) * w;
-        slot->y0 = (rows - ny * w) / 2 + (at / nx) * w;
+        compiler_tile(s, w, cols, rows, i, &slot->device, &slot->x0, &slot->y0);
         slot->width = slot->height = w;
         slot->py = slot->px;
         slot->axis_x = (double)(slot->x0 + half * slot->px) + 0.5 * (double)slot->px;
@@ -396,12 +392,9 @@ void compiler_camera_roi(const compiler_system *s, size_t c, size_t *x0, size_t 
         *h = 1;
         return;
     }
-    const size_t need = s->m;
-    const size_t nx = cols / need ? cols / need : 1, ny = rows / need ? rows / need : 1;
-    const size_t at = c % (nx * ny);
-    *x0 = (cols > nx * need ? (cols - nx * need) / 2 : 0) + (at % nx) * need;
-    *y0 = (rows > ny * need ? (rows - ny * need) / 2 : 0) + (at / nx) * need;
-    *w = *h = need;
+    size_t camera;
+    compiler_tile(s, s->m, cols, rows, c, &camera, x0, y0);
+    *w = *h = s->m;
 }
 
 void compiler_camera_pixel(const compiler_system *s, size_t c, size_t j, size_t *x,

@@ -56,6 +56,18 @@ size_t compiler_planes_per_device(const compiler_system *s, size_t need, size_t 
     return q ? q : 1;
 }
 
+void compiler_tile(const compiler_system *s, size_t need, size_t cols, size_t rows, size_t i,
+                   size_t *device, size_t *x0, size_t *y0)
+{
+    rows = rows ? rows : 1;
+    const size_t nx = need && cols / need ? cols / need : 1;
+    const size_t ny = need && rows / need ? rows / need : 1;
+    const size_t per = compiler_planes_per_device(s, need, cols, rows), at = i % per;
+    *device = i / per;
+    *x0 = (cols > nx * need ? (cols - nx * need) / 2 : 0) + (at % nx) * need;
+    *y0 = (rows > ny * need ? (rows - ny * need) / 2 : 0) + (at / nx) * need;
+}
+
 int compiler_copies(const compiler_system *s) { return s->rank == 2 ? 4 : 2; }
 
 size_t compiler_place(const compiler_system *s, int q, size_t j, int copy)

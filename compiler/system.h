@@ -216,6 +216,14 @@ void compiler_lens_need(const compiler_system *s, double *aperture_m, double *to
 size_t compiler_planes_per_device(const compiler_system *s, size_t need, size_t cols,
                                   size_t rows);
 
+/* Where plane i of a kind sits when its planes of need x need pixels are tiled on devices
+ * (or cameras) of cols x rows (rank 2): on device i / q, q = compiler_planes_per_device(),
+ * in a grid of floor(cols / need) x floor(rows / need) centred on the device, filled row
+ * by row; *x0, *y0 its first pixel column and row.  The bill of materials counts by this
+ * rule, `acdc export` places masks and camera regions by it. */
+void compiler_tile(const compiler_system *s, size_t need, size_t cols, size_t rows, size_t i,
+                   size_t *device, size_t *x0, size_t *y0);
+
 /* Grouping: splits the model's layers into chains of layers with no ReLU and no
  * permutation between them (a chain ends after a layer that has either).  Writes the
  * first layer of each chain to first[] and their lengths to count[] (each with room for

@@ -155,13 +155,17 @@ struct optics_devmap {
     double kappa;                /* retardance scale (optics_devmap_set_retardance()) */
 };
 
+/* A pixel's retardance: the phase of its value taken in [0, 2 pi), as its level holds it
+ * (optics_phase_level()); what a change of wavelength scales and fringing blurs. */
+static double retardance(double complex p)
+{
+    return fmod(carg(p) + 2 * M_PI, 2 * M_PI);
+}
+
 /* A pixel's value at kappa times its retardance (optics_devmap_set_retardance()). */
 static double complex retard(double complex p, double kappa)
 {
-    if (kappa == 1)
-        return p;
-    const double phi = fmod(carg(p) + 2 * M_PI, 2 * M_PI);
-    return cabs(p) * cexp(I * kappa * phi);
+    return kappa == 1 ? p : cabs(p) * cexp(I * kappa * retardance(p));
 }
 
 void optics_devmap_set_retardance(optics_devmap *d, double kappa)
@@ -498,7 +502,7 @@ int optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, double 
     /* normalised convolution: the retardance where the device transmits, and where */
     for (size_t i = 0; i < n; i++) {
         const int on = cabs(t[i]) > 0;
-        num[i] = on ? fmod(carg(t[i]) + 2 * M_PI, 2 * M_PI) : 0;
+        num[i] = on ? retardance(t[i]) : 0;
         den[i] = on;
     }
     double *v[2] = {num, den};

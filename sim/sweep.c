@@ -601,23 +601,8 @@ static int load_previous(sim_sweep *w)
     int rc;
     if ((rc = open_sweep(path, &f, 1)))
         return rc;
-    size_t cap = strlen(settings) + 4096;
-    char *old = malloc(cap), diff[300];
-    if (!old) {
-        H5Fclose(f);
-        return util_error(UTIL_ENOMEM, "out of memory");
-    }
-    if ((rc = util_h5_attr_str(f, path, "/", "settings", old, cap)))
-        goto out;
-    if (strcmp(old, settings)) {
-        util_settings_difference(old, settings, diff, sizeof diff);
-        rc = util_error(UTIL_EDATA, "'%s' holds a sweep with other settings (%s): use "
-                        "--restart to start over, or another -o", path, diff);
-        goto out;
-    }
-    rc = read_points(f, path, w);
-out:
-    free(old);
+    if (!(rc = util_h5_settings_match(f, path, settings, "a sweep")))
+        rc = read_points(f, path, w);
     H5Fclose(f);
     return rc;
 }

@@ -509,23 +509,8 @@ static int load_previous(sim_tolerance *t)
     int rc;
     if ((rc = open_file(path, &f, 1)))
         return rc;
-    size_t cap = strlen(settings) + 4096;
-    char *old = malloc(cap), diff[300];
-    if (!old) {
-        H5Fclose(f);
-        return util_error(UTIL_ENOMEM, "out of memory");
-    }
-    if ((rc = util_h5_attr_str(f, path, "/", "settings", old, cap)))
-        goto out;
-    if (strcmp(old, settings)) {
-        util_settings_difference(old, settings, diff, sizeof diff);
-        rc = util_error(UTIL_EDATA, "'%s' holds a tolerance analysis with other settings "
-                        "(%s): use --restart to start over, or another -o", path, diff);
-        goto out;
-    }
-    rc = read_content(f, path, t, 0);
-out:
-    free(old);
+    if (!(rc = util_h5_settings_match(f, path, settings, "a tolerance analysis")))
+        rc = read_content(f, path, t, 0);
     H5Fclose(f);
     return rc;
 }
@@ -1266,9 +1251,9 @@ void sim_tolerance_row(const sim_tolerance *t, int id, char *buf, size_t cap)
              it->note);
 }
 
-void sim_tolerance_print(const sim_tolerance *t, FILE *f)
+void sim_tolerance_print_head(const sim_tolerance *t, FILE *f)
 {
-    char budget[200], line[600];
+    char budget[200];
     sim_tolerance_budget_text(t, budget, sizeof budget);
     fprintf(f, "tolerance of '%s': %zu rows of '%s' x %zu trial%s (seeds %llu..%llu)\n",
             t->system, t->rows, t->data, t->trials, t->trials == 1 ? "" : "s",
@@ -1278,6 +1263,12 @@ void sim_tolerance_print(const sim_tolerance *t, FILE *f)
             sim_propagation_name(t->propagation), optics_lens_model_name(t->lens_model),
             t->oversample, t->noise ? "on" : "off");
     fprintf(f, "  %-16s %-26s %5s %9s\n", "perturbation", "tolerance", "evals", "seconds");
+}
+
+void sim_tolerance_print(const sim_tolerance *t, FILE *f)
+{
+    char line[600];
+    sim_tolerance_print_head(t, f);
     for (int id = 0; id < SIM_PERTURB_COUNT; id++)
         if (t->selected[id]) {
             sim_tolerance_row(t, id, line, sizeof line);

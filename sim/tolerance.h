@@ -214,7 +214,9 @@ void sim_tolerance_text(const sim_tolerance *t, int id, char *buf, size_t cap);
 void sim_tolerance_row(const sim_tolerance *t, int id, char *buf, size_t cap);
 
 /* The whole analysis as `acdc tolerance` and `acdc inspect` show it: the conditions, the
- * budget and a row per selected perturbation, to f. */
+ * budget and the table's heading (sim_tolerance_print_head()), then a row per selected
+ * perturbation, to f. */
+void sim_tolerance_print_head(const sim_tolerance *t, FILE *f);
 void sim_tolerance_print(const sim_tolerance *t, FILE *f);
 
 /* The budget in words: "1 point of optical accuracy (unperturbed 77.50%)". */

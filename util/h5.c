@@ -2,6 +2,7 @@
 /* util/h5.c -- see h5.h. */
 #include "util/h5.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -604,4 +605,21 @@ int util_h5_set_attr_i64(hid_t loc, const char *obj, const char *name, int64_t v
 int util_h5_set_attr_f64(hid_t loc, const char *obj, const char *name, double v)
 {
     return set_attr(loc, obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+}
+
+int util_h5_settings_match(hid_t f, const char *path, const char *settings,
+                           const char *holds)
+{
+    const size_t cap = strlen(settings) + 4096;
+    char *old = malloc(cap), diff[300];
+    if (!old)
+        return util_error(UTIL_ENOMEM, "out of memory");
+    int rc = util_h5_attr_str(f, path, "/", "settings", old, cap);
+    if (!rc && strcmp(old, settings)) {
+        util_settings_difference(old, settings, diff, sizeof diff);
+        rc = util_error(UTIL_EDATA, "'%s' holds %s with other settings (%s): use --restart to "
+                        "start over, or another -o", path, holds, diff);
+    }
+    free(old);
+    return rc;
 }

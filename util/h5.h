@@ -84,6 +84,13 @@ int util_h5_attr_f64_vec(hid_t loc, const char *file, const char *obj, const cha
 int util_h5_set_attr_f64_vec(hid_t loc, const char *obj, const char *name, size_t count,
                              const double *v);
 int util_h5_set_attr_str(hid_t loc, const char *obj, const char *name, const char *v);
+
+/* A resumable run's file: UTIL_OK if the root attribute `settings` of f (read from path)
+ * equals settings; else UTIL_EDATA "'PATH' holds HOLDS with other settings ('trials=2'
+ * there, 'trials=3' here): use --restart to start over, or another -o" (the first field
+ * that differs, util_settings_difference()). */
+int util_h5_settings_match(hid_t f, const char *path, const char *settings,
+                           const char *holds);
 int util_h5_set_attr_i64(hid_t loc, const char *obj, const char *name, int64_t v);
 int util_h5_set_attr_f64(hid_t loc, const char *obj, const char *name, double v);
 

@@ -92,8 +92,10 @@ static const struct unit units[] = {
     {"A", "A", 1},       {"A", "mA", 1e-3},
 };
 
-int util_parse_quantity(const char *s, const char *what, const char *unit, double lo,
-                        double hi, double *out)
+/* A quantity in unit; strict: a length, time or power must carry its unit (a bare 0
+ * excepted). */
+static int quantity(const char *s, const char *what, const char *unit, double lo, double hi,
+                    int strict, double *out)
 {
     char *end;
     double v;
@@ -102,6 +104,12 @@ int util_parse_quantity(const char *s, const char *what, const char *unit, doubl
         return rc;
     while (*end == ' ')
         end++;
+    if (strict && !*end && v != 0 &&
+        (!strcmp(unit, "m") || !strcmp(unit, "s") || !strcmp(unit, "W")))
+        return util_error(UTIL_EUSAGE, "%s: '%s' needs a unit: give one, e.g. %s", what, s,
+                          !strcmp(unit, "m")   ? "633nm, 8um, 2mm"
+                          : !strcmp(unit, "s") ? "100us, 2ms"
+                                               : "1mW, 30uW");
     if (*end) {
         size_t i, nu = sizeof units / sizeof *units;
         for (i = 0; i < nu; i++)
@@ -120,20 +128,14 @@ int util_parse_quantity(const char *s, const char *what, const char *unit, doubl
     return UTIL_OK;
 }
 
+int util_parse_quantity(const char *s, const char *what, const char *unit, double lo,
+                        double hi, double *out)
+{
+    return quantity(s, what, unit, lo, hi, 0, out);
+}
+
 int util_parse_quantity_strict(const char *s, const char *what, const char *unit, double lo,
                                double hi, double *out)
 {
-    char *end;
-    double v;
-    int rc = number(s, what, &v, &end);
-    if (rc)
-        return rc;
-    while (*end == ' ')
-        end++;
-    const int dimensional = !strcmp(unit, "m") || !strcmp(unit, "s") || !strcmp(unit, "W");
-    if (dimensional && !*end && v != 0)
-        return util_error(UTIL_EUSAGE, "%s: '%s' needs a unit: give one, e.g. %s", what, s,
-                          !strcmp(unit, "m") ? "633nm, 8um, 2mm" : !strcmp(unit, "s") ? "100us, 2ms"
-                                                                                    : "1mW, 30uW");
-    return util_parse_quantity(s, what, unit, lo, hi, out);
+    return quantity(s, what, unit, lo, hi, 1, out);
 }
