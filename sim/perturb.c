@@ -14,14 +14,14 @@ static const sim_perturb_info table[SIM_PERTURB_COUNT] = {
                               "response (drawn once per seed)", 0.01, 0},
     {"waist", "m", 0, 10, 0, "Gaussian illumination of the input, amplitude exp(-r^2/w^2), "
                              "waist w (0: flat)", 0.01, 1},
-    {"shift-input", "m", -0.1, 0.1, 1, "lateral (x) displacement of every input modulator", 1e-6, 0},
+    {"shift-input", "m", -0.1, 0.1, 0, "lateral (x) displacement of every input modulator", 1e-6, 0},
     {"shift-fourier", "m", -0.1, 0.1, 0, "lateral (x) displacement of every Fourier-plane "
                                          "mask", 1e-6, 0},
-    {"shift-image", "m", -0.1, 0.1, 1, "lateral (x) displacement of every image-plane mask", 1e-6, 0},
-    {"defocus-input", "m", -0.1, 0.1, 1, "axial displacement of every input modulator "
+    {"shift-image", "m", -0.1, 0.1, 0, "lateral (x) displacement of every image-plane mask", 1e-6, 0},
+    {"defocus-input", "m", -0.1, 0.1, 0, "axial displacement of every input modulator "
                                          "(positive: downstream)", 1e-5, 0},
     {"defocus-fourier", "m", -0.1, 0.1, 1, "axial displacement of every Fourier-plane mask", 1e-5, 0},
-    {"defocus-camera", "m", -0.1, 0.1, 1, "axial displacement of every camera", 1e-5, 0},
+    {"defocus-camera", "m", -0.1, 0.1, 0, "axial displacement of every camera", 1e-5, 0},
     {"focal", "", -0.5, 0.5, 2, "relative focal-length error of every lens (distances as "
                                 "built)", 1e-3, 0},
     {"wavelength", "m", -100e-9, 100e-9, 2, "laser wavelength detuning (retardances and "
@@ -30,9 +30,9 @@ static const sim_perturb_info table[SIM_PERTURB_COUNT] = {
                                    "rms width (fringing field)", 1e-6, 0},
     {"rotate-input", "rad", -0.5, 0.5, 3, "in-plane rotation of every input modulator (2D)",
      1e-4, 0},
-    {"rotate-fourier", "rad", -0.5, 0.5, 3, "in-plane rotation of every Fourier-plane mask "
+    {"rotate-fourier", "rad", -0.5, 0.5, 4, "in-plane rotation of every Fourier-plane mask "
                                             "(2D)", 1e-4, 0},
-    {"rotate-image", "rad", -0.5, 0.5, 3, "in-plane rotation of every image-plane mask (2D)",
+    {"rotate-image", "rad", -0.5, 0.5, 4, "in-plane rotation of every image-plane mask (2D)",
      1e-4, 0},
 };
 

@@ -52,7 +52,8 @@ typedef struct sim_perturb_info {
     int window_only;      /* 1: needs the window method (not the 2D pixel-exact one:
                              sim_exact()), which samples every plane; 2: also free space
                              between the lenses (fresnel or asm propagation); 3: the
-                             window method on a 2D system */
+                             window method on a 2D system; 4: a 2D system, either
+                             method */
     const char *help;     /* one line */
     double scale;         /* a size a lab meets (in unit): where a search for the
                              tolerance starts */

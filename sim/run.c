@@ -52,6 +52,9 @@ struct sim {
     double *xp, *xc;                  /* exact, per extended Fourier point of an axis: the
                                          input pixel's transform / pitch, the camera's */
     double complex *xa[2];            /* exact: array factors of even, odd pixel columns */
+    double complex *fx, *fy;          /* exact, per extended Fourier point of the x / y
+                                         axis: the displacements' factors (setup_perturb()),
+                                         or NULL: none */
     optics_field *camf, *cam_ref;     /* exact: the camera's pixel means, M x M, and the
                                          homodyne reference there */
     optics_grid grid;
@@ -203,6 +206,8 @@ void sim_free(sim *m)
     free(m->xc);
     free(m->xa[0]);
     free(m->xa[1]);
+    free(m->fx);
+    free(m->fy);
     free(m->plus);
     free(m->minus);
     free(m->pp);
@@ -474,11 +479,11 @@ static int check_options(const compiler_system *s, size_t batch, const sim_optio
             return util_error(UTIL_EUSAGE, "perturbation %s = %g%s%s is outside %g..%g",
                               pt[i].name, v, *pt[i].unit ? " " : "", pt[i].unit, pt[i].lo,
                               pt[i].hi);
-        if (v != 0 && pt[i].window_only && sim_exact(s, o))
+        if (v != 0 && pt[i].window_only >= 1 && pt[i].window_only <= 3 && sim_exact(s, o))
             return util_error(UTIL_EUSAGE, "perturbation %s needs every plane sampled: the "
                               "2D pixel-exact method (ideal lenses, resolved pixels) samples "
                               "only the Fourier plane", pt[i].name);
-        if (v != 0 && pt[i].window_only == 3 && s->rank != 2)
+        if (v != 0 && pt[i].window_only >= 3 && s->rank != 2)
             return util_error(UTIL_EUSAGE, "perturbation %s rotates a plane: it needs a 2D "
                               "system", pt[i].name);
         if (v != 0 && pt[i].window_only == 2 && op.propagation == SIM_PROP_IDEAL)
@@ -520,7 +525,8 @@ int sim_exact(const compiler_system *s, const sim_options *o)
 {
     sim_optics op;
     sim_optics_of(s, o, &op);
-    if (s->rank != 2 || op.propagation != SIM_PROP_IDEAL || sim_oversample(s, o->oversample) < 2)
+    if (o->window || s->rank != 2 || op.propagation != SIM_PROP_IDEAL ||
+        sim_oversample(s, o->oversample) < 2)
         return 0;
     for (size_t c = 0; c < s->n_chains; c++)
         if (s->chains[c].count != 1)
@@ -593,8 +599,10 @@ static double complex *exact_kernel(const sim *m, const double complex *ext)
             for (int wy = 0; wy < 1 + (sy + h >= L); wy++)
                 for (int wx = 0; wx < 1 + (sx + h >= L); wx++) {
                     const size_t y = ey[wy], x = ex[wx];
-                    const double complex t = ext[y * E + x] * m->xp[y] * m->xp[x] *
-                                             m->xc[y] * m->xc[x];
+                    double complex t = ext[y * E + x] * m->xp[y] * m->xp[x] *
+                                       m->xc[y] * m->xc[x];
+                    if (m->fx)
+                        t *= m->fx[x] * m->fy[y];
                     if (t == 0)
                         continue;
                     if (!phase) {
@@ -623,7 +631,10 @@ static double complex *exact_mask(const sim *m, const double *t, double sigma, g
     double complex *K = NULL;
     if (ext && work) {
         optics_devmap2_show(m->f_map.d2, t, sigma, r, 1, work, ext);
-        K = exact_kernel(m, ext);
+        /* the device rotated in its plane about the axis, as the bench has it */
+        const double rot = m->calibrated ? m->o.perturb[SIM_PERTURB_ROTATE_FOURIER] : 0;
+        if (rot == 0 || !optics_plane_rotate(ext, E, rot))
+            K = exact_kernel(m, ext);
     }
     free(ext);
     free(work);
@@ -905,6 +916,41 @@ static int setup_camera(sim *m)
     return UTIL_OK;
 }
 
+/* The exact method's displacements, where the light is known by its spectrum: each
+ * becomes a factor of the stage's kernel at every extended Fourier point, whose spatial
+ * frequency is u = position / (λ f).  The input modulator displaced by δ along x:
+ * its pattern's transform times e^{−i2π ux δ} (a shift theorem; the lens is the
+ * forward transform).  Displaced by dz downstream: its light reaches the lens as the
+ * field dz behind the front focal plane, i.e. propagated by −dz: the Fresnel transfer
+ * function without its piston (as displace() has it), e^{+iπλ dz |u|²}, the angular
+ * spectrum's frequency being the Fourier plane's.  The camera displaced by dz: the
+ * image propagated by +dz before the pixels, e^{−iπλ dz |u|²} on the image's spectrum,
+ * which the second lens takes from the Fourier plane (|u| the same: the transfer
+ * function is even).  Both factors are separable, so one per axis.  The masks are then
+ * shown again (the same phase errors): the kernels hold the factors, and the Fourier
+ * device's rotation (exact_mask()). */
+static int setup_perturb_exact(sim *m)
+{
+    const compiler_system *s = m->s;
+    const double *pv = m->o.perturb;
+    const double dx = pv[SIM_PERTURB_SHIFT_INPUT];
+    const double dz = pv[SIM_PERTURB_DEFOCUS_INPUT] - pv[SIM_PERTURB_DEFOCUS_CAMERA];
+    if (dx != 0 || dz != 0) {
+        const size_t E = m->side + 2 * m->ext;
+        const double hf = optics_lens_plan_output(m->l1)->pitch_m;
+        if (!(m->fx = malloc(E * sizeof *m->fx)) || !(m->fy = malloc(E * sizeof *m->fy)))
+            return util_error(UTIL_ENOMEM, "out of memory");
+        for (size_t e = 0; e < E; e++) {
+            const double u = optics_coord_m(e, E, hf) / (s->wavelength_m * s->focal_m);
+            m->fy[e] = cexp(I * M_PI * s->wavelength_m * dz * u * u);
+            m->fx[e] = m->fy[e] * cexp(-2 * M_PI * I * u * dx);
+        }
+    }
+    if (m->fx || pv[SIM_PERTURB_ROTATE_FOURIER] != 0)
+        return show_masks(m);
+    return UTIL_OK;
+}
+
 /* What the bench does to the calibrated system (sim/perturb.h): the input modulator
  * displaced, the illumination's envelope, each camera pixel's gain, free space for the
  * axial displacements.  Lateral mask displacements are in the device maps (setup_devices:
@@ -914,7 +960,7 @@ static int setup_perturb(sim *m)
     const compiler_system *s = m->s;
     const double *pv = m->o.perturb;
     int rc = UTIL_OK;
-    if (pv[SIM_PERTURB_SHIFT_INPUT] != 0) {
+    if (pv[SIM_PERTURB_SHIFT_INPUT] != 0 && !m->exact) {
         dmap_free(m->in_map);
         memset(&m->in_map, 0, sizeof m->in_map);
         if ((rc = dmap_alloc(m, &m->dev.input, s->m, pv[SIM_PERTURB_SHIFT_INPUT] / s->pitch_m,
@@ -987,8 +1033,9 @@ static int setup_perturb(sim *m)
             (rc = optics_fringing(m->image[k], nx, ny, m->grid.pitch_m, xt)))
             return rc;
     }
-    /* in-plane rotations of the masks (2D; the input's in encode()) */
-    for (size_t k = 0; s->rank == 2 && k < n_stages(s); k++) {
+    /* in-plane rotations of the masks (2D; the input's in encode(); the exact method's
+     * Fourier device in exact_mask()) */
+    for (size_t k = 0; s->rank == 2 && !m->exact && k < n_stages(s); k++) {
         if ((rc = optics_plane_rotate(m->fourier[k], nx, pv[SIM_PERTURB_ROTATE_FOURIER])) ||
             (m->image[k] &&
              (rc = optics_plane_rotate(m->image[k], nx, pv[SIM_PERTURB_ROTATE_IMAGE]))))
@@ -1004,6 +1051,8 @@ static int setup_perturb(sim *m)
         if (rc)
             return rc;
     }
+    if (m->exact)
+        return setup_perturb_exact(m);
     const optics_grid *fg = m->l1 ? optics_lens_plan_output(m->l1) : &m->grid;
     if (!rc && pv[SIM_PERTURB_DEFOCUS_INPUT] != 0)
         rc = optics_prop_alloc(&m->def_in, &m->grid, fabs(pv[SIM_PERTURB_DEFOCUS_INPUT]), how);
@@ -1054,15 +1103,14 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
         rc = setup_devices(m);
     if (!rc)
         rc = setup_camera(m);
-    if (!rc)
-        rc = calibrate(m);
-    if (!rc)
+    if (!rc && !(rc = calibrate(m))) {
+        m->calibrated = 1;
         rc = setup_perturb(m);
+    }
     if (rc) {
         sim_free(m);
         return rc;
     }
-    m->calibrated = 1;
     *out = m;
     return UTIL_OK;
 }

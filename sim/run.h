@@ -62,6 +62,9 @@ typedef struct sim_options {
                                   (planes of m·S² samples, S times wider windows) */
     double perturb[SIM_PERTURB_COUNT];  /* perturbations of the built system, SI units,
                                   0: none (sim/perturb.h); applied after calibration */
+    int window;                /* 1: the window method even where the pixel-exact one
+                                  applies (sim_exact()): for cross-checks of the two
+                                  (S² times the samples of a plane per axis) */
     uint64_t seed;             /* for phase errors and noise; results depend on the seed
                                   and the input's index only, not on threads or batching */
     int threads;

@@ -191,11 +191,11 @@ static void test_not_applicable(void **state)
     acdc_model_free(m);
     write_data(data2d, 2, 64, 0, NULL);
     sim_tolerance_config c = config(path2d, data2d, test_path(1, "na.h5"));
-    c.only[SIM_PERTURB_SHIFT_INPUT] = 1;
+    c.only[SIM_PERTURB_DEFOCUS_FOURIER] = 1;
     c.trials = 1;
     sim_tolerance *t = analyse(&c);
-    const sim_tolerance_item *it = &t->item[SIM_PERTURB_SHIFT_INPUT];
-    print_message("# shift-input on the 2D system: %s (%s)\n",
+    const sim_tolerance_item *it = &t->item[SIM_PERTURB_DEFOCUS_FOURIER];
+    print_message("# defocus-fourier on the 2D system: %s (%s)\n",
                   sim_tolerance_status_name(it->status), it->note);
     assert_int_equal(it->status, SIM_TOL_NA);
     assert_non_null(strstr(it->note, "pixel-exact"));
@@ -203,8 +203,8 @@ static void test_not_applicable(void **state)
     sim_tolerance_free(t);
     /* it is written and read back as such */
     assert_int_equal(sim_tolerance_read(test_path(1, "na.h5"), &t), 0);
-    assert_int_equal(t->item[SIM_PERTURB_SHIFT_INPUT].status, SIM_TOL_NA);
-    assert_true(t->selected[SIM_PERTURB_SHIFT_INPUT]);
+    assert_int_equal(t->item[SIM_PERTURB_DEFOCUS_FOURIER].status, SIM_TOL_NA);
+    assert_true(t->selected[SIM_PERTURB_DEFOCUS_FOURIER]);
     assert_false(t->selected[SIM_PERTURB_REF_PHASE]);
     sim_tolerance_free(t);
 }
