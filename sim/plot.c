@@ -50,7 +50,8 @@ static int figure_open(struct figure *f, int cols, int rows)
     }
     f->g = util_gnuplot_file(f->gp);
     util_gnuplot_terminal(f->gp, f->width * cols, f->height * rows);
-    fputs("set grid lc rgb '#d0d0d0'\nset key outside below center horizontal maxrows 1 nobox\n",
+    fputs("set grid lc rgb '#d0d0d0'\n"
+          "set key outside below center horizontal maxrows 1 nobox\n",
           f->g);
     return UTIL_OK;
 }

@@ -378,8 +378,8 @@ int util_gnuplot_close(util_gnuplot *g)
     else if (!rc && !sent)
         rc = util_error(UTIL_EIO, "cannot send the script to gnuplot drawing '%s'", what);
     else if (!rc && lines)
-        fprintf(stderr, "acdc: gnuplot drawing '%s' said %zu line%s, the last: %s\n", what,
-                lines, lines == 1 ? "" : "s", msg);
+        fprintf(stderr, "acdc: warning: gnuplot drawing '%s' said %zu line%s, the last: "
+                "%s\n", what, lines, lines == 1 ? "" : "s", msg);
     if (err)
         fclose(err);
     struct stat sb;

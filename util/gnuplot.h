@@ -79,7 +79,8 @@ int util_gnuplot_quote(const char *s, char *buf, size_t cap);
 
 /* Ends the script, runs gnuplot on it, writes the kept files and renames the figure into
  * place.  Frees g (NULL: UTIL_OK).  gnuplot's output on success (warnings) is one line
- * on standard error: "acdc: gnuplot drawing 'FIGURE': N lines, the last: ...".  Errors
+ * on standard error: "acdc: warning: gnuplot drawing 'FIGURE' said N lines, the last:
+ * ...".  Errors
  * (the temporary is removed, the figure untouched): those of util_gnuplot_find();
  * UTIL_EDATA "gnuplot failed (status S) drawing 'FIGURE': LAST LINE OF ITS OUTPUT", or
  * gnuplot wrote nothing; UTIL_EIO if the script could not be sent, a kept file not
