@@ -497,11 +497,11 @@ static int plot_confusion(const sim_result *r, const char *name, struct figure *
     free(cm);
     snprintf(head, sizeof head, "%s", title ? title : "Confusion matrix of the optical "
                                                       "predictions");
-    char cond[320];
-    snprintf(sub, sizeof sub, "%s, optical accuracy %.2f%%",
-             result_conditions(r, cond, sizeof cond),
+    char acc[64];
+    result_conditions(r, sub, sizeof sub);
+    snprintf(acc, sizeof acc, "optical accuracy %.2f%%",
              rows ? 100.0 * (double)right / (double)rows : 0.0);
-    title2(g, head, sub);
+    title3(g, "set title", head, sub, acc);
     fputs("set xlabel 'predicted class (argmax of y_{opt})'\n"
           "set ylabel 'true class (label)'\n"
           "set cblabel 'fraction of the true class (row-normalised)'\n"
