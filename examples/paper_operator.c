@@ -166,10 +166,10 @@ int main(int argc, char **argv)
                "(dimensionless)'\nset logscale xy\nset xtics (1,2,4,8,16,32)\n"
                "set format y '10^{%%T}'\n"
                "set xrange [0.8:40]\nset yrange [5e-5:0.2]\nset grid lc rgb '#d0d0d0'\n"
-               "set key outside below center horizontal maxrows 3\n"
+               "set key outside right top vertical\n"
                "plot %s u 1:2 w lp lw 2 t '%s', '' u 1:3 w lp lw 2 t '%s', "
                "'' u 1:4 w lp lw 2 t '%s', '' u 1:5 w lp lw 2 t '%s', "
-               "1e-4 w l dt 2 t 'noise floor'\n",
+               "1e-4 w l dt 2 lc rgb '#606060' t 'noise floor'\n",
             qdat, names[0], names[1], names[2], names[3]);
     if (util_gnuplot_close(plot)) {
         fprintf(stderr, "paper_operator: error: %s\n", util_errmsg());
