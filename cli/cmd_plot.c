@@ -18,20 +18,25 @@
 #include <string.h>
 
 enum { OPT_OUTPUT = 'o', OPT_WHAT = 'w', OPT_STAGE = 'c', OPT_TITLE = 't', OPT_SIZE = 'z',
-       OPT_ROW = 'r' };
+       OPT_ROW = 'r', OPT_DATA = 'D', OPT_SCRIPT = 'S' };
 
 static const cli_option options[] = {
-    CLI_OPT('o', "output", "FILE", OPT_OUTPUT, "OUT.png or OUT.svg"),
+    CLI_OPT('o', "output", "FILE", OPT_OUTPUT, "OUT.png, OUT.svg or OUT.pdf"),
     CLI_OPT(0, "what", "W", OPT_WHAT, "see above"),
     CLI_OPT(0, "stage", "C", OPT_STAGE, "see above"),
     CLI_OPT(0, "title", "T", OPT_TITLE, "replace the first line of the title"),
     CLI_OPT(0, "size", "WxH", OPT_SIZE, "pixels per panel (default 720x480)"),
     CLI_OPT(0, "row", "R", OPT_ROW, "the input whose planes are drawn (--what planes)"),
+    CLI_OPT(0, "data", "FILE", OPT_DATA, "also keep the figure's data (gnuplot blocks)"),
+    CLI_OPT(0, "script", "FILE", OPT_SCRIPT, "also keep the gnuplot script that drew it"),
     CLI_OPT_END};
 
 static const cli_spec spec = {
-    "plot", "FILE.h5 -o OUT.png|OUT.svg [--what WHAT] [options]",
-    "Draw a figure with gnuplot (terminal pngcairo or svg, by OUT's extension).\n"
+    "plot", "FILE.h5 -o OUT.png|OUT.svg|OUT.pdf [--what WHAT] [options]",
+    "Draw a figure with gnuplot (terminal pngcairo, svg or pdfcairo, by OUT's\n"
+    "extension).  --data and --script keep the numbers drawn (gnuplot data blocks,\n"
+    "one per data set, apart by two blank lines) and the script (`gnuplot SCRIPT`\n"
+    "draws the figure again, its data inline), written only with the figure.\n"
     "\n"
     "  a sweep (acdc sweep):   the chosen metrics against the swept parameter, mean with\n"
     "                          error bars of one standard deviation over the trials (log\n"
@@ -66,6 +71,8 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_OUTPUT: a->out = arg; break;
     case OPT_WHAT: a->o.what = arg; break;
     case OPT_TITLE: a->o.title = arg; break;
+    case OPT_DATA: a->o.data = arg; break;
+    case OPT_SCRIPT: a->o.script = arg; break;
     case OPT_STAGE:
         if (!(rc = util_parse_int(arg, "--stage", 0, 1000, &iv)))
             a->o.stage = (int)iv;
@@ -98,15 +105,26 @@ int cmd_plot(int argc, char **argv)
     const char *out = a.out;
     const sim_plot_options o = a.o;
     if (!out)
-        return cli_usage_error("plot", "no output file: give -o OUT.png or -o OUT.svg");
+        return cli_usage_error("plot", "no output file: give -o OUT.png, OUT.svg or OUT.pdf");
     if (argc - optind != 1)
         return cli_usage_error("plot", "expected one FILE.h5, got %d arguments",
                                argc - optind);
-    size_t lo = strlen(out);
-    if (!(lo >= 4 && (!strcmp(out + lo - 4, ".svg") || !strcmp(out + lo - 4, ".png"))))
-        return cli_usage_error("plot", "'%s': the output must end in .png or .svg", out);
+    if (util_gnuplot_format(out) < 0)
+        return cli_usage_error("plot", "'%s': the output must end in .png or .svg or .pdf",
+                               out);
     if (util_gnuplot_unsafe(out))
         return cli_usage_error("plot", "the output name contains control characters");
+    const char *kept[2] = {o.data, o.script}, *opt[2] = {"--data", "--script"};
+    for (int i = 0; i < 2; i++) {
+        if (!kept[i])
+            continue;
+        if (!*kept[i] || !strcmp(kept[i], out) || (i && o.data && !strcmp(o.data, kept[i])))
+            return cli_usage_error("plot", "%s '%s': give a file name of its own", opt[i],
+                                   kept[i]);
+        if (!strcmp(kept[i], argv[optind]))
+            return cli_usage_error("plot", "%s '%s' would overwrite the file plotted", opt[i],
+                                   kept[i]);
+    }
     if (o.title && util_gnuplot_unsafe(o.title))
         return cli_usage_error("plot", "--title contains control characters");
     util_signal_saved sig = {0};
@@ -116,5 +134,9 @@ int cmd_plot(int argc, char **argv)
     if (rc)
         return cli_fail("plot", rc);
     printf("wrote '%s'\n", out);
+    if (o.data)
+        printf("wrote '%s' (the data)\n", o.data);
+    if (o.script)
+        printf("wrote '%s' (the gnuplot script)\n", o.script);
     return cli_finish("plot");
 }

@@ -183,24 +183,26 @@ int main(int argc, char **argv)
     if ((rc = util_gnuplot_open(&plot, png)))
         return fail("figure");
     FILE *gp = util_gnuplot_file(plot);
-    fputs("set terminal pngcairo size 1100,1000 font ',10'\n", gp);
-    util_gnuplot_set_output(plot);
+    util_gnuplot_terminal(plot, 1100, 1000);
     fprintf(gp,
-            "set multiplot layout 2,2 title '4f system, f = %.0f mm, {/Symbol l} = %.0f nm'\n"
+            "set multiplot layout 2,2 title 'Imaging through a 4f system' . \"\\n\" . "
+            "'{/*0.85 f = %.0f mm, λ = %.0f nm}'\n"
             "set size ratio -1; set palette grey\n"
-            "set xlabel 'x (mm)'; set ylabel 'y (mm)'; set cblabel 'irradiance (W/m^2)'\n"
-            "set title 'object (front focal plane of lens 1)'\n"
+            /* irradiance panels: the unit in the title (a colour-box label would
+             * run into the four-digit tics beside it) */
+            "set xlabel 'x (mm)'; set ylabel 'y (mm)'; unset cblabel\n"
+            "set title 'object (front focal plane of lens 1), irradiance in W/m^{2}'\n"
             "plot %s with image notitle\n"
-            "set xlabel 'u / ({/Symbol l} f) (1/mm)'; set ylabel 'v / ({/Symbol l} f) (1/mm)'\n"
+            "set xlabel 'u / (λ f) (1/mm)'; set ylabel 'v / (λ f) (1/mm)'\n"
             "set cblabel 'log_{10} I / I_{max}'; set cbrange [-6:0]\n"
             "set title 'Fourier plane (pupil radius %.0f /mm dashed)'\n"
             "set object 1 circle at 0,0 size %g front fillstyle empty border lc rgb 'red' dt 2\n"
             "plot %s with image notitle\n"
             "unset object 1; set cbrange [*:*]\n"
-            "set xlabel 'x (mm)'; set ylabel 'y (mm)'; set cblabel 'irradiance (W/m^2)'\n"
-            "set title 'image, open system (flipped)'\n"
+            "set xlabel 'x (mm)'; set ylabel 'y (mm)'; unset cblabel\n"
+            "set title 'image, open system (flipped), W/m^{2}'\n"
             "plot %s with image notitle\n"
-            "set title 'image through the pupil (coherent low-pass)'\n"
+            "set title 'image through the pupil (coherent low-pass), W/m^{2}'\n"
             "plot %s with image notitle\n"
             "unset multiplot\n",
             fl * 1e3, lam * 1e9, q[0], cutoff * 1e-3, cutoff * 1e-3, q[1], q[2], q[3]);

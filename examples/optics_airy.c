@@ -140,20 +140,20 @@ int main(int argc, char **argv)
         util_gnuplot_open(&plot, png))
         return fail("figure");
     FILE *gp = util_gnuplot_file(plot);
-    fputs("set terminal pngcairo size 1200,520 font ',11'\n", gp);
-    util_gnuplot_set_output(plot);
+    util_gnuplot_terminal(plot, 1200, 560);
     fprintf(gp,
-            "set multiplot layout 1,2 title 'Airy pattern: D = %.2f mm, f = %.0f mm, "
-            "{/Symbol l} = %.0f nm'\n"
-            "set xlabel 'x (um)'; set ylabel 'y (um)'; set size ratio -1\n"
-            "set cblabel 'log_{10} I / I_0'; set cbrange [-6:0]\n"
-            "set palette defined (0 'black', 1 'blue', 2 'yellow', 3 'white')\n"
+            "set multiplot layout 1,2 title 'The Airy pattern of a circular aperture' . "
+            "\"\\n\" . '{/*0.85 D = %.2f mm, f = %.0f mm, λ = %.0f nm}'\n"
+            "set xlabel 'x (µm)'; set ylabel 'y (µm)'; set size ratio -1\n"
+            "set cblabel 'log_{10} I / I_{0}'; set cbrange [-6:0]\n"
+            "set palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', 3 '#5ec962', "
+            "4 '#fde725')\n"   /* viridis by 5 of its colour stops */
             "plot %s using 1:2:3 with image notitle\n"
             "set size noratio; unset cblabel\n"
-            "set xlabel 'radius r (um)'; set ylabel 'I / I_0'; set logscale y\n"
-            "set yrange [1e-6:2]; set key top right; set format y '10^{%%L}'\n"
+            "set xlabel 'radius r (µm)'; set ylabel 'I / I_{0}'; set logscale y\n"
+            "set yrange [1e-6:2]; set key outside below maxrows 1; set format y '10^{%%L}'\n"
             "plot %s index 1 using 1:2 with lines lw 2 title '[2 J_1(v)/v]^2, "
-            "v = {/Symbol p} D r / ({/Symbol l} f)', "
+            "v = π D r / (λ f)', "
             "'' index 0 using 1:2 with points pt 7 ps 0.8 title 'simulated'\n"
             "unset multiplot\n",
             d * 1e3, fl * 1e3, lam * 1e9, q1, q2);

@@ -294,14 +294,14 @@ int main(int argc, char **argv)
         (rc = util_gnuplot_open(&plot, path)))
         return fail();
     FILE *g = util_gnuplot_file(plot);
-    fputs("set terminal pngcairo size 900,600 noenhanced\n", g);
-    util_gnuplot_set_output(plot);
-    fprintf(g, "set title 'Fashion-MNIST (%s, %zu test images): ACDC cascades vs a dense "
-               "layer'\n"
+    util_gnuplot_terminal(plot, 900, 600);
+    fprintf(g, "set title 'Test accuracy against trainable parameters' . \"\\n\" . "
+               "'{/*0.85 Fashion-MNIST (%s, %zu test images): ACDC cascades of K layers "
+               "and a dense layer}'\n"
                "set xlabel 'trainable parameters (count, log scale)'\n"
-               "set ylabel 'test accuracy (fraction correct)'\nset logscale x\nset grid\n"
-               "set key bottom right\nset offsets graph 0.05, graph 0.15, graph 0.05, "
-               "graph 0.05\n"
+               "set ylabel 'test accuracy (fraction correct)'\nset logscale x\n"
+               "set grid lc rgb '#d0d0d0'\nset key outside below center horizontal\n"
+               "set offsets graph 0.05, graph 0.15, graph 0.05, graph 0.05\n"
                "plot %s u 2:3 w lp lw 2 pt 7 t 'ACDC cascade, K layers (labels: K)', "
                "'' u 2:3:(sprintf('K=%%d',$1)) w labels offset 0,1 notitle, "
                "'-' u 1:2 w p pt 5 ps 2 t 'dense 784-wide linear layer (7850 effective "

@@ -158,17 +158,18 @@ int main(int argc, char **argv)
         return 1;
     }
     FILE *g = util_gnuplot_file(plot);
-    fputs("set terminal pngcairo size 900,600 noenhanced\n", g);
-    util_gnuplot_set_output(plot);
-    fprintf(g, "set title 'ACDC cascade fitting a dense 32x32 operator "
-               "(Moczulski et al. 2016)'\n"
+    util_gnuplot_terminal(plot, 900, 600);
+    fprintf(g, "set title 'Held-out error against the number of ACDC layers' . \"\\n\" . "
+               "'{/*0.85 ACDC cascades fitting a dense 32 × 32 operator "
+               "(Moczulski et al. 2016)}'\n"
                "set xlabel 'number of ACDC layers K'\nset ylabel 'held-out MSE per output "
                "(dimensionless)'\nset logscale xy\nset xtics (1,2,4,8,16,32)\n"
-               "set xrange [0.8:40]\nset yrange [5e-5:0.2]\nset grid\n"
-               "set key outside right\n"
+               "set format y '10^{%%T}'\n"
+               "set xrange [0.8:40]\nset yrange [5e-5:0.2]\nset grid lc rgb '#d0d0d0'\n"
+               "set key outside right top vertical\n"
                "plot %s u 1:2 w lp lw 2 t '%s', '' u 1:3 w lp lw 2 t '%s', "
                "'' u 1:4 w lp lw 2 t '%s', '' u 1:5 w lp lw 2 t '%s', "
-               "1e-4 w l dt 2 t 'noise floor'\n",
+               "1e-4 w l dt 2 lc rgb '#606060' t 'noise floor'\n",
             qdat, names[0], names[1], names[2], names[3]);
     if (util_gnuplot_close(plot)) {
         fprintf(stderr, "paper_operator: error: %s\n", util_errmsg());

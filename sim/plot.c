@@ -13,7 +13,7 @@
 sim_plot_options sim_plot_defaults(void)
 {
     return (sim_plot_options){.what = NULL, .stage = -1, .row = 0, .title = NULL,
-                              .width = 720, .height = 480};
+                              .width = 720, .height = 480, .data = NULL, .script = NULL};
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -22,6 +22,7 @@ sim_plot_options sim_plot_defaults(void)
 struct figure {
     const char *out;
     int width, height;   /* per panel */
+    const char *data, *script;   /* kept beside the figure, or NULL */
     const volatile sig_atomic_t *stop;
     util_gnuplot *gp;
     FILE *g;
@@ -30,32 +31,28 @@ struct figure {
 static struct figure figure_make(const char *out, const sim_plot_options *o,
                                  const volatile sig_atomic_t *stop)
 {
-    return (struct figure){.out = out, .width = o->width, .height = o->height, .stop = stop};
+    return (struct figure){.out = out, .width = o->width, .height = o->height,
+                           .data = o->data, .script = o->script, .stop = stop};
 }
 
-/* Starts gnuplot with the terminal for the figure's extension, cols × rows panels. */
+/* Starts the figure: the terminal for its extension (util_gnuplot_terminal: PNG, SVG or
+ * PDF, enhanced text), cols × rows panels, and the common style -- a light grid, the
+ * key outside the plot, below it, where it never covers data. */
 static int figure_open(struct figure *f, int cols, int rows)
 {
     int rc = util_gnuplot_open(&f->gp, f->out);
     if (rc)
         return rc;
-    size_t n = strlen(f->out);
-    int w = f->width * cols, h = f->height * rows;
-    f->g = util_gnuplot_file(f->gp);
-    if (n >= 4 && !strcmp(f->out + n - 4, ".svg")) {
-        fprintf(f->g, "set terminal svg size %d,%d dynamic font 'Sans,12' background "
-                      "rgb 'white'\n", w, h);
-    } else {
-        /* pngcairo (antialiased) where the gnuplot build has it, libgd png otherwise. */
-        fprintf(f->g, "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-                      "  set terminal pngcairo size %d,%d font 'Sans,11' background "
-                      "rgb 'white'\n"
-                      "} else {\n  set terminal png size %d,%d background rgb 'white'\n}\n",
-                w, h, w, h);
+    if ((rc = util_gnuplot_keep(f->gp, f->script, f->data))) {
+        util_gnuplot_abort(f->gp);
+        f->gp = NULL;
+        return rc;
     }
-    fputs("set termoption noenhanced\n", f->g);
-    util_gnuplot_set_output(f->gp);
-    fputs("set grid lc rgb '#d0d0d0'\nset key box opaque\n", f->g);
+    f->g = util_gnuplot_file(f->gp);
+    util_gnuplot_terminal(f->gp, f->width * cols, f->height * rows);
+    fputs("set grid lc rgb '#d0d0d0'\n"
+          "set key outside below center horizontal maxrows 1 nobox\n",
+          f->g);
     return UTIL_OK;
 }
 
@@ -71,63 +68,132 @@ static int figure_close(struct figure *f)
     return util_gnuplot_close(gp);
 }
 
-/* "asm propagation, corrected lens": the optics a result ran, which every figure of it
- * states. */
-static const char *optics_text(const sim_result *r, char *buf, size_t n)
+/* "Fresnel propagation, objective lens": the optics a result ran, which every figure of
+ * it states. */
+static const char *optics_text(enum sim_propagation prop, enum optics_lens_model lens,
+                               char *buf, size_t n)
 {
-    snprintf(buf, n, "%s propagation, %s lens", sim_propagation_name(r->propagation),
-             optics_lens_model_name(r->lens.model));
+    snprintf(buf, n, "%s propagation, %s lens", sim_propagation_name(prop),
+             optics_lens_model_name(lens));
     return buf;
 }
 
-/* "set title 'HEAD' . "\n" . 'SUB'" */
-/* A title of lines head, sub and, if not NULL, sub2. */
-static void title3(FILE *g, const char *head, const char *sub, const char *sub2)
+/* Writes s as a gnuplot string of literal enhanced text (names from data: a profile
+ * "slm_8" keeps its underscore). */
+static void text(FILE *g, const char *s)
 {
-    fputs("set title ", g);
-    util_gnuplot_str(g, head);
-    fputs(" . \"\\n\" . ", g);
-    util_gnuplot_str(g, sub);
+    size_t cap = 2 * strlen(s) + 1;
+    char *e = malloc(cap);
+    if (e)
+        util_gnuplot_escape(s, e, cap);   /* the buffer always suffices */
+    util_gnuplot_str(g, e ? e : "");
+    free(e);
+}
+
+/* The same in a smaller font (an enhanced-text font block scaling by 0.85): subtitles. */
+static void small_text(FILE *g, const char *s)
+{
+    size_t cap = 2 * strlen(s) + 16;
+    char *e = malloc(cap);
+    if (e) {
+        memcpy(e, "{/*0.85 ", 8);
+        util_gnuplot_escape(s, e + 8, cap - 10);
+        strcat(e, "}");
+    }
+    util_gnuplot_str(g, e ? e : "");
+    free(e);
+}
+
+/* "set title" (or "set multiplot ... title" when cmd says so) with a heading in words
+ * and one or two lines of the conditions in a smaller font.  All three are literal text
+ * (escaped), so a name from the data is never read as markup. */
+static void title3(FILE *g, const char *cmd, const char *head, const char *sub,
+                   const char *sub2)
+{
+    fprintf(g, "%s ", cmd);
+    text(g, head);
+    if (sub) {
+        fputs(" . \"\\n\" . ", g);
+        small_text(g, sub);
+    }
     if (sub2) {
         fputs(" . \"\\n\" . ", g);
-        util_gnuplot_str(g, sub2);
+        small_text(g, sub2);
     }
     fputs("\n", g);
 }
 
 static void title2(FILE *g, const char *head, const char *sub)
 {
-    title3(g, head, sub, NULL);
+    title3(g, "set title", head, sub, NULL);
 }
+
+/* The palettes: viridis (perceptually uniform, readable in grey; van der Walt & Smith,
+ * matplotlib 1.5) by 11 of its colour stops, and a hue wheel at reduced saturation for
+ * the phase, cyclic so that -pi and pi are one colour, and never white (the mask). */
+static const char PALETTE_VIRIDIS[] =
+    "set palette model RGB defined (0 '#440154', 1 '#482475', 2 '#414487', 3 '#355f8d', "
+    "4 '#2a788e', 5 '#21918c', 6 '#22a884', 7 '#44bf70', 8 '#7ad151', 9 '#bddf26', "
+    "10 '#fde725')\n";
+static const char PALETTE_PHASE[] =
+    "set palette model HSV defined (0 0 0.75 0.9, 1 1 0.75 0.9)\n";
 
 /* ---------------------------------------------------------------------------------- */
 /* sweeps                                                                               */
 
-static void axis_label(const sim_sweep_param *a, char *buf, size_t cap)
+/* The swept parameter in words: a noun for titles ("mask phase resolution"), and the
+ * axis label with its unit, in enhanced text. */
+static void param_words(const sim_sweep_param *a, char *noun, size_t ncap, char *label,
+                        size_t lcap)
 {
+    char name[160], unit[48];
+    util_gnuplot_escape(a->name, name, sizeof name);
+    util_gnuplot_escape(!strcmp(a->unit, "um") ? "µm" : a->unit, unit, sizeof unit);
     switch (a->kind) {
     case SIM_SWEEP_PHOTONS:
-        snprintf(buf, cap, "photon budget (photons per inference on the input modulator)");
+        snprintf(noun, ncap, "photon budget");
+        snprintf(label, lcap, "photon budget (photons per inference on the input modulator)");
         break;
     case SIM_SWEEP_PHASE_BITS:
-        snprintf(buf, cap, "mask phase resolution (bits: 2^B levels over 2 pi)");
+        snprintf(noun, ncap, "mask phase resolution");
+        snprintf(label, lcap, "mask phase resolution B (bits: 2^{B} levels over 2π)");
         break;
     case SIM_SWEEP_AMPLITUDE_BITS:
-        snprintf(buf, cap, "mask amplitude resolution (bits: 2^B levels)");
+        snprintf(noun, ncap, "mask amplitude resolution");
+        snprintf(label, lcap, "mask amplitude resolution B (bits: 2^{B} levels)");
         break;
     case SIM_SWEEP_PHASE_ERROR:
-        snprintf(buf, cap, "rms phase error per mask pixel (rad)");
+        snprintf(noun, ncap, "mask phase error");
+        snprintf(label, lcap, "rms phase error per mask pixel σ_{φ} (rad)");
         break;
     default:
-        snprintf(buf, cap, "%s (%s)", a->name, *a->unit ? a->unit : "dimensionless");
+        snprintf(noun, ncap, "%s", a->name);
+        snprintf(label, lcap, "%.120s (%.40s)", name, *a->unit ? unit : "dimensionless");
     }
 }
+
+/* Each metric in words: a noun for titles and an axis label in enhanced text, in the
+ * order of sim/metrics.h. */
+static const struct metric_words {
+    const char *noun, *label;
+} METRIC_WORDS[] = {
+    [SIM_METRIC_REL_RMS] = {"Relative RMS error", "relative RMS error "
+                            "‖y_{opt} − y_{ideal}‖ / ‖y_{ideal}‖"},
+    [SIM_METRIC_MAX_ABS] = {"Largest output error", "max |y_{opt} − y_{ideal}| (output units)"},
+    [SIM_METRIC_SNR_DB] = {"Signal-to-noise ratio", "signal-to-noise ratio (dB)"},
+    [SIM_METRIC_COSINE] = {"Cosine similarity", "cosine similarity of y_{opt} and y_{ideal}"},
+    [SIM_METRIC_ACC_OPTICAL] = {"Optical accuracy", "optical accuracy on the labels (%)"},
+    [SIM_METRIC_ACC_IDEAL] = {"Numeric accuracy", "numeric (ideal) accuracy on the labels (%)"},
+    [SIM_METRIC_AGREEMENT] = {"Agreement", "optical and ideal predictions agreeing (%)"},
+};
+_Static_assert(sizeof METRIC_WORDS / sizeof *METRIC_WORDS == SIM_METRIC_COUNT,
+               "a metric without words in sim/plot.c");
 
 static void tic_text(int logx, double v, char *buf, size_t cap)
 {
     double e = v > 0 ? log10(v) : 0;
     if (logx && v > 0 && fabs(e - round(e)) < 1e-9 && fabs(e) >= 3)
-        snprintf(buf, cap, "1e%.0f", e);
+        snprintf(buf, cap, "10^{%.0f}", e);
     else
         snprintf(buf, cap, "%.3g", v);
 }
@@ -151,20 +217,20 @@ static void write_axis_tics(FILE *g, const char *which, const sim_sweep_param *p
 struct panel {
     const char *key;     /* as asked for */
     int metric, ref;     /* enum sim_metric; ref -1 or the dashed reference */
-    const char *label;   /* axis label */
+    const char *noun, *label;   /* in words: the title's noun, the axis label */
 };
 
 static int find_panel(const char *key, struct panel *p)
 {
     if (!strcmp(key, "accuracy")) {
-        *p = (struct panel){key, SIM_METRIC_ACC_OPTICAL, SIM_METRIC_ACC_IDEAL,
+        *p = (struct panel){key, SIM_METRIC_ACC_OPTICAL, SIM_METRIC_ACC_IDEAL, "Accuracy",
                             "accuracy on the labels (%)"};
         return 1;
     }
     int m = sim_metric_find(key);
     if (m < 0)
         return 0;
-    *p = (struct panel){key, m, -1, sim_metric_info(m)->label};
+    *p = (struct panel){key, m, -1, METRIC_WORDS[m].noun, METRIC_WORDS[m].label};
     return 1;
 }
 
@@ -182,8 +248,37 @@ static void panel_names(char *buf, size_t cap)
     }
 }
 
-int sim_plot_sweep(const sim_sweep *w, const char *name, const char *figure,
-                   const sim_plot_options *o, const volatile sig_atomic_t *stop)
+/* An integer setting NAME=V of a sweep's settings string ("...;oversample=4;..."), or
+ * def where it is not named (or there is no string). */
+static long settings_int(const char *settings, const char *name, long def)
+{
+    size_t n = strlen(name);
+    for (const char *p = settings; p && *p; p = strchr(p, ';') ? strchr(p, ';') + 1 : NULL)
+        if (!strncmp(p, name, n) && p[n] == '=')
+            return strtol(p + n + 1, NULL, 10);
+    return def;
+}
+
+/* Refuses a panel with nothing to draw: every finished point's mean NaN (a metric the
+ * runs could not compute), naming the dataset of the sweep file that holds them. */
+static int check_finite(const sim_sweep *w, const char *name, int stage, const struct panel *m)
+{
+    const double *mean = w->mean + sim_sweep_at(w, stage, m->metric);
+    for (size_t p = 0; p < w->points; p++)
+        if (w->done[p] && isfinite(mean[p]))
+            return UTIL_OK;
+    char ds[96];
+    if (stage < 0)
+        snprintf(ds, sizeof ds, "/metrics/%s/mean", sim_metric_info(m->metric)->name);
+    else
+        snprintf(ds, sizeof ds, "/stages/%d/%s/mean", stage, sim_metric_info(m->metric)->name);
+    return util_error(UTIL_EDATA, "'%s': %s is NaN at every finished point: no %s to plot",
+                      name, ds, m->key);
+}
+
+static int plot_sweep(const sim_sweep *w, const char *name, const char *figure,
+                      const sim_plot_options *o, const volatile sig_atomic_t *stop,
+                      const char *settings)
 {
     struct panel m[4];
     int nm = 0, rc, stage = o->stage, np = w->n_params;
@@ -214,19 +309,30 @@ int sim_plot_sweep(const sim_sweep *w, const char *name, const char *figure,
     size_t points = w->points, ndone = sim_sweep_done(w);
     if (!ndone)
         return util_error(UTIL_EDATA, "'%s': no finished point to plot yet", name);
+    for (int i = 0; i < nm; i++)
+        if ((rc = check_finite(w, name, stage, &m[i])))
+            return rc;
 
+    /* at most two panels per row */
+    const int cols = nm < 2 ? nm : 2, rows = (nm + 1) / 2;
     struct figure fig = figure_make(figure, o, stop);
-    if ((rc = figure_open(&fig, nm, 1)))
+    if ((rc = figure_open(&fig, cols, rows)))
         return rc;
     FILE *g = fig.g;
-    char xl[160], yl[160], sub[320], head[200], chain[32] = "";
-    axis_label(&w->param[0], xl, sizeof xl);
+    char xl[200], yl[200], noun0[80], noun1[80], sub[400], head[240], chain[32] = "",
+         over[48] = "", op[96];
+    param_words(&w->param[0], noun0, sizeof noun0, xl, sizeof xl);
+    if (np == 2)
+        param_words(&w->param[1], noun1, sizeof noun1, yl, sizeof yl);
     if (stage >= 0)
         snprintf(chain, sizeof chain, ", optical chain %d", stage);
-    snprintf(sub, sizeof sub, "profile %s, %s propagation, %s lens, %zu rows, %zu trial%s "
-             "per point%s%s", w->profile, sim_propagation_name(w->propagation),
-             optics_lens_model_name(w->lens_model), w->rows, w->trials,
-             w->trials == 1 ? "" : "s", chain, ndone < points ? " (unfinished sweep)" : "");
+    if (settings)
+        snprintf(over, sizeof over, "oversampling S = %ld, ",
+                 settings_int(settings, "oversample", 1));
+    snprintf(sub, sizeof sub, "profile %s, %s%s, %zu rows, %zu trial%s per point%s%s",
+             w->profile, over, optics_text(w->propagation, w->lens_model, op, sizeof op),
+             w->rows, w->trials, w->trials == 1 ? "" : "s", chain,
+             ndone < points ? " (unfinished sweep)" : "");
     /* data blocks: one per metric */
     for (int i = 0; i < nm; i++) {
         const double s = sim_metric_info(m[i].metric)->plot_scale;
@@ -234,6 +340,8 @@ int sim_plot_sweep(const sim_sweep *w, const char *name, const char *figure,
         const double *sd = w->sd + sim_sweep_at(w, stage, m[i].metric);
         const double *ref = m[i].ref >= 0 ? w->mean + sim_sweep_at(w, -1, m[i].ref) : NULL;
         fprintf(g, "$d%d << EOD\n", i);
+        fprintf(g, np == 1 ? "# %s mean sd %s\n" : "# %s_index %s_index mean\n",
+                w->param[0].name, np == 1 ? (ref ? "ideal" : "unused") : w->param[1].name);
         for (size_t p = 0; p < points; p++) {
             if (!w->done[p])
                 continue;
@@ -245,48 +353,47 @@ int sim_plot_sweep(const sim_sweep *w, const char *name, const char *figure,
         }
         fputs("EOD\n", g);
     }
-    fprintf(g, "set multiplot layout 1,%d\n", nm);
+    fprintf(g, "set multiplot layout %d,%d\n", rows, cols);
     for (int i = 0; i < nm; i++) {
         const sim_metric_desc *md = sim_metric_info(m[i].metric);
         const int logx = w->param[0].spacing == 1;
         if (title)
             snprintf(head, sizeof head, "%s", title);
         else if (np == 1)
-            snprintf(head, sizeof head, "%s vs %s", m[i].key, w->param[0].name);
+            snprintf(head, sizeof head, "%s against %s", m[i].noun, noun0);
         else
-            snprintf(head, sizeof head, "%s over %s and %s (mean)", m[i].key,
-                     w->param[0].name, w->param[1].name);
+            snprintf(head, sizeof head, "%s over %s and %s (mean)", m[i].noun, noun0, noun1);
         title2(g, head, sub);
         fputs("set xlabel ", g);
         util_gnuplot_str(g, xl);
+        fputs("\n", g);
         if (np == 1) {
-            fputs("\nset ylabel ", g);
+            fputs("set ylabel ", g);
             util_gnuplot_str(g, m[i].label);
             fputs("\n", g);
             fprintf(g, "%s logscale x\n", logx ? "set" : "unset");
             fprintf(g, "%s logscale y\n", md->plot_log ? "set" : "unset");
-            fputs(logx ? "set format x '1e%T'\n" : "set format x '%g'\n", g);
-            /* accuracies rise towards the reference; errors fall: keep the key clear */
-            fputs(md->plot_scale > 1 ? "set key bottom right\n" : "set key top right\n", g);
+            fputs(logx ? "set format x '10^{%T}'\n" : "set format x '%g'\n", g);
+            fputs(md->plot_log ? "set format y '10^{%T}'\n" : "set format y '%g'\n", g);
             /* log y: let gnuplot extend to whole decades, so that the decades are labelled */
             fputs(md->plot_log ? "set autoscale\nset offsets graph 0.03, graph 0.03, 0, 0\n"
                                : "set autoscale\nset autoscale yfix\nset offsets graph 0.03, "
                                  "graph 0.03, graph 0.08, graph 0.08\n", g);
             fprintf(g, "plot $d%d using 1:2:3 with yerrorlines lw 2 pt 7 ps 0.8 "
-                       "lc rgb '#1f77b4' title 'optical, mean +- 1 sd over trials'", i);
+                       "lc rgb '#1f77b4' title 'optical: mean ± 1 sd over the trials'", i);
             if (m[i].ref >= 0)
                 fprintf(g, ", $d%d using 1:4 with lines dt 2 lw 2 lc rgb '#d62728' "
                            "title 'numeric model (ideal)'", i);
             fputs("\n", g);
         } else {
             const double *mean = w->mean + sim_sweep_at(w, stage, m[i].metric);
-            axis_label(&w->param[1], yl, sizeof yl);
-            fputs("\nset ylabel ", g);
+            fputs("set ylabel ", g);
             util_gnuplot_str(g, yl);
             fputs("\nset cblabel ", g);
             util_gnuplot_str(g, m[i].label);
-            fputs("\nunset logscale\nunset key\nunset grid\nset autoscale\n"
-                  "set offsets 0,0,0,0\n", g);
+            fputs("\n", g);
+            fputs("unset logscale\nunset key\nunset grid\nset autoscale\n"
+                  "set offsets 0,0,0,0\nset format y '%g'\n", g);
             fprintf(g, "set xrange [-0.5:%zu.5]\nset yrange [-0.5:%zu.5]\n", w->dims[0] - 1,
                     w->dims[1] - 1);
             write_axis_tics(g, "x", &w->param[0], w->values[0]);
@@ -294,15 +401,29 @@ int sim_plot_sweep(const sim_sweep *w, const char *name, const char *figure,
             double lo = INFINITY, hi = -INFINITY;
             for (size_t p = 0; p < points; p++)
                 if (w->done[p] && isfinite(mean[p])) {
-                    lo = fmin(lo, mean[p]);
-                    hi = fmax(hi, mean[p]);
+                    lo = fmin(lo, md->plot_scale * mean[p]);
+                    hi = fmax(hi, md->plot_scale * mean[p]);
                 }
             /* a log colour scale only where the values span more than a decade or so */
-            fprintf(g, "%s logscale cb\n", md->plot_log && lo > 0 && hi > 20 * lo ? "set"
-                                                                                  : "unset");
-            fputs("set format cb '%g'\nset palette rgbformulae 33,13,10\n", g);
+            const int logcb = md->plot_log && lo > 0 && hi > 20 * lo;
+            fprintf(g, "%s logscale cb\n", logcb ? "set" : "unset");
+            fputs("set format cb '%g'\n", g);
+            fputs(PALETTE_VIRIDIS, g);
+            /* each cell's value written on it, white on the dark half of viridis, black
+             * on the light half */
+            if (hi > lo)
+                fprintf(g, "set cbrange [%.17g:%.17g]\n", lo, hi);
+            else
+                fputs("set cbrange [*:*]\n", g);
+            if (!(hi > lo))
+                fputs("frac(v) = 0.5\n", g);
+            else if (logcb)
+                fprintf(g, "frac(v) = log(v / %.17g) / log(%.17g / %.17g)\n", lo, hi, lo);
+            else
+                fprintf(g, "frac(v) = (v - %.17g) / (%.17g - %.17g)\n", lo, hi, lo);
             fprintf(g, "plot $d%d using 1:2:3 with image, $d%d using 1:2:(sprintf('%%.3g', "
-                       "$3)) with labels font ',9' tc rgb 'black'\n", i, i);
+                       "$3)):(frac($3) < 0.55 ? 0xffffff : 0) with labels font ',9' "
+                       "tc rgb variable\n", i, i);
             fputs("set grid\n", g);
         }
     }
@@ -310,8 +431,26 @@ int sim_plot_sweep(const sim_sweep *w, const char *name, const char *figure,
     return figure_close(&fig);
 }
 
+int sim_plot_sweep(const sim_sweep *w, const char *name, const char *figure,
+                   const sim_plot_options *o, const volatile sig_atomic_t *stop)
+{
+    return plot_sweep(w, name, figure, o, stop, NULL);
+}
+
 /* ---------------------------------------------------------------------------------- */
 /* results                                                                              */
+
+/* "profile slm8, oversampling S = 4, Fresnel propagation, objective lens, 1000 rows":
+ * the conditions a result ran under, the subtitle of its figures. */
+static const char *result_conditions(const sim_result *r, char *buf, size_t cap)
+{
+    char over[48] = "", op[96];
+    if (r->oversample > 0)
+        snprintf(over, sizeof over, "oversampling S = %d, ", r->oversample);
+    snprintf(buf, cap, "profile %s, %s%s, %zu rows", r->profile, over,
+             optics_text(r->propagation, r->lens.model, op, sizeof op), r->rows);
+    return buf;
+}
 
 static int plot_confusion(const sim_result *r, const char *name, struct figure *fig,
                           const char *title)
@@ -356,22 +495,23 @@ static int plot_confusion(const sim_result *r, const char *name, struct figure *
     }
     fputs("EOD\n", g);
     free(cm);
-    snprintf(head, sizeof head, "%s", title ? title : "confusion matrix of the optical "
+    snprintf(head, sizeof head, "%s", title ? title : "Confusion matrix of the optical "
                                                       "predictions");
-    char op[96];
-    snprintf(sub, sizeof sub, "profile %s, %s, %zu rows, optical accuracy %.2f%%", r->profile,
-             optics_text(r, op, sizeof op), rows,
+    char acc[64];
+    result_conditions(r, sub, sizeof sub);
+    snprintf(acc, sizeof acc, "optical accuracy %.2f%%",
              rows ? 100.0 * (double)right / (double)rows : 0.0);
-    title2(g, head, sub);
-    fputs("set xlabel 'predicted class (argmax of y_optical)'\n"
+    title3(g, "set title", head, sub, acc);
+    fputs("set xlabel 'predicted class (argmax of y_{opt})'\n"
           "set ylabel 'true class (label)'\n"
           "set cblabel 'fraction of the true class (row-normalised)'\n"
           "unset key\nunset grid\nset size ratio -1\n", g);
     fprintf(g, "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\nset cbrange [0:1]\n"
                "set xtics 1\nset ytics 1\n", k - 1, k - 1);
-    fputs("set palette defined (0 'white', 0.3 '#9ecae1', 1 '#08306b')\n"
-          "plot $cm using 1:2:4 with image, $cm using 1:2:(sprintf('%d', $3)):"
-          "($4 > 0.5 ? 0xffffff : 0) with labels font ',9' tc rgb variable\n", g);
+    /* viridis; each cell's count in white on the dark half, black on the light half */
+    fputs(PALETTE_VIRIDIS, g);
+    fputs("plot $cm using 1:2:4 with image, $cm using 1:2:(sprintf('%d', $3)):"
+          "($4 < 0.55 ? 0xffffff : 0) with labels font ',9' tc rgb variable\n", g);
     return figure_close(fig);
 }
 
@@ -399,20 +539,20 @@ static int plot_scatter(const sim_result *r, struct figure *fig, const char *tit
     for (size_t i = 0; i < n; i++)
         fprintf(g, "%.9g %.9g\n", yi[i], yo[i]);
     fputs("EOD\n", g);
-    snprintf(head, sizeof head, "%s", title ? title : "optical versus ideal output");
-    char op[96], sub2[128];
-    snprintf(sub, sizeof sub, "profile %s, %s", r->profile, optics_text(r, op, sizeof op));
-    snprintf(sub2, sizeof sub2, "%zu rows x %zu outputs; rel. RMS error %.3g, SNR %.1f dB",
-             r->rows, r->n_out, rel, snr);
-    title3(g, head, sub, sub2);
-    fputs("set xlabel 'ideal output y_ideal (numeric ACDC model, output units)'\n"
-          "set ylabel 'optical output y_optical (output units)'\n"
-          "set key top left\nset size ratio -1\n", g);
+    snprintf(head, sizeof head, "%s", title ? title : "Optical against ideal output");
+    char sub2[160];
+    result_conditions(r, sub, sizeof sub);
+    snprintf(sub2, sizeof sub2, "%zu outputs per row; relative RMS error %.3g, SNR %.1f dB",
+             r->n_out, rel, snr);
+    title3(g, "set title", head, sub, sub2);
+    fputs("set xlabel 'ideal output y_{ideal} (numeric ACDC model, output units)'\n"
+          "set ylabel 'optical output y_{opt} (output units)'\n"
+          "set size ratio -1\n", g);
     fprintf(g, "set xrange [%.9g:%.9g]\nset yrange [%.9g:%.9g]\n", lo - pad, hi + pad,
             lo - pad, hi + pad);
     fputs("plot $s using 1:2 with points pt 7 ps 0.35 lc rgb '#801f77b4' "
           "title 'one output of one row', x with lines lw 1.5 dt 2 lc rgb '#d62728' "
-          "title 'y_optical = y_ideal'\n", g);
+          "title 'y_{opt} = y_{ideal}'\n", g);
     return figure_close(fig);
 }
 
@@ -519,16 +659,6 @@ static double tic_step(double span)
     return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
 }
 
-/* The palettes: viridis (perceptually uniform, readable in grey; van der Walt & Smith,
- * matplotlib 1.5) sampled at 11 points, and a hue wheel at reduced saturation for the
- * phase, cyclic so that -pi and pi are one colour, and never white (the mask). */
-static const char PALETTE_VIRIDIS[] =
-    "set palette model RGB defined (0 '#440154', 1 '#482475', 2 '#414487', 3 '#355f8d', "
-    "4 '#2a788e', 5 '#21918c', 6 '#22a884', 7 '#44bf70', 8 '#7ad151', 9 '#bddf26', "
-    "10 '#fde725')\n";
-static const char PALETTE_PHASE[] =
-    "set palette model HSV defined (0 0 0.75 0.9, 1 1 0.75 0.9)\n";
-
 /* Intensity and phase of every 2D plane of input row: one row of two image panels per
  * plane. */
 static int plot_planes_2d(const sim_result *r, char *names, struct figure *fig,
@@ -559,12 +689,12 @@ static int plot_planes_2d(const sim_result *r, char *names, struct figure *fig,
     char *save = NULL, *pname = strtok_r(names, ";", &save);
     /* fixed side margins (characters) keep room for the y label on the left and the
      * colour box, its tics and label on the right however wide the plane is */
-    fprintf(g, "set multiplot layout %zu,2", P);
-    if (o->title) {   /* over the whole figure: the panels' titles are long already */
-        fputs(" title ", g);
-        util_gnuplot_str(g, o->title);
-    }
-    fputs("\nunset key\nunset grid\nset size ratio -1\nset lmargin 9\nset rmargin 15\n"
+    /* the heading and the conditions over the whole figure, once */
+    char multi[64], top[200], cond[320];
+    snprintf(multi, sizeof multi, "set multiplot layout %zu,2 title", P);
+    snprintf(top, sizeof top, "%s", o->title ? o->title : "Intensity and phase at every plane");
+    title3(g, multi, top, result_conditions(r, cond, sizeof cond), NULL);
+    fputs("unset key\nunset grid\nset size ratio -1\nset lmargin 9\nset rmargin 15\n"
           "set format x '%g'\nset format y '%g'\nset tics out\n"
           "set xlabel 'x (mm)'\nset ylabel 'y (mm)'\n", g);
     for (size_t p = 0; p < P; p++, pname = pname ? strtok_r(NULL, ";", &save) : NULL) {
@@ -576,13 +706,11 @@ static int plot_planes_2d(const sim_result *r, char *names, struct figure *fig,
         const double y0 = ((double)im.iy0 + (double)(im.b - 1) / 2 - (double)(ny / 2)) * pitch;
         char head[200], sub[320], shown[80] = "", blocks[64] = "";
         if (im.wx < nx || im.wy < ny)
-            snprintf(shown, sizeof shown, "central %zu x %zu of ", im.wx, im.wy);
+            snprintf(shown, sizeof shown, "central %zu × %zu of ", im.wx, im.wy);
         if (im.b > 1)
-            snprintf(blocks, sizeof blocks, ", %zu x %zu block means", im.b, im.b);
-        char op[96];
-        snprintf(sub, sizeof sub, "%s%zu x %zu samples (%.3g um)%s", shown, nx, ny,
+            snprintf(blocks, sizeof blocks, ", %zu × %zu block means", im.b, im.b);
+        snprintf(sub, sizeof sub, "%s%zu × %zu samples (%.3g µm)%s", shown, nx, ny,
                  r->plane_pitch_m[p] * 1e6, blocks);
-        optics_text(r, op, sizeof op);
         fprintf(g, "set xrange [%.9g:%.9g]\nset yrange [%.9g:%.9g]\n"
                    "set xtics %.9g\nset ytics %.9g\n", x0 - d / 2,
                 x0 + d * ((double)im.ox - 0.5), y0 - d / 2, y0 + d * ((double)im.oy - 0.5),
@@ -590,23 +718,23 @@ static int plot_planes_2d(const sim_result *r, char *names, struct figure *fig,
         for (int k = 0; k < 2; k++) {
             snprintf(head, sizeof head, "%s: %s", pname ? pname : "plane",
                      k ? "phase" : "intensity");
-            title3(g, head, sub, op);
+            title2(g, head, sub);
             if (k) {
                 fputs(PALETTE_PHASE, g);
-                fputs("unset logscale cb\nset cbrange [-pi:pi]\nset cbtics ('-pi' -pi, "
-                      "'-pi/2' -pi/2, '0' 0, 'pi/2' pi/2, 'pi' pi)\n", g);
-                fprintf(g, "set cblabel 'phase (rad); white: |E|^2 < 1e-%.0f of the peak' "
-                           "offset 0,0\n", PLANE_DECADES);
+                fputs("unset logscale cb\nset cbrange [-pi:pi]\nset cbtics ('−π' -pi, "
+                      "'−π/2' -pi/2, '0' 0, 'π/2' pi/2, 'π' pi)\n", g);
+                fprintf(g, "set cblabel 'phase (rad); white: |E|^{2} < 10^{−%.0f} of the "
+                           "peak' offset 0,0\n", PLANE_DECADES);
             } else if (im.peak > 0) {
                 fputs(PALETTE_VIRIDIS, g);
                 fprintf(g, "set logscale cb\nset cbrange [%.9g:%.9g]\nset cbtics auto\n"
-                           "set format cb '1e%%T'\nset cblabel 'intensity |E|^2 (W/m^2), log "
-                           "scale, %.0f decades' offset 1.5,0\n", (double)(float)im.lo,
+                           "set format cb '10^{%%T}'\nset cblabel 'intensity |E|^{2} (W/m^{2}), "
+                           "log scale, %.0f decades' offset 1.5,0\n", (double)(float)im.lo,
                         (double)(float)im.peak, PLANE_DECADES);
             } else {   /* no light at all: a log scale has no range */
                 fputs(PALETTE_VIRIDIS, g);
                 fputs("unset logscale cb\nset cbrange [0:1]\nset cbtics ('0' 0)\n"
-                      "set cblabel 'intensity |E|^2 (W/m^2): no light' offset 0,0\n", g);
+                      "set cblabel 'intensity |E|^{2} (W/m^{2}): no light' offset 0,0\n", g);
             }
             fprintf(g, "plot '-' binary array=(%zu,%zu) dx=%.9g dy=%.9g origin=(%.9g,%.9g) "
                        "format='%%float32' with image\n", im.ox, im.oy, d, d, x0, y0);
@@ -631,10 +759,15 @@ static int plot_planes_1d(const sim_result *r, char *names, struct figure *fig,
         return rc;
     FILE *g = fig->g;
     char *save = NULL, *pname = strtok_r(names, ";", &save);
-    fprintf(g, "set multiplot layout %zu,2\nunset key\nset format x '%%g'\n", P);
+    char cond[320], top[200];
+    snprintf(top, sizeof top, "%s", title ? title : "Intensity and phase at every plane");
+    char multi[64];
+    snprintf(multi, sizeof multi, "set multiplot layout %zu,2 title", P);
+    title3(g, multi, top, result_conditions(r, cond, sizeof cond), NULL);
+    fputs("unset key\nset format x '%g'\n", g);
     for (size_t p = 0; p < P; p++, pname = pname ? strtok_r(NULL, ";", &save) : NULL) {
         const double complex *e = r->planes + (row * P + p) * M;
-        char head[300], op[96];
+        char head[300];
         fprintf(g, "$p%zu << EOD\n", p);
         for (size_t j = 0; j < M; j++) {
             double re = creal(e[j]), im = cimag(e[j]);
@@ -644,18 +777,16 @@ static int plot_planes_1d(const sim_result *r, char *names, struct figure *fig,
         }
         fputs("EOD\n", g);
         for (int k = 0; k < 2; k++) {
-            snprintf(head, sizeof head, "%s%s%s: %s%s%s", p == 0 && title ? title : "",
-                     p == 0 && title ? " -- " : "", pname ? pname : "plane",
-                     k ? "phase" : "intensity", p == 0 ? " -- " : "",
-                     p == 0 ? optics_text(r, op, sizeof op) : "");
+            snprintf(head, sizeof head, "%s: %s", pname ? pname : "plane",
+                     k ? "phase" : "intensity");
             fputs("set title ", g);
-            util_gnuplot_str(g, head);
+            text(g, head);
             fputs("\nset xlabel 'position x (mm)'\nset ylabel ", g);
-            util_gnuplot_str(g, k ? "phase (rad)" : "intensity |E|^2 (W/m)");
+            util_gnuplot_str(g, k ? "phase (rad)" : "intensity |E|^{2} (W/m)");
             fputs("\n", g);
             if (k)
-                fputs("set yrange [-3.3:3.3]\nset ytics ('-pi' -pi, '-pi/2' -pi/2, '0' 0, "
-                      "'pi/2' pi/2, 'pi' pi)\n", g);
+                fputs("set yrange [-3.3:3.3]\nset ytics ('−π' -pi, '−π/2' -pi/2, '0' 0, "
+                      "'π/2' pi/2, 'π' pi)\n", g);
             else
                 fputs("set autoscale y\nset ytics auto\n", g);
             fprintf(g, "plot $p%zu using 1:%d with %s lc rgb '%s'\n", p, k ? 3 : 2,
@@ -683,10 +814,37 @@ int sim_plot_planes(const sim_result *r, const char *name, const char *figure,
     char *names = strdup(r->plane_names ? r->plane_names : "");
     if (!names)
         return util_error(UTIL_ENOMEM, "out of memory");
+    if (twod && o->data) {
+        free(names);
+        return util_error(UTIL_EUSAGE, "--data: the 2D planes go to gnuplot as binary "
+                          "images, not as a data file; keep them with --script");
+    }
     struct figure fig = figure_make(figure, o, stop);
     int rc = twod ? plot_planes_2d(r, names, &fig, o) : plot_planes_1d(r, names, &fig, o);
     free(names);
     return rc;
+}
+
+/* A sweep file's settings string (root attribute "settings"), for the conditions it
+ * names beyond the sweep's fields (the oversampling); NULL if it cannot be read. */
+static char *read_settings(const char *path)
+{
+    hid_t f;
+    char *buf = malloc(8192);
+    if (!buf || util_h5_open(path, &f)) {
+        free(buf);
+        util_error_clear();
+        return NULL;
+    }
+    int ok = util_h5_attr_exists(f, "/", "settings") &&
+             !util_h5_attr_str(f, path, "/", "settings", buf, 8192);
+    H5Fclose(f);
+    if (!ok) {
+        free(buf);
+        util_error_clear();
+        return NULL;
+    }
+    return buf;
 }
 
 int sim_plot_file(const char *path, const char *figure, const sim_plot_options *o,
@@ -707,7 +865,9 @@ int sim_plot_file(const char *path, const char *figure, const sim_plot_options *
         sim_sweep *w;
         if ((rc = sim_sweep_read(path, &w)))
             return rc;
-        rc = sim_plot_sweep(w, path, figure, o, stop);
+        char *settings = read_settings(path);
+        rc = plot_sweep(w, path, figure, o, stop, settings);
+        free(settings);
         sim_sweep_free(w);
         return rc;
     }

@@ -4,7 +4,12 @@
  * The script and the data go down one pipe (util/gnuplot.h): no file name reaches a
  * shell, titles are gnuplot single-quoted strings, and the figure is renamed into place
  * only when gnuplot succeeded.  The terminal is chosen by the figure's extension: .svg
- * gives SVG, anything else PNG (pngcairo, or libgd png where gnuplot lacks cairo).
+ * gives SVG, .pdf PDF (pdfcairo), anything else PNG (pngcairo, or libgd png where
+ * gnuplot lacks cairo).  Text is gnuplot's enhanced text (names from the files escaped);
+ * titles are in words with the conditions (profile, oversampling, propagation, lens,
+ * rows, trials) in a smaller line below; heatmaps use viridis; keys sit below the plot,
+ * outside it; at most two panels per row.  With o->data and o->script the data and the
+ * script that drew the figure are kept too (util_gnuplot_keep).
  */
 #ifndef SIM_PLOT_H
 #define SIM_PLOT_H
@@ -21,17 +26,21 @@ typedef struct sim_plot_options {
     size_t row;           /* planes: the input whose planes are drawn */
     const char *title;    /* NULL: a title made from the data; else its first line */
     int width, height;    /* pixels per panel */
+    const char *data;     /* NULL, or keep the figure's data here (util_gnuplot_keep) */
+    const char *script;   /* NULL, or keep the gnuplot script that drew it here */
 } sim_plot_options;
 
-/* The defaults: what NULL, stage -1, row 0, no title, 720 × 480 pixels. */
+/* The defaults: what NULL, stage -1, row 0, no title, 720 × 480 pixels, nothing kept. */
 sim_plot_options sim_plot_defaults(void);
 
 /* A sweep: what = up to 4 comma-separated metrics of sim/metrics.h, or "accuracy"
  * (acc_optical with acc_ideal as a dashed line); default rel_rms, and accuracy with
  * labels.  One parameter: mean ± sd against the parameter, one panel per metric; two: a
- * heatmap of the mean per metric.  name (the sweep's file) is used in messages.
- * Errors: UTIL_EUSAGE for an unknown metric or chain; UTIL_EDATA for accuracies without
- * labels or per chain, a sweep with no finished point; those of util_gnuplot_open() and
+ * heatmap of the mean per metric; panels two per row.  name (the sweep's file) is used
+ * in messages.  Errors: UTIL_EUSAGE for an unknown metric or chain; UTIL_EDATA for
+ * accuracies without labels or per chain, a sweep with no finished point, a metric
+ * whose mean is NaN at every finished point (naming its dataset, before gnuplot
+ * runs); those of util_gnuplot_open() and
  * util_gnuplot_close(); UTIL_EINTR if *stop (may be NULL) was set (nothing written). */
 int sim_plot_sweep(const sim_sweep *w, const char *name, const char *figure,
                    const sim_plot_options *o, const volatile sig_atomic_t *stop);
@@ -52,7 +61,8 @@ int sim_plot_result(const sim_result *r, const char *name, const char *figure,
  * drawn as block means where it is wider than 512 samples (both said in the title).
  * o->title, if given, heads the figure (2D) or the first row (1D).  Errors: UTIL_EDATA
  * if no planes were saved; UTIL_EUSAGE for a row not saved, for 2D planes whose shape
- * is not r->m samples; those of gnuplot; UTIL_EINTR. */
+ * is not r->m samples, for o->data with 2D planes (they go to gnuplot as binary
+ * images); those of gnuplot; UTIL_EINTR. */
 int sim_plot_planes(const sim_result *r, const char *name, const char *figure,
                     const sim_plot_options *o, const volatile sig_atomic_t *stop);
 

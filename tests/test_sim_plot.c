@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_sim_plot.c -- the planes figure (sim/plot.h, sim_plot_planes) from synthetic
  * results: 2D planes as images (one row of two panels per plane), 1D planes as before,
- * and the errors.  Needs gnuplot on PATH (skipped without it). */
+ * and the errors; a PDF with its script kept; enhanced-text escaping (util/gnuplot.h).
+ * Needs gnuplot on PATH (skipped without it). */
 #include "tests/testutil.h"
 
 #include <complex.h>
@@ -180,12 +181,79 @@ static void test_planes_errors(void **state)
     assert_int_not_equal(access(png, F_OK), 0);
 }
 
+/* 2D planes go to gnuplot as binary images: --data is refused, before any file; the
+ * script is kept (PDF here), naming the figure, its images inline. */
+static void test_planes_kept(void **state)
+{
+    (void)state;
+    if (!have_gnuplot())
+        skip();
+    sim_result r;
+    planes_result(&r, 1, 40, 40);
+    fill(&r, 0);
+    sim_plot_options o = sim_plot_defaults();
+    const char *pdf = test_path(0, "kept.pdf"), *dat = test_path(1, "kept.dat");
+    o.data = dat;
+    assert_int_equal(sim_plot_planes(&r, "k.h5", pdf, &o, NULL), UTIL_EUSAGE);
+    assert_non_null(strstr(util_errmsg(), "--data: the 2D planes go to gnuplot as binary"));
+    assert_int_not_equal(access(pdf, F_OK), 0);
+    assert_int_not_equal(access(dat, F_OK), 0);
+    o.data = NULL;
+    o.script = test_path(2, "kept.gp");
+    if (sim_plot_planes(&r, "k.h5", pdf, &o, NULL))
+        fail_msg("plot: %s", util_errmsg());
+    char head[8] = "";
+    FILE *f = fopen(pdf, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(head, 1, 5, f), 5);
+    fclose(f);
+    assert_memory_equal(head, "%PDF-", 5);
+    f = fopen(o.script, "rb");
+    assert_non_null(f);
+    char line[4096];
+    int terminal = 0, output = 0, images = 0;
+    while (fgets(line, sizeof line, f)) {
+        terminal += !strncmp(line, "set terminal pdfcairo", 21);
+        output += !strncmp(line, "set output '", 12) && strstr(line, "kept.pdf'\n") &&
+                  !strstr(line, ".tmp");
+        images += !!strstr(line, "binary array=(");
+    }
+    fclose(f);
+    assert_int_equal(terminal, 1);
+    assert_int_equal(output, 1);
+    assert_int_equal(images, 2 * 4);
+    sim_result_free(&r);
+}
+
+/* Names from data are literal enhanced text: each special character escaped, and a
+ * shortened copy never ends inside an escape or a UTF-8 character. */
+static void test_escape(void **state)
+{
+    (void)state;
+    char buf[64];
+    assert_int_equal(util_gnuplot_escape("slm_8 a^b {x} @&~ back\\slash", buf, sizeof buf), 0);
+    assert_string_equal(buf, "slm\\_8 a\\^b \\{x\\} \\@\\&\\~ back\\\\slash");
+    assert_int_equal(util_gnuplot_escape("µm_", buf, 4), UTIL_EUSAGE);
+    assert_string_equal(buf, "µm");
+    assert_int_equal(util_gnuplot_escape("aµ", buf, 3), UTIL_EUSAGE);   /* not half a µ */
+    assert_string_equal(buf, "a");
+    assert_int_equal(util_gnuplot_escape("ab_", buf, 4), UTIL_EUSAGE);
+    assert_string_equal(buf, "ab");
+    assert_int_equal(util_gnuplot_format("a.pdf"), UTIL_GNUPLOT_PDF);
+    assert_int_equal(util_gnuplot_format("a.svg"), UTIL_GNUPLOT_SVG);
+    assert_int_equal(util_gnuplot_format("a.png"), UTIL_GNUPLOT_PNG);
+    assert_int_equal(util_gnuplot_format("a.eps"), -1);
+    assert_int_equal(util_gnuplot_format(".pdf"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_planes_2d),
         cmocka_unit_test(test_planes_1d),
         cmocka_unit_test(test_planes_errors),
+        cmocka_unit_test(test_planes_kept),
+        cmocka_unit_test(test_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* util/gnuplot.h -- one pipe to gnuplot, for `acdc plot` and the examples.
+/* util/gnuplot.h -- gnuplot for `acdc plot` and the examples.
  *
- * gnuplot is started without a shell (posix_spawnp of the constant "gnuplot"), the
- * script and the data go down its standard input, and no file name is ever given to a
- * shell.  A figure is drawn to a temporary beside it and renamed into place only when
- * gnuplot succeeded, so a failed plot leaves no file.  gnuplot's standard error is
- * kept: on success it is passed on (warnings), on failure its last line ends the one
- * error message.  SIGPIPE is ignored while the pipe is open, so a gnuplot that dies
- * early gives an error message, not the death of the caller.
+ * The script (and its inline data) is written into memory through util_gnuplot_file();
+ * util_gnuplot_close() then starts gnuplot without a shell (posix_spawnp of the constant
+ * "gnuplot") and sends it down gnuplot's standard input, so no file name is ever given
+ * to a shell.  The figure's temporary is created by this module beside the figure
+ * (util/file.h) before gnuplot runs: a folder that cannot be written is refused with one
+ * line, and gnuplot never falls back to writing the image to standard output.  The
+ * temporary is renamed into place only when gnuplot succeeded and wrote something, so a
+ * failed plot leaves no file.  gnuplot's standard output and standard error go to an
+ * unnamed temporary file, condensed into one line naming the figure: the error on
+ * failure, a warning on success.  SIGPIPE is ignored while the pipe is open, so a
+ * gnuplot that dies early gives an error message, not the death of the caller.
  */
 #ifndef UTIL_GNUPLOT_H
 #define UTIL_GNUPLOT_H
@@ -24,18 +28,46 @@ int util_gnuplot_find(void);
 /* 1 if s holds a control character: such a name or title cannot be passed on safely. */
 int util_gnuplot_unsafe(const char *s);
 
-/* Starts gnuplot.  figure: the file the script draws (it must send its output to
- * util_gnuplot_set_output()); NULL if the script writes only files it names itself.
- * *out is a new handle, ended with util_gnuplot_close() or util_gnuplot_abort().
- * Errors: those of util_gnuplot_find(); UTIL_EIO if the pipe or process cannot be made;
+/* The figure formats, told by the name's extension. */
+enum util_gnuplot_format { UTIL_GNUPLOT_PNG, UTIL_GNUPLOT_SVG, UTIL_GNUPLOT_PDF };
+
+/* UTIL_GNUPLOT_PNG, _SVG or _PDF for a name ending in .png, .svg or .pdf; -1 else. */
+int util_gnuplot_format(const char *figure);
+
+/* Starts a script.  figure: the file the script draws (it must send its output to
+ * util_gnuplot_set_output() or util_gnuplot_terminal()), whose temporary is created
+ * now; NULL if the script writes only files it names itself.  *out is a new handle,
+ * ended with util_gnuplot_close() or util_gnuplot_abort().  Errors: those of
+ * util_gnuplot_find(); UTIL_EIO naming the figure if its folder cannot be written;
  * UTIL_EUSAGE if figure holds a control character; UTIL_ENOMEM. */
 int util_gnuplot_open(util_gnuplot **out, const char *figure);
 
-/* The script's stream (the pipe to gnuplot's standard input). */
+/* The script's stream (in memory until util_gnuplot_close()). */
 FILE *util_gnuplot_file(const util_gnuplot *g);
 
-/* Writes "set output '<temporary beside the figure>'" and a newline. */
+/* Writes "set output '<the figure's temporary>'" and a newline. */
 void util_gnuplot_set_output(util_gnuplot *g);
+
+/* Writes the terminal for the figure's format, width × height pixels, white
+ * background, enhanced text in UTF-8 (so ± π µ and x_{sub} in titles and labels; give
+ * names from data through util_gnuplot_escape()), and then the set output line above:
+ * PNG pngcairo (libgd png where gnuplot lacks cairo), SVG svg, PDF pdfcairo of the
+ * same proportions at 96 pixels per inch (a 720 × 480 panel is 7.5 × 5 in).  A figure
+ * of another extension is drawn as PNG. */
+void util_gnuplot_terminal(util_gnuplot *g, int width, int height);
+
+/* s as literal enhanced text: each of ^ _ @ & ~ { } \ preceded by a backslash, into
+ * buf (cap bytes, NUL-terminated).  Errors: UTIL_EUSAGE if it does not fit (buf then
+ * holds a shortened copy that ends on a whole character). */
+int util_gnuplot_escape(const char *s, char *buf, size_t cap);
+
+/* Also keep, when the figure is written, the script that drew it (script, with its set
+ * output line naming the figure itself, so `gnuplot SCRIPT` redraws it) and the data
+ * (data: every inline data block "$name << EOD ... EOD" of the script, as a gnuplot data
+ * file: a comment line "# $name" before each block, blocks apart by two blank lines, so
+ * `index i` selects the i-th).  Either may be NULL.  Both written atomically
+ * (util/file.h), before the figure is renamed into place.  Errors: UTIL_ENOMEM. */
+int util_gnuplot_keep(util_gnuplot *g, const char *script, const char *data);
 
 /* Writes s to f as a gnuplot single-quoted string: inside '' only ' is special (it is
  * doubled); control characters become spaces. */
@@ -45,14 +77,18 @@ void util_gnuplot_str(FILE *f, const char *s);
  * fit, naming s. */
 int util_gnuplot_quote(const char *s, char *buf, size_t cap);
 
-/* Ends the script, waits for gnuplot and renames the figure into place.  Frees g (NULL:
- * UTIL_OK).  Errors (the temporary is removed, the figure untouched): UTIL_EDATA
- * "gnuplot failed (status S) drawing 'FIGURE': LAST LINE OF ITS STDERR", or gnuplot
- * wrote nothing; UTIL_EIO if the script could not be sent or the rename failed. */
+/* Ends the script, runs gnuplot on it, writes the kept files and renames the figure into
+ * place.  Frees g (NULL: UTIL_OK).  gnuplot's output on success (warnings) is one line
+ * on standard error: "acdc: warning: gnuplot drawing 'FIGURE' said N lines, the last:
+ * ...".  Errors
+ * (the temporary is removed, the figure untouched): those of util_gnuplot_find();
+ * UTIL_EDATA "gnuplot failed (status S) drawing 'FIGURE': LAST LINE OF ITS OUTPUT", or
+ * gnuplot wrote nothing; UTIL_EIO if the script could not be sent, a kept file not
+ * written or the rename failed; UTIL_ENOMEM. */
 int util_gnuplot_close(util_gnuplot *g);
 
-/* Stops gnuplot without a figure: closes the pipe, waits, removes the temporary, frees
- * g.  NULL is a no-op. */
+/* Drops the script without running gnuplot: removes the temporary, frees g.  NULL is a
+ * no-op. */
 void util_gnuplot_abort(util_gnuplot *g);
 
 #endif
