@@ -129,7 +129,9 @@ DEPS_DEB = build-essential pkg-config libfftw3-dev libhdf5-dev libgsl-dev zlib1g
 	  libinih-dev libpng-dev libcmocka-dev libopenblas-dev gnuplot-nox hdf5-tools \
 	  python3-h5py python3-numpy python3-scipy python3-pil python3-gdspy gdsiiconvert \
 	  help2man dataset-fashion-mnist
-DEPS_CI_DEB = valgrind clang libclang-rt-dev libomp-dev
+# CI alone: the sanitizers' and valgrind's runtimes, and PyTorch for the round trip of
+# tests/test_torch_roundtrip.py (without it that test says it skipped)
+DEPS_CI_DEB = valgrind clang libclang-rt-dev libomp-dev python3-torch
 deps:
 	apt-get update
 	apt-get install -y --no-install-recommends $(DEPS_DEB)
