@@ -50,7 +50,7 @@ static const cli_option options[] = {
             "x4 steps from the perturbation's typical size each way before giving up "
             "(default 6: up to 4096 times it, within its range)"),
     CLI_OPT(0, "plot", "FIG", OPT_PLOT,
-            "also draw the tornado chart, FIG.png or FIG.svg (gnuplot)"),
+            "also draw the tornado chart, FIG.png, FIG.svg or FIG.pdf (gnuplot)"),
     CLI_OPT(0, "title", "T", OPT_TITLE, "the chart's first title line"),
     CLI_OPT(0, "resume", NULL, OPT_RESUME,
             "demand an existing analysis to continue (else: exit 1)"),
@@ -282,10 +282,9 @@ static int check_args(struct args *a, int argc)
         return cli_usage_error("tolerance", "expected SYSTEM.h5 and DATA.h5, got %d arguments",
                                argc - optind);
     if (a->plot) {
-        size_t lp = strlen(a->plot);
-        if (!(lp >= 4 && (!strcmp(a->plot + lp - 4, ".svg") || !strcmp(a->plot + lp - 4, ".png"))))
-            return cli_usage_error("tolerance", "--plot '%s': the figure must end in .png or "
-                                   ".svg", a->plot);
+        if (util_gnuplot_format(a->plot) < 0)
+            return cli_usage_error("tolerance", "--plot '%s': the figure must end in .png, "
+                                   ".svg or .pdf", a->plot);
         if (util_gnuplot_unsafe(a->plot))
             return cli_usage_error("tolerance", "--plot: the name contains control characters");
     }

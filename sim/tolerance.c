@@ -1128,22 +1128,14 @@ int sim_tolerance_plot(const sim_tolerance *t, const char *name, const char *fig
         return rc;
     FILE *g = util_gnuplot_file(gp);
     const int h = 200 + 44 * (int)n;
-    size_t len = strlen(figure);
-    if (len >= 4 && !strcmp(figure + len - 4, ".svg"))
-        fprintf(g, "set terminal svg size %d,%d dynamic font 'Sans,12' background "
-                   "rgb 'white'\n", FIG_W, h);
-    else
-        fprintf(g, "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-                   "  set terminal pngcairo size %d,%d font 'Sans,11' background "
-                   "rgb 'white'\n"
-                   "} else {\n  set terminal png size %d,%d background rgb 'white'\n}\n",
-                FIG_W, h, FIG_W, h);
+    /* PNG, SVG or PDF by the name; plain text: the labels hold names and units as
+     * they are */
+    util_gnuplot_terminal(gp, FIG_W, h);
     fputs("set termoption noenhanced\n", g);
-    util_gnuplot_set_output(gp);
 
     char head[256], l2[256], l3[900], budget[160];
     sim_tolerance_budget_text(t, budget, sizeof budget);
-    snprintf(head, sizeof head, "%s", title ? title : "tolerances of the built system");
+    snprintf(head, sizeof head, "%s", title ? title : "Tolerances of the built system");
     snprintf(l2, sizeof l2, "each perturbation's value that costs %s", budget);
     const char *base = strrchr(t->system, '/') ? strrchr(t->system, '/') + 1 : t->system;
     snprintf(l3, sizeof l3, "system %.300s: profile %s, %s propagation, %s lens, S = %d; %zu "

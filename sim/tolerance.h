@@ -233,7 +233,7 @@ double sim_tolerance_margin(const sim_tolerance *t, int id);
  * smallest margin on top, red below 1 and blue above, the standard error as a bar, a
  * noise-limited crossing's span (reach..miss) grey behind its bar and "(noisy)" in its
  * label, a perturbation beyond its range hatched with "> X", one not applicable listed
- * as such; each labelled with the tolerance and its unit, each tic with the scale.  figure: .svg for SVG, else PNG.  title
+ * as such; each labelled with the tolerance and its unit, each tic with the scale.  figure: .svg for SVG, .pdf for PDF, else PNG.  title
  * (may be NULL) replaces the first line of the title; name (the file) is used in it.
  * Errors: UTIL_EDATA if no selected perturbation is finished; those of
  * util_gnuplot_open() and util_gnuplot_close(); UTIL_EINTR if *stop (may be NULL) was
