@@ -63,7 +63,9 @@ const cli_option cli_sim_options[] = {
             "illumination), shift-input, shift-fourier, shift-image (m, lateral), "
             "defocus-input, defocus-fourier, defocus-camera (m, axial), focal (relative), "
             "wavelength (m, detuning), crosstalk (m, fringing width), rotate-input, "
-            "rotate-fourier, rotate-image (rad, 2D) -- sim/README.md, Perturbations"),
+            "rotate-fourier, rotate-image (rad, 2D), lens-spherical, lens-coma, "
+            "lens-astigmatism (waves rms added to every lens) -- sim/README.md, "
+            "Perturbations"),
     CLI_OPT(0, "misalign-x", "D", CLI_SIM_MISALIGN_X,
             "displace every mask laterally by D samples (0.5px; a sample is a double-phase "
             "pair on phase-only devices)"),

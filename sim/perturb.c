@@ -34,6 +34,13 @@ static const sim_perturb_info table[SIM_PERTURB_COUNT] = {
                                             "(2D)", 1e-4, 0},
     {"rotate-image", "rad", -0.5, 0.5, 4, "in-plane rotation of every image-plane mask (2D)",
      1e-4, 0},
+    {"lens-spherical", "waves", -1, 1, 2, "primary spherical aberration added to every "
+                                          "lens (Zernike Z11, rms over the clear aperture)",
+     0.01, 0},
+    {"lens-coma", "waves", -1, 1, 2, "coma (x) added to every lens (Zernike Z8)", 0.01, 0},
+    {"lens-astigmatism", "waves", -1, 1, 2, "astigmatism (0 deg) added to every lens "
+                                            "(Zernike Z6; a cylindrical lens: a defocus)",
+     0.01, 0},
 };
 
 const sim_perturb_info *sim_perturb_table(void)
@@ -62,6 +69,19 @@ const char *sim_perturb_names(void)
 int sim_perturb_value(int id, const char *text, const char *what, double *v)
 {
     const sim_perturb_info *p = &table[id];
+    if (!strcmp(p->unit, "waves")) {
+        /* a number of waves, its unit optional: "0.02", "0.02waves", "0.02 waves" */
+        char buf[64];
+        size_t len = strlen(text);
+        if (len >= sizeof buf)
+            return util_error(UTIL_EUSAGE, "%s: '%s' is not a number of waves", what, text);
+        memcpy(buf, text, len + 1);
+        if (len > 5 && !strcmp(buf + len - 5, "waves"))
+            buf[len -= 5] = '\0';
+        while (len > 0 && buf[len - 1] == ' ')
+            buf[--len] = '\0';
+        return util_parse_double(buf, what, p->lo, p->hi, v);
+    }
     if (!*p->unit)
         return util_parse_double(text, what, p->lo, p->hi, v);
     return util_parse_quantity_strict(text, what, p->unit, p->lo, p->hi, v);

@@ -42,12 +42,18 @@ enum sim_perturb_id {
                                     systems) */
     SIM_PERTURB_ROTATE_FOURIER,  /* ... of every Fourier-plane mask */
     SIM_PERTURB_ROTATE_IMAGE,    /* ... of every image-plane mask */
+    SIM_PERTURB_LENS_SPHERICAL,  /* wavefront error added to every lens, waves rms over
+                                    its clear aperture (optics/lens.h): primary
+                                    spherical, Zernike Z11 */
+    SIM_PERTURB_LENS_COMA,       /* ... coma along x, Z8 */
+    SIM_PERTURB_LENS_ASTIGMATISM,/* ... astigmatism at 0°, Z6 */
     SIM_PERTURB_COUNT
 };
 
 typedef struct sim_perturb_info {
     const char *name;     /* "ref-phase": as --perturb and --vary take it */
-    const char *unit;     /* util_parse_quantity's base unit: "rad", "m" or "" (a ratio) */
+    const char *unit;     /* util_parse_quantity's base unit: "rad", "m" or "" (a ratio);
+                             or "waves" (a number, "waves" after it optional) */
     double lo, hi;        /* the range accepted */
     int window_only;      /* 1: needs the window method (not the 2D pixel-exact one:
                              sim_exact()), which samples every plane; 2: also free space

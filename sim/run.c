@@ -1041,9 +1041,15 @@ static int setup_perturb(sim *m)
              (rc = optics_plane_rotate(m->image[k], nx, pv[SIM_PERTURB_ROTATE_IMAGE]))))
             return rc;
     }
-    if (dl != 0 || ef != 0) {
+    /* aberrations added to every lens: its transmittance again (free space only) */
+    const double zs = pv[SIM_PERTURB_LENS_SPHERICAL], zc = pv[SIM_PERTURB_LENS_COMA],
+                 za = pv[SIM_PERTURB_LENS_ASTIGMATISM];
+    if (dl != 0 || ef != 0 || zs != 0 || zc != 0 || za != 0) {
         optics_lens lens = m->optics.lens;
         lens.focal_m *= 1 + ef;
+        lens.zernike[10] += zs;   /* Noll j at [j - 1] */
+        lens.zernike[7] += zc;
+        lens.zernike[5] += za;
         optics_element *e = NULL;
         if (!(rc = optics_lens_element_alloc(&e, &lens, 0)))
             rc = optics_element_sample(e, &m->grid, 1, m->lens_t);
