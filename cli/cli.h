@@ -55,7 +55,7 @@ enum {
     CLI_SIM_PROPAGATION = 0x100, CLI_SIM_NO_NOISE, CLI_SIM_PHOTONS, CLI_SIM_PHASE_ERROR,
     CLI_SIM_PHASE_BITS, CLI_SIM_AMPLITUDE_BITS, CLI_SIM_MISALIGN_X, CLI_SIM_OVERSAMPLE,
     CLI_SIM_FILL, CLI_SIM_SET, CLI_SIM_SEED, CLI_SIM_THREADS, CLI_SIM_LENS,
-    CLI_SIM_PERTURB
+    CLI_SIM_PERTURB, CLI_SIM_PERTURB_CHAIN
 };
 extern const cli_option cli_sim_options[];
 /* Applies the shared option with key to *o or *sets.  Returns 1 and sets *rc (UTIL_OK or

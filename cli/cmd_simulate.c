@@ -152,7 +152,7 @@ static void print_optics(const compiler_system *s, const sim_options *o)
     if (op.note[0])
         printf("optics note: %s\n", op.note);
     char pert[512];
-    sim_perturb_describe(o->perturb, pert, sizeof pert);
+    sim_perturb_describe(o->perturb, o->chain, pert, sizeof pert);
     if (pert[0])
         printf("perturbed after calibration (the system as built, the bench off): %s\n", pert);
 }

@@ -66,6 +66,11 @@ const cli_option cli_sim_options[] = {
             "rotate-fourier, rotate-image (rad, 2D), lens-spherical, lens-coma, "
             "lens-astigmatism (waves rms added to every lens) -- sim/README.md, "
             "Perturbations"),
+    CLI_OPT(0, "perturb-chain", "K", CLI_SIM_PERTURB_CHAIN,
+            "the displacements (shift-*, defocus-*), rotations and the reference's error "
+            "act on optical chain K alone (1..the system's chains; its input modulator, "
+            "masks, camera and reference arm), the other chains as built; the rest stay "
+            "on every element (default 0: every chain)"),
     CLI_OPT(0, "misalign-x", "D", CLI_SIM_MISALIGN_X,
             "displace every mask laterally by D samples (0.5px; a sample is a double-phase "
             "pair on phase-only devices)"),
@@ -163,6 +168,10 @@ int cli_sim_option(int key, const char *arg, sim_options *o, cli_sets *sets, int
         return 1;
     case CLI_SIM_PERTURB:
         *rc = sim_perturb_parse(arg, o->perturb);
+        return 1;
+    case CLI_SIM_PERTURB_CHAIN:
+        if (!(*rc = util_parse_int(arg, "--perturb-chain", 0, 1000000, &iv)))
+            o->chain = (int)iv;
         return 1;
     case CLI_SIM_MISALIGN_X: {
         /* pixels, optionally written with the unit: "0.5px" */

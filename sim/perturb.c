@@ -111,7 +111,8 @@ int sim_perturb_any(const double values[SIM_PERTURB_COUNT])
     return 0;
 }
 
-void sim_perturb_describe(const double values[SIM_PERTURB_COUNT], char *buf, size_t cap)
+void sim_perturb_describe(const double values[SIM_PERTURB_COUNT], int chain, char *buf,
+                          size_t cap)
 {
     size_t len = 0;
     if (cap)
@@ -123,4 +124,6 @@ void sim_perturb_describe(const double values[SIM_PERTURB_COUNT], char *buf, siz
                              table[i].unit);
             len += w > 0 ? (size_t)w : 0;
         }
+    if (chain && len && len < cap)
+        snprintf(buf + len, cap - len, "; chain %d only", chain);
 }

@@ -84,8 +84,10 @@ int sim_perturb_value(int id, const char *text, const char *what, double *v);
  * unknown name, with the known ones; a bad value). */
 int sim_perturb_parse(const char *assignment, double values[SIM_PERTURB_COUNT]);
 
-/* "ref-phase=0.01 rad; waist=0.005 m" for the values not 0 ("" for none) into buf. */
-void sim_perturb_describe(const double values[SIM_PERTURB_COUNT], char *buf, size_t cap);
+/* "ref-phase=0.01 rad; waist=0.005 m" for the values not 0 ("" for none) into buf;
+ * with "; chain K only" where chain (sim_options.chain) is not 0. */
+void sim_perturb_describe(const double values[SIM_PERTURB_COUNT], int chain, char *buf,
+                          size_t cap);
 
 /* 1 if any value is not 0. */
 int sim_perturb_any(const double values[SIM_PERTURB_COUNT]);

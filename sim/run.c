@@ -63,6 +63,10 @@ struct sim {
     optics_prop *free_f;              /* fresnel/asm: free space over f */
     double complex *lens_t;           /* fresnel/asm: the lens's transmittance */
     struct dmap in_map, f_map, im_map;/* the devices on the simulated samples */
+    struct dmap in_alt, f_alt, im_alt;/* the same displaced, for the one chain
+                                         sim_options.chain selects (empty otherwise:
+                                         every chain uses the maps above) */
+    size_t cur_chain;                 /* the chain sim_run() is sending light through */
     double *in_t;                     /* rank 2: the input plane's values (m² of them) */
     double complex **fourier, **image;/* per stage (flattened over chains): the masks as
                                          the devices show them, phase errors included */
@@ -175,6 +179,19 @@ static size_t n_stages(const compiler_system *s)
     return k;
 }
 
+/* 1 if the displacements, rotations and the reference's error act on chain c. */
+static int perturbed_chain(const sim *m, size_t c)
+{
+    return m->o.chain == 0 || (size_t)m->o.chain == c + 1;
+}
+
+/* The map of chain c for a device: the displaced one where the chain is selected and
+ * such a map exists. */
+static struct dmap chain_map(const sim *m, struct dmap main, struct dmap alt, size_t c)
+{
+    return m->o.chain && (size_t)m->o.chain == c + 1 && (alt.d1 || alt.d2) ? alt : main;
+}
+
 void sim_free(sim *m)
 {
     if (!m)
@@ -195,6 +212,9 @@ void sim_free(sim *m)
     dmap_free(m->in_map);
     dmap_free(m->f_map);
     dmap_free(m->im_map);
+    dmap_free(m->in_alt);
+    dmap_free(m->f_alt);
+    dmap_free(m->im_alt);
     free(m->in_t);
     free(m->gch);
     optics_field_free(m->field);
@@ -304,7 +324,7 @@ static int lens_pass(sim *m, const optics_lens_plan *l)
  * before calibration (the system is calibrated as built). */
 static int displace(sim *m, const optics_prop *p, int id, double sign)
 {
-    if (!p || !m->calibrated)
+    if (!p || !m->calibrated || !perturbed_chain(m, m->cur_chain))
         return UTIL_OK;
     const double dz = sign * m->o.perturb[id];
     int rc = dz > 0 ? optics_prop_apply(p, m->field, m->field)
@@ -327,7 +347,7 @@ static int stage_4f(sim *m, const double complex *mask, size_t batch, size_t fir
                     size_t *kept_plane)
 {
     int rc;
-    const int defocus = m->def_f_in && m->calibrated;
+    const int defocus = m->def_f_in && m->calibrated && perturbed_chain(m, m->cur_chain);
     if (!kept_plane && m->l1 && !defocus)
         return optics_4f_apply(m->l1, mask, m->l2, m->field, m->field);
     /* a Fourier mask displaced by dz along the axis: the light reaches it dz past the
@@ -345,7 +365,8 @@ static int stage_4f(sim *m, const double complex *mask, size_t batch, size_t fir
 static int stage_exact(sim *m, const double complex *mask, size_t batch, size_t first,
                        size_t *kept_plane);
 static void encode_exact(sim *m, size_t b, const double *u, double smax, double e0);
-static double complex *exact_mask(const sim *m, const double *t, double sigma, gsl_rng *r);
+static double complex *exact_mask(const sim *m, const optics_devmap2 *d, size_t c,
+                                  const double *t, double sigma, gsl_rng *r);
 
 /* Calibration, as in the lab: every device shows a clear 1, a flat input of unit
  * amplitude goes through each chain, and the field averaged over the camera pixel on
@@ -366,7 +387,7 @@ static int calibrate_exact(sim *m)
             ones[k] = 1;
     if (!ones)
         rc = util_error(UTIL_ENOMEM, "out of memory");
-    if (!rc && !(cf = exact_mask(m, ones, 0, NULL)))
+    if (!rc && !(cf = exact_mask(m, m->f_map.d2, 0, ones, 0, NULL)))
         rc = util_error(UTIL_ENOMEM, "out of memory");
     const size_t nb = m->field->nb;
     for (size_t c = 0; !rc && c < s->n_chains; c++) {
@@ -471,6 +492,9 @@ static int check_options(const compiler_system *s, size_t batch, const sim_optio
     if (o->lens < SIM_LENS_PROFILE || o->lens > SIM_LENS_CORRECTED)
         return util_error(UTIL_EUSAGE, "lens %d is not profile, fourier, paraxial or "
                           "corrected", (int)o->lens);
+    if (o->chain < 0 || (size_t)o->chain > s->n_chains)
+        return util_error(UTIL_EUSAGE, "chain %d: the system has chains 1..%zu (0: every "
+                          "chain)", o->chain, s->n_chains);
     const sim_perturb_info *pt = sim_perturb_table();
     sim_optics_of(s, o, &op);
     for (int i = 0; i < SIM_PERTURB_COUNT; i++) {
@@ -582,7 +606,7 @@ static int setup_exact(sim *m)
  * second lens is Σ_b lens(v_b)·K_b: the input pattern's transform, the Fourier device
  * (ext: E x E, as shown), the camera pixel's transform, with the fold described above.
  * A new array of 2 L² values, or NULL when out of memory. */
-static double complex *exact_kernel(const sim *m, const double complex *ext)
+static double complex *exact_kernel(const sim *m, const double complex *ext, int factors)
 {
     const size_t L = m->side, h = m->ext, E = L + 2 * h;
     const optics_modulator *in = &m->dev.input;
@@ -601,7 +625,7 @@ static double complex *exact_kernel(const sim *m, const double complex *ext)
                     const size_t y = ey[wy], x = ex[wx];
                     double complex t = ext[y * E + x] * m->xp[y] * m->xp[x] *
                                        m->xc[y] * m->xc[x];
-                    if (m->fx)
+                    if (factors && m->fx)
                         t *= m->fx[x] * m->fy[y];
                     if (t == 0)
                         continue;
@@ -621,20 +645,22 @@ static double complex *exact_kernel(const sim *m, const double complex *ext)
     return K;
 }
 
-/* A stage's kernel from the Fourier device's map showing ideal values t with phase
- * errors of rms sigma (exact method): NULL when out of memory. */
-static double complex *exact_mask(const sim *m, const double *t, double sigma, gsl_rng *r)
+/* The kernel of a stage of chain c from the Fourier device's map d showing ideal values
+ * t with phase errors of rms sigma (exact method): NULL when out of memory. */
+static double complex *exact_mask(const sim *m, const optics_devmap2 *d, size_t c,
+                                  const double *t, double sigma, gsl_rng *r)
 {
     const size_t E = m->side + 2 * m->ext;
     double complex *ext = malloc(E * E * sizeof *ext);
-    double complex *work = malloc(optics_devmap2_work(m->f_map.d2) * sizeof *work);
+    double complex *work = malloc(optics_devmap2_work(d) * sizeof *work);
     double complex *K = NULL;
+    const int on = m->calibrated && perturbed_chain(m, c);
     if (ext && work) {
-        optics_devmap2_show(m->f_map.d2, t, sigma, r, 1, work, ext);
+        optics_devmap2_show(d, t, sigma, r, 1, work, ext);
         /* the device rotated in its plane about the axis, as the bench has it */
-        const double rot = m->calibrated ? m->o.perturb[SIM_PERTURB_ROTATE_FOURIER] : 0;
+        const double rot = on ? m->o.perturb[SIM_PERTURB_ROTATE_FOURIER] : 0;
         if (rot == 0 || !optics_plane_rotate(ext, E, rot))
-            K = exact_kernel(m, ext);
+            K = exact_kernel(m, ext, on);
     }
     free(ext);
     free(work);
@@ -794,17 +820,27 @@ static int setup_devices(sim *m)
         return util_error(UTIL_EDATA, "the simulated Fourier pitch %g um is not the "
                           "system's %g um / %d", 1e6 * hf, 1e6 * s->fourier_pitch_m, m->os);
     int rc;
-    /* masks displaced laterally: --misalign-x in samples, the perturbations in metres */
-    const double off_f = m->o.misalign_px + m->o.perturb[SIM_PERTURB_SHIFT_FOURIER] /
-                                                s->fourier_pitch_m;
-    const double off_i = m->o.misalign_px + m->o.perturb[SIM_PERTURB_SHIFT_IMAGE] / s->pitch_m;
-    if (m->exact && (rc = optics_devmap2_alloc(&m->f_map.d2, &p->fourier,
-                                               s->profile.superpixel, s->fm, m->os,
-                                               m->side + 2 * m->ext, off_f, 0)))
+    /* masks displaced laterally: --misalign-x in samples, the perturbations in metres
+     * (for every chain, or in maps of their own for the one chain selected) */
+    const double sh_f = m->o.perturb[SIM_PERTURB_SHIFT_FOURIER] / s->fourier_pitch_m;
+    const double sh_i = m->o.perturb[SIM_PERTURB_SHIFT_IMAGE] / s->pitch_m;
+    const int one = m->o.chain != 0;
+    const double off_f = m->o.misalign_px + (one ? 0 : sh_f);
+    const double off_i = m->o.misalign_px + (one ? 0 : sh_i);
+    if (m->exact && ((rc = optics_devmap2_alloc(&m->f_map.d2, &p->fourier,
+                                                s->profile.superpixel, s->fm, m->os,
+                                                m->side + 2 * m->ext, off_f, 0)) ||
+                     (one && sh_f != 0 &&
+                      (rc = optics_devmap2_alloc(&m->f_alt.d2, &p->fourier,
+                                                 s->profile.superpixel, s->fm, m->os,
+                                                 m->side + 2 * m->ext, off_f + sh_f, 0)))))
         return rc;
     if ((!m->exact && (rc = dmap_alloc(m, &p->input, s->m, 0, &m->in_map))) ||
         (!m->exact && (rc = dmap_alloc(m, &p->fourier, s->fm, off_f, &m->f_map))) ||
-        (rc = dmap_alloc(m, &p->image, s->m, off_i, &m->im_map)))
+        (rc = dmap_alloc(m, &p->image, s->m, off_i, &m->im_map)) ||
+        (!m->exact && one && sh_f != 0 &&
+         (rc = dmap_alloc(m, &p->fourier, s->fm, off_f + sh_f, &m->f_alt))) ||
+        (one && sh_i != 0 && (rc = dmap_alloc(m, &p->image, s->m, off_i + sh_i, &m->im_alt))))
         return rc;
     const size_t K = n_stages(s);
     m->in_work = malloc((m->in_map.d2 ? optics_devmap2_work(m->in_map.d2)
@@ -841,10 +877,12 @@ static int show_masks(sim *m)
             free(m->fourier[k]);
             free(m->image[k]);
             m->image[k] = NULL;
-            m->fourier[k] = m->exact ? exact_mask(m, st->fourier.ideal, sf, r)
-                                     : show_mask(m, m->f_map, st->fourier.ideal, sf, r);
+            const struct dmap fm = chain_map(m, m->f_map, m->f_alt, c);
+            const struct dmap im = chain_map(m, m->im_map, m->im_alt, c);
+            m->fourier[k] = m->exact ? exact_mask(m, fm.d2, c, st->fourier.ideal, sf, r)
+                                     : show_mask(m, fm, st->fourier.ideal, sf, r);
             if (!m->fourier[k] ||
-                (st->image && !(m->image[k] = show_mask(m, m->im_map, st->image->ideal, si, r))))
+                (st->image && !(m->image[k] = show_mask(m, im, st->image->ideal, si, r))))
                 rc = util_error(UTIL_ENOMEM, "out of memory");
         }
     gsl_rng_free(r);
@@ -961,10 +999,12 @@ static int setup_perturb(sim *m)
     const double *pv = m->o.perturb;
     int rc = UTIL_OK;
     if (pv[SIM_PERTURB_SHIFT_INPUT] != 0 && !m->exact) {
-        dmap_free(m->in_map);
-        memset(&m->in_map, 0, sizeof m->in_map);
+        /* every chain's input modulator displaced, or the selected chain's own */
+        struct dmap *to = m->o.chain ? &m->in_alt : &m->in_map;
+        dmap_free(*to);
+        memset(to, 0, sizeof *to);
         if ((rc = dmap_alloc(m, &m->dev.input, s->m, pv[SIM_PERTURB_SHIFT_INPUT] / s->pitch_m,
-                             &m->in_map)))
+                             to)))
             return rc;
     }
     const double w = pv[SIM_PERTURB_WAIST];
@@ -1004,8 +1044,9 @@ static int setup_perturb(sim *m)
     const double dl = pv[SIM_PERTURB_WAVELENGTH], ef = pv[SIM_PERTURB_FOCAL];
     if (dl != 0) {
         const double kappa = s->wavelength_m / (s->wavelength_m + dl);
-        struct dmap *maps[] = {&m->in_map, &m->f_map, &m->im_map};
-        for (int i = 0; i < 3; i++) {
+        struct dmap *maps[] = {&m->in_map, &m->f_map, &m->im_map, &m->in_alt, &m->f_alt,
+                               &m->im_alt};
+        for (int i = 0; i < 6; i++) {
             if (maps[i]->d1)
                 optics_devmap_set_retardance(maps[i]->d1, kappa);
             if (maps[i]->d2)
@@ -1035,12 +1076,15 @@ static int setup_perturb(sim *m)
     }
     /* in-plane rotations of the masks (2D; the input's in encode(); the exact method's
      * Fourier device in exact_mask()) */
-    for (size_t k = 0; s->rank == 2 && !m->exact && k < n_stages(s); k++) {
-        if ((rc = optics_plane_rotate(m->fourier[k], nx, pv[SIM_PERTURB_ROTATE_FOURIER])) ||
-            (m->image[k] &&
-             (rc = optics_plane_rotate(m->image[k], nx, pv[SIM_PERTURB_ROTATE_IMAGE]))))
-            return rc;
-    }
+    for (size_t c = 0, k = 0; s->rank == 2 && !m->exact && c < s->n_chains; c++)
+        for (size_t j = 0; j < s->chains[c].count; j++, k++) {
+            if (!perturbed_chain(m, c))
+                continue;
+            if ((rc = optics_plane_rotate(m->fourier[k], nx, pv[SIM_PERTURB_ROTATE_FOURIER])) ||
+                (m->image[k] &&
+                 (rc = optics_plane_rotate(m->image[k], nx, pv[SIM_PERTURB_ROTATE_IMAGE]))))
+                return rc;
+        }
     /* aberrations added to every lens: its transmittance again (free space only) */
     const double zs = pv[SIM_PERTURB_LENS_SPHERICAL], zc = pv[SIM_PERTURB_LENS_COMA],
                  za = pv[SIM_PERTURB_LENS_ASTIGMATISM];
@@ -1328,7 +1372,9 @@ static int encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
                           ? m->o.perturb[SIM_PERTURB_CROSSTALK] : 0;
     const size_t nx = m->s->rank == 2 ? m->side : m->L, ny = m->s->rank == 2 ? m->side : 1;
     int rc;
-    const size_t n = m->s->n;
+    const size_t n = m->s->n, c = (size_t)(ch - m->s->chains);
+    /* the chain's input modulator: displaced with the rest, or on its own */
+    const struct dmap in = chain_map(m, m->in_map, m->in_alt, c);
     m->field->g = m->grid;
     optics_field_zero(m->field);
     for (size_t b = 0; b < batch; b++) {
@@ -1344,18 +1390,18 @@ static int encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
         }
         if (!(smax > 0))
             continue;
-        if (m->in_map.d2) {
+        if (in.d2) {
             /* rank 2: the plane's values, each component on its four samples */
             memset(m->in_t, 0, compiler_plane_size(m->s) * sizeof *m->in_t);
             for (size_t j = 0; j < n; j++)
                 for (int copy = 0; copy < 4; copy++)
                     m->in_t[compiler_place(m->s, 0, j, copy)] = u[j] / smax;
-            optics_devmap2_show(m->in_map.d2, m->in_t, 0, NULL, e0, m->in_work,
+            optics_devmap2_show(in.d2, m->in_t, 0, NULL, e0, m->in_work,
                                 optics_field_slice(m->field, b));
             if (xt > 0 && (rc = optics_fringing(optics_field_slice(m->field, b), nx, ny,
                                                 m->grid.pitch_m, xt)))
                 return rc;
-            if (m->calibrated &&
+            if (m->calibrated && perturbed_chain(m, c) &&
                 (rc = optics_plane_rotate(optics_field_slice(m->field, b), nx,
                                           m->o.perturb[SIM_PERTURB_ROTATE_INPUT])))
                 return rc;
@@ -1363,15 +1409,15 @@ static int encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
             continue;
         }
         /* each component's pixels once, on both of its samples */
-        const size_t ppx = optics_devmap_pixels_per_sample(m->in_map.d1);
+        const size_t ppx = optics_devmap_pixels_per_sample(in.d1);
         double complex px[2];
         for (size_t j = 0; j < n; j++) {
-            optics_devmap_sample(m->in_map.d1, u[j] / smax, px);
+            optics_devmap_sample(in.d1, u[j] / smax, px);
             for (int side = 0; side < 2; side++)
                 memcpy(m->in_work + compiler_layout(n, 0, j, side) * ppx, px,
                        ppx * sizeof *px);
         }
-        optics_devmap_place(m->in_map.d1, m->in_work, e0, optics_field_slice(m->field, b));
+        optics_devmap_place(in.d1, m->in_work, e0, optics_field_slice(m->field, b));
         if (xt > 0 && (rc = optics_fringing(optics_field_slice(m->field, b), nx, ny,
                                             m->grid.pitch_m, xt)))
             return rc;
@@ -1422,6 +1468,7 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
     const int keeping = first < m->keep_rows;
     for (size_t c = 0; c < s->n_chains; c++) {
         const compiler_chain *ch = &s->chains[c];
+        m->cur_chain = c;
         if (chain_in)
             memcpy(chain_in + c * batch * n, m->v, batch * n * sizeof *m->v);
         /* The input field for a full-scale pixel: the laser power spread over M samples
@@ -1453,7 +1500,8 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
         const double complex gc = m->gch[c];
         double complex r = ch->ref_amplitude * e0 / s->field_amplitude * cexp(I * carg(gc));
         /* ... as the bench has it: drifted in phase, off in amplitude (sim/perturb.h) */
-        if (m->o.perturb[SIM_PERTURB_REF_PHASE] != 0 || m->o.perturb[SIM_PERTURB_REF_AMPLITUDE] != 0)
+        if ((m->o.perturb[SIM_PERTURB_REF_PHASE] != 0 ||
+             m->o.perturb[SIM_PERTURB_REF_AMPLITUDE] != 0) && perturbed_chain(m, c))
             r *= (1 + m->o.perturb[SIM_PERTURB_REF_AMPLITUDE]) *
                  cexp(I * m->o.perturb[SIM_PERTURB_REF_PHASE]);
         /* at another wavelength the reference arm, its optical path matched to the

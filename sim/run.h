@@ -62,6 +62,10 @@ typedef struct sim_options {
                                   (planes of m·S² samples, S times wider windows) */
     double perturb[SIM_PERTURB_COUNT];  /* perturbations of the built system, SI units,
                                   0: none (sim/perturb.h); applied after calibration */
+    int chain;                 /* 0: the displacements, rotations and the reference's error
+                                  act on every element of their kind; k >= 1: on chain k's
+                                  alone (its input modulator, masks, camera and
+                                  reference), the other chains as built */
     int window;                /* 1: the window method even where the pixel-exact one
                                   applies (sim_exact()): for cross-checks of the two
                                   (S² times the samples of a plane per axis) */

@@ -91,7 +91,8 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
     sim_optics_of(s, &job->options, &op);
     sim_result_set_optics(r, &op, s->rank);
     r->seed = job->options.seed;
-    sim_perturb_describe(job->options.perturb, r->perturbations, sizeof r->perturbations);
+    sim_perturb_describe(job->options.perturb, job->options.chain, r->perturbations,
+                         sizeof r->perturbations);
     r->oversample = sim_oversample(s, job->options.oversample);
     r->y_optical = malloc(d->batch * s->n_out * sizeof *r->y_optical);
     r->y_ideal = malloc(d->batch * s->n_out * sizeof *r->y_ideal);

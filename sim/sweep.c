@@ -260,6 +260,8 @@ static char *settings_string(const sim_sweep *w, uint64_t hsys, uint64_t hdata, 
         if (o->perturb[i] != 0)
             len += (size_t)snprintf(s + len, cap - len, ";perturb=%s:%.17g",
                                     sim_perturb_table()[i].name, o->perturb[i]);
+    if (o->chain)
+        len += (size_t)snprintf(s + len, cap - len, ";chain=%d", o->chain);
     if (oversample > 1)
         len += (size_t)snprintf(s + len, cap - len, ";oversample=%d", oversample);
     for (size_t i = 0; i < c->nsets; i++)

@@ -188,6 +188,8 @@ static char *settings_string(const sim_tolerance *t, uint64_t hsys, uint64_t hda
         if (o->perturb[i] != 0)
             len += (size_t)snprintf(s + len, cap - len, ";perturb=%s:%.17g",
                                     sim_perturb_table()[i].name, o->perturb[i]);
+    if (o->chain)
+        len += (size_t)snprintf(s + len, cap - len, ";chain=%d", o->chain);
     for (size_t i = 0; i < c->nsets; i++)
         len += (size_t)snprintf(s + len, cap - len, ";set=%.250s", c->sets[i]);
     snprintf(s + len, cap - len, ";metric=%s;budget=%.17g;rel_tol=%.17g;max_steps=%d",
@@ -372,7 +374,7 @@ static int write_file(const sim_tolerance *t)
     if (rc)
         return rc;
     hid_t f = o.fid;
-    sim_perturb_describe(c->options.perturb, fixed, sizeof fixed);
+    sim_perturb_describe(c->options.perturb, c->options.chain, fixed, sizeof fixed);
     rc = util_h5_set_attr_str(f, "/", "format", "acdc-tolerance");
     if (!rc) rc = util_h5_set_attr_str(f, "/", "settings", st->settings);
     if (!rc) rc = util_h5_set_attr_str(f, "/", "system", c->system_path);

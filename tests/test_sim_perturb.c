@@ -613,6 +613,49 @@ static void test_lens_aberration(void **state)
     acdc_model_free(m);
 }
 
+/* One chain perturbed (sim_options.chain): on a three-chain system (slm8, S = 4, no
+ * noise) each displacement and the reference's drift applied to chain 2 alone leave
+ * chain 1's light exactly as built (its chain metrics bit for bit) and change chain 2's;
+ * a chain beyond the system's is refused. */
+static void test_one_chain(void **state)
+{
+    (void)state;
+    acdc_model *m = model(32, 3, 10);
+    compiler_system *s = compile(m, "slm8", NULL, 0);
+    assert_true(s->n_chains >= 2);
+    acdc_data *d = data(6, 32);
+    sim_options o = sim_options_default();
+    o.noise = 0;
+    sim_result r0 = run(s, d, o, 0);
+    const int ids[] = {SIM_PERTURB_SHIFT_INPUT, SIM_PERTURB_SHIFT_FOURIER,
+                       SIM_PERTURB_DEFOCUS_INPUT, SIM_PERTURB_DEFOCUS_FOURIER,
+                       SIM_PERTURB_DEFOCUS_CAMERA, SIM_PERTURB_REF_PHASE};
+    const double vals[] = {2e-6, 2e-6, 2e-4, 2e-4, 2e-4, 0.2};
+    for (size_t t = 0; t < sizeof ids / sizeof ids[0]; t++) {
+        sim_options q = o;
+        q.chain = 2;
+        q.perturb[ids[t]] = vals[t];
+        sim_result r = run(s, d, q, 0);
+        const double e1 = r.stage[0].rel_rms, e1_0 = r0.stage[0].rel_rms;
+        const double e2 = r.stage[1].rel_rms, e2_0 = r0.stage[1].rel_rms;
+        print_message("# %s on chain 2 alone: chain 1 rel RMS %.3e (as built %.3e), chain 2 "
+                      "%.3e (as built %.3e)\n", sim_perturb_table()[ids[t]].name, e1, e1_0, e2,
+                      e2_0);
+        assert_true(e1 == e1_0);
+        assert_true(e2 != e2_0);
+        sim_result_free(&r);
+    }
+    sim *sm = NULL;
+    sim_options q = o;
+    q.chain = (int)s->n_chains + 1;
+    assert_int_equal(sim_alloc(&sm, s, 4, &q), UTIL_EUSAGE);
+    assert_non_null(strstr(util_errmsg(), "chain"));
+    sim_result_free(&r0);
+    acdc_data_free(d);
+    compiler_system_free(s);
+    acdc_model_free(m);
+}
+
 /* Refusals: a value outside its range or not finite; a perturbation that needs every
  * plane sampled on the 2D pixel-exact method; parsing. */
 static void test_refusals(void **state)
@@ -677,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_wavelength_focal),
         cmocka_unit_test(test_exact_window),
         cmocka_unit_test(test_lens_aberration),
+        cmocka_unit_test(test_one_chain),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
