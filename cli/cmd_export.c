@@ -7,6 +7,7 @@
 #include "sim/result.h"
 #include "sim/tolerance.h"
 #include "util/error.h"
+#include "util/output.h"
 #include "util/file.h"
 #include "util/fingerprint.h"
 #include "util/h5.h"
@@ -499,6 +500,9 @@ int cmd_export(int argc, char **argv)
                                argc - optind);
     const char *in = argv[optind];
     compiler_system *s = NULL;
+    const char *ins[] = {in, a.tolerance};
+    if ((rc = util_output_claim(ins, 2, &a.out, 1)))
+        return cli_fail("export", rc);
     if ((rc = compiler_system_read(in, &s)))
         return cli_fail("export", rc);
     struct ctx x = {.s = s, .dir = a.out, .no_gds = a.no_gds, .quiet = a.quiet,

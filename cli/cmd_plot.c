@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "sim/plot.h"
 #include "util/error.h"
+#include "util/output.h"
 #include "util/gnuplot.h"
 #include "util/parse.h"
 #include "util/signal.h"
@@ -109,6 +110,8 @@ int cmd_plot(int argc, char **argv)
         return cli_usage_error("plot", "the output name contains control characters");
     if (o.title && util_gnuplot_unsafe(o.title))
         return cli_usage_error("plot", "--title contains control characters");
+    if ((rc = util_output_claim((const char *const *)argv + optind, 1, &out, 1)))
+        return cli_fail("plot", rc);
     util_signal_saved sig = {0};
     if (!(rc = util_signal_catch(&sig)))
         rc = sim_plot_file(argv[optind], out, &o, util_signal_flag());

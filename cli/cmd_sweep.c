@@ -9,6 +9,7 @@
 #include "compiler/compile.h"
 #include "sim/sweep.h"
 #include "util/error.h"
+#include "util/output.h"
 #include "util/parse.h"
 #include "util/progress.h"
 #include "util/signal.h"
@@ -193,7 +194,8 @@ int cmd_sweep(int argc, char **argv)
     struct report rep = {.quiet = a.quiet,
                          .interrupt_after = hook && *hook ? strtol(hook, NULL, 10) : -1};
     int resumed;
-    if ((rc = sim_sweep_alloc(&w, cfg)) ||
+    if ((rc = util_output_claim((const char *const *)argv + optind, 2, &cfg->out, 1)) ||
+        (rc = sim_sweep_alloc(&w, cfg)) ||
         (rc = sim_sweep_open(w, a.restart  ? SIM_SWEEP_RESTART
                                 : a.resume ? SIM_SWEEP_RESUME
                                            : SIM_SWEEP_CONTINUE, &resumed)))
