@@ -2,6 +2,7 @@
 /* util/gnuplot.c -- see gnuplot.h. */
 #include "util/gnuplot.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/signal.h"
 
 #include <errno.h>
@@ -19,7 +20,9 @@ struct util_gnuplot {
     FILE *f;              /* gnuplot's standard input */
     FILE *err;            /* its standard error, kept in an unnamed temporary file */
     pid_t pid;
-    char *figure, *tmp;   /* NULL without a figure */
+    char *figure;         /* NULL without a figure */
+    util_file out;        /* the figure's temporary (util/file.h), gnuplot writes it */
+    int has_out;
     util_signal_saved sig;
 };
 
@@ -86,8 +89,9 @@ static void release(util_gnuplot *g)
     if (g->err)
         fclose(g->err);
     util_signal_restore(&g->sig);
+    if (g->has_out)
+        util_file_abort(&g->out);
     free(g->figure);
-    free(g->tmp);
     free(g);
 }
 
@@ -103,14 +107,15 @@ int util_gnuplot_open(util_gnuplot **out, const char *figure)
     if (!g)
         return util_error(UTIL_ENOMEM, "out of memory");
     if (figure) {
-        size_t n = strlen(figure) + 32;
-        g->figure = strdup(figure);
-        g->tmp = malloc(n);
-        if (!g->figure || !g->tmp) {
+        if (!(g->figure = strdup(figure))) {
             release(g);
             return util_error(UTIL_ENOMEM, "out of memory");
         }
-        snprintf(g->tmp, n, "%s.tmp%ld", figure, (long)getpid());
+        if ((rc = util_file_create_for(figure, &g->out))) {
+            release(g);
+            return rc;
+        }
+        g->has_out = 1;
     }
     g->err = tmpfile();
     if (!g->err || pipe(fd) != 0) {
@@ -159,7 +164,7 @@ FILE *util_gnuplot_file(const util_gnuplot *g)
 void util_gnuplot_set_output(util_gnuplot *g)
 {
     fputs("set output ", g->f);
-    util_gnuplot_str(g->f, g->tmp ? g->tmp : "");
+    util_gnuplot_str(g->f, g->has_out ? g->out.t.tmp : "");
     fputc('\n', g->f);
 }
 
@@ -223,14 +228,13 @@ int util_gnuplot_close(util_gnuplot *g)
         pass_on(g->err);
     }
     struct stat sb;
-    if (!rc && g->tmp && (stat(g->tmp, &sb) != 0 || sb.st_size == 0))
-        rc = util_error(UTIL_EDATA, "gnuplot wrote nothing to '%s'", g->tmp);
-    if (!rc && g->tmp && rename(g->tmp, g->figure) != 0)
-        rc = util_error(UTIL_EIO, "cannot rename '%s' to '%s': %s", g->tmp, g->figure,
-                        strerror(errno));
-    if (rc && g->tmp)
-        remove(g->tmp);
-    release(g);
+    if (!rc && g->has_out && (stat(g->out.t.tmp, &sb) != 0 || sb.st_size == 0))
+        rc = util_error(UTIL_EDATA, "gnuplot wrote nothing to '%s'", g->out.t.tmp);
+    if (!rc && g->has_out) {
+        g->has_out = 0;
+        rc = util_file_commit(&g->out);
+    }
+    release(g);   /* removes the temporary after a failure */
     return rc;
 }
 
@@ -240,7 +244,5 @@ void util_gnuplot_abort(util_gnuplot *g)
         return;
     fputs("\nquit\n", g->f);
     finish(g);
-    if (g->tmp)
-        remove(g->tmp);
     release(g);
 }

@@ -195,8 +195,7 @@ static int lock_file(const char *path, const char *c)
     for (int attempt = 0; attempt < 100; attempt++) {
         int fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0)
-            return util_error(UTIL_EIO, "cannot lock '%s': cannot create '%s': %s", path,
-                              name, strerror(errno));
+            return util_error(UTIL_EIO, "cannot create '%s': %s", path, strerror(errno));
         struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
         if (fcntl(fd, F_SETLK, &fl) != 0) {
             const int e = errno;
