@@ -64,8 +64,9 @@ static const cli_spec spec = {
     "  one) for log spacing, 6 otherwise.  Append ':log' or ':lin' to choose the\n"
     "  spacing of one parameter: --vary phase-error=1mrad:1rad:7:log.",
     options,
-    "exit codes: 0 done, 1 data or I/O error (also: -o holds another sweep), 2 usage\n"
-    "error, 3 interrupted (the file holds every point finished before the signal)"};
+    "exit codes: 0 done, 1 data or I/O error (also: -o holds another sweep, or another\n"
+    "acdc is writing it: the message names its PID), 2 usage error (also: -o names an\n"
+    "input), 3 interrupted (the file holds every point finished before the signal)"};
 
 struct args {
     sim_sweep_config cfg;

@@ -99,7 +99,8 @@ static cli_spec spec = {
                  "--budget-rel-rms X] [options]",
     description, options,
     "exit codes: 0 done, 1 data or I/O error (also: -o holds an analysis with other\n"
-    "settings, gnuplot missing or failing), 2 usage error, 3 interrupted (the file holds\n"
+    "settings, another acdc writing it, gnuplot missing or failing), 2 usage error\n"
+    "(also: -o or --plot names an input), 3 interrupted (the file holds\n"
     "every perturbation finished before the signal)"};
 
 /* Appends "  NAME  help; in UNIT, from SCALE" for every perturbation, wrapped at 84

@@ -33,8 +33,10 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'acdc COMMAND --help' (or 'acdc help COMMAND') describes one command.\n"
-               "exit codes: 0 success, 1 data or runtime error, 2 usage error, "
-               "3 interrupted\n"
+               "exit codes: 0 success, 1 data or runtime error (also: another acdc is "
+               "writing the\noutput), 2 usage error (also: an output is one of the "
+               "inputs), 3 interrupted\n(SIGINT/SIGTERM: each output is its old file or "
+               "the complete new one)\n"
                "--force-memory: run even where the memory estimate exceeds what is "
                "available\n");
 }
