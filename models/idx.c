@@ -322,13 +322,13 @@ void acdc_data_files(const char *path, const char *split, const char *labels_pat
         return;
     if (S_ISDIR(st.st_mode)) {
         const char *stem = split && !strcmp(split, "test") ? "t10k" : "train";
-        char name[64];
+        char name[64], found[4096];
         snprintf(name, sizeof name, "%s-images-idx3-ubyte", stem);
-        if (find_idx(path, name, files[*n], 4096) == UTIL_OK)
-            (*n)++;
+        if (find_idx(path, name, found, sizeof found) == UTIL_OK)
+            snprintf(files[(*n)++], 4096, "%s", found);
         snprintf(name, sizeof name, "%s-labels-idx1-ubyte", stem);
-        if (!labels_path && find_idx(path, name, files[*n], 4096) == UTIL_OK)
-            (*n)++;
+        if (!labels_path && find_idx(path, name, found, sizeof found) == UTIL_OK)
+            snprintf(files[(*n)++], 4096, "%s", found);
         util_error_clear();
         return;
     }

@@ -320,9 +320,12 @@ int util_output_begin(const char *path, util_output_tmp *t)
                           strcmp(path, hit->path) ? " (the same file)" : "");
     if (exists && S_ISDIR(st.st_mode))
         return util_error(UTIL_EIO, "cannot write '%s': it is a folder", path);
-    /* a symbolic link to a file: replace the file, keep the link */
-    const int link = exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
-    t->dest = link ? realpath(path, NULL) : strdup(path);
+    /* a symbolic link to a regular file: replace the file, keep the link (a link to a
+     * device or a FIFO, /dev/stdout, is opened through the link) */
+    if (exists && S_ISREG(st.st_mode) && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+        t->dest = realpath(path, NULL);
+    if (!t->dest)
+        t->dest = strdup(path);
     if (!t->dest)
         return util_error(UTIL_ENOMEM, "out of memory");
     if (strict) {
