@@ -50,7 +50,7 @@ LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_HDR   = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
 # Headers of the library's own machinery, not its API: not installed.
 INTERNAL_HDR = util/h5.h util/mem.h util/parse.h util/signal.h util/gnuplot.h util/file.h \
-               util/fingerprint.h \
+               util/fingerprint.h util/output.h \
                util/png.h
 PUBLIC_HDR   = $(filter-out $(INTERNAL_HDR),$(LIB_HDR))
 CLI_SRC   = $(wildcard cli/*.c)

@@ -6,6 +6,7 @@
 #include "models/io.h"
 #include "sim/verify.h"
 #include "util/error.h"
+#include "util/output.h"
 #include "util/parse.h"
 #include "util/signal.h"
 
@@ -145,6 +146,11 @@ int cmd_compile(int argc, char **argv)
     if (!out) {
         free(sets);
         return cli_usage_error("compile", "no output file: give -o SYSTEM.h5");
+    }
+    const char *in[] = {argv[optind], device, a.verify, a.calibrate};
+    if ((rc = util_output_claim(in, 4, &out, 1))) {
+        free(sets);
+        return cli_fail("compile", rc);
     }
     compiler_profile prof;
     acdc_model *m = NULL;

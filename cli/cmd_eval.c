@@ -5,6 +5,7 @@
 #include "models/io.h"
 #include "models/train.h"
 #include "util/error.h"
+#include "util/output.h"
 #include "util/h5.h"
 #include "util/parse.h"
 
@@ -85,6 +86,14 @@ int cmd_eval(int argc, char **argv)
         return cli_usage_error(cmd, "expected MODEL.h5 and DATA, got %d arguments",
                                argc - optind);
     const char *mpath = argv[optind], *dpath = argv[optind + 1];
+    char files[3][4096];
+    const char *in[4] = {mpath};
+    size_t nf;
+    acdc_data_files(dpath, a.split, a.labels, files, &nf);
+    for (size_t i = 0; i < nf; i++)
+        in[1 + i] = files[i];
+    if ((rc = util_output_claim(in, 1 + nf, &a.out, 1)))
+        return cli_fail(cmd, rc);
     acdc_model *m = NULL;
     acdc_data *d = NULL;
     acdc_eval ev = {0};

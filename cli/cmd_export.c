@@ -7,6 +7,7 @@
 #include "sim/result.h"
 #include "sim/tolerance.h"
 #include "util/error.h"
+#include "util/output.h"
 #include "util/file.h"
 #include "util/fingerprint.h"
 #include "util/h5.h"
@@ -188,15 +189,22 @@ static int export_slm(struct ctx *x, enum compiler_role r, int part, int phase,
 
 /* ---- fabricated elements ---- */
 
-/* Runs python3 -c gds_script src tmp cell, then renames tmp to dst.  python's standard
- * error is read; its last line ends the one-line message when it fails. */
+/* Runs python3 -c gds_script src tmp cell, tmp dst's temporary (util_file_create_for),
+ * then puts it in place.  python's standard error is read; its last line ends the
+ * one-line message when it fails. */
 static int run_gds(const char *src, const char *dst, const char *cell)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld.gds", dst, (long)getpid());
+    util_file out;
+    int rc = util_file_create_for(dst, &out);
+    if (rc)
+        return rc;
+    char *tmp = out.t.tmp;
     int pipefd[2];
-    if (pipe(pipefd) != 0)
-        return util_error(UTIL_EIO, "cannot make a pipe for python3: %s", strerror(errno));
+    if (pipe(pipefd) != 0) {
+        rc = util_error(UTIL_EIO, "cannot make a pipe for python3: %s", strerror(errno));
+        util_file_abort(&out);
+        return rc;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addclose(&fa, pipefd[0]);
@@ -214,6 +222,7 @@ static int run_gds(const char *src, const char *dst, const char *cell)
     close(pipefd[1]);
     if (e != 0) {
         close(pipefd[0]);
+        util_file_abort(&out);
         return util_error(UTIL_EDATA, "GDSII layouts need python3 with gdspy (Debian: "
                           "python3-gdspy), or --no-gds: cannot run '%s': %s", py, strerror(e));
     }
@@ -236,7 +245,7 @@ static int run_gds(const char *src, const char *dst, const char *cell)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        unlink(tmp);
+        util_file_abort(&out);
         while (used && (buf[used - 1] == '\n' || buf[used - 1] == '\r'))
             buf[--used] = '\0';
         const char *last = strrchr(buf, '\n');
@@ -244,12 +253,7 @@ static int run_gds(const char *src, const char *dst, const char *cell)
         return util_error(UTIL_EDATA, "GDSII layout '%s' failed (python3 with gdspy; Debian: "
                           "python3-gdspy, or --no-gds): %s", dst, *last ? last : "no message");
     }
-    if (rename(tmp, dst) != 0) {
-        const int err = errno;
-        unlink(tmp);
-        return util_error(UTIL_EIO, "cannot rename '%s' to '%s': %s", tmp, dst, strerror(err));
-    }
-    return UTIL_OK;
+    return util_file_commit(&out);
 }
 
 static int export_doe(struct ctx *x, const compiler_slot *sl)
@@ -499,6 +503,9 @@ int cmd_export(int argc, char **argv)
                                argc - optind);
     const char *in = argv[optind];
     compiler_system *s = NULL;
+    const char *ins[] = {in, a.tolerance};
+    if ((rc = util_output_claim(ins, 2, &a.out, 1)))
+        return cli_fail("export", rc);
     if ((rc = compiler_system_read(in, &s)))
         return cli_fail("export", rc);
     struct ctx x = {.s = s, .dir = a.out, .no_gds = a.no_gds, .quiet = a.quiet,

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "models/io.h"
 #include "util/error.h"
+#include "util/output.h"
 #include "util/parse.h"
 
 #include <fftw3.h>
@@ -54,6 +55,8 @@ int cmd_infer(int argc, char **argv)
     if (!out)
         return cli_usage_error("infer", "no output file: give -o OUT.h5");
     const char *mpath = argv[optind], *dpath = argv[optind + 1];
+    if ((rc = util_output_claim((const char *const *)argv + optind, 2, &out, 1)))
+        return cli_fail("infer", rc);
     acdc_model *m = NULL;
     acdc_data *d = NULL;
     acdc_work *w = NULL;

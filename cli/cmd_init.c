@@ -4,6 +4,7 @@
 #include "cli/options.h"
 #include "models/io.h"
 #include "util/error.h"
+#include "util/output.h"
 #include "util/parse.h"
 
 #include <getopt.h>
@@ -100,6 +101,8 @@ int cmd_init(int argc, char **argv)
         return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
     if (!out)
         return cli_usage_error("init", "no output file: give -o MODEL.h5");
+    if ((rc = util_output_claim(NULL, 0, &out, 1)))
+        return cli_fail("init", rc);
     if (transform < 0)
         transform = h ? ACDC_TRANSFORM_DCT2 : ACDC_TRANSFORM_DCT;
     if (transform == ACDC_TRANSFORM_DCT2 && !h)

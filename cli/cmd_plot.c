@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "sim/plot.h"
 #include "util/error.h"
+#include "util/output.h"
 #include "util/gnuplot.h"
 #include "util/parse.h"
 #include "util/signal.h"
@@ -127,6 +128,13 @@ int cmd_plot(int argc, char **argv)
     }
     if (o.title && util_gnuplot_unsafe(o.title))
         return cli_usage_error("plot", "--title contains control characters");
+    const char *outs[3] = {out};
+    size_t nout = 1;
+    for (int i = 0; i < 2; i++)
+        if (kept[i])
+            outs[nout++] = kept[i];
+    if ((rc = util_output_claim((const char *const *)argv + optind, 1, outs, nout)))
+        return cli_fail("plot", rc);
     util_signal_saved sig = {0};
     if (!(rc = util_signal_catch(&sig)))
         rc = sim_plot_file(argv[optind], out, &o, util_signal_flag());

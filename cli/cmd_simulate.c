@@ -7,6 +7,7 @@
 #include "models/io.h"
 #include "sim/simulate.h"
 #include "util/error.h"
+#include "util/output.h"
 #include "util/parse.h"
 #include "util/signal.h"
 
@@ -226,6 +227,8 @@ int cmd_simulate(int argc, char **argv)
     compiler_system *s = NULL, *over = NULL;
     acdc_data *d = NULL;
     sim_result r = {0};
+    if ((rc = util_output_claim((const char *const *)argv + optind, 2, &a.out, 1)))
+        goto fail;
     if ((rc = compiler_system_read(argv[optind], &s)))
         goto fail;
     if ((rc = acdc_data_read(argv[optind + 1], s->n_in, &d)))

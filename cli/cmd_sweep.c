@@ -9,6 +9,7 @@
 #include "compiler/compile.h"
 #include "sim/sweep.h"
 #include "util/error.h"
+#include "util/output.h"
 #include "util/parse.h"
 #include "util/progress.h"
 #include "util/signal.h"
@@ -63,8 +64,9 @@ static const cli_spec spec = {
     "  one) for log spacing, 6 otherwise.  Append ':log' or ':lin' to choose the\n"
     "  spacing of one parameter: --vary phase-error=1mrad:1rad:7:log.",
     options,
-    "exit codes: 0 done, 1 data or I/O error (also: -o holds another sweep), 2 usage\n"
-    "error, 3 interrupted (the file holds every point finished before the signal)"};
+    "exit codes: 0 done, 1 data or I/O error (also: -o holds another sweep, or another\n"
+    "acdc is writing it: the message names its PID), 2 usage error (also: -o names an\n"
+    "input), 3 interrupted (the file holds every point finished before the signal)"};
 
 struct args {
     sim_sweep_config cfg;
@@ -193,7 +195,8 @@ int cmd_sweep(int argc, char **argv)
     struct report rep = {.quiet = a.quiet,
                          .interrupt_after = hook && *hook ? strtol(hook, NULL, 10) : -1};
     int resumed;
-    if ((rc = sim_sweep_alloc(&w, cfg)) ||
+    if ((rc = util_output_claim((const char *const *)argv + optind, 2, &cfg->out, 1)) ||
+        (rc = sim_sweep_alloc(&w, cfg)) ||
         (rc = sim_sweep_open(w, a.restart  ? SIM_SWEEP_RESTART
                                 : a.resume ? SIM_SWEEP_RESUME
                                            : SIM_SWEEP_CONTINUE, &resumed)))

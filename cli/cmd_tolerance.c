@@ -10,6 +10,7 @@
 #include "compiler/compile.h"
 #include "sim/tolerance.h"
 #include "util/error.h"
+#include "util/output.h"
 #include "util/gnuplot.h"
 #include "util/parse.h"
 #include "util/progress.h"
@@ -98,7 +99,8 @@ static cli_spec spec = {
                  "--budget-rel-rms X] [options]",
     description, options,
     "exit codes: 0 done, 1 data or I/O error (also: -o holds an analysis with other\n"
-    "settings, gnuplot missing or failing), 2 usage error, 3 interrupted (the file holds\n"
+    "settings, another acdc writing it, gnuplot missing or failing), 2 usage error\n"
+    "(also: -o or --plot names an input), 3 interrupted (the file holds\n"
     "every perturbation finished before the signal)"};
 
 /* Appends "  NAME  help; in UNIT, from SCALE" for every perturbation, wrapped at 84
@@ -325,7 +327,9 @@ int cmd_tolerance(int argc, char **argv)
     struct report rep = {.quiet = a.quiet,
                          .interrupt_after = hook && *hook ? strtol(hook, NULL, 10) : -1};
     int resumed;
-    if ((rc = sim_tolerance_alloc(&t, cfg)) ||
+    const char *outs[] = {cfg->out, a.plot};
+    if ((rc = util_output_claim((const char *const *)argv + optind, 2, outs, 2)) ||
+        (rc = sim_tolerance_alloc(&t, cfg)) ||
         (rc = sim_tolerance_open(t, a.restart  ? SIM_TOL_RESTART
                                     : a.resume ? SIM_TOL_RESUME
                                                : SIM_TOL_CONTINUE, &resumed)))

@@ -10,6 +10,7 @@
 #include "models/io.h"
 #include "models/train.h"
 #include "util/error.h"
+#include "util/output.h"
 #include "util/parse.h"
 #include "util/progress.h"
 #include "util/signal.h"
@@ -390,6 +391,19 @@ int cmd_train(int argc, char **argv)
     if (gh)
         n = (int64_t)(gh * gw);
 
+    /* the inputs: the data and test files (a directory's IDX files), --init, --hardware;
+     * the outputs: the model and the checkpoint */
+    char files[6][4096];
+    const char *in[8] = {init, hardware}, *outs[] = {out, ckpt};
+    size_t nf = 0, nt = 0;
+    if (data)
+        acdc_data_files(data, split, labels, files, &nf);
+    if (test)
+        acdc_data_files(test, "test", NULL, files + nf, &nt);
+    for (size_t i = 0; i < nf + nt; i++)
+        in[2 + i] = files[i];
+    if ((rc = util_output_claim(in, 2 + nf + nt, outs, 2)))
+        return cli_fail(cmd, rc);
     acdc_data *d = NULL, *td = NULL;
     double *ox = NULL, *oy = NULL;
     acdc_trainer *tr = NULL;

@@ -3,6 +3,8 @@
 #include "cli/cli.h"
 #include "util/error.h"
 #include "util/mem.h"
+#include "util/output.h"
+#include "util/signal.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -31,8 +33,10 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'acdc COMMAND --help' (or 'acdc help COMMAND') describes one command.\n"
-               "exit codes: 0 success, 1 data or runtime error, 2 usage error, "
-               "3 interrupted\n"
+               "exit codes: 0 success, 1 data or runtime error (also: another acdc is "
+               "writing the\noutput), 2 usage error (also: an output is one of the "
+               "inputs), 3 interrupted\n(SIGINT/SIGTERM: each output is its old file or "
+               "the complete new one)\n"
                "--force-memory: run even where the memory estimate exceeds what is "
                "available\n");
 }
@@ -65,6 +69,26 @@ int cli_finish(const char *cmd)
         return EXIT_DATA;
     }
     return EXIT_OK;
+}
+
+/* Runs one command under the rules every command shares: one handler for SIGINT and
+ * SIGTERM for its whole life (util/signal.h), and only files declared to
+ * util_output_claim() written (util/output.h).  A signal the command caught while it
+ * polled makes the exit code 3 even if it went on to finish: it was interrupted. */
+static int run(const struct cli_command *cmd, int argc, char **argv)
+{
+    int rc = util_signal_install(cmd->name);
+    if (rc)
+        return cli_fail(cmd->name, rc);
+    util_output_strict(1);
+    rc = cmd->run(argc, argv);
+    const int sig = util_signal_caught();
+    if (sig && rc != EXIT_INTERRUPTED) {
+        fprintf(stderr, "acdc %s: error: interrupted by %s\n", cmd->name,
+                sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal");
+        rc = EXIT_INTERRUPTED;
+    }
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -110,7 +134,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(c, commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+            return run(&commands[i], argc - 1, argv + 1);
     fprintf(stderr, "acdc: error: '%s' is not a command (see 'acdc --help')\n", c);
     return EXIT_USAGE;
 }

@@ -309,3 +309,34 @@ int acdc_data_load(const char *path, const char *split, const char *labels_path,
     }
     return acdc_idx_read(path, NULL, out);
 }
+
+void acdc_data_files(const char *path, const char *split, const char *labels_path,
+                     char files[][4096], size_t *n)
+{
+    struct stat st;
+    *n = 0;
+    snprintf(files[(*n)++], 4096, "%s", path);
+    if (labels_path)
+        snprintf(files[(*n)++], 4096, "%s", labels_path);
+    if (stat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        const char *stem = split && !strcmp(split, "test") ? "t10k" : "train";
+        char name[64], found[4096];
+        snprintf(name, sizeof name, "%s-images-idx3-ubyte", stem);
+        if (find_idx(path, name, found, sizeof found) == UTIL_OK)
+            snprintf(files[(*n)++], 4096, "%s", found);
+        snprintf(name, sizeof name, "%s-labels-idx1-ubyte", stem);
+        if (!labels_path && find_idx(path, name, found, sizeof found) == UTIL_OK)
+            snprintf(files[(*n)++], 4096, "%s", found);
+        util_error_clear();
+        return;
+    }
+    char lbuf[4096];
+    snprintf(lbuf, sizeof lbuf, "%s", path);
+    if (!labels_path && !is_hdf5(path) && subst(lbuf, sizeof lbuf, "images", "labels")) {
+        subst(lbuf, sizeof lbuf, "idx3", "idx1");
+        if (is_file(lbuf))
+            snprintf(files[(*n)++], 4096, "%s", lbuf);
+    }
+}

@@ -33,4 +33,12 @@ int acdc_idx_read(const char *images_path, const char *labels_path, acdc_data **
 int acdc_data_load(const char *path, const char *split, const char *labels_path,
                    acdc_data **out);
 
+/* The files acdc_data_load() with the same arguments reads, for a command to declare
+ * as its inputs (util/output.h): into files[0 .. *n), *n <= 3, each of PATH_MAX bytes
+ * (4096) -- path itself, and for a directory or an IDX image file the image and label
+ * files found as acdc_data_load() finds them.  Never fails: a file not found is left
+ * out (the load reports it). */
+void acdc_data_files(const char *path, const char *split, const char *labels_path,
+                     char files[][4096], size_t *n);
+
 #endif

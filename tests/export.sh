@@ -102,7 +102,7 @@ sys.exit(0 if Image.open('$T/out-w8/fourier-0.png').mode.startswith('I') else 1)
 "$ACDC" compile "$T/chain.h5" --device ideal -o "$T/ideal.h5" >/dev/null
 one_line "ideal profile: nothing to export" 1 export "$T/ideal.h5" -o "$T/out-ideal"
 one_line "missing system" 1 export "$T/none.h5" -o "$T/out-none"
-one_line "output is a file" 1 export "$T/p8.h5" -o "$T/p8.h5"
+one_line "output is the input (issue 16: exit 2)" 2 export "$T/p8.h5" -o "$T/p8.h5"
 [ -s "$T/p8.h5" ] && "$ACDC" inspect "$T/p8.h5" >/dev/null && ok "the input named as output is intact" ||
     notok "the input named as output is intact"
 one_line "output folder cannot be made" 1 export "$T/p8.h5" -o "$T/no/such/dir"

@@ -5,9 +5,11 @@
 # a corrupt output and that resuming ends at exactly the uninterrupted result (TAP).
 #
 # After each kill: the exit code is 3 (SIGINT/SIGTERM), killed (SIGKILL), 0 (the run
-# had finished) or killed by SIGINT/SIGTERM before the handler was installed (then no
+# had finished) or killed by SIGINT/SIGTERM before main() installed the handler (then no
 # file may exist yet); the output and the checkpoint are each absent or a complete file that
-# `acdc inspect` reads; SIGINT/SIGTERM leave no temporary file.  Then the run is resumed
+# `acdc inspect` reads; SIGINT/SIGTERM leave no temporary (.NAME.acdc-tmp.PID) and no
+# lock file (.NAME.acdc-lock).  A SIGKILL may leave both: the next run must take the
+# lock over, and writing the same file again removes the dead process's temporary.  Then the run is resumed
 # (train --resume, or sweep run again) and compared with the uninterrupted run: h5diff
 # for the model (every value, exactly), every metric of the sweep (exactly).
 # KILL_ROUNDS (default 12) kills per command.
@@ -57,19 +59,29 @@ check_kill() {
     case "$sig:$rc" in
         INT:3|TERM:3|KILL:137|*:0) ;;
         INT:130|TERM:143)
-            # killed by the default action: the signal came before acdc installed its
-            # handler or after it restored the old one on the way out; either way every
-            # file must be absent or complete, which the loop below checks
+            # killed by the default action: the signal came before main() installed the
+            # handler (it keeps it to the end); every file must be absent, or complete,
+            # which the loop below checks
             ;;
         *) bad="exit $rc after SIG$sig: $(head -2 "$T/err")" ;;
     esac
     for f in "$@"; do
         complete_or_absent "$f" || bad="$bad; '$f' is not a complete file"
     done
-    if [ "$sig" != KILL ] && ls "$T"/run/*.tmp* >/dev/null 2>&1; then
-        bad="$bad; temporary files left: $(ls "$T"/run/*.tmp* | head -2 | tr '\n' ' ')"
+    local left
+    left=$(cd "$T/run" && ls -A | grep -E '\.acdc-(tmp\.[0-9]+|lock)$|\.tmp[0-9]+$' | head -2 | tr '\n' ' ')
+    if [ "$sig" != KILL ] && [ -n "$left" ]; then
+        bad="$bad; temporary or lock files left: $left"
     fi
     [ -z "$bad" ] && ok "$what" || notok "$what" "$bad"
+}
+
+# stale_after_resume WHAT: after a run that wrote every file again, no temporary of a
+# dead process and no lock file is left in the run folder (a SIGKILL's leftovers).
+stale_after_resume() {
+    local left
+    left=$(cd "$T/run" && ls -A | grep -E '\.acdc-(tmp\.[0-9]+|lock)$' | head -2 | tr '\n' ' ')
+    [ -z "$left" ] || notok "$1: leftovers of the killed run removed by the next" "$left"
 }
 
 # --- acdc train -------------------------------------------------------------------
@@ -96,6 +108,7 @@ for r in $(seq "$ROUNDS"); do
         else
             "$ACDC" "${targs[@]}" -o "$M" >/dev/null 2>"$T/err"
         fi
+        stale_after_resume "train: round $r"
     fi
     if h5diff -q "$T/train-full.h5" "$M" >/dev/null 2>&1; then
         ok "train: round $r resumed to the uninterrupted model"
@@ -144,6 +157,7 @@ for r in $(seq "$ROUNDS"); do
         notok "sweep: round $r kept the partly done file"
     fi
     "$ACDC" "${sargs[@]}" -o "$W" >/dev/null 2>"$T/err"
+    stale_after_resume "sweep: round $r"
     if same_sweep "$T/sweep-full.h5" "$W" 2>"$T/diff"; then
         ok "sweep: round $r resumed to the uninterrupted sweep"
     else

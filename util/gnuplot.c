@@ -150,7 +150,7 @@ int util_gnuplot_open(util_gnuplot **out, const char *figure)
         }
         /* the project makes the temporary: a folder it cannot write ends here, in one
          * line naming the figure, before gnuplot could fall back to standard output */
-        if ((rc = util_file_create(figure, &g->tmp))) {
+        if ((rc = util_file_create_for(figure, &g->tmp))) {
             free(g->figure);
             g->figure = NULL;
             release(g);
@@ -175,7 +175,7 @@ void util_gnuplot_set_output(util_gnuplot *g)
     fflush(g->f);
     g->out_at = ftell(g->f);
     fputs("set output ", g->f);
-    util_gnuplot_str(g->f, g->figure ? g->tmp.tmp : "");
+    util_gnuplot_str(g->f, g->figure ? g->tmp.t.tmp : "");
     fputc('\n', g->f);
     fflush(g->f);
     g->out_len = ftell(g->f) - g->out_at;
@@ -386,7 +386,7 @@ int util_gnuplot_close(util_gnuplot *g)
     if (err)
         fclose(err);
     struct stat sb;
-    if (!rc && g->figure && (stat(g->tmp.tmp, &sb) != 0 || sb.st_size == 0))
+    if (!rc && g->figure && (stat(g->tmp.t.tmp, &sb) != 0 || sb.st_size == 0))
         rc = util_error(UTIL_EDATA, "gnuplot wrote nothing drawing '%s'", what);
     if (!rc && g->keep_data)
         rc = write_data(g, g->keep_data);

@@ -54,22 +54,15 @@ int util_h5_create(const char *path, util_h5_out *out)
     quiet();
     memset(out, 0, sizeof *out);
     out->fid = H5I_INVALID_HID;
-    size_t len = strlen(path);
-    if (len == 0)
-        return util_error(UTIL_EUSAGE, "empty output file name");
-    out->path = strdup(path);
-    out->tmp = malloc(len + 32);
-    if (!out->path || !out->tmp) {
-        util_h5_abort(out);
-        return util_error(UTIL_ENOMEM, "out of memory");
-    }
-    /* Same folder as the destination, so that rename() is atomic. */
-    snprintf(out->tmp, len + 32, "%s.tmp%ld", path, (long)getpid());
-    out->fid = H5Fcreate(out->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = util_output_begin(path, &out->t);
+    if (rc)
+        return rc;
+    errno = 0;
+    out->fid = H5Fcreate(out->t.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (out->fid < 0) {
         int e = errno;
-        int rc = util_error(UTIL_EIO, "cannot create '%s': %s", path,
-                            e ? strerror(e) : "HDF5 refused");
+        rc = util_error(UTIL_EIO, "cannot create '%s': %s", path,
+                        e ? strerror(e) : "HDF5 refused");
         util_h5_abort(out);
         return rc;
     }
@@ -80,23 +73,12 @@ int util_h5_commit(util_h5_out *out)
 {
     int rc = UTIL_OK;
     if (H5Fflush(out->fid, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(out->fid) < 0)
-        rc = util_error(UTIL_EIO, "cannot write '%s': HDF5 failed to flush", out->path);
+        rc = util_error(UTIL_EIO, "cannot write '%s': HDF5 failed to flush", out->t.dest);
     out->fid = H5I_INVALID_HID;
-    if (rc == UTIL_OK) {
-        int fd = open(out->tmp, O_RDONLY);
-        if (fd >= 0) {
-            fsync(fd);
-            close(fd);
-        }
-        if (rename(out->tmp, out->path) != 0)
-            rc = util_error(UTIL_EIO, "cannot rename '%s' to '%s': %s", out->tmp,
-                            out->path, strerror(errno));
-    }
-    if (rc != UTIL_OK)
-        unlink(out->tmp);
-    free(out->tmp);
-    free(out->path);
-    out->tmp = out->path = NULL;
+    if (rc)
+        util_output_cancel(&out->t);
+    else
+        rc = util_output_finish(&out->t);
     return rc;
 }
 
@@ -105,11 +87,7 @@ void util_h5_abort(util_h5_out *out)
     if (out->fid >= 0)
         H5Fclose(out->fid);
     out->fid = H5I_INVALID_HID;
-    if (out->tmp)
-        unlink(out->tmp);
-    free(out->tmp);
-    free(out->path);
-    out->tmp = out->path = NULL;
+    util_output_cancel(&out->t);
 }
 
 int util_h5_exists(hid_t loc, const char *name)

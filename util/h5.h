@@ -14,19 +14,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/output.h"
+
 /* Opens an existing HDF5 file read-only.  Errors: missing, unreadable, not HDF5. */
 int util_h5_open(const char *path, hid_t *fid);
 
-/* An output file being written: a temporary beside the destination. */
+/* An output file being written: a temporary beside the destination (util/output.h). */
 typedef struct util_h5_out {
     hid_t fid;
-    char *path;  /* destination */
-    char *tmp;   /* temporary name, renamed to path by util_h5_commit() */
+    util_output_tmp t;   /* the destination and the temporary, put in place on commit */
 } util_h5_out;
 
-/* Creates the temporary file for path.  Errors: folder not writable. */
+/* Creates the temporary file for path.  Errors: those of util_output_begin() (an output
+ * that is an input: UTIL_EUSAGE), folder not writable. */
 int util_h5_create(const char *path, util_h5_out *out);
-/* Flushes, closes, fsyncs and renames the temporary into place; frees out's strings. */
+/* Flushes and closes the temporary and puts it in place (util_output_finish(): renamed
+ * over a regular file, copied into a device or FIFO); frees out's strings. */
 int util_h5_commit(util_h5_out *out);
 /* Closes and removes the temporary; the destination is untouched.  Safe to call twice. */
 void util_h5_abort(util_h5_out *out);

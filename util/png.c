@@ -42,7 +42,7 @@ static int write_rows(util_file *out, const uint16_t *img, size_t width, size_t 
     }
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
-        return util_error(UTIL_EIO, "cannot write '%s': libpng: %s", out->path, err->msg);
+        return util_error(UTIL_EIO, "cannot write '%s': libpng: %s", out->t.dest, err->msg);
     }
     png_init_io(png, out->f);
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, bits, PNG_COLOR_TYPE_GRAY,

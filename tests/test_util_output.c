@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* tests/test_util_output.c -- util/output.h as a library: an output that is an input
+ * (a hard link) or another output is refused; a lock another process holds names its
+ * PID; a file is replaced only when complete, through a temporary named with the PID;
+ * a dead process's temporary is removed and a live one's kept; strict mode refuses an
+ * undeclared destination; util_output_cleanup() removes live temporaries and locks. */
+#include "tests/testutil.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "util/error.h"
+#include "util/file.h"
+#include "util/output.h"
+
+static void put(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void get(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* A PID no process has: a child that has exited and been waited for. */
+static pid_t dead_pid(void)
+{
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0)
+        _exit(0);
+    waitpid(p, NULL, 0);
+    return p;
+}
+
+static void test_input_as_output(void **state)
+{
+    (void)state;
+    const char *in = test_path(0, "in.txt"), *hard = test_path(1, "hard.txt");
+    put(in, "keep me");
+    unlink(hard);
+    assert_int_equal(link(in, hard), 0);
+    const char *ins[] = {in}, *outs[] = {hard};
+    assert_int_equal(util_output_claim(ins, 1, outs, 1), UTIL_EUSAGE);
+    assert_non_null(strstr(util_errmsg(), "is the input"));
+    assert_non_null(strstr(util_errmsg(), "(the same file)"));
+    /* two outputs that are one file, spelt differently */
+    char other[700];
+    snprintf(other, sizeof other, "%s/./two.txt", test_tmpdir());
+    const char *two[] = {test_path(2, "two.txt"), other};
+    assert_int_equal(util_output_claim(NULL, 0, two, 2), UTIL_EUSAGE);
+    assert_non_null(strstr(util_errmsg(), "are the same file"));
+    /* the declared input is also refused when a file is created over it later */
+    util_file f;
+    assert_int_equal(util_file_create(hard, &f), UTIL_EUSAGE);
+    char buf[64];
+    get(in, buf, sizeof buf);
+    assert_string_equal(buf, "keep me");
+}
+
+static void test_lock_names_holder(void **state)
+{
+    (void)state;
+    const char *out = test_path(0, "locked.h5");
+    int go[2], done[2];
+    assert_int_equal(pipe(go), 0);
+    assert_int_equal(pipe(done), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        const char *outs[] = {out};
+        char c = util_output_claim(NULL, 0, outs, 1) == UTIL_OK ? 'y' : 'n';
+        if (write(go[1], &c, 1) != 1 || read(done[0], &c, 1) < 0)
+            _exit(2);
+        _exit(0);   /* the lock goes with the process (the file stays: no atexit) */
+    }
+    char c = 0;
+    assert_int_equal(read(go[0], &c, 1), 1);
+    assert_int_equal(c, 'y');
+    const char *outs[] = {out};
+    assert_int_equal(util_output_claim(NULL, 0, outs, 1), UTIL_EIO);
+    char want[64];
+    snprintf(want, sizeof want, "(PID %ld)", (long)child);
+    assert_non_null(strstr(util_errmsg(), want));
+    assert_int_equal(write(done[1], "x", 1), 1);
+    waitpid(child, NULL, 0);
+    /* the holder is gone; its lock file is left, unlocked: taken over */
+    assert_int_equal(util_output_claim(NULL, 0, outs, 1), UTIL_OK);
+}
+
+static void test_replace_and_stale(void **state)
+{
+    (void)state;
+    const char *out = test_path(0, "fig.txt");
+    put(out, "old");
+    char stale[700], live[700];
+    const pid_t gone = dead_pid();
+    snprintf(stale, sizeof stale, "%s/.fig.txt.acdc-tmp.%ld", test_tmpdir(), (long)gone);
+    snprintf(live, sizeof live, "%s/.fig.txt.acdc-tmp.%ld", test_tmpdir(), (long)getppid());
+    put(stale, "x");
+    put(live, "x");
+    util_file f;
+    assert_int_equal(util_file_create(out, &f), UTIL_OK);
+    char want[700];
+    snprintf(want, sizeof want, "%s/.fig.txt.acdc-tmp.%ld", test_tmpdir(), (long)getpid());
+    assert_string_equal(f.t.tmp, want);
+    assert_false(exists(stale));
+    assert_true(exists(live));
+    fputs("new", f.f);
+    char buf[64];
+    get(out, buf, sizeof buf);
+    assert_string_equal(buf, "old");   /* not replaced before the commit */
+    assert_int_equal(util_file_commit(&f), UTIL_OK);
+    get(out, buf, sizeof buf);
+    assert_string_equal(buf, "new");
+    assert_false(exists(want));
+    unlink(live);
+}
+
+static void test_cleanup(void **state)
+{
+    (void)state;
+    const char *out = test_path(0, "cleanup.txt");
+    util_file f;
+    assert_int_equal(util_file_create(out, &f), UTIL_OK);
+    assert_true(exists(f.t.tmp));
+    util_output_cleanup();   /* what the signal handler does */
+    assert_false(exists(f.t.tmp));
+    util_file_abort(&f);
+    assert_false(exists(out));
+}
+
+static void test_strict(void **state)
+{
+    (void)state;
+    util_output_strict(1);
+    util_file f;
+    assert_int_equal(util_file_create(test_path(0, "undeclared.txt"), &f), UTIL_EIO);
+    assert_non_null(strstr(util_errmsg(), "not declared"));
+    const char *outs[] = {test_path(1, "declared")};
+    mkdir(outs[0], 0777);
+    assert_int_equal(util_output_claim(NULL, 0, outs, 1), UTIL_OK);
+    /* a file inside a declared folder is declared */
+    char inside[700];
+    snprintf(inside, sizeof inside, "%s/a.txt", outs[0]);
+    assert_int_equal(util_file_create(inside, &f), UTIL_OK);
+    assert_int_equal(util_file_commit(&f), UTIL_OK);
+    util_output_strict(0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_input_as_output),
+        cmocka_unit_test(test_lock_names_holder),
+        cmocka_unit_test(test_replace_and_stale),
+        cmocka_unit_test(test_cleanup),
+        cmocka_unit_test(test_strict),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
