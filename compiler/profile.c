@@ -8,6 +8,7 @@
  */
 #include "compiler/profile.h"
 #include "util/error.h"
+#include "util/input.h"
 #include "util/h5.h"
 #include "util/parse.h"
 
@@ -1138,11 +1139,11 @@ int compiler_profile_read(const char *path, compiler_profile *p)
     if (!r)
         return util_error(UTIL_ENOMEM, "out of memory reading '%s'", path);
     r->path = path;
-    r->f = fopen(path, "rb");
-    if (!r->f) {
-        int e = errno;
+    int orc = util_input_fopen(path, &r->f);
+    if (orc) {
         free(r);
-        return util_error(UTIL_EDATA, "cannot open profile '%s': %s", path, strerror(e));
+        util_error_prefix("profile");
+        return orc == UTIL_EIO ? UTIL_EDATA : orc;
     }
     int rc = ini_parse_stream(read_line, r, on_value, r);
     fclose(r->f);

@@ -4,6 +4,7 @@
 #include "util/h5.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
+#include "util/input.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -49,17 +50,14 @@ static void quiet(void)
 
 int util_h5_open(const char *path, hid_t *fid)
 {
-    struct stat st;
+    off_t size;
     quiet();
     *fid = H5I_INVALID_HID;
-    if (stat(path, &st) != 0)
-        return util_error(UTIL_EIO, "cannot open '%s': %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return util_error(UTIL_EDATA, "cannot open '%s': is a directory", path);
-    if (st.st_size == 0)
+    int rc = util_input_check(path, &size);
+    if (rc)
+        return rc;
+    if (size == 0)
         return util_error(UTIL_EDATA, "cannot open '%s': file is empty", path);
-    if (access(path, R_OK) != 0)
-        return util_error(UTIL_EIO, "cannot open '%s': %s", path, strerror(errno));
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0)
         return util_error(UTIL_EDATA, "cannot open '%s': not an HDF5 file (or truncated)",
