@@ -100,6 +100,8 @@ int cmd_eval(int argc, char **argv)
                         "inputs", dpath, d->dim, mpath, m->n_in);
         goto fail;
     }
+    if ((rc = acdc_check_labels(d->labels, d->batch, dpath, m->n_out, "the model")))
+        goto fail;
     acdc_train_data td = {d->batch, d->dim, d->x, NULL, d->labels};
     if ((rc = acdc_evaluate(m, ACDC_LOSS_XENT, &td, (int)a.threads, &ev))) {
         util_error_prefix("'%s' on '%s'", mpath, dpath);

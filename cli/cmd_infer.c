@@ -65,6 +65,8 @@ int cmd_infer(int argc, char **argv)
                         "n_in = %zu inputs", dpath, d->dim, mpath, m->n_in);
         goto fail;
     }
+    if ((rc = acdc_check_labels(d->labels, d->batch, dpath, m->n_out, "the model")))
+        goto fail;
     size_t b = d->batch < (size_t)a.chunk ? d->batch : (size_t)a.chunk;
     if ((rc = acdc_work_alloc(&w, m, b, 0, (int)a.threads, FFTW_ESTIMATE)))
         goto fail;
@@ -77,7 +79,8 @@ int cmd_infer(int argc, char **argv)
         if ((rc = acdc_model_forward(m, w, k, d->x + r * m->n_in, y + r * m->n_out)))
             goto fail;
     }
-    if ((rc = acdc_output_write(out, d->batch, m->n_out, y, d->labels)))
+    if ((rc = acdc_check_values(y, d->batch, m->n_out, 0, 0, dpath, "the outputs")) ||
+        (rc = acdc_output_write(out, d->batch, m->n_out, y, d->labels)))
         goto fail;
     printf("wrote '%s': %zu rows x %zu outputs\n", out, d->batch, m->n_out);
     free(y);

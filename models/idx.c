@@ -199,12 +199,13 @@ int acdc_idx_read(const char *images_path, const char *labels_path, acdc_data **
     d->dim = (size_t)im.width;
     size_t total = d->batch * d->dim;
     d->x = malloc(total * sizeof *d->x);
+    d->path = strdup(images_path);
     if (labels_path)
         d->labels = malloc(d->batch * sizeof *d->labels);
-    if (!d->x || (labels_path && !d->labels)) {
-        acdc_data_free(d);
+    if (!d->x || !d->path || (labels_path && !d->labels)) {
         rc = util_error(UTIL_ENOMEM, "out of memory for %zu images of '%s'", d->batch,
                         images_path);
+        acdc_data_free(d);
         goto fail;
     }
     for (size_t i = 0; i < total; i++)

@@ -544,10 +544,7 @@ static int check_data(const acdc_model *m, int loss, const acdc_train_data *d)
     if (loss == ACDC_LOSS_XENT) {
         if (!d->labels)
             return util_error(UTIL_EDATA, "classification needs labels");
-        for (size_t i = 0; i < d->rows; i++)
-            if (d->labels[i] < 0 || (uint64_t)d->labels[i] >= m->n_out)
-                return util_error(UTIL_EDATA, "label %zu is %lld, outside the model's "
-                                  "%zu classes", i, (long long)d->labels[i], m->n_out);
+        return acdc_check_labels(d->labels, d->rows, NULL, m->n_out, "the model");
     } else if (!d->y) {
         return util_error(UTIL_EDATA, "the operator task needs targets");
     }
@@ -576,6 +573,9 @@ static int eval_rows(const acdc_model *m, acdc_work *w, uint64_t tick, int loss,
         /* each chunk its own tick: an operator's noise differs from chunk to chunk */
         acdc_work_set_tick(w, tick + (uint64_t)(r / EVAL_CHUNK) * (UINT64_C(1) << 40));
         int rc = acdc_model_forward(m, w, k, xb, yb);
+        for (size_t i = 0; !rc && i < k; i++)
+            rc = acdc_check_values(yb + i * no, 1, no, idx ? idx[r + i] : r + i, 0, NULL,
+                                   "the model's outputs");
         if (rc)
             return rc;
         if (loss == ACDC_LOSS_XENT) {
