@@ -38,6 +38,14 @@ big = x.copy(); big[7, 0] = -1e200
 data("big.h5", big, rng.integers(0, 4, 24))
 data("big-rows.h5", rng.uniform(0, 1, (4000, 8)), rng.integers(0, 4, 4000))
 PYEOF
+"$ACDC" init -o "$T/blowup.h5" --n 8 --layers 2 --relu --perm --bias d --n-out 4 \
+    --seed 7 >/dev/null && "$PY" - "$T/blowup.h5" <<'PYEOF' || { echo "not ok 1 - fixtures"; exit 0; }
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as f:   # finite weights whose product overflows
+    for l in ("0", "1"):
+        a = f[f"layers/{l}/a"][...]; a[:] = 1e300
+        f[f"layers/{l}/a"][...] = a
+PYEOF
 "$ACDC" init -o "$T/model.h5" --n 8 --layers 2 --relu --perm --bias d --n-out 4 \
     --seed 7 >/dev/null &&
     "$ACDC" compile "$T/model.h5" -o "$T/sys.h5" --device slm8 >/dev/null ||
@@ -79,5 +87,68 @@ then
 else
     echo "# skipped: the full-disk cases need root and mount namespaces (unshare -m)"
 fi
+
+# --- class 7: what blocks -- a FIFO or a device where a file is expected is refused at
+# once (timeout guards the test itself), whatever reads it.
+mkfifo "$T/p.fifo" "$T/p.ini" "$T/p.h5"
+hang() { local what=$1 text=$2; shift 2; local out rc
+    out=$(timeout 10 "$ACDC" "$@" 2>&1 >/dev/null </dev/null); rc=$?
+    if [ "$rc" = 1 ] && [[ "$out" == *"$text"* ]] && [ "$(wc -l <<<"$out")" = 1 ]; then
+        ok "no hang: $what"
+    else
+        notok "no hang: $what: exit $rc (expected 1 and '$text')" "$out"
+    fi; }
+hang "profile FIFO" "cannot open '$T/p.ini': not a regular file (a FIFO)" \
+    compile "$M" -o "$T/x.h5" -d "$T/p.ini"
+hang "model FIFO" "cannot open '$T/p.h5': not a regular file (a FIFO)" \
+    infer "$T/p.h5" "$D" -o "$T/x.h5"
+hang "data FIFO" "cannot open '$T/p.h5': not a regular file (a FIFO)" \
+    infer "$M" "$T/p.h5" -o "$T/x.h5"
+hang "train data FIFO" "cannot open '$T/p.fifo': not a regular file (a FIFO)" \
+    train --task classify --data "$T/p.fifo" -o "$T/x.h5"
+hang "IDX labels FIFO" "cannot open '$T/p.fifo': not a regular file (a FIFO)" \
+    eval "$M" "$T/p.fifo"
+hang "system FIFO" "cannot open '$T/p.h5': not a regular file (a FIFO)" \
+    sweep "$T/p.h5" "$D" -o "$T/x.h5" --vary photons=1e3:1e4:2
+hang "data a device" "cannot open '/dev/zero': not a regular file (a character device)" \
+    simulate "$S" /dev/zero -o "$T/x.h5"
+hang "inspect FIFO" "not a regular file (a FIFO)" inspect "$T/p.h5"
+
+# --- classes 7 and 9: labels are data, checked when read against the model's classes:
+# exit 1 naming the file and the row (no 10001 x 10001 confusion matrix, no overflow)
+L=$T/label9999.h5
+case_ 1 "'$L': row 17 has label 9999, outside the classes 0..3 of the model" \
+    infer "$M" "$L" -o "$T/x.h5"
+case_ 1 "'$L': row 17 has label 9999, outside the classes 0..3 of the model" eval "$M" "$L"
+case_ 1 "'$L': row 17 has label 9999, outside the classes 0..3 of the system" \
+    simulate "$S" "$L" -o "$T/x.h5"
+case_ 1 "'$L': row 17 has label 9999, outside the classes 0..3 of the system" \
+    sweep "$S" "$L" -o "$T/x.h5" --vary photons=1e3:1e4:2
+case_ 1 "'$L': row 17 has label 9999, outside the classes 0..3 of the system" \
+    tolerance "$S" "$L" -o "$T/x.h5"
+case_ 1 "'$L': row 17 has label 9999, outside the classes 0..3 of --classes" \
+    train --task classify --data "$L" --classes 4 -e 1 -o "$T/x.h5"
+case_ 1 "'$L': row 17 has label 9999, outside the classes 0..7 of a layer of n = 8" \
+    train --task classify --data "$L" -e 1 -o "$T/x.h5"
+case_ 1 "'$T/labelneg.h5': row 5 has label -1" infer "$M" "$T/labelneg.h5" -o "$T/x.h5"
+case_ 1 "'$T/labelneg.h5': row 5 has label -1" \
+    train --task classify --data "$T/labelneg.h5" -e 1 -o "$T/x.h5"
+case_ 1 "'$T/labelmax.h5': row 3 has label 9223372036854775807" \
+    train --task classify --data "$T/labelmax.h5" -e 1 -o "$T/x.h5"
+check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
+check "nothing written on a refused label" test ! -e "$T/x.h5"
+
+# --- class 8: numbers that overflow -- refused on the way in (|x| > 1e150) and in flight
+H=$T/huge.h5
+for cmd in "infer $M $H -o $T/x.h5" "eval $M $H" "simulate $S $H -o $T/x.h5" \
+    "sweep $S $H -o $T/x.h5 --vary photons=1e3:1e4:2" "tolerance $S $H -o $T/x.h5" \
+    "train --task classify --data $H -e 1 -o $T/x.h5"; do
+    # shellcheck disable=SC2086
+    case_ 1 "'/x' in '$H': row 11, column 2 is 1e+308, beyond the bound 1e+150" $cmd
+done
+case_ 1 "'/x' in '$T/big.h5': row 7, column 0 is -1e+200" infer "$M" "$T/big.h5" -o "$T/x.h5"
+case_ 1 "the outputs for '$D': row 0 is not finite" infer "$T/blowup.h5" "$D" -o "$T/x.h5"
+case_ 1 "the model's outputs: row 0 is not finite" eval "$T/blowup.h5" "$D"
+check "nothing written on a refused number" test ! -e "$T/x.h5"
 
 echo "1..$i"
