@@ -6,6 +6,7 @@
 #include "models/io.h"
 #include "sim/simulate.h"
 #include "util/error.h"
+#include "util/mem.h"
 #include "util/fingerprint.h"
 #include "util/h5.h"
 #include "util/parse.h"
@@ -336,13 +337,21 @@ void sim_sweep_free(sim_sweep *w)
 static int grid_alloc(sim_sweep *w)
 {
     const size_t G = 1 + w->n_chains;
+    /* estimated before allocating: done, saturated, seconds, and mean and sd of every
+     * metric for the whole system and each chain */
+    const double need = (double)w->points * (3.0 * 8.0 + 2.0 * 8.0 * (double)(G * NM));
+    char what[96];
+    snprintf(what, sizeof what, "a sweep of %zu points", w->points);
+    int rc = util_mem_check(need, what);
+    if (rc)
+        return rc;
     w->done = calloc(w->points, sizeof *w->done);
     w->saturated = calloc(w->points, sizeof *w->saturated);
     w->seconds = malloc(w->points * sizeof *w->seconds);
     w->mean = malloc(G * NM * w->points * sizeof *w->mean);
     w->sd = malloc(G * NM * w->points * sizeof *w->sd);
     if (!w->done || !w->saturated || !w->seconds || !w->mean || !w->sd)
-        return util_error(UTIL_ENOMEM, "out of memory for %zu points", w->points);
+        return util_mem_fail(need, what);
     for (size_t i = 0; i < w->points; i++)
         w->seconds[i] = NAN;
     for (size_t i = 0; i < G * NM * w->points; i++)
