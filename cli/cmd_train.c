@@ -447,6 +447,15 @@ int cmd_train(int argc, char **argv)
                             "given", ckpt);
             goto fail;
         }
+        int unknown;
+        if ((rc = acdc_trainer_check_data(tr, ckpt, task == 1 ? data : "the operator data",
+                                          &td_train, &unknown)))
+            goto fail;
+        if (unknown) {
+            fprintf(stderr, "acdc train: warning: checkpoint '%s' predates data fingerprints: "
+                    "cannot check that it was trained on these data\n", ckpt);
+            acdc_trainer_set_data(tr, &td_train);
+        }
         if (!quiet)
             printf("resuming '%s' after epoch %zu of %zu\n", ckpt,
                    acdc_trainer_epoch_count(tr), acdc_trainer_opts(tr)->epochs);
@@ -542,6 +551,7 @@ int cmd_train(int argc, char **argv)
         o.threads = (int)threads;
         if ((rc = acdc_trainer_alloc(&tr, m, &o, td_train.rows)))
             goto fail;
+        acdc_trainer_set_data(tr, &td_train);
         if (stdz && (rc = acdc_trainer_standardise(tr, &td_train, stdz == 2, stdfloor)))
             goto fail;
         if (!quiet && init)
