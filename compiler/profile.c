@@ -959,6 +959,20 @@ int compiler_profile_set(compiler_profile *p, const char *assignment)
     return UTIL_OK;
 }
 
+int compiler_profile_key_numeric(const char *name)
+{
+    const char *dot = strchr(name, '.');
+    char s[32];
+    if (!dot || (size_t)(dot - name) >= sizeof s)
+        return -1;
+    memcpy(s, name, (size_t)(dot - name));
+    s[dot - name] = '\0';
+    const struct key *k = find_key(s, dot + 1);
+    if (!k)
+        return -1;
+    return k->kind >= K_LENGTH;
+}
+
 /* ---------------------------------------------------------------------------------- */
 /* compiler_profile_read                                                                */
 

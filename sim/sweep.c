@@ -131,6 +131,11 @@ int sim_sweep_parse(const char *arg, sim_sweep_param *p)
             return rc;   /* util/parse recorded a usage error */
     } else {
         char u0[16], u1[16];
+        if (strlen(f[0]) >= sizeof p->given[0] || strlen(f[1]) >= sizeof p->given[1])
+            return util_error(UTIL_EUSAGE, "%s: FROM or TO is longer than %zu characters",
+                              what, sizeof p->given[0] - 1);
+        strcpy(p->given[0], f[0]);
+        strcpy(p->given[1], f[1]);
         if ((rc = split_number(f[0], what, &p->from, u0, sizeof u0)) ||
             (rc = split_number(f[1], what, &p->to, u1, sizeof u1)))
             return rc;
@@ -168,6 +173,20 @@ static int resolve(sim_sweep_param *p, double **values, int all_log, int all_lin
     int rc;
     snprintf(what, sizeof what, "--vary '%.63s'", p->name);
     if (p->kind == SIM_SWEEP_PROFILE) {
+        /* FROM and TO as the profile reads them (no hexadecimal, its units and range),
+         * and only a numeric key makes a range */
+        if (compiler_profile_key_numeric(p->name) == 0)
+            return util_error(UTIL_EUSAGE, "%s: '%s' is a text value, not a number: it "
+                              "cannot be varied over a range", what, p->name);
+        for (int e = 0; e < 2; e++) {
+            compiler_profile t = *prof;
+            snprintf(a, sizeof a, "%.63s=%s", p->name, p->given[e]);
+            if ((rc = compiler_profile_set(&t, a))) {
+                char msg[512];   /* util_error() must not read the buffer it writes */
+                snprintf(msg, sizeof msg, "%s", util_errmsg());
+                return util_error(UTIL_EUSAGE, "%s: %s", what, msg);
+            }
+        }
         compiler_profile t = *prof;
         /* An integer key refuses 0.5 and takes 1; every real-valued key takes 0.5 (with
          * the unit) -- the keys' ranges all contain it. */
