@@ -949,11 +949,9 @@ int compiler_profile_set(compiler_profile *p, const char *assignment)
     snprintf(what, sizeof what, "'%s.%s'", s, k);
     compiler_profile q = *p;
     if (parse_value(kk, v, what, &q)) {
-        /* The value came from the caller, not from a file: restate parse_value's
-         * message (a data error for a file) as a usage error. */
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", util_errmsg());
-        return util_error(UTIL_EUSAGE, "%s", msg);
+        /* The value came from the caller, not from a file: parse_value's message, a
+         * usage error here (a data error in a file). */
+        return UTIL_EUSAGE;
     }
     *p = q;
     return UTIL_OK;

@@ -182,9 +182,8 @@ static int resolve(sim_sweep_param *p, double **values, int all_log, int all_lin
             compiler_profile t = *prof;
             snprintf(a, sizeof a, "%.63s=%s", p->name, p->given[e]);
             if ((rc = compiler_profile_set(&t, a))) {
-                char msg[512];   /* util_error() must not read the buffer it writes */
-                snprintf(msg, sizeof msg, "%s", util_errmsg());
-                return util_error(UTIL_EUSAGE, "%s: %s", what, msg);
+                util_error_prefix("%s", what);
+                return UTIL_EUSAGE;
             }
         }
         compiler_profile t = *prof;
@@ -240,9 +239,8 @@ static int resolve(sim_sweep_param *p, double **values, int all_log, int all_lin
             compiler_profile t = *prof;
             profile_assign(p, x, a, sizeof a);
             if ((rc = compiler_profile_set(&t, a)) || (rc = compiler_profile_check(&t))) {
-                char msg[256];   /* util_error() must not read the buffer it writes */
-                snprintf(msg, sizeof msg, "%s", util_errmsg());
-                return util_error(UTIL_EUSAGE, "%s: %s", what, msg);
+                util_error_prefix("%s", what);
+                return UTIL_EUSAGE;
             }
         }
     }
