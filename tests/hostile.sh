@@ -151,4 +151,60 @@ case_ 1 "the outputs for '$D': row 0 is not finite" infer "$T/blowup.h5" "$D" -o
 case_ 1 "the model's outputs: row 0 is not finite" eval "$T/blowup.h5" "$D"
 check "nothing written on a refused number" test ! -e "$T/x.h5"
 
+# --- class 10: memory estimated before allocating, the estimate in the message
+case_ 1 "a model of 100 layers of 100000000 needs 1" init -o "$T/x.h5" --n 100000000 --layers 100
+avail_gib=$(awk '/MemAvailable/ {print int($2 / 1048576)}' /proc/meminfo 2>/dev/null)
+if [ -n "$avail_gib" ] && [ "$avail_gib" -lt 30 ]; then
+    case_ 1 "a sweep of 100000000 points needs" sweep "$S" "$D" -o "$T/x.h5" \
+        --vary photons=1e3:1e6:10000 --vary phase-error=0:0.1rad:10000
+else
+    echo "# skipped: the 10^8-point sweep estimate (33 GiB) fits in ${avail_gib:-?} GiB here"
+fi
+check "nothing written on a refused allocation" test ! -e "$T/x.h5"
+
+# --- class 11: a resume on other data of the same shape is refused, naming what differs
+R=$T/resume
+mkdir -p "$R"
+"$ACDC" train --task classify --data "$D" -e 1 --val 0 -q -o "$R/m.h5" \
+    --checkpoint "$R/c.h5" >/dev/null 2>&1
+case_ 0 "-" train --task classify --data "$D" -e 2 --val 0 -q -o "$R/m.h5" \
+    --checkpoint "$R/c.h5" --resume
+case_ 1 "checkpoint '$R/c.h5' was trained on other data than '$T/other.h5' ('x=" \
+    train --task classify --data "$T/other.h5" -e 3 --val 0 -q -o "$R/m.h5" \
+    --checkpoint "$R/c.h5" --resume
+"$PY" - "$D" "$R/relabel.h5" <<'PYEOF'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f, h5py.File(sys.argv[2], "w") as g:
+    g["x"] = f["x"][...]
+    g["labels"] = (f["labels"][...] + 1) % 4
+PYEOF
+case_ 1 "other data than '$R/relabel.h5' ('labels=" \
+    train --task classify --data "$R/relabel.h5" -e 3 --val 0 -q -o "$R/m.h5" \
+    --checkpoint "$R/c.h5" --resume
+"$PY" -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r+'); del f['train'].attrs['data']" \
+    "$R/c.h5"
+case_ 0 "warning: checkpoint '$R/c.h5' predates data fingerprints" \
+    train --task classify --data "$T/other.h5" -e 3 --val 0 -q -o "$R/m.h5" \
+    --checkpoint "$R/c.h5" --resume
+
+# --- class 12: a profile key's range is read by the profile's own parser
+case_ 2 "'camera.adc_bits': '0x4' is not an integer" \
+    sweep "$S" "$D" -o "$T/x.h5" --vary camera.adc_bits=0x4:0x10
+case_ 2 "'profile.name' is a text value, not a number" \
+    sweep "$S" "$D" -o "$T/x.h5" --vary profile.name=1:2
+case_ 2 "'lens.model' is a text value, not a number" \
+    sweep "$S" "$D" -o "$T/x.h5" --vary lens.model=1:2
+case_ 0 "wrote" sweep "$S" "$D" -o "$R/w.h5" --vary camera.adc_bits=4:10:2 --trials 1
+
+# --- class 13: a message never loses its reason to a long path; one line
+long=$T/$(printf 'a%.0s' $(seq 5000)).h5
+out=$("$ACDC" init -o "$long" --n 8 --layers 1 2>&1 >/dev/null); rc=$?
+if [ "$rc" = 1 ] && [ "$(wc -l <<<"$out")" = 1 ] && [[ "$out" == *"...a"*".h5': File name too long" ]]
+then ok "long path: the reason kept, the path cut in the middle"
+else notok "long path: exit $rc" "${out:0:100}...${out: -100}"; fi
+out=$("$ACDC" infer "$long" "$D" -o "$T/x.h5" 2>&1 >/dev/null); rc=$?
+if [ "$rc" = 1 ] && [[ "$out" == *".h5': File name too long" ]] && [ "${#out}" -lt 1100 ]
+then ok "long input path: the reason kept"
+else notok "long input path: exit $rc" "${out:0:100}...${out: -100}"; fi
+
 echo "1..$i"
