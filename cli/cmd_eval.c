@@ -29,7 +29,9 @@ static const cli_spec spec = {
     "outputs, its stored input standardisation applied) and print the mean softmax\n"
     "cross-entropy, the accuracy and the confusion matrix (rows: true class, columns:\n"
     "predicted).  DATA is a directory of IDX files (Fashion-MNIST names), an IDX image\n"
-    "file with its labels beside it (or --labels), or an HDF5 data file (/x, /labels).",
+    "file with its labels beside it (or --labels), or an HDF5 data file (/x, /labels).\n"
+    "Labels must be classes 0..n_out-1 and values finite with |x| <= 1e150\n"
+    "(models/FORMAT.md): a row that breaks either is an error naming the file and row.",
     options, "exit codes: 0 done, 1 data or I/O error, 2 usage error"};
 
 struct args {

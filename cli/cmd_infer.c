@@ -22,7 +22,9 @@ static const cli_spec spec = {
     "infer", "MODEL.h5 DATA.h5 -o OUT.h5 [options]",
     "Run the numeric ACDC cascade on every row of DATA.h5's /x (batch x n_in) and write\n"
     "/y (batch x n_out); /labels is copied if present.  This is the reference that the\n"
-    "optical simulation is compared with.",
+    "optical simulation is compared with.  Data values must be finite with |x| <= 1e150\n"
+    "and labels classes 0..n_out-1 (models/FORMAT.md); a row that breaks either, or whose\n"
+    "output is not finite, is an error naming the file and the row.",
     options, NULL};
 
 struct args {

@@ -123,7 +123,8 @@ static const cli_spec spec = {
     "\n"
     "A checkpoint (the model plus a /train group) is written atomically after every\n"
     "epoch; --resume continues from it to bitwise the result of an uninterrupted run\n"
-    "(give the same data).  Ctrl-C or SIGTERM stops at the next minibatch, keeps the last\n"
+    "(the same data: the checkpoint's fingerprint of them must match).  Labels must be\n"
+    "classes 0..C-1 and data values finite with |x| <= 1e150 (models/FORMAT.md).  Ctrl-C or SIGTERM stops at the next minibatch, keeps the last\n"
     "checkpoint and exits 3.  A progress bar is drawn when stderr is a terminal.",
     options, "exit codes: 0 trained, 1 data or I/O error, 2 usage error, 3 interrupted"};
 
