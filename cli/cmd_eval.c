@@ -30,7 +30,9 @@ static const cli_spec spec = {
     "outputs, its stored input standardisation applied) and print the mean softmax\n"
     "cross-entropy, the accuracy and the confusion matrix (rows: true class, columns:\n"
     "predicted).  DATA is a directory of IDX files (Fashion-MNIST names), an IDX image\n"
-    "file with its labels beside it (or --labels), or an HDF5 data file (/x, /labels).",
+    "file with its labels beside it (or --labels), or an HDF5 data file (/x, /labels).\n"
+    "Labels must be classes 0..n_out-1 and values finite with |x| <= 1e150\n"
+    "(models/FORMAT.md): a row that breaks either is an error naming the file and row.",
     options, "exit codes: 0 done, 1 data or I/O error, 2 usage error"};
 
 struct args {
@@ -109,6 +111,8 @@ int cmd_eval(int argc, char **argv)
                         "inputs", dpath, d->dim, mpath, m->n_in);
         goto fail;
     }
+    if ((rc = acdc_check_labels(d->labels, d->batch, dpath, m->n_out, "the model")))
+        goto fail;
     acdc_train_data td = {d->batch, d->dim, d->x, NULL, d->labels};
     if ((rc = acdc_evaluate(m, ACDC_LOSS_XENT, &td, (int)a.threads, &ev))) {
         util_error_prefix("'%s' on '%s'", mpath, dpath);

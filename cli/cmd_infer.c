@@ -23,7 +23,9 @@ static const cli_spec spec = {
     "infer", "MODEL.h5 DATA.h5 -o OUT.h5 [options]",
     "Run the numeric ACDC cascade on every row of DATA.h5's /x (batch x n_in) and write\n"
     "/y (batch x n_out); /labels is copied if present.  This is the reference that the\n"
-    "optical simulation is compared with.",
+    "optical simulation is compared with.  Data values must be finite with |x| <= 1e150\n"
+    "and labels classes 0..n_out-1 (models/FORMAT.md); a row that breaks either, or whose\n"
+    "output is not finite, is an error naming the file and the row.",
     options, NULL};
 
 struct args {
@@ -68,6 +70,8 @@ int cmd_infer(int argc, char **argv)
                         "n_in = %zu inputs", dpath, d->dim, mpath, m->n_in);
         goto fail;
     }
+    if ((rc = acdc_check_labels(d->labels, d->batch, dpath, m->n_out, "the model")))
+        goto fail;
     size_t b = d->batch < (size_t)a.chunk ? d->batch : (size_t)a.chunk;
     if ((rc = acdc_work_alloc(&w, m, b, 0, (int)a.threads, FFTW_ESTIMATE)))
         goto fail;
@@ -80,7 +84,8 @@ int cmd_infer(int argc, char **argv)
         if ((rc = acdc_model_forward(m, w, k, d->x + r * m->n_in, y + r * m->n_out)))
             goto fail;
     }
-    if ((rc = acdc_output_write(out, d->batch, m->n_out, y, d->labels)))
+    if ((rc = acdc_check_values(y, d->batch, m->n_out, 0, 0, dpath, "the outputs")) ||
+        (rc = acdc_output_write(out, d->batch, m->n_out, y, d->labels)))
         goto fail;
     printf("wrote '%s': %zu rows x %zu outputs\n", out, d->batch, m->n_out);
     free(y);

@@ -39,7 +39,9 @@ static const cli_spec spec = {
     "Send every row of DATA.h5's /x through the compiled optical system -- light on the\n"
     "modulators, through lenses and masks, onto the homodyne camera -- and compare with\n"
     "the ideal ACDC computed from the model copy in the system file.  Writes /y_optical,\n"
-    "/y_ideal and the fidelity metrics (end to end and per optical chain).",
+    "/y_ideal and the fidelity metrics (end to end and per optical chain).  Data values\n"
+    "must be finite with |x| <= 1e150 and labels classes 0..n_out-1 (models/FORMAT.md);\n"
+    "a row that breaks either, or whose output is not finite, is an error naming it.",
     options, NULL};
 
 struct args {

@@ -27,7 +27,8 @@ enum { OPT_OUTPUT = 'o', OPT_VARY = 'v', OPT_TRIALS = 't', OPT_LOG = 'L', OPT_LI
 static const cli_option options[] = {
     CLI_OPT('o', "output", "FILE", OPT_OUTPUT, "sweep file (HDF5, format acdc-sweep)"),
     CLI_OPT(0, "vary", "NAME=FROM:TO[:STEPS][:log|:lin]", OPT_VARY,
-            "once or twice (twice: a grid)"),
+            "once or twice (twice: a grid); a profile key's FROM and TO are read as in a "
+            "profile, and only a numeric key makes a range"),
     CLI_OPT(0, "trials", "T", OPT_TRIALS, "trials per point (default 3)"),
     CLI_OPT(0, "log", NULL, OPT_LOG, "log spacing for every varied parameter"),
     CLI_OPT(0, "lin", NULL, OPT_LIN,

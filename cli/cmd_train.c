@@ -124,7 +124,8 @@ static const cli_spec spec = {
     "\n"
     "A checkpoint (the model plus a /train group) is written atomically after every\n"
     "epoch; --resume continues from it to bitwise the result of an uninterrupted run\n"
-    "(give the same data).  Ctrl-C or SIGTERM stops at the next minibatch, keeps the last\n"
+    "(the same data: the checkpoint's fingerprint of them must match).  Labels must be\n"
+    "classes 0..C-1 and data values finite with |x| <= 1e150 (models/FORMAT.md).  Ctrl-C or SIGTERM stops at the next minibatch, keeps the last\n"
     "checkpoint and exits 3.  A progress bar is drawn when stderr is a terminal.",
     options, "exit codes: 0 trained, 1 data or I/O error, 2 usage error, 3 interrupted"};
 
@@ -177,7 +178,7 @@ static int on_option(void *ctx, int key, const char *arg)
         return rc;
     }
     case O_TEST: a->test = arg; return UTIL_OK;
-    case O_CLASSES: return util_parse_int(arg, "--classes", 2, 1 << 20, &a->classes);
+    case O_CLASSES: return util_parse_int(arg, "--classes", 2, ACDC_MAX_CLASSES, &a->classes);
     case O_SIZE: return util_parse_int(arg, "--size", 1, 1 << 16, &a->size);
     case O_ROWS: return util_parse_int(arg, "--rows", 1, 1 << 26, &a->rows);
     case O_NOISE: return util_parse_double(arg, "--noise", 0, 1e6, &a->noise);
@@ -422,16 +423,16 @@ int cmd_train(int argc, char **argv)
             rc = util_error(UTIL_EDATA, "'%s' has no labels to classify by", data);
             goto fail;
         }
+        /* labels are data: each names its row when out of range (models/FORMAT.md) */
+        if ((rc = acdc_check_labels(d->labels, d->batch, data,
+                                    (size_t)(classes ? classes : ACDC_MAX_CLASSES),
+                                    classes ? "--classes" : "any classifier")))
+            goto fail;
         int64_t mx = 0;
         for (size_t i = 0; i < d->batch; i++)
             mx = d->labels[i] > mx ? d->labels[i] : mx;
         if (!classes)
             classes = mx + 1 < 2 ? 2 : mx + 1;
-        else if (mx >= classes) {
-            rc = util_error(UTIL_EDATA, "'%s' has label %lld but --classes is %lld", data,
-                            (long long)mx, (long long)classes);
-            goto fail;
-        }
         td_train = (acdc_train_data){d->batch, d->dim, d->x, NULL, d->labels};
         if (test) {
             if ((rc = acdc_data_load(test, "test", NULL, &td)))
@@ -461,6 +462,15 @@ int cmd_train(int argc, char **argv)
                             "given", ckpt);
             goto fail;
         }
+        int unknown;
+        if ((rc = acdc_trainer_check_data(tr, ckpt, task == 1 ? data : "the operator data",
+                                          &td_train, &unknown)))
+            goto fail;
+        if (unknown) {
+            fprintf(stderr, "acdc train: warning: checkpoint '%s' predates data fingerprints: "
+                    "cannot check that it was trained on these data\n", ckpt);
+            acdc_trainer_set_data(tr, &td_train);
+        }
         if (!quiet)
             printf("resuming '%s' after epoch %zu of %zu\n", ckpt,
                    acdc_trainer_epoch_count(tr), acdc_trainer_opts(tr)->epochs);
@@ -487,6 +497,15 @@ int cmd_train(int argc, char **argv)
         size_t nn = n ? (size_t)n : nin;
         if (task == 0 && n && (size_t)n != nin) {
             rc = util_error(UTIL_EUSAGE, "--task operator: the layer size is --size");
+            goto fail;
+        }
+        if (task == 1 && !A.classes && !n && nout > nn) {
+            /* classes counted from the labels, the width from the data: a label beyond
+             * the width is a data error (--n and --classes train wider on purpose) */
+            char whose[160];
+            snprintf(whose, sizeof whose, "a layer of n = %zu (the input width; --n and "
+                     "--classes train more)", nn);
+            rc = acdc_check_labels(d->labels, d->batch, data, nn, whose);
             goto fail;
         }
         if (nn < nin || nn < nout) {
@@ -547,6 +566,7 @@ int cmd_train(int argc, char **argv)
         o.threads = (int)threads;
         if ((rc = acdc_trainer_alloc(&tr, m, &o, td_train.rows)))
             goto fail;
+        acdc_trainer_set_data(tr, &td_train);
         if (stdz && (rc = acdc_trainer_standardise(tr, &td_train, stdz == 2, stdfloor)))
             goto fail;
         if (!quiet && init)

@@ -6,6 +6,7 @@
 #include "optics/device.h"
 #include "optics/field.h"
 #include "util/error.h"
+#include "util/input.h"
 
 #include <errno.h>
 #include <math.h>
@@ -161,12 +162,14 @@ static double lut_distance(const compiler_lut *lut, double a, double b)
 /* Reads a table file: "grey value" per line, '#' comments, blank lines. */
 static int lut_read(compiler_lut *lut, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return util_error(UTIL_EIO, "cannot open lookup table '%s': %s", path, strerror(errno));
+    FILE *f;
+    int rc = util_input_fopen(path, &f);
+    if (rc) {
+        util_error_prefix("lookup table");
+        return rc;
+    }
     char line[512];
     size_t lineno = 0, given = 0;
-    int rc = UTIL_OK;
     while (!rc && fgets(line, sizeof line, f)) {
         lineno++;
         if (!strchr(line, '\n') && !feof(f)) {

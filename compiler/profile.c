@@ -8,6 +8,7 @@
  */
 #include "compiler/profile.h"
 #include "util/error.h"
+#include "util/input.h"
 #include "util/h5.h"
 #include "util/parse.h"
 
@@ -948,14 +949,26 @@ int compiler_profile_set(compiler_profile *p, const char *assignment)
     snprintf(what, sizeof what, "'%s.%s'", s, k);
     compiler_profile q = *p;
     if (parse_value(kk, v, what, &q)) {
-        /* The value came from the caller, not from a file: restate parse_value's
-         * message (a data error for a file) as a usage error. */
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", util_errmsg());
-        return util_error(UTIL_EUSAGE, "%s", msg);
+        /* The value came from the caller, not from a file: parse_value's message, a
+         * usage error here (a data error in a file). */
+        return UTIL_EUSAGE;
     }
     *p = q;
     return UTIL_OK;
+}
+
+int compiler_profile_key_numeric(const char *name)
+{
+    const char *dot = strchr(name, '.');
+    char s[32];
+    if (!dot || (size_t)(dot - name) >= sizeof s)
+        return -1;
+    memcpy(s, name, (size_t)(dot - name));
+    s[dot - name] = '\0';
+    const struct key *k = find_key(s, dot + 1);
+    if (!k)
+        return -1;
+    return k->kind >= K_LENGTH;
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -1138,11 +1151,11 @@ int compiler_profile_read(const char *path, compiler_profile *p)
     if (!r)
         return util_error(UTIL_ENOMEM, "out of memory reading '%s'", path);
     r->path = path;
-    r->f = fopen(path, "rb");
-    if (!r->f) {
-        int e = errno;
+    int orc = util_input_fopen(path, &r->f);
+    if (orc) {
         free(r);
-        return util_error(UTIL_EDATA, "cannot open profile '%s': %s", path, strerror(e));
+        util_error_prefix("profile");
+        return orc == UTIL_EIO ? UTIL_EDATA : orc;
     }
     int rc = ini_parse_stream(read_line, r, on_value, r);
     fclose(r->f);

@@ -91,6 +91,11 @@ int compiler_profile_check(const compiler_profile *p);
  * "camera.exposure=2 ms"), with the same parsing as the file. */
 int compiler_profile_set(compiler_profile *p, const char *assignment);
 
+/* 1 if "section.key" names a numeric key (a length, a power, a count, bits ...), 0 if a
+ * text key (a name, a path, a device, a choice), -1 if no key has that name: what a
+ * range of values (acdc sweep --vary) may be made of. */
+int compiler_profile_key_numeric(const char *name);
+
 /* Writes a profile as INI text that compiler_profile_read() reads back identically. */
 int compiler_profile_write_ini(const compiler_profile *p, const char *path);
 

@@ -2,6 +2,7 @@
 /* models/idx.c -- see idx.h. */
 #include "models/idx.h"
 #include "util/error.h"
+#include "util/input.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define IDX_MAX_RANK 8
@@ -100,17 +102,18 @@ static uint32_t be32(const unsigned char *b)
 static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *f)
 {
     memset(f, 0, sizeof *f);
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return util_error(UTIL_EIO, "cannot open '%s': %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return util_error(UTIL_EDATA, "'%s' is a directory, expected an IDX file", path);
-    gzFile g = gzopen(path, "rb");
-    if (!g)
+    int fd;
+    int rc = util_input_open(path, &fd);
+    if (rc)
+        return rc;
+    gzFile g = gzdopen(fd, "rb");
+    if (!g) {
+        close(fd);
         return util_error(UTIL_EIO, "cannot open '%s': %s", path,
                           errno ? strerror(errno) : "out of memory");
+    }
     unsigned char h[4];
-    int rc = read_exact(g, path, h, 4, "the header", NULL);
+    rc = read_exact(g, path, h, 4, "the header", NULL);
     if (rc)
         goto out;
     if (h[0] != 0 || h[1] != 0) {
@@ -196,12 +199,13 @@ int acdc_idx_read(const char *images_path, const char *labels_path, acdc_data **
     d->dim = (size_t)im.width;
     size_t total = d->batch * d->dim;
     d->x = malloc(total * sizeof *d->x);
+    d->path = strdup(images_path);
     if (labels_path)
         d->labels = malloc(d->batch * sizeof *d->labels);
-    if (!d->x || (labels_path && !d->labels)) {
-        acdc_data_free(d);
+    if (!d->x || !d->path || (labels_path && !d->labels)) {
         rc = util_error(UTIL_ENOMEM, "out of memory for %zu images of '%s'", d->batch,
                         images_path);
+        acdc_data_free(d);
         goto fail;
     }
     for (size_t i = 0; i < total; i++)
@@ -241,8 +245,8 @@ static int is_hdf5(const char *path)
 {
     static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     unsigned char b[8];
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    FILE *f;
+    if (util_input_fopen(path, &f))
         return 0;
     size_t got = fread(b, 1, 8, f);
     fclose(f);

@@ -5,6 +5,7 @@
 #include "util/h5.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,7 +475,49 @@ void acdc_data_free(acdc_data *d)
         return;
     free(d->x);
     free(d->labels);
+    free(d->path);
     free(d);
+}
+
+int acdc_check_values(const double *v, size_t rows, size_t cols, size_t first_row,
+                      double bound, const char *file, const char *what)
+{
+    char where[1100] = "";
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++) {
+            const double x = v[r * cols + c];
+            if (isfinite(x) && !(bound > 0 && fabs(x) > bound))
+                continue;
+            if (file)
+                snprintf(where, sizeof where, " %s '%s'", bound > 0 ? "in" : "for", file);
+            if (bound > 0 && isfinite(x))
+                return util_error(UTIL_EDATA, "%s%s: row %zu, column %zu is %g, beyond the "
+                                  "bound %g on data values (larger ones overflow)", what,
+                                  where, first_row + r, c, x, bound);
+            if (bound > 0)
+                return util_error(UTIL_EDATA, "%s%s: row %zu, column %zu is %g, not a finite "
+                                  "number", what, where, first_row + r, c, x);
+            return util_error(UTIL_EDATA, "%s%s: row %zu is not finite (column %zu is %g): "
+                              "the data or the model overflow", what, where, first_row + r,
+                              c, x);
+        }
+    return UTIL_OK;
+}
+
+int acdc_check_labels(const int64_t *labels, size_t rows, const char *file, size_t classes,
+                      const char *whose)
+{
+    for (size_t r = 0; labels && r < rows; r++)
+        if (labels[r] < 0 || (uint64_t)labels[r] >= classes) {
+            if (!file)
+                return util_error(UTIL_EDATA, "row %zu has label %lld, outside the classes "
+                                  "0..%zu of %s", r, (long long)labels[r], classes - 1,
+                                  whose);
+            return util_error(UTIL_EDATA, "'%s': row %zu has label %lld, outside the classes "
+                              "0..%zu of %s", file, r, (long long)labels[r], classes - 1,
+                              whose);
+        }
+    return UTIL_OK;
 }
 
 int acdc_data_read(const char *path, size_t dim, acdc_data **out)
@@ -485,7 +528,8 @@ int acdc_data_read(const char *path, size_t dim, acdc_data **out)
     if (rc)
         return rc;
     acdc_data *d = calloc(1, sizeof *d);
-    if (!d) {
+    if (!d || !(d->path = strdup(path))) {
+        free(d);
         H5Fclose(f);
         return util_error(UTIL_ENOMEM, "out of memory");
     }
@@ -499,13 +543,13 @@ int acdc_data_read(const char *path, size_t dim, acdc_data **out)
         if (util_h5_exists(f, "/labels")) {
             hsize_t ld[1] = {dims[0]};
             rc = util_h5_read_i64(f, path, "/labels", 1, ld, &d->labels);
-            for (size_t i = 0; !rc && i < d->batch; i++)
-                if (d->labels[i] < 0)
-                    rc = util_error(UTIL_EDATA, "'/labels' in '%s': label %zu is %lld, "
-                                    "expected a class index >= 0", path, i,
-                                    (long long)d->labels[i]);
+            if (!rc)
+                rc = acdc_check_labels(d->labels, d->batch, path, (size_t)ACDC_MAX_CLASSES,
+                                       "any classifier");
         }
     }
+    if (!rc)
+        rc = acdc_check_values(d->x, d->batch, d->dim, 0, ACDC_DATA_BOUND, path, "'/x'");
     H5Fclose(f);
     if (rc) {
         acdc_data_free(d);

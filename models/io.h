@@ -31,12 +31,42 @@ typedef struct acdc_data {
     size_t batch, dim;
     double *x;
     int64_t *labels;   /* NULL if the file has none */
+    char *path;        /* the file read, for messages (NULL if made in memory) */
 } acdc_data;
 
-/* Reads a data file.  dim > 0 demands that width of /x (0 accepts any).  Labels, if
- * present, must have batch entries, each >= 0. */
+/* Reads a data file.  dim > 0 demands that width of /x (0 accepts any) and every value
+ * must be finite with |x| <= ACDC_DATA_BOUND (acdc_check_values()).  Labels, if present,
+ * must have batch entries, each >= 0 (acdc_check_labels() with the model's classes
+ * follows, once the model is known). */
 int acdc_data_read(const char *path, size_t dim, acdc_data **out);
 void acdc_data_free(acdc_data *d);
+
+/* The largest magnitude a data value may have.  Larger ones overflow on the way through
+ * (a square in the standardisation, a product in the first layer) and give infinite or
+ * NaN outputs, so they are refused when read; models/FORMAT.md states the rule. */
+#define ACDC_DATA_BOUND 1e150
+
+/* The most classes a classifier may have (and a label, without a model, may name). */
+#define ACDC_MAX_CLASSES ((int64_t)1 << 20)
+
+/* The one check of numbers on the way in and in flight: every value of the rows x cols
+ * array v must be finite and, if bound > 0, at most bound in magnitude.  Else UTIL_EDATA
+ * naming the file (if not NULL), the array `what` and the row (v's first row being
+ * first_row of the whole):
+ *   '/x' in 'data.h5': row 11, column 2 is 1e+308, beyond the bound 1e+150 on data values
+ *   the outputs for 'data.h5': row 11 is not finite (column 0 is inf) ...
+ * Data readers pass ACDC_DATA_BOUND; commands check every output they computed with
+ * bound 0 (finite), before writing it. */
+int acdc_check_values(const double *v, size_t rows, size_t cols, size_t first_row,
+                      double bound, const char *file, const char *what);
+
+/* Labels are data: every label must be a class index in 0 .. classes - 1, where classes
+ * is the model's outputs (or --classes, or ACDC_MAX_CLASSES).  Else UTIL_EDATA naming the
+ * file and the row:  'data.h5': row 17 has label 9999, outside the classes 0..3 of the
+ * model.  whose names the side that sets the count ("the model", "--classes"); file
+ * may be NULL (the caller prefixes the message). */
+int acdc_check_labels(const int64_t *labels, size_t rows, const char *file, size_t classes,
+                      const char *whose);
 
 /* Writes /y (batch × dim) and, if labels is not NULL, /labels, atomically. */
 int acdc_output_write(const char *path, size_t batch, size_t dim, const double *y,

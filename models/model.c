@@ -2,6 +2,7 @@
 /* models/model.c -- see model.h. */
 #include "models/model.h"
 #include "util/error.h"
+#include "util/mem.h"
 #include "util/parse.h"
 
 #include <fftw3.h>
@@ -36,6 +37,15 @@ int acdc_model_alloc(acdc_model **out, size_t n, size_t n_in, size_t n_out,
     if (n_layers == 0 || n_layers > 100000)
         return util_error(UTIL_EUSAGE, "number of layers %zu is out of range 1..100000",
                           n_layers);
+    /* estimated before allocating: a, d, the biases and the permutation asked for */
+    const double need = 8.0 * (double)n * (double)n_layers *
+                        (2.0 + !!(opts & ACDC_A_BIAS) + !!(opts & ACDC_D_BIAS) +
+                         !!(opts & ACDC_PERM)) + 16.0 * (double)n_in;
+    char what[96];
+    snprintf(what, sizeof what, "a model of %zu layers of %zu", n_layers, n);
+    int rc = util_mem_check(need, what);
+    if (rc)
+        return rc;
     acdc_model *m = calloc(1, sizeof *m);
     if (!m)
         goto nomem;
@@ -80,8 +90,7 @@ int acdc_model_alloc(acdc_model **out, size_t n, size_t n_in, size_t n_out,
     return 0;
 nomem:
     acdc_model_free(m);
-    return util_error(UTIL_ENOMEM, "out of memory for a model of %zu layers of %zu",
-                      n_layers, n);
+    return util_mem_fail(need, what);
 }
 
 void acdc_model_free(acdc_model *m)

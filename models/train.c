@@ -3,6 +3,7 @@
 #include "models/train.h"
 #include "models/io.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 #include "util/h5.h"
 
 #include <fftw3.h>
@@ -259,6 +260,7 @@ struct acdc_trainer {
     int *pgrp;
     const acdc_layer_op *op;   /* layers computed by a hardware model, or NULL */
     char hardware[512];        /* what it models (stored in checkpoints), or "" */
+    char data[160];            /* the training data's fingerprint, or "" (unknown) */
     double *hw;                /* numbers its maker stores with it */
     size_t hw_len;
 };
@@ -544,10 +546,7 @@ static int check_data(const acdc_model *m, int loss, const acdc_train_data *d)
     if (loss == ACDC_LOSS_XENT) {
         if (!d->labels)
             return util_error(UTIL_EDATA, "classification needs labels");
-        for (size_t i = 0; i < d->rows; i++)
-            if (d->labels[i] < 0 || (uint64_t)d->labels[i] >= m->n_out)
-                return util_error(UTIL_EDATA, "label %zu is %lld, outside the model's "
-                                  "%zu classes", i, (long long)d->labels[i], m->n_out);
+        return acdc_check_labels(d->labels, d->rows, NULL, m->n_out, "the model");
     } else if (!d->y) {
         return util_error(UTIL_EDATA, "the operator task needs targets");
     }
@@ -576,6 +575,9 @@ static int eval_rows(const acdc_model *m, acdc_work *w, uint64_t tick, int loss,
         /* each chunk its own tick: an operator's noise differs from chunk to chunk */
         acdc_work_set_tick(w, tick + (uint64_t)(r / EVAL_CHUNK) * (UINT64_C(1) << 40));
         int rc = acdc_model_forward(m, w, k, xb, yb);
+        for (size_t i = 0; !rc && i < k; i++)
+            rc = acdc_check_values(yb + i * no, 1, no, idx ? idx[r + i] : r + i, 0, NULL,
+                                   "the model's outputs");
         if (rc)
             return rc;
         if (loss == ACDC_LOSS_XENT) {
@@ -725,6 +727,41 @@ static const char *sched_name(int s)
     return s == ACDC_SCHED_COSINE ? "cosine" : s == ACDC_SCHED_STEP ? "step" : "constant";
 }
 
+/* The fingerprint string of d (acdc_trainer_set_data()). */
+static void data_fingerprint(const acdc_train_data *d, char *buf, size_t size)
+{
+    uint64_t hx = util_fnv(UTIL_FNV_OFFSET, d->x, d->rows * d->dim * sizeof *d->x);
+    uint64_t hl = UTIL_FNV_OFFSET;
+    if (d->labels)
+        hl = util_fnv(hl, d->labels, d->rows * sizeof *d->labels);
+    else if (d->y)
+        hl = util_fnv(hl, d->y, d->rows * d->dim * sizeof *d->y);
+    snprintf(buf, size, "rows=%zu;columns=%zu;x=%016llx;%s=%016llx", d->rows, d->dim,
+             (unsigned long long)hx, d->labels ? "labels" : "targets",
+             (unsigned long long)hl);
+}
+
+void acdc_trainer_set_data(acdc_trainer *t, const acdc_train_data *d)
+{
+    data_fingerprint(d, t->data, sizeof t->data);
+}
+
+int acdc_trainer_check_data(const acdc_trainer *t, const char *ckpt, const char *name,
+                            const acdc_train_data *d, int *unknown)
+{
+    char now[sizeof t->data], diff[300];
+    *unknown = !t->data[0];
+    if (*unknown)
+        return UTIL_OK;
+    data_fingerprint(d, now, sizeof now);
+    if (!strcmp(now, t->data))
+        return UTIL_OK;
+    util_settings_difference(t->data, now, diff, sizeof diff);
+    return util_error(UTIL_EDATA, "checkpoint '%s' was trained on other data than '%s' (%s): "
+                      "resume with the same data, or train afresh without --resume", ckpt,
+                      name, diff);
+}
+
 int acdc_trainer_save(const acdc_trainer *t, const char *path)
 {
     util_h5_out o;
@@ -776,6 +813,7 @@ int acdc_trainer_save(const acdc_trainer *t, const char *path)
         (rc = util_h5_write_f64(f, "/train/moment2", 1, dm, acdc_optim_moment(opt, 1))) ||
         (t->hist_rows && (rc = util_h5_write_f64(f, "/train/history", 2, dh, t->hist))) ||
         (t->hardware[0] && (rc = util_h5_set_attr_str(f, g, "hardware", t->hardware))) ||
+        (t->data[0] && (rc = util_h5_set_attr_str(f, g, "data", t->data))) ||
         (t->hw_len && (rc = util_h5_write_f64(f, "/train/hardware", 1,
                                               (hsize_t[1]){t->hw_len}, t->hw)))) {
         free(rs);
@@ -910,6 +948,9 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
         if (rc)
             goto fail;
     }
+    if (util_h5_attr_exists(f, g, "data") &&
+        (rc = util_h5_attr_str(f, path, g, "data", t->data, sizeof t->data)))
+        goto fail;
     if (util_h5_attr_exists(f, g, "hardware")) {
         char spec[512];
         double *hw = NULL;

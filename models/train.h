@@ -179,6 +179,18 @@ int acdc_trainer_save(const acdc_trainer *t, const char *path);
  * `rows` rows (checked against the checkpoint).  threads as acdc_trainer_set_threads(). */
 int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer **out);
 
+/* The training data's fingerprint, stored in checkpoints (root attribute of /train
+ * `data`: "rows=..;columns=..;x=<FNV of /x>;labels=..|targets=.."), so that a resume on
+ * other data of the same shape is refused rather than continued silently. */
+void acdc_trainer_set_data(acdc_trainer *t, const acdc_train_data *d);
+
+/* On a resumed trainer: UTIL_OK if d is the data the checkpoint was trained on, else
+ * UTIL_EDATA "checkpoint 'CKPT' was trained on other data than 'NAME' ('x=..' there,
+ * '..' here): ...".  A checkpoint older than the fingerprints sets *unknown = 1 (the
+ * caller warns) and passes. */
+int acdc_trainer_check_data(const acdc_trainer *t, const char *ckpt, const char *name,
+                            const acdc_train_data *d, int *unknown);
+
 /* ---- evaluation -------------------------------------------------------------------- */
 
 typedef struct acdc_eval {

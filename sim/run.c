@@ -6,6 +6,7 @@
  * compiler's own model; from S = 2 the pixels are resolved), light goes through the
  * 4f stages, and the camera integrates both homodyne ports over its pixels. */
 #include "sim/run.h"
+#include "models/io.h"
 #include "optics/detector.h"
 #include "optics/device.h"
 #include "optics/element.h"
@@ -1463,6 +1464,8 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             double xi = x[b * s->n_in + i];
             v[i / in_w * gw + i % in_w] = s->in_mean ? (xi - s->in_mean[i]) / s->in_scale[i] : xi;
         }
+        if ((rc = acdc_check_values(v, 1, n, first + b, 0, NULL, "the standardised input")))
+            return rc;
     }
     size_t kk = 0, plane = 0;
     const int keeping = first < m->keep_rows;
@@ -1525,7 +1528,7 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
     }
     for (size_t b = 0; b < batch; b++)
         memcpy(y + b * s->n_out, m->v + b * n, s->n_out * sizeof *y);
-    return UTIL_OK;
+    return acdc_check_values(y, batch, s->n_out, first, 0, NULL, "the optical outputs");
 }
 
 int sim_reference(const compiler_system *s, size_t batch, const double *x, double *y)
@@ -1536,7 +1539,7 @@ int sim_reference(const compiler_system *s, size_t batch, const double *x, doubl
         return rc;
     rc = acdc_model_forward(s->model, w, batch, x, y);
     acdc_work_free(w);
-    return rc;
+    return rc ? rc : acdc_check_values(y, batch, s->n_out, 0, 0, NULL, "the ideal outputs");
 }
 
 /* A view of chain c's layers first .. first+count−1 as a model of its own. */

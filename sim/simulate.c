@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/simulate.c -- see simulate.h. */
 #include "sim/simulate.h"
+#include "models/io.h"
 #include "util/error.h"
 #include "util/mem.h"
 #include "util/progress.h"
@@ -74,6 +75,8 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
     if (d->dim != s->n_in)
         return util_error(UTIL_EDATA, "the data have %zu columns but the system takes "
                           "n_in = %zu inputs", d->dim, s->n_in);
+    if ((rc = acdc_check_labels(d->labels, d->batch, d->path, s->n_out, "the system")))
+        return rc;
     /* outputs (2 × rows × n_out), per-chain outputs (2 × chains × rows × n), planes */
     double need = 8.0 * (2.0 * (double)d->batch * (double)s->n_out +
                          2.0 * (double)C * (double)d->batch * (double)n) +
@@ -197,6 +200,8 @@ int sim_execute(const sim_job *job, sim_result *r, const volatile sig_atomic_t *
     if (!rc)
         rc = sim_result_summarise(r);
 done:
+    if (rc == UTIL_EDATA && d->path)   /* a row that overflows: name the data file */
+        util_error_prefix("'%s'", d->path);
     for (size_t c = 0; cwork && c < C; c++)
         acdc_work_free(cwork[c]);
     free(cwork);

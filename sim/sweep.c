@@ -6,6 +6,7 @@
 #include "models/io.h"
 #include "sim/simulate.h"
 #include "util/error.h"
+#include "util/mem.h"
 #include "util/fingerprint.h"
 #include "util/h5.h"
 #include "util/parse.h"
@@ -130,6 +131,11 @@ int sim_sweep_parse(const char *arg, sim_sweep_param *p)
             return rc;   /* util/parse recorded a usage error */
     } else {
         char u0[16], u1[16];
+        if (strlen(f[0]) >= sizeof p->given[0] || strlen(f[1]) >= sizeof p->given[1])
+            return util_error(UTIL_EUSAGE, "%s: FROM or TO is longer than %zu characters",
+                              what, sizeof p->given[0] - 1);
+        strcpy(p->given[0], f[0]);
+        strcpy(p->given[1], f[1]);
         if ((rc = split_number(f[0], what, &p->from, u0, sizeof u0)) ||
             (rc = split_number(f[1], what, &p->to, u1, sizeof u1)))
             return rc;
@@ -167,6 +173,19 @@ static int resolve(sim_sweep_param *p, double **values, int all_log, int all_lin
     int rc;
     snprintf(what, sizeof what, "--vary '%.63s'", p->name);
     if (p->kind == SIM_SWEEP_PROFILE) {
+        /* FROM and TO as the profile reads them (no hexadecimal, its units and range),
+         * and only a numeric key makes a range */
+        if (compiler_profile_key_numeric(p->name) == 0)
+            return util_error(UTIL_EUSAGE, "%s: '%s' is a text value, not a number: it "
+                              "cannot be varied over a range", what, p->name);
+        for (int e = 0; e < 2; e++) {
+            compiler_profile t = *prof;
+            snprintf(a, sizeof a, "%.63s=%s", p->name, p->given[e]);
+            if ((rc = compiler_profile_set(&t, a))) {
+                util_error_prefix("%s", what);
+                return UTIL_EUSAGE;
+            }
+        }
         compiler_profile t = *prof;
         /* An integer key refuses 0.5 and takes 1; every real-valued key takes 0.5 (with
          * the unit) -- the keys' ranges all contain it. */
@@ -220,9 +239,8 @@ static int resolve(sim_sweep_param *p, double **values, int all_log, int all_lin
             compiler_profile t = *prof;
             profile_assign(p, x, a, sizeof a);
             if ((rc = compiler_profile_set(&t, a)) || (rc = compiler_profile_check(&t))) {
-                char msg[256];   /* util_error() must not read the buffer it writes */
-                snprintf(msg, sizeof msg, "%s", util_errmsg());
-                return util_error(UTIL_EUSAGE, "%s: %s", what, msg);
+                util_error_prefix("%s", what);
+                return UTIL_EUSAGE;
             }
         }
     }
@@ -338,13 +356,21 @@ void sim_sweep_free(sim_sweep *w)
 static int grid_alloc(sim_sweep *w)
 {
     const size_t G = 1 + w->n_chains;
+    /* estimated before allocating: done, saturated, seconds, and mean and sd of every
+     * metric for the whole system and each chain */
+    const double need = (double)w->points * (3.0 * 8.0 + 2.0 * 8.0 * (double)(G * NM));
+    char what[96];
+    snprintf(what, sizeof what, "a sweep of %zu points", w->points);
+    int rc = util_mem_check(need, what);
+    if (rc)
+        return rc;
     w->done = calloc(w->points, sizeof *w->done);
     w->saturated = calloc(w->points, sizeof *w->saturated);
     w->seconds = malloc(w->points * sizeof *w->seconds);
     w->mean = malloc(G * NM * w->points * sizeof *w->mean);
     w->sd = malloc(G * NM * w->points * sizeof *w->sd);
     if (!w->done || !w->saturated || !w->seconds || !w->mean || !w->sd)
-        return util_error(UTIL_ENOMEM, "out of memory for %zu points", w->points);
+        return util_mem_fail(need, what);
     for (size_t i = 0; i < w->points; i++)
         w->seconds[i] = NAN;
     for (size_t i = 0; i < G * NM * w->points; i++)
@@ -376,6 +402,9 @@ int sim_sweep_alloc(sim_sweep **out, const sim_sweep_config *c)
     acdc_data *d = st->data;
     if (c->rows && c->rows < d->batch)
         d->batch = c->rows;
+    if ((rc = acdc_check_labels(d->labels, d->batch, c->data_path, st->system->n_out,
+                                "the system")))
+        goto fail;
     hdata = util_fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
     if (d->labels)
         hdata = util_fnv(hdata, d->labels, d->batch * sizeof *d->labels);

@@ -57,6 +57,8 @@ typedef struct sim_sweep_param {
     int spacing;          /* -1 default, 0 linear, 1 log */
     int integer;          /* values rounded to integers */
     char unit[16];        /* "" plain, "bits", "rad", or a profile value's unit as given */
+    char given[2][48];    /* FROM and TO as given (a profile key's are read by the
+                             profile's own parser, compiler_profile_set()) */
 } sim_sweep_param;
 
 /* Parses one --vary spec NAME=FROM:TO[:STEPS][:log|:lin] into *p.  Profile keys are

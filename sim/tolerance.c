@@ -281,6 +281,9 @@ int sim_tolerance_alloc(sim_tolerance **out, const sim_tolerance_config *c)
     acdc_data *d = st->data;
     if (c->rows && c->rows < d->batch)
         d->batch = c->rows;
+    if ((rc = acdc_check_labels(d->labels, d->batch, c->data_path, st->system->n_out,
+                                "the system")))
+        goto fail;
     hdata = util_fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
     if (d->labels)
         hdata = util_fnv(hdata, d->labels, d->batch * sizeof *d->labels);

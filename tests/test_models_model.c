@@ -794,7 +794,7 @@ static void test_data_file(void **state)
     util_h5_write_i64(f, "/labels", 1, d, lab);
     H5Fclose(f);
     assert_int_equal(acdc_data_read(p, 0, &data), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "label 2 is -1"));
+    assert_non_null(strstr(util_errmsg(), "row 2 has label -1"));
 }
 
 int main(void)

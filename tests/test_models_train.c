@@ -519,7 +519,7 @@ static void test_bad_options_and_data(void **state)
     acdc_train_data d = {10, 4, x, NULL, lab};
     util_error_clear();
     assert_int_equal(acdc_trainer_epoch(t, &d, NULL, NULL, NULL), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "label 4 is 2"));
+    assert_non_null(strstr(util_errmsg(), "row 4 has label 2"));
     d.rows = 9;
     assert_int_equal(acdc_trainer_epoch(t, &d, NULL, NULL, NULL), UTIL_EDATA);
     /* No standardisation allocated. */

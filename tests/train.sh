@@ -29,7 +29,7 @@ case_ 2 "smaller than the 784 inputs" train --task classify --data "$TR" -n 100 
 case_ 1 "cannot open '$T/none'" train --task classify --data "$T/none" -o "$T/m.h5"
 case_ 1 "cannot find 'train-images-idx3-ubyte'" train --task classify --data "$T" -o "$T/m.h5"
 case_ 1 "no labels" train --task classify --data "$T/../cli-tmp/nolabels.h5" -o "$T/m.h5"
-case_ 1 "has label 9 but --classes is 5" train --task classify --data "$TR" --classes 5 -o "$T/m.h5"
+case_ 1 "row 0 has label 9, outside the classes 0..4 of --classes" train --task classify --data "$TR" --classes 5 -o "$T/m.h5"
 case_ 1 "cannot open '$T/nockpt.h5'" train --task classify --data "$TR" --resume --checkpoint "$T/nockpt.h5" -o "$T/m.h5"
 
 # A short real run: model, checkpoint, test accuracy; then eval and infer on it.

@@ -26,7 +26,9 @@ int util_error(int status, const char *fmt, ...)
 #endif
     ;
 
-/* The message recorded by the last util_error() on this thread ("" if none). */
+/* The message recorded by the last util_error() on this thread ("" if none).  Messages
+ * are kept under 1024 bytes by cutting the middle of their longest quoted subject (a long
+ * path becomes 'aaaa...aaaa.h5'), never their end, where the reason is. */
 const char *util_errmsg(void);
 
 /* Prefixes the current message with "context: " (for callers that know the file). */

@@ -2,6 +2,7 @@
 /* util/fingerprint.c -- FNV-1a fingerprints (util/fingerprint.h). */
 #include "util/fingerprint.h"
 #include "util/error.h"
+#include "util/input.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,11 +19,12 @@ uint64_t util_fnv(uint64_t h, const void *p, size_t n)
 
 int util_file_fingerprint(const char *path, uint64_t *h)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f;
     unsigned char buf[65536];
     size_t k;
-    if (!f)
-        return util_error(UTIL_EIO, "cannot open '%s'", path);
+    int rc = util_input_fopen(path, &f);
+    if (rc)
+        return rc;
     *h = UTIL_FNV_OFFSET;
     while ((k = fread(buf, 1, sizeof buf, f)) > 0)
         *h = util_fnv(*h, buf, k);

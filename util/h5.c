@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* util/h5.c -- see h5.h. */
+#define _GNU_SOURCE /* memfd_create */
 #include "util/h5.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
+#include "util/input.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -11,8 +13,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Why a write failed: the system's reason (HDF5's file driver leaves errno set, e.g.
+ * "No space left on device"), else HDF5's. */
+static const char *h5_reason(int e)
+{
+    return e ? strerror(e) : "HDF5 refused";
+}
+
+/* The file loc is in, for messages: the destination's name (the temporary's without
+ * its ".tmpPID" suffix, see util_h5_create()). */
+static const char *file_of(hid_t loc, char *buf, size_t size)
+{
+    ssize_t n = H5Fget_name(loc, buf, size);
+    if (n <= 0)
+        return "?";
+    char *t = strrchr(buf, '.');
+    if (t && strncmp(t, ".tmp", 4) == 0 && t[4] && strspn(t + 4, "0123456789") ==
+        strlen(t + 4))
+        *t = '\0';
+    return buf;
+}
 
 /* HDF5 prints its own error stack by default; our messages replace it. */
 static void quiet(void)
@@ -26,17 +50,14 @@ static void quiet(void)
 
 int util_h5_open(const char *path, hid_t *fid)
 {
-    struct stat st;
+    off_t size;
     quiet();
     *fid = H5I_INVALID_HID;
-    if (stat(path, &st) != 0)
-        return util_error(UTIL_EIO, "cannot open '%s': %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return util_error(UTIL_EDATA, "cannot open '%s': is a directory", path);
-    if (st.st_size == 0)
+    int rc = util_input_check(path, &size);
+    if (rc)
+        return rc;
+    if (size == 0)
         return util_error(UTIL_EDATA, "cannot open '%s': file is empty", path);
-    if (access(path, R_OK) != 0)
-        return util_error(UTIL_EIO, "cannot open '%s': %s", path, strerror(errno));
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0)
         return util_error(UTIL_EDATA, "cannot open '%s': not an HDF5 file (or truncated)",
@@ -47,6 +68,24 @@ int util_h5_open(const char *path, hid_t *fid)
                           "damaged file)", path);
     *fid = f;
     return UTIL_OK;
+}
+
+/* A temporary being abandoned: what HDF5 still writes while closing it goes to memory.
+ * On a full disk H5Fclose() fails while flushing its cache, and HDF5 then keeps an
+ * identifier to a freed file that crashes its cleanup at exit (H5F__close_cb); with the
+ * file descriptor moved to an anonymous memory file the close cannot fail.  The
+ * temporary is removed anyway, so nothing is lost. */
+static void discard_writes(hid_t fid)
+{
+    void *handle = NULL;
+    if (H5Fget_vfd_handle(fid, H5P_DEFAULT, &handle) < 0 || !handle)
+        return;
+    int fd = *(int *)handle, mem = memfd_create("acdc-discarded", MFD_CLOEXEC);
+    if (mem < 0)
+        return;
+    if (dup2(mem, fd) < 0)
+        (void)ftruncate(fd, 0);  /* else at least give the close the room it had */
+    close(mem);
 }
 
 int util_h5_create(const char *path, util_h5_out *out)
@@ -72,8 +111,15 @@ int util_h5_create(const char *path, util_h5_out *out)
 int util_h5_commit(util_h5_out *out)
 {
     int rc = UTIL_OK;
-    if (H5Fflush(out->fid, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(out->fid) < 0)
-        rc = util_error(UTIL_EIO, "cannot write '%s': HDF5 failed to flush", out->t.dest);
+    errno = 0;
+    if (H5Fflush(out->fid, H5F_SCOPE_GLOBAL) < 0) {
+        rc = util_error(UTIL_EIO, "cannot write '%s': %s", out->t.dest, h5_reason(errno));
+        util_h5_abort(out);
+        return rc;
+    }
+    errno = 0;
+    if (H5Fclose(out->fid) < 0)
+        rc = util_error(UTIL_EIO, "cannot write '%s': %s", out->t.dest, h5_reason(errno));
     out->fid = H5I_INVALID_HID;
     if (rc)
         util_output_cancel(&out->t);
@@ -84,8 +130,10 @@ int util_h5_commit(util_h5_out *out)
 
 void util_h5_abort(util_h5_out *out)
 {
-    if (out->fid >= 0)
+    if (out->fid >= 0) {
+        discard_writes(out->fid);
         H5Fclose(out->fid);
+    }
     out->fid = H5I_INVALID_HID;
     util_output_cancel(&out->t);
 }
@@ -289,10 +337,12 @@ int util_h5_group(hid_t loc, const char *name)
             char c = *p;
             *p = '\0';
             if (!util_h5_exists(loc, buf)) {
+                char fb[1024];
+                errno = 0;
                 hid_t g = H5Gcreate2(loc, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-                if (g < 0)
-                    return util_error(UTIL_EIO, "cannot create group '%s'", buf);
-                H5Gclose(g);
+                if (g < 0 || H5Gclose(g) < 0)
+                    return util_error(UTIL_EIO, "cannot create group '%s' in '%s': %s", buf,
+                                      file_of(loc, fb, sizeof fb), h5_reason(errno));
             }
             *p = c;
             if (!c)
@@ -323,11 +373,12 @@ static int write_any(hid_t loc, const char *name, int rank, const hsize_t *dims,
     int rc = parents(loc, name);
     if (rc)
         return rc;
+    errno = 0;
     hid_t s = H5Screate_simple(rank, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     /* Large arrays are chunked and compressed; small ones stay contiguous. */
     size_t n = count_of(rank, dims);
-    if (n >= 4096 && rank <= 8) {
+    if (n >= 4096 && rank <= 8 && dcpl >= 0) {
         hsize_t chunk[8];
         size_t c = 1;
         for (int i = rank - 1; i >= 0; i--) {
@@ -339,16 +390,29 @@ static int write_any(hid_t loc, const char *name, int rank, const hsize_t *dims,
         H5Pset_chunk(dcpl, rank, chunk);
         H5Pset_deflate(dcpl, 4);
     }
-    hid_t d = H5Dcreate2(loc, name, filetype, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hid_t d = s < 0 || dcpl < 0 ? H5I_INVALID_HID
+                                : H5Dcreate2(loc, name, filetype, s, H5P_DEFAULT, dcpl,
+                                             H5P_DEFAULT);
     herr_t e = -1;
+    int err = 0;
     if (d >= 0) {
         e = n ? H5Dwrite(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) : 0;
-        H5Dclose(d);
+        err = errno;
+        /* the close writes what the cache held: a full disk may show only here */
+        if (H5Dclose(d) < 0 && e >= 0)
+            e = -1, err = errno;
+    } else {
+        err = errno;
     }
-    H5Pclose(dcpl);
-    H5Sclose(s);
-    if (e < 0)
-        return util_error(UTIL_EIO, "cannot write dataset '%s'", name);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (s >= 0)
+        H5Sclose(s);
+    if (e < 0) {
+        char fb[1024];
+        return util_error(UTIL_EIO, "cannot write dataset '%s' in '%s': %s", name,
+                          file_of(loc, fb, sizeof fb), h5_reason(err));
+    }
     return UTIL_OK;
 }
 
@@ -532,17 +596,26 @@ static int set_attr_n(hid_t loc, const char *obj, const char *name, hid_t ftype,
     if (H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) > 0 &&
         H5Adelete_by_name(loc, obj, name, H5P_DEFAULT) < 0)
         return util_error(UTIL_EIO, "cannot replace attribute '%s' on '%s'", name, obj);
+    errno = 0;
     hid_t s = count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &count, NULL);
-    hid_t a = H5Acreate_by_name(loc, obj, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT,
-                                H5P_DEFAULT);
+    hid_t a = s < 0 ? H5I_INVALID_HID
+                    : H5Acreate_by_name(loc, obj, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT,
+                                        H5P_DEFAULT);
     herr_t e = -1;
+    int err = errno;
     if (a >= 0) {
         e = H5Awrite(a, mtype, v);
-        H5Aclose(a);
+        err = errno;
+        if (H5Aclose(a) < 0 && e >= 0)
+            e = -1, err = errno;
     }
-    H5Sclose(s);
-    if (e < 0)
-        return util_error(UTIL_EIO, "cannot write attribute '%s' on '%s'", name, obj);
+    if (s >= 0)
+        H5Sclose(s);
+    if (e < 0) {
+        char fb[1024];
+        return util_error(UTIL_EIO, "cannot write attribute '%s' on '%s' in '%s': %s", name,
+                          obj, file_of(loc, fb, sizeof fb), h5_reason(err));
+    }
     return UTIL_OK;
 }
 

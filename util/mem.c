@@ -28,6 +28,12 @@ double util_mem_available(void)
     return pages > 0 && size > 0 ? (double)pages * (double)size : 0;
 }
 
+int util_mem_fail(double bytes, const char *what)
+{
+    return util_error(UTIL_ENOMEM, "out of memory for %s (about %.3g GiB)", what,
+                      bytes / 1073741824.0);
+}
+
 int util_mem_check(double bytes, const char *what)
 {
     if (force)

@@ -23,4 +23,8 @@ void util_mem_set_force(int on);
  * and the availability. */
 int util_mem_check(double bytes, const char *what);
 
+/* UTIL_ENOMEM for an allocation of about `bytes` that failed (after util_mem_check()
+ * passed, or with --force-memory): "out of memory for WHAT (about N GiB)". */
+int util_mem_fail(double bytes, const char *what);
+
 #endif
