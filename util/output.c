@@ -98,7 +98,8 @@ static void at_exit_once(void)
 /* ---- names -------------------------------------------------------------------------- */
 
 /* The folder and the last component of path (trailing slashes ignored) into dir and
- * base, each PATH_MAX bytes.  Errors: UTIL_EUSAGE for an empty or too long name. */
+ * base, each PATH_MAX bytes.  Errors: UTIL_EUSAGE for an empty name, UTIL_EIO for one
+ * longer than the system takes (ENAMETOOLONG, as the system would say). */
 static int split(const char *path, char *dir, char *base)
 {
     size_t n = strlen(path);
@@ -107,7 +108,7 @@ static int split(const char *path, char *dir, char *base)
     if (n == 0)
         return util_error(UTIL_EUSAGE, "empty output file name");
     if (n >= PATH_MAX)
-        return util_error(UTIL_EUSAGE, "output name '%s' is too long", path);
+        return util_error(UTIL_EIO, "cannot create '%s': %s", path, strerror(ENAMETOOLONG));
     size_t k = n;
     while (k > 0 && path[k - 1] != '/')
         k--;
@@ -144,7 +145,8 @@ static int hidden_name(char *buf, size_t size, const char *dir, const char *base
     int n = pid ? snprintf(buf, size, "%s/.%s%s%ld", dir, base, tag, pid)
                 : snprintf(buf, size, "%s/.%s%s", dir, base, tag);
     if (n < 0 || (size_t)n >= size)
-        return util_error(UTIL_EUSAGE, "output name '%s/%s' is too long", dir, base);
+        return util_error(UTIL_EIO, "cannot create '%s/%s': %s", dir, base,
+                          strerror(ENAMETOOLONG));
     return UTIL_OK;
 }
 
