@@ -59,7 +59,10 @@ full() {
     local what=$1; shift
     local dir=$T/full out
     mkdir -p "$dir"
-    out=$(unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs "$1" || exit 99
+    # HDF5's own block after a failed H5Fcreate is not this project's leak (the file
+    # says why); every other leak still fails under the sanitizers
+    out=$(LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PWD/tests/lsan-hdf5.supp:print_suppressions=0" \
+        unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs "$1" || exit 99
         head -c 57344 /dev/zero >"$1/filler" 2>/dev/null
         shift; "$@" </dev/null 2>&1 >/dev/null; rc=$?
         echo "rc=$rc left=$(ls "$(dirname "$0")/full" | grep -v "^filler$" | tr "\n" " ")"' \
