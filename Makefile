@@ -103,9 +103,12 @@ $(BUILD)/tests/test_cli_%: tests/test_cli_%.c $(CLI_TEST_OBJ) $(STATIC) $(LIB_HD
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CLI_TEST_OBJ) $(STATIC) $(LIBS) -lcmocka
 
+# OpenBLAS before GSL's reference CBLAS (in $(LIBS)): the dynamic linker binds
+# cblas_dgemm to the first library that defines it, and the dense baseline is the BLAS a
+# user would use (bench_layer prints which library it bound)
 $(BUILD)/bench/%: bench/%.c $(STATIC) $(LIB_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(LIBS) -lopenblas
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC) -lopenblas $(LIBS)
 
 $(BUILD)/examples/%: examples/%.c $(STATIC) $(LIB_HDR)
 	@mkdir -p $(dir $@)

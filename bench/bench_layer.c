@@ -8,7 +8,9 @@
  *   dense   an N × N dense layer through OpenBLAS dgemm: Y = X·Wᵀ, dX = dY·W, dW = dYᵀ·X
  * and prints layer/floor and dense/layer.
  */
+#define _GNU_SOURCE 1   /* dladdr() */
 #include <cblas.h>
+#include <dlfcn.h>
 #include <fftw3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +57,13 @@ int main(int argc, char **argv)
     openblas_set_num_threads(1);
     printf("ACDC layer forward+backward, batch %zu, 1 thread, best of several runs\n",
            batch);
+    /* which BLAS the dense baseline runs: the library cblas_dgemm was bound to */
+    Dl_info info;
+    if (dladdr((void *)cblas_dgemm, &info) && info.dli_fname)
+        printf("dense baseline: cblas_dgemm from %s", info.dli_fname);
+    if (info.dli_fname && strstr(info.dli_fname, "openblas"))
+        printf(" (OpenBLAS, core %s; %s)", openblas_get_corename(), openblas_get_config());
+    printf("\n");
     printf("%7s %12s %12s %12s %11s %11s\n", "N", "layer (ms)", "floor (ms)", "dense (ms)",
            "layer/floor", "dense/layer");
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {

@@ -606,7 +606,9 @@ int cmd_train(int argc, char **argv)
                 printf("  %s %.6g", xent ? "val_loss" : "val_mse", st.val_loss);
             if (xent && !isnan(st.val_acc))
                 printf("  val_acc %.4f", st.val_acc);
-            printf("  %.1f s  %.0f ex/s\n", st.seconds, (double)td_train.rows / st.seconds);
+            /* throughput: the rows trained on over the training steps' time (the
+             * validation pass is in the epoch's time, not in the rate) */
+            printf("  %.1f s  %.0f ex/s\n", st.seconds, (double)st.rows / st.train_seconds);
             fflush(stdout);
         }
         if (util_signal_caught()) {

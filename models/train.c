@@ -689,6 +689,8 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
     }
     t->epoch++;
     acdc_epoch_stats e;
+    e.train_seconds = now_s() - t0;
+    e.rows = seen;
     e.epoch = t->epoch;
     e.loss = loss_sum / (double)(xent ? seen : seen * no);
     e.acc = xent ? (double)correct / (double)seen : NAN;

@@ -115,7 +115,9 @@ typedef struct acdc_epoch_stats {
     size_t epoch;          /* 1-based number of the epoch just finished */
     double loss, acc;      /* running means over the epoch's minibatches */
     double val_loss, val_acc;
-    double seconds;        /* wall time of the epoch */
+    double seconds;        /* wall time of the epoch, validation included */
+    double train_seconds;  /* of it, the training steps' (the throughput's time) */
+    size_t rows;           /* rows trained on (validation rows not counted) */
     double lr_scale;       /* schedule factor at the epoch's last step */
 } acdc_epoch_stats;
 
