@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* examples/acdc_optics_4f_imaging.c -- a 4f imaging system with a Fourier-plane pupil.
+/* examples/optics_4f_imaging.c -- a 4f imaging system with a Fourier-plane pupil.
  *
- *   build/examples/acdc_optics_4f_imaging [OUT_DIR]          (default examples/out)
+ *   build/examples/optics_4f_imaging [OUT_DIR]          (default examples/out)
  *
  * An amplitude object (the letter F, 8 um pixels, 256 x 256, 633 nm) sits in the front
  * focal plane of lens 1 (f = M dx^2 / lambda = 25.9 mm, so that every plane has the
@@ -11,9 +11,9 @@
  * 12 /mm, which blurs the edges (coherent low-pass imaging).  Power is accounted in
  * watts: 1 mW on the object.
  *
- * Writes OUT_DIR/acdc_optics_4f_imaging.h5 (/object, /fourier, /image_open, /image_pupil:
+ * Writes OUT_DIR/optics_4f_imaging.h5 (/object, /fourier, /image_open, /image_pupil:
  * intensities in W/m^2; attributes with every parameter) and
- * OUT_DIR/acdc_optics_4f_imaging.png (the four planes with axes in mm and 1/mm).
+ * OUT_DIR/optics_4f_imaging.png (the four planes with axes in mm and 1/mm).
  * Needs gnuplot.  Exit status: 0 success, 1 failure (message on stderr).
  */
 #include "optics/element.h"
@@ -34,7 +34,7 @@
 
 static int fail(const char *what)
 {
-    fprintf(stderr, "acdc_optics_4f_imaging: %s: %s\n", what, acdc_util_errmsg());
+    fprintf(stderr, "optics_4f_imaging: %s: %s\n", what, acdc_util_errmsg());
     return 1;
 }
 
@@ -56,7 +56,7 @@ static int write_dat(const char *dir, const char *name, const double *v, double 
                      double pitch, int logscale)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/acdc_optics_4f_%s.dat", dir, name);
+    snprintf(path, sizeof path, "%s/optics_4f_%s.dat", dir, name);
     FILE *f = fopen(path, "w");
     if (!f)
         return acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s'", path);
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "examples/out";
     if (acdc_util_gnuplot_find() != ACDC_UTIL_OK) {
-        fprintf(stderr, "acdc_optics_4f_imaging: %s: cannot draw the figure\n", acdc_util_errmsg());
+        fprintf(stderr, "optics_4f_imaging: %s: cannot draw the figure\n", acdc_util_errmsg());
         return 1;
     }
     mkdir(dir, 0755);
@@ -134,7 +134,7 @@ int main(int argc, char **argv)
         i2[i] = creal(pup->data[i] * conj(pup->data[i]));
     }
     char path[1024];
-    snprintf(path, sizeof path, "%s/acdc_optics_4f_imaging.h5", dir);
+    snprintf(path, sizeof path, "%s/optics_4f_imaging.h5", dir);
     acdc_util_h5_out out;
     hsize_t d2[2] = {M, M};
     int rc = acdc_util_h5_create(path, &out);
@@ -169,13 +169,13 @@ int main(int argc, char **argv)
         (rc = write_dat(dir, "pupil", i2, 1, dx * 1e3, 0)))
         return fail("figure data");
     char png[1024];
-    snprintf(png, sizeof png, "%s/acdc_optics_4f_imaging.png", dir);
+    snprintf(png, sizeof png, "%s/optics_4f_imaging.png", dir);
     /* the data files' names as gnuplot strings: a quote in DIR stays a quote */
     char q[4][1200];
     static const char *const dat[4] = {"object", "fourier", "open", "pupil"};
     for (int i = 0; i < 4; i++) {
         char name[1100];
-        snprintf(name, sizeof name, "%s/acdc_optics_4f_%s.dat", dir, dat[i]);
+        snprintf(name, sizeof name, "%s/optics_4f_%s.dat", dir, dat[i]);
         if ((rc = acdc_util_gnuplot_quote(name, q[i], sizeof q[i])))
             return fail("figure");
     }

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* examples/acdc_optics_airy.c -- the Airy pattern of a circular aperture in the back focal
+/* examples/optics_airy.c -- the Airy pattern of a circular aperture in the back focal
  * plane of a lens, against the closed form I0 [2 J1(v)/v]^2, v = pi D r / (lambda f).
  *
- *   build/examples/acdc_optics_airy [OUT_DIR]          (default examples/out)
+ *   build/examples/optics_airy [OUT_DIR]          (default examples/out)
  *
  * 633 nm light fills a 2.56 mm circular aperture (256 samples of 10 um, edge pixels
  * area-weighted with 16 x 16 sub-samples) in the front focal plane of a 100 mm lens on
- * a 512 x 512 grid.  Writes OUT_DIR/acdc_optics_airy.h5 (/focal/intensity normalised to the
+ * a 512 x 512 grid.  Writes OUT_DIR/optics_airy.h5 (/focal/intensity normalised to the
  * analytic peak, /profile/r_m, /profile/simulated, /profile/analytic, attributes with
- * every parameter and the maximum error) and OUT_DIR/acdc_optics_airy.png (the pattern on a
+ * every parameter and the maximum error) and OUT_DIR/optics_airy.png (the pattern on a
  * log scale and the radial profile against the closed form).  Needs gnuplot.
  * Exit status: 0 success, 1 failure (message on stderr).
  */
@@ -31,7 +31,7 @@
 
 static int fail(const char *what)
 {
-    fprintf(stderr, "acdc_optics_airy: %s: %s\n", what, acdc_util_errmsg());
+    fprintf(stderr, "optics_airy: %s: %s\n", what, acdc_util_errmsg());
     return 1;
 }
 
@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "examples/out";
     if (acdc_util_gnuplot_find() != ACDC_UTIL_OK) {
-        fprintf(stderr, "acdc_optics_airy: %s: cannot draw the figure\n", acdc_util_errmsg());
+        fprintf(stderr, "optics_airy: %s: cannot draw the figure\n", acdc_util_errmsg());
         return 1;
     }
     mkdir(dir, 0755);
@@ -84,7 +84,7 @@ int main(int argc, char **argv)
            "= %.3g\n", 1.2196698912665045 * lam * fl / d * 1e6, err);
 
     char path[1024];
-    snprintf(path, sizeof path, "%s/acdc_optics_airy.h5", dir);
+    snprintf(path, sizeof path, "%s/optics_airy.h5", dir);
     acdc_util_h5_out out;
     hsize_t d2[2] = {M, M}, d1[1] = {M / 2};
     int rc = acdc_util_h5_create(path, &out);
@@ -108,12 +108,12 @@ int main(int argc, char **argv)
 
     /* data for gnuplot: the central 128 x 128 samples (log10 intensity), the profile */
     char dat1[1024], dat2[1024], png[1024];
-    snprintf(dat1, sizeof dat1, "%s/acdc_optics_airy_image.dat", dir);
-    snprintf(dat2, sizeof dat2, "%s/acdc_optics_airy_profile.dat", dir);
-    snprintf(png, sizeof png, "%s/acdc_optics_airy.png", dir);
+    snprintf(dat1, sizeof dat1, "%s/optics_airy_image.dat", dir);
+    snprintf(dat2, sizeof dat2, "%s/optics_airy_profile.dat", dir);
+    snprintf(png, sizeof png, "%s/optics_airy.png", dir);
     FILE *a = fopen(dat1, "w"), *b = fopen(dat2, "w");
     if (!a || !b) {
-        fprintf(stderr, "acdc_optics_airy: cannot write '%s'\n", a ? dat2 : dat1);
+        fprintf(stderr, "optics_airy: cannot write '%s'\n", a ? dat2 : dat1);
         return 1;
     }
     for (size_t y = M / 2 - 64; y < M / 2 + 64; y++) {

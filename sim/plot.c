@@ -70,7 +70,7 @@ static int figure_close(struct figure *f)
 
 /* "Fresnel propagation, objective lens": the optics a result ran, which every figure of
  * it states. */
-static const char *acdc_optics_text(enum acdc_sim_propagation prop, enum acdc_optics_lens_model lens,
+static const char *optics_text(enum acdc_sim_propagation prop, enum acdc_optics_lens_model lens,
                                char *buf, size_t n)
 {
     snprintf(buf, n, "%s propagation, %s lens", acdc_sim_propagation_name(prop),
@@ -330,7 +330,7 @@ static int plot_sweep(const acdc_sim_sweep *w, const char *name, const char *fig
         snprintf(over, sizeof over, "oversampling S = %ld, ",
                  settings_int(settings, "oversample", 1));
     snprintf(sub, sizeof sub, "profile %s, %s%s, %zu rows, %zu trial%s per point%s%s",
-             w->profile, over, acdc_optics_text(w->propagation, w->lens_model, op, sizeof op),
+             w->profile, over, optics_text(w->propagation, w->lens_model, op, sizeof op),
              w->rows, w->trials, w->trials == 1 ? "" : "s", chain,
              ndone < points ? " (unfinished sweep)" : "");
     /* data blocks: one per metric */
@@ -448,7 +448,7 @@ static const char *result_conditions(const acdc_sim_result *r, char *buf, size_t
     if (r->oversample > 0)
         snprintf(over, sizeof over, "oversampling S = %d, ", r->oversample);
     snprintf(buf, cap, "profile %s, %s%s, %zu rows", r->profile, over,
-             acdc_optics_text(r->propagation, r->lens.model, op, sizeof op), r->rows);
+             optics_text(r->propagation, r->lens.model, op, sizeof op), r->rows);
     return buf;
 }
 

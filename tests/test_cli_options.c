@@ -313,14 +313,14 @@ static void test_parse_empty_table(void **state)
 }
 
 /* The shared options through the parser into acdc_sim_options and the assignments. */
-struct acdc_sim_ctx {
+struct sim_ctx {
     acdc_sim_options o;
     cli_sets sets;
 };
 
 static int on_sim(void *ctx, int key, const char *arg)
 {
-    struct acdc_sim_ctx *c = ctx;
+    struct sim_ctx *c = ctx;
     int rc;
     assert_true(cli_sim_option(key, arg, &c->o, &c->sets, &rc));
     return rc;
@@ -334,7 +334,7 @@ static void test_sim_options(void **state)
     char *v[] = {"sim",       "--phase-bits", "6",     "--seed",  "17",
                  "--no-noise", "--misalign-x", "0.5px", "--threads", "3",
                  "--set",     "camera.adc_bits=10",    "--fill",  "0.8", NULL};
-    struct acdc_sim_ctx c = {.o = acdc_sim_options_default()};
+    struct sim_ctx c = {.o = acdc_sim_options_default()};
     assert_int_equal(cli_sets_init(&c.sets, 14), 0);
     assert_int_equal(cli_parse(&s, 14, v, on_sim, &c), -1);
     assert_int_equal(c.o.seed, 17);
