@@ -111,7 +111,7 @@ static int verify(acdc_compiler_system *s, const char *path, size_t rows, int th
     acdc_util_signal_saved sig = {0};
     if (!(rc = acdc_util_signal_catch(&sig)))
         rc = acdc_sim_verify(s, acdc_compiler_compile, d, path, rows, threads, note, NULL,
-                        acdc_util_signal_flag(), &s->verdict);
+                             acdc_util_signal_flag(), &s->verdict);
     acdc_util_signal_restore(&sig);
     if (rc && rc != ACDC_UTIL_EINTR)
         acdc_util_error_prefix("--verify '%s'", path);

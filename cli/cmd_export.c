@@ -224,7 +224,7 @@ static int run_gds(const char *src, const char *dst, const char *cell)
         close(pipefd[0]);
         acdc_util_file_abort(&out);
         return acdc_util_error(ACDC_UTIL_EDATA, "GDSII layouts need python3 with gdspy (Debian: "
-                          "python3-gdspy), or --no-gds: cannot run '%s': %s", py, strerror(e));
+                               "python3-gdspy), or --no-gds: cannot run '%s': %s", py, strerror(e));
     }
     char buf[8192];
     size_t used = 0;
@@ -251,7 +251,7 @@ static int run_gds(const char *src, const char *dst, const char *cell)
         const char *last = strrchr(buf, '\n');
         last = last ? last + 1 : buf;
         return acdc_util_error(ACDC_UTIL_EDATA, "GDSII layout '%s' failed (python3 with gdspy; Debian: "
-                          "python3-gdspy, or --no-gds): %s", dst, *last ? last : "no message");
+                               "python3-gdspy, or --no-gds): %s", dst, *last ? last : "no message");
     }
     return acdc_util_file_commit(&out);
 }
@@ -264,7 +264,7 @@ static int export_doe(struct ctx *x, const acdc_compiler_slot *sl)
     const int bits = dev->phase_bits;
     if (dev->modulation != ACDC_OPTICS_MOD_PHASE || bits <= 0 || bits > 16)
         return acdc_util_error(ACDC_UTIL_EDATA, "fabricated element '%s': only phase levels (1..16 "
-                          "bits) are made as a relief", dev->name);
+                               "bits) are made as a relief", dev->name);
     int32_t *lv = malloc(w * h * sizeof *lv);
     int64_t *lv64 = malloc(w * h * sizeof *lv64);
     double *hm = malloc(w * h * sizeof *hm);
@@ -297,7 +297,7 @@ static int export_doe(struct ctx *x, const acdc_compiler_slot *sl)
             (rc = acdc_util_h5_set_attr_f64(o.fid, "/", "wavelength_m", s->wavelength_m)) ||
             (rc = acdc_util_h5_set_attr_f64(o.fid, "/", "refractive_index", n)) ||
             (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "extent_rows",
-                                       s->rank == 2 ? 0 : (int64_t)sl->height)) ||
+                                            s->rank == 2 ? 0 : (int64_t)sl->height)) ||
             (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "x0", (int64_t)sl->x0)) ||
             (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "y0", (int64_t)sl->y0)) ||
             (rc = acdc_util_h5_set_attr_str(o.fid, "/", "device", dev->name)))
@@ -405,8 +405,8 @@ static int export_all(struct ctx *x, const char *system_path)
     const acdc_compiler_system *s = x->s;
     if (s->profile.ideal)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s' was compiled for the ideal profile '%s': it has no "
-                          "devices to export (compile it for a real profile)", system_path,
-                          s->profile.name);
+                               "devices to export (compile it for a real profile)", system_path,
+                               s->profile.name);
     int rc = make_dir(x->dir);
     if (rc || (rc = acdc_compiler_plan_make(s, &x->plan)))
         return rc;
@@ -454,10 +454,10 @@ static int tolerance_section(const char *tol, const char *system, char **out)
     snprintf(want, sizeof want, "system=%016llx;", (unsigned long long)h);
     if (!strstr(settings, want))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s' holds the tolerances of another system than '%s'",
-                          tol, system);
+                               tol, system);
     if (strstr(settings, ";set="))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s' holds the tolerances of '%s' recompiled with "
-                          "profile changes (--set), not of the system as built", tol, system);
+                               "profile changes (--set), not of the system as built", tol, system);
     acdc_sim_tolerance *t;
     if ((rc = acdc_sim_tolerance_read(tol, &t)))
         return rc;

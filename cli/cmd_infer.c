@@ -67,7 +67,7 @@ int cmd_infer(int argc, char **argv)
         goto fail;
     if (d->dim != m->n_in) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "'/x' in '%s' has %zu columns but model '%s' takes "
-                        "n_in = %zu inputs", dpath, d->dim, mpath, m->n_in);
+                             "n_in = %zu inputs", dpath, d->dim, mpath, m->n_in);
         goto fail;
     }
     if ((rc = acdc_check_labels(d->labels, d->batch, dpath, m->n_out, "the model")))

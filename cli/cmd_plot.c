@@ -88,7 +88,7 @@ static int on_option(void *ctx, int key, const char *arg)
         if (sscanf(arg, "%dx%d%c", &w, &h, &tail) != 2 || w < 100 || h < 100 || w > 10000 ||
             h > 10000)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "--size: '%s' is not WxH (100..10000 pixels)",
-                              arg);
+                                   arg);
         a->o.width = w;
         a->o.height = h;
         break;

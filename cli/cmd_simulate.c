@@ -198,10 +198,10 @@ static void explain(const acdc_compiler_system *s, const acdc_sim_options *o)
     enum acdc_optics_method chosen;
     const size_t side = acdc_sim_plane_side(s, o);
     if (acdc_optics_grid_init(&g, s->rank == 2 ? 2 : 1, side, s->rank == 2 ? side : 1,
-                         s->pitch_m / S, s->wavelength_m) ||
+                              s->pitch_m / S, s->wavelength_m) ||
         acdc_optics_prop_advise(&g, s->focal_m, prop == ACDC_SIM_PROP_FRESNEL ? ACDC_OPTICS_FRESNEL_TF
                                                                      : ACDC_OPTICS_ASM_BL,
-                           &chosen, &nwarn, buf, sizeof buf))
+                                &chosen, &nwarn, buf, sizeof buf))
         return;
     printf("propagation over f = %.4g mm (%s), %d warning%s:\n%s", 1e3 * s->focal_m,
            acdc_optics_method_name(chosen), nwarn, nwarn == 1 ? "" : "s", buf);

@@ -91,7 +91,7 @@ static int on_option(void *ctx, int key, const char *arg)
         if (!(rc = acdc_sim_sweep_parse(arg, &cfg->param[cfg->n_params]))) {
             if (cfg->n_params == 1 && !strcmp(cfg->param[0].name, cfg->param[1].name))
                 rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--vary: '%s' given twice",
-                                cfg->param[0].name);
+                                     cfg->param[0].name);
             cfg->n_params++;
         }
         break;

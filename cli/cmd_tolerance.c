@@ -166,7 +166,7 @@ static int parse_only(const char *arg, int only[ACDC_SIM_PERTURB_COUNT])
         int id = acdc_sim_perturb_find(tok);
         if (id < 0)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "--only: unknown perturbation '%s' (known: %s)",
-                              tok, acdc_sim_perturb_names());
+                                   tok, acdc_sim_perturb_names());
         only[id] = 1;
     }
     for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
@@ -254,12 +254,12 @@ static void report(const acdc_sim_tolerance *t, int id, int done, void *ctx)
     if (!done) {
         size_t e = it->n_points < EVALS_PER_SEARCH ? it->n_points : EVALS_PER_SEARCH - 1;
         acdc_util_progress_update(r->bar, r->finished * EVALS_PER_SEARCH + e, "%s: %zu evaluations",
-                             acdc_sim_perturb_table()[id].name, it->n_points);
+                                  acdc_sim_perturb_table()[id].name, it->n_points);
         return;
     }
     r->finished++;
     acdc_util_progress_update(r->bar, r->finished * EVALS_PER_SEARCH, "%s done",
-                         acdc_sim_perturb_table()[id].name);
+                              acdc_sim_perturb_table()[id].name);
     if (!r->quiet) {
         acdc_util_progress_finish(r->bar);
         row(t, id, "");

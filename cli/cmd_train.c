@@ -257,13 +257,13 @@ static int attach_hardware(acdc_trainer *tr, const char *what, int lens, int thr
     int rc;
     if (stored && strcmp(stored, what))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "the checkpoint trains through '%s', not --hardware "
-                          "'%s'", stored, what);
+                               "'%s'", stored, what);
     if (len > 3 && !strcmp(what + len - 3, ".h5")) {
         if (!(rc = acdc_compiler_system_read(what, &s)) &&
             (s->n != m->n || s->n_chains != m->n_layers || s->n_in != m->n_in))
             rc = acdc_util_error(ACDC_UTIL_EDATA, "system '%s' carries %zu layers of n = %zu with %zu "
-                            "inputs; the model has %zu layers of n = %zu with %zu", what,
-                            s->n_chains, s->n, s->n_in, m->n_layers, m->n, m->n_in);
+                                 "inputs; the model has %zu layers of n = %zu with %zu", what,
+                                 s->n_chains, s->n, s->n_in, m->n_layers, m->n, m->n_in);
     } else {
         acdc_compiler_profile p;
         rc = len > 4 && !strcmp(what + len - 4, ".ini") ? acdc_compiler_profile_read(what, &p)
@@ -439,7 +439,7 @@ int cmd_train(int argc, char **argv)
                 goto fail;
             if (td->dim != d->dim || !td->labels) {
                 rc = acdc_util_error(ACDC_UTIL_EDATA, "test data '%s' need labels and %zu columns "
-                                "like the training data", test, d->dim);
+                                     "like the training data", test, d->dim);
                 goto fail;
             }
         }
@@ -459,7 +459,7 @@ int cmd_train(int argc, char **argv)
             (task == 1 && m->n_out != (size_t)classes) ||
             acdc_trainer_opts(tr)->loss != (task == 1 ? ACDC_LOSS_XENT : ACDC_LOSS_MSE)) {
             rc = acdc_util_error(ACDC_UTIL_EDATA, "checkpoint '%s' does not match the task and data "
-                            "given", ckpt);
+                                 "given", ckpt);
             goto fail;
         }
         int unknown;
@@ -484,8 +484,8 @@ int cmd_train(int argc, char **argv)
                                              A.classes) ||
                 (task == 1 && im->n_out < (size_t)classes)) {
                 rc = acdc_util_error(ACDC_UTIL_EDATA, "--init '%s' has %zu inputs and %zu outputs; the "
-                                "data have %zu columns and %lld classes", init, im->n_in,
-                                im->n_out, td_train.dim, (long long)classes);
+                                     "data have %zu columns and %lld classes", init, im->n_in,
+                                     im->n_out, td_train.dim, (long long)classes);
                 goto fail;
             }
             if (task == 1)
@@ -510,20 +510,20 @@ int cmd_train(int argc, char **argv)
         }
         if (nn < nin || nn < nout) {
             rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--n %zu is smaller than the %zu inputs or %zu "
-                            "outputs", nn, nin, nout);
+                                 "outputs", nn, nin, nout);
             goto fail;
         }
         if (in_h && in_h * in_w != nin) {
             rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--input-shape %zux%zu holds %zu values but the "
-                            "data have %zu columns", in_h, in_w, in_h * in_w, nin);
+                                 "data have %zu columns", in_h, in_w, in_h * in_w, nin);
             goto fail;
         }
         if (transform == ACDC_TRANSFORM_DCT2 && nin != nn && !in_h) {
             /* Appending zeros would put the image's rows in the wrong places of the
              * grid: the image's own shape says where they go. */
             rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--shape %zux%zu holds %zu values but the data "
-                            "have %zu columns: give the image's grid with --input-shape "
-                            "HxW", gh, gw, nn, nin);
+                                 "have %zu columns: give the image's grid with --input-shape "
+                                 "HxW", gh, gw, nn, nin);
             goto fail;
         }
         if (perm < 0)
@@ -611,7 +611,7 @@ int cmd_train(int argc, char **argv)
         }
         if (acdc_util_signal_caught()) {
             rc = acdc_util_error(ACDC_UTIL_EINTR, "interrupted after epoch %zu; checkpoint '%s' is "
-                            "complete", st.epoch, ckpt);
+                                 "complete", st.epoch, ckpt);
             goto fail;
         }
     }

@@ -19,7 +19,7 @@ int cli_sets_init(cli_sets *s, int argc)
     if (!s->v || !s->owned) {
         cli_sets_clear(s);
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the profile assignments of %d "
-                          "arguments", argc);
+                               "arguments", argc);
     }
     return ACDC_UTIL_OK;
 }
@@ -114,7 +114,7 @@ int cli_sim_option(int key, const char *arg, acdc_sim_options *o, cli_sets *sets
                                                   : ACDC_SIM_LENS_CORRECTED;
         else
             *rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--lens: '%s' is not profile, fourier, paraxial "
-                             "or corrected", arg);
+                                  "or corrected", arg);
         return 1;
     }
     case CLI_SIM_NO_NOISE:
@@ -130,7 +130,7 @@ int cli_sim_option(int key, const char *arg, acdc_sim_options *o, cli_sets *sets
     case CLI_SIM_AMPLITUDE_BITS: {
         const int phase = key == CLI_SIM_PHASE_BITS;
         if (!(*rc = acdc_util_parse_int(arg, phase ? "--phase-bits" : "--amplitude-bits", 0, 16,
-                                   &iv))) {
+                                        &iv))) {
             char two[2][64];
             acdc_sim_mask_bits_sets(phase, (long long)iv, two);
             add_owned(sets, two[0]);

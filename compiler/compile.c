@@ -62,7 +62,7 @@ static void destroy_plan(fftw_plan pl)
 }
 
 int acdc_compiler_fourier_design(const acdc_compiler_profile *p, const double *d, size_t n, int first,
-                            int last, double *out)
+                                 int last, double *out)
 {
     return acdc_compiler_fourier_design_k(p, 1, 1, d, n, first, last, out);
 }
@@ -73,13 +73,13 @@ static int design_k(const acdc_compiler_profile *p, int rank, int k, int axis, c
                     size_t side, int first, int last, double *out);
 
 int acdc_compiler_fourier_design_k(const acdc_compiler_profile *p, int rank, int k, const double *d,
-                              size_t side, int first, int last, double *out)
+                                   size_t side, int first, int last, double *out)
 {
     return design_k(p, rank, k, 0, d, side, first, last, out);
 }
 
 int acdc_compiler_fourier_design_axis(const acdc_compiler_profile *p, int k, size_t side, int first,
-                                 int last, double *out)
+                                      int last, double *out)
 {
     const size_t N = acdc_compiler_fourier_samples(p, 2 * side);
     double *d = calloc(side, sizeof *d), *col = malloc(N * sizeof *col);
@@ -203,7 +203,7 @@ int acdc_compiler_fold_biases(const acdc_model *m, size_t first, size_t count, d
 }
 
 int acdc_compiler_realise(acdc_compiler_mask *mask, const acdc_optics_modulator *dev, int ideal,
-                     const char *what)
+                          const char *what)
 {
     const size_t m = mask->m;
     mask->realised = malloc(m * sizeof *mask->realised);
@@ -214,7 +214,7 @@ int acdc_compiler_realise(acdc_compiler_mask *mask, const acdc_optics_modulator 
     if (dev->modulation != ACDC_OPTICS_MOD_COMPLEX && dev->modulation != ACDC_OPTICS_MOD_PHASE &&
         dev->modulation != ACDC_OPTICS_MOD_AMPLITUDE)
         return acdc_util_error(ACDC_UTIL_EDATA, "%s: device '%s' has an unknown modulation", what,
-                          dev->name);
+                               dev->name);
     for (size_t k = 0; k < m; k++) {
         const double t = mask->ideal[k];
         if (ideal) {
@@ -226,8 +226,8 @@ int acdc_compiler_realise(acdc_compiler_mask *mask, const acdc_optics_modulator 
             for (size_t i = 0; i < m; i++)
                 neg += mask->ideal[i] < 0;
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: amplitude-only device '%s' cannot show "
-                              "negative values (%zu of %zu samples are negative); use "
-                              "a complex or phase device", what, dev->name, neg, m);
+                                   "negative values (%zu of %zu samples are negative); use "
+                                   "a complex or phase device", what, dev->name, neg, m);
         }
         int32_t c[2];
         mask->realised[k] = acdc_optics_modulator_value(dev, t, c);
@@ -265,21 +265,21 @@ static int check_pixels(const acdc_compiler_system *s, int used_image)
             const size_t need = (size_t)k * mods[i].samples, rows = d->rows ? d->rows : 1;
             if (d->modulation == ACDC_OPTICS_MOD_PHASE && k % 2)
                 return acdc_util_error(ACDC_UTIL_EDATA, "%s '%s' is phase-only: a double-phase value "
-                                  "needs an even superpixel, not %dx%d (rules.superpixel)",
-                                  mods[i].role, d->name, k, k);
+                                       "needs an even superpixel, not %dx%d (rules.superpixel)",
+                                       mods[i].role, d->name, k, k);
             if (need > d->pixels || need > rows)
                 return acdc_util_error(ACDC_UTIL_EDATA, "%s '%s' has %zux%zu pixels; the system needs "
-                                  "%zux%zu (%zux%zu samples of %dx%d pixels)", mods[i].role,
-                                  d->name, d->pixels, rows, need, need, mods[i].samples,
-                                  mods[i].samples, k, k);
+                                       "%zux%zu (%zux%zu samples of %dx%d pixels)", mods[i].role,
+                                       d->name, d->pixels, rows, need, need, mods[i].samples,
+                                       mods[i].samples, k, k);
             continue;
         }
         size_t need = (size_t)acdc_optics_modulator_pixels_per_sample(d) * mods[i].samples;
         if (need > d->pixels)
             return acdc_util_error(ACDC_UTIL_EDATA, "%s '%s' has %zu pixels; the system needs %zu "
-                              "(%zu samples%s)", mods[i].role, d->name, d->pixels, need,
-                              mods[i].samples,
-                              need > mods[i].samples ? ", two sub-pixels each for double-phase"
+                                   "(%zu samples%s)", mods[i].role, d->name, d->pixels, need,
+                                   mods[i].samples,
+                                   need > mods[i].samples ? ", two sub-pixels each for double-phase"
                                                      : "");
     }
     return ACDC_UTIL_OK;
@@ -297,38 +297,38 @@ int acdc_compiler_check_rules(acdc_compiler_system *s)
          * detector can read it, and the system file would be refused */
         if (!(s->chains[c].efficiency > 0))
             return acdc_util_error(ACDC_UTIL_EDATA, "optical chain %zu (layers %zu..%zu) passes no "
-                              "light: a mask of it is all zero (d = 0 or a = 0 in a layer)",
-                              c, s->chains[c].first,
-                              s->chains[c].first + s->chains[c].count - 1);
+                                   "light: a mask of it is all zero (d = 0 or a = 0 in a layer)",
+                                   c, s->chains[c].first,
+                                   s->chains[c].first + s->chains[c].count - 1);
     }
     if ((rc = check_pixels(s, used_image)))
         return rc;
     if (!p->ideal && p->input.modulation == ACDC_OPTICS_MOD_AMPLITUDE)
         return acdc_util_error(ACDC_UTIL_EDATA, "input modulator '%s' is amplitude-only and cannot "
-                          "encode signed inputs; use a complex or phase device",
-                          p->input.name);
+                               "encode signed inputs; use a complex or phase device",
+                               p->input.name);
     if (p->camera.pixels < s->m)
         return acdc_util_error(ACDC_UTIL_EDATA, "camera '%s' has %zu pixels; the image plane spans "
-                          "%zu samples", p->camera.name, p->camera.pixels, s->m);
+                               "%zu samples", p->camera.name, p->camera.pixels, s->m);
     if (s->rank == 2 && (p->camera.rows ? p->camera.rows : 1) < s->m)
         return acdc_util_error(ACDC_UTIL_EDATA, "camera '%s' has %zu rows of pixels; the image plane "
-                          "spans %zu x %zu samples", p->camera.name,
-                          p->camera.rows ? p->camera.rows : 1, s->m, s->m);
+                               "spans %zu x %zu samples", p->camera.name,
+                               p->camera.rows ? p->camera.rows : 1, s->m, s->m);
     if (s->focal_m > p->max_focal_m)
         return acdc_util_error(ACDC_UTIL_EDATA, "lens focal length %.4g m exceeds the practical "
-                          "limit %.4g m (f = %zu·pitch·Fourier pitch/λ; use a smaller pitch "
-                          "or a longer wavelength)", s->focal_m, p->max_focal_m, s->fm);
+                               "limit %.4g m (f = %zu·pitch·Fourier pitch/λ; use a smaller pitch "
+                               "or a longer wavelength)", s->focal_m, p->max_focal_m, s->fm);
     double na = 0.5 * s->aperture_m / s->focal_m;
     if (na > p->max_na)
         return acdc_util_error(ACDC_UTIL_EDATA, "lens numerical aperture %.3g exceeds the paraxial "
-                          "limit %.3g (aperture %.4g mm, focal length %.4g mm)", na,
-                          p->max_na, 1e3 * s->aperture_m, 1e3 * s->focal_m);
+                               "limit %.3g (aperture %.4g mm, focal length %.4g mm)", na,
+                               p->max_na, 1e3 * s->aperture_m, 1e3 * s->focal_m);
     for (size_t c = 0; c < s->n_chains; c++)
         if (s->chains[c].length_m > p->max_length_m)
             return acdc_util_error(ACDC_UTIL_EDATA, "optical chain %zu (layers %zu..%zu) is %.4g m "
-                              "long, over the limit of %.4g m", c, s->chains[c].first,
-                              s->chains[c].first + s->chains[c].count - 1,
-                              s->chains[c].length_m, p->max_length_m);
+                                   "long, over the limit of %.4g m", c, s->chains[c].first,
+                                   s->chains[c].first + s->chains[c].count - 1,
+                                   s->chains[c].length_m, p->max_length_m);
     char msg[256];
     double image_pitch = acdc_compiler_sample_pitch(s, &e.image);
     if (used_image && fabs(image_pitch - s->pitch_m) > 1e-9 * s->pitch_m) {
@@ -432,7 +432,7 @@ static int compile_stage(acdc_compiler_system *s, const acdc_model *m, acdc_comp
     }
     if (p->fourier_oversample > 0)
         rc = acdc_compiler_fourier_design_k(p, s->rank, p->superpixel, L->d, s->side, k == 0,
-                                       k + 1 == ch->count, vals);
+                                            k + 1 == ch->count, vals);
     else if (s->rank == 2)
         rc = acdc_compiler_fourier_values2(L->d, s->side, vals);
     else
@@ -462,7 +462,7 @@ static int compile_electronics(acdc_compiler_system *s, const acdc_model *m, acd
     if (!ch->stages || !ch->bias || !ch->pixel || !ch->enc_a || !ch->enc_bias ||
         (Lk->perm && !ch->perm))
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for optical chain of layers "
-                          "%zu..%zu", ch->first, ch->first + ch->count - 1);
+                               "%zu..%zu", ch->first, ch->first + ch->count - 1);
     return ACDC_UTIL_OK;
 }
 
@@ -558,7 +558,7 @@ int acdc_compiler_compile(const acdc_model *m, const acdc_compiler_profile *p, a
     double *vals = malloc(fs * (m->transform == ACDC_TRANSFORM_DCT2 ? fs : 1) * sizeof *vals);
     if (!s || !first || !count || !vals) {
         rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory compiling a model of %zu layers",
-                        m->n_layers);
+                             m->n_layers);
         goto done;
     }
     set_sampling(s, m, p);
@@ -656,7 +656,7 @@ static int calibrate_on(acdc_compiler_system *s, const double *x, size_t rows,
     }
     for (size_t c = 0; c < C && !rc; c++)
         rc = acdc_compiler_detection_design(s, &s->chains[c], peak[c],
-                                       fmin(peak[c], sqrt(sum2[c] / ((double)rows * (double)n))));
+                                            fmin(peak[c], sqrt(sum2[c] / ((double)rows * (double)n))));
     if (!rc) {
         s->signal = signal;
         s->calibration_rows = rows;

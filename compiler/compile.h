@@ -42,14 +42,14 @@ int acdc_compiler_fourier_values2(const double *d, size_t side, double *out);
  * acdc_compiler_fourier_values().  first/last: the stage opens/closes its chain.
  * Errors: ACDC_UTIL_ENOMEM. */
 int acdc_compiler_fourier_design(const acdc_compiler_profile *p, const double *d, size_t n, int first,
-                            int last, double *out);
+                                 int last, double *out);
 
 /* The same for a rank-1 or rank-2 system of superpixel k: rank 2 designs (R·2 side)²
  * values, per axis as above -- the pixels' transforms are separable, P(tx)·P(ty), each
  * acdc_optics_modulator_transfer_k() of a k x k superpixel -- with a 2D kernel h(sy, sx) and
  * 2D FFTW transforms.  Rank 1 ignores k and is acdc_compiler_fourier_design(). */
 int acdc_compiler_fourier_design_k(const acdc_compiler_profile *p, int rank, int k, const double *d,
-                              size_t side, int first, int last, double *out);
+                                   size_t side, int first, int last, double *out);
 
 /* One axis of the rank-2 design as a matrix: out (R·2 side rows × side columns,
  * row-major) maps a column of d to its Fourier samples with superpixel k's transforms.
@@ -57,7 +57,7 @@ int acdc_compiler_fourier_design_k(const acdc_compiler_profile *p, int rank, int
  * side × side grid -- the numbers acdc_compiler_fourier_design_k() computes with 2D
  * transforms (tests/test_compiler_surrogate.c checks).  Errors: ACDC_UTIL_ENOMEM. */
 int acdc_compiler_fourier_design_axis(const acdc_compiler_profile *p, int k, size_t side, int first,
-                                 int last, double *out);
+                                      int last, double *out);
 
 /* Bias folding: the constant a chain adds to its optical output — every a_bias (but the
  * first layer's, which the input electronics add) and d_bias of the chain's layers,
@@ -72,7 +72,7 @@ int acdc_compiler_fold_biases(const acdc_model *m, size_t first, size_t count, d
  * names the mask in messages.  Fills mask (whose ideal[] and m must be set) and
  * allocates realised and codes.  Errors: ACDC_UTIL_EDATA (a value the device cannot show). */
 int acdc_compiler_realise(acdc_compiler_mask *mask, const acdc_optics_modulator *dev, int ideal,
-                     const char *what);
+                          const char *what);
 
 /* Design rules: device pixel counts, focal length, numerical aperture, optical train
  * length.  Errors: ACDC_UTIL_EDATA naming the element and the limit it breaks; warnings

@@ -62,7 +62,7 @@ static int place(const acdc_compiler_system *s, acdc_compiler_plan *plan, acdc_c
          * device's axis pixel floor(cols/2); the line fills every row */
         if (w > cols || cols / 2 < half * slot->px || cols / 2 - half * slot->px + w > cols)
             return acdc_util_error(ACDC_UTIL_EDATA, "the %s plane needs %zu pixels along x; device "
-                              "'%s' has %zu", acdc_compiler_role_name(r), w, dev->name, cols);
+                                   "'%s' has %zu", acdc_compiler_role_name(r), w, dev->name, cols);
         slot->device = i;
         slot->x0 = cols / 2 - half * slot->px;
         slot->y0 = 0;
@@ -74,8 +74,8 @@ static int place(const acdc_compiler_system *s, acdc_compiler_plan *plan, acdc_c
     } else {
         if (w > cols || w > rows)
             return acdc_util_error(ACDC_UTIL_EDATA, "the %s plane needs %zux%zu pixels; device '%s' "
-                              "has %zux%zu", acdc_compiler_role_name(r), w, w, dev->name, cols,
-                              rows);
+                                   "has %zux%zu", acdc_compiler_role_name(r), w, w, dev->name, cols,
+                                   rows);
         acdc_compiler_tile(s, w, cols, rows, i, &slot->device, &slot->x0, &slot->y0);
         slot->width = slot->height = w;
         slot->py = slot->px;
@@ -189,7 +189,7 @@ static int lut_read(acdc_compiler_lut *lut, const char *path)
         long g = strtol(p, &end, 10);
         if (end == p || errno || g < 0 || (size_t)g >= lut->ngrey) {
             rc = acdc_util_error(ACDC_UTIL_EDATA, "%s:%zu: expected a grey level 0..%zu first", path,
-                            lineno, lut->ngrey - 1);
+                                 lineno, lut->ngrey - 1);
             break;
         }
         p = end;
@@ -197,14 +197,14 @@ static int lut_read(acdc_compiler_lut *lut, const char *path)
         double v = strtod(p, &end);
         if (end == p || errno || !isfinite(v)) {
             rc = acdc_util_error(ACDC_UTIL_EDATA, "%s:%zu: expected a finite %s after the grey level",
-                            path, lineno, lut->phase ? "phase in rad" : "amplitude 0..1");
+                                 path, lineno, lut->phase ? "phase in rad" : "amplitude 0..1");
             break;
         }
         while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
             end++;
         if (*end) {
             rc = acdc_util_error(ACDC_UTIL_EDATA, "%s:%zu: unexpected '%s' after the value", path,
-                            lineno, end);
+                                 lineno, end);
             break;
         }
         if (!lut->phase && (v < 0 || v > 1)) {
@@ -232,7 +232,7 @@ int acdc_compiler_lut_make(const acdc_optics_modulator *dev, int phase, acdc_com
     const int bits = phase ? dev->phase_bits : dev->amplitude_bits;
     if (bits <= 0)
         return acdc_util_error(ACDC_UTIL_EDATA, "device '%s' has continuous %s levels: there are no "
-                          "device codes to export", dev->name, phase ? "phase" : "amplitude");
+                               "device codes to export", dev->name, phase ? "phase" : "amplitude");
     lut->phase = phase;
     lut->bits = bits;
     lut->nlevels = (size_t)1 << bits;
@@ -271,10 +271,10 @@ int acdc_compiler_lut_make(const acdc_optics_modulator *dev, int phase, acdc_com
         lut->grey[m] = (uint16_t)bg;
         if (acdc_compiler_lut_level(lut, (uint16_t)bg) != (int32_t)m)
             rc = acdc_util_error(ACDC_UTIL_EDATA, "lookup table %s%s%s: level %zu of device '%s' (%g%s) "
-                            "has no grey level of its own (the nearest, %zu, shows level %d)",
-                            dev->lut[0] ? "'" : "", dev->lut[0] ? dev->lut : "(linear)",
-                            dev->lut[0] ? "'" : "", m, dev->name, want, phase ? " rad" : "",
-                            bg, (int)acdc_compiler_lut_level(lut, (uint16_t)bg));
+                                 "has no grey level of its own (the nearest, %zu, shows level %d)",
+                                 dev->lut[0] ? "'" : "", dev->lut[0] ? dev->lut : "(linear)",
+                                 dev->lut[0] ? "'" : "", m, dev->name, want, phase ? " rad" : "",
+                                 bg, (int)acdc_compiler_lut_level(lut, (uint16_t)bg));
     }
     if (rc)
         acdc_compiler_lut_free(lut);
@@ -297,7 +297,7 @@ int acdc_compiler_lut_write(const acdc_compiler_lut *lut, const char *device, FI
 /* Images and levels.                                                                   */
 
 int acdc_compiler_pixel_code(const acdc_compiler_system *s, const acdc_optics_modulator *dev, size_t ix,
-                        size_t iy)
+                             size_t iy)
 {
     if (s->profile.ideal || dev->modulation != ACDC_OPTICS_MOD_PHASE)
         return 0;
@@ -321,8 +321,8 @@ static int32_t slot_code(const acdc_compiler_system *s, const acdc_compiler_slot
 }
 
 int acdc_compiler_device_image(const acdc_compiler_system *s, const acdc_compiler_plan *plan,
-                          enum acdc_compiler_role r, size_t device, int part,
-                          const acdc_compiler_lut *lut, uint16_t *img)
+                               enum acdc_compiler_role r, size_t device, int part,
+                               const acdc_compiler_lut *lut, uint16_t *img)
 {
     const acdc_optics_modulator *dev = acdc_compiler_role_device(&s->profile, r);
     const size_t cols = plan->cols[r], rows = plan->rows[r];
@@ -333,8 +333,8 @@ int acdc_compiler_device_image(const acdc_compiler_system *s, const acdc_compile
             continue;
         if (!sl->mask->codes)
             return acdc_util_error(ACDC_UTIL_EDATA, "the %s mask of chain %zu stage %zu has no device "
-                              "codes (an ideal profile)", acdc_compiler_role_name(r), sl->chain,
-                              sl->stage);
+                                   "codes (an ideal profile)", acdc_compiler_role_name(r), sl->chain,
+                                   sl->stage);
         const size_t hh = s->rank == 2 ? sl->height : 1;
         for (size_t y = 0; y < hh; y++) {
             uint16_t *row = img + (sl->y0 + y) * cols + sl->x0;
@@ -342,8 +342,8 @@ int acdc_compiler_device_image(const acdc_compiler_system *s, const acdc_compile
                 const int32_t code = slot_code(s, sl, dev, x, y, part);
                 if (code < 0 || (size_t)code >= lut->nlevels)
                     return acdc_util_error(ACDC_UTIL_EDATA, "code %d of the %s mask of chain %zu is "
-                                      "outside the device's %zu levels", (int)code,
-                                      acdc_compiler_role_name(r), sl->chain, lut->nlevels);
+                                           "outside the device's %zu levels", (int)code,
+                                           acdc_compiler_role_name(r), sl->chain, lut->nlevels);
                 row[x] = lut->grey[code];
             }
         }
@@ -366,11 +366,11 @@ void acdc_compiler_mirror(uint16_t *img, size_t cols, size_t rows)
 }
 
 int acdc_compiler_slot_levels(const acdc_compiler_system *s, const acdc_compiler_slot *slot,
-                         int32_t *levels)
+                              int32_t *levels)
 {
     if (!slot->mask || !slot->mask->codes)
         return acdc_util_error(ACDC_UTIL_EDATA, "the %s plane of chain %zu has no device codes",
-                          acdc_compiler_role_name(slot->role), slot->chain);
+                               acdc_compiler_role_name(slot->role), slot->chain);
     const acdc_optics_modulator *dev = acdc_compiler_role_device(&s->profile, slot->role);
     const size_t hh = s->rank == 2 ? slot->height : 1;
     for (size_t y = 0; y < hh; y++)
@@ -384,7 +384,7 @@ int acdc_compiler_slot_levels(const acdc_compiler_system *s, const acdc_compiler
 /* The camera.                                                                          */
 
 void acdc_compiler_camera_roi(const acdc_compiler_system *s, size_t c, size_t *x0, size_t *y0,
-                         size_t *w, size_t *h)
+                              size_t *w, size_t *h)
 {
     const acdc_optics_camera *cam = &s->profile.camera;
     const size_t cols = cam->pixels, rows = cam->rows ? cam->rows : 1;
@@ -401,7 +401,7 @@ void acdc_compiler_camera_roi(const acdc_compiler_system *s, size_t c, size_t *x
 }
 
 void acdc_compiler_camera_pixel(const acdc_compiler_system *s, size_t c, size_t j, size_t *x,
-                           size_t *y)
+                                size_t *y)
 {
     size_t x0, y0, w, h;
     acdc_compiler_camera_roi(s, c, &x0, &y0, &w, &h);
@@ -425,7 +425,7 @@ static const char *modulation_word(const acdc_optics_modulator *d)
 }
 
 static const acdc_compiler_slot *find_slot(const acdc_compiler_plan *plan, enum acdc_compiler_role r,
-                                      size_t c, size_t k)
+                                           size_t c, size_t k)
 {
     for (size_t i = 0; i < plan->nslots; i++)
         if (plan->slots[i].role == r && plan->slots[i].chain == c && plan->slots[i].stage == k)
@@ -496,8 +496,8 @@ static void stop_row(const acdc_compiler_system *s, const acdc_compiler_plan *pl
 }
 
 int acdc_compiler_build_sheet(const acdc_compiler_system *s, const acdc_compiler_plan *plan,
-                         const char *const files[3], const char *name, const char *extra,
-                         FILE *f)
+                              const char *const files[3], const char *name, const char *extra,
+                              FILE *f)
 {
     const acdc_compiler_profile *p = &s->profile;
     double aperture, tol;
@@ -539,7 +539,7 @@ int acdc_compiler_build_sheet(const acdc_compiler_system *s, const acdc_compiler
                 r == ACDC_COMPILER_ROLE_INPUT ? "(the input of each inference)" : shown);
     }
     const size_t per_cam = acdc_compiler_planes_per_device(s, s->m, p->camera.pixels,
-                                                      p->camera.rows);
+                                                           p->camera.rows);
     fprintf(f, "| camera pair | %zu | %s | %zux%zu | %.2f | balanced homodyne | - | "
             "camera.tsv |\n\n", 2 * ((s->n_chains + per_cam - 1) / per_cam), p->camera.name,
             p->camera.pixels,

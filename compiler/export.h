@@ -99,31 +99,31 @@ int acdc_compiler_lut_write(const acdc_compiler_lut *lut, const char *device, FI
  * one-code device.  A complex device's two codes go to two devices (part 0: amplitude,
  * part 1: phase); acdc_compiler_device_image() takes the part. */
 int acdc_compiler_pixel_code(const acdc_compiler_system *s, const acdc_optics_modulator *dev, size_t ix,
-                        size_t iy);
+                             size_t iy);
 
 /* The design image of physical device `device` of role r (cols x rows greys, row-major,
  * before mirroring), its unused pixels grey 0: every mask's code per pixel through lut
  * (part: 0 for the only or amplitude code, 1 for a complex device's phase code).
  * acdc_compiler_mirror() mirrors an image in x (reflective devices). */
 int acdc_compiler_device_image(const acdc_compiler_system *s, const acdc_compiler_plan *plan,
-                          enum acdc_compiler_role r, size_t device, int part,
-                          const acdc_compiler_lut *lut, uint16_t *img);
+                               enum acdc_compiler_role r, size_t device, int part,
+                               const acdc_compiler_lut *lut, uint16_t *img);
 void acdc_compiler_mirror(uint16_t *img, size_t cols, size_t rows);
 
 /* The phase level of every pixel of a mask's region (width x height, row-major; rank 1:
  * one row, the element being the same along y), for a fabricated element's relief:
  * height = wavelength · level / (2^bits (n − 1)), n the refractive index. */
 int acdc_compiler_slot_levels(const acdc_compiler_system *s, const acdc_compiler_slot *slot,
-                         int32_t *levels);
+                              int32_t *levels);
 
 /* The camera pixel chain c reads component j on (the relay maps one sample onto one
  * pixel; rank 1: the camera's row floor(rows / 2), column floor(pixels / 2) + x −
  * floor(m / 2) for image sample x; rank 2: the chain's m x m region, tiled like the
  * devices).  *x0, *y0, *w, *h: the chain's region of interest. */
 void acdc_compiler_camera_roi(const acdc_compiler_system *s, size_t c, size_t *x0, size_t *y0,
-                         size_t *w, size_t *h);
+                              size_t *w, size_t *h);
 void acdc_compiler_camera_pixel(const acdc_compiler_system *s, size_t c, size_t j, size_t *x,
-                           size_t *y);
+                                size_t *y);
 
 /* Writes the build sheet (Markdown) of s: the optical train of every chain in order --
  * illumination and the reference's split, every device with its part name, region and
@@ -134,7 +134,7 @@ void acdc_compiler_camera_pixel(const acdc_compiler_system *s, size_t c, size_t 
  * files of role r's devices, "%zu" the device.  extra (may be NULL): Markdown appended
  * before the design warnings (the tolerances, which the compiler does not compute). */
 int acdc_compiler_build_sheet(const acdc_compiler_system *s, const acdc_compiler_plan *plan,
-                         const char *const files[3], const char *name, const char *extra,
-                         FILE *f);
+                              const char *const files[3], const char *name, const char *extra,
+                              FILE *f);
 
 #endif

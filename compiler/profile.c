@@ -333,7 +333,7 @@ int acdc_compiler_profile_builtin(const char *name, acdc_compiler_profile *p)
     }
     char known[160];
     return acdc_util_error(ACDC_UTIL_EUSAGE, "unknown device profile '%s' (built-in: %s)", name,
-                      KEYS_OF(known, builtins));
+                           KEYS_OF(known, builtins));
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -549,7 +549,7 @@ static int check_range(const struct key *k, double v, const char *what, const ch
         return ACDC_UTIL_OK;
     const char *u = base_unit(k->kind);
     return acdc_util_error(ACDC_UTIL_EDATA, "%s: %s is outside %c%g, %g]%s%s", what, shown,
-                      k->lo_open ? '(' : '[', k->lo, k->hi, *u ? " " : "", u);
+                           k->lo_open ? '(' : '[', k->lo, k->hi, *u ? " " : "", u);
 }
 
 /* A name must survive the INI round trip: inih strips blanks at both ends, ';' after a
@@ -611,7 +611,7 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         acdc_compiler_profile b;
         if (acdc_compiler_profile_builtin(s, &b))
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: unknown built-in profile '%s' (known: %s)",
-                              what, s, KEYS_OF(known, builtins));
+                                   what, s, KEYS_OF(known, builtins));
         *p = b;
         return ACDC_UTIL_OK;
     }
@@ -620,26 +620,26 @@ static int parse_value(const struct key *k, const char *s, const char *what,
             const struct laser_device *l = find_laser(s);
             if (!l)
                 return acdc_util_error(ACDC_UTIL_EDATA, "%s: unknown laser '%s' (known: %s)", what, s,
-                                  KEYS_OF(known, lasers));
+                                       KEYS_OF(known, lasers));
             p->wavelength_m = l->wavelength_m;
             p->laser_power_w = l->power_w;
         } else if (!strcmp(k->section, "lens")) {
             const acdc_optics_lens *l = find_lens(s);
             if (!l)
                 return acdc_util_error(ACDC_UTIL_EDATA, "%s: unknown lens '%s' (known: %s)", what, s,
-                                  KEYS_OF(known, lenses));
+                                       KEYS_OF(known, lenses));
             p->lens = *l;
         } else if (!strcmp(k->section, "camera")) {
             const acdc_optics_camera *c = find_camera(s);
             if (!c)
                 return acdc_util_error(ACDC_UTIL_EDATA, "%s: unknown camera '%s' (known: %s)", what, s,
-                                  KEYS_OF(known, cameras));
+                                       KEYS_OF(known, cameras));
             p->camera = *c;
         } else {
             const acdc_optics_modulator *m = find_modulator(s);
             if (!m)
                 return acdc_util_error(ACDC_UTIL_EDATA, "%s: unknown modulator '%s' (known: %s)", what,
-                                  s, KEYS_OF(known, modulators));
+                                       s, KEYS_OF(known, modulators));
             *(acdc_optics_modulator *)((char *)p + k->off) = *m;
         }
         return ACDC_UTIL_OK;
@@ -649,7 +649,7 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         const size_t n = strlen(s), cap = text_cap(k);
         if (n >= cap)
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%s' is longer than %zu bytes", what, s,
-                              cap - 1);
+                                   cap - 1);
         if ((rc = check_name(s, n + 1, !strcmp(k->section, "profile"), what)))
             return rc;
         memset(dst, 0, cap);
@@ -676,7 +676,7 @@ static int parse_value(const struct key *k, const char *s, const char *what,
             *dst = ACDC_OPTICS_MOD_PHASE;
         else
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%s' is not complex, amplitude or phase",
-                              what, s);
+                                   what, s);
         return ACDC_UTIL_OK;
     }
     case K_DP_LAYOUT: {
@@ -692,7 +692,7 @@ static int parse_value(const struct key *k, const char *s, const char *what,
     case K_LENS_MODEL:
         if (acdc_optics_lens_model_parse(s, (enum acdc_optics_lens_model *)((char *)p + k->off)))
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%s' is not fourier, paraxial or corrected",
-                              what, s);
+                                   what, s);
         return ACDC_UTIL_OK;
     case K_LENGTH:
     case K_TIME:
@@ -702,11 +702,11 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         const char *u = unit_of(s);
         if (u && !*u)
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%s' needs a unit of %s", what, s,
-                              k->kind == K_LENGTH ? "length (nm, um, mm, m)"
-                              : k->kind == K_TIME ? "time (ns, us, ms, s)"
-                              : k->kind == K_POWER ? "power (nW, uW, mW, W)"
-                              : k->kind == K_FREQ ? "frequency (Hz, kHz, MHz)"
-                              : "angle (mrad, rad, deg)");
+                                   k->kind == K_LENGTH ? "length (nm, um, mm, m)"
+                                   : k->kind == K_TIME ? "time (ns, us, ms, s)"
+                                   : k->kind == K_POWER ? "power (nW, uW, mW, W)"
+                                   : k->kind == K_FREQ ? "frequency (Hz, kHz, MHz)"
+                                   : "angle (mrad, rad, deg)");
         if ((rc = acdc_util_parse_quantity(s, what, base_unit(k->kind), -DBL_MAX, DBL_MAX, &v)))
             return rc;
         if ((rc = check_range(k, v, what, s)))
@@ -723,9 +723,9 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         if (u && *u && strcmp(u, allowed)) {
             if (!*allowed)
                 return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%s' takes a plain number, without a unit",
-                                  what, s);
+                                       what, s);
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: unit '%s' in '%s' is not '%s'", what, u, s,
-                              allowed);
+                                   allowed);
         }
         size_t n = u ? (size_t)(u - s) : strlen(s);
         while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
@@ -856,7 +856,7 @@ static int check_key(const acdc_compiler_profile *p, const struct key *k, const 
         size_t v = *(const size_t *)base;
         if (v < (size_t)k->lo || v > (size_t)k->hi)
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: %zu is outside %.0f..%.0f", what, v, k->lo,
-                              k->hi);
+                                   k->hi);
         return ACDC_UTIL_OK;
     }
     case K_BITS:
@@ -866,7 +866,7 @@ static int check_key(const acdc_compiler_profile *p, const struct key *k, const 
             return ACDC_UTIL_OK;
         if (v < (int)k->lo || v > (int)k->hi)
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: %d is outside %.0f..%.0f", what, v, k->lo,
-                              k->hi);
+                                   k->hi);
         return ACDC_UTIL_OK;
     }
     default:
@@ -899,8 +899,8 @@ int acdc_compiler_profile_check(const acdc_compiler_profile *p)
     for (size_t i = 0; i < COUNT(mods) && p->superpixel % 2 && !p->ideal; i++)
         if (mods[i].m->modulation == ACDC_OPTICS_MOD_PHASE)
             return acdc_util_error(ACDC_UTIL_EDATA, "profile '%s': 'rules.superpixel': %d is odd, but "
-                              "the %s device is phase-only (a double-phase value needs an "
-                              "even k)", p->name, p->superpixel, mods[i].section);
+                                   "the %s device is phase-only (a double-phase value needs an "
+                                   "even k)", p->name, p->superpixel, mods[i].section);
     return ACDC_UTIL_OK;
 }
 
@@ -923,7 +923,7 @@ int acdc_compiler_profile_set(acdc_compiler_profile *p, const char *assignment)
     const char *dot = eq ? memchr(assignment, '.', (size_t)(eq - assignment)) : NULL;
     if (!eq || !dot)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "'%.80s': expected 'section.key=value' (e.g. "
-                          "'fourier.phase_bits=6')", assignment);
+                               "'fourier.phase_bits=6')", assignment);
     const char *sec = assignment, *key = dot + 1, *val = eq + 1;
     size_t ns = (size_t)(dot - sec), nk = (size_t)(eq - key), nv = strlen(val);
     trim(&sec, &ns);
@@ -932,8 +932,8 @@ int acdc_compiler_profile_set(acdc_compiler_profile *p, const char *assignment)
     char s[32], k[32], v[256], what[80], known[160];
     if (ns >= sizeof s || nk >= sizeof k || !known_section(sec, ns))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "'%.80s': unknown section '%.*s' (known: %s)",
-                          assignment, (int)(ns < 32 ? ns : 32), sec,
-                          KEYS_OF(known, sections));
+                               assignment, (int)(ns < 32 ? ns : 32), sec,
+                               KEYS_OF(known, sections));
     memcpy(s, sec, ns);
     s[ns] = '\0';
     memcpy(k, key, nk);
@@ -943,7 +943,7 @@ int acdc_compiler_profile_set(acdc_compiler_profile *p, const char *assignment)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "'%.80s': unknown key '%s' in [%s]", assignment, k, s);
     if (nv >= sizeof v)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s.%s': value is longer than %zu characters", s, k,
-                          sizeof v - 1);
+                               sizeof v - 1);
     memcpy(v, val, nv);
     v[nv] = '\0';
     snprintf(what, sizeof what, "'%s.%s'", s, k);
@@ -1339,7 +1339,7 @@ int acdc_compiler_profile_write_ini(const acdc_compiler_profile *p, const char *
     }
     if (rename(tmp, path)) {
         rc = acdc_util_error(ACDC_UTIL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
-                        strerror(errno));
+                             strerror(errno));
         unlink(tmp);
         free(tmp);
         return rc;
@@ -1375,13 +1375,13 @@ static int h5_put(hid_t loc, const char *obj, const acdc_compiler_profile *p, co
         return acdc_util_h5_set_attr_str(loc, obj, k->h5, base);
     case K_MODULATION:
         return acdc_util_h5_set_attr_str(loc, obj, k->h5,
-                                    modulation_name(*(const enum acdc_optics_modulation *)base));
+                                         modulation_name(*(const enum acdc_optics_modulation *)base));
     case K_DP_LAYOUT:
         return acdc_util_h5_set_attr_str(loc, obj, k->h5,
-                                    dp_layout_name(*(const enum acdc_optics_dp_layout *)base));
+                                         dp_layout_name(*(const enum acdc_optics_dp_layout *)base));
     case K_LENS_MODEL:
         return acdc_util_h5_set_attr_str(loc, obj, k->h5,
-                                    acdc_optics_lens_model_name(*(const enum acdc_optics_lens_model *)base));
+                                         acdc_optics_lens_model_name(*(const enum acdc_optics_lens_model *)base));
     case K_BOOL:
     case K_BITS:
     case K_OVERSAMPLE:
@@ -1401,7 +1401,7 @@ int acdc_compiler_profile_write_h5(hid_t loc, const char *group, const acdc_comp
         return rc; /* never write a copy that would not read back */
     if (p->fourier_oversample == ACDC_COMPILER_OVERSAMPLE_AUTO)
         return acdc_util_error(ACDC_UTIL_EDATA, "profile '%s': 'rules.fourier_oversample' is auto; a "
-                          "system file's copy holds the design the compiler chose", p->name);
+                               "system file's copy holds the design the compiler chose", p->name);
     char obj[256];
     for (size_t i = 0; i < NKEYS; i++) {
         if (!keys[i].h5)
@@ -1443,7 +1443,7 @@ static int h5_get(hid_t loc, const char *file, const char *obj, const struct key
             return rc;
         if (iv < (int64_t)k->lo || iv > (int64_t)k->hi)
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: %lld is outside %.0f..%.0f", what,
-                              (long long)iv, k->lo, k->hi);
+                                   (long long)iv, k->lo, k->hi);
         if (k->kind == K_COUNT || k->kind == K_FRAMES)
             *(size_t *)((char *)q + k->off) = (size_t)iv;
         else
@@ -1461,7 +1461,7 @@ static int h5_get(hid_t loc, const char *file, const char *obj, const struct key
 }
 
 int acdc_compiler_profile_read_h5(hid_t loc, const char *file, const char *group,
-                             acdc_compiler_profile *p)
+                                  acdc_compiler_profile *p)
 {
     acdc_compiler_profile q;
     memset(&q, 0, sizeof q);

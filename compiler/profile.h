@@ -116,6 +116,6 @@ int acdc_compiler_profile_write_ini(const acdc_compiler_profile *p, const char *
  * and `camera.frames` 1 (before designed detection). */
 int acdc_compiler_profile_write_h5(hid_t loc, const char *group, const acdc_compiler_profile *p);
 int acdc_compiler_profile_read_h5(hid_t loc, const char *file, const char *group,
-                             acdc_compiler_profile *p);
+                                  acdc_compiler_profile *p);
 
 #endif

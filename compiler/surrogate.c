@@ -345,7 +345,7 @@ static void mask2(acdc_compiler_surrogate *g, const acdc_layer *L, size_t layer,
     gsl_rng *r = NULL;
     if (g->sigma_f > 0 && (r = gsl_rng_alloc(gsl_rng_mt19937)))
         gsl_rng_set(r, (unsigned long)acdc_optics_field_seed(acdc_optics_field_seed(g->o.seed, tick),
-                                                        2 * layer + 1));
+                                                             2 * layer + 1));
     for (size_t qy = 0; qy < fm; qy++)
         for (size_t qx = 0; qx < fm; qx++) {
             double complex px[2], d[2];
@@ -514,11 +514,11 @@ static int check_model(const acdc_compiler_surrogate *g, const acdc_model *m, si
 {
     if (m->n != g->n || m->n_layers != g->K || layer >= g->K)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "the hardware surrogate was made for %zu layers of "
-                          "n = %zu, not this model (%zu layers of n = %zu)", g->K, g->n,
-                          m->n_layers, m->n);
+                               "n = %zu, not this model (%zu layers of n = %zu)", g->K, g->n,
+                               m->n_layers, m->n);
     if (batch > g->batch)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "batch %zu exceeds the surrogate's %zu", batch,
-                          g->batch);
+                               g->batch);
     return ACDC_UTIL_OK;
 }
 
@@ -547,7 +547,7 @@ static void mask(acdc_compiler_surrogate *g, const acdc_layer *L, size_t layer, 
     gsl_rng *r = NULL;
     if (g->sigma_f > 0 && (r = gsl_rng_alloc(gsl_rng_mt19937)))
         gsl_rng_set(r, (unsigned long)acdc_optics_field_seed(acdc_optics_field_seed(g->o.seed, tick),
-                                                        2 * layer + 1));
+                                                             2 * layer + 1));
     for (size_t k = 0; k < fm; k++) {
         double complex px[2], d[2];
         pixels(&g->f_dev, ls->t[k], px, d);
@@ -583,7 +583,7 @@ static double camera(const acdc_compiler_surrogate *g, size_t layer, double comp
     double dn = np - nm;
     if (g->o.noise && r) {
         const double var = acdc_compiler_detection_variance(&g->cam, g->tau[layer], phi, rho,
-                                                       cabs(eps));
+                                                            cabs(eps));
         dn += gsl_ran_gaussian_ziggurat(r, sqrt(var / g->frames[layer]));
     }
     return dn / (4 * phi * rho * ag);
@@ -819,7 +819,7 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
     struct layer_state *ls = &g->ls[layer];
     if (batch != ls->rows)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "the surrogate's backward pass of layer %zu has %zu "
-                          "rows; its forward pass had %zu", layer, batch, ls->rows);
+                               "rows; its forward pass had %zu", layer, batch, ls->rows);
     const acdc_layer *L = &m->layers[layer];
     const size_t n = g->n, Lc = g->Lc, N = g->N, pin = (size_t)g->pin;
     const size_t nblk = (batch + BLOCK - 1) / BLOCK;
@@ -1109,7 +1109,7 @@ static int lens_terms(acdc_compiler_surrogate *g, const acdc_compiler_system *s,
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the hardware surrogate's lenses");
     l.focal_m = s->focal_m;
     l.aperture_m = acdc_optics_fourier_lens_aperture(1, (double)s->m * s->pitch_m,
-                                                (double)s->fm * s->fourier_pitch_m);
+                                                     (double)s->fm * s->fourier_pitch_m);
     const double R = l.aperture_m / 2, din = s->pitch_m / g->pin,
                  df = s->fourier_pitch_m / g->pf;
     const double a0 = (double)(g->npx_in / 2) + (g->pin - 1) / 2.0;
@@ -1151,8 +1151,8 @@ static int lens_terms(acdc_compiler_surrogate *g, const acdc_compiler_system *s,
             got = got * Xt + pc[d];
         if (!(fabs(got - want) <= 1e-9 * (1 + fabs(want))))
             return acdc_util_error(ACDC_UTIL_EUSAGE, "lens '%s': its wavefront error is not a "
-                              "polynomial of degree 4 along x; the surrogate cannot expand "
-                              "it", l.name);
+                                   "polynomial of degree 4 along x; the surrogate cannot expand "
+                                   "it", l.name);
     }
     /* the design matrix: row p = (1, X_p, ..., X_p^{T−1}) at the input pixels, then the
      * camera samples */
@@ -1268,24 +1268,24 @@ static int setup2(acdc_compiler_surrogate *g, const acdc_compiler_system *s)
 }
 
 int acdc_compiler_surrogate_alloc(acdc_compiler_surrogate **out, const acdc_compiler_system *s,
-                             size_t batch, const acdc_compiler_surrogate_opts *o)
+                                  size_t batch, const acdc_compiler_surrogate_opts *o)
 {
     *out = NULL;
     for (size_t c = 0; c < s->n_chains; c++)
         if (s->chains[c].count != 1)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "optical chain %zu holds %zu layers; the hardware "
-                              "surrogate models one layer per chain (a pixel-aware design, "
-                              "rules.fourier_oversample >= 1)", c, s->chains[c].count);
+                                   "surrogate models one layer per chain (a pixel-aware design, "
+                                   "rules.fourier_oversample >= 1)", c, s->chains[c].count);
     if (s->profile.fourier_oversample < 0 || (s->rank == 2 && s->profile.fourier_oversample < 1))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "the hardware surrogate of a 2D system models "
-                          "pixel-aware designs (rules.fourier_oversample >= 1)");
+                               "pixel-aware designs (rules.fourier_oversample >= 1)");
     if (batch == 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "batch size must be at least 1");
     acdc_compiler_profile e;
     acdc_compiler_profile_effective(&s->profile, &e);
     if (e.input.modulation == ACDC_OPTICS_MOD_AMPLITUDE || e.fourier.modulation == ACDC_OPTICS_MOD_AMPLITUDE)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "the hardware surrogate needs signed values: an "
-                          "amplitude-only input or Fourier device cannot show them");
+                               "amplitude-only input or Fourier device cannot show them");
     acdc_compiler_surrogate *g = calloc(1, sizeof *g);
     if (!g)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the hardware surrogate");
@@ -1443,9 +1443,9 @@ out:
         if ((o->noise || o->clip) && !(g->phi[l] > 0 && g->rho[l] > 0)) {
             acdc_compiler_surrogate_free(g);
             return acdc_util_error(ACDC_UTIL_EUSAGE, "chain %zu has no designed detection (reference "
-                              "%g E0, %g electrons per E0^2): the surrogate cannot model its "
-                              "camera", l, ch->ref_amplitude / s->field_amplitude,
-                              acdc_compiler_detection_electrons(s, tau));
+                                   "%g E0, %g electrons per E0^2): the surrogate cannot model its "
+                                   "camera", l, ch->ref_amplitude / s->field_amplitude,
+                                   acdc_compiler_detection_electrons(s, tau));
         }
     }
     if (!(cabs(g->gcal) > 0)) {

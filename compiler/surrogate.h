@@ -80,7 +80,7 @@ typedef struct acdc_compiler_surrogate acdc_compiler_surrogate;
  * at allocation and not kept.  Errors: ACDC_UTIL_EUSAGE (a chain of several layers, a 2D
  * point design, an amplitude-only device), ACDC_UTIL_ENOMEM; *out is then NULL. */
 int acdc_compiler_surrogate_alloc(acdc_compiler_surrogate **out, const acdc_compiler_system *s,
-                             size_t batch, const acdc_compiler_surrogate_opts *o);
+                                  size_t batch, const acdc_compiler_surrogate_opts *o);
 void acdc_compiler_surrogate_free(acdc_compiler_surrogate *g);
 
 /* The layer operator (models/model.h) that computes every layer through the

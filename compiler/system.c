@@ -43,12 +43,12 @@ void acdc_compiler_lens_need(const acdc_compiler_system *s, double *aperture_m, 
     acdc_compiler_profile e;
     acdc_compiler_profile_effective(&s->profile, &e);
     *aperture_m = acdc_optics_fourier_lens_aperture(s->rank, (double)s->m * s->pitch_m,
-                                               (double)s->fm * s->fourier_pitch_m);
+                                                    (double)s->fm * s->fourier_pitch_m);
     *tol_waves = e.fourier.phase_error_rad / (2 * M_PI);
 }
 
 size_t acdc_compiler_planes_per_device(const acdc_compiler_system *s, size_t need, size_t cols,
-                                  size_t rows)
+                                       size_t rows)
 {
     if (s->rank != 2 || need == 0)
         return 1;
@@ -57,7 +57,7 @@ size_t acdc_compiler_planes_per_device(const acdc_compiler_system *s, size_t nee
 }
 
 void acdc_compiler_tile(const acdc_compiler_system *s, size_t need, size_t cols, size_t rows, size_t i,
-                   size_t *device, size_t *x0, size_t *y0)
+                        size_t *device, size_t *x0, size_t *y0)
 {
     rows = rows ? rows : 1;
     const size_t nx = need && cols / need ? cols / need : 1;
@@ -131,7 +131,7 @@ size_t acdc_compiler_group(const acdc_model *m, size_t *first, size_t *count)
 }
 
 size_t acdc_compiler_group_for(const acdc_model *m, const acdc_compiler_profile *p, size_t *first,
-                          size_t *count)
+                               size_t *count)
 {
     if (p->fourier_oversample < 1)
         return acdc_compiler_group(m, first, count);
@@ -146,10 +146,10 @@ int acdc_compiler_model_supported(const acdc_model *m, const char *where)
 {
     if (m->transform == ACDC_TRANSFORM_DCT2 && m->h != m->w)
         return acdc_util_error(ACDC_UTIL_EDATA, "%s: the 2D layers' grid is %zux%zu; a spherical-lens "
-                          "system needs a square grid (one Fourier pitch along x and y): "
-                          "train on a %zux%zu grid with --input-shape %zux%zu", where, m->h,
-                          m->w, m->h > m->w ? m->h : m->w, m->h > m->w ? m->h : m->w,
-                          m->in_h, m->in_w);
+                               "system needs a square grid (one Fourier pitch along x and y): "
+                               "train on a %zux%zu grid with --input-shape %zux%zu", where, m->h,
+                               m->w, m->h > m->w ? m->h : m->w, m->h > m->w ? m->h : m->w,
+                               m->in_h, m->in_w);
     return ACDC_UTIL_OK;
 }
 
@@ -164,7 +164,7 @@ int acdc_compiler_measure_4f(const acdc_compiler_system *s, double complex *g)
     acdc_optics_lens_plan *l1 = NULL, *l2 = NULL;
     acdc_optics_field *f = NULL;
     int rc = acdc_optics_grid_init(&gr, s->rank, s->m, s->rank == 2 ? s->m : 1, s->pitch_m,
-                              s->wavelength_m);
+                                   s->wavelength_m);
     if (!rc)
         rc = acdc_optics_lens_plan_alloc(&l1, &gr, s->focal_m);
     if (!rc)
@@ -248,7 +248,7 @@ double acdc_compiler_max_exposure(const acdc_compiler_profile *p)
 }
 
 double acdc_compiler_detection_variance(const acdc_optics_camera *cam, double exposure_s, double phi,
-                                   double rho, double amp)
+                                        double rho, double amp)
 {
     const double dark = cam->dark_e_per_s * exposure_s;
     const double q = cam->adc_bits > 0 ? cam->full_well_e / (ldexp(1.0, cam->adc_bits) - 1) : 0;
@@ -257,7 +257,7 @@ double acdc_compiler_detection_variance(const acdc_optics_camera *cam, double ex
 }
 
 double acdc_compiler_detection_snr(const acdc_optics_camera *cam, double exposure_s, size_t frames,
-                              double phi, double rho, double rms)
+                                   double phi, double rho, double rms)
 {
     const double var = acdc_compiler_detection_variance(cam, exposure_s, phi, rho, rms);
     const double sig = 4 * phi * rho * rms;
@@ -312,16 +312,16 @@ static double design_at(const struct design *d, double t, double *rho)
         return 0;
     /* a dark signal (rms 0) still gets a usable design: the SNR of a unit signal */
     return acdc_compiler_detection_snr(d->cam, t, acdc_compiler_frames(d->s, t), phi, *rho,
-                                  d->rms > 0 ? d->rms : 1);
+                                       d->rms > 0 ? d->rms : 1);
 }
 
 int acdc_compiler_detection_design(acdc_compiler_system *s, acdc_compiler_chain *ch, double peak,
-                              double rms)
+                                   double rms)
 {
     if (!(isfinite(peak) && isfinite(rms) && rms >= 0 && peak >= rms))
         return acdc_util_error(ACDC_UTIL_EDATA, "optical chain of layers %zu..%zu: signal range peak "
-                          "%g, rms %g (units of E0) is not a range", ch->first,
-                          ch->first + ch->count - 1, peak, rms);
+                               "%g, rms %g (units of E0) is not a range", ch->first,
+                               ch->first + ch->count - 1, peak, rms);
     acdc_compiler_profile e;
     acdc_compiler_profile_effective(&s->profile, &e);
     const struct design d = {s, &e.camera, acdc_compiler_detection_electrons(s, 1.0),
@@ -363,8 +363,8 @@ int acdc_compiler_detection_design(acdc_compiler_system *s, acdc_compiler_chain 
     }
     if (!(rho > 0))
         return acdc_util_error(ACDC_UTIL_EDATA, "optical chain of layers %zu..%zu: no exposure keeps "
-                          "a signal of peak %g E0 below %g of the full well", ch->first,
-                          ch->first + ch->count - 1, peak, ACDC_COMPILER_DETECT_MARGIN);
+                               "a signal of peak %g E0 below %g of the full well", ch->first,
+                               ch->first + ch->count - 1, peak, ACDC_COMPILER_DETECT_MARGIN);
     ch->exposure_s = t;
     ch->frames = acdc_compiler_frames(s, t);
     ch->ref_amplitude = rho * s->field_amplitude;
@@ -372,7 +372,7 @@ int acdc_compiler_detection_design(acdc_compiler_system *s, acdc_compiler_chain 
     ch->signal_peak = peak;
     ch->signal_rms = rms;
     ch->snr = acdc_compiler_detection_snr(&e.camera, t, ch->frames,
-                                     acdc_compiler_detection_electrons(s, t), rho, rms);
+                                          acdc_compiler_detection_electrons(s, t), rho, rms);
     return ACDC_UTIL_OK;
 }
 
@@ -389,7 +389,7 @@ int acdc_compiler_detection_carry(const acdc_compiler_system *from, acdc_compile
         const double k = acdc_compiler_chain_field_scale(&to->chains[c]) /
                          acdc_compiler_chain_field_scale(&from->chains[c]);
         if ((rc = acdc_compiler_detection_design(to, &to->chains[c], k * from->chains[c].signal_peak,
-                                            k * from->chains[c].signal_rms)))
+                                                 k * from->chains[c].signal_rms)))
             return rc;
     }
     to->signal = ACDC_COMPILER_SIGNAL_CALIBRATED;

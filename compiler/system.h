@@ -214,7 +214,7 @@ void acdc_compiler_lens_need(const acdc_compiler_system *s, double *aperture_m, 
  * planes of one role share a device in a grid, floor(cols / need) x floor(rows / need),
  * at least 1), or 1 (rank 1: a device holds one plane). */
 size_t acdc_compiler_planes_per_device(const acdc_compiler_system *s, size_t need, size_t cols,
-                                  size_t rows);
+                                       size_t rows);
 
 /* Where plane i of a kind sits when its planes of need x need pixels are tiled on devices
  * (or cameras) of cols x rows (rank 2): on device i / q, q = acdc_compiler_planes_per_device(),
@@ -222,7 +222,7 @@ size_t acdc_compiler_planes_per_device(const acdc_compiler_system *s, size_t nee
  * by row; *x0, *y0 its first pixel column and row.  The bill of materials counts by this
  * rule, `acdc export` places masks and camera regions by it. */
 void acdc_compiler_tile(const acdc_compiler_system *s, size_t need, size_t cols, size_t rows, size_t i,
-                   size_t *device, size_t *x0, size_t *y0);
+                        size_t *device, size_t *x0, size_t *y0);
 
 /* Grouping: splits the model's layers into chains of layers with no ReLU and no
  * permutation between them (a chain ends after a layer that has either).  Writes the
@@ -236,7 +236,7 @@ size_t acdc_compiler_group(const acdc_model *m, size_t *first, size_t *count);
  * no Fourier mask can compensate (compiler/README.md), so the a of every layer is
  * applied by the electronics instead. */
 size_t acdc_compiler_group_for(const acdc_model *m, const acdc_compiler_profile *p, size_t *first,
-                          size_t *count);
+                               size_t *count);
 
 /* The model a system can carry: 1D DCT layers (rank 1) or 2D DCT layers on a square
  * grid (rank 2: the lenses' Fourier planes have one pitch along x and y, so h = w;
@@ -328,13 +328,13 @@ double acdc_compiler_chain_time(const acdc_compiler_system *s, const acdc_compil
  * ADC: 0), and `frames` independent exposures averaged.  Clipping at the full well is not
  * in it: the design keeps the signal below (ACDC_COMPILER_DETECT_MARGIN). */
 double acdc_compiler_detection_snr(const acdc_optics_camera *cam, double exposure_s, size_t frames,
-                              double phi, double rho, double rms);
+                                   double phi, double rho, double rms);
 
 /* The variance of ΔN in one exposure of exposure_s for a field of amplitude amp (units
  * of E0) at that pixel: 2φ(amp² + ρ²) + 2D + 2σr² + q²/6, the denominator above (the
  * hardware surrogate draws its noise with it, compiler/surrogate.h). */
 double acdc_compiler_detection_variance(const acdc_optics_camera *cam, double exposure_s, double phi,
-                                   double rho, double amp);
+                                        double rho, double amp);
 
 /* The model-based signal range of chain ch, without data, in units of E0: peak =
  * ACDC_COMPILER_PEAK_FACTOR · |g| · sqrt(efficiency) (|g| sqrt(efficiency) is the rms output
@@ -354,7 +354,7 @@ void acdc_compiler_signal_estimate(const acdc_compiler_chain *ch, double *peak, 
  * signal_peak, signal_rms and snr.  Errors: ACDC_UTIL_EDATA (a range that is not finite, or
  * peak < rms). */
 int acdc_compiler_detection_design(acdc_compiler_system *s, acdc_compiler_chain *ch, double peak,
-                              double rms);
+                                   double rms);
 
 /* Designs `to`'s detection for the calibrated signal range of `from`, another
  * compilation of the same model (a changed profile value), chain by chain through the

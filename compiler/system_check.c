@@ -26,20 +26,20 @@ static int check_sampling(const acdc_compiler_system *s, const char *file)
         double dev = acdc_compiler_sample_pitch(s, pitches[i].dev);
         if (fabs(pitches[i].have - dev) > 1e-9 * dev)
             return acdc_util_error(ACDC_UTIL_EDATA, "'%s': %s %g m is not the sample pitch of device "
-                              "'%s' (%d pixel(s) of %g m)", file, pitches[i].what,
-                              pitches[i].have, pitches[i].dev->name,
-                              s->rank == 2 ? s->profile.superpixel
+                                   "'%s' (%d pixel(s) of %g m)", file, pitches[i].what,
+                                   pitches[i].have, pitches[i].dev->name,
+                                   s->rank == 2 ? s->profile.superpixel
                                            : acdc_optics_modulator_pixels_per_sample(pitches[i].dev),
-                              pitches[i].dev->pitch_m);
+                                   pitches[i].dev->pitch_m);
     }
     double want = (double)s->fm * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
     if (fabs(s->focal_m - want) > 1e-9 * want)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': focal length %g m contradicts the sampling "
-                          "(%zu·pitch·Fourier pitch/λ = %g m)", file, s->focal_m, s->fm,
-                          want);
+                               "(%zu·pitch·Fourier pitch/λ = %g m)", file, s->focal_m, s->fm,
+                               want);
     if (!(s->aperture_m > 0))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': lens aperture %g m is not positive", file,
-                          s->aperture_m);
+                               s->aperture_m);
     return ACDC_UTIL_OK;
 }
 
@@ -52,7 +52,7 @@ static int check_mask(const acdc_compiler_system *s, const char *file, const cha
     const int want = s->profile.ideal ? 0 : acdc_optics_modulator_codes(dev);
     if (mk->ncodes != want)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': %s has %d columns of device codes; device "
-                          "'%s' needs %d", file, where, mk->ncodes, dev->name, want);
+                               "'%s' needs %d", file, where, mk->ncodes, dev->name, want);
     /* amplitude devices: one amplitude level; complex: amplitude, phase; phase
      * (double-phase): two phase levels */
     for (size_t q = 0; q < mk->m * (size_t)mk->ncodes; q++) {
@@ -64,8 +64,8 @@ static int check_mask(const acdc_compiler_system *s, const char *file, const cha
         if (mk->codes[q] < 0 || (bits > 0 && mk->codes[q] >= top) ||
             (bits == 0 && mk->codes[q] != 0))
             return acdc_util_error(ACDC_UTIL_EDATA, "'%s': %s: device code %d at %zu is outside "
-                              "0..%lld for %d bits", file, where, mk->codes[q],
-                              q / (size_t)mk->ncodes, (long long)(top - 1), bits);
+                                   "0..%lld for %d bits", file, where, mk->codes[q],
+                                   q / (size_t)mk->ncodes, (long long)(top - 1), bits);
     }
     for (size_t q = 0; q < mk->m; q++) {
         int32_t code[2] = {0, 0};
@@ -76,7 +76,7 @@ static int check_mask(const acdc_compiler_system *s, const char *file, const cha
                         (mk->ncodes < 2 || mk->codes[2 * q + 1] == code[1]));
         if (cabs(t - mk->realised[q]) > 1e-9 || !codes_ok)
             return acdc_util_error(ACDC_UTIL_EDATA, "'%s': %s: sample %zu: its ideal value, device "
-                              "codes and realised transmittance disagree", file, where, q);
+                                   "codes and realised transmittance disagree", file, where, q);
     }
     return ACDC_UTIL_OK;
 }
@@ -90,8 +90,8 @@ static int check_stage(const acdc_compiler_system *s, const char *file, size_t c
     int rc;
     if (st->parity_in != (int)(k & 1) || fabs(st->z_m - z) > 1e-9 * (z + s->focal_m))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': stage %zu of chain %zu has parity %d at z = %g "
-                          "m; expected %d at %g m", file, k, c, st->parity_in, st->z_m,
-                          (int)(k & 1), z);
+                               "m; expected %d at %g m", file, k, c, st->parity_in, st->z_m,
+                               (int)(k & 1), z);
     snprintf(where, sizeof where, "stage %zu of chain %zu: a Fourier-plane mask", k, c);
     if ((rc = check_mask(s, file, where, &st->fourier, &s->profile.fourier)))
         return rc;
@@ -110,17 +110,17 @@ static int check_detection(const acdc_compiler_system *s, const char *file, size
     const double tmax = acdc_compiler_max_exposure(&s->profile);
     if (!(ch->exposure_s > 0 && ch->exposure_s <= tmax * (1 + 1e-9)))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu's exposure ('exposure_s') %g s is "
-                          "outside (0, %g] s, the longest the camera allows (camera.exposure, "
-                          "one frame at camera.frame_rate)", file, c, ch->exposure_s, tmax);
+                               "outside (0, %g] s, the longest the camera allows (camera.exposure, "
+                               "one frame at camera.frame_rate)", file, c, ch->exposure_s, tmax);
     if (ch->frames != acdc_compiler_frames(s, ch->exposure_s))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu averages %zu frames ('frames'); its "
-                          "profile's camera.frames (%zu, 0: auto) gives %zu at its exposure",
-                          file, c, ch->frames, s->profile.frames,
-                          acdc_compiler_frames(s, ch->exposure_s));
+                               "profile's camera.frames (%zu, 0: auto) gives %zu at its exposure",
+                               file, c, ch->frames, s->profile.frames,
+                               acdc_compiler_frames(s, ch->exposure_s));
     if (!(ch->signal_rms <= ch->signal_peak))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu's signal rms %g exceeds its peak %g "
-                          "('signal_rms', 'signal_peak')", file, c, ch->signal_rms,
-                          ch->signal_peak);
+                               "('signal_rms', 'signal_peak')", file, c, ch->signal_rms,
+                               ch->signal_peak);
     acdc_compiler_profile e;
     acdc_compiler_profile_effective(&s->profile, &e);
     const double phi = acdc_compiler_detection_electrons(s, ch->exposure_s);
@@ -129,16 +129,16 @@ static int check_detection(const acdc_compiler_system *s, const char *file, size
                           e.camera.dark_e_per_s * ch->exposure_s;
     if (!(peak_e <= ACDC_COMPILER_DETECT_MARGIN * e.camera.full_well_e * (1 + 1e-9)))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu's design puts %g e- on a pixel at the "
-                          "signal's peak ('signal_peak' %g, reference %g E0, 'exposure_s' %g "
-                          "s), over %g of the full well of %g e-", file, c, peak_e,
-                          ch->signal_peak, rho, ch->exposure_s, ACDC_COMPILER_DETECT_MARGIN,
-                          e.camera.full_well_e);
+                               "signal's peak ('signal_peak' %g, reference %g E0, 'exposure_s' %g "
+                               "s), over %g of the full well of %g e-", file, c, peak_e,
+                               ch->signal_peak, rho, ch->exposure_s, ACDC_COMPILER_DETECT_MARGIN,
+                               e.camera.full_well_e);
     const double snr = acdc_compiler_detection_snr(&e.camera, ch->exposure_s, ch->frames, phi, rho,
-                                              ch->signal_rms);
+                                                   ch->signal_rms);
     if (!(fabs(ch->snr - snr) <= 1e-9 * snr))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu records an SNR ('snr') of %g; its "
-                          "exposure, frames, reference and signal give %g", file, c,
-                          ch->snr, snr);
+                               "exposure, frames, reference and signal give %g", file, c,
+                               ch->snr, snr);
     return ACDC_UTIL_OK;
 }
 
@@ -153,28 +153,28 @@ static int check_chain(const acdc_compiler_system *s, const char *file, size_t c
     const double complex g = cpow(g4f, (double)ch->count);
     if (ch->first != first || ch->count != count)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu holds layers %zu..%zu; the model "
-                          "groups layers %zu..%zu", file, c, ch->first,
-                          ch->first + ch->count - 1, first, first + count - 1);
+                               "groups layers %zu..%zu", file, c, ch->first,
+                               ch->first + ch->count - 1, first, first + count - 1);
     if (ch->relu != L->relu || (ch->perm == NULL) != (L->perm == NULL) ||
         (ch->perm && memcmp(ch->perm, L->perm, s->n * sizeof *ch->perm)))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': the ReLU or permutation after chain %zu "
-                          "differs from layer %zu of its model", file, c,
-                          ch->first + ch->count - 1);
+                               "differs from layer %zu of its model", file, c,
+                               ch->first + ch->count - 1);
     if (!(ch->gain > 0) || !(cabs(ch->g) > 0) || !(ch->efficiency > 0))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu: gain %g, optical constant |g| %g "
-                          "and efficiency %g must be positive", file, c, ch->gain,
-                          cabs(ch->g), ch->efficiency);
+                               "and efficiency %g must be positive", file, c, ch->gain,
+                               cabs(ch->g), ch->efficiency);
     if (fabs(ch->length_m - len) > 1e-9 * len)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu is %g m long; %zu stages of f = %g m "
-                          "make %g m", file, c, ch->length_m, ch->count, s->focal_m, len);
+                               "make %g m", file, c, ch->length_m, ch->count, s->focal_m, len);
     if (cabs(ch->g - g) > 1e-9 * cabs(ch->g))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu records the optical constant "
-                          "%g%+gi; its %zu stages give %g%+gi", file, c, creal(ch->g),
-                          cimag(ch->g), ch->count, creal(g), cimag(g));
+                               "%g%+gi; its %zu stages give %g%+gi", file, c, creal(ch->g),
+                               cimag(ch->g), ch->count, creal(g), cimag(g));
     if (!(ch->ref_amplitude > 0) || ch->ref_amplitude > s->field_amplitude * (1 + 1e-9))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu's reference amplitude %g is not in "
-                          "(0, %g], the input field's", file, c, ch->ref_amplitude,
-                          s->field_amplitude);
+                               "(0, %g], the input field's", file, c, ch->ref_amplitude,
+                               s->field_amplitude);
     int rc;
     if (s->signal != ACDC_COMPILER_SIGNAL_NONE && (rc = check_detection(s, file, c)))
         return rc;
@@ -182,16 +182,16 @@ static int check_chain(const acdc_compiler_system *s, const char *file, size_t c
     const double eff = acdc_compiler_chain_efficiency(ch);
     if (fabs(ch->gain - gain) > 1e-9 * gain)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu's electronic gain %g contradicts "
-                          "its masks' gains (%g)", file, c, ch->gain, gain);
+                               "its masks' gains (%g)", file, c, ch->gain, gain);
     if (fabs(ch->efficiency - eff) > 1e-9 * eff + 1e-300)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu's efficiency %g contradicts its "
-                          "masks (%g)", file, c, ch->efficiency, eff);
+                               "masks (%g)", file, c, ch->efficiency, eff);
     const int q = (int)(ch->count & 1);
     for (size_t j = 0; j < s->n; j++)
         if ((size_t)ch->pixel[j] != acdc_compiler_place(s, q, j, 0))
             return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu reads component %zu on sample "
-                              "%lld; its layout puts it on %zu", file, c, j,
-                              (long long)ch->pixel[j], acdc_compiler_place(s, q, j, 0));
+                                   "%lld; its layout puts it on %zu", file, c, j,
+                                   (long long)ch->pixel[j], acdc_compiler_place(s, q, j, 0));
     for (size_t k = 0; k < ch->count; k++)
         if ((rc = check_stage(s, file, c, k)))
             return rc;
@@ -206,20 +206,20 @@ static int check_chains(const acdc_compiler_system *s, const char *file, const s
     int rc;
     if (nc != s->n_chains)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s' has %zu optical chains; its model groups into "
-                          "%zu", file, s->n_chains, nc);
+                               "%zu", file, s->n_chains, nc);
     if ((rc = acdc_compiler_profile_check(&s->profile))) {
         acdc_util_error_prefix("'%s': '/profile'", file);
         return rc;
     }
     if (s->rank == 2 && s->profile.superpixel < 1)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': a 2D system's profile copy must record its "
-                          "superpixel (rules.superpixel >= 1), not %d", file,
-                          s->profile.superpixel);
+                               "superpixel (rules.superpixel >= 1), not %d", file,
+                               s->profile.superpixel);
     if ((rc = check_sampling(s, file)))
         return rc;
     if ((s->in_mean == NULL) != (s->model->in_mean == NULL))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': the input standardisation ('/input') and the "
-                          "model copy's ('/model/input') disagree", file);
+                               "model copy's ('/model/input') disagree", file);
     /* The 4f constant, measured again with the optics library, must be the recorded one. */
     double complex g4f = 0;
     if ((rc = acdc_compiler_measure_4f(s, &g4f))) {

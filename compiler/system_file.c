@@ -147,8 +147,8 @@ static int write_root(hid_t f, const acdc_compiler_system *s)
         (rc = acdc_util_h5_set_attr_f64(f, "/", "relay_magnification", s->relay_magnification)) ||
         (rc = acdc_util_h5_set_attr_str(f, "/", "warnings", s->warnings)) ||
         (rc = acdc_util_h5_set_attr_str(f, "/", "signal_range",
-                                   s->signal == ACDC_COMPILER_SIGNAL_CALIBRATED  ? "calibrated"
-                                   : s->signal == ACDC_COMPILER_SIGNAL_SYNTHETIC ? "synthetic"
+                                        s->signal == ACDC_COMPILER_SIGNAL_CALIBRATED  ? "calibrated"
+                                        : s->signal == ACDC_COMPILER_SIGNAL_SYNTHETIC ? "synthetic"
                                                                             : "estimated")) ||
         (rc = acdc_util_h5_set_attr_i64(f, "/", "calibration_rows", (int64_t)s->calibration_rows)))
         return rc;
@@ -203,7 +203,7 @@ static int write_chain(hid_t f, const acdc_compiler_system *s, size_t c)
         (rc = W("enc_a", ch->enc_a)) || (rc = W("enc_bias", ch->enc_bias)) ||
         (rc = W("bias", ch->bias)) ||
         (rc = acdc_util_h5_write_i64(f, (snprintf(p, sizeof p, "%s/pixel", g), p), 1, dn,
-                                ch->pixel)))
+                                     ch->pixel)))
         return rc;
 #undef W
     if (ch->perm &&
@@ -284,7 +284,7 @@ static int rd_f64(struct rd *r, const char *obj, const char *name, double lo, do
     int rc = acdc_util_h5_attr_f64(r->f, r->file, obj, name, v);
     if (!rc && (*v < lo || *v > hi))
         rc = acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s' is %g, expected %g..%g",
-                        name, obj, r->file, *v, lo, hi);
+                             name, obj, r->file, *v, lo, hi);
     return rc;
 }
 
@@ -294,8 +294,8 @@ static int rd_i64(struct rd *r, const char *obj, const char *name, int64_t lo, i
     int rc = acdc_util_h5_attr_i64(r->f, r->file, obj, name, v);
     if (!rc && (*v < lo || *v > hi))
         rc = acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s' is %lld, expected "
-                        "%lld..%lld", name, obj, r->file, (long long)*v, (long long)lo,
-                        (long long)hi);
+                             "%lld..%lld", name, obj, r->file, (long long)*v, (long long)lo,
+                             (long long)hi);
     return rc;
 }
 
@@ -313,7 +313,7 @@ static int rd_mask_ideal(struct rd *r, const char *g, acdc_compiler_mask *k)
     for (size_t i = 0; !rc && i < k->m; i++)
         if (fabs(k->ideal[i]) > 1 + 1e-12)
             rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s': value %zu is %g, a passive mask "
-                            "needs |t| <= 1", p, r->file, i, k->ideal[i]);
+                                 "needs |t| <= 1", p, r->file, i, k->ideal[i]);
     return rc;
 }
 
@@ -324,7 +324,7 @@ static int rd_mask_realised(struct rd *r, const char *g, acdc_compiler_mask *k)
     hsize_t d2[2] = {k->m, 2};
     double *ri = NULL;
     int rc = acdc_util_h5_read_f64(r->f, r->file, (snprintf(p, sizeof p, "%s/realised", g), p),
-                              2, d2, &ri);
+                                   2, d2, &ri);
     if (rc)
         return rc;
     if (!(k->realised = malloc(k->m * sizeof *k->realised)))
@@ -333,8 +333,8 @@ static int rd_mask_realised(struct rd *r, const char *g, acdc_compiler_mask *k)
         k->realised[i] = ri[2 * i] + I * ri[2 * i + 1];
         if (cabs(k->realised[i]) > 1 + 1e-9)
             rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s': sample %zu has |t| = %g > 1 (a "
-                            "passive mask cannot amplify)", p, r->file, i,
-                            cabs(k->realised[i]));
+                                 "passive mask cannot amplify)", p, r->file, i,
+                                 cabs(k->realised[i]));
     }
     free(ri);
     return rc;
@@ -355,7 +355,7 @@ static int rd_mask_codes(struct rd *r, const char *g, acdc_compiler_mask *k)
         return rc;
     if (dc[1] < 1 || dc[1] > 2)
         rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s' has %llu columns, expected 1 or 2", p,
-                        r->file, (unsigned long long)dc[1]);
+                             r->file, (unsigned long long)dc[1]);
     else if (!(k->codes = malloc(k->m * dc[1] * sizeof *k->codes)))
         rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory reading '%s' in '%s'", p, r->file);
     else
@@ -363,7 +363,7 @@ static int rd_mask_codes(struct rd *r, const char *g, acdc_compiler_mask *k)
     for (size_t i = 0; !rc && i < k->m * dc[1]; i++) {
         if (c[i] < 0 || c[i] > (1 << 24))
             rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s': code %lld at %zu is outside 0..2^24",
-                            p, r->file, (long long)c[i], (size_t)(i / dc[1]));
+                                 p, r->file, (long long)c[i], (size_t)(i / dc[1]));
         else
             k->codes[i] = (int32_t)c[i];
     }
@@ -397,8 +397,8 @@ static int rd_index(struct rd *r, const char *path, size_t n, size_t plane, int6
         int64_t x = (*v)[i];
         if (x < 0 || (uint64_t)x >= (perm ? n : plane) || (perm && seen[x]++))
             rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s': value %zu (%lld) is %s", path,
-                            r->file, i, (long long)x,
-                            perm ? "not part of a permutation" : "outside the plane");
+                                 r->file, i, (long long)x,
+                                 perm ? "not part of a permutation" : "outside the plane");
     }
     free(seen);
     return rc;
@@ -419,7 +419,7 @@ static int rd_signal(struct rd *r, acdc_compiler_system *s)
         return rc;
     if (strcmp(src, "estimated") && strcmp(src, "calibrated") && strcmp(src, "synthetic"))
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'signal_range' on '/' in '%s' is '%s', "
-                          "expected 'estimated', 'calibrated' or 'synthetic'", r->file, src);
+                               "expected 'estimated', 'calibrated' or 'synthetic'", r->file, src);
     s->signal = !strcmp(src, "calibrated")  ? ACDC_COMPILER_SIGNAL_CALIBRATED
                 : !strcmp(src, "synthetic") ? ACDC_COMPILER_SIGNAL_SYNTHETIC
                                             : ACDC_COMPILER_SIGNAL_ESTIMATED;
@@ -441,13 +441,13 @@ static int rd_root(struct rd *r, acdc_compiler_system *s)
         return rc;
     if (strcmp(fmt, "acdc-system"))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s' is not a compiled system: attribute 'format' is "
-                          "'%s', expected 'acdc-system'", r->file, fmt);
+                               "'%s', expected 'acdc-system'", r->file, fmt);
     if ((rc = rd_i64(r, "/", "version", 1, SYSTEM_VERSION, &version)))
         return rc;
     if (version < SYSTEM_VERSION)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s' was written by an earlier acdc-optics (system "
-                          "format %lld, other double-phase codes): compile it again from "
-                          "its model", r->file, (long long)version);
+                               "format %lld, other double-phase codes): compile it again from "
+                               "its model", r->file, (long long)version);
     if ((rc = rd_i64(r, "/", "n", 1, (int64_t)1 << 28, &n)) ||
         (rc = rd_i64(r, "/", "n_in", 1, n, &n_in)) ||
         (rc = rd_i64(r, "/", "n_out", 1, n, &n_out)) ||
@@ -464,8 +464,8 @@ static int rd_root(struct rd *r, acdc_compiler_system *s)
         return rc;
     if (rank == 1 ? m != 2 * n : m * m != 4 * n)
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'm' on '/' in '%s' is %lld; a rank-%lld "
-                          "system of n = %lld needs %s", r->file, (long long)m,
-                          (long long)rank, (long long)n, rank == 1 ? "2n" : "m² = 4n");
+                               "system of n = %lld needs %s", r->file, (long long)m,
+                               (long long)rank, (long long)n, rank == 1 ? "2n" : "m² = 4n");
     s->rank = (int)rank;
     s->n = (size_t)n;
     s->side = rank == 2 ? (size_t)m / 2 : (size_t)n;
@@ -487,7 +487,7 @@ static int rd_model(struct rd *r, acdc_compiler_system *s)
         (s->model->transform == ACDC_TRANSFORM_DCT2) != (s->rank == 2) ||
         (s->rank == 2 && s->model->h != s->side))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': the model copy's shape differs from the "
-                          "system's", r->file);
+                               "system's", r->file);
     if (acdc_util_h5_exists(r->f, "/input") &&
         ((rc = rd_vec(r, "/input/mean", s->n_in, &s->in_mean)) ||
          (rc = rd_vec(r, "/input/scale", s->n_in, &s->in_scale))))
@@ -519,7 +519,7 @@ static int rd_stage(struct rd *r, const acdc_compiler_system *s, const char *g, 
                      : ACDC_UTIL_OK;
     if (k == 0)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': '%s' is the first stage of its chain and "
-                          "cannot have an image-plane mask", r->file, p);
+                               "cannot have an image-plane mask", r->file, p);
     if (!(st->image = calloc(1, sizeof *st->image)))
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory reading '%s' in '%s'", p, r->file);
     return rd_mask(r, p, acdc_compiler_plane_size(s), st->image);
@@ -544,8 +544,8 @@ static int rd_chain_attrs(struct rd *r, const acdc_compiler_system *s, const cha
         return rc;
     if ((size_t)first != *next || (size_t)(first + count) > s->model->n_layers)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu covers layers %lld..%lld, but the "
-                          "next layer is %zu of %zu", r->file, c, (long long)first,
-                          (long long)(first + count - 1), *next, s->model->n_layers);
+                               "next layer is %zu of %zu", r->file, c, (long long)first,
+                               (long long)(first + count - 1), *next, s->model->n_layers);
     if (s->signal != ACDC_COMPILER_SIGNAL_NONE) {
         int64_t frames;
         if ((rc = rd_f64(r, g, "exposure_s", 1e-300, 3600, &ch->exposure_s)) ||
@@ -604,9 +604,9 @@ static void legacy_detection(acdc_compiler_system *s)
         ch->frames = 1;
         acdc_compiler_signal_estimate(ch, &ch->signal_peak, &ch->signal_rms);
         ch->snr = acdc_compiler_detection_snr(&e.camera, ch->exposure_s, 1,
-                                         acdc_compiler_detection_electrons(s, ch->exposure_s),
-                                         ch->ref_amplitude / s->field_amplitude,
-                                         ch->signal_rms);
+                                              acdc_compiler_detection_electrons(s, ch->exposure_s),
+                                              ch->ref_amplitude / s->field_amplitude,
+                                              ch->signal_rms);
     }
 }
 
@@ -628,7 +628,7 @@ static int rd_chains(struct rd *r, acdc_compiler_system *s)
             return rc;
     if (next != s->model->n_layers)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': the chains cover %zu of the model's %zu layers",
-                          r->file, next, s->model->n_layers);
+                               r->file, next, s->model->n_layers);
     if (s->signal == ACDC_COMPILER_SIGNAL_NONE)
         legacy_detection(s);
     return ACDC_UTIL_OK;
@@ -640,7 +640,7 @@ static int rd_accuracy(struct rd *r, const char *obj, const char *name, double *
     int rc = acdc_util_h5_attr_f64_nan_ok(r->f, r->file, obj, name, v);
     if (!rc && !isnan(*v) && !(*v >= 0 && *v <= 1))
         rc = acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s' is %g, expected an "
-                        "accuracy in 0..1 or NaN", name, obj, r->file, *v);
+                             "accuracy in 0..1 or NaN", name, obj, r->file, *v);
     return rc;
 }
 
@@ -655,7 +655,7 @@ static int rd_verdict(struct rd *r, acdc_compiler_verdict *v)
     if ((rc = rd_i64(r, "/verdict", "rows", 1, INT64_MAX, &rows)) ||
         (rc = rd_i64(r, "/verdict", "oversample", 1, 64, &os)) ||
         (rc = acdc_util_h5_attr_str(r->f, r->file, "/verdict", "conditions", v->conditions,
-                               sizeof v->conditions)) ||
+                                    sizeof v->conditions)) ||
         (rc = rd_accuracy(r, "/verdict", "numeric_accuracy", &v->numeric_accuracy)) ||
         (rc = rd_accuracy(r, "/verdict", "accuracy", &v->accuracy)) ||
         (rc = rd_f64(r, "/verdict", "rel_rms", 0, DBL_MAX, &v->rel_rms)) ||

@@ -143,7 +143,7 @@ int main(int argc, char **argv)
     if (!rc) rc = acdc_util_h5_write_f64(out.fid, "image_open", 2, d2, i1);
     if (!rc) rc = acdc_util_h5_write_f64(out.fid, "image_pupil", 2, d2, i2);
     if (!rc) rc = acdc_util_h5_set_attr_str(out.fid, ".", "units", "irradiance W/m^2; x_j = "
-                                       "(j - floor(M/2)) * pitch");
+                                            "(j - floor(M/2)) * pitch");
     if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "pitch_m", dx);
     if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "fourier_pitch_m", four->g.pitch_m);
     if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "wavelength_m", lam);

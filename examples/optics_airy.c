@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "focal_pitch_m", du);
     if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "max_abs_error", err);
     if (!rc) rc = acdc_util_h5_set_attr_str(out.fid, "focal/intensity", "units",
-                                       "I / I0 (analytic peak = 1)");
+                                            "I / I0 (analytic peak = 1)");
     if (!rc) rc = acdc_util_h5_commit(&out);
     else acdc_util_h5_abort(&out);
     if (rc)

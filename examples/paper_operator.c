@@ -115,10 +115,10 @@ int main(int argc, char **argv)
     if ((rc = acdc_util_h5_create(path, &o)) ||
         (rc = acdc_util_h5_set_attr_str(o.fid, "/", "format", "acdc-example-operator")) ||
         (rc = acdc_util_h5_set_attr_str(o.fid, "/", "configs",
-                                   "perm+near-identity; perm+standard; noperm+near-identity;"
-                                   " noperm+standard")) ||
+                                        "perm+near-identity; perm+standard; noperm+near-identity;"
+                                        " noperm+standard")) ||
         (rc = acdc_util_h5_set_attr_str(o.fid, "/", "mse_meaning", "held-out mean squared error "
-                                   "per output value; -1 = diverged")) ||
+                                        "per output value; -1 = diverged")) ||
         (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "N", N)) ||
         (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "epochs", EPOCHS)) ||
         (rc = acdc_util_h5_write_f64(o.fid, "/K", 1, dk, kd)) ||

@@ -40,14 +40,14 @@ static int read_exact(gzFile g, const char *path, void *buf, size_t len, const c
             int zerr;
             const char *m = gzerror(g, &zerr);
             return acdc_util_error(zerr == Z_ERRNO ? ACDC_UTIL_EIO : ACDC_UTIL_EDATA,
-                              "cannot read '%s': %s", path,
-                              zerr == Z_ERRNO ? strerror(errno) : m);
+                                   "cannot read '%s': %s", path,
+                                   zerr == Z_ERRNO ? strerror(errno) : m);
         }
         if (r == 0) {
             if (truncated)
                 *truncated = 1;
             return acdc_util_error(ACDC_UTIL_EDATA, "'%s' is truncated: %s needs %zu bytes, found "
-                              "%zu", path, what, len, got);
+                                   "%zu", path, what, len, got);
         }
         got += (size_t)r;
     }
@@ -69,7 +69,7 @@ static int read_data(gzFile g, const char *path, size_t len, unsigned char **out
             cap = len - cap > cap ? 2 * cap : len;
             if (!(grown = realloc(buf, cap))) {
                 rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu bytes of '%s'", cap,
-                                path);
+                                     path);
                 break;
             }
             buf = grown;
@@ -80,7 +80,7 @@ static int read_data(gzFile g, const char *path, size_t len, unsigned char **out
                 break;
             /* restate the truncation against the whole data, not the chunk */
             rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' is truncated: the data needs %zu bytes, "
-                            "found fewer than %zu", path, len, cap);
+                                 "found fewer than %zu", path, len, cap);
             break;
         }
         got = cap;
@@ -110,7 +110,7 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
     if (!g) {
         close(fd);
         return acdc_util_error(ACDC_UTIL_EIO, "cannot open '%s': %s", path,
-                          errno ? strerror(errno) : "out of memory");
+                               errno ? strerror(errno) : "out of memory");
     }
     unsigned char h[4];
     rc = read_exact(g, path, h, 4, "the header", NULL);
@@ -118,22 +118,22 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
         goto out;
     if (h[0] != 0 || h[1] != 0) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' is not an IDX file: magic number "
-                        "0x%02x%02x%02x%02x does not start with two zero bytes", path,
-                        h[0], h[1], h[2], h[3]);
+                             "0x%02x%02x%02x%02x does not start with two zero bytes", path,
+                             h[0], h[1], h[2], h[3]);
         goto out;
     }
     if (h[2] != 0x08) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': IDX type code 0x%02x is not supported, expected "
-                        "0x08 (unsigned byte)", path, h[2]);
+                             "0x08 (unsigned byte)", path, h[2]);
         goto out;
     }
     if (h[3] < rank_lo || h[3] > rank_hi) {
         if (rank_lo == rank_hi)
             rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': IDX rank %u, expected %zu", path, h[3],
-                            rank_lo);
+                                 rank_lo);
         else
             rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': IDX rank %u, expected %zu to %zu", path,
-                            h[3], rank_lo, rank_hi);
+                                 h[3], rank_lo, rank_hi);
         goto out;
     }
     f->rank = h[3];
@@ -150,7 +150,7 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
         total *= f->dims[i];
         if (total > IDX_MAX_BYTES) {
             rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': IDX dimensions promise more than %llu bytes",
-                            path, (unsigned long long)IDX_MAX_BYTES);
+                                 path, (unsigned long long)IDX_MAX_BYTES);
             goto out;
         }
     }
@@ -163,7 +163,7 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
     if (r != 0)
         rc = r < 0 ? acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s': %s", path, gzerror(g, &r))
                    : acdc_util_error(ACDC_UTIL_EDATA, "'%s' has data after the %llu values its header "
-                                "declares", path, (unsigned long long)total);
+                                     "declares", path, (unsigned long long)total);
 out:
     gzclose(g);
     if (rc) {
@@ -186,8 +186,8 @@ int acdc_idx_read(const char *images_path, const char *labels_path, acdc_data **
     }
     if (labels_path && lb.count != im.count) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' holds %llu labels but '%s' holds %llu images",
-                        labels_path, (unsigned long long)lb.count, images_path,
-                        (unsigned long long)im.count);
+                             labels_path, (unsigned long long)lb.count, images_path,
+                             (unsigned long long)im.count);
         goto fail;
     }
     acdc_data *d = calloc(1, sizeof *d);
@@ -204,7 +204,7 @@ int acdc_idx_read(const char *images_path, const char *labels_path, acdc_data **
         d->labels = malloc(d->batch * sizeof *d->labels);
     if (!d->x || !d->path || (labels_path && !d->labels)) {
         rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu images of '%s'", d->batch,
-                        images_path);
+                             images_path);
         acdc_data_free(d);
         goto fail;
     }
@@ -281,7 +281,7 @@ int acdc_data_load(const char *path, const char *split, const char *labels_path,
     if (S_ISDIR(st.st_mode)) {
         if (strcmp(split, "train") && strcmp(split, "test"))
             return acdc_util_error(ACDC_UTIL_EUSAGE, "split '%s' is neither 'train' nor 'test'",
-                              split);
+                                   split);
         const char *stem = strcmp(split, "train") ? "t10k" : "train";
         char ib[4096], lbuf[4096], name[64];
         snprintf(name, sizeof name, "%s-images-idx3-ubyte", stem);
@@ -299,7 +299,7 @@ int acdc_data_load(const char *path, const char *split, const char *labels_path,
     if (is_hdf5(path)) {
         if (labels_path)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s' is an HDF5 data file: its labels are "
-                              "'/labels' inside it, not a separate file", path);
+                                   "'/labels' inside it, not a separate file", path);
         return acdc_data_read(path, 0, out);
     }
     if (labels_path)

@@ -30,7 +30,7 @@ static int attr_size(hid_t loc, const char *file, const char *grp, const char *n
     if (!acdc_util_h5_attr_exists(loc, grp, name)) {
         if (dflt < 0)
             return acdc_util_error(ACDC_UTIL_EDATA, "missing attribute '%s' on '%s' in '%s'", name,
-                              grp, file);
+                                   grp, file);
         *v = dflt;
         return ACDC_UTIL_OK;
     }
@@ -39,8 +39,8 @@ static int attr_size(hid_t loc, const char *file, const char *grp, const char *n
         return rc;
     if (*v < lo || *v > hi)
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s' is %lld, expected "
-                          "%lld..%lld", name, grp, file, (long long)*v, (long long)lo,
-                          (long long)hi);
+                               "%lld..%lld", name, grp, file, (long long)*v, (long long)lo,
+                               (long long)hi);
     return ACDC_UTIL_OK;
 }
 
@@ -54,8 +54,8 @@ static int attr_shape(hid_t loc, const char *file, const char *grp, const char *
         return rc;
     if (v[0] < 1 || v[1] < 1 || v[0] > (int64_t)1 << 28 || v[1] > (int64_t)1 << 28)
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s' is (%lld, %lld), "
-                          "expected positive sides", name, grp, file, (long long)v[0],
-                          (long long)v[1]);
+                               "expected positive sides", name, grp, file, (long long)v[0],
+                               (long long)v[1]);
     return ACDC_UTIL_OK;
 }
 
@@ -78,40 +78,40 @@ static int read_grid(hid_t loc, const char *file, const char *grp, int64_t n, in
         return rc;
     if ((*transform = acdc_transform_parse(name)) < 0)
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'transform' on '%s' in '%s' is '%s', "
-                          "expected 'dct' or 'dct2'", grp, file, name);
+                               "expected 'dct' or 'dct2'", grp, file, name);
     const int two = *transform == ACDC_TRANSFORM_DCT2;
     int has = acdc_util_h5_attr_exists(loc, grp, "shape");
     int has_in = acdc_util_h5_attr_exists(loc, grp, "input_shape");
     shape[0] = 1, shape[1] = n, in_shape[0] = 1, in_shape[1] = n_in;
     if (two && !has)
         return acdc_util_error(ACDC_UTIL_EDATA, "missing attribute 'shape' on '%s' in '%s' (a 'dct2' "
-                          "model needs its h x w)", grp, file);
+                               "model needs its h x w)", grp, file);
     if (has && (rc = attr_shape(loc, file, grp, "shape", shape)))
         return rc;
     if (two && shape[0] * shape[1] != n)
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'shape' on '%s' in '%s' is (%lld, %lld), "
-                          "expected a grid holding n = %lld", grp, file, (long long)shape[0],
-                          (long long)shape[1], (long long)n);
+                               "expected a grid holding n = %lld", grp, file, (long long)shape[0],
+                               (long long)shape[1], (long long)n);
     if (!two && (shape[0] != 1 || shape[1] != n))
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'shape' on '%s' in '%s' is (%lld, %lld), "
-                          "expected (1, %lld) for transform 'dct'", grp, file,
-                          (long long)shape[0], (long long)shape[1], (long long)n);
+                               "expected (1, %lld) for transform 'dct'", grp, file,
+                               (long long)shape[0], (long long)shape[1], (long long)n);
     if (two) {
         in_shape[0] = shape[0];
         in_shape[1] = shape[1];
     }
     if (!has_in && two && n_in != n)
         return acdc_util_error(ACDC_UTIL_EDATA, "missing attribute 'input_shape' on '%s' in '%s' "
-                          "(n_in = %lld is less than n = %lld)", grp, file,
-                          (long long)n_in, (long long)n);
+                               "(n_in = %lld is less than n = %lld)", grp, file,
+                               (long long)n_in, (long long)n);
     if (has_in && (rc = attr_shape(loc, file, grp, "input_shape", in_shape)))
         return rc;
     if (in_shape[0] * in_shape[1] != n_in || in_shape[0] > shape[0] ||
         in_shape[1] > shape[1])
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'input_shape' on '%s' in '%s' is (%lld, "
-                          "%lld), expected a grid of n_in = %lld inside (%lld, %lld)", grp,
-                          file, (long long)in_shape[0], (long long)in_shape[1],
-                          (long long)n_in, (long long)shape[0], (long long)shape[1]);
+                               "%lld), expected a grid of n_in = %lld inside (%lld, %lld)", grp,
+                               file, (long long)in_shape[0], (long long)in_shape[1],
+                               (long long)n_in, (long long)shape[0], (long long)shape[1]);
     return ACDC_UTIL_OK;
 }
 
@@ -220,7 +220,7 @@ static int read_layer(hid_t loc, const char *file, const char *lg, acdc_layer *L
             k++;
         if (k == 5) {
             rc = acdc_util_error(ACDC_UTIL_EDATA, "unexpected object '%s' in '%s' in '%s' (a layer "
-                            "holds a, d, a_bias, d_bias, perm)", nm.v[i], lg, file);
+                                 "holds a, d, a_bias, d_bias, perm)", nm.v[i], lg, file);
             names_free(&nm);
             return rc;
         }
@@ -253,13 +253,13 @@ static int read_layer(hid_t loc, const char *file, const char *lg, acdc_layer *L
             if (v < 0 || (uint64_t)v >= n) {
                 free(seen);
                 return acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s' is not a permutation: value "
-                                  "%lld at %zu is outside 0..%zu", p, file, (long long)v, i,
-                                  n - 1);
+                                       "%lld at %zu is outside 0..%zu", p, file, (long long)v, i,
+                                       n - 1);
             }
             if (seen[v]++) {
                 free(seen);
                 return acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s' is not a permutation: %lld "
-                                  "appears twice", p, file, (long long)v);
+                                       "appears twice", p, file, (long long)v);
             }
         }
         free(seen);
@@ -273,7 +273,7 @@ static int read_layer(hid_t loc, const char *file, const char *lg, acdc_layer *L
             L->relu = 1;
         else if (strcmp(act, "none"))
             return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'activation' on '%s' in '%s' is '%s', "
-                              "expected 'none' or 'relu'", lg, file, act);
+                                   "expected 'none' or 'relu'", lg, file, act);
     }
     return ACDC_UTIL_OK;
 }
@@ -290,12 +290,12 @@ int acdc_model_read_h5(hid_t loc, const char *file, const char *group, acdc_mode
         return rc;
     if (strcmp(fmt, "acdc-model"))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s' is not an ACDC model: attribute 'format' is "
-                          "'%s', expected 'acdc-model'", file, fmt);
+                               "'%s', expected 'acdc-model'", file, fmt);
     if ((rc = acdc_util_h5_attr_i64(loc, file, group, "version", &version)))
         return rc;
     if (version != 1)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s' has model format version %lld; this program "
-                          "reads version 1", file, (long long)version);
+                               "reads version 1", file, (long long)version);
     if ((rc = attr_size(loc, file, group, "n", -1, 1, (int64_t)1 << 28, &n)) ||
         (rc = attr_size(loc, file, group, "n_in", n, 1, n, &n_in)) ||
         (rc = attr_size(loc, file, group, "n_out", n, 1, n, &n_out)))
@@ -317,7 +317,7 @@ int acdc_model_read_h5(hid_t loc, const char *file, const char *group, acdc_mode
     if (K > MAX_LAYERS) {
         names_free(&nm);
         return acdc_util_error(ACDC_UTIL_EDATA, "group '%s' in '%s' holds more than %d layers", p,
-                          file, MAX_LAYERS);
+                               file, MAX_LAYERS);
     }
     /* Names must be exactly "0" … "K-1"; order is numeric, whatever HDF5's order. */
     unsigned char *seen = calloc(K, 1);
@@ -329,7 +329,7 @@ int acdc_model_read_h5(hid_t loc, const char *file, const char *group, acdc_mode
         size_t idx;
         if (layer_index(nm.v[i], &idx) || idx >= K || seen[idx])
             rc = acdc_util_error(ACDC_UTIL_EDATA, "unexpected member '%s' of '%s' in '%s': layers "
-                            "are named 0 to %zu", nm.v[i], p, file, K - 1);
+                                 "are named 0 to %zu", nm.v[i], p, file, K - 1);
         else
             seen[idx] = 1;
     }
@@ -379,7 +379,7 @@ int acdc_model_read_h5(hid_t loc, const char *file, const char *group, acdc_mode
         for (int64_t i = 0; !rc && i < n_in; i++)
             if (!(m->in_scale[i] > 0))
                 rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s': value %lld is %g, expected a "
-                                "positive scale", q, file, (long long)i, m->in_scale[i]);
+                                     "positive scale", q, file, (long long)i, m->in_scale[i]);
         if (rc) {
             acdc_model_free(m);
             return rc;
@@ -431,11 +431,11 @@ int acdc_model_write_h5(hid_t loc, const char *group, const acdc_model *m)
             return rc;
         if (L->a_bias &&
             (rc = acdc_util_h5_write_f64(loc, join(q, sizeof q, p, "a_bias"), 1, dims,
-                                    L->a_bias)))
+                                         L->a_bias)))
             return rc;
         if (L->d_bias &&
             (rc = acdc_util_h5_write_f64(loc, join(q, sizeof q, p, "d_bias"), 1, dims,
-                                    L->d_bias)))
+                                         L->d_bias)))
             return rc;
         if (L->perm &&
             (rc = acdc_util_h5_write_i64(loc, join(q, sizeof q, p, "perm"), 1, dims, L->perm)))
@@ -448,7 +448,7 @@ int acdc_model_write_h5(hid_t loc, const char *group, const acdc_model *m)
         join(p, sizeof p, group, "input");
         if ((rc = acdc_util_h5_write_f64(loc, join(q, sizeof q, p, "mean"), 1, di, m->in_mean)) ||
             (rc = acdc_util_h5_write_f64(loc, join(q, sizeof q, p, "scale"), 1, di,
-                                    m->in_scale)))
+                                         m->in_scale)))
             return rc;
     }
     return ACDC_UTIL_OK;
@@ -492,14 +492,14 @@ int acdc_check_values(const double *v, size_t rows, size_t cols, size_t first_ro
                 snprintf(where, sizeof where, " %s '%s'", bound > 0 ? "in" : "for", file);
             if (bound > 0 && isfinite(x))
                 return acdc_util_error(ACDC_UTIL_EDATA, "%s%s: row %zu, column %zu is %g, beyond the "
-                                  "bound %g on data values (larger ones overflow)", what,
-                                  where, first_row + r, c, x, bound);
+                                       "bound %g on data values (larger ones overflow)", what,
+                                       where, first_row + r, c, x, bound);
             if (bound > 0)
                 return acdc_util_error(ACDC_UTIL_EDATA, "%s%s: row %zu, column %zu is %g, not a finite "
-                                  "number", what, where, first_row + r, c, x);
+                                       "number", what, where, first_row + r, c, x);
             return acdc_util_error(ACDC_UTIL_EDATA, "%s%s: row %zu is not finite (column %zu is %g): "
-                              "the data or the model overflow", what, where, first_row + r,
-                              c, x);
+                                   "the data or the model overflow", what, where, first_row + r,
+                                   c, x);
         }
     return ACDC_UTIL_OK;
 }
@@ -511,11 +511,11 @@ int acdc_check_labels(const int64_t *labels, size_t rows, const char *file, size
         if (labels[r] < 0 || (uint64_t)labels[r] >= classes) {
             if (!file)
                 return acdc_util_error(ACDC_UTIL_EDATA, "row %zu has label %lld, outside the classes "
-                                  "0..%zu of %s", r, (long long)labels[r], classes - 1,
-                                  whose);
+                                       "0..%zu of %s", r, (long long)labels[r], classes - 1,
+                                       whose);
             return acdc_util_error(ACDC_UTIL_EDATA, "'%s': row %zu has label %lld, outside the classes "
-                              "0..%zu of %s", file, r, (long long)labels[r], classes - 1,
-                              whose);
+                                   "0..%zu of %s", file, r, (long long)labels[r], classes - 1,
+                                   whose);
         }
     return ACDC_UTIL_OK;
 }

@@ -27,16 +27,16 @@ int acdc_model_alloc(acdc_model **out, size_t n, size_t n_in, size_t n_out,
     *out = NULL;
     if (n == 0 || n > ((size_t)1 << 28))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "layer size n = %zu is out of range 1..%zu", n,
-                          (size_t)1 << 28);
+                               (size_t)1 << 28);
     if (n_in == 0 || n_in > n)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "n_in = %zu must be between 1 and n = %zu", n_in,
-                          n);
+                               n);
     if (n_out == 0 || n_out > n)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "n_out = %zu must be between 1 and n = %zu", n_out,
-                          n);
+                               n);
     if (n_layers == 0 || n_layers > 100000)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "number of layers %zu is out of range 1..100000",
-                          n_layers);
+                               n_layers);
     /* estimated before allocating: a, d, the biases and the permutation asked for */
     const double need = 8.0 * (double)n * (double)n_layers *
                         (2.0 + !!(opts & ACDC_A_BIAS) + !!(opts & ACDC_D_BIAS) +
@@ -125,10 +125,10 @@ int acdc_shape_parse(const char *s, const char *what, size_t *h, size_t *w)
     if (acdc_util_parse_int(side, what, 1, max, &v[0]) ||
         acdc_util_parse_int(x + 1, what, 1, max, &v[1]))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not a shape HxW of positive sides",
-                          what, s);
+                               what, s);
     if (v[0] * v[1] > max)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: %s holds more than %lld values", what, s,
-                          (long long)max);
+                               (long long)max);
     *h = (size_t)v[0];
     *w = (size_t)v[1];
     return ACDC_UTIL_OK;
@@ -169,10 +169,10 @@ static int check_grid(size_t n, size_t n_in, acdc_transform t, size_t h, size_t 
     if (t == ACDC_TRANSFORM_DCT) {
         if ((h || w) && (h != 1 || w != n))
             return acdc_util_error(status, "a 'dct' model of n = %zu has the shape 1x%zu, not "
-                              "%zux%zu", n, n, h, w);
+                                   "%zux%zu", n, n, h, w);
         if ((in_h || in_w) && (in_h != 1 || in_w != n_in))
             return acdc_util_error(status, "a 'dct' model of n_in = %zu has the input shape "
-                              "1x%zu, not %zux%zu", n_in, n_in, in_h, in_w);
+                                   "1x%zu, not %zux%zu", n_in, n_in, in_h, in_w);
         return ACDC_UTIL_OK;
     }
     if (t != ACDC_TRANSFORM_DCT2)
@@ -182,7 +182,7 @@ static int check_grid(size_t n, size_t n_in, acdc_transform t, size_t h, size_t 
         return acdc_util_error(status, "shape %zux%zu does not hold n = %zu values", h, w, n);
     if (in_h == 0 || in_w == 0 || in_h > h || in_w > w || in_h * in_w != n_in)
         return acdc_util_error(status, "input shape %zux%zu must hold n_in = %zu values and "
-                          "fit the shape %zux%zu", in_h, in_w, n_in, h, w);
+                               "fit the shape %zux%zu", in_h, in_w, n_in, h, w);
     return ACDC_UTIL_OK;
 }
 
@@ -192,7 +192,7 @@ int acdc_model_set_grid(acdc_model *m, acdc_transform t, size_t h, size_t w, siz
     if (t == ACDC_TRANSFORM_DCT2 && in_h == 0 && in_w == 0) {
         if (m->n_in != m->n)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "n_in = %zu is less than n = %zu: give the "
-                              "input shape inside %zux%zu", m->n_in, m->n, h, w);
+                                   "input shape inside %zux%zu", m->n_in, m->n, h, w);
         in_h = h;
         in_w = w;
     }
@@ -273,7 +273,7 @@ int acdc_model_init_normal(acdc_model *m, double mean, double sigma, uint64_t se
 {
     if (!(sigma >= 0) || !isfinite(sigma) || !isfinite(mean))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "init mean %g and sigma %g must be finite, sigma "
-                          ">= 0", mean, sigma);
+                               ">= 0", mean, sigma);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     if (!r)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
@@ -331,7 +331,7 @@ int acdc_model_check(const acdc_model *m)
         return acdc_util_error(ACDC_UTIL_EDATA, "empty model");
     if (m->n_in == 0 || m->n_in > m->n || m->n_out == 0 || m->n_out > m->n)
         return acdc_util_error(ACDC_UTIL_EDATA, "n_in = %zu and n_out = %zu must be in 1..n = %zu",
-                          m->n_in, m->n_out, m->n);
+                               m->n_in, m->n_out, m->n);
     /* A 1D model's grid fields are not consulted (a view built field by field leaves
      * them zero): only a 2D grid is checked. */
     int rc = m->transform == ACDC_TRANSFORM_DCT
@@ -344,7 +344,7 @@ int acdc_model_check(const acdc_model *m)
         const acdc_layer *L = &m->layers[l];
         if (L->n != m->n)
             return acdc_util_error(ACDC_UTIL_EDATA, "layer %zu has size %zu, model has %zu", l, L->n,
-                              m->n);
+                                   m->n);
         if ((rc = check_vec(L->a, m->n, l, "a")) || (rc = check_vec(L->d, m->n, l, "d")))
             return rc;
         if (L->a_bias && (rc = check_vec(L->a_bias, m->n, l, "a_bias")))
@@ -361,9 +361,9 @@ int acdc_model_check(const acdc_model *m)
                     free(seen);
                     if (v < 0 || (uint64_t)v >= m->n)
                         return acdc_util_error(ACDC_UTIL_EDATA, "layer %zu: 'perm'[%zu] = %lld is "
-                                          "outside 0..%zu", l, i, (long long)v, m->n - 1);
+                                               "outside 0..%zu", l, i, (long long)v, m->n - 1);
                     return acdc_util_error(ACDC_UTIL_EDATA, "layer %zu: 'perm' is not a permutation "
-                                      "(%lld appears twice)", l, (long long)v);
+                                           "(%lld appears twice)", l, (long long)v);
                 }
                 seen[v] = 1;
             }
@@ -377,8 +377,8 @@ int acdc_model_check(const acdc_model *m)
             if (!isfinite(m->in_mean[i]) || !isfinite(m->in_scale[i]) ||
                 !(m->in_scale[i] > 0))
                 return acdc_util_error(ACDC_UTIL_EDATA, "input standardisation %zu: mean %g, scale %g "
-                                  "(scale must be positive and finite)", i, m->in_mean[i],
-                                  m->in_scale[i]);
+                                       "(scale must be positive and finite)", i, m->in_mean[i],
+                                       m->in_scale[i]);
     }
     return ACDC_UTIL_OK;
 }
@@ -432,7 +432,7 @@ int acdc_work_alloc(acdc_work **out, const acdc_model *m, size_t batch, int keep
 nomem:
     acdc_work_free(w);
     return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a workspace of batch %zu, n = %zu, "
-                      "%zu layers", batch, m->n, m->n_layers);
+                           "%zu layers", batch, m->n, m->n_layers);
 }
 
 void acdc_work_free(acdc_work *w)
@@ -454,7 +454,7 @@ static int fits(const acdc_model *m, const acdc_work *w, size_t batch)
 {
     if (batch > w->batch)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "batch %zu exceeds the workspace's %zu", batch,
-                          w->batch);
+                               w->batch);
     size_t h;
     acdc_model_grid(m, &h, NULL, NULL, NULL);
     if (acdc_plan_n(w->plan) != m->n || w->n_layers != m->n_layers ||

@@ -56,24 +56,24 @@ static int check_opts(const acdc_train_opts *o)
     for (int g = 0; g < 3; g++)
         if (!(o->lr[g] >= 0) || !isfinite(o->lr[g]))
             return acdc_util_error(ACDC_UTIL_EUSAGE, "learning rate %g must be finite and >= 0",
-                              o->lr[g]);
+                                   o->lr[g]);
     if (!(o->momentum >= 0 && o->momentum < 1) || !(o->beta1 >= 0 && o->beta1 < 1) ||
         !(o->beta2 >= 0 && o->beta2 < 1) || !(o->eps > 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "momentum, beta1 and beta2 must lie in [0, 1) and "
-                          "eps be positive");
+                               "eps be positive");
     if (!(o->weight_decay >= 0) || !isfinite(o->weight_decay))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "weight decay %g must be finite and >= 0",
-                          o->weight_decay);
+                               o->weight_decay);
     if (!(o->lr_final >= 0 && o->lr_final <= 1) || !(o->warmup >= 0) ||
         !isfinite(o->warmup) || !(o->step_gamma > 0 && o->step_gamma <= 1) ||
         o->step_epochs == 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "schedule: lr_final in [0, 1], warmup >= 0, gamma "
-                          "in (0, 1] and a step period >= 1 are needed");
+                               "in (0, 1] and a step period >= 1 are needed");
     if (o->epochs == 0 || o->batch == 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "epochs and batch size must be at least 1");
     if (!(o->val_frac >= 0 && o->val_frac <= 0.9))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "validation fraction %g is outside [0, 0.9]",
-                          o->val_frac);
+                               o->val_frac);
     if (o->threads < 1 || o->threads > 256)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "threads %d is outside 1..256", o->threads);
     return ACDC_UTIL_OK;
@@ -305,7 +305,7 @@ int acdc_trainer_set_hardware(acdc_trainer *t, const char *spec, const double *v
 {
     if (spec && strlen(spec) >= sizeof t->hardware)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "hardware name too long (%zu characters, at most "
-                          "%zu)", strlen(spec), sizeof t->hardware - 1);
+                               "%zu)", strlen(spec), sizeof t->hardware - 1);
     double *c = NULL;
     if (len && !(c = malloc(len * sizeof *c)))
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
@@ -365,7 +365,7 @@ int acdc_trainer_alloc(acdc_trainer **out, acdc_model *m, const acdc_train_opts 
         size_t held = t->n_val;
         acdc_trainer_free(t);
         return acdc_util_error(ACDC_UTIL_EUSAGE, "no training rows: %zu rows, %zu held out", rows,
-                          held);
+                               held);
     }
     size_t n = m->n, B = o->batch > EVAL_CHUNK ? o->batch : EVAL_CHUNK;
     if ((rc = acdc_model_alloc_like(&t->grad, m))) {
@@ -485,7 +485,7 @@ int acdc_trainer_standardise(acdc_trainer *t, const acdc_train_data *d, int per_
         return acdc_util_error(ACDC_UTIL_EUSAGE, "the model carries no input standardisation");
     if (d->dim != m->n_in || d->rows != t->rows)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "data of %zu × %zu, trainer expects %zu × %zu",
-                          d->rows, d->dim, t->rows, m->n_in);
+                               d->rows, d->dim, t->rows, m->n_in);
     const size_t k = m->n_in;
     double *mean = calloc(k, sizeof *mean), *m2 = calloc(k, sizeof *m2);
     if (!mean || !m2) {
@@ -542,7 +542,7 @@ static int check_data(const acdc_model *m, int loss, const acdc_train_data *d)
 {
     if (d->dim != m->n_in)
         return acdc_util_error(ACDC_UTIL_EDATA, "the data have %zu columns but the model takes n_in "
-                          "= %zu inputs", d->dim, m->n_in);
+                               "= %zu inputs", d->dim, m->n_in);
     if (loss == ACDC_LOSS_XENT) {
         if (!d->labels)
             return acdc_util_error(ACDC_UTIL_EDATA, "classification needs labels");
@@ -622,10 +622,10 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
 {
     if (t->broken)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "the trainer was interrupted mid-epoch; resume "
-                          "from the last checkpoint");
+                               "from the last checkpoint");
     if (d->rows != t->rows)
         return acdc_util_error(ACDC_UTIL_EDATA, "the data have %zu rows, the trainer was made for "
-                          "%zu", d->rows, t->rows);
+                               "%zu", d->rows, t->rows);
     int rc = check_data(t->m, t->o.loss, d);
     if (rc)
         return rc;
@@ -647,7 +647,7 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
             t->broken = 1;
             acdc_util_progress_finish(bar);
             return acdc_util_error(ACDC_UTIL_EINTR, "interrupted in epoch %zu; the last checkpoint "
-                              "holds epoch %zu", t->epoch + 1, t->epoch);
+                                   "holds epoch %zu", t->epoch + 1, t->epoch);
         }
         size_t r0 = s * B, k = t->n_train - r0 < B ? t->n_train - r0 : B;
         for (size_t i = 0; i < k; i++) {
@@ -682,7 +682,7 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
             double ml = loss_sum / (double)(xent ? seen : seen * no);
             if (xent)
                 acdc_util_progress_update(bar, seen, "loss %.4f  acc %.4f", ml,
-                                     (double)correct / (double)seen);
+                                          (double)correct / (double)seen);
             else
                 acdc_util_progress_update(bar, seen, "mse %.4g", ml);
         }
@@ -758,8 +758,8 @@ int acdc_trainer_check_data(const acdc_trainer *t, const char *ckpt, const char 
         return ACDC_UTIL_OK;
     acdc_util_settings_difference(t->data, now, diff, sizeof diff);
     return acdc_util_error(ACDC_UTIL_EDATA, "checkpoint '%s' was trained on other data than '%s' (%s): "
-                      "resume with the same data, or train afresh without --resume", ckpt,
-                      name, diff);
+                           "resume with the same data, or train afresh without --resume", ckpt,
+                           name, diff);
 }
 
 int acdc_trainer_save(const acdc_trainer *t, const char *path)
@@ -815,7 +815,7 @@ int acdc_trainer_save(const acdc_trainer *t, const char *path)
         (t->hardware[0] && (rc = acdc_util_h5_set_attr_str(f, g, "hardware", t->hardware))) ||
         (t->data[0] && (rc = acdc_util_h5_set_attr_str(f, g, "data", t->data))) ||
         (t->hw_len && (rc = acdc_util_h5_write_f64(f, "/train/hardware", 1,
-                                              (hsize_t[1]){t->hw_len}, t->hw)))) {
+                                                   (hsize_t[1]){t->hw_len}, t->hw)))) {
         free(rs);
         acdc_util_h5_abort(&o);
         acdc_util_error_prefix("cannot write checkpoint '%s'", path);
@@ -834,7 +834,7 @@ static int name_index(const char *file, const char *attr, const char *v,
             return ACDC_UTIL_OK;
         }
     return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '/train' in '%s' is '%s', not a known "
-                      "value", attr, file, v);
+                           "value", attr, file, v);
 }
 
 int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer **out)
@@ -862,7 +862,7 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
     double *m1 = NULL, *m2 = NULL, *hist = NULL;
     if (!acdc_util_h5_exists(f, g)) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' is a model but not a checkpoint: no '/train' "
-                        "group", path);
+                             "group", path);
         goto fail;
     }
     if ((rc = acdc_util_h5_attr_str(f, path, g, "loss", s1, sizeof s1)) ||
@@ -902,8 +902,8 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
     }
     if ((uint64_t)i_rows != rows) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "checkpoint '%s' was made for %lld rows of data, these "
-                        "data have %zu: resume with the same data", path, (long long)i_rows,
-                        rows);
+                             "data have %zu: resume with the same data", path, (long long)i_rows,
+                             rows);
         goto fail;
     }
     o.step_epochs = (size_t)i_step_epochs;
@@ -918,13 +918,13 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
     m = NULL;
     if (t->n_val != (size_t)i_nval) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "checkpoint '%s' holds out %lld rows, expected %zu",
-                        path, (long long)i_nval, t->n_val);
+                             path, (long long)i_nval, t->n_val);
         goto fail;
     }
     if (strcmp(rname, gsl_rng_name(t->rng)) || (size_t)i_rbytes != gsl_rng_size(t->rng)) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "checkpoint '%s' holds a '%s' generator state of %lld "
-                        "bytes; this build uses '%s' with %zu", path, rname,
-                        (long long)i_rbytes, gsl_rng_name(t->rng), gsl_rng_size(t->rng));
+                             "bytes; this build uses '%s' with %zu", path, rname,
+                             (long long)i_rbytes, gsl_rng_name(t->rng), gsl_rng_size(t->rng));
         goto fail;
     }
     size_t words = (gsl_rng_size(t->rng) + 7) / 8;
@@ -1049,7 +1049,7 @@ int acdc_operator_data(size_t n, size_t rows, double noise, uint64_t seed, doubl
     *x = *y = NULL;
     if (n == 0 || rows == 0 || !(noise >= 0) || !isfinite(noise))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "operator data need n >= 1, rows >= 1 and a finite "
-                          "noise >= 0");
+                               "noise >= 0");
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     double *W = malloc(n * n * sizeof *W), *b = malloc(n * sizeof *b);
     double *xs = malloc(rows * n * sizeof *xs), *ys = malloc(rows * n * sizeof *ys);

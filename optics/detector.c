@@ -22,17 +22,17 @@ int acdc_optics_intensity(const acdc_optics_field *f, double *irr)
 }
 
 int acdc_optics_homodyne(const acdc_optics_field *f, const acdc_optics_field *ref, double *plus,
-                    double *minus, double *diff)
+                         double *minus, double *diff)
 {
     if (!f || !ref)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "field or reference is NULL");
     if (!acdc_optics_grid_same(&f->g, &ref->g))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "reference beam is %zu x %zu at %g m pitch, the "
-                          "signal %zu x %zu at %g m", ref->g.nx, ref->g.ny, ref->g.pitch_m,
-                          f->g.nx, f->g.ny, f->g.pitch_m);
+                               "signal %zu x %zu at %g m", ref->g.nx, ref->g.ny, ref->g.pitch_m,
+                               f->g.nx, f->g.ny, f->g.pitch_m);
     if (ref->nb != 1 && ref->nb != f->nb)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "reference batch of %zu for a signal batch of %zu",
-                          ref->nb, f->nb);
+                               ref->nb, f->nb);
     size_t n = acdc_optics_grid_size(&f->g);
     for (size_t b = 0; b < f->nb; b++) {
         const double complex *e = f->data + b * n;
@@ -61,7 +61,7 @@ static double overlap(double a0, double a1, double b0, double b1)
 }
 
 size_t acdc_optics_stretch_overlap(size_t nsamp, double lo, double hi, size_t span,
-                              size_t *first, double *w)
+                                   size_t *first, double *w)
 {
     const double s = (double)(nsamp / 2);
     /* sample j covers [j - s - 1/2, j - s + 1/2) */
@@ -80,8 +80,8 @@ size_t acdc_optics_stretch_overlap(size_t nsamp, double lo, double hi, size_t sp
 }
 
 int acdc_optics_pixel_overlap(size_t nsamp, double dx_m, const acdc_optics_pixels *px, size_t npix,
-                         double offset_m, size_t *first, size_t *count, double **w,
-                         size_t *span)
+                              double offset_m, size_t *first, size_t *count, double **w,
+                              size_t *span)
 {
     *w = NULL;
     if (!(isfinite(dx_m) && dx_m > 0 && isfinite(offset_m) && px && isfinite(px->pitch_m) &&
@@ -98,7 +98,7 @@ int acdc_optics_pixel_overlap(size_t nsamp, double dx_m, const acdc_optics_pixel
     for (size_t i = 0; i < npix; i++) {
         double c = ((double)i - (double)(npix / 2)) * r + off;
         count[i] = acdc_optics_stretch_overlap(nsamp, c - aw / 2, c + aw / 2, *span, &first[i],
-                                          *w + i * *span);
+                                               *w + i * *span);
         for (size_t q = 0; q < count[i]; q++)
             (*w)[i * *span + q] *= dx_m;
     }
@@ -106,7 +106,7 @@ int acdc_optics_pixel_overlap(size_t nsamp, double dx_m, const acdc_optics_pixel
 }
 
 int acdc_optics_pixels_integrate(const acdc_optics_grid *g, size_t nb, const double *irr,
-                            const acdc_optics_pixels *px, double *power_w)
+                                 const acdc_optics_pixels *px, double *power_w)
 {
     int rc = acdc_optics_grid_check(g);
     if (rc)
@@ -115,15 +115,15 @@ int acdc_optics_pixels_integrate(const acdc_optics_grid *g, size_t nb, const dou
         return acdc_util_error(ACDC_UTIL_EUSAGE, "irradiance, pixels or output is NULL");
     if (px->npx == 0 || px->npy == 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "detector of %zu x %zu pixels has no pixels",
-                          px->npx, px->npy);
+                               px->npx, px->npy);
     if (!(isfinite(px->pitch_m) && px->pitch_m > 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "pixel pitch %g m is not positive and finite",
-                          px->pitch_m);
+                               px->pitch_m);
     if (!(px->fill > 0 && px->fill <= 1))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "pixel fill factor %g is not in (0, 1]", px->fill);
     if (g->rank == 1 && px->npy != 1)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "rank-1 field on a detector with %zu rows, want 1",
-                          px->npy);
+                               px->npy);
     size_t *fx = malloc(px->npx * sizeof *fx), *cx = malloc(px->npx * sizeof *cx);
     size_t *fy = malloc(px->npy * sizeof *fy), *cy = malloc(px->npy * sizeof *cy);
     double *wx = NULL, *wy = NULL;
@@ -136,7 +136,7 @@ int acdc_optics_pixels_integrate(const acdc_optics_grid *g, size_t nb, const dou
         goto out;
     if (g->rank == 2) {
         if ((rc = acdc_optics_pixel_overlap(g->ny, g->pitch_m, px, px->npy, 0, fy, cy, &wy,
-                                       &spany)))
+                                            &spany)))
             goto out;
     }
     size_t n = acdc_optics_grid_size(g), np = px->npx * px->npy;
@@ -178,21 +178,21 @@ static int check_camera(const acdc_optics_camera *c)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "camera is NULL");
     if (!(isfinite(c->wavelength_m) && c->wavelength_m > 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "wavelength %g m is not positive and finite",
-                          c->wavelength_m);
+                               c->wavelength_m);
     if (!(isfinite(c->exposure_s) && c->exposure_s > 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "exposure %g s is not positive and finite",
-                          c->exposure_s);
+                               c->exposure_s);
     if (!(c->qe > 0 && c->qe <= 1))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "quantum efficiency %g is not in (0, 1]", c->qe);
     if (!(isfinite(c->dark_e_per_s) && c->dark_e_per_s >= 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "dark current %g e/s is negative or not finite",
-                          c->dark_e_per_s);
+                               c->dark_e_per_s);
     if (!(isfinite(c->read_noise_e) && c->read_noise_e >= 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "read noise %g e is negative or not finite",
-                          c->read_noise_e);
+                               c->read_noise_e);
     if (!(isfinite(c->full_well_e) && c->full_well_e > 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "full well %g e is not positive and finite",
-                          c->full_well_e);
+                               c->full_well_e);
     if (c->adc_bits < 0 || c->adc_bits > 32)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "ADC of %d bits is outside 0..32", c->adc_bits);
     return ACDC_UTIL_OK;
@@ -205,7 +205,7 @@ int acdc_optics_photoelectrons(const acdc_optics_camera *c, double power_w, doub
         return rc;
     if (!(isfinite(power_w) && power_w >= 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "optical power %g W is negative or not finite",
-                          power_w);
+                               power_w);
     if (!electrons)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "output is NULL");
     *electrons = c->qe * power_w * c->exposure_s * c->wavelength_m /
@@ -235,7 +235,7 @@ static int check_powers(const double *power_w, size_t nb, size_t npix)
     for (size_t i = 0; i < nb * npix; i++)
         if (!(isfinite(power_w[i]) && power_w[i] >= 0))
             return acdc_util_error(ACDC_UTIL_EUSAGE, "pixel %zu of field %zu receives %g W: "
-                              "negative or not finite", i % npix, i / npix, power_w[i]);
+                                   "negative or not finite", i % npix, i / npix, power_w[i]);
     return ACDC_UTIL_OK;
 }
 
@@ -263,7 +263,7 @@ static double shot(gsl_rng *r, double mean)
 }
 
 int acdc_optics_detect(const acdc_optics_camera *c, size_t nb, size_t npix, const double *power_w,
-                  double *electrons, uint32_t *codes)
+                       double *electrons, uint32_t *codes)
 {
     int rc = check_camera(c);
     if (rc || (rc = check_powers(power_w, nb, npix)))
@@ -301,8 +301,8 @@ int acdc_optics_detect(const acdc_optics_camera *c, size_t nb, size_t npix, cons
 }
 
 int acdc_optics_detect_frames(const acdc_optics_camera *c, size_t nb, size_t npix,
-                         const double *power_w, size_t frames, double *sum,
-                         unsigned char *saturated)
+                              const double *power_w, size_t frames, double *sum,
+                              unsigned char *saturated)
 {
     if (frames == 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "no exposures to add");

@@ -34,7 +34,7 @@ int acdc_optics_intensity(const acdc_optics_field *f, double *irr);
  * and minus may be NULL when only the difference is wanted; diff may be NULL too.
  * Errors: ACDC_UTIL_EUSAGE (NULL field, grid or batch mismatch). */
 int acdc_optics_homodyne(const acdc_optics_field *f, const acdc_optics_field *ref, double *plus,
-                    double *minus, double *diff);
+                         double *minus, double *diff);
 
 /* A detector's pixel geometry: npx x npy pixels (npy = 1 for a line sensor on rank-1
  * fields) at pitch_m, centred like field samples (pixel i at (i - floor(npx/2)) pitch),
@@ -51,7 +51,7 @@ typedef struct acdc_optics_pixels {
  * values in watts (signed if irr is a homodyne difference).  Errors: ACDC_UTIL_EUSAGE (bad
  * grid or geometry, NULL; rank-1 grids need npy == 1). */
 int acdc_optics_pixels_integrate(const acdc_optics_grid *g, size_t nb, const double *irr,
-                            const acdc_optics_pixels *px, double *power_w);
+                                 const acdc_optics_pixels *px, double *power_w);
 
 /* The samples of an axis of nsamp samples (sample j covers [j - floor(nsamp/2) - 1/2,
  * j - floor(nsamp/2) + 1/2), in units of the sample pitch, as field samples are centred)
@@ -60,7 +60,7 @@ int acdc_optics_pixels_integrate(const acdc_optics_grid *g, size_t nb, const dou
  * the stretch misses the axis).  The one rule acdc_optics_pixel_overlap() and a two-device
  * modulator's stretches (optics/device.h) lay pixels over samples by. */
 size_t acdc_optics_stretch_overlap(size_t nsamp, double lo, double hi, size_t span,
-                              size_t *first, double *w);
+                                   size_t *first, double *w);
 
 /* The exact overlap of a line of npix pixels of geometry px (along x: pitch and fill;
  * npx and npy are not used), centred like field samples and displaced by offset_m,
@@ -71,8 +71,8 @@ size_t acdc_optics_stretch_overlap(size_t nsamp, double lo, double hi, size_t sp
  * (spreading each pixel's transmittance over the samples it covers) alike.
  * Errors: ACDC_UTIL_EUSAGE (bad geometry or pitch), ACDC_UTIL_ENOMEM. */
 int acdc_optics_pixel_overlap(size_t nsamp, double dx_m, const acdc_optics_pixels *px, size_t npix,
-                         double offset_m, size_t *first, size_t *count, double **w,
-                         size_t *span);
+                              double offset_m, size_t *first, size_t *count, double **w,
+                              size_t *span);
 
 /* A camera (SI units; electrons written e): the device -- what a profile names -- and,
  * last, the conditions it is operated in, which the user of the camera sets. */
@@ -114,7 +114,7 @@ int acdc_optics_photoelectrons(const acdc_optics_camera *c, double power_w, doub
  * Errors: ACDC_UTIL_EUSAGE (bad camera, NULL, negative or non-finite power),
  * ACDC_UTIL_ENOMEM. */
 int acdc_optics_detect(const acdc_optics_camera *c, size_t nb, size_t npix, const double *power_w,
-                  double *electrons, uint32_t *codes);
+                       double *electrons, uint32_t *codes);
 
 /* The sum of `frames` exposures of the same light, as averaging electronics add them:
  * sum (nb * npix values) receives, per pixel of mean electrons mu per exposure (photo
@@ -129,8 +129,8 @@ int acdc_optics_detect(const acdc_optics_camera *c, size_t nb, size_t npix, cons
  * differs from acdc_optics_detect() only in that: its rounding is drawn, not done.  Field b
  * draws from (c->seed, b) as there.  Errors: those of acdc_optics_detect(). */
 int acdc_optics_detect_frames(const acdc_optics_camera *c, size_t nb, size_t npix,
-                         const double *power_w, size_t frames, double *sum,
-                         unsigned char *saturated);
+                              const double *power_w, size_t frames, double *sum,
+                              unsigned char *saturated);
 
 /* The seed used for field b: a fixed 64-bit mix (splitmix64) of seed and b. */
 uint64_t acdc_optics_field_seed(uint64_t seed, uint64_t b);

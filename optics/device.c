@@ -88,7 +88,7 @@ static double show_amplitude(const acdc_optics_modulator *dev, double a, int32_t
 }
 
 int acdc_optics_modulator_pixels(const acdc_optics_modulator *dev, double t, double complex px[2],
-                            int32_t codes[2])
+                                 int32_t codes[2])
 {
     const int pb = dev->phase_bits;
     int32_t c0 = 0, c1 = 0;
@@ -134,7 +134,7 @@ int acdc_optics_modulator_pixels(const acdc_optics_modulator *dev, double t, dou
 }
 
 double complex acdc_optics_modulator_value(const acdc_optics_modulator *dev, double t,
-                                      int32_t codes[2])
+                                           int32_t codes[2])
 {
     double complex px[2];
     return acdc_optics_modulator_pixels(dev, t, px, codes) == 2 ? 0.5 * (px[0] + px[1]) : px[0];
@@ -218,13 +218,13 @@ static int registration_pieces(acdc_optics_devmap *d, double r, double off)
             d->amp[k] = (size_t)i;
             d->ph[k] = j;
             d->pcount[k] = acdc_optics_stretch_overlap(d->nsamp, lo, hi, d->span, &d->pfirst[k],
-                                                  d->pw + k * d->span);
+                                                       d->pw + k * d->span);
         }
     return ACDC_UTIL_OK;
 }
 
 int acdc_optics_devmap_alloc(acdc_optics_devmap **out, const acdc_optics_modulator *dev, size_t samples,
-                        int oversample, size_t nsamp, double offset_samples)
+                             int oversample, size_t nsamp, double offset_samples)
 {
     *out = NULL;
     if (oversample < 1 || samples == 0 || nsamp == 0 || !isfinite(offset_samples) ||
@@ -253,7 +253,7 @@ int acdc_optics_devmap_alloc(acdc_optics_devmap **out, const acdc_optics_modulat
     /* acdc_optics_pixel_overlap() centres pixel ppx j on sample j; a pair is centred on it. */
     double off = -(double)(d->ppx - 1) * pp / 2 + offset_samples * sp;
     int rc = acdc_optics_pixel_overlap(nsamp, h, &px, d->npix, off, d->first, d->count, &d->w,
-                                  &d->span);
+                                       &d->span);
     if (rc) {
         acdc_optics_devmap_free(d);
         return rc;
@@ -282,7 +282,7 @@ void acdc_optics_devmap_sample(const acdc_optics_devmap *d, double t, double com
 }
 
 void acdc_optics_devmap_place(const acdc_optics_devmap *d, const double complex *px,
-                         double complex scale, double complex *out)
+                              double complex scale, double complex *out)
 {
     memset(out, 0, d->nsamp * sizeof *out);
     for (size_t k = 0; k < d->npieces; k++) {
@@ -301,7 +301,7 @@ void acdc_optics_devmap_place(const acdc_optics_devmap *d, const double complex 
 }
 
 void acdc_optics_devmap_show(const acdc_optics_devmap *d, const double *t, double sigma, gsl_rng *r,
-                        double complex scale, double complex *work, double complex *out)
+                             double complex scale, double complex *work, double complex *out)
 {
     for (size_t j = 0; j < d->samples; j++) {
         double complex *px = work + j * d->ppx;
@@ -359,8 +359,8 @@ size_t acdc_optics_devmap2_pixels(const acdc_optics_devmap2 *d) { return d->side
 size_t acdc_optics_devmap2_work(const acdc_optics_devmap2 *d) { return d->side * d->side + d->nsamp; }
 
 int acdc_optics_devmap2_alloc(acdc_optics_devmap2 **out, const acdc_optics_modulator *dev, int k,
-                         size_t samples, int oversample, size_t nsamp, double offset_x,
-                         double offset_y)
+                              size_t samples, int oversample, size_t nsamp, double offset_x,
+                              double offset_y)
 {
     *out = NULL;
     if (oversample < 1 || k < 1 || samples == 0 || nsamp == 0 || !isfinite(offset_x) ||
@@ -368,7 +368,7 @@ int acdc_optics_devmap2_alloc(acdc_optics_devmap2 **out, const acdc_optics_modul
         return acdc_util_error(ACDC_UTIL_EUSAGE, "bad geometry for the pixels of '%s'", dev->name);
     if (dev->modulation == ACDC_OPTICS_MOD_PHASE && k % 2)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "phase-only device '%s' needs an even superpixel "
-                          "for its double-phase values, not %d x %d", dev->name, k, k);
+                               "for its double-phase values, not %d x %d", dev->name, k, k);
     acdc_optics_devmap2 *d = calloc(1, sizeof *d);
     if (!d)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
@@ -395,10 +395,10 @@ int acdc_optics_devmap2_alloc(acdc_optics_devmap2 **out, const acdc_optics_modul
     size_t span_y = 0;
     if (!rc)
         rc = acdc_optics_pixel_overlap(nsamp, h, &px, d->side, base + offset_x * sp, d->fx,
-                                  d->cx, &d->wx, &d->span);
+                                       d->cx, &d->wx, &d->span);
     if (!rc)
         rc = acdc_optics_pixel_overlap(nsamp, h, &px, d->side, base + offset_y * sp, d->fy,
-                                  d->cy, &d->wy, &span_y);
+                                       d->cy, &d->wy, &span_y);
     if (rc) {
         acdc_optics_devmap2_free(d);
         return rc;
@@ -412,8 +412,8 @@ int acdc_optics_devmap2_alloc(acdc_optics_devmap2 **out, const acdc_optics_modul
 }
 
 void acdc_optics_devmap2_show(const acdc_optics_devmap2 *d, const double *t, double sigma,
-                         gsl_rng *r, double complex scale, double complex *work,
-                         double complex *out)
+                              gsl_rng *r, double complex scale, double complex *work,
+                              double complex *out)
 {
     const size_t k = (size_t)d->k, side = d->side, ns = d->nsamp;
     double complex *pix = work, *row = work + side * side;
@@ -480,7 +480,7 @@ int acdc_optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, do
 {
     if (!(sigma_m > 0) || !isfinite(sigma_m) || !(h_m > 0) || !isfinite(h_m) || !nx || !ny)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "fringing: width %g m over samples of %g m", sigma_m,
-                          h_m);
+                               h_m);
     const double sh = sigma_m / h_m;
     const size_t r = (size_t)ceil(6 * sh), n = nx * ny;
     double *g = malloc((2 * r + 1) * sizeof *g), *num = malloc(n * sizeof *num),

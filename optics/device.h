@@ -126,11 +126,11 @@ double acdc_optics_amplitude_of_level(int32_t level, int bits);
  * from a0 = 1/sqrt(C) to 1: the level of |t| is that of the drive (|t| - a0)/(1 - a0),
  * and an amplitude below a0 shows as a0. */
 int acdc_optics_modulator_pixels(const acdc_optics_modulator *dev, double t, double complex px[2],
-                            int32_t codes[2]);
+                                 int32_t codes[2]);
 
 /* The same value as one point: the mean of its pixels (the pair's sum term). */
 double complex acdc_optics_modulator_value(const acdc_optics_modulator *dev, double t,
-                                      int32_t codes[2]);
+                                           int32_t codes[2]);
 
 /* A modulator laid over the nsamp samples of a simulated axis at oversampling S: the
  * device's samples are S simulated samples wide (simulated pitch = sample pitch / S),
@@ -151,7 +151,7 @@ double complex acdc_optics_modulator_value(const acdc_optics_modulator *dev, dou
  * offset not finite), ACDC_UTIL_ENOMEM. */
 typedef struct acdc_optics_devmap acdc_optics_devmap;
 int acdc_optics_devmap_alloc(acdc_optics_devmap **out, const acdc_optics_modulator *dev, size_t samples,
-                        int oversample, size_t nsamp, double offset_samples);
+                             int oversample, size_t nsamp, double offset_samples);
 void acdc_optics_devmap_free(acdc_optics_devmap *d);
 
 /* out (nsamp values) = scale x the device showing sample values t[0 .. samples), each
@@ -159,7 +159,7 @@ void acdc_optics_devmap_free(acdc_optics_devmap *d);
  * (r may be NULL when sigma is 0).  work: room for acdc_optics_devmap_pixels() values.
  * The same as acdc_optics_devmap_sample() for every sample, then acdc_optics_devmap_place(). */
 void acdc_optics_devmap_show(const acdc_optics_devmap *d, const double *t, double sigma, gsl_rng *r,
-                        double complex scale, double complex *work, double complex *out);
+                             double complex scale, double complex *work, double complex *out);
 
 /* The two steps of acdc_optics_devmap_show(), for callers that show one value on several
  * samples: px (acdc_optics_devmap_pixels_per_sample() values) = the pixels (S = 1: the point)
@@ -167,7 +167,7 @@ void acdc_optics_devmap_show(const acdc_optics_devmap *d, const double *t, doubl
  * pixels transmit px[0 .. acdc_optics_devmap_pixels()). */
 void acdc_optics_devmap_sample(const acdc_optics_devmap *d, double t, double complex *px);
 void acdc_optics_devmap_place(const acdc_optics_devmap *d, const double complex *px,
-                         double complex scale, double complex *out);
+                              double complex scale, double complex *out);
 size_t acdc_optics_devmap_pixels_per_sample(const acdc_optics_devmap *d);
 
 /* Pixels (S = 1: points) a map shows: samples x pixels per sample (S = 1: samples). */
@@ -200,8 +200,8 @@ double acdc_optics_modulator_transfer_k(const acdc_optics_modulator *dev, int k,
  * offsets not finite), ACDC_UTIL_ENOMEM. */
 typedef struct acdc_optics_devmap2 acdc_optics_devmap2;
 int acdc_optics_devmap2_alloc(acdc_optics_devmap2 **out, const acdc_optics_modulator *dev, int k,
-                         size_t samples, int oversample, size_t nsamp, double offset_x,
-                         double offset_y);
+                              size_t samples, int oversample, size_t nsamp, double offset_x,
+                              double offset_y);
 void acdc_optics_devmap2_free(acdc_optics_devmap2 *d);
 
 /* The device used at a wavelength other than the one its levels were made for: every
@@ -244,7 +244,7 @@ size_t acdc_optics_devmap2_work(const acdc_optics_devmap2 *d);
  * point) multiplied by exp(i N(0, sigma)) drawn from r in row-major pixel order (r may
  * be NULL when sigma is 0).  work: acdc_optics_devmap2_work(d) values. */
 void acdc_optics_devmap2_show(const acdc_optics_devmap2 *d, const double *t, double sigma,
-                         gsl_rng *r, double complex scale, double complex *work,
-                         double complex *out);
+                              gsl_rng *r, double complex scale, double complex *work,
+                              double complex *out);
 
 #endif

@@ -62,7 +62,7 @@ int acdc_optics_thin_lens_alloc(acdc_optics_element **out, double focal_m, doubl
         return acdc_util_error(ACDC_UTIL_EUSAGE, "focal length %g m is zero or not finite", focal_m);
     if (!(isfinite(aperture_m) && aperture_m >= 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "lens aperture %g m is negative or not finite",
-                          aperture_m);
+                               aperture_m);
     const acdc_optics_lens thin = {.name = "thin lens", .model = ACDC_OPTICS_LENS_PARAXIAL,
                               .focal_m = focal_m};
     return acdc_optics_lens_element_alloc(out, &thin, aperture_m);
@@ -74,7 +74,7 @@ int acdc_optics_aperture_rect_alloc(acdc_optics_element **out, double width_x_m,
         *out = NULL;
     if (!(isfinite(width_x_m) && width_x_m > 0 && isfinite(width_y_m) && width_y_m > 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "aperture %g m x %g m is not positive and finite",
-                          width_x_m, width_y_m);
+                               width_x_m, width_y_m);
     int rc = new_element(out, RECT);
     if (rc)
         return rc;
@@ -89,7 +89,7 @@ int acdc_optics_aperture_circ_alloc(acdc_optics_element **out, double diameter_m
         *out = NULL;
     if (!(isfinite(diameter_m) && diameter_m > 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "aperture diameter %g m is not positive and finite",
-                          diameter_m);
+                               diameter_m);
     int rc = new_element(out, CIRC);
     if (rc)
         return rc;
@@ -105,14 +105,14 @@ static int check_mask_geometry(size_t npx, size_t npy, double pitch_m, double fi
         return acdc_util_error(ACDC_UTIL_ENOMEM, "mask of %zu x %zu pixels is too large", npx, npy);
     if (!(isfinite(pitch_m) && pitch_m > 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "mask pitch %g m is not positive and finite",
-                          pitch_m);
+                               pitch_m);
     if (!(fill > 0 && fill <= 1))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "fill factor %g is not in (0, 1]", fill);
     return ACDC_UTIL_OK;
 }
 
 int acdc_optics_mask_alloc(acdc_optics_element **out, size_t npx, size_t npy, double pitch_m,
-                      double fill, const double complex *t, double complex dead)
+                           double fill, const double complex *t, double complex dead)
 {
     if (out)
         *out = NULL;
@@ -123,12 +123,12 @@ int acdc_optics_mask_alloc(acdc_optics_element **out, size_t npx, size_t npy, do
         return acdc_util_error(ACDC_UTIL_EUSAGE, "mask values are NULL");
     if (!(isfinite(creal(dead)) && isfinite(cimag(dead)) && cabs(dead) <= 1 + 1e-12))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "dead-space transmittance %g%+gi is not finite "
-                          "with modulus <= 1", creal(dead), cimag(dead));
+                               "with modulus <= 1", creal(dead), cimag(dead));
     for (size_t i = 0; i < npx * npy; i++)
         if (!(isfinite(creal(t[i])) && isfinite(cimag(t[i])) && cabs(t[i]) <= 1 + 1e-12))
             return acdc_util_error(ACDC_UTIL_EUSAGE, "mask pixel (%zu, %zu) transmits %g%+gi: not "
-                              "finite or |t| > 1 (a passive device cannot amplify)",
-                              i % npx, i / npx, creal(t[i]), cimag(t[i]));
+                                   "finite or |t| > 1 (a passive device cannot amplify)",
+                                   i % npx, i / npx, creal(t[i]), cimag(t[i]));
     if ((rc = new_element(out, MASK)))
         return rc;
     acdc_optics_element *e = *out;
@@ -213,7 +213,7 @@ static int mask_from_real(acdc_optics_element **out, size_t npx, size_t npy, dou
     for (size_t i = 0; !rc && i < n; i++)
         if (!isfinite(q[i]) || (!phase && !(q[i] >= 0 && q[i] <= 1)))
             rc = acdc_util_error(ACDC_UTIL_EUSAGE, "mask pixel (%zu, %zu) is %g: %s", i % npx,
-                            i / npx, q[i], phase ? "not finite" : "outside [0, 1]");
+                                 i / npx, q[i], phase ? "not finite" : "outside [0, 1]");
     if (!rc && bits > 0)
         rc = phase ? acdc_optics_quantise_phase(q, n, bits) : acdc_optics_quantise_amplitude(q, n, bits);
     if (!rc) {
@@ -227,15 +227,15 @@ static int mask_from_real(acdc_optics_element **out, size_t npx, size_t npy, dou
 }
 
 int acdc_optics_mask_amplitude_alloc(acdc_optics_element **out, size_t npx, size_t npy,
-                                double pitch_m, double fill, const double *a, int bits,
-                                double complex dead)
+                                     double pitch_m, double fill, const double *a, int bits,
+                                     double complex dead)
 {
     return mask_from_real(out, npx, npy, pitch_m, fill, a, bits, dead, 0);
 }
 
 int acdc_optics_mask_phase_alloc(acdc_optics_element **out, size_t npx, size_t npy, double pitch_m,
-                            double fill, const double *phase_rad, int bits,
-                            double complex dead)
+                                 double fill, const double *phase_rad, int bits,
+                                 double complex dead)
 {
     return mask_from_real(out, npx, npy, pitch_m, fill, phase_rad, bits, dead, 1);
 }
@@ -255,7 +255,7 @@ int acdc_optics_element_set_offset(acdc_optics_element *e, double dx_m, double d
         return acdc_util_error(ACDC_UTIL_EUSAGE, "element is NULL");
     if (!(isfinite(dx_m) && isfinite(dy_m) && isfinite(dz_m)))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "offset (%g, %g, %g) m is not finite", dx_m, dy_m,
-                          dz_m);
+                               dz_m);
     e->sx_m = dx_m;
     e->sy_m = dy_m;
     if (e->sz_m != dz_m) {
@@ -296,7 +296,7 @@ static double complex t_at(const acdc_optics_element *e, double x, double y, int
 }
 
 int acdc_optics_element_sample(const acdc_optics_element *e, const acdc_optics_grid *g, int oversample,
-                          double complex *t)
+                               double complex *t)
 {
     if (!e || !t)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "element or output is NULL");
@@ -314,7 +314,7 @@ int acdc_optics_element_sample(const acdc_optics_element *e, const acdc_optics_g
         int slit = e->kind == CIRC && g->rank == 1;
         if (e->kind != RECT && !slit)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "band-limited sampling (oversample 0) is "
-                              "available for rectangular apertures and rank-1 slits only");
+                                   "available for rectangular apertures and rank-1 slits only");
         double ax = slit ? e->d_m : e->wx_m, ay = e->wy_m;
         double *tx = malloc(g->nx * sizeof *tx), *ty = malloc(g->ny * sizeof *ty);
         if (!tx || !ty) {
@@ -383,7 +383,7 @@ int acdc_optics_element_apply(acdc_optics_element *e, acdc_optics_field *f, int 
     double complex *t = malloc(acdc_optics_grid_size(&f->g) * sizeof *t);
     if (!t)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate a transmittance of %zu samples",
-                          acdc_optics_grid_size(&f->g));
+                               acdc_optics_grid_size(&f->g));
     rc = acdc_optics_element_sample(e, &f->g, oversample, t);
     if (!rc && e->sz_m != 0) {
         if (e->fwd && !acdc_optics_grid_same(&e->pg, &f->g)) {

@@ -63,20 +63,20 @@ int acdc_optics_aperture_circ_alloc(acdc_optics_element **out, double diameter_m
  * Errors: ACDC_UTIL_EUSAGE (zero counts, pitch or fill out of range, a value not finite or
  * |t| > 1 + 1e-12: passive devices do not amplify), ACDC_UTIL_ENOMEM. */
 int acdc_optics_mask_alloc(acdc_optics_element **out, size_t npx, size_t npy, double pitch_m,
-                      double fill, const double complex *t, double complex dead);
+                           double fill, const double complex *t, double complex dead);
 
 /* Amplitude-only mask: t = a[i] in [0, 1], quantised to 2^bits levels 0, 1/(2^b - 1),
  * ..., 1 when bits > 0 (bits = 0: continuous).  Errors as acdc_optics_mask_alloc(), and
  * ACDC_UTIL_EUSAGE for a value outside [0, 1] or bits outside 0..24. */
 int acdc_optics_mask_amplitude_alloc(acdc_optics_element **out, size_t npx, size_t npy,
-                                double pitch_m, double fill, const double *a, int bits,
-                                double complex dead);
+                                     double pitch_m, double fill, const double *a, int bits,
+                                     double complex dead);
 
 /* Phase-only mask: t = exp(i phi[i]), phi in radians (any real value), quantised to
  * 2^bits levels 2 pi m / 2^bits when bits > 0.  Errors as above (bits 0..24). */
 int acdc_optics_mask_phase_alloc(acdc_optics_element **out, size_t npx, size_t npy, double pitch_m,
-                            double fill, const double *phase_rad, int bits,
-                            double complex dead);
+                                 double fill, const double *phase_rad, int bits,
+                                 double complex dead);
 
 /* Frees an element; NULL is a no-op. */
 void acdc_optics_element_free(acdc_optics_element *e);
@@ -89,7 +89,7 @@ int acdc_optics_element_set_offset(acdc_optics_element *e, double dx_m, double d
  * t receives ny * nx values.  Errors: ACDC_UTIL_EUSAGE (NULL, bad grid, oversample outside
  * 0..1024, 0 for an element other than a rectangle or slit). */
 int acdc_optics_element_sample(const acdc_optics_element *e, const acdc_optics_grid *g, int oversample,
-                          double complex *t);
+                               double complex *t);
 
 /* Multiplies every field of f by the sampled transmittance, with the axial offset
  * applied as free-space propagation.  Allocates the sample array (and, with an axial

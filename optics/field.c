@@ -10,7 +10,7 @@
 #include <string.h>
 
 int acdc_optics_grid_init(acdc_optics_grid *g, int rank, size_t nx, size_t ny, double pitch_m,
-                     double wavelength_m)
+                          double wavelength_m)
 {
     if (!g)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "grid is NULL");
@@ -36,7 +36,7 @@ int acdc_optics_grid_check(const acdc_optics_grid *g)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "pitch %g m is not positive and finite", g->pitch_m);
     if (!(isfinite(g->wavelength_m) && g->wavelength_m > 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "wavelength %g m is not positive and finite",
-                          g->wavelength_m);
+                               g->wavelength_m);
     if (g->nx > SIZE_MAX / g->ny / sizeof(double complex))
         return acdc_util_error(ACDC_UTIL_ENOMEM, "grid %zu x %zu is too large", g->nx, g->ny);
     return ACDC_UTIL_OK;
@@ -70,7 +70,7 @@ int acdc_optics_field_alloc(acdc_optics_field **out, const acdc_optics_grid *g, 
     size_t n = acdc_optics_grid_size(g);
     if (nb > SIZE_MAX / n / sizeof(double complex))
         return acdc_util_error(ACDC_UTIL_ENOMEM, "batch of %zu fields of %zu samples is too large",
-                          nb, n);
+                               nb, n);
     acdc_optics_field *f = malloc(sizeof *f);
     if (!f)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate a field");
@@ -80,7 +80,7 @@ int acdc_optics_field_alloc(acdc_optics_field **out, const acdc_optics_grid *g, 
     if (!f->data) {
         free(f);
         return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate %zu fields of %zu x %zu samples",
-                          nb, g->nx, g->ny);
+                               nb, g->nx, g->ny);
     }
     *out = f;
     return ACDC_UTIL_OK;
@@ -125,9 +125,9 @@ int acdc_optics_field_copy(acdc_optics_field *dst, const acdc_optics_field *src)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "field is NULL");
     if (!acdc_optics_grid_same(&dst->g, &src->g) || dst->nb != src->nb)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "cannot copy a batch of %zu fields of %zu x %zu "
-                          "into a batch of %zu fields of %zu x %zu (or pitch/wavelength "
-                          "differ)", src->nb, src->g.nx, src->g.ny, dst->nb, dst->g.nx,
-                          dst->g.ny);
+                               "into a batch of %zu fields of %zu x %zu (or pitch/wavelength "
+                               "differ)", src->nb, src->g.nx, src->g.ny, dst->nb, dst->g.nx,
+                               dst->g.ny);
     if (dst != src)
         memmove(dst->data, src->data, src->nb * acdc_optics_grid_size(&src->g) * sizeof *src->data);
     return ACDC_UTIL_OK;
@@ -154,8 +154,8 @@ int acdc_optics_field_check_finite(const acdc_optics_field *f)
     for (size_t i = 0; i < f->nb * n; i++)
         if (!isfinite(creal(f->data[i])) || !isfinite(cimag(f->data[i])))
             return acdc_util_error(ACDC_UTIL_EDATA, "field %zu: sample (x %zu, y %zu) is %g%+gi, "
-                              "not finite", i / n, i % f->g.nx, (i % n) / f->g.nx,
-                              creal(f->data[i]), cimag(f->data[i]));
+                                   "not finite", i / n, i % f->g.nx, (i % n) / f->g.nx,
+                                   creal(f->data[i]), cimag(f->data[i]));
     return ACDC_UTIL_OK;
 }
 
@@ -180,11 +180,11 @@ int acdc_optics_field_power_w(const acdc_optics_field *f, size_t b, double *powe
 }
 
 int acdc_optics_field_energy_j(const acdc_optics_field *f, size_t b, double exposure_s,
-                          double *energy_j)
+                               double *energy_j)
 {
     if (!(isfinite(exposure_s) && exposure_s >= 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "exposure %g s is negative or not finite",
-                          exposure_s);
+                               exposure_s);
     double p;
     int rc = acdc_optics_field_power_w(f, b, &p);
     if (rc)
@@ -205,7 +205,7 @@ int acdc_optics_field_set_power_w(acdc_optics_field *f, size_t b, double power_w
         return rc;
     if (p == 0 && power_w > 0)
         return acdc_util_error(ACDC_UTIL_EDATA, "field %zu is dark: cannot scale it to %g W", b,
-                          power_w);
+                               power_w);
     double s = p > 0 ? sqrt(power_w / p) : 0;
     double complex *e = acdc_optics_field_slice(f, b);
     for (size_t i = 0; i < acdc_optics_grid_size(&f->g); i++)
@@ -214,7 +214,7 @@ int acdc_optics_field_set_power_w(acdc_optics_field *f, size_t b, double power_w
 }
 
 int acdc_optics_field_inner(const acdc_optics_field *a, const acdc_optics_field *b,
-                       double complex *result)
+                            double complex *result)
 {
     if (!a || !b || !result)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "field or result is NULL");

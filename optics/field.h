@@ -44,7 +44,7 @@ typedef struct acdc_optics_field {
  * ny == 1 and rejects ny > 1), pitch and wavelength finite and positive.
  * Errors: ACDC_UTIL_EUSAGE naming the bad value. */
 int acdc_optics_grid_init(acdc_optics_grid *g, int rank, size_t nx, size_t ny, double pitch_m,
-                     double wavelength_m);
+                          double wavelength_m);
 
 /* Checks an existing grid with the same rules as acdc_optics_grid_init(). */
 int acdc_optics_grid_check(const acdc_optics_grid *g);
@@ -92,7 +92,7 @@ int acdc_optics_field_power_w(const acdc_optics_field *f, size_t b, double *powe
 /* Energy of field b over an exposure of exposure_s seconds, joules: P * exposure_s.
  * Errors: ACDC_UTIL_EUSAGE (b out of range, exposure negative or not finite). */
 int acdc_optics_field_energy_j(const acdc_optics_field *f, size_t b, double exposure_s,
-                          double *energy_j);
+                               double *energy_j);
 
 /* Multiplies field b by a real factor so that its power becomes power_w watts.
  * Errors: ACDC_UTIL_EUSAGE (power negative or not finite), ACDC_UTIL_EDATA (field is all zero
@@ -103,6 +103,6 @@ int acdc_optics_field_set_power_w(acdc_optics_field *f, size_t b, double power_w
  * product of L2, so that <E, E> is the total power in watts).  Errors: ACDC_UTIL_EUSAGE if
  * the grids (acdc_optics_grid_same) or batch sizes differ. */
 int acdc_optics_field_inner(const acdc_optics_field *a, const acdc_optics_field *b,
-                       double complex *result);
+                            double complex *result);
 
 #endif

@@ -22,7 +22,7 @@ int acdc_optics_lens_model_parse(const char *name, enum acdc_optics_lens_model *
             return ACDC_UTIL_OK;
         }
     return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s' is not fourier, paraxial or corrected",
-                      name ? name : "(null)");
+                           name ? name : "(null)");
 }
 
 void acdc_optics_lens_coefficients(const acdc_optics_lens *l, double c[ACDC_OPTICS_ZERNIKE_TERMS])
@@ -103,29 +103,29 @@ int acdc_optics_lens_check(const acdc_optics_lens *l)
     const char *name = l->name[0] ? l->name : "lens";
     if (l->model != ACDC_OPTICS_LENS_PARAXIAL && l->model != ACDC_OPTICS_LENS_CORRECTED)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': a lens of model %s has no transmittance (a "
-                          "Fourier lens is acdc_optics_lens_plan)", name,
-                          acdc_optics_lens_model_name(l->model));
+                               "Fourier lens is acdc_optics_lens_plan)", name,
+                               acdc_optics_lens_model_name(l->model));
     if (!(isfinite(l->focal_m) && l->focal_m != 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': focal length %g m is zero or not finite", name,
-                          l->focal_m);
+                               l->focal_m);
     if (!(isfinite(l->aperture_m) && l->aperture_m >= 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': clear aperture %g m is negative or not finite",
-                          name, l->aperture_m);
+                               name, l->aperture_m);
     if (!(isfinite(l->wavefront_rms) && l->wavefront_rms >= 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': wavefront error %g waves rms is negative or "
-                          "not finite", name, l->wavefront_rms);
+                               "not finite", name, l->wavefront_rms);
     for (int j = 0; j < ACDC_OPTICS_ZERNIKE_TERMS; j++)
         if (!isfinite(l->zernike[j]))
             return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': Zernike coefficient %d is not finite", name,
-                              j + 1);
+                                   j + 1);
     if (acdc_optics_lens_has_error(l) && !(l->aperture_m > 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': a wavefront error needs a clear aperture (the "
-                          "unit circle of its Zernike terms), not %g m", name, l->aperture_m);
+                               "unit circle of its Zernike terms), not %g m", name, l->aperture_m);
     return ACDC_UTIL_OK;
 }
 
 double complex acdc_optics_lens_transmittance(const acdc_optics_lens *l, int rank, double k_per_m,
-                                         double x_m, double y_m)
+                                              double x_m, double y_m)
 {
     const double f = l->focal_m, r2 = x_m * x_m + (rank == 1 ? 0 : y_m * y_m);
     /* the paraxial form is the thin lens's expression as it always was, so that it stays

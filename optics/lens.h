@@ -121,7 +121,7 @@ int acdc_optics_lens_check(const acdc_optics_lens *l);
  * it an element (acdc_optics_lens_element_alloc(), optics/element.h) and call
  * acdc_optics_element_sample(). */
 double complex acdc_optics_lens_transmittance(const acdc_optics_lens *l, int rank, double k_per_m,
-                                         double x_m, double y_m);
+                                              double x_m, double y_m);
 
 /* The clear aperture (diameter, m) a Fourier lens needs -- a lens between its front
  * focal plane, holding light over input_m, and its back focal plane, receiving it over

@@ -231,12 +231,12 @@ static int check_lens_out(const acdc_optics_grid *want, const acdc_optics_field 
     if (out->g.rank != want->rank || out->g.nx != want->nx || out->g.ny != want->ny ||
         fabs(out->g.wavelength_m - want->wavelength_m) > 1e-12 * want->wavelength_m)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "output field is rank %d, %zu x %zu at %g m "
-                          "wavelength; the lens makes rank %d, %zu x %zu at %g m",
-                          out->g.rank, out->g.nx, out->g.ny, out->g.wavelength_m,
-                          want->rank, want->nx, want->ny, want->wavelength_m);
+                               "wavelength; the lens makes rank %d, %zu x %zu at %g m",
+                               out->g.rank, out->g.nx, out->g.ny, out->g.wavelength_m,
+                               want->rank, want->nx, want->ny, want->wavelength_m);
     if (out->nb != in->nb)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "batch of %zu fields into a batch of %zu", in->nb,
-                          out->nb);
+                               out->nb);
     return ACDC_UTIL_OK;
 }
 
@@ -246,9 +246,9 @@ static int check_batch(const acdc_optics_grid *want, const acdc_optics_field *f,
         return acdc_util_error(ACDC_UTIL_EUSAGE, "%s field is NULL", what);
     if (!acdc_optics_grid_same(want, &f->g))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "%s field is %zu x %zu at %g m pitch, %g m "
-                          "wavelength; the plan wants %zu x %zu at %g m, %g m", what,
-                          f->g.nx, f->g.ny, f->g.pitch_m, f->g.wavelength_m, want->nx,
-                          want->ny, want->pitch_m, want->wavelength_m);
+                               "wavelength; the plan wants %zu x %zu at %g m, %g m", what,
+                               f->g.nx, f->g.ny, f->g.pitch_m, f->g.wavelength_m, want->nx,
+                               want->ny, want->pitch_m, want->wavelength_m);
     return ACDC_UTIL_OK;
 }
 
@@ -290,10 +290,10 @@ int acdc_optics_lens_plan_alloc(acdc_optics_lens_plan **out, const acdc_optics_g
         return rc;
     if (!(isfinite(focal_m) && focal_m > 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "focal length %g m is not positive and finite",
-                          focal_m);
+                               focal_m);
     if (in->rank == 2 && in->nx != in->ny)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "lens on a %zu x %zu grid: rank-2 lenses need a "
-                          "square grid (equal output pitch along x and y)", in->nx, in->ny);
+                               "square grid (equal output pitch along x and y)", in->nx, in->ny);
     acdc_optics_lens_plan *p = calloc(1, sizeof *p);
     if (!p)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate a lens plan");
@@ -475,25 +475,25 @@ static int lens_apply(const acdc_optics_lens_plan *p, const acdc_optics_field *i
 }
 
 int acdc_optics_lens_forward(const acdc_optics_lens_plan *p, const acdc_optics_field *in,
-                        acdc_optics_field *out)
+                             acdc_optics_field *out)
 {
     return lens_apply(p, in, out, 0);
 }
 
 int acdc_optics_lens_adjoint(const acdc_optics_lens_plan *p, const acdc_optics_field *in,
-                        acdc_optics_field *out)
+                             acdc_optics_field *out)
 {
     return lens_apply(p, in, out, 1);
 }
 
 int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *mask,
-                    const acdc_optics_lens_plan *l2, const acdc_optics_field *in, acdc_optics_field *out)
+                         const acdc_optics_lens_plan *l2, const acdc_optics_field *in, acdc_optics_field *out)
 {
     if (!l1 || !l2)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "lens plan is NULL");
     if (!acdc_optics_grid_same(&l1->gout, &l2->gin))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "4f system: the first lens images at %g m pitch, "
-                          "the second wants %g m", l1->gout.pitch_m, l2->gin.pitch_m);
+                               "the second wants %g m", l1->gout.pitch_m, l2->gin.pitch_m);
     int rc = check_batch(&l1->gin, in, "input");
     if (rc)
         return rc;
@@ -627,7 +627,7 @@ static const char *len_str(char *s, double m)
 }
 
 int acdc_optics_prop_advise(const acdc_optics_grid *g, double z_m, enum acdc_optics_method requested,
-                       enum acdc_optics_method *chosen, int *nwarn, char *buf, size_t size)
+                            enum acdc_optics_method *chosen, int *nwarn, char *buf, size_t size)
 {
     int rc = acdc_optics_grid_check(g);
     if (rc)
@@ -638,7 +638,7 @@ int acdc_optics_prop_advise(const acdc_optics_grid *g, double z_m, enum acdc_opt
         return acdc_util_error(ACDC_UTIL_EUSAGE, "propagation method %d is unknown", (int)requested);
     if (requested == ACDC_OPTICS_FRESNEL_IR && z_m == 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "fresnel-ir cannot propagate over z = 0 m (its "
-                          "impulse response is a delta)");
+                               "impulse response is a delta)");
     size_t len = 0;
     if (buf && size)
         buf[0] = '\0';
@@ -821,7 +821,7 @@ static int prop_tables(acdc_optics_prop *p)
 }
 
 int acdc_optics_prop_alloc(acdc_optics_prop **out, const acdc_optics_grid *g, double z_m,
-                      enum acdc_optics_method method)
+                           enum acdc_optics_method method)
 {
     if (!out)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "output pointer is NULL");
@@ -851,7 +851,7 @@ int acdc_optics_prop_alloc(acdc_optics_prop **out, const acdc_optics_grid *g, do
         if (p->sx > SIZE_MAX / p->py / sizeof *p->work ||
             !(p->work = fftw_malloc(p->sx * p->py * sizeof *p->work)))
             rc = acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate the padded %zu x %zu window",
-                            p->px, p->py);
+                                 p->px, p->py);
     }
     if (!rc && pad == 2 && g->rank == 1) {
         p->nthreads = omp_get_max_threads();
@@ -993,7 +993,7 @@ static int prop_run(const acdc_optics_prop *p, const acdc_optics_field *in, acdc
         return rc;
     if (out->nb != in->nb)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "batch of %zu fields into a batch of %zu", in->nb,
-                          out->nb);
+                               out->nb);
     size_t n = acdc_optics_grid_size(&p->g);
     if (p->g.rank == 1) {
         int nt = omp_get_max_threads();
@@ -1023,7 +1023,7 @@ int acdc_optics_prop_adjoint(const acdc_optics_prop *p, const acdc_optics_field 
 }
 
 int acdc_optics_prop_check_field(const acdc_optics_prop *p, const acdc_optics_field *f, char *buf,
-                            size_t size)
+                                 size_t size)
 {
     if (!p)
         return -acdc_util_error(ACDC_UTIL_EUSAGE, "propagation plan is NULL");

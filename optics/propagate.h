@@ -68,12 +68,12 @@ const acdc_optics_grid *acdc_optics_lens_plan_output(const acdc_optics_lens_plan
  * rank, sizes, wavelength and batch size, whose pitch is set to the output pitch.
  * Errors: ACDC_UTIL_EUSAGE (NULL, grid or batch mismatch). */
 int acdc_optics_lens_forward(const acdc_optics_lens_plan *p, const acdc_optics_field *in,
-                        acdc_optics_field *out);
+                             acdc_optics_field *out);
 
 /* Applies the adjoint (= inverse) lens: in on the output grid, out (may be in) gets
  * the input grid.  Errors as forward. */
 int acdc_optics_lens_adjoint(const acdc_optics_lens_plan *p, const acdc_optics_field *in,
-                        acdc_optics_field *out);
+                             acdc_optics_field *out);
 
 /* A 4f pass fused row by row (the fields stay in cache between the steps): lens l1,
  * then multiplication by the transmission mask (ny*nx complex values on l1's output
@@ -81,7 +81,7 @@ int acdc_optics_lens_adjoint(const acdc_optics_lens_plan *p, const acdc_optics_f
  * grid must equal l1's output grid.  out (may be in) gets l2's output grid.
  * Errors: ACDC_UTIL_EUSAGE (NULL plans, grid or batch mismatch). */
 int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *mask,
-                    const acdc_optics_lens_plan *l2, const acdc_optics_field *in, acdc_optics_field *out);
+                         const acdc_optics_lens_plan *l2, const acdc_optics_field *in, acdc_optics_field *out);
 
 /* ---------------------------------------------------------------------------------
  * Free-space propagation over a distance z (m, either sign) on a fixed grid.
@@ -118,7 +118,7 @@ const char *acdc_optics_method_name(enum acdc_optics_method m);
  * a human-readable explanation, one sentence per line, to buf (size bytes, may be NULL
  * / 0; truncated safely).  Errors: ACDC_UTIL_EUSAGE (bad grid, z not finite, bad method). */
 int acdc_optics_prop_advise(const acdc_optics_grid *g, double z_m, enum acdc_optics_method requested,
-                       enum acdc_optics_method *chosen, int *nwarn, char *buf, size_t size);
+                            enum acdc_optics_method *chosen, int *nwarn, char *buf, size_t size);
 
 typedef struct acdc_optics_prop acdc_optics_prop;
 
@@ -128,7 +128,7 @@ typedef struct acdc_optics_prop acdc_optics_prop;
  * new plan; caller frees with acdc_optics_prop_free().  Errors: ACDC_UTIL_EUSAGE (bad grid, z not
  * finite, z == 0 with fresnel-ir, bad method), ACDC_UTIL_ENOMEM. */
 int acdc_optics_prop_alloc(acdc_optics_prop **out, const acdc_optics_grid *g, double z_m,
-                      enum acdc_optics_method method);
+                           enum acdc_optics_method method);
 
 /* Frees a plan; NULL is a no-op. */
 void acdc_optics_prop_free(acdc_optics_prop *p);
@@ -154,6 +154,6 @@ int acdc_optics_prop_adjoint(const acdc_optics_prop *p, const acdc_optics_field 
  * padded fresnel-ir cannot wrap).  Returns the number of warnings (0 or
  * 1 per axis) and describes them in buf; a negative util status on bad arguments. */
 int acdc_optics_prop_check_field(const acdc_optics_prop *p, const acdc_optics_field *f, char *buf,
-                            size_t size);
+                                 size_t size);
 
 #endif

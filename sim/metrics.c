@@ -71,7 +71,7 @@ size_t acdc_sim_argmax(const double *v, size_t n)
 }
 
 void acdc_sim_metrics_compute(size_t rows, size_t dim, const double *yo, const double *yi,
-                         const int64_t *labels, acdc_sim_metrics *m)
+                              const int64_t *labels, acdc_sim_metrics *m)
 {
     double se = 0, si = 0, mx = 0, cos_sum = 0;
     size_t ok_o = 0, ok_i = 0, agree = 0;

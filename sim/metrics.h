@@ -63,6 +63,6 @@ size_t acdc_sim_argmax(const double *v, size_t n);
 
 /* Computes the metrics of rows × dim outputs; labels may be NULL. */
 void acdc_sim_metrics_compute(size_t rows, size_t dim, const double *y_opt,
-                         const double *y_ideal, const int64_t *labels, acdc_sim_metrics *m);
+                              const double *y_ideal, const int64_t *labels, acdc_sim_metrics *m);
 
 #endif

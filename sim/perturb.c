@@ -98,7 +98,7 @@ int acdc_sim_perturb_parse(const char *a, double values[ACDC_SIM_PERTURB_COUNT])
     const int id = acdc_sim_perturb_find(name);
     if (id < 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "--perturb '%s': unknown perturbation '%s' (known: %s)",
-                          a, name, acdc_sim_perturb_names());
+                               a, name, acdc_sim_perturb_names());
     snprintf(what, sizeof what, "--perturb %s", name);
     return acdc_sim_perturb_value(id, eq + 1, what, &values[id]);
 }
@@ -112,7 +112,7 @@ int acdc_sim_perturb_any(const double values[ACDC_SIM_PERTURB_COUNT])
 }
 
 void acdc_sim_perturb_describe(const double values[ACDC_SIM_PERTURB_COUNT], int chain, char *buf,
-                          size_t cap)
+                               size_t cap)
 {
     size_t len = 0;
     if (cap)

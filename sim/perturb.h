@@ -87,7 +87,7 @@ int acdc_sim_perturb_parse(const char *assignment, double values[ACDC_SIM_PERTUR
 /* "ref-phase=0.01 rad; waist=0.005 m" for the values not 0 ("" for none) into buf;
  * with "; chain K only" where chain (acdc_sim_options.chain) is not 0. */
 void acdc_sim_perturb_describe(const double values[ACDC_SIM_PERTURB_COUNT], int chain, char *buf,
-                          size_t cap);
+                               size_t cap);
 
 /* 1 if any value is not 0. */
 int acdc_sim_perturb_any(const double values[ACDC_SIM_PERTURB_COUNT]);

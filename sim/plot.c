@@ -273,7 +273,7 @@ static int check_finite(const acdc_sim_sweep *w, const char *name, int stage, co
     else
         snprintf(ds, sizeof ds, "/stages/%d/%s/mean", stage, acdc_sim_metric_info(m->metric)->name);
     return acdc_util_error(ACDC_UTIL_EDATA, "'%s': %s is NaN at every finished point: no %s to plot",
-                      name, ds, m->key);
+                           name, ds, m->key);
 }
 
 static int plot_sweep(const acdc_sim_sweep *w, const char *name, const char *figure,
@@ -285,7 +285,7 @@ static int plot_sweep(const acdc_sim_sweep *w, const char *name, const char *fig
     const char *title = o->title;
     if (stage >= 0 && (size_t)stage >= w->n_chains)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "--stage %d: '%s' has %zu optical chains", stage, name,
-                          w->n_chains);
+                               w->n_chains);
     char list[256];
     snprintf(list, sizeof list, "%s",
              o->what ? o->what : w->labelled ? "rel_rms,accuracy" : "rel_rms");
@@ -300,7 +300,7 @@ static int plot_sweep(const acdc_sim_sweep *w, const char *name, const char *fig
             return acdc_util_error(ACDC_UTIL_EUSAGE, "--what: at most 4 metrics");
         if (acdc_sim_metric_info(d.metric)->labels && (!w->labelled || stage >= 0))
             return acdc_util_error(ACDC_UTIL_EDATA, "--what %s: %s", t,
-                              stage >= 0 ? "accuracy is end to end only"
+                                   stage >= 0 ? "accuracy is end to end only"
                                          : "the sweep's data had no labels");
         m[nm++] = d;
     }
@@ -432,7 +432,7 @@ static int plot_sweep(const acdc_sim_sweep *w, const char *name, const char *fig
 }
 
 int acdc_sim_plot_sweep(const acdc_sim_sweep *w, const char *name, const char *figure,
-                   const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop)
+                        const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop)
 {
     return plot_sweep(w, name, figure, o, stop, NULL);
 }
@@ -464,7 +464,7 @@ static int plot_confusion(const acdc_sim_result *r, const char *name, struct fig
     for (size_t i = 0; i < rows; i++) {
         if (r->labels[i] < 0 || r->labels[i] > 10000)
             return acdc_util_error(ACDC_UTIL_EDATA, "'/labels' in '%s': label %lld out of range", name,
-                              (long long)r->labels[i]);
+                                   (long long)r->labels[i]);
         if ((size_t)r->labels[i] + 1 > k)
             k = (size_t)r->labels[i] + 1;
     }
@@ -557,14 +557,14 @@ static int plot_scatter(const acdc_sim_result *r, struct figure *fig, const char
 }
 
 int acdc_sim_plot_result(const acdc_sim_result *r, const char *name, const char *figure,
-                    const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop)
+                         const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop)
 {
     struct figure fig = figure_make(figure, o, stop);
     if (o->what && !strcmp(o->what, "confusion"))
         return plot_confusion(r, name, &fig, o->title);
     if (o->what && strcmp(o->what, "scatter"))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "--what: '%s' is not scatter, confusion or planes "
-                          "for a result file", o->what);
+                               "for a result file", o->what);
     return plot_scatter(r, &fig, o->title);
 }
 
@@ -798,26 +798,26 @@ static int plot_planes_1d(const acdc_sim_result *r, char *names, struct figure *
 }
 
 int acdc_sim_plot_planes(const acdc_sim_result *r, const char *name, const char *figure,
-                    const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop)
+                         const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop)
 {
     const size_t K = r->planes_rows, row = o->row;
     if (!r->planes)
         return acdc_util_error(ACDC_UTIL_EDATA, "--what planes: '%s' has no saved planes (run acdc "
-                          "simulate with --save-planes K)", name);
+                               "simulate with --save-planes K)", name);
     if (row >= K)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "--row %zu: '%s' holds the planes of %zu input%s", row,
-                          name, K, K == 1 ? "" : "s");
+                               name, K, K == 1 ? "" : "s");
     const int twod = r->plane_ny > 1;
     if (twod && r->plane_nx * r->plane_ny != r->m)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "--what planes: '%s': planes of %zu samples are not "
-                          "%zu x %zu", name, r->m, r->plane_nx, r->plane_ny);
+                               "%zu x %zu", name, r->m, r->plane_nx, r->plane_ny);
     char *names = strdup(r->plane_names ? r->plane_names : "");
     if (!names)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     if (twod && o->data) {
         free(names);
         return acdc_util_error(ACDC_UTIL_EUSAGE, "--data: the 2D planes go to gnuplot as binary "
-                          "images, not as a data file; keep them with --script");
+                               "images, not as a data file; keep them with --script");
     }
     struct figure fig = figure_make(figure, o, stop);
     int rc = twod ? plot_planes_2d(r, names, &fig, o) : plot_planes_1d(r, names, &fig, o);
@@ -848,7 +848,7 @@ static char *read_settings(const char *path)
 }
 
 int acdc_sim_plot_file(const char *path, const char *figure, const acdc_sim_plot_options *o,
-                  const volatile sig_atomic_t *stop)
+                       const volatile sig_atomic_t *stop)
 {
     hid_t f;
     char fmt[64] = "";
@@ -860,7 +860,7 @@ int acdc_sim_plot_file(const char *path, const char *figure, const acdc_sim_plot
     H5Fclose(f);
     if (!has)
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s' is neither a sweep nor a simulation result: it "
-                          "has no format attribute", path);
+                               "has no format attribute", path);
     if (!strcmp(fmt, "acdc-sweep")) {
         acdc_sim_sweep *w;
         if ((rc = acdc_sim_sweep_read(path, &w)))
@@ -873,13 +873,13 @@ int acdc_sim_plot_file(const char *path, const char *figure, const acdc_sim_plot
     }
     if (strcmp(fmt, "acdc-result"))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s' is neither a sweep (acdc-sweep) nor a simulation "
-                          "result (acdc-result): its format is '%s'", path, fmt);
+                               "result (acdc-result): its format is '%s'", path, fmt);
     if (o->stage >= 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "--stage is for sweep files");
     int planes = o->what && !strcmp(o->what, "planes");
     if (o->what && !planes && strcmp(o->what, "scatter") && strcmp(o->what, "confusion"))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "--what: '%s' is not scatter, confusion or planes "
-                          "for a result file", o->what);
+                               "for a result file", o->what);
     acdc_sim_result r;
     if ((rc = acdc_sim_result_read(path, &r)))
         return rc;

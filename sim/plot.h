@@ -43,14 +43,14 @@ acdc_sim_plot_options acdc_sim_plot_defaults(void);
  * runs); those of acdc_util_gnuplot_open() and
  * acdc_util_gnuplot_close(); ACDC_UTIL_EINTR if *stop (may be NULL) was set (nothing written). */
 int acdc_sim_plot_sweep(const acdc_sim_sweep *w, const char *name, const char *figure,
-                   const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop);
+                        const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop);
 
 /* A result: what = "scatter" (default: every optical output against its ideal value)
  * or "confusion" (the optical predictions against the labels).  Errors: ACDC_UTIL_EUSAGE for
  * another what; ACDC_UTIL_EDATA for confusion without labels or with a label out of range;
  * those of gnuplot; ACDC_UTIL_EINTR. */
 int acdc_sim_plot_result(const acdc_sim_result *r, const char *name, const char *figure,
-                    const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop);
+                         const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop);
 
 /* Intensity and phase at every plane a result saved (simulate --save-planes) for input
  * o->row, one row of two panels per plane.  1D planes (r->plane_ny <= 1): against x.
@@ -64,13 +64,13 @@ int acdc_sim_plot_result(const acdc_sim_result *r, const char *name, const char 
  * is not r->m samples, for o->data with 2D planes (they go to gnuplot as binary
  * images); those of gnuplot; ACDC_UTIL_EINTR. */
 int acdc_sim_plot_planes(const acdc_sim_result *r, const char *name, const char *figure,
-                    const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop);
+                         const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop);
 
 /* Reads path -- a sweep (acdc-sweep) or a result (acdc-result), told by its format
  * attribute -- and draws the figure above (o->what "planes" for the planes of a
  * result).  Errors: those of reading and of the functions above; ACDC_UTIL_EDATA for a file
  * that is neither; ACDC_UTIL_EUSAGE for --stage with a result. */
 int acdc_sim_plot_file(const char *path, const char *figure, const acdc_sim_plot_options *o,
-                  const volatile sig_atomic_t *stop);
+                       const volatile sig_atomic_t *stop);
 
 #endif

@@ -67,7 +67,7 @@ int acdc_sim_result_summarise(acdc_sim_result *r)
     r->sd = malloc(G * NM * sizeof *r->sd);
     if (!r->mean || !r->sd)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the metrics of %zu chains",
-                          r->n_chains);
+                               r->n_chains);
     for (size_t g = 0; g < G; g++)
         for (int i = 0; i < NM; i++) {
             double s = 0, ss = 0, mean;
@@ -76,7 +76,7 @@ int acdc_sim_result_summarise(acdc_sim_result *r)
             mean = s / (double)r->trials;
             for (size_t t = 0; t < r->trials; t++) {
                 double e = acdc_sim_metric_get(g ? &r->stage[t * r->n_chains + g - 1] : &r->end[t],
-                                          i) - mean;
+                                               i) - mean;
                 ss += e * e;
             }
             r->mean[g * NM + (size_t)i] = mean;
@@ -118,10 +118,10 @@ int acdc_sim_result_write(const acdc_sim_result *r, const char *path)
 {
     if (!r->mean || !r->sd)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "cannot write '%s': the result is not summarised",
-                          path);
+                               path);
     if (r->planes && r->plane_ny > 1 && r->plane_nx * r->plane_ny != r->m)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "cannot write '%s': planes of %zu samples are not "
-                          "%zu x %zu", path, r->m, r->plane_nx, r->plane_ny);
+                               "%zu x %zu", path, r->m, r->plane_nx, r->plane_ny);
     acdc_util_h5_out o;
     int rc = acdc_util_h5_create(path, &o);
     if (rc)
@@ -139,13 +139,13 @@ int acdc_sim_result_write(const acdc_sim_result *r, const char *path)
     rc = acdc_util_h5_set_attr_str(f, "/", "format", "acdc-result");
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "profile", r->profile);
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "propagation",
-                                       acdc_sim_propagation_name(r->propagation));
+                                            acdc_sim_propagation_name(r->propagation));
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "lens_model",
-                                       acdc_optics_lens_model_name(r->lens.model));
+                                            acdc_optics_lens_model_name(r->lens.model));
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "lens_name", r->lens.name);
     if (!rc) rc = acdc_util_h5_set_attr_f64(f, "/", "lens_wavefront_rms_waves", r->lens_rms_waves);
     if (!rc) rc = acdc_util_h5_set_attr_f64_vec(f, "/", "lens_zernike_waves", ACDC_OPTICS_ZERNIKE_TERMS,
-                                           r->lens.zernike);
+                                                r->lens.zernike);
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "lens_note", r->lens_note);
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "perturbations", r->perturbations);
     if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "trials", (int64_t)r->trials);
@@ -177,10 +177,10 @@ int acdc_sim_result_write(const acdc_sim_result *r, const char *path)
         }
         /* double complex is two doubles, real then imaginary (C11 6.2.5p13). */
         rc = acdc_util_h5_write_f64(f, "/planes/field", twod ? 5 : 4, dp,
-                               (const double *)r->planes);
+                                    (const double *)r->planes);
         if (!rc) rc = acdc_util_h5_write_f64(f, "/planes/pitch_m", 1, dq, r->plane_pitch_m);
         if (!rc) rc = acdc_util_h5_set_attr_str(f, "/planes", "names",
-                                           r->plane_names ? r->plane_names : "");
+                                                r->plane_names ? r->plane_names : "");
     }
     if (rc) {
         acdc_util_h5_abort(&o);
@@ -220,20 +220,20 @@ static int read_lens(hid_t f, const char *file, acdc_sim_result *r)
         (rc = acdc_util_h5_attr_str(f, file, "/", "lens_name", r->lens.name, sizeof r->lens.name)) ||
         (rc = acdc_util_h5_attr_f64(f, file, "/", "lens_wavefront_rms_waves", &r->lens_rms_waves)) ||
         (rc = acdc_util_h5_attr_f64_vec(f, file, "/", "lens_zernike_waves", ACDC_OPTICS_ZERNIKE_TERMS,
-                                   r->lens.zernike)) ||
+                                        r->lens.zernike)) ||
         (rc = acdc_util_h5_attr_str(f, file, "/", "lens_note", r->lens_note, sizeof r->lens_note)))
         return rc;
     /* results written before perturbations lack it: none ran */
     if (acdc_util_h5_attr_exists(f, "/", "perturbations") &&
         (rc = acdc_util_h5_attr_str(f, file, "/", "perturbations", r->perturbations,
-                               sizeof r->perturbations)))
+                                    sizeof r->perturbations)))
         return rc;
     if (acdc_optics_lens_model_parse(model, &r->lens.model))
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'lens_model' in '%s': '%s' is not fourier, "
-                          "paraxial or corrected", file, model);
+                               "paraxial or corrected", file, model);
     if (!(r->lens_rms_waves >= 0))
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'lens_wavefront_rms_waves' in '%s': %g is "
-                          "negative", file, r->lens_rms_waves);
+                               "negative", file, r->lens_rms_waves);
     return ACDC_UTIL_OK;
 }
 
@@ -249,8 +249,8 @@ static int read_planes(hid_t f, const char *file, acdc_sim_result *r)
         return acdc_util_error(ACDC_UTIL_EDATA, "'/planes/field' in '%s' is not a dataset", file);
     if (rank != 4 && rank != 5)
         return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '/planes/field' in '%s': expected rank 4 "
-                          "(inputs x planes x samples x 2) or 5 (inputs x planes x rows x "
-                          "columns x 2), found rank %d", file, rank);
+                               "(inputs x planes x samples x 2) or 5 (inputs x planes x rows x "
+                               "columns x 2), found rank %d", file, rank);
     dp[rank - 1] = 2;   /* real, imaginary */
     int rc = acdc_util_h5_read_f64(f, file, "/planes/field", rank, dp, &field);
     if (rc)
@@ -259,8 +259,8 @@ static int read_planes(hid_t f, const char *file, acdc_sim_result *r)
     for (int i = 0; i < rank - 1; i++)
         if (!dp[i])
             return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '/planes/field' in '%s': no %s "
-                              "(dimension %d is 0)", file,
-                              rank == 4 && i == 2 ? "samples" : what[i], i);
+                                   "(dimension %d is 0)", file,
+                                   rank == 4 && i == 2 ? "samples" : what[i], i);
     r->planes_rows = (size_t)dp[0];
     r->n_planes = (size_t)dp[1];
     r->plane_ny = rank == 5 ? (size_t)dp[2] : 1;
@@ -272,7 +272,7 @@ static int read_planes(hid_t f, const char *file, acdc_sim_result *r)
     for (size_t i = 0; i < r->n_planes; i++)
         if (!(r->plane_pitch_m[i] > 0))
             return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '/planes/pitch_m' in '%s': value %zu "
-                              "is %g, expected a pitch > 0", file, i, r->plane_pitch_m[i]);
+                                   "is %g, expected a pitch > 0", file, i, r->plane_pitch_m[i]);
     size_t cap = r->n_planes * 64 + 64;
     if (!(r->plane_names = calloc(cap, 1)))
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
@@ -296,7 +296,7 @@ int acdc_sim_result_read(const char *path, acdc_sim_result *r)
         acdc_util_h5_attr_str(f, path, "/", "format", fmt, sizeof fmt) ||
         strcmp(fmt, "acdc-result")) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' is not a simulation result (format '%s', expected "
-                        "'acdc-result')", path, fmt);
+                             "'acdc-result')", path, fmt);
         goto out;
     }
     if ((rc = acdc_util_h5_attr_str(f, path, "/", "profile", r->profile, sizeof r->profile)) ||
@@ -325,7 +325,7 @@ int acdc_sim_result_read(const char *path, acdc_sim_result *r)
         /* a bad name in a file is a data error, not the usage error the parser states; a
          * result records the propagation that ran, never "profile" */
         rc = acdc_util_error(ACDC_UTIL_EDATA, "attribute 'propagation' in '%s': '%s' is not ideal, "
-                        "fresnel or asm", path, prop);
+                             "fresnel or asm", path, prop);
         goto out;
     }
     if ((rc = read_lens(f, path, r)))
@@ -333,9 +333,9 @@ int acdc_sim_result_read(const char *path, acdc_sim_result *r)
     if (trials < 1 || trials > 100000 || seed < 0 || oversample < 1 || sat < 0 ||
         nexp < 0 || (nexp > 0 && sat > nexp)) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': trials %lld, seed %lld, oversample %lld, "
-                        "%s %lld or exposures %lld out of range", path, (long long)trials,
-                        (long long)seed, (long long)oversample, satname, (long long)sat,
-                        (long long)nexp);
+                             "%s %lld or exposures %lld out of range", path, (long long)trials,
+                             (long long)seed, (long long)oversample, satname, (long long)sat,
+                             (long long)nexp);
         goto out;
     }
     r->trials = (size_t)trials;

@@ -121,7 +121,7 @@ void acdc_sim_optics_of(const acdc_compiler_system *s, const acdc_sim_options *o
      * specified: both planes' widths together (s->aperture_m, the wider one, sets the
      * NA) */
     l.aperture_m = acdc_optics_fourier_lens_aperture(s->rank, (double)s->m * s->pitch_m,
-                                                (double)s->fm * s->fourier_pitch_m);
+                                                     (double)s->fm * s->fourier_pitch_m);
     const char *model = acdc_optics_lens_model_name(l.model);
     enum acdc_sim_propagation p = o->propagation;
     out->note[0] = '\0';
@@ -265,7 +265,7 @@ static int dmap_alloc(const sim *m, const acdc_optics_modulator *dev, size_t sam
     out->d2 = NULL;
     if (m->s->rank == 2)
         return acdc_optics_devmap2_alloc(&out->d2, dev, m->s->profile.superpixel, samples, m->os,
-                                    m->side, offset, 0);
+                                         m->side, offset, 0);
     return acdc_optics_devmap_alloc(&out->d1, dev, samples, m->os, m->L, offset);
 }
 
@@ -399,7 +399,7 @@ static int calibrate_exact(sim *m)
             m->gch[c] = m->camf->data[(M / 2) * M + M / 2];
             if (!(cabs(m->gch[c]) > 0))
                 rc = acdc_util_error(ACDC_UTIL_EDATA, "calibration failed: no light on the axis of "
-                                "chain %zu", c);
+                                     "chain %zu", c);
         }
     }
     m->field->nb = nb;
@@ -458,7 +458,7 @@ static int calibrate(sim *m)
         m->gch[c] = (pr + I * pi) / pow(axis.pitch_m * axis.fill, s->rank == 2 ? 2 : 1);
         if (!rc && !(cabs(m->gch[c]) > 0))
             rc = acdc_util_error(ACDC_UTIL_EDATA, "calibration failed: no light on the axis of chain "
-                            "%zu", c);
+                                 "%zu", c);
     }
     m->field->nb = nb;
     m->field->g = m->grid;
@@ -477,52 +477,52 @@ static int check_options(const acdc_compiler_system *s, size_t batch, const acdc
         return acdc_util_error(ACDC_UTIL_EUSAGE, "batch size must be at least 1");
     if (o->photons < 0 || !isfinite(o->photons))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "photon budget %g is not a non-negative number",
-                          o->photons);
+                               o->photons);
     if (!isfinite(o->misalign_px) || fabs(o->misalign_px) > 1e6)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "misalignment %g pixels is out of range",
-                          o->misalign_px);
+                               o->misalign_px);
     if (o->oversample < 0 || o->oversample > 64)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "oversampling %d is not 0 (auto) or 1..64",
-                          o->oversample);
+                               o->oversample);
     if (!isfinite(o->phase_error_rad) || o->phase_error_rad > 10)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "phase error %g rad is out of range",
-                          o->phase_error_rad);
+                               o->phase_error_rad);
     if (o->propagation < ACDC_SIM_PROP_IDEAL || o->propagation > ACDC_SIM_PROP_PROFILE)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "propagation %d is not ideal, fresnel, asm or profile",
-                          (int)o->propagation);
+                               (int)o->propagation);
     if (o->lens < ACDC_SIM_LENS_PROFILE || o->lens > ACDC_SIM_LENS_CORRECTED)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "lens %d is not profile, fourier, paraxial or "
-                          "corrected", (int)o->lens);
+                               "corrected", (int)o->lens);
     if (o->chain < 0 || (size_t)o->chain > s->n_chains)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "chain %d: the system has chains 1..%zu (0: every "
-                          "chain)", o->chain, s->n_chains);
+                               "chain)", o->chain, s->n_chains);
     const acdc_sim_perturb_info *pt = acdc_sim_perturb_table();
     acdc_sim_optics_of(s, o, &op);
     for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++) {
         const double v = o->perturb[i];
         if (!isfinite(v) || v < pt[i].lo || v > pt[i].hi)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "perturbation %s = %g%s%s is outside %g..%g",
-                              pt[i].name, v, *pt[i].unit ? " " : "", pt[i].unit, pt[i].lo,
-                              pt[i].hi);
+                                   pt[i].name, v, *pt[i].unit ? " " : "", pt[i].unit, pt[i].lo,
+                                   pt[i].hi);
         if (v != 0 && pt[i].window_only >= 1 && pt[i].window_only <= 3 && acdc_sim_exact(s, o))
             return acdc_util_error(ACDC_UTIL_EUSAGE, "perturbation %s needs every plane sampled: the "
-                              "2D pixel-exact method (ideal lenses, resolved pixels) samples "
-                              "only the Fourier plane", pt[i].name);
+                                   "2D pixel-exact method (ideal lenses, resolved pixels) samples "
+                                   "only the Fourier plane", pt[i].name);
         if (v != 0 && pt[i].window_only >= 3 && s->rank != 2)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "perturbation %s rotates a plane: it needs a 2D "
-                              "system", pt[i].name);
+                                   "system", pt[i].name);
         if (v != 0 && pt[i].window_only == 2 && op.propagation == ACDC_SIM_PROP_IDEAL)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "perturbation %s needs free space between the "
-                              "lenses (--propagation fresnel or asm): an ideal lens is an exact "
-                              "Fourier transform at the design's wavelength and focal length",
-                              pt[i].name);
+                                   "lenses (--propagation fresnel or asm): an ideal lens is an exact "
+                                   "Fourier transform at the design's wavelength and focal length",
+                                   pt[i].name);
     }
     acdc_sim_optics_of(s, o, &op);
     if (op.propagation != ACDC_SIM_PROP_IDEAL &&
         fabs(s->fourier_pitch_m - s->pitch_m) > 1e-12 * s->pitch_m)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "free-space propagation keeps one grid: the Fourier "
-                          "pitch %g um must equal the sample pitch %g um (use --propagation "
-                          "ideal)", 1e6 * s->fourier_pitch_m, 1e6 * s->pitch_m);
+                               "pitch %g um must equal the sample pitch %g um (use --propagation "
+                               "ideal)", 1e6 * s->fourier_pitch_m, 1e6 * s->pitch_m);
     return ACDC_UTIL_OK;
 }
 
@@ -780,7 +780,7 @@ static int setup_optics(sim *m)
          * the whole simulated window */
         acdc_optics_element *lens = NULL;
         rc = acdc_optics_prop_alloc(&m->free_f, &m->grid, s->focal_m,
-                               m->optics.propagation == ACDC_SIM_PROP_FRESNEL ? ACDC_OPTICS_FRESNEL_TF
+                                    m->optics.propagation == ACDC_SIM_PROP_FRESNEL ? ACDC_OPTICS_FRESNEL_TF
                                                                          : ACDC_OPTICS_ASM_BL);
         if (!rc)
             rc = acdc_optics_lens_element_alloc(&lens, &m->optics.lens, 0);
@@ -819,7 +819,7 @@ static int setup_devices(sim *m)
     const double hf = m->l1 ? acdc_optics_lens_plan_output(m->l1)->pitch_m : h;
     if (fabs(hf * m->os - s->fourier_pitch_m) > 1e-9 * s->fourier_pitch_m)
         return acdc_util_error(ACDC_UTIL_EDATA, "the simulated Fourier pitch %g um is not the "
-                          "system's %g um / %d", 1e6 * hf, 1e6 * s->fourier_pitch_m, m->os);
+                               "system's %g um / %d", 1e6 * hf, 1e6 * s->fourier_pitch_m, m->os);
     int rc;
     /* masks displaced laterally: --misalign-x in samples, the perturbations in metres
      * (for every chain, or in maps of their own for the one chain selected) */
@@ -829,12 +829,12 @@ static int setup_devices(sim *m)
     const double off_f = m->o.misalign_px + (one ? 0 : sh_f);
     const double off_i = m->o.misalign_px + (one ? 0 : sh_i);
     if (m->exact && ((rc = acdc_optics_devmap2_alloc(&m->f_map.d2, &p->fourier,
-                                                s->profile.superpixel, s->fm, m->os,
-                                                m->side + 2 * m->ext, off_f, 0)) ||
+                                                     s->profile.superpixel, s->fm, m->os,
+                                                     m->side + 2 * m->ext, off_f, 0)) ||
                      (one && sh_f != 0 &&
                       (rc = acdc_optics_devmap2_alloc(&m->f_alt.d2, &p->fourier,
-                                                 s->profile.superpixel, s->fm, m->os,
-                                                 m->side + 2 * m->ext, off_f + sh_f, 0)))))
+                                                      s->profile.superpixel, s->fm, m->os,
+                                                      m->side + 2 * m->ext, off_f + sh_f, 0)))))
         return rc;
     if ((!m->exact && (rc = dmap_alloc(m, &p->input, s->m, 0, &m->in_map))) ||
         (!m->exact && (rc = dmap_alloc(m, &p->fourier, s->fm, off_f, &m->f_map))) ||
@@ -1125,8 +1125,8 @@ int acdc_sim_alloc(sim **out, const acdc_compiler_system *s, size_t batch, const
     const size_t L = acdc_sim_plane_samples(s, o);
     /* The batch's fields and detector buffers, and one mask per stage. */
     if ((rc = acdc_util_mem_check((double)L * (16.0 * (double)batch * 1.5 + 40.0 * (double)batch +
-                                          32.0 * (double)n_stages(s) + 64.0),
-                             "the simulation's planes")))
+                                               32.0 * (double)n_stages(s) + 64.0),
+                                  "the simulation's planes")))
         return rc;
     sim *m = calloc(1, sizeof *m);
     if (!m)
@@ -1194,7 +1194,7 @@ size_t acdc_sim_plane_count(const acdc_compiler_system *s)
 }
 
 void acdc_sim_plane_info(const acdc_compiler_system *s, const acdc_sim_options *o, size_t i, char *name,
-                    size_t size, double *pitch_m)
+                         size_t size, double *pitch_m)
 {
     const double S = acdc_sim_oversample(s, o->oversample);
     /* the exact method keeps the input's sample values and the camera's pixel means at
@@ -1264,7 +1264,7 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
         int clipped = 0;
         for (int port = 0; port < 2; port++) {
             c.seed = acdc_optics_field_seed(acdc_optics_field_seed(m->o.seed, row),
-                                       2 * chain + (size_t)port);
+                                            2 * chain + (size_t)port);
             double *pw = port ? pm : pp, *e = port ? em : ep;
             if ((rc = acdc_optics_detect_frames(&c, 1, P, pw, ch->frames, e, m->sat)))
                 return rc;
@@ -1282,7 +1282,7 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
             /* Each row, chain and port draws its own noise: seed from (seed, row, chain,
              * port). */
             c.seed = acdc_optics_field_seed(acdc_optics_field_seed(m->o.seed, row),
-                                       2 * chain + (size_t)port);
+                                            2 * chain + (size_t)port);
             double *pw = port ? pm : pp, *e = port ? em : ep;
             if ((rc = acdc_optics_detect(&c, 1, P, pw, m->frame_e, adc ? m->codes : NULL)))
                 return rc;
@@ -1398,13 +1398,13 @@ static int encode(sim *m, const acdc_compiler_chain *ch, size_t batch, double e0
                 for (int copy = 0; copy < 4; copy++)
                     m->in_t[acdc_compiler_place(m->s, 0, j, copy)] = u[j] / smax;
             acdc_optics_devmap2_show(in.d2, m->in_t, 0, NULL, e0, m->in_work,
-                                acdc_optics_field_slice(m->field, b));
+                                     acdc_optics_field_slice(m->field, b));
             if (xt > 0 && (rc = acdc_optics_fringing(acdc_optics_field_slice(m->field, b), nx, ny,
-                                                m->grid.pitch_m, xt)))
+                                                     m->grid.pitch_m, xt)))
                 return rc;
             if (m->calibrated && perturbed_chain(m, c) &&
                 (rc = acdc_optics_plane_rotate(acdc_optics_field_slice(m->field, b), nx,
-                                          m->o.perturb[ACDC_SIM_PERTURB_ROTATE_INPUT])))
+                                               m->o.perturb[ACDC_SIM_PERTURB_ROTATE_INPUT])))
                 return rc;
             illuminate(m, acdc_optics_field_slice(m->field, b));
             continue;
@@ -1420,7 +1420,7 @@ static int encode(sim *m, const acdc_compiler_chain *ch, size_t batch, double e0
         }
         acdc_optics_devmap_place(in.d1, m->in_work, e0, acdc_optics_field_slice(m->field, b));
         if (xt > 0 && (rc = acdc_optics_fringing(acdc_optics_field_slice(m->field, b), nx, ny,
-                                            m->grid.pitch_m, xt)))
+                                                 m->grid.pitch_m, xt)))
             return rc;
         illuminate(m, acdc_optics_field_slice(m->field, b));
     }
@@ -1444,14 +1444,14 @@ static void electronics(sim *m, const acdc_compiler_chain *ch, size_t batch, dou
 }
 
 int acdc_sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
-            double *chain_in, double *chain_out)
+                 double *chain_in, double *chain_out)
 {
     const acdc_compiler_system *s = m->s;
     const size_t n = s->n;
     int rc;
     if (batch > m->batch)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "batch %zu exceeds the simulation's %zu", batch,
-                          m->batch);
+                               m->batch);
     m->field->nb = batch;
     /* Input electronics: standardise and zero-pad -- lay the input grid into the top-left
      * corner of the layer grid, row by row (models/model.h; 1D: append zeros). */
@@ -1554,14 +1554,14 @@ static acdc_model chain_view(const acdc_compiler_system *s, size_t c)
 }
 
 int acdc_sim_reference_chain_work(acdc_work **out, const acdc_compiler_system *s, size_t c,
-                             size_t batch)
+                                  size_t batch)
 {
     acdc_model view = chain_view(s, c);
     return acdc_work_alloc(out, &view, batch, 0, 1, FFTW_ESTIMATE);
 }
 
 int acdc_sim_reference_chain(const acdc_compiler_system *s, size_t c, acdc_work *w, size_t batch,
-                        const double *v, double *y)
+                             const double *v, double *y)
 {
     acdc_model view = chain_view(s, c);
     return acdc_model_forward(&view, w, batch, v, y);

@@ -118,7 +118,7 @@ void acdc_sim_free(sim *m);
  * If chain_out is not NULL it receives each chain's output (n_chains × batch × n) and
  * chain_in each chain's electronic input (same shape), for per-stage fidelity. */
 int acdc_sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
-            double *chain_in, double *chain_out);
+                 double *chain_in, double *chain_out);
 
 /* The oversampling a simulation of s uses when asked for `requested`: requested if it
  * is at least 1, else (auto) 1 for a point design and 4 for a pixel-aware one, whose
@@ -150,7 +150,7 @@ size_t acdc_sim_plane_count(const acdc_compiler_system *s);
  * options o (the device sample pitch / S; the exact method keeps its input and camera
  * planes at the sample pitch). */
 void acdc_sim_plane_info(const acdc_compiler_system *s, const acdc_sim_options *o, size_t i, char *name,
-                    size_t size, double *pitch_m);
+                         size_t size, double *pitch_m);
 void acdc_sim_keep_planes(sim *m, size_t rows, double complex *buf);
 
 /* The camera exposures of chain c since acdc_sim_alloc (rows × the chain's frames), and in
@@ -170,8 +170,8 @@ int acdc_sim_reference(const acdc_compiler_system *s, size_t batch, const double
  * by acdc_sim_reference_chain_work() (DCT plans included; caller frees with acdc_work_free())
  * for batches of up to `batch`. */
 int acdc_sim_reference_chain_work(acdc_work **out, const acdc_compiler_system *s, size_t c,
-                             size_t batch);
+                                  size_t batch);
 int acdc_sim_reference_chain(const acdc_compiler_system *s, size_t c, acdc_work *w, size_t batch,
-                        const double *v, double *y);
+                             const double *v, double *y);
 
 #endif

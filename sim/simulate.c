@@ -12,7 +12,7 @@
 #include <time.h>
 
 int acdc_sim_profile_override(const acdc_compiler_profile *base, char *const *sets, size_t nsets,
-                         acdc_compiler_profile *out)
+                              acdc_compiler_profile *out)
 {
     int rc = ACDC_UTIL_OK;
     *out = *base;
@@ -30,7 +30,7 @@ int acdc_sim_profile_override(const acdc_compiler_profile *base, char *const *se
 }
 
 int acdc_sim_system_override(const acdc_compiler_system *s, acdc_sim_compile_fn compile, char *const *sets,
-                        size_t nsets, acdc_compiler_system **out)
+                             size_t nsets, acdc_compiler_system **out)
 {
     acdc_compiler_profile p;
     int rc;
@@ -39,7 +39,7 @@ int acdc_sim_system_override(const acdc_compiler_system *s, acdc_sim_compile_fn 
         return rc;
     if (!compile)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "a changed device needs a compiler to rebuild the "
-                          "system (acdc_sim_compile_fn)");
+                               "system (acdc_sim_compile_fn)");
     if ((rc = compile(s->model, &p, out)))
         return rc;
     /* a calibrated signal range carries over to the new devices */
@@ -74,7 +74,7 @@ int acdc_sim_execute(const acdc_sim_job *job, acdc_sim_result *r, const volatile
     memset(r, 0, sizeof *r);
     if (d->dim != s->n_in)
         return acdc_util_error(ACDC_UTIL_EDATA, "the data have %zu columns but the system takes "
-                          "n_in = %zu inputs", d->dim, s->n_in);
+                               "n_in = %zu inputs", d->dim, s->n_in);
     if ((rc = acdc_check_labels(d->labels, d->batch, d->path, s->n_out, "the system")))
         return rc;
     /* outputs (2 × rows × n_out), per-chain outputs (2 × chains × rows × n), planes */
@@ -95,7 +95,7 @@ int acdc_sim_execute(const acdc_sim_job *job, acdc_sim_result *r, const volatile
     acdc_sim_result_set_optics(r, &op, s->rank);
     r->seed = job->options.seed;
     acdc_sim_perturb_describe(job->options.perturb, job->options.chain, r->perturbations,
-                         sizeof r->perturbations);
+                              sizeof r->perturbations);
     r->oversample = acdc_sim_oversample(s, job->options.oversample);
     r->y_optical = malloc(d->batch * s->n_out * sizeof *r->y_optical);
     r->y_ideal = malloc(d->batch * s->n_out * sizeof *r->y_ideal);
@@ -152,14 +152,14 @@ int acdc_sim_execute(const acdc_sim_job *job, acdc_sim_result *r, const volatile
             if (!r->planes || !r->plane_names || !r->plane_pitch_m) {
                 acdc_sim_free(m);
                 rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu saved planes",
-                                r->planes_rows * r->n_planes);
+                                     r->planes_rows * r->n_planes);
                 break;
             }
             for (size_t i = 0; i < r->n_planes; i++) {
                 char nm[64];
                 size_t len = strlen(r->plane_names);
                 acdc_sim_plane_info(s, &job->options, i, nm, sizeof nm,
-                               &r->plane_pitch_m[i]);
+                                    &r->plane_pitch_m[i]);
                 snprintf(r->plane_names + len, r->n_planes * 64 - len, "%s%s", i ? ";" : "",
                          nm);
             }
@@ -172,7 +172,7 @@ int acdc_sim_execute(const acdc_sim_job *job, acdc_sim_result *r, const volatile
                 break;
             }
             rc = acdc_sim_run(m, k, row, d->x + row * s->n_in, r->y_optical + row * s->n_out,
-                         cin, cout);
+                              cin, cout);
             for (size_t c = 0; c < C && !rc; c++) {
                 rc = acdc_sim_reference_chain(s, c, cwork[c], k, cin + c * k * n, ref);
                 memcpy(so + (c * d->batch + row) * n, cout + c * k * n, k * n * sizeof *so);
@@ -190,10 +190,10 @@ int acdc_sim_execute(const acdc_sim_job *job, acdc_sim_result *r, const volatile
         if (rc)
             break;
         acdc_sim_metrics_compute(d->batch, s->n_out, r->y_optical, r->y_ideal, d->labels,
-                            &r->end[t]);
+                                 &r->end[t]);
         for (size_t c = 0; c < C; c++)
             acdc_sim_metrics_compute(d->batch, n, so + c * d->batch * n, si + c * d->batch * n,
-                                NULL, &r->stage[t * C + c]);
+                                     NULL, &r->stage[t * C + c]);
     }
     r->seconds = now() - t0;
     acdc_util_progress_free(bar);

@@ -19,14 +19,14 @@
  * with the profile's message for an assignment it refuses (the assignments come from
  * the user). */
 int acdc_sim_profile_override(const acdc_compiler_profile *base, char *const *sets, size_t nsets,
-                         acdc_compiler_profile *out);
+                              acdc_compiler_profile *out);
 
 /* The compiler as the simulator sees it: a system built from model m for profile p
  * (acdc_compiler_compile() has this shape).  sim runs compiled systems and does not compile
  * (it does not include compiler/compile.h); a caller that wants a changed device hands
  * the compiler in. */
 typedef int (*acdc_sim_compile_fn)(const acdc_model *m, const acdc_compiler_profile *p,
-                              acdc_compiler_system **out);
+                                   acdc_compiler_system **out);
 
 /* A copy of system s recompiled by `compile` from its model copy for s's profile changed
  * by the assignments sets[0..nsets): the hardware that the changed device would give.
@@ -36,7 +36,7 @@ typedef int (*acdc_sim_compile_fn)(const acdc_model *m, const acdc_compiler_prof
  * (ACDC_UTIL_EUSAGE), then those of compile (ACDC_UTIL_EDATA for a design rule the changed device
  * breaks); ACDC_UTIL_EUSAGE if compile is NULL. */
 int acdc_sim_system_override(const acdc_compiler_system *s, acdc_sim_compile_fn compile, char *const *sets,
-                        size_t nsets, acdc_compiler_system **out);
+                             size_t nsets, acdc_compiler_system **out);
 
 /* What --phase-bits / --amplitude-bits B (and a sweep over them) change: the masks'
  * levels, on the Fourier- and the image-plane devices (the input modulator keeps its

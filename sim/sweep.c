@@ -84,7 +84,7 @@ int acdc_sim_sweep_parse(const char *arg, acdc_sim_sweep_param *p)
     for (char *s = buf;;) {
         if (nf == 5)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: expected NAME=FROM:TO[:STEPS][:log|:lin]",
-                              what);
+                                   what);
         f[nf++] = s;
         char *c = strchr(s, ':');
         if (!c)
@@ -101,9 +101,9 @@ int acdc_sim_sweep_parse(const char *arg, acdc_sim_sweep_param *p)
     const int kind = kind_of(p->name);
     if (kind < 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: unknown parameter '%s' (known: photons, "
-                          "phase-bits, amplitude-bits, phase-error, a perturbation of the built "
-                          "system (%s), or a profile value SECTION.KEY, which recompiles)",
-                          what, p->name, acdc_sim_perturb_names());
+                               "phase-bits, amplitude-bits, phase-error, a perturbation of the built "
+                               "system (%s), or a profile value SECTION.KEY, which recompiles)",
+                               what, p->name, acdc_sim_perturb_names());
     p->kind = (enum acdc_sim_sweep_kind)kind;
     if (p->kind == ACDC_SIM_SWEEP_PHOTONS) {
         if ((rc = acdc_util_parse_double(f[0], what, 1, 1e30, &p->from)) ||
@@ -133,7 +133,7 @@ int acdc_sim_sweep_parse(const char *arg, acdc_sim_sweep_param *p)
         char u0[16], u1[16];
         if (strlen(f[0]) >= sizeof p->given[0] || strlen(f[1]) >= sizeof p->given[1])
             return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: FROM or TO is longer than %zu characters",
-                              what, sizeof p->given[0] - 1);
+                                   what, sizeof p->given[0] - 1);
         strcpy(p->given[0], f[0]);
         strcpy(p->given[1], f[1]);
         if ((rc = split_number(f[0], what, &p->from, u0, sizeof u0)) ||
@@ -141,12 +141,12 @@ int acdc_sim_sweep_parse(const char *arg, acdc_sim_sweep_param *p)
             return rc;
         if (*u0 && strcmp(u0, u1))
             return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: FROM and TO have different units ('%s', "
-                              "'%s')", what, u0, u1);
+                                   "'%s')", what, u0, u1);
         strcpy(p->unit, u1);
     }
     if (p->from > p->to)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: FROM %g is larger than TO %g", what, p->from,
-                          p->to);
+                               p->to);
     if (nf == 3) {
         if ((rc = acdc_util_parse_int(f[2], what, 1, 10000, &iv)))
             return rc;   /* util/parse recorded a usage error */
@@ -177,7 +177,7 @@ static int resolve(acdc_sim_sweep_param *p, double **values, int all_log, int al
          * and only a numeric key makes a range */
         if (acdc_compiler_profile_key_numeric(p->name) == 0)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is a text value, not a number: it "
-                              "cannot be varied over a range", what, p->name);
+                                   "cannot be varied over a range", what, p->name);
         for (int e = 0; e < 2; e++) {
             acdc_compiler_profile t = *prof;
             snprintf(a, sizeof a, "%.63s=%s", p->name, p->given[e]);
@@ -203,7 +203,7 @@ static int resolve(acdc_sim_sweep_param *p, double **values, int all_log, int al
         p->spacing = p->kind == ACDC_SIM_SWEEP_PHOTONS;
     if (p->spacing == 1 && !(p->from > 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: log spacing needs FROM > 0, not %g", what,
-                          p->from);
+                               p->from);
     if (!p->steps) {
         if (p->from == p->to)
             p->steps = 1;
@@ -214,8 +214,8 @@ static int resolve(acdc_sim_sweep_param *p, double **values, int all_log, int al
             double k = (double)llround(p->to) - (double)llround(p->from) + 1;
             if (k > 10000)
                 return acdc_util_error(ACDC_UTIL_EUSAGE, "--vary '%s': %.0f integer values from %g to "
-                                  "%g, more than 10000: give STEPS (NAME=FROM:TO:STEPS)",
-                                  p->name, k, p->from, p->to);
+                                       "%g, more than 10000: give STEPS (NAME=FROM:TO:STEPS)",
+                                       p->name, k, p->from, p->to);
             p->steps = (size_t)k;
         } else
             p->steps = 6;
@@ -233,7 +233,7 @@ static int resolve(acdc_sim_sweep_param *p, double **values, int all_log, int al
             x = round(x);
         if (i && !(x > v[i - 1]))
             return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: %zu steps repeat values (%g twice); use "
-                              "fewer steps", what, p->steps, x);
+                                   "fewer steps", what, p->steps, x);
         v[i] = x;
         if (p->kind == ACDC_SIM_SWEEP_PROFILE) {
             acdc_compiler_profile t = *prof;
@@ -385,7 +385,7 @@ int acdc_sim_sweep_alloc(acdc_sim_sweep **out, const acdc_sim_sweep_config *c)
     *out = NULL;
     if (c->n_params < 1 || c->n_params > 2 || c->trials < 1)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "a sweep needs 1 or 2 parameters and 1 trial or more, "
-                          "not %d and %zu", c->n_params, c->trials);
+                               "not %d and %zu", c->n_params, c->trials);
     acdc_sim_sweep *w = calloc(1, sizeof *w);
     struct acdc_sim_sweep_state *st = w ? calloc(1, sizeof *st) : NULL;
     if (!st) {
@@ -529,9 +529,9 @@ static int write_sweep(const acdc_sim_sweep *w)
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "data", c->data_path);
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "profile", w->profile);
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "propagation",
-                                       acdc_sim_propagation_name(w->propagation));
+                                            acdc_sim_propagation_name(w->propagation));
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "lens_model",
-                                       acdc_optics_lens_model_name(w->lens_model));
+                                            acdc_optics_lens_model_name(w->lens_model));
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "overrides", sets);
     if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "rows", (int64_t)w->rows);
     if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "trials", (int64_t)w->trials);
@@ -617,9 +617,9 @@ static int open_sweep(const char *path, hid_t *f, int output)
         strcmp(fmt, "acdc-sweep")) {
         H5Fclose(*f);
         return output ? acdc_util_error(ACDC_UTIL_EDATA, "'%s' exists and is not a sweep file: choose "
-                                   "another -o (or --restart to overwrite it)", path)
+                                        "another -o (or --restart to overwrite it)", path)
                       : acdc_util_error(ACDC_UTIL_EDATA, "'%s' is not a sweep file (format "
-                                   "'acdc-sweep')", path);
+                                        "'acdc-sweep')", path);
     }
     return ACDC_UTIL_OK;
 }
@@ -660,7 +660,7 @@ static int run_points(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
                       acdc_sim_sweep_report report, void *ctx);
 
 int acdc_sim_sweep_run(acdc_sim_sweep *w, const volatile sig_atomic_t *stop, acdc_sim_sweep_report report,
-                  void *ctx)
+                       void *ctx)
 {
     if (!w->state)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_sim_sweep_run: a sweep read from a file cannot run");
@@ -674,7 +674,7 @@ int acdc_sim_sweep_run(acdc_sim_sweep *w, const volatile sig_atomic_t *stop, acd
     int rc;
     if (st->c.nsets && !devices &&
         (rc = acdc_sim_system_override(st->system, st->c.compile, st->c.sets, st->c.nsets,
-                                  &st->fixed)))
+                                       &st->fixed)))
         return rc;
     /* the sweep's threads for its points, and the caller's back after them */
     const int before = omp_get_max_threads();
@@ -698,8 +698,8 @@ static int run_points(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
             continue;
         if (stop && *stop)
             return acdc_util_error(ACDC_UTIL_EINTR, "interrupted: '%s' holds %zu of %zu points; run "
-                              "the same command again to continue", st->out,
-                              acdc_sim_sweep_done(w), w->points);
+                                   "the same command again to continue", st->out,
+                                   acdc_sim_sweep_done(w), w->points);
         size_t ix[2] = {pt / w->dims[1], pt % w->dims[1]}, nps = c->nsets;
         acdc_sim_job job = {.options = c->options, .trials = c->trials, .batch = c->batch,
                        .progress = 0, .data = st->data};
@@ -743,8 +743,8 @@ static int run_points(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
         acdc_compiler_system_free(over);
         if (rc == ACDC_UTIL_EINTR)
             return acdc_util_error(ACDC_UTIL_EINTR, "interrupted: '%s' holds %zu of %zu points; run "
-                              "the same command again to continue", st->out,
-                              acdc_sim_sweep_done(w), w->points);
+                                   "the same command again to continue", st->out,
+                                   acdc_sim_sweep_done(w), w->points);
         if (rc) {
             acdc_util_error_prefix("at %s", where);
             return rc;
@@ -752,7 +752,7 @@ static int run_points(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
         for (size_t g = 0; g <= w->n_chains; g++)
             for (int i = 0; i < NM; i++)
                 acdc_sim_result_stats(&r, (int)g - 1, i, &w->mean[(g * NM + (size_t)i) * w->points + pt],
-                                 &w->sd[(g * NM + (size_t)i) * w->points + pt]);
+                                      &w->sd[(g * NM + (size_t)i) * w->points + pt]);
         w->seconds[pt] = r.seconds;
         w->saturated[pt] = (int64_t)r.saturated;
         w->done[pt] = 1;
@@ -779,7 +779,7 @@ static int read_optics(hid_t f, const char *path, acdc_sim_sweep *w)
         return rc;
     if (acdc_sim_propagation_parse(name, &w->propagation) || w->propagation == ACDC_SIM_PROP_PROFILE)
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'propagation' in '%s': '%s' is not ideal, "
-                          "fresnel or asm", path, name);
+                               "fresnel or asm", path, name);
     w->lens_model = w->propagation == ACDC_SIM_PROP_IDEAL ? ACDC_OPTICS_LENS_FOURIER : ACDC_OPTICS_LENS_PARAXIAL;
     if (!acdc_util_h5_attr_exists(f, "/", "lens_model"))
         return ACDC_UTIL_OK;
@@ -787,7 +787,7 @@ static int read_optics(hid_t f, const char *path, acdc_sim_sweep *w)
         return rc;
     if (acdc_optics_lens_model_parse(name, &w->lens_model))
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'lens_model' in '%s': '%s' is not fourier, "
-                          "paraxial or corrected", path, name);
+                               "paraxial or corrected", path, name);
     return ACDC_UTIL_OK;
 }
 
@@ -818,8 +818,8 @@ int acdc_sim_sweep_read(const char *path, acdc_sim_sweep **out)
         goto out;
     if (np < 1 || np > 2 || nch < 0 || nch > 100000 || rows < 0 || trials < 0) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': n_params %lld, n_chains %lld, rows %lld or trials "
-                        "%lld out of range (n_params is 1 or 2)", path, (long long)np,
-                        (long long)nch, (long long)rows, (long long)trials);
+                             "%lld out of range (n_params is 1 or 2)", path, (long long)np,
+                             (long long)nch, (long long)rows, (long long)trials);
         goto out;
     }
     w->n_params = (int)np;
@@ -845,7 +845,7 @@ int acdc_sim_sweep_read(const char *path, acdc_sim_sweep **out)
         const int kind = kind_of(p->name);
         if (kind < 0) {
             rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': parameter %d is named '%s', which is no "
-                            "sweep parameter", path, k, p->name);
+                                 "sweep parameter", path, k, p->name);
             goto out;
         }
         p->kind = (enum acdc_sim_sweep_kind)kind;

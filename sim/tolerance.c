@@ -246,24 +246,24 @@ int acdc_sim_tolerance_alloc(acdc_sim_tolerance **out, const acdc_sim_tolerance_
     *out = NULL;
     if (c->metric != ACDC_SIM_METRIC_ACC_OPTICAL && c->metric != ACDC_SIM_METRIC_REL_RMS)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "a tolerance budget is on acc_optical or rel_rms, "
-                          "not metric %d", c->metric);
+                               "not metric %d", c->metric);
     if (!(c->budget > 0) || !isfinite(c->budget) ||
         (c->metric == ACDC_SIM_METRIC_ACC_OPTICAL && c->budget > 1))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "budget %g is out of range (accuracy: 0 < budget <= "
-                          "1, a fraction; relative RMS error: > 0)", c->budget);
+                               "1, a fraction; relative RMS error: > 0)", c->budget);
     if (!(c->rel_tol > 0 && c->rel_tol < 1))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "relative tolerance %g is outside (0, 1)", c->rel_tol);
     if (c->max_steps < 1 || c->max_steps > 30 || c->trials < 1)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "max_steps %d (1..30) or trials %zu (>= 1) out of "
-                          "range", c->max_steps, c->trials);
+                               "range", c->max_steps, c->trials);
     int any = 0;
     for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
         any |= c->only[i];
     for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
         if ((!any || c->only[i]) && c->options.perturb[i] != 0)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "--perturb %s: that perturbation is searched; "
-                              "leave it out, or name the others with --only",
-                              acdc_sim_perturb_table()[i].name);
+                                   "leave it out, or name the others with --only",
+                                   acdc_sim_perturb_table()[i].name);
     acdc_sim_tolerance *t = blank();
     struct acdc_sim_tolerance_state *st = t ? calloc(1, sizeof *st) : NULL;
     if (!st) {
@@ -289,7 +289,7 @@ int acdc_sim_tolerance_alloc(acdc_sim_tolerance **out, const acdc_sim_tolerance_
         hdata = acdc_util_fnv(hdata, d->labels, d->batch * sizeof *d->labels);
     if (c->metric == ACDC_SIM_METRIC_ACC_OPTICAL && !d->labels) {
         rc = acdc_util_error(ACDC_UTIL_EUSAGE, "'%s' has no labels, so no accuracy: give a budget of "
-                        "the relative RMS error (--budget-rel-rms X)", c->data_path);
+                             "the relative RMS error (--budget-rel-rms X)", c->data_path);
         goto fail;
     }
     if (c->nsets &&
@@ -388,9 +388,9 @@ static int write_file(const acdc_sim_tolerance *t)
     if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "seed", (int64_t)t->seed);
     if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "oversample", t->oversample);
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "propagation",
-                                       acdc_sim_propagation_name(t->propagation));
+                                            acdc_sim_propagation_name(t->propagation));
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "lens_model",
-                                       acdc_optics_lens_model_name(t->lens_model));
+                                            acdc_optics_lens_model_name(t->lens_model));
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "lens_name", st->optics.lens.name);
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "lens_note", st->optics.note);
     if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "noise", t->noise);
@@ -432,9 +432,9 @@ static int open_file(const char *path, hid_t *f, int output)
         strcmp(fmt, "acdc-tolerance")) {
         H5Fclose(*f);
         return output ? acdc_util_error(ACDC_UTIL_EDATA, "'%s' exists and is not a tolerance file: "
-                                   "choose another -o (or --restart to overwrite it)", path)
+                                        "choose another -o (or --restart to overwrite it)", path)
                       : acdc_util_error(ACDC_UTIL_EDATA, "'%s' is not a tolerance file (format "
-                                   "'acdc-tolerance')", path);
+                                        "'acdc-tolerance')", path);
     }
     return ACDC_UTIL_OK;
 }
@@ -474,7 +474,7 @@ static int read_content(hid_t f, const char *path, acdc_sim_tolerance *t, int se
             return rc;
         if (status_parse(status, &it->status))
             return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'status' of '%s' in '%s': '%s' is not "
-                              "found, beyond or n/a", g, path, status);
+                                   "found, beyond or n/a", g, path, status);
         if ((rc = attr_f(f, path, g, "value", &it->value)) ||
             (rc = attr_f(f, path, g, "uncertainty", &it->uncertainty)) ||
             (rc = attr_f(f, path, g, "lo", &it->lo)) ||
@@ -488,8 +488,8 @@ static int read_content(hid_t f, const char *path, acdc_sim_tolerance *t, int se
             return rc;
         if (evals < 0 || evals > 100000 || (evals > 0) != acdc_util_h5_exists(f, d))
             return acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s': %lld evaluations, and %s points",
-                              g, path, (long long)evals,
-                              acdc_util_h5_exists(f, d) ? "a dataset of" : "no dataset of");
+                                   g, path, (long long)evals,
+                                   acdc_util_h5_exists(f, d) ? "a dataset of" : "no dataset of");
         if (evals) {
             hsize_t dims[2] = {(hsize_t)evals, 3};
             if ((rc = acdc_util_h5_read_f64_nan_ok(f, path, d, 2, dims, &it->points)))
@@ -498,7 +498,7 @@ static int read_content(hid_t f, const char *path, acdc_sim_tolerance *t, int se
         it->n_points = (size_t)evals;
         if (it->status == ACDC_SIM_TOL_FOUND && !(isfinite(it->value) && it->value > 0))
             return acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s': a tolerance found at %g", g, path,
-                              it->value);
+                                   it->value);
         if (select)
             t->selected[i] = 1;
     }
@@ -525,7 +525,7 @@ int acdc_sim_tolerance_open(acdc_sim_tolerance *t, enum acdc_sim_tolerance_mode 
     *resumed = 0;
     if (!t->state)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_sim_tolerance_open: an analysis read from a file "
-                          "cannot run");
+                               "cannot run");
     const char *out = t->state->c.out;
     int exists = access(out, F_OK) == 0, rc;
     if (mode == ACDC_SIM_TOL_RESUME && !exists)
@@ -568,7 +568,7 @@ int acdc_sim_tolerance_read(const char *path, acdc_sim_tolerance **out)
         goto out;
     if (rows < 0 || trials < 1 || trials > 100000 || os < 1) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': rows %lld, trials %lld or oversample %lld out of "
-                        "range", path, (long long)rows, (long long)trials, (long long)os);
+                             "range", path, (long long)rows, (long long)trials, (long long)os);
         goto out;
     }
     t->rows = (size_t)rows;
@@ -583,21 +583,21 @@ int acdc_sim_tolerance_read(const char *path, acdc_sim_tolerance **out)
     t->metric = acdc_sim_metric_find(name);
     if (t->metric != ACDC_SIM_METRIC_ACC_OPTICAL && t->metric != ACDC_SIM_METRIC_REL_RMS) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "attribute 'metric' in '%s': '%s' is not acc_optical or "
-                        "rel_rms", path, name);
+                             "rel_rms", path, name);
         goto out;
     }
     if ((rc = acdc_util_h5_attr_str(f, path, "/", "propagation", name, sizeof name)))
         goto out;
     if (acdc_sim_propagation_parse(name, &t->propagation) || t->propagation == ACDC_SIM_PROP_PROFILE) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "attribute 'propagation' in '%s': '%s' is not ideal, "
-                        "fresnel or asm", path, name);
+                             "fresnel or asm", path, name);
         goto out;
     }
     if ((rc = acdc_util_h5_attr_str(f, path, "/", "lens_model", name, sizeof name)))
         goto out;
     if (acdc_optics_lens_model_parse(name, &t->lens_model)) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "attribute 'lens_model' in '%s': '%s' is not fourier, "
-                        "paraxial or corrected", path, name);
+                             "paraxial or corrected", path, name);
         goto out;
     }
     rc = read_content(f, path, t, 1);
@@ -643,7 +643,7 @@ static int run_baseline(acdc_sim_tolerance *t, const volatile sig_atomic_t *stop
     int rc = acdc_sim_execute(&job, &r, stop);
     if (rc == ACDC_UTIL_EINTR)
         return acdc_util_error(ACDC_UTIL_EINTR, "interrupted before the unperturbed baseline was "
-                          "measured; run the same command again to continue");
+                               "measured; run the same command again to continue");
     if (rc) {
         acdc_util_error_prefix("the unperturbed baseline");
         return rc;
@@ -663,7 +663,7 @@ static int run_baseline(acdc_sim_tolerance *t, const volatile sig_atomic_t *stop
     t->baseline_sd = t->trials > 1 ? sqrt(sq / (double)(t->trials - 1)) : NAN;
     if (!isfinite(t->baseline_mean))
         return acdc_util_error(ACDC_UTIL_EDATA, "the unperturbed %s is not finite",
-                          acdc_sim_metric_info(t->metric)->name);
+                               acdc_sim_metric_info(t->metric)->name);
     return ACDC_UTIL_OK;
 }
 
@@ -828,7 +828,7 @@ static int refine(struct search *s, double a, double b, double *root, double *br
     gsl_root_fsolver_free(sv);
     if (!rc && st)
         rc = acdc_util_error(ACDC_UTIL_EDATA, "%s: the root solver failed: %s", s->p->name,
-                        gsl_strerror(st));
+                             gsl_strerror(st));
     return rc;
 }
 
@@ -939,11 +939,11 @@ static int search_one(acdc_sim_tolerance *t, int id, const volatile sig_atomic_t
 }
 
 int acdc_sim_tolerance_run(acdc_sim_tolerance *t, const volatile sig_atomic_t *stop,
-                      acdc_sim_tolerance_report report, void *ctx)
+                           acdc_sim_tolerance_report report, void *ctx)
 {
     if (!t->state)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_sim_tolerance_run: an analysis read from a file "
-                          "cannot run");
+                               "cannot run");
     const int before = omp_get_max_threads();
     omp_set_num_threads(t->state->c.options.threads > 0 ? t->state->c.options.threads : 1);
     int rc = ACDC_UTIL_OK;
@@ -963,8 +963,8 @@ int acdc_sim_tolerance_run(acdc_sim_tolerance *t, const volatile sig_atomic_t *s
         if (rc == ACDC_UTIL_EINTR) {
             item_clear(&t->item[id]);
             rc = acdc_util_error(ACDC_UTIL_EINTR, "interrupted: '%s' holds %zu of %zu perturbations; "
-                            "run the same command again to continue", t->state->c.out,
-                            acdc_sim_tolerance_done(t), selected);
+                                 "run the same command again to continue", t->state->c.out,
+                                 acdc_sim_tolerance_done(t), selected);
             break;
         }
         if (rc) {
@@ -1068,7 +1068,7 @@ static void label_at(FILE *g, const char *text, double x, double y, int right)
 }
 
 int acdc_sim_tolerance_plot(const acdc_sim_tolerance *t, const char *name, const char *figure,
-                       const char *title, const volatile sig_atomic_t *stop)
+                            const char *title, const volatile sig_atomic_t *stop)
 {
     const acdc_sim_perturb_info *tab = acdc_sim_perturb_table();
     struct bar b[ACDC_SIM_PERTURB_COUNT];

@@ -190,7 +190,7 @@ typedef void (*acdc_sim_tolerance_report)(const acdc_sim_tolerance *t, int id, i
  * which marks the perturbation n/a; ACDC_UTIL_EDATA for a cost that is not finite; ACDC_UTIL_EIO
  * writing the file. */
 int acdc_sim_tolerance_run(acdc_sim_tolerance *t, const volatile sig_atomic_t *stop,
-                      acdc_sim_tolerance_report report, void *ctx);
+                           acdc_sim_tolerance_report report, void *ctx);
 
 /* Reads a tolerance file (finished or not).  *out is a new analysis without run state,
  * its selection the perturbations it holds.  Errors: ACDC_UTIL_EIO (cannot open),
@@ -239,6 +239,6 @@ double acdc_sim_tolerance_margin(const acdc_sim_tolerance *t, int id);
  * acdc_util_gnuplot_open() and acdc_util_gnuplot_close(); ACDC_UTIL_EINTR if *stop (may be NULL) was
  * set (nothing written). */
 int acdc_sim_tolerance_plot(const acdc_sim_tolerance *t, const char *name, const char *figure,
-                       const char *title, const volatile sig_atomic_t *stop);
+                            const char *title, const volatile sig_atomic_t *stop);
 
 #endif

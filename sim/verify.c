@@ -116,8 +116,8 @@ struct run {
 };
 
 int acdc_sim_verify(const acdc_compiler_system *s, acdc_sim_compile_fn compile, const acdc_data *d,
-               const char *data_name, size_t rows, int threads, acdc_sim_verify_note note,
-               void *ctx, const volatile sig_atomic_t *stop, acdc_compiler_verdict *v)
+                    const char *data_name, size_t rows, int threads, acdc_sim_verify_note note,
+                    void *ctx, const volatile sig_atomic_t *stop, acdc_compiler_verdict *v)
 {
     if (!s || !d || !v || !compile)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_sim_verify: missing argument");

@@ -49,8 +49,8 @@ typedef void (*acdc_sim_verify_note)(const char *what, size_t i, size_t n, void 
  * Errors: those of acdc_sim_system_override() and acdc_sim_execute(); ACDC_UTIL_EUSAGE (NULL, compile
  * NULL); ACDC_UTIL_EINTR if *stop became non-zero (may be NULL). */
 int acdc_sim_verify(const acdc_compiler_system *s, acdc_sim_compile_fn compile, const acdc_data *d,
-               const char *data_name, size_t rows, int threads, acdc_sim_verify_note note,
-               void *ctx, const volatile sig_atomic_t *stop, acdc_compiler_verdict *v);
+                    const char *data_name, size_t rows, int threads, acdc_sim_verify_note note,
+                    void *ctx, const volatile sig_atomic_t *stop, acdc_compiler_verdict *v);
 
 /* The effect with the largest share (index into v->effect), or -1 if v has none. */
 int acdc_sim_verdict_largest(const acdc_compiler_verdict *v);

@@ -74,7 +74,7 @@ static inline acdc_data *data(size_t rows, size_t dim)
 /* Model m compiled for built-in profile `profile` with nsets "section.key=value"
  * overrides. */
 static inline acdc_compiler_system *compile(const acdc_model *m, const char *profile,
-                                       const char **sets, size_t nsets)
+                                            const char **sets, size_t nsets)
 {
     acdc_compiler_profile p;
     assert_int_equal(acdc_compiler_profile_builtin(profile, &p), 0);

@@ -312,7 +312,7 @@ static void test_chain_gain_is_shared(void **state)
             fail_msg("%s: %s", names[i], acdc_util_errmsg());
         for (size_t c = 0; c < s->n_chains; c++) {
             assert_true(s->chains[c].gain == acdc_compiler_chain_gain(&s->chains[c],
-                                                                 s->field_amplitude));
+                                                                      s->field_amplitude));
             assert_true(s->chains[c].efficiency == acdc_compiler_chain_efficiency(&s->chains[c]));
         }
         if (acdc_compiler_system_check(s, "memory"))

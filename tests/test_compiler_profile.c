@@ -1174,11 +1174,11 @@ static void test_h5_out_of_range(void **state)
         hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
         assert_true(f >= 0);
         int rc = cases[i].kind == 'i'   ? acdc_util_h5_set_attr_i64(f, cases[i].obj, cases[i].attr,
-                                                               (int64_t)cases[i].v)
+                                                                    (int64_t)cases[i].v)
                  : cases[i].kind == 'f' ? acdc_util_h5_set_attr_f64(f, cases[i].obj, cases[i].attr,
-                                                               cases[i].v)
+                                                                    cases[i].v)
                                         : acdc_util_h5_set_attr_str(f, cases[i].obj, cases[i].attr,
-                                                               cases[i].text);
+                                                                    cases[i].text);
         assert_int_equal(rc, 0);
         H5Fclose(f);
         memset(&q, 0x5a, sizeof q);

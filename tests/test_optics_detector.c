@@ -137,7 +137,7 @@ static void test_pixel_overlap(void **state)
     size_t first[3], count[3], span;
     double *w;
     assert_int_equal(acdc_optics_pixel_overlap(32, 1 * um, &px, 3, 1.25 * um, first, count, &w,
-                                          &span), 0);
+                                               &span), 0);
     for (size_t i = 0; i < 3; i++) {
         double sum = 0;
         for (size_t q = 0; q < count[i]; q++)
@@ -152,7 +152,7 @@ static void test_pixel_overlap(void **state)
     free(w);
     /* pushed past the end of a short axis: the last pixel is cut */
     assert_int_equal(acdc_optics_pixel_overlap(8, 1 * um, &px, 3, 1.25 * um, first, count, &w,
-                                          &span), 0);
+                                               &span), 0);
     double sum = 0;
     for (size_t q = 0; q < count[2]; q++)
         sum += w[2 * span + q];

@@ -96,7 +96,7 @@ static void test_contrast(void **state)
     const double a0 = 1 / sqrt(1000.0);
     for (int bits = 0; bits <= 8; bits += 8) {
         acdc_optics_modulator c = slm(ACDC_OPTICS_MOD_COMPLEX, bits, 0), a = slm(ACDC_OPTICS_MOD_AMPLITUDE,
-                                                                       bits, 0);
+                                                                                 bits, 0);
         c.contrast = a.contrast = 1000;
         int32_t code[2];
         assert_close(creal(acdc_optics_modulator_value(&c, 0.001, code)), a0, 1e-15);

@@ -16,7 +16,7 @@
 #include <omp.h>
 
 static acdc_optics_field *field(int rank, size_t nx, size_t ny, double pitch, double lam,
-                           size_t nb)
+                                size_t nb)
 {
     acdc_optics_grid g;
     assert_int_equal(acdc_optics_grid_init(&g, rank, nx, ny, pitch, lam), 0);
@@ -717,17 +717,17 @@ static void test_advise(void **state)
     assert_int_equal(nw, 0);
     assert_non_null(strstr(buf, "asm-bl"));
     assert_int_equal(acdc_optics_prop_advise(&g, 0.5 * zc, ACDC_OPTICS_FRESNEL_TF, &m, &nw, buf,
-                                        sizeof buf), 0);
+                                             sizeof buf), 0);
     assert_int_equal(m, ACDC_OPTICS_FRESNEL_TF);
     assert_int_equal(nw, 0);
     assert_non_null(strstr(buf, "transfer function accurate"));
     /* tf beyond its range aliases; ir before its range aliases */
     assert_int_equal(acdc_optics_prop_advise(&g, 3 * zc, ACDC_OPTICS_FRESNEL_TF, &m, &nw, buf,
-                                        sizeof buf), 0);
+                                             sizeof buf), 0);
     assert_true(nw >= 1);
     assert_non_null(strstr(buf, "warning: fresnel-tf"));
     assert_int_equal(acdc_optics_prop_advise(&g, 0.3 * zc, ACDC_OPTICS_FRESNEL_IR, &m, &nw, buf,
-                                        sizeof buf), 0);
+                                             sizeof buf), 0);
     assert_true(nw >= 1);
     assert_non_null(strstr(buf, "undersampled"));
     /* far: ir chosen if paraxial */

@@ -15,7 +15,7 @@ static acdc_model *linear(size_t n, size_t K, double sigma)
 }
 
 static acdc_sim_result run(const acdc_compiler_system *s, const acdc_data *d, acdc_sim_options o,
-                      size_t save_planes)
+                           size_t save_planes)
 {
     acdc_sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = 8,
                    .save_planes = save_planes};

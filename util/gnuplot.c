@@ -41,7 +41,7 @@ int acdc_util_gnuplot_find(void)
     free(copy);
     return found ? ACDC_UTIL_OK
                  : acdc_util_error(ACDC_UTIL_EDATA, "gnuplot not found on PATH: install it (Debian: "
-                              "apt-get install gnuplot-nox)");
+                                   "apt-get install gnuplot-nox)");
 }
 
 int acdc_util_gnuplot_unsafe(const char *s)
@@ -376,8 +376,8 @@ int acdc_util_gnuplot_close(acdc_util_gnuplot *g)
     size_t lines = err ? condense(err, msg, sizeof msg) : 0;
     if (!rc && (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0))
         rc = acdc_util_error(ACDC_UTIL_EDATA, "gnuplot failed (status %d) drawing '%s'%s%s",
-                        st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-                        what, *msg ? ": " : "", msg);
+                             st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+                             what, *msg ? ": " : "", msg);
     else if (!rc && !sent)
         rc = acdc_util_error(ACDC_UTIL_EIO, "cannot send the script to gnuplot drawing '%s'", what);
     else if (!rc && lines)

@@ -61,11 +61,11 @@ int acdc_util_h5_open(const char *path, hid_t *fid)
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0)
         return acdc_util_error(ACDC_UTIL_EDATA, "cannot open '%s': not an HDF5 file (or truncated)",
-                          path);
+                               path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0)
         return acdc_util_error(ACDC_UTIL_EDATA, "cannot open '%s': HDF5 refused it (truncated or "
-                          "damaged file)", path);
+                               "damaged file)", path);
     *fid = f;
     return ACDC_UTIL_OK;
 }
@@ -101,7 +101,7 @@ int acdc_util_h5_create(const char *path, acdc_util_h5_out *out)
     if (out->fid < 0) {
         int e = errno;
         rc = acdc_util_error(ACDC_UTIL_EIO, "cannot create '%s': %s", path,
-                        e ? strerror(e) : "HDF5 refused");
+                             e ? strerror(e) : "HDF5 refused");
         acdc_util_h5_abort(out);
         return rc;
     }
@@ -200,12 +200,12 @@ static int open_checked(hid_t loc, const char *file, const char *name, H5T_class
         H5Dclose(d);
         if (c == H5T_FLOAT)
             return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': expected %s, found "
-                              "float%zu", name, file, clsname[cls], size * 8);
+                                   "float%zu", name, file, clsname[cls], size * 8);
         if (c == H5T_INTEGER)
             return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': expected %s, found "
-                              "int%zu", name, file, clsname[cls], size * 8);
+                                   "int%zu", name, file, clsname[cls], size * 8);
         return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': expected %s, found a "
-                          "non-numeric type", name, file, clsname[cls]);
+                               "non-numeric type", name, file, clsname[cls]);
     }
     hid_t s = H5Dget_space(d);
     int r = H5Sget_simple_extent_ndims(s);
@@ -213,7 +213,7 @@ static int open_checked(hid_t loc, const char *file, const char *name, H5T_class
         H5Sclose(s);
         H5Dclose(d);
         return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': expected rank %d, found "
-                          "rank %d", name, file, rank, r);
+                               "rank %d", name, file, rank, r);
     }
     hsize_t got[8];
     H5Sget_simple_extent_dims(s, got, NULL);
@@ -223,11 +223,11 @@ static int open_checked(hid_t loc, const char *file, const char *name, H5T_class
             H5Dclose(d);
             if (rank == 1)
                 return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': expected %llu "
-                                  "values, found %llu", name, file,
-                                  (unsigned long long)dims[i], (unsigned long long)got[i]);
+                                       "values, found %llu", name, file,
+                                       (unsigned long long)dims[i], (unsigned long long)got[i]);
             return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': dimension %d is "
-                              "%llu, expected %llu", name, file, i,
-                              (unsigned long long)got[i], (unsigned long long)dims[i]);
+                                   "%llu, expected %llu", name, file, i,
+                                   (unsigned long long)got[i], (unsigned long long)dims[i]);
         }
         dims[i] = got[i];
     }
@@ -262,10 +262,10 @@ static int read_any(hid_t loc, const char *file, const char *name, int rank, hsi
     void *buf = NULL;
     if (!(rc = acdc_util_mem_check(8.0 * (double)n, task)) && !(buf = malloc((n ? n : 1) * 8)))
         rc = acdc_util_error(ACDC_UTIL_ENOMEM, "cannot read '%s' in '%s': out of memory for %zu "
-                        "values", name, file, n);
+                             "values", name, file, n);
     if (!rc && n && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
         rc = acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': HDF5 read failed (%s)", name,
-                        file, cls == H5T_INTEGER ? "out-of-range integers or truncated file"
+                             file, cls == H5T_INTEGER ? "out-of-range integers or truncated file"
                                                  : "truncated file?");
     H5Sclose(s);
     H5Dclose(d);
@@ -294,7 +294,7 @@ static int read_f64(hid_t loc, const char *file, const char *name, int rank, hsi
             const char *what = isnan(buf[i]) ? "NaN" : "infinite";
             free(buf);
             return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': value %zu is %s",
-                              name, file, i, what);
+                                   name, file, i, what);
         }
     }
     *data = buf;
@@ -302,19 +302,19 @@ static int read_f64(hid_t loc, const char *file, const char *name, int rank, hsi
 }
 
 int acdc_util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
-                     hsize_t *dims, double **data)
+                          hsize_t *dims, double **data)
 {
     return read_f64(loc, file, name, rank, dims, 0, data);
 }
 
 int acdc_util_h5_read_f64_nan_ok(hid_t loc, const char *file, const char *name, int rank,
-                            hsize_t *dims, double **data)
+                                 hsize_t *dims, double **data)
 {
     return read_f64(loc, file, name, rank, dims, 1, data);
 }
 
 int acdc_util_h5_read_i64(hid_t loc, const char *file, const char *name, int rank,
-                     hsize_t *dims, int64_t **data)
+                          hsize_t *dims, int64_t **data)
 {
     void *v;
     size_t n;
@@ -342,7 +342,7 @@ int acdc_util_h5_group(hid_t loc, const char *name)
                 hid_t g = H5Gcreate2(loc, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
                 if (g < 0 || H5Gclose(g) < 0)
                     return acdc_util_error(ACDC_UTIL_EIO, "cannot create group '%s' in '%s': %s", buf,
-                                      file_of(loc, fb, sizeof fb), h5_reason(errno));
+                                           file_of(loc, fb, sizeof fb), h5_reason(errno));
             }
             *p = c;
             if (!c)
@@ -411,19 +411,19 @@ static int write_any(hid_t loc, const char *name, int rank, const hsize_t *dims,
     if (e < 0) {
         char fb[1024];
         return acdc_util_error(ACDC_UTIL_EIO, "cannot write dataset '%s' in '%s': %s", name,
-                          file_of(loc, fb, sizeof fb), h5_reason(err));
+                               file_of(loc, fb, sizeof fb), h5_reason(err));
     }
     return ACDC_UTIL_OK;
 }
 
 int acdc_util_h5_write_f64(hid_t loc, const char *name, int rank, const hsize_t *dims,
-                      const double *data)
+                           const double *data)
 {
     return write_any(loc, name, rank, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, data);
 }
 
 int acdc_util_h5_write_i64(hid_t loc, const char *name, int rank, const hsize_t *dims,
-                      const int64_t *data)
+                           const int64_t *data)
 {
     return write_any(loc, name, rank, dims, H5T_STD_I64LE, H5T_NATIVE_INT64, data);
 }
@@ -442,11 +442,11 @@ static int attr_open_n(hid_t loc, const char *file, const char *obj, const char 
 {
     if (!acdc_util_h5_attr_exists(loc, obj, name))
         return acdc_util_error(ACDC_UTIL_EDATA, "missing attribute '%s' on '%s' in '%s'", name,
-                          obj, file);
+                               obj, file);
     *a = H5Aopen_by_name(loc, obj, name, H5P_DEFAULT, H5P_DEFAULT);
     if (*a < 0)
         return acdc_util_error(ACDC_UTIL_EDATA, "cannot open attribute '%s' on '%s' in '%s'", name,
-                          obj, file);
+                               obj, file);
     hid_t s = H5Aget_space(*a);
     hssize_t npts = H5Sget_simple_extent_npoints(s);
     H5Sclose(s);
@@ -454,10 +454,10 @@ static int attr_open_n(hid_t loc, const char *file, const char *obj, const char 
         H5Aclose(*a);
         if (count == 1)
             return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected a "
-                              "single value, found %lld", name, obj, file, (long long)npts);
+                                   "single value, found %lld", name, obj, file, (long long)npts);
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected %lld "
-                          "values, found %lld", name, obj, file, (long long)count,
-                          (long long)npts);
+                               "values, found %lld", name, obj, file, (long long)count,
+                               (long long)npts);
     }
     return ACDC_UTIL_OK;
 }
@@ -469,7 +469,7 @@ static int attr_open(hid_t loc, const char *file, const char *obj, const char *n
 }
 
 int acdc_util_h5_attr_str(hid_t loc, const char *file, const char *obj, const char *name,
-                     char *buf, size_t size)
+                          char *buf, size_t size)
 {
     hid_t a;
     int rc = attr_open(loc, file, obj, name, &a);
@@ -480,7 +480,7 @@ int acdc_util_h5_attr_str(hid_t loc, const char *file, const char *obj, const ch
         H5Tclose(t);
         H5Aclose(a);
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected a string",
-                          name, obj, file);
+                               name, obj, file);
     }
     herr_t e;
     if (H5Tis_variable_str(t) > 0) {
@@ -510,7 +510,7 @@ int acdc_util_h5_attr_str(hid_t loc, const char *file, const char *obj, const ch
     H5Aclose(a);
     if (e < 0)
         return acdc_util_error(ACDC_UTIL_EDATA, "cannot read attribute '%s' on '%s' in '%s'", name,
-                          obj, file);
+                               obj, file);
     return ACDC_UTIL_OK;
 }
 
@@ -527,13 +527,13 @@ static int attr_num_n(hid_t loc, const char *file, const char *obj, const char *
     if (c != want && !(want == H5T_FLOAT && c == H5T_INTEGER)) {
         H5Aclose(a);
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected %s", name,
-                          obj, file, want == H5T_INTEGER ? "an integer" : "a number");
+                               obj, file, want == H5T_INTEGER ? "an integer" : "a number");
     }
     herr_t e = H5Aread(a, memtype, v);
     H5Aclose(a);
     if (e < 0)
         return acdc_util_error(ACDC_UTIL_EDATA, "cannot read attribute '%s' on '%s' in '%s'", name,
-                          obj, file);
+                               obj, file);
     return ACDC_UTIL_OK;
 }
 
@@ -544,47 +544,47 @@ static int attr_num(hid_t loc, const char *file, const char *obj, const char *na
 }
 
 int acdc_util_h5_attr_i64_vec(hid_t loc, const char *file, const char *obj, const char *name,
-                         size_t count, int64_t *v)
+                              size_t count, int64_t *v)
 {
     return attr_num_n(loc, file, obj, name, H5T_INTEGER, H5T_NATIVE_INT64, (hssize_t)count,
                       v);
 }
 
 int acdc_util_h5_attr_i64(hid_t loc, const char *file, const char *obj, const char *name,
-                     int64_t *v)
+                          int64_t *v)
 {
     return attr_num(loc, file, obj, name, H5T_INTEGER, H5T_NATIVE_INT64, v);
 }
 
 int acdc_util_h5_attr_f64_nan_ok(hid_t loc, const char *file, const char *obj,
-                            const char *name, double *v)
+                                 const char *name, double *v)
 {
     int rc = attr_num(loc, file, obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, v);
     if (rc == ACDC_UTIL_OK && isinf(*v))
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s' is infinite", name,
-                          obj, file);
+                               obj, file);
     return rc;
 }
 
 int acdc_util_h5_attr_f64_vec(hid_t loc, const char *file, const char *obj, const char *name,
-                         size_t count, double *v)
+                              size_t count, double *v)
 {
     int rc = attr_num_n(loc, file, obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, (hssize_t)count,
                         v);
     for (size_t i = 0; rc == ACDC_UTIL_OK && i < count; i++)
         if (!isfinite(v[i]))
             return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s': value %zu is not "
-                              "finite", name, obj, file, i);
+                                   "finite", name, obj, file, i);
     return rc;
 }
 
 int acdc_util_h5_attr_f64(hid_t loc, const char *file, const char *obj, const char *name,
-                     double *v)
+                          double *v)
 {
     int rc = attr_num(loc, file, obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, v);
     if (rc == ACDC_UTIL_OK && !isfinite(*v))
         return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s' is not finite",
-                          name, obj, file);
+                               name, obj, file);
     return rc;
 }
 
@@ -614,7 +614,7 @@ static int set_attr_n(hid_t loc, const char *obj, const char *name, hid_t ftype,
     if (e < 0) {
         char fb[1024];
         return acdc_util_error(ACDC_UTIL_EIO, "cannot write attribute '%s' on '%s' in '%s': %s", name,
-                          obj, file_of(loc, fb, sizeof fb), h5_reason(err));
+                               obj, file_of(loc, fb, sizeof fb), h5_reason(err));
     }
     return ACDC_UTIL_OK;
 }
@@ -626,13 +626,13 @@ static int set_attr(hid_t loc, const char *obj, const char *name, hid_t ftype,
 }
 
 int acdc_util_h5_set_attr_i64_vec(hid_t loc, const char *obj, const char *name, size_t count,
-                             const int64_t *v)
+                                  const int64_t *v)
 {
     return set_attr_n(loc, obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, count, v);
 }
 
 int acdc_util_h5_set_attr_f64_vec(hid_t loc, const char *obj, const char *name, size_t count,
-                             const double *v)
+                                  const double *v)
 {
     return set_attr_n(loc, obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, count, v);
 }
@@ -659,7 +659,7 @@ int acdc_util_h5_set_attr_f64(hid_t loc, const char *obj, const char *name, doub
 }
 
 int acdc_util_h5_settings_match(hid_t f, const char *path, const char *settings,
-                           const char *holds)
+                                const char *holds)
 {
     const size_t cap = strlen(settings) + 4096;
     char *old = malloc(cap), diff[300];
@@ -669,7 +669,7 @@ int acdc_util_h5_settings_match(hid_t f, const char *path, const char *settings,
     if (!rc && strcmp(old, settings)) {
         acdc_util_settings_difference(old, settings, diff, sizeof diff);
         rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' holds %s with other settings (%s): use --restart to "
-                        "start over, or another -o", path, holds, diff);
+                             "start over, or another -o", path, holds, diff);
     }
     free(old);
     return rc;

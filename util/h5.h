@@ -46,46 +46,46 @@ int acdc_util_h5_rank(hid_t loc, const char *name);
  * malloc'ed array (caller frees).  Rejects other classes or widths, NaN and infinity.
  * file is used in messages only. */
 int acdc_util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
-                     hsize_t *dims, double **data);
+                          hsize_t *dims, double **data);
 /* Like acdc_util_h5_read_f64 but NaN is accepted (a value not measured: an unfinished sweep
  * point, an accuracy without labels); infinity is still refused. */
 int acdc_util_h5_read_f64_nan_ok(hid_t loc, const char *file, const char *name, int rank,
-                            hsize_t *dims, double **data);
+                                 hsize_t *dims, double **data);
 /* Like acdc_util_h5_read_f64 for any integer dataset, converted to int64. */
 int acdc_util_h5_read_i64(hid_t loc, const char *file, const char *name, int rank,
-                     hsize_t *dims, int64_t **data);
+                          hsize_t *dims, int64_t **data);
 
 /* Writes a float64 / int64 dataset (intermediate groups created as needed). */
 int acdc_util_h5_write_f64(hid_t loc, const char *name, int rank, const hsize_t *dims,
-                      const double *data);
+                           const double *data);
 int acdc_util_h5_write_i64(hid_t loc, const char *name, int rank, const hsize_t *dims,
-                      const int64_t *data);
+                           const int64_t *data);
 
 /* Attributes on an object (obj is a path relative to loc, "." for loc itself).
  * The getters return ACDC_UTIL_EDATA with a message if missing or of the wrong kind. */
 int acdc_util_h5_attr_str(hid_t loc, const char *file, const char *obj, const char *name,
-                     char *buf, size_t size);
+                          char *buf, size_t size);
 int acdc_util_h5_attr_i64(hid_t loc, const char *file, const char *obj, const char *name,
-                     int64_t *v);
+                          int64_t *v);
 /* As acdc_util_h5_attr_f64(), with NaN allowed (a value that is not defined, e.g. an accuracy
  * without labels); infinity is still refused. */
 int acdc_util_h5_attr_f64_nan_ok(hid_t loc, const char *file, const char *obj,
-                            const char *name, double *v);
+                                 const char *name, double *v);
 int acdc_util_h5_attr_f64(hid_t loc, const char *file, const char *obj, const char *name,
-                     double *v);
+                          double *v);
 int acdc_util_h5_attr_exists(hid_t loc, const char *obj, const char *name);
 /* An integer attribute of exactly count values (int64 (count,), any integer type read). */
 int acdc_util_h5_attr_i64_vec(hid_t loc, const char *file, const char *obj, const char *name,
-                         size_t count, int64_t *v);
+                              size_t count, int64_t *v);
 /* Writes count int64 values as a one-dimensional attribute (count 1: a scalar). */
 int acdc_util_h5_set_attr_i64_vec(hid_t loc, const char *obj, const char *name, size_t count,
-                             const int64_t *v);
+                                  const int64_t *v);
 /* The same for finite float64 values (any numeric type read; a value that is not
  * finite is ACDC_UTIL_EDATA naming it). */
 int acdc_util_h5_attr_f64_vec(hid_t loc, const char *file, const char *obj, const char *name,
-                         size_t count, double *v);
+                              size_t count, double *v);
 int acdc_util_h5_set_attr_f64_vec(hid_t loc, const char *obj, const char *name, size_t count,
-                             const double *v);
+                                  const double *v);
 int acdc_util_h5_set_attr_str(hid_t loc, const char *obj, const char *name, const char *v);
 
 /* A resumable run's file: ACDC_UTIL_OK if the root attribute `settings` of f (read from path)
@@ -93,7 +93,7 @@ int acdc_util_h5_set_attr_str(hid_t loc, const char *obj, const char *name, cons
  * there, 'trials=3' here): use --restart to start over, or another -o" (the first field
  * that differs, acdc_util_settings_difference()). */
 int acdc_util_h5_settings_match(hid_t f, const char *path, const char *settings,
-                           const char *holds);
+                                const char *holds);
 int acdc_util_h5_set_attr_i64(hid_t loc, const char *obj, const char *name, int64_t v);
 int acdc_util_h5_set_attr_f64(hid_t loc, const char *obj, const char *name, double v);
 

@@ -45,7 +45,7 @@ int acdc_util_input_open(const char *path, int *fd)
         if (S_ISDIR(st.st_mode))
             return acdc_util_error(ACDC_UTIL_EDATA, "cannot open '%s': is a directory", path);
         return acdc_util_error(ACDC_UTIL_EDATA, "cannot open '%s': not a regular file (%s)", path,
-                          kind(st.st_mode));
+                               kind(st.st_mode));
     }
     int flags = fcntl(d, F_GETFL);
     if (flags < 0 || fcntl(d, F_SETFL, flags & ~O_NONBLOCK) < 0) {

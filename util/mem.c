@@ -31,7 +31,7 @@ double acdc_util_mem_available(void)
 int acdc_util_mem_fail(double bytes, const char *what)
 {
     return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %s (about %.3g GiB)", what,
-                      bytes / 1073741824.0);
+                           bytes / 1073741824.0);
 }
 
 int acdc_util_mem_check(double bytes, const char *what)
@@ -41,7 +41,7 @@ int acdc_util_mem_check(double bytes, const char *what)
     double avail = acdc_util_mem_available();
     if (avail > 0 && bytes > avail)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "%s needs %.3g GiB of memory but %.3g GiB are "
-                          "available (acdc --force-memory ... tries anyway)", what,
-                          bytes / 1073741824.0, avail / 1073741824.0);
+                               "available (acdc --force-memory ... tries anyway)", what,
+                               bytes / 1073741824.0, avail / 1073741824.0);
     return ACDC_UTIL_OK;
 }

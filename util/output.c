@@ -146,7 +146,7 @@ static int hidden_name(char *buf, size_t size, const char *dir, const char *base
                 : snprintf(buf, size, "%s/.%s%s", dir, base, tag);
     if (n < 0 || (size_t)n >= size)
         return acdc_util_error(ACDC_UTIL_EIO, "cannot create '%s/%s': %s", dir, base,
-                          strerror(ENAMETOOLONG));
+                               strerror(ENAMETOOLONG));
     return ACDC_UTIL_OK;
 }
 
@@ -207,14 +207,14 @@ static int lock_file(const char *path, const char *c)
             close(fd);
             if (e != EACCES && e != EAGAIN)
                 return acdc_util_error(ACDC_UTIL_EIO, "cannot lock '%s' ('%s'): %s", path, name,
-                                  strerror(e));
+                                       strerror(e));
             if (pid > 0)
                 return acdc_util_error(ACDC_UTIL_EIO, "'%s' is being written by another acdc (PID "
-                                  "%ld): wait for it to finish, or choose another output",
-                                  path, pid);
+                                       "%ld): wait for it to finish, or choose another output",
+                                       path, pid);
             return acdc_util_error(ACDC_UTIL_EIO, "'%s' is being written by another process (lock "
-                              "'%s'): wait for it to finish, or choose another output",
-                              path, name);
+                                   "'%s'): wait for it to finish, or choose another output",
+                                   path, name);
         }
         /* the holder may have removed the name between our open() and our lock */
         struct stat a, b;
@@ -238,7 +238,7 @@ static int lock_file(const char *path, const char *c)
 }
 
 int acdc_util_output_claim(const char *const *in, size_t n_in, const char *const *out,
-                      size_t n_out)
+                           size_t n_out)
 {
     struct stat so[MAX_FILES];
     int exists[MAX_FILES];
@@ -262,15 +262,15 @@ int acdc_util_output_claim(const char *const *in, size_t n_in, const char *const
         const struct input *hit = exists[o] ? input_of(&so[o]) : NULL;
         if (hit)
             rc = acdc_util_error(ACDC_UTIL_EUSAGE, "the output '%s' is the input '%s'%s: writing it "
-                            "would destroy it; choose another output", out[o], hit->path,
-                            strcmp(out[o], hit->path) ? " (the same file)" : "");
+                                 "would destroy it; choose another output", out[o], hit->path,
+                                 strcmp(out[o], hit->path) ? " (the same file)" : "");
         else if (!(c[o] = canon(out[o])))
             rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         for (size_t p = 0; p < o && !rc; p++)
             if (out[p] && ((exists[o] && exists[p] && same(&so[o], &so[p])) ||
                            !strcmp(c[o], c[p])))
                 rc = acdc_util_error(ACDC_UTIL_EUSAGE, "the outputs '%s' and '%s' are the same file: "
-                                "choose two", out[p], out[o]);
+                                     "choose two", out[p], out[o]);
     }
     for (size_t o = 0; o < n_out && !rc; o++) {
         if (!out[o])
@@ -318,8 +318,8 @@ int acdc_util_output_begin(const char *path, acdc_util_output_tmp *t)
     const struct input *hit = exists ? input_of(&st) : NULL;
     if (hit)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "the output '%s' is the input '%s'%s: writing it "
-                          "would destroy it; choose another output", path, hit->path,
-                          strcmp(path, hit->path) ? " (the same file)" : "");
+                               "would destroy it; choose another output", path, hit->path,
+                               strcmp(path, hit->path) ? " (the same file)" : "");
     if (exists && S_ISDIR(st.st_mode))
         return acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': it is a folder", path);
     /* a symbolic link to a regular file: replace the file, keep the link (a link to a
@@ -337,7 +337,7 @@ int acdc_util_output_begin(const char *path, acdc_util_output_tmp *t)
         if (!ok) {
             acdc_util_output_cancel(t);
             return acdc_util_error(ACDC_UTIL_EIO, "internal error: '%s' is written but was not "
-                              "declared as an output (acdc_util_output_claim)", path);
+                                   "declared as an output (acdc_util_output_claim)", path);
         }
     }
     t->copy = exists && !S_ISREG(st.st_mode);
@@ -414,7 +414,7 @@ int acdc_util_output_finish(acdc_util_output_tmp *t)
             close(fd);
         if (!rc && rename(t->tmp, t->dest) != 0)
             rc = acdc_util_error(ACDC_UTIL_EIO, "cannot rename '%s' to '%s': %s", t->tmp, t->dest,
-                            strerror(errno));
+                                 strerror(errno));
     }
     if (rc || t->copy)
         unlink(t->tmp);

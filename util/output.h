@@ -39,7 +39,7 @@
  * acdc_util_output_begin() accepts only the declared outputs and files directly inside them
  * (an output that is a folder) -- see acdc_util_output_strict(). */
 int acdc_util_output_claim(const char *const *inputs, size_t n_inputs,
-                      const char *const *outputs, size_t n_outputs);
+                           const char *const *outputs, size_t n_outputs);
 
 /* With on = 1 (the acdc program, before a command runs), acdc_util_output_begin() refuses any
  * destination acdc_util_output_claim() was not told of, so that no command can write a file

@@ -70,7 +70,7 @@ int acdc_util_parse_int(const char *s, const char *what, int64_t lo, int64_t hi,
         return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is too large", what, s);
     if (v < lo || v > hi)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: %s is outside %lld..%lld", what, s,
-                          (long long)lo, (long long)hi);
+                               (long long)lo, (long long)hi);
     *out = (int64_t)v;
     return ACDC_UTIL_OK;
 }
@@ -107,8 +107,8 @@ static int quantity(const char *s, const char *what, const char *unit, double lo
     if (strict && !*end && v != 0 &&
         (!strcmp(unit, "m") || !strcmp(unit, "s") || !strcmp(unit, "W")))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' needs a unit: give one, e.g. %s", what, s,
-                          !strcmp(unit, "m")   ? "633nm, 8um, 2mm"
-                          : !strcmp(unit, "s") ? "100us, 2ms"
+                               !strcmp(unit, "m")   ? "633nm, 8um, 2mm"
+                               : !strcmp(unit, "s") ? "100us, 2ms"
                                                : "1mW, 30uW");
     if (*end) {
         size_t i, nu = sizeof units / sizeof *units;
@@ -117,7 +117,7 @@ static int quantity(const char *s, const char *what, const char *unit, double lo
                 break;
         if (i == nu)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: unit '%s' in '%s' is not a unit of %s", what,
-                              end, s, *unit ? unit : "a plain number");
+                                   end, s, *unit ? unit : "a plain number");
         v *= units[i].factor;
     }
     if (!isfinite(v))
@@ -129,13 +129,13 @@ static int quantity(const char *s, const char *what, const char *unit, double lo
 }
 
 int acdc_util_parse_quantity(const char *s, const char *what, const char *unit, double lo,
-                        double hi, double *out)
+                             double hi, double *out)
 {
     return quantity(s, what, unit, lo, hi, 0, out);
 }
 
 int acdc_util_parse_quantity_strict(const char *s, const char *what, const char *unit, double lo,
-                               double hi, double *out)
+                                    double hi, double *out)
 {
     return quantity(s, what, unit, lo, hi, 1, out);
 }

@@ -21,12 +21,12 @@ int acdc_util_parse_int(const char *s, const char *what, int64_t lo, int64_t hi,
  * "rad" (mrad, rad, deg), "Hz", "A" or "" (no unit).  A bare number is taken in the
  * base unit: "633nm", "633e-9", "0.633 um" all give 6.33e-7 for unit "m". */
 int acdc_util_parse_quantity(const char *s, const char *what, const char *unit, double lo,
-                        double hi, double *out);
+                             double hi, double *out);
 
 /* The same, except that a length, time or power (unit "m", "s" or "W") must carry its
  * unit: "633" is refused ("give a unit, e.g. 633nm"), lest it be read as 633 metres; a
  * bare 0 is taken (zero in any unit).  For command-line options and perturbations. */
 int acdc_util_parse_quantity_strict(const char *s, const char *what, const char *unit, double lo,
-                               double hi, double *out);
+                                    double hi, double *out);
 
 #endif

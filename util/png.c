@@ -66,19 +66,19 @@ static int write_rows(acdc_util_file *out, const uint16_t *img, size_t width, si
 }
 
 int acdc_util_png_write_grey(const char *path, const uint16_t *img, size_t width, size_t height,
-                        int bits)
+                             int bits)
 {
     if (bits != 8 && bits != 16)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': a grey PNG is 8 or 16 bits deep, not %d", path,
-                          bits);
+                               bits);
     if (width == 0 || height == 0 || width > 0x7fffffff || height > 0x7fffffff)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': %zu x %zu pixels is not a PNG size", path, width,
-                          height);
+                               height);
     if (bits == 8)
         for (size_t i = 0; i < width * height; i++)
             if (img[i] > 255)
                 return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': grey %u does not fit 8 bits", path,
-                                  (unsigned)img[i]);
+                                       (unsigned)img[i]);
     unsigned char *row = malloc(width * (size_t)(bits / 8));
     if (!row)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a PNG row");

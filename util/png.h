@@ -11,6 +11,6 @@
  * for it, a size PNG cannot hold), ACDC_UTIL_EIO (cannot create or write, naming path),
  * ACDC_UTIL_ENOMEM. */
 int acdc_util_png_write_grey(const char *path, const uint16_t *img, size_t width, size_t height,
-                        int bits);
+                             int bits);
 
 #endif

@@ -25,12 +25,12 @@ static double now_s(void)
 }
 
 int acdc_util_progress_alloc(acdc_util_progress **out, const char *label, uint64_t total,
-                        const char *unit)
+                             const char *unit)
 {
     acdc_util_progress *p = *out = calloc(1, sizeof *p);
     if (!p)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the progress bar '%s'",
-                          label ? label : "");
+                               label ? label : "");
     snprintf(p->unit, sizeof p->unit, "%s", unit ? unit : "");
     p->enabled = isatty(STDERR_FILENO);
     acdc_util_progress_reset(p, label, total);

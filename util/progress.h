@@ -21,7 +21,7 @@ typedef struct acdc_util_progress acdc_util_progress;
  * acdc_util_progress_free(), which ends the line if one was drawn.  Errors: ACDC_UTIL_ENOMEM;
  * *out is then NULL. */
 int acdc_util_progress_alloc(acdc_util_progress **out, const char *label, uint64_t total,
-                        const char *unit);
+                             const char *unit);
 void acdc_util_progress_free(acdc_util_progress *p);
 
 /* Overrides the terminal test: 1 draws always, 0 never (for tests and --progress). */

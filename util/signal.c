@@ -52,7 +52,7 @@ static int install(struct sigaction *old_int, struct sigaction *old_term)
     sigaddset(&sa.sa_mask, SIGTERM);
     if (sigaction(SIGINT, &sa, old_int) != 0)
         return acdc_util_error(ACDC_UTIL_EIO, "cannot install a handler for SIGINT: %s",
-                          strerror(errno));
+                               strerror(errno));
     if (sigaction(SIGTERM, &sa, old_term) != 0) {
         int e = errno;
         sigaction(SIGINT, old_int, NULL);
