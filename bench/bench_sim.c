@@ -73,7 +73,7 @@ int main(int argc, char **argv)
     for (int threads = 1; threads <= 2; threads++) {
         omp_set_num_threads(threads);
         acdc_sim_job job = {.system = s, .data = d, .options = acdc_sim_options_default(), .trials = 1,
-                       .batch = 64};
+                            .batch = 64};
         job.options.threads = threads;
         acdc_sim_result r;
         t0 = now();

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
         return 1;
     }
     acdc_sim_job job = {.system = s, .data = d, .options = acdc_sim_options_default(), .trials = 1,
-                   .batch = 64};
+                        .batch = 64};
     job.options.oversample = S;
     job.options.threads = 2;
     omp_set_num_threads(2);

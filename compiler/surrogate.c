@@ -120,7 +120,7 @@ struct acdc_compiler_surrogate {
 acdc_compiler_surrogate_opts acdc_compiler_surrogate_opts_default(void)
 {
     return (acdc_compiler_surrogate_opts){.quantise = 1, .noise = 1, .clip = 1, .lens = 1,
-                                     .phase_error_rad = -1, .seed = 1, .threads = 1};
+                                          .phase_error_rad = -1, .seed = 1, .threads = 1};
 }
 
 double complex acdc_compiler_surrogate_constant(const acdc_compiler_surrogate *g) { return g->gcal; }

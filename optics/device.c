@@ -243,7 +243,7 @@ int acdc_optics_devmap_alloc(acdc_optics_devmap **out, const acdc_optics_modulat
     d->npix = d->ppx * samples;
     const double pp = sp / (double)d->ppx;
     acdc_optics_pixels px = {.npx = d->npix, .npy = 1, .pitch_m = pp,
-                        .fill = oversample == 1 ? 1.0 : dev->fill};
+                             .fill = oversample == 1 ? 1.0 : dev->fill};
     d->first = malloc(d->npix * sizeof *d->first);
     d->count = malloc(d->npix * sizeof *d->count);
     if (!d->first || !d->count) {
@@ -381,7 +381,7 @@ int acdc_optics_devmap2_alloc(acdc_optics_devmap2 **out, const acdc_optics_modul
     d->side = (size_t)d->k * samples;
     const double pp = sp / d->k;
     acdc_optics_pixels px = {.npx = d->side, .npy = 1, .pitch_m = pp,
-                        .fill = oversample == 1 ? 1.0 : dev->fill};
+                             .fill = oversample == 1 ? 1.0 : dev->fill};
     d->fx = malloc(d->side * sizeof *d->fx);
     d->cx = malloc(d->side * sizeof *d->cx);
     d->fy = malloc(d->side * sizeof *d->fy);

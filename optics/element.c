@@ -64,7 +64,7 @@ int acdc_optics_thin_lens_alloc(acdc_optics_element **out, double focal_m, doubl
         return acdc_util_error(ACDC_UTIL_EUSAGE, "lens aperture %g m is negative or not finite",
                                aperture_m);
     const acdc_optics_lens thin = {.name = "thin lens", .model = ACDC_OPTICS_LENS_PARAXIAL,
-                              .focal_m = focal_m};
+                                   .focal_m = focal_m};
     return acdc_optics_lens_element_alloc(out, &thin, aperture_m);
 }
 

@@ -13,7 +13,7 @@
 acdc_sim_plot_options acdc_sim_plot_defaults(void)
 {
     return (acdc_sim_plot_options){.what = NULL, .stage = -1, .row = 0, .title = NULL,
-                              .width = 720, .height = 480, .data = NULL, .script = NULL};
+                                   .width = 720, .height = 480, .data = NULL, .script = NULL};
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -178,7 +178,7 @@ static const struct metric_words {
     const char *noun, *label;
 } METRIC_WORDS[] = {
     [ACDC_SIM_METRIC_REL_RMS] = {"Relative RMS error", "relative RMS error "
-                            "‖y_{opt} − y_{ideal}‖ / ‖y_{ideal}‖"},
+                                 "‖y_{opt} − y_{ideal}‖ / ‖y_{ideal}‖"},
     [ACDC_SIM_METRIC_MAX_ABS] = {"Largest output error", "max |y_{opt} − y_{ideal}| (output units)"},
     [ACDC_SIM_METRIC_SNR_DB] = {"Signal-to-noise ratio", "signal-to-noise ratio (dB)"},
     [ACDC_SIM_METRIC_COSINE] = {"Cosine similarity", "cosine similarity of y_{opt} and y_{ideal}"},

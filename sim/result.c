@@ -39,7 +39,7 @@ const char *acdc_sim_propagation_name(enum acdc_sim_propagation p)
 int acdc_sim_propagation_parse(const char *name, enum acdc_sim_propagation *p)
 {
     static const enum acdc_sim_propagation all[] = {ACDC_SIM_PROP_IDEAL, ACDC_SIM_PROP_FRESNEL,
-                                               ACDC_SIM_PROP_ASM, ACDC_SIM_PROP_PROFILE};
+                                                    ACDC_SIM_PROP_ASM, ACDC_SIM_PROP_PROFILE};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (!strcmp(name, acdc_sim_propagation_name(all[i]))) {
             *p = all[i];

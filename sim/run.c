@@ -101,8 +101,8 @@ struct sim {
 acdc_sim_options acdc_sim_options_default(void)
 {
     acdc_sim_options o = {.propagation = ACDC_SIM_PROP_PROFILE, .lens = ACDC_SIM_LENS_PROFILE, .noise = 1,
-                     .phase_error_rad = -1, .photons = 0, .oversample = 0, .seed = 1,
-                     .threads = 1};
+                          .phase_error_rad = -1, .photons = 0, .oversample = 0, .seed = 1,
+                          .threads = 1};
     return o;
 }
 
@@ -434,7 +434,7 @@ static int calibrate(sim *m)
     dmap_free(fmap);
     dmap_free(imap);
     const acdc_optics_pixels axis = {.npx = 1, .npy = 1, .pitch_m = m->px.pitch_m,
-                                .fill = m->px.fill};
+                                     .fill = m->px.fill};
     const size_t nb = m->field->nb;
     m->field->nb = 1;
     for (size_t c = 0; !rc && c < s->n_chains; c++) {
@@ -904,8 +904,8 @@ static int setup_camera(sim *m)
     const size_t rows = p->camera.rows ? p->camera.rows : 1;
     m->px = (acdc_optics_pixels){.npx = s->rank == 2 ? (p->camera.pixels < s->m ? p->camera.pixels : s->m)
                                                 : p->camera.pixels,
-                            .npy = s->rank == 2 ? (rows < s->m ? rows : s->m) : 1,
-                            .pitch_m = s->pitch_m, .fill = p->camera.fill};
+                                 .npy = s->rank == 2 ? (rows < s->m ? rows : s->m) : 1,
+                                 .pitch_m = s->pitch_m, .fill = p->camera.fill};
     const size_t P = m->px.npx * m->px.npy;
     m->cam = p->camera;
     m->cam.wavelength_m = s->wavelength_m;

@@ -702,7 +702,7 @@ static int run_points(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
                                    acdc_sim_sweep_done(w), w->points);
         size_t ix[2] = {pt / w->dims[1], pt % w->dims[1]}, nps = c->nsets;
         acdc_sim_job job = {.options = c->options, .trials = c->trials, .batch = c->batch,
-                       .progress = 0, .data = st->data};
+                            .progress = 0, .data = st->data};
         char assign[4][200], where[160];
         memcpy(st->pset, c->sets, c->nsets * sizeof *st->pset);
         for (int k = 0; k < w->n_params; k++) {

@@ -205,8 +205,8 @@ static void item_clear(acdc_sim_tolerance_item *it)
 {
     free(it->points);
     *it = (acdc_sim_tolerance_item){.status = ACDC_SIM_TOL_PENDING, .value = NAN, .uncertainty = NAN,
-                               .lo = NAN, .hi = NAN, .range_max = NAN, .reach = NAN,
-                               .miss = NAN};
+                                    .lo = NAN, .hi = NAN, .range_max = NAN, .reach = NAN,
+                                    .miss = NAN};
 }
 
 /* An empty analysis: every item pending, the baseline not run. */
@@ -638,7 +638,7 @@ static int run_baseline(acdc_sim_tolerance *t, const volatile sig_atomic_t *stop
     struct acdc_sim_tolerance_state *st = t->state;
     const acdc_sim_tolerance_config *c = &st->c;
     acdc_sim_job job = {.system = st->fixed ? st->fixed : st->system, .data = st->data,
-                   .options = c->options, .trials = c->trials, .batch = c->batch};
+                        .options = c->options, .trials = c->trials, .batch = c->batch};
     acdc_sim_result r;
     int rc = acdc_sim_execute(&job, &r, stop);
     if (rc == ACDC_UTIL_EINTR)
@@ -693,7 +693,7 @@ static int evaluate(struct search *s, double x, double *cost, double *sd)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     it->points = grown;
     acdc_sim_job job = {.system = st->fixed ? st->fixed : st->system, .data = st->data,
-                   .options = st->c.options, .trials = t->trials, .batch = st->c.batch};
+                        .options = st->c.options, .trials = t->trials, .batch = st->c.batch};
     job.options.perturb[s->id] = v;
     acdc_sim_result r;
     const double t0 = now();

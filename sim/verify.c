@@ -162,7 +162,7 @@ int acdc_sim_verify(const acdc_compiler_system *s, acdc_sim_compile_fn compile, 
                 break;
         }
         acdc_sim_job job = {.system = var ? var : s, .data = &head,
-                       .options = acdc_sim_options_default(), .trials = 1, .batch = 64};
+                            .options = acdc_sim_options_default(), .trials = 1, .batch = 64};
         job.options.oversample = ACDC_SIM_VERIFY_OVERSAMPLE;
         job.options.noise = r->noise;
         if (!r->lens)

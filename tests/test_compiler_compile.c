@@ -235,9 +235,9 @@ static void test_chain_gain_formula(void **state)
     (void)state;
     acdc_compiler_mask image = {.gain = 0.731};
     acdc_compiler_stage st[2] = {{.fourier = {.gain = 2.385}},
-                            {.image = &image, .fourier = {.gain = 1.6}}};
+                                 {.image = &image, .fourier = {.gain = 1.6}}};
     acdc_compiler_chain ch = {.count = 2, .stages = st, .g = cpow(0.3 - 0.4 * I, 2),
-                         .ref_amplitude = 0.9};
+                              .ref_amplitude = 0.9};
     double want = 2.385 * 0.731 * 1.6 / (4.0 * 0.25 * 1.7 * 0.9);
     assert_close(acdc_compiler_chain_gain(&ch, 1.7), want, 1e-15 * want);
     /* each factor on its own: a stronger reference or input field, a larger |g|, one

@@ -42,9 +42,9 @@ static acdc_model *cascade(size_t n, size_t n_in, size_t K)
 static acdc_optics_camera mc_camera(void)
 {
     acdc_optics_camera c = {.name = "mc", .pitch_m = 6.5e-6, .fill = 1, .pixels = 16, .qe = 0.7,
-                       .full_well_e = 3e4, .read_noise_e = 2.1, .dark_e_per_s = 150,
-                       .adc_bits = 12, .exposure_s = 1e-3, .wavelength_m = 633e-9,
-                       .shot_noise = 1, .seed = 2385, .rows = 1};
+                            .full_well_e = 3e4, .read_noise_e = 2.1, .dark_e_per_s = 150,
+                            .adc_bits = 12, .exposure_s = 1e-3, .wavelength_m = 633e-9,
+                            .shot_noise = 1, .seed = 2385, .rows = 1};
     return c;
 }
 

@@ -14,8 +14,8 @@
 static acdc_optics_modulator slm(enum acdc_optics_modulation mod, int ab, int pb)
 {
     acdc_optics_modulator d = {.name = "test SLM", .modulation = mod, .pitch_m = 3.74e-6,
-                          .fill = 0.9, .pixels = 4160, .amplitude_bits = ab,
-                          .phase_bits = pb, .phase_error_rad = 0.03};
+                               .fill = 0.9, .pixels = 4160, .amplitude_bits = ab,
+                               .phase_bits = pb, .phase_error_rad = 0.03};
     return d;
 }
 

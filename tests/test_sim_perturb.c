@@ -18,7 +18,7 @@ static acdc_sim_result run(const acdc_compiler_system *s, const acdc_data *d, ac
                            size_t save_planes)
 {
     acdc_sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = 8,
-                   .save_planes = save_planes};
+                        .save_planes = save_planes};
     acdc_sim_result r;
     if (acdc_sim_execute(&job, &r, NULL))
         fail_msg("simulate: %s", acdc_util_errmsg());

@@ -98,7 +98,7 @@ static void check_round_trip(int labelled, size_t planes)
     acdc_compiler_system *s = small_system();
     acdc_data *d = small_data(12, labelled);
     acdc_sim_job job = {.system = s, .data = d, .options = acdc_sim_options_default(), .trials = 2,
-                   .batch = 5, .save_planes = planes};
+                        .batch = 5, .save_planes = planes};
     job.options.seed = 7;
     acdc_sim_result a, b;
     if (acdc_sim_execute(&job, &a, NULL))
@@ -276,7 +276,7 @@ static void test_round_trip_2d(void **state)
     d->x = malloc(3 * 9 * sizeof *d->x);
     fill(d->x, 3 * 9, 0.61);
     acdc_sim_job job = {.system = s, .data = d, .options = acdc_sim_options_default(), .trials = 1,
-                   .save_planes = 2};
+                        .save_planes = 2};
     job.options.oversample = 2;
     acdc_sim_result a, b;
     if (acdc_sim_execute(&job, &a, NULL))

@@ -66,8 +66,8 @@ static int setup(void **state)
 static acdc_sim_sweep_config config(const char *out)
 {
     acdc_sim_sweep_config c = {.system_path = sys_path, .data_path = data_path, .out = out,
-                          .n_params = 1, .trials = 2, .batch = 7,
-                          .options = acdc_sim_options_default(), .compile = acdc_compiler_compile};
+                               .n_params = 1, .trials = 2, .batch = 7,
+                               .options = acdc_sim_options_default(), .compile = acdc_compiler_compile};
     assert_int_equal(acdc_sim_sweep_parse("photons=1e2:1e4", &c.param[0]), 0);
     return c;
 }
@@ -221,7 +221,7 @@ static void test_fixed_sets(void **state)
     double direct[2];
     for (int k = 0; k < 2; k++) {
         acdc_sim_job job = {.system = k ? s : over, .data = d, .options = c.options,
-                       .trials = 1, .batch = c.batch};
+                            .trials = 1, .batch = c.batch};
         job.options.photons = 1e4;   /* the sweep's last point */
         acdc_sim_result r;
         if (acdc_sim_execute(&job, &r, NULL))

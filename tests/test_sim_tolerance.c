@@ -80,9 +80,9 @@ static int setup(void **state)
 static acdc_sim_tolerance_config config(const char *system, const char *data, const char *out)
 {
     acdc_sim_tolerance_config c = {.system_path = system, .data_path = data, .out = out,
-                              .metric = ACDC_SIM_METRIC_REL_RMS, .budget = 0.05,
-                              .rel_tol = 0.03, .max_steps = 6, .trials = 2, .batch = 4,
-                              .options = acdc_sim_options_default()};
+                                   .metric = ACDC_SIM_METRIC_REL_RMS, .budget = 0.05,
+                                   .rel_tol = 0.03, .max_steps = 6, .trials = 2, .batch = 4,
+                                   .options = acdc_sim_options_default()};
     c.options.noise = 0;
     return c;
 }
