@@ -54,7 +54,8 @@ int main(int argc, char **argv)
         acdc_optics_grid g;
         acdc_optics_field *f;
         acdc_optics_prop *pr;
-        if (acdc_optics_grid_init(&g, 2, n, n, 8e-6, 633e-9) || acdc_optics_field_alloc(&f, &g, 1)) {
+        if (acdc_optics_grid_init(&g, 2, n, n, 8e-6, 633e-9) ||
+            acdc_optics_field_alloc(&f, &g, 1)) {
             fprintf(stderr, "bench_optics: %s\n", acdc_util_errmsg());
             return 1;
         }

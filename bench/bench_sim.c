@@ -72,7 +72,8 @@ int main(int argc, char **argv)
     int same = 1;
     for (int threads = 1; threads <= 2; threads++) {
         omp_set_num_threads(threads);
-        acdc_sim_job job = {.system = s, .data = d, .options = acdc_sim_options_default(), .trials = 1,
+        acdc_sim_job job = {.system = s, .data = d,
+                            .options = acdc_sim_options_default(), .trials = 1,
                             .batch = 64};
         job.options.threads = threads;
         acdc_sim_result r;

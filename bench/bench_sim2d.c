@@ -71,7 +71,8 @@ int main(int argc, char **argv)
     }
     if (acdc_model_read(mpath, &m) || acdc_data_load(dpath, "test", NULL, &d) ||
         acdc_compiler_profile_builtin("slm1080", &p) ||
-        acdc_compiler_profile_set(&p, "rules.fourier_oversample=2") || acdc_compiler_compile(m, &p, &s)) {
+        acdc_compiler_profile_set(&p, "rules.fourier_oversample=2") ||
+        acdc_compiler_compile(m, &p, &s)) {
         fprintf(stderr, "bench_sim2d: error: %s\n", acdc_util_errmsg());
         return 1;
     }

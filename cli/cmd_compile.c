@@ -79,8 +79,10 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_OUTPUT: a->out = arg; break;
     case OPT_DEVICE: a->device = arg; break;
     case OPT_WAVELENGTH:
-        return acdc_util_parse_quantity_strict(arg, "--wavelength", "m", 1e-8, 1e-4, &a->wavelength);
-    case OPT_PITCH: return acdc_util_parse_quantity_strict(arg, "--pitch", "m", 1e-8, 1e-2, &a->pitch);
+        return acdc_util_parse_quantity_strict(arg, "--wavelength", "m", 1e-8, 1e-4,
+                                               &a->wavelength);
+    case OPT_PITCH: return acdc_util_parse_quantity_strict(arg, "--pitch", "m", 1e-8,
+                                                           1e-2, &a->pitch);
     case OPT_SET: a->sets[a->nsets++] = (char *)arg; break;
     case OPT_QUIET: a->quiet = 1; break;
     case OPT_VERIFY: a->verify = arg; break;

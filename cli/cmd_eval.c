@@ -107,7 +107,8 @@ int cmd_eval(int argc, char **argv)
         goto fail;
     }
     if (d->dim != m->n_in) {
-        rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' has %zu columns but model '%s' takes n_in = %zu "
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "'%s' has %zu columns but model '%s' takes n_in = %zu "
                              "inputs", dpath, d->dim, mpath, m->n_in);
         goto fail;
     }

@@ -112,7 +112,8 @@ static void wrote(struct ctx *x, const char *name)
 
 static int check_signal(void)
 {
-    return acdc_util_signal_caught() ? acdc_util_error(ACDC_UTIL_EINTR, "interrupted") : ACDC_UTIL_OK;
+    return acdc_util_signal_caught() ? acdc_util_error(ACDC_UTIL_EINTR, "interrupted")
+                                     : ACDC_UTIL_OK;
 }
 
 /* Makes dir if it does not exist; refuses a name that is not a folder. */
@@ -121,9 +122,11 @@ static int make_dir(const char *dir)
     struct stat st;
     if (stat(dir, &st) == 0)
         return S_ISDIR(st.st_mode) ? ACDC_UTIL_OK
-                                   : acdc_util_error(ACDC_UTIL_EIO, "'%s' exists and is not a folder", dir);
+                                   : acdc_util_error(ACDC_UTIL_EIO,
+                                                     "'%s' exists and is not a folder", dir);
     if (mkdir(dir, 0777) != 0)
-        return acdc_util_error(ACDC_UTIL_EIO, "cannot create folder '%s': %s", dir, strerror(errno));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot create folder '%s': %s", dir,
+                               strerror(errno));
     return ACDC_UTIL_OK;
 }
 
@@ -250,7 +253,8 @@ static int run_gds(const char *src, const char *dst, const char *cell)
             buf[--used] = '\0';
         const char *last = strrchr(buf, '\n');
         last = last ? last + 1 : buf;
-        return acdc_util_error(ACDC_UTIL_EDATA, "GDSII layout '%s' failed (python3 with gdspy; Debian: "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "GDSII layout '%s' failed (python3 with gdspy; Debian: "
                                "python3-gdspy, or --no-gds): %s", dst, *last ? last : "no message");
     }
     return acdc_util_file_commit(&out);
@@ -270,7 +274,8 @@ static int export_doe(struct ctx *x, const acdc_compiler_slot *sl)
     double *hm = malloc(w * h * sizeof *hm);
     uint16_t *img = malloc(w * h * sizeof *img);
     int rc = lv && lv64 && hm && img ? ACDC_UTIL_OK
-                                     : acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a relief");
+                                     : acdc_util_error(ACDC_UTIL_ENOMEM,
+                                                       "out of memory for a relief");
     if (!rc)
         rc = acdc_compiler_slot_levels(s, sl, lv);
     const double L = (double)((size_t)1 << bits), n = dev->refractive_index;
@@ -389,7 +394,8 @@ static int fill_sheet(struct ctx *x, FILE *f)
     char fmt[3][96];
     const char *files[3] = {NULL, NULL, NULL};
     for (int r = ACDC_COMPILER_ROLE_FOURIER; r <= ACDC_COMPILER_ROLE_IMAGE; r++) {
-        const acdc_optics_modulator *dev = acdc_compiler_role_device(&s->profile, (enum acdc_compiler_role)r);
+        const acdc_optics_modulator *dev =
+            acdc_compiler_role_device(&s->profile, (enum acdc_compiler_role)r);
         if (dev->modulation == ACDC_OPTICS_MOD_COMPLEX)
             snprintf(fmt[r], sizeof fmt[r], "%s-%%zu-amplitude.png + -phase.png",
                      acdc_compiler_role_name((enum acdc_compiler_role)r));
@@ -404,7 +410,8 @@ static int export_all(struct ctx *x, const char *system_path)
 {
     const acdc_compiler_system *s = x->s;
     if (s->profile.ideal)
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s' was compiled for the ideal profile '%s': it has no "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' was compiled for the ideal profile '%s': it has no "
                                "devices to export (compile it for a real profile)", system_path,
                                s->profile.name);
     int rc = make_dir(x->dir);
@@ -453,7 +460,8 @@ static int tolerance_section(const char *tol, const char *system, char **out)
         return rc;
     snprintf(want, sizeof want, "system=%016llx;", (unsigned long long)h);
     if (!strstr(settings, want))
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s' holds the tolerances of another system than '%s'",
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' holds the tolerances of another system than '%s'",
                                tol, system);
     if (strstr(settings, ";set="))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s' holds the tolerances of '%s' recompiled with "

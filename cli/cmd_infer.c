@@ -76,7 +76,8 @@ int cmd_infer(int argc, char **argv)
     if ((rc = acdc_work_alloc(&w, m, b, 0, (int)a.threads, FFTW_ESTIMATE)))
         goto fail;
     if (!(y = malloc(d->batch * m->n_out * sizeof *y))) {
-        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu outputs", d->batch * m->n_out);
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu outputs",
+                             d->batch * m->n_out);
         goto fail;
     }
     for (size_t r = 0; r < d->batch; r += b) {

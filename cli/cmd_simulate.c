@@ -79,7 +79,8 @@ static int on_option(void *ctx, int key, const char *arg)
 
 static void print_summary(const acdc_sim_result *r, int labelled)
 {
-    static const int show[] = {ACDC_SIM_METRIC_REL_RMS, ACDC_SIM_METRIC_SNR_DB, ACDC_SIM_METRIC_COSINE,
+    static const int show[] = {ACDC_SIM_METRIC_REL_RMS, ACDC_SIM_METRIC_SNR_DB,
+                               ACDC_SIM_METRIC_COSINE,
                                ACDC_SIM_METRIC_MAX_ABS};
     printf("%zu inputs, %zu trial%s, %.2f s of light (%.0f inputs/s)\n", r->rows, r->trials,
            r->trials == 1 ? "" : "s", r->seconds,
@@ -199,7 +200,8 @@ static void explain(const acdc_compiler_system *s, const acdc_sim_options *o)
     const size_t side = acdc_sim_plane_side(s, o);
     if (acdc_optics_grid_init(&g, s->rank == 2 ? 2 : 1, side, s->rank == 2 ? side : 1,
                               s->pitch_m / S, s->wavelength_m) ||
-        acdc_optics_prop_advise(&g, s->focal_m, prop == ACDC_SIM_PROP_FRESNEL ? ACDC_OPTICS_FRESNEL_TF
+        acdc_optics_prop_advise(&g, s->focal_m,
+                                prop == ACDC_SIM_PROP_FRESNEL ? ACDC_OPTICS_FRESNEL_TF
                                                                      : ACDC_OPTICS_ASM_BL,
                                 &chosen, &nwarn, buf, sizeof buf))
         return;

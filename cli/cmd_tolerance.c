@@ -165,7 +165,8 @@ static int parse_only(const char *arg, int only[ACDC_SIM_PERTURB_COUNT])
          tok = strtok_r(NULL, ",", &save)) {
         int id = acdc_sim_perturb_find(tok);
         if (id < 0)
-            return acdc_util_error(ACDC_UTIL_EUSAGE, "--only: unknown perturbation '%s' (known: %s)",
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "--only: unknown perturbation '%s' (known: %s)",
                                    tok, acdc_sim_perturb_names());
         only[id] = 1;
     }
@@ -187,7 +188,8 @@ static int on_option(void *ctx, int key, const char *arg)
     switch (key) {
     case OPT_OUTPUT: cfg->out = arg; break;
     case OPT_ONLY: rc = parse_only(arg, cfg->only); break;
-    case OPT_BUDGET: rc = acdc_util_parse_double(arg, "--budget", 1e-6, 100, &a->budget_points); break;
+    case OPT_BUDGET: rc = acdc_util_parse_double(arg, "--budget", 1e-6, 100,
+                                                 &a->budget_points); break;
     case OPT_BUDGET_REL:
         rc = acdc_util_parse_double(arg, "--budget-rel-rms", 1e-12, 1e3, &a->budget_rel);
         break;
@@ -203,7 +205,8 @@ static int on_option(void *ctx, int key, const char *arg)
         if (!(rc = acdc_util_parse_int(arg, "--batch", 1, 1 << 16, &iv)))
             cfg->batch = (size_t)iv;
         break;
-    case OPT_REL_TOL: rc = acdc_util_parse_double(arg, "--rel-tol", 1e-6, 0.5, &cfg->rel_tol); break;
+    case OPT_REL_TOL: rc = acdc_util_parse_double(arg, "--rel-tol", 1e-6, 0.5,
+                                                  &cfg->rel_tol); break;
     case OPT_MAX_STEPS:
         if (!(rc = acdc_util_parse_int(arg, "--max-steps", 1, 30, &iv)))
             cfg->max_steps = (int)iv;
@@ -305,7 +308,8 @@ static int check_args(struct args *a, int argc)
 int cmd_tolerance(int argc, char **argv)
 {
     struct args a = {.cfg = {.trials = 3, .batch = 64, .rel_tol = 0.03, .max_steps = 6,
-                             .options = acdc_sim_options_default(), .compile = acdc_compiler_compile}};
+                             .options = acdc_sim_options_default(),
+                                 .compile = acdc_compiler_compile}};
     acdc_sim_tolerance_config *cfg = &a.cfg;
     describe();
     int rc = cli_sets_init(&a.sets, argc);

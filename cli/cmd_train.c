@@ -202,7 +202,8 @@ static int on_option(void *ctx, int key, const char *arg)
     case 'n': return acdc_util_parse_int(arg, "--n", 1, 1 << 26, &a->n);
     case O_TRANSFORM:
         if ((a->transform = acdc_transform_parse(arg)) < 0)
-            return acdc_util_error(ACDC_UTIL_EUSAGE, "--transform: '%s' is neither dct nor dct2", arg);
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "--transform: '%s' is neither dct nor dct2", arg);
         return ACDC_UTIL_OK;
     case O_SHAPE: return acdc_shape_parse(arg, "--shape", &a->gh, &a->gw);
     case O_INSHAPE: return acdc_shape_parse(arg, "--input-shape", &a->in_h, &a->in_w);
@@ -256,12 +257,14 @@ static int attach_hardware(acdc_trainer *tr, const char *what, int lens, int thr
     const char *stored = acdc_trainer_hardware(tr, &saved, &hwlen);
     int rc;
     if (stored && strcmp(stored, what))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "the checkpoint trains through '%s', not --hardware "
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "the checkpoint trains through '%s', not --hardware "
                                "'%s'", stored, what);
     if (len > 3 && !strcmp(what + len - 3, ".h5")) {
         if (!(rc = acdc_compiler_system_read(what, &s)) &&
             (s->n != m->n || s->n_chains != m->n_layers || s->n_in != m->n_in))
-            rc = acdc_util_error(ACDC_UTIL_EDATA, "system '%s' carries %zu layers of n = %zu with %zu "
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "system '%s' carries %zu layers of n = %zu with %zu "
                                  "inputs; the model has %zu layers of n = %zu with %zu", what,
                                  s->n_chains, s->n, s->n_in, m->n_layers, m->n, m->n_in);
     } else {
@@ -458,7 +461,8 @@ int cmd_train(int argc, char **argv)
         if (m->n_in != td_train.dim ||
             (task == 1 && m->n_out != (size_t)classes) ||
             acdc_trainer_opts(tr)->loss != (task == 1 ? ACDC_LOSS_XENT : ACDC_LOSS_MSE)) {
-            rc = acdc_util_error(ACDC_UTIL_EDATA, "checkpoint '%s' does not match the task and data "
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "checkpoint '%s' does not match the task and data "
                                  "given", ckpt);
             goto fail;
         }
@@ -483,7 +487,8 @@ int cmd_train(int argc, char **argv)
             if (im->n_in != td_train.dim || (task == 1 && im->n_out != (size_t)classes &&
                                              A.classes) ||
                 (task == 1 && im->n_out < (size_t)classes)) {
-                rc = acdc_util_error(ACDC_UTIL_EDATA, "--init '%s' has %zu inputs and %zu outputs; the "
+                rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                     "--init '%s' has %zu inputs and %zu outputs; the "
                                      "data have %zu columns and %lld classes", init, im->n_in,
                                      im->n_out, td_train.dim, (long long)classes);
                 goto fail;

@@ -61,7 +61,8 @@ static void destroy_plan(fftw_plan pl)
     fftw_destroy_plan(pl);
 }
 
-int acdc_compiler_fourier_design(const acdc_compiler_profile *p, const double *d, size_t n, int first,
+int acdc_compiler_fourier_design(const acdc_compiler_profile *p, const double *d,
+                                 size_t n, int first,
                                  int last, double *out)
 {
     return acdc_compiler_fourier_design_k(p, 1, 1, d, n, first, last, out);
@@ -83,7 +84,8 @@ int acdc_compiler_fourier_design_axis(const acdc_compiler_profile *p, int k, siz
 {
     const size_t N = acdc_compiler_fourier_samples(p, 2 * side);
     double *d = calloc(side, sizeof *d), *col = malloc(N * sizeof *col);
-    int rc = d && col ? ACDC_UTIL_OK : acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a design");
+    int rc = d && col ? ACDC_UTIL_OK
+                      : acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a design");
     for (size_t j = 0; !rc && j < side; j++) {
         d[j] = 1;
         rc = design_k(p, 1, k, 1, d, side, first, last, col);
@@ -264,11 +266,13 @@ static int check_pixels(const acdc_compiler_system *s, int used_image)
         if (s->rank == 2) {
             const size_t need = (size_t)k * mods[i].samples, rows = d->rows ? d->rows : 1;
             if (d->modulation == ACDC_OPTICS_MOD_PHASE && k % 2)
-                return acdc_util_error(ACDC_UTIL_EDATA, "%s '%s' is phase-only: a double-phase value "
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s '%s' is phase-only: a double-phase value "
                                        "needs an even superpixel, not %dx%d (rules.superpixel)",
                                        mods[i].role, d->name, k, k);
             if (need > d->pixels || need > rows)
-                return acdc_util_error(ACDC_UTIL_EDATA, "%s '%s' has %zux%zu pixels; the system needs "
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s '%s' has %zux%zu pixels; the system needs "
                                        "%zux%zu (%zux%zu samples of %dx%d pixels)", mods[i].role,
                                        d->name, d->pixels, rows, need, need, mods[i].samples,
                                        mods[i].samples, k, k);
@@ -311,7 +315,8 @@ int acdc_compiler_check_rules(acdc_compiler_system *s)
         return acdc_util_error(ACDC_UTIL_EDATA, "camera '%s' has %zu pixels; the image plane spans "
                                "%zu samples", p->camera.name, p->camera.pixels, s->m);
     if (s->rank == 2 && (p->camera.rows ? p->camera.rows : 1) < s->m)
-        return acdc_util_error(ACDC_UTIL_EDATA, "camera '%s' has %zu rows of pixels; the image plane "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "camera '%s' has %zu rows of pixels; the image plane "
                                "spans %zu x %zu samples", p->camera.name,
                                p->camera.rows ? p->camera.rows : 1, s->m, s->m);
     if (s->focal_m > p->max_focal_m)
@@ -376,7 +381,8 @@ static double *dup(const double *v, size_t n, double fill)
  * Fourier samples (R = 1 for point samples); every lens as wide as the widest plane;
  * E0 the laser spread over the input plane; a relay images the last image plane onto
  * the camera, one sample per pixel. */
-static void set_sampling(acdc_compiler_system *s, const acdc_model *m, const acdc_compiler_profile *p)
+static void set_sampling(acdc_compiler_system *s, const acdc_model *m,
+                         const acdc_compiler_profile *p)
 {
     acdc_compiler_profile e;
     s->rank = m->transform == ACDC_TRANSFORM_DCT2 ? 2 : 1;
@@ -421,7 +427,8 @@ static int compile_stage(acdc_compiler_system *s, const acdc_model *m, acdc_comp
     st->z_m = 4.0 * s->focal_m * (double)k;
     if (k > 0) {
         if (!(st->image = calloc(1, sizeof *st->image)))
-            return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for layer %zu's masks", st->layer);
+            return acdc_util_error(ACDC_UTIL_ENOMEM,
+                                   "out of memory for layer %zu's masks", st->layer);
         for (size_t j = 0; j < n; j++)
             for (int copy = 0; copy < acdc_compiler_copies(s); copy++)
                 vals[acdc_compiler_place(s, q, j, copy)] = L->a[j];
@@ -446,7 +453,8 @@ static int compile_stage(acdc_compiler_system *s, const acdc_model *m, acdc_comp
 
 /* The electronics around chain ch: u = a ⊙ v + a_bias of its first layer before it; the
  * ReLU and permutation of its last layer after it. */
-static int compile_electronics(acdc_compiler_system *s, const acdc_model *m, acdc_compiler_chain *ch)
+static int compile_electronics(acdc_compiler_system *s, const acdc_model *m,
+                               acdc_compiler_chain *ch)
 {
     const size_t n = s->n;
     const acdc_layer *L0 = &m->layers[ch->first];
@@ -497,7 +505,8 @@ static int compile_into(acdc_compiler_system *s, const acdc_model *m, size_t *fi
     double complex g4f;
     s->n_chains = acdc_compiler_group_for(m, &s->profile, first, count);
     if (!(s->chains = calloc(s->n_chains, sizeof *s->chains)))
-        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu optical chains", s->n_chains);
+        return acdc_util_error(ACDC_UTIL_ENOMEM,
+                               "out of memory for %zu optical chains", s->n_chains);
     if ((rc = acdc_compiler_measure_4f(s, &g4f)))
         return rc;
     for (size_t c = 0; c < s->n_chains; c++) {
@@ -515,7 +524,8 @@ static int compile_into(acdc_compiler_system *s, const acdc_model *m, size_t *fi
  * it needs what R = 1 needs (m Fourier samples, the same lenses) and more (image-plane
  * devices for chained layers, longer chains), so it never fits where R = 1 does not.  An
  * ideal profile has no pixels to design for: the point design, which is exact there. */
-static int compile_auto(const acdc_model *m, const acdc_compiler_profile *p, acdc_compiler_system **out)
+static int compile_auto(const acdc_model *m, const acdc_compiler_profile *p,
+                        acdc_compiler_system **out)
 {
     acdc_compiler_profile q = *p;
     char why[512] = "";
@@ -542,7 +552,8 @@ static int compile_auto(const acdc_model *m, const acdc_compiler_profile *p, acd
     return rc;
 }
 
-int acdc_compiler_compile(const acdc_model *m, const acdc_compiler_profile *p, acdc_compiler_system **out)
+int acdc_compiler_compile(const acdc_model *m, const acdc_compiler_profile *p,
+                          acdc_compiler_system **out)
 {
     int rc;
     *out = NULL;
@@ -656,7 +667,8 @@ static int calibrate_on(acdc_compiler_system *s, const double *x, size_t rows,
     }
     for (size_t c = 0; c < C && !rc; c++)
         rc = acdc_compiler_detection_design(s, &s->chains[c], peak[c],
-                                            fmin(peak[c], sqrt(sum2[c] / ((double)rows * (double)n))));
+                                            fmin(peak[c],
+                                                 sqrt(sum2[c] / ((double)rows * (double)n))));
     if (!rc) {
         s->signal = signal;
         s->calibration_rows = rows;

@@ -41,7 +41,8 @@ int acdc_compiler_fourier_values2(const double *d, size_t side, double *out);
  * (one FFTW transform each way).  With R = 1 and point pixels it is
  * acdc_compiler_fourier_values().  first/last: the stage opens/closes its chain.
  * Errors: ACDC_UTIL_ENOMEM. */
-int acdc_compiler_fourier_design(const acdc_compiler_profile *p, const double *d, size_t n, int first,
+int acdc_compiler_fourier_design(const acdc_compiler_profile *p, const double *d,
+                                 size_t n, int first,
                                  int last, double *out);
 
 /* The same for a rank-1 or rank-2 system of superpixel k: rank 2 designs (R·2 side)²
@@ -102,6 +103,7 @@ int acdc_compiler_calibrate_synthetic(acdc_compiler_system *s, size_t rows);
 /* The whole compiler: every pass in order.  *out receives a new system (caller frees
  * with acdc_compiler_system_free()).  Errors: ACDC_UTIL_EDATA (a design rule or a device limit,
  * naming the element), ACDC_UTIL_ENOMEM. */
-int acdc_compiler_compile(const acdc_model *m, const acdc_compiler_profile *p, acdc_compiler_system **out);
+int acdc_compiler_compile(const acdc_model *m, const acdc_compiler_profile *p,
+                          acdc_compiler_system **out);
 
 #endif

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const acdc_optics_modulator *acdc_compiler_role_device(const acdc_compiler_profile *p, enum acdc_compiler_role r)
+const acdc_optics_modulator *acdc_compiler_role_device(const acdc_compiler_profile *p,
+                                                       enum acdc_compiler_role r)
 {
     return r == ACDC_COMPILER_ROLE_INPUT ? &p->input : r == ACDC_COMPILER_ROLE_FOURIER ? &p->fourier
                                                                               : &p->image;
@@ -49,7 +50,8 @@ void acdc_compiler_plan_free(acdc_compiler_plan *plan)
 }
 
 /* Places the plane slot (its role, samples and px set) as plane i of its role. */
-static int place(const acdc_compiler_system *s, acdc_compiler_plan *plan, acdc_compiler_slot *slot, size_t i)
+static int place(const acdc_compiler_system *s, acdc_compiler_plan *plan,
+                 acdc_compiler_slot *slot, size_t i)
 {
     const enum acdc_compiler_role r = slot->role;
     const acdc_optics_modulator *dev = acdc_compiler_role_device(&s->profile, r);
@@ -73,7 +75,8 @@ static int place(const acdc_compiler_system *s, acdc_compiler_plan *plan, acdc_c
         slot->axis_y = 0.5 * (double)rows;
     } else {
         if (w > cols || w > rows)
-            return acdc_util_error(ACDC_UTIL_EDATA, "the %s plane needs %zux%zu pixels; device '%s' "
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "the %s plane needs %zux%zu pixels; device '%s' "
                                    "has %zux%zu", acdc_compiler_role_name(r), w, w, dev->name, cols,
                                    rows);
         acdc_compiler_tile(s, w, cols, rows, i, &slot->device, &slot->x0, &slot->y0);
@@ -188,7 +191,8 @@ static int lut_read(acdc_compiler_lut *lut, const char *path)
         errno = 0;
         long g = strtol(p, &end, 10);
         if (end == p || errno || g < 0 || (size_t)g >= lut->ngrey) {
-            rc = acdc_util_error(ACDC_UTIL_EDATA, "%s:%zu: expected a grey level 0..%zu first", path,
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "%s:%zu: expected a grey level 0..%zu first", path,
                                  lineno, lut->ngrey - 1);
             break;
         }
@@ -196,7 +200,8 @@ static int lut_read(acdc_compiler_lut *lut, const char *path)
         errno = 0;
         double v = strtod(p, &end);
         if (end == p || errno || !isfinite(v)) {
-            rc = acdc_util_error(ACDC_UTIL_EDATA, "%s:%zu: expected a finite %s after the grey level",
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "%s:%zu: expected a finite %s after the grey level",
                                  path, lineno, lut->phase ? "phase in rad" : "amplitude 0..1");
             break;
         }
@@ -208,11 +213,13 @@ static int lut_read(acdc_compiler_lut *lut, const char *path)
             break;
         }
         if (!lut->phase && (v < 0 || v > 1)) {
-            rc = acdc_util_error(ACDC_UTIL_EDATA, "%s:%zu: amplitude %g is outside 0..1", path, lineno, v);
+            rc = acdc_util_error(ACDC_UTIL_EDATA, "%s:%zu: amplitude %g is outside 0..1",
+                                 path, lineno, v);
             break;
         }
         if (!isnan(lut->value[g])) {
-            rc = acdc_util_error(ACDC_UTIL_EDATA, "%s:%zu: grey level %ld given twice", path, lineno, g);
+            rc = acdc_util_error(ACDC_UTIL_EDATA, "%s:%zu: grey level %ld given twice",
+                                 path, lineno, g);
             break;
         }
         lut->value[g] = v;
@@ -231,7 +238,8 @@ int acdc_compiler_lut_make(const acdc_optics_modulator *dev, int phase, acdc_com
     memset(lut, 0, sizeof *lut);
     const int bits = phase ? dev->phase_bits : dev->amplitude_bits;
     if (bits <= 0)
-        return acdc_util_error(ACDC_UTIL_EDATA, "device '%s' has continuous %s levels: there are no "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "device '%s' has continuous %s levels: there are no "
                                "device codes to export", dev->name, phase ? "phase" : "amplitude");
     lut->phase = phase;
     lut->bits = bits;
@@ -270,7 +278,8 @@ int acdc_compiler_lut_make(const acdc_optics_modulator *dev, int phase, acdc_com
         }
         lut->grey[m] = (uint16_t)bg;
         if (acdc_compiler_lut_level(lut, (uint16_t)bg) != (int32_t)m)
-            rc = acdc_util_error(ACDC_UTIL_EDATA, "lookup table %s%s%s: level %zu of device '%s' (%g%s) "
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "lookup table %s%s%s: level %zu of device '%s' (%g%s) "
                                  "has no grey level of its own (the nearest, %zu, shows level %d)",
                                  dev->lut[0] ? "'" : "", dev->lut[0] ? dev->lut : "(linear)",
                                  dev->lut[0] ? "'" : "", m, dev->name, want, phase ? " rad" : "",
@@ -296,7 +305,8 @@ int acdc_compiler_lut_write(const acdc_compiler_lut *lut, const char *device, FI
 /* ---------------------------------------------------------------------------------- */
 /* Images and levels.                                                                   */
 
-int acdc_compiler_pixel_code(const acdc_compiler_system *s, const acdc_optics_modulator *dev, size_t ix,
+int acdc_compiler_pixel_code(const acdc_compiler_system *s,
+                             const acdc_optics_modulator *dev, size_t ix,
                              size_t iy)
 {
     if (s->profile.ideal || dev->modulation != ACDC_OPTICS_MOD_PHASE)
@@ -332,8 +342,10 @@ int acdc_compiler_device_image(const acdc_compiler_system *s, const acdc_compile
         if (sl->role != r || sl->device != device || !sl->mask)
             continue;
         if (!sl->mask->codes)
-            return acdc_util_error(ACDC_UTIL_EDATA, "the %s mask of chain %zu stage %zu has no device "
-                                   "codes (an ideal profile)", acdc_compiler_role_name(r), sl->chain,
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "the %s mask of chain %zu stage %zu has no device "
+                                   "codes (an ideal profile)",
+                                   acdc_compiler_role_name(r), sl->chain,
                                    sl->stage);
         const size_t hh = s->rank == 2 ? sl->height : 1;
         for (size_t y = 0; y < hh; y++) {
@@ -341,7 +353,8 @@ int acdc_compiler_device_image(const acdc_compiler_system *s, const acdc_compile
             for (size_t x = 0; x < sl->width; x++) {
                 const int32_t code = slot_code(s, sl, dev, x, y, part);
                 if (code < 0 || (size_t)code >= lut->nlevels)
-                    return acdc_util_error(ACDC_UTIL_EDATA, "code %d of the %s mask of chain %zu is "
+                    return acdc_util_error(ACDC_UTIL_EDATA,
+                                           "code %d of the %s mask of chain %zu is "
                                            "outside the device's %zu levels", (int)code,
                                            acdc_compiler_role_name(r), sl->chain, lut->nlevels);
                 row[x] = lut->grey[code];
@@ -424,7 +437,8 @@ static const char *modulation_word(const acdc_optics_modulator *d)
            : d->modulation == ACDC_OPTICS_MOD_AMPLITUDE ? "amplitude" : "phase only, double-phase";
 }
 
-static const acdc_compiler_slot *find_slot(const acdc_compiler_plan *plan, enum acdc_compiler_role r,
+static const acdc_compiler_slot *find_slot(const acdc_compiler_plan *plan,
+                                           enum acdc_compiler_role r,
                                            size_t c, size_t k)
 {
     for (size_t i = 0; i < plan->nslots; i++)
@@ -442,7 +456,8 @@ static void device_row(const acdc_compiler_system *s, const acdc_compiler_plan *
     const acdc_compiler_slot *sl = find_slot(plan, r, c, k);
     char file[128] = "-";
     if (sl && sl->mask && d->refractive_index > 0)
-        snprintf(file, sizeof file, "doe-%s-c%zu-s%zu.h5/.png/.gds", acdc_compiler_role_name(r), c, k);
+        snprintf(file, sizeof file, "doe-%s-c%zu-s%zu.h5/.png/.gds",
+                 acdc_compiler_role_name(r), c, k);
     else if (sl && sl->mask && files && files[r])
         snprintf(file, sizeof file, files[r], sl->device);
     fprintf(f, "| E%zu | %s | %.3f | %.3f | %s (%s, %zux%zu px of %.2f um%s) | ", (*elem)++,
@@ -558,13 +573,15 @@ int acdc_compiler_build_sheet(const acdc_compiler_system *s, const acdc_compiler
                 1e9 * s->wavelength_m, 1e3 * p->laser_power_w, rho);
         double z = 0;
         stop_row(s, plan, ACDC_COMPILER_ROLE_INPUT, c, 0, 0, f);
-        device_row(s, plan, NULL, ACDC_COMPILER_ROLE_INPUT, c, 0, &elem, "input modulator", 0, 0, f);
+        device_row(s, plan, NULL, ACDC_COMPILER_ROLE_INPUT, c, 0, &elem,
+                   "input modulator", 0, 0, f);
         for (size_t k = 0; k < ch->count; k++) {
             const acdc_compiler_stage *st = &ch->stages[k];
             const double z0 = 1e3 * st->z_m;
             if (st->image) {
                 stop_row(s, plan, ACDC_COMPILER_ROLE_IMAGE, c, k, z0, f);
-                device_row(s, plan, files, ACDC_COMPILER_ROLE_IMAGE, c, k, &elem, "image-plane mask",
+                device_row(s, plan, files, ACDC_COMPILER_ROLE_IMAGE, c, k, &elem,
+                           "image-plane mask",
                            z0, z0 - z, f);
                 z = z0;
             }
@@ -572,7 +589,8 @@ int acdc_compiler_build_sheet(const acdc_compiler_system *s, const acdc_compiler
                     ">= %.3f mm, wavefront error <= %.3g waves rms |\n", elem++, lens_word(s),
                     z0 + fl, z0 + fl - z, p->lens.name, fl, na, 1e3 * aperture, tol);
             stop_row(s, plan, ACDC_COMPILER_ROLE_FOURIER, c, k, z0 + 2 * fl, f);
-            device_row(s, plan, files, ACDC_COMPILER_ROLE_FOURIER, c, k, &elem, "Fourier-plane mask",
+            device_row(s, plan, files, ACDC_COMPILER_ROLE_FOURIER, c, k, &elem,
+                       "Fourier-plane mask",
                        z0 + 2 * fl, fl, f);
             fprintf(f, "| E%zu | %s | %.3f | %.3f | %s | f = %.3f mm, NA %.4f, clear aperture "
                     ">= %.3f mm, wavefront error <= %.3g waves rms |\n", elem++, lens_word(s),
@@ -608,5 +626,6 @@ int acdc_compiler_build_sheet(const acdc_compiler_system *s, const acdc_compiler
         fputs(extra, f);
     if (s->warnings[0])
         fprintf(f, "## Design warnings\n\n```\n%s\n```\n", s->warnings);
-    return ferror(f) ? acdc_util_error(ACDC_UTIL_EIO, "cannot write the build sheet") : ACDC_UTIL_OK;
+    return ferror(f) ? acdc_util_error(ACDC_UTIL_EIO, "cannot write the build sheet")
+                     : ACDC_UTIL_OK;
 }

@@ -21,10 +21,12 @@
 #include "compiler/system.h"
 
 /* What a plane does in the train. */
-enum acdc_compiler_role { ACDC_COMPILER_ROLE_INPUT = 0, ACDC_COMPILER_ROLE_FOURIER, ACDC_COMPILER_ROLE_IMAGE };
+enum acdc_compiler_role { ACDC_COMPILER_ROLE_INPUT = 0, ACDC_COMPILER_ROLE_FOURIER,
+                         ACDC_COMPILER_ROLE_IMAGE };
 
 /* The role's device in a profile (input, fourier, image) and its name ("input", ...). */
-const acdc_optics_modulator *acdc_compiler_role_device(const acdc_compiler_profile *p, enum acdc_compiler_role r);
+const acdc_optics_modulator *acdc_compiler_role_device(const acdc_compiler_profile *p,
+                                                       enum acdc_compiler_role r);
 const char *acdc_compiler_role_name(enum acdc_compiler_role r);
 
 /* One plane on a physical device.  The plane's samples x samples (rank 1: samples x 1)
@@ -98,7 +100,8 @@ int acdc_compiler_lut_write(const acdc_compiler_lut *lut, const char *device, FI
  * by dev->dp_layout: columns -- ix even 0; checkerboard -- ix + iy even 0); 0 for a
  * one-code device.  A complex device's two codes go to two devices (part 0: amplitude,
  * part 1: phase); acdc_compiler_device_image() takes the part. */
-int acdc_compiler_pixel_code(const acdc_compiler_system *s, const acdc_optics_modulator *dev, size_t ix,
+int acdc_compiler_pixel_code(const acdc_compiler_system *s,
+                             const acdc_optics_modulator *dev, size_t ix,
                              size_t iy);
 
 /* The design image of physical device `device` of role r (cols x rows greys, row-major,

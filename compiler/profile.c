@@ -194,7 +194,8 @@ static const struct lens_device lenses[] = {
     {"ideal", {"ideal Fourier lens", ACDC_OPTICS_LENS_FOURIER, 0, {0}, 0, 0}},
     {"ft-objective",
      {"Fourier-transform objective, 0.02 waves rms", ACDC_OPTICS_LENS_FOURIER, 0.02, {0}, 0, 0}},
-    {"achromat", {"achromatic doublet, 0.07 waves rms", ACDC_OPTICS_LENS_CORRECTED, 0.07, {0}, 0, 0}},
+    {"achromat",
+     {"achromatic doublet, 0.07 waves rms", ACDC_OPTICS_LENS_CORRECTED, 0.07, {0}, 0, 0}},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
@@ -567,15 +568,18 @@ static int check_name(const char *s, size_t cap, int required, const char *what)
         return acdc_util_error(ACDC_UTIL_EDATA, "%s: name is not terminated", what);
     size_t n = (size_t)(end - s);
     if (!n)
-        return required ? acdc_util_error(ACDC_UTIL_EDATA, "%s: name is empty", what) : ACDC_UTIL_OK;
+        return required ? acdc_util_error(ACDC_UTIL_EDATA, "%s: name is empty", what)
+                        : ACDC_UTIL_OK;
     if (s[0] == ' ' || s[n - 1] == ' ')
-        return acdc_util_error(ACDC_UTIL_EDATA, "%s: name '%s' starts or ends with a blank", what, s);
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "%s: name '%s' starts or ends with a blank", what, s);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f)
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: name contains a control character", what);
         if (c == ';')
-            return acdc_util_error(ACDC_UTIL_EDATA, "%s: name '%s' contains ';' (a comment)", what, s);
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "%s: name '%s' contains ';' (a comment)", what, s);
     }
     return ACDC_UTIL_OK;
 }
@@ -619,26 +623,30 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         if (!strcmp(k->section, "laser")) {
             const struct laser_device *l = find_laser(s);
             if (!l)
-                return acdc_util_error(ACDC_UTIL_EDATA, "%s: unknown laser '%s' (known: %s)", what, s,
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s: unknown laser '%s' (known: %s)", what, s,
                                        KEYS_OF(known, lasers));
             p->wavelength_m = l->wavelength_m;
             p->laser_power_w = l->power_w;
         } else if (!strcmp(k->section, "lens")) {
             const acdc_optics_lens *l = find_lens(s);
             if (!l)
-                return acdc_util_error(ACDC_UTIL_EDATA, "%s: unknown lens '%s' (known: %s)", what, s,
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s: unknown lens '%s' (known: %s)", what, s,
                                        KEYS_OF(known, lenses));
             p->lens = *l;
         } else if (!strcmp(k->section, "camera")) {
             const acdc_optics_camera *c = find_camera(s);
             if (!c)
-                return acdc_util_error(ACDC_UTIL_EDATA, "%s: unknown camera '%s' (known: %s)", what, s,
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s: unknown camera '%s' (known: %s)", what, s,
                                        KEYS_OF(known, cameras));
             p->camera = *c;
         } else {
             const acdc_optics_modulator *m = find_modulator(s);
             if (!m)
-                return acdc_util_error(ACDC_UTIL_EDATA, "%s: unknown modulator '%s' (known: %s)", what,
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s: unknown modulator '%s' (known: %s)", what,
                                        s, KEYS_OF(known, modulators));
             *(acdc_optics_modulator *)((char *)p + k->off) = *m;
         }
@@ -686,12 +694,14 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         else if (!strcmp(s, "checkerboard"))
             *dst = ACDC_OPTICS_DP_CHECKERBOARD;
         else
-            return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%s' is not columns or checkerboard", what, s);
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "%s: '%s' is not columns or checkerboard", what, s);
         return ACDC_UTIL_OK;
     }
     case K_LENS_MODEL:
         if (acdc_optics_lens_model_parse(s, (enum acdc_optics_lens_model *)((char *)p + k->off)))
-            return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%s' is not fourier, paraxial or corrected",
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "%s: '%s' is not fourier, paraxial or corrected",
                                    what, s);
         return ACDC_UTIL_OK;
     case K_LENGTH:
@@ -722,7 +732,8 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         const char *allowed = optional_unit(k->kind);
         if (u && *u && strcmp(u, allowed)) {
             if (!*allowed)
-                return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%s' takes a plain number, without a unit",
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s: '%s' takes a plain number, without a unit",
                                        what, s);
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: unit '%s' in '%s' is not '%s'", what, u, s,
                                    allowed);
@@ -731,7 +742,8 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
             n--;
         if (n >= sizeof num)
-            return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%.40s...' is too long for a number", what, s);
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "%s: '%.40s...' is too long for a number", what, s);
         memcpy(num, s, n);
         num[n] = '\0';
         if ((rc = acdc_util_parse_double(num, what, -DBL_MAX, DBL_MAX, &v)))
@@ -831,7 +843,8 @@ static int check_key(const acdc_compiler_profile *p, const struct key *k, const 
         return check_name(base, text_cap(k), !strcmp(k->section, "profile"), what);
     case K_BOOL:
         if (*(const int *)base != 0 && *(const int *)base != 1)
-            return acdc_util_error(ACDC_UTIL_EDATA, "%s: %d is not 0 or 1", what, *(const int *)base);
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: %d is not 0 or 1", what,
+                                   *(const int *)base);
         return ACDC_UTIL_OK;
     case K_MODULATION: {
         int m = (int)*(const enum acdc_optics_modulation *)base;
@@ -898,7 +911,8 @@ int acdc_compiler_profile_check(const acdc_compiler_profile *p)
     } mods[] = {{"input", &p->input}, {"fourier", &p->fourier}, {"image", &p->image}};
     for (size_t i = 0; i < COUNT(mods) && p->superpixel % 2 && !p->ideal; i++)
         if (mods[i].m->modulation == ACDC_OPTICS_MOD_PHASE)
-            return acdc_util_error(ACDC_UTIL_EDATA, "profile '%s': 'rules.superpixel': %d is odd, but "
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "profile '%s': 'rules.superpixel': %d is odd, but "
                                    "the %s device is phase-only (a double-phase value needs an "
                                    "even k)", p->name, p->superpixel, mods[i].section);
     return ACDC_UTIL_OK;
@@ -940,9 +954,11 @@ int acdc_compiler_profile_set(acdc_compiler_profile *p, const char *assignment)
     k[nk] = '\0';
     const struct key *kk = find_key(s, k);
     if (!kk)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "'%.80s': unknown key '%s' in [%s]", assignment, k, s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "'%.80s': unknown key '%s' in [%s]",
+                               assignment, k, s);
     if (nv >= sizeof v)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s.%s': value is longer than %zu characters", s, k,
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "'%s.%s': value is longer than %zu characters", s, k,
                                sizeof v - 1);
     memcpy(v, val, nv);
     v[nv] = '\0';
@@ -1255,7 +1271,8 @@ static void format_value(const acdc_compiler_profile *p, const struct key *k, ch
         snprintf(buf, n, "%s", dp_layout_name(*(const enum acdc_optics_dp_layout *)base));
         break;
     case K_LENS_MODEL:
-        snprintf(buf, n, "%s", acdc_optics_lens_model_name(*(const enum acdc_optics_lens_model *)base));
+        snprintf(buf, n, "%s",
+                 acdc_optics_lens_model_name(*(const enum acdc_optics_lens_model *)base));
         break;
     case K_LENGTH:
     case K_TIME:
@@ -1291,7 +1308,8 @@ static void format_value(const acdc_compiler_profile *p, const struct key *k, ch
 int acdc_compiler_profile_write_ini(const acdc_compiler_profile *p, const char *path)
 {
     if (!p || !path)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_compiler_profile_write_ini: missing argument");
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "acdc_compiler_profile_write_ini: missing argument");
     int rc = acdc_compiler_profile_check(p);
     if (rc)
         return rc; /* never write a file that would not read back */
@@ -1332,7 +1350,8 @@ int acdc_compiler_profile_write_ini(const acdc_compiler_profile *p, const char *
     int werr = ferror(f) || fflush(f) || fsync(fileno(f));
     int e = errno;
     if (fclose(f) || werr) {
-        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': %s", tmp, strerror(werr ? e : errno));
+        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': %s", tmp,
+                             strerror(werr ? e : errno));
         unlink(tmp);
         free(tmp);
         return rc;
@@ -1400,7 +1419,8 @@ int acdc_compiler_profile_write_h5(hid_t loc, const char *group, const acdc_comp
     if (rc)
         return rc; /* never write a copy that would not read back */
     if (p->fourier_oversample == ACDC_COMPILER_OVERSAMPLE_AUTO)
-        return acdc_util_error(ACDC_UTIL_EDATA, "profile '%s': 'rules.fourier_oversample' is auto; a "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "profile '%s': 'rules.fourier_oversample' is auto; a "
                                "system file's copy holds the design the compiler chose", p->name);
     char obj[256];
     for (size_t i = 0; i < NKEYS; i++) {

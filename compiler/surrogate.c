@@ -513,7 +513,8 @@ static int check_model(const acdc_compiler_surrogate *g, const acdc_model *m, si
                        size_t batch)
 {
     if (m->n != g->n || m->n_layers != g->K || layer >= g->K)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "the hardware surrogate was made for %zu layers of "
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "the hardware surrogate was made for %zu layers of "
                                "n = %zu, not this model (%zu layers of n = %zu)", g->K, g->n,
                                m->n_layers, m->n);
     if (batch > g->batch)
@@ -652,7 +653,8 @@ static int op_forward(void *ctx, const acdc_model *m, size_t layer, uint64_t tic
         gsl_rng *r = NULL;
         if (g->o.noise && (r = gsl_rng_alloc(gsl_rng_mt19937)))
             gsl_rng_set(r, (unsigned long)acdc_optics_field_seed(
-                               acdc_optics_field_seed(acdc_optics_field_seed(g->o.seed, tick), 2 * layer),
+                               acdc_optics_field_seed(acdc_optics_field_seed(g->o.seed, tick),
+                                                      2 * layer),
                                b));
         for (size_t j = 0; j < n; j++) {
             const double complex ej = e[g->pix[layer * n + j]];
@@ -818,7 +820,8 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
         return rc;
     struct layer_state *ls = &g->ls[layer];
     if (batch != ls->rows)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "the surrogate's backward pass of layer %zu has %zu "
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "the surrogate's backward pass of layer %zu has %zu "
                                "rows; its forward pass had %zu", layer, batch, ls->rows);
     const acdc_layer *L = &m->layers[layer];
     const size_t n = g->n, Lc = g->Lc, N = g->N, pin = (size_t)g->pin;
@@ -1106,7 +1109,8 @@ static int lens_terms(acdc_compiler_surrogate *g, const acdc_compiler_system *s,
     g->ycam = malloc((size_t)T * g->M * sizeof *g->ycam);
     g->psi = malloc((size_t)T * (size_t)T * g->npx_f * sizeof *g->psi);
     if (!g->xin || !g->ycam || !g->psi)
-        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the hardware surrogate's lenses");
+        return acdc_util_error(ACDC_UTIL_ENOMEM,
+                               "out of memory for the hardware surrogate's lenses");
     l.focal_m = s->focal_m;
     l.aperture_m = acdc_optics_fourier_lens_aperture(1, (double)s->m * s->pitch_m,
                                                      (double)s->fm * s->fourier_pitch_m);
@@ -1273,7 +1277,8 @@ int acdc_compiler_surrogate_alloc(acdc_compiler_surrogate **out, const acdc_comp
     *out = NULL;
     for (size_t c = 0; c < s->n_chains; c++)
         if (s->chains[c].count != 1)
-            return acdc_util_error(ACDC_UTIL_EUSAGE, "optical chain %zu holds %zu layers; the hardware "
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "optical chain %zu holds %zu layers; the hardware "
                                    "surrogate models one layer per chain (a pixel-aware design, "
                                    "rules.fourier_oversample >= 1)", c, s->chains[c].count);
     if (s->profile.fourier_oversample < 0 || (s->rank == 2 && s->profile.fourier_oversample < 1))
@@ -1283,7 +1288,8 @@ int acdc_compiler_surrogate_alloc(acdc_compiler_surrogate **out, const acdc_comp
         return acdc_util_error(ACDC_UTIL_EUSAGE, "batch size must be at least 1");
     acdc_compiler_profile e;
     acdc_compiler_profile_effective(&s->profile, &e);
-    if (e.input.modulation == ACDC_OPTICS_MOD_AMPLITUDE || e.fourier.modulation == ACDC_OPTICS_MOD_AMPLITUDE)
+    if (e.input.modulation == ACDC_OPTICS_MOD_AMPLITUDE ||
+        e.fourier.modulation == ACDC_OPTICS_MOD_AMPLITUDE)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "the hardware surrogate needs signed values: an "
                                "amplitude-only input or Fourier device cannot show them");
     acdc_compiler_surrogate *g = calloc(1, sizeof *g);
@@ -1410,7 +1416,8 @@ out:
             double *ones = malloc(n * sizeof *ones);
             if (!ones) {
                 acdc_compiler_surrogate_free(g);
-                return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the hardware surrogate");
+                return acdc_util_error(ACDC_UTIL_ENOMEM,
+                                       "out of memory for the hardware surrogate");
             }
             for (size_t j = 0; j < n; j++)
                 ones[j] = 1;
@@ -1442,7 +1449,8 @@ out:
         g->tau[l] = tau;
         if ((o->noise || o->clip) && !(g->phi[l] > 0 && g->rho[l] > 0)) {
             acdc_compiler_surrogate_free(g);
-            return acdc_util_error(ACDC_UTIL_EUSAGE, "chain %zu has no designed detection (reference "
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "chain %zu has no designed detection (reference "
                                    "%g E0, %g electrons per E0^2): the surrogate cannot model its "
                                    "camera", l, ch->ref_amplitude / s->field_amplitude,
                                    acdc_compiler_detection_electrons(s, tau));
@@ -1450,7 +1458,8 @@ out:
     }
     if (!(cabs(g->gcal) > 0)) {
         acdc_compiler_surrogate_free(g);
-        return acdc_util_error(ACDC_UTIL_EDATA, "the surrogate's calibration found no light on the axis");
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "the surrogate's calibration found no light on the axis");
     }
     *out = g;
     return ACDC_UTIL_OK;

@@ -56,7 +56,8 @@ size_t acdc_compiler_planes_per_device(const acdc_compiler_system *s, size_t nee
     return q ? q : 1;
 }
 
-void acdc_compiler_tile(const acdc_compiler_system *s, size_t need, size_t cols, size_t rows, size_t i,
+void acdc_compiler_tile(const acdc_compiler_system *s, size_t need, size_t cols,
+                        size_t rows, size_t i,
                         size_t *device, size_t *x0, size_t *y0)
 {
     rows = rows ? rows : 1;
@@ -145,7 +146,8 @@ size_t acdc_compiler_group_for(const acdc_model *m, const acdc_compiler_profile 
 int acdc_compiler_model_supported(const acdc_model *m, const char *where)
 {
     if (m->transform == ACDC_TRANSFORM_DCT2 && m->h != m->w)
-        return acdc_util_error(ACDC_UTIL_EDATA, "%s: the 2D layers' grid is %zux%zu; a spherical-lens "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "%s: the 2D layers' grid is %zux%zu; a spherical-lens "
                                "system needs a square grid (one Fourier pitch along x and y): "
                                "train on a %zux%zu grid with --input-shape %zux%zu", where, m->h,
                                m->w, m->h > m->w ? m->h : m->w, m->h > m->w ? m->h : m->w,
@@ -247,7 +249,8 @@ double acdc_compiler_max_exposure(const acdc_compiler_profile *p)
     return p->camera.frame_rate_hz > 0 ? fmin(t, 1.0 / p->camera.frame_rate_hz) : t;
 }
 
-double acdc_compiler_detection_variance(const acdc_optics_camera *cam, double exposure_s, double phi,
+double acdc_compiler_detection_variance(const acdc_optics_camera *cam,
+                                        double exposure_s, double phi,
                                         double rho, double amp)
 {
     const double dark = cam->dark_e_per_s * exposure_s;
@@ -285,15 +288,17 @@ size_t acdc_compiler_frames(const acdc_compiler_system *s, double exposure_s)
         return p->frames;
     if (!(p->input.frame_rate_hz > 0))
         return 1;
-    const double n = floor(1.0 / (p->input.frame_rate_hz * acdc_compiler_frame_time(s, exposure_s)) *
-                           (1 + 1e-12));
+    const double n =
+        floor(1.0 / (p->input.frame_rate_hz * acdc_compiler_frame_time(s, exposure_s)) *
+              (1 + 1e-12));
     return n < 1 ? 1 : n > ACDC_COMPILER_MAX_FRAMES ? ACDC_COMPILER_MAX_FRAMES : (size_t)n;
 }
 
 double acdc_compiler_chain_time(const acdc_compiler_system *s, const acdc_compiler_chain *ch)
 {
     const double fin = s->profile.input.frame_rate_hz;
-    return fmax(fin > 0 ? 1 / fin : 0, (double)ch->frames * acdc_compiler_frame_time(s, ch->exposure_s));
+    return fmax(fin > 0 ? 1 / fin
+                        : 0, (double)ch->frames * acdc_compiler_frame_time(s, ch->exposure_s));
 }
 
 /* The design at exposure t: the largest reference the full well allows (at most E0) and
@@ -319,7 +324,8 @@ int acdc_compiler_detection_design(acdc_compiler_system *s, acdc_compiler_chain 
                                    double rms)
 {
     if (!(isfinite(peak) && isfinite(rms) && rms >= 0 && peak >= rms))
-        return acdc_util_error(ACDC_UTIL_EDATA, "optical chain of layers %zu..%zu: signal range peak "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "optical chain of layers %zu..%zu: signal range peak "
                                "%g, rms %g (units of E0) is not a range", ch->first,
                                ch->first + ch->count - 1, peak, rms);
     acdc_compiler_profile e;
@@ -362,7 +368,8 @@ int acdc_compiler_detection_design(acdc_compiler_system *s, acdc_compiler_chain 
         design_at(&d, t, &rho);
     }
     if (!(rho > 0))
-        return acdc_util_error(ACDC_UTIL_EDATA, "optical chain of layers %zu..%zu: no exposure keeps "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "optical chain of layers %zu..%zu: no exposure keeps "
                                "a signal of peak %g E0 below %g of the full well", ch->first,
                                ch->first + ch->count - 1, peak, ACDC_COMPILER_DETECT_MARGIN);
     ch->exposure_s = t;
@@ -388,7 +395,8 @@ int acdc_compiler_detection_carry(const acdc_compiler_system *from, acdc_compile
     for (size_t c = 0; c < to->n_chains; c++) {
         const double k = acdc_compiler_chain_field_scale(&to->chains[c]) /
                          acdc_compiler_chain_field_scale(&from->chains[c]);
-        if ((rc = acdc_compiler_detection_design(to, &to->chains[c], k * from->chains[c].signal_peak,
+        if ((rc = acdc_compiler_detection_design(to, &to->chains[c],
+                                                 k * from->chains[c].signal_peak,
                                                  k * from->chains[c].signal_rms)))
             return rc;
     }

@@ -221,7 +221,8 @@ size_t acdc_compiler_planes_per_device(const acdc_compiler_system *s, size_t nee
  * in a grid of floor(cols / need) x floor(rows / need) centred on the device, filled row
  * by row; *x0, *y0 its first pixel column and row.  The bill of materials counts by this
  * rule, `acdc export` places masks and camera regions by it. */
-void acdc_compiler_tile(const acdc_compiler_system *s, size_t need, size_t cols, size_t rows, size_t i,
+void acdc_compiler_tile(const acdc_compiler_system *s, size_t need, size_t cols,
+                        size_t rows, size_t i,
                         size_t *device, size_t *x0, size_t *y0);
 
 /* Grouping: splits the model's layers into chains of layers with no ReLU and no
@@ -333,7 +334,8 @@ double acdc_compiler_detection_snr(const acdc_optics_camera *cam, double exposur
 /* The variance of ΔN in one exposure of exposure_s for a field of amplitude amp (units
  * of E0) at that pixel: 2φ(amp² + ρ²) + 2D + 2σr² + q²/6, the denominator above (the
  * hardware surrogate draws its noise with it, compiler/surrogate.h). */
-double acdc_compiler_detection_variance(const acdc_optics_camera *cam, double exposure_s, double phi,
+double acdc_compiler_detection_variance(const acdc_optics_camera *cam,
+                                        double exposure_s, double phi,
                                         double rho, double amp);
 
 /* The model-based signal range of chain ch, without data, in units of E0: peak =

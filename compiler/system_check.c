@@ -25,7 +25,8 @@ static int check_sampling(const acdc_compiler_system *s, const char *file)
     for (int i = 0; i < 2; i++) {
         double dev = acdc_compiler_sample_pitch(s, pitches[i].dev);
         if (fabs(pitches[i].have - dev) > 1e-9 * dev)
-            return acdc_util_error(ACDC_UTIL_EDATA, "'%s': %s %g m is not the sample pitch of device "
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "'%s': %s %g m is not the sample pitch of device "
                                    "'%s' (%d pixel(s) of %g m)", file, pitches[i].what,
                                    pitches[i].have, pitches[i].dev->name,
                                    s->rank == 2 ? s->profile.superpixel
@@ -89,7 +90,8 @@ static int check_stage(const acdc_compiler_system *s, const char *file, size_t c
     char where[96];
     int rc;
     if (st->parity_in != (int)(k & 1) || fabs(st->z_m - z) > 1e-9 * (z + s->focal_m))
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s': stage %zu of chain %zu has parity %d at z = %g "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s': stage %zu of chain %zu has parity %d at z = %g "
                                "m; expected %d at %g m", file, k, c, st->parity_in, st->z_m,
                                (int)(k & 1), z);
     snprintf(where, sizeof where, "stage %zu of chain %zu: a Fourier-plane mask", k, c);
@@ -113,12 +115,14 @@ static int check_detection(const acdc_compiler_system *s, const char *file, size
                                "outside (0, %g] s, the longest the camera allows (camera.exposure, "
                                "one frame at camera.frame_rate)", file, c, ch->exposure_s, tmax);
     if (ch->frames != acdc_compiler_frames(s, ch->exposure_s))
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu averages %zu frames ('frames'); its "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s': chain %zu averages %zu frames ('frames'); its "
                                "profile's camera.frames (%zu, 0: auto) gives %zu at its exposure",
                                file, c, ch->frames, s->profile.frames,
                                acdc_compiler_frames(s, ch->exposure_s));
     if (!(ch->signal_rms <= ch->signal_peak))
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu's signal rms %g exceeds its peak %g "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s': chain %zu's signal rms %g exceeds its peak %g "
                                "('signal_rms', 'signal_peak')", file, c, ch->signal_rms,
                                ch->signal_peak);
     acdc_compiler_profile e;
@@ -128,7 +132,8 @@ static int check_detection(const acdc_compiler_system *s, const char *file, size
     const double peak_e = phi * (ch->signal_peak + rho) * (ch->signal_peak + rho) +
                           e.camera.dark_e_per_s * ch->exposure_s;
     if (!(peak_e <= ACDC_COMPILER_DETECT_MARGIN * e.camera.full_well_e * (1 + 1e-9)))
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu's design puts %g e- on a pixel at the "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s': chain %zu's design puts %g e- on a pixel at the "
                                "signal's peak ('signal_peak' %g, reference %g E0, 'exposure_s' %g "
                                "s), over %g of the full well of %g e-", file, c, peak_e,
                                ch->signal_peak, rho, ch->exposure_s, ACDC_COMPILER_DETECT_MARGIN,
@@ -165,14 +170,16 @@ static int check_chain(const acdc_compiler_system *s, const char *file, size_t c
                                "and efficiency %g must be positive", file, c, ch->gain,
                                cabs(ch->g), ch->efficiency);
     if (fabs(ch->length_m - len) > 1e-9 * len)
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu is %g m long; %zu stages of f = %g m "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s': chain %zu is %g m long; %zu stages of f = %g m "
                                "make %g m", file, c, ch->length_m, ch->count, s->focal_m, len);
     if (cabs(ch->g - g) > 1e-9 * cabs(ch->g))
         return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu records the optical constant "
                                "%g%+gi; its %zu stages give %g%+gi", file, c, creal(ch->g),
                                cimag(ch->g), ch->count, creal(g), cimag(g));
     if (!(ch->ref_amplitude > 0) || ch->ref_amplitude > s->field_amplitude * (1 + 1e-9))
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s': chain %zu's reference amplitude %g is not in "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s': chain %zu's reference amplitude %g is not in "
                                "(0, %g], the input field's", file, c, ch->ref_amplitude,
                                s->field_amplitude);
     int rc;
@@ -205,7 +212,8 @@ static int check_chains(const acdc_compiler_system *s, const char *file, const s
 {
     int rc;
     if (nc != s->n_chains)
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s' has %zu optical chains; its model groups into "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' has %zu optical chains; its model groups into "
                                "%zu", file, s->n_chains, nc);
     if ((rc = acdc_compiler_profile_check(&s->profile))) {
         acdc_util_error_prefix("'%s': '/profile'", file);
@@ -218,7 +226,8 @@ static int check_chains(const acdc_compiler_system *s, const char *file, const s
     if ((rc = check_sampling(s, file)))
         return rc;
     if ((s->in_mean == NULL) != (s->model->in_mean == NULL))
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s': the input standardisation ('/input') and the "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s': the input standardisation ('/input') and the "
                                "model copy's ('/model/input') disagree", file);
     /* The 4f constant, measured again with the optics library, must be the recorded one. */
     double complex g4f = 0;

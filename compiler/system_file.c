@@ -39,7 +39,8 @@ static int write_mask(hid_t f, const char *grp, const acdc_compiler_mask *k)
     if (!rc)
         rc = acdc_util_h5_set_attr_f64(f, grp, "gain", k->gain);
     if (!rc)
-        rc = acdc_util_h5_write_f64(f, (snprintf(p, sizeof p, "%s/ideal", grp), p), 1, d1, k->ideal);
+        rc = acdc_util_h5_write_f64(f, (snprintf(p, sizeof p, "%s/ideal", grp), p), 1,
+                                    d1, k->ideal);
     if (!rc)
         rc = acdc_util_h5_write_f64(f, (snprintf(p, sizeof p, "%s/realised", grp), p), 2, d2, ri);
     free(ri);
@@ -71,7 +72,8 @@ static int write_element(hid_t f, const acdc_compiler_system *s, size_t idx,
     char g[64];
     int rc;
     snprintf(g, sizeof g, "/elements/%zu", idx);
-    if ((rc = acdc_util_h5_group(f, g)) || (rc = acdc_util_h5_set_attr_str(f, g, "type", e->type)) ||
+    if ((rc = acdc_util_h5_group(f, g)) ||
+        (rc = acdc_util_h5_set_attr_str(f, g, "type", e->type)) ||
         (rc = acdc_util_h5_set_attr_i64(f, g, "chain", (int64_t)e->chain)) ||
         (rc = acdc_util_h5_set_attr_f64(f, g, "z_m", e->z_m)) ||
         (rc = acdc_util_h5_set_attr_f64(f, g, "focal_m", e->focal_m)) ||
@@ -248,7 +250,8 @@ static int write_verdict(hid_t f, const acdc_compiler_verdict *v)
 static int write_all(hid_t f, const acdc_compiler_system *s)
 {
     int rc;
-    if ((rc = write_root(f, s)) || (rc = acdc_compiler_profile_write_h5(f, "/profile", &s->profile)) ||
+    if ((rc = write_root(f, s)) ||
+        (rc = acdc_compiler_profile_write_h5(f, "/profile", &s->profile)) ||
         (rc = acdc_model_write_h5(f, "/model", s->model)) || (rc = write_elements(f, s)) ||
         (rc = write_verdict(f, &s->verdict)))
         return rc;
@@ -283,7 +286,8 @@ static int rd_f64(struct rd *r, const char *obj, const char *name, double lo, do
 {
     int rc = acdc_util_h5_attr_f64(r->f, r->file, obj, name, v);
     if (!rc && (*v < lo || *v > hi))
-        rc = acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s' is %g, expected %g..%g",
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "attribute '%s' on '%s' in '%s' is %g, expected %g..%g",
                              name, obj, r->file, *v, lo, hi);
     return rc;
 }
@@ -362,7 +366,8 @@ static int rd_mask_codes(struct rd *r, const char *g, acdc_compiler_mask *k)
         k->ncodes = (int)dc[1];
     for (size_t i = 0; !rc && i < k->m * dc[1]; i++) {
         if (c[i] < 0 || c[i] > (1 << 24))
-            rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s': code %lld at %zu is outside 0..2^24",
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "'%s' in '%s': code %lld at %zu is outside 0..2^24",
                                  p, r->file, (long long)c[i], (size_t)(i / dc[1]));
         else
             k->codes[i] = (int32_t)c[i];
@@ -392,7 +397,8 @@ static int rd_index(struct rd *r, const char *path, size_t n, size_t plane, int6
         return rc;
     unsigned char *seen = perm ? calloc(n, 1) : NULL;
     if (perm && !seen)
-        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory reading '%s' in '%s'", path, r->file);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory reading '%s' in '%s'",
+                               path, r->file);
     for (size_t i = 0; !rc && i < n; i++) {
         int64_t x = (*v)[i];
         if (x < 0 || (uint64_t)x >= (perm ? n : plane) || (perm && seen[x]++))
@@ -440,19 +446,22 @@ static int rd_root(struct rd *r, acdc_compiler_system *s)
     if ((rc = acdc_util_h5_attr_str(r->f, r->file, "/", "format", fmt, sizeof fmt)))
         return rc;
     if (strcmp(fmt, "acdc-system"))
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s' is not a compiled system: attribute 'format' is "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' is not a compiled system: attribute 'format' is "
                                "'%s', expected 'acdc-system'", r->file, fmt);
     if ((rc = rd_i64(r, "/", "version", 1, SYSTEM_VERSION, &version)))
         return rc;
     if (version < SYSTEM_VERSION)
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s' was written by an earlier acdc-optics (system "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' was written by an earlier acdc-optics (system "
                                "format %lld, other double-phase codes): compile it again from "
                                "its model", r->file, (long long)version);
     if ((rc = rd_i64(r, "/", "n", 1, (int64_t)1 << 28, &n)) ||
         (rc = rd_i64(r, "/", "n_in", 1, n, &n_in)) ||
         (rc = rd_i64(r, "/", "n_out", 1, n, &n_out)) ||
         /* 'rank' came with 2D systems: a file without it is 1D */
-        (acdc_util_h5_attr_exists(r->f, "/", "rank") && (rc = rd_i64(r, "/", "rank", 1, 2, &rank))) ||
+        (acdc_util_h5_attr_exists(r->f, "/", "rank") &&
+         (rc = rd_i64(r, "/", "rank", 1, 2, &rank))) ||
         (rc = rd_i64(r, "/", "m", 2, 2 * n, &m)) ||
         (rc = rd_f64(r, "/", "wavelength_m", 1e-8, 1e-4, &s->wavelength_m)) ||
         (rc = rd_f64(r, "/", "pitch_m", 1e-9, 1, &s->pitch_m)) ||
@@ -508,7 +517,8 @@ static int rd_stage(struct rd *r, const acdc_compiler_system *s, const char *g, 
     if ((rc = rd_i64(r, sg, "layer", want, want, &layer)) ||
         (rc = rd_i64(r, sg, "parity_in", 0, 1, &par)) ||
         (rc = rd_f64(r, sg, "z_m", 0, 1e12, &st->z_m)) ||
-        (rc = rd_mask(r, (snprintf(p, sizeof p, "%s/fourier", sg), p), acdc_compiler_fourier_size(s),
+        (rc = rd_mask(r, (snprintf(p, sizeof p, "%s/fourier", sg), p),
+                      acdc_compiler_fourier_size(s),
                       &st->fourier)))
         return rc;
     st->layer = (size_t)layer;
@@ -619,7 +629,8 @@ static int rd_chains(struct rd *r, acdc_compiler_system *s)
     while (snprintf(g, sizeof g, "/chains/%zu", c), acdc_util_h5_exists(r->f, g))
         c++;
     if (c == 0)
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s' holds no optical chains ('/chains/0')", r->file);
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' holds no optical chains ('/chains/0')", r->file);
     if (!(s->chains = calloc(c, sizeof *s->chains)))
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory reading '%s'", r->file);
     s->n_chains = c;
@@ -627,7 +638,8 @@ static int rd_chains(struct rd *r, acdc_compiler_system *s)
         if ((rc = rd_chain(r, s, c, &next)))
             return rc;
     if (next != s->model->n_layers)
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s': the chains cover %zu of the model's %zu layers",
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s': the chains cover %zu of the model's %zu layers",
                                r->file, next, s->model->n_layers);
     if (s->signal == ACDC_COMPILER_SIGNAL_NONE)
         legacy_detection(s);

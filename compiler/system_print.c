@@ -275,7 +275,8 @@ static void print_bill(const acdc_compiler_system *s, const struct pixels *px,
             p->lens.model == ACDC_OPTICS_LENS_FOURIER ? " (an ideal Fourier transform)"
             : have <= tol                        ? " (within)"
                                                  : " (exceeds it)");
-    const size_t per_cam = acdc_compiler_planes_per_device(s, s->m, p->camera.pixels, p->camera.rows);
+    const size_t per_cam = acdc_compiler_planes_per_device(s, s->m, p->camera.pixels,
+                                                           p->camera.rows);
     const size_t cams = (s->n_chains + per_cam - 1) / per_cam;
     fprintf(f, "    %3zu x balanced homodyne detector: camera '%s' pair + reference beam "
             "splitter", cams, p->camera.name);

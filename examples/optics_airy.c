@@ -65,7 +65,8 @@ int main(int argc, char **argv)
         for (size_t x = 0; x < M; x++) {
             double complex e = f->data[y * M + x];
             double in = creal(e * conj(e)) / (a0 * a0);
-            double v = M_PI * d * hypot(acdc_optics_coord_m(x, M, du), acdc_optics_coord_m(y, M, du)) /
+            double v = M_PI * d * hypot(acdc_optics_coord_m(x, M, du),
+                                        acdc_optics_coord_m(y, M, du)) /
                        (lam * fl);
             double airy = v == 0 ? 1 : 2 * gsl_sf_bessel_J1(v) / v;
             err = fmax(err, fabs(in - airy * airy));
@@ -136,7 +137,8 @@ int main(int argc, char **argv)
     fclose(b);
     char q1[2100], q2[2100];
     acdc_util_gnuplot *plot;
-    if (acdc_util_gnuplot_quote(dat1, q1, sizeof q1) || acdc_util_gnuplot_quote(dat2, q2, sizeof q2) ||
+    if (acdc_util_gnuplot_quote(dat1, q1, sizeof q1) ||
+        acdc_util_gnuplot_quote(dat2, q2, sizeof q2) ||
         acdc_util_gnuplot_open(&plot, png))
         return fail("figure");
     FILE *gp = acdc_util_gnuplot_file(plot);

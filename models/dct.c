@@ -166,7 +166,8 @@ nomem:
     acdc_plan_free(p);
     return rank2 ? acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory planning a 2D DCT of shape "
                                    "%zux%zu", h, w)
-                 : acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory planning a DCT of length %zu", n);
+                 : acdc_util_error(ACDC_UTIL_ENOMEM,
+                                   "out of memory planning a DCT of length %zu", n);
 }
 
 int acdc_plan_alloc(acdc_plan **out, size_t n, int threads, unsigned flags)

@@ -123,7 +123,8 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
         goto out;
     }
     if (h[2] != 0x08) {
-        rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': IDX type code 0x%02x is not supported, expected "
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "'%s': IDX type code 0x%02x is not supported, expected "
                              "0x08 (unsigned byte)", path, h[2]);
         goto out;
     }
@@ -149,7 +150,8 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
         }
         total *= f->dims[i];
         if (total > IDX_MAX_BYTES) {
-            rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': IDX dimensions promise more than %llu bytes",
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "'%s': IDX dimensions promise more than %llu bytes",
                                  path, (unsigned long long)IDX_MAX_BYTES);
             goto out;
         }
@@ -162,7 +164,8 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
     int r = gzread(g, &extra, 1);
     if (r != 0)
         rc = r < 0 ? acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s': %s", path, gzerror(g, &r))
-                   : acdc_util_error(ACDC_UTIL_EDATA, "'%s' has data after the %llu values its header "
+                   : acdc_util_error(ACDC_UTIL_EDATA,
+                                     "'%s' has data after the %llu values its header "
                                      "declares", path, (unsigned long long)total);
 out:
     gzclose(g);

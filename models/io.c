@@ -84,16 +84,19 @@ static int read_grid(hid_t loc, const char *file, const char *grp, int64_t n, in
     int has_in = acdc_util_h5_attr_exists(loc, grp, "input_shape");
     shape[0] = 1, shape[1] = n, in_shape[0] = 1, in_shape[1] = n_in;
     if (two && !has)
-        return acdc_util_error(ACDC_UTIL_EDATA, "missing attribute 'shape' on '%s' in '%s' (a 'dct2' "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "missing attribute 'shape' on '%s' in '%s' (a 'dct2' "
                                "model needs its h x w)", grp, file);
     if (has && (rc = attr_shape(loc, file, grp, "shape", shape)))
         return rc;
     if (two && shape[0] * shape[1] != n)
-        return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'shape' on '%s' in '%s' is (%lld, %lld), "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "attribute 'shape' on '%s' in '%s' is (%lld, %lld), "
                                "expected a grid holding n = %lld", grp, file, (long long)shape[0],
                                (long long)shape[1], (long long)n);
     if (!two && (shape[0] != 1 || shape[1] != n))
-        return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'shape' on '%s' in '%s' is (%lld, %lld), "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "attribute 'shape' on '%s' in '%s' is (%lld, %lld), "
                                "expected (1, %lld) for transform 'dct'", grp, file,
                                (long long)shape[0], (long long)shape[1], (long long)n);
     if (two) {
@@ -272,7 +275,8 @@ static int read_layer(hid_t loc, const char *file, const char *lg, acdc_layer *L
         if (!strcmp(act, "relu"))
             L->relu = 1;
         else if (strcmp(act, "none"))
-            return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'activation' on '%s' in '%s' is '%s', "
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "attribute 'activation' on '%s' in '%s' is '%s', "
                                    "expected 'none' or 'relu'", lg, file, act);
     }
     return ACDC_UTIL_OK;
@@ -491,13 +495,16 @@ int acdc_check_values(const double *v, size_t rows, size_t cols, size_t first_ro
             if (file)
                 snprintf(where, sizeof where, " %s '%s'", bound > 0 ? "in" : "for", file);
             if (bound > 0 && isfinite(x))
-                return acdc_util_error(ACDC_UTIL_EDATA, "%s%s: row %zu, column %zu is %g, beyond the "
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s%s: row %zu, column %zu is %g, beyond the "
                                        "bound %g on data values (larger ones overflow)", what,
                                        where, first_row + r, c, x, bound);
             if (bound > 0)
-                return acdc_util_error(ACDC_UTIL_EDATA, "%s%s: row %zu, column %zu is %g, not a finite "
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s%s: row %zu, column %zu is %g, not a finite "
                                        "number", what, where, first_row + r, c, x);
-            return acdc_util_error(ACDC_UTIL_EDATA, "%s%s: row %zu is not finite (column %zu is %g): "
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "%s%s: row %zu is not finite (column %zu is %g): "
                                    "the data or the model overflow", what, where, first_row + r,
                                    c, x);
         }
@@ -510,10 +517,12 @@ int acdc_check_labels(const int64_t *labels, size_t rows, const char *file, size
     for (size_t r = 0; labels && r < rows; r++)
         if (labels[r] < 0 || (uint64_t)labels[r] >= classes) {
             if (!file)
-                return acdc_util_error(ACDC_UTIL_EDATA, "row %zu has label %lld, outside the classes "
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "row %zu has label %lld, outside the classes "
                                        "0..%zu of %s", r, (long long)labels[r], classes - 1,
                                        whose);
-            return acdc_util_error(ACDC_UTIL_EDATA, "'%s': row %zu has label %lld, outside the classes "
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "'%s': row %zu has label %lld, outside the classes "
                                    "0..%zu of %s", file, r, (long long)labels[r], classes - 1,
                                    whose);
         }

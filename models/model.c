@@ -119,7 +119,8 @@ int acdc_shape_parse(const char *s, const char *what, size_t *h, size_t *w)
     int64_t v[2];
     const int64_t max = (int64_t)1 << 28;
     if (!x || (size_t)(x - s) >= sizeof side || strpbrk(x + 1, "xX"))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not a shape HxW (e.g. 28x28)", what, s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "%s: '%s' is not a shape HxW (e.g. 28x28)", what, s);
     memcpy(side, s, (size_t)(x - s));
     side[x - s] = '\0';
     if (acdc_util_parse_int(side, what, 1, max, &v[0]) ||
@@ -321,7 +322,8 @@ static int check_vec(const double *v, size_t n, size_t l, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (!isfinite(v[i]))
-            return acdc_util_error(ACDC_UTIL_EDATA, "layer %zu: '%s'[%zu] is not finite", l, name, i);
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "layer %zu: '%s'[%zu] is not finite", l, name, i);
     return ACDC_UTIL_OK;
 }
 
@@ -343,7 +345,8 @@ int acdc_model_check(const acdc_model *m)
     for (size_t l = 0; l < m->n_layers; l++) {
         const acdc_layer *L = &m->layers[l];
         if (L->n != m->n)
-            return acdc_util_error(ACDC_UTIL_EDATA, "layer %zu has size %zu, model has %zu", l, L->n,
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "layer %zu has size %zu, model has %zu", l, L->n,
                                    m->n);
         if ((rc = check_vec(L->a, m->n, l, "a")) || (rc = check_vec(L->d, m->n, l, "d")))
             return rc;
@@ -362,7 +365,8 @@ int acdc_model_check(const acdc_model *m)
                     if (v < 0 || (uint64_t)v >= m->n)
                         return acdc_util_error(ACDC_UTIL_EDATA, "layer %zu: 'perm'[%zu] = %lld is "
                                                "outside 0..%zu", l, i, (long long)v, m->n - 1);
-                    return acdc_util_error(ACDC_UTIL_EDATA, "layer %zu: 'perm' is not a permutation "
+                    return acdc_util_error(ACDC_UTIL_EDATA,
+                                           "layer %zu: 'perm' is not a permutation "
                                            "(%lld appears twice)", l, (long long)v);
                 }
                 seen[v] = 1;
@@ -376,7 +380,8 @@ int acdc_model_check(const acdc_model *m)
         for (size_t i = 0; i < m->n_in; i++)
             if (!isfinite(m->in_mean[i]) || !isfinite(m->in_scale[i]) ||
                 !(m->in_scale[i] > 0))
-                return acdc_util_error(ACDC_UTIL_EDATA, "input standardisation %zu: mean %g, scale %g "
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "input standardisation %zu: mean %g, scale %g "
                                        "(scale must be positive and finite)", i, m->in_mean[i],
                                        m->in_scale[i]);
     }
@@ -534,7 +539,8 @@ int acdc_model_backward(const acdc_model *m, acdc_work *w, size_t batch, const d
     if (rc)
         return rc;
     if (!w->keep)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "workspace was made without keeping intermediates");
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "workspace was made without keeping intermediates");
     if (grad && (grad->n != m->n || grad->n_layers != m->n_layers))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "gradient model has another shape");
     const size_t n = m->n, bn = batch * n, K = m->n_layers;

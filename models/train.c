@@ -541,7 +541,8 @@ int acdc_trainer_standardise(acdc_trainer *t, const acdc_train_data *d, int per_
 static int check_data(const acdc_model *m, int loss, const acdc_train_data *d)
 {
     if (d->dim != m->n_in)
-        return acdc_util_error(ACDC_UTIL_EDATA, "the data have %zu columns but the model takes n_in "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "the data have %zu columns but the model takes n_in "
                                "= %zu inputs", d->dim, m->n_in);
     if (loss == ACDC_LOSS_XENT) {
         if (!d->labels)
@@ -757,7 +758,8 @@ int acdc_trainer_check_data(const acdc_trainer *t, const char *ckpt, const char 
     if (!strcmp(now, t->data))
         return ACDC_UTIL_OK;
     acdc_util_settings_difference(t->data, now, diff, sizeof diff);
-    return acdc_util_error(ACDC_UTIL_EDATA, "checkpoint '%s' was trained on other data than '%s' (%s): "
+    return acdc_util_error(ACDC_UTIL_EDATA,
+                           "checkpoint '%s' was trained on other data than '%s' (%s): "
                            "resume with the same data, or train afresh without --resume", ckpt,
                            name, diff);
 }
@@ -833,7 +835,8 @@ static int name_index(const char *file, const char *attr, const char *v,
             *out = i;
             return ACDC_UTIL_OK;
         }
-    return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '/train' in '%s' is '%s', not a known "
+    return acdc_util_error(ACDC_UTIL_EDATA,
+                           "attribute '%s' on '/train' in '%s' is '%s', not a known "
                            "value", attr, file, v);
 }
 
@@ -897,11 +900,13 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
         goto fail;
     if (i_step_epochs < 1 || i_epochs < 1 || i_batch < 1 || i_epoch < 0 || i_step < 0 ||
         i_osteps < 0 || i_rows < 1 || i_nval < 0) {
-        rc = acdc_util_error(ACDC_UTIL_EDATA, "'/train' in '%s' holds a negative or zero count", path);
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "'/train' in '%s' holds a negative or zero count", path);
         goto fail;
     }
     if ((uint64_t)i_rows != rows) {
-        rc = acdc_util_error(ACDC_UTIL_EDATA, "checkpoint '%s' was made for %lld rows of data, these "
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "checkpoint '%s' was made for %lld rows of data, these "
                              "data have %zu: resume with the same data", path, (long long)i_rows,
                              rows);
         goto fail;
@@ -922,7 +927,8 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
         goto fail;
     }
     if (strcmp(rname, gsl_rng_name(t->rng)) || (size_t)i_rbytes != gsl_rng_size(t->rng)) {
-        rc = acdc_util_error(ACDC_UTIL_EDATA, "checkpoint '%s' holds a '%s' generator state of %lld "
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "checkpoint '%s' holds a '%s' generator state of %lld "
                              "bytes; this build uses '%s' with %zu", path, rname,
                              (long long)i_rbytes, gsl_rng_name(t->rng), gsl_rng_size(t->rng));
         goto fail;
@@ -1048,7 +1054,8 @@ int acdc_operator_data(size_t n, size_t rows, double noise, uint64_t seed, doubl
 {
     *x = *y = NULL;
     if (n == 0 || rows == 0 || !(noise >= 0) || !isfinite(noise))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "operator data need n >= 1, rows >= 1 and a finite "
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "operator data need n >= 1, rows >= 1 and a finite "
                                "noise >= 0");
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     double *W = malloc(n * n * sizeof *W), *b = malloc(n * sizeof *b);
@@ -1060,7 +1067,8 @@ int acdc_operator_data(size_t n, size_t rows, double noise, uint64_t seed, doubl
         free(b);
         free(xs);
         free(ys);
-        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu rows of operator data", rows);
+        return acdc_util_error(ACDC_UTIL_ENOMEM,
+                               "out of memory for %zu rows of operator data", rows);
     }
     gsl_rng_set(r, (unsigned long)seed);
     for (size_t i = 0; i < n * n; i++)

@@ -203,7 +203,8 @@ static int registration_pieces(acdc_optics_devmap *d, double r, double off)
     d->pcount = malloc(cap * sizeof *d->pcount);
     d->pw = calloc(cap * d->span, sizeof *d->pw);
     if (!d->amp || !d->ph || !d->pfirst || !d->pcount || !d->pw)
-        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the pixels of '%s'", d->dev.name);
+        return acdc_util_error(ACDC_UTIL_ENOMEM,
+                               "out of memory for the pixels of '%s'", d->dev.name);
     for (size_t j = 0; j < d->npix; j++)
         for (long di = -1; di <= 1; di++) {
             const long i = (long)j + di;
@@ -223,7 +224,8 @@ static int registration_pieces(acdc_optics_devmap *d, double r, double off)
     return ACDC_UTIL_OK;
 }
 
-int acdc_optics_devmap_alloc(acdc_optics_devmap **out, const acdc_optics_modulator *dev, size_t samples,
+int acdc_optics_devmap_alloc(acdc_optics_devmap **out, const acdc_optics_modulator *dev,
+                             size_t samples,
                              int oversample, size_t nsamp, double offset_samples)
 {
     *out = NULL;
@@ -479,7 +481,8 @@ static void blur_axis(const double *in, double *out, size_t n, size_t st, size_t
 int acdc_optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, double sigma_m)
 {
     if (!(sigma_m > 0) || !isfinite(sigma_m) || !(h_m > 0) || !isfinite(h_m) || !nx || !ny)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "fringing: width %g m over samples of %g m", sigma_m,
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "fringing: width %g m over samples of %g m", sigma_m,
                                h_m);
     const double sh = sigma_m / h_m;
     const size_t r = (size_t)ceil(6 * sh), n = nx * ny;
@@ -490,7 +493,8 @@ int acdc_optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, do
         free(num);
         free(den);
         free(tmp);
-        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the fringing of %zu samples", n);
+        return acdc_util_error(ACDC_UTIL_ENOMEM,
+                               "out of memory for the fringing of %zu samples", n);
     }
     double sum = 0;
     for (size_t q = 0; q <= 2 * r; q++) {
@@ -531,7 +535,8 @@ int acdc_optics_plane_rotate(double complex *t, size_t side, double theta)
         return ACDC_UTIL_OK;
     double complex *src = malloc(side * side * sizeof *src);
     if (!src)
-        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a rotated plane of %zu^2", side);
+        return acdc_util_error(ACDC_UTIL_ENOMEM,
+                               "out of memory for a rotated plane of %zu^2", side);
     memcpy(src, t, side * side * sizeof *src);
     const double c = cos(theta), sn = sin(theta), a = (double)(side / 2);
     for (size_t y = 0; y < side; y++)

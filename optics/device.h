@@ -150,7 +150,8 @@ double complex acdc_optics_modulator_value(const acdc_optics_modulator *dev, dou
  * (caller frees with acdc_optics_devmap_free()).  Errors: ACDC_UTIL_EUSAGE (bad geometry, S < 1,
  * offset not finite), ACDC_UTIL_ENOMEM. */
 typedef struct acdc_optics_devmap acdc_optics_devmap;
-int acdc_optics_devmap_alloc(acdc_optics_devmap **out, const acdc_optics_modulator *dev, size_t samples,
+int acdc_optics_devmap_alloc(acdc_optics_devmap **out, const acdc_optics_modulator *dev,
+                             size_t samples,
                              int oversample, size_t nsamp, double offset_samples);
 void acdc_optics_devmap_free(acdc_optics_devmap *d);
 

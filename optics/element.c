@@ -38,7 +38,8 @@ static int new_element(acdc_optics_element **out, enum kind k)
     return ACDC_UTIL_OK;
 }
 
-int acdc_optics_lens_element_alloc(acdc_optics_element **out, const acdc_optics_lens *lens, double stop_m)
+int acdc_optics_lens_element_alloc(acdc_optics_element **out, const acdc_optics_lens *lens,
+                                   double stop_m)
 {
     if (out)
         *out = NULL;
@@ -46,7 +47,8 @@ int acdc_optics_lens_element_alloc(acdc_optics_element **out, const acdc_optics_
     if (rc)
         return rc;
     if (!(isfinite(stop_m) && stop_m >= 0))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "lens stop %g m is negative or not finite", stop_m);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "lens stop %g m is negative or not finite", stop_m);
     if ((rc = new_element(out, LENS)))
         return rc;
     (*out)->lens = *lens;
@@ -59,7 +61,8 @@ int acdc_optics_thin_lens_alloc(acdc_optics_element **out, double focal_m, doubl
     if (out)
         *out = NULL;
     if (!(isfinite(focal_m) && focal_m != 0))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "focal length %g m is zero or not finite", focal_m);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "focal length %g m is zero or not finite", focal_m);
     if (!(isfinite(aperture_m) && aperture_m >= 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "lens aperture %g m is negative or not finite",
                                aperture_m);
@@ -88,7 +91,8 @@ int acdc_optics_aperture_circ_alloc(acdc_optics_element **out, double diameter_m
     if (out)
         *out = NULL;
     if (!(isfinite(diameter_m) && diameter_m > 0))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "aperture diameter %g m is not positive and finite",
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "aperture diameter %g m is not positive and finite",
                                diameter_m);
     int rc = new_element(out, CIRC);
     if (rc)
@@ -100,7 +104,8 @@ int acdc_optics_aperture_circ_alloc(acdc_optics_element **out, double diameter_m
 static int check_mask_geometry(size_t npx, size_t npy, double pitch_m, double fill)
 {
     if (npx == 0 || npy == 0)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "mask of %zu x %zu pixels has no pixels", npx, npy);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "mask of %zu x %zu pixels has no pixels", npx, npy);
     if (npx > ((size_t)-1) / npy / sizeof(double complex))
         return acdc_util_error(ACDC_UTIL_ENOMEM, "mask of %zu x %zu pixels is too large", npx, npy);
     if (!(isfinite(pitch_m) && pitch_m > 0))
@@ -150,7 +155,8 @@ int acdc_optics_mask_alloc(acdc_optics_element **out, size_t npx, size_t npy, do
 static int check_bits(int bits, int allow_zero)
 {
     if (bits < (allow_zero ? 0 : 1) || bits > 24)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "%d bits is outside %d..24", bits, allow_zero ? 0 : 1);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%d bits is outside %d..24", bits,
+                               allow_zero ? 0 : 1);
     return ACDC_UTIL_OK;
 }
 
@@ -165,7 +171,8 @@ int acdc_optics_quantise_phase(double *phase_rad, size_t n, int bits)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "phases are NULL");
     for (size_t i = 0; i < n; i++)
         if (!isfinite(phase_rad[i]))
-            return acdc_util_error(ACDC_UTIL_EUSAGE, "phase %zu is %g, not finite", i, phase_rad[i]);
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "phase %zu is %g, not finite", i,
+                                   phase_rad[i]);
     for (size_t i = 0; i < n; i++)
         phase_rad[i] = acdc_optics_phase_of_level(acdc_optics_phase_level(phase_rad[i], bits), bits);
     return ACDC_UTIL_OK;
@@ -182,7 +189,8 @@ int acdc_optics_quantise_amplitude(double *a, size_t n, int bits)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "amplitudes are NULL");
     for (size_t i = 0; i < n; i++)
         if (!(a[i] >= 0 && a[i] <= 1))
-            return acdc_util_error(ACDC_UTIL_EUSAGE, "amplitude %zu is %g, outside [0, 1]", i, a[i]);
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "amplitude %zu is %g, outside [0, 1]", i, a[i]);
     for (size_t i = 0; i < n; i++)
         a[i] = acdc_optics_amplitude_of_level(acdc_optics_amplitude_level(a[i], bits), bits);
     return ACDC_UTIL_OK;
@@ -215,7 +223,8 @@ static int mask_from_real(acdc_optics_element **out, size_t npx, size_t npy, dou
             rc = acdc_util_error(ACDC_UTIL_EUSAGE, "mask pixel (%zu, %zu) is %g: %s", i % npx,
                                  i / npx, q[i], phase ? "not finite" : "outside [0, 1]");
     if (!rc && bits > 0)
-        rc = phase ? acdc_optics_quantise_phase(q, n, bits) : acdc_optics_quantise_amplitude(q, n, bits);
+        rc = phase ? acdc_optics_quantise_phase(q, n, bits)
+                   : acdc_optics_quantise_amplitude(q, n, bits);
     if (!rc) {
         for (size_t i = 0; i < n; i++)
             t[i] = phase ? cos(q[i]) + I * sin(q[i]) : q[i];
@@ -295,7 +304,8 @@ static double complex t_at(const acdc_optics_element *e, double x, double y, int
     return 0;
 }
 
-int acdc_optics_element_sample(const acdc_optics_element *e, const acdc_optics_grid *g, int oversample,
+int acdc_optics_element_sample(const acdc_optics_element *e, const acdc_optics_grid *g,
+                               int oversample,
                                double complex *t)
 {
     if (!e || !t)

@@ -35,7 +35,8 @@ typedef struct acdc_optics_element acdc_optics_element;
  * *out receives a new element; caller frees with acdc_optics_element_free().  Errors:
  * those of acdc_optics_lens_check() (ACDC_UTIL_EUSAGE), ACDC_UTIL_EUSAGE (stop negative or not
  * finite), ACDC_UTIL_ENOMEM. */
-int acdc_optics_lens_element_alloc(acdc_optics_element **out, const acdc_optics_lens *lens, double stop_m);
+int acdc_optics_lens_element_alloc(acdc_optics_element **out, const acdc_optics_lens *lens,
+                                   double stop_m);
 
 /* Thin lens of focal length focal_m (m, nonzero; negative for a diverging lens):
  * t = exp(-i k (x^2 + y^2) / (2 f)) (Goodman eq. 5-10), k = 2 pi / lambda of the
@@ -88,7 +89,8 @@ int acdc_optics_element_set_offset(acdc_optics_element *e, double dx_m, double d
 /* Samples the transmittance (lateral offset included, axial offset not) onto grid g:
  * t receives ny * nx values.  Errors: ACDC_UTIL_EUSAGE (NULL, bad grid, oversample outside
  * 0..1024, 0 for an element other than a rectangle or slit). */
-int acdc_optics_element_sample(const acdc_optics_element *e, const acdc_optics_grid *g, int oversample,
+int acdc_optics_element_sample(const acdc_optics_element *e, const acdc_optics_grid *g,
+                               int oversample,
                                double complex *t);
 
 /* Multiplies every field of f by the sampled transmittance, with the axial offset

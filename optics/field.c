@@ -29,11 +29,13 @@ int acdc_optics_grid_check(const acdc_optics_grid *g)
     if (g->rank != 1 && g->rank != 2)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "rank %d is not 1 or 2", g->rank);
     if (g->nx == 0 || g->ny == 0)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "grid size %zu x %zu has no samples", g->nx, g->ny);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "grid size %zu x %zu has no samples",
+                               g->nx, g->ny);
     if (g->rank == 1 && g->ny != 1)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "rank-1 grid has ny = %zu, want 1", g->ny);
     if (!(isfinite(g->pitch_m) && g->pitch_m > 0))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "pitch %g m is not positive and finite", g->pitch_m);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "pitch %g m is not positive and finite", g->pitch_m);
     if (!(isfinite(g->wavelength_m) && g->wavelength_m > 0))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "wavelength %g m is not positive and finite",
                                g->wavelength_m);

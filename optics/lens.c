@@ -106,20 +106,25 @@ int acdc_optics_lens_check(const acdc_optics_lens *l)
                                "Fourier lens is acdc_optics_lens_plan)", name,
                                acdc_optics_lens_model_name(l->model));
     if (!(isfinite(l->focal_m) && l->focal_m != 0))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': focal length %g m is zero or not finite", name,
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "'%s': focal length %g m is zero or not finite", name,
                                l->focal_m);
     if (!(isfinite(l->aperture_m) && l->aperture_m >= 0))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': clear aperture %g m is negative or not finite",
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "'%s': clear aperture %g m is negative or not finite",
                                name, l->aperture_m);
     if (!(isfinite(l->wavefront_rms) && l->wavefront_rms >= 0))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': wavefront error %g waves rms is negative or "
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "'%s': wavefront error %g waves rms is negative or "
                                "not finite", name, l->wavefront_rms);
     for (int j = 0; j < ACDC_OPTICS_ZERNIKE_TERMS; j++)
         if (!isfinite(l->zernike[j]))
-            return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': Zernike coefficient %d is not finite", name,
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "'%s': Zernike coefficient %d is not finite", name,
                                    j + 1);
     if (acdc_optics_lens_has_error(l) && !(l->aperture_m > 0))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': a wavefront error needs a clear aperture (the "
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "'%s': a wavefront error needs a clear aperture (the "
                                "unit circle of its Zernike terms), not %g m", name, l->aperture_m);
     return ACDC_UTIL_OK;
 }

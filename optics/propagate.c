@@ -280,7 +280,8 @@ static int phase_tables(size_t m, double complex **mod, double complex **post)
     return ACDC_UTIL_OK;
 }
 
-int acdc_optics_lens_plan_alloc(acdc_optics_lens_plan **out, const acdc_optics_grid *in, double focal_m)
+int acdc_optics_lens_plan_alloc(acdc_optics_lens_plan **out, const acdc_optics_grid *in,
+                                double focal_m)
 {
     if (!out)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "output pointer is NULL");
@@ -449,7 +450,8 @@ static void lens_2d(const acdc_optics_lens_plan *p, const double complex *src,
     fft2_col_blocks(&p->t, dst, nx, lens_col, &c);
 }
 
-static int lens_apply(const acdc_optics_lens_plan *p, const acdc_optics_field *in, acdc_optics_field *out,
+static int lens_apply(const acdc_optics_lens_plan *p, const acdc_optics_field *in,
+                      acdc_optics_field *out,
                       int dir)
 {
     if (!p)
@@ -487,7 +489,8 @@ int acdc_optics_lens_adjoint(const acdc_optics_lens_plan *p, const acdc_optics_f
 }
 
 int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *mask,
-                         const acdc_optics_lens_plan *l2, const acdc_optics_field *in, acdc_optics_field *out)
+                         const acdc_optics_lens_plan *l2, const acdc_optics_field *in,
+                         acdc_optics_field *out)
 {
     if (!l1 || !l2)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "lens plan is NULL");
@@ -626,7 +629,8 @@ static const char *len_str(char *s, double m)
     return s;
 }
 
-int acdc_optics_prop_advise(const acdc_optics_grid *g, double z_m, enum acdc_optics_method requested,
+int acdc_optics_prop_advise(const acdc_optics_grid *g, double z_m,
+                            enum acdc_optics_method requested,
                             enum acdc_optics_method *chosen, int *nwarn, char *buf, size_t size)
 {
     int rc = acdc_optics_grid_check(g);
@@ -635,7 +639,8 @@ int acdc_optics_prop_advise(const acdc_optics_grid *g, double z_m, enum acdc_opt
     if (!isfinite(z_m))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "propagation distance %g m is not finite", z_m);
     if (requested < ACDC_OPTICS_AUTO || requested > ACDC_OPTICS_ASM_BL)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "propagation method %d is unknown", (int)requested);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "propagation method %d is unknown",
+                               (int)requested);
     if (requested == ACDC_OPTICS_FRESNEL_IR && z_m == 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "fresnel-ir cannot propagate over z = 0 m (its "
                                "impulse response is a delta)");
@@ -1012,12 +1017,14 @@ static int prop_run(const acdc_optics_prop *p, const acdc_optics_field *in, acdc
     return ACDC_UTIL_OK;
 }
 
-int acdc_optics_prop_apply(const acdc_optics_prop *p, const acdc_optics_field *in, acdc_optics_field *out)
+int acdc_optics_prop_apply(const acdc_optics_prop *p, const acdc_optics_field *in,
+                           acdc_optics_field *out)
 {
     return prop_run(p, in, out, 0);
 }
 
-int acdc_optics_prop_adjoint(const acdc_optics_prop *p, const acdc_optics_field *in, acdc_optics_field *out)
+int acdc_optics_prop_adjoint(const acdc_optics_prop *p, const acdc_optics_field *in,
+                             acdc_optics_field *out)
 {
     return prop_run(p, in, out, 1);
 }

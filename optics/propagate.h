@@ -55,7 +55,8 @@ typedef struct acdc_optics_lens_plan acdc_optics_lens_plan;
  * *out receives a new plan; caller frees with acdc_optics_lens_plan_free().
  * Errors: ACDC_UTIL_EUSAGE (bad grid, focal length not positive/finite, nx != ny),
  * ACDC_UTIL_ENOMEM. */
-int acdc_optics_lens_plan_alloc(acdc_optics_lens_plan **out, const acdc_optics_grid *in, double focal_m);
+int acdc_optics_lens_plan_alloc(acdc_optics_lens_plan **out, const acdc_optics_grid *in,
+                                double focal_m);
 
 /* Frees a plan; NULL is a no-op. */
 void acdc_optics_lens_plan_free(acdc_optics_lens_plan *p);
@@ -81,7 +82,8 @@ int acdc_optics_lens_adjoint(const acdc_optics_lens_plan *p, const acdc_optics_f
  * grid must equal l1's output grid.  out (may be in) gets l2's output grid.
  * Errors: ACDC_UTIL_EUSAGE (NULL plans, grid or batch mismatch). */
 int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *mask,
-                         const acdc_optics_lens_plan *l2, const acdc_optics_field *in, acdc_optics_field *out);
+                         const acdc_optics_lens_plan *l2, const acdc_optics_field *in,
+                         acdc_optics_field *out);
 
 /* ---------------------------------------------------------------------------------
  * Free-space propagation over a distance z (m, either sign) on a fixed grid.
@@ -117,7 +119,8 @@ const char *acdc_optics_method_name(enum acdc_optics_method m);
  * number of warnings (aliasing, band limit, paraxial error) to *nwarn (may be NULL) and
  * a human-readable explanation, one sentence per line, to buf (size bytes, may be NULL
  * / 0; truncated safely).  Errors: ACDC_UTIL_EUSAGE (bad grid, z not finite, bad method). */
-int acdc_optics_prop_advise(const acdc_optics_grid *g, double z_m, enum acdc_optics_method requested,
+int acdc_optics_prop_advise(const acdc_optics_grid *g, double z_m,
+                            enum acdc_optics_method requested,
                             enum acdc_optics_method *chosen, int *nwarn, char *buf, size_t size);
 
 typedef struct acdc_optics_prop acdc_optics_prop;
@@ -139,12 +142,14 @@ const char *acdc_optics_prop_explanation(const acdc_optics_prop *p);
 
 /* Propagates every field of in by z into out (same grid and batch; out may be in).
  * Errors: ACDC_UTIL_EUSAGE (NULL, grid or batch mismatch). */
-int acdc_optics_prop_apply(const acdc_optics_prop *p, const acdc_optics_field *in, acdc_optics_field *out);
+int acdc_optics_prop_apply(const acdc_optics_prop *p, const acdc_optics_field *in,
+                           acdc_optics_field *out);
 
 /* The adjoint operator (conjugate transfer function; for fresnel-tf and fresnel-ir,
  * which are unitary on the periodic window, this equals propagation by -z).
  * Errors as acdc_optics_prop_apply(). */
-int acdc_optics_prop_adjoint(const acdc_optics_prop *p, const acdc_optics_field *in, acdc_optics_field *out);
+int acdc_optics_prop_adjoint(const acdc_optics_prop *p, const acdc_optics_field *in,
+                             acdc_optics_field *out);
 
 /* Warns about wrap-around for this particular input before running: measures the
  * extent of the light in f (samples above 1e-6 of the peak intensity), adds the

@@ -74,7 +74,8 @@ int acdc_sim_perturb_value(int id, const char *text, const char *what, double *v
         char buf[64];
         size_t len = strlen(text);
         if (len >= sizeof buf)
-            return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not a number of waves", what, text);
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "%s: '%s' is not a number of waves", what, text);
         memcpy(buf, text, len + 1);
         if (len > 5 && !strcmp(buf + len - 5, "waves"))
             buf[len -= 5] = '\0';
@@ -97,7 +98,8 @@ int acdc_sim_perturb_parse(const char *a, double values[ACDC_SIM_PERTURB_COUNT])
     name[eq - a] = '\0';
     const int id = acdc_sim_perturb_find(name);
     if (id < 0)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "--perturb '%s': unknown perturbation '%s' (known: %s)",
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "--perturb '%s': unknown perturbation '%s' (known: %s)",
                                a, name, acdc_sim_perturb_names());
     snprintf(what, sizeof what, "--perturb %s", name);
     return acdc_sim_perturb_value(id, eq + 1, what, &values[id]);

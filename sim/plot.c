@@ -179,11 +179,13 @@ static const struct metric_words {
 } METRIC_WORDS[] = {
     [ACDC_SIM_METRIC_REL_RMS] = {"Relative RMS error", "relative RMS error "
                                  "‖y_{opt} − y_{ideal}‖ / ‖y_{ideal}‖"},
-    [ACDC_SIM_METRIC_MAX_ABS] = {"Largest output error", "max |y_{opt} − y_{ideal}| (output units)"},
+    [ACDC_SIM_METRIC_MAX_ABS] = {"Largest output error",
+                                 "max |y_{opt} − y_{ideal}| (output units)"},
     [ACDC_SIM_METRIC_SNR_DB] = {"Signal-to-noise ratio", "signal-to-noise ratio (dB)"},
     [ACDC_SIM_METRIC_COSINE] = {"Cosine similarity", "cosine similarity of y_{opt} and y_{ideal}"},
     [ACDC_SIM_METRIC_ACC_OPTICAL] = {"Optical accuracy", "optical accuracy on the labels (%)"},
-    [ACDC_SIM_METRIC_ACC_IDEAL] = {"Numeric accuracy", "numeric (ideal) accuracy on the labels (%)"},
+    [ACDC_SIM_METRIC_ACC_IDEAL] = {"Numeric accuracy",
+                                   "numeric (ideal) accuracy on the labels (%)"},
     [ACDC_SIM_METRIC_AGREEMENT] = {"Agreement", "optical and ideal predictions agreeing (%)"},
 };
 _Static_assert(sizeof METRIC_WORDS / sizeof *METRIC_WORDS == ACDC_SIM_METRIC_COUNT,
@@ -272,7 +274,8 @@ static int check_finite(const acdc_sim_sweep *w, const char *name, int stage, co
         snprintf(ds, sizeof ds, "/metrics/%s/mean", acdc_sim_metric_info(m->metric)->name);
     else
         snprintf(ds, sizeof ds, "/stages/%d/%s/mean", stage, acdc_sim_metric_info(m->metric)->name);
-    return acdc_util_error(ACDC_UTIL_EDATA, "'%s': %s is NaN at every finished point: no %s to plot",
+    return acdc_util_error(ACDC_UTIL_EDATA,
+                           "'%s': %s is NaN at every finished point: no %s to plot",
                            name, ds, m->key);
 }
 
@@ -284,7 +287,8 @@ static int plot_sweep(const acdc_sim_sweep *w, const char *name, const char *fig
     int nm = 0, rc, stage = o->stage, np = w->n_params;
     const char *title = o->title;
     if (stage >= 0 && (size_t)stage >= w->n_chains)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "--stage %d: '%s' has %zu optical chains", stage, name,
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "--stage %d: '%s' has %zu optical chains", stage, name,
                                w->n_chains);
     char list[256];
     snprintf(list, sizeof list, "%s",
@@ -294,7 +298,8 @@ static int plot_sweep(const acdc_sim_sweep *w, const char *name, const char *fig
         if (!find_panel(t, &d)) {
             char known[256];
             panel_names(known, sizeof known);
-            return acdc_util_error(ACDC_UTIL_EUSAGE, "--what: '%s' is not a sweep metric (%s)", t, known);
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "--what: '%s' is not a sweep metric (%s)", t, known);
         }
         if (nm == 4)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "--what: at most 4 metrics");
@@ -463,7 +468,8 @@ static int plot_confusion(const acdc_sim_result *r, const char *name, struct fig
     size_t k = nout;
     for (size_t i = 0; i < rows; i++) {
         if (r->labels[i] < 0 || r->labels[i] > 10000)
-            return acdc_util_error(ACDC_UTIL_EDATA, "'/labels' in '%s': label %lld out of range", name,
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "'/labels' in '%s': label %lld out of range", name,
                                    (long long)r->labels[i]);
         if ((size_t)r->labels[i] + 1 > k)
             k = (size_t)r->labels[i] + 1;
@@ -805,11 +811,13 @@ int acdc_sim_plot_planes(const acdc_sim_result *r, const char *name, const char 
         return acdc_util_error(ACDC_UTIL_EDATA, "--what planes: '%s' has no saved planes (run acdc "
                                "simulate with --save-planes K)", name);
     if (row >= K)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "--row %zu: '%s' holds the planes of %zu input%s", row,
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "--row %zu: '%s' holds the planes of %zu input%s", row,
                                name, K, K == 1 ? "" : "s");
     const int twod = r->plane_ny > 1;
     if (twod && r->plane_nx * r->plane_ny != r->m)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "--what planes: '%s': planes of %zu samples are not "
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "--what planes: '%s': planes of %zu samples are not "
                                "%zu x %zu", name, r->m, r->plane_nx, r->plane_ny);
     char *names = strdup(r->plane_names ? r->plane_names : "");
     if (!names)
@@ -859,7 +867,8 @@ int acdc_sim_plot_file(const char *path, const char *figure, const acdc_sim_plot
               !acdc_util_h5_attr_str(f, path, "/", "format", fmt, sizeof fmt);
     H5Fclose(f);
     if (!has)
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s' is neither a sweep nor a simulation result: it "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' is neither a sweep nor a simulation result: it "
                                "has no format attribute", path);
     if (!strcmp(fmt, "acdc-sweep")) {
         acdc_sim_sweep *w;
@@ -872,7 +881,8 @@ int acdc_sim_plot_file(const char *path, const char *figure, const acdc_sim_plot
         return rc;
     }
     if (strcmp(fmt, "acdc-result"))
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s' is neither a sweep (acdc-sweep) nor a simulation "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' is neither a sweep (acdc-sweep) nor a simulation "
                                "result (acdc-result): its format is '%s'", path, fmt);
     if (o->stage >= 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "--stage is for sweep files");

@@ -144,7 +144,8 @@ int acdc_sim_result_write(const acdc_sim_result *r, const char *path)
                                             acdc_optics_lens_model_name(r->lens.model));
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "lens_name", r->lens.name);
     if (!rc) rc = acdc_util_h5_set_attr_f64(f, "/", "lens_wavefront_rms_waves", r->lens_rms_waves);
-    if (!rc) rc = acdc_util_h5_set_attr_f64_vec(f, "/", "lens_zernike_waves", ACDC_OPTICS_ZERNIKE_TERMS,
+    if (!rc) rc = acdc_util_h5_set_attr_f64_vec(f, "/", "lens_zernike_waves",
+                                                ACDC_OPTICS_ZERNIKE_TERMS,
                                                 r->lens.zernike);
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "lens_note", r->lens_note);
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "perturbations", r->perturbations);
@@ -217,9 +218,12 @@ static int read_lens(hid_t f, const char *file, acdc_sim_result *r)
         return ACDC_UTIL_OK;
     }
     if ((rc = acdc_util_h5_attr_str(f, file, "/", "lens_model", model, sizeof model)) ||
-        (rc = acdc_util_h5_attr_str(f, file, "/", "lens_name", r->lens.name, sizeof r->lens.name)) ||
-        (rc = acdc_util_h5_attr_f64(f, file, "/", "lens_wavefront_rms_waves", &r->lens_rms_waves)) ||
-        (rc = acdc_util_h5_attr_f64_vec(f, file, "/", "lens_zernike_waves", ACDC_OPTICS_ZERNIKE_TERMS,
+        (rc = acdc_util_h5_attr_str(f, file, "/", "lens_name", r->lens.name,
+                                    sizeof r->lens.name)) ||
+        (rc = acdc_util_h5_attr_f64(f, file, "/", "lens_wavefront_rms_waves",
+                                    &r->lens_rms_waves)) ||
+        (rc = acdc_util_h5_attr_f64_vec(f, file, "/", "lens_zernike_waves",
+                                        ACDC_OPTICS_ZERNIKE_TERMS,
                                         r->lens.zernike)) ||
         (rc = acdc_util_h5_attr_str(f, file, "/", "lens_note", r->lens_note, sizeof r->lens_note)))
         return rc;
@@ -229,10 +233,12 @@ static int read_lens(hid_t f, const char *file, acdc_sim_result *r)
                                     sizeof r->perturbations)))
         return rc;
     if (acdc_optics_lens_model_parse(model, &r->lens.model))
-        return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'lens_model' in '%s': '%s' is not fourier, "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "attribute 'lens_model' in '%s': '%s' is not fourier, "
                                "paraxial or corrected", file, model);
     if (!(r->lens_rms_waves >= 0))
-        return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'lens_wavefront_rms_waves' in '%s': %g is "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "attribute 'lens_wavefront_rms_waves' in '%s': %g is "
                                "negative", file, r->lens_rms_waves);
     return ACDC_UTIL_OK;
 }
@@ -248,7 +254,8 @@ static int read_planes(hid_t f, const char *file, acdc_sim_result *r)
     if (rank < 0)
         return acdc_util_error(ACDC_UTIL_EDATA, "'/planes/field' in '%s' is not a dataset", file);
     if (rank != 4 && rank != 5)
-        return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '/planes/field' in '%s': expected rank 4 "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "cannot read '/planes/field' in '%s': expected rank 4 "
                                "(inputs x planes x samples x 2) or 5 (inputs x planes x rows x "
                                "columns x 2), found rank %d", file, rank);
     dp[rank - 1] = 2;   /* real, imaginary */
@@ -271,7 +278,8 @@ static int read_planes(hid_t f, const char *file, acdc_sim_result *r)
         return rc;
     for (size_t i = 0; i < r->n_planes; i++)
         if (!(r->plane_pitch_m[i] > 0))
-            return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '/planes/pitch_m' in '%s': value %zu "
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "cannot read '/planes/pitch_m' in '%s': value %zu "
                                    "is %g, expected a pitch > 0", file, i, r->plane_pitch_m[i]);
     size_t cap = r->n_planes * 64 + 64;
     if (!(r->plane_names = calloc(cap, 1)))
@@ -295,7 +303,8 @@ int acdc_sim_result_read(const char *path, acdc_sim_result *r)
     if (!acdc_util_h5_attr_exists(f, "/", "format") ||
         acdc_util_h5_attr_str(f, path, "/", "format", fmt, sizeof fmt) ||
         strcmp(fmt, "acdc-result")) {
-        rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' is not a simulation result (format '%s', expected "
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "'%s' is not a simulation result (format '%s', expected "
                              "'acdc-result')", path, fmt);
         goto out;
     }
@@ -321,7 +330,8 @@ int acdc_sim_result_read(const char *path, acdc_sim_result *r)
     if (acdc_util_h5_attr_exists(f, "/", "seconds") &&
         (rc = acdc_util_h5_attr_f64(f, path, "/", "seconds", &r->seconds)))
         goto out;
-    if (acdc_sim_propagation_parse(prop, &r->propagation) || r->propagation == ACDC_SIM_PROP_PROFILE) {
+    if (acdc_sim_propagation_parse(prop, &r->propagation) ||
+        r->propagation == ACDC_SIM_PROP_PROFILE) {
         /* a bad name in a file is a data error, not the usage error the parser states; a
          * result records the propagation that ran, never "profile" */
         rc = acdc_util_error(ACDC_UTIL_EDATA, "attribute 'propagation' in '%s': '%s' is not ideal, "

@@ -100,13 +100,15 @@ struct sim {
 
 acdc_sim_options acdc_sim_options_default(void)
 {
-    acdc_sim_options o = {.propagation = ACDC_SIM_PROP_PROFILE, .lens = ACDC_SIM_LENS_PROFILE, .noise = 1,
+    acdc_sim_options o = {.propagation = ACDC_SIM_PROP_PROFILE,
+                          .lens = ACDC_SIM_LENS_PROFILE, .noise = 1,
                           .phase_error_rad = -1, .photons = 0, .oversample = 0, .seed = 1,
                           .threads = 1};
     return o;
 }
 
-void acdc_sim_optics_of(const acdc_compiler_system *s, const acdc_sim_options *o, acdc_sim_optics *out)
+void acdc_sim_optics_of(const acdc_compiler_system *s, const acdc_sim_options *o,
+                        acdc_sim_optics *out)
 {
     acdc_optics_lens l = s->profile.lens;
     if (o->lens != ACDC_SIM_LENS_PROFILE) {
@@ -151,7 +153,8 @@ void acdc_sim_optics_of(const acdc_compiler_system *s, const acdc_sim_options *o
     }
     /* the lens as it runs under p */
     if (p == ACDC_SIM_PROP_IDEAL) {
-        if (!out->note[0] && (l.model != ACDC_OPTICS_LENS_FOURIER || acdc_optics_lens_has_error(&l)))
+        if (!out->note[0] &&
+            (l.model != ACDC_OPTICS_LENS_FOURIER || acdc_optics_lens_has_error(&l)))
             snprintf(out->note, sizeof out->note, "ideal propagation: the %s lens runs as an "
                      "ideal Fourier lens, its wavefront error not simulated", model);
         l.model = ACDC_OPTICS_LENS_FOURIER;
@@ -164,7 +167,8 @@ void acdc_sim_optics_of(const acdc_compiler_system *s, const acdc_sim_options *o
                (p == ACDC_SIM_PROP_FRESNEL || l.model == ACDC_OPTICS_LENS_FOURIER)) {
         snprintf(out->note, sizeof out->note, "%s: the %s lens runs in its paraxial form, "
                  "the thin lens's quadratic phase%s", acdc_optics_method_name(
-                     p == ACDC_SIM_PROP_FRESNEL ? ACDC_OPTICS_FRESNEL_TF : ACDC_OPTICS_ASM_BL), model,
+                     p == ACDC_SIM_PROP_FRESNEL ? ACDC_OPTICS_FRESNEL_TF
+                                                : ACDC_OPTICS_ASM_BL), model,
                  acdc_optics_lens_has_error(&l) ? ", with its wavefront error" : "");
         l.model = ACDC_OPTICS_LENS_PARAXIAL;
     }
@@ -457,7 +461,8 @@ static int calibrate(sim *m)
             rc = acdc_optics_pixels_integrate(&m->field->g, 1, re + L, &axis, &pi);
         m->gch[c] = (pr + I * pi) / pow(axis.pitch_m * axis.fill, s->rank == 2 ? 2 : 1);
         if (!rc && !(cabs(m->gch[c]) > 0))
-            rc = acdc_util_error(ACDC_UTIL_EDATA, "calibration failed: no light on the axis of chain "
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "calibration failed: no light on the axis of chain "
                                  "%zu", c);
     }
     m->field->nb = nb;
@@ -488,7 +493,8 @@ static int check_options(const acdc_compiler_system *s, size_t batch, const acdc
         return acdc_util_error(ACDC_UTIL_EUSAGE, "phase error %g rad is out of range",
                                o->phase_error_rad);
     if (o->propagation < ACDC_SIM_PROP_IDEAL || o->propagation > ACDC_SIM_PROP_PROFILE)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "propagation %d is not ideal, fresnel, asm or profile",
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "propagation %d is not ideal, fresnel, asm or profile",
                                (int)o->propagation);
     if (o->lens < ACDC_SIM_LENS_PROFILE || o->lens > ACDC_SIM_LENS_CORRECTED)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "lens %d is not profile, fourier, paraxial or "
@@ -505,11 +511,13 @@ static int check_options(const acdc_compiler_system *s, size_t batch, const acdc
                                    pt[i].name, v, *pt[i].unit ? " " : "", pt[i].unit, pt[i].lo,
                                    pt[i].hi);
         if (v != 0 && pt[i].window_only >= 1 && pt[i].window_only <= 3 && acdc_sim_exact(s, o))
-            return acdc_util_error(ACDC_UTIL_EUSAGE, "perturbation %s needs every plane sampled: the "
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "perturbation %s needs every plane sampled: the "
                                    "2D pixel-exact method (ideal lenses, resolved pixels) samples "
                                    "only the Fourier plane", pt[i].name);
         if (v != 0 && pt[i].window_only >= 3 && s->rank != 2)
-            return acdc_util_error(ACDC_UTIL_EUSAGE, "perturbation %s rotates a plane: it needs a 2D "
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "perturbation %s rotates a plane: it needs a 2D "
                                    "system", pt[i].name);
         if (v != 0 && pt[i].window_only == 2 && op.propagation == ACDC_SIM_PROP_IDEAL)
             return acdc_util_error(ACDC_UTIL_EUSAGE, "perturbation %s needs free space between the "
@@ -520,7 +528,8 @@ static int check_options(const acdc_compiler_system *s, size_t batch, const acdc
     acdc_sim_optics_of(s, o, &op);
     if (op.propagation != ACDC_SIM_PROP_IDEAL &&
         fabs(s->fourier_pitch_m - s->pitch_m) > 1e-12 * s->pitch_m)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "free-space propagation keeps one grid: the Fourier "
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "free-space propagation keeps one grid: the Fourier "
                                "pitch %g um must equal the sample pitch %g um (use --propagation "
                                "ideal)", 1e6 * s->fourier_pitch_m, 1e6 * s->pitch_m);
     return ACDC_UTIL_OK;
@@ -774,7 +783,8 @@ static int setup_optics(sim *m)
     if (!rc && m->optics.propagation == ACDC_SIM_PROP_IDEAL) {
         rc = acdc_optics_lens_plan_alloc(&m->l1, &m->grid, s->focal_m);
         if (!rc)
-            rc = acdc_optics_lens_plan_alloc(&m->l2, acdc_optics_lens_plan_output(m->l1), s->focal_m);
+            rc = acdc_optics_lens_plan_alloc(&m->l2,
+                                             acdc_optics_lens_plan_output(m->l1), s->focal_m);
     } else if (!rc) {
         /* the lens in its plane, without a stop (as the thin lens always was): it passes
          * the whole simulated window */
@@ -1081,9 +1091,11 @@ static int setup_perturb(sim *m)
         for (size_t j = 0; j < s->chains[c].count; j++, k++) {
             if (!perturbed_chain(m, c))
                 continue;
-            if ((rc = acdc_optics_plane_rotate(m->fourier[k], nx, pv[ACDC_SIM_PERTURB_ROTATE_FOURIER])) ||
+            if ((rc = acdc_optics_plane_rotate(m->fourier[k], nx,
+                                               pv[ACDC_SIM_PERTURB_ROTATE_FOURIER])) ||
                 (m->image[k] &&
-                 (rc = acdc_optics_plane_rotate(m->image[k], nx, pv[ACDC_SIM_PERTURB_ROTATE_IMAGE]))))
+                 (rc = acdc_optics_plane_rotate(m->image[k], nx,
+                                                pv[ACDC_SIM_PERTURB_ROTATE_IMAGE]))))
                 return rc;
         }
     /* aberrations added to every lens: its transmittance again (free space only) */
@@ -1106,16 +1118,21 @@ static int setup_perturb(sim *m)
         return setup_perturb_exact(m);
     const acdc_optics_grid *fg = m->l1 ? acdc_optics_lens_plan_output(m->l1) : &m->grid;
     if (!rc && pv[ACDC_SIM_PERTURB_DEFOCUS_INPUT] != 0)
-        rc = acdc_optics_prop_alloc(&m->def_in, &m->grid, fabs(pv[ACDC_SIM_PERTURB_DEFOCUS_INPUT]), how);
+        rc = acdc_optics_prop_alloc(&m->def_in, &m->grid,
+                                    fabs(pv[ACDC_SIM_PERTURB_DEFOCUS_INPUT]), how);
     if (!rc && pv[ACDC_SIM_PERTURB_DEFOCUS_CAMERA] != 0)
-        rc = acdc_optics_prop_alloc(&m->def_cam, &m->grid, fabs(pv[ACDC_SIM_PERTURB_DEFOCUS_CAMERA]), how);
+        rc = acdc_optics_prop_alloc(&m->def_cam, &m->grid,
+                                    fabs(pv[ACDC_SIM_PERTURB_DEFOCUS_CAMERA]), how);
     if (!rc && pv[ACDC_SIM_PERTURB_DEFOCUS_FOURIER] != 0 &&
-        !(rc = acdc_optics_prop_alloc(&m->def_f_in, fg, fabs(pv[ACDC_SIM_PERTURB_DEFOCUS_FOURIER]), how)))
-        rc = acdc_optics_prop_alloc(&m->def_f_out, fg, fabs(pv[ACDC_SIM_PERTURB_DEFOCUS_FOURIER]), how);
+        !(rc = acdc_optics_prop_alloc(&m->def_f_in, fg,
+                                      fabs(pv[ACDC_SIM_PERTURB_DEFOCUS_FOURIER]), how)))
+        rc = acdc_optics_prop_alloc(&m->def_f_out, fg,
+                                    fabs(pv[ACDC_SIM_PERTURB_DEFOCUS_FOURIER]), how);
     return rc;
 }
 
-int acdc_sim_alloc(sim **out, const acdc_compiler_system *s, size_t batch, const acdc_sim_options *o)
+int acdc_sim_alloc(sim **out, const acdc_compiler_system *s, size_t batch,
+                   const acdc_sim_options *o)
 {
     *out = NULL;
     int rc = check_options(s, batch, o);
@@ -1193,7 +1210,8 @@ size_t acdc_sim_plane_count(const acdc_compiler_system *s)
     return p;
 }
 
-void acdc_sim_plane_info(const acdc_compiler_system *s, const acdc_sim_options *o, size_t i, char *name,
+void acdc_sim_plane_info(const acdc_compiler_system *s, const acdc_sim_options *o,
+                         size_t i, char *name,
                          size_t size, double *pitch_m)
 {
     const double S = acdc_sim_oversample(s, o->oversample);
@@ -1325,7 +1343,8 @@ static void apply_gain(const sim *m, size_t batch, double *pw)
 /* The camera behind chain `chain`: balanced homodyne against m->ref, both ports (or,
  * without noise, their difference) integrated over the camera's pixels, and the signed
  * power per pixel converted back to W/m on the image samples (m->diff). */
-static int detect(sim *m, const acdc_optics_field *field, const acdc_optics_field *ref, size_t batch,
+static int detect(sim *m, const acdc_optics_field *field,
+                  const acdc_optics_field *ref, size_t batch,
                   size_t first, size_t chain)
 {
     const size_t M = acdc_compiler_plane_size(m->s), P = m->px.npx * m->px.npy;

@@ -102,7 +102,8 @@ typedef struct acdc_sim_optics {
  * free space at S >= 2 costs (fm S^2)^2 samples a plane), unequal sample and Fourier
  * pitches (free space keeps one grid), and asm at S = 1 (a window as wide as the devices
  * loses the light that walks off it; sim/README.md).  Explicit choices are not changed. */
-void acdc_sim_optics_of(const acdc_compiler_system *s, const acdc_sim_options *o, acdc_sim_optics *out);
+void acdc_sim_optics_of(const acdc_compiler_system *s, const acdc_sim_options *o,
+                        acdc_sim_optics *out);
 
 typedef struct sim sim;
 
@@ -110,7 +111,8 @@ typedef struct sim sim;
  * up to `batch` inputs.  The system must outlive the simulation.  *out receives a new
  * simulation; caller frees with acdc_sim_free().  Errors: ACDC_UTIL_EUSAGE (bad options; fresnel
  * or asm with unequal pitches; a lens that cannot be sampled), ACDC_UTIL_ENOMEM. */
-int acdc_sim_alloc(sim **out, const acdc_compiler_system *s, size_t batch, const acdc_sim_options *o);
+int acdc_sim_alloc(sim **out, const acdc_compiler_system *s, size_t batch,
+                   const acdc_sim_options *o);
 void acdc_sim_free(sim *m);
 
 /* y (batch × n_out) = the optical system applied to x (batch × n_in).  first is the
@@ -149,7 +151,8 @@ size_t acdc_sim_plane_count(const acdc_compiler_system *s);
 /* Name (e.g. "chain 0 stage 1 Fourier") and simulated sample pitch (m) of plane i for
  * options o (the device sample pitch / S; the exact method keeps its input and camera
  * planes at the sample pitch). */
-void acdc_sim_plane_info(const acdc_compiler_system *s, const acdc_sim_options *o, size_t i, char *name,
+void acdc_sim_plane_info(const acdc_compiler_system *s, const acdc_sim_options *o,
+                         size_t i, char *name,
                          size_t size, double *pitch_m);
 void acdc_sim_keep_planes(sim *m, size_t rows, double complex *buf);
 

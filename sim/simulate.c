@@ -29,7 +29,8 @@ int acdc_sim_profile_override(const acdc_compiler_profile *base, char *const *se
     return rc;
 }
 
-int acdc_sim_system_override(const acdc_compiler_system *s, acdc_sim_compile_fn compile, char *const *sets,
+int acdc_sim_system_override(const acdc_compiler_system *s, acdc_sim_compile_fn compile,
+                             char *const *sets,
                              size_t nsets, acdc_compiler_system **out)
 {
     acdc_compiler_profile p;
@@ -113,7 +114,8 @@ int acdc_sim_execute(const acdc_sim_job *job, acdc_sim_result *r, const volatile
     if (!r->y_optical || !r->y_ideal || !r->end || !r->stage || !r->chain_saturated || !cin ||
         !cout || !so || !si ||
         !ref || (d->labels && !r->labels)) {
-        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu rows x %zu chains", d->batch, C);
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM,
+                             "out of memory for %zu rows x %zu chains", d->batch, C);
         goto done;
     }
     if ((rc = acdc_sim_reference(s, d->batch, d->x, r->y_ideal)))

@@ -35,7 +35,8 @@ typedef int (*acdc_sim_compile_fn)(const acdc_model *m, const acdc_compiler_prof
  * frees).  Errors: those of acdc_sim_profile_override()
  * (ACDC_UTIL_EUSAGE), then those of compile (ACDC_UTIL_EDATA for a design rule the changed device
  * breaks); ACDC_UTIL_EUSAGE if compile is NULL. */
-int acdc_sim_system_override(const acdc_compiler_system *s, acdc_sim_compile_fn compile, char *const *sets,
+int acdc_sim_system_override(const acdc_compiler_system *s, acdc_sim_compile_fn compile,
+                             char *const *sets,
                              size_t nsets, acdc_compiler_system **out);
 
 /* What --phase-bits / --amplitude-bits B (and a sweep over them) change: the masks'
@@ -58,6 +59,7 @@ typedef struct acdc_sim_job {
 /* Runs the job.  Fills *r, summarised (caller frees with acdc_sim_result_free()).  Errors:
  * from the simulator; ACDC_UTIL_EDATA if the data's width is not the system's n_in;
  * ACDC_UTIL_EINTR if *stop became non-zero (checked between batches; may be NULL). */
-int acdc_sim_execute(const acdc_sim_job *job, acdc_sim_result *r, const volatile sig_atomic_t *stop);
+int acdc_sim_execute(const acdc_sim_job *job, acdc_sim_result *r,
+                     const volatile sig_atomic_t *stop);
 
 #endif

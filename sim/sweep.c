@@ -97,7 +97,8 @@ int acdc_sim_sweep_parse(const char *arg, acdc_sim_sweep_param *p)
         nf--;
     }
     if (nf < 2 || nf > 3 || !*f[0] || !*f[1])
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: expected NAME=FROM:TO[:STEPS][:log|:lin]", what);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "%s: expected NAME=FROM:TO[:STEPS][:log|:lin]", what);
     const int kind = kind_of(p->name);
     if (kind < 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: unknown parameter '%s' (known: photons, "
@@ -213,7 +214,8 @@ static int resolve(acdc_sim_sweep_param *p, double **values, int all_log, int al
             /* every integer from FROM to TO, within the limit an explicit STEPS has */
             double k = (double)llround(p->to) - (double)llround(p->from) + 1;
             if (k > 10000)
-                return acdc_util_error(ACDC_UTIL_EUSAGE, "--vary '%s': %.0f integer values from %g to "
+                return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                       "--vary '%s': %.0f integer values from %g to "
                                        "%g, more than 10000: give STEPS (NAME=FROM:TO:STEPS)",
                                        p->name, k, p->from, p->to);
             p->steps = (size_t)k;
@@ -384,7 +386,8 @@ int acdc_sim_sweep_alloc(acdc_sim_sweep **out, const acdc_sim_sweep_config *c)
     uint64_t hsys, hdata = ACDC_UTIL_FNV_OFFSET;
     *out = NULL;
     if (c->n_params < 1 || c->n_params > 2 || c->trials < 1)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "a sweep needs 1 or 2 parameters and 1 trial or more, "
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "a sweep needs 1 or 2 parameters and 1 trial or more, "
                                "not %d and %zu", c->n_params, c->trials);
     acdc_sim_sweep *w = calloc(1, sizeof *w);
     struct acdc_sim_sweep_state *st = w ? calloc(1, sizeof *st) : NULL;
@@ -616,7 +619,8 @@ static int open_sweep(const char *path, hid_t *f, int output)
         acdc_util_h5_attr_str(*f, path, "/", "format", fmt, sizeof fmt) ||
         strcmp(fmt, "acdc-sweep")) {
         H5Fclose(*f);
-        return output ? acdc_util_error(ACDC_UTIL_EDATA, "'%s' exists and is not a sweep file: choose "
+        return output ? acdc_util_error(ACDC_UTIL_EDATA,
+                                        "'%s' exists and is not a sweep file: choose "
                                         "another -o (or --restart to overwrite it)", path)
                       : acdc_util_error(ACDC_UTIL_EDATA, "'%s' is not a sweep file (format "
                                         "'acdc-sweep')", path);
@@ -642,7 +646,8 @@ int acdc_sim_sweep_open(acdc_sim_sweep *w, enum acdc_sim_sweep_mode mode, int *r
 {
     *resumed = 0;
     if (!w->state)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_sim_sweep_open: a sweep read from a file cannot run");
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "acdc_sim_sweep_open: a sweep read from a file cannot run");
     const char *out = w->state->out;
     int exists = access(out, F_OK) == 0, rc;
     if (mode == ACDC_SIM_SWEEP_RESUME && !exists)
@@ -659,11 +664,13 @@ int acdc_sim_sweep_open(acdc_sim_sweep *w, enum acdc_sim_sweep_mode mode, int *r
 static int run_points(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
                       acdc_sim_sweep_report report, void *ctx);
 
-int acdc_sim_sweep_run(acdc_sim_sweep *w, const volatile sig_atomic_t *stop, acdc_sim_sweep_report report,
+int acdc_sim_sweep_run(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
+                       acdc_sim_sweep_report report,
                        void *ctx)
 {
     if (!w->state)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_sim_sweep_run: a sweep read from a file cannot run");
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "acdc_sim_sweep_run: a sweep read from a file cannot run");
     struct acdc_sim_sweep_state *st = w->state;
     /* fixed assignments and no device parameter: one system for every point */
     int devices = 0;
@@ -697,7 +704,8 @@ static int run_points(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
         if (w->done[pt])
             continue;
         if (stop && *stop)
-            return acdc_util_error(ACDC_UTIL_EINTR, "interrupted: '%s' holds %zu of %zu points; run "
+            return acdc_util_error(ACDC_UTIL_EINTR,
+                                   "interrupted: '%s' holds %zu of %zu points; run "
                                    "the same command again to continue", st->out,
                                    acdc_sim_sweep_done(w), w->points);
         size_t ix[2] = {pt / w->dims[1], pt % w->dims[1]}, nps = c->nsets;
@@ -742,7 +750,8 @@ static int run_points(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
         rc = acdc_sim_execute(&job, &r, stop);
         acdc_compiler_system_free(over);
         if (rc == ACDC_UTIL_EINTR)
-            return acdc_util_error(ACDC_UTIL_EINTR, "interrupted: '%s' holds %zu of %zu points; run "
+            return acdc_util_error(ACDC_UTIL_EINTR,
+                                   "interrupted: '%s' holds %zu of %zu points; run "
                                    "the same command again to continue", st->out,
                                    acdc_sim_sweep_done(w), w->points);
         if (rc) {
@@ -751,7 +760,8 @@ static int run_points(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
         }
         for (size_t g = 0; g <= w->n_chains; g++)
             for (int i = 0; i < NM; i++)
-                acdc_sim_result_stats(&r, (int)g - 1, i, &w->mean[(g * NM + (size_t)i) * w->points + pt],
+                acdc_sim_result_stats(&r, (int)g - 1, i,
+                                      &w->mean[(g * NM + (size_t)i) * w->points + pt],
                                       &w->sd[(g * NM + (size_t)i) * w->points + pt]);
         w->seconds[pt] = r.seconds;
         w->saturated[pt] = (int64_t)r.saturated;
@@ -777,16 +787,20 @@ static int read_optics(hid_t f, const char *path, acdc_sim_sweep *w)
     if (acdc_util_h5_attr_exists(f, "/", "propagation") &&
         (rc = acdc_util_h5_attr_str(f, path, "/", "propagation", name, sizeof name)))
         return rc;
-    if (acdc_sim_propagation_parse(name, &w->propagation) || w->propagation == ACDC_SIM_PROP_PROFILE)
-        return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'propagation' in '%s': '%s' is not ideal, "
+    if (acdc_sim_propagation_parse(name, &w->propagation) ||
+        w->propagation == ACDC_SIM_PROP_PROFILE)
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "attribute 'propagation' in '%s': '%s' is not ideal, "
                                "fresnel or asm", path, name);
-    w->lens_model = w->propagation == ACDC_SIM_PROP_IDEAL ? ACDC_OPTICS_LENS_FOURIER : ACDC_OPTICS_LENS_PARAXIAL;
+    w->lens_model = w->propagation == ACDC_SIM_PROP_IDEAL ? ACDC_OPTICS_LENS_FOURIER
+                                                          : ACDC_OPTICS_LENS_PARAXIAL;
     if (!acdc_util_h5_attr_exists(f, "/", "lens_model"))
         return ACDC_UTIL_OK;
     if ((rc = acdc_util_h5_attr_str(f, path, "/", "lens_model", name, sizeof name)))
         return rc;
     if (acdc_optics_lens_model_parse(name, &w->lens_model))
-        return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'lens_model' in '%s': '%s' is not fourier, "
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "attribute 'lens_model' in '%s': '%s' is not fourier, "
                                "paraxial or corrected", path, name);
     return ACDC_UTIL_OK;
 }
@@ -817,7 +831,8 @@ int acdc_sim_sweep_read(const char *path, acdc_sim_sweep **out)
     if ((rc = read_optics(f, path, w)))
         goto out;
     if (np < 1 || np > 2 || nch < 0 || nch > 100000 || rows < 0 || trials < 0) {
-        rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': n_params %lld, n_chains %lld, rows %lld or trials "
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "'%s': n_params %lld, n_chains %lld, rows %lld or trials "
                              "%lld out of range (n_params is 1 or 2)", path, (long long)np,
                              (long long)nch, (long long)rows, (long long)trials);
         goto out;

@@ -140,7 +140,8 @@ typedef void (*acdc_sim_sweep_report)(const acdc_sim_sweep *w, size_t point, int
  * every point finished before, and the message says how many; the errors of
  * acdc_sim_execute() and of recompiling, prefixed with the point ("at photons=100: ...");
  * ACDC_UTIL_EIO writing the file. */
-int acdc_sim_sweep_run(acdc_sim_sweep *w, const volatile sig_atomic_t *stop, acdc_sim_sweep_report report,
+int acdc_sim_sweep_run(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
+                       acdc_sim_sweep_report report,
                        void *ctx);
 
 /* Reads a sweep file (finished or not).  *out is a new sweep without run state.

@@ -249,10 +249,12 @@ int acdc_sim_tolerance_alloc(acdc_sim_tolerance **out, const acdc_sim_tolerance_
                                "not metric %d", c->metric);
     if (!(c->budget > 0) || !isfinite(c->budget) ||
         (c->metric == ACDC_SIM_METRIC_ACC_OPTICAL && c->budget > 1))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "budget %g is out of range (accuracy: 0 < budget <= "
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "budget %g is out of range (accuracy: 0 < budget <= "
                                "1, a fraction; relative RMS error: > 0)", c->budget);
     if (!(c->rel_tol > 0 && c->rel_tol < 1))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "relative tolerance %g is outside (0, 1)", c->rel_tol);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "relative tolerance %g is outside (0, 1)", c->rel_tol);
     if (c->max_steps < 1 || c->max_steps > 30 || c->trials < 1)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "max_steps %d (1..30) or trials %zu (>= 1) out of "
                                "range", c->max_steps, c->trials);
@@ -288,7 +290,8 @@ int acdc_sim_tolerance_alloc(acdc_sim_tolerance **out, const acdc_sim_tolerance_
     if (d->labels)
         hdata = acdc_util_fnv(hdata, d->labels, d->batch * sizeof *d->labels);
     if (c->metric == ACDC_SIM_METRIC_ACC_OPTICAL && !d->labels) {
-        rc = acdc_util_error(ACDC_UTIL_EUSAGE, "'%s' has no labels, so no accuracy: give a budget of "
+        rc = acdc_util_error(ACDC_UTIL_EUSAGE,
+                             "'%s' has no labels, so no accuracy: give a budget of "
                              "the relative RMS error (--budget-rel-rms X)", c->data_path);
         goto fail;
     }
@@ -349,7 +352,8 @@ static int write_item(hid_t f, int id, const acdc_sim_tolerance_item *it)
         hsize_t dims[2] = {it->n_points, 3};
         rc = acdc_util_h5_write_f64(f, d, 2, dims, it->points);
     }
-    if (!rc) rc = acdc_util_h5_set_attr_str(f, g, "status", acdc_sim_tolerance_status_name(it->status));
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, g, "status",
+                                            acdc_sim_tolerance_status_name(it->status));
     if (!rc) rc = acdc_util_h5_set_attr_f64(f, g, "value", it->value);
     if (!rc) rc = acdc_util_h5_set_attr_f64(f, g, "uncertainty", it->uncertainty);
     if (!rc) rc = acdc_util_h5_set_attr_f64(f, g, "lo", it->lo);
@@ -399,7 +403,8 @@ static int write_file(const acdc_sim_tolerance *t)
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "perturbations", fixed);
     if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "overrides", st->overrides);
     if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "labelled", t->labelled);
-    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "metric", acdc_sim_metric_info(t->metric)->name);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "metric",
+                                            acdc_sim_metric_info(t->metric)->name);
     if (!rc) rc = acdc_util_h5_set_attr_f64(f, "/", "budget", t->budget);
     if (!rc) rc = acdc_util_h5_set_attr_f64(f, "/", "rel_tol", t->rel_tol);
     if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "max_steps", t->max_steps);
@@ -473,7 +478,8 @@ static int read_content(hid_t f, const char *path, acdc_sim_tolerance *t, int se
         if ((rc = acdc_util_h5_attr_str(f, path, g, "status", status, sizeof status)))
             return rc;
         if (status_parse(status, &it->status))
-            return acdc_util_error(ACDC_UTIL_EDATA, "attribute 'status' of '%s' in '%s': '%s' is not "
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "attribute 'status' of '%s' in '%s': '%s' is not "
                                    "found, beyond or n/a", g, path, status);
         if ((rc = attr_f(f, path, g, "value", &it->value)) ||
             (rc = attr_f(f, path, g, "uncertainty", &it->uncertainty)) ||
@@ -497,7 +503,8 @@ static int read_content(hid_t f, const char *path, acdc_sim_tolerance *t, int se
         }
         it->n_points = (size_t)evals;
         if (it->status == ACDC_SIM_TOL_FOUND && !(isfinite(it->value) && it->value > 0))
-            return acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s': a tolerance found at %g", g, path,
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "'%s' in '%s': a tolerance found at %g", g, path,
                                    it->value);
         if (select)
             t->selected[i] = 1;
@@ -524,7 +531,8 @@ int acdc_sim_tolerance_open(acdc_sim_tolerance *t, enum acdc_sim_tolerance_mode 
 {
     *resumed = 0;
     if (!t->state)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_sim_tolerance_open: an analysis read from a file "
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "acdc_sim_tolerance_open: an analysis read from a file "
                                "cannot run");
     const char *out = t->state->c.out;
     int exists = access(out, F_OK) == 0, rc;
@@ -567,7 +575,8 @@ int acdc_sim_tolerance_read(const char *path, acdc_sim_tolerance **out)
         (rc = acdc_util_h5_attr_str(f, path, "/", "data", t->data, sizeof t->data)))
         goto out;
     if (rows < 0 || trials < 1 || trials > 100000 || os < 1) {
-        rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': rows %lld, trials %lld or oversample %lld out of "
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "'%s': rows %lld, trials %lld or oversample %lld out of "
                              "range", path, (long long)rows, (long long)trials, (long long)os);
         goto out;
     }
@@ -582,13 +591,15 @@ int acdc_sim_tolerance_read(const char *path, acdc_sim_tolerance **out)
         goto out;
     t->metric = acdc_sim_metric_find(name);
     if (t->metric != ACDC_SIM_METRIC_ACC_OPTICAL && t->metric != ACDC_SIM_METRIC_REL_RMS) {
-        rc = acdc_util_error(ACDC_UTIL_EDATA, "attribute 'metric' in '%s': '%s' is not acc_optical or "
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "attribute 'metric' in '%s': '%s' is not acc_optical or "
                              "rel_rms", path, name);
         goto out;
     }
     if ((rc = acdc_util_h5_attr_str(f, path, "/", "propagation", name, sizeof name)))
         goto out;
-    if (acdc_sim_propagation_parse(name, &t->propagation) || t->propagation == ACDC_SIM_PROP_PROFILE) {
+    if (acdc_sim_propagation_parse(name, &t->propagation) ||
+        t->propagation == ACDC_SIM_PROP_PROFILE) {
         rc = acdc_util_error(ACDC_UTIL_EDATA, "attribute 'propagation' in '%s': '%s' is not ideal, "
                              "fresnel or asm", path, name);
         goto out;
@@ -596,7 +607,8 @@ int acdc_sim_tolerance_read(const char *path, acdc_sim_tolerance **out)
     if ((rc = acdc_util_h5_attr_str(f, path, "/", "lens_model", name, sizeof name)))
         goto out;
     if (acdc_optics_lens_model_parse(name, &t->lens_model)) {
-        rc = acdc_util_error(ACDC_UTIL_EDATA, "attribute 'lens_model' in '%s': '%s' is not fourier, "
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "attribute 'lens_model' in '%s': '%s' is not fourier, "
                              "paraxial or corrected", path, name);
         goto out;
     }
@@ -720,7 +732,8 @@ static int evaluate(struct search *s, double x, double *cost, double *sd)
     acdc_sim_result_free(&r);
     if (!isfinite(mean)) {
         acdc_sim_tolerance_format(s->id, v, NAN, what, sizeof what);
-        return acdc_util_error(ACDC_UTIL_EDATA, "%s = %s: the cost is not finite", s->p->name, what);
+        return acdc_util_error(ACDC_UTIL_EDATA, "%s = %s: the cost is not finite",
+                               s->p->name, what);
     }
     *cost = mean;
     *sd = t->trials > 1 ? sqrt(sq / (double)(t->trials - 1)) : NAN;
@@ -942,7 +955,8 @@ int acdc_sim_tolerance_run(acdc_sim_tolerance *t, const volatile sig_atomic_t *s
                            acdc_sim_tolerance_report report, void *ctx)
 {
     if (!t->state)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_sim_tolerance_run: an analysis read from a file "
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "acdc_sim_tolerance_run: an analysis read from a file "
                                "cannot run");
     const int before = omp_get_max_threads();
     omp_set_num_threads(t->state->c.options.threads > 0 ? t->state->c.options.threads : 1);
@@ -962,7 +976,8 @@ int acdc_sim_tolerance_run(acdc_sim_tolerance *t, const volatile sig_atomic_t *s
         rc = search_one(t, id, stop, report, ctx);
         if (rc == ACDC_UTIL_EINTR) {
             item_clear(&t->item[id]);
-            rc = acdc_util_error(ACDC_UTIL_EINTR, "interrupted: '%s' holds %zu of %zu perturbations; "
+            rc = acdc_util_error(ACDC_UTIL_EINTR,
+                                 "interrupted: '%s' holds %zu of %zu perturbations; "
                                  "run the same command again to continue", t->state->c.out,
                                  acdc_sim_tolerance_done(t), selected);
             break;
@@ -1122,7 +1137,8 @@ int acdc_sim_tolerance_plot(const acdc_sim_tolerance *t, const char *name, const
             x->anchor = x->right ? fmin(x->anchor, x->s0) : fmax(x->anchor, x->s1);
     }
     if (!n)
-        return acdc_util_error(ACDC_UTIL_EDATA, "'%s' holds no finished perturbation to plot", name);
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' holds no finished perturbation to plot", name);
     qsort(b, n, sizeof *b, bar_cmp);
     double lo, hi;
     axis_range(b, n, &lo, &hi);

@@ -133,7 +133,8 @@ static void test_builtins_check(void **state)
         assert_int_equal(p.lens.model, ACDC_OPTICS_LENS_FOURIER);
         if (!p.ideal) {
             assert_close(p.lens.wavefront_rms, 0.02, 0);
-            assert_true(acdc_optics_lens_wavefront_rms(&p.lens, 2) <= acdc_optics_marechal_rms(0.8));
+            assert_true(acdc_optics_lens_wavefront_rms(&p.lens,
+                                                       2) <= acdc_optics_marechal_rms(0.8));
         }
         assert_close(p.lens.focal_m, 0, 0);
         assert_close(p.lens.aperture_m, 0, 0);
@@ -569,7 +570,8 @@ static void test_check(void **state)
     BAD(p.superpixel = -1, "'rules.superpixel'");
     /* an odd superpixel cannot hold a double-phase pair: refused on phase-only devices */
     BAD(p.superpixel = 3, "'rules.superpixel'");
-    BAD((p.input.modulation = ACDC_OPTICS_MOD_COMPLEX, p.fourier.modulation = ACDC_OPTICS_MOD_COMPLEX,
+    BAD((p.input.modulation = ACDC_OPTICS_MOD_COMPLEX,
+         p.fourier.modulation = ACDC_OPTICS_MOD_COMPLEX,
          p.superpixel = 1),
         "image device is phase-only");
 #undef BAD
@@ -1072,7 +1074,8 @@ static void test_h5_round_trip(void **state)
             /* a system file's copy holds the design chosen, never auto */
             acdc_util_h5_out o;
             assert_int_equal(acdc_util_h5_create(path, &o), 0);
-            assert_int_equal(acdc_compiler_profile_write_h5(o.fid, "/profile", &p), ACDC_UTIL_EDATA);
+            assert_int_equal(acdc_compiler_profile_write_h5(o.fid, "/profile", &p),
+                             ACDC_UTIL_EDATA);
             assert_non_null(strstr(acdc_util_errmsg(), "'rules.fourier_oversample' is auto"));
             acdc_util_h5_abort(&o);
             p.fourier_oversample = 1;

@@ -548,7 +548,10 @@ static void b_perm_float(hid_t f)
     del(f, "/layers/0/perm");
     put_f64(f, "/layers/0/perm", 4, 0);
 }
-static void b_activation(hid_t f) { acdc_util_h5_set_attr_str(f, "/layers/1", "activation", "tanh"); }
+static void b_activation(hid_t f)
+{
+    acdc_util_h5_set_attr_str(f, "/layers/1", "activation", "tanh");
+}
 static void b_gap(hid_t f)
 {
     H5Lmove(f, "/layers/1", f, "/layers/2", H5P_DEFAULT, H5P_DEFAULT);

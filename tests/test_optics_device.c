@@ -167,7 +167,8 @@ static void test_registration(void **state)
 static void test_transfer(void **state)
 {
     (void)state;
-    acdc_optics_modulator p = slm(ACDC_OPTICS_MOD_PHASE, 0, 8), c = slm(ACDC_OPTICS_MOD_COMPLEX, 8, 8);
+    acdc_optics_modulator p = slm(ACDC_OPTICS_MOD_PHASE, 0, 8),
+        c = slm(ACDC_OPTICS_MOD_COMPLEX, 8, 8);
     double f = p.fill, t = 0.37;
     assert_close(acdc_optics_modulator_transfer(&p, 0), 1, 1e-15);
     assert_close(acdc_optics_modulator_transfer(&p, t),
@@ -284,18 +285,22 @@ static void test_devmap_errors(void **state)
 static void test_transfer_k(void **state)
 {
     (void)state;
-    acdc_optics_modulator c = slm(ACDC_OPTICS_MOD_COMPLEX, 8, 8), p = slm(ACDC_OPTICS_MOD_PHASE, 0, 8);
+    acdc_optics_modulator c = slm(ACDC_OPTICS_MOD_COMPLEX, 8, 8),
+        p = slm(ACDC_OPTICS_MOD_PHASE, 0, 8);
     for (double t = -1.3; t <= 1.3; t += 0.1) {
-        assert_close(acdc_optics_modulator_transfer_k(&c, 1, t), acdc_optics_modulator_transfer(&c, t),
+        assert_close(acdc_optics_modulator_transfer_k(&c, 1, t),
+                     acdc_optics_modulator_transfer(&c, t),
                      1e-15);
-        assert_close(acdc_optics_modulator_transfer_k(&p, 2, t), acdc_optics_modulator_transfer(&p, t),
+        assert_close(acdc_optics_modulator_transfer_k(&p, 2, t),
+                     acdc_optics_modulator_transfer(&p, t),
                      1e-15);
     }
     acdc_optics_modulator f1 = c;
     f1.fill = 1;
     /* fill 1: k pixels side by side are one pixel k times as wide, sinc(t) */
     for (double t = 0.05; t < 3; t += 0.2)
-        assert_close(acdc_optics_modulator_transfer_k(&f1, 4, t), sin(M_PI * t) / (M_PI * t), 1e-14);
+        assert_close(acdc_optics_modulator_transfer_k(&f1, 4, t),
+                     sin(M_PI * t) / (M_PI * t), 1e-14);
     assert_close(acdc_optics_modulator_transfer_k(&f1, 4, 0), 1, 0);
 }
 
@@ -321,8 +326,8 @@ static void test_devmap2(void **state)
         for (size_t x = 0; x < N1; x++) {
             /* the device's 4 x 4 samples centred on the plane's axis (index 4) */
             int in = y >= 2 && y < 6 && x >= 2 && x < 6;
-            double complex want = in ? acdc_optics_modulator_value(&p, t[(y - 2) * ns + x - 2], NULL)
-                                     : 0;
+            double complex want =
+                in ? acdc_optics_modulator_value(&p, t[(y - 2) * ns + x - 2], NULL) : 0;
             assert_true(cabs(out[y * N1 + x] - want) < 1e-15);
         }
     free(w);

@@ -307,7 +307,8 @@ static void test_errors(void **state)
     t[2] = NAN;
     assert_int_equal(acdc_optics_mask_alloc(&e, 4, 1, 1e-5, 1, t, 0), ACDC_UTIL_EUSAGE);
     double a[2] = {0.5, 1.5}, ph[2] = {0, NAN};
-    assert_int_equal(acdc_optics_mask_amplitude_alloc(&e, 2, 1, 1e-5, 1, a, 0, 0), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_mask_amplitude_alloc(&e, 2, 1, 1e-5, 1, a, 0, 0),
+                     ACDC_UTIL_EUSAGE);
     assert_non_null(strstr(acdc_util_errmsg(), "outside [0, 1]"));
     assert_int_equal(acdc_optics_mask_phase_alloc(&e, 2, 1, 1e-5, 1, ph, 0, 0), ACDC_UTIL_EUSAGE);
     ph[1] = 1;

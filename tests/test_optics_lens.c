@@ -16,7 +16,8 @@
 
 static const double LAMBDA = 632.8e-9;
 
-static acdc_optics_lens lens_of(enum acdc_optics_lens_model model, double focal_m, double aperture_m)
+static acdc_optics_lens lens_of(enum acdc_optics_lens_model model, double focal_m,
+                                double aperture_m)
 {
     acdc_optics_lens l = {.name = "test lens", .model = model, .focal_m = focal_m,
                           .aperture_m = aperture_m};

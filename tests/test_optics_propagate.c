@@ -501,7 +501,8 @@ static void test_gaussian_beam(void **state)
         acdc_optics_field *f = field(2, m, m, dx, lam, 1);
         for (size_t y = 0; y < m; y++)
             for (size_t x = 0; x < m; x++) {
-                double r2 = pow(acdc_optics_coord_m(x, m, dx), 2) + pow(acdc_optics_coord_m(y, m, dx), 2);
+                double r2 = pow(acdc_optics_coord_m(x, m, dx),
+                                2) + pow(acdc_optics_coord_m(y, m, dx), 2);
                 f->data[y * m + x] = exp(-r2 / (w0 * w0));
             }
         acdc_optics_prop *p;
@@ -537,7 +538,8 @@ static void test_gaussian_beam(void **state)
         double rm = k / (2 * c1);
         print_message("# measured Gaussian beam z = %.2f zR (%s): w %.6g um (want %.6g, rel "
                       "err %.2g), R %.6g m (want %.6g, rel err %.2g), field err/peak %.2g\n",
-                      z / zr, acdc_optics_method_name(acdc_optics_prop_method(p)), wm * 1e6, wz * 1e6,
+                      z / zr, acdc_optics_method_name(acdc_optics_prop_method(p)),
+                      wm * 1e6, wz * 1e6,
                       fabs(wm / wz - 1), rm, rz, fabs(rm / rz - 1), ferr / peak);
         worst_w = fmax(worst_w, fabs(wm / wz - 1));
         worst_r = fmax(worst_r, fabs(rm / rz - 1));
@@ -596,7 +598,8 @@ static void test_talbot(void **state)
     double lo = 0.97 * zt, hi = 1.03 * zt, gr = (sqrt(5) - 1) / 2;
     for (int it = 0; it < 40; it++) {
         double c = hi - gr * (hi - lo), d = lo + gr * (hi - lo);
-        if (talbot_err(ACDC_OPTICS_ASM_BL, c, 4096, a, lam) < talbot_err(ACDC_OPTICS_ASM_BL, d, 4096, a, lam))
+        if (talbot_err(ACDC_OPTICS_ASM_BL, c, 4096, a, lam) <
+            talbot_err(ACDC_OPTICS_ASM_BL, d, 4096, a, lam))
             hi = d;
         else
             lo = c;
@@ -711,7 +714,8 @@ static void test_advise(void **state)
     char buf[1024];
     enum acdc_optics_method m;
     int nw;
-    assert_int_equal(acdc_optics_prop_advise(&g, 0.5 * zc, ACDC_OPTICS_AUTO, &m, &nw, buf, sizeof buf), 0);
+    assert_int_equal(acdc_optics_prop_advise(&g, 0.5 * zc, ACDC_OPTICS_AUTO, &m, &nw, buf,
+                                             sizeof buf), 0);
     print_message("# advise z = 0.5 zc:\n%s", buf);
     assert_int_equal(m, ACDC_OPTICS_ASM_BL);
     assert_int_equal(nw, 0);
@@ -731,16 +735,19 @@ static void test_advise(void **state)
     assert_true(nw >= 1);
     assert_non_null(strstr(buf, "undersampled"));
     /* far: ir chosen if paraxial */
-    assert_int_equal(acdc_optics_prop_advise(&g, 10 * zc, ACDC_OPTICS_AUTO, &m, &nw, buf, sizeof buf), 0);
+    assert_int_equal(acdc_optics_prop_advise(&g, 10 * zc, ACDC_OPTICS_AUTO, &m, &nw, buf,
+                                             sizeof buf), 0);
     print_message("# advise z = 10 zc:\n%s", buf);
     assert_int_equal(m, ACDC_OPTICS_FRESNEL_IR);
     /* asm-bl far beyond 2 zc: band limit warning */
-    assert_int_equal(acdc_optics_prop_advise(&g, 10 * zc, ACDC_OPTICS_ASM_BL, &m, &nw, buf, sizeof buf), 0);
+    assert_int_equal(acdc_optics_prop_advise(&g, 10 * zc, ACDC_OPTICS_ASM_BL, &m, &nw, buf,
+                                             sizeof buf), 0);
     assert_int_equal(nw, 1);
     assert_non_null(strstr(buf, "band limit"));
     /* a tiny buffer is truncated, not overrun */
     char tiny[8];
-    assert_int_equal(acdc_optics_prop_advise(&g, zc, ACDC_OPTICS_AUTO, &m, &nw, tiny, sizeof tiny), 0);
+    assert_int_equal(acdc_optics_prop_advise(&g, zc, ACDC_OPTICS_AUTO, &m, &nw, tiny,
+                                             sizeof tiny), 0);
     assert_true(strlen(tiny) < sizeof tiny);
     assert_int_equal(acdc_optics_prop_advise(&g, zc, ACDC_OPTICS_AUTO, NULL, NULL, NULL, 0), 0);
 }
@@ -792,7 +799,8 @@ static void test_errors(void **state)
     assert_int_equal(acdc_optics_lens_plan_alloc(&l, &bad, 0.1), ACDC_UTIL_EUSAGE);
     assert_non_null(strstr(acdc_util_errmsg(), "square grid"));
     assert_int_equal(acdc_optics_lens_plan_alloc(&l, &g, 0.1), 0);
-    acdc_optics_field *f = field(2, 16, 16, 8e-6, 633e-9, 2), *h = field(2, 16, 16, 9e-6, 633e-9, 2);
+    acdc_optics_field *f = field(2, 16, 16, 8e-6, 633e-9, 2),
+        *h = field(2, 16, 16, 9e-6, 633e-9, 2);
     acdc_optics_field *o = field(2, 16, 16, 8e-6, 633e-9, 3);
     assert_int_equal(acdc_optics_lens_forward(l, h, h), ACDC_UTIL_EUSAGE);   /* wrong pitch */
     acdc_optics_field *w = field(2, 15, 15, 8e-6, 633e-9, 2);
@@ -804,11 +812,13 @@ static void test_errors(void **state)
     h->g = *acdc_optics_lens_plan_output(l);
     o->g = h->g;
     assert_int_equal(acdc_optics_lens_forward(l, f, o), ACDC_UTIL_EUSAGE);   /* batch */
-    assert_int_equal(acdc_optics_lens_adjoint(l, f, f), ACDC_UTIL_EUSAGE);   /* f is not on output grid */
+    assert_int_equal(acdc_optics_lens_adjoint(l, f, f),
+                     ACDC_UTIL_EUSAGE);   /* f is not on output grid */
     assert_int_equal(acdc_optics_4f_apply(NULL, NULL, l, f, f), ACDC_UTIL_EUSAGE);
     acdc_optics_lens_plan *l2;
     assert_int_equal(acdc_optics_lens_plan_alloc(&l2, &g, 0.2), 0);
-    assert_int_equal(acdc_optics_4f_apply(l, NULL, l2, f, f), ACDC_UTIL_EUSAGE);   /* grids differ */
+    assert_int_equal(acdc_optics_4f_apply(l, NULL, l2, f, f),
+                     ACDC_UTIL_EUSAGE);   /* grids differ */
     assert_int_equal(acdc_optics_4f_apply(l, NULL, l, f, o), ACDC_UTIL_EUSAGE);   /* batch */
     acdc_optics_lens_plan_free(l2);
     acdc_optics_lens_plan_free(l);
@@ -818,7 +828,8 @@ static void test_errors(void **state)
     assert_int_equal(acdc_optics_prop_alloc(&p, &g, NAN, ACDC_OPTICS_AUTO), ACDC_UTIL_EUSAGE);
     assert_null(p);
     assert_int_equal(acdc_optics_prop_alloc(&p, &g, 0, ACDC_OPTICS_FRESNEL_IR), ACDC_UTIL_EUSAGE);
-    assert_int_equal(acdc_optics_prop_alloc(&p, &g, 0.1, (enum acdc_optics_method)9), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_prop_alloc(&p, &g, 0.1, (enum acdc_optics_method)9),
+                     ACDC_UTIL_EUSAGE);
     assert_int_equal(acdc_optics_prop_alloc(NULL, &g, 0.1, ACDC_OPTICS_AUTO), ACDC_UTIL_EUSAGE);
     bad = g;
     bad.wavelength_m = 0;

@@ -5,7 +5,8 @@
 
 #include <fftw3.h>
 
-static void run(const acdc_compiler_system *s, const acdc_data *d, acdc_sim_options o, size_t trials,
+static void run(const acdc_compiler_system *s, const acdc_data *d, acdc_sim_options o,
+                size_t trials,
                 acdc_sim_result *r)
 {
     acdc_sim_job job = {.system = s, .data = d, .options = o, .trials = trials, .batch = 16};

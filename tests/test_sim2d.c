@@ -327,7 +327,8 @@ static void test_deterministic2(void **state)
     (void)state;
     acdc_model *m = model2(4, 4, 4, 3, 16);
     const char *aware[] = {"rules.fourier_oversample=2"}, *point[] = {"rules.fourier_oversample=0"};
-    acdc_compiler_system *sw = compile(m, "slm1080", point, 1), *se = compile(m, "slm1080", aware, 1);
+    acdc_compiler_system *sw = compile(m, "slm1080", point, 1),
+        *se = compile(m, "slm1080", aware, 1);
     acdc_data *d = data(11, 16);
     for (int t = 0; t < 3; t++) {
         const acdc_compiler_system *s = t == 2 ? se : sw;

@@ -506,9 +506,12 @@ static void test_exact_window(void **state)
     const struct {
         int id;
         double v;
-    } cases[CASES] = {{ACDC_SIM_PERTURB_SHIFT_INPUT, 0.3 * p},     {ACDC_SIM_PERTURB_SHIFT_INPUT, -0.6 * p},
-                      {ACDC_SIM_PERTURB_DEFOCUS_INPUT, 0.5 * dof}, {ACDC_SIM_PERTURB_DEFOCUS_INPUT, -0.5 * dof},
-                      {ACDC_SIM_PERTURB_DEFOCUS_CAMERA, 0.3 * dof}, {ACDC_SIM_PERTURB_ROTATE_FOURIER, 0.02}};
+    } cases[CASES] = {{ACDC_SIM_PERTURB_SHIFT_INPUT, 0.3 * p},
+                      {ACDC_SIM_PERTURB_SHIFT_INPUT, -0.6 * p},
+                      {ACDC_SIM_PERTURB_DEFOCUS_INPUT, 0.5 * dof},
+                      {ACDC_SIM_PERTURB_DEFOCUS_INPUT, -0.5 * dof},
+                      {ACDC_SIM_PERTURB_DEFOCUS_CAMERA, 0.3 * dof},
+                      {ACDC_SIM_PERTURB_ROTATE_FOURIER, 0.02}};
     double gap[2][CASES];
     for (int k = 0; k < 2; k++) {
         acdc_sim_options o = acdc_sim_options_default();

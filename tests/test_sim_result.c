@@ -138,7 +138,8 @@ static void check_round_trip(int labelled, size_t planes)
         assert_null(b.labels);
     for (size_t t = 0; t < a.trials; t++)
         for (int i = 0; i < ACDC_SIM_METRIC_COUNT; i++)
-            same(acdc_sim_metric_get(&a.end[t], i), acdc_sim_metric_get(&b.end[t], i), "trial metric");
+            same(acdc_sim_metric_get(&a.end[t], i), acdc_sim_metric_get(&b.end[t], i),
+                 "trial metric");
     for (int st = -1; st < (int)a.n_chains; st++)
         for (int i = 0; i < ACDC_SIM_METRIC_COUNT; i++) {
             double ma, sa, mb, sb;

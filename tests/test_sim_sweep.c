@@ -67,7 +67,8 @@ static acdc_sim_sweep_config config(const char *out)
 {
     acdc_sim_sweep_config c = {.system_path = sys_path, .data_path = data_path, .out = out,
                                .n_params = 1, .trials = 2, .batch = 7,
-                               .options = acdc_sim_options_default(), .compile = acdc_compiler_compile};
+                               .options = acdc_sim_options_default(),
+                                   .compile = acdc_compiler_compile};
     assert_int_equal(acdc_sim_sweep_parse("photons=1e2:1e4", &c.param[0]), 0);
     return c;
 }
@@ -464,9 +465,12 @@ static void test_optics_recorded(void **state)
         enum acdc_sim_propagation want_prop;
         enum acdc_optics_lens_model want_lens;
     } cases[] = {
-        {ACDC_SIM_PROP_PROFILE, ACDC_SIM_LENS_PROFILE, 0, ACDC_SIM_PROP_IDEAL, ACDC_OPTICS_LENS_FOURIER},
-        {ACDC_SIM_PROP_PROFILE, ACDC_SIM_LENS_PARAXIAL, 0, ACDC_SIM_PROP_FRESNEL, ACDC_OPTICS_LENS_PARAXIAL},
-        {ACDC_SIM_PROP_PROFILE, ACDC_SIM_LENS_PROFILE, 2, ACDC_SIM_PROP_ASM, ACDC_OPTICS_LENS_CORRECTED},
+        {ACDC_SIM_PROP_PROFILE, ACDC_SIM_LENS_PROFILE, 0, ACDC_SIM_PROP_IDEAL,
+         ACDC_OPTICS_LENS_FOURIER},
+        {ACDC_SIM_PROP_PROFILE, ACDC_SIM_LENS_PARAXIAL, 0, ACDC_SIM_PROP_FRESNEL,
+         ACDC_OPTICS_LENS_PARAXIAL},
+        {ACDC_SIM_PROP_PROFILE, ACDC_SIM_LENS_PROFILE, 2, ACDC_SIM_PROP_ASM,
+         ACDC_OPTICS_LENS_CORRECTED},
     };
     acdc_sim_sweep *w;
     int resumed;
@@ -475,7 +479,8 @@ static void test_optics_recorded(void **state)
         c.options.propagation = cases[i].prop;
         c.options.lens = cases[i].lens;
         c.options.oversample = cases[i].oversample;
-        if (acdc_sim_sweep_alloc(&w, &c) || acdc_sim_sweep_open(w, ACDC_SIM_SWEEP_RESTART, &resumed))
+        if (acdc_sim_sweep_alloc(&w, &c) ||
+            acdc_sim_sweep_open(w, ACDC_SIM_SWEEP_RESTART, &resumed))
             fail_msg("%s: %s", out, acdc_util_errmsg());
         acdc_sim_sweep_free(w);
         assert_int_equal(acdc_sim_sweep_read(out, &w), 0);

@@ -92,7 +92,8 @@ static acdc_sim_tolerance *analyse(const acdc_sim_tolerance_config *c)
 {
     acdc_sim_tolerance *t;
     int resumed;
-    if (acdc_sim_tolerance_alloc(&t, c) || acdc_sim_tolerance_open(t, ACDC_SIM_TOL_RESTART, &resumed) ||
+    if (acdc_sim_tolerance_alloc(&t, c) ||
+        acdc_sim_tolerance_open(t, ACDC_SIM_TOL_RESTART, &resumed) ||
         acdc_sim_tolerance_run(t, NULL, NULL, NULL))
         fail_msg("tolerance: %s", acdc_util_errmsg());
     return t;
@@ -338,7 +339,8 @@ static void test_settings_refused(void **state)
     assert_int_equal(acdc_sim_tolerance_run(t, NULL, NULL, NULL), 0);
     acdc_sim_tolerance_free(t);
     assert_int_equal(acdc_sim_tolerance_read(test_path(1, "set.h5"), &t), 0);
-    assert_true(t->selected[ACDC_SIM_PERTURB_REF_AMPLITUDE] && t->selected[ACDC_SIM_PERTURB_REF_PHASE]);
+    assert_true(t->selected[ACDC_SIM_PERTURB_REF_AMPLITUDE] &&
+                t->selected[ACDC_SIM_PERTURB_REF_PHASE]);
     acdc_sim_tolerance_free(t);
     /* not a tolerance file; nothing to resume */
     c.out = lin_path;

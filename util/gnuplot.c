@@ -40,7 +40,8 @@ int acdc_util_gnuplot_find(void)
     }
     free(copy);
     return found ? ACDC_UTIL_OK
-                 : acdc_util_error(ACDC_UTIL_EDATA, "gnuplot not found on PATH: install it (Debian: "
+                 : acdc_util_error(ACDC_UTIL_EDATA,
+                                   "gnuplot not found on PATH: install it (Debian: "
                                    "apt-get install gnuplot-nox)");
 }
 
@@ -105,7 +106,8 @@ int acdc_util_gnuplot_escape(const char *s, char *buf, size_t cap)
     }
     if (cap)
         buf[k] = '\0';
-    return *p ? acdc_util_error(ACDC_UTIL_EUSAGE, "'%s' is too long for a gnuplot label", s) : ACDC_UTIL_OK;
+    return *p ? acdc_util_error(ACDC_UTIL_EUSAGE, "'%s' is too long for a gnuplot label", s)
+              : ACDC_UTIL_OK;
 }
 
 int acdc_util_gnuplot_format(const char *figure)
@@ -367,7 +369,8 @@ int acdc_util_gnuplot_close(acdc_util_gnuplot *g)
     const char *what = g->figure ? g->figure : "a figure";
     FILE *err = NULL;
     if (fflush(g->f) != 0 || ferror(g->f))
-        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the gnuplot script of '%s'", what);
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM,
+                             "out of memory for the gnuplot script of '%s'", what);
     else if (!(rc = acdc_util_gnuplot_find()) && !(err = tmpfile()))
         rc = acdc_util_error(ACDC_UTIL_EIO, "cannot run gnuplot: %s", strerror(errno));
     if (!rc)

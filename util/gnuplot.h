@@ -29,7 +29,8 @@ int acdc_util_gnuplot_find(void);
 int acdc_util_gnuplot_unsafe(const char *s);
 
 /* The figure formats, told by the name's extension. */
-enum acdc_util_gnuplot_format { ACDC_UTIL_GNUPLOT_PNG, ACDC_UTIL_GNUPLOT_SVG, ACDC_UTIL_GNUPLOT_PDF };
+enum acdc_util_gnuplot_format { ACDC_UTIL_GNUPLOT_PNG, ACDC_UTIL_GNUPLOT_SVG,
+                               ACDC_UTIL_GNUPLOT_PDF };
 
 /* ACDC_UTIL_GNUPLOT_PNG, _SVG or _PDF for a name ending in .png, .svg or .pdf; -1 else. */
 int acdc_util_gnuplot_format(const char *figure);

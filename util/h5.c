@@ -264,7 +264,8 @@ static int read_any(hid_t loc, const char *file, const char *name, int rank, hsi
         rc = acdc_util_error(ACDC_UTIL_ENOMEM, "cannot read '%s' in '%s': out of memory for %zu "
                              "values", name, file, n);
     if (!rc && n && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-        rc = acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': HDF5 read failed (%s)", name,
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "cannot read '%s' in '%s': HDF5 read failed (%s)", name,
                              file, cls == H5T_INTEGER ? "out-of-range integers or truncated file"
                                                  : "truncated file?");
     H5Sclose(s);
@@ -341,7 +342,8 @@ int acdc_util_h5_group(hid_t loc, const char *name)
                 errno = 0;
                 hid_t g = H5Gcreate2(loc, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
                 if (g < 0 || H5Gclose(g) < 0)
-                    return acdc_util_error(ACDC_UTIL_EIO, "cannot create group '%s' in '%s': %s", buf,
+                    return acdc_util_error(ACDC_UTIL_EIO,
+                                           "cannot create group '%s' in '%s': %s", buf,
                                            file_of(loc, fb, sizeof fb), h5_reason(errno));
             }
             *p = c;
@@ -573,7 +575,8 @@ int acdc_util_h5_attr_f64_vec(hid_t loc, const char *file, const char *obj, cons
                         v);
     for (size_t i = 0; rc == ACDC_UTIL_OK && i < count; i++)
         if (!isfinite(v[i]))
-            return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s': value %zu is not "
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "attribute '%s' on '%s' in '%s': value %zu is not "
                                    "finite", name, obj, file, i);
     return rc;
 }
@@ -613,7 +616,8 @@ static int set_attr_n(hid_t loc, const char *obj, const char *name, hid_t ftype,
         H5Sclose(s);
     if (e < 0) {
         char fb[1024];
-        return acdc_util_error(ACDC_UTIL_EIO, "cannot write attribute '%s' on '%s' in '%s': %s", name,
+        return acdc_util_error(ACDC_UTIL_EIO,
+                               "cannot write attribute '%s' on '%s' in '%s': %s", name,
                                obj, file_of(loc, fb, sizeof fb), h5_reason(err));
     }
     return ACDC_UTIL_OK;
@@ -668,7 +672,8 @@ int acdc_util_h5_settings_match(hid_t f, const char *path, const char *settings,
     int rc = acdc_util_h5_attr_str(f, path, "/", "settings", old, cap);
     if (!rc && strcmp(old, settings)) {
         acdc_util_settings_difference(old, settings, diff, sizeof diff);
-        rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' holds %s with other settings (%s): use --restart to "
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "'%s' holds %s with other settings (%s): use --restart to "
                              "start over, or another -o", path, holds, diff);
     }
     free(old);

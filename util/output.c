@@ -108,7 +108,8 @@ static int split(const char *path, char *dir, char *base)
     if (n == 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "empty output file name");
     if (n >= PATH_MAX)
-        return acdc_util_error(ACDC_UTIL_EIO, "cannot create '%s': %s", path, strerror(ENAMETOOLONG));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot create '%s': %s", path,
+                               strerror(ENAMETOOLONG));
     size_t k = n;
     while (k > 0 && path[k - 1] != '/')
         k--;
@@ -261,7 +262,8 @@ int acdc_util_output_claim(const char *const *in, size_t n_in, const char *const
         exists[o] = stat(out[o], &so[o]) == 0;
         const struct input *hit = exists[o] ? input_of(&so[o]) : NULL;
         if (hit)
-            rc = acdc_util_error(ACDC_UTIL_EUSAGE, "the output '%s' is the input '%s'%s: writing it "
+            rc = acdc_util_error(ACDC_UTIL_EUSAGE,
+                                 "the output '%s' is the input '%s'%s: writing it "
                                  "would destroy it; choose another output", out[o], hit->path,
                                  strcmp(out[o], hit->path) ? " (the same file)" : "");
         else if (!(c[o] = canon(out[o])))
@@ -269,7 +271,8 @@ int acdc_util_output_claim(const char *const *in, size_t n_in, const char *const
         for (size_t p = 0; p < o && !rc; p++)
             if (out[p] && ((exists[o] && exists[p] && same(&so[o], &so[p])) ||
                            !strcmp(c[o], c[p])))
-                rc = acdc_util_error(ACDC_UTIL_EUSAGE, "the outputs '%s' and '%s' are the same file: "
+                rc = acdc_util_error(ACDC_UTIL_EUSAGE,
+                                     "the outputs '%s' and '%s' are the same file: "
                                      "choose two", out[p], out[o]);
     }
     for (size_t o = 0; o < n_out && !rc; o++) {
@@ -360,7 +363,8 @@ int acdc_util_output_begin(const char *path, acdc_util_output_tmp *t)
     }
     if ((t->slot = slot_take(tmps, TMP_SLOTS, tmp)) < 0) {
         acdc_util_output_cancel(t);
-        return acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': too many files open at once", path);
+        return acdc_util_error(ACDC_UTIL_EIO,
+                               "cannot write '%s': too many files open at once", path);
     }
     at_exit_once();
     return ACDC_UTIL_OK;

@@ -106,7 +106,8 @@ static int quantity(const char *s, const char *what, const char *unit, double lo
         end++;
     if (strict && !*end && v != 0 &&
         (!strcmp(unit, "m") || !strcmp(unit, "s") || !strcmp(unit, "W")))
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' needs a unit: give one, e.g. %s", what, s,
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "%s: '%s' needs a unit: give one, e.g. %s", what, s,
                                !strcmp(unit, "m")   ? "633nm, 8um, 2mm"
                                : !strcmp(unit, "s") ? "100us, 2ms"
                                                : "1mW, 30uW");
@@ -116,14 +117,16 @@ static int quantity(const char *s, const char *what, const char *unit, double lo
             if (!strcmp(units[i].base, unit) && !strcmp(units[i].name, end))
                 break;
         if (i == nu)
-            return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: unit '%s' in '%s' is not a unit of %s", what,
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "%s: unit '%s' in '%s' is not a unit of %s", what,
                                    end, s, *unit ? unit : "a plain number");
         v *= units[i].factor;
     }
     if (!isfinite(v))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not a finite number", what, s);
     if (v < lo || v > hi)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: %s is outside %g..%g %s", what, s, lo, hi, unit);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: %s is outside %g..%g %s", what, s,
+                               lo, hi, unit);
     *out = v;
     return ACDC_UTIL_OK;
 }

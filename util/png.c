@@ -42,7 +42,8 @@ static int write_rows(acdc_util_file *out, const uint16_t *img, size_t width, si
     }
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
-        return acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': libpng: %s", out->t.dest, err->msg);
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': libpng: %s",
+                               out->t.dest, err->msg);
     }
     png_init_io(png, out->f);
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, bits, PNG_COLOR_TYPE_GRAY,
@@ -69,10 +70,12 @@ int acdc_util_png_write_grey(const char *path, const uint16_t *img, size_t width
                              int bits)
 {
     if (bits != 8 && bits != 16)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': a grey PNG is 8 or 16 bits deep, not %d", path,
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "'%s': a grey PNG is 8 or 16 bits deep, not %d", path,
                                bits);
     if (width == 0 || height == 0 || width > 0x7fffffff || height > 0x7fffffff)
-        return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': %zu x %zu pixels is not a PNG size", path, width,
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "'%s': %zu x %zu pixels is not a PNG size", path, width,
                                height);
     if (bits == 8)
         for (size_t i = 0; i < width * height; i++)

@@ -56,7 +56,8 @@ static int install(struct sigaction *old_int, struct sigaction *old_term)
     if (sigaction(SIGTERM, &sa, old_term) != 0) {
         int e = errno;
         sigaction(SIGINT, old_int, NULL);
-        return acdc_util_error(ACDC_UTIL_EIO, "cannot install a handler for SIGTERM: %s", strerror(e));
+        return acdc_util_error(ACDC_UTIL_EIO,
+                               "cannot install a handler for SIGTERM: %s", strerror(e));
     }
     return ACDC_UTIL_OK;
 }
