@@ -6,7 +6,8 @@
 # its own util_error or sim_run.  Prints TAP; exits 0 (tests/run.sh counts the lines).
 #
 # The one name the compiler makes of ours: `#pragma omp critical(NAME)` defines the lock
-# .gomp_critical_user_NAME, a common symbol, so NAME is what must carry the prefix.
+# .gomp_critical_user_NAME (gcc; clang adds .var), a common symbol, so NAME is what must
+# carry the prefix.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
@@ -14,7 +15,9 @@ BUILD=${BUILD:-build}
 
 # unprefixed: reads nm's output on stdin, prints each defined global name without acdc_
 unprefixed() {
-    awk 'NF >= 3 { print $NF }' | sed 's/^\.gomp_critical_user_//' | grep -v '^acdc_' | sort -u
+    awk 'NF >= 3 { print $NF }' |
+        sed 's/^\.gomp_critical_user_\(.*\)\.var$/\1/; s/^\.gomp_critical_user_//' |
+        grep -v '^acdc_' | sort -u
 }
 
 check_names() {   # $1 = what, $2 = its names without the prefix (one a line)
