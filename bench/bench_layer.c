@@ -83,7 +83,7 @@ int main(int argc, char **argv)
         fill(L.d_bias, n);
         acdc_plan *p;
         if (acdc_plan_alloc(&p, n, 1, FFTW_MEASURE)) {
-            fprintf(stderr, "bench_layer: %s\n", util_errmsg());
+            fprintf(stderr, "bench_layer: %s\n", acdc_util_errmsg());
             return 1;
         }
         acdc_grad gr = {g, g + n, g + 2 * n, g + 3 * n};

@@ -4,11 +4,11 @@
  * threads OpenMP gives (OMP_NUM_THREADS), best of several runs:
  *
  *   asm-bl   one 4096 x 4096 band-limited angular-spectrum propagation (2x zero padding
- *            to 8192 x 8192, transfer function, crop) with optics_prop_apply;
+ *            to 8192 x 8192, transfer function, crop) with acdc_optics_prop_apply;
  *            floor: one forward and one backward 8192^2 FFTW transform, in place,
  *            FFTW's own threads.
  *   4f 1D    a batch of 4096 rank-1 fields of 2048 samples through lens, Fourier-plane
- *            mask, lens (optics_4f_apply);
+ *            mask, lens (acdc_optics_4f_apply);
  *            floor: two batched 2048-point FFTW transforms of the whole batch (one
  *            fftw_plan_many_dft, in place, FFTW's own threads).
  *
@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 {
     int measure = argc > 1 && strcmp(argv[1], "--measure") == 0;
     unsigned flags = measure ? FFTW_MEASURE : FFTW_ESTIMATE;
-    optics_set_fft_effort(measure);
+    acdc_optics_set_fft_effort(measure);
     fftw_init_threads();
     int nt = omp_get_max_threads();
     printf("optics propagators vs bare FFTW, %d thread%s, %s, best of the runs\n", nt,
@@ -51,17 +51,18 @@ int main(int argc, char **argv)
     /* ------------------------------------------------ 4096^2 band-limited ASM */
     {
         size_t n = 4096, p = 2 * n, runs = 4;
-        optics_grid g;
-        optics_field *f;
-        optics_prop *pr;
-        if (optics_grid_init(&g, 2, n, n, 8e-6, 633e-9) || optics_field_alloc(&f, &g, 1)) {
-            fprintf(stderr, "bench_optics: %s\n", util_errmsg());
+        acdc_optics_grid g;
+        acdc_optics_field *f;
+        acdc_optics_prop *pr;
+        if (acdc_optics_grid_init(&g, 2, n, n, 8e-6, 633e-9) ||
+            acdc_optics_field_alloc(&f, &g, 1)) {
+            fprintf(stderr, "bench_optics: %s\n", acdc_util_errmsg());
             return 1;
         }
         fill(f->data, n * n);
         double t0 = omp_get_wtime();
-        if (optics_prop_alloc(&pr, &g, 0.05, OPTICS_ASM_BL)) {
-            fprintf(stderr, "bench_optics: %s\n", util_errmsg());
+        if (acdc_optics_prop_alloc(&pr, &g, 0.05, ACDC_OPTICS_ASM_BL)) {
+            fprintf(stderr, "bench_optics: %s\n", acdc_util_errmsg());
             return 1;
         }
         double tplan = omp_get_wtime() - t0, best = INFINITY;
@@ -78,7 +79,7 @@ int main(int argc, char **argv)
         double floor_t = INFINITY;
         for (size_t r = 0; r < runs; r++) {
             t0 = omp_get_wtime();
-            optics_prop_apply(pr, f, f);
+            acdc_optics_prop_apply(pr, f, f);
             best = fmin(best, omp_get_wtime() - t0);
             t0 = omp_get_wtime();
             fftw_execute(fw);
@@ -88,8 +89,8 @@ int main(int argc, char **argv)
         fftw_destroy_plan(fw);
         fftw_destroy_plan(bw);
         fftw_free(a);
-        optics_prop_free(pr);
-        optics_field_free(f);
+        acdc_optics_prop_free(pr);
+        acdc_optics_field_free(f);
         printf("%-34s %11.3f %11.3f %7.2f\n", "asm-bl 4096^2 (padded 8192^2)", best,
                floor_t, best / floor_t);
         printf("  (planning and transfer function: %.2f s, once per plan)\n", tplan);
@@ -98,13 +99,13 @@ int main(int argc, char **argv)
     /* ------------------------------------------------ batch of 1D 4f passes */
     {
         size_t m = 2048, nb = 4096, runs = 10;
-        optics_grid g;
-        optics_field *f;
-        optics_lens_plan *l;
+        acdc_optics_grid g;
+        acdc_optics_field *f;
+        acdc_optics_lens_plan *l;
         double dx = 8e-6, lam = 633e-9;
-        if (optics_grid_init(&g, 1, m, 1, dx, lam) || optics_field_alloc(&f, &g, nb) ||
-            optics_lens_plan_alloc(&l, &g, m * dx * dx / lam)) {
-            fprintf(stderr, "bench_optics: %s\n", util_errmsg());
+        if (acdc_optics_grid_init(&g, 1, m, 1, dx, lam) || acdc_optics_field_alloc(&f, &g, nb) ||
+            acdc_optics_lens_plan_alloc(&l, &g, m * dx * dx / lam)) {
+            fprintf(stderr, "bench_optics: %s\n", acdc_util_errmsg());
             return 1;
         }
         double complex *mask = malloc(m * sizeof *mask);
@@ -121,7 +122,7 @@ int main(int argc, char **argv)
         double floor_t = INFINITY;
         for (size_t r = 0; r < runs; r++) {
             t0 = omp_get_wtime();
-            optics_4f_apply(l, mask, l, f, f);
+            acdc_optics_4f_apply(l, mask, l, f, f);
             best = fmin(best, omp_get_wtime() - t0);
             t0 = omp_get_wtime();
             fftw_execute(pf);
@@ -130,8 +131,8 @@ int main(int argc, char **argv)
         }
         fftw_destroy_plan(pf);
         fftw_free(a);
-        optics_lens_plan_free(l);
-        optics_field_free(f);
+        acdc_optics_lens_plan_free(l);
+        acdc_optics_field_free(f);
         free(mask);
         printf("%-34s %11.4f %11.4f %7.2f\n", "4f 1D, 4096 fields x 2048", best, floor_t,
                best / floor_t);

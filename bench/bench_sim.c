@@ -38,17 +38,17 @@ int main(int argc, char **argv)
     const char *dpath = argc > 2 ? argv[2] : "/usr/share/datasets/fashion-mnist";
     acdc_model *m = NULL;
     acdc_data *d = NULL;
-    compiler_system *s = NULL;
-    compiler_profile p;
+    acdc_compiler_system *s = NULL;
+    acdc_compiler_profile p;
     int rc;
     if ((rc = acdc_model_read(mpath, &m)) || (rc = acdc_data_load(dpath, "test", NULL, &d)) ||
-        (rc = compiler_profile_builtin("slm8", &p))) {
-        fprintf(stderr, "bench_sim: error: %s\n", util_errmsg());
+        (rc = acdc_compiler_profile_builtin("slm8", &p))) {
+        fprintf(stderr, "bench_sim: error: %s\n", acdc_util_errmsg());
         return 1;
     }
     double t0 = now();
-    if ((rc = compiler_compile(m, &p, &s))) {
-        fprintf(stderr, "bench_sim: error: %s\n", util_errmsg());
+    if ((rc = acdc_compiler_compile(m, &p, &s))) {
+        fprintf(stderr, "bench_sim: error: %s\n", acdc_util_errmsg());
         return 1;
     }
     double t_compile = now() - t0;
@@ -57,14 +57,14 @@ int main(int argc, char **argv)
     printf("compile: %.3f s\n", t_compile);
     {
         /* every figure states its design, oversampling, propagation and lens model */
-        sim_options o = sim_options_default();
-        sim_optics op;
-        sim_optics_of(s, &o, &op);
+        acdc_sim_options o = acdc_sim_options_default();
+        acdc_sim_optics op;
+        acdc_sim_optics_of(s, &o, &op);
         printf("design: %s\noptics: S = %d, %s propagation, %s lens '%s', %.3g waves rms; "
                "the profile's noise at the designed detection\n", s->design,
-               sim_oversample(s, o.oversample), sim_propagation_name(op.propagation),
-               optics_lens_model_name(op.lens.model), op.lens.name,
-               optics_lens_wavefront_rms(&op.lens, s->rank));
+               acdc_sim_oversample(s, o.oversample), acdc_sim_propagation_name(op.propagation),
+               acdc_optics_lens_model_name(op.lens.model), op.lens.name,
+               acdc_optics_lens_wavefront_rms(&op.lens, s->rank));
     }
     printf("%8s %10s %12s %12s %12s %12s\n", "threads", "time (s)", "inputs/s", "numeric acc",
            "optical acc", "difference");
@@ -72,13 +72,14 @@ int main(int argc, char **argv)
     int same = 1;
     for (int threads = 1; threads <= 2; threads++) {
         omp_set_num_threads(threads);
-        sim_job job = {.system = s, .data = d, .options = sim_options_default(), .trials = 1,
-                       .batch = 64};
+        acdc_sim_job job = {.system = s, .data = d,
+                            .options = acdc_sim_options_default(), .trials = 1,
+                            .batch = 64};
         job.options.threads = threads;
-        sim_result r;
+        acdc_sim_result r;
         t0 = now();
-        if ((rc = sim_execute(&job, &r, NULL))) {
-            fprintf(stderr, "bench_sim: error: %s\n", util_errmsg());
+        if ((rc = acdc_sim_execute(&job, &r, NULL))) {
+            fprintf(stderr, "bench_sim: error: %s\n", acdc_util_errmsg());
             return 1;
         }
         double t = now() - t0;
@@ -96,11 +97,11 @@ int main(int argc, char **argv)
             printf("         relative RMS error %.4f, SNR %.1f dB, prediction agreement "
                    "%.4f, %zu saturated exposures\n", r.end[0].rel_rms,
                    r.end[0].snr_db, r.end[0].agreement, r.saturated);
-        sim_result_free(&r);
+        acdc_sim_result_free(&r);
     }
     printf("1 and 2 threads give bit-identical optical outputs: %s\n", same ? "yes" : "NO");
     free(y1);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_data_free(d);
     acdc_model_free(m);
     return same ? 0 : 1;

@@ -63,35 +63,36 @@ int main(int argc, char **argv)
     const int S = argc > 3 ? atoi(argv[3]) : 4;
     acdc_model *m = NULL;
     acdc_data *d = NULL;
-    compiler_system *s = NULL;
-    compiler_profile p;
+    acdc_compiler_system *s = NULL;
+    acdc_compiler_profile p;
     if (S < 2 || S > 16) {
         fprintf(stderr, "bench_sim2d: error: S = '%s' is not 2..16\n", argv[3]);
         return 2;
     }
     if (acdc_model_read(mpath, &m) || acdc_data_load(dpath, "test", NULL, &d) ||
-        compiler_profile_builtin("slm1080", &p) ||
-        compiler_profile_set(&p, "rules.fourier_oversample=2") || compiler_compile(m, &p, &s)) {
-        fprintf(stderr, "bench_sim2d: error: %s\n", util_errmsg());
+        acdc_compiler_profile_builtin("slm1080", &p) ||
+        acdc_compiler_profile_set(&p, "rules.fourier_oversample=2") ||
+        acdc_compiler_compile(m, &p, &s)) {
+        fprintf(stderr, "bench_sim2d: error: %s\n", acdc_util_errmsg());
         return 1;
     }
-    sim_job job = {.system = s, .data = d, .options = sim_options_default(), .trials = 1,
-                   .batch = 64};
+    acdc_sim_job job = {.system = s, .data = d, .options = acdc_sim_options_default(), .trials = 1,
+                        .batch = 64};
     job.options.oversample = S;
     job.options.threads = 2;
     omp_set_num_threads(2);
-    const size_t L = sim_plane_side(s, &job.options);
+    const size_t L = acdc_sim_plane_side(s, &job.options);
     printf("resolved-pixel inference of %zu images: '%s' (%zux%zu grid, %zu layers, %zu "
            "chains) on '%s', pixel-aware R = 2, superpixel %dx%d\n", d->batch, mpath, s->side,
            s->side, m->n_layers, s->n_chains, p.name, s->profile.superpixel,
            s->profile.superpixel);
     printf("sampling: S = %d (%s), planes of %zux%zu, ideal Fourier lenses, the profile's "
            "noise; 2 threads\n", S,
-           sim_exact(s, &job.options) ? "pixel-exact Fourier method" : "window method", L, L);
-    sim_result r;
+           acdc_sim_exact(s, &job.options) ? "pixel-exact Fourier method" : "window method", L, L);
+    acdc_sim_result r;
     double t0 = now();
-    if (sim_execute(&job, &r, NULL)) {
-        fprintf(stderr, "bench_sim2d: error: %s\n", util_errmsg());
+    if (acdc_sim_execute(&job, &r, NULL)) {
+        fprintf(stderr, "bench_sim2d: error: %s\n", acdc_util_errmsg());
         return 1;
     }
     const double t = now() - t0;
@@ -109,8 +110,8 @@ int main(int argc, char **argv)
            "prediction agreement %.4f, %zu saturated exposures\n", r.end[0].acc_ideal,
            r.end[0].acc_optical, 100 * (r.end[0].acc_optical - r.end[0].acc_ideal),
            r.end[0].rel_rms, r.end[0].agreement, r.saturated);
-    sim_result_free(&r);
-    compiler_system_free(s);
+    acdc_sim_result_free(&r);
+    acdc_compiler_system_free(s);
     acdc_data_free(d);
     acdc_model_free(m);
     return 0;

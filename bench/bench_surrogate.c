@@ -43,7 +43,7 @@ static double pass(const acdc_model *m, const acdc_layer_op *op, int threads, si
         acdc_work_set_tick(w, (uint64_t)rep);
         double t0 = now();
         if (acdc_model_forward(m, w, B, x, y) || acdc_model_backward(m, w, B, y, grad, NULL)) {
-            fprintf(stderr, "bench_surrogate: %s\n", util_errmsg());
+            fprintf(stderr, "bench_surrogate: %s\n", acdc_util_errmsg());
             exit(1);
         }
         double t = now() - t0;
@@ -59,13 +59,13 @@ static void run(const char *what, const char *profile, size_t side, int rank)
 {
     const size_t n = rank == 2 ? side * side : side, B = 64;
     acdc_model *m;
-    compiler_profile p;
-    compiler_system *s;
+    acdc_compiler_profile p;
+    acdc_compiler_system *s;
     if (acdc_model_alloc(&m, n, n, 10, 1, ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU) ||
         (rank == 2 && acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, side, side, side, side)) ||
         acdc_model_init_normal(m, 1, 0.06, 1) || acdc_model_init_perms(m, 1) ||
-        compiler_profile_builtin(profile, &p) || compiler_compile(m, &p, &s)) {
-        fprintf(stderr, "bench_surrogate: %s\n", util_errmsg());
+        acdc_compiler_profile_builtin(profile, &p) || acdc_compiler_compile(m, &p, &s)) {
+        fprintf(stderr, "bench_surrogate: %s\n", acdc_util_errmsg());
         exit(1);
     }
     double *x = malloc(B * n * sizeof *x);
@@ -76,24 +76,24 @@ static void run(const char *what, const char *profile, size_t side, int rank)
         printf("%-44s %d thread%s  numeric %8.1f us/row", what, threads,
                threads > 1 ? "s" : " ", 1e6 * tn / (double)B);
         for (int lens = 0; lens <= (rank == 1); lens++) {
-            compiler_surrogate_opts o = compiler_surrogate_opts_default();
+            acdc_compiler_surrogate_opts o = acdc_compiler_surrogate_opts_default();
             o.threads = threads;
             o.lens = lens;
-            compiler_surrogate *g;
-            if (compiler_surrogate_alloc(&g, s, B, &o)) {
-                fprintf(stderr, "bench_surrogate: %s\n", util_errmsg());
+            acdc_compiler_surrogate *g;
+            if (acdc_compiler_surrogate_alloc(&g, s, B, &o)) {
+                fprintf(stderr, "bench_surrogate: %s\n", acdc_util_errmsg());
                 exit(1);
             }
-            const double ts = pass(m, compiler_surrogate_op(g), threads, B, x);
+            const double ts = pass(m, acdc_compiler_surrogate_op(g), threads, B, x);
             printf("  surrogate%s %9.1f us/row (x%.0f)",
                    rank == 1 ? (lens ? ", objective" : ", ideal lenses") : "",
                    1e6 * ts / (double)B, ts / tn);
-            compiler_surrogate_free(g);
+            acdc_compiler_surrogate_free(g);
         }
         printf("\n");
     }
     free(x);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 

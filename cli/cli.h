@@ -23,7 +23,7 @@ struct cli_command {
     const char *summary;
 };
 
-/* Prints "acdc CMD: error: MESSAGE" for the last util_error() and returns the exit code
+/* Prints "acdc CMD: error: MESSAGE" for the last acdc_util_error() and returns the exit code
  * matching the status (usage → 2, interrupted → 3, anything else → 1). */
 int cli_fail(const char *cmd, int status);
 /* Prints "acdc CMD: error: ..." and a hint to run --help; returns EXIT_USAGE. */
@@ -43,7 +43,7 @@ typedef struct cli_sets {
     size_t n;
 } cli_sets;
 /* Initialises the caller's *s with room for the assignments of argc arguments.  Errors:
- * UTIL_ENOMEM, with *s left empty.  cli_sets_clear() frees what *s holds and empties it
+ * ACDC_UTIL_ENOMEM, with *s left empty.  cli_sets_clear() frees what *s holds and empties it
  * (it may be called again, and on an empty set). */
 int cli_sets_init(cli_sets *s, int argc);
 void cli_sets_clear(cli_sets *s);
@@ -58,9 +58,9 @@ enum {
     CLI_SIM_PERTURB, CLI_SIM_PERTURB_CHAIN
 };
 extern const cli_option cli_sim_options[];
-/* Applies the shared option with key to *o or *sets.  Returns 1 and sets *rc (UTIL_OK or
+/* Applies the shared option with key to *o or *sets.  Returns 1 and sets *rc (ACDC_UTIL_OK or
  * a usage status with its message) if key is one of them, else 0. */
-int cli_sim_option(int key, const char *arg, sim_options *o, cli_sets *sets, int *rc);
+int cli_sim_option(int key, const char *arg, acdc_sim_options *o, cli_sets *sets, int *rc);
 
 int cmd_compile(int argc, char **argv);
 int cmd_infer(int argc, char **argv);

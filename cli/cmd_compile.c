@@ -79,17 +79,19 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_OUTPUT: a->out = arg; break;
     case OPT_DEVICE: a->device = arg; break;
     case OPT_WAVELENGTH:
-        return util_parse_quantity_strict(arg, "--wavelength", "m", 1e-8, 1e-4, &a->wavelength);
-    case OPT_PITCH: return util_parse_quantity_strict(arg, "--pitch", "m", 1e-8, 1e-2, &a->pitch);
+        return acdc_util_parse_quantity_strict(arg, "--wavelength", "m", 1e-8, 1e-4,
+                                               &a->wavelength);
+    case OPT_PITCH: return acdc_util_parse_quantity_strict(arg, "--pitch", "m", 1e-8,
+                                                           1e-2, &a->pitch);
     case OPT_SET: a->sets[a->nsets++] = (char *)arg; break;
     case OPT_QUIET: a->quiet = 1; break;
     case OPT_VERIFY: a->verify = arg; break;
     case OPT_VERIFY_ROWS:
-        return util_parse_int(arg, "--verify-rows", 1, 1000000, &a->verify_rows);
-    case OPT_THREADS: return util_parse_int(arg, "--threads", 1, 256, &a->threads);
+        return acdc_util_parse_int(arg, "--verify-rows", 1, 1000000, &a->verify_rows);
+    case OPT_THREADS: return acdc_util_parse_int(arg, "--threads", 1, 256, &a->threads);
     case OPT_CALIBRATE: a->calibrate = arg; break;
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static void note(const char *what, size_t i, size_t n, void *ctx)
@@ -99,22 +101,22 @@ static void note(const char *what, size_t i, size_t n, void *ctx)
 }
 
 /* The verdict on s for the first rows of the data file at path, into s->verdict. */
-static int verify(compiler_system *s, const char *path, size_t rows, int threads)
+static int verify(acdc_compiler_system *s, const char *path, size_t rows, int threads)
 {
     acdc_data *d = NULL;
     int rc = acdc_data_read(path, s->n_in, &d);
     if (rc) {
-        util_error_prefix("--verify");
+        acdc_util_error_prefix("--verify");
         return rc;
     }
     omp_set_num_threads(threads);
-    util_signal_saved sig = {0};
-    if (!(rc = util_signal_catch(&sig)))
-        rc = sim_verify(s, compiler_compile, d, path, rows, threads, note, NULL,
-                        util_signal_flag(), &s->verdict);
-    util_signal_restore(&sig);
-    if (rc && rc != UTIL_EINTR)
-        util_error_prefix("--verify '%s'", path);
+    acdc_util_signal_saved sig = {0};
+    if (!(rc = acdc_util_signal_catch(&sig)))
+        rc = acdc_sim_verify(s, acdc_compiler_compile, d, path, rows, threads, note, NULL,
+                             acdc_util_signal_flag(), &s->verdict);
+    acdc_util_signal_restore(&sig);
+    if (rc && rc != ACDC_UTIL_EINTR)
+        acdc_util_error_prefix("--verify '%s'", path);
     acdc_data_free(d);
     return rc;
 }
@@ -124,7 +126,7 @@ int cmd_compile(int argc, char **argv)
     struct args a = {.device = "ideal", .verify_rows = 200, .threads = 1,
                      .sets = calloc((size_t)argc + 1, sizeof(char *))};
     if (!a.sets)
-        return cli_fail("compile", util_error(UTIL_ENOMEM, "out of memory"));
+        return cli_fail("compile", acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory"));
     int rc = cli_parse(&spec, argc, argv, on_option, &a);
     if (rc >= 0) {
         free(a.sets);
@@ -134,7 +136,7 @@ int cmd_compile(int argc, char **argv)
     char **sets = a.sets;
     if (!strcmp(device, "list")) {
         free(sets);
-        for (const char *const *n = compiler_profile_names(); *n; n++)
+        for (const char *const *n = acdc_compiler_profile_names(); *n; n++)
             printf("%s\n", *n);
         return cli_finish("compile");
     }
@@ -148,19 +150,19 @@ int cmd_compile(int argc, char **argv)
         return cli_usage_error("compile", "no output file: give -o SYSTEM.h5");
     }
     const char *in[] = {argv[optind], device, a.verify, a.calibrate};
-    if ((rc = util_output_claim(in, 4, &out, 1))) {
+    if ((rc = acdc_util_output_claim(in, 4, &out, 1))) {
         free(sets);
         return cli_fail("compile", rc);
     }
-    compiler_profile prof;
+    acdc_compiler_profile prof;
     acdc_model *m = NULL;
-    compiler_system *s = NULL;
+    acdc_compiler_system *s = NULL;
     size_t dl = strlen(device);
     if (dl > 4 && !strcmp(device + dl - 4, ".ini"))
-        rc = compiler_profile_read(device, &prof);
+        rc = acdc_compiler_profile_read(device, &prof);
     else
-        rc = compiler_profile_builtin(device, &prof);
-    if (rc == UTIL_EUSAGE) {
+        rc = acdc_compiler_profile_builtin(device, &prof);
+    if (rc == ACDC_UTIL_EUSAGE) {
         free(sets);
         return cli_fail("compile", rc);
     }
@@ -170,43 +172,43 @@ int cmd_compile(int argc, char **argv)
         prof.input.pitch_m = prof.fourier.pitch_m = prof.image.pitch_m =
             prof.camera.pitch_m = a.pitch;
     for (size_t i = 0; !rc && i < a.nsets; i++)
-        if ((rc = compiler_profile_set(&prof, sets[i]))) {
+        if ((rc = acdc_compiler_profile_set(&prof, sets[i]))) {
             free(sets);
-            return cli_fail("compile", rc == UTIL_EDATA ? UTIL_EUSAGE : rc);
+            return cli_fail("compile", rc == ACDC_UTIL_EDATA ? ACDC_UTIL_EUSAGE : rc);
         }
     free(sets);
     if (!rc)
-        rc = compiler_profile_check(&prof);
+        rc = acdc_compiler_profile_check(&prof);
     if (!rc)
         rc = acdc_model_read(argv[optind], &m);
-    if (!rc && (rc = compiler_compile(m, &prof, &s)))
-        util_error_prefix("cannot compile '%s' for profile '%s'", argv[optind], prof.name);
+    if (!rc && (rc = acdc_compiler_compile(m, &prof, &s)))
+        acdc_util_error_prefix("cannot compile '%s' for profile '%s'", argv[optind], prof.name);
     if (!rc && a.calibrate) {
         acdc_data *d = NULL;
         if (!(rc = acdc_data_read(a.calibrate, m->n_in, &d)) &&
-            (rc = compiler_calibrate(s, d->x, d->batch)))
-            util_error_prefix("cannot calibrate on '%s'", a.calibrate);
+            (rc = acdc_compiler_calibrate(s, d->x, d->batch)))
+            acdc_util_error_prefix("cannot calibrate on '%s'", a.calibrate);
         acdc_data_free(d);
     }
     if (!rc && a.verify)
         rc = verify(s, a.verify, (size_t)a.verify_rows, (int)a.threads);
     if (!rc)
-        rc = compiler_system_write(s, out);
+        rc = acdc_compiler_system_write(s, out);
     if (rc) {
-        compiler_system_free(s);
+        acdc_compiler_system_free(s);
         acdc_model_free(m);
         return cli_fail("compile", rc);
     }
     if (!a.quiet)
-        compiler_system_print(s, out, stdout);
+        acdc_compiler_system_print(s, out, stdout);
     if (s->warnings[0])
         fprintf(stderr, "acdc compile: warning: %s", s->warnings);
     if (s->verdict.rows)
-        sim_verdict_print(&s->verdict, stdout);
+        acdc_sim_verdict_print(&s->verdict, stdout);
     printf("design: %s\n", s->design);
     printf("wrote '%s': %zu optical chain%s, %zu layers\n", out, s->n_chains,
            s->n_chains == 1 ? "" : "s", m->n_layers);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
     return cli_finish("compile");
 }

@@ -47,31 +47,31 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_OUTPUT: a->out = arg; break;
     case OPT_SPLIT: a->split = arg; break;   /* checked after the options: see below */
     case OPT_LABELS: a->labels = arg; break;
-    case OPT_THREADS: return util_parse_int(arg, "--threads", 1, 256, &a->threads);
+    case OPT_THREADS: return acdc_util_parse_int(arg, "--threads", 1, 256, &a->threads);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static int write_eval(const char *path, const char *model, const char *data,
                       const acdc_eval *ev)
 {
-    util_h5_out o;
-    int rc = util_h5_create(path, &o);
+    acdc_util_h5_out o;
+    int rc = acdc_util_h5_create(path, &o);
     if (rc)
         return rc;
     hsize_t dims[2] = {ev->classes, ev->classes};
-    if ((rc = util_h5_set_attr_str(o.fid, "/", "format", "acdc-eval")) ||
-        (rc = util_h5_set_attr_str(o.fid, "/", "model", model)) ||
-        (rc = util_h5_set_attr_str(o.fid, "/", "data", data)) ||
-        (rc = util_h5_set_attr_i64(o.fid, "/", "rows", (int64_t)ev->rows)) ||
-        (rc = util_h5_set_attr_i64(o.fid, "/", "classes", (int64_t)ev->classes)) ||
-        (rc = util_h5_set_attr_f64(o.fid, "/", "loss", ev->loss)) ||
-        (rc = util_h5_set_attr_f64(o.fid, "/", "accuracy", ev->acc)) ||
-        (rc = util_h5_write_i64(o.fid, "/confusion", 2, dims, ev->confusion))) {
-        util_h5_abort(&o);
+    if ((rc = acdc_util_h5_set_attr_str(o.fid, "/", "format", "acdc-eval")) ||
+        (rc = acdc_util_h5_set_attr_str(o.fid, "/", "model", model)) ||
+        (rc = acdc_util_h5_set_attr_str(o.fid, "/", "data", data)) ||
+        (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "rows", (int64_t)ev->rows)) ||
+        (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "classes", (int64_t)ev->classes)) ||
+        (rc = acdc_util_h5_set_attr_f64(o.fid, "/", "loss", ev->loss)) ||
+        (rc = acdc_util_h5_set_attr_f64(o.fid, "/", "accuracy", ev->acc)) ||
+        (rc = acdc_util_h5_write_i64(o.fid, "/confusion", 2, dims, ev->confusion))) {
+        acdc_util_h5_abort(&o);
         return rc;
     }
-    return util_h5_commit(&o);
+    return acdc_util_h5_commit(&o);
 }
 
 int cmd_eval(int argc, char **argv)
@@ -94,7 +94,7 @@ int cmd_eval(int argc, char **argv)
     acdc_data_files(dpath, a.split, a.labels, files, &nf);
     for (size_t i = 0; i < nf; i++)
         in[1 + i] = files[i];
-    if ((rc = util_output_claim(in, 1 + nf, &a.out, 1)))
+    if ((rc = acdc_util_output_claim(in, 1 + nf, &a.out, 1)))
         return cli_fail(cmd, rc);
     acdc_model *m = NULL;
     acdc_data *d = NULL;
@@ -103,19 +103,20 @@ int cmd_eval(int argc, char **argv)
         (rc = acdc_data_load(dpath, a.split, a.labels, &d)))
         goto fail;
     if (!d->labels) {
-        rc = util_error(UTIL_EDATA, "'%s' has no labels to evaluate against", dpath);
+        rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' has no labels to evaluate against", dpath);
         goto fail;
     }
     if (d->dim != m->n_in) {
-        rc = util_error(UTIL_EDATA, "'%s' has %zu columns but model '%s' takes n_in = %zu "
-                        "inputs", dpath, d->dim, mpath, m->n_in);
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "'%s' has %zu columns but model '%s' takes n_in = %zu "
+                             "inputs", dpath, d->dim, mpath, m->n_in);
         goto fail;
     }
     if ((rc = acdc_check_labels(d->labels, d->batch, dpath, m->n_out, "the model")))
         goto fail;
     acdc_train_data td = {d->batch, d->dim, d->x, NULL, d->labels};
     if ((rc = acdc_evaluate(m, ACDC_LOSS_XENT, &td, (int)a.threads, &ev))) {
-        util_error_prefix("'%s' on '%s'", mpath, dpath);
+        acdc_util_error_prefix("'%s' on '%s'", mpath, dpath);
         goto fail;
     }
     printf("rows      %zu\nloss      %.6f\naccuracy  %.4f\n", ev.rows, ev.loss, ev.acc);

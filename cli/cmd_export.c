@@ -81,16 +81,16 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_QUIET: a->quiet = 1; break;
     case OPT_TOLERANCE: a->tolerance = arg; break;
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 struct ctx {
-    const compiler_system *s;
-    compiler_plan plan;
+    const acdc_compiler_system *s;
+    acdc_compiler_plan plan;
     const char *dir;
     int no_gds, quiet;
     size_t written;
-    const compiler_lut *lut;      /* the table fill_lut() writes */
+    const acdc_compiler_lut *lut;      /* the table fill_lut() writes */
     const char *lut_device;
     const char *system_path;      /* the build sheet's title */
     char *tolerances;             /* the build sheet's tolerance section, or NULL */
@@ -99,8 +99,8 @@ struct ctx {
 static int path_of(char *buf, size_t n, const char *dir, const char *name)
 {
     if ((size_t)snprintf(buf, n, "%s/%s", dir, name) >= n)
-        return util_error(UTIL_EUSAGE, "output path '%s/%s' is too long", dir, name);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "output path '%s/%s' is too long", dir, name);
+    return ACDC_UTIL_OK;
 }
 
 static void wrote(struct ctx *x, const char *name)
@@ -112,7 +112,8 @@ static void wrote(struct ctx *x, const char *name)
 
 static int check_signal(void)
 {
-    return util_signal_caught() ? util_error(UTIL_EINTR, "interrupted") : UTIL_OK;
+    return acdc_util_signal_caught() ? acdc_util_error(ACDC_UTIL_EINTR, "interrupted")
+                                     : ACDC_UTIL_OK;
 }
 
 /* Makes dir if it does not exist; refuses a name that is not a folder. */
@@ -120,26 +121,28 @@ static int make_dir(const char *dir)
 {
     struct stat st;
     if (stat(dir, &st) == 0)
-        return S_ISDIR(st.st_mode) ? UTIL_OK
-                                   : util_error(UTIL_EIO, "'%s' exists and is not a folder", dir);
+        return S_ISDIR(st.st_mode) ? ACDC_UTIL_OK
+                                   : acdc_util_error(ACDC_UTIL_EIO,
+                                                     "'%s' exists and is not a folder", dir);
     if (mkdir(dir, 0777) != 0)
-        return util_error(UTIL_EIO, "cannot create folder '%s': %s", dir, strerror(errno));
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot create folder '%s': %s", dir,
+                               strerror(errno));
+    return ACDC_UTIL_OK;
 }
 
 /* Writes DIR/name atomically with fill(x, f). */
 static int text_out(struct ctx *x, const char *name, int (*fill)(struct ctx *, FILE *))
 {
     char path[4096];
-    util_file f;
+    acdc_util_file f;
     int rc = path_of(path, sizeof path, x->dir, name);
-    if (rc || (rc = util_file_create(path, &f)))
+    if (rc || (rc = acdc_util_file_create(path, &f)))
         return rc;
     if ((rc = fill(x, f.f))) {
-        util_file_abort(&f);
+        acdc_util_file_abort(&f);
         return rc;
     }
-    if (!(rc = util_file_commit(&f)))
+    if (!(rc = acdc_util_file_commit(&f)))
         wrote(x, name);
     return rc;
 }
@@ -148,61 +151,61 @@ static int text_out(struct ctx *x, const char *name, int (*fill)(struct ctx *, F
 
 static int fill_lut(struct ctx *x, FILE *f)
 {
-    return compiler_lut_write(x->lut, x->lut_device, f);
+    return acdc_compiler_lut_write(x->lut, x->lut_device, f);
 }
 
 /* The images of role r's devices (part: 0 only/amplitude, 1 phase; suffix "" or
  * "-amplitude"/"-phase"). */
-static int export_slm(struct ctx *x, enum compiler_role r, int part, int phase,
+static int export_slm(struct ctx *x, enum acdc_compiler_role r, int part, int phase,
                       const char *suffix)
 {
-    const compiler_system *s = x->s;
-    const optics_modulator *dev = compiler_role_device(&s->profile, r);
-    compiler_lut lut;
-    int rc = compiler_lut_make(dev, phase, &lut);
+    const acdc_compiler_system *s = x->s;
+    const acdc_optics_modulator *dev = acdc_compiler_role_device(&s->profile, r);
+    acdc_compiler_lut lut;
+    int rc = acdc_compiler_lut_make(dev, phase, &lut);
     if (rc)
         return rc;
     char name[256];
-    snprintf(name, sizeof name, "lut-%s%s.txt", compiler_role_name(r), suffix);
+    snprintf(name, sizeof name, "lut-%s%s.txt", acdc_compiler_role_name(r), suffix);
     x->lut = &lut;
     x->lut_device = dev->name;
     rc = text_out(x, name, fill_lut);
     const size_t cols = x->plan.cols[r], rows = x->plan.rows[r];
     uint16_t *img = rc ? NULL : malloc(cols * rows * sizeof *img);
     if (!rc && !img)
-        rc = util_error(UTIL_ENOMEM, "out of memory for a %zu x %zu image", cols, rows);
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a %zu x %zu image", cols, rows);
     for (size_t d = 0; !rc && d < x->plan.devices[r]; d++) {
         char path[4096];
-        snprintf(name, sizeof name, "%s-%zu%s.png", compiler_role_name(r), d, suffix);
+        snprintf(name, sizeof name, "%s-%zu%s.png", acdc_compiler_role_name(r), d, suffix);
         if ((rc = check_signal()) || (rc = path_of(path, sizeof path, x->dir, name)) ||
-            (rc = compiler_device_image(s, &x->plan, r, d, part, &lut, img)))
+            (rc = acdc_compiler_device_image(s, &x->plan, r, d, part, &lut, img)))
             break;
         if (dev->reflective)
-            compiler_mirror(img, cols, rows);
-        if (!(rc = util_png_write_grey(path, img, cols, rows, lut.grey_bits)))
+            acdc_compiler_mirror(img, cols, rows);
+        if (!(rc = acdc_util_png_write_grey(path, img, cols, rows, lut.grey_bits)))
             wrote(x, name);
     }
     free(img);
-    compiler_lut_free(&lut);
+    acdc_compiler_lut_free(&lut);
     return rc;
 }
 
 /* ---- fabricated elements ---- */
 
-/* Runs python3 -c gds_script src tmp cell, tmp dst's temporary (util_file_create_for),
+/* Runs python3 -c gds_script src tmp cell, tmp dst's temporary (acdc_util_file_create_for),
  * then puts it in place.  python's standard error is read; its last line ends the
  * one-line message when it fails. */
 static int run_gds(const char *src, const char *dst, const char *cell)
 {
-    util_file out;
-    int rc = util_file_create_for(dst, &out);
+    acdc_util_file out;
+    int rc = acdc_util_file_create_for(dst, &out);
     if (rc)
         return rc;
     char *tmp = out.t.tmp;
     int pipefd[2];
     if (pipe(pipefd) != 0) {
-        rc = util_error(UTIL_EIO, "cannot make a pipe for python3: %s", strerror(errno));
-        util_file_abort(&out);
+        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot make a pipe for python3: %s", strerror(errno));
+        acdc_util_file_abort(&out);
         return rc;
     }
     posix_spawn_file_actions_t fa;
@@ -222,9 +225,9 @@ static int run_gds(const char *src, const char *dst, const char *cell)
     close(pipefd[1]);
     if (e != 0) {
         close(pipefd[0]);
-        util_file_abort(&out);
-        return util_error(UTIL_EDATA, "GDSII layouts need python3 with gdspy (Debian: "
-                          "python3-gdspy), or --no-gds: cannot run '%s': %s", py, strerror(e));
+        acdc_util_file_abort(&out);
+        return acdc_util_error(ACDC_UTIL_EDATA, "GDSII layouts need python3 with gdspy (Debian: "
+                               "python3-gdspy), or --no-gds: cannot run '%s': %s", py, strerror(e));
     }
     char buf[8192];
     size_t used = 0;
@@ -245,34 +248,36 @@ static int run_gds(const char *src, const char *dst, const char *cell)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        util_file_abort(&out);
+        acdc_util_file_abort(&out);
         while (used && (buf[used - 1] == '\n' || buf[used - 1] == '\r'))
             buf[--used] = '\0';
         const char *last = strrchr(buf, '\n');
         last = last ? last + 1 : buf;
-        return util_error(UTIL_EDATA, "GDSII layout '%s' failed (python3 with gdspy; Debian: "
-                          "python3-gdspy, or --no-gds): %s", dst, *last ? last : "no message");
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "GDSII layout '%s' failed (python3 with gdspy; Debian: "
+                               "python3-gdspy, or --no-gds): %s", dst, *last ? last : "no message");
     }
-    return util_file_commit(&out);
+    return acdc_util_file_commit(&out);
 }
 
-static int export_doe(struct ctx *x, const compiler_slot *sl)
+static int export_doe(struct ctx *x, const acdc_compiler_slot *sl)
 {
-    const compiler_system *s = x->s;
-    const optics_modulator *dev = compiler_role_device(&s->profile, sl->role);
+    const acdc_compiler_system *s = x->s;
+    const acdc_optics_modulator *dev = acdc_compiler_role_device(&s->profile, sl->role);
     const size_t w = sl->width, h = s->rank == 2 ? sl->height : 1;
     const int bits = dev->phase_bits;
-    if (dev->modulation != OPTICS_MOD_PHASE || bits <= 0 || bits > 16)
-        return util_error(UTIL_EDATA, "fabricated element '%s': only phase levels (1..16 "
-                          "bits) are made as a relief", dev->name);
+    if (dev->modulation != ACDC_OPTICS_MOD_PHASE || bits <= 0 || bits > 16)
+        return acdc_util_error(ACDC_UTIL_EDATA, "fabricated element '%s': only phase levels (1..16 "
+                               "bits) are made as a relief", dev->name);
     int32_t *lv = malloc(w * h * sizeof *lv);
     int64_t *lv64 = malloc(w * h * sizeof *lv64);
     double *hm = malloc(w * h * sizeof *hm);
     uint16_t *img = malloc(w * h * sizeof *img);
-    int rc = lv && lv64 && hm && img ? UTIL_OK
-                                     : util_error(UTIL_ENOMEM, "out of memory for a relief");
+    int rc = lv && lv64 && hm && img ? ACDC_UTIL_OK
+                                     : acdc_util_error(ACDC_UTIL_ENOMEM,
+                                                       "out of memory for a relief");
     if (!rc)
-        rc = compiler_slot_levels(s, sl, lv);
+        rc = acdc_compiler_slot_levels(s, sl, lv);
     const double L = (double)((size_t)1 << bits), n = dev->refractive_index;
     for (size_t i = 0; !rc && i < w * h; i++) {
         lv64[i] = lv[i];
@@ -280,35 +285,35 @@ static int export_doe(struct ctx *x, const compiler_slot *sl)
         img[i] = (uint16_t)lround((double)lv[i] * 255.0 / (L - 1));
     }
     char base[128], name[160], path[4096], cell[96];
-    snprintf(base, sizeof base, "doe-%s-c%zu-s%zu", compiler_role_name(sl->role), sl->chain,
+    snprintf(base, sizeof base, "doe-%s-c%zu-s%zu", acdc_compiler_role_name(sl->role), sl->chain,
              sl->stage);
-    snprintf(cell, sizeof cell, "DOE_%s_C%zu_S%zu", compiler_role_name(sl->role), sl->chain,
+    snprintf(cell, sizeof cell, "DOE_%s_C%zu_S%zu", acdc_compiler_role_name(sl->role), sl->chain,
              sl->stage);
     /* the levels and the relief */
-    util_h5_out o = {.fid = H5I_INVALID_HID};
+    acdc_util_h5_out o = {.fid = H5I_INVALID_HID};
     snprintf(name, sizeof name, "%s.h5", base);
     if (!rc && !(rc = path_of(path, sizeof path, x->dir, name)) &&
-        !(rc = util_h5_create(path, &o))) {
+        !(rc = acdc_util_h5_create(path, &o))) {
         const hsize_t dims[2] = {h, w};
-        if ((rc = util_h5_write_i64(o.fid, "level", 2, dims, lv64)) ||
-            (rc = util_h5_write_f64(o.fid, "height_m", 2, dims, hm)) ||
-            (rc = util_h5_set_attr_i64(o.fid, "/", "bits", bits)) ||
-            (rc = util_h5_set_attr_f64(o.fid, "/", "pitch_m", dev->pitch_m)) ||
-            (rc = util_h5_set_attr_f64(o.fid, "/", "wavelength_m", s->wavelength_m)) ||
-            (rc = util_h5_set_attr_f64(o.fid, "/", "refractive_index", n)) ||
-            (rc = util_h5_set_attr_i64(o.fid, "/", "extent_rows",
-                                       s->rank == 2 ? 0 : (int64_t)sl->height)) ||
-            (rc = util_h5_set_attr_i64(o.fid, "/", "x0", (int64_t)sl->x0)) ||
-            (rc = util_h5_set_attr_i64(o.fid, "/", "y0", (int64_t)sl->y0)) ||
-            (rc = util_h5_set_attr_str(o.fid, "/", "device", dev->name)))
-            util_h5_abort(&o);
-        else if (!(rc = util_h5_commit(&o)))
+        if ((rc = acdc_util_h5_write_i64(o.fid, "level", 2, dims, lv64)) ||
+            (rc = acdc_util_h5_write_f64(o.fid, "height_m", 2, dims, hm)) ||
+            (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "bits", bits)) ||
+            (rc = acdc_util_h5_set_attr_f64(o.fid, "/", "pitch_m", dev->pitch_m)) ||
+            (rc = acdc_util_h5_set_attr_f64(o.fid, "/", "wavelength_m", s->wavelength_m)) ||
+            (rc = acdc_util_h5_set_attr_f64(o.fid, "/", "refractive_index", n)) ||
+            (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "extent_rows",
+                                            s->rank == 2 ? 0 : (int64_t)sl->height)) ||
+            (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "x0", (int64_t)sl->x0)) ||
+            (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "y0", (int64_t)sl->y0)) ||
+            (rc = acdc_util_h5_set_attr_str(o.fid, "/", "device", dev->name)))
+            acdc_util_h5_abort(&o);
+        else if (!(rc = acdc_util_h5_commit(&o)))
             wrote(x, name);
     }
     /* the levels as an image (a 1D element: one row) */
     snprintf(name, sizeof name, "%s.png", base);
     if (!rc && !(rc = path_of(path, sizeof path, x->dir, name)) &&
-        !(rc = util_png_write_grey(path, img, w, h, 8)))
+        !(rc = acdc_util_png_write_grey(path, img, w, h, 8)))
         wrote(x, name);
     if (!rc && !x->no_gds) {
         char src[4096];
@@ -329,7 +334,7 @@ static int export_doe(struct ctx *x, const compiler_slot *sl)
 
 static int fill_camera(struct ctx *x, FILE *f)
 {
-    const compiler_system *s = x->s;
+    const acdc_compiler_system *s = x->s;
     fprintf(f, "# chain\tcomponent\tsample\tcamera_x\tcamera_y\tminus_x\n"
                  "# the component's image-plane sample (row-major y m + x for a 2D "
                  "system) and the camera pixel of port I+; port I- (the beam splitter's "
@@ -338,92 +343,94 @@ static int fill_camera(struct ctx *x, FILE *f)
     for (size_t c = 0; c < s->n_chains; c++)
         for (size_t j = 0; j < s->n; j++) {
             size_t cx, cy;
-            compiler_camera_pixel(s, c, j, &cx, &cy);
+            acdc_compiler_camera_pixel(s, c, j, &cx, &cy);
             fprintf(f, "%zu\t%zu\t%lld\t%zu\t%zu\t%zu\n", c, j,
                     (long long)s->chains[c].pixel[j], cx, cy, cols - 1 - cx);
         }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-static const char *image_file(const struct ctx *x, const compiler_slot *sl, char *buf,
+static const char *image_file(const struct ctx *x, const acdc_compiler_slot *sl, char *buf,
                               size_t n)
 {
-    const optics_modulator *dev = compiler_role_device(&x->s->profile, sl->role);
+    const acdc_optics_modulator *dev = acdc_compiler_role_device(&x->s->profile, sl->role);
     if (!sl->mask)
         snprintf(buf, n, "-");
     else if (dev->refractive_index > 0)
-        snprintf(buf, n, "doe-%s-c%zu-s%zu.png", compiler_role_name(sl->role), sl->chain,
+        snprintf(buf, n, "doe-%s-c%zu-s%zu.png", acdc_compiler_role_name(sl->role), sl->chain,
                  sl->stage);
-    else if (dev->modulation == OPTICS_MOD_COMPLEX)
-        snprintf(buf, n, "%s-%zu-amplitude.png,%s-%zu-phase.png", compiler_role_name(sl->role),
-                 sl->device, compiler_role_name(sl->role), sl->device);
+    else if (dev->modulation == ACDC_OPTICS_MOD_COMPLEX)
+        snprintf(buf, n, "%s-%zu-amplitude.png,%s-%zu-phase.png", acdc_compiler_role_name(sl->role),
+                 sl->device, acdc_compiler_role_name(sl->role), sl->device);
     else
-        snprintf(buf, n, "%s-%zu.png", compiler_role_name(sl->role), sl->device);
+        snprintf(buf, n, "%s-%zu.png", acdc_compiler_role_name(sl->role), sl->device);
     return buf;
 }
 
 static int fill_manifest(struct ctx *x, FILE *f)
 {
-    const compiler_system *s = x->s;
+    const acdc_compiler_system *s = x->s;
     fprintf(f, "# acdc export of a rank-%d system: every plane on its device "
                  "(compiler/EXPORT.md)\n", s->rank);
     fprintf(f, "# role\tchain\tstage\tdevice\tfile\tcols\trows\tmirrored\tsamples\tpx\tpy"
                  "\tx0\ty0\twidth\theight\taxis_x\taxis_y\n");
     for (size_t i = 0; i < x->plan.nslots; i++) {
-        const compiler_slot *sl = &x->plan.slots[i];
-        const optics_modulator *dev = compiler_role_device(&s->profile, sl->role);
+        const acdc_compiler_slot *sl = &x->plan.slots[i];
+        const acdc_optics_modulator *dev = acdc_compiler_role_device(&s->profile, sl->role);
         char file[512];
         fprintf(f, "%s\t%zu\t%zu\t%zu\t%s\t%zu\t%zu\t%d\t%zu\t%zu\t%zu\t%zu\t%zu\t%zu\t%zu\t"
-                "%.1f\t%.1f\n", compiler_role_name(sl->role), sl->chain, sl->stage,
+                "%.1f\t%.1f\n", acdc_compiler_role_name(sl->role), sl->chain, sl->stage,
                 sl->device, image_file(x, sl, file, sizeof file), x->plan.cols[sl->role],
                 x->plan.rows[sl->role], dev->reflective && dev->refractive_index == 0,
                 sl->samples, sl->px, sl->py, sl->x0, sl->y0, sl->width, sl->height,
                 sl->axis_x, sl->axis_y);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static int fill_sheet(struct ctx *x, FILE *f)
 {
-    const compiler_system *s = x->s;
+    const acdc_compiler_system *s = x->s;
     char fmt[3][96];
     const char *files[3] = {NULL, NULL, NULL};
-    for (int r = COMPILER_ROLE_FOURIER; r <= COMPILER_ROLE_IMAGE; r++) {
-        const optics_modulator *dev = compiler_role_device(&s->profile, (enum compiler_role)r);
-        if (dev->modulation == OPTICS_MOD_COMPLEX)
+    for (int r = ACDC_COMPILER_ROLE_FOURIER; r <= ACDC_COMPILER_ROLE_IMAGE; r++) {
+        const acdc_optics_modulator *dev =
+            acdc_compiler_role_device(&s->profile, (enum acdc_compiler_role)r);
+        if (dev->modulation == ACDC_OPTICS_MOD_COMPLEX)
             snprintf(fmt[r], sizeof fmt[r], "%s-%%zu-amplitude.png + -phase.png",
-                     compiler_role_name((enum compiler_role)r));
+                     acdc_compiler_role_name((enum acdc_compiler_role)r));
         else
-            snprintf(fmt[r], sizeof fmt[r], "%s-%%zu.png", compiler_role_name((enum compiler_role)r));
+            snprintf(fmt[r], sizeof fmt[r], "%s-%%zu.png", acdc_compiler_role_name((enum acdc_compiler_role)r));
         files[r] = fmt[r];
     }
-    return compiler_build_sheet(s, &x->plan, files, x->system_path, x->tolerances, f);
+    return acdc_compiler_build_sheet(s, &x->plan, files, x->system_path, x->tolerances, f);
 }
 
 static int export_all(struct ctx *x, const char *system_path)
 {
-    const compiler_system *s = x->s;
+    const acdc_compiler_system *s = x->s;
     if (s->profile.ideal)
-        return util_error(UTIL_EDATA, "'%s' was compiled for the ideal profile '%s': it has no "
-                          "devices to export (compile it for a real profile)", system_path,
-                          s->profile.name);
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' was compiled for the ideal profile '%s': it has no "
+                               "devices to export (compile it for a real profile)", system_path,
+                               s->profile.name);
     int rc = make_dir(x->dir);
-    if (rc || (rc = compiler_plan_make(s, &x->plan)))
+    if (rc || (rc = acdc_compiler_plan_make(s, &x->plan)))
         return rc;
-    for (int r = COMPILER_ROLE_FOURIER; !rc && r <= COMPILER_ROLE_IMAGE; r++) {
+    for (int r = ACDC_COMPILER_ROLE_FOURIER; !rc && r <= ACDC_COMPILER_ROLE_IMAGE; r++) {
         if (!x->plan.devices[r])
             continue;
-        const enum compiler_role role = (enum compiler_role)r;
-        const optics_modulator *dev = compiler_role_device(&s->profile, role);
+        const enum acdc_compiler_role role = (enum acdc_compiler_role)r;
+        const acdc_optics_modulator *dev = acdc_compiler_role_device(&s->profile, role);
         if (dev->refractive_index > 0) {
             for (size_t i = 0; !rc && i < x->plan.nslots; i++)
                 if (x->plan.slots[i].role == role && !(rc = check_signal()))
                     rc = export_doe(x, &x->plan.slots[i]);
-        } else if (dev->modulation == OPTICS_MOD_COMPLEX) {
+        } else if (dev->modulation == ACDC_OPTICS_MOD_COMPLEX) {
             if (!(rc = export_slm(x, role, 0, 0, "-amplitude")))
                 rc = export_slm(x, role, 1, 1, "-phase");
         } else {
-            rc = export_slm(x, role, 0, dev->modulation == OPTICS_MOD_PHASE, "");
+            rc = export_slm(x, role, 0, dev->modulation == ACDC_OPTICS_MOD_PHASE, "");
         }
     }
     if (!rc && !(rc = check_signal()))
@@ -432,7 +439,7 @@ static int export_all(struct ctx *x, const char *system_path)
         rc = text_out(x, "manifest.tsv", fill_manifest);
     if (!rc)
         rc = text_out(x, "build-sheet.md", fill_sheet);
-    compiler_plan_free(&x->plan);
+    acdc_compiler_plan_free(&x->plan);
     return rc;
 }
 
@@ -444,30 +451,31 @@ static int tolerance_section(const char *tol, const char *system, char **out)
     uint64_t h;
     hid_t f;
     char settings[8192], want[64];
-    int rc = util_file_fingerprint(system, &h);
-    if (rc || (rc = util_h5_open(tol, &f)))
+    int rc = acdc_util_file_fingerprint(system, &h);
+    if (rc || (rc = acdc_util_h5_open(tol, &f)))
         return rc;
-    rc = util_h5_attr_str(f, tol, "/", "settings", settings, sizeof settings);
+    rc = acdc_util_h5_attr_str(f, tol, "/", "settings", settings, sizeof settings);
     H5Fclose(f);
     if (rc)
         return rc;
     snprintf(want, sizeof want, "system=%016llx;", (unsigned long long)h);
     if (!strstr(settings, want))
-        return util_error(UTIL_EDATA, "'%s' holds the tolerances of another system than '%s'",
-                          tol, system);
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' holds the tolerances of another system than '%s'",
+                               tol, system);
     if (strstr(settings, ";set="))
-        return util_error(UTIL_EDATA, "'%s' holds the tolerances of '%s' recompiled with "
-                          "profile changes (--set), not of the system as built", tol, system);
-    sim_tolerance *t;
-    if ((rc = sim_tolerance_read(tol, &t)))
+        return acdc_util_error(ACDC_UTIL_EDATA, "'%s' holds the tolerances of '%s' recompiled with "
+                               "profile changes (--set), not of the system as built", tol, system);
+    acdc_sim_tolerance *t;
+    if ((rc = acdc_sim_tolerance_read(tol, &t)))
         return rc;
     size_t cap = 8192, len = 0;
     char *s = malloc(cap), budget[256], v[128];
     if (!s) {
-        sim_tolerance_free(t);
-        return util_error(UTIL_ENOMEM, "out of memory");
+        acdc_sim_tolerance_free(t);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     }
-    sim_tolerance_budget_text(t, budget, sizeof budget);
+    acdc_sim_tolerance_budget_text(t, budget, sizeof budget);
     len += (size_t)snprintf(s + len, cap - len,
                             "## Tolerances (from %s)\n\nHow far each error of the bench may "
                             "go before it costs %s: `acdc tolerance` on %zu rows, %zu trials, "
@@ -475,19 +483,19 @@ static int tolerance_section(const char *tol, const char *system, char **out)
                             "\"±\" is the Monte Carlo standard error.\n\n"
                             "| perturbation | tolerance | note |\n|---|---|---|\n",
                             tol, budget, t->rows, t->trials, t->oversample,
-                            sim_propagation_name(t->propagation), t->noise ? "on" : "off");
-    for (int i = 0; i < SIM_PERTURB_COUNT && len < cap; i++) {
+                            acdc_sim_propagation_name(t->propagation), t->noise ? "on" : "off");
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT && len < cap; i++) {
         if (!t->selected[i])
             continue;
-        sim_tolerance_text(t, i, v, sizeof v);
+        acdc_sim_tolerance_text(t, i, v, sizeof v);
         len += (size_t)snprintf(s + len, cap - len, "| %s | %s | %s |\n",
-                                sim_perturb_table()[i].help, v, t->item[i].note);
+                                acdc_sim_perturb_table()[i].help, v, t->item[i].note);
     }
     if (len < cap)
         snprintf(s + len, cap - len, "\n");
-    sim_tolerance_free(t);
+    acdc_sim_tolerance_free(t);
     *out = s;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 int cmd_export(int argc, char **argv)
@@ -502,25 +510,25 @@ int cmd_export(int argc, char **argv)
         return cli_usage_error("export", "expected one SYSTEM.h5, got %d arguments",
                                argc - optind);
     const char *in = argv[optind];
-    compiler_system *s = NULL;
+    acdc_compiler_system *s = NULL;
     const char *ins[] = {in, a.tolerance};
-    if ((rc = util_output_claim(ins, 2, &a.out, 1)))
+    if ((rc = acdc_util_output_claim(ins, 2, &a.out, 1)))
         return cli_fail("export", rc);
-    if ((rc = compiler_system_read(in, &s)))
+    if ((rc = acdc_compiler_system_read(in, &s)))
         return cli_fail("export", rc);
     struct ctx x = {.s = s, .dir = a.out, .no_gds = a.no_gds, .quiet = a.quiet,
                     .system_path = in};
     if (a.tolerance && (rc = tolerance_section(a.tolerance, in, &x.tolerances))) {
-        compiler_system_free(s);
+        acdc_compiler_system_free(s);
         return cli_fail("export", rc);
     }
-    util_signal_saved sig = {0};
+    acdc_util_signal_saved sig = {0};
     if (!a.quiet)
         printf("exporting '%s' to '%s/':\n", in, a.out);
-    if (!(rc = util_signal_catch(&sig)))
+    if (!(rc = acdc_util_signal_catch(&sig)))
         rc = export_all(&x, in);
-    util_signal_restore(&sig);
-    compiler_system_free(s);
+    acdc_util_signal_restore(&sig);
+    acdc_compiler_system_free(s);
     free(x.tolerances);
     if (rc)
         return cli_fail("export", rc);

@@ -37,11 +37,11 @@ static int on_option(void *ctx, int key, const char *arg)
 {
     struct args *a = ctx;
     switch (key) {
-    case OPT_OUTPUT: a->out = arg; return UTIL_OK;
-    case OPT_THREADS: return util_parse_int(arg, "--threads", 1, 256, &a->threads);
-    case OPT_BATCH: return util_parse_int(arg, "--batch", 1, 1 << 20, &a->chunk);
+    case OPT_OUTPUT: a->out = arg; return ACDC_UTIL_OK;
+    case OPT_THREADS: return acdc_util_parse_int(arg, "--threads", 1, 256, &a->threads);
+    case OPT_BATCH: return acdc_util_parse_int(arg, "--batch", 1, 1 << 20, &a->chunk);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 int cmd_infer(int argc, char **argv)
@@ -57,7 +57,7 @@ int cmd_infer(int argc, char **argv)
     if (!out)
         return cli_usage_error("infer", "no output file: give -o OUT.h5");
     const char *mpath = argv[optind], *dpath = argv[optind + 1];
-    if ((rc = util_output_claim((const char *const *)argv + optind, 2, &out, 1)))
+    if ((rc = acdc_util_output_claim((const char *const *)argv + optind, 2, &out, 1)))
         return cli_fail("infer", rc);
     acdc_model *m = NULL;
     acdc_data *d = NULL;
@@ -66,8 +66,8 @@ int cmd_infer(int argc, char **argv)
     if ((rc = acdc_model_read(mpath, &m)) || (rc = acdc_data_read(dpath, 0, &d)))
         goto fail;
     if (d->dim != m->n_in) {
-        rc = util_error(UTIL_EDATA, "'/x' in '%s' has %zu columns but model '%s' takes "
-                        "n_in = %zu inputs", dpath, d->dim, mpath, m->n_in);
+        rc = acdc_util_error(ACDC_UTIL_EDATA, "'/x' in '%s' has %zu columns but model '%s' takes "
+                             "n_in = %zu inputs", dpath, d->dim, mpath, m->n_in);
         goto fail;
     }
     if ((rc = acdc_check_labels(d->labels, d->batch, dpath, m->n_out, "the model")))
@@ -76,7 +76,8 @@ int cmd_infer(int argc, char **argv)
     if ((rc = acdc_work_alloc(&w, m, b, 0, (int)a.threads, FFTW_ESTIMATE)))
         goto fail;
     if (!(y = malloc(d->batch * m->n_out * sizeof *y))) {
-        rc = util_error(UTIL_ENOMEM, "out of memory for %zu outputs", d->batch * m->n_out);
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu outputs",
+                             d->batch * m->n_out);
         goto fail;
     }
     for (size_t r = 0; r < d->batch; r += b) {

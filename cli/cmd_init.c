@@ -55,21 +55,21 @@ static int on_option(void *ctx, int key, const char *arg)
 {
     struct args *a = ctx;
     switch (key) {
-    case OPT_OUTPUT: a->out = arg; return UTIL_OK;
-    case OPT_N: return util_parse_int(arg, "--n", 1, (int64_t)1 << 28, &a->n);
-    case OPT_LAYERS: return util_parse_int(arg, "--layers", 1, 100000, &a->k);
-    case OPT_N_IN: return util_parse_int(arg, "--n-in", 1, (int64_t)1 << 28, &a->n_in);
-    case OPT_N_OUT: return util_parse_int(arg, "--n-out", 1, (int64_t)1 << 28, &a->n_out);
-    case OPT_RELU: a->flags |= ACDC_RELU; return UTIL_OK;
-    case OPT_PERM: a->flags |= ACDC_PERM; return UTIL_OK;
-    case OPT_BIAS: a->bias = arg; return UTIL_OK;
-    case OPT_SIGMA: return util_parse_double(arg, "--sigma", 0, 1e6, &a->sigma);
-    case OPT_SEED: return util_parse_int(arg, "--seed", 0, INT64_MAX, &a->seed);
-    case OPT_TRANSFORM: a->transform = arg; return UTIL_OK;
+    case OPT_OUTPUT: a->out = arg; return ACDC_UTIL_OK;
+    case OPT_N: return acdc_util_parse_int(arg, "--n", 1, (int64_t)1 << 28, &a->n);
+    case OPT_LAYERS: return acdc_util_parse_int(arg, "--layers", 1, 100000, &a->k);
+    case OPT_N_IN: return acdc_util_parse_int(arg, "--n-in", 1, (int64_t)1 << 28, &a->n_in);
+    case OPT_N_OUT: return acdc_util_parse_int(arg, "--n-out", 1, (int64_t)1 << 28, &a->n_out);
+    case OPT_RELU: a->flags |= ACDC_RELU; return ACDC_UTIL_OK;
+    case OPT_PERM: a->flags |= ACDC_PERM; return ACDC_UTIL_OK;
+    case OPT_BIAS: a->bias = arg; return ACDC_UTIL_OK;
+    case OPT_SIGMA: return acdc_util_parse_double(arg, "--sigma", 0, 1e6, &a->sigma);
+    case OPT_SEED: return acdc_util_parse_int(arg, "--seed", 0, INT64_MAX, &a->seed);
+    case OPT_TRANSFORM: a->transform = arg; return ACDC_UTIL_OK;
     case OPT_SHAPE: return acdc_shape_parse(arg, "--shape", &a->h, &a->w);
     case OPT_INPUT_SHAPE: return acdc_shape_parse(arg, "--input-shape", &a->in_h, &a->in_w);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 int cmd_init(int argc, char **argv)
@@ -101,7 +101,7 @@ int cmd_init(int argc, char **argv)
         return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
     if (!out)
         return cli_usage_error("init", "no output file: give -o MODEL.h5");
-    if ((rc = util_output_claim(NULL, 0, &out, 1)))
+    if ((rc = acdc_util_output_claim(NULL, 0, &out, 1)))
         return cli_fail("init", rc);
     if (transform < 0)
         transform = h ? ACDC_TRANSFORM_DCT2 : ACDC_TRANSFORM_DCT;
@@ -132,7 +132,7 @@ int cmd_init(int argc, char **argv)
         return cli_fail("init", rc);
     rc = transform == ACDC_TRANSFORM_DCT2
              ? acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, h, w, in_h, in_w)
-             : UTIL_OK;
+             : ACDC_UTIL_OK;
     if (rc) {
         acdc_model_free(m);
         return cli_fail("init", rc);   /* a grid that does not fit: usage, exit 2 */

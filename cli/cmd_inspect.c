@@ -79,7 +79,7 @@ static int inspect_model(const char *path)
                L->perm ? "yes" : "no", ar, dr, bias[0] ? bias : "none");
     }
     acdc_model_free(m);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* One attribute of a group: "name = value" for a scalar number or string, its shape
@@ -199,38 +199,38 @@ static herr_t visit(hid_t obj, const char *name, const H5O_info_t *info, void *o
 static int inspect_generic(const char *path, const char *kind)
 {
     hid_t f;
-    int rc = util_h5_open(path, &f);
+    int rc = acdc_util_h5_open(path, &f);
     if (rc)
         return rc;
     printf("%s: %s\n", path, kind[0] ? kind : "HDF5 file");
     H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_INC, visit, NULL, H5O_INFO_BASIC);
     H5Fclose(f);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static int inspect_system(const char *path)
 {
-    compiler_system *s;
-    int rc = compiler_system_read(path, &s);
+    acdc_compiler_system *s;
+    int rc = acdc_compiler_system_read(path, &s);
     if (rc)
         return rc;
-    compiler_system_print(s, path, stdout);
-    sim_verdict_print(&s->verdict, stdout);
-    compiler_system_free(s);
-    return UTIL_OK;
+    acdc_compiler_system_print(s, path, stdout);
+    acdc_sim_verdict_print(&s->verdict, stdout);
+    acdc_compiler_system_free(s);
+    return ACDC_UTIL_OK;
 }
 
 static int inspect_tolerance(const char *path)
 {
-    sim_tolerance *t;
-    int rc = sim_tolerance_read(path, &t);
+    acdc_sim_tolerance *t;
+    int rc = acdc_sim_tolerance_read(path, &t);
     if (rc)
         return rc;
     printf("%s: tolerance analysis (acdc tolerance), %zu of its perturbations finished\n",
-           path, sim_tolerance_done(t));
-    sim_tolerance_print(t, stdout);
-    sim_tolerance_free(t);
-    return UTIL_OK;
+           path, acdc_sim_tolerance_done(t));
+    acdc_sim_tolerance_print(t, stdout);
+    acdc_sim_tolerance_free(t);
+    return ACDC_UTIL_OK;
 }
 
 /* File kinds with a dedicated summary, by the root attribute `format`. */

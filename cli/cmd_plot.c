@@ -60,14 +60,14 @@ static const cli_spec spec = {
 
 struct args {
     const char *out;
-    sim_plot_options o;
+    acdc_sim_plot_options o;
 };
 
 static int on_option(void *ctx, int key, const char *arg)
 {
     struct args *a = ctx;
     int64_t iv;
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     switch (key) {
     case OPT_OUTPUT: a->out = arg; break;
     case OPT_WHAT: a->o.what = arg; break;
@@ -75,11 +75,11 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_DATA: a->o.data = arg; break;
     case OPT_SCRIPT: a->o.script = arg; break;
     case OPT_STAGE:
-        if (!(rc = util_parse_int(arg, "--stage", 0, 1000, &iv)))
+        if (!(rc = acdc_util_parse_int(arg, "--stage", 0, 1000, &iv)))
             a->o.stage = (int)iv;
         break;
     case OPT_ROW:
-        if (!(rc = util_parse_int(arg, "--row", 0, 1000000, &iv)))
+        if (!(rc = acdc_util_parse_int(arg, "--row", 0, 1000000, &iv)))
             a->o.row = (size_t)iv;
         break;
     case OPT_SIZE: {
@@ -87,8 +87,8 @@ static int on_option(void *ctx, int key, const char *arg)
         char tail;
         if (sscanf(arg, "%dx%d%c", &w, &h, &tail) != 2 || w < 100 || h < 100 || w > 10000 ||
             h > 10000)
-            return util_error(UTIL_EUSAGE, "--size: '%s' is not WxH (100..10000 pixels)",
-                              arg);
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "--size: '%s' is not WxH (100..10000 pixels)",
+                                   arg);
         a->o.width = w;
         a->o.height = h;
         break;
@@ -99,21 +99,21 @@ static int on_option(void *ctx, int key, const char *arg)
 
 int cmd_plot(int argc, char **argv)
 {
-    struct args a = {.o = sim_plot_defaults()};
+    struct args a = {.o = acdc_sim_plot_defaults()};
     int rc = cli_parse(&spec, argc, argv, on_option, &a);
     if (rc >= 0)
         return rc;
     const char *out = a.out;
-    const sim_plot_options o = a.o;
+    const acdc_sim_plot_options o = a.o;
     if (!out)
         return cli_usage_error("plot", "no output file: give -o OUT.png, OUT.svg or OUT.pdf");
     if (argc - optind != 1)
         return cli_usage_error("plot", "expected one FILE.h5, got %d arguments",
                                argc - optind);
-    if (util_gnuplot_format(out) < 0)
+    if (acdc_util_gnuplot_format(out) < 0)
         return cli_usage_error("plot", "'%s': the output must end in .png or .svg or .pdf",
                                out);
-    if (util_gnuplot_unsafe(out))
+    if (acdc_util_gnuplot_unsafe(out))
         return cli_usage_error("plot", "the output name contains control characters");
     const char *kept[2] = {o.data, o.script}, *opt[2] = {"--data", "--script"};
     for (int i = 0; i < 2; i++) {
@@ -126,19 +126,19 @@ int cmd_plot(int argc, char **argv)
             return cli_usage_error("plot", "%s '%s' would overwrite the file plotted", opt[i],
                                    kept[i]);
     }
-    if (o.title && util_gnuplot_unsafe(o.title))
+    if (o.title && acdc_util_gnuplot_unsafe(o.title))
         return cli_usage_error("plot", "--title contains control characters");
     const char *outs[3] = {out};
     size_t nout = 1;
     for (int i = 0; i < 2; i++)
         if (kept[i])
             outs[nout++] = kept[i];
-    if ((rc = util_output_claim((const char *const *)argv + optind, 1, outs, nout)))
+    if ((rc = acdc_util_output_claim((const char *const *)argv + optind, 1, outs, nout)))
         return cli_fail("plot", rc);
-    util_signal_saved sig = {0};
-    if (!(rc = util_signal_catch(&sig)))
-        rc = sim_plot_file(argv[optind], out, &o, util_signal_flag());
-    util_signal_restore(&sig);
+    acdc_util_signal_saved sig = {0};
+    if (!(rc = acdc_util_signal_catch(&sig)))
+        rc = acdc_sim_plot_file(argv[optind], out, &o, acdc_util_signal_flag());
+    acdc_util_signal_restore(&sig);
     if (rc)
         return cli_fail("plot", rc);
     printf("wrote '%s'\n", out);

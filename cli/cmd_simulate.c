@@ -46,7 +46,7 @@ static const cli_spec spec = {
 
 struct args {
     const char *out;
-    sim_job job;
+    acdc_sim_job job;
     cli_sets sets;
     int verbose;
 };
@@ -61,26 +61,27 @@ static int on_option(void *ctx, int key, const char *arg)
     switch (key) {
     case OPT_OUTPUT: a->out = arg; break;
     case OPT_TRIALS:
-        if (!(rc = util_parse_int(arg, "--trials", 1, 100000, &iv)))
+        if (!(rc = acdc_util_parse_int(arg, "--trials", 1, 100000, &iv)))
             a->job.trials = (size_t)iv;
         break;
     case OPT_BATCH:
-        if (!(rc = util_parse_int(arg, "--batch", 1, 1 << 16, &iv)))
+        if (!(rc = acdc_util_parse_int(arg, "--batch", 1, 1 << 16, &iv)))
             a->job.batch = (size_t)iv;
         break;
     case OPT_VERBOSE: a->verbose = 1; break;
     case OPT_SAVE_PLANES:
-        if (!(rc = util_parse_int(arg, "--save-planes", 0, 1000, &iv)))
+        if (!(rc = acdc_util_parse_int(arg, "--save-planes", 0, 1000, &iv)))
             a->job.save_planes = (size_t)iv;
         break;
     }
     return rc;
 }
 
-static void print_summary(const sim_result *r, int labelled)
+static void print_summary(const acdc_sim_result *r, int labelled)
 {
-    static const int show[] = {SIM_METRIC_REL_RMS, SIM_METRIC_SNR_DB, SIM_METRIC_COSINE,
-                               SIM_METRIC_MAX_ABS};
+    static const int show[] = {ACDC_SIM_METRIC_REL_RMS, ACDC_SIM_METRIC_SNR_DB,
+                               ACDC_SIM_METRIC_COSINE,
+                               ACDC_SIM_METRIC_MAX_ABS};
     printf("%zu inputs, %zu trial%s, %.2f s of light (%.0f inputs/s)\n", r->rows, r->trials,
            r->trials == 1 ? "" : "s", r->seconds,
            r->seconds > 0 ? (double)(r->rows * r->trials) / r->seconds : 0.0);
@@ -95,30 +96,30 @@ static void print_summary(const sim_result *r, int labelled)
         printf("  %-14s", name);
         for (size_t k = 0; k < sizeof show / sizeof *show; k++) {
             double mean, sd;
-            sim_result_stats(r, st, show[k], &mean, &sd);
+            acdc_sim_result_stats(r, st, show[k], &mean, &sd);
             printf(" %12.4g", mean);
         }
         printf("\n");
     }
     double m, sd;
     if (labelled) {
-        sim_result_stats(r, -1, SIM_METRIC_ACC_OPTICAL, &m, &sd);
+        acdc_sim_result_stats(r, -1, ACDC_SIM_METRIC_ACC_OPTICAL, &m, &sd);
         printf("  accuracy: optical %.4f", m);
         if (r->trials > 1)
             printf(" ± %.4f", sd);
-        sim_result_stats(r, -1, SIM_METRIC_ACC_IDEAL, &m, &sd);
+        acdc_sim_result_stats(r, -1, ACDC_SIM_METRIC_ACC_IDEAL, &m, &sd);
         printf(", ideal %.4f", m);
     } else {
         printf(" ");
     }
-    sim_result_stats(r, -1, SIM_METRIC_AGREEMENT, &m, &sd);
+    acdc_sim_result_stats(r, -1, ACDC_SIM_METRIC_AGREEMENT, &m, &sd);
     printf("%s prediction agreement %.4f\n", labelled ? "," : "", m);
     printf("  camera: %zu of %zu exposures saturated\n", r->saturated, r->exposures);
 }
 
 /* The light passed the detection design: say so once, on stderr, with the count and the
  * chains it happened on. */
-static void warn_saturated(const sim_result *r)
+static void warn_saturated(const acdc_sim_result *r)
 {
     if (!r->saturated)
         return;
@@ -133,78 +134,79 @@ static void warn_saturated(const sim_result *r)
             r->saturated, r->exposures, chains);
 }
 
-/* The propagation and lens that run (sim_optics_of), one line, and why when they are not
+/* The propagation and lens that run (acdc_sim_optics_of), one line, and why when they are not
  * the ones asked for: every result states its optics. */
-static void print_optics(const compiler_system *s, const sim_options *o)
+static void print_optics(const acdc_compiler_system *s, const acdc_sim_options *o)
 {
-    sim_optics op;
-    sim_optics_of(s, o, &op);
-    const optics_lens *l = &op.lens;
-    printf("optics: %s propagation, %s lens", sim_propagation_name(op.propagation),
-           optics_lens_model_name(l->model));
+    acdc_sim_optics op;
+    acdc_sim_optics_of(s, o, &op);
+    const acdc_optics_lens *l = &op.lens;
+    printf("optics: %s propagation, %s lens", acdc_sim_propagation_name(op.propagation),
+           acdc_optics_lens_model_name(l->model));
     if (l->name[0])
         printf(" '%s'", l->name);
     /* NA: of the rays from any field point (the Fourier plane's half-width over f); the
      * clear aperture passes every field point's rays */
     printf(" (f = %.2f mm, clear aperture %.2f mm, NA %.4f", 1e3 * l->focal_m,
            1e3 * l->aperture_m, 0.5 * s->aperture_m / s->focal_m);
-    if (op.propagation != SIM_PROP_IDEAL)
+    if (op.propagation != ACDC_SIM_PROP_IDEAL)
         printf("; wavefront error %.4g waves rms over the clear aperture",
-               optics_lens_wavefront_rms(l, s->rank));
+               acdc_optics_lens_wavefront_rms(l, s->rank));
     printf(")\n");
     if (op.note[0])
         printf("optics note: %s\n", op.note);
     char pert[512];
-    sim_perturb_describe(o->perturb, o->chain, pert, sizeof pert);
+    acdc_sim_perturb_describe(o->perturb, o->chain, pert, sizeof pert);
     if (pert[0])
         printf("perturbed after calibration (the system as built, the bench off): %s\n", pert);
 }
 
 /* --verbose: the sampling of the planes and, for free space, the propagator's own
- * explanation (optics_prop_advise) of why it is accurate or where it is not. */
-static void explain(const compiler_system *s, const sim_options *o)
+ * explanation (acdc_optics_prop_advise) of why it is accurate or where it is not. */
+static void explain(const acdc_compiler_system *s, const acdc_sim_options *o)
 {
-    sim_optics op;
-    sim_optics_of(s, o, &op);
-    const enum sim_propagation prop = op.propagation;
-    const int S = sim_oversample(s, o->oversample);
-    const size_t L = sim_plane_samples(s, o);
+    acdc_sim_optics op;
+    acdc_sim_optics_of(s, o, &op);
+    const enum acdc_sim_propagation prop = op.propagation;
+    const int S = acdc_sim_oversample(s, o->oversample);
+    const size_t L = acdc_sim_plane_samples(s, o);
     printf("devices: %zu samples at %.4g um (window %.4g mm), Fourier planes %zu samples at "
            "%.4g um; f = %zu * pitch * Fourier pitch / lambda = %.4g mm\n", s->m,
            1e6 * s->pitch_m, 1e3 * (double)s->m * s->pitch_m, s->fm,
            1e6 * s->fourier_pitch_m, s->fm, 1e3 * s->focal_m);
-    if (S > 1 && sim_exact(s, o))
+    if (S > 1 && acdc_sim_exact(s, o))
         printf("sampling: pixels resolved by the pixel-exact Fourier method: the input "
                "device's and the camera's pixels through their closed-form transforms, the "
                "Fourier plane at %d x %d points per sample (planes of %zu x %zu samples, "
-               "Fourier planes at %.4g um)\n", S, S, sim_plane_side(s, o),
-               sim_plane_side(s, o), 1e6 * s->fourier_pitch_m / S);
+               "Fourier planes at %.4g um)\n", S, S, acdc_sim_plane_side(s, o),
+               acdc_sim_plane_side(s, o), 1e6 * s->fourier_pitch_m / S);
     else if (S > 1)
         printf("sampling: pixels resolved, %d sub-samples per sample: planes of %zu samples "
                "at %.4g um (window %.4g mm), Fourier planes at %.4g um\n", S, L,
-               1e6 * s->pitch_m / S, 1e3 * (double)sim_plane_side(s, o) * s->pitch_m / S,
+               1e6 * s->pitch_m / S, 1e3 * (double)acdc_sim_plane_side(s, o) * s->pitch_m / S,
                1e6 * s->fourier_pitch_m / S);
     else
         printf("sampling: one point per sample (the point design's model): planes of %zu "
                "samples\n", L);
-    if (prop == SIM_PROP_IDEAL) {
+    if (prop == ACDC_SIM_PROP_IDEAL) {
         printf("propagation: ideal Fourier-transform lenses (a centred DFT per lens, exact "
                "for band-limited fields; no free space is simulated)\n");
         return;
     }
-    optics_grid g;
+    acdc_optics_grid g;
     char buf[2048];
     int nwarn = 0;
-    enum optics_method chosen;
-    const size_t side = sim_plane_side(s, o);
-    if (optics_grid_init(&g, s->rank == 2 ? 2 : 1, side, s->rank == 2 ? side : 1,
-                         s->pitch_m / S, s->wavelength_m) ||
-        optics_prop_advise(&g, s->focal_m, prop == SIM_PROP_FRESNEL ? OPTICS_FRESNEL_TF
-                                                                     : OPTICS_ASM_BL,
-                           &chosen, &nwarn, buf, sizeof buf))
+    enum acdc_optics_method chosen;
+    const size_t side = acdc_sim_plane_side(s, o);
+    if (acdc_optics_grid_init(&g, s->rank == 2 ? 2 : 1, side, s->rank == 2 ? side : 1,
+                              s->pitch_m / S, s->wavelength_m) ||
+        acdc_optics_prop_advise(&g, s->focal_m,
+                                prop == ACDC_SIM_PROP_FRESNEL ? ACDC_OPTICS_FRESNEL_TF
+                                                                     : ACDC_OPTICS_ASM_BL,
+                                &chosen, &nwarn, buf, sizeof buf))
         return;
     printf("propagation over f = %.4g mm (%s), %d warning%s:\n%s", 1e3 * s->focal_m,
-           optics_method_name(chosen), nwarn, nwarn == 1 ? "" : "s", buf);
+           acdc_optics_method_name(chosen), nwarn, nwarn == 1 ? "" : "s", buf);
     if (buf[0] && buf[strlen(buf) - 1] != '\n')
         printf("\n");
 }
@@ -212,7 +214,7 @@ static void explain(const compiler_system *s, const sim_options *o)
 int cmd_simulate(int argc, char **argv)
 {
     struct args a = {
-        .job = {.options = sim_options_default(), .trials = 1, .batch = 64, .progress = 1}};
+        .job = {.options = acdc_sim_options_default(), .trials = 1, .batch = 64, .progress = 1}};
     int rc = cli_sets_init(&a.sets, argc);
     if (rc)
         return cli_fail("simulate", rc);
@@ -226,48 +228,48 @@ int cmd_simulate(int argc, char **argv)
                                        "arguments", argc - optind)
                      : cli_usage_error("simulate", "no output file: give -o RESULT.h5");
     }
-    compiler_system *s = NULL, *over = NULL;
+    acdc_compiler_system *s = NULL, *over = NULL;
     acdc_data *d = NULL;
-    sim_result r = {0};
-    if ((rc = util_output_claim((const char *const *)argv + optind, 2, &a.out, 1)))
+    acdc_sim_result r = {0};
+    if ((rc = acdc_util_output_claim((const char *const *)argv + optind, 2, &a.out, 1)))
         goto fail;
-    if ((rc = compiler_system_read(argv[optind], &s)))
+    if ((rc = acdc_compiler_system_read(argv[optind], &s)))
         goto fail;
     if ((rc = acdc_data_read(argv[optind + 1], s->n_in, &d)))
         goto fail;
     if (a.sets.n &&
-        (rc = sim_system_override(s, compiler_compile, a.sets.v, a.sets.n, &over)))
-        goto fail;   /* a refused assignment is a usage error (UTIL_EUSAGE) */
+        (rc = acdc_sim_system_override(s, acdc_compiler_compile, a.sets.v, a.sets.n, &over)))
+        goto fail;   /* a refused assignment is a usage error (ACDC_UTIL_EUSAGE) */
     print_optics(over ? over : s, &a.job.options);
     if (a.verbose)
         explain(over ? over : s, &a.job.options);
     omp_set_num_threads(a.job.options.threads);
     a.job.system = over ? over : s;
     a.job.data = d;
-    util_signal_saved sig = {0};
-    if (!(rc = util_signal_catch(&sig)))
-        rc = sim_execute(&a.job, &r, util_signal_flag());
-    util_signal_restore(&sig);
-    if (rc || (rc = sim_result_write(&r, a.out)))
+    acdc_util_signal_saved sig = {0};
+    if (!(rc = acdc_util_signal_catch(&sig)))
+        rc = acdc_sim_execute(&a.job, &r, acdc_util_signal_flag());
+    acdc_util_signal_restore(&sig);
+    if (rc || (rc = acdc_sim_result_write(&r, a.out)))
         goto fail;
-    int S = sim_oversample(a.job.system, a.job.options.oversample);
+    int S = acdc_sim_oversample(a.job.system, a.job.options.oversample);
     if (S > 1)
         printf("resolved pixels: %d sub-samples per sample, planes of %zu samples%s\n", S,
-               sim_plane_samples(a.job.system, &a.job.options),
-               sim_exact(a.job.system, &a.job.options) ? " (pixel-exact Fourier method)" : "");
+               acdc_sim_plane_samples(a.job.system, &a.job.options),
+               acdc_sim_exact(a.job.system, &a.job.options) ? " (pixel-exact Fourier method)" : "");
     print_summary(&r, d->labels != NULL);
     warn_saturated(&r);
     printf("wrote '%s'\n", a.out);
-    sim_result_free(&r);
-    compiler_system_free(over);
-    compiler_system_free(s);
+    acdc_sim_result_free(&r);
+    acdc_compiler_system_free(over);
+    acdc_compiler_system_free(s);
     acdc_data_free(d);
     cli_sets_clear(&a.sets);
     return cli_finish("simulate");
 fail:
-    sim_result_free(&r);
-    compiler_system_free(over);
-    compiler_system_free(s);
+    acdc_sim_result_free(&r);
+    acdc_compiler_system_free(over);
+    acdc_compiler_system_free(s);
     acdc_data_free(d);
     cli_sets_clear(&a.sets);
     return cli_fail("simulate", rc);

@@ -3,7 +3,7 @@
  *
  * Parses the options and runs the sweep engine (sim/sweep.h: the grid, fingerprints and
  * settings, resume, the file rewritten atomically after every point).  The exit code
- * follows the engine's status: 3 when a signal stopped it (UTIL_EINTR).
+ * follows the engine's status: 3 when a signal stopped it (ACDC_UTIL_EINTR).
  */
 #include "cli/cli.h"
 #include "compiler/compile.h"
@@ -70,7 +70,7 @@ static const cli_spec spec = {
     "input), 3 interrupted (the file holds every point finished before the signal)"};
 
 struct args {
-    sim_sweep_config cfg;
+    acdc_sim_sweep_config cfg;
     cli_sets sets;
     int resume, restart, quiet;
 };
@@ -78,7 +78,7 @@ struct args {
 static int on_option(void *ctx, int key, const char *arg)
 {
     struct args *a = ctx;
-    sim_sweep_config *cfg = &a->cfg;
+    acdc_sim_sweep_config *cfg = &a->cfg;
     int64_t iv;
     int rc;
     if (cli_sim_option(key, arg, &cfg->options, &a->sets, &rc))
@@ -87,29 +87,29 @@ static int on_option(void *ctx, int key, const char *arg)
     case OPT_OUTPUT: cfg->out = arg; break;
     case OPT_VARY:
         if (cfg->n_params == 2)
-            return util_error(UTIL_EUSAGE, "--vary: at most two parameters");
-        if (!(rc = sim_sweep_parse(arg, &cfg->param[cfg->n_params]))) {
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "--vary: at most two parameters");
+        if (!(rc = acdc_sim_sweep_parse(arg, &cfg->param[cfg->n_params]))) {
             if (cfg->n_params == 1 && !strcmp(cfg->param[0].name, cfg->param[1].name))
-                rc = util_error(UTIL_EUSAGE, "--vary: '%s' given twice",
-                                cfg->param[0].name);
+                rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--vary: '%s' given twice",
+                                     cfg->param[0].name);
             cfg->n_params++;
         }
         break;
     case OPT_TRIALS:
-        if (!(rc = util_parse_int(arg, "--trials", 1, 100000, &iv)))
+        if (!(rc = acdc_util_parse_int(arg, "--trials", 1, 100000, &iv)))
             cfg->trials = (size_t)iv;
         break;
     case OPT_LOG: cfg->all_log = 1; break;
     case OPT_LIN: cfg->all_lin = 1; break;
     case OPT_ROWS:
-        if (!(rc = util_parse_int(arg, "--rows", 1, INT64_MAX / 2, &iv)))
+        if (!(rc = acdc_util_parse_int(arg, "--rows", 1, INT64_MAX / 2, &iv)))
             cfg->rows = (size_t)iv;
         break;
     case OPT_RESUME: a->resume = 1; break;
     case OPT_RESTART: a->restart = 1; break;
     case OPT_QUIET: a->quiet = 1; break;
     case OPT_BATCH:
-        if (!(rc = util_parse_int(arg, "--batch", 1, 1 << 16, &iv)))
+        if (!(rc = acdc_util_parse_int(arg, "--batch", 1, 1 << 16, &iv)))
             cfg->batch = (size_t)iv;
         break;
     }
@@ -118,34 +118,34 @@ static int on_option(void *ctx, int key, const char *arg)
 
 /* What the per-point report needs. */
 struct report {
-    util_progress *bar;
+    acdc_util_progress *bar;
     int quiet;
     size_t finished;
     long interrupt_after, ran;   /* the test hook below; -1: off */
 };
 
-static void report(const sim_sweep *w, size_t pt, int done, void *ctx)
+static void report(const acdc_sim_sweep *w, size_t pt, int done, void *ctx)
 {
     struct report *r = ctx;
     char where[160];
-    sim_sweep_describe(w, pt, where, sizeof where);
+    acdc_sim_sweep_describe(w, pt, where, sizeof where);
     if (!done) {
-        util_progress_update(r->bar, r->finished, "%s", where);
+        acdc_util_progress_update(r->bar, r->finished, "%s", where);
         return;
     }
-    util_progress_update(r->bar, ++r->finished, "%s", where);
+    acdc_util_progress_update(r->bar, ++r->finished, "%s", where);
     if (!r->quiet) {
         const double *m = w->mean, *sd = w->sd;
-        util_progress_finish(r->bar);
+        acdc_util_progress_finish(r->bar);
         printf("  %-32s rel_rms %.4g ± %.2g  snr %.1f dB", where,
-               m[sim_sweep_at(w, -1, SIM_METRIC_REL_RMS) + pt],
-               sd[sim_sweep_at(w, -1, SIM_METRIC_REL_RMS) + pt],
-               m[sim_sweep_at(w, -1, SIM_METRIC_SNR_DB) + pt]);
+               m[acdc_sim_sweep_at(w, -1, ACDC_SIM_METRIC_REL_RMS) + pt],
+               sd[acdc_sim_sweep_at(w, -1, ACDC_SIM_METRIC_REL_RMS) + pt],
+               m[acdc_sim_sweep_at(w, -1, ACDC_SIM_METRIC_SNR_DB) + pt]);
         if (w->labelled)
             printf("  acc %.4f ± %.4f (ideal %.4f)",
-                   m[sim_sweep_at(w, -1, SIM_METRIC_ACC_OPTICAL) + pt],
-                   sd[sim_sweep_at(w, -1, SIM_METRIC_ACC_OPTICAL) + pt],
-                   m[sim_sweep_at(w, -1, SIM_METRIC_ACC_IDEAL) + pt]);
+                   m[acdc_sim_sweep_at(w, -1, ACDC_SIM_METRIC_ACC_OPTICAL) + pt],
+                   sd[acdc_sim_sweep_at(w, -1, ACDC_SIM_METRIC_ACC_OPTICAL) + pt],
+                   m[acdc_sim_sweep_at(w, -1, ACDC_SIM_METRIC_ACC_IDEAL) + pt]);
         printf("\n");
         fflush(stdout);
     }
@@ -157,9 +157,9 @@ static void report(const sim_sweep *w, size_t pt, int done, void *ctx)
 
 int cmd_sweep(int argc, char **argv)
 {
-    struct args a = {.cfg = {.trials = 3, .batch = 64, .options = sim_options_default(),
-                             .compile = compiler_compile}};
-    sim_sweep_config *cfg = &a.cfg;
+    struct args a = {.cfg = {.trials = 3, .batch = 64, .options = acdc_sim_options_default(),
+                             .compile = acdc_compiler_compile}};
+    acdc_sim_sweep_config *cfg = &a.cfg;
     int rc = cli_sets_init(&a.sets, argc);
     if (rc)
         return cli_fail("sweep", rc);
@@ -167,11 +167,11 @@ int cmd_sweep(int argc, char **argv)
         cli_sets_clear(&a.sets);
         return rc;
     }
-    rc = UTIL_OK;
+    rc = ACDC_UTIL_OK;
     if (cfg->all_log && cfg->all_lin)
-        rc = util_error(UTIL_EUSAGE, "--log and --lin exclude each other");
+        rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--log and --lin exclude each other");
     if (!rc && a.resume && a.restart)
-        rc = util_error(UTIL_EUSAGE, "--resume and --restart exclude each other");
+        rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--resume and --restart exclude each other");
     if (rc) {
         cli_sets_clear(&a.sets);
         return cli_fail("sweep", rc);
@@ -190,39 +190,39 @@ int cmd_sweep(int argc, char **argv)
     cfg->sets = a.sets.v;
     cfg->nsets = a.sets.n;
 
-    sim_sweep *w = NULL;
-    util_signal_saved sig = {0};
+    acdc_sim_sweep *w = NULL;
+    acdc_util_signal_saved sig = {0};
     const char *hook = getenv("ACDC_SWEEP_INTERRUPT_AFTER");
     struct report rep = {.quiet = a.quiet,
                          .interrupt_after = hook && *hook ? strtol(hook, NULL, 10) : -1};
     int resumed;
-    if ((rc = util_output_claim((const char *const *)argv + optind, 2, &cfg->out, 1)) ||
-        (rc = sim_sweep_alloc(&w, cfg)) ||
-        (rc = sim_sweep_open(w, a.restart  ? SIM_SWEEP_RESTART
-                                : a.resume ? SIM_SWEEP_RESUME
-                                           : SIM_SWEEP_CONTINUE, &resumed)))
+    if ((rc = acdc_util_output_claim((const char *const *)argv + optind, 2, &cfg->out, 1)) ||
+        (rc = acdc_sim_sweep_alloc(&w, cfg)) ||
+        (rc = acdc_sim_sweep_open(w, a.restart  ? ACDC_SIM_SWEEP_RESTART
+                                : a.resume ? ACDC_SIM_SWEEP_RESUME
+                                           : ACDC_SIM_SWEEP_CONTINUE, &resumed)))
         goto out;
-    size_t todo = w->points - sim_sweep_done(w);
+    size_t todo = w->points - acdc_sim_sweep_done(w);
     if (resumed)
         printf("resuming '%s': %zu of %zu points already done\n", cfg->out,
-               sim_sweep_done(w), w->points);
-    if ((rc = util_signal_catch(&sig)))
+               acdc_sim_sweep_done(w), w->points);
+    if ((rc = acdc_util_signal_catch(&sig)))
         goto out;
-    if ((rc = util_progress_alloc(&rep.bar, "sweep", todo, "pt"))) {
-        util_signal_restore(&sig);
+    if ((rc = acdc_util_progress_alloc(&rep.bar, "sweep", todo, "pt"))) {
+        acdc_util_signal_restore(&sig);
         goto out;
     }
     if (!a.quiet && todo)
         printf("%zu point%s x %zu trial%s x %zu rows\n", todo, todo == 1 ? "" : "s",
                cfg->trials, cfg->trials == 1 ? "" : "s", w->rows);
-    rc = sim_sweep_run(w, util_signal_flag(), report, &rep);
-    util_progress_free(rep.bar);
-    util_signal_restore(&sig);
+    rc = acdc_sim_sweep_run(w, acdc_util_signal_flag(), report, &rep);
+    acdc_util_progress_free(rep.bar);
+    acdc_util_signal_restore(&sig);
     if (!rc)
         printf("wrote '%s': %zu point%s, %zu trial%s each\n", cfg->out, w->points,
                w->points == 1 ? "" : "s", cfg->trials, cfg->trials == 1 ? "" : "s");
 out:
-    sim_sweep_free(w);
+    acdc_sim_sweep_free(w);
     cli_sets_clear(&a.sets);
     return rc ? cli_fail("sweep", rc) : cli_finish("sweep");
 }

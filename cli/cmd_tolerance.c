@@ -4,7 +4,7 @@
  *
  * Parses the options and runs the tolerance engine (sim/tolerance.h: the search, the
  * file rewritten atomically after every perturbation, resume, the tornado chart).  The
- * exit code follows the engine's status: 3 when a signal stopped it (UTIL_EINTR).
+ * exit code follows the engine's status: 3 when a signal stopped it (ACDC_UTIL_EINTR).
  */
 #include "cli/cli.h"
 #include "compiler/compile.h"
@@ -109,10 +109,10 @@ static void describe(void)
 {
     enum { INDENT = 21, WIDTH = 84 };
     size_t len = (size_t)snprintf(description, sizeof description, "%s", intro);
-    for (int i = 0; i < SIM_PERTURB_COUNT && len < sizeof description; i++) {
-        const sim_perturb_info *p = &sim_perturb_table()[i];
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT && len < sizeof description; i++) {
+        const acdc_sim_perturb_info *p = &acdc_sim_perturb_table()[i];
         char text[400], scale[64];
-        sim_tolerance_format(i, p->scale, NAN, scale, sizeof scale);
+        acdc_sim_tolerance_format(i, p->scale, NAN, scale, sizeof scale);
         for (char *c = scale; *c; c++)
             if (*c == ' ')
                 *c = '\x1f';   /* kept on one line below */
@@ -148,64 +148,67 @@ static void describe(void)
 }
 
 struct args {
-    sim_tolerance_config cfg;
+    acdc_sim_tolerance_config cfg;
     cli_sets sets;
     double budget_points, budget_rel;
     const char *plot, *title;
     int resume, restart, quiet;
 };
 
-static int parse_only(const char *arg, int only[SIM_PERTURB_COUNT])
+static int parse_only(const char *arg, int only[ACDC_SIM_PERTURB_COUNT])
 {
     char buf[512];
     if (strlen(arg) >= sizeof buf)
-        return util_error(UTIL_EUSAGE, "--only: too long");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "--only: too long");
     strcpy(buf, arg);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
-        int id = sim_perturb_find(tok);
+        int id = acdc_sim_perturb_find(tok);
         if (id < 0)
-            return util_error(UTIL_EUSAGE, "--only: unknown perturbation '%s' (known: %s)",
-                              tok, sim_perturb_names());
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "--only: unknown perturbation '%s' (known: %s)",
+                                   tok, acdc_sim_perturb_names());
         only[id] = 1;
     }
-    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
         if (only[i])
-            return UTIL_OK;
-    return util_error(UTIL_EUSAGE, "--only: '%s' names no perturbation", arg);
+            return ACDC_UTIL_OK;
+    return acdc_util_error(ACDC_UTIL_EUSAGE, "--only: '%s' names no perturbation", arg);
 }
 
 static int on_option(void *ctx, int key, const char *arg)
 {
     struct args *a = ctx;
-    sim_tolerance_config *cfg = &a->cfg;
+    acdc_sim_tolerance_config *cfg = &a->cfg;
     int64_t iv;
     int rc;
     if (cli_sim_option(key, arg, &cfg->options, &a->sets, &rc))
         return rc;
-    rc = UTIL_OK;
+    rc = ACDC_UTIL_OK;
     switch (key) {
     case OPT_OUTPUT: cfg->out = arg; break;
     case OPT_ONLY: rc = parse_only(arg, cfg->only); break;
-    case OPT_BUDGET: rc = util_parse_double(arg, "--budget", 1e-6, 100, &a->budget_points); break;
+    case OPT_BUDGET: rc = acdc_util_parse_double(arg, "--budget", 1e-6, 100,
+                                                 &a->budget_points); break;
     case OPT_BUDGET_REL:
-        rc = util_parse_double(arg, "--budget-rel-rms", 1e-12, 1e3, &a->budget_rel);
+        rc = acdc_util_parse_double(arg, "--budget-rel-rms", 1e-12, 1e3, &a->budget_rel);
         break;
     case OPT_TRIALS:
-        if (!(rc = util_parse_int(arg, "--trials", 1, 100000, &iv)))
+        if (!(rc = acdc_util_parse_int(arg, "--trials", 1, 100000, &iv)))
             cfg->trials = (size_t)iv;
         break;
     case OPT_ROWS:
-        if (!(rc = util_parse_int(arg, "--rows", 1, INT64_MAX / 2, &iv)))
+        if (!(rc = acdc_util_parse_int(arg, "--rows", 1, INT64_MAX / 2, &iv)))
             cfg->rows = (size_t)iv;
         break;
     case OPT_BATCH:
-        if (!(rc = util_parse_int(arg, "--batch", 1, 1 << 16, &iv)))
+        if (!(rc = acdc_util_parse_int(arg, "--batch", 1, 1 << 16, &iv)))
             cfg->batch = (size_t)iv;
         break;
-    case OPT_REL_TOL: rc = util_parse_double(arg, "--rel-tol", 1e-6, 0.5, &cfg->rel_tol); break;
+    case OPT_REL_TOL: rc = acdc_util_parse_double(arg, "--rel-tol", 1e-6, 0.5,
+                                                  &cfg->rel_tol); break;
     case OPT_MAX_STEPS:
-        if (!(rc = util_parse_int(arg, "--max-steps", 1, 30, &iv)))
+        if (!(rc = acdc_util_parse_int(arg, "--max-steps", 1, 30, &iv)))
             cfg->max_steps = (int)iv;
         break;
     case OPT_PLOT: a->plot = arg; break;
@@ -219,49 +222,49 @@ static int on_option(void *ctx, int key, const char *arg)
 
 /* What the reports need. */
 struct report {
-    util_progress *bar;
+    acdc_util_progress *bar;
     int quiet, headed;
     size_t finished, todo;
     long interrupt_after, ran;   /* the test hook below; -1: off */
 };
 
 /* The lines above the table, once the baseline is known. */
-static void header(struct report *r, const sim_tolerance *t)
+static void header(struct report *r, const acdc_sim_tolerance *t)
 {
     if (r->headed || r->quiet || !t->baseline)
         return;
     r->headed = 1;
-    util_progress_finish(r->bar);
-    sim_tolerance_print_head(t, stdout);
+    acdc_util_progress_finish(r->bar);
+    acdc_sim_tolerance_print_head(t, stdout);
     fflush(stdout);
 }
 
-static void row(const sim_tolerance *t, int id, const char *mark)
+static void row(const acdc_sim_tolerance *t, int id, const char *mark)
 {
     char line[600];
-    sim_tolerance_row(t, id, line, sizeof line);
+    acdc_sim_tolerance_row(t, id, line, sizeof line);
     printf("%s%s%s\n", line, *mark && !*t->item[id].note ? "  " : "", mark);
     fflush(stdout);
 }
 
-static void report(const sim_tolerance *t, int id, int done, void *ctx)
+static void report(const acdc_sim_tolerance *t, int id, int done, void *ctx)
 {
     struct report *r = ctx;
     header(r, t);
     if (id < 0)
         return;
-    const sim_tolerance_item *it = &t->item[id];
+    const acdc_sim_tolerance_item *it = &t->item[id];
     if (!done) {
         size_t e = it->n_points < EVALS_PER_SEARCH ? it->n_points : EVALS_PER_SEARCH - 1;
-        util_progress_update(r->bar, r->finished * EVALS_PER_SEARCH + e, "%s: %zu evaluations",
-                             sim_perturb_table()[id].name, it->n_points);
+        acdc_util_progress_update(r->bar, r->finished * EVALS_PER_SEARCH + e, "%s: %zu evaluations",
+                                  acdc_sim_perturb_table()[id].name, it->n_points);
         return;
     }
     r->finished++;
-    util_progress_update(r->bar, r->finished * EVALS_PER_SEARCH, "%s done",
-                         sim_perturb_table()[id].name);
+    acdc_util_progress_update(r->bar, r->finished * EVALS_PER_SEARCH, "%s done",
+                              acdc_sim_perturb_table()[id].name);
     if (!r->quiet) {
-        util_progress_finish(r->bar);
+        acdc_util_progress_finish(r->bar);
         row(t, id, "");
     }
     /* Test hook: ACDC_TOLERANCE_INTERRUPT_AFTER=k sends this process SIGINT after k
@@ -273,7 +276,7 @@ static void report(const sim_tolerance *t, int id, int done, void *ctx)
 /* The checks that need no file: exit code, or -1 to go on. */
 static int check_args(struct args *a, int argc)
 {
-    sim_tolerance_config *cfg = &a->cfg;
+    acdc_sim_tolerance_config *cfg = &a->cfg;
     if (a->resume && a->restart)
         return cli_usage_error("tolerance", "--resume and --restart exclude each other");
     if (a->budget_points > 0 && a->budget_rel > 0)
@@ -284,19 +287,19 @@ static int check_args(struct args *a, int argc)
         return cli_usage_error("tolerance", "expected SYSTEM.h5 and DATA.h5, got %d arguments",
                                argc - optind);
     if (a->plot) {
-        if (util_gnuplot_format(a->plot) < 0)
+        if (acdc_util_gnuplot_format(a->plot) < 0)
             return cli_usage_error("tolerance", "--plot '%s': the figure must end in .png, "
                                    ".svg or .pdf", a->plot);
-        if (util_gnuplot_unsafe(a->plot))
+        if (acdc_util_gnuplot_unsafe(a->plot))
             return cli_usage_error("tolerance", "--plot: the name contains control characters");
     }
-    if (a->title && util_gnuplot_unsafe(a->title))
+    if (a->title && acdc_util_gnuplot_unsafe(a->title))
         return cli_usage_error("tolerance", "--title contains control characters");
     if (a->budget_rel > 0) {
-        cfg->metric = SIM_METRIC_REL_RMS;
+        cfg->metric = ACDC_SIM_METRIC_REL_RMS;
         cfg->budget = a->budget_rel;
     } else {
-        cfg->metric = SIM_METRIC_ACC_OPTICAL;
+        cfg->metric = ACDC_SIM_METRIC_ACC_OPTICAL;
         cfg->budget = (a->budget_points > 0 ? a->budget_points : 1) / 100;
     }
     return -1;
@@ -305,8 +308,9 @@ static int check_args(struct args *a, int argc)
 int cmd_tolerance(int argc, char **argv)
 {
     struct args a = {.cfg = {.trials = 3, .batch = 64, .rel_tol = 0.03, .max_steps = 6,
-                             .options = sim_options_default(), .compile = compiler_compile}};
-    sim_tolerance_config *cfg = &a.cfg;
+                             .options = acdc_sim_options_default(),
+                                 .compile = acdc_compiler_compile}};
+    acdc_sim_tolerance_config *cfg = &a.cfg;
     describe();
     int rc = cli_sets_init(&a.sets, argc);
     if (rc)
@@ -321,42 +325,42 @@ int cmd_tolerance(int argc, char **argv)
     cfg->sets = a.sets.v;
     cfg->nsets = a.sets.n;
 
-    sim_tolerance *t = NULL;
-    util_signal_saved sig = {0};
+    acdc_sim_tolerance *t = NULL;
+    acdc_util_signal_saved sig = {0};
     const char *hook = getenv("ACDC_TOLERANCE_INTERRUPT_AFTER");
     struct report rep = {.quiet = a.quiet,
                          .interrupt_after = hook && *hook ? strtol(hook, NULL, 10) : -1};
     int resumed;
     const char *outs[] = {cfg->out, a.plot};
-    if ((rc = util_output_claim((const char *const *)argv + optind, 2, outs, 2)) ||
-        (rc = sim_tolerance_alloc(&t, cfg)) ||
-        (rc = sim_tolerance_open(t, a.restart  ? SIM_TOL_RESTART
-                                    : a.resume ? SIM_TOL_RESUME
-                                               : SIM_TOL_CONTINUE, &resumed)))
+    if ((rc = acdc_util_output_claim((const char *const *)argv + optind, 2, outs, 2)) ||
+        (rc = acdc_sim_tolerance_alloc(&t, cfg)) ||
+        (rc = acdc_sim_tolerance_open(t, a.restart  ? ACDC_SIM_TOL_RESTART
+                                    : a.resume ? ACDC_SIM_TOL_RESUME
+                                               : ACDC_SIM_TOL_CONTINUE, &resumed)))
         goto out;
     size_t selected = 0;
-    for (int id = 0; id < SIM_PERTURB_COUNT; id++)
+    for (int id = 0; id < ACDC_SIM_PERTURB_COUNT; id++)
         selected += t->selected[id] != 0;
-    rep.todo = selected - sim_tolerance_done(t);
+    rep.todo = selected - acdc_sim_tolerance_done(t);
     if (resumed && !a.quiet)
         printf("resuming '%s': %zu of %zu perturbations already done\n", cfg->out,
-               sim_tolerance_done(t), selected);
+               acdc_sim_tolerance_done(t), selected);
     header(&rep, t);
     if (!a.quiet)
-        for (int id = 0; id < SIM_PERTURB_COUNT; id++)
-            if (t->selected[id] && t->item[id].status != SIM_TOL_PENDING)
+        for (int id = 0; id < ACDC_SIM_PERTURB_COUNT; id++)
+            if (t->selected[id] && t->item[id].status != ACDC_SIM_TOL_PENDING)
                 row(t, id, "  (from the file)");
-    if ((rc = util_signal_catch(&sig)))
+    if ((rc = acdc_util_signal_catch(&sig)))
         goto out;
-    if ((rc = util_progress_alloc(&rep.bar, "tolerance", rep.todo * EVALS_PER_SEARCH, "ev"))) {
-        util_signal_restore(&sig);
+    if ((rc = acdc_util_progress_alloc(&rep.bar, "tolerance", rep.todo * EVALS_PER_SEARCH, "ev"))) {
+        acdc_util_signal_restore(&sig);
         goto out;
     }
-    rc = sim_tolerance_run(t, util_signal_flag(), report, &rep);
-    util_progress_free(rep.bar);
+    rc = acdc_sim_tolerance_run(t, acdc_util_signal_flag(), report, &rep);
+    acdc_util_progress_free(rep.bar);
     if (!rc && a.plot)
-        rc = sim_tolerance_plot(t, cfg->out, a.plot, a.title, util_signal_flag());
-    util_signal_restore(&sig);
+        rc = acdc_sim_tolerance_plot(t, cfg->out, a.plot, a.title, acdc_util_signal_flag());
+    acdc_util_signal_restore(&sig);
     if (!rc) {
         printf("wrote '%s': %zu perturbation%s, %zu trial%s each\n", cfg->out, selected,
                selected == 1 ? "" : "s", cfg->trials, cfg->trials == 1 ? "" : "s");
@@ -364,7 +368,7 @@ int cmd_tolerance(int argc, char **argv)
             printf("wrote '%s'\n", a.plot);
     }
 out:
-    sim_tolerance_free(t);
+    acdc_sim_tolerance_free(t);
     cli_sets_clear(&a.sets);
     return rc ? cli_fail("tolerance", rc) : cli_finish("tolerance");
 }

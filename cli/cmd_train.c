@@ -153,8 +153,8 @@ static int choose(const char *v, const char *opt, const char *const *names, int 
                   const char *choices, int *dst)
 {
     if ((*dst = pick(v, names, count)) < 0)
-        return util_error(UTIL_EUSAGE, "%s: '%s' is not one of %s", opt, v, choices);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not one of %s", opt, v, choices);
+    return ACDC_UTIL_OK;
 }
 
 static int on_option(void *ctx, int key, const char *arg)
@@ -169,22 +169,22 @@ static int on_option(void *ctx, int key, const char *arg)
     int k;
     switch (key) {
     case O_TASK: return choose(arg, "--task", tasks, 2, "operator, classify", &a->task);
-    case 'd': a->data = arg; return UTIL_OK;
-    case O_LABELS: a->labels = arg; return UTIL_OK;
+    case 'd': a->data = arg; return ACDC_UTIL_OK;
+    case O_LABELS: a->labels = arg; return ACDC_UTIL_OK;
     case O_SPLIT: {
         int rc = choose(arg, "--split", splits, 2, "train, test", &k);
         if (!rc)
             a->split = splits[k];
         return rc;
     }
-    case O_TEST: a->test = arg; return UTIL_OK;
-    case O_CLASSES: return util_parse_int(arg, "--classes", 2, ACDC_MAX_CLASSES, &a->classes);
-    case O_SIZE: return util_parse_int(arg, "--size", 1, 1 << 16, &a->size);
-    case O_ROWS: return util_parse_int(arg, "--rows", 1, 1 << 26, &a->rows);
-    case O_NOISE: return util_parse_double(arg, "--noise", 0, 1e6, &a->noise);
-    case O_DSEED: return util_parse_int(arg, "--data-seed", 0, INT64_MAX, &a->dseed);
-    case O_INIT: a->init = arg; return UTIL_OK;
-    case O_HARDWARE: a->hardware = arg; return UTIL_OK;
+    case O_TEST: a->test = arg; return ACDC_UTIL_OK;
+    case O_CLASSES: return acdc_util_parse_int(arg, "--classes", 2, ACDC_MAX_CLASSES, &a->classes);
+    case O_SIZE: return acdc_util_parse_int(arg, "--size", 1, 1 << 16, &a->size);
+    case O_ROWS: return acdc_util_parse_int(arg, "--rows", 1, 1 << 26, &a->rows);
+    case O_NOISE: return acdc_util_parse_double(arg, "--noise", 0, 1e6, &a->noise);
+    case O_DSEED: return acdc_util_parse_int(arg, "--data-seed", 0, INT64_MAX, &a->dseed);
+    case O_INIT: a->init = arg; return ACDC_UTIL_OK;
+    case O_HARDWARE: a->hardware = arg; return ACDC_UTIL_OK;
     case O_HWLENS: {
         static const char *const lenses[] = {"ideal", "profile"};
         return choose(arg, "--hardware-lens", lenses, 2, "profile, ideal", &a->hwlens);
@@ -198,47 +198,48 @@ static int on_option(void *ctx, int key, const char *arg)
         break;
     }
     switch (key) {
-    case 'K': return util_parse_int(arg, "--layers", 1, 100000, &a->K);
-    case 'n': return util_parse_int(arg, "--n", 1, 1 << 26, &a->n);
+    case 'K': return acdc_util_parse_int(arg, "--layers", 1, 100000, &a->K);
+    case 'n': return acdc_util_parse_int(arg, "--n", 1, 1 << 26, &a->n);
     case O_TRANSFORM:
         if ((a->transform = acdc_transform_parse(arg)) < 0)
-            return util_error(UTIL_EUSAGE, "--transform: '%s' is neither dct nor dct2", arg);
-        return UTIL_OK;
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "--transform: '%s' is neither dct nor dct2", arg);
+        return ACDC_UTIL_OK;
     case O_SHAPE: return acdc_shape_parse(arg, "--shape", &a->gh, &a->gw);
     case O_INSHAPE: return acdc_shape_parse(arg, "--input-shape", &a->in_h, &a->in_w);
-    case O_NOPERM: a->perm = 0; return UTIL_OK;
-    case O_PERM: a->perm = 1; return UTIL_OK;
-    case O_NORELU: a->relu = 0; return UTIL_OK;
+    case O_NOPERM: a->perm = 0; return ACDC_UTIL_OK;
+    case O_PERM: a->perm = 1; return ACDC_UTIL_OK;
+    case O_NORELU: a->relu = 0; return ACDC_UTIL_OK;
     case O_BIAS: return choose(arg, "--bias", biases, 4, "both, a, d, none", &a->bias);
-    case O_IMEAN: return util_parse_double(arg, "--init-mean", -1e3, 1e3, &a->imean);
-    case O_SIGMA: return util_parse_double(arg, "--sigma", 0, 1e3, &a->sigma);
+    case O_IMEAN: return acdc_util_parse_double(arg, "--init-mean", -1e3, 1e3, &a->imean);
+    case O_SIGMA: return acdc_util_parse_double(arg, "--sigma", 0, 1e3, &a->sigma);
     case O_STD:
         return choose(arg, "--standardise", stds, 3, "pixel, global, none", &a->stdz);
-    case O_STDFLOOR: return util_parse_double(arg, "--std-floor", 0, 1e3, &a->stdfloor);
+    case O_STDFLOOR: return acdc_util_parse_double(arg, "--std-floor", 0, 1e3, &a->stdfloor);
     case O_OPT: return choose(arg, "--optimiser", optims, 2, "adam, sgd", &a->optim);
-    case O_LR: return util_parse_double(arg, "--lr", 0, 1e3, &a->lr);
-    case O_LRA: return util_parse_double(arg, "--lr-a", 0, 1e3, &a->lra);
-    case O_LRD: return util_parse_double(arg, "--lr-d", 0, 1e3, &a->lrd);
-    case O_LRB: return util_parse_double(arg, "--lr-bias", 0, 1e3, &a->lrb);
-    case O_MOM: return util_parse_double(arg, "--momentum", 0, 0.999999, &a->mom);
-    case O_WD: return util_parse_double(arg, "--weight-decay", 0, 1e3, &a->wd);
+    case O_LR: return acdc_util_parse_double(arg, "--lr", 0, 1e3, &a->lr);
+    case O_LRA: return acdc_util_parse_double(arg, "--lr-a", 0, 1e3, &a->lra);
+    case O_LRD: return acdc_util_parse_double(arg, "--lr-d", 0, 1e3, &a->lrd);
+    case O_LRB: return acdc_util_parse_double(arg, "--lr-bias", 0, 1e3, &a->lrb);
+    case O_MOM: return acdc_util_parse_double(arg, "--momentum", 0, 0.999999, &a->mom);
+    case O_WD: return acdc_util_parse_double(arg, "--weight-decay", 0, 1e3, &a->wd);
     case O_SCHED:
         return choose(arg, "--schedule", scheds, 3, "constant, cosine, step", &a->sched);
-    case O_LRF: return util_parse_double(arg, "--lr-final", 0, 1, &a->lrf);
-    case O_WARM: return util_parse_double(arg, "--warmup", 0, 1e6, &a->warm);
-    case O_SGAMMA: return util_parse_double(arg, "--step-gamma", 1e-12, 1, &a->sgamma);
-    case O_SEP: return util_parse_int(arg, "--step-epochs", 1, 1 << 30, &a->sep);
-    case 'e': return util_parse_int(arg, "--epochs", 1, 1 << 30, &a->epochs);
-    case 'b': return util_parse_int(arg, "--batch", 1, 1 << 20, &a->batch);
-    case O_VAL: return util_parse_double(arg, "--val", 0, 0.9, &a->val);
-    case 's': return util_parse_int(arg, "--seed", 0, INT64_MAX, &a->seed);
-    case O_THREADS: return util_parse_int(arg, "--threads", 1, 256, &a->threads);
-    case 'o': a->out = arg; return UTIL_OK;
-    case O_CKPT: a->ckpt = arg; return UTIL_OK;
-    case O_RESUME: a->resume = 1; return UTIL_OK;
-    case 'q': a->quiet = 1; return UTIL_OK;
+    case O_LRF: return acdc_util_parse_double(arg, "--lr-final", 0, 1, &a->lrf);
+    case O_WARM: return acdc_util_parse_double(arg, "--warmup", 0, 1e6, &a->warm);
+    case O_SGAMMA: return acdc_util_parse_double(arg, "--step-gamma", 1e-12, 1, &a->sgamma);
+    case O_SEP: return acdc_util_parse_int(arg, "--step-epochs", 1, 1 << 30, &a->sep);
+    case 'e': return acdc_util_parse_int(arg, "--epochs", 1, 1 << 30, &a->epochs);
+    case 'b': return acdc_util_parse_int(arg, "--batch", 1, 1 << 20, &a->batch);
+    case O_VAL: return acdc_util_parse_double(arg, "--val", 0, 0.9, &a->val);
+    case 's': return acdc_util_parse_int(arg, "--seed", 0, INT64_MAX, &a->seed);
+    case O_THREADS: return acdc_util_parse_int(arg, "--threads", 1, 256, &a->threads);
+    case 'o': a->out = arg; return ACDC_UTIL_OK;
+    case O_CKPT: a->ckpt = arg; return ACDC_UTIL_OK;
+    case O_RESUME: a->resume = 1; return ACDC_UTIL_OK;
+    case 'q': a->quiet = 1; return ACDC_UTIL_OK;
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* The hardware surrogate the trainer trains through: the starting model compiled for
@@ -247,39 +248,41 @@ static int on_option(void *ctx, int key, const char *arg)
  * trainer and restored from a checkpoint, so that a resumed run models exactly what the
  * first run did. */
 static int attach_hardware(acdc_trainer *tr, const char *what, int lens, int threads,
-                           int quiet, compiler_surrogate **out)
+                           int quiet, acdc_compiler_surrogate **out)
 {
     acdc_model *m = acdc_trainer_model(tr);
-    compiler_system *s = NULL;
+    acdc_compiler_system *s = NULL;
     const double *saved;
     size_t hwlen, len = strlen(what);
     const char *stored = acdc_trainer_hardware(tr, &saved, &hwlen);
     int rc;
     if (stored && strcmp(stored, what))
-        return util_error(UTIL_EUSAGE, "the checkpoint trains through '%s', not --hardware "
-                          "'%s'", stored, what);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "the checkpoint trains through '%s', not --hardware "
+                               "'%s'", stored, what);
     if (len > 3 && !strcmp(what + len - 3, ".h5")) {
-        if (!(rc = compiler_system_read(what, &s)) &&
+        if (!(rc = acdc_compiler_system_read(what, &s)) &&
             (s->n != m->n || s->n_chains != m->n_layers || s->n_in != m->n_in))
-            rc = util_error(UTIL_EDATA, "system '%s' carries %zu layers of n = %zu with %zu "
-                            "inputs; the model has %zu layers of n = %zu with %zu", what,
-                            s->n_chains, s->n, s->n_in, m->n_layers, m->n, m->n_in);
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "system '%s' carries %zu layers of n = %zu with %zu "
+                                 "inputs; the model has %zu layers of n = %zu with %zu", what,
+                                 s->n_chains, s->n, s->n_in, m->n_layers, m->n, m->n_in);
     } else {
-        compiler_profile p;
-        rc = len > 4 && !strcmp(what + len - 4, ".ini") ? compiler_profile_read(what, &p)
-                                                         : compiler_profile_builtin(what, &p);
+        acdc_compiler_profile p;
+        rc = len > 4 && !strcmp(what + len - 4, ".ini") ? acdc_compiler_profile_read(what, &p)
+                                                         : acdc_compiler_profile_builtin(what, &p);
         if (!rc)
-            rc = compiler_compile(m, &p, &s);
+            rc = acdc_compiler_compile(m, &p, &s);
     }
     if (rc) {
-        compiler_system_free(s);
-        util_error_prefix("--hardware '%s'", what);
+        acdc_compiler_system_free(s);
+        acdc_util_error_prefix("--hardware '%s'", what);
         return rc;
     }
     double *design = malloc((3 * s->n_chains + 1) * sizeof *design);
     if (!design) {
-        compiler_system_free(s);
-        return util_error(UTIL_ENOMEM, "out of memory");
+        acdc_compiler_system_free(s);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     }
     if (stored && hwlen == 3 * s->n_chains + 1) {
         lens = saved[3 * s->n_chains] != 0;   /* the stored choice wins, as on --resume */
@@ -298,16 +301,16 @@ static int attach_hardware(acdc_trainer *tr, const char *what, int lens, int thr
         rc = acdc_trainer_set_hardware(tr, what, design, 3 * s->n_chains + 1);
     }
     free(design);
-    compiler_surrogate_opts o = compiler_surrogate_opts_default();
+    acdc_compiler_surrogate_opts o = acdc_compiler_surrogate_opts_default();
     o.seed = acdc_trainer_opts(tr)->seed;
     o.threads = threads;
     o.lens = lens;
     if (!rc)
-        rc = compiler_surrogate_alloc(out, s, acdc_trainer_work_rows(tr), &o);
+        rc = acdc_compiler_surrogate_alloc(out, s, acdc_trainer_work_rows(tr), &o);
     if (rc) {
-        util_error_prefix("--hardware '%s'", what);
+        acdc_util_error_prefix("--hardware '%s'", what);
     } else {
-        acdc_trainer_set_op(tr, compiler_surrogate_op(*out));
+        acdc_trainer_set_op(tr, acdc_compiler_surrogate_op(*out));
         if (!quiet)
             printf("through the hardware: %s, %zu optical chains, %s Fourier design "
                    "(R = %d), %s levels, phase errors %.3g rad rms, camera noise and clip "
@@ -315,11 +318,11 @@ static int attach_hardware(acdc_trainer *tr, const char *what, int lens, int thr
                    s->profile.fourier_oversample > 0 ? "pixel-aware" : "point",
                    s->profile.fourier_oversample, s->profile.ideal ? "continuous" : "device",
                    s->profile.ideal ? 0.0 : s->profile.fourier.phase_error_rad,
-                   compiler_surrogate_lens_terms(*out) > 1
+                   acdc_compiler_surrogate_lens_terms(*out) > 1
                        ? "lenses with the profile's wavefront error"
                        : "ideal lenses");
     }
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     return rc;
 }
 
@@ -403,16 +406,16 @@ int cmd_train(int argc, char **argv)
         acdc_data_files(test, "test", NULL, files + nf, &nt);
     for (size_t i = 0; i < nf + nt; i++)
         in[2 + i] = files[i];
-    if ((rc = util_output_claim(in, 2 + nf + nt, outs, 2)))
+    if ((rc = acdc_util_output_claim(in, 2 + nf + nt, outs, 2)))
         return cli_fail(cmd, rc);
     acdc_data *d = NULL, *td = NULL;
     double *ox = NULL, *oy = NULL;
     acdc_trainer *tr = NULL;
-    util_progress *bar = NULL;
+    acdc_util_progress *bar = NULL;
     acdc_eval ev = {0};
     acdc_train_data td_train = {0};
-    util_signal_saved sig = {0};
-    compiler_surrogate *sur = NULL;
+    acdc_util_signal_saved sig = {0};
+    acdc_compiler_surrogate *sur = NULL;
     acdc_model *im = NULL;
 
     /* ---- data ---- */
@@ -420,7 +423,7 @@ int cmd_train(int argc, char **argv)
         if ((rc = acdc_data_load(data, split, labels, &d)))
             goto fail;
         if (!d->labels) {
-            rc = util_error(UTIL_EDATA, "'%s' has no labels to classify by", data);
+            rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' has no labels to classify by", data);
             goto fail;
         }
         /* labels are data: each names its row when out of range (models/FORMAT.md) */
@@ -438,8 +441,8 @@ int cmd_train(int argc, char **argv)
             if ((rc = acdc_data_load(test, "test", NULL, &td)))
                 goto fail;
             if (td->dim != d->dim || !td->labels) {
-                rc = util_error(UTIL_EDATA, "test data '%s' need labels and %zu columns "
-                                "like the training data", test, d->dim);
+                rc = acdc_util_error(ACDC_UTIL_EDATA, "test data '%s' need labels and %zu columns "
+                                     "like the training data", test, d->dim);
                 goto fail;
             }
         }
@@ -458,8 +461,9 @@ int cmd_train(int argc, char **argv)
         if (m->n_in != td_train.dim ||
             (task == 1 && m->n_out != (size_t)classes) ||
             acdc_trainer_opts(tr)->loss != (task == 1 ? ACDC_LOSS_XENT : ACDC_LOSS_MSE)) {
-            rc = util_error(UTIL_EDATA, "checkpoint '%s' does not match the task and data "
-                            "given", ckpt);
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "checkpoint '%s' does not match the task and data "
+                                 "given", ckpt);
             goto fail;
         }
         int unknown;
@@ -483,9 +487,10 @@ int cmd_train(int argc, char **argv)
             if (im->n_in != td_train.dim || (task == 1 && im->n_out != (size_t)classes &&
                                              A.classes) ||
                 (task == 1 && im->n_out < (size_t)classes)) {
-                rc = util_error(UTIL_EDATA, "--init '%s' has %zu inputs and %zu outputs; the "
-                                "data have %zu columns and %lld classes", init, im->n_in,
-                                im->n_out, td_train.dim, (long long)classes);
+                rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                     "--init '%s' has %zu inputs and %zu outputs; the "
+                                     "data have %zu columns and %lld classes", init, im->n_in,
+                                     im->n_out, td_train.dim, (long long)classes);
                 goto fail;
             }
             if (task == 1)
@@ -496,7 +501,7 @@ int cmd_train(int argc, char **argv)
         size_t nin = td_train.dim, nout = task == 1 ? (size_t)classes : nin;
         size_t nn = n ? (size_t)n : nin;
         if (task == 0 && n && (size_t)n != nin) {
-            rc = util_error(UTIL_EUSAGE, "--task operator: the layer size is --size");
+            rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--task operator: the layer size is --size");
             goto fail;
         }
         if (task == 1 && !A.classes && !n && nout > nn) {
@@ -509,21 +514,21 @@ int cmd_train(int argc, char **argv)
             goto fail;
         }
         if (nn < nin || nn < nout) {
-            rc = util_error(UTIL_EUSAGE, "--n %zu is smaller than the %zu inputs or %zu "
-                            "outputs", nn, nin, nout);
+            rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--n %zu is smaller than the %zu inputs or %zu "
+                                 "outputs", nn, nin, nout);
             goto fail;
         }
         if (in_h && in_h * in_w != nin) {
-            rc = util_error(UTIL_EUSAGE, "--input-shape %zux%zu holds %zu values but the "
-                            "data have %zu columns", in_h, in_w, in_h * in_w, nin);
+            rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--input-shape %zux%zu holds %zu values but the "
+                                 "data have %zu columns", in_h, in_w, in_h * in_w, nin);
             goto fail;
         }
         if (transform == ACDC_TRANSFORM_DCT2 && nin != nn && !in_h) {
             /* Appending zeros would put the image's rows in the wrong places of the
              * grid: the image's own shape says where they go. */
-            rc = util_error(UTIL_EUSAGE, "--shape %zux%zu holds %zu values but the data "
-                            "have %zu columns: give the image's grid with --input-shape "
-                            "HxW", gh, gw, nn, nin);
+            rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--shape %zux%zu holds %zu values but the data "
+                                 "have %zu columns: give the image's grid with --input-shape "
+                                 "HxW", gh, gw, nn, nin);
             goto fail;
         }
         if (perm < 0)
@@ -586,15 +591,15 @@ int cmd_train(int argc, char **argv)
         goto fail;
 
     /* ---- the loop ---- */
-    if ((rc = util_signal_catch(&sig)))
+    if ((rc = acdc_util_signal_catch(&sig)))
         goto fail;
-    if ((rc = util_progress_alloc(&bar, "", 0, "ex")))
+    if ((rc = acdc_util_progress_alloc(&bar, "", 0, "ex")))
         goto fail;
     const size_t E = acdc_trainer_opts(tr)->epochs;
     const int xent = task == 1;
     while (acdc_trainer_epoch_count(tr) < E) {
         acdc_epoch_stats st;
-        if ((rc = acdc_trainer_epoch(tr, &td_train, util_signal_flag(), bar, &st)))
+        if ((rc = acdc_trainer_epoch(tr, &td_train, acdc_util_signal_flag(), bar, &st)))
             goto fail;
         if ((rc = acdc_trainer_save(tr, ckpt)))
             goto fail;
@@ -611,9 +616,9 @@ int cmd_train(int argc, char **argv)
             printf("  %.1f s  %.0f ex/s\n", st.seconds, (double)st.rows / st.train_seconds);
             fflush(stdout);
         }
-        if (util_signal_caught()) {
-            rc = util_error(UTIL_EINTR, "interrupted after epoch %zu; checkpoint '%s' is "
-                            "complete", st.epoch, ckpt);
+        if (acdc_util_signal_caught()) {
+            rc = acdc_util_error(ACDC_UTIL_EINTR, "interrupted after epoch %zu; checkpoint '%s' is "
+                                 "complete", st.epoch, ckpt);
             goto fail;
         }
     }
@@ -632,19 +637,19 @@ int cmd_train(int argc, char **argv)
         if (sur) {
             acdc_eval_clear(&ev);
             if ((rc = acdc_evaluate_op(m, ACDC_LOSS_XENT, &tt, (int)threads,
-                                       compiler_surrogate_op(sur), UINT64_C(3) << 61, &ev)))
+                                       acdc_compiler_surrogate_op(sur), UINT64_C(3) << 61, &ev)))
                 goto fail;
             printf("test '%s' through the hardware surrogate: accuracy %.4f (the simulator "
                    "judges: acdc compile, acdc simulate)\n", test, ev.acc);
         }
     }
-    rc = UTIL_OK;
+    rc = ACDC_UTIL_OK;
 fail:
-    util_signal_restore(&sig);
-    util_progress_free(bar);
+    acdc_util_signal_restore(&sig);
+    acdc_util_progress_free(bar);
     acdc_eval_clear(&ev);
     acdc_trainer_free(tr);
-    compiler_surrogate_free(sur);
+    acdc_compiler_surrogate_free(sur);
     acdc_model_free(im);
     acdc_data_free(d);
     acdc_data_free(td);

@@ -43,10 +43,10 @@ static void usage(FILE *f)
 
 int cli_fail(const char *cmd, int status)
 {
-    fprintf(stderr, "acdc %s: error: %s\n", cmd, util_errmsg());
-    if (status == UTIL_EUSAGE)
+    fprintf(stderr, "acdc %s: error: %s\n", cmd, acdc_util_errmsg());
+    if (status == ACDC_UTIL_EUSAGE)
         return EXIT_USAGE;
-    if (status == UTIL_EINTR)
+    if (status == ACDC_UTIL_EINTR)
         return EXIT_INTERRUPTED;
     return EXIT_DATA;
 }
@@ -73,16 +73,16 @@ int cli_finish(const char *cmd)
 
 /* Runs one command under the rules every command shares: one handler for SIGINT and
  * SIGTERM for its whole life (util/signal.h), and only files declared to
- * util_output_claim() written (util/output.h).  A signal the command caught while it
+ * acdc_util_output_claim() written (util/output.h).  A signal the command caught while it
  * polled makes the exit code 3 even if it went on to finish: it was interrupted. */
 static int run(const struct cli_command *cmd, int argc, char **argv)
 {
-    int rc = util_signal_install(cmd->name);
+    int rc = acdc_util_signal_install(cmd->name);
     if (rc)
         return cli_fail(cmd->name, rc);
-    util_output_strict(1);
+    acdc_util_output_strict(1);
     rc = cmd->run(argc, argv);
-    const int sig = util_signal_caught();
+    const int sig = acdc_util_signal_caught();
     if (sig && rc != EXIT_INTERRUPTED) {
         fprintf(stderr, "acdc %s: error: interrupted by %s\n", cmd->name,
                 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal");
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
     int k = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--force-memory"))
-            util_mem_set_force(1);
+            acdc_util_mem_set_force(1);
         else
             argv[k++] = argv[i];
     }

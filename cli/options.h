@@ -58,8 +58,8 @@ typedef struct cli_spec {
 } cli_spec;
 
 /* Called once per option in command-line order with the option's key and its value
- * (NULL for a flag).  Returns UTIL_OK or a status whose message it recorded through
- * util_error(); a non-zero status stops the parse.  A check that wants the usage error's
+ * (NULL for a flag).  Returns ACDC_UTIL_OK or a status whose message it recorded through
+ * acdc_util_error(); a non-zero status stops the parse.  A check that wants the usage error's
  * "(see 'acdc CMD --help')" can keep the value and make it after cli_parse(). */
 typedef int (*cli_on_option)(void *ctx, int key, const char *arg);
 

@@ -18,10 +18,10 @@ int cli_sets_init(cli_sets *s, int argc)
     s->owned = calloc(3 * (size_t)argc + 4, sizeof *s->owned);
     if (!s->v || !s->owned) {
         cli_sets_clear(s);
-        return util_error(UTIL_ENOMEM, "out of memory for the profile assignments of %d "
-                          "arguments", argc);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the profile assignments of %d "
+                               "arguments", argc);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 void cli_sets_clear(cli_sets *s)
@@ -95,44 +95,44 @@ static void add_owned(cli_sets *s, const char *assignment)
     s->n++;
 }
 
-int cli_sim_option(int key, const char *arg, sim_options *o, cli_sets *sets, int *rc)
+int cli_sim_option(int key, const char *arg, acdc_sim_options *o, cli_sets *sets, int *rc)
 {
     int64_t iv;
-    *rc = UTIL_OK;
+    *rc = ACDC_UTIL_OK;
     switch (key) {
     case CLI_SIM_PROPAGATION:
-        if ((*rc = sim_propagation_parse(arg, &o->propagation)))
-            util_error_prefix("--propagation");
+        if ((*rc = acdc_sim_propagation_parse(arg, &o->propagation)))
+            acdc_util_error_prefix("--propagation");
         return 1;
     case CLI_SIM_LENS: {
-        enum optics_lens_model m;
+        enum acdc_optics_lens_model m;
         if (!strcmp(arg, "profile"))
-            o->lens = SIM_LENS_PROFILE;
-        else if (!optics_lens_model_parse(arg, &m))
-            o->lens = m == OPTICS_LENS_FOURIER    ? SIM_LENS_FOURIER
-                      : m == OPTICS_LENS_PARAXIAL ? SIM_LENS_PARAXIAL
-                                                  : SIM_LENS_CORRECTED;
+            o->lens = ACDC_SIM_LENS_PROFILE;
+        else if (!acdc_optics_lens_model_parse(arg, &m))
+            o->lens = m == ACDC_OPTICS_LENS_FOURIER    ? ACDC_SIM_LENS_FOURIER
+                      : m == ACDC_OPTICS_LENS_PARAXIAL ? ACDC_SIM_LENS_PARAXIAL
+                                                  : ACDC_SIM_LENS_CORRECTED;
         else
-            *rc = util_error(UTIL_EUSAGE, "--lens: '%s' is not profile, fourier, paraxial "
-                             "or corrected", arg);
+            *rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--lens: '%s' is not profile, fourier, paraxial "
+                                  "or corrected", arg);
         return 1;
     }
     case CLI_SIM_NO_NOISE:
         o->noise = 0;
         return 1;
     case CLI_SIM_PHOTONS:
-        *rc = util_parse_double(arg, "--photons", 1, 1e30, &o->photons);
+        *rc = acdc_util_parse_double(arg, "--photons", 1, 1e30, &o->photons);
         return 1;
     case CLI_SIM_PHASE_ERROR:
-        *rc = util_parse_quantity(arg, "--phase-error", "rad", 0, 10, &o->phase_error_rad);
+        *rc = acdc_util_parse_quantity(arg, "--phase-error", "rad", 0, 10, &o->phase_error_rad);
         return 1;
     case CLI_SIM_PHASE_BITS:
     case CLI_SIM_AMPLITUDE_BITS: {
         const int phase = key == CLI_SIM_PHASE_BITS;
-        if (!(*rc = util_parse_int(arg, phase ? "--phase-bits" : "--amplitude-bits", 0, 16,
-                                   &iv))) {
+        if (!(*rc = acdc_util_parse_int(arg, phase ? "--phase-bits" : "--amplitude-bits", 0, 16,
+                                        &iv))) {
             char two[2][64];
-            sim_mask_bits_sets(phase, (long long)iv, two);
+            acdc_sim_mask_bits_sets(phase, (long long)iv, two);
             add_owned(sets, two[0]);
             add_owned(sets, two[1]);
         }
@@ -142,13 +142,13 @@ int cli_sim_option(int key, const char *arg, sim_options *o, cli_sets *sets, int
         sets->v[sets->n++] = (char *)arg;
         return 1;
     case CLI_SIM_OVERSAMPLE:
-        if (!(*rc = util_parse_int(arg, "--oversample", 1, 64, &iv)))
+        if (!(*rc = acdc_util_parse_int(arg, "--oversample", 1, 64, &iv)))
             o->oversample = (int)iv;
         return 1;
     case CLI_SIM_FILL: {
         /* Every modulator's fill factor; checked like the profile's own value. */
         double v;
-        if (!(*rc = util_parse_double(arg, "--fill", 1e-6, 1, &v)))
+        if (!(*rc = acdc_util_parse_double(arg, "--fill", 1e-6, 1, &v)))
             for (int i = 0; i < 3; i++) {
                 static const char *dev[3] = {"input", "fourier", "image"};
                 snprintf(sets->owned[sets->n], sizeof sets->owned[0], "%s.fill=%.17g",
@@ -159,18 +159,18 @@ int cli_sim_option(int key, const char *arg, sim_options *o, cli_sets *sets, int
         return 1;
     }
     case CLI_SIM_SEED:
-        if (!(*rc = util_parse_int(arg, "--seed", 0, INT64_MAX / 2, &iv)))
+        if (!(*rc = acdc_util_parse_int(arg, "--seed", 0, INT64_MAX / 2, &iv)))
             o->seed = (uint64_t)iv;
         return 1;
     case CLI_SIM_THREADS:
-        if (!(*rc = util_parse_int(arg, "--threads", 1, 256, &iv)))
+        if (!(*rc = acdc_util_parse_int(arg, "--threads", 1, 256, &iv)))
             o->threads = (int)iv;
         return 1;
     case CLI_SIM_PERTURB:
-        *rc = sim_perturb_parse(arg, o->perturb);
+        *rc = acdc_sim_perturb_parse(arg, o->perturb);
         return 1;
     case CLI_SIM_PERTURB_CHAIN:
-        if (!(*rc = util_parse_int(arg, "--perturb-chain", 0, 1000000, &iv)))
+        if (!(*rc = acdc_util_parse_int(arg, "--perturb-chain", 0, 1000000, &iv)))
             o->chain = (int)iv;
         return 1;
     case CLI_SIM_MISALIGN_X: {
@@ -178,13 +178,13 @@ int cli_sim_option(int key, const char *arg, sim_options *o, cli_sets *sets, int
         char buf[64];
         size_t len = strlen(arg);
         if (len >= sizeof buf) {
-            *rc = util_error(UTIL_EUSAGE, "--misalign-x: '%s' is not a number", arg);
+            *rc = acdc_util_error(ACDC_UTIL_EUSAGE, "--misalign-x: '%s' is not a number", arg);
             return 1;
         }
         memcpy(buf, arg, len + 1);
         if (len > 2 && !strcmp(buf + len - 2, "px"))
             buf[len - 2] = '\0';
-        *rc = util_parse_double(buf, "--misalign-x", -1e6, 1e6, &o->misalign_px);
+        *rc = acdc_util_parse_double(buf, "--misalign-x", -1e6, 1e6, &o->misalign_px);
         return 1;
     }
     default:

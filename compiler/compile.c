@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void compiler_fourier_values(const double *d, size_t n, double *out)
+void acdc_compiler_fourier_values(const double *d, size_t n, double *out)
 {
     size_t m = 2 * n;
     for (size_t k = 0; k < m; k++) {
@@ -20,12 +20,12 @@ void compiler_fourier_values(const double *d, size_t n, double *out)
     }
 }
 
-int compiler_fourier_values2(const double *d, size_t side, double *out)
+int acdc_compiler_fourier_values2(const double *d, size_t side, double *out)
 {
     const size_t m = 2 * side;
     size_t *kap = malloc(m * sizeof *kap);
     if (!kap)
-        return util_error(UTIL_ENOMEM, "out of memory for a Fourier mask");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a Fourier mask");
     /* per axis: sample k holds frequency κ = (k − side) mod m, folded onto κ' < side,
      * or none at κ = side */
     for (size_t k = 0; k < m; k++) {
@@ -37,7 +37,7 @@ int compiler_fourier_values2(const double *d, size_t side, double *out)
             out[ky * m + kx] = kap[ky] == side || kap[kx] == side
                                    ? 0.0 : d[kap[ky] * side + kap[kx]];
     free(kap);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* The point design's periodic kernel h(s) of the Fourier values vals (m^rank of them):
@@ -61,29 +61,31 @@ static void destroy_plan(fftw_plan pl)
     fftw_destroy_plan(pl);
 }
 
-int compiler_fourier_design(const compiler_profile *p, const double *d, size_t n, int first,
-                            int last, double *out)
+int acdc_compiler_fourier_design(const acdc_compiler_profile *p, const double *d,
+                                 size_t n, int first,
+                                 int last, double *out)
 {
-    return compiler_fourier_design_k(p, 1, 1, d, n, first, last, out);
+    return acdc_compiler_fourier_design_k(p, 1, 1, d, n, first, last, out);
 }
 
-/* compiler_fourier_design_k(); axis: a rank-1 design with the rank-2 pixels' transforms
- * (optics_modulator_transfer_k() of superpixel k): one axis of a rank-2 design. */
-static int design_k(const compiler_profile *p, int rank, int k, int axis, const double *d,
+/* acdc_compiler_fourier_design_k(); axis: a rank-1 design with the rank-2 pixels' transforms
+ * (acdc_optics_modulator_transfer_k() of superpixel k): one axis of a rank-2 design. */
+static int design_k(const acdc_compiler_profile *p, int rank, int k, int axis, const double *d,
                     size_t side, int first, int last, double *out);
 
-int compiler_fourier_design_k(const compiler_profile *p, int rank, int k, const double *d,
-                              size_t side, int first, int last, double *out)
+int acdc_compiler_fourier_design_k(const acdc_compiler_profile *p, int rank, int k, const double *d,
+                                   size_t side, int first, int last, double *out)
 {
     return design_k(p, rank, k, 0, d, side, first, last, out);
 }
 
-int compiler_fourier_design_axis(const compiler_profile *p, int k, size_t side, int first,
-                                 int last, double *out)
+int acdc_compiler_fourier_design_axis(const acdc_compiler_profile *p, int k, size_t side, int first,
+                                      int last, double *out)
 {
-    const size_t N = compiler_fourier_samples(p, 2 * side);
+    const size_t N = acdc_compiler_fourier_samples(p, 2 * side);
     double *d = calloc(side, sizeof *d), *col = malloc(N * sizeof *col);
-    int rc = d && col ? UTIL_OK : util_error(UTIL_ENOMEM, "out of memory for a design");
+    int rc = d && col ? ACDC_UTIL_OK
+                      : acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a design");
     for (size_t j = 0; !rc && j < side; j++) {
         d[j] = 1;
         rc = design_k(p, 1, k, 1, d, side, first, last, col);
@@ -96,32 +98,32 @@ int compiler_fourier_design_axis(const compiler_profile *p, int k, size_t side, 
     return rc;
 }
 
-static int design_k(const compiler_profile *p, int rank, int k, int axis, const double *d,
+static int design_k(const acdc_compiler_profile *p, int rank, int k, int axis, const double *d,
                     size_t side, int first, int last, double *out)
 {
-    const size_t M = 2 * side, N = compiler_fourier_samples(p, M), c = N / 2;
+    const size_t M = 2 * side, N = acdc_compiler_fourier_samples(p, M), c = N / 2;
     const size_t MM = rank == 2 ? M * M : M, NN = rank == 2 ? N * N : N;
-    compiler_profile e;
-    compiler_profile_effective(p, &e);
+    acdc_compiler_profile e;
+    acdc_compiler_profile_effective(p, &e);
     double *vals = malloc(MM * sizeof *vals), *PF = malloc(N * sizeof *PF);
     double *A = malloc(N * sizeof *A);
     fftw_complex *h = fftw_alloc_complex(MM), *w = fftw_alloc_complex(NN);
     fftw_plan ph = NULL, pw = NULL;
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     if (!vals || !h || !w || !PF || !A) {
-        rc = util_error(UTIL_ENOMEM, "out of memory for a Fourier mask design");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a Fourier mask design");
         goto done;
     }
-    if (rank == 2 && (rc = compiler_fourier_values2(d, side, vals)))
+    if (rank == 2 && (rc = acdc_compiler_fourier_values2(d, side, vals)))
         goto done;
     if (rank != 2)
-        compiler_fourier_values(d, side, vals);
+        acdc_compiler_fourier_values(d, side, vals);
     for (size_t i = 0; i < MM; i++)
         h[i] = vals[i];
     ph = plan_dft(rank, M, h, FFTW_BACKWARD);
     pw = plan_dft(rank, N, w, FFTW_FORWARD);
     if (!ph || !pw) {
-        rc = util_error(UTIL_ENOMEM, "FFTW could not plan a Fourier mask design");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "FFTW could not plan a Fourier mask design");
         goto done;
     }
     fftw_execute(ph);
@@ -131,13 +133,13 @@ static int design_k(const compiler_profile *p, int rank, int k, int axis, const 
     for (size_t q = 0; q < N; q++) {
         long s = (long)q - (long)c;
         double t = ((double)q - (double)c) / (double)N;
-        const optics_modulator *prev = first ? &e.input : &e.image;
+        const acdc_optics_modulator *prev = first ? &e.input : &e.image;
         PF[q] = rank == 2 || axis
-                    ? optics_modulator_transfer_k(&e.fourier, k, (double)s / (double)N)
-                    : optics_modulator_transfer(&e.fourier, (double)s / (double)N);
-        A[q] = (rank == 2 || axis ? optics_modulator_transfer_k(prev, k, t)
-                                  : optics_modulator_transfer(prev, t)) *
-               (last ? optics_camera_transfer(&e.camera, t) : 1.0);
+                    ? acdc_optics_modulator_transfer_k(&e.fourier, k, (double)s / (double)N)
+                    : acdc_optics_modulator_transfer(&e.fourier, (double)s / (double)N);
+        A[q] = (rank == 2 || axis ? acdc_optics_modulator_transfer_k(prev, k, t)
+                                  : acdc_optics_modulator_transfer(prev, t)) *
+               (last ? acdc_optics_camera_transfer(&e.camera, t) : 1.0);
     }
     /* target_q = h(s)/P_F(s/N), s = q − c; then W_p = Σ_q target_q e^{−i2π(q−c)(p−c)/N}
      * = (−1)^{c+p} DFT((−1)^q target)(p), N even; per axis. */
@@ -171,7 +173,7 @@ done:
     return rc;
 }
 
-int compiler_fold_biases(const acdc_model *m, size_t first, size_t count, double *bias)
+int acdc_compiler_fold_biases(const acdc_model *m, size_t first, size_t count, double *bias)
 {
     /* The chain is affine: optics computes its linear part, so the constant is the
      * chain's value at zero input (the first layer's a_bias is in the encoded input). */
@@ -184,7 +186,7 @@ int compiler_fold_biases(const acdc_model *m, size_t first, size_t count, double
     double *v = calloc(n, sizeof *v);
     if (!v) {
         acdc_plan_free(p);
-        return util_error(UTIL_ENOMEM, "out of memory folding biases");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory folding biases");
     }
     for (size_t l = first; l < first + count; l++) {
         acdc_layer L = m->layers[l];
@@ -199,45 +201,45 @@ int compiler_fold_biases(const acdc_model *m, size_t first, size_t count, double
     memcpy(bias, v, n * sizeof *bias);
     acdc_plan_free(p);
     free(v);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int compiler_realise(compiler_mask *mask, const optics_modulator *dev, int ideal,
-                     const char *what)
+int acdc_compiler_realise(acdc_compiler_mask *mask, const acdc_optics_modulator *dev, int ideal,
+                          const char *what)
 {
     const size_t m = mask->m;
     mask->realised = malloc(m * sizeof *mask->realised);
-    mask->ncodes = ideal ? 0 : optics_modulator_codes(dev);
+    mask->ncodes = ideal ? 0 : acdc_optics_modulator_codes(dev);
     mask->codes = malloc((m * (size_t)mask->ncodes + 1) * sizeof *mask->codes);
     if (!mask->realised || !mask->codes)
-        return util_error(UTIL_ENOMEM, "out of memory for %s", what);
-    if (dev->modulation != OPTICS_MOD_COMPLEX && dev->modulation != OPTICS_MOD_PHASE &&
-        dev->modulation != OPTICS_MOD_AMPLITUDE)
-        return util_error(UTIL_EDATA, "%s: device '%s' has an unknown modulation", what,
-                          dev->name);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %s", what);
+    if (dev->modulation != ACDC_OPTICS_MOD_COMPLEX && dev->modulation != ACDC_OPTICS_MOD_PHASE &&
+        dev->modulation != ACDC_OPTICS_MOD_AMPLITUDE)
+        return acdc_util_error(ACDC_UTIL_EDATA, "%s: device '%s' has an unknown modulation", what,
+                               dev->name);
     for (size_t k = 0; k < m; k++) {
         const double t = mask->ideal[k];
         if (ideal) {
             mask->realised[k] = t;
             continue;
         }
-        if (dev->modulation == OPTICS_MOD_AMPLITUDE && t < 0) {
+        if (dev->modulation == ACDC_OPTICS_MOD_AMPLITUDE && t < 0) {
             size_t neg = 0;
             for (size_t i = 0; i < m; i++)
                 neg += mask->ideal[i] < 0;
-            return util_error(UTIL_EDATA, "%s: amplitude-only device '%s' cannot show "
-                              "negative values (%zu of %zu samples are negative); use "
-                              "a complex or phase device", what, dev->name, neg, m);
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: amplitude-only device '%s' cannot show "
+                                   "negative values (%zu of %zu samples are negative); use "
+                                   "a complex or phase device", what, dev->name, neg, m);
         }
         int32_t c[2];
-        mask->realised[k] = optics_modulator_value(dev, t, c);
+        mask->realised[k] = acdc_optics_modulator_value(dev, t, c);
         for (int q = 0; q < mask->ncodes; q++)
             mask->codes[(size_t)mask->ncodes * k + (size_t)q] = c[q];
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-static void warn(compiler_system *s, const char *msg)
+static void warn(acdc_compiler_system *s, const char *msg)
 {
     size_t len = strlen(s->warnings);
     snprintf(s->warnings + len, sizeof s->warnings - len, "%s\n", msg);
@@ -245,13 +247,13 @@ static void warn(compiler_system *s, const char *msg)
 
 /* Every modulator the system uses has the pixels it needs: one per sample, two for a
  * double-phase pair (rank 1); k x k per sample, columns and rows (rank 2). */
-static int check_pixels(const compiler_system *s, int used_image)
+static int check_pixels(const acdc_compiler_system *s, int used_image)
 {
-    compiler_profile e;
-    compiler_profile_effective(&s->profile, &e);
+    acdc_compiler_profile e;
+    acdc_compiler_profile_effective(&s->profile, &e);
     const struct {
         const char *role;
-        const optics_modulator *dev;
+        const acdc_optics_modulator *dev;
         size_t samples;
     } mods[] = {{"input modulator", &e.input, s->m},
                 {"Fourier-plane mask", &e.fourier, s->fm},
@@ -260,83 +262,86 @@ static int check_pixels(const compiler_system *s, int used_image)
     for (int i = 0; i < 3; i++) {
         if (i == 2 && !used_image)
             continue;
-        const optics_modulator *d = mods[i].dev;
+        const acdc_optics_modulator *d = mods[i].dev;
         if (s->rank == 2) {
             const size_t need = (size_t)k * mods[i].samples, rows = d->rows ? d->rows : 1;
-            if (d->modulation == OPTICS_MOD_PHASE && k % 2)
-                return util_error(UTIL_EDATA, "%s '%s' is phase-only: a double-phase value "
-                                  "needs an even superpixel, not %dx%d (rules.superpixel)",
-                                  mods[i].role, d->name, k, k);
+            if (d->modulation == ACDC_OPTICS_MOD_PHASE && k % 2)
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s '%s' is phase-only: a double-phase value "
+                                       "needs an even superpixel, not %dx%d (rules.superpixel)",
+                                       mods[i].role, d->name, k, k);
             if (need > d->pixels || need > rows)
-                return util_error(UTIL_EDATA, "%s '%s' has %zux%zu pixels; the system needs "
-                                  "%zux%zu (%zux%zu samples of %dx%d pixels)", mods[i].role,
-                                  d->name, d->pixels, rows, need, need, mods[i].samples,
-                                  mods[i].samples, k, k);
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s '%s' has %zux%zu pixels; the system needs "
+                                       "%zux%zu (%zux%zu samples of %dx%d pixels)", mods[i].role,
+                                       d->name, d->pixels, rows, need, need, mods[i].samples,
+                                       mods[i].samples, k, k);
             continue;
         }
-        size_t need = (size_t)optics_modulator_pixels_per_sample(d) * mods[i].samples;
+        size_t need = (size_t)acdc_optics_modulator_pixels_per_sample(d) * mods[i].samples;
         if (need > d->pixels)
-            return util_error(UTIL_EDATA, "%s '%s' has %zu pixels; the system needs %zu "
-                              "(%zu samples%s)", mods[i].role, d->name, d->pixels, need,
-                              mods[i].samples,
-                              need > mods[i].samples ? ", two sub-pixels each for double-phase"
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s '%s' has %zu pixels; the system needs %zu "
+                                   "(%zu samples%s)", mods[i].role, d->name, d->pixels, need,
+                                   mods[i].samples,
+                                   need > mods[i].samples ? ", two sub-pixels each for double-phase"
                                                      : "");
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int compiler_check_rules(compiler_system *s)
+int acdc_compiler_check_rules(acdc_compiler_system *s)
 {
-    const compiler_profile *p = &s->profile;
-    compiler_profile e;
-    compiler_profile_effective(p, &e);
+    const acdc_compiler_profile *p = &s->profile;
+    acdc_compiler_profile e;
+    acdc_compiler_profile_effective(p, &e);
     int used_image = 0, rc;
     for (size_t c = 0; c < s->n_chains; c++) {
         used_image |= s->chains[c].count > 1;
         /* an all-zero mask (a layer with d = 0) is a chain that passes no light: no
          * detector can read it, and the system file would be refused */
         if (!(s->chains[c].efficiency > 0))
-            return util_error(UTIL_EDATA, "optical chain %zu (layers %zu..%zu) passes no "
-                              "light: a mask of it is all zero (d = 0 or a = 0 in a layer)",
-                              c, s->chains[c].first,
-                              s->chains[c].first + s->chains[c].count - 1);
+            return acdc_util_error(ACDC_UTIL_EDATA, "optical chain %zu (layers %zu..%zu) passes no "
+                                   "light: a mask of it is all zero (d = 0 or a = 0 in a layer)",
+                                   c, s->chains[c].first,
+                                   s->chains[c].first + s->chains[c].count - 1);
     }
     if ((rc = check_pixels(s, used_image)))
         return rc;
-    if (!p->ideal && p->input.modulation == OPTICS_MOD_AMPLITUDE)
-        return util_error(UTIL_EDATA, "input modulator '%s' is amplitude-only and cannot "
-                          "encode signed inputs; use a complex or phase device",
-                          p->input.name);
+    if (!p->ideal && p->input.modulation == ACDC_OPTICS_MOD_AMPLITUDE)
+        return acdc_util_error(ACDC_UTIL_EDATA, "input modulator '%s' is amplitude-only and cannot "
+                               "encode signed inputs; use a complex or phase device",
+                               p->input.name);
     if (p->camera.pixels < s->m)
-        return util_error(UTIL_EDATA, "camera '%s' has %zu pixels; the image plane spans "
-                          "%zu samples", p->camera.name, p->camera.pixels, s->m);
+        return acdc_util_error(ACDC_UTIL_EDATA, "camera '%s' has %zu pixels; the image plane spans "
+                               "%zu samples", p->camera.name, p->camera.pixels, s->m);
     if (s->rank == 2 && (p->camera.rows ? p->camera.rows : 1) < s->m)
-        return util_error(UTIL_EDATA, "camera '%s' has %zu rows of pixels; the image plane "
-                          "spans %zu x %zu samples", p->camera.name,
-                          p->camera.rows ? p->camera.rows : 1, s->m, s->m);
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "camera '%s' has %zu rows of pixels; the image plane "
+                               "spans %zu x %zu samples", p->camera.name,
+                               p->camera.rows ? p->camera.rows : 1, s->m, s->m);
     if (s->focal_m > p->max_focal_m)
-        return util_error(UTIL_EDATA, "lens focal length %.4g m exceeds the practical "
-                          "limit %.4g m (f = %zu·pitch·Fourier pitch/λ; use a smaller pitch "
-                          "or a longer wavelength)", s->focal_m, p->max_focal_m, s->fm);
+        return acdc_util_error(ACDC_UTIL_EDATA, "lens focal length %.4g m exceeds the practical "
+                               "limit %.4g m (f = %zu·pitch·Fourier pitch/λ; use a smaller pitch "
+                               "or a longer wavelength)", s->focal_m, p->max_focal_m, s->fm);
     double na = 0.5 * s->aperture_m / s->focal_m;
     if (na > p->max_na)
-        return util_error(UTIL_EDATA, "lens numerical aperture %.3g exceeds the paraxial "
-                          "limit %.3g (aperture %.4g mm, focal length %.4g mm)", na,
-                          p->max_na, 1e3 * s->aperture_m, 1e3 * s->focal_m);
+        return acdc_util_error(ACDC_UTIL_EDATA, "lens numerical aperture %.3g exceeds the paraxial "
+                               "limit %.3g (aperture %.4g mm, focal length %.4g mm)", na,
+                               p->max_na, 1e3 * s->aperture_m, 1e3 * s->focal_m);
     for (size_t c = 0; c < s->n_chains; c++)
         if (s->chains[c].length_m > p->max_length_m)
-            return util_error(UTIL_EDATA, "optical chain %zu (layers %zu..%zu) is %.4g m "
-                              "long, over the limit of %.4g m", c, s->chains[c].first,
-                              s->chains[c].first + s->chains[c].count - 1,
-                              s->chains[c].length_m, p->max_length_m);
+            return acdc_util_error(ACDC_UTIL_EDATA, "optical chain %zu (layers %zu..%zu) is %.4g m "
+                                   "long, over the limit of %.4g m", c, s->chains[c].first,
+                                   s->chains[c].first + s->chains[c].count - 1,
+                                   s->chains[c].length_m, p->max_length_m);
     char msg[256];
-    double image_pitch = compiler_sample_pitch(s, &e.image);
+    double image_pitch = acdc_compiler_sample_pitch(s, &e.image);
     if (used_image && fabs(image_pitch - s->pitch_m) > 1e-9 * s->pitch_m) {
         snprintf(msg, sizeof msg, "image-plane mask sample pitch %.4g um differs from the "
                  "input's %.4g um", 1e6 * image_pitch, 1e6 * s->pitch_m);
         warn(s, msg);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static double max_abs(const double *v, size_t n)
@@ -348,18 +353,18 @@ static double max_abs(const double *v, size_t n)
 }
 
 /* Fills a mask's ideal values from `values` (m of them), scaling by max|value|. */
-static int mask_from(compiler_mask *mask, const double *values, size_t m)
+static int mask_from(acdc_compiler_mask *mask, const double *values, size_t m)
 {
     mask->m = m;
     mask->ideal = malloc(m * sizeof *mask->ideal);
     if (!mask->ideal)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     mask->gain = max_abs(values, m);
     if (mask->gain == 0)
         mask->gain = 1;   /* an all-zero mask blocks the light; nothing to scale */
     for (size_t k = 0; k < m; k++)
         mask->ideal[k] = values[k] / mask->gain;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static double *dup(const double *v, size_t n, double fill)
@@ -376,9 +381,10 @@ static double *dup(const double *v, size_t n, double fill)
  * Fourier samples (R = 1 for point samples); every lens as wide as the widest plane;
  * E0 the laser spread over the input plane; a relay images the last image plane onto
  * the camera, one sample per pixel. */
-static void set_sampling(compiler_system *s, const acdc_model *m, const compiler_profile *p)
+static void set_sampling(acdc_compiler_system *s, const acdc_model *m,
+                         const acdc_compiler_profile *p)
 {
-    compiler_profile e;
+    acdc_compiler_profile e;
     s->rank = m->transform == ACDC_TRANSFORM_DCT2 ? 2 : 1;
     s->side = s->rank == 2 ? m->h : m->n;
     const size_t M = 2 * s->side;
@@ -386,19 +392,19 @@ static void set_sampling(compiler_system *s, const acdc_model *m, const compiler
     s->n_in = m->n_in;
     s->n_out = m->n_out;
     s->m = M;
-    s->fm = compiler_fourier_samples(p, M);
+    s->fm = acdc_compiler_fourier_samples(p, M);
     s->profile = *p;
     /* the system's copy of the profile holds the superpixel chosen */
-    s->profile.superpixel = s->rank == 2 ? compiler_superpixel(p, 2, M, s->fm) : p->superpixel;
-    compiler_profile_effective(&s->profile, &e);
+    s->profile.superpixel = s->rank == 2 ? acdc_compiler_superpixel(p, 2, M, s->fm) : p->superpixel;
+    acdc_compiler_profile_effective(&s->profile, &e);
     s->wavelength_m = p->wavelength_m;
-    s->pitch_m = compiler_sample_pitch(s, &e.input);
-    s->fourier_pitch_m = compiler_sample_pitch(s, &e.fourier);
+    s->pitch_m = acdc_compiler_sample_pitch(s, &e.input);
+    s->fourier_pitch_m = acdc_compiler_sample_pitch(s, &e.fourier);
     s->focal_m = (double)s->fm * s->pitch_m * s->fourier_pitch_m / s->wavelength_m;
     /* a spherical lens is round: its aperture covers the square plane's diagonal */
     s->aperture_m = (s->rank == 2 ? M_SQRT2 : 1) *
                     fmax((double)M * s->pitch_m, (double)s->fm * s->fourier_pitch_m);
-    s->field_amplitude = sqrt(p->laser_power_w / ((double)compiler_plane_size(s) *
+    s->field_amplitude = sqrt(p->laser_power_w / ((double)acdc_compiler_plane_size(s) *
                                                   pow(s->pitch_m, s->rank)));
     s->relay_magnification = p->camera.pitch_m / s->pitch_m;
 }
@@ -407,46 +413,48 @@ static void set_sampling(compiler_system *s, const acdc_model *m, const compiler
  * layer's a (k > 0; the first layer's a is applied by the electronics) and its Fourier
  * mask, each scaled to |t| <= 1 and realised on the profile's device.  vals: scratch
  * room for s->fm values. */
-static int compile_stage(compiler_system *s, const acdc_model *m, compiler_chain *ch,
+static int compile_stage(acdc_compiler_system *s, const acdc_model *m, acdc_compiler_chain *ch,
                          size_t k, int q, double *vals)
 {
-    const compiler_profile *p = &s->profile;
-    compiler_stage *st = &ch->stages[k];
+    const acdc_compiler_profile *p = &s->profile;
+    acdc_compiler_stage *st = &ch->stages[k];
     const acdc_layer *L = &m->layers[ch->first + k];
     const size_t n = s->n;
     char what[96];
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     st->layer = ch->first + k;
     st->parity_in = q;
     st->z_m = 4.0 * s->focal_m * (double)k;
     if (k > 0) {
         if (!(st->image = calloc(1, sizeof *st->image)))
-            return util_error(UTIL_ENOMEM, "out of memory for layer %zu's masks", st->layer);
+            return acdc_util_error(ACDC_UTIL_ENOMEM,
+                                   "out of memory for layer %zu's masks", st->layer);
         for (size_t j = 0; j < n; j++)
-            for (int copy = 0; copy < compiler_copies(s); copy++)
-                vals[compiler_place(s, q, j, copy)] = L->a[j];
+            for (int copy = 0; copy < acdc_compiler_copies(s); copy++)
+                vals[acdc_compiler_place(s, q, j, copy)] = L->a[j];
         snprintf(what, sizeof what, "image-plane mask of layer %zu", st->layer);
-        if ((rc = mask_from(st->image, vals, compiler_plane_size(s))) ||
-            (rc = compiler_realise(st->image, &p->image, p->ideal, what)))
+        if ((rc = mask_from(st->image, vals, acdc_compiler_plane_size(s))) ||
+            (rc = acdc_compiler_realise(st->image, &p->image, p->ideal, what)))
             return rc;
     }
     if (p->fourier_oversample > 0)
-        rc = compiler_fourier_design_k(p, s->rank, p->superpixel, L->d, s->side, k == 0,
-                                       k + 1 == ch->count, vals);
+        rc = acdc_compiler_fourier_design_k(p, s->rank, p->superpixel, L->d, s->side, k == 0,
+                                            k + 1 == ch->count, vals);
     else if (s->rank == 2)
-        rc = compiler_fourier_values2(L->d, s->side, vals);
+        rc = acdc_compiler_fourier_values2(L->d, s->side, vals);
     else
-        compiler_fourier_values(L->d, n, vals);
+        acdc_compiler_fourier_values(L->d, n, vals);
     snprintf(what, sizeof what, "Fourier-plane mask of layer %zu", st->layer);
-    if (rc || (rc = mask_from(&st->fourier, vals, compiler_fourier_size(s))) ||
-        (rc = compiler_realise(&st->fourier, &p->fourier, p->ideal, what)))
+    if (rc || (rc = mask_from(&st->fourier, vals, acdc_compiler_fourier_size(s))) ||
+        (rc = acdc_compiler_realise(&st->fourier, &p->fourier, p->ideal, what)))
         return rc;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* The electronics around chain ch: u = a ⊙ v + a_bias of its first layer before it; the
  * ReLU and permutation of its last layer after it. */
-static int compile_electronics(compiler_system *s, const acdc_model *m, compiler_chain *ch)
+static int compile_electronics(acdc_compiler_system *s, const acdc_model *m,
+                               acdc_compiler_chain *ch)
 {
     const size_t n = s->n;
     const acdc_layer *L0 = &m->layers[ch->first];
@@ -461,9 +469,9 @@ static int compile_electronics(compiler_system *s, const acdc_model *m, compiler
         memcpy(ch->perm, Lk->perm, n * sizeof *ch->perm);
     if (!ch->stages || !ch->bias || !ch->pixel || !ch->enc_a || !ch->enc_bias ||
         (Lk->perm && !ch->perm))
-        return util_error(UTIL_ENOMEM, "out of memory for optical chain of layers "
-                          "%zu..%zu", ch->first, ch->first + ch->count - 1);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for optical chain of layers "
+                               "%zu..%zu", ch->first, ch->first + ch->count - 1);
+    return ACDC_UTIL_OK;
 }
 
 /* Chain ch (layers ch->first .. + ch->count − 1, 4f constant g4f per stage): its
@@ -471,34 +479,35 @@ static int compile_electronics(compiler_system *s, const acdc_model *m, compiler
  * constant, efficiency and length.  Its detection (reference, exposure, frames, gain) is
  * designed once the whole system stands, for the signal range the synthetic inputs put
  * on its camera (compile_into()). */
-static int compile_chain(compiler_system *s, const acdc_model *m, compiler_chain *ch,
+static int compile_chain(acdc_compiler_system *s, const acdc_model *m, acdc_compiler_chain *ch,
                          double complex g4f, double *vals)
 {
     int rc, q = 0;
     if ((rc = compile_electronics(s, m, ch)) ||
-        (rc = compiler_fold_biases(m, ch->first, ch->count, ch->bias)))
+        (rc = acdc_compiler_fold_biases(m, ch->first, ch->count, ch->bias)))
         return rc;
     for (size_t k = 0; k < ch->count; k++, q ^= 1)
         if ((rc = compile_stage(s, m, ch, k, q, vals)))
             return rc;
     for (size_t j = 0; j < s->n; j++)
-        ch->pixel[j] = (int64_t)compiler_place(s, q, j, 0);
+        ch->pixel[j] = (int64_t)acdc_compiler_place(s, q, j, 0);
     ch->g = cpow(g4f, (double)ch->count);
-    ch->efficiency = compiler_chain_efficiency(ch);
+    ch->efficiency = acdc_compiler_chain_efficiency(ch);
     ch->length_m = 4.0 * s->focal_m * (double)ch->count;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* The passes after the sampling: grouping, the 4f constant, every chain, the rules. */
-static int compile_into(compiler_system *s, const acdc_model *m, size_t *first,
+static int compile_into(acdc_compiler_system *s, const acdc_model *m, size_t *first,
                         size_t *count, double *vals)
 {
     int rc;
     double complex g4f;
-    s->n_chains = compiler_group_for(m, &s->profile, first, count);
+    s->n_chains = acdc_compiler_group_for(m, &s->profile, first, count);
     if (!(s->chains = calloc(s->n_chains, sizeof *s->chains)))
-        return util_error(UTIL_ENOMEM, "out of memory for %zu optical chains", s->n_chains);
-    if ((rc = compiler_measure_4f(s, &g4f)))
+        return acdc_util_error(ACDC_UTIL_ENOMEM,
+                               "out of memory for %zu optical chains", s->n_chains);
+    if ((rc = acdc_compiler_measure_4f(s, &g4f)))
         return rc;
     for (size_t c = 0; c < s->n_chains; c++) {
         s->chains[c].first = first[c];
@@ -506,59 +515,61 @@ static int compile_into(compiler_system *s, const acdc_model *m, size_t *first,
         if ((rc = compile_chain(s, m, &s->chains[c], g4f, vals)))
             return rc;
     }
-    if ((rc = compiler_check_rules(s)))
+    if ((rc = acdc_compiler_check_rules(s)))
         return rc;
-    return compiler_calibrate_synthetic(s, COMPILER_SYNTHETIC_ROWS);
+    return acdc_compiler_calibrate_synthetic(s, ACDC_COMPILER_SYNTHETIC_ROWS);
 }
 
 /* rules.fourier_oversample = auto: R = 2, else R = 1.  The point design is no fallback:
  * it needs what R = 1 needs (m Fourier samples, the same lenses) and more (image-plane
  * devices for chained layers, longer chains), so it never fits where R = 1 does not.  An
  * ideal profile has no pixels to design for: the point design, which is exact there. */
-static int compile_auto(const acdc_model *m, const compiler_profile *p, compiler_system **out)
+static int compile_auto(const acdc_model *m, const acdc_compiler_profile *p,
+                        acdc_compiler_system **out)
 {
-    compiler_profile q = *p;
+    acdc_compiler_profile q = *p;
     char why[512] = "";
     int rc;
     if (p->ideal) {
         q.fourier_oversample = 0;
-        if (!(rc = compiler_compile(m, &q, out)))
+        if (!(rc = acdc_compiler_compile(m, &q, out)))
             snprintf((*out)->design, sizeof (*out)->design,
                      "point design (an ideal profile has no pixels to design for)");
         return rc;
     }
     for (int R = 2; R >= 1; R--) {
         q.fourier_oversample = R;
-        if (!(rc = compiler_compile(m, &q, out))) {
+        if (!(rc = acdc_compiler_compile(m, &q, out))) {
             snprintf((*out)->design, sizeof (*out)->design, "pixel-aware design, R = %d "
                      "Fourier samples per frequency step (rules.fourier_oversample = auto%s%s)",
                      R, *why ? "; R = 2 does not fit: " : "", why);
-            return UTIL_OK;
+            return ACDC_UTIL_OK;
         }
-        if (rc != UTIL_EDATA)
+        if (rc != ACDC_UTIL_EDATA)
             return rc;
-        snprintf(why, sizeof why, "%s", util_errmsg());
+        snprintf(why, sizeof why, "%s", acdc_util_errmsg());
     }
     return rc;
 }
 
-int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_system **out)
+int acdc_compiler_compile(const acdc_model *m, const acdc_compiler_profile *p,
+                          acdc_compiler_system **out)
 {
     int rc;
     *out = NULL;
-    if ((rc = acdc_model_check(m)) || (rc = compiler_model_supported(m, "the model")) ||
-        (rc = compiler_profile_check(p)))
+    if ((rc = acdc_model_check(m)) || (rc = acdc_compiler_model_supported(m, "the model")) ||
+        (rc = acdc_compiler_profile_check(p)))
         return rc;
-    if (p->fourier_oversample == COMPILER_OVERSAMPLE_AUTO)
+    if (p->fourier_oversample == ACDC_COMPILER_OVERSAMPLE_AUTO)
         return compile_auto(m, p, out);
-    compiler_system *s = calloc(1, sizeof *s);
+    acdc_compiler_system *s = calloc(1, sizeof *s);
     size_t *first = malloc(m->n_layers * sizeof *first);
     size_t *count = malloc(m->n_layers * sizeof *count);
-    const size_t fs = compiler_fourier_samples(p, 2 * (m->transform == ACDC_TRANSFORM_DCT2 ? m->h : m->n));
+    const size_t fs = acdc_compiler_fourier_samples(p, 2 * (m->transform == ACDC_TRANSFORM_DCT2 ? m->h : m->n));
     double *vals = malloc(fs * (m->transform == ACDC_TRANSFORM_DCT2 ? fs : 1) * sizeof *vals);
     if (!s || !first || !count || !vals) {
-        rc = util_error(UTIL_ENOMEM, "out of memory compiling a model of %zu layers",
-                        m->n_layers);
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory compiling a model of %zu layers",
+                             m->n_layers);
         goto done;
     }
     set_sampling(s, m, p);
@@ -566,7 +577,7 @@ int compiler_compile(const acdc_model *m, const compiler_profile *p, compiler_sy
         goto done;
     if (m->in_mean && (!(s->in_mean = dup(m->in_mean, m->n_in, 0)) ||
                        !(s->in_scale = dup(m->in_scale, m->n_in, 0)))) {
-        rc = util_error(UTIL_ENOMEM, "out of memory copying the input standardisation");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory copying the input standardisation");
         goto done;
     }
     rc = compile_into(s, m, first, count, vals);
@@ -585,26 +596,26 @@ done:
     free(count);
     free(vals);
     if (rc) {
-        compiler_system_free(s);
+        acdc_compiler_system_free(s);
         return rc;
     }
     *out = s;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* The signal at the camera of every chain, for `rows` rows of x through the numeric
  * model: the electronics' input v of each chain (standardised, zero-padded, then each
  * chain's output after ReLU and permutation), u = enc_a ⊙ v + enc_bias, s = max|u|, and
  * the chain's linear output z − bias (its layers with every bias, less the folded ones:
- * what the light carries) scaled to the camera by compiler_chain_field_scale() / s. */
-/* compiler_calibrate(), the range marked as coming from `signal`. */
-static int calibrate_on(compiler_system *s, const double *x, size_t rows,
-                        enum compiler_signal signal)
+ * what the light carries) scaled to the camera by acdc_compiler_chain_field_scale() / s. */
+/* acdc_compiler_calibrate(), the range marked as coming from `signal`. */
+static int calibrate_on(acdc_compiler_system *s, const double *x, size_t rows,
+                        enum acdc_compiler_signal signal)
 {
     const acdc_model *m = s->model;
     const size_t n = s->n, B = rows < 256 ? rows : 256, C = s->n_chains;
     if (rows == 0)
-        return util_error(UTIL_EUSAGE, "calibration needs at least one row of data");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "calibration needs at least one row of data");
     acdc_plan *p = NULL;
     int rc = m->transform == ACDC_TRANSFORM_DCT2
                  ? acdc_plan_alloc2(&p, m->h, m->w, 1, FFTW_ESTIMATE)
@@ -615,7 +626,7 @@ static int calibrate_on(compiler_system *s, const double *x, size_t rows,
     double *sc = malloc(B * sizeof *sc), *peak = calloc(C, sizeof *peak);
     double *sum2 = calloc(C, sizeof *sum2);
     if (!v || !z || !sc || !peak || !sum2) {
-        rc = util_error(UTIL_ENOMEM, "out of memory calibrating on %zu rows", rows);
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory calibrating on %zu rows", rows);
         goto done;
     }
     size_t gw, in_w;
@@ -630,7 +641,7 @@ static int calibrate_on(compiler_system *s, const double *x, size_t rows,
                     s->in_mean ? (xi - s->in_mean[i]) / s->in_scale[i] : xi;
             }
         for (size_t c = 0; c < C && !rc; c++) {
-            const compiler_chain *ch = &s->chains[c];
+            const acdc_compiler_chain *ch = &s->chains[c];
             for (size_t b = 0; b < nb; b++) {
                 double smax = 0;
                 for (size_t j = 0; j < n; j++)
@@ -639,7 +650,7 @@ static int calibrate_on(compiler_system *s, const double *x, size_t rows,
             }
             for (size_t l = ch->first; l < ch->first + ch->count && !rc; l++)
                 rc = acdc_layer_forward(&m->layers[l], p, nb, l == ch->first ? v : z, z, NULL);
-            const double fs = compiler_chain_field_scale(ch);
+            const double fs = acdc_compiler_chain_field_scale(ch);
             for (size_t b = 0; b < nb && !rc; b++)
                 for (size_t j = 0; j < n; j++) {
                     double e = sc[b] > 0 ? fs * (z[b * n + j] - ch->bias[j]) / sc[b] : 0;
@@ -655,8 +666,9 @@ static int calibrate_on(compiler_system *s, const double *x, size_t rows,
         }
     }
     for (size_t c = 0; c < C && !rc; c++)
-        rc = compiler_detection_design(s, &s->chains[c], peak[c],
-                                       fmin(peak[c], sqrt(sum2[c] / ((double)rows * (double)n))));
+        rc = acdc_compiler_detection_design(s, &s->chains[c], peak[c],
+                                            fmin(peak[c],
+                                                 sqrt(sum2[c] / ((double)rows * (double)n))));
     if (!rc) {
         s->signal = signal;
         s->calibration_rows = rows;
@@ -671,18 +683,18 @@ done:
     return rc;
 }
 
-int compiler_calibrate(compiler_system *s, const double *x, size_t rows)
+int acdc_compiler_calibrate(acdc_compiler_system *s, const double *x, size_t rows)
 {
-    return calibrate_on(s, x, rows, COMPILER_SIGNAL_CALIBRATED);
+    return calibrate_on(s, x, rows, ACDC_COMPILER_SIGNAL_CALIBRATED);
 }
 
-int compiler_calibrate_synthetic(compiler_system *s, size_t rows)
+int acdc_compiler_calibrate_synthetic(acdc_compiler_system *s, size_t rows)
 {
     double *x = malloc(rows * s->n_in * sizeof *x);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     if (!x || !r)
-        rc = util_error(UTIL_ENOMEM, "out of memory for %zu synthetic inputs", rows);
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu synthetic inputs", rows);
     if (!rc) {
         gsl_rng_set(r, 1);
         for (size_t b = 0; b < rows; b++)
@@ -690,7 +702,7 @@ int compiler_calibrate_synthetic(compiler_system *s, size_t rows)
                 x[b * s->n_in + i] = (s->in_mean ? s->in_mean[i] : 0) +
                                      (s->in_scale ? s->in_scale[i] : 1) *
                                          gsl_ran_gaussian_ziggurat(r, 1);
-        rc = calibrate_on(s, x, rows, COMPILER_SIGNAL_SYNTHETIC);
+        rc = calibrate_on(s, x, rows, ACDC_COMPILER_SIGNAL_SYNTHETIC);
     }
     gsl_rng_free(r);
     free(x);

@@ -13,15 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-const optics_modulator *compiler_role_device(const compiler_profile *p, enum compiler_role r)
+const acdc_optics_modulator *acdc_compiler_role_device(const acdc_compiler_profile *p,
+                                                       enum acdc_compiler_role r)
 {
-    return r == COMPILER_ROLE_INPUT ? &p->input : r == COMPILER_ROLE_FOURIER ? &p->fourier
+    return r == ACDC_COMPILER_ROLE_INPUT ? &p->input : r == ACDC_COMPILER_ROLE_FOURIER ? &p->fourier
                                                                               : &p->image;
 }
 
-const char *compiler_role_name(enum compiler_role r)
+const char *acdc_compiler_role_name(enum acdc_compiler_role r)
 {
-    return r == COMPILER_ROLE_INPUT ? "input" : r == COMPILER_ROLE_FOURIER ? "fourier"
+    return r == ACDC_COMPILER_ROLE_INPUT ? "input" : r == ACDC_COMPILER_ROLE_FOURIER ? "fourier"
                                                                             : "image";
 }
 
@@ -30,16 +31,16 @@ const char *compiler_role_name(enum compiler_role r)
 
 /* Pixels per sample along x of role r's device: the superpixel (rank 2), two for a
  * double-phase pair or one (rank 1), as the design saw the device. */
-static size_t role_px(const compiler_system *s, enum compiler_role r)
+static size_t role_px(const acdc_compiler_system *s, enum acdc_compiler_role r)
 {
-    compiler_profile e;
-    compiler_profile_effective(&s->profile, &e);
+    acdc_compiler_profile e;
+    acdc_compiler_profile_effective(&s->profile, &e);
     if (s->rank == 2)
         return (size_t)s->profile.superpixel;
-    return (size_t)optics_modulator_pixels_per_sample(compiler_role_device(&e, r));
+    return (size_t)acdc_optics_modulator_pixels_per_sample(acdc_compiler_role_device(&e, r));
 }
 
-void compiler_plan_free(compiler_plan *plan)
+void acdc_compiler_plan_free(acdc_compiler_plan *plan)
 {
     if (!plan)
         return;
@@ -49,10 +50,11 @@ void compiler_plan_free(compiler_plan *plan)
 }
 
 /* Places the plane slot (its role, samples and px set) as plane i of its role. */
-static int place(const compiler_system *s, compiler_plan *plan, compiler_slot *slot, size_t i)
+static int place(const acdc_compiler_system *s, acdc_compiler_plan *plan,
+                 acdc_compiler_slot *slot, size_t i)
 {
-    const enum compiler_role r = slot->role;
-    const optics_modulator *dev = compiler_role_device(&s->profile, r);
+    const enum acdc_compiler_role r = slot->role;
+    const acdc_optics_modulator *dev = acdc_compiler_role_device(&s->profile, r);
     const size_t cols = dev->pixels, rows = dev->rows ? dev->rows : 1;
     const size_t half = slot->samples / 2, w = slot->samples * slot->px;
     plan->cols[r] = cols;
@@ -61,8 +63,8 @@ static int place(const compiler_system *s, compiler_plan *plan, compiler_slot *s
         /* one plane per device, its axis (the centre of sample floor(m/2)) on the
          * device's axis pixel floor(cols/2); the line fills every row */
         if (w > cols || cols / 2 < half * slot->px || cols / 2 - half * slot->px + w > cols)
-            return util_error(UTIL_EDATA, "the %s plane needs %zu pixels along x; device "
-                              "'%s' has %zu", compiler_role_name(r), w, dev->name, cols);
+            return acdc_util_error(ACDC_UTIL_EDATA, "the %s plane needs %zu pixels along x; device "
+                                   "'%s' has %zu", acdc_compiler_role_name(r), w, dev->name, cols);
         slot->device = i;
         slot->x0 = cols / 2 - half * slot->px;
         slot->y0 = 0;
@@ -73,10 +75,11 @@ static int place(const compiler_system *s, compiler_plan *plan, compiler_slot *s
         slot->axis_y = 0.5 * (double)rows;
     } else {
         if (w > cols || w > rows)
-            return util_error(UTIL_EDATA, "the %s plane needs %zux%zu pixels; device '%s' "
-                              "has %zux%zu", compiler_role_name(r), w, w, dev->name, cols,
-                              rows);
-        compiler_tile(s, w, cols, rows, i, &slot->device, &slot->x0, &slot->y0);
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "the %s plane needs %zux%zu pixels; device '%s' "
+                                   "has %zux%zu", acdc_compiler_role_name(r), w, w, dev->name, cols,
+                                   rows);
+        acdc_compiler_tile(s, w, cols, rows, i, &slot->device, &slot->x0, &slot->y0);
         slot->width = slot->height = w;
         slot->py = slot->px;
         slot->axis_x = (double)(slot->x0 + half * slot->px) + 0.5 * (double)slot->px;
@@ -84,10 +87,10 @@ static int place(const compiler_system *s, compiler_plan *plan, compiler_slot *s
     }
     if (slot->device + 1 > plan->devices[r])
         plan->devices[r] = slot->device + 1;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int compiler_plan_make(const compiler_system *s, compiler_plan *plan)
+int acdc_compiler_plan_make(const acdc_compiler_system *s, acdc_compiler_plan *plan)
 {
     memset(plan, 0, sizeof *plan);
     size_t total = s->n_chains;
@@ -95,40 +98,40 @@ int compiler_plan_make(const compiler_system *s, compiler_plan *plan)
         total += 2 * s->chains[c].count;
     plan->slots = calloc(total, sizeof *plan->slots);
     if (!plan->slots)
-        return util_error(UTIL_ENOMEM, "out of memory for the export plan");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the export plan");
     size_t count[3] = {0, 0, 0};
-    int rc = UTIL_OK;
-    for (int r = COMPILER_ROLE_INPUT; !rc && r <= COMPILER_ROLE_IMAGE; r++) {
+    int rc = ACDC_UTIL_OK;
+    for (int r = ACDC_COMPILER_ROLE_INPUT; !rc && r <= ACDC_COMPILER_ROLE_IMAGE; r++) {
         for (size_t c = 0; !rc && c < s->n_chains; c++) {
-            const compiler_chain *ch = &s->chains[c];
-            const size_t nst = r == COMPILER_ROLE_INPUT ? 1 : ch->count;
+            const acdc_compiler_chain *ch = &s->chains[c];
+            const size_t nst = r == ACDC_COMPILER_ROLE_INPUT ? 1 : ch->count;
             for (size_t k = 0; !rc && k < nst; k++) {
-                const compiler_mask *mask = r == COMPILER_ROLE_INPUT ? NULL
-                                            : r == COMPILER_ROLE_FOURIER
+                const acdc_compiler_mask *mask = r == ACDC_COMPILER_ROLE_INPUT ? NULL
+                                            : r == ACDC_COMPILER_ROLE_FOURIER
                                                 ? &ch->stages[k].fourier
                                                 : ch->stages[k].image;
-                if (r == COMPILER_ROLE_IMAGE && !mask)
+                if (r == ACDC_COMPILER_ROLE_IMAGE && !mask)
                     continue;
-                compiler_slot *sl = &plan->slots[plan->nslots++];
-                sl->role = (enum compiler_role)r;
+                acdc_compiler_slot *sl = &plan->slots[plan->nslots++];
+                sl->role = (enum acdc_compiler_role)r;
                 sl->chain = c;
                 sl->stage = k;
                 sl->mask = mask;
-                sl->samples = r == COMPILER_ROLE_FOURIER ? s->fm : s->m;
+                sl->samples = r == ACDC_COMPILER_ROLE_FOURIER ? s->fm : s->m;
                 sl->px = role_px(s, sl->role);
                 rc = place(s, plan, sl, count[r]++);
             }
         }
     }
     if (rc)
-        compiler_plan_free(plan);
+        acdc_compiler_plan_free(plan);
     return rc;
 }
 
 /* ---------------------------------------------------------------------------------- */
 /* Drive tables.                                                                        */
 
-void compiler_lut_free(compiler_lut *lut)
+void acdc_compiler_lut_free(acdc_compiler_lut *lut)
 {
     if (!lut)
         return;
@@ -138,34 +141,34 @@ void compiler_lut_free(compiler_lut *lut)
     lut->grey = NULL;
 }
 
-static double level_value(const compiler_lut *lut, int32_t level)
+static double level_value(const acdc_compiler_lut *lut, int32_t level)
 {
-    return lut->phase ? optics_phase_of_level(level, lut->bits)
+    return lut->phase ? acdc_optics_phase_of_level(level, lut->bits)
                       : (double)level / (double)(lut->nlevels - 1);
 }
 
-int32_t compiler_lut_level(const compiler_lut *lut, uint16_t grey)
+int32_t acdc_compiler_lut_level(const acdc_compiler_lut *lut, uint16_t grey)
 {
     if (grey >= lut->ngrey || isnan(lut->value[grey]))
         return -1;
     const double v = lut->value[grey];
-    return lut->phase ? optics_phase_level(v, lut->bits)
+    return lut->phase ? acdc_optics_phase_level(v, lut->bits)
                       : (int32_t)lround(fmin(1, fmax(0, v)) * (double)(lut->nlevels - 1));
 }
 
 /* Distance between two values of the table: around the circle for phases. */
-static double lut_distance(const compiler_lut *lut, double a, double b)
+static double lut_distance(const acdc_compiler_lut *lut, double a, double b)
 {
     return lut->phase ? fabs(remainder(a - b, 2 * M_PI)) : fabs(a - b);
 }
 
 /* Reads a table file: "grey value" per line, '#' comments, blank lines. */
-static int lut_read(compiler_lut *lut, const char *path)
+static int lut_read(acdc_compiler_lut *lut, const char *path)
 {
     FILE *f;
-    int rc = util_input_fopen(path, &f);
+    int rc = acdc_util_input_fopen(path, &f);
     if (rc) {
-        util_error_prefix("lookup table");
+        acdc_util_error_prefix("lookup table");
         return rc;
     }
     char line[512];
@@ -173,7 +176,7 @@ static int lut_read(compiler_lut *lut, const char *path)
     while (!rc && fgets(line, sizeof line, f)) {
         lineno++;
         if (!strchr(line, '\n') && !feof(f)) {
-            rc = util_error(UTIL_EDATA, "%s:%zu: line too long", path, lineno);
+            rc = acdc_util_error(ACDC_UTIL_EDATA, "%s:%zu: line too long", path, lineno);
             break;
         }
         char *hash = strchr(line, '#');
@@ -188,51 +191,56 @@ static int lut_read(compiler_lut *lut, const char *path)
         errno = 0;
         long g = strtol(p, &end, 10);
         if (end == p || errno || g < 0 || (size_t)g >= lut->ngrey) {
-            rc = util_error(UTIL_EDATA, "%s:%zu: expected a grey level 0..%zu first", path,
-                            lineno, lut->ngrey - 1);
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "%s:%zu: expected a grey level 0..%zu first", path,
+                                 lineno, lut->ngrey - 1);
             break;
         }
         p = end;
         errno = 0;
         double v = strtod(p, &end);
         if (end == p || errno || !isfinite(v)) {
-            rc = util_error(UTIL_EDATA, "%s:%zu: expected a finite %s after the grey level",
-                            path, lineno, lut->phase ? "phase in rad" : "amplitude 0..1");
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "%s:%zu: expected a finite %s after the grey level",
+                                 path, lineno, lut->phase ? "phase in rad" : "amplitude 0..1");
             break;
         }
         while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
             end++;
         if (*end) {
-            rc = util_error(UTIL_EDATA, "%s:%zu: unexpected '%s' after the value", path,
-                            lineno, end);
+            rc = acdc_util_error(ACDC_UTIL_EDATA, "%s:%zu: unexpected '%s' after the value", path,
+                                 lineno, end);
             break;
         }
         if (!lut->phase && (v < 0 || v > 1)) {
-            rc = util_error(UTIL_EDATA, "%s:%zu: amplitude %g is outside 0..1", path, lineno, v);
+            rc = acdc_util_error(ACDC_UTIL_EDATA, "%s:%zu: amplitude %g is outside 0..1",
+                                 path, lineno, v);
             break;
         }
         if (!isnan(lut->value[g])) {
-            rc = util_error(UTIL_EDATA, "%s:%zu: grey level %ld given twice", path, lineno, g);
+            rc = acdc_util_error(ACDC_UTIL_EDATA, "%s:%zu: grey level %ld given twice",
+                                 path, lineno, g);
             break;
         }
         lut->value[g] = v;
         given++;
     }
     if (!rc && ferror(f))
-        rc = util_error(UTIL_EIO, "cannot read lookup table '%s'", path);
+        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot read lookup table '%s'", path);
     fclose(f);
     if (!rc && !given)
-        rc = util_error(UTIL_EDATA, "lookup table '%s' has no entries", path);
+        rc = acdc_util_error(ACDC_UTIL_EDATA, "lookup table '%s' has no entries", path);
     return rc;
 }
 
-int compiler_lut_make(const optics_modulator *dev, int phase, compiler_lut *lut)
+int acdc_compiler_lut_make(const acdc_optics_modulator *dev, int phase, acdc_compiler_lut *lut)
 {
     memset(lut, 0, sizeof *lut);
     const int bits = phase ? dev->phase_bits : dev->amplitude_bits;
     if (bits <= 0)
-        return util_error(UTIL_EDATA, "device '%s' has continuous %s levels: there are no "
-                          "device codes to export", dev->name, phase ? "phase" : "amplitude");
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "device '%s' has continuous %s levels: there are no "
+                               "device codes to export", dev->name, phase ? "phase" : "amplitude");
     lut->phase = phase;
     lut->bits = bits;
     lut->nlevels = (size_t)1 << bits;
@@ -241,10 +249,10 @@ int compiler_lut_make(const optics_modulator *dev, int phase, compiler_lut *lut)
     lut->value = malloc(lut->ngrey * sizeof *lut->value);
     lut->grey = malloc(lut->nlevels * sizeof *lut->grey);
     if (!lut->value || !lut->grey) {
-        compiler_lut_free(lut);
-        return util_error(UTIL_ENOMEM, "out of memory for a lookup table");
+        acdc_compiler_lut_free(lut);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a lookup table");
     }
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     if (dev->lut[0]) {
         for (size_t g = 0; g < lut->ngrey; g++)
             lut->value[g] = NAN;
@@ -269,19 +277,20 @@ int compiler_lut_make(const optics_modulator *dev, int phase, compiler_lut *lut)
             }
         }
         lut->grey[m] = (uint16_t)bg;
-        if (compiler_lut_level(lut, (uint16_t)bg) != (int32_t)m)
-            rc = util_error(UTIL_EDATA, "lookup table %s%s%s: level %zu of device '%s' (%g%s) "
-                            "has no grey level of its own (the nearest, %zu, shows level %d)",
-                            dev->lut[0] ? "'" : "", dev->lut[0] ? dev->lut : "(linear)",
-                            dev->lut[0] ? "'" : "", m, dev->name, want, phase ? " rad" : "",
-                            bg, (int)compiler_lut_level(lut, (uint16_t)bg));
+        if (acdc_compiler_lut_level(lut, (uint16_t)bg) != (int32_t)m)
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "lookup table %s%s%s: level %zu of device '%s' (%g%s) "
+                                 "has no grey level of its own (the nearest, %zu, shows level %d)",
+                                 dev->lut[0] ? "'" : "", dev->lut[0] ? dev->lut : "(linear)",
+                                 dev->lut[0] ? "'" : "", m, dev->name, want, phase ? " rad" : "",
+                                 bg, (int)acdc_compiler_lut_level(lut, (uint16_t)bg));
     }
     if (rc)
-        compiler_lut_free(lut);
+        acdc_compiler_lut_free(lut);
     return rc;
 }
 
-int compiler_lut_write(const compiler_lut *lut, const char *device, FILE *f)
+int acdc_compiler_lut_write(const acdc_compiler_lut *lut, const char *device, FILE *f)
 {
     fprintf(f, "# drive table of '%s': grey level (%d-bit image), the %s it shows, the "
             "device level (%d bits) that is\n", device, lut->grey_bits,
@@ -289,61 +298,65 @@ int compiler_lut_write(const compiler_lut *lut, const char *device, FILE *f)
     fprintf(f, "# grey %s level\n", lut->phase ? "phase_rad" : "amplitude");
     for (size_t g = 0; g < lut->ngrey; g++)
         if (!isnan(lut->value[g]))
-            fprintf(f, "%zu %.17g %d\n", g, lut->value[g], (int)compiler_lut_level(lut, (uint16_t)g));
-    return ferror(f) ? util_error(UTIL_EIO, "cannot write a lookup table") : UTIL_OK;
+            fprintf(f, "%zu %.17g %d\n", g, lut->value[g], (int)acdc_compiler_lut_level(lut, (uint16_t)g));
+    return ferror(f) ? acdc_util_error(ACDC_UTIL_EIO, "cannot write a lookup table") : ACDC_UTIL_OK;
 }
 
 /* ---------------------------------------------------------------------------------- */
 /* Images and levels.                                                                   */
 
-int compiler_pixel_code(const compiler_system *s, const optics_modulator *dev, size_t ix,
-                        size_t iy)
+int acdc_compiler_pixel_code(const acdc_compiler_system *s,
+                             const acdc_optics_modulator *dev, size_t ix,
+                             size_t iy)
 {
-    if (s->profile.ideal || dev->modulation != OPTICS_MOD_PHASE)
+    if (s->profile.ideal || dev->modulation != ACDC_OPTICS_MOD_PHASE)
         return 0;
     if (s->rank != 2)
         return (int)(ix & 1);
-    return dev->dp_layout == OPTICS_DP_CHECKERBOARD ? (int)((ix + iy) & 1) : (int)(ix & 1);
+    return dev->dp_layout == ACDC_OPTICS_DP_CHECKERBOARD ? (int)((ix + iy) & 1) : (int)(ix & 1);
 }
 
 /* The code pixel (x, y) of the slot's region shows (region coordinates), part as in
- * compiler_device_image(). */
-static int32_t slot_code(const compiler_system *s, const compiler_slot *sl,
-                         const optics_modulator *dev, size_t x, size_t y, int part)
+ * acdc_compiler_device_image(). */
+static int32_t slot_code(const acdc_compiler_system *s, const acdc_compiler_slot *sl,
+                         const acdc_optics_modulator *dev, size_t x, size_t y, int part)
 {
     const size_t kx = x / sl->px, ix = x % sl->px;
     const size_t ky = s->rank == 2 ? y / sl->py : 0, iy = s->rank == 2 ? y % sl->py : 0;
-    const compiler_mask *mk = sl->mask;
+    const acdc_compiler_mask *mk = sl->mask;
     const int col = mk->ncodes == 1 ? 0
-                    : dev->modulation == OPTICS_MOD_COMPLEX ? part
-                                                            : compiler_pixel_code(s, dev, ix, iy);
+                    : dev->modulation == ACDC_OPTICS_MOD_COMPLEX ? part
+                                                            : acdc_compiler_pixel_code(s, dev, ix, iy);
     return mk->codes[(ky * sl->samples + kx) * (size_t)mk->ncodes + (size_t)col];
 }
 
-int compiler_device_image(const compiler_system *s, const compiler_plan *plan,
-                          enum compiler_role r, size_t device, int part,
-                          const compiler_lut *lut, uint16_t *img)
+int acdc_compiler_device_image(const acdc_compiler_system *s, const acdc_compiler_plan *plan,
+                               enum acdc_compiler_role r, size_t device, int part,
+                               const acdc_compiler_lut *lut, uint16_t *img)
 {
-    const optics_modulator *dev = compiler_role_device(&s->profile, r);
+    const acdc_optics_modulator *dev = acdc_compiler_role_device(&s->profile, r);
     const size_t cols = plan->cols[r], rows = plan->rows[r];
     memset(img, 0, cols * rows * sizeof *img);
     for (size_t i = 0; i < plan->nslots; i++) {
-        const compiler_slot *sl = &plan->slots[i];
+        const acdc_compiler_slot *sl = &plan->slots[i];
         if (sl->role != r || sl->device != device || !sl->mask)
             continue;
         if (!sl->mask->codes)
-            return util_error(UTIL_EDATA, "the %s mask of chain %zu stage %zu has no device "
-                              "codes (an ideal profile)", compiler_role_name(r), sl->chain,
-                              sl->stage);
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "the %s mask of chain %zu stage %zu has no device "
+                                   "codes (an ideal profile)",
+                                   acdc_compiler_role_name(r), sl->chain,
+                                   sl->stage);
         const size_t hh = s->rank == 2 ? sl->height : 1;
         for (size_t y = 0; y < hh; y++) {
             uint16_t *row = img + (sl->y0 + y) * cols + sl->x0;
             for (size_t x = 0; x < sl->width; x++) {
                 const int32_t code = slot_code(s, sl, dev, x, y, part);
                 if (code < 0 || (size_t)code >= lut->nlevels)
-                    return util_error(UTIL_EDATA, "code %d of the %s mask of chain %zu is "
-                                      "outside the device's %zu levels", (int)code,
-                                      compiler_role_name(r), sl->chain, lut->nlevels);
+                    return acdc_util_error(ACDC_UTIL_EDATA,
+                                           "code %d of the %s mask of chain %zu is "
+                                           "outside the device's %zu levels", (int)code,
+                                           acdc_compiler_role_name(r), sl->chain, lut->nlevels);
                 row[x] = lut->grey[code];
             }
         }
@@ -352,10 +365,10 @@ int compiler_device_image(const compiler_system *s, const compiler_plan *plan,
                 memcpy(img + (sl->y0 + y) * cols + sl->x0, img + sl->y0 * cols + sl->x0,
                        sl->width * sizeof *img);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-void compiler_mirror(uint16_t *img, size_t cols, size_t rows)
+void acdc_compiler_mirror(uint16_t *img, size_t cols, size_t rows)
 {
     for (size_t y = 0; y < rows; y++)
         for (size_t a = 0, b = cols - 1; a < b; a++, b--) {
@@ -365,46 +378,46 @@ void compiler_mirror(uint16_t *img, size_t cols, size_t rows)
         }
 }
 
-int compiler_slot_levels(const compiler_system *s, const compiler_slot *slot,
-                         int32_t *levels)
+int acdc_compiler_slot_levels(const acdc_compiler_system *s, const acdc_compiler_slot *slot,
+                              int32_t *levels)
 {
     if (!slot->mask || !slot->mask->codes)
-        return util_error(UTIL_EDATA, "the %s plane of chain %zu has no device codes",
-                          compiler_role_name(slot->role), slot->chain);
-    const optics_modulator *dev = compiler_role_device(&s->profile, slot->role);
+        return acdc_util_error(ACDC_UTIL_EDATA, "the %s plane of chain %zu has no device codes",
+                               acdc_compiler_role_name(slot->role), slot->chain);
+    const acdc_optics_modulator *dev = acdc_compiler_role_device(&s->profile, slot->role);
     const size_t hh = s->rank == 2 ? slot->height : 1;
     for (size_t y = 0; y < hh; y++)
         for (size_t x = 0; x < slot->width; x++)
             levels[y * slot->width + x] = slot_code(s, slot, dev, x, y,
-                                                    dev->modulation == OPTICS_MOD_COMPLEX);
-    return UTIL_OK;
+                                                    dev->modulation == ACDC_OPTICS_MOD_COMPLEX);
+    return ACDC_UTIL_OK;
 }
 
 /* ---------------------------------------------------------------------------------- */
 /* The camera.                                                                          */
 
-void compiler_camera_roi(const compiler_system *s, size_t c, size_t *x0, size_t *y0,
-                         size_t *w, size_t *h)
+void acdc_compiler_camera_roi(const acdc_compiler_system *s, size_t c, size_t *x0, size_t *y0,
+                              size_t *w, size_t *h)
 {
-    const optics_camera *cam = &s->profile.camera;
+    const acdc_optics_camera *cam = &s->profile.camera;
     const size_t cols = cam->pixels, rows = cam->rows ? cam->rows : 1;
     if (s->rank != 2) {
-        *x0 = optics_axis_index(cols) >= s->m / 2 ? optics_axis_index(cols) - s->m / 2 : 0;
-        *y0 = optics_axis_index(rows);
+        *x0 = acdc_optics_axis_index(cols) >= s->m / 2 ? acdc_optics_axis_index(cols) - s->m / 2 : 0;
+        *y0 = acdc_optics_axis_index(rows);
         *w = s->m;
         *h = 1;
         return;
     }
     size_t camera;
-    compiler_tile(s, s->m, cols, rows, c, &camera, x0, y0);
+    acdc_compiler_tile(s, s->m, cols, rows, c, &camera, x0, y0);
     *w = *h = s->m;
 }
 
-void compiler_camera_pixel(const compiler_system *s, size_t c, size_t j, size_t *x,
-                           size_t *y)
+void acdc_compiler_camera_pixel(const acdc_compiler_system *s, size_t c, size_t j, size_t *x,
+                                size_t *y)
 {
     size_t x0, y0, w, h;
-    compiler_camera_roi(s, c, &x0, &y0, &w, &h);
+    acdc_compiler_camera_roi(s, c, &x0, &y0, &w, &h);
     const size_t smp = (size_t)s->chains[c].pixel[j];
     *x = x0 + (s->rank == 2 ? smp % s->m : smp);
     *y = y0 + (s->rank == 2 ? smp / s->m : 0);
@@ -413,19 +426,20 @@ void compiler_camera_pixel(const compiler_system *s, size_t c, size_t j, size_t 
 /* ---------------------------------------------------------------------------------- */
 /* The build sheet.                                                                     */
 
-static const char *lens_word(const compiler_system *s)
+static const char *lens_word(const acdc_compiler_system *s)
 {
     return s->rank == 2 ? "spherical lens" : "cylindrical lens";
 }
 
-static const char *modulation_word(const optics_modulator *d)
+static const char *modulation_word(const acdc_optics_modulator *d)
 {
-    return d->modulation == OPTICS_MOD_COMPLEX ? "amplitude SLM imaged 1:1 onto a phase SLM"
-           : d->modulation == OPTICS_MOD_AMPLITUDE ? "amplitude" : "phase only, double-phase";
+    return d->modulation == ACDC_OPTICS_MOD_COMPLEX ? "amplitude SLM imaged 1:1 onto a phase SLM"
+           : d->modulation == ACDC_OPTICS_MOD_AMPLITUDE ? "amplitude" : "phase only, double-phase";
 }
 
-static const compiler_slot *find_slot(const compiler_plan *plan, enum compiler_role r,
-                                      size_t c, size_t k)
+static const acdc_compiler_slot *find_slot(const acdc_compiler_plan *plan,
+                                           enum acdc_compiler_role r,
+                                           size_t c, size_t k)
 {
     for (size_t i = 0; i < plan->nslots; i++)
         if (plan->slots[i].role == r && plan->slots[i].chain == c && plan->slots[i].stage == k)
@@ -434,15 +448,16 @@ static const compiler_slot *find_slot(const compiler_plan *plan, enum compiler_r
 }
 
 /* A device row: the part, the file, the region and what the device needs. */
-static void device_row(const compiler_system *s, const compiler_plan *plan,
-                       const char *const files[3], enum compiler_role r, size_t c, size_t k,
+static void device_row(const acdc_compiler_system *s, const acdc_compiler_plan *plan,
+                       const char *const files[3], enum acdc_compiler_role r, size_t c, size_t k,
                        size_t *elem, const char *what, double z_mm, double dz_mm, FILE *f)
 {
-    const optics_modulator *d = compiler_role_device(&s->profile, r);
-    const compiler_slot *sl = find_slot(plan, r, c, k);
+    const acdc_optics_modulator *d = acdc_compiler_role_device(&s->profile, r);
+    const acdc_compiler_slot *sl = find_slot(plan, r, c, k);
     char file[128] = "-";
     if (sl && sl->mask && d->refractive_index > 0)
-        snprintf(file, sizeof file, "doe-%s-c%zu-s%zu.h5/.png/.gds", compiler_role_name(r), c, k);
+        snprintf(file, sizeof file, "doe-%s-c%zu-s%zu.h5/.png/.gds",
+                 acdc_compiler_role_name(r), c, k);
     else if (sl && sl->mask && files && files[r])
         snprintf(file, sizeof file, files[r], sl->device);
     fprintf(f, "| E%zu | %s | %.3f | %.3f | %s (%s, %zux%zu px of %.2f um%s) | ", (*elem)++,
@@ -452,10 +467,10 @@ static void device_row(const compiler_system *s, const compiler_plan *plan,
         fprintf(f, "device %zu, region x %zu..%zu, y %zu..%zu, optical axis at pixel (%.1f, "
                 "%.1f); %s%s", sl->device, sl->x0, sl->x0 + sl->width - 1, sl->y0,
                 sl->y0 + sl->height - 1, sl->axis_x, sl->axis_y,
-                r == COMPILER_ROLE_INPUT ? "shows each input (the electronics' encoding)"
+                r == ACDC_COMPILER_ROLE_INPUT ? "shows each input (the electronics' encoding)"
                                          : "image `",
-                r == COMPILER_ROLE_INPUT ? "" : file);
-    if (sl && r != COMPILER_ROLE_INPUT)
+                r == ACDC_COMPILER_ROLE_INPUT ? "" : file);
+    if (sl && r != ACDC_COMPILER_ROLE_INPUT)
         fprintf(f, "`");
     if (d->reflective)
         fprintf(f, "; reflective: folded at this plane, the image loaded mirrored in x");
@@ -472,36 +487,36 @@ static void device_row(const compiler_system *s, const compiler_plan *plan,
 
 /* The stop around a plane on a device whose surround is not dark: the simulator's device
  * surround is opaque (optics/device.h), so the light outside the region is blocked. */
-static void stop_row(const compiler_system *s, const compiler_plan *plan,
-                     enum compiler_role r, size_t c, size_t k, double z_mm, FILE *f)
+static void stop_row(const acdc_compiler_system *s, const acdc_compiler_plan *plan,
+                     enum acdc_compiler_role r, size_t c, size_t k, double z_mm, FILE *f)
 {
-    const optics_modulator *d = compiler_role_device(&s->profile, r);
-    const compiler_slot *sl = find_slot(plan, r, c, k);
+    const acdc_optics_modulator *d = acdc_compiler_role_device(&s->profile, r);
+    const acdc_compiler_slot *sl = find_slot(plan, r, c, k);
     if (!sl || s->profile.ideal)
         return;
-    const char *where = r == COMPILER_ROLE_FOURIER ? "Fourier-plane"
-                        : r == COMPILER_ROLE_IMAGE ? "image-plane" : "input";
+    const char *where = r == ACDC_COMPILER_ROLE_FOURIER ? "Fourier-plane"
+                        : r == ACDC_COMPILER_ROLE_IMAGE ? "image-plane" : "input";
     const double w = 1e3 * (double)sl->width * d->pitch_m;
     const double h = s->rank == 2 ? 1e3 * (double)sl->height * d->pitch_m : 0;
     if (s->rank == 2)
         fprintf(f, "| - | %s aperture | %.3f | 0 | rectangular stop | %.3f x %.3f mm "
                 "around the region, on the plane: no light outside it (the device's unused "
                 "pixels%s) |\n", where, z_mm, w, h,
-                d->modulation == OPTICS_MOD_AMPLITUDE ? " are dark too, to the contrast" : " pass light");
+                d->modulation == ACDC_OPTICS_MOD_AMPLITUDE ? " are dark too, to the contrast" : " pass light");
     else
         fprintf(f, "| - | %s aperture | %.3f | 0 | slit | %.3f mm wide around the "
                 "region, on the plane: no light outside it (the device's unused pixels%s) |\n",
                 where, z_mm, w,
-                d->modulation == OPTICS_MOD_AMPLITUDE ? " are dark too, to the contrast" : " pass light");
+                d->modulation == ACDC_OPTICS_MOD_AMPLITUDE ? " are dark too, to the contrast" : " pass light");
 }
 
-int compiler_build_sheet(const compiler_system *s, const compiler_plan *plan,
-                         const char *const files[3], const char *name, const char *extra,
-                         FILE *f)
+int acdc_compiler_build_sheet(const acdc_compiler_system *s, const acdc_compiler_plan *plan,
+                              const char *const files[3], const char *name, const char *extra,
+                              FILE *f)
 {
-    const compiler_profile *p = &s->profile;
+    const acdc_compiler_profile *p = &s->profile;
     double aperture, tol;
-    compiler_lens_need(s, &aperture, &tol);
+    acdc_compiler_lens_need(s, &aperture, &tol);
     const double fl = 1e3 * s->focal_m, na = 0.5 * s->aperture_m / s->focal_m;
     fprintf(f, "# Build sheet: %s\n\n", name);
     fprintf(f, "A %s system (%s) for an ACDC cascade of %zu layers, n = %zu; profile '%s'.\n"
@@ -516,15 +531,15 @@ int compiler_build_sheet(const compiler_system *s, const compiler_plan *plan,
             fl, na, 1e3 * aperture, tol, p->lens.name);
     fprintf(f, "## Devices\n\n| role | devices | part | pixels | pitch (um) | modulation | "
             "reflective | image files |\n|---|---|---|---|---|---|---|---|\n");
-    for (int r = COMPILER_ROLE_INPUT; r <= COMPILER_ROLE_IMAGE; r++) {
+    for (int r = ACDC_COMPILER_ROLE_INPUT; r <= ACDC_COMPILER_ROLE_IMAGE; r++) {
         if (!plan->devices[r])
             continue;
-        const optics_modulator *d = compiler_role_device(p, (enum compiler_role)r);
+        const acdc_optics_modulator *d = acdc_compiler_role_device(p, (enum acdc_compiler_role)r);
         char shown[128] = "-";
-        if (r != COMPILER_ROLE_INPUT && d->refractive_index > 0)
+        if (r != ACDC_COMPILER_ROLE_INPUT && d->refractive_index > 0)
             snprintf(shown, sizeof shown, "doe-%s-cC-sK.h5/.png/.gds (one per plane)",
-                     compiler_role_name((enum compiler_role)r));
-        else if (r != COMPILER_ROLE_INPUT && files && files[r]) {
+                     acdc_compiler_role_name((enum acdc_compiler_role)r));
+        else if (r != ACDC_COMPILER_ROLE_INPUT && files && files[r]) {
             for (size_t i = 0, o = 0; files[r][i] && o + 2 < sizeof shown; i++) {
                 const int at = !strncmp(files[r] + i, "%zu", 3);
                 shown[o++] = at ? 'D' : files[r][i];
@@ -533,20 +548,20 @@ int compiler_build_sheet(const compiler_system *s, const compiler_plan *plan,
             }
         }
         fprintf(f, "| %s | %zu | %s | %zux%zu | %.2f | %s | %s | %s |\n",
-                compiler_role_name((enum compiler_role)r), plan->devices[r], d->name,
+                acdc_compiler_role_name((enum acdc_compiler_role)r), plan->devices[r], d->name,
                 d->pixels, d->rows ? d->rows : 1, 1e6 * d->pitch_m, modulation_word(d),
                 d->reflective ? "yes" : "no",
-                r == COMPILER_ROLE_INPUT ? "(the input of each inference)" : shown);
+                r == ACDC_COMPILER_ROLE_INPUT ? "(the input of each inference)" : shown);
     }
-    const size_t per_cam = compiler_planes_per_device(s, s->m, p->camera.pixels,
-                                                      p->camera.rows);
+    const size_t per_cam = acdc_compiler_planes_per_device(s, s->m, p->camera.pixels,
+                                                           p->camera.rows);
     fprintf(f, "| camera pair | %zu | %s | %zux%zu | %.2f | balanced homodyne | - | "
             "camera.tsv |\n\n", 2 * ((s->n_chains + per_cam - 1) / per_cam), p->camera.name,
             p->camera.pixels,
             p->camera.rows ? p->camera.rows : 1, 1e6 * p->camera.pitch_m);
     size_t elem = 0;
     for (size_t c = 0; c < s->n_chains; c++) {
-        const compiler_chain *ch = &s->chains[c];
+        const acdc_compiler_chain *ch = &s->chains[c];
         const double rho = ch->ref_amplitude / s->field_amplitude;
         fprintf(f, "## Chain %zu: layers %zu..%zu, %.3f mm\n\n", c, ch->first,
                 ch->first + ch->count - 1, 1e3 * ch->length_m);
@@ -557,22 +572,25 @@ int compiler_build_sheet(const compiler_system *s, const compiler_plan *plan,
                 "modulator at amplitude %.4g E0 (E0 the field of a full-scale input sample) |\n",
                 1e9 * s->wavelength_m, 1e3 * p->laser_power_w, rho);
         double z = 0;
-        stop_row(s, plan, COMPILER_ROLE_INPUT, c, 0, 0, f);
-        device_row(s, plan, NULL, COMPILER_ROLE_INPUT, c, 0, &elem, "input modulator", 0, 0, f);
+        stop_row(s, plan, ACDC_COMPILER_ROLE_INPUT, c, 0, 0, f);
+        device_row(s, plan, NULL, ACDC_COMPILER_ROLE_INPUT, c, 0, &elem,
+                   "input modulator", 0, 0, f);
         for (size_t k = 0; k < ch->count; k++) {
-            const compiler_stage *st = &ch->stages[k];
+            const acdc_compiler_stage *st = &ch->stages[k];
             const double z0 = 1e3 * st->z_m;
             if (st->image) {
-                stop_row(s, plan, COMPILER_ROLE_IMAGE, c, k, z0, f);
-                device_row(s, plan, files, COMPILER_ROLE_IMAGE, c, k, &elem, "image-plane mask",
+                stop_row(s, plan, ACDC_COMPILER_ROLE_IMAGE, c, k, z0, f);
+                device_row(s, plan, files, ACDC_COMPILER_ROLE_IMAGE, c, k, &elem,
+                           "image-plane mask",
                            z0, z0 - z, f);
                 z = z0;
             }
             fprintf(f, "| E%zu | %s | %.3f | %.3f | %s | f = %.3f mm, NA %.4f, clear aperture "
                     ">= %.3f mm, wavefront error <= %.3g waves rms |\n", elem++, lens_word(s),
                     z0 + fl, z0 + fl - z, p->lens.name, fl, na, 1e3 * aperture, tol);
-            stop_row(s, plan, COMPILER_ROLE_FOURIER, c, k, z0 + 2 * fl, f);
-            device_row(s, plan, files, COMPILER_ROLE_FOURIER, c, k, &elem, "Fourier-plane mask",
+            stop_row(s, plan, ACDC_COMPILER_ROLE_FOURIER, c, k, z0 + 2 * fl, f);
+            device_row(s, plan, files, ACDC_COMPILER_ROLE_FOURIER, c, k, &elem,
+                       "Fourier-plane mask",
                        z0 + 2 * fl, fl, f);
             fprintf(f, "| E%zu | %s | %.3f | %.3f | %s | f = %.3f mm, NA %.4f, clear aperture "
                     ">= %.3f mm, wavefront error <= %.3g waves rms |\n", elem++, lens_word(s),
@@ -586,7 +604,7 @@ int compiler_build_sheet(const compiler_system *s, const compiler_plan *plan,
                     "%.3f mm is the relay's object |\n", L, s->relay_magnification,
                     1e6 * s->pitch_m, 1e6 * p->camera.pitch_m, L);
         size_t x0, y0, w, h;
-        compiler_camera_roi(s, c, &x0, &y0, &w, &h);
+        acdc_compiler_camera_roi(s, c, &x0, &y0, &w, &h);
         fprintf(f, "| - | homodyne beam splitter (50:50) | %.3f | - | - | combines the image "
                 "with the reference arm: amplitude %.4g E0 (%.4g W/m%s at the camera), phase "
                 "arg g = %.6f rad (g = %.6g%+.6gi for ideal lenses: calibrate on the bench, "
@@ -608,5 +626,6 @@ int compiler_build_sheet(const compiler_system *s, const compiler_plan *plan,
         fputs(extra, f);
     if (s->warnings[0])
         fprintf(f, "## Design warnings\n\n```\n%s\n```\n", s->warnings);
-    return ferror(f) ? util_error(UTIL_EIO, "cannot write the build sheet") : UTIL_OK;
+    return ferror(f) ? acdc_util_error(ACDC_UTIL_EIO, "cannot write the build sheet")
+                     : ACDC_UTIL_OK;
 }

@@ -11,8 +11,8 @@
  * image, mirrored in x (column x shown at pixels − 1 − x) where the device is
  * reflective.
  */
-#ifndef COMPILER_EXPORT_H
-#define COMPILER_EXPORT_H
+#ifndef ACDC_COMPILER_EXPORT_H
+#define ACDC_COMPILER_EXPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,11 +21,13 @@
 #include "compiler/system.h"
 
 /* What a plane does in the train. */
-enum compiler_role { COMPILER_ROLE_INPUT = 0, COMPILER_ROLE_FOURIER, COMPILER_ROLE_IMAGE };
+enum acdc_compiler_role { ACDC_COMPILER_ROLE_INPUT = 0, ACDC_COMPILER_ROLE_FOURIER,
+                         ACDC_COMPILER_ROLE_IMAGE };
 
 /* The role's device in a profile (input, fourier, image) and its name ("input", ...). */
-const optics_modulator *compiler_role_device(const compiler_profile *p, enum compiler_role r);
-const char *compiler_role_name(enum compiler_role r);
+const acdc_optics_modulator *acdc_compiler_role_device(const acdc_compiler_profile *p,
+                                                       enum acdc_compiler_role r);
+const char *acdc_compiler_role_name(enum acdc_compiler_role r);
 
 /* One plane on a physical device.  The plane's samples x samples (rank 1: samples x 1)
  * values fill the region x0 .. x0 + width − 1, y0 .. y0 + height − 1: sample (kx, ky) on
@@ -33,34 +35,34 @@ const char *compiler_role_name(enum compiler_role r);
  * covers every row of the device (py = height = rows): a cylindrical system's mask does
  * not change along y.  The plane's optical axis -- the centre of sample floor(samples/2)
  * per axis (optics/field.h) -- is at pixel coordinates (axis_x, axis_y). */
-typedef struct compiler_slot {
-    enum compiler_role role;
+typedef struct acdc_compiler_slot {
+    enum acdc_compiler_role role;
     size_t chain, stage;          /* the stage of a mask; 0 for an input modulator */
-    const compiler_mask *mask;    /* the mask shown; NULL for an input modulator, whose
+    const acdc_compiler_mask *mask;    /* the mask shown; NULL for an input modulator, whose
                                      values change with every input */
     size_t device;                /* the role's physical device 0, 1, ... */
     size_t samples;               /* samples per axis: m, or fm for a Fourier plane */
     size_t px, py;                /* pixels per sample along x and y */
     size_t x0, y0, width, height; /* the region, in design coordinates */
     double axis_x, axis_y;        /* the optical axis, pixel units */
-} compiler_slot;
+} acdc_compiler_slot;
 
 /* Every plane of a system on its devices: the planes of one role fill the role's devices
  * in train order (chain, then stage), as many on each as fit side by side (rank 2:
  * floor(pixels / w) x floor(rows / w) planes of w = samples k pixels, the grid centred on
  * the device; rank 1: one plane per device, its axis on the device's axis pixel
  * floor(pixels / 2)). */
-typedef struct compiler_plan {
+typedef struct acdc_compiler_plan {
     size_t nslots;
-    compiler_slot *slots;
+    acdc_compiler_slot *slots;
     size_t devices[3];            /* physical devices per role */
     size_t cols[3], rows[3];      /* each role's device size in pixels */
-} compiler_plan;
+} acdc_compiler_plan;
 
-/* Fills *plan for s.  Errors: UTIL_EDATA (a plane wider than its device, naming both),
- * UTIL_ENOMEM.  compiler_plan_free() frees what it holds. */
-int compiler_plan_make(const compiler_system *s, compiler_plan *plan);
-void compiler_plan_free(compiler_plan *plan);
+/* Fills *plan for s.  Errors: ACDC_UTIL_EDATA (a plane wider than its device, naming both),
+ * ACDC_UTIL_ENOMEM.  acdc_compiler_plan_free() frees what it holds. */
+int acdc_compiler_plan_make(const acdc_compiler_system *s, acdc_compiler_plan *plan);
+void acdc_compiler_plan_free(acdc_compiler_plan *plan);
 
 /* A device's drive table: what each grey level shows -- a phase in radians (phase
  * devices and the phase part of a complex one) or the normalised amplitude drive in
@@ -71,7 +73,7 @@ void compiler_plan_free(compiler_plan *plan);
  * in rad or 0..1), '#' comments; each level is shown by the grey whose value is nearest
  * (circularly for phase), and the table must tell every level apart: the nearest level
  * of that grey's value must be the level itself. */
-typedef struct compiler_lut {
+typedef struct acdc_compiler_lut {
     int grey_bits;
     size_t ngrey;                 /* 2^grey_bits */
     double *value;                /* ngrey values; NaN for a grey the file leaves out */
@@ -79,51 +81,52 @@ typedef struct compiler_lut {
     size_t nlevels;               /* 2^bits */
     uint16_t *grey;               /* nlevels greys */
     int phase;                    /* 1: values are phases */
-} compiler_lut;
+} acdc_compiler_lut;
 
 /* Builds the table of device dev's part (phase = 1: its phase levels; 0: its amplitude
- * levels).  Errors: UTIL_EIO (the table file cannot be read), UTIL_EDATA (a malformed
+ * levels).  Errors: ACDC_UTIL_EIO (the table file cannot be read), ACDC_UTIL_EDATA (a malformed
  * line, naming file and line; levels the table cannot tell apart; a device with
- * continuous levels), UTIL_ENOMEM. */
-int compiler_lut_make(const optics_modulator *dev, int phase, compiler_lut *lut);
-void compiler_lut_free(compiler_lut *lut);
+ * continuous levels), ACDC_UTIL_ENOMEM. */
+int acdc_compiler_lut_make(const acdc_optics_modulator *dev, int phase, acdc_compiler_lut *lut);
+void acdc_compiler_lut_free(acdc_compiler_lut *lut);
 /* The device level a grey level shows (the nearest level of its value); -1 for a grey
  * the table leaves out. */
-int32_t compiler_lut_level(const compiler_lut *lut, uint16_t grey);
+int32_t acdc_compiler_lut_level(const acdc_compiler_lut *lut, uint16_t grey);
 /* Writes the table as text: "grey value level" per line, a header naming the device. */
-int compiler_lut_write(const compiler_lut *lut, const char *device, FILE *f);
+int acdc_compiler_lut_write(const acdc_compiler_lut *lut, const char *device, FILE *f);
 
 /* The code column of a mask that pixel (ix, iy) of a sample's px x py pixels shows:
  * column 0 or 1 of a double-phase value (rank 1: the left pixel 0, the right 1; rank 2
  * by dev->dp_layout: columns -- ix even 0; checkerboard -- ix + iy even 0); 0 for a
  * one-code device.  A complex device's two codes go to two devices (part 0: amplitude,
- * part 1: phase); compiler_device_image() takes the part. */
-int compiler_pixel_code(const compiler_system *s, const optics_modulator *dev, size_t ix,
-                        size_t iy);
+ * part 1: phase); acdc_compiler_device_image() takes the part. */
+int acdc_compiler_pixel_code(const acdc_compiler_system *s,
+                             const acdc_optics_modulator *dev, size_t ix,
+                             size_t iy);
 
 /* The design image of physical device `device` of role r (cols x rows greys, row-major,
  * before mirroring), its unused pixels grey 0: every mask's code per pixel through lut
  * (part: 0 for the only or amplitude code, 1 for a complex device's phase code).
- * compiler_mirror() mirrors an image in x (reflective devices). */
-int compiler_device_image(const compiler_system *s, const compiler_plan *plan,
-                          enum compiler_role r, size_t device, int part,
-                          const compiler_lut *lut, uint16_t *img);
-void compiler_mirror(uint16_t *img, size_t cols, size_t rows);
+ * acdc_compiler_mirror() mirrors an image in x (reflective devices). */
+int acdc_compiler_device_image(const acdc_compiler_system *s, const acdc_compiler_plan *plan,
+                               enum acdc_compiler_role r, size_t device, int part,
+                               const acdc_compiler_lut *lut, uint16_t *img);
+void acdc_compiler_mirror(uint16_t *img, size_t cols, size_t rows);
 
 /* The phase level of every pixel of a mask's region (width x height, row-major; rank 1:
  * one row, the element being the same along y), for a fabricated element's relief:
  * height = wavelength · level / (2^bits (n − 1)), n the refractive index. */
-int compiler_slot_levels(const compiler_system *s, const compiler_slot *slot,
-                         int32_t *levels);
+int acdc_compiler_slot_levels(const acdc_compiler_system *s, const acdc_compiler_slot *slot,
+                              int32_t *levels);
 
 /* The camera pixel chain c reads component j on (the relay maps one sample onto one
  * pixel; rank 1: the camera's row floor(rows / 2), column floor(pixels / 2) + x −
  * floor(m / 2) for image sample x; rank 2: the chain's m x m region, tiled like the
  * devices).  *x0, *y0, *w, *h: the chain's region of interest. */
-void compiler_camera_roi(const compiler_system *s, size_t c, size_t *x0, size_t *y0,
-                         size_t *w, size_t *h);
-void compiler_camera_pixel(const compiler_system *s, size_t c, size_t j, size_t *x,
-                           size_t *y);
+void acdc_compiler_camera_roi(const acdc_compiler_system *s, size_t c, size_t *x0, size_t *y0,
+                              size_t *w, size_t *h);
+void acdc_compiler_camera_pixel(const acdc_compiler_system *s, size_t c, size_t j, size_t *x,
+                                size_t *y);
 
 /* Writes the build sheet (Markdown) of s: the optical train of every chain in order --
  * illumination and the reference's split, every device with its part name, region and
@@ -133,8 +136,8 @@ void compiler_camera_pixel(const compiler_system *s, size_t c, size_t j, size_t 
  * Every row of /elements is a row tagged `E<i>`.  files[r] (may be NULL) names the image
  * files of role r's devices, "%zu" the device.  extra (may be NULL): Markdown appended
  * before the design warnings (the tolerances, which the compiler does not compute). */
-int compiler_build_sheet(const compiler_system *s, const compiler_plan *plan,
-                         const char *const files[3], const char *name, const char *extra,
-                         FILE *f);
+int acdc_compiler_build_sheet(const acdc_compiler_system *s, const acdc_compiler_plan *plan,
+                              const char *const files[3], const char *name, const char *extra,
+                              FILE *f);
 
 #endif

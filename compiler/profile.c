@@ -2,7 +2,7 @@
 /* compiler/profile.c -- device profiles: built-in library, INI files, checks, overrides.
  *
  * One table (keys[]) describes every setting: its section, key, kind (unit), the field
- * it fills and its range.  The file reader, compiler_profile_set(), the range check and
+ * it fills and its range.  The file reader, acdc_compiler_profile_set(), the range check and
  * the INI writer all walk that table, so the four can never disagree about a key.
  * The format is documented in compiler/PROFILES.md.
  */
@@ -71,7 +71,7 @@ static const struct laser_device lasers[] = {
 
 struct modulator_device {
     const char *key;
-    optics_modulator m;
+    acdc_optics_modulator m;
 };
 
 /* Rows (pixels along y) matter to 2D systems only; a 1D system uses one line of each
@@ -87,8 +87,8 @@ struct modulator_device {
 static const struct modulator_device modulators[] = {
     /* no pixels to speak of: continuous complex transmittance, pitch only sets scale;
      * 4096 x 4096 so that a 2D design is never limited by an ideal device */
-    {"ideal", {"ideal complex modulator", OPTICS_MOD_COMPLEX, UM(8), 1, 4096, 0, 0, 0, 4096,
-               OPTICS_DP_COLUMNS, 0, 0, 0, 0, 0, ""}},
+    {"ideal", {"ideal complex modulator", ACDC_OPTICS_MOD_COMPLEX, UM(8), 1, 4096, 0, 0, 0, 4096,
+               ACDC_OPTICS_DP_COLUMNS, 0, 0, 0, 0, 0, ""}},
     /* 4K reflective LCoS phase SLM (Holoeye GAEA-2 / Santec SLM-300 class): 3.74 um
      * pitch, ~90 % fill, 4160 x 2464 pixels (GAEA-2), 8-bit drive over 2 pi, phase
      * flicker of order 1 % of 2 pi (~0.03 rad rms; an estimate, not a datasheet figure).
@@ -96,8 +96,8 @@ static const struct modulator_device modulators[] = {
      * along x for n = 784 (Fashion-MNIST).  60 Hz: the video rate of LCoS drivers (a
      * class value, not confirmed against a datasheet). */
     {"lcos-phase8",
-     {"4K LCoS phase SLM, 8 bit", OPTICS_MOD_PHASE, UM(3.74), 0.9, 4160, 0, 8, 0.03, 2464,
-      OPTICS_DP_CHECKERBOARD, HZ(60), 0, 0, 1, 0, ""}},
+     {"4K LCoS phase SLM, 8 bit", ACDC_OPTICS_MOD_PHASE, UM(3.74), 0.9, 4160, 0, 8, 0.03, 2464,
+      ACDC_OPTICS_DP_CHECKERBOARD, HZ(60), 0, 0, 1, 0, ""}},
     /* 1080p reflective LCoS phase SLM (Holoeye PLUTO-2.1 class): 1920 x 1080 pixels of
      * 8 um, fill factor 93 %, 8-bit addressing (256 grey levels) calibrated to 2 pi (the
      * VIS-016 panel reaches 5.2 pi at 633 nm, so 2 pi uses part of the drive range; the
@@ -105,8 +105,8 @@ static const struct modulator_device modulators[] = {
      * 30 mrad rms of lcos-phase8 is assumed.  60 Hz video rate (class value, not
      * confirmed). */
     {"lcos1080-phase8",
-     {"1080p LCoS phase SLM, 8 um, 8 bit", OPTICS_MOD_PHASE, UM(8), 0.93, 1920, 0, 8, 0.03,
-      1080, OPTICS_DP_CHECKERBOARD, HZ(60), 0, 0, 1, 0, ""}},
+     {"1080p LCoS phase SLM, 8 um, 8 bit", ACDC_OPTICS_MOD_PHASE, UM(8), 0.93, 1920, 0, 8, 0.03,
+      1080, ACDC_OPTICS_DP_CHECKERBOARD, HZ(60), 0, 0, 1, 0, ""}},
     /* 1920 x 1152 analog LCoS phase SLM (Meadowlark HSP1920 class): 9.2 um pixels, fill
      * factor 95.7 %; "less than 1 % phase ripple" (Meadowlark's 2016 announcement of the
      * 1920 x 1152 SLM), i.e. < 63 mrad, of which 30 mrad rms is assumed; 8-bit images
@@ -114,8 +114,8 @@ static const struct modulator_device modulators[] = {
      * the 120-700 Hz that fast (overdriven) LCoS drivers of this class reach; not
      * confirmed against a datasheet. */
     {"lcos1152-phase8",
-     {"1920x1152 LCoS phase SLM, 9.2 um, 8 bit", OPTICS_MOD_PHASE, UM(9.2), 0.957, 1920, 0,
-      8, 0.03, 1152, OPTICS_DP_CHECKERBOARD, HZ(120), 0, 0, 1, 0, ""}},
+     {"1920x1152 LCoS phase SLM, 9.2 um, 8 bit", ACDC_OPTICS_MOD_PHASE, UM(9.2), 0.957, 1920, 0,
+      8, 0.03, 1152, ACDC_OPTICS_DP_CHECKERBOARD, HZ(120), 0, 0, 1, 0, ""}},
     /* Complex modulation from two one-parameter devices (Juday and Florence, "Full-complex
      * modulation with two one-parameter SLMs", Proc. SPIE 1558, 1991): a 4K LCoS between
      * polarisers as the amplitude SLM, imaged pixel onto pixel by a 1:1 relay onto a 4K
@@ -130,14 +130,14 @@ static const struct modulator_device modulators[] = {
      * pixel per sample: no double-phase pairs, so nothing leaks, and a plane needs half
      * the pixels of a double-phase one. */
     {"lcos-complex8",
-     {"4K LCoS amplitude + phase SLM pair, 8 bit", OPTICS_MOD_COMPLEX, UM(3.74), 0.9, 4160, 8,
-      8, 0.03, 2464, OPTICS_DP_COLUMNS, HZ(60), 1000, 0.1, 1, 0, ""}},
+     {"4K LCoS amplitude + phase SLM pair, 8 bit", ACDC_OPTICS_MOD_COMPLEX, UM(3.74), 0.9, 4160, 8,
+      8, 0.03, 2464, ACDC_OPTICS_DP_COLUMNS, HZ(60), 1000, 0.1, 1, 0, ""}},
     /* DLP6500-class DMD: 7.56 um micromirrors, ~92 % fill, 1920 x 1080; binary mirrors,
      * 8-bit grey by pulse-width modulation integrated over the camera exposure; an 8-bit
      * pattern takes 4046 us on the DLPC900 controller, 247 patterns/s */
     {"dmd-amplitude8",
-     {"DMD amplitude modulator, 8 bit PWM", OPTICS_MOD_AMPLITUDE, UM(7.56), 0.92, 1920, 8,
-      0, 0, 1080, OPTICS_DP_COLUMNS, HZ(247), 0, 0, 1, 0, ""}},
+     {"DMD amplitude modulator, 8 bit PWM", ACDC_OPTICS_MOD_AMPLITUDE, UM(7.56), 0.92, 1920, 8,
+      0, 0, 1080, ACDC_OPTICS_DP_COLUMNS, HZ(247), 0, 0, 1, 0, ""}},
     /* fabricated 16-level (4-bit) phase element in fused silica, e-beam or multi-mask
      * photolithography: 4 um pixels, fill 1, etch-depth errors of ~10 nm give
      * 2 pi (n-1) dd / lambda ~ 0.05 rad rms at 633 nm.  4 um rather than 1 um keeps the
@@ -145,13 +145,13 @@ static const struct modulator_device modulators[] = {
      * pixels are 16.4 mm square, inside a 1-inch substrate.  A design value, not a
      * product's datasheet.  Static: frame rate 0. */
     {"doe-phase4",
-     {"fabricated 16-level phase DOE", OPTICS_MOD_PHASE, UM(4), 1, 4096, 0, 4, 0.05, 4096,
-      OPTICS_DP_CHECKERBOARD, 0, 0, 0, 0, 1.457, ""}},
+     {"fabricated 16-level phase DOE", ACDC_OPTICS_MOD_PHASE, UM(4), 1, 4096, 0, 4, 0.05, 4096,
+      ACDC_OPTICS_DP_CHECKERBOARD, 0, 0, 0, 0, 1.457, ""}},
 };
 
 struct camera_device {
     const char *key;
-    optics_camera c;
+    acdc_optics_camera c;
 };
 
 static const struct camera_device cameras[] = {
@@ -171,7 +171,7 @@ static const struct camera_device cameras[] = {
 
 struct lens_device {
     const char *key;
-    optics_lens l;
+    acdc_optics_lens l;
 };
 
 /* The lens every position of a system gets (compiler/PROFILES.md, "Lenses").  The
@@ -191,10 +191,11 @@ struct lens_device {
  * waves keeps the point design's accuracy, 0.03 costs a point, 0.05 fourteen).  A
  * design figure, not a catalogue one: such lenses are made to order. */
 static const struct lens_device lenses[] = {
-    {"ideal", {"ideal Fourier lens", OPTICS_LENS_FOURIER, 0, {0}, 0, 0}},
+    {"ideal", {"ideal Fourier lens", ACDC_OPTICS_LENS_FOURIER, 0, {0}, 0, 0}},
     {"ft-objective",
-     {"Fourier-transform objective, 0.02 waves rms", OPTICS_LENS_FOURIER, 0.02, {0}, 0, 0}},
-    {"achromat", {"achromatic doublet, 0.07 waves rms", OPTICS_LENS_CORRECTED, 0.07, {0}, 0, 0}},
+     {"Fourier-transform objective, 0.02 waves rms", ACDC_OPTICS_LENS_FOURIER, 0.02, {0}, 0, 0}},
+    {"achromat",
+     {"achromatic doublet, 0.07 waves rms", ACDC_OPTICS_LENS_CORRECTED, 0.07, {0}, 0, 0}},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
@@ -236,7 +237,7 @@ static const char *const builtin_names[] = {"ideal", "slm8", "slm8-complex", "am
 _Static_assert(COUNT(builtin_names) == COUNT(builtins) + 1,
                "builtin_names lists every entry of builtins[]");
 
-const char *const *compiler_profile_names(void)
+const char *const *acdc_compiler_profile_names(void)
 {
     return builtin_names;
 }
@@ -274,39 +275,39 @@ static const struct laser_device *find_laser(const char *k)
     return FIND(lasers, k);
 }
 
-static const optics_modulator *find_modulator(const char *k)
+static const acdc_optics_modulator *find_modulator(const char *k)
 {
     const struct modulator_device *d = FIND(modulators, k);
     return d ? &d->m : NULL;
 }
 
-static const optics_lens *find_lens(const char *k)
+static const acdc_optics_lens *find_lens(const char *k)
 {
     const struct lens_device *d = FIND(lenses, k);
     return d ? &d->l : NULL;
 }
 
-static const optics_camera *find_camera(const char *k)
+static const acdc_optics_camera *find_camera(const char *k)
 {
     const struct camera_device *d = FIND(cameras, k);
     return d ? &d->c : NULL;
 }
 
-void compiler_profile_effective(const compiler_profile *p, compiler_profile *out)
+void acdc_compiler_profile_effective(const acdc_compiler_profile *p, acdc_compiler_profile *out)
 {
     *out = *p;
     if (!p->ideal)
         return;
-    out->input = optics_modulator_ideal(&p->input);
-    out->fourier = optics_modulator_ideal(&p->fourier);
-    out->image = optics_modulator_ideal(&p->image);
+    out->input = acdc_optics_modulator_ideal(&p->input);
+    out->fourier = acdc_optics_modulator_ideal(&p->fourier);
+    out->image = acdc_optics_modulator_ideal(&p->image);
     out->camera.fill = 1;
 }
 
-int compiler_profile_builtin(const char *name, compiler_profile *p)
+int acdc_compiler_profile_builtin(const char *name, acdc_compiler_profile *p)
 {
     if (!name || !p)
-        return util_error(UTIL_EUSAGE, "compiler_profile_builtin: missing argument");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_compiler_profile_builtin: missing argument");
     for (size_t i = 0; i < COUNT(builtins); i++) {
         const struct builtin *b = &builtins[i];
         if (strcmp(b->name, name))
@@ -326,14 +327,14 @@ int compiler_profile_builtin(const char *name, compiler_profile *p)
         p->max_na = b->max_na;
         p->max_length_m = b->max_length_m;
         /* real pixels: the best design that fits them (compiler/README.md) */
-        p->fourier_oversample = b->ideal ? 0 : COMPILER_OVERSAMPLE_AUTO;
+        p->fourier_oversample = b->ideal ? 0 : ACDC_COMPILER_OVERSAMPLE_AUTO;
         /* real cameras: as many exposures as one input frame holds (system.h) */
-        p->frames = b->ideal ? 1 : COMPILER_FRAMES_AUTO;
-        return UTIL_OK;
+        p->frames = b->ideal ? 1 : ACDC_COMPILER_FRAMES_AUTO;
+        return ACDC_UTIL_OK;
     }
     char known[160];
-    return util_error(UTIL_EUSAGE, "unknown device profile '%s' (built-in: %s)", name,
-                      KEYS_OF(known, builtins));
+    return acdc_util_error(ACDC_UTIL_EUSAGE, "unknown device profile '%s' (built-in: %s)", name,
+                           KEYS_OF(known, builtins));
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -343,11 +344,11 @@ enum kind {
     K_BASE,       /* [profile] base: a built-in profile name */
     K_DEVICE,     /* a built-in device for the section */
     K_NAME,       /* char[64] */
-    K_PATH,       /* char[OPTICS_LUT_PATH], may be empty */
+    K_PATH,       /* char[ACDC_OPTICS_LUT_PATH], may be empty */
     K_BOOL,       /* int 0/1: yes/no/true/false */
     K_MODULATION, /* complex|amplitude|phase */
-    K_DP_LAYOUT,  /* columns|checkerboard (enum optics_dp_layout) */
-    K_LENS_MODEL, /* fourier|paraxial|corrected (enum optics_lens_model) */
+    K_DP_LAYOUT,  /* columns|checkerboard (enum acdc_optics_dp_layout) */
+    K_LENS_MODEL, /* fourier|paraxial|corrected (enum acdc_optics_lens_model) */
     K_LENGTH,     /* double, unit required, m */
     K_TIME,       /* double, unit required, s */
     K_POWER,      /* double, unit required, W */
@@ -358,17 +359,17 @@ enum kind {
     K_FREQ,       /* double, unit required, Hz */
     K_WAVES,      /* double, optional unit "waves" (of the laser's wavelength) */
     K_COUNT,      /* size_t */
-    K_FRAMES,     /* size_t, or "auto": COMPILER_FRAMES_AUTO (0) in a profile; a system
+    K_FRAMES,     /* size_t, or "auto": ACDC_COMPILER_FRAMES_AUTO (0) in a profile; a system
                      file's copy keeps it (its chains hold the frames chosen) */
     K_BITS,       /* int */
-    K_OVERSAMPLE  /* int, or "auto": COMPILER_OVERSAMPLE_AUTO in a profile (a system
+    K_OVERSAMPLE  /* int, or "auto": ACDC_COMPILER_OVERSAMPLE_AUTO in a profile (a system
                      file's copy holds the R chosen, in the range) */
 };
 
 struct key {
     const char *section, *key;
     enum kind kind;
-    size_t off;        /* offset of the field in compiler_profile */
+    size_t off;        /* offset of the field in acdc_compiler_profile */
     double lo, hi;     /* range; lo excluded when lo_open */
     int lo_open;
     int optional;      /* may be left out of a file without base; a number then reads as
@@ -390,8 +391,8 @@ struct key {
  * profile file without it asks for auto, see absent_value()).  So `rows` keeps the
  * range 1.. everywhere: a file written before it existed lacks the attribute and reads as
  * 1 (no reader ever sees the 0 of a zeroed struct), and a stored 0, which no writer makes
- * (compiler_profile_check refuses it), is refused like any value outside the range. */
-#define F(member) offsetof(compiler_profile, member)
+ * (acdc_compiler_profile_check refuses it), is refused like any value outside the range. */
+#define F(member) offsetof(acdc_compiler_profile, member)
 #define MODULATOR_KEYS(s, m)                                                              \
     {s, "device", K_DEVICE, F(m), 0, 0, 0, 1, NULL, 0},                                   \
     {s, "name", K_NAME, F(m.name), 0, 0, 0, 1, "name", 0},                                \
@@ -489,12 +490,12 @@ static const struct key *find_key(const char *section, const char *key)
     return NULL;
 }
 
-static double *dfield(compiler_profile *p, const struct key *k)
+static double *dfield(acdc_compiler_profile *p, const struct key *k)
 {
     return (double *)((char *)p + k->off);
 }
 
-static double dget(const compiler_profile *p, const struct key *k)
+static double dget(const acdc_compiler_profile *p, const struct key *k)
 {
     return *(const double *)((const char *)p + k->off);
 }
@@ -505,16 +506,16 @@ static double dget(const compiler_profile *p, const struct key *k)
  * rules.fourier_oversample or camera.frames asks for auto, as the real built-ins do,
  * while a system file written before the key existed holds a point design (0) and one
  * exposure (1). */
-static void absent_value(const struct key *k, compiler_profile *p, int ini)
+static void absent_value(const struct key *k, acdc_compiler_profile *p, int ini)
 {
     char *field = (char *)p + k->off;
     switch (k->kind) {
     case K_COUNT: *(size_t *)field = (size_t)k->lo; break;
-    case K_FRAMES: *(size_t *)field = ini ? COMPILER_FRAMES_AUTO : 1; break;
+    case K_FRAMES: *(size_t *)field = ini ? ACDC_COMPILER_FRAMES_AUTO : 1; break;
     case K_BITS: *(int *)field = (int)k->lo; break;
-    case K_OVERSAMPLE: *(int *)field = ini ? COMPILER_OVERSAMPLE_AUTO : (int)k->lo; break;
-    case K_DP_LAYOUT: *(enum optics_dp_layout *)field = (enum optics_dp_layout)k->lo; break;
-    case K_LENS_MODEL: *(enum optics_lens_model *)field = (enum optics_lens_model)k->lo; break;
+    case K_OVERSAMPLE: *(int *)field = ini ? ACDC_COMPILER_OVERSAMPLE_AUTO : (int)k->lo; break;
+    case K_DP_LAYOUT: *(enum acdc_optics_dp_layout *)field = (enum acdc_optics_dp_layout)k->lo; break;
+    case K_LENS_MODEL: *(enum acdc_optics_lens_model *)field = (enum acdc_optics_lens_model)k->lo; break;
     default: break;
     }
 }
@@ -546,10 +547,10 @@ static int check_range(const struct key *k, double v, const char *what, const ch
 {
     int bad = !(v >= k->lo && v <= k->hi) || (k->lo_open && v == k->lo);
     if (!bad)
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     const char *u = base_unit(k->kind);
-    return util_error(UTIL_EDATA, "%s: %s is outside %c%g, %g]%s%s", what, shown,
-                      k->lo_open ? '(' : '[', k->lo, k->hi, *u ? " " : "", u);
+    return acdc_util_error(ACDC_UTIL_EDATA, "%s: %s is outside %c%g, %g]%s%s", what, shown,
+                           k->lo_open ? '(' : '[', k->lo, k->hi, *u ? " " : "", u);
 }
 
 /* A name must survive the INI round trip: inih strips blanks at both ends, ';' after a
@@ -557,27 +558,30 @@ static int check_range(const struct key *k, double v, const char *what, const ch
 /* The room of a text key's field, terminator included. */
 static size_t text_cap(const struct key *k)
 {
-    return k->kind == K_PATH ? OPTICS_LUT_PATH : sizeof ((compiler_profile *)0)->name;
+    return k->kind == K_PATH ? ACDC_OPTICS_LUT_PATH : sizeof ((acdc_compiler_profile *)0)->name;
 }
 
 static int check_name(const char *s, size_t cap, int required, const char *what)
 {
     const char *end = memchr(s, '\0', cap);
     if (!end)
-        return util_error(UTIL_EDATA, "%s: name is not terminated", what);
+        return acdc_util_error(ACDC_UTIL_EDATA, "%s: name is not terminated", what);
     size_t n = (size_t)(end - s);
     if (!n)
-        return required ? util_error(UTIL_EDATA, "%s: name is empty", what) : UTIL_OK;
+        return required ? acdc_util_error(ACDC_UTIL_EDATA, "%s: name is empty", what)
+                        : ACDC_UTIL_OK;
     if (s[0] == ' ' || s[n - 1] == ' ')
-        return util_error(UTIL_EDATA, "%s: name '%s' starts or ends with a blank", what, s);
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "%s: name '%s' starts or ends with a blank", what, s);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f)
-            return util_error(UTIL_EDATA, "%s: name contains a control character", what);
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: name contains a control character", what);
         if (c == ';')
-            return util_error(UTIL_EDATA, "%s: name '%s' contains ';' (a comment)", what, s);
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "%s: name '%s' contains ';' (a comment)", what, s);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Splits "633 nm" / "633nm" / "30000 e-" into the text of the number and the unit after
@@ -598,9 +602,9 @@ static const char *unit_of(const char *s)
 }
 
 /* Parses s (the value of key k) into *p.  Messages start with what ("'laser.power'").
- * Statuses from util/parse (UTIL_EUSAGE) are passed through; callers restate them. */
+ * Statuses from util/parse (ACDC_UTIL_EUSAGE) are passed through; callers restate them. */
 static int parse_value(const struct key *k, const char *s, const char *what,
-                       compiler_profile *p)
+                       acdc_compiler_profile *p)
 {
     char num[128], known[160];
     double v;
@@ -608,53 +612,57 @@ static int parse_value(const struct key *k, const char *s, const char *what,
     int rc;
     switch (k->kind) {
     case K_BASE: {
-        compiler_profile b;
-        if (compiler_profile_builtin(s, &b))
-            return util_error(UTIL_EDATA, "%s: unknown built-in profile '%s' (known: %s)",
-                              what, s, KEYS_OF(known, builtins));
+        acdc_compiler_profile b;
+        if (acdc_compiler_profile_builtin(s, &b))
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: unknown built-in profile '%s' (known: %s)",
+                                   what, s, KEYS_OF(known, builtins));
         *p = b;
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     }
     case K_DEVICE:
         if (!strcmp(k->section, "laser")) {
             const struct laser_device *l = find_laser(s);
             if (!l)
-                return util_error(UTIL_EDATA, "%s: unknown laser '%s' (known: %s)", what, s,
-                                  KEYS_OF(known, lasers));
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s: unknown laser '%s' (known: %s)", what, s,
+                                       KEYS_OF(known, lasers));
             p->wavelength_m = l->wavelength_m;
             p->laser_power_w = l->power_w;
         } else if (!strcmp(k->section, "lens")) {
-            const optics_lens *l = find_lens(s);
+            const acdc_optics_lens *l = find_lens(s);
             if (!l)
-                return util_error(UTIL_EDATA, "%s: unknown lens '%s' (known: %s)", what, s,
-                                  KEYS_OF(known, lenses));
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s: unknown lens '%s' (known: %s)", what, s,
+                                       KEYS_OF(known, lenses));
             p->lens = *l;
         } else if (!strcmp(k->section, "camera")) {
-            const optics_camera *c = find_camera(s);
+            const acdc_optics_camera *c = find_camera(s);
             if (!c)
-                return util_error(UTIL_EDATA, "%s: unknown camera '%s' (known: %s)", what, s,
-                                  KEYS_OF(known, cameras));
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s: unknown camera '%s' (known: %s)", what, s,
+                                       KEYS_OF(known, cameras));
             p->camera = *c;
         } else {
-            const optics_modulator *m = find_modulator(s);
+            const acdc_optics_modulator *m = find_modulator(s);
             if (!m)
-                return util_error(UTIL_EDATA, "%s: unknown modulator '%s' (known: %s)", what,
-                                  s, KEYS_OF(known, modulators));
-            *(optics_modulator *)((char *)p + k->off) = *m;
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s: unknown modulator '%s' (known: %s)", what,
+                                       s, KEYS_OF(known, modulators));
+            *(acdc_optics_modulator *)((char *)p + k->off) = *m;
         }
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     case K_NAME:
     case K_PATH: {
         char *dst = (char *)p + k->off;
         const size_t n = strlen(s), cap = text_cap(k);
         if (n >= cap)
-            return util_error(UTIL_EDATA, "%s: '%s' is longer than %zu bytes", what, s,
-                              cap - 1);
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%s' is longer than %zu bytes", what, s,
+                                   cap - 1);
         if ((rc = check_name(s, n + 1, !strcmp(k->section, "profile"), what)))
             return rc;
         memset(dst, 0, cap);
         memcpy(dst, s, n);
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     }
     case K_BOOL: {
         int *dst = (int *)((char *)p + k->off);
@@ -663,37 +671,39 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         else if (!strcmp(s, "no") || !strcmp(s, "false"))
             *dst = 0;
         else
-            return util_error(UTIL_EDATA, "%s: '%s' is not yes or no", what, s);
-        return UTIL_OK;
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%s' is not yes or no", what, s);
+        return ACDC_UTIL_OK;
     }
     case K_MODULATION: {
-        enum optics_modulation *dst = (enum optics_modulation *)((char *)p + k->off);
+        enum acdc_optics_modulation *dst = (enum acdc_optics_modulation *)((char *)p + k->off);
         if (!strcmp(s, "complex"))
-            *dst = OPTICS_MOD_COMPLEX;
+            *dst = ACDC_OPTICS_MOD_COMPLEX;
         else if (!strcmp(s, "amplitude"))
-            *dst = OPTICS_MOD_AMPLITUDE;
+            *dst = ACDC_OPTICS_MOD_AMPLITUDE;
         else if (!strcmp(s, "phase"))
-            *dst = OPTICS_MOD_PHASE;
+            *dst = ACDC_OPTICS_MOD_PHASE;
         else
-            return util_error(UTIL_EDATA, "%s: '%s' is not complex, amplitude or phase",
-                              what, s);
-        return UTIL_OK;
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%s' is not complex, amplitude or phase",
+                                   what, s);
+        return ACDC_UTIL_OK;
     }
     case K_DP_LAYOUT: {
-        enum optics_dp_layout *dst = (enum optics_dp_layout *)((char *)p + k->off);
+        enum acdc_optics_dp_layout *dst = (enum acdc_optics_dp_layout *)((char *)p + k->off);
         if (!strcmp(s, "columns"))
-            *dst = OPTICS_DP_COLUMNS;
+            *dst = ACDC_OPTICS_DP_COLUMNS;
         else if (!strcmp(s, "checkerboard"))
-            *dst = OPTICS_DP_CHECKERBOARD;
+            *dst = ACDC_OPTICS_DP_CHECKERBOARD;
         else
-            return util_error(UTIL_EDATA, "%s: '%s' is not columns or checkerboard", what, s);
-        return UTIL_OK;
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "%s: '%s' is not columns or checkerboard", what, s);
+        return ACDC_UTIL_OK;
     }
     case K_LENS_MODEL:
-        if (optics_lens_model_parse(s, (enum optics_lens_model *)((char *)p + k->off)))
-            return util_error(UTIL_EDATA, "%s: '%s' is not fourier, paraxial or corrected",
-                              what, s);
-        return UTIL_OK;
+        if (acdc_optics_lens_model_parse(s, (enum acdc_optics_lens_model *)((char *)p + k->off)))
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "%s: '%s' is not fourier, paraxial or corrected",
+                                   what, s);
+        return ACDC_UTIL_OK;
     case K_LENGTH:
     case K_TIME:
     case K_POWER:
@@ -701,18 +711,18 @@ static int parse_value(const struct key *k, const char *s, const char *what,
     case K_FREQ: {
         const char *u = unit_of(s);
         if (u && !*u)
-            return util_error(UTIL_EDATA, "%s: '%s' needs a unit of %s", what, s,
-                              k->kind == K_LENGTH ? "length (nm, um, mm, m)"
-                              : k->kind == K_TIME ? "time (ns, us, ms, s)"
-                              : k->kind == K_POWER ? "power (nW, uW, mW, W)"
-                              : k->kind == K_FREQ ? "frequency (Hz, kHz, MHz)"
-                              : "angle (mrad, rad, deg)");
-        if ((rc = util_parse_quantity(s, what, base_unit(k->kind), -DBL_MAX, DBL_MAX, &v)))
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%s' needs a unit of %s", what, s,
+                                   k->kind == K_LENGTH ? "length (nm, um, mm, m)"
+                                   : k->kind == K_TIME ? "time (ns, us, ms, s)"
+                                   : k->kind == K_POWER ? "power (nW, uW, mW, W)"
+                                   : k->kind == K_FREQ ? "frequency (Hz, kHz, MHz)"
+                                   : "angle (mrad, rad, deg)");
+        if ((rc = acdc_util_parse_quantity(s, what, base_unit(k->kind), -DBL_MAX, DBL_MAX, &v)))
             return rc;
         if ((rc = check_range(k, v, what, s)))
             return rc;
         *dfield(p, k) = v;
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     }
     case K_PLAIN:
     case K_ELECTRONS:
@@ -722,47 +732,49 @@ static int parse_value(const struct key *k, const char *s, const char *what,
         const char *allowed = optional_unit(k->kind);
         if (u && *u && strcmp(u, allowed)) {
             if (!*allowed)
-                return util_error(UTIL_EDATA, "%s: '%s' takes a plain number, without a unit",
-                                  what, s);
-            return util_error(UTIL_EDATA, "%s: unit '%s' in '%s' is not '%s'", what, u, s,
-                              allowed);
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "%s: '%s' takes a plain number, without a unit",
+                                       what, s);
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: unit '%s' in '%s' is not '%s'", what, u, s,
+                                   allowed);
         }
         size_t n = u ? (size_t)(u - s) : strlen(s);
         while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
             n--;
         if (n >= sizeof num)
-            return util_error(UTIL_EDATA, "%s: '%.40s...' is too long for a number", what, s);
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "%s: '%.40s...' is too long for a number", what, s);
         memcpy(num, s, n);
         num[n] = '\0';
-        if ((rc = util_parse_double(num, what, -DBL_MAX, DBL_MAX, &v)))
+        if ((rc = acdc_util_parse_double(num, what, -DBL_MAX, DBL_MAX, &v)))
             return rc;
         if ((rc = check_range(k, v, what, s)))
             return rc;
         *dfield(p, k) = v;
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     }
     case K_COUNT:
     case K_FRAMES:
         if (k->kind == K_FRAMES && !strcmp(s, "auto")) {
-            *(size_t *)((char *)p + k->off) = COMPILER_FRAMES_AUTO;
-            return UTIL_OK;
+            *(size_t *)((char *)p + k->off) = ACDC_COMPILER_FRAMES_AUTO;
+            return ACDC_UTIL_OK;
         }
-        if ((rc = util_parse_int(s, what, (int64_t)k->lo, (int64_t)k->hi, &iv)))
+        if ((rc = acdc_util_parse_int(s, what, (int64_t)k->lo, (int64_t)k->hi, &iv)))
             return rc;
         *(size_t *)((char *)p + k->off) = (size_t)iv;
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     case K_BITS:
     case K_OVERSAMPLE:
         if (k->kind == K_OVERSAMPLE && !strcmp(s, "auto")) {
-            *(int *)((char *)p + k->off) = COMPILER_OVERSAMPLE_AUTO;
-            return UTIL_OK;
+            *(int *)((char *)p + k->off) = ACDC_COMPILER_OVERSAMPLE_AUTO;
+            return ACDC_UTIL_OK;
         }
-        if ((rc = util_parse_int(s, what, (int64_t)k->lo, (int64_t)k->hi, &iv)))
+        if ((rc = acdc_util_parse_int(s, what, (int64_t)k->lo, (int64_t)k->hi, &iv)))
             return rc;
         *(int *)((char *)p + k->off) = (int)iv;
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     }
-    return util_error(UTIL_EDATA, "%s: unknown kind of value", what);
+    return acdc_util_error(ACDC_UTIL_EDATA, "%s: unknown kind of value", what);
 }
 
 /* Shortest %g spelling of v in unit factor f that the parser maps back to v exactly
@@ -815,59 +827,60 @@ static void format_quantity(char *buf, size_t n, double v, enum kind kind)
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* compiler_profile_check                                                               */
+/* acdc_compiler_profile_check                                                               */
 
 /* The range of one key of p; messages start with what. */
-static int check_key(const compiler_profile *p, const struct key *k, const char *what)
+static int check_key(const acdc_compiler_profile *p, const struct key *k, const char *what)
 {
     const char *base = (const char *)p + k->off;
     char shown[64];
     switch (k->kind) {
     case K_BASE:
     case K_DEVICE:
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     case K_NAME:
     case K_PATH:
         return check_name(base, text_cap(k), !strcmp(k->section, "profile"), what);
     case K_BOOL:
         if (*(const int *)base != 0 && *(const int *)base != 1)
-            return util_error(UTIL_EDATA, "%s: %d is not 0 or 1", what, *(const int *)base);
-        return UTIL_OK;
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: %d is not 0 or 1", what,
+                                   *(const int *)base);
+        return ACDC_UTIL_OK;
     case K_MODULATION: {
-        int m = (int)*(const enum optics_modulation *)base;
-        if (m < OPTICS_MOD_COMPLEX || m > OPTICS_MOD_PHASE)
-            return util_error(UTIL_EDATA, "%s: %d is not a modulation", what, m);
-        return UTIL_OK;
+        int m = (int)*(const enum acdc_optics_modulation *)base;
+        if (m < ACDC_OPTICS_MOD_COMPLEX || m > ACDC_OPTICS_MOD_PHASE)
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: %d is not a modulation", what, m);
+        return ACDC_UTIL_OK;
     }
     case K_DP_LAYOUT: {
-        int l = (int)*(const enum optics_dp_layout *)base;
-        if (l != OPTICS_DP_COLUMNS && l != OPTICS_DP_CHECKERBOARD)
-            return util_error(UTIL_EDATA, "%s: %d is not a double-phase layout", what, l);
-        return UTIL_OK;
+        int l = (int)*(const enum acdc_optics_dp_layout *)base;
+        if (l != ACDC_OPTICS_DP_COLUMNS && l != ACDC_OPTICS_DP_CHECKERBOARD)
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: %d is not a double-phase layout", what, l);
+        return ACDC_UTIL_OK;
     }
     case K_LENS_MODEL: {
-        int l = (int)*(const enum optics_lens_model *)base;
-        if (l < OPTICS_LENS_FOURIER || l > OPTICS_LENS_CORRECTED)
-            return util_error(UTIL_EDATA, "%s: %d is not a lens model", what, l);
-        return UTIL_OK;
+        int l = (int)*(const enum acdc_optics_lens_model *)base;
+        if (l < ACDC_OPTICS_LENS_FOURIER || l > ACDC_OPTICS_LENS_CORRECTED)
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: %d is not a lens model", what, l);
+        return ACDC_UTIL_OK;
     }
     case K_COUNT:
     case K_FRAMES: {
         size_t v = *(const size_t *)base;
         if (v < (size_t)k->lo || v > (size_t)k->hi)
-            return util_error(UTIL_EDATA, "%s: %zu is outside %.0f..%.0f", what, v, k->lo,
-                              k->hi);
-        return UTIL_OK;
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: %zu is outside %.0f..%.0f", what, v, k->lo,
+                                   k->hi);
+        return ACDC_UTIL_OK;
     }
     case K_BITS:
     case K_OVERSAMPLE: {
         int v = *(const int *)base;
-        if (k->kind == K_OVERSAMPLE && v == COMPILER_OVERSAMPLE_AUTO)
-            return UTIL_OK;
+        if (k->kind == K_OVERSAMPLE && v == ACDC_COMPILER_OVERSAMPLE_AUTO)
+            return ACDC_UTIL_OK;
         if (v < (int)k->lo || v > (int)k->hi)
-            return util_error(UTIL_EDATA, "%s: %d is outside %.0f..%.0f", what, v, k->lo,
-                              k->hi);
-        return UTIL_OK;
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: %d is outside %.0f..%.0f", what, v, k->lo,
+                                   k->hi);
+        return ACDC_UTIL_OK;
     }
     default:
         snprintf(shown, sizeof shown, "%g", dget(p, k));
@@ -875,10 +888,10 @@ static int check_key(const compiler_profile *p, const struct key *k, const char 
     }
 }
 
-int compiler_profile_check(const compiler_profile *p)
+int acdc_compiler_profile_check(const acdc_compiler_profile *p)
 {
     if (!p)
-        return util_error(UTIL_EUSAGE, "compiler_profile_check: missing profile");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_compiler_profile_check: missing profile");
     char what[80];
     int rc;
     if ((rc = check_name(p->name, sizeof p->name, 1, "'profile.name'")))
@@ -891,21 +904,22 @@ int compiler_profile_check(const compiler_profile *p)
     }
     /* A double-phase value needs its pair of pixels: k x k superpixels on a phase-only
      * device need k even (optics/device.h).  An ideal profile's devices are complex
-     * (compiler_profile_effective), so any k fits them. */
+     * (acdc_compiler_profile_effective), so any k fits them. */
     const struct {
         const char *section;
-        const optics_modulator *m;
+        const acdc_optics_modulator *m;
     } mods[] = {{"input", &p->input}, {"fourier", &p->fourier}, {"image", &p->image}};
     for (size_t i = 0; i < COUNT(mods) && p->superpixel % 2 && !p->ideal; i++)
-        if (mods[i].m->modulation == OPTICS_MOD_PHASE)
-            return util_error(UTIL_EDATA, "profile '%s': 'rules.superpixel': %d is odd, but "
-                              "the %s device is phase-only (a double-phase value needs an "
-                              "even k)", p->name, p->superpixel, mods[i].section);
-    return UTIL_OK;
+        if (mods[i].m->modulation == ACDC_OPTICS_MOD_PHASE)
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "profile '%s': 'rules.superpixel': %d is odd, but "
+                                   "the %s device is phase-only (a double-phase value needs an "
+                                   "even k)", p->name, p->superpixel, mods[i].section);
+    return ACDC_UTIL_OK;
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* compiler_profile_set                                                                 */
+/* acdc_compiler_profile_set                                                                 */
 
 static void trim(const char **s, size_t *n)
 {
@@ -915,15 +929,15 @@ static void trim(const char **s, size_t *n)
         (*n)--;
 }
 
-int compiler_profile_set(compiler_profile *p, const char *assignment)
+int acdc_compiler_profile_set(acdc_compiler_profile *p, const char *assignment)
 {
     if (!p || !assignment)
-        return util_error(UTIL_EUSAGE, "compiler_profile_set: missing argument");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_compiler_profile_set: missing argument");
     const char *eq = strchr(assignment, '=');
     const char *dot = eq ? memchr(assignment, '.', (size_t)(eq - assignment)) : NULL;
     if (!eq || !dot)
-        return util_error(UTIL_EUSAGE, "'%.80s': expected 'section.key=value' (e.g. "
-                          "'fourier.phase_bits=6')", assignment);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "'%.80s': expected 'section.key=value' (e.g. "
+                               "'fourier.phase_bits=6')", assignment);
     const char *sec = assignment, *key = dot + 1, *val = eq + 1;
     size_t ns = (size_t)(dot - sec), nk = (size_t)(eq - key), nv = strlen(val);
     trim(&sec, &ns);
@@ -931,33 +945,35 @@ int compiler_profile_set(compiler_profile *p, const char *assignment)
     trim(&val, &nv);
     char s[32], k[32], v[256], what[80], known[160];
     if (ns >= sizeof s || nk >= sizeof k || !known_section(sec, ns))
-        return util_error(UTIL_EUSAGE, "'%.80s': unknown section '%.*s' (known: %s)",
-                          assignment, (int)(ns < 32 ? ns : 32), sec,
-                          KEYS_OF(known, sections));
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "'%.80s': unknown section '%.*s' (known: %s)",
+                               assignment, (int)(ns < 32 ? ns : 32), sec,
+                               KEYS_OF(known, sections));
     memcpy(s, sec, ns);
     s[ns] = '\0';
     memcpy(k, key, nk);
     k[nk] = '\0';
     const struct key *kk = find_key(s, k);
     if (!kk)
-        return util_error(UTIL_EUSAGE, "'%.80s': unknown key '%s' in [%s]", assignment, k, s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "'%.80s': unknown key '%s' in [%s]",
+                               assignment, k, s);
     if (nv >= sizeof v)
-        return util_error(UTIL_EUSAGE, "'%s.%s': value is longer than %zu characters", s, k,
-                          sizeof v - 1);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "'%s.%s': value is longer than %zu characters", s, k,
+                               sizeof v - 1);
     memcpy(v, val, nv);
     v[nv] = '\0';
     snprintf(what, sizeof what, "'%s.%s'", s, k);
-    compiler_profile q = *p;
+    acdc_compiler_profile q = *p;
     if (parse_value(kk, v, what, &q)) {
         /* The value came from the caller, not from a file: parse_value's message, a
          * usage error here (a data error in a file). */
-        return UTIL_EUSAGE;
+        return ACDC_UTIL_EUSAGE;
     }
     *p = q;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int compiler_profile_key_numeric(const char *name)
+int acdc_compiler_profile_key_numeric(const char *name)
 {
     const char *dot = strchr(name, '.');
     char s[32];
@@ -972,7 +988,7 @@ int compiler_profile_key_numeric(const char *name)
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* compiler_profile_read                                                                */
+/* acdc_compiler_profile_read                                                                */
 
 #define VALUE_MAX 256
 
@@ -980,7 +996,7 @@ struct reader {
     FILE *f;
     const char *path;
     int line;          /* lines handed to inih so far */
-    int status;        /* first error, already recorded through util_error */
+    int status;        /* first error, already recorded through acdc_util_error */
     int err_line;
     int any;           /* a key was seen */
     struct {
@@ -1005,7 +1021,7 @@ static int fail(struct reader *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    r->status = util_error(UTIL_EDATA, "'%s':%d: %s", r->path, r->line, msg);
+    r->status = acdc_util_error(ACDC_UTIL_EDATA, "'%s':%d: %s", r->path, r->line, msg);
     r->err_line = r->line;
     return r->status;
 }
@@ -1014,7 +1030,7 @@ static int fail(struct reader *r, const char *fmt, ...)
 static int fail_recorded(struct reader *r)
 {
     char msg[768];
-    snprintf(msg, sizeof msg, "%s", util_errmsg());
+    snprintf(msg, sizeof msg, "%s", acdc_util_errmsg());
     return fail(r, "%s", msg);
 }
 
@@ -1132,7 +1148,7 @@ static int on_value(void *user, const char *section, const char *name, const cha
     /* validate now, so that the first bad line is the one reported */
     char what[80];
     snprintf(what, sizeof what, "'%s.%s'", section, name);
-    compiler_profile scratch;
+    acdc_compiler_profile scratch;
     memset(&scratch, 0, sizeof scratch);
     if (parse_value(k, value, what, &scratch)) {
         fail_recorded(r);
@@ -1143,19 +1159,19 @@ static int on_value(void *user, const char *section, const char *name, const cha
     return 1;
 }
 
-int compiler_profile_read(const char *path, compiler_profile *p)
+int acdc_compiler_profile_read(const char *path, acdc_compiler_profile *p)
 {
     if (!path || !p)
-        return util_error(UTIL_EUSAGE, "compiler_profile_read: missing argument");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_compiler_profile_read: missing argument");
     struct reader *r = calloc(1, sizeof *r);
     if (!r)
-        return util_error(UTIL_ENOMEM, "out of memory reading '%s'", path);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory reading '%s'", path);
     r->path = path;
-    int orc = util_input_fopen(path, &r->f);
+    int orc = acdc_util_input_fopen(path, &r->f);
     if (orc) {
         free(r);
-        util_error_prefix("profile");
-        return orc == UTIL_EIO ? UTIL_EDATA : orc;
+        acdc_util_error_prefix("profile");
+        return orc == ACDC_UTIL_EIO ? ACDC_UTIL_EDATA : orc;
     }
     int rc = ini_parse_stream(read_line, r, on_value, r);
     fclose(r->f);
@@ -1178,7 +1194,7 @@ int compiler_profile_read(const char *path, compiler_profile *p)
         fail(r, "[profile] has no 'name'");
         goto out;
     }
-    compiler_profile q;
+    acdc_compiler_profile q;
     memset(&q, 0, sizeof q);
     if (!r->given[i_base].line) {
         /* a complete profile: every value must be given, except device names and keys
@@ -1213,10 +1229,10 @@ int compiler_profile_read(const char *path, compiler_profile *p)
             goto out;
         }
     }
-    if (compiler_profile_check(&q)) {
+    if (acdc_compiler_profile_check(&q)) {
         char msg[768];
-        snprintf(msg, sizeof msg, "%s", util_errmsg());
-        r->status = util_error(UTIL_EDATA, "'%s': %s", path, msg);
+        snprintf(msg, sizeof msg, "%s", acdc_util_errmsg());
+        r->status = acdc_util_error(ACDC_UTIL_EDATA, "'%s': %s", path, msg);
         goto out;
     }
     *p = q;
@@ -1227,20 +1243,20 @@ out:
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* compiler_profile_write_ini                                                           */
+/* acdc_compiler_profile_write_ini                                                           */
 
-static const char *modulation_name(enum optics_modulation m)
+static const char *modulation_name(enum acdc_optics_modulation m)
 {
-    return m == OPTICS_MOD_AMPLITUDE ? "amplitude" : m == OPTICS_MOD_PHASE ? "phase"
+    return m == ACDC_OPTICS_MOD_AMPLITUDE ? "amplitude" : m == ACDC_OPTICS_MOD_PHASE ? "phase"
                                                                                : "complex";
 }
 
-static const char *dp_layout_name(enum optics_dp_layout l)
+static const char *dp_layout_name(enum acdc_optics_dp_layout l)
 {
-    return l == OPTICS_DP_CHECKERBOARD ? "checkerboard" : "columns";
+    return l == ACDC_OPTICS_DP_CHECKERBOARD ? "checkerboard" : "columns";
 }
 
-static void format_value(const compiler_profile *p, const struct key *k, char *buf, size_t n)
+static void format_value(const acdc_compiler_profile *p, const struct key *k, char *buf, size_t n)
 {
     const char *base = (const char *)p + k->off;
     char num[64];
@@ -1249,13 +1265,14 @@ static void format_value(const compiler_profile *p, const struct key *k, char *b
     case K_PATH: snprintf(buf, n, "%s", base); break;
     case K_BOOL: snprintf(buf, n, "%s", *(const int *)base ? "yes" : "no"); break;
     case K_MODULATION:
-        snprintf(buf, n, "%s", modulation_name(*(const enum optics_modulation *)base));
+        snprintf(buf, n, "%s", modulation_name(*(const enum acdc_optics_modulation *)base));
         break;
     case K_DP_LAYOUT:
-        snprintf(buf, n, "%s", dp_layout_name(*(const enum optics_dp_layout *)base));
+        snprintf(buf, n, "%s", dp_layout_name(*(const enum acdc_optics_dp_layout *)base));
         break;
     case K_LENS_MODEL:
-        snprintf(buf, n, "%s", optics_lens_model_name(*(const enum optics_lens_model *)base));
+        snprintf(buf, n, "%s",
+                 acdc_optics_lens_model_name(*(const enum acdc_optics_lens_model *)base));
         break;
     case K_LENGTH:
     case K_TIME:
@@ -1272,14 +1289,14 @@ static void format_value(const compiler_profile *p, const struct key *k, char *b
         break;
     case K_COUNT: snprintf(buf, n, "%zu", *(const size_t *)base); break;
     case K_FRAMES:
-        if (*(const size_t *)base == COMPILER_FRAMES_AUTO)
+        if (*(const size_t *)base == ACDC_COMPILER_FRAMES_AUTO)
             snprintf(buf, n, "auto");
         else
             snprintf(buf, n, "%zu", *(const size_t *)base);
         break;
     case K_BITS:
     case K_OVERSAMPLE:
-        if (k->kind == K_OVERSAMPLE && *(const int *)base == COMPILER_OVERSAMPLE_AUTO)
+        if (k->kind == K_OVERSAMPLE && *(const int *)base == ACDC_COMPILER_OVERSAMPLE_AUTO)
             snprintf(buf, n, "auto");
         else
             snprintf(buf, n, "%d", *(const int *)base);
@@ -1288,28 +1305,29 @@ static void format_value(const compiler_profile *p, const struct key *k, char *b
     }
 }
 
-int compiler_profile_write_ini(const compiler_profile *p, const char *path)
+int acdc_compiler_profile_write_ini(const acdc_compiler_profile *p, const char *path)
 {
     if (!p || !path)
-        return util_error(UTIL_EUSAGE, "compiler_profile_write_ini: missing argument");
-    int rc = compiler_profile_check(p);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "acdc_compiler_profile_write_ini: missing argument");
+    int rc = acdc_compiler_profile_check(p);
     if (rc)
         return rc; /* never write a file that would not read back */
     size_t len = strlen(path);
     char *tmp = malloc(len + 16);
     if (!tmp)
-        return util_error(UTIL_ENOMEM, "out of memory writing '%s'", path);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory writing '%s'", path);
     snprintf(tmp, len + 16, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        rc = util_error(UTIL_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot create '%s': %s", tmp, strerror(errno));
         free(tmp);
         return rc;
     }
     (void)fchmod(fd, 0644);
     FILE *f = fdopen(fd, "w");
     if (!f) {
-        rc = util_error(UTIL_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
         free(tmp);
@@ -1332,20 +1350,21 @@ int compiler_profile_write_ini(const compiler_profile *p, const char *path)
     int werr = ferror(f) || fflush(f) || fsync(fileno(f));
     int e = errno;
     if (fclose(f) || werr) {
-        rc = util_error(UTIL_EIO, "cannot write '%s': %s", tmp, strerror(werr ? e : errno));
+        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': %s", tmp,
+                             strerror(werr ? e : errno));
         unlink(tmp);
         free(tmp);
         return rc;
     }
     if (rename(tmp, path)) {
-        rc = util_error(UTIL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
-                        strerror(errno));
+        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
+                             strerror(errno));
         unlink(tmp);
         free(tmp);
         return rc;
     }
     free(tmp);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -1363,60 +1382,61 @@ static void h5_object(const char *g, const struct key *k, char *obj, size_t n)
         snprintf(obj, n, "%s/%s", g, k->section);
 }
 
-static int h5_put(hid_t loc, const char *obj, const compiler_profile *p, const struct key *k)
+static int h5_put(hid_t loc, const char *obj, const acdc_compiler_profile *p, const struct key *k)
 {
     const char *base = (const char *)p + k->off;
     switch (k->kind) {
     case K_BASE:
     case K_DEVICE:
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     case K_NAME:
     case K_PATH:
-        return util_h5_set_attr_str(loc, obj, k->h5, base);
+        return acdc_util_h5_set_attr_str(loc, obj, k->h5, base);
     case K_MODULATION:
-        return util_h5_set_attr_str(loc, obj, k->h5,
-                                    modulation_name(*(const enum optics_modulation *)base));
+        return acdc_util_h5_set_attr_str(loc, obj, k->h5,
+                                         modulation_name(*(const enum acdc_optics_modulation *)base));
     case K_DP_LAYOUT:
-        return util_h5_set_attr_str(loc, obj, k->h5,
-                                    dp_layout_name(*(const enum optics_dp_layout *)base));
+        return acdc_util_h5_set_attr_str(loc, obj, k->h5,
+                                         dp_layout_name(*(const enum acdc_optics_dp_layout *)base));
     case K_LENS_MODEL:
-        return util_h5_set_attr_str(loc, obj, k->h5,
-                                    optics_lens_model_name(*(const enum optics_lens_model *)base));
+        return acdc_util_h5_set_attr_str(loc, obj, k->h5,
+                                         acdc_optics_lens_model_name(*(const enum acdc_optics_lens_model *)base));
     case K_BOOL:
     case K_BITS:
     case K_OVERSAMPLE:
-        return util_h5_set_attr_i64(loc, obj, k->h5, *(const int *)base);
+        return acdc_util_h5_set_attr_i64(loc, obj, k->h5, *(const int *)base);
     case K_COUNT:
     case K_FRAMES:
-        return util_h5_set_attr_i64(loc, obj, k->h5, (int64_t)*(const size_t *)base);
+        return acdc_util_h5_set_attr_i64(loc, obj, k->h5, (int64_t)*(const size_t *)base);
     default:
-        return util_h5_set_attr_f64(loc, obj, k->h5, dget(p, k));
+        return acdc_util_h5_set_attr_f64(loc, obj, k->h5, dget(p, k));
     }
 }
 
-int compiler_profile_write_h5(hid_t loc, const char *group, const compiler_profile *p)
+int acdc_compiler_profile_write_h5(hid_t loc, const char *group, const acdc_compiler_profile *p)
 {
-    int rc = compiler_profile_check(p);
+    int rc = acdc_compiler_profile_check(p);
     if (rc)
         return rc; /* never write a copy that would not read back */
-    if (p->fourier_oversample == COMPILER_OVERSAMPLE_AUTO)
-        return util_error(UTIL_EDATA, "profile '%s': 'rules.fourier_oversample' is auto; a "
-                          "system file's copy holds the design the compiler chose", p->name);
+    if (p->fourier_oversample == ACDC_COMPILER_OVERSAMPLE_AUTO)
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "profile '%s': 'rules.fourier_oversample' is auto; a "
+                               "system file's copy holds the design the compiler chose", p->name);
     char obj[256];
     for (size_t i = 0; i < NKEYS; i++) {
         if (!keys[i].h5)
             continue;
         h5_object(group, &keys[i], obj, sizeof obj);
-        if ((rc = util_h5_group(loc, obj)) || (rc = h5_put(loc, obj, p, &keys[i])))
+        if ((rc = acdc_util_h5_group(loc, obj)) || (rc = h5_put(loc, obj, p, &keys[i])))
             return rc;
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Reads key k from attribute k->h5 on obj into *q, with the table's range; messages
  * start with what. */
 static int h5_get(hid_t loc, const char *file, const char *obj, const struct key *k,
-                  const char *what, compiler_profile *q)
+                  const char *what, acdc_compiler_profile *q)
 {
     char text[256];
     int64_t iv;
@@ -1425,13 +1445,13 @@ static int h5_get(hid_t loc, const char *file, const char *obj, const struct key
     switch (k->kind) {
     case K_BASE:
     case K_DEVICE:
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     case K_NAME:
     case K_PATH:
     case K_MODULATION:
     case K_DP_LAYOUT:
     case K_LENS_MODEL:
-        if ((rc = util_h5_attr_str(loc, file, obj, k->h5, text, sizeof text)))
+        if ((rc = acdc_util_h5_attr_str(loc, file, obj, k->h5, text, sizeof text)))
             return rc;
         return parse_value(k, text, what, q);
     case K_BOOL:
@@ -1439,31 +1459,31 @@ static int h5_get(hid_t loc, const char *file, const char *obj, const struct key
     case K_OVERSAMPLE:
     case K_COUNT:
     case K_FRAMES:
-        if ((rc = util_h5_attr_i64(loc, file, obj, k->h5, &iv)))
+        if ((rc = acdc_util_h5_attr_i64(loc, file, obj, k->h5, &iv)))
             return rc;
         if (iv < (int64_t)k->lo || iv > (int64_t)k->hi)
-            return util_error(UTIL_EDATA, "%s: %lld is outside %.0f..%.0f", what,
-                              (long long)iv, k->lo, k->hi);
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: %lld is outside %.0f..%.0f", what,
+                                   (long long)iv, k->lo, k->hi);
         if (k->kind == K_COUNT || k->kind == K_FRAMES)
             *(size_t *)((char *)q + k->off) = (size_t)iv;
         else
             *(int *)((char *)q + k->off) = (int)iv;
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     default:
-        if ((rc = util_h5_attr_f64(loc, file, obj, k->h5, &v)))
+        if ((rc = acdc_util_h5_attr_f64(loc, file, obj, k->h5, &v)))
             return rc;
         snprintf(text, sizeof text, "%g", v);
         if ((rc = check_range(k, v, what, text)))
             return rc;
         *dfield(q, k) = v;
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     }
 }
 
-int compiler_profile_read_h5(hid_t loc, const char *file, const char *group,
-                             compiler_profile *p)
+int acdc_compiler_profile_read_h5(hid_t loc, const char *file, const char *group,
+                                  acdc_compiler_profile *p)
 {
-    compiler_profile q;
+    acdc_compiler_profile q;
     memset(&q, 0, sizeof q);
     char obj[256], what[600];
     int rc;
@@ -1472,8 +1492,8 @@ int compiler_profile_read_h5(hid_t loc, const char *file, const char *group,
         if (!k->h5)
             continue;
         h5_object(group, k, obj, sizeof obj);
-        if (k->h5_optional == H5_WITH_GROUP ? !util_h5_exists(loc, obj)
-            : k->h5_optional && !util_h5_attr_exists(loc, obj, k->h5)) {
+        if (k->h5_optional == H5_WITH_GROUP ? !acdc_util_h5_exists(loc, obj)
+            : k->h5_optional && !acdc_util_h5_attr_exists(loc, obj, k->h5)) {
             absent_value(k, &q, 0); /* written before the key existed */
             continue;
         }
@@ -1483,5 +1503,5 @@ int compiler_profile_read_h5(hid_t loc, const char *file, const char *group,
             return rc;
     }
     *p = q;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }

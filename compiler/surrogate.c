@@ -36,7 +36,7 @@
 #define BLOCK 16   /* rows per block of the backward pass's fixed-order sums */
 /* Terms of a lens's wavefront error in the 4f kernel (lens_terms()): powers of x/R whose
  * coefficients are the least-squares fit of e^{2πi W(ξ + x)} over the input pixels and
- * camera samples, per Fourier pixel ξ.  Measured by compiler_surrogate_lens_error()
+ * camera samples, per Fourier pixel ξ.  Measured by acdc_compiler_surrogate_lens_error()
  * (the series against the factor at every point the kernel uses; numpy's lstsq on the
  * same points agrees to 3 digits), for slm8's objective (0.02 waves rms of primary
  * spherical): in the shipped model's geometry (n = 784, R = 1: |x/R|, |ξ/R| <= 1/2) six
@@ -64,14 +64,14 @@ struct layer_state {
     size_t rows;               /* rows of the last forward pass */
 };
 
-struct compiler_surrogate {
+struct acdc_compiler_surrogate {
     acdc_layer_op op;
-    compiler_surrogate_opts o;
+    acdc_compiler_surrogate_opts o;
     size_t n, M, fm, K, batch;
     int pin, pf;               /* pixels per sample: input and Fourier device */
     size_t npx_in, npx_f, Lc, N;
     double c0, r0;
-    optics_modulator in_dev, f_dev;
+    acdc_optics_modulator in_dev, f_dev;
     double *D;                 /* fm × n: W = D d */
     size_t *lay0, *lay1;       /* the samples of component j at layout parity 0 */
     size_t *pix;               /* K × n: layer l's camera sample of component j */
@@ -87,7 +87,7 @@ struct compiler_surrogate {
     double sigma_f;
     /* detection, per layer (= chain) */
     double *phi, *rho, *frames, *dark, *tau;   /* tau: exposure, s */
-    optics_camera cam;
+    acdc_optics_camera cam;
     double fw;
     fftw_plan pn, pl_nb, pl_f, pl_b;
     fftw_complex *bufN;
@@ -117,17 +117,17 @@ struct compiler_surrogate {
     fftw_complex *sub;         /* k² × Ns²: one DFT per sub-pixel offset */
 };
 
-compiler_surrogate_opts compiler_surrogate_opts_default(void)
+acdc_compiler_surrogate_opts acdc_compiler_surrogate_opts_default(void)
 {
-    return (compiler_surrogate_opts){.quantise = 1, .noise = 1, .clip = 1, .lens = 1,
-                                     .phase_error_rad = -1, .seed = 1, .threads = 1};
+    return (acdc_compiler_surrogate_opts){.quantise = 1, .noise = 1, .clip = 1, .lens = 1,
+                                          .phase_error_rad = -1, .seed = 1, .threads = 1};
 }
 
-double complex compiler_surrogate_constant(const compiler_surrogate *g) { return g->gcal; }
+double complex acdc_compiler_surrogate_constant(const acdc_compiler_surrogate *g) { return g->gcal; }
 
-int compiler_surrogate_lens_terms(const compiler_surrogate *g) { return g->T; }
+int acdc_compiler_surrogate_lens_terms(const acdc_compiler_surrogate *g) { return g->T; }
 
-void compiler_surrogate_lens_error(const compiler_surrogate *g, double *rms, double *max)
+void acdc_compiler_surrogate_lens_error(const acdc_compiler_surrogate *g, double *rms, double *max)
 {
     if (rms)
         *rms = g->lens_rms;
@@ -150,7 +150,7 @@ static void layer_free(struct layer_state *l)
     free(l->live);
 }
 
-void compiler_surrogate_free(compiler_surrogate *g)
+void acdc_compiler_surrogate_free(acdc_compiler_surrogate *g)
 {
     if (!g)
         return;
@@ -203,9 +203,9 @@ void compiler_surrogate_free(compiler_surrogate *g)
 }
 
 /* A device as the surrogate shows it: on its levels, or continuous (smooth form). */
-static optics_modulator shown(const optics_modulator *d, int quantise)
+static acdc_optics_modulator shown(const acdc_optics_modulator *d, int quantise)
 {
-    optics_modulator m = *d;
+    acdc_optics_modulator m = *d;
     if (!quantise) {
         m.amplitude_bits = 0;
         m.phase_bits = 0;
@@ -218,10 +218,10 @@ static optics_modulator shown(const optics_modulator *d, int quantise)
  * double-phase pair's θ = arccos|t| has dθ/d|t| = −1/sqrt(1 − t²): at |t| = 1 the
  * derivative is taken as 0 (the pair at full amplitude; the mask's largest value, which
  * is ±1 whatever the weights). */
-static int pixels(const optics_modulator *dev, double t, double complex px[2],
+static int pixels(const acdc_optics_modulator *dev, double t, double complex px[2],
                   double complex dpx[2])
 {
-    int c = optics_modulator_pixels(dev, t, px, NULL);
+    int c = acdc_optics_modulator_pixels(dev, t, px, NULL);
     if (c == 2) {
         double r = 1 - t * t;
         double k = r > 1e-9 ? 1 / sqrt(r) : 0;
@@ -239,7 +239,7 @@ static int pixels(const optics_modulator *dev, double t, double complex px[2],
 static double sinc(double x) { return gsl_sf_sinc(x); }
 
 /* The input pixels of one row (w: n values in [−1, 1]) into buf (Lc, zero elsewhere). */
-static void input_pixels(const compiler_surrogate *g, const double *w, fftw_complex *buf,
+static void input_pixels(const acdc_compiler_surrogate *g, const double *w, fftw_complex *buf,
                          double complex *dp)
 {
     memset(buf, 0, g->Lc * sizeof *buf);
@@ -257,7 +257,7 @@ static void input_pixels(const compiler_surrogate *g, const double *w, fftw_comp
 
 /* The spectra of the kernels for Fourier pixels tau, one per pair of lens terms:
  * Hf[m T + m'] = FWD(Q · DFT_N(tau B Ψ_{m,m'})). */
-static void kernel(compiler_surrogate *g, const double complex *tau, fftw_complex *Hf)
+static void kernel(acdc_compiler_surrogate *g, const double complex *tau, fftw_complex *Hf)
 {
     const size_t T = (size_t)g->T, T2 = T * T;
     for (size_t mm = 0; mm < T2; mm++) {
@@ -281,7 +281,7 @@ static void kernel(compiler_surrogate *g, const double complex *tau, fftw_comple
 /* One row's camera field: p (Lc values, the input pixels, zero beyond them) → E on
  * every camera sample j, E_j = Σ_m (y_j/R)^m Σ_m' corr(p (x/R)^m', H_{m,m'})(P_in j),
  * written to e (M values).  buf: (T + 1) × Lc of scratch (p may be its first array). */
-static void optics(const compiler_surrogate *g, const fftw_complex *Hf, const fftw_complex *p,
+static void optics(const acdc_compiler_surrogate *g, const fftw_complex *Hf, const fftw_complex *p,
                    fftw_complex *buf, double complex *e)
 {
     const size_t T = (size_t)g->T, Lc = g->Lc, pin = (size_t)g->pin;
@@ -313,7 +313,7 @@ static void optics(const compiler_surrogate *g, const fftw_complex *Hf, const ff
 
 /* The mask of layer L on a rank-2 system: W = D d Dᵀ (d as a side × side grid), t, and
  * the Fourier pixels of every k × k superpixel with this step's phase errors. */
-static void mask2(compiler_surrogate *g, const acdc_layer *L, size_t layer, uint64_t tick,
+static void mask2(acdc_compiler_surrogate *g, const acdc_layer *L, size_t layer, uint64_t tick,
                   struct layer_state *ls)
 {
     const size_t side = g->side, fm = g->fm, k = g->k, w = k * fm;
@@ -344,8 +344,8 @@ static void mask2(compiler_surrogate *g, const acdc_layer *L, size_t layer, uint
         ls->t[q] /= ls->gm;
     gsl_rng *r = NULL;
     if (g->sigma_f > 0 && (r = gsl_rng_alloc(gsl_rng_mt19937)))
-        gsl_rng_set(r, (unsigned long)optics_field_seed(optics_field_seed(g->o.seed, tick),
-                                                        2 * layer + 1));
+        gsl_rng_set(r, (unsigned long)acdc_optics_field_seed(acdc_optics_field_seed(g->o.seed, tick),
+                                                             2 * layer + 1));
     for (size_t qy = 0; qy < fm; qy++)
         for (size_t qx = 0; qx < fm; qx++) {
             double complex px[2], d[2];
@@ -368,7 +368,7 @@ static void mask2(compiler_surrogate *g, const acdc_layer *L, size_t layer, uint
  * per axis, one DFT of Ns² per sub-pixel offset i (c = k q + i); H = Q ⊗ Q · X̂; and per
  * input pattern b, G_b(m) = Σ_{i of pattern b} H(k m + i) on the Ls² samples, whose
  * spectra go to Hf (nb × Ls²). */
-static void kernel2(compiler_surrogate *g, const double complex *tau, fftw_complex *Hf)
+static void kernel2(acdc_compiler_surrogate *g, const double complex *tau, fftw_complex *Hf)
 {
     const size_t k = g->k, fm = g->fm, Ns = g->Ns, Lc = g->Lc, Ls = g->Ls, w = k * fm;
     const size_t NN = Ns * Ns;
@@ -421,7 +421,7 @@ static void kernel2(compiler_surrogate *g, const double complex *tau, fftw_compl
 
 /* One row's input patterns: P (nb × Ls², zero beyond the M × M samples) from w; dp (if
  * not NULL, n × 2) the pixels' derivatives of each component. */
-static void input2(const compiler_surrogate *g, const double *w, fftw_complex *P,
+static void input2(const acdc_compiler_surrogate *g, const double *w, fftw_complex *P,
                    double complex *dp)
 {
     const size_t Ls = g->Ls;
@@ -447,7 +447,7 @@ static void input2(const compiler_surrogate *g, const double *w, fftw_complex *P
 
 /* One row's camera field on the M × M samples, E(j) = Σ_b Σ_s P_b(s) G_b(s + j): P (nb ×
  * Ls², overwritten) from input2(), acc (Ls²) scratch, e (M² values). */
-static void optics2(const compiler_surrogate *g, const fftw_complex *Hf, fftw_complex *P,
+static void optics2(const acdc_compiler_surrogate *g, const fftw_complex *Hf, fftw_complex *P,
                     fftw_complex *acc, double complex *e)
 {
     const size_t Ls = g->Ls, L2 = Ls * Ls, M = g->M;
@@ -467,7 +467,7 @@ static void optics2(const compiler_surrogate *g, const fftw_complex *Hf, fftw_co
 
 /* The adjoint of kernel2() for the summed ḡ of G_b (gG: nb × Ls², their spectra summed
  * over the batch, overwritten): ḡ of the Fourier pixels into gtau ((k fm)² values). */
-static void kernel2_adjoint(compiler_surrogate *g, fftw_complex *gG, double complex *gtau)
+static void kernel2_adjoint(acdc_compiler_surrogate *g, fftw_complex *gG, double complex *gtau)
 {
     const size_t k = g->k, fm = g->fm, Ns = g->Ns, Lc = g->Lc, Ls = g->Ls, w = k * fm;
     const size_t L2 = Ls * Ls, NN = Ns * Ns;
@@ -509,21 +509,22 @@ static void kernel2_adjoint(compiler_surrogate *g, fftw_complex *gG, double comp
 
 /* ---- the layer operator -------------------------------------------------------------- */
 
-static int check_model(const compiler_surrogate *g, const acdc_model *m, size_t layer,
+static int check_model(const acdc_compiler_surrogate *g, const acdc_model *m, size_t layer,
                        size_t batch)
 {
     if (m->n != g->n || m->n_layers != g->K || layer >= g->K)
-        return util_error(UTIL_EUSAGE, "the hardware surrogate was made for %zu layers of "
-                          "n = %zu, not this model (%zu layers of n = %zu)", g->K, g->n,
-                          m->n_layers, m->n);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "the hardware surrogate was made for %zu layers of "
+                               "n = %zu, not this model (%zu layers of n = %zu)", g->K, g->n,
+                               m->n_layers, m->n);
     if (batch > g->batch)
-        return util_error(UTIL_EUSAGE, "batch %zu exceeds the surrogate's %zu", batch,
-                          g->batch);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "batch %zu exceeds the surrogate's %zu", batch,
+                               g->batch);
+    return ACDC_UTIL_OK;
 }
 
 /* The mask of layer L: t, gm, kmax, the pixels with this step's phase errors. */
-static void mask(compiler_surrogate *g, const acdc_layer *L, size_t layer, uint64_t tick,
+static void mask(acdc_compiler_surrogate *g, const acdc_layer *L, size_t layer, uint64_t tick,
                  struct layer_state *ls)
 {
     const size_t n = g->n, fm = g->fm;
@@ -546,8 +547,8 @@ static void mask(compiler_surrogate *g, const acdc_layer *L, size_t layer, uint6
         ls->t[k] /= ls->gm;
     gsl_rng *r = NULL;
     if (g->sigma_f > 0 && (r = gsl_rng_alloc(gsl_rng_mt19937)))
-        gsl_rng_set(r, (unsigned long)optics_field_seed(optics_field_seed(g->o.seed, tick),
-                                                        2 * layer + 1));
+        gsl_rng_set(r, (unsigned long)acdc_optics_field_seed(acdc_optics_field_seed(g->o.seed, tick),
+                                                             2 * layer + 1));
     for (size_t k = 0; k < fm; k++) {
         double complex px[2], d[2];
         pixels(&g->f_dev, ls->t[k], px, d);
@@ -563,7 +564,7 @@ static void mask(compiler_surrogate *g, const acdc_layer *L, size_t layer, uint6
 
 /* The camera's reading A (units: the model's output per s·gm) of the mean field eps on
  * one pixel, and which ports stayed below the full well. */
-static double camera(const compiler_surrogate *g, size_t layer, double complex eps,
+static double camera(const acdc_compiler_surrogate *g, size_t layer, double complex eps,
                      gsl_rng *r, unsigned char live[2])
 {
     const double complex gh = g->gcal / cabs(g->gcal);
@@ -582,8 +583,8 @@ static double camera(const compiler_surrogate *g, size_t layer, double complex e
     }
     double dn = np - nm;
     if (g->o.noise && r) {
-        const double var = compiler_detection_variance(&g->cam, g->tau[layer], phi, rho,
-                                                       cabs(eps));
+        const double var = acdc_compiler_detection_variance(&g->cam, g->tau[layer], phi, rho,
+                                                            cabs(eps));
         dn += gsl_ran_gaussian_ziggurat(r, sqrt(var / g->frames[layer]));
     }
     return dn / (4 * phi * rho * ag);
@@ -592,7 +593,7 @@ static double camera(const compiler_surrogate *g, size_t layer, double complex e
 static int op_forward(void *ctx, const acdc_model *m, size_t layer, uint64_t tick,
                       size_t batch, const double *x, double *z)
 {
-    compiler_surrogate *g = ctx;
+    acdc_compiler_surrogate *g = ctx;
     int rc = check_model(g, m, layer, batch);
     if (rc)
         return rc;
@@ -651,8 +652,9 @@ static int op_forward(void *ctx, const acdc_model *m, size_t layer, uint64_t tic
         }
         gsl_rng *r = NULL;
         if (g->o.noise && (r = gsl_rng_alloc(gsl_rng_mt19937)))
-            gsl_rng_set(r, (unsigned long)optics_field_seed(
-                               optics_field_seed(optics_field_seed(g->o.seed, tick), 2 * layer),
+            gsl_rng_set(r, (unsigned long)acdc_optics_field_seed(
+                               acdc_optics_field_seed(acdc_optics_field_seed(g->o.seed, tick),
+                                                      2 * layer),
                                b));
         for (size_t j = 0; j < n; j++) {
             const double complex ej = e[g->pix[layer * n + j]];
@@ -663,13 +665,13 @@ static int op_forward(void *ctx, const acdc_model *m, size_t layer, uint64_t tic
         }
         gsl_rng_free(r);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* The layer's electronics in the backward pass, for both ranks: ḡ of d_bias (the
  * folded bias Cᵀ d_bias: C Σ dz, which the numeric layer's backward pass at zero input
  * gives), of a and a_bias, and dx, from gu (batch × n: ḡ of u = a ⊙ x + a_bias). */
-static int backward_rest(compiler_surrogate *g, const acdc_layer *L, size_t batch,
+static int backward_rest(acdc_compiler_surrogate *g, const acdc_layer *L, size_t batch,
                          const double *x, const double *dz, double *dx, acdc_grad *gr,
                          const double *gu)
 {
@@ -696,12 +698,12 @@ static int backward_rest(compiler_surrogate *g, const acdc_layer *L, size_t batc
             for (size_t j = 0; j < n; j++)
                 dx[b * n + j] = L->a[j] * gur[j];
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Rank 2, one row: from the ḡ of the read fields (ge, n values) the ḡ of w (gw, n) and
  * the row's part of Σ FWD(conj P_b) FWD(ĝ) into bacc (nb × Ls²).  buf: (2 nb + 3) Ls². */
-static void row_backward2(const compiler_surrogate *g, size_t layer,
+static void row_backward2(const acdc_compiler_surrogate *g, size_t layer,
                           const double complex *ge, const double *w, double *gw,
                           fftw_complex *buf, fftw_complex *bacc, double complex *dp)
 {
@@ -752,7 +754,7 @@ static void row_backward2(const compiler_surrogate *g, size_t layer,
 /* Rank 2, the mask's part of the backward pass: the blocks' sums in order, the adjoint
  * of the kernels, the pixels (straight-through), the normalisation by max|W| and the
  * design: ḡ_d += Dᵀ ḡ_W D. */
-static int backward2_mask(compiler_surrogate *g, struct layer_state *ls, size_t nblk,
+static int backward2_mask(acdc_compiler_surrogate *g, struct layer_state *ls, size_t nblk,
                           size_t batch, const double *ggm, acdc_grad *gr)
 {
     const size_t L2 = g->Ls * g->Ls, nbL = (size_t)g->nb * L2, fm = g->fm, k = g->k;
@@ -766,7 +768,7 @@ static int backward2_mask(compiler_surrogate *g, struct layer_state *ls, size_t 
         free(gtau);
         free(gt);
         free(tmp);
-        return util_error(UTIL_ENOMEM, "out of memory for the surrogate's backward pass");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the surrogate's backward pass");
     }
     kernel2_adjoint(g, g->gh, gtau);
     double gsum = 0, gtt = 0;
@@ -806,20 +808,21 @@ static int backward2_mask(compiler_surrogate *g, struct layer_state *ls, size_t 
     free(gtau);
     free(gt);
     free(tmp);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batch,
                        const double *x, const double *dz, double *dx, acdc_grad *gr)
 {
-    compiler_surrogate *g = ctx;
+    acdc_compiler_surrogate *g = ctx;
     int rc = check_model(g, m, layer, batch);
     if (rc)
         return rc;
     struct layer_state *ls = &g->ls[layer];
     if (batch != ls->rows)
-        return util_error(UTIL_EUSAGE, "the surrogate's backward pass of layer %zu has %zu "
-                          "rows; its forward pass had %zu", layer, batch, ls->rows);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "the surrogate's backward pass of layer %zu has %zu "
+                               "rows; its forward pass had %zu", layer, batch, ls->rows);
     const acdc_layer *L = &m->layers[layer];
     const size_t n = g->n, Lc = g->Lc, N = g->N, pin = (size_t)g->pin;
     const size_t nblk = (batch + BLOCK - 1) / BLOCK;
@@ -836,7 +839,7 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
         free(dp);
         free(gvec);
         free(gwr);
-        return util_error(UTIL_ENOMEM, "out of memory for the surrogate's backward pass");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the surrogate's backward pass");
     }
     const size_t T = (size_t)g->T, T2 = T * T;
     memset(g->gh, 0, g->gh_len * sizeof *g->gh);
@@ -971,7 +974,7 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
     if (!gtau) {
         free(gu);
         free(ggm);
-        return util_error(UTIL_ENOMEM, "out of memory for the surrogate's backward pass");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the surrogate's backward pass");
     }
     for (size_t mm = 0; mm < T2; mm++) {
         fftw_complex *h = g->gh + mm * Lc;
@@ -996,7 +999,7 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
         free(gu);
         free(ggm);
         free(gtau);
-        return util_error(UTIL_ENOMEM, "out of memory for the surrogate's backward pass");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the surrogate's backward pass");
     }
     for (size_t k = 0; k < g->fm; k++) {
         double v = 0;
@@ -1027,7 +1030,7 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
 
 /* ---- allocation -------------------------------------------------------------------- */
 
-const acdc_layer_op *compiler_surrogate_op(compiler_surrogate *g) { return &g->op; }
+const acdc_layer_op *acdc_compiler_surrogate_op(acdc_compiler_surrogate *g) { return &g->op; }
 
 static fftw_plan plan1(size_t len, fftw_complex *a, int sign)
 {
@@ -1039,19 +1042,19 @@ static fftw_plan plan1(size_t len, fftw_complex *a, int sign)
 
 /* The design matrix D (fm × n): column j is the mask the compiler designs for d = e_j
  * (compile.c's choice: the pixel-aware design for R >= 1, the point values for R = 0). */
-static int design_matrix(compiler_surrogate *g, const compiler_system *s)
+static int design_matrix(acdc_compiler_surrogate *g, const acdc_compiler_system *s)
 {
     const size_t n = g->n, fm = g->fm;
     double *d = calloc(n, sizeof *d), *col = malloc(fm * sizeof *col);
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     if (!d || !col)
-        rc = util_error(UTIL_ENOMEM, "out of memory for the surrogate's mask design");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the surrogate's mask design");
     for (size_t j = 0; !rc && j < n; j++) {
         d[j] = 1;
         if (s->profile.fourier_oversample > 0)
-            rc = compiler_fourier_design(&s->profile, d, n, 1, 1, col);
+            rc = acdc_compiler_fourier_design(&s->profile, d, n, 1, 1, col);
         else
-            compiler_fourier_values(d, n, col);
+            acdc_compiler_fourier_values(d, n, col);
         d[j] = 0;
         for (size_t k = 0; !rc && k < fm; k++)
             g->D[k * n + j] = col[k];
@@ -1081,7 +1084,7 @@ static int alloc_layer(struct layer_state *l, size_t n, size_t fm, size_t npx_f,
 
 /* The lenses' wavefront error W (waves) as terms of the 4f kernel.  A Fourier lens
  * with an error in its plane sends the light from input point x to Fourier point ξ
- * through the lens at x + ξ (optics_fourier_lens_aperture()), so the pass picks up
+ * through the lens at x + ξ (acdc_optics_fourier_lens_aperture()), so the pass picks up
  * Φ(x + ξ) = e^{2πi W(x + ξ)}, and the second lens Φ(ξ + y).  Per Fourier pixel ξ,
  * Φ(ξ + x) is written as T powers of x/R, Φ(ξ + x) ≈ Σ_n c_n(ξ) (x/R)^n, so that the
  * kernel becomes Σ_{m,m'} (y/R)^m (x/R)^m' Ψ_{m,m'}(ξ), Ψ = c_m c_m'.  The c_n are the
@@ -1095,10 +1098,10 @@ static int alloc_layer(struct layer_state *l, size_t n, size_t fm, size_t npx_f,
  * at most the number of input pixels (distinct points: the Vandermonde matrix keeps
  * its full rank).
  * Without an error (or with `use` 0): one term, Ψ = 1. */
-static int lens_terms(compiler_surrogate *g, const compiler_system *s, int use)
+static int lens_terms(acdc_compiler_surrogate *g, const acdc_compiler_system *s, int use)
 {
-    optics_lens l = s->profile.lens;
-    const int T = !(use && optics_lens_has_error(&l)) ? 1
+    acdc_optics_lens l = s->profile.lens;
+    const int T = !(use && acdc_optics_lens_has_error(&l)) ? 1
                   : g->npx_in < SURROGATE_LENS_TERMS ? (int)g->npx_in
                                                       : SURROGATE_LENS_TERMS;
     g->T = T;
@@ -1106,10 +1109,11 @@ static int lens_terms(compiler_surrogate *g, const compiler_system *s, int use)
     g->ycam = malloc((size_t)T * g->M * sizeof *g->ycam);
     g->psi = malloc((size_t)T * (size_t)T * g->npx_f * sizeof *g->psi);
     if (!g->xin || !g->ycam || !g->psi)
-        return util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate's lenses");
+        return acdc_util_error(ACDC_UTIL_ENOMEM,
+                               "out of memory for the hardware surrogate's lenses");
     l.focal_m = s->focal_m;
-    l.aperture_m = optics_fourier_lens_aperture(1, (double)s->m * s->pitch_m,
-                                                (double)s->fm * s->fourier_pitch_m);
+    l.aperture_m = acdc_optics_fourier_lens_aperture(1, (double)s->m * s->pitch_m,
+                                                     (double)s->fm * s->fourier_pitch_m);
     const double R = l.aperture_m / 2, din = s->pitch_m / g->pin,
                  df = s->fourier_pitch_m / g->pf;
     const double a0 = (double)(g->npx_in / 2) + (g->pin - 1) / 2.0;
@@ -1124,14 +1128,14 @@ static int lens_terms(compiler_surrogate *g, const compiler_system *s, int use)
     if (T == 1) {
         for (size_t c = 0; c < g->npx_f; c++)
             g->psi[c] = 1;
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     }
     /* W's coefficients in X = u / R from five samples, checked at three more: the fit
      * evaluates W at every (ξ, x) pair, by Horner */
     double pc[5], A[25], Wv[5];
     const double X[5] = {-1, -0.5, 0, 0.5, 1};
     for (int i = 0; i < 5; i++) {
-        Wv[i] = optics_lens_wavefront(&l, 1, X[i] * R, 0);
+        Wv[i] = acdc_optics_lens_wavefront(&l, 1, X[i] * R, 0);
         for (int d = 0; d < 5; d++)
             A[i * 5 + d] = pow(X[i], d);
     }
@@ -1140,19 +1144,19 @@ static int lens_terms(compiler_surrogate *g, const compiler_system *s, int use)
     gsl_permutation *perm = gsl_permutation_alloc(5);
     int sg;
     if (!perm)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     gsl_linalg_LU_decomp(&Am.matrix, perm, &sg);
     gsl_linalg_LU_solve(&Am.matrix, perm, &bv.vector, &xv.vector);
     gsl_permutation_free(perm);
     for (int i = 0; i < 3; i++) {
         const double Xt = (double[]){-0.77, 0.31, 0.93}[i];
-        double want = optics_lens_wavefront(&l, 1, Xt * R, 0), got = 0;
+        double want = acdc_optics_lens_wavefront(&l, 1, Xt * R, 0), got = 0;
         for (int d = 4; d >= 0; d--)
             got = got * Xt + pc[d];
         if (!(fabs(got - want) <= 1e-9 * (1 + fabs(want))))
-            return util_error(UTIL_EUSAGE, "lens '%s': its wavefront error is not a "
-                              "polynomial of degree 4 along x; the surrogate cannot expand "
-                              "it", l.name);
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "lens '%s': its wavefront error is not a "
+                                   "polynomial of degree 4 along x; the surrogate cannot expand "
+                                   "it", l.name);
     }
     /* the design matrix: row p = (1, X_p, ..., X_p^{T−1}) at the input pixels, then the
      * camera samples */
@@ -1161,9 +1165,9 @@ static int lens_terms(compiler_surrogate *g, const compiler_system *s, int use)
     gsl_vector *qt = gsl_vector_alloc(Tz), *cr = gsl_vector_alloc(Tz),
                *ci = gsl_vector_alloc(Tz), *br = gsl_vector_alloc(P),
                *bi = gsl_vector_alloc(P), *res = gsl_vector_alloc(P);
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     if (!V || !qt || !cr || !ci || !br || !bi || !res) {
-        rc = util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate's lenses");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the hardware surrogate's lenses");
         goto out;
     }
     for (size_t p = 0; p < P; p++)
@@ -1218,7 +1222,7 @@ out:
 }
 
 /* Rank 2: the superpixel patterns, sub-pixel twiddles, sample places and plans. */
-static int setup2(compiler_surrogate *g, const compiler_system *s)
+static int setup2(acdc_compiler_surrogate *g, const acdc_compiler_system *s)
 {
     const size_t k = g->k, Lc = g->Lc, n = g->n;
     g->pat_in = malloc(k * k);
@@ -1228,15 +1232,15 @@ static int setup2(compiler_surrogate *g, const compiler_system *s)
     g->xacc = fftw_alloc_complex(Lc * Lc);
     g->sub = fftw_alloc_complex(k * k * g->Ns * g->Ns);
     if (!g->pat_in || !g->pat_f || !g->tw || !g->place || !g->xacc || !g->sub)
-        return util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the hardware surrogate");
     for (size_t iy = 0; iy < k; iy++)
         for (size_t ix = 0; ix < k; ix++) {
-            const optics_modulator *d[2] = {&g->in_dev, &g->f_dev};
+            const acdc_optics_modulator *d[2] = {&g->in_dev, &g->f_dev};
             unsigned char *pat[2] = {g->pat_in, g->pat_f};
             for (int v = 0; v < 2; v++)
                 pat[v][iy * k + ix] =
-                    d[v]->modulation != OPTICS_MOD_PHASE ? 0
-                    : d[v]->dp_layout == OPTICS_DP_CHECKERBOARD ? (unsigned char)((ix + iy) % 2)
+                    d[v]->modulation != ACDC_OPTICS_MOD_PHASE ? 0
+                    : d[v]->dp_layout == ACDC_OPTICS_DP_CHECKERBOARD ? (unsigned char)((ix + iy) % 2)
                                                                : (unsigned char)(ix % 2);
         }
     for (size_t i = 0; i < k; i++)
@@ -1245,7 +1249,7 @@ static int setup2(compiler_surrogate *g, const compiler_system *s)
                                      (double)g->N);
     for (size_t j = 0; j < n; j++)
         for (int copy = 0; copy < 4; copy++)
-            g->place[j * 4 + (size_t)copy] = compiler_place(s, 0, j, copy);
+            g->place[j * 4 + (size_t)copy] = acdc_compiler_place(s, 0, j, copy);
     fftw_plan p[4];
 #pragma omp critical(acdc_fftw_planner)
     {
@@ -1263,33 +1267,35 @@ static int setup2(compiler_surrogate *g, const compiler_system *s)
     g->pn2_f = p[2];
     g->pn2_b = p[3];
     if (!p[0] || !p[1] || !p[2] || !p[3])
-        return util_error(UTIL_ENOMEM, "FFTW could not plan the hardware surrogate");
-    return compiler_fourier_design_axis(&s->profile, (int)k, g->side, 1, 1, g->D);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "FFTW could not plan the hardware surrogate");
+    return acdc_compiler_fourier_design_axis(&s->profile, (int)k, g->side, 1, 1, g->D);
 }
 
-int compiler_surrogate_alloc(compiler_surrogate **out, const compiler_system *s,
-                             size_t batch, const compiler_surrogate_opts *o)
+int acdc_compiler_surrogate_alloc(acdc_compiler_surrogate **out, const acdc_compiler_system *s,
+                                  size_t batch, const acdc_compiler_surrogate_opts *o)
 {
     *out = NULL;
     for (size_t c = 0; c < s->n_chains; c++)
         if (s->chains[c].count != 1)
-            return util_error(UTIL_EUSAGE, "optical chain %zu holds %zu layers; the hardware "
-                              "surrogate models one layer per chain (a pixel-aware design, "
-                              "rules.fourier_oversample >= 1)", c, s->chains[c].count);
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "optical chain %zu holds %zu layers; the hardware "
+                                   "surrogate models one layer per chain (a pixel-aware design, "
+                                   "rules.fourier_oversample >= 1)", c, s->chains[c].count);
     if (s->profile.fourier_oversample < 0 || (s->rank == 2 && s->profile.fourier_oversample < 1))
-        return util_error(UTIL_EUSAGE, "the hardware surrogate of a 2D system models "
-                          "pixel-aware designs (rules.fourier_oversample >= 1)");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "the hardware surrogate of a 2D system models "
+                               "pixel-aware designs (rules.fourier_oversample >= 1)");
     if (batch == 0)
-        return util_error(UTIL_EUSAGE, "batch size must be at least 1");
-    compiler_profile e;
-    compiler_profile_effective(&s->profile, &e);
-    if (e.input.modulation == OPTICS_MOD_AMPLITUDE || e.fourier.modulation == OPTICS_MOD_AMPLITUDE)
-        return util_error(UTIL_EUSAGE, "the hardware surrogate needs signed values: an "
-                          "amplitude-only input or Fourier device cannot show them");
-    compiler_surrogate *g = calloc(1, sizeof *g);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "batch size must be at least 1");
+    acdc_compiler_profile e;
+    acdc_compiler_profile_effective(&s->profile, &e);
+    if (e.input.modulation == ACDC_OPTICS_MOD_AMPLITUDE ||
+        e.fourier.modulation == ACDC_OPTICS_MOD_AMPLITUDE)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "the hardware surrogate needs signed values: an "
+                               "amplitude-only input or Fourier device cannot show them");
+    acdc_compiler_surrogate *g = calloc(1, sizeof *g);
     if (!g)
-        return util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate");
-    int rc = UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the hardware surrogate");
+    int rc = ACDC_UTIL_OK;
     g->o = *o;
     g->rank = s->rank;
     g->nthreads = o->threads > 0 ? o->threads : 1;
@@ -1306,11 +1312,11 @@ int compiler_surrogate_alloc(compiler_surrogate **out, const compiler_system *s,
          * along one axis */
         g->k = (size_t)(s->profile.superpixel > 0 ? s->profile.superpixel : 1);
         g->pin = g->pf = (int)g->k;
-        g->nb = g->in_dev.modulation == OPTICS_MOD_PHASE ? 2 : 1;
+        g->nb = g->in_dev.modulation == ACDC_OPTICS_MOD_PHASE ? 2 : 1;
         g->plane = g->M * g->M;
     } else {
-        g->pin = optics_modulator_pixels_per_sample(&g->in_dev);
-        g->pf = optics_modulator_pixels_per_sample(&g->f_dev);
+        g->pin = acdc_optics_modulator_pixels_per_sample(&g->in_dev);
+        g->pf = acdc_optics_modulator_pixels_per_sample(&g->f_dev);
         g->plane = g->M;
     }
     g->npx_in = (size_t)g->pin * g->M;
@@ -1357,18 +1363,18 @@ int compiler_surrogate_alloc(compiler_surrogate **out, const compiler_system *s,
         !g->frames || !g->dark || !g->tau || !g->zero || !g->acc || !g->bufN || !g->tbuf ||
         !g->gh ||
         !g->ebuf || !g->ls)
-        rc = util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the hardware surrogate");
     for (size_t l = 0; !rc && l < K; l++)
         if (!(two ? alloc_layer(&g->ls[l], n, g->fm * g->fm + g->fm * g->side,
                                 g->npx_f * g->npx_f, L2, (size_t)g->nb, batch)
                   : alloc_layer(&g->ls[l], n, g->fm, g->npx_f, Lc, T2, batch)))
-            rc = util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate");
+            rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the hardware surrogate");
     if (!rc && !two &&
         (!(g->pn = plan1(N, g->bufN, FFTW_FORWARD)) ||
          !(g->pl_nb = plan1(N, g->bufN, FFTW_BACKWARD)) ||
          !(g->pl_f = plan1(Lc, g->tbuf, FFTW_FORWARD)) ||
          !(g->pl_b = plan1(Lc, g->tbuf, FFTW_BACKWARD))))
-        rc = util_error(UTIL_ENOMEM, "FFTW could not plan the hardware surrogate");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "FFTW could not plan the hardware surrogate");
     if (!rc)
         rc = two ? acdc_plan_alloc2(&g->dct, g->side, g->side, 1, FFTW_ESTIMATE)
                  : acdc_plan_alloc(&g->dct, n, 1, FFTW_ESTIMATE);
@@ -1376,12 +1382,12 @@ int compiler_surrogate_alloc(compiler_surrogate **out, const compiler_system *s,
         rc = two ? setup2(g, s) : design_matrix(g, s);
 out:
     if (rc) {
-        compiler_surrogate_free(g);
+        acdc_compiler_surrogate_free(g);
         return rc;
     }
     for (size_t j = 0; j < n && !two; j++) {
-        g->lay0[j] = compiler_layout(n, 0, j, 0);
-        g->lay1[j] = compiler_layout(n, 0, j, 1);
+        g->lay0[j] = acdc_compiler_layout(n, 0, j, 0);
+        g->lay1[j] = acdc_compiler_layout(n, 0, j, 1);
     }
     for (size_t l = 0; l < K; l++)
         for (size_t j = 0; j < n; j++)
@@ -1409,8 +1415,9 @@ out:
         if (two) {
             double *ones = malloc(n * sizeof *ones);
             if (!ones) {
-                compiler_surrogate_free(g);
-                return util_error(UTIL_ENOMEM, "out of memory for the hardware surrogate");
+                acdc_compiler_surrogate_free(g);
+                return acdc_util_error(ACDC_UTIL_ENOMEM,
+                                       "out of memory for the hardware surrogate");
             }
             for (size_t j = 0; j < n; j++)
                 ones[j] = 1;
@@ -1433,25 +1440,27 @@ out:
     g->cam = e.camera;
     g->fw = e.camera.full_well_e;
     for (size_t l = 0; l < K; l++) {
-        const compiler_chain *ch = &s->chains[l];
+        const acdc_compiler_chain *ch = &s->chains[l];
         const double tau = ch->exposure_s > 0 ? ch->exposure_s : e.camera.exposure_s;
-        g->phi[l] = compiler_detection_electrons(s, tau);
+        g->phi[l] = acdc_compiler_detection_electrons(s, tau);
         g->rho[l] = ch->ref_amplitude / s->field_amplitude;
         g->frames[l] = ch->frames ? (double)ch->frames : 1;
         g->dark[l] = e.camera.dark_e_per_s * tau;
         g->tau[l] = tau;
         if ((o->noise || o->clip) && !(g->phi[l] > 0 && g->rho[l] > 0)) {
-            compiler_surrogate_free(g);
-            return util_error(UTIL_EUSAGE, "chain %zu has no designed detection (reference "
-                              "%g E0, %g electrons per E0^2): the surrogate cannot model its "
-                              "camera", l, ch->ref_amplitude / s->field_amplitude,
-                              compiler_detection_electrons(s, tau));
+            acdc_compiler_surrogate_free(g);
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "chain %zu has no designed detection (reference "
+                                   "%g E0, %g electrons per E0^2): the surrogate cannot model its "
+                                   "camera", l, ch->ref_amplitude / s->field_amplitude,
+                                   acdc_compiler_detection_electrons(s, tau));
         }
     }
     if (!(cabs(g->gcal) > 0)) {
-        compiler_surrogate_free(g);
-        return util_error(UTIL_EDATA, "the surrogate's calibration found no light on the axis");
+        acdc_compiler_surrogate_free(g);
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "the surrogate's calibration found no light on the axis");
     }
     *out = g;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }

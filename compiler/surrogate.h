@@ -10,7 +10,7 @@
  *   input        each component on its two samples of the symmetric extension, shown
  *                by the input device: its pixels (a double-phase pair on a phase-only
  *                device), quantised to its levels;
- *   Fourier mask W = D·d (the compiler's design, compiler_fourier_design(): linear in
+ *   Fourier mask W = D·d (the compiler's design, acdc_compiler_fourier_design(): linear in
  *                d, so D is tabulated once), t = W / max|W|, shown by the Fourier device
  *                the same way, with a random phase error per pixel drawn per step at the
  *                profile's rms;
@@ -41,7 +41,7 @@
  * honesty rule).
  *
  * Rank 2 (spherical lenses, 2D DCT layers): the same, separable per axis -- every
- * sample a k x k superpixel, the mask D d Dᵀ (compiler_fourier_design_axis()), the
+ * sample a k x k superpixel, the mask D d Dᵀ (acdc_compiler_fourier_design_axis()), the
  * Fourier pixels' DFT taken per sub-pixel offset, and the per-row correlation run on the
  * samples with one kernel per pixel pattern of a superpixel (a double-phase value's two);
  * its lenses are ideal, as the simulator runs 2D systems.
@@ -50,8 +50,8 @@
  * rules.fourier_oversample >= 1, and, in 1D, point designs of cascades with a ReLU or
  * permutation after every layer), on complex or phase-only input and Fourier devices.
  */
-#ifndef COMPILER_SURROGATE_H
-#define COMPILER_SURROGATE_H
+#ifndef ACDC_COMPILER_SURROGATE_H
+#define ACDC_COMPILER_SURROGATE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -59,7 +59,7 @@
 #include "compiler/system.h"
 #include "models/model.h"
 
-typedef struct compiler_surrogate_opts {
+typedef struct acdc_compiler_surrogate_opts {
     int quantise;            /* 1: device levels (straight-through); 0: continuous */
     int noise;               /* 1: camera noise at the design's variance */
     int clip;                /* 1: each homodyne port clipped at the full well */
@@ -69,39 +69,39 @@ typedef struct compiler_surrogate_opts {
                                 < 0: the profile's */
     uint64_t seed;           /* noise and phase errors: drawn from (seed, tick, layer) */
     int threads;             /* OpenMP threads over rows; results do not depend on it */
-} compiler_surrogate_opts;
+} acdc_compiler_surrogate_opts;
 
 /* quantise, noise and clip on, the profile's phase error, seed 1, one thread. */
-compiler_surrogate_opts compiler_surrogate_opts_default(void);
+acdc_compiler_surrogate_opts acdc_compiler_surrogate_opts_default(void);
 
-typedef struct compiler_surrogate compiler_surrogate;
+typedef struct acdc_compiler_surrogate acdc_compiler_surrogate;
 
 /* Sets *out to a surrogate of system s for batches of up to `batch` rows.  s is read
- * at allocation and not kept.  Errors: UTIL_EUSAGE (a chain of several layers, a 2D
- * point design, an amplitude-only device), UTIL_ENOMEM; *out is then NULL. */
-int compiler_surrogate_alloc(compiler_surrogate **out, const compiler_system *s,
-                             size_t batch, const compiler_surrogate_opts *o);
-void compiler_surrogate_free(compiler_surrogate *g);
+ * at allocation and not kept.  Errors: ACDC_UTIL_EUSAGE (a chain of several layers, a 2D
+ * point design, an amplitude-only device), ACDC_UTIL_ENOMEM; *out is then NULL. */
+int acdc_compiler_surrogate_alloc(acdc_compiler_surrogate **out, const acdc_compiler_system *s,
+                                  size_t batch, const acdc_compiler_surrogate_opts *o);
+void acdc_compiler_surrogate_free(acdc_compiler_surrogate *g);
 
 /* The layer operator (models/model.h) that computes every layer through the
  * surrogate; valid while g lives.  The model it is used with must have the system's
- * shape (n, layers) -- checked on every call (UTIL_EUSAGE). */
-const acdc_layer_op *compiler_surrogate_op(compiler_surrogate *g);
+ * shape (n, layers) -- checked on every call (ACDC_UTIL_EUSAGE). */
+const acdc_layer_op *acdc_compiler_surrogate_op(acdc_compiler_surrogate *g);
 
 /* Terms of the lenses' wavefront error in its kernel: 1 for ideal lenses (no error, or
  * opts.lens 0). */
-int compiler_surrogate_lens_terms(const compiler_surrogate *g);
+int acdc_compiler_surrogate_lens_terms(const acdc_compiler_surrogate *g);
 
 /* How far the lens series is from the factor it stands for: the rms (*rms) and the
  * largest (*max) |Σ_n c_n(ξ) (x/R)^n − e^{2πi W(ξ + x)}| over every Fourier pixel ξ and
  * every input pixel and camera sample x -- the points the kernel evaluates the series
  * on (compiler/README.md, "The surrogate").  0 for ideal lenses.  Either pointer may
  * be NULL. */
-void compiler_surrogate_lens_error(const compiler_surrogate *g, double *rms, double *max);
+void acdc_compiler_surrogate_lens_error(const acdc_compiler_surrogate *g, double *rms, double *max);
 
 /* The surrogate's calibration constant: the mean field on the camera pixel on the axis
  * for a clear system and a flat input of unit amplitude (units of E0), as the
  * simulator measures its own. */
-double complex compiler_surrogate_constant(const compiler_surrogate *g);
+double complex acdc_compiler_surrogate_constant(const acdc_compiler_surrogate *g);
 
 #endif

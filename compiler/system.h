@@ -37,8 +37,8 @@
  * stay below a margin of the full well; the profile's camera.frames exposures are
  * averaged per inference.
  */
-#ifndef COMPILER_SYSTEM_H
-#define COMPILER_SYSTEM_H
+#ifndef ACDC_COMPILER_SYSTEM_H
+#define ACDC_COMPILER_SYSTEM_H
 
 #include <complex.h>
 #include <stddef.h>
@@ -50,7 +50,7 @@
 
 /* A mask as compiled for a device: the ideal transmittance (real, |t| <= 1), the
  * transmittance the device realises after quantisation, and the device codes. */
-typedef struct compiler_mask {
+typedef struct acdc_compiler_mask {
     size_t m;                  /* samples (= M) */
     double *ideal;             /* m values in [-1, 1] */
     double complex *realised;  /* m values, |t| <= 1 */
@@ -58,20 +58,20 @@ typedef struct compiler_mask {
     int ncodes;                /* 1 (amplitude or phase level), 2 (double-phase: θ1, θ2;
                                   complex: amplitude level, phase level) */
     double gain;               /* the factor taken out to make |t| <= 1 (max |value|) */
-} compiler_mask;
+} acdc_compiler_mask;
 
-typedef struct compiler_stage {
+typedef struct acdc_compiler_stage {
     size_t layer;              /* model layer this stage computes */
     int parity_in;             /* layout parity of the input plane */
     double z_m;                /* axial position of the input plane (from chain start) */
-    compiler_mask *image;      /* a-mask in the input plane; NULL for a chain's first
+    acdc_compiler_mask *image;      /* a-mask in the input plane; NULL for a chain's first
                                   stage (a is applied by the electronics) */
-    compiler_mask fourier;     /* d-mask in the Fourier plane */
-} compiler_stage;
+    acdc_compiler_mask fourier;     /* d-mask in the Fourier plane */
+} acdc_compiler_stage;
 
-typedef struct compiler_chain {
+typedef struct acdc_compiler_chain {
     size_t first, count;       /* model layers first .. first + count − 1 */
-    compiler_stage *stages;
+    acdc_compiler_stage *stages;
     double *enc_a, *enc_bias;  /* electronics before: u = enc_a ⊙ v + enc_bias (n each) */
     double complex g;          /* the chain's optical constant: product of the stages'
                                   4f constants (measured at compile time) */
@@ -84,22 +84,22 @@ typedef struct compiler_chain {
     double efficiency;         /* fraction of input power reaching the camera for an
                                   input with a flat spectrum */
     double length_m;           /* 4 f × stages */
-    /* designed detection (compiler_detection_design()) */
+    /* designed detection (acdc_compiler_detection_design()) */
     double exposure_s;         /* exposure of one camera frame, s */
     size_t frames;             /* exposures averaged per inference */
     double signal_peak;        /* largest |E| at the camera over the signal range, in
                                   units of E0 (field_amplitude) */
     double signal_rms;         /* rms |E| at the camera over the signal range, units of E0 */
     double snr;                /* expected SNR of the homodyne difference, a power ratio
-                                  (compiler_detection_snr()) */
-} compiler_chain;
+                                  (acdc_compiler_detection_snr()) */
+} acdc_compiler_chain;
 
 /* The verdict of `acdc compile --verify` (sim/verify.h): a short simulation of the
  * system with resolved pixels, the profile's noise and lens model, and an error budget
  * of the effects one at a time.  Stored in the system file as /verdict
  * (compiler/FORMAT.md); rows 0: none. */
-#define COMPILER_VERDICT_MAX 12
-typedef struct compiler_verdict_effect {
+#define ACDC_COMPILER_VERDICT_MAX 12
+typedef struct acdc_compiler_verdict_effect {
     char name[48];             /* e.g. "camera noise" */
     double chain_rms;          /* with this effect alone: the relative RMS error of the
                                   optical chains, each fed the numeric input of its own
@@ -107,9 +107,9 @@ typedef struct compiler_verdict_effect {
     double accuracy;           /* classification accuracy then (NAN without labels) */
     double share;              /* its part of the error: sqrt(chain_rms^2 - base^2), or
                                   the error itself for the base */
-} compiler_verdict_effect;
+} acdc_compiler_verdict_effect;
 
-typedef struct compiler_verdict {
+typedef struct acdc_compiler_verdict {
     size_t rows;               /* inputs simulated; 0: no verdict */
     int oversample;            /* S of every run */
     char conditions[512];      /* propagation, lens model, noise, data: as simulated */
@@ -119,22 +119,22 @@ typedef struct compiler_verdict {
     double chain_rms;          /* the same run's chain error (as an effect's) */
     int64_t saturated;         /* camera exposures that saturated in that run */
     size_t n;                  /* effects */
-    compiler_verdict_effect effect[COMPILER_VERDICT_MAX];
-} compiler_verdict;
+    acdc_compiler_verdict_effect effect[ACDC_COMPILER_VERDICT_MAX];
+} acdc_compiler_verdict;
 /* Where the chains' signal range (signal_peak, signal_rms) comes from. */
-enum compiler_signal {
-    COMPILER_SIGNAL_NONE = 0,  /* a system file from before designed detection: the
+enum acdc_compiler_signal {
+    ACDC_COMPILER_SIGNAL_NONE = 0,  /* a system file from before designed detection: the
                                   profile's exposure, one frame and the stored reference;
                                   the range is estimated when the file is read */
-    COMPILER_SIGNAL_ESTIMATED, /* from the masks (compiler_signal_estimate()) */
-    COMPILER_SIGNAL_CALIBRATED,/* from calibration data through the numeric model
-                                  (compiler_calibrate(), compiler/compile.h) */
-    COMPILER_SIGNAL_SYNTHETIC  /* from synthetic inputs through the numeric model: what
-                                  compiler_compile() designs for without data
-                                  (compiler_calibrate_synthetic()) */
+    ACDC_COMPILER_SIGNAL_ESTIMATED, /* from the masks (acdc_compiler_signal_estimate()) */
+    ACDC_COMPILER_SIGNAL_CALIBRATED,/* from calibration data through the numeric model
+                                  (acdc_compiler_calibrate(), compiler/compile.h) */
+    ACDC_COMPILER_SIGNAL_SYNTHETIC  /* from synthetic inputs through the numeric model: what
+                                  acdc_compiler_compile() designs for without data
+                                  (acdc_compiler_calibrate_synthetic()) */
 };
 
-typedef struct compiler_system {
+typedef struct acdc_compiler_system {
     int rank;                  /* 1 (cylindrical optics) or 2 (spherical) */
     size_t side;               /* components per axis: n (rank 1), sqrt(n) (rank 2) */
     size_t n, n_in, n_out, m;  /* m = 2·side samples per axis of every input and image
@@ -148,24 +148,24 @@ typedef struct compiler_system {
     double aperture_m;         /* every lens: the wider plane's width (m·max pitch, the
                                   diagonal for rank 2), which sets the NA; the clear
                                   aperture the stage's light crosses is both planes'
-                                  widths together (optics_fourier_lens_aperture()) */
+                                  widths together (acdc_optics_fourier_lens_aperture()) */
     double relay_magnification;  /* camera pitch / sample pitch: a relay lens pair in
                                     front of each camera maps one sample onto one pixel */
     double field_amplitude;    /* input field E0 for |t| = 1, W^½/m^½: the laser power
                                   spread over the m samples, E0 = sqrt(P / (m·pitch)) */
     double *in_mean, *in_scale;   /* input standardisation (n_in each) or both NULL */
     size_t n_chains;
-    compiler_chain *chains;
-    compiler_profile profile;
-    enum compiler_signal signal;  /* where the detection design's signal range is from */
-    size_t calibration_rows;   /* rows of calibration data (COMPILER_SIGNAL_CALIBRATED) */
+    acdc_compiler_chain *chains;
+    acdc_compiler_profile profile;
+    enum acdc_compiler_signal signal;  /* where the detection design's signal range is from */
+    size_t calibration_rows;   /* rows of calibration data (ACDC_COMPILER_SIGNAL_CALIBRATED) */
     acdc_model *model;         /* copy of the source model (the ideal reference) */
     char warnings[2048];       /* design-rule warnings, one per line */
-    compiler_verdict verdict;  /* rows 0 until `acdc compile --verify` runs */
+    acdc_compiler_verdict verdict;  /* rows 0 until `acdc compile --verify` runs */
     char design[1024];         /* which Fourier-plane design the compiler chose and why
-                                  (compiler_compile(); not stored in the file: its
+                                  (acdc_compiler_compile(); not stored in the file: its
                                   profile copy holds the R chosen) */
-} compiler_system;
+} acdc_compiler_system;
 
 /* ---- The rules every part shares: the compiler builds a system by them, the reader
  * (compiler/system_check.c) checks a system file against them.  Defined in
@@ -173,87 +173,88 @@ typedef struct compiler_system {
 
 /* Layout: the sample of an m = 2n plane that carries component j on its left (side 0)
  * or right (side 1) copy, for layout parity q (see above). */
-size_t compiler_layout(size_t n, int q, size_t j, int side);
+size_t acdc_compiler_layout(size_t n, int q, size_t j, int side);
 
 /* Samples of one input or image plane (m^rank) and of one Fourier plane (fm^rank). */
-size_t compiler_plane_size(const compiler_system *s);
-size_t compiler_fourier_size(const compiler_system *s);
+size_t acdc_compiler_plane_size(const acdc_compiler_system *s);
+size_t acdc_compiler_fourier_size(const acdc_compiler_system *s);
 
-/* The sample pitch of device dev in system s: optics_modulator_sample_pitch() (rank 1),
+/* The sample pitch of device dev in system s: acdc_optics_modulator_sample_pitch() (rank 1),
  * superpixel x pitch (rank 2; the superpixel is s->profile.superpixel). */
-double compiler_sample_pitch(const compiler_system *s, const optics_modulator *dev);
+double acdc_compiler_sample_pitch(const acdc_compiler_system *s, const acdc_optics_modulator *dev);
 
 /* Copies of a component in a plane: 2 (rank 1) or 4 (rank 2). */
-int compiler_copies(const compiler_system *s);
+int acdc_compiler_copies(const acdc_compiler_system *s);
 
 /* The sample (row-major index into a plane) that carries component j (rank 2: row
- * j / side, column j % side) on copy `copy` (0 .. compiler_copies() − 1; rank 2: bit 0
+ * j / side, column j % side) on copy `copy` (0 .. acdc_compiler_copies() − 1; rank 2: bit 0
  * the side along x, bit 1 along y) for layout parity q.  Copy 0 is the one the camera
  * reads. */
-size_t compiler_place(const compiler_system *s, int q, size_t j, int copy);
+size_t acdc_compiler_place(const acdc_compiler_system *s, int q, size_t j, int copy);
 
 /* The superpixel k (device pixels per sample per axis) of a rank-2 system compiled for
  * profile p: p->superpixel if set, else the largest k <= 4 (even where a phase-only
  * device needs double-phase pairs) for which every plane of m samples per axis (fm for
  * Fourier planes) fits its device's columns and rows, the focal length and the NA rule;
  * the smallest allowed k if none does (the rules then say what breaks).  1 for rank 1. */
-int compiler_superpixel(const compiler_profile *p, int rank, size_t m, size_t fm);
+int acdc_compiler_superpixel(const acdc_compiler_profile *p, int rank, size_t m, size_t fm);
 
 /* What every lens position needs.  Its clear aperture: the ray from a point of the input
  * plane to one of the Fourier plane crosses the lens at the sum of their positions
- * (optics_fourier_lens_aperture()), so the lens spans the two planes' widths together
+ * (acdc_optics_fourier_lens_aperture()), so the lens spans the two planes' widths together
  * (s->aperture_m, the wider of them, sets the NA of the rays from any point).  The
  * wavefront error it tolerates, in waves rms: a lens should disturb the phase of the
  * light no more than a Fourier-mask pixel does, phase error / (2 pi) -- to first order
  * both move the field by their rms phase (the Marechal limit for imaging, 0.075 waves,
  * is far too much for a computation read by homodyne detection: sim/README.md, "Lens
  * models"). */
-void compiler_lens_need(const compiler_system *s, double *aperture_m, double *tol_waves);
+void acdc_compiler_lens_need(const acdc_compiler_system *s, double *aperture_m, double *tol_waves);
 
 /* Planes of need x need pixels side by side on a device of cols x rows (rank 2: the
  * planes of one role share a device in a grid, floor(cols / need) x floor(rows / need),
  * at least 1), or 1 (rank 1: a device holds one plane). */
-size_t compiler_planes_per_device(const compiler_system *s, size_t need, size_t cols,
-                                  size_t rows);
+size_t acdc_compiler_planes_per_device(const acdc_compiler_system *s, size_t need, size_t cols,
+                                       size_t rows);
 
 /* Where plane i of a kind sits when its planes of need x need pixels are tiled on devices
- * (or cameras) of cols x rows (rank 2): on device i / q, q = compiler_planes_per_device(),
+ * (or cameras) of cols x rows (rank 2): on device i / q, q = acdc_compiler_planes_per_device(),
  * in a grid of floor(cols / need) x floor(rows / need) centred on the device, filled row
  * by row; *x0, *y0 its first pixel column and row.  The bill of materials counts by this
  * rule, `acdc export` places masks and camera regions by it. */
-void compiler_tile(const compiler_system *s, size_t need, size_t cols, size_t rows, size_t i,
-                   size_t *device, size_t *x0, size_t *y0);
+void acdc_compiler_tile(const acdc_compiler_system *s, size_t need, size_t cols,
+                        size_t rows, size_t i,
+                        size_t *device, size_t *x0, size_t *y0);
 
 /* Grouping: splits the model's layers into chains of layers with no ReLU and no
  * permutation between them (a chain ends after a layer that has either).  Writes the
  * first layer of each chain to first[] and their lengths to count[] (each with room for
  * n_layers entries) and returns the number of chains. */
-size_t compiler_group(const acdc_model *m, size_t *first, size_t *count);
+size_t acdc_compiler_group(const acdc_model *m, size_t *first, size_t *count);
 
-/* The grouping for profile p: compiler_group(), except that a pixel-aware design
+/* The grouping for profile p: acdc_compiler_group(), except that a pixel-aware design
  * (rules.fourier_oversample >= 1) puts every layer in a chain of its own -- an
  * image-plane mask of finite pixels between two stages acts on a continuous field that
  * no Fourier mask can compensate (compiler/README.md), so the a of every layer is
  * applied by the electronics instead. */
-size_t compiler_group_for(const acdc_model *m, const compiler_profile *p, size_t *first,
-                          size_t *count);
+size_t acdc_compiler_group_for(const acdc_model *m, const acdc_compiler_profile *p, size_t *first,
+                               size_t *count);
 
 /* The model a system can carry: 1D DCT layers (rank 1) or 2D DCT layers on a square
  * grid (rank 2: the lenses' Fourier planes have one pitch along x and y, so h = w;
  * train a non-square image on a square grid with --input-shape).  where names the
- * model in the message.  Errors: UTIL_EDATA. */
-int compiler_model_supported(const acdc_model *m, const char *where);
+ * model in the message.  Errors: ACDC_UTIL_EDATA. */
+int acdc_compiler_model_supported(const acdc_model *m, const char *where);
 
 /* Samples of every Fourier plane for m-sample image planes under profile p: m for the
  * point design (rules.fourier_oversample 0), R·m for a pixel-aware one (R >= 1). */
-size_t compiler_fourier_samples(const compiler_profile *p, size_t m);
+size_t acdc_compiler_fourier_samples(const acdc_compiler_profile *p, size_t m);
 
 /* The 4f constant g of system s's sampling: the output on the axis for a unit impulse
  * on the axis through a clear stage (unit mask), measured with the optics library's
  * ideal lenses (-i for ideal cylindrical lenses: two 1/sqrt(iλf) prefactors and the
- * pitch factors multiply to 1/i).  Errors: those of optics/propagate.h (UTIL_ENOMEM,
- * UTIL_EUSAGE for a sampling it cannot plan). */
-int compiler_measure_4f(const compiler_system *s, double complex *g);
+ * pitch factors multiply to 1/i).  Errors: those of optics/propagate.h (ACDC_UTIL_ENOMEM,
+ * ACDC_UTIL_EUSAGE for a sampling it cannot plan). */
+int acdc_compiler_measure_4f(const acdc_compiler_system *s, double complex *g);
 
 /* The electronic gain of chain ch, so that y = s·gain·ΔI + bias reproduces the model:
  *
@@ -266,59 +267,59 @@ int compiler_measure_4f(const compiler_system *s, double complex *g);
  * input field is E0 (field_amplitude, W^½ m^-½) per unit of the encoded input.  The gain
  * undoes all four.  Reads ch->count stages (their Fourier and, where present, image
  * masks), ch->g and ch->ref_amplitude. */
-double compiler_chain_gain(const compiler_chain *ch, double field_amplitude);
+double acdc_compiler_chain_gain(const acdc_compiler_chain *ch, double field_amplitude);
 
 /* The field at chain ch's camera, in units of E0, per unit of the chain's linear output
  * (the model's, before folded biases, ReLU and permutation) divided by the input scale
  * s = max|u|: |g| / Π mask.gain.  (The inverse of the gain's bookkeeping above.) */
-double compiler_chain_field_scale(const compiler_chain *ch);
+double acdc_compiler_chain_field_scale(const acdc_compiler_chain *ch);
 
 /* ---- Designed detection (compiler/README.md, "Detection") ---- */
 
 /* Signal plus reference may fill this fraction of the full well at the signal's peak:
  * the rest is room for shot noise and for inputs brighter than the signal range. */
-#define COMPILER_DETECT_MARGIN 0.8
+#define ACDC_COMPILER_DETECT_MARGIN 0.8
 
-/* Without calibration data (compiler_signal_estimate()) the signal's peak is taken as
- * COMPILER_PEAK_FACTOR times the rms field of a full-scale input with a flat spectrum,
- * and its rms as the peak over COMPILER_CREST_FACTOR (compiler/README.md, "Detection",
+/* Without calibration data (acdc_compiler_signal_estimate()) the signal's peak is taken as
+ * ACDC_COMPILER_PEAK_FACTOR times the rms field of a full-scale input with a flat spectrum,
+ * and its rms as the peak over ACDC_COMPILER_CREST_FACTOR (compiler/README.md, "Detection",
  * has the calibrated ranges these were chosen from). */
-#define COMPILER_PEAK_FACTOR 2.0
-#define COMPILER_CREST_FACTOR 8.0
+#define ACDC_COMPILER_PEAK_FACTOR 2.0
+#define ACDC_COMPILER_CREST_FACTOR 8.0
 
 /* Mean photo-electrons on one camera pixel in one exposure of exposure_s for a field of
  * E0 (|E|/E0 = 1): qe · E0² · (pitch · fill)^rank · τ · λ / (h c), with the camera of the
- * profile as the design sees it (compiler_profile_effective()).  Multiply by |E/E0|². */
-double compiler_detection_electrons(const compiler_system *s, double exposure_s);
+ * profile as the design sees it (acdc_compiler_profile_effective()).  Multiply by |E/E0|². */
+double acdc_compiler_detection_electrons(const acdc_compiler_system *s, double exposure_s);
 
 /* The longest exposure the design may choose for profile p: camera.exposure, and no
  * longer than one frame at camera.frame_rate where that is given. */
-double compiler_max_exposure(const compiler_profile *p);
+double acdc_compiler_max_exposure(const acdc_compiler_profile *p);
 
 /* camera.frames = 0 (the real built-ins): as many exposures as one frame of the input
  * modulator holds -- while it shows an input, the camera takes exposure after exposure
  * and the electronics average them, which costs no throughput.  N(τ) = floor(T / max(τ,
  * t_read)), T = 1 / input.frame_rate, t_read the camera's read-out of the rows a chain
- * uses (m for rank 2; COMPILER_MIN_ROWS for rank 1, the smallest region an sCMOS camera
+ * uses (m for rank 2; ACDC_COMPILER_MIN_ROWS for rank 1, the smallest region an sCMOS camera
  * reads) at its line rate, camera.frame_rate × camera.rows lines/s; 1 where a rate is not
- * given; at most COMPILER_MAX_FRAMES.  (The scmos device: 100 frames/s x 2048 rows =
+ * given; at most ACDC_COMPILER_MAX_FRAMES.  (The scmos device: 100 frames/s x 2048 rows =
  * 204,800 lines/s, 8 rows in 39 us; that sCMOS cameras read regions of 8 rows at their
  * line rate is assumed here, not confirmed against a datasheet.) */
-#define COMPILER_MIN_ROWS 8
-#define COMPILER_MAX_FRAMES 4096
-size_t compiler_frames(const compiler_system *s, double exposure_s);
+#define ACDC_COMPILER_MIN_ROWS 8
+#define ACDC_COMPILER_MAX_FRAMES 4096
+size_t acdc_compiler_frames(const acdc_compiler_system *s, double exposure_s);
 
 /* One camera frame of exposure_s for a chain of s: max(τ, t_read) (above). */
-double compiler_frame_time(const compiler_system *s, double exposure_s);
+double acdc_compiler_frame_time(const acdc_compiler_system *s, double exposure_s);
 
 /* The time chain ch takes per inference: its frames, taken while the input modulator
  * shows the input, and at least one frame of that modulator: max(1 / input.frame_rate,
- * frames × compiler_frame_time()); a rate not given counts as instant. */
-double compiler_chain_time(const compiler_system *s, const compiler_chain *ch);
+ * frames × acdc_compiler_frame_time()); a rate not given counts as instant. */
+double acdc_compiler_chain_time(const acdc_compiler_system *s, const acdc_compiler_chain *ch);
 
 /* The SNR of the balanced homodyne difference ΔN = N+ − N− on one pixel, as the power
  * ratio of the mean signal to the mean noise over a signal of rms amplitude `rms`
- * (units of E0), reference `rho` (units of E0), phi = compiler_detection_electrons():
+ * (units of E0), reference `rho` (units of E0), phi = acdc_compiler_detection_electrons():
  *
  *   SNR = frames · (4 φ ρ rms)² / (2φ(rms² + ρ²) + 2 D + 2 σr² + q²/6)
  *
@@ -326,62 +327,63 @@ double compiler_chain_time(const compiler_system *s, const compiler_chain *ch);
  * dark electrons D = dark current × exposure (their mean is subtracted), read noise σr
  * per port, ADC steps q = full well / (2^bits − 1) (uniform rounding, q²/12 per port; no
  * ADC: 0), and `frames` independent exposures averaged.  Clipping at the full well is not
- * in it: the design keeps the signal below (COMPILER_DETECT_MARGIN). */
-double compiler_detection_snr(const optics_camera *cam, double exposure_s, size_t frames,
-                              double phi, double rho, double rms);
+ * in it: the design keeps the signal below (ACDC_COMPILER_DETECT_MARGIN). */
+double acdc_compiler_detection_snr(const acdc_optics_camera *cam, double exposure_s, size_t frames,
+                                   double phi, double rho, double rms);
 
 /* The variance of ΔN in one exposure of exposure_s for a field of amplitude amp (units
  * of E0) at that pixel: 2φ(amp² + ρ²) + 2D + 2σr² + q²/6, the denominator above (the
  * hardware surrogate draws its noise with it, compiler/surrogate.h). */
-double compiler_detection_variance(const optics_camera *cam, double exposure_s, double phi,
-                                   double rho, double amp);
+double acdc_compiler_detection_variance(const acdc_optics_camera *cam,
+                                        double exposure_s, double phi,
+                                        double rho, double amp);
 
 /* The model-based signal range of chain ch, without data, in units of E0: peak =
- * COMPILER_PEAK_FACTOR · |g| · sqrt(efficiency) (|g| sqrt(efficiency) is the rms output
- * of a full-scale input with a flat spectrum) and rms = peak / COMPILER_CREST_FACTOR. */
-void compiler_signal_estimate(const compiler_chain *ch, double *peak, double *rms);
+ * ACDC_COMPILER_PEAK_FACTOR · |g| · sqrt(efficiency) (|g| sqrt(efficiency) is the rms output
+ * of a full-scale input with a flat spectrum) and rms = peak / ACDC_COMPILER_CREST_FACTOR. */
+void acdc_compiler_signal_estimate(const acdc_compiler_chain *ch, double *peak, double *rms);
 
 /* Designs chain ch's detection for a signal range (peak, rms in units of E0, peak >= rms
- * >= 0): the exposure τ <= compiler_max_exposure() and the reference ρ <= 1 (units of E0:
+ * >= 0): the exposure τ <= acdc_compiler_max_exposure() and the reference ρ <= 1 (units of E0:
  * the reference is split from the light that feeds the input modulator) that maximise
- * compiler_detection_snr() subject to
+ * acdc_compiler_detection_snr() subject to
  *
- *   φ(τ) (peak + ρ)² + D(τ) <= COMPILER_DETECT_MARGIN · full well.
+ *   φ(τ) (peak + ρ)² + D(τ) <= ACDC_COMPILER_DETECT_MARGIN · full well.
  *
  * For a given τ the SNR grows with ρ, so ρ is the largest the constraint allows; τ is
  * then found by a search over log τ (grid, then golden section), with the frames
- * compiler_frames() gives at each τ.  Sets ch->exposure_s, frames, ref_amplitude, gain (compiler_chain_gain()),
- * signal_peak, signal_rms and snr.  Errors: UTIL_EDATA (a range that is not finite, or
+ * acdc_compiler_frames() gives at each τ.  Sets ch->exposure_s, frames, ref_amplitude, gain (acdc_compiler_chain_gain()),
+ * signal_peak, signal_rms and snr.  Errors: ACDC_UTIL_EDATA (a range that is not finite, or
  * peak < rms). */
-int compiler_detection_design(compiler_system *s, compiler_chain *ch, double peak,
-                              double rms);
+int acdc_compiler_detection_design(acdc_compiler_system *s, acdc_compiler_chain *ch, double peak,
+                                   double rms);
 
 /* Designs `to`'s detection for the calibrated signal range of `from`, another
  * compilation of the same model (a changed profile value), chain by chain through the
- * chains' field scales (compiler_chain_field_scale()): the range in the model's units
+ * chains' field scales (acdc_compiler_chain_field_scale()): the range in the model's units
  * does not depend on the devices.  Does nothing unless `from` is calibrated and both
- * group the layers alike.  Errors: those of compiler_detection_design(). */
-int compiler_detection_carry(const compiler_system *from, compiler_system *to);
+ * group the layers alike.  Errors: those of acdc_compiler_detection_design(). */
+int acdc_compiler_detection_carry(const acdc_compiler_system *from, acdc_compiler_system *to);
 
 /* The optical efficiency of chain ch: the fraction of a flat-spectrum input's power that
  * reaches the camera, Π over its masks of the mean |t|² of the realised transmittance. */
-double compiler_chain_efficiency(const compiler_chain *ch);
+double acdc_compiler_chain_efficiency(const acdc_compiler_chain *ch);
 
 /* Frees a system; NULL is a no-op. */
-void compiler_system_free(compiler_system *s);
+void acdc_compiler_system_free(acdc_compiler_system *s);
 
 /* ---- The system file (compiler/system_file.c) ---- */
 
 /* Writes the system file atomically (a temporary renamed into place).  Errors:
- * UTIL_EIO, UTIL_EDATA (a profile that fails compiler_profile_check()). */
-int compiler_system_write(const compiler_system *s, const char *path);
+ * ACDC_UTIL_EIO, ACDC_UTIL_EDATA (a profile that fails acdc_compiler_profile_check()). */
+int acdc_compiler_system_write(const acdc_compiler_system *s, const char *path);
 
 /* Reads a system file with every check of compiler/FORMAT.md: each value's type and
  * range (the profile copy's through the profile key table), then
- * compiler_system_check().  On success *out is a new system (caller frees with
- * compiler_system_free()); on failure *out is NULL.  Errors: UTIL_EIO (cannot open),
- * UTIL_EDATA naming the file and the object at fault, UTIL_ENOMEM. */
-int compiler_system_read(const char *path, compiler_system **out);
+ * acdc_compiler_system_check().  On success *out is a new system (caller frees with
+ * acdc_compiler_system_free()); on failure *out is NULL.  Errors: ACDC_UTIL_EIO (cannot open),
+ * ACDC_UTIL_EDATA naming the file and the object at fault, ACDC_UTIL_ENOMEM. */
+int acdc_compiler_system_read(const char *path, acdc_compiler_system **out);
 
 /* ---- Consistency (compiler/system_check.c) ---- */
 
@@ -390,14 +392,14 @@ int compiler_system_read(const char *path, compiler_system **out);
  * from the sampling), the grouping, the electronics after each chain, the optical
  * constant (measured again), the gain and efficiency (from the masks), the layout
  * parities and read-out samples, the positions, and the device codes against the
- * realised transmittance.  file names s in messages.  Errors: UTIL_EDATA naming file
- * and the chain, stage or value at fault; UTIL_ENOMEM. */
-int compiler_system_check(const compiler_system *s, const char *file);
+ * realised transmittance.  file names s in messages.  Errors: ACDC_UTIL_EDATA naming file
+ * and the chain, stage or value at fault; ACDC_UTIL_ENOMEM. */
+int acdc_compiler_system_check(const acdc_compiler_system *s, const char *file);
 
 /* ---- Printing (compiler/system_print.c) ---- */
 
 /* Prints the optical train (element, z, focal length, aperture, pixels, pitch, lengths
  * in millimetres) and a bill of materials to f; name heads the report. */
-void compiler_system_print(const compiler_system *s, const char *name, FILE *f);
+void acdc_compiler_system_print(const acdc_compiler_system *s, const char *name, FILE *f);
 
 #endif

@@ -19,18 +19,18 @@ struct tally {
     double length_m;
 };
 
-static const char *modulation_text(const optics_modulator *d, int ideal)
+static const char *modulation_text(const acdc_optics_modulator *d, int ideal)
 {
     if (ideal)
         return "ideal (continuous)";
-    return d->modulation == OPTICS_MOD_COMPLEX ? "amplitude + phase"
-           : d->modulation == OPTICS_MOD_AMPLITUDE ? "amplitude only"
+    return d->modulation == ACDC_OPTICS_MOD_COMPLEX ? "amplitude + phase"
+           : d->modulation == ACDC_OPTICS_MOD_AMPLITUDE ? "amplitude only"
                                                      : "phase only (double-phase)";
 }
 
 /* "N" (rank 1) or "NxN" (rank 2): the pixels a plane of `samples` samples per axis uses
  * at px pixels per sample. */
-static const char *px_text(const compiler_system *s, size_t samples, size_t px, char *buf,
+static const char *px_text(const acdc_compiler_system *s, size_t samples, size_t px, char *buf,
                            size_t size)
 {
     if (s->rank == 2)
@@ -40,18 +40,18 @@ static const char *px_text(const compiler_system *s, size_t samples, size_t px, 
     return buf;
 }
 
-static const char *lens_text(const compiler_system *s)
+static const char *lens_text(const acdc_compiler_system *s)
 {
     return s->rank == 2 ? "spherical lens" : "cylindrical lens";
 }
 
 /* One line of the bill for `count` planes of a modulator role: the physical devices
  * that hold them, side by side where several fit. */
-static void bill_modulator(const compiler_system *s, const char *role, size_t count,
-                           const optics_modulator *d, size_t samples, size_t px, FILE *f)
+static void bill_modulator(const acdc_compiler_system *s, const char *role, size_t count,
+                           const acdc_optics_modulator *d, size_t samples, size_t px, FILE *f)
 {
     char b[48];
-    const size_t per = compiler_planes_per_device(s, samples * px, d->pixels, d->rows);
+    const size_t per = acdc_compiler_planes_per_device(s, samples * px, d->pixels, d->rows);
     const size_t on_one = count < per ? count : per;
     fprintf(f, "    %3zu x %s '%s' (%s), %s px per plane", (count + per - 1) / per, role,
             d->name, modulation_text(d, s->profile.ideal), px_text(s, samples, px, b, sizeof b));
@@ -62,16 +62,16 @@ static void bill_modulator(const compiler_system *s, const char *role, size_t co
     /* No SLM sets amplitude and phase of a pixel independently: a real complex
      * modulator is two one-parameter devices, an amplitude SLM imaged pixel onto pixel
      * onto a phase SLM (compiler/PROFILES.md, 'Complex modulation'). */
-    if (d->modulation == OPTICS_MOD_COMPLEX && !s->profile.ideal)
+    if (d->modulation == ACDC_OPTICS_MOD_COMPLEX && !s->profile.ideal)
         fprintf(f, "          each an amplitude SLM imaged 1:1 onto a phase SLM: %zu devices "
                 "and %zu relay lens pairs\n", 2 * ((count + per - 1) / per),
                 (count + per - 1) / per);
 }
 
-static void print_header(const compiler_system *s, const char *name, const struct pixels *px,
+static void print_header(const acdc_compiler_system *s, const char *name, const struct pixels *px,
                          FILE *f)
 {
-    const compiler_profile *p = &s->profile;
+    const acdc_compiler_profile *p = &s->profile;
     fprintf(f, "%s: compiled optical system for an ACDC cascade (n = %zu, %zu layers)\n",
             name, s->n, s->model->n_layers);
     if (s->rank == 2)
@@ -87,14 +87,14 @@ static void print_header(const compiler_system *s, const char *name, const struc
         fprintf(f, "  pixel-aware design: Fourier masks compensate the pixels' transforms, "
                 "%d Fourier samples per frequency step\n", p->fourier_oversample);
     if (s->rank == 2 && p->superpixel > 1) {
-        const optics_modulator *ph = p->input.modulation == OPTICS_MOD_PHASE ? &p->input
-                                     : p->fourier.modulation == OPTICS_MOD_PHASE ? &p->fourier
+        const acdc_optics_modulator *ph = p->input.modulation == ACDC_OPTICS_MOD_PHASE ? &p->input
+                                     : p->fourier.modulation == ACDC_OPTICS_MOD_PHASE ? &p->fourier
                                                                                  : NULL;
         fprintf(f, "  every sample is a superpixel of %dx%d device pixels%s%s\n",
                 p->superpixel, p->superpixel,
                 ph && !p->ideal ? "; phase-only devices show a value as a double-phase pair "
                                   "within it, in " : "",
-                ph && !p->ideal ? (ph->dp_layout == OPTICS_DP_CHECKERBOARD ? "a checkerboard"
+                ph && !p->ideal ? (ph->dp_layout == ACDC_OPTICS_DP_CHECKERBOARD ? "a checkerboard"
                                                                            : "columns")
                                 : "");
     } else if (px->in > 1 || px->fourier > 1 ||
@@ -102,19 +102,19 @@ static void print_header(const compiler_system *s, const char *name, const struc
         fprintf(f, "  phase-only modulators show each sample as a double-phase pair of two "
                 "pixels side by side\n");
     double aperture, tol;
-    compiler_lens_need(s, &aperture, &tol);
+    acdc_compiler_lens_need(s, &aperture, &tol);
     fprintf(f, "  every lens: f = %.2f mm, clear aperture %.2f mm, NA %.4f\n",
             1e3 * s->focal_m, 1e3 * aperture, 0.5 * s->aperture_m / s->focal_m);
 }
 
 /* The elements of one stage: image mask (after a chain's first stage), lens, Fourier
  * mask, lens. */
-static void print_stage(const compiler_system *s, const compiler_stage *st,
+static void print_stage(const acdc_compiler_system *s, const acdc_compiler_stage *st,
                         const struct pixels *px, struct tally *t, FILE *f)
 {
-    const compiler_profile *p = &s->profile;
+    const acdc_compiler_profile *p = &s->profile;
     double aperture, tol;
-    compiler_lens_need(s, &aperture, &tol);
+    acdc_compiler_lens_need(s, &aperture, &tol);
     double z = 1e3 * st->z_m, fl = 1e3 * s->focal_m, ap = 1e3 * aperture;
     char b[48];
     if (st->image) {
@@ -135,20 +135,20 @@ static void print_stage(const compiler_system *s, const compiler_stage *st,
 
 /* Photons that reach the input modulator of a chain in one inference at full scale:
  * the laser's power over its exposure, frames times. */
-static double input_photons(const compiler_system *s, const compiler_chain *ch)
+static double input_photons(const acdc_compiler_system *s, const acdc_compiler_chain *ch)
 {
     return s->profile.laser_power_w * ch->exposure_s * (double)ch->frames * s->wavelength_m /
-           (OPTICS_PLANCK * OPTICS_C);
+           (ACDC_OPTICS_PLANCK * ACDC_OPTICS_C);
 }
 
-static const char *signal_text(const compiler_system *s, char *buf, size_t size)
+static const char *signal_text(const acdc_compiler_system *s, char *buf, size_t size)
 {
-    if (s->signal == COMPILER_SIGNAL_CALIBRATED)
+    if (s->signal == ACDC_COMPILER_SIGNAL_CALIBRATED)
         snprintf(buf, size, "calibrated on %zu rows", s->calibration_rows);
-    else if (s->signal == COMPILER_SIGNAL_SYNTHETIC)
+    else if (s->signal == ACDC_COMPILER_SIGNAL_SYNTHETIC)
         snprintf(buf, size, "from %zu synthetic inputs (the model's input mean and scale); "
                  "--calibrate DATA measures it on real data", s->calibration_rows);
-    else if (s->signal == COMPILER_SIGNAL_ESTIMATED)
+    else if (s->signal == ACDC_COMPILER_SIGNAL_ESTIMATED)
         snprintf(buf, size, "estimated from the masks; --calibrate measures it");
     else
         snprintf(buf, size, "compiled before designed detection: the profile's exposure, "
@@ -158,12 +158,12 @@ static const char *signal_text(const compiler_system *s, char *buf, size_t size)
 
 /* The designed detection of chain ch: reference, exposure, photon budget, electrons at
  * the signal's peak and rms and of the reference, and the SNR they give. */
-static void print_detection(const compiler_system *s, const compiler_chain *ch, FILE *f)
+static void print_detection(const acdc_compiler_system *s, const acdc_compiler_chain *ch, FILE *f)
 {
-    const double phi = compiler_detection_electrons(s, ch->exposure_s);
+    const double phi = acdc_compiler_detection_electrons(s, ch->exposure_s);
     const double rho = ch->ref_amplitude / s->field_amplitude;
-    compiler_profile e;
-    compiler_profile_effective(&s->profile, &e);
+    acdc_compiler_profile e;
+    acdc_compiler_profile_effective(&s->profile, &e);
     char b[160];
     fprintf(f, "    detection: reference %.3g E0, exposure %.4g us x %zu frame%s (signal range "
             "%s)\n", rho, 1e6 * ch->exposure_s, ch->frames, ch->frames == 1 ? "" : "s",
@@ -178,11 +178,11 @@ static void print_detection(const compiler_system *s, const compiler_chain *ch, 
                                                      "simulated without noise)" : "");
 }
 
-static void print_chain(const compiler_system *s, size_t c, const struct pixels *px,
+static void print_chain(const acdc_compiler_system *s, size_t c, const struct pixels *px,
                         struct tally *t, FILE *f)
 {
-    const compiler_profile *p = &s->profile;
-    const compiler_chain *ch = &s->chains[c];
+    const acdc_compiler_profile *p = &s->profile;
+    const acdc_compiler_chain *ch = &s->chains[c];
     fprintf(f, "\n  optical chain %zu: layers %zu..%zu, %.1f mm long, optical efficiency "
             "%.3g\n", c, ch->first, ch->first + ch->count - 1, 1e3 * ch->length_m,
             ch->efficiency);
@@ -215,12 +215,12 @@ static void print_chain(const compiler_system *s, size_t c, const struct pixels 
 /* Inferences per second: a chain takes one frame of its input modulator (the liquid
  * crystal settles on the new input) and then `frames` camera frames, each as long as the
  * exposure or the camera's frame period, whichever is longer. */
-static void print_rate(const compiler_system *s, FILE *f)
+static void print_rate(const acdc_compiler_system *s, FILE *f)
 {
     const double fin = s->profile.input.frame_rate_hz, fcam = s->profile.camera.frame_rate_hz;
     double photons = 0, slowest = 0, sum = 0;
     for (size_t c = 0; c < s->n_chains; c++) {
-        const double t = compiler_chain_time(s, &s->chains[c]);
+        const double t = acdc_compiler_chain_time(s, &s->chains[c]);
         slowest = fmax(slowest, t);
         sum += t;
         photons += input_photons(s, &s->chains[c]);
@@ -233,7 +233,7 @@ static void print_rate(const compiler_system *s, FILE *f)
     if (fcam > 0)
         snprintf(fc, sizeof fc, "%.4g frames/s", fcam);
     char fr[48];
-    if (s->profile.frames == COMPILER_FRAMES_AUTO)
+    if (s->profile.frames == ACDC_COMPILER_FRAMES_AUTO)
         snprintf(fr, sizeof fr, "as many exposures as an input frame holds");
     else
         snprintf(fr, sizeof fr, "%zu exposure%s", s->profile.frames,
@@ -247,10 +247,10 @@ static void print_rate(const compiler_system *s, FILE *f)
             fin > 0 && fcam > 0 ? "" : " (frame rates not given count as instant)");
 }
 
-static void print_bill(const compiler_system *s, const struct pixels *px,
+static void print_bill(const acdc_compiler_system *s, const struct pixels *px,
                        const struct tally *t, FILE *f)
 {
-    const compiler_profile *p = &s->profile;
+    const acdc_compiler_profile *p = &s->profile;
     fprintf(f, "\n  bill of materials\n");
     fprintf(f, "    %3zu x laser, %.1f nm, %.3g mW\n", (size_t)1, 1e9 * s->wavelength_m,
             1e3 * p->laser_power_w);
@@ -258,11 +258,11 @@ static void print_bill(const compiler_system *s, const struct pixels *px,
     bill_modulator(s, "Fourier-plane mask", t->masks_f, &p->fourier, s->fm, px->fourier, f);
     if (t->masks_i)
         bill_modulator(s, "image-plane mask", t->masks_i, &p->image, s->m, px->image, f);
-    /* What each lens position needs (compiler_lens_need()), then the lens the profile names and
+    /* What each lens position needs (acdc_compiler_lens_need()), then the lens the profile names and
      * whether its wavefront error is within what the design tolerates. */
     double aperture, tol;
-    compiler_lens_need(s, &aperture, &tol);
-    const double have = optics_lens_wavefront_rms(&p->lens, s->rank);
+    acdc_compiler_lens_need(s, &aperture, &tol);
+    const double have = acdc_optics_lens_wavefront_rms(&p->lens, s->rank);
     fprintf(f, "    %3zu x %s, f = %.2f mm, clear aperture >= %.2f mm, NA %.4f, ", t->lenses,
             lens_text(s), 1e3 * s->focal_m, 1e3 * aperture, 0.5 * s->aperture_m / s->focal_m);
     if (p->ideal)
@@ -271,11 +271,12 @@ static void print_bill(const compiler_system *s, const struct pixels *px,
         fprintf(f, "wavefront error <= %.2g waves rms (the phase error of a Fourier-mask "
                 "pixel, %.3g mrad)\n", tol, 2e3 * M_PI * tol);
     fprintf(f, "          profile's lens: '%s', model %s, %.3g waves rms%s\n", p->lens.name,
-            optics_lens_model_name(p->lens.model), have,
-            p->lens.model == OPTICS_LENS_FOURIER ? " (an ideal Fourier transform)"
+            acdc_optics_lens_model_name(p->lens.model), have,
+            p->lens.model == ACDC_OPTICS_LENS_FOURIER ? " (an ideal Fourier transform)"
             : have <= tol                        ? " (within)"
                                                  : " (exceeds it)");
-    const size_t per_cam = compiler_planes_per_device(s, s->m, p->camera.pixels, p->camera.rows);
+    const size_t per_cam = acdc_compiler_planes_per_device(s, s->m, p->camera.pixels,
+                                                           p->camera.rows);
     const size_t cams = (s->n_chains + per_cam - 1) / per_cam;
     fprintf(f, "    %3zu x balanced homodyne detector: camera '%s' pair + reference beam "
             "splitter", cams, p->camera.name);
@@ -307,15 +308,15 @@ static void print_warnings(const char *w, FILE *f)
     }
 }
 
-void compiler_system_print(const compiler_system *s, const char *name, FILE *f)
+void acdc_compiler_system_print(const acdc_compiler_system *s, const char *name, FILE *f)
 {
-    compiler_profile e;
-    compiler_profile_effective(&s->profile, &e);
+    acdc_compiler_profile e;
+    acdc_compiler_profile_effective(&s->profile, &e);
     const size_t k = (size_t)s->profile.superpixel;
     const struct pixels px = {
-        s->rank == 2 ? k : (size_t)optics_modulator_pixels_per_sample(&e.input),
-        s->rank == 2 ? k : (size_t)optics_modulator_pixels_per_sample(&e.fourier),
-        s->rank == 2 ? k : (size_t)optics_modulator_pixels_per_sample(&e.image)};
+        s->rank == 2 ? k : (size_t)acdc_optics_modulator_pixels_per_sample(&e.input),
+        s->rank == 2 ? k : (size_t)acdc_optics_modulator_pixels_per_sample(&e.fourier),
+        s->rank == 2 ? k : (size_t)acdc_optics_modulator_pixels_per_sample(&e.image)};
     struct tally t = {0, 0, 0, 0};
     print_header(s, name, &px, f);
     for (size_t c = 0; c < s->n_chains; c++)

@@ -26,7 +26,7 @@ static int write_subset(const char *path, const acdc_data *d, size_t rows)
         rows = d->batch;
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0)
-        return util_error(UTIL_EIO, "cannot create '%s'", path);
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot create '%s'", path);
     hid_t fcpl = H5Pcreate(H5P_DATASET_CREATE);
     /* Track no times, so regenerating the file gives the same bytes. */
     H5Pset_obj_track_times(fcpl, 0);
@@ -54,9 +54,9 @@ static int write_subset(const char *path, const acdc_data *d, size_t rows)
     H5Pclose(fcpl);
     H5Pclose(lcpl);
     if (H5Fclose(f) < 0 || e < 0)
-        return util_error(UTIL_EIO, "cannot write '%s'", path);
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s'", path);
     printf("wrote '%s': first %zu images\n", path, rows);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 int main(int argc, char **argv)
@@ -64,10 +64,10 @@ int main(int argc, char **argv)
     const char *in = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
     const char *out = argc > 2 ? argv[2] : "examples/data";
     int64_t ntr = 5000, nte = 1000;
-    int rc = UTIL_OK;
-    if ((argc > 3 && (rc = util_parse_int(argv[3], "N_TRAIN", 1, 60000, &ntr))) ||
-        (argc > 4 && (rc = util_parse_int(argv[4], "N_TEST", 1, 10000, &nte)))) {
-        fprintf(stderr, "make_fashion_subset: error: %s\n", util_errmsg());
+    int rc = ACDC_UTIL_OK;
+    if ((argc > 3 && (rc = acdc_util_parse_int(argv[3], "N_TRAIN", 1, 60000, &ntr))) ||
+        (argc > 4 && (rc = acdc_util_parse_int(argv[4], "N_TEST", 1, 10000, &nte)))) {
+        fprintf(stderr, "make_fashion_subset: error: %s\n", acdc_util_errmsg());
         return 2;
     }
     char path[4096];
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
         acdc_data_free(d);
     }
     if (rc) {
-        fprintf(stderr, "make_fashion_subset: error: %s\n", util_errmsg());
+        fprintf(stderr, "make_fashion_subset: error: %s\n", acdc_util_errmsg());
         return 1;
     }
     return 0;

@@ -34,7 +34,7 @@
 
 static int fail(const char *what)
 {
-    fprintf(stderr, "optics_4f_imaging: %s: %s\n", what, util_errmsg());
+    fprintf(stderr, "optics_4f_imaging: %s: %s\n", what, acdc_util_errmsg());
     return 1;
 }
 
@@ -59,50 +59,50 @@ static int write_dat(const char *dir, const char *name, const double *v, double 
     snprintf(path, sizeof path, "%s/optics_4f_%s.dat", dir, name);
     FILE *f = fopen(path, "w");
     if (!f)
-        return util_error(UTIL_EIO, "cannot write '%s'", path);
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s'", path);
     for (size_t y = 0; y < M; y++) {
         for (size_t x = 0; x < M; x++) {
             double a = v[y * M + x] * scale;
-            fprintf(f, "%.6g %.6g %.6g\n", optics_coord_m(x, M, pitch),
-                    optics_coord_m(y, M, pitch), logscale ? log10(a + 1e-9) : a);
+            fprintf(f, "%.6g %.6g %.6g\n", acdc_optics_coord_m(x, M, pitch),
+                    acdc_optics_coord_m(y, M, pitch), logscale ? log10(a + 1e-9) : a);
         }
         fputc('\n', f);
     }
-    return fclose(f) ? util_error(UTIL_EIO, "cannot write '%s'", path) : UTIL_OK;
+    return fclose(f) ? acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s'", path) : ACDC_UTIL_OK;
 }
 
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "examples/out";
-    if (util_gnuplot_find() != UTIL_OK) {
-        fprintf(stderr, "optics_4f_imaging: %s: cannot draw the figure\n", util_errmsg());
+    if (acdc_util_gnuplot_find() != ACDC_UTIL_OK) {
+        fprintf(stderr, "optics_4f_imaging: %s: cannot draw the figure\n", acdc_util_errmsg());
         return 1;
     }
     mkdir(dir, 0755);
     const double dx = 8e-6, lam = 633e-9, fl = M * dx * dx / lam, cutoff = 12e3;
-    optics_grid g;
-    optics_field *obj = NULL, *four = NULL, *open = NULL, *pup = NULL;
-    if (optics_grid_init(&g, 2, M, M, dx, lam) || optics_field_alloc(&obj, &g, 1))
+    acdc_optics_grid g;
+    acdc_optics_field *obj = NULL, *four = NULL, *open = NULL, *pup = NULL;
+    if (acdc_optics_grid_init(&g, 2, M, M, dx, lam) || acdc_optics_field_alloc(&obj, &g, 1))
         return fail("field");
     for (size_t y = 0; y < M; y++)
         for (size_t x = 0; x < M; x++)
             obj->data[y * M + x] = letter_f((long)x - M / 2, (long)y - M / 2);
-    if (optics_field_set_power_w(obj, 0, 1e-3))
+    if (acdc_optics_field_set_power_w(obj, 0, 1e-3))
         return fail("object");
-    optics_lens_plan *lens;
-    if (optics_lens_plan_alloc(&lens, &g, fl))
+    acdc_optics_lens_plan *lens;
+    if (acdc_optics_lens_plan_alloc(&lens, &g, fl))
         return fail("lens");
-    if (optics_field_clone(&four, obj) || optics_lens_forward(lens, obj, four))
+    if (acdc_optics_field_clone(&four, obj) || acdc_optics_lens_forward(lens, obj, four))
         return fail("Fourier plane");
     /* the pupil: a circle of radius lambda f * cutoff in the Fourier plane */
-    optics_element *stop;
+    acdc_optics_element *stop;
     double complex *t = malloc((size_t)M * M * sizeof *t);
-    if (!t || optics_aperture_circ_alloc(&stop, 2 * lam * fl * cutoff) ||
-        optics_element_sample(stop, &four->g, 8, t))
+    if (!t || acdc_optics_aperture_circ_alloc(&stop, 2 * lam * fl * cutoff) ||
+        acdc_optics_element_sample(stop, &four->g, 8, t))
         return fail("pupil");
-    if (optics_field_clone(&open, obj) || optics_4f_apply(lens, NULL, lens, obj, open))
+    if (acdc_optics_field_clone(&open, obj) || acdc_optics_4f_apply(lens, NULL, lens, obj, open))
         return fail("open system");
-    if (optics_field_clone(&pup, obj) || optics_4f_apply(lens, t, lens, obj, pup))
+    if (acdc_optics_field_clone(&pup, obj) || acdc_optics_4f_apply(lens, t, lens, obj, pup))
         return fail("system with pupil");
 
     /* the open system images the object flipped, times -1 (two 1/(i lambda f)) */
@@ -112,9 +112,9 @@ int main(int argc, char **argv)
             size_t fx = (M - x) % M, fy = (M - y) % M;
             flip = fmax(flip, cabs(open->data[y * M + x] + obj->data[fy * M + fx]));
         }
-    optics_field_power_w(obj, 0, &pin);
-    optics_field_power_w(open, 0, &pout);
-    optics_field_power_w(pup, 0, &ppup);
+    acdc_optics_field_power_w(obj, 0, &pin);
+    acdc_optics_field_power_w(open, 0, &pout);
+    acdc_optics_field_power_w(pup, 0, &ppup);
     printf("4f system: f = %.1f mm, pitch %g um in every plane, %d x %d samples\n",
            fl * 1e3, dx * 1e6, M, M);
     printf("open: image = object flipped to %.2g (field units sqrt(W)/m); power %.6g mW "
@@ -135,26 +135,26 @@ int main(int argc, char **argv)
     }
     char path[1024];
     snprintf(path, sizeof path, "%s/optics_4f_imaging.h5", dir);
-    util_h5_out out;
+    acdc_util_h5_out out;
     hsize_t d2[2] = {M, M};
-    int rc = util_h5_create(path, &out);
-    if (!rc) rc = util_h5_write_f64(out.fid, "object", 2, d2, io);
-    if (!rc) rc = util_h5_write_f64(out.fid, "fourier", 2, d2, iff);
-    if (!rc) rc = util_h5_write_f64(out.fid, "image_open", 2, d2, i1);
-    if (!rc) rc = util_h5_write_f64(out.fid, "image_pupil", 2, d2, i2);
-    if (!rc) rc = util_h5_set_attr_str(out.fid, ".", "units", "irradiance W/m^2; x_j = "
-                                       "(j - floor(M/2)) * pitch");
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "pitch_m", dx);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "fourier_pitch_m", four->g.pitch_m);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "wavelength_m", lam);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "focal_m", fl);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "pupil_cutoff_per_m", cutoff);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "power_in_w", pin);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "power_out_open_w", pout);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "power_out_pupil_w", ppup);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "flip_max_error", flip);
-    if (!rc) rc = util_h5_commit(&out);
-    else util_h5_abort(&out);
+    int rc = acdc_util_h5_create(path, &out);
+    if (!rc) rc = acdc_util_h5_write_f64(out.fid, "object", 2, d2, io);
+    if (!rc) rc = acdc_util_h5_write_f64(out.fid, "fourier", 2, d2, iff);
+    if (!rc) rc = acdc_util_h5_write_f64(out.fid, "image_open", 2, d2, i1);
+    if (!rc) rc = acdc_util_h5_write_f64(out.fid, "image_pupil", 2, d2, i2);
+    if (!rc) rc = acdc_util_h5_set_attr_str(out.fid, ".", "units", "irradiance W/m^2; x_j = "
+                                            "(j - floor(M/2)) * pitch");
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "pitch_m", dx);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "fourier_pitch_m", four->g.pitch_m);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "wavelength_m", lam);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "focal_m", fl);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "pupil_cutoff_per_m", cutoff);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "power_in_w", pin);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "power_out_open_w", pout);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "power_out_pupil_w", ppup);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "flip_max_error", flip);
+    if (!rc) rc = acdc_util_h5_commit(&out);
+    else acdc_util_h5_abort(&out);
     if (rc)
         return fail(path);
     printf("wrote %s\n", path);
@@ -176,14 +176,14 @@ int main(int argc, char **argv)
     for (int i = 0; i < 4; i++) {
         char name[1100];
         snprintf(name, sizeof name, "%s/optics_4f_%s.dat", dir, dat[i]);
-        if ((rc = util_gnuplot_quote(name, q[i], sizeof q[i])))
+        if ((rc = acdc_util_gnuplot_quote(name, q[i], sizeof q[i])))
             return fail("figure");
     }
-    util_gnuplot *plot;
-    if ((rc = util_gnuplot_open(&plot, png)))
+    acdc_util_gnuplot *plot;
+    if ((rc = acdc_util_gnuplot_open(&plot, png)))
         return fail("figure");
-    FILE *gp = util_gnuplot_file(plot);
-    util_gnuplot_terminal(plot, 1100, 1000);
+    FILE *gp = acdc_util_gnuplot_file(plot);
+    acdc_util_gnuplot_terminal(plot, 1100, 1000);
     fprintf(gp,
             "set multiplot layout 2,2 title 'Imaging through a 4f system' . \"\\n\" . "
             "'{/*0.85 f = %.0f mm, λ = %.0f nm}'\n"
@@ -206,7 +206,7 @@ int main(int argc, char **argv)
             "plot %s with image notitle\n"
             "unset multiplot\n",
             fl * 1e3, lam * 1e9, q[0], cutoff * 1e-3, cutoff * 1e-3, q[1], q[2], q[3]);
-    if ((rc = util_gnuplot_close(plot)))
+    if ((rc = acdc_util_gnuplot_close(plot)))
         return fail("figure");
     printf("wrote %s\n", png);
     free(io);
@@ -214,11 +214,11 @@ int main(int argc, char **argv)
     free(i1);
     free(i2);
     free(t);
-    optics_element_free(stop);
-    optics_lens_plan_free(lens);
-    optics_field_free(obj);
-    optics_field_free(four);
-    optics_field_free(open);
-    optics_field_free(pup);
+    acdc_optics_element_free(stop);
+    acdc_optics_lens_plan_free(lens);
+    acdc_optics_field_free(obj);
+    acdc_optics_field_free(four);
+    acdc_optics_field_free(open);
+    acdc_optics_field_free(pup);
     return 0;
 }

@@ -31,30 +31,30 @@
 
 static int fail(const char *what)
 {
-    fprintf(stderr, "optics_airy: %s: %s\n", what, util_errmsg());
+    fprintf(stderr, "optics_airy: %s: %s\n", what, acdc_util_errmsg());
     return 1;
 }
 
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "examples/out";
-    if (util_gnuplot_find() != UTIL_OK) {
-        fprintf(stderr, "optics_airy: %s: cannot draw the figure\n", util_errmsg());
+    if (acdc_util_gnuplot_find() != ACDC_UTIL_OK) {
+        fprintf(stderr, "optics_airy: %s: cannot draw the figure\n", acdc_util_errmsg());
         return 1;
     }
     mkdir(dir, 0755);
     const double dx = 10e-6, lam = 633e-9, fl = 0.1, d = 256 * dx;
-    optics_grid g;
-    optics_field *f = NULL;
-    optics_element *ap = NULL;
-    optics_lens_plan *lens = NULL;
-    if (optics_grid_init(&g, 2, M, M, dx, lam) || optics_field_alloc(&f, &g, 1))
+    acdc_optics_grid g;
+    acdc_optics_field *f = NULL;
+    acdc_optics_element *ap = NULL;
+    acdc_optics_lens_plan *lens = NULL;
+    if (acdc_optics_grid_init(&g, 2, M, M, dx, lam) || acdc_optics_field_alloc(&f, &g, 1))
         return fail("field");
     for (size_t i = 0; i < (size_t)M * M; i++)
         f->data[i] = 1;
-    if (optics_aperture_circ_alloc(&ap, d) || optics_element_apply(ap, f, 16))
+    if (acdc_optics_aperture_circ_alloc(&ap, d) || acdc_optics_element_apply(ap, f, 16))
         return fail("aperture");
-    if (optics_lens_plan_alloc(&lens, &f->g, fl) || optics_lens_forward(lens, f, f))
+    if (acdc_optics_lens_plan_alloc(&lens, &f->g, fl) || acdc_optics_lens_forward(lens, f, f))
         return fail("lens");
     double du = f->g.pitch_m, a0 = M_PI * d * d / 4 / (lam * fl);
     double *img = malloc((size_t)M * M * sizeof *img);
@@ -65,7 +65,8 @@ int main(int argc, char **argv)
         for (size_t x = 0; x < M; x++) {
             double complex e = f->data[y * M + x];
             double in = creal(e * conj(e)) / (a0 * a0);
-            double v = M_PI * d * hypot(optics_coord_m(x, M, du), optics_coord_m(y, M, du)) /
+            double v = M_PI * d * hypot(acdc_optics_coord_m(x, M, du),
+                                        acdc_optics_coord_m(y, M, du)) /
                        (lam * fl);
             double airy = v == 0 ? 1 : 2 * gsl_sf_bessel_J1(v) / v;
             err = fmax(err, fabs(in - airy * airy));
@@ -85,23 +86,23 @@ int main(int argc, char **argv)
 
     char path[1024];
     snprintf(path, sizeof path, "%s/optics_airy.h5", dir);
-    util_h5_out out;
+    acdc_util_h5_out out;
     hsize_t d2[2] = {M, M}, d1[1] = {M / 2};
-    int rc = util_h5_create(path, &out);
-    if (!rc) rc = util_h5_write_f64(out.fid, "focal/intensity", 2, d2, img);
-    if (!rc) rc = util_h5_write_f64(out.fid, "profile/r_m", 1, d1, r);
-    if (!rc) rc = util_h5_write_f64(out.fid, "profile/simulated", 1, d1, sim);
-    if (!rc) rc = util_h5_write_f64(out.fid, "profile/analytic", 1, d1, ana);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "aperture_diameter_m", d);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "focal_m", fl);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "wavelength_m", lam);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "input_pitch_m", dx);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "focal_pitch_m", du);
-    if (!rc) rc = util_h5_set_attr_f64(out.fid, ".", "max_abs_error", err);
-    if (!rc) rc = util_h5_set_attr_str(out.fid, "focal/intensity", "units",
-                                       "I / I0 (analytic peak = 1)");
-    if (!rc) rc = util_h5_commit(&out);
-    else util_h5_abort(&out);
+    int rc = acdc_util_h5_create(path, &out);
+    if (!rc) rc = acdc_util_h5_write_f64(out.fid, "focal/intensity", 2, d2, img);
+    if (!rc) rc = acdc_util_h5_write_f64(out.fid, "profile/r_m", 1, d1, r);
+    if (!rc) rc = acdc_util_h5_write_f64(out.fid, "profile/simulated", 1, d1, sim);
+    if (!rc) rc = acdc_util_h5_write_f64(out.fid, "profile/analytic", 1, d1, ana);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "aperture_diameter_m", d);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "focal_m", fl);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "wavelength_m", lam);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "input_pitch_m", dx);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "focal_pitch_m", du);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(out.fid, ".", "max_abs_error", err);
+    if (!rc) rc = acdc_util_h5_set_attr_str(out.fid, "focal/intensity", "units",
+                                            "I / I0 (analytic peak = 1)");
+    if (!rc) rc = acdc_util_h5_commit(&out);
+    else acdc_util_h5_abort(&out);
     if (rc)
         return fail(path);
     printf("wrote %s\n", path);
@@ -118,8 +119,8 @@ int main(int argc, char **argv)
     }
     for (size_t y = M / 2 - 64; y < M / 2 + 64; y++) {
         for (size_t x = M / 2 - 64; x < M / 2 + 64; x++)
-            fprintf(a, "%.6g %.6g %.6g\n", optics_coord_m(x, M, du) * 1e6,
-                    optics_coord_m(y, M, du) * 1e6, log10(img[y * M + x] + 1e-12));
+            fprintf(a, "%.6g %.6g %.6g\n", acdc_optics_coord_m(x, M, du) * 1e6,
+                    acdc_optics_coord_m(y, M, du) * 1e6, log10(img[y * M + x] + 1e-12));
         fputc('\n', a);
     }
     /* simulated samples, then (after a blank line, gnuplot's next data set) the
@@ -135,12 +136,13 @@ int main(int argc, char **argv)
     fclose(a);
     fclose(b);
     char q1[2100], q2[2100];
-    util_gnuplot *plot;
-    if (util_gnuplot_quote(dat1, q1, sizeof q1) || util_gnuplot_quote(dat2, q2, sizeof q2) ||
-        util_gnuplot_open(&plot, png))
+    acdc_util_gnuplot *plot;
+    if (acdc_util_gnuplot_quote(dat1, q1, sizeof q1) ||
+        acdc_util_gnuplot_quote(dat2, q2, sizeof q2) ||
+        acdc_util_gnuplot_open(&plot, png))
         return fail("figure");
-    FILE *gp = util_gnuplot_file(plot);
-    util_gnuplot_terminal(plot, 1200, 560);
+    FILE *gp = acdc_util_gnuplot_file(plot);
+    acdc_util_gnuplot_terminal(plot, 1200, 560);
     fprintf(gp,
             "set multiplot layout 1,2 title 'The Airy pattern of a circular aperture' . "
             "\"\\n\" . '{/*0.85 D = %.2f mm, f = %.0f mm, λ = %.0f nm}'\n"
@@ -157,12 +159,12 @@ int main(int argc, char **argv)
             "'' index 0 using 1:2 with points pt 7 ps 0.8 title 'simulated'\n"
             "unset multiplot\n",
             d * 1e3, fl * 1e3, lam * 1e9, q1, q2);
-    if (util_gnuplot_close(plot))
+    if (acdc_util_gnuplot_close(plot))
         return fail("figure");
     printf("wrote %s\n", png);
     free(img);
-    optics_lens_plan_free(lens);
-    optics_element_free(ap);
-    optics_field_free(f);
+    acdc_optics_lens_plan_free(lens);
+    acdc_optics_element_free(ap);
+    acdc_optics_field_free(f);
     return 0;
 }

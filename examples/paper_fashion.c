@@ -113,9 +113,9 @@ static int run_dense(size_t epochs, const acdc_data *tr, const acdc_data *te,
     size_t *order = malloc(R * sizeof *order);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     acdc_optim *opt = NULL;
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     if (!W || !b || !gW || !gb || !xb || !z || !dz || !lb || !order || !rng) {
-        rc = util_error(UTIL_ENOMEM, "out of memory");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         goto done;
     }
     gsl_rng_set(rng, 1);
@@ -196,7 +196,7 @@ done:
 
 static int fail(void)
 {
-    fprintf(stderr, "paper_fashion: error: %s\n", util_errmsg());
+    fprintf(stderr, "paper_fashion: error: %s\n", acdc_util_errmsg());
     return 1;
 }
 
@@ -209,8 +209,8 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--full"))
             full = 1;
         else if (!strcmp(argv[i], "--epochs") && i + 1 < argc) {
-            if (util_parse_int(argv[++i], "--epochs", 1, 10000, &epochs)) {
-                fprintf(stderr, "paper_fashion: error: %s\n", util_errmsg());
+            if (acdc_util_parse_int(argv[++i], "--epochs", 1, 10000, &epochs)) {
+                fprintf(stderr, "paper_fashion: error: %s\n", acdc_util_errmsg());
                 return 2;
             }
         } else if (argv[i][0] == '-') {
@@ -251,30 +251,30 @@ int main(int argc, char **argv)
 
     char path[4096];
     snprintf(path, sizeof path, "%s/fashion.h5", dir);
-    util_h5_out o;
+    acdc_util_h5_out o;
     double kd[NK];
     for (size_t k = 0; k < NK; k++)
         kd[k] = (double)Ks[k];
     hsize_t dk[1] = {NK};
     int rc;
-    if ((rc = util_h5_create(path, &o)))
+    if ((rc = acdc_util_h5_create(path, &o)))
         return fail();
-    if ((rc = util_h5_set_attr_str(o.fid, "/", "format", "acdc-example-fashion")) ||
-        (rc = util_h5_set_attr_str(o.fid, "/", "data", full ? "full" : "embedded")) ||
-        (rc = util_h5_set_attr_i64(o.fid, "/", "epochs", epochs)) ||
-        (rc = util_h5_set_attr_i64(o.fid, "/", "train_rows", (int64_t)tr->batch)) ||
-        (rc = util_h5_set_attr_i64(o.fid, "/", "test_rows", (int64_t)te->batch)) ||
-        (rc = util_h5_set_attr_f64(o.fid, "/", "dense_accuracy", dacc)) ||
-        (rc = util_h5_set_attr_i64(o.fid, "/", "dense_params_effective", 7850)) ||
-        (rc = util_h5_set_attr_i64(o.fid, "/", "dense_params_nominal", 784 * 784 + 784)) ||
-        (rc = util_h5_write_f64(o.fid, "/K", 1, dk, kd)) ||
-        (rc = util_h5_write_f64(o.fid, "/accuracy", 1, dk, acc)) ||
-        (rc = util_h5_write_f64(o.fid, "/params", 1, dk, params)) ||
-        (rc = util_h5_write_f64(o.fid, "/seconds", 1, dk, secs))) {
-        util_h5_abort(&o);
+    if ((rc = acdc_util_h5_set_attr_str(o.fid, "/", "format", "acdc-example-fashion")) ||
+        (rc = acdc_util_h5_set_attr_str(o.fid, "/", "data", full ? "full" : "embedded")) ||
+        (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "epochs", epochs)) ||
+        (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "train_rows", (int64_t)tr->batch)) ||
+        (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "test_rows", (int64_t)te->batch)) ||
+        (rc = acdc_util_h5_set_attr_f64(o.fid, "/", "dense_accuracy", dacc)) ||
+        (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "dense_params_effective", 7850)) ||
+        (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "dense_params_nominal", 784 * 784 + 784)) ||
+        (rc = acdc_util_h5_write_f64(o.fid, "/K", 1, dk, kd)) ||
+        (rc = acdc_util_h5_write_f64(o.fid, "/accuracy", 1, dk, acc)) ||
+        (rc = acdc_util_h5_write_f64(o.fid, "/params", 1, dk, params)) ||
+        (rc = acdc_util_h5_write_f64(o.fid, "/seconds", 1, dk, secs))) {
+        acdc_util_h5_abort(&o);
         return fail();
     }
-    if ((rc = util_h5_commit(&o)))
+    if ((rc = acdc_util_h5_commit(&o)))
         return fail();
     char dat[4096];
     snprintf(dat, sizeof dat, "%s/fashion.dat", dir);
@@ -289,12 +289,12 @@ int main(int argc, char **argv)
     fclose(f);
     snprintf(path, sizeof path, "%s/fashion.png", dir);
     char qdat[8300];
-    util_gnuplot *plot;
-    if ((rc = util_gnuplot_quote(dat, qdat, sizeof qdat)) ||
-        (rc = util_gnuplot_open(&plot, path)))
+    acdc_util_gnuplot *plot;
+    if ((rc = acdc_util_gnuplot_quote(dat, qdat, sizeof qdat)) ||
+        (rc = acdc_util_gnuplot_open(&plot, path)))
         return fail();
-    FILE *g = util_gnuplot_file(plot);
-    util_gnuplot_terminal(plot, 900, 600);
+    FILE *g = acdc_util_gnuplot_file(plot);
+    acdc_util_gnuplot_terminal(plot, 900, 600);
     fprintf(g, "set title 'Test accuracy against trainable parameters' . \"\\n\" . "
                "'{/*0.85 Fashion-MNIST (%s, %zu test images): ACDC cascades of K layers "
                "and a dense layer}'\n"
@@ -307,7 +307,7 @@ int main(int argc, char **argv)
                "'-' u 1:2 w p pt 5 ps 2 t 'dense 784-wide linear layer (7850 effective "
                "params)'\n7850 %.6f\ne\n",
             full ? "full" : "embedded subset", te->batch, qdat, dacc);
-    if ((rc = util_gnuplot_close(plot)))
+    if ((rc = acdc_util_gnuplot_close(plot)))
         return fail();
     printf("wrote '%s/fashion.h5', '%s', '%s'\n", dir, dat, path);
     acdc_data_free(tr);

@@ -75,7 +75,7 @@ int main(int argc, char **argv)
     double *x, *y, mse[NC][NK];
     int rc = acdc_operator_data(N, ROWS, 0.01, 7, &x, &y);
     if (rc) {
-        fprintf(stderr, "paper_operator: error: %s\n", util_errmsg());
+        fprintf(stderr, "paper_operator: error: %s\n", acdc_util_errmsg());
         return 1;
     }
     printf("operator approximation, N = %d: held-out MSE per output (noise floor 1e-4)\n",
@@ -97,13 +97,13 @@ int main(int argc, char **argv)
     free(x);
     free(y);
     if (rc) {
-        fprintf(stderr, "paper_operator: error: %s\n", util_errmsg());
+        fprintf(stderr, "paper_operator: error: %s\n", acdc_util_errmsg());
         return 1;
     }
 
     char path[4096];
     snprintf(path, sizeof path, "%s/operator.h5", dir);
-    util_h5_out o;
+    acdc_util_h5_out o;
     double kd[NK];
     double flat[NC * NK];
     for (size_t k = 0; k < NK; k++)
@@ -112,24 +112,24 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < NK; k++)
             flat[c * NK + k] = isfinite(mse[c][k]) ? mse[c][k] : -1;
     hsize_t dk[1] = {NK}, dm[2] = {NC, NK};
-    if ((rc = util_h5_create(path, &o)) ||
-        (rc = util_h5_set_attr_str(o.fid, "/", "format", "acdc-example-operator")) ||
-        (rc = util_h5_set_attr_str(o.fid, "/", "configs",
-                                   "perm+near-identity; perm+standard; noperm+near-identity;"
-                                   " noperm+standard")) ||
-        (rc = util_h5_set_attr_str(o.fid, "/", "mse_meaning", "held-out mean squared error "
-                                   "per output value; -1 = diverged")) ||
-        (rc = util_h5_set_attr_i64(o.fid, "/", "N", N)) ||
-        (rc = util_h5_set_attr_i64(o.fid, "/", "epochs", EPOCHS)) ||
-        (rc = util_h5_write_f64(o.fid, "/K", 1, dk, kd)) ||
-        (rc = util_h5_write_f64(o.fid, "/mse", 2, dm, flat))) {
+    if ((rc = acdc_util_h5_create(path, &o)) ||
+        (rc = acdc_util_h5_set_attr_str(o.fid, "/", "format", "acdc-example-operator")) ||
+        (rc = acdc_util_h5_set_attr_str(o.fid, "/", "configs",
+                                        "perm+near-identity; perm+standard; noperm+near-identity;"
+                                        " noperm+standard")) ||
+        (rc = acdc_util_h5_set_attr_str(o.fid, "/", "mse_meaning", "held-out mean squared error "
+                                        "per output value; -1 = diverged")) ||
+        (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "N", N)) ||
+        (rc = acdc_util_h5_set_attr_i64(o.fid, "/", "epochs", EPOCHS)) ||
+        (rc = acdc_util_h5_write_f64(o.fid, "/K", 1, dk, kd)) ||
+        (rc = acdc_util_h5_write_f64(o.fid, "/mse", 2, dm, flat))) {
         if (o.fid > 0)
-            util_h5_abort(&o);
-        fprintf(stderr, "paper_operator: error: %s\n", util_errmsg());
+            acdc_util_h5_abort(&o);
+        fprintf(stderr, "paper_operator: error: %s\n", acdc_util_errmsg());
         return 1;
     }
-    if ((rc = util_h5_commit(&o))) {
-        fprintf(stderr, "paper_operator: error: %s\n", util_errmsg());
+    if ((rc = acdc_util_h5_commit(&o))) {
+        fprintf(stderr, "paper_operator: error: %s\n", acdc_util_errmsg());
         return 1;
     }
     printf("wrote '%s'\n", path);
@@ -152,13 +152,13 @@ int main(int argc, char **argv)
     fclose(f);
     snprintf(path, sizeof path, "%s/operator.png", dir);
     char qdat[8300];
-    util_gnuplot *plot;
-    if (util_gnuplot_quote(dat, qdat, sizeof qdat) || util_gnuplot_open(&plot, path)) {
-        fprintf(stderr, "paper_operator: error: %s\n", util_errmsg());
+    acdc_util_gnuplot *plot;
+    if (acdc_util_gnuplot_quote(dat, qdat, sizeof qdat) || acdc_util_gnuplot_open(&plot, path)) {
+        fprintf(stderr, "paper_operator: error: %s\n", acdc_util_errmsg());
         return 1;
     }
-    FILE *g = util_gnuplot_file(plot);
-    util_gnuplot_terminal(plot, 900, 600);
+    FILE *g = acdc_util_gnuplot_file(plot);
+    acdc_util_gnuplot_terminal(plot, 900, 600);
     fprintf(g, "set title 'Held-out error against the number of ACDC layers' . \"\\n\" . "
                "'{/*0.85 ACDC cascades fitting a dense 32 × 32 operator "
                "(Moczulski et al. 2016)}'\n"
@@ -171,8 +171,8 @@ int main(int argc, char **argv)
                "'' u 1:4 w lp lw 2 t '%s', '' u 1:5 w lp lw 2 t '%s', "
                "1e-4 w l dt 2 lc rgb '#606060' t 'noise floor'\n",
             qdat, names[0], names[1], names[2], names[3]);
-    if (util_gnuplot_close(plot)) {
-        fprintf(stderr, "paper_operator: error: %s\n", util_errmsg());
+    if (acdc_util_gnuplot_close(plot)) {
+        fprintf(stderr, "paper_operator: error: %s\n", acdc_util_errmsg());
         return 1;
     }
     printf("wrote '%s', '%s'\n", dat, path);

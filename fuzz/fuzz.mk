@@ -23,7 +23,7 @@ FUZZ_CFLAGS   = $(WARN) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I. $(PC_CFL
 FUZZ_NAMES    = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS     = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 # only what the targets parse: the profile reader needs the device types and
-# compiler_profile_effective() (optics/device.c), the camera (optics/detector.c) and
+# acdc_compiler_profile_effective() (optics/device.c), the camera (optics/detector.c) and
 # the lens (optics/lens.c)
 FUZZ_LIB_SRC  = $(wildcard util/*.c models/*.c) compiler/profile.c optics/device.c \
                 optics/detector.c optics/field.c optics/lens.c

@@ -80,12 +80,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         return 0;
     }
     acdc_data *d = NULL;
-    util_error_clear();
+    acdc_util_error_clear();
     int rc = acdc_idx_read(ipath, (mode & 2) ? lpath : NULL, &d);
     if (rc) {
-        const char *msg = util_errmsg();
+        const char *msg = acdc_util_errmsg();
         FUZZ_CHECK(d == NULL, "output set on failure");
-        FUZZ_CHECK(rc == UTIL_EDATA || rc == UTIL_ENOMEM, "status %d: %s", rc, msg);
+        FUZZ_CHECK(rc == ACDC_UTIL_EDATA || rc == ACDC_UTIL_ENOMEM, "status %d: %s", rc, msg);
         FUZZ_CHECK(fuzz_one_line(msg), "message is not one line: '%s'", msg);
         FUZZ_CHECK(strstr(msg, ipath) || ((mode & 2) && strstr(msg, lpath)),
                    "message names no file: '%s'", msg);

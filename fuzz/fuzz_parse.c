@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* fuzz/fuzz_parse.c -- strict number parsing: util_parse_double, util_parse_int and
- * util_parse_quantity with every unit kind, on the input as a string.
+/* fuzz/fuzz_parse.c -- strict number parsing: acdc_util_parse_double, acdc_util_parse_int and
+ * acdc_util_parse_quantity with every unit kind, on the input as a string.
  *
  * Properties: no crash; an accepted value is finite and inside the range asked for; a
- * refusal is UTIL_EUSAGE with one line naming the option (for inputs without a line
+ * refusal is ACDC_UTIL_EUSAGE with one line naming the option (for inputs without a line
  * break); the three parsers agree where their languages overlap.
  */
 #define _GNU_SOURCE
@@ -18,8 +18,8 @@ static const char *const units[] = {"m", "s", "W", "rad", "Hz", "A", ""};
 
 static void refused(int rc, const char *what, int multiline)
 {
-    const char *msg = util_errmsg();
-    FUZZ_CHECK(rc == UTIL_EUSAGE, "status %d: %s", rc, msg);
+    const char *msg = acdc_util_errmsg();
+    FUZZ_CHECK(rc == ACDC_UTIL_EUSAGE, "status %d: %s", rc, msg);
     FUZZ_CHECK(!strncmp(msg, what, strlen(what)), "message does not name %s: '%s'", what,
                msg);
     if (!multiline)
@@ -38,12 +38,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
     /* doubles: unbounded and a narrow range */
     double d = NAN, d2;
-    int rc_d = util_parse_double(s, "--x", -INFINITY, INFINITY, &d);
+    int rc_d = acdc_util_parse_double(s, "--x", -INFINITY, INFINITY, &d);
     if (rc_d)
         refused(rc_d, "--x", multiline);
     else
         FUZZ_CHECK(isfinite(d), "accepted non-finite %g from '%s'", d, s);
-    int rc = util_parse_double(s, "--y", -2.385, 1e3, &d2);
+    int rc = acdc_util_parse_double(s, "--y", -2.385, 1e3, &d2);
     if (rc)
         refused(rc, "--y", multiline);
     else {
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
     /* integers */
     int64_t i = 0, i2;
-    int rc_i = util_parse_int(s, "--n", INT64_MIN, INT64_MAX, &i);
+    int rc_i = acdc_util_parse_int(s, "--n", INT64_MIN, INT64_MAX, &i);
     if (rc_i)
         refused(rc_i, "--n", multiline);
     else if (i > -(INT64_C(1) << 53) && i < (INT64_C(1) << 53)) {
@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         FUZZ_CHECK(!rc_d && d == (double)i, "int %lld but double %g for '%s'",
                    (long long)i, d, s);
     }
-    rc = util_parse_int(s, "--k", 1, 1000, &i2);
+    rc = acdc_util_parse_int(s, "--k", 1, 1000, &i2);
     if (rc)
         refused(rc, "--k", multiline);
     else
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     /* quantities with each unit kind */
     for (size_t u = 0; u < sizeof units / sizeof *units; u++) {
         double q = NAN;
-        rc = util_parse_quantity(s, "--q", units[u], -INFINITY, INFINITY, &q);
+        rc = acdc_util_parse_quantity(s, "--q", units[u], -INFINITY, INFINITY, &q);
         if (rc) {
             refused(rc, "--q", multiline);
             /* a bare number is a quantity in the base unit */
@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         if (!rc_d)
             FUZZ_CHECK(q == d, "'%s' as '%s' gives %g, as a number %g", s, units[u], q, d);
         double r;
-        rc = util_parse_quantity(s, "--r", units[u], 0, 1e-3, &r);
+        rc = acdc_util_parse_quantity(s, "--r", units[u], 0, 1e-3, &r);
         if (rc)
             refused(rc, "--r", multiline);
         else

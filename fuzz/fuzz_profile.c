@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* fuzz/fuzz_profile.c -- device profiles: compiler_profile_read() on arbitrary bytes.
+/* fuzz/fuzz_profile.c -- device profiles: acdc_compiler_profile_read() on arbitrary bytes.
  *
- * Properties: no crash, no sanitizer report; a refused file gives UTIL_EDATA and one
- * line naming the file; an accepted profile passes compiler_profile_check() and
- * survives compiler_profile_write_ini() -> compiler_profile_read() -> write again with
+ * Properties: no crash, no sanitizer report; a refused file gives ACDC_UTIL_EDATA and one
+ * line naming the file; an accepted profile passes acdc_compiler_profile_check() and
+ * survives acdc_compiler_profile_write_ini() -> acdc_compiler_profile_read() -> write again with
  * identical text (the writer's "reads back exactly" promise).
  */
 #define _GNU_SOURCE
@@ -40,29 +40,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     int fd = fuzz_memfile("profile.ini", data, len, path, sizeof path);
     if (fd < 0)
         return 0;
-    compiler_profile p;
+    acdc_compiler_profile p;
     memset(&p, 0, sizeof p);
-    util_error_clear();
-    int rc = compiler_profile_read(path, &p);
+    acdc_util_error_clear();
+    int rc = acdc_compiler_profile_read(path, &p);
     close(fd);
     if (rc) {
-        const char *msg = util_errmsg();
-        FUZZ_CHECK(rc == UTIL_EDATA, "status %d: %s", rc, msg);
+        const char *msg = acdc_util_errmsg();
+        FUZZ_CHECK(rc == ACDC_UTIL_EDATA, "status %d: %s", rc, msg);
         FUZZ_CHECK(fuzz_one_line(msg), "message is not one line: '%s'", msg);
         FUZZ_CHECK(strstr(msg, path), "message does not name the file: '%s'", msg);
         return 0;
     }
-    FUZZ_CHECK(compiler_profile_check(&p) == 0, "accepted but fails the check: %s",
-               util_errmsg());
+    FUZZ_CHECK(acdc_compiler_profile_check(&p) == 0, "accepted but fails the check: %s",
+               acdc_util_errmsg());
     char a[96], b[96];
     snprintf(a, sizeof a, "%s-a.ini", scratch);
     snprintf(b, sizeof b, "%s-b.ini", scratch);
-    FUZZ_CHECK(compiler_profile_write_ini(&p, a) == 0, "write: %s", util_errmsg());
-    compiler_profile q;
+    FUZZ_CHECK(acdc_compiler_profile_write_ini(&p, a) == 0, "write: %s", acdc_util_errmsg());
+    acdc_compiler_profile q;
     memset(&q, 0, sizeof q);
-    FUZZ_CHECK(compiler_profile_read(a, &q) == 0, "written profile does not read back: %s",
-               util_errmsg());
-    FUZZ_CHECK(compiler_profile_write_ini(&q, b) == 0, "write: %s", util_errmsg());
+    FUZZ_CHECK(acdc_compiler_profile_read(a, &q) == 0, "written profile does not read back: %s",
+               acdc_util_errmsg());
+    FUZZ_CHECK(acdc_compiler_profile_write_ini(&q, b) == 0, "write: %s", acdc_util_errmsg());
     char *ta = slurp(a), *tb = slurp(b);
     FUZZ_CHECK(!strcmp(ta, tb), "round trip changed the profile:\n%s\n---\n%s", ta, tb);
     FUZZ_CHECK(p.wavelength_m == q.wavelength_m && p.camera.exposure_s == q.camera.exposure_s

@@ -89,13 +89,13 @@ static int plan_alloc(acdc_plan **out, size_t h, size_t w, int rank2, int thread
 {
     *out = NULL;
     if (h == 0 || w == 0)
-        return rank2 ? util_error(UTIL_EUSAGE, "transform shape %zux%zu has a zero side",
-                                  h, w)
-                     : util_error(UTIL_EUSAGE, "transform length must be at least 1");
+        return rank2 ? acdc_util_error(ACDC_UTIL_EUSAGE, "transform shape %zux%zu has a zero side",
+                                       h, w)
+                     : acdc_util_error(ACDC_UTIL_EUSAGE, "transform length must be at least 1");
     if (h > (size_t)1 << 28 || w > (size_t)1 << 28 || h * w > (size_t)1 << 28)
-        return rank2 ? util_error(UTIL_EUSAGE, "transform shape %zux%zu is too large", h,
-                                  w)
-                     : util_error(UTIL_EUSAGE, "transform length %zu is too large", w);
+        return rank2 ? acdc_util_error(ACDC_UTIL_EUSAGE, "transform shape %zux%zu is too large", h,
+                                       w)
+                     : acdc_util_error(ACDC_UTIL_EUSAGE, "transform length %zu is too large", w);
     const size_t n = h * w;
     if (threads < 1)
         threads = 1;
@@ -155,18 +155,19 @@ static int plan_alloc(acdc_plan **out, size_t h, size_t w, int rank2, int thread
     }
     if (plan_pair(p, flags)) {
         acdc_plan_free(p);
-        return rank2 ? util_error(UTIL_ENOMEM, "FFTW could not plan a 2D DCT of shape "
-                                  "%zux%zu", h, w)
-                     : util_error(UTIL_ENOMEM, "FFTW could not plan a DCT of length %zu",
-                                  n);
+        return rank2 ? acdc_util_error(ACDC_UTIL_ENOMEM, "FFTW could not plan a 2D DCT of shape "
+                                       "%zux%zu", h, w)
+                     : acdc_util_error(ACDC_UTIL_ENOMEM, "FFTW could not plan a DCT of length %zu",
+                                       n);
     }
     *out = p;
     return 0;
 nomem:
     acdc_plan_free(p);
-    return rank2 ? util_error(UTIL_ENOMEM, "out of memory planning a 2D DCT of shape "
-                              "%zux%zu", h, w)
-                 : util_error(UTIL_ENOMEM, "out of memory planning a DCT of length %zu", n);
+    return rank2 ? acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory planning a 2D DCT of shape "
+                                   "%zux%zu", h, w)
+                 : acdc_util_error(ACDC_UTIL_ENOMEM,
+                                   "out of memory planning a DCT of length %zu", n);
 }
 
 int acdc_plan_alloc(acdc_plan **out, size_t n, int threads, unsigned flags)
@@ -220,7 +221,7 @@ double *acdc_plan_scratch(acdc_plan *p, size_t count)
     if (count > p->scratch_cap) {
         double *s = realloc(p->scratch, count * sizeof *s);
         if (!s) {
-            util_error(UTIL_ENOMEM, "out of memory for %zu doubles of scratch", count);
+            acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu doubles of scratch", count);
             return NULL;
         }
         p->scratch = s;

@@ -19,8 +19,8 @@
  * a layer happens while the rows are in cache.  Rows run in parallel over the plan's
  * threads (OpenMP); do not call these from inside another parallel region.
  */
-#ifndef MODELS_DCT_H
-#define MODELS_DCT_H
+#ifndef ACDC_MODELS_DCT_H
+#define ACDC_MODELS_DCT_H
 
 #include <stddef.h>
 
@@ -29,13 +29,13 @@ typedef struct acdc_plan acdc_plan;
 /* Plans transforms of length n for up to `threads` concurrent OpenMP threads (0 or 1 =
  * single-threaded).  flags are FFTW planner flags (FFTW_ESTIMATE, FFTW_MEASURE, ...);
  * 0 means FFTW_MEASURE.  Sets *out to a new plan, which the caller frees with
- * acdc_plan_free() (a no-op on NULL).  Errors: UTIL_EUSAGE if n == 0 or n > 2^28,
- * UTIL_ENOMEM if memory runs out or FFTW cannot plan; *out is then NULL. */
+ * acdc_plan_free() (a no-op on NULL).  Errors: ACDC_UTIL_EUSAGE if n == 0 or n > 2^28,
+ * ACDC_UTIL_ENOMEM if memory runs out or FFTW cannot plan; *out is then NULL. */
 int acdc_plan_alloc(acdc_plan **out, size_t n, int threads, unsigned flags);
 
 /* Plans the 2D transforms of an h × w grid (n = h·w), threads and flags as
  * acdc_plan_alloc().  Sets *out to a new plan (free with acdc_plan_free()).  Errors:
- * UTIL_EUSAGE if h or w is 0 or h·w > 2^28, UTIL_ENOMEM as acdc_plan_alloc(); *out is
+ * ACDC_UTIL_EUSAGE if h or w is 0 or h·w > 2^28, ACDC_UTIL_ENOMEM as acdc_plan_alloc(); *out is
  * then NULL.  A 2D plan of shape 1 × n computes what a 1D plan of n does (to rounding). */
 int acdc_plan_alloc2(acdc_plan **out, size_t h, size_t w, int threads, unsigned flags);
 void acdc_plan_free(acdc_plan *p);

@@ -39,19 +39,19 @@ static int read_exact(gzFile g, const char *path, void *buf, size_t len, const c
         if (r < 0) {
             int zerr;
             const char *m = gzerror(g, &zerr);
-            return util_error(zerr == Z_ERRNO ? UTIL_EIO : UTIL_EDATA,
-                              "cannot read '%s': %s", path,
-                              zerr == Z_ERRNO ? strerror(errno) : m);
+            return acdc_util_error(zerr == Z_ERRNO ? ACDC_UTIL_EIO : ACDC_UTIL_EDATA,
+                                   "cannot read '%s': %s", path,
+                                   zerr == Z_ERRNO ? strerror(errno) : m);
         }
         if (r == 0) {
             if (truncated)
                 *truncated = 1;
-            return util_error(UTIL_EDATA, "'%s' is truncated: %s needs %zu bytes, found "
-                              "%zu", path, what, len, got);
+            return acdc_util_error(ACDC_UTIL_EDATA, "'%s' is truncated: %s needs %zu bytes, found "
+                                   "%zu", path, what, len, got);
         }
         got += (size_t)r;
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Reads the len data bytes into a new buffer (*out, caller frees).  The buffer grows
@@ -61,15 +61,15 @@ static int read_data(gzFile g, const char *path, size_t len, unsigned char **out
 {
     size_t cap = len < ((size_t)1 << 20) ? len : ((size_t)1 << 20), got = 0;
     unsigned char *buf = malloc(cap), *grown;
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     if (!buf)
-        return util_error(UTIL_ENOMEM, "out of memory for %zu bytes of '%s'", cap, path);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu bytes of '%s'", cap, path);
     while (got < len) {
         if (got == cap) {
             cap = len - cap > cap ? 2 * cap : len;
             if (!(grown = realloc(buf, cap))) {
-                rc = util_error(UTIL_ENOMEM, "out of memory for %zu bytes of '%s'", cap,
-                                path);
+                rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu bytes of '%s'", cap,
+                                     path);
                 break;
             }
             buf = grown;
@@ -79,8 +79,8 @@ static int read_data(gzFile g, const char *path, size_t len, unsigned char **out
             if (!truncated)
                 break;
             /* restate the truncation against the whole data, not the chunk */
-            rc = util_error(UTIL_EDATA, "'%s' is truncated: the data needs %zu bytes, "
-                            "found fewer than %zu", path, len, cap);
+            rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' is truncated: the data needs %zu bytes, "
+                                 "found fewer than %zu", path, len, cap);
             break;
         }
         got = cap;
@@ -90,7 +90,7 @@ static int read_data(gzFile g, const char *path, size_t len, unsigned char **out
         return rc;
     }
     *out = buf;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static uint32_t be32(const unsigned char *b)
@@ -103,37 +103,38 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
 {
     memset(f, 0, sizeof *f);
     int fd;
-    int rc = util_input_open(path, &fd);
+    int rc = acdc_util_input_open(path, &fd);
     if (rc)
         return rc;
     gzFile g = gzdopen(fd, "rb");
     if (!g) {
         close(fd);
-        return util_error(UTIL_EIO, "cannot open '%s': %s", path,
-                          errno ? strerror(errno) : "out of memory");
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot open '%s': %s", path,
+                               errno ? strerror(errno) : "out of memory");
     }
     unsigned char h[4];
     rc = read_exact(g, path, h, 4, "the header", NULL);
     if (rc)
         goto out;
     if (h[0] != 0 || h[1] != 0) {
-        rc = util_error(UTIL_EDATA, "'%s' is not an IDX file: magic number "
-                        "0x%02x%02x%02x%02x does not start with two zero bytes", path,
-                        h[0], h[1], h[2], h[3]);
+        rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' is not an IDX file: magic number "
+                             "0x%02x%02x%02x%02x does not start with two zero bytes", path,
+                             h[0], h[1], h[2], h[3]);
         goto out;
     }
     if (h[2] != 0x08) {
-        rc = util_error(UTIL_EDATA, "'%s': IDX type code 0x%02x is not supported, expected "
-                        "0x08 (unsigned byte)", path, h[2]);
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "'%s': IDX type code 0x%02x is not supported, expected "
+                             "0x08 (unsigned byte)", path, h[2]);
         goto out;
     }
     if (h[3] < rank_lo || h[3] > rank_hi) {
         if (rank_lo == rank_hi)
-            rc = util_error(UTIL_EDATA, "'%s': IDX rank %u, expected %zu", path, h[3],
-                            rank_lo);
+            rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': IDX rank %u, expected %zu", path, h[3],
+                                 rank_lo);
         else
-            rc = util_error(UTIL_EDATA, "'%s': IDX rank %u, expected %zu to %zu", path,
-                            h[3], rank_lo, rank_hi);
+            rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': IDX rank %u, expected %zu to %zu", path,
+                                 h[3], rank_lo, rank_hi);
         goto out;
     }
     f->rank = h[3];
@@ -144,13 +145,14 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
     for (size_t i = 0; i < f->rank; i++) {
         f->dims[i] = be32(db + 4 * i);
         if (f->dims[i] == 0) {
-            rc = util_error(UTIL_EDATA, "'%s': IDX dimension %zu is zero", path, i);
+            rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': IDX dimension %zu is zero", path, i);
             goto out;
         }
         total *= f->dims[i];
         if (total > IDX_MAX_BYTES) {
-            rc = util_error(UTIL_EDATA, "'%s': IDX dimensions promise more than %llu bytes",
-                            path, (unsigned long long)IDX_MAX_BYTES);
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "'%s': IDX dimensions promise more than %llu bytes",
+                                 path, (unsigned long long)IDX_MAX_BYTES);
             goto out;
         }
     }
@@ -161,9 +163,10 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
     unsigned char extra;
     int r = gzread(g, &extra, 1);
     if (r != 0)
-        rc = r < 0 ? util_error(UTIL_EDATA, "cannot read '%s': %s", path, gzerror(g, &r))
-                   : util_error(UTIL_EDATA, "'%s' has data after the %llu values its header "
-                                "declares", path, (unsigned long long)total);
+        rc = r < 0 ? acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s': %s", path, gzerror(g, &r))
+                   : acdc_util_error(ACDC_UTIL_EDATA,
+                                     "'%s' has data after the %llu values its header "
+                                     "declares", path, (unsigned long long)total);
 out:
     gzclose(g);
     if (rc) {
@@ -185,14 +188,14 @@ int acdc_idx_read(const char *images_path, const char *labels_path, acdc_data **
         return rc;
     }
     if (labels_path && lb.count != im.count) {
-        rc = util_error(UTIL_EDATA, "'%s' holds %llu labels but '%s' holds %llu images",
-                        labels_path, (unsigned long long)lb.count, images_path,
-                        (unsigned long long)im.count);
+        rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' holds %llu labels but '%s' holds %llu images",
+                             labels_path, (unsigned long long)lb.count, images_path,
+                             (unsigned long long)im.count);
         goto fail;
     }
     acdc_data *d = calloc(1, sizeof *d);
     if (!d) {
-        rc = util_error(UTIL_ENOMEM, "out of memory");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         goto fail;
     }
     d->batch = (size_t)im.count;
@@ -203,8 +206,8 @@ int acdc_idx_read(const char *images_path, const char *labels_path, acdc_data **
     if (labels_path)
         d->labels = malloc(d->batch * sizeof *d->labels);
     if (!d->x || !d->path || (labels_path && !d->labels)) {
-        rc = util_error(UTIL_ENOMEM, "out of memory for %zu images of '%s'", d->batch,
-                        images_path);
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu images of '%s'", d->batch,
+                             images_path);
         acdc_data_free(d);
         goto fail;
     }
@@ -215,7 +218,7 @@ int acdc_idx_read(const char *images_path, const char *labels_path, acdc_data **
     free(im.bytes);
     free(lb.bytes);
     *out = d;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 fail:
     free(im.bytes);
     free(lb.bytes);
@@ -233,11 +236,11 @@ static int find_idx(const char *dir, const char *base, char *buf, size_t size)
 {
     snprintf(buf, size, "%s/%s", dir, base);
     if (is_file(buf))
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     snprintf(buf, size, "%s/%s.gz", dir, base);
     if (is_file(buf))
-        return UTIL_OK;
-    return util_error(UTIL_EIO, "cannot find '%s' or '%s.gz' in '%s'", base, base, dir);
+        return ACDC_UTIL_OK;
+    return acdc_util_error(ACDC_UTIL_EIO, "cannot find '%s' or '%s.gz' in '%s'", base, base, dir);
 }
 
 /* HDF5 files begin with an 8-byte signature (at offset 0 for the files we write). */
@@ -246,7 +249,7 @@ static int is_hdf5(const char *path)
     static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     unsigned char b[8];
     FILE *f;
-    if (util_input_fopen(path, &f))
+    if (acdc_util_input_fopen(path, &f))
         return 0;
     size_t got = fread(b, 1, 8, f);
     fclose(f);
@@ -277,11 +280,11 @@ int acdc_data_load(const char *path, const char *split, const char *labels_path,
     if (!split)
         split = "train";
     if (stat(path, &st) != 0)
-        return util_error(UTIL_EIO, "cannot open '%s': %s", path, strerror(errno));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot open '%s': %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
         if (strcmp(split, "train") && strcmp(split, "test"))
-            return util_error(UTIL_EUSAGE, "split '%s' is neither 'train' nor 'test'",
-                              split);
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "split '%s' is neither 'train' nor 'test'",
+                                   split);
         const char *stem = strcmp(split, "train") ? "t10k" : "train";
         char ib[4096], lbuf[4096], name[64];
         snprintf(name, sizeof name, "%s-images-idx3-ubyte", stem);
@@ -298,8 +301,8 @@ int acdc_data_load(const char *path, const char *split, const char *labels_path,
     /* HDF5 files announce themselves with an 8-byte signature. */
     if (is_hdf5(path)) {
         if (labels_path)
-            return util_error(UTIL_EUSAGE, "'%s' is an HDF5 data file: its labels are "
-                              "'/labels' inside it, not a separate file", path);
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s' is an HDF5 data file: its labels are "
+                                   "'/labels' inside it, not a separate file", path);
         return acdc_data_read(path, 0, out);
     }
     if (labels_path)
@@ -328,12 +331,12 @@ void acdc_data_files(const char *path, const char *split, const char *labels_pat
         const char *stem = split && !strcmp(split, "test") ? "t10k" : "train";
         char name[64], found[4096];
         snprintf(name, sizeof name, "%s-images-idx3-ubyte", stem);
-        if (find_idx(path, name, found, sizeof found) == UTIL_OK)
+        if (find_idx(path, name, found, sizeof found) == ACDC_UTIL_OK)
             snprintf(files[(*n)++], 4096, "%s", found);
         snprintf(name, sizeof name, "%s-labels-idx1-ubyte", stem);
-        if (!labels_path && find_idx(path, name, found, sizeof found) == UTIL_OK)
+        if (!labels_path && find_idx(path, name, found, sizeof found) == ACDC_UTIL_OK)
             snprintf(files[(*n)++], 4096, "%s", found);
-        util_error_clear();
+        acdc_util_error_clear();
         return;
     }
     char lbuf[4096];

@@ -7,8 +7,8 @@
  * (read through zlib, which also reads plain files).  Images are rank >= 2 (count ×
  * rows × cols …) and become float64 rows scaled to [0, 1]; labels are rank 1.
  */
-#ifndef MODELS_IDX_H
-#define MODELS_IDX_H
+#ifndef ACDC_MODELS_IDX_H
+#define ACDC_MODELS_IDX_H
 
 #include <stddef.h>
 
@@ -17,8 +17,8 @@
 /* Reads an IDX image file and, if labels_path is not NULL, its IDX label file.  On
  * success *out is a new data set: batch = image count, dim = product of the other
  * extents, x = pixel / 255, labels (or NULL).  Caller frees with acdc_data_free().
- * Errors (each a one-line message naming the file): UTIL_EIO cannot open or read;
- * UTIL_EDATA bad magic, type code other than 0x08, wrong rank, zero extent, truncated
+ * Errors (each a one-line message naming the file): ACDC_UTIL_EIO cannot open or read;
+ * ACDC_UTIL_EDATA bad magic, type code other than 0x08, wrong rank, zero extent, truncated
  * or trailing data, label count differing from image count. */
 int acdc_idx_read(const char *images_path, const char *labels_path, acdc_data **out);
 

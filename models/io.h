@@ -4,8 +4,8 @@
  * Readers check everything (types, ranks, lengths, finite values, permutations, known
  * attribute values) and name the file and object at fault.  Writers are atomic.
  */
-#ifndef MODELS_IO_H
-#define MODELS_IO_H
+#ifndef ACDC_MODELS_IO_H
+#define ACDC_MODELS_IO_H
 
 #include <hdf5.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 #include "models/model.h"
 
 /* Reads the model file at path.  On success *out is a new model (caller frees with
- * acdc_model_free()).  Errors: UTIL_EIO (cannot open), UTIL_EDATA (any violation of the
+ * acdc_model_free()).  Errors: ACDC_UTIL_EIO (cannot open), ACDC_UTIL_EDATA (any violation of the
  * format, with a message naming the file and the dataset or attribute). */
 int acdc_model_read(const char *path, acdc_model **out);
 
@@ -50,7 +50,7 @@ void acdc_data_free(acdc_data *d);
 #define ACDC_MAX_CLASSES ((int64_t)1 << 20)
 
 /* The one check of numbers on the way in and in flight: every value of the rows x cols
- * array v must be finite and, if bound > 0, at most bound in magnitude.  Else UTIL_EDATA
+ * array v must be finite and, if bound > 0, at most bound in magnitude.  Else ACDC_UTIL_EDATA
  * naming the file (if not NULL), the array `what` and the row (v's first row being
  * first_row of the whole):
  *   '/x' in 'data.h5': row 11, column 2 is 1e+308, beyond the bound 1e+150 on data values
@@ -61,7 +61,7 @@ int acdc_check_values(const double *v, size_t rows, size_t cols, size_t first_ro
                       double bound, const char *file, const char *what);
 
 /* Labels are data: every label must be a class index in 0 .. classes - 1, where classes
- * is the model's outputs (or --classes, or ACDC_MAX_CLASSES).  Else UTIL_EDATA naming the
+ * is the model's outputs (or --classes, or ACDC_MAX_CLASSES).  Else ACDC_UTIL_EDATA naming the
  * file and the row:  'data.h5': row 17 has label 9999, outside the classes 0..3 of the
  * model.  whose names the side that sets the count ("the model", "--classes"); file
  * may be NULL (the caller prefixes the message). */

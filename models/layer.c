@@ -80,14 +80,14 @@ static int products(const acdc_layer *L, acdc_plan *p, double **sd, double **sdb
     const double *s3 = acdc_plan_scale3(p);
     double *w = acdc_plan_scratch(p, 2 * q);
     if (!w)
-        return UTIL_ENOMEM;   /* acdc_plan_scratch() recorded the message */
+        return ACDC_UTIL_ENOMEM;   /* acdc_plan_scratch() recorded the message */
     *sd = w;
     *sdb = w + q;
     for (size_t k = 0; k < n; k++) {
         w[k] = s3[k] * L->d[k];
         w[q + k] = L->d_bias ? s3[k] * L->d_bias[k] : 0.0;
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Forward pass 2 on elements [c, e) of one row: hr = s2 ⊙ r, r = sd ⊙ hr + sdb, with
@@ -144,7 +144,7 @@ int acdc_layer_forward(const acdc_layer *L, acdc_plan *p, size_t batch, const do
     if (rc)
         return rc;
     if (!batch)
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     /* No sums here, so the rows may be split any way: small batches still use every
      * thread. */
     const size_t rows = min_size(acdc_plan_block_rows(p), (batch + threads - 1) / threads);
@@ -215,7 +215,7 @@ int acdc_layer_forward(const acdc_layer *L, acdc_plan *p, size_t batch, const do
         /* Streamed rows are visible to the other threads after the barrier. */
         stream_fence(stream);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 int acdc_layer_backward(const acdc_layer *L, acdc_plan *p, size_t batch, const double *x,
@@ -235,7 +235,7 @@ int acdc_layer_backward(const acdc_layer *L, acdc_plan *p, size_t batch, const d
      * each vector `stride` apart like the rows of a block (same cache-set argument). */
     double *w = acdc_plan_scratch(p, 2 * stride + (g ? nblk * 3 * stride : 0));
     if (!w)
-        return UTIL_ENOMEM;   /* acdc_plan_scratch() recorded the message */
+        return ACDC_UTIL_ENOMEM;   /* acdc_plan_scratch() recorded the message */
     double *sd, *sdb;
     (void)products(L, p, &sd, &sdb);   /* cannot fail: the scratch above already holds it */
     double *part = g ? w + 2 * stride : NULL;
@@ -318,7 +318,7 @@ int acdc_layer_backward(const acdc_layer *L, acdc_plan *p, size_t batch, const d
         stream_fence(stream);
     }
     if (!part)
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     for (size_t blk = 0; blk < nblk; blk++) {
         const double *pd = part + blk * 3 * stride;
         for (size_t k = 0; k < n; k++) {
@@ -344,5 +344,5 @@ int acdc_layer_backward(const acdc_layer *L, acdc_plan *p, size_t batch, const d
         for (size_t k = 0; k < n; k++)
             g->a_bias[k] += r[k];
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }

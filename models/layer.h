@@ -6,8 +6,8 @@
  * (Moczulski et al., ICLR 2016, eq. 1 with both bias vectors.)  ReLU and the permutation
  * that may follow a layer belong to the cascade (models/model.h).
  */
-#ifndef MODELS_LAYER_H
-#define MODELS_LAYER_H
+#ifndef ACDC_MODELS_LAYER_H
+#define ACDC_MODELS_LAYER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +30,7 @@ typedef struct acdc_grad {
 /* z = Cᵀ(d ⊙ C(a ⊙ x + a_bias) + d_bias) for `batch` rows of n = acdc_plan_n(p).
  * If h2 is not NULL it receives C·h1 (batch × n), which acdc_layer_backward() needs.
  * x and z may not overlap h2; z may equal x.  Uses 2·q doubles of the plan's scratch
- * (q = acdc_plan_stride(p), n rounded up to 8 plus 8); returns UTIL_ENOMEM if that
+ * (q = acdc_plan_stride(p), n rounded up to 8 plus 8); returns ACDC_UTIL_ENOMEM if that
  * cannot be had, else 0.  Large z and h2 (1 MiB or more, 16-byte aligned rows) are
  * written past the caches. */
 int acdc_layer_forward(const acdc_layer *L, acdc_plan *p, size_t batch, const double *x,
@@ -43,7 +43,7 @@ int acdc_layer_forward(const acdc_layer *L, acdc_plan *p, size_t batch, const do
  * x and h2 are what acdc_layer_forward() saw and produced.  The sums are taken over
  * fixed blocks of rows in a fixed order, so the result does not depend on the thread
  * count.  dx may equal dz.  Uses the plan's scratch (2·q + 3·q per 16 rows, q as for
- * acdc_layer_forward()); returns UTIL_ENOMEM if that cannot grow, else 0.  A large dx
+ * acdc_layer_forward()); returns ACDC_UTIL_ENOMEM if that cannot grow, else 0.  A large dx
  * is written past the caches, as z is there. */
 int acdc_layer_backward(const acdc_layer *L, acdc_plan *p, size_t batch,
                          const double *x, const double *h2, const double *dz, double *dx,

@@ -26,24 +26,24 @@ int acdc_model_alloc(acdc_model **out, size_t n, size_t n_in, size_t n_out,
 {
     *out = NULL;
     if (n == 0 || n > ((size_t)1 << 28))
-        return util_error(UTIL_EUSAGE, "layer size n = %zu is out of range 1..%zu", n,
-                          (size_t)1 << 28);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "layer size n = %zu is out of range 1..%zu", n,
+                               (size_t)1 << 28);
     if (n_in == 0 || n_in > n)
-        return util_error(UTIL_EUSAGE, "n_in = %zu must be between 1 and n = %zu", n_in,
-                          n);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "n_in = %zu must be between 1 and n = %zu", n_in,
+                               n);
     if (n_out == 0 || n_out > n)
-        return util_error(UTIL_EUSAGE, "n_out = %zu must be between 1 and n = %zu", n_out,
-                          n);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "n_out = %zu must be between 1 and n = %zu", n_out,
+                               n);
     if (n_layers == 0 || n_layers > 100000)
-        return util_error(UTIL_EUSAGE, "number of layers %zu is out of range 1..100000",
-                          n_layers);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "number of layers %zu is out of range 1..100000",
+                               n_layers);
     /* estimated before allocating: a, d, the biases and the permutation asked for */
     const double need = 8.0 * (double)n * (double)n_layers *
                         (2.0 + !!(opts & ACDC_A_BIAS) + !!(opts & ACDC_D_BIAS) +
                          !!(opts & ACDC_PERM)) + 16.0 * (double)n_in;
     char what[96];
     snprintf(what, sizeof what, "a model of %zu layers of %zu", n_layers, n);
-    int rc = util_mem_check(need, what);
+    int rc = acdc_util_mem_check(need, what);
     if (rc)
         return rc;
     acdc_model *m = calloc(1, sizeof *m);
@@ -90,7 +90,7 @@ int acdc_model_alloc(acdc_model **out, size_t n, size_t n_in, size_t n_out,
     return 0;
 nomem:
     acdc_model_free(m);
-    return util_mem_fail(need, what);
+    return acdc_util_mem_fail(need, what);
 }
 
 void acdc_model_free(acdc_model *m)
@@ -119,19 +119,20 @@ int acdc_shape_parse(const char *s, const char *what, size_t *h, size_t *w)
     int64_t v[2];
     const int64_t max = (int64_t)1 << 28;
     if (!x || (size_t)(x - s) >= sizeof side || strpbrk(x + 1, "xX"))
-        return util_error(UTIL_EUSAGE, "%s: '%s' is not a shape HxW (e.g. 28x28)", what, s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "%s: '%s' is not a shape HxW (e.g. 28x28)", what, s);
     memcpy(side, s, (size_t)(x - s));
     side[x - s] = '\0';
-    if (util_parse_int(side, what, 1, max, &v[0]) ||
-        util_parse_int(x + 1, what, 1, max, &v[1]))
-        return util_error(UTIL_EUSAGE, "%s: '%s' is not a shape HxW of positive sides",
-                          what, s);
+    if (acdc_util_parse_int(side, what, 1, max, &v[0]) ||
+        acdc_util_parse_int(x + 1, what, 1, max, &v[1]))
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not a shape HxW of positive sides",
+                               what, s);
     if (v[0] * v[1] > max)
-        return util_error(UTIL_EUSAGE, "%s: %s holds more than %lld values", what, s,
-                          (long long)max);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: %s holds more than %lld values", what, s,
+                               (long long)max);
     *h = (size_t)v[0];
     *w = (size_t)v[1];
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 const char *acdc_transform_name(acdc_transform t)
@@ -162,28 +163,28 @@ void acdc_model_grid(const acdc_model *m, size_t *h, size_t *w, size_t *in_h,
         *in_w = two ? m->in_w : m->n_in;
 }
 
-/* Whether the grids fit n and n_in (UTIL_EUSAGE or UTIL_EDATA as `status`). */
+/* Whether the grids fit n and n_in (ACDC_UTIL_EUSAGE or ACDC_UTIL_EDATA as `status`). */
 static int check_grid(size_t n, size_t n_in, acdc_transform t, size_t h, size_t w,
                       size_t in_h, size_t in_w, int status)
 {
     if (t == ACDC_TRANSFORM_DCT) {
         if ((h || w) && (h != 1 || w != n))
-            return util_error(status, "a 'dct' model of n = %zu has the shape 1x%zu, not "
-                              "%zux%zu", n, n, h, w);
+            return acdc_util_error(status, "a 'dct' model of n = %zu has the shape 1x%zu, not "
+                                   "%zux%zu", n, n, h, w);
         if ((in_h || in_w) && (in_h != 1 || in_w != n_in))
-            return util_error(status, "a 'dct' model of n_in = %zu has the input shape "
-                              "1x%zu, not %zux%zu", n_in, n_in, in_h, in_w);
-        return UTIL_OK;
+            return acdc_util_error(status, "a 'dct' model of n_in = %zu has the input shape "
+                                   "1x%zu, not %zux%zu", n_in, n_in, in_h, in_w);
+        return ACDC_UTIL_OK;
     }
     if (t != ACDC_TRANSFORM_DCT2)
-        return util_error(status, "unknown transform %d", (int)t);
+        return acdc_util_error(status, "unknown transform %d", (int)t);
     /* h, w <= n, so h·w cannot overflow where it matters. */
     if (h == 0 || w == 0 || h > n || w > n || h * w != n)
-        return util_error(status, "shape %zux%zu does not hold n = %zu values", h, w, n);
+        return acdc_util_error(status, "shape %zux%zu does not hold n = %zu values", h, w, n);
     if (in_h == 0 || in_w == 0 || in_h > h || in_w > w || in_h * in_w != n_in)
-        return util_error(status, "input shape %zux%zu must hold n_in = %zu values and "
-                          "fit the shape %zux%zu", in_h, in_w, n_in, h, w);
-    return UTIL_OK;
+        return acdc_util_error(status, "input shape %zux%zu must hold n_in = %zu values and "
+                               "fit the shape %zux%zu", in_h, in_w, n_in, h, w);
+    return ACDC_UTIL_OK;
 }
 
 int acdc_model_set_grid(acdc_model *m, acdc_transform t, size_t h, size_t w, size_t in_h,
@@ -191,12 +192,12 @@ int acdc_model_set_grid(acdc_model *m, acdc_transform t, size_t h, size_t w, siz
 {
     if (t == ACDC_TRANSFORM_DCT2 && in_h == 0 && in_w == 0) {
         if (m->n_in != m->n)
-            return util_error(UTIL_EUSAGE, "n_in = %zu is less than n = %zu: give the "
-                              "input shape inside %zux%zu", m->n_in, m->n, h, w);
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "n_in = %zu is less than n = %zu: give the "
+                                   "input shape inside %zux%zu", m->n_in, m->n, h, w);
         in_h = h;
         in_w = w;
     }
-    int rc = check_grid(m->n, m->n_in, t, h, w, in_h, in_w, UTIL_EUSAGE);
+    int rc = check_grid(m->n, m->n_in, t, h, w, in_h, in_w, ACDC_UTIL_EUSAGE);
     if (rc)
         return rc;
     m->transform = t;
@@ -211,7 +212,7 @@ int acdc_model_set_grid(acdc_model *m, acdc_transform t, size_t h, size_t w, siz
         m->in_h = in_h;
         m->in_w = in_w;
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static unsigned opts_of(const acdc_model *m)
@@ -272,11 +273,11 @@ int acdc_model_clone(acdc_model **out, const acdc_model *m) { return clone(out, 
 int acdc_model_init_normal(acdc_model *m, double mean, double sigma, uint64_t seed)
 {
     if (!(sigma >= 0) || !isfinite(sigma) || !isfinite(mean))
-        return util_error(UTIL_EUSAGE, "init mean %g and sigma %g must be finite, sigma "
-                          ">= 0", mean, sigma);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "init mean %g and sigma %g must be finite, sigma "
+                               ">= 0", mean, sigma);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     if (!r)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     gsl_rng_set(r, (unsigned long)seed);
     for (size_t l = 0; l < m->n_layers; l++) {
         acdc_layer *L = &m->layers[l];
@@ -286,14 +287,14 @@ int acdc_model_init_normal(acdc_model *m, double mean, double sigma, uint64_t se
             L->d[i] = mean + (sigma > 0 ? gsl_ran_gaussian_ziggurat(r, sigma) : 0);
     }
     gsl_rng_free(r);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 int acdc_model_init_perms(acdc_model *m, uint64_t seed)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     if (!r)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     gsl_rng_set(r, (unsigned long)(seed ^ 0x9e3779b97f4a7c15ull));
     for (size_t l = 0; l < m->n_layers; l++) {
         int64_t *p = m->layers[l].perm;
@@ -304,7 +305,7 @@ int acdc_model_init_perms(acdc_model *m, uint64_t seed)
         gsl_ran_shuffle(r, p, m->n, sizeof *p);
     }
     gsl_rng_free(r);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 size_t acdc_model_param_count(const acdc_model *m)
@@ -321,30 +322,32 @@ static int check_vec(const double *v, size_t n, size_t l, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (!isfinite(v[i]))
-            return util_error(UTIL_EDATA, "layer %zu: '%s'[%zu] is not finite", l, name, i);
-    return UTIL_OK;
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "layer %zu: '%s'[%zu] is not finite", l, name, i);
+    return ACDC_UTIL_OK;
 }
 
 int acdc_model_check(const acdc_model *m)
 {
     if (!m || !m->layers || m->n == 0 || m->n_layers == 0)
-        return util_error(UTIL_EDATA, "empty model");
+        return acdc_util_error(ACDC_UTIL_EDATA, "empty model");
     if (m->n_in == 0 || m->n_in > m->n || m->n_out == 0 || m->n_out > m->n)
-        return util_error(UTIL_EDATA, "n_in = %zu and n_out = %zu must be in 1..n = %zu",
-                          m->n_in, m->n_out, m->n);
+        return acdc_util_error(ACDC_UTIL_EDATA, "n_in = %zu and n_out = %zu must be in 1..n = %zu",
+                               m->n_in, m->n_out, m->n);
     /* A 1D model's grid fields are not consulted (a view built field by field leaves
      * them zero): only a 2D grid is checked. */
     int rc = m->transform == ACDC_TRANSFORM_DCT
-                 ? UTIL_OK
+                 ? ACDC_UTIL_OK
                  : check_grid(m->n, m->n_in, m->transform, m->h, m->w, m->in_h, m->in_w,
-                              UTIL_EDATA);
+                              ACDC_UTIL_EDATA);
     if (rc)
         return rc;
     for (size_t l = 0; l < m->n_layers; l++) {
         const acdc_layer *L = &m->layers[l];
         if (L->n != m->n)
-            return util_error(UTIL_EDATA, "layer %zu has size %zu, model has %zu", l, L->n,
-                              m->n);
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "layer %zu has size %zu, model has %zu", l, L->n,
+                                   m->n);
         if ((rc = check_vec(L->a, m->n, l, "a")) || (rc = check_vec(L->d, m->n, l, "d")))
             return rc;
         if (L->a_bias && (rc = check_vec(L->a_bias, m->n, l, "a_bias")))
@@ -354,16 +357,17 @@ int acdc_model_check(const acdc_model *m)
         if (L->perm) {
             unsigned char *seen = calloc(m->n, 1);
             if (!seen)
-                return util_error(UTIL_ENOMEM, "out of memory");
+                return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
             for (size_t i = 0; i < m->n; i++) {
                 int64_t v = L->perm[i];
                 if (v < 0 || (uint64_t)v >= m->n || seen[v]) {
                     free(seen);
                     if (v < 0 || (uint64_t)v >= m->n)
-                        return util_error(UTIL_EDATA, "layer %zu: 'perm'[%zu] = %lld is "
-                                          "outside 0..%zu", l, i, (long long)v, m->n - 1);
-                    return util_error(UTIL_EDATA, "layer %zu: 'perm' is not a permutation "
-                                      "(%lld appears twice)", l, (long long)v);
+                        return acdc_util_error(ACDC_UTIL_EDATA, "layer %zu: 'perm'[%zu] = %lld is "
+                                               "outside 0..%zu", l, i, (long long)v, m->n - 1);
+                    return acdc_util_error(ACDC_UTIL_EDATA,
+                                           "layer %zu: 'perm' is not a permutation "
+                                           "(%lld appears twice)", l, (long long)v);
                 }
                 seen[v] = 1;
             }
@@ -371,16 +375,17 @@ int acdc_model_check(const acdc_model *m)
         }
     }
     if ((m->in_mean == NULL) != (m->in_scale == NULL))
-        return util_error(UTIL_EDATA, "input standardisation needs both mean and scale");
+        return acdc_util_error(ACDC_UTIL_EDATA, "input standardisation needs both mean and scale");
     if (m->in_mean) {
         for (size_t i = 0; i < m->n_in; i++)
             if (!isfinite(m->in_mean[i]) || !isfinite(m->in_scale[i]) ||
                 !(m->in_scale[i] > 0))
-                return util_error(UTIL_EDATA, "input standardisation %zu: mean %g, scale %g "
-                                  "(scale must be positive and finite)", i, m->in_mean[i],
-                                  m->in_scale[i]);
+                return acdc_util_error(ACDC_UTIL_EDATA,
+                                       "input standardisation %zu: mean %g, scale %g "
+                                       "(scale must be positive and finite)", i, m->in_mean[i],
+                                       m->in_scale[i]);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 struct acdc_work {
@@ -400,7 +405,7 @@ int acdc_work_alloc(acdc_work **out, const acdc_model *m, size_t batch, int keep
 {
     *out = NULL;
     if (batch == 0)
-        return util_error(UTIL_EUSAGE, "batch size must be at least 1");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "batch size must be at least 1");
     acdc_work *w = calloc(1, sizeof *w);
     if (!w)
         goto nomem;
@@ -431,8 +436,8 @@ int acdc_work_alloc(acdc_work **out, const acdc_model *m, size_t batch, int keep
     return 0;
 nomem:
     acdc_work_free(w);
-    return util_error(UTIL_ENOMEM, "out of memory for a workspace of batch %zu, n = %zu, "
-                      "%zu layers", batch, m->n, m->n_layers);
+    return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a workspace of batch %zu, n = %zu, "
+                           "%zu layers", batch, m->n, m->n_layers);
 }
 
 void acdc_work_free(acdc_work *w)
@@ -453,15 +458,15 @@ void acdc_work_set_tick(acdc_work *w, uint64_t tick) { w->tick = tick; }
 static int fits(const acdc_model *m, const acdc_work *w, size_t batch)
 {
     if (batch > w->batch)
-        return util_error(UTIL_EUSAGE, "batch %zu exceeds the workspace's %zu", batch,
-                          w->batch);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "batch %zu exceeds the workspace's %zu", batch,
+                               w->batch);
     size_t h;
     acdc_model_grid(m, &h, NULL, NULL, NULL);
     if (acdc_plan_n(w->plan) != m->n || w->n_layers != m->n_layers ||
         acdc_plan_is_2d(w->plan) != (m->transform == ACDC_TRANSFORM_DCT2) ||
         acdc_plan_h(w->plan) != h)
-        return util_error(UTIL_EUSAGE, "workspace was made for another model shape");
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "workspace was made for another model shape");
+    return ACDC_UTIL_OK;
 }
 
 int acdc_model_forward(const acdc_model *m, acdc_work *w, size_t batch, const double *x,
@@ -524,7 +529,7 @@ int acdc_model_forward(const acdc_model *m, acdc_work *w, size_t batch, const do
     const double *last = w->keep ? w->v + K * bn : w->v + (K & 1) * bn;
     for (size_t b = 0; b < batch; b++)
         memcpy(y + b * m->n_out, last + b * n, m->n_out * sizeof *y);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 int acdc_model_backward(const acdc_model *m, acdc_work *w, size_t batch, const double *dy,
@@ -534,9 +539,10 @@ int acdc_model_backward(const acdc_model *m, acdc_work *w, size_t batch, const d
     if (rc)
         return rc;
     if (!w->keep)
-        return util_error(UTIL_EUSAGE, "workspace was made without keeping intermediates");
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "workspace was made without keeping intermediates");
     if (grad && (grad->n != m->n || grad->n_layers != m->n_layers))
-        return util_error(UTIL_EUSAGE, "gradient model has another shape");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "gradient model has another shape");
     const size_t n = m->n, bn = batch * n, K = m->n_layers;
     double *gv = w->g, *du = w->g + w->batch * n;
     for (size_t b = 0; b < batch; b++) {
@@ -580,7 +586,7 @@ int acdc_model_backward(const acdc_model *m, acdc_work *w, size_t batch, const d
     for (size_t b = 0; dx && b < batch; b++)
         for (size_t i = 0; i < in_h; i++)
             memcpy(dx + b * m->n_in + i * in_w, gv + b * n + i * gw, in_w * sizeof *dx);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 void acdc_model_foreach_param(acdc_model *m,

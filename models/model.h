@@ -14,8 +14,8 @@
  * i·in_w + j goes to v_0[i·w + j], the rest of v_0 is zero.  (For in_w = w that is the
  * 1D rule of appending zeros.)  Permutations act on all n components alike.
  */
-#ifndef MODELS_MODEL_H
-#define MODELS_MODEL_H
+#ifndef ACDC_MODELS_MODEL_H
+#define ACDC_MODELS_MODEL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -51,8 +51,8 @@ enum {
 
 /* Sets *out to a new cascade with identity diagonals (a = d = 1) and the 1D transform
  * (acdc_model_set_grid() makes it 2D); the caller frees it
- * with acdc_model_free() (a no-op on NULL).  Errors: UTIL_EUSAGE for n outside 1..2^28,
- * n_in or n_out outside 1..n, n_layers outside 1..100000; UTIL_ENOMEM; *out is then
+ * with acdc_model_free() (a no-op on NULL).  Errors: ACDC_UTIL_EUSAGE for n outside 1..2^28,
+ * n_in or n_out outside 1..n, n_layers outside 1..100000; ACDC_UTIL_ENOMEM; *out is then
  * NULL. */
 int acdc_model_alloc(acdc_model **out, size_t n, size_t n_in, size_t n_out,
                      size_t n_layers, unsigned opts);
@@ -61,7 +61,7 @@ void acdc_model_free(acdc_model *m);
 /* Makes m's layers 2D (t = ACDC_TRANSFORM_DCT2) on an h × w grid with the input grid
  * in_h × in_w, or 1D (t = ACDC_TRANSFORM_DCT; then h = 1, w = n, in_h = 1, in_w = n_in or
  * all four 0).  in_h = in_w = 0 means the whole grid, which needs n_in = n.  Errors:
- * UTIL_EUSAGE with a message naming the shapes if h·w != n, in_h·in_w != n_in, the
+ * ACDC_UTIL_EUSAGE with a message naming the shapes if h·w != n, in_h·in_w != n_in, the
  * input grid does not fit the layer grid or t is unknown; m is then unchanged. */
 int acdc_model_set_grid(acdc_model *m, acdc_transform t, size_t h, size_t w, size_t in_h,
                         size_t in_w);
@@ -72,7 +72,7 @@ void acdc_model_grid(const acdc_model *m, size_t *h, size_t *w, size_t *in_h,
                      size_t *in_w);
 
 /* Parses a grid "HxW" (decimal, each side 1 .. 2^28, product at most 2^28; 'X' too).
- * what names the option in messages.  Errors: UTIL_EUSAGE, with a message naming what
+ * what names the option in messages.  Errors: ACDC_UTIL_EUSAGE, with a message naming what
  * and s. */
 int acdc_shape_parse(const char *s, const char *what, size_t *h, size_t *w);
 
@@ -100,7 +100,7 @@ size_t acdc_model_param_count(const acdc_model *m);
 
 /* Checks sizes (the grids too: h·w = n and in_h·in_w = n_in for dct2), finiteness and
  * that every perm is a permutation of 0..n−1.  Returns
- * UTIL_EDATA with a message naming the layer and the field, else 0. */
+ * ACDC_UTIL_EDATA with a message naming the layer and the field, else 0. */
 int acdc_model_check(const acdc_model *m);
 
 /* Workspace for forward and backward passes of up to `batch` rows. */
@@ -110,7 +110,7 @@ typedef struct acdc_work acdc_work;
  * dct2 model; FFTW flags, 0 = FFTW_MEASURE) for
  * `threads` threads and allocates the intermediates of every layer if keep is non-zero
  * (needed by acdc_model_backward()).  Caller frees with acdc_work_free() (a no-op on
- * NULL).  Errors: UTIL_EUSAGE for batch == 0, those of acdc_plan_alloc(), UTIL_ENOMEM;
+ * NULL).  Errors: ACDC_UTIL_EUSAGE for batch == 0, those of acdc_plan_alloc(), ACDC_UTIL_ENOMEM;
  * *out is then NULL. */
 int acdc_work_alloc(acdc_work **out, const acdc_model *m, size_t batch, int keep,
                     int threads, unsigned flags);

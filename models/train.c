@@ -48,35 +48,35 @@ void acdc_train_opts_default(acdc_train_opts *o, int loss)
 static int check_opts(const acdc_train_opts *o)
 {
     if (o->loss != ACDC_LOSS_MSE && o->loss != ACDC_LOSS_XENT)
-        return util_error(UTIL_EUSAGE, "unknown loss %d", o->loss);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "unknown loss %d", o->loss);
     if (o->optimiser != ACDC_OPT_ADAM && o->optimiser != ACDC_OPT_SGD)
-        return util_error(UTIL_EUSAGE, "unknown optimiser %d", o->optimiser);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "unknown optimiser %d", o->optimiser);
     if (o->schedule < ACDC_SCHED_CONSTANT || o->schedule > ACDC_SCHED_STEP)
-        return util_error(UTIL_EUSAGE, "unknown schedule %d", o->schedule);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "unknown schedule %d", o->schedule);
     for (int g = 0; g < 3; g++)
         if (!(o->lr[g] >= 0) || !isfinite(o->lr[g]))
-            return util_error(UTIL_EUSAGE, "learning rate %g must be finite and >= 0",
-                              o->lr[g]);
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "learning rate %g must be finite and >= 0",
+                                   o->lr[g]);
     if (!(o->momentum >= 0 && o->momentum < 1) || !(o->beta1 >= 0 && o->beta1 < 1) ||
         !(o->beta2 >= 0 && o->beta2 < 1) || !(o->eps > 0))
-        return util_error(UTIL_EUSAGE, "momentum, beta1 and beta2 must lie in [0, 1) and "
-                          "eps be positive");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "momentum, beta1 and beta2 must lie in [0, 1) and "
+                               "eps be positive");
     if (!(o->weight_decay >= 0) || !isfinite(o->weight_decay))
-        return util_error(UTIL_EUSAGE, "weight decay %g must be finite and >= 0",
-                          o->weight_decay);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "weight decay %g must be finite and >= 0",
+                               o->weight_decay);
     if (!(o->lr_final >= 0 && o->lr_final <= 1) || !(o->warmup >= 0) ||
         !isfinite(o->warmup) || !(o->step_gamma > 0 && o->step_gamma <= 1) ||
         o->step_epochs == 0)
-        return util_error(UTIL_EUSAGE, "schedule: lr_final in [0, 1], warmup >= 0, gamma "
-                          "in (0, 1] and a step period >= 1 are needed");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "schedule: lr_final in [0, 1], warmup >= 0, gamma "
+                               "in (0, 1] and a step period >= 1 are needed");
     if (o->epochs == 0 || o->batch == 0)
-        return util_error(UTIL_EUSAGE, "epochs and batch size must be at least 1");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "epochs and batch size must be at least 1");
     if (!(o->val_frac >= 0 && o->val_frac <= 0.9))
-        return util_error(UTIL_EUSAGE, "validation fraction %g is outside [0, 0.9]",
-                          o->val_frac);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "validation fraction %g is outside [0, 0.9]",
+                               o->val_frac);
     if (o->threads < 1 || o->threads > 256)
-        return util_error(UTIL_EUSAGE, "threads %d is outside 1..256", o->threads);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "threads %d is outside 1..256", o->threads);
+    return ACDC_UTIL_OK;
 }
 
 /* ---- losses ------------------------------------------------------------------------ */
@@ -165,7 +165,7 @@ int acdc_optim_alloc(acdc_optim **out, const acdc_train_opts *o, size_t count,
     return 0;
 nomem:
     acdc_optim_free(p);
-    return util_error(UTIL_ENOMEM, "out of memory for the optimiser state");
+    return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the optimiser state");
 }
 
 void acdc_optim_free(acdc_optim *p)
@@ -304,18 +304,18 @@ int acdc_trainer_set_hardware(acdc_trainer *t, const char *spec, const double *v
                               size_t len)
 {
     if (spec && strlen(spec) >= sizeof t->hardware)
-        return util_error(UTIL_EUSAGE, "hardware name too long (%zu characters, at most "
-                          "%zu)", strlen(spec), sizeof t->hardware - 1);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "hardware name too long (%zu characters, at most "
+                               "%zu)", strlen(spec), sizeof t->hardware - 1);
     double *c = NULL;
     if (len && !(c = malloc(len * sizeof *c)))
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     if (len)
         memcpy(c, v, len * sizeof *c);
     free(t->hw);
     t->hw = c;
     t->hw_len = len;
     snprintf(t->hardware, sizeof t->hardware, "%s", spec ? spec : "");
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 const char *acdc_trainer_hardware(const acdc_trainer *t, const double **v, size_t *len)
@@ -354,7 +354,7 @@ int acdc_trainer_alloc(acdc_trainer **out, acdc_model *m, const acdc_train_opts 
     acdc_trainer *t = calloc(1, sizeof *t);
     if (!t) {
         acdc_model_free(m);
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     }
     t->m = m;
     t->o = *o;
@@ -364,8 +364,8 @@ int acdc_trainer_alloc(acdc_trainer **out, acdc_model *m, const acdc_train_opts 
     if (t->n_train == 0) {
         size_t held = t->n_val;
         acdc_trainer_free(t);
-        return util_error(UTIL_EUSAGE, "no training rows: %zu rows, %zu held out", rows,
-                          held);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "no training rows: %zu rows, %zu held out", rows,
+                               held);
     }
     size_t n = m->n, B = o->batch > EVAL_CHUNK ? o->batch : EVAL_CHUNK;
     if ((rc = acdc_model_alloc_like(&t->grad, m))) {
@@ -426,10 +426,10 @@ int acdc_trainer_alloc(acdc_trainer **out, acdc_model *m, const acdc_train_opts 
         return rc;   /* the message is recorded */
     }
     *out = t;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 nomem:
     acdc_trainer_free(t);
-    return util_error(UTIL_ENOMEM, "out of memory for a trainer of %zu rows", rows);
+    return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a trainer of %zu rows", rows);
 }
 
 void acdc_trainer_free(acdc_trainer *t)
@@ -464,9 +464,9 @@ size_t acdc_trainer_epoch_count(const acdc_trainer *t) { return t->epoch; }
 int acdc_trainer_set_threads(acdc_trainer *t, int threads)
 {
     if (threads < 1 || threads > 256)
-        return util_error(UTIL_EUSAGE, "threads %d is outside 1..256", threads);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "threads %d is outside 1..256", threads);
     if (threads == t->o.threads)
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     t->o.threads = threads;
     return plan(t);
 }
@@ -482,16 +482,16 @@ int acdc_trainer_standardise(acdc_trainer *t, const acdc_train_data *d, int per_
 {
     acdc_model *m = t->m;
     if (!m->in_mean)
-        return util_error(UTIL_EUSAGE, "the model carries no input standardisation");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "the model carries no input standardisation");
     if (d->dim != m->n_in || d->rows != t->rows)
-        return util_error(UTIL_EUSAGE, "data of %zu × %zu, trainer expects %zu × %zu",
-                          d->rows, d->dim, t->rows, m->n_in);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "data of %zu × %zu, trainer expects %zu × %zu",
+                               d->rows, d->dim, t->rows, m->n_in);
     const size_t k = m->n_in;
     double *mean = calloc(k, sizeof *mean), *m2 = calloc(k, sizeof *m2);
     if (!mean || !m2) {
         free(mean);
         free(m2);
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     }
     /* Welford's running update: stable for 60k rows of values in [0, 1]. */
     for (size_t r = 0; r < t->n_train; r++) {
@@ -535,22 +535,23 @@ int acdc_trainer_standardise(acdc_trainer *t, const acdc_train_data *d, int per_
     }
     free(mean);
     free(m2);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static int check_data(const acdc_model *m, int loss, const acdc_train_data *d)
 {
     if (d->dim != m->n_in)
-        return util_error(UTIL_EDATA, "the data have %zu columns but the model takes n_in "
-                          "= %zu inputs", d->dim, m->n_in);
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "the data have %zu columns but the model takes n_in "
+                               "= %zu inputs", d->dim, m->n_in);
     if (loss == ACDC_LOSS_XENT) {
         if (!d->labels)
-            return util_error(UTIL_EDATA, "classification needs labels");
+            return acdc_util_error(ACDC_UTIL_EDATA, "classification needs labels");
         return acdc_check_labels(d->labels, d->rows, NULL, m->n_out, "the model");
     } else if (!d->y) {
-        return util_error(UTIL_EDATA, "the operator task needs targets");
+        return acdc_util_error(ACDC_UTIL_EDATA, "the operator task needs targets");
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Loss (summed) and correct count over rows idx[0..count) of d, in fixed chunks. */
@@ -598,7 +599,7 @@ static int eval_rows(const acdc_model *m, acdc_work *w, uint64_t tick, int loss,
     }
     *loss_sum = ls;
     *correct = ok;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static int hist_push(acdc_trainer *t, const double *row)
@@ -607,25 +608,25 @@ static int hist_push(acdc_trainer *t, const double *row)
         size_t cap = t->hist_cap ? 2 * t->hist_cap : 16;
         double *h = realloc(t->hist, cap * HIST_COLS * sizeof *h);
         if (!h)
-            return util_error(UTIL_ENOMEM, "out of memory");
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         t->hist = h;
         t->hist_cap = cap;
     }
     memcpy(t->hist + t->hist_rows * HIST_COLS, row, HIST_COLS * sizeof *row);
     t->hist_rows++;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
-                       const volatile sig_atomic_t *stop, util_progress *bar,
+                       const volatile sig_atomic_t *stop, acdc_util_progress *bar,
                        acdc_epoch_stats *st)
 {
     if (t->broken)
-        return util_error(UTIL_EUSAGE, "the trainer was interrupted mid-epoch; resume "
-                          "from the last checkpoint");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "the trainer was interrupted mid-epoch; resume "
+                               "from the last checkpoint");
     if (d->rows != t->rows)
-        return util_error(UTIL_EDATA, "the data have %zu rows, the trainer was made for "
-                          "%zu", d->rows, t->rows);
+        return acdc_util_error(ACDC_UTIL_EDATA, "the data have %zu rows, the trainer was made for "
+                               "%zu", d->rows, t->rows);
     int rc = check_data(t->m, t->o.loss, d);
     if (rc)
         return rc;
@@ -636,7 +637,7 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
     const double t0 = now_s();
     char label[64];
     snprintf(label, sizeof label, "epoch %zu/%zu", t->epoch + 1, t->o.epochs);
-    util_progress_reset(bar, label, t->n_train);
+    acdc_util_progress_reset(bar, label, t->n_train);
 
     memcpy(t->order, t->base, t->n_train * sizeof *t->order);
     gsl_ran_shuffle(t->rng, t->order, t->n_train, sizeof *t->order);
@@ -645,9 +646,9 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
     for (size_t s = 0; s < spe; s++) {
         if (stop && *stop) {
             t->broken = 1;
-            util_progress_finish(bar);
-            return util_error(UTIL_EINTR, "interrupted in epoch %zu; the last checkpoint "
-                              "holds epoch %zu", t->epoch + 1, t->epoch);
+            acdc_util_progress_finish(bar);
+            return acdc_util_error(ACDC_UTIL_EINTR, "interrupted in epoch %zu; the last checkpoint "
+                                   "holds epoch %zu", t->epoch + 1, t->epoch);
         }
         size_t r0 = s * B, k = t->n_train - r0 < B ? t->n_train - r0 : B;
         for (size_t i = 0; i < k; i++) {
@@ -681,10 +682,10 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
         if (bar) {
             double ml = loss_sum / (double)(xent ? seen : seen * no);
             if (xent)
-                util_progress_update(bar, seen, "loss %.4f  acc %.4f", ml,
-                                     (double)correct / (double)seen);
+                acdc_util_progress_update(bar, seen, "loss %.4f  acc %.4f", ml,
+                                          (double)correct / (double)seen);
             else
-                util_progress_update(bar, seen, "mse %.4g", ml);
+                acdc_util_progress_update(bar, seen, "mse %.4g", ml);
         }
     }
     t->epoch++;
@@ -708,7 +709,7 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
         e.val_acc = xent ? (double)vc / (double)t->n_val : NAN;
     }
     e.seconds = now_s() - t0;
-    util_progress_finish(bar);
+    acdc_util_progress_finish(bar);
     /* History stores −1 where a figure does not apply (HDF5 readers here reject NaN). */
     double h[HIST_COLS] = {(double)e.epoch, e.loss, isnan(e.acc) ? -1 : e.acc,
                            isnan(e.val_loss) ? -1 : e.val_loss,
@@ -717,7 +718,7 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
         return rc;
     if (st)
         *st = e;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* ---- checkpoints ------------------------------------------------------------------- */
@@ -732,12 +733,12 @@ static const char *sched_name(int s)
 /* The fingerprint string of d (acdc_trainer_set_data()). */
 static void data_fingerprint(const acdc_train_data *d, char *buf, size_t size)
 {
-    uint64_t hx = util_fnv(UTIL_FNV_OFFSET, d->x, d->rows * d->dim * sizeof *d->x);
-    uint64_t hl = UTIL_FNV_OFFSET;
+    uint64_t hx = acdc_util_fnv(ACDC_UTIL_FNV_OFFSET, d->x, d->rows * d->dim * sizeof *d->x);
+    uint64_t hl = ACDC_UTIL_FNV_OFFSET;
     if (d->labels)
-        hl = util_fnv(hl, d->labels, d->rows * sizeof *d->labels);
+        hl = acdc_util_fnv(hl, d->labels, d->rows * sizeof *d->labels);
     else if (d->y)
-        hl = util_fnv(hl, d->y, d->rows * d->dim * sizeof *d->y);
+        hl = acdc_util_fnv(hl, d->y, d->rows * d->dim * sizeof *d->y);
     snprintf(buf, size, "rows=%zu;columns=%zu;x=%016llx;%s=%016llx", d->rows, d->dim,
              (unsigned long long)hx, d->labels ? "labels" : "targets",
              (unsigned long long)hl);
@@ -754,20 +755,21 @@ int acdc_trainer_check_data(const acdc_trainer *t, const char *ckpt, const char 
     char now[sizeof t->data], diff[300];
     *unknown = !t->data[0];
     if (*unknown)
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     data_fingerprint(d, now, sizeof now);
     if (!strcmp(now, t->data))
-        return UTIL_OK;
-    util_settings_difference(t->data, now, diff, sizeof diff);
-    return util_error(UTIL_EDATA, "checkpoint '%s' was trained on other data than '%s' (%s): "
-                      "resume with the same data, or train afresh without --resume", ckpt,
-                      name, diff);
+        return ACDC_UTIL_OK;
+    acdc_util_settings_difference(t->data, now, diff, sizeof diff);
+    return acdc_util_error(ACDC_UTIL_EDATA,
+                           "checkpoint '%s' was trained on other data than '%s' (%s): "
+                           "resume with the same data, or train afresh without --resume", ckpt,
+                           name, diff);
 }
 
 int acdc_trainer_save(const acdc_trainer *t, const char *path)
 {
-    util_h5_out o;
-    int rc = util_h5_create(path, &o);
+    acdc_util_h5_out o;
+    int rc = acdc_util_h5_create(path, &o);
     if (rc)
         return rc;
     hid_t f = o.fid;
@@ -776,55 +778,55 @@ int acdc_trainer_save(const acdc_trainer *t, const char *path)
     size_t nrng = gsl_rng_size(t->rng), words = (nrng + 7) / 8;
     int64_t *rs = calloc(words ? words : 1, sizeof *rs);
     if (!rs) {
-        util_h5_abort(&o);
-        return util_error(UTIL_ENOMEM, "out of memory");
+        acdc_util_h5_abort(&o);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     }
     memcpy(rs, gsl_rng_state(t->rng), nrng);
     acdc_optim *opt = t->opt;
     hsize_t dm[1] = {acdc_optim_size(opt)}, dr[1] = {words};
     hsize_t dh[2] = {t->hist_rows, HIST_COLS};
-    if ((rc = acdc_model_write_h5(f, "/", t->m)) || (rc = util_h5_group(f, g)) ||
-        (rc = util_h5_set_attr_str(f, g, "loss", loss_name(p->loss))) ||
-        (rc = util_h5_set_attr_str(f, g, "optimiser", opt_name(p->optimiser))) ||
-        (rc = util_h5_set_attr_str(f, g, "schedule", sched_name(p->schedule))) ||
-        (rc = util_h5_set_attr_f64(f, g, "lr_a", p->lr[0])) ||
-        (rc = util_h5_set_attr_f64(f, g, "lr_d", p->lr[1])) ||
-        (rc = util_h5_set_attr_f64(f, g, "lr_bias", p->lr[2])) ||
-        (rc = util_h5_set_attr_f64(f, g, "momentum", p->momentum)) ||
-        (rc = util_h5_set_attr_f64(f, g, "beta1", p->beta1)) ||
-        (rc = util_h5_set_attr_f64(f, g, "beta2", p->beta2)) ||
-        (rc = util_h5_set_attr_f64(f, g, "eps", p->eps)) ||
-        (rc = util_h5_set_attr_f64(f, g, "weight_decay", p->weight_decay)) ||
-        (rc = util_h5_set_attr_f64(f, g, "lr_final", p->lr_final)) ||
-        (rc = util_h5_set_attr_f64(f, g, "warmup", p->warmup)) ||
-        (rc = util_h5_set_attr_f64(f, g, "step_gamma", p->step_gamma)) ||
-        (rc = util_h5_set_attr_i64(f, g, "step_epochs", (int64_t)p->step_epochs)) ||
-        (rc = util_h5_set_attr_i64(f, g, "epochs", (int64_t)p->epochs)) ||
-        (rc = util_h5_set_attr_i64(f, g, "batch", (int64_t)p->batch)) ||
-        (rc = util_h5_set_attr_f64(f, g, "val_frac", p->val_frac)) ||
-        (rc = util_h5_set_attr_i64(f, g, "seed", (int64_t)p->seed)) ||
-        (rc = util_h5_set_attr_i64(f, g, "rows", (int64_t)t->rows)) ||
-        (rc = util_h5_set_attr_i64(f, g, "n_val", (int64_t)t->n_val)) ||
-        (rc = util_h5_set_attr_i64(f, g, "epoch", (int64_t)t->epoch)) ||
-        (rc = util_h5_set_attr_i64(f, g, "step", (int64_t)t->step)) ||
-        (rc = util_h5_set_attr_i64(f, g, "optim_steps", (int64_t)*acdc_optim_steps(opt))) ||
-        (rc = util_h5_set_attr_str(f, g, "rng", gsl_rng_name(t->rng))) ||
-        (rc = util_h5_set_attr_i64(f, g, "rng_bytes", (int64_t)nrng)) ||
-        (rc = util_h5_write_i64(f, "/train/rng_state", 1, dr, rs)) ||
-        (rc = util_h5_write_f64(f, "/train/moment1", 1, dm, acdc_optim_moment(opt, 0))) ||
-        (rc = util_h5_write_f64(f, "/train/moment2", 1, dm, acdc_optim_moment(opt, 1))) ||
-        (t->hist_rows && (rc = util_h5_write_f64(f, "/train/history", 2, dh, t->hist))) ||
-        (t->hardware[0] && (rc = util_h5_set_attr_str(f, g, "hardware", t->hardware))) ||
-        (t->data[0] && (rc = util_h5_set_attr_str(f, g, "data", t->data))) ||
-        (t->hw_len && (rc = util_h5_write_f64(f, "/train/hardware", 1,
-                                              (hsize_t[1]){t->hw_len}, t->hw)))) {
+    if ((rc = acdc_model_write_h5(f, "/", t->m)) || (rc = acdc_util_h5_group(f, g)) ||
+        (rc = acdc_util_h5_set_attr_str(f, g, "loss", loss_name(p->loss))) ||
+        (rc = acdc_util_h5_set_attr_str(f, g, "optimiser", opt_name(p->optimiser))) ||
+        (rc = acdc_util_h5_set_attr_str(f, g, "schedule", sched_name(p->schedule))) ||
+        (rc = acdc_util_h5_set_attr_f64(f, g, "lr_a", p->lr[0])) ||
+        (rc = acdc_util_h5_set_attr_f64(f, g, "lr_d", p->lr[1])) ||
+        (rc = acdc_util_h5_set_attr_f64(f, g, "lr_bias", p->lr[2])) ||
+        (rc = acdc_util_h5_set_attr_f64(f, g, "momentum", p->momentum)) ||
+        (rc = acdc_util_h5_set_attr_f64(f, g, "beta1", p->beta1)) ||
+        (rc = acdc_util_h5_set_attr_f64(f, g, "beta2", p->beta2)) ||
+        (rc = acdc_util_h5_set_attr_f64(f, g, "eps", p->eps)) ||
+        (rc = acdc_util_h5_set_attr_f64(f, g, "weight_decay", p->weight_decay)) ||
+        (rc = acdc_util_h5_set_attr_f64(f, g, "lr_final", p->lr_final)) ||
+        (rc = acdc_util_h5_set_attr_f64(f, g, "warmup", p->warmup)) ||
+        (rc = acdc_util_h5_set_attr_f64(f, g, "step_gamma", p->step_gamma)) ||
+        (rc = acdc_util_h5_set_attr_i64(f, g, "step_epochs", (int64_t)p->step_epochs)) ||
+        (rc = acdc_util_h5_set_attr_i64(f, g, "epochs", (int64_t)p->epochs)) ||
+        (rc = acdc_util_h5_set_attr_i64(f, g, "batch", (int64_t)p->batch)) ||
+        (rc = acdc_util_h5_set_attr_f64(f, g, "val_frac", p->val_frac)) ||
+        (rc = acdc_util_h5_set_attr_i64(f, g, "seed", (int64_t)p->seed)) ||
+        (rc = acdc_util_h5_set_attr_i64(f, g, "rows", (int64_t)t->rows)) ||
+        (rc = acdc_util_h5_set_attr_i64(f, g, "n_val", (int64_t)t->n_val)) ||
+        (rc = acdc_util_h5_set_attr_i64(f, g, "epoch", (int64_t)t->epoch)) ||
+        (rc = acdc_util_h5_set_attr_i64(f, g, "step", (int64_t)t->step)) ||
+        (rc = acdc_util_h5_set_attr_i64(f, g, "optim_steps", (int64_t)*acdc_optim_steps(opt))) ||
+        (rc = acdc_util_h5_set_attr_str(f, g, "rng", gsl_rng_name(t->rng))) ||
+        (rc = acdc_util_h5_set_attr_i64(f, g, "rng_bytes", (int64_t)nrng)) ||
+        (rc = acdc_util_h5_write_i64(f, "/train/rng_state", 1, dr, rs)) ||
+        (rc = acdc_util_h5_write_f64(f, "/train/moment1", 1, dm, acdc_optim_moment(opt, 0))) ||
+        (rc = acdc_util_h5_write_f64(f, "/train/moment2", 1, dm, acdc_optim_moment(opt, 1))) ||
+        (t->hist_rows && (rc = acdc_util_h5_write_f64(f, "/train/history", 2, dh, t->hist))) ||
+        (t->hardware[0] && (rc = acdc_util_h5_set_attr_str(f, g, "hardware", t->hardware))) ||
+        (t->data[0] && (rc = acdc_util_h5_set_attr_str(f, g, "data", t->data))) ||
+        (t->hw_len && (rc = acdc_util_h5_write_f64(f, "/train/hardware", 1,
+                                                   (hsize_t[1]){t->hw_len}, t->hw)))) {
         free(rs);
-        util_h5_abort(&o);
-        util_error_prefix("cannot write checkpoint '%s'", path);
+        acdc_util_h5_abort(&o);
+        acdc_util_error_prefix("cannot write checkpoint '%s'", path);
         return rc;
     }
     free(rs);
-    return util_h5_commit(&o);
+    return acdc_util_h5_commit(&o);
 }
 
 static int name_index(const char *file, const char *attr, const char *v,
@@ -833,10 +835,11 @@ static int name_index(const char *file, const char *attr, const char *v,
     for (int i = 0; i < count; i++)
         if (!strcmp(v, names[i])) {
             *out = i;
-            return UTIL_OK;
+            return ACDC_UTIL_OK;
         }
-    return util_error(UTIL_EDATA, "attribute '%s' on '/train' in '%s' is '%s', not a known "
-                      "value", attr, file, v);
+    return acdc_util_error(ACDC_UTIL_EDATA,
+                           "attribute '%s' on '/train' in '%s' is '%s', not a known "
+                           "value", attr, file, v);
 }
 
 int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer **out)
@@ -847,7 +850,7 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
     if (rc)
         return rc;
     hid_t f;
-    if ((rc = util_h5_open(path, &f))) {
+    if ((rc = acdc_util_h5_open(path, &f))) {
         acdc_model_free(m);
         return rc;
     }
@@ -862,50 +865,52 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
     acdc_trainer *t = NULL;
     int64_t *rs = NULL;
     double *m1 = NULL, *m2 = NULL, *hist = NULL;
-    if (!util_h5_exists(f, g)) {
-        rc = util_error(UTIL_EDATA, "'%s' is a model but not a checkpoint: no '/train' "
-                        "group", path);
+    if (!acdc_util_h5_exists(f, g)) {
+        rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s' is a model but not a checkpoint: no '/train' "
+                             "group", path);
         goto fail;
     }
-    if ((rc = util_h5_attr_str(f, path, g, "loss", s1, sizeof s1)) ||
-        (rc = util_h5_attr_str(f, path, g, "optimiser", s2, sizeof s2)) ||
-        (rc = util_h5_attr_str(f, path, g, "schedule", s3, sizeof s3)) ||
+    if ((rc = acdc_util_h5_attr_str(f, path, g, "loss", s1, sizeof s1)) ||
+        (rc = acdc_util_h5_attr_str(f, path, g, "optimiser", s2, sizeof s2)) ||
+        (rc = acdc_util_h5_attr_str(f, path, g, "schedule", s3, sizeof s3)) ||
         (rc = name_index(path, "loss", s1, losses, 2, &o.loss)) ||
         (rc = name_index(path, "optimiser", s2, opts, 2, &o.optimiser)) ||
         (rc = name_index(path, "schedule", s3, scheds, 3, &o.schedule)) ||
-        (rc = util_h5_attr_f64(f, path, g, "lr_a", &o.lr[0])) ||
-        (rc = util_h5_attr_f64(f, path, g, "lr_d", &o.lr[1])) ||
-        (rc = util_h5_attr_f64(f, path, g, "lr_bias", &o.lr[2])) ||
-        (rc = util_h5_attr_f64(f, path, g, "momentum", &o.momentum)) ||
-        (rc = util_h5_attr_f64(f, path, g, "beta1", &o.beta1)) ||
-        (rc = util_h5_attr_f64(f, path, g, "beta2", &o.beta2)) ||
-        (rc = util_h5_attr_f64(f, path, g, "eps", &o.eps)) ||
-        (rc = util_h5_attr_f64(f, path, g, "weight_decay", &o.weight_decay)) ||
-        (rc = util_h5_attr_f64(f, path, g, "lr_final", &o.lr_final)) ||
-        (rc = util_h5_attr_f64(f, path, g, "warmup", &o.warmup)) ||
-        (rc = util_h5_attr_f64(f, path, g, "step_gamma", &o.step_gamma)) ||
-        (rc = util_h5_attr_i64(f, path, g, "step_epochs", &i_step_epochs)) ||
-        (rc = util_h5_attr_i64(f, path, g, "epochs", &i_epochs)) ||
-        (rc = util_h5_attr_i64(f, path, g, "batch", &i_batch)) ||
-        (rc = util_h5_attr_f64(f, path, g, "val_frac", &o.val_frac)) ||
-        (rc = util_h5_attr_i64(f, path, g, "seed", &i_seed)) ||
-        (rc = util_h5_attr_i64(f, path, g, "rows", &i_rows)) ||
-        (rc = util_h5_attr_i64(f, path, g, "n_val", &i_nval)) ||
-        (rc = util_h5_attr_i64(f, path, g, "epoch", &i_epoch)) ||
-        (rc = util_h5_attr_i64(f, path, g, "step", &i_step)) ||
-        (rc = util_h5_attr_i64(f, path, g, "optim_steps", &i_osteps)) ||
-        (rc = util_h5_attr_str(f, path, g, "rng", rname, sizeof rname)) ||
-        (rc = util_h5_attr_i64(f, path, g, "rng_bytes", &i_rbytes)))
+        (rc = acdc_util_h5_attr_f64(f, path, g, "lr_a", &o.lr[0])) ||
+        (rc = acdc_util_h5_attr_f64(f, path, g, "lr_d", &o.lr[1])) ||
+        (rc = acdc_util_h5_attr_f64(f, path, g, "lr_bias", &o.lr[2])) ||
+        (rc = acdc_util_h5_attr_f64(f, path, g, "momentum", &o.momentum)) ||
+        (rc = acdc_util_h5_attr_f64(f, path, g, "beta1", &o.beta1)) ||
+        (rc = acdc_util_h5_attr_f64(f, path, g, "beta2", &o.beta2)) ||
+        (rc = acdc_util_h5_attr_f64(f, path, g, "eps", &o.eps)) ||
+        (rc = acdc_util_h5_attr_f64(f, path, g, "weight_decay", &o.weight_decay)) ||
+        (rc = acdc_util_h5_attr_f64(f, path, g, "lr_final", &o.lr_final)) ||
+        (rc = acdc_util_h5_attr_f64(f, path, g, "warmup", &o.warmup)) ||
+        (rc = acdc_util_h5_attr_f64(f, path, g, "step_gamma", &o.step_gamma)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, g, "step_epochs", &i_step_epochs)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, g, "epochs", &i_epochs)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, g, "batch", &i_batch)) ||
+        (rc = acdc_util_h5_attr_f64(f, path, g, "val_frac", &o.val_frac)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, g, "seed", &i_seed)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, g, "rows", &i_rows)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, g, "n_val", &i_nval)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, g, "epoch", &i_epoch)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, g, "step", &i_step)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, g, "optim_steps", &i_osteps)) ||
+        (rc = acdc_util_h5_attr_str(f, path, g, "rng", rname, sizeof rname)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, g, "rng_bytes", &i_rbytes)))
         goto fail;
     if (i_step_epochs < 1 || i_epochs < 1 || i_batch < 1 || i_epoch < 0 || i_step < 0 ||
         i_osteps < 0 || i_rows < 1 || i_nval < 0) {
-        rc = util_error(UTIL_EDATA, "'/train' in '%s' holds a negative or zero count", path);
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "'/train' in '%s' holds a negative or zero count", path);
         goto fail;
     }
     if ((uint64_t)i_rows != rows) {
-        rc = util_error(UTIL_EDATA, "checkpoint '%s' was made for %lld rows of data, these "
-                        "data have %zu: resume with the same data", path, (long long)i_rows,
-                        rows);
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "checkpoint '%s' was made for %lld rows of data, these "
+                             "data have %zu: resume with the same data", path, (long long)i_rows,
+                             rows);
         goto fail;
     }
     o.step_epochs = (size_t)i_step_epochs;
@@ -919,21 +924,22 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
     }
     m = NULL;
     if (t->n_val != (size_t)i_nval) {
-        rc = util_error(UTIL_EDATA, "checkpoint '%s' holds out %lld rows, expected %zu",
-                        path, (long long)i_nval, t->n_val);
+        rc = acdc_util_error(ACDC_UTIL_EDATA, "checkpoint '%s' holds out %lld rows, expected %zu",
+                             path, (long long)i_nval, t->n_val);
         goto fail;
     }
     if (strcmp(rname, gsl_rng_name(t->rng)) || (size_t)i_rbytes != gsl_rng_size(t->rng)) {
-        rc = util_error(UTIL_EDATA, "checkpoint '%s' holds a '%s' generator state of %lld "
-                        "bytes; this build uses '%s' with %zu", path, rname,
-                        (long long)i_rbytes, gsl_rng_name(t->rng), gsl_rng_size(t->rng));
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "checkpoint '%s' holds a '%s' generator state of %lld "
+                             "bytes; this build uses '%s' with %zu", path, rname,
+                             (long long)i_rbytes, gsl_rng_name(t->rng), gsl_rng_size(t->rng));
         goto fail;
     }
     size_t words = (gsl_rng_size(t->rng) + 7) / 8;
     hsize_t dr[1] = {words}, dm[1] = {acdc_optim_size(t->opt)};
-    if ((rc = util_h5_read_i64(f, path, "/train/rng_state", 1, dr, &rs)) ||
-        (rc = util_h5_read_f64(f, path, "/train/moment1", 1, dm, &m1)) ||
-        (rc = util_h5_read_f64(f, path, "/train/moment2", 1, dm, &m2)))
+    if ((rc = acdc_util_h5_read_i64(f, path, "/train/rng_state", 1, dr, &rs)) ||
+        (rc = acdc_util_h5_read_f64(f, path, "/train/moment1", 1, dm, &m1)) ||
+        (rc = acdc_util_h5_read_f64(f, path, "/train/moment2", 1, dm, &m2)))
         goto fail;
     memcpy(gsl_rng_state(t->rng), rs, gsl_rng_size(t->rng));
     memcpy(acdc_optim_moment(t->opt, 0), m1, dm[0] * sizeof *m1);
@@ -941,25 +947,25 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
     *acdc_optim_steps(t->opt) = (uint64_t)i_osteps;
     t->epoch = (size_t)i_epoch;
     t->step = (uint64_t)i_step;
-    if (util_h5_exists(f, "/train/history")) {
+    if (acdc_util_h5_exists(f, "/train/history")) {
         hsize_t dh[2] = {0, HIST_COLS};
-        if ((rc = util_h5_read_f64(f, path, "/train/history", 2, dh, &hist)))
+        if ((rc = acdc_util_h5_read_f64(f, path, "/train/history", 2, dh, &hist)))
             goto fail;
         for (size_t r = 0; r < dh[0] && !rc; r++)
             rc = hist_push(t, hist + r * HIST_COLS);
         if (rc)
             goto fail;
     }
-    if (util_h5_attr_exists(f, g, "data") &&
-        (rc = util_h5_attr_str(f, path, g, "data", t->data, sizeof t->data)))
+    if (acdc_util_h5_attr_exists(f, g, "data") &&
+        (rc = acdc_util_h5_attr_str(f, path, g, "data", t->data, sizeof t->data)))
         goto fail;
-    if (util_h5_attr_exists(f, g, "hardware")) {
+    if (acdc_util_h5_attr_exists(f, g, "hardware")) {
         char spec[512];
         double *hw = NULL;
         hsize_t dw[1] = {0};
-        if ((rc = util_h5_attr_str(f, path, g, "hardware", spec, sizeof spec)) ||
-            (util_h5_exists(f, "/train/hardware") &&
-             (rc = util_h5_read_f64(f, path, "/train/hardware", 1, dw, &hw))) ||
+        if ((rc = acdc_util_h5_attr_str(f, path, g, "hardware", spec, sizeof spec)) ||
+            (acdc_util_h5_exists(f, "/train/hardware") &&
+             (rc = acdc_util_h5_read_f64(f, path, "/train/hardware", 1, dw, &hw))) ||
             (rc = acdc_trainer_set_hardware(t, spec, hw, (size_t)dw[0]))) {
             free(hw);
             goto fail;
@@ -972,7 +978,7 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
     free(hist);
     H5Fclose(f);
     *out = t;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 fail:
     free(rs);
     free(m1);
@@ -1001,7 +1007,7 @@ int acdc_evaluate_op(const acdc_model *m, int loss, const acdc_train_data *d, in
     if (rc)
         return rc;
     if (d->rows == 0)
-        return util_error(UTIL_EDATA, "no rows to evaluate");
+        return acdc_util_error(ACDC_UTIL_EDATA, "no rows to evaluate");
     const size_t no = m->n_out, B = d->rows < EVAL_CHUNK ? d->rows : EVAL_CHUNK;
     acdc_work *w;
     if ((rc = acdc_work_alloc(&w, m, EVAL_CHUNK, 0, threads, FFTW_ESTIMATE)))
@@ -1012,7 +1018,7 @@ int acdc_evaluate_op(const acdc_model *m, int loss, const acdc_train_data *d, in
     int64_t *lb = malloc(B * sizeof *lb);
     int64_t *conf = loss == ACDC_LOSS_XENT ? calloc(no * no, sizeof *conf) : NULL;
     if (!xb || !yb || !tb || !lb || (loss == ACDC_LOSS_XENT && !conf)) {
-        rc = util_error(UTIL_ENOMEM, "out of memory for evaluating %zu rows", d->rows);
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for evaluating %zu rows", d->rows);
         goto done;
     }
     double ls;
@@ -1050,8 +1056,9 @@ int acdc_operator_data(size_t n, size_t rows, double noise, uint64_t seed, doubl
 {
     *x = *y = NULL;
     if (n == 0 || rows == 0 || !(noise >= 0) || !isfinite(noise))
-        return util_error(UTIL_EUSAGE, "operator data need n >= 1, rows >= 1 and a finite "
-                          "noise >= 0");
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "operator data need n >= 1, rows >= 1 and a finite "
+                               "noise >= 0");
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     double *W = malloc(n * n * sizeof *W), *b = malloc(n * sizeof *b);
     double *xs = malloc(rows * n * sizeof *xs), *ys = malloc(rows * n * sizeof *ys);
@@ -1062,7 +1069,8 @@ int acdc_operator_data(size_t n, size_t rows, double noise, uint64_t seed, doubl
         free(b);
         free(xs);
         free(ys);
-        return util_error(UTIL_ENOMEM, "out of memory for %zu rows of operator data", rows);
+        return acdc_util_error(ACDC_UTIL_ENOMEM,
+                               "out of memory for %zu rows of operator data", rows);
     }
     gsl_rng_set(r, (unsigned long)seed);
     for (size_t i = 0; i < n * n; i++)
@@ -1085,6 +1093,6 @@ int acdc_operator_data(size_t n, size_t rows, double noise, uint64_t seed, doubl
     free(b);
     *x = xs;
     *y = ys;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 

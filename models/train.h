@@ -17,8 +17,8 @@
  * optimiser moments, step and epoch counters, the RNG state), so training resumed from
  * it ends bitwise where an uninterrupted run ends.
  */
-#ifndef MODELS_TRAIN_H
-#define MODELS_TRAIN_H
+#ifndef ACDC_MODELS_TRAIN_H
+#define ACDC_MODELS_TRAIN_H
 
 #include <signal.h>
 #include <stddef.h>
@@ -84,7 +84,7 @@ double acdc_loss_mse(size_t batch, size_t k, const double *y, const double *t,
 /* Sets *out to an optimiser over `count` parameter arrays: v[i] (length len[i],
  * learning-rate group group[i] in 0..2) updated from gradients g[i].  The arrays are
  * referenced, not copied; the caller keeps them alive.  Caller frees with
- * acdc_optim_free() (a no-op on NULL).  Errors: UTIL_ENOMEM; *out is then NULL. */
+ * acdc_optim_free() (a no-op on NULL).  Errors: ACDC_UTIL_ENOMEM; *out is then NULL. */
 typedef struct acdc_optim acdc_optim;
 int acdc_optim_alloc(acdc_optim **out, const acdc_train_opts *o, size_t count,
                      double *const *v, double *const *g, const size_t *len,
@@ -125,7 +125,7 @@ typedef struct acdc_epoch_stats {
  * acdc_trainer_free()) on a data set of `rows` rows.  Splits off round(val_frac·rows)
  * validation rows at random (seed) and plans the passes.  Caller frees with
  * acdc_trainer_free() (a no-op on NULL).  Errors: bad options or no training rows
- * (UTIL_EUSAGE), a bad model (UTIL_EDATA), no memory (UTIL_ENOMEM); *out is then NULL. */
+ * (ACDC_UTIL_EUSAGE), a bad model (ACDC_UTIL_EDATA), no memory (ACDC_UTIL_ENOMEM); *out is then NULL. */
 int acdc_trainer_alloc(acdc_trainer **out, acdc_model *m, const acdc_train_opts *o,
                        size_t rows);
 void acdc_trainer_free(acdc_trainer *t);
@@ -143,7 +143,7 @@ int acdc_trainer_set_threads(acdc_trainer *t, int threads);
 void acdc_trainer_set_op(acdc_trainer *t, const acdc_layer_op *op);
 /* What the operator models, stored in checkpoints so that a resumed run can attach the
  * same again: a name (e.g. the profile) and len numbers its maker defines (NULL, 0 to
- * clear).  Errors: UTIL_EUSAGE (a name of 512 characters or more), UTIL_ENOMEM. */
+ * clear).  Errors: ACDC_UTIL_EUSAGE (a name of 512 characters or more), ACDC_UTIL_ENOMEM. */
 int acdc_trainer_set_hardware(acdc_trainer *t, const char *spec, const double *v,
                               size_t len);
 /* The name (NULL if none) and, if v and len are not NULL, the numbers. */
@@ -166,10 +166,10 @@ int acdc_trainer_standardise(acdc_trainer *t, const acdc_train_data *d, int per_
 
 /* Runs one epoch over d (which must have the rows given at allocation).  bar (may be
  * NULL) is reset and updated.  If *stop becomes non-zero (a signal handler sets it) the
- * epoch is abandoned, the trainer is left unusable for further epochs and UTIL_EINTR is
+ * epoch is abandoned, the trainer is left unusable for further epochs and ACDC_UTIL_EINTR is
  * returned; the last checkpoint on disk is the state to resume from. */
 int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
-                       const volatile sig_atomic_t *stop, util_progress *bar,
+                       const volatile sig_atomic_t *stop, acdc_util_progress *bar,
                        acdc_epoch_stats *st);
 
 /* Writes the model (at the root, so every model reader accepts the file) plus a /train
@@ -186,8 +186,8 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
  * other data of the same shape is refused rather than continued silently. */
 void acdc_trainer_set_data(acdc_trainer *t, const acdc_train_data *d);
 
-/* On a resumed trainer: UTIL_OK if d is the data the checkpoint was trained on, else
- * UTIL_EDATA "checkpoint 'CKPT' was trained on other data than 'NAME' ('x=..' there,
+/* On a resumed trainer: ACDC_UTIL_OK if d is the data the checkpoint was trained on, else
+ * ACDC_UTIL_EDATA "checkpoint 'CKPT' was trained on other data than 'NAME' ('x=..' there,
  * '..' here): ...".  A checkpoint older than the fingerprints sets *unknown = 1 (the
  * caller warns) and passes. */
 int acdc_trainer_check_data(const acdc_trainer *t, const char *ckpt, const char *name,
@@ -203,7 +203,7 @@ typedef struct acdc_eval {
 } acdc_eval;
 
 /* Evaluates m on all rows of d with the given loss; *out's confusion matrix is
- * malloc'ed (free with acdc_eval_clear()).  Labels ≥ n_out are an error (UTIL_EDATA). */
+ * malloc'ed (free with acdc_eval_clear()).  Labels ≥ n_out are an error (ACDC_UTIL_EDATA). */
 int acdc_evaluate(const acdc_model *m, int loss, const acdc_train_data *d, int threads,
                   acdc_eval *out);
 void acdc_eval_clear(acdc_eval *e);

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-optics_modulator optics_modulator_ideal(const optics_modulator *dev)
+acdc_optics_modulator acdc_optics_modulator_ideal(const acdc_optics_modulator *dev)
 {
-    optics_modulator m = *dev;
-    m.modulation = OPTICS_MOD_COMPLEX;
+    acdc_optics_modulator m = *dev;
+    m.modulation = ACDC_OPTICS_MOD_COMPLEX;
     m.fill = 1;
     m.amplitude_bits = 0;
     m.phase_bits = 0;
@@ -24,24 +24,24 @@ optics_modulator optics_modulator_ideal(const optics_modulator *dev)
     return m;
 }
 
-int optics_modulator_pixels_per_sample(const optics_modulator *dev)
+int acdc_optics_modulator_pixels_per_sample(const acdc_optics_modulator *dev)
 {
-    return dev->modulation == OPTICS_MOD_PHASE ? 2 : 1;
+    return dev->modulation == ACDC_OPTICS_MOD_PHASE ? 2 : 1;
 }
 
-double optics_modulator_sample_pitch(const optics_modulator *dev)
+double acdc_optics_modulator_sample_pitch(const acdc_optics_modulator *dev)
 {
-    return optics_modulator_pixels_per_sample(dev) * dev->pitch_m;
+    return acdc_optics_modulator_pixels_per_sample(dev) * dev->pitch_m;
 }
 
-int optics_modulator_codes(const optics_modulator *dev)
+int acdc_optics_modulator_codes(const acdc_optics_modulator *dev)
 {
-    return dev->modulation == OPTICS_MOD_AMPLITUDE ? 1 : 2;
+    return dev->modulation == ACDC_OPTICS_MOD_AMPLITUDE ? 1 : 2;
 }
 
-double optics_modulator_transfer(const optics_modulator *dev, double t)
+double acdc_optics_modulator_transfer(const acdc_optics_modulator *dev, double t)
 {
-    if (optics_modulator_pixels_per_sample(dev) == 2)
+    if (acdc_optics_modulator_pixels_per_sample(dev) == 2)
         return gsl_sf_sinc(dev->fill * t / 2) * cos(M_PI * t / 2);
     return gsl_sf_sinc(dev->fill * t);
 }
@@ -52,58 +52,58 @@ static double wrap_2pi(double phi)
     return phi < 0 ? phi + 2 * M_PI : phi;
 }
 
-int32_t optics_phase_level(double phase_rad, int bits)
+int32_t acdc_optics_phase_level(double phase_rad, int bits)
 {
     double L = ldexp(1.0, bits);
     return (int32_t)((long)lround(wrap_2pi(phase_rad) / (2 * M_PI) * L) % (long)L);
 }
 
-double optics_phase_of_level(int32_t level, int bits)
+double acdc_optics_phase_of_level(int32_t level, int bits)
 {
     return 2 * M_PI * level / ldexp(1.0, bits);
 }
 
-int32_t optics_amplitude_level(double a, int bits)
+int32_t acdc_optics_amplitude_level(double a, int bits)
 {
     double L = ldexp(1.0, bits) - 1;
     return (int32_t)lround(fmin(fmax(a, 0.0), 1.0) * L);
 }
 
-double optics_amplitude_of_level(int32_t level, int bits)
+double acdc_optics_amplitude_of_level(int32_t level, int bits)
 {
     return level / (ldexp(1.0, bits) - 1);
 }
 
 /* The amplitude dev shows for a in [0, 1] and its level (*code; 0 when continuous): the
  * drive (a - a0)/(1 - a0) quantised, a0 = 1/sqrt(contrast) the darkest state's. */
-static double show_amplitude(const optics_modulator *dev, double a, int32_t *code)
+static double show_amplitude(const acdc_optics_modulator *dev, double a, int32_t *code)
 {
     const double a0 = dev->contrast > 1 ? 1 / sqrt(dev->contrast) : 0;
     double d = fmax(0.0, (fmin(a, 1.0) - a0) / (1 - a0));
     if (dev->amplitude_bits) {
-        *code = optics_amplitude_level(d, dev->amplitude_bits);
-        d = optics_amplitude_of_level(*code, dev->amplitude_bits);
+        *code = acdc_optics_amplitude_level(d, dev->amplitude_bits);
+        d = acdc_optics_amplitude_of_level(*code, dev->amplitude_bits);
     }
     return a0 + (1 - a0) * d;
 }
 
-int optics_modulator_pixels(const optics_modulator *dev, double t, double complex px[2],
-                            int32_t codes[2])
+int acdc_optics_modulator_pixels(const acdc_optics_modulator *dev, double t, double complex px[2],
+                                 int32_t codes[2])
 {
     const int pb = dev->phase_bits;
     int32_t c0 = 0, c1 = 0;
     int count = 1;
     switch (dev->modulation) {
-    case OPTICS_MOD_AMPLITUDE: {
+    case ACDC_OPTICS_MOD_AMPLITUDE: {
         double a = show_amplitude(dev, t > 0 ? t : 0, &c0);
         px[0] = a;
         break;
     }
-    case OPTICS_MOD_COMPLEX: {
+    case ACDC_OPTICS_MOD_COMPLEX: {
         double a = show_amplitude(dev, fabs(t), &c0);
         if (pb) {
-            c1 = optics_phase_level(t < 0 ? M_PI : 0, pb);
-            px[0] = a * cexp(I * optics_phase_of_level(c1, pb));
+            c1 = acdc_optics_phase_level(t < 0 ? M_PI : 0, pb);
+            px[0] = a * cexp(I * acdc_optics_phase_of_level(c1, pb));
         } else {
             px[0] = t < 0 ? -a : a;   /* phase 0 or pi, exactly */
         }
@@ -115,10 +115,10 @@ int optics_modulator_pixels(const optics_modulator *dev, double t, double comple
         double phi = t < 0 ? M_PI : 0, th = acos(fmin(fabs(t), 1.0));
         double t1 = t < 0 ? phi - th : phi + th, t2 = t < 0 ? phi + th : phi - th;
         if (pb) {
-            c0 = optics_phase_level(t1, pb);
-            c1 = optics_phase_level(t2, pb);
-            t1 = optics_phase_of_level(c0, pb);
-            t2 = optics_phase_of_level(c1, pb);
+            c0 = acdc_optics_phase_level(t1, pb);
+            c1 = acdc_optics_phase_level(t2, pb);
+            t1 = acdc_optics_phase_of_level(c0, pb);
+            t2 = acdc_optics_phase_of_level(c1, pb);
         }
         px[0] = cexp(I * t1);
         px[1] = cexp(I * t2);
@@ -133,17 +133,17 @@ int optics_modulator_pixels(const optics_modulator *dev, double t, double comple
     return count;
 }
 
-double complex optics_modulator_value(const optics_modulator *dev, double t,
-                                      int32_t codes[2])
+double complex acdc_optics_modulator_value(const acdc_optics_modulator *dev, double t,
+                                           int32_t codes[2])
 {
     double complex px[2];
-    return optics_modulator_pixels(dev, t, px, codes) == 2 ? 0.5 * (px[0] + px[1]) : px[0];
+    return acdc_optics_modulator_pixels(dev, t, px, codes) == 2 ? 0.5 * (px[0] + px[1]) : px[0];
 }
 
 /* Pixel i covers simulated samples first[i] .. first[i] + count[i] - 1, with weights
  * w[i * span + q]: the fraction of each sample its active area covers. */
-struct optics_devmap {
-    optics_modulator dev;
+struct acdc_optics_devmap {
+    acdc_optics_modulator dev;
     size_t samples, npix, ppx, span, nsamp;
     size_t *first, *count;
     double *w;
@@ -152,28 +152,28 @@ struct optics_devmap {
      * pw[k * span + q]; npieces 0 when the device is one */
     size_t npieces, *amp, *ph, *pfirst, *pcount;
     double *pw;
-    double kappa;                /* retardance scale (optics_devmap_set_retardance()) */
+    double kappa;                /* retardance scale (acdc_optics_devmap_set_retardance()) */
 };
 
 /* A pixel's retardance: the phase of its value taken in [0, 2 pi), as its level holds it
- * (optics_phase_level()); what a change of wavelength scales and fringing blurs. */
+ * (acdc_optics_phase_level()); what a change of wavelength scales and fringing blurs. */
 static double retardance(double complex p)
 {
     return fmod(carg(p) + 2 * M_PI, 2 * M_PI);
 }
 
-/* A pixel's value at kappa times its retardance (optics_devmap_set_retardance()). */
+/* A pixel's value at kappa times its retardance (acdc_optics_devmap_set_retardance()). */
 static double complex retard(double complex p, double kappa)
 {
     return kappa == 1 ? p : cabs(p) * cexp(I * kappa * retardance(p));
 }
 
-void optics_devmap_set_retardance(optics_devmap *d, double kappa)
+void acdc_optics_devmap_set_retardance(acdc_optics_devmap *d, double kappa)
 {
     d->kappa = kappa;
 }
 
-void optics_devmap_free(optics_devmap *d)
+void acdc_optics_devmap_free(acdc_optics_devmap *d)
 {
     if (!d)
         return;
@@ -188,12 +188,12 @@ void optics_devmap_free(optics_devmap *d)
     free(d);
 }
 
-size_t optics_devmap_pixels(const optics_devmap *d) { return d->npix; }
+size_t acdc_optics_devmap_pixels(const acdc_optics_devmap *d) { return d->npix; }
 
-/* The stretches of a two-device complex map (struct optics_devmap): pixel i's active
+/* The stretches of a two-device complex map (struct acdc_optics_devmap): pixel i's active
  * area is [c_i - aw/2, c_i + aw/2) in units of the simulated pitch, c_i = (i -
  * floor(npix/2)) r + off; the amplitude device's is displaced by the registration. */
-static int registration_pieces(optics_devmap *d, double r, double off)
+static int registration_pieces(acdc_optics_devmap *d, double r, double off)
 {
     const double aw = d->dev.fill * r, shift = d->dev.registration * r;
     const size_t cap = 3 * d->npix;
@@ -203,7 +203,8 @@ static int registration_pieces(optics_devmap *d, double r, double off)
     d->pcount = malloc(cap * sizeof *d->pcount);
     d->pw = calloc(cap * d->span, sizeof *d->pw);
     if (!d->amp || !d->ph || !d->pfirst || !d->pcount || !d->pw)
-        return util_error(UTIL_ENOMEM, "out of memory for the pixels of '%s'", d->dev.name);
+        return acdc_util_error(ACDC_UTIL_ENOMEM,
+                               "out of memory for the pixels of '%s'", d->dev.name);
     for (size_t j = 0; j < d->npix; j++)
         for (long di = -1; di <= 1; di++) {
             const long i = (long)j + di;
@@ -217,72 +218,73 @@ static int registration_pieces(optics_devmap *d, double r, double off)
             const size_t k = d->npieces++;
             d->amp[k] = (size_t)i;
             d->ph[k] = j;
-            d->pcount[k] = optics_stretch_overlap(d->nsamp, lo, hi, d->span, &d->pfirst[k],
-                                                  d->pw + k * d->span);
+            d->pcount[k] = acdc_optics_stretch_overlap(d->nsamp, lo, hi, d->span, &d->pfirst[k],
+                                                       d->pw + k * d->span);
         }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int optics_devmap_alloc(optics_devmap **out, const optics_modulator *dev, size_t samples,
-                        int oversample, size_t nsamp, double offset_samples)
+int acdc_optics_devmap_alloc(acdc_optics_devmap **out, const acdc_optics_modulator *dev,
+                             size_t samples,
+                             int oversample, size_t nsamp, double offset_samples)
 {
     *out = NULL;
     if (oversample < 1 || samples == 0 || nsamp == 0 || !isfinite(offset_samples) ||
         !(dev->pitch_m > 0) || !(dev->fill > 0 && dev->fill <= 1))
-        return util_error(UTIL_EUSAGE, "bad geometry for the pixels of '%s'", dev->name);
-    optics_devmap *d = calloc(1, sizeof *d);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "bad geometry for the pixels of '%s'", dev->name);
+    acdc_optics_devmap *d = calloc(1, sizeof *d);
     if (!d)
-        return util_error(UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
     d->kappa = 1;
-    const double sp = optics_modulator_sample_pitch(dev), h = sp / oversample;
+    const double sp = acdc_optics_modulator_sample_pitch(dev), h = sp / oversample;
     d->dev = *dev;
     d->samples = samples;
     d->nsamp = nsamp;
     /* S = 1: one point per sample, as wide as the sample (device.h). */
-    d->ppx = oversample == 1 ? 1 : (size_t)optics_modulator_pixels_per_sample(dev);
+    d->ppx = oversample == 1 ? 1 : (size_t)acdc_optics_modulator_pixels_per_sample(dev);
     d->npix = d->ppx * samples;
     const double pp = sp / (double)d->ppx;
-    optics_pixels px = {.npx = d->npix, .npy = 1, .pitch_m = pp,
-                        .fill = oversample == 1 ? 1.0 : dev->fill};
+    acdc_optics_pixels px = {.npx = d->npix, .npy = 1, .pitch_m = pp,
+                             .fill = oversample == 1 ? 1.0 : dev->fill};
     d->first = malloc(d->npix * sizeof *d->first);
     d->count = malloc(d->npix * sizeof *d->count);
     if (!d->first || !d->count) {
-        optics_devmap_free(d);
-        return util_error(UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
+        acdc_optics_devmap_free(d);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
     }
-    /* optics_pixel_overlap() centres pixel ppx j on sample j; a pair is centred on it. */
+    /* acdc_optics_pixel_overlap() centres pixel ppx j on sample j; a pair is centred on it. */
     double off = -(double)(d->ppx - 1) * pp / 2 + offset_samples * sp;
-    int rc = optics_pixel_overlap(nsamp, h, &px, d->npix, off, d->first, d->count, &d->w,
-                                  &d->span);
+    int rc = acdc_optics_pixel_overlap(nsamp, h, &px, d->npix, off, d->first, d->count, &d->w,
+                                       &d->span);
     if (rc) {
-        optics_devmap_free(d);
+        acdc_optics_devmap_free(d);
         return rc;
     }
     for (size_t i = 0; i < d->npix * d->span; i++)
         d->w[i] /= h;
-    if (oversample >= 2 && dev->modulation == OPTICS_MOD_COMPLEX && dev->registration != 0 &&
+    if (oversample >= 2 && dev->modulation == ACDC_OPTICS_MOD_COMPLEX && dev->registration != 0 &&
         (rc = registration_pieces(d, pp / h, off / h))) {
-        optics_devmap_free(d);
+        acdc_optics_devmap_free(d);
         return rc;
     }
     *out = d;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-size_t optics_devmap_pixels_per_sample(const optics_devmap *d) { return d->ppx; }
+size_t acdc_optics_devmap_pixels_per_sample(const acdc_optics_devmap *d) { return d->ppx; }
 
-void optics_devmap_sample(const optics_devmap *d, double t, double complex *px)
+void acdc_optics_devmap_sample(const acdc_optics_devmap *d, double t, double complex *px)
 {
     if (d->ppx == 1)
-        px[0] = optics_modulator_value(&d->dev, t, NULL);
+        px[0] = acdc_optics_modulator_value(&d->dev, t, NULL);
     else
-        optics_modulator_pixels(&d->dev, t, px, NULL);
+        acdc_optics_modulator_pixels(&d->dev, t, px, NULL);
     for (size_t q = 0; d->kappa != 1 && q < d->ppx; q++)
         px[q] = retard(px[q], d->kappa);
 }
 
-void optics_devmap_place(const optics_devmap *d, const double complex *px,
-                         double complex scale, double complex *out)
+void acdc_optics_devmap_place(const acdc_optics_devmap *d, const double complex *px,
+                              double complex scale, double complex *out)
 {
     memset(out, 0, d->nsamp * sizeof *out);
     for (size_t k = 0; k < d->npieces; k++) {
@@ -300,19 +302,19 @@ void optics_devmap_place(const optics_devmap *d, const double complex *px,
     }
 }
 
-void optics_devmap_show(const optics_devmap *d, const double *t, double sigma, gsl_rng *r,
-                        double complex scale, double complex *work, double complex *out)
+void acdc_optics_devmap_show(const acdc_optics_devmap *d, const double *t, double sigma, gsl_rng *r,
+                             double complex scale, double complex *work, double complex *out)
 {
     for (size_t j = 0; j < d->samples; j++) {
         double complex *px = work + j * d->ppx;
-        optics_devmap_sample(d, t[j], px);
+        acdc_optics_devmap_sample(d, t[j], px);
         for (size_t q = 0; sigma > 0 && r && q < d->ppx; q++)
             px[q] *= cexp(I * gsl_ran_gaussian_ziggurat(r, sigma));
     }
-    optics_devmap_place(d, work, scale, out);
+    acdc_optics_devmap_place(d, work, scale, out);
 }
 
-double optics_modulator_transfer_k(const optics_modulator *dev, int k, double t)
+double acdc_optics_modulator_transfer_k(const acdc_optics_modulator *dev, int k, double t)
 {
     double array = 1;
     if (k > 1) {
@@ -327,21 +329,21 @@ double optics_modulator_transfer_k(const optics_modulator *dev, int k, double t)
 /* Superpixels of k x k pixels over an nsamp-square plane: pixel column (and row) i
  * covers simulated samples first[i] .. first[i] + count[i] - 1 with weights
  * w[i * span + q], the same along both axes but for the offsets. */
-struct optics_devmap2 {
-    optics_modulator dev;
-    double kappa;                /* retardance scale (optics_devmap2_set_retardance()) */
+struct acdc_optics_devmap2 {
+    acdc_optics_modulator dev;
+    double kappa;                /* retardance scale (acdc_optics_devmap2_set_retardance()) */
     int k;                       /* pixels per sample per axis (1 for S = 1 points) */
     size_t samples, side, nsamp; /* side = k * samples pixels per axis */
     size_t *fx, *cx, *fy, *cy, span;
     double *wx, *wy;
 };
 
-void optics_devmap2_set_retardance(optics_devmap2 *d, double kappa)
+void acdc_optics_devmap2_set_retardance(acdc_optics_devmap2 *d, double kappa)
 {
     d->kappa = kappa;
 }
 
-void optics_devmap2_free(optics_devmap2 *d)
+void acdc_optics_devmap2_free(acdc_optics_devmap2 *d)
 {
     if (!d)
         return;
@@ -354,24 +356,24 @@ void optics_devmap2_free(optics_devmap2 *d)
     free(d);
 }
 
-size_t optics_devmap2_pixels(const optics_devmap2 *d) { return d->side * d->side; }
+size_t acdc_optics_devmap2_pixels(const acdc_optics_devmap2 *d) { return d->side * d->side; }
 
-size_t optics_devmap2_work(const optics_devmap2 *d) { return d->side * d->side + d->nsamp; }
+size_t acdc_optics_devmap2_work(const acdc_optics_devmap2 *d) { return d->side * d->side + d->nsamp; }
 
-int optics_devmap2_alloc(optics_devmap2 **out, const optics_modulator *dev, int k,
-                         size_t samples, int oversample, size_t nsamp, double offset_x,
-                         double offset_y)
+int acdc_optics_devmap2_alloc(acdc_optics_devmap2 **out, const acdc_optics_modulator *dev, int k,
+                              size_t samples, int oversample, size_t nsamp, double offset_x,
+                              double offset_y)
 {
     *out = NULL;
     if (oversample < 1 || k < 1 || samples == 0 || nsamp == 0 || !isfinite(offset_x) ||
         !isfinite(offset_y) || !(dev->pitch_m > 0) || !(dev->fill > 0 && dev->fill <= 1))
-        return util_error(UTIL_EUSAGE, "bad geometry for the pixels of '%s'", dev->name);
-    if (dev->modulation == OPTICS_MOD_PHASE && k % 2)
-        return util_error(UTIL_EUSAGE, "phase-only device '%s' needs an even superpixel "
-                          "for its double-phase values, not %d x %d", dev->name, k, k);
-    optics_devmap2 *d = calloc(1, sizeof *d);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "bad geometry for the pixels of '%s'", dev->name);
+    if (dev->modulation == ACDC_OPTICS_MOD_PHASE && k % 2)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "phase-only device '%s' needs an even superpixel "
+                               "for its double-phase values, not %d x %d", dev->name, k, k);
+    acdc_optics_devmap2 *d = calloc(1, sizeof *d);
     if (!d)
-        return util_error(UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
     d->kappa = 1;
     const double sp = k * dev->pitch_m, h = sp / oversample;
     d->dev = *dev;
@@ -380,27 +382,27 @@ int optics_devmap2_alloc(optics_devmap2 **out, const optics_modulator *dev, int 
     d->nsamp = nsamp;
     d->side = (size_t)d->k * samples;
     const double pp = sp / d->k;
-    optics_pixels px = {.npx = d->side, .npy = 1, .pitch_m = pp,
-                        .fill = oversample == 1 ? 1.0 : dev->fill};
+    acdc_optics_pixels px = {.npx = d->side, .npy = 1, .pitch_m = pp,
+                             .fill = oversample == 1 ? 1.0 : dev->fill};
     d->fx = malloc(d->side * sizeof *d->fx);
     d->cx = malloc(d->side * sizeof *d->cx);
     d->fy = malloc(d->side * sizeof *d->fy);
     d->cy = malloc(d->side * sizeof *d->cy);
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     if (!d->fx || !d->cx || !d->fy || !d->cy)
-        rc = util_error(UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
-    /* pixel i of a row is centred at (i - side/2) pp by optics_pixel_overlap(); the k
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
+    /* pixel i of a row is centred at (i - side/2) pp by acdc_optics_pixel_overlap(); the k
      * pixels of a superpixel are centred on its sample */
     const double base = -(double)(d->k - 1) * pp / 2;
     size_t span_y = 0;
     if (!rc)
-        rc = optics_pixel_overlap(nsamp, h, &px, d->side, base + offset_x * sp, d->fx,
-                                  d->cx, &d->wx, &d->span);
+        rc = acdc_optics_pixel_overlap(nsamp, h, &px, d->side, base + offset_x * sp, d->fx,
+                                       d->cx, &d->wx, &d->span);
     if (!rc)
-        rc = optics_pixel_overlap(nsamp, h, &px, d->side, base + offset_y * sp, d->fy,
-                                  d->cy, &d->wy, &span_y);
+        rc = acdc_optics_pixel_overlap(nsamp, h, &px, d->side, base + offset_y * sp, d->fy,
+                                       d->cy, &d->wy, &span_y);
     if (rc) {
-        optics_devmap2_free(d);
+        acdc_optics_devmap2_free(d);
         return rc;
     }
     for (size_t i = 0; i < d->side * d->span; i++) {
@@ -408,12 +410,12 @@ int optics_devmap2_alloc(optics_devmap2 **out, const optics_modulator *dev, int 
         d->wy[i] /= h;
     }
     *out = d;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-void optics_devmap2_show(const optics_devmap2 *d, const double *t, double sigma,
-                         gsl_rng *r, double complex scale, double complex *work,
-                         double complex *out)
+void acdc_optics_devmap2_show(const acdc_optics_devmap2 *d, const double *t, double sigma,
+                              gsl_rng *r, double complex scale, double complex *work,
+                              double complex *out)
 {
     const size_t k = (size_t)d->k, side = d->side, ns = d->nsamp;
     double complex *pix = work, *row = work + side * side;
@@ -423,16 +425,16 @@ void optics_devmap2_show(const optics_devmap2 *d, const double *t, double sigma,
             const double v = t[sy * d->samples + sx];
             double complex px[2];
             if (k == 1) {
-                px[0] = optics_modulator_value(&d->dev, v, NULL);
+                px[0] = acdc_optics_modulator_value(&d->dev, v, NULL);
                 px[1] = px[0];
-            } else if (optics_modulator_pixels(&d->dev, v, px, NULL) == 1) {
+            } else if (acdc_optics_modulator_pixels(&d->dev, v, px, NULL) == 1) {
                 px[1] = px[0];
             }
             px[0] = retard(px[0], d->kappa);
             px[1] = retard(px[1], d->kappa);
             for (size_t iy = 0; iy < k; iy++)
                 for (size_t ix = 0; ix < k; ix++) {
-                    size_t odd = d->dev.dp_layout == OPTICS_DP_CHECKERBOARD ? (ix + iy) % 2
+                    size_t odd = d->dev.dp_layout == ACDC_OPTICS_DP_CHECKERBOARD ? (ix + iy) % 2
                                                                            : ix % 2;
                     pix[(sy * k + iy) * side + sx * k + ix] = px[odd];
                 }
@@ -476,11 +478,12 @@ static void blur_axis(const double *in, double *out, size_t n, size_t st, size_t
         }
 }
 
-int optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, double sigma_m)
+int acdc_optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, double sigma_m)
 {
     if (!(sigma_m > 0) || !isfinite(sigma_m) || !(h_m > 0) || !isfinite(h_m) || !nx || !ny)
-        return util_error(UTIL_EUSAGE, "fringing: width %g m over samples of %g m", sigma_m,
-                          h_m);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "fringing: width %g m over samples of %g m", sigma_m,
+                               h_m);
     const double sh = sigma_m / h_m;
     const size_t r = (size_t)ceil(6 * sh), n = nx * ny;
     double *g = malloc((2 * r + 1) * sizeof *g), *num = malloc(n * sizeof *num),
@@ -490,7 +493,8 @@ int optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, double 
         free(num);
         free(den);
         free(tmp);
-        return util_error(UTIL_ENOMEM, "out of memory for the fringing of %zu samples", n);
+        return acdc_util_error(ACDC_UTIL_ENOMEM,
+                               "out of memory for the fringing of %zu samples", n);
     }
     double sum = 0;
     for (size_t q = 0; q <= 2 * r; q++) {
@@ -520,18 +524,19 @@ int optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, double 
     free(num);
     free(den);
     free(tmp);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int optics_plane_rotate(double complex *t, size_t side, double theta)
+int acdc_optics_plane_rotate(double complex *t, size_t side, double theta)
 {
     if (!isfinite(theta))
-        return util_error(UTIL_EUSAGE, "rotation %g rad is not a number", theta);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "rotation %g rad is not a number", theta);
     if (theta == 0 || side == 0)
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     double complex *src = malloc(side * side * sizeof *src);
     if (!src)
-        return util_error(UTIL_ENOMEM, "out of memory for a rotated plane of %zu^2", side);
+        return acdc_util_error(ACDC_UTIL_ENOMEM,
+                               "out of memory for a rotated plane of %zu^2", side);
     memcpy(src, t, side * side * sizeof *src);
     const double c = cos(theta), sn = sin(theta), a = (double)(side / 2);
     for (size_t y = 0; y < side; y++)
@@ -551,5 +556,5 @@ int optics_plane_rotate(double complex *t, size_t side, double theta)
             t[y * side + x] = acc;
         }
     free(src);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }

@@ -10,13 +10,13 @@
  *     the mean of two pixels e^{i(phi +- theta)}, theta = arccos A, side by side;
  *   - the SAMPLE: the pixels that carry one value (two for a double-phase pair, else
  *     one), its pitch and its transform (the pixels' own diffraction);
- *   - the device laid over a sampled axis (optics_devmap): fill factor, opaque dead
+ *   - the device laid over a sampled axis (acdc_optics_devmap): fill factor, opaque dead
  *     space and surround, lateral displacement, per-pixel phase errors.
  * The compiler uses it to design masks, the simulator to show them; it knows nothing
  * of ACDC.
  */
-#ifndef OPTICS_DEVICE_H
-#define OPTICS_DEVICE_H
+#ifndef ACDC_OPTICS_DEVICE_H
+#define ACDC_OPTICS_DEVICE_H
 
 #include <complex.h>
 #include <stddef.h>
@@ -25,10 +25,10 @@
 #include <gsl/gsl_rng.h>
 
 /* What a modulator can show in one pixel. */
-enum optics_modulation {
-    OPTICS_MOD_COMPLEX = 0,  /* amplitude 0..1 and phase: any |t| <= 1 */
-    OPTICS_MOD_AMPLITUDE,    /* amplitude 0..1 only: t >= 0 */
-    OPTICS_MOD_PHASE         /* phase only, |t| = 1; real values by double-phase pairs */
+enum acdc_optics_modulation {
+    ACDC_OPTICS_MOD_COMPLEX = 0,  /* amplitude 0..1 and phase: any |t| <= 1 */
+    ACDC_OPTICS_MOD_AMPLITUDE,    /* amplitude 0..1 only: t >= 0 */
+    ACDC_OPTICS_MOD_PHASE         /* phase only, |t| = 1; real values by double-phase pairs */
 };
 
 /* Where a phase-only device puts the two phases theta1, theta2 of a double-phase value
@@ -37,17 +37,17 @@ enum optics_modulation {
  * term is modulated at k/2 cycles per sample along x.  CHECKERBOARD: theta1 where
  * ix + iy is even: the difference term sits at (k/2, k/2) cycles per sample, the corner
  * of the spectrum. */
-enum optics_dp_layout {
-    OPTICS_DP_COLUMNS = 0,
-    OPTICS_DP_CHECKERBOARD
+enum acdc_optics_dp_layout {
+    ACDC_OPTICS_DP_COLUMNS = 0,
+    ACDC_OPTICS_DP_CHECKERBOARD
 };
 
 /* Room for a lookup-table path, terminator included. */
-#define OPTICS_LUT_PATH 160
+#define ACDC_OPTICS_LUT_PATH 160
 
-typedef struct optics_modulator {
+typedef struct acdc_optics_modulator {
     char name[64];                  /* e.g. "4K LCoS phase SLM, 8 bit" */
-    enum optics_modulation modulation;
+    enum acdc_optics_modulation modulation;
     double pitch_m;                 /* pixel pitch, > 0 */
     double fill;                    /* fill factor, (0, 1] */
     size_t pixels;                  /* pixels along x available, >= 1 */
@@ -55,7 +55,7 @@ typedef struct optics_modulator {
     int phase_bits;                 /* levels 2^bits of phase over 2 pi; 0 = continuous */
     double phase_error_rad;         /* rms phase error (fabrication, drive jitter), >= 0 */
     size_t rows;                    /* pixels along y (2D systems), >= 1; 0 reads as 1 */
-    enum optics_dp_layout dp_layout;/* 2D systems, phase-only devices: where the two
+    enum acdc_optics_dp_layout dp_layout;/* 2D systems, phase-only devices: where the two
                                        pixels of a double-phase value sit in a superpixel */
     double frame_rate_hz;           /* new patterns per second it can show (a static
                                        element: 0); 0: not given (added with designed
@@ -67,7 +67,7 @@ typedef struct optics_modulator {
     double registration;            /* complex modulation on two devices: the amplitude
                                        device's image displaced along x on the phase
                                        device, in pixels (|r| <= 1); seen with resolved
-                                       pixels of a line (optics_devmap, S >= 2; not in
+                                       pixels of a line (acdc_optics_devmap, S >= 2; not in
                                        2D maps).  0: registered */
     /* How the device is built and driven -- what a lab needs to load or make it
      * (compiler/export.h); none of it changes the light in the unfolded optical train
@@ -78,39 +78,39 @@ typedef struct optics_modulator {
     double refractive_index;        /* a fabricated element's material at the laser
                                        wavelength, which turns phase into etch depth;
                                        0: not given (not a fabricated element) */
-    char lut[OPTICS_LUT_PATH];      /* file of the drive table from a level's value to
+    char lut[ACDC_OPTICS_LUT_PATH];      /* file of the drive table from a level's value to
                                        the device's grey level (compiler/EXPORT.md);
                                        "": linear, 2 pi (or full amplitude) over the grey
                                        range */
-} optics_modulator;
+} acdc_optics_modulator;
 
 /* The ideal counterpart of dev: the same name, pitch and pixel count, complex
  * modulation on continuous levels, fill factor 1, no phase error, perfect contrast. */
-optics_modulator optics_modulator_ideal(const optics_modulator *dev);
+acdc_optics_modulator acdc_optics_modulator_ideal(const acdc_optics_modulator *dev);
 
 /* Pixels per sample: 2 for a phase-only device (a double-phase pair side by side along
  * x), else 1.  The sample pitch is that many pixel pitches. */
-int optics_modulator_pixels_per_sample(const optics_modulator *dev);
-double optics_modulator_sample_pitch(const optics_modulator *dev);
+int acdc_optics_modulator_pixels_per_sample(const acdc_optics_modulator *dev);
+double acdc_optics_modulator_sample_pitch(const acdc_optics_modulator *dev);
 
 /* Device codes per value: 1 for an amplitude device (its level), 2 for a complex one
  * (amplitude level, phase level) and for a phase-only one (the pair's two levels). */
-int optics_modulator_codes(const optics_modulator *dev);
+int acdc_optics_modulator_codes(const acdc_optics_modulator *dev);
 
 /* The normalised transform (1 at t = 0) of one sample of dev at spatial frequency t
  * in cycles per sample: sinc(fill t) for a pixel; for the wanted (sum) term of a
  * double-phase pair of pixels at +-1/4 sample, sinc(fill t / 2) cos(pi t / 2).
  * sinc(x) = sin(pi x)/(pi x). */
-double optics_modulator_transfer(const optics_modulator *dev, double t);
+double acdc_optics_modulator_transfer(const acdc_optics_modulator *dev, double t);
 
 /* The one quantiser.  Phase level of phase_rad on 2^bits levels 2 pi m / 2^bits:
  * m = round(wrap(phase) / 2 pi * 2^bits) mod 2^bits, wrap into [0, 2 pi); amplitude
  * level of a (clipped to [0, 1]) on 2^bits levels m / (2^bits - 1): m = round(a (2^bits
  * - 1)).  And the values of the levels.  bits in 1..24, phase finite. */
-int32_t optics_phase_level(double phase_rad, int bits);
-double optics_phase_of_level(int32_t level, int bits);
-int32_t optics_amplitude_level(double a, int bits);
-double optics_amplitude_of_level(int32_t level, int bits);
+int32_t acdc_optics_phase_level(double phase_rad, int bits);
+double acdc_optics_phase_of_level(int32_t level, int bits);
+int32_t acdc_optics_amplitude_level(double a, int bits);
+double acdc_optics_amplitude_of_level(int32_t level, int bits);
 
 /* One value t in [-1, 1] as the pixels of dev show it: px receives each pixel's
  * transmittance and the count is returned -- 1, or 2 for a phase-only device's
@@ -121,16 +121,16 @@ double optics_amplitude_of_level(int32_t level, int bits);
  * weights it by sin(pi u / 2) ~ 0, instead of leaking into the band wherever the data
  * change sign.  An amplitude device shows a negative value as 0; a complex one shows
  * |t| at phase 0 or pi (exactly t when its phase is continuous).  Values are quantised
- * to the device's levels; codes (may be NULL) receives optics_modulator_codes() codes.
+ * to the device's levels; codes (may be NULL) receives acdc_optics_modulator_codes() codes.
  * A device of finite contrast C (amplitude and complex) spreads its amplitude levels
  * from a0 = 1/sqrt(C) to 1: the level of |t| is that of the drive (|t| - a0)/(1 - a0),
  * and an amplitude below a0 shows as a0. */
-int optics_modulator_pixels(const optics_modulator *dev, double t, double complex px[2],
-                            int32_t codes[2]);
+int acdc_optics_modulator_pixels(const acdc_optics_modulator *dev, double t, double complex px[2],
+                                 int32_t codes[2]);
 
 /* The same value as one point: the mean of its pixels (the pair's sum term). */
-double complex optics_modulator_value(const optics_modulator *dev, double t,
-                                      int32_t codes[2]);
+double complex acdc_optics_modulator_value(const acdc_optics_modulator *dev, double t,
+                                           int32_t codes[2]);
 
 /* A modulator laid over the nsamp samples of a simulated axis at oversampling S: the
  * device's samples are S simulated samples wide (simulated pitch = sample pitch / S),
@@ -147,31 +147,32 @@ double complex optics_modulator_value(const optics_modulator *dev, double t,
  *     factor is not seen, one phase error per sample.  A displaced device mixes
  *     neighbouring points by overlap, as a sample-wide pixel would.
  * samples: device samples used (values shown per call).  *out receives a new map
- * (caller frees with optics_devmap_free()).  Errors: UTIL_EUSAGE (bad geometry, S < 1,
- * offset not finite), UTIL_ENOMEM. */
-typedef struct optics_devmap optics_devmap;
-int optics_devmap_alloc(optics_devmap **out, const optics_modulator *dev, size_t samples,
-                        int oversample, size_t nsamp, double offset_samples);
-void optics_devmap_free(optics_devmap *d);
+ * (caller frees with acdc_optics_devmap_free()).  Errors: ACDC_UTIL_EUSAGE (bad geometry, S < 1,
+ * offset not finite), ACDC_UTIL_ENOMEM. */
+typedef struct acdc_optics_devmap acdc_optics_devmap;
+int acdc_optics_devmap_alloc(acdc_optics_devmap **out, const acdc_optics_modulator *dev,
+                             size_t samples,
+                             int oversample, size_t nsamp, double offset_samples);
+void acdc_optics_devmap_free(acdc_optics_devmap *d);
 
 /* out (nsamp values) = scale x the device showing sample values t[0 .. samples), each
  * pixel (S = 1: each point) multiplied by exp(i N(0, sigma)) drawn from r in pixel order
- * (r may be NULL when sigma is 0).  work: room for optics_devmap_pixels() values.
- * The same as optics_devmap_sample() for every sample, then optics_devmap_place(). */
-void optics_devmap_show(const optics_devmap *d, const double *t, double sigma, gsl_rng *r,
-                        double complex scale, double complex *work, double complex *out);
+ * (r may be NULL when sigma is 0).  work: room for acdc_optics_devmap_pixels() values.
+ * The same as acdc_optics_devmap_sample() for every sample, then acdc_optics_devmap_place(). */
+void acdc_optics_devmap_show(const acdc_optics_devmap *d, const double *t, double sigma, gsl_rng *r,
+                             double complex scale, double complex *work, double complex *out);
 
-/* The two steps of optics_devmap_show(), for callers that show one value on several
- * samples: px (optics_devmap_pixels_per_sample() values) = the pixels (S = 1: the point)
+/* The two steps of acdc_optics_devmap_show(), for callers that show one value on several
+ * samples: px (acdc_optics_devmap_pixels_per_sample() values) = the pixels (S = 1: the point)
  * showing value t, without phase errors; out (nsamp values) = scale x the device whose
- * pixels transmit px[0 .. optics_devmap_pixels()). */
-void optics_devmap_sample(const optics_devmap *d, double t, double complex *px);
-void optics_devmap_place(const optics_devmap *d, const double complex *px,
-                         double complex scale, double complex *out);
-size_t optics_devmap_pixels_per_sample(const optics_devmap *d);
+ * pixels transmit px[0 .. acdc_optics_devmap_pixels()). */
+void acdc_optics_devmap_sample(const acdc_optics_devmap *d, double t, double complex *px);
+void acdc_optics_devmap_place(const acdc_optics_devmap *d, const double complex *px,
+                              double complex scale, double complex *out);
+size_t acdc_optics_devmap_pixels_per_sample(const acdc_optics_devmap *d);
 
 /* Pixels (S = 1: points) a map shows: samples x pixels per sample (S = 1: samples). */
-size_t optics_devmap_pixels(const optics_devmap *d);
+size_t acdc_optics_devmap_pixels(const acdc_optics_devmap *d);
 
 /* ---------------------------------------------------------------------------------
  * 2D devices (spherical-lens systems).  A sample is a SUPERPIXEL of k x k device
@@ -182,35 +183,35 @@ size_t optics_devmap_pixels(const optics_devmap *d);
 /* The normalised transform (1 at t = 0), along one axis, of a k x k superpixel of dev
  * showing one value (a double-phase value's sum term), t in cycles per sample: the
  * pixel's sinc(fill t / k) times the array factor of k pixels, sin(pi t) / (k sin(pi t /
- * k)).  k = 1 is optics_modulator_transfer() of a one-pixel sample; for k = 2 along x it
+ * k)).  k = 1 is acdc_optics_modulator_transfer() of a one-pixel sample; for k = 2 along x it
  * is the 1D double-phase pair's. */
-double optics_modulator_transfer_k(const optics_modulator *dev, int k, double t);
+double acdc_optics_modulator_transfer_k(const acdc_optics_modulator *dev, int k, double t);
 
 /* A 2D modulator laid over an nsamp x nsamp simulated plane at oversampling S: its
  * samples x samples superpixels of k x k pixels, each sample S x S simulated samples
  * (simulated pitch k pitch / S), centred on the plane's axis (field.h), displaced by
  * (offset_x, offset_y) device samples.  Rows and columns are laid exactly as
- * optics_devmap lays a line: S >= 2 resolves every pixel (fill factor, opaque dead
+ * acdc_optics_devmap lays a line: S >= 2 resolves every pixel (fill factor, opaque dead
  * space and surround, the pixels of a double-phase value apart, one phase error per
  * pixel); S == 1 shows each sample as one point (the mean of its pixels: a
  * double-phase value's sum term; fill not seen; one phase error per sample).  The
  * geometry is separable -- pixel (py, px) covers simulated sample (Y, X) by wy(Y) wx(X)
  * -- so placing costs a pass over the pixel rows, not a 2D convolution.
- * Errors: UTIL_EUSAGE (bad geometry, k < 1, k odd on a phase-only device, S < 1,
- * offsets not finite), UTIL_ENOMEM. */
-typedef struct optics_devmap2 optics_devmap2;
-int optics_devmap2_alloc(optics_devmap2 **out, const optics_modulator *dev, int k,
-                         size_t samples, int oversample, size_t nsamp, double offset_x,
-                         double offset_y);
-void optics_devmap2_free(optics_devmap2 *d);
+ * Errors: ACDC_UTIL_EUSAGE (bad geometry, k < 1, k odd on a phase-only device, S < 1,
+ * offsets not finite), ACDC_UTIL_ENOMEM. */
+typedef struct acdc_optics_devmap2 acdc_optics_devmap2;
+int acdc_optics_devmap2_alloc(acdc_optics_devmap2 **out, const acdc_optics_modulator *dev, int k,
+                              size_t samples, int oversample, size_t nsamp, double offset_x,
+                              double offset_y);
+void acdc_optics_devmap2_free(acdc_optics_devmap2 *d);
 
 /* The device used at a wavelength other than the one its levels were made for: every
  * pixel's retardance -- the phase of its level taken in [0, 2 pi), which a liquid
  * crystal or a relief holds fixed in length -- times kappa = design wavelength / the
  * wavelength in use; amplitudes unchanged, dispersion not modelled.  kappa 1 (the
  * default) leaves the map as it was, bitwise. */
-void optics_devmap_set_retardance(optics_devmap *d, double kappa);
-void optics_devmap2_set_retardance(optics_devmap2 *d, double kappa);
+void acdc_optics_devmap_set_retardance(acdc_optics_devmap *d, double kappa);
+void acdc_optics_devmap2_set_retardance(acdc_optics_devmap2 *d, double kappa);
 
 /* The fringing field of a liquid-crystal device: the retardance does not jump at a
  * pixel's edge but follows the electrodes' field, which spreads it over neighbouring
@@ -221,8 +222,8 @@ void optics_devmap2_set_retardance(optics_devmap2 *d, double kappa);
  * transmits: samples with t = 0, the dead space and the surround, take their phase from
  * the neighbours and keep their zero), amplitudes unchanged.  A phase grating of period
  * P comes out attenuated by exp(-2 pi^2 sigma^2 / P^2).  The kernel is cut at 6 sigma.
- * Errors: UTIL_EUSAGE (sigma or h not positive and finite), UTIL_ENOMEM. */
-int optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, double sigma_m);
+ * Errors: ACDC_UTIL_EUSAGE (sigma or h not positive and finite), ACDC_UTIL_ENOMEM. */
+int acdc_optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, double sigma_m);
 
 /* A device rotated in its plane by theta (rad, counter-clockwise seen along the light):
  * t (side x side simulated samples, row-major, the axis at sample (floor(side/2),
@@ -230,21 +231,21 @@ int optics_fringing(double complex *t, size_t nx, size_t ny, double h_m, double 
  * the bilinear interpolation of the unrotated samples at the point that rotates onto it
  * (0 beyond the plane) -- for the sub-sample displacements a small rotation makes, the
  * overlap of the sample with the displaced device.  theta 0 leaves t as it was.
- * Errors: UTIL_EUSAGE (theta not finite), UTIL_ENOMEM. */
-int optics_plane_rotate(double complex *t, size_t side, double theta);
+ * Errors: ACDC_UTIL_EUSAGE (theta not finite), ACDC_UTIL_ENOMEM. */
+int acdc_optics_plane_rotate(double complex *t, size_t side, double theta);
 
 /* Pixels (S = 1: points) a map shows, row-major: (k samples)^2 (S = 1: samples^2). */
-size_t optics_devmap2_pixels(const optics_devmap2 *d);
+size_t acdc_optics_devmap2_pixels(const acdc_optics_devmap2 *d);
 
-/* Room, in values, for the work array of optics_devmap2_show(). */
-size_t optics_devmap2_work(const optics_devmap2 *d);
+/* Room, in values, for the work array of acdc_optics_devmap2_show(). */
+size_t acdc_optics_devmap2_work(const acdc_optics_devmap2 *d);
 
 /* out (nsamp x nsamp values, row-major) = scale x the device showing sample values
  * t[sy * samples + sx] in [-1, 1], quantised to its levels, each pixel (S = 1: each
  * point) multiplied by exp(i N(0, sigma)) drawn from r in row-major pixel order (r may
- * be NULL when sigma is 0).  work: optics_devmap2_work(d) values. */
-void optics_devmap2_show(const optics_devmap2 *d, const double *t, double sigma,
-                         gsl_rng *r, double complex scale, double complex *work,
-                         double complex *out);
+ * be NULL when sigma is 0).  work: acdc_optics_devmap2_work(d) values. */
+void acdc_optics_devmap2_show(const acdc_optics_devmap2 *d, const double *t, double sigma,
+                              gsl_rng *r, double complex scale, double complex *work,
+                              double complex *out);
 
 #endif

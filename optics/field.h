@@ -19,90 +19,90 @@
  * already integrated over y, so |E|^2 is power per unit length along x, W/m.  Either
  * way the power of field b is P = sum |E|^2 * (pitch area), in watts.
  */
-#ifndef OPTICS_FIELD_H
-#define OPTICS_FIELD_H
+#ifndef ACDC_OPTICS_FIELD_H
+#define ACDC_OPTICS_FIELD_H
 
 #include <complex.h>
 #include <stddef.h>
 
 /* The sampling grid of one field (shared by every field of a batch). */
-typedef struct optics_grid {
+typedef struct acdc_optics_grid {
     int rank;             /* 1 (x only) or 2 (x and y) */
     size_t nx, ny;        /* samples along x and y; ny == 1 when rank == 1 */
     double pitch_m;       /* sample spacing in x and in y, metres, > 0 */
     double wavelength_m;  /* vacuum wavelength, metres, > 0 */
-} optics_grid;
+} acdc_optics_grid;
 
 /* A batch of fields on one grid.  Fields are plain data: read and write data[] freely. */
-typedef struct optics_field {
-    optics_grid g;
+typedef struct acdc_optics_field {
+    acdc_optics_grid g;
     size_t nb;              /* number of fields in the batch, >= 1 */
     double complex *data;   /* nb * ny * nx samples, owned by the field */
-} optics_field;
+} acdc_optics_field;
 
 /* Fills *g after checking the values: rank 1 or 2, nx >= 1, ny >= 1 (rank 1 forces
  * ny == 1 and rejects ny > 1), pitch and wavelength finite and positive.
- * Errors: UTIL_EUSAGE naming the bad value. */
-int optics_grid_init(optics_grid *g, int rank, size_t nx, size_t ny, double pitch_m,
-                     double wavelength_m);
+ * Errors: ACDC_UTIL_EUSAGE naming the bad value. */
+int acdc_optics_grid_init(acdc_optics_grid *g, int rank, size_t nx, size_t ny, double pitch_m,
+                          double wavelength_m);
 
-/* Checks an existing grid with the same rules as optics_grid_init(). */
-int optics_grid_check(const optics_grid *g);
+/* Checks an existing grid with the same rules as acdc_optics_grid_init(). */
+int acdc_optics_grid_check(const acdc_optics_grid *g);
 
 /* Samples per field: nx * ny. */
-size_t optics_grid_size(const optics_grid *g);
+size_t acdc_optics_grid_size(const acdc_optics_grid *g);
 
 /* Index of the optical axis along an axis of m samples: floor(m / 2). */
-size_t optics_axis_index(size_t m);
+size_t acdc_optics_axis_index(size_t m);
 
 /* Coordinate of sample j along an axis of m samples at pitch_m: (j - floor(m/2))*pitch. */
-double optics_coord_m(size_t j, size_t m, double pitch_m);
+double acdc_optics_coord_m(size_t j, size_t m, double pitch_m);
 
 /* Allocates a batch of nb zeroed fields on grid g.  *out receives a new field that the
- * caller frees with optics_field_free().  Errors: UTIL_EUSAGE (bad grid, nb == 0),
- * UTIL_ENOMEM (size overflows or allocation fails); *out is NULL on error. */
-int optics_field_alloc(optics_field **out, const optics_grid *g, size_t nb);
+ * caller frees with acdc_optics_field_free().  Errors: ACDC_UTIL_EUSAGE (bad grid, nb == 0),
+ * ACDC_UTIL_ENOMEM (size overflows or allocation fails); *out is NULL on error. */
+int acdc_optics_field_alloc(acdc_optics_field **out, const acdc_optics_grid *g, size_t nb);
 
 /* Frees a field; NULL is a no-op. */
-void optics_field_free(optics_field *f);
+void acdc_optics_field_free(acdc_optics_field *f);
 
 /* A new field with the same grid, batch and values.  Caller frees.  Errors as alloc. */
-int optics_field_clone(optics_field **out, const optics_field *f);
+int acdc_optics_field_clone(acdc_optics_field **out, const acdc_optics_field *f);
 
-/* Copies the values of src into dst.  Errors: UTIL_EUSAGE if grids or batch differ. */
-int optics_field_copy(optics_field *dst, const optics_field *src);
+/* Copies the values of src into dst.  Errors: ACDC_UTIL_EUSAGE if grids or batch differ. */
+int acdc_optics_field_copy(acdc_optics_field *dst, const acdc_optics_field *src);
 
 /* Pointer to field b of the batch (ny * nx samples), or NULL if b >= nb. */
-double complex *optics_field_slice(const optics_field *f, size_t b);
+double complex *acdc_optics_field_slice(const acdc_optics_field *f, size_t b);
 
 /* Sets every sample of every field to zero. */
-void optics_field_zero(optics_field *f);
+void acdc_optics_field_zero(acdc_optics_field *f);
 
-/* Checks that every sample is finite.  Errors: UTIL_EDATA naming the first bad sample. */
-int optics_field_check_finite(const optics_field *f);
+/* Checks that every sample is finite.  Errors: ACDC_UTIL_EDATA naming the first bad sample. */
+int acdc_optics_field_check_finite(const acdc_optics_field *f);
 
 /* 1 if two grids have the same rank, sizes, and pitch and wavelength equal to a
  * relative 1e-12; 0 otherwise. */
-int optics_grid_same(const optics_grid *a, const optics_grid *b);
+int acdc_optics_grid_same(const acdc_optics_grid *a, const acdc_optics_grid *b);
 
-/* Power of field b in watts: sum |E|^2 * pitch^rank.  Errors: UTIL_EUSAGE (b out of
+/* Power of field b in watts: sum |E|^2 * pitch^rank.  Errors: ACDC_UTIL_EUSAGE (b out of
  * range, NULL); *power_w is left unchanged on error. */
-int optics_field_power_w(const optics_field *f, size_t b, double *power_w);
+int acdc_optics_field_power_w(const acdc_optics_field *f, size_t b, double *power_w);
 
 /* Energy of field b over an exposure of exposure_s seconds, joules: P * exposure_s.
- * Errors: UTIL_EUSAGE (b out of range, exposure negative or not finite). */
-int optics_field_energy_j(const optics_field *f, size_t b, double exposure_s,
-                          double *energy_j);
+ * Errors: ACDC_UTIL_EUSAGE (b out of range, exposure negative or not finite). */
+int acdc_optics_field_energy_j(const acdc_optics_field *f, size_t b, double exposure_s,
+                               double *energy_j);
 
 /* Multiplies field b by a real factor so that its power becomes power_w watts.
- * Errors: UTIL_EUSAGE (power negative or not finite), UTIL_EDATA (field is all zero
+ * Errors: ACDC_UTIL_EUSAGE (power negative or not finite), ACDC_UTIL_EDATA (field is all zero
  * and power_w > 0). */
-int optics_field_set_power_w(optics_field *f, size_t b, double power_w);
+int acdc_optics_field_set_power_w(acdc_optics_field *f, size_t b, double power_w);
 
 /* Inner product <a, b> = sum conj(a) * b * pitch^rank over the whole batch (the inner
- * product of L2, so that <E, E> is the total power in watts).  Errors: UTIL_EUSAGE if
- * the grids (optics_grid_same) or batch sizes differ. */
-int optics_field_inner(const optics_field *a, const optics_field *b,
-                       double complex *result);
+ * product of L2, so that <E, E> is the total power in watts).  Errors: ACDC_UTIL_EUSAGE if
+ * the grids (acdc_optics_grid_same) or batch sizes differ. */
+int acdc_optics_field_inner(const acdc_optics_field *a, const acdc_optics_field *b,
+                            double complex *result);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* optics/lens.h -- lens models: what a lens does to the light in its own plane.
  *
- * An ideal Fourier-transform lens (optics_lens_plan, optics/propagate.h) has no lens
+ * An ideal Fourier-transform lens (acdc_optics_lens_plan, optics/propagate.h) has no lens
  * plane: it maps its front focal plane onto its back focal plane as a centred DFT.  A
  * lens simulated with free space on either side is a thin transmittance in its plane,
  *
@@ -57,84 +57,84 @@
  * corrected on axis keeps.  Beyond the clear aperture W is the same polynomial
  * continued (for primary aberrations, how a lens's error grows with the height).
  */
-#ifndef OPTICS_LENS_H
-#define OPTICS_LENS_H
+#ifndef ACDC_OPTICS_LENS_H
+#define ACDC_OPTICS_LENS_H
 
 #include <complex.h>
 
-/* Zernike terms of a lens's wavefront error: Noll j = 1 .. OPTICS_ZERNIKE_TERMS. */
-#define OPTICS_ZERNIKE_TERMS 11
+/* Zernike terms of a lens's wavefront error: Noll j = 1 .. ACDC_OPTICS_ZERNIKE_TERMS. */
+#define ACDC_OPTICS_ZERNIKE_TERMS 11
 
-enum optics_lens_model {
-    OPTICS_LENS_FOURIER = 0,  /* the ideal Fourier transform (optics_lens_plan): no lens
+enum acdc_optics_lens_model {
+    ACDC_OPTICS_LENS_FOURIER = 0,  /* the ideal Fourier transform (acdc_optics_lens_plan): no lens
                                  plane, no transmittance */
-    OPTICS_LENS_PARAXIAL,     /* quadratic phase -k r^2 / (2f) */
-    OPTICS_LENS_CORRECTED     /* spherical wave -k (sqrt(r^2 + f^2) - f) */
+    ACDC_OPTICS_LENS_PARAXIAL,     /* quadratic phase -k r^2 / (2f) */
+    ACDC_OPTICS_LENS_CORRECTED     /* spherical wave -k (sqrt(r^2 + f^2) - f) */
 };
 
 /* A lens: the model and wavefront error (what a device profile names) and, last, the
  * focal length and clear aperture of the position it fills, which the user of the lens
  * sets (a profile leaves them 0). */
-typedef struct optics_lens {
+typedef struct acdc_optics_lens {
     char name[64];                         /* e.g. "achromatic doublet" */
-    enum optics_lens_model model;
+    enum acdc_optics_lens_model model;
     double wavefront_rms;                  /* waves rms over the clear aperture, >= 0,
                                               realised as primary spherical (added to
                                               Noll 11) */
-    double zernike[OPTICS_ZERNIKE_TERMS];  /* waves, coefficient of Noll j at [j - 1] */
+    double zernike[ACDC_OPTICS_ZERNIKE_TERMS];  /* waves, coefficient of Noll j at [j - 1] */
     double focal_m;                        /* nonzero; < 0 diverging */
     double aperture_m;                     /* clear aperture diameter, >= 0: the unit
                                               circle (rank 2) or slit (rank 1) of the
                                               wavefront error; 0 only without one */
-} optics_lens;
+} acdc_optics_lens;
 
 /* "fourier", "paraxial", "corrected"; "?" for anything else. */
-const char *optics_lens_model_name(enum optics_lens_model m);
+const char *acdc_optics_lens_model_name(enum acdc_optics_lens_model m);
 
-/* The model called name.  Errors: UTIL_EUSAGE "'NAME' is not fourier, paraxial or
+/* The model called name.  Errors: ACDC_UTIL_EUSAGE "'NAME' is not fourier, paraxial or
  * corrected" (the caller prefixes the option or key). */
-int optics_lens_model_parse(const char *name, enum optics_lens_model *m);
+int acdc_optics_lens_model_parse(const char *name, enum acdc_optics_lens_model *m);
 
 /* The Zernike coefficients realised (waves, Noll j at c[j - 1]): l->zernike with
  * l->wavefront_rms added to c[10]. */
-void optics_lens_coefficients(const optics_lens *l, double c[OPTICS_ZERNIKE_TERMS]);
+void acdc_optics_lens_coefficients(const acdc_optics_lens *l, double c[ACDC_OPTICS_ZERNIKE_TERMS]);
 
 /* 1 if the lens has a wavefront error (a nonzero realised coefficient), else 0. */
-int optics_lens_has_error(const optics_lens *l);
+int acdc_optics_lens_has_error(const acdc_optics_lens *l);
 
 /* The rms (waves) over the clear aperture of the wavefront error realised on a lens of
  * rank 1 (Legendre, see above) or 2 (Zernike), piston excluded. */
-double optics_lens_wavefront_rms(const optics_lens *l, int rank);
+double acdc_optics_lens_wavefront_rms(const acdc_optics_lens *l, int rank);
 
 /* The wavefront error W (waves) of l at (x_m, y_m) in the lens plane (rank 1: y_m is
  * not used); 0 without an error, else l->aperture_m must be positive. */
-double optics_lens_wavefront(const optics_lens *l, int rank, double x_m, double y_m);
+double acdc_optics_lens_wavefront(const acdc_optics_lens *l, int rank, double x_m, double y_m);
 
 /* Checks that l can be sampled: model paraxial or corrected (a Fourier lens has no
  * transmittance), focal length nonzero and finite, wavefront_rms >= 0, coefficients
  * finite, and a positive clear aperture when there is a wavefront error.  Errors:
- * UTIL_EUSAGE naming the lens and the value. */
-int optics_lens_check(const optics_lens *l);
+ * ACDC_UTIL_EUSAGE naming the lens and the value. */
+int acdc_optics_lens_check(const acdc_optics_lens *l);
 
-/* The transmittance t(x_m, y_m) of a lens that passed optics_lens_check() at wavenumber
+/* The transmittance t(x_m, y_m) of a lens that passed acdc_optics_lens_check() at wavenumber
  * k_per_m = 2 pi / lambda (rank 1: y_m is not used).  To sample a lens onto a grid, make
- * it an element (optics_lens_element_alloc(), optics/element.h) and call
- * optics_element_sample(). */
-double complex optics_lens_transmittance(const optics_lens *l, int rank, double k_per_m,
-                                         double x_m, double y_m);
+ * it an element (acdc_optics_lens_element_alloc(), optics/element.h) and call
+ * acdc_optics_element_sample(). */
+double complex acdc_optics_lens_transmittance(const acdc_optics_lens *l, int rank, double k_per_m,
+                                              double x_m, double y_m);
 
 /* The clear aperture (diameter, m) a Fourier lens needs -- a lens between its front
  * focal plane, holding light over input_m, and its back focal plane, receiving it over
  * output_m (widths of square fields, rank 2) --: by geometrical optics the ray from
  * input point x0 to output point u crosses the lens at x0 + u, so the lens must span
  * input_m + output_m, and in rank 2, round, the sum of the two diagonals. */
-double optics_fourier_lens_aperture(int rank, double input_m, double output_m);
+double acdc_optics_fourier_lens_aperture(int rank, double input_m, double output_m);
 
 /* The Marechal approximation for a small wavefront error of sigma waves rms: the
  * Strehl ratio exp(-(2 pi sigma)^2), and its inverse, the rms that gives Strehl ratio
  * strehl (in (0, 1]): sqrt(-ln strehl) / (2 pi), 0.0752 waves for 0.8, the usual limit
  * of a "diffraction-limited" lens (about lambda / 14). */
-double optics_marechal_strehl(double rms_waves);
-double optics_marechal_rms(double strehl);
+double acdc_optics_marechal_strehl(double rms_waves);
+double acdc_optics_marechal_rms(double strehl);
 
 #endif

@@ -41,7 +41,7 @@ static void fftw_setup(void)
     fftw_make_planner_thread_safe();
 }
 
-void optics_set_fft_effort(int measure)
+void acdc_optics_set_fft_effort(int measure)
 {
     pthread_mutex_lock(&plan_lock);
     fft_flags = measure ? FFTW_MEASURE : FFTW_ESTIMATE;
@@ -120,30 +120,30 @@ static int fft2_init(fft2 *t, size_t ny, size_t nx, size_t sx, int need_cols)
     t->nx = nx;
     t->sx = sx;
     if (nx > (size_t)INT_MAX || ny > (size_t)INT_MAX || sx > (size_t)INT_MAX)
-        return util_error(UTIL_ENOMEM, "grid %zu x %zu is too large for FFTW", nx, ny);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "grid %zu x %zu is too large for FFTW", nx, ny);
     for (int d = 0; d < 2; d++) {
         int sign = d ? FFTW_BACKWARD : FFTW_FORWARD;
         if (!(t->row[d] = plan_many(nx, 1, 1, nx, sign)))
-            return util_error(UTIL_ENOMEM, "cannot plan an FFT of %zu samples", nx);
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot plan an FFT of %zu samples", nx);
         if (!(t->row_oop[d] = plan_oop(nx, sign)))
-            return util_error(UTIL_ENOMEM, "cannot plan an FFT of %zu samples", nx);
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot plan an FFT of %zu samples", nx);
         if (!need_cols)
             continue;
         size_t b = nx < COLB ? nx : COLB;
         if (!(t->col[d] = plan_many(ny, b, COLB, 1, sign)))
-            return util_error(UTIL_ENOMEM, "cannot plan column FFTs of %zu samples", ny);
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot plan column FFTs of %zu samples", ny);
         if (nx % COLB && nx > COLB && !(t->colr[d] = plan_many(ny, nx % COLB, COLB, 1, sign)))
-            return util_error(UTIL_ENOMEM, "cannot plan column FFTs of %zu samples", ny);
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot plan column FFTs of %zu samples", ny);
     }
     if (need_cols) {
         t->nbuf = omp_get_max_threads();
         if (!(t->buf = calloc((size_t)t->nbuf, sizeof *t->buf)))
-            return util_error(UTIL_ENOMEM, "cannot allocate column buffers");
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate column buffers");
         for (int i = 0; i < t->nbuf; i++)
             if (!(t->buf[i] = fftw_malloc(ny * COLB * sizeof **t->buf)))
-                return util_error(UTIL_ENOMEM, "cannot allocate column buffers");
+                return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate column buffers");
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static void fft2_free(fft2 *t)
@@ -222,40 +222,40 @@ static double complex cis_turns(double t)
 
 /* The output of a lens: same sizes, rank, wavelength and batch as wanted; its pitch is
  * overwritten with the output pitch. */
-static int check_batch(const optics_grid *want, const optics_field *f, const char *what);
-static int check_lens_out(const optics_grid *want, const optics_field *in,
-                          const optics_field *out)
+static int check_batch(const acdc_optics_grid *want, const acdc_optics_field *f, const char *what);
+static int check_lens_out(const acdc_optics_grid *want, const acdc_optics_field *in,
+                          const acdc_optics_field *out)
 {
     if (!out)
-        return util_error(UTIL_EUSAGE, "output field is NULL");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "output field is NULL");
     if (out->g.rank != want->rank || out->g.nx != want->nx || out->g.ny != want->ny ||
         fabs(out->g.wavelength_m - want->wavelength_m) > 1e-12 * want->wavelength_m)
-        return util_error(UTIL_EUSAGE, "output field is rank %d, %zu x %zu at %g m "
-                          "wavelength; the lens makes rank %d, %zu x %zu at %g m",
-                          out->g.rank, out->g.nx, out->g.ny, out->g.wavelength_m,
-                          want->rank, want->nx, want->ny, want->wavelength_m);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "output field is rank %d, %zu x %zu at %g m "
+                               "wavelength; the lens makes rank %d, %zu x %zu at %g m",
+                               out->g.rank, out->g.nx, out->g.ny, out->g.wavelength_m,
+                               want->rank, want->nx, want->ny, want->wavelength_m);
     if (out->nb != in->nb)
-        return util_error(UTIL_EUSAGE, "batch of %zu fields into a batch of %zu", in->nb,
-                          out->nb);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "batch of %zu fields into a batch of %zu", in->nb,
+                               out->nb);
+    return ACDC_UTIL_OK;
 }
 
-static int check_batch(const optics_grid *want, const optics_field *f, const char *what)
+static int check_batch(const acdc_optics_grid *want, const acdc_optics_field *f, const char *what)
 {
     if (!f)
-        return util_error(UTIL_EUSAGE, "%s field is NULL", what);
-    if (!optics_grid_same(want, &f->g))
-        return util_error(UTIL_EUSAGE, "%s field is %zu x %zu at %g m pitch, %g m "
-                          "wavelength; the plan wants %zu x %zu at %g m, %g m", what,
-                          f->g.nx, f->g.ny, f->g.pitch_m, f->g.wavelength_m, want->nx,
-                          want->ny, want->pitch_m, want->wavelength_m);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s field is NULL", what);
+    if (!acdc_optics_grid_same(want, &f->g))
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s field is %zu x %zu at %g m pitch, %g m "
+                               "wavelength; the plan wants %zu x %zu at %g m, %g m", what,
+                               f->g.nx, f->g.ny, f->g.pitch_m, f->g.wavelength_m, want->nx,
+                               want->ny, want->pitch_m, want->wavelength_m);
+    return ACDC_UTIL_OK;
 }
 
 /* ---------------------------------------------------------------- Fourier lens */
 
-struct optics_lens_plan {
-    optics_grid gin, gout;
+struct acdc_optics_lens_plan {
+    acdc_optics_grid gin, gout;
     double focal_m;
     fft2 t;
     /* forward centred DFT:  out[k] = scale * post[k] * DFT(in[j] * mod[j])[k];
@@ -270,33 +270,34 @@ static int phase_tables(size_t m, double complex **mod, double complex **post)
     *mod = malloc(m * sizeof **mod);
     *post = malloc(m * sizeof **post);
     if (!*mod || !*post)
-        return util_error(UTIL_ENOMEM, "cannot allocate phase tables of %zu", m);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate phase tables of %zu", m);
     long long c = (long long)(m / 2), mm = (long long)m;
     double complex q = cis_frac(-(c * c) % mm, mm);
     for (size_t j = 0; j < m; j++) {
         (*mod)[j] = cis_frac(c * (long long)j, mm);
         (*post)[j] = q * (*mod)[j];
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int optics_lens_plan_alloc(optics_lens_plan **out, const optics_grid *in, double focal_m)
+int acdc_optics_lens_plan_alloc(acdc_optics_lens_plan **out, const acdc_optics_grid *in,
+                                double focal_m)
 {
     if (!out)
-        return util_error(UTIL_EUSAGE, "output pointer is NULL");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "output pointer is NULL");
     *out = NULL;
-    int rc = optics_grid_check(in);
+    int rc = acdc_optics_grid_check(in);
     if (rc)
         return rc;
     if (!(isfinite(focal_m) && focal_m > 0))
-        return util_error(UTIL_EUSAGE, "focal length %g m is not positive and finite",
-                          focal_m);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "focal length %g m is not positive and finite",
+                               focal_m);
     if (in->rank == 2 && in->nx != in->ny)
-        return util_error(UTIL_EUSAGE, "lens on a %zu x %zu grid: rank-2 lenses need a "
-                          "square grid (equal output pitch along x and y)", in->nx, in->ny);
-    optics_lens_plan *p = calloc(1, sizeof *p);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "lens on a %zu x %zu grid: rank-2 lenses need a "
+                               "square grid (equal output pitch along x and y)", in->nx, in->ny);
+    acdc_optics_lens_plan *p = calloc(1, sizeof *p);
     if (!p)
-        return util_error(UTIL_ENOMEM, "cannot allocate a lens plan");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate a lens plan");
     p->gin = *in;
     p->gout = *in;
     p->focal_m = focal_m;
@@ -316,14 +317,14 @@ int optics_lens_plan_alloc(optics_lens_plan **out, const optics_grid *in, double
     if (!rc && in->rank == 2)
         rc = phase_tables(in->ny, &p->mody, &p->posty);
     if (rc) {
-        optics_lens_plan_free(p);
+        acdc_optics_lens_plan_free(p);
         return rc;
     }
     *out = p;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-void optics_lens_plan_free(optics_lens_plan *p)
+void acdc_optics_lens_plan_free(acdc_optics_lens_plan *p)
 {
     if (!p)
         return;
@@ -335,22 +336,22 @@ void optics_lens_plan_free(optics_lens_plan *p)
     free(p);
 }
 
-const optics_grid *optics_lens_plan_input(const optics_lens_plan *p)
+const acdc_optics_grid *acdc_optics_lens_plan_input(const acdc_optics_lens_plan *p)
 {
     return p ? &p->gin : NULL;
 }
 
-const optics_grid *optics_lens_plan_output(const optics_lens_plan *p)
+const acdc_optics_grid *acdc_optics_lens_plan_output(const acdc_optics_lens_plan *p)
 {
     return p ? &p->gout : NULL;
 }
 
 /* One row of a rank-1 lens: dst = scale * post .* DFT(mod .* src) (dir 0), or the
  * conjugate-table inverse (dir 1).  dst may equal src.  post (n values, may be NULL)
- * replaces scale * post when given: optics_4f_apply() passes the product of the
+ * replaces scale * post when given: acdc_optics_4f_apply() passes the product of the
  * first lens's post-phase, the mask and the second lens's pre-phase there, so that a
  * 4f pass makes three sweeps over a row instead of five. */
-static void lens_row(const optics_lens_plan *p, const double complex *src,
+static void lens_row(const acdc_optics_lens_plan *p, const double complex *src,
                      double complex *dst, int dir, const double complex *post_in)
 {
     size_t n = p->gin.nx;
@@ -397,7 +398,7 @@ static void lens_row(const optics_lens_plan *p, const double complex *src,
 }
 
 typedef struct lens_col_ctx {
-    const optics_lens_plan *p;
+    const acdc_optics_lens_plan *p;
     int dir;
     const double complex *mask;
 } lens_col_ctx;
@@ -405,7 +406,7 @@ typedef struct lens_col_ctx {
 static void lens_col(const void *vctx, double complex *a, size_t x0, size_t nb)
 {
     const lens_col_ctx *c = vctx;
-    const optics_lens_plan *p = c->p;
+    const acdc_optics_lens_plan *p = c->p;
     size_t nx = p->gin.nx, ny = p->gin.ny;
     fft2_col(&p->t, a, nb, c->dir);
     double complex s = c->dir == 0 ? p->scale_f : p->scale_b;
@@ -425,7 +426,7 @@ static void lens_col(const void *vctx, double complex *a, size_t x0, size_t nb)
  * post-multiplied (and masked) block by block while in cache.  A row of zeros transforms
  * to zeros: it is written as such without a transform (a zero-padded field -- a device
  * in the middle of a wide window -- spends most of its rows there). */
-static void lens_2d(const optics_lens_plan *p, const double complex *src,
+static void lens_2d(const acdc_optics_lens_plan *p, const double complex *src,
                     double complex *dst, int dir, const double complex *mask)
 {
     size_t nx = p->gin.nx, ny = p->gin.ny;
@@ -449,19 +450,20 @@ static void lens_2d(const optics_lens_plan *p, const double complex *src,
     fft2_col_blocks(&p->t, dst, nx, lens_col, &c);
 }
 
-static int lens_apply(const optics_lens_plan *p, const optics_field *in, optics_field *out,
+static int lens_apply(const acdc_optics_lens_plan *p, const acdc_optics_field *in,
+                      acdc_optics_field *out,
                       int dir)
 {
     if (!p)
-        return util_error(UTIL_EUSAGE, "lens plan is NULL");
-    const optics_grid *gi = dir == 0 ? &p->gin : &p->gout;
-    const optics_grid *go = dir == 0 ? &p->gout : &p->gin;
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "lens plan is NULL");
+    const acdc_optics_grid *gi = dir == 0 ? &p->gin : &p->gout;
+    const acdc_optics_grid *go = dir == 0 ? &p->gout : &p->gin;
     int rc = check_batch(gi, in, "input");
     if (rc)
         return rc;
     if ((rc = check_lens_out(go, in, out)))
         return rc;
-    size_t n = optics_grid_size(gi);
+    size_t n = acdc_optics_grid_size(gi);
     if (p->gin.rank == 1) {
 #pragma omp parallel for schedule(static)
         for (long b = 0; b < (long)in->nb; b++)
@@ -471,35 +473,36 @@ static int lens_apply(const optics_lens_plan *p, const optics_field *in, optics_
             lens_2d(p, in->data + b * n, out->data + b * n, dir, NULL);
     }
     out->g = *go;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int optics_lens_forward(const optics_lens_plan *p, const optics_field *in,
-                        optics_field *out)
+int acdc_optics_lens_forward(const acdc_optics_lens_plan *p, const acdc_optics_field *in,
+                             acdc_optics_field *out)
 {
     return lens_apply(p, in, out, 0);
 }
 
-int optics_lens_adjoint(const optics_lens_plan *p, const optics_field *in,
-                        optics_field *out)
+int acdc_optics_lens_adjoint(const acdc_optics_lens_plan *p, const acdc_optics_field *in,
+                             acdc_optics_field *out)
 {
     return lens_apply(p, in, out, 1);
 }
 
-int optics_4f_apply(const optics_lens_plan *l1, const double complex *mask,
-                    const optics_lens_plan *l2, const optics_field *in, optics_field *out)
+int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *mask,
+                         const acdc_optics_lens_plan *l2, const acdc_optics_field *in,
+                         acdc_optics_field *out)
 {
     if (!l1 || !l2)
-        return util_error(UTIL_EUSAGE, "lens plan is NULL");
-    if (!optics_grid_same(&l1->gout, &l2->gin))
-        return util_error(UTIL_EUSAGE, "4f system: the first lens images at %g m pitch, "
-                          "the second wants %g m", l1->gout.pitch_m, l2->gin.pitch_m);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "lens plan is NULL");
+    if (!acdc_optics_grid_same(&l1->gout, &l2->gin))
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "4f system: the first lens images at %g m pitch, "
+                               "the second wants %g m", l1->gout.pitch_m, l2->gin.pitch_m);
     int rc = check_batch(&l1->gin, in, "input");
     if (rc)
         return rc;
     if ((rc = check_lens_out(&l2->gout, in, out)))
         return rc;
-    size_t n = optics_grid_size(&l1->gin);
+    size_t n = acdc_optics_grid_size(&l1->gin);
     if (l1->gin.rank == 1 && n % 2 == 0) {
         /* even M, c = M/2: with A = FFT(in), the whole pass is out = FFT(A .* w),
          * w[j] = s1 q1 s2 q2 mask[(j + c) mod M], q = e^{-i 2pi c^2/M} (derivation: the
@@ -507,7 +510,7 @@ int optics_4f_apply(const optics_lens_plan *l1, const double complex *mask,
          * second lens is a shift by M/2, moved onto the mask).  Two FFTs, one sweep. */
         double complex *w = malloc(n * sizeof *w);
         if (!w)
-            return util_error(UTIL_ENOMEM, "cannot allocate %zu phase factors", n);
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate %zu phase factors", n);
         size_t c = n / 2;
         /* postx[0] = q (the k = 0 entry of q e^{i2pi c k/M}) */
         double complex g = cmul(cmul(l1->scale_f, l1->postx[0]),
@@ -532,7 +535,7 @@ int optics_4f_apply(const optics_lens_plan *l1, const double complex *mask,
          * latter is folded in by running l2's transform on the product below */
         double complex *mid = malloc(n * sizeof *mid);
         if (!mid)
-            return util_error(UTIL_ENOMEM, "cannot allocate %zu phase factors", n);
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate %zu phase factors", n);
         for (size_t k = 0; k < n; k++) {
             double complex v = cmul(l1->scale_f, l1->postx[k]);
             if (mask)
@@ -556,15 +559,15 @@ int optics_4f_apply(const optics_lens_plan *l1, const double complex *mask,
         }
     }
     out->g = l2->gout;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* ---------------------------------------------------------------- free space */
 
-struct optics_prop {
-    optics_grid g;
+struct acdc_optics_prop {
+    acdc_optics_grid g;
     double z_m;
-    enum optics_method method;
+    enum acdc_optics_method method;
     char why[1024];
     size_t px, py;          /* transform sizes: nx, ny or 2nx, 2ny (padded methods) */
     size_t sx;              /* row stride of the work array: px, or px + 8 when padded,
@@ -583,13 +586,13 @@ struct optics_prop {
     int nthreads;
 };
 
-const char *optics_method_name(enum optics_method m)
+const char *acdc_optics_method_name(enum acdc_optics_method m)
 {
     switch (m) {
-    case OPTICS_AUTO: return "auto";
-    case OPTICS_FRESNEL_TF: return "fresnel-tf";
-    case OPTICS_FRESNEL_IR: return "fresnel-ir";
-    case OPTICS_ASM_BL: return "asm-bl";
+    case ACDC_OPTICS_AUTO: return "auto";
+    case ACDC_OPTICS_FRESNEL_TF: return "fresnel-tf";
+    case ACDC_OPTICS_FRESNEL_IR: return "fresnel-ir";
+    case ACDC_OPTICS_ASM_BL: return "asm-bl";
     }
     return "?";
 }
@@ -626,19 +629,21 @@ static const char *len_str(char *s, double m)
     return s;
 }
 
-int optics_prop_advise(const optics_grid *g, double z_m, enum optics_method requested,
-                       enum optics_method *chosen, int *nwarn, char *buf, size_t size)
+int acdc_optics_prop_advise(const acdc_optics_grid *g, double z_m,
+                            enum acdc_optics_method requested,
+                            enum acdc_optics_method *chosen, int *nwarn, char *buf, size_t size)
 {
-    int rc = optics_grid_check(g);
+    int rc = acdc_optics_grid_check(g);
     if (rc)
         return rc;
     if (!isfinite(z_m))
-        return util_error(UTIL_EUSAGE, "propagation distance %g m is not finite", z_m);
-    if (requested < OPTICS_AUTO || requested > OPTICS_ASM_BL)
-        return util_error(UTIL_EUSAGE, "propagation method %d is unknown", (int)requested);
-    if (requested == OPTICS_FRESNEL_IR && z_m == 0)
-        return util_error(UTIL_EUSAGE, "fresnel-ir cannot propagate over z = 0 m (its "
-                          "impulse response is a delta)");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "propagation distance %g m is not finite", z_m);
+    if (requested < ACDC_OPTICS_AUTO || requested > ACDC_OPTICS_ASM_BL)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "propagation method %d is unknown",
+                               (int)requested);
+    if (requested == ACDC_OPTICS_FRESNEL_IR && z_m == 0)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "fresnel-ir cannot propagate over z = 0 m (its "
+                               "impulse response is a delta)");
     size_t len = 0;
     if (buf && size)
         buf[0] = '\0';
@@ -658,24 +663,24 @@ int optics_prop_advise(const optics_grid *g, double z_m, enum optics_method requ
     /* the band limit of asm-bl on the padded grid (Matsushima & Shimobaba eq. 13) */
     double df = 1 / (2 * lmin);
     double flim = 1 / (lam * sqrt(pow(2 * df * z, 2) + 1)), fnyq = 1 / (2 * dx);
-    enum optics_method m = requested;
+    enum acdc_optics_method m = requested;
     int warn = 0;
-    if (m == OPTICS_AUTO) {
+    if (m == ACDC_OPTICS_AUTO) {
         if (z <= 2 * dx * lmin / lam) {
-            m = OPTICS_ASM_BL;
+            m = ACDC_OPTICS_ASM_BL;
             say(buf, size, &len, "chose asm-bl: z = %s <= 2 dx L / lambda = %s, so the "
                 "band limit %.3g /mm keeps every frequency up to Nyquist %.3g /mm; "
                 "exact scalar diffraction with 2x padding, no wrap-around\n",
                 len_str(s1, z_m), len_str(s2, 2 * dx * lmin / lam), flim * 1e-3,
                 fnyq * 1e-3);
         } else if (dx <= crit_ir && par <= 0.1) {
-            m = OPTICS_FRESNEL_IR;
+            m = ACDC_OPTICS_FRESNEL_IR;
             say(buf, size, &len, "chose fresnel-ir: dx = %s <= lambda z / (2L) = %s (far "
                 "from the source the impulse response is well sampled on the padded "
                 "window) and the paraxial phase error k r^4/(8 z^3) = %.2g rad is below "
                 "0.1\n", len_str(s1, dx), len_str(s2, crit_ir), par);
         } else {
-            m = OPTICS_ASM_BL;
+            m = ACDC_OPTICS_ASM_BL;
             say(buf, size, &len, "chose asm-bl: z = %s > 2 dx L / lambda = %s but %s, so "
                 "exact scalar diffraction is kept\n", len_str(s1, z_m),
                 len_str(s2, 2 * dx * lmin / lam), dx > crit_ir ?
@@ -684,7 +689,7 @@ int optics_prop_advise(const optics_grid *g, double z_m, enum optics_method requ
         }
     }
     switch (m) {
-    case OPTICS_FRESNEL_TF:
+    case ACDC_OPTICS_FRESNEL_TF:
         if (dx >= crit_tf) {
             say(buf, size, &len, "fresnel-tf: dx = %s >= lambda z / L = %s: transfer "
                 "function accurate\n", len_str(s1, dx), len_str(s2, crit_tf));
@@ -695,7 +700,7 @@ int optics_prop_advise(const optics_grid *g, double z_m, enum optics_method requ
                 "or asm-bl\n", len_str(s1, dx), len_str(s2, crit_tf));
         }
         break;
-    case OPTICS_FRESNEL_IR:
+    case ACDC_OPTICS_FRESNEL_IR:
         if (dx <= crit_ir) {
             say(buf, size, &len, "fresnel-ir: dx = %s <= lambda z / (2L) = %s: impulse "
                 "response accurate over the 2x padded window\n", len_str(s1, dx),
@@ -708,7 +713,7 @@ int optics_prop_advise(const optics_grid *g, double z_m, enum optics_method requ
                 len_str(s2, crit_ir));
         }
         break;
-    case OPTICS_ASM_BL:
+    case ACDC_OPTICS_ASM_BL:
         if (flim >= fnyq) {
             say(buf, size, &len, "asm-bl: band limit %.3g /mm >= Nyquist %.3g /mm: every "
                 "sampled frequency propagates exactly\n", flim * 1e-3, fnyq * 1e-3);
@@ -723,41 +728,41 @@ int optics_prop_advise(const optics_grid *g, double z_m, enum optics_method requ
     default:
         break;
     }
-    if (m == OPTICS_FRESNEL_TF || m == OPTICS_FRESNEL_IR) {
+    if (m == ACDC_OPTICS_FRESNEL_TF || m == ACDC_OPTICS_FRESNEL_IR) {
         /* tf: the quartic term of kz at the grid's steepest angle, k z sin^4 / 8;
          * ir: the quartic term of the distance across the window */
         double th = fmin(1.0, lam * fnyq);
-        double perr = m == OPTICS_FRESNEL_TF ? 2 * M_PI * z / lam * pow(th, 4) / 8 : par;
+        double perr = m == ACDC_OPTICS_FRESNEL_TF ? 2 * M_PI * z / lam * pow(th, 4) / 8 : par;
         if (perr > 0.1) {
             warn++;
             say(buf, size, &len, "warning: %s: the Fresnel (paraxial) approximation errs "
                 "by up to %.2g rad on this grid; asm-bl is exact\n",
-                optics_method_name(m), perr);
+                acdc_optics_method_name(m), perr);
         }
     }
-    if (m == OPTICS_FRESNEL_TF)
+    if (m == ACDC_OPTICS_FRESNEL_TF)
         say(buf, size, &len, "note: %s treats the window (%s) as periodic: light that "
             "walks off one edge (up to lambda |z| / (2 dx) = %s at Nyquist) re-enters at "
-            "the other; optics_prop_check_field() checks a given field\n",
-            optics_method_name(m), len_str(s3, lmax), len_str(s1, lam * z / (2 * dx)));
+            "the other; acdc_optics_prop_check_field() checks a given field\n",
+            acdc_optics_method_name(m), len_str(s3, lmax), len_str(s1, lam * z / (2 * dx)));
     if (chosen)
         *chosen = m;
     if (nwarn)
         *nwarn = warn;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-static int prop_tables(optics_prop *p)
+static int prop_tables(acdc_optics_prop *p)
 {
-    const optics_grid *g = &p->g;
+    const acdc_optics_grid *g = &p->g;
     double lam = g->wavelength_m, dx = g->pitch_m, z = p->z_m;
     double complex ekz = cis_turns(z / lam);   /* e^{ikz}, reduced exactly */
-    if (p->method == OPTICS_ASM_BL) {
+    if (p->method == ACDC_OPTICS_ASM_BL) {
         size_t qw = p->px / 2 + 1, qh = g->rank == 2 ? p->py / 2 + 1 : 1;
         p->hqh = qh;
         p->hq = malloc(qw * qh * sizeof *p->hq);
         if (!p->hq)
-            return util_error(UTIL_ENOMEM, "cannot allocate the transfer function");
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate the transfer function");
         double dfx = 1 / ((double)p->px * dx), dfy = 1 / ((double)p->py * dx);
         double limx = 1 / (lam * sqrt(pow(2 * dfx * z, 2) + 1));
         double limy = 1 / (lam * sqrt(pow(2 * dfy * z, 2) + 1));
@@ -776,12 +781,12 @@ static int prop_tables(optics_prop *p)
                 p->hq[kx * qh + ky] = h;
             }
         }
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     }
     p->hx = malloc(p->px * sizeof *p->hx);
     p->hy = malloc(p->py * sizeof *p->hy);
     if (!p->hx || !p->hy)
-        return util_error(UTIL_ENOMEM, "cannot allocate the transfer function");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate the transfer function");
     double norm = 1.0 / ((double)p->px * (double)p->py);
     for (int axis = 0; axis < g->rank; axis++) {
         size_t n = axis == 0 ? p->px : p->py;
@@ -790,7 +795,7 @@ static int prop_tables(optics_prop *p)
         for (size_t k = 0; k < n; k++) {
             /* FFT order: index k holds offset k for k < n - c, else k - n */
             double s = k < n - c ? (double)k : (double)k - (double)n;
-            if (p->method == OPTICS_FRESNEL_TF) {
+            if (p->method == ACDC_OPTICS_FRESNEL_TF) {
                 double f = s / ((double)n * dx);
                 h[k] = cis_turns(-0.5 * lam * z * f * f);
             } else {
@@ -798,11 +803,11 @@ static int prop_tables(optics_prop *p)
                 h[k] = cis_turns(0.5 * x * x / (lam * z));
             }
         }
-        if (p->method == OPTICS_FRESNEL_IR) {
+        if (p->method == ACDC_OPTICS_FRESNEL_IR) {
             /* H = dx * FFT(h), computed once */
             fftw_plan fp = plan_many(n, 1, 1, n, FFTW_FORWARD);
             if (!fp)
-                return util_error(UTIL_ENOMEM, "cannot plan an FFT of %zu samples", n);
+                return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot plan an FFT of %zu samples", n);
             run(fp, h);
             fftw_destroy_plan(fp);
             for (size_t k = 0; k < n; k++)
@@ -811,36 +816,36 @@ static int prop_tables(optics_prop *p)
     }
     if (g->rank == 1)
         p->hy[0] = 1;
-    if (p->method == OPTICS_FRESNEL_TF)
+    if (p->method == ACDC_OPTICS_FRESNEL_TF)
         p->hconst = ekz * norm;
     else if (g->rank == 1)
         p->hconst = ekz / csqrt(I * lam * z) * norm;
     else
         p->hconst = ekz / (I * lam * z) * norm;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int optics_prop_alloc(optics_prop **out, const optics_grid *g, double z_m,
-                      enum optics_method method)
+int acdc_optics_prop_alloc(acdc_optics_prop **out, const acdc_optics_grid *g, double z_m,
+                           enum acdc_optics_method method)
 {
     if (!out)
-        return util_error(UTIL_EUSAGE, "output pointer is NULL");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "output pointer is NULL");
     *out = NULL;
-    enum optics_method m;
+    enum acdc_optics_method m;
     char why[1024];
-    int rc = optics_prop_advise(g, z_m, method, &m, NULL, why, sizeof why);
+    int rc = acdc_optics_prop_advise(g, z_m, method, &m, NULL, why, sizeof why);
     if (rc)
         return rc;
-    optics_prop *p = calloc(1, sizeof *p);
+    acdc_optics_prop *p = calloc(1, sizeof *p);
     if (!p)
-        return util_error(UTIL_ENOMEM, "cannot allocate a propagation plan");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate a propagation plan");
     p->g = *g;
     p->z_m = z_m;
     p->method = m;
     memcpy(p->why, why, sizeof why);
     /* asm-bl and fresnel-ir run on a 2x zero-padded window: linear, not circular,
      * convolution, so nothing wraps into the kept window */
-    int pad = m == OPTICS_FRESNEL_TF ? 1 : 2;
+    int pad = m == ACDC_OPTICS_FRESNEL_TF ? 1 : 2;
     p->px = pad * g->nx;
     p->py = g->rank == 2 ? pad * g->ny : 1;
     p->sx = pad == 2 && g->rank == 2 ? p->px + 8 : p->px;
@@ -850,27 +855,27 @@ int optics_prop_alloc(optics_prop **out, const optics_grid *g, double z_m,
     if (!rc && pad == 2 && g->rank == 2) {
         if (p->sx > SIZE_MAX / p->py / sizeof *p->work ||
             !(p->work = fftw_malloc(p->sx * p->py * sizeof *p->work)))
-            rc = util_error(UTIL_ENOMEM, "cannot allocate the padded %zu x %zu window",
-                            p->px, p->py);
+            rc = acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate the padded %zu x %zu window",
+                                 p->px, p->py);
     }
     if (!rc && pad == 2 && g->rank == 1) {
         p->nthreads = omp_get_max_threads();
         p->rowbuf = calloc((size_t)p->nthreads, sizeof *p->rowbuf);
         if (!p->rowbuf)
-            rc = util_error(UTIL_ENOMEM, "cannot allocate row buffers");
+            rc = acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate row buffers");
         for (int i = 0; !rc && i < p->nthreads; i++)
             if (!(p->rowbuf[i] = fftw_malloc(p->px * sizeof **p->rowbuf)))
-                rc = util_error(UTIL_ENOMEM, "cannot allocate row buffers");
+                rc = acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate row buffers");
     }
     if (rc) {
-        optics_prop_free(p);
+        acdc_optics_prop_free(p);
         return rc;
     }
     *out = p;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-void optics_prop_free(optics_prop *p)
+void acdc_optics_prop_free(acdc_optics_prop *p)
 {
     if (!p)
         return;
@@ -886,18 +891,18 @@ void optics_prop_free(optics_prop *p)
     free(p);
 }
 
-enum optics_method optics_prop_method(const optics_prop *p)
+enum acdc_optics_method acdc_optics_prop_method(const acdc_optics_prop *p)
 {
-    return p ? p->method : OPTICS_AUTO;
+    return p ? p->method : ACDC_OPTICS_AUTO;
 }
 
-const char *optics_prop_explanation(const optics_prop *p)
+const char *acdc_optics_prop_explanation(const acdc_optics_prop *p)
 {
     return p ? p->why : "";
 }
 
 /* Transfer function at FFT indices (ky, kx), conjugated for the adjoint. */
-static inline double complex prop_h(const optics_prop *p, size_t ky, size_t kx, int adj)
+static inline double complex prop_h(const acdc_optics_prop *p, size_t ky, size_t kx, int adj)
 {
     double complex h;
     if (p->hq) {
@@ -911,7 +916,7 @@ static inline double complex prop_h(const optics_prop *p, size_t ky, size_t kx, 
 }
 
 typedef struct prop_col_ctx {
-    const optics_prop *p;
+    const acdc_optics_prop *p;
     int adj;
 } prop_col_ctx;
 
@@ -919,7 +924,7 @@ typedef struct prop_col_ctx {
 static void prop_col(const void *vctx, double complex *a, size_t x0, size_t nb)
 {
     const prop_col_ctx *c = vctx;
-    const optics_prop *p = c->p;
+    const acdc_optics_prop *p = c->p;
     fft2_col(&p->t, a, nb, 0);
     for (size_t y = 0; y < p->py; y++) {
         double complex *r = a + y * COLB;
@@ -931,7 +936,7 @@ static void prop_col(const void *vctx, double complex *a, size_t x0, size_t nb)
 
 /* One rank-1 row (length nx) from src into dst; buf is a padded row for asm-bl or dst
  * itself. */
-static void prop_row(const optics_prop *p, const double complex *src, double complex *dst,
+static void prop_row(const acdc_optics_prop *p, const double complex *src, double complex *dst,
                      double complex *buf, int adj)
 {
     size_t nx = p->g.nx;
@@ -949,7 +954,7 @@ static void prop_row(const optics_prop *p, const double complex *src, double com
         memcpy(dst, buf, nx * sizeof *dst);
 }
 
-static void prop_2d(const optics_prop *p, const double complex *src, double complex *dst,
+static void prop_2d(const acdc_optics_prop *p, const double complex *src, double complex *dst,
                     int adj)
 {
     size_t nx = p->g.nx, ny = p->g.ny, px = p->px, sx = p->sx;
@@ -981,20 +986,20 @@ static void prop_2d(const optics_prop *p, const double complex *src, double comp
     }
 }
 
-static int prop_run(const optics_prop *p, const optics_field *in, optics_field *out,
+static int prop_run(const acdc_optics_prop *p, const acdc_optics_field *in, acdc_optics_field *out,
                     int adj)
 {
     if (!p)
-        return util_error(UTIL_EUSAGE, "propagation plan is NULL");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "propagation plan is NULL");
     int rc = check_batch(&p->g, in, "input");
     if (!rc && out != in)
         rc = check_batch(&p->g, out, "output");
     if (rc)
         return rc;
     if (out->nb != in->nb)
-        return util_error(UTIL_EUSAGE, "batch of %zu fields into a batch of %zu", in->nb,
-                          out->nb);
-    size_t n = optics_grid_size(&p->g);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "batch of %zu fields into a batch of %zu", in->nb,
+                               out->nb);
+    size_t n = acdc_optics_grid_size(&p->g);
     if (p->g.rank == 1) {
         int nt = omp_get_max_threads();
         if (p->rowbuf && p->nthreads < nt)
@@ -1009,32 +1014,34 @@ static int prop_run(const optics_prop *p, const optics_field *in, optics_field *
         for (size_t b = 0; b < in->nb; b++)
             prop_2d(p, in->data + b * n, out->data + b * n, adj);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int optics_prop_apply(const optics_prop *p, const optics_field *in, optics_field *out)
+int acdc_optics_prop_apply(const acdc_optics_prop *p, const acdc_optics_field *in,
+                           acdc_optics_field *out)
 {
     return prop_run(p, in, out, 0);
 }
 
-int optics_prop_adjoint(const optics_prop *p, const optics_field *in, optics_field *out)
+int acdc_optics_prop_adjoint(const acdc_optics_prop *p, const acdc_optics_field *in,
+                             acdc_optics_field *out)
 {
     return prop_run(p, in, out, 1);
 }
 
-int optics_prop_check_field(const optics_prop *p, const optics_field *f, char *buf,
-                            size_t size)
+int acdc_optics_prop_check_field(const acdc_optics_prop *p, const acdc_optics_field *f, char *buf,
+                                 size_t size)
 {
     if (!p)
-        return -util_error(UTIL_EUSAGE, "propagation plan is NULL");
+        return -acdc_util_error(ACDC_UTIL_EUSAGE, "propagation plan is NULL");
     int rc = check_batch(&p->g, f, "checked");
     if (rc)
         return -rc;
     size_t len = 0;
     if (buf && size)
         buf[0] = '\0';
-    const optics_grid *g = &p->g;
-    size_t n = optics_grid_size(g);
+    const acdc_optics_grid *g = &p->g;
+    size_t n = acdc_optics_grid_size(g);
     double peak = 0;
     for (size_t i = 0; i < f->nb * n; i++)
         peak = fmax(peak, creal(f->data[i] * conj(f->data[i])));
@@ -1046,9 +1053,9 @@ int optics_prop_check_field(const optics_prop *p, const optics_field *f, char *b
         if (creal(f->data[i] * conj(f->data[i])) <= 1e-6 * peak)
             continue;
         size_t x = i % g->nx, y = (i % n) / g->nx;
-        ext[0] = fmax(ext[0], fabs(optics_coord_m(x, g->nx, g->pitch_m)));
+        ext[0] = fmax(ext[0], fabs(acdc_optics_coord_m(x, g->nx, g->pitch_m)));
         if (g->rank == 2)
-            ext[1] = fmax(ext[1], fabs(optics_coord_m(y, g->ny, g->pitch_m)));
+            ext[1] = fmax(ext[1], fabs(acdc_optics_coord_m(y, g->ny, g->pitch_m)));
     }
     double lam = g->wavelength_m, z = fabs(p->z_m), dx = g->pitch_m;
     double sinmax = fmin(1.0, lam / (2 * dx));
@@ -1056,12 +1063,12 @@ int optics_prop_check_field(const optics_prop *p, const optics_field *f, char *b
     char s1[32], s2[32], s3[32];
     /* fresnel-ir: the kernel is cut at +-L on the 2L padded window, so light from the
      * kept window lands at most 3L/2 from the axis and cannot re-enter it */
-    for (int a = 0; a < g->rank && p->method != OPTICS_FRESNEL_IR; a++) {
+    for (int a = 0; a < g->rank && p->method != ACDC_OPTICS_FRESNEL_IR; a++) {
         size_t m = a == 0 ? g->nx : g->ny;
         double L = (double)m * dx;
         double s = sinmax;
         double room = L / 2;   /* periodic window: wraps past the far edge */
-        if (p->method == OPTICS_ASM_BL) {
+        if (p->method == ACDC_OPTICS_ASM_BL) {
             double df = 1 / (2 * L);
             s = fmin(s, 1 / sqrt(pow(2 * df * z, 2) + 1));
             room = 1.5 * L;    /* padded to 2L: light must travel beyond 3L/2 to
@@ -1072,7 +1079,7 @@ int optics_prop_check_field(const optics_prop *p, const optics_field *f, char *b
             warn++;
             say(buf, size, &len, "warning: %s along %c: light reaches %s from the axis "
                 "and may walk off by up to %s, beyond the %s the window allows: it may "
-                "wrap around\n", optics_method_name(p->method), a ? 'y' : 'x',
+                "wrap around\n", acdc_optics_method_name(p->method), a ? 'y' : 'x',
                 len_str(s1, ext[a]), len_str(s2, walk), len_str(s3, room));
         }
     }

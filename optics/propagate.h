@@ -12,8 +12,8 @@
  * towards +z is exp(+i k z), the forward Fourier transform has kernel exp(-i 2 pi x u).
  * Coordinates follow the centring convention of optics/field.h: x_j = (j - floor(M/2)) dx.
  */
-#ifndef OPTICS_PROPAGATE_H
-#define OPTICS_PROPAGATE_H
+#ifndef ACDC_OPTICS_PROPAGATE_H
+#define ACDC_OPTICS_PROPAGATE_H
 
 #include "optics/field.h"
 
@@ -23,7 +23,7 @@
 /* FFTW planning effort for plans made after the call: 0 = FFTW_ESTIMATE (default,
  * reproducible from run to run), 1 = FFTW_MEASURE (faster transforms, slower planning;
  * the chosen algorithm, and so the last bits of results, may vary between runs). */
-void optics_set_fft_effort(int measure);
+void acdc_optics_set_fft_effort(int measure);
 
 /* ---------------------------------------------------------------------------------
  * Ideal Fourier-transform lens: input in the front focal plane, output in the back
@@ -48,63 +48,65 @@ void optics_set_fft_effort(int measure);
  * flip j -> 2N - j maps it onto itself shifted by one sample; reversal j -> 2N-1-j
  * would map it onto itself exactly.
  * --------------------------------------------------------------------------------- */
-typedef struct optics_lens_plan optics_lens_plan;
+typedef struct acdc_optics_lens_plan acdc_optics_lens_plan;
 
 /* Plans the lens transform for fields on grid in with focal length focal_m (m, > 0).
  * Rank 2 needs nx == ny (the output pitch must be the same along both axes).
- * *out receives a new plan; caller frees with optics_lens_plan_free().
- * Errors: UTIL_EUSAGE (bad grid, focal length not positive/finite, nx != ny),
- * UTIL_ENOMEM. */
-int optics_lens_plan_alloc(optics_lens_plan **out, const optics_grid *in, double focal_m);
+ * *out receives a new plan; caller frees with acdc_optics_lens_plan_free().
+ * Errors: ACDC_UTIL_EUSAGE (bad grid, focal length not positive/finite, nx != ny),
+ * ACDC_UTIL_ENOMEM. */
+int acdc_optics_lens_plan_alloc(acdc_optics_lens_plan **out, const acdc_optics_grid *in,
+                                double focal_m);
 
 /* Frees a plan; NULL is a no-op. */
-void optics_lens_plan_free(optics_lens_plan *p);
+void acdc_optics_lens_plan_free(acdc_optics_lens_plan *p);
 
 /* The grid of the front focal plane (input) and back focal plane (output). */
-const optics_grid *optics_lens_plan_input(const optics_lens_plan *p);
-const optics_grid *optics_lens_plan_output(const optics_lens_plan *p);
+const acdc_optics_grid *acdc_optics_lens_plan_input(const acdc_optics_lens_plan *p);
+const acdc_optics_grid *acdc_optics_lens_plan_output(const acdc_optics_lens_plan *p);
 
 /* Applies the lens: in on the input grid; out (which may be in itself) of the same
  * rank, sizes, wavelength and batch size, whose pitch is set to the output pitch.
- * Errors: UTIL_EUSAGE (NULL, grid or batch mismatch). */
-int optics_lens_forward(const optics_lens_plan *p, const optics_field *in,
-                        optics_field *out);
+ * Errors: ACDC_UTIL_EUSAGE (NULL, grid or batch mismatch). */
+int acdc_optics_lens_forward(const acdc_optics_lens_plan *p, const acdc_optics_field *in,
+                             acdc_optics_field *out);
 
 /* Applies the adjoint (= inverse) lens: in on the output grid, out (may be in) gets
  * the input grid.  Errors as forward. */
-int optics_lens_adjoint(const optics_lens_plan *p, const optics_field *in,
-                        optics_field *out);
+int acdc_optics_lens_adjoint(const acdc_optics_lens_plan *p, const acdc_optics_field *in,
+                             acdc_optics_field *out);
 
 /* A 4f pass fused row by row (the fields stay in cache between the steps): lens l1,
  * then multiplication by the transmission mask (ny*nx complex values on l1's output
  * grid, shared by every field of the batch; NULL for none), then lens l2, whose input
  * grid must equal l1's output grid.  out (may be in) gets l2's output grid.
- * Errors: UTIL_EUSAGE (NULL plans, grid or batch mismatch). */
-int optics_4f_apply(const optics_lens_plan *l1, const double complex *mask,
-                    const optics_lens_plan *l2, const optics_field *in, optics_field *out);
+ * Errors: ACDC_UTIL_EUSAGE (NULL plans, grid or batch mismatch). */
+int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *mask,
+                         const acdc_optics_lens_plan *l2, const acdc_optics_field *in,
+                         acdc_optics_field *out);
 
 /* ---------------------------------------------------------------------------------
  * Free-space propagation over a distance z (m, either sign) on a fixed grid.
  * --------------------------------------------------------------------------------- */
-enum optics_method {
-    OPTICS_AUTO = 0,       /* choose from the sampling conditions (optics_prop_advise) */
-    OPTICS_FRESNEL_TF,     /* Fresnel transfer function H = e^{ikz} exp(-i pi lambda z f^2);
+enum acdc_optics_method {
+    ACDC_OPTICS_AUTO = 0,       /* choose from the sampling conditions (acdc_optics_prop_advise) */
+    ACDC_OPTICS_FRESNEL_TF,     /* Fresnel transfer function H = e^{ikz} exp(-i pi lambda z f^2);
                               2 FFTs, periodic window; accurate for dx >= lambda z / L */
-    OPTICS_FRESNEL_IR,     /* Fresnel impulse response h = e^{ikz}/(i lambda z)
+    ACDC_OPTICS_FRESNEL_IR,     /* Fresnel impulse response h = e^{ikz}/(i lambda z)
                               exp(i pi r^2/(lambda z)) (1/sqrt(i lambda z) in 1D),
                               sampled on a 2x zero-padded window and transformed once
                               at plan time (2 FFTs per field): linear convolution, no
                               wrap-around; accurate for dx <= lambda z / (2L) */
-    OPTICS_ASM_BL          /* band-limited angular spectrum, exact scalar diffraction,
+    ACDC_OPTICS_ASM_BL          /* band-limited angular spectrum, exact scalar diffraction,
                               2x zero padding per axis, no wrap-around (Matsushima &
                               Shimobaba, Opt. Express 17, 19662 (2009), eq. 13) */
 };
 
 /* "auto", "fresnel-tf", "fresnel-ir", "asm-bl"; "?" for anything else. */
-const char *optics_method_name(enum optics_method m);
+const char *acdc_optics_method_name(enum acdc_optics_method m);
 
 /* Advice on a propagation of z_m over grid g before planning it.  For requested ==
- * OPTICS_AUTO picks a method:
+ * ACDC_OPTICS_AUTO picks a method:
  *   |z| <= 2 dx L / lambda   -> asm-bl (exact scalar; the band limit keeps every
  *                               frequency up to Nyquist; no wrap-around)
  *   |z| >  2 dx L / lambda   -> fresnel-ir if its kernel is sampled (dx <= lambda z
@@ -116,35 +118,38 @@ const char *optics_method_name(enum optics_method m);
  * checks the requested method.  Writes the chosen method to *chosen (may be NULL), the
  * number of warnings (aliasing, band limit, paraxial error) to *nwarn (may be NULL) and
  * a human-readable explanation, one sentence per line, to buf (size bytes, may be NULL
- * / 0; truncated safely).  Errors: UTIL_EUSAGE (bad grid, z not finite, bad method). */
-int optics_prop_advise(const optics_grid *g, double z_m, enum optics_method requested,
-                       enum optics_method *chosen, int *nwarn, char *buf, size_t size);
+ * / 0; truncated safely).  Errors: ACDC_UTIL_EUSAGE (bad grid, z not finite, bad method). */
+int acdc_optics_prop_advise(const acdc_optics_grid *g, double z_m,
+                            enum acdc_optics_method requested,
+                            enum acdc_optics_method *chosen, int *nwarn, char *buf, size_t size);
 
-typedef struct optics_prop optics_prop;
+typedef struct acdc_optics_prop acdc_optics_prop;
 
-/* Plans a propagation of z_m metres over grid g with the given method (OPTICS_AUTO
- * chooses by optics_prop_advise()).  Planning never refuses a method for poor sampling:
- * ask optics_prop_advise() or optics_prop_check_field() for warnings.  *out receives a
- * new plan; caller frees with optics_prop_free().  Errors: UTIL_EUSAGE (bad grid, z not
- * finite, z == 0 with fresnel-ir, bad method), UTIL_ENOMEM. */
-int optics_prop_alloc(optics_prop **out, const optics_grid *g, double z_m,
-                      enum optics_method method);
+/* Plans a propagation of z_m metres over grid g with the given method (ACDC_OPTICS_AUTO
+ * chooses by acdc_optics_prop_advise()).  Planning never refuses a method for poor sampling:
+ * ask acdc_optics_prop_advise() or acdc_optics_prop_check_field() for warnings.  *out receives a
+ * new plan; caller frees with acdc_optics_prop_free().  Errors: ACDC_UTIL_EUSAGE (bad grid, z not
+ * finite, z == 0 with fresnel-ir, bad method), ACDC_UTIL_ENOMEM. */
+int acdc_optics_prop_alloc(acdc_optics_prop **out, const acdc_optics_grid *g, double z_m,
+                           enum acdc_optics_method method);
 
 /* Frees a plan; NULL is a no-op. */
-void optics_prop_free(optics_prop *p);
+void acdc_optics_prop_free(acdc_optics_prop *p);
 
-/* The method a plan uses (never OPTICS_AUTO) and its explanation text. */
-enum optics_method optics_prop_method(const optics_prop *p);
-const char *optics_prop_explanation(const optics_prop *p);
+/* The method a plan uses (never ACDC_OPTICS_AUTO) and its explanation text. */
+enum acdc_optics_method acdc_optics_prop_method(const acdc_optics_prop *p);
+const char *acdc_optics_prop_explanation(const acdc_optics_prop *p);
 
 /* Propagates every field of in by z into out (same grid and batch; out may be in).
- * Errors: UTIL_EUSAGE (NULL, grid or batch mismatch). */
-int optics_prop_apply(const optics_prop *p, const optics_field *in, optics_field *out);
+ * Errors: ACDC_UTIL_EUSAGE (NULL, grid or batch mismatch). */
+int acdc_optics_prop_apply(const acdc_optics_prop *p, const acdc_optics_field *in,
+                           acdc_optics_field *out);
 
 /* The adjoint operator (conjugate transfer function; for fresnel-tf and fresnel-ir,
  * which are unitary on the periodic window, this equals propagation by -z).
- * Errors as optics_prop_apply(). */
-int optics_prop_adjoint(const optics_prop *p, const optics_field *in, optics_field *out);
+ * Errors as acdc_optics_prop_apply(). */
+int acdc_optics_prop_adjoint(const acdc_optics_prop *p, const acdc_optics_field *in,
+                             acdc_optics_field *out);
 
 /* Warns about wrap-around for this particular input before running: measures the
  * extent of the light in f (samples above 1e-6 of the peak intensity), adds the
@@ -153,7 +158,7 @@ int optics_prop_adjoint(const optics_prop *p, const optics_field *in, optics_fie
  * window leaves (L/2 beyond the axis for periodic fresnel-tf, 3L/2 for padded asm-bl;
  * padded fresnel-ir cannot wrap).  Returns the number of warnings (0 or
  * 1 per axis) and describes them in buf; a negative util status on bad arguments. */
-int optics_prop_check_field(const optics_prop *p, const optics_field *f, char *buf,
-                            size_t size);
+int acdc_optics_prop_check_field(const acdc_optics_prop *p, const acdc_optics_field *f, char *buf,
+                                 size_t size);
 
 #endif

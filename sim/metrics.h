@@ -2,29 +2,29 @@
 /* sim/metrics.h -- how close the light came to the numbers: the one table of metrics.
  *
  * Every writer, reader and plot of metrics (the result file, the sweep file, `acdc
- * plot`, the summaries) walks sim_metric_info(): the names are the dataset and attribute
- * names of the files, in the order of enum sim_metric and of sim_metrics' fields.
+ * plot`, the summaries) walks acdc_sim_metric_info(): the names are the dataset and attribute
+ * names of the files, in the order of enum acdc_sim_metric and of acdc_sim_metrics' fields.
  */
-#ifndef SIM_METRICS_H
-#define SIM_METRICS_H
+#ifndef ACDC_SIM_METRICS_H
+#define ACDC_SIM_METRICS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* The metrics, in table order.  SIM_METRIC_COUNT is their number (metrics.c checks at
+/* The metrics, in table order.  ACDC_SIM_METRIC_COUNT is their number (metrics.c checks at
  * compile time that the table has exactly one row for each). */
-enum sim_metric {
-    SIM_METRIC_REL_RMS,
-    SIM_METRIC_MAX_ABS,
-    SIM_METRIC_SNR_DB,
-    SIM_METRIC_COSINE,
-    SIM_METRIC_ACC_OPTICAL,
-    SIM_METRIC_ACC_IDEAL,
-    SIM_METRIC_AGREEMENT,
-    SIM_METRIC_COUNT
+enum acdc_sim_metric {
+    ACDC_SIM_METRIC_REL_RMS,
+    ACDC_SIM_METRIC_MAX_ABS,
+    ACDC_SIM_METRIC_SNR_DB,
+    ACDC_SIM_METRIC_COSINE,
+    ACDC_SIM_METRIC_ACC_OPTICAL,
+    ACDC_SIM_METRIC_ACC_IDEAL,
+    ACDC_SIM_METRIC_AGREEMENT,
+    ACDC_SIM_METRIC_COUNT
 };
 
-typedef struct sim_metrics {
+typedef struct acdc_sim_metrics {
     double rel_rms;     /* ‖y_opt − y_ideal‖₂ / ‖y_ideal‖₂ over the whole batch */
     double max_abs;     /* max |y_opt − y_ideal| */
     double snr_db;      /* 10 log10(Σ y_ideal² / Σ (y_opt − y_ideal)²); 300 if exact */
@@ -32,10 +32,10 @@ typedef struct sim_metrics {
     double acc_optical; /* with labels: accuracy of argmax(y_opt); else NaN */
     double acc_ideal;   /* with labels: accuracy of argmax(y_ideal); else NaN */
     double agreement;   /* fraction of rows whose argmax agree (labels or not) */
-} sim_metrics;
+} acdc_sim_metrics;
 
 /* One row of the table. */
-typedef struct sim_metric_desc {
+typedef struct acdc_sim_metric_desc {
     const char *name;     /* dataset / attribute name in the files: "rel_rms" */
     const char *unit;     /* "" (dimensionless), "dB", "output units", "fraction" */
     int higher_better;    /* 1: higher is better (snr, cosine, accuracies), 0: lower */
@@ -43,26 +43,26 @@ typedef struct sim_metric_desc {
     const char *label;    /* plot axis label in words, with the unit as plotted */
     double plot_scale;    /* plotted value = plot_scale × value (100: fraction in %) */
     int plot_log;         /* 1: plotted on a log axis */
-    size_t offset;        /* offset of the field in sim_metrics */
-} sim_metric_desc;
+    size_t offset;        /* offset of the field in acdc_sim_metrics */
+} acdc_sim_metric_desc;
 
-/* Row i of the table (0 <= i < SIM_METRIC_COUNT), or NULL. */
-const sim_metric_desc *sim_metric_info(int i);
+/* Row i of the table (0 <= i < ACDC_SIM_METRIC_COUNT), or NULL. */
+const acdc_sim_metric_desc *acdc_sim_metric_info(int i);
 
 /* The metric called name ("snr_db"), or -1. */
-int sim_metric_find(const char *name);
+int acdc_sim_metric_find(const char *name);
 
 /* Metric i of m, or NaN for an i outside the table. */
-double sim_metric_get(const sim_metrics *m, int i);
+double acdc_sim_metric_get(const acdc_sim_metrics *m, int i);
 /* Sets metric i of m (ignored for an i outside the table). */
-void sim_metric_set(sim_metrics *m, int i, double v);
+void acdc_sim_metric_set(acdc_sim_metrics *m, int i, double v);
 
 /* Index of the largest of v[0..n) (the first of equals; 0 for n = 0): the prediction of
  * a row of logits. */
-size_t sim_argmax(const double *v, size_t n);
+size_t acdc_sim_argmax(const double *v, size_t n);
 
 /* Computes the metrics of rows × dim outputs; labels may be NULL. */
-void sim_metrics_compute(size_t rows, size_t dim, const double *y_opt,
-                         const double *y_ideal, const int64_t *labels, sim_metrics *m);
+void acdc_sim_metrics_compute(size_t rows, size_t dim, const double *y_opt,
+                              const double *y_ideal, const int64_t *labels, acdc_sim_metrics *m);
 
 #endif

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const sim_perturb_info table[SIM_PERTURB_COUNT] = {
+static const acdc_sim_perturb_info table[ACDC_SIM_PERTURB_COUNT] = {
     {"ref-phase", "rad", -7, 7, 0, "phase drift of the homodyne reference (rad, mrad)", 0.01, 0},
     {"ref-amplitude", "", -1, 10, 0, "relative amplitude error of the reference (0.01: 1 %)", 0.01, 0},
     {"gain-rms", "", 0, 1, 0, "camera gain non-uniformity, rms of each pixel's relative "
@@ -43,81 +43,83 @@ static const sim_perturb_info table[SIM_PERTURB_COUNT] = {
      0.01, 0},
 };
 
-const sim_perturb_info *sim_perturb_table(void)
+const acdc_sim_perturb_info *acdc_sim_perturb_table(void)
 {
     return table;
 }
 
-int sim_perturb_find(const char *name)
+int acdc_sim_perturb_find(const char *name)
 {
-    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
         if (!strcmp(table[i].name, name))
             return i;
     return -1;
 }
 
-const char *sim_perturb_names(void)
+const char *acdc_sim_perturb_names(void)
 {
     static char buf[400];
     if (!buf[0])
-        for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+        for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
             snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? ", " : "",
                      table[i].name);
     return buf;
 }
 
-int sim_perturb_value(int id, const char *text, const char *what, double *v)
+int acdc_sim_perturb_value(int id, const char *text, const char *what, double *v)
 {
-    const sim_perturb_info *p = &table[id];
+    const acdc_sim_perturb_info *p = &table[id];
     if (!strcmp(p->unit, "waves")) {
         /* a number of waves, its unit optional: "0.02", "0.02waves", "0.02 waves" */
         char buf[64];
         size_t len = strlen(text);
         if (len >= sizeof buf)
-            return util_error(UTIL_EUSAGE, "%s: '%s' is not a number of waves", what, text);
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "%s: '%s' is not a number of waves", what, text);
         memcpy(buf, text, len + 1);
         if (len > 5 && !strcmp(buf + len - 5, "waves"))
             buf[len -= 5] = '\0';
         while (len > 0 && buf[len - 1] == ' ')
             buf[--len] = '\0';
-        return util_parse_double(buf, what, p->lo, p->hi, v);
+        return acdc_util_parse_double(buf, what, p->lo, p->hi, v);
     }
     if (!*p->unit)
-        return util_parse_double(text, what, p->lo, p->hi, v);
-    return util_parse_quantity_strict(text, what, p->unit, p->lo, p->hi, v);
+        return acdc_util_parse_double(text, what, p->lo, p->hi, v);
+    return acdc_util_parse_quantity_strict(text, what, p->unit, p->lo, p->hi, v);
 }
 
-int sim_perturb_parse(const char *a, double values[SIM_PERTURB_COUNT])
+int acdc_sim_perturb_parse(const char *a, double values[ACDC_SIM_PERTURB_COUNT])
 {
     const char *eq = strchr(a, '=');
     char name[64], what[128];
     if (!eq || eq == a || (size_t)(eq - a) >= sizeof name)
-        return util_error(UTIL_EUSAGE, "--perturb '%s': expected NAME=VALUE", a);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "--perturb '%s': expected NAME=VALUE", a);
     memcpy(name, a, (size_t)(eq - a));
     name[eq - a] = '\0';
-    const int id = sim_perturb_find(name);
+    const int id = acdc_sim_perturb_find(name);
     if (id < 0)
-        return util_error(UTIL_EUSAGE, "--perturb '%s': unknown perturbation '%s' (known: %s)",
-                          a, name, sim_perturb_names());
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "--perturb '%s': unknown perturbation '%s' (known: %s)",
+                               a, name, acdc_sim_perturb_names());
     snprintf(what, sizeof what, "--perturb %s", name);
-    return sim_perturb_value(id, eq + 1, what, &values[id]);
+    return acdc_sim_perturb_value(id, eq + 1, what, &values[id]);
 }
 
-int sim_perturb_any(const double values[SIM_PERTURB_COUNT])
+int acdc_sim_perturb_any(const double values[ACDC_SIM_PERTURB_COUNT])
 {
-    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
         if (values[i] != 0)
             return 1;
     return 0;
 }
 
-void sim_perturb_describe(const double values[SIM_PERTURB_COUNT], int chain, char *buf,
-                          size_t cap)
+void acdc_sim_perturb_describe(const double values[ACDC_SIM_PERTURB_COUNT], int chain, char *buf,
+                               size_t cap)
 {
     size_t len = 0;
     if (cap)
         buf[0] = '\0';
-    for (int i = 0; i < SIM_PERTURB_COUNT && len < cap; i++)
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT && len < cap; i++)
         if (values[i] != 0) {
             int w = snprintf(buf + len, cap - len, "%s%s=%.6g%s%s", len ? "; " : "",
                              table[i].name, values[i], *table[i].unit ? " " : "",

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-sim_plot_options sim_plot_defaults(void)
+acdc_sim_plot_options acdc_sim_plot_defaults(void)
 {
-    return (sim_plot_options){.what = NULL, .stage = -1, .row = 0, .title = NULL,
-                              .width = 720, .height = 480, .data = NULL, .script = NULL};
+    return (acdc_sim_plot_options){.what = NULL, .stage = -1, .row = 0, .title = NULL,
+                                   .width = 720, .height = 480, .data = NULL, .script = NULL};
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -24,57 +24,57 @@ struct figure {
     int width, height;   /* per panel */
     const char *data, *script;   /* kept beside the figure, or NULL */
     const volatile sig_atomic_t *stop;
-    util_gnuplot *gp;
+    acdc_util_gnuplot *gp;
     FILE *g;
 };
 
-static struct figure figure_make(const char *out, const sim_plot_options *o,
+static struct figure figure_make(const char *out, const acdc_sim_plot_options *o,
                                  const volatile sig_atomic_t *stop)
 {
     return (struct figure){.out = out, .width = o->width, .height = o->height,
                            .data = o->data, .script = o->script, .stop = stop};
 }
 
-/* Starts the figure: the terminal for its extension (util_gnuplot_terminal: PNG, SVG or
+/* Starts the figure: the terminal for its extension (acdc_util_gnuplot_terminal: PNG, SVG or
  * PDF, enhanced text), cols × rows panels, and the common style -- a light grid, the
  * key outside the plot, below it, where it never covers data. */
 static int figure_open(struct figure *f, int cols, int rows)
 {
-    int rc = util_gnuplot_open(&f->gp, f->out);
+    int rc = acdc_util_gnuplot_open(&f->gp, f->out);
     if (rc)
         return rc;
-    if ((rc = util_gnuplot_keep(f->gp, f->script, f->data))) {
-        util_gnuplot_abort(f->gp);
+    if ((rc = acdc_util_gnuplot_keep(f->gp, f->script, f->data))) {
+        acdc_util_gnuplot_abort(f->gp);
         f->gp = NULL;
         return rc;
     }
-    f->g = util_gnuplot_file(f->gp);
-    util_gnuplot_terminal(f->gp, f->width * cols, f->height * rows);
+    f->g = acdc_util_gnuplot_file(f->gp);
+    acdc_util_gnuplot_terminal(f->gp, f->width * cols, f->height * rows);
     fputs("set grid lc rgb '#d0d0d0'\n"
           "set key outside below center horizontal maxrows 1 nobox\n",
           f->g);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Ends the figure: written when gnuplot succeeded and no signal came. */
 static int figure_close(struct figure *f)
 {
-    util_gnuplot *gp = f->gp;
+    acdc_util_gnuplot *gp = f->gp;
     f->gp = NULL;
     if (f->stop && *f->stop) {
-        util_gnuplot_abort(gp);
-        return util_error(UTIL_EINTR, "interrupted; '%s' not written", f->out);
+        acdc_util_gnuplot_abort(gp);
+        return acdc_util_error(ACDC_UTIL_EINTR, "interrupted; '%s' not written", f->out);
     }
-    return util_gnuplot_close(gp);
+    return acdc_util_gnuplot_close(gp);
 }
 
 /* "Fresnel propagation, objective lens": the optics a result ran, which every figure of
  * it states. */
-static const char *optics_text(enum sim_propagation prop, enum optics_lens_model lens,
+static const char *optics_text(enum acdc_sim_propagation prop, enum acdc_optics_lens_model lens,
                                char *buf, size_t n)
 {
-    snprintf(buf, n, "%s propagation, %s lens", sim_propagation_name(prop),
-             optics_lens_model_name(lens));
+    snprintf(buf, n, "%s propagation, %s lens", acdc_sim_propagation_name(prop),
+             acdc_optics_lens_model_name(lens));
     return buf;
 }
 
@@ -85,8 +85,8 @@ static void text(FILE *g, const char *s)
     size_t cap = 2 * strlen(s) + 1;
     char *e = malloc(cap);
     if (e)
-        util_gnuplot_escape(s, e, cap);   /* the buffer always suffices */
-    util_gnuplot_str(g, e ? e : "");
+        acdc_util_gnuplot_escape(s, e, cap);   /* the buffer always suffices */
+    acdc_util_gnuplot_str(g, e ? e : "");
     free(e);
 }
 
@@ -97,10 +97,10 @@ static void small_text(FILE *g, const char *s)
     char *e = malloc(cap);
     if (e) {
         memcpy(e, "{/*0.85 ", 8);
-        util_gnuplot_escape(s, e + 8, cap - 10);
+        acdc_util_gnuplot_escape(s, e + 8, cap - 10);
         strcat(e, "}");
     }
-    util_gnuplot_str(g, e ? e : "");
+    acdc_util_gnuplot_str(g, e ? e : "");
     free(e);
 }
 
@@ -143,26 +143,26 @@ static const char PALETTE_PHASE[] =
 
 /* The swept parameter in words: a noun for titles ("mask phase resolution"), and the
  * axis label with its unit, in enhanced text. */
-static void param_words(const sim_sweep_param *a, char *noun, size_t ncap, char *label,
+static void param_words(const acdc_sim_sweep_param *a, char *noun, size_t ncap, char *label,
                         size_t lcap)
 {
     char name[160], unit[48];
-    util_gnuplot_escape(a->name, name, sizeof name);
-    util_gnuplot_escape(!strcmp(a->unit, "um") ? "µm" : a->unit, unit, sizeof unit);
+    acdc_util_gnuplot_escape(a->name, name, sizeof name);
+    acdc_util_gnuplot_escape(!strcmp(a->unit, "um") ? "µm" : a->unit, unit, sizeof unit);
     switch (a->kind) {
-    case SIM_SWEEP_PHOTONS:
+    case ACDC_SIM_SWEEP_PHOTONS:
         snprintf(noun, ncap, "photon budget");
         snprintf(label, lcap, "photon budget (photons per inference on the input modulator)");
         break;
-    case SIM_SWEEP_PHASE_BITS:
+    case ACDC_SIM_SWEEP_PHASE_BITS:
         snprintf(noun, ncap, "mask phase resolution");
         snprintf(label, lcap, "mask phase resolution B (bits: 2^{B} levels over 2π)");
         break;
-    case SIM_SWEEP_AMPLITUDE_BITS:
+    case ACDC_SIM_SWEEP_AMPLITUDE_BITS:
         snprintf(noun, ncap, "mask amplitude resolution");
         snprintf(label, lcap, "mask amplitude resolution B (bits: 2^{B} levels)");
         break;
-    case SIM_SWEEP_PHASE_ERROR:
+    case ACDC_SIM_SWEEP_PHASE_ERROR:
         snprintf(noun, ncap, "mask phase error");
         snprintf(label, lcap, "rms phase error per mask pixel σ_{φ} (rad)");
         break;
@@ -177,16 +177,18 @@ static void param_words(const sim_sweep_param *a, char *noun, size_t ncap, char 
 static const struct metric_words {
     const char *noun, *label;
 } METRIC_WORDS[] = {
-    [SIM_METRIC_REL_RMS] = {"Relative RMS error", "relative RMS error "
-                            "‖y_{opt} − y_{ideal}‖ / ‖y_{ideal}‖"},
-    [SIM_METRIC_MAX_ABS] = {"Largest output error", "max |y_{opt} − y_{ideal}| (output units)"},
-    [SIM_METRIC_SNR_DB] = {"Signal-to-noise ratio", "signal-to-noise ratio (dB)"},
-    [SIM_METRIC_COSINE] = {"Cosine similarity", "cosine similarity of y_{opt} and y_{ideal}"},
-    [SIM_METRIC_ACC_OPTICAL] = {"Optical accuracy", "optical accuracy on the labels (%)"},
-    [SIM_METRIC_ACC_IDEAL] = {"Numeric accuracy", "numeric (ideal) accuracy on the labels (%)"},
-    [SIM_METRIC_AGREEMENT] = {"Agreement", "optical and ideal predictions agreeing (%)"},
+    [ACDC_SIM_METRIC_REL_RMS] = {"Relative RMS error", "relative RMS error "
+                                 "‖y_{opt} − y_{ideal}‖ / ‖y_{ideal}‖"},
+    [ACDC_SIM_METRIC_MAX_ABS] = {"Largest output error",
+                                 "max |y_{opt} − y_{ideal}| (output units)"},
+    [ACDC_SIM_METRIC_SNR_DB] = {"Signal-to-noise ratio", "signal-to-noise ratio (dB)"},
+    [ACDC_SIM_METRIC_COSINE] = {"Cosine similarity", "cosine similarity of y_{opt} and y_{ideal}"},
+    [ACDC_SIM_METRIC_ACC_OPTICAL] = {"Optical accuracy", "optical accuracy on the labels (%)"},
+    [ACDC_SIM_METRIC_ACC_IDEAL] = {"Numeric accuracy",
+                                   "numeric (ideal) accuracy on the labels (%)"},
+    [ACDC_SIM_METRIC_AGREEMENT] = {"Agreement", "optical and ideal predictions agreeing (%)"},
 };
-_Static_assert(sizeof METRIC_WORDS / sizeof *METRIC_WORDS == SIM_METRIC_COUNT,
+_Static_assert(sizeof METRIC_WORDS / sizeof *METRIC_WORDS == ACDC_SIM_METRIC_COUNT,
                "a metric without words in sim/plot.c");
 
 static void tic_text(int logx, double v, char *buf, size_t cap)
@@ -198,7 +200,7 @@ static void tic_text(int logx, double v, char *buf, size_t cap)
         snprintf(buf, cap, "%.3g", v);
 }
 
-static void write_axis_tics(FILE *g, const char *which, const sim_sweep_param *p,
+static void write_axis_tics(FILE *g, const char *which, const acdc_sim_sweep_param *p,
                             const double *v)
 {
     size_t n = p->steps, every = n > 12 ? (n + 11) / 12 : 1;
@@ -216,18 +218,18 @@ static void write_axis_tics(FILE *g, const char *which, const sim_sweep_param *p
 /* A panel: a metric of the table, or "accuracy" (acc_optical against acc_ideal). */
 struct panel {
     const char *key;     /* as asked for */
-    int metric, ref;     /* enum sim_metric; ref -1 or the dashed reference */
+    int metric, ref;     /* enum acdc_sim_metric; ref -1 or the dashed reference */
     const char *noun, *label;   /* in words: the title's noun, the axis label */
 };
 
 static int find_panel(const char *key, struct panel *p)
 {
     if (!strcmp(key, "accuracy")) {
-        *p = (struct panel){key, SIM_METRIC_ACC_OPTICAL, SIM_METRIC_ACC_IDEAL, "Accuracy",
+        *p = (struct panel){key, ACDC_SIM_METRIC_ACC_OPTICAL, ACDC_SIM_METRIC_ACC_IDEAL, "Accuracy",
                             "accuracy on the labels (%)"};
         return 1;
     }
-    int m = sim_metric_find(key);
+    int m = acdc_sim_metric_find(key);
     if (m < 0)
         return 0;
     *p = (struct panel){key, m, -1, METRIC_WORDS[m].noun, METRIC_WORDS[m].label};
@@ -239,12 +241,12 @@ static void panel_names(char *buf, size_t cap)
 {
     size_t len = 0;
     buf[0] = '\0';
-    for (int i = 0, acc = 0; i < SIM_METRIC_COUNT && len < cap; i++) {
-        if (sim_metric_info(i)->labels && !acc++)
+    for (int i = 0, acc = 0; i < ACDC_SIM_METRIC_COUNT && len < cap; i++) {
+        if (acdc_sim_metric_info(i)->labels && !acc++)
             len += (size_t)snprintf(buf + len, cap - len, "%saccuracy", len ? ", " : "");
         if (len < cap)
             len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? ", " : "",
-                                    sim_metric_info(i)->name);
+                                    acdc_sim_metric_info(i)->name);
     }
 }
 
@@ -261,31 +263,33 @@ static long settings_int(const char *settings, const char *name, long def)
 
 /* Refuses a panel with nothing to draw: every finished point's mean NaN (a metric the
  * runs could not compute), naming the dataset of the sweep file that holds them. */
-static int check_finite(const sim_sweep *w, const char *name, int stage, const struct panel *m)
+static int check_finite(const acdc_sim_sweep *w, const char *name, int stage, const struct panel *m)
 {
-    const double *mean = w->mean + sim_sweep_at(w, stage, m->metric);
+    const double *mean = w->mean + acdc_sim_sweep_at(w, stage, m->metric);
     for (size_t p = 0; p < w->points; p++)
         if (w->done[p] && isfinite(mean[p]))
-            return UTIL_OK;
+            return ACDC_UTIL_OK;
     char ds[96];
     if (stage < 0)
-        snprintf(ds, sizeof ds, "/metrics/%s/mean", sim_metric_info(m->metric)->name);
+        snprintf(ds, sizeof ds, "/metrics/%s/mean", acdc_sim_metric_info(m->metric)->name);
     else
-        snprintf(ds, sizeof ds, "/stages/%d/%s/mean", stage, sim_metric_info(m->metric)->name);
-    return util_error(UTIL_EDATA, "'%s': %s is NaN at every finished point: no %s to plot",
-                      name, ds, m->key);
+        snprintf(ds, sizeof ds, "/stages/%d/%s/mean", stage, acdc_sim_metric_info(m->metric)->name);
+    return acdc_util_error(ACDC_UTIL_EDATA,
+                           "'%s': %s is NaN at every finished point: no %s to plot",
+                           name, ds, m->key);
 }
 
-static int plot_sweep(const sim_sweep *w, const char *name, const char *figure,
-                      const sim_plot_options *o, const volatile sig_atomic_t *stop,
+static int plot_sweep(const acdc_sim_sweep *w, const char *name, const char *figure,
+                      const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop,
                       const char *settings)
 {
     struct panel m[4];
     int nm = 0, rc, stage = o->stage, np = w->n_params;
     const char *title = o->title;
     if (stage >= 0 && (size_t)stage >= w->n_chains)
-        return util_error(UTIL_EUSAGE, "--stage %d: '%s' has %zu optical chains", stage, name,
-                          w->n_chains);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "--stage %d: '%s' has %zu optical chains", stage, name,
+                               w->n_chains);
     char list[256];
     snprintf(list, sizeof list, "%s",
              o->what ? o->what : w->labelled ? "rel_rms,accuracy" : "rel_rms");
@@ -294,21 +298,22 @@ static int plot_sweep(const sim_sweep *w, const char *name, const char *figure,
         if (!find_panel(t, &d)) {
             char known[256];
             panel_names(known, sizeof known);
-            return util_error(UTIL_EUSAGE, "--what: '%s' is not a sweep metric (%s)", t, known);
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "--what: '%s' is not a sweep metric (%s)", t, known);
         }
         if (nm == 4)
-            return util_error(UTIL_EUSAGE, "--what: at most 4 metrics");
-        if (sim_metric_info(d.metric)->labels && (!w->labelled || stage >= 0))
-            return util_error(UTIL_EDATA, "--what %s: %s", t,
-                              stage >= 0 ? "accuracy is end to end only"
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "--what: at most 4 metrics");
+        if (acdc_sim_metric_info(d.metric)->labels && (!w->labelled || stage >= 0))
+            return acdc_util_error(ACDC_UTIL_EDATA, "--what %s: %s", t,
+                                   stage >= 0 ? "accuracy is end to end only"
                                          : "the sweep's data had no labels");
         m[nm++] = d;
     }
     if (!nm)
-        return util_error(UTIL_EUSAGE, "--what: no metric named");
-    size_t points = w->points, ndone = sim_sweep_done(w);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "--what: no metric named");
+    size_t points = w->points, ndone = acdc_sim_sweep_done(w);
     if (!ndone)
-        return util_error(UTIL_EDATA, "'%s': no finished point to plot yet", name);
+        return acdc_util_error(ACDC_UTIL_EDATA, "'%s': no finished point to plot yet", name);
     for (int i = 0; i < nm; i++)
         if ((rc = check_finite(w, name, stage, &m[i])))
             return rc;
@@ -335,10 +340,10 @@ static int plot_sweep(const sim_sweep *w, const char *name, const char *figure,
              ndone < points ? " (unfinished sweep)" : "");
     /* data blocks: one per metric */
     for (int i = 0; i < nm; i++) {
-        const double s = sim_metric_info(m[i].metric)->plot_scale;
-        const double *mean = w->mean + sim_sweep_at(w, stage, m[i].metric);
-        const double *sd = w->sd + sim_sweep_at(w, stage, m[i].metric);
-        const double *ref = m[i].ref >= 0 ? w->mean + sim_sweep_at(w, -1, m[i].ref) : NULL;
+        const double s = acdc_sim_metric_info(m[i].metric)->plot_scale;
+        const double *mean = w->mean + acdc_sim_sweep_at(w, stage, m[i].metric);
+        const double *sd = w->sd + acdc_sim_sweep_at(w, stage, m[i].metric);
+        const double *ref = m[i].ref >= 0 ? w->mean + acdc_sim_sweep_at(w, -1, m[i].ref) : NULL;
         fprintf(g, "$d%d << EOD\n", i);
         fprintf(g, np == 1 ? "# %s mean sd %s\n" : "# %s_index %s_index mean\n",
                 w->param[0].name, np == 1 ? (ref ? "ideal" : "unused") : w->param[1].name);
@@ -355,7 +360,7 @@ static int plot_sweep(const sim_sweep *w, const char *name, const char *figure,
     }
     fprintf(g, "set multiplot layout %d,%d\n", rows, cols);
     for (int i = 0; i < nm; i++) {
-        const sim_metric_desc *md = sim_metric_info(m[i].metric);
+        const acdc_sim_metric_desc *md = acdc_sim_metric_info(m[i].metric);
         const int logx = w->param[0].spacing == 1;
         if (title)
             snprintf(head, sizeof head, "%s", title);
@@ -365,11 +370,11 @@ static int plot_sweep(const sim_sweep *w, const char *name, const char *figure,
             snprintf(head, sizeof head, "%s over %s and %s (mean)", m[i].noun, noun0, noun1);
         title2(g, head, sub);
         fputs("set xlabel ", g);
-        util_gnuplot_str(g, xl);
+        acdc_util_gnuplot_str(g, xl);
         fputs("\n", g);
         if (np == 1) {
             fputs("set ylabel ", g);
-            util_gnuplot_str(g, m[i].label);
+            acdc_util_gnuplot_str(g, m[i].label);
             fputs("\n", g);
             fprintf(g, "%s logscale x\n", logx ? "set" : "unset");
             fprintf(g, "%s logscale y\n", md->plot_log ? "set" : "unset");
@@ -386,11 +391,11 @@ static int plot_sweep(const sim_sweep *w, const char *name, const char *figure,
                            "title 'numeric model (ideal)'", i);
             fputs("\n", g);
         } else {
-            const double *mean = w->mean + sim_sweep_at(w, stage, m[i].metric);
+            const double *mean = w->mean + acdc_sim_sweep_at(w, stage, m[i].metric);
             fputs("set ylabel ", g);
-            util_gnuplot_str(g, yl);
+            acdc_util_gnuplot_str(g, yl);
             fputs("\nset cblabel ", g);
-            util_gnuplot_str(g, m[i].label);
+            acdc_util_gnuplot_str(g, m[i].label);
             fputs("\n", g);
             fputs("unset logscale\nunset key\nunset grid\nset autoscale\n"
                   "set offsets 0,0,0,0\nset format y '%g'\n", g);
@@ -431,8 +436,8 @@ static int plot_sweep(const sim_sweep *w, const char *name, const char *figure,
     return figure_close(&fig);
 }
 
-int sim_plot_sweep(const sim_sweep *w, const char *name, const char *figure,
-                   const sim_plot_options *o, const volatile sig_atomic_t *stop)
+int acdc_sim_plot_sweep(const acdc_sim_sweep *w, const char *name, const char *figure,
+                        const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop)
 {
     return plot_sweep(w, name, figure, o, stop, NULL);
 }
@@ -442,7 +447,7 @@ int sim_plot_sweep(const sim_sweep *w, const char *name, const char *figure,
 
 /* "profile slm8, oversampling S = 4, Fresnel propagation, objective lens, 1000 rows":
  * the conditions a result ran under, the subtitle of its figures. */
-static const char *result_conditions(const sim_result *r, char *buf, size_t cap)
+static const char *result_conditions(const acdc_sim_result *r, char *buf, size_t cap)
 {
     char over[48] = "", op[96];
     if (r->oversample > 0)
@@ -452,28 +457,29 @@ static const char *result_conditions(const sim_result *r, char *buf, size_t cap)
     return buf;
 }
 
-static int plot_confusion(const sim_result *r, const char *name, struct figure *fig,
+static int plot_confusion(const acdc_sim_result *r, const char *name, struct figure *fig,
                           const char *title)
 {
     const size_t rows = r->rows, nout = r->n_out;
     char head[200], sub[320];
     int rc;
     if (!r->labels)
-        return util_error(UTIL_EDATA, "--what confusion: '%s' has no /labels", name);
+        return acdc_util_error(ACDC_UTIL_EDATA, "--what confusion: '%s' has no /labels", name);
     size_t k = nout;
     for (size_t i = 0; i < rows; i++) {
         if (r->labels[i] < 0 || r->labels[i] > 10000)
-            return util_error(UTIL_EDATA, "'/labels' in '%s': label %lld out of range", name,
-                              (long long)r->labels[i]);
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "'/labels' in '%s': label %lld out of range", name,
+                                   (long long)r->labels[i]);
         if ((size_t)r->labels[i] + 1 > k)
             k = (size_t)r->labels[i] + 1;
     }
     int64_t *cm = calloc(k * k, sizeof *cm);
     if (!cm)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     size_t right = 0;
     for (size_t i = 0; i < rows; i++) {
-        size_t best = sim_argmax(r->y_optical + i * nout, nout);
+        size_t best = acdc_sim_argmax(r->y_optical + i * nout, nout);
         cm[(size_t)r->labels[i] * k + best]++;
         right += best == (size_t)r->labels[i];
     }
@@ -515,15 +521,15 @@ static int plot_confusion(const sim_result *r, const char *name, struct figure *
     return figure_close(fig);
 }
 
-static int plot_scatter(const sim_result *r, struct figure *fig, const char *title)
+static int plot_scatter(const acdc_sim_result *r, struct figure *fig, const char *title)
 {
     const size_t n = r->rows * r->n_out;
     const double *yo = r->y_optical, *yi = r->y_ideal;
     char head[200], sub[320];
     double rel, snr, sd;
     int rc;
-    sim_result_stats(r, -1, SIM_METRIC_REL_RMS, &rel, &sd);
-    sim_result_stats(r, -1, SIM_METRIC_SNR_DB, &snr, &sd);
+    acdc_sim_result_stats(r, -1, ACDC_SIM_METRIC_REL_RMS, &rel, &sd);
+    acdc_sim_result_stats(r, -1, ACDC_SIM_METRIC_SNR_DB, &snr, &sd);
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         lo = fmin(lo, fmin(yi[i], yo[i]));
@@ -556,15 +562,15 @@ static int plot_scatter(const sim_result *r, struct figure *fig, const char *tit
     return figure_close(fig);
 }
 
-int sim_plot_result(const sim_result *r, const char *name, const char *figure,
-                    const sim_plot_options *o, const volatile sig_atomic_t *stop)
+int acdc_sim_plot_result(const acdc_sim_result *r, const char *name, const char *figure,
+                         const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop)
 {
     struct figure fig = figure_make(figure, o, stop);
     if (o->what && !strcmp(o->what, "confusion"))
         return plot_confusion(r, name, &fig, o->title);
     if (o->what && strcmp(o->what, "scatter"))
-        return util_error(UTIL_EUSAGE, "--what: '%s' is not scatter, confusion or planes "
-                          "for a result file", o->what);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "--what: '%s' is not scatter, confusion or planes "
+                               "for a result file", o->what);
     return plot_scatter(r, &fig, o->title);
 }
 
@@ -661,8 +667,8 @@ static double tic_step(double span)
 
 /* Intensity and phase of every 2D plane of input row: one row of two image panels per
  * plane. */
-static int plot_planes_2d(const sim_result *r, char *names, struct figure *fig,
-                          const sim_plot_options *o)
+static int plot_planes_2d(const acdc_sim_result *r, char *names, struct figure *fig,
+                          const acdc_sim_plot_options *o)
 {
     const size_t P = r->n_planes, nx = r->plane_nx, ny = r->plane_ny;
     /* no window is wider than the plane, none drawn with more than PLANE_MAX_SIDE pixels */
@@ -674,7 +680,7 @@ static int plot_planes_2d(const sim_result *r, char *names, struct figure *fig,
     if (!im.in || !im.ph) {
         free(im.in);
         free(im.ph);
-        return util_error(UTIL_ENOMEM, "out of memory for a %zu x %zu plane", nx, ny);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a %zu x %zu plane", nx, ny);
     }
     /* square images: panels of 5:4 (room beside the image for the colour box and its
      * label), as large as --size allows */
@@ -748,8 +754,8 @@ static int plot_planes_2d(const sim_result *r, char *names, struct figure *fig,
 }
 
 /* Intensity and phase of every 1D plane of input row against x, one row per plane. */
-static int plot_planes_1d(const sim_result *r, char *names, struct figure *fig,
-                          const sim_plot_options *o)
+static int plot_planes_1d(const acdc_sim_result *r, char *names, struct figure *fig,
+                          const acdc_sim_plot_options *o)
 {
     const size_t P = r->n_planes, M = r->m, row = o->row;
     const char *title = o->title;
@@ -782,7 +788,7 @@ static int plot_planes_1d(const sim_result *r, char *names, struct figure *fig,
             fputs("set title ", g);
             text(g, head);
             fputs("\nset xlabel 'position x (mm)'\nset ylabel ", g);
-            util_gnuplot_str(g, k ? "phase (rad)" : "intensity |E|^{2} (W/m)");
+            acdc_util_gnuplot_str(g, k ? "phase (rad)" : "intensity |E|^{2} (W/m)");
             fputs("\n", g);
             if (k)
                 fputs("set yrange [-3.3:3.3]\nset ytics ('−π' -pi, '−π/2' -pi/2, '0' 0, "
@@ -797,27 +803,29 @@ static int plot_planes_1d(const sim_result *r, char *names, struct figure *fig,
     return figure_close(fig);
 }
 
-int sim_plot_planes(const sim_result *r, const char *name, const char *figure,
-                    const sim_plot_options *o, const volatile sig_atomic_t *stop)
+int acdc_sim_plot_planes(const acdc_sim_result *r, const char *name, const char *figure,
+                         const acdc_sim_plot_options *o, const volatile sig_atomic_t *stop)
 {
     const size_t K = r->planes_rows, row = o->row;
     if (!r->planes)
-        return util_error(UTIL_EDATA, "--what planes: '%s' has no saved planes (run acdc "
-                          "simulate with --save-planes K)", name);
+        return acdc_util_error(ACDC_UTIL_EDATA, "--what planes: '%s' has no saved planes (run acdc "
+                               "simulate with --save-planes K)", name);
     if (row >= K)
-        return util_error(UTIL_EUSAGE, "--row %zu: '%s' holds the planes of %zu input%s", row,
-                          name, K, K == 1 ? "" : "s");
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "--row %zu: '%s' holds the planes of %zu input%s", row,
+                               name, K, K == 1 ? "" : "s");
     const int twod = r->plane_ny > 1;
     if (twod && r->plane_nx * r->plane_ny != r->m)
-        return util_error(UTIL_EUSAGE, "--what planes: '%s': planes of %zu samples are not "
-                          "%zu x %zu", name, r->m, r->plane_nx, r->plane_ny);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "--what planes: '%s': planes of %zu samples are not "
+                               "%zu x %zu", name, r->m, r->plane_nx, r->plane_ny);
     char *names = strdup(r->plane_names ? r->plane_names : "");
     if (!names)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     if (twod && o->data) {
         free(names);
-        return util_error(UTIL_EUSAGE, "--data: the 2D planes go to gnuplot as binary "
-                          "images, not as a data file; keep them with --script");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "--data: the 2D planes go to gnuplot as binary "
+                               "images, not as a data file; keep them with --script");
     }
     struct figure fig = figure_make(figure, o, stop);
     int rc = twod ? plot_planes_2d(r, names, &fig, o) : plot_planes_1d(r, names, &fig, o);
@@ -831,60 +839,62 @@ static char *read_settings(const char *path)
 {
     hid_t f;
     char *buf = malloc(8192);
-    if (!buf || util_h5_open(path, &f)) {
+    if (!buf || acdc_util_h5_open(path, &f)) {
         free(buf);
-        util_error_clear();
+        acdc_util_error_clear();
         return NULL;
     }
-    int ok = util_h5_attr_exists(f, "/", "settings") &&
-             !util_h5_attr_str(f, path, "/", "settings", buf, 8192);
+    int ok = acdc_util_h5_attr_exists(f, "/", "settings") &&
+             !acdc_util_h5_attr_str(f, path, "/", "settings", buf, 8192);
     H5Fclose(f);
     if (!ok) {
         free(buf);
-        util_error_clear();
+        acdc_util_error_clear();
         return NULL;
     }
     return buf;
 }
 
-int sim_plot_file(const char *path, const char *figure, const sim_plot_options *o,
-                  const volatile sig_atomic_t *stop)
+int acdc_sim_plot_file(const char *path, const char *figure, const acdc_sim_plot_options *o,
+                       const volatile sig_atomic_t *stop)
 {
     hid_t f;
     char fmt[64] = "";
     int rc;
-    if ((rc = util_h5_open(path, &f)))
+    if ((rc = acdc_util_h5_open(path, &f)))
         return rc;
-    int has = util_h5_attr_exists(f, "/", "format") &&
-              !util_h5_attr_str(f, path, "/", "format", fmt, sizeof fmt);
+    int has = acdc_util_h5_attr_exists(f, "/", "format") &&
+              !acdc_util_h5_attr_str(f, path, "/", "format", fmt, sizeof fmt);
     H5Fclose(f);
     if (!has)
-        return util_error(UTIL_EDATA, "'%s' is neither a sweep nor a simulation result: it "
-                          "has no format attribute", path);
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' is neither a sweep nor a simulation result: it "
+                               "has no format attribute", path);
     if (!strcmp(fmt, "acdc-sweep")) {
-        sim_sweep *w;
-        if ((rc = sim_sweep_read(path, &w)))
+        acdc_sim_sweep *w;
+        if ((rc = acdc_sim_sweep_read(path, &w)))
             return rc;
         char *settings = read_settings(path);
         rc = plot_sweep(w, path, figure, o, stop, settings);
         free(settings);
-        sim_sweep_free(w);
+        acdc_sim_sweep_free(w);
         return rc;
     }
     if (strcmp(fmt, "acdc-result"))
-        return util_error(UTIL_EDATA, "'%s' is neither a sweep (acdc-sweep) nor a simulation "
-                          "result (acdc-result): its format is '%s'", path, fmt);
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' is neither a sweep (acdc-sweep) nor a simulation "
+                               "result (acdc-result): its format is '%s'", path, fmt);
     if (o->stage >= 0)
-        return util_error(UTIL_EUSAGE, "--stage is for sweep files");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "--stage is for sweep files");
     int planes = o->what && !strcmp(o->what, "planes");
     if (o->what && !planes && strcmp(o->what, "scatter") && strcmp(o->what, "confusion"))
-        return util_error(UTIL_EUSAGE, "--what: '%s' is not scatter, confusion or planes "
-                          "for a result file", o->what);
-    sim_result r;
-    if ((rc = sim_result_read(path, &r)))
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "--what: '%s' is not scatter, confusion or planes "
+                               "for a result file", o->what);
+    acdc_sim_result r;
+    if ((rc = acdc_sim_result_read(path, &r)))
         return rc;
-    rc = planes ? sim_plot_planes(&r, path, figure, o, stop)
-                : sim_plot_result(&r, path, figure, o, stop);
-    sim_result_free(&r);
+    rc = planes ? acdc_sim_plot_planes(&r, path, figure, o, stop)
+                : acdc_sim_plot_result(&r, path, figure, o, stop);
+    acdc_sim_result_free(&r);
     return rc;
 }

@@ -25,29 +25,29 @@
 
 /* A device on the simulated samples: a line map (rank 1) or a plane map (rank 2). */
 struct dmap {
-    optics_devmap *d1;
-    optics_devmap2 *d2;
+    acdc_optics_devmap *d1;
+    acdc_optics_devmap2 *d2;
 };
 
 static void dmap_free(struct dmap d)
 {
-    optics_devmap_free(d.d1);
-    optics_devmap2_free(d.d2);
+    acdc_optics_devmap_free(d.d1);
+    acdc_optics_devmap2_free(d.d2);
 }
 
 struct sim {
-    const compiler_system *s;
-    compiler_profile dev;             /* the profile as the simulation sees it
-                                         (compiler_profile_effective()) */
-    sim_options o;
+    const acdc_compiler_system *s;
+    acdc_compiler_profile dev;             /* the profile as the simulation sees it
+                                         (acdc_compiler_profile_effective()) */
+    acdc_sim_options o;
     size_t batch;
     int noise;
     int os;                           /* oversampling S: sub-samples per sample */
     size_t L;                         /* samples per simulated plane, (fm·S²)^rank */
     size_t side;                      /* samples per axis of a simulated plane
-                                         (sim_plane_side()) */
-    int exact;                        /* the pixel-exact Fourier method (sim_exact()) */
-    optics_field *field2;             /* exact: the field of a double-phase value's
+                                         (acdc_sim_plane_side()) */
+    int exact;                        /* the pixel-exact Fourier method (acdc_sim_exact()) */
+    acdc_optics_field *field2;             /* exact: the field of a double-phase value's
                                          second pixels */
     size_t ext;                       /* exact: h, the fold of the Fourier plane */
     double *xp, *xc;                  /* exact, per extended Fourier point of an axis: the
@@ -56,25 +56,25 @@ struct sim {
     double complex *fx, *fy;          /* exact, per extended Fourier point of the x / y
                                          axis: the displacements' factors (setup_perturb()),
                                          or NULL: none */
-    optics_field *camf, *cam_ref;     /* exact: the camera's pixel means, M x M, and the
+    acdc_optics_field *camf, *cam_ref;     /* exact: the camera's pixel means, M x M, and the
                                          homodyne reference there */
-    optics_grid grid;
-    sim_optics optics;                /* the propagation and lens that run */
-    optics_lens_plan *l1, *l2;        /* ideal lenses */
-    optics_prop *free_f;              /* fresnel/asm: free space over f */
+    acdc_optics_grid grid;
+    acdc_sim_optics optics;                /* the propagation and lens that run */
+    acdc_optics_lens_plan *l1, *l2;        /* ideal lenses */
+    acdc_optics_prop *free_f;              /* fresnel/asm: free space over f */
     double complex *lens_t;           /* fresnel/asm: the lens's transmittance */
     struct dmap in_map, f_map, im_map;/* the devices on the simulated samples */
     struct dmap in_alt, f_alt, im_alt;/* the same displaced, for the one chain
-                                         sim_options.chain selects (empty otherwise:
+                                         acdc_sim_options.chain selects (empty otherwise:
                                          every chain uses the maps above) */
-    size_t cur_chain;                 /* the chain sim_run() is sending light through */
+    size_t cur_chain;                 /* the chain acdc_sim_run() is sending light through */
     double *in_t;                     /* rank 2: the input plane's values (m² of them) */
     double complex **fourier, **image;/* per stage (flattened over chains): the masks as
                                          the devices show them, phase errors included */
     double complex *gch;              /* each chain's constant, calibrated */
-    optics_field *field, *ref;
-    optics_camera cam;                /* the profile's camera, operated at o's seed */
-    optics_pixels px;                 /* its pixels as seen from the image plane */
+    acdc_optics_field *field, *ref;
+    acdc_optics_camera cam;                /* the profile's camera, operated at o's seed */
+    acdc_optics_pixels px;                 /* its pixels as seen from the image plane */
     double *plus, *minus;             /* homodyne ports (noise) or difference: batch × L */
     double *pp, *pm, *ep, *em;        /* per camera pixel: powers, electrons */
     double *diff;                     /* the difference on the image samples, batch × M */
@@ -93,86 +93,90 @@ struct sim {
     double *envelope;                 /* Gaussian illumination: per simulated input
                                          sample (window method) or per input-plane sample
                                          (exact method), or NULL */
-    optics_prop *def_in, *def_f_in, *def_f_out, *def_cam;  /* axial displacements */
-    size_t keep_rows;                 /* sim_keep_planes() */
+    acdc_optics_prop *def_in, *def_f_in, *def_f_out, *def_cam;  /* axial displacements */
+    size_t keep_rows;                 /* acdc_sim_keep_planes() */
     double complex *keep;
 };
 
-sim_options sim_options_default(void)
+acdc_sim_options acdc_sim_options_default(void)
 {
-    sim_options o = {.propagation = SIM_PROP_PROFILE, .lens = SIM_LENS_PROFILE, .noise = 1,
-                     .phase_error_rad = -1, .photons = 0, .oversample = 0, .seed = 1,
-                     .threads = 1};
+    acdc_sim_options o = {.propagation = ACDC_SIM_PROP_PROFILE,
+                          .lens = ACDC_SIM_LENS_PROFILE, .noise = 1,
+                          .phase_error_rad = -1, .photons = 0, .oversample = 0, .seed = 1,
+                          .threads = 1};
     return o;
 }
 
-void sim_optics_of(const compiler_system *s, const sim_options *o, sim_optics *out)
+void acdc_sim_optics_of(const acdc_compiler_system *s, const acdc_sim_options *o,
+                        acdc_sim_optics *out)
 {
-    optics_lens l = s->profile.lens;
-    if (o->lens != SIM_LENS_PROFILE) {
+    acdc_optics_lens l = s->profile.lens;
+    if (o->lens != ACDC_SIM_LENS_PROFILE) {
         memset(&l, 0, sizeof l);
-        l.model = o->lens == SIM_LENS_FOURIER    ? OPTICS_LENS_FOURIER
-                  : o->lens == SIM_LENS_PARAXIAL ? OPTICS_LENS_PARAXIAL
-                                                 : OPTICS_LENS_CORRECTED;
-        snprintf(l.name, sizeof l.name, "perfect %s lens", optics_lens_model_name(l.model));
+        l.model = o->lens == ACDC_SIM_LENS_FOURIER    ? ACDC_OPTICS_LENS_FOURIER
+                  : o->lens == ACDC_SIM_LENS_PARAXIAL ? ACDC_OPTICS_LENS_PARAXIAL
+                                                 : ACDC_OPTICS_LENS_CORRECTED;
+        snprintf(l.name, sizeof l.name, "perfect %s lens", acdc_optics_lens_model_name(l.model));
     }
     l.focal_m = s->focal_m;
     /* the clear aperture the stage's light needs, over which the wavefront error is
      * specified: both planes' widths together (s->aperture_m, the wider one, sets the
      * NA) */
-    l.aperture_m = optics_fourier_lens_aperture(s->rank, (double)s->m * s->pitch_m,
-                                                (double)s->fm * s->fourier_pitch_m);
-    const char *model = optics_lens_model_name(l.model);
-    enum sim_propagation p = o->propagation;
+    l.aperture_m = acdc_optics_fourier_lens_aperture(s->rank, (double)s->m * s->pitch_m,
+                                                     (double)s->fm * s->fourier_pitch_m);
+    const char *model = acdc_optics_lens_model_name(l.model);
+    enum acdc_sim_propagation p = o->propagation;
     out->note[0] = '\0';
-    if (p == SIM_PROP_PROFILE) {
+    if (p == ACDC_SIM_PROP_PROFILE) {
         /* a Fourier lens with a wavefront error: the exact transform is the Fresnel
          * model's (a paraxial thin lens between two Fresnel propagations over f), with
          * the error in the lens plane */
-        p = l.model == OPTICS_LENS_FOURIER
-                ? (optics_lens_has_error(&l) ? SIM_PROP_FRESNEL : SIM_PROP_IDEAL)
-            : l.model == OPTICS_LENS_PARAXIAL ? SIM_PROP_FRESNEL
-                                              : SIM_PROP_ASM;
+        p = l.model == ACDC_OPTICS_LENS_FOURIER
+                ? (acdc_optics_lens_has_error(&l) ? ACDC_SIM_PROP_FRESNEL : ACDC_SIM_PROP_IDEAL)
+            : l.model == ACDC_OPTICS_LENS_PARAXIAL ? ACDC_SIM_PROP_FRESNEL
+                                              : ACDC_SIM_PROP_ASM;
         const char *why =
-            p == SIM_PROP_IDEAL ? NULL
+            p == ACDC_SIM_PROP_IDEAL ? NULL
             : fabs(s->fourier_pitch_m - s->pitch_m) > 1e-12 * s->pitch_m
                 ? "free space keeps one grid, and the Fourier pitch is not the sample pitch"
             : s->rank == 2 ? "a 2D system keeps ideal lenses (the pixel-exact method needs "
                              "them; free space costs (fm S^2)^2 samples a plane)"
-            : p == SIM_PROP_ASM && sim_oversample(s, o->oversample) < 2
+            : p == ACDC_SIM_PROP_ASM && acdc_sim_oversample(s, o->oversample) < 2
                 ? "at S = 1 the window is as wide as the devices and asm would lose the "
                   "light that walks off it (use --oversample 2 or more)"
                 : NULL;
         if (why) {
             snprintf(out->note, sizeof out->note, "the %s lens runs as an ideal Fourier lens, "
                      "its wavefront error not simulated: %s", model, why);
-            p = SIM_PROP_IDEAL;
+            p = ACDC_SIM_PROP_IDEAL;
         }
     }
     /* the lens as it runs under p */
-    if (p == SIM_PROP_IDEAL) {
-        if (!out->note[0] && (l.model != OPTICS_LENS_FOURIER || optics_lens_has_error(&l)))
+    if (p == ACDC_SIM_PROP_IDEAL) {
+        if (!out->note[0] &&
+            (l.model != ACDC_OPTICS_LENS_FOURIER || acdc_optics_lens_has_error(&l)))
             snprintf(out->note, sizeof out->note, "ideal propagation: the %s lens runs as an "
                      "ideal Fourier lens, its wavefront error not simulated", model);
-        l.model = OPTICS_LENS_FOURIER;
+        l.model = ACDC_OPTICS_LENS_FOURIER;
         l.wavefront_rms = 0;
         memset(l.zernike, 0, sizeof l.zernike);
-    } else if (l.model == OPTICS_LENS_FOURIER && p == SIM_PROP_FRESNEL) {
+    } else if (l.model == ACDC_OPTICS_LENS_FOURIER && p == ACDC_SIM_PROP_FRESNEL) {
         /* no note: this is how a Fourier lens with an error runs (above) */
-        l.model = OPTICS_LENS_PARAXIAL;
-    } else if (l.model != OPTICS_LENS_PARAXIAL &&
-               (p == SIM_PROP_FRESNEL || l.model == OPTICS_LENS_FOURIER)) {
+        l.model = ACDC_OPTICS_LENS_PARAXIAL;
+    } else if (l.model != ACDC_OPTICS_LENS_PARAXIAL &&
+               (p == ACDC_SIM_PROP_FRESNEL || l.model == ACDC_OPTICS_LENS_FOURIER)) {
         snprintf(out->note, sizeof out->note, "%s: the %s lens runs in its paraxial form, "
-                 "the thin lens's quadratic phase%s", optics_method_name(
-                     p == SIM_PROP_FRESNEL ? OPTICS_FRESNEL_TF : OPTICS_ASM_BL), model,
-                 optics_lens_has_error(&l) ? ", with its wavefront error" : "");
-        l.model = OPTICS_LENS_PARAXIAL;
+                 "the thin lens's quadratic phase%s", acdc_optics_method_name(
+                     p == ACDC_SIM_PROP_FRESNEL ? ACDC_OPTICS_FRESNEL_TF
+                                                : ACDC_OPTICS_ASM_BL), model,
+                 acdc_optics_lens_has_error(&l) ? ", with its wavefront error" : "");
+        l.model = ACDC_OPTICS_LENS_PARAXIAL;
     }
     out->propagation = p;
     out->lens = l;
 }
 
-static size_t n_stages(const compiler_system *s)
+static size_t n_stages(const acdc_compiler_system *s)
 {
     size_t k = 0;
     for (size_t c = 0; c < s->n_chains; c++)
@@ -193,7 +197,7 @@ static struct dmap chain_map(const sim *m, struct dmap main, struct dmap alt, si
     return m->o.chain && (size_t)m->o.chain == c + 1 && (alt.d1 || alt.d2) ? alt : main;
 }
 
-void sim_free(sim *m)
+void acdc_sim_free(sim *m)
 {
     if (!m)
         return;
@@ -206,9 +210,9 @@ void sim_free(sim *m)
     }
     free(m->fourier);
     free(m->image);
-    optics_lens_plan_free(m->l1);
-    optics_lens_plan_free(m->l2);
-    optics_prop_free(m->free_f);
+    acdc_optics_lens_plan_free(m->l1);
+    acdc_optics_lens_plan_free(m->l2);
+    acdc_optics_prop_free(m->free_f);
     free(m->lens_t);
     dmap_free(m->in_map);
     dmap_free(m->f_map);
@@ -218,11 +222,11 @@ void sim_free(sim *m)
     dmap_free(m->im_alt);
     free(m->in_t);
     free(m->gch);
-    optics_field_free(m->field);
-    optics_field_free(m->ref);
-    optics_field_free(m->field2);
-    optics_field_free(m->camf);
-    optics_field_free(m->cam_ref);
+    acdc_optics_field_free(m->field);
+    acdc_optics_field_free(m->ref);
+    acdc_optics_field_free(m->field2);
+    acdc_optics_field_free(m->camf);
+    acdc_optics_field_free(m->cam_ref);
     free(m->xp);
     free(m->xc);
     free(m->xa[0]);
@@ -249,41 +253,41 @@ void sim_free(sim *m)
     free(m->exposures);
     free(m->gain_px);
     free(m->envelope);
-    optics_prop_free(m->def_in);
-    optics_prop_free(m->def_f_in);
-    optics_prop_free(m->def_f_out);
-    optics_prop_free(m->def_cam);
+    acdc_optics_prop_free(m->def_in);
+    acdc_optics_prop_free(m->def_f_in);
+    acdc_optics_prop_free(m->def_f_out);
+    acdc_optics_prop_free(m->def_cam);
     free(m);
 }
 
 /* The map of device dev showing `samples` samples per axis, displaced by offset
  * samples along x (oversampling and plane from m). */
-static int dmap_alloc(const sim *m, const optics_modulator *dev, size_t samples,
+static int dmap_alloc(const sim *m, const acdc_optics_modulator *dev, size_t samples,
                       double offset, struct dmap *out)
 {
     out->d1 = NULL;
     out->d2 = NULL;
     if (m->s->rank == 2)
-        return optics_devmap2_alloc(&out->d2, dev, m->s->profile.superpixel, samples, m->os,
-                                    m->side, offset, 0);
-    return optics_devmap_alloc(&out->d1, dev, samples, m->os, m->L, offset);
+        return acdc_optics_devmap2_alloc(&out->d2, dev, m->s->profile.superpixel, samples, m->os,
+                                         m->side, offset, 0);
+    return acdc_optics_devmap_alloc(&out->d1, dev, samples, m->os, m->L, offset);
 }
 
 /* A mask as device map d shows it (ideal values t), with phase errors of rms sigma
- * drawn from r, times scale, into out (m->L samples).  Errors: UTIL_ENOMEM. */
+ * drawn from r, times scale, into out (m->L samples).  Errors: ACDC_UTIL_ENOMEM. */
 static int dmap_show(struct dmap d, const double *t, double sigma, gsl_rng *r,
                      double complex scale, double complex *out)
 {
-    const size_t nw = d.d2 ? optics_devmap2_work(d.d2) : optics_devmap_pixels(d.d1);
+    const size_t nw = d.d2 ? acdc_optics_devmap2_work(d.d2) : acdc_optics_devmap_pixels(d.d1);
     double complex *work = malloc(nw * sizeof *work);
     if (!work)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     if (d.d2)
-        optics_devmap2_show(d.d2, t, sigma, r, scale, work, out);
+        acdc_optics_devmap2_show(d.d2, t, sigma, r, scale, work, out);
     else
-        optics_devmap_show(d.d1, t, sigma, r, scale, work, out);
+        acdc_optics_devmap_show(d.d1, t, sigma, r, scale, work, out);
     free(work);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* A new array of m->L samples: the mask as map d shows it; NULL when out of memory. */
@@ -301,41 +305,41 @@ static double complex *show_mask(const sim *m, struct dmap d, const double *t, d
 /* Stores the current field of the kept rows as plane `plane`. */
 static void keep(sim *m, size_t batch, size_t first, size_t plane)
 {
-    const size_t L = m->L, P = sim_plane_count(m->s);
+    const size_t L = m->L, P = acdc_sim_plane_count(m->s);
     for (size_t b = 0; b < batch && first + b < m->keep_rows; b++)
-        memcpy(m->keep + ((first + b) * P + plane) * L, optics_field_slice(m->field, b),
+        memcpy(m->keep + ((first + b) * P + plane) * L, acdc_optics_field_slice(m->field, b),
                L * sizeof(double complex));
 }
 
 /* Half a 4f stage: the field in a lens's front focal plane to its back focal plane
  * (lens plan l for ideal lenses; free space f, thin lens, free space f otherwise). */
-static int lens_pass(sim *m, const optics_lens_plan *l)
+static int lens_pass(sim *m, const acdc_optics_lens_plan *l)
 {
     int rc;
     if (m->l1)
-        return optics_lens_forward(l, m->field, m->field);
-    if ((rc = optics_prop_apply(m->free_f, m->field, m->field)) ||
-        (rc = optics_field_multiply(m->field, m->lens_t)))
+        return acdc_optics_lens_forward(l, m->field, m->field);
+    if ((rc = acdc_optics_prop_apply(m->free_f, m->field, m->field)) ||
+        (rc = acdc_optics_field_multiply(m->field, m->lens_t)))
         return rc;
-    return optics_prop_apply(m->free_f, m->field, m->field);
+    return acdc_optics_prop_apply(m->free_f, m->field, m->field);
 }
 
 /* Free space over the signed distance of perturbation id (the plan p is for its
  * magnitude: the adjoint propagates backwards), on m->field; nothing for a NULL plan or
  * before calibration (the system is calibrated as built). */
-static int displace(sim *m, const optics_prop *p, int id, double sign)
+static int displace(sim *m, const acdc_optics_prop *p, int id, double sign)
 {
     if (!p || !m->calibrated || !perturbed_chain(m, m->cur_chain))
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     const double dz = sign * m->o.perturb[id];
-    int rc = dz > 0 ? optics_prop_apply(p, m->field, m->field)
-                    : optics_prop_adjoint(p, m->field, m->field);
+    int rc = dz > 0 ? acdc_optics_prop_apply(p, m->field, m->field)
+                    : acdc_optics_prop_adjoint(p, m->field, m->field);
     /* without the plane wave's phase e^{ik dz}: the light's path to the displaced
      * element changes by as much as its path from it (the illumination to the input
      * modulator, the reference arm to the camera; a Fourier mask's two passes cancel),
      * so only the diffraction over dz is left */
     const double complex piston = cexp(-I * 2 * M_PI / m->field->g.wavelength_m * dz);
-    const size_t count = m->field->nb * optics_grid_size(&m->field->g);
+    const size_t count = m->field->nb * acdc_optics_grid_size(&m->field->g);
     for (size_t i = 0; !rc && i < count; i++)
         m->field->data[i] *= piston;
     return rc;
@@ -343,20 +347,20 @@ static int displace(sim *m, const optics_prop *p, int id, double sign)
 
 /* One 4f stage with Fourier mask `mask`; the Fourier plane is stored as plane *plane
  * (then counted) when kept_plane is not NULL.  Without planes to keep, ideal lenses run
- * the stage as one fused pass (optics_4f_apply(), the same light in fewer sweeps). */
+ * the stage as one fused pass (acdc_optics_4f_apply(), the same light in fewer sweeps). */
 static int stage_4f(sim *m, const double complex *mask, size_t batch, size_t first,
                     size_t *kept_plane)
 {
     int rc;
     const int defocus = m->def_f_in && m->calibrated && perturbed_chain(m, m->cur_chain);
     if (!kept_plane && m->l1 && !defocus)
-        return optics_4f_apply(m->l1, mask, m->l2, m->field, m->field);
+        return acdc_optics_4f_apply(m->l1, mask, m->l2, m->field, m->field);
     /* a Fourier mask displaced by dz along the axis: the light reaches it dz past the
      * focal plane and is taken back there for the second lens */
     if ((rc = lens_pass(m, m->l1)) ||
-        (rc = displace(m, m->def_f_in, SIM_PERTURB_DEFOCUS_FOURIER, 1)) ||
-        (rc = optics_field_multiply(m->field, mask)) ||
-        (rc = displace(m, m->def_f_out, SIM_PERTURB_DEFOCUS_FOURIER, -1)))
+        (rc = displace(m, m->def_f_in, ACDC_SIM_PERTURB_DEFOCUS_FOURIER, 1)) ||
+        (rc = acdc_optics_field_multiply(m->field, mask)) ||
+        (rc = displace(m, m->def_f_out, ACDC_SIM_PERTURB_DEFOCUS_FOURIER, -1)))
         return rc;
     if (kept_plane)
         keep(m, batch, first, (*kept_plane)++);
@@ -366,7 +370,7 @@ static int stage_4f(sim *m, const double complex *mask, size_t batch, size_t fir
 static int stage_exact(sim *m, const double complex *mask, size_t batch, size_t first,
                        size_t *kept_plane);
 static void encode_exact(sim *m, size_t b, const double *u, double smax, double e0);
-static double complex *exact_mask(const sim *m, const optics_devmap2 *d, size_t c,
+static double complex *exact_mask(const sim *m, const acdc_optics_devmap2 *d, size_t c,
                                   const double *t, double sigma, gsl_rng *r);
 
 /* Calibration, as in the lab: every device shows a clear 1, a flat input of unit
@@ -374,22 +378,22 @@ static double complex *exact_mask(const sim *m, const optics_devmap2 *d, size_t 
  * the axis is the chain's constant -- the lenses' constant, and with resolved pixels
  * the pixels' losses (fill factor, light diffracted outside the devices).  It sets the
  * homodyne reference's phase and the electronics' gain.  The system is calibrated
- * aligned: a misalignment (sim_options.misalign_px) happens after calibration, as a
+ * aligned: a misalignment (acdc_sim_options.misalign_px) happens after calibration, as a
  * drift would. */
 static int calibrate_exact(sim *m)
 {
-    const compiler_system *s = m->s;
-    const size_t F = compiler_fourier_size(s), M = s->m;
+    const acdc_compiler_system *s = m->s;
+    const size_t F = acdc_compiler_fourier_size(s), M = s->m;
     double *ones = malloc((F > s->n ? F : s->n) * sizeof *ones);
     double complex *cf = NULL;
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     if (ones)
         for (size_t k = 0; k < (F > s->n ? F : s->n); k++)
             ones[k] = 1;
     if (!ones)
-        rc = util_error(UTIL_ENOMEM, "out of memory");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     if (!rc && !(cf = exact_mask(m, m->f_map.d2, 0, ones, 0, NULL)))
-        rc = util_error(UTIL_ENOMEM, "out of memory");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     const size_t nb = m->field->nb;
     for (size_t c = 0; !rc && c < s->n_chains; c++) {
         m->field->nb = 1;
@@ -398,8 +402,8 @@ static int calibrate_exact(sim *m)
         if (!(rc = stage_exact(m, cf, 1, 0, NULL))) {
             m->gch[c] = m->camf->data[(M / 2) * M + M / 2];
             if (!(cabs(m->gch[c]) > 0))
-                rc = util_error(UTIL_EDATA, "calibration failed: no light on the axis of "
-                                "chain %zu", c);
+                rc = acdc_util_error(ACDC_UTIL_EDATA, "calibration failed: no light on the axis of "
+                                     "chain %zu", c);
         }
     }
     m->field->nb = nb;
@@ -411,30 +415,30 @@ static int calibrate_exact(sim *m)
 
 static int calibrate(sim *m)
 {
-    const compiler_system *s = m->s;
+    const acdc_compiler_system *s = m->s;
     if (m->exact)
         return calibrate_exact(m);
-    const compiler_profile *p = &m->dev;
-    const size_t M = s->rank == 2 ? compiler_fourier_size(s) : s->fm > s->m ? s->fm : s->m;
+    const acdc_compiler_profile *p = &m->dev;
+    const size_t M = s->rank == 2 ? acdc_compiler_fourier_size(s) : s->fm > s->m ? s->fm : s->m;
     const size_t L = m->L;
     double *ones = malloc(M * sizeof *ones), *re = malloc(2 * L * sizeof *re);
     double complex *flat = NULL, *cf = NULL, *ci = NULL;
     struct dmap fmap = {0}, imap = {0};
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     if (ones)
         for (size_t k = 0; k < M; k++)
             ones[k] = 1;
     if (!ones || !re)
-        rc = util_error(UTIL_ENOMEM, "out of memory");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     if (!rc && !(rc = dmap_alloc(m, &p->fourier, s->fm, 0, &fmap)) &&
         !(rc = dmap_alloc(m, &p->image, s->m, 0, &imap)) &&
         (!(flat = show_mask(m, m->in_map, ones, 0, NULL)) ||
          !(cf = show_mask(m, fmap, ones, 0, NULL)) || !(ci = show_mask(m, imap, ones, 0, NULL))))
-        rc = util_error(UTIL_ENOMEM, "out of memory");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     dmap_free(fmap);
     dmap_free(imap);
-    const optics_pixels axis = {.npx = 1, .npy = 1, .pitch_m = m->px.pitch_m,
-                                .fill = m->px.fill};
+    const acdc_optics_pixels axis = {.npx = 1, .npy = 1, .pitch_m = m->px.pitch_m,
+                                     .fill = m->px.fill};
     const size_t nb = m->field->nb;
     m->field->nb = 1;
     for (size_t c = 0; !rc && c < s->n_chains; c++) {
@@ -442,7 +446,7 @@ static int calibrate(sim *m)
         memcpy(m->field->data, flat, L * sizeof *flat);
         for (size_t k = 0; !rc && k < s->chains[c].count; k++) {
             if (k > 0)
-                rc = optics_field_multiply(m->field, ci);
+                rc = acdc_optics_field_multiply(m->field, ci);
             if (!rc)
                 rc = stage_4f(m, cf, 1, 0, NULL);
         }
@@ -452,13 +456,14 @@ static int calibrate(sim *m)
             re[L + i] = cimag(m->field->data[i]);
         }
         if (!rc)
-            rc = optics_pixels_integrate(&m->field->g, 1, re, &axis, &pr);
+            rc = acdc_optics_pixels_integrate(&m->field->g, 1, re, &axis, &pr);
         if (!rc)
-            rc = optics_pixels_integrate(&m->field->g, 1, re + L, &axis, &pi);
+            rc = acdc_optics_pixels_integrate(&m->field->g, 1, re + L, &axis, &pi);
         m->gch[c] = (pr + I * pi) / pow(axis.pitch_m * axis.fill, s->rank == 2 ? 2 : 1);
         if (!rc && !(cabs(m->gch[c]) > 0))
-            rc = util_error(UTIL_EDATA, "calibration failed: no light on the axis of chain "
-                            "%zu", c);
+            rc = acdc_util_error(ACDC_UTIL_EDATA,
+                                 "calibration failed: no light on the axis of chain "
+                                 "%zu", c);
     }
     m->field->nb = nb;
     m->field->g = m->grid;
@@ -470,64 +475,68 @@ static int calibrate(sim *m)
     return rc;
 }
 
-static int check_options(const compiler_system *s, size_t batch, const sim_options *o)
+static int check_options(const acdc_compiler_system *s, size_t batch, const acdc_sim_options *o)
 {
-    sim_optics op;
+    acdc_sim_optics op;
     if (batch == 0)
-        return util_error(UTIL_EUSAGE, "batch size must be at least 1");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "batch size must be at least 1");
     if (o->photons < 0 || !isfinite(o->photons))
-        return util_error(UTIL_EUSAGE, "photon budget %g is not a non-negative number",
-                          o->photons);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "photon budget %g is not a non-negative number",
+                               o->photons);
     if (!isfinite(o->misalign_px) || fabs(o->misalign_px) > 1e6)
-        return util_error(UTIL_EUSAGE, "misalignment %g pixels is out of range",
-                          o->misalign_px);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "misalignment %g pixels is out of range",
+                               o->misalign_px);
     if (o->oversample < 0 || o->oversample > 64)
-        return util_error(UTIL_EUSAGE, "oversampling %d is not 0 (auto) or 1..64",
-                          o->oversample);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "oversampling %d is not 0 (auto) or 1..64",
+                               o->oversample);
     if (!isfinite(o->phase_error_rad) || o->phase_error_rad > 10)
-        return util_error(UTIL_EUSAGE, "phase error %g rad is out of range",
-                          o->phase_error_rad);
-    if (o->propagation < SIM_PROP_IDEAL || o->propagation > SIM_PROP_PROFILE)
-        return util_error(UTIL_EUSAGE, "propagation %d is not ideal, fresnel, asm or profile",
-                          (int)o->propagation);
-    if (o->lens < SIM_LENS_PROFILE || o->lens > SIM_LENS_CORRECTED)
-        return util_error(UTIL_EUSAGE, "lens %d is not profile, fourier, paraxial or "
-                          "corrected", (int)o->lens);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "phase error %g rad is out of range",
+                               o->phase_error_rad);
+    if (o->propagation < ACDC_SIM_PROP_IDEAL || o->propagation > ACDC_SIM_PROP_PROFILE)
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "propagation %d is not ideal, fresnel, asm or profile",
+                               (int)o->propagation);
+    if (o->lens < ACDC_SIM_LENS_PROFILE || o->lens > ACDC_SIM_LENS_CORRECTED)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "lens %d is not profile, fourier, paraxial or "
+                               "corrected", (int)o->lens);
     if (o->chain < 0 || (size_t)o->chain > s->n_chains)
-        return util_error(UTIL_EUSAGE, "chain %d: the system has chains 1..%zu (0: every "
-                          "chain)", o->chain, s->n_chains);
-    const sim_perturb_info *pt = sim_perturb_table();
-    sim_optics_of(s, o, &op);
-    for (int i = 0; i < SIM_PERTURB_COUNT; i++) {
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "chain %d: the system has chains 1..%zu (0: every "
+                               "chain)", o->chain, s->n_chains);
+    const acdc_sim_perturb_info *pt = acdc_sim_perturb_table();
+    acdc_sim_optics_of(s, o, &op);
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++) {
         const double v = o->perturb[i];
         if (!isfinite(v) || v < pt[i].lo || v > pt[i].hi)
-            return util_error(UTIL_EUSAGE, "perturbation %s = %g%s%s is outside %g..%g",
-                              pt[i].name, v, *pt[i].unit ? " " : "", pt[i].unit, pt[i].lo,
-                              pt[i].hi);
-        if (v != 0 && pt[i].window_only >= 1 && pt[i].window_only <= 3 && sim_exact(s, o))
-            return util_error(UTIL_EUSAGE, "perturbation %s needs every plane sampled: the "
-                              "2D pixel-exact method (ideal lenses, resolved pixels) samples "
-                              "only the Fourier plane", pt[i].name);
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "perturbation %s = %g%s%s is outside %g..%g",
+                                   pt[i].name, v, *pt[i].unit ? " " : "", pt[i].unit, pt[i].lo,
+                                   pt[i].hi);
+        if (v != 0 && pt[i].window_only >= 1 && pt[i].window_only <= 3 && acdc_sim_exact(s, o))
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "perturbation %s needs every plane sampled: the "
+                                   "2D pixel-exact method (ideal lenses, resolved pixels) samples "
+                                   "only the Fourier plane", pt[i].name);
         if (v != 0 && pt[i].window_only >= 3 && s->rank != 2)
-            return util_error(UTIL_EUSAGE, "perturbation %s rotates a plane: it needs a 2D "
-                              "system", pt[i].name);
-        if (v != 0 && pt[i].window_only == 2 && op.propagation == SIM_PROP_IDEAL)
-            return util_error(UTIL_EUSAGE, "perturbation %s needs free space between the "
-                              "lenses (--propagation fresnel or asm): an ideal lens is an exact "
-                              "Fourier transform at the design's wavelength and focal length",
-                              pt[i].name);
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "perturbation %s rotates a plane: it needs a 2D "
+                                   "system", pt[i].name);
+        if (v != 0 && pt[i].window_only == 2 && op.propagation == ACDC_SIM_PROP_IDEAL)
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "perturbation %s needs free space between the "
+                                   "lenses (--propagation fresnel or asm): an ideal lens is an exact "
+                                   "Fourier transform at the design's wavelength and focal length",
+                                   pt[i].name);
     }
-    sim_optics_of(s, o, &op);
-    if (op.propagation != SIM_PROP_IDEAL &&
+    acdc_sim_optics_of(s, o, &op);
+    if (op.propagation != ACDC_SIM_PROP_IDEAL &&
         fabs(s->fourier_pitch_m - s->pitch_m) > 1e-12 * s->pitch_m)
-        return util_error(UTIL_EUSAGE, "free-space propagation keeps one grid: the Fourier "
-                          "pitch %g um must equal the sample pitch %g um (use --propagation "
-                          "ideal)", 1e6 * s->fourier_pitch_m, 1e6 * s->pitch_m);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "free-space propagation keeps one grid: the Fourier "
+                               "pitch %g um must equal the sample pitch %g um (use --propagation "
+                               "ideal)", 1e6 * s->fourier_pitch_m, 1e6 * s->pitch_m);
+    return ACDC_UTIL_OK;
 }
 
 /* ---------------------------------------------------------------------------------
- * The pixel-exact Fourier method (sim_exact(): rank 2, ideal lenses, S >= 2, chains of
+ * The pixel-exact Fourier method (acdc_sim_exact(): rank 2, ideal lenses, S >= 2, chains of
  * one stage).  An ideal lens is a Fourier transform, and the transform of a pixelated
  * device is known in closed form: the pixel's transform times the array of its pixel
  * positions.  So the field in the Fourier plane is computed exactly, without sampling
@@ -546,12 +555,12 @@ static int check_options(const compiler_system *s, size_t batch, const sim_optio
  * than the window method, whose pixels are S-point sums (sim/README.md).
  * --------------------------------------------------------------------------------- */
 
-int sim_exact(const compiler_system *s, const sim_options *o)
+int acdc_sim_exact(const acdc_compiler_system *s, const acdc_sim_options *o)
 {
-    sim_optics op;
-    sim_optics_of(s, o, &op);
-    if (o->window || s->rank != 2 || op.propagation != SIM_PROP_IDEAL ||
-        sim_oversample(s, o->oversample) < 2)
+    acdc_sim_optics op;
+    acdc_sim_optics_of(s, o, &op);
+    if (o->window || s->rank != 2 || op.propagation != ACDC_SIM_PROP_IDEAL ||
+        acdc_sim_oversample(s, o->oversample) < 2)
         return 0;
     for (size_t c = 0; c < s->n_chains; c++)
         if (s->chains[c].count != 1)
@@ -559,10 +568,10 @@ int sim_exact(const compiler_system *s, const sim_options *o)
     return 1;
 }
 
-size_t sim_plane_side(const compiler_system *s, const sim_options *o)
+size_t acdc_sim_plane_side(const acdc_compiler_system *s, const acdc_sim_options *o)
 {
-    const size_t S = (size_t)sim_oversample(s, o->oversample);
-    return sim_exact(s, o) ? s->fm * S : s->fm * S * S;
+    const size_t S = (size_t)acdc_sim_oversample(s, o->oversample);
+    return acdc_sim_exact(s, o) ? s->fm * S : s->fm * S * S;
 }
 
 /* The exact method's Fourier plane.  The window holds one period of the input's sample
@@ -578,9 +587,9 @@ size_t sim_plane_side(const compiler_system *s, const sim_options *o)
  * the camera pixel's normalised transform. */
 static int setup_exact(sim *m)
 {
-    const compiler_system *s = m->s;
-    const compiler_profile *p = &m->dev;
-    const optics_grid *gf = optics_lens_plan_output(m->l1);
+    const acdc_compiler_system *s = m->s;
+    const acdc_compiler_profile *p = &m->dev;
+    const acdc_optics_grid *gf = acdc_optics_lens_plan_output(m->l1);
     const size_t E = m->side + 2 * m->ext, k = (size_t)s->profile.superpixel;
     const double pp = s->pitch_m / (double)k, fill = p->input.fill;
     const double wc = p->camera.fill * s->pitch_m;   /* a camera pixel, image-plane side */
@@ -589,17 +598,17 @@ static int setup_exact(sim *m)
     m->xa[0] = malloc(E * sizeof *m->xa[0]);
     m->xa[1] = malloc(E * sizeof *m->xa[1]);
     if (!m->xp || !m->xc || !m->xa[0] || !m->xa[1])
-        return util_error(UTIL_ENOMEM, "out of memory for the pixel transforms");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the pixel transforms");
     for (size_t e = 0; e < E; e++) {
         /* spatial frequency of extended point e: position / (λ f), cycles per metre */
-        const double u = optics_coord_m(e, E, gf->pitch_m) / (s->wavelength_m * s->focal_m);
+        const double u = acdc_optics_coord_m(e, E, gf->pitch_m) / (s->wavelength_m * s->focal_m);
         m->xp[e] = fill * pp * gsl_sf_sinc(fill * pp * u) / s->pitch_m;
         m->xc[e] = gsl_sf_sinc(wc * u);
         m->xa[0][e] = m->xa[1][e] = 0;
         for (size_t q = 0; q < k; q++)   /* pixel q of a row at (q − (k−1)/2)·pp */
             m->xa[q % 2][e] += cexp(-2 * M_PI * I * u * ((double)q - 0.5 * (double)(k - 1)) * pp);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* The exact method's kernel of one stage: K_b (b = 0, 1: a double-phase value's first and
@@ -610,9 +619,9 @@ static int setup_exact(sim *m)
 static double complex *exact_kernel(const sim *m, const double complex *ext, int factors)
 {
     const size_t L = m->side, h = m->ext, E = L + 2 * h;
-    const optics_modulator *in = &m->dev.input;
-    const int phase = in->modulation == OPTICS_MOD_PHASE;
-    const int checker = phase && in->dp_layout == OPTICS_DP_CHECKERBOARD;
+    const acdc_optics_modulator *in = &m->dev.input;
+    const int phase = in->modulation == ACDC_OPTICS_MOD_PHASE;
+    const int checker = phase && in->dp_layout == ACDC_OPTICS_DP_CHECKERBOARD;
     double complex *K = malloc(2 * L * L * sizeof *K);
     if (!K)
         return NULL;
@@ -648,19 +657,19 @@ static double complex *exact_kernel(const sim *m, const double complex *ext, int
 
 /* The kernel of a stage of chain c from the Fourier device's map d showing ideal values
  * t with phase errors of rms sigma (exact method): NULL when out of memory. */
-static double complex *exact_mask(const sim *m, const optics_devmap2 *d, size_t c,
+static double complex *exact_mask(const sim *m, const acdc_optics_devmap2 *d, size_t c,
                                   const double *t, double sigma, gsl_rng *r)
 {
     const size_t E = m->side + 2 * m->ext;
     double complex *ext = malloc(E * E * sizeof *ext);
-    double complex *work = malloc(optics_devmap2_work(d) * sizeof *work);
+    double complex *work = malloc(acdc_optics_devmap2_work(d) * sizeof *work);
     double complex *K = NULL;
     const int on = m->calibrated && perturbed_chain(m, c);
     if (ext && work) {
-        optics_devmap2_show(d, t, sigma, r, 1, work, ext);
+        acdc_optics_devmap2_show(d, t, sigma, r, 1, work, ext);
         /* the device rotated in its plane about the axis, as the bench has it */
-        const double rot = on ? m->o.perturb[SIM_PERTURB_ROTATE_FOURIER] : 0;
-        if (rot == 0 || !optics_plane_rotate(ext, E, rot))
+        const double rot = on ? m->o.perturb[ACDC_SIM_PERTURB_ROTATE_FOURIER] : 0;
+        if (rot == 0 || !acdc_optics_plane_rotate(ext, E, rot))
             K = exact_kernel(m, ext, on);
     }
     free(ext);
@@ -685,9 +694,9 @@ static int stage_exact(sim *m, const double complex *mask, size_t batch, size_t 
                        size_t *kept_plane)
 {
     const size_t L = m->side, M = m->s->m, LL = L * L;
-    const int two = m->dev.input.modulation == OPTICS_MOD_PHASE;
+    const int two = m->dev.input.modulation == ACDC_OPTICS_MOD_PHASE;
     const double complex *K = mask;
-    const size_t P = sim_plane_count(m->s);
+    const size_t P = acdc_sim_plane_count(m->s);
     int rc;
     /* the kept input plane: each sample's value, the mean of its pixels (a double-phase
      * value's sum term) */
@@ -701,24 +710,24 @@ static int stage_exact(sim *m, const double complex *mask, size_t batch, size_t 
         (*kept_plane)++;
     m->field2->nb = batch;
     m->field2->g = m->grid;
-    if ((rc = optics_lens_forward(m->l1, m->field, m->field)) ||
-        (two && (rc = optics_lens_forward(m->l1, m->field2, m->field2))))
+    if ((rc = acdc_optics_lens_forward(m->l1, m->field, m->field)) ||
+        (two && (rc = acdc_optics_lens_forward(m->l1, m->field2, m->field2))))
         return rc;
 #pragma omp parallel for schedule(static) if (batch > 1)
     for (long b = 0; b < (long)batch; b++) {
-        double complex *f = optics_field_slice(m->field, (size_t)b);
-        const double complex *g = optics_field_slice(m->field2, (size_t)b);
+        double complex *f = acdc_optics_field_slice(m->field, (size_t)b);
+        const double complex *g = acdc_optics_field_slice(m->field2, (size_t)b);
         for (size_t i = 0; i < LL; i++)
             f[i] = f[i] * K[i] + (two ? g[i] * K[LL + i] : 0);
     }
     if (kept_plane)
         keep(m, batch, first, (*kept_plane)++);
-    if ((rc = optics_lens_forward(m->l2, m->field, m->field)))
+    if ((rc = acdc_optics_lens_forward(m->l2, m->field, m->field)))
         return rc;
     m->camf->nb = batch;
     for (size_t b = 0; b < batch; b++) {
-        const double complex *f = optics_field_slice(m->field, b);
-        double complex *c = optics_field_slice(m->camf, b);
+        const double complex *f = acdc_optics_field_slice(m->field, b);
+        double complex *c = acdc_optics_field_slice(m->camf, b);
         for (size_t y = 0; y < M; y++)
             for (size_t x = 0; x < M; x++)
                 c[y * M + x] = f[exact_index(m, y, x)];
@@ -727,14 +736,14 @@ static int stage_exact(sim *m, const double complex *mask, size_t batch, size_t 
      * light elsewhere (beyond the camera's pixels the method's image plane is not the
      * light's: it holds the window's periodic copies) */
     for (size_t b = 0; kept_plane && b < batch && first + b < m->keep_rows; b++) {
-        double complex *f = optics_field_slice(m->field, b);
-        const double complex *c = optics_field_slice(m->camf, b);
+        double complex *f = acdc_optics_field_slice(m->field, b);
+        const double complex *c = acdc_optics_field_slice(m->camf, b);
         memset(f, 0, LL * sizeof *f);
         for (size_t y = 0; y < M; y++)
             for (size_t x = 0; x < M; x++)
                 f[exact_index(m, y, x)] = c[y * M + x];
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* The input device for the exact method: u/smax on the four samples of each component,
@@ -742,7 +751,7 @@ static int stage_exact(sim *m, const double complex *mask, size_t batch, size_t 
  * on field (first pixels) and field2 (second). */
 static void encode_exact(sim *m, size_t b, const double *u, double smax, double e0)
 {
-    const compiler_system *s = m->s;
+    const acdc_compiler_system *s = m->s;
     double complex *f = m->field->data + b * m->L, *g = m->field2->data + b * m->L;
     memset(f, 0, m->L * sizeof *f);
     memset(g, 0, m->L * sizeof *g);
@@ -750,10 +759,10 @@ static void encode_exact(sim *m, size_t b, const double *u, double smax, double 
         return;
     for (size_t j = 0; j < s->n; j++) {
         double complex px[2];
-        if (optics_modulator_pixels(&m->dev.input, u[j] / smax, px, NULL) == 1)
+        if (acdc_optics_modulator_pixels(&m->dev.input, u[j] / smax, px, NULL) == 1)
             px[1] = px[0];
         for (int copy = 0; copy < 4; copy++) {
-            const size_t at = compiler_place(s, 0, j, copy);
+            const size_t at = acdc_compiler_place(s, 0, j, copy);
             const size_t i = exact_index(m, at / s->m, at % s->m);
             const double env = m->envelope ? m->envelope[at] : 1;
             f[i] = e0 * env * px[0];
@@ -765,41 +774,42 @@ static void encode_exact(sim *m, size_t b, const double *u, double smax, double 
 /* The grid, the lenses or free space, the fields. */
 static int setup_optics(sim *m)
 {
-    const compiler_system *s = m->s;
+    const acdc_compiler_system *s = m->s;
     /* the exact method samples the input and image planes at the sample pitch (the
      * pixels enter through their transforms), the window method at pitch / S */
     const double h = m->exact ? s->pitch_m : s->pitch_m / m->os;
-    int rc = s->rank == 2 ? optics_grid_init(&m->grid, 2, m->side, m->side, h, s->wavelength_m)
-                          : optics_grid_init(&m->grid, 1, m->L, 1, h, s->wavelength_m);
-    if (!rc && m->optics.propagation == SIM_PROP_IDEAL) {
-        rc = optics_lens_plan_alloc(&m->l1, &m->grid, s->focal_m);
+    int rc = s->rank == 2 ? acdc_optics_grid_init(&m->grid, 2, m->side, m->side, h, s->wavelength_m)
+                          : acdc_optics_grid_init(&m->grid, 1, m->L, 1, h, s->wavelength_m);
+    if (!rc && m->optics.propagation == ACDC_SIM_PROP_IDEAL) {
+        rc = acdc_optics_lens_plan_alloc(&m->l1, &m->grid, s->focal_m);
         if (!rc)
-            rc = optics_lens_plan_alloc(&m->l2, optics_lens_plan_output(m->l1), s->focal_m);
+            rc = acdc_optics_lens_plan_alloc(&m->l2,
+                                             acdc_optics_lens_plan_output(m->l1), s->focal_m);
     } else if (!rc) {
         /* the lens in its plane, without a stop (as the thin lens always was): it passes
          * the whole simulated window */
-        optics_element *lens = NULL;
-        rc = optics_prop_alloc(&m->free_f, &m->grid, s->focal_m,
-                               m->optics.propagation == SIM_PROP_FRESNEL ? OPTICS_FRESNEL_TF
-                                                                         : OPTICS_ASM_BL);
+        acdc_optics_element *lens = NULL;
+        rc = acdc_optics_prop_alloc(&m->free_f, &m->grid, s->focal_m,
+                                    m->optics.propagation == ACDC_SIM_PROP_FRESNEL ? ACDC_OPTICS_FRESNEL_TF
+                                                                         : ACDC_OPTICS_ASM_BL);
         if (!rc)
-            rc = optics_lens_element_alloc(&lens, &m->optics.lens, 0);
+            rc = acdc_optics_lens_element_alloc(&lens, &m->optics.lens, 0);
         if (!rc && !(m->lens_t = malloc(m->L * sizeof *m->lens_t)))
-            rc = util_error(UTIL_ENOMEM, "out of memory");
+            rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         if (!rc)
-            rc = optics_element_sample(lens, &m->grid, 1, m->lens_t);
-        optics_element_free(lens);
+            rc = acdc_optics_element_sample(lens, &m->grid, 1, m->lens_t);
+        acdc_optics_element_free(lens);
     }
     if (!rc)
-        rc = optics_field_alloc(&m->field, &m->grid, m->batch);
+        rc = acdc_optics_field_alloc(&m->field, &m->grid, m->batch);
     if (!rc)
-        rc = optics_field_alloc(&m->ref, &m->grid, 1);
+        rc = acdc_optics_field_alloc(&m->ref, &m->grid, 1);
     if (!rc && m->exact) {
-        optics_grid cg;
-        if (!(rc = optics_field_alloc(&m->field2, &m->grid, m->batch)) &&
-            !(rc = optics_grid_init(&cg, 2, s->m, s->m, s->pitch_m, s->wavelength_m)) &&
-            !(rc = optics_field_alloc(&m->camf, &cg, m->batch)))
-            rc = optics_field_alloc(&m->cam_ref, &cg, 1);
+        acdc_optics_grid cg;
+        if (!(rc = acdc_optics_field_alloc(&m->field2, &m->grid, m->batch)) &&
+            !(rc = acdc_optics_grid_init(&cg, 2, s->m, s->m, s->pitch_m, s->wavelength_m)) &&
+            !(rc = acdc_optics_field_alloc(&m->camf, &cg, m->batch)))
+            rc = acdc_optics_field_alloc(&m->cam_ref, &cg, 1);
         if (!rc)
             rc = setup_exact(m);
     }
@@ -812,29 +822,29 @@ static int show_masks(sim *m);
  * phase errors (from the seed: the same device for every trial of a seed). */
 static int setup_devices(sim *m)
 {
-    const compiler_system *s = m->s;
-    const compiler_profile *p = &m->dev;
+    const acdc_compiler_system *s = m->s;
+    const acdc_compiler_profile *p = &m->dev;
     const double h = m->exact ? s->pitch_m : s->pitch_m / m->os;
     /* The Fourier plane's simulated pitch is the lens's: λf/(L·h) = Fourier pitch/S. */
-    const double hf = m->l1 ? optics_lens_plan_output(m->l1)->pitch_m : h;
+    const double hf = m->l1 ? acdc_optics_lens_plan_output(m->l1)->pitch_m : h;
     if (fabs(hf * m->os - s->fourier_pitch_m) > 1e-9 * s->fourier_pitch_m)
-        return util_error(UTIL_EDATA, "the simulated Fourier pitch %g um is not the "
-                          "system's %g um / %d", 1e6 * hf, 1e6 * s->fourier_pitch_m, m->os);
+        return acdc_util_error(ACDC_UTIL_EDATA, "the simulated Fourier pitch %g um is not the "
+                               "system's %g um / %d", 1e6 * hf, 1e6 * s->fourier_pitch_m, m->os);
     int rc;
     /* masks displaced laterally: --misalign-x in samples, the perturbations in metres
      * (for every chain, or in maps of their own for the one chain selected) */
-    const double sh_f = m->o.perturb[SIM_PERTURB_SHIFT_FOURIER] / s->fourier_pitch_m;
-    const double sh_i = m->o.perturb[SIM_PERTURB_SHIFT_IMAGE] / s->pitch_m;
+    const double sh_f = m->o.perturb[ACDC_SIM_PERTURB_SHIFT_FOURIER] / s->fourier_pitch_m;
+    const double sh_i = m->o.perturb[ACDC_SIM_PERTURB_SHIFT_IMAGE] / s->pitch_m;
     const int one = m->o.chain != 0;
     const double off_f = m->o.misalign_px + (one ? 0 : sh_f);
     const double off_i = m->o.misalign_px + (one ? 0 : sh_i);
-    if (m->exact && ((rc = optics_devmap2_alloc(&m->f_map.d2, &p->fourier,
-                                                s->profile.superpixel, s->fm, m->os,
-                                                m->side + 2 * m->ext, off_f, 0)) ||
+    if (m->exact && ((rc = acdc_optics_devmap2_alloc(&m->f_map.d2, &p->fourier,
+                                                     s->profile.superpixel, s->fm, m->os,
+                                                     m->side + 2 * m->ext, off_f, 0)) ||
                      (one && sh_f != 0 &&
-                      (rc = optics_devmap2_alloc(&m->f_alt.d2, &p->fourier,
-                                                 s->profile.superpixel, s->fm, m->os,
-                                                 m->side + 2 * m->ext, off_f + sh_f, 0)))))
+                      (rc = acdc_optics_devmap2_alloc(&m->f_alt.d2, &p->fourier,
+                                                      s->profile.superpixel, s->fm, m->os,
+                                                      m->side + 2 * m->ext, off_f + sh_f, 0)))))
         return rc;
     if ((!m->exact && (rc = dmap_alloc(m, &p->input, s->m, 0, &m->in_map))) ||
         (!m->exact && (rc = dmap_alloc(m, &p->fourier, s->fm, off_f, &m->f_map))) ||
@@ -844,15 +854,15 @@ static int setup_devices(sim *m)
         (one && sh_i != 0 && (rc = dmap_alloc(m, &p->image, s->m, off_i + sh_i, &m->im_alt))))
         return rc;
     const size_t K = n_stages(s);
-    m->in_work = malloc((m->in_map.d2 ? optics_devmap2_work(m->in_map.d2)
-                         : m->in_map.d1 ? optics_devmap_pixels(m->in_map.d1) : 1) *
+    m->in_work = malloc((m->in_map.d2 ? acdc_optics_devmap2_work(m->in_map.d2)
+                         : m->in_map.d1 ? acdc_optics_devmap_pixels(m->in_map.d1) : 1) *
                         sizeof *m->in_work);
-    if (s->rank == 2 && !(m->in_t = malloc(compiler_plane_size(s) * sizeof *m->in_t)))
-        return util_error(UTIL_ENOMEM, "out of memory");
+    if (s->rank == 2 && !(m->in_t = malloc(acdc_compiler_plane_size(s) * sizeof *m->in_t)))
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     m->fourier = calloc(K, sizeof *m->fourier);
     m->image = calloc(K, sizeof *m->image);
     if (!m->in_work || !m->fourier || !m->image)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     return show_masks(m);
 }
 
@@ -860,13 +870,13 @@ static int setup_devices(sim *m)
  * in stage order (again, the same draws, when a perturbation changes the devices). */
 static int show_masks(sim *m)
 {
-    const compiler_system *s = m->s;
-    const compiler_profile *p = &m->dev;
-    int rc = UTIL_OK;
+    const acdc_compiler_system *s = m->s;
+    const acdc_compiler_profile *p = &m->dev;
+    int rc = ACDC_UTIL_OK;
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     if (!r)
-        return util_error(UTIL_ENOMEM, "out of memory");
-    gsl_rng_set(r, (unsigned long)optics_field_seed(m->o.seed, UINT64_MAX));
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
+    gsl_rng_set(r, (unsigned long)acdc_optics_field_seed(m->o.seed, UINT64_MAX));
     const double sf = p->ideal ? 0 : m->o.phase_error_rad >= 0 ? m->o.phase_error_rad
                                                                : p->fourier.phase_error_rad;
     const double si = p->ideal ? 0 : m->o.phase_error_rad >= 0 ? m->o.phase_error_rad
@@ -874,7 +884,7 @@ static int show_masks(sim *m)
     size_t k = 0;
     for (size_t c = 0; !rc && c < s->n_chains; c++)
         for (size_t j = 0; !rc && j < s->chains[c].count; j++, k++) {
-            const compiler_stage *st = &s->chains[c].stages[j];
+            const acdc_compiler_stage *st = &s->chains[c].stages[j];
             free(m->fourier[k]);
             free(m->image[k]);
             m->image[k] = NULL;
@@ -884,7 +894,7 @@ static int show_masks(sim *m)
                                      : show_mask(m, fm, st->fourier.ideal, sf, r);
             if (!m->fourier[k] ||
                 (st->image && !(m->image[k] = show_mask(m, im, st->image->ideal, si, r))))
-                rc = util_error(UTIL_ENOMEM, "out of memory");
+                rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         }
     gsl_rng_free(r);
     return rc;
@@ -894,18 +904,18 @@ static int show_masks(sim *m)
  * buffers. */
 static int setup_camera(sim *m)
 {
-    const compiler_system *s = m->s;
-    const compiler_profile *p = &m->dev;
-    const size_t B = m->batch, M = compiler_plane_size(s);
+    const acdc_compiler_system *s = m->s;
+    const acdc_compiler_profile *p = &m->dev;
+    const size_t B = m->batch, M = acdc_compiler_plane_size(s);
     /* Seen from the image plane through the relay, a camera pixel is one sample wide
      * (system.h); the relay conserves power.  A 2D system reads the m x m pixels the
      * image plane is relayed onto (a region of interest: the rest of the sensor sees
      * only the light diffracted beyond the plane, which no pixel reads). */
     const size_t rows = p->camera.rows ? p->camera.rows : 1;
-    m->px = (optics_pixels){.npx = s->rank == 2 ? (p->camera.pixels < s->m ? p->camera.pixels : s->m)
+    m->px = (acdc_optics_pixels){.npx = s->rank == 2 ? (p->camera.pixels < s->m ? p->camera.pixels : s->m)
                                                 : p->camera.pixels,
-                            .npy = s->rank == 2 ? (rows < s->m ? rows : s->m) : 1,
-                            .pitch_m = s->pitch_m, .fill = p->camera.fill};
+                                 .npy = s->rank == 2 ? (rows < s->m ? rows : s->m) : 1,
+                                 .pitch_m = s->pitch_m, .fill = p->camera.fill};
     const size_t P = m->px.npx * m->px.npy;
     m->cam = p->camera;
     m->cam.wavelength_m = s->wavelength_m;
@@ -915,13 +925,13 @@ static int setup_camera(sim *m)
     m->saturated = calloc(s->n_chains, sizeof *m->saturated);
     m->exposures = calloc(s->n_chains, sizeof *m->exposures);
     if (!m->power_w || !m->saturated || !m->exposures)
-        return util_error(UTIL_ENOMEM, "out of memory for the camera");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the camera");
     /* the laser's power, or the power that puts o.photons photons on each chain's input
      * over its designed exposures; the design (reference, exposure) stays as compiled */
     for (size_t c = 0; c < s->n_chains; c++) {
-        const compiler_chain *ch = &s->chains[c];
+        const acdc_compiler_chain *ch = &s->chains[c];
         m->power_w[c] = m->o.photons > 0
-                            ? m->o.photons * OPTICS_PLANCK * OPTICS_C /
+                            ? m->o.photons * ACDC_OPTICS_PLANCK * ACDC_OPTICS_C /
                                   (s->wavelength_m * ch->exposure_s * (double)ch->frames)
                             : p->laser_power_w;
     }
@@ -930,19 +940,19 @@ static int setup_camera(sim *m)
     m->diff = malloc(B * M * sizeof *m->diff);
     m->relay = malloc(M * sizeof *m->relay);
     if (!m->plus || !m->pp || !m->diff || !m->relay)
-        return util_error(UTIL_ENOMEM, "out of memory for the camera");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the camera");
     for (size_t j = 0; j < M; j++) {
         const size_t jx = s->rank == 2 ? j % s->m : j, jy = s->rank == 2 ? j / s->m : 0;
-        long ix = lround(optics_coord_m(jx, s->m, s->pitch_m) / m->px.pitch_m) +
-                  (long)optics_axis_index(m->px.npx);
-        long iy = s->rank == 2 ? lround(optics_coord_m(jy, s->m, s->pitch_m) / m->px.pitch_m) +
-                                     (long)optics_axis_index(m->px.npy)
+        long ix = lround(acdc_optics_coord_m(jx, s->m, s->pitch_m) / m->px.pitch_m) +
+                  (long)acdc_optics_axis_index(m->px.npx);
+        long iy = s->rank == 2 ? lround(acdc_optics_coord_m(jy, s->m, s->pitch_m) / m->px.pitch_m) +
+                                     (long)acdc_optics_axis_index(m->px.npy)
                                : 0;
         m->relay[j] = ix >= 0 && (size_t)ix < m->px.npx && iy >= 0 && (size_t)iy < m->px.npy
                           ? iy * (long)m->px.npx + ix : -1;
     }
     if (!m->noise)
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     m->minus = malloc(B * m->L * sizeof *m->minus);
     m->pm = malloc(B * P * sizeof *m->pm);
     m->ep = malloc(B * P * sizeof *m->ep);
@@ -951,8 +961,8 @@ static int setup_camera(sim *m)
     m->frame_e = malloc(P * sizeof *m->frame_e);
     m->sat = malloc(P * sizeof *m->sat);
     if (!m->minus || !m->pm || !m->ep || !m->em || !m->codes || !m->frame_e || !m->sat)
-        return util_error(UTIL_ENOMEM, "out of memory for the camera");
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the camera");
+    return ACDC_UTIL_OK;
 }
 
 /* The exact method's displacements, where the light is known by its spectrum: each
@@ -970,109 +980,109 @@ static int setup_camera(sim *m)
  * device's rotation (exact_mask()). */
 static int setup_perturb_exact(sim *m)
 {
-    const compiler_system *s = m->s;
+    const acdc_compiler_system *s = m->s;
     const double *pv = m->o.perturb;
-    const double dx = pv[SIM_PERTURB_SHIFT_INPUT];
-    const double dz = pv[SIM_PERTURB_DEFOCUS_INPUT] - pv[SIM_PERTURB_DEFOCUS_CAMERA];
+    const double dx = pv[ACDC_SIM_PERTURB_SHIFT_INPUT];
+    const double dz = pv[ACDC_SIM_PERTURB_DEFOCUS_INPUT] - pv[ACDC_SIM_PERTURB_DEFOCUS_CAMERA];
     if (dx != 0 || dz != 0) {
         const size_t E = m->side + 2 * m->ext;
-        const double hf = optics_lens_plan_output(m->l1)->pitch_m;
+        const double hf = acdc_optics_lens_plan_output(m->l1)->pitch_m;
         if (!(m->fx = malloc(E * sizeof *m->fx)) || !(m->fy = malloc(E * sizeof *m->fy)))
-            return util_error(UTIL_ENOMEM, "out of memory");
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         for (size_t e = 0; e < E; e++) {
-            const double u = optics_coord_m(e, E, hf) / (s->wavelength_m * s->focal_m);
+            const double u = acdc_optics_coord_m(e, E, hf) / (s->wavelength_m * s->focal_m);
             m->fy[e] = cexp(I * M_PI * s->wavelength_m * dz * u * u);
             m->fx[e] = m->fy[e] * cexp(-2 * M_PI * I * u * dx);
         }
     }
-    if (m->fx || pv[SIM_PERTURB_ROTATE_FOURIER] != 0)
+    if (m->fx || pv[ACDC_SIM_PERTURB_ROTATE_FOURIER] != 0)
         return show_masks(m);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* What the bench does to the calibrated system (sim/perturb.h): the input modulator
  * displaced, the illumination's envelope, each camera pixel's gain, free space for the
  * axial displacements.  Lateral mask displacements are in the device maps (setup_devices:
- * calibration uses maps of its own), the reference's error in sim_run(). */
+ * calibration uses maps of its own), the reference's error in acdc_sim_run(). */
 static int setup_perturb(sim *m)
 {
-    const compiler_system *s = m->s;
+    const acdc_compiler_system *s = m->s;
     const double *pv = m->o.perturb;
-    int rc = UTIL_OK;
-    if (pv[SIM_PERTURB_SHIFT_INPUT] != 0 && !m->exact) {
+    int rc = ACDC_UTIL_OK;
+    if (pv[ACDC_SIM_PERTURB_SHIFT_INPUT] != 0 && !m->exact) {
         /* every chain's input modulator displaced, or the selected chain's own */
         struct dmap *to = m->o.chain ? &m->in_alt : &m->in_map;
         dmap_free(*to);
         memset(to, 0, sizeof *to);
-        if ((rc = dmap_alloc(m, &m->dev.input, s->m, pv[SIM_PERTURB_SHIFT_INPUT] / s->pitch_m,
+        if ((rc = dmap_alloc(m, &m->dev.input, s->m, pv[ACDC_SIM_PERTURB_SHIFT_INPUT] / s->pitch_m,
                              to)))
             return rc;
     }
-    const double w = pv[SIM_PERTURB_WAIST];
+    const double w = pv[ACDC_SIM_PERTURB_WAIST];
     if (w > 0) {
         /* per simulated input sample (window method) or per sample of the m x m input
          * plane (exact method, whose pixels enter by their transforms) */
-        const size_t n = m->exact ? compiler_plane_size(s) : m->L;
+        const size_t n = m->exact ? acdc_compiler_plane_size(s) : m->L;
         const size_t side = m->exact ? s->m : s->rank == 2 ? m->side : m->L;
         const double h = m->exact ? s->pitch_m : m->grid.pitch_m;
         if (!(m->envelope = malloc(n * sizeof *m->envelope)))
-            return util_error(UTIL_ENOMEM, "out of memory");
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++) {
-            const double x = optics_coord_m(i % side, side, h);
-            const double y = s->rank == 2 ? optics_coord_m(i / side, side, h) : 0;
+            const double x = acdc_optics_coord_m(i % side, side, h);
+            const double y = s->rank == 2 ? acdc_optics_coord_m(i / side, side, h) : 0;
             m->envelope[i] = exp(-(x * x + y * y) / (w * w));
         }
     }
-    const double g = pv[SIM_PERTURB_GAIN_RMS];
+    const double g = pv[ACDC_SIM_PERTURB_GAIN_RMS];
     if (g > 0) {
         const size_t P = m->px.npx * m->px.npy;
         gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
         if (!(m->gain_px = malloc(P * sizeof *m->gain_px)) || !r) {
             gsl_rng_free(r);
-            return util_error(UTIL_ENOMEM, "out of memory");
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         }
-        gsl_rng_set(r, (unsigned long)optics_field_seed(m->o.seed, UINT64_MAX - 1));
+        gsl_rng_set(r, (unsigned long)acdc_optics_field_seed(m->o.seed, UINT64_MAX - 1));
         for (size_t i = 0; i < P; i++)
             m->gain_px[i] = fmax(0, 1 + g * gsl_ran_gaussian(r, 1));
         gsl_rng_free(r);
     }
-    const enum optics_method how = m->optics.propagation == SIM_PROP_ASM ? OPTICS_ASM_BL
-                                                                         : OPTICS_FRESNEL_TF;
+    const enum acdc_optics_method how = m->optics.propagation == ACDC_SIM_PROP_ASM ? ACDC_OPTICS_ASM_BL
+                                                                         : ACDC_OPTICS_FRESNEL_TF;
     /* another wavelength: the devices' retardances scaled (the masks shown again, the
      * same phase errors drawn), the grid's diffraction and the lenses at the new
      * wavelength; a focal-length error: the lenses' transmittance (free space only,
      * check_options()) */
-    const double dl = pv[SIM_PERTURB_WAVELENGTH], ef = pv[SIM_PERTURB_FOCAL];
+    const double dl = pv[ACDC_SIM_PERTURB_WAVELENGTH], ef = pv[ACDC_SIM_PERTURB_FOCAL];
     if (dl != 0) {
         const double kappa = s->wavelength_m / (s->wavelength_m + dl);
         struct dmap *maps[] = {&m->in_map, &m->f_map, &m->im_map, &m->in_alt, &m->f_alt,
                                &m->im_alt};
         for (int i = 0; i < 6; i++) {
             if (maps[i]->d1)
-                optics_devmap_set_retardance(maps[i]->d1, kappa);
+                acdc_optics_devmap_set_retardance(maps[i]->d1, kappa);
             if (maps[i]->d2)
-                optics_devmap2_set_retardance(maps[i]->d2, kappa);
+                acdc_optics_devmap2_set_retardance(maps[i]->d2, kappa);
         }
         if ((rc = show_masks(m)))
             return rc;
         m->grid.wavelength_m = s->wavelength_m + dl;
         m->cam.wavelength_m = m->grid.wavelength_m;
-        optics_prop_free(m->free_f);
+        acdc_optics_prop_free(m->free_f);
         m->free_f = NULL;
-        if ((rc = optics_prop_alloc(&m->free_f, &m->grid, s->focal_m, how)))
+        if ((rc = acdc_optics_prop_alloc(&m->free_f, &m->grid, s->focal_m, how)))
             return rc;
     }
     /* crosstalk: every liquid-crystal mask's retardance blurred (the input modulator's in
      * encode(), input by input) */
-    const double xt = pv[SIM_PERTURB_CROSSTALK];
+    const double xt = pv[ACDC_SIM_PERTURB_CROSSTALK];
     const size_t nx = s->rank == 2 ? m->side : m->L, ny = s->rank == 2 ? m->side : 1;
-    const double hf = m->l1 ? optics_lens_plan_output(m->l1)->pitch_m : m->grid.pitch_m;
+    const double hf = m->l1 ? acdc_optics_lens_plan_output(m->l1)->pitch_m : m->grid.pitch_m;
     for (size_t k = 0; xt > 0 && k < n_stages(s); k++) {
         if (m->dev.fourier.refractive_index == 0 &&
-            (rc = optics_fringing(m->fourier[k], nx, ny, hf, xt)))
+            (rc = acdc_optics_fringing(m->fourier[k], nx, ny, hf, xt)))
             return rc;
         if (m->image[k] && m->dev.image.refractive_index == 0 &&
-            (rc = optics_fringing(m->image[k], nx, ny, m->grid.pitch_m, xt)))
+            (rc = acdc_optics_fringing(m->image[k], nx, ny, m->grid.pitch_m, xt)))
             return rc;
     }
     /* in-plane rotations of the masks (2D; the input's in encode(); the exact method's
@@ -1081,73 +1091,80 @@ static int setup_perturb(sim *m)
         for (size_t j = 0; j < s->chains[c].count; j++, k++) {
             if (!perturbed_chain(m, c))
                 continue;
-            if ((rc = optics_plane_rotate(m->fourier[k], nx, pv[SIM_PERTURB_ROTATE_FOURIER])) ||
+            if ((rc = acdc_optics_plane_rotate(m->fourier[k], nx,
+                                               pv[ACDC_SIM_PERTURB_ROTATE_FOURIER])) ||
                 (m->image[k] &&
-                 (rc = optics_plane_rotate(m->image[k], nx, pv[SIM_PERTURB_ROTATE_IMAGE]))))
+                 (rc = acdc_optics_plane_rotate(m->image[k], nx,
+                                                pv[ACDC_SIM_PERTURB_ROTATE_IMAGE]))))
                 return rc;
         }
     /* aberrations added to every lens: its transmittance again (free space only) */
-    const double zs = pv[SIM_PERTURB_LENS_SPHERICAL], zc = pv[SIM_PERTURB_LENS_COMA],
-                 za = pv[SIM_PERTURB_LENS_ASTIGMATISM];
+    const double zs = pv[ACDC_SIM_PERTURB_LENS_SPHERICAL], zc = pv[ACDC_SIM_PERTURB_LENS_COMA],
+                 za = pv[ACDC_SIM_PERTURB_LENS_ASTIGMATISM];
     if (dl != 0 || ef != 0 || zs != 0 || zc != 0 || za != 0) {
-        optics_lens lens = m->optics.lens;
+        acdc_optics_lens lens = m->optics.lens;
         lens.focal_m *= 1 + ef;
         lens.zernike[10] += zs;   /* Noll j at [j - 1] */
         lens.zernike[7] += zc;
         lens.zernike[5] += za;
-        optics_element *e = NULL;
-        if (!(rc = optics_lens_element_alloc(&e, &lens, 0)))
-            rc = optics_element_sample(e, &m->grid, 1, m->lens_t);
-        optics_element_free(e);
+        acdc_optics_element *e = NULL;
+        if (!(rc = acdc_optics_lens_element_alloc(&e, &lens, 0)))
+            rc = acdc_optics_element_sample(e, &m->grid, 1, m->lens_t);
+        acdc_optics_element_free(e);
         if (rc)
             return rc;
     }
     if (m->exact)
         return setup_perturb_exact(m);
-    const optics_grid *fg = m->l1 ? optics_lens_plan_output(m->l1) : &m->grid;
-    if (!rc && pv[SIM_PERTURB_DEFOCUS_INPUT] != 0)
-        rc = optics_prop_alloc(&m->def_in, &m->grid, fabs(pv[SIM_PERTURB_DEFOCUS_INPUT]), how);
-    if (!rc && pv[SIM_PERTURB_DEFOCUS_CAMERA] != 0)
-        rc = optics_prop_alloc(&m->def_cam, &m->grid, fabs(pv[SIM_PERTURB_DEFOCUS_CAMERA]), how);
-    if (!rc && pv[SIM_PERTURB_DEFOCUS_FOURIER] != 0 &&
-        !(rc = optics_prop_alloc(&m->def_f_in, fg, fabs(pv[SIM_PERTURB_DEFOCUS_FOURIER]), how)))
-        rc = optics_prop_alloc(&m->def_f_out, fg, fabs(pv[SIM_PERTURB_DEFOCUS_FOURIER]), how);
+    const acdc_optics_grid *fg = m->l1 ? acdc_optics_lens_plan_output(m->l1) : &m->grid;
+    if (!rc && pv[ACDC_SIM_PERTURB_DEFOCUS_INPUT] != 0)
+        rc = acdc_optics_prop_alloc(&m->def_in, &m->grid,
+                                    fabs(pv[ACDC_SIM_PERTURB_DEFOCUS_INPUT]), how);
+    if (!rc && pv[ACDC_SIM_PERTURB_DEFOCUS_CAMERA] != 0)
+        rc = acdc_optics_prop_alloc(&m->def_cam, &m->grid,
+                                    fabs(pv[ACDC_SIM_PERTURB_DEFOCUS_CAMERA]), how);
+    if (!rc && pv[ACDC_SIM_PERTURB_DEFOCUS_FOURIER] != 0 &&
+        !(rc = acdc_optics_prop_alloc(&m->def_f_in, fg,
+                                      fabs(pv[ACDC_SIM_PERTURB_DEFOCUS_FOURIER]), how)))
+        rc = acdc_optics_prop_alloc(&m->def_f_out, fg,
+                                    fabs(pv[ACDC_SIM_PERTURB_DEFOCUS_FOURIER]), how);
     return rc;
 }
 
-int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_options *o)
+int acdc_sim_alloc(sim **out, const acdc_compiler_system *s, size_t batch,
+                   const acdc_sim_options *o)
 {
     *out = NULL;
     int rc = check_options(s, batch, o);
     if (rc)
         return rc;
-    const int os = sim_oversample(s, o->oversample);
-    const size_t L = sim_plane_samples(s, o);
+    const int os = acdc_sim_oversample(s, o->oversample);
+    const size_t L = acdc_sim_plane_samples(s, o);
     /* The batch's fields and detector buffers, and one mask per stage. */
-    if ((rc = util_mem_check((double)L * (16.0 * (double)batch * 1.5 + 40.0 * (double)batch +
-                                          32.0 * (double)n_stages(s) + 64.0),
-                             "the simulation's planes")))
+    if ((rc = acdc_util_mem_check((double)L * (16.0 * (double)batch * 1.5 + 40.0 * (double)batch +
+                                               32.0 * (double)n_stages(s) + 64.0),
+                                  "the simulation's planes")))
         return rc;
     sim *m = calloc(1, sizeof *m);
     if (!m)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     m->s = s;
-    compiler_profile_effective(&s->profile, &m->dev);
+    acdc_compiler_profile_effective(&s->profile, &m->dev);
     m->o = *o;
-    sim_optics_of(s, o, &m->optics);
+    acdc_sim_optics_of(s, o, &m->optics);
     m->batch = batch;
     m->noise = o->noise && !s->profile.ideal;
     m->os = os;
     m->L = L;
-    m->side = sim_plane_side(s, o);
-    m->exact = sim_exact(s, o);
+    m->side = acdc_sim_plane_side(s, o);
+    m->exact = acdc_sim_exact(s, o);
     m->ext = ((size_t)os + 1) / 2;
     m->gch = malloc(s->n_chains * sizeof *m->gch);
     m->v = malloc(batch * s->n * sizeof *m->v);
     m->u = malloc(batch * s->n * sizeof *m->u);
     m->scale = malloc(batch * sizeof *m->scale);
     if (!m->gch || !m->v || !m->u || !m->scale)
-        rc = util_error(UTIL_ENOMEM, "out of memory for a batch of %zu", batch);
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a batch of %zu", batch);
     if (!rc)
         rc = setup_optics(m);
     if (!rc)
@@ -1159,33 +1176,33 @@ int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_optio
         rc = setup_perturb(m);
     }
     if (rc) {
-        sim_free(m);
+        acdc_sim_free(m);
         return rc;
     }
     *out = m;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-size_t sim_exposures(const sim *m, size_t c, size_t *saturated)
+size_t acdc_sim_exposures(const sim *m, size_t c, size_t *saturated)
 {
     *saturated = m->saturated[c];
     return m->exposures[c];
 }
 
-int sim_oversample(const compiler_system *s, int requested)
+int acdc_sim_oversample(const acdc_compiler_system *s, int requested)
 {
     if (requested >= 1)
         return requested;
     return s->profile.fourier_oversample > 0 ? 4 : 1;
 }
 
-size_t sim_plane_samples(const compiler_system *s, const sim_options *o)
+size_t acdc_sim_plane_samples(const acdc_compiler_system *s, const acdc_sim_options *o)
 {
-    const size_t side = sim_plane_side(s, o);
+    const size_t side = acdc_sim_plane_side(s, o);
     return s->rank == 2 ? side * side : side;
 }
 
-size_t sim_plane_count(const compiler_system *s)
+size_t acdc_sim_plane_count(const acdc_compiler_system *s)
 {
     size_t p = 0;
     for (size_t c = 0; c < s->n_chains; c++)
@@ -1193,13 +1210,14 @@ size_t sim_plane_count(const compiler_system *s)
     return p;
 }
 
-void sim_plane_info(const compiler_system *s, const sim_options *o, size_t i, char *name,
-                    size_t size, double *pitch_m)
+void acdc_sim_plane_info(const acdc_compiler_system *s, const acdc_sim_options *o,
+                         size_t i, char *name,
+                         size_t size, double *pitch_m)
 {
-    const double S = sim_oversample(s, o->oversample);
+    const double S = acdc_sim_oversample(s, o->oversample);
     /* the exact method keeps the input's sample values and the camera's pixel means at
      * the sample pitch */
-    const int ex = sim_exact(s, o);
+    const int ex = acdc_sim_exact(s, o);
     const double Si = ex ? 1 : S;
     for (size_t c = 0; c < s->n_chains; c++) {
         size_t np = 2 * s->chains[c].count + 1;
@@ -1220,7 +1238,7 @@ void sim_plane_info(const compiler_system *s, const sim_options *o, size_t i, ch
     *pitch_m = 0;
 }
 
-void sim_keep_planes(sim *m, size_t rows, double complex *buf)
+void acdc_sim_keep_planes(sim *m, size_t rows, double complex *buf)
 {
     m->keep_rows = buf ? rows : 0;
     m->keep = buf;
@@ -1232,13 +1250,13 @@ void sim_keep_planes(sim *m, size_t rows, double complex *buf)
 static void to_samples(const sim *m, const double *pw, double *diff)
 {
     const double width = pow(m->px.pitch_m * m->px.fill, m->s->rank == 2 ? 2 : 1);
-    for (size_t j = 0; j < compiler_plane_size(m->s); j++)
+    for (size_t j = 0; j < acdc_compiler_plane_size(m->s); j++)
         diff[j] = m->relay[j] >= 0 ? pw[m->relay[j]] / (width > 0 ? width : 1) : 0;
 }
 
 /* Noise on one row's two ports (powers pp, pm on P pixels, W): `frames` exposures of the
  * chain's designed length -- one drawn as the camera makes it (shot, dark and read
- * noise, full-well clipping, ADC codes), several as their sum (optics_detect_frames()) --
+ * noise, full-well clipping, ADC codes), several as their sum (acdc_optics_detect_frames()) --
  * the mean dark signal subtracted as a calibrated camera does; their differences
  * averaged and turned back into watts in pp.  An exposure in which a pixel
  * the chain reads reaches the full well on either port is counted (m->saturated): the
@@ -1247,8 +1265,8 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
                       double *em)
 {
     const size_t P = m->px.npx * m->px.npy;
-    const compiler_chain *ch = &m->s->chains[chain];
-    optics_camera c = m->cam;
+    const acdc_compiler_chain *ch = &m->s->chains[chain];
+    acdc_optics_camera c = m->cam;
     c.exposure_s = ch->exposure_s;
     /* A camera without an ADC gives its electrons as they are. */
     const int adc = c.adc_bits > 0;
@@ -1258,15 +1276,15 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
         pp[i] = pp[i] > 0 ? pp[i] : 0;
         pm[i] = pm[i] > 0 ? pm[i] : 0;
     }
-    /* Many exposures: their sum drawn at once (optics_detect_frames(): exact in mean and
+    /* Many exposures: their sum drawn at once (acdc_optics_detect_frames(): exact in mean and
      * variance); one: drawn as the camera makes it, codes and all. */
     if (ch->frames > 1) {
         int clipped = 0;
         for (int port = 0; port < 2; port++) {
-            c.seed = optics_field_seed(optics_field_seed(m->o.seed, row),
-                                       2 * chain + (size_t)port);
+            c.seed = acdc_optics_field_seed(acdc_optics_field_seed(m->o.seed, row),
+                                            2 * chain + (size_t)port);
             double *pw = port ? pm : pp, *e = port ? em : ep;
-            if ((rc = optics_detect_frames(&c, 1, P, pw, ch->frames, e, m->sat)))
+            if ((rc = acdc_optics_detect_frames(&c, 1, P, pw, ch->frames, e, m->sat)))
                 return rc;
             for (size_t i = 0; i < P; i++)
                 e[i] -= (double)ch->frames * c.dark_e_per_s * c.exposure_s;
@@ -1281,10 +1299,10 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
         for (int port = 0; port < 2; port++) {
             /* Each row, chain and port draws its own noise: seed from (seed, row, chain,
              * port). */
-            c.seed = optics_field_seed(optics_field_seed(m->o.seed, row),
-                                       2 * chain + (size_t)port);
+            c.seed = acdc_optics_field_seed(acdc_optics_field_seed(m->o.seed, row),
+                                            2 * chain + (size_t)port);
             double *pw = port ? pm : pp, *e = port ? em : ep;
-            if ((rc = optics_detect(&c, 1, P, pw, m->frame_e, adc ? m->codes : NULL)))
+            if ((rc = acdc_optics_detect(&c, 1, P, pw, m->frame_e, adc ? m->codes : NULL)))
                 return rc;
             for (size_t i = 0; i < P; i++) {
                 double x = adc ? m->codes[i] * c.full_well_e / top : m->frame_e[i];
@@ -1303,11 +1321,11 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
     }
     m->exposures[chain] += ch->frames;
     /* Electrons → watts on the pixel, the frames averaged. */
-    const double w_per_e = OPTICS_PLANCK * OPTICS_C /
+    const double w_per_e = ACDC_OPTICS_PLANCK * ACDC_OPTICS_C /
                            (c.wavelength_m * c.exposure_s * c.qe * (double)ch->frames);
     for (size_t i = 0; i < P; i++)
         pp[i] = (ep[i] - em[i]) * w_per_e;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Each camera pixel's response (the gain non-uniformity perturbation) on powers pw,
@@ -1325,23 +1343,24 @@ static void apply_gain(const sim *m, size_t batch, double *pw)
 /* The camera behind chain `chain`: balanced homodyne against m->ref, both ports (or,
  * without noise, their difference) integrated over the camera's pixels, and the signed
  * power per pixel converted back to W/m on the image samples (m->diff). */
-static int detect(sim *m, const optics_field *field, const optics_field *ref, size_t batch,
+static int detect(sim *m, const acdc_optics_field *field,
+                  const acdc_optics_field *ref, size_t batch,
                   size_t first, size_t chain)
 {
-    const size_t M = compiler_plane_size(m->s), P = m->px.npx * m->px.npy;
+    const size_t M = acdc_compiler_plane_size(m->s), P = m->px.npx * m->px.npy;
     int rc;
     if (!m->noise) {
-        if ((rc = optics_homodyne(field, ref, NULL, NULL, m->plus)) ||
-            (rc = optics_pixels_integrate(&field->g, batch, m->plus, &m->px, m->pp)))
+        if ((rc = acdc_optics_homodyne(field, ref, NULL, NULL, m->plus)) ||
+            (rc = acdc_optics_pixels_integrate(&field->g, batch, m->plus, &m->px, m->pp)))
             return rc;
         apply_gain(m, batch, m->pp);
         for (size_t b = 0; b < batch; b++)
             to_samples(m, m->pp + b * P, m->diff + b * M);
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     }
-    if ((rc = optics_homodyne(field, ref, m->plus, m->minus, NULL)) ||
-        (rc = optics_pixels_integrate(&field->g, batch, m->plus, &m->px, m->pp)) ||
-        (rc = optics_pixels_integrate(&field->g, batch, m->minus, &m->px, m->pm)))
+    if ((rc = acdc_optics_homodyne(field, ref, m->plus, m->minus, NULL)) ||
+        (rc = acdc_optics_pixels_integrate(&field->g, batch, m->plus, &m->px, m->pp)) ||
+        (rc = acdc_optics_pixels_integrate(&field->g, batch, m->minus, &m->px, m->pm)))
         return rc;
     apply_gain(m, batch, m->pp);
     apply_gain(m, batch, m->pm);
@@ -1351,7 +1370,7 @@ static int detect(sim *m, const optics_field *field, const optics_field *ref, si
             return rc;
         to_samples(m, m->pp + b * P, m->diff + b * M);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* The illumination's envelope on one simulated input plane (window method). */
@@ -1367,17 +1386,17 @@ static void illuminate(const sim *m, double complex *f)
  * s = max|u| to the modulator's range, each component on its two samples of the
  * symmetric extension (layout parity 0), shown by the input device at field amplitude
  * e0.  An all-zero input leaves the field dark. */
-static int encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
+static int encode(sim *m, const acdc_compiler_chain *ch, size_t batch, double e0)
 {
     const double xt = m->calibrated && m->dev.input.refractive_index == 0
-                          ? m->o.perturb[SIM_PERTURB_CROSSTALK] : 0;
+                          ? m->o.perturb[ACDC_SIM_PERTURB_CROSSTALK] : 0;
     const size_t nx = m->s->rank == 2 ? m->side : m->L, ny = m->s->rank == 2 ? m->side : 1;
     int rc;
     const size_t n = m->s->n, c = (size_t)(ch - m->s->chains);
     /* the chain's input modulator: displaced with the rest, or on its own */
     const struct dmap in = chain_map(m, m->in_map, m->in_alt, c);
     m->field->g = m->grid;
-    optics_field_zero(m->field);
+    acdc_optics_field_zero(m->field);
     for (size_t b = 0; b < batch; b++) {
         double *u = m->u + b * n, smax = 0;
         for (size_t j = 0; j < n; j++) {
@@ -1393,44 +1412,44 @@ static int encode(sim *m, const compiler_chain *ch, size_t batch, double e0)
             continue;
         if (in.d2) {
             /* rank 2: the plane's values, each component on its four samples */
-            memset(m->in_t, 0, compiler_plane_size(m->s) * sizeof *m->in_t);
+            memset(m->in_t, 0, acdc_compiler_plane_size(m->s) * sizeof *m->in_t);
             for (size_t j = 0; j < n; j++)
                 for (int copy = 0; copy < 4; copy++)
-                    m->in_t[compiler_place(m->s, 0, j, copy)] = u[j] / smax;
-            optics_devmap2_show(in.d2, m->in_t, 0, NULL, e0, m->in_work,
-                                optics_field_slice(m->field, b));
-            if (xt > 0 && (rc = optics_fringing(optics_field_slice(m->field, b), nx, ny,
-                                                m->grid.pitch_m, xt)))
+                    m->in_t[acdc_compiler_place(m->s, 0, j, copy)] = u[j] / smax;
+            acdc_optics_devmap2_show(in.d2, m->in_t, 0, NULL, e0, m->in_work,
+                                     acdc_optics_field_slice(m->field, b));
+            if (xt > 0 && (rc = acdc_optics_fringing(acdc_optics_field_slice(m->field, b), nx, ny,
+                                                     m->grid.pitch_m, xt)))
                 return rc;
             if (m->calibrated && perturbed_chain(m, c) &&
-                (rc = optics_plane_rotate(optics_field_slice(m->field, b), nx,
-                                          m->o.perturb[SIM_PERTURB_ROTATE_INPUT])))
+                (rc = acdc_optics_plane_rotate(acdc_optics_field_slice(m->field, b), nx,
+                                               m->o.perturb[ACDC_SIM_PERTURB_ROTATE_INPUT])))
                 return rc;
-            illuminate(m, optics_field_slice(m->field, b));
+            illuminate(m, acdc_optics_field_slice(m->field, b));
             continue;
         }
         /* each component's pixels once, on both of its samples */
-        const size_t ppx = optics_devmap_pixels_per_sample(in.d1);
+        const size_t ppx = acdc_optics_devmap_pixels_per_sample(in.d1);
         double complex px[2];
         for (size_t j = 0; j < n; j++) {
-            optics_devmap_sample(in.d1, u[j] / smax, px);
+            acdc_optics_devmap_sample(in.d1, u[j] / smax, px);
             for (int side = 0; side < 2; side++)
-                memcpy(m->in_work + compiler_layout(n, 0, j, side) * ppx, px,
+                memcpy(m->in_work + acdc_compiler_layout(n, 0, j, side) * ppx, px,
                        ppx * sizeof *px);
         }
-        optics_devmap_place(in.d1, m->in_work, e0, optics_field_slice(m->field, b));
-        if (xt > 0 && (rc = optics_fringing(optics_field_slice(m->field, b), nx, ny,
-                                            m->grid.pitch_m, xt)))
+        acdc_optics_devmap_place(in.d1, m->in_work, e0, acdc_optics_field_slice(m->field, b));
+        if (xt > 0 && (rc = acdc_optics_fringing(acdc_optics_field_slice(m->field, b), nx, ny,
+                                                 m->grid.pitch_m, xt)))
             return rc;
-        illuminate(m, optics_field_slice(m->field, b));
+        illuminate(m, acdc_optics_field_slice(m->field, b));
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Electronics after chain ch: y = s·gain·ΔI + folded bias, ReLU, permutation. */
-static void electronics(sim *m, const compiler_chain *ch, size_t batch, double gain)
+static void electronics(sim *m, const acdc_compiler_chain *ch, size_t batch, double gain)
 {
-    const size_t n = m->s->n, M = compiler_plane_size(m->s);
+    const size_t n = m->s->n, M = acdc_compiler_plane_size(m->s);
     for (size_t b = 0; b < batch; b++) {
         double *u = m->u + b * n, *v = m->v + b * n;
         const double *d = m->diff + b * M;
@@ -1443,15 +1462,15 @@ static void electronics(sim *m, const compiler_chain *ch, size_t batch, double g
     }
 }
 
-int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
-            double *chain_in, double *chain_out)
+int acdc_sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
+                 double *chain_in, double *chain_out)
 {
-    const compiler_system *s = m->s;
+    const acdc_compiler_system *s = m->s;
     const size_t n = s->n;
     int rc;
     if (batch > m->batch)
-        return util_error(UTIL_EUSAGE, "batch %zu exceeds the simulation's %zu", batch,
-                          m->batch);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "batch %zu exceeds the simulation's %zu", batch,
+                               m->batch);
     m->field->nb = batch;
     /* Input electronics: standardise and zero-pad -- lay the input grid into the top-left
      * corner of the layer grid, row by row (models/model.h; 1D: append zeros). */
@@ -1470,31 +1489,31 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
     size_t kk = 0, plane = 0;
     const int keeping = first < m->keep_rows;
     for (size_t c = 0; c < s->n_chains; c++) {
-        const compiler_chain *ch = &s->chains[c];
+        const acdc_compiler_chain *ch = &s->chains[c];
         m->cur_chain = c;
         if (chain_in)
             memcpy(chain_in + c * batch * n, m->v, batch * n * sizeof *m->v);
         /* The input field for a full-scale pixel: the laser power spread over M samples
          * (without noise the scale does not matter: the compiled E0). */
-        const double e0 = m->noise ? sqrt(m->power_w[c] / ((double)compiler_plane_size(s) *
+        const double e0 = m->noise ? sqrt(m->power_w[c] / ((double)acdc_compiler_plane_size(s) *
                                                            pow(s->pitch_m, s->rank == 2 ? 2 : 1)))
                                    : s->field_amplitude;
         if ((rc = encode(m, ch, batch, e0)) ||
-            (rc = displace(m, m->def_in, SIM_PERTURB_DEFOCUS_INPUT, -1)))
+            (rc = displace(m, m->def_in, ACDC_SIM_PERTURB_DEFOCUS_INPUT, -1)))
             return rc;
         /* The optics, stage by stage: image-plane mask, then the 4f pass. */
         for (size_t k = 0; k < ch->count && m->exact; k++, kk++)
             if ((rc = stage_exact(m, m->fourier[kk], batch, first, keeping ? &plane : NULL)))
                 return rc;
         for (size_t k = 0; k < ch->count && !m->exact; k++, kk++) {
-            if (m->image[kk] && (rc = optics_field_multiply(m->field, m->image[kk])))
+            if (m->image[kk] && (rc = acdc_optics_field_multiply(m->field, m->image[kk])))
                 return rc;
             if (keeping)
                 keep(m, batch, first, plane++);
             if ((rc = stage_4f(m, m->fourier[kk], batch, first, keeping ? &plane : NULL)))
                 return rc;
         }
-        if ((rc = displace(m, m->def_cam, SIM_PERTURB_DEFOCUS_CAMERA, 1)))
+        if ((rc = displace(m, m->def_cam, ACDC_SIM_PERTURB_DEFOCUS_CAMERA, 1)))
             return rc;
         if (keeping)
             keep(m, batch, first, plane++);
@@ -1503,18 +1522,18 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
         const double complex gc = m->gch[c];
         double complex r = ch->ref_amplitude * e0 / s->field_amplitude * cexp(I * carg(gc));
         /* ... as the bench has it: drifted in phase, off in amplitude (sim/perturb.h) */
-        if ((m->o.perturb[SIM_PERTURB_REF_PHASE] != 0 ||
-             m->o.perturb[SIM_PERTURB_REF_AMPLITUDE] != 0) && perturbed_chain(m, c))
-            r *= (1 + m->o.perturb[SIM_PERTURB_REF_AMPLITUDE]) *
-                 cexp(I * m->o.perturb[SIM_PERTURB_REF_PHASE]);
+        if ((m->o.perturb[ACDC_SIM_PERTURB_REF_PHASE] != 0 ||
+             m->o.perturb[ACDC_SIM_PERTURB_REF_AMPLITUDE] != 0) && perturbed_chain(m, c))
+            r *= (1 + m->o.perturb[ACDC_SIM_PERTURB_REF_AMPLITUDE]) *
+                 cexp(I * m->o.perturb[ACDC_SIM_PERTURB_REF_PHASE]);
         /* at another wavelength the reference arm, its optical path matched to the
          * chain's length, gains the plane-wave phase the light gains through free
          * space: only the diffraction differs */
-        if (m->o.perturb[SIM_PERTURB_WAVELENGTH] != 0)
+        if (m->o.perturb[ACDC_SIM_PERTURB_WAVELENGTH] != 0)
             r *= cexp(I * 2 * M_PI * (1 / m->grid.wavelength_m - 1 / s->wavelength_m) *
                       ch->length_m);
-        optics_field *ref = m->exact ? m->cam_ref : m->ref;
-        for (size_t k = 0; k < optics_grid_size(&ref->g); k++)
+        acdc_optics_field *ref = m->exact ? m->cam_ref : m->ref;
+        for (size_t k = 0; k < acdc_optics_grid_size(&ref->g); k++)
             ref->data[k] = r;
         if (!m->exact)
             ref->g = m->field->g;
@@ -1531,7 +1550,7 @@ int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
     return acdc_check_values(y, batch, s->n_out, first, 0, NULL, "the optical outputs");
 }
 
-int sim_reference(const compiler_system *s, size_t batch, const double *x, double *y)
+int acdc_sim_reference(const acdc_compiler_system *s, size_t batch, const double *x, double *y)
 {
     acdc_work *w;
     int rc = acdc_work_alloc(&w, s->model, batch, 0, 1, FFTW_ESTIMATE);
@@ -1543,9 +1562,9 @@ int sim_reference(const compiler_system *s, size_t batch, const double *x, doubl
 }
 
 /* A view of chain c's layers first .. first+count−1 as a model of its own. */
-static acdc_model chain_view(const compiler_system *s, size_t c)
+static acdc_model chain_view(const acdc_compiler_system *s, size_t c)
 {
-    const compiler_chain *ch = &s->chains[c];
+    const acdc_compiler_chain *ch = &s->chains[c];
     const acdc_model *md = s->model;
     acdc_model view = {.n = s->n, .n_in = s->n, .n_out = s->n, .n_layers = ch->count,
                        .layers = md->layers + ch->first, .transform = md->transform,
@@ -1553,15 +1572,15 @@ static acdc_model chain_view(const compiler_system *s, size_t c)
     return view;
 }
 
-int sim_reference_chain_work(acdc_work **out, const compiler_system *s, size_t c,
-                             size_t batch)
+int acdc_sim_reference_chain_work(acdc_work **out, const acdc_compiler_system *s, size_t c,
+                                  size_t batch)
 {
     acdc_model view = chain_view(s, c);
     return acdc_work_alloc(out, &view, batch, 0, 1, FFTW_ESTIMATE);
 }
 
-int sim_reference_chain(const compiler_system *s, size_t c, acdc_work *w, size_t batch,
-                        const double *v, double *y)
+int acdc_sim_reference_chain(const acdc_compiler_system *s, size_t c, acdc_work *w, size_t batch,
+                             const double *v, double *y)
 {
     acdc_model view = chain_view(s, c);
     return acdc_model_forward(&view, w, batch, v, y);

@@ -5,11 +5,11 @@
  * fields on the input modulator, lenses, free space, masks, homodyne detection on a
  * camera — plus the electronics the compiler specified (encode, gain, bias, ReLU,
  * permutation).  Nothing here calls the numeric ACDC path or a DCT to produce it; the
- * model copy in the system is used only by sim_reference() and sim_reference_chain(),
+ * model copy in the system is used only by acdc_sim_reference() and acdc_sim_reference_chain(),
  * the ideal against which the light is compared.
  */
-#ifndef SIM_RUN_H
-#define SIM_RUN_H
+#ifndef ACDC_SIM_RUN_H
+#define ACDC_SIM_RUN_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,28 +18,28 @@
 #include "sim/perturb.h"
 
 /* How light gets from one plane to the next. */
-enum sim_propagation {
-    SIM_PROP_IDEAL = 0,  /* ideal Fourier-transform lenses (optics_lens_*) */
-    SIM_PROP_FRESNEL,    /* free space f (Fresnel transfer function), the lens in its
+enum acdc_sim_propagation {
+    ACDC_SIM_PROP_IDEAL = 0,  /* ideal Fourier-transform lenses (acdc_optics_lens_*) */
+    ACDC_SIM_PROP_FRESNEL,    /* free space f (Fresnel transfer function), the lens in its
                             plane, free space f: needs equal pitches in every plane.
                             Fresnel optics is paraxial: every lens runs in its paraxial
                             form, the quadratic phase, with its wavefront error */
-    SIM_PROP_ASM,        /* as fresnel, with the band-limited angular spectrum (exact
+    ACDC_SIM_PROP_ASM,        /* as fresnel, with the band-limited angular spectrum (exact
                             scalar diffraction, 2x padding) and the lens's own model */
-    SIM_PROP_PROFILE     /* chosen from the lens the simulation uses (sim_optics_of()) */
+    ACDC_SIM_PROP_PROFILE     /* chosen from the lens the simulation uses (acdc_sim_optics_of()) */
 };
 
 /* Which lens fills every lens position. */
-enum sim_lens {
-    SIM_LENS_PROFILE = 0,  /* the profile's [lens]: its model and wavefront error */
-    SIM_LENS_FOURIER,      /* a perfect lens of the model named: no wavefront error */
-    SIM_LENS_PARAXIAL,
-    SIM_LENS_CORRECTED
+enum acdc_sim_lens {
+    ACDC_SIM_LENS_PROFILE = 0,  /* the profile's [lens]: its model and wavefront error */
+    ACDC_SIM_LENS_FOURIER,      /* a perfect lens of the model named: no wavefront error */
+    ACDC_SIM_LENS_PARAXIAL,
+    ACDC_SIM_LENS_CORRECTED
 };
 
-typedef struct sim_options {
-    enum sim_propagation propagation;   /* SIM_PROP_PROFILE: from the lens (sim_optics_of) */
-    enum sim_lens lens;
+typedef struct acdc_sim_options {
+    enum acdc_sim_propagation propagation;   /* ACDC_SIM_PROP_PROFILE: from the lens (acdc_sim_optics_of) */
+    enum acdc_sim_lens lens;
     int noise;                 /* 1: camera noise (shot, dark, read, full well, ADC) as the
                                   profile says; 0: noise-free detection.  An ideal profile
                                   never adds noise. */
@@ -54,34 +54,34 @@ typedef struct sim_options {
                                   plane) in samples (a sample is one pixel, or a
                                   double-phase pair), either sign; 0: aligned */
     int oversample;            /* sub-samples per sample along x in every plane; 0: auto
-                                  (sim_oversample()); 1: one per sample, the point
+                                  (acdc_sim_oversample()); 1: one per sample, the point
                                   design's own model.  S >= 2 resolves
                                   the devices' pixels: fill factor and opaque dead space,
                                   the two pixels of a double-phase pair, the pixel's own
                                   diffraction, the diffraction orders beyond each device
                                   (planes of m·S² samples, S times wider windows) */
-    double perturb[SIM_PERTURB_COUNT];  /* perturbations of the built system, SI units,
+    double perturb[ACDC_SIM_PERTURB_COUNT];  /* perturbations of the built system, SI units,
                                   0: none (sim/perturb.h); applied after calibration */
     int chain;                 /* 0: the displacements, rotations and the reference's error
                                   act on every element of their kind; k >= 1: on chain k's
                                   alone (its input modulator, masks, camera and
                                   reference), the other chains as built */
     int window;                /* 1: the window method even where the pixel-exact one
-                                  applies (sim_exact()): for cross-checks of the two
+                                  applies (acdc_sim_exact()): for cross-checks of the two
                                   (S² times the samples of a plane per axis) */
     uint64_t seed;             /* for phase errors and noise; results depend on the seed
                                   and the input's index only, not on threads or batching */
     int threads;
-} sim_options;
+} acdc_sim_options;
 
 /* Default options: propagation and lens from the profile, noise on, profile values,
  * seed 1, one thread. */
-sim_options sim_options_default(void);
+acdc_sim_options acdc_sim_options_default(void);
 
 /* The optics a simulation of s with options o runs. */
-typedef struct sim_optics {
-    enum sim_propagation propagation;  /* ideal, fresnel or asm (never SIM_PROP_PROFILE) */
-    optics_lens lens;                  /* every lens as it runs, the system's focal length
+typedef struct acdc_sim_optics {
+    enum acdc_sim_propagation propagation;  /* ideal, fresnel or asm (never ACDC_SIM_PROP_PROFILE) */
+    acdc_optics_lens lens;                  /* every lens as it runs, the system's focal length
                                           and clear aperture filled in: model fourier
                                           under ideal propagation (and no wavefront error:
                                           a Fourier lens has no lens plane), paraxial under
@@ -90,11 +90,11 @@ typedef struct sim_optics {
                                           paraxial one) */
     char note[320];                    /* one line when the lens asked for is not the one
                                           that runs, saying why; "" otherwise */
-} sim_optics;
+} acdc_sim_optics;
 
 /* The propagation and lens of a simulation: o->lens's (the profile's lens, or a perfect
  * lens of the model named), and o->propagation, or from the lens's model when that is
- * SIM_PROP_PROFILE -- fourier -> ideal (fresnel when it has a wavefront error: the
+ * ACDC_SIM_PROP_PROFILE -- fourier -> ideal (fresnel when it has a wavefront error: the
  * Fresnel model's transform, exact, with the error in the lens plane), paraxial ->
  * fresnel, corrected -> asm -- except
  * where free space cannot run as the model needs, which then keeps ideal Fourier lenses
@@ -102,76 +102,79 @@ typedef struct sim_optics {
  * free space at S >= 2 costs (fm S^2)^2 samples a plane), unequal sample and Fourier
  * pitches (free space keeps one grid), and asm at S = 1 (a window as wide as the devices
  * loses the light that walks off it; sim/README.md).  Explicit choices are not changed. */
-void sim_optics_of(const compiler_system *s, const sim_options *o, sim_optics *out);
+void acdc_sim_optics_of(const acdc_compiler_system *s, const acdc_sim_options *o,
+                        acdc_sim_optics *out);
 
 typedef struct sim sim;
 
 /* Prepares a simulation of system s (plans, masks with errors, buffers) for batches of
  * up to `batch` inputs.  The system must outlive the simulation.  *out receives a new
- * simulation; caller frees with sim_free().  Errors: UTIL_EUSAGE (bad options; fresnel
- * or asm with unequal pitches; a lens that cannot be sampled), UTIL_ENOMEM. */
-int sim_alloc(sim **out, const compiler_system *s, size_t batch, const sim_options *o);
-void sim_free(sim *m);
+ * simulation; caller frees with acdc_sim_free().  Errors: ACDC_UTIL_EUSAGE (bad options; fresnel
+ * or asm with unequal pitches; a lens that cannot be sampled), ACDC_UTIL_ENOMEM. */
+int acdc_sim_alloc(sim **out, const acdc_compiler_system *s, size_t batch,
+                   const acdc_sim_options *o);
+void acdc_sim_free(sim *m);
 
 /* y (batch × n_out) = the optical system applied to x (batch × n_in).  first is the
  * index of x's first row in the whole data set (it seeds the noise of each row).
  * If chain_out is not NULL it receives each chain's output (n_chains × batch × n) and
  * chain_in each chain's electronic input (same shape), for per-stage fidelity. */
-int sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
-            double *chain_in, double *chain_out);
+int acdc_sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
+                 double *chain_in, double *chain_out);
 
 /* The oversampling a simulation of s uses when asked for `requested`: requested if it
  * is at least 1, else (auto) 1 for a point design and 4 for a pixel-aware one, whose
  * masks assume pixels of finite width (compiler/README.md). */
-int sim_oversample(const compiler_system *s, int requested);
+int acdc_sim_oversample(const acdc_compiler_system *s, int requested);
 
 /* The pixel-exact Fourier method (sim/run.c, sim/README.md): 1 for a 2D system with ideal
  * lenses, resolved pixels (S >= 2) and chains of one stage, where the input device's and
  * the camera's pixels enter through their closed-form transforms and only the Fourier
  * plane is sampled (S points per Fourier sample a side); 0 for the window method, which
  * samples every plane at S points per sample in a window S times the devices' width. */
-int sim_exact(const compiler_system *s, const sim_options *o);
+int acdc_sim_exact(const acdc_compiler_system *s, const acdc_sim_options *o);
 
 /* Samples per axis of every simulated plane: fm·S for the exact method, fm·S² for the
- * window method (fm: the Fourier planes' samples, system.h; S = sim_oversample()). */
-size_t sim_plane_side(const compiler_system *s, const sim_options *o);
+ * window method (fm: the Fourier planes' samples, system.h; S = acdc_sim_oversample()). */
+size_t acdc_sim_plane_side(const acdc_compiler_system *s, const acdc_sim_options *o);
 
-/* Samples of every simulated plane: sim_plane_side()^rank. */
-size_t sim_plane_samples(const compiler_system *s, const sim_options *o);
+/* Samples of every simulated plane: acdc_sim_plane_side()^rank. */
+size_t acdc_sim_plane_samples(const acdc_compiler_system *s, const acdc_sim_options *o);
 
 /* Planes kept for plotting.  Per chain c: for each stage k its input plane (after the
  * image-plane mask) and its Fourier plane (after the mask), then the camera plane:
- * sim_plane_count() planes of L = sim_plane_samples() samples in all.  After
- * sim_keep_planes(m, rows, buf), every sim_run() stores the fields of data rows
+ * acdc_sim_plane_count() planes of L = acdc_sim_plane_samples() samples in all.  After
+ * acdc_sim_keep_planes(m, rows, buf), every acdc_sim_run() stores the fields of data rows
  * first .. rows−1 into buf[(row · planes + plane) · L + sample] (rows × planes × L
  * values, caller-owned). */
-size_t sim_plane_count(const compiler_system *s);
+size_t acdc_sim_plane_count(const acdc_compiler_system *s);
 /* Name (e.g. "chain 0 stage 1 Fourier") and simulated sample pitch (m) of plane i for
  * options o (the device sample pitch / S; the exact method keeps its input and camera
  * planes at the sample pitch). */
-void sim_plane_info(const compiler_system *s, const sim_options *o, size_t i, char *name,
-                    size_t size, double *pitch_m);
-void sim_keep_planes(sim *m, size_t rows, double complex *buf);
+void acdc_sim_plane_info(const acdc_compiler_system *s, const acdc_sim_options *o,
+                         size_t i, char *name,
+                         size_t size, double *pitch_m);
+void acdc_sim_keep_planes(sim *m, size_t rows, double complex *buf);
 
-/* The camera exposures of chain c since sim_alloc (rows × the chain's frames), and in
+/* The camera exposures of chain c since acdc_sim_alloc (rows × the chain's frames), and in
  * *saturated how many of them saturated: a pixel the chain reads reached the full well
- * on either homodyne port and was clipped there (optics_detect(); light on pixels it
+ * on either homodyne port and was clipped there (acdc_optics_detect(); light on pixels it
  * does not read is clipped too, but does not enter the result and is not counted).  The designed exposure keeps the
  * signal range below the full well (compiler/README.md, "Detection"); light beyond it
- * (other data, a changed light level: sim_options.photons) saturates, and is counted,
+ * (other data, a changed light level: acdc_sim_options.photons) saturates, and is counted,
  * not re-exposed.  Noise-free runs detect no electrons: 0 exposures. */
-size_t sim_exposures(const sim *m, size_t c, size_t *saturated);
+size_t acdc_sim_exposures(const sim *m, size_t c, size_t *saturated);
 
 /* y = the numeric reference: the model copy in the system, through models/. */
-int sim_reference(const compiler_system *s, size_t batch, const double *x, double *y);
+int acdc_sim_reference(const acdc_compiler_system *s, size_t batch, const double *x, double *y);
 
 /* The numeric reference of chain c alone, from its electronic input v (batch × n) to its
  * output after ReLU and permutation (batch × n), on a workspace w made once for the chain
- * by sim_reference_chain_work() (DCT plans included; caller frees with acdc_work_free())
+ * by acdc_sim_reference_chain_work() (DCT plans included; caller frees with acdc_work_free())
  * for batches of up to `batch`. */
-int sim_reference_chain_work(acdc_work **out, const compiler_system *s, size_t c,
-                             size_t batch);
-int sim_reference_chain(const compiler_system *s, size_t c, acdc_work *w, size_t batch,
-                        const double *v, double *y);
+int acdc_sim_reference_chain_work(acdc_work **out, const acdc_compiler_system *s, size_t c,
+                                  size_t batch);
+int acdc_sim_reference_chain(const acdc_compiler_system *s, size_t c, acdc_work *w, size_t batch,
+                             const double *v, double *y);
 
 #endif

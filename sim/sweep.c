@@ -18,16 +18,16 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { NM = SIM_METRIC_COUNT };
+enum { NM = ACDC_SIM_METRIC_COUNT };
 
-struct sim_sweep_state {
-    sim_sweep_config c;
+struct acdc_sim_sweep_state {
+    acdc_sim_sweep_config c;
     const char *out;
-    compiler_system *system;
+    acdc_compiler_system *system;
     acdc_data *data;
     char *settings;
     char **pset;          /* room for the fixed and the point's assignments */
-    compiler_system *fixed;  /* while running: the system with the fixed assignments
+    acdc_compiler_system *fixed;  /* while running: the system with the fixed assignments
                                 alone, compiled once, where no parameter changes the
                                 devices (NULL: none fixed, or recompiled per point) */
 };
@@ -41,32 +41,32 @@ static int split_number(const char *s, const char *what, double *v, char *unit, 
     char *end;
     *v = strtod(s, &end);
     if (end == s || !isfinite(*v))
-        return util_error(UTIL_EUSAGE, "%s: '%s' is not a number", what, s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not a number", what, s);
     while (*end == ' ')
         end++;
     if (strlen(end) >= cap)
-        return util_error(UTIL_EUSAGE, "%s: unit '%s' is too long", what, end);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: unit '%s' is too long", what, end);
     strcpy(unit, end);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* The kind of a parameter by its name, or -1 for a name no kind has. */
 static int kind_of(const char *name)
 {
     if (!strcmp(name, "photons"))
-        return SIM_SWEEP_PHOTONS;
+        return ACDC_SIM_SWEEP_PHOTONS;
     if (!strcmp(name, "phase-bits"))
-        return SIM_SWEEP_PHASE_BITS;
+        return ACDC_SIM_SWEEP_PHASE_BITS;
     if (!strcmp(name, "amplitude-bits"))
-        return SIM_SWEEP_AMPLITUDE_BITS;
+        return ACDC_SIM_SWEEP_AMPLITUDE_BITS;
     if (!strcmp(name, "phase-error"))
-        return SIM_SWEEP_PHASE_ERROR;
-    if (sim_perturb_find(name) >= 0)
-        return SIM_SWEEP_PERTURB;
-    return strchr(name, '.') ? SIM_SWEEP_PROFILE : -1;
+        return ACDC_SIM_SWEEP_PHASE_ERROR;
+    if (acdc_sim_perturb_find(name) >= 0)
+        return ACDC_SIM_SWEEP_PERTURB;
+    return strchr(name, '.') ? ACDC_SIM_SWEEP_PROFILE : -1;
 }
 
-int sim_sweep_parse(const char *arg, sim_sweep_param *p)
+int acdc_sim_sweep_parse(const char *arg, acdc_sim_sweep_param *p)
 {
     char buf[256], what[300], *f[5];
     int nf = 0, rc;
@@ -76,15 +76,15 @@ int sim_sweep_parse(const char *arg, sim_sweep_param *p)
     snprintf(what, sizeof what, "--vary '%s'", arg);
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof p->name)
-        return util_error(UTIL_EUSAGE, "%s: expected NAME=FROM:TO[:STEPS]", what);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: expected NAME=FROM:TO[:STEPS]", what);
     memcpy(p->name, arg, (size_t)(eq - arg));
     if (strlen(eq + 1) >= sizeof buf)
-        return util_error(UTIL_EUSAGE, "%s: too long", what);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: too long", what);
     strcpy(buf, eq + 1);
     for (char *s = buf;;) {
         if (nf == 5)
-            return util_error(UTIL_EUSAGE, "%s: expected NAME=FROM:TO[:STEPS][:log|:lin]",
-                              what);
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: expected NAME=FROM:TO[:STEPS][:log|:lin]",
+                                   what);
         f[nf++] = s;
         char *c = strchr(s, ':');
         if (!c)
@@ -97,66 +97,67 @@ int sim_sweep_parse(const char *arg, sim_sweep_param *p)
         nf--;
     }
     if (nf < 2 || nf > 3 || !*f[0] || !*f[1])
-        return util_error(UTIL_EUSAGE, "%s: expected NAME=FROM:TO[:STEPS][:log|:lin]", what);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "%s: expected NAME=FROM:TO[:STEPS][:log|:lin]", what);
     const int kind = kind_of(p->name);
     if (kind < 0)
-        return util_error(UTIL_EUSAGE, "%s: unknown parameter '%s' (known: photons, "
-                          "phase-bits, amplitude-bits, phase-error, a perturbation of the built "
-                          "system (%s), or a profile value SECTION.KEY, which recompiles)",
-                          what, p->name, sim_perturb_names());
-    p->kind = (enum sim_sweep_kind)kind;
-    if (p->kind == SIM_SWEEP_PHOTONS) {
-        if ((rc = util_parse_double(f[0], what, 1, 1e30, &p->from)) ||
-            (rc = util_parse_double(f[1], what, 1, 1e30, &p->to)))
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: unknown parameter '%s' (known: photons, "
+                               "phase-bits, amplitude-bits, phase-error, a perturbation of the built "
+                               "system (%s), or a profile value SECTION.KEY, which recompiles)",
+                               what, p->name, acdc_sim_perturb_names());
+    p->kind = (enum acdc_sim_sweep_kind)kind;
+    if (p->kind == ACDC_SIM_SWEEP_PHOTONS) {
+        if ((rc = acdc_util_parse_double(f[0], what, 1, 1e30, &p->from)) ||
+            (rc = acdc_util_parse_double(f[1], what, 1, 1e30, &p->to)))
             return rc;   /* util/parse recorded a usage error */
-    } else if (p->kind == SIM_SWEEP_PHASE_BITS || p->kind == SIM_SWEEP_AMPLITUDE_BITS) {
+    } else if (p->kind == ACDC_SIM_SWEEP_PHASE_BITS || p->kind == ACDC_SIM_SWEEP_AMPLITUDE_BITS) {
         p->integer = 1;
         strcpy(p->unit, "bits");
-        if ((rc = util_parse_int(f[0], what, 0, 16, &iv)))
+        if ((rc = acdc_util_parse_int(f[0], what, 0, 16, &iv)))
             return rc;   /* util/parse recorded a usage error */
         p->from = (double)iv;
-        if ((rc = util_parse_int(f[1], what, 0, 16, &iv)))
+        if ((rc = acdc_util_parse_int(f[1], what, 0, 16, &iv)))
             return rc;   /* util/parse recorded a usage error */
         p->to = (double)iv;
-    } else if (p->kind == SIM_SWEEP_PERTURB) {
-        const int id = sim_perturb_find(p->name);
-        snprintf(p->unit, sizeof p->unit, "%s", sim_perturb_table()[id].unit);
-        if ((rc = sim_perturb_value(id, f[0], what, &p->from)) ||
-            (rc = sim_perturb_value(id, f[1], what, &p->to)))
+    } else if (p->kind == ACDC_SIM_SWEEP_PERTURB) {
+        const int id = acdc_sim_perturb_find(p->name);
+        snprintf(p->unit, sizeof p->unit, "%s", acdc_sim_perturb_table()[id].unit);
+        if ((rc = acdc_sim_perturb_value(id, f[0], what, &p->from)) ||
+            (rc = acdc_sim_perturb_value(id, f[1], what, &p->to)))
             return rc;   /* recorded a usage error */
-    } else if (p->kind == SIM_SWEEP_PHASE_ERROR) {
+    } else if (p->kind == ACDC_SIM_SWEEP_PHASE_ERROR) {
         strcpy(p->unit, "rad");
-        if ((rc = util_parse_quantity(f[0], what, "rad", 0, 10, &p->from)) ||
-            (rc = util_parse_quantity(f[1], what, "rad", 0, 10, &p->to)))
+        if ((rc = acdc_util_parse_quantity(f[0], what, "rad", 0, 10, &p->from)) ||
+            (rc = acdc_util_parse_quantity(f[1], what, "rad", 0, 10, &p->to)))
             return rc;   /* util/parse recorded a usage error */
     } else {
         char u0[16], u1[16];
         if (strlen(f[0]) >= sizeof p->given[0] || strlen(f[1]) >= sizeof p->given[1])
-            return util_error(UTIL_EUSAGE, "%s: FROM or TO is longer than %zu characters",
-                              what, sizeof p->given[0] - 1);
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: FROM or TO is longer than %zu characters",
+                                   what, sizeof p->given[0] - 1);
         strcpy(p->given[0], f[0]);
         strcpy(p->given[1], f[1]);
         if ((rc = split_number(f[0], what, &p->from, u0, sizeof u0)) ||
             (rc = split_number(f[1], what, &p->to, u1, sizeof u1)))
             return rc;
         if (*u0 && strcmp(u0, u1))
-            return util_error(UTIL_EUSAGE, "%s: FROM and TO have different units ('%s', "
-                              "'%s')", what, u0, u1);
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: FROM and TO have different units ('%s', "
+                                   "'%s')", what, u0, u1);
         strcpy(p->unit, u1);
     }
     if (p->from > p->to)
-        return util_error(UTIL_EUSAGE, "%s: FROM %g is larger than TO %g", what, p->from,
-                          p->to);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: FROM %g is larger than TO %g", what, p->from,
+                               p->to);
     if (nf == 3) {
-        if ((rc = util_parse_int(f[2], what, 1, 10000, &iv)))
+        if ((rc = acdc_util_parse_int(f[2], what, 1, 10000, &iv)))
             return rc;   /* util/parse recorded a usage error */
         p->steps = (size_t)iv;
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Writes assignment "section.key=value" for point value v of a profile parameter. */
-static void profile_assign(const sim_sweep_param *p, double v, char *buf, size_t cap)
+static void profile_assign(const acdc_sim_sweep_param *p, double v, char *buf, size_t cap)
 {
     if (p->integer)
         snprintf(buf, cap, "%s=%.0f%s%s", p->name, v, *p->unit ? " " : "", p->unit);
@@ -166,44 +167,44 @@ static void profile_assign(const sim_sweep_param *p, double v, char *buf, size_t
 
 /* Resolves spacing, steps and integer-ness, makes the values and checks every value
  * against profile (a scratch copy) for profile keys. */
-static int resolve(sim_sweep_param *p, double **values, int all_log, int all_lin,
-                   const compiler_profile *prof)
+static int resolve(acdc_sim_sweep_param *p, double **values, int all_log, int all_lin,
+                   const acdc_compiler_profile *prof)
 {
     char what[96], a[160];
     int rc;
     snprintf(what, sizeof what, "--vary '%.63s'", p->name);
-    if (p->kind == SIM_SWEEP_PROFILE) {
+    if (p->kind == ACDC_SIM_SWEEP_PROFILE) {
         /* FROM and TO as the profile reads them (no hexadecimal, its units and range),
          * and only a numeric key makes a range */
-        if (compiler_profile_key_numeric(p->name) == 0)
-            return util_error(UTIL_EUSAGE, "%s: '%s' is a text value, not a number: it "
-                              "cannot be varied over a range", what, p->name);
+        if (acdc_compiler_profile_key_numeric(p->name) == 0)
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is a text value, not a number: it "
+                                   "cannot be varied over a range", what, p->name);
         for (int e = 0; e < 2; e++) {
-            compiler_profile t = *prof;
+            acdc_compiler_profile t = *prof;
             snprintf(a, sizeof a, "%.63s=%s", p->name, p->given[e]);
-            if ((rc = compiler_profile_set(&t, a))) {
-                util_error_prefix("%s", what);
-                return UTIL_EUSAGE;
+            if ((rc = acdc_compiler_profile_set(&t, a))) {
+                acdc_util_error_prefix("%s", what);
+                return ACDC_UTIL_EUSAGE;
             }
         }
-        compiler_profile t = *prof;
+        acdc_compiler_profile t = *prof;
         /* An integer key refuses 0.5 and takes 1; every real-valued key takes 0.5 (with
          * the unit) -- the keys' ranges all contain it. */
         snprintf(a, sizeof a, "%.63s=0.5%s%.15s", p->name, *p->unit ? " " : "", p->unit);
-        int half = compiler_profile_set(&t, a);
+        int half = acdc_compiler_profile_set(&t, a);
         t = *prof;
         snprintf(a, sizeof a, "%.63s=1%s%.15s", p->name, *p->unit ? " " : "", p->unit);
-        p->integer = half != UTIL_OK && compiler_profile_set(&t, a) == UTIL_OK;
+        p->integer = half != ACDC_UTIL_OK && acdc_compiler_profile_set(&t, a) == ACDC_UTIL_OK;
     }
     if (all_log && p->spacing < 0)
         p->spacing = 1;
     if (all_lin && p->spacing < 0)
         p->spacing = 0;
     if (p->spacing < 0)
-        p->spacing = p->kind == SIM_SWEEP_PHOTONS;
+        p->spacing = p->kind == ACDC_SIM_SWEEP_PHOTONS;
     if (p->spacing == 1 && !(p->from > 0))
-        return util_error(UTIL_EUSAGE, "%s: log spacing needs FROM > 0, not %g", what,
-                          p->from);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: log spacing needs FROM > 0, not %g", what,
+                               p->from);
     if (!p->steps) {
         if (p->from == p->to)
             p->steps = 1;
@@ -213,16 +214,17 @@ static int resolve(sim_sweep_param *p, double **values, int all_log, int all_lin
             /* every integer from FROM to TO, within the limit an explicit STEPS has */
             double k = (double)llround(p->to) - (double)llround(p->from) + 1;
             if (k > 10000)
-                return util_error(UTIL_EUSAGE, "--vary '%s': %.0f integer values from %g to "
-                                  "%g, more than 10000: give STEPS (NAME=FROM:TO:STEPS)",
-                                  p->name, k, p->from, p->to);
+                return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                       "--vary '%s': %.0f integer values from %g to "
+                                       "%g, more than 10000: give STEPS (NAME=FROM:TO:STEPS)",
+                                       p->name, k, p->from, p->to);
             p->steps = (size_t)k;
         } else
             p->steps = 6;
     }
     double *v = *values = malloc(p->steps * sizeof *v);
     if (!v)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     for (size_t i = 0; i < p->steps; i++) {
         double f = p->steps > 1 ? (double)i / (double)(p->steps - 1) : 0;
         double x = p->spacing == 1 ? p->from * pow(p->to / p->from, f)
@@ -232,19 +234,19 @@ static int resolve(sim_sweep_param *p, double **values, int all_log, int all_lin
         if (p->integer)
             x = round(x);
         if (i && !(x > v[i - 1]))
-            return util_error(UTIL_EUSAGE, "%s: %zu steps repeat values (%g twice); use "
-                              "fewer steps", what, p->steps, x);
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: %zu steps repeat values (%g twice); use "
+                                   "fewer steps", what, p->steps, x);
         v[i] = x;
-        if (p->kind == SIM_SWEEP_PROFILE) {
-            compiler_profile t = *prof;
+        if (p->kind == ACDC_SIM_SWEEP_PROFILE) {
+            acdc_compiler_profile t = *prof;
             profile_assign(p, x, a, sizeof a);
-            if ((rc = compiler_profile_set(&t, a)) || (rc = compiler_profile_check(&t))) {
-                util_error_prefix("%s", what);
-                return UTIL_EUSAGE;
+            if ((rc = acdc_compiler_profile_set(&t, a)) || (rc = acdc_compiler_profile_check(&t))) {
+                acdc_util_error_prefix("%s", what);
+                return ACDC_UTIL_EUSAGE;
             }
         }
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -252,11 +254,11 @@ static int resolve(sim_sweep_param *p, double **values, int all_log, int all_lin
 
 
 /* The canonical settings string (see the top of sweep.h). */
-static char *settings_string(const sim_sweep *w, uint64_t hsys, uint64_t hdata, int oversample)
+static char *settings_string(const acdc_sim_sweep *w, uint64_t hsys, uint64_t hdata, int oversample)
 {
-    const sim_sweep_config *c = &w->state->c;
-    const sim_options *o = &c->options;
-    size_t cap = 1024 + c->nsets * 300 + (size_t)w->n_params * 300 + SIM_PERTURB_COUNT * 64, len;
+    const acdc_sim_sweep_config *c = &w->state->c;
+    const acdc_sim_options *o = &c->options;
+    size_t cap = 1024 + c->nsets * 300 + (size_t)w->n_params * 300 + ACDC_SIM_PERTURB_COUNT * 64, len;
     char *s = malloc(cap);
     if (!s)
         return NULL;
@@ -270,14 +272,14 @@ static char *settings_string(const sim_sweep *w, uint64_t hsys, uint64_t hdata, 
     /* Named only when used, so that sweeps written before these options resume.  (The
      * propagation above is the one that runs: the default, chosen from the lens, gives
      * the figure an explicit choice of the same gives.) */
-    if (o->lens != SIM_LENS_PROFILE)
+    if (o->lens != ACDC_SIM_LENS_PROFILE)
         len += (size_t)snprintf(s + len, cap - len, ";lens=%d", (int)o->lens);
     if (o->misalign_px != 0)
         len += (size_t)snprintf(s + len, cap - len, ";misalign=%.17g", o->misalign_px);
-    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
         if (o->perturb[i] != 0)
             len += (size_t)snprintf(s + len, cap - len, ";perturb=%s:%.17g",
-                                    sim_perturb_table()[i].name, o->perturb[i]);
+                                    acdc_sim_perturb_table()[i].name, o->perturb[i]);
     if (o->chain)
         len += (size_t)snprintf(s + len, cap - len, ";chain=%d", o->chain);
     if (oversample > 1)
@@ -285,7 +287,7 @@ static char *settings_string(const sim_sweep *w, uint64_t hsys, uint64_t hdata, 
     for (size_t i = 0; i < c->nsets; i++)
         len += (size_t)snprintf(s + len, cap - len, ";set=%.250s", c->sets[i]);
     for (int k = 0; k < w->n_params; k++) {
-        const sim_sweep_param *p = &w->param[k];
+        const acdc_sim_sweep_param *p = &w->param[k];
         len += (size_t)snprintf(s + len, cap - len, ";vary%d=%s:%.17g:%.17g:%zu:%s:%s", k,
                                 p->name, p->from, p->to, p->steps,
                                 p->spacing ? "log" : "lin", p->unit);
@@ -297,20 +299,20 @@ static char *settings_string(const sim_sweep *w, uint64_t hsys, uint64_t hdata, 
 /* ---------------------------------------------------------------------------------- */
 /* the sweep in memory                                                                  */
 
-int sim_sweep_kept(const sim_sweep *w, size_t g, int m)
+int acdc_sim_sweep_kept(const acdc_sim_sweep *w, size_t g, int m)
 {
-    if (sim_metric_info(m)->labels)
+    if (acdc_sim_metric_info(m)->labels)
         return g == 0 && w->labelled;
     return 1;
 }
 
-size_t sim_sweep_at(const sim_sweep *w, int stage, int m)
+size_t acdc_sim_sweep_at(const acdc_sim_sweep *w, int stage, int m)
 {
     size_t g = stage < 0 ? 0 : 1 + (size_t)stage;
     return (g * NM + (size_t)m) * w->points;
 }
 
-size_t sim_sweep_done(const sim_sweep *w)
+size_t acdc_sim_sweep_done(const acdc_sim_sweep *w)
 {
     size_t n = 0;
     for (size_t i = 0; i < w->points; i++)
@@ -318,12 +320,12 @@ size_t sim_sweep_done(const sim_sweep *w)
     return n;
 }
 
-void sim_sweep_describe(const sim_sweep *w, size_t pt, char *buf, size_t cap)
+void acdc_sim_sweep_describe(const acdc_sim_sweep *w, size_t pt, char *buf, size_t cap)
 {
     size_t len = 0, ix[2] = {pt / w->dims[1], pt % w->dims[1]};
     buf[0] = '\0';
     for (int k = 0; k < w->n_params && len < cap; k++) {
-        const sim_sweep_param *p = &w->param[k];
+        const acdc_sim_sweep_param *p = &w->param[k];
         int bits = !strcmp(p->unit, "bits");
         len += (size_t)snprintf(buf + len, cap - len, "%s%s=%g%s%s", k ? " " : "", p->name,
                                 w->values[k][ix[k]], *p->unit && !bits ? " " : "",
@@ -331,7 +333,7 @@ void sim_sweep_describe(const sim_sweep *w, size_t pt, char *buf, size_t cap)
     }
 }
 
-void sim_sweep_free(sim_sweep *w)
+void acdc_sim_sweep_free(acdc_sim_sweep *w)
 {
     if (!w)
         return;
@@ -343,7 +345,7 @@ void sim_sweep_free(sim_sweep *w)
     free(w->seconds);
     free(w->saturated);
     if (w->state) {
-        compiler_system_free(w->state->system);
+        acdc_compiler_system_free(w->state->system);
         acdc_data_free(w->state->data);
         free(w->state->settings);
         free(w->state->pset);
@@ -353,7 +355,7 @@ void sim_sweep_free(sim_sweep *w)
 }
 
 /* Allocates the per-point arrays for w->points points and n_chains chains, NaN / 0. */
-static int grid_alloc(sim_sweep *w)
+static int grid_alloc(acdc_sim_sweep *w)
 {
     const size_t G = 1 + w->n_chains;
     /* estimated before allocating: done, saturated, seconds, and mean and sd of every
@@ -361,7 +363,7 @@ static int grid_alloc(sim_sweep *w)
     const double need = (double)w->points * (3.0 * 8.0 + 2.0 * 8.0 * (double)(G * NM));
     char what[96];
     snprintf(what, sizeof what, "a sweep of %zu points", w->points);
-    int rc = util_mem_check(need, what);
+    int rc = acdc_util_mem_check(need, what);
     if (rc)
         return rc;
     w->done = calloc(w->points, sizeof *w->done);
@@ -370,34 +372,35 @@ static int grid_alloc(sim_sweep *w)
     w->mean = malloc(G * NM * w->points * sizeof *w->mean);
     w->sd = malloc(G * NM * w->points * sizeof *w->sd);
     if (!w->done || !w->saturated || !w->seconds || !w->mean || !w->sd)
-        return util_mem_fail(need, what);
+        return acdc_util_mem_fail(need, what);
     for (size_t i = 0; i < w->points; i++)
         w->seconds[i] = NAN;
     for (size_t i = 0; i < G * NM * w->points; i++)
         w->mean[i] = w->sd[i] = NAN;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int sim_sweep_alloc(sim_sweep **out, const sim_sweep_config *c)
+int acdc_sim_sweep_alloc(acdc_sim_sweep **out, const acdc_sim_sweep_config *c)
 {
     int rc;
-    uint64_t hsys, hdata = UTIL_FNV_OFFSET;
+    uint64_t hsys, hdata = ACDC_UTIL_FNV_OFFSET;
     *out = NULL;
     if (c->n_params < 1 || c->n_params > 2 || c->trials < 1)
-        return util_error(UTIL_EUSAGE, "a sweep needs 1 or 2 parameters and 1 trial or more, "
-                          "not %d and %zu", c->n_params, c->trials);
-    sim_sweep *w = calloc(1, sizeof *w);
-    struct sim_sweep_state *st = w ? calloc(1, sizeof *st) : NULL;
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "a sweep needs 1 or 2 parameters and 1 trial or more, "
+                               "not %d and %zu", c->n_params, c->trials);
+    acdc_sim_sweep *w = calloc(1, sizeof *w);
+    struct acdc_sim_sweep_state *st = w ? calloc(1, sizeof *st) : NULL;
     if (!st) {
         free(w);
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     }
     w->state = st;
     st->c = *c;
     st->out = c->out;
-    if ((rc = compiler_system_read(c->system_path, &st->system)) ||
+    if ((rc = acdc_compiler_system_read(c->system_path, &st->system)) ||
         (rc = acdc_data_read(c->data_path, st->system->n_in, &st->data)) ||
-        (rc = util_file_fingerprint(c->system_path, &hsys)))
+        (rc = acdc_util_file_fingerprint(c->system_path, &hsys)))
         goto fail;
     acdc_data *d = st->data;
     if (c->rows && c->rows < d->batch)
@@ -405,17 +408,17 @@ int sim_sweep_alloc(sim_sweep **out, const sim_sweep_config *c)
     if ((rc = acdc_check_labels(d->labels, d->batch, c->data_path, st->system->n_out,
                                 "the system")))
         goto fail;
-    hdata = util_fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
+    hdata = acdc_util_fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
     if (d->labels)
-        hdata = util_fnv(hdata, d->labels, d->batch * sizeof *d->labels);
+        hdata = acdc_util_fnv(hdata, d->labels, d->batch * sizeof *d->labels);
     /* check the fixed overrides once, before any work; the optics that run are those of
      * the system they make */
-    compiler_system *t = NULL;
-    if (c->nsets && (rc = sim_system_override(st->system, c->compile, c->sets, c->nsets, &t)))
+    acdc_compiler_system *t = NULL;
+    if (c->nsets && (rc = acdc_sim_system_override(st->system, c->compile, c->sets, c->nsets, &t)))
         goto fail;
-    sim_optics op;
-    sim_optics_of(t ? t : st->system, &c->options, &op);
-    compiler_system_free(t);
+    acdc_sim_optics op;
+    acdc_sim_optics_of(t ? t : st->system, &c->options, &op);
+    acdc_compiler_system_free(t);
     w->propagation = op.propagation;
     w->lens_model = op.lens.model;
     w->n_params = c->n_params;
@@ -437,15 +440,15 @@ int sim_sweep_alloc(sim_sweep **out, const sim_sweep_config *c)
         goto fail;
     st->pset = calloc(c->nsets + 4, sizeof *st->pset);
     st->settings = settings_string(w, hsys, hdata,
-                                   sim_oversample(st->system, c->options.oversample));
+                                   acdc_sim_oversample(st->system, c->options.oversample));
     if (!st->pset || !st->settings) {
-        rc = util_error(UTIL_ENOMEM, "out of memory for %zu points", w->points);
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu points", w->points);
         goto fail;
     }
     *out = w;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 fail:
-    sim_sweep_free(w);
+    acdc_sim_sweep_free(w);
     return rc;
 }
 
@@ -456,22 +459,22 @@ fail:
  * /metrics/<metric>/{mean,sd} end to end, then /stages/<chain>/<metric>/{mean,sd};
  * values is the grid of that metric in w->mean or w->sd.  Stops at the first non-zero
  * status and returns it. */
-static int each_metric_dataset(const sim_sweep *w, int (*fn)(void *, const char *, double *),
+static int each_metric_dataset(const acdc_sim_sweep *w, int (*fn)(void *, const char *, double *),
                                void *ctx)
 {
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     for (size_t g = 0; g <= w->n_chains && !rc; g++)
         for (int i = 0; i < NM && !rc; i++) {
-            if (!sim_sweep_kept(w, g, i))
+            if (!acdc_sim_sweep_kept(w, g, i))
                 continue;
             for (int k = 0; k < 2 && !rc; k++) {
                 char name[96];
                 if (g == 0)
-                    snprintf(name, sizeof name, "/metrics/%s/%s", sim_metric_info(i)->name,
+                    snprintf(name, sizeof name, "/metrics/%s/%s", acdc_sim_metric_info(i)->name,
                              k ? "sd" : "mean");
                 else
                     snprintf(name, sizeof name, "/stages/%zu/%s/%s", g - 1,
-                             sim_metric_info(i)->name, k ? "sd" : "mean");
+                             acdc_sim_metric_info(i)->name, k ? "sd" : "mean");
                 rc = fn(ctx, name, (k ? w->sd : w->mean) + (g * NM + (size_t)i) * w->points);
             }
         }
@@ -481,17 +484,17 @@ static int each_metric_dataset(const sim_sweep *w, int (*fn)(void *, const char 
 struct metric_io {
     hid_t f;
     const char *path;
-    const sim_sweep *w;
+    const acdc_sim_sweep *w;
     const hsize_t *dims;
 };
 
 static int write_metric(void *ctx, const char *name, double *values)
 {
     struct metric_io *io = ctx;
-    return util_h5_write_f64(io->f, name, io->w->n_params, io->dims, values);
+    return acdc_util_h5_write_f64(io->f, name, io->w->n_params, io->dims, values);
 }
 
-static int read_grid_f64(hid_t f, const char *path, const char *name, const sim_sweep *w,
+static int read_grid_f64(hid_t f, const char *path, const char *name, const acdc_sim_sweep *w,
                          double *dst);
 
 static int read_metric(void *ctx, const char *name, double *values)
@@ -500,12 +503,12 @@ static int read_metric(void *ctx, const char *name, double *values)
     return read_grid_f64(io->f, io->path, name, io->w, values);
 }
 
-static int write_sweep(const sim_sweep *w)
+static int write_sweep(const acdc_sim_sweep *w)
 {
-    const struct sim_sweep_state *st = w->state;
-    const sim_sweep_config *c = &st->c;
-    util_h5_out o;
-    int rc = util_h5_create(st->out, &o);
+    const struct acdc_sim_sweep_state *st = w->state;
+    const acdc_sim_sweep_config *c = &st->c;
+    acdc_util_h5_out o;
+    int rc = acdc_util_h5_create(st->out, &o);
     if (rc)
         return rc;
     hid_t f = o.fid;
@@ -515,87 +518,87 @@ static int write_sweep(const sim_sweep *w)
         setlen += strlen(c->sets[i]) + 1;
     char *sets = calloc(setlen, 1);
     if (!sets) {
-        util_h5_abort(&o);
-        return util_error(UTIL_ENOMEM, "out of memory");
+        acdc_util_h5_abort(&o);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < c->nsets; i++) {
         if (i)
             strcat(sets, ",");
         strcat(sets, c->sets[i]);
     }
-    rc = util_h5_set_attr_str(f, "/", "format", "acdc-sweep");
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "settings", st->settings);
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "system", c->system_path);
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "data", c->data_path);
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "profile", w->profile);
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "propagation",
-                                       sim_propagation_name(w->propagation));
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "lens_model",
-                                       optics_lens_model_name(w->lens_model));
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "overrides", sets);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "rows", (int64_t)w->rows);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "trials", (int64_t)w->trials);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "seed", (int64_t)c->options.seed);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "noise", c->options.noise);
-    if (!rc) rc = util_h5_set_attr_f64(f, "/", "photons", c->options.photons);
-    if (!rc) rc = util_h5_set_attr_f64(f, "/", "phase_error_rad", c->options.phase_error_rad);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "labelled", w->labelled);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "n_params", w->n_params);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "n_chains", (int64_t)w->n_chains);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "points", (int64_t)w->points);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "points_done", (int64_t)sim_sweep_done(w));
+    rc = acdc_util_h5_set_attr_str(f, "/", "format", "acdc-sweep");
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "settings", st->settings);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "system", c->system_path);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "data", c->data_path);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "profile", w->profile);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "propagation",
+                                            acdc_sim_propagation_name(w->propagation));
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "lens_model",
+                                            acdc_optics_lens_model_name(w->lens_model));
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "overrides", sets);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "rows", (int64_t)w->rows);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "trials", (int64_t)w->trials);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "seed", (int64_t)c->options.seed);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "noise", c->options.noise);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, "/", "photons", c->options.photons);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, "/", "phase_error_rad", c->options.phase_error_rad);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "labelled", w->labelled);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "n_params", w->n_params);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "n_chains", (int64_t)w->n_chains);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "points", (int64_t)w->points);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "points_done", (int64_t)acdc_sim_sweep_done(w));
     free(sets);
     for (int k = 0; k < w->n_params && !rc; k++) {
         char g[32], v[48];
         hsize_t n = w->param[k].steps;
         snprintf(g, sizeof g, "/params/%d", k);
         snprintf(v, sizeof v, "/params/%d/values", k);
-        rc = util_h5_write_f64(f, v, 1, &n, w->values[k]);
-        if (!rc) rc = util_h5_set_attr_str(f, g, "name", w->param[k].name);
-        if (!rc) rc = util_h5_set_attr_str(f, g, "unit", w->param[k].unit);
-        if (!rc) rc = util_h5_set_attr_i64(f, g, "log", w->param[k].spacing == 1);
-        if (!rc) rc = util_h5_set_attr_i64(f, g, "integer", w->param[k].integer);
+        rc = acdc_util_h5_write_f64(f, v, 1, &n, w->values[k]);
+        if (!rc) rc = acdc_util_h5_set_attr_str(f, g, "name", w->param[k].name);
+        if (!rc) rc = acdc_util_h5_set_attr_str(f, g, "unit", w->param[k].unit);
+        if (!rc) rc = acdc_util_h5_set_attr_i64(f, g, "log", w->param[k].spacing == 1);
+        if (!rc) rc = acdc_util_h5_set_attr_i64(f, g, "integer", w->param[k].integer);
     }
-    if (!rc) rc = util_h5_write_i64(f, "/done", w->n_params, dims, w->done);
-    if (!rc) rc = util_h5_write_f64(f, "/seconds", w->n_params, dims, w->seconds);
-    if (!rc) rc = util_h5_write_i64(f, "/saturated", w->n_params, dims, w->saturated);
+    if (!rc) rc = acdc_util_h5_write_i64(f, "/done", w->n_params, dims, w->done);
+    if (!rc) rc = acdc_util_h5_write_f64(f, "/seconds", w->n_params, dims, w->seconds);
+    if (!rc) rc = acdc_util_h5_write_i64(f, "/saturated", w->n_params, dims, w->saturated);
     struct metric_io io = {.f = f, .w = w, .dims = dims};
     if (!rc)
         rc = each_metric_dataset(w, write_metric, &io);
     if (rc) {
-        util_h5_abort(&o);
+        acdc_util_h5_abort(&o);
         return rc;
     }
-    return util_h5_commit(&o);
+    return acdc_util_h5_commit(&o);
 }
 
 /* Reads float64 dataset name of w's grid into dst, NaN allowed (unfinished points). */
-static int read_grid_f64(hid_t f, const char *file, const char *name, const sim_sweep *w,
+static int read_grid_f64(hid_t f, const char *file, const char *name, const acdc_sim_sweep *w,
                          double *dst)
 {
     hsize_t dd[2] = {w->dims[0], w->dims[1]};
     double *v;
-    int rc = util_h5_read_f64_nan_ok(f, file, name, w->n_params, dd, &v);
+    int rc = acdc_util_h5_read_f64_nan_ok(f, file, name, w->n_params, dd, &v);
     if (rc)
         return rc;
     memcpy(dst, v, w->points * sizeof *v);
     free(v);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Reads /done, /seconds, /saturated and every kept metric of w's grid from f. */
-static int read_points(hid_t f, const char *path, sim_sweep *w)
+static int read_points(hid_t f, const char *path, acdc_sim_sweep *w)
 {
     hsize_t dd[2] = {w->dims[0], w->dims[1]};
     int64_t *v;
     int rc;
-    if ((rc = util_h5_read_i64(f, path, "/done", w->n_params, dd, &v)))
+    if ((rc = acdc_util_h5_read_i64(f, path, "/done", w->n_params, dd, &v)))
         return rc;
     memcpy(w->done, v, w->points * sizeof *v);
     free(v);
     if ((rc = read_grid_f64(f, path, "/seconds", w, w->seconds)))
         return rc;
-    if ((rc = util_h5_read_i64(f, path, "/saturated", w->n_params, dd, &v)))
+    if ((rc = acdc_util_h5_read_i64(f, path, "/saturated", w->n_params, dd, &v)))
         return rc;
     memcpy(w->saturated, v, w->points * sizeof *v);
     free(v);
@@ -609,154 +612,161 @@ static int read_points(hid_t f, const char *path, sim_sweep *w)
 static int open_sweep(const char *path, hid_t *f, int output)
 {
     char fmt[32] = "";
-    int rc = util_h5_open(path, f);
+    int rc = acdc_util_h5_open(path, f);
     if (rc)
         return rc;
-    if (!util_h5_attr_exists(*f, "/", "format") ||
-        util_h5_attr_str(*f, path, "/", "format", fmt, sizeof fmt) ||
+    if (!acdc_util_h5_attr_exists(*f, "/", "format") ||
+        acdc_util_h5_attr_str(*f, path, "/", "format", fmt, sizeof fmt) ||
         strcmp(fmt, "acdc-sweep")) {
         H5Fclose(*f);
-        return output ? util_error(UTIL_EDATA, "'%s' exists and is not a sweep file: choose "
-                                   "another -o (or --restart to overwrite it)", path)
-                      : util_error(UTIL_EDATA, "'%s' is not a sweep file (format "
-                                   "'acdc-sweep')", path);
+        return output ? acdc_util_error(ACDC_UTIL_EDATA,
+                                        "'%s' exists and is not a sweep file: choose "
+                                        "another -o (or --restart to overwrite it)", path)
+                      : acdc_util_error(ACDC_UTIL_EDATA, "'%s' is not a sweep file (format "
+                                        "'acdc-sweep')", path);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Loads the finished points of an existing sweep with identical settings. */
-static int load_previous(sim_sweep *w)
+static int load_previous(acdc_sim_sweep *w)
 {
     const char *path = w->state->out, *settings = w->state->settings;
     hid_t f;
     int rc;
     if ((rc = open_sweep(path, &f, 1)))
         return rc;
-    if (!(rc = util_h5_settings_match(f, path, settings, "a sweep")))
+    if (!(rc = acdc_util_h5_settings_match(f, path, settings, "a sweep")))
         rc = read_points(f, path, w);
     H5Fclose(f);
     return rc;
 }
 
-int sim_sweep_open(sim_sweep *w, enum sim_sweep_mode mode, int *resumed)
+int acdc_sim_sweep_open(acdc_sim_sweep *w, enum acdc_sim_sweep_mode mode, int *resumed)
 {
     *resumed = 0;
     if (!w->state)
-        return util_error(UTIL_EUSAGE, "sim_sweep_open: a sweep read from a file cannot run");
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "acdc_sim_sweep_open: a sweep read from a file cannot run");
     const char *out = w->state->out;
     int exists = access(out, F_OK) == 0, rc;
-    if (mode == SIM_SWEEP_RESUME && !exists)
-        return util_error(UTIL_EDATA, "--resume: '%s' does not exist", out);
-    if (exists && mode != SIM_SWEEP_RESTART) {
+    if (mode == ACDC_SIM_SWEEP_RESUME && !exists)
+        return acdc_util_error(ACDC_UTIL_EDATA, "--resume: '%s' does not exist", out);
+    if (exists && mode != ACDC_SIM_SWEEP_RESTART) {
         if ((rc = load_previous(w)))
             return rc;
         *resumed = 1;
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     }
     return write_sweep(w);   /* the empty grid on disk at once: settings and all */
 }
 
-static int run_points(sim_sweep *w, const volatile sig_atomic_t *stop,
-                      sim_sweep_report report, void *ctx);
+static int run_points(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
+                      acdc_sim_sweep_report report, void *ctx);
 
-int sim_sweep_run(sim_sweep *w, const volatile sig_atomic_t *stop, sim_sweep_report report,
-                  void *ctx)
+int acdc_sim_sweep_run(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
+                       acdc_sim_sweep_report report,
+                       void *ctx)
 {
     if (!w->state)
-        return util_error(UTIL_EUSAGE, "sim_sweep_run: a sweep read from a file cannot run");
-    struct sim_sweep_state *st = w->state;
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "acdc_sim_sweep_run: a sweep read from a file cannot run");
+    struct acdc_sim_sweep_state *st = w->state;
     /* fixed assignments and no device parameter: one system for every point */
     int devices = 0;
     for (int k = 0; k < w->n_params; k++)
-        devices |= w->param[k].kind == SIM_SWEEP_PHASE_BITS ||
-                   w->param[k].kind == SIM_SWEEP_AMPLITUDE_BITS ||
-                   w->param[k].kind == SIM_SWEEP_PROFILE;
+        devices |= w->param[k].kind == ACDC_SIM_SWEEP_PHASE_BITS ||
+                   w->param[k].kind == ACDC_SIM_SWEEP_AMPLITUDE_BITS ||
+                   w->param[k].kind == ACDC_SIM_SWEEP_PROFILE;
     int rc;
     if (st->c.nsets && !devices &&
-        (rc = sim_system_override(st->system, st->c.compile, st->c.sets, st->c.nsets,
-                                  &st->fixed)))
+        (rc = acdc_sim_system_override(st->system, st->c.compile, st->c.sets, st->c.nsets,
+                                       &st->fixed)))
         return rc;
     /* the sweep's threads for its points, and the caller's back after them */
     const int before = omp_get_max_threads();
     omp_set_num_threads(st->c.options.threads);
     rc = run_points(w, stop, report, ctx);
     omp_set_num_threads(before);
-    compiler_system_free(st->fixed);
+    acdc_compiler_system_free(st->fixed);
     st->fixed = NULL;
     return rc;
 }
 
 /* Every point not done yet, in order, each written to the file as it completes. */
-static int run_points(sim_sweep *w, const volatile sig_atomic_t *stop,
-                      sim_sweep_report report, void *ctx)
+static int run_points(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
+                      acdc_sim_sweep_report report, void *ctx)
 {
-    struct sim_sweep_state *st = w->state;
-    const sim_sweep_config *c = &st->c;
-    int rc = UTIL_OK;
+    struct acdc_sim_sweep_state *st = w->state;
+    const acdc_sim_sweep_config *c = &st->c;
+    int rc = ACDC_UTIL_OK;
     for (size_t pt = 0; pt < w->points; pt++) {
         if (w->done[pt])
             continue;
         if (stop && *stop)
-            return util_error(UTIL_EINTR, "interrupted: '%s' holds %zu of %zu points; run "
-                              "the same command again to continue", st->out,
-                              sim_sweep_done(w), w->points);
+            return acdc_util_error(ACDC_UTIL_EINTR,
+                                   "interrupted: '%s' holds %zu of %zu points; run "
+                                   "the same command again to continue", st->out,
+                                   acdc_sim_sweep_done(w), w->points);
         size_t ix[2] = {pt / w->dims[1], pt % w->dims[1]}, nps = c->nsets;
-        sim_job job = {.options = c->options, .trials = c->trials, .batch = c->batch,
-                       .progress = 0, .data = st->data};
+        acdc_sim_job job = {.options = c->options, .trials = c->trials, .batch = c->batch,
+                            .progress = 0, .data = st->data};
         char assign[4][200], where[160];
         memcpy(st->pset, c->sets, c->nsets * sizeof *st->pset);
         for (int k = 0; k < w->n_params; k++) {
-            const sim_sweep_param *p = &w->param[k];
+            const acdc_sim_sweep_param *p = &w->param[k];
             double v = w->values[k][ix[k]];
             switch (p->kind) {
-            case SIM_SWEEP_PHOTONS: job.options.photons = v; break;
-            case SIM_SWEEP_PHASE_ERROR: job.options.phase_error_rad = v; break;
-            case SIM_SWEEP_PERTURB: job.options.perturb[sim_perturb_find(p->name)] = v; break;
-            case SIM_SWEEP_PHASE_BITS:
-            case SIM_SWEEP_AMPLITUDE_BITS: {
+            case ACDC_SIM_SWEEP_PHOTONS: job.options.photons = v; break;
+            case ACDC_SIM_SWEEP_PHASE_ERROR: job.options.phase_error_rad = v; break;
+            case ACDC_SIM_SWEEP_PERTURB: job.options.perturb[acdc_sim_perturb_find(p->name)] = v; break;
+            case ACDC_SIM_SWEEP_PHASE_BITS:
+            case ACDC_SIM_SWEEP_AMPLITUDE_BITS: {
                 char two[2][64];
-                sim_mask_bits_sets(p->kind == SIM_SWEEP_PHASE_BITS, llround(v), two);
+                acdc_sim_mask_bits_sets(p->kind == ACDC_SIM_SWEEP_PHASE_BITS, llround(v), two);
                 snprintf(assign[2 * k], sizeof assign[0], "%s", two[0]);
                 snprintf(assign[2 * k + 1], sizeof assign[0], "%s", two[1]);
                 st->pset[nps++] = assign[2 * k];
                 st->pset[nps++] = assign[2 * k + 1];
                 break;
             }
-            case SIM_SWEEP_PROFILE:
+            case ACDC_SIM_SWEEP_PROFILE:
                 profile_assign(p, v, assign[2 * k], sizeof assign[0]);
                 st->pset[nps++] = assign[2 * k];
                 break;
             }
         }
-        sim_sweep_describe(w, pt, where, sizeof where);
-        compiler_system *over = NULL;
+        acdc_sim_sweep_describe(w, pt, where, sizeof where);
+        acdc_compiler_system *over = NULL;
         if (nps && !st->fixed &&
-            (rc = sim_system_override(st->system, c->compile, st->pset, nps, &over))) {
-            util_error_prefix("at %s", where);
+            (rc = acdc_sim_system_override(st->system, c->compile, st->pset, nps, &over))) {
+            acdc_util_error_prefix("at %s", where);
             return rc;
         }
         job.system = over ? over : st->fixed ? st->fixed : st->system;
         if (report)
             report(w, pt, 0, ctx);
-        sim_result r = {0};
-        rc = sim_execute(&job, &r, stop);
-        compiler_system_free(over);
-        if (rc == UTIL_EINTR)
-            return util_error(UTIL_EINTR, "interrupted: '%s' holds %zu of %zu points; run "
-                              "the same command again to continue", st->out,
-                              sim_sweep_done(w), w->points);
+        acdc_sim_result r = {0};
+        rc = acdc_sim_execute(&job, &r, stop);
+        acdc_compiler_system_free(over);
+        if (rc == ACDC_UTIL_EINTR)
+            return acdc_util_error(ACDC_UTIL_EINTR,
+                                   "interrupted: '%s' holds %zu of %zu points; run "
+                                   "the same command again to continue", st->out,
+                                   acdc_sim_sweep_done(w), w->points);
         if (rc) {
-            util_error_prefix("at %s", where);
+            acdc_util_error_prefix("at %s", where);
             return rc;
         }
         for (size_t g = 0; g <= w->n_chains; g++)
             for (int i = 0; i < NM; i++)
-                sim_result_stats(&r, (int)g - 1, i, &w->mean[(g * NM + (size_t)i) * w->points + pt],
-                                 &w->sd[(g * NM + (size_t)i) * w->points + pt]);
+                acdc_sim_result_stats(&r, (int)g - 1, i,
+                                      &w->mean[(g * NM + (size_t)i) * w->points + pt],
+                                      &w->sd[(g * NM + (size_t)i) * w->points + pt]);
         w->seconds[pt] = r.seconds;
         w->saturated[pt] = (int64_t)r.saturated;
         w->done[pt] = 1;
-        sim_result_free(&r);
+        acdc_sim_result_free(&r);
         if ((rc = write_sweep(w))) {
             w->done[pt] = 0;
             return rc;
@@ -764,34 +774,38 @@ static int run_points(sim_sweep *w, const volatile sig_atomic_t *stop,
         if (report)
             report(w, pt, 1, ctx);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* The optics that ran: propagation and lens_model, each written since it existed; a
  * sweep without lens_model ran the lens of its propagation then, the Fourier lens under
  * ideal propagation and the thin lens otherwise. */
-static int read_optics(hid_t f, const char *path, sim_sweep *w)
+static int read_optics(hid_t f, const char *path, acdc_sim_sweep *w)
 {
     char name[32] = "ideal";
     int rc;
-    if (util_h5_attr_exists(f, "/", "propagation") &&
-        (rc = util_h5_attr_str(f, path, "/", "propagation", name, sizeof name)))
+    if (acdc_util_h5_attr_exists(f, "/", "propagation") &&
+        (rc = acdc_util_h5_attr_str(f, path, "/", "propagation", name, sizeof name)))
         return rc;
-    if (sim_propagation_parse(name, &w->propagation) || w->propagation == SIM_PROP_PROFILE)
-        return util_error(UTIL_EDATA, "attribute 'propagation' in '%s': '%s' is not ideal, "
-                          "fresnel or asm", path, name);
-    w->lens_model = w->propagation == SIM_PROP_IDEAL ? OPTICS_LENS_FOURIER : OPTICS_LENS_PARAXIAL;
-    if (!util_h5_attr_exists(f, "/", "lens_model"))
-        return UTIL_OK;
-    if ((rc = util_h5_attr_str(f, path, "/", "lens_model", name, sizeof name)))
+    if (acdc_sim_propagation_parse(name, &w->propagation) ||
+        w->propagation == ACDC_SIM_PROP_PROFILE)
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "attribute 'propagation' in '%s': '%s' is not ideal, "
+                               "fresnel or asm", path, name);
+    w->lens_model = w->propagation == ACDC_SIM_PROP_IDEAL ? ACDC_OPTICS_LENS_FOURIER
+                                                          : ACDC_OPTICS_LENS_PARAXIAL;
+    if (!acdc_util_h5_attr_exists(f, "/", "lens_model"))
+        return ACDC_UTIL_OK;
+    if ((rc = acdc_util_h5_attr_str(f, path, "/", "lens_model", name, sizeof name)))
         return rc;
-    if (optics_lens_model_parse(name, &w->lens_model))
-        return util_error(UTIL_EDATA, "attribute 'lens_model' in '%s': '%s' is not fourier, "
-                          "paraxial or corrected", path, name);
-    return UTIL_OK;
+    if (acdc_optics_lens_model_parse(name, &w->lens_model))
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "attribute 'lens_model' in '%s': '%s' is not fourier, "
+                               "paraxial or corrected", path, name);
+    return ACDC_UTIL_OK;
 }
 
-int sim_sweep_read(const char *path, sim_sweep **out)
+int acdc_sim_sweep_read(const char *path, acdc_sim_sweep **out)
 {
     hid_t f;
     int64_t np = 0, labelled = 0, rows = 0, trials = 0, nch = 0;
@@ -799,27 +813,28 @@ int sim_sweep_read(const char *path, sim_sweep **out)
     *out = NULL;
     if ((rc = open_sweep(path, &f, 0)))
         return rc;
-    sim_sweep *w = calloc(1, sizeof *w);
+    acdc_sim_sweep *w = calloc(1, sizeof *w);
     if (!w) {
         H5Fclose(f);
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     }
-    if ((rc = util_h5_attr_i64(f, path, "/", "n_params", &np)) ||
-        (rc = util_h5_attr_i64(f, path, "/", "labelled", &labelled)) ||
-        (rc = util_h5_attr_i64(f, path, "/", "rows", &rows)) ||
-        (rc = util_h5_attr_i64(f, path, "/", "trials", &trials)) ||
-        (rc = util_h5_attr_i64(f, path, "/", "n_chains", &nch)))
+    if ((rc = acdc_util_h5_attr_i64(f, path, "/", "n_params", &np)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, "/", "labelled", &labelled)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, "/", "rows", &rows)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, "/", "trials", &trials)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, "/", "n_chains", &nch)))
         goto out;
     snprintf(w->profile, sizeof w->profile, "?");
-    if (util_h5_attr_exists(f, "/", "profile") &&
-        (rc = util_h5_attr_str(f, path, "/", "profile", w->profile, sizeof w->profile)))
+    if (acdc_util_h5_attr_exists(f, "/", "profile") &&
+        (rc = acdc_util_h5_attr_str(f, path, "/", "profile", w->profile, sizeof w->profile)))
         goto out;
     if ((rc = read_optics(f, path, w)))
         goto out;
     if (np < 1 || np > 2 || nch < 0 || nch > 100000 || rows < 0 || trials < 0) {
-        rc = util_error(UTIL_EDATA, "'%s': n_params %lld, n_chains %lld, rows %lld or trials "
-                        "%lld out of range (n_params is 1 or 2)", path, (long long)np,
-                        (long long)nch, (long long)rows, (long long)trials);
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "'%s': n_params %lld, n_chains %lld, rows %lld or trials "
+                             "%lld out of range (n_params is 1 or 2)", path, (long long)np,
+                             (long long)nch, (long long)rows, (long long)trials);
         goto out;
     }
     w->n_params = (int)np;
@@ -829,26 +844,26 @@ int sim_sweep_read(const char *path, sim_sweep **out)
     w->labelled = labelled != 0;
     w->dims[1] = 1;
     for (int k = 0; k < w->n_params; k++) {
-        sim_sweep_param *p = &w->param[k];
+        acdc_sim_sweep_param *p = &w->param[k];
         char g[32], v[48];
         int64_t lg = 0, integer = 0;
         hsize_t n = 0;
         snprintf(g, sizeof g, "/params/%d", k);
         snprintf(v, sizeof v, "/params/%d/values", k);
-        if ((rc = util_h5_attr_str(f, path, g, "name", p->name, sizeof p->name)) ||
-            (rc = util_h5_attr_str(f, path, g, "unit", p->unit, sizeof p->unit)) ||
-            (rc = util_h5_attr_i64(f, path, g, "log", &lg)) ||
-            (util_h5_attr_exists(f, g, "integer") &&
-             (rc = util_h5_attr_i64(f, path, g, "integer", &integer))) ||
-            (rc = util_h5_read_f64(f, path, v, 1, &n, &w->values[k])))
+        if ((rc = acdc_util_h5_attr_str(f, path, g, "name", p->name, sizeof p->name)) ||
+            (rc = acdc_util_h5_attr_str(f, path, g, "unit", p->unit, sizeof p->unit)) ||
+            (rc = acdc_util_h5_attr_i64(f, path, g, "log", &lg)) ||
+            (acdc_util_h5_attr_exists(f, g, "integer") &&
+             (rc = acdc_util_h5_attr_i64(f, path, g, "integer", &integer))) ||
+            (rc = acdc_util_h5_read_f64(f, path, v, 1, &n, &w->values[k])))
             goto out;
         const int kind = kind_of(p->name);
         if (kind < 0) {
-            rc = util_error(UTIL_EDATA, "'%s': parameter %d is named '%s', which is no "
-                            "sweep parameter", path, k, p->name);
+            rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': parameter %d is named '%s', which is no "
+                                 "sweep parameter", path, k, p->name);
             goto out;
         }
-        p->kind = (enum sim_sweep_kind)kind;
+        p->kind = (enum acdc_sim_sweep_kind)kind;
         p->steps = w->dims[k] = (size_t)n;
         p->spacing = lg != 0;
         p->integer = integer != 0;
@@ -861,9 +876,9 @@ int sim_sweep_read(const char *path, sim_sweep **out)
 out:
     H5Fclose(f);
     if (rc) {
-        sim_sweep_free(w);
+        acdc_sim_sweep_free(w);
         return rc;
     }
     *out = w;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }

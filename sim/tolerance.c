@@ -28,14 +28,14 @@
 enum { MAX_ITER = 200, MAX_EVALS = 40 };
 static const double SAME = 1e-6;
 
-struct sim_tolerance_state {
-    sim_tolerance_config c;
-    compiler_system *system;   /* as read */
-    compiler_system *fixed;    /* recompiled with the fixed assignments, or NULL */
+struct acdc_sim_tolerance_state {
+    acdc_sim_tolerance_config c;
+    acdc_compiler_system *system;   /* as read */
+    acdc_compiler_system *fixed;    /* recompiled with the fixed assignments, or NULL */
     acdc_data *data;
     char *settings;
     char *overrides;           /* the fixed assignments, comma-separated */
-    sim_optics optics;         /* what runs (sim_optics_of()) */
+    acdc_sim_optics optics;         /* what runs (acdc_sim_optics_of()) */
 };
 
 static double now(void)
@@ -45,21 +45,21 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-const char *sim_tolerance_status_name(enum sim_tolerance_status s)
+const char *acdc_sim_tolerance_status_name(enum acdc_sim_tolerance_status s)
 {
     switch (s) {
-    case SIM_TOL_FOUND: return "found";
-    case SIM_TOL_BEYOND: return "beyond";
-    case SIM_TOL_NA: return "n/a";
+    case ACDC_SIM_TOL_FOUND: return "found";
+    case ACDC_SIM_TOL_BEYOND: return "beyond";
+    case ACDC_SIM_TOL_NA: return "n/a";
     default: return "pending";
     }
 }
 
-static int status_parse(const char *name, enum sim_tolerance_status *s)
+static int status_parse(const char *name, enum acdc_sim_tolerance_status *s)
 {
-    for (int i = SIM_TOL_FOUND; i <= SIM_TOL_NA; i++)
-        if (!strcmp(name, sim_tolerance_status_name((enum sim_tolerance_status)i))) {
-            *s = (enum sim_tolerance_status)i;
+    for (int i = ACDC_SIM_TOL_FOUND; i <= ACDC_SIM_TOL_NA; i++)
+        if (!strcmp(name, acdc_sim_tolerance_status_name((enum acdc_sim_tolerance_status)i))) {
+            *s = (enum acdc_sim_tolerance_status)i;
             return 0;
         }
     return -1;
@@ -72,7 +72,7 @@ static int status_parse(const char *name, enum sim_tolerance_status *s)
  * ratio in percent.  *unit receives the unit's name, the factor is returned. */
 static double pick_unit(int id, double v, const char **unit)
 {
-    const char *u = sim_perturb_table()[id].unit;
+    const char *u = acdc_sim_perturb_table()[id].unit;
     const double a = fabs(v);
     if (!strcmp(u, "m")) {
         if (a >= 1 || a == 0) { *unit = "m"; return 1; }
@@ -95,7 +95,7 @@ static double pick_unit(int id, double v, const char **unit)
     return 1;
 }
 
-void sim_tolerance_format(int id, double v, double sd, char *buf, size_t cap)
+void acdc_sim_tolerance_format(int id, double v, double sd, char *buf, size_t cap)
 {
     const char *u;
     const double k = pick_unit(id, v, &u);
@@ -109,27 +109,27 @@ void sim_tolerance_format(int id, double v, double sd, char *buf, size_t cap)
         snprintf(buf, cap, "%.3g %s", k * v, u);
 }
 
-void sim_tolerance_text(const sim_tolerance *t, int id, char *buf, size_t cap)
+void acdc_sim_tolerance_text(const acdc_sim_tolerance *t, int id, char *buf, size_t cap)
 {
-    const sim_tolerance_item *it = &t->item[id];
+    const acdc_sim_tolerance_item *it = &t->item[id];
     char v[64];
     switch (it->status) {
-    case SIM_TOL_FOUND:
-        sim_tolerance_format(id, it->value, it->uncertainty, buf, cap);
+    case ACDC_SIM_TOL_FOUND:
+        acdc_sim_tolerance_format(id, it->value, it->uncertainty, buf, cap);
         break;
-    case SIM_TOL_BEYOND:
-        sim_tolerance_format(id, it->range_max, NAN, v, sizeof v);
-        snprintf(buf, cap, "%s %s", sim_perturb_table()[id].inverse ? "<" : ">", v);
+    case ACDC_SIM_TOL_BEYOND:
+        acdc_sim_tolerance_format(id, it->range_max, NAN, v, sizeof v);
+        snprintf(buf, cap, "%s %s", acdc_sim_perturb_table()[id].inverse ? "<" : ">", v);
         break;
-    case SIM_TOL_NA: snprintf(buf, cap, "n/a"); break;
+    case ACDC_SIM_TOL_NA: snprintf(buf, cap, "n/a"); break;
     default: snprintf(buf, cap, "pending"); break;
     }
 }
 
-void sim_tolerance_budget_text(const sim_tolerance *t, char *buf, size_t cap)
+void acdc_sim_tolerance_budget_text(const acdc_sim_tolerance *t, char *buf, size_t cap)
 {
     char sd[48] = "";
-    if (t->metric == SIM_METRIC_ACC_OPTICAL) {
+    if (t->metric == ACDC_SIM_METRIC_ACC_OPTICAL) {
         if (t->trials > 1 && isfinite(t->baseline_sd))
             snprintf(sd, sizeof sd, " ± %.2f%%", 100 * t->baseline_sd);
         snprintf(buf, cap, "%.3g point%s of optical accuracy (unperturbed %.2f%%%s)",
@@ -143,23 +143,23 @@ void sim_tolerance_budget_text(const sim_tolerance *t, char *buf, size_t cap)
     }
 }
 
-double sim_tolerance_margin(const sim_tolerance *t, int id)
+double acdc_sim_tolerance_margin(const acdc_sim_tolerance *t, int id)
 {
-    const sim_tolerance_item *it = &t->item[id];
-    const sim_perturb_info *p = &sim_perturb_table()[id];
-    double v = it->status == SIM_TOL_FOUND    ? it->value
-               : it->status == SIM_TOL_BEYOND ? it->range_max
+    const acdc_sim_tolerance_item *it = &t->item[id];
+    const acdc_sim_perturb_info *p = &acdc_sim_perturb_table()[id];
+    double v = it->status == ACDC_SIM_TOL_FOUND    ? it->value
+               : it->status == ACDC_SIM_TOL_BEYOND ? it->range_max
                                               : NAN;
     if (!(v > 0))
         return NAN;
     return p->inverse ? p->scale / v : v / p->scale;
 }
 
-size_t sim_tolerance_done(const sim_tolerance *t)
+size_t acdc_sim_tolerance_done(const acdc_sim_tolerance *t)
 {
     size_t n = 0;
-    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
-        n += t->selected[i] && t->item[i].status != SIM_TOL_PENDING;
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
+        n += t->selected[i] && t->item[i].status != ACDC_SIM_TOL_PENDING;
     return n;
 }
 
@@ -168,11 +168,11 @@ size_t sim_tolerance_done(const sim_tolerance *t)
 
 
 /* The canonical settings string (see the top of tolerance.h). */
-static char *settings_string(const sim_tolerance *t, uint64_t hsys, uint64_t hdata)
+static char *settings_string(const acdc_sim_tolerance *t, uint64_t hsys, uint64_t hdata)
 {
-    const sim_tolerance_config *c = &t->state->c;
-    const sim_options *o = &c->options;
-    size_t cap = 1024 + c->nsets * 300 + SIM_PERTURB_COUNT * 64, len;
+    const acdc_sim_tolerance_config *c = &t->state->c;
+    const acdc_sim_options *o = &c->options;
+    size_t cap = 1024 + c->nsets * 300 + ACDC_SIM_PERTURB_COUNT * 64, len;
     char *s = malloc(cap);
     if (!s)
         return NULL;
@@ -184,16 +184,16 @@ static char *settings_string(const sim_tolerance *t, uint64_t hsys, uint64_t hda
                            t->trials, (unsigned long long)o->seed, (int)t->propagation,
                            (int)t->lens_model, o->noise, o->photons, o->phase_error_rad,
                            o->misalign_px, t->oversample);
-    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
         if (o->perturb[i] != 0)
             len += (size_t)snprintf(s + len, cap - len, ";perturb=%s:%.17g",
-                                    sim_perturb_table()[i].name, o->perturb[i]);
+                                    acdc_sim_perturb_table()[i].name, o->perturb[i]);
     if (o->chain)
         len += (size_t)snprintf(s + len, cap - len, ";chain=%d", o->chain);
     for (size_t i = 0; i < c->nsets; i++)
         len += (size_t)snprintf(s + len, cap - len, ";set=%.250s", c->sets[i]);
     snprintf(s + len, cap - len, ";metric=%s;budget=%.17g;rel_tol=%.17g;max_steps=%d",
-             sim_metric_info(t->metric)->name, t->budget, t->rel_tol, t->max_steps);
+             acdc_sim_metric_info(t->metric)->name, t->budget, t->rel_tol, t->max_steps);
     return s;
 }
 
@@ -201,36 +201,36 @@ static char *settings_string(const sim_tolerance *t, uint64_t hsys, uint64_t hda
 /* ---------------------------------------------------------------------------------- */
 /* the analysis in memory                                                               */
 
-static void item_clear(sim_tolerance_item *it)
+static void item_clear(acdc_sim_tolerance_item *it)
 {
     free(it->points);
-    *it = (sim_tolerance_item){.status = SIM_TOL_PENDING, .value = NAN, .uncertainty = NAN,
-                               .lo = NAN, .hi = NAN, .range_max = NAN, .reach = NAN,
-                               .miss = NAN};
+    *it = (acdc_sim_tolerance_item){.status = ACDC_SIM_TOL_PENDING, .value = NAN, .uncertainty = NAN,
+                                    .lo = NAN, .hi = NAN, .range_max = NAN, .reach = NAN,
+                                    .miss = NAN};
 }
 
 /* An empty analysis: every item pending, the baseline not run. */
-static sim_tolerance *blank(void)
+static acdc_sim_tolerance *blank(void)
 {
-    sim_tolerance *t = calloc(1, sizeof *t);
+    acdc_sim_tolerance *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->baseline_mean = t->baseline_sd = NAN;
-    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
         item_clear(&t->item[i]);
     return t;
 }
 
-void sim_tolerance_free(sim_tolerance *t)
+void acdc_sim_tolerance_free(acdc_sim_tolerance *t)
 {
     if (!t)
         return;
-    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
         free(t->item[i].points);
     free(t->baseline);
     if (t->state) {
-        compiler_system_free(t->state->system);
-        compiler_system_free(t->state->fixed);
+        acdc_compiler_system_free(t->state->system);
+        acdc_compiler_system_free(t->state->fixed);
         acdc_data_free(t->state->data);
         free(t->state->settings);
         free(t->state->overrides);
@@ -239,44 +239,46 @@ void sim_tolerance_free(sim_tolerance *t)
     free(t);
 }
 
-int sim_tolerance_alloc(sim_tolerance **out, const sim_tolerance_config *c)
+int acdc_sim_tolerance_alloc(acdc_sim_tolerance **out, const acdc_sim_tolerance_config *c)
 {
     int rc;
-    uint64_t hsys, hdata = UTIL_FNV_OFFSET;
+    uint64_t hsys, hdata = ACDC_UTIL_FNV_OFFSET;
     *out = NULL;
-    if (c->metric != SIM_METRIC_ACC_OPTICAL && c->metric != SIM_METRIC_REL_RMS)
-        return util_error(UTIL_EUSAGE, "a tolerance budget is on acc_optical or rel_rms, "
-                          "not metric %d", c->metric);
+    if (c->metric != ACDC_SIM_METRIC_ACC_OPTICAL && c->metric != ACDC_SIM_METRIC_REL_RMS)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "a tolerance budget is on acc_optical or rel_rms, "
+                               "not metric %d", c->metric);
     if (!(c->budget > 0) || !isfinite(c->budget) ||
-        (c->metric == SIM_METRIC_ACC_OPTICAL && c->budget > 1))
-        return util_error(UTIL_EUSAGE, "budget %g is out of range (accuracy: 0 < budget <= "
-                          "1, a fraction; relative RMS error: > 0)", c->budget);
+        (c->metric == ACDC_SIM_METRIC_ACC_OPTICAL && c->budget > 1))
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "budget %g is out of range (accuracy: 0 < budget <= "
+                               "1, a fraction; relative RMS error: > 0)", c->budget);
     if (!(c->rel_tol > 0 && c->rel_tol < 1))
-        return util_error(UTIL_EUSAGE, "relative tolerance %g is outside (0, 1)", c->rel_tol);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "relative tolerance %g is outside (0, 1)", c->rel_tol);
     if (c->max_steps < 1 || c->max_steps > 30 || c->trials < 1)
-        return util_error(UTIL_EUSAGE, "max_steps %d (1..30) or trials %zu (>= 1) out of "
-                          "range", c->max_steps, c->trials);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "max_steps %d (1..30) or trials %zu (>= 1) out of "
+                               "range", c->max_steps, c->trials);
     int any = 0;
-    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
         any |= c->only[i];
-    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
         if ((!any || c->only[i]) && c->options.perturb[i] != 0)
-            return util_error(UTIL_EUSAGE, "--perturb %s: that perturbation is searched; "
-                              "leave it out, or name the others with --only",
-                              sim_perturb_table()[i].name);
-    sim_tolerance *t = blank();
-    struct sim_tolerance_state *st = t ? calloc(1, sizeof *st) : NULL;
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "--perturb %s: that perturbation is searched; "
+                                   "leave it out, or name the others with --only",
+                                   acdc_sim_perturb_table()[i].name);
+    acdc_sim_tolerance *t = blank();
+    struct acdc_sim_tolerance_state *st = t ? calloc(1, sizeof *st) : NULL;
     if (!st) {
         free(t);
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     }
     t->state = st;
     st->c = *c;
-    for (int i = 0; i < SIM_PERTURB_COUNT; i++)
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
         t->selected[i] = !any || c->only[i];
-    if ((rc = compiler_system_read(c->system_path, &st->system)) ||
+    if ((rc = acdc_compiler_system_read(c->system_path, &st->system)) ||
         (rc = acdc_data_read(c->data_path, st->system->n_in, &st->data)) ||
-        (rc = util_file_fingerprint(c->system_path, &hsys)))
+        (rc = acdc_util_file_fingerprint(c->system_path, &hsys)))
         goto fail;
     acdc_data *d = st->data;
     if (c->rows && c->rows < d->batch)
@@ -284,24 +286,25 @@ int sim_tolerance_alloc(sim_tolerance **out, const sim_tolerance_config *c)
     if ((rc = acdc_check_labels(d->labels, d->batch, c->data_path, st->system->n_out,
                                 "the system")))
         goto fail;
-    hdata = util_fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
+    hdata = acdc_util_fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
     if (d->labels)
-        hdata = util_fnv(hdata, d->labels, d->batch * sizeof *d->labels);
-    if (c->metric == SIM_METRIC_ACC_OPTICAL && !d->labels) {
-        rc = util_error(UTIL_EUSAGE, "'%s' has no labels, so no accuracy: give a budget of "
-                        "the relative RMS error (--budget-rel-rms X)", c->data_path);
+        hdata = acdc_util_fnv(hdata, d->labels, d->batch * sizeof *d->labels);
+    if (c->metric == ACDC_SIM_METRIC_ACC_OPTICAL && !d->labels) {
+        rc = acdc_util_error(ACDC_UTIL_EUSAGE,
+                             "'%s' has no labels, so no accuracy: give a budget of "
+                             "the relative RMS error (--budget-rel-rms X)", c->data_path);
         goto fail;
     }
     if (c->nsets &&
-        (rc = sim_system_override(st->system, c->compile, c->sets, c->nsets, &st->fixed)))
+        (rc = acdc_sim_system_override(st->system, c->compile, c->sets, c->nsets, &st->fixed)))
         goto fail;
-    const compiler_system *s = st->fixed ? st->fixed : st->system;
-    sim_optics_of(s, &c->options, &st->optics);
+    const acdc_compiler_system *s = st->fixed ? st->fixed : st->system;
+    acdc_sim_optics_of(s, &c->options, &st->optics);
     size_t setlen = 1;
     for (size_t i = 0; i < c->nsets; i++)
         setlen += strlen(c->sets[i]) + 1;
     if (!(st->overrides = calloc(setlen, 1))) {
-        rc = util_error(UTIL_ENOMEM, "out of memory");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         goto fail;
     }
     for (size_t i = 0; i < c->nsets; i++) {
@@ -316,7 +319,7 @@ int sim_tolerance_alloc(sim_tolerance **out, const sim_tolerance_config *c)
     t->rows = d->batch;
     t->trials = c->trials;
     t->seed = c->options.seed;
-    t->oversample = sim_oversample(s, c->options.oversample);
+    t->oversample = acdc_sim_oversample(s, c->options.oversample);
     t->noise = c->options.noise && !s->profile.ideal;
     t->labelled = d->labels != NULL;
     t->propagation = st->optics.propagation;
@@ -325,156 +328,159 @@ int sim_tolerance_alloc(sim_tolerance **out, const sim_tolerance_config *c)
     snprintf(t->system, sizeof t->system, "%s", c->system_path);
     snprintf(t->data, sizeof t->data, "%s", c->data_path);
     if (!(st->settings = settings_string(t, hsys, hdata))) {
-        rc = util_error(UTIL_ENOMEM, "out of memory");
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         goto fail;
     }
     *out = t;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 fail:
-    sim_tolerance_free(t);
+    acdc_sim_tolerance_free(t);
     return rc;
 }
 
 /* ---------------------------------------------------------------------------------- */
 /* the file                                                                             */
 
-static int write_item(hid_t f, int id, const sim_tolerance_item *it)
+static int write_item(hid_t f, int id, const acdc_sim_tolerance_item *it)
 {
-    const sim_perturb_info *p = &sim_perturb_table()[id];
+    const acdc_sim_perturb_info *p = &acdc_sim_perturb_table()[id];
     char g[96], d[128];
     snprintf(g, sizeof g, "/perturbations/%s", p->name);
     snprintf(d, sizeof d, "%s/points", g);
-    int rc = util_h5_group(f, g);
+    int rc = acdc_util_h5_group(f, g);
     if (!rc && it->n_points) {
         hsize_t dims[2] = {it->n_points, 3};
-        rc = util_h5_write_f64(f, d, 2, dims, it->points);
+        rc = acdc_util_h5_write_f64(f, d, 2, dims, it->points);
     }
-    if (!rc) rc = util_h5_set_attr_str(f, g, "status", sim_tolerance_status_name(it->status));
-    if (!rc) rc = util_h5_set_attr_f64(f, g, "value", it->value);
-    if (!rc) rc = util_h5_set_attr_f64(f, g, "uncertainty", it->uncertainty);
-    if (!rc) rc = util_h5_set_attr_f64(f, g, "lo", it->lo);
-    if (!rc) rc = util_h5_set_attr_f64(f, g, "hi", it->hi);
-    if (!rc) rc = util_h5_set_attr_f64(f, g, "range_max", it->range_max);
-    if (!rc) rc = util_h5_set_attr_f64(f, g, "reach", it->reach);
-    if (!rc) rc = util_h5_set_attr_f64(f, g, "miss", it->miss);
-    if (!rc) rc = util_h5_set_attr_str(f, g, "unit", p->unit);
-    if (!rc) rc = util_h5_set_attr_f64(f, g, "scale", p->scale);
-    if (!rc) rc = util_h5_set_attr_i64(f, g, "inverse", p->inverse);
-    if (!rc) rc = util_h5_set_attr_i64(f, g, "evaluations", (int64_t)it->n_points);
-    if (!rc) rc = util_h5_set_attr_f64(f, g, "seconds", it->seconds);
-    if (!rc) rc = util_h5_set_attr_str(f, g, "note", it->note);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, g, "status",
+                                            acdc_sim_tolerance_status_name(it->status));
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, g, "value", it->value);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, g, "uncertainty", it->uncertainty);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, g, "lo", it->lo);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, g, "hi", it->hi);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, g, "range_max", it->range_max);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, g, "reach", it->reach);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, g, "miss", it->miss);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, g, "unit", p->unit);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, g, "scale", p->scale);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, g, "inverse", p->inverse);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, g, "evaluations", (int64_t)it->n_points);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, g, "seconds", it->seconds);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, g, "note", it->note);
     return rc;
 }
 
 /* Rewrites the whole file atomically: what is known so far. */
-static int write_file(const sim_tolerance *t)
+static int write_file(const acdc_sim_tolerance *t)
 {
-    const struct sim_tolerance_state *st = t->state;
-    const sim_tolerance_config *c = &st->c;
+    const struct acdc_sim_tolerance_state *st = t->state;
+    const acdc_sim_tolerance_config *c = &st->c;
     char fixed[512];
-    util_h5_out o;
-    int rc = util_h5_create(c->out, &o);
+    acdc_util_h5_out o;
+    int rc = acdc_util_h5_create(c->out, &o);
     if (rc)
         return rc;
     hid_t f = o.fid;
-    sim_perturb_describe(c->options.perturb, c->options.chain, fixed, sizeof fixed);
-    rc = util_h5_set_attr_str(f, "/", "format", "acdc-tolerance");
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "settings", st->settings);
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "system", c->system_path);
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "data", c->data_path);
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "profile", t->profile);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "rows", (int64_t)t->rows);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "trials", (int64_t)t->trials);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "seed", (int64_t)t->seed);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "oversample", t->oversample);
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "propagation",
-                                       sim_propagation_name(t->propagation));
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "lens_model",
-                                       optics_lens_model_name(t->lens_model));
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "lens_name", st->optics.lens.name);
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "lens_note", st->optics.note);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "noise", t->noise);
-    if (!rc) rc = util_h5_set_attr_f64(f, "/", "photons", c->options.photons);
-    if (!rc) rc = util_h5_set_attr_f64(f, "/", "phase_error_rad", c->options.phase_error_rad);
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "perturbations", fixed);
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "overrides", st->overrides);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "labelled", t->labelled);
-    if (!rc) rc = util_h5_set_attr_str(f, "/", "metric", sim_metric_info(t->metric)->name);
-    if (!rc) rc = util_h5_set_attr_f64(f, "/", "budget", t->budget);
-    if (!rc) rc = util_h5_set_attr_f64(f, "/", "rel_tol", t->rel_tol);
-    if (!rc) rc = util_h5_set_attr_i64(f, "/", "max_steps", t->max_steps);
-    if (!rc) rc = util_h5_set_attr_f64(f, "/", "baseline_mean", t->baseline_mean);
-    if (!rc) rc = util_h5_set_attr_f64(f, "/", "baseline_sd", t->baseline_sd);
+    acdc_sim_perturb_describe(c->options.perturb, c->options.chain, fixed, sizeof fixed);
+    rc = acdc_util_h5_set_attr_str(f, "/", "format", "acdc-tolerance");
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "settings", st->settings);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "system", c->system_path);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "data", c->data_path);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "profile", t->profile);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "rows", (int64_t)t->rows);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "trials", (int64_t)t->trials);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "seed", (int64_t)t->seed);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "oversample", t->oversample);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "propagation",
+                                            acdc_sim_propagation_name(t->propagation));
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "lens_model",
+                                            acdc_optics_lens_model_name(t->lens_model));
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "lens_name", st->optics.lens.name);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "lens_note", st->optics.note);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "noise", t->noise);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, "/", "photons", c->options.photons);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, "/", "phase_error_rad", c->options.phase_error_rad);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "perturbations", fixed);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "overrides", st->overrides);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "labelled", t->labelled);
+    if (!rc) rc = acdc_util_h5_set_attr_str(f, "/", "metric",
+                                            acdc_sim_metric_info(t->metric)->name);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, "/", "budget", t->budget);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, "/", "rel_tol", t->rel_tol);
+    if (!rc) rc = acdc_util_h5_set_attr_i64(f, "/", "max_steps", t->max_steps);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, "/", "baseline_mean", t->baseline_mean);
+    if (!rc) rc = acdc_util_h5_set_attr_f64(f, "/", "baseline_sd", t->baseline_sd);
     if (!rc && t->baseline) {
         hsize_t n = t->trials;
-        rc = util_h5_write_f64(f, "/baseline", 1, &n, t->baseline);
+        rc = acdc_util_h5_write_f64(f, "/baseline", 1, &n, t->baseline);
     }
-    if (!rc) rc = util_h5_group(f, "/perturbations");
-    for (int i = 0; i < SIM_PERTURB_COUNT && !rc; i++)
-        if (t->item[i].status != SIM_TOL_PENDING)
+    if (!rc) rc = acdc_util_h5_group(f, "/perturbations");
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT && !rc; i++)
+        if (t->item[i].status != ACDC_SIM_TOL_PENDING)
             rc = write_item(f, i, &t->item[i]);
     if (rc) {
-        util_h5_abort(&o);
+        acdc_util_h5_abort(&o);
         return rc;
     }
-    return util_h5_commit(&o);
+    return acdc_util_h5_commit(&o);
 }
 
 /* Opens path and checks that it is a tolerance file; output: it is the -o of a run. */
 static int open_file(const char *path, hid_t *f, int output)
 {
     char fmt[32] = "";
-    int rc = util_h5_open(path, f);
+    int rc = acdc_util_h5_open(path, f);
     if (rc)
         return rc;
-    if (!util_h5_attr_exists(*f, "/", "format") ||
-        util_h5_attr_str(*f, path, "/", "format", fmt, sizeof fmt) ||
+    if (!acdc_util_h5_attr_exists(*f, "/", "format") ||
+        acdc_util_h5_attr_str(*f, path, "/", "format", fmt, sizeof fmt) ||
         strcmp(fmt, "acdc-tolerance")) {
         H5Fclose(*f);
-        return output ? util_error(UTIL_EDATA, "'%s' exists and is not a tolerance file: "
-                                   "choose another -o (or --restart to overwrite it)", path)
-                      : util_error(UTIL_EDATA, "'%s' is not a tolerance file (format "
-                                   "'acdc-tolerance')", path);
+        return output ? acdc_util_error(ACDC_UTIL_EDATA, "'%s' exists and is not a tolerance file: "
+                                        "choose another -o (or --restart to overwrite it)", path)
+                      : acdc_util_error(ACDC_UTIL_EDATA, "'%s' is not a tolerance file (format "
+                                        "'acdc-tolerance')", path);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Reads a finite-or-NaN attribute. */
 static int attr_f(hid_t f, const char *path, const char *obj, const char *name, double *v)
 {
-    return util_h5_attr_f64_nan_ok(f, path, obj, name, v);
+    return acdc_util_h5_attr_f64_nan_ok(f, path, obj, name, v);
 }
 
 /* Reads the baseline (if there) and every perturbation group of an open file into t;
  * select: mark what the file holds as selected. */
-static int read_content(hid_t f, const char *path, sim_tolerance *t, int select)
+static int read_content(hid_t f, const char *path, acdc_sim_tolerance *t, int select)
 {
     int rc;
-    if (util_h5_exists(f, "/baseline")) {
+    if (acdc_util_h5_exists(f, "/baseline")) {
         hsize_t n = t->trials;
         free(t->baseline);
         t->baseline = NULL;
-        if ((rc = util_h5_read_f64(f, path, "/baseline", 1, &n, &t->baseline)))
+        if ((rc = acdc_util_h5_read_f64(f, path, "/baseline", 1, &n, &t->baseline)))
             return rc;
         if ((rc = attr_f(f, path, "/", "baseline_mean", &t->baseline_mean)) ||
             (rc = attr_f(f, path, "/", "baseline_sd", &t->baseline_sd)))
             return rc;
     }
-    for (int i = 0; i < SIM_PERTURB_COUNT; i++) {
-        const sim_perturb_info *p = &sim_perturb_table()[i];
-        sim_tolerance_item *it = &t->item[i];
+    for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++) {
+        const acdc_sim_perturb_info *p = &acdc_sim_perturb_table()[i];
+        acdc_sim_tolerance_item *it = &t->item[i];
         char g[96], d[128], status[32];
         int64_t evals = 0;
         snprintf(g, sizeof g, "/perturbations/%s", p->name);
         snprintf(d, sizeof d, "%s/points", g);
-        if (!util_h5_exists(f, g))
+        if (!acdc_util_h5_exists(f, g))
             continue;
         item_clear(it);
-        if ((rc = util_h5_attr_str(f, path, g, "status", status, sizeof status)))
+        if ((rc = acdc_util_h5_attr_str(f, path, g, "status", status, sizeof status)))
             return rc;
         if (status_parse(status, &it->status))
-            return util_error(UTIL_EDATA, "attribute 'status' of '%s' in '%s': '%s' is not "
-                              "found, beyond or n/a", g, path, status);
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "attribute 'status' of '%s' in '%s': '%s' is not "
+                                   "found, beyond or n/a", g, path, status);
         if ((rc = attr_f(f, path, g, "value", &it->value)) ||
             (rc = attr_f(f, path, g, "uncertainty", &it->uncertainty)) ||
             (rc = attr_f(f, path, g, "lo", &it->lo)) ||
@@ -483,63 +489,65 @@ static int read_content(hid_t f, const char *path, sim_tolerance *t, int select)
             (rc = attr_f(f, path, g, "reach", &it->reach)) ||
             (rc = attr_f(f, path, g, "miss", &it->miss)) ||
             (rc = attr_f(f, path, g, "seconds", &it->seconds)) ||
-            (rc = util_h5_attr_i64(f, path, g, "evaluations", &evals)) ||
-            (rc = util_h5_attr_str(f, path, g, "note", it->note, sizeof it->note)))
+            (rc = acdc_util_h5_attr_i64(f, path, g, "evaluations", &evals)) ||
+            (rc = acdc_util_h5_attr_str(f, path, g, "note", it->note, sizeof it->note)))
             return rc;
-        if (evals < 0 || evals > 100000 || (evals > 0) != util_h5_exists(f, d))
-            return util_error(UTIL_EDATA, "'%s' in '%s': %lld evaluations, and %s points",
-                              g, path, (long long)evals,
-                              util_h5_exists(f, d) ? "a dataset of" : "no dataset of");
+        if (evals < 0 || evals > 100000 || (evals > 0) != acdc_util_h5_exists(f, d))
+            return acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s': %lld evaluations, and %s points",
+                                   g, path, (long long)evals,
+                                   acdc_util_h5_exists(f, d) ? "a dataset of" : "no dataset of");
         if (evals) {
             hsize_t dims[2] = {(hsize_t)evals, 3};
-            if ((rc = util_h5_read_f64_nan_ok(f, path, d, 2, dims, &it->points)))
+            if ((rc = acdc_util_h5_read_f64_nan_ok(f, path, d, 2, dims, &it->points)))
                 return rc;
         }
         it->n_points = (size_t)evals;
-        if (it->status == SIM_TOL_FOUND && !(isfinite(it->value) && it->value > 0))
-            return util_error(UTIL_EDATA, "'%s' in '%s': a tolerance found at %g", g, path,
-                              it->value);
+        if (it->status == ACDC_SIM_TOL_FOUND && !(isfinite(it->value) && it->value > 0))
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "'%s' in '%s': a tolerance found at %g", g, path,
+                                   it->value);
         if (select)
             t->selected[i] = 1;
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Loads the baseline and the finished perturbations of an existing analysis with
  * identical settings. */
-static int load_previous(sim_tolerance *t)
+static int load_previous(acdc_sim_tolerance *t)
 {
     const char *path = t->state->c.out, *settings = t->state->settings;
     hid_t f;
     int rc;
     if ((rc = open_file(path, &f, 1)))
         return rc;
-    if (!(rc = util_h5_settings_match(f, path, settings, "a tolerance analysis")))
+    if (!(rc = acdc_util_h5_settings_match(f, path, settings, "a tolerance analysis")))
         rc = read_content(f, path, t, 0);
     H5Fclose(f);
     return rc;
 }
 
-int sim_tolerance_open(sim_tolerance *t, enum sim_tolerance_mode mode, int *resumed)
+int acdc_sim_tolerance_open(acdc_sim_tolerance *t, enum acdc_sim_tolerance_mode mode, int *resumed)
 {
     *resumed = 0;
     if (!t->state)
-        return util_error(UTIL_EUSAGE, "sim_tolerance_open: an analysis read from a file "
-                          "cannot run");
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "acdc_sim_tolerance_open: an analysis read from a file "
+                               "cannot run");
     const char *out = t->state->c.out;
     int exists = access(out, F_OK) == 0, rc;
-    if (mode == SIM_TOL_RESUME && !exists)
-        return util_error(UTIL_EDATA, "--resume: '%s' does not exist", out);
-    if (exists && mode != SIM_TOL_RESTART) {
+    if (mode == ACDC_SIM_TOL_RESUME && !exists)
+        return acdc_util_error(ACDC_UTIL_EDATA, "--resume: '%s' does not exist", out);
+    if (exists && mode != ACDC_SIM_TOL_RESTART) {
         if ((rc = load_previous(t)))
             return rc;
         *resumed = 1;
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     }
     return write_file(t);   /* the settings on disk at once: a bad -o fails before work */
 }
 
-int sim_tolerance_read(const char *path, sim_tolerance **out)
+int acdc_sim_tolerance_read(const char *path, acdc_sim_tolerance **out)
 {
     hid_t f;
     int64_t rows = 0, trials = 0, seed = 0, os = 0, noise = 0, labelled = 0, steps = 0;
@@ -548,27 +556,28 @@ int sim_tolerance_read(const char *path, sim_tolerance **out)
     *out = NULL;
     if ((rc = open_file(path, &f, 0)))
         return rc;
-    sim_tolerance *t = blank();
+    acdc_sim_tolerance *t = blank();
     if (!t) {
         H5Fclose(f);
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     }
-    if ((rc = util_h5_attr_i64(f, path, "/", "rows", &rows)) ||
-        (rc = util_h5_attr_i64(f, path, "/", "trials", &trials)) ||
-        (rc = util_h5_attr_i64(f, path, "/", "seed", &seed)) ||
-        (rc = util_h5_attr_i64(f, path, "/", "oversample", &os)) ||
-        (rc = util_h5_attr_i64(f, path, "/", "noise", &noise)) ||
-        (rc = util_h5_attr_i64(f, path, "/", "labelled", &labelled)) ||
-        (rc = util_h5_attr_i64(f, path, "/", "max_steps", &steps)) ||
-        (rc = util_h5_attr_f64(f, path, "/", "budget", &t->budget)) ||
-        (rc = util_h5_attr_f64(f, path, "/", "rel_tol", &t->rel_tol)) ||
-        (rc = util_h5_attr_str(f, path, "/", "profile", t->profile, sizeof t->profile)) ||
-        (rc = util_h5_attr_str(f, path, "/", "system", t->system, sizeof t->system)) ||
-        (rc = util_h5_attr_str(f, path, "/", "data", t->data, sizeof t->data)))
+    if ((rc = acdc_util_h5_attr_i64(f, path, "/", "rows", &rows)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, "/", "trials", &trials)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, "/", "seed", &seed)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, "/", "oversample", &os)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, "/", "noise", &noise)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, "/", "labelled", &labelled)) ||
+        (rc = acdc_util_h5_attr_i64(f, path, "/", "max_steps", &steps)) ||
+        (rc = acdc_util_h5_attr_f64(f, path, "/", "budget", &t->budget)) ||
+        (rc = acdc_util_h5_attr_f64(f, path, "/", "rel_tol", &t->rel_tol)) ||
+        (rc = acdc_util_h5_attr_str(f, path, "/", "profile", t->profile, sizeof t->profile)) ||
+        (rc = acdc_util_h5_attr_str(f, path, "/", "system", t->system, sizeof t->system)) ||
+        (rc = acdc_util_h5_attr_str(f, path, "/", "data", t->data, sizeof t->data)))
         goto out;
     if (rows < 0 || trials < 1 || trials > 100000 || os < 1) {
-        rc = util_error(UTIL_EDATA, "'%s': rows %lld, trials %lld or oversample %lld out of "
-                        "range", path, (long long)rows, (long long)trials, (long long)os);
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "'%s': rows %lld, trials %lld or oversample %lld out of "
+                             "range", path, (long long)rows, (long long)trials, (long long)os);
         goto out;
     }
     t->rows = (size_t)rows;
@@ -578,37 +587,40 @@ int sim_tolerance_read(const char *path, sim_tolerance **out)
     t->noise = noise != 0;
     t->labelled = labelled != 0;
     t->max_steps = (int)steps;
-    if ((rc = util_h5_attr_str(f, path, "/", "metric", name, sizeof name)))
+    if ((rc = acdc_util_h5_attr_str(f, path, "/", "metric", name, sizeof name)))
         goto out;
-    t->metric = sim_metric_find(name);
-    if (t->metric != SIM_METRIC_ACC_OPTICAL && t->metric != SIM_METRIC_REL_RMS) {
-        rc = util_error(UTIL_EDATA, "attribute 'metric' in '%s': '%s' is not acc_optical or "
-                        "rel_rms", path, name);
-        goto out;
-    }
-    if ((rc = util_h5_attr_str(f, path, "/", "propagation", name, sizeof name)))
-        goto out;
-    if (sim_propagation_parse(name, &t->propagation) || t->propagation == SIM_PROP_PROFILE) {
-        rc = util_error(UTIL_EDATA, "attribute 'propagation' in '%s': '%s' is not ideal, "
-                        "fresnel or asm", path, name);
+    t->metric = acdc_sim_metric_find(name);
+    if (t->metric != ACDC_SIM_METRIC_ACC_OPTICAL && t->metric != ACDC_SIM_METRIC_REL_RMS) {
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "attribute 'metric' in '%s': '%s' is not acc_optical or "
+                             "rel_rms", path, name);
         goto out;
     }
-    if ((rc = util_h5_attr_str(f, path, "/", "lens_model", name, sizeof name)))
+    if ((rc = acdc_util_h5_attr_str(f, path, "/", "propagation", name, sizeof name)))
         goto out;
-    if (optics_lens_model_parse(name, &t->lens_model)) {
-        rc = util_error(UTIL_EDATA, "attribute 'lens_model' in '%s': '%s' is not fourier, "
-                        "paraxial or corrected", path, name);
+    if (acdc_sim_propagation_parse(name, &t->propagation) ||
+        t->propagation == ACDC_SIM_PROP_PROFILE) {
+        rc = acdc_util_error(ACDC_UTIL_EDATA, "attribute 'propagation' in '%s': '%s' is not ideal, "
+                             "fresnel or asm", path, name);
+        goto out;
+    }
+    if ((rc = acdc_util_h5_attr_str(f, path, "/", "lens_model", name, sizeof name)))
+        goto out;
+    if (acdc_optics_lens_model_parse(name, &t->lens_model)) {
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "attribute 'lens_model' in '%s': '%s' is not fourier, "
+                             "paraxial or corrected", path, name);
         goto out;
     }
     rc = read_content(f, path, t, 1);
 out:
     H5Fclose(f);
     if (rc) {
-        sim_tolerance_free(t);
+        acdc_sim_tolerance_free(t);
         return rc;
     }
     *out = t;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -617,11 +629,11 @@ out:
 /* One perturbation's search: x is v, or 1/v for an inverse perturbation; x = 0 is the
  * unperturbed system. */
 struct search {
-    sim_tolerance *t;
+    acdc_sim_tolerance *t;
     int id;
-    const sim_perturb_info *p;
+    const acdc_sim_perturb_info *p;
     const volatile sig_atomic_t *stop;
-    sim_tolerance_report report;
+    acdc_sim_tolerance_report report;
     void *ctx;
     double target;   /* the budget, less a rounding allowance */
     int rc;          /* the first failure inside the solver's callback */
@@ -633,94 +645,95 @@ static double value_of(const struct search *s, double x)
 }
 
 /* The unperturbed metric of every trial: the baseline the costs are measured from. */
-static int run_baseline(sim_tolerance *t, const volatile sig_atomic_t *stop)
+static int run_baseline(acdc_sim_tolerance *t, const volatile sig_atomic_t *stop)
 {
-    struct sim_tolerance_state *st = t->state;
-    const sim_tolerance_config *c = &st->c;
-    sim_job job = {.system = st->fixed ? st->fixed : st->system, .data = st->data,
-                   .options = c->options, .trials = c->trials, .batch = c->batch};
-    sim_result r;
-    int rc = sim_execute(&job, &r, stop);
-    if (rc == UTIL_EINTR)
-        return util_error(UTIL_EINTR, "interrupted before the unperturbed baseline was "
-                          "measured; run the same command again to continue");
+    struct acdc_sim_tolerance_state *st = t->state;
+    const acdc_sim_tolerance_config *c = &st->c;
+    acdc_sim_job job = {.system = st->fixed ? st->fixed : st->system, .data = st->data,
+                        .options = c->options, .trials = c->trials, .batch = c->batch};
+    acdc_sim_result r;
+    int rc = acdc_sim_execute(&job, &r, stop);
+    if (rc == ACDC_UTIL_EINTR)
+        return acdc_util_error(ACDC_UTIL_EINTR, "interrupted before the unperturbed baseline was "
+                               "measured; run the same command again to continue");
     if (rc) {
-        util_error_prefix("the unperturbed baseline");
+        acdc_util_error_prefix("the unperturbed baseline");
         return rc;
     }
     free(t->baseline);
     if (!(t->baseline = malloc(t->trials * sizeof *t->baseline))) {
-        sim_result_free(&r);
-        return util_error(UTIL_ENOMEM, "out of memory");
+        acdc_sim_result_free(&r);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     }
     double sum = 0, sq = 0;
     for (size_t k = 0; k < t->trials; k++)
-        sum += t->baseline[k] = sim_metric_get(&r.end[k], t->metric);
-    sim_result_free(&r);
+        sum += t->baseline[k] = acdc_sim_metric_get(&r.end[k], t->metric);
+    acdc_sim_result_free(&r);
     t->baseline_mean = sum / (double)t->trials;
     for (size_t k = 0; k < t->trials; k++)
         sq += (t->baseline[k] - t->baseline_mean) * (t->baseline[k] - t->baseline_mean);
     t->baseline_sd = t->trials > 1 ? sqrt(sq / (double)(t->trials - 1)) : NAN;
     if (!isfinite(t->baseline_mean))
-        return util_error(UTIL_EDATA, "the unperturbed %s is not finite",
-                          sim_metric_info(t->metric)->name);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EDATA, "the unperturbed %s is not finite",
+                               acdc_sim_metric_info(t->metric)->name);
+    return ACDC_UTIL_OK;
 }
 
 /* The cost at x, mean and sd over the trials: an evaluation already made is looked up,
- * x = 0 costs nothing.  Errors: those of sim_execute(), prefixed with the value except
- * UTIL_EUSAGE (the caller's n/a) and UTIL_EINTR; UTIL_EDATA for a cost not finite. */
+ * x = 0 costs nothing.  Errors: those of acdc_sim_execute(), prefixed with the value except
+ * ACDC_UTIL_EUSAGE (the caller's n/a) and ACDC_UTIL_EINTR; ACDC_UTIL_EDATA for a cost not finite. */
 static int evaluate(struct search *s, double x, double *cost, double *sd)
 {
-    sim_tolerance *t = s->t;
-    struct sim_tolerance_state *st = t->state;
-    sim_tolerance_item *it = &t->item[s->id];
+    acdc_sim_tolerance *t = s->t;
+    struct acdc_sim_tolerance_state *st = t->state;
+    acdc_sim_tolerance_item *it = &t->item[s->id];
     char what[96];
     if (x == 0) {
         *cost = 0;
         *sd = 0;
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     }
     const double v = value_of(s, x);
     for (size_t i = 0; i < it->n_points; i++)
         if (fabs(it->points[3 * i] - v) <= SAME * fabs(v)) {
             *cost = it->points[3 * i + 1];
             *sd = it->points[3 * i + 2];
-            return UTIL_OK;
+            return ACDC_UTIL_OK;
         }
     double *grown = realloc(it->points, 3 * (it->n_points + 1) * sizeof *grown);
     if (!grown)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     it->points = grown;
-    sim_job job = {.system = st->fixed ? st->fixed : st->system, .data = st->data,
-                   .options = st->c.options, .trials = t->trials, .batch = st->c.batch};
+    acdc_sim_job job = {.system = st->fixed ? st->fixed : st->system, .data = st->data,
+                        .options = st->c.options, .trials = t->trials, .batch = st->c.batch};
     job.options.perturb[s->id] = v;
-    sim_result r;
+    acdc_sim_result r;
     const double t0 = now();
-    int rc = sim_execute(&job, &r, s->stop);
+    int rc = acdc_sim_execute(&job, &r, s->stop);
     it->seconds += now() - t0;
     if (rc) {
-        if (rc != UTIL_EUSAGE && rc != UTIL_EINTR) {
-            sim_tolerance_format(s->id, v, NAN, what, sizeof what);
-            util_error_prefix("%s = %s", s->p->name, what);
+        if (rc != ACDC_UTIL_EUSAGE && rc != ACDC_UTIL_EINTR) {
+            acdc_sim_tolerance_format(s->id, v, NAN, what, sizeof what);
+            acdc_util_error_prefix("%s = %s", s->p->name, what);
         }
         return rc;
     }
     /* common random numbers: trial k of every value has the seeds of the baseline's
      * trial k, so the cost is the mean of the trials' own differences */
-    const double sign = sim_metric_info(t->metric)->higher_better ? 1 : -1;
+    const double sign = acdc_sim_metric_info(t->metric)->higher_better ? 1 : -1;
     double sum = 0, sq = 0;
     for (size_t k = 0; k < t->trials; k++)
-        sum += sign * (t->baseline[k] - sim_metric_get(&r.end[k], t->metric));
+        sum += sign * (t->baseline[k] - acdc_sim_metric_get(&r.end[k], t->metric));
     const double mean = sum / (double)t->trials;
     for (size_t k = 0; k < t->trials; k++) {
-        const double dk = sign * (t->baseline[k] - sim_metric_get(&r.end[k], t->metric));
+        const double dk = sign * (t->baseline[k] - acdc_sim_metric_get(&r.end[k], t->metric));
         sq += (dk - mean) * (dk - mean);
     }
-    sim_result_free(&r);
+    acdc_sim_result_free(&r);
     if (!isfinite(mean)) {
-        sim_tolerance_format(s->id, v, NAN, what, sizeof what);
-        return util_error(UTIL_EDATA, "%s = %s: the cost is not finite", s->p->name, what);
+        acdc_sim_tolerance_format(s->id, v, NAN, what, sizeof what);
+        return acdc_util_error(ACDC_UTIL_EDATA, "%s = %s: the cost is not finite",
+                               s->p->name, what);
     }
     *cost = mean;
     *sd = t->trials > 1 ? sqrt(sq / (double)(t->trials - 1)) : NAN;
@@ -730,7 +743,7 @@ static int evaluate(struct search *s, double x, double *cost, double *sd)
     pt[2] = *sd;
     if (s->report)
         s->report(t, s->id, 0, s->ctx);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* The solver's function, cost(x) - budget; a failure is kept in s->rc and ends the
@@ -749,7 +762,7 @@ static double brent_f(double x, void *params)
  * range allow (*b is then that x). */
 static int bracket(struct search *s, double *a, double *b, int *found)
 {
-    const sim_perturb_info *p = s->p;
+    const acdc_sim_perturb_info *p = s->p;
     const int steps = s->t->max_steps;
     /* x's range: values within the table's, x = 0 (unperturbed) excluded */
     const double x_top = p->inverse ? (p->lo > 0 ? 1 / p->lo : INFINITY) : p->hi;
@@ -766,13 +779,13 @@ static int bracket(struct search *s, double *a, double *b, int *found)
             if (*a >= x_max) {
                 *b = *a;
                 *found = 0;
-                return UTIL_OK;
+                return ACDC_UTIL_OK;
             }
             *b = fmin(4 * *a, x_max);
             if ((rc = evaluate(s, *b, &c, &sd)))
                 return rc;
             if (c >= s->target)
-                return UTIL_OK;
+                return ACDC_UTIL_OK;
             *a = *b;
         }
     }
@@ -782,11 +795,11 @@ static int bracket(struct search *s, double *a, double *b, int *found)
         if ((rc = evaluate(s, *a, &c, &sd)))
             return rc;
         if (c < s->target)
-            return UTIL_OK;
+            return ACDC_UTIL_OK;
         *b = *a;
     }
     *a = 0;   /* the unperturbed system: cost 0 */
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Brent's method on cost(x) - budget in [a, b] until the bracket is rel_tol wide; the
@@ -797,7 +810,7 @@ static int refine(struct search *s, double a, double b, double *root, double *br
     gsl_function F = {brent_f, s};
     gsl_root_fsolver *sv = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
     if (!sv)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     const size_t evals0 = s->t->item[s->id].n_points;
     /* the solver's refusals come back as statuses, not through GSL's aborting handler */
     gsl_error_handler_t *old = gsl_set_error_handler_off();
@@ -827,17 +840,17 @@ static int refine(struct search *s, double a, double b, double *root, double *br
     gsl_set_error_handler(old);
     gsl_root_fsolver_free(sv);
     if (!rc && st)
-        rc = util_error(UTIL_EDATA, "%s: the root solver failed: %s", s->p->name,
-                        gsl_strerror(st));
+        rc = acdc_util_error(ACDC_UTIL_EDATA, "%s: the root solver failed: %s", s->p->name,
+                             gsl_strerror(st));
     return rc;
 }
 
 /* Searches perturbation id: the item becomes found, beyond or n/a. */
-static int search_one(sim_tolerance *t, int id, const volatile sig_atomic_t *stop,
-                      sim_tolerance_report report, void *ctx)
+static int search_one(acdc_sim_tolerance *t, int id, const volatile sig_atomic_t *stop,
+                      acdc_sim_tolerance_report report, void *ctx)
 {
-    sim_tolerance_item *it = &t->item[id];
-    struct search s = {.t = t, .id = id, .p = &sim_perturb_table()[id], .stop = stop,
+    acdc_sim_tolerance_item *it = &t->item[id];
+    struct search s = {.t = t, .id = id, .p = &acdc_sim_perturb_table()[id], .stop = stop,
                        .report = report, .ctx = ctx,
                        /* an accuracy is a count of rows: a cost equal to the budget must
                         * not fall short of it by a rounding */
@@ -847,12 +860,12 @@ static int search_one(sim_tolerance *t, int id, const volatile sig_atomic_t *sto
     int found, nb = 0, rc = bracket(&s, &a, &b, &found);
     if (!rc && found)
         rc = refine(&s, a, b, &root, br, &nb);
-    if (rc == UTIL_EUSAGE) {
+    if (rc == ACDC_UTIL_EUSAGE) {
         /* the simulator refuses this perturbation on this system */
-        it->status = SIM_TOL_NA;
-        snprintf(it->note, sizeof it->note, "%s", util_errmsg());
-        util_error_clear();
-        return UTIL_OK;
+        it->status = ACDC_SIM_TOL_NA;
+        snprintf(it->note, sizeof it->note, "%s", acdc_util_errmsg());
+        acdc_util_error_clear();
+        return ACDC_UTIL_OK;
     }
     if (rc)
         return rc;
@@ -863,7 +876,7 @@ static int search_one(sim_tolerance *t, int id, const volatile sig_atomic_t *sto
             moved |= it->points[3 * i + 1] != 0;
             worst = fmax(worst, it->points[3 * i + 1]);
         }
-        it->status = SIM_TOL_BEYOND;
+        it->status = ACDC_SIM_TOL_BEYOND;
         it->range_max = value_of(&s, b);
         if (!moved)
             snprintf(it->note, sizeof it->note, "no effect on this system at any value "
@@ -871,7 +884,7 @@ static int search_one(sim_tolerance *t, int id, const volatile sig_atomic_t *sto
         else
             snprintf(it->note, sizeof it->note, "the largest cost seen is %.3g, the budget "
                      "%.3g", worst, t->budget);
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     }
     /* the Monte Carlo uncertainty: the standard error of the cost at the root over the
      * local slope of the cost, the finite difference over the solver's last bracket
@@ -901,7 +914,7 @@ static int search_one(sim_tolerance *t, int id, const volatile sig_atomic_t *sto
     }
     const double slope = (c_hi - c_lo) / (hi - lo);
     const double sx = slope > 0 ? sd_root / rt / slope : NAN;
-    it->status = SIM_TOL_FOUND;
+    it->status = ACDC_SIM_TOL_FOUND;
     it->value = value_of(&s, root);
     it->lo = s.p->inverse ? 1 / br[2 * nb - 1] : br[2 * nb - 2];
     it->hi = s.p->inverse ? (br[2 * nb - 2] > 0 ? 1 / br[2 * nb - 2] : NAN) : br[2 * nb - 1];
@@ -921,34 +934,35 @@ static int search_one(sim_tolerance *t, int id, const volatile sig_atomic_t *sto
     /* (a miss past a reach by less than the solver's resolution is rounding) */
     if (x_miss > x_reach * (1 + t->rel_tol)) {
         char r[64], m[64];
-        sim_tolerance_format(id, it->reach, NAN, r, sizeof r);
-        sim_tolerance_format(id, it->miss, NAN, m, sizeof m);
+        acdc_sim_tolerance_format(id, it->reach, NAN, r, sizeof r);
+        acdc_sim_tolerance_format(id, it->miss, NAN, m, sizeof m);
         snprintf(it->note, sizeof it->note, "noise-limited: the cost crosses the budget "
                  "more than once, between %s and %s (more rows or trials narrow it)", r, m);
     } else if (!resolved) {
         char l[64], h[64];
-        sim_tolerance_format(id, value_of(&s, a), NAN, l, sizeof l);
-        sim_tolerance_format(id, value_of(&s, b), NAN, h, sizeof h);
+        acdc_sim_tolerance_format(id, value_of(&s, a), NAN, l, sizeof l);
+        acdc_sim_tolerance_format(id, value_of(&s, b), NAN, h, sizeof h);
         snprintf(it->note, sizeof it->note, "noise-limited: from %s to %s the cost changes "
                  "by less than twice its standard error (more rows or trials narrow it)",
                  a > 0 ? l : "the unperturbed system", h);
     } else if (s.p->inverse) {
         snprintf(it->note, sizeof it->note, "smaller values cost more");
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int sim_tolerance_run(sim_tolerance *t, const volatile sig_atomic_t *stop,
-                      sim_tolerance_report report, void *ctx)
+int acdc_sim_tolerance_run(acdc_sim_tolerance *t, const volatile sig_atomic_t *stop,
+                           acdc_sim_tolerance_report report, void *ctx)
 {
     if (!t->state)
-        return util_error(UTIL_EUSAGE, "sim_tolerance_run: an analysis read from a file "
-                          "cannot run");
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "acdc_sim_tolerance_run: an analysis read from a file "
+                               "cannot run");
     const int before = omp_get_max_threads();
     omp_set_num_threads(t->state->c.options.threads > 0 ? t->state->c.options.threads : 1);
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     size_t selected = 0;
-    for (int id = 0; id < SIM_PERTURB_COUNT; id++)
+    for (int id = 0; id < ACDC_SIM_PERTURB_COUNT; id++)
         selected += t->selected[id] != 0;
     if (!t->baseline) {
         if (!(rc = run_baseline(t, stop)))
@@ -956,15 +970,16 @@ int sim_tolerance_run(sim_tolerance *t, const volatile sig_atomic_t *stop,
         if (!rc && report)
             report(t, -1, 0, ctx);
     }
-    for (int id = 0; id < SIM_PERTURB_COUNT && !rc; id++) {
-        if (!t->selected[id] || t->item[id].status != SIM_TOL_PENDING)
+    for (int id = 0; id < ACDC_SIM_PERTURB_COUNT && !rc; id++) {
+        if (!t->selected[id] || t->item[id].status != ACDC_SIM_TOL_PENDING)
             continue;
         rc = search_one(t, id, stop, report, ctx);
-        if (rc == UTIL_EINTR) {
+        if (rc == ACDC_UTIL_EINTR) {
             item_clear(&t->item[id]);
-            rc = util_error(UTIL_EINTR, "interrupted: '%s' holds %zu of %zu perturbations; "
-                            "run the same command again to continue", t->state->c.out,
-                            sim_tolerance_done(t), selected);
+            rc = acdc_util_error(ACDC_UTIL_EINTR,
+                                 "interrupted: '%s' holds %zu of %zu perturbations; "
+                                 "run the same command again to continue", t->state->c.out,
+                                 acdc_sim_tolerance_done(t), selected);
             break;
         }
         if (rc) {
@@ -1062,34 +1077,34 @@ static void axis_range(const struct bar *b, size_t n, double *lo, double *hi)
 static void label_at(FILE *g, const char *text, double x, double y, int right)
 {
     fputs("set label ", g);
-    util_gnuplot_str(g, text);
+    acdc_util_gnuplot_str(g, text);
     fprintf(g, " at %.9g, %.9g %s offset character %d, 0 front\n", x, y,
             right ? "right" : "left", right ? -1 : 1);
 }
 
-int sim_tolerance_plot(const sim_tolerance *t, const char *name, const char *figure,
-                       const char *title, const volatile sig_atomic_t *stop)
+int acdc_sim_tolerance_plot(const acdc_sim_tolerance *t, const char *name, const char *figure,
+                            const char *title, const volatile sig_atomic_t *stop)
 {
-    const sim_perturb_info *tab = sim_perturb_table();
-    struct bar b[SIM_PERTURB_COUNT];
+    const acdc_sim_perturb_info *tab = acdc_sim_perturb_table();
+    struct bar b[ACDC_SIM_PERTURB_COUNT];
     size_t n = 0;
     char v[64];
-    for (int id = 0; id < SIM_PERTURB_COUNT; id++) {
-        const sim_tolerance_item *it = &t->item[id];
-        if (!t->selected[id] || it->status == SIM_TOL_PENDING)
+    for (int id = 0; id < ACDC_SIM_PERTURB_COUNT; id++) {
+        const acdc_sim_tolerance_item *it = &t->item[id];
+        if (!t->selected[id] || it->status == ACDC_SIM_TOL_PENDING)
             continue;
         struct bar *x = &b[n++];
         x->id = id;
-        x->m = sim_tolerance_margin(t, id);
+        x->m = acdc_sim_tolerance_margin(t, id);
         x->sd = NAN;
-        if (it->status == SIM_TOL_FOUND && isfinite(it->uncertainty) && it->uncertainty > 0)
+        if (it->status == ACDC_SIM_TOL_FOUND && isfinite(it->uncertainty) && it->uncertainty > 0)
             x->sd = tab[id].inverse ? x->m * it->uncertainty / it->value
                                     : it->uncertainty / tab[id].scale;
-        sim_tolerance_text(t, id, v, sizeof v);
-        if (it->status == SIM_TOL_BEYOND)
+        acdc_sim_tolerance_text(t, id, v, sizeof v);
+        if (it->status == ACDC_SIM_TOL_BEYOND)
             snprintf(x->label, sizeof x->label, "%s (%s)", v,
                      strstr(it->note, "no effect") ? "no effect seen" : "budget not reached");
-        else if (it->status == SIM_TOL_NA) {
+        else if (it->status == ACDC_SIM_TOL_NA) {
             /* the simulator's reason, without "perturbation NAME" */
             const char *why = it->note;
             char lead[96];
@@ -1102,7 +1117,7 @@ int sim_tolerance_plot(const sim_tolerance *t, const char *name, const char *fig
         else
             snprintf(x->label, sizeof x->label, "%s", v);
         x->s0 = x->s1 = NAN;
-        if (it->status == SIM_TOL_FOUND && !strncmp(it->note, "noise-limited", 13)) {
+        if (it->status == ACDC_SIM_TOL_FOUND && !strncmp(it->note, "noise-limited", 13)) {
             const double r = tab[id].inverse ? tab[id].scale / it->reach
                                              : it->reach / tab[id].scale;
             const double q = tab[id].inverse ? tab[id].scale / it->miss
@@ -1122,37 +1137,38 @@ int sim_tolerance_plot(const sim_tolerance *t, const char *name, const char *fig
             x->anchor = x->right ? fmin(x->anchor, x->s0) : fmax(x->anchor, x->s1);
     }
     if (!n)
-        return util_error(UTIL_EDATA, "'%s' holds no finished perturbation to plot", name);
+        return acdc_util_error(ACDC_UTIL_EDATA,
+                               "'%s' holds no finished perturbation to plot", name);
     qsort(b, n, sizeof *b, bar_cmp);
     double lo, hi;
     axis_range(b, n, &lo, &hi);
 
-    util_gnuplot *gp;
-    int rc = util_gnuplot_open(&gp, figure);
+    acdc_util_gnuplot *gp;
+    int rc = acdc_util_gnuplot_open(&gp, figure);
     if (rc)
         return rc;
-    FILE *g = util_gnuplot_file(gp);
+    FILE *g = acdc_util_gnuplot_file(gp);
     const int h = 200 + 44 * (int)n;
     /* PNG, SVG or PDF by the name; plain text: the labels hold names and units as
      * they are */
-    util_gnuplot_terminal(gp, FIG_W, h);
+    acdc_util_gnuplot_terminal(gp, FIG_W, h);
     fputs("set termoption noenhanced\n", g);
 
     char head[256], l2[256], l3[900], budget[160];
-    sim_tolerance_budget_text(t, budget, sizeof budget);
+    acdc_sim_tolerance_budget_text(t, budget, sizeof budget);
     snprintf(head, sizeof head, "%s", title ? title : "Tolerances of the built system");
     snprintf(l2, sizeof l2, "each perturbation's value that costs %s", budget);
     const char *base = strrchr(t->system, '/') ? strrchr(t->system, '/') + 1 : t->system;
     snprintf(l3, sizeof l3, "system %.300s: profile %s, %s propagation, %s lens, S = %d; %zu "
              "rows x %zu trials, noise %s", base, t->profile,
-             sim_propagation_name(t->propagation), optics_lens_model_name(t->lens_model),
+             acdc_sim_propagation_name(t->propagation), acdc_optics_lens_model_name(t->lens_model),
              t->oversample, t->rows, t->trials, t->noise ? "on" : "off");
     fputs("set title ", g);
-    util_gnuplot_str(g, head);
+    acdc_util_gnuplot_str(g, head);
     fputs(" . \"\\n\" . ", g);
-    util_gnuplot_str(g, l2);
+    acdc_util_gnuplot_str(g, l2);
     fputs(" . \"\\n\" . ", g);
-    util_gnuplot_str(g, l3);
+    acdc_util_gnuplot_str(g, l3);
     fputs("\n", g);
     fputs("set xlabel 'tolerance / a typical lab error (in brackets), log scale' . \"\\n\" . "
           "'left of 1: a typical error already costs more than the budget'\n"
@@ -1180,14 +1196,14 @@ int sim_tolerance_plot(const sim_tolerance *t, const char *name, const char *fig
         /* a tic's label is a format: its percent signs doubled */
         char pct[80], text[160];
         size_t k = 0;
-        sim_tolerance_format(b[i].id, tab[b[i].id].scale, NAN, v, sizeof v);
+        acdc_sim_tolerance_format(b[i].id, tab[b[i].id].scale, NAN, v, sizeof v);
         for (const char *c = v; *c && k + 2 < sizeof pct; c++)
             if ((pct[k++] = *c) == '%')
                 pct[k++] = '%';
         pct[k] = '\0';
         snprintf(text, sizeof text, "%s (%s%s)", tab[b[i].id].name, pct,
                  tab[b[i].id].inverse ? "; smaller costs more" : "");
-        util_gnuplot_str(g, text);
+        acdc_util_gnuplot_str(g, text);
         fprintf(g, " %zu%s", n - 1 - i, i + 1 < n ? ", " : ")\n");
     }
     for (size_t i = 0; i < n; i++)
@@ -1197,10 +1213,10 @@ int sim_tolerance_plot(const sim_tolerance *t, const char *name, const char *fig
         /* gnuplot refuses an empty block: a first row below the range stands in */
         fprintf(g, "$b%d << EOD\n%.9g -10 %.9g %.9g -10 -10\n", k, lo, lo, lo);
         for (size_t i = 0; i < n; i++) {
-            const sim_tolerance_item *it = &t->item[b[i].id];
+            const acdc_sim_tolerance_item *it = &t->item[b[i].id];
             const double y = (double)(n - 1 - i), m = b[i].m;
-            const int draw = k == 2 ? it->status == SIM_TOL_BEYOND
-                                    : it->status == SIM_TOL_FOUND && (m < 1) == (k == 0);
+            const int draw = k == 2 ? it->status == ACDC_SIM_TOL_BEYOND
+                                    : it->status == ACDC_SIM_TOL_FOUND && (m < 1) == (k == 0);
             if (draw)
                 fprintf(g, "%.9g %.9g %.9g %.9g %.9g %.9g\n", sqrt(m), y, fmin(m, 1),
                         fmax(m, 1), y - 0.32, y + 0.32);
@@ -1228,47 +1244,47 @@ int sim_tolerance_plot(const sim_tolerance *t, const char *name, const char *fig
           "$b2 using 1:2:3:4:5:6 with boxxyerror lc rgb '#1f77b4' fs pattern 4 border, "
           "$e using 1:2:3:4 with xerrorbars pt -1 lw 1.5 lc rgb '#202020'\n", g);
     if (stop && *stop) {
-        util_gnuplot_abort(gp);
-        return util_error(UTIL_EINTR, "interrupted; '%s' not written", figure);
+        acdc_util_gnuplot_abort(gp);
+        return acdc_util_error(ACDC_UTIL_EINTR, "interrupted; '%s' not written", figure);
     }
-    return util_gnuplot_close(gp);
+    return acdc_util_gnuplot_close(gp);
 }
 
-void sim_tolerance_row(const sim_tolerance *t, int id, char *buf, size_t cap)
+void acdc_sim_tolerance_row(const acdc_sim_tolerance *t, int id, char *buf, size_t cap)
 {
-    const sim_tolerance_item *it = &t->item[id];
+    const acdc_sim_tolerance_item *it = &t->item[id];
     char v[96];
-    sim_tolerance_text(t, id, v, sizeof v);
+    acdc_sim_tolerance_text(t, id, v, sizeof v);
     /* padded to 26 columns as shown: a UTF-8 sequence ("±") is one column */
     int cols = 0;
     for (const char *c = v; *c; c++)
         cols += ((unsigned char)*c & 0xC0) != 0x80;
-    snprintf(buf, cap, "  %-16s %s%*s %5zu %9.1f%s%s", sim_perturb_table()[id].name, v,
+    snprintf(buf, cap, "  %-16s %s%*s %5zu %9.1f%s%s", acdc_sim_perturb_table()[id].name, v,
              cols < 26 ? 26 - cols : 0, "", it->n_points, it->seconds, *it->note ? "  " : "",
              it->note);
 }
 
-void sim_tolerance_print_head(const sim_tolerance *t, FILE *f)
+void acdc_sim_tolerance_print_head(const acdc_sim_tolerance *t, FILE *f)
 {
     char budget[200];
-    sim_tolerance_budget_text(t, budget, sizeof budget);
+    acdc_sim_tolerance_budget_text(t, budget, sizeof budget);
     fprintf(f, "tolerance of '%s': %zu rows of '%s' x %zu trial%s (seeds %llu..%llu)\n",
             t->system, t->rows, t->data, t->trials, t->trials == 1 ? "" : "s",
             (unsigned long long)t->seed, (unsigned long long)(t->seed + t->trials - 1));
     fprintf(f, "  budget: %s\n", budget);
     fprintf(f, "  optics: profile %s, %s propagation, %s lens, S = %d, noise %s\n", t->profile,
-            sim_propagation_name(t->propagation), optics_lens_model_name(t->lens_model),
+            acdc_sim_propagation_name(t->propagation), acdc_optics_lens_model_name(t->lens_model),
             t->oversample, t->noise ? "on" : "off");
     fprintf(f, "  %-16s %-26s %5s %9s\n", "perturbation", "tolerance", "evals", "seconds");
 }
 
-void sim_tolerance_print(const sim_tolerance *t, FILE *f)
+void acdc_sim_tolerance_print(const acdc_sim_tolerance *t, FILE *f)
 {
     char line[600];
-    sim_tolerance_print_head(t, f);
-    for (int id = 0; id < SIM_PERTURB_COUNT; id++)
+    acdc_sim_tolerance_print_head(t, f);
+    for (int id = 0; id < ACDC_SIM_PERTURB_COUNT; id++)
         if (t->selected[id]) {
-            sim_tolerance_row(t, id, line, sizeof line);
+            acdc_sim_tolerance_row(t, id, line, sizeof line);
             fprintf(f, "%s\n", line);
         }
 }

@@ -39,8 +39,8 @@
  *   /                 attributes format, settings (the fingerprint a rerun must match),
  *                     system, data, profile, rows, trials, seed, oversample,
  *                     propagation, lens_model, lens_name, lens_note (the optics that run,
- *                     sim_optics_of()), noise, photons, phase_error_rad, perturbations
- *                     (fixed ones, sim_perturb_describe()), overrides, labelled,
+ *                     acdc_sim_optics_of()), noise, photons, phase_error_rad, perturbations
+ *                     (fixed ones, acdc_sim_perturb_describe()), overrides, labelled,
  *                     metric ("acc_optical" or "rel_rms"), budget, rel_tol, max_steps,
  *                     baseline_mean, baseline_sd (NaN before the baseline ran)
  *   /baseline         trials: the unperturbed metric of each trial (once run)
@@ -59,8 +59,8 @@
  * or batch, nor the selection: a rerun with the same settings keeps the finished
  * perturbations and runs those of its selection the file lacks.
  */
-#ifndef SIM_TOLERANCE_H
-#define SIM_TOLERANCE_H
+#ifndef ACDC_SIM_TOLERANCE_H
+#define ACDC_SIM_TOLERANCE_H
 
 #include <signal.h>
 #include <stddef.h>
@@ -71,24 +71,24 @@
 #include "sim/run.h"
 #include "sim/simulate.h"
 
-enum sim_tolerance_status {
-    SIM_TOL_PENDING = 0,  /* not searched yet */
-    SIM_TOL_FOUND,        /* the cost reaches the budget at `value` */
-    SIM_TOL_BEYOND,       /* not reached at range_max, the farthest value tried */
-    SIM_TOL_NA            /* not applicable to the system; note says why */
+enum acdc_sim_tolerance_status {
+    ACDC_SIM_TOL_PENDING = 0,  /* not searched yet */
+    ACDC_SIM_TOL_FOUND,        /* the cost reaches the budget at `value` */
+    ACDC_SIM_TOL_BEYOND,       /* not reached at range_max, the farthest value tried */
+    ACDC_SIM_TOL_NA            /* not applicable to the system; note says why */
 };
 
 /* "pending", "found", "beyond", "n/a". */
-const char *sim_tolerance_status_name(enum sim_tolerance_status s);
+const char *acdc_sim_tolerance_status_name(enum acdc_sim_tolerance_status s);
 
-/* What sim_tolerance_alloc() needs.  The strings must outlive the analysis. */
-typedef struct sim_tolerance_config {
+/* What acdc_sim_tolerance_alloc() needs.  The strings must outlive the analysis. */
+typedef struct acdc_sim_tolerance_config {
     const char *system_path;  /* compiled system (read, and fingerprinted byte by byte) */
     const char *data_path;    /* data file (its first `rows` rows fingerprinted) */
     const char *out;          /* the tolerance file */
-    int only[SIM_PERTURB_COUNT];   /* 1: search perturbation id; all 0: every one */
-    int metric;               /* SIM_METRIC_ACC_OPTICAL (needs labels) or
-                                 SIM_METRIC_REL_RMS */
+    int only[ACDC_SIM_PERTURB_COUNT];   /* 1: search perturbation id; all 0: every one */
+    int metric;               /* ACDC_SIM_METRIC_ACC_OPTICAL (needs labels) or
+                                 ACDC_SIM_METRIC_REL_RMS */
     double budget;            /* the cost that defines the tolerance: accuracy as a
                                  fraction (0.01: one point), or the growth of the
                                  relative RMS error; > 0 */
@@ -98,17 +98,17 @@ typedef struct sim_tolerance_config {
     size_t trials;            /* >= 1; 2 or more for an uncertainty */
     size_t rows;              /* the first rows of the data only; 0: all */
     size_t batch;             /* rows per optical pass (no effect on the numbers) */
-    sim_options options;      /* fixed for the whole analysis (--perturb values of
+    acdc_sim_options options;      /* fixed for the whole analysis (--perturb values of
                                  perturbations not searched included) */
     char *const *sets;        /* fixed profile assignments: the system is recompiled
                                  once with them */
     size_t nsets;
-    sim_compile_fn compile;   /* compiler_compile, for sets */
-} sim_tolerance_config;
+    acdc_sim_compile_fn compile;   /* acdc_compiler_compile, for sets */
+} acdc_sim_tolerance_config;
 
 /* One perturbation's search. */
-typedef struct sim_tolerance_item {
-    enum sim_tolerance_status status;
+typedef struct acdc_sim_tolerance_item {
+    enum acdc_sim_tolerance_status status;
     double value;         /* found: the tolerance in the table's unit; else NaN */
     double uncertainty;   /* found: its standard error (same unit; see the top); NaN
                              with one trial */
@@ -127,106 +127,106 @@ typedef struct sim_tolerance_item {
     double *points;       /* n_points x 3: value, cost mean, cost sd over the trials */
     double seconds;       /* wall time of its evaluations */
     char note[320];       /* n/a: the reason; beyond: what was seen; else "" */
-} sim_tolerance_item;
+} acdc_sim_tolerance_item;
 
-struct sim_tolerance_state;   /* what a run needs beyond the results */
+struct acdc_sim_tolerance_state;   /* what a run needs beyond the results */
 
-/* The content of a tolerance file, and (when made by sim_tolerance_alloc) what it takes
+/* The content of a tolerance file, and (when made by acdc_sim_tolerance_alloc) what it takes
  * to run the missing perturbations. */
-typedef struct sim_tolerance {
-    int metric;                 /* SIM_METRIC_ACC_OPTICAL or SIM_METRIC_REL_RMS */
+typedef struct acdc_sim_tolerance {
+    int metric;                 /* ACDC_SIM_METRIC_ACC_OPTICAL or ACDC_SIM_METRIC_REL_RMS */
     double budget, rel_tol;
     int max_steps;
     size_t rows, trials;
     uint64_t seed;
     int oversample, noise, labelled;
-    enum sim_propagation propagation;   /* the optics that run (sim_optics_of()) */
-    enum optics_lens_model lens_model;
+    enum acdc_sim_propagation propagation;   /* the optics that run (acdc_sim_optics_of()) */
+    enum acdc_optics_lens_model lens_model;
     char profile[64];
     char system[512], data[512];        /* the paths as given */
     double *baseline;           /* trials values of the unperturbed metric, or NULL */
     double baseline_mean, baseline_sd;  /* NaN before the baseline */
-    int selected[SIM_PERTURB_COUNT];    /* this run's selection; a file read: what it
+    int selected[ACDC_SIM_PERTURB_COUNT];    /* this run's selection; a file read: what it
                                            holds */
-    sim_tolerance_item item[SIM_PERTURB_COUNT];   /* by enum sim_perturb_id */
-    struct sim_tolerance_state *state;  /* NULL for an analysis read from a file */
-} sim_tolerance;
+    acdc_sim_tolerance_item item[ACDC_SIM_PERTURB_COUNT];   /* by enum acdc_sim_perturb_id */
+    struct acdc_sim_tolerance_state *state;  /* NULL for an analysis read from a file */
+} acdc_sim_tolerance;
 
 /* Reads the system and the data, recompiles the system with the fixed assignments,
  * fingerprints both and makes the settings.  No file is touched.  *out is a new analysis
- * with nothing run (free with sim_tolerance_free()).  Errors: those of reading the
- * files (UTIL_EIO, UTIL_EDATA) and of recompiling; UTIL_EUSAGE for a bad budget,
+ * with nothing run (free with acdc_sim_tolerance_free()).  Errors: those of reading the
+ * files (ACDC_UTIL_EIO, ACDC_UTIL_EDATA) and of recompiling; ACDC_UTIL_EUSAGE for a bad budget,
  * rel_tol, max_steps or trials, an accuracy budget on data without labels, a --perturb
  * value given for a perturbation that is searched, an override the profile refuses;
- * UTIL_ENOMEM. */
-int sim_tolerance_alloc(sim_tolerance **out, const sim_tolerance_config *c);
+ * ACDC_UTIL_ENOMEM. */
+int acdc_sim_tolerance_alloc(acdc_sim_tolerance **out, const acdc_sim_tolerance_config *c);
 
 /* Frees an analysis; NULL is a no-op. */
-void sim_tolerance_free(sim_tolerance *t);
+void acdc_sim_tolerance_free(acdc_sim_tolerance *t);
 
-enum sim_tolerance_mode {
-    SIM_TOL_CONTINUE,  /* continue the analysis at `out` if there is one, else start */
-    SIM_TOL_RESUME,    /* demand one to continue */
-    SIM_TOL_RESTART    /* discard whatever is at `out` */
+enum acdc_sim_tolerance_mode {
+    ACDC_SIM_TOL_CONTINUE,  /* continue the analysis at `out` if there is one, else start */
+    ACDC_SIM_TOL_RESUME,    /* demand one to continue */
+    ACDC_SIM_TOL_RESTART    /* discard whatever is at `out` */
 };
 
 /* Loads the baseline and the finished perturbations of an existing analysis with the
  * same settings (*resumed = 1), or writes a file with nothing run yet.  Errors:
- * UTIL_EDATA if `out` is not a tolerance file, holds one with other settings (the
+ * ACDC_UTIL_EDATA if `out` is not a tolerance file, holds one with other settings (the
  * message names the first setting that differs: "'trials=3' there, 'trials=2' here"),
- * or is missing with SIM_TOL_RESUME; UTIL_EIO; UTIL_EUSAGE for an analysis read from a
+ * or is missing with ACDC_SIM_TOL_RESUME; ACDC_UTIL_EIO; ACDC_UTIL_EUSAGE for an analysis read from a
  * file. */
-int sim_tolerance_open(sim_tolerance *t, enum sim_tolerance_mode mode, int *resumed);
+int acdc_sim_tolerance_open(acdc_sim_tolerance *t, enum acdc_sim_tolerance_mode mode, int *resumed);
 
 /* Called after every evaluation (id: the perturbation, done 0; id -1: the baseline)
  * and after each perturbation is finished and written (done 1). */
-typedef void (*sim_tolerance_report)(const sim_tolerance *t, int id, int done, void *ctx);
+typedef void (*acdc_sim_tolerance_report)(const acdc_sim_tolerance *t, int id, int done, void *ctx);
 
 /* Runs the baseline if the file lacks it, then every selected perturbation not finished,
  * in table order, rewriting the file atomically after each.  Threads: options.threads
- * (OpenMP).  Errors: UTIL_EINTR when *stop (may be NULL) became non-zero -- the file
- * then holds every perturbation finished before; those of sim_execute() prefixed with
- * the perturbation and value ("ref-phase = 0.04 rad: ..."), except its UTIL_EUSAGE,
- * which marks the perturbation n/a; UTIL_EDATA for a cost that is not finite; UTIL_EIO
+ * (OpenMP).  Errors: ACDC_UTIL_EINTR when *stop (may be NULL) became non-zero -- the file
+ * then holds every perturbation finished before; those of acdc_sim_execute() prefixed with
+ * the perturbation and value ("ref-phase = 0.04 rad: ..."), except its ACDC_UTIL_EUSAGE,
+ * which marks the perturbation n/a; ACDC_UTIL_EDATA for a cost that is not finite; ACDC_UTIL_EIO
  * writing the file. */
-int sim_tolerance_run(sim_tolerance *t, const volatile sig_atomic_t *stop,
-                      sim_tolerance_report report, void *ctx);
+int acdc_sim_tolerance_run(acdc_sim_tolerance *t, const volatile sig_atomic_t *stop,
+                           acdc_sim_tolerance_report report, void *ctx);
 
 /* Reads a tolerance file (finished or not).  *out is a new analysis without run state,
- * its selection the perturbations it holds.  Errors: UTIL_EIO (cannot open),
- * UTIL_EDATA naming the file and the object at fault (not a tolerance file, a missing
- * or misshapen attribute or dataset, an unknown status), UTIL_ENOMEM. */
-int sim_tolerance_read(const char *path, sim_tolerance **out);
+ * its selection the perturbations it holds.  Errors: ACDC_UTIL_EIO (cannot open),
+ * ACDC_UTIL_EDATA naming the file and the object at fault (not a tolerance file, a missing
+ * or misshapen attribute or dataset, an unknown status), ACDC_UTIL_ENOMEM. */
+int acdc_sim_tolerance_read(const char *path, acdc_sim_tolerance **out);
 
 /* The number of selected perturbations finished. */
-size_t sim_tolerance_done(const sim_tolerance *t);
+size_t acdc_sim_tolerance_done(const acdc_sim_tolerance *t);
 
 /* Value v of perturbation id in a readable unit into buf: "12.3 mrad", "4.1 um",
  * "1.2 %" (a ratio); with a finite sd (NaN: none) as "12.3 ± 0.8 mrad". */
-void sim_tolerance_format(int id, double v, double sd, char *buf, size_t cap);
+void acdc_sim_tolerance_format(int id, double v, double sd, char *buf, size_t cap);
 
 /* The tolerance of item id as the table shows it: "12.3 ± 0.8 mrad", "> 2.6 rad",
  * "< 0.16 mm" (an inverse perturbation beyond its range), "n/a", "pending". */
-void sim_tolerance_text(const sim_tolerance *t, int id, char *buf, size_t cap);
+void acdc_sim_tolerance_text(const acdc_sim_tolerance *t, int id, char *buf, size_t cap);
 
 /* One line of the table: perturbation, tolerance (padded to 26 columns as shown),
  * evaluations, seconds and the note, into buf (no newline). */
-void sim_tolerance_row(const sim_tolerance *t, int id, char *buf, size_t cap);
+void acdc_sim_tolerance_row(const acdc_sim_tolerance *t, int id, char *buf, size_t cap);
 
 /* The whole analysis as `acdc tolerance` and `acdc inspect` show it: the conditions, the
- * budget and the table's heading (sim_tolerance_print_head()), then a row per selected
+ * budget and the table's heading (acdc_sim_tolerance_print_head()), then a row per selected
  * perturbation, to f. */
-void sim_tolerance_print_head(const sim_tolerance *t, FILE *f);
-void sim_tolerance_print(const sim_tolerance *t, FILE *f);
+void acdc_sim_tolerance_print_head(const acdc_sim_tolerance *t, FILE *f);
+void acdc_sim_tolerance_print(const acdc_sim_tolerance *t, FILE *f);
 
 /* The budget in words: "1 point of optical accuracy (unperturbed 77.50%)". */
-void sim_tolerance_budget_text(const sim_tolerance *t, char *buf, size_t cap);
+void acdc_sim_tolerance_budget_text(const acdc_sim_tolerance *t, char *buf, size_t cap);
 
 /* Margin of item id against a lab's typical error: tolerance / scale (inverse: scale /
  * tolerance), so that below 1 a typical error already costs more than the budget;
  * for a perturbation beyond its range the margin of range_max (a lower bound); NaN for
  * n/a or pending. */
-double sim_tolerance_margin(const sim_tolerance *t, int id);
+double acdc_sim_tolerance_margin(const acdc_sim_tolerance *t, int id);
 
 /* A tornado chart of the selected perturbations through gnuplot (util/gnuplot.h): one
  * horizontal bar per perturbation from 1 to its margin on a log axis, sorted with the
@@ -235,10 +235,10 @@ double sim_tolerance_margin(const sim_tolerance *t, int id);
  * label, a perturbation beyond its range hatched with "> X", one not applicable listed
  * as such; each labelled with the tolerance and its unit, each tic with the scale.  figure: .svg for SVG, .pdf for PDF, else PNG.  title
  * (may be NULL) replaces the first line of the title; name (the file) is used in it.
- * Errors: UTIL_EDATA if no selected perturbation is finished; those of
- * util_gnuplot_open() and util_gnuplot_close(); UTIL_EINTR if *stop (may be NULL) was
+ * Errors: ACDC_UTIL_EDATA if no selected perturbation is finished; those of
+ * acdc_util_gnuplot_open() and acdc_util_gnuplot_close(); ACDC_UTIL_EINTR if *stop (may be NULL) was
  * set (nothing written). */
-int sim_tolerance_plot(const sim_tolerance *t, const char *name, const char *figure,
-                       const char *title, const volatile sig_atomic_t *stop);
+int acdc_sim_tolerance_plot(const acdc_sim_tolerance *t, const char *name, const char *figure,
+                            const char *title, const volatile sig_atomic_t *stop);
 
 #endif

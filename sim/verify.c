@@ -10,7 +10,7 @@
 
 static const char *const sections[3] = {"input", "fourier", "image"};
 
-static const optics_modulator *section_device(const compiler_profile *p, int i)
+static const acdc_optics_modulator *section_device(const acdc_compiler_profile *p, int i)
 {
     return i == 0 ? &p->input : i == 1 ? &p->fourier : &p->image;
 }
@@ -60,21 +60,21 @@ static void base_sets(struct sets *s, const char *keep)
  * replaced by a complex one of pixels a sample wide, the same sample pitch?  Rank 1:
  * any phase-only device (a pair is two pixels along x).  Rank 2: only if every
  * modulator is phase-only (the superpixel, shared by all, halves). */
-static int can_split(const compiler_system *s)
+static int can_split(const acdc_compiler_system *s)
 {
     if (s->profile.ideal)
         return 0;
     int phase = 0;
     for (int i = 0; i < 3; i++)
-        phase += section_device(&s->profile, i)->modulation == OPTICS_MOD_PHASE;
+        phase += section_device(&s->profile, i)->modulation == ACDC_OPTICS_MOD_PHASE;
     return s->rank == 2 ? phase == 3 && s->profile.superpixel % 2 == 0 : phase > 0;
 }
 
-static void complex_sets(const compiler_system *s, struct sets *st)
+static void complex_sets(const acdc_compiler_system *s, struct sets *st)
 {
     for (int i = 0; i < 3; i++) {
-        const optics_modulator *d = section_device(&s->profile, i);
-        if (d->modulation != OPTICS_MOD_PHASE)
+        const acdc_optics_modulator *d = section_device(&s->profile, i);
+        if (d->modulation != ACDC_OPTICS_MOD_PHASE)
             continue;
         add(st, "%s.modulation=complex", sections[i]);
         add(st, "%s.pitch=%.17g m", sections[i], 2 * d->pitch_m);
@@ -95,13 +95,13 @@ enum role {
 
 /* Does a modulator that sets amplitudes have a finite contrast ("contrast"), or a
  * complex one a registration error ("registration")? */
-static int two_devices(const compiler_profile *p, const char *what)
+static int two_devices(const acdc_compiler_profile *p, const char *what)
 {
     for (int i = 0; i < 3; i++) {
-        const optics_modulator *d = section_device(p, i);
+        const acdc_optics_modulator *d = section_device(p, i);
         if (!p->ideal && (strcmp(what, "contrast")
-                              ? d->modulation == OPTICS_MOD_COMPLEX && d->registration != 0
-                              : d->modulation != OPTICS_MOD_PHASE && d->contrast > 1))
+                              ? d->modulation == ACDC_OPTICS_MOD_COMPLEX && d->registration != 0
+                              : d->modulation != ACDC_OPTICS_MOD_PHASE && d->contrast > 1))
             return 1;
     }
     return 0;
@@ -115,12 +115,12 @@ struct run {
     int lens;             /* the profile's lens and propagation (else ideal lenses) */
 };
 
-int sim_verify(const compiler_system *s, sim_compile_fn compile, const acdc_data *d,
-               const char *data_name, size_t rows, int threads, sim_verify_note note,
-               void *ctx, const volatile sig_atomic_t *stop, compiler_verdict *v)
+int acdc_sim_verify(const acdc_compiler_system *s, acdc_sim_compile_fn compile, const acdc_data *d,
+                    const char *data_name, size_t rows, int threads, acdc_sim_verify_note note,
+                    void *ctx, const volatile sig_atomic_t *stop, acdc_compiler_verdict *v)
 {
     if (!s || !d || !v || !compile)
-        return util_error(UTIL_EUSAGE, "sim_verify: missing argument");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "acdc_sim_verify: missing argument");
     memset(v, 0, sizeof *v);
     acdc_data head = *d;
     if (rows && rows < head.batch)
@@ -139,7 +139,7 @@ int sim_verify(const compiler_system *s, sim_compile_fn compile, const acdc_data
     };
     const size_t nruns = sizeof runs / sizeof *runs;
     double base = 0, pixels = 0;
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     for (size_t k = 0; k < nruns && !rc; k++) {
         const struct run *r = &runs[k];
         if (r->role == PIXELS && !split)
@@ -153,33 +153,33 @@ int sim_verify(const compiler_system *s, sim_compile_fn compile, const acdc_data
         if (note)
             note(r->name, k, nruns, ctx);
         struct sets st = {.n = 0};
-        compiler_system *var = NULL;
+        acdc_compiler_system *var = NULL;
         if (r->role != FULL) {
             base_sets(&st, r->keep);
             if (r->role == PIXELS)
                 complex_sets(s, &st);
-            if ((rc = sim_system_override(s, compile, st.v, st.n, &var)))
+            if ((rc = acdc_sim_system_override(s, compile, st.v, st.n, &var)))
                 break;
         }
-        sim_job job = {.system = var ? var : s, .data = &head,
-                       .options = sim_options_default(), .trials = 1, .batch = 64};
-        job.options.oversample = SIM_VERIFY_OVERSAMPLE;
+        acdc_sim_job job = {.system = var ? var : s, .data = &head,
+                            .options = acdc_sim_options_default(), .trials = 1, .batch = 64};
+        job.options.oversample = ACDC_SIM_VERIFY_OVERSAMPLE;
         job.options.noise = r->noise;
         if (!r->lens)
-            job.options.propagation = SIM_PROP_IDEAL;
+            job.options.propagation = ACDC_SIM_PROP_IDEAL;
         if (r->role == EFFECT && r->lens) {
             /* a lens that runs as the ideal transform adds nothing to measure */
-            sim_optics op;
-            sim_optics_of(var, &job.options, &op);
-            if (op.propagation == SIM_PROP_IDEAL) {
-                compiler_system_free(var);
+            acdc_sim_optics op;
+            acdc_sim_optics_of(var, &job.options, &op);
+            if (op.propagation == ACDC_SIM_PROP_IDEAL) {
+                acdc_compiler_system_free(var);
                 continue;
             }
         }
         job.options.threads = threads > 0 ? threads : 1;
-        sim_result res;
-        rc = sim_execute(&job, &res, stop);
-        compiler_system_free(var);
+        acdc_sim_result res;
+        rc = acdc_sim_execute(&job, &res, stop);
+        acdc_compiler_system_free(var);
         if (rc)
             break;
         double e = 0;
@@ -193,7 +193,7 @@ int sim_verify(const compiler_system *s, sim_compile_fn compile, const acdc_data
             v->numeric_accuracy = res.end[0].acc_ideal;
             v->saturated = (int64_t)res.saturated;
         } else {
-            compiler_verdict_effect *x = &v->effect[v->n++];
+            acdc_compiler_verdict_effect *x = &v->effect[v->n++];
             snprintf(x->name, sizeof x->name, "%s", r->name);
             x->chain_rms = e;
             x->accuracy = acc;
@@ -204,33 +204,33 @@ int sim_verify(const compiler_system *s, sim_compile_fn compile, const acdc_data
             else
                 x->share = sqrt(fmax(0, e * e - base * base));
         }
-        sim_result_free(&res);
+        acdc_sim_result_free(&res);
     }
     if (rc) {
         memset(v, 0, sizeof *v);
         return rc;
     }
     v->rows = head.batch;
-    v->oversample = SIM_VERIFY_OVERSAMPLE;
-    sim_options full = sim_options_default();
-    full.oversample = SIM_VERIFY_OVERSAMPLE;
-    sim_optics op;
-    sim_optics_of(s, &full, &op);
+    v->oversample = ACDC_SIM_VERIFY_OVERSAMPLE;
+    acdc_sim_options full = acdc_sim_options_default();
+    full.oversample = ACDC_SIM_VERIFY_OVERSAMPLE;
+    acdc_sim_optics op;
+    acdc_sim_optics_of(s, &full, &op);
     snprintf(v->conditions, sizeof v->conditions,
              "S = %d, %s propagation, %s lens '%s' (%.3g waves rms), %s camera noise, the "
-             "first %zu rows of '%s'", SIM_VERIFY_OVERSAMPLE,
-             sim_propagation_name(op.propagation), optics_lens_model_name(op.lens.model),
-             op.lens.name, optics_lens_wavefront_rms(&op.lens, s->rank),
+             "first %zu rows of '%s'", ACDC_SIM_VERIFY_OVERSAMPLE,
+             acdc_sim_propagation_name(op.propagation), acdc_optics_lens_model_name(op.lens.model),
+             op.lens.name, acdc_optics_lens_wavefront_rms(&op.lens, s->rank),
              s->profile.ideal ? "no" : "the profile's", head.batch,
              data_name ? data_name : "the data");
     if (op.note[0]) {
         const size_t len = strlen(v->conditions);
         snprintf(v->conditions + len, sizeof v->conditions - len, "; %s", op.note);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int sim_verdict_largest(const compiler_verdict *v)
+int acdc_sim_verdict_largest(const acdc_compiler_verdict *v)
 {
     int best = -1;
     for (size_t k = 0; k < v->n; k++)
@@ -247,7 +247,7 @@ static void percent(char *buf, size_t n, double acc)
         snprintf(buf, n, "%.1f%%", 100 * acc);
 }
 
-void sim_verdict_print(const compiler_verdict *v, FILE *f)
+void acdc_sim_verdict_print(const acdc_compiler_verdict *v, FILE *f)
 {
     char a[16], b[16];
     if (!v->rows) {
@@ -262,7 +262,7 @@ void sim_verdict_print(const compiler_verdict *v, FILE *f)
     if (v->saturated)
         fprintf(f, "  the camera saturated on %lld exposures\n", (long long)v->saturated);
     fprintf(f, "  error budget, one effect at a time    chain error   share  accuracy\n");
-    const int big = sim_verdict_largest(v);
+    const int big = acdc_sim_verdict_largest(v);
     for (size_t k = 0; k < v->n; k++) {
         percent(a, sizeof a, v->effect[k].accuracy);
         fprintf(f, "    %-34s %11.4f %7.4f %9s%s\n", v->effect[k].name, v->effect[k].chain_rms,

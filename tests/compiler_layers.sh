@@ -23,8 +23,8 @@ strip() { perl -0777 -pe 's{/\*.*?\*/}{}gs; s{//[^\n]*}{}g' "$1"; }
 # exported functions defined in a file: a line starting a definition "type name(" at
 # column 0, not static
 defined_in() {
-    strip "$1" | grep -E '^[a-z][a-z0-9_ *]*[ *]compiler_[a-z0-9_]+\(' | grep -v '^static' |
-        sed -E 's/.*(compiler_[a-z0-9_]+)\(.*/\1/' | sort -u
+    strip "$1" | grep -E '^[a-z][a-z0-9_ *]*[ *]acdc_compiler_[a-z0-9_]+\(' | grep -v '^static' |
+        sed -E 's/.*(acdc_compiler_[a-z0-9_]+)\(.*/\1/' | sort -u
 }
 # $1 = description, $2 = header, rest = files that must not include it
 no_include() {

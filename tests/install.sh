@@ -68,7 +68,7 @@ prog=$stage/prog
 # A library built with SANITIZE=... needs the sanitizer runtimes when a program links it.
 sanflag=
 [ -n "$SANITIZE" ] && sanflag=-fsanitize=$SANITIZE
-if printf '#include "util/error.h"\n#include "optics/device.h"\nint main(void) {\n  optics_modulator m = {.modulation = OPTICS_MOD_PHASE, .pitch_m = 8e-6, .fill = 1};\n  return optics_modulator_pixels_per_sample(&m) == 2 && util_error(UTIL_EDATA, "x") == UTIL_EDATA ? 0 : 1;\n}\n' |
+if printf '#include "util/error.h"\n#include "optics/device.h"\nint main(void) {\n  acdc_optics_modulator m = {.modulation = ACDC_OPTICS_MOD_PHASE, .pitch_m = 8e-6, .fill = 1};\n  return acdc_optics_modulator_pixels_per_sample(&m) == 2 && acdc_util_error(ACDC_UTIL_EDATA, "x") == ACDC_UTIL_EDATA ? 0 : 1;\n}\n' |
        $CC -std=c11 $sanflag -I"$inc" $flags -x c - -x none -o "$prog" \
            "$stage/usr/lib/libacdc-optics.a" \
            $(pkg-config --libs hdf5 fftw3 gsl zlib inih 2>/dev/null) -lfftw3_threads -lfftw3 \
@@ -87,17 +87,17 @@ cat > "$stage/umbrella.c" <<'PROG'
 
 int main(void)
 {
-    compiler_profile p;
-    if (compiler_profile_builtin("slm8", &p))
+    acdc_compiler_profile p;
+    if (acdc_compiler_profile_builtin("slm8", &p))
         return 1;
     acdc_model *m;
     if (acdc_model_alloc(&m, 16, 16, 16, 2, 0))
         return 2;
-    compiler_system *s;
-    if (compiler_compile(m, &p, &s))
+    acdc_compiler_system *s;
+    if (acdc_compiler_compile(m, &p, &s))
         return 3;
     const size_t chains = s->n_chains;
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
     printf("%zu\n", chains);
     return chains >= 1 ? 0 : 4;

@@ -73,70 +73,70 @@ static inline acdc_data *data(size_t rows, size_t dim)
 
 /* Model m compiled for built-in profile `profile` with nsets "section.key=value"
  * overrides. */
-static inline compiler_system *compile(const acdc_model *m, const char *profile,
-                                       const char **sets, size_t nsets)
+static inline acdc_compiler_system *compile(const acdc_model *m, const char *profile,
+                                            const char **sets, size_t nsets)
 {
-    compiler_profile p;
-    assert_int_equal(compiler_profile_builtin(profile, &p), 0);
+    acdc_compiler_profile p;
+    assert_int_equal(acdc_compiler_profile_builtin(profile, &p), 0);
     for (size_t i = 0; i < nsets; i++)
-        if (compiler_profile_set(&p, sets[i]))
-            fail_msg("%s: %s", sets[i], util_errmsg());
-    compiler_system *s;
-    if (compiler_compile(m, &p, &s))
-        fail_msg("compile: %s", util_errmsg());
+        if (acdc_compiler_profile_set(&p, sets[i]))
+            fail_msg("%s: %s", sets[i], acdc_util_errmsg());
+    acdc_compiler_system *s;
+    if (acdc_compiler_compile(m, &p, &s))
+        fail_msg("compile: %s", acdc_util_errmsg());
     return s;
 }
 
 /* The optical output for data d on `threads` threads in batches of `batch` (a new
  * array), and its relative RMS error against the model if rel_rms is not NULL. */
-static inline double *optical(const compiler_system *s, const acdc_data *d, sim_options o,
+static inline double *optical(const acdc_compiler_system *s, const acdc_data *d, acdc_sim_options o,
                               int threads, size_t batch, double *rel_rms)
 {
     omp_set_num_threads(threads);
     o.threads = threads;
-    sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = batch};
-    sim_result r;
-    if (sim_execute(&job, &r, NULL))
-        fail_msg("simulate: %s", util_errmsg());
+    acdc_sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = batch};
+    acdc_sim_result r;
+    if (acdc_sim_execute(&job, &r, NULL))
+        fail_msg("simulate: %s", acdc_util_errmsg());
     omp_set_num_threads(1);
     size_t bytes = d->batch * s->n_out * sizeof(double);
     double *y = malloc(bytes);
     memcpy(y, r.y_optical, bytes);
     if (rel_rms)
         *rel_rms = r.end[0].rel_rms;
-    sim_result_free(&r);
+    acdc_sim_result_free(&r);
     return y;
 }
 
 /* The honesty rule: changing the model copy inside s changes the reference the light is
  * compared with and never the light (d's rows through s with options o). */
-static inline void assert_honest(compiler_system *s, const acdc_data *d, sim_options o)
+static inline void assert_honest(acdc_compiler_system *s, const acdc_data *d, acdc_sim_options o)
 {
-    sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = 4};
-    sim_result a, b;
-    if (sim_execute(&job, &a, NULL))
-        fail_msg("simulate: %s", util_errmsg());
+    acdc_sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = 4};
+    acdc_sim_result a, b;
+    if (acdc_sim_execute(&job, &a, NULL))
+        fail_msg("simulate: %s", acdc_util_errmsg());
     for (size_t l = 0; l < s->model->n_layers; l++)
         for (size_t i = 0; i < s->n; i++) {
             s->model->layers[l].d[i] *= -2.5;
             s->model->layers[l].a[i] += 1.0;
         }
-    if (sim_execute(&job, &b, NULL))
-        fail_msg("simulate: %s", util_errmsg());
+    if (acdc_sim_execute(&job, &b, NULL))
+        fail_msg("simulate: %s", acdc_util_errmsg());
     const size_t k = d->batch * s->n_out;
     assert_memory_equal(a.y_optical, b.y_optical, k * sizeof(double));
     int differs = 0;
     for (size_t i = 0; i < k; i++)
         differs |= a.y_ideal[i] != b.y_ideal[i];
     assert_true(differs);
-    sim_result_free(&a);
-    sim_result_free(&b);
+    acdc_sim_result_free(&a);
+    acdc_sim_result_free(&b);
 }
 
 /* Determinism: with o's seed, 1 and 2 threads and batches of `batch` and `small` rows give
  * bit-identical light; seed + 1 gives other light. */
-static inline void assert_deterministic(const compiler_system *s, const acdc_data *d,
-                                        sim_options o, size_t batch, size_t small)
+static inline void assert_deterministic(const acdc_compiler_system *s, const acdc_data *d,
+                                        acdc_sim_options o, size_t batch, size_t small)
 {
     const size_t bytes = d->batch * s->n_out * sizeof(double);
     double *y[3];

@@ -36,7 +36,7 @@ int cli_fail(const char *cmd, int status)
     (void)cmd;
     seen.failed++;
     seen.status = status;
-    return status == UTIL_EUSAGE ? EXIT_USAGE : EXIT_DATA;
+    return status == ACDC_UTIL_EUSAGE ? EXIT_USAGE : EXIT_DATA;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -183,10 +183,10 @@ static int on_option(void *ctx, int key, const char *arg)
 {
     struct record *r = ctx;
     if (r->n == r->fail_at)
-        return util_error(UTIL_EDATA, "refused '%s'", arg ? arg : "(flag)");
+        return acdc_util_error(ACDC_UTIL_EDATA, "refused '%s'", arg ? arg : "(flag)");
     r->keys[r->n] = key;
     r->args[r->n++] = arg;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static char *argv[32];   /* what parse() hands to cli_parse(), as getopt_long leaves it */
@@ -295,8 +295,8 @@ static void test_parse_errors(void **state)
     r.fail_at = 1;
     assert_int_equal(cli_parse(&spec, 5, v, on_option, &r), EXIT_DATA);
     assert_int_equal(seen.failed, 1);
-    assert_int_equal(seen.status, UTIL_EDATA);
-    assert_string_equal(util_errmsg(), "refused '9'");
+    assert_int_equal(seen.status, ACDC_UTIL_EDATA);
+    assert_string_equal(acdc_util_errmsg(), "refused '9'");
     assert_int_equal(r.n, 1);
 }
 
@@ -312,9 +312,9 @@ static void test_parse_empty_table(void **state)
     assert_string_equal(seen.usage, "unknown option '-x'");
 }
 
-/* The shared options through the parser into sim_options and the assignments. */
+/* The shared options through the parser into acdc_sim_options and the assignments. */
 struct sim_ctx {
-    sim_options o;
+    acdc_sim_options o;
     cli_sets sets;
 };
 
@@ -334,7 +334,7 @@ static void test_sim_options(void **state)
     char *v[] = {"sim",       "--phase-bits", "6",     "--seed",  "17",
                  "--no-noise", "--misalign-x", "0.5px", "--threads", "3",
                  "--set",     "camera.adc_bits=10",    "--fill",  "0.8", NULL};
-    struct sim_ctx c = {.o = sim_options_default()};
+    struct sim_ctx c = {.o = acdc_sim_options_default()};
     assert_int_equal(cli_sets_init(&c.sets, 14), 0);
     assert_int_equal(cli_parse(&s, 14, v, on_sim, &c), -1);
     assert_int_equal(c.o.seed, 17);
@@ -349,8 +349,8 @@ static void test_sim_options(void **state)
     /* a refused value is a usage status with the option's name */
     int rc;
     assert_int_equal(cli_sim_option(CLI_SIM_THREADS, "0", &c.o, &c.sets, &rc), 1);
-    assert_int_equal(rc, UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "--threads"));
+    assert_int_equal(rc, ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "--threads"));
     /* a key of the command's own is left to the command */
     assert_int_equal(cli_sim_option('o', "x", &c.o, &c.sets, &rc), 0);
     cli_sets_clear(&c.sets);

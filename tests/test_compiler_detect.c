@@ -19,12 +19,12 @@ static acdc_model *one_layer(size_t n)
 }
 
 /* One trial of data d through s, in batches of 16. */
-static void run_job(const compiler_system *s, const acdc_data *d, sim_options o,
-                    sim_result *r)
+static void run_job(const acdc_compiler_system *s, const acdc_data *d, acdc_sim_options o,
+                    acdc_sim_result *r)
 {
-    sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = 16};
-    if (sim_execute(&job, r, NULL))
-        fail_msg("simulate: %s", util_errmsg());
+    acdc_sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = 16};
+    if (acdc_sim_execute(&job, r, NULL))
+        fail_msg("simulate: %s", acdc_util_errmsg());
 }
 
 /* K layers of n with biases, ReLU and permutations, n_in inputs. */
@@ -39,16 +39,16 @@ static acdc_model *cascade(size_t n, size_t n_in, size_t K)
 }
 
 /* The camera of the Monte-Carlo: sCMOS-like, with dark current, read noise and ADC. */
-static optics_camera mc_camera(void)
+static acdc_optics_camera mc_camera(void)
 {
-    optics_camera c = {.name = "mc", .pitch_m = 6.5e-6, .fill = 1, .pixels = 16, .qe = 0.7,
-                       .full_well_e = 3e4, .read_noise_e = 2.1, .dark_e_per_s = 150,
-                       .adc_bits = 12, .exposure_s = 1e-3, .wavelength_m = 633e-9,
-                       .shot_noise = 1, .seed = 2385, .rows = 1};
+    acdc_optics_camera c = {.name = "mc", .pitch_m = 6.5e-6, .fill = 1, .pixels = 16, .qe = 0.7,
+                            .full_well_e = 3e4, .read_noise_e = 2.1, .dark_e_per_s = 150,
+                            .adc_bits = 12, .exposure_s = 1e-3, .wavelength_m = 633e-9,
+                            .shot_noise = 1, .seed = 2385, .rows = 1};
     return c;
 }
 
-/* compiler_detection_snr() against T exposures of 16 pixels through optics_detect():
+/* acdc_compiler_detection_snr() against T exposures of 16 pixels through acdc_optics_detect():
  * ports φ(ε ± ρ)² photo-electrons plus dark, each with its own shot and read noise,
  * clipped and digitised; the mean dark signal subtracted; the difference's signal power
  * over its variance.  Once with > 1000 e- per port (the normal approximation of the
@@ -58,8 +58,8 @@ static void test_snr_monte_carlo(void **state)
     (void)state;
     enum { P = 16, T = 6000 };
     const double cases[2][2] = {{2385, 1.1}, {150, 1.0}};   /* φ, ρ */
-    optics_camera cam = mc_camera();
-    const double per_w = cam.qe * cam.exposure_s * cam.wavelength_m / (OPTICS_PLANCK * OPTICS_C);
+    acdc_optics_camera cam = mc_camera();
+    const double per_w = cam.qe * cam.exposure_s * cam.wavelength_m / (ACDC_OPTICS_PLANCK * ACDC_OPTICS_C);
     const double dark = cam.dark_e_per_s * cam.exposure_s;
     const double q = cam.full_well_e / (ldexp(1.0, cam.adc_bits) - 1);
     double *pw = malloc(2 * (size_t)T * P * sizeof *pw);
@@ -79,7 +79,7 @@ static void test_snr_monte_carlo(void **state)
                     pw[((size_t)port * T + t) * P + (size_t)j] = phi * a * a / per_w;
                 }
         cam.seed = 2385 + (uint64_t)k;
-        assert_int_equal(optics_detect(&cam, 2 * (size_t)T, P, pw, NULL, codes), 0);
+        assert_int_equal(acdc_optics_detect(&cam, 2 * (size_t)T, P, pw, NULL, codes), 0);
         double sig = 0, var = 0;
         for (int j = 0; j < P; j++) {
             double s1 = 0, s2 = 0;
@@ -98,15 +98,15 @@ static void test_snr_monte_carlo(void **state)
             var += v;
         }
         const double mc = sig / var;
-        const double model = compiler_detection_snr(&cam, cam.exposure_s, 1, phi, rho, rms);
+        const double model = acdc_compiler_detection_snr(&cam, cam.exposure_s, 1, phi, rho, rms);
         print_message("# SNR phi = %g, rho = %g: Monte-Carlo %.5g, formula %.5g (ratio %.4f; "
                       "dark %g e-, q %.3g e-)\n", phi, rho, mc, model, mc / model, dark, q);
         /* the variance of P x T draws: relative sd ~ sqrt(2 / (P T)) = 0.5 % */
         assert_true(fabs(mc / model - 1) < 0.03);
     }
     /* frames average independent exposures: the SNR scales with them */
-    assert_close(compiler_detection_snr(&cam, 1e-3, 4, 2385, 1.1, rms),
-                 4 * compiler_detection_snr(&cam, 1e-3, 1, 2385, 1.1, rms), 1e-9);
+    assert_close(acdc_compiler_detection_snr(&cam, 1e-3, 4, 2385, 1.1, rms),
+                 4 * acdc_compiler_detection_snr(&cam, 1e-3, 1, 2385, 1.1, rms), 1e-9);
     free(pw);
     free(codes);
 }
@@ -125,36 +125,36 @@ static void test_design(void **state)
     double snr1 = 0;
     for (int k = 0; k < 3; k++) {
         const char *these[3] = {sets[k][0], sets[k][1], one};
-        compiler_system *s = compile(m, "slm8", these, k == 2 ? 3 : 2);
-        compiler_chain *ch = &s->chains[0];
-        compiler_profile e;
-        compiler_profile_effective(&s->profile, &e);
-        const double peak = 0.3815, rms = 0.0713, well = COMPILER_DETECT_MARGIN *
+        acdc_compiler_system *s = compile(m, "slm8", these, k == 2 ? 3 : 2);
+        acdc_compiler_chain *ch = &s->chains[0];
+        acdc_compiler_profile e;
+        acdc_compiler_profile_effective(&s->profile, &e);
+        const double peak = 0.3815, rms = 0.0713, well = ACDC_COMPILER_DETECT_MARGIN *
                                                           e.camera.full_well_e;
-        assert_int_equal(compiler_detection_design(s, ch, peak, rms), 0);
+        assert_int_equal(acdc_compiler_detection_design(s, ch, peak, rms), 0);
         const double t = ch->exposure_s, rho = ch->ref_amplitude / s->field_amplitude;
-        const double tmax = compiler_max_exposure(&s->profile);
+        const double tmax = acdc_compiler_max_exposure(&s->profile);
         assert_true(t > 0 && t <= tmax * (1 + 1e-12));
         assert_true(rho > 0 && rho <= 1);
-        const double phi = compiler_detection_electrons(s, t);
+        const double phi = acdc_compiler_detection_electrons(s, t);
         const double used = phi * (peak + rho) * (peak + rho) + e.camera.dark_e_per_s * t;
         assert_true(used <= well * (1 + 1e-12));
-        assert_close(ch->snr, compiler_detection_snr(&e.camera, t, ch->frames, phi, rho, rms),
+        assert_close(ch->snr, acdc_compiler_detection_snr(&e.camera, t, ch->frames, phi, rho, rms),
                      1e-12 * ch->snr);
-        assert_close(ch->gain, compiler_chain_gain(ch, s->field_amplitude), 1e-15 * ch->gain);
+        assert_close(ch->gain, acdc_compiler_chain_gain(ch, s->field_amplitude), 1e-15 * ch->gain);
         /* neighbours: other exposures with their best reference, a weaker reference */
         const double f[] = {0.9, 0.97, 1.03, 1.1};
         for (size_t i = 0; i < 4; i++) {
             const double t2 = t * f[i];
             if (t2 > tmax)
                 continue;
-            const double p2 = compiler_detection_electrons(s, t2);
+            const double p2 = acdc_compiler_detection_electrons(s, t2);
             const double r2 = fmin(1, sqrt((well - e.camera.dark_e_per_s * t2) / p2) - peak);
             if (r2 > 0)
-                assert_true(compiler_detection_snr(&e.camera, t2, ch->frames, p2, r2, rms) <=
+                assert_true(acdc_compiler_detection_snr(&e.camera, t2, ch->frames, p2, r2, rms) <=
                             ch->snr * (1 + 1e-9));
         }
-        assert_true(compiler_detection_snr(&e.camera, t, ch->frames, phi, 0.9 * rho, rms) <
+        assert_true(acdc_compiler_detection_snr(&e.camera, t, ch->frames, phi, 0.9 * rho, rms) <
                     ch->snr);
         print_message("# design %d: exposure %.4g us (max %.4g), reference %.4g E0, %.4g of "
                       "the full well at the peak, SNR %.2f dB\n", k, 1e6 * t, 1e6 * tmax, rho,
@@ -166,40 +166,40 @@ static void test_design(void **state)
         if (k == 2)
             assert_close(tmax, 25e-6, 1e-18);
         /* no range, no design */
-        assert_int_equal(compiler_detection_design(s, ch, 0.1, 0.2), UTIL_EDATA);
-        assert_non_null(strstr(util_errmsg(), "not a range"));
-        assert_int_equal(compiler_detection_design(s, ch, NAN, 0.2), UTIL_EDATA);
-        compiler_system_free(s);
+        assert_int_equal(acdc_compiler_detection_design(s, ch, 0.1, 0.2), ACDC_UTIL_EDATA);
+        assert_non_null(strstr(acdc_util_errmsg(), "not a range"));
+        assert_int_equal(acdc_compiler_detection_design(s, ch, NAN, 0.2), ACDC_UTIL_EDATA);
+        acdc_compiler_system_free(s);
     }
     acdc_model_free(m);
 }
 
 /* The calibrated range is the light's: a noise-free simulation's field on the camera
  * pixels the chains read, in units of E0, over the calibration rows, has the peak and
- * rms that compiler_calibrate() measured through the numeric model (3 layers, two
+ * rms that acdc_compiler_calibrate() measured through the numeric model (3 layers, two
  * chains, biases, ReLU, permutation; ideal profile). */
 static void test_calibrated_range_is_the_light(void **state)
 {
     (void)state;
     acdc_model *m = cascade(24, 20, 3);
     biases_and_chain(m);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(30, 20);
-    assert_int_equal(compiler_calibrate(s, d->x, d->batch), 0);
-    assert_int_equal(s->signal, COMPILER_SIGNAL_CALIBRATED);
+    assert_int_equal(acdc_compiler_calibrate(s, d->x, d->batch), 0);
+    assert_int_equal(s->signal, ACDC_COMPILER_SIGNAL_CALIBRATED);
     assert_int_equal(s->calibration_rows, 30);
-    sim_options o = sim_options_default();
+    acdc_sim_options o = acdc_sim_options_default();
     o.noise = 0;
     sim *a;
-    const size_t P = sim_plane_count(s), L = sim_plane_samples(s, &o);
+    const size_t P = acdc_sim_plane_count(s), L = acdc_sim_plane_samples(s, &o);
     double complex *planes = malloc(d->batch * P * L * sizeof *planes);
     double *y = malloc(d->batch * s->n_out * sizeof *y);
-    assert_int_equal(sim_alloc(&a, s, d->batch, &o), 0);
-    sim_keep_planes(a, d->batch, planes);
-    assert_int_equal(sim_run(a, d->batch, 0, d->x, y, NULL, NULL), 0);
+    assert_int_equal(acdc_sim_alloc(&a, s, d->batch, &o), 0);
+    acdc_sim_keep_planes(a, d->batch, planes);
+    assert_int_equal(acdc_sim_run(a, d->batch, 0, d->x, y, NULL, NULL), 0);
     size_t plane = 0;
     for (size_t c = 0; c < s->n_chains; c++) {
-        const compiler_chain *ch = &s->chains[c];
+        const acdc_compiler_chain *ch = &s->chains[c];
         plane += 2 * ch->count;   /* the chain's camera plane */
         double peak = 0, sum2 = 0;
         for (size_t r = 0; r < d->batch; r++)
@@ -216,57 +216,57 @@ static void test_calibrated_range_is_the_light(void **state)
         assert_close(ch->signal_peak, peak, 1e-9 * peak);
         assert_close(ch->signal_rms, rms, 1e-9 * rms);
     }
-    assert_int_equal(compiler_calibrate(s, d->x, 0), UTIL_EUSAGE);
-    sim_free(a);
+    assert_int_equal(acdc_compiler_calibrate(s, d->x, 0), ACDC_UTIL_EUSAGE);
+    acdc_sim_free(a);
     free(planes);
     free(y);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
 /* Through the file: the design's values come back; a profile change in the simulator
- * carries the calibrated range over (compiler_detection_carry()). */
+ * carries the calibrated range over (acdc_compiler_detection_carry()). */
 static void test_file_round_trip_and_carry(void **state)
 {
     (void)state;
     acdc_model *m = one_layer(16);
-    compiler_system *s = compile(m, "slm8", NULL, 0), *t = NULL, *u = NULL;
+    acdc_compiler_system *s = compile(m, "slm8", NULL, 0), *t = NULL, *u = NULL;
     acdc_data *d = data(40, 16);
-    assert_int_equal(compiler_calibrate(s, d->x, d->batch), 0);
+    assert_int_equal(acdc_compiler_calibrate(s, d->x, d->batch), 0);
     const char *path = test_path(0, "designed.h5");
-    assert_int_equal(compiler_system_write(s, path), 0);
-    if (compiler_system_read(path, &t))
-        fail_msg("%s", util_errmsg());
-    assert_int_equal(t->signal, COMPILER_SIGNAL_CALIBRATED);
+    assert_int_equal(acdc_compiler_system_write(s, path), 0);
+    if (acdc_compiler_system_read(path, &t))
+        fail_msg("%s", acdc_util_errmsg());
+    assert_int_equal(t->signal, ACDC_COMPILER_SIGNAL_CALIBRATED);
     assert_int_equal(t->calibration_rows, 40);
-    const compiler_chain *a = &s->chains[0], *b = &t->chains[0];
+    const acdc_compiler_chain *a = &s->chains[0], *b = &t->chains[0];
     assert_true(a->exposure_s == b->exposure_s && a->frames == b->frames &&
                 a->signal_peak == b->signal_peak && a->signal_rms == b->signal_rms &&
                 a->snr == b->snr && a->ref_amplitude == b->ref_amplitude);
     char *sets[] = {"fourier.phase_bits=6"};
-    assert_int_equal(sim_system_override(t, compiler_compile, sets, 1, &u), 0);
-    assert_int_equal(u->signal, COMPILER_SIGNAL_CALIBRATED);
+    assert_int_equal(acdc_sim_system_override(t, acdc_compiler_compile, sets, 1, &u), 0);
+    assert_int_equal(u->signal, ACDC_COMPILER_SIGNAL_CALIBRATED);
     /* the same range in the model's units */
-    assert_close(u->chains[0].signal_peak / compiler_chain_field_scale(&u->chains[0]),
-                 b->signal_peak / compiler_chain_field_scale(b), 1e-12 * b->signal_peak);
-    compiler_system_free(u);
-    compiler_system_free(t);
-    compiler_system_free(s);
+    assert_close(u->chains[0].signal_peak / acdc_compiler_chain_field_scale(&u->chains[0]),
+                 b->signal_peak / acdc_compiler_chain_field_scale(b), 1e-12 * b->signal_peak);
+    acdc_compiler_system_free(u);
+    acdc_compiler_system_free(t);
+    acdc_compiler_system_free(s);
     acdc_data_free(d);
     acdc_model_free(m);
 }
 
 /* Writes s to path, then sets one attribute of /chains/0 (f64, or i64 when is_int). */
-static void spoil(const compiler_system *s, const char *path, const char *obj,
+static void spoil(const acdc_compiler_system *s, const char *path, const char *obj,
                   const char *attr, double v, int kind)
 {
-    assert_int_equal(compiler_system_write(s, path), 0);
+    assert_int_equal(acdc_compiler_system_write(s, path), 0);
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     assert_true(f >= 0);
-    int rc = kind == 'i' ? util_h5_set_attr_i64(f, obj, attr, (int64_t)v)
-             : kind == 's' ? util_h5_set_attr_str(f, obj, attr, "guessed")
-                           : util_h5_set_attr_f64(f, obj, attr, v);
+    int rc = kind == 'i' ? acdc_util_h5_set_attr_i64(f, obj, attr, (int64_t)v)
+             : kind == 's' ? acdc_util_h5_set_attr_str(f, obj, attr, "guessed")
+                           : acdc_util_h5_set_attr_f64(f, obj, attr, v);
     assert_int_equal(rc, 0);
     H5Fclose(f);
 }
@@ -276,8 +276,8 @@ static void test_file_refuses(void **state)
 {
     (void)state;
     acdc_model *m = one_layer(16);
-    compiler_system *s = compile(m, "slm8", NULL, 0), *t;
-    const compiler_chain *ch = &s->chains[0];
+    acdc_compiler_system *s = compile(m, "slm8", NULL, 0), *t;
+    const acdc_compiler_chain *ch = &s->chains[0];
     const char *path = test_path(0, "spoilt.h5");
     const struct {
         const char *obj, *attr;
@@ -298,12 +298,12 @@ static void test_file_refuses(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         spoil(s, path, cases[i].obj, cases[i].attr, cases[i].v, cases[i].kind);
-        assert_int_equal(compiler_system_read(path, &t), UTIL_EDATA);
+        assert_int_equal(acdc_compiler_system_read(path, &t), ACDC_UTIL_EDATA);
         assert_null(t);
-        if (!strstr(util_errmsg(), cases[i].want) || !strstr(util_errmsg(), path))
-            fail_msg("case %zu: '%s' lacks \"%s\"", i, util_errmsg(), cases[i].want);
+        if (!strstr(acdc_util_errmsg(), cases[i].want) || !strstr(acdc_util_errmsg(), path))
+            fail_msg("case %zu: '%s' lacks \"%s\"", i, acdc_util_errmsg(), cases[i].want);
     }
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -313,27 +313,27 @@ static void test_file_refuses(void **state)
 static void test_older_file(void **state)
 {
     (void)state;
-    compiler_system *s;
-    if (compiler_system_read("tests/data/chain48-slm8-v2.h5", &s))
-        fail_msg("%s", util_errmsg());
-    assert_int_equal(s->signal, COMPILER_SIGNAL_NONE);
+    acdc_compiler_system *s;
+    if (acdc_compiler_system_read("tests/data/chain48-slm8-v2.h5", &s))
+        fail_msg("%s", acdc_util_errmsg());
+    assert_int_equal(s->signal, ACDC_COMPILER_SIGNAL_NONE);
     assert_int_equal(s->profile.frames, 1);
     assert_true(s->profile.camera.frame_rate_hz == 0 && s->profile.input.frame_rate_hz == 0);
-    const compiler_chain *ch = &s->chains[0];
+    const acdc_compiler_chain *ch = &s->chains[0];
     assert_true(ch->exposure_s == s->profile.camera.exposure_s);
     assert_int_equal(ch->frames, 1);
     assert_close(ch->ref_amplitude, s->field_amplitude * sqrt(ch->efficiency),
                  1e-12 * s->field_amplitude);
     double peak, rms;
-    compiler_signal_estimate(ch, &peak, &rms);
+    acdc_compiler_signal_estimate(ch, &peak, &rms);
     assert_true(ch->signal_peak == peak && ch->signal_rms == rms && ch->snr > 0);
     /* and it runs */
     acdc_data *d = data(4, s->n_in);
-    sim_options o = sim_options_default();
+    acdc_sim_options o = acdc_sim_options_default();
     double *y = optical(s, d, o, 1, 4, NULL);
     free(y);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
 }
 
 /* The simulator detects with the design: the calibration rows saturate no exposure;
@@ -343,16 +343,16 @@ static void test_simulated_saturation(void **state)
     (void)state;
     acdc_model *m = cascade(32, 32, 2);
     const char *one[] = {"camera.frames=1"};
-    compiler_system *s = compile(m, "slm8", one, 1);
+    acdc_compiler_system *s = compile(m, "slm8", one, 1);
     acdc_data *d = data(50, 32);
-    assert_int_equal(compiler_calibrate(s, d->x, d->batch), 0);
+    assert_int_equal(acdc_compiler_calibrate(s, d->x, d->batch), 0);
     for (int k = 0; k < 2; k++) {
-        sim_options o = sim_options_default();
-        const compiler_chain *ch = &s->chains[0];
+        acdc_sim_options o = acdc_sim_options_default();
+        const acdc_compiler_chain *ch = &s->chains[0];
         if (k)
             o.photons = 1e3 * s->profile.laser_power_w * ch->exposure_s * s->wavelength_m /
-                        (OPTICS_PLANCK * OPTICS_C);
-        sim_result r;
+                        (ACDC_OPTICS_PLANCK * ACDC_OPTICS_C);
+        acdc_sim_result r;
         run_job(s, d, o, &r);
         print_message("# %s light: %zu of %zu exposures saturated (chain 0: %zu, chain 1: "
                       "%zu)\n", k ? "1000x the designed" : "the designed", r.saturated,
@@ -360,10 +360,10 @@ static void test_simulated_saturation(void **state)
         assert_int_equal(r.exposures, 2 * d->batch);
         assert_int_equal(r.saturated, k ? 2 * d->batch : 0);
         assert_int_equal(r.chain_saturated[0], k ? d->batch : 0);
-        sim_result_free(&r);
+        acdc_sim_result_free(&r);
     }
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -381,11 +381,11 @@ static void test_frames_average_noise(void **state)
     double var[2] = {0, 0}, t[2], ref[2];
     for (int k = 0; k < 2; k++) {
         const char *sets[] = {k ? "camera.frames=4" : "camera.frames=1"};
-        compiler_system *s = compile(m, "slm8", sets, 1);
+        acdc_compiler_system *s = compile(m, "slm8", sets, 1);
         t[k] = s->chains[0].exposure_s;
         ref[k] = s->chains[0].ref_amplitude;
-        sim_result r;
-        run_job(s, d, sim_options_default(), &r);
+        acdc_sim_result r;
+        run_job(s, d, acdc_sim_options_default(), &r);
         assert_int_equal(r.exposures, ROWS * (k ? 4 : 1));
         for (size_t j = 0; j < N; j++) {
             double s1 = 0, s2 = 0;
@@ -395,8 +395,8 @@ static void test_frames_average_noise(void **state)
             }
             var[k] += (s2 - s1 * s1 / ROWS) / (ROWS - 1);
         }
-        sim_result_free(&r);
-        compiler_system_free(s);
+        acdc_sim_result_free(&r);
+        acdc_compiler_system_free(s);
     }
     print_message("# noise variance, 1 frame / 4 frames: %.4g / %.4g = %.3f (want 4; "
                   "statistical sd ~ %.2f)\n", var[0], var[1], var[0] / var[1],
@@ -414,14 +414,14 @@ static void test_synthetic_and_auto_frames(void **state)
 {
     (void)state;
     acdc_model *m = cascade(32, 32, 2);
-    compiler_system *s = compile(m, "slm8", NULL, 0), *back;
-    assert_int_equal(s->profile.frames, COMPILER_FRAMES_AUTO);
-    assert_int_equal(s->signal, COMPILER_SIGNAL_SYNTHETIC);
-    assert_int_equal(s->calibration_rows, COMPILER_SYNTHETIC_ROWS);
-    const compiler_profile *p = &s->profile;
-    const double read = COMPILER_MIN_ROWS / (p->camera.frame_rate_hz * (double)p->camera.rows);
+    acdc_compiler_system *s = compile(m, "slm8", NULL, 0), *back;
+    assert_int_equal(s->profile.frames, ACDC_COMPILER_FRAMES_AUTO);
+    assert_int_equal(s->signal, ACDC_COMPILER_SIGNAL_SYNTHETIC);
+    assert_int_equal(s->calibration_rows, ACDC_COMPILER_SYNTHETIC_ROWS);
+    const acdc_compiler_profile *p = &s->profile;
+    const double read = ACDC_COMPILER_MIN_ROWS / (p->camera.frame_rate_hz * (double)p->camera.rows);
     for (size_t c = 0; c < s->n_chains; c++) {
-        const compiler_chain *ch = &s->chains[c];
+        const acdc_compiler_chain *ch = &s->chains[c];
         /* the best exposure fills the frame exactly (N t = T): floor with rounding room */
         const size_t want = (size_t)floor(
             1 / (p->input.frame_rate_hz * fmax(ch->exposure_s, read)) * (1 + 1e-12));
@@ -431,17 +431,17 @@ static void test_synthetic_and_auto_frames(void **state)
         assert_true(ch->frames > 1);
     }
     const char *path = test_path(1, "synthetic.h5");
-    if (compiler_system_write(s, path) || compiler_system_read(path, &back))
-        fail_msg("%s", util_errmsg());
-    assert_int_equal(back->signal, COMPILER_SIGNAL_SYNTHETIC);
+    if (acdc_compiler_system_write(s, path) || acdc_compiler_system_read(path, &back))
+        fail_msg("%s", acdc_util_errmsg());
+    assert_int_equal(back->signal, ACDC_COMPILER_SIGNAL_SYNTHETIC);
     assert_int_equal(back->chains[0].frames, s->chains[0].frames);
-    compiler_system_free(back);
-    compiler_system_free(s);
+    acdc_compiler_system_free(back);
+    acdc_compiler_system_free(s);
     /* no input frame rate given: one exposure */
     const char *no_rate[] = {"input.frame_rate=0 Hz"};
     s = compile(m, "slm8", no_rate, 1);
     assert_int_equal(s->chains[0].frames, 1);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 

@@ -26,7 +26,7 @@ static const char *scratch_text(const char *name, const char *text)
     return scratch(name, text, strlen(text));
 }
 
-static void modulator_equal(const optics_modulator *a, const optics_modulator *b)
+static void modulator_equal(const acdc_optics_modulator *a, const acdc_optics_modulator *b)
 {
     assert_string_equal(a->name, b->name);
     assert_int_equal(a->modulation, b->modulation);
@@ -41,17 +41,17 @@ static void modulator_equal(const optics_modulator *a, const optics_modulator *b
     assert_true(a->frame_rate_hz == b->frame_rate_hz);
 }
 
-static void lens_equal(const optics_lens *a, const optics_lens *b)
+static void lens_equal(const acdc_optics_lens *a, const acdc_optics_lens *b)
 {
     assert_string_equal(a->name, b->name);
     assert_int_equal(a->model, b->model);
     assert_true(a->wavefront_rms == b->wavefront_rms);
-    for (int j = 0; j < OPTICS_ZERNIKE_TERMS; j++)
+    for (int j = 0; j < ACDC_OPTICS_ZERNIKE_TERMS; j++)
         assert_true(a->zernike[j] == b->zernike[j]);
 }
 
 /* Exact equality of every field (doubles compared with ==: the round trip is exact). */
-static void profile_equal(const compiler_profile *a, const compiler_profile *b)
+static void profile_equal(const acdc_compiler_profile *a, const acdc_compiler_profile *b)
 {
     assert_string_equal(a->name, b->name);
     assert_int_equal(a->ideal, b->ideal);
@@ -61,7 +61,7 @@ static void profile_equal(const compiler_profile *a, const compiler_profile *b)
     modulator_equal(&a->fourier, &b->fourier);
     modulator_equal(&a->image, &b->image);
     lens_equal(&a->lens, &b->lens);
-    const optics_camera *c = &a->camera, *d = &b->camera;
+    const acdc_optics_camera *c = &a->camera, *d = &b->camera;
     assert_string_equal(c->name, d->name);
     assert_true(c->pitch_m == d->pitch_m);
     assert_true(c->fill == d->fill);
@@ -99,13 +99,13 @@ static void test_builtins_check(void **state)
 {
     (void)state;
     int n = 0;
-    for (const char *const *name = compiler_profile_names(); *name; name++, n++) {
-        compiler_profile p;
+    for (const char *const *name = acdc_compiler_profile_names(); *name; name++, n++) {
+        acdc_compiler_profile p;
         memset(&p, 0xa5, sizeof p);
-        assert_int_equal(compiler_profile_builtin(*name, &p), 0);
+        assert_int_equal(acdc_compiler_profile_builtin(*name, &p), 0);
         assert_string_equal(p.name, *name);
-        if (compiler_profile_check(&p))
-            fail_msg("built-in '%s' fails its check: %s", *name, util_errmsg());
+        if (acdc_compiler_profile_check(&p))
+            fail_msg("built-in '%s' fails its check: %s", *name, acdc_util_errmsg());
         assert_int_equal(p.ideal, !strcmp(*name, "ideal"));
         /* the design rules of real devices */
         if (!p.ideal) {
@@ -118,22 +118,23 @@ static void test_builtins_check(void **state)
         /* every device has its rows (a 2D system reads them); superpixel is the
          * compiler's choice; phase-only devices put a 2D system's double-phase values
          * in a checkerboard (compiler/profile.c says why) */
-        const optics_modulator *m[] = {&p.input, &p.fourier, &p.image};
+        const acdc_optics_modulator *m[] = {&p.input, &p.fourier, &p.image};
         for (int j = 0; j < 3; j++) {
             assert_true(m[j]->rows >= 1);
-            assert_int_equal(m[j]->dp_layout, m[j]->modulation == OPTICS_MOD_PHASE
-                                                  ? OPTICS_DP_CHECKERBOARD
-                                                  : OPTICS_DP_COLUMNS);
+            assert_int_equal(m[j]->dp_layout, m[j]->modulation == ACDC_OPTICS_MOD_PHASE
+                                                  ? ACDC_OPTICS_DP_CHECKERBOARD
+                                                  : ACDC_OPTICS_DP_COLUMNS);
         }
         assert_true(p.camera.rows >= 1);
         assert_int_equal(p.superpixel, 0);
         /* the ideal profile keeps the compiler's own lenses; the real ones a Fourier-
          * transform objective with a residual wavefront error, diffraction limited
          * (Strehl >= 0.8 by Marechal) */
-        assert_int_equal(p.lens.model, OPTICS_LENS_FOURIER);
+        assert_int_equal(p.lens.model, ACDC_OPTICS_LENS_FOURIER);
         if (!p.ideal) {
             assert_close(p.lens.wavefront_rms, 0.02, 0);
-            assert_true(optics_lens_wavefront_rms(&p.lens, 2) <= optics_marechal_rms(0.8));
+            assert_true(acdc_optics_lens_wavefront_rms(&p.lens,
+                                                       2) <= acdc_optics_marechal_rms(0.8));
         }
         assert_close(p.lens.focal_m, 0, 0);
         assert_close(p.lens.aperture_m, 0, 0);
@@ -141,25 +142,25 @@ static void test_builtins_check(void **state)
     assert_true(n >= 6);
     /* the 2D benches are listed and reachable by name */
     int has1080 = 0, has1152 = 0;
-    for (const char *const *name = compiler_profile_names(); *name; name++) {
+    for (const char *const *name = acdc_compiler_profile_names(); *name; name++) {
         has1080 |= !strcmp(*name, "slm1080");
         has1152 |= !strcmp(*name, "slm1152");
     }
     assert_true(has1080 && has1152);
-    compiler_profile p;
-    assert_int_equal(compiler_profile_builtin("slm9", &p), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "'slm9'"));
-    assert_non_null(strstr(util_errmsg(), "amplitude-slm"));
-    assert_non_null(strstr(util_errmsg(), "slm1152")); /* the list follows the table */
-    assert_int_equal(compiler_profile_builtin(NULL, &p), UTIL_EUSAGE);
+    acdc_compiler_profile p;
+    assert_int_equal(acdc_compiler_profile_builtin("slm9", &p), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "'slm9'"));
+    assert_non_null(strstr(acdc_util_errmsg(), "amplitude-slm"));
+    assert_non_null(strstr(acdc_util_errmsg(), "slm1152")); /* the list follows the table */
+    assert_int_equal(acdc_compiler_profile_builtin(NULL, &p), ACDC_UTIL_EUSAGE);
 }
 
 static void test_builtin_values(void **state)
 {
     (void)state;
-    compiler_profile p;
-    assert_int_equal(compiler_profile_builtin("ideal", &p), 0);
-    assert_int_equal(p.fourier.modulation, OPTICS_MOD_COMPLEX);
+    acdc_compiler_profile p;
+    assert_int_equal(acdc_compiler_profile_builtin("ideal", &p), 0);
+    assert_int_equal(p.fourier.modulation, ACDC_OPTICS_MOD_COMPLEX);
     assert_int_equal(p.fourier.phase_bits, 0);
     assert_int_equal(p.fourier.amplitude_bits, 0);
     assert_close(p.fourier.phase_error_rad, 0, 0);
@@ -169,8 +170,8 @@ static void test_builtin_values(void **state)
     assert_close(p.wavelength_m, 633e-9, 1e-21);
     assert_close(p.laser_power_w, 1e-3, 1e-18);
 
-    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
-    assert_int_equal(p.fourier.modulation, OPTICS_MOD_PHASE);
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &p), 0);
+    assert_int_equal(p.fourier.modulation, ACDC_OPTICS_MOD_PHASE);
     assert_int_equal(p.fourier.phase_bits, 8);
     assert_true(p.fourier.phase_error_rad > 0 && p.fourier.phase_error_rad < 0.1);
     /* double-phase encoding of a Fashion-MNIST layer needs 2 x 2 x 784 pixels */
@@ -181,46 +182,46 @@ static void test_builtin_values(void **state)
     assert_close(p.camera.dark_e_per_s, 0.5, 0);
     assert_true(p.camera.adc_bits >= 12 && p.camera.adc_bits <= 16);
 
-    assert_int_equal(compiler_profile_builtin("amplitude-slm", &p), 0);
-    assert_int_equal(p.fourier.modulation, OPTICS_MOD_AMPLITUDE);
-    assert_int_equal(p.image.modulation, OPTICS_MOD_AMPLITUDE);
+    assert_int_equal(acdc_compiler_profile_builtin("amplitude-slm", &p), 0);
+    assert_int_equal(p.fourier.modulation, ACDC_OPTICS_MOD_AMPLITUDE);
+    assert_int_equal(p.image.modulation, ACDC_OPTICS_MOD_AMPLITUDE);
     assert_int_equal(p.fourier.amplitude_bits, 8);
-    assert_int_equal(p.input.modulation, OPTICS_MOD_PHASE);
+    assert_int_equal(p.input.modulation, ACDC_OPTICS_MOD_PHASE);
 
-    assert_int_equal(compiler_profile_builtin("doe", &p), 0);
-    assert_int_equal(p.fourier.modulation, OPTICS_MOD_PHASE);
+    assert_int_equal(acdc_compiler_profile_builtin("doe", &p), 0);
+    assert_int_equal(p.fourier.modulation, ACDC_OPTICS_MOD_PHASE);
     assert_int_equal(p.fourier.phase_bits, 4);
     assert_close(p.fourier.fill, 1, 0);
     assert_close(p.fourier.phase_error_rad, 0.05, 1e-15);
     assert_int_equal(p.fourier.rows, p.fourier.pixels); /* a square substrate */
 
     /* the devices' rows (datasheet pixel counts; compiler/PROFILES.md) */
-    assert_int_equal(compiler_profile_builtin("ideal", &p), 0);
+    assert_int_equal(acdc_compiler_profile_builtin("ideal", &p), 0);
     assert_int_equal(p.fourier.rows, 4096);
     assert_int_equal(p.camera.rows, 4096);
-    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &p), 0);
     assert_int_equal(p.input.pixels, 4160); /* GAEA-2: 4160 x 2464 */
     assert_int_equal(p.input.rows, 2464);
     assert_int_equal(p.camera.pixels, 2048); /* sCMOS: 2048 x 2048 */
     assert_int_equal(p.camera.rows, 2048);
-    assert_int_equal(compiler_profile_builtin("amplitude-slm", &p), 0);
+    assert_int_equal(acdc_compiler_profile_builtin("amplitude-slm", &p), 0);
     assert_int_equal(p.fourier.pixels, 1920); /* DMD: 1920 x 1080 */
     assert_int_equal(p.fourier.rows, 1080);
 
     /* the 2D benches: slm8's laser, camera and rules with 1080p / 1152p phase SLMs */
-    compiler_profile slm8;
-    assert_int_equal(compiler_profile_builtin("slm8", &slm8), 0);
+    acdc_compiler_profile slm8;
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &slm8), 0);
     static const struct {
         const char *name;
         double pitch_m, fill;
         size_t pixels, rows;
     } bench[] = {{"slm1080", 8e-6, 0.93, 1920, 1080}, {"slm1152", 9.2e-6, 0.957, 1920, 1152}};
     for (size_t i = 0; i < 2; i++) {
-        assert_int_equal(compiler_profile_builtin(bench[i].name, &p), 0);
+        assert_int_equal(acdc_compiler_profile_builtin(bench[i].name, &p), 0);
         assert_int_equal(p.ideal, 0);
-        const optics_modulator *m[] = {&p.input, &p.fourier, &p.image};
+        const acdc_optics_modulator *m[] = {&p.input, &p.fourier, &p.image};
         for (int j = 0; j < 3; j++) {
-            assert_int_equal(m[j]->modulation, OPTICS_MOD_PHASE);
+            assert_int_equal(m[j]->modulation, ACDC_OPTICS_MOD_PHASE);
             assert_close(m[j]->pitch_m, bench[i].pitch_m, 1e-18);
             assert_close(m[j]->fill, bench[i].fill, 1e-15);
             assert_int_equal(m[j]->pixels, bench[i].pixels);
@@ -244,19 +245,19 @@ static void test_round_trip(void **state)
 {
     (void)state;
     const char *path = test_path(1, "round.ini");
-    for (const char *const *name = compiler_profile_names(); *name; name++) {
-        compiler_profile p, q;
-        assert_int_equal(compiler_profile_builtin(*name, &p), 0);
-        if (compiler_profile_write_ini(&p, path))
-            fail_msg("%s", util_errmsg());
+    for (const char *const *name = acdc_compiler_profile_names(); *name; name++) {
+        acdc_compiler_profile p, q;
+        assert_int_equal(acdc_compiler_profile_builtin(*name, &p), 0);
+        if (acdc_compiler_profile_write_ini(&p, path))
+            fail_msg("%s", acdc_util_errmsg());
         memset(&q, 0, sizeof q);
-        if (compiler_profile_read(path, &q))
-            fail_msg("%s", util_errmsg());
+        if (acdc_compiler_profile_read(path, &q))
+            fail_msg("%s", acdc_util_errmsg());
         profile_equal(&p, &q);
     }
     /* values that print badly in any unit: the writer must still be exact */
-    compiler_profile p, q;
-    assert_int_equal(compiler_profile_builtin("doe", &p), 0);
+    acdc_compiler_profile p, q;
+    assert_int_equal(acdc_compiler_profile_builtin("doe", &p), 0);
     snprintf(p.name, sizeof p.name, "lab bench 3 (µ-optics, rev. 2.385)");
     snprintf(p.camera.name, sizeof p.camera.name, "%s", "");
     p.wavelength_m = 632.991e-9 / 3;
@@ -264,7 +265,7 @@ static void test_round_trip(void **state)
     p.input.pitch_m = 1.0 / 3 * 1e-5;
     p.fourier.fill = 0.1 + 0.2;
     p.fourier.phase_error_rad = M_PI / 7;
-    p.image.modulation = OPTICS_MOD_COMPLEX;
+    p.image.modulation = ACDC_OPTICS_MOD_COMPLEX;
     p.image.pixels = 16777216;
     p.image.amplitude_bits = 16;
     p.camera.exposure_s = 1.0 / 7;
@@ -276,18 +277,18 @@ static void test_round_trip(void **state)
     p.image.rows = 16777216;
     p.fourier.rows = 1;
     p.camera.rows = 3;
-    p.fourier.dp_layout = OPTICS_DP_CHECKERBOARD;
+    p.fourier.dp_layout = ACDC_OPTICS_DP_CHECKERBOARD;
     p.superpixel = 16;
-    assert_int_equal(compiler_profile_check(&p), 0);
-    assert_int_equal(compiler_profile_write_ini(&p, path), 0);
+    assert_int_equal(acdc_compiler_profile_check(&p), 0);
+    assert_int_equal(acdc_compiler_profile_write_ini(&p, path), 0);
     memset(&q, 0, sizeof q);
-    if (compiler_profile_read(path, &q))
-        fail_msg("%s", util_errmsg());
+    if (acdc_compiler_profile_read(path, &q))
+        fail_msg("%s", acdc_util_errmsg());
     profile_equal(&p, &q);
     /* and again: the written file is a fixed point */
-    compiler_profile r;
-    assert_int_equal(compiler_profile_write_ini(&q, path), 0);
-    assert_int_equal(compiler_profile_read(path, &r), 0);
+    acdc_compiler_profile r;
+    assert_int_equal(acdc_compiler_profile_write_ini(&q, path), 0);
+    assert_int_equal(acdc_compiler_profile_read(path, &r), 0);
     profile_equal(&p, &r);
 }
 
@@ -296,14 +297,14 @@ static void test_round_trip(void **state)
 static void test_write_atomic(void **state)
 {
     (void)state;
-    compiler_profile p;
-    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    acdc_compiler_profile p;
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &p), 0);
     const char *path = test_path(1, "atomic.ini");
     const char *dirpath = test_path(2, "");
     scratch_text("atomic.ini", "old contents\n");
-    assert_int_equal(compiler_profile_write_ini(&p, path), 0);
-    compiler_profile q;
-    assert_int_equal(compiler_profile_read(path, &q), 0);
+    assert_int_equal(acdc_compiler_profile_write_ini(&p, path), 0);
+    acdc_compiler_profile q;
+    assert_int_equal(acdc_compiler_profile_read(path, &q), 0);
     profile_equal(&p, &q);
     DIR *d = opendir(dirpath);
     assert_non_null(d);
@@ -316,13 +317,13 @@ static void test_write_atomic(void **state)
     p.fourier.fill = 1.5;
     const char *bad = test_path(1, "never.ini");
     unlink(bad);
-    assert_int_equal(compiler_profile_write_ini(&p, bad), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "'fourier.fill'"));
+    assert_int_equal(acdc_compiler_profile_write_ini(&p, bad), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "'fourier.fill'"));
     assert_int_equal(access(bad, F_OK), -1);
 
-    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
-    assert_int_equal(compiler_profile_write_ini(&p, "/nonexistent-dir/x.ini"), UTIL_EIO);
-    assert_non_null(strstr(util_errmsg(), "/nonexistent-dir/x.ini"));
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &p), 0);
+    assert_int_equal(acdc_compiler_profile_write_ini(&p, "/nonexistent-dir/x.ini"), ACDC_UTIL_EIO);
+    assert_non_null(strstr(acdc_util_errmsg(), "/nonexistent-dir/x.ini"));
 }
 
 /* base = slm8 with single overrides, in any order, with devices per section */
@@ -349,8 +350,8 @@ static void test_base_and_override(void **state)
                                     "phase_bits = 3\n"
                                     "[rules]\n"
                                     "max_na = 0.05\n");
-    compiler_profile want, got;
-    assert_int_equal(compiler_profile_builtin("slm8", &want), 0);
+    acdc_compiler_profile want, got;
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &want), 0);
     snprintf(want.name, sizeof want.name, "bench");
     want.fourier.phase_bits = 6;
     want.fourier.pitch_m = 8 * 1e-6;
@@ -359,20 +360,20 @@ static void test_base_and_override(void **state)
     want.camera.dark_e_per_s = 0.06;
     want.camera.read_noise_e = 1.1;
     want.wavelength_m = 0.532 * 1e-6;
-    compiler_profile doe;
-    assert_int_equal(compiler_profile_builtin("doe", &doe), 0);
+    acdc_compiler_profile doe;
+    assert_int_equal(acdc_compiler_profile_builtin("doe", &doe), 0);
     want.image = doe.fourier;
     want.image.phase_bits = 3;
     want.max_na = 0.05;
-    if (compiler_profile_read(path, &got))
-        fail_msg("%s", util_errmsg());
+    if (acdc_compiler_profile_read(path, &got))
+        fail_msg("%s", acdc_util_errmsg());
     profile_equal(&want, &got);
 
     /* the shipped example reads and differs from its base */
-    compiler_profile lab, slm8;
-    if (compiler_profile_read("examples/profiles/lab-slm.ini", &lab))
-        fail_msg("%s", util_errmsg());
-    assert_int_equal(compiler_profile_builtin("slm8", &slm8), 0);
+    acdc_compiler_profile lab, slm8;
+    if (acdc_compiler_profile_read("examples/profiles/lab-slm.ini", &lab))
+        fail_msg("%s", acdc_util_errmsg());
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &slm8), 0);
     assert_string_not_equal(lab.name, "slm8");
     assert_true(lab.camera.exposure_s != slm8.camera.exposure_s ||
                 lab.fourier.phase_bits != slm8.fourier.phase_bits);
@@ -382,10 +383,10 @@ static void test_base_and_override(void **state)
 static void test_complete_without_base(void **state)
 {
     (void)state;
-    compiler_profile p, q;
-    assert_int_equal(compiler_profile_builtin("amplitude-slm", &p), 0);
+    acdc_compiler_profile p, q;
+    assert_int_equal(acdc_compiler_profile_builtin("amplitude-slm", &p), 0);
     const char *path = test_path(1, "complete.ini");
-    assert_int_equal(compiler_profile_write_ini(&p, path), 0);
+    assert_int_equal(acdc_compiler_profile_write_ini(&p, path), 0);
     /* drop the exposure line: now the file is incomplete */
     FILE *f = fopen(path, "r");
     assert_non_null(f);
@@ -398,8 +399,8 @@ static void test_complete_without_base(void **state)
     }
     fclose(f);
     const char *cut = scratch_text("incomplete.ini", text);
-    assert_int_equal(compiler_profile_read(cut, &q), UTIL_EDATA);
-    assert_message(util_errmsg(), cut, lines - 1, "'camera.exposure'");
+    assert_int_equal(acdc_compiler_profile_read(cut, &q), ACDC_UTIL_EDATA);
+    assert_message(acdc_util_errmsg(), cut, lines - 1, "'camera.exposure'");
 
     /* a device key stands for its whole section */
     const char *dev = scratch_text("devices.ini",
@@ -411,8 +412,8 @@ static void test_complete_without_base(void **state)
                                    "[lens]\ndevice = ft-objective\n"
                                    "[camera]\ndevice = scmos\n"
                                    "[rules]\nmax_focal = 2 m\nmax_na = 0.1\nmax_length = 10 m\n");
-    if (compiler_profile_read(dev, &q))
-        fail_msg("%s", util_errmsg());
+    if (acdc_compiler_profile_read(dev, &q))
+        fail_msg("%s", acdc_util_errmsg());
     snprintf(p.name, sizeof p.name, "made of parts");
     profile_equal(&p, &q);
 }
@@ -420,55 +421,55 @@ static void test_complete_without_base(void **state)
 static void test_set(void **state)
 {
     (void)state;
-    compiler_profile p, want;
-    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    acdc_compiler_profile p, want;
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &p), 0);
     want = p;
-    assert_int_equal(compiler_profile_set(&p, "fourier.phase_bits=6"), 0);
-    assert_int_equal(compiler_profile_set(&p, "camera.exposure=2 ms"), 0);
-    assert_int_equal(compiler_profile_set(&p, "  laser.wavelength =  532nm "), 0);
-    assert_int_equal(compiler_profile_set(&p, "profile.ideal=yes"), 0);
-    assert_int_equal(compiler_profile_set(&p, "image.modulation=amplitude"), 0);
-    assert_int_equal(compiler_profile_set(&p, "camera.full_well=2.385e4 e-"), 0);
-    assert_int_equal(compiler_profile_set(&p, "input.phase_error=1 deg"), 0);
-    assert_int_equal(compiler_profile_set(&p, "profile.name=bench 2"), 0);
-    assert_int_equal(compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
-    assert_int_equal(compiler_profile_set(&p, "input.rows = 1080"), 0);
-    assert_int_equal(compiler_profile_set(&p, "camera.rows=1"), 0);
-    assert_int_equal(compiler_profile_set(&p, "fourier.double_phase=checkerboard"), 0);
-    assert_int_equal(compiler_profile_set(&p, "rules.superpixel=6"), 0);
-    assert_int_equal(compiler_profile_set(&p, "input.frame_rate=1.44 kHz"), 0);
-    assert_int_equal(compiler_profile_set(&p, "camera.frame_rate=23.85 Hz"), 0);
-    assert_int_equal(compiler_profile_set(&p, "camera.frames=7"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "fourier.phase_bits=6"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "camera.exposure=2 ms"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "  laser.wavelength =  532nm "), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "profile.ideal=yes"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "image.modulation=amplitude"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "camera.full_well=2.385e4 e-"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "input.phase_error=1 deg"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "profile.name=bench 2"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "input.rows = 1080"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "camera.rows=1"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "fourier.double_phase=checkerboard"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "rules.superpixel=6"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "input.frame_rate=1.44 kHz"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "camera.frame_rate=23.85 Hz"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "camera.frames=7"), 0);
     want.input.frame_rate_hz = 1.44 * 1e3;
     want.camera.frame_rate_hz = 23.85;
     want.frames = 7;
     want.input.rows = 1080;
     want.camera.rows = 1;
-    want.fourier.dp_layout = OPTICS_DP_CHECKERBOARD;
+    want.fourier.dp_layout = ACDC_OPTICS_DP_CHECKERBOARD;
     want.superpixel = 6;
     want.fourier_oversample = 2;
     want.fourier.phase_bits = 6;
     want.camera.exposure_s = 2 * 1e-3;
     want.wavelength_m = 532 * 1e-9;
     want.ideal = 1;
-    want.image.modulation = OPTICS_MOD_AMPLITUDE;
+    want.image.modulation = ACDC_OPTICS_MOD_AMPLITUDE;
     want.camera.full_well_e = 2.385e4;
     want.input.phase_error_rad = M_PI / 180;
     snprintf(want.name, sizeof want.name, "bench 2");
     profile_equal(&p, &want);
-    assert_int_equal(compiler_profile_check(&p), 0);
+    assert_int_equal(acdc_compiler_profile_check(&p), 0);
     /* the compiler's choice of design, and back */
-    assert_int_equal(compiler_profile_set(&p, "rules.fourier_oversample = auto"), 0);
-    assert_int_equal(p.fourier_oversample, COMPILER_OVERSAMPLE_AUTO);
-    assert_int_equal(compiler_profile_check(&p), 0);
-    assert_int_equal(compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "rules.fourier_oversample = auto"), 0);
+    assert_int_equal(p.fourier_oversample, ACDC_COMPILER_OVERSAMPLE_AUTO);
+    assert_int_equal(acdc_compiler_profile_check(&p), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
     /* the frames the compiler chooses, spelled as it writes them */
-    assert_int_equal(compiler_profile_set(&p, "camera.frames=auto"), 0);
-    assert_int_equal(p.frames, COMPILER_FRAMES_AUTO);
-    compiler_profile q = p;
-    assert_int_equal(compiler_profile_set(&q, "camera.frames=0"), 0);
-    assert_int_equal(q.frames, COMPILER_FRAMES_AUTO);
-    assert_int_equal(compiler_profile_set(&p, "camera.frames=7"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "camera.frames=auto"), 0);
+    assert_int_equal(p.frames, ACDC_COMPILER_FRAMES_AUTO);
+    acdc_compiler_profile q = p;
+    assert_int_equal(acdc_compiler_profile_set(&q, "camera.frames=0"), 0);
+    assert_int_equal(q.frames, ACDC_COMPILER_FRAMES_AUTO);
+    assert_int_equal(acdc_compiler_profile_set(&p, "camera.frames=7"), 0);
 
     /* errors leave the profile untouched and name the key */
     static const struct {
@@ -506,33 +507,33 @@ static void test_set(void **state)
         {"camera.double_phase=columns", "'double_phase'"}, /* not a camera key */
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        if (compiler_profile_set(&p, bad[i].assignment) != UTIL_EUSAGE)
+        if (acdc_compiler_profile_set(&p, bad[i].assignment) != ACDC_UTIL_EUSAGE)
             fail_msg("'%s' was accepted", bad[i].assignment);
-        if (!strstr(util_errmsg(), bad[i].needle))
-            fail_msg("'%s': message '%s' lacks '%s'", bad[i].assignment, util_errmsg(),
+        if (!strstr(acdc_util_errmsg(), bad[i].needle))
+            fail_msg("'%s': message '%s' lacks '%s'", bad[i].assignment, acdc_util_errmsg(),
                      bad[i].needle);
         profile_equal(&p, &want);
     }
 
     /* base through set resets to the built-in */
-    assert_int_equal(compiler_profile_set(&p, "profile.base=doe"), 0);
-    assert_int_equal(compiler_profile_builtin("doe", &want), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "profile.base=doe"), 0);
+    assert_int_equal(acdc_compiler_profile_builtin("doe", &want), 0);
     profile_equal(&p, &want);
 }
 
-/* compiler_profile_check names the value at fault */
+/* acdc_compiler_profile_check names the value at fault */
 static void test_check(void **state)
 {
     (void)state;
-    compiler_profile p0, p;
-    assert_int_equal(compiler_profile_builtin("slm8", &p0), 0);
+    acdc_compiler_profile p0, p;
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &p0), 0);
 #define BAD(stmt, needle)                                                                  \
     do {                                                                                   \
         p = p0;                                                                            \
         stmt;                                                                              \
-        assert_int_equal(compiler_profile_check(&p), UTIL_EDATA);                          \
-        if (!strstr(util_errmsg(), needle))                                                \
-            fail_msg("%s: message '%s' lacks '%s'", #stmt, util_errmsg(), needle);         \
+        assert_int_equal(acdc_compiler_profile_check(&p), ACDC_UTIL_EDATA);                          \
+        if (!strstr(acdc_util_errmsg(), needle))                                                \
+            fail_msg("%s: message '%s' lacks '%s'", #stmt, acdc_util_errmsg(), needle);         \
     } while (0)
     BAD(p.wavelength_m = NAN, "'laser.wavelength'");
     BAD(p.wavelength_m = 0, "'laser.wavelength'");
@@ -544,7 +545,7 @@ static void test_check(void **state)
     BAD(p.input.pixels = 0, "'input.pixels'");
     BAD(p.fourier.phase_bits = 17, "'fourier.phase_bits'");
     BAD(p.fourier.amplitude_bits = -1, "'fourier.amplitude_bits'");
-    BAD(p.fourier.modulation = (enum optics_modulation)7, "'fourier.modulation'");
+    BAD(p.fourier.modulation = (enum acdc_optics_modulation)7, "'fourier.modulation'");
     BAD(p.fourier.phase_error_rad = -0.1, "'fourier.phase_error'");
     BAD(p.ideal = 2, "'profile.ideal'");
     BAD(p.camera.qe = 0, "'camera.quantum_efficiency'");
@@ -564,28 +565,29 @@ static void test_check(void **state)
     BAD(p.input.rows = 0, "'input.rows'");
     BAD(p.image.rows = 16777217, "'image.rows'");
     BAD(p.camera.rows = 0, "'camera.rows'");
-    BAD(p.fourier.dp_layout = (enum optics_dp_layout)2, "'fourier.double_phase'");
+    BAD(p.fourier.dp_layout = (enum acdc_optics_dp_layout)2, "'fourier.double_phase'");
     BAD(p.superpixel = 17, "'rules.superpixel'");
     BAD(p.superpixel = -1, "'rules.superpixel'");
     /* an odd superpixel cannot hold a double-phase pair: refused on phase-only devices */
     BAD(p.superpixel = 3, "'rules.superpixel'");
-    BAD((p.input.modulation = OPTICS_MOD_COMPLEX, p.fourier.modulation = OPTICS_MOD_COMPLEX,
+    BAD((p.input.modulation = ACDC_OPTICS_MOD_COMPLEX,
+         p.fourier.modulation = ACDC_OPTICS_MOD_COMPLEX,
          p.superpixel = 1),
         "image device is phase-only");
 #undef BAD
     /* ... but fits complex devices, and an ideal profile (its devices are complex) */
     p = p0;
-    p.input.modulation = p.fourier.modulation = p.image.modulation = OPTICS_MOD_COMPLEX;
+    p.input.modulation = p.fourier.modulation = p.image.modulation = ACDC_OPTICS_MOD_COMPLEX;
     p.superpixel = 3;
-    assert_int_equal(compiler_profile_check(&p), 0);
+    assert_int_equal(acdc_compiler_profile_check(&p), 0);
     p = p0;
     p.ideal = 1;
     p.superpixel = 5;
-    assert_int_equal(compiler_profile_check(&p), 0);
+    assert_int_equal(acdc_compiler_profile_check(&p), 0);
     p = p0;
     p.superpixel = 16;
-    assert_int_equal(compiler_profile_check(&p), 0);
-    assert_int_equal(compiler_profile_check(NULL), UTIL_EUSAGE);
+    assert_int_equal(acdc_compiler_profile_check(&p), 0);
+    assert_int_equal(acdc_compiler_profile_check(NULL), ACDC_UTIL_EUSAGE);
 }
 
 /* The keys of 2D systems in a file: given, they are read; left out of a complete file
@@ -601,28 +603,28 @@ static void test_2d_keys(void **state)
                                     "[image]\ndevice = lcos1152-phase8\n"
                                     "[camera]\nrows: 7   ; a strip of the sensor\n"
                                     "[rules]\nsuperpixel = 4\n");
-    compiler_profile want, got, b1152;
-    assert_int_equal(compiler_profile_builtin("slm1080", &want), 0);
-    assert_int_equal(compiler_profile_builtin("slm1152", &b1152), 0);
+    acdc_compiler_profile want, got, b1152;
+    assert_int_equal(acdc_compiler_profile_builtin("slm1080", &want), 0);
+    assert_int_equal(acdc_compiler_profile_builtin("slm1152", &b1152), 0);
     snprintf(want.name, sizeof want.name, "bench 2d");
     want.input.rows = 1200;
-    want.input.dp_layout = OPTICS_DP_CHECKERBOARD;
-    want.fourier.dp_layout = OPTICS_DP_COLUMNS;
+    want.input.dp_layout = ACDC_OPTICS_DP_CHECKERBOARD;
+    want.fourier.dp_layout = ACDC_OPTICS_DP_COLUMNS;
     want.image = b1152.image;
     want.camera.rows = 7;
     want.superpixel = 4;
-    if (compiler_profile_read(path, &got))
-        fail_msg("%s", util_errmsg());
+    if (acdc_compiler_profile_read(path, &got))
+        fail_msg("%s", acdc_util_errmsg());
     profile_equal(&want, &got);
     assert_int_equal(got.image.rows, 1152);
 
     /* a complete file without the new keys: the file of a 1D bench */
-    compiler_profile p, q;
-    assert_int_equal(compiler_profile_builtin("slm1152", &p), 0);
-    p.fourier.dp_layout = OPTICS_DP_CHECKERBOARD;
+    acdc_compiler_profile p, q;
+    assert_int_equal(acdc_compiler_profile_builtin("slm1152", &p), 0);
+    p.fourier.dp_layout = ACDC_OPTICS_DP_CHECKERBOARD;
     p.superpixel = 2;
     const char *full = test_path(1, "full2d.ini");
-    assert_int_equal(compiler_profile_write_ini(&p, full), 0);
+    assert_int_equal(acdc_compiler_profile_write_ini(&p, full), 0);
     FILE *f = fopen(full, "r");
     assert_non_null(f);
     char text[8192] = "", line[256];
@@ -638,14 +640,14 @@ static void test_2d_keys(void **state)
     assert_int_equal(dropped, 3 * 2 + 1 + 1); /* each modulator's two, the camera's, rules' */
     const char *old = scratch_text("old1d.ini", text);
     memset(&q, 0x5a, sizeof q);
-    if (compiler_profile_read(old, &q))
-        fail_msg("%s", util_errmsg());
+    if (acdc_compiler_profile_read(old, &q))
+        fail_msg("%s", acdc_util_errmsg());
     want = p;
     want.input.rows = want.fourier.rows = want.image.rows = want.camera.rows = 1;
-    want.input.dp_layout = want.fourier.dp_layout = want.image.dp_layout = OPTICS_DP_COLUMNS;
+    want.input.dp_layout = want.fourier.dp_layout = want.image.dp_layout = ACDC_OPTICS_DP_COLUMNS;
     want.superpixel = 0;
     profile_equal(&want, &q);
-    assert_int_equal(compiler_profile_check(&q), 0);
+    assert_int_equal(acdc_compiler_profile_check(&q), 0);
 
     /* without base, a section's device supplies its rows; the key overrides the device */
     const char *dev = scratch_text("devices2d.ini",
@@ -656,8 +658,8 @@ static void test_2d_keys(void **state)
                                    "[image]\ndevice = dmd-amplitude8\n"
                                    "[camera]\ndevice = scmos\n"
                                    "[rules]\nmax_focal = 2 m\nmax_na = 0.1\nmax_length = 10 m\n");
-    if (compiler_profile_read(dev, &q))
-        fail_msg("%s", util_errmsg());
+    if (acdc_compiler_profile_read(dev, &q))
+        fail_msg("%s", acdc_util_errmsg());
     assert_int_equal(q.input.rows, 1080);
     assert_int_equal(q.fourier.rows, 1000);
     assert_int_equal(q.image.rows, 1080);
@@ -667,11 +669,11 @@ static void test_2d_keys(void **state)
     /* an odd superpixel on phase-only devices: refused, naming the file and the key */
     path = scratch_text("odd.ini", "[profile]\nname = x\nbase = slm1080\n"
                                    "[rules]\nsuperpixel = 3\n");
-    assert_int_equal(compiler_profile_builtin("ideal", &q), 0);
-    const compiler_profile before = q;
-    assert_int_equal(compiler_profile_read(path, &q), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), path));
-    assert_non_null(strstr(util_errmsg(), "'rules.superpixel'"));
+    assert_int_equal(acdc_compiler_profile_builtin("ideal", &q), 0);
+    const acdc_compiler_profile before = q;
+    assert_int_equal(acdc_compiler_profile_read(path, &q), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), path));
+    assert_non_null(strstr(acdc_util_errmsg(), "'rules.superpixel'"));
     profile_equal(&q, &before);
 }
 
@@ -686,23 +688,23 @@ static void test_lens_keys(void **state)
                                     "[lens]\nname = AC254-150\nmodel = paraxial\n"
                                     "wavefront_rms = 0.02 waves\nz4 = -0.013\n"
                                     "z8 = 0.004 waves\nz11 = 0.031\n");
-    compiler_profile want, got;
-    assert_int_equal(compiler_profile_builtin("slm8", &want), 0);
+    acdc_compiler_profile want, got;
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &want), 0);
     snprintf(want.name, sizeof want.name, "lens bench");
     snprintf(want.lens.name, sizeof want.lens.name, "AC254-150");
-    want.lens.model = OPTICS_LENS_PARAXIAL;
+    want.lens.model = ACDC_OPTICS_LENS_PARAXIAL;
     want.lens.wavefront_rms = 0.02;
     want.lens.zernike[3] = -0.013;
     want.lens.zernike[7] = 0.004;
     want.lens.zernike[10] = 0.031;
-    if (compiler_profile_read(path, &got))
-        fail_msg("%s", util_errmsg());
+    if (acdc_compiler_profile_read(path, &got))
+        fail_msg("%s", acdc_util_errmsg());
     profile_equal(&want, &got);
     /* round trip through INI and HDF5, the Zernike keys written with their unit */
     const char *ini = test_path(1, "lens-rt.ini");
-    compiler_profile q;
-    assert_int_equal(compiler_profile_write_ini(&got, ini), 0);
-    assert_int_equal(compiler_profile_read(ini, &q), 0);
+    acdc_compiler_profile q;
+    assert_int_equal(acdc_compiler_profile_write_ini(&got, ini), 0);
+    assert_int_equal(acdc_compiler_profile_read(ini, &q), 0);
     profile_equal(&got, &q);
     FILE *f = fopen(ini, "r");
     char text[8192] = "", line[256];
@@ -715,14 +717,14 @@ static void test_lens_keys(void **state)
     assert_non_null(strstr(text, "z11 = 0.031 waves\n"));
 
     /* a lens device; the ideal profile's lens is the Fourier lens */
-    compiler_profile p;
-    assert_int_equal(compiler_profile_builtin("ideal", &p), 0);
-    assert_int_equal(p.lens.model, OPTICS_LENS_FOURIER);
-    assert_int_equal(compiler_profile_set(&p, "lens.device=achromat"), 0);
-    assert_int_equal(p.lens.model, OPTICS_LENS_CORRECTED);
+    acdc_compiler_profile p;
+    assert_int_equal(acdc_compiler_profile_builtin("ideal", &p), 0);
+    assert_int_equal(p.lens.model, ACDC_OPTICS_LENS_FOURIER);
+    assert_int_equal(acdc_compiler_profile_set(&p, "lens.device=achromat"), 0);
+    assert_int_equal(p.lens.model, ACDC_OPTICS_LENS_CORRECTED);
     assert_close(p.lens.wavefront_rms, 0.07, 0);
-    assert_int_equal(compiler_profile_set(&p, "lens.model = fourier"), 0);
-    assert_int_equal(compiler_profile_set(&p, "lens.z1=-1 waves"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "lens.model = fourier"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "lens.z1=-1 waves"), 0);
     assert_close(p.lens.zernike[0], -1, 0);
     static const struct {
         const char *set, *want;
@@ -739,25 +741,25 @@ static void test_lens_keys(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         q = p;
-        assert_int_equal(compiler_profile_set(&q, bad[i].set), UTIL_EUSAGE);
-        if (!strstr(util_errmsg(), bad[i].want))
-            fail_msg("'%s': message '%s' lacks '%s'", bad[i].set, util_errmsg(), bad[i].want);
+        assert_int_equal(acdc_compiler_profile_set(&q, bad[i].set), ACDC_UTIL_EUSAGE);
+        if (!strstr(acdc_util_errmsg(), bad[i].want))
+            fail_msg("'%s': message '%s' lacks '%s'", bad[i].set, acdc_util_errmsg(), bad[i].want);
         profile_equal(&q, &p);
     }
-    /* compiler_profile_check holds a profile made in C to the same ranges */
+    /* acdc_compiler_profile_check holds a profile made in C to the same ranges */
     q = p;
-    q.lens.model = (enum optics_lens_model)3;
-    assert_int_equal(compiler_profile_check(&q), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "'lens.model': 3 is not a lens model"));
+    q.lens.model = (enum acdc_optics_lens_model)3;
+    assert_int_equal(acdc_compiler_profile_check(&q), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "'lens.model': 3 is not a lens model"));
     q = p;
     q.lens.zernike[6] = 1.01;
-    assert_int_equal(compiler_profile_check(&q), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "'lens.z7'"));
+    assert_int_equal(acdc_compiler_profile_check(&q), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "'lens.z7'"));
 
     /* a complete file from before lens models: ideal Fourier lenses, no error */
-    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &p), 0);
     const char *full = test_path(1, "full-lens.ini");
-    assert_int_equal(compiler_profile_write_ini(&p, full), 0);
+    assert_int_equal(acdc_compiler_profile_write_ini(&p, full), 0);
     f = fopen(full, "r");
     assert_non_null(f);
     text[0] = '\0';
@@ -772,14 +774,14 @@ static void test_lens_keys(void **state)
     assert_null(strstr(text, "wavefront_rms"));
     const char *old = scratch_text("old-lens.ini", text);
     memset(&q, 0x5a, sizeof q);
-    if (compiler_profile_read(old, &q))
-        fail_msg("%s", util_errmsg());
+    if (acdc_compiler_profile_read(old, &q))
+        fail_msg("%s", acdc_util_errmsg());
     want = p;
     memset(&want.lens, 0, sizeof want.lens);
     profile_equal(&want, &q);
 }
 
-/* Every parser error: UTIL_EDATA, "'FILE':LINE: ...", naming the key or section. */
+/* Every parser error: ACDC_UTIL_EDATA, "'FILE':LINE: ...", naming the key or section. */
 static void test_file_errors(void **state)
 {
     (void)state;
@@ -890,13 +892,13 @@ static void test_file_errors(void **state)
         char name[32];
         snprintf(name, sizeof name, "error-%02zu.ini", i);
         const char *path = scratch_text(name, cases[i].text);
-        compiler_profile p;
-        assert_int_equal(compiler_profile_builtin("ideal", &p), 0);
-        const compiler_profile before = p;
-        int rc = compiler_profile_read(path, &p);
-        if (rc != UTIL_EDATA)
-            fail_msg("case %zu: status %d, message '%s'", i, rc, util_errmsg());
-        assert_message(util_errmsg(), path, cases[i].line, cases[i].needle);
+        acdc_compiler_profile p;
+        assert_int_equal(acdc_compiler_profile_builtin("ideal", &p), 0);
+        const acdc_compiler_profile before = p;
+        int rc = acdc_compiler_profile_read(path, &p);
+        if (rc != ACDC_UTIL_EDATA)
+            fail_msg("case %zu: status %d, message '%s'", i, rc, acdc_util_errmsg());
+        assert_message(acdc_util_errmsg(), path, cases[i].line, cases[i].needle);
         profile_equal(&p, &before); /* untouched on error */
     }
 }
@@ -905,23 +907,23 @@ static void test_file_errors(void **state)
 static void test_file_garbage(void **state)
 {
     (void)state;
-    compiler_profile p;
+    acdc_compiler_profile p;
     const char *path = scratch("empty.ini", "", 0);
-    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
-    assert_message(util_errmsg(), path, 1, "empty profile");
+    assert_int_equal(acdc_compiler_profile_read(path, &p), ACDC_UTIL_EDATA);
+    assert_message(acdc_util_errmsg(), path, 1, "empty profile");
 
     path = scratch_text("comments.ini", "; nothing\n# here\n\n");
-    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
-    assert_message(util_errmsg(), path, 3, "empty profile");
+    assert_int_equal(acdc_compiler_profile_read(path, &p), ACDC_UTIL_EDATA);
+    assert_message(acdc_util_errmsg(), path, 3, "empty profile");
 
     path = scratch_text("sections.ini", "[profile]\n[laser]\n");
-    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
-    assert_message(util_errmsg(), path, 2, "empty profile");
+    assert_int_equal(acdc_compiler_profile_read(path, &p), ACDC_UTIL_EDATA);
+    assert_message(acdc_util_errmsg(), path, 2, "empty profile");
 
     static const char bin[] = "[profile]\nname = x\x00\x01\x02\xff\nbase = slm8\n";
     path = scratch("binary.ini", bin, sizeof bin - 1);
-    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
-    assert_message(util_errmsg(), path, 2, "NUL");
+    assert_int_equal(acdc_compiler_profile_read(path, &p), ACDC_UTIL_EDATA);
+    assert_message(acdc_util_errmsg(), path, 2, "NUL");
 
     /* a 5000-character value: rejected, not split into pieces */
     char *big = malloc(6000);
@@ -931,8 +933,8 @@ static void test_file_garbage(void **state)
     memset(big + n, 'a', 5000);
     strcpy(big + n + 5000, "\npixels = 7\n");
     path = scratch_text("long.ini", big);
-    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
-    assert_message(util_errmsg(), path, 5, "longer than");
+    assert_int_equal(acdc_compiler_profile_read(path, &p), ACDC_UTIL_EDATA);
+    assert_message(acdc_util_errmsg(), path, 5, "longer than");
 
     /* a long comment is harmless */
     strcpy(big, "[profile]\nname = x\nbase = slm8\n; ");
@@ -940,34 +942,34 @@ static void test_file_garbage(void **state)
     memset(big + n, 'c', 5000);
     strcpy(big + n + 5000, "\n[camera]\npixels = 7\n");
     path = scratch_text("longcomment.ini", big);
-    if (compiler_profile_read(path, &p))
-        fail_msg("%s", util_errmsg());
+    if (acdc_compiler_profile_read(path, &p))
+        fail_msg("%s", acdc_util_errmsg());
     assert_int_equal(p.camera.pixels, 7);
     free(big);
 
     /* a BOM, CRLF, tabs and ':' separators are accepted */
     path = scratch_text("bom.ini", "\xef\xbb\xbf[profile]\r\n\tname : tabbed\r\nbase=ideal\r\n"
                                    "[fourier]\r\n\t\tphase_bits = 5 ; five\r\n");
-    if (compiler_profile_read(path, &p))
-        fail_msg("%s", util_errmsg());
+    if (acdc_compiler_profile_read(path, &p))
+        fail_msg("%s", acdc_util_errmsg());
     assert_string_equal(p.name, "tabbed");
     assert_int_equal(p.fourier.phase_bits, 5);
 
     path = test_path(0, "does-not-exist.ini");
-    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), path));
-    assert_non_null(strstr(util_errmsg(), "cannot open"));
+    assert_int_equal(acdc_compiler_profile_read(path, &p), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), path));
+    assert_non_null(strstr(acdc_util_errmsg(), "cannot open"));
 
     /* a directory opens but cannot be read */
     path = test_path(0, "");
-    assert_int_equal(compiler_profile_read(path, &p), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), path));
+    assert_int_equal(acdc_compiler_profile_read(path, &p), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), path));
 
-    assert_int_equal(compiler_profile_read(NULL, &p), UTIL_EUSAGE);
+    assert_int_equal(acdc_compiler_profile_read(NULL, &p), ACDC_UTIL_EUSAGE);
 }
 
 /* Random bytes and random mutations of a valid file: never a crash (run under ASan),
- * always 0 or UTIL_EDATA, and any profile accepted passes its check. */
+ * always 0 or ACDC_UTIL_EDATA, and any profile accepted passes its check. */
 static void test_fuzz(void **state)
 {
     (void)state;
@@ -1022,15 +1024,15 @@ static void test_fuzz(void **state)
             }
         }
         const char *path = scratch("fuzz.ini", buf, len);
-        compiler_profile p;
-        int rc = compiler_profile_read(path, &p);
-        if (rc != 0 && rc != UTIL_EDATA)
-            fail_msg("iteration %d: status %d (%s)", iter, rc, util_errmsg());
-        if (rc == UTIL_EDATA && strncmp(util_errmsg(), "'", 1))
-            fail_msg("iteration %d: message '%s'", iter, util_errmsg());
+        acdc_compiler_profile p;
+        int rc = acdc_compiler_profile_read(path, &p);
+        if (rc != 0 && rc != ACDC_UTIL_EDATA)
+            fail_msg("iteration %d: status %d (%s)", iter, rc, acdc_util_errmsg());
+        if (rc == ACDC_UTIL_EDATA && strncmp(acdc_util_errmsg(), "'", 1))
+            fail_msg("iteration %d: message '%s'", iter, acdc_util_errmsg());
         if (rc == 0) {
             accepted++;
-            assert_int_equal(compiler_profile_check(&p), 0);
+            assert_int_equal(acdc_compiler_profile_check(&p), 0);
         }
     }
     free(buf);
@@ -1039,22 +1041,22 @@ static void test_fuzz(void **state)
         fail_msg("only %d of 600 files read", accepted);
 }
 
-/* ---- the profile copy inside a system file (compiler_profile_write_h5 / _read_h5) ---- */
+/* ---- the profile copy inside a system file (acdc_compiler_profile_write_h5 / _read_h5) ---- */
 
-static void h5_write_profile(const char *path, const compiler_profile *p)
+static void h5_write_profile(const char *path, const acdc_compiler_profile *p)
 {
-    util_h5_out o;
-    assert_int_equal(util_h5_create(path, &o), 0);
-    if (compiler_profile_write_h5(o.fid, "/profile", p))
-        fail_msg("%s", util_errmsg());
-    assert_int_equal(util_h5_commit(&o), 0);
+    acdc_util_h5_out o;
+    assert_int_equal(acdc_util_h5_create(path, &o), 0);
+    if (acdc_compiler_profile_write_h5(o.fid, "/profile", p))
+        fail_msg("%s", acdc_util_errmsg());
+    assert_int_equal(acdc_util_h5_commit(&o), 0);
 }
 
-static int h5_read_profile(const char *path, compiler_profile *q)
+static int h5_read_profile(const char *path, acdc_compiler_profile *q)
 {
     hid_t f;
-    assert_int_equal(util_h5_open(path, &f), 0);
-    int rc = compiler_profile_read_h5(f, path, "/profile", q);
+    assert_int_equal(acdc_util_h5_open(path, &f), 0);
+    int rc = acdc_compiler_profile_read_h5(f, path, "/profile", q);
     H5Fclose(f);
     return rc;
 }
@@ -1065,22 +1067,23 @@ static void test_h5_round_trip(void **state)
 {
     (void)state;
     const char *path = test_path(1, "profile.h5");
-    compiler_profile p, q;
-    for (const char *const *name = compiler_profile_names(); *name; name++) {
-        assert_int_equal(compiler_profile_builtin(*name, &p), 0);
-        if (p.fourier_oversample == COMPILER_OVERSAMPLE_AUTO) {
+    acdc_compiler_profile p, q;
+    for (const char *const *name = acdc_compiler_profile_names(); *name; name++) {
+        assert_int_equal(acdc_compiler_profile_builtin(*name, &p), 0);
+        if (p.fourier_oversample == ACDC_COMPILER_OVERSAMPLE_AUTO) {
             /* a system file's copy holds the design chosen, never auto */
-            util_h5_out o;
-            assert_int_equal(util_h5_create(path, &o), 0);
-            assert_int_equal(compiler_profile_write_h5(o.fid, "/profile", &p), UTIL_EDATA);
-            assert_non_null(strstr(util_errmsg(), "'rules.fourier_oversample' is auto"));
-            util_h5_abort(&o);
+            acdc_util_h5_out o;
+            assert_int_equal(acdc_util_h5_create(path, &o), 0);
+            assert_int_equal(acdc_compiler_profile_write_h5(o.fid, "/profile", &p),
+                             ACDC_UTIL_EDATA);
+            assert_non_null(strstr(acdc_util_errmsg(), "'rules.fourier_oversample' is auto"));
+            acdc_util_h5_abort(&o);
             p.fourier_oversample = 1;
         }
         h5_write_profile(path, &p);
         memset(&q, 0x5a, sizeof q);
         if (h5_read_profile(path, &q))
-            fail_msg("%s: %s", *name, util_errmsg());
+            fail_msg("%s: %s", *name, acdc_util_errmsg());
         profile_equal(&p, &q);
         assert_int_equal(q.fourier_oversample, p.fourier_oversample);
     }
@@ -1100,25 +1103,25 @@ static void test_h5_round_trip(void **state)
         {"image.rows=1", "camera.rows=16777216"},
     };
     for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
-        assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+        assert_int_equal(acdc_compiler_profile_builtin("slm8", &p), 0);
         p.fourier_oversample = 2;
         for (int j = 0; j < 2; j++)
-            if (compiler_profile_set(&p, edges[i][j]))
-                fail_msg("%s: %s", edges[i][j], util_errmsg());
+            if (acdc_compiler_profile_set(&p, edges[i][j]))
+                fail_msg("%s: %s", edges[i][j], acdc_util_errmsg());
         h5_write_profile(path, &p);
         memset(&q, 0, sizeof q);
         if (h5_read_profile(path, &q))
-            fail_msg("%s, %s: %s", edges[i][0], edges[i][1], util_errmsg());
+            fail_msg("%s, %s: %s", edges[i][0], edges[i][1], acdc_util_errmsg());
         profile_equal(&p, &q);
         assert_int_equal(q.fourier_oversample, p.fourier_oversample);
     }
     /* an invalid profile is never written */
     p.fourier.phase_bits = 17;
-    util_h5_out o;
-    assert_int_equal(util_h5_create(path, &o), 0);
-    assert_int_equal(compiler_profile_write_h5(o.fid, "/profile", &p), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "'fourier.phase_bits'"));
-    util_h5_abort(&o);
+    acdc_util_h5_out o;
+    assert_int_equal(acdc_util_h5_create(path, &o), 0);
+    assert_int_equal(acdc_compiler_profile_write_h5(o.fid, "/profile", &p), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "'fourier.phase_bits'"));
+    acdc_util_h5_abort(&o);
 }
 
 /* A value outside the key table's range in a system file is refused, naming the file,
@@ -1166,25 +1169,25 @@ static void test_h5_out_of_range(void **state)
         {"/profile/lens", "z5_waves", 'f', -3, NULL, "'lens.z5'): -3 is outside [-1, 1]"},
         {"/profile/lens", "z11_waves", 's', 0, "0.1", "'z11_waves' on '/profile/lens'"},
     };
-    compiler_profile p, q;
+    acdc_compiler_profile p, q;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
+        assert_int_equal(acdc_compiler_profile_builtin("slm8", &p), 0);
         p.fourier_oversample = 1;
         h5_write_profile(path, &p);
         hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
         assert_true(f >= 0);
-        int rc = cases[i].kind == 'i'   ? util_h5_set_attr_i64(f, cases[i].obj, cases[i].attr,
-                                                               (int64_t)cases[i].v)
-                 : cases[i].kind == 'f' ? util_h5_set_attr_f64(f, cases[i].obj, cases[i].attr,
-                                                               cases[i].v)
-                                        : util_h5_set_attr_str(f, cases[i].obj, cases[i].attr,
-                                                               cases[i].text);
+        int rc = cases[i].kind == 'i'   ? acdc_util_h5_set_attr_i64(f, cases[i].obj, cases[i].attr,
+                                                                    (int64_t)cases[i].v)
+                 : cases[i].kind == 'f' ? acdc_util_h5_set_attr_f64(f, cases[i].obj, cases[i].attr,
+                                                                    cases[i].v)
+                                        : acdc_util_h5_set_attr_str(f, cases[i].obj, cases[i].attr,
+                                                                    cases[i].text);
         assert_int_equal(rc, 0);
         H5Fclose(f);
         memset(&q, 0x5a, sizeof q);
-        compiler_profile before = q;
-        assert_int_equal(h5_read_profile(path, &q), UTIL_EDATA);
-        const char *msg = util_errmsg();
+        acdc_compiler_profile before = q;
+        assert_int_equal(h5_read_profile(path, &q), ACDC_UTIL_EDATA);
+        const char *msg = acdc_util_errmsg();
         if (!strstr(msg, cases[i].want) || !strstr(msg, path) || !strstr(msg, cases[i].attr))
             fail_msg("case %zu: message '%s' lacks '%s', the file or the attribute", i, msg,
                      cases[i].want);
@@ -1199,14 +1202,14 @@ static void test_h5_missing(void **state)
 {
     (void)state;
     const char *path = test_path(1, "missing.h5");
-    compiler_profile p, q;
-    assert_int_equal(compiler_profile_builtin("doe", &p), 0);
-    assert_int_equal(compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
+    acdc_compiler_profile p, q;
+    assert_int_equal(acdc_compiler_profile_builtin("doe", &p), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
     /* values unlike the absent ones, so that reading the absent value is seen */
-    assert_int_equal(compiler_profile_set(&p, "fourier.double_phase=checkerboard"), 0);
-    assert_int_equal(compiler_profile_set(&p, "rules.superpixel=4"), 0);
-    assert_int_equal(compiler_profile_set(&p, "camera.frames=3"), 0);
-    assert_int_equal(compiler_profile_set(&p, "lens.z4=0.02"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "fourier.double_phase=checkerboard"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "rules.superpixel=4"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "camera.frames=3"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "lens.z4=0.02"), 0);
     static const struct {
         const char *obj, *attr;
         int optional;
@@ -1235,14 +1238,14 @@ static void test_h5_missing(void **state)
         memset(&q, 0x5a, sizeof q);
         int rc = h5_read_profile(path, &q);
         if (!gone[i].optional) {
-            assert_int_equal(rc, UTIL_EDATA);
-            assert_non_null(strstr(util_errmsg(), gone[i].attr));
-            assert_non_null(strstr(util_errmsg(), path));
+            assert_int_equal(rc, ACDC_UTIL_EDATA);
+            assert_non_null(strstr(acdc_util_errmsg(), gone[i].attr));
+            assert_non_null(strstr(acdc_util_errmsg(), path));
             continue;
         }
         if (rc)
-            fail_msg("%s on %s: %s", gone[i].attr, gone[i].obj, util_errmsg());
-        compiler_profile want = p;
+            fail_msg("%s on %s: %s", gone[i].attr, gone[i].obj, acdc_util_errmsg());
+        acdc_compiler_profile want = p;
         if (!strcmp(gone[i].attr, "frame_rate_hz") && !strcmp(gone[i].obj, "/profile/camera"))
             want.camera.frame_rate_hz = 0;   /* not given */
         else if (!strcmp(gone[i].attr, "frame_rate_hz"))
@@ -1256,7 +1259,7 @@ static void test_h5_missing(void **state)
         else if (!strcmp(gone[i].obj, "/profile/camera"))
             want.camera.rows = 1;
         else if (!strcmp(gone[i].attr, "double_phase"))
-            want.fourier.dp_layout = OPTICS_DP_COLUMNS;
+            want.fourier.dp_layout = ACDC_OPTICS_DP_COLUMNS;
         else
             want.superpixel = 0;
         profile_equal(&want, &q);
@@ -1277,14 +1280,14 @@ static void test_h5_missing(void **state)
     H5Fclose(f);
     memset(&q, 0x5a, sizeof q);
     if (h5_read_profile(path, &q))
-        fail_msg("%s", util_errmsg());
-    compiler_profile want = p;
+        fail_msg("%s", acdc_util_errmsg());
+    acdc_compiler_profile want = p;
     want.input.rows = want.fourier.rows = want.image.rows = want.camera.rows = 1;
-    want.input.dp_layout = want.fourier.dp_layout = want.image.dp_layout = OPTICS_DP_COLUMNS;
+    want.input.dp_layout = want.fourier.dp_layout = want.image.dp_layout = ACDC_OPTICS_DP_COLUMNS;
     want.superpixel = 0;
     profile_equal(&want, &q);
-    assert_int_equal(q.input.dp_layout, OPTICS_DP_COLUMNS);
-    assert_int_equal(compiler_profile_check(&q), 0);
+    assert_int_equal(q.input.dp_layout, ACDC_OPTICS_DP_COLUMNS);
+    assert_int_equal(acdc_compiler_profile_check(&q), 0);
 
     /* a profile copy from before lens models: no /profile/lens at all; it reads as the
      * ideal Fourier lens every simulation then used by default.  (A dataset in its place
@@ -1296,11 +1299,11 @@ static void test_h5_missing(void **state)
     H5Fclose(f);
     memset(&q, 0x5a, sizeof q);
     if (h5_read_profile(path, &q))
-        fail_msg("%s", util_errmsg());
+        fail_msg("%s", acdc_util_errmsg());
     want = p;
     memset(&want.lens, 0, sizeof want.lens);
     profile_equal(&want, &q);
-    assert_int_equal(q.lens.model, OPTICS_LENS_FOURIER);
+    assert_int_equal(q.lens.model, ACDC_OPTICS_LENS_FOURIER);
     f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     assert_true(f >= 0);
     const hsize_t one = 1;
@@ -1311,8 +1314,8 @@ static void test_h5_missing(void **state)
     H5Dclose(d);
     H5Sclose(sp);
     H5Fclose(f);
-    assert_int_equal(h5_read_profile(path, &q), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "'/profile/lens'"));
+    assert_int_equal(h5_read_profile(path, &q), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "'/profile/lens'"));
 }
 
 int main(void)

@@ -37,21 +37,21 @@ static acdc_model *relu_model2(size_t side, size_t K, size_t n_out, double sigma
 }
 
 /* y (rows × n_out, a new array) through the surrogate of s with options o. */
-static double *through(const compiler_system *s, const acdc_model *m, const double *x,
-                       size_t rows, compiler_surrogate_opts o, uint64_t tick)
+static double *through(const acdc_compiler_system *s, const acdc_model *m, const double *x,
+                       size_t rows, acdc_compiler_surrogate_opts o, uint64_t tick)
 {
-    compiler_surrogate *g;
-    if (compiler_surrogate_alloc(&g, s, rows, &o))
-        fail_msg("surrogate: %s", util_errmsg());
+    acdc_compiler_surrogate *g;
+    if (acdc_compiler_surrogate_alloc(&g, s, rows, &o))
+        fail_msg("surrogate: %s", acdc_util_errmsg());
     acdc_work *w;
     assert_int_equal(acdc_work_alloc(&w, m, rows, 1, 1, FFTW_ESTIMATE), 0);
-    acdc_work_set_op(w, compiler_surrogate_op(g));
+    acdc_work_set_op(w, acdc_compiler_surrogate_op(g));
     acdc_work_set_tick(w, tick);
     double *y = malloc(rows * m->n_out * sizeof *y);
     if (acdc_model_forward(m, w, rows, x, y))
-        fail_msg("forward: %s", util_errmsg());
+        fail_msg("forward: %s", acdc_util_errmsg());
     acdc_work_free(w);
-    compiler_surrogate_free(g);
+    acdc_compiler_surrogate_free(g);
     return y;
 }
 
@@ -80,15 +80,15 @@ static double compare(const char *profile, const char **sets, size_t nsets, int 
      * method) */
     const int two = !strcmp(profile, "slm1080");
     acdc_model *m = two ? relu_model2(8, 1, 64, 0.3) : relu_model(64, 1, 64, 0.3);
-    compiler_system *s = compile(m, profile, sets, nsets);
+    acdc_compiler_system *s = compile(m, profile, sets, nsets);
     acdc_data *d = data(24, 64);
-    sim_options so = sim_options_default();
+    acdc_sim_options so = acdc_sim_options_default();
     so.noise = 0;
     so.phase_error_rad = 0;
-    so.lens = lens ? SIM_LENS_PROFILE : SIM_LENS_FOURIER;
+    so.lens = lens ? ACDC_SIM_LENS_PROFILE : ACDC_SIM_LENS_FOURIER;
     so.oversample = S;
     double *yo = optical(s, d, so, 1, 24, NULL);
-    compiler_surrogate_opts o = compiler_surrogate_opts_default();
+    acdc_compiler_surrogate_opts o = acdc_compiler_surrogate_opts_default();
     o.noise = o.clip = 0;
     o.phase_error_rad = 0;
     o.lens = lens;
@@ -109,7 +109,7 @@ static double compare(const char *profile, const char **sets, size_t nsets, int 
     free(ys);
     free(yo);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
     return e;
 }
@@ -163,18 +163,18 @@ static void gradcheck(const char *profile, int clip)
         fill(m->layers[l].a_bias, n, 0.3 + (double)l);
         fill(m->layers[l].d_bias, n, 1.7 + (double)l);
     }
-    compiler_system *s = compile(m, profile, NULL, 0);
-    compiler_surrogate_opts o = compiler_surrogate_opts_default();
+    acdc_compiler_system *s = compile(m, profile, NULL, 0);
+    acdc_compiler_surrogate_opts o = acdc_compiler_surrogate_opts_default();
     o.quantise = 0;
     o.noise = 0;
     o.clip = clip;
     o.phase_error_rad = 0.1;
-    compiler_surrogate *g;
-    if (compiler_surrogate_alloc(&g, s, rows, &o))
-        fail_msg("surrogate: %s", util_errmsg());
+    acdc_compiler_surrogate *g;
+    if (acdc_compiler_surrogate_alloc(&g, s, rows, &o))
+        fail_msg("surrogate: %s", acdc_util_errmsg());
     acdc_work *w;
     assert_int_equal(acdc_work_alloc(&w, m, rows, 1, 1, FFTW_ESTIMATE), 0);
-    acdc_work_set_op(w, compiler_surrogate_op(g));
+    acdc_work_set_op(w, acdc_compiler_surrogate_op(g));
     acdc_work_set_tick(w, 42);
     double x[3 * 16], c[3 * 16], y[3 * 16], dx[3 * 16];
     fill(x, rows * n, 0.77);
@@ -238,8 +238,8 @@ static void gradcheck(const char *profile, int clip)
                   clip, checked, worst);
     acdc_model_free(grad);
     acdc_work_free(w);
-    compiler_surrogate_free(g);
-    compiler_system_free(s);
+    acdc_compiler_surrogate_free(g);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -263,9 +263,9 @@ static void test_determinism_and_noise(void **state)
 {
     (void)state;
     acdc_model *m = relu_model(64, 2, 64, 0.3);
-    compiler_system *s = compile(m, "slm8", NULL, 0);
+    acdc_compiler_system *s = compile(m, "slm8", NULL, 0);
     acdc_data *d = data(40, 64);
-    compiler_surrogate_opts o = compiler_surrogate_opts_default();
+    acdc_compiler_surrogate_opts o = acdc_compiler_surrogate_opts_default();
     double *a = through(s, m, d->x, 40, o, 7);
     o.threads = 2;
     double *b = through(s, m, d->x, 40, o, 7);
@@ -292,7 +292,7 @@ static void test_determinism_and_noise(void **state)
     free(c);
     free(q);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -302,17 +302,17 @@ static void test_determinism_2d(void **state)
 {
     (void)state;
     acdc_model *m = relu_model2(8, 2, 64, 0.3);
-    compiler_system *s = compile(m, "slm1080", NULL, 0);
+    acdc_compiler_system *s = compile(m, "slm1080", NULL, 0);
     acdc_data *d = data(20, 64);
-    compiler_surrogate_opts o = compiler_surrogate_opts_default();
+    acdc_compiler_surrogate_opts o = acdc_compiler_surrogate_opts_default();
     double *y[2], *gd[2];
     for (int t = 0; t < 2; t++) {
         o.threads = t + 1;
-        compiler_surrogate *g;
-        assert_int_equal(compiler_surrogate_alloc(&g, s, 20, &o), 0);
+        acdc_compiler_surrogate *g;
+        assert_int_equal(acdc_compiler_surrogate_alloc(&g, s, 20, &o), 0);
         acdc_work *w;
         assert_int_equal(acdc_work_alloc(&w, m, 20, 1, 1, FFTW_ESTIMATE), 0);
-        acdc_work_set_op(w, compiler_surrogate_op(g));
+        acdc_work_set_op(w, acdc_compiler_surrogate_op(g));
         acdc_work_set_tick(w, 5);
         y[t] = malloc(20 * 64 * sizeof *y[t]);
         assert_int_equal(acdc_model_forward(m, w, 20, d->x, y[t]), 0);
@@ -323,7 +323,7 @@ static void test_determinism_2d(void **state)
         memcpy(gd[t], grad->layers[0].d, 64 * sizeof *gd[t]);
         acdc_model_free(grad);
         acdc_work_free(w);
-        compiler_surrogate_free(g);
+        acdc_compiler_surrogate_free(g);
     }
     assert_memory_equal(y[0], y[1], 20 * 64 * sizeof *y[0]);
     assert_memory_equal(gd[0], gd[1], 64 * sizeof *gd[0]);
@@ -332,7 +332,7 @@ static void test_determinism_2d(void **state)
         free(gd[t]);
     }
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -340,40 +340,40 @@ static void test_determinism_2d(void **state)
 static void test_refusals(void **state)
 {
     (void)state;
-    compiler_surrogate_opts o = compiler_surrogate_opts_default();
-    compiler_surrogate *g = NULL;
+    acdc_compiler_surrogate_opts o = acdc_compiler_surrogate_opts_default();
+    acdc_compiler_surrogate *g = NULL;
     /* a point design chaining two layers optically */
     acdc_model *m = model(16, 3, 16);
     const char *point[] = {"rules.fourier_oversample=0"};
-    compiler_system *s = compile(m, "slm8", point, 1);
-    assert_int_equal(compiler_surrogate_alloc(&g, s, 4, &o), UTIL_EUSAGE);
+    acdc_compiler_system *s = compile(m, "slm8", point, 1);
+    assert_int_equal(acdc_compiler_surrogate_alloc(&g, s, 4, &o), ACDC_UTIL_EUSAGE);
     assert_null(g);
-    assert_non_null(strstr(util_errmsg(), "holds 2 layers"));
-    compiler_system_free(s);
+    assert_non_null(strstr(acdc_util_errmsg(), "holds 2 layers"));
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
     /* a 2D point design */
     acdc_model *m2;
     assert_int_equal(acdc_model_alloc(&m2, 64, 64, 10, 2, ACDC_PERM | ACDC_RELU), 0);
     assert_int_equal(acdc_model_set_grid(m2, ACDC_TRANSFORM_DCT2, 8, 8, 8, 8), 0);
     s = compile(m2, "slm1080", point, 1);
-    assert_int_equal(compiler_surrogate_alloc(&g, s, 4, &o), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "2D"));
-    compiler_system_free(s);
+    assert_int_equal(acdc_compiler_surrogate_alloc(&g, s, 4, &o), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "2D"));
+    acdc_compiler_system_free(s);
     acdc_model_free(m2);
     /* a model of another shape than the system's */
     m = relu_model(16, 2, 16, 0.3);
     s = compile(m, "slm8", NULL, 0);
-    assert_int_equal(compiler_surrogate_alloc(&g, s, 4, &o), 0);
+    assert_int_equal(acdc_compiler_surrogate_alloc(&g, s, 4, &o), 0);
     acdc_model *other = relu_model(32, 2, 32, 0.3);
     acdc_work *w;
     assert_int_equal(acdc_work_alloc(&w, other, 4, 1, 1, FFTW_ESTIMATE), 0);
-    acdc_work_set_op(w, compiler_surrogate_op(g));
+    acdc_work_set_op(w, acdc_compiler_surrogate_op(g));
     double x[4 * 32] = {0}, y[4 * 32];
-    assert_int_equal(acdc_model_forward(other, w, 4, x, y), UTIL_EUSAGE);
+    assert_int_equal(acdc_model_forward(other, w, 4, x, y), ACDC_UTIL_EUSAGE);
     acdc_work_free(w);
     acdc_model_free(other);
-    compiler_surrogate_free(g);
-    compiler_system_free(s);
+    acdc_compiler_surrogate_free(g);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -403,7 +403,7 @@ static void test_matches_simulator_lens(void **state)
 }
 
 /* The lens series against the factor it stands for, e^{2πi W(ξ + x)} at every Fourier
- * pixel ξ and every input pixel and camera sample x (compiler_surrogate_lens_error()).
+ * pixel ξ and every input pixel and camera sample x (acdc_compiler_surrogate_lens_error()).
  * Measured with six fitted terms on slm8's objective: in the shipped model's geometry
  * (n = 784, R = 1: |x/R|, |ξ/R| <= 1/2) 9.9e-4 rms and 1.02e-2 at worst (the corners),
  * where the Taylor series at x = 0 was 1.5e-2 and 0.16; in the test system (n = 64,
@@ -422,42 +422,42 @@ static void test_lens_series(void **state)
     const char *r1[] = {"rules.fourier_oversample=1"};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         acdc_model *m = relu_model(cases[i].n, 1, cases[i].n, 0.3);
-        compiler_system *s = compile(m, "slm8", r1, cases[i].r1 ? 1 : 0);
-        compiler_surrogate_opts o = compiler_surrogate_opts_default();
-        compiler_surrogate *g;
-        if (compiler_surrogate_alloc(&g, s, 1, &o))
-            fail_msg("surrogate: %s", util_errmsg());
+        acdc_compiler_system *s = compile(m, "slm8", r1, cases[i].r1 ? 1 : 0);
+        acdc_compiler_surrogate_opts o = acdc_compiler_surrogate_opts_default();
+        acdc_compiler_surrogate *g;
+        if (acdc_compiler_surrogate_alloc(&g, s, 1, &o))
+            fail_msg("surrogate: %s", acdc_util_errmsg());
         double rms = -1, max = -1;
-        compiler_surrogate_lens_error(g, &rms, &max);
+        acdc_compiler_surrogate_lens_error(g, &rms, &max);
         print_message("slm8, n = %zu, R = %d: %d lens terms, %.3e rms, %.3e at worst\n",
-                      cases[i].n, cases[i].r1 ? 1 : 2, compiler_surrogate_lens_terms(g), rms,
+                      cases[i].n, cases[i].r1 ? 1 : 2, acdc_compiler_surrogate_lens_terms(g), rms,
                       max);
-        assert_int_equal(compiler_surrogate_lens_terms(g), 6);
+        assert_int_equal(acdc_compiler_surrogate_lens_terms(g), 6);
         if (!(rms > 0 && rms <= cases[i].rms && max >= rms && max <= cases[i].max))
             fail_msg("n = %zu: the lens series is %.3g rms and %.3g at worst from the "
                      "lens factor (bounds %.3g, %.3g)", cases[i].n, rms, max, cases[i].rms,
                      cases[i].max);
-        compiler_surrogate_free(g);
+        acdc_compiler_surrogate_free(g);
         o.lens = 0;
-        assert_int_equal(compiler_surrogate_alloc(&g, s, 1, &o), 0);
-        compiler_surrogate_lens_error(g, &rms, NULL);
-        assert_int_equal(compiler_surrogate_lens_terms(g), 1);
+        assert_int_equal(acdc_compiler_surrogate_alloc(&g, s, 1, &o), 0);
+        acdc_compiler_surrogate_lens_error(g, &rms, NULL);
+        assert_int_equal(acdc_compiler_surrogate_lens_terms(g), 1);
         assert_true(rms == 0);
-        compiler_surrogate_free(g);
-        compiler_system_free(s);
+        acdc_compiler_surrogate_free(g);
+        acdc_compiler_system_free(s);
         acdc_model_free(m);
     }
     acdc_model *m2 = relu_model2(8, 1, 64, 0.3);
-    compiler_system *s2 = compile(m2, "slm1080", NULL, 0);
-    compiler_surrogate_opts o = compiler_surrogate_opts_default();
-    compiler_surrogate *g;
-    assert_int_equal(compiler_surrogate_alloc(&g, s2, 1, &o), 0);
+    acdc_compiler_system *s2 = compile(m2, "slm1080", NULL, 0);
+    acdc_compiler_surrogate_opts o = acdc_compiler_surrogate_opts_default();
+    acdc_compiler_surrogate *g;
+    assert_int_equal(acdc_compiler_surrogate_alloc(&g, s2, 1, &o), 0);
     double rms = -1, max = -1;
-    compiler_surrogate_lens_error(g, &rms, &max);
-    assert_int_equal(compiler_surrogate_lens_terms(g), 1);
+    acdc_compiler_surrogate_lens_error(g, &rms, &max);
+    assert_int_equal(acdc_compiler_surrogate_lens_terms(g), 1);
     assert_true(rms == 0 && max == 0);
-    compiler_surrogate_free(g);
-    compiler_system_free(s2);
+    acdc_compiler_surrogate_free(g);
+    acdc_compiler_system_free(s2);
     acdc_model_free(m2);
 }
 
@@ -465,16 +465,16 @@ static void test_lens_series(void **state)
 static void test_design_separable(void **state)
 {
     (void)state;
-    compiler_profile p;
-    assert_int_equal(compiler_profile_builtin("slm1080", &p), 0);
-    assert_int_equal(compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
-    const size_t side = 8, F = compiler_fourier_samples(&p, 2 * side);
+    acdc_compiler_profile p;
+    assert_int_equal(acdc_compiler_profile_builtin("slm1080", &p), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "rules.fourier_oversample=2"), 0);
+    const size_t side = 8, F = acdc_compiler_fourier_samples(&p, 2 * side);
     double d[64], W[64 * 64], D[32 * 8], t[32 * 8];
     fill(d, 64, 0.3);
     assert_int_equal(F, 32);
     for (int first = 0; first < 2; first++) {
-        assert_int_equal(compiler_fourier_design_k(&p, 2, 4, d, side, first, 1, W), 0);
-        assert_int_equal(compiler_fourier_design_axis(&p, 4, side, first, 1, D), 0);
+        assert_int_equal(acdc_compiler_fourier_design_k(&p, 2, 4, d, side, first, 1, W), 0);
+        assert_int_equal(acdc_compiler_fourier_design_axis(&p, 4, side, first, 1, D), 0);
         double worst = 0, top = 0;
         for (size_t q = 0; q < F; q++)          /* t = D d (F x side) */
             for (size_t j = 0; j < side; j++) {

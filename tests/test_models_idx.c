@@ -92,14 +92,14 @@ static void expect_fail(const char *img, const char *lab, int status, const char
                         const char *text)
 {
     acdc_data *d = (acdc_data *)1;
-    util_error_clear();
+    acdc_util_error_clear();
     int rc = acdc_idx_read(img, lab, &d);
     if (rc != status)
-        fail_msg("status %d, want %d (%s)", rc, status, util_errmsg());
+        fail_msg("status %d, want %d (%s)", rc, status, acdc_util_errmsg());
     assert_null(d);
-    if (!strstr(util_errmsg(), names) || !strstr(util_errmsg(), text))
-        fail_msg("message '%s' should name '%s' and say '%s'", util_errmsg(), names, text);
-    assert_null(strchr(util_errmsg(), '\n'));
+    if (!strstr(acdc_util_errmsg(), names) || !strstr(acdc_util_errmsg(), text))
+        fail_msg("message '%s' should name '%s' and say '%s'", acdc_util_errmsg(), names, text);
+    assert_null(strchr(acdc_util_errmsg(), '\n'));
 }
 
 static void test_error_paths(void **state)
@@ -114,40 +114,40 @@ static void test_error_paths(void **state)
     size_t k = make_idx(buf, 0x08, 3, di, 60);
     buf[0] = 0x1f;
     put(bad, buf, k, 0);
-    expect_fail(bad, NULL, UTIL_EDATA, bad, "not an IDX file");
+    expect_fail(bad, NULL, ACDC_UTIL_EDATA, bad, "not an IDX file");
     /* Wrong type code (0x0D = float). */
     put(bad, buf, make_idx(buf, 0x0D, 3, di, 60), 1);
-    expect_fail(bad, NULL, UTIL_EDATA, bad, "type code 0x0d");
+    expect_fail(bad, NULL, ACDC_UTIL_EDATA, bad, "type code 0x0d");
     /* Truncated data, truncated dimensions, truncated header, empty file. */
     put(bad, buf, make_idx(buf, 0x08, 3, di, 60) - 1, 0);
-    expect_fail(bad, NULL, UTIL_EDATA, bad, "truncated");
+    expect_fail(bad, NULL, ACDC_UTIL_EDATA, bad, "truncated");
     put(bad, buf, 9, 1);
-    expect_fail(bad, NULL, UTIL_EDATA, bad, "truncated: the dimensions");
+    expect_fail(bad, NULL, ACDC_UTIL_EDATA, bad, "truncated: the dimensions");
     put(bad, buf, 3, 0);
-    expect_fail(bad, NULL, UTIL_EDATA, bad, "truncated: the header");
+    expect_fail(bad, NULL, ACDC_UTIL_EDATA, bad, "truncated: the header");
     put(bad, buf, 0, 0);
-    expect_fail(bad, NULL, UTIL_EDATA, bad, "truncated");
+    expect_fail(bad, NULL, ACDC_UTIL_EDATA, bad, "truncated");
     /* Trailing bytes. */
     put(bad, buf, make_idx(buf, 0x08, 3, di, 61), 0);
-    expect_fail(bad, NULL, UTIL_EDATA, bad, "data after");
+    expect_fail(bad, NULL, ACDC_UTIL_EDATA, bad, "data after");
     /* A zero extent; rank 1 for images; rank 3 for labels. */
     uint32_t dz[3] = {5, 0, 4};
     put(bad, buf, make_idx(buf, 0x08, 3, dz, 0), 0);
-    expect_fail(bad, NULL, UTIL_EDATA, bad, "dimension 1 is zero");
+    expect_fail(bad, NULL, ACDC_UTIL_EDATA, bad, "dimension 1 is zero");
     put(bad, buf, make_idx(buf, 0x08, 1, d1, 5), 0);
-    expect_fail(bad, NULL, UTIL_EDATA, bad, "rank 1");
-    expect_fail(img, img, UTIL_EDATA, img, "rank 3, expected 1");
+    expect_fail(bad, NULL, ACDC_UTIL_EDATA, bad, "rank 1");
+    expect_fail(img, img, ACDC_UTIL_EDATA, img, "rank 3, expected 1");
     /* Mismatched counts. */
     write_pair(img, lab, 0, 4);
-    expect_fail(img, lab, UTIL_EDATA, lab, "4 labels");
+    expect_fail(img, lab, ACDC_UTIL_EDATA, lab, "4 labels");
     /* Missing file; a directory. */
-    expect_fail(test_path(3, "nonexistent"), NULL, UTIL_EIO, "nonexistent", "cannot open");
-    expect_fail(test_tmpdir(), NULL, UTIL_EDATA, test_tmpdir(), "directory");
+    expect_fail(test_path(3, "nonexistent"), NULL, ACDC_UTIL_EIO, "nonexistent", "cannot open");
+    expect_fail(test_tmpdir(), NULL, ACDC_UTIL_EDATA, test_tmpdir(), "directory");
     /* Corrupt gzip stream: a gzip header followed by garbage. */
     unsigned char gzbad[32] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xee, 0xdd,
                                0xcc, 0xbb, 0xaa, 0x99, 0x88, 0x77, 0x66, 0x55, 0x44};
     put(bad, gzbad, sizeof gzbad, 0);
-    expect_fail(bad, NULL, UTIL_EDATA, bad, "");
+    expect_fail(bad, NULL, ACDC_UTIL_EDATA, bad, "");
 }
 
 /* Regression (found by fuzz/fuzz_idx.c): an 18-byte file whose header promises ~16 GiB
@@ -173,7 +173,7 @@ static void test_huge_header_small_file(void **state)
                 _exit(3);
 #endif
             int rc = acdc_idx_read(bad, NULL, &d);
-            _exit(rc == UTIL_EDATA && strstr(util_errmsg(), "truncated") ? 0 : 1);
+            _exit(rc == ACDC_UTIL_EDATA && strstr(acdc_util_errmsg(), "truncated") ? 0 : 1);
         }
         int st;
         assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -203,7 +203,7 @@ static void test_large_data(void **state)
         acdc_data_free(d);
         /* one byte short of the 2.1 MB is still truncation */
         put(img, big, make_idx(big, 0x08, 3, dims, n) - 1, gz);
-        expect_fail(img, NULL, UTIL_EDATA, img, "truncated");
+        expect_fail(img, NULL, ACDC_UTIL_EDATA, img, "truncated");
     }
     free(big);
 }
@@ -229,7 +229,7 @@ static void test_load_directory_file_and_hdf5(void **state)
     assert_int_equal(acdc_data_load(dir, "test", NULL, &d), 0);
     assert_non_null(d->labels);
     acdc_data_free(d);
-    assert_int_equal(acdc_data_load(dir, "valid", NULL, &d), UTIL_EUSAGE);
+    assert_int_equal(acdc_data_load(dir, "valid", NULL, &d), ACDC_UTIL_EUSAGE);
     /* An image file finds its labels beside it. */
     assert_int_equal(acdc_data_load(a, NULL, NULL, &d), 0);
     assert_non_null(d->labels);
@@ -239,31 +239,31 @@ static void test_load_directory_file_and_hdf5(void **state)
     assert_int_equal(acdc_output_write(h5, d->batch, d->dim, d->x, d->labels), 0);
     acdc_data_free(d);
     /* acdc_output_write writes /y; a data file holds /x, so this one is refused. */
-    assert_int_equal(acdc_data_load(h5, NULL, NULL, &d), UTIL_EDATA);
+    assert_int_equal(acdc_data_load(h5, NULL, NULL, &d), ACDC_UTIL_EDATA);
     /* A proper data file. */
     const char *h5x = test_path(5, "x.h5");
-    util_h5_out o;
+    acdc_util_h5_out o;
     double xs[6] = {0.25, 2.385, -1, 0, 7, 0.5};
     int64_t ls[2] = {1, 0};
     hsize_t dx[2] = {2, 3}, dl[1] = {2};
-    assert_int_equal(util_h5_create(h5x, &o), 0);
-    assert_int_equal(util_h5_write_f64(o.fid, "/x", 2, dx, xs), 0);
-    assert_int_equal(util_h5_write_i64(o.fid, "/labels", 1, dl, ls), 0);
-    assert_int_equal(util_h5_commit(&o), 0);
+    assert_int_equal(acdc_util_h5_create(h5x, &o), 0);
+    assert_int_equal(acdc_util_h5_write_f64(o.fid, "/x", 2, dx, xs), 0);
+    assert_int_equal(acdc_util_h5_write_i64(o.fid, "/labels", 1, dl, ls), 0);
+    assert_int_equal(acdc_util_h5_commit(&o), 0);
     assert_int_equal(acdc_data_load(h5x, "test", NULL, &d), 0);
     assert_int_equal(d->batch, 2);
     assert_int_equal(d->dim, 3);
     assert_close(d->x[1], 2.385, 0);
     assert_int_equal(d->labels[0], 1);
     acdc_data_free(d);
-    assert_int_equal(acdc_data_load(h5x, NULL, b, &d), UTIL_EUSAGE);
+    assert_int_equal(acdc_data_load(h5x, NULL, b, &d), ACDC_UTIL_EUSAGE);
     /* A missing directory entry is named. */
     char empty[700];
     snprintf(empty, sizeof empty, "%s/empty", test_tmpdir());
     mkdir(empty, 0755);
-    util_error_clear();
-    assert_int_equal(acdc_data_load(empty, "train", NULL, &d), UTIL_EIO);
-    assert_non_null(strstr(util_errmsg(), "train-images-idx3-ubyte"));
+    acdc_util_error_clear();
+    assert_int_equal(acdc_data_load(empty, "train", NULL, &d), ACDC_UTIL_EIO);
+    assert_non_null(strstr(acdc_util_errmsg(), "train-images-idx3-ubyte"));
 }
 
 int main(void)

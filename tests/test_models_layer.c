@@ -658,19 +658,19 @@ static void test_plan2d_rejects_bad_shapes(void **state)
 {
     (void)state;
     acdc_plan *p = (acdc_plan *)&p;
-    assert_int_equal(acdc_plan_alloc2(&p, 0, 5, 1, FFTW_ESTIMATE), UTIL_EUSAGE);
+    assert_int_equal(acdc_plan_alloc2(&p, 0, 5, 1, FFTW_ESTIMATE), ACDC_UTIL_EUSAGE);
     assert_null(p);
     p = (acdc_plan *)&p;
-    assert_int_equal(acdc_plan_alloc2(&p, 5, 0, 1, FFTW_ESTIMATE), UTIL_EUSAGE);
+    assert_int_equal(acdc_plan_alloc2(&p, 5, 0, 1, FFTW_ESTIMATE), ACDC_UTIL_EUSAGE);
     assert_null(p);
     p = (acdc_plan *)&p;
     assert_int_equal(acdc_plan_alloc2(&p, (size_t)1 << 15, (size_t)1 << 14, 1,
-                                      FFTW_ESTIMATE), UTIL_EUSAGE);
+                                      FFTW_ESTIMATE), ACDC_UTIL_EUSAGE);
     assert_null(p);
-    assert_non_null(strstr(util_errmsg(), "32768x16384"));
+    assert_non_null(strstr(acdc_util_errmsg(), "32768x16384"));
     p = (acdc_plan *)&p;
     assert_int_equal(acdc_plan_alloc2(&p, (size_t)1 << 29, 1, 1, FFTW_ESTIMATE),
-                     UTIL_EUSAGE);
+                     ACDC_UTIL_EUSAGE);
     assert_null(p);
 }
 
@@ -678,10 +678,10 @@ static void test_plan_rejects_zero(void **state)
 {
     (void)state;
     acdc_plan *p = (acdc_plan *)&p;   /* not NULL, so the test sees the reset */
-    assert_int_equal(acdc_plan_alloc(&p, 0, 1, FFTW_ESTIMATE), UTIL_EUSAGE);
+    assert_int_equal(acdc_plan_alloc(&p, 0, 1, FFTW_ESTIMATE), ACDC_UTIL_EUSAGE);
     assert_null(p);
     p = (acdc_plan *)&p;
-    assert_int_equal(acdc_plan_alloc(&p, (size_t)1 << 29, 1, FFTW_ESTIMATE), UTIL_EUSAGE);
+    assert_int_equal(acdc_plan_alloc(&p, (size_t)1 << 29, 1, FFTW_ESTIMATE), ACDC_UTIL_EUSAGE);
     assert_null(p);
     acdc_plan_free(NULL);
 }

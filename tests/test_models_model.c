@@ -124,23 +124,23 @@ static void test_alloc_rejects_bad_shapes(void **state)
 {
     (void)state;
     acdc_model *m = (acdc_model *)&m;   /* not NULL, so the test sees the reset */
-    assert_int_equal(acdc_model_alloc(&m, 0, 1, 1, 1, 0), UTIL_EUSAGE);
+    assert_int_equal(acdc_model_alloc(&m, 0, 1, 1, 1, 0), ACDC_UTIL_EUSAGE);
     assert_null(m);
-    assert_non_null(strstr(util_errmsg(), "n = 0"));
-    assert_int_equal(acdc_model_alloc(&m, 4, 5, 4, 1, 0), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "n_in"));
-    assert_int_equal(acdc_model_alloc(&m, 4, 4, 0, 1, 0), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "n_out"));
-    assert_int_equal(acdc_model_alloc(&m, 4, 4, 4, 0, 0), UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "n = 0"));
+    assert_int_equal(acdc_model_alloc(&m, 4, 5, 4, 1, 0), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "n_in"));
+    assert_int_equal(acdc_model_alloc(&m, 4, 4, 0, 1, 0), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "n_out"));
+    assert_int_equal(acdc_model_alloc(&m, 4, 4, 4, 0, 0), ACDC_UTIL_EUSAGE);
     assert_null(m);
     acdc_model_free(NULL);
     acdc_work *w = (acdc_work *)&w;
     assert_int_equal(acdc_model_alloc(&m, 4, 4, 4, 1, 0), 0);
-    assert_int_equal(acdc_work_alloc(&w, m, 0, 0, 1, FFTW_ESTIMATE), UTIL_EUSAGE);
+    assert_int_equal(acdc_work_alloc(&w, m, 0, 0, 1, FFTW_ESTIMATE), ACDC_UTIL_EUSAGE);
     assert_null(w);
     acdc_work_free(NULL);
     acdc_model_free(m);
-    assert_int_equal(acdc_model_init_normal(NULL, 1, NAN, 1), UTIL_EUSAGE);
+    assert_int_equal(acdc_model_init_normal(NULL, 1, NAN, 1), ACDC_UTIL_EUSAGE);
 }
 
 static void test_model_file_round_trip(void **state)
@@ -223,8 +223,8 @@ static void test_cascade2d_semantics(void **state)
         acdc_model *m1 = make_model(m->n, m->n, n_out);
         assert_int_equal(acdc_work_alloc(&w1, m1, batch, 0, 1, FFTW_ESTIMATE), 0);
         if (m->h > 1) {
-            assert_int_equal(acdc_model_forward(m, w1, batch, x, y), UTIL_EUSAGE);
-            assert_non_null(strstr(util_errmsg(), "another model shape"));
+            assert_int_equal(acdc_model_forward(m, w1, batch, x, y), ACDC_UTIL_EUSAGE);
+            assert_non_null(strstr(acdc_util_errmsg(), "another model shape"));
         }
         acdc_work_free(w1);
         acdc_model_free(m1);
@@ -365,13 +365,13 @@ static void test_set_grid(void **state)
     acdc_model_grid(m, &h, &w, &ih, &iw);
     assert_true(h == 1 && w == 12 && ih == 1 && iw == 12);
     assert_int_equal(m->transform, ACDC_TRANSFORM_DCT);
-    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 5, 3, 0, 0), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "5x3"));
+    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 5, 3, 0, 0), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "5x3"));
     assert_int_equal(m->transform, ACDC_TRANSFORM_DCT);   /* unchanged on failure */
-    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 3, 4, 4, 3), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "input shape 4x3"));
-    assert_int_equal(acdc_model_set_grid(m, (acdc_transform)7, 3, 4, 0, 0), UTIL_EUSAGE);
-    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT, 3, 4, 0, 0), UTIL_EUSAGE);
+    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 3, 4, 4, 3), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "input shape 4x3"));
+    assert_int_equal(acdc_model_set_grid(m, (acdc_transform)7, 3, 4, 0, 0), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT, 3, 4, 0, 0), ACDC_UTIL_EUSAGE);
     assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 3, 4, 0, 0), 0);
     acdc_model_grid(m, &h, &w, &ih, &iw);
     assert_true(h == 3 && w == 4 && ih == 3 && iw == 4);
@@ -381,8 +381,8 @@ static void test_set_grid(void **state)
     assert_int_equal(acdc_model_clone(&c, m), 0);
     assert_true(c->transform == ACDC_TRANSFORM_DCT2 && c->h == 3 && c->w == 4);
     c->w = 5;
-    assert_int_equal(acdc_model_check(c), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "3x5"));
+    assert_int_equal(acdc_model_check(c), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "3x5"));
     acdc_model_free(c);
     /* Back to 1D. */
     assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT, 1, 12, 1, 12), 0);
@@ -390,8 +390,8 @@ static void test_set_grid(void **state)
     acdc_model_free(m);
     /* n_in < n needs the input grid. */
     assert_int_equal(acdc_model_alloc(&m, 16, 9, 4, 1, 0), 0);
-    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 4, 4, 0, 0), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "n_in = 9"));
+    assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 4, 4, 0, 0), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "n_in = 9"));
     assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 4, 4, 3, 3), 0);
     acdc_model_free(m);
     /* Names and the shape parser. */
@@ -406,9 +406,9 @@ static void test_set_grid(void **state)
     static const char *const badshapes[] = {"28", "x28", "28x", "0x5", "5x-1", "2x3x4",
                                             "axb", "16384x16385", ""};
     for (size_t i = 0; i < sizeof badshapes / sizeof *badshapes; i++) {
-        if (acdc_shape_parse(badshapes[i], "--shape", &h, &w) != UTIL_EUSAGE)
+        if (acdc_shape_parse(badshapes[i], "--shape", &h, &w) != ACDC_UTIL_EUSAGE)
             fail_msg("'%s' was taken as a shape", badshapes[i]);
-        assert_non_null(strstr(util_errmsg(), "--shape"));
+        assert_non_null(strstr(acdc_util_errmsg(), "--shape"));
     }
 }
 
@@ -427,9 +427,9 @@ static void test_model2d_file_round_trip(void **state)
         assert_memory_equal(m->layers[l].d, r->layers[l].d, 30 * sizeof(double));
     /* The attributes as FORMAT.md names them. */
     hid_t f;
-    assert_int_equal(util_h5_open(path, &f), 0);
+    assert_int_equal(acdc_util_h5_open(path, &f), 0);
     char t[16];
-    assert_int_equal(util_h5_attr_str(f, path, "/", "transform", t, sizeof t), 0);
+    assert_int_equal(acdc_util_h5_attr_str(f, path, "/", "transform", t, sizeof t), 0);
     assert_string_equal(t, "dct2");
     int64_t sh[2];
     hid_t a = H5Aopen_by_name(f, "/", "shape", H5P_DEFAULT, H5P_DEFAULT);
@@ -445,10 +445,10 @@ static void test_model2d_file_round_trip(void **state)
     assert_int_equal(acdc_model_write(m, path), 0);
     assert_int_equal(acdc_model_read(path, &r), 0);
     assert_int_equal(r->transform, ACDC_TRANSFORM_DCT);
-    assert_int_equal(util_h5_open(path, &f), 0);
-    assert_false(util_h5_attr_exists(f, "/", "transform"));
-    assert_false(util_h5_attr_exists(f, "/", "shape"));
-    assert_false(util_h5_attr_exists(f, "/", "input_shape"));
+    assert_int_equal(acdc_util_h5_open(path, &f), 0);
+    assert_false(acdc_util_h5_attr_exists(f, "/", "transform"));
+    assert_false(acdc_util_h5_attr_exists(f, "/", "shape"));
+    assert_false(acdc_util_h5_attr_exists(f, "/", "input_shape"));
     H5Fclose(f);
     acdc_model_free(r);
     acdc_model_free(m);
@@ -464,7 +464,7 @@ static void put_f64(hid_t f, const char *name, size_t n, double v)
     for (size_t i = 0; i < n; i++)
         buf[i] = v + 0.01 * (double)i;
     hsize_t d[1] = {n};
-    assert_int_equal(util_h5_write_f64(f, name, 1, d, buf), 0);
+    assert_int_equal(acdc_util_h5_write_f64(f, name, 1, d, buf), 0);
     free(buf);
 }
 
@@ -473,17 +473,17 @@ static void write_model(const char *path, breaker brk)
 {
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     assert_true(f >= 0);
-    util_h5_set_attr_str(f, "/", "format", "acdc-model");
-    util_h5_set_attr_i64(f, "/", "version", 1);
-    util_h5_set_attr_i64(f, "/", "n", 4);
+    acdc_util_h5_set_attr_str(f, "/", "format", "acdc-model");
+    acdc_util_h5_set_attr_i64(f, "/", "version", 1);
+    acdc_util_h5_set_attr_i64(f, "/", "n", 4);
     put_f64(f, "/layers/0/a", 4, 1.0);
     put_f64(f, "/layers/0/d", 4, 0.9);
     put_f64(f, "/layers/1/a", 4, 1.1);
     put_f64(f, "/layers/1/d", 4, 0.8);
     int64_t perm[4] = {2, 0, 3, 1};
     hsize_t d4[1] = {4};
-    util_h5_write_i64(f, "/layers/0/perm", 1, d4, perm);
-    util_h5_set_attr_str(f, "/layers/0", "activation", "relu");
+    acdc_util_h5_write_i64(f, "/layers/0/perm", 1, d4, perm);
+    acdc_util_h5_set_attr_str(f, "/layers/0", "activation", "relu");
     if (brk)
         brk(f);
     H5Fclose(f);
@@ -492,12 +492,12 @@ static void write_model(const char *path, breaker brk)
 static void del(hid_t f, const char *name) { H5Ldelete(f, name, H5P_DEFAULT); }
 
 static void b_none(hid_t f) { (void)f; }
-static void b_format(hid_t f) { util_h5_set_attr_str(f, "/", "format", "acdc-system"); }
+static void b_format(hid_t f) { acdc_util_h5_set_attr_str(f, "/", "format", "acdc-system"); }
 static void b_noformat(hid_t f) { H5Adelete(f, "format"); }
-static void b_version(hid_t f) { util_h5_set_attr_i64(f, "/", "version", 2); }
-static void b_n_neg(hid_t f) { util_h5_set_attr_i64(f, "/", "n", -3); }
-static void b_n_str(hid_t f) { util_h5_set_attr_str(f, "/", "n", "four"); }
-static void b_n_in(hid_t f) { util_h5_set_attr_i64(f, "/", "n_in", 5); }
+static void b_version(hid_t f) { acdc_util_h5_set_attr_i64(f, "/", "version", 2); }
+static void b_n_neg(hid_t f) { acdc_util_h5_set_attr_i64(f, "/", "n", -3); }
+static void b_n_str(hid_t f) { acdc_util_h5_set_attr_str(f, "/", "n", "four"); }
+static void b_n_in(hid_t f) { acdc_util_h5_set_attr_i64(f, "/", "n_in", 5); }
 static void b_short(hid_t f) { del(f, "/layers/1/d"); put_f64(f, "/layers/1/d", 3, 1); }
 static void b_missing(hid_t f) { del(f, "/layers/1/a"); }
 static void b_nan(hid_t f)
@@ -527,28 +527,31 @@ static void b_rank2(hid_t f)
     del(f, "/layers/0/a");
     double v[4] = {1, 2, 3, 4};
     hsize_t d[2] = {2, 2};
-    util_h5_write_f64(f, "/layers/0/a", 2, d, v);
+    acdc_util_h5_write_f64(f, "/layers/0/a", 2, d, v);
 }
 static void b_perm_dup(hid_t f)
 {
     del(f, "/layers/0/perm");
     int64_t p[4] = {0, 1, 1, 3};
     hsize_t d[1] = {4};
-    util_h5_write_i64(f, "/layers/0/perm", 1, d, p);
+    acdc_util_h5_write_i64(f, "/layers/0/perm", 1, d, p);
 }
 static void b_perm_range(hid_t f)
 {
     del(f, "/layers/0/perm");
     int64_t p[4] = {0, 1, 2, 4};
     hsize_t d[1] = {4};
-    util_h5_write_i64(f, "/layers/0/perm", 1, d, p);
+    acdc_util_h5_write_i64(f, "/layers/0/perm", 1, d, p);
 }
 static void b_perm_float(hid_t f)
 {
     del(f, "/layers/0/perm");
     put_f64(f, "/layers/0/perm", 4, 0);
 }
-static void b_activation(hid_t f) { util_h5_set_attr_str(f, "/layers/1", "activation", "tanh"); }
+static void b_activation(hid_t f)
+{
+    acdc_util_h5_set_attr_str(f, "/layers/1", "activation", "tanh");
+}
 static void b_gap(hid_t f)
 {
     H5Lmove(f, "/layers/1", f, "/layers/2", H5P_DEFAULT, H5P_DEFAULT);
@@ -562,7 +565,7 @@ static void b_nolayers(hid_t f) { del(f, "/layers"); }
 static void b_empty_layers(hid_t f)
 {
     del(f, "/layers");
-    util_h5_group(f, "/layers");
+    acdc_util_h5_group(f, "/layers");
 }
 static void b_scale(hid_t f)
 {
@@ -582,36 +585,36 @@ static void put_pair(hid_t f, const char *name, int64_t a, int64_t b)
     H5Aclose(at);
     H5Sclose(s);
 }
-static void b_transform(hid_t f) { util_h5_set_attr_str(f, "/", "transform", "dct3"); }
-static void b_transform_int(hid_t f) { util_h5_set_attr_i64(f, "/", "transform", 2); }
-static void b_dct2_noshape(hid_t f) { util_h5_set_attr_str(f, "/", "transform", "dct2"); }
+static void b_transform(hid_t f) { acdc_util_h5_set_attr_str(f, "/", "transform", "dct3"); }
+static void b_transform_int(hid_t f) { acdc_util_h5_set_attr_i64(f, "/", "transform", 2); }
+static void b_dct2_noshape(hid_t f) { acdc_util_h5_set_attr_str(f, "/", "transform", "dct2"); }
 static void b_dct2_shape(hid_t f)
 {
-    util_h5_set_attr_str(f, "/", "transform", "dct2");
+    acdc_util_h5_set_attr_str(f, "/", "transform", "dct2");
     put_pair(f, "shape", 3, 2);
 }
 static void b_dct2_shape_scalar(hid_t f)
 {
-    util_h5_set_attr_str(f, "/", "transform", "dct2");
-    util_h5_set_attr_i64(f, "/", "shape", 4);
+    acdc_util_h5_set_attr_str(f, "/", "transform", "dct2");
+    acdc_util_h5_set_attr_i64(f, "/", "shape", 4);
 }
 static void b_dct2_shape_zero(hid_t f)
 {
-    util_h5_set_attr_str(f, "/", "transform", "dct2");
+    acdc_util_h5_set_attr_str(f, "/", "transform", "dct2");
     put_pair(f, "shape", 0, 4);
 }
 static void b_dct_shape(hid_t f) { put_pair(f, "shape", 2, 2); }
 static void b_dct2_noinput(hid_t f)
 {
-    util_h5_set_attr_str(f, "/", "transform", "dct2");
+    acdc_util_h5_set_attr_str(f, "/", "transform", "dct2");
     put_pair(f, "shape", 2, 2);
-    util_h5_set_attr_i64(f, "/", "n_in", 2);
+    acdc_util_h5_set_attr_i64(f, "/", "n_in", 2);
 }
 static void b_dct2_input(hid_t f)
 {
-    util_h5_set_attr_str(f, "/", "transform", "dct2");
+    acdc_util_h5_set_attr_str(f, "/", "transform", "dct2");
     put_pair(f, "shape", 2, 2);
-    util_h5_set_attr_i64(f, "/", "n_in", 3);
+    acdc_util_h5_set_attr_i64(f, "/", "n_in", 3);
     put_pair(f, "input_shape", 1, 3);
 }
 
@@ -655,18 +658,18 @@ static const struct {
 /* The good 2D and 1D variants of the same file are read. */
 static void g_dct2(hid_t f)
 {
-    util_h5_set_attr_str(f, "/", "transform", "dct2");
+    acdc_util_h5_set_attr_str(f, "/", "transform", "dct2");
     put_pair(f, "shape", 2, 2);
 }
 static void g_dct2_input(hid_t f)
 {
     g_dct2(f);
-    util_h5_set_attr_i64(f, "/", "n_in", 2);
+    acdc_util_h5_set_attr_i64(f, "/", "n_in", 2);
     put_pair(f, "input_shape", 2, 1);
 }
 static void g_dct_shape(hid_t f)
 {
-    util_h5_set_attr_str(f, "/", "transform", "dct");
+    acdc_util_h5_set_attr_str(f, "/", "transform", "dct");
     put_pair(f, "shape", 1, 4);
 }
 
@@ -680,7 +683,7 @@ static void test_model2d_validation(void **state)
         acdc_model *m;
         write_model(path, good[i]);
         if (acdc_model_read(path, &m))
-            fail_msg("good file %zu refused: %s", i, util_errmsg());
+            fail_msg("good file %zu refused: %s", i, acdc_util_errmsg());
         assert_int_equal(m->transform, want[i]);
         if (i == 1)
             assert_true(m->in_h == 2 && m->in_w == 1 && m->h == 2 && m->w == 2);
@@ -696,7 +699,7 @@ static void test_float32_read(void **state)
     acdc_model *m;
     write_model(path, b_float32);
     if (acdc_model_read(path, &m))
-        fail_msg("a float32 diagonal refused: %s", util_errmsg());
+        fail_msg("a float32 diagonal refused: %s", acdc_util_errmsg());
     for (size_t i = 0; i < 4; i++)
         assert_true(m->layers[0].a[i] == (double)(i + 1));
     acdc_model_free(m);
@@ -713,14 +716,14 @@ static void test_model_validation(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         write_model(path, bad[i].brk);
         int rc = acdc_model_read(path, &m);
-        if (rc != UTIL_EDATA)
-            fail_msg("%s: status %d, message '%s'", bad[i].name, rc, util_errmsg());
+        if (rc != ACDC_UTIL_EDATA)
+            fail_msg("%s: status %d, message '%s'", bad[i].name, rc, acdc_util_errmsg());
         assert_null(m);
-        if (!strstr(util_errmsg(), bad[i].expect))
-            fail_msg("%s: message '%s' lacks '%s'", bad[i].name, util_errmsg(),
+        if (!strstr(acdc_util_errmsg(), bad[i].expect))
+            fail_msg("%s: message '%s' lacks '%s'", bad[i].name, acdc_util_errmsg(),
                      bad[i].expect);
-        if (!strstr(util_errmsg(), path))
-            fail_msg("%s: message '%s' does not name the file", bad[i].name, util_errmsg());
+        if (!strstr(acdc_util_errmsg(), path))
+            fail_msg("%s: message '%s' does not name the file", bad[i].name, acdc_util_errmsg());
     }
 }
 
@@ -732,14 +735,14 @@ static void test_files_that_are_not_models(void **state)
     FILE *f = fopen(p, "w");
     fputs("this is not HDF5\n", f);
     fclose(f);
-    assert_int_equal(acdc_model_read(p, &m), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "not an HDF5 file"));
+    assert_int_equal(acdc_model_read(p, &m), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "not an HDF5 file"));
     f = fopen(p, "w");
     fclose(f);
-    assert_int_equal(acdc_model_read(p, &m), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "empty"));
-    assert_int_equal(acdc_model_read(test_path(2, "does-not-exist.h5"), &m), UTIL_EIO);
-    assert_non_null(strstr(util_errmsg(), "No such file"));
+    assert_int_equal(acdc_model_read(p, &m), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "empty"));
+    assert_int_equal(acdc_model_read(test_path(2, "does-not-exist.h5"), &m), ACDC_UTIL_EIO);
+    assert_non_null(strstr(acdc_util_errmsg(), "No such file"));
     /* A truncated copy of a valid model. */
     const char *good = test_path(3, "good.h5");
     write_model(good, b_none);
@@ -750,7 +753,7 @@ static void test_files_that_are_not_models(void **state)
     f = fopen(p, "wb");
     fwrite(buf, 1, len / 2, f);
     fclose(f);
-    assert_int_equal(acdc_model_read(p, &m), UTIL_EDATA);
+    assert_int_equal(acdc_model_read(p, &m), ACDC_UTIL_EDATA);
     assert_null(m);
 }
 
@@ -759,13 +762,13 @@ static void test_write_is_atomic(void **state)
     (void)state;
     acdc_model *m = make_model(6, 6, 6);
     /* A folder that does not exist: nothing is created, the error names the file. */
-    assert_int_equal(acdc_model_write(m, "/nonexistent-dir/x.h5"), UTIL_EIO);
-    assert_non_null(strstr(util_errmsg(), "/nonexistent-dir/x.h5"));
+    assert_int_equal(acdc_model_write(m, "/nonexistent-dir/x.h5"), ACDC_UTIL_EIO);
+    assert_non_null(strstr(acdc_util_errmsg(), "/nonexistent-dir/x.h5"));
     /* An invalid model is refused before anything is written. */
     const char *p = test_path(4, "atomic.h5");
     remove(p);
     m->layers[0].d[2] = NAN;
-    assert_int_equal(acdc_model_write(m, p), UTIL_EDATA);
+    assert_int_equal(acdc_model_write(m, p), ACDC_UTIL_EDATA);
     assert_int_equal(access(p, F_OK), -1);
     acdc_model_free(m);
 }
@@ -778,23 +781,23 @@ static void test_data_file(void **state)
     int64_t lab[3] = {0, 2, 1};
     hid_t f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t d[2] = {3, 2};
-    util_h5_write_f64(f, "/x", 2, d, x);
-    util_h5_write_i64(f, "/labels", 1, d, lab);
+    acdc_util_h5_write_f64(f, "/x", 2, d, x);
+    acdc_util_h5_write_i64(f, "/labels", 1, d, lab);
     H5Fclose(f);
     acdc_data *data;
     assert_int_equal(acdc_data_read(p, 2, &data), 0);
     assert_int_equal(data->batch, 3);
     assert_int_equal(data->labels[1], 2);
     acdc_data_free(data);
-    assert_int_equal(acdc_data_read(p, 3, &data), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "dimension 1 is 2, expected 3"));
+    assert_int_equal(acdc_data_read(p, 3, &data), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "dimension 1 is 2, expected 3"));
     lab[2] = -1;
     f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    util_h5_write_f64(f, "/x", 2, d, x);
-    util_h5_write_i64(f, "/labels", 1, d, lab);
+    acdc_util_h5_write_f64(f, "/x", 2, d, x);
+    acdc_util_h5_write_i64(f, "/labels", 1, d, lab);
     H5Fclose(f);
-    assert_int_equal(acdc_data_read(p, 0, &data), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "row 2 has label -1"));
+    assert_int_equal(acdc_data_read(p, 0, &data), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "row 2 has label -1"));
 }
 
 int main(void)

@@ -439,10 +439,10 @@ static void test_resume_is_bitwise(void **state)
         assert_int_equal(acdc_trainer_save(a, ck), 0);
     }
     volatile sig_atomic_t stop = 1;
-    assert_int_equal(acdc_trainer_epoch(a, &d, &stop, NULL, NULL), UTIL_EINTR);
-    assert_non_null(strstr(util_errmsg(), "interrupted"));
+    assert_int_equal(acdc_trainer_epoch(a, &d, &stop, NULL, NULL), ACDC_UTIL_EINTR);
+    assert_non_null(strstr(acdc_util_errmsg(), "interrupted"));
     /* A broken trainer refuses to go on rather than train from a half epoch. */
-    assert_int_equal(acdc_trainer_epoch(a, &d, NULL, NULL, NULL), UTIL_EUSAGE);
+    assert_int_equal(acdc_trainer_epoch(a, &d, NULL, NULL, NULL), ACDC_UTIL_EUSAGE);
     acdc_trainer_free(a);
 
     /* The checkpoint is a model file too. */
@@ -468,24 +468,24 @@ static void test_resume_is_bitwise(void **state)
 
     /* Errors: other data size; a plain model file; a missing file. */
     acdc_trainer *c;
-    util_error_clear();
-    assert_int_equal(acdc_trainer_load(ck, R + 1, 1, &c), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "same data"));
+    acdc_util_error_clear();
+    assert_int_equal(acdc_trainer_load(ck, R + 1, 1, &c), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "same data"));
     const char *plain = test_path(1, "plain.h5");
     acdc_model *pm;
     assert_int_equal(acdc_model_alloc(&pm, 4, 4, 4, 1, 0), 0);
     assert_int_equal(acdc_model_write(pm, plain), 0);
     acdc_model_free(pm);
-    assert_int_equal(acdc_trainer_load(plain, R, 1, &c), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "not a checkpoint"));
-    assert_int_equal(acdc_trainer_load(test_path(2, "none.h5"), R, 1, &c), UTIL_EIO);
+    assert_int_equal(acdc_trainer_load(plain, R, 1, &c), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "not a checkpoint"));
+    assert_int_equal(acdc_trainer_load(test_path(2, "none.h5"), R, 1, &c), ACDC_UTIL_EIO);
     /* A corrupted counter. */
     hid_t f = H5Fopen(ck, H5F_ACC_RDWR, H5P_DEFAULT);
     assert_true(f >= 0);
-    assert_int_equal(util_h5_set_attr_str(f, "/train", "optimiser", "lbfgs"), 0);
+    assert_int_equal(acdc_util_h5_set_attr_str(f, "/train", "optimiser", "lbfgs"), 0);
     H5Fclose(f);
-    assert_int_equal(acdc_trainer_load(ck, R, 1, &c), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "lbfgs"));
+    assert_int_equal(acdc_trainer_load(ck, R, 1, &c), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "lbfgs"));
 }
 
 /* A small model for the tests of refused options (the trainer takes it over). */
@@ -504,27 +504,27 @@ static void test_bad_options_and_data(void **state)
     acdc_trainer *t;
     o.batch = 0;
     t = (acdc_trainer *)&t;   /* not NULL, so the test sees the reset */
-    assert_int_equal(acdc_trainer_alloc(&t, model4(), &o, 10), UTIL_EUSAGE);
+    assert_int_equal(acdc_trainer_alloc(&t, model4(), &o, 10), ACDC_UTIL_EUSAGE);
     assert_null(t);
     acdc_train_opts_default(&o, ACDC_LOSS_XENT);
     o.lr[1] = -1;
-    assert_int_equal(acdc_trainer_alloc(&t, model4(), &o, 10), UTIL_EUSAGE);
+    assert_int_equal(acdc_trainer_alloc(&t, model4(), &o, 10), ACDC_UTIL_EUSAGE);
     acdc_train_opts_default(&o, ACDC_LOSS_XENT);
     o.val_frac = 0.9;
-    assert_int_equal(acdc_trainer_alloc(&t, model4(), &o, 1), UTIL_EUSAGE);
+    assert_int_equal(acdc_trainer_alloc(&t, model4(), &o, 1), ACDC_UTIL_EUSAGE);
     acdc_train_opts_default(&o, ACDC_LOSS_XENT);
     assert_int_equal(acdc_trainer_alloc(&t, model4(), &o, 10), 0);
     double x[40] = {0};
     int64_t lab[10] = {0, 1, 0, 1, 2, 0, 1, 0, 1, 0};
     acdc_train_data d = {10, 4, x, NULL, lab};
-    util_error_clear();
-    assert_int_equal(acdc_trainer_epoch(t, &d, NULL, NULL, NULL), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "row 4 has label 2"));
+    acdc_util_error_clear();
+    assert_int_equal(acdc_trainer_epoch(t, &d, NULL, NULL, NULL), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "row 4 has label 2"));
     d.rows = 9;
-    assert_int_equal(acdc_trainer_epoch(t, &d, NULL, NULL, NULL), UTIL_EDATA);
+    assert_int_equal(acdc_trainer_epoch(t, &d, NULL, NULL, NULL), ACDC_UTIL_EDATA);
     /* No standardisation allocated. */
     d.rows = 10;
-    assert_int_equal(acdc_trainer_standardise(t, &d, 1, 0.1), UTIL_EUSAGE);
+    assert_int_equal(acdc_trainer_standardise(t, &d, 1, 0.1), ACDC_UTIL_EUSAGE);
     acdc_trainer_free(t);
 }
 
@@ -577,21 +577,21 @@ static void test_infer_applies_standardisation(void **state)
     const char *mp = test_path(0, "std-model.h5"), *dp = test_path(1, "std-data.h5");
     const char *op = test_path(2, "std-out.h5");
     assert_int_equal(acdc_model_write(m, mp), 0);
-    util_h5_out o;
+    acdc_util_h5_out o;
     hsize_t dx[2] = {R, 10};
-    assert_int_equal(util_h5_create(dp, &o), 0);
-    assert_int_equal(util_h5_write_f64(o.fid, "/x", 2, dx, x), 0);
-    assert_int_equal(util_h5_commit(&o), 0);
+    assert_int_equal(acdc_util_h5_create(dp, &o), 0);
+    assert_int_equal(acdc_util_h5_write_f64(o.fid, "/x", 2, dx, x), 0);
+    assert_int_equal(acdc_util_h5_commit(&o), 0);
     const char *b = getenv("BUILD");
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "%.200s/acdc infer '%.600s' '%.600s' -o '%.600s' >/dev/null",
              b ? b : "build", mp, dp, op);
     assert_int_equal(system(cmd), 0);
     hid_t f;
-    assert_int_equal(util_h5_open(op, &f), 0);
+    assert_int_equal(acdc_util_h5_open(op, &f), 0);
     hsize_t dy[2] = {R, 3};
     double *y;
-    assert_int_equal(util_h5_read_f64(f, op, "/y", 2, dy, &y), 0);
+    assert_int_equal(acdc_util_h5_read_f64(f, op, "/y", 2, dy, &y), 0);
     H5Fclose(f);
     /* Reference: standardise by hand, then a model without statistics. */
     static double xs[R * 10], ref[R * 3], raw[R * 3];

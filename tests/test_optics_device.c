@@ -11,11 +11,11 @@
 #include <complex.h>
 #include <gsl/gsl_rng.h>
 
-static optics_modulator slm(enum optics_modulation mod, int ab, int pb)
+static acdc_optics_modulator slm(enum acdc_optics_modulation mod, int ab, int pb)
 {
-    optics_modulator d = {.name = "test SLM", .modulation = mod, .pitch_m = 3.74e-6,
-                          .fill = 0.9, .pixels = 4160, .amplitude_bits = ab,
-                          .phase_bits = pb, .phase_error_rad = 0.03};
+    acdc_optics_modulator d = {.name = "test SLM", .modulation = mod, .pitch_m = 3.74e-6,
+                               .fill = 0.9, .pixels = 4160, .amplitude_bits = ab,
+                               .phase_bits = pb, .phase_error_rad = 0.03};
     return d;
 }
 
@@ -24,25 +24,25 @@ static optics_modulator slm(enum optics_modulation mod, int ab, int pb)
 static void test_levels(void **state)
 {
     (void)state;
-    assert_int_equal(optics_phase_level(0, 8), 0);
-    assert_int_equal(optics_phase_level(M_PI, 2), 2);
-    assert_int_equal(optics_phase_level(-M_PI / 2, 2), 3);       /* wraps to 3π/2 */
-    assert_int_equal(optics_phase_level(2 * M_PI - 1e-9, 4), 0); /* nearest is 2π ≡ 0 */
-    assert_close(optics_phase_of_level(3, 2), 1.5 * M_PI, 1e-15);
-    assert_int_equal(optics_amplitude_level(0.5, 3), 4);  /* 3.5 rounds away from zero */
-    assert_int_equal(optics_amplitude_level(-0.2, 3), 0);
-    assert_int_equal(optics_amplitude_level(1.7, 3), 7);
-    assert_close(optics_amplitude_of_level(4, 3), 4.0 / 7, 1e-15);
+    assert_int_equal(acdc_optics_phase_level(0, 8), 0);
+    assert_int_equal(acdc_optics_phase_level(M_PI, 2), 2);
+    assert_int_equal(acdc_optics_phase_level(-M_PI / 2, 2), 3);       /* wraps to 3π/2 */
+    assert_int_equal(acdc_optics_phase_level(2 * M_PI - 1e-9, 4), 0); /* nearest is 2π ≡ 0 */
+    assert_close(acdc_optics_phase_of_level(3, 2), 1.5 * M_PI, 1e-15);
+    assert_int_equal(acdc_optics_amplitude_level(0.5, 3), 4);  /* 3.5 rounds away from zero */
+    assert_int_equal(acdc_optics_amplitude_level(-0.2, 3), 0);
+    assert_int_equal(acdc_optics_amplitude_level(1.7, 3), 7);
+    assert_close(acdc_optics_amplitude_of_level(4, 3), 4.0 / 7, 1e-15);
     double ph[5] = {0.1, -2.385, 3.3, 7.0, -0.01}, a[4] = {0, 0.2385, 0.5, 1};
     double ph2[5], a2[4];
     memcpy(ph2, ph, sizeof ph);
     memcpy(a2, a, sizeof a);
-    assert_int_equal(optics_quantise_phase(ph2, 5, 3), 0);
-    assert_int_equal(optics_quantise_amplitude(a2, 4, 5), 0);
+    assert_int_equal(acdc_optics_quantise_phase(ph2, 5, 3), 0);
+    assert_int_equal(acdc_optics_quantise_amplitude(a2, 4, 5), 0);
     for (int i = 0; i < 5; i++)
-        assert_true(ph2[i] == optics_phase_of_level(optics_phase_level(ph[i], 3), 3));
+        assert_true(ph2[i] == acdc_optics_phase_of_level(acdc_optics_phase_level(ph[i], 3), 3));
     for (int i = 0; i < 4; i++)
-        assert_true(a2[i] == optics_amplitude_of_level(optics_amplitude_level(a[i], 5), 5));
+        assert_true(a2[i] == acdc_optics_amplitude_of_level(acdc_optics_amplitude_level(a[i], 5), 5));
 }
 
 /* Each kind shows a value: amplitude clips negatives, complex is exact when continuous,
@@ -53,14 +53,14 @@ static void test_show_value(void **state)
     const double ts[] = {1, -1, 0.2385, -0.71, 0, -0.0};
     for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) {
         double t = ts[i];
-        optics_modulator c = slm(OPTICS_MOD_COMPLEX, 0, 0);
+        acdc_optics_modulator c = slm(ACDC_OPTICS_MOD_COMPLEX, 0, 0);
         double complex px[2];
-        assert_int_equal(optics_modulator_pixels(&c, t, px, NULL), 1);
+        assert_int_equal(acdc_optics_modulator_pixels(&c, t, px, NULL), 1);
         assert_true(px[0] == t);   /* exactly, imaginary part 0 */
-        optics_modulator a = slm(OPTICS_MOD_AMPLITUDE, 0, 0);
-        assert_true(optics_modulator_value(&a, t, NULL) == (t > 0 ? t : 0));
-        optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 0);
-        assert_int_equal(optics_modulator_pixels(&p, t, px, NULL), 2);
+        acdc_optics_modulator a = slm(ACDC_OPTICS_MOD_AMPLITUDE, 0, 0);
+        assert_true(acdc_optics_modulator_value(&a, t, NULL) == (t > 0 ? t : 0));
+        acdc_optics_modulator p = slm(ACDC_OPTICS_MOD_PHASE, 0, 0);
+        assert_int_equal(acdc_optics_modulator_pixels(&p, t, px, NULL), 2);
         assert_close(cabs(px[0]), 1, 1e-15);
         assert_close(cabs(px[1]), 1, 1e-15);
         assert_close(cabs(0.5 * (px[0] + px[1]) - t), 0, 1e-15);
@@ -69,22 +69,22 @@ static void test_show_value(void **state)
         assert_close(cimag(d), sqrt(1 - t * t), 1e-12);
     }
     /* quantised: codes and the value they give agree */
-    optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 8);
+    acdc_optics_modulator p = slm(ACDC_OPTICS_MOD_PHASE, 0, 8);
     int32_t codes[2];
-    double complex v = optics_modulator_value(&p, -0.2385, codes);
-    double complex w = 0.5 * (cexp(I * optics_phase_of_level(codes[0], 8)) +
-                              cexp(I * optics_phase_of_level(codes[1], 8)));
+    double complex v = acdc_optics_modulator_value(&p, -0.2385, codes);
+    double complex w = 0.5 * (cexp(I * acdc_optics_phase_of_level(codes[0], 8)) +
+                              cexp(I * acdc_optics_phase_of_level(codes[1], 8)));
     assert_true(v == w);
     assert_close(creal(v), -0.2385, 2 * M_PI / 256);
-    optics_modulator c = slm(OPTICS_MOD_COMPLEX, 3, 2);
-    v = optics_modulator_value(&c, -0.5, codes);
+    acdc_optics_modulator c = slm(ACDC_OPTICS_MOD_COMPLEX, 3, 2);
+    v = acdc_optics_modulator_value(&c, -0.5, codes);
     assert_int_equal(codes[0], 4);
     assert_int_equal(codes[1], 2);
     assert_close(creal(v), -4.0 / 7, 1e-15);
-    assert_int_equal(optics_modulator_codes(&c), 2);
-    assert_int_equal(optics_modulator_codes(&p), 2);
-    optics_modulator a = slm(OPTICS_MOD_AMPLITUDE, 8, 0);
-    assert_int_equal(optics_modulator_codes(&a), 1);
+    assert_int_equal(acdc_optics_modulator_codes(&c), 2);
+    assert_int_equal(acdc_optics_modulator_codes(&p), 2);
+    acdc_optics_modulator a = slm(ACDC_OPTICS_MOD_AMPLITUDE, 8, 0);
+    assert_int_equal(acdc_optics_modulator_codes(&a), 1);
 }
 
 /* A device of finite contrast C cannot go darker than a0 = 1/sqrt(C): a complex or
@@ -95,28 +95,28 @@ static void test_contrast(void **state)
     (void)state;
     const double a0 = 1 / sqrt(1000.0);
     for (int bits = 0; bits <= 8; bits += 8) {
-        optics_modulator c = slm(OPTICS_MOD_COMPLEX, bits, 0), a = slm(OPTICS_MOD_AMPLITUDE,
-                                                                       bits, 0);
+        acdc_optics_modulator c = slm(ACDC_OPTICS_MOD_COMPLEX, bits, 0), a = slm(ACDC_OPTICS_MOD_AMPLITUDE,
+                                                                                 bits, 0);
         c.contrast = a.contrast = 1000;
         int32_t code[2];
-        assert_close(creal(optics_modulator_value(&c, 0.001, code)), a0, 1e-15);
-        assert_close(creal(optics_modulator_value(&c, -0.001, NULL)), -a0, 1e-15);
-        assert_close(creal(optics_modulator_value(&a, 0, code)), a0, 1e-15);
+        assert_close(creal(acdc_optics_modulator_value(&c, 0.001, code)), a0, 1e-15);
+        assert_close(creal(acdc_optics_modulator_value(&c, -0.001, NULL)), -a0, 1e-15);
+        assert_close(creal(acdc_optics_modulator_value(&a, 0, code)), a0, 1e-15);
         assert_int_equal(code[0], 0);
-        assert_close(creal(optics_modulator_value(&c, 1, code)), 1, 1e-15);
+        assert_close(creal(acdc_optics_modulator_value(&c, 1, code)), 1, 1e-15);
         if (bits) {
             assert_int_equal(code[0], 255);
             /* level 128 sits at a0 + (1 - a0) 128/255 */
             const double mid = a0 + (1 - a0) * 128.0 / 255;
-            assert_close(creal(optics_modulator_value(&c, mid, code)), mid, 1e-15);
+            assert_close(creal(acdc_optics_modulator_value(&c, mid, code)), mid, 1e-15);
             assert_int_equal(code[0], 128);
         } else {
-            assert_close(creal(optics_modulator_value(&c, 0.5, NULL)), 0.5, 1e-15);
+            assert_close(creal(acdc_optics_modulator_value(&c, 0.5, NULL)), 0.5, 1e-15);
         }
         c.contrast = 0;
-        assert_close(creal(optics_modulator_value(&c, 0.001, NULL)), bits ? 0 : 0.001, 1e-15);
+        assert_close(creal(acdc_optics_modulator_value(&c, 0.001, NULL)), bits ? 0 : 0.001, 1e-15);
         c.contrast = 1000;
-        assert_true(optics_modulator_ideal(&c).contrast == 0);
+        assert_true(acdc_optics_modulator_ideal(&c).contrast == 0);
     }
 }
 
@@ -128,18 +128,18 @@ static void test_contrast(void **state)
 static void test_registration(void **state)
 {
     (void)state;
-    optics_modulator c = slm(OPTICS_MOD_COMPLEX, 0, 0);
+    acdc_optics_modulator c = slm(ACDC_OPTICS_MOD_COMPLEX, 0, 0);
     c.phase_error_rad = 0;
     const int S = 20;
     const size_t n = 4, nsamp = 4 * S + 8 * S;
     const double t[4] = {0.2, -0.7, 0.5, 1.0};
     double complex one[240], two[240], work[8];
-    optics_devmap *d0, *d1;
-    assert_int_equal(optics_devmap_alloc(&d0, &c, n, S, nsamp, 0), 0);
+    acdc_optics_devmap *d0, *d1;
+    assert_int_equal(acdc_optics_devmap_alloc(&d0, &c, n, S, nsamp, 0), 0);
     c.registration = 0.25;
-    assert_int_equal(optics_devmap_alloc(&d1, &c, n, S, nsamp, 0), 0);
-    optics_devmap_show(d0, t, 0, NULL, 1, work, one);
-    optics_devmap_show(d1, t, 0, NULL, 1, work, two);
+    assert_int_equal(acdc_optics_devmap_alloc(&d1, &c, n, S, nsamp, 0), 0);
+    acdc_optics_devmap_show(d0, t, 0, NULL, 1, work, one);
+    acdc_optics_devmap_show(d1, t, 0, NULL, 1, work, two);
     double s0 = 0, s1 = 0;
     for (size_t q = 0; q < nsamp; q++) {
         s0 += cabs(one[q]);
@@ -158,8 +158,8 @@ static void test_registration(void **state)
     const size_t base = nsamp / 2 - 2 * (size_t)S, p1 = base + (size_t)S;
     assert_close(creal(two[p1 - S / 2 + 3]), -0.2, 1e-12);
     assert_close(creal(two[p1 + 3]), -0.7, 1e-12);
-    optics_devmap_free(d0);
-    optics_devmap_free(d1);
+    acdc_optics_devmap_free(d0);
+    acdc_optics_devmap_free(d1);
 }
 
 /* Transfers: 1 at t = 0, sinc(fill t) for a pixel, the pair's sum term, the ideal
@@ -167,19 +167,20 @@ static void test_registration(void **state)
 static void test_transfer(void **state)
 {
     (void)state;
-    optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 8), c = slm(OPTICS_MOD_COMPLEX, 8, 8);
+    acdc_optics_modulator p = slm(ACDC_OPTICS_MOD_PHASE, 0, 8),
+        c = slm(ACDC_OPTICS_MOD_COMPLEX, 8, 8);
     double f = p.fill, t = 0.37;
-    assert_close(optics_modulator_transfer(&p, 0), 1, 1e-15);
-    assert_close(optics_modulator_transfer(&p, t),
+    assert_close(acdc_optics_modulator_transfer(&p, 0), 1, 1e-15);
+    assert_close(acdc_optics_modulator_transfer(&p, t),
                  sin(M_PI * f * t / 2) / (M_PI * f * t / 2) * cos(M_PI * t / 2), 1e-15);
-    assert_close(optics_modulator_transfer(&c, t), sin(M_PI * f * t) / (M_PI * f * t), 1e-15);
-    optics_modulator id = optics_modulator_ideal(&p);
-    assert_int_equal(optics_modulator_pixels_per_sample(&id), 1);
-    assert_true(optics_modulator_sample_pitch(&id) == p.pitch_m);
-    assert_true(optics_modulator_sample_pitch(&p) == 2 * p.pitch_m);
-    assert_close(optics_modulator_transfer(&id, t), sin(M_PI * t) / (M_PI * t), 1e-15);
-    optics_camera cam = {.fill = 0.8};
-    assert_close(optics_camera_transfer(&cam, t), sin(M_PI * 0.8 * t) / (M_PI * 0.8 * t),
+    assert_close(acdc_optics_modulator_transfer(&c, t), sin(M_PI * f * t) / (M_PI * f * t), 1e-15);
+    acdc_optics_modulator id = acdc_optics_modulator_ideal(&p);
+    assert_int_equal(acdc_optics_modulator_pixels_per_sample(&id), 1);
+    assert_true(acdc_optics_modulator_sample_pitch(&id) == p.pitch_m);
+    assert_true(acdc_optics_modulator_sample_pitch(&p) == 2 * p.pitch_m);
+    assert_close(acdc_optics_modulator_transfer(&id, t), sin(M_PI * t) / (M_PI * t), 1e-15);
+    acdc_optics_camera cam = {.fill = 0.8};
+    assert_close(acdc_optics_camera_transfer(&cam, t), sin(M_PI * 0.8 * t) / (M_PI * 0.8 * t),
                  1e-15);
 }
 
@@ -188,27 +189,27 @@ static void test_transfer(void **state)
 static void test_devmap_points(void **state)
 {
     (void)state;
-    optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 8);
+    acdc_optics_modulator p = slm(ACDC_OPTICS_MOD_PHASE, 0, 8);
     const size_t n = 6;
     const double t[6] = {0.9, -0.2385, 0.5, -1, 0, 0.33};
     double complex out[6], work[12];
-    optics_devmap *d;
-    assert_int_equal(optics_devmap_alloc(&d, &p, n, 1, n, 0), 0);
-    assert_int_equal(optics_devmap_pixels(d), n);
-    optics_devmap_show(d, t, 0, NULL, 1, work, out);
+    acdc_optics_devmap *d;
+    assert_int_equal(acdc_optics_devmap_alloc(&d, &p, n, 1, n, 0), 0);
+    assert_int_equal(acdc_optics_devmap_pixels(d), n);
+    acdc_optics_devmap_show(d, t, 0, NULL, 1, work, out);
     for (size_t j = 0; j < n; j++)
-        assert_true(out[j] == optics_modulator_value(&p, t[j], NULL));
-    optics_devmap_free(d);
-    assert_int_equal(optics_devmap_alloc(&d, &p, n, 1, n, 0.25), 0);
+        assert_true(out[j] == acdc_optics_modulator_value(&p, t[j], NULL));
+    acdc_optics_devmap_free(d);
+    assert_int_equal(acdc_optics_devmap_alloc(&d, &p, n, 1, n, 0.25), 0);
     double complex shifted[6];
-    optics_devmap_show(d, t, 0, NULL, 1, work, shifted);
+    acdc_optics_devmap_show(d, t, 0, NULL, 1, work, shifted);
     /* t'(x) = t(x − 0.25): sample k sees 3/4 of point k and 1/4 of point k − 1; the
      * first sample a quarter of the opaque surround */
     for (size_t k = 0; k < n; k++) {
         double complex want = 0.75 * out[k] + (k ? 0.25 * out[k - 1] : 0);
         assert_close(cabs(shifted[k] - want), 0, 1e-15);
     }
-    optics_devmap_free(d);
+    acdc_optics_devmap_free(d);
 }
 
 /* S >= 2: a flat value on a device of fill f puts f of the amplitude into the covered
@@ -217,16 +218,16 @@ static void test_devmap_resolved(void **state)
 {
     (void)state;
     const int S = 3;   /* odd: sample j covers sub-samples centre − 1 .. centre + 1 */
-    optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 0);
+    acdc_optics_modulator p = slm(ACDC_OPTICS_MOD_PHASE, 0, 0);
     const size_t n = 8, L = n * S * 2;
     double t[8];
     for (size_t j = 0; j < n; j++)
         t[j] = 0.2385 * (double)j - 0.7;
     double complex out[48], work[16];
-    optics_devmap *d;
-    assert_int_equal(optics_devmap_alloc(&d, &p, n, S, L, 0), 0);
-    assert_int_equal(optics_devmap_pixels(d), 2 * n);
-    optics_devmap_show(d, t, 0, NULL, 1, work, out);
+    acdc_optics_devmap *d;
+    assert_int_equal(acdc_optics_devmap_alloc(&d, &p, n, S, L, 0), 0);
+    assert_int_equal(acdc_optics_devmap_pixels(d), 2 * n);
+    acdc_optics_devmap_show(d, t, 0, NULL, 1, work, out);
     /* The sum over the S sub-samples of sample j, divided by S, is fill × the pair's
      * mean (each pixel lies inside its sample's S sub-samples). */
     for (size_t j = 0; j < n; j++) {
@@ -234,19 +235,19 @@ static void test_devmap_resolved(void **state)
         size_t c0 = L / 2 - (n / 2) * S + j * S - 1;
         for (int q = 0; q < S; q++)
             sum += out[c0 + (size_t)q];
-        assert_close(cabs(sum / S - p.fill * optics_modulator_value(&p, t[j], NULL)), 0,
+        assert_close(cabs(sum / S - p.fill * acdc_optics_modulator_value(&p, t[j], NULL)), 0,
                      1e-14);
     }
     /* nothing outside the device */
     for (size_t k = 0; k + 1 < L / 2 - (n / 2) * S; k++)
         assert_true(out[k] == 0);
-    optics_devmap_free(d);
+    acdc_optics_devmap_free(d);
     /* bad geometry */
     p.fill = 0;
-    assert_int_equal(optics_devmap_alloc(&d, &p, n, S, L, 0), UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_devmap_alloc(&d, &p, n, S, L, 0), ACDC_UTIL_EUSAGE);
     p.fill = 0.9;
-    assert_int_equal(optics_devmap_alloc(&d, &p, n, 0, L, 0), UTIL_EUSAGE);
-    assert_int_equal(optics_devmap_alloc(&d, &p, n, S, L, NAN), UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_devmap_alloc(&d, &p, n, 0, L, 0), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_devmap_alloc(&d, &p, n, S, L, NAN), ACDC_UTIL_EUSAGE);
     assert_null(d);
 }
 
@@ -254,20 +255,20 @@ static void test_devmap_resolved(void **state)
 static void test_devmap_errors(void **state)
 {
     (void)state;
-    optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 8);
+    acdc_optics_modulator p = slm(ACDC_OPTICS_MOD_PHASE, 0, 8);
     const size_t n = 16;
     double t[16];
     for (size_t j = 0; j < n; j++)
         t[j] = sin(2.385 * (double)j);
     double complex a[16], b[16], clean[16], work[16];
-    optics_devmap *d;
-    assert_int_equal(optics_devmap_alloc(&d, &p, n, 1, n, 0), 0);
+    acdc_optics_devmap *d;
+    assert_int_equal(acdc_optics_devmap_alloc(&d, &p, n, 1, n, 0), 0);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 7);
-    optics_devmap_show(d, t, 0.03, r, 1, work, a);
+    acdc_optics_devmap_show(d, t, 0.03, r, 1, work, a);
     gsl_rng_set(r, 7);
-    optics_devmap_show(d, t, 0.03, r, 1, work, b);
-    optics_devmap_show(d, t, 0, NULL, 1, work, clean);
+    acdc_optics_devmap_show(d, t, 0.03, r, 1, work, b);
+    acdc_optics_devmap_show(d, t, 0, NULL, 1, work, clean);
     double diff = 0;
     for (size_t j = 0; j < n; j++) {
         assert_true(a[j] == b[j]);
@@ -276,7 +277,7 @@ static void test_devmap_errors(void **state)
     }
     assert_true(diff > 1e-3 && diff < 0.2);
     gsl_rng_free(r);
-    optics_devmap_free(d);
+    acdc_optics_devmap_free(d);
 }
 
 /* The superpixel's transform: k = 1 is a pixel's, k = 2 the 1D pair's, and its array
@@ -284,19 +285,23 @@ static void test_devmap_errors(void **state)
 static void test_transfer_k(void **state)
 {
     (void)state;
-    optics_modulator c = slm(OPTICS_MOD_COMPLEX, 8, 8), p = slm(OPTICS_MOD_PHASE, 0, 8);
+    acdc_optics_modulator c = slm(ACDC_OPTICS_MOD_COMPLEX, 8, 8),
+        p = slm(ACDC_OPTICS_MOD_PHASE, 0, 8);
     for (double t = -1.3; t <= 1.3; t += 0.1) {
-        assert_close(optics_modulator_transfer_k(&c, 1, t), optics_modulator_transfer(&c, t),
+        assert_close(acdc_optics_modulator_transfer_k(&c, 1, t),
+                     acdc_optics_modulator_transfer(&c, t),
                      1e-15);
-        assert_close(optics_modulator_transfer_k(&p, 2, t), optics_modulator_transfer(&p, t),
+        assert_close(acdc_optics_modulator_transfer_k(&p, 2, t),
+                     acdc_optics_modulator_transfer(&p, t),
                      1e-15);
     }
-    optics_modulator f1 = c;
+    acdc_optics_modulator f1 = c;
     f1.fill = 1;
     /* fill 1: k pixels side by side are one pixel k times as wide, sinc(t) */
     for (double t = 0.05; t < 3; t += 0.2)
-        assert_close(optics_modulator_transfer_k(&f1, 4, t), sin(M_PI * t) / (M_PI * t), 1e-14);
-    assert_close(optics_modulator_transfer_k(&f1, 4, 0), 1, 0);
+        assert_close(acdc_optics_modulator_transfer_k(&f1, 4, t),
+                     sin(M_PI * t) / (M_PI * t), 1e-14);
+    assert_close(acdc_optics_modulator_transfer_k(&f1, 4, 0), 1, 0);
 }
 
 /* A 2D device: at S = 1 each sample shows its value (a double-phase value's sum term) on
@@ -307,45 +312,45 @@ static void test_transfer_k(void **state)
 static void test_devmap2(void **state)
 {
     (void)state;
-    optics_modulator p = slm(OPTICS_MOD_PHASE, 0, 0);
+    acdc_optics_modulator p = slm(ACDC_OPTICS_MOD_PHASE, 0, 0);
     p.phase_error_rad = 0;
     const size_t ns = 4, N1 = 8;
     double t[16];
     for (size_t i = 0; i < 16; i++)
         t[i] = cos(1.7 * (double)i) * 0.9;
-    optics_devmap2 *d;
-    assert_int_equal(optics_devmap2_alloc(&d, &p, 2, ns, 1, N1, 0, 0), 0);
-    double complex *w = malloc(optics_devmap2_work(d) * sizeof *w), out[64];
-    optics_devmap2_show(d, t, 0, NULL, 1, w, out);
+    acdc_optics_devmap2 *d;
+    assert_int_equal(acdc_optics_devmap2_alloc(&d, &p, 2, ns, 1, N1, 0, 0), 0);
+    double complex *w = malloc(acdc_optics_devmap2_work(d) * sizeof *w), out[64];
+    acdc_optics_devmap2_show(d, t, 0, NULL, 1, w, out);
     for (size_t y = 0; y < N1; y++)
         for (size_t x = 0; x < N1; x++) {
             /* the device's 4 x 4 samples centred on the plane's axis (index 4) */
             int in = y >= 2 && y < 6 && x >= 2 && x < 6;
-            double complex want = in ? optics_modulator_value(&p, t[(y - 2) * ns + x - 2], NULL)
-                                     : 0;
+            double complex want =
+                in ? acdc_optics_modulator_value(&p, t[(y - 2) * ns + x - 2], NULL) : 0;
             assert_true(cabs(out[y * N1 + x] - want) < 1e-15);
         }
     free(w);
-    optics_devmap2_free(d);
+    acdc_optics_devmap2_free(d);
     const int S = 4;
     const size_t N = 4 * ns * (size_t)S;
     double complex *o[2];
     for (int layout = 0; layout < 2; layout++) {
-        p.dp_layout = layout ? OPTICS_DP_CHECKERBOARD : OPTICS_DP_COLUMNS;
-        assert_int_equal(optics_devmap2_alloc(&d, &p, 2, ns, S, N, 0, 0), 0);
-        w = malloc(optics_devmap2_work(d) * sizeof *w);
+        p.dp_layout = layout ? ACDC_OPTICS_DP_CHECKERBOARD : ACDC_OPTICS_DP_COLUMNS;
+        assert_int_equal(acdc_optics_devmap2_alloc(&d, &p, 2, ns, S, N, 0, 0), 0);
+        w = malloc(acdc_optics_devmap2_work(d) * sizeof *w);
         o[layout] = malloc(N * N * sizeof *o[layout]);
-        optics_devmap2_show(d, t, 0, NULL, 1, w, o[layout]);
+        acdc_optics_devmap2_show(d, t, 0, NULL, 1, w, o[layout]);
         /* every pixel's active area lands in full: the plane's light is the sum */
         double complex tot = 0, want = 0;
         for (size_t i = 0; i < N * N; i++)
             tot += o[layout][i];
         for (size_t i = 0; i < ns * ns; i++)
-            want += optics_modulator_value(&p, t[i], NULL);
+            want += acdc_optics_modulator_value(&p, t[i], NULL);
         want *= p.fill * p.fill * S * S;
         assert_true(cabs(tot - want) < 1e-12 * cabs(want) + 1e-12);
         free(w);
-        optics_devmap2_free(d);
+        acdc_optics_devmap2_free(d);
     }
     int differs = 0;
     for (size_t i = 0; i < N * N; i++)
@@ -353,8 +358,8 @@ static void test_devmap2(void **state)
     assert_true(differs);
     free(o[0]);
     free(o[1]);
-    assert_int_equal(optics_devmap2_alloc(&d, &p, 3, ns, S, N, 0, 0), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "even superpixel"));
+    assert_int_equal(acdc_optics_devmap2_alloc(&d, &p, 3, ns, S, N, 0, 0), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "even superpixel"));
 }
 
 int main(void)

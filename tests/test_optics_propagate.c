@@ -15,20 +15,20 @@
 #include <gsl/gsl_sf_bessel.h>
 #include <omp.h>
 
-static optics_field *field(int rank, size_t nx, size_t ny, double pitch, double lam,
-                           size_t nb)
+static acdc_optics_field *field(int rank, size_t nx, size_t ny, double pitch, double lam,
+                                size_t nb)
 {
-    optics_grid g;
-    assert_int_equal(optics_grid_init(&g, rank, nx, ny, pitch, lam), 0);
-    optics_field *f = NULL;
-    assert_int_equal(optics_field_alloc(&f, &g, nb), 0);
+    acdc_optics_grid g;
+    assert_int_equal(acdc_optics_grid_init(&g, rank, nx, ny, pitch, lam), 0);
+    acdc_optics_field *f = NULL;
+    assert_int_equal(acdc_optics_field_alloc(&f, &g, nb), 0);
     return f;
 }
 
 /* Deterministic "random" complex values in [-1, 1]^2 (a plain LCG, fixed seed). */
-static void fill_noise(optics_field *f, unsigned long long seed)
+static void fill_noise(acdc_optics_field *f, unsigned long long seed)
 {
-    size_t n = f->nb * optics_grid_size(&f->g);
+    size_t n = f->nb * acdc_optics_grid_size(&f->g);
     unsigned long long s = seed;
     for (size_t i = 0; i < n; i++) {
         s = s * 6364136223846793005ull + 1442695040888963407ull;
@@ -69,32 +69,32 @@ static void test_lens_centring(void **state)
     (void)state;
     for (size_t m = 15; m <= 16; m++) {
         double dx = 8e-6, lam = 633e-9, f = 0.2;
-        optics_field *in = field(1, m, 1, dx, lam, 1), *out = field(1, m, 1, 1, lam, 1);
-        optics_lens_plan *p;
-        assert_int_equal(optics_lens_plan_alloc(&p, &in->g, f), 0);
-        out->g = *optics_lens_plan_output(p);
+        acdc_optics_field *in = field(1, m, 1, dx, lam, 1), *out = field(1, m, 1, 1, lam, 1);
+        acdc_optics_lens_plan *p;
+        assert_int_equal(acdc_optics_lens_plan_alloc(&p, &in->g, f), 0);
+        out->g = *acdc_optics_lens_plan_output(p);
         assert_close(out->g.pitch_m, lam * f / (m * dx), 1e-18);
-        size_t c = optics_axis_index(m);
+        size_t c = acdc_optics_axis_index(m);
         assert_int_equal(c, m / 2);
         in->data[c] = 1;
-        assert_int_equal(optics_lens_forward(p, in, out), 0);
+        assert_int_equal(acdc_optics_lens_forward(p, in, out), 0);
         double complex want = dx / csqrt(I * lam * f);
         for (size_t k = 0; k < m; k++)
             assert_close(cabs(out->data[k] - want), 0, 1e-12 * cabs(want));
         /* tilted plane wave exp(i 2 pi x u0 / (lambda f)) at u0 = 3 du */
         double du = out->g.pitch_m;
         for (size_t j = 0; j < m; j++) {
-            double x = optics_coord_m(j, m, dx);
+            double x = acdc_optics_coord_m(j, m, dx);
             in->data[j] = cexp(I * 2 * M_PI * x * 3 * du / (lam * f));
         }
-        assert_int_equal(optics_lens_forward(p, in, out), 0);
+        assert_int_equal(acdc_optics_lens_forward(p, in, out), 0);
         for (size_t k = 0; k < m; k++) {
             double want_abs = k == c + 3 ? m * cabs(want) : 0;
             assert_close(cabs(out->data[k]), want_abs, 1e-11 * m * cabs(want));
         }
-        optics_lens_plan_free(p);
-        optics_field_free(in);
-        optics_field_free(out);
+        acdc_optics_lens_plan_free(p);
+        acdc_optics_field_free(in);
+        acdc_optics_field_free(out);
     }
 }
 
@@ -106,18 +106,18 @@ static void test_lens_rect_sinc(void **state)
     (void)state;
     size_t m = 512, n = 128;
     double dx = 10e-6, lam = 633e-9, f = 0.1, a = n * dx;
-    optics_field *in = field(1, m, 1, dx, lam, 1);
-    optics_element *ap;
-    assert_int_equal(optics_aperture_rect_alloc(&ap, a, a), 0);
+    acdc_optics_field *in = field(1, m, 1, dx, lam, 1);
+    acdc_optics_element *ap;
+    assert_int_equal(acdc_optics_aperture_rect_alloc(&ap, a, a), 0);
     for (size_t j = 0; j < m; j++)
         in->data[j] = 1;
-    assert_int_equal(optics_element_apply(ap, in, 8), 0);
-    optics_lens_plan *p;
-    assert_int_equal(optics_lens_plan_alloc(&p, &in->g, f), 0);
-    assert_int_equal(optics_lens_forward(p, in, in), 0);
+    assert_int_equal(acdc_optics_element_apply(ap, in, 8), 0);
+    acdc_optics_lens_plan *p;
+    assert_int_equal(acdc_optics_lens_plan_alloc(&p, &in->g, f), 0);
+    assert_int_equal(acdc_optics_lens_forward(p, in, in), 0);
     double du = in->g.pitch_m, i0 = a * a / (lam * f), err = 0, aerr = 0;
     for (size_t k = 0; k < m; k++) {
-        double u = optics_coord_m(k, m, du), s = sinc(a * u / (lam * f));
+        double u = acdc_optics_coord_m(k, m, du), s = sinc(a * u / (lam * f));
         double got = creal(in->data[k] * conj(in->data[k]));
         err = fmax(err, fabs(got / i0 - s * s));
         /* the complex amplitude too: a / sqrt(i lambda f) sinc */
@@ -126,9 +126,9 @@ static void test_lens_rect_sinc(void **state)
     print_message("# measured rect->sinc (1D, M=512, a=128 dx): max |I/I0 - sinc^2| = %.3g "
                   "(tol 5e-5); max amplitude error / peak = %.3g\n", err, aerr);
     assert_true(err <= 5e-5);
-    optics_lens_plan_free(p);
-    optics_element_free(ap);
-    optics_field_free(in);
+    acdc_optics_lens_plan_free(p);
+    acdc_optics_element_free(ap);
+    acdc_optics_field_free(in);
 }
 
 /* Circular aperture of diameter D = 256 dx on 512^2 (edge pixels area-weighted with
@@ -138,19 +138,19 @@ static void test_lens_circ_airy(void **state)
     (void)state;
     size_t m = 512;
     double dx = 10e-6, lam = 633e-9, f = 0.1, d = 256 * dx;
-    optics_field *in = field(2, m, m, dx, lam, 1);
-    optics_element *ap;
-    assert_int_equal(optics_aperture_circ_alloc(&ap, d), 0);
+    acdc_optics_field *in = field(2, m, m, dx, lam, 1);
+    acdc_optics_element *ap;
+    assert_int_equal(acdc_optics_aperture_circ_alloc(&ap, d), 0);
     for (size_t j = 0; j < m * m; j++)
         in->data[j] = 1;
-    assert_int_equal(optics_element_apply(ap, in, 16), 0);
-    optics_lens_plan *p;
-    assert_int_equal(optics_lens_plan_alloc(&p, &in->g, f), 0);
-    assert_int_equal(optics_lens_forward(p, in, in), 0);
+    assert_int_equal(acdc_optics_element_apply(ap, in, 16), 0);
+    acdc_optics_lens_plan *p;
+    assert_int_equal(acdc_optics_lens_plan_alloc(&p, &in->g, f), 0);
+    assert_int_equal(acdc_optics_lens_forward(p, in, in), 0);
     double du = in->g.pitch_m, a0 = M_PI * d * d / 4 / (lam * f), err = 0;
     for (size_t ky = 0; ky < m; ky++)
         for (size_t kx = 0; kx < m; kx++) {
-            double u = optics_coord_m(kx, m, du), v = optics_coord_m(ky, m, du);
+            double u = acdc_optics_coord_m(kx, m, du), v = acdc_optics_coord_m(ky, m, du);
             double arg = M_PI * d * hypot(u, v) / (lam * f);
             double airy = arg == 0 ? 1 : 2 * gsl_sf_bessel_J1(arg) / arg;
             double complex e = in->data[ky * m + kx];
@@ -159,9 +159,9 @@ static void test_lens_circ_airy(void **state)
     print_message("# measured circ->Airy (2D, 512^2, D=256 dx): max |I/I0 - [2J1(v)/v]^2| = "
                   "%.3g (tol 3e-5)\n", err);
     assert_true(err <= 3e-5);
-    optics_lens_plan_free(p);
-    optics_element_free(ap);
-    optics_field_free(in);
+    acdc_optics_lens_plan_free(p);
+    acdc_optics_element_free(ap);
+    acdc_optics_field_free(in);
 }
 
 /* Parseval and round trip for the lens, 1D (even and odd M, batch) and 2D. */
@@ -172,86 +172,86 @@ static void test_lens_parseval_roundtrip(void **state)
     for (size_t t = 0; t < 4; t++) {
         int rank = (int)sizes[t][2];
         size_t nx = sizes[t][0], ny = sizes[t][1];
-        optics_field *in = field(rank, nx, ny, 7.3e-6, 532e-9, 3);
+        acdc_optics_field *in = field(rank, nx, ny, 7.3e-6, 532e-9, 3);
         fill_noise(in, 2385 + t);
-        optics_lens_plan *p;
-        assert_int_equal(optics_lens_plan_alloc(&p, &in->g, 0.137), 0);
-        optics_field *mid = field(rank, nx, ny, 1, 532e-9, 3), *back;
-        mid->g = *optics_lens_plan_output(p);
-        assert_int_equal(optics_field_clone(&back, in), 0);
-        assert_int_equal(optics_lens_forward(p, in, mid), 0);
+        acdc_optics_lens_plan *p;
+        assert_int_equal(acdc_optics_lens_plan_alloc(&p, &in->g, 0.137), 0);
+        acdc_optics_field *mid = field(rank, nx, ny, 1, 532e-9, 3), *back;
+        mid->g = *acdc_optics_lens_plan_output(p);
+        assert_int_equal(acdc_optics_field_clone(&back, in), 0);
+        assert_int_equal(acdc_optics_lens_forward(p, in, mid), 0);
         double perr = 0;
         for (size_t b = 0; b < 3; b++) {
             double p0, p1;
-            assert_int_equal(optics_field_power_w(in, b, &p0), 0);
-            assert_int_equal(optics_field_power_w(mid, b, &p1), 0);
+            assert_int_equal(acdc_optics_field_power_w(in, b, &p0), 0);
+            assert_int_equal(acdc_optics_field_power_w(mid, b, &p1), 0);
             perr = fmax(perr, fabs(p1 - p0) / p0);
         }
-        assert_int_equal(optics_lens_adjoint(p, mid, back), 0);
+        assert_int_equal(acdc_optics_lens_adjoint(p, mid, back), 0);
         size_t n = 3 * nx * ny;
         double rerr = max_abs_diff(back->data, in->data, n) / max_abs(in->data, n);
         print_message("# measured lens rank %d %zux%zu: Parseval rel err %.3g, round trip "
                       "rel err %.3g (tol 1e-12)\n", rank, nx, ny, perr, rerr);
         assert_true(perr <= 1e-12);
         assert_true(rerr <= 1e-12);
-        optics_lens_plan_free(p);
-        optics_field_free(in);
-        optics_field_free(mid);
-        optics_field_free(back);
+        acdc_optics_lens_plan_free(p);
+        acdc_optics_field_free(in);
+        acdc_optics_field_free(mid);
+        acdc_optics_field_free(back);
     }
 }
 
 /* <A x, y> = <x, A^H y> for the lens and every free-space method. */
 static double adjoint_err_lens(int rank, size_t m)
 {
-    optics_field *x = field(rank, m, rank == 2 ? m : 1, 6.1e-6, 633e-9, 2);
-    optics_lens_plan *p;
-    assert_int_equal(optics_lens_plan_alloc(&p, &x->g, 0.31), 0);
-    optics_field *y = field(rank, m, rank == 2 ? m : 1, 1, 633e-9, 2);
-    y->g = *optics_lens_plan_output(p);
-    optics_field *ax, *ahy;
-    assert_int_equal(optics_field_clone(&ax, y), 0);
-    assert_int_equal(optics_field_clone(&ahy, x), 0);
+    acdc_optics_field *x = field(rank, m, rank == 2 ? m : 1, 6.1e-6, 633e-9, 2);
+    acdc_optics_lens_plan *p;
+    assert_int_equal(acdc_optics_lens_plan_alloc(&p, &x->g, 0.31), 0);
+    acdc_optics_field *y = field(rank, m, rank == 2 ? m : 1, 1, 633e-9, 2);
+    y->g = *acdc_optics_lens_plan_output(p);
+    acdc_optics_field *ax, *ahy;
+    assert_int_equal(acdc_optics_field_clone(&ax, y), 0);
+    assert_int_equal(acdc_optics_field_clone(&ahy, x), 0);
     fill_noise(x, 11);
     fill_noise(y, 12);
-    assert_int_equal(optics_lens_forward(p, x, ax), 0);
-    assert_int_equal(optics_lens_adjoint(p, y, ahy), 0);
+    assert_int_equal(acdc_optics_lens_forward(p, x, ax), 0);
+    assert_int_equal(acdc_optics_lens_adjoint(p, y, ahy), 0);
     double complex l, r;
-    assert_int_equal(optics_field_inner(ax, y, &l), 0);
-    assert_int_equal(optics_field_inner(x, ahy, &r), 0);
-    optics_lens_plan_free(p);
-    optics_field_free(x);
-    optics_field_free(y);
-    optics_field_free(ax);
-    optics_field_free(ahy);
+    assert_int_equal(acdc_optics_field_inner(ax, y, &l), 0);
+    assert_int_equal(acdc_optics_field_inner(x, ahy, &r), 0);
+    acdc_optics_lens_plan_free(p);
+    acdc_optics_field_free(x);
+    acdc_optics_field_free(y);
+    acdc_optics_field_free(ax);
+    acdc_optics_field_free(ahy);
     return cabs(l - r) / cabs(l);
 }
 
-static double adjoint_err_prop_ny(int rank, size_t m, size_t ny, enum optics_method meth,
+static double adjoint_err_prop_ny(int rank, size_t m, size_t ny, enum acdc_optics_method meth,
                                   double z)
 {
-    optics_field *x = field(rank, m, ny, 6.1e-6, 633e-9, 2), *y, *ax, *ahy;
-    assert_int_equal(optics_field_clone(&y, x), 0);
+    acdc_optics_field *x = field(rank, m, ny, 6.1e-6, 633e-9, 2), *y, *ax, *ahy;
+    assert_int_equal(acdc_optics_field_clone(&y, x), 0);
     fill_noise(x, 21);
     fill_noise(y, 22);
-    assert_int_equal(optics_field_clone(&ax, x), 0);
-    assert_int_equal(optics_field_clone(&ahy, x), 0);
-    optics_prop *p;
-    assert_int_equal(optics_prop_alloc(&p, &x->g, z, meth), 0);
-    assert_int_equal(optics_prop_apply(p, x, ax), 0);
-    assert_int_equal(optics_prop_adjoint(p, y, ahy), 0);
+    assert_int_equal(acdc_optics_field_clone(&ax, x), 0);
+    assert_int_equal(acdc_optics_field_clone(&ahy, x), 0);
+    acdc_optics_prop *p;
+    assert_int_equal(acdc_optics_prop_alloc(&p, &x->g, z, meth), 0);
+    assert_int_equal(acdc_optics_prop_apply(p, x, ax), 0);
+    assert_int_equal(acdc_optics_prop_adjoint(p, y, ahy), 0);
     double complex l, r;
-    assert_int_equal(optics_field_inner(ax, y, &l), 0);
-    assert_int_equal(optics_field_inner(x, ahy, &r), 0);
-    optics_prop_free(p);
-    optics_field_free(x);
-    optics_field_free(y);
-    optics_field_free(ax);
-    optics_field_free(ahy);
+    assert_int_equal(acdc_optics_field_inner(ax, y, &l), 0);
+    assert_int_equal(acdc_optics_field_inner(x, ahy, &r), 0);
+    acdc_optics_prop_free(p);
+    acdc_optics_field_free(x);
+    acdc_optics_field_free(y);
+    acdc_optics_field_free(ax);
+    acdc_optics_field_free(ahy);
     return cabs(l - r) / cabs(l);
 }
 
-static double adjoint_err_prop(int rank, size_t m, enum optics_method meth, double z)
+static double adjoint_err_prop(int rank, size_t m, enum acdc_optics_method meth, double z)
 {
     return adjoint_err_prop_ny(rank, m, rank == 2 ? m : 1, meth, z);
 }
@@ -262,20 +262,20 @@ static void test_adjoint(void **state)
     double e[10] = {
         adjoint_err_lens(1, 512), adjoint_err_lens(1, 333), adjoint_err_lens(2, 64),
         adjoint_err_lens(2, 63),
-        adjoint_err_prop(1, 500, OPTICS_FRESNEL_TF, 0.01),
-        adjoint_err_prop(1, 500, OPTICS_FRESNEL_IR, 0.05),
-        adjoint_err_prop(1, 501, OPTICS_ASM_BL, 0.02),
-        adjoint_err_prop(2, 64, OPTICS_FRESNEL_TF, 0.001),
-        adjoint_err_prop(2, 65, OPTICS_FRESNEL_IR, 0.01),
-        adjoint_err_prop(2, 64, OPTICS_ASM_BL, 0.003),
+        adjoint_err_prop(1, 500, ACDC_OPTICS_FRESNEL_TF, 0.01),
+        adjoint_err_prop(1, 500, ACDC_OPTICS_FRESNEL_IR, 0.05),
+        adjoint_err_prop(1, 501, ACDC_OPTICS_ASM_BL, 0.02),
+        adjoint_err_prop(2, 64, ACDC_OPTICS_FRESNEL_TF, 0.001),
+        adjoint_err_prop(2, 65, ACDC_OPTICS_FRESNEL_IR, 0.01),
+        adjoint_err_prop(2, 64, ACDC_OPTICS_ASM_BL, 0.003),
     };
     double m = 0;
     for (int i = 0; i < 10; i++)
         m = fmax(m, e[i]);
     /* non-square grids, widths not a multiple of the column block */
-    double ns[3] = {adjoint_err_prop_ny(2, 53, 30, OPTICS_FRESNEL_TF, 0.001),
-                    adjoint_err_prop_ny(2, 30, 53, OPTICS_ASM_BL, 0.002),
-                    adjoint_err_prop_ny(2, 37, 21, OPTICS_FRESNEL_IR, 0.02)};
+    double ns[3] = {adjoint_err_prop_ny(2, 53, 30, ACDC_OPTICS_FRESNEL_TF, 0.001),
+                    adjoint_err_prop_ny(2, 30, 53, ACDC_OPTICS_ASM_BL, 0.002),
+                    adjoint_err_prop_ny(2, 37, 21, ACDC_OPTICS_FRESNEL_IR, 0.02)};
     print_message("# measured adjoint identity, non-square 53x30 tf %.2g, 30x53 asm-bl %.2g, "
                   "37x21 ir %.2g\n", ns[0], ns[1], ns[2]);
     for (int i = 0; i < 3; i++)
@@ -298,16 +298,16 @@ static void test_4f_flip(void **state)
         int rank = (int)sizes[t][1];
         size_t ny = rank == 2 ? m : 1, c = m / 2;
         double dx = 8e-6, lam = 633e-9, f = m * dx * dx / lam;   /* equal pitches */
-        optics_field *in = field(rank, m, ny, dx, lam, 2), *out, *out2;
+        acdc_optics_field *in = field(rank, m, ny, dx, lam, 2), *out, *out2;
         fill_noise(in, 77 + t);
-        assert_int_equal(optics_field_clone(&out, in), 0);
-        assert_int_equal(optics_field_clone(&out2, in), 0);
-        optics_lens_plan *p;
-        assert_int_equal(optics_lens_plan_alloc(&p, &in->g, f), 0);
-        assert_true(optics_grid_same(optics_lens_plan_output(p), &in->g));
-        assert_int_equal(optics_lens_forward(p, in, out), 0);
-        assert_int_equal(optics_lens_forward(p, out, out), 0);
-        assert_int_equal(optics_4f_apply(p, NULL, p, in, out2), 0);
+        assert_int_equal(acdc_optics_field_clone(&out, in), 0);
+        assert_int_equal(acdc_optics_field_clone(&out2, in), 0);
+        acdc_optics_lens_plan *p;
+        assert_int_equal(acdc_optics_lens_plan_alloc(&p, &in->g, f), 0);
+        assert_true(acdc_optics_grid_same(acdc_optics_lens_plan_output(p), &in->g));
+        assert_int_equal(acdc_optics_lens_forward(p, in, out), 0);
+        assert_int_equal(acdc_optics_lens_forward(p, out, out), 0);
+        assert_int_equal(acdc_optics_4f_apply(p, NULL, p, in, out2), 0);
         double complex g = rank == 1 ? -I : -1;
         double err = 0, fused = max_abs_diff(out->data, out2->data, 2 * m * ny);
         for (size_t b = 0; b < 2; b++)
@@ -320,43 +320,43 @@ static void test_4f_flip(void **state)
         print_message("# measured 4f flip rank %d M=%zu: max |out - g in(-x)| = %.3g, fused "
                       "vs two lenses %.3g (tol 1e-12)\n", rank, m, err, fused);
         worst = fmax(worst, fmax(err, fused));
-        optics_lens_plan_free(p);
-        optics_field_free(in);
-        optics_field_free(out);
-        optics_field_free(out2);
+        acdc_optics_lens_plan_free(p);
+        acdc_optics_field_free(in);
+        acdc_optics_field_free(out);
+        acdc_optics_field_free(out2);
     }
     assert_true(worst <= 1e-12);
 }
 
-/* 4f with a Fourier-plane mask: a low-pass slit through optics_4f_apply equals the
+/* 4f with a Fourier-plane mask: a low-pass slit through acdc_optics_4f_apply equals the
  * lens, explicit mask multiplication and lens. */
 static void test_4f_mask(void **state)
 {
     (void)state;
     size_t m = 200;
-    optics_field *in = field(1, m, 1, 5e-6, 800e-9, 4), *a, *b;
+    acdc_optics_field *in = field(1, m, 1, 5e-6, 800e-9, 4), *a, *b;
     fill_noise(in, 5);
-    optics_lens_plan *l1, *l2;
-    assert_int_equal(optics_lens_plan_alloc(&l1, &in->g, 0.05), 0);
-    assert_int_equal(optics_lens_plan_alloc(&l2, optics_lens_plan_output(l1), 0.1), 0);
+    acdc_optics_lens_plan *l1, *l2;
+    assert_int_equal(acdc_optics_lens_plan_alloc(&l1, &in->g, 0.05), 0);
+    assert_int_equal(acdc_optics_lens_plan_alloc(&l2, acdc_optics_lens_plan_output(l1), 0.1), 0);
     double complex mask[200];
     for (size_t k = 0; k < m; k++)
         mask[k] = (k > 70 && k < 130) ? 0.5 * cexp(I * 0.3 * (double)k) : 0;
-    assert_int_equal(optics_field_clone(&a, in), 0);
-    assert_int_equal(optics_field_clone(&b, in), 0);
-    assert_int_equal(optics_4f_apply(l1, mask, l2, in, a), 0);
-    assert_int_equal(optics_lens_forward(l1, in, b), 0);
-    assert_int_equal(optics_field_multiply(b, mask), 0);
-    assert_int_equal(optics_lens_forward(l2, b, b), 0);
-    assert_true(optics_grid_same(&a->g, &b->g));
+    assert_int_equal(acdc_optics_field_clone(&a, in), 0);
+    assert_int_equal(acdc_optics_field_clone(&b, in), 0);
+    assert_int_equal(acdc_optics_4f_apply(l1, mask, l2, in, a), 0);
+    assert_int_equal(acdc_optics_lens_forward(l1, in, b), 0);
+    assert_int_equal(acdc_optics_field_multiply(b, mask), 0);
+    assert_int_equal(acdc_optics_lens_forward(l2, b, b), 0);
+    assert_true(acdc_optics_grid_same(&a->g, &b->g));
     /* magnification f2/f1 = 2: the image pitch is twice the object pitch */
     assert_close(a->g.pitch_m, 2 * 5e-6, 1e-18);
     assert_true(max_abs_diff(a->data, b->data, 4 * m) <= 1e-13);
-    optics_lens_plan_free(l1);
-    optics_lens_plan_free(l2);
-    optics_field_free(in);
-    optics_field_free(a);
-    optics_field_free(b);
+    acdc_optics_lens_plan_free(l1);
+    acdc_optics_lens_plan_free(l2);
+    acdc_optics_field_free(in);
+    acdc_optics_field_free(a);
+    acdc_optics_field_free(b);
 }
 
 /* ------------------------------------------------------------- free space */
@@ -367,31 +367,31 @@ static void test_prop_roundtrip_parseval(void **state)
     double worst = 0;
     for (int rank = 1; rank <= 2; rank++) {
         size_t m = rank == 1 ? 1000 : 80;
-        optics_field *in = field(rank, m, rank == 2 ? m : 1, 9e-6, 633e-9, 2), *out;
+        acdc_optics_field *in = field(rank, m, rank == 2 ? m : 1, 9e-6, 633e-9, 2), *out;
         fill_noise(in, 99);
-        assert_int_equal(optics_field_clone(&out, in), 0);
-        optics_prop *fw, *bw;
-        assert_int_equal(optics_prop_alloc(&fw, &in->g, 0.0123, OPTICS_FRESNEL_TF), 0);
-        assert_int_equal(optics_prop_alloc(&bw, &in->g, -0.0123, OPTICS_FRESNEL_TF), 0);
-        assert_int_equal(optics_prop_apply(fw, in, out), 0);
+        assert_int_equal(acdc_optics_field_clone(&out, in), 0);
+        acdc_optics_prop *fw, *bw;
+        assert_int_equal(acdc_optics_prop_alloc(&fw, &in->g, 0.0123, ACDC_OPTICS_FRESNEL_TF), 0);
+        assert_int_equal(acdc_optics_prop_alloc(&bw, &in->g, -0.0123, ACDC_OPTICS_FRESNEL_TF), 0);
+        assert_int_equal(acdc_optics_prop_apply(fw, in, out), 0);
         double p0, p1;
-        assert_int_equal(optics_field_power_w(in, 1, &p0), 0);
-        assert_int_equal(optics_field_power_w(out, 1, &p1), 0);
-        assert_int_equal(optics_prop_apply(bw, out, out), 0);
-        size_t n = 2 * optics_grid_size(&in->g);
+        assert_int_equal(acdc_optics_field_power_w(in, 1, &p0), 0);
+        assert_int_equal(acdc_optics_field_power_w(out, 1, &p1), 0);
+        assert_int_equal(acdc_optics_prop_apply(bw, out, out), 0);
+        size_t n = 2 * acdc_optics_grid_size(&in->g);
         double rt = max_abs_diff(out->data, in->data, n) / max_abs(in->data, n);
         /* the adjoint is the inverse for the unitary transfer function */
-        assert_int_equal(optics_prop_apply(fw, in, out), 0);
-        assert_int_equal(optics_prop_adjoint(fw, out, out), 0);
+        assert_int_equal(acdc_optics_prop_apply(fw, in, out), 0);
+        assert_int_equal(acdc_optics_prop_adjoint(fw, out, out), 0);
         double ad = max_abs_diff(out->data, in->data, n) / max_abs(in->data, n);
         print_message("# measured fresnel-tf rank %d: Parseval %.3g, forward(z) forward(-z) "
                       "%.3g, adjoint(forward) %.3g (tol 1e-12)\n", rank,
                       fabs(p1 - p0) / p0, rt, ad);
         worst = fmax(worst, fmax(fabs(p1 - p0) / p0, fmax(rt, ad)));
-        optics_prop_free(fw);
-        optics_prop_free(bw);
-        optics_field_free(in);
-        optics_field_free(out);
+        acdc_optics_prop_free(fw);
+        acdc_optics_prop_free(bw);
+        acdc_optics_field_free(in);
+        acdc_optics_field_free(out);
     }
     assert_true(worst <= 1e-12);
 }
@@ -423,27 +423,27 @@ static double complex fresnel_cs(double t, gsl_integration_workspace *w)
  * (+-w - x) (Goodman sec. 4.5.1).  The aperture is sampled band-limited (oversample
  * 0), so the grid carries its exact spectrum up to Nyquist; the error is then what
  * the sampling cannot hold (fringes finer than 2 dx far from the aperture). */
-static double square_aperture_err(double zfac, enum optics_method meth,
-                                  enum optics_method *used)
+static double square_aperture_err(double zfac, enum acdc_optics_method meth,
+                                  enum acdc_optics_method *used)
 {
     size_t m = 512;
     double dx = 10e-6, lam = 500e-9, L = m * dx, w = 16 * dx;
     double z = zfac * dx * L / lam;
-    optics_field *f = field(2, m, m, dx, lam, 1);
-    optics_element *ap;
-    assert_int_equal(optics_aperture_rect_alloc(&ap, 2 * w, 2 * w), 0);
+    acdc_optics_field *f = field(2, m, m, dx, lam, 1);
+    acdc_optics_element *ap;
+    assert_int_equal(acdc_optics_aperture_rect_alloc(&ap, 2 * w, 2 * w), 0);
     for (size_t i = 0; i < m * m; i++)
         f->data[i] = 1;
-    assert_int_equal(optics_element_apply(ap, f, 0), 0);
-    optics_prop *p;
-    assert_int_equal(optics_prop_alloc(&p, &f->g, z, meth), 0);
-    *used = optics_prop_method(p);
-    assert_int_equal(optics_prop_apply(p, f, f), 0);
+    assert_int_equal(acdc_optics_element_apply(ap, f, 0), 0);
+    acdc_optics_prop *p;
+    assert_int_equal(acdc_optics_prop_alloc(&p, &f->g, z, meth), 0);
+    *used = acdc_optics_prop_method(p);
+    assert_int_equal(acdc_optics_prop_apply(p, f, f), 0);
     gsl_integration_workspace *ws = gsl_integration_workspace_alloc(2000);
     double complex *F = malloc(m * sizeof *F);
     double q = sqrt(2 / (lam * z));
     for (size_t j = 0; j < m; j++) {
-        double x = optics_coord_m(j, m, dx);
+        double x = acdc_optics_coord_m(j, m, dx);
         F[j] = (fresnel_cs(q * (w - x), ws) - fresnel_cs(q * (-w - x), ws)) / csqrt(2 * I);
     }
     double err = 0;
@@ -455,9 +455,9 @@ static double square_aperture_err(double zfac, enum optics_method meth,
         }
     free(F);
     gsl_integration_workspace_free(ws);
-    optics_prop_free(p);
-    optics_element_free(ap);
-    optics_field_free(f);
+    acdc_optics_prop_free(p);
+    acdc_optics_element_free(ap);
+    acdc_optics_field_free(f);
     return err;
 }
 
@@ -467,20 +467,20 @@ static void test_square_aperture_fresnel(void **state)
     const double fac[3] = {0.2, 1, 5}, tol[3] = {0.02, 0.01, 0.01};
     double e[3];
     for (int i = 0; i < 3; i++) {
-        enum optics_method used;
-        e[i] = square_aperture_err(fac[i], OPTICS_AUTO, &used);
+        enum acdc_optics_method used;
+        e[i] = square_aperture_err(fac[i], ACDC_OPTICS_AUTO, &used);
         print_message("# measured square aperture z = %g dx L / lambda (%s, auto): max "
-                      "intensity error %.3g (tol %g)\n", fac[i], optics_method_name(used),
+                      "intensity error %.3g (tol %g)\n", fac[i], acdc_optics_method_name(used),
                       e[i], tol[i]);
     }
     for (int i = 0; i < 3; i++)
         assert_true(e[i] <= tol[i]);
     /* the explicit methods in their own regimes */
-    enum optics_method used;
-    double e1 = square_aperture_err(0.2, OPTICS_FRESNEL_TF, &used);
-    double e2 = square_aperture_err(1, OPTICS_FRESNEL_TF, &used);
-    double e3 = square_aperture_err(5, OPTICS_FRESNEL_IR, &used);
-    double e4 = square_aperture_err(5, OPTICS_ASM_BL, &used);
+    enum acdc_optics_method used;
+    double e1 = square_aperture_err(0.2, ACDC_OPTICS_FRESNEL_TF, &used);
+    double e2 = square_aperture_err(1, ACDC_OPTICS_FRESNEL_TF, &used);
+    double e3 = square_aperture_err(5, ACDC_OPTICS_FRESNEL_IR, &used);
+    double e4 = square_aperture_err(5, ACDC_OPTICS_ASM_BL, &used);
     print_message("# measured square aperture fresnel-tf 0.2x %.3g, fresnel-tf 1x %.3g, "
                   "fresnel-ir 5x %.3g, asm-bl 5x (band limit active) %.3g\n", e1, e2, e3, e4);
     assert_true(e1 <= 0.02 && e2 <= 0.01 && e3 <= 0.01 && e4 <= 0.01);
@@ -498,15 +498,16 @@ static void test_gaussian_beam(void **state)
     const double zs[3] = {0.5 * zr, zr, 2 * zr};
     double worst_w = 0, worst_r = 0, worst_f = 0;
     for (int t = 0; t < 3; t++) {
-        optics_field *f = field(2, m, m, dx, lam, 1);
+        acdc_optics_field *f = field(2, m, m, dx, lam, 1);
         for (size_t y = 0; y < m; y++)
             for (size_t x = 0; x < m; x++) {
-                double r2 = pow(optics_coord_m(x, m, dx), 2) + pow(optics_coord_m(y, m, dx), 2);
+                double r2 = pow(acdc_optics_coord_m(x, m, dx),
+                                2) + pow(acdc_optics_coord_m(y, m, dx), 2);
                 f->data[y * m + x] = exp(-r2 / (w0 * w0));
             }
-        optics_prop *p;
-        assert_int_equal(optics_prop_alloc(&p, &f->g, zs[t], OPTICS_AUTO), 0);
-        assert_int_equal(optics_prop_apply(p, f, f), 0);
+        acdc_optics_prop *p;
+        assert_int_equal(acdc_optics_prop_alloc(&p, &f->g, zs[t], ACDC_OPTICS_AUTO), 0);
+        assert_int_equal(acdc_optics_prop_apply(p, f, f), 0);
         double z = zs[t], wz = w0 * sqrt(1 + pow(z / zr, 2)), rz = z * (1 + pow(zr / z, 2));
         double gouy = atan(z / zr), k = 2 * M_PI / lam;
         double sx2 = 0, s = 0, peak = 0, ferr = 0;
@@ -516,7 +517,7 @@ static void test_gaussian_beam(void **state)
         double a11 = 0, a12 = 0, a22 = 0, b1 = 0, b2 = 0;   /* fit phase = c0 + c1 r^2 */
         for (size_t y = 0; y < m; y++)
             for (size_t x = 0; x < m; x++) {
-                double xx = optics_coord_m(x, m, dx), yy = optics_coord_m(y, m, dx);
+                double xx = acdc_optics_coord_m(x, m, dx), yy = acdc_optics_coord_m(y, m, dx);
                 double r2 = xx * xx + yy * yy;
                 double complex e = f->data[y * m + x];
                 double in = creal(e * conj(e));
@@ -537,13 +538,14 @@ static void test_gaussian_beam(void **state)
         double rm = k / (2 * c1);
         print_message("# measured Gaussian beam z = %.2f zR (%s): w %.6g um (want %.6g, rel "
                       "err %.2g), R %.6g m (want %.6g, rel err %.2g), field err/peak %.2g\n",
-                      z / zr, optics_method_name(optics_prop_method(p)), wm * 1e6, wz * 1e6,
+                      z / zr, acdc_optics_method_name(acdc_optics_prop_method(p)),
+                      wm * 1e6, wz * 1e6,
                       fabs(wm / wz - 1), rm, rz, fabs(rm / rz - 1), ferr / peak);
         worst_w = fmax(worst_w, fabs(wm / wz - 1));
         worst_r = fmax(worst_r, fabs(rm / rz - 1));
         worst_f = fmax(worst_f, ferr / peak);
-        optics_prop_free(p);
-        optics_field_free(f);
+        acdc_optics_prop_free(p);
+        acdc_optics_field_free(f);
     }
     /* the closed form is paraxial; asm-bl is exact, and the two differ by the
      * non-paraxial correction ~ (lambda / (pi w0))^2 = 4e-6 */
@@ -557,30 +559,30 @@ static void test_gaussian_beam(void **state)
  * z_T = lambda / (1 - sqrt(1 - lambda^2 / a^2)), the paraxial one 2 a^2 / lambda.
  * With a = 4 lambda they differ by 1.6 %: asm-bl must find the first, fresnel-tf the
  * second.  The self-image error is measured on the central 1024 samples. */
-static double talbot_err(enum optics_method meth, double z, size_t m, double a, double lam)
+static double talbot_err(enum acdc_optics_method meth, double z, size_t m, double a, double lam)
 {
     double dx = a / 16, L = m * dx;
-    optics_field *f = field(1, m, 1, dx, lam, 1), *g;
+    acdc_optics_field *f = field(1, m, 1, dx, lam, 1), *g;
     for (size_t j = 0; j < m; j++) {
         /* a grating cut off sharply would send edge waves (decaying only as 1/sqrt(r)
          * in 1D) across the window; a cos^2 taper from 0.25 L to 0.45 L keeps them out */
-        double x = optics_coord_m(j, m, dx), r = fabs(x) / L;
+        double x = acdc_optics_coord_m(j, m, dx), r = fabs(x) / L;
         double env = r < 0.25 ? 1 : r > 0.45 ? 0 : pow(cos(M_PI / 2 * (r - 0.25) / 0.2), 2);
         f->data[j] = env * (1 + cos(2 * M_PI * x / a));
     }
-    assert_int_equal(optics_field_clone(&g, f), 0);
-    optics_prop *p;
-    assert_int_equal(optics_prop_alloc(&p, &f->g, z, meth), 0);
-    assert_int_equal(optics_prop_apply(p, f, g), 0);
+    assert_int_equal(acdc_optics_field_clone(&g, f), 0);
+    acdc_optics_prop *p;
+    assert_int_equal(acdc_optics_prop_alloc(&p, &f->g, z, meth), 0);
+    assert_int_equal(acdc_optics_prop_apply(p, f, g), 0);
     /* remove the common phase e^{ikz} before comparing */
     double complex ph = g->data[m / 2] / f->data[m / 2];
     ph /= cabs(ph);
     double err = 0;
     for (size_t j = m / 2 - 512; j < m / 2 + 512; j++)
         err = fmax(err, cabs(g->data[j] - ph * f->data[j]));
-    optics_prop_free(p);
-    optics_field_free(f);
-    optics_field_free(g);
+    acdc_optics_prop_free(p);
+    acdc_optics_field_free(f);
+    acdc_optics_field_free(g);
     return err / 2;
 }
 
@@ -589,14 +591,15 @@ static void test_talbot(void **state)
     (void)state;
     double lam = 633e-9, a = 4 * lam;
     double zt = lam / (1 - sqrt(1 - lam * lam / (a * a))), zp = 2 * a * a / lam;
-    double e_exact = talbot_err(OPTICS_ASM_BL, zt, 4096, a, lam);
-    double e_par = talbot_err(OPTICS_ASM_BL, zp, 4096, a, lam);
-    double e_tf = talbot_err(OPTICS_FRESNEL_TF, zp, 4096, a, lam);
+    double e_exact = talbot_err(ACDC_OPTICS_ASM_BL, zt, 4096, a, lam);
+    double e_par = talbot_err(ACDC_OPTICS_ASM_BL, zp, 4096, a, lam);
+    double e_tf = talbot_err(ACDC_OPTICS_FRESNEL_TF, zp, 4096, a, lam);
     /* locate the self-image by golden-section search of the asm-bl error */
     double lo = 0.97 * zt, hi = 1.03 * zt, gr = (sqrt(5) - 1) / 2;
     for (int it = 0; it < 40; it++) {
         double c = hi - gr * (hi - lo), d = lo + gr * (hi - lo);
-        if (talbot_err(OPTICS_ASM_BL, c, 4096, a, lam) < talbot_err(OPTICS_ASM_BL, d, 4096, a, lam))
+        if (talbot_err(ACDC_OPTICS_ASM_BL, c, 4096, a, lam) <
+            talbot_err(ACDC_OPTICS_ASM_BL, d, 4096, a, lam))
             hi = d;
         else
             lo = c;
@@ -625,19 +628,19 @@ static void test_methods_agree(void **state)
     (void)state;
     size_t m = 256;
     double dx = 8e-6, lam = 633e-9, w0 = 60e-6, zc = dx * m * dx / lam;
-    optics_field *f = field(1, m, 1, dx, lam, 1), *a, *b, *c;
+    acdc_optics_field *f = field(1, m, 1, dx, lam, 1), *a, *b, *c;
     for (size_t j = 0; j < m; j++)
-        f->data[j] = exp(-pow(optics_coord_m(j, m, dx) / w0, 2));
-    assert_int_equal(optics_field_clone(&a, f), 0);
-    assert_int_equal(optics_field_clone(&b, f), 0);
-    assert_int_equal(optics_field_clone(&c, f), 0);
-    optics_prop *tf, *ir, *as;
-    assert_int_equal(optics_prop_alloc(&tf, &f->g, zc, OPTICS_FRESNEL_TF), 0);
-    assert_int_equal(optics_prop_alloc(&ir, &f->g, zc, OPTICS_FRESNEL_IR), 0);
-    assert_int_equal(optics_prop_alloc(&as, &f->g, zc, OPTICS_ASM_BL), 0);
-    assert_int_equal(optics_prop_apply(tf, f, a), 0);
-    assert_int_equal(optics_prop_apply(ir, f, b), 0);
-    assert_int_equal(optics_prop_apply(as, f, c), 0);
+        f->data[j] = exp(-pow(acdc_optics_coord_m(j, m, dx) / w0, 2));
+    assert_int_equal(acdc_optics_field_clone(&a, f), 0);
+    assert_int_equal(acdc_optics_field_clone(&b, f), 0);
+    assert_int_equal(acdc_optics_field_clone(&c, f), 0);
+    acdc_optics_prop *tf, *ir, *as;
+    assert_int_equal(acdc_optics_prop_alloc(&tf, &f->g, zc, ACDC_OPTICS_FRESNEL_TF), 0);
+    assert_int_equal(acdc_optics_prop_alloc(&ir, &f->g, zc, ACDC_OPTICS_FRESNEL_IR), 0);
+    assert_int_equal(acdc_optics_prop_alloc(&as, &f->g, zc, ACDC_OPTICS_ASM_BL), 0);
+    assert_int_equal(acdc_optics_prop_apply(tf, f, a), 0);
+    assert_int_equal(acdc_optics_prop_apply(ir, f, b), 0);
+    assert_int_equal(acdc_optics_prop_apply(as, f, c), 0);
     double pk = max_abs(a->data, m);
     double e_tf_ir = max_abs_diff(a->data, b->data, m) / pk;
     double e_tf_as = max_abs_diff(a->data, c->data, m) / pk;
@@ -649,13 +652,13 @@ static void test_methods_agree(void **state)
                   "tol 1e-4)\n", e_tf_ir, e_tf_as, par);
     assert_true(e_tf_ir <= 1e-6);
     assert_true(e_tf_as <= 1e-4);
-    optics_prop_free(tf);
-    optics_prop_free(ir);
-    optics_prop_free(as);
-    optics_field_free(f);
-    optics_field_free(a);
-    optics_field_free(b);
-    optics_field_free(c);
+    acdc_optics_prop_free(tf);
+    acdc_optics_prop_free(ir);
+    acdc_optics_prop_free(as);
+    acdc_optics_field_free(f);
+    acdc_optics_field_free(a);
+    acdc_optics_field_free(b);
+    acdc_optics_field_free(c);
 }
 
 /* Thread count must not change a single bit. */
@@ -663,41 +666,41 @@ static void test_threads_independent(void **state)
 {
     (void)state;
     int saved = omp_get_max_threads();
-    optics_field *r1[4], *r2[4];
+    acdc_optics_field *r1[4], *r2[4];
     for (int pass = 0; pass < 2; pass++) {
         omp_set_num_threads(pass == 0 ? 1 : 3);
-        optics_field **r = pass == 0 ? r1 : r2;
-        optics_field *f1 = field(1, 300, 1, 5e-6, 633e-9, 7);
-        optics_field *f2 = field(2, 70, 70, 5e-6, 633e-9, 2);
+        acdc_optics_field **r = pass == 0 ? r1 : r2;
+        acdc_optics_field *f1 = field(1, 300, 1, 5e-6, 633e-9, 7);
+        acdc_optics_field *f2 = field(2, 70, 70, 5e-6, 633e-9, 2);
         fill_noise(f1, 1);
         fill_noise(f2, 2);
-        optics_lens_plan *l1, *l2;
-        optics_prop *p1, *p2;
-        assert_int_equal(optics_lens_plan_alloc(&l1, &f1->g, 0.1), 0);
-        assert_int_equal(optics_lens_plan_alloc(&l2, &f2->g, 0.1), 0);
-        assert_int_equal(optics_prop_alloc(&p1, &f1->g, 0.003, OPTICS_ASM_BL), 0);
-        assert_int_equal(optics_prop_alloc(&p2, &f2->g, 0.003, OPTICS_ASM_BL), 0);
-        assert_int_equal(optics_field_clone(&r[0], f1), 0);
-        assert_int_equal(optics_field_clone(&r[1], f2), 0);
-        assert_int_equal(optics_field_clone(&r[2], f1), 0);
-        assert_int_equal(optics_field_clone(&r[3], f2), 0);
-        assert_int_equal(optics_lens_forward(l1, f1, r[0]), 0);
-        assert_int_equal(optics_lens_forward(l2, f2, r[1]), 0);
-        assert_int_equal(optics_prop_apply(p1, f1, r[2]), 0);
-        assert_int_equal(optics_prop_apply(p2, f2, r[3]), 0);
-        optics_lens_plan_free(l1);
-        optics_lens_plan_free(l2);
-        optics_prop_free(p1);
-        optics_prop_free(p2);
-        optics_field_free(f1);
-        optics_field_free(f2);
+        acdc_optics_lens_plan *l1, *l2;
+        acdc_optics_prop *p1, *p2;
+        assert_int_equal(acdc_optics_lens_plan_alloc(&l1, &f1->g, 0.1), 0);
+        assert_int_equal(acdc_optics_lens_plan_alloc(&l2, &f2->g, 0.1), 0);
+        assert_int_equal(acdc_optics_prop_alloc(&p1, &f1->g, 0.003, ACDC_OPTICS_ASM_BL), 0);
+        assert_int_equal(acdc_optics_prop_alloc(&p2, &f2->g, 0.003, ACDC_OPTICS_ASM_BL), 0);
+        assert_int_equal(acdc_optics_field_clone(&r[0], f1), 0);
+        assert_int_equal(acdc_optics_field_clone(&r[1], f2), 0);
+        assert_int_equal(acdc_optics_field_clone(&r[2], f1), 0);
+        assert_int_equal(acdc_optics_field_clone(&r[3], f2), 0);
+        assert_int_equal(acdc_optics_lens_forward(l1, f1, r[0]), 0);
+        assert_int_equal(acdc_optics_lens_forward(l2, f2, r[1]), 0);
+        assert_int_equal(acdc_optics_prop_apply(p1, f1, r[2]), 0);
+        assert_int_equal(acdc_optics_prop_apply(p2, f2, r[3]), 0);
+        acdc_optics_lens_plan_free(l1);
+        acdc_optics_lens_plan_free(l2);
+        acdc_optics_prop_free(p1);
+        acdc_optics_prop_free(p2);
+        acdc_optics_field_free(f1);
+        acdc_optics_field_free(f2);
     }
     omp_set_num_threads(saved);
     for (int i = 0; i < 4; i++) {
         assert_memory_equal(r1[i]->data, r2[i]->data,
-                            r1[i]->nb * optics_grid_size(&r1[i]->g) * sizeof(double complex));
-        optics_field_free(r1[i]);
-        optics_field_free(r2[i]);
+                            r1[i]->nb * acdc_optics_grid_size(&r1[i]->g) * sizeof(double complex));
+        acdc_optics_field_free(r1[i]);
+        acdc_optics_field_free(r2[i]);
     }
 }
 
@@ -705,44 +708,48 @@ static void test_threads_independent(void **state)
 static void test_advise(void **state)
 {
     (void)state;
-    optics_grid g;
-    assert_int_equal(optics_grid_init(&g, 2, 512, 512, 8e-6, 633e-9), 0);
+    acdc_optics_grid g;
+    assert_int_equal(acdc_optics_grid_init(&g, 2, 512, 512, 8e-6, 633e-9), 0);
     double zc = 8e-6 * 512 * 8e-6 / 633e-9;   /* 51.8 mm */
     char buf[1024];
-    enum optics_method m;
+    enum acdc_optics_method m;
     int nw;
-    assert_int_equal(optics_prop_advise(&g, 0.5 * zc, OPTICS_AUTO, &m, &nw, buf, sizeof buf), 0);
+    assert_int_equal(acdc_optics_prop_advise(&g, 0.5 * zc, ACDC_OPTICS_AUTO, &m, &nw, buf,
+                                             sizeof buf), 0);
     print_message("# advise z = 0.5 zc:\n%s", buf);
-    assert_int_equal(m, OPTICS_ASM_BL);
+    assert_int_equal(m, ACDC_OPTICS_ASM_BL);
     assert_int_equal(nw, 0);
     assert_non_null(strstr(buf, "asm-bl"));
-    assert_int_equal(optics_prop_advise(&g, 0.5 * zc, OPTICS_FRESNEL_TF, &m, &nw, buf,
-                                        sizeof buf), 0);
-    assert_int_equal(m, OPTICS_FRESNEL_TF);
+    assert_int_equal(acdc_optics_prop_advise(&g, 0.5 * zc, ACDC_OPTICS_FRESNEL_TF, &m, &nw, buf,
+                                             sizeof buf), 0);
+    assert_int_equal(m, ACDC_OPTICS_FRESNEL_TF);
     assert_int_equal(nw, 0);
     assert_non_null(strstr(buf, "transfer function accurate"));
     /* tf beyond its range aliases; ir before its range aliases */
-    assert_int_equal(optics_prop_advise(&g, 3 * zc, OPTICS_FRESNEL_TF, &m, &nw, buf,
-                                        sizeof buf), 0);
+    assert_int_equal(acdc_optics_prop_advise(&g, 3 * zc, ACDC_OPTICS_FRESNEL_TF, &m, &nw, buf,
+                                             sizeof buf), 0);
     assert_true(nw >= 1);
     assert_non_null(strstr(buf, "warning: fresnel-tf"));
-    assert_int_equal(optics_prop_advise(&g, 0.3 * zc, OPTICS_FRESNEL_IR, &m, &nw, buf,
-                                        sizeof buf), 0);
+    assert_int_equal(acdc_optics_prop_advise(&g, 0.3 * zc, ACDC_OPTICS_FRESNEL_IR, &m, &nw, buf,
+                                             sizeof buf), 0);
     assert_true(nw >= 1);
     assert_non_null(strstr(buf, "undersampled"));
     /* far: ir chosen if paraxial */
-    assert_int_equal(optics_prop_advise(&g, 10 * zc, OPTICS_AUTO, &m, &nw, buf, sizeof buf), 0);
+    assert_int_equal(acdc_optics_prop_advise(&g, 10 * zc, ACDC_OPTICS_AUTO, &m, &nw, buf,
+                                             sizeof buf), 0);
     print_message("# advise z = 10 zc:\n%s", buf);
-    assert_int_equal(m, OPTICS_FRESNEL_IR);
+    assert_int_equal(m, ACDC_OPTICS_FRESNEL_IR);
     /* asm-bl far beyond 2 zc: band limit warning */
-    assert_int_equal(optics_prop_advise(&g, 10 * zc, OPTICS_ASM_BL, &m, &nw, buf, sizeof buf), 0);
+    assert_int_equal(acdc_optics_prop_advise(&g, 10 * zc, ACDC_OPTICS_ASM_BL, &m, &nw, buf,
+                                             sizeof buf), 0);
     assert_int_equal(nw, 1);
     assert_non_null(strstr(buf, "band limit"));
     /* a tiny buffer is truncated, not overrun */
     char tiny[8];
-    assert_int_equal(optics_prop_advise(&g, zc, OPTICS_AUTO, &m, &nw, tiny, sizeof tiny), 0);
+    assert_int_equal(acdc_optics_prop_advise(&g, zc, ACDC_OPTICS_AUTO, &m, &nw, tiny,
+                                             sizeof tiny), 0);
     assert_true(strlen(tiny) < sizeof tiny);
-    assert_int_equal(optics_prop_advise(&g, zc, OPTICS_AUTO, NULL, NULL, NULL, 0), 0);
+    assert_int_equal(acdc_optics_prop_advise(&g, zc, ACDC_OPTICS_AUTO, NULL, NULL, NULL, 0), 0);
 }
 
 /* Wrap-around is predicted for a field near the edge, not for one on the axis. */
@@ -751,100 +758,104 @@ static void test_check_field(void **state)
     (void)state;
     size_t m = 256;
     double dx = 8e-6, lam = 633e-9, zc = dx * m * dx / lam;
-    optics_field *f = field(1, m, 1, dx, lam, 1);
-    optics_prop *p;
-    assert_int_equal(optics_prop_alloc(&p, &f->g, 0.9 * zc, OPTICS_FRESNEL_TF), 0);
+    acdc_optics_field *f = field(1, m, 1, dx, lam, 1);
+    acdc_optics_prop *p;
+    assert_int_equal(acdc_optics_prop_alloc(&p, &f->g, 0.9 * zc, ACDC_OPTICS_FRESNEL_TF), 0);
     char buf[512];
-    assert_int_equal(optics_prop_check_field(p, f, buf, sizeof buf), 0);   /* dark */
+    assert_int_equal(acdc_optics_prop_check_field(p, f, buf, sizeof buf), 0);   /* dark */
     f->data[m / 2] = 1;   /* a point on the axis: its light walks off by 0.45 L */
-    assert_int_equal(optics_prop_check_field(p, f, buf, sizeof buf), 0);
+    assert_int_equal(acdc_optics_prop_check_field(p, f, buf, sizeof buf), 0);
     f->data[m - 20] = 1;  /* a point near the edge wraps */
-    assert_int_equal(optics_prop_check_field(p, f, buf, sizeof buf), 1);
+    assert_int_equal(acdc_optics_prop_check_field(p, f, buf, sizeof buf), 1);
     assert_non_null(strstr(buf, "wrap"));
-    optics_prop_free(p);
+    acdc_optics_prop_free(p);
     /* padded asm-bl tolerates it */
-    assert_int_equal(optics_prop_alloc(&p, &f->g, 0.9 * zc, OPTICS_ASM_BL), 0);
-    assert_int_equal(optics_prop_check_field(p, f, buf, sizeof buf), 0);
-    assert_true(optics_prop_check_field(NULL, f, buf, sizeof buf) < 0);
-    optics_prop_free(p);
-    optics_field_free(f);
+    assert_int_equal(acdc_optics_prop_alloc(&p, &f->g, 0.9 * zc, ACDC_OPTICS_ASM_BL), 0);
+    assert_int_equal(acdc_optics_prop_check_field(p, f, buf, sizeof buf), 0);
+    assert_true(acdc_optics_prop_check_field(NULL, f, buf, sizeof buf) < 0);
+    acdc_optics_prop_free(p);
+    acdc_optics_field_free(f);
 }
 
 static void test_errors(void **state)
 {
     (void)state;
-    optics_grid g, bad;
-    assert_int_equal(optics_grid_init(&g, 2, 16, 16, 8e-6, 633e-9), 0);
-    optics_lens_plan *l = (optics_lens_plan *)&g;
-    assert_int_equal(optics_lens_plan_alloc(&l, &g, 0), UTIL_EUSAGE);
+    acdc_optics_grid g, bad;
+    assert_int_equal(acdc_optics_grid_init(&g, 2, 16, 16, 8e-6, 633e-9), 0);
+    acdc_optics_lens_plan *l = (acdc_optics_lens_plan *)&g;
+    assert_int_equal(acdc_optics_lens_plan_alloc(&l, &g, 0), ACDC_UTIL_EUSAGE);
     assert_null(l);
-    assert_non_null(strstr(util_errmsg(), "focal length 0 m"));
-    assert_int_equal(optics_lens_plan_alloc(&l, &g, -0.1), UTIL_EUSAGE);
-    assert_int_equal(optics_lens_plan_alloc(&l, &g, NAN), UTIL_EUSAGE);
-    assert_int_equal(optics_lens_plan_alloc(&l, &g, INFINITY), UTIL_EUSAGE);
-    assert_int_equal(optics_lens_plan_alloc(NULL, &g, 0.1), UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "focal length 0 m"));
+    assert_int_equal(acdc_optics_lens_plan_alloc(&l, &g, -0.1), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_lens_plan_alloc(&l, &g, NAN), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_lens_plan_alloc(&l, &g, INFINITY), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_lens_plan_alloc(NULL, &g, 0.1), ACDC_UTIL_EUSAGE);
     bad = g;
     bad.pitch_m = -1;
-    assert_int_equal(optics_lens_plan_alloc(&l, &bad, 0.1), UTIL_EUSAGE);
-    assert_int_equal(optics_lens_plan_alloc(&l, NULL, 0.1), UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_lens_plan_alloc(&l, &bad, 0.1), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_lens_plan_alloc(&l, NULL, 0.1), ACDC_UTIL_EUSAGE);
     bad = g;
     bad.nx = 17;
-    assert_int_equal(optics_lens_plan_alloc(&l, &bad, 0.1), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "square grid"));
-    assert_int_equal(optics_lens_plan_alloc(&l, &g, 0.1), 0);
-    optics_field *f = field(2, 16, 16, 8e-6, 633e-9, 2), *h = field(2, 16, 16, 9e-6, 633e-9, 2);
-    optics_field *o = field(2, 16, 16, 8e-6, 633e-9, 3);
-    assert_int_equal(optics_lens_forward(l, h, h), UTIL_EUSAGE);   /* wrong pitch */
-    optics_field *w = field(2, 15, 15, 8e-6, 633e-9, 2);
-    assert_int_equal(optics_lens_forward(l, f, w), UTIL_EUSAGE);   /* out size wrong */
-    assert_int_equal(optics_4f_apply(l, NULL, l, f, w), UTIL_EUSAGE);
-    optics_field_free(w);
-    assert_int_equal(optics_lens_forward(l, NULL, f), UTIL_EUSAGE);
-    assert_int_equal(optics_lens_forward(NULL, f, f), UTIL_EUSAGE);
-    h->g = *optics_lens_plan_output(l);
+    assert_int_equal(acdc_optics_lens_plan_alloc(&l, &bad, 0.1), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "square grid"));
+    assert_int_equal(acdc_optics_lens_plan_alloc(&l, &g, 0.1), 0);
+    acdc_optics_field *f = field(2, 16, 16, 8e-6, 633e-9, 2),
+        *h = field(2, 16, 16, 9e-6, 633e-9, 2);
+    acdc_optics_field *o = field(2, 16, 16, 8e-6, 633e-9, 3);
+    assert_int_equal(acdc_optics_lens_forward(l, h, h), ACDC_UTIL_EUSAGE);   /* wrong pitch */
+    acdc_optics_field *w = field(2, 15, 15, 8e-6, 633e-9, 2);
+    assert_int_equal(acdc_optics_lens_forward(l, f, w), ACDC_UTIL_EUSAGE);   /* out size wrong */
+    assert_int_equal(acdc_optics_4f_apply(l, NULL, l, f, w), ACDC_UTIL_EUSAGE);
+    acdc_optics_field_free(w);
+    assert_int_equal(acdc_optics_lens_forward(l, NULL, f), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_lens_forward(NULL, f, f), ACDC_UTIL_EUSAGE);
+    h->g = *acdc_optics_lens_plan_output(l);
     o->g = h->g;
-    assert_int_equal(optics_lens_forward(l, f, o), UTIL_EUSAGE);   /* batch */
-    assert_int_equal(optics_lens_adjoint(l, f, f), UTIL_EUSAGE);   /* f is not on output grid */
-    assert_int_equal(optics_4f_apply(NULL, NULL, l, f, f), UTIL_EUSAGE);
-    optics_lens_plan *l2;
-    assert_int_equal(optics_lens_plan_alloc(&l2, &g, 0.2), 0);
-    assert_int_equal(optics_4f_apply(l, NULL, l2, f, f), UTIL_EUSAGE);   /* grids differ */
-    assert_int_equal(optics_4f_apply(l, NULL, l, f, o), UTIL_EUSAGE);   /* batch */
-    optics_lens_plan_free(l2);
-    optics_lens_plan_free(l);
-    optics_lens_plan_free(NULL);
+    assert_int_equal(acdc_optics_lens_forward(l, f, o), ACDC_UTIL_EUSAGE);   /* batch */
+    assert_int_equal(acdc_optics_lens_adjoint(l, f, f),
+                     ACDC_UTIL_EUSAGE);   /* f is not on output grid */
+    assert_int_equal(acdc_optics_4f_apply(NULL, NULL, l, f, f), ACDC_UTIL_EUSAGE);
+    acdc_optics_lens_plan *l2;
+    assert_int_equal(acdc_optics_lens_plan_alloc(&l2, &g, 0.2), 0);
+    assert_int_equal(acdc_optics_4f_apply(l, NULL, l2, f, f),
+                     ACDC_UTIL_EUSAGE);   /* grids differ */
+    assert_int_equal(acdc_optics_4f_apply(l, NULL, l, f, o), ACDC_UTIL_EUSAGE);   /* batch */
+    acdc_optics_lens_plan_free(l2);
+    acdc_optics_lens_plan_free(l);
+    acdc_optics_lens_plan_free(NULL);
 
-    optics_prop *p = (optics_prop *)&g;
-    assert_int_equal(optics_prop_alloc(&p, &g, NAN, OPTICS_AUTO), UTIL_EUSAGE);
+    acdc_optics_prop *p = (acdc_optics_prop *)&g;
+    assert_int_equal(acdc_optics_prop_alloc(&p, &g, NAN, ACDC_OPTICS_AUTO), ACDC_UTIL_EUSAGE);
     assert_null(p);
-    assert_int_equal(optics_prop_alloc(&p, &g, 0, OPTICS_FRESNEL_IR), UTIL_EUSAGE);
-    assert_int_equal(optics_prop_alloc(&p, &g, 0.1, (enum optics_method)9), UTIL_EUSAGE);
-    assert_int_equal(optics_prop_alloc(NULL, &g, 0.1, OPTICS_AUTO), UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_prop_alloc(&p, &g, 0, ACDC_OPTICS_FRESNEL_IR), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_prop_alloc(&p, &g, 0.1, (enum acdc_optics_method)9),
+                     ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_prop_alloc(NULL, &g, 0.1, ACDC_OPTICS_AUTO), ACDC_UTIL_EUSAGE);
     bad = g;
     bad.wavelength_m = 0;
-    assert_int_equal(optics_prop_alloc(&p, &bad, 0.1, OPTICS_AUTO), UTIL_EUSAGE);
-    assert_int_equal(optics_prop_advise(&bad, 0.1, OPTICS_AUTO, NULL, NULL, NULL, 0),
-                     UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_prop_alloc(&p, &bad, 0.1, ACDC_OPTICS_AUTO), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_prop_advise(&bad, 0.1, ACDC_OPTICS_AUTO, NULL, NULL, NULL, 0),
+                     ACDC_UTIL_EUSAGE);
     /* z = 0 is the identity for tf and asm-bl */
-    assert_int_equal(optics_prop_alloc(&p, &g, 0, OPTICS_AUTO), 0);
+    assert_int_equal(acdc_optics_prop_alloc(&p, &g, 0, ACDC_OPTICS_AUTO), 0);
     fill_noise(f, 3);
-    optics_field *c;
-    assert_int_equal(optics_field_clone(&c, f), 0);
-    assert_int_equal(optics_prop_apply(p, f, c), 0);
+    acdc_optics_field *c;
+    assert_int_equal(acdc_optics_field_clone(&c, f), 0);
+    assert_int_equal(acdc_optics_prop_apply(p, f, c), 0);
     assert_true(max_abs_diff(c->data, f->data, 2 * 256) <= 1e-14);
-    assert_int_equal(optics_prop_apply(p, f, o), UTIL_EUSAGE);
-    assert_int_equal(optics_prop_apply(p, h, h), UTIL_EUSAGE);
-    assert_int_equal(optics_prop_apply(NULL, f, f), UTIL_EUSAGE);
-    assert_int_equal(optics_prop_adjoint(p, NULL, f), UTIL_EUSAGE);
-    assert_string_equal(optics_method_name(optics_prop_method(p)), "asm-bl");
-    assert_string_equal(optics_method_name((enum optics_method)42), "?");
-    assert_true(strlen(optics_prop_explanation(p)) > 0);
-    optics_prop_free(p);
-    optics_prop_free(NULL);
-    optics_field_free(f);
-    optics_field_free(h);
-    optics_field_free(o);
-    optics_field_free(c);
+    assert_int_equal(acdc_optics_prop_apply(p, f, o), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_prop_apply(p, h, h), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_prop_apply(NULL, f, f), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_prop_adjoint(p, NULL, f), ACDC_UTIL_EUSAGE);
+    assert_string_equal(acdc_optics_method_name(acdc_optics_prop_method(p)), "asm-bl");
+    assert_string_equal(acdc_optics_method_name((enum acdc_optics_method)42), "?");
+    assert_true(strlen(acdc_optics_prop_explanation(p)) > 0);
+    acdc_optics_prop_free(p);
+    acdc_optics_prop_free(NULL);
+    acdc_optics_field_free(f);
+    acdc_optics_field_free(h);
+    acdc_optics_field_free(o);
+    acdc_optics_field_free(c);
 }
 
 int main(void)

@@ -5,12 +5,13 @@
 
 #include <fftw3.h>
 
-static void run(const compiler_system *s, const acdc_data *d, sim_options o, size_t trials,
-                sim_result *r)
+static void run(const acdc_compiler_system *s, const acdc_data *d, acdc_sim_options o,
+                size_t trials,
+                acdc_sim_result *r)
 {
-    sim_job job = {.system = s, .data = d, .options = o, .trials = trials, .batch = 16};
-    if (sim_execute(&job, r, NULL))
-        fail_msg("simulate: %s", util_errmsg());
+    acdc_sim_job job = {.system = s, .data = d, .options = o, .trials = trials, .batch = 16};
+    if (acdc_sim_execute(&job, r, NULL))
+        fail_msg("simulate: %s", acdc_util_errmsg());
 }
 
 /* The ideal profile through a file, against acdc infer's path (models/), n = 7, 784, 1024,
@@ -22,19 +23,19 @@ static void test_ideal_profile_equals_infer(void **state)
     for (size_t t = 0; t < 3; t++) {
         size_t n = ns[t], rows = 5;
         acdc_model *m = model(n, 3, n < 10 ? n : 10);
-        compiler_system *s0 = compile(m, "ideal", NULL, 0), *s;
+        acdc_compiler_system *s0 = compile(m, "ideal", NULL, 0), *s;
         const char *path = test_path(0, "ideal-system.h5");
-        assert_int_equal(compiler_system_write(s0, path), 0);
-        assert_int_equal(compiler_system_read(path, &s), 0);
+        assert_int_equal(acdc_compiler_system_write(s0, path), 0);
+        assert_int_equal(acdc_compiler_system_read(path, &s), 0);
         acdc_data *d = data(rows, n);
         double *y = malloc(rows * m->n_out * sizeof *y);
         acdc_work *w;
         assert_int_equal(acdc_work_alloc(&w, m, rows, 0, 1, FFTW_ESTIMATE), 0);
         assert_int_equal(acdc_model_forward(m, w, rows, d->x, y), 0);
         for (int prop = 0; prop < 2; prop++) {
-            sim_options o = sim_options_default();
-            o.propagation = prop ? SIM_PROP_FRESNEL : SIM_PROP_IDEAL;
-            sim_result r;
+            acdc_sim_options o = acdc_sim_options_default();
+            o.propagation = prop ? ACDC_SIM_PROP_FRESNEL : ACDC_SIM_PROP_IDEAL;
+            acdc_sim_result r;
             run(s, d, o, 1, &r);
             double err = 0, mag = 0;
             for (size_t i = 0; i < rows * m->n_out; i++) {
@@ -45,13 +46,13 @@ static void test_ideal_profile_equals_infer(void **state)
                           prop ? "fresnel" : "ideal", err / mag);
             if (err > 1e-9 * mag)
                 fail_msg("n = %zu prop %d: relative error %g", n, prop, err / mag);
-            sim_result_free(&r);
+            acdc_sim_result_free(&r);
         }
         free(y);
         acdc_work_free(w);
         acdc_data_free(d);
-        compiler_system_free(s);
-        compiler_system_free(s0);
+        acdc_compiler_system_free(s);
+        acdc_compiler_system_free(s0);
         acdc_model_free(m);
     }
 }
@@ -61,11 +62,11 @@ static void test_honesty(void **state)
 {
     (void)state;
     acdc_model *m = model(16, 3, 4);
-    compiler_system *s = compile(m, "slm8", NULL, 0);
+    acdc_compiler_system *s = compile(m, "slm8", NULL, 0);
     acdc_data *d = data(8, 16);
-    assert_honest(s, d, sim_options_default());
+    assert_honest(s, d, acdc_sim_options_default());
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -80,25 +81,25 @@ static void test_shot_noise_law(void **state)
                           "camera.read_noise=0", "camera.dark_current=0",
                           "camera.adc_bits=0", "camera.full_well=1e12",
                           "rules.fourier_oversample=0"};
-    compiler_system *s = compile(m, "slm8", sets, sizeof sets / sizeof *sets);
+    acdc_compiler_system *s = compile(m, "slm8", sets, sizeof sets / sizeof *sets);
     acdc_data *d = data(40, 32);
     double err[2];
     const double photons[2] = {1e8, 1e10};
     for (int k = 0; k < 2; k++) {
-        sim_options o = sim_options_default();
+        acdc_sim_options o = acdc_sim_options_default();
         o.photons = photons[k];
-        sim_result r;
+        acdc_sim_result r;
         run(s, d, o, 3, &r);
         double sd;
-        sim_result_stats(&r, 0, 0, &err[k], &sd);   /* chain 0: one noisy detection */
-        sim_result_free(&r);
+        acdc_sim_result_stats(&r, 0, 0, &err[k], &sd);   /* chain 0: one noisy detection */
+        acdc_sim_result_free(&r);
     }
     double ratio = err[0] / err[1];
     print_message("# shot noise: rel RMS %.3e at 1e8 photons, %.3e at 1e10: ratio %.2f "
                   "(1/sqrt law: 10)\n", err[0], err[1], ratio);
     assert_true(ratio > 8.5 && ratio < 11.5);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -117,18 +118,18 @@ static void test_quantisation_law(void **state)
         const char *sets[] = {b1, b2, b3, "fourier.phase_error=0 rad",
                               "image.phase_error=0 rad", "rules.fourier_oversample=0",
                               "lens.device=ideal"};
-        compiler_system *s = compile(m, "slm8", sets, 7);
-        sim_options o = sim_options_default();
+        acdc_compiler_system *s = compile(m, "slm8", sets, 7);
+        acdc_sim_options o = acdc_sim_options_default();
         o.noise = 0;
-        sim_result r;
+        acdc_sim_result r;
         run(s, d, o, 1, &r);
         double e = r.end[0].rel_rms;
         print_message("# %2d phase bits: rel RMS %.3e\n", bits, e);
         if (!(e < prev))
             fail_msg("%d bits: error %g did not fall below %g", bits, e, prev);
         prev = e;
-        sim_result_free(&r);
-        compiler_system_free(s);
+        acdc_sim_result_free(&r);
+        acdc_compiler_system_free(s);
     }
     assert_true(prev < 1e-2);
     acdc_data_free(d);
@@ -143,16 +144,16 @@ static void test_deterministic(void **state)
 {
     (void)state;
     acdc_model *m = model(16, 3, 16);
-    compiler_system *s = compile(m, "slm8", NULL, 0);
+    acdc_compiler_system *s = compile(m, "slm8", NULL, 0);
     acdc_data *d = data(33, 16);
     for (int S = 1; S <= 4; S += 3) {
-        sim_options o = sim_options_default();
+        acdc_sim_options o = acdc_sim_options_default();
         o.seed = 77;
         o.oversample = S;
         assert_deterministic(s, d, o, 16, 5);
     }
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -161,14 +162,14 @@ static void test_misalignment(void **state)
 {
     (void)state;
     acdc_model *m = model(32, 3, 32);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(10, 32);
     double prev = -1;
     const double shifts[] = {0, 0.05, 0.2, 0.5};
     for (int i = 0; i < 4; i++) {
-        sim_options o = sim_options_default();
+        acdc_sim_options o = acdc_sim_options_default();
         o.misalign_px = shifts[i];
-        sim_result r;
+        acdc_sim_result r;
         run(s, d, o, 1, &r);
         double e = r.end[0].rel_rms;
         print_message("# masks displaced by %.2f px: rel RMS %.3e\n", shifts[i], e);
@@ -177,14 +178,14 @@ static void test_misalignment(void **state)
         else if (!(e > prev))
             fail_msg("%.2f px: error %g did not grow beyond %g", shifts[i], e, prev);
         prev = e;
-        sim_result_free(&r);
+        acdc_sim_result_free(&r);
     }
     sim *sm;
-    sim_options o = sim_options_default();
+    acdc_sim_options o = acdc_sim_options_default();
     o.misalign_px = NAN;
-    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
+    assert_int_equal(acdc_sim_alloc(&sm, s, 4, &o), ACDC_UTIL_EUSAGE);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -204,7 +205,7 @@ static void test_oversampled_pixels_match_theory(void **state)
     acdc_model *m;
     assert_int_equal(acdc_model_alloc(&m, n, n, n, 1, 0), 0);
     assert_int_equal(acdc_model_init_normal(m, 1, 0, 1), 0);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(rows, n);
     /* The theory. */
     double H[4 * 32], gcal_re = 0, gcal_im = 0, b = 0.5 - 0.5 / (double)M;
@@ -232,9 +233,9 @@ static void test_oversampled_pixels_match_theory(void **state)
     const int Ss[] = {1, 2, 4, 8};
     double errs[4];
     for (int t = 0; t < 4; t++) {
-        sim_options o = sim_options_default();
+        acdc_sim_options o = acdc_sim_options_default();
         o.oversample = Ss[t];
-        sim_result r;
+        acdc_sim_result r;
         run(s, d, o, 1, &r);
         double e2 = 0, w2 = 0, i2 = 0;
         for (size_t i = 0; i < rows * n; i++) {
@@ -247,17 +248,17 @@ static void test_oversampled_pixels_match_theory(void **state)
                       "%.3e\n", Ss[t], errs[t], sqrt(i2 / w2));
         if (Ss[t] == 1 && !(sqrt(i2 / w2) < 1e-12))
             fail_msg("S = 1 is not the identity: %g", sqrt(i2 / w2));
-        sim_result_free(&r);
+        acdc_sim_result_free(&r);
     }
     assert_true(errs[3] < 1.5e-2);
     assert_true(errs[2] < errs[1] / 3 && errs[3] < errs[2] / 3);
     /* Free space and thin lenses sample the same planes critically at every S: the same
      * light as the ideal lenses, to rounding. */
     for (int S = 2; S <= 4; S += 2) {
-        sim_options o = sim_options_default();
+        acdc_sim_options o = acdc_sim_options_default();
         o.oversample = S;
         double *yl = optical(s, d, o, 1, 16, NULL);
-        o.propagation = SIM_PROP_FRESNEL;
+        o.propagation = ACDC_SIM_PROP_FRESNEL;
         double *yf = optical(s, d, o, 1, 16, NULL);
         double e2 = 0, y2 = 0;
         for (size_t i = 0; i < rows * n; i++) {
@@ -272,7 +273,7 @@ static void test_oversampled_pixels_match_theory(void **state)
     }
     free(want);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -283,12 +284,12 @@ static void test_oversampled_devices(void **state)
     (void)state;
     acdc_model *m = model(16, 3, 16);
     const char *point[] = {"rules.fourier_oversample=0"};
-    compiler_system *s = compile(m, "slm8", point, 1);
+    acdc_compiler_system *s = compile(m, "slm8", point, 1);
     const char *half[] = {"input.fill=0.5", "fourier.fill=0.5", "image.fill=0.5",
                           "rules.fourier_oversample=0"};
-    compiler_system *sh = compile(m, "slm8", half, 4);
+    acdc_compiler_system *sh = compile(m, "slm8", half, 4);
     acdc_data *d = data(9, 16);
-    sim_options o = sim_options_default();
+    acdc_sim_options o = acdc_sim_options_default();
     o.noise = 0;
     for (int S = 1; S <= 4; S += 3) {
         double e, eh;
@@ -304,10 +305,10 @@ static void test_oversampled_devices(void **state)
     }
     sim *sm;
     o.oversample = 65;
-    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
+    assert_int_equal(acdc_sim_alloc(&sm, s, 4, &o), ACDC_UTIL_EUSAGE);
     acdc_data_free(d);
-    compiler_system_free(sh);
-    compiler_system_free(s);
+    acdc_compiler_system_free(sh);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -328,13 +329,13 @@ static void test_pixel_aware_design(void **state)
         } else {
             m = model(n, 3, n);
         }
-        compiler_system *s = compile(m, "ideal", sets, 1);
+        acdc_compiler_system *s = compile(m, "ideal", sets, 1);
         assert_int_equal(s->fm, 2 * s->m);
         /* the file keeps the design */
-        compiler_system *s2;
+        acdc_compiler_system *s2;
         const char *path = test_path(0, "pixel-aware.h5");
-        assert_int_equal(compiler_system_write(s, path), 0);
-        assert_int_equal(compiler_system_read(path, &s2), 0);
+        assert_int_equal(acdc_compiler_system_write(s, path), 0);
+        assert_int_equal(acdc_compiler_system_read(path, &s2), 0);
         assert_int_equal(s2->fm, s->fm);
         assert_int_equal(s2->profile.fourier_oversample, 2);
         assert_int_equal(s2->chains[0].stages[0].fourier.m, s->fm);
@@ -346,9 +347,9 @@ static void test_pixel_aware_design(void **state)
         double e[3];
         const int Ss[3] = {2, 4, 8};
         for (int i = 0; i < 3; i++) {
-            sim_options o = sim_options_default();
+            acdc_sim_options o = acdc_sim_options_default();
             o.oversample = Ss[i];
-            sim_result r;
+            acdc_sim_result r;
             run(s2, d, o, 1, &r);
             double e2 = 0, y2 = 0;
             for (size_t k = 0; k < rows * n; k++) {
@@ -358,15 +359,15 @@ static void test_pixel_aware_design(void **state)
             e[i] = sqrt(e2 / y2);
             print_message("# pixel-aware %s, S = %d: relative error against the model "
                           "%.3e\n", t ? "cascade" : "identity", Ss[i], e[i]);
-            sim_result_free(&r);
+            acdc_sim_result_free(&r);
         }
         assert_true(e[2] < (t ? 5e-2 : 2e-2));
         assert_true(e[1] < e[0] / 3 && e[2] < e[1] / 3);
         free(y);
         acdc_work_free(w);
         acdc_data_free(d);
-        compiler_system_free(s2);
-        compiler_system_free(s);
+        acdc_compiler_system_free(s2);
+        acdc_compiler_system_free(s);
         acdc_model_free(m);
     }
 }
@@ -375,28 +376,28 @@ static void test_errors(void **state)
 {
     (void)state;
     acdc_model *m = model(8, 2, 8);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(4, 7);
-    sim_job job = {.system = s, .data = d, .options = sim_options_default(), .trials = 1};
-    sim_result r;
-    assert_int_equal(sim_execute(&job, &r, NULL), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "7 columns"));
+    acdc_sim_job job = {.system = s, .data = d, .options = acdc_sim_options_default(), .trials = 1};
+    acdc_sim_result r;
+    assert_int_equal(acdc_sim_execute(&job, &r, NULL), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "7 columns"));
     sim *sm;
-    sim_options o = sim_options_default();
+    acdc_sim_options o = acdc_sim_options_default();
     o.photons = -1;
-    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
-    o = sim_options_default();
+    assert_int_equal(acdc_sim_alloc(&sm, s, 4, &o), ACDC_UTIL_EUSAGE);
+    o = acdc_sim_options_default();
     o.phase_error_rad = NAN;
-    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
-    assert_int_equal(sim_alloc(&sm, s, 0, &o), UTIL_EUSAGE);
+    assert_int_equal(acdc_sim_alloc(&sm, s, 4, &o), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_sim_alloc(&sm, s, 0, &o), ACDC_UTIL_EUSAGE);
     volatile int stop = 1;
     d->dim = 8;
     free(d->x);
     d->x = calloc(4 * 8, sizeof(double));
-    job.options = sim_options_default();
-    assert_int_equal(sim_execute(&job, &r, &stop), UTIL_EINTR);
+    job.options = acdc_sim_options_default();
+    assert_int_equal(acdc_sim_execute(&job, &r, &stop), ACDC_UTIL_EINTR);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -411,17 +412,17 @@ static void test_complex_modulation(void **state)
     double err[2];
     const char *const names[2] = {"slm8", "slm8-complex"};
     for (int i = 0; i < 2; i++) {
-        compiler_system *s = compile(m, names[i], NULL, 0);
+        acdc_compiler_system *s = compile(m, names[i], NULL, 0);
         assert_int_equal(s->profile.fourier_oversample, 2);
-        sim_options o = sim_options_default();
+        acdc_sim_options o = acdc_sim_options_default();
         o.noise = 0;
         o.oversample = 4;
-        o.propagation = SIM_PROP_IDEAL;   /* the modulators, not the lenses */
-        sim_result r;
+        o.propagation = ACDC_SIM_PROP_IDEAL;   /* the modulators, not the lenses */
+        acdc_sim_result r;
         run(s, d, o, 1, &r);
         err[i] = r.stage[0].rel_rms;
-        sim_result_free(&r);
-        compiler_system_free(s);
+        acdc_sim_result_free(&r);
+        acdc_compiler_system_free(s);
     }
     print_message("# chain 0, S = 4, no noise: phase-only pairs %.4f, complex %.4f\n", err[0],
                   err[1]);
@@ -430,7 +431,7 @@ static void test_complex_modulation(void **state)
     acdc_model_free(m);
 }
 
-/* Which propagation and lens run (sim_optics_of): from the profile's lens by default,
+/* Which propagation and lens run (acdc_sim_optics_of): from the profile's lens by default,
  * ideal where free space cannot run as the model needs (S = 1 for asm, unequal pitches,
  * 2D systems), each with a note; explicit choices kept, fresnel running every lens in
  * its paraxial form; --lens a perfect lens of a model. */
@@ -439,88 +440,88 @@ static void test_lens_optics(void **state)
     (void)state;
     acdc_model *m = model(16, 3, 10);
     const char *doublet[] = {"lens.device=achromat", "rules.fourier_oversample=0"};
-    compiler_system *s = compile(m, "slm8", doublet, 2), *doe = compile(m, "doe", doublet, 2);
-    compiler_system *ft = compile(m, "slm8", NULL, 0);
-    sim_options o = sim_options_default();
-    sim_optics op;
-    assert_int_equal(o.propagation, SIM_PROP_PROFILE);
-    assert_int_equal(o.lens, SIM_LENS_PROFILE);
+    acdc_compiler_system *s = compile(m, "slm8", doublet, 2), *doe = compile(m, "doe", doublet, 2);
+    acdc_compiler_system *ft = compile(m, "slm8", NULL, 0);
+    acdc_sim_options o = acdc_sim_options_default();
+    acdc_sim_optics op;
+    assert_int_equal(o.propagation, ACDC_SIM_PROP_PROFILE);
+    assert_int_equal(o.lens, ACDC_SIM_LENS_PROFILE);
     /* slm8's own lens, a Fourier-transform objective with 0.02 waves: the Fresnel
      * model's exact transform with the error in the lens plane, at any S, no note */
-    sim_optics_of(ft, &o, &op);
-    assert_int_equal(op.propagation, SIM_PROP_FRESNEL);
-    assert_int_equal(op.lens.model, OPTICS_LENS_PARAXIAL);
-    assert_close(optics_lens_wavefront_rms(&op.lens, 1), 0.02, 1e-15);
+    acdc_sim_optics_of(ft, &o, &op);
+    assert_int_equal(op.propagation, ACDC_SIM_PROP_FRESNEL);
+    assert_int_equal(op.lens.model, ACDC_OPTICS_LENS_PARAXIAL);
+    assert_close(acdc_optics_lens_wavefront_rms(&op.lens, 1), 0.02, 1e-15);
     assert_string_equal(op.note, "");
-    compiler_system_free(ft);
+    acdc_compiler_system_free(ft);
     /* slm8's doublet, corrected with 0.07 waves: at S = 1 ideal, noted */
-    sim_optics_of(s, &o, &op);
-    assert_int_equal(op.propagation, SIM_PROP_IDEAL);
-    assert_int_equal(op.lens.model, OPTICS_LENS_FOURIER);
-    assert_false(optics_lens_has_error(&op.lens));
+    acdc_sim_optics_of(s, &o, &op);
+    assert_int_equal(op.propagation, ACDC_SIM_PROP_IDEAL);
+    assert_int_equal(op.lens.model, ACDC_OPTICS_LENS_FOURIER);
+    assert_false(acdc_optics_lens_has_error(&op.lens));
     assert_non_null(strstr(op.note, "the corrected lens runs as an ideal Fourier lens"));
     assert_non_null(strstr(op.note, "at S = 1"));
     /* resolved pixels: asm through the corrected lens, with its error, no note */
     o.oversample = 2;
-    sim_optics_of(s, &o, &op);
-    assert_int_equal(op.propagation, SIM_PROP_ASM);
-    assert_int_equal(op.lens.model, OPTICS_LENS_CORRECTED);
-    assert_close(optics_lens_wavefront_rms(&op.lens, 1), 0.07, 1e-15);
+    acdc_sim_optics_of(s, &o, &op);
+    assert_int_equal(op.propagation, ACDC_SIM_PROP_ASM);
+    assert_int_equal(op.lens.model, ACDC_OPTICS_LENS_CORRECTED);
+    assert_close(acdc_optics_lens_wavefront_rms(&op.lens, 1), 0.07, 1e-15);
     assert_close(op.lens.focal_m, s->focal_m, 0);
     assert_close(op.lens.aperture_m, (double)s->m * s->pitch_m +
                                          (double)s->fm * s->fourier_pitch_m, 1e-18);
     assert_string_equal(op.note, "");
     /* explicit fresnel: paraxial optics, the error kept */
-    o.propagation = SIM_PROP_FRESNEL;
-    sim_optics_of(s, &o, &op);
-    assert_int_equal(op.propagation, SIM_PROP_FRESNEL);
-    assert_int_equal(op.lens.model, OPTICS_LENS_PARAXIAL);
-    assert_close(optics_lens_wavefront_rms(&op.lens, 1), 0.07, 1e-15);
+    o.propagation = ACDC_SIM_PROP_FRESNEL;
+    acdc_sim_optics_of(s, &o, &op);
+    assert_int_equal(op.propagation, ACDC_SIM_PROP_FRESNEL);
+    assert_int_equal(op.lens.model, ACDC_OPTICS_LENS_PARAXIAL);
+    assert_close(acdc_optics_lens_wavefront_rms(&op.lens, 1), 0.07, 1e-15);
     assert_non_null(strstr(op.note, "paraxial form"));
     /* explicit ideal: the Fourier lens, the error not simulated */
-    o.propagation = SIM_PROP_IDEAL;
-    sim_optics_of(s, &o, &op);
-    assert_int_equal(op.lens.model, OPTICS_LENS_FOURIER);
+    o.propagation = ACDC_SIM_PROP_IDEAL;
+    acdc_sim_optics_of(s, &o, &op);
+    assert_int_equal(op.lens.model, ACDC_OPTICS_LENS_FOURIER);
     assert_non_null(strstr(op.note, "ideal propagation"));
     /* a perfect lens of a model, whatever the profile says */
-    o.propagation = SIM_PROP_PROFILE;
-    o.lens = SIM_LENS_PARAXIAL;
-    sim_optics_of(s, &o, &op);
-    assert_int_equal(op.propagation, SIM_PROP_FRESNEL);
-    assert_int_equal(op.lens.model, OPTICS_LENS_PARAXIAL);
-    assert_false(optics_lens_has_error(&op.lens));
+    o.propagation = ACDC_SIM_PROP_PROFILE;
+    o.lens = ACDC_SIM_LENS_PARAXIAL;
+    acdc_sim_optics_of(s, &o, &op);
+    assert_int_equal(op.propagation, ACDC_SIM_PROP_FRESNEL);
+    assert_int_equal(op.lens.model, ACDC_OPTICS_LENS_PARAXIAL);
+    assert_false(acdc_optics_lens_has_error(&op.lens));
     assert_string_equal(op.lens.name, "perfect paraxial lens");
     assert_string_equal(op.note, "");
-    o.lens = SIM_LENS_CORRECTED;
-    sim_optics_of(s, &o, &op);
-    assert_int_equal(op.propagation, SIM_PROP_ASM);
-    assert_false(optics_lens_has_error(&op.lens));
-    o.lens = SIM_LENS_FOURIER;
-    sim_optics_of(s, &o, &op);
-    assert_int_equal(op.propagation, SIM_PROP_IDEAL);
+    o.lens = ACDC_SIM_LENS_CORRECTED;
+    acdc_sim_optics_of(s, &o, &op);
+    assert_int_equal(op.propagation, ACDC_SIM_PROP_ASM);
+    assert_false(acdc_optics_lens_has_error(&op.lens));
+    o.lens = ACDC_SIM_LENS_FOURIER;
+    acdc_sim_optics_of(s, &o, &op);
+    assert_int_equal(op.propagation, ACDC_SIM_PROP_IDEAL);
     assert_string_equal(op.note, "");
     /* unequal pitches (the doe's 4 um Fourier plane) and 2D systems keep ideal lenses */
-    o = sim_options_default();
+    o = acdc_sim_options_default();
     o.oversample = 2;
-    sim_optics_of(doe, &o, &op);
-    assert_int_equal(op.propagation, SIM_PROP_IDEAL);
+    acdc_sim_optics_of(doe, &o, &op);
+    assert_int_equal(op.propagation, ACDC_SIM_PROP_IDEAL);
     assert_non_null(strstr(op.note, "one grid"));
-    compiler_system flat = *s;   /* the rule reads the rank only */
+    acdc_compiler_system flat = *s;   /* the rule reads the rank only */
     flat.rank = 2;
-    sim_optics_of(&flat, &o, &op);
-    assert_int_equal(op.propagation, SIM_PROP_IDEAL);
+    acdc_sim_optics_of(&flat, &o, &op);
+    assert_int_equal(op.propagation, ACDC_SIM_PROP_IDEAL);
     assert_non_null(strstr(op.note, "2D system"));
     /* the light: the corrected lens against the perfect one, and free space against the
      * ideal lenses (resolved pixels, noise-free) */
     acdc_data *d = data(6, 16);
-    o = sim_options_default();
+    o = acdc_sim_options_default();
     o.oversample = 2;
     o.noise = 0;
     double e_err, e_perfect, e_fresnel;
     double *y_err = optical(s, d, o, 1, 6, &e_err);
-    o.lens = SIM_LENS_CORRECTED;
+    o.lens = ACDC_SIM_LENS_CORRECTED;
     double *y_perfect = optical(s, d, o, 1, 6, &e_perfect);
-    o.lens = SIM_LENS_PARAXIAL;
+    o.lens = ACDC_SIM_LENS_PARAXIAL;
     double *y_fresnel = optical(s, d, o, 1, 6, &e_fresnel);
     double dw = 0, dp = 0, y2 = 0;
     for (size_t i = 0; i < 6 * m->n_out; i++) {
@@ -546,16 +547,16 @@ static void test_lens_optics(void **state)
     free(y_fresnel);
     /* options out of range */
     sim *sm;
-    o = sim_options_default();
-    o.lens = (enum sim_lens)7;
-    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "lens 7 is not profile"));
-    o = sim_options_default();
-    o.propagation = (enum sim_propagation)9;
-    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
+    o = acdc_sim_options_default();
+    o.lens = (enum acdc_sim_lens)7;
+    assert_int_equal(acdc_sim_alloc(&sm, s, 4, &o), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "lens 7 is not profile"));
+    o = acdc_sim_options_default();
+    o.propagation = (enum acdc_sim_propagation)9;
+    assert_int_equal(acdc_sim_alloc(&sm, s, 4, &o), ACDC_UTIL_EUSAGE);
     acdc_data_free(d);
-    compiler_system_free(s);
-    compiler_system_free(doe);
+    acdc_compiler_system_free(s);
+    acdc_compiler_system_free(doe);
     acdc_model_free(m);
 }
 

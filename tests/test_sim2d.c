@@ -58,38 +58,38 @@ static void test_layout2(void **state)
 {
     (void)state;
     acdc_model *m = model2(3, 3, 3, 3, 9);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     assert_int_equal(s->rank, 2);
     assert_int_equal(s->side, 3);
     assert_int_equal(s->m, 6);
-    assert_int_equal(compiler_plane_size(s), 36);
+    assert_int_equal(acdc_compiler_plane_size(s), 36);
     for (int q = 0; q < 2; q++) {
         unsigned char seen[36] = {0};
         for (size_t j = 0; j < 9; j++)
             for (int c = 0; c < 4; c++) {
-                size_t at = compiler_place(s, q, j, c);
+                size_t at = acdc_compiler_place(s, q, j, c);
                 assert_true(at < 36);
                 assert_int_equal(seen[at]++, 0);
                 /* the row and column copies are the 1D layout's */
-                assert_int_equal(at / 6, compiler_layout(3, q, j / 3, (c >> 1) & 1));
-                assert_int_equal(at % 6, compiler_layout(3, q, j % 3, c & 1));
+                assert_int_equal(at / 6, acdc_compiler_layout(3, q, j / 3, (c >> 1) & 1));
+                assert_int_equal(at % 6, acdc_compiler_layout(3, q, j % 3, c & 1));
             }
     }
     double d[9], out[36];
     for (int i = 0; i < 9; i++)
         d[i] = i + 1;
-    assert_int_equal(compiler_fourier_values2(d, 3, out), 0);
+    assert_int_equal(acdc_compiler_fourier_values2(d, 3, out), 0);
     double row[6], col[6];
     double e1[3] = {1, 2, 3}, e0[3] = {1, 4, 7};
-    compiler_fourier_values(e1, 3, row);   /* κx of row κy = 0 */
-    compiler_fourier_values(e0, 3, col);   /* κy of column κx = 0 */
+    acdc_compiler_fourier_values(e1, 3, row);   /* κx of row κy = 0 */
+    acdc_compiler_fourier_values(e0, 3, col);   /* κy of column κx = 0 */
     for (size_t k = 0; k < 6; k++) {
         assert_true(out[3 * 6 + k] == row[k]);   /* sample 3 is κ = 0 */
         assert_true(out[k * 6 + 3] == col[k]);
         assert_true(out[0 * 6 + k] == 0);        /* sample 0 is κ = side: dark */
         assert_true(out[k * 6 + 0] == 0);
     }
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -103,11 +103,11 @@ static void test_ideal2_equals_infer(void **state)
     for (size_t t = 0; t < 4; t++) {
         const size_t rows = 4, n_in = ih[t] * iw[t];
         acdc_model *m = model2(sides[t], ih[t], iw[t], 3, sides[t] * sides[t] < 10 ? sides[t] * sides[t] : 10);
-        compiler_system *s0 = compile(m, "ideal", NULL, 0), *s;
+        acdc_compiler_system *s0 = compile(m, "ideal", NULL, 0), *s;
         const char *path = test_path(0, "ideal2-system.h5");
-        assert_int_equal(compiler_system_write(s0, path), 0);
-        if (compiler_system_read(path, &s))
-            fail_msg("read: %s", util_errmsg());
+        assert_int_equal(acdc_compiler_system_write(s0, path), 0);
+        if (acdc_compiler_system_read(path, &s))
+            fail_msg("read: %s", acdc_util_errmsg());
         assert_int_equal(s->rank, 2);
         acdc_data *d = data(rows, n_in);
         if (s->n_out < 3) {   /* labels are data: 0..2 need three classes */
@@ -116,8 +116,8 @@ static void test_ideal2_equals_infer(void **state)
         }
         double *y = numeric(m, d);
         for (int prop = 0; prop < 2; prop++) {
-            sim_options o = sim_options_default();
-            o.propagation = prop ? SIM_PROP_FRESNEL : SIM_PROP_IDEAL;
+            acdc_sim_options o = acdc_sim_options_default();
+            o.propagation = prop ? ACDC_SIM_PROP_FRESNEL : ACDC_SIM_PROP_IDEAL;
             double *yo = optical(s, d, o, 1, 3, NULL);
             double err = 0, mag = 0;
             for (size_t i = 0; i < rows * m->n_out; i++) {
@@ -133,8 +133,8 @@ static void test_ideal2_equals_infer(void **state)
         }
         free(y);
         acdc_data_free(d);
-        compiler_system_free(s);
-        compiler_system_free(s0);
+        acdc_compiler_system_free(s);
+        acdc_compiler_system_free(s0);
         acdc_model_free(m);
     }
 }
@@ -151,7 +151,7 @@ static void test_resolved2_match_theory(void **state)
     (void)state;
     const size_t side = 4, M = 2 * side, n = side * side, rows = 2;
     acdc_model *m = identity2(side);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(rows, n);
     double H[4 * 8], gre = 0, gim = 0, b = 0.5 - 0.5 / (double)M;
     for (long k = 0; k < (long)(4 * M); k++)
@@ -179,7 +179,7 @@ static void test_resolved2_match_theory(void **state)
     const int Ss[] = {1, 2, 4, 8};
     double errs[4];
     for (int t = 0; t < 4; t++) {
-        sim_options o = sim_options_default();
+        acdc_sim_options o = acdc_sim_options_default();
         o.oversample = Ss[t];
         double *y = optical(s, d, o, 1, rows, NULL);
         errs[t] = rel_err(y, want, rows * n);
@@ -195,9 +195,9 @@ static void test_resolved2_match_theory(void **state)
     /* the window method: free space and thin spherical lenses */
     double ew[2];
     for (int t = 0; t < 2; t++) {
-        sim_options o = sim_options_default();
+        acdc_sim_options o = acdc_sim_options_default();
         o.oversample = 2 + 2 * t;
-        o.propagation = SIM_PROP_FRESNEL;
+        o.propagation = ACDC_SIM_PROP_FRESNEL;
         double *yf = optical(s, d, o, 1, rows, NULL);
         ew[t] = rel_err(yf, want, rows * n);
         print_message("# 2D S = %d, fresnel + thin lenses (window method): rel. error "
@@ -207,7 +207,7 @@ static void test_resolved2_match_theory(void **state)
     assert_true(ew[1] < ew[0] / 3 && ew[1] > errs[2]);
     free(want);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -222,14 +222,14 @@ static void test_pixel_aware2(void **state)
     for (int t = 0; t < 3; t++) {
         const char *sets[] = {t == 1 ? "rules.fourier_oversample=4" : "rules.fourier_oversample=2"};
         acdc_model *m = t == 2 ? model2(side, side, side, 3, n) : identity2(side);
-        compiler_system *s = compile(m, "ideal", sets, 1);
+        acdc_compiler_system *s = compile(m, "ideal", sets, 1);
         assert_int_equal(s->fm, (t == 1 ? 4 : 2) * s->m);
         assert_int_equal(s->chains[0].stages[0].fourier.m, s->fm * s->fm);
         acdc_data *d = data(rows, n);
         double *y = numeric(m, d), e[3];
         const int Ss[3] = {2, 4, 8};
         for (int i = 0; i < 3; i++) {
-            sim_options o = sim_options_default();
+            acdc_sim_options o = acdc_sim_options_default();
             o.oversample = Ss[i];
             double *yo = optical(s, d, o, 1, rows, NULL);
             e[i] = rel_err(yo, y, rows * n);
@@ -243,7 +243,7 @@ static void test_pixel_aware2(void **state)
         assert_true(e[2] < (t == 0 ? 1.2e-2 : t == 1 ? 4e-3 : 5e-2));
         free(y);
         acdc_data_free(d);
-        compiler_system_free(s);
+        acdc_compiler_system_free(s);
         acdc_model_free(m);
     }
 }
@@ -256,14 +256,14 @@ static void test_superpixels(void **state)
 {
     (void)state;
     acdc_model *m = model2(6, 6, 6, 3, 36);
-    compiler_system *s = compile(m, "slm1080", NULL, 0);
+    acdc_compiler_system *s = compile(m, "slm1080", NULL, 0);
     assert_true(s->profile.superpixel >= 2 && s->profile.superpixel % 2 == 0);
     assert_true(fabs(s->pitch_m - s->profile.superpixel * s->profile.input.pitch_m) < 1e-15);
     const char *cb[] = {"input.double_phase=columns", "fourier.double_phase=columns",
                         "image.double_phase=columns"};
-    compiler_system *sc = compile(m, "slm1080", cb, 3);
+    acdc_compiler_system *sc = compile(m, "slm1080", cb, 3);
     acdc_data *d = data(5, 36);
-    sim_options o = sim_options_default();
+    acdc_sim_options o = acdc_sim_options_default();
     o.noise = 0;
     for (int S = 1; S <= 4; S += 3) {
         o.oversample = S;
@@ -278,22 +278,22 @@ static void test_superpixels(void **state)
         free(y);
         free(yc);
     }
-    compiler_profile p;
-    assert_int_equal(compiler_profile_builtin("slm1080", &p), 0);
-    assert_int_equal(compiler_profile_set(&p, "rules.superpixel=3"), 0);
-    compiler_system *bad;
-    assert_int_equal(compiler_compile(m, &p, &bad), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "even"));
+    acdc_compiler_profile p;
+    assert_int_equal(acdc_compiler_profile_builtin("slm1080", &p), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "rules.superpixel=3"), 0);
+    acdc_compiler_system *bad;
+    assert_int_equal(acdc_compiler_compile(m, &p, &bad), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "even"));
     /* 40 x 40: 80 samples of 16 x 16 pixels are 1280 rows, the SLM has 1080 */
     acdc_model *big = identity2(40);
-    assert_int_equal(compiler_profile_set(&p, "rules.superpixel=16"), 0);
-    assert_int_equal(compiler_profile_set(&p, "rules.max_focal=10 m"), 0);
-    assert_int_equal(compiler_compile(big, &p, &bad), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "1920x1080 pixels"));
+    assert_int_equal(acdc_compiler_profile_set(&p, "rules.superpixel=16"), 0);
+    assert_int_equal(acdc_compiler_profile_set(&p, "rules.max_focal=10 m"), 0);
+    assert_int_equal(acdc_compiler_compile(big, &p, &bad), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "1920x1080 pixels"));
     acdc_model_free(big);
     acdc_data_free(d);
-    compiler_system_free(sc);
-    compiler_system_free(s);
+    acdc_compiler_system_free(sc);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -306,15 +306,15 @@ static void test_honesty2(void **state)
     const char *design[2][1] = {{"rules.fourier_oversample=0"}, {"rules.fourier_oversample=2"}};
     for (int t = 0; t < 2; t++) {
         acdc_model *m = model2(4, 4, 4, 3, 4);
-        compiler_system *s = compile(m, "slm1080", design[t], 1);
+        acdc_compiler_system *s = compile(m, "slm1080", design[t], 1);
         acdc_data *d = data(6, 16);
-        sim_options o = sim_options_default();
+        acdc_sim_options o = acdc_sim_options_default();
         o.oversample = t ? 2 : 1;
-        assert_int_equal(sim_exact(s, &o), t);
+        assert_int_equal(acdc_sim_exact(s, &o), t);
         assert_true(t || s->n_chains < s->model->n_layers);   /* a chained system */
         assert_honest(s, d, o);
         acdc_data_free(d);
-        compiler_system_free(s);
+        acdc_compiler_system_free(s);
         acdc_model_free(m);
     }
 }
@@ -327,19 +327,20 @@ static void test_deterministic2(void **state)
     (void)state;
     acdc_model *m = model2(4, 4, 4, 3, 16);
     const char *aware[] = {"rules.fourier_oversample=2"}, *point[] = {"rules.fourier_oversample=0"};
-    compiler_system *sw = compile(m, "slm1080", point, 1), *se = compile(m, "slm1080", aware, 1);
+    acdc_compiler_system *sw = compile(m, "slm1080", point, 1),
+        *se = compile(m, "slm1080", aware, 1);
     acdc_data *d = data(11, 16);
     for (int t = 0; t < 3; t++) {
-        const compiler_system *s = t == 2 ? se : sw;
-        sim_options o = sim_options_default();
+        const acdc_compiler_system *s = t == 2 ? se : sw;
+        acdc_sim_options o = acdc_sim_options_default();
         o.seed = 77;
         o.oversample = t == 0 ? 1 : 2;
-        assert_int_equal(sim_exact(s, &o), t == 2);
+        assert_int_equal(acdc_sim_exact(s, &o), t == 2);
         assert_deterministic(s, d, o, 8, 3);
     }
     acdc_data_free(d);
-    compiler_system_free(se);
-    compiler_system_free(sw);
+    acdc_compiler_system_free(se);
+    acdc_compiler_system_free(sw);
     acdc_model_free(m);
 }
 
@@ -350,11 +351,11 @@ static void test_square_only(void **state)
     acdc_model *m;
     assert_int_equal(acdc_model_alloc(&m, 12, 12, 12, 1, 0), 0);
     assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 3, 4, 0, 0), 0);
-    compiler_profile p;
-    assert_int_equal(compiler_profile_builtin("ideal", &p), 0);
-    compiler_system *s;
-    assert_int_equal(compiler_compile(m, &p, &s), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "square grid"));
+    acdc_compiler_profile p;
+    assert_int_equal(acdc_compiler_profile_builtin("ideal", &p), 0);
+    acdc_compiler_system *s;
+    assert_int_equal(acdc_compiler_compile(m, &p, &s), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "square grid"));
     acdc_model_free(m);
 }
 

@@ -14,14 +14,14 @@ static acdc_model *linear(size_t n, size_t K, double sigma)
     return m;
 }
 
-static sim_result run(const compiler_system *s, const acdc_data *d, sim_options o,
-                      size_t save_planes)
+static acdc_sim_result run(const acdc_compiler_system *s, const acdc_data *d, acdc_sim_options o,
+                           size_t save_planes)
 {
-    sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = 8,
-                   .save_planes = save_planes};
-    sim_result r;
-    if (sim_execute(&job, &r, NULL))
-        fail_msg("simulate: %s", util_errmsg());
+    acdc_sim_job job = {.system = s, .data = d, .options = o, .trials = 1, .batch = 8,
+                        .save_planes = save_planes};
+    acdc_sim_result r;
+    if (acdc_sim_execute(&job, &r, NULL))
+        fail_msg("simulate: %s", acdc_util_errmsg());
     return r;
 }
 
@@ -33,22 +33,22 @@ static void test_zero_is_unperturbed(void **state)
     acdc_model *m = model(32, 3, 10);
     const char *profiles[] = {"slm8", "ideal"};
     for (int p = 0; p < 2; p++) {
-        compiler_system *s = compile(m, profiles[p], NULL, 0);
+        acdc_compiler_system *s = compile(m, profiles[p], NULL, 0);
         acdc_data *d = data(6, 32);
-        sim_options o = sim_options_default();
-        sim_result r0 = run(s, d, o, 0);
-        for (int i = 0; i < SIM_PERTURB_COUNT; i++) {
-            sim_options q = o;
+        acdc_sim_options o = acdc_sim_options_default();
+        acdc_sim_result r0 = run(s, d, o, 0);
+        for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++) {
+            acdc_sim_options q = o;
             q.perturb[i] = -0.0;
-            sim_result r = run(s, d, q, 0);
+            acdc_sim_result r = run(s, d, q, 0);
             if (memcmp(r.y_optical, r0.y_optical, 6 * 10 * sizeof(double)))
                 fail_msg("%s: %s = -0 changed the output", profiles[p],
-                         sim_perturb_table()[i].name);
-            sim_result_free(&r);
+                         acdc_sim_perturb_table()[i].name);
+            acdc_sim_result_free(&r);
         }
-        sim_result_free(&r0);
+        acdc_sim_result_free(&r0);
         acdc_data_free(d);
-        compiler_system_free(s);
+        acdc_compiler_system_free(s);
     }
     acdc_model_free(m);
 }
@@ -60,16 +60,16 @@ static void test_reference(void **state)
 {
     (void)state;
     acdc_model *m = linear(24, 2, 0.3);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(5, 24);
-    sim_options o = sim_options_default();
-    sim_result r0 = run(s, d, o, 0);
+    acdc_sim_options o = acdc_sim_options_default();
+    acdc_sim_result r0 = run(s, d, o, 0);
     const double phis[] = {0.1, 1.0, -2.0}, amps[] = {0.05, -0.2, 0.5};
     for (int t = 0; t < 3; t++) {
-        sim_options q = o;
-        q.perturb[SIM_PERTURB_REF_PHASE] = phis[t];
-        q.perturb[SIM_PERTURB_REF_AMPLITUDE] = amps[t];
-        sim_result r = run(s, d, q, 0);
+        acdc_sim_options q = o;
+        q.perturb[ACDC_SIM_PERTURB_REF_PHASE] = phis[t];
+        q.perturb[ACDC_SIM_PERTURB_REF_AMPLITUDE] = amps[t];
+        acdc_sim_result r = run(s, d, q, 0);
         const double k = (1 + amps[t]) * cos(phis[t]);
         double err = 0, mag = 0;
         for (size_t i = 0; i < 5 * 24; i++) {
@@ -81,11 +81,11 @@ static void test_reference(void **state)
                       amps[t], k, err / mag);
         if (err > 1e-10 * mag)
             fail_msg("phase %g amplitude %g: deviation %g", phis[t], amps[t], err / mag);
-        sim_result_free(&r);
+        acdc_sim_result_free(&r);
     }
-    sim_result_free(&r0);
+    acdc_sim_result_free(&r0);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -98,17 +98,17 @@ static void test_gain(void **state)
     (void)state;
     const size_t n = 256;
     acdc_model *m = linear(n, 1, 0.3);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(1, n);
-    sim_options o = sim_options_default();
-    sim_result r0 = run(s, d, o, 0);
+    acdc_sim_options o = acdc_sim_options_default();
+    acdc_sim_result r0 = run(s, d, o, 0);
     const double sigma = 0.05;
     double ratio[2][256];
     for (int seed = 0; seed < 2; seed++) {
-        sim_options q = o;
+        acdc_sim_options q = o;
         q.seed = 1 + (uint64_t)seed;
-        q.perturb[SIM_PERTURB_GAIN_RMS] = sigma;
-        sim_result r = run(s, d, q, 0);
+        q.perturb[ACDC_SIM_PERTURB_GAIN_RMS] = sigma;
+        acdc_sim_result r = run(s, d, q, 0);
         double sum = 0, sq = 0;
         for (size_t j = 0; j < n; j++) {
             ratio[seed][j] = r.y_optical[j] / r0.y_optical[j];
@@ -122,15 +122,15 @@ static void test_gain(void **state)
                       "pixels\n", sigma, seed + 1, mean, sd, n);
         assert_true(fabs(mean - 1) < 4 * sigma / sqrt((double)n));
         assert_true(fabs(sd - sigma) < 0.25 * sigma);
-        sim_result_free(&r);
+        acdc_sim_result_free(&r);
     }
     size_t same = 0;
     for (size_t j = 0; j < n; j++)
         same += ratio[0][j] == ratio[1][j];
     assert_true(same < n / 10);
-    sim_result_free(&r0);
+    acdc_sim_result_free(&r0);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -146,29 +146,29 @@ static void test_waist(void **state)
     (void)state;
     const size_t n = 32;
     acdc_model *m = linear(n, 1, 0);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(2, n);
     const double w = 12 * s->pitch_m;
-    sim_options o = sim_options_default();
+    acdc_sim_options o = acdc_sim_options_default();
     o.oversample = 2;
-    sim_result p0 = run(s, d, o, 1);
-    o.perturb[SIM_PERTURB_WAIST] = w;
-    sim_result p1 = run(s, d, o, 1);
+    acdc_sim_result p0 = run(s, d, o, 1);
+    o.perturb[ACDC_SIM_PERTURB_WAIST] = w;
+    acdc_sim_result p1 = run(s, d, o, 1);
     double dev = 0;
     for (size_t k = 0; k < p0.m; k++) {
-        const double x = optics_coord_m(k, p0.m, p0.plane_pitch_m[0]);
+        const double x = acdc_optics_coord_m(k, p0.m, p0.plane_pitch_m[0]);
         dev = fmax(dev, cabs(p1.planes[k] - exp(-x * x / (w * w)) * p0.planes[k]));
     }
     print_message("# waist %.1f samples: input plane against exp(-r^2/w^2) x unperturbed, "
                   "max deviation %.1e\n", w / s->pitch_m, dev);
     assert_true(dev < 1e-12 * s->field_amplitude);
-    sim_result_free(&p0);
-    sim_result_free(&p1);
-    o = sim_options_default();
+    acdc_sim_result_free(&p0);
+    acdc_sim_result_free(&p1);
+    o = acdc_sim_options_default();
     o.oversample = 1;
-    sim_result r0 = run(s, d, o, 0);
-    o.perturb[SIM_PERTURB_WAIST] = w;
-    sim_result r = run(s, d, o, 0);
+    acdc_sim_result r0 = run(s, d, o, 0);
+    o.perturb[ACDC_SIM_PERTURB_WAIST] = w;
+    acdc_sim_result r = run(s, d, o, 0);
     double err = 0;
     for (size_t b = 0; b < 2; b++)
         for (size_t j = 0; j < n; j++) {
@@ -179,10 +179,10 @@ static void test_waist(void **state)
     print_message("# identity layer: output against exp(-(j p / w)^2) x unperturbed, max "
                   "deviation %.1e (the dark Fourier sample)\n", err);
     assert_true(err < 1e-3);
-    sim_result_free(&r);
-    sim_result_free(&r0);
+    acdc_sim_result_free(&r);
+    acdc_sim_result_free(&r0);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -195,39 +195,39 @@ static void test_shift(void **state)
     (void)state;
     acdc_model *m = model(32, 3, 10);
     const char *point[] = {"rules.fourier_oversample=0"};
-    compiler_system *s = compile(m, "slm8", point, 1);
+    acdc_compiler_system *s = compile(m, "slm8", point, 1);
     acdc_data *d = data(6, 32);
-    sim_options o = sim_options_default();
+    acdc_sim_options o = acdc_sim_options_default();
     o.noise = 0;
     o.oversample = 2;
     o.misalign_px = 0.3;
-    sim_result a = run(s, d, o, 0);
+    acdc_sim_result a = run(s, d, o, 0);
     o.misalign_px = 0;
-    o.perturb[SIM_PERTURB_SHIFT_FOURIER] = 0.3 * s->fourier_pitch_m;
-    o.perturb[SIM_PERTURB_SHIFT_IMAGE] = 0.3 * s->pitch_m;
-    sim_result b = run(s, d, o, 0);
+    o.perturb[ACDC_SIM_PERTURB_SHIFT_FOURIER] = 0.3 * s->fourier_pitch_m;
+    o.perturb[ACDC_SIM_PERTURB_SHIFT_IMAGE] = 0.3 * s->pitch_m;
+    acdc_sim_result b = run(s, d, o, 0);
     double err = 0;
     for (size_t i = 0; i < 6 * 10; i++)
         err = fmax(err, fabs(a.y_optical[i] - b.y_optical[i]));
     print_message("# shifts of 0.3 samples in metres against --misalign-x 0.3: max "
                   "difference %.1e\n", err);
     assert_true(err < 1e-9);
-    sim_result_free(&a);
-    sim_result_free(&b);
+    acdc_sim_result_free(&a);
+    acdc_sim_result_free(&b);
     double prev = -1;
     const double um[] = {0, 0.5, 2, 8};
     for (int i = 0; i < 4; i++) {
-        sim_options q = sim_options_default();
+        acdc_sim_options q = acdc_sim_options_default();
         q.noise = 0;
-        q.perturb[SIM_PERTURB_SHIFT_INPUT] = um[i] * 1e-6;
-        sim_result r = run(s, d, q, 0);
+        q.perturb[ACDC_SIM_PERTURB_SHIFT_INPUT] = um[i] * 1e-6;
+        acdc_sim_result r = run(s, d, q, 0);
         print_message("# shift-input %.1f um: rel RMS %.3e\n", um[i], r.end[0].rel_rms);
         assert_true(r.end[0].rel_rms > prev);
         prev = r.end[0].rel_rms;
-        sim_result_free(&r);
+        acdc_sim_result_free(&r);
     }
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -241,14 +241,14 @@ static void test_defocus_camera(void **state)
     (void)state;
     const size_t n = 32;
     acdc_model *m = linear(n, 1, 0.3);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(1, n);
-    sim_options o = sim_options_default();
+    acdc_sim_options o = acdc_sim_options_default();
     o.oversample = 2;
-    sim_result r0 = run(s, d, o, 1);
+    acdc_sim_result r0 = run(s, d, o, 1);
     const double dz = 200e-6;
-    o.perturb[SIM_PERTURB_DEFOCUS_CAMERA] = dz;
-    sim_result r1 = run(s, d, o, 1);
+    o.perturb[ACDC_SIM_PERTURB_DEFOCUS_CAMERA] = dz;
+    acdc_sim_result r1 = run(s, d, o, 1);
     const size_t L = r0.m, last = r0.n_planes - 1;
     const double h = r0.plane_pitch_m[last], lam = s->wavelength_m;
     fftw_complex *a = fftw_malloc(L * sizeof *a);
@@ -277,10 +277,10 @@ static void test_defocus_camera(void **state)
     fftw_destroy_plan(fw);
     fftw_destroy_plan(bw);
     fftw_free(a);
-    sim_result_free(&r0);
-    sim_result_free(&r1);
+    acdc_sim_result_free(&r0);
+    acdc_sim_result_free(&r1);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -291,46 +291,46 @@ static void test_defocus_grows(void **state)
 {
     (void)state;
     acdc_model *m = model(32, 2, 10);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(6, 32);
-    const int ids[] = {SIM_PERTURB_DEFOCUS_INPUT, SIM_PERTURB_DEFOCUS_FOURIER};
+    const int ids[] = {ACDC_SIM_PERTURB_DEFOCUS_INPUT, ACDC_SIM_PERTURB_DEFOCUS_FOURIER};
     for (int t = 0; t < 2; t++) {
         double prev = -1;
         const double um[] = {0, 20, 100, 500};
         for (int i = 0; i < 4; i++) {
-            sim_options q = sim_options_default();
+            acdc_sim_options q = acdc_sim_options_default();
             q.oversample = 1;
             q.perturb[ids[t]] = um[i] * 1e-6;
-            sim_result r = run(s, d, q, 0);
-            print_message("# %s %.0f um: rel RMS %.3e\n", sim_perturb_table()[ids[t]].name,
+            acdc_sim_result r = run(s, d, q, 0);
+            print_message("# %s %.0f um: rel RMS %.3e\n", acdc_sim_perturb_table()[ids[t]].name,
                           um[i], r.end[0].rel_rms);
             assert_true(r.end[0].rel_rms > prev);
             prev = r.end[0].rel_rms;
-            sim_result_free(&r);
+            acdc_sim_result_free(&r);
         }
     }
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
 /* A device used at another wavelength: each pixel's retardance, its level's phase in
- * [0, 2 pi), times lambda / lambda' (optics_devmap_set_retardance()); amplitudes stay. */
+ * [0, 2 pi), times lambda / lambda' (acdc_optics_devmap_set_retardance()); amplitudes stay. */
 static void test_retardance(void **state)
 {
     (void)state;
-    compiler_profile p;
-    assert_int_equal(compiler_profile_builtin("slm8", &p), 0);
-    optics_devmap *a, *b;
-    assert_int_equal(optics_devmap_alloc(&a, &p.fourier, 8, 2, 64, 0), 0);
-    assert_int_equal(optics_devmap_alloc(&b, &p.fourier, 8, 2, 64, 0), 0);
+    acdc_compiler_profile p;
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &p), 0);
+    acdc_optics_devmap *a, *b;
+    assert_int_equal(acdc_optics_devmap_alloc(&a, &p.fourier, 8, 2, 64, 0), 0);
+    assert_int_equal(acdc_optics_devmap_alloc(&b, &p.fourier, 8, 2, 64, 0), 0);
     const double kappa = 632.8 / 640.0;
-    optics_devmap_set_retardance(b, kappa);
+    acdc_optics_devmap_set_retardance(b, kappa);
     double err = 0;
     for (int i = -10; i <= 10; i++) {
         double complex pa[2], pb[2];
-        optics_devmap_sample(a, 0.1 * i, pa);
-        optics_devmap_sample(b, 0.1 * i, pb);
+        acdc_optics_devmap_sample(a, 0.1 * i, pa);
+        acdc_optics_devmap_sample(b, 0.1 * i, pb);
         for (int q = 0; q < 2; q++) {
             const double phi = fmod(carg(pa[q]) + 2 * M_PI, 2 * M_PI);
             err = fmax(err, cabs(pb[q] - cabs(pa[q]) * cexp(I * kappa * phi)));
@@ -338,8 +338,8 @@ static void test_retardance(void **state)
     }
     print_message("# retardance at 640 nm of a 632.8 nm device: max deviation %.1e\n", err);
     assert_true(err < 1e-15);
-    optics_devmap_free(a);
-    optics_devmap_free(b);
+    acdc_optics_devmap_free(a);
+    acdc_optics_devmap_free(b);
 }
 
 /* A detuned laser and a focal-length error, under free space (Fresnel) on the ideal
@@ -349,37 +349,37 @@ static void test_wavelength_focal(void **state)
 {
     (void)state;
     acdc_model *m = model(32, 2, 10);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(6, 32);
-    const int ids[] = {SIM_PERTURB_WAVELENGTH, SIM_PERTURB_FOCAL};
+    const int ids[] = {ACDC_SIM_PERTURB_WAVELENGTH, ACDC_SIM_PERTURB_FOCAL};
     const double sizes[2][4] = {{0, 0.05e-9, 0.5e-9, 5e-9}, {0, 1e-4, 1e-3, 1e-2}};
     for (int t = 0; t < 2; t++) {
         double prev = -1;
         for (int i = 0; i < 4; i++) {
-            sim_options q = sim_options_default();
+            acdc_sim_options q = acdc_sim_options_default();
             q.oversample = 1;
-            q.propagation = SIM_PROP_FRESNEL;
+            q.propagation = ACDC_SIM_PROP_FRESNEL;
             q.perturb[ids[t]] = sizes[t][i];
-            sim_result r = run(s, d, q, 0);
-            print_message("# %s %g: rel RMS %.3e\n", sim_perturb_table()[ids[t]].name,
+            acdc_sim_result r = run(s, d, q, 0);
+            print_message("# %s %g: rel RMS %.3e\n", acdc_sim_perturb_table()[ids[t]].name,
                           sizes[t][i], r.end[0].rel_rms);
             assert_true(i == 0 ? r.end[0].rel_rms < 1e-9 : r.end[0].rel_rms > prev);
             prev = r.end[0].rel_rms;
-            sim_result_free(&r);
+            acdc_sim_result_free(&r);
         }
         sim *sm = NULL;
-        sim_options q = sim_options_default();
-        q.propagation = SIM_PROP_IDEAL;
+        acdc_sim_options q = acdc_sim_options_default();
+        q.propagation = ACDC_SIM_PROP_IDEAL;
         q.perturb[ids[t]] = sizes[t][2];
-        assert_int_equal(sim_alloc(&sm, s, 4, &q), UTIL_EUSAGE);
-        assert_non_null(strstr(util_errmsg(), "free space"));
+        assert_int_equal(acdc_sim_alloc(&sm, s, 4, &q), ACDC_UTIL_EUSAGE);
+        assert_non_null(strstr(acdc_util_errmsg(), "free space"));
     }
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
-/* Fringing: a phase grating 1 + 0.5 cos(2 pi x / P) comes out of optics_fringing() as
+/* Fringing: a phase grating 1 + 0.5 cos(2 pi x / P) comes out of acdc_optics_fringing() as
  * 1 + 0.5 exp(-2 pi^2 sigma^2 / P^2) cos(2 pi x / P) (the Gaussian's transform), away
  * from the ends; in 2D along both axes. */
 static void test_fringing_lowpass(void **state)
@@ -390,7 +390,7 @@ static void test_fringing_lowpass(void **state)
     double complex *t = malloc(n * 64 * sizeof *t);
     for (size_t i = 0; i < n; i++)
         t[i] = cexp(I * (1 + 0.5 * cos(2 * M_PI * (double)i / P)));
-    assert_int_equal(optics_fringing(t, n, 1, 1e-6, sigma * 1e-6), UTIL_OK);
+    assert_int_equal(acdc_optics_fringing(t, n, 1, 1e-6, sigma * 1e-6), ACDC_UTIL_OK);
     const double want = 0.5 * exp(-2 * M_PI * M_PI * sigma * sigma / (P * P));
     double err = 0;
     for (size_t i = 64; i < n - 64; i++)
@@ -402,33 +402,33 @@ static void test_fringing_lowpass(void **state)
     for (size_t y = 0; y < 64; y++)
         for (size_t x = 0; x < 64; x++)
             t[y * 64 + x] = cexp(I * (1 + 0.5 * cos(2 * M_PI * (double)y / P)));
-    assert_int_equal(optics_fringing(t, 64, 64, 1e-6, sigma * 1e-6), UTIL_OK);
+    assert_int_equal(acdc_optics_fringing(t, 64, 64, 1e-6, sigma * 1e-6), ACDC_UTIL_OK);
     err = 0;
     for (size_t y = 16; y < 48; y++)
         for (size_t x = 16; x < 48; x++)
             err = fmax(err, fabs(carg(t[y * 64 + x]) - (1 + want * cos(2 * M_PI * (double)y / P))));
     print_message("# the same along y of a 64 x 64 plane: max deviation %.1e\n", err);
     assert_true(err < 1e-7);
-    assert_int_equal(optics_fringing(t, 64, 64, 1e-6, 0), UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_fringing(t, 64, 64, 1e-6, 0), ACDC_UTIL_EUSAGE);
     free(t);
     /* on a built system: errors grow with the width (slm8, S = 4, no noise) */
     acdc_model *m = model(32, 2, 10);
-    compiler_system *s = compile(m, "slm8", NULL, 0);
+    acdc_compiler_system *s = compile(m, "slm8", NULL, 0);
     acdc_data *d = data(6, 32);
     double prev = -1;
     const double um[] = {0, 0.5, 1, 2};
     for (int i = 0; i < 4; i++) {
-        sim_options q = sim_options_default();
+        acdc_sim_options q = acdc_sim_options_default();
         q.noise = 0;
-        q.perturb[SIM_PERTURB_CROSSTALK] = um[i] * 1e-6;
-        sim_result r = run(s, d, q, 0);
+        q.perturb[ACDC_SIM_PERTURB_CROSSTALK] = um[i] * 1e-6;
+        acdc_sim_result r = run(s, d, q, 0);
         print_message("# crosstalk %.1f um: rel RMS %.3e\n", um[i], r.end[0].rel_rms);
         assert_true(r.end[0].rel_rms > prev);
         prev = r.end[0].rel_rms;
-        sim_result_free(&r);
+        acdc_sim_result_free(&r);
     }
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -442,7 +442,7 @@ static void test_rotation(void **state)
     double complex t[81], u[81];
     for (size_t i = 0; i < side * side; i++)
         t[i] = u[i] = (double)i + I * (double)(i % 7);
-    assert_int_equal(optics_plane_rotate(u, side, M_PI / 2), UTIL_OK);
+    assert_int_equal(acdc_optics_plane_rotate(u, side, M_PI / 2), ACDC_UTIL_OK);
     double err = 0;
     for (size_t y = 0; y < side; y++)
         for (size_t x = 0; x < side; x++)
@@ -454,33 +454,33 @@ static void test_rotation(void **state)
     assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, 8, 8, 0, 0), 0);
     assert_int_equal(acdc_model_init_normal(m, 1, 0.3, 5), 0);
     assert_int_equal(acdc_model_init_perms(m, 9), 0);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(4, 64);
     double prev = -1;
     const double th[] = {0, 1e-3, 1e-2, 5e-2};
     for (int i = 0; i < 4; i++) {
-        sim_options q = sim_options_default();
+        acdc_sim_options q = acdc_sim_options_default();
         q.oversample = 1;
-        q.perturb[SIM_PERTURB_ROTATE_FOURIER] = th[i];
-        q.perturb[SIM_PERTURB_ROTATE_INPUT] = th[i];
-        sim_result r = run(s, d, q, 0);
+        q.perturb[ACDC_SIM_PERTURB_ROTATE_FOURIER] = th[i];
+        q.perturb[ACDC_SIM_PERTURB_ROTATE_INPUT] = th[i];
+        acdc_sim_result r = run(s, d, q, 0);
         print_message("# rotate-input and rotate-fourier %.0e rad: rel RMS %.3e\n", th[i],
                       r.end[0].rel_rms);
         assert_true(i == 0 ? r.end[0].rel_rms < 1e-9 : r.end[0].rel_rms > prev);
         prev = r.end[0].rel_rms;
-        sim_result_free(&r);
+        acdc_sim_result_free(&r);
     }
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
     acdc_model *m1 = linear(16, 1, 0.3);
-    compiler_system *s1 = compile(m1, "ideal", NULL, 0);
+    acdc_compiler_system *s1 = compile(m1, "ideal", NULL, 0);
     sim *sm = NULL;
-    sim_options q = sim_options_default();
-    q.perturb[SIM_PERTURB_ROTATE_FOURIER] = 1e-3;
-    assert_int_equal(sim_alloc(&sm, s1, 4, &q), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "2D system"));
-    compiler_system_free(s1);
+    acdc_sim_options q = acdc_sim_options_default();
+    q.perturb[ACDC_SIM_PERTURB_ROTATE_FOURIER] = 1e-3;
+    assert_int_equal(acdc_sim_alloc(&sm, s1, 4, &q), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "2D system"));
+    acdc_compiler_system_free(s1);
     acdc_model_free(m1);
 }
 
@@ -499,42 +499,45 @@ static void test_exact_window(void **state)
     assert_int_equal(acdc_model_alloc(&m, n, n, n, 1, 0), 0);
     assert_int_equal(acdc_model_set_grid(m, ACDC_TRANSFORM_DCT2, side, side, 0, 0), 0);
     assert_int_equal(acdc_model_init_normal(m, 1, 0.4, 5), 0);
-    compiler_system *s = compile(m, "slm1080", NULL, 0);
+    acdc_compiler_system *s = compile(m, "slm1080", NULL, 0);
     acdc_data *d = data(rows, n);
     const double p = s->pitch_m, dof = p * p / s->wavelength_m;
     enum { CASES = 6 };
     const struct {
         int id;
         double v;
-    } cases[CASES] = {{SIM_PERTURB_SHIFT_INPUT, 0.3 * p},     {SIM_PERTURB_SHIFT_INPUT, -0.6 * p},
-                      {SIM_PERTURB_DEFOCUS_INPUT, 0.5 * dof}, {SIM_PERTURB_DEFOCUS_INPUT, -0.5 * dof},
-                      {SIM_PERTURB_DEFOCUS_CAMERA, 0.3 * dof}, {SIM_PERTURB_ROTATE_FOURIER, 0.02}};
+    } cases[CASES] = {{ACDC_SIM_PERTURB_SHIFT_INPUT, 0.3 * p},
+                      {ACDC_SIM_PERTURB_SHIFT_INPUT, -0.6 * p},
+                      {ACDC_SIM_PERTURB_DEFOCUS_INPUT, 0.5 * dof},
+                      {ACDC_SIM_PERTURB_DEFOCUS_INPUT, -0.5 * dof},
+                      {ACDC_SIM_PERTURB_DEFOCUS_CAMERA, 0.3 * dof},
+                      {ACDC_SIM_PERTURB_ROTATE_FOURIER, 0.02}};
     double gap[2][CASES];
     for (int k = 0; k < 2; k++) {
-        sim_options o = sim_options_default();
+        acdc_sim_options o = acdc_sim_options_default();
         o.noise = 0;
         o.phase_error_rad = 0;
         o.oversample = 4 * (k + 1);
         double *y0[2], *y1[2];
         for (int w = 0; w < 2; w++) {
-            sim_options q = o;
+            acdc_sim_options q = o;
             q.window = w;
-            assert_int_equal(sim_exact(s, &q), !w);
-            sim_result r = run(s, d, q, 0);
+            assert_int_equal(acdc_sim_exact(s, &q), !w);
+            acdc_sim_result r = run(s, d, q, 0);
             y0[w] = malloc(N * sizeof(double));
             memcpy(y0[w], r.y_optical, N * sizeof(double));
-            sim_result_free(&r);
+            acdc_sim_result_free(&r);
         }
         for (int c = 0; c < CASES; c++) {
             double dd = 0, de = 0, y2 = 0;
             for (int w = 0; w < 2; w++) {
-                sim_options q = o;
+                acdc_sim_options q = o;
                 q.window = w;
                 q.perturb[cases[c].id] = cases[c].v;
-                sim_result r = run(s, d, q, 0);
+                acdc_sim_result r = run(s, d, q, 0);
                 y1[w] = malloc(N * sizeof(double));
                 memcpy(y1[w], r.y_optical, N * sizeof(double));
-                sim_result_free(&r);
+                acdc_sim_result_free(&r);
             }
             for (size_t i = 0; i < N; i++) {
                 const double ce = y1[0][i] - y0[0][i], cw = y1[1][i] - y0[1][i];
@@ -545,8 +548,8 @@ static void test_exact_window(void **state)
             gap[k][c] = sqrt(dd / de);
             print_message("# 2D slm1080, S = %d, %s = %.3g %s: change %.3e of the output, "
                           "exact against window %.3e of the change\n", o.oversample,
-                          sim_perturb_table()[cases[c].id].name, cases[c].v,
-                          sim_perturb_table()[cases[c].id].unit, sqrt(de / y2), gap[k][c]);
+                          acdc_sim_perturb_table()[cases[c].id].name, cases[c].v,
+                          acdc_sim_perturb_table()[cases[c].id].unit, sqrt(de / y2), gap[k][c]);
             assert_true(sqrt(de / y2) > 0.02);   /* a change worth comparing */
             free(y1[0]);
             free(y1[1]);
@@ -559,7 +562,7 @@ static void test_exact_window(void **state)
         assert_true(gap[1][c] < 0.05 && gap[1][c] < 0.5 * gap[0][c]);
     }
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -573,47 +576,47 @@ static void test_lens_aberration(void **state)
 {
     (void)state;
     acdc_model *m = linear(32, 2, 0.3);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     acdc_data *d = data(6, 32);
-    const int ids[3] = {SIM_PERTURB_LENS_SPHERICAL, SIM_PERTURB_LENS_COMA,
-                        SIM_PERTURB_LENS_ASTIGMATISM};
+    const int ids[3] = {ACDC_SIM_PERTURB_LENS_SPHERICAL, ACDC_SIM_PERTURB_LENS_COMA,
+                        ACDC_SIM_PERTURB_LENS_ASTIGMATISM};
     double first[3];
     for (int t = 0; t < 3; t++) {
         double e[2];
         for (int k = 0; k < 2; k++) {
-            sim_options q = sim_options_default();
-            q.propagation = SIM_PROP_FRESNEL;
+            acdc_sim_options q = acdc_sim_options_default();
+            q.propagation = ACDC_SIM_PROP_FRESNEL;
             q.perturb[ids[t]] = 1e-3 * (k + 1);
-            sim_result r = run(s, d, q, 0);
+            acdc_sim_result r = run(s, d, q, 0);
             e[k] = r.end[0].rel_rms;
-            sim_result_free(&r);
+            acdc_sim_result_free(&r);
         }
         print_message("# %s 1e-3 / 2e-3 waves: rel RMS %.3e / %.3e (ratio %.3f)\n",
-                      sim_perturb_table()[ids[t]].name, e[0], e[1], e[1] / e[0]);
+                      acdc_sim_perturb_table()[ids[t]].name, e[0], e[1], e[1] / e[0]);
         assert_true(e[0] > 1e-5);
         assert_true(fabs(e[1] / e[0] - 2) < 0.2);
         first[t] = e[0];
     }
     assert_true(first[0] != first[1] && first[1] != first[2] && first[0] != first[2]);
     sim *sm = NULL;
-    sim_options q = sim_options_default();
-    q.propagation = SIM_PROP_IDEAL;
-    q.perturb[SIM_PERTURB_LENS_COMA] = 0.01;
-    assert_int_equal(sim_alloc(&sm, s, 4, &q), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "free space"));
-    double v[SIM_PERTURB_COUNT] = {0};
-    assert_int_equal(sim_perturb_parse("lens-spherical=0.02 waves", v), UTIL_OK);
-    assert_true(v[SIM_PERTURB_LENS_SPHERICAL] == 0.02);
-    assert_int_equal(sim_perturb_parse("lens-coma=-0.5", v), UTIL_OK);
-    assert_true(v[SIM_PERTURB_LENS_COMA] == -0.5);
-    assert_int_equal(sim_perturb_parse("lens-coma=2", v), UTIL_EUSAGE);
-    assert_int_equal(sim_perturb_parse("lens-coma=0.1um", v), UTIL_EUSAGE);
+    acdc_sim_options q = acdc_sim_options_default();
+    q.propagation = ACDC_SIM_PROP_IDEAL;
+    q.perturb[ACDC_SIM_PERTURB_LENS_COMA] = 0.01;
+    assert_int_equal(acdc_sim_alloc(&sm, s, 4, &q), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "free space"));
+    double v[ACDC_SIM_PERTURB_COUNT] = {0};
+    assert_int_equal(acdc_sim_perturb_parse("lens-spherical=0.02 waves", v), ACDC_UTIL_OK);
+    assert_true(v[ACDC_SIM_PERTURB_LENS_SPHERICAL] == 0.02);
+    assert_int_equal(acdc_sim_perturb_parse("lens-coma=-0.5", v), ACDC_UTIL_OK);
+    assert_true(v[ACDC_SIM_PERTURB_LENS_COMA] == -0.5);
+    assert_int_equal(acdc_sim_perturb_parse("lens-coma=2", v), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_sim_perturb_parse("lens-coma=0.1um", v), ACDC_UTIL_EUSAGE);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
-/* One chain perturbed (sim_options.chain): on a three-chain system (slm8, S = 4, no
+/* One chain perturbed (acdc_sim_options.chain): on a three-chain system (slm8, S = 4, no
  * noise) each displacement and the reference's drift applied to chain 2 alone leave
  * chain 1's light exactly as built (its chain metrics bit for bit) and change chain 2's;
  * a chain beyond the system's is refused. */
@@ -621,38 +624,38 @@ static void test_one_chain(void **state)
 {
     (void)state;
     acdc_model *m = model(32, 3, 10);
-    compiler_system *s = compile(m, "slm8", NULL, 0);
+    acdc_compiler_system *s = compile(m, "slm8", NULL, 0);
     assert_true(s->n_chains >= 2);
     acdc_data *d = data(6, 32);
-    sim_options o = sim_options_default();
+    acdc_sim_options o = acdc_sim_options_default();
     o.noise = 0;
-    sim_result r0 = run(s, d, o, 0);
-    const int ids[] = {SIM_PERTURB_SHIFT_INPUT, SIM_PERTURB_SHIFT_FOURIER,
-                       SIM_PERTURB_DEFOCUS_INPUT, SIM_PERTURB_DEFOCUS_FOURIER,
-                       SIM_PERTURB_DEFOCUS_CAMERA, SIM_PERTURB_REF_PHASE};
+    acdc_sim_result r0 = run(s, d, o, 0);
+    const int ids[] = {ACDC_SIM_PERTURB_SHIFT_INPUT, ACDC_SIM_PERTURB_SHIFT_FOURIER,
+                       ACDC_SIM_PERTURB_DEFOCUS_INPUT, ACDC_SIM_PERTURB_DEFOCUS_FOURIER,
+                       ACDC_SIM_PERTURB_DEFOCUS_CAMERA, ACDC_SIM_PERTURB_REF_PHASE};
     const double vals[] = {2e-6, 2e-6, 2e-4, 2e-4, 2e-4, 0.2};
     for (size_t t = 0; t < sizeof ids / sizeof ids[0]; t++) {
-        sim_options q = o;
+        acdc_sim_options q = o;
         q.chain = 2;
         q.perturb[ids[t]] = vals[t];
-        sim_result r = run(s, d, q, 0);
+        acdc_sim_result r = run(s, d, q, 0);
         const double e1 = r.stage[0].rel_rms, e1_0 = r0.stage[0].rel_rms;
         const double e2 = r.stage[1].rel_rms, e2_0 = r0.stage[1].rel_rms;
         print_message("# %s on chain 2 alone: chain 1 rel RMS %.3e (as built %.3e), chain 2 "
-                      "%.3e (as built %.3e)\n", sim_perturb_table()[ids[t]].name, e1, e1_0, e2,
+                      "%.3e (as built %.3e)\n", acdc_sim_perturb_table()[ids[t]].name, e1, e1_0, e2,
                       e2_0);
         assert_true(e1 == e1_0);
         assert_true(e2 != e2_0);
-        sim_result_free(&r);
+        acdc_sim_result_free(&r);
     }
     sim *sm = NULL;
-    sim_options q = o;
+    acdc_sim_options q = o;
     q.chain = (int)s->n_chains + 1;
-    assert_int_equal(sim_alloc(&sm, s, 4, &q), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "chain"));
-    sim_result_free(&r0);
+    assert_int_equal(acdc_sim_alloc(&sm, s, 4, &q), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "chain"));
+    acdc_sim_result_free(&r0);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -662,46 +665,46 @@ static void test_refusals(void **state)
 {
     (void)state;
     acdc_model *m = linear(16, 1, 0.3);
-    compiler_system *s = compile(m, "ideal", NULL, 0);
+    acdc_compiler_system *s = compile(m, "ideal", NULL, 0);
     sim *sm = NULL;
-    sim_options o = sim_options_default();
-    o.perturb[SIM_PERTURB_GAIN_RMS] = NAN;
-    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
-    o.perturb[SIM_PERTURB_GAIN_RMS] = -0.1;
-    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
-    o.perturb[SIM_PERTURB_GAIN_RMS] = 0;
-    o.perturb[SIM_PERTURB_SHIFT_FOURIER] = 1;
-    assert_int_equal(sim_alloc(&sm, s, 4, &o), UTIL_EUSAGE);
-    compiler_system_free(s);
+    acdc_sim_options o = acdc_sim_options_default();
+    o.perturb[ACDC_SIM_PERTURB_GAIN_RMS] = NAN;
+    assert_int_equal(acdc_sim_alloc(&sm, s, 4, &o), ACDC_UTIL_EUSAGE);
+    o.perturb[ACDC_SIM_PERTURB_GAIN_RMS] = -0.1;
+    assert_int_equal(acdc_sim_alloc(&sm, s, 4, &o), ACDC_UTIL_EUSAGE);
+    o.perturb[ACDC_SIM_PERTURB_GAIN_RMS] = 0;
+    o.perturb[ACDC_SIM_PERTURB_SHIFT_FOURIER] = 1;
+    assert_int_equal(acdc_sim_alloc(&sm, s, 4, &o), ACDC_UTIL_EUSAGE);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
     acdc_model *m2;
     assert_int_equal(acdc_model_alloc(&m2, 64, 64, 64, 1, 0), 0);
     assert_int_equal(acdc_model_set_grid(m2, ACDC_TRANSFORM_DCT2, 8, 8, 0, 0), 0);
     assert_int_equal(acdc_model_init_normal(m2, 1, 0.3, 5), 0);
-    compiler_system *s2 = compile(m2, "slm1080", NULL, 0);
-    sim_options q = sim_options_default();
-    q.perturb[SIM_PERTURB_DEFOCUS_FOURIER] = 1e-4;
-    assert_true(sim_exact(s2, &q));
-    assert_int_equal(sim_alloc(&sm, s2, 4, &q), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "defocus-fourier"));
-    q.perturb[SIM_PERTURB_DEFOCUS_FOURIER] = 0;
-    q.perturb[SIM_PERTURB_ROTATE_INPUT] = 1e-3;
-    assert_int_equal(sim_alloc(&sm, s2, 4, &q), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "rotate-input"));
-    q.perturb[SIM_PERTURB_ROTATE_INPUT] = 0;
-    q.perturb[SIM_PERTURB_REF_PHASE] = 0.1;
-    assert_int_equal(sim_alloc(&sm, s2, 4, &q), UTIL_OK);
-    sim_free(sm);
-    compiler_system_free(s2);
+    acdc_compiler_system *s2 = compile(m2, "slm1080", NULL, 0);
+    acdc_sim_options q = acdc_sim_options_default();
+    q.perturb[ACDC_SIM_PERTURB_DEFOCUS_FOURIER] = 1e-4;
+    assert_true(acdc_sim_exact(s2, &q));
+    assert_int_equal(acdc_sim_alloc(&sm, s2, 4, &q), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "defocus-fourier"));
+    q.perturb[ACDC_SIM_PERTURB_DEFOCUS_FOURIER] = 0;
+    q.perturb[ACDC_SIM_PERTURB_ROTATE_INPUT] = 1e-3;
+    assert_int_equal(acdc_sim_alloc(&sm, s2, 4, &q), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "rotate-input"));
+    q.perturb[ACDC_SIM_PERTURB_ROTATE_INPUT] = 0;
+    q.perturb[ACDC_SIM_PERTURB_REF_PHASE] = 0.1;
+    assert_int_equal(acdc_sim_alloc(&sm, s2, 4, &q), ACDC_UTIL_OK);
+    acdc_sim_free(sm);
+    acdc_compiler_system_free(s2);
     acdc_model_free(m2);
-    double v[SIM_PERTURB_COUNT] = {0};
-    assert_int_equal(sim_perturb_parse("shift-fourier=2um", v), UTIL_OK);
-    assert_true(fabs(v[SIM_PERTURB_SHIFT_FOURIER] - 2e-6) < 1e-18);
-    assert_int_equal(sim_perturb_parse("ref-phase=5 mrad", v), UTIL_OK);
-    assert_true(fabs(v[SIM_PERTURB_REF_PHASE] - 5e-3) < 1e-15);
-    assert_int_equal(sim_perturb_parse("bogus=1", v), UTIL_EUSAGE);
-    assert_int_equal(sim_perturb_parse("waist=-1mm", v), UTIL_EUSAGE);
-    assert_int_equal(sim_perturb_parse("waist", v), UTIL_EUSAGE);
+    double v[ACDC_SIM_PERTURB_COUNT] = {0};
+    assert_int_equal(acdc_sim_perturb_parse("shift-fourier=2um", v), ACDC_UTIL_OK);
+    assert_true(fabs(v[ACDC_SIM_PERTURB_SHIFT_FOURIER] - 2e-6) < 1e-18);
+    assert_int_equal(acdc_sim_perturb_parse("ref-phase=5 mrad", v), ACDC_UTIL_OK);
+    assert_true(fabs(v[ACDC_SIM_PERTURB_REF_PHASE] - 5e-3) < 1e-15);
+    assert_int_equal(acdc_sim_perturb_parse("bogus=1", v), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_sim_perturb_parse("waist=-1mm", v), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_sim_perturb_parse("waist", v), ACDC_UTIL_EUSAGE);
 }
 
 int main(void)

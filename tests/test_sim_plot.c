@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* tests/test_sim_plot.c -- the planes figure (sim/plot.h, sim_plot_planes) from synthetic
+/* tests/test_sim_plot.c -- the planes figure (sim/plot.h, acdc_sim_plot_planes) from synthetic
  * results: 2D planes as images (one row of two panels per plane), 1D planes as before,
  * and the errors; a PDF with its script kept; enhanced-text escaping (util/gnuplot.h).
  * Needs gnuplot on PATH (skipped without it). */
@@ -34,7 +34,7 @@ static int png_size(const char *path, unsigned *w, unsigned *h, long *bytes)
 }
 
 /* A result holding only planes: rows inputs × the planes fill() draws, nx × ny each. */
-static void planes_result(sim_result *r, size_t rows, size_t nx, size_t ny)
+static void planes_result(acdc_sim_result *r, size_t rows, size_t nx, size_t ny)
 {
     memset(r, 0, sizeof *r);
     r->planes_rows = rows;
@@ -56,7 +56,7 @@ static void planes_result(sim_result *r, size_t rows, size_t nx, size_t ny)
  * with a vortex phase and a spot at (0.3, -0.2) mm (light everywhere: block means where
  * the plane is wider than 512); a tilted Gaussian beam (w 0.3 mm, 2.385 rad/mm along
  * x); a dark plane.  Pitches 2, 2.5, 2 and 2 um. */
-static void fill(sim_result *r, size_t row)
+static void fill(acdc_sim_result *r, size_t row)
 {
     const size_t nx = r->plane_nx, ny = r->plane_ny, P = r->n_planes;
     const double pitch[4] = {2e-6, 2.5e-6, 2e-6, 2e-6};
@@ -83,7 +83,7 @@ static void fill(sim_result *r, size_t row)
 
 static int have_gnuplot(void)
 {
-    if (util_gnuplot_find()) {
+    if (acdc_util_gnuplot_find()) {
         print_message("gnuplot not on PATH: the figures are not drawn\n");
         return 0;
     }
@@ -98,15 +98,15 @@ static void test_planes_2d(void **state)
     (void)state;
     if (!have_gnuplot())
         skip();
-    sim_result r;
+    acdc_sim_result r;
     planes_result(&r, 2, 600, 600);
     fill(&r, 1);
-    sim_plot_options o = sim_plot_defaults();
+    acdc_sim_plot_options o = acdc_sim_plot_defaults();
     o.row = 1;
     o.title = "synthetic 2D planes";
     const char *png = test_path(0, "planes2d.png");
-    if (sim_plot_planes(&r, "synthetic.h5", png, &o, NULL))
-        fail_msg("plot: %s", util_errmsg());
+    if (acdc_sim_plot_planes(&r, "synthetic.h5", png, &o, NULL))
+        fail_msg("plot: %s", acdc_util_errmsg());
     unsigned w, h;
     long bytes;
     assert_true(png_size(png, &w, &h, &bytes));
@@ -117,21 +117,21 @@ static void test_planes_2d(void **state)
     o.width = 400;
     o.height = 600;
     png = test_path(1, "planes2d-size.png");
-    assert_int_equal(sim_plot_planes(&r, "synthetic.h5", png, &o, NULL), 0);
+    assert_int_equal(acdc_sim_plot_planes(&r, "synthetic.h5", png, &o, NULL), 0);
     assert_true(png_size(png, &w, &h, &bytes));
     assert_int_equal(w, 2 * 400);
     assert_int_equal(h, 4 * 320);
     /* an odd, non-square plane narrower than 512: drawn sample by sample */
-    sim_result q;
+    acdc_sim_result q;
     planes_result(&q, 1, 97, 61);
     fill(&q, 0);
-    o = sim_plot_defaults();
+    o = acdc_sim_plot_defaults();
     png = test_path(2, "planes2d-small.png");
-    assert_int_equal(sim_plot_planes(&q, "small.h5", png, &o, NULL), 0);
+    assert_int_equal(acdc_sim_plot_planes(&q, "small.h5", png, &o, NULL), 0);
     assert_true(png_size(png, &w, &h, &bytes));
     assert_int_equal(w, 2 * 600);
-    sim_result_free(&q);
-    sim_result_free(&r);
+    acdc_sim_result_free(&q);
+    acdc_sim_result_free(&r);
 }
 
 /* A 1D result (plane_ny 1, or 0 in a result made before the shape was kept) is drawn
@@ -141,43 +141,43 @@ static void test_planes_1d(void **state)
     (void)state;
     if (!have_gnuplot())
         skip();
-    sim_result r;
+    acdc_sim_result r;
     planes_result(&r, 1, 256, 1);
     fill(&r, 0);
-    sim_plot_options o = sim_plot_defaults();
+    acdc_sim_plot_options o = acdc_sim_plot_defaults();
     const char *png = test_path(0, "planes1d.png");
-    assert_int_equal(sim_plot_planes(&r, "line.h5", png, &o, NULL), 0);
+    assert_int_equal(acdc_sim_plot_planes(&r, "line.h5", png, &o, NULL), 0);
     unsigned w, h;
     long bytes;
     assert_true(png_size(png, &w, &h, &bytes));
     assert_int_equal(w, 2 * 720);
     assert_int_equal(h, 4 * 288);
     r.plane_nx = r.plane_ny = 0;
-    assert_int_equal(sim_plot_planes(&r, "line.h5", png, &o, NULL), 0);
+    assert_int_equal(acdc_sim_plot_planes(&r, "line.h5", png, &o, NULL), 0);
     assert_true(png_size(png, &w, &h, &bytes));
     assert_int_equal(w, 2 * 720);
-    sim_result_free(&r);
+    acdc_sim_result_free(&r);
 }
 
-/* Every error of sim_plot_planes leaves no figure. */
+/* Every error of acdc_sim_plot_planes leaves no figure. */
 static void test_planes_errors(void **state)
 {
     (void)state;
-    sim_result r;
-    sim_plot_options o = sim_plot_defaults();
+    acdc_sim_result r;
+    acdc_sim_plot_options o = acdc_sim_plot_defaults();
     const char *png = test_path(1, "never.png");
     planes_result(&r, 2, 8, 8);
     o.row = 2;
-    assert_int_equal(sim_plot_planes(&r, "r.h5", png, &o, NULL), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "--row 2: 'r.h5' holds the planes of 2 inputs"));
+    assert_int_equal(acdc_sim_plot_planes(&r, "r.h5", png, &o, NULL), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "--row 2: 'r.h5' holds the planes of 2 inputs"));
     o.row = 0;
     r.plane_ny = 7;   /* 8 x 7 is not the 64 samples of a plane */
-    assert_int_equal(sim_plot_planes(&r, "r.h5", png, &o, NULL), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "planes of 64 samples are not 8 x 7"));
-    sim_result_free(&r);
+    assert_int_equal(acdc_sim_plot_planes(&r, "r.h5", png, &o, NULL), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "planes of 64 samples are not 8 x 7"));
+    acdc_sim_result_free(&r);
     memset(&r, 0, sizeof r);
-    assert_int_equal(sim_plot_planes(&r, "r.h5", png, &o, NULL), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "'r.h5' has no saved planes"));
+    assert_int_equal(acdc_sim_plot_planes(&r, "r.h5", png, &o, NULL), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "'r.h5' has no saved planes"));
     assert_int_not_equal(access(png, F_OK), 0);
 }
 
@@ -188,20 +188,20 @@ static void test_planes_kept(void **state)
     (void)state;
     if (!have_gnuplot())
         skip();
-    sim_result r;
+    acdc_sim_result r;
     planes_result(&r, 1, 40, 40);
     fill(&r, 0);
-    sim_plot_options o = sim_plot_defaults();
+    acdc_sim_plot_options o = acdc_sim_plot_defaults();
     const char *pdf = test_path(0, "kept.pdf"), *dat = test_path(1, "kept.dat");
     o.data = dat;
-    assert_int_equal(sim_plot_planes(&r, "k.h5", pdf, &o, NULL), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "--data: the 2D planes go to gnuplot as binary"));
+    assert_int_equal(acdc_sim_plot_planes(&r, "k.h5", pdf, &o, NULL), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "--data: the 2D planes go to gnuplot as binary"));
     assert_int_not_equal(access(pdf, F_OK), 0);
     assert_int_not_equal(access(dat, F_OK), 0);
     o.data = NULL;
     o.script = test_path(2, "kept.gp");
-    if (sim_plot_planes(&r, "k.h5", pdf, &o, NULL))
-        fail_msg("plot: %s", util_errmsg());
+    if (acdc_sim_plot_planes(&r, "k.h5", pdf, &o, NULL))
+        fail_msg("plot: %s", acdc_util_errmsg());
     char head[8] = "";
     FILE *f = fopen(pdf, "rb");
     assert_non_null(f);
@@ -222,7 +222,7 @@ static void test_planes_kept(void **state)
     assert_int_equal(terminal, 1);
     assert_int_equal(output, 1);
     assert_int_equal(images, 2 * 4);
-    sim_result_free(&r);
+    acdc_sim_result_free(&r);
 }
 
 /* Names from data are literal enhanced text: each special character escaped, and a
@@ -231,19 +231,19 @@ static void test_escape(void **state)
 {
     (void)state;
     char buf[64];
-    assert_int_equal(util_gnuplot_escape("slm_8 a^b {x} @&~ back\\slash", buf, sizeof buf), 0);
+    assert_int_equal(acdc_util_gnuplot_escape("slm_8 a^b {x} @&~ back\\slash", buf, sizeof buf), 0);
     assert_string_equal(buf, "slm\\_8 a\\^b \\{x\\} \\@\\&\\~ back\\\\slash");
-    assert_int_equal(util_gnuplot_escape("µm_", buf, 4), UTIL_EUSAGE);
+    assert_int_equal(acdc_util_gnuplot_escape("µm_", buf, 4), ACDC_UTIL_EUSAGE);
     assert_string_equal(buf, "µm");
-    assert_int_equal(util_gnuplot_escape("aµ", buf, 3), UTIL_EUSAGE);   /* not half a µ */
+    assert_int_equal(acdc_util_gnuplot_escape("aµ", buf, 3), ACDC_UTIL_EUSAGE);   /* not half a µ */
     assert_string_equal(buf, "a");
-    assert_int_equal(util_gnuplot_escape("ab_", buf, 4), UTIL_EUSAGE);
+    assert_int_equal(acdc_util_gnuplot_escape("ab_", buf, 4), ACDC_UTIL_EUSAGE);
     assert_string_equal(buf, "ab");
-    assert_int_equal(util_gnuplot_format("a.pdf"), UTIL_GNUPLOT_PDF);
-    assert_int_equal(util_gnuplot_format("a.svg"), UTIL_GNUPLOT_SVG);
-    assert_int_equal(util_gnuplot_format("a.png"), UTIL_GNUPLOT_PNG);
-    assert_int_equal(util_gnuplot_format("a.eps"), -1);
-    assert_int_equal(util_gnuplot_format(".pdf"), -1);
+    assert_int_equal(acdc_util_gnuplot_format("a.pdf"), ACDC_UTIL_GNUPLOT_PDF);
+    assert_int_equal(acdc_util_gnuplot_format("a.svg"), ACDC_UTIL_GNUPLOT_SVG);
+    assert_int_equal(acdc_util_gnuplot_format("a.png"), ACDC_UTIL_GNUPLOT_PNG);
+    assert_int_equal(acdc_util_gnuplot_format("a.eps"), -1);
+    assert_int_equal(acdc_util_gnuplot_format(".pdf"), -1);
 }
 
 int main(void)

@@ -8,15 +8,15 @@
 #include "util/h5.h"
 
 /* The verdict on s for d's rows, or the test fails. */
-static compiler_verdict verdict(const compiler_system *s, const acdc_data *d)
+static acdc_compiler_verdict verdict(const acdc_compiler_system *s, const acdc_data *d)
 {
-    compiler_verdict v;
-    if (sim_verify(s, compiler_compile, d, "test rows", 0, 1, NULL, NULL, NULL, &v))
-        fail_msg("verify: %s", util_errmsg());
+    acdc_compiler_verdict v;
+    if (acdc_sim_verify(s, acdc_compiler_compile, d, "test rows", 0, 1, NULL, NULL, NULL, &v))
+        fail_msg("verify: %s", acdc_util_errmsg());
     return v;
 }
 
-static const compiler_verdict_effect *effect(const compiler_verdict *v, const char *name)
+static const acdc_compiler_verdict_effect *effect(const acdc_compiler_verdict *v, const char *name)
 {
     for (size_t k = 0; k < v->n; k++)
         if (!strcmp(v->effect[k].name, name))
@@ -32,11 +32,11 @@ static void test_ideal(void **state)
     (void)state;
     acdc_model *m = model(16, 3, 16);
     const char *aware[] = {"rules.fourier_oversample=2"};
-    compiler_system *s = compile(m, "ideal", aware, 1);
+    acdc_compiler_system *s = compile(m, "ideal", aware, 1);
     acdc_data *d = data(12, 16);
-    compiler_verdict v = verdict(s, d);
+    acdc_compiler_verdict v = verdict(s, d);
     assert_int_equal(v.rows, 12);
-    assert_int_equal(v.oversample, SIM_VERIFY_OVERSAMPLE);
+    assert_int_equal(v.oversample, ACDC_SIM_VERIFY_OVERSAMPLE);
     assert_int_equal(v.n, 1);
     assert_string_equal(v.effect[0].name, "pixels");
     assert_true(v.effect[0].chain_rms == v.chain_rms);
@@ -44,7 +44,7 @@ static void test_ideal(void **state)
     assert_int_equal(v.saturated, 0);
     assert_non_null(strstr(v.conditions, "the first 12 rows of 'test rows'"));
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 
@@ -62,15 +62,15 @@ static void test_largest(void **state)
         const char *largest;
     } cases[] = {{coarse, "quantisation"}, {dark, "camera noise"}};
     for (size_t i = 0; i < 2; i++) {
-        compiler_system *s = compile(m, "slm8", cases[i].sets, i == 0 ? 2 : 1);
-        compiler_verdict v = verdict(s, d);
+        acdc_compiler_system *s = compile(m, "slm8", cases[i].sets, i == 0 ? 2 : 1);
+        acdc_compiler_verdict v = verdict(s, d);
         /* phase-only devices: the base split into pixels and double-phase pairs; the
          * Fourier-transform objective's wavefront error: a lens row */
         assert_int_equal(v.n, 6);
         assert_true(effect(&v, "pixels")->chain_rms > 0);
         (void)effect(&v, "double-phase pairs");
         assert_true(effect(&v, "lens")->share > 0);
-        const int big = sim_verdict_largest(&v);
+        const int big = acdc_sim_verdict_largest(&v);
         print_message("# case %zu: full %.4f, largest '%s' share %.4f\n", i, v.chain_rms,
                       v.effect[big].name, v.effect[big].share);
         assert_string_equal(v.effect[big].name, cases[i].largest);
@@ -80,7 +80,7 @@ static void test_largest(void **state)
         if (!(sqrt(sum) > 0.7 * v.chain_rms && sqrt(sum) < 1.3 * v.chain_rms))
             fail_msg("shares add to %g in quadrature, the full run's error is %g", sqrt(sum),
                      v.chain_rms);
-        compiler_system_free(s);
+        acdc_compiler_system_free(s);
     }
     acdc_data_free(d);
     acdc_model_free(m);
@@ -92,28 +92,28 @@ static void test_file(void **state)
 {
     (void)state;
     acdc_model *m = model(16, 2, 16);
-    compiler_system *s = compile(m, "slm8", NULL, 0), *back;
+    acdc_compiler_system *s = compile(m, "slm8", NULL, 0), *back;
     acdc_data *d = data(8, 16);
     s->verdict = verdict(s, d);
     const char *path = test_path(1, "verdict.h5");
-    if (compiler_system_write(s, path) || compiler_system_read(path, &back))
-        fail_msg("%s", util_errmsg());
+    if (acdc_compiler_system_write(s, path) || acdc_compiler_system_read(path, &back))
+        fail_msg("%s", acdc_util_errmsg());
     assert_memory_equal(&back->verdict, &s->verdict, sizeof s->verdict);
-    compiler_system_free(back);
+    acdc_compiler_system_free(back);
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     assert_true(f >= 0);
-    assert_int_equal(util_h5_set_attr_f64(f, "/verdict/2", "accuracy", 1.5), 0);
+    assert_int_equal(acdc_util_h5_set_attr_f64(f, "/verdict/2", "accuracy", 1.5), 0);
     H5Fclose(f);
-    assert_int_equal(compiler_system_read(path, &back), UTIL_EDATA);
-    assert_non_null(strstr(util_errmsg(), "'accuracy' on '/verdict/2'"));
+    assert_int_equal(acdc_compiler_system_read(path, &back), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "'accuracy' on '/verdict/2'"));
     /* a system without a verdict reads with none */
     s->verdict.rows = 0;
-    if (compiler_system_write(s, path) || compiler_system_read(path, &back))
-        fail_msg("%s", util_errmsg());
+    if (acdc_compiler_system_write(s, path) || acdc_compiler_system_read(path, &back))
+        fail_msg("%s", acdc_util_errmsg());
     assert_int_equal(back->verdict.rows, 0);
-    compiler_system_free(back);
+    acdc_compiler_system_free(back);
     acdc_data_free(d);
-    compiler_system_free(s);
+    acdc_compiler_system_free(s);
     acdc_model_free(m);
 }
 

@@ -3,7 +3,7 @@
  * (a hard link) or another output is refused; a lock another process holds names its
  * PID; a file is replaced only when complete, through a temporary named with the PID;
  * a dead process's temporary is removed and a live one's kept; strict mode refuses an
- * undeclared destination; util_output_cleanup() removes live temporaries and locks. */
+ * undeclared destination; acdc_util_output_cleanup() removes live temporaries and locks. */
 #include "tests/testutil.h"
 
 #include <errno.h>
@@ -57,18 +57,18 @@ static void test_input_as_output(void **state)
     unlink(hard);
     assert_int_equal(link(in, hard), 0);
     const char *ins[] = {in}, *outs[] = {hard};
-    assert_int_equal(util_output_claim(ins, 1, outs, 1), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "is the input"));
-    assert_non_null(strstr(util_errmsg(), "(the same file)"));
+    assert_int_equal(acdc_util_output_claim(ins, 1, outs, 1), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "is the input"));
+    assert_non_null(strstr(acdc_util_errmsg(), "(the same file)"));
     /* two outputs that are one file, spelt differently */
     char other[700];
     snprintf(other, sizeof other, "%s/./two.txt", test_tmpdir());
     const char *two[] = {test_path(2, "two.txt"), other};
-    assert_int_equal(util_output_claim(NULL, 0, two, 2), UTIL_EUSAGE);
-    assert_non_null(strstr(util_errmsg(), "are the same file"));
+    assert_int_equal(acdc_util_output_claim(NULL, 0, two, 2), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "are the same file"));
     /* the declared input is also refused when a file is created over it later */
-    util_file f;
-    assert_int_equal(util_file_create(hard, &f), UTIL_EUSAGE);
+    acdc_util_file f;
+    assert_int_equal(acdc_util_file_create(hard, &f), ACDC_UTIL_EUSAGE);
     char buf[64];
     get(in, buf, sizeof buf);
     assert_string_equal(buf, "keep me");
@@ -85,7 +85,7 @@ static void test_lock_names_holder(void **state)
     assert_true(child >= 0);
     if (child == 0) {
         const char *outs[] = {out};
-        char c = util_output_claim(NULL, 0, outs, 1) == UTIL_OK ? 'y' : 'n';
+        char c = acdc_util_output_claim(NULL, 0, outs, 1) == ACDC_UTIL_OK ? 'y' : 'n';
         if (write(go[1], &c, 1) != 1 || read(done[0], &c, 1) < 0)
             _exit(2);
         _exit(0);   /* the lock goes with the process (the file stays: no atexit) */
@@ -94,14 +94,14 @@ static void test_lock_names_holder(void **state)
     assert_int_equal(read(go[0], &c, 1), 1);
     assert_int_equal(c, 'y');
     const char *outs[] = {out};
-    assert_int_equal(util_output_claim(NULL, 0, outs, 1), UTIL_EIO);
+    assert_int_equal(acdc_util_output_claim(NULL, 0, outs, 1), ACDC_UTIL_EIO);
     char want[64];
     snprintf(want, sizeof want, "(PID %ld)", (long)child);
-    assert_non_null(strstr(util_errmsg(), want));
+    assert_non_null(strstr(acdc_util_errmsg(), want));
     assert_int_equal(write(done[1], "x", 1), 1);
     waitpid(child, NULL, 0);
     /* the holder is gone; its lock file is left, unlocked: taken over */
-    assert_int_equal(util_output_claim(NULL, 0, outs, 1), UTIL_OK);
+    assert_int_equal(acdc_util_output_claim(NULL, 0, outs, 1), ACDC_UTIL_OK);
 }
 
 static void test_replace_and_stale(void **state)
@@ -115,8 +115,8 @@ static void test_replace_and_stale(void **state)
     snprintf(live, sizeof live, "%s/.fig.txt.acdc-tmp.%ld", test_tmpdir(), (long)getppid());
     put(stale, "x");
     put(live, "x");
-    util_file f;
-    assert_int_equal(util_file_create(out, &f), UTIL_OK);
+    acdc_util_file f;
+    assert_int_equal(acdc_util_file_create(out, &f), ACDC_UTIL_OK);
     char want[700];
     snprintf(want, sizeof want, "%s/.fig.txt.acdc-tmp.%ld", test_tmpdir(), (long)getpid());
     assert_string_equal(f.t.tmp, want);
@@ -126,7 +126,7 @@ static void test_replace_and_stale(void **state)
     char buf[64];
     get(out, buf, sizeof buf);
     assert_string_equal(buf, "old");   /* not replaced before the commit */
-    assert_int_equal(util_file_commit(&f), UTIL_OK);
+    assert_int_equal(acdc_util_file_commit(&f), ACDC_UTIL_OK);
     get(out, buf, sizeof buf);
     assert_string_equal(buf, "new");
     assert_false(exists(want));
@@ -137,31 +137,31 @@ static void test_cleanup(void **state)
 {
     (void)state;
     const char *out = test_path(0, "cleanup.txt");
-    util_file f;
-    assert_int_equal(util_file_create(out, &f), UTIL_OK);
+    acdc_util_file f;
+    assert_int_equal(acdc_util_file_create(out, &f), ACDC_UTIL_OK);
     assert_true(exists(f.t.tmp));
-    util_output_cleanup();   /* what the signal handler does */
+    acdc_util_output_cleanup();   /* what the signal handler does */
     assert_false(exists(f.t.tmp));
-    util_file_abort(&f);
+    acdc_util_file_abort(&f);
     assert_false(exists(out));
 }
 
 static void test_strict(void **state)
 {
     (void)state;
-    util_output_strict(1);
-    util_file f;
-    assert_int_equal(util_file_create(test_path(0, "undeclared.txt"), &f), UTIL_EIO);
-    assert_non_null(strstr(util_errmsg(), "not declared"));
+    acdc_util_output_strict(1);
+    acdc_util_file f;
+    assert_int_equal(acdc_util_file_create(test_path(0, "undeclared.txt"), &f), ACDC_UTIL_EIO);
+    assert_non_null(strstr(acdc_util_errmsg(), "not declared"));
     const char *outs[] = {test_path(1, "declared")};
     mkdir(outs[0], 0777);
-    assert_int_equal(util_output_claim(NULL, 0, outs, 1), UTIL_OK);
+    assert_int_equal(acdc_util_output_claim(NULL, 0, outs, 1), ACDC_UTIL_OK);
     /* a file inside a declared folder is declared */
     char inside[700];
     snprintf(inside, sizeof inside, "%s/a.txt", outs[0]);
-    assert_int_equal(util_file_create(inside, &f), UTIL_OK);
-    assert_int_equal(util_file_commit(&f), UTIL_OK);
-    util_output_strict(0);
+    assert_int_equal(acdc_util_file_create(inside, &f), ACDC_UTIL_OK);
+    assert_int_equal(acdc_util_file_commit(&f), ACDC_UTIL_OK);
+    acdc_util_output_strict(0);
 }
 
 int main(void)

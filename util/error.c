@@ -48,7 +48,7 @@ static void store(char *text, size_t n)
     memcpy(msg, text, n + 1);
 }
 
-int util_error(int status, const char *fmt, ...)
+int acdc_util_error(int status, const char *fmt, ...)
 {
     char small[MSG_CAP];
     va_list ap, again;
@@ -74,12 +74,12 @@ int util_error(int status, const char *fmt, ...)
     return status;
 }
 
-const char *util_errmsg(void)
+const char *acdc_util_errmsg(void)
 {
     return msg;
 }
 
-void util_error_prefix(const char *fmt, ...)
+void acdc_util_error_prefix(const char *fmt, ...)
 {
     char head[MSG_CAP];
     va_list ap;
@@ -99,7 +99,7 @@ void util_error_prefix(const char *fmt, ...)
     store(buf, n);
 }
 
-void util_error_clear(void)
+void acdc_util_error_clear(void)
 {
     msg[0] = '\0';
 }

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-uint64_t util_fnv(uint64_t h, const void *p, size_t n)
+uint64_t acdc_util_fnv(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;
     for (size_t i = 0; i < n; i++) {
@@ -17,23 +17,23 @@ uint64_t util_fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-int util_file_fingerprint(const char *path, uint64_t *h)
+int acdc_util_file_fingerprint(const char *path, uint64_t *h)
 {
     FILE *f;
     unsigned char buf[65536];
     size_t k;
-    int rc = util_input_fopen(path, &f);
+    int rc = acdc_util_input_fopen(path, &f);
     if (rc)
         return rc;
-    *h = UTIL_FNV_OFFSET;
+    *h = ACDC_UTIL_FNV_OFFSET;
     while ((k = fread(buf, 1, sizeof buf, f)) > 0)
-        *h = util_fnv(*h, buf, k);
+        *h = acdc_util_fnv(*h, buf, k);
     const int bad = ferror(f);
     fclose(f);
-    return bad ? util_error(UTIL_EIO, "cannot read '%s'", path) : UTIL_OK;
+    return bad ? acdc_util_error(ACDC_UTIL_EIO, "cannot read '%s'", path) : ACDC_UTIL_OK;
 }
 
-void util_settings_difference(const char *a, const char *b, char *out, size_t cap)
+void acdc_util_settings_difference(const char *a, const char *b, char *out, size_t cap)
 {
     for (;;) {
         const size_t la = strcspn(a, ";"), lb = strcspn(b, ";");

@@ -16,17 +16,17 @@
 
 extern char **environ;
 
-struct util_gnuplot {
+struct acdc_util_gnuplot {
     FILE *f;              /* the script, into buf */
     char *buf;            /* open_memstream's buffer */
     size_t len;
     long out_at, out_len; /* where the set output line is in the script; -1 if nowhere */
     char *figure;         /* NULL without a figure */
-    util_file tmp;        /* the figure's temporary, created at open */
+    acdc_util_file tmp;        /* the figure's temporary, created at open */
     char *keep_script, *keep_data;
 };
 
-int util_gnuplot_find(void)
+int acdc_util_gnuplot_find(void)
 {
     const char *path = getenv("PATH");
     int found = 0;
@@ -39,12 +39,13 @@ int util_gnuplot_find(void)
         found = stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0;
     }
     free(copy);
-    return found ? UTIL_OK
-                 : util_error(UTIL_EDATA, "gnuplot not found on PATH: install it (Debian: "
-                              "apt-get install gnuplot-nox)");
+    return found ? ACDC_UTIL_OK
+                 : acdc_util_error(ACDC_UTIL_EDATA,
+                                   "gnuplot not found on PATH: install it (Debian: "
+                                   "apt-get install gnuplot-nox)");
 }
 
-int util_gnuplot_unsafe(const char *s)
+int acdc_util_gnuplot_unsafe(const char *s)
 {
     for (; *s; s++)
         if ((unsigned char)*s < 32 || *s == 127)
@@ -52,39 +53,39 @@ int util_gnuplot_unsafe(const char *s)
     return 0;
 }
 
-int util_gnuplot_quote(const char *s, char *buf, size_t cap)
+int acdc_util_gnuplot_quote(const char *s, char *buf, size_t cap)
 {
     size_t k = 0;
     if (cap < 3)
-        return util_error(UTIL_EUSAGE, "'%s' is too long for a gnuplot string", s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s' is too long for a gnuplot string", s);
     buf[k++] = '\'';
     for (const char *p = s; *p; p++) {
         int two = *p == '\'';
         if (k + 2 + (size_t)two >= cap)
-            return util_error(UTIL_EUSAGE, "'%s' is too long for a gnuplot string", s);
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s' is too long for a gnuplot string", s);
         if (two)
             buf[k++] = '\'';
         buf[k++] = (unsigned char)*p < 32 || *p == 127 ? ' ' : *p;
     }
     buf[k++] = '\'';
     buf[k] = '\0';
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-void util_gnuplot_str(FILE *f, const char *s)
+void acdc_util_gnuplot_str(FILE *f, const char *s)
 {
-    /* util_gnuplot_quote() into a buffer that always suffices: at most two characters
+    /* acdc_util_gnuplot_quote() into a buffer that always suffices: at most two characters
      * per character and the quotes */
     size_t cap = 2 * strlen(s) + 3;
     char *buf = malloc(cap);
-    if (buf && util_gnuplot_quote(s, buf, cap) == UTIL_OK)
+    if (buf && acdc_util_gnuplot_quote(s, buf, cap) == ACDC_UTIL_OK)
         fputs(buf, f);
     else
         fputs("''", f);   /* out of memory: an empty string keeps the script valid */
     free(buf);
 }
 
-int util_gnuplot_escape(const char *s, char *buf, size_t cap)
+int acdc_util_gnuplot_escape(const char *s, char *buf, size_t cap)
 {
     size_t k = 0;
     const char *p = s;
@@ -105,10 +106,11 @@ int util_gnuplot_escape(const char *s, char *buf, size_t cap)
     }
     if (cap)
         buf[k] = '\0';
-    return *p ? util_error(UTIL_EUSAGE, "'%s' is too long for a gnuplot label", s) : UTIL_OK;
+    return *p ? acdc_util_error(ACDC_UTIL_EUSAGE, "'%s' is too long for a gnuplot label", s)
+              : ACDC_UTIL_OK;
 }
 
-int util_gnuplot_format(const char *figure)
+int acdc_util_gnuplot_format(const char *figure)
 {
     static const char *const ext[] = {".png", ".svg", ".pdf"};
     size_t n = strlen(figure);
@@ -118,39 +120,39 @@ int util_gnuplot_format(const char *figure)
     return -1;
 }
 
-static void release(util_gnuplot *g)
+static void release(acdc_util_gnuplot *g)
 {
     if (g->f)
         fclose(g->f);
     free(g->buf);
     if (g->figure)
-        util_file_abort(&g->tmp);
+        acdc_util_file_abort(&g->tmp);
     free(g->figure);
     free(g->keep_script);
     free(g->keep_data);
     free(g);
 }
 
-int util_gnuplot_open(util_gnuplot **out, const char *figure)
+int acdc_util_gnuplot_open(acdc_util_gnuplot **out, const char *figure)
 {
     int rc;
     *out = NULL;
-    if ((rc = util_gnuplot_find()))
+    if ((rc = acdc_util_gnuplot_find()))
         return rc;
-    if (figure && util_gnuplot_unsafe(figure))
-        return util_error(UTIL_EUSAGE, "the figure's name contains control characters");
-    util_gnuplot *g = calloc(1, sizeof *g);
+    if (figure && acdc_util_gnuplot_unsafe(figure))
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "the figure's name contains control characters");
+    acdc_util_gnuplot *g = calloc(1, sizeof *g);
     if (!g)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     g->out_at = g->out_len = -1;
     if (figure) {
         if (!(g->figure = strdup(figure))) {
             release(g);
-            return util_error(UTIL_ENOMEM, "out of memory");
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         }
         /* the project makes the temporary: a folder it cannot write ends here, in one
          * line naming the figure, before gnuplot could fall back to standard output */
-        if ((rc = util_file_create_for(figure, &g->tmp))) {
+        if ((rc = acdc_util_file_create_for(figure, &g->tmp))) {
             free(g->figure);
             g->figure = NULL;
             release(g);
@@ -159,38 +161,38 @@ int util_gnuplot_open(util_gnuplot **out, const char *figure)
     }
     if (!(g->f = open_memstream(&g->buf, &g->len))) {
         release(g);
-        return util_error(UTIL_ENOMEM, "out of memory for a gnuplot script");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a gnuplot script");
     }
     *out = g;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-FILE *util_gnuplot_file(const util_gnuplot *g)
+FILE *acdc_util_gnuplot_file(const acdc_util_gnuplot *g)
 {
     return g->f;
 }
 
-void util_gnuplot_set_output(util_gnuplot *g)
+void acdc_util_gnuplot_set_output(acdc_util_gnuplot *g)
 {
     fflush(g->f);
     g->out_at = ftell(g->f);
     fputs("set output ", g->f);
-    util_gnuplot_str(g->f, g->figure ? g->tmp.t.tmp : "");
+    acdc_util_gnuplot_str(g->f, g->figure ? g->tmp.t.tmp : "");
     fputc('\n', g->f);
     fflush(g->f);
     g->out_len = ftell(g->f) - g->out_at;
 }
 
-void util_gnuplot_terminal(util_gnuplot *g, int width, int height)
+void acdc_util_gnuplot_terminal(acdc_util_gnuplot *g, int width, int height)
 {
     FILE *f = g->f;
     fputs("set encoding utf8\n", f);
-    switch (g->figure ? util_gnuplot_format(g->figure) : UTIL_GNUPLOT_PNG) {
-    case UTIL_GNUPLOT_SVG:
+    switch (g->figure ? acdc_util_gnuplot_format(g->figure) : ACDC_UTIL_GNUPLOT_PNG) {
+    case ACDC_UTIL_GNUPLOT_SVG:
         fprintf(f, "set terminal svg size %d,%d dynamic enhanced font 'Sans,12' background "
                    "rgb 'white'\n", width, height);
         break;
-    case UTIL_GNUPLOT_PDF:
+    case ACDC_UTIL_GNUPLOT_PDF:
         /* pdfcairo's points: 8.5 pt at 96 per inch is the PNG's 11 at 72; its lines
          * half as wide as the PNG's without the factor */
         fprintf(f, "set terminal pdfcairo size %.4gin,%.4gin enhanced font 'Sans,8.5' "
@@ -205,18 +207,18 @@ void util_gnuplot_terminal(util_gnuplot *g, int width, int height)
                    "} else {\n  set terminal png size %d,%d enhanced background "
                    "rgb 'white'\n}\n", width, height, width, height);
     }
-    util_gnuplot_set_output(g);
+    acdc_util_gnuplot_set_output(g);
 }
 
-int util_gnuplot_keep(util_gnuplot *g, const char *script, const char *data)
+int acdc_util_gnuplot_keep(acdc_util_gnuplot *g, const char *script, const char *data)
 {
     free(g->keep_script);
     free(g->keep_data);
     g->keep_script = script ? strdup(script) : NULL;
     g->keep_data = data ? strdup(data) : NULL;
     if ((script && !g->keep_script) || (data && !g->keep_data))
-        return util_error(UTIL_ENOMEM, "out of memory");
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
+    return ACDC_UTIL_OK;
 }
 
 /* Starts gnuplot reading the pipe *in, its standard output and error into err. */
@@ -224,7 +226,7 @@ static int spawn(FILE *err, pid_t *pid, int *in)
 {
     int fd[2];
     if (pipe(fd) != 0)
-        return util_error(UTIL_EIO, "cannot run gnuplot: %s", strerror(errno));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot run gnuplot: %s", strerror(errno));
     const int efd = fileno(err);
     /* Only the dup2'ed copies (not close-on-exec) reach gnuplot; the write end stays
      * ours alone, so gnuplot sees the end of its input when we close it. */
@@ -244,10 +246,10 @@ static int spawn(FILE *err, pid_t *pid, int *in)
     close(fd[0]);
     if (e != 0) {
         close(fd[1]);
-        return util_error(UTIL_EIO, "cannot run gnuplot: %s", strerror(e));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot run gnuplot: %s", strerror(e));
     }
     *in = fd[1];
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Writes all of buf to fd; 0, or -1 (gnuplot stopped reading). */
@@ -267,15 +269,15 @@ static int send_all(int fd, const char *buf, size_t n)
 
 /* Runs gnuplot on the script; returns its wait status (-1 if it could not be waited
  * for) in *st and whether the whole script went down in *sent. */
-static int run(util_gnuplot *g, FILE *err, int *st, int *sent)
+static int run(acdc_util_gnuplot *g, FILE *err, int *st, int *sent)
 {
-    util_signal_saved sig = {0};
+    acdc_util_signal_saved sig = {0};
     pid_t pid;
     int in = -1, rc;
-    if ((rc = util_signal_ignore_pipe(&sig)))
+    if ((rc = acdc_util_signal_ignore_pipe(&sig)))
         return rc;
     if ((rc = spawn(err, &pid, &in))) {
-        util_signal_restore(&sig);
+        acdc_util_signal_restore(&sig);
         return rc;
     }
     *sent = send_all(in, g->buf, g->len) == 0 &&
@@ -284,8 +286,8 @@ static int run(util_gnuplot *g, FILE *err, int *st, int *sent)
     *st = -1;
     while (waitpid(pid, st, 0) < 0 && errno == EINTR)
         ;
-    util_signal_restore(&sig);
-    return UTIL_OK;
+    acdc_util_signal_restore(&sig);
+    return ACDC_UTIL_OK;
 }
 
 /* gnuplot's output condensed: its count of lines with text, and the last such line
@@ -310,16 +312,16 @@ static size_t condense(FILE *err, char *buf, size_t cap)
 }
 
 /* The script as kept: the set output line names the figure, not its temporary. */
-static int write_script(const util_gnuplot *g, const char *path)
+static int write_script(const acdc_util_gnuplot *g, const char *path)
 {
-    util_file f;
-    int rc = util_file_create(path, &f);
+    acdc_util_file f;
+    int rc = acdc_util_file_create(path, &f);
     if (rc)
         return rc;
     if (g->out_at >= 0 && g->figure) {
         fwrite(g->buf, 1, (size_t)g->out_at, f.f);
         fputs("set output ", f.f);
-        util_gnuplot_str(f.f, g->figure);
+        acdc_util_gnuplot_str(f.f, g->figure);
         fputc('\n', f.f);
         fwrite(g->buf + g->out_at + g->out_len, 1,
                g->len - (size_t)(g->out_at + g->out_len), f.f);
@@ -327,14 +329,14 @@ static int write_script(const util_gnuplot *g, const char *path)
         fwrite(g->buf, 1, g->len, f.f);
     }
     fputs("\nunset output\n", f.f);
-    return util_file_commit(&f);
+    return acdc_util_file_commit(&f);
 }
 
 /* The script's inline data blocks ("$name << EOD" to "EOD") as one data file. */
-static int write_data(const util_gnuplot *g, const char *path)
+static int write_data(const acdc_util_gnuplot *g, const char *path)
 {
-    util_file f;
-    int rc = util_file_create(path, &f);
+    acdc_util_file f;
+    int rc = acdc_util_file_create(path, &f);
     if (rc)
         return rc;
     fprintf(f.f, "# the data of %s%s%s, drawn by gnuplot; one block per data set, "
@@ -356,30 +358,31 @@ static int write_data(const util_gnuplot *g, const char *path)
         }
         p += n + 1;
     }
-    return util_file_commit(&f);
+    return acdc_util_file_commit(&f);
 }
 
-int util_gnuplot_close(util_gnuplot *g)
+int acdc_util_gnuplot_close(acdc_util_gnuplot *g)
 {
     if (!g)
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     int rc, st = -1, sent = 0;
     const char *what = g->figure ? g->figure : "a figure";
     FILE *err = NULL;
     if (fflush(g->f) != 0 || ferror(g->f))
-        rc = util_error(UTIL_ENOMEM, "out of memory for the gnuplot script of '%s'", what);
-    else if (!(rc = util_gnuplot_find()) && !(err = tmpfile()))
-        rc = util_error(UTIL_EIO, "cannot run gnuplot: %s", strerror(errno));
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM,
+                             "out of memory for the gnuplot script of '%s'", what);
+    else if (!(rc = acdc_util_gnuplot_find()) && !(err = tmpfile()))
+        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot run gnuplot: %s", strerror(errno));
     if (!rc)
         rc = run(g, err, &st, &sent);
     char msg[512] = "";
     size_t lines = err ? condense(err, msg, sizeof msg) : 0;
     if (!rc && (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0))
-        rc = util_error(UTIL_EDATA, "gnuplot failed (status %d) drawing '%s'%s%s",
-                        st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-                        what, *msg ? ": " : "", msg);
+        rc = acdc_util_error(ACDC_UTIL_EDATA, "gnuplot failed (status %d) drawing '%s'%s%s",
+                             st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+                             what, *msg ? ": " : "", msg);
     else if (!rc && !sent)
-        rc = util_error(UTIL_EIO, "cannot send the script to gnuplot drawing '%s'", what);
+        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot send the script to gnuplot drawing '%s'", what);
     else if (!rc && lines)
         fprintf(stderr, "acdc: warning: gnuplot drawing '%s' said %zu line%s, the last: "
                 "%s\n", what, lines, lines == 1 ? "" : "s", msg);
@@ -387,13 +390,13 @@ int util_gnuplot_close(util_gnuplot *g)
         fclose(err);
     struct stat sb;
     if (!rc && g->figure && (stat(g->tmp.t.tmp, &sb) != 0 || sb.st_size == 0))
-        rc = util_error(UTIL_EDATA, "gnuplot wrote nothing drawing '%s'", what);
+        rc = acdc_util_error(ACDC_UTIL_EDATA, "gnuplot wrote nothing drawing '%s'", what);
     if (!rc && g->keep_data)
         rc = write_data(g, g->keep_data);
     if (!rc && g->keep_script)
         rc = write_script(g, g->keep_script);
     if (!rc && g->figure) {
-        rc = util_file_commit(&g->tmp);   /* frees the names: nothing left to abort */
+        rc = acdc_util_file_commit(&g->tmp);   /* frees the names: nothing left to abort */
         free(g->figure);
         g->figure = NULL;
     }
@@ -401,7 +404,7 @@ int util_gnuplot_close(util_gnuplot *g)
     return rc;
 }
 
-void util_gnuplot_abort(util_gnuplot *g)
+void acdc_util_gnuplot_abort(acdc_util_gnuplot *g)
 {
     if (g)
         release(g);

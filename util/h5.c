@@ -25,7 +25,7 @@ static const char *h5_reason(int e)
 }
 
 /* The file loc is in, for messages: the destination's name (the temporary's without
- * its ".tmpPID" suffix, see util_h5_create()). */
+ * its ".tmpPID" suffix, see acdc_util_h5_create()). */
 static const char *file_of(hid_t loc, char *buf, size_t size)
 {
     ssize_t n = H5Fget_name(loc, buf, size);
@@ -48,26 +48,26 @@ static void quiet(void)
     }
 }
 
-int util_h5_open(const char *path, hid_t *fid)
+int acdc_util_h5_open(const char *path, hid_t *fid)
 {
     off_t size;
     quiet();
     *fid = H5I_INVALID_HID;
-    int rc = util_input_check(path, &size);
+    int rc = acdc_util_input_check(path, &size);
     if (rc)
         return rc;
     if (size == 0)
-        return util_error(UTIL_EDATA, "cannot open '%s': file is empty", path);
+        return acdc_util_error(ACDC_UTIL_EDATA, "cannot open '%s': file is empty", path);
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0)
-        return util_error(UTIL_EDATA, "cannot open '%s': not an HDF5 file (or truncated)",
-                          path);
+        return acdc_util_error(ACDC_UTIL_EDATA, "cannot open '%s': not an HDF5 file (or truncated)",
+                               path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0)
-        return util_error(UTIL_EDATA, "cannot open '%s': HDF5 refused it (truncated or "
-                          "damaged file)", path);
+        return acdc_util_error(ACDC_UTIL_EDATA, "cannot open '%s': HDF5 refused it (truncated or "
+                               "damaged file)", path);
     *fid = f;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* A temporary being abandoned: what HDF5 still writes while closing it goes to memory.
@@ -88,57 +88,57 @@ static void discard_writes(hid_t fid)
     close(mem);
 }
 
-int util_h5_create(const char *path, util_h5_out *out)
+int acdc_util_h5_create(const char *path, acdc_util_h5_out *out)
 {
     quiet();
     memset(out, 0, sizeof *out);
     out->fid = H5I_INVALID_HID;
-    int rc = util_output_begin(path, &out->t);
+    int rc = acdc_util_output_begin(path, &out->t);
     if (rc)
         return rc;
     errno = 0;
     out->fid = H5Fcreate(out->t.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (out->fid < 0) {
         int e = errno;
-        rc = util_error(UTIL_EIO, "cannot create '%s': %s", path,
-                        e ? strerror(e) : "HDF5 refused");
-        util_h5_abort(out);
+        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot create '%s': %s", path,
+                             e ? strerror(e) : "HDF5 refused");
+        acdc_util_h5_abort(out);
         return rc;
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int util_h5_commit(util_h5_out *out)
+int acdc_util_h5_commit(acdc_util_h5_out *out)
 {
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     errno = 0;
     if (H5Fflush(out->fid, H5F_SCOPE_GLOBAL) < 0) {
-        rc = util_error(UTIL_EIO, "cannot write '%s': %s", out->t.dest, h5_reason(errno));
-        util_h5_abort(out);
+        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': %s", out->t.dest, h5_reason(errno));
+        acdc_util_h5_abort(out);
         return rc;
     }
     errno = 0;
     if (H5Fclose(out->fid) < 0)
-        rc = util_error(UTIL_EIO, "cannot write '%s': %s", out->t.dest, h5_reason(errno));
+        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': %s", out->t.dest, h5_reason(errno));
     out->fid = H5I_INVALID_HID;
     if (rc)
-        util_output_cancel(&out->t);
+        acdc_util_output_cancel(&out->t);
     else
-        rc = util_output_finish(&out->t);
+        rc = acdc_util_output_finish(&out->t);
     return rc;
 }
 
-void util_h5_abort(util_h5_out *out)
+void acdc_util_h5_abort(acdc_util_h5_out *out)
 {
     if (out->fid >= 0) {
         discard_writes(out->fid);
         H5Fclose(out->fid);
     }
     out->fid = H5I_INVALID_HID;
-    util_output_cancel(&out->t);
+    acdc_util_output_cancel(&out->t);
 }
 
-int util_h5_exists(hid_t loc, const char *name)
+int acdc_util_h5_exists(hid_t loc, const char *name)
 {
     char buf[512];
     quiet();
@@ -159,10 +159,10 @@ int util_h5_exists(hid_t loc, const char *name)
     return H5Lexists(loc, buf, H5P_DEFAULT) > 0;
 }
 
-int util_h5_rank(hid_t loc, const char *name)
+int acdc_util_h5_rank(hid_t loc, const char *name)
 {
     H5O_info_t info;
-    if (!util_h5_exists(loc, name) ||
+    if (!acdc_util_h5_exists(loc, name) ||
         H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
         info.type != H5O_TYPE_DATASET)
         return -1;
@@ -182,15 +182,15 @@ static int open_checked(hid_t loc, const char *file, const char *name, H5T_class
     static const char *const clsname[] = {[H5T_INTEGER] = "integer",
                                           [H5T_FLOAT] = "float64 or float32"};
     quiet();
-    if (!util_h5_exists(loc, name))
-        return util_error(UTIL_EDATA, "missing dataset '%s' in '%s'", name, file);
+    if (!acdc_util_h5_exists(loc, name))
+        return acdc_util_error(ACDC_UTIL_EDATA, "missing dataset '%s' in '%s'", name, file);
     H5O_info_t info;
     if (H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
         info.type != H5O_TYPE_DATASET)
-        return util_error(UTIL_EDATA, "'%s' in '%s' is not a dataset", name, file);
+        return acdc_util_error(ACDC_UTIL_EDATA, "'%s' in '%s' is not a dataset", name, file);
     hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
     if (d < 0)
-        return util_error(UTIL_EDATA, "cannot open dataset '%s' in '%s'", name, file);
+        return acdc_util_error(ACDC_UTIL_EDATA, "cannot open dataset '%s' in '%s'", name, file);
     hid_t t = H5Dget_type(d);
     H5T_class_t c = H5Tget_class(t);
     size_t size = H5Tget_size(t);
@@ -199,21 +199,21 @@ static int open_checked(hid_t loc, const char *file, const char *name, H5T_class
     if (c != cls || (cls == H5T_FLOAT && size != 8 && size != 4)) {
         H5Dclose(d);
         if (c == H5T_FLOAT)
-            return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected %s, found "
-                              "float%zu", name, file, clsname[cls], size * 8);
+            return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': expected %s, found "
+                                   "float%zu", name, file, clsname[cls], size * 8);
         if (c == H5T_INTEGER)
-            return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected %s, found "
-                              "int%zu", name, file, clsname[cls], size * 8);
-        return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected %s, found a "
-                          "non-numeric type", name, file, clsname[cls]);
+            return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': expected %s, found "
+                                   "int%zu", name, file, clsname[cls], size * 8);
+        return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': expected %s, found a "
+                               "non-numeric type", name, file, clsname[cls]);
     }
     hid_t s = H5Dget_space(d);
     int r = H5Sget_simple_extent_ndims(s);
     if (r != rank) {
         H5Sclose(s);
         H5Dclose(d);
-        return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected rank %d, found "
-                          "rank %d", name, file, rank, r);
+        return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': expected rank %d, found "
+                               "rank %d", name, file, rank, r);
     }
     hsize_t got[8];
     H5Sget_simple_extent_dims(s, got, NULL);
@@ -222,18 +222,18 @@ static int open_checked(hid_t loc, const char *file, const char *name, H5T_class
             H5Sclose(s);
             H5Dclose(d);
             if (rank == 1)
-                return util_error(UTIL_EDATA, "cannot read '%s' in '%s': expected %llu "
-                                  "values, found %llu", name, file,
-                                  (unsigned long long)dims[i], (unsigned long long)got[i]);
-            return util_error(UTIL_EDATA, "cannot read '%s' in '%s': dimension %d is "
-                              "%llu, expected %llu", name, file, i,
-                              (unsigned long long)got[i], (unsigned long long)dims[i]);
+                return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': expected %llu "
+                                       "values, found %llu", name, file,
+                                       (unsigned long long)dims[i], (unsigned long long)got[i]);
+            return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': dimension %d is "
+                                   "%llu, expected %llu", name, file, i,
+                                   (unsigned long long)got[i], (unsigned long long)dims[i]);
         }
         dims[i] = got[i];
     }
     *dset = d;
     *space = s;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static size_t count_of(int rank, const hsize_t *dims)
@@ -252,7 +252,7 @@ static int read_any(hid_t loc, const char *file, const char *name, int rank, hsi
     hid_t d = H5I_INVALID_HID, s = H5I_INVALID_HID;
     *data = NULL;
     if (rank < 1 || rank > 8)
-        return util_error(UTIL_EUSAGE, "rank %d not supported", rank);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "rank %d not supported", rank);
     int rc = open_checked(loc, file, name, cls, rank, dims, &d, &s);
     if (rc)
         return rc;
@@ -260,12 +260,13 @@ static int read_any(hid_t loc, const char *file, const char *name, int rank, hsi
     char task[600];
     snprintf(task, sizeof task, "reading '%s' in '%s'", name, file);
     void *buf = NULL;
-    if (!(rc = util_mem_check(8.0 * (double)n, task)) && !(buf = malloc((n ? n : 1) * 8)))
-        rc = util_error(UTIL_ENOMEM, "cannot read '%s' in '%s': out of memory for %zu "
-                        "values", name, file, n);
+    if (!(rc = acdc_util_mem_check(8.0 * (double)n, task)) && !(buf = malloc((n ? n : 1) * 8)))
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "cannot read '%s' in '%s': out of memory for %zu "
+                             "values", name, file, n);
     if (!rc && n && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-        rc = util_error(UTIL_EDATA, "cannot read '%s' in '%s': HDF5 read failed (%s)", name,
-                        file, cls == H5T_INTEGER ? "out-of-range integers or truncated file"
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "cannot read '%s' in '%s': HDF5 read failed (%s)", name,
+                             file, cls == H5T_INTEGER ? "out-of-range integers or truncated file"
                                                  : "truncated file?");
     H5Sclose(s);
     H5Dclose(d);
@@ -275,10 +276,10 @@ static int read_any(hid_t loc, const char *file, const char *name, int rank, hsi
     }
     *data = buf;
     *count = n;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-/* util_h5_read_f64(), with NaN allowed if nan_ok. */
+/* acdc_util_h5_read_f64(), with NaN allowed if nan_ok. */
 static int read_f64(hid_t loc, const char *file, const char *name, int rank, hsize_t *dims,
                     int nan_ok, double **data)
 {
@@ -293,28 +294,28 @@ static int read_f64(hid_t loc, const char *file, const char *name, int rank, hsi
         if (!isfinite(buf[i]) && !(nan_ok && isnan(buf[i]))) {
             const char *what = isnan(buf[i]) ? "NaN" : "infinite";
             free(buf);
-            return util_error(UTIL_EDATA, "cannot read '%s' in '%s': value %zu is %s",
-                              name, file, i, what);
+            return acdc_util_error(ACDC_UTIL_EDATA, "cannot read '%s' in '%s': value %zu is %s",
+                                   name, file, i, what);
         }
     }
     *data = buf;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
-                     hsize_t *dims, double **data)
+int acdc_util_h5_read_f64(hid_t loc, const char *file, const char *name, int rank,
+                          hsize_t *dims, double **data)
 {
     return read_f64(loc, file, name, rank, dims, 0, data);
 }
 
-int util_h5_read_f64_nan_ok(hid_t loc, const char *file, const char *name, int rank,
-                            hsize_t *dims, double **data)
+int acdc_util_h5_read_f64_nan_ok(hid_t loc, const char *file, const char *name, int rank,
+                                 hsize_t *dims, double **data)
 {
     return read_f64(loc, file, name, rank, dims, 1, data);
 }
 
-int util_h5_read_i64(hid_t loc, const char *file, const char *name, int rank,
-                     hsize_t *dims, int64_t **data)
+int acdc_util_h5_read_i64(hid_t loc, const char *file, const char *name, int rank,
+                          hsize_t *dims, int64_t **data)
 {
     void *v;
     size_t n;
@@ -325,31 +326,32 @@ int util_h5_read_i64(hid_t loc, const char *file, const char *name, int rank,
     return rc;
 }
 
-int util_h5_group(hid_t loc, const char *name)
+int acdc_util_h5_group(hid_t loc, const char *name)
 {
     char buf[512];
     quiet();
     if (strlen(name) >= sizeof buf)
-        return util_error(UTIL_EUSAGE, "group name too long");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "group name too long");
     strcpy(buf, name);
     for (char *p = buf + 1;; p++) {
         if (*p == '/' || *p == '\0') {
             char c = *p;
             *p = '\0';
-            if (!util_h5_exists(loc, buf)) {
+            if (!acdc_util_h5_exists(loc, buf)) {
                 char fb[1024];
                 errno = 0;
                 hid_t g = H5Gcreate2(loc, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
                 if (g < 0 || H5Gclose(g) < 0)
-                    return util_error(UTIL_EIO, "cannot create group '%s' in '%s': %s", buf,
-                                      file_of(loc, fb, sizeof fb), h5_reason(errno));
+                    return acdc_util_error(ACDC_UTIL_EIO,
+                                           "cannot create group '%s' in '%s': %s", buf,
+                                           file_of(loc, fb, sizeof fb), h5_reason(errno));
             }
             *p = c;
             if (!c)
                 break;
         }
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Creates the parent groups of a dataset path "a/b/name". */
@@ -357,14 +359,14 @@ static int parents(hid_t loc, const char *name)
 {
     const char *slash = strrchr(name, '/');
     if (!slash || slash == name)
-        return UTIL_OK;
+        return ACDC_UTIL_OK;
     char buf[512];
     size_t len = (size_t)(slash - name);
     if (len >= sizeof buf)
-        return util_error(UTIL_EUSAGE, "dataset name too long");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "dataset name too long");
     memcpy(buf, name, len);
     buf[len] = '\0';
-    return util_h5_group(loc, buf);
+    return acdc_util_h5_group(loc, buf);
 }
 
 static int write_any(hid_t loc, const char *name, int rank, const hsize_t *dims,
@@ -410,28 +412,28 @@ static int write_any(hid_t loc, const char *name, int rank, const hsize_t *dims,
         H5Sclose(s);
     if (e < 0) {
         char fb[1024];
-        return util_error(UTIL_EIO, "cannot write dataset '%s' in '%s': %s", name,
-                          file_of(loc, fb, sizeof fb), h5_reason(err));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot write dataset '%s' in '%s': %s", name,
+                               file_of(loc, fb, sizeof fb), h5_reason(err));
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int util_h5_write_f64(hid_t loc, const char *name, int rank, const hsize_t *dims,
-                      const double *data)
+int acdc_util_h5_write_f64(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                           const double *data)
 {
     return write_any(loc, name, rank, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, data);
 }
 
-int util_h5_write_i64(hid_t loc, const char *name, int rank, const hsize_t *dims,
-                      const int64_t *data)
+int acdc_util_h5_write_i64(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                           const int64_t *data)
 {
     return write_any(loc, name, rank, dims, H5T_STD_I64LE, H5T_NATIVE_INT64, data);
 }
 
-int util_h5_attr_exists(hid_t loc, const char *obj, const char *name)
+int acdc_util_h5_attr_exists(hid_t loc, const char *obj, const char *name)
 {
     quiet();
-    if (!util_h5_exists(loc, obj))
+    if (!acdc_util_h5_exists(loc, obj))
         return 0;
     return H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) > 0;
 }
@@ -440,26 +442,26 @@ int util_h5_attr_exists(hid_t loc, const char *obj, const char *name)
 static int attr_open_n(hid_t loc, const char *file, const char *obj, const char *name,
                        hssize_t count, hid_t *a)
 {
-    if (!util_h5_attr_exists(loc, obj, name))
-        return util_error(UTIL_EDATA, "missing attribute '%s' on '%s' in '%s'", name,
-                          obj, file);
+    if (!acdc_util_h5_attr_exists(loc, obj, name))
+        return acdc_util_error(ACDC_UTIL_EDATA, "missing attribute '%s' on '%s' in '%s'", name,
+                               obj, file);
     *a = H5Aopen_by_name(loc, obj, name, H5P_DEFAULT, H5P_DEFAULT);
     if (*a < 0)
-        return util_error(UTIL_EDATA, "cannot open attribute '%s' on '%s' in '%s'", name,
-                          obj, file);
+        return acdc_util_error(ACDC_UTIL_EDATA, "cannot open attribute '%s' on '%s' in '%s'", name,
+                               obj, file);
     hid_t s = H5Aget_space(*a);
     hssize_t npts = H5Sget_simple_extent_npoints(s);
     H5Sclose(s);
     if (npts != count) {
         H5Aclose(*a);
         if (count == 1)
-            return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected a "
-                              "single value, found %lld", name, obj, file, (long long)npts);
-        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected %lld "
-                          "values, found %lld", name, obj, file, (long long)count,
-                          (long long)npts);
+            return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected a "
+                                   "single value, found %lld", name, obj, file, (long long)npts);
+        return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected %lld "
+                               "values, found %lld", name, obj, file, (long long)count,
+                               (long long)npts);
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static int attr_open(hid_t loc, const char *file, const char *obj, const char *name,
@@ -468,8 +470,8 @@ static int attr_open(hid_t loc, const char *file, const char *obj, const char *n
     return attr_open_n(loc, file, obj, name, 1, a);
 }
 
-int util_h5_attr_str(hid_t loc, const char *file, const char *obj, const char *name,
-                     char *buf, size_t size)
+int acdc_util_h5_attr_str(hid_t loc, const char *file, const char *obj, const char *name,
+                          char *buf, size_t size)
 {
     hid_t a;
     int rc = attr_open(loc, file, obj, name, &a);
@@ -479,8 +481,8 @@ int util_h5_attr_str(hid_t loc, const char *file, const char *obj, const char *n
     if (H5Tget_class(t) != H5T_STRING) {
         H5Tclose(t);
         H5Aclose(a);
-        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected a string",
-                          name, obj, file);
+        return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected a string",
+                               name, obj, file);
     }
     herr_t e;
     if (H5Tis_variable_str(t) > 0) {
@@ -509,9 +511,9 @@ int util_h5_attr_str(hid_t loc, const char *file, const char *obj, const char *n
     H5Tclose(t);
     H5Aclose(a);
     if (e < 0)
-        return util_error(UTIL_EDATA, "cannot read attribute '%s' on '%s' in '%s'", name,
-                          obj, file);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EDATA, "cannot read attribute '%s' on '%s' in '%s'", name,
+                               obj, file);
+    return ACDC_UTIL_OK;
 }
 
 static int attr_num_n(hid_t loc, const char *file, const char *obj, const char *name,
@@ -526,15 +528,15 @@ static int attr_num_n(hid_t loc, const char *file, const char *obj, const char *
     H5Tclose(t);
     if (c != want && !(want == H5T_FLOAT && c == H5T_INTEGER)) {
         H5Aclose(a);
-        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected %s", name,
-                          obj, file, want == H5T_INTEGER ? "an integer" : "a number");
+        return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s': expected %s", name,
+                               obj, file, want == H5T_INTEGER ? "an integer" : "a number");
     }
     herr_t e = H5Aread(a, memtype, v);
     H5Aclose(a);
     if (e < 0)
-        return util_error(UTIL_EDATA, "cannot read attribute '%s' on '%s' in '%s'", name,
-                          obj, file);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EDATA, "cannot read attribute '%s' on '%s' in '%s'", name,
+                               obj, file);
+    return ACDC_UTIL_OK;
 }
 
 static int attr_num(hid_t loc, const char *file, const char *obj, const char *name,
@@ -543,48 +545,49 @@ static int attr_num(hid_t loc, const char *file, const char *obj, const char *na
     return attr_num_n(loc, file, obj, name, want, memtype, 1, v);
 }
 
-int util_h5_attr_i64_vec(hid_t loc, const char *file, const char *obj, const char *name,
-                         size_t count, int64_t *v)
+int acdc_util_h5_attr_i64_vec(hid_t loc, const char *file, const char *obj, const char *name,
+                              size_t count, int64_t *v)
 {
     return attr_num_n(loc, file, obj, name, H5T_INTEGER, H5T_NATIVE_INT64, (hssize_t)count,
                       v);
 }
 
-int util_h5_attr_i64(hid_t loc, const char *file, const char *obj, const char *name,
-                     int64_t *v)
+int acdc_util_h5_attr_i64(hid_t loc, const char *file, const char *obj, const char *name,
+                          int64_t *v)
 {
     return attr_num(loc, file, obj, name, H5T_INTEGER, H5T_NATIVE_INT64, v);
 }
 
-int util_h5_attr_f64_nan_ok(hid_t loc, const char *file, const char *obj,
-                            const char *name, double *v)
+int acdc_util_h5_attr_f64_nan_ok(hid_t loc, const char *file, const char *obj,
+                                 const char *name, double *v)
 {
     int rc = attr_num(loc, file, obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, v);
-    if (rc == UTIL_OK && isinf(*v))
-        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s' is infinite", name,
-                          obj, file);
+    if (rc == ACDC_UTIL_OK && isinf(*v))
+        return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s' is infinite", name,
+                               obj, file);
     return rc;
 }
 
-int util_h5_attr_f64_vec(hid_t loc, const char *file, const char *obj, const char *name,
-                         size_t count, double *v)
+int acdc_util_h5_attr_f64_vec(hid_t loc, const char *file, const char *obj, const char *name,
+                              size_t count, double *v)
 {
     int rc = attr_num_n(loc, file, obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, (hssize_t)count,
                         v);
-    for (size_t i = 0; rc == UTIL_OK && i < count; i++)
+    for (size_t i = 0; rc == ACDC_UTIL_OK && i < count; i++)
         if (!isfinite(v[i]))
-            return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s': value %zu is not "
-                              "finite", name, obj, file, i);
+            return acdc_util_error(ACDC_UTIL_EDATA,
+                                   "attribute '%s' on '%s' in '%s': value %zu is not "
+                                   "finite", name, obj, file, i);
     return rc;
 }
 
-int util_h5_attr_f64(hid_t loc, const char *file, const char *obj, const char *name,
-                     double *v)
+int acdc_util_h5_attr_f64(hid_t loc, const char *file, const char *obj, const char *name,
+                          double *v)
 {
     int rc = attr_num(loc, file, obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, v);
-    if (rc == UTIL_OK && !isfinite(*v))
-        return util_error(UTIL_EDATA, "attribute '%s' on '%s' in '%s' is not finite",
-                          name, obj, file);
+    if (rc == ACDC_UTIL_OK && !isfinite(*v))
+        return acdc_util_error(ACDC_UTIL_EDATA, "attribute '%s' on '%s' in '%s' is not finite",
+                               name, obj, file);
     return rc;
 }
 
@@ -595,7 +598,7 @@ static int set_attr_n(hid_t loc, const char *obj, const char *name, hid_t ftype,
     quiet();
     if (H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) > 0 &&
         H5Adelete_by_name(loc, obj, name, H5P_DEFAULT) < 0)
-        return util_error(UTIL_EIO, "cannot replace attribute '%s' on '%s'", name, obj);
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot replace attribute '%s' on '%s'", name, obj);
     errno = 0;
     hid_t s = count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &count, NULL);
     hid_t a = s < 0 ? H5I_INVALID_HID
@@ -613,10 +616,11 @@ static int set_attr_n(hid_t loc, const char *obj, const char *name, hid_t ftype,
         H5Sclose(s);
     if (e < 0) {
         char fb[1024];
-        return util_error(UTIL_EIO, "cannot write attribute '%s' on '%s' in '%s': %s", name,
-                          obj, file_of(loc, fb, sizeof fb), h5_reason(err));
+        return acdc_util_error(ACDC_UTIL_EIO,
+                               "cannot write attribute '%s' on '%s' in '%s': %s", name,
+                               obj, file_of(loc, fb, sizeof fb), h5_reason(err));
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 static int set_attr(hid_t loc, const char *obj, const char *name, hid_t ftype,
@@ -625,19 +629,19 @@ static int set_attr(hid_t loc, const char *obj, const char *name, hid_t ftype,
     return set_attr_n(loc, obj, name, ftype, mtype, 1, v);
 }
 
-int util_h5_set_attr_i64_vec(hid_t loc, const char *obj, const char *name, size_t count,
-                             const int64_t *v)
+int acdc_util_h5_set_attr_i64_vec(hid_t loc, const char *obj, const char *name, size_t count,
+                                  const int64_t *v)
 {
     return set_attr_n(loc, obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, count, v);
 }
 
-int util_h5_set_attr_f64_vec(hid_t loc, const char *obj, const char *name, size_t count,
-                             const double *v)
+int acdc_util_h5_set_attr_f64_vec(hid_t loc, const char *obj, const char *name, size_t count,
+                                  const double *v)
 {
     return set_attr_n(loc, obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, count, v);
 }
 
-int util_h5_set_attr_str(hid_t loc, const char *obj, const char *name, const char *v)
+int acdc_util_h5_set_attr_str(hid_t loc, const char *obj, const char *name, const char *v)
 {
     /* Variable-length UTF-8: what h5py writes for a Python str, so both read alike. */
     hid_t t = H5Tcopy(H5T_C_S1);
@@ -648,28 +652,29 @@ int util_h5_set_attr_str(hid_t loc, const char *obj, const char *name, const cha
     return rc;
 }
 
-int util_h5_set_attr_i64(hid_t loc, const char *obj, const char *name, int64_t v)
+int acdc_util_h5_set_attr_i64(hid_t loc, const char *obj, const char *name, int64_t v)
 {
     return set_attr(loc, obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v);
 }
 
-int util_h5_set_attr_f64(hid_t loc, const char *obj, const char *name, double v)
+int acdc_util_h5_set_attr_f64(hid_t loc, const char *obj, const char *name, double v)
 {
     return set_attr(loc, obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
 }
 
-int util_h5_settings_match(hid_t f, const char *path, const char *settings,
-                           const char *holds)
+int acdc_util_h5_settings_match(hid_t f, const char *path, const char *settings,
+                                const char *holds)
 {
     const size_t cap = strlen(settings) + 4096;
     char *old = malloc(cap), diff[300];
     if (!old)
-        return util_error(UTIL_ENOMEM, "out of memory");
-    int rc = util_h5_attr_str(f, path, "/", "settings", old, cap);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
+    int rc = acdc_util_h5_attr_str(f, path, "/", "settings", old, cap);
     if (!rc && strcmp(old, settings)) {
-        util_settings_difference(old, settings, diff, sizeof diff);
-        rc = util_error(UTIL_EDATA, "'%s' holds %s with other settings (%s): use --restart to "
-                        "start over, or another -o", path, holds, diff);
+        acdc_util_settings_difference(old, settings, diff, sizeof diff);
+        rc = acdc_util_error(ACDC_UTIL_EDATA,
+                             "'%s' holds %s with other settings (%s): use --restart to "
+                             "start over, or another -o", path, holds, diff);
     }
     free(old);
     return rc;

@@ -25,63 +25,63 @@ static const char *kind(mode_t m)
     return "not a regular file";
 }
 
-int util_input_open(const char *path, int *fd)
+int acdc_util_input_open(const char *path, int *fd)
 {
     *fd = -1;
     if (!path || !*path)
-        return util_error(UTIL_EUSAGE, "empty input file name");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "empty input file name");
     /* O_NONBLOCK: opening a FIFO without a writer would wait for one forever. */
     int d = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (d < 0)
-        return util_error(UTIL_EIO, "cannot open '%s': %s", path, strerror(errno));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot open '%s': %s", path, strerror(errno));
     struct stat st;
     if (fstat(d, &st) != 0) {
         int e = errno;
         close(d);
-        return util_error(UTIL_EIO, "cannot open '%s': %s", path, strerror(e));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot open '%s': %s", path, strerror(e));
     }
     if (!S_ISREG(st.st_mode)) {
         close(d);
         if (S_ISDIR(st.st_mode))
-            return util_error(UTIL_EDATA, "cannot open '%s': is a directory", path);
-        return util_error(UTIL_EDATA, "cannot open '%s': not a regular file (%s)", path,
-                          kind(st.st_mode));
+            return acdc_util_error(ACDC_UTIL_EDATA, "cannot open '%s': is a directory", path);
+        return acdc_util_error(ACDC_UTIL_EDATA, "cannot open '%s': not a regular file (%s)", path,
+                               kind(st.st_mode));
     }
     int flags = fcntl(d, F_GETFL);
     if (flags < 0 || fcntl(d, F_SETFL, flags & ~O_NONBLOCK) < 0) {
         int e = errno;
         close(d);
-        return util_error(UTIL_EIO, "cannot open '%s': %s", path, strerror(e));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot open '%s': %s", path, strerror(e));
     }
     *fd = d;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int util_input_fopen(const char *path, FILE **f)
+int acdc_util_input_fopen(const char *path, FILE **f)
 {
     int fd;
     *f = NULL;
-    int rc = util_input_open(path, &fd);
+    int rc = acdc_util_input_open(path, &fd);
     if (rc)
         return rc;
     *f = fdopen(fd, "rb");
     if (!*f) {
         int e = errno;
         close(fd);
-        return util_error(UTIL_EIO, "cannot open '%s': %s", path, strerror(e));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot open '%s': %s", path, strerror(e));
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int util_input_check(const char *path, off_t *size)
+int acdc_util_input_check(const char *path, off_t *size)
 {
     int fd;
-    int rc = util_input_open(path, &fd);
+    int rc = acdc_util_input_open(path, &fd);
     if (rc)
         return rc;
     struct stat st;
     if (size)
         *size = fstat(fd, &st) == 0 ? st.st_size : 0;
     close(fd);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }

@@ -8,22 +8,22 @@
  * descriptor switched back to blocking reads.  Errors name the file:
  *   cannot open 'some.fifo': not a regular file (a FIFO)
  */
-#ifndef UTIL_INPUT_H
-#define UTIL_INPUT_H
+#ifndef ACDC_UTIL_INPUT_H
+#define ACDC_UTIL_INPUT_H
 
 #include <stdio.h>
 #include <sys/types.h>
 
 /* Opens path read-only as a regular file; *fd is a blocking descriptor (caller closes).
- * Errors: UTIL_EIO (missing, unreadable: the system's reason), UTIL_EDATA (a directory,
+ * Errors: ACDC_UTIL_EIO (missing, unreadable: the system's reason), ACDC_UTIL_EDATA (a directory,
  * a FIFO, a device or a socket). */
-int util_input_open(const char *path, int *fd);
+int acdc_util_input_open(const char *path, int *fd);
 
 /* The same as a stdio stream ("rb"). */
-int util_input_fopen(const char *path, FILE **f);
+int acdc_util_input_fopen(const char *path, FILE **f);
 
 /* Checks that path can be opened as a regular file and gives its size (size may be
  * NULL), for readers whose library opens the file itself (HDF5, zlib). */
-int util_input_check(const char *path, off_t *size);
+int acdc_util_input_check(const char *path, off_t *size);
 
 #endif

@@ -9,9 +9,9 @@
 
 static int force;
 
-void util_mem_set_force(int on) { force = on; }
+void acdc_util_mem_set_force(int on) { force = on; }
 
-double util_mem_available(void)
+double acdc_util_mem_available(void)
 {
     FILE *f = fopen("/proc/meminfo", "r");
     if (f) {
@@ -28,20 +28,20 @@ double util_mem_available(void)
     return pages > 0 && size > 0 ? (double)pages * (double)size : 0;
 }
 
-int util_mem_fail(double bytes, const char *what)
+int acdc_util_mem_fail(double bytes, const char *what)
 {
-    return util_error(UTIL_ENOMEM, "out of memory for %s (about %.3g GiB)", what,
-                      bytes / 1073741824.0);
+    return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %s (about %.3g GiB)", what,
+                           bytes / 1073741824.0);
 }
 
-int util_mem_check(double bytes, const char *what)
+int acdc_util_mem_check(double bytes, const char *what)
 {
     if (force)
-        return UTIL_OK;
-    double avail = util_mem_available();
+        return ACDC_UTIL_OK;
+    double avail = acdc_util_mem_available();
     if (avail > 0 && bytes > avail)
-        return util_error(UTIL_ENOMEM, "%s needs %.3g GiB of memory but %.3g GiB are "
-                          "available (acdc --force-memory ... tries anyway)", what,
-                          bytes / 1073741824.0, avail / 1073741824.0);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "%s needs %.3g GiB of memory but %.3g GiB are "
+                               "available (acdc --force-memory ... tries anyway)", what,
+                               bytes / 1073741824.0, avail / 1073741824.0);
+    return ACDC_UTIL_OK;
 }

@@ -29,7 +29,7 @@ struct slot {
 };
 static struct slot tmps[TMP_SLOTS], locks[LOCK_SLOTS];
 
-/* What util_output_claim() was told: the inputs that exist (by device and inode), the
+/* What acdc_util_output_claim() was told: the inputs that exist (by device and inode), the
  * outputs (by canonical name, see canon()). */
 struct input {
     dev_t dev;
@@ -66,7 +66,7 @@ static void slot_drop(struct slot *s, int i)
     }
 }
 
-void util_output_cleanup(void)
+void acdc_util_output_cleanup(void)
 {
     for (size_t i = 0; i < TMP_SLOTS; i++)
         if (tmps[i].used)
@@ -80,7 +80,7 @@ void util_output_cleanup(void)
 
 static void at_exit(void)
 {
-    util_output_cleanup();
+    acdc_util_output_cleanup();
     for (size_t i = 0; i < LOCK_SLOTS; i++)
         if (locks[i].used) {
             close(locks[i].fd);
@@ -98,7 +98,7 @@ static void at_exit_once(void)
 /* ---- names -------------------------------------------------------------------------- */
 
 /* The folder and the last component of path (trailing slashes ignored) into dir and
- * base, each PATH_MAX bytes.  Errors: UTIL_EUSAGE for an empty name, UTIL_EIO for one
+ * base, each PATH_MAX bytes.  Errors: ACDC_UTIL_EUSAGE for an empty name, ACDC_UTIL_EIO for one
  * longer than the system takes (ENAMETOOLONG, as the system would say). */
 static int split(const char *path, char *dir, char *base)
 {
@@ -106,9 +106,10 @@ static int split(const char *path, char *dir, char *base)
     while (n > 1 && path[n - 1] == '/')
         n--;
     if (n == 0)
-        return util_error(UTIL_EUSAGE, "empty output file name");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "empty output file name");
     if (n >= PATH_MAX)
-        return util_error(UTIL_EIO, "cannot create '%s': %s", path, strerror(ENAMETOOLONG));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot create '%s': %s", path,
+                               strerror(ENAMETOOLONG));
     size_t k = n;
     while (k > 0 && path[k - 1] != '/')
         k--;
@@ -119,7 +120,7 @@ static int split(const char *path, char *dir, char *base)
     else
         snprintf(dir, PATH_MAX, "%.*s", (int)(k - 1), path);
     snprintf(base, PATH_MAX, "%.*s", (int)(n - k), path + k);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* The name a path is compared by: realpath() if it exists, else its folder's realpath()
@@ -145,9 +146,9 @@ static int hidden_name(char *buf, size_t size, const char *dir, const char *base
     int n = pid ? snprintf(buf, size, "%s/.%s%s%ld", dir, base, tag, pid)
                 : snprintf(buf, size, "%s/.%s%s", dir, base, tag);
     if (n < 0 || (size_t)n >= size)
-        return util_error(UTIL_EIO, "cannot create '%s/%s': %s", dir, base,
-                          strerror(ENAMETOOLONG));
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot create '%s/%s': %s", dir, base,
+                               strerror(ENAMETOOLONG));
+    return ACDC_UTIL_OK;
 }
 
 /* Removes the temporaries `.BASE.acdc-tmp.PID` in dir whose process is gone. */
@@ -197,7 +198,7 @@ static int lock_file(const char *path, const char *c)
     for (int attempt = 0; attempt < 100; attempt++) {
         int fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0)
-            return util_error(UTIL_EIO, "cannot create '%s': %s", path, strerror(errno));
+            return acdc_util_error(ACDC_UTIL_EIO, "cannot create '%s': %s", path, strerror(errno));
         struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
         if (fcntl(fd, F_SETLK, &fl) != 0) {
             const int e = errno;
@@ -206,15 +207,15 @@ static int lock_file(const char *path, const char *c)
                            ? (long)who.l_pid : 0;
             close(fd);
             if (e != EACCES && e != EAGAIN)
-                return util_error(UTIL_EIO, "cannot lock '%s' ('%s'): %s", path, name,
-                                  strerror(e));
+                return acdc_util_error(ACDC_UTIL_EIO, "cannot lock '%s' ('%s'): %s", path, name,
+                                       strerror(e));
             if (pid > 0)
-                return util_error(UTIL_EIO, "'%s' is being written by another acdc (PID "
-                                  "%ld): wait for it to finish, or choose another output",
-                                  path, pid);
-            return util_error(UTIL_EIO, "'%s' is being written by another process (lock "
-                              "'%s'): wait for it to finish, or choose another output",
-                              path, name);
+                return acdc_util_error(ACDC_UTIL_EIO, "'%s' is being written by another acdc (PID "
+                                       "%ld): wait for it to finish, or choose another output",
+                                       path, pid);
+            return acdc_util_error(ACDC_UTIL_EIO, "'%s' is being written by another process (lock "
+                                   "'%s'): wait for it to finish, or choose another output",
+                                   path, name);
         }
         /* the holder may have removed the name between our open() and our lock */
         struct stat a, b;
@@ -226,32 +227,32 @@ static int lock_file(const char *path, const char *c)
             int k = slot_take(locks, LOCK_SLOTS, name);
             if (k < 0) {
                 close(fd);
-                return util_error(UTIL_EIO, "cannot lock '%s': too many outputs", path);
+                return acdc_util_error(ACDC_UTIL_EIO, "cannot lock '%s': too many outputs", path);
             }
             locks[k].fd = fd;
             at_exit_once();
-            return UTIL_OK;
+            return ACDC_UTIL_OK;
         }
         close(fd);
     }
-    return util_error(UTIL_EIO, "cannot lock '%s': '%s' keeps changing", path, name);
+    return acdc_util_error(ACDC_UTIL_EIO, "cannot lock '%s': '%s' keeps changing", path, name);
 }
 
-int util_output_claim(const char *const *in, size_t n_in, const char *const *out,
-                      size_t n_out)
+int acdc_util_output_claim(const char *const *in, size_t n_in, const char *const *out,
+                           size_t n_out)
 {
     struct stat so[MAX_FILES];
     int exists[MAX_FILES];
     char *c[MAX_FILES] = {0};
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     if (n_out > MAX_FILES || n_inputs + n_in > MAX_FILES || n_outputs + n_out > MAX_FILES)
-        return util_error(UTIL_EUSAGE, "too many files for one command");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "too many files for one command");
     for (size_t i = 0; i < n_in; i++) {
         struct stat st;
         if (!in[i] || stat(in[i], &st) != 0 || input_of(&st))
             continue;
         if (!(inputs[n_inputs].path = strdup(in[i])))
-            return util_error(UTIL_ENOMEM, "out of memory");
+            return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         inputs[n_inputs].dev = st.st_dev;
         inputs[n_inputs++].ino = st.st_ino;
     }
@@ -261,16 +262,18 @@ int util_output_claim(const char *const *in, size_t n_in, const char *const *out
         exists[o] = stat(out[o], &so[o]) == 0;
         const struct input *hit = exists[o] ? input_of(&so[o]) : NULL;
         if (hit)
-            rc = util_error(UTIL_EUSAGE, "the output '%s' is the input '%s'%s: writing it "
-                            "would destroy it; choose another output", out[o], hit->path,
-                            strcmp(out[o], hit->path) ? " (the same file)" : "");
+            rc = acdc_util_error(ACDC_UTIL_EUSAGE,
+                                 "the output '%s' is the input '%s'%s: writing it "
+                                 "would destroy it; choose another output", out[o], hit->path,
+                                 strcmp(out[o], hit->path) ? " (the same file)" : "");
         else if (!(c[o] = canon(out[o])))
-            rc = util_error(UTIL_ENOMEM, "out of memory");
+            rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
         for (size_t p = 0; p < o && !rc; p++)
             if (out[p] && ((exists[o] && exists[p] && same(&so[o], &so[p])) ||
                            !strcmp(c[o], c[p])))
-                rc = util_error(UTIL_EUSAGE, "the outputs '%s' and '%s' are the same file: "
-                                "choose two", out[p], out[o]);
+                rc = acdc_util_error(ACDC_UTIL_EUSAGE,
+                                     "the outputs '%s' and '%s' are the same file: "
+                                     "choose two", out[p], out[o]);
     }
     for (size_t o = 0; o < n_out && !rc; o++) {
         if (!out[o])
@@ -288,7 +291,7 @@ int util_output_claim(const char *const *in, size_t n_in, const char *const *out
     return rc;
 }
 
-void util_output_strict(int on)
+void acdc_util_output_strict(int on)
 {
     strict = on;
 }
@@ -307,21 +310,21 @@ static int declared(const char *c)
 
 /* ---- temporaries -------------------------------------------------------------------- */
 
-int util_output_begin(const char *path, util_output_tmp *t)
+int acdc_util_output_begin(const char *path, acdc_util_output_tmp *t)
 {
     memset(t, 0, sizeof *t);
     t->slot = -1;
     if (!*path)
-        return util_error(UTIL_EUSAGE, "empty output file name");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "empty output file name");
     struct stat st, lst;
     const int exists = stat(path, &st) == 0;
     const struct input *hit = exists ? input_of(&st) : NULL;
     if (hit)
-        return util_error(UTIL_EUSAGE, "the output '%s' is the input '%s'%s: writing it "
-                          "would destroy it; choose another output", path, hit->path,
-                          strcmp(path, hit->path) ? " (the same file)" : "");
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "the output '%s' is the input '%s'%s: writing it "
+                               "would destroy it; choose another output", path, hit->path,
+                               strcmp(path, hit->path) ? " (the same file)" : "");
     if (exists && S_ISDIR(st.st_mode))
-        return util_error(UTIL_EIO, "cannot write '%s': it is a folder", path);
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': it is a folder", path);
     /* a symbolic link to a regular file: replace the file, keep the link (a link to a
      * device or a FIFO, /dev/stdout, is opened through the link) */
     if (exists && S_ISREG(st.st_mode) && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
@@ -329,15 +332,15 @@ int util_output_begin(const char *path, util_output_tmp *t)
     if (!t->dest)
         t->dest = strdup(path);
     if (!t->dest)
-        return util_error(UTIL_ENOMEM, "out of memory");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     if (strict) {
         char *c = canon(path);
         const int ok = c && declared(c);
         free(c);
         if (!ok) {
-            util_output_cancel(t);
-            return util_error(UTIL_EIO, "internal error: '%s' is written but was not "
-                              "declared as an output (util_output_claim)", path);
+            acdc_util_output_cancel(t);
+            return acdc_util_error(ACDC_UTIL_EIO, "internal error: '%s' is written but was not "
+                                   "declared as an output (acdc_util_output_claim)", path);
         }
     }
     t->copy = exists && !S_ISREG(st.st_mode);
@@ -350,20 +353,21 @@ int util_output_begin(const char *path, util_output_tmp *t)
     if (!rc)
         rc = hidden_name(tmp, sizeof tmp, dir, base, TMP_TAG, (long)getpid());
     if (rc) {
-        util_output_cancel(t);
+        acdc_util_output_cancel(t);
         return rc;
     }
     remove_stale(dir, base);
     if (!(t->tmp = strdup(tmp))) {
-        util_output_cancel(t);
-        return util_error(UTIL_ENOMEM, "out of memory");
+        acdc_util_output_cancel(t);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     }
     if ((t->slot = slot_take(tmps, TMP_SLOTS, tmp)) < 0) {
-        util_output_cancel(t);
-        return util_error(UTIL_EIO, "cannot write '%s': too many files open at once", path);
+        acdc_util_output_cancel(t);
+        return acdc_util_error(ACDC_UTIL_EIO,
+                               "cannot write '%s': too many files open at once", path);
     }
     at_exit_once();
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 /* Copies the file src into dest (a device, a FIFO), reporting dest's write errors. */
@@ -371,20 +375,20 @@ static int copy_into(const char *src, const char *dest)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
-        return util_error(UTIL_EIO, "cannot read '%s': %s", src, strerror(errno));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot read '%s': %s", src, strerror(errno));
     int o = open(dest, O_WRONLY | O_CLOEXEC);
     if (o < 0) {
         const int e = errno;
         close(in);
-        return util_error(UTIL_EIO, "cannot write '%s': %s", dest, strerror(e));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': %s", dest, strerror(e));
     }
     char buf[65536];
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     ssize_t got;
     while (!rc && (got = read(in, buf, sizeof buf)) != 0) {
         if (got < 0) {
             if (errno != EINTR)
-                rc = util_error(UTIL_EIO, "cannot read '%s': %s", src, strerror(errno));
+                rc = acdc_util_error(ACDC_UTIL_EIO, "cannot read '%s': %s", src, strerror(errno));
             continue;
         }
         for (ssize_t at = 0; at < got && !rc;) {
@@ -392,29 +396,29 @@ static int copy_into(const char *src, const char *dest)
             if (w > 0)
                 at += w;
             else if (w < 0 && errno != EINTR)
-                rc = util_error(UTIL_EIO, "cannot write '%s': %s", dest, strerror(errno));
+                rc = acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': %s", dest, strerror(errno));
         }
     }
     if (close(o) != 0 && !rc && errno != EINTR)
-        rc = util_error(UTIL_EIO, "cannot write '%s': %s", dest, strerror(errno));
+        rc = acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': %s", dest, strerror(errno));
     close(in);
     return rc;
 }
 
-int util_output_finish(util_output_tmp *t)
+int acdc_util_output_finish(acdc_util_output_tmp *t)
 {
-    int rc = UTIL_OK;
+    int rc = ACDC_UTIL_OK;
     if (t->copy) {
         rc = copy_into(t->tmp, t->dest);
     } else {
         int fd = open(t->tmp, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL))
-            rc = util_error(UTIL_EIO, "cannot write '%s': %s", t->dest, strerror(errno));
+            rc = acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': %s", t->dest, strerror(errno));
         if (fd >= 0)
             close(fd);
         if (!rc && rename(t->tmp, t->dest) != 0)
-            rc = util_error(UTIL_EIO, "cannot rename '%s' to '%s': %s", t->tmp, t->dest,
-                            strerror(errno));
+            rc = acdc_util_error(ACDC_UTIL_EIO, "cannot rename '%s' to '%s': %s", t->tmp, t->dest,
+                                 strerror(errno));
     }
     if (rc || t->copy)
         unlink(t->tmp);
@@ -426,7 +430,7 @@ int util_output_finish(util_output_tmp *t)
     return rc;
 }
 
-void util_output_cancel(util_output_tmp *t)
+void acdc_util_output_cancel(acdc_util_output_tmp *t)
 {
     if (t->tmp) {
         unlink(t->tmp);

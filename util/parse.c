@@ -12,32 +12,32 @@
 static int range(const char *s, const char *what, double v, double lo, double hi)
 {
     if (!isfinite(v))
-        return util_error(UTIL_EUSAGE, "%s: '%s' is not a finite number", what, s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not a finite number", what, s);
     if (v < lo || v > hi)
-        return util_error(UTIL_EUSAGE, "%s: %s is outside %g..%g", what, s, lo, hi);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: %s is outside %g..%g", what, s, lo, hi);
+    return ACDC_UTIL_OK;
 }
 
 /* strtod, but rejecting a missing value, hexadecimal, "inf", "nan" and leading blanks. */
 static int number(const char *s, const char *what, double *v, char **end)
 {
     if (!s)
-        return util_error(UTIL_EUSAGE, "%s: missing value", what);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: missing value", what);
     const char *p = s;
     if (*p == '+' || *p == '-')
         p++;
     if (!(isdigit((unsigned char)*p) || (*p == '.' && isdigit((unsigned char)p[1]))))
-        return util_error(UTIL_EUSAGE, "%s: '%s' is not a number", what, s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not a number", what, s);
     if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-        return util_error(UTIL_EUSAGE, "%s: '%s' is not a decimal number", what, s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not a decimal number", what, s);
     errno = 0;
     *v = strtod(s, end);
     if (errno == ERANGE && fabs(*v) > 1)
-        return util_error(UTIL_EUSAGE, "%s: '%s' is too large", what, s);
-    return UTIL_OK;
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is too large", what, s);
+    return ACDC_UTIL_OK;
 }
 
-int util_parse_double(const char *s, const char *what, double lo, double hi, double *out)
+int acdc_util_parse_double(const char *s, const char *what, double lo, double hi, double *out)
 {
     char *end;
     double v;
@@ -45,34 +45,34 @@ int util_parse_double(const char *s, const char *what, double lo, double hi, dou
     if (rc)
         return rc;
     if (*end)
-        return util_error(UTIL_EUSAGE, "%s: '%s' is not a number", what, s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not a number", what, s);
     if ((rc = range(s, what, v, lo, hi)))
         return rc;
     *out = v;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int util_parse_int(const char *s, const char *what, int64_t lo, int64_t hi, int64_t *out)
+int acdc_util_parse_int(const char *s, const char *what, int64_t lo, int64_t hi, int64_t *out)
 {
     if (!s)
-        return util_error(UTIL_EUSAGE, "%s: missing value", what);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: missing value", what);
     const char *p = s;
     if (*p == '+' || *p == '-')
         p++;
     if (!isdigit((unsigned char)*p))
-        return util_error(UTIL_EUSAGE, "%s: '%s' is not an integer", what, s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not an integer", what, s);
     errno = 0;
     char *end;
     long long v = strtoll(s, &end, 10);
     if (*end)
-        return util_error(UTIL_EUSAGE, "%s: '%s' is not an integer", what, s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not an integer", what, s);
     if (errno == ERANGE)
-        return util_error(UTIL_EUSAGE, "%s: '%s' is too large", what, s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is too large", what, s);
     if (v < lo || v > hi)
-        return util_error(UTIL_EUSAGE, "%s: %s is outside %lld..%lld", what, s,
-                          (long long)lo, (long long)hi);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: %s is outside %lld..%lld", what, s,
+                               (long long)lo, (long long)hi);
     *out = (int64_t)v;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
 struct unit {
@@ -106,9 +106,10 @@ static int quantity(const char *s, const char *what, const char *unit, double lo
         end++;
     if (strict && !*end && v != 0 &&
         (!strcmp(unit, "m") || !strcmp(unit, "s") || !strcmp(unit, "W")))
-        return util_error(UTIL_EUSAGE, "%s: '%s' needs a unit: give one, e.g. %s", what, s,
-                          !strcmp(unit, "m")   ? "633nm, 8um, 2mm"
-                          : !strcmp(unit, "s") ? "100us, 2ms"
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "%s: '%s' needs a unit: give one, e.g. %s", what, s,
+                               !strcmp(unit, "m")   ? "633nm, 8um, 2mm"
+                               : !strcmp(unit, "s") ? "100us, 2ms"
                                                : "1mW, 30uW");
     if (*end) {
         size_t i, nu = sizeof units / sizeof *units;
@@ -116,26 +117,28 @@ static int quantity(const char *s, const char *what, const char *unit, double lo
             if (!strcmp(units[i].base, unit) && !strcmp(units[i].name, end))
                 break;
         if (i == nu)
-            return util_error(UTIL_EUSAGE, "%s: unit '%s' in '%s' is not a unit of %s", what,
-                              end, s, *unit ? unit : "a plain number");
+            return acdc_util_error(ACDC_UTIL_EUSAGE,
+                                   "%s: unit '%s' in '%s' is not a unit of %s", what,
+                                   end, s, *unit ? unit : "a plain number");
         v *= units[i].factor;
     }
     if (!isfinite(v))
-        return util_error(UTIL_EUSAGE, "%s: '%s' is not a finite number", what, s);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: '%s' is not a finite number", what, s);
     if (v < lo || v > hi)
-        return util_error(UTIL_EUSAGE, "%s: %s is outside %g..%g %s", what, s, lo, hi, unit);
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "%s: %s is outside %g..%g %s", what, s,
+                               lo, hi, unit);
     *out = v;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int util_parse_quantity(const char *s, const char *what, const char *unit, double lo,
-                        double hi, double *out)
+int acdc_util_parse_quantity(const char *s, const char *what, const char *unit, double lo,
+                             double hi, double *out)
 {
     return quantity(s, what, unit, lo, hi, 0, out);
 }
 
-int util_parse_quantity_strict(const char *s, const char *what, const char *unit, double lo,
-                               double hi, double *out)
+int acdc_util_parse_quantity_strict(const char *s, const char *what, const char *unit, double lo,
+                                    double hi, double *out)
 {
     return quantity(s, what, unit, lo, hi, 1, out);
 }

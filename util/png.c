@@ -29,20 +29,21 @@ static void on_warning(png_structp png, png_const_charp msg)
 
 /* The part of writing that libpng may leave by longjmp: nothing here owns memory that a
  * jump would leak except row, which the caller frees. */
-static int write_rows(util_file *out, const uint16_t *img, size_t width, size_t height,
+static int write_rows(acdc_util_file *out, const uint16_t *img, size_t width, size_t height,
                       int bits, unsigned char *row, struct png_err *err)
 {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, err, on_error, on_warning);
     if (!png)
-        return util_error(UTIL_ENOMEM, "out of memory for a PNG");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a PNG");
     png_infop info = png_create_info_struct(png);
     if (!info) {
         png_destroy_write_struct(&png, NULL);
-        return util_error(UTIL_ENOMEM, "out of memory for a PNG");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a PNG");
     }
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
-        return util_error(UTIL_EIO, "cannot write '%s': libpng: %s", out->t.dest, err->msg);
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s': libpng: %s",
+                               out->t.dest, err->msg);
     }
     png_init_io(png, out->f);
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, bits, PNG_COLOR_TYPE_GRAY,
@@ -62,33 +63,35 @@ static int write_rows(util_file *out, const uint16_t *img, size_t width, size_t 
     }
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int util_png_write_grey(const char *path, const uint16_t *img, size_t width, size_t height,
-                        int bits)
+int acdc_util_png_write_grey(const char *path, const uint16_t *img, size_t width, size_t height,
+                             int bits)
 {
     if (bits != 8 && bits != 16)
-        return util_error(UTIL_EUSAGE, "'%s': a grey PNG is 8 or 16 bits deep, not %d", path,
-                          bits);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "'%s': a grey PNG is 8 or 16 bits deep, not %d", path,
+                               bits);
     if (width == 0 || height == 0 || width > 0x7fffffff || height > 0x7fffffff)
-        return util_error(UTIL_EUSAGE, "'%s': %zu x %zu pixels is not a PNG size", path, width,
-                          height);
+        return acdc_util_error(ACDC_UTIL_EUSAGE,
+                               "'%s': %zu x %zu pixels is not a PNG size", path, width,
+                               height);
     if (bits == 8)
         for (size_t i = 0; i < width * height; i++)
             if (img[i] > 255)
-                return util_error(UTIL_EUSAGE, "'%s': grey %u does not fit 8 bits", path,
-                                  (unsigned)img[i]);
+                return acdc_util_error(ACDC_UTIL_EUSAGE, "'%s': grey %u does not fit 8 bits", path,
+                                       (unsigned)img[i]);
     unsigned char *row = malloc(width * (size_t)(bits / 8));
     if (!row)
-        return util_error(UTIL_ENOMEM, "out of memory for a PNG row");
-    util_file out;
-    int rc = util_file_create(path, &out);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a PNG row");
+    acdc_util_file out;
+    int rc = acdc_util_file_create(path, &out);
     if (!rc) {
         struct png_err err;
         memset(&err, 0, sizeof err);
         rc = write_rows(&out, img, width, height, bits, row, &err);
-        rc = rc ? (util_file_abort(&out), rc) : util_file_commit(&out);
+        rc = rc ? (acdc_util_file_abort(&out), rc) : acdc_util_file_commit(&out);
     }
     free(row);
     return rc;

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct util_progress {
+struct acdc_util_progress {
     char label[128], unit[16], status[160];
     uint64_t total, done;
     double t0, last_draw;
@@ -24,34 +24,34 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int util_progress_alloc(util_progress **out, const char *label, uint64_t total,
-                        const char *unit)
+int acdc_util_progress_alloc(acdc_util_progress **out, const char *label, uint64_t total,
+                             const char *unit)
 {
-    util_progress *p = *out = calloc(1, sizeof *p);
+    acdc_util_progress *p = *out = calloc(1, sizeof *p);
     if (!p)
-        return util_error(UTIL_ENOMEM, "out of memory for the progress bar '%s'",
-                          label ? label : "");
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the progress bar '%s'",
+                               label ? label : "");
     snprintf(p->unit, sizeof p->unit, "%s", unit ? unit : "");
     p->enabled = isatty(STDERR_FILENO);
-    util_progress_reset(p, label, total);
+    acdc_util_progress_reset(p, label, total);
     return 0;
 }
 
-void util_progress_free(util_progress *p)
+void acdc_util_progress_free(acdc_util_progress *p)
 {
     if (!p)
         return;
-    util_progress_finish(p);
+    acdc_util_progress_finish(p);
     free(p);
 }
 
-void util_progress_enable(util_progress *p, int on)
+void acdc_util_progress_enable(acdc_util_progress *p, int on)
 {
     if (p)
         p->enabled = on != 0;
 }
 
-void util_progress_reset(util_progress *p, const char *label, uint64_t total)
+void acdc_util_progress_reset(acdc_util_progress *p, const char *label, uint64_t total)
 {
     if (!p)
         return;
@@ -63,7 +63,7 @@ void util_progress_reset(util_progress *p, const char *label, uint64_t total)
     p->last_draw = -1;
 }
 
-double util_progress_elapsed(const util_progress *p)
+double acdc_util_progress_elapsed(const acdc_util_progress *p)
 {
     return p ? now_s() - p->t0 : 0;
 }
@@ -92,7 +92,7 @@ static void hms(char *buf, size_t size, double s)
         snprintf(buf, size, "%ld:%02ld", t / 60, t % 60);
 }
 
-static void draw(util_progress *p, double t)
+static void draw(acdc_util_progress *p, double t)
 {
     double el = t - p->t0, rate = el > 0 ? (double)p->done / el : 0;
     char line[512], r[32], eta[32];
@@ -128,7 +128,7 @@ static void draw(util_progress *p, double t)
     p->last_draw = t;
 }
 
-void util_progress_update(util_progress *p, uint64_t done, const char *fmt, ...)
+void acdc_util_progress_update(acdc_util_progress *p, uint64_t done, const char *fmt, ...)
 {
     if (!p)
         return;
@@ -146,7 +146,7 @@ void util_progress_update(util_progress *p, uint64_t done, const char *fmt, ...)
         draw(p, t);
 }
 
-void util_progress_finish(util_progress *p)
+void acdc_util_progress_finish(acdc_util_progress *p)
 {
     if (!p || !p->enabled || !p->drawn)
         return;

@@ -11,7 +11,7 @@
 
 static volatile sig_atomic_t flag;
 static volatile sig_atomic_t polling;    /* open polling sections */
-static volatile sig_atomic_t installed;  /* util_signal_install() was called */
+static volatile sig_atomic_t installed;  /* acdc_util_signal_install() was called */
 static char prefix[64] = "acdc";         /* "acdc compile", for the handler's message */
 
 /* write() in full, ignoring errors: the handler has nowhere to report them */
@@ -27,7 +27,7 @@ static void say(const char *s)
     }
 }
 
-/* Only async-signal-safe calls below: unlink (util_output_cleanup), write, _exit. */
+/* Only async-signal-safe calls below: unlink (acdc_util_output_cleanup), write, _exit. */
 static void on_signal(int sig)
 {
     if (!installed || (polling > 0 && !flag)) {
@@ -35,7 +35,7 @@ static void on_signal(int sig)
         return;
     }
     flag = sig;
-    util_output_cleanup();
+    acdc_util_output_cleanup();
     say(prefix);
     say(": error: interrupted by ");
     say(sig == SIGINT ? "SIGINT\n" : sig == SIGTERM ? "SIGTERM\n" : "a signal\n");
@@ -51,17 +51,18 @@ static int install(struct sigaction *old_int, struct sigaction *old_term)
     sigaddset(&sa.sa_mask, SIGINT);    /* one handler at a time */
     sigaddset(&sa.sa_mask, SIGTERM);
     if (sigaction(SIGINT, &sa, old_int) != 0)
-        return util_error(UTIL_EIO, "cannot install a handler for SIGINT: %s",
-                          strerror(errno));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot install a handler for SIGINT: %s",
+                               strerror(errno));
     if (sigaction(SIGTERM, &sa, old_term) != 0) {
         int e = errno;
         sigaction(SIGINT, old_int, NULL);
-        return util_error(UTIL_EIO, "cannot install a handler for SIGTERM: %s", strerror(e));
+        return acdc_util_error(ACDC_UTIL_EIO,
+                               "cannot install a handler for SIGTERM: %s", strerror(e));
     }
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int util_signal_install(const char *name)
+int acdc_util_signal_install(const char *name)
 {
     struct sigaction old_int, old_term;
     snprintf(prefix, sizeof prefix, "acdc%s%s", name && *name ? " " : "", name ? name : "");
@@ -71,7 +72,7 @@ int util_signal_install(const char *name)
     return rc;
 }
 
-int util_signal_catch(util_signal_saved *saved)
+int acdc_util_signal_catch(acdc_util_signal_saved *saved)
 {
     if (!installed) {
         flag = 0;
@@ -82,22 +83,22 @@ int util_signal_catch(util_signal_saved *saved)
     }
     polling++;
     saved->caught = 1;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-int util_signal_ignore_pipe(util_signal_saved *saved)
+int acdc_util_signal_ignore_pipe(acdc_util_signal_saved *saved)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_IGN;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGPIPE, &sa, &saved->old_pipe) != 0)
-        return util_error(UTIL_EIO, "cannot ignore SIGPIPE: %s", strerror(errno));
+        return acdc_util_error(ACDC_UTIL_EIO, "cannot ignore SIGPIPE: %s", strerror(errno));
     saved->piped = 1;
-    return UTIL_OK;
+    return ACDC_UTIL_OK;
 }
 
-void util_signal_restore(util_signal_saved *saved)
+void acdc_util_signal_restore(acdc_util_signal_saved *saved)
 {
     if (saved->caught) {
         polling--;
@@ -113,12 +114,12 @@ void util_signal_restore(util_signal_saved *saved)
     }
 }
 
-int util_signal_caught(void)
+int acdc_util_signal_caught(void)
 {
     return flag;
 }
 
-const volatile sig_atomic_t *util_signal_flag(void)
+const volatile sig_atomic_t *acdc_util_signal_flag(void)
 {
     return &flag;
 }
