@@ -405,6 +405,18 @@ static int copy_into(const char *src, const char *dest)
     return rc;
 }
 
+/* The temporary no longer live: out of the registry the signal handler cleans, its
+ * names freed (the file itself is the caller's business). */
+static void forget(acdc_util_output_tmp *t)
+{
+    if (t->tmp)
+        slot_drop(tmps, t->slot);
+    t->slot = -1;
+    free(t->tmp);
+    free(t->dest);
+    t->tmp = t->dest = NULL;
+}
+
 int acdc_util_output_finish(acdc_util_output_tmp *t)
 {
     int rc = ACDC_UTIL_OK;
@@ -422,22 +434,13 @@ int acdc_util_output_finish(acdc_util_output_tmp *t)
     }
     if (rc || t->copy)
         unlink(t->tmp);
-    slot_drop(tmps, t->slot);
-    t->slot = -1;
-    free(t->tmp);
-    free(t->dest);
-    t->tmp = t->dest = NULL;
+    forget(t);
     return rc;
 }
 
 void acdc_util_output_cancel(acdc_util_output_tmp *t)
 {
-    if (t->tmp) {
+    if (t->tmp)
         unlink(t->tmp);
-        slot_drop(tmps, t->slot);
-    }
-    t->slot = -1;
-    free(t->tmp);
-    free(t->dest);
-    t->tmp = t->dest = NULL;
+    forget(t);
 }
