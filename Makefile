@@ -4,6 +4,8 @@
 #   make            library (static + shared) and build/acdc
 #   make check      build and run every test (tests/run.sh prints "N passed, N failed")
 #   make bench      benchmarks, comparisons printed side by side
+#   make bench-peers  the layer, training and 4096² propagation beside PyTorch (CPU)
+#                   and numpy/scipy, ratios in one run (bench/peers.py; not in check)
 #   make demo       the end-to-end story on the embedded data
 #   make deps       install the Debian packages the project needs (as root)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -66,7 +68,7 @@ STATIC    = $(BUILD)/libacdc-optics.a
 SHARED    = $(BUILD)/libacdc-optics.so
 PROG      = $(BUILD)/acdc
 
-.PHONY: all check bench demo deps deps-ci install uninstall clean examples man
+.PHONY: all check bench bench-peers demo deps deps-ci install uninstall clean examples man
 all: $(STATIC) $(SHARED) $(PROG)
 
 # Each object depends on the headers it includes (-MMD -MP writes them beside it).
@@ -121,6 +123,12 @@ check: all $(TEST_BIN) $(EX_BIN)
 
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
+
+# Our benchmarks and their peers in one run, so that both saw the same machine; a peer
+# that is not installed is skipped with a notice.  Not part of bench or check.
+PYTHON ?= /usr/bin/python3
+bench-peers: $(BUILD)/bench/bench_layer $(BUILD)/bench/bench_train $(BUILD)/bench/bench_optics
+	$(PYTHON) bench/peers.py --build $(BUILD)
 
 demo: all $(EX_BIN)
 	@BUILD=$(BUILD) bash examples/demo.sh
