@@ -93,13 +93,12 @@ def try_import(name):
 
 def describe_peers(torch, scipy, numpy):
     if torch is not None:
-        cfg = [l.strip() for l in torch.__config__.show().splitlines() if l.strip()]
-        say(f"torch {torch.__version__}: " + "; ".join(cfg[:3]))
-        blas = [l for l in cfg if "BLAS_INFO" in l or "LAPACK_INFO" in l]
-        if blas:
-            say("  " + blas[0])
-        say(f"  CPU FFT: {'MKL' if torch.backends.mkl.is_available() else 'pocketfft'}"
-            f"; threads available {torch.get_num_threads()}")
+        cfg = torch.__config__.show()
+        keys = ("BLAS_INFO", "LAPACK_INFO", "USE_MKLDNN", "USE_OPENMP")
+        info = [m.group(0) for k in keys for m in [re.search(k + r"=[^,\s]+", cfg)] if m]
+        fft = "MKL" if torch.backends.mkl.is_available() else "pocketfft"
+        say(f"torch {torch.__version__} (CPU FFT: {fft}; {', '.join(info)}; "
+            f"default threads {torch.get_num_threads()}, set per workload)")
     if scipy is not None:
         say(f"scipy {scipy.__version__} (scipy.fft: its bundled pocketfft), "
             f"numpy {numpy.__version__}")
