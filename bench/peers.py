@@ -22,7 +22,8 @@ peers in this process, at the same sizes, batch and thread count:
 
 Each table prints ours, the peer and "x" = peer time / our time (for throughput our
 rate / the peer's): above 1, ours is faster.  A peer that cannot be imported is skipped
-with a notice.  Run by `make bench-peers`; about 3-4 minutes on 2 cores, ~6 GB of memory.
+with a notice; the exit status is 1 if one of our programs failed.  Run by
+`make bench-peers`; about 3-4 minutes on 2 cores, ~6 GB of memory.
 """
 
 import argparse
@@ -48,6 +49,9 @@ def best_of(fn, reps):
     return best
 
 
+FAILED = []   # our programs that could not run or failed: the exit status is then 1
+
+
 def run_ours(build, prog, args=(), threads=None):
     """Runs build/bench/prog and returns its stdout (echoed), or None if it failed."""
     path = os.path.join(build, "bench", prog)
@@ -59,11 +63,13 @@ def run_ours(build, prog, args=(), threads=None):
                            check=False)
     except OSError as e:
         say(f"  ours: cannot run {path}: {e}")
+        FAILED.append(prog)
         return None
     for line in r.stdout.splitlines():
         say("  | " + line)
     if r.returncode != 0:
         say(f"  ours: {path} exited with {r.returncode}: {r.stderr.strip()}")
+        FAILED.append(prog)
         return None
     return r.stdout
 
@@ -420,7 +426,9 @@ def main():
     bench_optics(args, torch, scipy, np)
     load = os.getloadavg()
     say(f"\nload average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end")
-    return 0
+    if FAILED:
+        say(f"peers.py: ours failed: {', '.join(FAILED)}")
+    return 1 if FAILED else 0
 
 
 if __name__ == "__main__":
