@@ -23,7 +23,7 @@ peers in this process, at the same sizes, batch and thread count:
 Each table prints ours, the peer and "x" = peer time / our time (for throughput our
 rate / the peer's): above 1, ours is faster.  A peer that cannot be imported is skipped
 with a notice; the exit status is 1 if one of our programs failed.  Run by
-`make bench-peers`; about 3-4 minutes on 2 cores, ~6 GB of memory.
+`make bench-peers`; about 2-3 minutes on 2 cores, ~5 GB of memory.
 """
 
 import argparse
