@@ -369,9 +369,7 @@ def asm_torch(torch, np, h, u, cdt, reps):
         a = torch.fft.ifft2(a)
         return a[o:o + ASM_N, o:o + ASM_N].clone()
 
-    t = best_of(step, reps)
-    del ht, buf
-    return t
+    return best_of(step, reps)
 
 
 def bench_optics(args, torch, scipy, np):
