@@ -128,12 +128,8 @@ int cmd_plot(int argc, char **argv)
     }
     if (o.title && acdc_util_gnuplot_unsafe(o.title))
         return cli_usage_error("plot", "--title contains control characters");
-    const char *outs[3] = {out};
-    size_t nout = 1;
-    for (int i = 0; i < 2; i++)
-        if (kept[i])
-            outs[nout++] = kept[i];
-    if ((rc = acdc_util_output_claim((const char *const *)argv + optind, 1, outs, nout)))
+    const char *outs[3] = {out, kept[0], kept[1]};   /* NULL: not asked for */
+    if ((rc = acdc_util_output_claim((const char *const *)argv + optind, 1, outs, 3)))
         return cli_fail("plot", rc);
     acdc_util_signal_saved sig = {0};
     if (!(rc = acdc_util_signal_catch(&sig)))

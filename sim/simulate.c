@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/simulate.c -- see simulate.h. */
 #include "sim/simulate.h"
+#include "util/fingerprint.h"
 #include "models/io.h"
 #include "util/error.h"
 #include "util/mem.h"
@@ -215,4 +216,25 @@ done:
     if (rc)
         acdc_sim_result_free(r);
     return rc;
+}
+
+int acdc_sim_inputs_read(const char *system_path, const char *data_path, size_t rows,
+                         acdc_compiler_system **s, acdc_data **d, uint64_t *hsys,
+                         uint64_t *hdata)
+{
+    int rc;
+    *hdata = ACDC_UTIL_FNV_OFFSET;
+    if ((rc = acdc_compiler_system_read(system_path, s)) ||
+        (rc = acdc_data_read(data_path, (*s)->n_in, d)) ||
+        (rc = acdc_util_file_fingerprint(system_path, hsys)))
+        return rc;
+    acdc_data *x = *d;
+    if (rows && rows < x->batch)
+        x->batch = rows;
+    if ((rc = acdc_check_labels(x->labels, x->batch, data_path, (*s)->n_out, "the system")))
+        return rc;
+    *hdata = acdc_util_fnv(*hdata, x->x, x->batch * x->dim * sizeof *x->x);
+    if (x->labels)
+        *hdata = acdc_util_fnv(*hdata, x->labels, x->batch * sizeof *x->labels);
+    return ACDC_UTIL_OK;
 }

@@ -62,4 +62,13 @@ typedef struct acdc_sim_job {
 int acdc_sim_execute(const acdc_sim_job *job, acdc_sim_result *r,
                      const volatile sig_atomic_t *stop);
 
+/* The inputs of a resumable study (sweep, tolerance): the system and the data (its first
+ * `rows` rows; 0: all), their labels checked against the system's outputs, and the
+ * fingerprints a resumed study's settings carry: *hsys of the system file, *hdata of the
+ * rows used (values and labels).  *s and *d are new (the caller frees them, also after
+ * an error).  Errors: those of reading either file, a label out of range. */
+int acdc_sim_inputs_read(const char *system_path, const char *data_path, size_t rows,
+                         acdc_compiler_system **s, acdc_data **d, uint64_t *hsys,
+                         uint64_t *hdata);
+
 #endif

@@ -383,7 +383,7 @@ static int grid_alloc(acdc_sim_sweep *w)
 int acdc_sim_sweep_alloc(acdc_sim_sweep **out, const acdc_sim_sweep_config *c)
 {
     int rc;
-    uint64_t hsys, hdata = ACDC_UTIL_FNV_OFFSET;
+    uint64_t hsys, hdata;
     *out = NULL;
     if (c->n_params < 1 || c->n_params > 2 || c->trials < 1)
         return acdc_util_error(ACDC_UTIL_EUSAGE,
@@ -398,19 +398,10 @@ int acdc_sim_sweep_alloc(acdc_sim_sweep **out, const acdc_sim_sweep_config *c)
     w->state = st;
     st->c = *c;
     st->out = c->out;
-    if ((rc = acdc_compiler_system_read(c->system_path, &st->system)) ||
-        (rc = acdc_data_read(c->data_path, st->system->n_in, &st->data)) ||
-        (rc = acdc_util_file_fingerprint(c->system_path, &hsys)))
+    if ((rc = acdc_sim_inputs_read(c->system_path, c->data_path, c->rows, &st->system,
+                                   &st->data, &hsys, &hdata)))
         goto fail;
     acdc_data *d = st->data;
-    if (c->rows && c->rows < d->batch)
-        d->batch = c->rows;
-    if ((rc = acdc_check_labels(d->labels, d->batch, c->data_path, st->system->n_out,
-                                "the system")))
-        goto fail;
-    hdata = acdc_util_fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
-    if (d->labels)
-        hdata = acdc_util_fnv(hdata, d->labels, d->batch * sizeof *d->labels);
     /* check the fixed overrides once, before any work; the optics that run are those of
      * the system they make */
     acdc_compiler_system *t = NULL;

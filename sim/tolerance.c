@@ -242,7 +242,7 @@ void acdc_sim_tolerance_free(acdc_sim_tolerance *t)
 int acdc_sim_tolerance_alloc(acdc_sim_tolerance **out, const acdc_sim_tolerance_config *c)
 {
     int rc;
-    uint64_t hsys, hdata = ACDC_UTIL_FNV_OFFSET;
+    uint64_t hsys, hdata;
     *out = NULL;
     if (c->metric != ACDC_SIM_METRIC_ACC_OPTICAL && c->metric != ACDC_SIM_METRIC_REL_RMS)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "a tolerance budget is on acc_optical or rel_rms, "
@@ -276,19 +276,10 @@ int acdc_sim_tolerance_alloc(acdc_sim_tolerance **out, const acdc_sim_tolerance_
     st->c = *c;
     for (int i = 0; i < ACDC_SIM_PERTURB_COUNT; i++)
         t->selected[i] = !any || c->only[i];
-    if ((rc = acdc_compiler_system_read(c->system_path, &st->system)) ||
-        (rc = acdc_data_read(c->data_path, st->system->n_in, &st->data)) ||
-        (rc = acdc_util_file_fingerprint(c->system_path, &hsys)))
+    if ((rc = acdc_sim_inputs_read(c->system_path, c->data_path, c->rows, &st->system,
+                                   &st->data, &hsys, &hdata)))
         goto fail;
     acdc_data *d = st->data;
-    if (c->rows && c->rows < d->batch)
-        d->batch = c->rows;
-    if ((rc = acdc_check_labels(d->labels, d->batch, c->data_path, st->system->n_out,
-                                "the system")))
-        goto fail;
-    hdata = acdc_util_fnv(hdata, d->x, d->batch * d->dim * sizeof *d->x);
-    if (d->labels)
-        hdata = acdc_util_fnv(hdata, d->labels, d->batch * sizeof *d->labels);
     if (c->metric == ACDC_SIM_METRIC_ACC_OPTICAL && !d->labels) {
         rc = acdc_util_error(ACDC_UTIL_EUSAGE,
                              "'%s' has no labels, so no accuracy: give a budget of "

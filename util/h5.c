@@ -24,18 +24,12 @@ static const char *h5_reason(int e)
     return e ? strerror(e) : "HDF5 refused";
 }
 
-/* The file loc is in, for messages: the destination's name (the temporary's without
- * its ".tmpPID" suffix, see acdc_util_h5_create()). */
+/* The file loc is in, for messages: the destination, not the temporary HDF5 writes
+ * (acdc_util_output_name()). */
 static const char *file_of(hid_t loc, char *buf, size_t size)
 {
     ssize_t n = H5Fget_name(loc, buf, size);
-    if (n <= 0)
-        return "?";
-    char *t = strrchr(buf, '.');
-    if (t && strncmp(t, ".tmp", 4) == 0 && t[4] && strspn(t + 4, "0123456789") ==
-        strlen(t + 4))
-        *t = '\0';
-    return buf;
+    return n <= 0 ? "?" : acdc_util_output_name(buf);
 }
 
 /* HDF5 prints its own error stack by default; our messages replace it. */

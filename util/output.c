@@ -25,6 +25,7 @@ enum { TMP_SLOTS = 32, LOCK_SLOTS = 16, MAX_FILES = 64 };
 struct slot {
     volatile sig_atomic_t used;
     int fd;                   /* a lock's descriptor */
+    const char *dest;         /* a temporary's destination (its owner's string) */
     char path[PATH_MAX];
 };
 static struct slot tmps[TMP_SLOTS], locks[LOCK_SLOTS];
@@ -64,6 +65,14 @@ static void slot_drop(struct slot *s, int i)
         s[i].used = 0;
         atomic_signal_fence(memory_order_seq_cst);
     }
+}
+
+const char *acdc_util_output_name(const char *path)
+{
+    for (size_t i = 0; i < TMP_SLOTS; i++)
+        if (tmps[i].used && tmps[i].dest && !strcmp(tmps[i].path, path))
+            return tmps[i].dest;
+    return path;
 }
 
 void acdc_util_output_cleanup(void)
@@ -366,6 +375,7 @@ int acdc_util_output_begin(const char *path, acdc_util_output_tmp *t)
         return acdc_util_error(ACDC_UTIL_EIO,
                                "cannot write '%s': too many files open at once", path);
     }
+    tmps[t->slot].dest = t->dest;
     at_exit_once();
     return ACDC_UTIL_OK;
 }

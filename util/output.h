@@ -72,6 +72,10 @@ int acdc_util_output_finish(acdc_util_output_tmp *t);
  * call twice, and on a zeroed t. */
 void acdc_util_output_cancel(acdc_util_output_tmp *t);
 
+/* For messages: the destination a live temporary named path is written for, else path
+ * itself (what a library reports of the file it writes is the temporary's name). */
+const char *acdc_util_output_name(const char *path);
+
 /* Removes every registered temporary and every lock file this process holds, with
  * unlink() only: async-signal-safe, for the signal handler and the exit path. */
 void acdc_util_output_cleanup(void);
