@@ -488,7 +488,7 @@ static void test_rotation(void **state)
  * device rotated) against the window method, which moves the devices and propagates the
  * sampled light, on a pixel-aware system of the 1080p phase SLM (no noise, no phase
  * errors): the change a perturbation makes agrees between the two to 6-12 % of itself
- * at S = 4 and 1-3 % at S = 8 -- the window method's own sampling error, which falls as
+ * at S = 4 and 1-3.3 % at S = 8 -- the window method's own sampling error, which falls as
  * S grows (the exact method's converges faster).  A sign error or a wrong scale would
  * give another change altogether. */
 static void test_exact_window(void **state)
