@@ -148,13 +148,14 @@ static int idx_load(const char *path, size_t rank_lo, size_t rank_hi, idx_file *
             rc = acdc_util_error(ACDC_UTIL_EDATA, "'%s': IDX dimension %zu is zero", path, i);
             goto out;
         }
-        total *= f->dims[i];
-        if (total > IDX_MAX_BYTES) {
+        /* compared before multiplying: six 32-bit dimensions can wrap 64 bits to 0 */
+        if (f->dims[i] > IDX_MAX_BYTES / total) {
             rc = acdc_util_error(ACDC_UTIL_EDATA,
                                  "'%s': IDX dimensions promise more than %llu bytes",
                                  path, (unsigned long long)IDX_MAX_BYTES);
             goto out;
         }
+        total *= f->dims[i];
     }
     f->count = f->dims[0];
     f->width = total / f->count;

@@ -182,6 +182,20 @@ static void test_huge_header_small_file(void **state)
     }
 }
 
+/* Regression (found by fuzz/fuzz_idx.c in CI): dimensions 4 x 4 x 64 x 2^24 x 2^30 x
+ * 65538 multiply to 2^64 * 65538, which wrapped the 64-bit product to 0 and accepted an
+ * empty data set from a 30-byte file.  The promise must be refused before it wraps. */
+static void test_dimensions_wrap(void **state)
+{
+    (void)state;
+    const char *bad = test_path(2, "wrap");
+    uint32_t dw[6] = {4, 4, 64, (uint32_t)1 << 24, (uint32_t)1 << 30, 65538};
+    for (int gz = 0; gz < 2; gz++) {
+        put(bad, buf, make_idx(buf, 0x08, 6, dw, 0), gz);
+        expect_fail(bad, NULL, ACDC_UTIL_EDATA, bad, "promise more than");
+    }
+}
+
 /* Data larger than the reader's first buffer (1 MiB) arrive whole and in order. */
 static void test_large_data(void **state)
 {
@@ -272,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_reads_plain_and_gzip),
         cmocka_unit_test(test_error_paths),
         cmocka_unit_test(test_huge_header_small_file),
+        cmocka_unit_test(test_dimensions_wrap),
         cmocka_unit_test(test_large_data),
         cmocka_unit_test(test_load_directory_file_and_hdf5),
     };
