@@ -165,6 +165,17 @@ static void fft2_free(fft2 *t)
  * column j is column x0 + j), handed to fn, and unpacked. */
 typedef void col_fn(const void *ctx, double complex *buf, size_t x0, size_t nb);
 
+/* fn on the block of columns [x0, x0 + nb) of a, packed into buf and back. */
+static void fft2_col_block(const fft2 *t, double complex *a, double complex *buf, size_t x0,
+                           size_t nb, col_fn *fn, const void *ctx)
+{
+    for (size_t y = 0; y < t->ny; y++)
+        memcpy(buf + y * COLB, a + y * t->sx + x0, nb * sizeof *buf);
+    fn(ctx, buf, x0, nb);
+    for (size_t y = 0; y < t->ny; y++)
+        memcpy(a + y * t->sx + x0, buf + y * COLB, nb * sizeof *buf);
+}
+
 static void fft2_col_blocks(const fft2 *t, double complex *a, size_t ncols, col_fn *fn,
                             const void *ctx)
 {
@@ -177,11 +188,7 @@ static void fft2_col_blocks(const fft2 *t, double complex *a, size_t ncols, col_
         for (long ib = 0; ib < nblk; ib++) {
             size_t x0 = (size_t)ib * COLB;
             size_t nb = ncols - x0 < COLB ? ncols - x0 : COLB;
-            for (size_t y = 0; y < t->ny; y++)
-                memcpy(buf + y * COLB, a + y * t->sx + x0, nb * sizeof *buf);
-            fn(ctx, buf, x0, nb);
-            for (size_t y = 0; y < t->ny; y++)
-                memcpy(a + y * t->sx + x0, buf + y * COLB, nb * sizeof *buf);
+            fft2_col_block(t, a, buf, x0, nb, fn, ctx);
         }
     }
 }
@@ -422,32 +429,65 @@ static void lens_col(const void *vctx, double complex *a, size_t x0, size_t nb)
     }
 }
 
+/* Row y of a rank-2 lens pass: modulated and transformed (a row of zeros transforms to
+ * zeros and is written as such without a transform: a zero-padded field -- a device in
+ * the middle of a wide window -- spends most of its rows there). */
+static void lens_2d_row(const acdc_optics_lens_plan *p, const double complex *src,
+                        double complex *dst, int dir, size_t y)
+{
+    const size_t nx = p->gin.nx;
+    double complex my = dir == 0 ? p->mody[y] : conj(p->mody[y]);
+    const double complex *s = src + y * nx;
+    double complex *d = dst + y * nx;
+    size_t first = 0;
+    while (first < nx && s[first] == 0)
+        first++;
+    if (first == nx) {
+        memset(d, 0, nx * sizeof *d);
+        return;
+    }
+    for (size_t x = 0; x < nx; x++)
+        d[x] = cmul(s[x], cmul(my, dir == 0 ? p->modx[x] : conj(p->modx[x])));
+    run(p->t.row[dir], d);
+}
+
 /* A whole rank-2 field: rows modulated and transformed, then columns transformed and
- * post-multiplied (and masked) block by block while in cache.  A row of zeros transforms
- * to zeros: it is written as such without a transform (a zero-padded field -- a device
- * in the middle of a wide window -- spends most of its rows there). */
+ * post-multiplied (and masked) block by block while in cache; rows and blocks shared
+ * out over the threads. */
 static void lens_2d(const acdc_optics_lens_plan *p, const double complex *src,
                     double complex *dst, int dir, const double complex *mask)
 {
     size_t nx = p->gin.nx, ny = p->gin.ny;
 #pragma omp parallel for schedule(static)
-    for (long y = 0; y < (long)ny; y++) {
-        double complex my = dir == 0 ? p->mody[y] : conj(p->mody[y]);
-        const double complex *s = src + (size_t)y * nx;
-        double complex *d = dst + (size_t)y * nx;
-        size_t first = 0;
-        while (first < nx && s[first] == 0)
-            first++;
-        if (first == nx) {
-            memset(d, 0, nx * sizeof *d);
-            continue;
-        }
-        for (size_t x = 0; x < nx; x++)
-            d[x] = cmul(s[x], cmul(my, dir == 0 ? p->modx[x] : conj(p->modx[x])));
-        run(p->t.row[dir], d);
-    }
+    for (long y = 0; y < (long)ny; y++)
+        lens_2d_row(p, src, dst, dir, (size_t)y);
     lens_col_ctx c = {p, dir, mask};
     fft2_col_blocks(&p->t, dst, nx, lens_col, &c);
+}
+
+/* The same pass on the calling thread with its column buffer buf, for the columns
+ * [x_lo, x_hi) only (whole blocks of COLB columns around them; 0, nx for all): a
+ * caller that reads only those columns of the output skips the others' transforms.
+ * The values computed are those of lens_2d(), bit for bit. */
+static void lens_2d_serial(const acdc_optics_lens_plan *p, const double complex *src,
+                           double complex *dst, int dir, const double complex *mask,
+                           double complex *buf, size_t x_lo, size_t x_hi)
+{
+    size_t nx = p->gin.nx, ny = p->gin.ny;
+    for (size_t y = 0; y < ny; y++)
+        lens_2d_row(p, src, dst, dir, y);
+    lens_col_ctx c = {p, dir, mask};
+    for (size_t x0 = x_lo / COLB * COLB; x0 < x_hi; x0 += COLB)
+        fft2_col_block(&p->t, dst, buf, x0, nx - x0 < COLB ? nx - x0 : COLB, lens_col, &c);
+}
+
+/* Threads for a batch of nb rank-2 fields, one field per thread at a time: every
+ * thread needs its own column buffer, and a single field keeps the threads inside its
+ * transforms (lens_2d()). */
+static int lens_2d_batch_threads(const acdc_optics_lens_plan *p, size_t nb)
+{
+    int nt = omp_get_max_threads() < p->t.nbuf ? omp_get_max_threads() : p->t.nbuf;
+    return nb < 2 || nt < 2 ? 1 : nt;
 }
 
 static int lens_apply(const acdc_optics_lens_plan *p, const acdc_optics_field *in,
@@ -468,11 +508,52 @@ static int lens_apply(const acdc_optics_lens_plan *p, const acdc_optics_field *i
 #pragma omp parallel for schedule(static)
         for (long b = 0; b < (long)in->nb; b++)
             lens_row(p, in->data + (size_t)b * n, out->data + (size_t)b * n, dir, NULL);
+    } else if (lens_2d_batch_threads(p, in->nb) > 1) {
+        /* whole fields per thread: a 2D transform of a few hundred rows is too little
+         * work to share without the threads waiting on each other at every step */
+#pragma omp parallel num_threads(lens_2d_batch_threads(p, in->nb))
+        {
+            double complex *buf = p->t.buf[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 1)
+            for (long b = 0; b < (long)in->nb; b++)
+                lens_2d_serial(p, in->data + (size_t)b * n, out->data + (size_t)b * n, dir,
+                               NULL, buf, 0, p->gin.nx);
+        }
     } else {
         for (size_t b = 0; b < in->nb; b++)
             lens_2d(p, in->data + b * n, out->data + b * n, dir, NULL);
     }
     out->g = *go;
+    return ACDC_UTIL_OK;
+}
+
+int acdc_optics_lens_forward_centre(const acdc_optics_lens_plan *p, acdc_optics_field *in,
+                                    size_t m, double complex *out)
+{
+    if (!p)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "lens plan is NULL");
+    int rc = check_batch(&p->gin, in, "input");
+    if (rc)
+        return rc;
+    if (p->gin.rank != 2 || m < 1 || m > p->gin.nx || m > p->gin.ny || !out)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "the centred %zu x %zu block of a rank-%d lens "
+                               "output of %zu x %zu%s", m, m, p->gin.rank, p->gin.nx, p->gin.ny,
+                               out ? " does not exist" : ": output is NULL");
+    const size_t nx = p->gin.nx, ny = p->gin.ny, n = nx * ny;
+    const size_t x_lo = nx / 2 - m / 2, y_lo = ny / 2 - m / 2;
+    const int nt = lens_2d_batch_threads(p, in->nb);
+#pragma omp parallel num_threads(nt)
+    {
+        double complex *buf = p->t.buf[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 1)
+        for (long b = 0; b < (long)in->nb; b++) {
+            double complex *f = in->data + (size_t)b * n;
+            lens_2d_serial(p, f, f, 0, NULL, buf, x_lo, x_lo + m);
+            for (size_t y = 0; y < m; y++)
+                memcpy(out + ((size_t)b * m + y) * m, f + (y_lo + y) * nx + x_lo,
+                       m * sizeof *out);
+        }
+    }
     return ACDC_UTIL_OK;
 }
 
@@ -552,6 +633,20 @@ int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *
                 d[k] = cmul(d[k], cmul(l2->scale_f, l2->postx[k]));
         }
         free(mid);
+    } else if (lens_2d_batch_threads(l1, in->nb) > 1 && lens_2d_batch_threads(l2, in->nb) > 1) {
+        const int nt = lens_2d_batch_threads(l1, in->nb) < lens_2d_batch_threads(l2, in->nb)
+                           ? lens_2d_batch_threads(l1, in->nb) : lens_2d_batch_threads(l2, in->nb);
+#pragma omp parallel num_threads(nt)
+        {
+            double complex *b1 = l1->t.buf[omp_get_thread_num()];
+            double complex *b2 = l2->t.buf[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 1)
+            for (long b = 0; b < (long)in->nb; b++) {
+                double complex *d = out->data + (size_t)b * n;
+                lens_2d_serial(l1, in->data + (size_t)b * n, d, 0, mask, b1, 0, l1->gin.nx);
+                lens_2d_serial(l2, d, d, 0, NULL, b2, 0, l2->gin.nx);
+            }
+        }
     } else {
         for (size_t b = 0; b < in->nb; b++) {
             lens_2d(l1, in->data + b * n, out->data + b * n, 0, mask);
@@ -559,6 +654,185 @@ int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *
         }
     }
     out->g = l2->gout;
+    return ACDC_UTIL_OK;
+}
+
+/* ---------------------------------------------------------------- a 4f system's window */
+
+struct acdc_optics_4f_psf {
+    acdc_optics_grid gin;   /* l1's input grid */
+    size_t L, m, N;
+    double complex *h;      /* N x N: DFT of the response over the window pairs, / N² */
+    double complex *mod1x, *mod1y;   /* l1's input phases over the window */
+    double complex *post2x, *post2y; /* l2's output phases over the window */
+    fftw_plan fwd, bwd;     /* N x N, in place */
+};
+
+/* An n x n 2D transform in place, single-threaded. */
+static fftw_plan plan_2d(size_t n, int sign, unsigned flags)
+{
+    pthread_once(&fftw_once, fftw_setup);
+    fftw_complex *a = fftw_malloc(n * n * sizeof *a);
+    fftw_plan p = NULL;
+    if (a) {
+        pthread_mutex_lock(&plan_lock);
+        int saved = fftw_planner_nthreads();
+        fftw_plan_with_nthreads(1);
+        p = fftw_plan_dft_2d((int)n, (int)n, a, a, sign, flags);
+        fftw_plan_with_nthreads(saved);
+        pthread_mutex_unlock(&plan_lock);
+    }
+    fftw_free(a);
+    return p;
+}
+
+void acdc_optics_4f_psf_free(acdc_optics_4f_psf *p)
+{
+    if (!p)
+        return;
+    fftw_free(p->h);
+    free(p->mod1x);
+    free(p->mod1y);
+    free(p->post2x);
+    free(p->post2y);
+    destroy(p->fwd);
+    destroy(p->bwd);
+    free(p);
+}
+
+/* The derivation.  Per axis the lenses give F = s1 post1 .* DFT(mod1 .* f) and
+ * out = s2 post2 .* DFT(mod2 .* mask .* F), so
+ *     out[n] = post2[n] Σ_j mod1[j] f[j] k[(n + j) mod L],   k = DFT(s1 s2 mod2 post1 mask):
+ * the image is the input flipped and blurred by k, the coherent point-spread function
+ * (2D: the same with x and y tables).  With input and output confined to the centred
+ * window (j = j0 + a, n = j0 + c, 0 <= a, c < m) only k[2 j0 + r], 0 <= r <= 2m − 2, is
+ * read, so the window's image is a correlation of m x m values with 2m − 1 x 2m − 1
+ * values: a convolution with the input reversed, by FFTs of N = 2m a side. */
+int acdc_optics_4f_psf_alloc(acdc_optics_4f_psf **out, const acdc_optics_lens_plan *l1,
+                             const double complex *mask, const acdc_optics_lens_plan *l2,
+                             size_t m)
+{
+    if (!out)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "output pointer is NULL");
+    *out = NULL;
+    if (!l1 || !l2)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "lens plan is NULL");
+    if (l1->gin.rank != 2 || !acdc_optics_grid_same(&l1->gout, &l2->gin))
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "4f window: rank-%d lenses whose planes %s",
+                               l1->gin.rank, acdc_optics_grid_same(&l1->gout, &l2->gin)
+                                                 ? "match (rank 2 needed)" : "do not match");
+    const size_t L = l1->gin.nx;
+    if (m < 1 || 2 * m - 1 > L)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "4f window of %zu x %zu samples in planes of "
+                               "%zu x %zu: the window needs 1 <= 2m - 1 <= %zu", m, m, L, L, L);
+    acdc_optics_4f_psf *p = calloc(1, sizeof *p);
+    double complex *k = fftw_malloc(L * L * sizeof *k);
+    fftw_plan pk = plan_2d(L, FFTW_FORWARD, FFTW_ESTIMATE);
+    const size_t N = 2 * m, j0 = L / 2 - m / 2;
+    int rc = ACDC_UTIL_OK;
+    if (p) {
+        p->gin = l1->gin;
+        p->L = L;
+        p->m = m;
+        p->N = N;
+        p->h = fftw_malloc(N * N * sizeof *p->h);
+        p->mod1x = malloc(m * sizeof *p->mod1x);
+        p->mod1y = malloc(m * sizeof *p->mod1y);
+        p->post2x = malloc(m * sizeof *p->post2x);
+        p->post2y = malloc(m * sizeof *p->post2y);
+        p->fwd = plan_2d(N, FFTW_FORWARD, fft_flags);
+        p->bwd = plan_2d(N, FFTW_BACKWARD, fft_flags);
+    }
+    if (!p || !k || !pk || !p->h || !p->mod1x || !p->mod1y || !p->post2x || !p->post2y ||
+        !p->fwd || !p->bwd) {
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a 4f window of %zu x %zu in "
+                             "planes of %zu x %zu", m, m, L, L);
+        goto out;
+    }
+    const double complex s = cmul(l1->scale_f, l2->scale_f);
+    for (size_t y = 0; y < L; y++)
+        for (size_t x = 0; x < L; x++) {
+            double complex v = cmul(s, cmul(cmul(l1->postx[x], l1->posty[y]),
+                                            cmul(l2->modx[x], l2->mody[y])));
+            k[y * L + x] = mask ? cmul(v, mask[y * L + x]) : v;
+        }
+    fftw_execute_dft(pk, k, k);
+    const double norm = 1.0 / ((double)N * (double)N);
+    memset(p->h, 0, N * N * sizeof *p->h);
+    for (size_t ry = 0; ry + 1 < N; ry++)
+        for (size_t rx = 0; rx + 1 < N; rx++)
+            p->h[ry * N + rx] = norm * k[((2 * j0 + ry) % L) * L + (2 * j0 + rx) % L];
+    fftw_execute_dft(p->fwd, p->h, p->h);
+    for (size_t a = 0; a < m; a++) {
+        p->mod1x[a] = l1->modx[j0 + a];
+        p->mod1y[a] = l1->mody[j0 + a];
+        p->post2x[a] = l2->postx[j0 + a];
+        p->post2y[a] = l2->posty[j0 + a];
+    }
+out:
+    fftw_free(k);
+    destroy(pk);
+    if (rc)
+        acdc_optics_4f_psf_free(p);
+    else
+        *out = p;
+    return rc;
+}
+
+int acdc_optics_4f_psf_apply(const acdc_optics_4f_psf *const *psf,
+                             const acdc_optics_field *const *in, size_t count,
+                             double complex *out)
+{
+    if (!psf || !in || !out || count < 1)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "4f window: %s",
+                               count < 1 ? "no inputs" : "NULL argument");
+    for (size_t t = 0; t < count; t++) {
+        if (!psf[t])
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "4f window %zu is NULL", t);
+        int rc = check_batch(&psf[0]->gin, in[t], "input");
+        if (rc)
+            return rc;
+        if (psf[t]->m != psf[0]->m || !acdc_optics_grid_same(&psf[t]->gin, &psf[0]->gin) ||
+            in[t]->nb != in[0]->nb)
+            return acdc_util_error(ACDC_UTIL_EUSAGE, "4f window %zu differs from the first in "
+                                   "window, planes or batch", t);
+    }
+    const acdc_optics_4f_psf *p = psf[0];
+    const size_t L = p->L, m = p->m, N = p->N, j0 = L / 2 - m / 2, nb = in[0]->nb;
+    const int nt = nb < 2 ? 1 : omp_get_max_threads();
+    double complex *work = fftw_malloc((size_t)nt * 2 * N * N * sizeof *work);
+    if (!work)
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for a 4f window's work space");
+#pragma omp parallel num_threads(nt)
+    {
+        double complex *acc = work + (size_t)omp_get_thread_num() * 2 * N * N, *w = acc + N * N;
+#pragma omp for schedule(dynamic, 1)
+        for (long b = 0; b < (long)nb; b++) {
+            for (size_t t = 0; t < count; t++) {
+                /* the window's values with l1's input phase, reversed: a at (N − a) mod N */
+                const double complex *f = in[t]->data + (size_t)b * L * L + j0 * L + j0;
+                memset(w, 0, N * N * sizeof *w);
+                for (size_t ay = 0; ay < m; ay++)
+                    for (size_t ax = 0; ax < m; ax++)
+                        w[((N - ay) % N) * N + (N - ax) % N] =
+                            cmul(f[ay * L + ax], cmul(p->mod1y[ay], p->mod1x[ax]));
+                fftw_execute_dft(p->fwd, w, w);
+                const double complex *h = psf[t]->h;
+                if (t == 0)
+                    for (size_t i = 0; i < N * N; i++)
+                        acc[i] = cmul(h[i], w[i]);
+                else
+                    for (size_t i = 0; i < N * N; i++)
+                        acc[i] += cmul(h[i], w[i]);
+            }
+            fftw_execute_dft(p->bwd, acc, acc);
+            double complex *o = out + (size_t)b * m * m;
+            for (size_t cy = 0; cy < m; cy++)
+                for (size_t cx = 0; cx < m; cx++)
+                    o[cy * m + cx] = cmul(acc[cy * N + cx], cmul(p->post2y[cy], p->post2x[cx]));
+        }
+    }
+    fftw_free(work);
     return ACDC_UTIL_OK;
 }
 

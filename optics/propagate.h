@@ -71,6 +71,15 @@ const acdc_optics_grid *acdc_optics_lens_plan_output(const acdc_optics_lens_plan
 int acdc_optics_lens_forward(const acdc_optics_lens_plan *p, const acdc_optics_field *in,
                              acdc_optics_field *out);
 
+/* The centred m x m block of the forward lens's output (the block an M x M plane centred
+ * like every plane occupies, field.h), for each field of the batch: out gets nb x m x m
+ * values, row-major, equal bit for bit to those acdc_optics_lens_forward() puts there.
+ * Only the transforms the block needs are run (every row, the block's columns); in
+ * (rank 2) is overwritten.  Errors: ACDC_UTIL_EUSAGE (NULL, grid mismatch, rank 1, m
+ * larger than the grid). */
+int acdc_optics_lens_forward_centre(const acdc_optics_lens_plan *p, acdc_optics_field *in,
+                                    size_t m, double complex *out);
+
 /* Applies the adjoint (= inverse) lens: in on the output grid, out (may be in) gets
  * the input grid.  Errors as forward. */
 int acdc_optics_lens_adjoint(const acdc_optics_lens_plan *p, const acdc_optics_field *in,
@@ -84,6 +93,34 @@ int acdc_optics_lens_adjoint(const acdc_optics_lens_plan *p, const acdc_optics_f
 int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *mask,
                          const acdc_optics_lens_plan *l2, const acdc_optics_field *in,
                          acdc_optics_field *out);
+
+/* A 4f system (lens l1, mask, lens l2: as acdc_optics_4f_apply()) seen between the
+ * centred m x m windows of its input and output planes: its coherent point-spread
+ * function, computed once, and applied to inputs confined to the window by FFTs of
+ * 2m a side instead of the planes' L (the image of a window is a correlation of its
+ * m x m values with (2m - 1)² values of the point-spread function; propagate.c derives
+ * it).  The light is the same as acdc_optics_4f_apply()'s, to rounding (tests:
+ * 1e-12 relative).  Rank 2, square planes, 2m - 1 <= L. */
+typedef struct acdc_optics_4f_psf acdc_optics_4f_psf;
+
+/* The window's point-spread function of l1, mask (L x L on l1's output grid, or NULL)
+ * and l2.  Errors: ACDC_UTIL_EUSAGE (NULL plans, rank 1, planes that do not match, m out
+ * of range), ACDC_UTIL_ENOMEM. */
+int acdc_optics_4f_psf_alloc(acdc_optics_4f_psf **out, const acdc_optics_lens_plan *l1,
+                             const double complex *mask, const acdc_optics_lens_plan *l2,
+                             size_t m);
+
+/* Frees it; NULL is a no-op. */
+void acdc_optics_4f_psf_free(acdc_optics_4f_psf *p);
+
+/* The sum of count systems' images, psf[t] applied to in[t] (fields on l1's input grid
+ * and batch alike, read in the centred window only: zero elsewhere), in the output
+ * window: out gets nb x m x m values, row-major.  Fields in parallel, one per thread;
+ * the values do not depend on the threads.  Errors: ACDC_UTIL_EUSAGE (NULL, mismatched
+ * windows, grids or batches), ACDC_UTIL_ENOMEM. */
+int acdc_optics_4f_psf_apply(const acdc_optics_4f_psf *const *psf,
+                             const acdc_optics_field *const *in, size_t count,
+                             double complex *out);
 
 /* ---------------------------------------------------------------------------------
  * Free-space propagation over a distance z (m, either sign) on a fixed grid.

@@ -71,6 +71,9 @@ struct sim {
     double *in_t;                     /* rank 2: the input plane's values (m² of them) */
     double complex **fourier, **image;/* per stage (flattened over chains): the masks as
                                          the devices show them, phase errors included */
+    acdc_optics_4f_psf **psf;         /* exact, per stage: [2k], [2k + 1] the point-spread
+                                         functions of kernels K_0, K_1 between the
+                                         input's and the camera's windows (exact_psf()) */
     double complex *gch;              /* each chain's constant, calibrated */
     acdc_optics_field *field, *ref;
     acdc_optics_camera cam;                /* the profile's camera, operated at o's seed */
@@ -207,7 +210,12 @@ void acdc_sim_free(sim *m)
             free(m->fourier[k]);
         if (m->image)
             free(m->image[k]);
+        if (m->psf) {
+            acdc_optics_4f_psf_free(m->psf[2 * k]);
+            acdc_optics_4f_psf_free(m->psf[2 * k + 1]);
+        }
     }
+    free(m->psf);
     free(m->fourier);
     free(m->image);
     acdc_optics_lens_plan_free(m->l1);
@@ -367,8 +375,9 @@ static int stage_4f(sim *m, const double complex *mask, size_t batch, size_t fir
     return lens_pass(m, m->l2);
 }
 
-static int stage_exact(sim *m, const double complex *mask, size_t batch, size_t first,
-                       size_t *kept_plane);
+static int stage_exact(sim *m, const double complex *mask, acdc_optics_4f_psf *const *psf,
+                       size_t batch, size_t first, size_t *kept_plane);
+static int exact_psf(const sim *m, const double complex *K, acdc_optics_4f_psf **psf);
 static void encode_exact(sim *m, size_t b, const double *u, double smax, double e0);
 static double complex *exact_mask(const sim *m, const acdc_optics_devmap2 *d, size_t c,
                                   const double *t, double sigma, gsl_rng *r);
@@ -386,6 +395,7 @@ static int calibrate_exact(sim *m)
     const size_t F = acdc_compiler_fourier_size(s), M = s->m;
     double *ones = malloc((F > s->n ? F : s->n) * sizeof *ones);
     double complex *cf = NULL;
+    acdc_optics_4f_psf *psf[2] = {NULL, NULL};
     int rc = ACDC_UTIL_OK;
     if (ones)
         for (size_t k = 0; k < (F > s->n ? F : s->n); k++)
@@ -394,12 +404,14 @@ static int calibrate_exact(sim *m)
         rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     if (!rc && !(cf = exact_mask(m, m->f_map.d2, 0, ones, 0, NULL)))
         rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
+    if (!rc)
+        rc = exact_psf(m, cf, psf);
     const size_t nb = m->field->nb;
     for (size_t c = 0; !rc && c < s->n_chains; c++) {
         m->field->nb = 1;
         m->field->g = m->grid;
         encode_exact(m, 0, ones, 1, 1);
-        if (!(rc = stage_exact(m, cf, 1, 0, NULL))) {
+        if (!(rc = stage_exact(m, cf, psf, 1, 0, NULL))) {
             m->gch[c] = m->camf->data[(M / 2) * M + M / 2];
             if (!(cabs(m->gch[c]) > 0))
                 rc = acdc_util_error(ACDC_UTIL_EDATA, "calibration failed: no light on the axis of "
@@ -410,6 +422,8 @@ static int calibrate_exact(sim *m)
     m->field->g = m->grid;
     free(ones);
     free(cf);
+    acdc_optics_4f_psf_free(psf[0]);
+    acdc_optics_4f_psf_free(psf[1]);
     return rc;
 }
 
@@ -685,13 +699,31 @@ static size_t exact_index(const sim *m, size_t y, size_t x)
     return (y + L / 2 - M / 2) * L + (x + L / 2 - M / 2);
 }
 
+/* The point-spread functions of a stage with kernel K (exact_kernel()) between the
+ * input plane's and the camera's M x M windows: psf[0] for K_0, psf[1] for K_1 (a
+ * phase-only input's second double-phase pixels; NULL otherwise). */
+static int exact_psf(const sim *m, const double complex *K, acdc_optics_4f_psf **psf)
+{
+    const size_t LL = m->side * m->side;
+    const int two = m->dev.input.modulation == ACDC_OPTICS_MOD_PHASE;
+    psf[0] = psf[1] = NULL;
+    int rc = acdc_optics_4f_psf_alloc(&psf[0], m->l1, K, m->l2, m->s->m);
+    if (!rc && two)
+        rc = acdc_optics_4f_psf_alloc(&psf[1], m->l1, K + LL, m->l2, m->s->m);
+    return rc;
+}
+
 /* One stage by the exact method: field (and field2, the second double-phase pixels)
  * hold the input plane's sample values; afterwards m->camf holds the pixel means of the
- * image field.  K: the stage's kernel (exact_kernel()).  The Fourier plane kept for
- * plotting is the field before the second lens: the mask's light times the camera
- * pixel's transform. */
-static int stage_exact(sim *m, const double complex *mask, size_t batch, size_t first,
-                       size_t *kept_plane)
+ * image field.  K: the stage's kernel (exact_kernel()), psf its point-spread functions
+ * (exact_psf()): the camera's M x M samples of the second lens's output are all that is
+ * read, so the light goes through the stage's point-spread function on the M x M
+ * windows (optics/propagate.h) rather than through two lenses on the L x L planes -- the
+ * same light, to rounding (tests/test_optics_propagate.c), at FFTs of 2M instead of L.
+ * The Fourier plane kept for plotting (rows kept only) is the field before the second
+ * lens: the mask's light times the camera pixel's transform. */
+static int stage_exact(sim *m, const double complex *mask, acdc_optics_4f_psf *const *psf,
+                       size_t batch, size_t first, size_t *kept_plane)
 {
     const size_t L = m->side, M = m->s->m, LL = L * L;
     const int two = m->dev.input.modulation == ACDC_OPTICS_MOD_PHASE;
@@ -710,39 +742,44 @@ static int stage_exact(sim *m, const double complex *mask, size_t batch, size_t 
         (*kept_plane)++;
     m->field2->nb = batch;
     m->field2->g = m->grid;
-    if ((rc = acdc_optics_lens_forward(m->l1, m->field, m->field)) ||
-        (two && (rc = acdc_optics_lens_forward(m->l1, m->field2, m->field2))))
+    const acdc_optics_field *in[2] = {m->field, m->field2};
+    m->camf->nb = batch;
+    if ((rc = acdc_optics_4f_psf_apply((const acdc_optics_4f_psf *const *)psf, in, two ? 2 : 1,
+                                       m->camf->data)))
         return rc;
-#pragma omp parallel for schedule(static) if (batch > 1)
-    for (long b = 0; b < (long)batch; b++) {
-        double complex *f = acdc_optics_field_slice(m->field, (size_t)b);
-        const double complex *g = acdc_optics_field_slice(m->field2, (size_t)b);
+    if (!kept_plane)
+        return ACDC_UTIL_OK;
+    /* the planes kept: the Fourier plane through the first lens, and the camera plane --
+     * the pixel means the camera reads, and no light elsewhere (beyond the camera's
+     * pixels the method's image plane is not the light's: it holds the window's
+     * periodic copies) */
+    const size_t nk = first < m->keep_rows ? (m->keep_rows - first < batch ? m->keep_rows - first
+                                                                             : batch) : 0;
+    m->field->nb = m->field2->nb = nk;
+    if (nk && ((rc = acdc_optics_lens_forward(m->l1, m->field, m->field)) ||
+               (two && (rc = acdc_optics_lens_forward(m->l1, m->field2, m->field2))))) {
+        m->field->nb = m->field2->nb = batch;
+        return rc;
+    }
+    for (size_t b = 0; b < nk; b++) {
+        double complex *f = acdc_optics_field_slice(m->field, b);
+        const double complex *g = acdc_optics_field_slice(m->field2, b);
         for (size_t i = 0; i < LL; i++)
             f[i] = f[i] * K[i] + (two ? g[i] * K[LL + i] : 0);
     }
-    if (kept_plane)
-        keep(m, batch, first, (*kept_plane)++);
-    if ((rc = acdc_optics_lens_forward(m->l2, m->field, m->field)))
-        return rc;
-    m->camf->nb = batch;
-    for (size_t b = 0; b < batch; b++) {
-        const double complex *f = acdc_optics_field_slice(m->field, b);
-        double complex *c = acdc_optics_field_slice(m->camf, b);
-        for (size_t y = 0; y < M; y++)
-            for (size_t x = 0; x < M; x++)
-                c[y * M + x] = f[exact_index(m, y, x)];
-    }
-    /* the camera plane kept after the stage: the pixel means the camera reads, and no
-     * light elsewhere (beyond the camera's pixels the method's image plane is not the
-     * light's: it holds the window's periodic copies) */
-    for (size_t b = 0; kept_plane && b < batch && first + b < m->keep_rows; b++) {
+    keep(m, nk, first, (*kept_plane)++);
+    for (size_t b = 0; b < nk; b++) {
         double complex *f = acdc_optics_field_slice(m->field, b);
         const double complex *c = acdc_optics_field_slice(m->camf, b);
         memset(f, 0, LL * sizeof *f);
         for (size_t y = 0; y < M; y++)
             for (size_t x = 0; x < M; x++)
                 f[exact_index(m, y, x)] = c[y * M + x];
+        /* the planes zero beyond the window again, as encode_exact() expects */
+        memset(acdc_optics_field_slice(m->field2, b), 0, LL * sizeof *f);
     }
+    m->field->nb = m->field2->nb = batch;
+    m->field->g = m->field2->g = m->grid;
     return ACDC_UTIL_OK;
 }
 
@@ -753,8 +790,11 @@ static void encode_exact(sim *m, size_t b, const double *u, double smax, double 
 {
     const acdc_compiler_system *s = m->s;
     double complex *f = m->field->data + b * m->L, *g = m->field2->data + b * m->L;
-    memset(f, 0, m->L * sizeof *f);
-    memset(g, 0, m->L * sizeof *g);
+    /* beyond the M x M window the planes stay zero (stage_exact()) */
+    for (size_t y = 0; y < s->m; y++) {
+        memset(f + exact_index(m, y, 0), 0, s->m * sizeof *f);
+        memset(g + exact_index(m, y, 0), 0, s->m * sizeof *g);
+    }
     if (!(smax > 0))
         return;
     for (size_t j = 0; j < s->n; j++) {
@@ -861,6 +901,8 @@ static int setup_devices(sim *m)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     m->fourier = calloc(K, sizeof *m->fourier);
     m->image = calloc(K, sizeof *m->image);
+    if (m->exact && !(m->psf = calloc(2 * K, sizeof *m->psf)))
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     if (!m->in_work || !m->fourier || !m->image)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     return show_masks(m);
@@ -895,6 +937,11 @@ static int show_masks(sim *m)
             if (!m->fourier[k] ||
                 (st->image && !(m->image[k] = show_mask(m, im, st->image->ideal, si, r))))
                 rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
+            if (!rc && m->exact) {
+                acdc_optics_4f_psf_free(m->psf[2 * k]);
+                acdc_optics_4f_psf_free(m->psf[2 * k + 1]);
+                rc = exact_psf(m, m->fourier[k], m->psf + 2 * k);
+            }
         }
     gsl_rng_free(r);
     return rc;
@@ -1396,7 +1443,8 @@ static int encode(sim *m, const acdc_compiler_chain *ch, size_t batch, double e0
     /* the chain's input modulator: displaced with the rest, or on its own */
     const struct dmap in = chain_map(m, m->in_map, m->in_alt, c);
     m->field->g = m->grid;
-    acdc_optics_field_zero(m->field);
+    if (!m->exact)   /* the exact method's planes are zero beyond the window already */
+        acdc_optics_field_zero(m->field);
     for (size_t b = 0; b < batch; b++) {
         double *u = m->u + b * n, smax = 0;
         for (size_t j = 0; j < n; j++) {
@@ -1503,7 +1551,8 @@ int acdc_sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
             return rc;
         /* The optics, stage by stage: image-plane mask, then the 4f pass. */
         for (size_t k = 0; k < ch->count && m->exact; k++, kk++)
-            if ((rc = stage_exact(m, m->fourier[kk], batch, first, keeping ? &plane : NULL)))
+            if ((rc = stage_exact(m, m->fourier[kk], m->psf + 2 * kk, batch, first,
+                                  keeping ? &plane : NULL)))
                 return rc;
         for (size_t k = 0; k < ch->count && !m->exact; k++, kk++) {
             if (m->image[kk] && (rc = acdc_optics_field_multiply(m->field, m->image[kk])))

@@ -359,6 +359,131 @@ static void test_4f_mask(void **state)
     acdc_optics_field_free(b);
 }
 
+/* A batch of 2D fields shared out one field per thread gives, bit for bit, what each
+ * field gives alone (whose transforms share the threads), and the centred window of the
+ * output computed alone (acdc_optics_lens_forward_centre) is that window of the whole. */
+static void test_lens_batch_and_centre(void **state)
+{
+    (void)state;
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(2);
+    const size_t L = 48, nb = 3, m = 13;
+    acdc_optics_field *in = field(2, L, L, 4e-6, 633e-9, nb), *all, *one = field(2, L, L, 4e-6,
+                                                                             633e-9, 1);
+    fill_noise(in, 11);
+    acdc_optics_lens_plan *p;
+    assert_int_equal(acdc_optics_lens_plan_alloc(&p, &in->g, 0.08), 0);
+    assert_int_equal(acdc_optics_field_clone(&all, in), 0);
+    assert_int_equal(acdc_optics_lens_forward(p, in, all), 0);
+    double complex *win = malloc(nb * m * m * sizeof *win);
+    assert_non_null(win);
+    for (size_t b = 0; b < nb; b++) {
+        memcpy(one->data, in->data + b * L * L, L * L * sizeof *one->data);
+        one->g = in->g;
+        assert_int_equal(acdc_optics_lens_forward(p, one, one), 0);
+        assert_memory_equal(one->data, all->data + b * L * L, L * L * sizeof *one->data);
+    }
+    assert_int_equal(acdc_optics_lens_forward_centre(p, in, m, win), 0);
+    const size_t j0 = L / 2 - m / 2;
+    for (size_t b = 0; b < nb; b++)
+        for (size_t y = 0; y < m; y++)
+            assert_memory_equal(win + (b * m + y) * m, all->data + b * L * L + (j0 + y) * L + j0,
+                                m * sizeof *win);
+    assert_int_equal(acdc_optics_lens_forward_centre(p, in, L + 1, win), ACDC_UTIL_EUSAGE);
+    assert_int_equal(acdc_optics_lens_forward_centre(p, in, m, NULL), ACDC_UTIL_EUSAGE);
+    omp_set_num_threads(saved);
+    free(win);
+    acdc_optics_lens_plan_free(p);
+    acdc_optics_field_free(in);
+    acdc_optics_field_free(all);
+    acdc_optics_field_free(one);
+}
+
+/* A 4f system's point-spread function over a centred window (acdc_optics_4f_psf) against
+ * the whole planes through acdc_optics_4f_apply: random masks and inputs confined to the
+ * window, two systems summed, even and odd planes and windows, the largest window
+ * (2m - 1 = L), 1 and 2 threads (bit-identical). */
+static void test_4f_psf(void **state)
+{
+    (void)state;
+    const size_t cases[][2] = {{64, 16}, {32, 7}, {15, 8}, {40, 1}};
+    int saved = omp_get_max_threads();
+    double worst = 0;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const size_t L = cases[ci][0], m = cases[ci][1], nb = 3, j0 = L / 2 - m / 2;
+        acdc_optics_field *in[2], *full[2];
+        acdc_optics_lens_plan *l1, *l2;
+        acdc_optics_4f_psf *psf[2];
+        double complex *mask[2], *got[2];
+        for (int t = 0; t < 2; t++) {
+            in[t] = field(2, L, L, 6e-6, 633e-9, nb);
+            fill_noise(in[t], 20 + (unsigned long long)t);
+            for (size_t b = 0; b < nb; b++)   /* zero outside the window */
+                for (size_t y = 0; y < L; y++)
+                    for (size_t x = 0; x < L; x++)
+                        if (y < j0 || y >= j0 + m || x < j0 || x >= j0 + m)
+                            in[t]->data[(b * L + y) * L + x] = 0;
+        }
+        assert_int_equal(acdc_optics_lens_plan_alloc(&l1, &in[0]->g, 0.05), 0);
+        assert_int_equal(acdc_optics_lens_plan_alloc(&l2, acdc_optics_lens_plan_output(l1),
+                                                     0.1), 0);
+        for (int t = 0; t < 2; t++) {
+            acdc_optics_field *mk = field(2, L, L, 1, 633e-9, 1);
+            fill_noise(mk, 30 + (unsigned long long)t);
+            mask[t] = mk->data;
+            mk->data = NULL;
+            acdc_optics_field_free(mk);
+            assert_int_equal(acdc_optics_field_clone(&full[t], in[t]), 0);
+            assert_int_equal(acdc_optics_4f_apply(l1, mask[t], l2, in[t], full[t]), 0);
+            assert_int_equal(acdc_optics_4f_psf_alloc(&psf[t], l1, mask[t], l2, m), 0);
+            got[t] = malloc(nb * m * m * sizeof *got[t]);
+            assert_non_null(got[t]);
+        }
+        for (int pass = 0; pass < 2; pass++) {
+            omp_set_num_threads(pass + 1);
+            assert_int_equal(acdc_optics_4f_psf_apply((const acdc_optics_4f_psf *const *)psf,
+                                                      (const acdc_optics_field *const *)in, 2,
+                                                      got[pass]), 0);
+        }
+        omp_set_num_threads(saved);
+        assert_memory_equal(got[0], got[1], nb * m * m * sizeof *got[0]);
+        double err = 0, ref = 0;
+        for (size_t b = 0; b < nb; b++)
+            for (size_t y = 0; y < m; y++)
+                for (size_t x = 0; x < m; x++) {
+                    const size_t i = (b * L + j0 + y) * L + j0 + x;
+                    const double complex want = full[0]->data[i] + full[1]->data[i];
+                    err = fmax(err, cabs(got[0][(b * m + y) * m + x] - want));
+                    ref = fmax(ref, cabs(want));
+                }
+        assert_true(ref > 0);
+        worst = fmax(worst, err / ref);
+        assert_true(err <= 1e-12 * ref);
+        for (int t = 0; t < 2; t++) {
+            acdc_optics_4f_psf_free(psf[t]);
+            acdc_optics_field_free(in[t]);
+            acdc_optics_field_free(full[t]);
+            free(mask[t]);
+            free(got[t]);
+        }
+        /* a window too large for the planes; rank 1 */
+        acdc_optics_4f_psf *bad = (acdc_optics_4f_psf *)1;
+        assert_int_equal(acdc_optics_4f_psf_alloc(&bad, l1, NULL, l2, (L + 3) / 2),
+                         ACDC_UTIL_EUSAGE);
+        assert_null(bad);
+        acdc_optics_lens_plan_free(l1);
+        acdc_optics_lens_plan_free(l2);
+    }
+    acdc_optics_field *f1 = field(1, 32, 1, 6e-6, 633e-9, 1);
+    acdc_optics_lens_plan *p1;
+    acdc_optics_4f_psf *bad = NULL;
+    assert_int_equal(acdc_optics_lens_plan_alloc(&p1, &f1->g, 0.05), 0);
+    assert_int_equal(acdc_optics_4f_psf_alloc(&bad, p1, NULL, p1, 4), ACDC_UTIL_EUSAGE);
+    acdc_optics_lens_plan_free(p1);
+    acdc_optics_field_free(f1);
+    printf("# measured 4f window vs whole planes: max relative error %.2e\n", worst);
+}
+
 /* ------------------------------------------------------------- free space */
 
 static void test_prop_roundtrip_parseval(void **state)
@@ -868,6 +993,8 @@ int main(void)
         cmocka_unit_test(test_adjoint),
         cmocka_unit_test(test_4f_flip),
         cmocka_unit_test(test_4f_mask),
+        cmocka_unit_test(test_lens_batch_and_centre),
+        cmocka_unit_test(test_4f_psf),
         cmocka_unit_test(test_prop_roundtrip_parseval),
         cmocka_unit_test(test_square_aperture_fresnel),
         cmocka_unit_test(test_gaussian_beam),
