@@ -6,10 +6,13 @@
  * phase-only LCoS, 4 x 4 superpixels, double-phase in columns, homodyne sCMOS with its
  * noise) and simulated with resolved pixels (S sub-samples per Fourier sample a side,
  * the pixel-exact Fourier method, ideal Fourier lenses) on 2 threads, beside what the
- * bare FFTW transforms it needs would take: per image and chain, two 2D DFTs of the
- * input's double-phase patterns and one for the second lens, L x L each (L = fm·S),
- * timed with FFTW's own multi-threaded 2D plan (fftw_plan_dft_2d, FFTW_MEASURE, 2
- * threads) and scaled to the run's count.
+ * bare FFTW transforms it needs would take: per image and chain, one 2D DFT of each of
+ * the input's two double-phase patterns and one inverse, 2M x 2M each (the stage's
+ * point-spread function on the M x M windows, optics/propagate.h), timed with a
+ * single-threaded FFTW plan (FFTW_MEASURE) and halved for the 2 threads that each take
+ * whole images.  For scale, the same count of L x L DFTs (L = fm·S: the whole planes
+ * the light crosses, what the method ran before it used the point-spread function) with
+ * FFTW's own 2-thread 2D plan.
  *
  * usage: bench_sim2d [MODEL.h5 [DATA [S]]]   (S default 4)
  */
@@ -35,13 +38,14 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Seconds per L x L complex 2D DFT with FFTW's 2-thread plan (the mean of `reps`). */
-static double fftw_seconds(size_t L, int reps)
+/* Seconds per L x L complex 2D DFT with FFTW's plan on `threads` threads (the mean of
+ * `reps`). */
+static double fftw_seconds(size_t L, int threads, int reps)
 {
     fftw_complex *a = fftw_alloc_complex(L * L);
     if (!a)
         return -1;
-    fftw_plan_with_nthreads(2);
+    fftw_plan_with_nthreads(threads);
     fftw_plan p = fftw_plan_dft_2d((int)L, (int)L, a, a, FFTW_FORWARD, FFTW_MEASURE);
     fftw_plan_with_nthreads(1);
     for (size_t i = 0; i < L * L; i++)
@@ -96,16 +100,20 @@ int main(int argc, char **argv)
         return 1;
     }
     const double t = now() - t0;
-    /* the transforms: two input patterns (phase-only input) and the second lens */
+    /* the transforms: two input patterns (phase-only input) and one inverse */
     const double count = 3.0 * (double)s->n_chains * (double)d->batch;
-    const double per = fftw_seconds(L, 20);
-    printf("%-44s %10s %12s\n", "", "time (s)", "images/s");
-    printf("%-44s %10.1f %12.1f\n", "simulation (acdc-optics, 2 threads)", t,
+    const size_t N = 2 * s->m;
+    const double per = fftw_seconds(N, 1, 2000), per_l = fftw_seconds(L, 2, 20);
+    printf("%-52s %10s %12s\n", "", "time (s)", "images/s");
+    printf("%-52s %10.1f %12.1f\n", "simulation (acdc-optics, 2 threads)", t,
            (double)d->batch / t);
-    printf("%-44s %10.1f %12.1f\n", "its 2D DFTs alone (FFTW 2D plan, 2 threads)",
-           per * count, (double)d->batch / (per * count));
-    printf("  %.0f DFTs of %zux%zu at %.3f ms each (%s); the rest is masks, pixel "
-           "transforms, camera and electronics\n", count, L, L, 1e3 * per, fftw_version);
+    printf("%-52s %10.1f %12.1f\n", "its 2D DFTs alone (FFTW, 1 thread each, 2 threads)",
+           per * count / 2, 2 * (double)d->batch / (per * count));
+    printf("%-52s %10.1f %12.1f\n", "as many DFTs of the whole planes (FFTW, 2 threads)",
+           per_l * count, (double)d->batch / (per_l * count));
+    printf("  %.0f DFTs of %zux%zu at %.1f us each (%s); of the planes' %zux%zu %.3f ms "
+           "each; the rest is masks, pixel transforms, camera and electronics\n", count, N,
+           N, 1e6 * per, fftw_version, L, L, 1e3 * per_l);
     printf("accuracy: numeric %.4f, optical %.4f (%+.2f pp); relative RMS error %.4f, "
            "prediction agreement %.4f, %zu saturated exposures\n", r.end[0].acc_ideal,
            r.end[0].acc_optical, 100 * (r.end[0].acc_optical - r.end[0].acc_ideal),

@@ -20,6 +20,8 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_trig.h>
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +85,8 @@ struct sim {
     double *diff;                     /* the difference on the image samples, batch × M */
     long *relay;                      /* the camera pixel image sample j is relayed onto,
                                          or −1 beyond the camera (M values) */
+    int nscratch;                     /* threads detecting rows: each has its own codes,
+                                         frame_e and sat (P values at t·P) */
     uint32_t *codes;                  /* ADC codes of one port of one row */
     double *frame_e;                  /* electrons of one port of one exposure */
     unsigned char *sat;               /* per camera pixel: saturated (many exposures) */
@@ -1004,9 +1008,11 @@ static int setup_camera(sim *m)
     m->pm = malloc(B * P * sizeof *m->pm);
     m->ep = malloc(B * P * sizeof *m->ep);
     m->em = malloc(B * P * sizeof *m->em);
-    m->codes = malloc(P * sizeof *m->codes);
-    m->frame_e = malloc(P * sizeof *m->frame_e);
-    m->sat = malloc(P * sizeof *m->sat);
+    m->nscratch = omp_get_max_threads() > 0 ? omp_get_max_threads() : 1;
+    const size_t T = (size_t)m->nscratch;
+    m->codes = malloc(T * P * sizeof *m->codes);
+    m->frame_e = malloc(T * P * sizeof *m->frame_e);
+    m->sat = malloc(T * P * sizeof *m->sat);
     if (!m->minus || !m->pm || !m->ep || !m->em || !m->codes || !m->frame_e || !m->sat)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the camera");
     return ACDC_UTIL_OK;
@@ -1308,10 +1314,13 @@ static void to_samples(const sim *m, const double *pw, double *diff)
  * averaged and turned back into watts in pp.  An exposure in which a pixel
  * the chain reads reaches the full well on either port is counted (m->saturated): the
  * camera is protected, not re-exposed. */
-static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, double *ep,
-                      double *em)
+static int detect_row(const sim *m, int thread, size_t row, size_t chain, double *pp,
+                      double *pm, double *ep, double *em, size_t *saturated)
 {
     const size_t P = m->px.npx * m->px.npy;
+    uint32_t *codes = m->codes + (size_t)thread * P;
+    double *frame_e = m->frame_e + (size_t)thread * P;
+    unsigned char *sat = m->sat + (size_t)thread * P;
     const acdc_compiler_chain *ch = &m->s->chains[chain];
     acdc_optics_camera c = m->cam;
     c.exposure_s = ch->exposure_s;
@@ -1331,16 +1340,16 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
             c.seed = acdc_optics_field_seed(acdc_optics_field_seed(m->o.seed, row),
                                             2 * chain + (size_t)port);
             double *pw = port ? pm : pp, *e = port ? em : ep;
-            if ((rc = acdc_optics_detect_frames(&c, 1, P, pw, ch->frames, e, m->sat)))
+            if ((rc = acdc_optics_detect_frames(&c, 1, P, pw, ch->frames, e, sat)))
                 return rc;
             for (size_t i = 0; i < P; i++)
                 e[i] -= (double)ch->frames * c.dark_e_per_s * c.exposure_s;
             for (size_t j = 0; j < m->s->n; j++) {
                 const long i = m->relay[ch->pixel[j]];
-                clipped |= i >= 0 && m->sat[i];
+                clipped |= i >= 0 && sat[i];
             }
         }
-        m->saturated[chain] += clipped ? ch->frames : 0;
+        saturated[chain] += clipped ? ch->frames : 0;
     } else {
         int clipped = 0;
         for (int port = 0; port < 2; port++) {
@@ -1349,10 +1358,10 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
             c.seed = acdc_optics_field_seed(acdc_optics_field_seed(m->o.seed, row),
                                             2 * chain + (size_t)port);
             double *pw = port ? pm : pp, *e = port ? em : ep;
-            if ((rc = acdc_optics_detect(&c, 1, P, pw, m->frame_e, adc ? m->codes : NULL)))
+            if ((rc = acdc_optics_detect(&c, 1, P, pw, frame_e, adc ? codes : NULL)))
                 return rc;
             for (size_t i = 0; i < P; i++) {
-                double x = adc ? m->codes[i] * c.full_well_e / top : m->frame_e[i];
+                double x = adc ? codes[i] * c.full_well_e / top : frame_e[i];
                 /* Subtract the mean dark signal, as a calibrated camera does. */
                 e[i] = x - c.dark_e_per_s * c.exposure_s;
             }
@@ -1361,12 +1370,11 @@ static int detect_row(sim *m, size_t row, size_t chain, double *pp, double *pm, 
             for (size_t j = 0; j < m->s->n; j++) {
                 const long i = m->relay[ch->pixel[j]];
                 if (i >= 0)
-                    clipped |= adc ? m->codes[i] >= top : m->frame_e[i] >= c.full_well_e;
+                    clipped |= adc ? codes[i] >= top : frame_e[i] >= c.full_well_e;
             }
         }
-        m->saturated[chain] += clipped;
+        saturated[chain] += clipped;
     }
-    m->exposures[chain] += ch->frames;
     /* Electrons → watts on the pixel, the frames averaged. */
     const double w_per_e = ACDC_OPTICS_PLANCK * ACDC_OPTICS_C /
                            (c.wavelength_m * c.exposure_s * c.qe * (double)ch->frames);
@@ -1411,12 +1419,32 @@ static int detect(sim *m, const acdc_optics_field *field,
         return rc;
     apply_gain(m, batch, m->pp);
     apply_gain(m, batch, m->pm);
-    for (size_t b = 0; b < batch; b++) {
-        if ((rc = detect_row(m, first + b, chain, m->pp + b * P, m->pm + b * P,
-                             m->ep + b * P, m->em + b * P)))
-            return rc;
-        to_samples(m, m->pp + b * P, m->diff + b * M);
+    /* rows in parallel: each draws its noise from its own seed (detect_row()), so the
+     * values do not depend on the threads */
+    size_t saturated = 0;
+    int fail = ACDC_UTIL_OK;
+    char why[256] = "";
+#pragma omp parallel for schedule(dynamic, 4) num_threads(m->nscratch) reduction(+ : saturated) if (batch > 1)
+    for (long b = 0; b < (long)batch; b++) {
+        size_t clipped = 0;
+        const size_t o = (size_t)b * P;
+        int r = detect_row(m, omp_get_thread_num(), first + (size_t)b, chain, m->pp + o,
+                           m->pm + o, m->ep + o, m->em + o, &clipped);
+        if (r) {
+#pragma omp critical(acdc_sim_detect)
+            if (!fail) {
+                fail = r;
+                snprintf(why, sizeof why, "%s", acdc_util_errmsg());
+            }
+            continue;
+        }
+        saturated += clipped;
+        to_samples(m, m->pp + o, m->diff + (size_t)b * M);
     }
+    if (fail)
+        return acdc_util_error(fail, "%s", why);
+    m->saturated[chain] += saturated;
+    m->exposures[chain] += batch * (size_t)m->s->chains[chain].frames;
     return ACDC_UTIL_OK;
 }
 
