@@ -77,7 +77,8 @@ const cli_option cli_sim_options[] = {
     CLI_OPT(0, "oversample", "S", CLI_SIM_OVERSAMPLE,
             "S sub-samples per sample in every plane (default 1, or 4 for a pixel-aware "
             "system): the pixels are resolved -- fill factor, dead space, both pixels of a "
-            "double-phase pair, diffraction orders; S^2 times the work"),
+            "double-phase pair, diffraction orders; S^2 times the work in 1D (and with "
+            "free space), in 2D with ideal lenses only the setup grows"),
     CLI_OPT(0, "fill", "F", CLI_SIM_FILL,
             "fill factor of every modulator, 0 < F <= 1 (recompiles; seen only with "
             "--oversample 2 or more)"),

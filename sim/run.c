@@ -1349,7 +1349,7 @@ static int detect_row(const sim *m, int thread, size_t row, size_t chain, double
                 clipped |= i >= 0 && sat[i];
             }
         }
-        saturated[chain] += clipped ? ch->frames : 0;
+        *saturated = clipped ? ch->frames : 0;
     } else {
         int clipped = 0;
         for (int port = 0; port < 2; port++) {
@@ -1373,7 +1373,7 @@ static int detect_row(const sim *m, int thread, size_t row, size_t chain, double
                     clipped |= adc ? codes[i] >= top : frame_e[i] >= c.full_well_e;
             }
         }
-        saturated[chain] += clipped;
+        *saturated = (size_t)clipped;
     }
     /* Electrons → watts on the pixel, the frames averaged. */
     const double w_per_e = ACDC_OPTICS_PLANCK * ACDC_OPTICS_C /
@@ -1538,6 +1538,24 @@ static void electronics(sim *m, const acdc_compiler_chain *ch, size_t batch, dou
     }
 }
 
+/* The exact method needs each stage's kernel (m->fourier: 2 L² values, 128 MB a stage at
+ * S = 16) only for the planes kept for plotting; otherwise its point-spread functions are
+ * all it reads, and the kernels are freed.  Kept planes after a run without them: the
+ * masks are shown again (the same draws: show_masks()). */
+static int exact_kernels(sim *m)
+{
+    const size_t K = n_stages(m->s);
+    for (size_t k = 0; m->exact && k < K; k++) {
+        if (m->keep_rows && !m->fourier[k])
+            return show_masks(m);
+        if (!m->keep_rows) {
+            free(m->fourier[k]);
+            m->fourier[k] = NULL;
+        }
+    }
+    return ACDC_UTIL_OK;
+}
+
 int acdc_sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
                  double *chain_in, double *chain_out)
 {
@@ -1547,6 +1565,8 @@ int acdc_sim_run(sim *m, size_t batch, size_t first, const double *x, double *y,
     if (batch > m->batch)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "batch %zu exceeds the simulation's %zu", batch,
                                m->batch);
+    if ((rc = exact_kernels(m)))
+        return rc;
     m->field->nb = batch;
     /* Input electronics: standardise and zero-pad -- lay the input grid into the top-left
      * corner of the layer grid, row by row (models/model.h; 1D: append zeros). */
