@@ -311,6 +311,8 @@ int acdc_compiler_pixel_code(const acdc_compiler_system *s,
 {
     if (s->profile.ideal || dev->modulation != ACDC_OPTICS_MOD_PHASE)
         return 0;
+    if (dev->dp_layout == ACDC_OPTICS_DP_ROWS)   /* 1D: down the strip; 2D: pairs along y */
+        return (int)(iy & 1);
     if (s->rank != 2)
         return (int)(ix & 1);
     return dev->dp_layout == ACDC_OPTICS_DP_CHECKERBOARD ? (int)((ix + iy) & 1) : (int)(ix & 1);
@@ -322,7 +324,7 @@ static int32_t slot_code(const acdc_compiler_system *s, const acdc_compiler_slot
                          const acdc_optics_modulator *dev, size_t x, size_t y, int part)
 {
     const size_t kx = x / sl->px, ix = x % sl->px;
-    const size_t ky = s->rank == 2 ? y / sl->py : 0, iy = s->rank == 2 ? y % sl->py : 0;
+    const size_t ky = s->rank == 2 ? y / sl->py : 0, iy = s->rank == 2 ? y % sl->py : y;
     const acdc_compiler_mask *mk = sl->mask;
     const int col = mk->ncodes == 1 ? 0
                     : dev->modulation == ACDC_OPTICS_MOD_COMPLEX ? part
@@ -347,7 +349,12 @@ int acdc_compiler_device_image(const acdc_compiler_system *s, const acdc_compile
                                    "codes (an ideal profile)",
                                    acdc_compiler_role_name(r), sl->chain,
                                    sl->stage);
-        const size_t hh = s->rank == 2 ? sl->height : 1;
+        /* 1D: the line on the first row, or on the first two when a double-phase pair
+         * sits down the strip (ACDC_OPTICS_DP_ROWS) */
+        const size_t two = dev->modulation == ACDC_OPTICS_MOD_PHASE &&
+                                   dev->dp_layout == ACDC_OPTICS_DP_ROWS && sl->height > 1
+                               ? 2 : 1;
+        const size_t hh = s->rank == 2 ? sl->height : two;
         for (size_t y = 0; y < hh; y++) {
             uint16_t *row = img + (sl->y0 + y) * cols + sl->x0;
             for (size_t x = 0; x < sl->width; x++) {
@@ -360,9 +367,9 @@ int acdc_compiler_device_image(const acdc_compiler_system *s, const acdc_compile
                 row[x] = lut->grey[code];
             }
         }
-        if (s->rank != 2) /* the line, the same on every row */
-            for (size_t y = 1; y < sl->height; y++)
-                memcpy(img + (sl->y0 + y) * cols + sl->x0, img + sl->y0 * cols + sl->x0,
+        if (s->rank != 2) /* the line on every row (rows alternating: a pair down them) */
+            for (size_t y = hh; y < sl->height; y++)
+                memcpy(img + (sl->y0 + y) * cols + sl->x0, img + (sl->y0 + y % hh) * cols + sl->x0,
                        sl->width * sizeof *img);
     }
     return ACDC_UTIL_OK;

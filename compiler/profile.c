@@ -83,7 +83,12 @@ struct modulator_device {
  * superpixels), where pairs in columns leave 41 % at the band's edge along x.  Measured
  * on the 2D Fashion-MNIST cascade (slm1080, pixel-aware, S = 4, no noise, chain 0):
  * 0.129 relative error in a checkerboard, 0.156 in columns; 0.0135 and 0.049 with
- * 16-bit phase and no phase error (sim/README.md).  1D systems do not read it. */
+ * 16-bit phase and no phase error (sim/README.md).  The 4K device, the 1D profiles'
+ * SLM, puts them down the strip's rows instead (ACDC_OPTICS_DP_ROWS): in a 1D system a
+ * checkerboard reads as columns, and rows halve the pixels a sample needs and send the
+ * difference term out of the strip (on the shipped model, slm8, S = 4, the profile's
+ * noise and lens, first 1000 test images: 77.4 % optical accuracy with pairs side by
+ * side, 84.4 % down the rows); a 2D system on it has pairs along y. */
 static const struct modulator_device modulators[] = {
     /* no pixels to speak of: continuous complex transmittance, pitch only sets scale;
      * 4096 x 4096 so that a 2D design is never limited by an ideal device */
@@ -92,12 +97,15 @@ static const struct modulator_device modulators[] = {
     /* 4K reflective LCoS phase SLM (Holoeye GAEA-2 / Santec SLM-300 class): 3.74 um
      * pitch, ~90 % fill, 4160 x 2464 pixels (GAEA-2), 8-bit drive over 2 pi, phase
      * flicker of order 1 % of 2 pi (~0.03 rad rms; an estimate, not a datasheet figure).
-     * 4K rather than 1080p because 1D double-phase encoding needs 2 x 2n = 3136 pixels
-     * along x for n = 784 (Fashion-MNIST).  60 Hz: the video rate of LCoS drivers (a
-     * class value, not confirmed against a datasheet). */
+     * 4K rather than 1080p because a 1D layer of n = 784 (Fashion-MNIST) needs 2n = 1568
+     * input samples and, pixel-aware with R = 2, 3136 Fourier samples along x.  Double
+     * phase down the strip's rows (one pixel column per sample, the difference term
+     * stopped by a slit: device.h); with the pairs side by side along x R = 2 needs 6272
+     * pixels and does not fit.  60 Hz: the video rate of LCoS drivers (a class value,
+     * not confirmed against a datasheet). */
     {"lcos-phase8",
      {"4K LCoS phase SLM, 8 bit", ACDC_OPTICS_MOD_PHASE, UM(3.74), 0.9, 4160, 0, 8, 0.03, 2464,
-      ACDC_OPTICS_DP_CHECKERBOARD, HZ(60), 0, 0, 1, 0, ""}},
+      ACDC_OPTICS_DP_ROWS, HZ(60), 0, 0, 1, 0, ""}},
     /* 1080p reflective LCoS phase SLM (Holoeye PLUTO-2.1 class): 1920 x 1080 pixels of
      * 8 um, fill factor 93 %, 8-bit addressing (256 grey levels) calibrated to 2 pi (the
      * VIS-016 panel reaches 5.2 pi at 633 nm, so 2 pi uses part of the drive range; the
@@ -404,7 +412,7 @@ struct key {
     {s, "amplitude_bits", K_BITS, F(m.amplitude_bits), 0, 16, 0, 0, "amplitude_bits", 0}, \
     {s, "phase_bits", K_BITS, F(m.phase_bits), 0, 16, 0, 0, "phase_bits", 0},             \
     {s, "phase_error", K_ANGLE, F(m.phase_error_rad), 0, M_PI, 0, 0, "phase_error_rad", 0}, \
-    {s, "double_phase", K_DP_LAYOUT, F(m.dp_layout), 0, 1, 0, 1, "double_phase", 1},   \
+    {s, "double_phase", K_DP_LAYOUT, F(m.dp_layout), 0, 2, 0, 1, "double_phase", 1},   \
     {s, "frame_rate", K_FREQ, F(m.frame_rate_hz), 0, 1e9, 0, 1, "frame_rate_hz", 1},     \
     {s, "contrast", K_PLAIN, F(m.contrast), 0, 1e12, 0, 1, "contrast", 1},                \
     {s, "registration", K_PLAIN, F(m.registration), -1, 1, 0, 1, "registration", 1},     \
@@ -693,9 +701,11 @@ static int parse_value(const struct key *k, const char *s, const char *what,
             *dst = ACDC_OPTICS_DP_COLUMNS;
         else if (!strcmp(s, "checkerboard"))
             *dst = ACDC_OPTICS_DP_CHECKERBOARD;
+        else if (!strcmp(s, "rows"))
+            *dst = ACDC_OPTICS_DP_ROWS;
         else
             return acdc_util_error(ACDC_UTIL_EDATA,
-                                   "%s: '%s' is not columns or checkerboard", what, s);
+                                   "%s: '%s' is not columns, checkerboard or rows", what, s);
         return ACDC_UTIL_OK;
     }
     case K_LENS_MODEL:
@@ -854,7 +864,8 @@ static int check_key(const acdc_compiler_profile *p, const struct key *k, const 
     }
     case K_DP_LAYOUT: {
         int l = (int)*(const enum acdc_optics_dp_layout *)base;
-        if (l != ACDC_OPTICS_DP_COLUMNS && l != ACDC_OPTICS_DP_CHECKERBOARD)
+        if (l != ACDC_OPTICS_DP_COLUMNS && l != ACDC_OPTICS_DP_CHECKERBOARD &&
+            l != ACDC_OPTICS_DP_ROWS)
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: %d is not a double-phase layout", what, l);
         return ACDC_UTIL_OK;
     }
@@ -1253,7 +1264,9 @@ static const char *modulation_name(enum acdc_optics_modulation m)
 
 static const char *dp_layout_name(enum acdc_optics_dp_layout l)
 {
-    return l == ACDC_OPTICS_DP_CHECKERBOARD ? "checkerboard" : "columns";
+    return l == ACDC_OPTICS_DP_CHECKERBOARD ? "checkerboard"
+           : l == ACDC_OPTICS_DP_ROWS       ? "rows"
+                                            : "columns";
 }
 
 static void format_value(const acdc_compiler_profile *p, const struct key *k, char *buf, size_t n)

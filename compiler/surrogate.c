@@ -69,6 +69,9 @@ struct acdc_compiler_surrogate {
     acdc_compiler_surrogate_opts o;
     size_t n, M, fm, K, batch;
     int pin, pf;               /* pixels per sample: input and Fourier device */
+    int rows_in, rows_f;       /* 1D: a double-phase pair down the strip's rows
+                                  (ACDC_OPTICS_DP_ROWS): one pixel column per value,
+                                  which carries the mean of the two */
     size_t npx_in, npx_f, Lc, N;
     double c0, r0;
     acdc_optics_modulator in_dev, f_dev;
@@ -238,6 +241,15 @@ static int pixels(const acdc_optics_modulator *dev, double t, double complex px[
 
 static double sinc(double x) { return gsl_sf_sinc(x); }
 
+/* The derivative of a ROWS pair's mean, (e^{i theta1} + e^{i theta2}) / 2 = t on
+ * continuous levels: exactly 1 (the pixels' square-root kinks at |t| = 1 cancel, and
+ * their derivatives' mean, 0.5 i (e^{i theta2} - e^{i theta1}) / sqrt(1 - t^2), loses
+ * its digits near there); the straight-through estimator on levels. */
+static double complex rows_derivative(void)
+{
+    return 1;
+}
+
 /* The input pixels of one row (w: n values in [−1, 1]) into buf (Lc, zero elsewhere). */
 static void input_pixels(const acdc_compiler_surrogate *g, const double *w, fftw_complex *buf,
                          double complex *dp)
@@ -246,6 +258,10 @@ static void input_pixels(const acdc_compiler_surrogate *g, const double *w, fftw
     for (size_t j = 0; j < g->n; j++) {
         double complex px[2], d[2];
         pixels(&g->in_dev, w[j], px, d);
+        if (g->rows_in) {   /* the strip's zero order: the pair's mean */
+            px[0] = 0.5 * (px[0] + px[1]);
+            d[0] = rows_derivative();
+        }
         for (int b = 0; b < g->pin; b++) {
             buf[g->lay0[j] * (size_t)g->pin + (size_t)b] = px[b];
             buf[g->lay1[j] * (size_t)g->pin + (size_t)b] = px[b];
@@ -543,8 +559,13 @@ static void mask(acdc_compiler_surrogate *g, const acdc_layer *L, size_t layer, 
     }
     ls->gm = gm > 0 ? gm : 1;
     ls->kmax = kmax;
-    for (size_t k = 0; k < fm; k++)
+    /* the largest value and its mirror, equal but for rounding, both exactly at full
+     * scale: arccos near 1 would turn a rounding of 1e-16 into a phase of 1e-8 */
+    for (size_t k = 0; k < fm; k++) {
         ls->t[k] /= ls->gm;
+        if (fabs(ls->t[k]) > 1 - 1e-12)
+            ls->t[k] = ls->t[k] > 0 ? 1 : -1;
+    }
     gsl_rng *r = NULL;
     if (g->sigma_f > 0 && (r = gsl_rng_alloc(gsl_rng_mt19937)))
         gsl_rng_set(r, (unsigned long)acdc_optics_field_seed(acdc_optics_field_seed(g->o.seed, tick),
@@ -552,6 +573,14 @@ static void mask(acdc_compiler_surrogate *g, const acdc_layer *L, size_t layer, 
     for (size_t k = 0; k < fm; k++) {
         double complex px[2], d[2];
         pixels(&g->f_dev, ls->t[k], px, d);
+        if (g->rows_f) {   /* the pair's mean, each pixel with its own phase error */
+            double complex e0 = r ? cexp(I * gsl_ran_gaussian_ziggurat(r, g->sigma_f)) : 1;
+            double complex e1 = r ? cexp(I * gsl_ran_gaussian_ziggurat(r, g->sigma_f)) : 1;
+            ls->tau[k] = 0.5 * (px[0] * e0 + px[1] * e1);
+            ls->dtau[k] = 1 - ls->t[k] * ls->t[k] > 1e-9 ? 0.5 * (d[0] * e0 + d[1] * e1)
+                                                         : 0.5 * (e0 + e1);   /* limit */
+            continue;
+        }
         for (int b = 0; b < g->pf; b++) {
             const size_t c = k * (size_t)g->pf + (size_t)b;
             double complex e = r ? cexp(I * gsl_ran_gaussian_ziggurat(r, g->sigma_f)) : 1;
@@ -1241,6 +1270,7 @@ static int setup2(acdc_compiler_surrogate *g, const acdc_compiler_system *s)
                 pat[v][iy * k + ix] =
                     d[v]->modulation != ACDC_OPTICS_MOD_PHASE ? 0
                     : d[v]->dp_layout == ACDC_OPTICS_DP_CHECKERBOARD ? (unsigned char)((ix + iy) % 2)
+                    : d[v]->dp_layout == ACDC_OPTICS_DP_ROWS       ? (unsigned char)(iy % 2)
                                                                : (unsigned char)(ix % 2);
         }
     for (size_t i = 0; i < k; i++)
@@ -1317,6 +1347,8 @@ int acdc_compiler_surrogate_alloc(acdc_compiler_surrogate **out, const acdc_comp
     } else {
         g->pin = acdc_optics_modulator_pixels_per_sample(&g->in_dev);
         g->pf = acdc_optics_modulator_pixels_per_sample(&g->f_dev);
+        g->rows_in = g->in_dev.modulation == ACDC_OPTICS_MOD_PHASE && g->pin == 1;
+        g->rows_f = g->f_dev.modulation == ACDC_OPTICS_MOD_PHASE && g->pf == 1;
         g->plane = g->M;
     }
     g->npx_in = (size_t)g->pin * g->M;

@@ -26,7 +26,14 @@ acdc_optics_modulator acdc_optics_modulator_ideal(const acdc_optics_modulator *d
 
 int acdc_optics_modulator_pixels_per_sample(const acdc_optics_modulator *dev)
 {
-    return dev->modulation == ACDC_OPTICS_MOD_PHASE ? 2 : 1;
+    return dev->modulation == ACDC_OPTICS_MOD_PHASE && dev->dp_layout != ACDC_OPTICS_DP_ROWS
+               ? 2 : 1;
+}
+
+/* A 1D phase-only device whose pairs sit down the strip's rows (device.h). */
+static int strip_rows(const acdc_optics_modulator *dev)
+{
+    return dev->modulation == ACDC_OPTICS_MOD_PHASE && dev->dp_layout == ACDC_OPTICS_DP_ROWS;
 }
 
 double acdc_optics_modulator_sample_pitch(const acdc_optics_modulator *dev)
@@ -273,8 +280,28 @@ int acdc_optics_devmap_alloc(acdc_optics_devmap **out, const acdc_optics_modulat
 
 size_t acdc_optics_devmap_pixels_per_sample(const acdc_optics_devmap *d) { return d->ppx; }
 
+/* The value a pixel column of a ROWS strip carries along the line: the strip's zero
+ * order in y, the mean of its two pixels, each retarded and given its own phase error
+ * (rms sigma, when r is given). */
+static double complex rows_value(const acdc_optics_devmap *d, double t, double sigma, gsl_rng *r)
+{
+    double complex px[2];
+    if (acdc_optics_modulator_pixels(&d->dev, t, px, NULL) == 1)
+        px[1] = px[0];
+    for (int q = 0; q < 2; q++) {
+        px[q] = retard(px[q], d->kappa);
+        if (sigma > 0 && r)
+            px[q] *= cexp(I * gsl_ran_gaussian_ziggurat(r, sigma));
+    }
+    return 0.5 * (px[0] + px[1]);
+}
+
 void acdc_optics_devmap_sample(const acdc_optics_devmap *d, double t, double complex *px)
 {
+    if (strip_rows(&d->dev)) {
+        px[0] = rows_value(d, t, 0, NULL);
+        return;
+    }
     if (d->ppx == 1)
         px[0] = acdc_optics_modulator_value(&d->dev, t, NULL);
     else
@@ -307,6 +334,10 @@ void acdc_optics_devmap_show(const acdc_optics_devmap *d, const double *t, doubl
 {
     for (size_t j = 0; j < d->samples; j++) {
         double complex *px = work + j * d->ppx;
+        if (strip_rows(&d->dev)) {   /* one value per column, an error per pixel */
+            px[0] = rows_value(d, t[j], sigma, r);
+            continue;
+        }
         acdc_optics_devmap_sample(d, t[j], px);
         for (size_t q = 0; sigma > 0 && r && q < d->ppx; q++)
             px[q] *= cexp(I * gsl_ran_gaussian_ziggurat(r, sigma));
@@ -435,6 +466,7 @@ void acdc_optics_devmap2_show(const acdc_optics_devmap2 *d, const double *t, dou
             for (size_t iy = 0; iy < k; iy++)
                 for (size_t ix = 0; ix < k; ix++) {
                     size_t odd = d->dev.dp_layout == ACDC_OPTICS_DP_CHECKERBOARD ? (ix + iy) % 2
+                                 : d->dev.dp_layout == ACDC_OPTICS_DP_ROWS      ? iy % 2
                                                                            : ix % 2;
                     pix[(sy * k + iy) * side + sx * k + ix] = px[odd];
                 }

@@ -31,15 +31,28 @@ enum acdc_optics_modulation {
     ACDC_OPTICS_MOD_PHASE         /* phase only, |t| = 1; real values by double-phase pairs */
 };
 
-/* Where a phase-only device puts the two phases theta1, theta2 of a double-phase value
- * inside a k x k superpixel (2D systems; k even).  COLUMNS: pixel column ix shows
- * theta1 for even ix, theta2 for odd (pairs along x, as in 1D): the pair's difference
- * term is modulated at k/2 cycles per sample along x.  CHECKERBOARD: theta1 where
- * ix + iy is even: the difference term sits at (k/2, k/2) cycles per sample, the corner
- * of the spectrum. */
+/* Where a phase-only device puts the two phases theta1, theta2 of a double-phase value.
+ * 2D systems, inside a k x k superpixel (k even): COLUMNS: pixel column ix shows theta1
+ * for even ix, theta2 for odd (pairs along x): the pair's difference term is modulated
+ * at k/2 cycles per sample along x.  CHECKERBOARD: theta1 where ix + iy is even: the
+ * difference term sits at (k/2, k/2) cycles per sample, the corner of the spectrum.
+ * ROWS: theta1 on even pixel rows iy, theta2 on odd (pairs along y).
+ * 1D systems, on a strip of the device's rows: COLUMNS and CHECKERBOARD put a value's two
+ * pixels side by side along x (two pixel columns per sample): the difference term is
+ * modulated at the pixel Nyquist frequency along x and part of it falls inside the
+ * band the Fourier mask passes -- the pair's leakage.  ROWS: one pixel column per value,
+ * theta1 on the strip's even rows and theta2 on its odd rows.  Along y the strip is
+ * then a grating of period two rows: its zero order carries the sum term, (e^{i theta1}
+ * + e^{i theta2}) / 2 -- the value -- and its first orders, leaving at +-lambda / (2
+ * pitch), carry the difference term, which a slit in the Fourier plane (and the
+ * camera's rows) stops.  A 1D simulation follows the line: it sees the zero order, the
+ * mean of the two pixels with their own levels and phase errors (device.c; the slit's
+ * separation is checked by tests/test_optics_device_rows.c with free-space propagation
+ * along y). */
 enum acdc_optics_dp_layout {
     ACDC_OPTICS_DP_COLUMNS = 0,
-    ACDC_OPTICS_DP_CHECKERBOARD
+    ACDC_OPTICS_DP_CHECKERBOARD,
+    ACDC_OPTICS_DP_ROWS
 };
 
 /* Room for a lookup-table path, terminator included. */
@@ -55,8 +68,8 @@ typedef struct acdc_optics_modulator {
     int phase_bits;                 /* levels 2^bits of phase over 2 pi; 0 = continuous */
     double phase_error_rad;         /* rms phase error (fabrication, drive jitter), >= 0 */
     size_t rows;                    /* pixels along y (2D systems), >= 1; 0 reads as 1 */
-    enum acdc_optics_dp_layout dp_layout;/* 2D systems, phase-only devices: where the two
-                                       pixels of a double-phase value sit in a superpixel */
+    enum acdc_optics_dp_layout dp_layout;/* phase-only devices: where the two pixels of a
+                                       double-phase value sit (enum above) */
     double frame_rate_hz;           /* new patterns per second it can show (a static
                                        element: 0); 0: not given (added with designed
                                        detection, last so that older initialisers hold) */
@@ -88,8 +101,10 @@ typedef struct acdc_optics_modulator {
  * modulation on continuous levels, fill factor 1, no phase error, perfect contrast. */
 acdc_optics_modulator acdc_optics_modulator_ideal(const acdc_optics_modulator *dev);
 
-/* Pixels per sample: 2 for a phase-only device (a double-phase pair side by side along
- * x), else 1.  The sample pitch is that many pixel pitches. */
+/* Pixels per sample along a 1D system's line: 2 for a phase-only device whose
+ * double-phase pairs sit side by side along x, 1 for one with ACDC_OPTICS_DP_ROWS (the
+ * pair down the strip's rows) and every other device.  The sample pitch is that many
+ * pixel pitches. */
 int acdc_optics_modulator_pixels_per_sample(const acdc_optics_modulator *dev);
 double acdc_optics_modulator_sample_pitch(const acdc_optics_modulator *dev);
 

@@ -640,6 +640,7 @@ static double complex *exact_kernel(const sim *m, const double complex *ext, int
     const acdc_optics_modulator *in = &m->dev.input;
     const int phase = in->modulation == ACDC_OPTICS_MOD_PHASE;
     const int checker = phase && in->dp_layout == ACDC_OPTICS_DP_CHECKERBOARD;
+    const int rows = phase && in->dp_layout == ACDC_OPTICS_DP_ROWS;
     double complex *K = malloc(2 * L * L * sizeof *K);
     if (!K)
         return NULL;
@@ -662,6 +663,9 @@ static double complex *exact_kernel(const sim *m, const double complex *ext, int
                     } else if (checker) {   /* theta1 where column + row is even */
                         k0 += t * (a0[x] * a0[y] + a1[x] * a1[y]);
                         k1 += t * (a1[x] * a0[y] + a0[x] * a1[y]);
+                    } else if (rows) {      /* theta1 on even rows */
+                        k0 += t * (a0[x] + a1[x]) * a0[y];
+                        k1 += t * (a0[x] + a1[x]) * a1[y];
                     } else {
                         k0 += t * a0[x] * (a0[y] + a1[y]);
                         k1 += t * a1[x] * (a0[y] + a1[y]);

@@ -55,6 +55,8 @@ def code_column(rank, modulation, layout, part, ix, iy):
         return part
     if modulation == "amplitude":
         return 0
+    if layout == "rows":
+        return iy & 1
     if rank == 1:
         return ix & 1
     return (ix + iy) & 1 if layout == "checkerboard" else ix & 1
@@ -118,7 +120,9 @@ def main(system, folder):
         codes = f["chains/%d/stages/%d/%s/codes" % (chain, stage, role)][...]
         samples, px, py = int(row["samples"]), int(row["px"]), int(row["py"])
         x0, y0, w, h = (int(row[k]) for k in ("x0", "y0", "width", "height"))
-        nrow = h if rank == 2 else 1
+        # a 1D plane: one row, or two when a double-phase pair sits down the strip
+        rows1 = 2 if modulation == "phase" and layout == "rows" and h > 1 else 1
+        nrow = h if rank == 2 else rows1
         if row["file"].startswith("doe-"):
             base = os.path.join(folder, row["file"][:-4])
             d = h5py.File(base + ".h5", "r")
@@ -155,13 +159,15 @@ def main(system, folder):
                 cov = covered.setdefault(name, np.zeros(img.shape, dtype=bool))
                 cov[y0:y0 + h, x0:x0 + w] = True
                 images[name] = (img, row["mirrored"])
-                if rank == 1 and not (img[y0:y0 + h, x0:x0 + w] == img[y0, x0:x0 + w]).all():
-                    fail("%s: a 1D plane's rows differ" % name)
+                if rank == 1:
+                    for r in range(rows1):
+                        if not (img[y0 + r:y0 + h:rows1, x0:x0 + w] == img[y0 + r, x0:x0 + w]).all():
+                            fail("%s: a 1D plane's rows differ" % name)
         for part, lv in parts:
-            for iy in range(py if rank == 2 else 1):
+            for iy in range(py if rank == 2 else rows1):
                 for ix in range(px):
                     col = code_column(rank, modulation, layout, part, ix, iy)
-                    got = lv[iy::py, ix::px] if rank == 2 else lv[0:1, ix::px]
+                    got = lv[iy::py, ix::px] if rank == 2 else lv[iy:iy + 1, ix::px]
                     want = codes[:, col].reshape(samples if rank == 2 else 1, samples)
                     if not np.array_equal(got, want):
                         bad = np.argwhere(got != want)[0]

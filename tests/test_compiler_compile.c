@@ -521,7 +521,8 @@ static void test_auto_design(void **state)
     acdc_compiler_system *s;
     assert_int_equal(acdc_compiler_profile_builtin("slm8", &p), 0);
     assert_int_equal(p.fourier_oversample, ACDC_COMPILER_OVERSAMPLE_AUTO);
-    /* n = 16: 64 Fourier samples of two pixels fit the 4160 columns */
+    /* n = 16: 64 Fourier samples of one pixel (pairs down the strip's rows) fit the
+     * 4160 columns */
     acdc_model *small = model(16, 16, 16, "r--", 0);
     if (acdc_compiler_compile(small, &p, &s))
         fail_msg("%s", acdc_util_errmsg());
@@ -532,8 +533,14 @@ static void test_auto_design(void **state)
     assert_null(strstr(s->design, "does not fit"));
     assert_null(strstr(s->warnings, "point design"));
     acdc_compiler_system_free(s);
-    /* n = 1024: R = 2 needs 8192 pixels, R = 1 4096 */
+    /* n = 1024 with the pairs down the rows: R = 2 needs 4096 pixels, and fits */
     acdc_model *big = model(1024, 1024, 10, "r", 0);
+    if (acdc_compiler_compile(big, &p, &s))
+        fail_msg("%s", acdc_util_errmsg());
+    assert_int_equal(s->profile.fourier_oversample, 2);
+    acdc_compiler_system_free(s);
+    /* side by side along x (two pixels a sample): R = 2 needs 8192 pixels, R = 1 4096 */
+    p.input.dp_layout = p.fourier.dp_layout = p.image.dp_layout = ACDC_OPTICS_DP_COLUMNS;
     if (acdc_compiler_compile(big, &p, &s))
         fail_msg("%s", acdc_util_errmsg());
     assert_int_equal(s->profile.fourier_oversample, 1);

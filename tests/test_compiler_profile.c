@@ -117,13 +117,16 @@ static void test_builtins_check(void **state)
         }
         /* every device has its rows (a 2D system reads them); superpixel is the
          * compiler's choice; phase-only devices put a 2D system's double-phase values
-         * in a checkerboard (compiler/profile.c says why) */
+         * in a checkerboard, the 1D profiles' 4K LCoS down its strip's rows
+         * (compiler/profile.c says why) */
         const acdc_optics_modulator *m[] = {&p.input, &p.fourier, &p.image};
         for (int j = 0; j < 3; j++) {
             assert_true(m[j]->rows >= 1);
-            assert_int_equal(m[j]->dp_layout, m[j]->modulation == ACDC_OPTICS_MOD_PHASE
-                                                  ? ACDC_OPTICS_DP_CHECKERBOARD
-                                                  : ACDC_OPTICS_DP_COLUMNS);
+            const int k4 = !strcmp(m[j]->name, "4K LCoS phase SLM, 8 bit");
+            assert_int_equal(m[j]->dp_layout, m[j]->modulation != ACDC_OPTICS_MOD_PHASE
+                                                  ? ACDC_OPTICS_DP_COLUMNS
+                                                  : k4 ? ACDC_OPTICS_DP_ROWS
+                                                       : ACDC_OPTICS_DP_CHECKERBOARD);
         }
         assert_true(p.camera.rows >= 1);
         assert_int_equal(p.superpixel, 0);
@@ -500,7 +503,7 @@ static void test_set(void **state)
         {"camera.rows=16777217", "'camera.rows'"},
         {"image.rows=1080 px", "'image.rows'"},
         {"image.rows=", "'image.rows'"},
-        {"fourier.double_phase=rows", "'fourier.double_phase'"},
+        {"fourier.double_phase=diagonal", "'fourier.double_phase'"},
         {"fourier.double_phase=", "'fourier.double_phase'"},
         {"rules.superpixel=17", "'rules.superpixel'"},
         {"rules.superpixel=-2", "'rules.superpixel'"},
@@ -565,7 +568,7 @@ static void test_check(void **state)
     BAD(p.input.rows = 0, "'input.rows'");
     BAD(p.image.rows = 16777217, "'image.rows'");
     BAD(p.camera.rows = 0, "'camera.rows'");
-    BAD(p.fourier.dp_layout = (enum acdc_optics_dp_layout)2, "'fourier.double_phase'");
+    BAD(p.fourier.dp_layout = (enum acdc_optics_dp_layout)3, "'fourier.double_phase'");
     BAD(p.superpixel = 17, "'rules.superpixel'");
     BAD(p.superpixel = -1, "'rules.superpixel'");
     /* an odd superpixel cannot hold a double-phase pair: refused on phase-only devices */
@@ -1158,7 +1161,7 @@ static void test_h5_out_of_range(void **state)
         {"/profile/camera", "rows", 'i', 16777217, NULL, "'camera.rows'): 16777217 is outside"},
         {"/profile/image", "rows", 'f', 1080, NULL, "'rows' on '/profile/image'"},
         {"/profile/fourier", "double_phase", 's', 0, "diagonal",
-         "'fourier.double_phase'): 'diagonal' is not columns or checkerboard"},
+         "'fourier.double_phase'): 'diagonal' is not columns, checkerboard or rows"},
         {"/profile/image", "double_phase", 'i', 1, NULL, "'double_phase' on '/profile/image'"},
         {"/profile", "superpixel", 'i', 17, NULL, "'rules.superpixel'): 17 is outside 0..16"},
         {"/profile", "superpixel", 'i', -4, NULL, "'rules.superpixel'): -4 is outside"},

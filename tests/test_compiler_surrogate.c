@@ -70,9 +70,11 @@ static double rel_rms(const double *a, const double *b, size_t len)
  * S) on one layer; returns the relative RMS difference, which must be below tol.
  *
  * The surrogate integrates every pixel exactly; the simulator samples each pixel on S
- * points per sample, so the two meet as S grows: measured on slm8 (n = 64, R = 2)
- * 2.8e-1 at S = 2, 5.9e-2 at S = 4, 1.3e-2 at S = 8, 4.7e-3 at S = 12, 1.9e-3 at
- * S = 16.  The tolerances below are about twice the values measured at S = 8 and 16. */
+ * points per sample, so the two meet as S grows: measured on slm8 (n = 64, R = 2) with
+ * the pairs side by side 2.8e-1 at S = 2, 5.9e-2 at S = 4, 1.3e-2 at S = 8, 4.7e-3 at
+ * S = 12, 1.9e-3 at S = 16; with the pairs down the strip's rows (the default since;
+ * one pixel a sample, as on slm8-complex) 7.4e-3 at S = 8 and 3.1e-3 at S = 16.  The
+ * tolerances below are about twice the values measured at S = 8 and 16 before. */
 static double compare(const char *profile, const char **sets, size_t nsets, int S,
                       int lens, double tol)
 {
@@ -130,7 +132,7 @@ static void test_matches_simulator_slm8(void **state)
     (void)state;
     double e8 = compare("slm8", NULL, 0, 8, 0, 0.03);
     double e16 = compare("slm8", NULL, 0, 16, 0, 0.004);
-    assert_true(e16 < e8 / 3);
+    assert_true(e16 < e8 / 2);
 }
 
 static void test_matches_simulator_slm8_r1(void **state)

@@ -323,6 +323,8 @@ static void test_retardance(void **state)
     (void)state;
     acdc_compiler_profile p;
     assert_int_equal(acdc_compiler_profile_builtin("slm8", &p), 0);
+    /* pixel by pixel: the pairs side by side, each pixel its own value */
+    p.fourier.dp_layout = ACDC_OPTICS_DP_COLUMNS;
     acdc_optics_devmap *a, *b;
     assert_int_equal(acdc_optics_devmap_alloc(&a, &p.fourier, 8, 2, 64, 0), 0);
     assert_int_equal(acdc_optics_devmap_alloc(&b, &p.fourier, 8, 2, 64, 0), 0);
@@ -341,6 +343,23 @@ static void test_retardance(void **state)
     print_message("# retardance at 640 nm of a 632.8 nm device: max deviation %.1e\n", err);
     assert_true(err < 1e-15);
     acdc_optics_devmap_free(a);
+    acdc_optics_devmap_free(b);
+    /* pairs down the strip's rows: the column carries the mean of the two pixels, each
+     * retarded */
+    p.fourier.dp_layout = ACDC_OPTICS_DP_ROWS;
+    assert_int_equal(acdc_optics_devmap_alloc(&b, &p.fourier, 8, 2, 64, 0), 0);
+    acdc_optics_devmap_set_retardance(b, kappa);
+    err = 0;
+    for (int i = -10; i <= 10; i++) {
+        double complex px[2], got, want = 0;
+        acdc_optics_modulator_pixels(&p.fourier, 0.1 * i, px, NULL);
+        for (int q = 0; q < 2; q++)
+            want += 0.5 * cabs(px[q]) * cexp(I * kappa * fmod(carg(px[q]) + 2 * M_PI, 2 * M_PI));
+        acdc_optics_devmap_sample(b, 0.1 * i, &got);
+        err = fmax(err, cabs(got - want));
+    }
+    print_message("# the same, pairs down the rows: max deviation %.1e\n", err);
+    assert_true(err < 1e-15);
     acdc_optics_devmap_free(b);
 }
 
