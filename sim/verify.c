@@ -56,25 +56,36 @@ static void base_sets(struct sets *s, const char *keep)
     }
 }
 
+/* Does a device show double-phase pairs side by side along a 1D system's line (two
+ * pixels a sample; a pair down the strip's rows is one pixel column, which shows the
+ * value itself)? */
+static int pairs_on_line(const acdc_optics_modulator *d)
+{
+    return d->modulation == ACDC_OPTICS_MOD_PHASE && acdc_optics_modulator_pixels_per_sample(d) == 2;
+}
+
 /* Can the geometry be shown without double-phase pairs -- each phase-only device
  * replaced by a complex one of pixels a sample wide, the same sample pitch?  Rank 1:
- * any phase-only device (a pair is two pixels along x).  Rank 2: only if every
- * modulator is phase-only (the superpixel, shared by all, halves). */
+ * any phase-only device whose pairs lie along x (pairs_on_line()).  Rank 2: only if
+ * every modulator is phase-only (the superpixel, shared by all, halves). */
 static int can_split(const acdc_compiler_system *s)
 {
     if (s->profile.ideal)
         return 0;
     int phase = 0;
-    for (int i = 0; i < 3; i++)
+    int line = 0;
+    for (int i = 0; i < 3; i++) {
         phase += section_device(&s->profile, i)->modulation == ACDC_OPTICS_MOD_PHASE;
-    return s->rank == 2 ? phase == 3 && s->profile.superpixel % 2 == 0 : phase > 0;
+        line += pairs_on_line(section_device(&s->profile, i));
+    }
+    return s->rank == 2 ? phase == 3 && s->profile.superpixel % 2 == 0 : line > 0;
 }
 
 static void complex_sets(const acdc_compiler_system *s, struct sets *st)
 {
     for (int i = 0; i < 3; i++) {
         const acdc_optics_modulator *d = section_device(&s->profile, i);
-        if (d->modulation != ACDC_OPTICS_MOD_PHASE)
+        if (d->modulation != ACDC_OPTICS_MOD_PHASE || (s->rank != 2 && !pairs_on_line(d)))
             continue;
         add(st, "%s.modulation=complex", sections[i]);
         add(st, "%s.pitch=%.17g m", sections[i], 2 * d->pitch_m);

@@ -64,11 +64,13 @@ static void test_largest(void **state)
     for (size_t i = 0; i < 2; i++) {
         acdc_compiler_system *s = compile(m, "slm8", cases[i].sets, i == 0 ? 2 : 1);
         acdc_compiler_verdict v = verdict(s, d);
-        /* phase-only devices: the base split into pixels and double-phase pairs; the
-         * Fourier-transform objective's wavefront error: a lens row */
-        assert_int_equal(v.n, 6);
+        /* phase-only devices with their pairs down the strip's rows: one pixel column a
+         * value, no pairs to split from the pixels; the Fourier-transform objective's
+         * wavefront error: a lens row */
+        assert_int_equal(v.n, 5);
         assert_true(effect(&v, "pixels")->chain_rms > 0);
-        (void)effect(&v, "double-phase pairs");
+        for (size_t k = 0; k < v.n; k++)
+            assert_string_not_equal(v.effect[k].name, "double-phase pairs");
         assert_true(effect(&v, "lens")->share > 0);
         const int big = acdc_sim_verdict_largest(&v);
         print_message("# case %zu: full %.4f, largest '%s' share %.4f\n", i, v.chain_rms,
@@ -82,6 +84,15 @@ static void test_largest(void **state)
                      v.chain_rms);
         acdc_compiler_system_free(s);
     }
+    /* pairs side by side along x: the base split into pixels and double-phase pairs,
+     * the pixels' run on complex devices of two pixels' pitch */
+    const char *cols[] = {"input.double_phase=columns", "fourier.double_phase=columns",
+                          "image.double_phase=columns"};
+    acdc_compiler_system *s = compile(m, "slm8", cols, 3);
+    acdc_compiler_verdict v = verdict(s, d);
+    assert_int_equal(v.n, 6);
+    assert_true(effect(&v, "double-phase pairs")->share > 0);
+    acdc_compiler_system_free(s);
     acdc_data_free(d);
     acdc_model_free(m);
 }
