@@ -1356,7 +1356,8 @@ int acdc_compiler_profile_write_ini(const acdc_compiler_profile *p, const char *
             fprintf(f, "%s[%s]\n", *section ? "\n" : "", k->section);
             section = k->section;
         }
-        char buf[128];
+        /* room for the longest text a key holds (a lookup-table path) */
+        char buf[ACDC_OPTICS_LUT_PATH > 128 ? ACDC_OPTICS_LUT_PATH : 128];
         format_value(p, k, buf, sizeof buf);
         fprintf(f, "%s = %s\n", k->key, buf);
     }
