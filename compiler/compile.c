@@ -335,6 +335,21 @@ int acdc_compiler_check_rules(acdc_compiler_system *s)
                                    s->chains[c].first + s->chains[c].count - 1,
                                    s->chains[c].length_m, p->max_length_m);
     char msg[256];
+    /* 1D pairs down a strip's rows: their first orders must clear the strip */
+    const acdc_optics_modulator *dv[3] = {&e.input, &e.fourier, &e.image};
+    for (int i = 0; i < 3; i++) {
+        double off;
+        size_t most;
+        const size_t rows = dv[i]->rows ? dv[i]->rows : 1;
+        if ((i < 2 || used_image) && acdc_compiler_strip_orders(s, dv[i], &off, &most) &&
+            rows > most && (i == 0 || strcmp(dv[i]->name, dv[i - 1]->name))) {
+            snprintf(msg, sizeof msg, "'%s': the first orders of its double-phase rows land "
+                     "%.3g mm off the axis, inside its %zu rows (%.3g mm): use a strip of at "
+                     "most %zu rows", dv[i]->name, 1e3 * off, rows,
+                     1e3 * (double)rows * dv[i]->pitch_m, most);
+            warn(s, msg);
+        }
+    }
     double image_pitch = acdc_compiler_sample_pitch(s, &e.image);
     if (used_image && fabs(image_pitch - s->pitch_m) > 1e-9 * s->pitch_m) {
         snprintf(msg, sizeof msg, "image-plane mask sample pitch %.4g um differs from the "

@@ -65,14 +65,20 @@ static int place(const acdc_compiler_system *s, acdc_compiler_plan *plan,
         if (w > cols || cols / 2 < half * slot->px || cols / 2 - half * slot->px + w > cols)
             return acdc_util_error(ACDC_UTIL_EDATA, "the %s plane needs %zu pixels along x; device "
                                    "'%s' has %zu", acdc_compiler_role_name(r), w, dev->name, cols);
+        /* a double-phase pair down the strip's rows: the strip its first orders clear
+         * (acdc_compiler_strip_orders()), centred; otherwise every row */
+        double off;
+        size_t most, h = rows;
+        if (acdc_compiler_strip_orders(s, dev, &off, &most) && most >= 2 && most < rows)
+            h = most - most % 2;
         slot->device = i;
         slot->x0 = cols / 2 - half * slot->px;
-        slot->y0 = 0;
+        slot->y0 = (rows - h) / 2;
         slot->width = w;
-        slot->height = rows;
-        slot->py = rows;
+        slot->height = h;
+        slot->py = h;
         slot->axis_x = (double)(cols / 2) + 0.5 * (double)slot->px;
-        slot->axis_y = 0.5 * (double)rows;
+        slot->axis_y = (double)slot->y0 + 0.5 * (double)h;
     } else {
         if (w > cols || w > rows)
             return acdc_util_error(ACDC_UTIL_EDATA,

@@ -32,6 +32,18 @@ size_t acdc_compiler_fourier_size(const acdc_compiler_system *s)
     return s->rank == 2 ? s->fm * s->fm : s->fm;
 }
 
+int acdc_compiler_strip_orders(const acdc_compiler_system *s, const acdc_optics_modulator *dev,
+                               double *offset_m, size_t *max_rows)
+{
+    if (s->rank == 2 || s->profile.ideal || dev->modulation != ACDC_OPTICS_MOD_PHASE ||
+        dev->dp_layout != ACDC_OPTICS_DP_ROWS)
+        return 0;
+    *offset_m = s->focal_m * s->wavelength_m / dev->pitch_m;
+    const double rows = floor(*offset_m / dev->pitch_m - 1e-9);
+    *max_rows = rows > 0 ? (size_t)rows : 0;
+    return 1;
+}
+
 double acdc_compiler_sample_pitch(const acdc_compiler_system *s, const acdc_optics_modulator *dev)
 {
     return s->rank == 2 ? s->profile.superpixel * dev->pitch_m

@@ -183,6 +183,15 @@ size_t acdc_compiler_fourier_size(const acdc_compiler_system *s);
  * superpixel x pitch (rank 2; the superpixel is s->profile.superpixel). */
 double acdc_compiler_sample_pitch(const acdc_compiler_system *s, const acdc_optics_modulator *dev);
 
+/* A 1D system's device whose double-phase pairs sit down its strip's rows
+ * (ACDC_OPTICS_DP_ROWS; optics/device.h): its first orders in y leave at +-lambda /
+ * (2 pitch) and, over the 2f to the next plane (the lenses have no power along y), land
+ * *offset_m = f lambda / pitch off the axis; they clear a strip (and a slit) of the
+ * device's height when *offset_m > rows x pitch, and *max_rows is the tallest strip that
+ * they clear.  Returns 0 for any other device or system (nothing set). */
+int acdc_compiler_strip_orders(const acdc_compiler_system *s, const acdc_optics_modulator *dev,
+                               double *offset_m, size_t *max_rows);
+
 /* Copies of a component in a plane: 2 (rank 1) or 4 (rank 2). */
 int acdc_compiler_copies(const acdc_compiler_system *s);
 

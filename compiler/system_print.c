@@ -69,28 +69,25 @@ static void bill_modulator(const acdc_compiler_system *s, const char *role, size
 }
 
 /* 1D, a double-phase pair down the strip's rows (optics/device.h): where its first orders
- * go.  Over the 2f from a device to the next plane (the lenses have no power along y)
- * they leave at +-lambda / (2 pitch): f lambda / pitch off the axis, to clear a strip of
- * the device's height (H pitch) and a slit of that height there. */
+ * go (acdc_compiler_strip_orders(); a strip they do not clear is a compile warning). */
 static void print_strip_rows(const acdc_compiler_system *s, FILE *f)
 {
     const acdc_optics_modulator *d[3] = {&s->profile.input, &s->profile.fourier,
                                          &s->profile.image};
     for (int i = 0; i < 3; i++) {
-        if (d[i]->modulation != ACDC_OPTICS_MOD_PHASE || d[i]->dp_layout != ACDC_OPTICS_DP_ROWS ||
-            (i > 0 && d[i]->pitch_m == d[0]->pitch_m && d[i]->rows == d[0]->rows &&
-             d[i]->dp_layout == d[0]->dp_layout && d[0]->modulation == d[i]->modulation))
+        double off;
+        size_t most;
+        if (!acdc_compiler_strip_orders(s, d[i], &off, &most) ||
+            (i > 0 && !strcmp(d[i]->name, d[i - 1]->name)))
             continue;
-        const double p = d[i]->pitch_m, h = (double)(d[i]->rows ? d[i]->rows : 1) * p;
-        const double off = s->focal_m * s->wavelength_m / p;
-        fprintf(f, "  '%s': a double-phase pair down the strip's rows, one pixel column per "
-                "sample; its first orders in y land %.2f mm off the axis at the next plane, "
-                "%s the strip's %.2f mm: a slit of %.2f mm there (and the camera's rows) "
-                "stops them\n", d[i]->name, 1e3 * off,
-                off - h / 2 > h / 2 ? "clear of" : "WARNING: not clear of", 1e3 * h, 1e3 * h);
-        if (!(off - h / 2 > h / 2))
-            fprintf(f, "    use a strip of at most %zu rows (the device's %zu are too many for "
-                    "f = %.2f mm)\n", (size_t)(off / p), d[i]->rows, 1e3 * s->focal_m);
+        const size_t rows = d[i]->rows ? d[i]->rows : 1;
+        const size_t strip = rows < most ? rows : most;
+        fprintf(f, "  '%s': a double-phase pair down a strip of %zu rows (%.2f mm), one pixel "
+                "column per sample; its first orders in y land %.2f mm off the axis at the "
+                "next plane, where a slit of the strip's height (and the camera's rows) stops "
+                "them%s\n", d[i]->name, strip, 1e3 * (double)strip * d[i]->pitch_m, 1e3 * off,
+                rows > most ? " (the device's full height would not clear them: see the "
+                              "warnings)" : "");
     }
 }
 

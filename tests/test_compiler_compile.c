@@ -574,6 +574,41 @@ static void test_auto_design(void **state)
     acdc_model_free(big);
 }
 
+/* Double-phase pairs down a 1D strip's rows: the first orders land f lambda / pitch off
+ * the axis; a long focal length clears the device's full height, a short one does not
+ * and the compiler warns with the tallest strip that works. */
+static void test_strip_orders(void **state)
+{
+    (void)state;
+    acdc_compiler_profile p;
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &p), 0);
+    const size_t ns[2] = {16, 784};
+    for (int i = 0; i < 2; i++) {
+        acdc_model *m = model(ns[i], ns[i], ns[i], "r", 0);
+        acdc_compiler_system *s;
+        if (acdc_compiler_compile(m, &p, &s))
+            fail_msg("%s", acdc_util_errmsg());
+        double off;
+        size_t most;
+        assert_int_equal(acdc_compiler_strip_orders(s, &s->profile.input, &off, &most), 1);
+        assert_close(off, s->focal_m * s->wavelength_m / s->profile.input.pitch_m, 1e-15);
+        assert_true((double)most * s->profile.input.pitch_m < off);
+        assert_true((double)(most + 1) * s->profile.input.pitch_m >= off);
+        const int clear = most >= s->profile.input.rows;
+        print_message("# n = %zu: f = %.2f mm, first orders %.3f mm off the axis, strips of up "
+                      "to %zu rows clear them (the device has %zu)\n", ns[i], 1e3 * s->focal_m,
+                      1e3 * off, most, s->profile.input.rows);
+        assert_int_equal(clear, i == 1);
+        assert_int_equal(strstr(s->warnings, "use a strip of at most") != NULL, !clear);
+        /* no such orders for pairs side by side */
+        acdc_optics_modulator cols = s->profile.input;
+        cols.dp_layout = ACDC_OPTICS_DP_COLUMNS;
+        assert_int_equal(acdc_compiler_strip_orders(s, &cols, &off, &most), 0);
+        acdc_compiler_system_free(s);
+        acdc_model_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_unsupported_models),
         cmocka_unit_test(test_design_rules),
         cmocka_unit_test(test_auto_design),
+        cmocka_unit_test(test_strip_orders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
