@@ -300,16 +300,6 @@ static void test_superpixels(void **state)
 /* Pairs along y (double_phase = rows) in 2D: the pixel-exact method's kernel for them
  * agrees with the window method, which shows every pixel where it is, as closely as for
  * pairs in columns -- and differs from the columns' light. */
-static double rel_diff(const double *a, const double *b, size_t n)
-{
-    double e = 0, r = 0;
-    for (size_t i = 0; i < n; i++) {
-        e += (a[i] - b[i]) * (a[i] - b[i]);
-        r += b[i] * b[i];
-    }
-    return sqrt(e / r);
-}
-
 static void test_rows2(void **state)
 {
     (void)state;
@@ -329,11 +319,11 @@ static void test_rows2(void **state)
         ye[k] = optical(s, d, o, 1, 5, NULL);
         o.window = 1;
         double *yw = optical(s, d, o, 1, 5, NULL);
-        diff[k] = rel_diff(ye[k], yw, 5 * 36);
+        diff[k] = rel_err(ye[k], yw, 5 * 36);
         free(yw);
         acdc_compiler_system_free(s);
     }
-    const double between = rel_diff(ye[1], ye[0], 5 * 36);
+    const double between = rel_err(ye[1], ye[0], 5 * 36);
     print_message("# 2D, S = 8: exact against window method, columns %.3e, rows %.3e; rows "
                   "against columns %.3e\n", diff[0], diff[1], between);
     assert_true(diff[1] < 2 * diff[0] + 1e-3);
