@@ -103,10 +103,10 @@ static const cli_option options[] = {
             "initialisation, permutations, split and shuffling (default 1)"),
     CLI_OPT(0, "threads", "T", O_THREADS, "threads (default 1); results do not depend on T"),
     CLI_OPT(0, "precision", "P", O_PRECISION,
-            "double (default) or single: the passes in float (FFTW's fftwf_ plans), about "
-            "twice as fast; parameters, optimiser state, losses and the model file stay "
-            "float64.  Not with --hardware (its model is float64); --resume keeps the "
-            "checkpoint's"),
+            "double (default) or single: the forward and backward passes in float32 "
+            "(FFTW's fftwf_ plans, float activations); parameters, optimiser state, "
+            "losses and the model file stay float64 (models/README.md).  Not with "
+            "--hardware (its model is float64); --resume keeps the checkpoint's"),
     CLI_OPT_GROUP("run:"),
     CLI_OPT('o', "output", "FILE", 'o', "the trained model (HDF5)"),
     CLI_OPT(0, "checkpoint", "FILE", O_CKPT, "(default OUTPUT with '.ckpt' before '.h5')"),
