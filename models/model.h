@@ -116,8 +116,10 @@ typedef struct acdc_work acdc_work;
  * updates are not lost to float rounding of the weights), the inputs and outputs at the
  * boundary (x, y, dy, dx), the sum of the gradients over the blocks, and whatever the
  * caller computes from y (losses, accuracies).  Measured on the K = 7 cascade of the
- * README (models/README.md): the same test accuracy to 0.2 points at about twice the
- * speed.  A layer operator (the hardware model) works in double only. */
+ * README (models/README.md): the test accuracy within 0.1 point of double, but only
+ * 1.1-1.3 times the speed, since FFTW's real-to-real transforms (most of a step) are
+ * scalar code in either precision.  A layer operator (the hardware model) works in
+ * double only. */
 enum { ACDC_PRECISION_DOUBLE = 0, ACDC_PRECISION_SINGLE = 1 };
 
 /* Sets *out to a workspace for m: plans the DCTs (1D over n, or 2D over h × w for a
