@@ -94,9 +94,11 @@ int main(void)
         if (rates(&d, ACDC_PRECISION_DOUBLE, threads, &tr[0], &ev[0]) ||
             rates(&d, ACDC_PRECISION_SINGLE, threads, &tr[1], &ev[1]))
             return 1;
-        printf("  threads %d: train    float64 %8.0f  float32 %8.0f examples/s  (x%.2f)\n",
+        /* "threads T: train R examples/s" first, the float64 rate: bench/peers.py reads
+         * it so */
+        printf("  threads %d: train    %8.0f examples/s float64  %8.0f float32  (x%.2f)\n",
                threads, tr[0], tr[1], tr[1] / tr[0]);
-        printf("             evaluate float64 %8.0f  float32 %8.0f examples/s  (x%.2f)\n",
+        printf("             evaluate %8.0f examples/s float64  %8.0f float32  (x%.2f)\n",
                ev[0], ev[1], ev[1] / ev[0]);
     }
     free(x);
