@@ -29,7 +29,7 @@ ifneq ($(SANITIZE),)
 SANFLAGS  = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 endif
 
-DEPS_PC   = hdf5 fftw3 gsl zlib inih libpng
+DEPS_PC   = hdf5 fftw3 fftw3f gsl zlib inih libpng
 # Targets that need no libraries; any other stops at once, saying what pkg-config lacks.
 NO_LIB_GOALS = deps deps-ci clean uninstall
 ifneq ($(filter-out $(NO_LIB_GOALS),$(or $(MAKECMDGOALS),all)),)
@@ -42,7 +42,7 @@ PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC))
 PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC))
 ALL_CFLAGS = $(WARN) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I. $(PC_CFLAGS) \
              -fopenmp -fPIC -DACDC_VERSION='"$(VERSION)"' $(SANFLAGS) $(CFLAGS)
-LIBS      = $(PC_LIBS) -lfftw3_threads -lfftw3 -lpthread -fopenmp -lm
+LIBS      = $(PC_LIBS) -lfftw3_threads -lfftw3 -lfftw3f -lpthread -fopenmp -lm
 LDFLAGS  ?=
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
@@ -160,7 +160,7 @@ $(BUILD)/prefix.stamp: FORCE
 
 $(BUILD)/acdc-optics.pc: Makefile $(BUILD)/prefix.stamp
 	@mkdir -p $(dir $@)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include/acdc-optics\n\nName: acdc-optics\nDescription: compile ACDC layers into optical hardware and simulate the light\nVersion: %s\nRequires.private: hdf5 fftw3 gsl zlib inih libpng\nLibs: -L$${libdir} -lacdc-optics\nLibs.private: -lfftw3_threads -lpthread -fopenmp -lm\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include/acdc-optics\n\nName: acdc-optics\nDescription: compile ACDC layers into optical hardware and simulate the light\nVersion: %s\nRequires.private: hdf5 fftw3 fftw3f gsl zlib inih libpng\nLibs: -L$${libdir} -lacdc-optics\nLibs.private: -lfftw3_threads -lpthread -fopenmp -lm\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
 
 # The umbrella header: every public header, so that one #include <acdc-optics.h> with
 # `pkg-config --cflags acdc-optics` gives the whole API.

@@ -26,7 +26,8 @@ enum {
     O_LABELS = 256, O_SPLIT, O_TEST, O_CLASSES, O_SIZE, O_ROWS, O_NOISE, O_DSEED, O_NOPERM,
     O_PERM, O_NORELU, O_BIAS, O_IMEAN, O_SIGMA, O_STD, O_STDFLOOR, O_OPT, O_LR, O_LRA,
     O_LRD, O_LRB, O_MOM, O_WD, O_SCHED, O_LRF, O_WARM, O_SGAMMA, O_SEP, O_VAL, O_THREADS,
-    O_CKPT, O_RESUME, O_TASK, O_TRANSFORM, O_SHAPE, O_INSHAPE, O_INIT, O_HARDWARE, O_HWLENS
+    O_CKPT, O_RESUME, O_TASK, O_TRANSFORM, O_SHAPE, O_INSHAPE, O_INIT, O_HARDWARE, O_HWLENS,
+    O_PRECISION
 };
 
 static const cli_option options[] = {
@@ -101,6 +102,11 @@ static const cli_option options[] = {
     CLI_OPT('s', "seed", "S", 's',
             "initialisation, permutations, split and shuffling (default 1)"),
     CLI_OPT(0, "threads", "T", O_THREADS, "threads (default 1); results do not depend on T"),
+    CLI_OPT(0, "precision", "P", O_PRECISION,
+            "double (default) or single: the forward and backward passes in float32 "
+            "(FFTW's fftwf_ plans, float activations); parameters, optimiser state, "
+            "losses and the model file stay float64 (models/README.md).  Not with "
+            "--hardware (its model is float64); --resume keeps the checkpoint's"),
     CLI_OPT_GROUP("run:"),
     CLI_OPT('o', "output", "FILE", 'o', "the trained model (HDF5)"),
     CLI_OPT(0, "checkpoint", "FILE", O_CKPT, "(default OUTPUT with '.ckpt' before '.h5')"),
@@ -141,6 +147,7 @@ struct args {
     int task, perm, relu, bias, stdz, resume, quiet, optim, sched, transform;
     const char *data, *labels, *split, *test, *out, *ckpt, *init, *hardware;
     int model_opt;         /* a model option was given (refused with --init) */
+    int precision;         /* --precision: ACDC_PRECISION_*, or -1 if not given */
     int hwlens;            /* --hardware-lens: 0 ideal, 1 the profile's */
     int64_t classes, size, rows, dseed, K, n, epochs, batch, seed, threads, sep;
     double noise, imean, sigma, stdfloor, lr, val, lra, lrd, lrb, mom, wd, lrf, warm, sgamma;
@@ -234,6 +241,10 @@ static int on_option(void *ctx, int key, const char *arg)
     case O_VAL: return acdc_util_parse_double(arg, "--val", 0, 0.9, &a->val);
     case 's': return acdc_util_parse_int(arg, "--seed", 0, INT64_MAX, &a->seed);
     case O_THREADS: return acdc_util_parse_int(arg, "--threads", 1, 256, &a->threads);
+    case O_PRECISION: {
+        static const char *const precs[] = {"double", "single"};
+        return choose(arg, "--precision", precs, 2, "double, single", &a->precision);
+    }
     case 'o': a->out = arg; return ACDC_UTIL_OK;
     case O_CKPT: a->ckpt = arg; return ACDC_UTIL_OK;
     case O_RESUME: a->resume = 1; return ACDC_UTIL_OK;
@@ -334,7 +345,7 @@ int cmd_train(int argc, char **argv)
                      .dseed = 7, .K = 4, .epochs = 10, .batch = 64, .seed = 1, .threads = 1,
                      .sep = 10, .noise = 0.01, .imean = 1, .sigma = 0.06, .stdfloor = 0.1,
                      .lr = 1e-2, .val = 0.1, .lra = -1, .lrd = -1, .lrb = -1, .mom = 0.9,
-                     .sgamma = 0.1, .hwlens = 1};
+                     .sgamma = 0.1, .hwlens = 1, .precision = -1};
     int rc = cli_parse(&spec, argc, argv, on_option, &A);
     if (rc >= 0)
         return rc;
@@ -376,6 +387,9 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error(cmd, "--init fine-tunes the model given: the model options "
                                "(--layers, --n, --transform, --shape, --bias, ...) do not "
                                "apply");
+    if (A.precision == ACDC_PRECISION_SINGLE && hardware)
+        return cli_usage_error(cmd, "--precision single and --hardware do not go together: "
+                               "the hardware model computes in float64");
     if (init && resume)
         return cli_usage_error(cmd, "--resume continues the checkpoint's model; --init "
                                "starts from another");
@@ -475,6 +489,13 @@ int cmd_train(int argc, char **argv)
                     "cannot check that it was trained on these data\n", ckpt);
             acdc_trainer_set_data(tr, &td_train);
         }
+        const int stored = acdc_trainer_opts(tr)->precision;
+        if (A.precision >= 0 && A.precision != stored) {
+            rc = acdc_util_error(ACDC_UTIL_EUSAGE, "checkpoint '%s' was trained in %s precision: "
+                                 "--resume continues it so (drop --precision %s)", ckpt,
+                                 stored ? "single" : "double", A.precision ? "single" : "double");
+            goto fail;
+        }
         if (!quiet)
             printf("resuming '%s' after epoch %zu of %zu\n", ckpt,
                    acdc_trainer_epoch_count(tr), acdc_trainer_opts(tr)->epochs);
@@ -569,6 +590,7 @@ int cmd_train(int argc, char **argv)
         o.val_frac = val;
         o.seed = (uint64_t)seed;
         o.threads = (int)threads;
+        o.precision = A.precision > 0 ? A.precision : ACDC_PRECISION_DOUBLE;
         if ((rc = acdc_trainer_alloc(&tr, m, &o, td_train.rows)))
             goto fail;
         acdc_trainer_set_data(tr, &td_train);

@@ -14,7 +14,8 @@
  * outer products s_h ⊗ s_w and c_h ⊗ c_w.  Everything below holds for both kinds of
  * plan with n = h·w, so the layer code serves 1D and 2D layers alike.
  *
- * A plan is made once per n and reused for every batch.  Vectors are processed a few
+ * A plan is made once per n and reused for every batch (a float plan, acdc_planf, is
+ * at the end).  Vectors are processed a few
  * rows at a time in a per-thread block of aligned rows, so that the element-wise work of
  * a layer happens while the rows are in cache.  Rows run in parallel over the plan's
  * threads (OpenMP); do not call these from inside another parallel region.
@@ -64,7 +65,7 @@ double *acdc_plan_row(const acdc_plan *p, int t);
 size_t acdc_plan_block_rows(const acdc_plan *p);
 size_t acdc_plan_stride(const acdc_plan *p);
 
-/* A scratch area of at least `count` doubles owned by the plan, grown (never shrunk) as
+/* A scratch area of at least `count` values owned by the plan, grown (never shrunk) as
  * needed, so that repeated calls with the same batch allocate nothing.  Not shared
  * between threads.  Returns NULL with a message if memory runs out. */
 double *acdc_plan_scratch(acdc_plan *p, size_t count);
@@ -81,5 +82,35 @@ void acdc_plan_redft01_to(const acdc_plan *p, double *row, double *out);
 /* y = C·x (dct2) and y = Cᵀ·x (dct3) for `batch` contiguous rows of n; y may equal x. */
 void acdc_dct2(const acdc_plan *p, size_t batch, const double *x, double *y);
 void acdc_dct3(const acdc_plan *p, size_t batch, const double *x, double *y);
+
+/* ---- single precision ---------------------------------------------------------------
+ *
+ * acdc_planf is the same plan in float, on FFTW's fftwf_ transforms: every function
+ * above with acdc_planf_ for acdc_plan_ (and acdc_dct2f, acdc_dct3f), rows, scales and
+ * scratch of floats, rows aligned to the same 64-byte lines (16 floats) and blocks of
+ * about the same 64 KiB.  The scales are computed in double and rounded once.  Both
+ * come from one source (models/dct_real.inc), so they plan, align and block alike. */
+typedef struct acdc_planf acdc_planf;
+
+int acdc_planf_alloc(acdc_planf **out, size_t n, int threads, unsigned flags);
+int acdc_planf_alloc2(acdc_planf **out, size_t h, size_t w, int threads, unsigned flags);
+void acdc_planf_free(acdc_planf *p);
+size_t acdc_planf_n(const acdc_planf *p);
+size_t acdc_planf_h(const acdc_planf *p);
+size_t acdc_planf_w(const acdc_planf *p);
+int acdc_planf_is_2d(const acdc_planf *p);
+int acdc_planf_threads(const acdc_planf *p);
+const float *acdc_planf_scale2(const acdc_planf *p);
+const float *acdc_planf_scale3(const acdc_planf *p);
+float *acdc_planf_row(const acdc_planf *p, int t);
+size_t acdc_planf_block_rows(const acdc_planf *p);
+size_t acdc_planf_stride(const acdc_planf *p);
+float *acdc_planf_scratch(acdc_planf *p, size_t count);
+void acdc_planf_redft10(const acdc_planf *p, float *row);
+void acdc_planf_redft01(const acdc_planf *p, float *row);
+void acdc_planf_redft10_from(const acdc_planf *p, const float *in, float *row);
+void acdc_planf_redft01_to(const acdc_planf *p, float *row, float *out);
+void acdc_dct2f(const acdc_planf *p, size_t batch, const float *x, float *y);
+void acdc_dct3f(const acdc_planf *p, size_t batch, const float *x, float *y);
 
 #endif

@@ -49,4 +49,25 @@ int acdc_layer_backward(const acdc_layer *L, acdc_plan *p, size_t batch,
                          const double *x, const double *h2, const double *dz, double *dx,
                          acdc_grad *g);
 
+/* ---- single precision ---------------------------------------------------------------
+ *
+ * The same layer in float: the diagonals, rows and plan (models/dct.h, acdc_planf) are
+ * float; the gradient accumulators stay double.  acdc_layer_forwardf() and
+ * acdc_layer_backwardf() compute what the double functions above do, with the same
+ * blocking, the same fixed order of the sums (so again independent of the thread count)
+ * and the same scratch needs (in floats).  Each block's partial sums over its 16 rows
+ * are taken in float and added to g in double.  Against the double path the results
+ * agree to a few float roundings: relative errors about 1e-6 (tests/test_models_single.c
+ * states the bounds). */
+typedef struct acdc_layerf {
+    size_t n;
+    float *a, *d;              /* diagonals, length n */
+    float *a_bias, *d_bias;    /* length n, or NULL for none */
+} acdc_layerf;
+
+int acdc_layer_forwardf(const acdc_layerf *L, acdc_planf *p, size_t batch, const float *x,
+                        float *z, float *h2);
+int acdc_layer_backwardf(const acdc_layerf *L, acdc_planf *p, size_t batch, const float *x,
+                         const float *h2, const float *dz, float *dx, acdc_grad *g);
+
 #endif

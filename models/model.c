@@ -389,47 +389,78 @@ int acdc_model_check(const acdc_model *m)
 }
 
 struct acdc_work {
-    acdc_plan *plan;
+    int single;           /* ACDC_PRECISION_SINGLE: the float plan, activations, layers */
+    acdc_plan *plan;      /* double */
+    acdc_planf *planf;    /* single */
+    size_t n, h;          /* the plan's length and grid height */
+    int two;              /* the plan is 2D */
     size_t batch, n_layers;
     int keep;
     const acdc_layer_op *op;   /* NULL: the numeric layers */
     uint64_t tick;
-    double *v;    /* keep: (K+1) × batch × n layer inputs; else 2 × batch × n */
-    double *h2;   /* keep: K × batch × n */
-    double *z;    /* keep: K × batch × n pre-activations; else batch × n */
-    double *g;    /* 2 × batch × n, backward */
+    /* Activations, double or float as the workspace's precision: */
+    void *v;      /* keep: (K+1) × batch × n layer inputs; else 2 × batch × n */
+    void *h2;     /* keep: K × batch × n */
+    void *z;      /* keep: K × batch × n pre-activations; else batch × n */
+    void *g;      /* 2 × batch × n, backward */
+    /* Single: float copies of the model's diagonals and biases (4 × n per layer),
+     * rounded from the double parameters at every forward pass (work_refresh()). */
+    acdc_layerf *lf;
+    float *lfv;
 };
 
 int acdc_work_alloc(acdc_work **out, const acdc_model *m, size_t batch, int keep,
                     int threads, unsigned flags)
 {
+    return acdc_work_alloc_precision(out, m, batch, keep, threads, flags,
+                                     ACDC_PRECISION_DOUBLE);
+}
+
+int acdc_work_alloc_precision(acdc_work **out, const acdc_model *m, size_t batch, int keep,
+                              int threads, unsigned flags, int precision)
+{
     *out = NULL;
     if (batch == 0)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "batch size must be at least 1");
+    if (precision != ACDC_PRECISION_DOUBLE && precision != ACDC_PRECISION_SINGLE)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "unknown precision %d", precision);
     acdc_work *w = calloc(1, sizeof *w);
     if (!w)
         goto nomem;
+    w->single = precision == ACDC_PRECISION_SINGLE;
     w->batch = batch;
     w->keep = keep;
     w->n_layers = m->n_layers;
     size_t bn = batch * m->n, K = m->n_layers;
     if (bn / batch != m->n)
         goto nomem;
-    int rc = m->transform == ACDC_TRANSFORM_DCT2
-                 ? acdc_plan_alloc2(&w->plan, m->h, m->w, threads, flags)
-                 : acdc_plan_alloc(&w->plan, m->n, threads, flags);
+    const int two = m->transform == ACDC_TRANSFORM_DCT2;
+    int rc = w->single ? (two ? acdc_planf_alloc2(&w->planf, m->h, m->w, threads, flags)
+                              : acdc_planf_alloc(&w->planf, m->n, threads, flags))
+                       : (two ? acdc_plan_alloc2(&w->plan, m->h, m->w, threads, flags)
+                              : acdc_plan_alloc(&w->plan, m->n, threads, flags));
     if (rc) {
         acdc_work_free(w);
         return rc;   /* the plan recorded the message */
     }
-    w->v = malloc((keep ? K + 1 : 2) * bn * sizeof *w->v);
-    w->z = malloc((keep ? K : 1) * bn * sizeof *w->z);
+    w->n = m->n;
+    w->two = two;
+    w->h = two ? m->h : 1;
+    const size_t elt = w->single ? sizeof(float) : sizeof(double);
+    w->v = malloc((keep ? K + 1 : 2) * bn * elt);
+    w->z = malloc((keep ? K : 1) * bn * elt);
     if (!w->v || !w->z)
         goto nomem;
     if (keep) {
-        w->h2 = malloc(K * bn * sizeof *w->h2);
-        w->g = malloc(2 * bn * sizeof *w->g);
+        w->h2 = malloc(K * bn * elt);
+        w->g = malloc(2 * bn * elt);
         if (!w->h2 || !w->g)
+            goto nomem;
+    }
+    if (w->single) {
+        w->lf = calloc(K, sizeof *w->lf);
+        w->lfv = malloc(4 * K * m->n * sizeof *w->lfv);
+        if (!w->lf || !w->lfv)
             goto nomem;
     }
     *out = w;
@@ -445,15 +476,22 @@ void acdc_work_free(acdc_work *w)
     if (!w)
         return;
     acdc_plan_free(w->plan);
+    acdc_planf_free(w->planf);
     free(w->v);
     free(w->h2);
     free(w->z);
     free(w->g);
+    free(w->lf);
+    free(w->lfv);
     free(w);
 }
 
 void acdc_work_set_op(acdc_work *w, const acdc_layer_op *op) { w->op = op; }
 void acdc_work_set_tick(acdc_work *w, uint64_t tick) { w->tick = tick; }
+int acdc_work_precision(const acdc_work *w)
+{
+    return w->single ? ACDC_PRECISION_SINGLE : ACDC_PRECISION_DOUBLE;
+}
 
 static int fits(const acdc_model *m, const acdc_work *w, size_t batch)
 {
@@ -462,12 +500,84 @@ static int fits(const acdc_model *m, const acdc_work *w, size_t batch)
                                w->batch);
     size_t h;
     acdc_model_grid(m, &h, NULL, NULL, NULL);
-    if (acdc_plan_n(w->plan) != m->n || w->n_layers != m->n_layers ||
-        acdc_plan_is_2d(w->plan) != (m->transform == ACDC_TRANSFORM_DCT2) ||
-        acdc_plan_h(w->plan) != h)
+    if (w->n != m->n || w->n_layers != m->n_layers ||
+        w->two != (m->transform == ACDC_TRANSFORM_DCT2) || w->h != h)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "workspace was made for another model shape");
+    if (w->single && w->op)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "a layer operator (the hardware model) computes "
+                               "in double precision: it needs a double-precision workspace");
     return ACDC_UTIL_OK;
 }
+
+/* One layer of a double workspace: the numeric layer or the operator. */
+static int layer_fwd_d(acdc_work *w, const acdc_model *m, size_t l, size_t batch,
+                       double *in, double *z, double *h2)
+{
+    return w->op ? w->op->forward(w->op->ctx, m, l, w->tick, batch, in, z)
+                 : acdc_layer_forward(&m->layers[l], w->plan, batch, in, z, h2);
+}
+
+static int layer_bwd_d(acdc_work *w, const acdc_model *m, size_t l, size_t batch,
+                       const double *x, const double *h2, const double *dz, double *dx,
+                       acdc_grad *g)
+{
+    return w->op ? w->op->backward(w->op->ctx, m, l, batch, x, dz, dx, g)
+                 : acdc_layer_backward(&m->layers[l], w->plan, batch, x, h2, dz, dx, g);
+}
+
+/* One layer of a single workspace: the float copy of the layer (no operator here). */
+static int layer_fwd_f(acdc_work *w, const acdc_model *m, size_t l, size_t batch,
+                       float *in, float *z, float *h2)
+{
+    (void)m;
+    return acdc_layer_forwardf(&w->lf[l], w->planf, batch, in, z, h2);
+}
+
+static int layer_bwd_f(acdc_work *w, const acdc_model *m, size_t l, size_t batch,
+                       const float *x, const float *h2, const float *dz, float *dx,
+                       acdc_grad *g)
+{
+    (void)m;
+    return acdc_layer_backwardf(&w->lf[l], w->planf, batch, x, h2, dz, dx, g);
+}
+
+/* The float copies of m's parameters.  The model's double values stay the master copy
+ * (see model.h, "Precision"): refreshing 4·n·K values per pass costs little beside the
+ * batch × n × K activations the pass computes. */
+static void work_refresh(acdc_work *w, const acdc_model *m)
+{
+    const size_t n = m->n;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const acdc_layer *L = &m->layers[l];
+        acdc_layerf *F = &w->lf[l];
+        float *base = w->lfv + 4 * l * n;
+        F->n = n;
+        F->a = base;
+        F->d = base + n;
+        F->a_bias = L->a_bias ? base + 2 * n : NULL;
+        F->d_bias = L->d_bias ? base + 3 * n : NULL;
+        for (size_t i = 0; i < n; i++) {
+            F->a[i] = (float)L->a[i];
+            F->d[i] = (float)L->d[i];
+            if (F->a_bias)
+                F->a_bias[i] = (float)L->a_bias[i];
+            if (F->d_bias)
+                F->d_bias[i] = (float)L->d_bias[i];
+        }
+    }
+}
+
+#define REAL double
+#define LOCAL(x) x##_d
+#include "models/model_real.inc"
+#undef REAL
+#undef LOCAL
+
+#define REAL float
+#define LOCAL(x) x##_f
+#include "models/model_real.inc"
+#undef REAL
+#undef LOCAL
 
 int acdc_model_forward(const acdc_model *m, acdc_work *w, size_t batch, const double *x,
                        double *y)
@@ -475,61 +585,10 @@ int acdc_model_forward(const acdc_model *m, acdc_work *w, size_t batch, const do
     int rc = fits(m, w, batch);
     if (rc)
         return rc;
-    const size_t n = m->n, bn = batch * n, K = m->n_layers;
-    double *v = w->v;
-    size_t gw, in_h, in_w;
-    acdc_model_grid(m, NULL, &gw, &in_h, &in_w);
-    /* The input grid's row i starts the layer grid's row i (1D: one row of n_in of n),
-     * standardised, zeros elsewhere. */
-    const double *mean = m->in_mean, *scale = m->in_scale;
-    for (size_t b = 0; b < batch; b++) {
-        double *row = v + b * n;
-        const double *xr = x + b * m->n_in;
-        if (m->n_in < n)
-            memset(row, 0, n * sizeof *row);
-        for (size_t i = 0; i < in_h; i++) {
-            double *dst = row + i * gw;
-            const double *src = xr + i * in_w;
-            if (mean)
-                for (size_t j = 0; j < in_w; j++)
-                    dst[j] = (src[j] - mean[i * in_w + j]) / scale[i * in_w + j];
-            else
-                memcpy(dst, src, in_w * sizeof *dst);
-        }
-    }
-    for (size_t l = 0; l < K; l++) {
-        const acdc_layer *L = &m->layers[l];
-        double *in = w->keep ? w->v + l * bn : w->v + (l & 1) * bn;
-        double *out = w->keep ? w->v + (l + 1) * bn : w->v + ((l + 1) & 1) * bn;
-        double *z = w->keep ? w->z + l * bn : w->z;
-        rc = w->op ? w->op->forward(w->op->ctx, m, l, w->tick, batch, in, z)
-                   : acdc_layer_forward(L, w->plan, batch, in, z, w->keep ? w->h2 + l * bn : NULL);
-        if (rc)
-            return rc;
-        for (size_t b = 0; b < batch; b++) {
-            const double *zr = z + b * n;
-            double *o = out + b * n;
-            if (L->perm) {
-                if (L->relu)
-                    for (size_t i = 0; i < n; i++) {
-                        double u = zr[L->perm[i]];
-                        o[i] = u > 0 ? u : 0;
-                    }
-                else
-                    for (size_t i = 0; i < n; i++)
-                        o[i] = zr[L->perm[i]];
-            } else if (L->relu) {
-                for (size_t i = 0; i < n; i++)
-                    o[i] = zr[i] > 0 ? zr[i] : 0;
-            } else {
-                memcpy(o, zr, n * sizeof *o);
-            }
-        }
-    }
-    const double *last = w->keep ? w->v + K * bn : w->v + (K & 1) * bn;
-    for (size_t b = 0; b < batch; b++)
-        memcpy(y + b * m->n_out, last + b * n, m->n_out * sizeof *y);
-    return ACDC_UTIL_OK;
+    if (!w->single)
+        return forward_d(m, w, batch, x, y);
+    work_refresh(w, m);
+    return forward_f(m, w, batch, x, y);
 }
 
 int acdc_model_backward(const acdc_model *m, acdc_work *w, size_t batch, const double *dy,
@@ -543,50 +602,8 @@ int acdc_model_backward(const acdc_model *m, acdc_work *w, size_t batch, const d
                                "workspace was made without keeping intermediates");
     if (grad && (grad->n != m->n || grad->n_layers != m->n_layers))
         return acdc_util_error(ACDC_UTIL_EUSAGE, "gradient model has another shape");
-    const size_t n = m->n, bn = batch * n, K = m->n_layers;
-    double *gv = w->g, *du = w->g + w->batch * n;
-    for (size_t b = 0; b < batch; b++) {
-        memcpy(gv + b * n, dy + b * m->n_out, m->n_out * sizeof *gv);
-        memset(gv + b * n + m->n_out, 0, (n - m->n_out) * sizeof *gv);
-    }
-    for (size_t l = K; l-- > 0;) {
-        const acdc_layer *L = &m->layers[l];
-        const double *z = w->z + l * bn;
-        /* Undo the permutation (a scatter) and the ReLU (a mask on the pre-activation). */
-        for (size_t b = 0; b < batch; b++) {
-            const double *g = gv + b * n, *zr = z + b * n;
-            double *d = du + b * n;
-            if (L->perm)
-                for (size_t i = 0; i < n; i++)
-                    d[L->perm[i]] = g[i];
-            else
-                memcpy(d, g, n * sizeof *d);
-            if (L->relu)
-                for (size_t i = 0; i < n; i++)
-                    if (!(zr[i] > 0))
-                        d[i] = 0;
-        }
-        acdc_grad g = {0};
-        if (grad) {
-            acdc_layer *G = &grad->layers[l];
-            g = (acdc_grad){G->a, G->d, G->a_bias, G->d_bias};
-            if (!L->a_bias) g.a_bias = NULL;
-            if (!L->d_bias) g.d_bias = NULL;
-        }
-        rc = w->op ? w->op->backward(w->op->ctx, m, l, batch, w->v + l * bn, du,
-                                     (l > 0 || dx) ? gv : NULL, grad ? &g : NULL)
-                   : acdc_layer_backward(L, w->plan, batch, w->v + l * bn, w->h2 + l * bn,
-                                         du, (l > 0 || dx) ? gv : NULL, grad ? &g : NULL);
-        if (rc)
-            return rc;
-    }
-    size_t gw, in_h, in_w;
-    acdc_model_grid(m, NULL, &gw, &in_h, &in_w);
-    /* dx gathered from where the forward pass laid the input (1D: one row) */
-    for (size_t b = 0; dx && b < batch; b++)
-        for (size_t i = 0; i < in_h; i++)
-            memcpy(dx + b * m->n_in + i * in_w, gv + b * n + i * gw, in_w * sizeof *dx);
-    return ACDC_UTIL_OK;
+    return w->single ? backward_f(m, w, batch, dy, grad, dx)
+                     : backward_d(m, w, batch, dy, grad, dx);
 }
 
 void acdc_model_foreach_param(acdc_model *m,

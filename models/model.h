@@ -106,6 +106,22 @@ int acdc_model_check(const acdc_model *m);
 /* Workspace for forward and backward passes of up to `batch` rows. */
 typedef struct acdc_work acdc_work;
 
+/* Precision of a workspace's passes.
+ *
+ * ACDC_PRECISION_SINGLE computes the cascade in float: FFTW's fftwf_ plans
+ * (acdc_planf), float activations, the float layer passes (models/layer.h), the
+ * per-block gradient sums in float.  What stays double: the model's parameters (the
+ * master copy; the workspace rounds them to float at every forward pass, so an
+ * optimiser updating the double values never works on stale copies and small late
+ * updates are not lost to float rounding of the weights), the inputs and outputs at the
+ * boundary (x, y, dy, dx), the sum of the gradients over the blocks, and whatever the
+ * caller computes from y (losses, accuracies).  Measured on the K = 7 cascade of the
+ * README (models/README.md): the test accuracy within 0.1 point of double, but only
+ * 1.1-1.3 times the speed, since FFTW's real-to-real transforms (most of a step) are
+ * scalar code in either precision.  A layer operator (the hardware model) works in
+ * double only. */
+enum { ACDC_PRECISION_DOUBLE = 0, ACDC_PRECISION_SINGLE = 1 };
+
 /* Sets *out to a workspace for m: plans the DCTs (1D over n, or 2D over h × w for a
  * dct2 model; FFTW flags, 0 = FFTW_MEASURE) for
  * `threads` threads and allocates the intermediates of every layer if keep is non-zero
@@ -115,6 +131,11 @@ typedef struct acdc_work acdc_work;
 int acdc_work_alloc(acdc_work **out, const acdc_model *m, size_t batch, int keep,
                     int threads, unsigned flags);
 void acdc_work_free(acdc_work *w);
+/* The same in the given precision (ACDC_PRECISION_DOUBLE: acdc_work_alloc()).  Errors:
+ * as acdc_work_alloc(), ACDC_UTIL_EUSAGE for an unknown precision. */
+int acdc_work_alloc_precision(acdc_work **out, const acdc_model *m, size_t batch, int keep,
+                              int threads, unsigned flags, int precision);
+int acdc_work_precision(const acdc_work *w);
 
 /* y (batch × n_out) = cascade(x (batch × n_in)).  batch <= the workspace's. */
 int acdc_model_forward(const acdc_model *m, acdc_work *w, size_t batch, const double *x,
@@ -145,7 +166,8 @@ typedef struct acdc_layer_op {
 } acdc_layer_op;
 
 /* Makes the workspace's passes use op (NULL: the numeric layers again); the operator is
- * referenced, not copied.  tick: see above (acdc_work_set_tick()). */
+ * referenced, not copied.  A single-precision workspace refuses to run with an operator
+ * (ACDC_UTIL_EUSAGE from the passes).  tick: see above (acdc_work_set_tick()). */
 void acdc_work_set_op(acdc_work *w, const acdc_layer_op *op);
 void acdc_work_set_tick(acdc_work *w, uint64_t tick);
 

@@ -76,6 +76,8 @@ static int check_opts(const acdc_train_opts *o)
                                o->val_frac);
     if (o->threads < 1 || o->threads > 256)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "threads %d is outside 1..256", o->threads);
+    if (o->precision != ACDC_PRECISION_DOUBLE && o->precision != ACDC_PRECISION_SINGLE)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "unknown precision %d", o->precision);
     return ACDC_UTIL_OK;
 }
 
@@ -294,7 +296,8 @@ static int plan(acdc_trainer *t)
     acdc_work_free(t->w);
     size_t b = t->o.batch > EVAL_CHUNK ? t->o.batch : EVAL_CHUNK;
     /* FFTW_ESTIMATE: the same plan every run, so the same rounding every run. */
-    int rc = acdc_work_alloc(&t->w, t->m, b, 1, t->o.threads, FFTW_ESTIMATE);
+    int rc = acdc_work_alloc_precision(&t->w, t->m, b, 1, t->o.threads, FFTW_ESTIMATE,
+                                       t->o.precision);
     if (!rc)
         acdc_work_set_op(t->w, t->op);
     return rc;
@@ -730,6 +733,11 @@ static const char *sched_name(int s)
     return s == ACDC_SCHED_COSINE ? "cosine" : s == ACDC_SCHED_STEP ? "step" : "constant";
 }
 
+static const char *precision_name(int p)
+{
+    return p == ACDC_PRECISION_SINGLE ? "single" : "double";
+}
+
 /* The fingerprint string of d (acdc_trainer_set_data()). */
 static void data_fingerprint(const acdc_train_data *d, char *buf, size_t size)
 {
@@ -805,6 +813,7 @@ int acdc_trainer_save(const acdc_trainer *t, const char *path)
         (rc = acdc_util_h5_set_attr_i64(f, g, "batch", (int64_t)p->batch)) ||
         (rc = acdc_util_h5_set_attr_f64(f, g, "val_frac", p->val_frac)) ||
         (rc = acdc_util_h5_set_attr_i64(f, g, "seed", (int64_t)p->seed)) ||
+        (rc = acdc_util_h5_set_attr_str(f, g, "precision", precision_name(p->precision))) ||
         (rc = acdc_util_h5_set_attr_i64(f, g, "rows", (int64_t)t->rows)) ||
         (rc = acdc_util_h5_set_attr_i64(f, g, "n_val", (int64_t)t->n_val)) ||
         (rc = acdc_util_h5_set_attr_i64(f, g, "epoch", (int64_t)t->epoch)) ||
@@ -900,6 +909,14 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
         (rc = acdc_util_h5_attr_str(f, path, g, "rng", rname, sizeof rname)) ||
         (rc = acdc_util_h5_attr_i64(f, path, g, "rng_bytes", &i_rbytes)))
         goto fail;
+    /* Checkpoints from before the float path hold no precision: they are double. */
+    if (acdc_util_h5_attr_exists(f, g, "precision")) {
+        static const char *const precs[] = {"double", "single"};
+        char s4[32];
+        if ((rc = acdc_util_h5_attr_str(f, path, g, "precision", s4, sizeof s4)) ||
+            (rc = name_index(path, "precision", s4, precs, 2, &o.precision)))
+            goto fail;
+    }
     if (i_step_epochs < 1 || i_epochs < 1 || i_batch < 1 || i_epoch < 0 || i_step < 0 ||
         i_osteps < 0 || i_rows < 1 || i_nval < 0) {
         rc = acdc_util_error(ACDC_UTIL_EDATA,

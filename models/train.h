@@ -13,7 +13,9 @@
  * Determinism: rows are shuffled with GSL's mt19937, sums run in a fixed order, and the
  * DCTs are planned with FFTW_ESTIMATE (FFTW_MEASURE may pick other algorithms from run
  * to run); so the same seed, data and options give bitwise the same model, whatever the
- * thread count.  A checkpoint holds everything the next epoch depends on (model,
+ * thread count -- in either precision (a single-precision run is bitwise reproducible
+ * too, and independent of the thread count, but differs from the double run by the
+ * float roundings).  A checkpoint holds everything the next epoch depends on (model,
  * optimiser moments, step and epoch counters, the RNG state), so training resumed from
  * it ends bitwise where an uninterrupted run ends.
  */
@@ -49,10 +51,13 @@ typedef struct acdc_train_opts {
     double val_frac;       /* fraction of the rows held out for validation, [0, 0.9] */
     uint64_t seed;         /* shuffling and the validation split */
     int threads;           /* OpenMP threads of the forward and backward passes */
+    int precision;         /* ACDC_PRECISION_DOUBLE (default) or _SINGLE (model.h): the
+                            * passes' arithmetic; parameters, Adam's moments, losses and
+                            * accuracies stay double either way */
 } acdc_train_opts;
 
 /* The defaults above: Adam, rates 1e-2 for all groups, cosine schedule, 10 epochs,
- * batch 64, 10% validation, seed 1, 1 thread, loss given. */
+ * batch 64, 10% validation, seed 1, 1 thread, double precision, loss given. */
 void acdc_train_opts_default(acdc_train_opts *o, int loss);
 
 /* Rows to learn from: x is rows × dim; classify uses labels (rows, each in 0..n_out−1),
@@ -178,7 +183,9 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
 int acdc_trainer_save(const acdc_trainer *t, const char *path);
 
 /* Restores a trainer from a checkpoint written by acdc_trainer_save() for a data set of
- * `rows` rows (checked against the checkpoint).  threads as acdc_trainer_set_threads(). */
+ * `rows` rows (checked against the checkpoint).  threads as acdc_trainer_set_threads().
+ * The precision is the checkpoint's (its /train attribute `precision`, "double" or
+ * "single"; a checkpoint without one is double). */
 int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer **out);
 
 /* The training data's fingerprint, stored in checkpoints (root attribute of /train
