@@ -34,6 +34,8 @@ int acdc_optics_homodyne(const acdc_optics_field *f, const acdc_optics_field *re
         return acdc_util_error(ACDC_UTIL_EUSAGE, "reference batch of %zu for a signal batch of %zu",
                                ref->nb, f->nb);
     size_t n = acdc_optics_grid_size(&f->g);
+    /* fields in parallel: each element on its own, so the threads do not change a bit */
+#pragma omp parallel for schedule(static) if (f->nb > 1)
     for (size_t b = 0; b < f->nb; b++) {
         const double complex *e = f->data + b * n;
         const double complex *r = ref->data + (ref->nb == 1 ? 0 : b * n);

@@ -144,8 +144,12 @@ double complex *acdc_optics_field_slice(const acdc_optics_field *f, size_t b)
 
 void acdc_optics_field_zero(acdc_optics_field *f)
 {
-    if (f)
-        memset(f->data, 0, f->nb * acdc_optics_grid_size(&f->g) * sizeof *f->data);
+    if (!f)
+        return;
+    const size_t n = acdc_optics_grid_size(&f->g);
+#pragma omp parallel for schedule(static) if (f->nb > 1 && n >= 4096)
+    for (size_t b = 0; b < f->nb; b++)
+        memset(f->data + b * n, 0, n * sizeof *f->data);
 }
 
 int acdc_optics_field_check_finite(const acdc_optics_field *f)
