@@ -284,16 +284,6 @@ static void test_gradients_finite_differences(void **state)
 
 /* ---- training ---------------------------------------------------------------------- */
 
-static void make_classes(size_t rows, double *x, int64_t *lab)
-{
-    for (size_t r = 0; r < rows; r++) {
-        lab[r] = (int64_t)((r * 7 + r / 3) % 3);
-        for (size_t j = 0; j < 10; j++) {
-            double noise = 0.5 * sin(2.385 * (double)(r * 10 + j) + 0.3 * (double)r);
-            x[r * 10 + j] = noise + (j / 3 == (size_t)lab[r] ? 1.0 : 0.0) + 0.2;
-        }
-    }
-}
 
 static acdc_trainer *classifier(size_t rows, size_t epochs, int threads, int precision)
 {
@@ -323,7 +313,7 @@ static int64_t LAB[R];
 
 static acdc_train_data data(void)
 {
-    make_classes(R, X, LAB);
+    test_classes(R, X, LAB);
     return (acdc_train_data){R, 10, X, NULL, LAB};
 }
 

@@ -246,17 +246,6 @@ static void test_cascade_gradients(void **state)
 
 /* ---- the trainer ------------------------------------------------------------------- */
 
-/* A synthetic 3-class problem in 10 dimensions: class k shifts a block of inputs. */
-static void make_classes(size_t rows, double *x, int64_t *lab)
-{
-    for (size_t r = 0; r < rows; r++) {
-        lab[r] = (int64_t)((r * 7 + r / 3) % 3);
-        for (size_t j = 0; j < 10; j++) {
-            double noise = 0.5 * sin(2.385 * (double)(r * 10 + j) + 0.3 * (double)r);
-            x[r * 10 + j] = noise + (j / 3 == (size_t)lab[r] ? 1.0 : 0.0) + 0.2;
-        }
-    }
-}
 
 static acdc_trainer *classifier(size_t rows, size_t epochs, int threads, uint64_t seed)
 {
@@ -289,7 +278,7 @@ static void test_loss_decreases(void **state)
     enum { R = 400 };
     static double x[R * 10];
     static int64_t lab[R];
-    make_classes(R, x, lab);
+    test_classes(R, x, lab);
     acdc_train_data d = {R, 10, x, NULL, lab};
     acdc_trainer *t = classifier(R, 8, 1, 3);
     assert_int_equal(acdc_trainer_standardise(t, &d, 1, 0.1), 0);
@@ -336,7 +325,7 @@ static void test_standardise_statistics(void **state)
     enum { R = 50 };
     double x[R * 10];
     int64_t lab[R];
-    make_classes(R, x, lab);
+    test_classes(R, x, lab);
     for (size_t r = 0; r < R; r++)
         x[r * 10 + 3] = 0.2;   /* a constant input, like a border pixel */
     acdc_train_data d = {R, 10, x, NULL, lab};
@@ -395,7 +384,7 @@ static void test_determinism_and_threads(void **state)
     enum { R = 300 };
     static double x[R * 10];
     static int64_t lab[R];
-    make_classes(R, x, lab);
+    test_classes(R, x, lab);
     acdc_train_data d = {R, 10, x, NULL, lab};
     acdc_trainer *t[3] = {classifier(R, 3, 1, 9), classifier(R, 3, 2, 9),
                           classifier(R, 3, 1, 10)};
@@ -421,7 +410,7 @@ static void test_resume_is_bitwise(void **state)
     enum { R = 300, E = 4 };
     static double x[R * 10];
     static int64_t lab[R];
-    make_classes(R, x, lab);
+    test_classes(R, x, lab);
     acdc_train_data d = {R, 10, x, NULL, lab};
     const char *ck = test_path(0, "resume.ckpt.h5");
 
@@ -534,7 +523,7 @@ static void test_evaluate_confusion(void **state)
     enum { R = 120 };
     static double x[R * 10];
     static int64_t lab[R];
-    make_classes(R, x, lab);
+    test_classes(R, x, lab);
     acdc_train_data d = {R, 10, x, NULL, lab};
     acdc_trainer *t = classifier(R, 2, 1, 4);
     for (int e = 0; e < 2; e++)
@@ -568,7 +557,7 @@ static void test_infer_applies_standardisation(void **state)
     enum { R = 40 };
     static double x[R * 10];
     static int64_t lab[R];
-    make_classes(R, x, lab);
+    test_classes(R, x, lab);
     acdc_train_data d = {R, 10, x, NULL, lab};
     acdc_trainer *t = classifier(R, 1, 1, 8);
     assert_int_equal(acdc_trainer_standardise(t, &d, 1, 0.1), 0);
@@ -651,7 +640,7 @@ static void test_train2d_checkpoint(void **state)
     enum { R = 200, E = 3 };
     static double x[R * 10];
     static int64_t lab[R];
-    make_classes(R, x, lab);
+    test_classes(R, x, lab);
     acdc_train_data d = {R, 10, x, NULL, lab};
     const char *ck = test_path(3, "train2d.ckpt.h5");
     acdc_trainer *full = classifier2d(R, E, 2);

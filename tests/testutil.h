@@ -46,4 +46,17 @@ static inline const char *test_path(int slot, const char *name)
     return buf[slot & 7];
 }
 
+/* A synthetic 3-class problem in 10 dimensions for the trainer's tests: class k shifts
+ * the block of inputs 3k .. 3k + 2; rows x 10 values into x, rows labels into lab. */
+static inline void test_classes(size_t rows, double *x, int64_t *lab)
+{
+    for (size_t r = 0; r < rows; r++) {
+        lab[r] = (int64_t)((r * 7 + r / 3) % 3);
+        for (size_t j = 0; j < 10; j++) {
+            double noise = 0.5 * sin(2.385 * (double)(r * 10 + j) + 0.3 * (double)r);
+            x[r * 10 + j] = noise + (j / 3 == (size_t)lab[r] ? 1.0 : 0.0) + 0.2;
+        }
+    }
+}
+
 #endif
