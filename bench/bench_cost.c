@@ -32,37 +32,7 @@
 #include "sim/simulate.h"
 #include "util/error.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* Seconds per complex FFT of n (rank 1) or n x n (rank 2) points, one thread,
- * FFTW_ESTIMATE, the mean over about a quarter second. */
-static double fft_seconds(int rank, size_t n)
-{
-    const size_t N = rank == 2 ? n * n : n;
-    fftw_complex *a = fftw_alloc_complex(N);
-    if (!a)
-        return -1;
-    fftw_plan_with_nthreads(1);
-    fftw_plan p = rank == 2 ? fftw_plan_dft_2d((int)n, (int)n, a, a, FFTW_FORWARD, FFTW_ESTIMATE)
-                            : fftw_plan_dft_1d((int)n, a, a, FFTW_FORWARD, FFTW_ESTIMATE);
-    for (size_t i = 0; i < N; i++)
-        a[i] = (double)(i % 5) - 2.0;
-    fftw_execute(p);
-    int reps = 0;
-    double t0 = now(), t;
-    do {
-        fftw_execute(p);
-        reps++;
-    } while ((t = now() - t0) < 0.25);
-    fftw_destroy_plan(p);
-    fftw_free(a);
-    return t / reps;
-}
+#include "bench/floor.h"
 
 /* rows random inputs of width n in [0, 1). */
 static acdc_data *inputs(size_t rows, size_t n)
@@ -94,10 +64,10 @@ static double seconds(const acdc_compiler_system *s, const acdc_data *d, size_t 
     job.options.propagation = ACDC_SIM_PROP_IDEAL;
     job.options.threads = 1;
     acdc_sim_result r;
-    double t0 = now();
+    double t0 = bench_now();
     if (acdc_sim_execute(&job, &r, NULL))
         return -1;
-    const double t = now() - t0;
+    const double t = bench_now() - t0;
     acdc_sim_result_free(&r);
     return t;
 }
@@ -166,7 +136,7 @@ int main(int argc, char **argv)
             acdc_data *d = inputs(r, n);
             snprintf(what, sizeof what, "1D n = %zu, %zu chains", n, s->n_chains);
             /* two lens passes of one FFT each per stage */
-            if (!d || run(what, s, d, S, fft_seconds(1, side), 2.0 * (double)m->n_layers)) {
+            if (!d || run(what, s, d, S, bench_fft_seconds(1, side), 2.0 * (double)m->n_layers)) {
                 fprintf(stderr, "bench_cost: error: %s\n", acdc_util_errmsg());
                 return 1;
             }
@@ -192,7 +162,7 @@ int main(int argc, char **argv)
         return 1;
     }
     acdc_data *d = inputs(rows, 784);
-    const double per = fft_seconds(2, 2 * s->m);
+    const double per = bench_fft_seconds(2, 2 * s->m);
     for (int S = 2; S <= 8; S *= 2)
         if (!d || run("2D 32x32, 10 chains", s, d, S, per, 3.0 * (double)s->n_chains)) {
             fprintf(stderr, "bench_cost: error: %s\n", acdc_util_errmsg());

@@ -7,8 +7,9 @@
  * read and ADC noise at the designed detection, the profile's lens) runs all 10,000
  * test images (default /usr/share/datasets/fashion-mnist, Debian's
  * dataset-fashion-mnist), with 1 and with 2 threads, beside the numeric model.  Prints
- * time, throughput, numeric and optical accuracy and whether the two thread counts gave
- * bit-identical light.
+ * time, throughput, numeric and optical accuracy, whether the two thread counts gave
+ * bit-identical light, and the run's FFT floor: the transforms it ran (counted by the
+ * optics), timed alone on one thread (bench/floor.h) -- half of it for two threads.
  *
  * usage: bench_sim [MODEL.h5 [DATA]]
  */
@@ -25,12 +26,7 @@
 #include "sim/simulate.h"
 #include "util/error.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "bench/floor.h"
 
 int main(int argc, char **argv)
 {
@@ -46,12 +42,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_sim: error: %s\n", acdc_util_errmsg());
         return 1;
     }
-    double t0 = now();
+    double t0 = bench_now();
     if ((rc = acdc_compiler_compile(m, &p, &s))) {
         fprintf(stderr, "bench_sim: error: %s\n", acdc_util_errmsg());
         return 1;
     }
-    double t_compile = now() - t0;
+    double t_compile = bench_now() - t0;
     printf("optical inference of %zu images: '%s' (n = %zu, %zu layers, %zu optical chains) "
            "on profile '%s'\n", d->batch, mpath, m->n, m->n_layers, s->n_chains, p.name);
     printf("compile: %.3f s\n", t_compile);
@@ -68,7 +64,7 @@ int main(int argc, char **argv)
     }
     printf("%8s %10s %12s %12s %12s %12s\n", "threads", "time (s)", "inputs/s", "numeric acc",
            "optical acc", "difference");
-    double *y1 = NULL;
+    double *y1 = NULL, floor_s = -1;
     int same = 1;
     for (int threads = 1; threads <= 2; threads++) {
         omp_set_num_threads(threads);
@@ -77,15 +73,23 @@ int main(int argc, char **argv)
                             .batch = 64};
         job.options.threads = threads;
         acdc_sim_result r;
-        t0 = now();
+        acdc_optics_fft_tally_reset();
+        t0 = bench_now();
         if ((rc = acdc_sim_execute(&job, &r, NULL))) {
             fprintf(stderr, "bench_sim: error: %s\n", acdc_util_errmsg());
             return 1;
         }
-        double t = now() - t0;
+        double t = bench_now() - t0;
         printf("%8d %10.2f %12.0f %12.4f %12.4f %+11.2f pp\n", threads, t,
                (double)d->batch / t, r.end[0].acc_ideal, r.end[0].acc_optical,
                100 * (r.end[0].acc_optical - r.end[0].acc_ideal));
+        if (threads == 1) {
+            printf("         the transforms it ran, timed alone:\n");
+            floor_s = bench_fft_floor(stdout, "         ");
+        }
+        if (floor_s > 0)
+            printf("         FFT floor %.2f s on %d thread%s: the run takes %.2fx its floor\n",
+                   floor_s / threads, threads, threads > 1 ? "s" : "", t / (floor_s / threads));
         size_t bytes = d->batch * s->n_out * sizeof(double);
         if (!y1) {
             y1 = malloc(bytes);

@@ -17,6 +17,7 @@
 #include <omp.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,58 @@
 static pthread_once_t fftw_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned fft_flags = FFTW_ESTIMATE;
+
+/* The transforms run so far, by shape (acdc_optics_fft_tally): a fixed table whose
+ * slots are claimed as shapes first run, key 2 n + (rank == 2) (0: free); counts are
+ * atomic, so threads add at once.  Shapes beyond the table are counted together. */
+#define TALLY_SLOTS 32
+static _Atomic size_t tally_key[TALLY_SLOTS];
+static _Atomic unsigned long long tally_count[TALLY_SLOTS];
+static _Atomic unsigned long long tally_other;
+
+static void tally(int rank, size_t n, size_t howmany)
+{
+    const size_t key = 2 * n + (rank == 2);
+    for (int i = 0; i < TALLY_SLOTS; i++) {
+        size_t k = atomic_load_explicit(&tally_key[i], memory_order_acquire), free_key = 0;
+        if (k == 0 && atomic_compare_exchange_strong(&tally_key[i], &free_key, key))
+            k = key;
+        else if (k == 0)
+            k = free_key;   /* another thread claimed it first: its key */
+        if (k == key) {
+            atomic_fetch_add_explicit(&tally_count[i], howmany, memory_order_relaxed);
+            return;
+        }
+    }
+    atomic_fetch_add_explicit(&tally_other, howmany, memory_order_relaxed);
+}
+
+void acdc_optics_fft_tally_reset(void)
+{
+    for (int i = 0; i < TALLY_SLOTS; i++) {
+        atomic_store(&tally_count[i], 0);
+        atomic_store(&tally_key[i], 0);
+    }
+    atomic_store(&tally_other, 0);
+}
+
+size_t acdc_optics_fft_tally(acdc_optics_fft_count *out, size_t cap,
+                             unsigned long long *other)
+{
+    size_t m = 0;
+    for (int i = 0; i < TALLY_SLOTS; i++) {
+        const size_t k = atomic_load(&tally_key[i]);
+        const unsigned long long c = atomic_load(&tally_count[i]);
+        if (!k || !c)
+            continue;
+        if (m < cap)
+            out[m] = (acdc_optics_fft_count){.rank = k % 2 ? 2 : 1, .n = k / 2, .transforms = c};
+        m++;
+    }
+    if (other)
+        *other = atomic_load(&tally_other);
+    return m;
+}
 
 static void fftw_setup(void)
 {
@@ -96,9 +149,25 @@ static void destroy(fftw_plan p)
         fftw_destroy_plan(p);
 }
 
-static void run(fftw_plan p, double complex *a)
+/* Plan p (howmany transforms of n, in place) on a, counted. */
+static void run(fftw_plan p, double complex *a, size_t n, size_t howmany)
 {
     fftw_execute_dft(p, (fftw_complex *)a, (fftw_complex *)a);
+    tally(1, n, howmany);
+}
+
+/* One transform of n out of place (src intact), counted. */
+static void run_oop(fftw_plan p, const double complex *src, double complex *dst, size_t n)
+{
+    fftw_execute_dft(p, (fftw_complex *)src, (fftw_complex *)dst);
+    tally(1, n, 1);
+}
+
+/* An n x n transform in place, counted. */
+static void run_2d(fftw_plan p, double complex *a, size_t n)
+{
+    fftw_execute_dft(p, (fftw_complex *)a, (fftw_complex *)a);
+    tally(2, n, 1);
 }
 
 /* Forward/backward in-place transforms of the rows (length nx) and column blocks
@@ -198,7 +267,7 @@ static void fft2_col_blocks(const fft2 *t, double complex *a, size_t ncols, col_
 static void fft2_col(const fft2 *t, double complex *buf, size_t nb, int which)
 {
     size_t full = t->nx < COLB ? t->nx : COLB;
-    run(nb == full ? t->col[which] : t->colr[which], buf);
+    run(nb == full ? t->col[which] : t->colr[which], buf, t->ny, nb);
 }
 
 /* Complex product without the C99 NaN/infinity recovery of the '*' operator (a call
@@ -367,9 +436,9 @@ static void lens_row(const acdc_optics_lens_plan *p, const double complex *src,
         /* even M, c = M/2: the input phase (-1)^j is a shift of the spectrum by M/2,
          * so transform unmodulated and swap the halves while applying scale * post */
         if (src != dst)
-            fftw_execute_dft(p->t.row_oop[dir], (fftw_complex *)src, (fftw_complex *)dst);
+            run_oop(p->t.row_oop[dir], src, dst, n);
         else
-            run(p->t.row[dir], dst);
+            run(p->t.row[dir], dst, n, 1);
         double complex s = dir == 0 ? p->scale_f : p->scale_b;
         size_t c = n / 2;
         for (size_t k = 0; k < c; k++) {
@@ -388,7 +457,7 @@ static void lens_row(const acdc_optics_lens_plan *p, const double complex *src,
         for (size_t j = 0; j < n; j++)
             dst[j] = cmul(src[j], conj(mod[j]));
     }
-    run(p->t.row[dir], dst);
+    run(p->t.row[dir], dst, n, 1);
     if (post_in) {
         for (size_t k = 0; k < n; k++)
             dst[k] = cmul(dst[k], post_in[k]);
@@ -448,7 +517,7 @@ static void lens_2d_row(const acdc_optics_lens_plan *p, const double complex *sr
     }
     for (size_t x = 0; x < nx; x++)
         d[x] = cmul(s[x], cmul(my, dir == 0 ? p->modx[x] : conj(p->modx[x])));
-    run(p->t.row[dir], d);
+    run(p->t.row[dir], d, nx, 1);
 }
 
 /* A whole rank-2 field: rows modulated and transformed, then columns transformed and
@@ -603,12 +672,12 @@ int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *
             double complex *d = out->data + (size_t)b * n;
             const double complex *sr = in->data + (size_t)b * n;
             if (sr != d)
-                fftw_execute_dft(l1->t.row_oop[0], (fftw_complex *)sr, (fftw_complex *)d);
+                run_oop(l1->t.row_oop[0], sr, d, n);
             else
-                run(l1->t.row[0], d);
+                run(l1->t.row[0], d, n, 1);
             for (size_t k = 0; k < n; k++)
                 d[k] = cmul(d[k], w[k]);
-            run(l2->t.row[0], d);
+            run(l2->t.row[0], d, n, 1);
         }
         free(w);
     } else if (l1->gin.rank == 1) {
@@ -628,7 +697,7 @@ int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *
             double complex *d = out->data + (size_t)b * n;
             lens_row(l1, in->data + (size_t)b * n, d, 0, mid);
             /* l2 without its input modulation (already in mid) */
-            run(l2->t.row[0], d);
+            run(l2->t.row[0], d, n, 1);
             for (size_t k = 0; k < n; k++)
                 d[k] = cmul(d[k], cmul(l2->scale_f, l2->postx[k]));
         }
@@ -756,13 +825,13 @@ int acdc_optics_4f_psf_alloc(acdc_optics_4f_psf **out, const acdc_optics_lens_pl
                                             cmul(l2->modx[x], l2->mody[y])));
             k[y * L + x] = mask ? cmul(v, mask[y * L + x]) : v;
         }
-    fftw_execute_dft(pk, k, k);
+    run_2d(pk, k, L);
     const double norm = 1.0 / ((double)N * (double)N);
     memset(p->h, 0, N * N * sizeof *p->h);
     for (size_t ry = 0; ry + 1 < N; ry++)
         for (size_t rx = 0; rx + 1 < N; rx++)
             p->h[ry * N + rx] = norm * k[((2 * j0 + ry) % L) * L + (2 * j0 + rx) % L];
-    fftw_execute_dft(p->fwd, p->h, p->h);
+    run_2d(p->fwd, p->h, N);
     for (size_t a = 0; a < m; a++) {
         p->mod1x[a] = l1->modx[j0 + a];
         p->mod1y[a] = l1->mody[j0 + a];
@@ -816,7 +885,7 @@ int acdc_optics_4f_psf_apply(const acdc_optics_4f_psf *const *psf,
                     for (size_t ax = 0; ax < m; ax++)
                         w[((N - ay) % N) * N + (N - ax) % N] =
                             cmul(f[ay * L + ax], cmul(p->mod1y[ay], p->mod1x[ax]));
-                fftw_execute_dft(p->fwd, w, w);
+                run_2d(p->fwd, w, N);
                 const double complex *h = psf[t]->h;
                 if (t == 0)
                     for (size_t i = 0; i < N * N; i++)
@@ -825,7 +894,7 @@ int acdc_optics_4f_psf_apply(const acdc_optics_4f_psf *const *psf,
                     for (size_t i = 0; i < N * N; i++)
                         acc[i] += cmul(h[i], w[i]);
             }
-            fftw_execute_dft(p->bwd, acc, acc);
+            run_2d(p->bwd, acc, N);
             double complex *o = out + (size_t)b * m * m;
             for (size_t cy = 0; cy < m; cy++)
                 for (size_t cx = 0; cx < m; cx++)
@@ -1082,7 +1151,7 @@ static int prop_tables(acdc_optics_prop *p)
             fftw_plan fp = plan_many(n, 1, 1, n, FFTW_FORWARD);
             if (!fp)
                 return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot plan an FFT of %zu samples", n);
-            run(fp, h);
+            run(fp, h, n, 1);
             fftw_destroy_plan(fp);
             for (size_t k = 0; k < n; k++)
                 h[k] *= dx;
@@ -1220,10 +1289,10 @@ static void prop_row(const acdc_optics_prop *p, const double complex *src, doubl
     } else if (src != dst) {
         memcpy(dst, src, nx * sizeof *dst);
     }
-    run(p->t.row[0], buf);
+    run(p->t.row[0], buf, p->px, 1);
     for (size_t k = 0; k < p->px; k++)
         buf[k] = cmul(buf[k], prop_h(p, 0, k, adj));
-    run(p->t.row[1], buf);
+    run(p->t.row[1], buf, p->px, 1);
     if (buf != dst)
         memcpy(dst, buf, nx * sizeof *dst);
 }
@@ -1246,7 +1315,7 @@ static void prop_2d(const acdc_optics_prop *p, const double complex *src, double
             memcpy(r, src + (size_t)y * nx, nx * sizeof *r);
         if (px > nx)
             memset(r + nx, 0, (px - nx) * sizeof *r);
-        run(p->t.row[0], r);
+        run(p->t.row[0], r, px, 1);
     }
     prop_col_ctx c = {p, adj};
     fft2_col_blocks(&p->t, w, px, prop_col, &c);
@@ -1254,7 +1323,7 @@ static void prop_2d(const acdc_optics_prop *p, const double complex *src, double
 #pragma omp parallel for schedule(static)
     for (long y = 0; y < (long)ny; y++) {
         double complex *r = w + (size_t)y * sx;
-        run(p->t.row[1], r);
+        run(p->t.row[1], r, px, 1);
         if (w != dst)
             memcpy(dst + (size_t)y * nx, r, nx * sizeof *r);
     }

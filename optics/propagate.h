@@ -25,6 +25,23 @@
  * the chosen algorithm, and so the last bits of results, may vary between runs). */
 void acdc_optics_set_fft_effort(int measure);
 
+/* The FFT work done so far in this process, for benchmarks that compare a run with
+ * the transforms it needed: every transform the optics ran (lenses, free space,
+ * point-spread functions, their set-up), counted by shape -- rank 1: transforms of n
+ * points (a batch of howmany counts howmany), rank 2: n x n transforms.  Counting is
+ * always on (one atomic add per call into FFTW).  acdc_optics_fft_tally() fills up to
+ * cap shapes into out and returns how many there are; *other (if not NULL) gets the
+ * transforms of shapes beyond its table of 32.  Reset only while no optics run. */
+typedef struct acdc_optics_fft_count {
+    int rank;
+    size_t n;
+    unsigned long long transforms;
+} acdc_optics_fft_count;
+
+void acdc_optics_fft_tally_reset(void);
+size_t acdc_optics_fft_tally(acdc_optics_fft_count *out, size_t cap,
+                             unsigned long long *other);
+
 /* ---------------------------------------------------------------------------------
  * Ideal Fourier-transform lens: input in the front focal plane, output in the back
  * focal plane (Goodman eq. 5-19):
