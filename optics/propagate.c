@@ -924,6 +924,8 @@ struct acdc_optics_prop {
      * normalisation 1/(px py) of the inverse FFT folded in. */
     double complex hconst, *hx, *hy, *hq;
     size_t hqh;
+    double complex *h1;     /* rank 1: H of every kx (prop_h(p, 0, kx, 0)), tabulated
+                               once, so that a row's multiply is a plain vector loop */
     double complex *work;   /* asm-bl rank 2: py x px padded field */
     double complex **rowbuf;/* asm-bl rank 1: one padded row per thread */
     int nthreads;
@@ -1168,6 +1170,8 @@ static int prop_tables(acdc_optics_prop *p)
     return ACDC_UTIL_OK;
 }
 
+static inline double complex prop_h(const acdc_optics_prop *p, size_t ky, size_t kx, int adj);
+
 int acdc_optics_prop_alloc(acdc_optics_prop **out, const acdc_optics_grid *g, double z_m,
                            enum acdc_optics_method method)
 {
@@ -1195,6 +1199,14 @@ int acdc_optics_prop_alloc(acdc_optics_prop **out, const acdc_optics_grid *g, do
     rc = fft2_init(&p->t, p->py, p->px, p->sx, g->rank == 2);
     if (!rc)
         rc = prop_tables(p);
+    if (!rc && g->rank == 1) {
+        if (!(p->h1 = malloc(p->px * sizeof *p->h1)))
+            rc = acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate a transfer function of %zu "
+                                 "samples", p->px);
+        else
+            for (size_t k = 0; k < p->px; k++)
+                p->h1[k] = prop_h(p, 0, k, 0);
+    }
     if (!rc && pad == 2 && g->rank == 2) {
         if (p->sx > SIZE_MAX / p->py / sizeof *p->work ||
             !(p->work = fftw_malloc(p->sx * p->py * sizeof *p->work)))
@@ -1226,6 +1238,7 @@ void acdc_optics_prop_free(acdc_optics_prop *p)
     free(p->hx);
     free(p->hy);
     free(p->hq);
+    free(p->h1);
     fftw_free(p->work);
     if (p->rowbuf)
         for (int i = 0; i < p->nthreads; i++)
@@ -1290,8 +1303,13 @@ static void prop_row(const acdc_optics_prop *p, const double complex *src, doubl
         memcpy(dst, src, nx * sizeof *dst);
     }
     run(p->t.row[0], buf, p->px, 1);
-    for (size_t k = 0; k < p->px; k++)
-        buf[k] = cmul(buf[k], prop_h(p, 0, k, adj));
+    const double complex *h = p->h1;
+    if (adj)
+        for (size_t k = 0; k < p->px; k++)
+            buf[k] = cmul(buf[k], conj(h[k]));
+    else
+        for (size_t k = 0; k < p->px; k++)
+            buf[k] = cmul(buf[k], h[k]);
     run(p->t.row[1], buf, p->px, 1);
     if (buf != dst)
         memcpy(dst, buf, nx * sizeof *dst);
