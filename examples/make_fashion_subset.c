@@ -10,10 +10,13 @@
  * examples/data).  Each is a data file of models/FORMAT.md: /x float64 (rows x 784,
  * pixel/255) and /labels int64, chunked and deflated.  No shuffle filter: pixel/255
  * doubles repeat whole 8-byte values, which deflate finds directly (shuffled byte
- * planes compress 4x worse).  No time stamps, so the bytes are reproducible.
+ * planes compress 4x worse).  No time stamps, so the bytes are reproducible.  Each file
+ * is written beside its destination and renamed into place when complete
+ * (util/h5.h), so an error or a signal never leaves a half-written data set.
  */
 #include "models/idx.h"
 #include "util/error.h"
+#include "util/h5.h"
 #include "util/parse.h"
 
 #include <hdf5.h>
@@ -24,9 +27,11 @@ static int write_subset(const char *path, const acdc_data *d, size_t rows)
 {
     if (rows > d->batch)
         rows = d->batch;
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0)
-        return acdc_util_error(ACDC_UTIL_EIO, "cannot create '%s'", path);
+    acdc_util_h5_out out;
+    int rc = acdc_util_h5_create(path, &out);
+    if (rc)
+        return rc;
+    const hid_t f = out.fid;
     hid_t fcpl = H5Pcreate(H5P_DATASET_CREATE);
     /* Track no times, so regenerating the file gives the same bytes. */
     H5Pset_obj_track_times(fcpl, 0);
@@ -53,8 +58,12 @@ static int write_subset(const char *path, const acdc_data *d, size_t rows)
     H5Sclose(sp);
     H5Pclose(fcpl);
     H5Pclose(lcpl);
-    if (H5Fclose(f) < 0 || e < 0)
+    if (e < 0) {
+        acdc_util_h5_abort(&out);
         return acdc_util_error(ACDC_UTIL_EIO, "cannot write '%s'", path);
+    }
+    if ((rc = acdc_util_h5_commit(&out)))
+        return rc;
     printf("wrote '%s': first %zu images\n", path, rows);
     return ACDC_UTIL_OK;
 }
