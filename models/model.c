@@ -567,6 +567,17 @@ static void work_refresh(acdc_work *w, const acdc_model *m)
     }
 }
 
+/* The workspace's threads (its plan's): the passes between the layers -- input
+ * standardisation, ReLU, permutation and their adjoints -- share the batch's rows out
+ * over them as the layers do; each row is one thread's, so results do not depend on
+ * the count.  Below PAR_MIN values a pass stays on one thread (not worth a fork). */
+static int work_threads(const acdc_work *w)
+{
+    return w->single ? acdc_planf_threads(w->planf) : acdc_plan_threads(w->plan);
+}
+
+#define PAR_MIN 4096
+
 #define REAL double
 #define LOCAL(x) x##_d
 #include "models/model_real.inc"
