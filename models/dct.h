@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* models/dct.h -- the orthonormal DCT pair of the ACDC layer, on FFTW's r2r transforms.
+/* models/dct.h -- the orthonormal DCT pair of the ACDC layer, on FFTW's transforms.
  *
  * C is the orthonormal DCT-II, C[k][j] = sqrt(2/n)·e_k·cos(π(2j+1)k/(2n)), e_0 = 1/√2,
  * e_k = 1 otherwise; Cᵀ = C⁻¹ is the orthonormal DCT-III.  FFTW's REDFT10 computes
  * 2·Σ x_j cos(...) and REDFT01 computes X_0 + 2·Σ_{k≥1} X_k cos(...), so
  *   C x  = s ⊙ REDFT10(x),   s_0 = 1/(2√n), s_k = 1/√(2n)
  *   Cᵀ y = REDFT01(c ⊙ y),   c_0 = 1/√n,    c_k = 1/√(2n).
- * Any n ≥ 1 works (FFTW handles every size; primes and 784 = 2⁴·7² included).
+ * Any n ≥ 1 works (FFTW handles every size; primes and 784 = 2⁴·7² included).  A 1D
+ * plan computes REDFT10 and REDFT01 through FFTW's r2c and c2r transforms of n points
+ * (Makhoul's reordering and twiddles, dct_real.inc), which have SIMD codelets where
+ * FFTW's r2r transforms have none; they agree with FFTW's REDFT10/01 to rounding.
  *
  * 2D plans (acdc_plan_alloc2) transform an h × w grid stored row-major (component
  * i·w + j) as one row of n = h·w doubles: C₂ = C_h ⊗ C_w, the separable orthonormal 2D

@@ -2,6 +2,7 @@
 /* tests/test_models_layer.c -- the DCT pair and one ACDC layer, against brute force. */
 #include "tests/testutil.h"
 
+#include <float.h>
 #include <fftw3.h>
 
 #include "models/dct.h"
@@ -686,11 +687,95 @@ static void test_plan_rejects_zero(void **state)
     acdc_plan_free(NULL);
 }
 
+/* The row transforms of a 1D plan (Makhoul's algorithm through FFTW's r2c/c2r, dct.c)
+ * against FFTW's own REDFT10 and REDFT01 of the same row, in place and out of place, in
+ * double and float, for every length up to 70 (odd, even, n/2 odd and even) and a few
+ * large ones.  The bound is relative to the row's norm: eps times a small multiple of
+ * log2 n, what an FFT of the length accumulates. */
+static double row_error(const double *a, const double *b, size_t n)
+{
+    double e = 0, s = 0;
+    for (size_t i = 0; i < n; i++) {
+        e = fmax(e, fabs(a[i] - b[i]));
+        s += b[i] * b[i];
+    }
+    return e / sqrt(s / (double)n + 1e-300);
+}
+
+static void test_row_transforms_match_fftw_r2r(void **state)
+{
+    (void)state;
+    size_t lens[80], nl = 0;
+    for (size_t n = 1; n <= 70; n++)
+        lens[nl++] = n;
+    const size_t big[] = {128, 784, 1031, 4096};
+    for (size_t i = 0; i < 4; i++)
+        lens[nl++] = big[i];
+    double worst_d = 0, worst_f = 0;
+    for (size_t s = 0; s < nl; s++) {
+        const size_t n = lens[s];
+        const double bound = 4 * (log2((double)n) + 1);
+        acdc_plan *p;
+        acdc_planf *pf;
+        assert_int_equal(acdc_plan_alloc(&p, n, 1, FFTW_ESTIMATE), 0);
+        assert_int_equal(acdc_planf_alloc(&pf, n, 1, FFTW_ESTIMATE), 0);
+        double *x = fftw_alloc_real(n), *ref = fftw_alloc_real(n), *out = fftw_alloc_real(n);
+        double *yf = malloc(n * sizeof *yf);
+        for (int kind = 0; kind < 2; kind++) {
+            fill(x, n, 0.37 + kind);
+            fftw_plan r = fftw_plan_r2r_1d((int)n, ref, ref, kind ? FFTW_REDFT01 : FFTW_REDFT10,
+                                           FFTW_ESTIMATE);
+            memcpy(ref, x, n * sizeof *x);
+            fftw_execute(r);
+            fftw_destroy_plan(r);
+            /* in place on a block row */
+            double *row = acdc_plan_row(p, 0);
+            memcpy(row, x, n * sizeof *x);
+            kind ? acdc_plan_redft01(p, row) : acdc_plan_redft10(p, row);
+            double e = row_error(row, ref, n);
+            /* out of place, from or to an array of another alignment */
+            if (kind) {
+                memcpy(row, x, n * sizeof *x);
+                acdc_plan_redft01_to(p, row, out);
+            } else {
+                acdc_plan_redft10_from(p, x, row);
+                memcpy(out, row, n * sizeof *x);
+            }
+            e = fmax(e, row_error(out, ref, n));
+            if (e > bound * DBL_EPSILON)
+                fail_msg("n = %zu: %s differs from FFTW's by %.3g of the row's rms "
+                         "(bound %.3g)", n, kind ? "REDFT01" : "REDFT10", e, bound * DBL_EPSILON);
+            worst_d = fmax(worst_d, e / (bound * DBL_EPSILON));
+            /* float against the double reference: its own rounding */
+            float *rf = acdc_planf_row(pf, 0);
+            for (size_t i = 0; i < n; i++)
+                rf[i] = (float)x[i];
+            kind ? acdc_planf_redft01(pf, rf) : acdc_planf_redft10(pf, rf);
+            for (size_t i = 0; i < n; i++)
+                yf[i] = rf[i];
+            double ef = row_error(yf, ref, n);
+            if (ef > 2 * bound * FLT_EPSILON)
+                fail_msg("n = %zu: float %s differs from FFTW's double by %.3g (bound %.3g)",
+                         n, kind ? "REDFT01" : "REDFT10", ef, 2 * bound * FLT_EPSILON);
+            worst_f = fmax(worst_f, ef / (2 * bound * FLT_EPSILON));
+        }
+        fftw_free(x);
+        fftw_free(ref);
+        fftw_free(out);
+        free(yf);
+        acdc_plan_free(p);
+        acdc_planf_free(pf);
+    }
+    printf("# row transforms: worst error %.2f (double) and %.2f (float) of the bound\n",
+           worst_d, worst_f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dct_matches_definition),
         cmocka_unit_test(test_dct_orthonormal_round_trip),
+        cmocka_unit_test(test_row_transforms_match_fftw_r2r),
         cmocka_unit_test(test_layer_matches_dense),
         cmocka_unit_test(test_layer_gradients),
         cmocka_unit_test(test_backward_thread_independent),
