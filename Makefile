@@ -13,6 +13,15 @@
 # Override anything: CC, CFLAGS, PREFIX, DESTDIR, SANITIZE=address,undefined, WERROR=1.
 
 VERSION   = 0.1.0
+# MPI=1: the program that shares sweeps and tolerance studies over MPI ranks (sim/mpi.h),
+# built with the compiler wrapper into its own directory
+ifeq ($(MPI),1)
+ifeq ($(origin CC),default)
+CC        = mpicc
+endif
+BUILD    ?= build-mpi
+MPI_CFLAGS = -DACDC_MPI
+endif
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -41,7 +50,7 @@ endif
 PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC))
 PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC))
 ALL_CFLAGS = $(WARN) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I. $(PC_CFLAGS) \
-             -fopenmp -fPIC -DACDC_VERSION='"$(VERSION)"' $(SANFLAGS) $(CFLAGS)
+             -fopenmp -fPIC -DACDC_VERSION='"$(VERSION)"' $(MPI_CFLAGS) $(SANFLAGS) $(CFLAGS)
 LIBS      = $(PC_LIBS) -lfftw3_threads -lfftw3 -lfftw3f -lpthread -fopenmp -lm
 LDFLAGS  ?=
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
