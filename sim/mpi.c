@@ -119,6 +119,12 @@ int acdc_sim_mpi_schedule(const acdc_sim_mpi_work *w, const size_t *tasks, size_
 enum { TAG_TASK = 1, TAG_RESULT = 2, TAG_BCAST = 3 };
 enum { MSG_CAP = 1024 };
 
+/* After a signal, how long rank 0 waits for the tasks running elsewhere (ms): a rank
+ * signalled too answers within a batch; one that died never does, and mpirun ends the
+ * job soon after (SIGKILL 1 s after SIGTERM, Open MPI's odls_base_sigkill_timeout), so
+ * rank 0 must be done with its files by then. */
+enum { STOP_GRACE_MS = 300 };
+
 static int g_mpi;   /* 1 once MPI_Init_thread succeeded */
 
 /* 1 if a launcher started this process (mpirun, mpiexec, srun with PMI or PMIx). */
@@ -350,6 +356,7 @@ static int master(const acdc_sim_mpi_work *w, const size_t *tasks, size_t n,
     struct local l = {.w = w, .stop = stop, .threads = omp_get_max_threads()};
     long *busy = malloc((size_t)g_size * sizeof *busy);
     size_t next = 0, running = 0;
+    int grace = STOP_GRACE_MS;   /* naps left once a signal came */
     if (!busy)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
     for (int r = 0; r < g_size; r++)
@@ -388,6 +395,8 @@ static int master(const acdc_sim_mpi_work *w, const size_t *tasks, size_t n,
         }
         if (!running && (m.stopping || next == n))
             break;
+        if (stop && *stop && grace-- <= 0)
+            break;   /* the results still out are lost: they were interrupted anyway */
         int got = receive(&m, busy, &running);
         if (got < 0) {
             /* a broken MPI: nothing more can be received, stop here */
