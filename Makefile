@@ -4,6 +4,8 @@
 #   make            library (static + shared) and build/acdc
 #   make check      build and run every test (tests/run.sh prints "N passed, N failed")
 #   make bench      benchmarks, comparisons printed side by side
+#   make MPI=1      the same with MPI (mpicc) in build-mpi/: sweeps and tolerance studies
+#                   shared out over mpirun's ranks (sim/mpi.h)
 #   make bench-peers  the layer, training and 4096² propagation beside PyTorch (CPU)
 #                   and numpy/scipy, ratios in one run (bench/peers.py; not in check)
 #   make demo       the end-to-end story on the embedded data
@@ -132,6 +134,7 @@ check: all $(TEST_BIN) $(EX_BIN)
 
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
+	@BUILD=$(BUILD) bash bench/bench_mpi.sh
 
 # Our benchmarks and their peers in one run, so that both saw the same machine; a peer
 # that is not installed is skipped with a notice.  Not part of bench or check.
@@ -150,8 +153,9 @@ DEPS_DEB = build-essential pkg-config libfftw3-dev libhdf5-dev libgsl-dev zlib1g
 	  python3-h5py python3-numpy python3-scipy python3-pil python3-gdspy gdsiiconvert \
 	  help2man dataset-fashion-mnist
 # CI alone: the sanitizers' and valgrind's runtimes, and PyTorch for the round trip of
-# tests/test_torch_roundtrip.py (without it that test says it skipped)
-DEPS_CI_DEB = valgrind clang libclang-rt-dev libomp-dev python3-torch
+# tests/test_torch_roundtrip.py (without it that test says it skipped), and OpenMPI for
+# the MPI program and tests/mpi.sh (`make MPI=1`; without it that test says it skipped)
+DEPS_CI_DEB = valgrind clang libclang-rt-dev libomp-dev python3-torch openmpi-bin libopenmpi-dev
 deps:
 	apt-get update
 	apt-get install -y --no-install-recommends $(DEPS_DEB)
