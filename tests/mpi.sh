@@ -10,7 +10,8 @@
 # search), which are times, not results.  A sweep whose worker rank is killed (SIGKILL)
 # once the file holds a point is then run again and must end equal to the reference;
 # one interrupted on rank 0 exits 3 and is finished by the single-process program.
-# Skips, saying why, where mpirun or mpicc is missing.
+# Skips, saying why, where mpirun or mpicc is missing.  MPI_SANITIZE (e.g.
+# address,undefined, with MPI_BUILD=build-mpi-asan) builds the MPI program sanitized.
 set -u
 BUILD=${BUILD:-build}
 MPI_BUILD=${MPI_BUILD:-build-mpi}
@@ -26,7 +27,8 @@ if ! command -v mpirun >/dev/null || ! command -v mpicc >/dev/null; then
     exit 0
 fi
 # the MPI program: made (or brought up to date) with its own flags, whatever make ran us
-if ! MAKEFLAGS= make -s -j2 MPI=1 BUILD="$MPI_BUILD" SANITIZE= WERROR=1 all >/dev/null 2>&1; then
+if ! MAKEFLAGS= make -s -j2 MPI=1 BUILD="$MPI_BUILD" SANITIZE="${MPI_SANITIZE:-}" WERROR=1 all \
+        >/dev/null 2>&1; then
     echo "not ok 1 - make MPI=1 (the MPI program in $MPI_BUILD)"
     exit 0
 fi
