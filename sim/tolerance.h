@@ -187,8 +187,9 @@ typedef void (*acdc_sim_tolerance_report)(const acdc_sim_tolerance *t, int id, i
  * rank calls it: rank 0 runs the baseline and shares it, then each search runs on one
  * rank, handed out dynamically, and rank 0 writes the file and reports as they finish
  * (without the per-evaluation reports; the numbers are those of one process).
- * Threads: options.threads (OpenMP).  Errors: ACDC_UTIL_EINTR when *stop (may be NULL) became non-zero -- the file
- * then holds every perturbation finished before; those of acdc_sim_execute() prefixed with
+ * Threads: options.threads (OpenMP).  Errors: ACDC_UTIL_EINTR when *stop (may be NULL)
+ * became non-zero -- the file then holds every perturbation finished before; those of
+ * acdc_sim_execute() prefixed with
  * the perturbation and value ("ref-phase = 0.04 rad: ..."), except its ACDC_UTIL_EUSAGE,
  * which marks the perturbation n/a; ACDC_UTIL_EDATA for a cost that is not finite; ACDC_UTIL_EIO
  * writing the file. */
