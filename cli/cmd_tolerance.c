@@ -94,7 +94,9 @@ static const char intro[] =
 static const char outro[] =
     "\n"
     "The file is rewritten atomically after each perturbation; run the same command\n"
-    "again after an interruption and it continues.  --plot draws one bar per\n"
+    "again after an interruption and it continues.  Under mpirun, the program built with\n"
+    "'make MPI=1' shares the perturbations' searches over the ranks; rank 0 writes the\n"
+    "file, the same as one process writes.  --plot draws one bar per\n"
     "perturbation: its tolerance over its typical size on a log axis (below 1, a\n"
     "typical lab error already costs more than the budget).";
 static char description[8192];

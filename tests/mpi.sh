@@ -126,6 +126,13 @@ for n in 1 2 3; do
         test "$(grep -c "^wrote '$T/sweep-$n.h5': 4 points" <<<"$out")" = 1 -a \
              "$(grep -c '^  photons=' <<<"$out")" = 4
 done
+# a failure on rank 0 alone (the file holds a sweep with other settings): every rank
+# stops, rank 0 says why, once
+cp "$T/sweep-ref.h5" "$T/other.h5"
+out=$(run_mpi 3 "$MPI_ACDC" "${sw[@]}" --trials 2 -o "$T/other.h5" 2>&1); rc=$?
+check "mpirun -n 3 with a sweep of other settings at -o: exit 1 (got $rc), said once" \
+    test "$rc" = 1 -a "$(grep -c "^acdc sweep: error: .*other settings ('trials=3' there, 'trials=2' here)" <<<"$out")" = 1
+check "... the file untouched" cmp -s "$T/other.h5" "$T/sweep-ref.h5"
 # a device parameter: the system recompiled for each point, on each rank running it
 dv=(sweep "$S" "$D" --vary phase-bits=3:4 --trials 3 --threads 1 -q)
 "$ACDC" "${dv[@]}" -o "$T/bits-ref.h5" >/dev/null 2>&1 || notok "the single-process bits sweep"
