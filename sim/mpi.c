@@ -11,6 +11,8 @@
  *   TAG_RESULT  worker -> rank 0: bytes, an int64 header {task, status} followed by the
  *               task's result (status 0) or its error message (else)
  *   TAG_BCAST   rank 0 -> every rank: acdc_sim_mpi_bcast()'s bytes
+ *   TAG_AGREE   every rank -> rank 0: its status (one int); rank 0 -> every rank: the
+ *               first failure, {status, rank} (acdc_sim_mpi_agree())
  * A worker runs one task at a time and asks for nothing: rank 0 sends it the next task
  * as soon as its result is in.
  */
@@ -116,7 +118,7 @@ int acdc_sim_mpi_schedule(const acdc_sim_mpi_work *w, const size_t *tasks, size_
 #include <omp.h>
 #include <pthread.h>
 
-enum { TAG_TASK = 1, TAG_RESULT = 2, TAG_BCAST = 3 };
+enum { TAG_TASK = 1, TAG_RESULT = 2, TAG_BCAST = 3, TAG_AGREE = 4 };
 enum { MSG_CAP = 1024 };
 
 /* After a signal, how long rank 0 waits for the tasks running elsewhere (ms): a rank
@@ -189,27 +191,53 @@ static int wait_for(int source, int tag, MPI_Status *st)
     }
 }
 
+/* Receives n int from source with the tag, waiting by polling. */
+static int recv_ints(int *v, int n, int source, int tag)
+{
+    MPI_Status st;
+    int rc = wait_for(source, tag, &st);
+    if (!rc && MPI_Recv(v, n, MPI_INT, source, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE) !=
+                   MPI_SUCCESS)
+        rc = acdc_util_error(ACDC_UTIL_EIO, "MPI_Recv on rank %d failed", g_rank);
+    return rc;
+}
+
+/* Every rank's status to rank 0, and the first failure back to each (by polling, not a
+ * collective that spins: rank 0 may have a long computation behind it, e.g. a
+ * tolerance study's baseline). */
 int acdc_sim_mpi_agree(int rc)
 {
+    int first[2] = {ACDC_UTIL_OK, 0}, e;   /* status, rank */
     g_foreign = 0;
     if (!g_mpi || g_size == 1)
         return rc;
-    int *all = malloc((size_t)g_size * sizeof *all);
-    if (!all)
-        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
-    if (MPI_Allgather(&rc, 1, MPI_INT, all, 1, MPI_INT, MPI_COMM_WORLD) != MPI_SUCCESS) {
-        free(all);
-        return acdc_util_error(ACDC_UTIL_EIO, "MPI_Allgather failed on rank %d", g_rank);
+    if (g_rank == 0) {
+        if (rc) {
+            first[0] = rc;
+            first[1] = 0;
+        }
+        for (int r = 1; r < g_size; r++) {
+            int theirs;
+            if ((e = recv_ints(&theirs, 1, r, TAG_AGREE)))
+                return e;
+            if (theirs && !first[0]) {
+                first[0] = theirs;
+                first[1] = r;
+            }
+        }
+        for (int r = 1; r < g_size; r++)
+            if (MPI_Send(first, 2, MPI_INT, r, TAG_AGREE, MPI_COMM_WORLD) != MPI_SUCCESS)
+                return acdc_util_error(ACDC_UTIL_EIO, "MPI_Send to rank %d failed", r);
+    } else {
+        if (MPI_Send(&rc, 1, MPI_INT, 0, TAG_AGREE, MPI_COMM_WORLD) != MPI_SUCCESS)
+            return acdc_util_error(ACDC_UTIL_EIO, "MPI_Send from rank %d failed", g_rank);
+        if ((e = recv_ints(first, 2, 0, TAG_AGREE)))
+            return e;
     }
-    int k = 0;
-    while (k < g_size && !all[k])
-        k++;
-    const int status = k < g_size ? all[k] : ACDC_UTIL_OK;
-    free(all);
-    if (rc || !status)
+    if (rc || !first[0])
         return rc;
     g_foreign = 1;
-    return acdc_util_error(status, "rank %d failed (see its message)", k);
+    return acdc_util_error(first[0], "rank %d failed (see its message)", first[1]);
 }
 
 int acdc_sim_mpi_bcast(void *buf, size_t bytes)

@@ -51,8 +51,8 @@ int acdc_sim_mpi_size(void);
  * build without MPI. */
 const char *acdc_sim_mpi_library(void);
 
-/* Collective: every rank passes its own status; every rank gets the first failure of
- * the lowest failing rank's status (ACDC_UTIL_OK when all succeeded).  A rank that
+/* Collective: every rank passes its own status; every rank gets the lowest failing
+ * rank's status (ACDC_UTIL_OK when all succeeded), waiting by polling.  A rank that
  * failed keeps its own status and message; the others get that status with the message
  * "rank K failed (see its message)" and acdc_sim_mpi_foreign() = 1. */
 int acdc_sim_mpi_agree(int rc);
