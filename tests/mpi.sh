@@ -7,9 +7,10 @@
 # cores), and every file must equal the one the single-process program ($BUILD/acdc,
 # without MPI) writes with the same seed: every dataset and attribute bit for bit, except
 # the wall-clock seconds (/seconds of a sweep, the seconds attribute of each tolerance
-# search), which are times, not results.  A sweep whose worker rank is killed (SIGKILL)
-# once the file holds a point is then run again and must end equal to the reference;
-# one interrupted on rank 0 exits 3 and is finished by the single-process program.
+# search), which are times, not results.  A sweep whose worker rank, or rank 0 (the
+# writer), is killed (SIGKILL) once the file holds a point is then run again and must
+# end equal to the reference; one interrupted on rank 0 exits 3 and is finished by the
+# single-process program; a tolerance study interrupted on 2 ranks is finished on 3.
 # Skips, saying why, where mpirun or mpicc is missing.  MPI_SANITIZE (e.g.
 # address,undefined, with MPI_BUILD=build-mpi-asan) builds the MPI program sanitized.
 set -u
@@ -142,10 +143,10 @@ check "mpirun -n 3: a recompiling sweep (phase-bits, trials shared) equals the s
 
 # --- a tolerance study: 3 perturbations ------------------------------------------------
 tol=(tolerance "$S" "$D" --only ref-phase,ref-amplitude,focal --budget-rel-rms 0.05
-     --trials 3 --threads 1 -q)
-"$ACDC" "${tol[@]}" -o "$T/tol-ref.h5" >/dev/null 2>&1 || notok "the single-process tolerance study"
+     --trials 3 --threads 1)
+"$ACDC" "${tol[@]}" -q -o "$T/tol-ref.h5" >/dev/null 2>&1 || notok "the single-process tolerance study"
 for n in 2 3; do
-    run_mpi $n "$MPI_ACDC" "${tol[@]}" -o "$T/tol-$n.h5" >/dev/null 2>&1; rc=$?
+    run_mpi $n "$MPI_ACDC" "${tol[@]}" -q -o "$T/tol-$n.h5" >/dev/null 2>&1; rc=$?
     check "mpirun -n $n acdc tolerance: exit $rc" test "$rc" = 0
     check "... the file equals the single-process one but for wall times" \
         same "$T/tol-$n.h5" "$T/tol-ref.h5"
@@ -154,31 +155,57 @@ done
 # --- a rank killed, then the same command again -----------------------------------------
 long=(sweep "$S" "$D" --vary photons=1e2:1e5:16 --trials 3 --threads 1 -q)
 "$ACDC" "${long[@]}" -o "$T/long-ref.h5" >/dev/null 2>&1 || notok "the single-process long sweep"
+# kill_rank R FILE: starts the long sweep on 2 ranks into FILE, kills rank R with
+# SIGKILL once FILE holds a point; sets rc (mpirun's exit) and victim (the PID killed)
+kill_rank() {
+    local p mp
+    mpirun --oversubscribe -n 2 "$MPI_ACDC" "${long[@]}" -o "$2" >"$T/kill.log" 2>&1 &
+    mp=$!   # mpirun itself: the ranks are its children
+    for _ in $(seq 300); do
+        [ "$(points_done "$2")" -ge 1 ] && break
+        sleep 0.05
+    done
+    victim=
+    for p in $(pgrep -P "$mp"); do
+        [ "$(tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null |
+             sed -n 's/^OMPI_COMM_WORLD_RANK=//p')" = "$1" ] && victim=$p
+    done
+    [ -n "$victim" ] && kill -9 "$victim"
+    wait "$mp"; rc=$?
+}
 K=$T/long-killed.h5
-mpirun --oversubscribe -n 2 "$MPI_ACDC" "${long[@]}" -o "$K" >"$T/kill.log" 2>&1 &
-mp=$!   # mpirun itself: the ranks are its children
-for _ in $(seq 300); do
-    [ "$(points_done "$K")" -ge 1 ] && break
-    sleep 0.05
-done
-victim=
-for p in $(pgrep -P "$mp"); do
-    [ "$(tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')" = 1 ] &&
-        victim=$p
-done
-[ -n "$victim" ] && kill -9 "$victim"
-wait "$mp"; rc=$?
+kill_rank 1 "$K"
 done_then=$(points_done "$K")
 check "rank 1 (PID ${victim:-none}) killed with SIGKILL: mpirun fails (exit $rc)" \
     test -n "$victim" -a "$rc" -ne 0
 check "... the file holds the $done_then points finished before (1 to 15 of 16)" \
     test "$done_then" -ge 1 -a "$done_then" -lt 16
-check "... no temporary or lock file left beside it" \
+check "... rank 0 left no temporary or lock file beside it" \
     test -z "$(ls -a "$T" | grep -e '^\.' -e '\.tmp' -e '\.lock' | grep -vx -e . -e ..)"
 out=$(run_mpi 2 "$MPI_ACDC" "${long[@]}" -o "$K" 2>&1); rc=$?
 check "the same mpirun command again resumes (exit $rc)" \
     grep -q "^resuming '$K': $done_then of 16 points already done" <<<"$out"
 check "... and ends with the single-process file" same "$K" "$T/long-ref.h5"
+# rank 0, the writer, killed: its last rewrite is whole (or the one before it)
+K0=$T/long-killed0.h5
+kill_rank 0 "$K0"
+done_then=$(points_done "$K0")
+check "rank 0 (PID ${victim:-none}) killed with SIGKILL: mpirun fails (exit $rc), the file holds $done_then points" \
+    test -n "$victim" -a "$rc" -ne 0 -a "$done_then" -ge 1
+out=$(run_mpi 3 "$MPI_ACDC" "${long[@]}" -o "$K0" 2>&1); rc=$?
+check "mpirun -n 3 resumes it (exit $rc) and ends with the single-process file" \
+    same "$K0" "$T/long-ref.h5"
+check "... no temporary or lock file left" \
+    test -z "$(ls -a "$T" | grep -e '^\.' -e '\.tmp' -e '\.lock' | grep -vx -e . -e ..)"
+
+# --- a tolerance study interrupted after one search, resumed on 3 ranks -------------------
+TI=$T/tol-int.h5
+out=$(ACDC_TOLERANCE_INTERRUPT_AFTER=1 run_mpi 2 "$MPI_ACDC" "${tol[@]}" -q -o "$TI" 2>&1); rc=$?
+check "a tolerance study interrupted on rank 0 after one search: exit 3 (got $rc)" test "$rc" = 3
+out=$(run_mpi 3 "$MPI_ACDC" "${tol[@]}" -o "$TI" 2>&1); rc=$?
+check "... mpirun -n 3 resumes it (exit $rc, the finished ones from the file)" \
+    grep -q "(from the file)" <<<"$out"
+check "... and ends with the single-process file" same "$TI" "$T/tol-ref.h5"
 
 # --- interrupted on rank 0 (SIGINT there after 2 points), finished by one process -------
 I=$T/long-int.h5
