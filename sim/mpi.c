@@ -246,7 +246,8 @@ int acdc_sim_mpi_bcast(void *buf, size_t bytes)
         return ACDC_UTIL_OK;
     if (g_rank == 0) {
         for (int r = 1; r < g_size; r++)
-            if (MPI_Send(buf, (int)bytes, MPI_BYTE, r, TAG_BCAST, MPI_COMM_WORLD) != MPI_SUCCESS)
+            if (MPI_Send(buf, (int)bytes, MPI_BYTE, r, TAG_BCAST, MPI_COMM_WORLD) !=
+                MPI_SUCCESS)
                 return acdc_util_error(ACDC_UTIL_EIO, "MPI_Send to rank %d failed", r);
         return ACDC_UTIL_OK;
     }
@@ -331,8 +332,8 @@ static void handle(struct master *m, int r, size_t task, int rc, const void *res
         if (!m->status || (m->status == ACDC_UTIL_EINTR && rc != ACDC_UTIL_EINTR)) {
             m->status = rc;
             m->origin = r;
-            snprintf(m->msg, sizeof m->msg, "%.*s", (int)(bytes < MSG_CAP - 1 ? bytes : MSG_CAP - 1),
-                     (const char *)res);
+            const int len = (int)(bytes < MSG_CAP - 1 ? bytes : MSG_CAP - 1);
+            snprintf(m->msg, sizeof m->msg, "%.*s", len, (const char *)res);
         }
         m->stopping = 1;
         return;
@@ -411,7 +412,8 @@ static int master(const acdc_sim_mpi_work *w, const size_t *tasks, size_t n,
                 local_post(&l, task);
             } else {
                 int64_t msg[2] = {1, (int64_t)task};
-                if (MPI_Send(msg, 2, MPI_INT64_T, r, TAG_TASK, MPI_COMM_WORLD) != MPI_SUCCESS) {
+                if (MPI_Send(msg, 2, MPI_INT64_T, r, TAG_TASK, MPI_COMM_WORLD) !=
+                    MPI_SUCCESS) {
                     m.stopping = 1;
                     m.status = ACDC_UTIL_EIO;
                     snprintf(m.msg, sizeof m.msg, "MPI_Send to rank %d failed", r);

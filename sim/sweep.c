@@ -655,7 +655,6 @@ int acdc_sim_sweep_open(acdc_sim_sweep *w, enum acdc_sim_sweep_mode mode, int *r
     return write_sweep(w);   /* the empty grid on disk at once: settings and all */
 }
 
-
 /* ---------------------------------------------------------------------------------- */
 /* running: the points in pieces of trials, shared out over the ranks (sim/mpi.h)       */
 
@@ -796,9 +795,10 @@ static int point_reduce(struct run *ru, size_t pt)
     if (!rc)
         rc = acdc_sim_result_summarise(&r);
     for (size_t g = 0; g <= C && !rc; g++)
-        for (int i = 0; i < NM; i++)
-            acdc_sim_result_stats(&r, (int)g - 1, i, &w->mean[(g * NM + (size_t)i) * w->points + pt],
-                                  &w->sd[(g * NM + (size_t)i) * w->points + pt]);
+        for (int i = 0; i < NM; i++) {
+            const size_t at = (g * NM + (size_t)i) * w->points + pt;
+            acdc_sim_result_stats(&r, (int)g - 1, i, &w->mean[at], &w->sd[at]);
+        }
     acdc_sim_result_free(&r);
     return rc;
 }
