@@ -4,6 +4,8 @@
 #   make            library (static + shared) and build/acdc
 #   make check      build and run every test (tests/run.sh prints "N passed, N failed")
 #   make bench      benchmarks, comparisons printed side by side
+#   make MPI=1      the same with MPI (mpicc) in build-mpi/: sweeps and tolerance studies
+#                   shared out over mpirun's ranks (sim/mpi.h)
 #   make bench-peers  the layer, training and 4096² propagation beside PyTorch (CPU)
 #                   and numpy/scipy, ratios in one run (bench/peers.py; not in check)
 #   make demo       the end-to-end story on the embedded data
@@ -13,6 +15,15 @@
 # Override anything: CC, CFLAGS, PREFIX, DESTDIR, SANITIZE=address,undefined, WERROR=1.
 
 VERSION   = 0.1.0
+# MPI=1: the program that shares sweeps and tolerance studies over MPI ranks (sim/mpi.h),
+# built with the compiler wrapper into its own directory
+ifeq ($(MPI),1)
+ifeq ($(origin CC),default)
+CC        = mpicc
+endif
+BUILD    ?= build-mpi
+MPI_CFLAGS = -DACDC_MPI
+endif
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -41,7 +52,7 @@ endif
 PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC))
 PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC))
 ALL_CFLAGS = $(WARN) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I. $(PC_CFLAGS) \
-             -fopenmp -fPIC -DACDC_VERSION='"$(VERSION)"' $(SANFLAGS) $(CFLAGS)
+             -fopenmp -fPIC -DACDC_VERSION='"$(VERSION)"' $(MPI_CFLAGS) $(SANFLAGS) $(CFLAGS)
 LIBS      = $(PC_LIBS) -lfftw3_threads -lfftw3 -lfftw3f -lpthread -fopenmp -lm
 LDFLAGS  ?=
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
@@ -123,6 +134,7 @@ check: all $(TEST_BIN) $(EX_BIN)
 
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
+	@BUILD=$(BUILD) bash bench/bench_mpi.sh
 
 # Our benchmarks and their peers in one run, so that both saw the same machine; a peer
 # that is not installed is skipped with a notice.  Not part of bench or check.
@@ -141,8 +153,9 @@ DEPS_DEB = build-essential pkg-config libfftw3-dev libhdf5-dev libgsl-dev zlib1g
 	  python3-h5py python3-numpy python3-scipy python3-pil python3-gdspy gdsiiconvert \
 	  help2man dataset-fashion-mnist
 # CI alone: the sanitizers' and valgrind's runtimes, and PyTorch for the round trip of
-# tests/test_torch_roundtrip.py (without it that test says it skipped)
-DEPS_CI_DEB = valgrind clang libclang-rt-dev libomp-dev python3-torch
+# tests/test_torch_roundtrip.py (without it that test says it skipped), and OpenMPI for
+# the MPI program and tests/mpi.sh (`make MPI=1`; without it that test says it skipped)
+DEPS_CI_DEB = valgrind clang libclang-rt-dev libomp-dev python3-torch openmpi-bin libopenmpi-dev
 deps:
 	apt-get update
 	apt-get install -y --no-install-recommends $(DEPS_DEB)

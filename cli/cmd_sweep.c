@@ -4,9 +4,14 @@
  * Parses the options and runs the sweep engine (sim/sweep.h: the grid, fingerprints and
  * settings, resume, the file rewritten atomically after every point).  The exit code
  * follows the engine's status: 3 when a signal stopped it (ACDC_UTIL_EINTR).
+ *
+ * Under mpirun (a build with MPI=1, sim/mpi.h) every rank runs this: rank 0 claims and
+ * writes the file and prints; the others compute points and print only a failure of
+ * their own.
  */
 #include "cli/cli.h"
 #include "compiler/compile.h"
+#include "sim/mpi.h"
 #include "sim/sweep.h"
 #include "util/error.h"
 #include "util/output.h"
@@ -51,7 +56,9 @@ static const cli_spec spec = {
     "through the optical system --trials times (seeds S, S+1, ...) and keep the mean and\n"
     "the sample standard deviation of every fidelity metric, end to end and per optical\n"
     "chain.  The file is rewritten atomically after every point; run the same command\n"
-    "again after an interruption and it continues where it stopped.\n"
+    "again after an interruption and it continues where it stopped.  Under mpirun, the\n"
+    "program built with 'make MPI=1' shares the points (or their trials) over the ranks;\n"
+    "rank 0 writes the file, the same as one process writes.\n"
     "\n"
     "parameters (NAME):\n"
     "  photons            photons per inference on the input modulator (log-spaced)\n"
@@ -155,6 +162,18 @@ static void report(const acdc_sim_sweep *w, size_t pt, int done, void *ctx)
         raise(SIGINT);
 }
 
+/* The exit code of status rc, its message printed on the rank where the failure
+ * happened only (sim/mpi.h). */
+static int finish(int rc)
+{
+    if (!rc)
+        return cli_finish("sweep");
+    if (!acdc_sim_mpi_foreign())
+        return cli_fail("sweep", rc);
+    return rc == ACDC_UTIL_EUSAGE ? EXIT_USAGE : rc == ACDC_UTIL_EINTR ? EXIT_INTERRUPTED
+                                                                       : EXIT_DATA;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     struct args a = {.cfg = {.trials = 3, .batch = 64, .options = acdc_sim_options_default(),
@@ -195,12 +214,19 @@ int cmd_sweep(int argc, char **argv)
     const char *hook = getenv("ACDC_SWEEP_INTERRUPT_AFTER");
     struct report rep = {.quiet = a.quiet,
                          .interrupt_after = hook && *hook ? strtol(hook, NULL, 10) : -1};
-    int resumed;
-    if ((rc = acdc_util_output_claim((const char *const *)argv + optind, 2, &cfg->out, 1)) ||
-        (rc = acdc_sim_sweep_alloc(&w, cfg)) ||
-        (rc = acdc_sim_sweep_open(w, a.restart  ? ACDC_SIM_SWEEP_RESTART
-                                : a.resume ? ACDC_SIM_SWEEP_RESUME
-                                           : ACDC_SIM_SWEEP_CONTINUE, &resumed)))
+    int resumed = 0, rank = 0;
+    if (!(rc = acdc_sim_mpi_init()) && (rank = acdc_sim_mpi_rank()) > 0)
+        a.quiet = 1;
+    /* rank 0 alone claims and opens the file; every rank reads the inputs */
+    if (!rc && !rank)
+        rc = acdc_util_output_claim((const char *const *)argv + optind, 2, &cfg->out, 1);
+    if (!rc)
+        rc = acdc_sim_sweep_alloc(&w, cfg);
+    if (!rc)
+        rc = acdc_sim_sweep_open(w, a.restart  ? ACDC_SIM_SWEEP_RESTART
+                                  : a.resume ? ACDC_SIM_SWEEP_RESUME
+                                             : ACDC_SIM_SWEEP_CONTINUE, &resumed);
+    if ((rc = acdc_sim_mpi_agree(rc)))
         goto out;
     size_t todo = w->points - acdc_sim_sweep_done(w);
     if (resumed)
@@ -208,7 +234,7 @@ int cmd_sweep(int argc, char **argv)
                acdc_sim_sweep_done(w), w->points);
     if ((rc = acdc_util_signal_catch(&sig)))
         goto out;
-    if ((rc = acdc_util_progress_alloc(&rep.bar, "sweep", todo, "pt"))) {
+    if (!rank && (rc = acdc_util_progress_alloc(&rep.bar, "sweep", todo, "pt"))) {
         acdc_util_signal_restore(&sig);
         goto out;
     }
@@ -218,11 +244,11 @@ int cmd_sweep(int argc, char **argv)
     rc = acdc_sim_sweep_run(w, acdc_util_signal_flag(), report, &rep);
     acdc_util_progress_free(rep.bar);
     acdc_util_signal_restore(&sig);
-    if (!rc)
+    if (!rc && !rank)
         printf("wrote '%s': %zu point%s, %zu trial%s each\n", cfg->out, w->points,
                w->points == 1 ? "" : "s", cfg->trials, cfg->trials == 1 ? "" : "s");
 out:
     acdc_sim_sweep_free(w);
     cli_sets_clear(&a.sets);
-    return rc ? cli_fail("sweep", rc) : cli_finish("sweep");
+    return finish(rc);
 }

@@ -5,9 +5,14 @@
  * Parses the options and runs the tolerance engine (sim/tolerance.h: the search, the
  * file rewritten atomically after every perturbation, resume, the tornado chart).  The
  * exit code follows the engine's status: 3 when a signal stopped it (ACDC_UTIL_EINTR).
+ *
+ * Under mpirun (a build with MPI=1, sim/mpi.h) every rank runs this: rank 0 claims and
+ * writes the file, prints and plots; the others search perturbations and print only a
+ * failure of their own.
  */
 #include "cli/cli.h"
 #include "compiler/compile.h"
+#include "sim/mpi.h"
 #include "sim/tolerance.h"
 #include "util/error.h"
 #include "util/output.h"
@@ -89,7 +94,9 @@ static const char intro[] =
 static const char outro[] =
     "\n"
     "The file is rewritten atomically after each perturbation; run the same command\n"
-    "again after an interruption and it continues.  --plot draws one bar per\n"
+    "again after an interruption and it continues.  Under mpirun, the program built with\n"
+    "'make MPI=1' shares the perturbations' searches over the ranks; rank 0 writes the\n"
+    "file, the same as one process writes.  --plot draws one bar per\n"
     "perturbation: its tolerance over its typical size on a log axis (below 1, a\n"
     "typical lab error already costs more than the budget).";
 static char description[8192];
@@ -305,6 +312,18 @@ static int check_args(struct args *a, int argc)
     return -1;
 }
 
+/* The exit code of status rc, its message printed on the rank where the failure
+ * happened only (sim/mpi.h). */
+static int finish(int rc)
+{
+    if (!rc)
+        return cli_finish("tolerance");
+    if (!acdc_sim_mpi_foreign())
+        return cli_fail("tolerance", rc);
+    return rc == ACDC_UTIL_EUSAGE ? EXIT_USAGE : rc == ACDC_UTIL_EINTR ? EXIT_INTERRUPTED
+                                                                       : EXIT_DATA;
+}
+
 int cmd_tolerance(int argc, char **argv)
 {
     struct args a = {.cfg = {.trials = 3, .batch = 64, .rel_tol = 0.03, .max_steps = 6,
@@ -330,13 +349,22 @@ int cmd_tolerance(int argc, char **argv)
     const char *hook = getenv("ACDC_TOLERANCE_INTERRUPT_AFTER");
     struct report rep = {.quiet = a.quiet,
                          .interrupt_after = hook && *hook ? strtol(hook, NULL, 10) : -1};
-    int resumed;
+    int resumed = 0, rank = 0;
     const char *outs[] = {cfg->out, a.plot};
-    if ((rc = acdc_util_output_claim((const char *const *)argv + optind, 2, outs, 2)) ||
-        (rc = acdc_sim_tolerance_alloc(&t, cfg)) ||
-        (rc = acdc_sim_tolerance_open(t, a.restart  ? ACDC_SIM_TOL_RESTART
-                                    : a.resume ? ACDC_SIM_TOL_RESUME
-                                               : ACDC_SIM_TOL_CONTINUE, &resumed)))
+    if (!(rc = acdc_sim_mpi_init()) && (rank = acdc_sim_mpi_rank()) > 0) {
+        rep.quiet = a.quiet = 1;
+        a.plot = NULL;
+    }
+    /* rank 0 alone claims and opens the file; every rank reads the inputs */
+    if (!rc && !rank)
+        rc = acdc_util_output_claim((const char *const *)argv + optind, 2, outs, 2);
+    if (!rc)
+        rc = acdc_sim_tolerance_alloc(&t, cfg);
+    if (!rc)
+        rc = acdc_sim_tolerance_open(t, a.restart  ? ACDC_SIM_TOL_RESTART
+                                      : a.resume ? ACDC_SIM_TOL_RESUME
+                                                 : ACDC_SIM_TOL_CONTINUE, &resumed);
+    if ((rc = acdc_sim_mpi_agree(rc)))
         goto out;
     size_t selected = 0;
     for (int id = 0; id < ACDC_SIM_PERTURB_COUNT; id++)
@@ -352,7 +380,8 @@ int cmd_tolerance(int argc, char **argv)
                 row(t, id, "  (from the file)");
     if ((rc = acdc_util_signal_catch(&sig)))
         goto out;
-    if ((rc = acdc_util_progress_alloc(&rep.bar, "tolerance", rep.todo * EVALS_PER_SEARCH, "ev"))) {
+    if (!rank &&
+        (rc = acdc_util_progress_alloc(&rep.bar, "tolerance", rep.todo * EVALS_PER_SEARCH, "ev"))) {
         acdc_util_signal_restore(&sig);
         goto out;
     }
@@ -361,7 +390,7 @@ int cmd_tolerance(int argc, char **argv)
     if (!rc && a.plot)
         rc = acdc_sim_tolerance_plot(t, cfg->out, a.plot, a.title, acdc_util_signal_flag());
     acdc_util_signal_restore(&sig);
-    if (!rc) {
+    if (!rc && !rank) {
         printf("wrote '%s': %zu perturbation%s, %zu trial%s each\n", cfg->out, selected,
                selected == 1 ? "" : "s", cfg->trials, cfg->trials == 1 ? "" : "s");
         if (a.plot)
@@ -370,5 +399,5 @@ int cmd_tolerance(int argc, char **argv)
 out:
     acdc_sim_tolerance_free(t);
     cli_sets_clear(&a.sets);
-    return rc ? cli_fail("tolerance", rc) : cli_finish("tolerance");
+    return finish(rc);
 }

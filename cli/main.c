@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/main.c -- `acdc`: dispatch to the subcommand table. */
 #include "cli/cli.h"
+#include "sim/mpi.h"
 #include "util/error.h"
 #include "util/mem.h"
 #include "util/output.h"
@@ -129,7 +130,8 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (!strcmp(c, "--version")) {
-        printf("acdc %s\n", ACDC_VERSION);
+        printf("acdc %s (MPI: %s)\n", ACDC_VERSION,
+               acdc_sim_mpi_library() ? acdc_sim_mpi_library() : "no");
         return cli_finish("version");
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)

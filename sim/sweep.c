@@ -4,6 +4,7 @@
 #include "compiler/profile.h"
 #include "compiler/system.h"
 #include "models/io.h"
+#include "sim/mpi.h"
 #include "sim/simulate.h"
 #include "util/error.h"
 #include "util/mem.h"
@@ -639,6 +640,8 @@ int acdc_sim_sweep_open(acdc_sim_sweep *w, enum acdc_sim_sweep_mode mode, int *r
     if (!w->state)
         return acdc_util_error(ACDC_UTIL_EUSAGE,
                                "acdc_sim_sweep_open: a sweep read from a file cannot run");
+    if (acdc_sim_mpi_rank() > 0)
+        return ACDC_UTIL_OK;   /* rank 0 alone reads and writes the file (sim/mpi.h) */
     const char *out = w->state->out;
     int exists = access(out, F_OK) == 0, rc;
     if (mode == ACDC_SIM_SWEEP_RESUME && !exists)
@@ -652,8 +655,249 @@ int acdc_sim_sweep_open(acdc_sim_sweep *w, enum acdc_sim_sweep_mode mode, int *r
     return write_sweep(w);   /* the empty grid on disk at once: settings and all */
 }
 
+/* ---------------------------------------------------------------------------------- */
+/* running: the points in pieces of trials, shared out over the ranks (sim/mpi.h)       */
+
+/* A run's tasks and what rank 0 assembles from them.  Task k is piece k % per_point of
+ * point k / per_point: `chunk` consecutive trials (the last piece may hold fewer).  A
+ * piece's result is its wall time, its saturated exposures and, trial by trial, the
+ * metrics end to end then chain by chain (width doubles a trial).  Rank 0 keeps a
+ * point's trials until all are in, then reduces them with acdc_sim_result_summarise(),
+ * whichever ranks ran them: the numbers are those of the trials run in one job. */
+struct run {
+    acdc_sim_sweep *w;
+    acdc_sim_sweep_report report;
+    void *ctx;
+    size_t chunk, per_point, width;
+    double **acc;                 /* points: trials x width, while a point is assembled */
+    size_t *have;                 /* points: the trials received */
+    double *secs, *sat;           /* points: summed over the pieces */
+    size_t cached_pt;             /* the worker's: the system recompiled for this point */
+    acdc_compiler_system *cached;
+};
+
+/* The job of point pt (the values of its parameters) on the system it needs: the
+ * fixed one, or one recompiled for the point (kept for the point's next piece). */
+static int point_job(struct run *ru, size_t pt, acdc_sim_job *job)
+{
+    acdc_sim_sweep *w = ru->w;
+    struct acdc_sim_sweep_state *st = w->state;
+    const acdc_sim_sweep_config *c = &st->c;
+    size_t ix[2] = {pt / w->dims[1], pt % w->dims[1]}, nps = c->nsets;
+    char assign[4][200];
+    *job = (acdc_sim_job){.options = c->options, .trials = c->trials, .batch = c->batch,
+                          .progress = 0, .data = st->data};
+    memcpy(st->pset, c->sets, c->nsets * sizeof *st->pset);
+    for (int k = 0; k < w->n_params; k++) {
+        const acdc_sim_sweep_param *p = &w->param[k];
+        double v = w->values[k][ix[k]];
+        switch (p->kind) {
+        case ACDC_SIM_SWEEP_PHOTONS: job->options.photons = v; break;
+        case ACDC_SIM_SWEEP_PHASE_ERROR: job->options.phase_error_rad = v; break;
+        case ACDC_SIM_SWEEP_PERTURB: job->options.perturb[acdc_sim_perturb_find(p->name)] = v; break;
+        case ACDC_SIM_SWEEP_PHASE_BITS:
+        case ACDC_SIM_SWEEP_AMPLITUDE_BITS: {
+            char two[2][64];
+            acdc_sim_mask_bits_sets(p->kind == ACDC_SIM_SWEEP_PHASE_BITS, llround(v), two);
+            snprintf(assign[2 * k], sizeof assign[0], "%s", two[0]);
+            snprintf(assign[2 * k + 1], sizeof assign[0], "%s", two[1]);
+            st->pset[nps++] = assign[2 * k];
+            st->pset[nps++] = assign[2 * k + 1];
+            break;
+        }
+        case ACDC_SIM_SWEEP_PROFILE:
+            profile_assign(p, v, assign[2 * k], sizeof assign[0]);
+            st->pset[nps++] = assign[2 * k];
+            break;
+        }
+    }
+    job->system = st->fixed ? st->fixed : st->system;
+    if (!nps || st->fixed)
+        return ACDC_UTIL_OK;
+    if (!ru->cached || ru->cached_pt != pt) {
+        acdc_compiler_system_free(ru->cached);
+        ru->cached = NULL;
+        int rc = acdc_sim_system_override(st->system, c->compile, st->pset, nps, &ru->cached);
+        if (rc)
+            return rc;
+        ru->cached_pt = pt;
+    }
+    job->system = ru->cached;
+    return ACDC_UTIL_OK;
+}
+
+/* sim/mpi.h's work: runs one piece, on any rank. */
+static int piece_work(size_t task, void **out, size_t *bytes, void *ctx,
+                      const volatile sig_atomic_t *stop)
+{
+    struct run *ru = ctx;
+    acdc_sim_sweep *w = ru->w;
+    const size_t pt = task / ru->per_point, t0 = task % ru->per_point * ru->chunk;
+    const size_t trials = w->state->c.trials;
+    const size_t k = trials - t0 < ru->chunk ? trials - t0 : ru->chunk;
+    char where[160];
+    acdc_sim_job job;
+    acdc_sim_result r = {0};
+    acdc_sim_sweep_describe(w, pt, where, sizeof where);
+    int rc = point_job(ru, pt, &job);
+    if (!rc) {
+        job.trials = k;
+        job.options.seed += t0;   /* trial t0 + j has seed S + t0 + j, as in one job */
+        rc = acdc_sim_execute(&job, &r, stop);
+    }
+    if (rc == ACDC_UTIL_EINTR)
+        return rc;
+    if (rc) {
+        acdc_util_error_prefix("at %s", where);
+        return rc;
+    }
+    double *b = malloc((2 + k * ru->width) * sizeof *b);
+    if (!b) {
+        acdc_sim_result_free(&r);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
+    }
+    b[0] = r.seconds;
+    b[1] = (double)r.saturated;
+    for (size_t j = 0; j < k; j++)
+        for (size_t g = 0; g <= w->n_chains; g++)
+            for (int i = 0; i < NM; i++)
+                b[2 + j * ru->width + g * NM + (size_t)i] =
+                    acdc_sim_metric_get(g ? &r.stage[j * w->n_chains + g - 1] : &r.end[j], i);
+    acdc_sim_result_free(&r);
+    *out = b;
+    *bytes = (2 + k * ru->width) * sizeof *b;
+    return ACDC_UTIL_OK;
+}
+
+/* sim/mpi.h's start: a point's first piece is handed out. */
+static void piece_start(size_t task, void *ctx)
+{
+    struct run *ru = ctx;
+    if (ru->report && task % ru->per_point == 0)
+        ru->report(ru->w, task / ru->per_point, 0, ru->ctx);
+}
+
+/* Point pt's mean and sd per metric from its trials, as acdc_sim_execute() reduces them. */
+static int point_reduce(struct run *ru, size_t pt)
+{
+    acdc_sim_sweep *w = ru->w;
+    const size_t T = w->state->c.trials, C = w->n_chains;
+    acdc_sim_result r = {.trials = T, .n_chains = C};
+    r.end = calloc(T, sizeof *r.end);
+    r.stage = calloc(T * C + 1, sizeof *r.stage);
+    int rc = r.end && r.stage ? ACDC_UTIL_OK
+                              : acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
+    for (size_t t = 0; t < T && !rc; t++)
+        for (size_t g = 0; g <= C; g++)
+            for (int i = 0; i < NM; i++)
+                acdc_sim_metric_set(g ? &r.stage[t * C + g - 1] : &r.end[t], i,
+                                    ru->acc[pt][t * ru->width + g * NM + (size_t)i]);
+    if (!rc)
+        rc = acdc_sim_result_summarise(&r);
+    for (size_t g = 0; g <= C && !rc; g++)
+        for (int i = 0; i < NM; i++) {
+            const size_t at = (g * NM + (size_t)i) * w->points + pt;
+            acdc_sim_result_stats(&r, (int)g - 1, i, &w->mean[at], &w->sd[at]);
+        }
+    acdc_sim_result_free(&r);
+    return rc;
+}
+
+/* sim/mpi.h's done, on rank 0: a piece's trials kept; a point whose trials are all in
+ * is reduced and the file rewritten. */
+static int piece_done(size_t task, const void *res, size_t bytes, void *ctx)
+{
+    struct run *ru = ctx;
+    acdc_sim_sweep *w = ru->w;
+    const size_t pt = task / ru->per_point, t0 = task % ru->per_point * ru->chunk;
+    const size_t trials = w->state->c.trials;
+    const size_t k = trials - t0 < ru->chunk ? trials - t0 : ru->chunk;
+    const double *b = res;
+    if (pt >= w->points || bytes != (2 + k * ru->width) * sizeof *b)
+        return acdc_util_error(ACDC_UTIL_EDATA, "a result of %zu bytes for task %zu of the "
+                               "sweep, which is not one", bytes, task);
+    if (!ru->acc[pt] && !(ru->acc[pt] = malloc(trials * ru->width * sizeof **ru->acc)))
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
+    memcpy(ru->acc[pt] + t0 * ru->width, b + 2, k * ru->width * sizeof *b);
+    ru->secs[pt] += b[0];
+    ru->sat[pt] += b[1];
+    if ((ru->have[pt] += k) < trials)
+        return ACDC_UTIL_OK;
+    int rc = point_reduce(ru, pt);
+    free(ru->acc[pt]);
+    ru->acc[pt] = NULL;
+    if (rc)
+        return rc;
+    w->seconds[pt] = ru->secs[pt];
+    w->saturated[pt] = (int64_t)ru->sat[pt];
+    w->done[pt] = 1;
+    if ((rc = write_sweep(w))) {
+        w->done[pt] = 0;
+        return rc;
+    }
+    if (ru->report)
+        ru->report(w, pt, 1, ru->ctx);
+    return ACDC_UTIL_OK;
+}
+
+/* The pieces: whole points when each rank gets two or more, else single trials, so
+ * that a few points still keep every rank busy.  Rank 0 decides (it knows the points
+ * done) and tells the others. */
+static int run_pieces(struct run *ru)
+{
+    acdc_sim_sweep *w = ru->w;
+    const size_t trials = w->state->c.trials, ranks = (size_t)acdc_sim_mpi_size();
+    uint64_t chunk = trials;
+    if (acdc_sim_mpi_rank() == 0 && ranks > 1 &&
+        w->points - acdc_sim_sweep_done(w) < 2 * ranks)
+        chunk = 1;
+    int rc = acdc_sim_mpi_bcast(&chunk, sizeof chunk);
+    ru->chunk = (size_t)chunk;
+    ru->per_point = (trials + ru->chunk - 1) / ru->chunk;
+    ru->width = (1 + w->n_chains) * NM;
+    return rc;
+}
+
 static int run_points(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
-                      acdc_sim_sweep_report report, void *ctx);
+                      acdc_sim_sweep_report report, void *ctx)
+{
+    struct run ru = {.w = w, .report = report, .ctx = ctx};
+    size_t *tasks = NULL, n = 0;
+    int rc = run_pieces(&ru);
+    if (rc)
+        return rc;
+    ru.acc = calloc(w->points, sizeof *ru.acc);
+    ru.have = calloc(w->points, sizeof *ru.have);
+    ru.secs = calloc(w->points, sizeof *ru.secs);
+    ru.sat = calloc(w->points, sizeof *ru.sat);
+    if (acdc_sim_mpi_rank() == 0)
+        tasks = malloc((w->points * ru.per_point + 1) * sizeof *tasks);
+    if (!ru.acc || !ru.have || !ru.secs || !ru.sat || (acdc_sim_mpi_rank() == 0 && !tasks))
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu points", w->points);
+    for (size_t pt = 0; tasks && pt < w->points; pt++)
+        for (size_t k = 0; !w->done[pt] && k < ru.per_point; k++)
+            tasks[n++] = pt * ru.per_point + k;
+    const acdc_sim_mpi_work work = {.work = piece_work, .start = piece_start,
+                                    .done = piece_done, .ctx = &ru};
+    /* every rank takes part, whatever failed here */
+    rc = acdc_sim_mpi_agree(rc);
+    if (!rc)
+        rc = acdc_sim_mpi_schedule(&work, tasks, n, stop);
+    if (rc == ACDC_UTIL_EINTR && acdc_sim_mpi_rank() == 0)
+        rc = acdc_util_error(ACDC_UTIL_EINTR,
+                             "interrupted: '%s' holds %zu of %zu points; run "
+                             "the same command again to continue", w->state->out,
+                             acdc_sim_sweep_done(w), w->points);
+    for (size_t pt = 0; ru.acc && pt < w->points; pt++)
+        free(ru.acc[pt]);
+    free(ru.acc);
+    free(ru.have);
+    free(ru.secs);
+    free(ru.sat);
+    free(tasks);
+    acdc_compiler_system_free(ru.cached);
+    return rc;
+}
 
 int acdc_sim_sweep_run(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
                        acdc_sim_sweep_report report,
@@ -682,90 +926,6 @@ int acdc_sim_sweep_run(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
     acdc_compiler_system_free(st->fixed);
     st->fixed = NULL;
     return rc;
-}
-
-/* Every point not done yet, in order, each written to the file as it completes. */
-static int run_points(acdc_sim_sweep *w, const volatile sig_atomic_t *stop,
-                      acdc_sim_sweep_report report, void *ctx)
-{
-    struct acdc_sim_sweep_state *st = w->state;
-    const acdc_sim_sweep_config *c = &st->c;
-    int rc = ACDC_UTIL_OK;
-    for (size_t pt = 0; pt < w->points; pt++) {
-        if (w->done[pt])
-            continue;
-        if (stop && *stop)
-            return acdc_util_error(ACDC_UTIL_EINTR,
-                                   "interrupted: '%s' holds %zu of %zu points; run "
-                                   "the same command again to continue", st->out,
-                                   acdc_sim_sweep_done(w), w->points);
-        size_t ix[2] = {pt / w->dims[1], pt % w->dims[1]}, nps = c->nsets;
-        acdc_sim_job job = {.options = c->options, .trials = c->trials, .batch = c->batch,
-                            .progress = 0, .data = st->data};
-        char assign[4][200], where[160];
-        memcpy(st->pset, c->sets, c->nsets * sizeof *st->pset);
-        for (int k = 0; k < w->n_params; k++) {
-            const acdc_sim_sweep_param *p = &w->param[k];
-            double v = w->values[k][ix[k]];
-            switch (p->kind) {
-            case ACDC_SIM_SWEEP_PHOTONS: job.options.photons = v; break;
-            case ACDC_SIM_SWEEP_PHASE_ERROR: job.options.phase_error_rad = v; break;
-            case ACDC_SIM_SWEEP_PERTURB: job.options.perturb[acdc_sim_perturb_find(p->name)] = v; break;
-            case ACDC_SIM_SWEEP_PHASE_BITS:
-            case ACDC_SIM_SWEEP_AMPLITUDE_BITS: {
-                char two[2][64];
-                acdc_sim_mask_bits_sets(p->kind == ACDC_SIM_SWEEP_PHASE_BITS, llround(v), two);
-                snprintf(assign[2 * k], sizeof assign[0], "%s", two[0]);
-                snprintf(assign[2 * k + 1], sizeof assign[0], "%s", two[1]);
-                st->pset[nps++] = assign[2 * k];
-                st->pset[nps++] = assign[2 * k + 1];
-                break;
-            }
-            case ACDC_SIM_SWEEP_PROFILE:
-                profile_assign(p, v, assign[2 * k], sizeof assign[0]);
-                st->pset[nps++] = assign[2 * k];
-                break;
-            }
-        }
-        acdc_sim_sweep_describe(w, pt, where, sizeof where);
-        acdc_compiler_system *over = NULL;
-        if (nps && !st->fixed &&
-            (rc = acdc_sim_system_override(st->system, c->compile, st->pset, nps, &over))) {
-            acdc_util_error_prefix("at %s", where);
-            return rc;
-        }
-        job.system = over ? over : st->fixed ? st->fixed : st->system;
-        if (report)
-            report(w, pt, 0, ctx);
-        acdc_sim_result r = {0};
-        rc = acdc_sim_execute(&job, &r, stop);
-        acdc_compiler_system_free(over);
-        if (rc == ACDC_UTIL_EINTR)
-            return acdc_util_error(ACDC_UTIL_EINTR,
-                                   "interrupted: '%s' holds %zu of %zu points; run "
-                                   "the same command again to continue", st->out,
-                                   acdc_sim_sweep_done(w), w->points);
-        if (rc) {
-            acdc_util_error_prefix("at %s", where);
-            return rc;
-        }
-        for (size_t g = 0; g <= w->n_chains; g++)
-            for (int i = 0; i < NM; i++)
-                acdc_sim_result_stats(&r, (int)g - 1, i,
-                                      &w->mean[(g * NM + (size_t)i) * w->points + pt],
-                                      &w->sd[(g * NM + (size_t)i) * w->points + pt]);
-        w->seconds[pt] = r.seconds;
-        w->saturated[pt] = (int64_t)r.saturated;
-        w->done[pt] = 1;
-        acdc_sim_result_free(&r);
-        if ((rc = write_sweep(w))) {
-            w->done[pt] = 0;
-            return rc;
-        }
-        if (report)
-            report(w, pt, 1, ctx);
-    }
-    return ACDC_UTIL_OK;
 }
 
 /* The optics that ran: propagation and lens_model, each written since it existed; a

@@ -128,14 +128,21 @@ enum acdc_sim_sweep_mode {
  * an existing sweep with the same settings (*resumed = 1), or writes the empty grid.
  * Errors: ACDC_UTIL_EDATA if `out` is not a sweep, holds a sweep with other settings (the
  * message names the first setting that differs: "'trials=3' there, 'trials=4' here"),
- * or is missing with ACDC_SIM_SWEEP_RESUME; ACDC_UTIL_EIO; ACDC_UTIL_EUSAGE for a read sweep. */
+ * or is missing with ACDC_SIM_SWEEP_RESUME; ACDC_UTIL_EIO; ACDC_UTIL_EUSAGE for a read sweep.
+ * On an MPI rank other than 0 (sim/mpi.h) it touches no file: rank 0 alone reads and
+ * writes it. */
 int acdc_sim_sweep_open(acdc_sim_sweep *w, enum acdc_sim_sweep_mode mode, int *resumed);
 
 /* Called before each point is run (done = 0) and after it is written (done = 1). */
 typedef void (*acdc_sim_sweep_report)(const acdc_sim_sweep *w, size_t point, int done, void *ctx);
 
-/* Runs every point not done yet, in order, rewriting the file atomically after each;
- * report (may be NULL) is told of each point.  Threads: options.threads (OpenMP).
+/* Runs every point not done yet, rewriting the file atomically after each; report (may
+ * be NULL) is told of each point.  Threads: options.threads (OpenMP).  Under MPI
+ * (sim/mpi.h) every rank calls it: the points -- or, with fewer than two points a rank,
+ * their trials -- are shared out dynamically, rank 0 reduces each point's trials as one
+ * process would (the file is bit for bit the same but for /seconds), writes the file as
+ * the points finish, in any order, and alone calls report.  One process runs them in
+ * order.
  * Errors: ACDC_UTIL_EINTR when *stop (may be NULL) became non-zero -- the file then holds
  * every point finished before, and the message says how many; the errors of
  * acdc_sim_execute() and of recompiling, prefixed with the point ("at photons=100: ...");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sim/tolerance.c -- see tolerance.h. */
 #include "sim/tolerance.h"
+#include "sim/mpi.h"
 #include "compiler/system.h"
 #include "models/io.h"
 #include "sim/metrics.h"
@@ -525,6 +526,8 @@ int acdc_sim_tolerance_open(acdc_sim_tolerance *t, enum acdc_sim_tolerance_mode 
         return acdc_util_error(ACDC_UTIL_EUSAGE,
                                "acdc_sim_tolerance_open: an analysis read from a file "
                                "cannot run");
+    if (acdc_sim_mpi_rank() > 0)
+        return ACDC_UTIL_OK;   /* rank 0 alone reads and writes the file (sim/mpi.h) */
     const char *out = t->state->c.out;
     int exists = access(out, F_OK) == 0, rc;
     if (mode == ACDC_SIM_TOL_RESUME && !exists)
@@ -622,6 +625,7 @@ out:
 struct search {
     acdc_sim_tolerance *t;
     int id;
+    acdc_sim_tolerance_item *it;   /* where the search goes: t->item[id] or a copy */
     const acdc_sim_perturb_info *p;
     const volatile sig_atomic_t *stop;
     acdc_sim_tolerance_report report;
@@ -677,7 +681,7 @@ static int evaluate(struct search *s, double x, double *cost, double *sd)
 {
     acdc_sim_tolerance *t = s->t;
     struct acdc_sim_tolerance_state *st = t->state;
-    acdc_sim_tolerance_item *it = &t->item[s->id];
+    acdc_sim_tolerance_item *it = s->it;
     char what[96];
     if (x == 0) {
         *cost = 0;
@@ -802,7 +806,7 @@ static int refine(struct search *s, double a, double b, double *root, double *br
     gsl_root_fsolver *sv = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
     if (!sv)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
-    const size_t evals0 = s->t->item[s->id].n_points;
+    const size_t evals0 = s->it->n_points;
     /* the solver's refusals come back as statuses, not through GSL's aborting handler */
     gsl_error_handler_t *old = gsl_set_error_handler_off();
     int st = gsl_root_fsolver_set(sv, &F, a, b), rc = s->rc;
@@ -813,7 +817,7 @@ static int refine(struct search *s, double a, double b, double *root, double *br
     *root = b;
     for (int k = 0; !rc && !st && k < MAX_ITER; k++) {
         if (gsl_root_test_interval(lo, hi, 0, s->t->rel_tol) == GSL_SUCCESS ||
-            s->t->item[s->id].n_points - evals0 >= MAX_EVALS)
+            s->it->n_points - evals0 >= MAX_EVALS)
             break;
         st = gsl_root_fsolver_iterate(sv);
         if ((rc = s->rc) || st)
@@ -836,12 +840,13 @@ static int refine(struct search *s, double a, double b, double *root, double *br
     return rc;
 }
 
-/* Searches perturbation id: the item becomes found, beyond or n/a. */
-static int search_one(acdc_sim_tolerance *t, int id, const volatile sig_atomic_t *stop,
-                      acdc_sim_tolerance_report report, void *ctx)
+/* Searches perturbation id into *it (t->item[id], or a rank's own item: sim/mpi.h): it
+ * becomes found, beyond or n/a.  report (may be NULL) is told of each evaluation. */
+static int search_one(acdc_sim_tolerance *t, int id, acdc_sim_tolerance_item *it,
+                      const volatile sig_atomic_t *stop, acdc_sim_tolerance_report report,
+                      void *ctx)
 {
-    acdc_sim_tolerance_item *it = &t->item[id];
-    struct search s = {.t = t, .id = id, .p = &acdc_sim_perturb_table()[id], .stop = stop,
+    struct search s = {.t = t, .id = id, .it = it, .p = &acdc_sim_perturb_table()[id], .stop = stop,
                        .report = report, .ctx = ctx,
                        /* an accuracy is a count of rows: a cost equal to the budget must
                         * not fall short of it by a rounding */
@@ -942,6 +947,138 @@ static int search_one(acdc_sim_tolerance *t, int id, const volatile sig_atomic_t
     return ACDC_UTIL_OK;
 }
 
+/* ---------------------------------------------------------------------------------- */
+/* running: the searches shared out over the ranks (sim/mpi.h)                          */
+
+/* An item as the ranks send it: ITEM_HEAD doubles (status, value, uncertainty, lo, hi,
+ * range_max, reach, miss, n_points, seconds), the n_points x 3 points, then the note's
+ * bytes. */
+enum { ITEM_HEAD = 10 };
+
+static size_t item_bytes(size_t n_points)
+{
+    return (ITEM_HEAD + 3 * n_points) * sizeof(double) + sizeof ((acdc_sim_tolerance_item *)0)->note;
+}
+
+static int item_pack(const acdc_sim_tolerance_item *it, void **out, size_t *bytes)
+{
+    const size_t n = it->n_points;
+    double *b = malloc(item_bytes(n));
+    if (!b)
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
+    const double head[ITEM_HEAD] = {it->status, it->value, it->uncertainty, it->lo, it->hi,
+                                    it->range_max, it->reach, it->miss, (double)n, it->seconds};
+    memcpy(b, head, sizeof head);
+    if (n)
+        memcpy(b + ITEM_HEAD, it->points, 3 * n * sizeof *b);
+    memcpy(b + ITEM_HEAD + 3 * n, it->note, sizeof it->note);
+    *out = b;
+    *bytes = item_bytes(n);
+    return ACDC_UTIL_OK;
+}
+
+static int item_unpack(const void *res, size_t bytes, acdc_sim_tolerance_item *it)
+{
+    double head[ITEM_HEAD];
+    if (bytes < item_bytes(0))
+        return acdc_util_error(ACDC_UTIL_EDATA, "a search's result of %zu bytes, too short",
+                               bytes);
+    memcpy(head, res, sizeof head);
+    const size_t n = (size_t)head[8];
+    if (head[8] < 0 || bytes != item_bytes(n))
+        return acdc_util_error(ACDC_UTIL_EDATA, "a search's result of %zu bytes for %zu "
+                               "evaluations", bytes, n);
+    item_clear(it);
+    if (n && !(it->points = malloc(3 * n * sizeof *it->points)))
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
+    const double *b = res;
+    if (n)
+        memcpy(it->points, b + ITEM_HEAD, 3 * n * sizeof *b);
+    memcpy(it->note, b + ITEM_HEAD + 3 * n, sizeof it->note);
+    it->note[sizeof it->note - 1] = '\0';
+    it->status = (enum acdc_sim_tolerance_status)head[0];
+    it->value = head[1];
+    it->uncertainty = head[2];
+    it->lo = head[3];
+    it->hi = head[4];
+    it->range_max = head[5];
+    it->reach = head[6];
+    it->miss = head[7];
+    it->n_points = n;
+    it->seconds = head[9];
+    return ACDC_UTIL_OK;
+}
+
+struct run {
+    acdc_sim_tolerance *t;
+    acdc_sim_tolerance_report report;
+    void *ctx;
+};
+
+/* sim/mpi.h's work: perturbation `task`'s search, on any rank.  A single rank searches
+ * into the analysis itself, reporting each evaluation; with several, rank 0's search
+ * runs beside the thread that writes the file, and each searches into its own item. */
+static int search_work(size_t task, void **out, size_t *bytes, void *ctx,
+                       const volatile sig_atomic_t *stop)
+{
+    struct run *ru = ctx;
+    acdc_sim_tolerance *t = ru->t;
+    const int id = (int)task;
+    acdc_sim_tolerance_item own = {0}, *it = &own;
+    if (id < 0 || id >= ACDC_SIM_PERTURB_COUNT)
+        return acdc_util_error(ACDC_UTIL_EDATA, "no perturbation %zu", task);
+    if (acdc_sim_mpi_size() == 1)
+        it = &t->item[id];
+    int rc = search_one(t, id, it, stop, it == &own ? NULL : ru->report, ru->ctx);
+    if (!rc)
+        rc = item_pack(it, out, bytes);
+    if (rc || it == &own)
+        item_clear(it);
+    return rc;
+}
+
+/* sim/mpi.h's done, on rank 0: a finished search into the analysis and the file. */
+static int search_done(size_t task, const void *res, size_t bytes, void *ctx)
+{
+    struct run *ru = ctx;
+    acdc_sim_tolerance *t = ru->t;
+    const int id = (int)task;
+    int rc = item_unpack(res, bytes, &t->item[id]);
+    if (!rc)
+        rc = write_file(t);
+    if (rc) {
+        item_clear(&t->item[id]);
+        return rc;
+    }
+    if (ru->report)
+        ru->report(t, id, 1, ru->ctx);
+    return ACDC_UTIL_OK;
+}
+
+/* The baseline on rank 0 (run, or read from the file), then on every rank. */
+static int share_baseline(acdc_sim_tolerance *t, const volatile sig_atomic_t *stop,
+                          acdc_sim_tolerance_report report, void *ctx)
+{
+    int rc = ACDC_UTIL_OK;
+    if (acdc_sim_mpi_rank() == 0 && !t->baseline) {
+        if (!(rc = run_baseline(t, stop)))
+            rc = write_file(t);
+        if (!rc && report)
+            report(t, -1, 0, ctx);
+    }
+    if (!rc && !t->baseline && !(t->baseline = malloc(t->trials * sizeof *t->baseline)))
+        rc = acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
+    if ((rc = acdc_sim_mpi_agree(rc)))
+        return rc;
+    double ms[2] = {t->baseline_mean, t->baseline_sd};
+    if ((rc = acdc_sim_mpi_bcast(t->baseline, t->trials * sizeof *t->baseline)) ||
+        (rc = acdc_sim_mpi_bcast(ms, sizeof ms)))
+        return rc;
+    t->baseline_mean = ms[0];
+    t->baseline_sd = ms[1];
+    return ACDC_UTIL_OK;
+}
+
 int acdc_sim_tolerance_run(acdc_sim_tolerance *t, const volatile sig_atomic_t *stop,
                            acdc_sim_tolerance_report report, void *ctx)
 {
@@ -951,39 +1088,22 @@ int acdc_sim_tolerance_run(acdc_sim_tolerance *t, const volatile sig_atomic_t *s
                                "cannot run");
     const int before = omp_get_max_threads();
     omp_set_num_threads(t->state->c.options.threads > 0 ? t->state->c.options.threads : 1);
-    int rc = ACDC_UTIL_OK;
-    size_t selected = 0;
-    for (int id = 0; id < ACDC_SIM_PERTURB_COUNT; id++)
+    size_t selected = 0, tasks[ACDC_SIM_PERTURB_COUNT], n = 0;
+    for (int id = 0; id < ACDC_SIM_PERTURB_COUNT; id++) {
         selected += t->selected[id] != 0;
-    if (!t->baseline) {
-        if (!(rc = run_baseline(t, stop)))
-            rc = write_file(t);
-        if (!rc && report)
-            report(t, -1, 0, ctx);
+        if (t->selected[id] && t->item[id].status == ACDC_SIM_TOL_PENDING)
+            tasks[n++] = (size_t)id;   /* significant on rank 0 only, which read the file */
     }
-    for (int id = 0; id < ACDC_SIM_PERTURB_COUNT && !rc; id++) {
-        if (!t->selected[id] || t->item[id].status != ACDC_SIM_TOL_PENDING)
-            continue;
-        rc = search_one(t, id, stop, report, ctx);
-        if (rc == ACDC_UTIL_EINTR) {
-            item_clear(&t->item[id]);
-            rc = acdc_util_error(ACDC_UTIL_EINTR,
-                                 "interrupted: '%s' holds %zu of %zu perturbations; "
-                                 "run the same command again to continue", t->state->c.out,
-                                 acdc_sim_tolerance_done(t), selected);
-            break;
-        }
-        if (rc) {
-            item_clear(&t->item[id]);
-            break;
-        }
-        if ((rc = write_file(t))) {
-            item_clear(&t->item[id]);
-            break;
-        }
-        if (report)
-            report(t, id, 1, ctx);
-    }
+    struct run ru = {.t = t, .report = report, .ctx = ctx};
+    const acdc_sim_mpi_work work = {.work = search_work, .done = search_done, .ctx = &ru};
+    int rc = share_baseline(t, stop, report, ctx);
+    if (!rc)
+        rc = acdc_sim_mpi_schedule(&work, tasks, n, stop);
+    if (rc == ACDC_UTIL_EINTR && acdc_sim_mpi_rank() == 0)
+        rc = acdc_util_error(ACDC_UTIL_EINTR,
+                             "interrupted: '%s' holds %zu of %zu perturbations; "
+                             "run the same command again to continue", t->state->c.out,
+                             acdc_sim_tolerance_done(t), selected);
     omp_set_num_threads(before);
     return rc;
 }

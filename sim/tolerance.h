@@ -175,7 +175,7 @@ enum acdc_sim_tolerance_mode {
  * ACDC_UTIL_EDATA if `out` is not a tolerance file, holds one with other settings (the
  * message names the first setting that differs: "'trials=3' there, 'trials=2' here"),
  * or is missing with ACDC_SIM_TOL_RESUME; ACDC_UTIL_EIO; ACDC_UTIL_EUSAGE for an analysis read from a
- * file. */
+ * file.  On an MPI rank other than 0 (sim/mpi.h) it touches no file. */
 int acdc_sim_tolerance_open(acdc_sim_tolerance *t, enum acdc_sim_tolerance_mode mode, int *resumed);
 
 /* Called after every evaluation (id: the perturbation, done 0; id -1: the baseline)
@@ -183,9 +183,13 @@ int acdc_sim_tolerance_open(acdc_sim_tolerance *t, enum acdc_sim_tolerance_mode 
 typedef void (*acdc_sim_tolerance_report)(const acdc_sim_tolerance *t, int id, int done, void *ctx);
 
 /* Runs the baseline if the file lacks it, then every selected perturbation not finished,
- * in table order, rewriting the file atomically after each.  Threads: options.threads
- * (OpenMP).  Errors: ACDC_UTIL_EINTR when *stop (may be NULL) became non-zero -- the file
- * then holds every perturbation finished before; those of acdc_sim_execute() prefixed with
+ * in table order, rewriting the file atomically after each.  Under MPI (sim/mpi.h) every
+ * rank calls it: rank 0 runs the baseline and shares it, then each search runs on one
+ * rank, handed out dynamically, and rank 0 writes the file and reports as they finish
+ * (without the per-evaluation reports; the numbers are those of one process).
+ * Threads: options.threads (OpenMP).  Errors: ACDC_UTIL_EINTR when *stop (may be NULL)
+ * became non-zero -- the file then holds every perturbation finished before; those of
+ * acdc_sim_execute() prefixed with
  * the perturbation and value ("ref-phase = 0.04 rad: ..."), except its ACDC_UTIL_EUSAGE,
  * which marks the perturbation n/a; ACDC_UTIL_EDATA for a cost that is not finite; ACDC_UTIL_EIO
  * writing the file. */
