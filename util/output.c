@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -197,6 +198,8 @@ static const struct input *input_of(const struct stat *st)
     return NULL;
 }
 
+static int lock_file_masked(const char *path, const char *name);
+
 /* Locks `.BASE.acdc-lock` beside the output path (its canonical name c). */
 static int lock_file(const char *path, const char *c)
 {
@@ -204,6 +207,24 @@ static int lock_file(const char *path, const char *c)
     int rc = split(c, dir, base);
     if (rc || (rc = hidden_name(name, sizeof name, dir, base, LOCK_TAG, 0)))
         return rc;
+    /* From the lock file's creation until it is in the registry the signal handler
+     * cleans, SIGINT and SIGTERM wait: one arriving in between would leave the file
+     * behind (a command interrupted as it starts).  Blocked in this thread, which at
+     * claim time is the only one; a pending signal is handled as the mask is restored,
+     * with the file registered. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    rc = lock_file_masked(path, name);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+/* lock_file()'s work, with SIGINT and SIGTERM blocked. */
+static int lock_file_masked(const char *path, const char *name)
+{
     for (int attempt = 0; attempt < 100; attempt++) {
         int fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0)
