@@ -34,6 +34,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     ;
 /* Flushes stdout and returns EXIT_DATA if writing it failed (e.g. a full disk). */
 int cli_finish(const char *cmd);
+/* A command's end that also runs as an MPI rank: cli_finish() for status 0, else
+ * cli_fail()'s exit code, with the message printed only by the rank where the failure
+ * happened (acdc_sim_mpi_foreign(), sim/mpi.h); the others exit with the code alone. */
+int cli_end(const char *cmd, int status);
 
 /* Profile assignments collected from the command line ("fourier.phase_bits=6"): v[0..n)
  * point into argv or into owned[] (assignments that shortcut options build). */

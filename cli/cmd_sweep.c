@@ -162,18 +162,6 @@ static void report(const acdc_sim_sweep *w, size_t pt, int done, void *ctx)
         raise(SIGINT);
 }
 
-/* The exit code of status rc, its message printed on the rank where the failure
- * happened only (sim/mpi.h). */
-static int finish(int rc)
-{
-    if (!rc)
-        return cli_finish("sweep");
-    if (!acdc_sim_mpi_foreign())
-        return cli_fail("sweep", rc);
-    return rc == ACDC_UTIL_EUSAGE ? EXIT_USAGE : rc == ACDC_UTIL_EINTR ? EXIT_INTERRUPTED
-                                                                       : EXIT_DATA;
-}
-
 int cmd_sweep(int argc, char **argv)
 {
     struct args a = {.cfg = {.trials = 3, .batch = 64, .options = acdc_sim_options_default(),
@@ -250,5 +238,5 @@ int cmd_sweep(int argc, char **argv)
 out:
     acdc_sim_sweep_free(w);
     cli_sets_clear(&a.sets);
-    return finish(rc);
+    return cli_end("sweep", rc);
 }

@@ -312,18 +312,6 @@ static int check_args(struct args *a, int argc)
     return -1;
 }
 
-/* The exit code of status rc, its message printed on the rank where the failure
- * happened only (sim/mpi.h). */
-static int finish(int rc)
-{
-    if (!rc)
-        return cli_finish("tolerance");
-    if (!acdc_sim_mpi_foreign())
-        return cli_fail("tolerance", rc);
-    return rc == ACDC_UTIL_EUSAGE ? EXIT_USAGE : rc == ACDC_UTIL_EINTR ? EXIT_INTERRUPTED
-                                                                       : EXIT_DATA;
-}
-
 int cmd_tolerance(int argc, char **argv)
 {
     struct args a = {.cfg = {.trials = 3, .batch = 64, .rel_tol = 0.03, .max_steps = 6,
@@ -399,5 +387,5 @@ int cmd_tolerance(int argc, char **argv)
 out:
     acdc_sim_tolerance_free(t);
     cli_sets_clear(&a.sets);
-    return finish(rc);
+    return cli_end("tolerance", rc);
 }

@@ -42,14 +42,29 @@ static void usage(FILE *f)
                "available\n");
 }
 
-int cli_fail(const char *cmd, int status)
+/* The exit code of a failed status. */
+static int exit_code(int status)
 {
-    fprintf(stderr, "acdc %s: error: %s\n", cmd, acdc_util_errmsg());
     if (status == ACDC_UTIL_EUSAGE)
         return EXIT_USAGE;
     if (status == ACDC_UTIL_EINTR)
         return EXIT_INTERRUPTED;
     return EXIT_DATA;
+}
+
+int cli_fail(const char *cmd, int status)
+{
+    fprintf(stderr, "acdc %s: error: %s\n", cmd, acdc_util_errmsg());
+    return exit_code(status);
+}
+
+int cli_end(const char *cmd, int status)
+{
+    if (!status)
+        return cli_finish(cmd);
+    if (!acdc_sim_mpi_foreign())
+        return cli_fail(cmd, status);
+    return exit_code(status);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -43,6 +43,14 @@ static size_t shapes(void)
     return acdc_optics_fft_tally(c, 32, NULL);
 }
 
+/* A 4f pair for fields like f: l1 on f's grid, l2 on l1's output grid, f = 5 cm. */
+static void lenses(const acdc_optics_field *f, acdc_optics_lens_plan **l1,
+                   acdc_optics_lens_plan **l2)
+{
+    assert_int_equal(acdc_optics_lens_plan_alloc(l1, &f->g, 0.05), 0);
+    assert_int_equal(acdc_optics_lens_plan_alloc(l2, acdc_optics_lens_plan_output(*l1), 0.05), 0);
+}
+
 static void test_tally_1d(void **state)
 {
     (void)state;
@@ -51,9 +59,7 @@ static void test_tally_1d(void **state)
         omp_set_num_threads(threads);
         acdc_optics_field *f = field(1, n, nb);
         acdc_optics_lens_plan *l1, *l2;
-        assert_int_equal(acdc_optics_lens_plan_alloc(&l1, &f->g, 0.05), 0);
-        assert_int_equal(acdc_optics_lens_plan_alloc(&l2, acdc_optics_lens_plan_output(l1),
-                                                     0.05), 0);
+        lenses(f, &l1, &l2);
         acdc_optics_fft_tally_reset();
         assert_int_equal(shapes(), 0);
         /* a lens: one transform per field */
@@ -94,9 +100,7 @@ static void test_tally_psf(void **state)
         omp_set_num_threads(threads);
         acdc_optics_field *f = field(2, L, nb);
         acdc_optics_lens_plan *l1, *l2;
-        assert_int_equal(acdc_optics_lens_plan_alloc(&l1, &f->g, 0.05), 0);
-        assert_int_equal(acdc_optics_lens_plan_alloc(&l2, acdc_optics_lens_plan_output(l1),
-                                                     0.05), 0);
+        lenses(f, &l1, &l2);
         acdc_optics_fft_tally_reset();
         acdc_optics_4f_psf *psf;
         assert_int_equal(acdc_optics_4f_psf_alloc(&psf, l1, NULL, l2, m), 0);
