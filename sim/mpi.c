@@ -151,7 +151,18 @@ int acdc_sim_mpi_init(void)
     g_init = 1;
     if (!launched())
         return ACDC_UTIL_OK;
-    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    /* The MPI library's own threads (progress, PMIx) inherit the signal mask they are
+     * started with: with SIGINT and SIGTERM blocked there, those signals always reach
+     * one of ours, where util/signal.h handles them and util/output.c may hold them off
+     * for a moment. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    const int ok = MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) == MPI_SUCCESS;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!ok)
         return acdc_util_error(ACDC_UTIL_EIO, "MPI_Init_thread failed");
     g_mpi = 1;
     atexit(finalize);

@@ -209,9 +209,10 @@ static int lock_file(const char *path, const char *c)
         return rc;
     /* From the lock file's creation until it is in the registry the signal handler
      * cleans, SIGINT and SIGTERM wait: one arriving in between would leave the file
-     * behind (a command interrupted as it starts).  Blocked in this thread, which at
-     * claim time is the only one; a pending signal is handled as the mask is restored,
-     * with the file registered. */
+     * behind (a command interrupted as it starts).  Blocked in this thread: at claim
+     * time the program has no other thread of its own (OpenMP's start at the first
+     * parallel region; MPI's are started with these signals blocked, sim/mpi.c); a
+     * pending signal is handled as the mask is restored, with the file registered. */
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
