@@ -73,7 +73,10 @@ size_t acdc_plan_stride(const acdc_plan *p);
  * between threads.  Returns NULL with a message if memory runs out. */
 double *acdc_plan_scratch(acdc_plan *p, size_t count);
 
-/* In-place unnormalised transforms on an aligned row of a block from acdc_plan_row(). */
+/* In-place unnormalised transforms on an aligned row of a block from acdc_plan_row().
+ * These four run on the calling OpenMP thread's scratch (a 1D plan's reordered row and
+ * half spectrum): call them from thread t < acdc_plan_threads(p), as for the rows, never
+ * from a team wider than the plan's. */
 void acdc_plan_redft10(const acdc_plan *p, double *row);
 void acdc_plan_redft01(const acdc_plan *p, double *row);
 
