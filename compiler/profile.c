@@ -93,7 +93,7 @@ static const struct modulator_device modulators[] = {
     /* no pixels to speak of: continuous complex transmittance, pitch only sets scale;
      * 4096 x 4096 so that a 2D design is never limited by an ideal device */
     {"ideal", {"ideal complex modulator", ACDC_OPTICS_MOD_COMPLEX, UM(8), 1, 4096, 0, 0, 0, 4096,
-               ACDC_OPTICS_DP_COLUMNS, 0, 0, 0, 0, 0, ""}},
+               ACDC_OPTICS_DP_COLUMNS, 0, 0, 0, 0, 0, "", ACDC_OPTICS_PAIRS_JOINT}},
     /* 4K reflective LCoS phase SLM (Holoeye GAEA-2 / Santec SLM-300 class): 3.74 um
      * pitch, ~90 % fill, 4160 x 2464 pixels (GAEA-2), 8-bit drive over 2 pi, phase
      * flicker of order 1 % of 2 pi (~0.03 rad rms; an estimate, not a datasheet figure).
@@ -105,7 +105,7 @@ static const struct modulator_device modulators[] = {
      * not confirmed against a datasheet). */
     {"lcos-phase8",
      {"4K LCoS phase SLM, 8 bit", ACDC_OPTICS_MOD_PHASE, UM(3.74), 0.9, 4160, 0, 8, 0.03, 2464,
-      ACDC_OPTICS_DP_ROWS, HZ(60), 0, 0, 1, 0, ""}},
+      ACDC_OPTICS_DP_ROWS, HZ(60), 0, 0, 1, 0, "", ACDC_OPTICS_PAIRS_JOINT}},
     /* 1080p reflective LCoS phase SLM (Holoeye PLUTO-2.1 class): 1920 x 1080 pixels of
      * 8 um, fill factor 93 %, 8-bit addressing (256 grey levels) calibrated to 2 pi (the
      * VIS-016 panel reaches 5.2 pi at 633 nm, so 2 pi uses part of the drive range; the
@@ -114,7 +114,7 @@ static const struct modulator_device modulators[] = {
      * confirmed). */
     {"lcos1080-phase8",
      {"1080p LCoS phase SLM, 8 um, 8 bit", ACDC_OPTICS_MOD_PHASE, UM(8), 0.93, 1920, 0, 8, 0.03,
-      1080, ACDC_OPTICS_DP_CHECKERBOARD, HZ(60), 0, 0, 1, 0, ""}},
+      1080, ACDC_OPTICS_DP_CHECKERBOARD, HZ(60), 0, 0, 1, 0, "", ACDC_OPTICS_PAIRS_JOINT}},
     /* 1920 x 1152 analog LCoS phase SLM (Meadowlark HSP1920 class): 9.2 um pixels, fill
      * factor 95.7 %; "less than 1 % phase ripple" (Meadowlark's 2016 announcement of the
      * 1920 x 1152 SLM), i.e. < 63 mrad, of which 30 mrad rms is assumed; 8-bit images
@@ -123,7 +123,7 @@ static const struct modulator_device modulators[] = {
      * confirmed against a datasheet. */
     {"lcos1152-phase8",
      {"1920x1152 LCoS phase SLM, 9.2 um, 8 bit", ACDC_OPTICS_MOD_PHASE, UM(9.2), 0.957, 1920, 0,
-      8, 0.03, 1152, ACDC_OPTICS_DP_CHECKERBOARD, HZ(120), 0, 0, 1, 0, ""}},
+      8, 0.03, 1152, ACDC_OPTICS_DP_CHECKERBOARD, HZ(120), 0, 0, 1, 0, "", ACDC_OPTICS_PAIRS_JOINT}},
     /* Complex modulation from two one-parameter devices (Juday and Florence, "Full-complex
      * modulation with two one-parameter SLMs", Proc. SPIE 1558, 1991): a 4K LCoS between
      * polarisers as the amplitude SLM, imaged pixel onto pixel by a 1:1 relay onto a 4K
@@ -139,13 +139,13 @@ static const struct modulator_device modulators[] = {
      * the pixels of a double-phase one. */
     {"lcos-complex8",
      {"4K LCoS amplitude + phase SLM pair, 8 bit", ACDC_OPTICS_MOD_COMPLEX, UM(3.74), 0.9, 4160, 8,
-      8, 0.03, 2464, ACDC_OPTICS_DP_COLUMNS, HZ(60), 1000, 0.1, 1, 0, ""}},
+      8, 0.03, 2464, ACDC_OPTICS_DP_COLUMNS, HZ(60), 1000, 0.1, 1, 0, "", ACDC_OPTICS_PAIRS_JOINT}},
     /* DLP6500-class DMD: 7.56 um micromirrors, ~92 % fill, 1920 x 1080; binary mirrors,
      * 8-bit grey by pulse-width modulation integrated over the camera exposure; an 8-bit
      * pattern takes 4046 us on the DLPC900 controller, 247 patterns/s */
     {"dmd-amplitude8",
      {"DMD amplitude modulator, 8 bit PWM", ACDC_OPTICS_MOD_AMPLITUDE, UM(7.56), 0.92, 1920, 8,
-      0, 0, 1080, ACDC_OPTICS_DP_COLUMNS, HZ(247), 0, 0, 1, 0, ""}},
+      0, 0, 1080, ACDC_OPTICS_DP_COLUMNS, HZ(247), 0, 0, 1, 0, "", ACDC_OPTICS_PAIRS_JOINT}},
     /* fabricated 16-level (4-bit) phase element in fused silica, e-beam or multi-mask
      * photolithography: 4 um pixels, fill 1, etch-depth errors of ~10 nm give
      * 2 pi (n-1) dd / lambda ~ 0.05 rad rms at 633 nm.  4 um rather than 1 um keeps the
@@ -154,7 +154,7 @@ static const struct modulator_device modulators[] = {
      * product's datasheet.  Static: frame rate 0. */
     {"doe-phase4",
      {"fabricated 16-level phase DOE", ACDC_OPTICS_MOD_PHASE, UM(4), 1, 4096, 0, 4, 0.05, 4096,
-      ACDC_OPTICS_DP_CHECKERBOARD, 0, 0, 0, 0, 1.457, ""}},
+      ACDC_OPTICS_DP_CHECKERBOARD, 0, 0, 0, 0, 1.457, "", ACDC_OPTICS_PAIRS_JOINT}},
 };
 
 struct camera_device {
@@ -357,6 +357,8 @@ enum kind {
     K_MODULATION, /* complex|amplitude|phase */
     K_DP_LAYOUT,  /* columns|checkerboard (enum acdc_optics_dp_layout) */
     K_LENS_MODEL, /* fourier|paraxial|corrected (enum acdc_optics_lens_model) */
+    K_PAIR_LEVELS,/* joint|nearest (enum acdc_optics_pair_levels); absent: joint in a
+                     profile file, nearest in a system file (written before the choice) */
     K_LENGTH,     /* double, unit required, m */
     K_TIME,       /* double, unit required, s */
     K_POWER,      /* double, unit required, W */
@@ -419,7 +421,8 @@ struct key {
     {s, "reflective", K_BOOL, F(m.reflective), 0, 1, 0, 1, "reflective", 1},              \
     {s, "refractive_index", K_PLAIN, F(m.refractive_index), 0, 5, 0, 1,                   \
      "refractive_index", 1},                                                              \
-    {s, "lut", K_PATH, F(m.lut), 0, 0, 0, 1, "lut", 1}
+    {s, "lut", K_PATH, F(m.lut), 0, 0, 0, 1, "lut", 1},                                  \
+    {s, "pair_levels", K_PAIR_LEVELS, F(m.pair_levels), 0, 1, 0, 1, "pair_levels", 1}
 
 /* Noll term j of the lens's wavefront error: key "zJ", attribute "zJ_waves", within a
  * wave either way (optics/lens.h: a term's rms over the clear aperture). */
@@ -524,6 +527,9 @@ static void absent_value(const struct key *k, acdc_compiler_profile *p, int ini)
     case K_OVERSAMPLE: *(int *)field = ini ? ACDC_COMPILER_OVERSAMPLE_AUTO : (int)k->lo; break;
     case K_DP_LAYOUT: *(enum acdc_optics_dp_layout *)field = (enum acdc_optics_dp_layout)k->lo; break;
     case K_LENS_MODEL: *(enum acdc_optics_lens_model *)field = (enum acdc_optics_lens_model)k->lo; break;
+    case K_PAIR_LEVELS:
+        *(enum acdc_optics_pair_levels *)field = ini ? ACDC_OPTICS_PAIRS_JOINT : ACDC_OPTICS_PAIRS_NEAREST;
+        break;
     default: break;
     }
 }
@@ -708,6 +714,16 @@ static int parse_value(const struct key *k, const char *s, const char *what,
                                    "%s: '%s' is not columns, checkerboard or rows", what, s);
         return ACDC_UTIL_OK;
     }
+    case K_PAIR_LEVELS: {
+        enum acdc_optics_pair_levels *dst = (enum acdc_optics_pair_levels *)((char *)p + k->off);
+        if (!strcmp(s, "joint"))
+            *dst = ACDC_OPTICS_PAIRS_JOINT;
+        else if (!strcmp(s, "nearest"))
+            *dst = ACDC_OPTICS_PAIRS_NEAREST;
+        else
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: '%s' is not joint or nearest", what, s);
+        return ACDC_UTIL_OK;
+    }
     case K_LENS_MODEL:
         if (acdc_optics_lens_model_parse(s, (enum acdc_optics_lens_model *)((char *)p + k->off)))
             return acdc_util_error(ACDC_UTIL_EDATA,
@@ -867,6 +883,12 @@ static int check_key(const acdc_compiler_profile *p, const struct key *k, const 
         if (l != ACDC_OPTICS_DP_COLUMNS && l != ACDC_OPTICS_DP_CHECKERBOARD &&
             l != ACDC_OPTICS_DP_ROWS)
             return acdc_util_error(ACDC_UTIL_EDATA, "%s: %d is not a double-phase layout", what, l);
+        return ACDC_UTIL_OK;
+    }
+    case K_PAIR_LEVELS: {
+        int l = (int)*(const enum acdc_optics_pair_levels *)base;
+        if (l != ACDC_OPTICS_PAIRS_JOINT && l != ACDC_OPTICS_PAIRS_NEAREST)
+            return acdc_util_error(ACDC_UTIL_EDATA, "%s: %d is not a choice of pair levels", what, l);
         return ACDC_UTIL_OK;
     }
     case K_LENS_MODEL: {
@@ -1269,6 +1291,11 @@ static const char *dp_layout_name(enum acdc_optics_dp_layout l)
                                             : "columns";
 }
 
+static const char *pair_levels_name(enum acdc_optics_pair_levels l)
+{
+    return l == ACDC_OPTICS_PAIRS_NEAREST ? "nearest" : "joint";
+}
+
 static void format_value(const acdc_compiler_profile *p, const struct key *k, char *buf, size_t n)
 {
     const char *base = (const char *)p + k->off;
@@ -1282,6 +1309,9 @@ static void format_value(const acdc_compiler_profile *p, const struct key *k, ch
         break;
     case K_DP_LAYOUT:
         snprintf(buf, n, "%s", dp_layout_name(*(const enum acdc_optics_dp_layout *)base));
+        break;
+    case K_PAIR_LEVELS:
+        snprintf(buf, n, "%s", pair_levels_name(*(const enum acdc_optics_pair_levels *)base));
         break;
     case K_LENS_MODEL:
         snprintf(buf, n, "%s",
@@ -1412,6 +1442,9 @@ static int h5_put(hid_t loc, const char *obj, const acdc_compiler_profile *p, co
     case K_DP_LAYOUT:
         return acdc_util_h5_set_attr_str(loc, obj, k->h5,
                                          dp_layout_name(*(const enum acdc_optics_dp_layout *)base));
+    case K_PAIR_LEVELS:
+        return acdc_util_h5_set_attr_str(loc, obj, k->h5,
+                                         pair_levels_name(*(const enum acdc_optics_pair_levels *)base));
     case K_LENS_MODEL:
         return acdc_util_h5_set_attr_str(loc, obj, k->h5,
                                          acdc_optics_lens_model_name(*(const enum acdc_optics_lens_model *)base));
@@ -1464,6 +1497,7 @@ static int h5_get(hid_t loc, const char *file, const char *obj, const struct key
     case K_PATH:
     case K_MODULATION:
     case K_DP_LAYOUT:
+    case K_PAIR_LEVELS:
     case K_LENS_MODEL:
         if ((rc = acdc_util_h5_attr_str(loc, file, obj, k->h5, text, sizeof text)))
             return rc;

@@ -94,6 +94,33 @@ static double show_amplitude(const acdc_optics_modulator *dev, double a, int32_t
     return a0 + (1 - a0) * d;
 }
 
+/* A double-phase pair's levels chosen together (device.h): of the rounded pair (*c0, *c1)
+ * and its eight neighbours, one level up or down on either pixel, the pair whose mean
+ * (e^{i theta1} + e^{i theta2}) / 2 is nearest t; the rounded pair unless another is
+ * strictly nearer, the neighbours tried in a fixed order.  Rounding each phase alone
+ * leaves the mean up to twice a half-step's error; together the errors can cancel. */
+static void pick_pair(double t, int bits, int32_t *c0, int32_t *c1)
+{
+    const int32_t L = (int32_t)1 << bits, r0 = *c0, r1 = *c1;
+    double best = cabs(0.5 * (cexp(I * acdc_optics_phase_of_level(r0, bits)) +
+                              cexp(I * acdc_optics_phase_of_level(r1, bits))) - t);
+    for (int d0 = -1; d0 <= 1; d0++) {
+        int32_t k0 = (r0 + d0 + L) % L;
+        double complex e0 = cexp(I * acdc_optics_phase_of_level(k0, bits));
+        for (int d1 = -1; d1 <= 1; d1++) {
+            if (!d0 && !d1)
+                continue;
+            int32_t k1 = (r1 + d1 + L) % L;
+            double e = cabs(0.5 * (e0 + cexp(I * acdc_optics_phase_of_level(k1, bits))) - t);
+            if (e < best) {
+                best = e;
+                *c0 = k0;
+                *c1 = k1;
+            }
+        }
+    }
+}
+
 int acdc_optics_modulator_pixels(const acdc_optics_modulator *dev, double t, double complex px[2],
                                  int32_t codes[2])
 {
@@ -124,6 +151,8 @@ int acdc_optics_modulator_pixels(const acdc_optics_modulator *dev, double t, dou
         if (pb) {
             c0 = acdc_optics_phase_level(t1, pb);
             c1 = acdc_optics_phase_level(t2, pb);
+            if (dev->pair_levels == ACDC_OPTICS_PAIRS_JOINT)
+                pick_pair(t, pb, &c0, &c1);
             t1 = acdc_optics_phase_of_level(c0, pb);
             t2 = acdc_optics_phase_of_level(c1, pb);
         }

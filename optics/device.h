@@ -55,6 +55,15 @@ enum acdc_optics_dp_layout {
     ACDC_OPTICS_DP_ROWS
 };
 
+/* How a phase-only device's double-phase pair takes its two levels: chosen together
+ * (the pair nearest the value among the rounded one and its neighbours,
+ * acdc_optics_modulator_pixels()), or each phase rounded to its nearest level alone (what
+ * every system compiled before the choice existed shows). */
+enum acdc_optics_pair_levels {
+    ACDC_OPTICS_PAIRS_JOINT = 0,
+    ACDC_OPTICS_PAIRS_NEAREST
+};
+
 /* Room for a lookup-table path, terminator included. */
 #define ACDC_OPTICS_LUT_PATH 160
 
@@ -95,6 +104,9 @@ typedef struct acdc_optics_modulator {
                                        the device's grey level (compiler/EXPORT.md);
                                        "": linear, 2 pi (or full amplitude) over the grey
                                        range */
+    enum acdc_optics_pair_levels pair_levels;/* phase-only devices with levels: how a
+                                       double-phase pair's two levels are chosen (enum
+                                       above; 0, the default: together) */
 } acdc_optics_modulator;
 
 /* The ideal counterpart of dev: the same name, pitch and pixel count, complex
@@ -136,7 +148,12 @@ double acdc_optics_amplitude_of_level(int32_t level, int bits);
  * weights it by sin(pi u / 2) ~ 0, instead of leaking into the band wherever the data
  * change sign.  An amplitude device shows a negative value as 0; a complex one shows
  * |t| at phase 0 or pi (exactly t when its phase is continuous).  Values are quantised
- * to the device's levels; codes (may be NULL) receives acdc_optics_modulator_codes() codes.
+ * to the device's levels; a double-phase pair's two levels are chosen together (unless
+ * dev->pair_levels says ACDC_OPTICS_PAIRS_NEAREST: each phase rounded alone): of the
+ * pair of rounded phases and its eight neighbours (either pixel one level up or down),
+ * the pair whose mean (e^{i theta1} + e^{i theta2}) / 2 is nearest t, the rounded pair
+ * unless another is strictly nearer (at 8 bits 0.0042 rms from t, t uniform in
+ * [-1, 1], instead of rounding's 0.0058; tests/test_optics_device.c).  codes (may be NULL) receives acdc_optics_modulator_codes() codes.
  * A device of finite contrast C (amplitude and complex) spreads its amplitude levels
  * from a0 = 1/sqrt(C) to 1: the level of |t| is that of the drive (|t| - a0)/(1 - a0),
  * and an amplitude below a0 shows as a0. */

@@ -39,6 +39,7 @@ static void modulator_equal(const acdc_optics_modulator *a, const acdc_optics_mo
     assert_int_equal(a->rows, b->rows);
     assert_int_equal(a->dp_layout, b->dp_layout);
     assert_true(a->frame_rate_hz == b->frame_rate_hz);
+    assert_int_equal(a->pair_levels, b->pair_levels);
 }
 
 static void lens_equal(const acdc_optics_lens *a, const acdc_optics_lens *b)
@@ -455,6 +456,9 @@ static void test_set(void **state)
     assert_int_equal(acdc_compiler_profile_set(&p, "input.frame_rate=1.44 kHz"), 0);
     assert_int_equal(acdc_compiler_profile_set(&p, "camera.frame_rate=23.85 Hz"), 0);
     assert_int_equal(acdc_compiler_profile_set(&p, "camera.frames=7"), 0);
+    assert_int_equal(p.image.pair_levels, ACDC_OPTICS_PAIRS_JOINT);   /* the built-ins' */
+    assert_int_equal(acdc_compiler_profile_set(&p, "image.pair_levels=nearest"), 0);
+    want.image.pair_levels = ACDC_OPTICS_PAIRS_NEAREST;
     want.input.frame_rate_hz = 1.44 * 1e3;
     want.camera.frame_rate_hz = 23.85;
     want.frames = 7;
@@ -517,6 +521,8 @@ static void test_set(void **state)
         {"image.rows=", "'image.rows'"},
         {"fourier.double_phase=diagonal", "'fourier.double_phase'"},
         {"fourier.double_phase=", "'fourier.double_phase'"},
+        {"fourier.pair_levels=round", "'fourier.pair_levels'"},
+        {"input.pair_levels=Joint", "'input.pair_levels'"},
         {"rules.superpixel=17", "'rules.superpixel'"},
         {"rules.superpixel=-2", "'rules.superpixel'"},
         {"camera.double_phase=columns", "'double_phase'"}, /* not a camera key */
@@ -581,6 +587,7 @@ static void test_check(void **state)
     BAD(p.image.rows = 16777217, "'image.rows'");
     BAD(p.camera.rows = 0, "'camera.rows'");
     BAD(p.fourier.dp_layout = (enum acdc_optics_dp_layout)3, "'fourier.double_phase'");
+    BAD(p.image.pair_levels = (enum acdc_optics_pair_levels)2, "'image.pair_levels'");
     BAD(p.superpixel = 17, "'rules.superpixel'");
     BAD(p.superpixel = -1, "'rules.superpixel'");
     /* an odd superpixel cannot hold a double-phase pair: refused on phase-only devices */
@@ -638,6 +645,7 @@ static void test_2d_keys(void **state)
     assert_int_equal(acdc_compiler_profile_builtin("slm1152", &p), 0);
     p.fourier.dp_layout = ACDC_OPTICS_DP_CHECKERBOARD;
     p.superpixel = 2;
+    p.image.pair_levels = ACDC_OPTICS_PAIRS_NEAREST;   /* unlike the absent value */
     const char *full = test_path(1, "full2d.ini");
     assert_int_equal(acdc_compiler_profile_write_ini(&p, full), 0);
     FILE *f = fopen(full, "r");
@@ -653,6 +661,12 @@ static void test_2d_keys(void **state)
     }
     fclose(f);
     assert_int_equal(dropped, 3 * 2 + 1 + 1); /* each modulator's two, the camera's, rules' */
+    /* and without pair_levels (a file older than the key): joint, the default */
+    for (char *at; (at = strstr(text, "pair_levels"));) {
+        char *end = strchr(at, '\n');
+        memmove(at, end + 1, strlen(end + 1) + 1);
+    }
+    assert_null(strstr(text, "pair_levels"));
     const char *old = scratch_text("old1d.ini", text);
     memset(&q, 0x5a, sizeof q);
     if (acdc_compiler_profile_read(old, &q))
@@ -661,6 +675,7 @@ static void test_2d_keys(void **state)
     want.input.rows = want.fourier.rows = want.image.rows = want.camera.rows = 1;
     want.input.dp_layout = want.fourier.dp_layout = want.image.dp_layout = ACDC_OPTICS_DP_COLUMNS;
     want.superpixel = 0;
+    want.image.pair_levels = ACDC_OPTICS_PAIRS_JOINT;
     profile_equal(&want, &q);
     assert_int_equal(acdc_compiler_profile_check(&q), 0);
 
@@ -1175,6 +1190,8 @@ static void test_h5_out_of_range(void **state)
         {"/profile/fourier", "double_phase", 's', 0, "diagonal",
          "'fourier.double_phase'): 'diagonal' is not columns, checkerboard or rows"},
         {"/profile/image", "double_phase", 'i', 1, NULL, "'double_phase' on '/profile/image'"},
+        {"/profile/fourier", "pair_levels", 's', 0, "round",
+         "'fourier.pair_levels'): 'round' is not joint or nearest"},
         {"/profile", "superpixel", 'i', 17, NULL, "'rules.superpixel'): 17 is outside 0..16"},
         {"/profile", "superpixel", 'i', -4, NULL, "'rules.superpixel'): -4 is outside"},
         /* the lens */
@@ -1212,7 +1229,8 @@ static void test_h5_out_of_range(void **state)
 
 /* fourier_oversample may be absent (systems older than pixel-aware designs): 0; the
  * keys of 2D systems too (systems older than 2D designs): rows 1, double_phase columns,
- * superpixel 0.  Any other attribute is required. */
+ * superpixel 0; pair_levels (systems compiled before the pairs' levels were chosen
+ * together): nearest.  Any other attribute is required. */
 static void test_h5_missing(void **state)
 {
     (void)state;
@@ -1232,6 +1250,7 @@ static void test_h5_missing(void **state)
                 {"/profile/input", "rows", 1},
                 {"/profile/camera", "rows", 1},
                 {"/profile/fourier", "double_phase", 1},
+                {"/profile/image", "pair_levels", 1},
                 {"/profile", "superpixel", 1},
                 {"/profile/camera", "frame_rate_hz", 1},
                 {"/profile/input", "frame_rate_hz", 1},
@@ -1269,6 +1288,8 @@ static void test_h5_missing(void **state)
             want.frames = 1;
         else if (!strcmp(gone[i].attr, "fourier_oversample"))
             want.fourier_oversample = 0;
+        else if (!strcmp(gone[i].attr, "pair_levels"))
+            want.image.pair_levels = ACDC_OPTICS_PAIRS_NEAREST;   /* how it was compiled */
         else if (!strcmp(gone[i].obj, "/profile/input"))
             want.input.rows = 1;
         else if (!strcmp(gone[i].obj, "/profile/camera"))

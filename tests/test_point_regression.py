@@ -37,7 +37,9 @@ Since lens models (optics/lens.h), a profile names its lens, and the real profil
 lens carries a wavefront error that fresnel simulates; c202398's lens was the perfect
 thin lens, so every case runs with --lens paraxial, which is it bit for bit.  And since
 slm8's 4K LCoS puts a double-phase pair down its strip's rows, the real profiles are
-compiled with the pairs side by side (double_phase = columns), as they were.  Prints TAP.
+compiled with the pairs side by side (double_phase = columns), as they were, and with
+each pair's phases rounded alone (pair_levels = nearest: the levels are now chosen
+together, optics/device.h).  Prints TAP.
 """
 import os
 import subprocess
@@ -88,10 +90,12 @@ def main(store_noisy=False):
                 # the point design: real profiles now default to the best design that
                 # fits (rules.fourier_oversample = auto), which this test does not hold
                 # and the double-phase pairs side by side, as every 1D system had them
-                # then (slm8's 4K LCoS now puts them down the strip's rows)
+                # then (slm8's 4K LCoS now puts them down the strip's rows), each phase
+                # rounded to its nearest level (the pairs' levels are now chosen together)
                 pairs = [] if prof == "ideal" else [
                     a for r in ("input", "fourier", "image")
-                    for a in ("--set", r + ".double_phase=columns")]
+                    for kv in ("double_phase=columns", "pair_levels=nearest")
+                    for a in ("--set", r + "." + kv)]
                 run("compile", models[sysname], "-o", system, "--device", prof,
                     "--set", "rules.fourier_oversample=0", *pairs)
                 compiled.add(system)
