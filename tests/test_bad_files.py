@@ -300,6 +300,9 @@ def tolerated(kind, label):
                              # name (empty: linear), read only by `acdc export`
         if label == "group /profile/lens: missing":
             return ALL       # systems written before lens models: ideal Fourier lenses
+        if label.startswith("attribute /profile") and label.endswith(" pair_levels: missing"):
+            return ALL       # systems compiled before a double-phase pair's levels were
+                             # chosen together: each phase rounded alone
         if label.startswith("group /") and label.endswith("extra dataset"):
             return ALL       # only a model's layer groups are closed to extra members
         if any(g in label for g in KNOWN_GAPS) or profile_value_change(label):

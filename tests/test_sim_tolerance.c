@@ -255,11 +255,14 @@ static void test_resume(void **state)
             acdc_sim_tolerance_text(a, id, buf, sizeof buf);
             print_message("# %s: %s, %zu evaluations %s\n", acdc_sim_perturb_table()[id].name,
                           buf, a->item[id].n_points, a->item[id].note);
-            /* the crossing as evaluated agrees with the note */
+            /* the crossing as evaluated agrees with the note: a miss beyond a reach is
+             * said as a cost crossing the budget more than once (the other
+             * noise-limited note, a change below twice its standard error, can come
+             * with a clean crossing) */
             const acdc_sim_tolerance_item *it = &a->item[id];
             if (it->status == ACDC_SIM_TOL_FOUND)
                 assert_int_equal(it->miss > it->reach * (1 + c.rel_tol),
-                                 !strncmp(it->note, "noise-limited", 13));
+                                 strstr(it->note, "crosses the budget more than once") != NULL);
         }
 
     c.out = parts;
