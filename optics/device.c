@@ -97,28 +97,33 @@ static double show_amplitude(const acdc_optics_modulator *dev, double a, int32_t
 /* A double-phase pair's levels chosen together (device.h): of the rounded pair (*c0, *c1)
  * and its eight neighbours, one level up or down on either pixel, the pair whose mean
  * (e^{i theta1} + e^{i theta2}) / 2 is nearest t; the rounded pair unless another is
- * strictly nearer, the neighbours tried in a fixed order.  Rounding each phase alone
- * leaves the mean up to twice a half-step's error; together the errors can cancel. */
+ * strictly nearer, the neighbours tried in a fixed order.  Rounded alone, each pixel is
+ * up to half a level off and the two errors add in the mean; together they can cancel.
+ * Six phasors a value (this runs for every value the simulator and the surrogate show). */
 static void pick_pair(double t, int bits, int32_t *c0, int32_t *c1)
 {
     const int32_t L = (int32_t)1 << bits, r0 = *c0, r1 = *c1;
-    double best = cabs(0.5 * (cexp(I * acdc_optics_phase_of_level(r0, bits)) +
-                              cexp(I * acdc_optics_phase_of_level(r1, bits))) - t);
-    for (int d0 = -1; d0 <= 1; d0++) {
-        int32_t k0 = (r0 + d0 + L) % L;
-        double complex e0 = cexp(I * acdc_optics_phase_of_level(k0, bits));
-        for (int d1 = -1; d1 <= 1; d1++) {
-            if (!d0 && !d1)
+    /* each pixel's three levels and their phasors, once: e[q][1] the rounded level's */
+    int32_t k[2][3];
+    double complex e[2][3];
+    for (int d = 0; d < 3; d++) {
+        k[0][d] = (r0 + d - 1 + L) % L;
+        k[1][d] = (r1 + d - 1 + L) % L;
+        e[0][d] = cexp(I * acdc_optics_phase_of_level(k[0][d], bits));
+        e[1][d] = cexp(I * acdc_optics_phase_of_level(k[1][d], bits));
+    }
+    double best = cabs(0.5 * (e[0][1] + e[1][1]) - t);
+    for (int d0 = 0; d0 < 3; d0++)
+        for (int d1 = 0; d1 < 3; d1++) {
+            if (d0 == 1 && d1 == 1)
                 continue;
-            int32_t k1 = (r1 + d1 + L) % L;
-            double e = cabs(0.5 * (e0 + cexp(I * acdc_optics_phase_of_level(k1, bits))) - t);
-            if (e < best) {
-                best = e;
-                *c0 = k0;
-                *c1 = k1;
+            double err = cabs(0.5 * (e[0][d0] + e[1][d1]) - t);
+            if (err < best) {
+                best = err;
+                *c0 = k[0][d0];
+                *c1 = k[1][d1];
             }
         }
-    }
 }
 
 int acdc_optics_modulator_pixels(const acdc_optics_modulator *dev, double t, double complex px[2],
