@@ -85,7 +85,7 @@ int main(void)
         x[i] = (double)((i * 2654435761u) % 256) / 255.0;
     for (size_t r = 0; r < R; r++)
         lab[r] = (int64_t)(r * 7 % 10);
-    acdc_train_data d = {R, D, x, NULL, lab};
+    acdc_train_data d = {R, D, x, NULL, lab, NULL};
     printf("bench_train: n = 784, K = 7 (both biases, ReLU, permutations), batch 64, "
            "Adam; float64 and float32 (--precision single) side by side\n");
     for (int threads = 1; threads <= 2; threads++) {

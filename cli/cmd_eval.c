@@ -114,7 +114,7 @@ int cmd_eval(int argc, char **argv)
     }
     if ((rc = acdc_check_labels(d->labels, d->batch, dpath, m->n_out, "the model")))
         goto fail;
-    acdc_train_data td = {d->batch, d->dim, d->x, NULL, d->labels};
+    acdc_train_data td = {d->batch, d->dim, d->x, NULL, d->labels, NULL};
     if ((rc = acdc_evaluate(m, ACDC_LOSS_XENT, &td, (int)a.threads, &ev))) {
         acdc_util_error_prefix("'%s' on '%s'", mpath, dpath);
         goto fail;

@@ -27,7 +27,7 @@ enum {
     O_PERM, O_NORELU, O_BIAS, O_IMEAN, O_SIGMA, O_STD, O_STDFLOOR, O_OPT, O_LR, O_LRA,
     O_LRD, O_LRB, O_MOM, O_WD, O_SCHED, O_LRF, O_WARM, O_SGAMMA, O_SEP, O_VAL, O_THREADS,
     O_CKPT, O_RESUME, O_TASK, O_TRANSFORM, O_SHAPE, O_INSHAPE, O_INIT, O_HARDWARE, O_HWLENS,
-    O_PRECISION
+    O_PRECISION, O_DISTIL, O_DWEIGHT, O_DTEMP
 };
 
 static const cli_option options[] = {
@@ -82,6 +82,13 @@ static const cli_option options[] = {
     CLI_OPT(0, "hardware-lens", "L", O_HWLENS,
             "profile (default: the lenses with the profile's wavefront error) or ideal "
             "(about 6x faster; for a first stage)"),
+    CLI_OPT(0, "distil", "MODEL.h5", O_DISTIL,
+            "classify: distil from this model (e.g. the --init model before fine-tuning): "
+            "the loss is (1-w) x cross-entropy + w T^2 x KL(teacher || student), both "
+            "softmaxes at temperature T (Hinton et al. 2015); its numeric logits are "
+            "computed once for every training row"),
+    CLI_OPT(0, "distil-weight", "W", O_DWEIGHT, "w in [0, 1] (default 0.5)"),
+    CLI_OPT(0, "distil-temperature", "T", O_DTEMP, "T in (0, 1000] (default 2)"),
     CLI_OPT_GROUP("optimiser:"),
     CLI_OPT(0, "optimiser", "O", O_OPT, "adam|sgd (default adam)"),
     CLI_OPT(0, "lr", "X", O_LR, "learning rate of every group (default 1e-2)"),
@@ -145,7 +152,8 @@ static int pick(const char *v, const char *const *names, int count)
 
 struct args {
     int task, perm, relu, bias, stdz, resume, quiet, optim, sched, transform;
-    const char *data, *labels, *split, *test, *out, *ckpt, *init, *hardware;
+    const char *data, *labels, *split, *test, *out, *ckpt, *init, *hardware, *distil;
+    double dweight, dtemp; /* --distil-weight, --distil-temperature; -1 if not given */
     int model_opt;         /* a model option was given (refused with --init) */
     int precision;         /* --precision: ACDC_PRECISION_*, or -1 if not given */
     int hwlens;            /* --hardware-lens: 0 ideal, 1 the profile's */
@@ -192,6 +200,10 @@ static int on_option(void *ctx, int key, const char *arg)
     case O_DSEED: return acdc_util_parse_int(arg, "--data-seed", 0, INT64_MAX, &a->dseed);
     case O_INIT: a->init = arg; return ACDC_UTIL_OK;
     case O_HARDWARE: a->hardware = arg; return ACDC_UTIL_OK;
+    case O_DISTIL: a->distil = arg; return ACDC_UTIL_OK;
+    case O_DWEIGHT: return acdc_util_parse_double(arg, "--distil-weight", 0, 1, &a->dweight);
+    case O_DTEMP:
+        return acdc_util_parse_double(arg, "--distil-temperature", 1e-6, 1e3, &a->dtemp);
     case O_HWLENS: {
         static const char *const lenses[] = {"ideal", "profile"};
         return choose(arg, "--hardware-lens", lenses, 2, "profile, ideal", &a->hwlens);
@@ -337,6 +349,34 @@ static int attach_hardware(acdc_trainer *tr, const char *what, int lens, int thr
     return rc;
 }
 
+/* The distillation teacher: the model in file `what`, its numeric logits for every row
+ * of *d put in *logits and d->teacher, and its name kept with the trainer (for
+ * --resume).  Call before the data's fingerprint is set or checked. */
+static int attach_teacher(acdc_trainer *tr, const char *what, acdc_train_data *d, int threads,
+                          int quiet, double **logits)
+{
+    acdc_model *tm = NULL, *m = acdc_trainer_model(tr);
+    int rc = acdc_model_read(what, &tm);
+    if (!rc && (tm->n_in != m->n_in || tm->n_out != m->n_out))
+        rc = acdc_util_error(ACDC_UTIL_EDATA, "the teacher has %zu inputs and %zu outputs; the "
+                             "model trained has %zu and %zu", tm->n_in, tm->n_out, m->n_in,
+                             m->n_out);
+    if (!rc)
+        rc = acdc_model_outputs(tm, d, threads, logits);
+    if (!rc)
+        rc = acdc_trainer_set_teacher(tr, what);
+    if (rc) {
+        acdc_util_error_prefix("--distil '%s'", what);
+    } else {
+        d->teacher = *logits;
+        if (!quiet)
+            printf("distilling from '%s' (its numeric logits; weight %g, temperature %g)\n",
+                   what, acdc_trainer_opts(tr)->distil, acdc_trainer_opts(tr)->distil_temp);
+    }
+    acdc_model_free(tm);
+    return rc;
+}
+
 int cmd_train(int argc, char **argv)
 {
     const char *cmd = "train";
@@ -345,7 +385,8 @@ int cmd_train(int argc, char **argv)
                      .dseed = 7, .K = 4, .epochs = 10, .batch = 64, .seed = 1, .threads = 1,
                      .sep = 10, .noise = 0.01, .imean = 1, .sigma = 0.06, .stdfloor = 0.1,
                      .lr = 1e-2, .val = 0.1, .lra = -1, .lrd = -1, .lrb = -1, .mom = 0.9,
-                     .sgamma = 0.1, .hwlens = 1, .precision = -1};
+                     .sgamma = 0.1, .hwlens = 1, .precision = -1, .dweight = -1,
+                     .dtemp = -1};
     int rc = cli_parse(&spec, argc, argv, on_option, &A);
     if (rc >= 0)
         return rc;
@@ -387,6 +428,18 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error(cmd, "--init fine-tunes the model given: the model options "
                                "(--layers, --n, --transform, --shape, --bias, ...) do not "
                                "apply");
+    if (A.distil && task != 1)
+        return cli_usage_error(cmd, "--distil belongs to --task classify");
+    if (!A.distil && !resume && (A.dweight >= 0 || A.dtemp >= 0))
+        return cli_usage_error(cmd, "--distil-weight and --distil-temperature need --distil "
+                               "MODEL.h5");
+    if (resume && (A.dweight >= 0 || A.dtemp >= 0))
+        return cli_usage_error(cmd, "--resume continues with the checkpoint's distillation "
+                               "weight and temperature: drop --distil-weight and "
+                               "--distil-temperature");
+    if (A.distil && (!strcmp(A.distil, out) || !strcmp(A.distil, ckpt)))
+        return cli_usage_error(cmd, "--distil '%s' is also the output or the checkpoint: it "
+                               "would be overwritten", A.distil);
     if (A.precision == ACDC_PRECISION_SINGLE && hardware)
         return cli_usage_error(cmd, "--precision single and --hardware do not go together: "
                                "the hardware model computes in float64");
@@ -412,7 +465,7 @@ int cmd_train(int argc, char **argv)
     /* the inputs: the data and test files (a directory's IDX files), --init, --hardware;
      * the outputs: the model and the checkpoint */
     char files[6][4096];
-    const char *in[8] = {init, hardware}, *outs[] = {out, ckpt};
+    const char *in[9] = {init, hardware}, *outs[] = {out, ckpt};
     size_t nf = 0, nt = 0;
     if (data)
         acdc_data_files(data, split, labels, files, &nf);
@@ -420,7 +473,8 @@ int cmd_train(int argc, char **argv)
         acdc_data_files(test, "test", NULL, files + nf, &nt);
     for (size_t i = 0; i < nf + nt; i++)
         in[2 + i] = files[i];
-    if ((rc = acdc_util_output_claim(in, 2 + nf + nt, outs, 2)))
+    in[2 + nf + nt] = A.distil;
+    if ((rc = acdc_util_output_claim(in, 3 + nf + nt, outs, 2)))
         return cli_fail(cmd, rc);
     acdc_data *d = NULL, *td = NULL;
     double *ox = NULL, *oy = NULL;
@@ -431,6 +485,7 @@ int cmd_train(int argc, char **argv)
     acdc_util_signal_saved sig = {0};
     acdc_compiler_surrogate *sur = NULL;
     acdc_model *im = NULL;
+    double *tlogits = NULL;
 
     /* ---- data ---- */
     if (task == 1) {
@@ -450,7 +505,7 @@ int cmd_train(int argc, char **argv)
             mx = d->labels[i] > mx ? d->labels[i] : mx;
         if (!classes)
             classes = mx + 1 < 2 ? 2 : mx + 1;
-        td_train = (acdc_train_data){d->batch, d->dim, d->x, NULL, d->labels};
+        td_train = (acdc_train_data){d->batch, d->dim, d->x, NULL, d->labels, NULL};
         if (test) {
             if ((rc = acdc_data_load(test, "test", NULL, &td)))
                 goto fail;
@@ -464,7 +519,7 @@ int cmd_train(int argc, char **argv)
         if ((rc = acdc_operator_data((size_t)size, (size_t)rows, noise, (uint64_t)dseed,
                                      &ox, &oy)))
             goto fail;
-        td_train = (acdc_train_data){(size_t)rows, (size_t)size, ox, oy, NULL};
+        td_train = (acdc_train_data){(size_t)rows, (size_t)size, ox, oy, NULL, NULL};
     }
 
     /* ---- trainer ---- */
@@ -479,6 +534,24 @@ int cmd_train(int argc, char **argv)
                                  "checkpoint '%s' does not match the task and data "
                                  "given", ckpt);
             goto fail;
+        }
+        const char *teacher = acdc_trainer_teacher(tr);
+        if (A.distil && !(acdc_trainer_opts(tr)->distil > 0)) {
+            rc = acdc_util_error(ACDC_UTIL_EUSAGE, "checkpoint '%s' trains without distillation: "
+                                 "drop --distil", ckpt);
+            goto fail;
+        }
+        if (acdc_trainer_opts(tr)->distil > 0) {
+            if (!A.distil && !teacher) {
+                rc = acdc_util_error(ACDC_UTIL_EDATA, "checkpoint '%s' distils but names no "
+                                     "teacher: give --distil MODEL.h5", ckpt);
+                goto fail;
+            }
+            /* the teacher's name as stored, unless moved (the fingerprint checks it) */
+            char tname[512];
+            snprintf(tname, sizeof tname, "%s", A.distil ? A.distil : teacher);
+            if ((rc = attach_teacher(tr, tname, &td_train, (int)threads, quiet, &tlogits)))
+                goto fail;
         }
         int unknown;
         if ((rc = acdc_trainer_check_data(tr, ckpt, task == 1 ? data : "the operator data",
@@ -591,7 +664,14 @@ int cmd_train(int argc, char **argv)
         o.seed = (uint64_t)seed;
         o.threads = (int)threads;
         o.precision = A.precision > 0 ? A.precision : ACDC_PRECISION_DOUBLE;
+        if (A.distil) {
+            o.distil = A.dweight >= 0 ? A.dweight : 0.5;
+            o.distil_temp = A.dtemp >= 0 ? A.dtemp : 2;
+        }
         if ((rc = acdc_trainer_alloc(&tr, m, &o, td_train.rows)))
+            goto fail;
+        if (A.distil && o.distil > 0 &&
+            (rc = attach_teacher(tr, A.distil, &td_train, (int)threads, quiet, &tlogits)))
             goto fail;
         acdc_trainer_set_data(tr, &td_train);
         if (stdz && (rc = acdc_trainer_standardise(tr, &td_train, stdz == 2, stdfloor)))
@@ -651,7 +731,7 @@ int cmd_train(int argc, char **argv)
         printf("wrote '%s': %zu layers, %zu parameters\n", out, m->n_layers,
                acdc_model_param_count(m));
     if (td) {
-        acdc_train_data tt = {td->batch, td->dim, td->x, NULL, td->labels};
+        acdc_train_data tt = {td->batch, td->dim, td->x, NULL, td->labels, NULL};
         if ((rc = acdc_evaluate(m, ACDC_LOSS_XENT, &tt, (int)threads, &ev)))
             goto fail;
         printf("test '%s': %zu rows  loss %.4f  accuracy %.4f\n", test, ev.rows, ev.loss,
@@ -673,6 +753,7 @@ fail:
     acdc_trainer_free(tr);
     acdc_compiler_surrogate_free(sur);
     acdc_model_free(im);
+    free(tlogits);
     acdc_data_free(d);
     acdc_data_free(td);
     free(ox);

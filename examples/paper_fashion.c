@@ -82,12 +82,12 @@ static int run_acdc(size_t K, size_t epochs, const acdc_data *tr, const acdc_dat
     acdc_trainer *t;
     if ((rc = acdc_trainer_alloc(&t, m, &o, tr->batch)))
         return rc;
-    acdc_train_data d = {tr->batch, tr->dim, tr->x, NULL, tr->labels};
+    acdc_train_data d = {tr->batch, tr->dim, tr->x, NULL, tr->labels, NULL};
     rc = acdc_trainer_standardise(t, &d, 1, 0.1);
     for (size_t e = 0; e < epochs && !rc; e++)
         rc = acdc_trainer_epoch(t, &d, NULL, NULL, NULL);
     acdc_eval ev = {0};
-    acdc_train_data dt = {te->batch, te->dim, te->x, NULL, te->labels};
+    acdc_train_data dt = {te->batch, te->dim, te->x, NULL, te->labels, NULL};
     if (!rc)
         rc = acdc_evaluate(acdc_trainer_model(t), ACDC_LOSS_XENT, &dt, 2, &ev);
     *acc = rc ? 0 : ev.acc;

@@ -58,7 +58,7 @@ static int run(size_t K, int perm, int ident, const double *x, const double *y, 
     acdc_trainer *t;
     if ((rc = acdc_trainer_alloc(&t, m, &o, ROWS)))
         return rc;
-    acdc_train_data d = {ROWS, N, x, y, NULL};
+    acdc_train_data d = {ROWS, N, x, y, NULL, NULL};
     acdc_epoch_stats st = {0};
     for (size_t e = 0; e < EPOCHS && !rc; e++)
         rc = acdc_trainer_epoch(t, &d, NULL, NULL, &st);

@@ -43,6 +43,8 @@ void acdc_train_opts_default(acdc_train_opts *o, int loss)
     o->val_frac = 0.1;
     o->seed = 1;
     o->threads = 1;
+    o->distil = 0;
+    o->distil_temp = 2;
 }
 
 static int check_opts(const acdc_train_opts *o)
@@ -78,6 +80,14 @@ static int check_opts(const acdc_train_opts *o)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "threads %d is outside 1..256", o->threads);
     if (o->precision != ACDC_PRECISION_DOUBLE && o->precision != ACDC_PRECISION_SINGLE)
         return acdc_util_error(ACDC_UTIL_EUSAGE, "unknown precision %d", o->precision);
+    if (!(o->distil >= 0 && o->distil <= 1))
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "distillation weight %g is outside [0, 1]",
+                               o->distil);
+    if (!(o->distil_temp > 0) || o->distil_temp > 1e3)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "distillation temperature %g is outside (0, "
+                               "1000]", o->distil_temp);
+    if (o->distil > 0 && o->loss != ACDC_LOSS_XENT)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "distillation needs the classify task");
     return ACDC_UTIL_OK;
 }
 
@@ -108,6 +118,52 @@ double acdc_loss_xent(size_t batch, size_t C, const double *logits, const int64_
     }
     if (correct)
         *correct = ok;
+    return total;
+}
+
+/* softmax(z/T) of one row of C into p; returns log Σ exp(z/T) (shifted by the maximum). */
+static double softmax_t(size_t C, const double *z, double T, double *p)
+{
+    double mx = z[0];
+    for (size_t k = 1; k < C; k++)
+        mx = z[k] > mx ? z[k] : mx;
+    double s = 0;
+    for (size_t k = 0; k < C; k++)
+        s += (p[k] = exp((z[k] - mx) / T));
+    for (size_t k = 0; k < C; k++)
+        p[k] /= s;
+    return log(s) + mx / T;
+}
+
+double acdc_loss_distil(size_t batch, size_t C, const double *logits, const int64_t *labels,
+                        const double *teacher, double alpha, double T, double scale,
+                        double *dy, size_t *correct)
+{
+    /* the hard term, with its gradient weighted by 1 − α */
+    double total = acdc_loss_xent(batch, C, logits, labels, scale * (1 - alpha), dy, correct);
+    if (alpha <= 0)
+        return total;
+    total *= 1 - alpha;
+    double ps[64], qs[64], *p = ps, *q = qs;
+    if (C > 64 && (!(p = malloc(2 * C * sizeof *p)) || !(q = p + C))) {
+        free(p);
+        return NAN;   /* out of memory: a NaN loss stops training visibly */
+    }
+    for (size_t b = 0; b < batch; b++) {
+        const double *z = logits + b * C, *u = teacher + b * C;
+        const double lz = softmax_t(C, z, T, p), lu = softmax_t(C, u, T, q);
+        /* KL(q ‖ p) = Σ q (log q − log p), log q_k = u_k/T − lu, log p_k = z_k/T − lz */
+        double kl = 0;
+        for (size_t k = 0; k < C; k++)
+            if (q[k] > 0)
+                kl += q[k] * ((u[k] - z[k]) / T - lu + lz);
+        total += alpha * T * T * kl;
+        if (dy)
+            for (size_t k = 0; k < C; k++)
+                dy[b * C + k] += scale * alpha * T * (p[k] - q[k]);
+    }
+    if (p != ps)
+        free(p);
     return total;
 }
 
@@ -250,6 +306,7 @@ struct acdc_trainer {
     size_t *order;     /* this epoch's shuffle of the training rows */
     double *xb, *yb, *dy;
     int64_t *lb;
+    double *tl;        /* a minibatch's teacher logits (distillation), or NULL */
     size_t epoch;
     uint64_t step;
     double *hist;      /* epoch × HIST_COLS */
@@ -262,6 +319,7 @@ struct acdc_trainer {
     int *pgrp;
     const acdc_layer_op *op;   /* layers computed by a hardware model, or NULL */
     char hardware[512];        /* what it models (stored in checkpoints), or "" */
+    char teacher[512];         /* where the distillation teacher came from, or "" */
     char data[160];            /* the training data's fingerprint, or "" (unknown) */
     double *hw;                /* numbers its maker stores with it */
     size_t hw_len;
@@ -319,6 +377,20 @@ int acdc_trainer_set_hardware(acdc_trainer *t, const char *spec, const double *v
     t->hw_len = len;
     snprintf(t->hardware, sizeof t->hardware, "%s", spec ? spec : "");
     return ACDC_UTIL_OK;
+}
+
+int acdc_trainer_set_teacher(acdc_trainer *t, const char *name)
+{
+    if (name && strlen(name) >= sizeof t->teacher)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "teacher name too long (%zu characters, at most "
+                               "%zu)", strlen(name), sizeof t->teacher - 1);
+    snprintf(t->teacher, sizeof t->teacher, "%s", name ? name : "");
+    return ACDC_UTIL_OK;
+}
+
+const char *acdc_trainer_teacher(const acdc_trainer *t)
+{
+    return t->teacher[0] ? t->teacher : NULL;
 }
 
 const char *acdc_trainer_hardware(const acdc_trainer *t, const double **v, size_t *len)
@@ -381,9 +453,10 @@ int acdc_trainer_alloc(acdc_trainer **out, acdc_model *m, const acdc_train_opts 
     t->yb = malloc(B * m->n_out * sizeof *t->yb);
     t->dy = malloc(B * m->n_out * sizeof *t->dy);
     t->lb = malloc(B * sizeof *t->lb);
+    t->tl = o->distil > 0 ? malloc(B * m->n_out * sizeof *t->tl) : NULL;
     t->rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!t->base || !t->order || !t->xb || !t->yb || !t->dy || !t->lb ||
-        !t->rng)
+        (o->distil > 0 && !t->tl) || !t->rng)
         goto nomem;
     (void)n;
     /* The validation split has its own generator, so it does not depend on (or disturb)
@@ -452,6 +525,7 @@ void acdc_trainer_free(acdc_trainer *t)
     free(t->yb);
     free(t->dy);
     free(t->lb);
+    free(t->tl);
     free(t->hist);
     free(t->pv);
     free(t->pg);
@@ -633,6 +707,9 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
     int rc = check_data(t->m, t->o.loss, d);
     if (rc)
         return rc;
+    if (t->o.distil > 0 && !d->teacher)
+        return acdc_util_error(ACDC_UTIL_EUSAGE, "distillation (weight %g) needs the teacher's "
+                               "logits with the data", t->o.distil);
     acdc_model *m = t->m;
     const size_t ni = m->n_in, no = m->n_out, B = t->o.batch;
     const int xent = t->o.loss == ACDC_LOSS_XENT;
@@ -659,13 +736,17 @@ int acdc_trainer_epoch(acdc_trainer *t, const acdc_train_data *d,
             memcpy(t->xb + i * ni, d->x + row * ni, ni * sizeof *t->xb);
             if (xent)
                 t->lb[i] = d->labels[row];
+            if (t->tl)
+                memcpy(t->tl + i * no, d->teacher + row * no, no * sizeof *t->tl);
         }
         acdc_work_set_tick(t->w, t->step);
         if ((rc = acdc_model_forward(m, t->w, k, t->xb, t->yb)))
             return rc;
         if (xent) {
             size_t c;
-            loss_sum += acdc_loss_xent(k, no, t->yb, t->lb, 1.0 / (double)k, t->dy, &c);
+            loss_sum += t->tl ? acdc_loss_distil(k, no, t->yb, t->lb, t->tl, t->o.distil,
+                                                 t->o.distil_temp, 1.0 / (double)k, t->dy, &c)
+                              : acdc_loss_xent(k, no, t->yb, t->lb, 1.0 / (double)k, t->dy, &c);
             correct += c;
         } else {
             /* Targets are gathered into dy's place first, then overwritten by dL/dy. */
@@ -739,7 +820,7 @@ static const char *precision_name(int p)
 }
 
 /* The fingerprint string of d (acdc_trainer_set_data()). */
-static void data_fingerprint(const acdc_train_data *d, char *buf, size_t size)
+static void data_fingerprint(const acdc_train_data *d, size_t nout, char *buf, size_t size)
 {
     uint64_t hx = acdc_util_fnv(ACDC_UTIL_FNV_OFFSET, d->x, d->rows * d->dim * sizeof *d->x);
     uint64_t hl = ACDC_UTIL_FNV_OFFSET;
@@ -747,14 +828,19 @@ static void data_fingerprint(const acdc_train_data *d, char *buf, size_t size)
         hl = acdc_util_fnv(hl, d->labels, d->rows * sizeof *d->labels);
     else if (d->y)
         hl = acdc_util_fnv(hl, d->y, d->rows * d->dim * sizeof *d->y);
-    snprintf(buf, size, "rows=%zu;columns=%zu;x=%016llx;%s=%016llx", d->rows, d->dim,
-             (unsigned long long)hx, d->labels ? "labels" : "targets",
-             (unsigned long long)hl);
+    int len = snprintf(buf, size, "rows=%zu;columns=%zu;x=%016llx;%s=%016llx", d->rows,
+                       d->dim, (unsigned long long)hx, d->labels ? "labels" : "targets",
+                       (unsigned long long)hl);
+    /* the teacher's logits, rows × n_out */
+    if (d->teacher && len > 0 && (size_t)len < size)
+        snprintf(buf + len, size - (size_t)len, ";teacher=%016llx",
+                 (unsigned long long)acdc_util_fnv(ACDC_UTIL_FNV_OFFSET, d->teacher,
+                                                   d->rows * nout * sizeof *d->teacher));
 }
 
 void acdc_trainer_set_data(acdc_trainer *t, const acdc_train_data *d)
 {
-    data_fingerprint(d, t->data, sizeof t->data);
+    data_fingerprint(d, t->m->n_out, t->data, sizeof t->data);
 }
 
 int acdc_trainer_check_data(const acdc_trainer *t, const char *ckpt, const char *name,
@@ -764,7 +850,7 @@ int acdc_trainer_check_data(const acdc_trainer *t, const char *ckpt, const char 
     *unknown = !t->data[0];
     if (*unknown)
         return ACDC_UTIL_OK;
-    data_fingerprint(d, now, sizeof now);
+    data_fingerprint(d, t->m->n_out, now, sizeof now);
     if (!strcmp(now, t->data))
         return ACDC_UTIL_OK;
     acdc_util_settings_difference(t->data, now, diff, sizeof diff);
@@ -826,6 +912,10 @@ int acdc_trainer_save(const acdc_trainer *t, const char *path)
         (rc = acdc_util_h5_write_f64(f, "/train/moment2", 1, dm, acdc_optim_moment(opt, 1))) ||
         (t->hist_rows && (rc = acdc_util_h5_write_f64(f, "/train/history", 2, dh, t->hist))) ||
         (t->hardware[0] && (rc = acdc_util_h5_set_attr_str(f, g, "hardware", t->hardware))) ||
+        (p->distil > 0 &&
+         ((rc = acdc_util_h5_set_attr_f64(f, g, "distil", p->distil)) ||
+          (rc = acdc_util_h5_set_attr_f64(f, g, "distil_temperature", p->distil_temp)))) ||
+        (t->teacher[0] && (rc = acdc_util_h5_set_attr_str(f, g, "teacher", t->teacher))) ||
         (t->data[0] && (rc = acdc_util_h5_set_attr_str(f, g, "data", t->data))) ||
         (t->hw_len && (rc = acdc_util_h5_write_f64(f, "/train/hardware", 1,
                                                    (hsize_t[1]){t->hw_len}, t->hw)))) {
@@ -917,6 +1007,11 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
             (rc = name_index(path, "precision", s4, precs, 2, &o.precision)))
             goto fail;
     }
+    /* Checkpoints without distillation hold neither attribute. */
+    if (acdc_util_h5_attr_exists(f, g, "distil") &&
+        ((rc = acdc_util_h5_attr_f64(f, path, g, "distil", &o.distil)) ||
+         (rc = acdc_util_h5_attr_f64(f, path, g, "distil_temperature", &o.distil_temp))))
+        goto fail;
     if (i_step_epochs < 1 || i_epochs < 1 || i_batch < 1 || i_epoch < 0 || i_step < 0 ||
         i_osteps < 0 || i_rows < 1 || i_nval < 0) {
         rc = acdc_util_error(ACDC_UTIL_EDATA,
@@ -975,6 +1070,9 @@ int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer *
     }
     if (acdc_util_h5_attr_exists(f, g, "data") &&
         (rc = acdc_util_h5_attr_str(f, path, g, "data", t->data, sizeof t->data)))
+        goto fail;
+    if (acdc_util_h5_attr_exists(f, g, "teacher") &&
+        (rc = acdc_util_h5_attr_str(f, path, g, "teacher", t->teacher, sizeof t->teacher)))
         goto fail;
     if (acdc_util_h5_attr_exists(f, g, "hardware")) {
         char spec[512];
@@ -1055,6 +1153,39 @@ done:
     free(tb);
     free(lb);
     free(conf);
+    return rc;
+}
+
+int acdc_model_outputs(const acdc_model *m, const acdc_train_data *d, int threads,
+                       double **out)
+{
+    *out = NULL;
+    if (d->dim != m->n_in)
+        return acdc_util_error(ACDC_UTIL_EDATA, "the data have %zu columns but the model takes "
+                               "n_in = %zu inputs", d->dim, m->n_in);
+    const size_t ni = m->n_in, no = m->n_out;
+    acdc_work *w;
+    int rc = acdc_work_alloc(&w, m, EVAL_CHUNK, 0, threads, FFTW_ESTIMATE);
+    if (rc)
+        return rc;
+    double *y = malloc((d->rows ? d->rows : 1) * no * sizeof *y);
+    if (!y) {
+        acdc_work_free(w);
+        return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for %zu rows of outputs",
+                               d->rows);
+    }
+    for (size_t r = 0; !rc && r < d->rows; r += EVAL_CHUNK) {
+        size_t k = d->rows - r < EVAL_CHUNK ? d->rows - r : EVAL_CHUNK;
+        rc = acdc_model_forward(m, w, k, d->x + r * ni, y + r * no);
+        for (size_t i = 0; !rc && i < k; i++)
+            rc = acdc_check_values(y + (r + i) * no, 1, no, r + i, 0, NULL,
+                                   "the model's outputs");
+    }
+    acdc_work_free(w);
+    if (rc)
+        free(y);
+    else
+        *out = y;
     return rc;
 }
 

@@ -54,19 +54,27 @@ typedef struct acdc_train_opts {
     int precision;         /* ACDC_PRECISION_DOUBLE (default) or _SINGLE (model.h): the
                             * passes' arithmetic; parameters, Adam's moments, losses and
                             * accuracies stay double either way */
+    double distil;         /* classify: weight α in [0, 1] of a teacher's softened outputs
+                            * in the loss (acdc_loss_distil(); the data then carry the
+                            * teacher's logits); 0: plain cross-entropy (the default) */
+    double distil_temp;    /* the softening temperature T > 0 (default 2) */
 } acdc_train_opts;
 
 /* The defaults above: Adam, rates 1e-2 for all groups, cosine schedule, 10 epochs,
- * batch 64, 10% validation, seed 1, 1 thread, double precision, loss given. */
+ * batch 64, 10% validation, seed 1, 1 thread, double precision, no distillation (T = 2),
+ * loss given. */
 void acdc_train_opts_default(acdc_train_opts *o, int loss);
 
 /* Rows to learn from: x is rows × dim; classify uses labels (rows, each in 0..n_out−1),
- * operator uses y (rows × n_out). */
+ * operator uses y (rows × n_out).  teacher: a teacher's logits for every row (rows ×
+ * n_out, e.g. from acdc_model_outputs()), needed when opts.distil > 0, else NULL; the
+ * data's fingerprint covers them. */
 typedef struct acdc_train_data {
     size_t rows, dim;
     const double *x;
     const double *y;
     const int64_t *labels;
+    const double *teacher;
 } acdc_train_data;
 
 /* ---- losses ------------------------------------------------------------------------ */
@@ -78,6 +86,16 @@ typedef struct acdc_train_data {
  * the row maximum, so large logits do not overflow. */
 double acdc_loss_xent(size_t batch, size_t C, const double *logits, const int64_t *labels,
                       double scale, double *dy, size_t *correct);
+
+/* Knowledge distillation (Hinton, Vinyals & Dean 2015): per row
+ *     (1 − α)·CE(z, label) + α·T²·KL(softmax(u/T) ‖ softmax(z/T)),
+ * z the logits, u the teacher's (row stride C each); T² keeps the soft term's gradient
+ * on the scale of the hard one.  Returns the sum over rows; dy (if not NULL) receives
+ * scale·((1 − α)(softmax(z) − e_label) + α·T·(softmax(z/T) − softmax(u/T))).  *correct
+ * as acdc_loss_xent() (against the labels).  α = 0 is acdc_loss_xent() exactly. */
+double acdc_loss_distil(size_t batch, size_t C, const double *logits, const int64_t *labels,
+                        const double *teacher, double alpha, double T, double scale,
+                        double *dy, size_t *correct);
 
 /* Squared error Σ (y − t)² over batch × k values, summed; dy (if not NULL) receives
  * scale·2(y − t). */
@@ -153,6 +171,13 @@ int acdc_trainer_set_hardware(acdc_trainer *t, const char *spec, const double *v
                               size_t len);
 /* The name (NULL if none) and, if v and len are not NULL, the numbers. */
 const char *acdc_trainer_hardware(const acdc_trainer *t, const double **v, size_t *len);
+/* Where the distillation teacher came from (a model file's name), stored in checkpoints
+ * so that a resumed run can compute its logits again (NULL or "" to clear); the data
+ * fingerprint checks that they are the same.  Errors: ACDC_UTIL_EUSAGE (512 characters
+ * or more). */
+int acdc_trainer_set_teacher(acdc_trainer *t, const char *name);
+/* The name, or NULL if none. */
+const char *acdc_trainer_teacher(const acdc_trainer *t);
 
 /* Rows of the trainer's workspace: the most an operator sees in one call
  * (max(batch, the evaluation chunk)). */
@@ -189,7 +214,8 @@ int acdc_trainer_save(const acdc_trainer *t, const char *path);
 int acdc_trainer_load(const char *path, size_t rows, int threads, acdc_trainer **out);
 
 /* The training data's fingerprint, stored in checkpoints (root attribute of /train
- * `data`: "rows=..;columns=..;x=<FNV of /x>;labels=..|targets=.."), so that a resume on
+ * `data`: "rows=..;columns=..;x=<FNV of /x>;labels=..|targets=..", then
+ * ";teacher=<FNV of the teacher's logits>" when the data carry them), so that a resume on
  * other data of the same shape is refused rather than continued silently. */
 void acdc_trainer_set_data(acdc_trainer *t, const acdc_train_data *d);
 
@@ -214,6 +240,11 @@ typedef struct acdc_eval {
 int acdc_evaluate(const acdc_model *m, int loss, const acdc_train_data *d, int threads,
                   acdc_eval *out);
 void acdc_eval_clear(acdc_eval *e);
+
+/* The outputs of m (numeric layers) for every row of d: *out is a new rows × n_out
+ * array (caller frees).  Errors: the data's width (ACDC_UTIL_EDATA), no memory. */
+int acdc_model_outputs(const acdc_model *m, const acdc_train_data *d, int threads,
+                       double **out);
 
 /* The same through layer operator op (NULL: the numeric layers) with its noise drawn
  * at tick (models/model.h), in chunks of at most acdc_trainer_work_rows() rows. */

@@ -314,7 +314,7 @@ static int64_t LAB[R];
 static acdc_train_data data(void)
 {
     test_classes(R, X, LAB);
-    return (acdc_train_data){R, 10, X, NULL, LAB};
+    return (acdc_train_data){R, 10, X, NULL, LAB, NULL};
 }
 
 static void run(acdc_trainer *t, const acdc_train_data *d, acdc_epoch_stats *st)

@@ -71,6 +71,60 @@ static void test_xent_gradient_and_overflow(void **state)
     assert_int_equal(ok, 1);
 }
 
+static void test_distil_loss(void **state)
+{
+    (void)state;
+    enum { B = 3, C = 4, W = 70 };
+    double z[B * C], u[B * C], dy[B * C], dx[B * C];
+    int64_t lab[B] = {2, 0, 3};
+    fill(z, B * C, 0.7, 2, 0);
+    fill(u, B * C, 1.3, 3, 1);
+    /* The gradient against central differences, at a weight and temperature off 1. */
+    size_t ok, okx;
+    double L = acdc_loss_distil(B, C, z, lab, u, 0.6, 3, 0.5, dy, &ok);
+    for (size_t i = 0; i < B * C; i++) {
+        double h = 1e-6, s = z[i];
+        z[i] = s + h;
+        double lp = acdc_loss_distil(B, C, z, lab, u, 0.6, 3, 0.5, NULL, NULL);
+        z[i] = s - h;
+        double lm = acdc_loss_distil(B, C, z, lab, u, 0.6, 3, 0.5, NULL, NULL);
+        z[i] = s;
+        assert_close(dy[i], 0.5 * (lp - lm) / (2 * h), 1e-8);
+    }
+    /* Weight 0 is the cross-entropy, bit for bit; the accuracy is against the labels. */
+    double Lx = acdc_loss_xent(B, C, z, lab, 0.5, dx, &okx);
+    assert_true(L != Lx);
+    assert_int_equal(ok, okx);
+    assert_true(acdc_loss_distil(B, C, z, lab, u, 0, 3, 0.5, dy, &ok) == Lx);
+    assert_memory_equal(dy, dx, sizeof dy);
+    /* Weight 1 and a student equal to its teacher: nothing to learn. */
+    assert_close(acdc_loss_distil(B, C, u, lab, u, 1, 2, 1, dy, NULL), 0, 1e-14);
+    for (size_t i = 0; i < B * C; i++)
+        assert_close(dy[i], 0, 1e-15);
+    /* By hand, one row of two classes at T = 1: α KL(q ‖ p). */
+    double z2[2] = {0.5, -0.25}, u2[2] = {1, 0};
+    int64_t l2[1] = {1};
+    double p0 = 1 / (1 + exp(-0.75)), q0 = 1 / (1 + exp(-1.0));
+    double want = 0.75 * (log(1 + exp(0.75))) +
+                  0.25 * (q0 * log(q0 / p0) + (1 - q0) * log((1 - q0) / (1 - p0)));
+    assert_close(acdc_loss_distil(1, 2, z2, l2, u2, 0.25, 1, 1, NULL, NULL), want, 1e-14);
+    /* More classes than the stack buffers hold. */
+    double zw[W], uw[W], gw[W];
+    int64_t lw[1] = {5};
+    fill(zw, W, 0.9, 4, 0);
+    fill(uw, W, 0.4, 5, 1);
+    acdc_loss_distil(1, W, zw, lw, uw, 0.8, 2, 1, gw, NULL);
+    for (size_t i = 0; i < W; i += 13) {
+        double h = 1e-6, s = zw[i];
+        zw[i] = s + h;
+        double lp = acdc_loss_distil(1, W, zw, lw, uw, 0.8, 2, 1, NULL, NULL);
+        zw[i] = s - h;
+        double lm = acdc_loss_distil(1, W, zw, lw, uw, 0.8, 2, 1, NULL, NULL);
+        zw[i] = s;
+        assert_close(gw[i], (lp - lm) / (2 * h), 1e-8);
+    }
+}
+
 static void test_mse_gradient(void **state)
 {
     (void)state;
@@ -279,7 +333,7 @@ static void test_loss_decreases(void **state)
     static double x[R * 10];
     static int64_t lab[R];
     test_classes(R, x, lab);
-    acdc_train_data d = {R, 10, x, NULL, lab};
+    acdc_train_data d = {R, 10, x, NULL, lab, NULL};
     acdc_trainer *t = classifier(R, 8, 1, 3);
     assert_int_equal(acdc_trainer_standardise(t, &d, 1, 0.1), 0);
     acdc_epoch_stats first, last;
@@ -303,7 +357,7 @@ static void test_loss_decreases(void **state)
     o.lr[0] = o.lr[1] = o.lr[2] = 0.01;
     o.epochs = 10;
     o.batch = 32;
-    acdc_train_data od = {512, 8, ox, oy, NULL};
+    acdc_train_data od = {512, 8, ox, oy, NULL, NULL};
     acdc_eval before, after;
     assert_int_equal(acdc_evaluate(m, ACDC_LOSS_MSE, &od, 1, &before), 0);
     assert_int_equal(acdc_trainer_alloc(&t, m, &o, 512), 0);
@@ -328,7 +382,7 @@ static void test_standardise_statistics(void **state)
     test_classes(R, x, lab);
     for (size_t r = 0; r < R; r++)
         x[r * 10 + 3] = 0.2;   /* a constant input, like a border pixel */
-    acdc_train_data d = {R, 10, x, NULL, lab};
+    acdc_train_data d = {R, 10, x, NULL, lab, NULL};
     acdc_model *m;
     assert_int_equal(acdc_model_alloc(&m, 12, 10, 3, 2, ACDC_STANDARDISE), 0);
     acdc_train_opts o;
@@ -385,7 +439,7 @@ static void test_determinism_and_threads(void **state)
     static double x[R * 10];
     static int64_t lab[R];
     test_classes(R, x, lab);
-    acdc_train_data d = {R, 10, x, NULL, lab};
+    acdc_train_data d = {R, 10, x, NULL, lab, NULL};
     acdc_trainer *t[3] = {classifier(R, 3, 1, 9), classifier(R, 3, 2, 9),
                           classifier(R, 3, 1, 10)};
     for (int k = 0; k < 3; k++) {
@@ -411,7 +465,7 @@ static void test_resume_is_bitwise(void **state)
     static double x[R * 10];
     static int64_t lab[R];
     test_classes(R, x, lab);
-    acdc_train_data d = {R, 10, x, NULL, lab};
+    acdc_train_data d = {R, 10, x, NULL, lab, NULL};
     const char *ck = test_path(0, "resume.ckpt.h5");
 
     /* Uninterrupted. */
@@ -485,6 +539,113 @@ static acdc_model *model4(void)
     return m;
 }
 
+/* Distillation: refused without the teacher's logits, resumed bitwise, its teacher
+ * named in the checkpoint and covered by the data's fingerprint. */
+static void test_distil_training(void **state)
+{
+    (void)state;
+    enum { R = 300, E = 3 };
+    static double x[R * 10];
+    static int64_t lab[R];
+    test_classes(R, x, lab);
+    acdc_train_data d = {R, 10, x, NULL, lab, NULL};
+    /* A teacher: the plain classifier after three epochs. */
+    acdc_trainer *plain = classifier(R, E, 1, 31);
+    assert_int_equal(acdc_trainer_standardise(plain, &d, 1, 0.1), 0);
+    for (int e = 0; e < E; e++)
+        assert_int_equal(acdc_trainer_epoch(plain, &d, NULL, NULL, NULL), 0);
+    double *tl;
+    assert_int_equal(acdc_model_outputs(acdc_trainer_model(plain), &d, 1, &tl), 0);
+
+    acdc_trainer *tr[2];
+    for (int k = 0; k < 2; k++) {
+        acdc_model *m;
+        assert_int_equal(acdc_model_alloc(&m, 10, 10, 3, 2,
+                                          ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU |
+                                              ACDC_STANDARDISE),
+                         0);
+        assert_int_equal(acdc_model_init_normal(m, 1, 0.06, 31), 0);
+        assert_int_equal(acdc_model_init_perms(m, 31), 0);
+        acdc_train_opts o;
+        acdc_train_opts_default(&o, ACDC_LOSS_XENT);
+        o.lr[0] = o.lr[1] = o.lr[2] = 0.01;
+        o.epochs = E;
+        o.batch = 16;
+        o.val_frac = 0.2;
+        o.seed = 31;
+        o.threads = 1 + k;
+        o.distil = 0.7;
+        o.distil_temp = 3;
+        assert_int_equal(acdc_trainer_alloc(&tr[k], m, &o, R), 0);
+        assert_int_equal(acdc_trainer_standardise(tr[k], &d, 1, 0.1), 0);
+    }
+    acdc_util_error_clear();
+    assert_int_equal(acdc_trainer_epoch(tr[0], &d, NULL, NULL, NULL), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "teacher"));
+    acdc_train_data dd = d;
+    dd.teacher = tl;
+    /* the uninterrupted run */
+    for (int e = 0; e < E; e++)
+        assert_int_equal(acdc_trainer_epoch(tr[0], &dd, NULL, NULL, NULL), 0);
+    /* one epoch, a checkpoint, resumed */
+    const char *ck = test_path(0, "distil.ckpt.h5");
+    assert_int_equal(acdc_trainer_set_teacher(tr[1], "teacher.h5"), 0);
+    acdc_trainer_set_data(tr[1], &dd);
+    assert_int_equal(acdc_trainer_epoch(tr[1], &dd, NULL, NULL, NULL), 0);
+    assert_int_equal(acdc_trainer_save(tr[1], ck), 0);
+    acdc_trainer *b;
+    assert_int_equal(acdc_trainer_load(ck, R, 1, &b), 0);
+    assert_true(acdc_trainer_opts(b)->distil == 0.7);
+    assert_true(acdc_trainer_opts(b)->distil_temp == 3);
+    assert_string_equal(acdc_trainer_teacher(b), "teacher.h5");
+    int unknown = 1;
+    assert_int_equal(acdc_trainer_check_data(b, ck, "data", &dd, &unknown), 0);
+    assert_int_equal(unknown, 0);
+    /* other teacher logits, or none, are other data */
+    tl[7] += 1e-9;
+    acdc_util_error_clear();
+    assert_int_equal(acdc_trainer_check_data(b, ck, "data", &dd, &unknown), ACDC_UTIL_EDATA);
+    assert_non_null(strstr(acdc_util_errmsg(), "teacher"));
+    tl[7] -= 1e-9;
+    assert_int_equal(acdc_trainer_check_data(b, ck, "data", &d, &unknown), ACDC_UTIL_EDATA);
+    while (acdc_trainer_epoch_count(b) < E)
+        assert_int_equal(acdc_trainer_epoch(b, &dd, NULL, NULL, NULL), 0);
+    assert_same_model(acdc_trainer_model(tr[0]), acdc_trainer_model(b));
+    /* and it is not the plain run (the comparison above can fail) */
+    struct plist p0 = {0}, p1 = {0};
+    acdc_model_foreach_param(acdc_trainer_model(tr[0]), collect, &p0);
+    acdc_model_foreach_param(acdc_trainer_model(plain), collect, &p1);
+    assert_true(memcmp(p0.v[0], p1.v[0], p0.len[0] * sizeof(double)) != 0);
+    /* a checkpoint without distillation reads as none */
+    const char *ckp = test_path(1, "plain.ckpt.h5");
+    assert_int_equal(acdc_trainer_save(plain, ckp), 0);
+    acdc_trainer *c;
+    assert_int_equal(acdc_trainer_load(ckp, R, 1, &c), 0);
+    assert_true(acdc_trainer_opts(c)->distil == 0);
+    assert_null(acdc_trainer_teacher(c));
+    acdc_trainer_free(c);
+    acdc_trainer_free(b);
+    acdc_trainer_free(tr[0]);
+    acdc_trainer_free(tr[1]);
+    acdc_trainer_free(plain);
+    free(tl);
+    /* refused options */
+    acdc_train_opts o;
+    acdc_trainer *t;
+    acdc_train_opts_default(&o, ACDC_LOSS_XENT);
+    o.distil = 1.5;
+    assert_int_equal(acdc_trainer_alloc(&t, model4(), &o, 10), ACDC_UTIL_EUSAGE);
+    o.distil = NAN;
+    assert_int_equal(acdc_trainer_alloc(&t, model4(), &o, 10), ACDC_UTIL_EUSAGE);
+    o.distil = 0.5;
+    o.distil_temp = 0;
+    assert_int_equal(acdc_trainer_alloc(&t, model4(), &o, 10), ACDC_UTIL_EUSAGE);
+    acdc_train_opts_default(&o, ACDC_LOSS_MSE);
+    o.distil = 0.5;
+    assert_int_equal(acdc_trainer_alloc(&t, model4(), &o, 10), ACDC_UTIL_EUSAGE);
+    assert_non_null(strstr(acdc_util_errmsg(), "classify"));
+}
+
 static void test_bad_options_and_data(void **state)
 {
     (void)state;
@@ -505,7 +666,7 @@ static void test_bad_options_and_data(void **state)
     assert_int_equal(acdc_trainer_alloc(&t, model4(), &o, 10), 0);
     double x[40] = {0};
     int64_t lab[10] = {0, 1, 0, 1, 2, 0, 1, 0, 1, 0};
-    acdc_train_data d = {10, 4, x, NULL, lab};
+    acdc_train_data d = {10, 4, x, NULL, lab, NULL};
     acdc_util_error_clear();
     assert_int_equal(acdc_trainer_epoch(t, &d, NULL, NULL, NULL), ACDC_UTIL_EDATA);
     assert_non_null(strstr(acdc_util_errmsg(), "row 4 has label 2"));
@@ -524,7 +685,7 @@ static void test_evaluate_confusion(void **state)
     static double x[R * 10];
     static int64_t lab[R];
     test_classes(R, x, lab);
-    acdc_train_data d = {R, 10, x, NULL, lab};
+    acdc_train_data d = {R, 10, x, NULL, lab, NULL};
     acdc_trainer *t = classifier(R, 2, 1, 4);
     for (int e = 0; e < 2; e++)
         assert_int_equal(acdc_trainer_epoch(t, &d, NULL, NULL, NULL), 0);
@@ -558,7 +719,7 @@ static void test_infer_applies_standardisation(void **state)
     static double x[R * 10];
     static int64_t lab[R];
     test_classes(R, x, lab);
-    acdc_train_data d = {R, 10, x, NULL, lab};
+    acdc_train_data d = {R, 10, x, NULL, lab, NULL};
     acdc_trainer *t = classifier(R, 1, 1, 8);
     assert_int_equal(acdc_trainer_standardise(t, &d, 1, 0.1), 0);
     assert_int_equal(acdc_trainer_epoch(t, &d, NULL, NULL, NULL), 0);
@@ -641,7 +802,7 @@ static void test_train2d_checkpoint(void **state)
     static double x[R * 10];
     static int64_t lab[R];
     test_classes(R, x, lab);
-    acdc_train_data d = {R, 10, x, NULL, lab};
+    acdc_train_data d = {R, 10, x, NULL, lab, NULL};
     const char *ck = test_path(3, "train2d.ckpt.h5");
     acdc_trainer *full = classifier2d(R, E, 2);
     assert_int_equal(acdc_trainer_standardise(full, &d, 1, 0.1), 0);
@@ -674,6 +835,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xent_gradient_and_overflow),
+        cmocka_unit_test(test_distil_loss),
         cmocka_unit_test(test_mse_gradient),
         cmocka_unit_test(test_adam_first_step_and_groups),
         cmocka_unit_test(test_schedules),
@@ -682,6 +844,7 @@ int main(void)
         cmocka_unit_test(test_standardise_statistics),
         cmocka_unit_test(test_determinism_and_threads),
         cmocka_unit_test(test_resume_is_bitwise),
+        cmocka_unit_test(test_distil_training),
         cmocka_unit_test(test_bad_options_and_data),
         cmocka_unit_test(test_evaluate_confusion),
         cmocka_unit_test(test_infer_applies_standardisation),

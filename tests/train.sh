@@ -106,6 +106,51 @@ case_ 0 "val_mse" train --task operator --size 32 --rows 512 -K 2 -e 1 --hardwar
 case_ 2 "--hardware-lens: 'blurry'" train --task classify --data "$TR" --init "$T/small.h5" \
     --hardware slm8 --hardware-lens blurry -o "$T/hw.h5"
 
+# Distillation (--distil): refusals, a short run that names its teacher in the checkpoint,
+# a resume that ends where an uninterrupted run ends, and a teacher changed under it.
+case_ 2 "--distil belongs to --task classify" train --task operator -K 2 --distil "$T/small.h5" -o "$T/kd.h5"
+case_ 2 "need --distil MODEL.h5" train --task classify --data "$TR" --distil-weight 0.3 -o "$T/kd.h5"
+case_ 2 "--distil-weight: 2 is outside" train --task classify --data "$TR" --distil "$T/small.h5" \
+    --distil-weight 2 -o "$T/kd.h5"
+case_ 2 "--distil-temperature: 'warm' is not a number" train --task classify --data "$TR" \
+    --distil "$T/small.h5" --distil-temperature warm -o "$T/kd.h5"
+case_ 2 "would be overwritten" train --task classify --data "$TR" --distil "$T/kd.h5" -o "$T/kd.h5"
+case_ 1 "--distil '$T/none.h5'" train --task classify --data "$TR" --init "$T/small.h5" \
+    --distil "$T/none.h5" -o "$T/kd.h5"
+case_ 1 "--distil '$T/hwop.h5': the teacher has 32 inputs and 32 outputs; the model trained has 784 and 10" \
+    train --task classify --data "$TR" --init "$T/small.h5" --distil "$T/hwop.h5" -o "$T/kd.h5"
+kd=(train --task classify --data "$TR" --init "$T/small.h5" --distil "$T/small.h5"
+    --distil-weight 0.7 --distil-temperature 3 --lr 1e-3 --val 0.5 -e 3)
+"$ACDC" "${kd[@]}" --threads 2 -o "$T/kd.h5" >"$T/kd.out" 2>&1 &&
+    grep -q "distilling from '$T/small.h5' (its numeric logits; weight 0.7, temperature 3)" "$T/kd.out" &&
+    ok "a distilling run names its teacher" || notok "a distilling run names its teacher" "$(cat "$T/kd.out")"
+h5dump -a /train/teacher "$T/kd.ckpt.h5" 2>/dev/null | grep -q "\"$T/small.h5\"" &&
+    h5dump -a /train/distil "$T/kd.ckpt.h5" 2>/dev/null | grep -q "0.7" &&
+    ok "the checkpoint records the teacher and the weight" ||
+    notok "the checkpoint records the teacher and the weight"
+h5diff -q "$T/kd.h5" "$T/small.h5" >/dev/null 2>&1 &&
+    notok "distillation changed the model" || ok "distillation changed the model"
+"$ACDC" "${kd[@]}" --threads 1 -q -o "$T/kd2.h5" >/dev/null 2>"$T/kd2.err" &
+pid=$!
+for _ in $(seq 2400); do [ -e "$T/kd2.ckpt.h5" ] && break; sleep 0.05; done
+kill -INT $pid
+wait $pid; rc=$?
+[ $rc = 3 ] && ok "SIGINT during distillation exits 3" ||
+    notok "SIGINT during distillation exits 3 (got $rc)" "$(cat "$T/kd2.err")"
+case_ 2 "drop --distil-weight" train --task classify --data "$TR" --resume --distil-weight 0.1 -o "$T/kd2.h5"
+cp "$T/kd2.ckpt.h5" "$T/kd2-copy.ckpt.h5"
+case_ 1 "was trained on other data than '$TR' ('teacher=" train --task classify --data "$TR" \
+    --resume --checkpoint "$T/kd2-copy.ckpt.h5" --distil "$T/hw.h5" -o "$T/kd3.h5"
+"$ACDC" train --task classify --data "$TR" --resume --threads 2 -o "$T/kd2.h5" >"$T/kd2.out" 2>&1 &&
+    grep -q "distilling from '$T/small.h5'" "$T/kd2.out" &&
+    ok "a resumed run computes the stored teacher's logits again" ||
+    notok "a resumed run computes the stored teacher's logits again" "$(cat "$T/kd2.out")"
+h5diff -q -c "$T/kd.h5" "$T/kd2.h5" >/dev/null 2>&1 &&
+    ok "resumed distillation equals the uninterrupted one (2 and 1 threads)" ||
+    notok "resumed distillation equals the uninterrupted one" "$(h5diff -c "$T/kd.h5" "$T/kd2.h5" 2>&1 | head -3)"
+case_ 2 "trains without distillation: drop --distil" train --task classify --data "$TR" \
+    --resume --checkpoint "$T/hw3.ckpt.h5" --distil "$T/small.h5" -o "$T/kd4.h5"
+
 # Operator task.
 case_ 0 "val_mse" train --task operator --size 16 --rows 1024 -K 2 --perm -e 2 -o "$T/op.h5"
 
