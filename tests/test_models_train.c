@@ -301,7 +301,10 @@ static void test_cascade_gradients(void **state)
 /* ---- the trainer ------------------------------------------------------------------- */
 
 
-static acdc_trainer *classifier(size_t rows, size_t epochs, int threads, uint64_t seed)
+/* A 3-layer classifier of 10 inputs and 3 classes; distil > 0 distils at weight distil
+ * and temperature 3. */
+static acdc_trainer *classifier_kd(size_t rows, size_t epochs, int threads, uint64_t seed,
+                                   double distil)
 {
     acdc_model *m;
     assert_int_equal(acdc_model_alloc(&m, 12, 10, 3, 3,
@@ -321,9 +324,16 @@ static acdc_trainer *classifier(size_t rows, size_t epochs, int threads, uint64_
     o.val_frac = 0.2;
     o.seed = seed;
     o.threads = threads;
+    o.distil = distil;
+    o.distil_temp = 3;
     acdc_trainer *t;
     assert_int_equal(acdc_trainer_alloc(&t, m, &o, rows), 0);
     return t;
+}
+
+static acdc_trainer *classifier(size_t rows, size_t epochs, int threads, uint64_t seed)
+{
+    return classifier_kd(rows, epochs, threads, seed, 0);
 }
 
 static void test_loss_decreases(void **state)
@@ -557,28 +567,9 @@ static void test_distil_training(void **state)
     double *tl;
     assert_int_equal(acdc_model_outputs(acdc_trainer_model(plain), &d, 1, &tl), 0);
 
-    acdc_trainer *tr[2];
-    for (int k = 0; k < 2; k++) {
-        acdc_model *m;
-        assert_int_equal(acdc_model_alloc(&m, 10, 10, 3, 2,
-                                          ACDC_A_BIAS | ACDC_D_BIAS | ACDC_PERM | ACDC_RELU |
-                                              ACDC_STANDARDISE),
-                         0);
-        assert_int_equal(acdc_model_init_normal(m, 1, 0.06, 31), 0);
-        assert_int_equal(acdc_model_init_perms(m, 31), 0);
-        acdc_train_opts o;
-        acdc_train_opts_default(&o, ACDC_LOSS_XENT);
-        o.lr[0] = o.lr[1] = o.lr[2] = 0.01;
-        o.epochs = E;
-        o.batch = 16;
-        o.val_frac = 0.2;
-        o.seed = 31;
-        o.threads = 1 + k;
-        o.distil = 0.7;
-        o.distil_temp = 3;
-        assert_int_equal(acdc_trainer_alloc(&tr[k], m, &o, R), 0);
+    acdc_trainer *tr[2] = {classifier_kd(R, E, 1, 31, 0.7), classifier_kd(R, E, 2, 31, 0.7)};
+    for (int k = 0; k < 2; k++)
         assert_int_equal(acdc_trainer_standardise(tr[k], &d, 1, 0.1), 0);
-    }
     acdc_util_error_clear();
     assert_int_equal(acdc_trainer_epoch(tr[0], &d, NULL, NULL, NULL), ACDC_UTIL_EUSAGE);
     assert_non_null(strstr(acdc_util_errmsg(), "teacher"));

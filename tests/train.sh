@@ -12,6 +12,30 @@ TE=examples/data/fashion-test.h5
 rm -rf "$T" && mkdir -p "$T"
 . tests/tap.bash
 
+# interrupted CKPT ERR ARGS...: runs acdc ARGS in the background, sends SIGINT once CKPT
+# exists and sets rc to the exit status (stderr in ERR).  It waits up to 120 s (a slow,
+# loaded or sanitized build) for the first checkpoint: a background job of a script
+# ignores SIGINT until the program installs its handler, so a signal sent earlier would
+# be lost and the run would finish normally.
+interrupted() {
+    local ck=$1 err=$2 pid
+    shift 2
+    "$ACDC" "$@" >/dev/null 2>"$err" &
+    pid=$!
+    for _ in $(seq 2400); do [ -e "$ck" ] && break; sleep 0.05; done
+    kill -INT $pid
+    wait $pid; rc=$?
+}
+
+# resumed FULL OUT THREADS WANT WHAT: resumes OUT's checkpoint (its default name) on THREADS
+# threads; its output must hold WANT ("a resumed run WHAT") and the model must equal FULL's.
+resumed() {
+    "$ACDC" train --task classify --data "$TR" --resume --threads "$3" -o "$2" >"$2.out" 2>&1 &&
+        grep -q "$4" "$2.out" && ok "a resumed run $5" || notok "a resumed run $5" "$(cat "$2.out")"
+    h5diff -q -c "$1" "$2" >/dev/null 2>&1 && ok "the resumed model equals $1" ||
+        notok "the resumed model equals $1" "$(h5diff -c "$1" "$2" 2>&1 | head -3)"
+}
+
 case_ 0 "usage: acdc train" train --help
 case_ 0 "usage: acdc eval" eval --help
 case_ 2 "no task" train -o "$T/m.h5"
@@ -78,20 +102,10 @@ h5dump -a /train/hardware "$T/hw.ckpt.h5" 2>/dev/null | grep -q '"slm8"' &&
 # the resumed run must restore the first stage's ideal lenses from the checkpoint
 hw+=(--val 0.5 --hardware-lens ideal)
 "$ACDC" "${hw[@]}" -e 2 -q -o "$T/hw2.h5" >/dev/null 2>&1
-"$ACDC" "${hw[@]}" -e 2 -q -o "$T/hw3.h5" >/dev/null 2>"$T/hw3.err" &
-pid=$!
-for _ in $(seq 2400); do [ -e "$T/hw3.ckpt.h5" ] && break; sleep 0.05; done
-kill -INT $pid
-wait $pid; rc=$?
+interrupted "$T/hw3.ckpt.h5" "$T/hw3.err" "${hw[@]}" -e 2 -q -o "$T/hw3.h5"
 [ $rc = 3 ] && ok "SIGINT during hardware-aware training exits 3" ||
     notok "SIGINT during hardware-aware training exits 3 (got $rc)" "$(cat "$T/hw3.err")"
-"$ACDC" train --task classify --data "$TR" --resume --threads 1 -o "$T/hw3.h5" >"$T/hw3.out" 2>&1 &&
-    grep -q "through the hardware: slm8" "$T/hw3.out" &&
-    ok "a resumed run attaches the stored hardware" ||
-    notok "a resumed run attaches the stored hardware" "$(cat "$T/hw3.out")"
-h5diff -q -c "$T/hw2.h5" "$T/hw3.h5" >/dev/null 2>&1 &&
-    ok "resumed hardware-aware run equals the uninterrupted one (1 and 2 threads)" ||
-    notok "resumed hardware-aware run equals the uninterrupted one" "$(h5diff -c "$T/hw2.h5" "$T/hw3.h5" 2>&1 | head -3)"
+resumed "$T/hw2.h5" "$T/hw3.h5" 1 "through the hardware: slm8" "attaches the stored hardware"
 case_ 2 "trains through 'slm8', not --hardware 'slm8-complex'" train --task classify --data "$TR" \
     --resume --hardware slm8-complex -o "$T/hw3.h5"
 # a compiled system file as the hardware, and the operator task trained from scratch
@@ -130,24 +144,14 @@ h5dump -a /train/teacher "$T/kd.ckpt.h5" 2>/dev/null | grep -q "\"$T/small.h5\""
     notok "the checkpoint records the teacher and the weight"
 h5diff -q "$T/kd.h5" "$T/small.h5" >/dev/null 2>&1 &&
     notok "distillation changed the model" || ok "distillation changed the model"
-"$ACDC" "${kd[@]}" --threads 1 -q -o "$T/kd2.h5" >/dev/null 2>"$T/kd2.err" &
-pid=$!
-for _ in $(seq 2400); do [ -e "$T/kd2.ckpt.h5" ] && break; sleep 0.05; done
-kill -INT $pid
-wait $pid; rc=$?
+interrupted "$T/kd2.ckpt.h5" "$T/kd2.err" "${kd[@]}" --threads 1 -q -o "$T/kd2.h5"
 [ $rc = 3 ] && ok "SIGINT during distillation exits 3" ||
     notok "SIGINT during distillation exits 3 (got $rc)" "$(cat "$T/kd2.err")"
 case_ 2 "drop --distil-weight" train --task classify --data "$TR" --resume --distil-weight 0.1 -o "$T/kd2.h5"
 cp "$T/kd2.ckpt.h5" "$T/kd2-copy.ckpt.h5"
 case_ 1 "was trained on other data than '$TR' ('teacher=" train --task classify --data "$TR" \
     --resume --checkpoint "$T/kd2-copy.ckpt.h5" --distil "$T/hw.h5" -o "$T/kd3.h5"
-"$ACDC" train --task classify --data "$TR" --resume --threads 2 -o "$T/kd2.h5" >"$T/kd2.out" 2>&1 &&
-    grep -q "distilling from '$T/small.h5'" "$T/kd2.out" &&
-    ok "a resumed run computes the stored teacher's logits again" ||
-    notok "a resumed run computes the stored teacher's logits again" "$(cat "$T/kd2.out")"
-h5diff -q -c "$T/kd.h5" "$T/kd2.h5" >/dev/null 2>&1 &&
-    ok "resumed distillation equals the uninterrupted one (2 and 1 threads)" ||
-    notok "resumed distillation equals the uninterrupted one" "$(h5diff -c "$T/kd.h5" "$T/kd2.h5" 2>&1 | head -3)"
+resumed "$T/kd.h5" "$T/kd2.h5" 2 "distilling from '$T/small.h5'" "computes the stored teacher's logits again"
 case_ 2 "trains without distillation: drop --distil" train --task classify --data "$TR" \
     --resume --checkpoint "$T/hw3.ckpt.h5" --distil "$T/small.h5" -o "$T/kd4.h5"
 
@@ -158,14 +162,7 @@ case_ 0 "val_mse" train --task operator --size 16 --rows 1024 -K 2 --perm -e 2 -
 # ends at exactly the model of an uninterrupted run.
 args=(train --task classify --data "$TR" -K 6 -e 6 --lr 0.01 --threads 1 -q)
 "$ACDC" "${args[@]}" -o "$T/full.h5" >/dev/null 2>&1
-"$ACDC" "${args[@]}" -o "$T/int.h5" >/dev/null 2>"$T/int.err" &
-pid=$!
-# Wait (up to 120 s on a slow, loaded or sanitized build) for the first checkpoint: a
-# background job of a script ignores SIGINT until the program installs its handler, so a
-# signal sent earlier would be lost and the run would finish normally.
-for _ in $(seq 2400); do [ -e "$T/int.ckpt.h5" ] && break; sleep 0.05; done
-kill -INT $pid
-wait $pid; rc=$?
+interrupted "$T/int.ckpt.h5" "$T/int.err" "${args[@]}" -o "$T/int.h5"
 [ $rc = 3 ] && ok "SIGINT exits 3" || notok "SIGINT exits 3 (got $rc)" "$(cat "$T/int.err")"
 grep -q "interrupted" "$T/int.err" && ok "interruption is reported" || notok "interruption is reported"
 [ ! -e "$T/int.h5" ] && ok "no output after an interrupted run" || notok "no output after an interrupted run"
