@@ -21,7 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { TMP_SLOTS = 32, LOCK_SLOTS = 16, MAX_FILES = 64 };
+/* A claim admits up to MAX_FILES outputs over a process's life, and each may hold a lock:
+ * as many lock slots, so that no admitted output is refused its lock (with 16 a process
+ * claiming more than 16 in all failed half-way, its locks taken so far left behind when
+ * it then _exit()ed). */
+enum { TMP_SLOTS = 32, MAX_FILES = 64, LOCK_SLOTS = MAX_FILES };
 
 struct slot {
     volatile sig_atomic_t used;
