@@ -186,7 +186,7 @@ struct acdc_optim {
     acdc_train_opts o;
     size_t count, total;
     double **v, **g;
-    size_t *len;
+    size_t *len, *off;   /* each array's length and its offset into the moments */
     int *group;
     double *m1, *m2;
     uint64_t steps;
@@ -206,12 +206,14 @@ int acdc_optim_alloc(acdc_optim **out, const acdc_train_opts *o, size_t count,
     p->g = malloc((count ? count : 1) * sizeof *p->g);
     p->len = malloc((count ? count : 1) * sizeof *p->len);
     p->group = malloc((count ? count : 1) * sizeof *p->group);
-    if (!p->v || !p->g || !p->len || !p->group)
+    p->off = malloc((count ? count : 1) * sizeof *p->off);
+    if (!p->v || !p->g || !p->len || !p->group || !p->off)
         goto nomem;
     for (size_t i = 0; i < count; i++) {
         p->v[i] = v[i];
         p->g[i] = g[i];
         p->len[i] = len[i];
+        p->off[i] = p->total;
         p->group[i] = group[i] < 0 ? 0 : group[i] > 2 ? 2 : group[i];
         p->total += len[i];
     }
@@ -233,6 +235,7 @@ void acdc_optim_free(acdc_optim *p)
     free(p->v);
     free(p->g);
     free(p->len);
+    free(p->off);
     free(p->group);
     free(p->m1);
     free(p->m2);
@@ -250,9 +253,11 @@ void acdc_optim_step(acdc_optim *p, double lr_scale)
     /* Adam's bias corrections for moments started at zero (Kingma & Ba 2015, alg. 1). */
     const double c1 = 1 - pow(o->beta1, (double)p->steps);
     const double c2 = 1 - pow(o->beta2, (double)p->steps);
-    size_t off = 0;
+    /* element-wise: the arrays may be shared out among threads in any way, the result
+     * is the same (below 4096 values one thread does it, not worth a fork) */
+#pragma omp parallel for num_threads(o->threads) schedule(static) if (o->threads > 1 && p->total >= 4096)
     for (size_t i = 0; i < p->count; i++) {
-        double *v = p->v[i], *m1 = p->m1 + off, *m2 = p->m2 + off;
+        double *v = p->v[i], *m1 = p->m1 + p->off[i], *m2 = p->m2 + p->off[i];
         const double *g = p->g[i];
         const double lr = o->lr[p->group[i]] * lr_scale, wd = o->weight_decay;
         if (o->optimiser == ACDC_OPT_ADAM) {
@@ -268,7 +273,6 @@ void acdc_optim_step(acdc_optim *p, double lr_scale)
                 v[j] -= lr * (m1[j] + wd * v[j]);
             }
         }
-        off += p->len[i];
     }
 }
 
@@ -545,6 +549,7 @@ int acdc_trainer_set_threads(acdc_trainer *t, int threads)
     if (threads == t->o.threads)
         return ACDC_UTIL_OK;
     t->o.threads = threads;
+    t->opt->o.threads = threads;
     return plan(t);
 }
 
