@@ -121,17 +121,14 @@ double acdc_loss_xent(size_t batch, size_t C, const double *logits, const int64_
     return total;
 }
 
-/* softmax(z/T) of one row of C into p; returns log Σ exp(z/T) (shifted by the maximum). */
-static double softmax_t(size_t C, const double *z, double T, double *p)
+/* log Σ_k exp(z_k/T) of one row of C, shifted by the row's maximum. */
+static double lse_t(size_t C, const double *z, double T)
 {
-    double mx = z[0];
+    double mx = z[0], s = 0;
     for (size_t k = 1; k < C; k++)
         mx = z[k] > mx ? z[k] : mx;
-    double s = 0;
     for (size_t k = 0; k < C; k++)
-        s += (p[k] = exp((z[k] - mx) / T));
-    for (size_t k = 0; k < C; k++)
-        p[k] /= s;
+        s += exp((z[k] - mx) / T);
     return log(s) + mx / T;
 }
 
@@ -144,26 +141,19 @@ double acdc_loss_distil(size_t batch, size_t C, const double *logits, const int6
     if (alpha <= 0)
         return total;
     total *= 1 - alpha;
-    double ps[64], qs[64], *p = ps, *q = qs;
-    if (C > 64 && (!(p = malloc(2 * C * sizeof *p)) || !(q = p + C))) {
-        free(p);
-        return NAN;   /* out of memory: a NaN loss stops training visibly */
-    }
     for (size_t b = 0; b < batch; b++) {
         const double *z = logits + b * C, *u = teacher + b * C;
-        const double lz = softmax_t(C, z, T, p), lu = softmax_t(C, u, T, q);
+        const double lz = lse_t(C, z, T), lu = lse_t(C, u, T);
         /* KL(q ‖ p) = Σ q (log q − log p), log q_k = u_k/T − lu, log p_k = z_k/T − lz */
         double kl = 0;
-        for (size_t k = 0; k < C; k++)
-            if (q[k] > 0)
-                kl += q[k] * ((u[k] - z[k]) / T - lu + lz);
+        for (size_t k = 0; k < C; k++) {
+            const double lq = u[k] / T - lu, lp = z[k] / T - lz, q = exp(lq);
+            kl += q * (lq - lp);
+            if (dy)
+                dy[b * C + k] += scale * alpha * T * (exp(lp) - q);
+        }
         total += alpha * T * T * kl;
-        if (dy)
-            for (size_t k = 0; k < C; k++)
-                dy[b * C + k] += scale * alpha * T * (p[k] - q[k]);
     }
-    if (p != ps)
-        free(p);
     return total;
 }
 
