@@ -462,8 +462,8 @@ int cmd_train(int argc, char **argv)
     if (gh)
         n = (int64_t)(gh * gw);
 
-    /* the inputs: the data and test files (a directory's IDX files), --init, --hardware;
-     * the outputs: the model and the checkpoint */
+    /* the inputs: the data and test files (a directory's IDX files), --init, --hardware,
+     * --distil; the outputs: the model and the checkpoint */
     char files[6][4096];
     const char *in[9] = {init, hardware}, *outs[] = {out, ckpt};
     size_t nf = 0, nt = 0;
@@ -550,6 +550,12 @@ int cmd_train(int argc, char **argv)
             /* the teacher's name as stored, unless moved (the fingerprint checks it) */
             char tname[512];
             snprintf(tname, sizeof tname, "%s", A.distil ? A.distil : teacher);
+            if (!A.distil && !strcmp(tname, out)) {
+                /* a stored teacher was not among the files claimed above */
+                rc = acdc_util_error(ACDC_UTIL_EUSAGE, "the checkpoint's teacher '%s' is also "
+                                     "the output: it would be overwritten", tname);
+                goto fail;
+            }
             if ((rc = attach_teacher(tr, tname, &td_train, (int)threads, quiet, &tlogits)))
                 goto fail;
         }

@@ -152,6 +152,8 @@ cp "$T/kd2.ckpt.h5" "$T/kd2-copy.ckpt.h5"
 case_ 1 "was trained on other data than '$TR' ('teacher=" train --task classify --data "$TR" \
     --resume --checkpoint "$T/kd2-copy.ckpt.h5" --distil "$T/hw.h5" -o "$T/kd3.h5"
 resumed "$T/kd.h5" "$T/kd2.h5" 2 "distilling from '$T/small.h5'" "computes the stored teacher's logits again"
+case_ 2 "the checkpoint's teacher '$T/small.h5' is also the output" train --task classify \
+    --data "$TR" --resume --checkpoint "$T/kd2-copy.ckpt.h5" -o "$T/small.h5"
 case_ 2 "trains without distillation: drop --distil" train --task classify --data "$TR" \
     --resume --checkpoint "$T/hw3.ckpt.h5" --distil "$T/small.h5" -o "$T/kd4.h5"
 
