@@ -26,7 +26,7 @@
 
 /* Rows per block of the gradient sums.  Fixed, so the summation order (and hence every
  * rounding) is the same whatever the number of threads. */
-#define BLOCK 16
+#define BLOCK ACDC_LAYER_BLOCK
 
 /* Elements per chunk of a pass: 2 KiB of each vector (1 KiB in float), so that the few vectors reused
  * across the rows of a block stay in L1 together. */

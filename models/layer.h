@@ -49,6 +49,41 @@ int acdc_layer_backward(const acdc_layer *L, acdc_plan *p, size_t batch,
                          const double *x, const double *h2, const double *dz, double *dx,
                          acdc_grad *g);
 
+/* ---- the passes on part of a batch ------------------------------------------------
+ *
+ * For a caller that shares the rows out itself -- one parallel region around a whole
+ * cascade instead of one per layer (models/model.c) -- the two functions above in
+ * pieces that run on the calling thread and share nothing:
+ *
+ * acdc_layer_fold() writes sd = s₃ ⊙ d and sdb = s₃ ⊙ d_bias (n values each; zeros
+ * without d_bias): the products with the DCT-III scale s₃ that both passes need.
+ *
+ * acdc_layer_forward_rows() is acdc_layer_forward() on rows [b0, b1) of a batch of
+ * `batch` rows, on the calling thread, which must be OpenMP thread t of its team
+ * (omp_get_thread_num(), below acdc_plan_threads(p)): it uses that thread's block and
+ * transform scratch of the plan.  z and h2 as there; every row is written by exactly
+ * one call, so calls on disjoint ranges may run at once on different threads.
+ *
+ * acdc_layer_backward_rows() is acdc_layer_backward() on rows [b0, b1) without the final
+ * sum: b0 a multiple of ACDC_LAYER_BLOCK, b1 one or the batch's end.  It writes the
+ * partial sums of every 16-row block it covers into part (3·q values per block, for
+ * blocks 0 … ⌈batch/16⌉ − 1, q = acdc_plan_stride(p); NULL when g is NULL); g says which
+ * gradients are wanted and is not written.  acdc_layer_backward_sum() then adds the
+ * blocks' sums to g in their fixed order, on thread t's block of the plan, so the
+ * result is acdc_layer_backward()'s bit for bit, however the rows were shared out. */
+#define ACDC_LAYER_BLOCK 16
+
+void acdc_layer_fold(const acdc_layer *L, const acdc_plan *p, double *sd, double *sdb);
+void acdc_layer_forward_rows(const acdc_layer *L, const acdc_plan *p, int t,
+                             const double *sd, const double *sdb, size_t batch, size_t b0,
+                             size_t b1, const double *x, double *z, double *h2);
+void acdc_layer_backward_rows(const acdc_layer *L, const acdc_plan *p, int t,
+                              const double *sd, size_t batch, size_t b0, size_t b1,
+                              const double *x, const double *h2, const double *dz,
+                              double *dx, const acdc_grad *g, double *part);
+void acdc_layer_backward_sum(const acdc_plan *p, int t, const double *sd, size_t batch,
+                             const double *part, acdc_grad *g);
+
 /* ---- single precision ---------------------------------------------------------------
  *
  * The same layer in float: the diagonals, rows and plan (models/dct.h, acdc_planf) are
@@ -69,5 +104,15 @@ int acdc_layer_forwardf(const acdc_layerf *L, acdc_planf *p, size_t batch, const
                         float *z, float *h2);
 int acdc_layer_backwardf(const acdc_layerf *L, acdc_planf *p, size_t batch, const float *x,
                          const float *h2, const float *dz, float *dx, acdc_grad *g);
+void acdc_layer_foldf(const acdc_layerf *L, const acdc_planf *p, float *sd, float *sdb);
+void acdc_layer_forward_rowsf(const acdc_layerf *L, const acdc_planf *p, int t,
+                              const float *sd, const float *sdb, size_t batch, size_t b0,
+                              size_t b1, const float *x, float *z, float *h2);
+void acdc_layer_backward_rowsf(const acdc_layerf *L, const acdc_planf *p, int t,
+                               const float *sd, size_t batch, size_t b0, size_t b1,
+                               const float *x, const float *h2, const float *dz, float *dx,
+                               const acdc_grad *g, float *part);
+void acdc_layer_backward_sumf(const acdc_planf *p, int t, const float *sd, size_t batch,
+                              const float *part, acdc_grad *g);
 
 #endif

@@ -9,8 +9,12 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 static double *vec(size_t n, double fill)
 {
@@ -403,11 +407,21 @@ struct acdc_work {
     void *h2;     /* keep: K × batch × n */
     void *z;      /* keep: K × batch × n pre-activations; else batch × n */
     void *g;      /* 2 × batch × n, backward */
+    /* Without an operator: each layer's folded diagonals (2 × stride per layer, see
+     * acdc_layer_fold()) and, keep only, its blocks' gradient sums (3 × stride per 16
+     * rows per layer, acdc_layer_backward_rows()), in the workspace's precision. */
+    void *fold, *part;
     /* Single: float copies of the model's diagonals and biases (4 × n per layer),
      * rounded from the double parameters at every forward pass (work_refresh()). */
     acdc_layerf *lf;
     float *lfv;
 };
+
+/* The row stride of the workspace's plan. */
+static size_t work_stride(const acdc_work *w)
+{
+    return w->single ? acdc_planf_stride(w->planf) : acdc_plan_stride(w->plan);
+}
 
 int acdc_work_alloc(acdc_work **out, const acdc_model *m, size_t batch, int keep,
                     int threads, unsigned flags)
@@ -457,6 +471,12 @@ int acdc_work_alloc_precision(acdc_work **out, const acdc_model *m, size_t batch
         if (!w->h2 || !w->g)
             goto nomem;
     }
+    {
+        const size_t q = work_stride(w), nblk = (batch + ACDC_LAYER_BLOCK - 1) / ACDC_LAYER_BLOCK;
+        w->fold = malloc(K * 2 * q * elt);
+        if (!w->fold || (keep && !(w->part = malloc(K * nblk * 3 * q * elt))))
+            goto nomem;
+    }
     if (w->single) {
         w->lf = calloc(K, sizeof *w->lf);
         w->lfv = malloc(4 * K * m->n * sizeof *w->lfv);
@@ -481,6 +501,8 @@ void acdc_work_free(acdc_work *w)
     free(w->h2);
     free(w->z);
     free(w->g);
+    free(w->fold);
+    free(w->part);
     free(w->lf);
     free(w->lfv);
     free(w);
@@ -577,6 +599,102 @@ static int work_threads(const acdc_work *w)
 }
 
 #define PAR_MIN 4096
+
+/* Thread t's share [*b0, *b1) of `batch` rows among T, contiguous, in whole units of
+ * `unit` rows (the last unit may be short). */
+static void share(size_t batch, size_t unit, int t, int T, size_t *b0, size_t *b1)
+{
+    const size_t units = (batch + unit - 1) / unit;
+    *b0 = units * (size_t)t / (size_t)T * unit;
+    *b1 = units * (size_t)(t + 1) / (size_t)T * unit;
+    if (*b0 > batch)
+        *b0 = batch;
+    if (*b1 > batch)
+        *b1 = batch;
+}
+
+/* The numeric layers' passes on part of a batch (models/layer.h), one per precision. */
+static void fold_d(const acdc_work *w, const acdc_model *m, size_t l, double *sd,
+                   double *sdb)
+{
+    acdc_layer_fold(&m->layers[l], w->plan, sd, sdb);
+}
+static void fwd_rows_d(const acdc_work *w, const acdc_model *m, size_t l, int t,
+                       const double *sd, const double *sdb, size_t batch, size_t b0,
+                       size_t b1, const double *x, double *z, double *h2)
+{
+    acdc_layer_forward_rows(&m->layers[l], w->plan, t, sd, sdb, batch, b0, b1, x, z, h2);
+}
+static void bwd_rows_d(const acdc_work *w, const acdc_model *m, size_t l, int t,
+                       const double *sd, size_t batch, size_t b0, size_t b1, const double *x,
+                       const double *h2, const double *dz, double *dx, const acdc_grad *g,
+                       double *part)
+{
+    acdc_layer_backward_rows(&m->layers[l], w->plan, t, sd, batch, b0, b1, x, h2, dz, dx, g,
+                             part);
+}
+static void bwd_sum_d(const acdc_work *w, int t, const double *sd, size_t batch,
+                      const double *part, acdc_grad *g)
+{
+    acdc_layer_backward_sum(w->plan, t, sd, batch, part, g);
+}
+static void fold_f(const acdc_work *w, const acdc_model *m, size_t l, float *sd, float *sdb)
+{
+    (void)m;
+    acdc_layer_foldf(&w->lf[l], w->planf, sd, sdb);
+}
+static void fwd_rows_f(const acdc_work *w, const acdc_model *m, size_t l, int t,
+                       const float *sd, const float *sdb, size_t batch, size_t b0, size_t b1,
+                       const float *x, float *z, float *h2)
+{
+    (void)m;
+    acdc_layer_forward_rowsf(&w->lf[l], w->planf, t, sd, sdb, batch, b0, b1, x, z, h2);
+}
+static void bwd_rows_f(const acdc_work *w, const acdc_model *m, size_t l, int t,
+                       const float *sd, size_t batch, size_t b0, size_t b1, const float *x,
+                       const float *h2, const float *dz, float *dx, const acdc_grad *g,
+                       float *part)
+{
+    (void)m;
+    acdc_layer_backward_rowsf(&w->lf[l], w->planf, t, sd, batch, b0, b1, x, h2, dz, dx, g,
+                              part);
+}
+static void bwd_sum_f(const acdc_work *w, int t, const float *sd, size_t batch,
+                      const float *part, acdc_grad *g)
+{
+    acdc_layer_backward_sumf(w->planf, t, sd, batch, part, g);
+}
+
+/* The ReLU and its adjoint without a branch: an activation's sign is a coin toss, so a
+ * branch on it mispredicts about every other element (measured: these passes took a
+ * quarter of a training step while they branched).  relu(u) = u > 0 ? u : +0 and
+ * pass(z, g) = z > 0 ? g : +0, exactly: MAXSD returns its second operand unless the
+ * first is greater (so NaN and -0 give +0), CMPGTSD is false for NaN. */
+#if defined(__SSE2__)
+static inline double relu_d(double u)
+{
+    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(u), _mm_setzero_pd()));
+}
+static inline float relu_f(float u)
+{
+    return _mm_cvtss_f32(_mm_max_ss(_mm_set_ss(u), _mm_setzero_ps()));
+}
+static inline double pass_d(double z, double g)
+{
+    return _mm_cvtsd_f64(_mm_and_pd(_mm_cmpgt_sd(_mm_set_sd(z), _mm_setzero_pd()),
+                                    _mm_set_sd(g)));
+}
+static inline float pass_f(float z, float g)
+{
+    return _mm_cvtss_f32(_mm_and_ps(_mm_cmpgt_ss(_mm_set_ss(z), _mm_setzero_ps()),
+                                    _mm_set_ss(g)));
+}
+#else
+static inline double relu_d(double u) { return u > 0 ? u : 0; }
+static inline float relu_f(float u) { return u > 0 ? u : 0; }
+static inline double pass_d(double z, double g) { return z > 0 ? g : 0; }
+static inline float pass_f(float z, float g) { return z > 0 ? g : 0; }
+#endif
 
 #define REAL double
 #define LOCAL(x) x##_d

@@ -770,6 +770,74 @@ static void test_row_transforms_match_fftw_r2r(void **state)
            worst_d, worst_f);
 }
 
+/* The passes on parts of a batch (acdc_layer_forward_rows() and friends), run on ranges
+ * in a scrambled order, give what the whole-batch functions give, bit for bit.  h = 0:
+ * 1D over n = w, else 2D h x w.  Forward ranges end anywhere; backward ones on blocks. */
+static void assert_rows_match(size_t h, size_t w, size_t batch)
+{
+    const size_t n = h ? h * w : w;
+    acdc_layer L = make_layer(n, 1);
+    acdc_plan *p;
+    assert_int_equal(h ? acdc_plan_alloc2(&p, h, w, 1, FFTW_ESTIMATE)
+                       : acdc_plan_alloc(&p, n, 1, FFTW_ESTIMATE),
+                     0);
+    const size_t q = acdc_plan_stride(p), nblk = (batch + 15) / 16;
+    double *x = malloc(batch * n * sizeof *x), *dz = malloc(batch * n * sizeof *dz);
+    double *z[2], *h2[2], *dx[2], *ga[2][4];
+    double *sd = malloc(2 * q * sizeof *sd), *part = malloc(nblk * 3 * q * sizeof *part);
+    fill(x, batch * n, 0.4);
+    fill(dz, batch * n, 2.9);
+    for (int k = 0; k < 2; k++) {
+        z[k] = malloc(batch * n * sizeof **z);
+        h2[k] = malloc(batch * n * sizeof **h2);
+        dx[k] = malloc(batch * n * sizeof **dx);
+        for (int i = 0; i < 4; i++) {
+            ga[k][i] = malloc(n * sizeof(double));
+            fill(ga[k][i], n, 1.5 + i);   /* accumulated into, not overwritten */
+        }
+    }
+    acdc_grad g0 = {ga[0][0], ga[0][1], ga[0][2], ga[0][3]};
+    assert_int_equal(acdc_layer_forward(&L, p, batch, x, z[0], h2[0]), 0);
+    assert_int_equal(acdc_layer_backward(&L, p, batch, x, h2[0], dz, dx[0], &g0), 0);
+
+    acdc_grad g1 = {ga[1][0], ga[1][1], ga[1][2], ga[1][3]};
+    acdc_layer_fold(&L, p, sd, sd + q);
+    const size_t cut[] = {0, 7, batch / 2 + 3, batch};   /* ranges taken last to first */
+    for (size_t r = 3; r-- > 0;)
+        acdc_layer_forward_rows(&L, p, 0, sd, sd + q, batch, cut[r], cut[r + 1], x, z[1], h2[1]);
+    const size_t mid = nblk / 2 * 16;
+    acdc_layer_backward_rows(&L, p, 0, sd, batch, mid, batch, x, h2[1], dz, dx[1], &g1, part);
+    acdc_layer_backward_rows(&L, p, 0, sd, batch, 0, mid, x, h2[1], dz, dx[1], &g1, part);
+    acdc_layer_backward_sum(p, 0, sd, batch, part, &g1);
+
+    assert_memory_equal(z[0], z[1], batch * n * sizeof(double));
+    assert_memory_equal(h2[0], h2[1], batch * n * sizeof(double));
+    assert_memory_equal(dx[0], dx[1], batch * n * sizeof(double));
+    for (int i = 0; i < 4; i++)
+        assert_memory_equal(ga[0][i], ga[1][i], n * sizeof(double));
+    for (int k = 0; k < 2; k++) {
+        free(z[k]);
+        free(h2[k]);
+        free(dx[k]);
+        for (int i = 0; i < 4; i++)
+            free(ga[k][i]);
+    }
+    free(x);
+    free(dz);
+    free(sd);
+    free(part);
+    acdc_plan_free(p);
+    free_layer(&L);
+}
+
+static void test_layer_rows_match(void **state)
+{
+    (void)state;
+    assert_rows_match(0, 64, 100);
+    assert_rows_match(0, 784, 37);
+    assert_rows_match(8, 12, 50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -781,6 +849,7 @@ int main(void)
         cmocka_unit_test(test_backward_thread_independent),
         cmocka_unit_test(test_layer_thread_independent),
         cmocka_unit_test(test_layer_large_batches),
+        cmocka_unit_test(test_layer_rows_match),
         cmocka_unit_test(test_plan_rejects_zero),
         cmocka_unit_test(test_dct2d_matches_kronecker),
         cmocka_unit_test(test_layer2d_matches_kronecker),
