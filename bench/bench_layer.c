@@ -131,8 +131,12 @@ int main(int argc, char **argv)
                             dz, nn, x, nn, 0, dW, nn);
             });
         }
-        printf("%7zu %12.3f %12.3f %12.1f %11.2f %11.1f\n", n, 1e3 * t_layer, 1e3 * t_floor,
-               1e3 * t_dense, t_layer / t_floor, t_dense / t_layer);
+        if (t_dense > 0)
+            printf("%7zu %12.3f %12.3f %12.1f %11.2f %11.1f\n", n, 1e3 * t_layer,
+                   1e3 * t_floor, 1e3 * t_dense, t_layer / t_floor, t_dense / t_layer);
+        else   /* not run: --no-dense, or no memory for the N × N weights */
+            printf("%7zu %12.3f %12.3f %12s %11.2f %11s\n", n, 1e3 * t_layer, 1e3 * t_floor,
+                   dense ? "no memory" : "skipped", t_layer / t_floor, "-");
         fflush(stdout);
         free(W);
         free(dW);
