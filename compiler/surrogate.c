@@ -316,7 +316,7 @@ static void optics(const acdc_compiler_surrogate *g, const fftw_complex *Hf, con
         for (size_t m1 = 0; m1 < T; m1++) {
             const fftw_complex *h = Hf + (m * T + m1) * Lc, *qm = q + m1 * Lc;
             for (size_t k = 0; k < Lc; k++)
-                acc[k] += h[k] * qm[k];
+                acc[k] += acdc_optics_cmul(h[k], qm[k]);
         }
         fftw_execute_dft(g->pl_b, acc, acc);
         const double *y = g->ycam + m * g->M;
@@ -473,7 +473,7 @@ static void optics2(const acdc_compiler_surrogate *g, const fftw_complex *Hf, ff
         const fftw_complex *G = Hf + (size_t)b * L2;
         fftw_execute_dft(g->ps_b, pb, pb);
         for (size_t i = 0; i < L2; i++)
-            acc[i] += G[i] * pb[i];
+            acc[i] += acdc_optics_cmul(G[i], pb[i]);
     }
     fftw_execute_dft(g->ps_b, acc, acc);
     for (size_t jy = 0; jy < M; jy++)
@@ -754,7 +754,7 @@ static void row_backward2(const acdc_compiler_surrogate *g, size_t layer,
         const fftw_complex *G = Hf + (size_t)b * L2;
         fftw_complex *gpb = gP + (size_t)b * L2;
         for (size_t i = 0; i < L2; i++)
-            gpb[i] = G[i] * G1[i];
+            gpb[i] = acdc_optics_cmul(G[i], G1[i]);
         fftw_execute_dft(g->ps_b, gpb, gpb);
     }
     input2(g, w, P, dp);
@@ -776,7 +776,7 @@ static void row_backward2(const acdc_compiler_surrogate *g, size_t layer,
             acc[i] = conj(pb[i]);
         fftw_execute_dft(g->ps_f, acc, acc);
         for (size_t i = 0; i < L2; i++)
-            ba[i] += acc[i] * gb[i];
+            ba[i] += acdc_optics_cmul(acc[i], gb[i]);
     }
 }
 
@@ -947,7 +947,7 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
                 for (size_t m2 = 0; m2 < T; m2++) {
                     const fftw_complex *h = ls->Hf + (m2 * T + m1) * Lc, *g1 = G1 + m2 * Lc;
                     for (size_t k = 0; k < Lc; k++)
-                        acc[k] += h[k] * g1[k];
+                        acc[k] += acdc_optics_cmul(h[k], g1[k]);
                 }
                 fftw_execute_dft(g->pl_b, acc, acc);
                 const double *xa = g->xin + m1 * g->npx_in;
@@ -980,7 +980,7 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
                     fftw_complex *ba = bacc + (m2 * T + m1) * Lc;
                     const fftw_complex *g2 = G2 + m2 * Lc;
                     for (size_t k = 0; k < Lc; k++)
-                        ba[k] += F[k] * g2[k];
+                        ba[k] += acdc_optics_cmul(F[k], g2[k]);
                 }
             }
         }

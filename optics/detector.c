@@ -41,7 +41,8 @@ int acdc_optics_homodyne(const acdc_optics_field *f, const acdc_optics_field *re
         const double complex *r = ref->data + (ref->nb == 1 ? 0 : b * n);
         for (size_t i = 0; i < n; i++) {
             double complex p = e[i] + r[i], m = e[i] - r[i];
-            double ip = creal(p * conj(p)), im = creal(m * conj(m));
+            double ip = creal(acdc_optics_cmul(p, conj(p)));
+            double im = creal(acdc_optics_cmul(m, conj(m)));
             if (plus)
                 plus[b * n + i] = ip;
             if (minus)
@@ -49,7 +50,7 @@ int acdc_optics_homodyne(const acdc_optics_field *f, const acdc_optics_field *re
             /* the difference formed directly, not as ip - im, so that a weak signal
              * on a strong reference keeps its digits */
             if (diff)
-                diff[b * n + i] = 4 * creal(e[i] * conj(r[i]));
+                diff[b * n + i] = 4 * creal(acdc_optics_cmul(e[i], conj(r[i])));
         }
     }
     return ACDC_UTIL_OK;

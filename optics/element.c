@@ -378,7 +378,7 @@ int acdc_optics_field_multiply(acdc_optics_field *f, const double complex *t)
     for (long b = 0; b < (long)f->nb; b++) {
         double complex *d = f->data + (size_t)b * n;
         for (size_t i = 0; i < n; i++)
-            d[i] *= t[i];
+            d[i] = acdc_optics_cmul(d[i], t[i]);
     }
     return ACDC_UTIL_OK;
 }

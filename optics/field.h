@@ -25,6 +25,17 @@
 #include <complex.h>
 #include <stddef.h>
 
+/* The complex product a·b as the textbook formula, without the C99 recovery of NaN and
+ * infinite parts that the '*' operator performs (GCC checks every product for NaN and
+ * calls __muldc3 on that path, which keeps the hot loops from vectorising: measured
+ * 1.5x on a multiply-accumulate loop).  For finite operands the result is bit for bit
+ * what '*' gives.  For the hot loops of the optics and of the compiler's surrogate. */
+static inline double complex acdc_optics_cmul(double complex a, double complex b)
+{
+    const double ar = creal(a), ai = cimag(a), br = creal(b), bi = cimag(b);
+    return CMPLX(ar * br - ai * bi, ar * bi + ai * br);
+}
+
 /* The sampling grid of one field (shared by every field of a batch). */
 typedef struct acdc_optics_grid {
     int rank;             /* 1 (x only) or 2 (x and y) */

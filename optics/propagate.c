@@ -270,15 +270,6 @@ static void fft2_col(const fft2 *t, double complex *buf, size_t nb, int which)
     run(nb == full ? t->col[which] : t->colr[which], buf, t->ny, nb);
 }
 
-/* Complex product without the C99 NaN/infinity recovery of the '*' operator (a call
- * to __muldc3 on GCC's slow path), so that the hot loops vectorise.  The operands here
- * are finite. */
-static inline double complex cmul(double complex a, double complex b)
-{
-    double ar = creal(a), ai = cimag(a), br = creal(b), bi = cimag(b);
-    return CMPLX(ar * br - ai * bi, ar * bi + ai * br);
-}
-
 /* Reduced phase exp(i 2 pi num / den) for integers, exact argument reduction. */
 static double complex cis_frac(long long num, long long den)
 {
@@ -445,31 +436,31 @@ static void lens_row(const acdc_optics_lens_plan *p, const double complex *src,
             double complex a = dst[k], b = dst[k + c];
             double complex pk = dir == 0 ? post[k] : conj(post[k]);
             double complex pc = dir == 0 ? post[k + c] : conj(post[k + c]);
-            dst[k] = cmul(b, cmul(s, pk));
-            dst[k + c] = cmul(a, cmul(s, pc));
+            dst[k] = acdc_optics_cmul(b, acdc_optics_cmul(s, pk));
+            dst[k + c] = acdc_optics_cmul(a, acdc_optics_cmul(s, pc));
         }
         return;
     }
     if (dir == 0) {
         for (size_t j = 0; j < n; j++)
-            dst[j] = cmul(src[j], mod[j]);
+            dst[j] = acdc_optics_cmul(src[j], mod[j]);
     } else {
         for (size_t j = 0; j < n; j++)
-            dst[j] = cmul(src[j], conj(mod[j]));
+            dst[j] = acdc_optics_cmul(src[j], conj(mod[j]));
     }
     run(p->t.row[dir], dst, n, 1);
     if (post_in) {
         for (size_t k = 0; k < n; k++)
-            dst[k] = cmul(dst[k], post_in[k]);
+            dst[k] = acdc_optics_cmul(dst[k], post_in[k]);
         return;
     }
     double complex s = dir == 0 ? p->scale_f : p->scale_b;
     if (dir == 0) {
         for (size_t k = 0; k < n; k++)
-            dst[k] = cmul(dst[k], cmul(s, post[k]));
+            dst[k] = acdc_optics_cmul(dst[k], acdc_optics_cmul(s, post[k]));
     } else {
         for (size_t k = 0; k < n; k++)
-            dst[k] = cmul(dst[k], cmul(s, conj(post[k])));
+            dst[k] = acdc_optics_cmul(dst[k], acdc_optics_cmul(s, conj(post[k])));
     }
 }
 
@@ -487,13 +478,13 @@ static void lens_col(const void *vctx, double complex *a, size_t x0, size_t nb)
     fft2_col(&p->t, a, nb, c->dir);
     double complex s = c->dir == 0 ? p->scale_f : p->scale_b;
     for (size_t y = 0; y < ny; y++) {
-        double complex sy = cmul(s, c->dir == 0 ? p->posty[y] : conj(p->posty[y]));
+        double complex sy = acdc_optics_cmul(s, c->dir == 0 ? p->posty[y] : conj(p->posty[y]));
         double complex *r = a + y * COLB - x0;   /* r[x], x0 <= x < x0 + nb */
         for (size_t x = x0; x < x0 + nb; x++) {
-            double complex v = cmul(sy, c->dir == 0 ? p->postx[x] : conj(p->postx[x]));
+            double complex v = acdc_optics_cmul(sy, c->dir == 0 ? p->postx[x] : conj(p->postx[x]));
             if (c->mask)
-                v = cmul(v, c->mask[y * nx + x]);
-            r[x] = cmul(r[x], v);
+                v = acdc_optics_cmul(v, c->mask[y * nx + x]);
+            r[x] = acdc_optics_cmul(r[x], v);
         }
     }
 }
@@ -516,7 +507,7 @@ static void lens_2d_row(const acdc_optics_lens_plan *p, const double complex *sr
         return;
     }
     for (size_t x = 0; x < nx; x++)
-        d[x] = cmul(s[x], cmul(my, dir == 0 ? p->modx[x] : conj(p->modx[x])));
+        d[x] = acdc_optics_cmul(s[x], acdc_optics_cmul(my, dir == 0 ? p->modx[x] : conj(p->modx[x])));
     run(p->t.row[dir], d, nx, 1);
 }
 
@@ -663,10 +654,10 @@ int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *
             return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate %zu phase factors", n);
         size_t c = n / 2;
         /* postx[0] = q (the k = 0 entry of q e^{i2pi c k/M}) */
-        double complex g = cmul(cmul(l1->scale_f, l1->postx[0]),
-                                cmul(l2->scale_f, l2->postx[0]));
+        double complex g = acdc_optics_cmul(acdc_optics_cmul(l1->scale_f, l1->postx[0]),
+                                acdc_optics_cmul(l2->scale_f, l2->postx[0]));
         for (size_t j = 0; j < n; j++)
-            w[j] = mask ? cmul(g, mask[(j + c) % n]) : g;
+            w[j] = mask ? acdc_optics_cmul(g, mask[(j + c) % n]) : g;
 #pragma omp parallel for schedule(static)
         for (long b = 0; b < (long)in->nb; b++) {
             double complex *d = out->data + (size_t)b * n;
@@ -676,7 +667,7 @@ int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *
             else
                 run(l1->t.row[0], d, n, 1);
             for (size_t k = 0; k < n; k++)
-                d[k] = cmul(d[k], w[k]);
+                d[k] = acdc_optics_cmul(d[k], w[k]);
             run(l2->t.row[0], d, n, 1);
         }
         free(w);
@@ -687,10 +678,10 @@ int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *
         if (!mid)
             return acdc_util_error(ACDC_UTIL_ENOMEM, "cannot allocate %zu phase factors", n);
         for (size_t k = 0; k < n; k++) {
-            double complex v = cmul(l1->scale_f, l1->postx[k]);
+            double complex v = acdc_optics_cmul(l1->scale_f, l1->postx[k]);
             if (mask)
-                v = cmul(v, mask[k]);
-            mid[k] = cmul(v, l2->modx[k]);
+                v = acdc_optics_cmul(v, mask[k]);
+            mid[k] = acdc_optics_cmul(v, l2->modx[k]);
         }
 #pragma omp parallel for schedule(static)
         for (long b = 0; b < (long)in->nb; b++) {
@@ -699,7 +690,7 @@ int acdc_optics_4f_apply(const acdc_optics_lens_plan *l1, const double complex *
             /* l2 without its input modulation (already in mid) */
             run(l2->t.row[0], d, n, 1);
             for (size_t k = 0; k < n; k++)
-                d[k] = cmul(d[k], cmul(l2->scale_f, l2->postx[k]));
+                d[k] = acdc_optics_cmul(d[k], acdc_optics_cmul(l2->scale_f, l2->postx[k]));
         }
         free(mid);
     } else if (lens_2d_batch_threads(l1, in->nb) > 1 && lens_2d_batch_threads(l2, in->nb) > 1) {
@@ -818,12 +809,12 @@ int acdc_optics_4f_psf_alloc(acdc_optics_4f_psf **out, const acdc_optics_lens_pl
                              "planes of %zu x %zu", m, m, L, L);
         goto out;
     }
-    const double complex s = cmul(l1->scale_f, l2->scale_f);
+    const double complex s = acdc_optics_cmul(l1->scale_f, l2->scale_f);
     for (size_t y = 0; y < L; y++)
         for (size_t x = 0; x < L; x++) {
-            double complex v = cmul(s, cmul(cmul(l1->postx[x], l1->posty[y]),
-                                            cmul(l2->modx[x], l2->mody[y])));
-            k[y * L + x] = mask ? cmul(v, mask[y * L + x]) : v;
+            double complex v = acdc_optics_cmul(s, acdc_optics_cmul(acdc_optics_cmul(l1->postx[x], l1->posty[y]),
+                                            acdc_optics_cmul(l2->modx[x], l2->mody[y])));
+            k[y * L + x] = mask ? acdc_optics_cmul(v, mask[y * L + x]) : v;
         }
     run_2d(pk, k, L);
     const double norm = 1.0 / ((double)N * (double)N);
@@ -884,21 +875,21 @@ int acdc_optics_4f_psf_apply(const acdc_optics_4f_psf *const *psf,
                 for (size_t ay = 0; ay < m; ay++)
                     for (size_t ax = 0; ax < m; ax++)
                         w[((N - ay) % N) * N + (N - ax) % N] =
-                            cmul(f[ay * L + ax], cmul(p->mod1y[ay], p->mod1x[ax]));
+                            acdc_optics_cmul(f[ay * L + ax], acdc_optics_cmul(p->mod1y[ay], p->mod1x[ax]));
                 run_2d(p->fwd, w, N);
                 const double complex *h = psf[t]->h;
                 if (t == 0)
                     for (size_t i = 0; i < N * N; i++)
-                        acc[i] = cmul(h[i], w[i]);
+                        acc[i] = acdc_optics_cmul(h[i], w[i]);
                 else
                     for (size_t i = 0; i < N * N; i++)
-                        acc[i] += cmul(h[i], w[i]);
+                        acc[i] += acdc_optics_cmul(h[i], w[i]);
             }
             run_2d(p->bwd, acc, N);
             double complex *o = out + (size_t)b * m * m;
             for (size_t cy = 0; cy < m; cy++)
                 for (size_t cx = 0; cx < m; cx++)
-                    o[cy * m + cx] = cmul(acc[cy * N + cx], cmul(p->post2y[cy], p->post2x[cx]));
+                    o[cy * m + cx] = acdc_optics_cmul(acc[cy * N + cx], acdc_optics_cmul(p->post2y[cy], p->post2x[cx]));
         }
     }
     fftw_free(work);
@@ -1266,7 +1257,7 @@ static inline double complex prop_h(const acdc_optics_prop *p, size_t ky, size_t
         size_t ay = ky <= p->py / 2 ? ky : p->py - ky;
         h = p->hq[ax * p->hqh + ay];
     } else {
-        h = cmul(cmul(p->hconst, p->hy[ky]), p->hx[kx]);
+        h = acdc_optics_cmul(acdc_optics_cmul(p->hconst, p->hy[ky]), p->hx[kx]);
     }
     return adj ? conj(h) : h;
 }
@@ -1285,7 +1276,7 @@ static void prop_col(const void *vctx, double complex *a, size_t x0, size_t nb)
     for (size_t y = 0; y < p->py; y++) {
         double complex *r = a + y * COLB;
         for (size_t j = 0; j < nb; j++)
-            r[j] = cmul(r[j], prop_h(p, y, x0 + j, c->adj));
+            r[j] = acdc_optics_cmul(r[j], prop_h(p, y, x0 + j, c->adj));
     }
     fft2_col(&p->t, a, nb, 1);
 }
@@ -1306,10 +1297,10 @@ static void prop_row(const acdc_optics_prop *p, const double complex *src, doubl
     const double complex *h = p->h1;
     if (adj)
         for (size_t k = 0; k < p->px; k++)
-            buf[k] = cmul(buf[k], conj(h[k]));
+            buf[k] = acdc_optics_cmul(buf[k], conj(h[k]));
     else
         for (size_t k = 0; k < p->px; k++)
-            buf[k] = cmul(buf[k], h[k]);
+            buf[k] = acdc_optics_cmul(buf[k], h[k]);
     run(p->t.row[1], buf, p->px, 1);
     if (buf != dst)
         memcpy(dst, buf, nx * sizeof *dst);
