@@ -117,15 +117,18 @@ typedef struct acdc_work acdc_work;
  * boundary (x, y, dy, dx), the sum of the gradients over the blocks, and whatever the
  * caller computes from y (losses, accuracies).  Measured on the K = 7 cascade of the
  * README (models/README.md): the test accuracy within 0.1 point of double, but only
- * 1.1-1.3 times the speed, since FFTW's real-to-real transforms (most of a step) are
- * scalar code in either precision.  A layer operator (the hardware model) works in
- * double only. */
+ * 1.25-1.3 times the speed, since FFTW's float transforms of these sizes (most of a
+ * step) are barely faster than its double ones.  A layer operator (the hardware model)
+ * works in double only. */
 enum { ACDC_PRECISION_DOUBLE = 0, ACDC_PRECISION_SINGLE = 1 };
 
 /* Sets *out to a workspace for m: plans the DCTs (1D over n, or 2D over h × w for a
  * dct2 model; FFTW flags, 0 = FFTW_MEASURE) for
  * `threads` threads and allocates the intermediates of every layer if keep is non-zero
- * (needed by acdc_model_backward()).  Caller frees with acdc_work_free() (a no-op on
+ * (needed by acdc_model_backward()): then (3K + 3)·batch·n values of the workspace's
+ * precision for the activations, pre-activations, h2 and gradients, and 3·K·q per 16
+ * rows for the blocks' gradient sums (q = n rounded up to a cache line, plus one),
+ * against 3·batch·n without keep.  Caller frees with acdc_work_free() (a no-op on
  * NULL).  Errors: ACDC_UTIL_EUSAGE for batch == 0, those of acdc_plan_alloc(), ACDC_UTIL_ENOMEM;
  * *out is then NULL. */
 int acdc_work_alloc(acdc_work **out, const acdc_model *m, size_t batch, int keep,
