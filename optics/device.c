@@ -8,6 +8,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_trig.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,30 @@ static double show_amplitude(const acdc_optics_modulator *dev, double a, int32_t
     return a0 + (1 - a0) * d;
 }
 
+/* e^{i 2 pi k / 2^bits}, the phasor of phase level k, from a table made once for every
+ * depth up to PHASOR_BITS (entries [2^b, 2^(b+1)) hold depth b) by the expression it
+ * replaces, so the values are those cexp() gives.  Realising a value on a double-phase
+ * device takes eight of them (pick_pair() and the pair shown): as cexp() calls they were
+ * a fifth of a hardware-trained epoch (perf, ideal lenses). */
+#define PHASOR_BITS 12
+static double complex phasor_table[(size_t)2 << PHASOR_BITS];
+static pthread_once_t phasor_once = PTHREAD_ONCE_INIT;
+
+static void phasor_init(void)
+{
+    for (int b = 1; b <= PHASOR_BITS; b++)
+        for (int32_t k = 0; k < (int32_t)1 << b; k++)
+            phasor_table[((size_t)1 << b) + (size_t)k] = cexp(I * acdc_optics_phase_of_level(k, b));
+}
+
+static double complex phasor(int32_t level, int bits)
+{
+    if (bits < 1 || bits > PHASOR_BITS || level < 0 || level >= (int32_t)1 << bits)
+        return cexp(I * acdc_optics_phase_of_level(level, bits));
+    pthread_once(&phasor_once, phasor_init);
+    return phasor_table[((size_t)1 << bits) + (size_t)level];
+}
+
 /* A double-phase pair's levels chosen together (device.h): of the rounded pair (*c0, *c1)
  * and its eight neighbours, one level up or down on either pixel, the pair whose mean
  * (e^{i theta1} + e^{i theta2}) / 2 is nearest t; the rounded pair unless another is
@@ -109,8 +134,8 @@ static void pick_pair(double t, int bits, int32_t *c0, int32_t *c1)
     for (int d = 0; d < 3; d++) {
         k[0][d] = (r0 + d - 1 + L) % L;
         k[1][d] = (r1 + d - 1 + L) % L;
-        e[0][d] = cexp(I * acdc_optics_phase_of_level(k[0][d], bits));
-        e[1][d] = cexp(I * acdc_optics_phase_of_level(k[1][d], bits));
+        e[0][d] = phasor(k[0][d], bits);
+        e[1][d] = phasor(k[1][d], bits);
     }
     double best = cabs(0.5 * (e[0][1] + e[1][1]) - t);
     for (int d0 = 0; d0 < 3; d0++)
@@ -142,7 +167,7 @@ int acdc_optics_modulator_pixels(const acdc_optics_modulator *dev, double t, dou
         double a = show_amplitude(dev, fabs(t), &c0);
         if (pb) {
             c1 = acdc_optics_phase_level(t < 0 ? M_PI : 0, pb);
-            px[0] = a * cexp(I * acdc_optics_phase_of_level(c1, pb));
+            px[0] = a * phasor(c1, pb);
         } else {
             px[0] = t < 0 ? -a : a;   /* phase 0 or pi, exactly */
         }
@@ -158,11 +183,12 @@ int acdc_optics_modulator_pixels(const acdc_optics_modulator *dev, double t, dou
             c1 = acdc_optics_phase_level(t2, pb);
             if (dev->pair_levels == ACDC_OPTICS_PAIRS_JOINT)
                 pick_pair(t, pb, &c0, &c1);
-            t1 = acdc_optics_phase_of_level(c0, pb);
-            t2 = acdc_optics_phase_of_level(c1, pb);
+            px[0] = phasor(c0, pb);
+            px[1] = phasor(c1, pb);
+        } else {
+            px[0] = cexp(I * t1);
+            px[1] = cexp(I * t2);
         }
-        px[0] = cexp(I * t1);
-        px[1] = cexp(I * t2);
         count = 2;
         break;
     }

@@ -411,10 +411,52 @@ static void test_devmap2(void **state)
     assert_non_null(strstr(acdc_util_errmsg(), "even superpixel"));
 }
 
+/* The pixels a device shows are the phasors of their levels exactly as cexp() gives
+ * them, bit for bit, at every depth -- the tabulated ones (1 to 12 bits) and beyond --
+ * for phase-only pairs (levels chosen together and alone) and complex pixels. */
+static void test_phasors_exact(void **state)
+{
+    (void)state;
+    const int depths[] = {1, 2, 8, 12, 13, 16};
+    for (size_t k = 0; k < sizeof depths / sizeof *depths; k++) {
+        const int bits = depths[k];
+        for (int joint = 0; joint < 2; joint++) {
+            acdc_optics_modulator p = slm(ACDC_OPTICS_MOD_PHASE, 0, bits);
+            p.pair_levels = joint ? ACDC_OPTICS_PAIRS_JOINT : ACDC_OPTICS_PAIRS_NEAREST;
+            for (int i = 0; i <= 2000; i++) {
+                const double t = -1 + 2.0 * i / 2000;
+                double complex px[2];
+                int32_t codes[2];
+                assert_int_equal(acdc_optics_modulator_pixels(&p, t, px, codes), 2);
+                for (int q = 0; q < 2; q++) {
+                    const double complex want =
+                        cexp(I * acdc_optics_phase_of_level(codes[q], bits));
+                    assert_memory_equal(&px[q], &want, sizeof want);
+                }
+            }
+        }
+        /* a complex pixel: the amplitude an amplitude device shows for |t|, times the
+         * phasor */
+        acdc_optics_modulator c = slm(ACDC_OPTICS_MOD_COMPLEX, 0, bits);
+        acdc_optics_modulator a = slm(ACDC_OPTICS_MOD_AMPLITUDE, 0, bits);
+        for (int i = 0; i <= 200; i++) {
+            const double t = -1 + 2.0 * i / 200;
+            double complex px[2], pa[2];
+            int32_t codes[2];
+            assert_int_equal(acdc_optics_modulator_pixels(&c, t, px, codes), 1);
+            assert_int_equal(acdc_optics_modulator_pixels(&a, fabs(t), pa, NULL), 1);
+            const double complex want =
+                creal(pa[0]) * cexp(I * acdc_optics_phase_of_level(codes[1], bits));
+            assert_memory_equal(&px[0], &want, sizeof want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_levels),
+        cmocka_unit_test(test_phasors_exact),
         cmocka_unit_test(test_show_value),
         cmocka_unit_test(test_contrast),
         cmocka_unit_test(test_registration),
