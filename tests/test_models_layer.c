@@ -830,6 +830,57 @@ static void assert_rows_match(size_t h, size_t w, size_t batch)
     free_layer(&L);
 }
 
+/* The row functions write only their own rows (and their own blocks' sums): every
+ * other row of z, h2 and dx and every other block of the sums keeps what it held. */
+static void test_layer_rows_stay_in_range(void **state)
+{
+    (void)state;
+    const size_t n = 64, batch = 50, nblk = 4, b0 = 7, b1 = 20;
+    const double mark = 12345.0;
+    acdc_layer L = make_layer(n, 1);
+    acdc_plan *p;
+    assert_int_equal(acdc_plan_alloc(&p, n, 1, FFTW_ESTIMATE), 0);
+    const size_t q = acdc_plan_stride(p);
+    double *x = malloc(batch * n * sizeof *x), *dz = malloc(batch * n * sizeof *dz);
+    double *z = malloc(batch * n * sizeof *z), *h2 = malloc(batch * n * sizeof *h2);
+    double *dx = malloc(batch * n * sizeof *dx);
+    double *sd = malloc(2 * q * sizeof *sd), *part = malloc(nblk * 3 * q * sizeof *part);
+    double *ga = calloc(4 * n, sizeof *ga);
+    fill(x, batch * n, 0.4);
+    fill(dz, batch * n, 2.9);
+    for (size_t i = 0; i < batch * n; i++)
+        z[i] = h2[i] = dx[i] = mark;
+    for (size_t i = 0; i < nblk * 3 * q; i++)
+        part[i] = mark;
+    acdc_layer_fold(&L, p, sd, sd + q);
+    acdc_layer_forward_rows(&L, p, 0, sd, sd + q, batch, b0, b1, x, z, h2);
+    for (size_t b = 0; b < batch; b++) {
+        const int inside = b >= b0 && b < b1;
+        assert_int_equal(z[b * n + 3] == mark, !inside);
+        assert_int_equal(h2[b * n + n - 1] == mark, !inside);
+    }
+    /* the forward pass over every row, then the backward pass over block 1 alone */
+    acdc_layer_forward_rows(&L, p, 0, sd, sd + q, batch, 0, batch, x, z, h2);
+    acdc_grad g = {ga, ga + n, ga + 2 * n, ga + 3 * n};
+    acdc_layer_backward_rows(&L, p, 0, sd, batch, 16, 32, x, h2, dz, dx, &g, part);
+    for (size_t b = 0; b < batch; b++)
+        assert_int_equal(dx[b * n + 5] == mark, !(b >= 16 && b < 32));
+    for (size_t blk = 0; blk < nblk; blk++)
+        assert_int_equal(part[blk * 3 * q + 2 * q + 1] == mark, blk != 1);
+    for (size_t i = 0; i < 4 * n; i++)   /* g says what is wanted; it is not written */
+        assert_true(ga[i] == 0);
+    free(x);
+    free(dz);
+    free(z);
+    free(h2);
+    free(dx);
+    free(sd);
+    free(part);
+    free(ga);
+    acdc_plan_free(p);
+    free_layer(&L);
+}
+
 static void test_layer_rows_match(void **state)
 {
     (void)state;
@@ -850,6 +901,7 @@ int main(void)
         cmocka_unit_test(test_layer_thread_independent),
         cmocka_unit_test(test_layer_large_batches),
         cmocka_unit_test(test_layer_rows_match),
+        cmocka_unit_test(test_layer_rows_stay_in_range),
         cmocka_unit_test(test_plan_rejects_zero),
         cmocka_unit_test(test_dct2d_matches_kronecker),
         cmocka_unit_test(test_layer2d_matches_kronecker),
