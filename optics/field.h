@@ -28,7 +28,7 @@
 /* The complex product a·b as the textbook formula, without the C99 recovery of NaN and
  * infinite parts that the '*' operator performs (GCC checks every product for NaN and
  * calls __muldc3 on that path, which keeps the hot loops from vectorising: measured
- * 1.5x on a multiply-accumulate loop).  For finite operands the result is bit for bit
+ * 1.4-1.6x on a multiply-accumulate loop).  For finite operands the result is bit for bit
  * what '*' gives.  For the hot loops of the optics and of the compiler's surrogate. */
 static inline double complex acdc_optics_cmul(double complex a, double complex b)
 {
