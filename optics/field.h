@@ -25,6 +25,12 @@
 #include <complex.h>
 #include <stddef.h>
 
+/* C11's CMPLX; glibc defines it only for compilers that say they are GCC 4.7 or later,
+ * which clang does not, so clang gets the same builtin under its own name. */
+#ifndef CMPLX
+#define CMPLX(x, y) __builtin_complex((double)(x), (double)(y))
+#endif
+
 /* The complex product a·b as the textbook formula, without the C99 recovery of NaN and
  * infinite parts that the '*' operator performs (GCC checks every product for NaN and
  * calls __muldc3 on that path, which keeps the hot loops from vectorising: measured

@@ -23,11 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* C11 CMPLX; clang with older glibc headers lacks it. */
-#ifndef CMPLX
-#define CMPLX(x, y) ((double complex)((double)(x) + I * (double)(y)))
-#endif
-
 #define COLB 8   /* columns per block: 128 bytes of every row, two cache lines */
 
 /* ---------------------------------------------------------------- FFTW planning */
