@@ -25,12 +25,6 @@
 #include <complex.h>
 #include <stddef.h>
 
-/* C11's CMPLX; glibc defines it only for compilers that say they are GCC 4.7 or later,
- * which clang does not, so clang gets the same builtin under its own name. */
-#ifndef CMPLX
-#define CMPLX(x, y) __builtin_complex((double)(x), (double)(y))
-#endif
-
 /* The complex product a·b as the textbook formula, without the C99 recovery of NaN and
  * infinite parts that the '*' operator performs (GCC checks every product for NaN and
  * calls __muldc3 on that path, which keeps the hot loops from vectorising: measured
@@ -39,7 +33,12 @@
 static inline double complex acdc_optics_cmul(double complex a, double complex b)
 {
     const double ar = creal(a), ai = cimag(a), br = creal(b), bi = cimag(b);
-    return CMPLX(ar * br - ai * bi, ar * bi + ai * br);
+    const double re = ar * br - ai * bi, im = ar * bi + ai * br;
+#ifdef CMPLX
+    return CMPLX(re, im);
+#else /* glibc defines C11's CMPLX only for compilers claiming GCC >= 4.7; clang does not */
+    return __builtin_complex(re, im);
+#endif
 }
 
 /* The sampling grid of one field (shared by every field of a batch). */
