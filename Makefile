@@ -10,6 +10,8 @@
 #                   and numpy/scipy, ratios in one run (bench/peers.py; not in check)
 #   make demo       the end-to-end story on the embedded data
 #   make deps       install the Debian packages the project needs (as root)
+#   make wisdom     FFTW's system wisdom for the shipped models' DCTs (as root; faster
+#                   training and inference, models/README.md "FFTW's plans")
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Override anything: CC, CFLAGS, PREFIX, DESTDIR, SANITIZE=address,undefined, WERROR=1.
@@ -79,7 +81,7 @@ STATIC    = $(BUILD)/libacdc-optics.a
 SHARED    = $(BUILD)/libacdc-optics.so
 PROG      = $(BUILD)/acdc
 
-.PHONY: all check bench bench-peers demo deps deps-ci install uninstall clean examples man
+.PHONY: all check bench bench-peers demo deps deps-ci install uninstall clean examples man wisdom
 all: $(STATIC) $(SHARED) $(PROG)
 
 # Each object depends on the headers it includes (-MMD -MP writes them beside it).
@@ -142,13 +144,25 @@ PYTHON ?= /usr/bin/python3
 bench-peers: $(BUILD)/bench/bench_layer $(BUILD)/bench/bench_train $(BUILD)/bench/bench_optics
 	$(PYTHON) bench/peers.py --build $(BUILD)
 
+# FFTW's system wisdom (models/dct.h, models/README.md "FFTW's plans"): FFTW's own
+# fftw-wisdom and fftwf-wisdom plan the shipped models' transforms FFTW_PATIENT -- the
+# 1D layers' r2c and c2r of 784 points, the 2D layers' 32 x 32 REDFT10 and REDFT01 --
+# and write /etc/fftw/wisdom and /etc/fftw/wisdomf (as root), which every acdc program
+# imports before its first DCT plan.  Other sizes: WISDOM_SIZES in fftw-wisdom's syntax
+# (rof1024 rob1024 for n = 1024).  What the files held is kept and added to.
+WISDOM_SIZES = rof784 rob784 ki32e10x32e10 ki32e01x32e01
+wisdom:
+	mkdir -p /etc/fftw
+	fftw-wisdom -o /etc/fftw/wisdom.new $(WISDOM_SIZES) && mv /etc/fftw/wisdom.new /etc/fftw/wisdom
+	fftwf-wisdom -o /etc/fftw/wisdomf.new $(WISDOM_SIZES) && mv /etc/fftw/wisdomf.new /etc/fftw/wisdomf
+
 demo: all $(EX_BIN)
 	@BUILD=$(BUILD) bash examples/demo.sh
 
 # What a user needs to build, run the demo, the tests and the benchmarks, and export
 # layouts; deps-ci adds what only CI's reliability checks use (valgrind, clang with
 # libFuzzer and the sanitizers' runtimes).
-DEPS_DEB = build-essential pkg-config libfftw3-dev libhdf5-dev libgsl-dev zlib1g-dev \
+DEPS_DEB = build-essential pkg-config libfftw3-dev libfftw3-bin libhdf5-dev libgsl-dev zlib1g-dev \
 	  libinih-dev libpng-dev libcmocka-dev libopenblas-dev gnuplot-nox hdf5-tools \
 	  python3-h5py python3-numpy python3-scipy python3-pil python3-gdspy gdsiiconvert \
 	  help2man dataset-fashion-mnist

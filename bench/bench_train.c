@@ -8,12 +8,18 @@
  * threads (best of 3 epochs each) in float64 and in float32 (acdc_train_opts.precision,
  * `acdc train --precision single`) side by side with their ratio, and the forward-only
  * rate of 512-row passes through acdc_model_forward() in each precision.
+ *
+ * The DCTs are planned as the trainer plans them, FFTW_ESTIMATE, which takes FFTW's
+ * system wisdom where the machine has it (models/dct.h; `make wisdom`).  With wisdom,
+ * the same runs follow without it (acdc_plan_forget_wisdom(): the heuristic's plans)
+ * and a last line gives the ratio of the two in each precision.
  */
 #include <fftw3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "models/dct.h"
 #include "models/train.h"
 
 static double now(void)
@@ -88,19 +94,43 @@ int main(void)
     acdc_train_data d = {R, D, x, NULL, lab, NULL};
     printf("bench_train: n = 784, K = 7 (both biases, ReLU, permutations), batch 64, "
            "Adam; float64 and float32 (--precision single) side by side\n");
-    for (int threads = 1; threads <= 2; threads++) {
-        double tr[2], ev[2];
-        /* back to back, so that both see the same machine */
-        if (rates(&d, ACDC_PRECISION_DOUBLE, threads, &tr[0], &ev[0]) ||
-            rates(&d, ACDC_PRECISION_SINGLE, threads, &tr[1], &ev[1]))
-            return 1;
-        /* "threads T: train R examples/s" first, the float64 rate: bench/peers.py reads
-         * it so */
-        printf("  threads %d: train    %8.0f examples/s float64  %8.0f float32  (x%.2f)\n",
-               threads, tr[0], tr[1], tr[1] / tr[0]);
-        printf("             evaluate %8.0f examples/s float64  %8.0f float32  (x%.2f)\n",
-               ev[0], ev[1], ev[1] / ev[0]);
+    const int wisdom = acdc_plan_wisdom();
+    double first[2][2] = {{0}};
+    for (int pass = 0; pass < (wisdom ? 2 : 1); pass++) {
+        if (pass == 1)
+            acdc_plan_forget_wisdom();
+        if (wisdom && pass == 0)
+            printf("FFTW plans: FFTW_ESTIMATE with the system wisdom (/etc/fftw/wisdom: %s, "
+                   "/etc/fftw/wisdomf: %s)\n", wisdom & ACDC_WISDOM_DOUBLE ? "read" : "none",
+                   wisdom & ACDC_WISDOM_FLOAT ? "read" : "none");
+        else
+            printf("FFTW plans: FFTW_ESTIMATE's heuristic alone (%s)\n",
+                   wisdom ? "the wisdom forgotten" : "no system wisdom in /etc/fftw; "
+                                                     "`make wisdom` as root writes it");
+        for (int threads = 1; threads <= 2; threads++) {
+            double tr[2], ev[2];
+            /* back to back, so that both see the same machine */
+            if (rates(&d, ACDC_PRECISION_DOUBLE, threads, &tr[0], &ev[0]) ||
+                rates(&d, ACDC_PRECISION_SINGLE, threads, &tr[1], &ev[1]))
+                return 1;
+            /* "threads T: train R examples/s" first, the float64 rate: bench/peers.py
+             * reads the first such line */
+            printf("  threads %d: train    %8.0f examples/s float64  %8.0f float32  (x%.2f)\n",
+                   threads, tr[0], tr[1], tr[1] / tr[0]);
+            printf("             evaluate %8.0f examples/s float64  %8.0f float32  (x%.2f)\n",
+                   ev[0], ev[1], ev[1] / ev[0]);
+            if (threads == 1 && pass == 0) {
+                first[0][0] = tr[0];
+                first[0][1] = tr[1];
+            } else if (threads == 1) {
+                first[1][0] = tr[0];
+                first[1][1] = tr[1];
+            }
+        }
     }
+    if (wisdom)
+        printf("  wisdom over the heuristic, training at 1 thread: float64 x%.2f, float32 "
+               "x%.2f\n", first[0][0] / first[1][0], first[0][1] / first[1][1]);
     free(x);
     free(lab);
     return 0;

@@ -5,7 +5,7 @@
 #include "compiler/compile.h"
 #include "compiler/profile.h"
 #include "compiler/surrogate.h"
-#include "models/io.h"
+#include "models/dct.h"
 #include "models/idx.h"
 #include "models/io.h"
 #include "models/train.h"
@@ -697,6 +697,12 @@ int cmd_train(int argc, char **argv)
 
     if (hardware && (rc = attach_hardware(tr, hardware, A.hwlens, (int)threads, quiet, &sur)))
         goto fail;
+    if (!quiet) {
+        const int single = acdc_trainer_opts(tr)->precision == ACDC_PRECISION_SINGLE;
+        if (acdc_plan_wisdom() & (single ? ACDC_WISDOM_FLOAT : ACDC_WISDOM_DOUBLE))
+            printf("FFTW: the DCTs take their plans from the system wisdom where it holds them "
+                   "(/etc/fftw/wisdom%s; models/README.md, \"FFTW's plans\")\n", single ? "f" : "");
+    }
 
     /* ---- the loop ---- */
     if ((rc = acdc_util_signal_catch(&sig)))

@@ -41,6 +41,43 @@ static int plan_nomem(size_t h, size_t w, int rank2)
                                    "out of memory planning a DCT of length %zu", h * w);
 }
 
+/* FFTW's system wisdom, imported once before this module's first plan (under the
+ * planner's lock: the callers hold it); 0 until then, then ACDC_WISDOM_* bits or
+ * ACDC_WISDOM_NONE once acdc_plan_forget_wisdom() has run. */
+static int wisdom_state;
+
+static void wisdom_import_locked(void)
+{
+    if (wisdom_state)
+        return;
+    wisdom_state = ACDC_WISDOM_NONE;
+    if (fftw_import_system_wisdom())
+        wisdom_state |= ACDC_WISDOM_DOUBLE;
+    if (fftwf_import_system_wisdom())
+        wisdom_state |= ACDC_WISDOM_FLOAT;
+}
+
+int acdc_plan_wisdom(void)
+{
+    int state;
+#pragma omp critical(acdc_fftw_planner)
+    {
+        wisdom_import_locked();
+        state = wisdom_state & (ACDC_WISDOM_DOUBLE | ACDC_WISDOM_FLOAT);
+    }
+    return state;
+}
+
+void acdc_plan_forget_wisdom(void)
+{
+#pragma omp critical(acdc_fftw_planner)
+    {
+        fftw_forget_wisdom();
+        fftwf_forget_wisdom();
+        wisdom_state = ACDC_WISDOM_NONE;
+    }
+}
+
 /* The orthonormal scale vectors of one axis of length m: s (DCT-II) and c (DCT-III). */
 static void axis_scales(size_t m, double *s, double *c)
 {

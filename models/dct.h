@@ -56,6 +56,26 @@ int acdc_plan_threads(const acdc_plan *p);
 const double *acdc_plan_scale2(const acdc_plan *p);
 const double *acdc_plan_scale3(const acdc_plan *p);
 
+/* FFTW's system wisdom.  Before this module's first plan, FFTW's system wisdom is
+ * imported once (fftw_import_system_wisdom() and fftwf_import_system_wisdom():
+ * /etc/fftw/wisdom and /etc/fftw/wisdomf, which `make wisdom` writes with FFTW's own
+ * fftw-wisdom tools).  A planner given FFTW_ESTIMATE then takes the plan the wisdom holds
+ * for the problem, when it holds one, instead of its heuristic's: the same plan every
+ * run while the wisdom stays, so runs remain deterministic on one machine, but a model
+ * trained with wisdom differs in its last bits from one trained without.
+ * acdc_plan_wisdom() imports it if that has not happened yet and returns which files
+ * were read (ACDC_WISDOM_DOUBLE, ACDC_WISDOM_FLOAT; 0: neither).
+ * acdc_plan_forget_wisdom() forgets all of FFTW's wisdom, in both precisions (FFTW's
+ * fftw_forget_wisdom(): every module's, not only this one's), and imports no more: plans
+ * made after it are the heuristic's (benchmarks compare the two in one run).  Existing
+ * plans are unaffected.  Neither may be called while another thread plans outside this
+ * library's planner lock. */
+#define ACDC_WISDOM_DOUBLE 1
+#define ACDC_WISDOM_FLOAT 2
+#define ACDC_WISDOM_NONE 4 /* internal: imported, or forgotten */
+int acdc_plan_wisdom(void);
+void acdc_plan_forget_wisdom(void);
+
 /* Most rows in a thread's block. */
 #define ACDC_BLOCK_MAX 16
 

@@ -889,6 +889,48 @@ static void test_layer_rows_match(void **state)
     assert_rows_match(8, 12, 50);
 }
 
+/* FFTW's system wisdom: imported once, reported as read, forgotten on request and not
+ * imported again; DCTs planned with it and after it agree with the definition. */
+static void test_plan_wisdom(void **state)
+{
+    (void)state;
+    const size_t n = 784;
+    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *ref = malloc(n * sizeof *ref);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_non_null(ref);
+    fill(x, n, 1.3);
+    for (size_t k = 0; k < n; k++) {
+        long double r = 0;
+        for (size_t j = 0; j < n; j++)
+            r += (long double)cmat(k, j, n) * x[j];
+        ref[k] = (double)r;
+    }
+    const int w = acdc_plan_wisdom();
+    /* the report says what FFTW finds in /etc/fftw (reading it again adds nothing) */
+    assert_int_equal(w & ACDC_WISDOM_DOUBLE ? 1 : 0, fftw_import_system_wisdom() ? 1 : 0);
+    assert_int_equal(w & ACDC_WISDOM_FLOAT ? 1 : 0, fftwf_import_system_wisdom() ? 1 : 0);
+    assert_int_equal(w & ~(ACDC_WISDOM_DOUBLE | ACDC_WISDOM_FLOAT), 0);
+    assert_int_equal(acdc_plan_wisdom(), w);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            acdc_plan_forget_wisdom();
+            assert_int_equal(acdc_plan_wisdom(), 0);
+        }
+        acdc_plan *p;
+        assert_int_equal(acdc_plan_alloc(&p, n, 1, FFTW_ESTIMATE), 0);
+        acdc_dct2(p, 1, x, y);
+        for (size_t k = 0; k < n; k++)
+            if (fabs(y[k] - ref[k]) > 1e-13 * 8)
+                fail_msg("pass %d: DCT-II entry %zu is %.17g, not %.17g", pass, k, y[k], ref[k]);
+        acdc_plan_free(p);
+    }
+    assert_int_equal(acdc_plan_wisdom(), 0);   /* forgotten stays forgotten */
+    free(x);
+    free(y);
+    free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -909,6 +951,7 @@ int main(void)
         cmocka_unit_test(test_layer2d_thread_independent),
         cmocka_unit_test(test_plan2d_degenerate_is_1d),
         cmocka_unit_test(test_plan2d_rejects_bad_shapes),
+        cmocka_unit_test(test_plan_wisdom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
