@@ -27,6 +27,36 @@ static const struct cli_command commands[] = {
     {"train", cmd_train, "train an ACDC cascade (operator fit or classifier)"},
 };
 
+/* OpenMP threads that wait, spinning.  An idle libgomp thread spins 300,000 rounds
+ * before it sleeps (its default while OMP_WAIT_POLICY is unset), and libgomp reads its
+ * settings before main() runs.  On a core another job also uses, the spinning thread
+ * takes the time the working one needs: on the 2-core machine with a busy loop holding
+ * one core, `acdc train` at 2 threads ran 3,651-4,009 examples/s against 15,725-16,325
+ * at 1 thread; with GOMP_SPINCOUNT=3000, 14,374-14,392, about 1% slower than the
+ * default on the quiet machine (README, "Benchmarks").  So unless the user has chosen
+ * (OMP_WAIT_POLICY or GOMP_SPINCOUNT set), acdc sets GOMP_SPINCOUNT and executes itself
+ * again, once, for libgomp to read it; where that fails (no /proc), and under valgrind,
+ * it runs on with libgomp's default. */
+#define SPINCOUNT "3000"
+
+static void spin_less(char **argv)
+{
+    /* under valgrind (its preloaded library in LD_PRELOAD) a new program would run
+     * unchecked, outside valgrind: stay */
+    const char *pre = getenv("LD_PRELOAD");
+    char self[4096];
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || (pre && strstr(pre, "vgpreload")))
+        return;
+    const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0 || (size_t)len >= sizeof self - 1)
+        return;
+    self[len] = '\0';
+    if (setenv("GOMP_SPINCOUNT", SPINCOUNT, 0))
+        return;
+    execv(self, argv);
+    unsetenv("GOMP_SPINCOUNT");   /* the exec failed: libgomp runs with its default */
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: acdc [--help] [--version] [--force-memory] COMMAND [ARGS]\n\n"
@@ -40,7 +70,10 @@ static void usage(FILE *f)
                "inputs), 3 interrupted\n(SIGINT/SIGTERM: each output is its old file or "
                "the complete new one)\n"
                "--force-memory: run even where the memory estimate exceeds what is "
-               "available\n");
+               "available\n"
+               "environment: OpenMP's waiting threads spin GOMP_SPINCOUNT=" SPINCOUNT
+               " rounds unless\nOMP_WAIT_POLICY or GOMP_SPINCOUNT is set; FFTW's system "
+               "wisdom (/etc/fftw, 'make\nwisdom') plans the DCTs where it holds them\n");
 }
 
 /* The exit code of a failed status. */
@@ -106,36 +139,6 @@ static int run(const struct cli_command *cmd, int argc, char **argv)
         rc = EXIT_INTERRUPTED;
     }
     return rc;
-}
-
-/* OpenMP threads that wait, spinning.  An idle libgomp thread spins 300,000 rounds
- * before it sleeps (its default while OMP_WAIT_POLICY is unset), and libgomp reads its
- * settings before main() runs.  On a core another job also uses, the spinning thread
- * takes the time the working one needs: on the 2-core machine with a busy loop holding
- * one core, `acdc train` at 2 threads ran 3,651-4,009 examples/s against 15,725-16,325
- * at 1 thread; with GOMP_SPINCOUNT=3000, 14,374-14,392, about 1% slower than the
- * default on the quiet machine (README, "Benchmarks").  So unless the user has chosen
- * (OMP_WAIT_POLICY or GOMP_SPINCOUNT set), acdc sets GOMP_SPINCOUNT and executes itself
- * again, once, for libgomp to read it; where that fails (no /proc), and under valgrind,
- * it runs on with libgomp's default. */
-#define SPINCOUNT "3000"
-
-static void spin_less(char **argv)
-{
-    /* under valgrind (its preloaded library in LD_PRELOAD) a new program would run
-     * unchecked, outside valgrind: stay */
-    const char *pre = getenv("LD_PRELOAD");
-    char self[4096];
-    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || (pre && strstr(pre, "vgpreload")))
-        return;
-    const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0 || (size_t)len >= sizeof self - 1)
-        return;
-    self[len] = '\0';
-    if (setenv("GOMP_SPINCOUNT", SPINCOUNT, 0))
-        return;
-    execv(self, argv);
-    unsetenv("GOMP_SPINCOUNT");   /* the exec failed: libgomp runs with its default */
 }
 
 int main(int argc, char **argv)
