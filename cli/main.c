@@ -32,7 +32,7 @@ static const struct cli_command commands[] = {
  * settings before main() runs.  On a core another job also uses, the spinning thread
  * takes the time the working one needs: on the 2-core machine with a busy loop holding
  * one core, `acdc train` at 2 threads ran 3,651-4,009 examples/s against 15,725-16,325
- * at 1 thread; with GOMP_SPINCOUNT=3000, 14,374-14,392, about 1% slower than the
+ * at 1 thread; with GOMP_SPINCOUNT=3000, 14,374-14,392, and 0-3% slower than the
  * default on the quiet machine (README, "Benchmarks").  So unless the user has chosen
  * (OMP_WAIT_POLICY or GOMP_SPINCOUNT set), acdc sets GOMP_SPINCOUNT and executes itself
  * again, once, for libgomp to read it; where that fails (no /proc), and under valgrind,
