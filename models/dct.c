@@ -42,15 +42,16 @@ static int plan_nomem(size_t h, size_t w, int rank2)
 }
 
 /* FFTW's system wisdom, imported once before this module's first plan (under the
- * planner's lock: the callers hold it); 0 until then, then ACDC_WISDOM_* bits or
- * ACDC_WISDOM_NONE once acdc_plan_forget_wisdom() has run. */
+ * planner's lock: the callers hold it); 0 until then, then WISDOM_DONE and the
+ * ACDC_WISDOM_* bits of the files read (none once acdc_plan_forget_wisdom() has run). */
+#define WISDOM_DONE 4
 static int wisdom_state;
 
 static void wisdom_import_locked(void)
 {
     if (wisdom_state)
         return;
-    wisdom_state = ACDC_WISDOM_NONE;
+    wisdom_state = WISDOM_DONE;
     if (fftw_import_system_wisdom())
         wisdom_state |= ACDC_WISDOM_DOUBLE;
     if (fftwf_import_system_wisdom())
@@ -74,7 +75,7 @@ void acdc_plan_forget_wisdom(void)
     {
         fftw_forget_wisdom();
         fftwf_forget_wisdom();
-        wisdom_state = ACDC_WISDOM_NONE;
+        wisdom_state = WISDOM_DONE;
     }
 }
 

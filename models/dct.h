@@ -72,7 +72,6 @@ const double *acdc_plan_scale3(const acdc_plan *p);
  * library's planner lock. */
 #define ACDC_WISDOM_DOUBLE 1
 #define ACDC_WISDOM_FLOAT 2
-#define ACDC_WISDOM_NONE 4 /* internal: imported, or forgotten */
 int acdc_plan_wisdom(void);
 void acdc_plan_forget_wisdom(void);
 
