@@ -344,6 +344,10 @@ static int attach_hardware(acdc_trainer *tr, const char *what, int lens, int thr
                    acdc_compiler_surrogate_lens_terms(*out) > 1
                        ? "lenses with the profile's wavefront error"
                        : "ideal lenses");
+        if (!quiet && acdc_compiler_clip_scale(s->profile.fourier_clip) < 1)
+            printf("through the hardware: Fourier masks scaled to %.3g of their largest "
+                   "value, the values above clipped (rules.fourier_clip)\n",
+                   acdc_compiler_clip_scale(s->profile.fourier_clip));
     }
     acdc_compiler_system_free(s);
     return rc;

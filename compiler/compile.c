@@ -367,18 +367,29 @@ static double max_abs(const double *v, size_t n)
     return m;
 }
 
-/* Fills a mask's ideal values from `values` (m of them), scaling by max|value|. */
-static int mask_from(acdc_compiler_mask *mask, const double *values, size_t m)
+double acdc_compiler_clip_scale(double c)
+{
+    return c > 0 && c < 1 ? c : 1;
+}
+
+double acdc_compiler_clip(double v)
+{
+    return v > 1 ? 1 : v < -1 ? -1 : v;
+}
+
+/* Fills a mask's ideal values from `values` (m of them), scaling by `clip` times
+ * max|value| (acdc_compiler_clip_scale()) and clipping to [−1, 1]. */
+static int mask_from(acdc_compiler_mask *mask, const double *values, size_t m, double clip)
 {
     mask->m = m;
     mask->ideal = malloc(m * sizeof *mask->ideal);
     if (!mask->ideal)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory");
-    mask->gain = max_abs(values, m);
+    mask->gain = acdc_compiler_clip_scale(clip) * max_abs(values, m);
     if (mask->gain == 0)
         mask->gain = 1;   /* an all-zero mask blocks the light; nothing to scale */
     for (size_t k = 0; k < m; k++)
-        mask->ideal[k] = values[k] / mask->gain;
+        mask->ideal[k] = acdc_compiler_clip(values[k] / mask->gain);
     return ACDC_UTIL_OK;
 }
 
@@ -448,7 +459,7 @@ static int compile_stage(acdc_compiler_system *s, const acdc_model *m, acdc_comp
             for (int copy = 0; copy < acdc_compiler_copies(s); copy++)
                 vals[acdc_compiler_place(s, q, j, copy)] = L->a[j];
         snprintf(what, sizeof what, "image-plane mask of layer %zu", st->layer);
-        if ((rc = mask_from(st->image, vals, acdc_compiler_plane_size(s))) ||
+        if ((rc = mask_from(st->image, vals, acdc_compiler_plane_size(s), 1)) ||
             (rc = acdc_compiler_realise(st->image, &p->image, p->ideal, what)))
             return rc;
     }
@@ -460,7 +471,7 @@ static int compile_stage(acdc_compiler_system *s, const acdc_model *m, acdc_comp
     else
         acdc_compiler_fourier_values(L->d, n, vals);
     snprintf(what, sizeof what, "Fourier-plane mask of layer %zu", st->layer);
-    if (rc || (rc = mask_from(&st->fourier, vals, acdc_compiler_fourier_size(s))) ||
+    if (rc || (rc = mask_from(&st->fourier, vals, acdc_compiler_fourier_size(s), p->fourier_clip)) ||
         (rc = acdc_compiler_realise(&st->fourier, &p->fourier, p->ideal, what)))
         return rc;
     return ACDC_UTIL_OK;

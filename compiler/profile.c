@@ -475,6 +475,8 @@ static const struct key keys[] = {
      "fourier_oversample", 1},
     /* profiles made before 2D systems lack it: chosen by the compiler */
     {"rules", "superpixel", K_BITS, F(superpixel), 0, 16, 0, 1, "superpixel", 1},
+    /* profiles and systems made before it lack it: masks not clipped */
+    {"rules", "fourier_clip", K_PLAIN, F(fourier_clip), 0, 1, 0, 1, "fourier_clip", 1},
 };
 #undef F
 #undef MODULATOR_KEYS

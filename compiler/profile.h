@@ -55,6 +55,11 @@ typedef struct acdc_compiler_profile {
                                        modulator (k even on phase-only devices: a
                                        double-phase value needs two pixels); 0: chosen by
                                        the compiler (compiler/README.md) */
+    double fourier_clip;            /* c in (0, 1): a Fourier mask is scaled so that c
+                                       times its largest |value| shows at full
+                                       modulation, the few values above clipped to it
+                                       (compiler/README.md, "Clipping the Fourier
+                                       masks"); 0 or 1: not clipped */
     size_t frames;                  /* camera exposures averaged per inference, >= 1, or
                                        0: as many as one input frame holds, chosen by
                                        the compiler (camera.frames = 0; acdc_compiler_frames(),

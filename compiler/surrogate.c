@@ -50,7 +50,8 @@
 
 struct layer_state {
     double *t;                 /* fm: the mask values W / max|W| */
-    double gm;                 /* max|W| */
+    double gm;                 /* the mask's scale: c·max|W| (c = 1 unless clipped) */
+    unsigned char *sat;        /* per mask value: clipped (rules.fourier_clip) */
     size_t kmax;
     double complex *tau, *dtau;/* npx_F: pixels shown (with phase errors), d pixel / d t */
     fftw_complex *Hf;          /* T² × Lc: FWD(H) of every pair of lens terms (m, m') */
@@ -88,6 +89,7 @@ struct acdc_compiler_surrogate {
     double lens_rms, lens_max; /* the series' error over the points it is fitted on */
     double complex gcal;
     double sigma_f;
+    double clip;               /* the masks' scale over max|W| (acdc_compiler_clip_scale()) */
     /* detection, per layer (= chain) */
     double *phi, *rho, *frames, *dark, *tau;   /* tau: exposure, s */
     acdc_optics_camera cam;
@@ -141,6 +143,7 @@ void acdc_compiler_surrogate_lens_error(const acdc_compiler_surrogate *g, double
 static void layer_free(struct layer_state *l)
 {
     free(l->t);
+    free(l->sat);
     free(l->tau);
     free(l->dtau);
     fftw_free(l->Hf);
@@ -325,6 +328,15 @@ static void optics(const acdc_compiler_surrogate *g, const fftw_complex *Hf, con
     }
 }
 
+/* A mask value W / gm as shown: clipped to [−1, 1] (acdc_compiler_clip()), *sat set
+ * when it was (its gradient then 0 but through gm). */
+static double clip_value(double v, unsigned char *sat)
+{
+    const double c = acdc_compiler_clip(v);
+    *sat = c != v;
+    return c;
+}
+
 /* ---- rank 2 ----------------------------------------------------------------------- */
 
 /* The mask of layer L on a rank-2 system: W = D d Dᵀ (d as a side × side grid), t, and
@@ -354,10 +366,10 @@ static void mask2(acdc_compiler_surrogate *g, const acdc_layer *L, size_t layer,
                 kmax = qy * fm + qx;
             }
         }
-    ls->gm = gm > 0 ? gm : 1;
+    ls->gm = gm > 0 ? g->clip * gm : 1;
     ls->kmax = kmax;
     for (size_t q = 0; q < fm * fm; q++)
-        ls->t[q] /= ls->gm;
+        ls->t[q] = clip_value(ls->t[q] / ls->gm, ls->sat + q);
     gsl_rng *r = NULL;
     if (g->sigma_f > 0 && (r = gsl_rng_alloc(gsl_rng_mt19937)))
         gsl_rng_set(r, (unsigned long)acdc_optics_field_seed(acdc_optics_field_seed(g->o.seed, tick),
@@ -557,12 +569,12 @@ static void mask(acdc_compiler_surrogate *g, const acdc_layer *L, size_t layer, 
             kmax = k;
         }
     }
-    ls->gm = gm > 0 ? gm : 1;
+    ls->gm = gm > 0 ? g->clip * gm : 1;
     ls->kmax = kmax;
     /* the largest value and its mirror, equal but for rounding, both exactly at full
      * scale: arccos near 1 would turn a rounding of 1e-16 into a phase of 1e-8 */
     for (size_t k = 0; k < fm; k++) {
-        ls->t[k] /= ls->gm;
+        ls->t[k] = clip_value(ls->t[k] / ls->gm, ls->sat + k);
         if (fabs(ls->t[k]) > 1 - 1e-12)
             ls->t[k] = ls->t[k] > 0 ? 1 : -1;
     }
@@ -811,12 +823,13 @@ static int backward2_mask(acdc_compiler_surrogate *g, struct layer_state *ls, si
                     const size_t c = (qy * k + iy) * w + qx * k + ix;
                     v += creal(conj(ls->dtau[c]) * gtau[c]);
                 }
-            gt[qy * fm + qx] = v;
-            gtt += v * ls->t[qy * fm + qx];
+            const size_t q = qy * fm + qx;
+            gt[q] = ls->sat[q] ? 0 : v;
+            gtt += gt[q] * ls->t[q];
         }
     for (size_t q = 0; q < fm * fm; q++)
         gt[q] /= ls->gm;
-    gt[ls->kmax] += (ls->t[ls->kmax] < 0 ? -1 : 1) * (gsum - gtt / ls->gm);
+    gt[ls->kmax] += (ls->t[ls->kmax] < 0 ? -g->clip : g->clip) * (gsum - gtt / ls->gm);
     if (gr && gr->d) {
         /* ḡ_d = Dᵀ ḡ_W D: tmp = ḡ_W D (fm × side), then Dᵀ tmp */
         for (size_t qy = 0; qy < fm; qy++)
@@ -1036,13 +1049,14 @@ static int op_backward(void *ctx, const acdc_model *m, size_t layer, size_t batc
             const size_t c = k * (size_t)g->pf + (size_t)q;
             v += creal(conj(ls->dtau[c]) * gtau[c]);
         }
-        gt[k] = v;
-        gtt += v * ls->t[k];
+        gt[k] = ls->sat[k] ? 0 : v;
+        gtt += gt[k] * ls->t[k];
     }
-    /* W = gm t, gm = |W_kmax|: ḡ_W = ḡ_t / gm, and at kmax sign·(ḡ_gm − Σ ḡ_t t / gm) */
+    /* W = gm t where not clipped, gm = c |W_kmax|: ḡ_W = ḡ_t / gm (0 where clipped), and
+     * at kmax c·sign·(ḡ_gm − Σ ḡ_t t / gm) */
     for (size_t k = 0; k < g->fm; k++)
         gt[k] /= ls->gm;
-    gt[ls->kmax] += (ls->t[ls->kmax] < 0 ? -1 : 1) * (gsum - gtt / ls->gm);
+    gt[ls->kmax] += (ls->t[ls->kmax] < 0 ? -g->clip : g->clip) * (gsum - gtt / ls->gm);
     free(gtau);
     if (gr && gr->d)
         for (size_t k = 0; k < g->fm; k++) {
@@ -1097,6 +1111,7 @@ static int alloc_layer(struct layer_state *l, size_t n, size_t fm, size_t npx_f,
                        size_t T2, size_t batch)
 {
     l->t = malloc(fm * sizeof *l->t);
+    l->sat = malloc(fm);
     l->tau = malloc(npx_f * sizeof *l->tau);
     l->dtau = malloc(npx_f * sizeof *l->dtau);
     l->Hf = fftw_alloc_complex(T2 * Lc);
@@ -1107,7 +1122,7 @@ static int alloc_layer(struct layer_state *l, size_t n, size_t fm, size_t npx_f,
     l->eps = malloc(batch * n * sizeof *l->eps);
     l->A = malloc(batch * n * sizeof *l->A);
     l->live = malloc(batch * n * 2);
-    return l->t && l->tau && l->dtau && l->Hf && l->bias && l->w && l->s && l->jmax &&
+    return l->t && l->sat && l->tau && l->dtau && l->Hf && l->bias && l->w && l->s && l->jmax &&
            l->eps && l->A && l->live;
 }
 
@@ -1362,6 +1377,7 @@ int acdc_compiler_surrogate_alloc(acdc_compiler_surrogate **out, const acdc_comp
     g->r0 = a0 + (double)g->pin * (double)(g->M / 2);
     g->sigma_f = e.ideal ? 0 : o->phase_error_rad >= 0 ? o->phase_error_rad
                                                        : e.fourier.phase_error_rad;
+    g->clip = acdc_compiler_clip_scale(s->profile.fourier_clip);
     const size_t n = g->n, K = g->K, Lc = g->Lc, N = g->N;
     const size_t nblk = (batch + BLOCK - 1) / BLOCK;
     const int two = g->rank == 2;

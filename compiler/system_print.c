@@ -2,6 +2,7 @@
 /* compiler/system_print.c -- a system as people read it: the optical train and a bill
  * of materials (`acdc inspect`, `acdc compile`). */
 #include "compiler/system.h"
+#include "compiler/compile.h"
 #include "optics/detector.h"
 
 #include <math.h>
@@ -213,6 +214,18 @@ static void print_chain(const acdc_compiler_system *s, size_t c, const struct pi
     fprintf(f, "\n  optical chain %zu: layers %zu..%zu, %.1f mm long, optical efficiency "
             "%.3g\n", c, ch->first, ch->first + ch->count - 1, 1e3 * ch->length_m,
             ch->efficiency);
+    const double clip = acdc_compiler_clip_scale(s->profile.fourier_clip);
+    if (clip < 1) {
+        size_t at = 0, all = 0;
+        for (size_t k = 0; k < ch->count; k++) {
+            const acdc_compiler_mask *fk = &ch->stages[k].fourier;
+            for (size_t i = 0; fk->ideal && i < fk->m; i++)
+                at += fabs(fk->ideal[i]) >= 1;
+            all += fk->m;
+        }
+        fprintf(f, "    Fourier mask scaled to %.3g of its largest value (rules.fourier_clip): "
+                "%zu of %zu values at full modulation, clipped\n", clip, at, all);
+    }
     char b[48];
     fprintf(f, "    %-26s %10s %10s %10s %9s %9s\n", "element", "z (mm)", "f (mm)",
             "aper (mm)", "pixels", "pitch(um)");

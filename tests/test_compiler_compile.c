@@ -577,6 +577,54 @@ static void test_auto_design(void **state)
 /* Double-phase pairs down a 1D strip's rows: the first orders land f lambda / pitch off
  * the axis; a long focal length clears the device's full height, a short one does not
  * and the compiler warns with the tallest strip that works. */
+/* rules.fourier_clip = c: every Fourier mask's gain is c times its largest |value| and
+ * its values are the unclipped ones times 1/c, clipped to [−1, 1] -- bit for bit, since
+ * c = 1/2 scales exactly; image-plane masks are not clipped; 0 and 1 change nothing; the
+ * clip survives the system file. */
+static void test_fourier_clip(void **state)
+{
+    (void)state;
+    acdc_compiler_profile p;
+    acdc_compiler_system *s1, *s0, *s, *back;
+    assert_int_equal(acdc_compiler_profile_builtin("slm8", &p), 0);
+    p.fourier_oversample = 1;
+    acdc_model *m = model(16, 16, 16, "rp", 1);
+    if (acdc_compiler_compile(m, &p, &s1))
+        fail_msg("%s", acdc_util_errmsg());
+    p.fourier_clip = 1;
+    assert_int_equal(acdc_compiler_compile(m, &p, &s0), 0);
+    p.fourier_clip = 0.5;
+    assert_int_equal(acdc_compiler_compile(m, &p, &s), 0);
+    size_t clipped = 0, masks = 0;
+    for (size_t c = 0; c < s->n_chains; c++)
+        for (size_t k = 0; k < s->chains[c].count; k++, masks++) {
+            const acdc_compiler_mask *a = &s1->chains[c].stages[k].fourier,
+                                     *b = &s->chains[c].stages[k].fourier,
+                                     *z = &s0->chains[c].stages[k].fourier;
+            assert_true(b->gain == 0.5 * a->gain);
+            assert_true(z->gain == a->gain);
+            for (size_t i = 0; i < a->m; i++) {
+                assert_true(z->ideal[i] == a->ideal[i]);
+                assert_true(b->ideal[i] == acdc_compiler_clip(2 * a->ideal[i]));
+                clipped += fabs(2 * a->ideal[i]) > 1;
+            }
+            if (s->chains[c].stages[k].image)
+                assert_true(s->chains[c].stages[k].image->gain ==
+                            s1->chains[c].stages[k].image->gain);
+        }
+    assert_true(clipped >= masks);   /* at least the largest value of every mask */
+    const char *path = test_path(0, "fourier_clip.h5");
+    assert_int_equal(acdc_compiler_system_write(s, path), 0);
+    assert_int_equal(acdc_compiler_system_read(path, &back), 0);
+    assert_true(back->profile.fourier_clip == 0.5);
+    remove(path);
+    acdc_compiler_system_free(back);
+    acdc_compiler_system_free(s);
+    acdc_compiler_system_free(s0);
+    acdc_compiler_system_free(s1);
+    acdc_model_free(m);
+}
+
 static void test_strip_orders(void **state)
 {
     (void)state;
@@ -628,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_design_rules),
         cmocka_unit_test(test_auto_design),
         cmocka_unit_test(test_strip_orders),
+        cmocka_unit_test(test_fourier_clip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
