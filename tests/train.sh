@@ -174,3 +174,13 @@ h5diff -q -c "$T/full.h5" "$T/int.h5" >/dev/null 2>&1 && ok "resumed model equal
     notok "resumed model equals the uninterrupted one" "$(h5diff -c "$T/full.h5" "$T/int.h5" 2>&1 | head -3)"
 case_ 1 "checkpoint '$T/int.ckpt.h5' was made for 5000 rows" train --task classify --data "$TE" \
     -o "$T/int.h5" --resume
+
+# The shipped hardware-trained 2D model (README, "Training through the hardware"): it
+# reads, keeps its numeric accuracy on the embedded test images (0.895 when shipped) and
+# compiles for its profile with the clipped masks it was trained through.
+a=$("$ACDC" eval examples/data/fashion-acdc2d-slm1080.h5 "$TE" | sed -n 's/^accuracy *//p')
+awk -v a="${a:-0}" 'BEGIN { exit !(a >= 0.88) }' && ok "the shipped slm1080 model: accuracy $a" ||
+    notok "the shipped slm1080 model: accuracy ${a:-none} (want >= 0.88)"
+case_ 0 "Fourier mask scaled to 0.5 of its largest value" compile \
+    examples/data/fashion-acdc2d-slm1080.h5 --device slm1080 --set rules.fourier_clip=0.5 \
+    -o "$T/slm1080-clip.h5"
