@@ -49,7 +49,7 @@
 #define SURROGATE_LENS_TERMS 6
 
 struct layer_state {
-    double *t;                 /* fm: the mask values W / max|W| */
+    double *t;                 /* fm: the mask values W / gm, clipped to [−1, 1] */
     double gm;                 /* the mask's scale: c·max|W| (c = 1 unless clipped) */
     unsigned char *sat;        /* per mask value: clipped (rules.fourier_clip) */
     size_t kmax;
