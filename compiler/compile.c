@@ -367,16 +367,6 @@ static double max_abs(const double *v, size_t n)
     return m;
 }
 
-double acdc_compiler_clip_scale(double c)
-{
-    return c > 0 && c < 1 ? c : 1;
-}
-
-double acdc_compiler_clip(double v)
-{
-    return v > 1 ? 1 : v < -1 ? -1 : v;
-}
-
 /* Fills a mask's ideal values from `values` (m of them), scaling by `clip` times
  * max|value| (acdc_compiler_clip_scale()) and clipping to [−1, 1]. */
 static int mask_from(acdc_compiler_mask *mask, const double *values, size_t m, double clip)

@@ -60,14 +60,6 @@ int acdc_compiler_fourier_design_k(const acdc_compiler_profile *p, int rank, int
 int acdc_compiler_fourier_design_axis(const acdc_compiler_profile *p, int k, size_t side, int first,
                                       int last, double *out);
 
-/* Clipping the Fourier masks (rules.fourier_clip = c): a mask's values W are shown as
- * t = acdc_compiler_clip(W / (acdc_compiler_clip_scale(c) · max|W|)), so that c·max|W|
- * shows at full modulation and the few larger values saturate.  The scale is c for
- * 0 < c < 1 and 1 for c = 0 or 1 (not clipped: t = W / max|W| exactly); the clip is
- * min(max(v, −1), 1).  The compiler and its surrogate both scale through these. */
-double acdc_compiler_clip_scale(double c);
-double acdc_compiler_clip(double v);
-
 /* Bias folding: the constant a chain adds to its optical output — every a_bias (but the
  * first layer's, which the input electronics add) and d_bias of the chain's layers,
  * propagated through the chain's linear maps.  bias receives n values.  Errors:

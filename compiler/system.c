@@ -218,6 +218,16 @@ double acdc_compiler_chain_gain(const acdc_compiler_chain *ch, double field_ampl
     return mask_gains(ch) / (4.0 * cabs(ch->g) * field_amplitude * ch->ref_amplitude);
 }
 
+double acdc_compiler_clip_scale(double c)
+{
+    return c > 0 && c < 1 ? c : 1;
+}
+
+double acdc_compiler_clip(double v)
+{
+    return v > 1 ? 1 : v < -1 ? -1 : v;
+}
+
 double acdc_compiler_chain_field_scale(const acdc_compiler_chain *ch)
 {
     return cabs(ch->g) / mask_gains(ch);

@@ -283,6 +283,15 @@ double acdc_compiler_chain_gain(const acdc_compiler_chain *ch, double field_ampl
  * s = max|u|: |g| / Π mask.gain.  (The inverse of the gain's bookkeeping above.) */
 double acdc_compiler_chain_field_scale(const acdc_compiler_chain *ch);
 
+/* Clipping the Fourier masks (rules.fourier_clip = c, compiler/README.md): a mask's
+ * values W are shown as t = acdc_compiler_clip(W / (acdc_compiler_clip_scale(c) ·
+ * max|W|)), so that c·max|W| shows at full modulation and the few larger values
+ * saturate; its gain is the divisor.  The scale is c for 0 < c < 1 and 1 for c = 0 or 1
+ * (not clipped: t = W / max|W| exactly); the clip is min(max(v, −1), 1).  The compiler,
+ * its surrogate and the system's report all scale through these. */
+double acdc_compiler_clip_scale(double c);
+double acdc_compiler_clip(double v);
+
 /* ---- Designed detection (compiler/README.md, "Detection") ---- */
 
 /* Signal plus reference may fill this fraction of the full well at the signal's peak:

@@ -2,7 +2,6 @@
 /* compiler/system_print.c -- a system as people read it: the optical train and a bill
  * of materials (`acdc inspect`, `acdc compile`). */
 #include "compiler/system.h"
-#include "compiler/compile.h"
 #include "optics/detector.h"
 
 #include <math.h>

@@ -272,6 +272,8 @@ def tolerated(kind, label):
             return ALL       # free text
         if label == "attribute /profile fourier_oversample: missing":
             return ALL       # systems written before pixel-aware designs: point design
+        if label == "attribute /profile fourier_clip: missing":
+            return ALL       # systems written before clipped masks: not clipped
         if label.startswith("attribute /profile") and label.endswith(
                 (" rows: missing", " double_phase: missing", " superpixel: missing")):
             return ALL       # systems written before 2D designs: line devices, pairs
