@@ -67,10 +67,7 @@ static int place(const acdc_compiler_system *s, acdc_compiler_plan *plan,
                                    "'%s' has %zu", acdc_compiler_role_name(r), w, dev->name, cols);
         /* a double-phase pair down the strip's rows: the strip its first orders clear
          * (acdc_compiler_strip_orders()), centred; otherwise every row */
-        double off;
-        size_t most, h = rows;
-        if (acdc_compiler_strip_orders(s, dev, &off, &most) && most >= 2 && most < rows)
-            h = most - most % 2;
+        const size_t strip = acdc_compiler_strip_rows(s, dev), h = strip ? strip : rows;
         slot->device = i;
         slot->x0 = cols / 2 - half * slot->px;
         slot->y0 = (rows - h) / 2;

@@ -73,6 +73,8 @@ struct acdc_compiler_surrogate {
     int rows_in, rows_f;       /* 1D: a double-phase pair down the strip's rows
                                   (ACDC_OPTICS_DP_ROWS): one pixel column per value,
                                   which carries the mean of the two */
+    size_t strip_f;            /* rows_f: the strip's pairs of rows, whose phase errors
+                                  the column averages (acdc_compiler_strip_rows()) */
     size_t npx_in, npx_f, Lc, N;
     double c0, r0;
     acdc_optics_modulator in_dev, f_dev;
@@ -585,9 +587,10 @@ static void mask(acdc_compiler_surrogate *g, const acdc_layer *L, size_t layer, 
     for (size_t k = 0; k < fm; k++) {
         double complex px[2], d[2];
         pixels(&g->f_dev, ls->t[k], px, d);
-        if (g->rows_f) {   /* the pair's mean, each pixel with its own phase error */
-            double complex e0 = r ? cexp(I * gsl_ran_gaussian_ziggurat(r, g->sigma_f)) : 1;
-            double complex e1 = r ? cexp(I * gsl_ran_gaussian_ziggurat(r, g->sigma_f)) : 1;
+        if (g->rows_f) {   /* the pair's mean, each level the mean of the strip's pixels
+                              on it, every one with its own phase error */
+            double complex e0 = r ? acdc_optics_phase_error_mean(r, g->sigma_f, g->strip_f) : 1;
+            double complex e1 = r ? acdc_optics_phase_error_mean(r, g->sigma_f, g->strip_f) : 1;
             ls->tau[k] = 0.5 * (px[0] * e0 + px[1] * e1);
             ls->dtau[k] = 1 - ls->t[k] * ls->t[k] > 1e-9 ? 0.5 * (d[0] * e0 + d[1] * e1)
                                                          : 0.5 * (e0 + e1);   /* limit */
@@ -1364,6 +1367,8 @@ int acdc_compiler_surrogate_alloc(acdc_compiler_surrogate **out, const acdc_comp
         g->pf = acdc_optics_modulator_pixels_per_sample(&g->f_dev);
         g->rows_in = g->in_dev.modulation == ACDC_OPTICS_MOD_PHASE && g->pin == 1;
         g->rows_f = g->f_dev.modulation == ACDC_OPTICS_MOD_PHASE && g->pf == 1;
+        const size_t strip = acdc_compiler_strip_rows(s, &e.fourier);
+        g->strip_f = strip >= 4 ? strip / 2 : 1;   /* acdc_optics_devmap_set_strip() */
         g->plane = g->M;
     }
     g->npx_in = (size_t)g->pin * g->M;

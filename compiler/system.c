@@ -44,6 +44,17 @@ int acdc_compiler_strip_orders(const acdc_compiler_system *s, const acdc_optics_
     return 1;
 }
 
+size_t acdc_compiler_strip_rows(const acdc_compiler_system *s, const acdc_optics_modulator *dev)
+{
+    double off;
+    size_t most, h = dev->rows;
+    if (!acdc_compiler_strip_orders(s, dev, &off, &most))
+        return 0;
+    if (most >= 2 && most < h)
+        h = most;
+    return h - h % 2;
+}
+
 double acdc_compiler_sample_pitch(const acdc_compiler_system *s, const acdc_optics_modulator *dev)
 {
     return s->rank == 2 ? s->profile.superpixel * dev->pitch_m

@@ -192,6 +192,14 @@ double acdc_compiler_sample_pitch(const acdc_compiler_system *s, const acdc_opti
 int acdc_compiler_strip_orders(const acdc_compiler_system *s, const acdc_optics_modulator *dev,
                                double *offset_m, size_t *max_rows);
 
+/* The same device: the rows of the strip the system shows each value down -- the
+ * tallest even count its first orders clear (acdc_compiler_strip_orders()), or every
+ * row of the device, down to even, when they clear them all (or clear no strip of two:
+ * then a compile warning).  The exported pattern fills them (compiler/export.h) and the
+ * simulated column averages them (acdc_optics_devmap_set_strip()).  0 for any other
+ * device or system. */
+size_t acdc_compiler_strip_rows(const acdc_compiler_system *s, const acdc_optics_modulator *dev);
+
 /* Copies of a component in a plane: 2 (rank 1) or 4 (rank 2). */
 int acdc_compiler_copies(const acdc_compiler_system *s);
 

@@ -220,6 +220,8 @@ struct acdc_optics_devmap {
     size_t npieces, *amp, *ph, *pfirst, *pcount;
     double *pw;
     double kappa;                /* retardance scale (acdc_optics_devmap_set_retardance()) */
+    size_t strip_pairs;          /* a pair down a strip's rows: the strip's pairs of rows
+                                    (acdc_optics_devmap_set_strip()) */
 };
 
 /* A pixel's retardance: the phase of its value taken in [0, 2 pi), as its level holds it
@@ -233,6 +235,31 @@ static double retardance(double complex p)
 static double complex retard(double complex p, double kappa)
 {
     return kappa == 1 ? p : cabs(p) * cexp(I * kappa * retardance(p));
+}
+
+void acdc_optics_devmap_set_strip(acdc_optics_devmap *d, size_t rows)
+{
+    d->strip_pairs = rows >= 4 ? rows / 2 : 1;
+}
+
+/* Above this many pixels the mean of their phasors is drawn from its Gaussian limit. */
+enum { EXACT_MEAN_MAX = 32 };
+
+double complex acdc_optics_phase_error_mean(gsl_rng *r, double sigma, size_t count)
+{
+    if (count <= EXACT_MEAN_MAX) {
+        double complex sum = 0;
+        for (size_t i = 0; i < count; i++)
+            sum += cexp(I * gsl_ran_gaussian_ziggurat(r, sigma));
+        return count == 1 ? sum : sum / (double)count;
+    }
+    /* E cos e = c, E sin e = 0 with c = exp(-sigma^2 / 2); var cos e = (1 - c^2)^2 / 2,
+     * var sin e = (1 - c^4) / 2, cov = 0 (e symmetric) */
+    const double c = exp(-0.5 * sigma * sigma), c2 = c * c;
+    const double sc = sqrt(0.5 * (1 - c2) * (1 - c2) / (double)count),
+                 ss = sqrt(0.5 * (1 - c2 * c2) / (double)count);
+    const double re = c + gsl_ran_gaussian_ziggurat(r, sc);
+    return re + I * gsl_ran_gaussian_ziggurat(r, ss);
 }
 
 void acdc_optics_devmap_set_retardance(acdc_optics_devmap *d, double kappa)
@@ -303,6 +330,7 @@ int acdc_optics_devmap_alloc(acdc_optics_devmap **out, const acdc_optics_modulat
     if (!d)
         return acdc_util_error(ACDC_UTIL_ENOMEM, "out of memory for the pixels of '%s'", dev->name);
     d->kappa = 1;
+    acdc_optics_devmap_set_strip(d, dev->rows);
     const double sp = acdc_optics_modulator_sample_pitch(dev), h = sp / oversample;
     d->dev = *dev;
     d->samples = samples;
@@ -341,8 +369,9 @@ int acdc_optics_devmap_alloc(acdc_optics_devmap **out, const acdc_optics_modulat
 size_t acdc_optics_devmap_pixels_per_sample(const acdc_optics_devmap *d) { return d->ppx; }
 
 /* The value a pixel column of a ROWS strip carries along the line: the strip's zero
- * order in y, the mean of its two pixels, each retarded and given its own phase error
- * (rms sigma, when r is given). */
+ * order in y, the mean of its two pixels, each retarded, and each the mean of the
+ * strip's pairs of pixels on its level, every one with its own phase error (rms sigma,
+ * when r is given). */
 static double complex rows_value(const acdc_optics_devmap *d, double t, double sigma, gsl_rng *r)
 {
     double complex px[2];
@@ -351,7 +380,7 @@ static double complex rows_value(const acdc_optics_devmap *d, double t, double s
     for (int q = 0; q < 2; q++) {
         px[q] = retard(px[q], d->kappa);
         if (sigma > 0 && r)
-            px[q] *= cexp(I * gsl_ran_gaussian_ziggurat(r, sigma));
+            px[q] *= acdc_optics_phase_error_mean(r, sigma, d->strip_pairs);
     }
     return 0.5 * (px[0] + px[1]);
 }

@@ -178,6 +178,8 @@ double complex acdc_optics_modulator_value(const acdc_optics_modulator *dev, dou
  *     mean of its pixels (a pair's sum term, none of its difference term), the fill
  *     factor is not seen, one phase error per sample.  A displaced device mixes
  *     neighbouring points by overlap, as a sample-wide pixel would.
+ * A pair down a 1D strip's rows (ACDC_OPTICS_DP_ROWS) is one pixel column per sample at
+ * any S, showing the strip's zero order (acdc_optics_devmap_set_strip()).
  * samples: device samples used (values shown per call).  *out receives a new map
  * (caller frees with acdc_optics_devmap_free()).  Errors: ACDC_UTIL_EUSAGE (bad geometry, S < 1,
  * offset not finite), ACDC_UTIL_ENOMEM. */
@@ -189,7 +191,8 @@ void acdc_optics_devmap_free(acdc_optics_devmap *d);
 
 /* out (nsamp values) = scale x the device showing sample values t[0 .. samples), each
  * pixel (S = 1: each point) multiplied by exp(i N(0, sigma)) drawn from r in pixel order
- * (r may be NULL when sigma is 0).  work: room for acdc_optics_devmap_pixels() values.
+ * (a strip's column: each of its two levels by acdc_optics_phase_error_mean() over the
+ * strip's pairs; r may be NULL when sigma is 0).  work: room for acdc_optics_devmap_pixels() values.
  * The same as acdc_optics_devmap_sample() for every sample, then acdc_optics_devmap_place(). */
 void acdc_optics_devmap_show(const acdc_optics_devmap *d, const double *t, double sigma, gsl_rng *r,
                              double complex scale, double complex *work, double complex *out);
@@ -205,6 +208,26 @@ size_t acdc_optics_devmap_pixels_per_sample(const acdc_optics_devmap *d);
 
 /* Pixels (S = 1: points) a map shows: samples x pixels per sample (S = 1: samples). */
 size_t acdc_optics_devmap_pixels(const acdc_optics_devmap *d);
+
+/* A 1D phase-only device whose double-phase pairs sit down a strip's rows
+ * (ACDC_OPTICS_DP_ROWS) shows each value in one pixel column: rows / 2 pixels at theta1
+ * on the strip's even rows and as many at theta2 on its odd rows, and the line the
+ * simulation follows carries the strip's zero order in y -- the mean of every pixel of
+ * the column, each with its own phase error.  This sets the strip's height in pixel
+ * rows (an odd count drops its last row; fewer than 4: the pair alone, as a line device
+ * would show it).  The map starts with the device's own rows (dev->rows); a system that
+ * uses a shorter strip says so (compiler/system.h, acdc_compiler_strip_rows()).  Other
+ * devices ignore it. */
+void acdc_optics_devmap_set_strip(acdc_optics_devmap *d, size_t rows);
+
+/* The mean of count unit phasors exp(i e), the e independent N(0, sigma^2), drawn from
+ * r: the zero order of count pixels that show one level, each with its own phase error.
+ * count <= 32: the mean of count draws (count = 1: exp(i e), one draw); above, a draw
+ * of its Gaussian limit, the same mean exp(-sigma^2 / 2) and the same (uncorrelated)
+ * variances (1 - exp(-sigma^2))^2 / (2 count) of the real part and (1 - exp(-2 sigma^2))
+ * / (2 count) of the imaginary part -- two draws instead of count
+ * (tests/test_optics_device_rows.c holds the limit to the sum). */
+double complex acdc_optics_phase_error_mean(gsl_rng *r, double sigma, size_t count);
 
 /* ---------------------------------------------------------------------------------
  * 2D devices (spherical-lens systems).  A sample is a SUPERPIXEL of k x k device

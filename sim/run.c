@@ -282,7 +282,10 @@ static int dmap_alloc(const sim *m, const acdc_optics_modulator *dev, size_t sam
     if (m->s->rank == 2)
         return acdc_optics_devmap2_alloc(&out->d2, dev, m->s->profile.superpixel, samples, m->os,
                                          m->side, offset, 0);
-    return acdc_optics_devmap_alloc(&out->d1, dev, samples, m->os, m->L, offset);
+    int rc = acdc_optics_devmap_alloc(&out->d1, dev, samples, m->os, m->L, offset);
+    if (!rc)   /* a pair down a strip's rows: the strip the system shows it down */
+        acdc_optics_devmap_set_strip(out->d1, acdc_compiler_strip_rows(m->s, dev));
+    return rc;
 }
 
 /* A mask as device map d shows it (ideal values t), with phase errors of rms sigma

@@ -648,10 +648,17 @@ static void test_strip_orders(void **state)
                       1e3 * off, most, s->profile.input.rows);
         assert_int_equal(clear, i == 1);
         assert_int_equal(strstr(s->warnings, "use a strip of at most") != NULL, !clear);
+        /* the strip shown: the whole device when it clears, else the tallest even strip */
+        const size_t strip = acdc_compiler_strip_rows(s, &s->profile.input);
+        assert_int_equal(strip, clear ? s->profile.input.rows : most - most % 2);
+        acdc_optics_modulator odd = s->profile.input;
+        odd.rows = 2463;
+        assert_int_equal(acdc_compiler_strip_rows(s, &odd), clear ? 2462 : most - most % 2);
         /* no such orders for pairs side by side */
         acdc_optics_modulator cols = s->profile.input;
         cols.dp_layout = ACDC_OPTICS_DP_COLUMNS;
         assert_int_equal(acdc_compiler_strip_orders(s, &cols, &off, &most), 0);
+        assert_int_equal(acdc_compiler_strip_rows(s, &cols), 0);
         acdc_compiler_system_free(s);
         acdc_model_free(m);
     }

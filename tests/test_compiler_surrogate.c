@@ -137,6 +137,56 @@ static void test_matches_simulator_fourier_clip(void **state)
     compare("slm8", sets, 1, 16, 0, 0.004);
 }
 
+/* Phase errors of the Fourier masks, pairs down a 1D strip's rows (slm8): the surrogate's
+ * draws move its output by as much as the simulator's move the light -- rms over 40
+ * draws (the surrogate's ticks, the simulator's device seeds), 30 mrad, noise off, ideal
+ * lenses, S = 4 -- on the tallest strip the design clears and on a device of 4 rows,
+ * whose two pairs average less (the surrogate's Gaussian limit and the simulator's sum
+ * of draws both in play).  Measured: within 10% of each other on both. */
+static void test_phase_errors_match_simulator(void **state)
+{
+    (void)state;
+    acdc_model *m = relu_model(64, 1, 64, 0.3);
+    acdc_data *d = data(24, 64);
+    const char *four[] = {"input.rows=4", "fourier.rows=4", "image.rows=4"};
+    double got[2][2];
+    for (int k = 0; k < 2; k++) {
+        acdc_compiler_system *s = compile(m, "slm8", k ? four : NULL, k ? 3 : 0);
+        const size_t strip = acdc_compiler_strip_rows(s, &s->profile.fourier);
+        acdc_sim_options so = acdc_sim_options_default();
+        so.noise = 0;
+        so.lens = ACDC_SIM_LENS_FOURIER;
+        so.oversample = 4;
+        acdc_compiler_surrogate_opts o = acdc_compiler_surrogate_opts_default();
+        o.noise = o.clip = 0;
+        o.lens = 0;
+        so.phase_error_rad = o.phase_error_rad = 0;
+        double *yo0 = optical(s, d, so, 1, 24, NULL), *ys0 = through(s, m, d->x, 24, o, 0);
+        double eo = 0, es = 0;
+        so.phase_error_rad = o.phase_error_rad = 0.03;
+        for (int i = 1; i <= 40; i++) {
+            so.seed = (uint64_t)i;
+            double *yo = optical(s, d, so, 1, 24, NULL), *ys = through(s, m, d->x, 24, o, (uint64_t)i);
+            eo += pow(rel_rms(yo, yo0, 24 * 64), 2);
+            es += pow(rel_rms(ys, ys0, 24 * 64), 2);
+            free(yo);
+            free(ys);
+        }
+        got[k][0] = sqrt(es / 40);
+        got[k][1] = sqrt(eo / 40);
+        print_message("# slm8, a strip of %zu rows: 30 mrad phase errors move the surrogate by "
+                      "%.3e and the light by %.3e (rms over 40 draws)\n", strip, got[k][0],
+                      got[k][1]);
+        assert_true(got[k][0] > 0.75 * got[k][1] && got[k][0] < 1.33 * got[k][1]);
+        free(yo0);
+        free(ys0);
+        acdc_compiler_system_free(s);
+    }
+    assert_true(got[1][1] > 2 * got[0][1]);   /* the taller strip averages more */
+    acdc_data_free(d);
+    acdc_model_free(m);
+}
+
 /* The simulator converges on the surrogate as its sampling of the pixels refines. */
 static void test_matches_simulator_slm8(void **state)
 {
@@ -532,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_gradients_clip),
         cmocka_unit_test(test_gradients_fourier_clip),
         cmocka_unit_test(test_matches_simulator_fourier_clip),
+        cmocka_unit_test(test_phase_errors_match_simulator),
         cmocka_unit_test(test_determinism_and_noise),
         cmocka_unit_test(test_determinism_2d),
         cmocka_unit_test(test_refusals),

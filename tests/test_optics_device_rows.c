@@ -8,7 +8,9 @@
  * band-limited angular spectrum, at the slm8 design's numbers (3.74 um pixels, 2464
  * rows, 2f = 138.6 mm of free space at 632.8 nm: a 1D system's lenses have no power
  * along y).  And the device model: one pixel column per value, the mean of the two
- * quantised pixels, one phase error per pixel. */
+ * quantised pixels, each level the mean of the strip's pixels on it, one phase error per
+ * pixel -- and the mean of many pixels' phasors drawn from its Gaussian limit, held to
+ * the sum of as many draws. */
 #include "tests/testutil.h"
 
 #include "optics/device.h"
@@ -16,6 +18,7 @@
 #include "optics/propagate.h"
 
 #include <complex.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
 /* Power of f inside |y| < half (m) and in all, on grid g. */
@@ -107,26 +110,85 @@ static void test_device_model(void **state)
         /* 8-bit levels: within half a level's error of the value */
         assert_true(cabs(got - t[j]) < 2 * M_PI / 256);
     }
-    /* phase errors: one per pixel, so the mean's error has half the variance of one
-     * pixel's (sigma^2 / 2 on the phase of a full-scale value) */
+    /* phase errors: one per pixel.  A strip of two rows (the pair alone): the mean's
+     * error has half the variance of one pixel's (sigma^2 / 2 on the phase of a
+     * full-scale value); the device's 2464 rows average 1232 pixels on each level:
+     * (1 - c^4) / (4 * 1232 c^2), c = exp(-sigma^2 / 2), about sigma^2 / 2464. */
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     double complex *work = malloc(n * sizeof *work), *out = malloc(nsamp * sizeof *out);
-    const double one[5] = {1, 1, 1, 1, 1}, sigma = 0.05;
-    double v = 0;
-    size_t cnt = 0;
-    for (int rep = 0; rep < 2000; rep++) {
-        acdc_optics_devmap_show(d, one, sigma, r, 1, work, out);
-        for (size_t j = 0; j < n; j++, cnt++)
-            v += carg(work[j]) * carg(work[j]);
+    const double one[5] = {1, 1, 1, 1, 1}, sigma = 0.05, c = exp(-sigma * sigma / 2);
+    const size_t strips[3] = {2, 3, 0};   /* 0: the map as allocated, the device's rows */
+    for (int k = 0; k < 3; k++) {
+        const double pairs = strips[k] ? 1 : 1232;
+        if (strips[k])
+            acdc_optics_devmap_set_strip(d, strips[k]);
+        else
+            acdc_optics_devmap_set_strip(d, rows.rows);
+        double v = 0;
+        size_t cnt = 0;
+        for (int rep = 0; rep < 2000; rep++) {
+            acdc_optics_devmap_show(d, one, sigma, r, 1, work, out);
+            for (size_t j = 0; j < n; j++, cnt++)
+                v += carg(work[j]) * carg(work[j]);
+        }
+        v /= (double)cnt;
+        const double want = (1 - pow(c, 4)) / (4 * pairs * c * c);
+        print_message("# rows: a strip of %zu rows: phase variance of a full-scale value %.3e "
+                      "(expected %.3e)\n", strips[k] ? strips[k] : rows.rows, v, want);
+        assert_true(fabs(v / want - 1) < 0.1);
     }
-    v /= (double)cnt;
-    print_message("# rows: phase variance of a full-scale value %.3e (sigma^2 / 2 = %.3e)\n", v,
-                  sigma * sigma / 2);
-    assert_true(fabs(v / (sigma * sigma / 2) - 1) < 0.1);
     gsl_rng_free(r);
     free(work);
     free(out);
     acdc_optics_devmap_free(d);
+}
+
+/* acdc_optics_phase_error_mean(): the sum of draws (count <= 32) and its Gaussian limit
+ * (above) have the moments of the mean of count phasors exp(i N(0, sigma^2)), and the
+ * limit's spread matches that of the sum of as many draws made here. */
+static void test_phase_error_mean(void **state)
+{
+    (void)state;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    const double sigma = 0.4, c = exp(-sigma * sigma / 2), c2 = c * c;
+    const size_t counts[4] = {1, 32, 33, 400};
+    const int reps = 40000;
+    for (int k = 0; k < 4; k++) {
+        const size_t cnt = counts[k];
+        double mr = 0, mi = 0, vr = 0, vi = 0, sr = 0, si = 0;
+        for (int i = 0; i < reps; i++) {
+            const double complex z = acdc_optics_phase_error_mean(r, sigma, cnt);
+            mr += creal(z);
+            mi += cimag(z);
+            vr += (creal(z) - c) * (creal(z) - c);
+            vi += cimag(z) * cimag(z);
+            /* the sum of cnt draws, made here */
+            double complex sum = 0;
+            for (size_t q = 0; q < cnt; q++)
+                sum += cexp(I * gsl_ran_gaussian(r, sigma));
+            sum /= (double)cnt;
+            sr += (creal(sum) - c) * (creal(sum) - c);
+            si += cimag(sum) * cimag(sum);
+        }
+        mr /= reps;
+        mi /= reps;
+        vr /= reps;
+        vi /= reps;
+        sr /= reps;
+        si /= reps;
+        const double wr = 0.5 * (1 - c2) * (1 - c2) / (double)cnt,
+                     wi = 0.5 * (1 - c2 * c2) / (double)cnt;
+        print_message("# mean of %3zu phasors: re %.5f (c %.5f), var re %.3e (want %.3e, sum "
+                      "%.3e), var im %.3e (want %.3e, sum %.3e)\n", cnt, mr, c, vr, wr, sr, vi,
+                      wi, si);
+        assert_true(fabs(mr - c) < 5 * sqrt(wr / reps));
+        assert_true(fabs(mi) < 5 * sqrt(wi / reps));
+        assert_true(fabs(vr / wr - 1) < 0.06 && fabs(sr / wr - 1) < 0.06);
+        assert_true(fabs(vi / wi - 1) < 0.06 && fabs(si / wi - 1) < 0.06);
+        if (cnt == 1)   /* one draw: a unit phasor */
+            assert_true(fabs(cabs(acdc_optics_phase_error_mean(r, sigma, 1)) - 1) < 1e-15);
+    }
+    gsl_rng_free(r);
 }
 
 int main(void)
@@ -134,6 +196,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_orders_leave_the_slit),
         cmocka_unit_test(test_device_model),
+        cmocka_unit_test(test_phase_error_mean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -312,6 +312,59 @@ static void test_oversampled_devices(void **state)
     acdc_model_free(m);
 }
 
+/* A double-phase pair down a 1D strip's rows (slm8): the simulated column is the mean of
+ * the strip's pixels, each with its own phase error, so the phase errors move the light
+ * by 1/sqrt(pairs of rows) of what one pair's would.  n = 16 (f = 1.41 mm): the tallest
+ * strip whose first orders clear is 62 rows (31 pairs) against a device of 4 rows (2
+ * pairs): sqrt(31 / 2) = 3.9x less, at S = 1 and at S = 4.  One device's draw of 2 x 64
+ * Fourier values moves the light by an amount that varies from draw to draw by tens of
+ * percent, so the rms over 40 devices (seeds) is compared. */
+static void test_strip_averages_phase_errors(void **state)
+{
+    (void)state;
+    acdc_model *m = model(16, 2, 16);
+    const char *tall[] = {"lens.device=ideal"};
+    const char *four[] = {"lens.device=ideal", "input.rows=4", "fourier.rows=4", "image.rows=4"};
+    acdc_compiler_system *st = compile(m, "slm8", tall, 1), *s4 = compile(m, "slm8", four, 4);
+    assert_int_equal(acdc_compiler_strip_rows(st, &st->profile.fourier), 62);
+    assert_int_equal(acdc_compiler_strip_rows(s4, &s4->profile.fourier), 4);
+    acdc_data *d = data(24, 16);
+    acdc_sim_options o = acdc_sim_options_default();
+    o.noise = 0;
+    const int devices = 40;
+    for (int S = 1; S <= 4; S += 3) {
+        double dev[2];
+        acdc_compiler_system *ss[2] = {st, s4};
+        for (int k = 0; k < 2; k++) {
+            o.oversample = S;
+            o.phase_error_rad = 0;
+            double *y0 = optical(ss[k], d, o, 1, 16, NULL), sum = 0;
+            for (int seed = 1; seed <= devices; seed++) {
+                o.phase_error_rad = 0.05;
+                o.seed = (uint64_t)seed;
+                double *y1 = optical(ss[k], d, o, 1, 16, NULL), num = 0, den = 0;
+                for (size_t i = 0; i < 24 * 16; i++) {
+                    num += (y1[i] - y0[i]) * (y1[i] - y0[i]);
+                    den += y0[i] * y0[i];
+                }
+                sum += num / den;
+                free(y1);
+            }
+            dev[k] = sqrt(sum / devices);
+            free(y0);
+        }
+        const double ratio = dev[1] / dev[0], want = sqrt(31 / 2.0);
+        print_message("# slm8, S = %d: 50 mrad phase errors move the light by %.3e (a strip of 62 "
+                      "rows) and %.3e (4 rows), rms over %d devices: %.2fx (sqrt(31 / 2) = %.2f)\n",
+                      S, dev[0], dev[1], devices, ratio, want);
+        assert_true(ratio > 0.75 * want && ratio < 1.33 * want);
+    }
+    acdc_data_free(d);
+    acdc_compiler_system_free(s4);
+    acdc_compiler_system_free(st);
+    acdc_model_free(m);
+}
+
 /* Pixel-aware design (rules.fourier_oversample = 2): the Fourier masks compensate the
  * pixels' transforms and the Fourier pixels' apodisation, so with resolved pixels the
  * light converges to the model itself as 1/S² — an identity layer and a cascade with
@@ -576,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_misalignment),
         cmocka_unit_test(test_oversampled_pixels_match_theory),
         cmocka_unit_test(test_oversampled_devices),
+        cmocka_unit_test(test_strip_averages_phase_errors),
         cmocka_unit_test(test_complex_modulation),
         cmocka_unit_test(test_pixel_aware_design),
         cmocka_unit_test(test_lens_optics),
