@@ -1367,8 +1367,7 @@ int acdc_compiler_surrogate_alloc(acdc_compiler_surrogate **out, const acdc_comp
         g->pf = acdc_optics_modulator_pixels_per_sample(&g->f_dev);
         g->rows_in = g->in_dev.modulation == ACDC_OPTICS_MOD_PHASE && g->pin == 1;
         g->rows_f = g->f_dev.modulation == ACDC_OPTICS_MOD_PHASE && g->pf == 1;
-        const size_t strip = acdc_compiler_strip_rows(s, &e.fourier);
-        g->strip_f = strip >= 4 ? strip / 2 : 1;   /* acdc_optics_devmap_set_strip() */
+        g->strip_f = acdc_optics_strip_level_pixels(acdc_compiler_strip_rows(s, &e.fourier));
         g->plane = g->M;
     }
     g->npx_in = (size_t)g->pin * g->M;

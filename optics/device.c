@@ -237,9 +237,14 @@ static double complex retard(double complex p, double kappa)
     return kappa == 1 ? p : cabs(p) * cexp(I * kappa * retardance(p));
 }
 
+size_t acdc_optics_strip_level_pixels(size_t rows)
+{
+    return rows >= 4 ? rows / 2 : 1;
+}
+
 void acdc_optics_devmap_set_strip(acdc_optics_devmap *d, size_t rows)
 {
-    d->strip_pairs = rows >= 4 ? rows / 2 : 1;
+    d->strip_pairs = acdc_optics_strip_level_pixels(rows);
 }
 
 /* Above this many pixels the mean of their phasors is drawn from its Gaussian limit. */

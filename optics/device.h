@@ -220,6 +220,10 @@ size_t acdc_optics_devmap_pixels(const acdc_optics_devmap *d);
  * devices ignore it. */
 void acdc_optics_devmap_set_strip(acdc_optics_devmap *d, size_t rows);
 
+/* The pixels of such a column on each of its two levels, for a strip of `rows` rows:
+ * rows / 2, or 1 below 4 rows. */
+size_t acdc_optics_strip_level_pixels(size_t rows);
+
 /* The mean of count unit phasors exp(i e), the e independent N(0, sigma^2), drawn from
  * r: the zero order of count pixels that show one level, each with its own phase error.
  * count <= 32: the mean of count draws (count = 1: exp(i e), one draw); above, a draw
