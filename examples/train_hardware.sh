@@ -9,7 +9,8 @@
 # slm8     the 1D cascade (examples/data/fashion-acdc.h5, 88.37% numeric) on 4K LCoS
 #          phase SLMs: 4 epochs through the surrogate with ideal lenses (fast), then 2
 #          through the surrogate with the profile's objective (0.02 waves of primary
-#          spherical, about 6x slower), Adam, 5% held out.
+#          spherical, about 2x slower), Adam, 5% held out.  A run of it (2026-12-06, 2360 s
+#          on one thread) ships as examples/data/fashion-acdc-slm8.h5.
 # slm1080  the 2D cascade (examples/data/fashion-acdc2d.h5, 89.26% numeric) on 1080p
 #          LCoS phase SLMs (4 x 4 superpixels; 2D systems keep ideal lenses): 2 epochs,
 #          batch 256, Adam 1e-3; 1 epoch at 3e-4 and 1 at 1e-4, both distilled from the

@@ -184,3 +184,13 @@ awk -v a="${a:-0}" 'BEGIN { exit !(a >= 0.88) }' && ok "the shipped slm1080 mode
 case_ 0 "Fourier mask scaled to 0.5 of its largest value" compile \
     examples/data/fashion-acdc2d-slm1080.h5 --device slm1080 --set rules.fourier_clip=0.5 \
     -o "$T/slm1080-clip.h5"
+
+# The shipped hardware-trained 1D model (README, "Training through the hardware"; a run
+# of examples/train_hardware.sh slm8): it reads, keeps its numeric accuracy on the
+# embedded test images (0.890 when shipped) and compiles for slm8, each double-phase pair
+# down a strip of the device's 2464 rows, which the column averages.
+a=$("$ACDC" eval examples/data/fashion-acdc-slm8.h5 "$TE" | sed -n 's/^accuracy *//p')
+awk -v a="${a:-0}" 'BEGIN { exit !(a >= 0.88) }' && ok "the shipped slm8 model: accuracy $a" ||
+    notok "the shipped slm8 model: accuracy ${a:-none} (want >= 0.88)"
+case_ 0 "a strip of 2464 rows (9.22 mm), one pixel column per sample, the mean of them all" \
+    compile examples/data/fashion-acdc-slm8.h5 --device slm8 -o "$T/slm8-hw.h5"
