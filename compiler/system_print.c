@@ -83,9 +83,10 @@ static void print_strip_rows(const acdc_compiler_system *s, FILE *f)
         const size_t rows = d[i]->rows ? d[i]->rows : 1;
         const size_t strip = acdc_compiler_strip_rows(s, d[i]);
         fprintf(f, "  '%s': a double-phase pair down a strip of %zu rows (%.2f mm), one pixel "
-                "column per sample, the mean of them all; its first orders in y land %.2f mm off the axis at the "
-                "next plane, where a slit of the strip's height (and the camera's rows) stops "
-                "them%s\n", d[i]->name, strip, 1e3 * (double)strip * d[i]->pitch_m, 1e3 * off,
+                "column per sample, the mean of them all; its first orders in y land %.2f mm "
+                "off the axis at the next plane, where a slit of the strip's height (and the "
+                "camera's rows) stops them%s\n", d[i]->name, strip,
+                1e3 * (double)strip * d[i]->pitch_m, 1e3 * off,
                 rows > most ? " (the device's full height would not clear them: see the "
                               "warnings)" : "");
     }
