@@ -120,10 +120,13 @@ static void test_device_model(void **state)
     const size_t strips[3] = {2, 3, 0};   /* 0: the map as allocated, the device's rows */
     for (int k = 0; k < 3; k++) {
         const double pairs = strips[k] ? 1 : 1232;
-        if (strips[k])
+        if (strips[k]) {
             acdc_optics_devmap_set_strip(d, strips[k]);
-        else
-            acdc_optics_devmap_set_strip(d, rows.rows);
+        } else {   /* a new map: the strip it starts with is the device's height */
+            acdc_optics_devmap_free(d);
+            d = NULL;
+            assert_int_equal(acdc_optics_devmap_alloc(&d, &rows, n, (int)S, nsamp, 0), 0);
+        }
         double v = 0;
         size_t cnt = 0;
         for (int rep = 0; rep < 2000; rep++) {
