@@ -13,10 +13,18 @@
  * system wisdom where the machine has it (models/dct.h; `make wisdom`).  With wisdom,
  * the same runs follow without it (acdc_plan_forget_wisdom(): the heuristic's plans)
  * and a last line gives the ratio of the two in each precision.
+ *
+ * Which FFTW it ran is printed first: the shared objects the dynamic linker bound for
+ * both precisions (a build of FFTW with other SIMD, put first by LD_LIBRARY_PATH, shows
+ * here) and the SIMD sets named by the codelets of the 784-point plans it makes, planned
+ * as the trainer plans them, so that a ratio is read against the transforms behind it.
  */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <fftw3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "models/dct.h"
@@ -27,6 +35,82 @@ static double now(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* The shared object that holds `sym`, or "linked statically". */
+static const char *object_of(void *sym)
+{
+    Dl_info info;
+    return dladdr(sym, &info) && info.dli_fname ? info.dli_fname : "linked statically";
+}
+
+/* The SIMD sets named in a printed plan (FFTW's codelets end in _sse2, _avx, _avx2,
+ * _avx2_128, _avx512, ...), as a space-separated list into buf, "none" if it names none. */
+static void simd_of(char *plan, char *buf, size_t cap)
+{
+    static const char *const sets[] = {"_avx512", "_avx2_128", "_avx2", "_avx_128_fma",
+                                       "_avx", "_sse2", "_kcvi"};
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
+        char *q = plan;
+        int found = 0;
+        /* a set counts if some codelet ends in it: its quoted name closes after it */
+        while (!found && (q = strstr(q, sets[i]))) {
+            const char c = q[strlen(sets[i])];
+            found = c == '"' || c == ' ' || c == ')' || c == 0;
+            q += strlen(sets[i]);
+        }
+        if (found && strlen(buf) + strlen(sets[i]) + 1 < cap) {
+            if (buf[0])
+                strcat(buf, " ");
+            strcat(buf, sets[i] + 1);
+        }
+    }
+    if (!buf[0])
+        snprintf(buf, cap, "none");
+}
+
+/* One line on the FFTW behind the runs: the library objects and the SIMD of the r2c/c2r
+ * plans of n points in each precision (FFTW_ESTIMATE after the system wisdom, as
+ * models/dct.c plans them). */
+static void print_fftw(size_t n)
+{
+    char sd[64], sf[64];
+    double *v = fftw_alloc_real(n);
+    fftw_complex *V = fftw_alloc_complex(n / 2 + 1);
+    float *vf = fftwf_alloc_real(n);
+    fftwf_complex *Vf = fftwf_alloc_complex(n / 2 + 1);
+    fftw_plan a = fftw_plan_dft_r2c_1d((int)n, v, V, FFTW_ESTIMATE);
+    fftw_plan b = fftw_plan_dft_c2r_1d((int)n, V, v, FFTW_ESTIMATE);
+    fftwf_plan af = fftwf_plan_dft_r2c_1d((int)n, vf, Vf, FFTW_ESTIMATE);
+    fftwf_plan bf = fftwf_plan_dft_c2r_1d((int)n, Vf, vf, FFTW_ESTIMATE);
+    char *pa = fftw_sprint_plan(a), *pb = fftw_sprint_plan(b);
+    char *pfa = fftwf_sprint_plan(af), *pfb = fftwf_sprint_plan(bf);
+    size_t la = strlen(pa), lfa = strlen(pfa);
+    char *both = malloc(la + strlen(pb) + 2), *bothf = malloc(lfa + strlen(pfb) + 2);
+    if (both && bothf) {
+        sprintf(both, "%s %s", pa, pb);
+        sprintf(bothf, "%s %s", pfa, pfb);
+        simd_of(both, sd, sizeof sd);
+        simd_of(bothf, sf, sizeof sf);
+        printf("FFTW: %s; double %s, float %s; SIMD in the %zu-point r2c/c2r plans: double "
+               "%s, float %s\n", fftw_version, object_of((void *)fftw_execute),
+               object_of((void *)fftwf_execute), n, sd, sf);
+    }
+    free(both);
+    free(bothf);
+    free(pa);
+    free(pb);
+    free(pfa);
+    free(pfb);
+    fftw_destroy_plan(a);
+    fftw_destroy_plan(b);
+    fftwf_destroy_plan(af);
+    fftwf_destroy_plan(bf);
+    fftw_free(v);
+    fftw_free(V);
+    fftwf_free(vf);
+    fftwf_free(Vf);
 }
 
 /* Best epoch rate (examples/s) of training and the rate of evaluating, in one
@@ -95,6 +179,7 @@ int main(void)
     printf("bench_train: n = 784, K = 7 (both biases, ReLU, permutations), batch 64, "
            "Adam; float64 and float32 (--precision single) side by side\n");
     const int wisdom = acdc_plan_wisdom();
+    print_fftw(D);
     double first[2][2] = {{0}};
     for (int pass = 0; pass < (wisdom ? 2 : 1); pass++) {
         if (pass == 1)
@@ -105,8 +190,9 @@ int main(void)
                    wisdom & ACDC_WISDOM_FLOAT ? "read" : "none");
         else
             printf("FFTW plans: FFTW_ESTIMATE's heuristic alone (%s)\n",
-                   wisdom ? "the wisdom forgotten" : "no system wisdom in /etc/fftw; "
-                                                     "`make wisdom` as root writes it");
+                   wisdom ? "the wisdom forgotten"
+                          : "no system wisdom read from /etc/fftw: none there, or written "
+                            "by another FFTW build; `make wisdom` as root writes it");
         for (int threads = 1; threads <= 2; threads++) {
             double tr[2], ev[2];
             /* back to back, so that both see the same machine */
