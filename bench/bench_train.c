@@ -37,22 +37,23 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* The shared object that holds `sym`, or "linked statically". */
+/* The file that holds `sym`: a shared object, or this program when FFTW is linked into
+ * it statically; "unknown" if the dynamic linker cannot tell. */
 static const char *object_of(void *sym)
 {
     Dl_info info;
-    return dladdr(sym, &info) && info.dli_fname ? info.dli_fname : "linked statically";
+    return dladdr(sym, &info) && info.dli_fname ? info.dli_fname : "unknown";
 }
 
 /* The SIMD sets named in a printed plan (FFTW's codelets end in _sse2, _avx, _avx2,
  * _avx2_128, _avx512, ...), as a space-separated list into buf, "none" if it names none. */
-static void simd_of(char *plan, char *buf, size_t cap)
+static void simd_of(const char *plan, char *buf, size_t cap)
 {
     static const char *const sets[] = {"_avx512", "_avx2_128", "_avx2", "_avx_128_fma",
                                        "_avx", "_sse2", "_kcvi"};
     buf[0] = 0;
     for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
-        char *q = plan;
+        const char *q = plan;
         int found = 0;
         /* a set counts if some codelet ends in it: its quoted name closes after it */
         while (!found && (q = strstr(q, sets[i]))) {
