@@ -45,28 +45,28 @@ static const char *object_of(void *sym)
     return dladdr(sym, &info) && info.dli_fname ? info.dli_fname : "unknown";
 }
 
-/* The SIMD sets named in a printed plan (FFTW's codelets end in _sse2, _avx, _avx2,
- * _avx2_128, _avx512, ...), as a space-separated list into buf, "none" if it names none. */
-static void simd_of(const char *plan, char *buf, size_t cap)
+/* 1 if a printed plan names a codelet of SIMD set `set` (FFTW's codelets end in _sse2,
+ * _avx, _avx2, _avx2_128, _avx512, ...): the set's suffix closes a quoted name. */
+static int names_set(const char *plan, const char *set)
+{
+    const size_t len = strlen(set);
+    for (const char *q = plan; q && (q = strstr(q, set)); q += len)
+        if (q[len] == '"')
+            return 1;
+    return 0;
+}
+
+/* The SIMD sets the two printed plans name, space-separated into buf, "none" if none. */
+static void simd_of(const char *p1, const char *p2, char *buf, size_t cap)
 {
     static const char *const sets[] = {"_avx512", "_avx2_128", "_avx2", "_avx_128_fma",
                                        "_avx", "_sse2", "_kcvi"};
+    size_t used = 0;
     buf[0] = 0;
-    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
-        const char *q = plan;
-        int found = 0;
-        /* a set counts if some codelet ends in it: its quoted name closes after it */
-        while (!found && (q = strstr(q, sets[i]))) {
-            const char c = q[strlen(sets[i])];
-            found = c == '"' || c == ' ' || c == ')' || c == 0;
-            q += strlen(sets[i]);
-        }
-        if (found && strlen(buf) + strlen(sets[i]) + 1 < cap) {
-            if (buf[0])
-                strcat(buf, " ");
-            strcat(buf, sets[i] + 1);
-        }
-    }
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+        if ((names_set(p1, sets[i]) || names_set(p2, sets[i])) && used < cap)
+            used += (size_t)snprintf(buf + used, cap - used, "%s%s", used ? " " : "",
+                                     sets[i] + 1);
     if (!buf[0])
         snprintf(buf, cap, "none");
 }
@@ -76,38 +76,42 @@ static void simd_of(const char *plan, char *buf, size_t cap)
  * models/dct.c plans them). */
 static void print_fftw(size_t n)
 {
-    char sd[64], sf[64];
+    char sd[64] = "(no plan)", sf[64] = "(no plan)";
     double *v = fftw_alloc_real(n);
     fftw_complex *V = fftw_alloc_complex(n / 2 + 1);
     float *vf = fftwf_alloc_real(n);
     fftwf_complex *Vf = fftwf_alloc_complex(n / 2 + 1);
-    fftw_plan a = fftw_plan_dft_r2c_1d((int)n, v, V, FFTW_ESTIMATE);
-    fftw_plan b = fftw_plan_dft_c2r_1d((int)n, V, v, FFTW_ESTIMATE);
-    fftwf_plan af = fftwf_plan_dft_r2c_1d((int)n, vf, Vf, FFTW_ESTIMATE);
-    fftwf_plan bf = fftwf_plan_dft_c2r_1d((int)n, Vf, vf, FFTW_ESTIMATE);
-    char *pa = fftw_sprint_plan(a), *pb = fftw_sprint_plan(b);
-    char *pfa = fftwf_sprint_plan(af), *pfb = fftwf_sprint_plan(bf);
-    size_t la = strlen(pa), lfa = strlen(pfa);
-    char *both = malloc(la + strlen(pb) + 2), *bothf = malloc(lfa + strlen(pfb) + 2);
-    if (both && bothf) {
-        sprintf(both, "%s %s", pa, pb);
-        sprintf(bothf, "%s %s", pfa, pfb);
-        simd_of(both, sd, sizeof sd);
-        simd_of(bothf, sf, sizeof sf);
-        printf("FFTW: %s; double %s, float %s; SIMD in the %zu-point r2c/c2r plans: double "
-               "%s, float %s\n", fftw_version, object_of((void *)fftw_execute),
-               object_of((void *)fftwf_execute), n, sd, sf);
+    fftw_plan a = NULL, b = NULL;
+    fftwf_plan af = NULL, bf = NULL;
+    if (v && V && vf && Vf) {
+        a = fftw_plan_dft_r2c_1d((int)n, v, V, FFTW_ESTIMATE);
+        b = fftw_plan_dft_c2r_1d((int)n, V, v, FFTW_ESTIMATE);
+        af = fftwf_plan_dft_r2c_1d((int)n, vf, Vf, FFTW_ESTIMATE);
+        bf = fftwf_plan_dft_c2r_1d((int)n, Vf, vf, FFTW_ESTIMATE);
     }
-    free(both);
-    free(bothf);
-    free(pa);
-    free(pb);
-    free(pfa);
-    free(pfb);
-    fftw_destroy_plan(a);
-    fftw_destroy_plan(b);
-    fftwf_destroy_plan(af);
-    fftwf_destroy_plan(bf);
+    if (a && b) {
+        char *pa = fftw_sprint_plan(a), *pb = fftw_sprint_plan(b);
+        simd_of(pa, pb, sd, sizeof sd);
+        free(pa);
+        free(pb);
+    }
+    if (af && bf) {
+        char *pa = fftwf_sprint_plan(af), *pb = fftwf_sprint_plan(bf);
+        simd_of(pa, pb, sf, sizeof sf);
+        free(pa);
+        free(pb);
+    }
+    printf("FFTW: %s; double %s, float %s; SIMD in the %zu-point r2c/c2r plans: double %s, "
+           "float %s\n", fftw_version, object_of((void *)fftw_execute),
+           object_of((void *)fftwf_execute), n, sd, sf);
+    if (a)
+        fftw_destroy_plan(a);
+    if (b)
+        fftw_destroy_plan(b);
+    if (af)
+        fftwf_destroy_plan(af);
+    if (bf)
+        fftwf_destroy_plan(bf);
     fftw_free(v);
     fftw_free(V);
     fftwf_free(vf);
